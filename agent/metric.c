@@ -1,0 +1,135 @@
+/* The metric builder: fixed arrays, views only, nothing allocated. */
+#include "metric.h"
+#include <stdlib.h>
+
+int sv_cmp(struct sv a, struct sv b)
+{
+	size_t n = a.len < b.len ? a.len : b.len;
+	int c = n ? memcmp(a.p, b.p, n) : 0;
+	if (c)
+		return c;
+	return a.len < b.len ? -1 : a.len > b.len;
+}
+
+void metric_reset(struct metric *m, struct sv name)
+{
+	m->name = name;
+	m->ntags = m->nfields = 0;
+	m->time_ns = 0;
+	m->overflow = false;
+}
+
+void metric_tag_sv(struct metric *m, struct sv key, struct sv value)
+{
+	for (size_t i = 0; i < m->ntags; i++) {
+		if (sv_eq(m->tags[i].key, key)) {
+			m->tags[i].value = value;
+			return;
+		}
+	}
+	if (m->ntags == METRIC_MAX_TAGS) {
+		m->overflow = true;
+		return;
+	}
+	m->tags[m->ntags++] = (struct metric_tag){ key, value };
+}
+
+void metric_tag(struct metric *m, const char *key, const char *value)
+{
+	metric_tag_sv(m, sv_c(key), sv_c(value));
+}
+
+/* A repeated field key replaces the earlier value, as in line protocol
+ * where the last duplicate wins. */
+void metric_field_sv(struct metric *m, const struct metric_field *f)
+{
+	for (size_t i = 0; i < m->nfields; i++) {
+		if (sv_eq(m->fields[i].key, f->key)) {
+			m->fields[i] = *f;
+			return;
+		}
+	}
+	if (m->nfields == METRIC_MAX_FIELDS) {
+		m->overflow = true;
+		return;
+	}
+	m->fields[m->nfields++] = *f;
+}
+
+void metric_float(struct metric *m, const char *key, double v)
+{
+	struct metric_field f = { .key = sv_c(key), .type = FIELD_FLOAT, .v.f = v };
+	metric_field_sv(m, &f);
+}
+
+void metric_int(struct metric *m, const char *key, int64_t v)
+{
+	struct metric_field f = { .key = sv_c(key), .type = FIELD_INT, .v.i = v };
+	metric_field_sv(m, &f);
+}
+
+void metric_uint(struct metric *m, const char *key, uint64_t v)
+{
+	struct metric_field f = { .key = sv_c(key), .type = FIELD_UINT, .v.u = v };
+	metric_field_sv(m, &f);
+}
+
+void metric_bool(struct metric *m, const char *key, bool v)
+{
+	struct metric_field f = { .key = sv_c(key), .type = FIELD_BOOL, .v.b = v };
+	metric_field_sv(m, &f);
+}
+
+void metric_string(struct metric *m, const char *key, const char *v)
+{
+	struct metric_field f = { .key = sv_c(key), .type = FIELD_STRING, .v.s = sv_c(v) };
+	metric_field_sv(m, &f);
+}
+
+const struct metric_tag *metric_find_tag(const struct metric *m, const char *key)
+{
+	struct sv k = sv_c(key);
+	for (size_t i = 0; i < m->ntags; i++)
+		if (sv_eq(m->tags[i].key, k))
+			return &m->tags[i];
+	return NULL;
+}
+
+const struct metric_field *metric_find_field(const struct metric *m, const char *key)
+{
+	struct sv k = sv_c(key);
+	for (size_t i = 0; i < m->nfields; i++)
+		if (sv_eq(m->fields[i].key, k))
+			return &m->fields[i];
+	return NULL;
+}
+
+void metric_remove_tag(struct metric *m, size_t idx)
+{
+	if (idx >= m->ntags)
+		return;
+	memmove(&m->tags[idx], &m->tags[idx + 1], (m->ntags - idx - 1) * sizeof m->tags[0]);
+	m->ntags--;
+}
+
+void metric_remove_field(struct metric *m, size_t idx)
+{
+	if (idx >= m->nfields)
+		return;
+	memmove(&m->fields[idx], &m->fields[idx + 1], (m->nfields - idx - 1) * sizeof m->fields[0]);
+	m->nfields--;
+}
+
+/* Insertion sort: tag counts are small and usually nearly sorted already. */
+void metric_sort_tags(struct metric *m)
+{
+	for (size_t i = 1; i < m->ntags; i++) {
+		struct metric_tag t = m->tags[i];
+		size_t j = i;
+		while (j > 0 && sv_cmp(m->tags[j - 1].key, t.key) > 0) {
+			m->tags[j] = m->tags[j - 1];
+			j--;
+		}
+		m->tags[j] = t;
+	}
+}

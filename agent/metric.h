@@ -1,0 +1,59 @@
+/* One metric while it is being built or parsed. It lives only between an
+ * input's acc_metric() and acc_emit() (or one parser step): the accumulator
+ * owns a single scratch instance, so gathering allocates nothing per metric.
+ * Every string is a view into memory the producer keeps alive until emit. */
+#ifndef HG_METRIC_H
+#define HG_METRIC_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "sv.h"
+
+#define METRIC_MAX_TAGS 64
+#define METRIC_MAX_FIELDS 1024
+
+enum field_type { FIELD_FLOAT, FIELD_INT, FIELD_UINT, FIELD_BOOL, FIELD_STRING };
+
+struct metric_tag {
+	struct sv key, value;
+};
+
+struct metric_field {
+	struct sv key;
+	enum field_type type;
+	union {
+		double f;
+		int64_t i;
+		uint64_t u;
+		bool b;
+		struct sv s;
+	} v;
+};
+
+struct metric {
+	struct sv name;
+	size_t ntags, nfields;
+	int64_t time_ns;      /* 0 = not set (the accumulator stamps gather time) */
+	bool overflow;        /* a tag or field did not fit: counted, metric still emitted */
+	struct metric_tag tags[METRIC_MAX_TAGS];
+	struct metric_field fields[METRIC_MAX_FIELDS];
+};
+
+void metric_reset(struct metric *m, struct sv name);
+/* Adders keep the view; a repeated tag key replaces the earlier value. */
+void metric_tag(struct metric *m, const char *key, const char *value);
+void metric_tag_sv(struct metric *m, struct sv key, struct sv value);
+void metric_float(struct metric *m, const char *key, double v);
+void metric_int(struct metric *m, const char *key, int64_t v);
+void metric_uint(struct metric *m, const char *key, uint64_t v);
+void metric_bool(struct metric *m, const char *key, bool v);
+void metric_string(struct metric *m, const char *key, const char *v);
+void metric_field_sv(struct metric *m, const struct metric_field *f);
+/* Lookup helpers (linear: metrics are small). NULL when absent. */
+const struct metric_tag *metric_find_tag(const struct metric *m, const char *key);
+const struct metric_field *metric_find_field(const struct metric *m, const char *key);
+void metric_remove_tag(struct metric *m, size_t idx);
+void metric_remove_field(struct metric *m, size_t idx);
+/* Sorts tags by key (byte order), as line protocol wants. */
+void metric_sort_tags(struct metric *m);
+
+#endif

@@ -1,0 +1,54 @@
+/* Typed option tables. A plugin describes its config struct with an array of
+ * opt_desc; the config loader validates keys and types against it (errors
+ * name file:line:column), fills defaults, and --sample-config prints it. */
+#ifndef HG_OPTIONS_H
+#define HG_OPTIONS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum opt_type {
+	OPT_BOOL,      /* bool */
+	OPT_INT,       /* int64_t */
+	OPT_DOUBLE,    /* double */
+	OPT_STRING,    /* char * (NULL when unset and no default) */
+	OPT_DURATION,  /* int64_t nanoseconds; "10s", "1m30s", "500ms"; a bare integer is seconds */
+	OPT_SIZE,      /* uint64_t bytes; "64MiB", "10MB", "512" */
+	OPT_STRLIST,   /* struct strlist; YAML sequence of scalars */
+	OPT_STRMAP,    /* struct strmap; YAML mapping of scalar to scalar */
+	OPT_TAGFILTER, /* struct tagfilter; YAML mapping of scalar to sequence of globs */
+	OPT_SECRET,    /* char *, like OPT_STRING but never printed or logged */
+};
+
+struct opt_desc {
+	const char *name;
+	enum opt_type type;
+	size_t offset;    /* offsetof() into the plugin's config struct */
+	const char *def;  /* default as YAML scalar text ("10s", "true", "[a, b]"), or NULL */
+	const char *help; /* one line for --sample-config */
+};
+#define OPT_END { NULL, 0, 0, NULL, NULL }
+
+struct strlist {
+	size_t n;
+	char **v;
+};
+
+struct strmap {
+	size_t n;
+	char **k, **v;
+};
+
+struct tagfilter {
+	size_t n;
+	char **key;
+	struct strlist *globs;
+};
+
+void strlist_free(struct strlist *l);
+void strmap_free(struct strmap *m);
+void tagfilter_free(struct tagfilter *t);
+/* Frees every owned member of a struct described by opts. */
+void opts_free(const struct opt_desc *opts, void *base);
+
+#endif

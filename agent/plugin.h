@@ -1,0 +1,76 @@
+/* Plugin interfaces. A plugin is a const struct named input_<name> or
+ * output_<name> in plugins/{inputs,outputs}/<name>/; CMake generates the
+ * registry from the folder names, so adding a plugin is one folder. */
+#ifndef HG_PLUGIN_H
+#define HG_PLUGIN_H
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include "buffer.h"
+#include "options.h"
+
+struct acc;
+struct httpc;
+struct agent_config;
+struct agent;
+
+/* What a plugin may use at init. */
+struct plugin_env {
+	uv_loop_t *loop;
+	struct httpc *http;               /* shared curl-multi client */
+	const struct agent_config *agent;
+	struct agent *core;               /* for the internal input: self statistics */
+	const char *instance_name;        /* alias if set, else the plugin name */
+};
+
+#define GATHER_DONE 0
+#define GATHER_PENDING 1 /* the plugin calls acc_gather_done() later (async inputs) */
+
+struct input_plugin {
+	const char *name;
+	const char *summary;            /* one line for --sample-config */
+	size_t config_size;             /* size of the plugin's config struct */
+	const struct opt_desc *options; /* plugin-specific options, OPT_END terminated */
+	int (*init)(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen);
+	/* Gathers into acc: acc_metric()/metric_*()/acc_emit(); acc_error() for
+	 * failures. Returns GATHER_DONE or GATHER_PENDING. */
+	int (*gather)(void *state, struct acc *acc);
+	void (*free)(void *state);
+};
+
+enum write_status {
+	WRITE_OK,        /* written (dropped_lines may say some lines were rejected) */
+	WRITE_RETRY,     /* keep the batch, retry later (5xx, 429, network, 401/403) */
+	WRITE_TOO_LARGE, /* 413: the runner splits the batch in halves */
+	WRITE_DROP,      /* the whole batch is unwritable (e.g. 400 on every line) */
+};
+
+struct write_result {
+	enum write_status status;
+	int64_t retry_after_ms;    /* from Retry-After, 0 if none */
+	size_t dropped_lines;      /* partial write: lines the server rejected */
+	char message[256];         /* for the log; never contains secrets */
+};
+
+typedef void (*write_done_fn)(void *arg, const struct write_result *r);
+
+struct output_plugin {
+	const char *name;
+	const char *summary;
+	size_t config_size;
+	const struct opt_desc *options;
+	int (*init)(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen);
+	/* Whether lines for this output are serialized with 'u' integers. */
+	int (*uint_support)(void *state);
+	/* Starts writing the batch; calls done exactly once (possibly later,
+	 * from the loop). The batch stays valid and unchanged until then. */
+	void (*write)(void *state, const struct batch *b, write_done_fn done, void *arg);
+	void (*free)(void *state);
+};
+
+extern const struct input_plugin *const input_registry[];
+extern const struct output_plugin *const output_registry[];
+const struct input_plugin *input_find(const char *name);
+const struct output_plugin *output_find(const char *name);
+
+#endif
