@@ -22,4 +22,13 @@ void acc_gather_done(struct acc *a);
 /* The time of the gather in progress (ns since epoch). */
 int64_t acc_gather_time(const struct acc *a);
 
+/* A stand-alone accumulator that serializes every emitted metric (ns
+ * timestamps, uint support on, no host tag) into an in-memory text, for
+ * unit tests of inputs. Errors are appended to a separate text. */
+struct acc *acc_capture_new(void);
+const char *acc_capture_text(const struct acc *a);   /* line protocol, one line per metric */
+const char *acc_capture_errors(const struct acc *a); /* one line per acc_error() */
+void acc_capture_clear(struct acc *a);
+void acc_capture_free(struct acc *a);
+
 #endif
