@@ -35,6 +35,8 @@ struct input_plugin {
 	/* Gathers into acc: acc_metric()/metric_*()/acc_emit(); acc_error() for
 	 * failures. Returns GATHER_DONE or GATHER_PENDING. */
 	int (*gather)(void *state, struct acc *acc);
+	/* May be called while a gather is pending: cancel it, never call
+	 * acc_gather_done() afterwards. */
 	void (*free)(void *state);
 };
 
@@ -65,6 +67,8 @@ struct output_plugin {
 	/* Starts writing the batch; calls done exactly once (possibly later,
 	 * from the loop). The batch stays valid and unchanged until then. */
 	void (*write)(void *state, const struct batch *b, write_done_fn done, void *arg);
+	/* May be called while a write is in flight (shutdown timeout): the
+	 * plugin cancels it and never calls done afterwards. */
 	void (*free)(void *state);
 };
 

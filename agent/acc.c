@@ -1,0 +1,299 @@
+/* The accumulator: from an input's scratch metric to line protocol in every
+ * output's buffer. Order as Telegraf's: the input's filters select and trim
+ * the metric first, then name override/prefix/suffix, the instance tags,
+ * the global tags and the host tag (tags the metric already has win); each
+ * output's filters then see that metric, and the line is serialized once
+ * per serializer flavour. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "acc.h"
+#include "agent_internal.h"
+#include "filter.h"
+#include "log.h"
+#include "lp.h"
+
+#define ACC_NAME_MAX 512
+#define ACC_LINE_START (16 * 1024)
+#define ACC_LINE_MAX (4 * 1024 * 1024)
+
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+struct acc {
+	struct metric m;          /* what the input fills */
+	struct metric out;        /* a copy for outputs with filters of their own */
+	struct running_input *ri; /* NULL for a capture accumulator */
+	int64_t gather_time_ns;
+	char name[ACC_NAME_MAX];
+	char *line[2];            /* serialized line per flavour: [0] clamped ints, [1] uint */
+	size_t line_cap;
+	long line_len[2];
+	struct text capture, errors;
+};
+
+static void text_append(struct text *t, const char *p, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 1024;
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		char *np = realloc(t->p, cap);
+		if (!np)
+			return;
+		t->p = np;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, p, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static struct acc *acc_alloc(void)
+{
+	struct acc *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->line_cap = ACC_LINE_START;
+	a->line[0] = malloc(a->line_cap);
+	a->line[1] = malloc(a->line_cap);
+	if (!a->line[0] || !a->line[1]) {
+		acc_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+struct acc *acc_new_for_input(struct running_input *ri)
+{
+	struct acc *a = acc_alloc();
+	if (a)
+		a->ri = ri;
+	return a;
+}
+
+void acc_free(struct acc *a)
+{
+	if (!a)
+		return;
+	free(a->line[0]);
+	free(a->line[1]);
+	free(a->capture.p);
+	free(a->errors.p);
+	free(a);
+}
+
+void acc_begin_gather(struct acc *a, int64_t time_ns)
+{
+	a->gather_time_ns = time_ns;
+}
+
+int64_t acc_gather_time(const struct acc *a)
+{
+	return a->gather_time_ns;
+}
+
+struct metric *acc_metric(struct acc *a, const char *measurement)
+{
+	metric_reset(&a->m, sv_c(measurement));
+	return &a->m;
+}
+
+/* Serializes into line[flavour], growing the scratch up to ACC_LINE_MAX:
+ * a metric larger than that is refused rather than buffered. */
+static long acc_serialize(struct acc *a, const struct metric *m, int flavour, int64_t precision_ns)
+{
+	struct lp_opts o = { .precision_ns = 1, .uint_support = flavour == 1 };
+	(void)precision_ns;
+	for (;;) {
+		struct lp_stats st = { 0 };
+		long n = lp_serialize(m, &o, a->line[flavour], a->line_cap, &st);
+		if (st.dropped_fields && a->ri && flavour == 0)
+			a->ri->agent->totals.nan_fields_dropped += st.dropped_fields;
+		if (n != -ENOSPC)
+			return n;
+		if (a->line_cap >= ACC_LINE_MAX)
+			return -ENOSPC;
+		size_t cap = a->line_cap * 2;
+		char *l0 = realloc(a->line[0], cap);
+		if (!l0)
+			return -ENOMEM;
+		a->line[0] = l0;
+		char *l1 = realloc(a->line[1], cap);
+		if (!l1)
+			return -ENOMEM;
+		a->line[1] = l1;
+		a->line_cap = cap;
+		a->line_len[0] = a->line_len[1] = 0; /* both must be redone after a resize */
+	}
+}
+
+static void copy_metric(struct metric *dst, const struct metric *src)
+{
+	dst->name = src->name;
+	dst->time_ns = src->time_ns;
+	dst->overflow = src->overflow;
+	dst->ntags = src->ntags;
+	dst->nfields = src->nfields;
+	memcpy(dst->tags, src->tags, src->ntags * sizeof src->tags[0]);
+	memcpy(dst->fields, src->fields, src->nfields * sizeof src->fields[0]);
+}
+
+static int64_t round_time(int64_t t, int64_t precision_ns)
+{
+	if (precision_ns <= 1)
+		return t;
+	return (t + precision_ns / 2) / precision_ns * precision_ns;
+}
+
+static void apply_name(struct acc *a, struct metric *m, const struct plugin_common *c)
+{
+	if (!c->name_override && !c->name_prefix && !c->name_suffix)
+		return;
+	const char *pre = c->name_prefix ? c->name_prefix : "";
+	const char *suf = c->name_suffix ? c->name_suffix : "";
+	int n;
+	if (c->name_override)
+		n = snprintf(a->name, sizeof a->name, "%s%s%s", pre, c->name_override, suf);
+	else
+		n = snprintf(a->name, sizeof a->name, "%s%.*s%s", pre, (int)m->name.len, m->name.p, suf);
+	if (n > 0 && (size_t)n < sizeof a->name)
+		m->name = (struct sv){ a->name, (size_t)n };
+}
+
+static void add_missing_tags(struct metric *m, const struct strmap *tags)
+{
+	for (size_t i = 0; i < tags->n; i++)
+		if (!metric_find_tag(m, tags->k[i]))
+			metric_tag(m, tags->k[i], tags->v[i]);
+}
+
+static void emit_capture(struct acc *a, struct metric *m)
+{
+	long n = acc_serialize(a, m, 1, 1);
+	if (n > 0)
+		text_append(&a->capture, a->line[1], (size_t)n);
+	else
+		acc_error(a, "metric %.*s not serializable (%ld)", (int)m->name.len, m->name.p, n);
+}
+
+void acc_emit(struct acc *a, struct metric *m, int64_t time_ns)
+{
+	m->time_ns = time_ns ? time_ns : a->gather_time_ns;
+	if (!a->ri) {
+		emit_capture(a, m);
+		return;
+	}
+	struct running_input *ri = a->ri;
+	struct agent *ag = ri->agent;
+	const struct agent_config *cfg = ag->cfg;
+	const struct plugin_common *c = &ri->cfg->common;
+
+	if (m->overflow)
+		acc_error(a, "metric %.*s has more tags or fields than %d/%d; extra ones left out", (int)m->name.len,
+			  m->name.p, METRIC_MAX_TAGS, METRIC_MAX_FIELDS);
+	if (!filter_is_empty(&c->filter) && !filter_apply(&c->filter, m))
+		return;
+	m->time_ns = round_time(m->time_ns, cfg->precision_ns);
+	apply_name(a, m, c);
+	add_missing_tags(m, &c->tags);
+	add_missing_tags(m, &cfg->global_tags);
+	if (!cfg->omit_hostname && !metric_find_tag(m, "host"))
+		metric_tag(m, "host", ag->hostname);
+
+	ri->stats.metrics_gathered++;
+	ag->totals.metrics_gathered++;
+	a->line_len[0] = a->line_len[1] = 0;
+
+	if (ag->test_mode) {
+		long n = acc_serialize(a, m, 1, cfg->precision_ns);
+		if (n > 0)
+			fwrite(a->line[1], 1, (size_t)n, stdout);
+		return;
+	}
+	for (size_t i = 0; i < ag->noutputs; i++) {
+		struct running_output *o = &ag->outputs[i];
+		const struct metric_filter *of = &o->cfg->common.filter;
+		const struct metric *sm = m;
+		int flavour = o->uint_support ? 1 : 0;
+		if (!filter_is_empty(of)) {
+			copy_metric(&a->out, m);
+			if (!filter_apply(of, &a->out)) {
+				o->stats.metrics_filtered++;
+				continue;
+			}
+			sm = &a->out;
+			a->line_len[flavour] = 0; /* filtered copy: serialize afresh */
+		}
+		if (a->line_len[flavour] == 0) {
+			a->line_len[flavour] = acc_serialize(a, sm, flavour, cfg->precision_ns);
+			if (a->line_len[flavour] <= 0) {
+				acc_error(a, "metric %.*s could not be serialized (%ld)", (int)m->name.len, m->name.p,
+					  a->line_len[flavour]);
+				a->line_len[flavour] = 0;
+				continue;
+			}
+		}
+		output_push(o, a->line[flavour], (size_t)a->line_len[flavour]);
+		if (sm != m)
+			a->line_len[flavour] = 0;
+	}
+}
+
+void acc_error(struct acc *a, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!a->ri) {
+		text_append(&a->errors, msg, strlen(msg));
+		text_append(&a->errors, "\n", 1);
+		return;
+	}
+	a->ri->stats.errors++;
+	a->ri->agent->totals.gather_errors++;
+	log_error(a->ri->label, "%s", msg);
+}
+
+void acc_gather_done(struct acc *a)
+{
+	if (a->ri)
+		agent_gather_finished(a->ri);
+}
+
+struct acc *acc_capture_new(void)
+{
+	struct acc *a = acc_alloc();
+	if (a)
+		a->gather_time_ns = now_ns();
+	return a;
+}
+
+const char *acc_capture_text(const struct acc *a)
+{
+	return a->capture.p ? a->capture.p : "";
+}
+
+const char *acc_capture_errors(const struct acc *a)
+{
+	return a->errors.p ? a->errors.p : "";
+}
+
+void acc_capture_clear(struct acc *a)
+{
+	a->capture.len = a->errors.len = 0;
+	if (a->capture.p)
+		a->capture.p[0] = '\0';
+	if (a->errors.p)
+		a->errors.p[0] = '\0';
+}
+
+void acc_capture_free(struct acc *a)
+{
+	acc_free(a);
+}

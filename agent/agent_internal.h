@@ -1,0 +1,103 @@
+/* The agent's running state, shared by the scheduler (agent.c), the
+ * accumulator (acc.c) and the output runner (output_runner.c). Plugins see
+ * none of this: they get plugin.h, acc.h and agent.h. */
+#ifndef HG_AGENT_INTERNAL_H
+#define HG_AGENT_INTERNAL_H
+#include <stdbool.h>
+#include <uv.h>
+#include "agent.h"
+#include "buffer.h"
+#include "config.h"
+#include "plugin.h"
+
+struct agent;
+
+struct running_output {
+	struct agent *agent;
+	const struct output_cfg *cfg;
+	const char *label;       /* "outputs.influxdb" or the alias */
+	void *state;
+	struct lpbuf *buf;
+	struct batch batch;      /* the batch being written, if writing */
+	bool uint_support;
+	bool writing;
+	bool closing;            /* shutdown flush in progress */
+	int64_t batch_size;      /* metric_batch_size, halved on 413 */
+	int64_t flush_interval_ns, flush_jitter_ns;
+	int64_t backoff_ms;      /* 0 = not backing off */
+	uint64_t write_started_ns;
+	unsigned consecutive_failures;
+	uv_timer_t flush_timer, retry_timer;
+	struct output_stats stats;
+	bool fail_fast;          /* --once: a failed write ends the flush instead of retrying */
+	bool failed;             /* a write failed (for --once's exit code) */
+	uint64_t server_dropped; /* lines the server rejected or were unwritable */
+	void (*on_drained)(struct running_output *o);
+};
+
+struct running_input {
+	struct agent *agent;
+	const struct input_cfg *cfg;
+	const char *label;       /* "inputs.cpu" or the alias */
+	void *state;
+	struct acc *acc;
+	bool gathering;
+	int64_t interval_ns, jitter_ns;
+	uint64_t gather_started_ns; /* monotonic */
+	uv_timer_t timer;
+	struct input_stats stats;
+};
+
+struct agent {
+	uv_loop_t *loop;
+	struct agent_config *cfg;
+	struct httpc *http;
+	char hostname[256];
+	size_t ninputs, noutputs;
+	struct running_input *inputs;
+	struct running_output *outputs;
+	struct agent_stats totals;
+	uv_signal_t sigterm, sigint, sighup;
+	bool stopping;
+	bool test_mode;          /* --test: lines go to stdout, outputs are not used */
+	int exit_code;
+	int64_t start_ns;
+	bool once;               /* --once: gather once, flush, stop */
+	size_t gathers_pending;  /* --test/--once: inputs still gathering */
+	size_t outputs_pending;  /* outputs still draining while stopping */
+	size_t closes_pending;   /* uv handles not yet closed */
+	uv_timer_t stop_timer;   /* bounds the final flush */
+	void *health;            /* struct httpd *, when agent.health_listen is set */
+	void (*on_stopped)(struct agent *a, void *arg);
+	void *on_stopped_arg;
+};
+
+/* Wall clock in ns since the epoch. */
+int64_t now_ns(void);
+
+/* acc.c */
+struct acc *acc_new_for_input(struct running_input *ri);
+void acc_free(struct acc *a);
+void acc_begin_gather(struct acc *a, int64_t time_ns);
+
+/* output_runner.c */
+int output_start(struct running_output *o, struct agent *a, const struct output_cfg *cfg, char *err, size_t errlen);
+void output_push(struct running_output *o, const char *line, size_t len);
+/* Writes what is buffered now, batch after batch; on_drained runs when the
+ * buffer is empty or the output gave up (a write failed). */
+void output_flush_all(struct running_output *o, void (*on_drained)(struct running_output *o));
+void output_start_timers(struct running_output *o);
+/* Closes timers and the plugin (handles close on the loop's next turn). */
+void output_close(struct running_output *o);
+/* Frees the buffer once the loop has ended. */
+void output_release(struct running_output *o);
+/* The batch size and backoff arithmetic, exposed for unit tests. */
+int64_t output_backoff_ms(unsigned failures, int64_t retry_after_ms);
+
+/* uv_close that the agent counts, so it knows when it has fully stopped. */
+void agent_close_handle(struct agent *a, uv_handle_t *h);
+
+/* Called by the input scheduler when an input's gather finished. */
+void agent_gather_finished(struct running_input *ri);
+
+#endif
