@@ -21,13 +21,18 @@ void batch_split(struct batch *b, struct batch *rest);
 size_t batch_remove_lines(struct batch *b, const unsigned *lines, size_t n);
 
 struct lpbuf;
+/* max_metrics 0 is taken as 1. NULL when out of memory. */
 struct lpbuf *lpbuf_new(size_t max_metrics);
 void lpbuf_free(struct lpbuf *b);
-/* line includes its trailing '\n'. */
+/* line includes its trailing '\n' (one is added when missing; a push of
+ * several lines counts as several metrics). Out of memory drops, counted. */
 void lpbuf_push(struct lpbuf *b, const char *line, size_t len);
 size_t lpbuf_count(const struct lpbuf *b);
 size_t lpbuf_bytes(const struct lpbuf *b);
 uint64_t lpbuf_dropped(const struct lpbuf *b);
+/* Memory the buffer holds in chunks (queued data, slack and the one spare
+ * chunk it keeps for reuse), for self-metrics and leak tests. */
+size_t lpbuf_mem_bytes(const struct lpbuf *b);
 /* Moves up to max_metrics of the oldest lines into out (out is reset first;
  * its memory is reused). Returns the number of metrics taken. */
 size_t lpbuf_take(struct lpbuf *b, size_t max_metrics, struct batch *out);
