@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Scriptable HTTP server for the C tests of the HTTP client and the outputs.
+
+Binds 127.0.0.1 on a free port and prints "PORT <n>" on stdout. Every request
+to a path not under /_ctl/ is recorded and answered by the first scripted
+response whose "path" (a prefix, optional) matches, or by the default
+response (204, empty) when none is left.
+
+Control endpoints (JSON bodies):
+  POST /_ctl/script    append responses: [{"status": 500, "headers": {"Retry-After": "7"},
+                       "body": "...", "body_size": N, "delay": 0.5, "close": true,
+                       "path": "/write", "chunk": 4096}, ...]
+                       body_size sends N bytes of a-z instead of body; delay waits
+                       before answering; close drops the connection without a
+                       response; chunk sends the body chunked in pieces of that size.
+  POST /_ctl/reset     forget the script and the recorded requests
+  GET  /_ctl/requests  the recorded requests: [{"method", "path", "query" (raw),
+                       "params" {name: [values]}, "headers" {lower-case name: value},
+                       "body" (decompressed when Content-Encoding: gzip), "raw_len"}]
+  POST /_ctl/quit      stops the server
+"""
+import gzip
+import json
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+lock = threading.Lock()
+script = []
+recorded = []
+
+
+def pop_response(path):
+    with lock:
+        for i, r in enumerate(script):
+            if path.startswith(r.get("path", "")):
+                return script.pop(i)
+    return {"status": 204}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            return self.rfile.read(n)
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            out = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return out
+                out += self.rfile.read(size)
+                self.rfile.readline()
+        return b""
+
+    def reply(self, status, body=b"", headers=None, ctype="application/json"):
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        if status not in (204, 304):
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if status not in (204, 304) and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def control(self, path, raw):
+        global script, recorded
+        if path == "/_ctl/script":
+            with lock:
+                script.extend(json.loads(raw or b"[]"))
+            return self.reply(200, b"{}")
+        if path == "/_ctl/reset":
+            with lock:
+                script, recorded = [], []
+            return self.reply(200, b"{}")
+        if path == "/_ctl/requests":
+            with lock:
+                body = json.dumps(recorded).encode()
+            return self.reply(200, body)
+        if path == "/_ctl/quit":
+            self.reply(200, b"{}")
+            threading.Thread(target=self.server.shutdown, daemon=True).start()
+            return None
+        return self.reply(404, b'{"error":"unknown control path"}')
+
+    def handle_any(self):
+        url = urllib.parse.urlsplit(self.path)
+        raw = self.read_body()
+        if url.path.startswith("/_ctl/"):
+            return self.control(url.path, raw)
+        body = raw
+        if self.headers.get("Content-Encoding", "").lower() == "gzip" and raw:
+            try:
+                body = gzip.decompress(raw)
+            except OSError as e:
+                body = ("<bad gzip: %s>" % e).encode()
+        rec = {
+            "method": self.command,
+            "path": url.path,
+            "query": url.query,
+            "params": urllib.parse.parse_qs(url.query, keep_blank_values=True),
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": body.decode("utf-8", "replace"),
+            "raw_len": len(raw),
+        }
+        with lock:
+            recorded.append(rec)
+        r = pop_response(url.path)
+        if r.get("delay"):
+            time.sleep(r["delay"])
+        if r.get("close"):
+            self.close_connection = True
+            return None
+        if "body_size" in r:
+            n = r["body_size"]
+            out = (b"abcdefghijklmnopqrstuvwxyz" * (n // 26 + 1))[:n]
+        else:
+            out = r.get("body", "").encode()
+        chunk = r.get("chunk")
+        if chunk:
+            self.send_response(r.get("status", 200))
+            for k, v in r.get("headers", {}).items():
+                self.send_header(k, v)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(out), chunk):
+                part = out[i:i + chunk]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            return None
+        return self.reply(r.get("status", 200), out, r.get("headers"),
+                          r.get("content_type", "application/json"))
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # Clients that time out or abort on purpose are part of the tests.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def main():
+    srv = Server(("127.0.0.1", 0), Handler)
+    print("PORT %d" % srv.server_address[1], flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
