@@ -69,6 +69,10 @@ extern const struct opt_desc output_common_options[];
  * On error returns -1 with "file:line:column: message" in err. */
 int config_load(struct agent_config *cfg, const char *const *files, size_t nfiles, const char *dir, char *err,
 		size_t errlen);
+/* Like config_load with one file whose contents are buf[0..len); name is used
+ * in messages. For tests and the fuzzer. */
+int config_load_buffer(struct agent_config *cfg, const char *name, const char *buf, size_t len, char *err,
+		       size_t errlen);
 void config_free(struct agent_config *cfg);
 /* Prints a commented YAML config listing every built-in plugin and option. */
 void config_print_sample(FILE *out);
@@ -76,7 +80,9 @@ void config_print_sample(FILE *out);
 /* Value parsers shared with plugins and tests. 0 on success, -1 on a bad value. */
 int parse_duration(const char *s, int64_t *ns);
 int parse_size(const char *s, uint64_t *bytes);
-/* Expands ${VAR} and ${VAR:-default} in s. Returns a malloc'd string, or
+/* Expands ${VAR} and ${VAR:-default} in s (the default is used when VAR is
+ * unset or empty, and may hold references itself); an unset ${VAR} expands
+ * to "". "$${" is a literal "${"; any other '$' is literal. Returns a malloc'd string, or
  * NULL with err set on an unterminated reference. */
 char *env_expand(const char *s, char *err, size_t errlen);
 

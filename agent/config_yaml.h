@@ -1,0 +1,56 @@
+/* Private to the config loader: a loaded libyaml document with the file name
+ * its errors are reported against, and applying typed options to its nodes. */
+#ifndef HG_CONFIG_YAML_H
+#define HG_CONFIG_YAML_H
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <yaml.h>
+#include "options.h"
+
+/* Inputs larger than this are refused before parsing: a config is a few KiB,
+ * and the bound keeps a hostile file from costing unbounded memory. */
+#define YDOC_MAX_BYTES (4u << 20)
+/* Bound on the entries of one mapping or sequence a value may hold. */
+#define YDOC_MAX_ITEMS 4096
+
+struct ydoc {
+	const char *name; /* file name for messages; not owned */
+	yaml_document_t doc;
+	bool loaded;
+};
+
+/* Parses buf as one YAML document. Refuses aliases (they would let a small
+ * file expand into a large config) and streams of several documents. */
+int ydoc_load(struct ydoc *d, const char *name, const char *buf, size_t len, char *err, size_t errlen);
+void ydoc_free(struct ydoc *d);
+/* The root node, or NULL for an empty document. */
+yaml_node_t *ydoc_root(struct ydoc *d);
+yaml_node_t *ydoc_node(struct ydoc *d, int index);
+
+/* Formats "name:line:column: message" for node n (1-based). Returns -1. */
+int ydoc_error(char *err, size_t errlen, const struct ydoc *d, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* "name:line:column" of n, malloc'd. */
+char *ydoc_origin(const struct ydoc *d, const yaml_node_t *n);
+
+/* A plain empty, "~" or "null" scalar: the key is present without a value. */
+bool ynode_is_null(const yaml_node_t *n);
+/* The text of a scalar (NUL-terminated by libyaml). */
+static inline const char *ynode_text(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+const struct opt_desc *opt_find(const struct opt_desc *opts, const char *name);
+/* Sets the option o of base from node n of d: ${VAR} expansion, then the
+ * type's parser. A null node leaves the current value. Mappings (strmap,
+ * tagfilter) merge key by key into what is there; other types replace. */
+int opt_apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node_t *n, char *err, size_t errlen);
+/* Sets o to its default (o->def parsed as YAML), if it has one. what names the
+ * owner ("agent", "input cpu") for the message of a broken built-in default. */
+int opt_apply_default(const struct opt_desc *o, void *base, const char *what, char *err, size_t errlen);
+/* Sets key to value in m, replacing an existing value (copies both). */
+int strmap_set(struct strmap *m, const char *key, const char *value);
+
+#endif

@@ -1,0 +1,64 @@
+/* Freeing the values the option tables describe. */
+#include <stdlib.h>
+#include "options.h"
+
+void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->n = 0;
+	l->v = NULL;
+}
+
+void strmap_free(struct strmap *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->k[i]);
+		free(m->v[i]);
+	}
+	free(m->k);
+	free(m->v);
+	m->n = 0;
+	m->k = m->v = NULL;
+}
+
+void tagfilter_free(struct tagfilter *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->key[i]);
+		strlist_free(&t->globs[i]);
+	}
+	free(t->key);
+	free(t->globs);
+	t->n = 0;
+	t->key = NULL;
+	t->globs = NULL;
+}
+
+void opts_free(const struct opt_desc *opts, void *base)
+{
+	if (!base)
+		return;
+	for (const struct opt_desc *o = opts; o && o->name; o++) {
+		void *f = (char *)base + o->offset;
+		switch (o->type) {
+		case OPT_STRING:
+		case OPT_SECRET:
+			free(*(char **)f);
+			*(char **)f = NULL;
+			break;
+		case OPT_STRLIST:
+			strlist_free(f);
+			break;
+		case OPT_STRMAP:
+			strmap_free(f);
+			break;
+		case OPT_TAGFILTER:
+			tagfilter_free(f);
+			break;
+		default:
+			break;
+		}
+	}
+}
