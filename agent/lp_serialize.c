@@ -1,0 +1,306 @@
+/* Line protocol serializer. The output follows the reference encoder of the
+ * InfluxData line-protocol corpus (escaping, Go-style float text), except
+ * where the agent's line-oriented buffers need otherwise: no raw '\n' is ever
+ * written, since buffers and batches split records on '\n'. */
+#include "lp.h"
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct out {
+	char *p;
+	size_t len, cap;
+	bool full;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->full || n > o->cap - o->len) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void putc1(struct out *o, char c)
+{
+	if (o->full || o->len == o->cap) {
+		o->full = true;
+		return;
+	}
+	o->p[o->len++] = c;
+}
+
+/* Escape tables: 0 = copy as is, otherwise the character written after a
+ * backslash. Control characters become their C escape (as Telegraf writes
+ * them) because a raw '\n' would end the line and the reference decoder
+ * rejects the others in names and keys. Backslash itself is not escaped
+ * there: the reference decoder only treats "\<special>" as an escape. */
+enum esc_kind { ESC_NAME, ESC_KEY, ESC_TAGVAL, ESC_STRING };
+
+static const unsigned char esc_tab[4][256] = {
+	[ESC_NAME] = { [','] = ',', [' '] = ' ', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\f'] = 'f' },
+	[ESC_KEY] = { [','] = ',', [' '] = ' ', ['='] = '=', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\f'] = 'f' },
+	/* The reference decoder takes other control bytes raw in tag values. */
+	[ESC_TAGVAL] = { [','] = ',', [' '] = ' ', ['='] = '=', ['\n'] = 'n' },
+	[ESC_STRING] = { ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n' },
+};
+
+/* Trailing backslashes cannot be written in names, keys or tag values:
+ * followed by the next separator they would escape it. They are dropped. */
+static struct sv trim_backslash(struct sv s)
+{
+	while (s.len && s.p[s.len - 1] == '\\')
+		s.len--;
+	return s;
+}
+
+static void put_escaped(struct out *o, struct sv s, enum esc_kind k)
+{
+	const unsigned char *t = esc_tab[k];
+	size_t run = 0;
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned char e = t[(unsigned char)s.p[i]];
+		if (!e)
+			continue;
+		put(o, s.p + run, i - run);
+		char pair[2] = { '\\', (char)e };
+		put(o, pair, 2);
+		run = i + 1;
+	}
+	put(o, s.p + run, s.len - run);
+}
+
+static size_t fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static size_t fmt_i64(char *buf, int64_t v)
+{
+	if (v < 0) {
+		buf[0] = '-';
+		return 1 + fmt_u64(buf + 1, (uint64_t)0 - (uint64_t)v);
+	}
+	return fmt_u64(buf, (uint64_t)v);
+}
+
+/* Shortest decimal digits (no trailing zeros) that read back as v, and the
+ * decimal exponent of the first digit. v is finite and non-zero, positive. */
+static int shortest_digits(double v, char *dig, int *exp10)
+{
+	char buf[40];
+	/* Integers below 1e15 are exact in a double: no round trip needed. */
+	if (v < 1e15 && v == (double)(uint64_t)v) {
+		size_t n = fmt_u64(buf, (uint64_t)v);
+		*exp10 = (int)n - 1;
+		while (n > 1 && buf[n - 1] == '0')
+			n--;
+		memcpy(dig, buf, n);
+		return (int)n;
+	}
+	/* A double whose shortest form has <= 15 digits is exactly the
+	 * 15-digit rounding with zeros stripped (DBL_DIG is 15), so at most
+	 * three tries are needed. */
+	/* Subnormals have fewer significant bits, so there the search starts
+	 * at one digit. */
+	for (int prec = v < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
+		if (prec < 17 && strtod(buf, NULL) != v)
+			continue;
+		char *e = strchr(buf, 'e');
+		*exp10 = atoi(e + 1);
+		int n = 0;
+		for (char *c = buf; c < e; c++)
+			if (*c != '.')
+				dig[n++] = *c;
+		while (n > 1 && dig[n - 1] == '0')
+			n--;
+		return n;
+	}
+	return 0; /* not reached: 17 digits always read back */
+}
+
+/* Writes v as Go's strconv.FormatFloat(v, 'g', -1, 64) does (the reference
+ * encoder): shortest digits; with shortest output Go switches to the exponent
+ * form when exp < -4 or exp >= 6 (1e+06, 1e-05), unlike C's %g. */
+static size_t fmt_float(char *buf, double v)
+{
+	size_t n = 0;
+	if (signbit(v)) {
+		buf[n++] = '-';
+		v = -v;
+	}
+	if (v == 0) {
+		buf[n++] = '0';
+		return n;
+	}
+	char dig[20];
+	int exp10;
+	int nd = shortest_digits(v, dig, &exp10);
+	if (exp10 < -4 || exp10 >= 6) {
+		buf[n++] = dig[0];
+		if (nd > 1) {
+			buf[n++] = '.';
+			memcpy(buf + n, dig + 1, (size_t)nd - 1);
+			n += (size_t)nd - 1;
+		}
+		buf[n++] = 'e';
+		buf[n++] = exp10 < 0 ? '-' : '+';
+		int ae = exp10 < 0 ? -exp10 : exp10;
+		if (ae < 10)
+			buf[n++] = '0';
+		n += fmt_u64(buf + n, (uint64_t)ae);
+		return n;
+	}
+	int dp = exp10 + 1; /* digits before the point */
+	if (dp <= 0) {
+		buf[n++] = '0';
+		buf[n++] = '.';
+		for (int i = 0; i < -dp; i++)
+			buf[n++] = '0';
+		memcpy(buf + n, dig, (size_t)nd);
+		return n + (size_t)nd;
+	}
+	for (int i = 0; i < dp; i++)
+		buf[n++] = i < nd ? dig[i] : '0';
+	if (nd > dp) {
+		buf[n++] = '.';
+		memcpy(buf + n, dig + dp, (size_t)(nd - dp));
+		n += (size_t)(nd - dp);
+	}
+	return n;
+}
+
+/* Floor division, as Go's time.Truncate does for times before 1970 too. */
+static int64_t div_floor(int64_t t, int64_t d)
+{
+	int64_t q = t / d;
+	if ((t % d != 0) && ((t < 0) != (d < 0)))
+		q--;
+	return q;
+}
+
+static bool field_writable(const struct metric_field *f)
+{
+	if (trim_backslash(f->key).len == 0)
+		return false;
+	return f->type != FIELD_FLOAT || isfinite(f->v.f);
+}
+
+static void put_field_value(struct out *o, const struct metric_field *f, const struct lp_opts *opt)
+{
+	char num[40];
+	size_t n;
+	switch (f->type) {
+	case FIELD_FLOAT:
+		put(o, num, fmt_float(num, f->v.f));
+		return;
+	case FIELD_INT:
+		n = fmt_i64(num, f->v.i);
+		num[n++] = 'i';
+		put(o, num, n);
+		return;
+	case FIELD_UINT:
+		if (opt->uint_support) {
+			n = fmt_u64(num, f->v.u);
+			num[n++] = 'u';
+		} else {
+			/* InfluxDB 1.x has no unsigned type: clamp into int64. */
+			n = fmt_u64(num, f->v.u > INT64_MAX ? (uint64_t)INT64_MAX : f->v.u);
+			num[n++] = 'i';
+		}
+		put(o, num, n);
+		return;
+	case FIELD_BOOL:
+		if (f->v.b)
+			put(o, "true", 4);
+		else
+			put(o, "false", 5);
+		return;
+	case FIELD_STRING:
+		putc1(o, '"');
+		put_escaped(o, f->v.s, ESC_STRING);
+		putc1(o, '"');
+		return;
+	}
+}
+
+long lp_serialize(const struct metric *m, const struct lp_opts *opt, char *outbuf, size_t cap, struct lp_stats *st)
+{
+	struct sv name = trim_backslash(m->name);
+	if (name.len == 0)
+		return -EINVAL;
+
+	size_t nwritable = 0;
+	for (size_t i = 0; i < m->nfields; i++)
+		nwritable += field_writable(&m->fields[i]);
+	if (nwritable == 0) {
+		if (st)
+			st->dropped_fields += (unsigned)m->nfields;
+		return -EINVAL;
+	}
+
+	/* Sort an index, not the metric: the caller's metric is const and a
+	 * stack index of METRIC_MAX_TAGS bytes costs no allocation. */
+	unsigned char idx[METRIC_MAX_TAGS];
+	size_t nt = m->ntags < METRIC_MAX_TAGS ? m->ntags : METRIC_MAX_TAGS;
+	for (size_t i = 0; i < nt; i++) {
+		size_t j = i;
+		while (j > 0 && sv_cmp(m->tags[idx[j - 1]].key, m->tags[i].key) > 0) {
+			idx[j] = idx[j - 1];
+			j--;
+		}
+		idx[j] = (unsigned char)i;
+	}
+
+	struct out o = { outbuf, 0, cap, false };
+	put_escaped(&o, name, ESC_NAME);
+	for (size_t i = 0; i < nt; i++) {
+		const struct metric_tag *t = &m->tags[idx[i]];
+		struct sv k = trim_backslash(t->key), v = trim_backslash(t->value);
+		if (!k.len || !v.len)
+			continue;
+		putc1(&o, ',');
+		put_escaped(&o, k, ESC_KEY);
+		putc1(&o, '=');
+		put_escaped(&o, v, ESC_TAGVAL);
+	}
+	char sep = ' ';
+	for (size_t i = 0; i < m->nfields; i++) {
+		const struct metric_field *f = &m->fields[i];
+		if (!field_writable(f))
+			continue;
+		putc1(&o, sep);
+		sep = ',';
+		put_escaped(&o, trim_backslash(f->key), ESC_KEY);
+		putc1(&o, '=');
+		put_field_value(&o, f, opt);
+	}
+	if (m->time_ns != 0) {
+		char num[24];
+		int64_t prec = opt->precision_ns > 0 ? opt->precision_ns : 1;
+		putc1(&o, ' ');
+		put(&o, num, fmt_i64(num, div_floor(m->time_ns, prec)));
+	}
+	putc1(&o, '\n');
+	if (o.full)
+		return -ENOSPC;
+	/* Counted only on success so that a retry with a bigger buffer does
+	 * not count the same drops twice. */
+	if (st)
+		st->dropped_fields += (unsigned)(m->nfields - nwritable);
+	return (long)o.len;
+}
