@@ -1,0 +1,316 @@
+/* The server runs on the loop in the main thread; a client thread talks to
+ * it with libcurl and raw sockets, then tells the loop to stop. */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "check.h"
+#include "httpd.h"
+
+static int port;
+static uv_async_t done;
+static struct httpd *srv;
+
+static void handler(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
+{
+	(void)ud;
+	if (sv_eq_c(req->path, "/health")) {
+		httpd_resp_append(resp, "ok\n", 3);
+	} else if (sv_eq_c(req->path, "/echo") && strcmp(req->method, "POST") == 0) {
+		httpd_resp_type(resp, "application/octet-stream");
+		httpd_resp_append(resp, req->body.p, req->body.len);
+	} else if (sv_eq_c(req->path, "/query")) {
+		httpd_resp_printf(resp, "[%.*s]", (int)req->query.len, req->query.p);
+	} else if (sv_eq_c(req->path, "/big")) {
+		static char kb[1024];
+		for (int i = 0; i < 100; i++)
+			httpd_resp_append(resp, kb, sizeof kb);
+	} else {
+		httpd_resp_status(resp, 404);
+		httpd_resp_printf(resp, "no such path\n");
+	}
+}
+
+struct body {
+	char s[4096];
+	size_t n;
+};
+
+static size_t collect(char *p, size_t sz, size_t nm, void *ud)
+{
+	struct body *b = ud;
+	size_t n = sz * nm;
+	size_t room = sizeof b->s - 1 - b->n;
+	size_t c = n < room ? n : room;
+	memcpy(b->s + b->n, p, c);
+	b->n += c;
+	b->s[b->n] = 0;
+	return n;
+}
+
+/* One request on handle h (reused across calls for keep-alive). */
+static long req(CURL *h, const char *path, const char *post, struct body *b)
+{
+	char url[256];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	b->n = 0;
+	b->s[0] = 0;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	if (post) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+	} else {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	}
+	if (curl_easy_perform(h) != CURLE_OK)
+		return -1;
+	long code = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	return code;
+}
+
+/* Sends raw bytes and reads until the server closes (or 5 s pass). */
+static int raw(const char *send_bytes, size_t len, char *out, size_t cap, double *secs)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct timeval tv = { 5, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (len && send(fd, send_bytes, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	size_t n = 0;
+	int eof = 0;
+	for (;;) {
+		ssize_t r = recv(fd, out + n, cap - 1 - n, 0);
+		if (r == 0) {
+			eof = 1;
+			break;
+		}
+		if (r < 0)
+			break;
+		n += (size_t)r;
+		if (n == cap - 1)
+			break;
+	}
+	out[n] = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (secs)
+		*secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	close(fd);
+	return eof;
+}
+
+static void *client(void *arg)
+{
+	(void)arg;
+	CURL *h = curl_easy_init();
+	struct body b;
+	long conns = -1;
+
+	CHECK_INT(req(h, "/health", NULL, &b), 200);
+	CHECK_STR(b.s, "ok\n");
+	char *ct = NULL;
+	curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+	CHECK_STR(ct, "text/plain; charset=utf-8");
+
+	/* keep-alive: the second request reuses the connection */
+	CHECK_INT(req(h, "/nope", NULL, &b), 404);
+	CHECK_STR(b.s, "no such path\n");
+	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns);
+	CHECK_INT(conns, 0);
+
+	CHECK_INT(req(h, "/echo", "hello body", &b), 200);
+	CHECK_STR(b.s, "hello body");
+	CHECK_INT(req(h, "/query?a=1&b=2", NULL, &b), 200);
+	CHECK_STR(b.s, "[a=1&b=2]");
+	CHECK_INT(req(h, "/big", NULL, &b), 500);
+
+	/* body over max_body (100) */
+	char big[300];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	CHECK_INT(req(h, "/echo", big, &b), 413);
+
+	char out[8192];
+	double secs = 0;
+	/* malformed: 400 and the connection is closed */
+	const char *bad = "GARBAGE\r\n\r\n";
+	CHECK_INT(raw(bad, strlen(bad), out, sizeof out, NULL), 1);
+	CHECK(strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26) == 0);
+	CHECK(strstr(out, "Connection: close\r\n") != NULL);
+	const char *bad2 = "GET /health HTTP/1.1\r\nHost x\r\n\r\n";
+	CHECK_INT(raw(bad2, strlen(bad2), out, sizeof out, NULL), 1);
+	CHECK(strncmp(out, "HTTP/1.1 400 ", 13) == 0);
+
+	/* headers over max_header (1024) */
+	char hdr[3000];
+	int n = snprintf(hdr, sizeof hdr, "GET /health HTTP/1.1\r\nX-Long: %02000d\r\n\r\n", 0);
+	CHECK_INT(raw(hdr, (size_t)n, out, sizeof out, NULL), 1);
+	CHECK(strncmp(out, "HTTP/1.1 431 ", 13) == 0);
+
+	/* the server still serves others */
+	CURL *h2 = curl_easy_init();
+	CHECK_INT(req(h2, "/health", NULL, &b), 200);
+	curl_easy_cleanup(h2);
+
+	/* pipelined: both answered in order, then closed as asked */
+	const char *pipe2 = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+			    "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n"
+			    "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	CHECK_INT(raw(pipe2, strlen(pipe2), out, sizeof out, NULL), 1);
+	char *r1 = strstr(out, "HTTP/1.1 200 OK\r\n");
+	char *r2 = r1 ? strstr(r1 + 1, "HTTP/1.1 200 OK\r\n") : NULL;
+	char *r3 = r2 ? strstr(r2, "HTTP/1.1 404 Not Found\r\n") : NULL;
+	CHECK(r1 == out && r2 && r3);
+	/* the HEAD answer carries the length but no body */
+	CHECK(r2 && strncmp(r2 - 3, "ok\n", 3) == 0);
+	CHECK(r3 && strstr(r2, "Content-Length: 3\r\n") && r3 - strstr(r2, "\r\n\r\n") == 4);
+
+	/* HTTP/1.0 without keep-alive is closed after one answer */
+	const char *old = "GET /health HTTP/1.0\r\n\r\n";
+	CHECK_INT(raw(old, strlen(old), out, sizeof out, &secs), 1);
+	CHECK(strstr(out, "\r\n\r\nok\n") != NULL);
+	CHECK(strstr(out, "Connection: close\r\n") != NULL);
+	CHECK(secs < 0.25); /* closed by the answer, not the idle timer */
+
+	/* an idle connection is closed by the server (idle timeout 300 ms) */
+	CHECK_INT(raw("", 0, out, sizeof out, &secs), 1);
+	CHECK(secs > 0.2 && secs < 3);
+	/* so is one that sent half a request */
+	CHECK_INT(raw("GET /hea", 8, out, sizeof out, &secs), 1);
+	CHECK_INT(strlen(out), 0);
+
+	curl_easy_cleanup(h);
+	uv_async_send(&done);
+	return NULL;
+}
+
+static void on_done(uv_async_t *a)
+{
+	httpd_stop(srv);
+	uv_close((uv_handle_t *)a, NULL);
+}
+
+/* The parse step alone: a request fed one byte at a time, then the
+ * pipelined remainder, and error statuses. */
+static void test_parse_bytewise(void)
+{
+	struct httpd_parse *p = httpd_parse_new(NULL);
+	const char *in = "POST /echo?x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /health HTTP/1.1\r\n\r\n";
+	size_t len = strlen(in), off = 0, used;
+	int r = HTTPD_PARSE_MORE;
+	while (off < len && r == HTTPD_PARSE_MORE) {
+		r = httpd_parse_feed(p, in + off, 1, &used);
+		off += used;
+	}
+	CHECK_INT(r, HTTPD_PARSE_REQUEST);
+	CHECK_INT(off, strlen("POST /echo?x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"));
+	const char *out;
+	size_t outlen;
+	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	CHECK(outlen > 3 && memcmp(out + outlen - 3, "abc", 3) == 0);
+	CHECK(httpd_parse_keep_alive(p));
+	httpd_parse_next(p);
+	r = httpd_parse_feed(p, in + off, len - off, &used);
+	CHECK_INT(r, HTTPD_PARSE_REQUEST);
+	CHECK_INT(used, len - off);
+	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	CHECK(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	httpd_parse_free(p);
+
+	struct httpd_opts o = { .max_header = 64, .max_body = 4 };
+	p = httpd_parse_new(&o);
+	const char *big = "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde";
+	CHECK_INT(httpd_parse_feed(p, big, strlen(big), &used), HTTPD_PARSE_ERROR);
+	CHECK_INT(httpd_parse_error_status(p), 413);
+	CHECK(!httpd_parse_keep_alive(p));
+	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	CHECK(strncmp(out, "HTTP/1.1 413 ", 13) == 0);
+	httpd_parse_free(p);
+
+	/* chunked bodies are bounded too */
+	p = httpd_parse_new(&o);
+	const char *ch = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n";
+	CHECK_INT(httpd_parse_feed(p, ch, strlen(ch), &used), HTTPD_PARSE_ERROR);
+	CHECK_INT(httpd_parse_error_status(p), 413);
+	httpd_parse_free(p);
+
+	/* the header limit holds however the bytes are cut */
+	p = httpd_parse_new(&o);
+	char hdr[200];
+	int n = snprintf(hdr, sizeof hdr, "GET / HTTP/1.1\r\nX: %080d\r\n\r\n", 0);
+	r = HTTPD_PARSE_MORE;
+	for (off = 0; off < (size_t)n && r == HTTPD_PARSE_MORE; off += used)
+		r = httpd_parse_feed(p, hdr + off, 7, &used);
+	CHECK_INT(r, HTTPD_PARSE_ERROR);
+	CHECK_INT(httpd_parse_error_status(p), 431);
+	httpd_parse_free(p);
+}
+
+static void test_addresses(uv_loop_t *loop)
+{
+	char err[256];
+	struct httpd *h;
+	CHECK(httpd_start(loop, "nonsense", NULL, handler, NULL, &h, err, sizeof err) < 0);
+	CHECK(strstr(err, "nonsense") != NULL);
+	CHECK(httpd_start(loop, "127.0.0.1:99999", NULL, handler, NULL, &h, err, sizeof err) < 0);
+	CHECK(httpd_start(loop, "no.such.host:80", NULL, handler, NULL, &h, err, sizeof err) < 0);
+	CHECK_INT(httpd_start(loop, ":0", NULL, handler, NULL, &h, err, sizeof err), 0);
+	CHECK(h && httpd_port(h) > 0);
+	httpd_stop(h);
+	CHECK_INT(httpd_start(loop, "localhost:0", NULL, handler, NULL, &h, err, sizeof err), 0);
+	CHECK(h && httpd_port(h) > 0);
+	/* the same port twice: the second bind fails with a message */
+	struct httpd *h2;
+	char addr[64];
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", httpd_port(h));
+	CHECK(httpd_start(loop, addr, NULL, handler, NULL, &h2, err, sizeof err) < 0);
+	CHECK(strstr(err, "address already in use") != NULL);
+	httpd_stop(h);
+	if (httpd_start(loop, "[::1]:0", NULL, handler, NULL, &h, err, sizeof err) == 0) {
+		CHECK(httpd_port(h) > 0);
+		httpd_stop(h);
+	} else {
+		fprintf(stderr, "note: no IPv6 loopback here (%s)\n", err);
+	}
+	uv_run(loop, UV_RUN_DEFAULT);
+}
+
+int main(void)
+{
+	test_parse_bytewise();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	test_addresses(&loop);
+
+	char err[256];
+	struct httpd_opts o = { .max_header = 1024, .max_body = 100, .max_response = 64 * 1024, .idle_timeout_ms = 300 };
+	CHECK_INT(httpd_start(&loop, "127.0.0.1:0", &o, handler, NULL, &srv, err, sizeof err), 0);
+	port = httpd_port(srv);
+	CHECK(port > 0);
+	uv_async_init(&loop, &done, on_done);
+	pthread_t t;
+	pthread_create(&t, NULL, client, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	pthread_join(t, NULL);
+	CHECK_INT(uv_loop_close(&loop), 0);
+	curl_global_cleanup();
+	CHECK_DONE();
+}
