@@ -1,0 +1,332 @@
+/* Shared by the InfluxDB outputs; see influx_http.h. */
+#include "influx_http.h"
+
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void free_list(char **l)
+{
+	for (char **p = l; p && *p; p++)
+		free(*p);
+	free(l);
+}
+
+static char *header_line(const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 3;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s: %s", name, value);
+	return s;
+}
+
+static char **build_headers(const char *ctype, const char *encoding, const char *extra, const struct strmap *user)
+{
+	size_t n = 0;
+	char **l = calloc(user->n + 4, sizeof(*l));
+	if (!l)
+		return NULL;
+	if (!(l[n++] = header_line("Content-Type", ctype)))
+		goto fail;
+	if (encoding && !(l[n++] = header_line("Content-Encoding", encoding)))
+		goto fail;
+	if (extra && !(l[n++] = strdup(extra)))
+		goto fail;
+	for (size_t i = 0; i < user->n; i++)
+		if (!(l[n++] = header_line(user->k[i], user->v[i])))
+			goto fail;
+	return l;
+fail:
+	free_list(l);
+	return NULL;
+}
+
+int influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, struct httpc *http,
+		     const char *extra_header, char *err, size_t errlen)
+{
+	memset(h, 0, sizeof(*h));
+	h->http = http;
+	const char *enc = cfg->content_encoding ? cfg->content_encoding : "gzip";
+	if (strcmp(enc, "gzip") == 0) {
+		h->gzip = true;
+	} else if (strcmp(enc, "identity") != 0 && enc[0] != '\0') {
+		snprintf(err, errlen, "content_encoding: \"%s\" is not gzip or identity", enc);
+		return -1;
+	}
+	if (cfg->urls.n == 0) {
+		snprintf(err, errlen, "urls: at least one URL is needed");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->urls.n; i++) {
+		const char *u = cfg->urls.v[i];
+		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+			char red[128];
+			influx_url_redact(u, red, sizeof(red));
+			snprintf(err, errlen, "urls: \"%s\" is not an http:// or https:// URL", red);
+			return -1;
+		}
+	}
+	if (!(h->urls = calloc(cfg->urls.n, sizeof(*h->urls))))
+		goto oom;
+	h->nurls = cfg->urls.n;
+	for (size_t i = 0; i < cfg->urls.n; i++) {
+		if (!(h->urls[i] = strdup(cfg->urls.v[i])))
+			goto oom;
+		size_t l = strlen(h->urls[i]);
+		while (l > 0 && h->urls[i][l - 1] == '/')
+			h->urls[i][--l] = '\0';
+	}
+	h->write_headers = build_headers("text/plain; charset=utf-8", h->gzip ? "gzip" : NULL, extra_header,
+					 &cfg->http_headers);
+	h->query_headers = build_headers("application/x-www-form-urlencoded", NULL, extra_header, &cfg->http_headers);
+	if (!h->write_headers || !h->query_headers)
+		goto oom;
+	h->timeout_ms = cfg->timeout_ns / 1000000;
+	h->user_agent = xstrdup(cfg->user_agent);
+	h->tls_ca = xstrdup(cfg->tls_ca);
+	h->tls_cert = xstrdup(cfg->tls_cert);
+	h->tls_key = xstrdup(cfg->tls_key);
+	h->proxy = xstrdup(cfg->http_proxy);
+	h->insecure = cfg->insecure_skip_verify;
+	return 0;
+oom:
+	influx_http_free(h);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+void influx_http_free(struct influx_http *h)
+{
+	for (size_t i = 0; h->urls && i < h->nurls; i++)
+		free(h->urls[i]);
+	free(h->urls);
+	/* The extra header may hold a token: wipe before handing memory back. */
+	for (char **p = h->write_headers; p && *p; p++)
+		explicit_bzero(*p, strlen(*p));
+	for (char **p = h->query_headers; p && *p; p++)
+		explicit_bzero(*p, strlen(*p));
+	free_list(h->write_headers);
+	free_list(h->query_headers);
+	free(h->user_agent);
+	free(h->tls_ca);
+	free(h->tls_cert);
+	free(h->tls_key);
+	free(h->proxy);
+	if (h->z_ready)
+		deflateEnd(&h->z);
+	free(h->gz);
+	memset(h, 0, sizeof(*h));
+}
+
+void influx_http_request(const struct influx_http *h, struct httpc_request *q, bool query)
+{
+	q->method = "POST";
+	q->headers = (const char *const *)(query ? h->query_headers : h->write_headers);
+	q->timeout_ms = h->timeout_ms;
+	q->user_agent = h->user_agent;
+	q->proxy = h->proxy;
+	q->tls.ca_file = h->tls_ca;
+	q->tls.cert_file = h->tls_cert;
+	q->tls.key_file = h->tls_key;
+	q->tls.insecure_skip_verify = h->insecure;
+	q->max_response = 64 * 1024; /* error bodies are small; a misbehaving server can't grow us */
+}
+
+int influx_http_body(struct influx_http *h, const char *in, size_t len, const char **out, size_t *outlen, char *err,
+		     size_t errlen)
+{
+	if (!h->gzip) {
+		*out = in;
+		*outlen = len;
+		return 0;
+	}
+	int zrc;
+	if (!h->z_ready) {
+		/* Level 1: on a 1-vCPU node CPU is dearer than the few percent
+		 * of ratio the higher levels buy on line protocol. 15+16 = gzip framing. */
+		zrc = deflateInit2(&h->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+		if (zrc != Z_OK) {
+			snprintf(err, errlen, "gzip: %s", zError(zrc));
+			return -1;
+		}
+		h->z_ready = true;
+	} else {
+		deflateReset(&h->z);
+	}
+	size_t need = deflateBound(&h->z, (uLong)len);
+	if (need > h->gz_cap) {
+		char *nb = realloc(h->gz, need);
+		if (!nb) {
+			snprintf(err, errlen, "gzip: out of memory for %zu bytes", need);
+			return -1;
+		}
+		h->gz = nb;
+		h->gz_cap = need;
+	}
+	h->z.next_in = (Bytef *)(uintptr_t)in;
+	h->z.avail_in = (uInt)len;
+	h->z.next_out = (Bytef *)h->gz;
+	h->z.avail_out = (uInt)h->gz_cap;
+	zrc = deflate(&h->z, Z_FINISH);
+	if (zrc != Z_STREAM_END) {
+		snprintf(err, errlen, "gzip: %s", zError(zrc));
+		return -1;
+	}
+	*out = h->gz;
+	*outlen = h->z.total_out;
+	return 0;
+}
+
+char *influx_url(const char *base, const char *path, const char *query)
+{
+	size_t n = strlen(base) + strlen(path) + (query ? strlen(query) + 1 : 0) + 1;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s%s%s%s", base, path, query ? "?" : "", query ? query : "");
+	return s;
+}
+
+char *influx_query_add(char *q, const char *name, const char *value)
+{
+	if (!value || !value[0])
+		return q;
+	char *esc = curl_easy_escape(NULL, value, 0);
+	if (!esc) {
+		free(q);
+		return NULL;
+	}
+	size_t old = q ? strlen(q) : 0;
+	size_t n = old + strlen(name) + strlen(esc) + 3;
+	char *s = realloc(q, n);
+	if (s)
+		snprintf(s + old, n - old, "%s%s=%s", old ? "&" : "", name, esc);
+	else
+		free(q);
+	curl_free(esc);
+	return s;
+}
+
+void influx_url_redact(const char *url, char *out, size_t outlen)
+{
+	const char *p = strstr(url, "://");
+	const char *host = p ? p + 3 : url;
+	const char *end = host + strcspn(host, "/?#");
+	const char *at = memchr(host, '@', (size_t)(end - host));
+	const char *rest = end;
+	size_t pathlen = strcspn(rest, "?#");
+	if (at)
+		host = at + 1;
+	snprintf(out, outlen, "%.*s%.*s%.*s", p ? (int)(p + 3 - url) : 0, url, (int)(end - host), host, (int)pathlen,
+		 rest);
+}
+
+void influx_error_text(const struct httpc_response *r, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	if (!r->body || r->body_len == 0)
+		return;
+	yajl_val v = NULL;
+	if (!r->body_truncated && r->body[0] == '{')
+		v = yajl_tree_parse(r->body, NULL, 0);
+	if (v) {
+		static const char *const keys[] = { "error", "message" };
+		for (size_t i = 0; i < 2 && !out[0]; i++) {
+			const char *path[] = { keys[i], NULL };
+			yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+			if (s)
+				snprintf(out, outlen, "%s", YAJL_GET_STRING(s));
+		}
+		yajl_tree_free(v);
+		if (out[0])
+			return;
+	}
+	snprintf(out, outlen, "%.*s", (int)r->body_len, r->body);
+	/* One line for the log. */
+	for (char *c = out; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+}
+
+static size_t parse_dropped(const char *msg)
+{
+	const char *d = strstr(msg, "dropped=");
+	return d ? (size_t)strtoull(d + 8, NULL, 10) : 0;
+}
+
+/* Messages are cut to fit write_result on purpose. */
+__attribute__((format(printf, 2, 3))) static void msgf(struct write_result *w, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(w->message, sizeof(w->message), fmt, ap);
+	va_end(ap);
+}
+
+bool influx_failover(const struct httpc_response *r)
+{
+	return r->curl_code != 0 || r->status >= 500;
+}
+
+void influx_result(const struct httpc_response *r, const char *url, struct write_result *w)
+{
+	char where[128], text[200];
+	influx_url_redact(url, where, sizeof(where));
+	memset(w, 0, sizeof(*w));
+	if (r->curl_code != 0) {
+		w->status = WRITE_RETRY;
+		msgf(w, "%s: %s", where, r->error && r->error[0] ? r->error : "transfer failed");
+		return;
+	}
+	long st = r->status;
+	if (st >= 200 && st < 300) {
+		w->status = WRITE_OK;
+		return;
+	}
+	influx_error_text(r, text, sizeof(text));
+	const char *sep = text[0] ? ": " : "";
+	if (st == 401 || st == 403) {
+		w->status = WRITE_RETRY;
+		msgf(w,
+			 "%s: authentication failed (HTTP %ld), check username/password or token%s%s", where, st, sep, text);
+	} else if (st == 413) {
+		w->status = WRITE_TOO_LARGE;
+		msgf(w, "%s: request too large (HTTP 413)%s%s", where, sep, text);
+	} else if (st == 400 || st == 422) {
+		if (strstr(text, "partial write")) {
+			/* InfluxDB wrote the other lines; resending them gains nothing. */
+			w->status = WRITE_OK;
+			w->dropped_lines = parse_dropped(text);
+			msgf(w, "%s: %zu line(s) rejected (HTTP %ld): %s", where,
+				 w->dropped_lines, st, text);
+		} else {
+			w->status = WRITE_DROP;
+			msgf(w, "%s: batch rejected (HTTP %ld)%s%s", where, st, sep, text);
+		}
+	} else {
+		/* 429, 5xx and anything unexpected: keep the data and try again. */
+		w->status = WRITE_RETRY;
+		w->retry_after_ms = r->retry_after_ms > 0 ? r->retry_after_ms : 0;
+		msgf(w, "%s: HTTP %ld%s%s", where, st, sep, text);
+	}
+}
+
+void influx_scrub(char *msg, const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0;
+	if (n == 0)
+		return;
+	size_t k = n < 3 ? n : 3; /* never longer than what it replaces */
+	for (char *p = strstr(msg, secret); p; p = strstr(p + k, secret)) {
+		memcpy(p, "***", k);
+		memmove(p + k, p + n, strlen(p + n) + 1);
+	}
+}

@@ -1,0 +1,87 @@
+/* What the influxdb (v1) and influxdb_v2 outputs share: the HTTP options,
+ * the request skeleton, gzip of a batch into a reused buffer, and the
+ * mapping of an HTTP outcome to a write_result. */
+#ifndef HG_INFLUX_HTTP_H
+#define HG_INFLUX_HTTP_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zlib.h>
+#include "httpc.h"
+#include "options.h"
+#include "plugin.h"
+
+struct influx_http_cfg {
+	struct strlist urls;
+	int64_t timeout_ns;
+	char *content_encoding;
+	char *user_agent;
+	char *tls_ca, *tls_cert, *tls_key;
+	bool insecure_skip_verify;
+	char *http_proxy;
+	struct strmap http_headers;
+};
+
+/* Option table rows for a struct influx_http_cfg member m of config type T. */
+#define INFLUX_HTTP_OPTIONS(T, m)                                                                                  \
+	{ "urls", OPT_STRLIST, offsetof(T, m.urls), "[\"http://127.0.0.1:8086\"]",                                 \
+	  "InfluxDB URLs; one is written to at a time, the next after a network error or 5xx" },                 \
+	{ "timeout", OPT_DURATION, offsetof(T, m.timeout_ns), "5s", "whole-request timeout" },                     \
+	{ "content_encoding", OPT_STRING, offsetof(T, m.content_encoding), "gzip",                                 \
+	  "request body encoding: gzip or identity" },                                                             \
+	{ "user_agent", OPT_STRING, offsetof(T, m.user_agent), "heliograph/" HG_VERSION, "HTTP User-Agent" },      \
+	{ "tls_ca", OPT_STRING, offsetof(T, m.tls_ca), NULL, "CA bundle to verify the server with" },              \
+	{ "tls_cert", OPT_STRING, offsetof(T, m.tls_cert), NULL, "client certificate (PEM)" },                     \
+	{ "tls_key", OPT_STRING, offsetof(T, m.tls_key), NULL, "client key (PEM)" },                               \
+	{ "insecure_skip_verify", OPT_BOOL, offsetof(T, m.insecure_skip_verify), "false",                          \
+	  "skip TLS certificate and host name checks (testing only)" },                                            \
+	{ "http_proxy", OPT_STRING, offsetof(T, m.http_proxy), NULL, "proxy URL; unset = the *_proxy environment" }, \
+	{ "http_headers", OPT_STRMAP, offsetof(T, m.http_headers), NULL, "extra request headers" }
+
+struct influx_http {
+	struct httpc *http;
+	char **urls; /* as configured, without a trailing '/' */
+	size_t nurls, cur;
+	char **write_headers, **query_headers; /* NULL-terminated "Name: value" */
+	int64_t timeout_ms;
+	bool gzip;
+	char *user_agent, *tls_ca, *tls_cert, *tls_key, *proxy;
+	bool insecure;
+	z_stream z;
+	bool z_ready;
+	char *gz;
+	size_t gz_cap;
+};
+
+/* Copies what it needs from cfg. extra_header ("Authorization: Token ...")
+ * is added to every request, or NULL. 0, or -1 with err. */
+int influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, struct httpc *http,
+		     const char *extra_header, char *err, size_t errlen);
+void influx_http_free(struct influx_http *h);
+
+/* Fills the fields every request shares; the caller sets method, url, body. */
+void influx_http_request(const struct influx_http *h, struct httpc_request *q, bool query);
+
+/* The body to send for a batch: the batch itself, or its gzip in h's reused
+ * buffer. 0, or -1 with err. */
+int influx_http_body(struct influx_http *h, const char *in, size_t len, const char **out, size_t *outlen, char *err,
+		     size_t errlen);
+
+/* base + path + "?" + query (query may be NULL), malloc'd. */
+char *influx_url(const char *base, const char *path, const char *query);
+/* Appends "&name=value" (or "name=value" first), URL-escaped; NULL value
+ * or "" appends nothing. Returns the new malloc'd string; frees q. */
+char *influx_query_add(char *q, const char *name, const char *value);
+
+/* The URL reduced to scheme://host[:port]/path: no userinfo, no query. */
+void influx_url_redact(const char *url, char *out, size_t outlen);
+/* The server's error text: JSON "error" (v1) or "message" (v2), else the body. */
+void influx_error_text(const struct httpc_response *r, char *out, size_t outlen);
+/* Maps one write's outcome (see plugins/outputs/influxdb/README.md). */
+void influx_result(const struct httpc_response *r, const char *url, struct write_result *w);
+/* Whether an outcome should move the output to its next URL. */
+bool influx_failover(const struct httpc_response *r);
+/* Overwrites every occurrence of secret in msg with "***". */
+void influx_scrub(char *msg, const char *secret);
+
+#endif

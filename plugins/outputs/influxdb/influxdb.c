@@ -1,0 +1,283 @@
+/* InfluxDB 1.x output: POST /write, one batch per call; the output runner
+ * owns retries, backoff and 413 splitting. Also creates the database
+ * (POST /query CREATE DATABASE) at start and when a write says it is missing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "influx_http.h"
+#include "log.h"
+#include "plugin.h"
+
+struct influxdb_config {
+	struct influx_http_cfg http;
+	char *database;
+	char *retention_policy;
+	char *write_consistency;
+	char *username;
+	char *password;
+	bool skip_database_creation;
+	bool influx_uint_support;
+};
+
+static const struct opt_desc influxdb_options[] = {
+	INFLUX_HTTP_OPTIONS(struct influxdb_config, http),
+	{ "database", OPT_STRING, offsetof(struct influxdb_config, database), "telegraf", "target database" },
+	{ "retention_policy", OPT_STRING, offsetof(struct influxdb_config, retention_policy), NULL,
+	  "retention policy; unset = the database's default" },
+	{ "write_consistency", OPT_STRING, offsetof(struct influxdb_config, write_consistency), NULL,
+	  "clusters only: any, one, quorum or all" },
+	{ "username", OPT_STRING, offsetof(struct influxdb_config, username), NULL, "HTTP basic auth user" },
+	{ "password", OPT_SECRET, offsetof(struct influxdb_config, password), NULL, "HTTP basic auth password" },
+	{ "skip_database_creation", OPT_BOOL, offsetof(struct influxdb_config, skip_database_creation), "false",
+	  "never send CREATE DATABASE" },
+	{ "influx_uint_support", OPT_BOOL, offsetof(struct influxdb_config, influx_uint_support), "false",
+	  "write unsigned integers as 'u' (InfluxDB 1.x needs them enabled at build time)" },
+	OPT_END,
+};
+
+struct influxdb {
+	struct influx_http h;
+	char label[96];
+	char *db, *user, *pass;
+	char **write_urls, **query_urls; /* one per configured URL */
+	char *create_body;
+	bool skip_create, uint_support;
+	bool creating, closed;
+	unsigned pending; /* requests whose callback has yet to run */
+	/* The write in flight (one at a time: the gzip buffer is shared). */
+	bool busy;
+	size_t url_idx;
+	write_done_fn done;
+	void *done_arg;
+};
+
+static void destroy(struct influxdb *s)
+{
+	for (size_t i = 0; i < s->h.nurls; i++) {
+		free(s->write_urls ? s->write_urls[i] : NULL);
+		free(s->query_urls ? s->query_urls[i] : NULL);
+	}
+	free(s->write_urls);
+	free(s->query_urls);
+	influx_http_free(&s->h);
+	free(s->db);
+	free(s->user);
+	if (s->pass) {
+		explicit_bzero(s->pass, strlen(s->pass));
+		free(s->pass);
+	}
+	free(s->create_body);
+	free(s);
+}
+
+/* Returns true when s is gone (freed while the request was in flight). */
+static bool request_ended(struct influxdb *s)
+{
+	s->pending--;
+	if (s->closed && s->pending == 0) {
+		destroy(s);
+		return true;
+	}
+	return s->closed;
+}
+
+static void created(void *arg, const struct httpc_response *r)
+{
+	struct influxdb *s = arg;
+	s->creating = false;
+	if (request_ended(s))
+		return;
+	char text[200];
+	influx_error_text(r, text, sizeof(text));
+	influx_scrub(text, s->pass);
+	/* /query answers 200 even when the statement failed: the error is in the body. */
+	if (r->curl_code == 0 && r->status >= 200 && r->status < 300 && !strstr(r->body, "\"error\""))
+		log_info(s->label, "database \"%s\" created (or already there)", s->db);
+	else if (r->curl_code != 0)
+		log_warn(s->label, "CREATE DATABASE \"%s\" failed: %s", s->db, r->error);
+	else
+		log_warn(s->label, "CREATE DATABASE \"%s\" failed (HTTP %ld): %s", s->db, r->status, text);
+}
+
+static void create_database(struct influxdb *s, size_t idx)
+{
+	if (s->creating)
+		return;
+	struct httpc_request q = { 0 };
+	influx_http_request(&s->h, &q, true);
+	q.url = s->query_urls[idx];
+	q.body = s->create_body;
+	q.body_len = strlen(s->create_body);
+	q.username = s->user;
+	q.password = s->user ? s->pass : NULL;
+	char err[256];
+	if (httpc_send(s->h.http, &q, created, s, err, sizeof(err)) != 0) {
+		log_warn(s->label, "CREATE DATABASE: %s", err);
+		return;
+	}
+	s->creating = true;
+	s->pending++;
+}
+
+static void written(void *arg, const struct httpc_response *r)
+{
+	struct influxdb *s = arg;
+	s->busy = false;
+	if (request_ended(s))
+		return; /* the runner freed us: nobody is waiting for the result */
+	const char *url = s->h.urls[s->url_idx];
+	struct write_result w;
+	if (r->curl_code == 0 && r->status == 404 && strstr(r->body, "database not found")) {
+		char where[128];
+		influx_url_redact(url, where, sizeof(where));
+		memset(&w, 0, sizeof(w));
+		w.status = WRITE_RETRY;
+		if (s->skip_create) {
+			snprintf(w.message, sizeof(w.message),
+				 "%s: database \"%s\" not found and skip_database_creation is set", where, s->db);
+		} else {
+			snprintf(w.message, sizeof(w.message), "%s: database \"%s\" not found, creating it", where, s->db);
+			create_database(s, s->url_idx);
+		}
+	} else {
+		influx_result(r, url, &w);
+		if (influx_failover(r) && s->h.nurls > 1)
+			s->h.cur = (s->url_idx + 1) % s->h.nurls;
+	}
+	influx_scrub(w.message, s->pass);
+	s->done(s->done_arg, &w);
+}
+
+static void fail_now(write_done_fn done, void *arg, const char *msg)
+{
+	struct write_result w = { .status = WRITE_RETRY };
+	snprintf(w.message, sizeof(w.message), "%s", msg);
+	done(arg, &w);
+}
+
+static void influxdb_write(void *state, const struct batch *b, write_done_fn done, void *arg)
+{
+	struct influxdb *s = state;
+	char err[256];
+	if (s->busy) {
+		fail_now(done, arg, "a write is already in flight");
+		return;
+	}
+	const char *body;
+	size_t len;
+	if (influx_http_body(&s->h, b->data, b->len, &body, &len, err, sizeof(err)) != 0) {
+		fail_now(done, arg, err);
+		return;
+	}
+	struct httpc_request q = { 0 };
+	influx_http_request(&s->h, &q, false);
+	s->url_idx = s->h.cur;
+	q.url = s->write_urls[s->url_idx];
+	q.body = body;
+	q.body_len = len;
+	q.username = s->user;
+	q.password = s->user ? s->pass : NULL;
+	if (httpc_send(s->h.http, &q, written, s, err, sizeof(err)) != 0) {
+		fail_now(done, arg, err);
+		return;
+	}
+	s->busy = true;
+	s->done = done;
+	s->done_arg = arg;
+	s->pending++;
+}
+
+/* CREATE DATABASE with the name as a quoted identifier. */
+static char *create_statement(const char *db)
+{
+	size_t n = strlen(db);
+	char *stmt = malloc(2 * n + 20), *p = stmt;
+	if (!stmt)
+		return NULL;
+	p += sprintf(p, "CREATE DATABASE \"");
+	for (const char *c = db; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			*p++ = '\\';
+		*p++ = *c;
+	}
+	strcpy(p, "\"");
+	char *body = influx_query_add(NULL, "q", stmt);
+	free(stmt);
+	return body;
+}
+
+static int influxdb_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
+{
+	const struct influxdb_config *cfg = config;
+	if (!cfg->database || !cfg->database[0]) {
+		snprintf(err, errlen, "database: must not be empty");
+		return -1;
+	}
+	struct influxdb *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (influx_http_init(&s->h, &cfg->http, env->http, NULL, err, errlen) != 0) {
+		free(s);
+		return -1;
+	}
+	snprintf(s->label, sizeof(s->label), "outputs.%s", env->instance_name ? env->instance_name : "influxdb");
+	s->skip_create = cfg->skip_database_creation;
+	s->uint_support = cfg->influx_uint_support;
+	s->db = strdup(cfg->database);
+	s->user = cfg->username && cfg->username[0] ? strdup(cfg->username) : NULL;
+	s->pass = cfg->password ? strdup(cfg->password) : NULL;
+	s->write_urls = calloc(s->h.nurls, sizeof(char *));
+	s->query_urls = calloc(s->h.nurls, sizeof(char *));
+	char *wq = influx_query_add(NULL, "db", cfg->database);
+	wq = influx_query_add(wq, "rp", cfg->retention_policy);
+	wq = influx_query_add(wq, "consistency", cfg->write_consistency);
+	wq = influx_query_add(wq, "precision", "n"); /* v1 spells nanoseconds "n" */
+	s->create_body = create_statement(cfg->database);
+	bool ok = s->db && (!cfg->username || s->user) && (!cfg->password || s->pass) && s->write_urls &&
+		  s->query_urls && wq && s->create_body;
+	for (size_t i = 0; ok && i < s->h.nurls; i++) {
+		s->write_urls[i] = influx_url(s->h.urls[i], "/write", wq);
+		s->query_urls[i] = influx_url(s->h.urls[i], "/query", NULL);
+		ok = s->write_urls[i] && s->query_urls[i];
+	}
+	free(wq);
+	if (!ok) {
+		destroy(s);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!s->skip_create)
+		create_database(s, 0);
+	*state = s;
+	return 0;
+}
+
+static int influxdb_uint_support(void *state)
+{
+	return ((struct influxdb *)state)->uint_support;
+}
+
+static void influxdb_free(void *state)
+{
+	struct influxdb *s = state;
+	if (!s)
+		return;
+	/* httpc has no per-request cancel: pending callbacks see closed and finish the job. */
+	s->closed = true;
+	if (s->pending == 0)
+		destroy(s);
+}
+
+const struct output_plugin output_influxdb = {
+	.name = "influxdb",
+	.summary = "Writes line protocol to InfluxDB 1.x over HTTP (/write)",
+	.config_size = sizeof(struct influxdb_config),
+	.options = influxdb_options,
+	.init = influxdb_init,
+	.uint_support = influxdb_uint_support,
+	.write = influxdb_write,
+	.free = influxdb_free,
+};
