@@ -5,6 +5,7 @@
 #define HG_AGENT_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <uv.h>
 #include "config.h"
 
 struct input_stats {
@@ -32,6 +33,33 @@ struct agent_stats {
 };
 
 struct agent;
+
+struct agent_opts {
+	bool test_mode; /* --test: gather once, print line protocol to stdout, no outputs */
+	bool once;      /* --once: gather once, flush every output, stop */
+	const char *input_filter;  /* "cpu:mem": run only these inputs (NULL = all) */
+	const char *output_filter; /* same for outputs */
+};
+
+/* Builds the running agent on loop: initialises every plugin (the first
+ * failure is returned in err). Nothing runs until agent_start. */
+struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct agent_opts *opts, char *err,
+			size_t errlen);
+/* Starts the timers. on_stopped runs when the agent stops by itself
+ * (--test, --once). */
+void agent_start(struct agent *a, void (*on_stopped)(struct agent *a, void *arg), void *arg);
+/* Stops gathering and flushes every output (bounded by
+ * agent.shutdown_timeout); when every handle is closed, on_stopped runs.
+ * reload: only the writes in flight finish; buffers stay for
+ * agent_carry_over. */
+void agent_stop(struct agent *a, bool reload, void (*on_stopped)(struct agent *a, void *arg), void *arg);
+/* Moves what old's outputs could not write into the outputs of new that
+ * have the same name or alias (config reload keeps buffered metrics). */
+void agent_carry_over(struct agent *old, struct agent *new_agent);
+/* 0, or 1 when --once had a write that failed. */
+int agent_exit_code(const struct agent *a);
+void agent_free(struct agent *a);
+
 size_t agent_input_count(const struct agent *a);
 const struct input_stats *agent_input_stats(const struct agent *a, size_t i);
 size_t agent_output_count(const struct agent *a);

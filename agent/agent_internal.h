@@ -29,6 +29,8 @@ struct running_output {
 	unsigned consecutive_failures;
 	uv_timer_t flush_timer, retry_timer;
 	struct output_stats stats;
+	bool timers_ready;       /* flush/retry timers initialised (agent_start) */
+	bool stop_after_inflight; /* config reload: finish the write in flight, start no other */
 	bool fail_fast;          /* --once: a failed write ends the flush instead of retrying */
 	bool failed;             /* a write failed (for --once's exit code) */
 	uint64_t server_dropped; /* lines the server rejected or were unwritable */
@@ -62,6 +64,8 @@ struct agent {
 	bool test_mode;          /* --test: lines go to stdout, outputs are not used */
 	int exit_code;
 	int64_t start_ns;
+	bool started;            /* agent_start ran: uv handles exist */
+	bool reloading;          /* stopping for a config reload: buffers are carried over */
 	bool once;               /* --once: gather once, flush, stop */
 	size_t gathers_pending;  /* --test/--once: inputs still gathering */
 	size_t outputs_pending;  /* outputs still draining while stopping */
@@ -86,7 +90,9 @@ void output_push(struct running_output *o, const char *line, size_t len);
 /* Writes what is buffered now, batch after batch; on_drained runs when the
  * buffer is empty or the output gave up (a write failed). */
 void output_flush_all(struct running_output *o, void (*on_drained)(struct running_output *o));
-void output_start_timers(struct running_output *o);
+void output_start_timers(struct running_output *o, bool periodic);
+/* Reload: lets the write in flight finish, starts no other. */
+void output_finish_inflight(struct running_output *o, void (*on_drained)(struct running_output *o));
 /* Closes timers and the plugin (handles close on the loop's next turn). */
 void output_close(struct running_output *o);
 /* Frees the buffer once the loop has ended. */

@@ -132,7 +132,7 @@ static void write_done(void *arg, const struct write_result *r)
 		lpbuf_unget(o->buf, &o->batch);
 		o->batch.len = o->batch.nmetrics = 0;
 		refresh_stats(o);
-		if (o->fail_fast) {
+		if (o->fail_fast || o->stop_after_inflight) {
 			log_error(o->label, "write failed: %s", r->message);
 			drained(o);
 			return;
@@ -145,7 +145,7 @@ static void write_done(void *arg, const struct write_result *r)
 	}
 	}
 	refresh_stats(o);
-	if (lpbuf_count(o->buf) == 0) {
+	if (lpbuf_count(o->buf) == 0 || o->stop_after_inflight) {
 		if (o->on_drained)
 			drained(o);
 		return;
@@ -176,6 +176,16 @@ void output_push(struct running_output *o, const char *line, size_t len)
 	refresh_stats(o);
 	if (lpbuf_count(o->buf) >= (size_t)o->batch_size && o->backoff_ms == 0)
 		start_write(o);
+}
+
+void output_finish_inflight(struct running_output *o, void (*on_drained)(struct running_output *o))
+{
+	o->on_drained = on_drained;
+	o->stop_after_inflight = true;
+	uv_timer_stop(&o->retry_timer);
+	o->backoff_ms = 0;
+	if (!o->writing)
+		drained(o);
 }
 
 void output_flush_all(struct running_output *o, void (*on_drained)(struct running_output *o))
@@ -217,23 +227,28 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 		return -1;
 	}
 	o->uint_support = cfg->plugin->uint_support ? cfg->plugin->uint_support(o->state) != 0 : false;
-	uv_timer_init(a->loop, &o->flush_timer);
-	uv_timer_init(a->loop, &o->retry_timer);
-	o->flush_timer.data = o->retry_timer.data = o;
 	return 0;
 }
 
-void output_start_timers(struct running_output *o)
+void output_start_timers(struct running_output *o, bool periodic)
 {
-	uv_timer_start(&o->flush_timer, on_flush_timer, flush_delay_ms(o), 0);
+	uv_timer_init(o->agent->loop, &o->flush_timer);
+	uv_timer_init(o->agent->loop, &o->retry_timer);
+	o->flush_timer.data = o->retry_timer.data = o;
+	o->timers_ready = true;
+	if (periodic)
+		uv_timer_start(&o->flush_timer, on_flush_timer, flush_delay_ms(o), 0);
 }
 
 void output_close(struct running_output *o)
 {
 	if (!o->buf)
 		return;
-	agent_close_handle(o->agent, (uv_handle_t *)&o->flush_timer);
-	agent_close_handle(o->agent, (uv_handle_t *)&o->retry_timer);
+	if (o->timers_ready) {
+		agent_close_handle(o->agent, (uv_handle_t *)&o->flush_timer);
+		agent_close_handle(o->agent, (uv_handle_t *)&o->retry_timer);
+		o->timers_ready = false;
+	}
 	if (o->cfg->plugin->free)
 		o->cfg->plugin->free(o->state);
 	o->state = NULL;

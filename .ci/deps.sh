@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what Heliograph needs on Debian 12. With --test, also what the
+# test suite runs against: a real InfluxDB 1.x, collectd and node_exporter
+# (peers for the benchmarks), python3 for the test servers, valgrind.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+pkgs=(build-essential cmake pkg-config curl
+	libuv1-dev libcurl4-openssl-dev libyaml-dev zlib1g-dev libyajl-dev libhttp-parser-dev
+	libprotobuf-c-dev protobuf-c-compiler)
+if [ "${1:-}" = "--test" ]; then
+	pkgs+=(influxdb collectd-core prometheus-node-exporter python3 valgrind clang libclang-rt-14-dev)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian package enables influxd as a system service; tests start their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet influxdb 2>/dev/null; then
+	$SUDO systemctl stop influxdb || true
+fi

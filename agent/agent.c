@@ -1,0 +1,408 @@
+/* The running agent: builds plugin instances from the config, schedules
+ * the inputs on libuv timers, and stops cleanly (flush bounded by
+ * shutdown_timeout). A slow or failing input never delays another: each has
+ * its own timer, and an input still gathering at its next tick skips that
+ * tick (counted as a gather timeout) instead of piling up. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "acc.h"
+#include "agent_internal.h"
+#include "httpc.h"
+#include "httpd_health.h"
+#include "log.h"
+
+int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct agent *a = h->data;
+	if (--a->closes_pending == 0 && a->on_stopped)
+		a->on_stopped(a, a->on_stopped_arg);
+}
+
+void agent_close_handle(struct agent *a, uv_handle_t *h)
+{
+	if (uv_is_closing(h))
+		return;
+	h->data = a;
+	a->closes_pending++;
+	uv_close(h, handle_closed);
+}
+
+static void schedule_gather(struct running_input *ri, bool first);
+
+static void run_gather(struct running_input *ri)
+{
+	ri->gathering = true;
+	ri->gather_started_ns = uv_hrtime();
+	acc_begin_gather(ri->acc, now_ns());
+	if (ri->cfg->plugin->gather(ri->state, ri->acc) == GATHER_DONE)
+		agent_gather_finished(ri);
+}
+
+static void on_gather_timer(uv_timer_t *t)
+{
+	struct running_input *ri = t->data;
+	if (ri->agent->stopping)
+		return;
+	if (ri->gathering) {
+		ri->stats.gather_timeouts++;
+		log_warn(ri->label, "previous gather has not finished; skipping this interval");
+	} else {
+		run_gather(ri);
+	}
+	if (!ri->agent->once && !ri->agent->test_mode)
+		schedule_gather(ri, false);
+}
+
+/* With round_interval the gathers land on multiples of the interval (:00,
+ * :10, ...), as Telegraf's do, so series from many nodes line up. The first
+ * gather runs at once so a new user sees data without waiting. */
+static void schedule_gather(struct running_input *ri, bool first)
+{
+	uint64_t delay_ms = 0;
+	if (!first) {
+		int64_t now = now_ns(), next;
+		if (ri->agent->cfg->round_interval)
+			next = (now / ri->interval_ns + 1) * ri->interval_ns;
+		else
+			next = now + ri->interval_ns;
+		if (ri->jitter_ns > 0)
+			next += (int64_t)((double)rand() / RAND_MAX * (double)ri->jitter_ns);
+		delay_ms = (uint64_t)((next - now + 999999) / 1000000);
+	}
+	uv_timer_start(&ri->timer, on_gather_timer, delay_ms, 0);
+}
+
+static void stop_when_gathered(struct agent *a);
+
+void agent_gather_finished(struct running_input *ri)
+{
+	struct agent *a = ri->agent;
+	ri->gathering = false;
+	ri->stats.gather_time_ns = (int64_t)(uv_hrtime() - ri->gather_started_ns);
+	if ((a->once || a->test_mode) && a->gathers_pending > 0 && --a->gathers_pending == 0)
+		stop_when_gathered(a);
+}
+
+static void stop_when_gathered(struct agent *a)
+{
+	agent_stop(a, false, a->on_stopped, a->on_stopped_arg);
+}
+
+/* --input-filter/--output-filter: "a:b:c" lists plugin names. */
+static bool selected(const char *filter, const char *name)
+{
+	if (!filter)
+		return true;
+	size_t n = strlen(name);
+	for (const char *p = filter; *p;) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+static int start_input(struct agent *a, struct running_input *ri, const struct input_cfg *cfg, char *err,
+		       size_t errlen)
+{
+	const struct agent_config *ac = a->cfg;
+	memset(ri, 0, sizeof *ri);
+	ri->agent = a;
+	ri->cfg = cfg;
+	ri->label = cfg->common.alias ? cfg->common.alias : cfg->plugin->name;
+	ri->interval_ns = cfg->common.interval_ns > 0 ? cfg->common.interval_ns : ac->interval_ns;
+	if (ri->interval_ns <= 0)
+		ri->interval_ns = 10 * 1000000000LL;
+	ri->jitter_ns = cfg->common.collection_jitter_ns >= 0 ? cfg->common.collection_jitter_ns
+							      : ac->collection_jitter_ns;
+	ri->stats.name = cfg->plugin->name;
+	ri->stats.alias = cfg->common.alias;
+	ri->acc = acc_new_for_input(ri);
+	if (!ri->acc) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct plugin_env env = { a->loop, a->http, ac, a, ri->label };
+	if (cfg->plugin->init && cfg->plugin->init(&ri->state, cfg->config, &env, err, errlen) < 0) {
+		acc_free(ri->acc);
+		ri->acc = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void resolve_hostname(struct agent *a)
+{
+	const char *h = a->cfg->hostname;
+	if (h && *h) {
+		snprintf(a->hostname, sizeof a->hostname, "%s", h);
+		return;
+	}
+	if (gethostname(a->hostname, sizeof a->hostname - 1) != 0)
+		snprintf(a->hostname, sizeof a->hostname, "localhost");
+	a->hostname[sizeof a->hostname - 1] = '\0';
+}
+
+struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct agent_opts *opts, char *err,
+			size_t errlen)
+{
+	struct agent *a = calloc(1, sizeof *a);
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->loop = loop;
+	a->cfg = cfg;
+	a->test_mode = opts && opts->test_mode;
+	a->once = opts && opts->once;
+	a->start_ns = now_ns();
+	resolve_hostname(a);
+	a->http = httpc_new(loop);
+	a->inputs = calloc(cfg->ninputs ? cfg->ninputs : 1, sizeof *a->inputs);
+	a->outputs = calloc(cfg->noutputs ? cfg->noutputs : 1, sizeof *a->outputs);
+	if (!a->http || !a->inputs || !a->outputs) {
+		snprintf(err, errlen, "out of memory");
+		agent_free(a);
+		return NULL;
+	}
+	char perr[512];
+	if (!a->test_mode) {
+		for (size_t i = 0; i < cfg->noutputs; i++) {
+			if (!selected(opts ? opts->output_filter : NULL, cfg->outputs[i].plugin->name))
+				continue;
+			if (output_start(&a->outputs[a->noutputs], a, &cfg->outputs[i], perr, sizeof perr) < 0) {
+				snprintf(err, errlen, "%s: outputs.%s: %s", cfg->outputs[i].origin ? cfg->outputs[i].origin : "",
+					 cfg->outputs[i].plugin->name, perr);
+				agent_free(a);
+				return NULL;
+			}
+			a->outputs[a->noutputs].fail_fast = a->once;
+			a->noutputs++;
+		}
+	}
+	for (size_t i = 0; i < cfg->ninputs; i++) {
+		if (!selected(opts ? opts->input_filter : NULL, cfg->inputs[i].plugin->name))
+			continue;
+		if (start_input(a, &a->inputs[a->ninputs], &cfg->inputs[i], perr, sizeof perr) < 0) {
+			snprintf(err, errlen, "%s: inputs.%s: %s", cfg->inputs[i].origin ? cfg->inputs[i].origin : "",
+				 cfg->inputs[i].plugin->name, perr);
+			agent_free(a);
+			return NULL;
+		}
+		a->ninputs++;
+	}
+	if (cfg->health_listen && *cfg->health_listen && !a->test_mode && !a->once) {
+		if (health_start(a, cfg->health_listen, perr, sizeof perr) < 0) {
+			snprintf(err, errlen, "agent.health_listen: %s", perr);
+			agent_free(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+void agent_start(struct agent *a, void (*on_stopped)(struct agent *a, void *arg), void *arg)
+{
+	a->on_stopped = on_stopped;
+	a->on_stopped_arg = arg;
+	uv_timer_init(a->loop, &a->stop_timer);
+	a->stop_timer.data = a;
+	for (size_t i = 0; i < a->ninputs; i++) {
+		uv_timer_init(a->loop, &a->inputs[i].timer);
+		a->inputs[i].timer.data = &a->inputs[i];
+	}
+	for (size_t i = 0; i < a->noutputs; i++)
+		output_start_timers(&a->outputs[i], !a->once);
+	a->started = true;
+	if (a->once || a->test_mode) {
+		a->gathers_pending = a->ninputs;
+		if (a->ninputs == 0) {
+			stop_when_gathered(a);
+			return;
+		}
+	}
+	for (size_t i = 0; i < a->ninputs; i++)
+		schedule_gather(&a->inputs[i], true);
+}
+
+static void close_everything(struct agent *a)
+{
+	uv_timer_stop(&a->stop_timer);
+	/* First, so requests still in flight complete (aborted) while their
+	 * plugins' state is alive: an aborted write puts its batch back and is
+	 * counted below; an aborted gather ends normally. */
+	httpc_free(a->http);
+	a->http = NULL;
+	for (size_t i = 0; i < a->ninputs; i++) {
+		struct running_input *ri = &a->inputs[i];
+		if (a->started)
+			agent_close_handle(a, (uv_handle_t *)&ri->timer);
+		if (ri->cfg->plugin->free && ri->state)
+			ri->cfg->plugin->free(ri->state);
+		ri->state = NULL;
+	}
+	for (size_t i = 0; i < a->noutputs; i++) {
+		struct running_output *o = &a->outputs[i];
+		size_t left = lpbuf_count(o->buf) + o->batch.nmetrics;
+		if (left && !a->reloading)
+			log_warn(o->label, "%zu metrics could not be written before shutdown", left);
+		output_close(o);
+	}
+	if (a->health)
+		health_stop(a);
+	agent_close_handle(a, (uv_handle_t *)&a->stop_timer);
+}
+
+static void output_drained(struct running_output *o)
+{
+	struct agent *a = o->agent;
+	if (a->outputs_pending > 0 && --a->outputs_pending == 0)
+		close_everything(a);
+}
+
+static void on_stop_timeout(uv_timer_t *t)
+{
+	struct agent *a = t->data;
+	log_warn("agent", "shutdown timeout reached with writes pending");
+	a->outputs_pending = 0;
+	close_everything(a);
+}
+
+void agent_stop(struct agent *a, bool reload, void (*on_stopped)(struct agent *a, void *arg), void *arg)
+{
+	if (a->stopping)
+		return;
+	a->stopping = true;
+	a->reloading = reload;
+	a->on_stopped = on_stopped;
+	a->on_stopped_arg = arg;
+	for (size_t i = 0; i < a->ninputs; i++)
+		uv_timer_stop(&a->inputs[i].timer);
+	if (a->noutputs == 0) {
+		close_everything(a);
+		return;
+	}
+	uint64_t timeout_ms = a->cfg->shutdown_timeout_ns > 0 ? (uint64_t)(a->cfg->shutdown_timeout_ns / 1000000) : 30000;
+	uv_timer_start(&a->stop_timer, on_stop_timeout, timeout_ms, 0);
+	a->outputs_pending = a->noutputs;
+	for (size_t i = 0; i < a->noutputs; i++) {
+		if (reload)
+			output_finish_inflight(&a->outputs[i], output_drained);
+		else
+			output_flush_all(&a->outputs[i], output_drained);
+	}
+}
+
+static const char *output_label(const struct running_output *o)
+{
+	return o->cfg->common.alias ? o->cfg->common.alias : o->cfg->plugin->name;
+}
+
+void agent_carry_over(struct agent *old, struct agent *new_agent)
+{
+	for (size_t i = 0; i < old->noutputs; i++) {
+		struct running_output *from = &old->outputs[i];
+		struct running_output *to = NULL;
+		for (size_t j = 0; j < new_agent->noutputs && !to; j++)
+			if (strcmp(output_label(&new_agent->outputs[j]), output_label(from)) == 0)
+				to = &new_agent->outputs[j];
+		if (!from->buf)
+			continue;
+		if (from->batch.nmetrics)
+			lpbuf_unget(from->buf, &from->batch);
+		from->batch.len = from->batch.nmetrics = 0;
+		size_t n = lpbuf_count(from->buf);
+		if (!to) {
+			if (n)
+				log_warn(output_label(from), "removed by the new config; %zu unwritten metrics dropped", n);
+			continue;
+		}
+		struct batch b = { 0 };
+		while (lpbuf_take(from->buf, 1000, &b) > 0) {
+			const char *p = b.data, *end = b.data + b.len;
+			while (p < end) {
+				const char *nl = memchr(p, '\n', (size_t)(end - p));
+				size_t len = nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
+				output_push(to, p, len);
+				p += len;
+			}
+		}
+		batch_free(&b);
+	}
+}
+
+int agent_exit_code(const struct agent *a)
+{
+	for (size_t i = 0; i < a->noutputs; i++)
+		if (a->outputs[i].failed || lpbuf_count(a->outputs[i].buf) > 0)
+			return 1;
+	return 0;
+}
+
+void agent_free(struct agent *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->ninputs; i++) {
+		if (a->inputs[i].state && a->inputs[i].cfg->plugin->free)
+			a->inputs[i].cfg->plugin->free(a->inputs[i].state);
+		acc_free(a->inputs[i].acc);
+	}
+	for (size_t i = 0; i < a->noutputs; i++) {
+		if (a->outputs[i].state && a->outputs[i].cfg->plugin->free)
+			a->outputs[i].cfg->plugin->free(a->outputs[i].state);
+		output_release(&a->outputs[i]);
+	}
+	if (a->http)
+		httpc_free(a->http);
+	free(a->inputs);
+	free(a->outputs);
+	free(a);
+}
+
+size_t agent_input_count(const struct agent *a)
+{
+	return a->ninputs;
+}
+
+const struct input_stats *agent_input_stats(const struct agent *a, size_t i)
+{
+	return i < a->ninputs ? &a->inputs[i].stats : NULL;
+}
+
+size_t agent_output_count(const struct agent *a)
+{
+	return a->noutputs;
+}
+
+const struct output_stats *agent_output_stats(const struct agent *a, size_t i)
+{
+	return i < a->noutputs ? &a->outputs[i].stats : NULL;
+}
+
+struct agent_stats agent_totals(const struct agent *a)
+{
+	struct agent_stats t = a->totals;
+	for (size_t i = 0; i < a->noutputs; i++)
+		t.metrics_dropped += lpbuf_dropped(a->outputs[i].buf);
+	return t;
+}
+
+const struct agent_config *agent_config(const struct agent *a)
+{
+	return a->cfg;
+}

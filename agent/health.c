@@ -1,0 +1,101 @@
+/* The health endpoint. An output is unhealthy when it holds metrics and has
+ * not written for health_max_flush_intervals flush intervals: then the
+ * kubelet's liveness probe sees 503 with the reason, while an agent whose
+ * outputs merely have nothing to send stays healthy. */
+#include <stdio.h>
+#include <string.h>
+#include "agent_internal.h"
+#include "httpd.h"
+#include "httpd_health.h"
+
+int health_check(const struct agent *a, int64_t now, char *why, size_t whylen)
+{
+	int64_t n = a->cfg->health_max_flush_intervals > 0 ? a->cfg->health_max_flush_intervals : 3;
+	for (size_t i = 0; i < a->noutputs; i++) {
+		const struct running_output *o = &a->outputs[i];
+		int64_t since = o->stats.last_success_ns > a->start_ns ? o->stats.last_success_ns : a->start_ns;
+		int64_t allowed = n * o->flush_interval_ns;
+		if (o->stats.buffer_size > 0 && now - since > allowed) {
+			snprintf(why, whylen, "output %s has not written for %llds (%llu metrics buffered, %llu write errors)",
+				 o->label, (long long)((now - since) / 1000000000), (unsigned long long)o->stats.buffer_size,
+				 (unsigned long long)o->stats.errors);
+			return 503;
+		}
+	}
+	snprintf(why, whylen, "ok");
+	return 0;
+}
+
+static void prom_counter(struct httpd_resp *r, const char *name, const char *help, uint64_t v)
+{
+	httpd_resp_printf(r, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+			  (unsigned long long)v);
+}
+
+static void write_metrics(const struct agent *a, struct httpd_resp *r)
+{
+	struct agent_stats t = agent_totals(a);
+	httpd_resp_type(r, "text/plain; version=0.0.4; charset=utf-8");
+	prom_counter(r, "heliograph_metrics_gathered_total", "Metrics gathered by all inputs.", t.metrics_gathered);
+	prom_counter(r, "heliograph_metrics_written_total", "Metrics written by all outputs.", t.metrics_written);
+	prom_counter(r, "heliograph_metrics_dropped_total", "Metrics dropped (buffer overflow or rejected).",
+		     t.metrics_dropped);
+	prom_counter(r, "heliograph_gather_errors_total", "Gather errors of all inputs.", t.gather_errors);
+	httpd_resp_printf(r, "# HELP heliograph_gather_duration_seconds Duration of the last gather.\n"
+			     "# TYPE heliograph_gather_duration_seconds gauge\n");
+	for (size_t i = 0; i < a->ninputs; i++)
+		httpd_resp_printf(r, "heliograph_gather_duration_seconds{input=\"%s\"} %.9f\n", a->inputs[i].label,
+				  (double)a->inputs[i].stats.gather_time_ns / 1e9);
+	httpd_resp_printf(r, "# HELP heliograph_output_buffer_size Metrics waiting in the output's buffer.\n"
+			     "# TYPE heliograph_output_buffer_size gauge\n");
+	for (size_t i = 0; i < a->noutputs; i++)
+		httpd_resp_printf(r, "heliograph_output_buffer_size{output=\"%s\"} %llu\n", a->outputs[i].label,
+				  (unsigned long long)a->outputs[i].stats.buffer_size);
+	httpd_resp_printf(r, "# HELP heliograph_output_write_errors_total Failed write attempts.\n"
+			     "# TYPE heliograph_output_write_errors_total counter\n");
+	for (size_t i = 0; i < a->noutputs; i++)
+		httpd_resp_printf(r, "heliograph_output_write_errors_total{output=\"%s\"} %llu\n", a->outputs[i].label,
+				  (unsigned long long)a->outputs[i].stats.errors);
+}
+
+static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
+{
+	const struct agent *a = ud;
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		httpd_resp_status(resp, 405);
+		httpd_resp_printf(resp, "method not allowed\n");
+		return;
+	}
+	if (sv_eq_c(req->path, "/healthz")) {
+		char why[512];
+		int status = health_check(a, now_ns(), why, sizeof why);
+		httpd_resp_status(resp, status ? status : 200);
+		httpd_resp_printf(resp, "%s\n", why);
+	} else if (sv_eq_c(req->path, "/metrics")) {
+		write_metrics(a, resp);
+	} else {
+		httpd_resp_status(resp, 404);
+		httpd_resp_printf(resp, "not found; try /healthz or /metrics\n");
+	}
+}
+
+int health_start(struct agent *a, const char *listen, char *err, size_t errlen)
+{
+	struct httpd *h = NULL;
+	if (httpd_start(a->loop, listen, NULL, handle, a, &h, err, errlen) < 0)
+		return -1;
+	a->health = h;
+	return 0;
+}
+
+int health_port(const struct agent *a)
+{
+	return a->health ? httpd_port(a->health) : 0;
+}
+
+void health_stop(struct agent *a)
+{
+	if (a->health)
+		httpd_stop(a->health);
+	a->health = NULL;
+}

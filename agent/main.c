@@ -1,0 +1,232 @@
+/* agent: command line, config loading, signals and reload around the
+ * running agent (agent.c). */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+#include "agent.h"
+#include "config.h"
+#include "log.h"
+
+#define MAX_CONFIG_FILES 64
+
+struct app {
+	uv_loop_t *loop;
+	const char *files[MAX_CONFIG_FILES];
+	size_t nfiles;
+	const char *config_dir;
+	struct agent_opts opts;
+	struct agent_config cfg, next_cfg;
+	struct agent *agent, *old_agent;
+	uv_signal_t sigterm, sigint, sighup;
+	bool exiting;
+	int exit_code;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: agent [options]\n"
+		"  --config FILE            load FILE (repeatable; merged in order)\n"
+		"  --config-directory DIR   then load every *.yaml/*.yml in DIR, sorted\n"
+		"  --test                   gather once, print line protocol to stdout, exit\n"
+		"  --once                   gather once, write to every output, exit (1 if a write failed)\n"
+		"  --input-filter a:b       run only these inputs\n"
+		"  --output-filter a:b      run only these outputs\n"
+		"  --sample-config          print a commented config of every plugin\n"
+		"  --version                print the version\n");
+}
+
+static int load(struct app *app, struct agent_config *cfg)
+{
+	char err[1024];
+	const char *const *files = app->files;
+	size_t n = app->nfiles;
+	if (config_load(cfg, files, n, app->config_dir, err, sizeof err) < 0) {
+		log_error(NULL, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void close_signals(struct app *app)
+{
+	uv_close((uv_handle_t *)&app->sigterm, NULL);
+	uv_close((uv_handle_t *)&app->sigint, NULL);
+	uv_close((uv_handle_t *)&app->sighup, NULL);
+}
+
+static void on_agent_stopped(struct agent *a, void *arg)
+{
+	struct app *app = arg;
+	app->exit_code = agent_exit_code(a);
+	close_signals(app);
+}
+
+static void start_agent(struct app *app);
+
+/* The old agent has finished its writes in flight: build the new one from
+ * the new config, hand it the old buffers, and free the old. */
+static void on_agent_stopped_for_reload(struct agent *old, void *arg)
+{
+	struct app *app = arg;
+	char err[1024];
+	struct agent *next = agent_new(app->loop, &app->next_cfg, &app->opts, err, sizeof err);
+	if (!next) {
+		/* The new config parsed but a plugin could not start: keep running
+		 * the old config in a fresh agent. */
+		log_error(NULL, "reload failed, keeping the running config: %s", err);
+		config_free(&app->next_cfg);
+		next = agent_new(app->loop, &app->cfg, &app->opts, err, sizeof err);
+		if (!next) {
+			log_error(NULL, "cannot restart the agent: %s", err);
+			app->exit_code = 1;
+			agent_free(old);
+			app->agent = NULL;
+			close_signals(app);
+			return;
+		}
+		agent_carry_over(old, next);
+		agent_free(old);
+	} else {
+		agent_carry_over(old, next);
+		agent_free(old);
+		config_free(&app->cfg);
+		app->cfg = app->next_cfg;
+		memset(&app->next_cfg, 0, sizeof app->next_cfg);
+		log_open(app->cfg.logfile, app->cfg.debug, app->cfg.quiet);
+		log_info(NULL, "configuration reloaded");
+	}
+	app->agent = next;
+	agent_start(next, on_agent_stopped, app);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct app *app = h->data;
+	if (!app->agent || app->exiting)
+		return;
+	if (signum == SIGHUP) {
+		memset(&app->next_cfg, 0, sizeof app->next_cfg);
+		if (load(app, &app->next_cfg) < 0) {
+			log_error(NULL, "reload failed, keeping the running config");
+			config_free(&app->next_cfg);
+			return;
+		}
+		log_info(NULL, "reloading configuration");
+		agent_stop(app->agent, true, on_agent_stopped_for_reload, app);
+		return;
+	}
+	log_info(NULL, "received %s, flushing and stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	app->exiting = true;
+	agent_stop(app->agent, false, on_agent_stopped, app);
+}
+
+static void start_agent(struct app *app)
+{
+	agent_start(app->agent, on_agent_stopped, app);
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app;
+	enum { O_CONFIG = 256, O_CONFIG_DIR, O_TEST, O_ONCE, O_INPUT_FILTER, O_OUTPUT_FILTER, O_SAMPLE, O_VERSION, O_HELP };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, O_CONFIG },
+		{ "config-directory", required_argument, NULL, O_CONFIG_DIR },
+		{ "test", no_argument, NULL, O_TEST },
+		{ "once", no_argument, NULL, O_ONCE },
+		{ "input-filter", required_argument, NULL, O_INPUT_FILTER },
+		{ "output-filter", required_argument, NULL, O_OUTPUT_FILTER },
+		{ "sample-config", no_argument, NULL, O_SAMPLE },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_CONFIG:
+			if (app.nfiles == MAX_CONFIG_FILES) {
+				fprintf(stderr, "too many --config files (max %d)\n", MAX_CONFIG_FILES);
+				return 2;
+			}
+			app.files[app.nfiles++] = optarg;
+			break;
+		case O_CONFIG_DIR:
+			app.config_dir = optarg;
+			break;
+		case O_TEST:
+			app.opts.test_mode = true;
+			break;
+		case O_ONCE:
+			app.opts.once = true;
+			break;
+		case O_INPUT_FILTER:
+			app.opts.input_filter = optarg;
+			break;
+		case O_OUTPUT_FILTER:
+			app.opts.output_filter = optarg;
+			break;
+		case O_SAMPLE:
+			config_print_sample(stdout);
+			return 0;
+		case O_VERSION:
+			printf("heliograph agent %s\n", HG_VERSION);
+			return 0;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "unexpected argument: %s\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (app.nfiles == 0 && !app.config_dir) {
+		fprintf(stderr, "no configuration: give --config FILE (e.g. etc/heliograph.yaml) or --config-directory DIR\n");
+		return 2;
+	}
+	if (load(&app, &app.cfg) < 0)
+		return 2;
+	if (log_open(app.cfg.logfile, app.cfg.debug, app.cfg.quiet) < 0) {
+		fprintf(stderr, "cannot open logfile %s\n", app.cfg.logfile);
+		config_free(&app.cfg);
+		return 2;
+	}
+	/* A write to a closed socket must be an error, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	app.loop = uv_default_loop();
+	char err[1024];
+	app.agent = agent_new(app.loop, &app.cfg, &app.opts, err, sizeof err);
+	if (!app.agent) {
+		log_error(NULL, "%s", err);
+		uv_run(app.loop, UV_RUN_NOWAIT);
+		config_free(&app.cfg);
+		return 1;
+	}
+	uv_signal_init(app.loop, &app.sigterm);
+	uv_signal_init(app.loop, &app.sigint);
+	uv_signal_init(app.loop, &app.sighup);
+	app.sigterm.data = app.sigint.data = app.sighup.data = &app;
+	uv_signal_start(&app.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&app.sigint, on_signal, SIGINT);
+	uv_signal_start(&app.sighup, on_signal, SIGHUP);
+	if (!app.opts.test_mode)
+		log_info(NULL, "heliograph agent %s started: %zu inputs, %zu outputs, interval %llds", HG_VERSION,
+			 agent_input_count(app.agent), agent_output_count(app.agent),
+			 (long long)(app.cfg.interval_ns / 1000000000));
+	start_agent(&app);
+	uv_run(app.loop, UV_RUN_DEFAULT);
+	agent_free(app.agent);
+	config_free(&app.cfg);
+	uv_loop_close(app.loop);
+	log_close();
+	return app.exit_code;
+}
