@@ -61,7 +61,12 @@ void hostfs_buf_free(struct hostfs_buf *b)
 
 ssize_t hostfs_read(struct hostfs_buf *b, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return hostfs_readat(b, AT_FDCWD, path);
+}
+
+ssize_t hostfs_readat(struct hostfs_buf *b, int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ssize_t n;

@@ -67,6 +67,33 @@ IC_FN void tree_link(const char *root, const char *rel, const char *fixture)
 	}
 }
 
+/* Writes <root>/<rel> with len bytes of data (test-made content). */
+IC_FN void tree_write(const char *root, const char *rel, const void *data, size_t len)
+{
+	char dst[1024];
+	snprintf(dst, sizeof dst, "%s/%s", root, rel);
+	mkparents(dst);
+	unlink(dst);
+	FILE *f = fopen(dst, "wb");
+	if (!f || fwrite(data, 1, len, f) != len) {
+		perror(dst);
+		exit(2);
+	}
+	fclose(f);
+}
+
+IC_FN void tree_text(const char *root, const char *rel, const char *text)
+{
+	tree_write(root, rel, text, strlen(text));
+}
+
+IC_FN void tree_unlink(const char *root, const char *rel)
+{
+	char dst[1024];
+	snprintf(dst, sizeof dst, "%s/%s", root, rel);
+	unlink(dst);
+}
+
 IC_FN int tree_rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
 	(void)st, (void)flag, (void)f;
