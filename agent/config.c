@@ -350,6 +350,15 @@ static int load_into(struct agent_config *cfg, const char *name, const char *buf
 	return rc;
 }
 
+/* After all files: values that mean "off" get one representation. */
+static void finish(struct agent_config *cfg)
+{
+	if (cfg->health_listen && !*cfg->health_listen) {
+		free(cfg->health_listen);
+		cfg->health_listen = NULL;
+	}
+}
+
 int config_load_buffer(struct agent_config *cfg, const char *name, const char *buf, size_t len, char *err,
 		       size_t errlen)
 {
@@ -357,6 +366,7 @@ int config_load_buffer(struct agent_config *cfg, const char *name, const char *b
 		config_free(cfg);
 		return -1;
 	}
+	finish(cfg);
 	return 0;
 }
 
@@ -367,22 +377,33 @@ static int load_file(struct agent_config *cfg, const char *path, char *err, size
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	/* One byte more than the limit tells a too-large file apart. */
-	size_t cap = YDOC_MAX_BYTES + 1, len = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	size_t k;
-	while (len < cap && (k = fread(buf + len, 1, cap - len, f)) > 0)
+	/* Grown as read, up to one byte past the limit to tell a too-large file
+	 * apart; works for pipes (--config /dev/stdin) as well. */
+	size_t cap = 0, len = 0, k = 1;
+	char *buf = NULL;
+	while (k > 0 && len <= YDOC_MAX_BYTES) {
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			if (ncap > YDOC_MAX_BYTES + 1)
+				ncap = YDOC_MAX_BYTES + 1;
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				snprintf(err, errlen, "%s: out of memory", path);
+				return -1;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		k = fread(buf + len, 1, cap - len, f);
 		len += k;
-	int bad = ferror(f);
+	}
+	int bad = ferror(f) ? errno : 0;
 	fclose(f);
 	int rc;
 	if (bad) {
-		snprintf(err, errlen, "%s: read error", path);
+		snprintf(err, errlen, "%s: %s", path, strerror(bad));
 		rc = -1;
 	} else {
 		rc = load_into(cfg, path, buf, len, err, errlen);
@@ -471,5 +492,7 @@ int config_load(struct agent_config *cfg, const char *const *files, size_t nfile
 		rc = load_dir(cfg, dir, err, errlen);
 	if (rc < 0)
 		config_free(cfg);
+	else
+		finish(cfg);
 	return rc;
 }

@@ -76,6 +76,9 @@ static void test_defaults(void)
 	CHECK_INT(c.global_tags.n, 0);
 	CHECK_INT(c.ninputs + c.noutputs, 0);
 	config_free(&c);
+	CHECK_INT(load_str(&c, "agent:\n  health_listen: \"\"\n", err, sizeof(err)), 0);
+	CHECK(c.health_listen == NULL); /* empty is off, like unset */
+	config_free(&c);
 
 	/* Plugin defaults come from the plugin's table; a bare "- mem" entry is allowed. */
 	CHECK_INT(load_str(&c, "inputs: [cpu, mem]\noutputs:\n  - file:\n", err, sizeof(err)), 0);
@@ -228,6 +231,11 @@ static void test_merge(void)
 	CHECK_INT(config_load(&c, missing, 2, NULL, err, sizeof(err)), -1);
 	CHECK_STR(err, "/nonexistent/x.yaml: No such file or directory");
 	CHECK_INT(c.ninputs, 0);
+	const char *isdir[] = { dir };
+	char want[1100];
+	snprintf(want, sizeof(want), "%s: Is a directory", dir);
+	CHECK_INT(config_load(&c, isdir, 1, NULL, err, sizeof(err)), -1);
+	CHECK_STR(err, want);
 	CHECK_INT(config_load(&c, NULL, 0, "/nonexistent-dir", err, sizeof(err)), -1);
 	CHECK_STR(err, "/nonexistent-dir: No such file or directory");
 }
