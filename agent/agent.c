@@ -123,7 +123,10 @@ static int start_input(struct agent *a, struct running_input *ri, const struct i
 	memset(ri, 0, sizeof *ri);
 	ri->agent = a;
 	ri->cfg = cfg;
-	ri->label = cfg->common.alias ? cfg->common.alias : cfg->plugin->name;
+	if (cfg->common.alias)
+		snprintf(ri->label, sizeof ri->label, "inputs.%s::%s", cfg->plugin->name, cfg->common.alias);
+	else
+		snprintf(ri->label, sizeof ri->label, "inputs.%s", cfg->plugin->name);
 	ri->interval_ns = cfg->common.interval_ns > 0 ? cfg->common.interval_ns : ac->interval_ns;
 	if (ri->interval_ns <= 0)
 		ri->interval_ns = 10 * 1000000000LL;
@@ -347,6 +350,8 @@ void agent_carry_over(struct agent *old, struct agent *new_agent)
 
 int agent_exit_code(const struct agent *a)
 {
+	if (!a->once)
+		return 0;
 	for (size_t i = 0; i < a->noutputs; i++)
 		if (a->outputs[i].failed || lpbuf_count(a->outputs[i].buf) > 0)
 			return 1;

@@ -15,7 +15,7 @@ struct agent;
 struct running_output {
 	struct agent *agent;
 	const struct output_cfg *cfg;
-	const char *label;       /* "outputs.influxdb" or the alias */
+	char label[160];         /* "outputs.influxdb", or "outputs.influxdb::alias" */
 	void *state;
 	struct lpbuf *buf;
 	struct batch batch;      /* the batch being written, if writing */
@@ -40,7 +40,7 @@ struct running_output {
 struct running_input {
 	struct agent *agent;
 	const struct input_cfg *cfg;
-	const char *label;       /* "inputs.cpu" or the alias */
+	char label[160];         /* "inputs.cpu", or "inputs.cpu::alias" */
 	void *state;
 	struct acc *acc;
 	bool gathering;

@@ -203,13 +203,19 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 	memset(o, 0, sizeof *o);
 	o->agent = a;
 	o->cfg = cfg;
-	o->label = cfg->common.alias ? cfg->common.alias : cfg->plugin->name;
+	if (cfg->common.alias)
+		snprintf(o->label, sizeof o->label, "outputs.%s::%s", cfg->plugin->name, cfg->common.alias);
+	else
+		snprintf(o->label, sizeof o->label, "outputs.%s", cfg->plugin->name);
 	o->batch_size = cfg->common.metric_batch_size > 0 ? cfg->common.metric_batch_size : ac->metric_batch_size;
 	if (o->batch_size < 1)
 		o->batch_size = 1;
 	int64_t limit = cfg->common.metric_buffer_limit > 0 ? cfg->common.metric_buffer_limit : ac->metric_buffer_limit;
-	if (limit < o->batch_size)
-		limit = o->batch_size;
+	if (limit < 1)
+		limit = 1;
+	/* The buffer limit is the memory bound the user set: a batch never exceeds it. */
+	if (o->batch_size > limit)
+		o->batch_size = limit;
 	o->flush_interval_ns = cfg->common.flush_interval_ns > 0 ? cfg->common.flush_interval_ns : ac->flush_interval_ns;
 	o->flush_jitter_ns = ac->flush_jitter_ns;
 	o->stats.name = cfg->plugin->name;

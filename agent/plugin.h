@@ -20,7 +20,7 @@ struct plugin_env {
 	struct httpc *http;               /* shared curl-multi client */
 	const struct agent_config *agent;
 	struct agent *core;               /* for the internal input: self statistics */
-	const char *instance_name;        /* alias if set, else the plugin name */
+	const char *instance_name;        /* log label: "outputs.influxdb" or "outputs.influxdb::alias" */
 };
 
 #define GATHER_DONE 0
