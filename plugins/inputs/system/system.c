@@ -295,7 +295,7 @@ static int system_gather(void *state, struct acc *acc)
 	if (m->nfields)
 		acc_emit(acc, m, t);
 
-	uint64_t up;
+	uint64_t up = 0;
 	int rt = read_uptime(s, &up);
 	if (rt < 0) {
 		acc_error(acc, "reading uptime from %s/uptime: %s", hostfs_root(HOSTFS_PROC), strerror(-rt));
