@@ -209,9 +209,10 @@ void acc_emit(struct acc *a, struct metric *m, int64_t time_ns)
 	a->line_len[0] = a->line_len[1] = 0;
 
 	if (ag->test_mode) {
-		long n = acc_serialize(a, m, 1, cfg->precision_ns);
+		/* As Telegraf's --test prints: unsigned fields as 'i'. */
+		long n = acc_serialize(a, m, 0, cfg->precision_ns);
 		if (n > 0)
-			fwrite(a->line[1], 1, (size_t)n, stdout);
+			fwrite(a->line[0], 1, (size_t)n, stdout);
 		return;
 	}
 	for (size_t i = 0; i < ag->noutputs; i++) {
