@@ -414,9 +414,9 @@ static int load_file(struct agent_config *cfg, const char *path, char *err, size
 
 static int has_config_suffix(const char *n)
 {
-	static const char *const sfx[] = { ".yaml", ".yml", ".conf" };
+	static const char *const sfx[] = { ".yaml", ".yml" };
 	size_t l = strlen(n);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 2; i++) {
 		size_t s = strlen(sfx[i]);
 		if (l > s && !strcmp(n + l - s, sfx[i]))
 			return 1;
@@ -441,7 +441,8 @@ static int load_dir(struct agent_config *cfg, const char *dir, char *err, size_t
 	int rc = 0;
 	struct dirent *de;
 	while ((de = readdir(dh))) {
-		/* Dot entries include Kubernetes' ConfigMap "..data" machinery. */
+		/* Dot entries include Kubernetes' ConfigMap "..data" machinery;
+		 * *.conf is left out: in a telegraf.d it is Telegraf's TOML. */
 		if (de->d_name[0] == '.' || !has_config_suffix(de->d_name))
 			continue;
 		size_t pl = strlen(dir) + strlen(de->d_name) + 2;

@@ -64,7 +64,7 @@ extern const struct opt_desc agent_options[];
 extern const struct opt_desc input_common_options[];
 extern const struct opt_desc output_common_options[];
 
-/* Loads and merges files in order, then every *.yaml / *.yml / *.conf of dir
+/* Loads and merges files in order, then every *.yaml / *.yml of dir (dot files skipped)
  * (sorted) when dir is not NULL. Unset agent options get Telegraf's defaults.
  * On error returns -1 with "file:line:column: message" in err. */
 int config_load(struct agent_config *cfg, const char *const *files, size_t nfiles, const char *dir, char *err,
