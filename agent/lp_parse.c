@@ -28,6 +28,8 @@ enum {
 
 static unsigned char cls[256];
 
+/* Filled on first lp_parser_init; idempotent (the agent parses on its one
+ * loop thread). */
 static void cls_init(void)
 {
 	static bool done;
@@ -532,7 +534,7 @@ void lp_parser_init(struct lp_parser *p, const char *buf, size_t len, int64_t pr
 		q--;
 	*p = (struct lp_parser){
 		.buf = buf,
-		.end = buf + len,
+		.end = buf ? buf + len : buf,
 		.pos = buf,
 		.line = 1,
 		.line_start = buf,

@@ -36,10 +36,12 @@ static void putc1(struct out *o, char c)
 }
 
 /* Escape tables: 0 = copy as is, otherwise the character written after a
- * backslash. Control characters become their C escape (as Telegraf writes
- * them) because a raw '\n' would end the line and the reference decoder
- * rejects the others in names and keys. Backslash itself is not escaped
- * there: the reference decoder only treats "\<special>" as an escape. */
+ * backslash. '\n' always becomes "\n" (a raw one would end the record).
+ * In names and keys \r \t \f also get their C escape, as Telegraf writes
+ * them, since the reference decoder rejects control bytes there; in tag
+ * values it takes them raw, so they stay raw and survive a round trip.
+ * Backslash is escaped only in strings: elsewhere the reference decoder
+ * treats "\<byte>" as an escape only when the byte is special. */
 enum esc_kind { ESC_NAME, ESC_KEY, ESC_TAGVAL, ESC_STRING };
 
 static const unsigned char esc_tab[4][256] = {
