@@ -56,4 +56,26 @@ print("%d lines, %d writes: 429, 500, 413, partial write handled" % (len(gathere
 PY
 grep -q "server rejected 1 of" "$TMP/agent.log" || fail "the partial write was not logged"
 grep -q "too large; writing batches of 3" "$TMP/agent.log" || fail "the 413 was not logged"
+
+# 401 with credentials: the batch is kept, the log says what to check and
+# never shows the password; /healthz turns 503 naming the output.
+curl -sf -XPOST "$url/_ctl/reset" >/dev/null
+curl -sf -XPOST "$url/_ctl/script" -d "$(python3 -c 'import json; print(json.dumps([{"path": "/write", "status": 401, "body": "{\"error\":\"authorization failed\"}"}] * 50))')" >/dev/null
+hport=$(free_port)
+cat >"$TMP/auth.yaml" <<CONF
+agent: {interval: 1s, flush_interval: 1s, health_listen: "127.0.0.1:$hport", health_max_flush_intervals: 1}
+inputs: [{mem: {}}]
+outputs:
+  - influxdb: {urls: ["$url"], database: faults, skip_database_creation: true, username: alice, password: "S3cretPw"}
+CONF
+: >"$TMP/agent.log"
+agent_start "$TMP/auth.yaml"
+WAIT_SECS=15 wait_for grep -q "HTTP 401" "$TMP/agent.log" || fail "401 not logged"
+WAIT_SECS=15 wait_for bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$hport/healthz)\" = 503 ]" ||
+	fail "/healthz did not report the failing output"
+curl -s "http://127.0.0.1:$hport/healthz" | grep -q "outputs.influxdb has not written" || fail "/healthz gives no reason"
+agent_stop || true
+b64=$(printf 'alice:S3cretPw' | base64)
+if grep -q -e "S3cretPw" -e "$b64" "$TMP/agent.log"; then fail "the password appeared in the log"; fi
+grep -qi "auth" "$TMP/agent.log" || fail "the 401 message does not point at authentication"
 echo "faults: passed"
