@@ -20,6 +20,11 @@ grep -q '^mem,host=cli-host,team=a\\ b .*total=[0-9]*i' "$TMP/test.out" || fail 
 grep -q '^internal_gather,alias=self,host=cli-host,input=internal' "$TMP/test.out" || fail "--test: alias tag missing"
 [ ! -s "$TMP/never.lp" ] || fail "--test must not write to outputs"
 
+# agent.precision rounds timestamps: 1s leaves whole seconds.
+printf 'agent: {precision: 1s}\ninputs: [{mem: {}}]\n' >"$TMP/precision.yaml"
+"$AGENT" --config "$TMP/precision.yaml" --test >"$TMP/precision.out" 2>/dev/null || fail "--test with precision"
+grep -q ' [0-9]*000000000$' "$TMP/precision.out" || fail "precision 1s not applied: $(cat "$TMP/precision.out" | cut -c1-40)... $(awk '{print $NF}' "$TMP/precision.out")"
+
 # --input-filter keeps only the named inputs.
 "$AGENT" --config "$TMP/test.yaml" --test --input-filter internal >"$TMP/filter.out" 2>/dev/null
 grep -q '^mem,' "$TMP/filter.out" && fail "--input-filter did not filter"
