@@ -299,7 +299,7 @@ void agent_stop(struct agent *a, bool reload, void (*on_stopped)(struct agent *a
 		close_everything(a);
 		return;
 	}
-	uint64_t timeout_ms = a->cfg->shutdown_timeout_ns > 0 ? (uint64_t)(a->cfg->shutdown_timeout_ns / 1000000) : 30000;
+	uint64_t timeout_ms = a->cfg->shutdown_timeout_ns > 0 ? (uint64_t)(a->cfg->shutdown_timeout_ns / 1000000) : 20000;
 	uv_timer_start(&a->stop_timer, on_stop_timeout, timeout_ms, 0);
 	a->outputs_pending = a->noutputs;
 	for (size_t i = 0; i < a->noutputs; i++) {

@@ -30,7 +30,8 @@ const struct opt_desc agent_options[] = {
 	AO("health_listen", OPT_STRING, health_listen, NULL, "address of the /healthz endpoint, e.g. 127.0.0.1:8080; unset is off"),
 	AO("health_max_flush_intervals", OPT_INT, health_max_flush_intervals, "3",
 	   "/healthz fails after this many flush intervals without a successful write"),
-	AO("shutdown_timeout", OPT_DURATION, shutdown_timeout_ns, "30s", "bound on the final flush at SIGTERM"),
+	AO("shutdown_timeout", OPT_DURATION, shutdown_timeout_ns, "20s",
+	   "bound on the final flush at SIGTERM (below the 30 s Kubernetes grace period)"),
 	OPT_END,
 };
 

@@ -63,7 +63,7 @@ curl -sf -XPOST "$url/_ctl/reset" >/dev/null
 curl -sf -XPOST "$url/_ctl/script" -d "$(python3 -c 'import json; print(json.dumps([{"path": "/write", "status": 401, "body": "{\"error\":\"authorization failed\"}"}] * 50))')" >/dev/null
 hport=$(free_port)
 cat >"$TMP/auth.yaml" <<CONF
-agent: {interval: 1s, flush_interval: 1s, health_listen: "127.0.0.1:$hport", health_max_flush_intervals: 1}
+agent: {interval: 1s, flush_interval: 1s, health_listen: "127.0.0.1:$hport", health_max_flush_intervals: 1, shutdown_timeout: 2s}
 inputs: [{mem: {}}]
 outputs:
   - influxdb: {urls: ["$url"], database: faults, skip_database_creation: true, username: alice, password: "S3cretPw"}
@@ -74,7 +74,10 @@ WAIT_SECS=15 wait_for grep -q "HTTP 401" "$TMP/agent.log" || fail "401 not logge
 WAIT_SECS=15 wait_for bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$hport/healthz)\" = 503 ]" ||
 	fail "/healthz did not report the failing output"
 curl -s "http://127.0.0.1:$hport/healthz" | grep -q "outputs.influxdb has not written" || fail "/healthz gives no reason"
-agent_stop || true
+t0=$(date +%s)
+agent_stop || fail "agent exit status after SIGTERM with an unwritable buffer"
+[ $(($(date +%s) - t0)) -le 6 ] || fail "shutdown took longer than shutdown_timeout allows"
+grep -q "could not be written before shutdown" "$TMP/agent.log" || fail "unwritten metrics at shutdown not reported"
 b64=$(printf 'alice:S3cretPw' | base64)
 if grep -q -e "S3cretPw" -e "$b64" "$TMP/agent.log"; then fail "the password appeared in the log"; fi
 grep -qi "auth" "$TMP/agent.log" || fail "the 401 message does not point at authentication"

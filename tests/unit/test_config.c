@@ -72,7 +72,7 @@ static void test_defaults(void)
 	CHECK_STR(c.logfile, "");
 	CHECK(c.health_listen == NULL);
 	CHECK_INT(c.health_max_flush_intervals, 3);
-	CHECK_INT(c.shutdown_timeout_ns, 30 * S);
+	CHECK_INT(c.shutdown_timeout_ns, 20 * S);
 	CHECK_INT(c.global_tags.n, 0);
 	CHECK_INT(c.ninputs + c.noutputs, 0);
 	config_free(&c);
