@@ -256,10 +256,19 @@ void influx_error_text(const struct httpc_response *r, char *out, size_t outlen)
 			*c = ' ';
 }
 
-static size_t parse_dropped(const char *msg)
+/* Lines a partial write rejected. InfluxDB 1.x says "dropped=N", but for
+ * unparsable lines it has been seen to say dropped=0 (1.6) while listing
+ * every bad line as "unable to parse '...'", so the larger count wins. The
+ * raw body is used: the message text is cut for the log. */
+static size_t partial_dropped(const char *body)
 {
-	const char *d = strstr(msg, "dropped=");
-	return d ? (size_t)strtoull(d + 8, NULL, 10) : 0;
+	size_t dropped = 0, parse_errors = 0;
+	const char *d = strstr(body, "dropped=");
+	if (d)
+		dropped = (size_t)strtoull(d + 8, NULL, 10);
+	for (const char *p = strstr(body, "unable to parse"); p; p = strstr(p + 15, "unable to parse"))
+		parse_errors++;
+	return dropped > parse_errors ? dropped : parse_errors;
 }
 
 /* Messages are cut to fit write_result on purpose. */
@@ -301,10 +310,10 @@ void influx_result(const struct httpc_response *r, const char *url, struct write
 		w->status = WRITE_TOO_LARGE;
 		msgf(w, "%s: request too large (HTTP 413)%s%s", where, sep, text);
 	} else if (st == 400 || st == 422) {
-		if (strstr(text, "partial write")) {
+		if (strstr(r->body, "partial write")) {
 			/* InfluxDB wrote the other lines; resending them gains nothing. */
 			w->status = WRITE_OK;
-			w->dropped_lines = parse_dropped(text);
+			w->dropped_lines = partial_dropped(r->body);
 			msgf(w, "%s: %zu line(s) rejected (HTTP %ld): %s", where,
 				 w->dropped_lines, st, text);
 		} else {

@@ -182,6 +182,7 @@ static void test_v1_statuses(void)
 		       " {\"status\": 413, \"body\": \"{\\\"error\\\":\\\"Request Entity Too Large\\\"}\"},"
 		       " {\"status\": 400, \"body\": \"{\\\"error\\\":\\\"partial write: unable to parse 'bad line': invalid field format dropped=2\\\"}\"},"
 		       " {\"status\": 400, \"body\": \"{\\\"error\\\":\\\"partial write: points beyond retention policy dropped=1 for database: telegraf\\\"}\"},"
+		       " {\"status\": 400, \"body\": \"{\\\"error\\\":\\\"partial write: unable to parse 'a b': invalid field format\\\\nunable to parse 'c d': invalid field format dropped=0\\\"}\"},"
 		       " {\"status\": 400, \"body\": \"{\\\"error\\\":\\\"unable to parse 'x': missing fields\\\"}\"},"
 		       " {\"status\": 401, \"body\": \"{\\\"error\\\":\\\"authorization failed for bob/" PASSWORD "\\\"}\"},"
 		       " {\"status\": 403, \"body\": \"{\\\"error\\\":\\\"forbidden\\\"}\"}"
@@ -211,6 +212,11 @@ static void test_v1_statuses(void)
 	CHECK_INT(r.status, WRITE_OK);
 	CHECK_INT(r.dropped_lines, 1);
 
+	/* As InfluxDB 1.6 answers unparsable lines: dropped=0, each line listed. */
+	r = write_batch(&o, batch3, 3);
+	CHECK_INT(r.status, WRITE_OK);
+	CHECK_INT(r.dropped_lines, 2);
+
 	r = write_batch(&o, batch3, 3);
 	CHECK_INT(r.status, WRITE_DROP);
 	CHECK(strstr(r.message, "missing fields") != NULL);
@@ -228,7 +234,7 @@ static void test_v1_statuses(void)
 	/* Nothing scripted left: the server's default 204. */
 	r = write_batch(&o, batch3, 3);
 	CHECK_INT(r.status, WRITE_OK);
-	CHECK_INT(count_to("/write"), 10);
+	CHECK_INT(count_to("/write"), 11);
 	out_close(&o);
 }
 
