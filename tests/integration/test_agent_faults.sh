@@ -81,4 +81,39 @@ grep -q "could not be written before shutdown" "$TMP/agent.log" || fail "unwritt
 b64=$(printf 'alice:S3cretPw' | base64)
 if grep -q -e "S3cretPw" -e "$b64" "$TMP/agent.log"; then fail "the password appeared in the log"; fi
 grep -qi "auth" "$TMP/agent.log" || fail "the 401 message does not point at authentication"
+
+# SIGHUP while InfluxDB fails: what the old config gathered but could not
+# write moves to the new config's output of the same name and is written.
+curl -sf -XPOST "$url/_ctl/reset" >/dev/null
+curl -sf -XPOST "$url/_ctl/script" -d '[{"path": "/write", "status": 500}, {"path": "/write", "status": 500}]' >/dev/null
+mk_reload_cfg() {
+	cat >"$TMP/reload.yaml" <<CONF
+agent: {interval: 1s, flush_interval: 1s, hostname: $1, shutdown_timeout: 5s}
+inputs: [{mem: {}}]
+outputs:
+  - file: {files: ["$TMP/reload.lp"]}
+  - influxdb: {alias: main, urls: ["$url"], database: faults, skip_database_creation: true}
+CONF
+}
+mk_reload_cfg before-reload
+: >"$TMP/agent.log"
+agent_start "$TMP/reload.yaml"
+WAIT_SECS=10 wait_for grep -q "HTTP 500" "$TMP/agent.log" || fail "no failed write before the reload"
+mk_reload_cfg after-reload
+kill -HUP "$AGENT_PID"
+WAIT_SECS=15 wait_for grep -q "host=after-reload" "$TMP/reload.lp" || fail "reload did not take effect"
+sleep 4
+agent_stop || fail "agent exit status after reload and SIGTERM"
+curl -sf "$url/_ctl/requests" >"$TMP/requests2.json"
+python3 - "$TMP/requests2.json" "$TMP/reload.lp" <<'PY' || fail "metrics buffered before the reload were lost"
+import json, sys
+reqs = [r for r in json.load(open(sys.argv[1])) if r["path"] == "/write"]
+gathered = set(l for l in open(sys.argv[2]).read().split("\n") if l)
+accepted = set(l for r in reqs[2:] for l in r["body"].split("\n") if l)
+before = set(l for l in gathered if "host=before-reload" in l)
+assert before, "nothing gathered before the reload"
+missing = gathered - accepted
+assert not missing, "%d of %d lines never written, e.g. %s" % (len(missing), len(gathered), sorted(missing)[:1])
+print("reload: %d lines gathered before it, all written after it" % len(before))
+PY
 echo "faults: passed"

@@ -223,7 +223,7 @@ static int influxdb_init(void **state, const void *config, const struct plugin_e
 		free(s);
 		return -1;
 	}
-	snprintf(s->label, sizeof(s->label), "outputs.%s", env->instance_name ? env->instance_name : "influxdb");
+	snprintf(s->label, sizeof(s->label), "%s", env->instance_name ? env->instance_name : "outputs.influxdb");
 	s->skip_create = cfg->skip_database_creation;
 	s->uint_support = cfg->influx_uint_support;
 	s->db = strdup(cfg->database);
