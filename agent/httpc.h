@@ -27,7 +27,7 @@ struct httpc_request {
 	const char *proxy;            /* or NULL (then curl honours the *_proxy environment) */
 	const char *user_agent;
 	struct httpc_tls tls;
-	size_t max_response;          /* bytes kept in response.body; the rest is discarded (counted) */
+	size_t max_response;          /* bytes kept in response.body (0 = 1 MiB); the rest is discarded, body_truncated set */
 	/* Optional streaming: called for every chunk of the body as it arrives
 	 * (then body is not kept). Return false to abort the transfer. */
 	bool (*on_data)(void *arg, const char *p, size_t n);
