@@ -1,0 +1,196 @@
+/* netstat: TCP connections by state and UDP sockets with Telegraf's schema
+ * (see README.md), counted from /proc/net/{tcp,tcp6,udp,udp6} in one
+ * streaming pass each: no walk over /proc/<pid>/fd, nothing allocated. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "acc.h"
+#include "hostfs.h"
+#include "plugin.h"
+
+struct netstat_config {
+	char unused; /* no options, as in Telegraf */
+};
+
+/* Files can be many MiB with 100k sockets: read them in chunks of this
+ * size, carrying a partial line over, instead of whole. */
+#define NETSTAT_CHUNK (64 * 1024)
+
+struct netstat_state {
+	char *buf;
+};
+
+/* Kernel TCP states 1..11 (include/net/tcp_states.h), index 0 = other. */
+enum { TCP_STATES = 12 };
+static const char *const tcp_field[TCP_STATES] = {
+	"tcp_none",      "tcp_established", "tcp_syn_sent",  "tcp_syn_recv", "tcp_fin_wait1", "tcp_fin_wait2",
+	"tcp_time_wait", "tcp_close",       "tcp_close_wait", "tcp_last_ack", "tcp_listen",    "tcp_closing",
+};
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The 4th whitespace-separated token of a socket line ("st"): its value,
+ * -2 for the header line, -1 when malformed. */
+static int line_state(const char *p, const char *end)
+{
+	for (int tok = 0; tok < 4; tok++) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end)
+			return -1;
+		if (tok == 3)
+			break;
+		while (p < end && *p != ' ' && *p != '\t')
+			p++;
+	}
+	if (end - p >= 2 && p[0] == 's' && p[1] == 't')
+		return -2;
+	if (end - p < 2 || (end - p > 2 && p[2] != ' ' && p[2] != '\t'))
+		return -1;
+	int hi = hexval(p[0]), lo = hexval(p[1]);
+	return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
+struct tally {
+	int64_t tcp[TCP_STATES];
+	int64_t udp;
+	unsigned bad;
+};
+
+/* Streams one file; counts its lines into t. 0, or -errno. */
+static int count_file(struct netstat_state *s, const char *rel, bool tcp, struct tally *t)
+{
+	char path[4096];
+	int n = hostfs_path(path, sizeof path, HOSTFS_PROC, rel);
+	if (n < 0)
+		return n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t have = 0;
+	bool eof = false;
+	int rc = 0;
+	while (!eof) {
+		ssize_t r;
+		do
+			r = read(fd, s->buf + have, NETSTAT_CHUNK - have);
+		while (r < 0 && errno == EINTR);
+		if (r < 0) {
+			rc = -errno;
+			break;
+		}
+		eof = r == 0;
+		have += (size_t)r;
+		char *p = s->buf, *end = s->buf + have;
+		for (;;) {
+			char *nl = memchr(p, '\n', (size_t)(end - p));
+			if (!nl) {
+				if (!eof)
+					break;
+				if (p == end)
+					break;
+				nl = end; /* last line without a newline */
+			}
+			int st = line_state(p, nl);
+			if (st == -1)
+				t->bad++;
+			else if (st >= 0 && tcp)
+				t->tcp[st > 0 && st < TCP_STATES ? st : 0]++;
+			else if (st >= 0)
+				t->udp++;
+			p = nl == end ? end : nl + 1;
+		}
+		have = (size_t)(end - p);
+		if (have == NETSTAT_CHUNK) { /* a line longer than the buffer */
+			t->bad++;
+			have = 0;
+		} else if (have) {
+			memmove(s->buf, p, have);
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+static int netstat_gather(void *state, struct acc *acc)
+{
+	struct netstat_state *s = state;
+	static const struct {
+		const char *rel;
+		bool tcp;
+	} files[] = { { "net/tcp", true }, { "net/tcp6", true }, { "net/udp", false }, { "net/udp6", false } };
+	struct tally t;
+	memset(&t, 0, sizeof t);
+	int ok = 0;
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		int rc = count_file(s, files[i].rel, files[i].tcp, &t);
+		if (rc == 0)
+			ok++;
+		else if (rc != -ENOENT) /* no IPv6: no tcp6/udp6, as Telegraf */
+			acc_error(acc, "reading %s/%s: %s", hostfs_root(HOSTFS_PROC), files[i].rel, strerror(-rc));
+	}
+	if (t.bad)
+		acc_error(acc, "%s/net/{tcp,udp}*: %u malformed line(s)", hostfs_root(HOSTFS_PROC), t.bad);
+	if (!ok) {
+		acc_error(acc, "no readable socket table under %s/net", hostfs_root(HOSTFS_PROC));
+		return GATHER_DONE;
+	}
+	/* field names in byte order, as Telegraf's serializer sorts them */
+	static const int order[] = { 7, 8, 11, 1, 4, 5, 9, 10, 0, 3, 2, 6 };
+	struct metric *m = acc_metric(acc, "netstat");
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		metric_int(m, tcp_field[order[i]], t.tcp[order[i]]);
+	metric_int(m, "udp_socket", t.udp);
+	acc_emit(acc, m, acc_gather_time(acc));
+	return GATHER_DONE;
+}
+
+static int netstat_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
+{
+	(void)config, (void)env;
+	struct netstat_state *s = calloc(1, sizeof *s);
+	if (s)
+		s->buf = malloc(NETSTAT_CHUNK);
+	if (!s || !s->buf) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*state = s;
+	return 0;
+}
+
+static void netstat_free(void *state)
+{
+	struct netstat_state *s = state;
+	if (!s)
+		return;
+	free(s->buf);
+	free(s);
+}
+
+static const struct opt_desc netstat_options[] = { OPT_END };
+
+const struct input_plugin input_netstat = {
+	.name = "netstat",
+	.summary = "Read TCP metrics such as established, time wait and sockets counts",
+	.config_size = sizeof(struct netstat_config),
+	.options = netstat_options,
+	.init = netstat_init,
+	.gather = netstat_gather,
+	.free = netstat_free,
+};
