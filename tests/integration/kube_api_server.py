@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""Test stand-in for kube-apiserver (no Debian package provides one).
+
+HTTPS on 127.0.0.1, a free port. Prints one line "PORT <n>" on stdout once it
+listens. With --tls-dir DIR it first writes, with openssl, a CA (ca.crt), a
+server certificate for 127.0.0.1 signed by it (server.crt/key) and a client
+certificate (client.crt/key, CN=heliograph-test) that the server accepts.
+
+Auth: "Authorization: Bearer <token>" for a token from --token (full access)
+or --readonly-token (get/list/watch only, 403 otherwise), or the client
+certificate. Anything else is 401.
+
+Serves discovery from --discovery (a copy of fixtures k8s-api/discovery),
+objects in memory with server-side apply (managedFields per field manager,
+conflicts, removal of fields a manager stops applying), GET/LIST (label and
+field selectors)/WATCH (chunked JSON lines, bookmarks, 410 after a simulated
+compaction)/POST/DELETE, Status errors shaped like the real ones, and a
+controller that makes Deployments and DaemonSets available after
+--controller-delay seconds.
+
+Test-only control endpoints (no auth, under /_control/):
+  POST /_control/tokens   {"tokens": [...], "readonly": [...]} replaces the accepted tokens
+  POST /_control/objects  an object or a list of objects stored as they are (nodes, pods ...)
+  POST /_control/compact  forgets the watch history (a later watch from an old
+                          resourceVersion gets 410 Gone)
+  GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type"}]
+  POST /_control/quit
+"""
+import argparse
+import json
+import os
+import ssl
+import subprocess
+import sys
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kube_store  # noqa: E402
+from kube_store import ApiError  # noqa: E402
+
+try:
+    import yaml  # apply bodies may be YAML; kubectl and our client send JSON
+except ImportError:  # pragma: no cover
+    yaml = None
+
+
+def gen_certs(d):
+    os.makedirs(d, exist_ok=True)
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=heliograph-test-ca",
+        "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    with open(f"{d}/server.ext", "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    with open(f"{d}/client.ext", "w") as f:
+        f.write("extendedKeyUsage=clientAuth\n")
+    for who, subj in (("server", "/CN=127.0.0.1"), ("client", "/CN=heliograph-test/O=system:masters")):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", subj, "-keyout", f"{d}/{who}.key", "-out",
+            f"{d}/{who}.csr")
+        run("x509", "-req", "-in", f"{d}/{who}.csr", "-CA", f"{d}/ca.crt", "-CAkey", f"{d}/ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", f"{d}/{who}.ext", "-out", f"{d}/{who}.crt")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "heliograph-test-apiserver"
+
+    def log_message(self, fmt, *args):
+        if self.server.opts.verbose:
+            sys.stderr.write("kube_api_server: " + (fmt % args) + "\n")
+
+    # ---- plumbing ----
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            return self.rfile.read(n)
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            out = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return out
+                out += self.rfile.read(size)
+                self.rfile.readline()
+        return b""
+
+    def send_json(self, code, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_error_status(self, e):
+        self.send_json(e.code, e.status())
+
+    def auth(self):
+        """Returns 'rw', 'ro' or None."""
+        st = self.server.store
+        h = self.headers.get("Authorization", "")
+        if h.startswith("Bearer "):
+            tok = h[7:]
+            with st.lock:
+                if tok in st.tokens:
+                    return "rw"
+                if tok in st.readonly_tokens:
+                    return "ro"
+            return None
+        try:
+            cert = self.connection.getpeercert()
+        except (AttributeError, ValueError):
+            cert = None
+        return "rw" if cert else None
+
+    def record(self, method, path, query, who):
+        with self.server.store.lock:
+            self.server.store.requests.append({
+                "method": method, "path": path, "query": query, "auth": who or "",
+                "content_type": self.headers.get("Content-Type", ""),
+                "accept": self.headers.get("Accept", ""),
+                "user_agent": self.headers.get("User-Agent", ""),
+            })
+
+    # ---- verbs ----
+    def do_GET(self):
+        self.handle_verb("GET")
+
+    def do_POST(self):
+        self.handle_verb("POST")
+
+    def do_PATCH(self):
+        self.handle_verb("PATCH")
+
+    def do_PUT(self):
+        self.handle_verb("PUT")
+
+    def do_DELETE(self):
+        self.handle_verb("DELETE")
+
+    def handle_verb(self, method):
+        u = urllib.parse.urlsplit(self.path)
+        path = u.path.rstrip("/") or "/"
+        q = {k: v[0] for k, v in urllib.parse.parse_qs(u.query, keep_blank_values=True).items()}
+        body = self.body() if method in ("POST", "PATCH", "PUT", "DELETE") else b""
+        if path.startswith("/_control/"):
+            return self.control(method, path, body)
+        who = self.auth()
+        self.record(method, path, u.query, who)
+        try:
+            if who is None:
+                raise ApiError(401, "Unauthorized", "Unauthorized")
+            self.route(method, path, q, body, who)
+        except ApiError as e:
+            self.send_error_status(e)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def control(self, method, path, body):
+        st = self.server.store
+        if path == "/_control/tokens":
+            d = json.loads(body or b"{}")
+            with st.lock:
+                st.tokens = set(d.get("tokens", []))
+                st.readonly_tokens = set(d.get("readonly", []))
+            return self.send_json(200, {})
+        if path == "/_control/objects":
+            d = json.loads(body)
+            for o in d if isinstance(d, list) else [d]:
+                st.put_raw(o)
+            return self.send_json(200, {})
+        if path == "/_control/compact":
+            st.compact()
+            return self.send_json(200, {})
+        if path == "/_control/requests":
+            with st.lock:
+                return self.send_json(200, list(st.requests))
+        if path == "/_control/quit":
+            self.send_json(200, {})
+            threading.Thread(target=self.server.shutdown, daemon=True).start()
+            return None
+        return self.send_json(404, {})
+
+    def route(self, method, path, q, body, who):
+        st = self.server.store
+        disc = st.discovery_doc(path)
+        if disc is not None:
+            return self.send_json(200, disc)
+        if path in ("/version", "/healthz", "/readyz", "/livez"):
+            return self.send_json(200, {"major": "1", "minor": "32", "gitVersion": "v1.32.0-heliograph-test",
+                                        "platform": "linux/amd64"} if path == "/version" else "ok")
+        if path.startswith("/openapi/"):
+            doc = st.openapi_v3(path)
+            if doc is None:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            return self.send_json(200, doc)
+        r = st.parse_path(path)
+        if r is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if who == "ro" and method not in ("GET",):
+            verb = {"POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}[method]
+            raise st.forbidden(r, verb)
+        if method == "GET":
+            if r.name is None and q.get("watch") in ("true", "1"):
+                return self.watch(r, q)
+            if r.name is None:
+                return self.send_json(200, st.list(r, q))
+            return self.send_json(200, st.get(r))
+        if method == "DELETE":
+            return self.send_json(200, st.delete(r))
+        obj = self.parse_body(body)
+        if method == "POST":
+            if r.name is not None:
+                raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+            return self.send_json(201, st.create(r, obj, q))
+        if method == "PATCH":
+            ct = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            if ct == "application/apply-patch+yaml":
+                code, out = st.apply(r, obj, q)
+                return self.send_json(code, out)
+            if ct in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
+                return self.send_json(200, st.merge_patch(r, obj, q))
+            raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                                                        f"accepted media types include: application/apply-patch+yaml, "
+                                                        f"application/merge-patch+json")
+        if method == "PUT":
+            return self.send_json(200, st.replace(r, obj, q))
+        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+    def parse_body(self, body):
+        try:
+            return json.loads(body)
+        except ValueError:
+            if yaml is None:
+                raise ApiError(400, "BadRequest", "the request body is not JSON")
+            try:
+                return yaml.safe_load(body)
+            except yaml.YAMLError as e:
+                raise ApiError(400, "BadRequest", f"error decoding YAML: {e}")
+
+    def watch(self, r, q):
+        st = self.server.store
+        rv = q.get("resourceVersion", "")
+        timeout = float(q.get("timeoutSeconds") or 1800)
+        bookmarks = q.get("allowWatchBookmarks") == "true"
+        initial = q.get("sendInitialEvents") == "true"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+        def emit(ev):
+            data = (json.dumps(ev) + "\n").encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        try:
+            for ev in st.watch_events(r, q, rv, timeout, bookmarks, initial, self.server.opts.bookmark_interval):
+                emit(ev)
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            pass
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tls-dir", required=True, help="where ca.crt, server.* and client.* are (generated unless present)")
+    ap.add_argument("--discovery", required=True, help="directory of discovery JSON (fixtures k8s-api/discovery)")
+    ap.add_argument("--token", action="append", default=[])
+    ap.add_argument("--readonly-token", action="append", default=[])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--controller-delay", type=float, default=1.0)
+    ap.add_argument("--bookmark-interval", type=float, default=2.0)
+    ap.add_argument("--seed", action="append", default=[], help="JSON/YAML file of objects stored at start")
+    ap.add_argument("--verbose", action="store_true")
+    opts = ap.parse_args()
+
+    if not os.path.exists(os.path.join(opts.tls_dir, "server.crt")):
+        gen_certs(opts.tls_dir)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(opts.tls_dir, "server.crt"), os.path.join(opts.tls_dir, "server.key"))
+    ctx.load_verify_locations(os.path.join(opts.tls_dir, "ca.crt"))
+    ctx.verify_mode = ssl.CERT_OPTIONAL
+    ctx.set_alpn_protocols(["http/1.1"])
+
+    store = kube_store.Store(opts.discovery, set(opts.token), set(opts.readonly_token))
+    for path in opts.seed:
+        with open(path) as f:
+            text = f.read()
+        docs = [json.loads(text)] if text.lstrip().startswith(("{", "[")) else list(yaml.safe_load_all(text))
+        for d in docs:
+            for o in d if isinstance(d, list) else d.get("items", [d]) if d else []:
+                store.put_raw(o)
+
+    srv = Server(("127.0.0.1", opts.port), Handler)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
+    srv.opts = opts
+    srv.store = store
+    kube_store.start_controller(store, opts.controller_delay)
+    print(f"PORT {srv.server_address[1]}", flush=True)
+    try:
+        srv.serve_forever(poll_interval=0.1)
+    except KeyboardInterrupt:
+        pass
+    store.stop()
+
+
+if __name__ == "__main__":
+    main()

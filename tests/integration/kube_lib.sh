@@ -1,0 +1,45 @@
+# Helpers for tests against tests/integration/kube_api_server.py: start it
+# (TLS material under $TMP/tls) and write a kubeconfig for it.
+# Needs lib.sh sourced first (TMP, PIDS, fail, wait_for).
+KUBE_SERVER_PY="$(dirname "${BASH_SOURCE[0]}")/kube_api_server.py"
+
+# kube_start [extra server args...]: sets KUBE_PORT, KUBE_URL, KUBE_TOKEN.
+kube_start() {
+	KUBE_TOKEN="${KUBE_TOKEN:-test-token-$$}"
+	python3 "$KUBE_SERVER_PY" --tls-dir "$TMP/tls" --discovery "$FIXTURES/k8s-api/discovery" \
+		--token "$KUBE_TOKEN" "$@" >"$TMP/kube-port" 2>"$TMP/kube-server.log" &
+	PIDS+=($!)
+	WAIT_SECS=30 wait_for grep -q PORT "$TMP/kube-port" || fail "test API server did not start"
+	KUBE_PORT=$(awk '/PORT/ {print $2}' "$TMP/kube-port")
+	KUBE_URL="https://127.0.0.1:$KUBE_PORT"
+}
+
+# kube_config FILE [token|cert]: a kubeconfig for the running server.
+kube_config() {
+	local user
+	if [ "${2:-token}" = cert ]; then
+		user="    client-certificate: $TMP/tls/client.crt
+    client-key: $TMP/tls/client.key"
+	else
+		user="    token: $KUBE_TOKEN"
+	fi
+	cat >"$1" <<CFG
+apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: $KUBE_URL
+    certificate-authority: $TMP/tls/ca.crt
+users:
+- name: test-user
+  user:
+$user
+contexts:
+- name: test
+  context:
+    cluster: test
+    user: test-user
+current-context: test
+CFG
+}
