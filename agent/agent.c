@@ -37,6 +37,14 @@ void agent_close_handle(struct agent *a, uv_handle_t *h)
 	uv_close(h, handle_closed);
 }
 
+void plugin_label(char *buf, size_t len, const char *kind, const char *name, const char *alias)
+{
+	if (alias)
+		snprintf(buf, len, "%s.%s::%s", kind, name, alias);
+	else
+		snprintf(buf, len, "%s.%s", kind, name);
+}
+
 static void schedule_gather(struct running_input *ri, bool first);
 
 static void run_gather(struct running_input *ri)
@@ -123,10 +131,7 @@ static int start_input(struct agent *a, struct running_input *ri, const struct i
 	memset(ri, 0, sizeof *ri);
 	ri->agent = a;
 	ri->cfg = cfg;
-	if (cfg->common.alias)
-		snprintf(ri->label, sizeof ri->label, "inputs.%s::%s", cfg->plugin->name, cfg->common.alias);
-	else
-		snprintf(ri->label, sizeof ri->label, "inputs.%s", cfg->plugin->name);
+	plugin_label(ri->label, sizeof ri->label, "inputs", cfg->plugin->name, cfg->common.alias);
 	ri->interval_ns = cfg->common.interval_ns > 0 ? cfg->common.interval_ns : ac->interval_ns;
 	if (ri->interval_ns <= 0)
 		ri->interval_ns = 10 * 1000000000LL;
@@ -310,18 +315,13 @@ void agent_stop(struct agent *a, bool reload, void (*on_stopped)(struct agent *a
 	}
 }
 
-static const char *output_label(const struct running_output *o)
-{
-	return o->cfg->common.alias ? o->cfg->common.alias : o->cfg->plugin->name;
-}
-
 void agent_carry_over(struct agent *old, struct agent *new_agent)
 {
 	for (size_t i = 0; i < old->noutputs; i++) {
 		struct running_output *from = &old->outputs[i];
 		struct running_output *to = NULL;
 		for (size_t j = 0; j < new_agent->noutputs && !to; j++)
-			if (strcmp(output_label(&new_agent->outputs[j]), output_label(from)) == 0)
+			if (strcmp(new_agent->outputs[j].label, from->label) == 0)
 				to = &new_agent->outputs[j];
 		if (!from->buf)
 			continue;
@@ -331,7 +331,7 @@ void agent_carry_over(struct agent *old, struct agent *new_agent)
 		size_t n = lpbuf_count(from->buf);
 		if (!to) {
 			if (n)
-				log_warn(output_label(from), "removed by the new config; %zu unwritten metrics dropped", n);
+				log_warn(from->label, "removed by the new config; %zu unwritten metrics dropped", n);
 			continue;
 		}
 		struct batch b = { 0 };

@@ -53,8 +53,8 @@ void agent_start(struct agent *a, void (*on_stopped)(struct agent *a, void *arg)
  * reload: only the writes in flight finish; buffers stay for
  * agent_carry_over. */
 void agent_stop(struct agent *a, bool reload, void (*on_stopped)(struct agent *a, void *arg), void *arg);
-/* Moves what old's outputs could not write into the outputs of new that
- * have the same name or alias (config reload keeps buffered metrics). */
+/* Moves what old's outputs could not write into the outputs of new with
+ * the same plugin and alias (config reload keeps buffered metrics). */
 void agent_carry_over(struct agent *old, struct agent *new_agent);
 /* 0, or 1 when --once had a write that failed. */
 int agent_exit_code(const struct agent *a);

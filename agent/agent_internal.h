@@ -100,6 +100,9 @@ void output_release(struct running_output *o);
 /* The batch size and backoff arithmetic, exposed for unit tests. */
 int64_t output_backoff_ms(unsigned failures, int64_t retry_after_ms);
 
+/* Log label of a plugin instance: "inputs.cpu" or "inputs.cpu::alias". */
+void plugin_label(char *buf, size_t len, const char *kind, const char *name, const char *alias);
+
 /* uv_close that the agent counts, so it knows when it has fully stopped. */
 void agent_close_handle(struct agent *a, uv_handle_t *h);
 

@@ -339,3 +339,33 @@ void influx_scrub(char *msg, const char *secret)
 		memmove(p + k, p + n, strlen(p + n) + 1);
 	}
 }
+
+void influx_fail_now(write_done_fn done, void *arg, const char *msg)
+{
+	struct write_result w = { .status = WRITE_RETRY };
+	snprintf(w.message, sizeof(w.message), "%s", msg);
+	done(arg, &w);
+}
+
+int influx_begin_write(struct influx_http *h, bool busy, const struct batch *b, char *const *write_urls,
+		       size_t *url_idx, struct httpc_request *q, write_done_fn done, void *arg)
+{
+	char err[256];
+	if (busy) {
+		influx_fail_now(done, arg, "a write is already in flight");
+		return -1;
+	}
+	const char *body;
+	size_t len;
+	if (influx_http_body(h, b->data, b->len, &body, &len, err, sizeof(err)) != 0) {
+		influx_fail_now(done, arg, err);
+		return -1;
+	}
+	memset(q, 0, sizeof(*q));
+	influx_http_request(h, q, false);
+	*url_idx = h->cur;
+	q->url = write_urls[*url_idx];
+	q->body = body;
+	q->body_len = len;
+	return 0;
+}

@@ -67,6 +67,14 @@ void influx_http_request(const struct influx_http *h, struct httpc_request *q, b
 int influx_http_body(struct influx_http *h, const char *in, size_t len, const char **out, size_t *outlen, char *err,
 		     size_t errlen);
 
+/* Reports a write that could not start: WRITE_RETRY with msg. */
+void influx_fail_now(write_done_fn done, void *arg, const char *msg);
+/* The start both outputs share: refuses a second write in flight, encodes
+ * the batch body and fills q for the current URL, whose index goes to
+ * *url_idx. 0, or -1 after reporting WRITE_RETRY through done. */
+int influx_begin_write(struct influx_http *h, bool busy, const struct batch *b, char *const *write_urls,
+		       size_t *url_idx, struct httpc_request *q, write_done_fn done, void *arg);
+
 /* base + path + "?" + query (query may be NULL), malloc'd. */
 char *influx_url(const char *base, const char *path, const char *query);
 /* Appends "&name=value" (or "name=value" first), URL-escaped; NULL value

@@ -203,10 +203,7 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 	memset(o, 0, sizeof *o);
 	o->agent = a;
 	o->cfg = cfg;
-	if (cfg->common.alias)
-		snprintf(o->label, sizeof o->label, "outputs.%s::%s", cfg->plugin->name, cfg->common.alias);
-	else
-		snprintf(o->label, sizeof o->label, "outputs.%s", cfg->plugin->name);
+	plugin_label(o->label, sizeof o->label, "outputs", cfg->plugin->name, cfg->common.alias);
 	o->batch_size = cfg->common.metric_batch_size > 0 ? cfg->common.metric_batch_size : ac->metric_batch_size;
 	if (o->batch_size < 1)
 		o->batch_size = 1;

@@ -149,37 +149,17 @@ static void written(void *arg, const struct httpc_response *r)
 	s->done(s->done_arg, &w);
 }
 
-static void fail_now(write_done_fn done, void *arg, const char *msg)
-{
-	struct write_result w = { .status = WRITE_RETRY };
-	snprintf(w.message, sizeof(w.message), "%s", msg);
-	done(arg, &w);
-}
-
 static void influxdb_write(void *state, const struct batch *b, write_done_fn done, void *arg)
 {
 	struct influxdb *s = state;
 	char err[256];
-	if (s->busy) {
-		fail_now(done, arg, "a write is already in flight");
+	struct httpc_request q;
+	if (influx_begin_write(&s->h, s->busy, b, s->write_urls, &s->url_idx, &q, done, arg) != 0)
 		return;
-	}
-	const char *body;
-	size_t len;
-	if (influx_http_body(&s->h, b->data, b->len, &body, &len, err, sizeof(err)) != 0) {
-		fail_now(done, arg, err);
-		return;
-	}
-	struct httpc_request q = { 0 };
-	influx_http_request(&s->h, &q, false);
-	s->url_idx = s->h.cur;
-	q.url = s->write_urls[s->url_idx];
-	q.body = body;
-	q.body_len = len;
 	q.username = s->user;
 	q.password = s->user ? s->pass : NULL;
 	if (httpc_send(s->h.http, &q, written, s, err, sizeof(err)) != 0) {
-		fail_now(done, arg, err);
+		influx_fail_now(done, arg, err);
 		return;
 	}
 	s->busy = true;
