@@ -1,0 +1,510 @@
+/* inputs.kubernetes: the local kubelet's /stats/summary with Telegraf's
+ * kubernetes_* schema, streamed through summary_parse.c as curl receives
+ * it, plus pod labels and container requests/limits from a pod metadata
+ * cache (pods.c) that kubelet /pods refreshes now and then, not on every
+ * gather. A gather is one or two asynchronous requests in sequence: /pods
+ * when due, then /stats/summary, so the cache never changes under a
+ * summary being parsed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acc.h"
+#include "httpc.h"
+#include "log.h"
+#include "plugin.h"
+#include "pods.h"
+#include "summary_parse.h"
+
+#define SA_TOKEN "/var/run/secrets/kubernetes.io/serviceaccount/token"
+#define TOKEN_MAX 65536
+/* The parser's memory is flat; this only bounds the work a runaway body costs. */
+#define BODY_MAX ((uint64_t)256 << 20)
+/* A pod the cache does not know triggers a /pods refresh, at most this often. */
+#define UNKNOWN_POD_RETRY_NS ((uint64_t)10 * 1000000000)
+
+struct kube_config {
+	char *url;
+	char *bearer_token;
+	char *bearer_token_string;
+	char *tls_ca, *tls_cert, *tls_key;
+	bool insecure_skip_verify;
+	int64_t response_timeout;
+	struct strlist label_include, label_exclude;
+	char *node_name;
+	char *pod_metadata_source;
+	int64_t pod_metadata_interval;
+};
+
+static const struct opt_desc kube_options[] = {
+	{ "url", OPT_STRING, offsetof(struct kube_config, url), "https://${NODE_IP}:10250",
+	  "kubelet URL; NODE_IP from the downward API (status.hostIP)" },
+	{ "bearer_token", OPT_STRING, offsetof(struct kube_config, bearer_token), NULL,
+	  "token file, re-read when it changes; default: the ServiceAccount token when present" },
+	{ "bearer_token_string", OPT_SECRET, offsetof(struct kube_config, bearer_token_string), NULL,
+	  "token itself (bearer_token wins when both are set)" },
+	{ "tls_ca", OPT_STRING, offsetof(struct kube_config, tls_ca), NULL, "CA bundle for the kubelet's certificate" },
+	{ "tls_cert", OPT_STRING, offsetof(struct kube_config, tls_cert), NULL, "client certificate" },
+	{ "tls_key", OPT_STRING, offsetof(struct kube_config, tls_key), NULL, "client key" },
+	{ "insecure_skip_verify", OPT_BOOL, offsetof(struct kube_config, insecure_skip_verify), "false",
+	  "skip verification of the kubelet's certificate (self-signed kubelet certs)" },
+	{ "response_timeout", OPT_DURATION, offsetof(struct kube_config, response_timeout), "5s",
+	  "time limit of each request" },
+	{ "label_include", OPT_STRLIST, offsetof(struct kube_config, label_include), "[]",
+	  "pod label globs to add as tags (default none: cardinality)" },
+	{ "label_exclude", OPT_STRLIST, offsetof(struct kube_config, label_exclude), "[]",
+	  "pod label globs never added as tags" },
+	{ "node_name", OPT_STRING, offsetof(struct kube_config, node_name), "${NODE_NAME}",
+	  "node_name tag when the summary has none (downward API spec.nodeName)" },
+	{ "pod_metadata_source", OPT_STRING, offsetof(struct kube_config, pod_metadata_source), "kubelet",
+	  "where labels and requests/limits come from: kubelet (/pods, needs nodes/pods) or none" },
+	{ "pod_metadata_interval", OPT_DURATION, offsetof(struct kube_config, pod_metadata_interval), "5m",
+	  "refresh period of the pod metadata (also refreshed when a new pod shows up)" },
+	OPT_END,
+};
+
+struct kube {
+	char label[96];
+	struct httpc *http;
+	char *summary_url, *pods_url;
+	char *token_path, *token;
+	struct stat token_st;
+	char *tls_ca, *tls_cert, *tls_key;
+	bool insecure;
+	int64_t timeout_ms;
+	struct label_filter lf;
+	char *node_name;
+	bool pods_enabled;
+	uint64_t pods_interval_ns, pods_last_ns;
+	bool pods_fetched, pods_stale;
+	struct pod_cache *pods;
+	struct podlist_parser *pl;
+	struct summary_parser *sp;
+	/* The gather in flight. */
+	struct acc *acc;
+	bool busy, closed, parse_failed;
+	unsigned pending;
+	uint64_t body_bytes;
+	char parse_err[256];
+};
+
+static void destroy(struct kube *s)
+{
+	free(s->summary_url);
+	free(s->pods_url);
+	free(s->token_path);
+	if (s->token) {
+		explicit_bzero(s->token, strlen(s->token));
+		free(s->token);
+	}
+	free(s->tls_ca);
+	free(s->tls_cert);
+	free(s->tls_key);
+	free(s->node_name);
+	pod_cache_free(s->pods);
+	podlist_parser_free(s->pl);
+	summary_parser_free(s->sp);
+	free(s);
+}
+
+/* ---- bearer token ---- */
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Reads the token file when it changed since the last read (projected
+ * ServiceAccount tokens are rotated by swapping a symlink: stat follows it). */
+static int token_refresh(struct kube *s, char *err, size_t errlen)
+{
+	if (!s->token_path)
+		return 0;
+	struct stat st;
+	if (stat(s->token_path, &st) != 0) {
+		snprintf(err, errlen, "bearer_token %s: %s", s->token_path, strerror(errno));
+		return -1;
+	}
+	if (s->token && same_file(&st, &s->token_st))
+		return 0;
+	int fd = open(s->token_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "bearer_token %s: %s", s->token_path, strerror(errno));
+		return -1;
+	}
+	char *buf = malloc(TOKEN_MAX + 1);
+	size_t len = 0;
+	ssize_t n = 0;
+	while (buf && len < TOKEN_MAX && (n = read(fd, buf + len, TOKEN_MAX - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	if (!buf || n < 0) {
+		snprintf(err, errlen, "bearer_token %s: %s", s->token_path, buf ? strerror(errno) : "out of memory");
+		free(buf);
+		return -1;
+	}
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		len--;
+	buf[len] = '\0';
+	if (s->token) {
+		explicit_bzero(s->token, strlen(s->token));
+		free(s->token);
+	}
+	s->token = buf;
+	s->token_st = st;
+	return 0;
+}
+
+/* ---- request plumbing ---- */
+
+/* Only a 200 body is parsed: an error page must never reach the parsers
+ * (a 500 whose body happened to be summary-shaped would emit metrics). */
+static bool on_response(void *arg, long status, const char *content_type)
+{
+	struct kube *s = arg;
+	(void)content_type;
+	return !s->closed && status == 200;
+}
+
+static void request(struct kube *s, struct httpc_request *q, const char *url,
+		    bool (*on_data)(void *, const char *, size_t))
+{
+	static const char *const headers[] = { "Accept: application/json", NULL };
+	memset(q, 0, sizeof(*q));
+	q->method = "GET";
+	q->url = url;
+	q->headers = headers;
+	q->timeout_ms = s->timeout_ms;
+	q->bearer_token = s->token && s->token[0] ? s->token : NULL;
+	q->user_agent = "heliograph/" HG_VERSION;
+	q->tls.ca_file = s->tls_ca;
+	q->tls.cert_file = s->tls_cert;
+	q->tls.key_file = s->tls_key;
+	q->tls.insecure_skip_verify = s->insecure;
+	q->on_data = on_data;
+	q->on_response = on_response;
+}
+
+/* Returns true when s is gone or closed: the callback must stop there. */
+static bool request_ended(struct kube *s)
+{
+	s->pending--;
+	if (s->closed && s->pending == 0) {
+		destroy(s);
+		return true;
+	}
+	return s->closed;
+}
+
+/* The reason a response is unusable, in words that say what to fix; false
+ * when it is fine. rbac is the kubelet subresource the path is checked against. */
+static bool response_error(struct kube *s, const struct httpc_response *r, const char *path, const char *rbac,
+			   char *msg, size_t len)
+{
+	if (r->status == 401) {
+		snprintf(msg, len,
+			 "kubelet answered 401 Unauthorized for %s: the bearer token was not accepted (check "
+			 "bearer_token and that the kubelet runs with --authentication-token-webhook; the "
+			 "ServiceAccount also needs get on %s)",
+			 path, rbac);
+	} else if (r->status == 403) {
+		snprintf(msg, len,
+			 "kubelet answered 403 Forbidden for %s: grant get on %s to the agent's ServiceAccount "
+			 "(ClusterRole rule: apiGroups [\"\"], resources [\"%s\"], verbs [\"get\"])%s",
+			 path, rbac, rbac,
+			 strcmp(rbac, "nodes/pods") == 0
+				 ? "; kubelets before 1.33 check nodes/proxy instead, which this agent never asks "
+				   "for: set pod_metadata_source: none there"
+				 : "");
+	} else if (r->status != 0 && r->status != 200) {
+		snprintf(msg, len, "kubelet answered HTTP %ld for %s", r->status, path);
+	} else if (s->parse_failed) {
+		snprintf(msg, len, "%s", s->parse_err);
+	} else if (r->curl_code != 0) {
+		snprintf(msg, len, "GET %s: %s", path, r->error);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void finish(struct kube *s)
+{
+	struct acc *acc = s->acc;
+	s->acc = NULL;
+	s->busy = false;
+	acc_gather_done(acc);
+}
+
+/* ---- /stats/summary ---- */
+
+static bool summary_data(void *arg, const char *p, size_t n)
+{
+	struct kube *s = arg;
+	if (s->closed || s->parse_failed)
+		return false;
+	s->body_bytes += n;
+	if (s->body_bytes > BODY_MAX) {
+		snprintf(s->parse_err, sizeof(s->parse_err), "summary: body larger than %llu bytes",
+			 (unsigned long long)BODY_MAX);
+		s->parse_failed = true;
+		return false;
+	}
+	if (summary_parser_feed(s->sp, p, n, s->parse_err, sizeof(s->parse_err)) != 0) {
+		s->parse_failed = true;
+		return false;
+	}
+	return true;
+}
+
+static void summary_done(void *arg, const struct httpc_response *r)
+{
+	struct kube *s = arg;
+	if (request_ended(s))
+		return;
+	char msg[512];
+	if (response_error(s, r, "/stats/summary", "nodes/stats", msg, sizeof(msg))) {
+		acc_error(s->acc, "%s", msg);
+		if (s->sp) {
+			char ignored[8];
+			summary_parser_end(s->sp, ignored, sizeof(ignored)); /* drops the half-parsed document */
+		}
+	} else if (summary_parser_end(s->sp, msg, sizeof(msg)) != 0) {
+		acc_error(s->acc, "%s", msg); /* cut short: what came before it was emitted */
+	}
+	if (summary_parser_unknown_pods(s->sp) > 0)
+		s->pods_stale = true;
+	finish(s);
+}
+
+static int start_summary(struct kube *s, char *err, size_t errlen)
+{
+	if (summary_parser_begin(s->sp, s->acc, s->pods, s->node_name) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->parse_failed = false;
+	s->parse_err[0] = '\0';
+	s->body_bytes = 0;
+	struct httpc_request q;
+	request(s, &q, s->summary_url, summary_data);
+	if (httpc_send(s->http, &q, summary_done, s, err, errlen) != 0)
+		return -1;
+	s->pending++;
+	return 0;
+}
+
+/* ---- /pods ---- */
+
+static bool pods_data(void *arg, const char *p, size_t n)
+{
+	struct kube *s = arg;
+	if (s->closed || s->parse_failed)
+		return false;
+	s->body_bytes += n;
+	if (s->body_bytes > BODY_MAX) {
+		snprintf(s->parse_err, sizeof(s->parse_err), "/pods: body larger than %llu bytes",
+			 (unsigned long long)BODY_MAX);
+		s->parse_failed = true;
+		return false;
+	}
+	if (podlist_parser_feed(s->pl, p, n, s->parse_err, sizeof(s->parse_err)) != 0) {
+		s->parse_failed = true;
+		return false;
+	}
+	return true;
+}
+
+static void pods_done(void *arg, const struct httpc_response *r)
+{
+	struct kube *s = arg;
+	if (request_ended(s))
+		return;
+	char msg[512];
+	struct pod_cache *fresh = NULL;
+	/* A failed refresh keeps the previous metadata: the summary still goes out. */
+	if (response_error(s, r, "/pods", "nodes/pods", msg, sizeof(msg)))
+		acc_error(s->acc, "pod metadata: %s", msg);
+	else if (podlist_parser_end(s->pl, &fresh, msg, sizeof(msg)) != 0)
+		acc_error(s->acc, "pod metadata: %s", msg);
+	podlist_parser_free(s->pl);
+	s->pl = NULL;
+	if (fresh) {
+		pod_cache_free(s->pods);
+		s->pods = fresh;
+	}
+	s->pods_fetched = true;
+	s->pods_stale = false;
+	s->pods_last_ns = uv_hrtime();
+	if (start_summary(s, msg, sizeof(msg)) != 0) {
+		acc_error(s->acc, "GET /stats/summary: %s", msg);
+		finish(s);
+	}
+}
+
+static bool pods_due(const struct kube *s)
+{
+	if (!s->pods_enabled)
+		return false;
+	if (!s->pods_fetched)
+		return true;
+	uint64_t age = uv_hrtime() - s->pods_last_ns;
+	return age >= s->pods_interval_ns || (s->pods_stale && age >= UNKNOWN_POD_RETRY_NS);
+}
+
+static int start_pods(struct kube *s, char *err, size_t errlen)
+{
+	s->pl = podlist_parser_new(&s->lf, NULL);
+	if (!s->pl) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->parse_failed = false;
+	s->parse_err[0] = '\0';
+	s->body_bytes = 0;
+	struct httpc_request q;
+	request(s, &q, s->pods_url, pods_data);
+	if (httpc_send(s->http, &q, pods_done, s, err, errlen) != 0) {
+		podlist_parser_free(s->pl);
+		s->pl = NULL;
+		return -1;
+	}
+	s->pending++;
+	return 0;
+}
+
+/* ---- plugin ---- */
+
+static int kube_gather(void *state, struct acc *acc)
+{
+	struct kube *s = state;
+	char err[256];
+	if (s->busy) {
+		acc_error(acc, "the previous gather is still running (response_timeout longer than the interval?)");
+		return GATHER_DONE;
+	}
+	if (!s->http) {
+		acc_error(acc, "no HTTP client");
+		return GATHER_DONE;
+	}
+	if (token_refresh(s, err, sizeof(err)) != 0)
+		acc_error(acc, "%s", err); /* the previous token, if any, is tried */
+	s->acc = acc;
+	s->busy = true;
+	int rc = pods_due(s) ? start_pods(s, err, sizeof(err)) : start_summary(s, err, sizeof(err));
+	if (rc != 0) {
+		acc_error(acc, "%s", err);
+		s->acc = NULL;
+		s->busy = false;
+		return GATHER_DONE;
+	}
+	return GATHER_PENDING;
+}
+
+static char *join(const char *base, const char *path)
+{
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	char *u = malloc(n + strlen(path) + 1);
+	if (u) {
+		memcpy(u, base, n);
+		strcpy(u + n, path);
+	}
+	return u;
+}
+
+static char *dup_or_null(const char *v)
+{
+	return v && v[0] ? strdup(v) : NULL;
+}
+
+static int kube_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
+{
+	const struct kube_config *cfg = config;
+	if (!cfg->url || !cfg->url[0] || strstr(cfg->url, "://:") || strstr(cfg->url, "://]")) {
+		snprintf(err, errlen,
+			 "url: no host in \"%s\" (is NODE_IP set? the DaemonSet passes status.hostIP as NODE_IP)",
+			 cfg->url ? cfg->url : "");
+		return -1;
+	}
+	const char *src = cfg->pod_metadata_source ? cfg->pod_metadata_source : "kubelet";
+	if (strcmp(src, "kubelet") != 0 && strcmp(src, "none") != 0) {
+		snprintf(err, errlen, "pod_metadata_source: \"%s\" is not kubelet or none", src);
+		return -1;
+	}
+	if (cfg->pod_metadata_interval <= 0) {
+		snprintf(err, errlen, "pod_metadata_interval: must be positive");
+		return -1;
+	}
+	struct kube *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(s->label, sizeof(s->label), "inputs.%s", env->instance_name ? env->instance_name : "kubernetes");
+	s->http = env->http;
+	s->summary_url = join(cfg->url, "/stats/summary");
+	s->pods_url = join(cfg->url, "/pods");
+	s->tls_ca = dup_or_null(cfg->tls_ca);
+	s->tls_cert = dup_or_null(cfg->tls_cert);
+	s->tls_key = dup_or_null(cfg->tls_key);
+	s->insecure = cfg->insecure_skip_verify;
+	s->timeout_ms = cfg->response_timeout / 1000000;
+	/* The lists stay in the config, which outlives the plugin instance. */
+	s->lf.include = &cfg->label_include;
+	s->lf.exclude = &cfg->label_exclude;
+	s->node_name = dup_or_null(cfg->node_name);
+	s->pods_enabled = strcmp(src, "kubelet") == 0;
+	s->pods_interval_ns = (uint64_t)cfg->pod_metadata_interval;
+	s->sp = summary_parser_new(NULL);
+	bool ok = s->summary_url && s->pods_url && s->sp && (!cfg->tls_ca || s->tls_ca) &&
+		  (!cfg->tls_cert || s->tls_cert) && (!cfg->tls_key || s->tls_key);
+	if (ok && cfg->bearer_token && cfg->bearer_token[0]) {
+		ok = (s->token_path = strdup(cfg->bearer_token)) != NULL;
+	} else if (ok && cfg->bearer_token_string && cfg->bearer_token_string[0]) {
+		ok = (s->token = strdup(cfg->bearer_token_string)) != NULL;
+	} else if (ok && access(SA_TOKEN, R_OK) == 0) {
+		ok = (s->token_path = strdup(SA_TOKEN)) != NULL;
+	}
+	if (!ok) {
+		destroy(s);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* An unreadable token file is a configuration error, as in Telegraf. */
+	if (token_refresh(s, err, errlen) != 0) {
+		destroy(s);
+		return -1;
+	}
+	*state = s;
+	return 0;
+}
+
+static void kube_free(void *state)
+{
+	struct kube *s = state;
+	if (!s)
+		return;
+	/* httpc has no per-request cancel: on_data now refuses more bytes, which
+	 * aborts the transfer, and the last callback frees s. */
+	s->closed = true;
+	s->acc = NULL;
+	if (s->pending == 0)
+		destroy(s);
+}
+
+const struct input_plugin input_kubernetes = {
+	.name = "kubernetes",
+	.summary = "Pods, containers and node usage from the local kubelet's /stats/summary",
+	.config_size = sizeof(struct kube_config),
+	.options = kube_options,
+	.init = kube_init,
+	.gather = kube_gather,
+	.free = kube_free,
+};

@@ -1,0 +1,53 @@
+/* Pod metadata of one node: for each pod its labels (only those that pass
+ * label_include/label_exclude, so the cache holds nothing a user did not
+ * ask for) and each container's resource requests and limits. Built by
+ * streaming a PodList (kubelet /pods) through yajl; looked up by
+ * namespace/name while a summary is parsed. Private to the kubernetes input. */
+#ifndef HG_KUBE_PODS_H
+#define HG_KUBE_PODS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yajl/yajl_parse.h>
+
+#include "options.h"
+
+struct pod_cache;
+struct pod_meta;
+
+/* A label becomes a tag when it matches a label_include glob and no
+ * label_exclude glob (fnmatch). Empty include = no labels. */
+struct label_filter {
+	const struct strlist *include, *exclude;
+};
+bool label_filter_match(const struct label_filter *f, const char *key);
+
+struct container_res {
+	bool has_req_cpu, has_req_mem, has_lim_cpu, has_lim_mem;
+	int64_t req_cpu_m, req_mem, lim_cpu_m, lim_mem; /* millicpu, bytes */
+};
+
+/* Kubernetes resource.Quantity text ("250m", "1.5", "128Mi", "1e3", "2G")
+ * times scale (1000 gives millicores), rounded up as Quantity.MilliValue()
+ * and Value() do. 0, or -1 when unparsable or out of int64 range. */
+int kube_quantity(const char *s, size_t n, int64_t scale, int64_t *out);
+
+/* Streaming PodList parser. af may be NULL (yajl's default allocator). */
+struct podlist_parser;
+struct podlist_parser *podlist_parser_new(const struct label_filter *lf, const yajl_alloc_funcs *af);
+int podlist_parser_feed(struct podlist_parser *p, const char *buf, size_t n, char *err, size_t errlen);
+/* Ends the document; on success hands over the finished cache (*out). */
+int podlist_parser_end(struct podlist_parser *p, struct pod_cache **out, char *err, size_t errlen);
+void podlist_parser_free(struct podlist_parser *p);
+
+void pod_cache_free(struct pod_cache *c);
+size_t pod_cache_count(const struct pod_cache *c);
+const struct pod_meta *pod_cache_find(const struct pod_cache *c, const char *ns, const char *name);
+size_t pod_meta_nlabels(const struct pod_cache *c, const struct pod_meta *m);
+void pod_meta_label(const struct pod_cache *c, const struct pod_meta *m, size_t i, const char **key,
+		    const char **value);
+/* The container's requests/limits; false when the pod spec has no such container. */
+bool pod_meta_container(const struct pod_cache *c, const struct pod_meta *m, const char *container,
+			struct container_res *out);
+
+#endif
