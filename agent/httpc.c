@@ -24,6 +24,8 @@ struct req {
 	httpc_done_fn done;
 	void *arg;
 	bool (*on_data)(void *arg, const char *p, size_t n);
+	bool (*on_response)(void *arg, long status, const char *content_type);
+	bool response_seen;
 	char *body;
 	size_t body_len, body_cap, max_response;
 	bool truncated;
@@ -191,6 +193,15 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *userp)
 {
 	struct req *r = userp;
 	size_t n = size * nmemb;
+	if (r->on_response && !r->response_seen) {
+		r->response_seen = true;
+		long status = 0;
+		char *ct = NULL;
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct);
+		if (!r->on_response(r->arg, status, ct))
+			return 0;
+	}
 	if (r->on_data)
 		return r->on_data(r->arg, p, n) ? n : 0;
 	size_t room = r->max_response - r->body_len;
@@ -382,6 +393,7 @@ int httpc_send(struct httpc *c, const struct httpc_request *q, httpc_done_fn don
 	r->done = done;
 	r->arg = arg;
 	r->on_data = q->on_data;
+	r->on_response = q->on_data ? q->on_response : NULL;
 	r->max_response = q->max_response ? q->max_response : HTTPC_DEFAULT_MAX_RESPONSE;
 	r->retry_after_ms = -1;
 	CURL *e = r->easy;

@@ -31,6 +31,10 @@ struct httpc_request {
 	/* Optional streaming: called for every chunk of the body as it arrives
 	 * (then body is not kept). Return false to abort the transfer. */
 	bool (*on_data)(void *arg, const char *p, size_t n);
+	/* Optional, with on_data: called once, before the first chunk, with the
+	 * final response's status and Content-Type (or NULL), so a streaming
+	 * parser can be chosen or the body ignored. Return false to abort. */
+	bool (*on_response)(void *arg, long status, const char *content_type);
 };
 
 struct httpc_response {

@@ -1,0 +1,493 @@
+/* inputs.prometheus: scrapes Prometheus endpoints over the shared async
+ * HTTP client. Each URL's body is parsed as it arrives (text or delimited
+ * protobuf, chosen by the response's Content-Type) and mapped to metrics
+ * the way Telegraf's prometheus input does (metric_version 1 or 2). */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "acc.h"
+#include "httpc.h"
+#include "log.h"
+#include "plugin.h"
+#include "prom.h"
+
+/* Telegraf's Accept header (protobuf preferred), and the text-only ones. */
+static const char ACCEPT_PROTOBUF[] = "Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+				      "encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3";
+static const char ACCEPT_TEXT[] = "Accept: text/plain;version=0.0.4";
+static const char ACCEPT_OPENMETRICS[] = "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+
+#define MAX_LINE (128 * 1024)
+#define DEFAULT_MAX_MESSAGE (16u << 20)
+#define ERRORS_SHOWN 1 /* parse errors quoted per scrape; all are counted */
+
+struct prom_config {
+	struct strlist urls;
+	int64_t metric_version;
+	char *format;
+	char *url_tag;
+	bool ignore_timestamp;
+	char *bearer_token;
+	char *bearer_token_string;
+	char *username, *password;
+	int64_t response_timeout_ns;
+	uint64_t content_length_limit;
+	char *tls_ca, *tls_cert, *tls_key;
+	bool insecure_skip_verify;
+};
+
+static const struct opt_desc prom_options[] = {
+	{ "urls", OPT_STRLIST, offsetof(struct prom_config, urls), "[\"http://localhost:9100/metrics\"]",
+	  "endpoints to scrape; a URL without a path gets /metrics" },
+	{ "metric_version", OPT_INT, offsetof(struct prom_config, metric_version), "1",
+	  "1: measurement per family, fields counter/gauge/value; 2: measurement prometheus, field per metric" },
+	{ "format", OPT_STRING, offsetof(struct prom_config, format), "protobuf",
+	  "exposition asked for: protobuf (falls back to text), text, openmetrics" },
+	{ "url_tag", OPT_STRING, offsetof(struct prom_config, url_tag), "url", "tag naming the scraped URL; \"\" for none" },
+	{ "ignore_timestamp", OPT_BOOL, offsetof(struct prom_config, ignore_timestamp), "false",
+	  "stamp metrics with the gather time even when the exposition has timestamps" },
+	{ "bearer_token", OPT_STRING, offsetof(struct prom_config, bearer_token), NULL,
+	  "file with a bearer token, re-read when it changes (takes priority)" },
+	{ "bearer_token_string", OPT_SECRET, offsetof(struct prom_config, bearer_token_string), NULL, "bearer token" },
+	{ "username", OPT_STRING, offsetof(struct prom_config, username), NULL, "HTTP basic auth user" },
+	{ "password", OPT_SECRET, offsetof(struct prom_config, password), NULL, "HTTP basic auth password" },
+	{ "response_timeout", OPT_DURATION, offsetof(struct prom_config, response_timeout_ns), "3s",
+	  "whole-scrape timeout" },
+	{ "content_length_limit", OPT_SIZE, offsetof(struct prom_config, content_length_limit), "0",
+	  "stop reading a body after this many (decompressed) bytes; 0 = no limit" },
+	{ "tls_ca", OPT_STRING, offsetof(struct prom_config, tls_ca), NULL, "CA bundle to verify the server with" },
+	{ "tls_cert", OPT_STRING, offsetof(struct prom_config, tls_cert), NULL, "client certificate (PEM)" },
+	{ "tls_key", OPT_STRING, offsetof(struct prom_config, tls_key), NULL, "client key (PEM)" },
+	{ "insecure_skip_verify", OPT_BOOL, offsetof(struct prom_config, insecure_skip_verify), "false",
+	  "skip TLS certificate and host name checks" },
+	OPT_END,
+};
+
+enum body_format { BODY_NONE, BODY_TEXT, BODY_OPENMETRICS, BODY_PROTOBUF };
+
+struct prom;
+
+struct scrape {
+	struct prom *p;
+	char *url;     /* as requested (may hold user:password) */
+	char *tag;     /* without user:password: the url tag and error messages */
+	bool busy;
+	long status;
+	enum body_format fmt;
+	uint64_t bytes;
+	bool over_limit;
+	unsigned long errors;
+	char first_error[192];
+	struct prom_text *text;
+	struct prom_proto *proto;
+	struct prom_map *map;
+};
+
+struct prom {
+	struct httpc *http;
+	char label[96];
+	int version;
+	const char *accept;
+	char *url_tag;
+	bool ignore_ts;
+	char *token_file, *token_string, *user, *pass;
+	char *token; /* read from token_file */
+	struct stat token_st;
+	bool token_read;
+	int64_t timeout_ms;
+	uint64_t limit;
+	char *tls_ca, *tls_cert, *tls_key;
+	bool insecure;
+	struct scrape *scrapes;
+	size_t nscrapes;
+	struct acc *acc; /* of the gather in flight */
+	unsigned pending;
+	bool closed;
+};
+
+static void secret_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void destroy(struct prom *p)
+{
+	for (size_t i = 0; i < p->nscrapes; i++) {
+		struct scrape *s = &p->scrapes[i];
+		free(s->url);
+		free(s->tag);
+		prom_text_free(s->text);
+		prom_proto_free(s->proto);
+		prom_map_free(s->map);
+	}
+	free(p->scrapes);
+	free(p->url_tag);
+	free(p->token_file);
+	secret_free(p->token_string);
+	secret_free(p->token);
+	free(p->user);
+	secret_free(p->pass);
+	free(p->tls_ca);
+	free(p->tls_cert);
+	free(p->tls_key);
+	free(p);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s && s[0] ? strdup(s) : NULL;
+}
+
+/* The URL to request (with /metrics when it has no path, as Telegraf) and
+ * the same without credentials for tags and messages. */
+static int prepare_url(struct scrape *s, const char *url, char *err, size_t errlen)
+{
+	CURLU *u = curl_url();
+	if (!u) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = -1;
+	char *full = NULL, *bare = NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+		snprintf(err, errlen, "urls: not a valid URL");
+		goto out;
+	}
+	const char *auth = strstr(url, "://");
+	if (auth && auth[3 + strcspn(auth + 3, "/?#")] != '/')
+		curl_url_set(u, CURLUPART_PATH, "/metrics", 0);
+	if (curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
+		snprintf(err, errlen, "urls: not a valid URL");
+		goto out;
+	}
+	curl_url_set(u, CURLUPART_USER, NULL, 0);
+	curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
+	if (curl_url_get(u, CURLUPART_URL, &bare, 0) != CURLUE_OK) {
+		snprintf(err, errlen, "urls: not a valid URL");
+		goto out;
+	}
+	s->url = strdup(full);
+	s->tag = strdup(bare);
+	if (!s->url || !s->tag) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_free(full);
+	curl_free(bare);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static void on_sample(void *arg, const struct prom_sample *smp)
+{
+	prom_map_sample(((struct scrape *)arg)->map, smp);
+}
+
+static void on_parse_error(void *arg, const char *msg)
+{
+	struct scrape *s = arg;
+	if (s->errors++ < ERRORS_SHOWN)
+		snprintf(s->first_error, sizeof s->first_error, "%s", msg);
+}
+
+static int prom_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
+{
+	const struct prom_config *c = config;
+	if (c->metric_version != 1 && c->metric_version != 2) {
+		snprintf(err, errlen, "metric_version: must be 1 or 2");
+		return -1;
+	}
+	const char *accept = ACCEPT_PROTOBUF;
+	if (c->format && !strcmp(c->format, "text"))
+		accept = ACCEPT_TEXT;
+	else if (c->format && !strcmp(c->format, "openmetrics"))
+		accept = ACCEPT_OPENMETRICS;
+	else if (c->format && strcmp(c->format, "protobuf") != 0) {
+		snprintf(err, errlen, "format: must be protobuf, text or openmetrics");
+		return -1;
+	}
+	if (c->urls.n == 0) {
+		snprintf(err, errlen, "urls: at least one URL is needed");
+		return -1;
+	}
+	struct prom *p = calloc(1, sizeof *p);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(p->label, sizeof p->label, "inputs.%s", env->instance_name ? env->instance_name : "prometheus");
+	p->http = env->http;
+	p->version = (int)c->metric_version;
+	p->accept = accept;
+	p->ignore_ts = c->ignore_timestamp;
+	p->timeout_ms = c->response_timeout_ns / 1000000;
+	p->limit = c->content_length_limit;
+	p->insecure = c->insecure_skip_verify;
+	p->url_tag = dup_or_null(c->url_tag);
+	p->token_file = dup_or_null(c->bearer_token);
+	p->token_string = dup_or_null(c->bearer_token_string);
+	p->user = dup_or_null(c->username);
+	p->pass = c->password ? strdup(c->password) : NULL;
+	p->tls_ca = dup_or_null(c->tls_ca);
+	p->tls_cert = dup_or_null(c->tls_cert);
+	p->tls_key = dup_or_null(c->tls_key);
+	p->scrapes = calloc(c->urls.n, sizeof *p->scrapes);
+	if (!p->scrapes) {
+		destroy(p);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->nscrapes = c->urls.n;
+	for (size_t i = 0; i < c->urls.n; i++) {
+		struct scrape *s = &p->scrapes[i];
+		s->p = p;
+		if (prepare_url(s, c->urls.v[i], err, errlen) != 0) {
+			destroy(p);
+			return -1;
+		}
+		s->text = prom_text_new(MAX_LINE, on_sample, on_parse_error, s);
+		s->map = prom_map_new();
+		if (!s->text || !s->map) {
+			destroy(p);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	*state = p;
+	return 0;
+}
+
+/* The token file is read again when it changes: projected service
+ * account tokens are rotated in place. */
+static int refresh_token(struct prom *p)
+{
+	struct stat st;
+	if (stat(p->token_file, &st) != 0) {
+		acc_error(p->acc, "bearer_token %s: %s", p->token_file, strerror(errno));
+		return -1;
+	}
+	if (p->token_read && st.st_mtim.tv_sec == p->token_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == p->token_st.st_mtim.tv_nsec && st.st_size == p->token_st.st_size &&
+	    st.st_ino == p->token_st.st_ino)
+		return 0;
+	FILE *f = fopen(p->token_file, "r");
+	if (!f) {
+		acc_error(p->acc, "bearer_token %s: %s", p->token_file, strerror(errno));
+		return -1;
+	}
+	char buf[16384];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	buf[n] = '\0';
+	char *tok = strdup(buf);
+	explicit_bzero(buf, sizeof buf);
+	if (!tok) {
+		acc_error(p->acc, "bearer_token: out of memory");
+		return -1;
+	}
+	secret_free(p->token);
+	p->token = tok;
+	p->token_st = st;
+	p->token_read = true;
+	return 0;
+}
+
+static bool param_is(const char *ct, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value);
+	for (const char *q = strchr(ct, ';'); q; q = strchr(q + 1, ';')) {
+		const char *a = q + 1;
+		while (*a == ' ' || *a == '\t')
+			a++;
+		if (strncasecmp(a, name, nl) == 0 && a[nl] == '=') {
+			const char *v = a + nl + 1;
+			if (*v == '"')
+				v++;
+			return strncmp(v, value, vl) == 0 && (v[vl] == '\0' || v[vl] == ';' || v[vl] == '"' ||
+							       v[vl] == ' ');
+		}
+	}
+	return false;
+}
+
+static enum body_format format_of(const char *ct)
+{
+	if (!ct)
+		return BODY_TEXT;
+	while (*ct == ' ')
+		ct++;
+	size_t mt = strcspn(ct, "; ");
+	if (mt == 31 && strncasecmp(ct, "application/vnd.google.protobuf", mt) == 0 &&
+	    param_is(ct, "proto", "io.prometheus.client.MetricFamily") && param_is(ct, "encoding", "delimited"))
+		return BODY_PROTOBUF;
+	if (mt == 28 && strncasecmp(ct, "application/openmetrics-text", mt) == 0)
+		return BODY_OPENMETRICS;
+	/* text/plain, and (like Telegraf) anything else is tried as text. */
+	return BODY_TEXT;
+}
+
+static bool on_response(void *arg, long status, const char *content_type)
+{
+	struct scrape *s = arg;
+	struct prom *p = s->p;
+	s->status = status;
+	if (p->closed || status != 200)
+		return false; /* an error page is no exposition: stop reading it */
+	s->fmt = format_of(content_type);
+	prom_map_begin(s->map, p->acc, p->version, p->url_tag ? s->tag : NULL, p->ignore_ts);
+	if (s->fmt == BODY_PROTOBUF) {
+		if (!s->proto)
+			s->proto = prom_proto_new(p->limit && p->limit < DEFAULT_MAX_MESSAGE ? (size_t)p->limit
+											  : DEFAULT_MAX_MESSAGE,
+						  on_sample, on_parse_error, s);
+		if (!s->proto)
+			return false;
+		prom_proto_reset(s->proto);
+	} else {
+		prom_text_reset(s->text, s->fmt == BODY_OPENMETRICS);
+	}
+	return true;
+}
+
+static bool on_data(void *arg, const char *d, size_t n)
+{
+	struct scrape *s = arg;
+	if (s->p->closed)
+		return false;
+	s->bytes += n;
+	if (s->p->limit && s->bytes > s->p->limit) {
+		s->over_limit = true;
+		return false;
+	}
+	/* The map and parsers point metrics at the scratch of the acc of
+	 * this gather: map_sample runs synchronously inside feed. */
+	if (s->fmt == BODY_PROTOBUF)
+		prom_proto_feed(s->proto, d, n);
+	else
+		prom_text_feed(s->text, d, n);
+	return true;
+}
+
+static void scrape_done(void *arg, const struct httpc_response *r)
+{
+	struct scrape *s = arg;
+	struct prom *p = s->p;
+	s->busy = false;
+	p->pending--;
+	if (p->closed) {
+		if (p->pending == 0)
+			destroy(p);
+		return;
+	}
+	struct acc *acc = p->acc;
+	if (s->fmt != BODY_NONE) {
+		if (s->fmt == BODY_PROTOBUF)
+			prom_proto_finish(s->proto);
+		else if (!s->over_limit && r->curl_code == 0)
+			prom_text_finish(s->text);
+		prom_map_end(s->map);
+	}
+	long status = s->status ? s->status : r->status;
+	if (s->over_limit)
+		acc_error(acc, "%s: body larger than content_length_limit (%llu bytes); the rest was not read", s->tag,
+			  (unsigned long long)p->limit);
+	else if (status != 0 && status != 200)
+		acc_error(acc, "%s returned HTTP status %ld", s->tag, status);
+	else if (r->curl_code != 0)
+		acc_error(acc, "error making HTTP request to %s: %s", s->tag, r->error);
+	if (s->errors)
+		acc_error(acc, "%s: %lu invalid %s skipped (first: %s)", s->tag, s->errors,
+			  s->fmt == BODY_PROTOBUF ? "messages" : "lines", s->first_error);
+	if (p->pending == 0) {
+		p->acc = NULL;
+		acc_gather_done(acc);
+	}
+}
+
+static int prom_gather(void *state, struct acc *acc)
+{
+	struct prom *p = state;
+	p->acc = acc;
+	const char *token = NULL;
+	if (p->token_file) {
+		if (refresh_token(p) != 0)
+			return GATHER_DONE;
+		token = p->token;
+	} else if (p->token_string) {
+		token = p->token_string;
+	}
+	const char *headers[] = { p->accept, NULL };
+	for (size_t i = 0; i < p->nscrapes; i++) {
+		struct scrape *s = &p->scrapes[i];
+		if (s->busy)
+			continue;
+		s->status = 0;
+		s->fmt = BODY_NONE;
+		s->bytes = 0;
+		s->over_limit = false;
+		s->errors = 0;
+		s->first_error[0] = '\0';
+		struct httpc_request q = {
+			.method = "GET",
+			.url = s->url,
+			.headers = headers,
+			.timeout_ms = p->timeout_ms,
+			.bearer_token = token,
+			.username = token ? NULL : p->user,
+			.password = token ? NULL : p->pass,
+			.user_agent = "heliograph/" HG_VERSION,
+			.tls = { p->tls_ca, p->tls_cert, p->tls_key, p->insecure },
+			.on_data = on_data,
+			.on_response = on_response,
+		};
+		if (!token && !p->user && p->pass)
+			q.username = "";
+		char err[256];
+		if (httpc_send(p->http, &q, scrape_done, s, err, sizeof err) != 0) {
+			acc_error(acc, "%s: %s", s->tag, err);
+			continue;
+		}
+		s->busy = true;
+		p->pending++;
+	}
+	if (p->pending == 0) {
+		p->acc = NULL;
+		return GATHER_DONE;
+	}
+	return GATHER_PENDING;
+}
+
+static void prom_free(void *state)
+{
+	struct prom *p = state;
+	if (!p)
+		return;
+	/* httpc has no per-request cancel: on_data refuses further bytes and
+	 * the last completion frees us, without reporting to the acc. */
+	p->closed = true;
+	if (p->pending == 0)
+		destroy(p);
+}
+
+const struct input_plugin input_prometheus = {
+	.name = "prometheus",
+	.summary = "Scrapes Prometheus endpoints (text, OpenMetrics or protobuf) like Telegraf's prometheus input",
+	.config_size = sizeof(struct prom_config),
+	.options = prom_options,
+	.init = prom_init,
+	.gather = prom_gather,
+	.free = prom_free,
+};
