@@ -632,3 +632,8 @@ size_t summary_parser_unknown_pods(const struct summary_parser *p)
 {
 	return p->unknown_pods;
 }
+
+size_t summary_parser_state_size(void)
+{
+	return sizeof(struct summary_parser);
+}

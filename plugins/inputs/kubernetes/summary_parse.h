@@ -27,6 +27,8 @@ int summary_parser_feed(struct summary_parser *p, const char *buf, size_t n, cha
 int summary_parser_end(struct summary_parser *p, char *err, size_t errlen);
 /* Metrics emitted since begin. */
 size_t summary_parser_emitted(const struct summary_parser *p);
+/* Bytes of the parser's own fixed state (besides yajl's handle). */
+size_t summary_parser_state_size(void);
 /* Pods of the summary that the pod cache did not know (a new pod: the
  * caller refreshes its metadata). */
 size_t summary_parser_unknown_pods(const struct summary_parser *p);
