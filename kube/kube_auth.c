@@ -1,0 +1,122 @@
+/* Keeps the bearer token (or exec client certificate) current. */
+#include "kube_auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube_util.h"
+
+#define TOKEN_MAX (64u << 10)
+
+void kube_auth_init(struct kube_auth *a, const struct kube_config *kc)
+{
+	memset(a, 0, sizeof(*a));
+	a->kc = kc;
+}
+
+static void set_token(struct kube_auth *a, char *t)
+{
+	if (a->token) {
+		explicit_bzero(a->token, strlen(a->token));
+		free(a->token);
+	}
+	a->token = t;
+}
+
+static int refresh_file(struct kube_auth *a, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(a->kc->token_file, &st) != 0) {
+		if (a->token)
+			return 0; /* keep the last good token while the file is being replaced */
+		snprintf(err, errlen, "token file %s is missing", a->kc->token_file);
+		return -1;
+	}
+	if (a->token && st.st_mtim.tv_sec == a->file_mtime.tv_sec && st.st_mtim.tv_nsec == a->file_mtime.tv_nsec &&
+	    st.st_size == a->file_size)
+		return 0;
+	char *t;
+	if (kube_read_file(a->kc->token_file, TOKEN_MAX, &t, NULL, err, errlen) != 0)
+		return -1;
+	t[strcspn(t, "\r\n")] = '\0';
+	set_token(a, t);
+	a->file_mtime = st.st_mtim;
+	a->file_size = st.st_size;
+	return 0;
+}
+
+static int refresh_exec(struct kube_auth *a, char *err, size_t errlen)
+{
+	time_t now = a->now ? a->now() : time(NULL);
+	bool have = a->token || a->cert_file;
+	if (have && (a->expiry == 0 || now < a->expiry))
+		return 0;
+	struct kube_exec_result r;
+	a->exec_runs++;
+	if (kube_exec_run(a->kc, &r, err, errlen) != 0)
+		return -1;
+	set_token(a, r.token);
+	r.token = NULL;
+	a->expiry = r.expiry;
+	int rc = 0;
+	if (r.cert_pem) {
+		rc = kube_write_private(&a->tmpdir, "exec-client.crt", r.cert_pem, strlen(r.cert_pem), &a->cert_file, err,
+					errlen);
+		if (rc == 0)
+			rc = kube_write_private(&a->tmpdir, "exec-client.key", r.key_pem, strlen(r.key_pem),
+						&a->key_file, err, errlen);
+	}
+	kube_exec_result_free(&r);
+	return rc;
+}
+
+int kube_auth_refresh(struct kube_auth *a, char *err, size_t errlen)
+{
+	const struct kube_config *kc = a->kc;
+	if (kc->exec)
+		return refresh_exec(a, err, errlen);
+	if (kc->token_file && !kc->token)
+		return refresh_file(a, err, errlen);
+	if (kc->token && !a->token)
+		a->token = strdup(kc->token);
+	return 0;
+}
+
+bool kube_auth_invalidate(struct kube_auth *a)
+{
+	if (a->kc->exec) {
+		set_token(a, NULL);
+		free(a->cert_file);
+		free(a->key_file);
+		a->cert_file = a->key_file = NULL;
+		return true;
+	}
+	if (a->kc->token_file && !a->kc->token) {
+		/* Force a re-read: the kubelet may have just rotated it. */
+		a->file_mtime.tv_sec = 0;
+		a->file_mtime.tv_nsec = 0;
+		return true;
+	}
+	return false;
+}
+
+const char *kube_auth_cert_file(const struct kube_auth *a)
+{
+	return a->cert_file ? a->cert_file : a->kc->cert_file;
+}
+
+const char *kube_auth_key_file(const struct kube_auth *a)
+{
+	return a->key_file ? a->key_file : a->kc->key_file;
+}
+
+void kube_auth_free(struct kube_auth *a)
+{
+	set_token(a, NULL);
+	free(a->cert_file);
+	free(a->key_file);
+	kube_remove_private(a->tmpdir);
+	free(a->tmpdir);
+	memset(a, 0, sizeof(*a));
+}

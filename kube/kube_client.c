@@ -1,0 +1,253 @@
+/* Requests to the API server through the shared httpc client, with the
+ * kubeconfig's TLS and credentials, one retry after a 401 when the
+ * credentials can be refreshed, and errors turned into plain words. */
+#include "kube_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube_auth.h"
+#include "kube_client_internal.h"
+
+#define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_MAX_RESPONSE (8u << 20)
+#define ERRBODY_MAX (64u << 10)
+
+struct kreq {
+	struct kube_client *c;
+	struct kube_request rq;
+	char *path, *content_type, *what;
+	kube_done_fn done;
+	void *arg;
+	bool retried;
+	long status;        /* from on_response, streaming only */
+	bool forwarding;    /* streaming body goes to the caller */
+	char *errbody;      /* streaming error body */
+	size_t errlen;
+};
+
+struct kube_client *kube_client_new(uv_loop_t *loop, struct httpc *hc, const struct kube_config *kc, char *err,
+				    size_t errlen)
+{
+	if (!kc || !kc->server) {
+		snprintf(err, errlen, "no API server configured");
+		return NULL;
+	}
+	if (strncmp(kc->server, "https://", 8) != 0 && strncmp(kc->server, "http://", 7) != 0) {
+		snprintf(err, errlen, "API server \"%s\" is not an http(s) URL", kc->server);
+		return NULL;
+	}
+	struct kube_client *c = calloc(1, sizeof(*c));
+	c->loop = loop;
+	c->kc = kc;
+	c->hc = hc;
+	if (!hc) {
+		c->hc = httpc_new(loop);
+		c->own_hc = true;
+		if (!c->hc) {
+			free(c);
+			snprintf(err, errlen, "cannot create the HTTP client");
+			return NULL;
+		}
+	}
+	kube_auth_init(&c->auth, kc);
+	c->ua = strdup("heliograph/" HG_VERSION);
+	return c;
+}
+
+void kube_client_free(struct kube_client *c)
+{
+	if (!c)
+		return;
+	if (c->own_hc)
+		httpc_free(c->hc);
+	kube_auth_free(&c->auth);
+	kube_kinds_free(c);
+	free(c->ua);
+	free(c);
+}
+
+uv_loop_t *kube_client_loop(struct kube_client *c)
+{
+	return c->loop;
+}
+
+const struct kube_config *kube_client_config(struct kube_client *c)
+{
+	return c->kc;
+}
+
+unsigned kube_client_exec_runs(const struct kube_client *c)
+{
+	return c->auth.exec_runs;
+}
+
+void kube_client_set_user_agent(struct kube_client *c, const char *ua)
+{
+	free(c->ua);
+	c->ua = strdup(ua);
+}
+
+static void kreq_free(struct kreq *k)
+{
+	free(k->path);
+	free(k->content_type);
+	free(k->what);
+	free(k->errbody);
+	free(k);
+}
+
+static bool on_response(void *arg, long status, const char *ct)
+{
+	struct kreq *k = arg;
+	k->status = status;
+	k->forwarding = status >= 200 && status < 300;
+	if (k->forwarding && k->rq.on_response)
+		return k->rq.on_response(k->rq.on_data ? k->arg : NULL, status, ct);
+	return true;
+}
+
+static bool on_data(void *arg, const char *p, size_t n)
+{
+	struct kreq *k = arg;
+	if (k->forwarding)
+		return k->rq.on_data(k->arg, p, n);
+	if (k->errlen + n > ERRBODY_MAX)
+		n = ERRBODY_MAX - k->errlen;
+	char *nb = realloc(k->errbody, k->errlen + n + 1);
+	if (!nb)
+		return false;
+	memcpy(nb + k->errlen, p, n);
+	k->errbody = nb;
+	k->errlen += n;
+	nb[k->errlen] = '\0';
+	return true;
+}
+
+static void on_done(void *arg, const struct httpc_response *r);
+
+static int start(struct kreq *k, char *err, size_t errlen)
+{
+	struct kube_client *c = k->c;
+	if (kube_auth_refresh(&c->auth, err, errlen) != 0)
+		return -1;
+	size_t ul = strlen(c->kc->server) + strlen(k->path) + 1;
+	char *url = malloc(ul);
+	snprintf(url, ul, "%s%s", c->kc->server, k->path);
+	char ctype[160];
+	const char *headers[3] = { "Accept: application/json", NULL, NULL };
+	if (k->content_type) {
+		snprintf(ctype, sizeof(ctype), "Content-Type: %s", k->content_type);
+		headers[1] = ctype;
+	}
+	struct httpc_request q = {
+		.method = k->rq.method,
+		.url = url,
+		.headers = headers,
+		.body = k->rq.body,
+		.body_len = k->rq.body_len,
+		.timeout_ms = k->rq.timeout_ms < 0 ? 0 : k->rq.timeout_ms ? k->rq.timeout_ms : DEFAULT_TIMEOUT_MS,
+		.bearer_token = c->auth.token,
+		.user_agent = c->ua,
+		.tls = { .ca_file = c->kc->ca_file,
+			 .cert_file = kube_auth_cert_file(&c->auth),
+			 .key_file = kube_auth_key_file(&c->auth),
+			 .insecure_skip_verify = c->kc->insecure_skip_tls_verify },
+		.max_response = k->rq.max_response ? k->rq.max_response : DEFAULT_MAX_RESPONSE,
+		.on_data = k->rq.on_data ? on_data : NULL,
+		.on_response = k->rq.on_data ? on_response : NULL,
+	};
+	k->status = 0;
+	k->forwarding = false;
+	free(k->errbody);
+	k->errbody = NULL;
+	k->errlen = 0;
+	int rc = httpc_send(c->hc, &q, on_done, k, err, errlen);
+	free(url);
+	return rc;
+}
+
+static void on_done(void *arg, const struct httpc_response *r)
+{
+	struct kreq *k = arg;
+	struct kube_client *c = k->c;
+	long status = r->status;
+	if (status == 401 && !k->retried && r->curl_code == 0 && kube_auth_invalidate(&c->auth)) {
+		char err[512];
+		k->retried = true;
+		if (start(k, err, sizeof(err)) == 0)
+			return;
+		struct kube_response kr = { .status = 0, .body = "", .message = err };
+		k->done(k->arg, &kr);
+		kreq_free(k);
+		return;
+	}
+	const char *body = k->rq.on_data ? (k->errbody ? k->errbody : "") : (r->body ? r->body : "");
+	size_t blen = k->rq.on_data ? k->errlen : r->body_len;
+	char msg[2048] = "";
+	if (r->curl_code != 0 && !(k->rq.on_data && status >= 200 && status < 300 && r->curl_code == 42))
+		snprintf(msg, sizeof(msg), "%s: cannot reach the API server %s: %s", k->what ? k->what : k->path,
+			 c->kc->server, r->error && *r->error ? r->error : "transport error");
+	else if (status < 200 || status >= 300)
+		kube_status_message(status, body, blen, k->what ? k->what : k->path, c->kc, msg, sizeof(msg));
+	struct kube_response kr = { .status = r->curl_code != 0 && !(status >= 200 && status < 300) ? 0 : status,
+				    .body = body,
+				    .body_len = blen,
+				    .message = msg };
+	k->done(k->arg, &kr);
+	kreq_free(k);
+}
+
+int kube_send(struct kube_client *c, const struct kube_request *rq, kube_done_fn done, void *arg, char *err,
+	      size_t errlen)
+{
+	struct kreq *k = calloc(1, sizeof(*k));
+	k->c = c;
+	k->rq = *rq;
+	k->path = strdup(rq->path);
+	k->content_type = rq->content_type ? strdup(rq->content_type) : NULL;
+	k->what = rq->what ? strdup(rq->what) : NULL;
+	k->done = done;
+	k->arg = arg;
+	if (start(k, err, errlen) != 0) {
+		kreq_free(k);
+		return -1;
+	}
+	return 0;
+}
+
+struct sync_state {
+	bool done;
+	long status;
+	char *body;
+	char msg[2048];
+};
+
+static void sync_done(void *arg, const struct kube_response *r)
+{
+	struct sync_state *s = arg;
+	s->done = true;
+	s->status = r->status;
+	s->body = malloc(r->body_len + 1);
+	memcpy(s->body, r->body, r->body_len);
+	s->body[r->body_len] = '\0';
+	snprintf(s->msg, sizeof(s->msg), "%s", r->message);
+}
+
+int kube_call(struct kube_client *c, const struct kube_request *rq, char **body, char *err, size_t errlen)
+{
+	struct sync_state s = { 0 };
+	if (kube_send(c, rq, sync_done, &s, err, errlen) != 0)
+		return KUBE_ERR;
+	while (!s.done)
+		uv_run(c->loop, UV_RUN_ONCE);
+	int rc = s.status == 0 ? KUBE_ERR : kube_status_code(s.status);
+	if (rc != 0)
+		snprintf(err, errlen, "%s", s.msg);
+	if (body)
+		*body = s.body;
+	else
+		free(s.body);
+	return rc;
+}

@@ -1,0 +1,24 @@
+/* Private to kube/: the client's state, shared by its files. */
+#ifndef HG_KUBE_CLIENT_INTERNAL_H
+#define HG_KUBE_CLIENT_INTERNAL_H
+#include "kube_auth.h"
+#include "kube_client.h"
+
+struct kube_kind; /* discovery cache entry (kube_resource.c) */
+
+struct kube_client {
+	uv_loop_t *loop;
+	struct httpc *hc;
+	bool own_hc;
+	const struct kube_config *kc;
+	struct kube_auth auth;
+	char *ua;
+	struct kube_kind *kinds;
+};
+
+void kube_kinds_free(struct kube_client *c);
+/* Plural resource name and scope of a kind (built-in table, else discovery). */
+int kube_kind_lookup(struct kube_client *c, const char *api_version, const char *kind, const char **plural,
+		     bool *namespaced, char *err, size_t errlen);
+
+#endif

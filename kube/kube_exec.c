@@ -1,0 +1,209 @@
+/* Exec credential plugins (client.authentication.k8s.io v1beta1 / v1), the
+ * way kubectl runs `aws eks get-token`: argv and env from the kubeconfig,
+ * KUBERNETES_EXEC_INFO describing the request, an ExecCredential on stdout. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "kube_auth.h"
+#include "kube_util.h"
+
+#define EXEC_MAX_OUTPUT (1u << 20)
+
+extern char **environ;
+
+static const char *jstr(yajl_val v, const char *a, const char *b)
+{
+	const char *path[] = { a, b, NULL };
+	yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+	return s ? YAJL_GET_STRING(s) : NULL;
+}
+
+int kube_exec_parse(const char *json, const char *want_api_version, struct kube_exec_result *out, char *err,
+		    size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	char perr[128];
+	yajl_val v = yajl_tree_parse(json, perr, sizeof(perr));
+	if (!v || !YAJL_IS_OBJECT(v)) {
+		snprintf(err, errlen, "exec plugin output is not a JSON ExecCredential");
+		yajl_tree_free(v);
+		return -1;
+	}
+	const char *kind = jstr(v, "kind", NULL), *api = jstr(v, "apiVersion", NULL);
+	int rc = -1;
+	if (!kind || strcmp(kind, "ExecCredential") != 0) {
+		snprintf(err, errlen, "exec plugin output has kind \"%s\", not ExecCredential", kind ? kind : "");
+	} else if (want_api_version && (!api || strcmp(api, want_api_version) != 0)) {
+		snprintf(err, errlen, "exec plugin answered with apiVersion \"%s\", the kubeconfig asks for \"%s\"",
+			 api ? api : "", want_api_version);
+	} else {
+		const char *tok = jstr(v, "status", "token"), *cert = jstr(v, "status", "clientCertificateData"),
+			   *key = jstr(v, "status", "clientKeyData"), *exp = jstr(v, "status", "expirationTimestamp");
+		if (!tok && !(cert && key)) {
+			snprintf(err, errlen, "exec plugin gave neither status.token nor a client certificate and key");
+		} else if (exp && kube_parse_time(exp, &out->expiry) != 0) {
+			snprintf(err, errlen, "exec plugin status.expirationTimestamp \"%s\" is not an RFC 3339 time", exp);
+		} else {
+			out->token = kube_strdup(tok);
+			out->cert_pem = cert && key ? strdup(cert) : NULL;
+			out->key_pem = cert && key ? strdup(key) : NULL;
+			rc = 0;
+		}
+	}
+	yajl_tree_free(v);
+	return rc;
+}
+
+void kube_exec_result_free(struct kube_exec_result *r)
+{
+	if (r->token)
+		explicit_bzero(r->token, strlen(r->token));
+	if (r->key_pem)
+		explicit_bzero(r->key_pem, strlen(r->key_pem));
+	free(r->token);
+	free(r->cert_pem);
+	free(r->key_pem);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The ExecCredential kubectl passes in KUBERNETES_EXEC_INFO. We never run
+ * the plugin interactively (the agent has no terminal; the CLI keeps stdin). */
+static char *exec_info(const struct kube_config *kc)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+#define S(x) yajl_gen_string(g, (const unsigned char *)(x), strlen(x))
+	yajl_gen_map_open(g);
+	S("kind"), S("ExecCredential");
+	S("apiVersion"), S(kc->exec->api_version);
+	S("spec");
+	yajl_gen_map_open(g);
+	S("interactive"), yajl_gen_bool(g, 0);
+	if (kc->exec->provide_cluster_info) {
+		S("cluster");
+		yajl_gen_map_open(g);
+		S("server"), S(kc->server);
+		if (kc->ca_data_b64)
+			S("certificate-authority-data"), S(kc->ca_data_b64);
+		if (kc->insecure_skip_tls_verify)
+			S("insecure-skip-tls-verify"), yajl_gen_bool(g, 1);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+#undef S
+	const unsigned char *buf;
+	size_t len;
+	yajl_gen_get_buf(g, &buf, &len);
+	char *s = malloc(len + sizeof("KUBERNETES_EXEC_INFO="));
+	sprintf(s, "KUBERNETES_EXEC_INFO=%.*s", (int)len, (const char *)buf);
+	yajl_gen_free(g);
+	return s;
+}
+
+/* environ + the kubeconfig's env + KUBERNETES_EXEC_INFO (later entries win). */
+static char **child_env(const struct kube_config *kc)
+{
+	size_t n = 0, m = 0;
+	while (environ[n])
+		n++;
+	while (kc->exec->env[m])
+		m++;
+	char **v = calloc(n + m + 2, sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool overridden = strncmp(environ[i], "KUBERNETES_EXEC_INFO=", 21) == 0;
+		for (size_t j = 0; j < m && !overridden; j++) {
+			size_t nl = strcspn(kc->exec->env[j], "=");
+			overridden = strncmp(environ[i], kc->exec->env[j], nl) == 0 && environ[i][nl] == '=';
+		}
+		if (!overridden)
+			v[k++] = strdup(environ[i]);
+	}
+	for (size_t j = 0; j < m; j++)
+		v[k++] = strdup(kc->exec->env[j]);
+	v[k] = exec_info(kc);
+	return v;
+}
+
+static int read_all(int fd, char **out, char *err, size_t errlen)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap >= EXEC_MAX_OUTPUT) {
+				snprintf(err, errlen, "exec plugin printed more than %u bytes", EXEC_MAX_OUTPUT);
+				free(buf);
+				return -1;
+			}
+			cap *= 2;
+			buf = realloc(buf, cap);
+		}
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+int kube_exec_run(const struct kube_config *kc, struct kube_exec_result *out, char *err, size_t errlen)
+{
+	const struct kube_exec_conf *e = kc->exec;
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "exec plugin: pipe: %s", strerror(errno));
+		return -1;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	char **envp = child_env(kc);
+	pid_t pid;
+	int rc = posix_spawnp(&pid, e->command, &fa, NULL, e->argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	kube_free_strv(envp);
+	close(fds[1]);
+	if (rc != 0) {
+		close(fds[0]);
+		snprintf(err, errlen, "exec plugin: cannot run \"%s\": %s%s%s", e->command, strerror(rc),
+			 e->install_hint ? ". " : "", e->install_hint ? e->install_hint : "");
+		return -1;
+	}
+	char *output = NULL;
+	int rrc = read_all(fds[0], &output, err, errlen);
+	close(fds[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rrc != 0) {
+		free(output);
+		return -1;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(err, errlen, "exec plugin \"%s\" failed (%s %d); its messages are above", e->command,
+			 WIFEXITED(status) ? "exit status" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		explicit_bzero(output, strlen(output));
+		free(output);
+		return -1;
+	}
+	rc = kube_exec_parse(output, e->api_version, out, err, errlen);
+	explicit_bzero(output, strlen(output));
+	free(output);
+	return rc;
+}

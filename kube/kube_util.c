@@ -1,0 +1,188 @@
+/* File, base64 and time helpers for the Kubernetes client. */
+#include "kube_util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *kube_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void kube_free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+int kube_b64_decode(const char *in, unsigned char **out, size_t *outlen)
+{
+	size_t n = strlen(in);
+	char *clean = malloc(n + 1);
+	if (!clean)
+		return -1;
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)in[i]))
+			clean[m++] = in[i];
+	clean[m] = '\0';
+	/* EVP_DecodeBlock wants whole quanta and counts padding as zero bytes. */
+	if (m % 4 != 0) {
+		free(clean);
+		return -1;
+	}
+	unsigned char *buf = malloc(m / 4 * 3 + 1);
+	int r = buf ? EVP_DecodeBlock(buf, (const unsigned char *)clean, (int)m) : -1;
+	if (r < 0) {
+		free(buf);
+		free(clean);
+		return -1;
+	}
+	size_t len = (size_t)r;
+	for (size_t i = m; i > 0 && clean[i - 1] == '=' && len > 0; i--)
+		len--;
+	buf[len] = '\0';
+	free(clean);
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int kube_read_file(const char *path, size_t max, char **out, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	while (buf) {
+		if (n == cap) {
+			if (cap >= max)
+				break;
+			cap = cap * 2 > max ? max : cap * 2;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+		if (r == 0)
+			break;
+		n += r;
+	}
+	bool bad = ferror(f) || !buf || (n == cap && cap >= max && fgetc(f) != EOF);
+	fclose(f);
+	if (bad) {
+		snprintf(err, errlen, "cannot read %s: %s", path, buf ? "larger than allowed" : "read error");
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int kube_write_private(char **dir, const char *name, const void *data, size_t len, char **path, char *err,
+		       size_t errlen)
+{
+	if (!*dir) {
+		const char *t = getenv("TMPDIR");
+		char tmpl[512];
+		snprintf(tmpl, sizeof(tmpl), "%s/hgkube.XXXXXX", t && *t ? t : "/tmp");
+		if (!mkdtemp(tmpl)) {
+			snprintf(err, errlen, "cannot create a private temp dir: %s", strerror(errno));
+			return -1;
+		}
+		*dir = strdup(tmpl);
+	}
+	size_t n = strlen(*dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	snprintf(p, n, "%s/%s", *dir, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
+		snprintf(err, errlen, "cannot write %s: %s", p, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(p);
+		return -1;
+	}
+	close(fd);
+	free(*path);
+	*path = p;
+	return 0;
+}
+
+void kube_remove_private(const char *dir)
+{
+	if (!dir)
+		return;
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			char p[4096];
+			snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+int kube_parse_time(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -1;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	long off = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int hh, mm;
+		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+			return -1;
+		off = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
+		p += 6;
+	} else {
+		return -1;
+	}
+	if (*p)
+		return -1;
+	*out = timegm(&tm) - off;
+	return 0;
+}
+
+char *kube_resolve_path(const char *dir, const char *path)
+{
+	if (!path)
+		return NULL;
+	if (path[0] == '/' || !dir || !*dir)
+		return strdup(path);
+	size_t n = strlen(dir) + strlen(path) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, path);
+	return p;
+}

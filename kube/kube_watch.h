@@ -1,0 +1,44 @@
+/* List+watch of one collection, parsed as it streams (memory stays flat
+ * however many objects): a LIST (paged), then WATCH from its
+ * resourceVersion with bookmarks; resumes from the last resourceVersion when
+ * a watch ends, lists again after 410 Gone, backs off on errors. */
+#ifndef HG_KUBE_WATCH_H
+#define HG_KUBE_WATCH_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kube_client.h"
+
+enum kube_event_type { KUBE_EV_ADDED, KUBE_EV_MODIFIED, KUBE_EV_DELETED, KUBE_EV_BOOKMARK };
+
+struct kube_event {
+	enum kube_event_type type;
+	bool from_list;              /* an item of a (re)list rather than a watch event */
+	const char *object;          /* the object's JSON (compact); valid during the callback */
+	size_t object_len;
+	const char *name, *namespace, *resource_version; /* from its metadata ("" when absent) */
+};
+
+struct kube_watch_opts {
+	const char *path;            /* collection path: "/api/v1/pods", "/apis/apps/v1/namespaces/x/deployments" */
+	const char *label_selector, *field_selector; /* or NULL */
+	void (*on_event)(void *arg, const struct kube_event *ev);
+	void (*on_synced)(void *arg);             /* after every complete (re)list; optional */
+	void (*on_error)(void *arg, const char *msg); /* optional; the watch retries by itself */
+	void *arg;
+	unsigned timeout_seconds;    /* per watch request; 0 = 300 */
+	size_t max_object;           /* largest object accepted; 0 = 4 MiB */
+	unsigned page_size;          /* LIST limit; 0 = 500 */
+};
+
+struct kube_watch;
+
+struct kube_watch *kube_watch_start(struct kube_client *c, const struct kube_watch_opts *o, char *err, size_t errlen);
+/* Stops and frees the watch. A request in flight is abandoned at its next
+ * chunk (bookmarks keep that short) or when its httpc client is freed; no
+ * callback runs after this returns. */
+void kube_watch_stop(struct kube_watch *w);
+const char *kube_watch_resource_version(const struct kube_watch *w);
+unsigned kube_watch_lists(const struct kube_watch *w); /* LIST rounds started (1 + re-lists) */
+
+#endif
