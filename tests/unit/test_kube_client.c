@@ -1,0 +1,257 @@
+/* The Kubernetes client against the test API server: server-side apply,
+ * get/list/delete, discovery, errors in plain words (401/403/404/409/422),
+ * client certificates, and exec credential plugins (expiry, 401 refresh). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "kube_client.h"
+#include "kube_server.h"
+#include "kube_util.h"
+
+static struct kube_server ks;
+static uv_loop_t loop;
+static char err[2048];
+
+static struct kube_client *client_for(const char *kubeconfig, struct kube_config *kc)
+{
+	struct kube_config_opts o = { .kubeconfig = kubeconfig };
+	if (kube_config_load(kc, &o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kubeconfig: %s\n", err);
+		return NULL;
+	}
+	return kube_client_new(&loop, NULL, kc, err, sizeof(err));
+}
+
+static int apply(struct kube_client *c, const char *doc, const char *manager, bool force, bool *changed)
+{
+	struct kube_apply_opts o = { .field_manager = manager, .force = force };
+	return kube_apply(c, doc, strlen(doc), &o, NULL, changed, err, sizeof(err));
+}
+
+static const char NS[] = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kt\n";
+static const char CM[] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels: {app: hg}\n"
+			 "data:\n  retention: 7d\n";
+static const char CM2[] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels: {app: hg}\n"
+			  "data:\n  retention: 30d\n";
+static const char BAD_DEPLOY[] =
+	"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"bad\"},"
+	"\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"a\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"b\"}},"
+	"\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}}}";
+
+static void test_objects(struct kube_client *c)
+{
+	bool changed = false;
+	CHECK_INT(apply(c, NS, NULL, true, &changed), 0);
+	CHECK(changed);
+	CHECK_INT(apply(c, CM, NULL, true, &changed), 0);
+	CHECK(changed);
+	CHECK_INT(apply(c, CM, NULL, true, &changed), 0); /* the same again: no change */
+	CHECK(!changed);
+	CHECK_INT(apply(c, CM2, NULL, true, &changed), 0);
+	CHECK(changed);
+
+	char *body = NULL;
+	CHECK_INT(kube_get(c, "v1", "ConfigMap", "kt", "settings", &body, err, sizeof(err)), 0);
+	CHECK(body && strstr(body, "\"retention\": \"30d\""));
+	CHECK(body && strstr(body, "\"manager\": \"agentctl\""));
+	free(body);
+	body = NULL;
+	CHECK_INT(kube_list(c, "v1", "ConfigMap", "kt", "app=hg", NULL, &body, err, sizeof(err)), 0);
+	CHECK(body && strstr(body, "\"ConfigMapList\"") && strstr(body, "\"settings\""));
+	free(body);
+	body = NULL;
+	CHECK_INT(kube_list(c, "v1", "ConfigMap", "kt", "app in (other)", NULL, &body, err, sizeof(err)), 0);
+	CHECK(body && !strstr(body, "\"settings\""));
+	free(body);
+
+	/* 404 */
+	CHECK_INT(kube_get(c, "v1", "ConfigMap", "kt", "nope", NULL, err, sizeof(err)), KUBE_ENOTFOUND);
+	CHECK(strstr(err, "not found (404)") && strstr(err, "configmaps \"nope\" not found"));
+	/* 422 with the field */
+	CHECK_INT(apply(c, BAD_DEPLOY, NULL, true, NULL), KUBE_EINVALID);
+	CHECK(strstr(err, "invalid (422)") && strstr(err, "spec.template.metadata.labels"));
+	/* 409: another manager changing a field agentctl owns */
+	CHECK_INT(apply(c, CM, "someone-else", false, NULL), KUBE_ECONFLICT);
+	CHECK(strstr(err, "conflict (409)") && strstr(err, "conflict with \"agentctl\"") && strstr(err, ".data.retention") &&
+	      strstr(err, "force"));
+	CHECK_INT(apply(c, CM, "someone-else", true, NULL), 0);
+	/* 404 for a namespace that does not exist */
+	CHECK_INT(apply(c, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: ghost}\n", NULL, true, NULL),
+		  KUBE_ENOTFOUND);
+	CHECK(strstr(err, "namespaces \"ghost\" not found"));
+
+	CHECK_INT(kube_delete(c, "v1", "ConfigMap", "kt", "settings", err, sizeof(err)), 0);
+	CHECK_INT(kube_get(c, "v1", "ConfigMap", "kt", "settings", NULL, err, sizeof(err)), KUBE_ENOTFOUND);
+	CHECK_INT(kube_delete(c, "v1", "ConfigMap", "kt", "settings", err, sizeof(err)), KUBE_ENOTFOUND);
+}
+
+static void test_paths(struct kube_client *c)
+{
+	char path[512];
+	bool nsd = false;
+	CHECK_INT(kube_resource_path(c, "apps/v1", "Deployment", "m", "web", path, sizeof(path), &nsd, err, sizeof(err)), 0);
+	CHECK_STR(path, "/apis/apps/v1/namespaces/m/deployments/web");
+	CHECK(nsd);
+	CHECK_INT(kube_resource_path(c, "v1", "Node", "m", NULL, path, sizeof(path), &nsd, err, sizeof(err)), 0);
+	CHECK_STR(path, "/api/v1/nodes");
+	CHECK(!nsd);
+	/* not in the built-in table: discovery */
+	CHECK_INT(kube_resource_path(c, "apps/v1", "ControllerRevision", "m", "r", path, sizeof(path), &nsd, err,
+				     sizeof(err)),
+		  0);
+	CHECK_STR(path, "/apis/apps/v1/namespaces/m/controllerrevisions/r");
+	CHECK_INT(kube_resource_path(c, "v1", "LimitRange", NULL, NULL, path, sizeof(path), &nsd, err, sizeof(err)), 0);
+	CHECK_STR(path, "/api/v1/limitranges");
+	CHECK(nsd);
+	CHECK_INT(kube_resource_path(c, "apps/v1", "Rollout", "m", NULL, path, sizeof(path), &nsd, err, sizeof(err)),
+		  KUBE_ENOTFOUND);
+	CHECK(strstr(err, "no kind Rollout in apps/v1"));
+	CHECK_INT(kube_resource_path(c, "argoproj.io/v1alpha1", "Rollout", "m", NULL, path, sizeof(path), &nsd, err,
+				     sizeof(err)),
+		  KUBE_ENOTFOUND);
+	CHECK(strstr(err, "does not serve argoproj.io/v1alpha1"));
+}
+
+static void test_auth_errors(void)
+{
+	struct kube_config kc;
+	struct kube_client *c = client_for(ks_kubeconfig(&ks, "wrong", "    token: wrong-secret-token"), &kc);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_EAUTH);
+	CHECK(strstr(err, "401") && strstr(err, "user \"tester\"") && strstr(err, "context \"t\""));
+	CHECK(!strstr(err, "wrong-secret-token"));
+	kube_client_free(c);
+	kube_config_free(&kc);
+
+	c = client_for(ks_kubeconfig(&ks, "ro", "    token: ro-token"), &kc);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(apply(c, CM, NULL, true, NULL), KUBE_EAUTH);
+	CHECK(strstr(err, "403") && strstr(err, "cannot patch resource \"configmaps\"") && strstr(err, "RBAC"));
+	kube_client_free(c);
+	kube_config_free(&kc);
+}
+
+static void test_client_cert(void)
+{
+	char crt[512], key[512];
+	snprintf(crt, sizeof(crt), "%s/tls/client.crt", ks.dir);
+	snprintf(key, sizeof(key), "%s/tls/client.key", ks.dir);
+	char user[1200];
+	snprintf(user, sizeof(user), "    client-certificate: %s\n    client-key: %s", crt, key);
+	struct kube_config kc;
+	struct kube_client *c = client_for(ks_kubeconfig(&ks, "cert", user), &kc);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	kube_client_free(c);
+	kube_config_free(&kc);
+}
+
+/* An exec plugin: counts its runs, records KUBERNETES_EXEC_INFO, prints a
+ * token "exec-tok-<run>" expiring EXPIRY seconds from now. */
+static void write_plugin(void)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/cred.sh", ks.dir);
+	FILE *f = fopen(p, "w");
+	fprintf(f, "#!/bin/sh\n"
+		   "n=$(($(cat \"$COUNTER\" 2>/dev/null || echo 0) + 1)); echo $n >\"$COUNTER\"\n"
+		   "printf '%%s' \"$KUBERNETES_EXEC_INFO\" >\"$COUNTER.info\"\n"
+		   "exp=$(date -u -d \"+$EXPIRY seconds\" +%%Y-%%m-%%dT%%H:%%M:%%SZ)\n"
+		   "echo \"cred plugin run $n\" >&2\n"
+		   "printf '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",'\n"
+		   "printf '\"spec\":{},\"status\":{\"expirationTimestamp\":\"%%s\",\"token\":\"exec-tok-%%s\"}}\\n' \"$exp\" \"$n\"\n");
+	fclose(f);
+	chmod(p, 0700);
+}
+
+static const char *exec_user(const char *counter, int expiry)
+{
+	static char user[1024];
+	snprintf(user, sizeof(user),
+		 "    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ./cred.sh\n"
+		 "      args: [eks, get-token]\n      env:\n      - {name: COUNTER, value: %s/%s}\n"
+		 "      - {name: EXPIRY, value: \"%d\"}",
+		 ks.dir, counter, expiry);
+	return user;
+}
+
+static void test_exec_expiry(void)
+{
+	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"exec-tok-1\",\"exec-tok-2\",\"exec-tok-3\"],"
+					     "\"readonly\":[\"ro-token\"]}");
+	struct kube_config kc;
+	struct kube_client *c = client_for(ks_kubeconfig(&ks, "exec1", exec_user("count1", 2)), &kc);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(kube_client_exec_runs(c), 1); /* cached until it expires */
+	sleep(3);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(kube_client_exec_runs(c), 2);
+	char p[512], *info = NULL;
+	snprintf(p, sizeof(p), "%s/count1.info", ks.dir);
+	CHECK_INT(kube_read_file(p, 4096, &info, NULL, err, sizeof(err)), 0);
+	CHECK(info && strstr(info, "\"apiVersion\":\"client.authentication.k8s.io/v1beta1\"") &&
+	      strstr(info, "\"kind\":\"ExecCredential\"") && strstr(info, "\"interactive\":false"));
+	free(info);
+	kube_client_free(c);
+	kube_config_free(&kc);
+}
+
+static void test_exec_401(void)
+{
+	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"exec-tok-1\"],\"readonly\":[\"ro-token\"]}");
+	struct kube_config kc;
+	struct kube_client *c = client_for(ks_kubeconfig(&ks, "exec2", exec_user("count2", 3600)), &kc);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(kube_client_exec_runs(c), 1);
+	/* The server stops accepting the cached token (revoked, or expired early):
+	 * the 401 makes the client run the plugin again and retry once. */
+	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"exec-tok-2\"],\"readonly\":[\"ro-token\"]}");
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(kube_client_exec_runs(c), 2);
+	/* A plugin token the server never accepts: one retry, then the 401 in words. */
+	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\"],\"readonly\":[\"ro-token\"]}");
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_EAUTH);
+	CHECK_INT(kube_client_exec_runs(c), 3);
+	CHECK(strstr(err, "401") && strstr(err, "exec plugin") && !strstr(err, "exec-tok"));
+	kube_client_free(c);
+	kube_config_free(&kc);
+
+	/* A plugin that cannot run */
+	char user[600];
+	snprintf(user, sizeof(user), "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+				     "      command: hg-no-such-plugin\n      installHint: install it with apt");
+	c = client_for(ks_kubeconfig(&ks, "exec3", user), &kc);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	CHECK(strstr(err, "cannot run \"hg-no-such-plugin\"") && strstr(err, "install it with apt"));
+	kube_client_free(c);
+	kube_config_free(&kc);
+}
+
+int main(void)
+{
+	uv_loop_init(&loop);
+	if (ks_start(&ks, "admin", "ro-token") != 0) {
+		fprintf(stderr, "cannot start kube_api_server.py\n");
+		return 1;
+	}
+	struct kube_config kc;
+	struct kube_client *c = client_for(ks_kubeconfig(&ks, "admin", "    token: admin"), &kc);
+	CHECK(c != NULL);
+	if (c) {
+		test_objects(c);
+		test_paths(c);
+		kube_client_free(c);
+		kube_config_free(&kc);
+		test_auth_errors();
+		test_client_cert();
+		write_plugin();
+		test_exec_expiry();
+		test_exec_401();
+	}
+	ks_stop(&ks);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	CHECK_DONE();
+}
