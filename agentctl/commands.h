@@ -1,0 +1,26 @@
+/* agentctl's commands. A command is one of these structs, defined in its own
+ * cmd_NAME.c and listed in main.c's table; adding a command is that file plus
+ * one table line. */
+#ifndef AGENTCTL_COMMANDS_H
+#define AGENTCTL_COMMANDS_H
+#include <stdio.h>
+
+/* Exit codes of every command. */
+enum {
+	AGENTCTL_OK = 0,
+	AGENTCTL_FAILED = 1,
+	AGENTCTL_USAGE = 2, /* bad usage or configuration */
+};
+
+struct agentctl_command {
+	const char *name;
+	const char *summary; /* one line for `agentctl --help` */
+	/* argv[0] is the command name; returns an exit code above. */
+	int (*run)(int argc, char **argv);
+	/* The command's --help text. */
+	void (*usage)(FILE *out);
+};
+
+extern const struct agentctl_command cmd_render;
+
+#endif

@@ -1,0 +1,67 @@
+/* agentctl: the operator's CLI for the Heliograph monitoring stack.
+ * `agentctl COMMAND [options]`; `agentctl help COMMAND` or
+ * `agentctl COMMAND --help` for a command's options. */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+
+/* Every command, in the order --help lists them. A new command: its
+ * cmd_NAME.c defining a struct agentctl_command, a declaration in
+ * commands.h, and a line here. */
+static const struct agentctl_command *const commands[] = {
+	&cmd_render,
+};
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: agentctl COMMAND [options]\n"
+		     "Provisions and manages the Heliograph monitoring stack on Kubernetes.\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-16s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(out, "  %-16s %s\n", "help COMMAND", "the options of COMMAND");
+	fprintf(out, "\nExit codes: 0 done, 1 failed, 2 usage or configuration error.\n");
+}
+
+static const struct agentctl_command *find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return AGENTCTL_USAGE;
+	}
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+		usage(stdout);
+		return AGENTCTL_OK;
+	}
+	if (strcmp(name, "help") == 0) {
+		if (argc == 2) {
+			usage(stdout);
+			return AGENTCTL_OK;
+		}
+		const struct agentctl_command *c = find(argv[2]);
+		if (!c || argc > 3) {
+			fprintf(stderr, "agentctl help: %s '%s'\n", c ? "unexpected argument" : "no command",
+				c ? argv[3] : argv[2]);
+			return AGENTCTL_USAGE;
+		}
+		c->usage(stdout);
+		return AGENTCTL_OK;
+	}
+	const struct agentctl_command *c = find(name);
+	if (!c) {
+		fprintf(stderr, "agentctl: unknown command '%s'\n\n", name);
+		usage(stderr);
+		return AGENTCTL_USAGE;
+	}
+	return c->run(argc - 1, argv + 1);
+}

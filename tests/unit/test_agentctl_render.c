@@ -1,0 +1,1144 @@
+/* agentctl render and k8s-manifests: the files are the render of the
+ * defaults; every rendered document is valid for its kind (a schema check of
+ * the kinds used); the agent DaemonSet meets the restricted Pod Security
+ * Standard but for its documented hostPath volumes; the agent's RBAC is
+ * exactly the documented rules; each flag changes what it should and nothing
+ * else; the agent's config loads with the agent's own loader. */
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include "check.h"
+#include "config.h"
+#include "embedded.h"
+#include "render.h"
+
+#ifndef HG_SOURCE_DIR
+#error HG_SOURCE_DIR must name the source tree
+#endif
+
+/* ---- a rendered stream, parsed ---- */
+
+#define MAXDOCS 64
+struct stream {
+	yaml_document_t doc[MAXDOCS];
+	int n;
+	char *text;
+};
+
+static int collect(void *ud, const char *name, const char *text, size_t len)
+{
+	(void)name;
+	struct render_buf *b = ud;
+	size_t need = b->len + len + 8;
+	if (need > b->cap) {
+		b->cap = need * 2;
+		b->p = realloc(b->p, b->cap);
+	}
+	if (b->len)
+		b->len += (size_t)sprintf(b->p + b->len, "---\n");
+	memcpy(b->p + b->len, text, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+static char *render_to_text(const struct render_params *rp)
+{
+	struct render_buf b = {0};
+	char err[512];
+	if (render_all(rp, collect, &b, err, sizeof err) != 0) {
+		fprintf(stderr, "render_all: %s\n", err);
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+static int parse_stream(struct stream *s, char *text)
+{
+	yaml_parser_t p;
+	s->n = 0;
+	s->text = text;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
+	for (;;) {
+		yaml_document_t d;
+		if (!yaml_parser_load(&p, &d)) {
+			fprintf(stderr, "YAML error: %s at line %zu\n", p.problem, p.problem_mark.line + 1);
+			yaml_parser_delete(&p);
+			return -1;
+		}
+		if (!yaml_document_get_root_node(&d)) {
+			yaml_document_delete(&d);
+			break;
+		}
+		if (s->n == MAXDOCS) {
+			yaml_document_delete(&d);
+			yaml_parser_delete(&p);
+			return -1;
+		}
+		s->doc[s->n++] = d;
+	}
+	yaml_parser_delete(&p);
+	return 0;
+}
+
+static void free_stream(struct stream *s)
+{
+	for (int i = 0; i < s->n; i++)
+		yaml_document_delete(&s->doc[i]);
+	free(s->text);
+	s->n = 0;
+}
+
+typedef yaml_node_t node;
+
+static node *get(yaml_document_t *d, node *m, const char *key)
+{
+	if (!m || m->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		node *k = yaml_document_get_node(d, p->key);
+		if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, key) == 0)
+			return yaml_document_get_node(d, p->value);
+	}
+	return NULL;
+}
+
+/* "spec.template.spec" */
+static node *path(yaml_document_t *d, node *n, const char *dotted)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", dotted);
+	for (char *save, *k = strtok_r(buf, ".", &save); k && n; k = strtok_r(NULL, ".", &save))
+		n = get(d, n, k);
+	return n;
+}
+
+static const char *str(node *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static const char *pstr(yaml_document_t *d, node *n, const char *dotted)
+{
+	return str(path(d, n, dotted));
+}
+
+static int seq_len(node *n)
+{
+	return n && n->type == YAML_SEQUENCE_NODE ? (int)(n->data.sequence.items.top - n->data.sequence.items.start) : -1;
+}
+
+static node *item(yaml_document_t *d, node *n, int i)
+{
+	if (i < 0 || i >= seq_len(n))
+		return NULL;
+	return yaml_document_get_node(d, n->data.sequence.items.start[i]);
+}
+
+/* A plain scalar YAML reads as an integer. */
+static bool is_int(node *n, long *v)
+{
+	const char *s = str(n);
+	char *end;
+	if (!s || !*s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	long x = strtol(s, &end, 10);
+	if (*end)
+		return false;
+	if (v)
+		*v = x;
+	return true;
+}
+
+static bool is_true(node *n)
+{
+	return str(n) && strcmp(str(n), "true") == 0 && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+static bool is_false_or_unset(node *n)
+{
+	return !n || (str(n) && strcmp(str(n), "false") == 0);
+}
+
+/* A Kubernetes quantity as a number (bytes or cores); -1 if not one. */
+static double quantity(const char *s)
+{
+	static const struct {
+		const char *sfx;
+		double mul;
+	} sfx[] = {{"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
+		   {"m", 0.001},   {"k", 1e3},        {"M", 1e6},            {"G", 1e9},
+		   {"T", 1e12},    {"", 1}};
+	if (!s || !*s)
+		return -1;
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0 || *s == '+' || *s == '-')
+		return -1;
+	for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++)
+		if (strcmp(end, sfx[i].sfx) == 0)
+			return v * sfx[i].mul;
+	return -1;
+}
+
+static bool dns_label(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool dns_subdomain(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))
+			return false;
+	return true;
+}
+
+/* Finds a document by kind and name; its index, or -1. */
+static int find_doc(struct stream *s, const char *kind, const char *name)
+{
+	for (int i = 0; i < s->n; i++) {
+		node *r = yaml_document_get_root_node(&s->doc[i]);
+		const char *k = pstr(&s->doc[i], r, "kind"), *nm = pstr(&s->doc[i], r, "metadata.name");
+		if (k && nm && strcmp(k, kind) == 0 && strcmp(nm, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* ---- the schema check ---- */
+
+static const struct {
+	const char *kind, *api;
+	bool namespaced;
+} kinds[] = {
+	{"Namespace", "v1", false},
+	{"PersistentVolumeClaim", "v1", true},
+	{"ConfigMap", "v1", true},
+	{"Service", "v1", true},
+	{"ServiceAccount", "v1", true},
+	{"Deployment", "apps/v1", true},
+	{"DaemonSet", "apps/v1", true},
+	{"ClusterRole", "rbac.authorization.k8s.io/v1", false},
+	{"ClusterRoleBinding", "rbac.authorization.k8s.io/v1", false},
+	{"Role", "rbac.authorization.k8s.io/v1", true},
+	{"RoleBinding", "rbac.authorization.k8s.io/v1", true},
+};
+
+static void check_resources(yaml_document_t *d, node *c, const char *cname)
+{
+	node *res = get(d, c, "resources");
+	CHECK(res != NULL);
+	const char *kindsr[] = {"requests", "limits"};
+	for (int k = 0; k < 2; k++) {
+		node *m = get(d, res, kindsr[k]);
+		if (!m)
+			continue;
+		for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+			const char *key = str(yaml_document_get_node(d, p->key));
+			const char *v = str(yaml_document_get_node(d, p->value));
+			CHECK(key && (strcmp(key, "cpu") == 0 || strcmp(key, "memory") == 0));
+			if (quantity(v) <= 0) {
+				fprintf(stderr, "%s: bad quantity %s.%s=%s\n", cname, kindsr[k], key ? key : "?", v ? v : "?");
+				check_failures++;
+			}
+		}
+	}
+	/* Every container is sized: a memory request and a memory limit above it. */
+	double req = quantity(pstr(d, res, "requests.memory")), lim = quantity(pstr(d, res, "limits.memory"));
+	if (req <= 0 || lim <= 0 || req > lim) {
+		fprintf(stderr, "%s: memory request/limit missing or request above limit\n", cname);
+		check_failures++;
+	}
+}
+
+static bool container_has_port(yaml_document_t *d, node *c, node *port)
+{
+	long v;
+	node *ports = get(d, c, "ports");
+	for (int i = 0; i < seq_len(ports); i++) {
+		node *p = item(d, ports, i);
+		long cp = -1;
+		is_int(get(d, p, "containerPort"), &cp);
+		if (is_int(port, &v) ? v == cp : (str(port) && pstr(d, p, "name") && strcmp(str(port), pstr(d, p, "name")) == 0))
+			return true;
+	}
+	return false;
+}
+
+static void check_probe(yaml_document_t *d, node *c, const char *which)
+{
+	node *pr = get(d, c, which);
+	if (!pr)
+		return;
+	node *hg = get(d, pr, "httpGet");
+	CHECK(hg != NULL);
+	CHECK(pstr(d, hg, "path") && pstr(d, hg, "path")[0] == '/');
+	CHECK(container_has_port(d, c, get(d, hg, "port")));
+}
+
+/* Pod template checks shared by Deployment and DaemonSet. */
+static void check_pod_template(struct stream *s, int di, const char *ns)
+{
+	yaml_document_t *d = &s->doc[di];
+	node *r = yaml_document_get_root_node(d);
+	node *sel = path(d, r, "spec.selector.matchLabels"), *labels = path(d, r, "spec.template.metadata.labels");
+	CHECK(sel && sel->type == YAML_MAPPING_NODE && sel->data.mapping.pairs.top > sel->data.mapping.pairs.start);
+	/* The selector must match the template's labels, or the API refuses it. */
+	for (yaml_node_pair_t *p = sel ? sel->data.mapping.pairs.start : NULL; p && p < sel->data.mapping.pairs.top; p++) {
+		const char *k = str(yaml_document_get_node(d, p->key)), *v = str(yaml_document_get_node(d, p->value));
+		const char *lv = k ? str(get(d, labels, k)) : NULL;
+		CHECK(lv && v && strcmp(lv, v) == 0);
+	}
+	node *spec = path(d, r, "spec.template.spec");
+	node *cs = get(d, spec, "containers"), *vols = get(d, spec, "volumes");
+	CHECK(seq_len(cs) >= 1);
+	char portnames[16][32];
+	int nport = 0;
+	for (int i = 0; i < seq_len(cs); i++) {
+		node *c = item(d, cs, i);
+		const char *cname = pstr(d, c, "name");
+		CHECK(dns_label(cname));
+		CHECK(pstr(d, c, "image") && strlen(pstr(d, c, "image")) > 0);
+		node *ports = get(d, c, "ports");
+		for (int j = 0; j < seq_len(ports); j++) {
+			node *p = item(d, ports, j);
+			long cp;
+			CHECK(is_int(get(d, p, "containerPort"), &cp) && cp > 0 && cp < 65536);
+			const char *pn = pstr(d, p, "name");
+			CHECK(pn && strlen(pn) <= 15);
+			for (int k = 0; pn && k < nport; k++)
+				CHECK(strcmp(portnames[k], pn) != 0); /* unique in the pod */
+			if (pn && nport < 16)
+				snprintf(portnames[nport++], sizeof portnames[0], "%s", pn);
+		}
+		check_resources(d, c, cname ? cname : "?");
+		check_probe(d, c, "livenessProbe");
+		check_probe(d, c, "readinessProbe");
+		check_probe(d, c, "startupProbe");
+		CHECK(get(d, c, "livenessProbe") && get(d, c, "readinessProbe"));
+		/* Mounts name volumes of the pod. */
+		node *vm = get(d, c, "volumeMounts");
+		for (int j = 0; j < seq_len(vm); j++) {
+			const char *vn = pstr(d, item(d, vm, j), "name");
+			bool found = false;
+			for (int k = 0; k < seq_len(vols); k++)
+				found |= vn && pstr(d, item(d, vols, k), "name") && strcmp(vn, pstr(d, item(d, vols, k), "name")) == 0;
+			CHECK(found);
+			CHECK(pstr(d, item(d, vm, j), "mountPath") && pstr(d, item(d, vm, j), "mountPath")[0] == '/');
+		}
+		/* Secrets referenced by name and key. */
+		node *env = get(d, c, "env");
+		for (int j = 0; j < seq_len(env); j++) {
+			node *e = item(d, env, j);
+			CHECK(pstr(d, e, "name") != NULL);
+			CHECK((get(d, e, "value") != NULL) != (get(d, e, "valueFrom") != NULL));
+			node *skr = path(d, e, "valueFrom.secretKeyRef");
+			if (skr)
+				CHECK(dns_subdomain(pstr(d, skr, "name")) && pstr(d, skr, "key"));
+		}
+	}
+	/* Volumes refer to objects of the render (a ConfigMap may be optional). */
+	for (int k = 0; k < seq_len(vols); k++) {
+		node *v = item(d, vols, k);
+		const char *cm = pstr(d, v, "configMap.name"), *pvc = pstr(d, v, "persistentVolumeClaim.claimName");
+		if (cm)
+			CHECK(find_doc(s, "ConfigMap", cm) >= 0 || is_true(path(d, v, "configMap.optional")));
+		if (pvc)
+			CHECK(find_doc(s, "PersistentVolumeClaim", pvc) >= 0);
+	}
+	const char *sa = pstr(d, spec, "serviceAccountName");
+	if (sa)
+		CHECK(find_doc(s, "ServiceAccount", sa) >= 0);
+	(void)ns;
+}
+
+static void check_rules(yaml_document_t *d, node *r)
+{
+	node *rules = get(d, r, "rules");
+	CHECK(seq_len(rules) >= 1);
+	for (int i = 0; i < seq_len(rules); i++) {
+		node *rule = item(d, rules, i);
+		CHECK(seq_len(get(d, rule, "apiGroups")) >= 1);
+		CHECK(seq_len(get(d, rule, "resources")) >= 1);
+		CHECK(seq_len(get(d, rule, "verbs")) >= 1);
+	}
+}
+
+static void check_binding(struct stream *s, yaml_document_t *d, node *r)
+{
+	CHECK_STR(pstr(d, r, "roleRef.apiGroup"), "rbac.authorization.k8s.io");
+	const char *rk = pstr(d, r, "roleRef.kind"), *rn = pstr(d, r, "roleRef.name");
+	CHECK(rk && rn && find_doc(s, rk, rn) >= 0);
+	node *subj = get(d, r, "subjects");
+	CHECK(seq_len(subj) >= 1);
+	for (int i = 0; i < seq_len(subj); i++) {
+		node *sj = item(d, subj, i);
+		CHECK_STR(pstr(d, sj, "kind"), "ServiceAccount");
+		const char *sn = pstr(d, sj, "name");
+		CHECK(sn && find_doc(s, "ServiceAccount", sn) >= 0);
+		int sa = sn ? find_doc(s, "ServiceAccount", sn) : -1;
+		if (sa >= 0)
+			CHECK_STR(pstr(d, sj, "namespace"),
+				  pstr(&s->doc[sa], yaml_document_get_root_node(&s->doc[sa]), "metadata.namespace"));
+	}
+}
+
+/* Checks every document of s; ns is the namespace expected. */
+static void check_schema(struct stream *s, const char *ns)
+{
+	CHECK(s->n > 0);
+	for (int i = 0; i < s->n; i++) {
+		yaml_document_t *d = &s->doc[i];
+		node *r = yaml_document_get_root_node(d);
+		const char *kind = pstr(d, r, "kind"), *api = pstr(d, r, "apiVersion");
+		const char *name = pstr(d, r, "metadata.name"), *mns = pstr(d, r, "metadata.namespace");
+		int k = -1;
+		for (size_t j = 0; kind && j < sizeof kinds / sizeof *kinds; j++)
+			if (strcmp(kinds[j].kind, kind) == 0)
+				k = (int)j;
+		if (k < 0) {
+			fprintf(stderr, "document %d: kind %s not known to the schema check\n", i, kind ? kind : "(none)");
+			check_failures++;
+			continue;
+		}
+		CHECK_STR(api, kinds[k].api);
+		CHECK(strcmp(kind, "Namespace") == 0 ? dns_label(name) : dns_subdomain(name));
+		if (kinds[k].namespaced)
+			CHECK_STR(mns, ns);
+		else
+			CHECK(mns == NULL);
+		/* Names are unique per kind. */
+		CHECK(find_doc(s, kind, name) == i);
+		if (strcmp(kind, "Namespace") == 0) {
+			CHECK_STR(name, ns);
+		} else if (strcmp(kind, "PersistentVolumeClaim") == 0) {
+			CHECK(seq_len(path(d, r, "spec.accessModes")) >= 1);
+			CHECK(quantity(pstr(d, r, "spec.resources.requests.storage")) > 0);
+		} else if (strcmp(kind, "ConfigMap") == 0) {
+			node *data = get(d, r, "data");
+			CHECK(data && data->type == YAML_MAPPING_NODE);
+			for (yaml_node_pair_t *p = data ? data->data.mapping.pairs.start : NULL;
+			     p && p < data->data.mapping.pairs.top; p++)
+				CHECK(str(yaml_document_get_node(d, p->key)) && str(yaml_document_get_node(d, p->value)));
+		} else if (strcmp(kind, "Deployment") == 0 || strcmp(kind, "DaemonSet") == 0) {
+			check_pod_template(s, i, ns);
+			if (strcmp(kind, "Deployment") == 0) {
+				long rep;
+				CHECK(is_int(path(d, r, "spec.replicas"), &rep) && rep == 1);
+			}
+		} else if (strcmp(kind, "Service") == 0) {
+			node *sel = path(d, r, "spec.selector"), *ports = path(d, r, "spec.ports");
+			CHECK(seq_len(ports) >= 1);
+			/* The selector picks a pod template of the render, and the target
+			 * port is one of its containers' ports. */
+			bool matched = false;
+			for (int j = 0; j < s->n && sel; j++) {
+				yaml_document_t *dj = &s->doc[j];
+				node *rj = yaml_document_get_root_node(dj);
+				node *labels = path(dj, rj, "spec.template.metadata.labels");
+				if (!labels)
+					continue;
+				bool all = true;
+				for (yaml_node_pair_t *p = sel->data.mapping.pairs.start; p < sel->data.mapping.pairs.top; p++) {
+					const char *lk = str(yaml_document_get_node(d, p->key));
+					const char *lv = lk ? str(get(dj, labels, lk)) : NULL;
+					all &= lv && strcmp(lv, str(yaml_document_get_node(d, p->value))) == 0;
+				}
+				if (!all)
+					continue;
+				matched = true;
+				node *cs = path(dj, rj, "spec.template.spec.containers");
+				for (int pi = 0; pi < seq_len(ports); pi++) {
+					node *p = item(d, ports, pi);
+					long port;
+					CHECK(is_int(get(d, p, "port"), &port) && port > 0 && port < 65536);
+					bool found = false;
+					for (int c = 0; c < seq_len(cs); c++) {
+						/* A named targetPort: look it up in the other document. */
+						const char *tp = pstr(d, p, "targetPort");
+						node *cports = get(dj, item(dj, cs, c), "ports");
+						for (int q = 0; tp && q < seq_len(cports); q++) {
+							const char *pn = pstr(dj, item(dj, cports, q), "name");
+							const char *pv = pstr(dj, item(dj, cports, q), "containerPort");
+							found |= (pn && strcmp(pn, tp) == 0) || (pv && strcmp(pv, tp) == 0);
+						}
+					}
+					CHECK(found);
+				}
+			}
+			CHECK(matched);
+		} else if (strcmp(kind, "ClusterRole") == 0 || strcmp(kind, "Role") == 0) {
+			check_rules(d, r);
+		} else if (strcmp(kind, "ClusterRoleBinding") == 0 || strcmp(kind, "RoleBinding") == 0) {
+			check_binding(s, d, r);
+		}
+	}
+}
+
+/* ---- restricted Pod Security Standard (kubernetes.io/docs/concepts/security/pod-security-standards) ---- */
+
+static const char *const restricted_volume_types[] = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+						      "persistentVolumeClaim", "projected", "secret"};
+
+/* Returns the number of violations; hostPath volumes whose path is in
+ * allowed_host (read-only everywhere they are mounted) are the exception. */
+static int restricted_violations(yaml_document_t *d, node *spec, const char *const *allowed_host, int nallowed)
+{
+	int bad = 0;
+#define VIOL(cond, what)                                                    \
+	do {                                                                \
+		if (cond) {                                                 \
+			fprintf(stderr, "  restricted profile: %s\n", what); \
+			bad++;                                              \
+		}                                                           \
+	} while (0)
+	/* Baseline: host namespaces, hostProcess, sysctls. */
+	VIOL(!is_false_or_unset(get(d, spec, "hostNetwork")), "hostNetwork");
+	VIOL(!is_false_or_unset(get(d, spec, "hostPID")), "hostPID");
+	VIOL(!is_false_or_unset(get(d, spec, "hostIPC")), "hostIPC");
+	node *psc = get(d, spec, "securityContext");
+	VIOL(path(d, psc, "windowsOptions.hostProcess") != NULL, "hostProcess");
+	VIOL(get(d, psc, "sysctls") != NULL, "sysctls");
+	VIOL(path(d, psc, "seLinuxOptions.type") || path(d, psc, "seLinuxOptions.user") ||
+		     path(d, psc, "seLinuxOptions.role"),
+	     "seLinuxOptions");
+	VIOL(pstr(d, psc, "appArmorProfile.type") && strcmp(pstr(d, psc, "appArmorProfile.type"), "Unconfined") == 0,
+	     "appArmor Unconfined");
+	/* Restricted: non-root, seccomp at pod level or in every container. */
+	bool pod_nonroot = is_true(get(d, psc, "runAsNonRoot"));
+	long uid;
+	VIOL(is_int(get(d, psc, "runAsUser"), &uid) && uid == 0, "pod runAsUser 0");
+	const char *pod_seccomp = pstr(d, psc, "seccompProfile.type");
+	VIOL(pod_seccomp && strcmp(pod_seccomp, "RuntimeDefault") && strcmp(pod_seccomp, "Localhost"),
+	     "pod seccompProfile not RuntimeDefault/Localhost");
+	const char *lists[] = {"containers", "initContainers", "ephemeralContainers"};
+	for (int l = 0; l < 3; l++) {
+		node *cs = get(d, spec, lists[l]);
+		for (int i = 0; i < seq_len(cs); i++) {
+			node *c = item(d, cs, i), *sc = get(d, c, "securityContext");
+			VIOL(!is_false_or_unset(get(d, sc, "privileged")), "privileged");
+			VIOL(!(str(get(d, sc, "allowPrivilegeEscalation")) &&
+			       strcmp(str(get(d, sc, "allowPrivilegeEscalation")), "false") == 0),
+			     "allowPrivilegeEscalation not false");
+			VIOL(!pod_nonroot && !is_true(get(d, sc, "runAsNonRoot")), "runAsNonRoot not true");
+			VIOL(str(get(d, sc, "runAsNonRoot")) && !is_true(get(d, sc, "runAsNonRoot")), "runAsNonRoot false");
+			VIOL(is_int(get(d, sc, "runAsUser"), &uid) && uid == 0, "runAsUser 0");
+			const char *cseccomp = pstr(d, sc, "seccompProfile.type");
+			VIOL(!pod_seccomp && !cseccomp, "no seccompProfile");
+			VIOL(cseccomp && strcmp(cseccomp, "RuntimeDefault") && strcmp(cseccomp, "Localhost"),
+			     "seccompProfile not RuntimeDefault/Localhost");
+			node *drop = path(d, sc, "capabilities.drop"), *add = path(d, sc, "capabilities.add");
+			bool all = false;
+			for (int j = 0; j < seq_len(drop); j++)
+				all |= str(item(d, drop, j)) && strcmp(str(item(d, drop, j)), "ALL") == 0;
+			VIOL(!all, "capabilities.drop lacks ALL");
+			for (int j = 0; j < seq_len(add); j++)
+				VIOL(!str(item(d, add, j)) || strcmp(str(item(d, add, j)), "NET_BIND_SERVICE"),
+				     "capability added other than NET_BIND_SERVICE");
+			VIOL(pstr(d, sc, "procMount") && strcmp(pstr(d, sc, "procMount"), "Default"), "procMount");
+			VIOL(path(d, sc, "seLinuxOptions.type") || path(d, sc, "seLinuxOptions.user") ||
+				     path(d, sc, "seLinuxOptions.role"),
+			     "seLinuxOptions");
+			VIOL(path(d, sc, "windowsOptions.hostProcess") != NULL, "hostProcess");
+			node *ports = get(d, c, "ports");
+			for (int j = 0; j < seq_len(ports); j++) {
+				long hp = 0;
+				VIOL(get(d, item(d, ports, j), "hostPort") && !(is_int(get(d, item(d, ports, j), "hostPort"), &hp) && hp == 0),
+				     "hostPort");
+			}
+			/* The allowed hostPath volumes are mounted read-only. */
+			node *vm = get(d, c, "volumeMounts"), *vols = get(d, spec, "volumes");
+			for (int j = 0; j < seq_len(vm); j++) {
+				const char *vn = pstr(d, item(d, vm, j), "name");
+				for (int k = 0; vn && k < seq_len(vols); k++) {
+					node *v = item(d, vols, k);
+					if (get(d, v, "hostPath") && pstr(d, v, "name") && strcmp(pstr(d, v, "name"), vn) == 0)
+						VIOL(!is_true(get(d, item(d, vm, j), "readOnly")), "hostPath mounted writable");
+				}
+			}
+		}
+	}
+	node *vols = get(d, spec, "volumes");
+	for (int k = 0; k < seq_len(vols); k++) {
+		node *v = item(d, vols, k);
+		for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+			const char *key = str(yaml_document_get_node(d, p->key));
+			if (!key || strcmp(key, "name") == 0)
+				continue;
+			bool ok = false;
+			for (size_t t = 0; t < sizeof restricted_volume_types / sizeof *restricted_volume_types; t++)
+				ok |= strcmp(key, restricted_volume_types[t]) == 0;
+			if (!ok && strcmp(key, "hostPath") == 0) {
+				const char *hp = pstr(d, v, "hostPath.path");
+				for (int a = 0; hp && a < nallowed; a++)
+					ok |= strcmp(hp, allowed_host[a]) == 0;
+			}
+			if (!ok)
+				fprintf(stderr, "  volume type %s (%s)\n", key, pstr(d, v, "hostPath.path") ? pstr(d, v, "hostPath.path") : "");
+			VIOL(!ok, "volume type outside the restricted set");
+		}
+	}
+	return bad;
+#undef VIOL
+}
+
+/* ---- the tests ---- */
+
+static char *read_file(const char *p, size_t *len)
+{
+	FILE *f = fopen(p, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)n + 1);
+	if (fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		fclose(f);
+		return NULL;
+	}
+	b[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+/* The files in k8s-manifests are the render of the defaults, byte for byte,
+ * and agentctl embeds exactly those files. */
+static void test_files_in_sync(void)
+{
+	struct render_params rp = {0};
+	char err[512];
+	size_t ondisk = 0;
+	DIR *dir = opendir(HG_SOURCE_DIR "/k8s-manifests");
+	CHECK(dir != NULL);
+	for (struct dirent *e; dir && (e = readdir(dir));) {
+		size_t nl = strlen(e->d_name);
+		if (nl < 5 || strcmp(e->d_name + nl - 5, ".yaml") != 0)
+			continue;
+		ondisk++;
+		bool embedded = false;
+		for (size_t i = 0; i < embedded_manifests_count; i++)
+			embedded |= strcmp(embedded_manifests[i].name, e->d_name) == 0;
+		if (!embedded)
+			fprintf(stderr, "k8s-manifests/%s is not embedded (rebuild agentctl)\n", e->d_name);
+		CHECK(embedded);
+	}
+	if (dir)
+		closedir(dir);
+	CHECK_INT(ondisk, embedded_manifests_count);
+	CHECK(embedded_manifests_count >= 6);
+	for (size_t i = 0; i < embedded_manifests_count; i++) {
+		char p[512];
+		size_t len = 0;
+		snprintf(p, sizeof p, "%s/k8s-manifests/%s", HG_SOURCE_DIR, embedded_manifests[i].name);
+		char *disk = read_file(p, &len);
+		CHECK(disk != NULL);
+		if (!disk)
+			continue;
+		CHECK(len == embedded_manifests[i].len && memcmp(disk, embedded_manifests[i].data, len) == 0);
+		struct render_buf out = {0};
+		CHECK_INT(render_text(&rp, embedded_manifests[i].name, disk, len, &out, err, sizeof err), 0);
+		bool same = out.len == len && memcmp(out.p, disk, len) == 0;
+		if (!same)
+			fprintf(stderr, "render of the defaults differs from k8s-manifests/%s\n", embedded_manifests[i].name);
+		CHECK(same);
+		render_buf_free(&out);
+		free(disk);
+	}
+}
+
+static node *container(yaml_document_t *d, node *r, const char *name)
+{
+	node *cs = path(d, r, "spec.template.spec.containers");
+	for (int i = 0; i < seq_len(cs); i++)
+		if (pstr(d, item(d, cs, i), "name") && strcmp(pstr(d, item(d, cs, i), "name"), name) == 0)
+			return item(d, cs, i);
+	return NULL;
+}
+
+static node *env_of(yaml_document_t *d, node *c, const char *name)
+{
+	node *env = get(d, c, "env");
+	for (int i = 0; i < seq_len(env); i++)
+		if (pstr(d, item(d, env, i), "name") && strcmp(pstr(d, item(d, env, i), "name"), name) == 0)
+			return item(d, env, i);
+	return NULL;
+}
+
+/* The mountPath of the hostPath volume of that host path. */
+static const char *host_mount(yaml_document_t *d, node *r, node *c, const char *hostpath)
+{
+	node *vols = path(d, r, "spec.template.spec.volumes"), *vm = get(d, c, "volumeMounts");
+	for (int k = 0; k < seq_len(vols); k++) {
+		node *v = item(d, vols, k);
+		if (!pstr(d, v, "hostPath.path") || strcmp(pstr(d, v, "hostPath.path"), hostpath) != 0)
+			continue;
+		for (int j = 0; j < seq_len(vm); j++)
+			if (strcmp(pstr(d, item(d, vm, j), "name"), pstr(d, v, "name")) == 0)
+				return pstr(d, item(d, vm, j), "mountPath");
+	}
+	return NULL;
+}
+
+static void test_daemonset(struct stream *s)
+{
+	int i = find_doc(s, "DaemonSet", "heliograph-agent");
+	CHECK(i >= 0);
+	if (i < 0)
+		return;
+	yaml_document_t *d = &s->doc[i];
+	node *r = yaml_document_get_root_node(d), *spec = path(d, r, "spec.template.spec");
+	static const char *const host[] = {"/proc", "/sys", "/"};
+	CHECK_INT(restricted_violations(d, spec, host, 3), 0);
+	/* Without the exception, exactly the three hostPath volumes violate. */
+	fprintf(stderr, "(expected: three hostPath violations follow)\n");
+	CHECK_INT(restricted_violations(d, spec, NULL, 0), 3);
+	node *c = container(d, r, "agent");
+	CHECK(c != NULL);
+	CHECK(is_true(path(d, c, "securityContext.readOnlyRootFilesystem")));
+	CHECK(is_true(path(d, spec, "securityContext.runAsNonRoot")));
+	CHECK(quantity(pstr(d, c, "resources.limits.memory")) <= 32.0 * 1048576);
+	CHECK_STR(pstr(d, env_of(d, c, "HOST_PROC"), "value"), host_mount(d, r, c, "/proc"));
+	CHECK_STR(pstr(d, env_of(d, c, "HOST_SYS"), "value"), host_mount(d, r, c, "/sys"));
+	CHECK_STR(pstr(d, env_of(d, c, "HOST_MOUNT_PREFIX"), "value"), host_mount(d, r, c, "/"));
+	CHECK_STR(pstr(d, env_of(d, c, "NODE_NAME"), "valueFrom.fieldRef.fieldPath"), "spec.nodeName");
+	CHECK_STR(pstr(d, env_of(d, c, "NODE_IP"), "valueFrom.fieldRef.fieldPath"), "status.hostIP");
+	/* Every node: a toleration with operator Exists, no key and no effect. */
+	node *tol = get(d, spec, "tolerations");
+	bool every = false;
+	for (int j = 0; j < seq_len(tol); j++) {
+		node *t = item(d, tol, j);
+		every |= pstr(d, t, "operator") && strcmp(pstr(d, t, "operator"), "Exists") == 0 && !get(d, t, "key") &&
+			 !get(d, t, "effect");
+	}
+	CHECK(every);
+	CHECK_STR(pstr(d, c, "livenessProbe.httpGet.path"), "/healthz");
+	CHECK_STR(pstr(d, c, "readinessProbe.httpGet.path"), "/healthz");
+	CHECK(get(d, spec, "hostNetwork") == NULL);
+}
+
+static void test_stack(struct stream *s)
+{
+	int i = find_doc(s, "Deployment", "heliograph-stack");
+	CHECK(i >= 0);
+	if (i < 0)
+		return;
+	yaml_document_t *d = &s->doc[i];
+	node *r = yaml_document_get_root_node(d), *spec = path(d, r, "spec.template.spec");
+	CHECK_STR(pstr(d, r, "spec.strategy.type"), "Recreate");
+	CHECK_INT(seq_len(get(d, spec, "containers")), 2);
+	node *influx = container(d, r, "influxdb"), *graf = container(d, r, "grafana");
+	CHECK(influx && graf);
+	CHECK_STR(pstr(d, influx, "livenessProbe.httpGet.path"), "/ping");
+	CHECK_STR(pstr(d, influx, "readinessProbe.httpGet.path"), "/ping");
+	CHECK_STR(pstr(d, graf, "livenessProbe.httpGet.path"), "/api/health");
+	CHECK_STR(pstr(d, graf, "readinessProbe.httpGet.path"), "/api/health");
+	CHECK_STR(pstr(d, env_of(d, influx, "INFLUXDB_DATA_INDEX_VERSION"), "value"), "tsi1");
+	CHECK(strncmp(pstr(d, influx, "image"), "docker.io/library/influxdb:1.8", 30) == 0);
+	/* Grafana's gid owns the volumes; InfluxDB gets it as a supplementary group. */
+	CHECK_STR(pstr(d, spec, "securityContext.fsGroup"), "472");
+	/* The whole stack pod meets the restricted profile, no exception. */
+	CHECK_INT(restricted_violations(d, spec, NULL, 0), 0);
+	double mem = quantity(pstr(d, influx, "resources.limits.memory")) + quantity(pstr(d, graf, "resources.limits.memory"));
+	int ds = find_doc(s, "DaemonSet", "heliograph-agent");
+	if (ds >= 0) {
+		yaml_document_t *dd = &s->doc[ds];
+		mem += quantity(pstr(dd, container(dd, yaml_document_get_root_node(dd), "agent"), "resources.limits.memory"));
+	}
+	/* Limits of everything on one node fit a t3.micro's ~550 Mi allocatable. */
+	CHECK(mem <= 550.0 * 1048576);
+	/* Every Secret the pods use is one of the four the README documents. */
+	static const char *const secrets[] = {"influxdb-admin", "influxdb-agent", "influxdb-grafana", "grafana-admin"};
+	for (int di = 0; di < s->n; di++) {
+		yaml_document_t *dx = &s->doc[di];
+		node *cs = path(dx, yaml_document_get_root_node(dx), "spec.template.spec.containers");
+		for (int ci = 0; ci < seq_len(cs); ci++) {
+			node *env = get(dx, item(dx, cs, ci), "env");
+			for (int e = 0; e < seq_len(env); e++) {
+				const char *sn = pstr(dx, item(dx, env, e), "valueFrom.secretKeyRef.name");
+				if (!sn)
+					continue;
+				bool known = false;
+				for (int k = 0; k < 4; k++)
+					known |= strcmp(sn, secrets[k]) == 0;
+				CHECK(known);
+			}
+		}
+	}
+}
+
+/* The agent's RBAC is exactly the documented rules (k8s-manifests/README.md). */
+static void test_rbac(struct stream *s)
+{
+	static const char *const expected_cluster[] = {
+		"/nodes/stats/get",   "/nodes/metrics/get",     "/nodes/pods/get",      "/pods/list",           "/pods/watch",
+		"/services/list",     "/services/watch",        "apps/deployments/list", "apps/deployments/watch",
+		"apps/replicasets/list", "apps/replicasets/watch",
+	};
+	static const char *const expected_role[] = {
+		"coordination.k8s.io/leases/create",
+		"coordination.k8s.io/leases/get[heliograph-agent-leader]",
+		"coordination.k8s.io/leases/update[heliograph-agent-leader]",
+	};
+	struct {
+		const char *kind, *name;
+		const char *const *exp;
+		size_t nexp;
+	} roles[] = {
+		{"ClusterRole", "heliograph-agent", expected_cluster, sizeof expected_cluster / sizeof *expected_cluster},
+		{"Role", "heliograph-agent-leader-election", expected_role, sizeof expected_role / sizeof *expected_role},
+	};
+	for (size_t ri = 0; ri < 2; ri++) {
+		int i = find_doc(s, roles[ri].kind, roles[ri].name);
+		CHECK(i >= 0);
+		if (i < 0)
+			continue;
+		yaml_document_t *d = &s->doc[i];
+		node *rules = get(d, yaml_document_get_root_node(d), "rules");
+		size_t got = 0;
+		for (int j = 0; j < seq_len(rules); j++) {
+			node *rule = item(d, rules, j);
+			node *g = get(d, rule, "apiGroups"), *res = get(d, rule, "resources"), *v = get(d, rule, "verbs");
+			node *rn = get(d, rule, "resourceNames");
+			CHECK(seq_len(rn) <= 1);
+			for (int a = 0; a < seq_len(g); a++)
+				for (int b = 0; b < seq_len(res); b++)
+					for (int c = 0; c < seq_len(v); c++) {
+						char t[256];
+						const char *rname = str(item(d, rn, 0));
+						snprintf(t, sizeof t, "%s/%s/%s%s%s%s", str(item(d, g, a)), str(item(d, res, b)),
+							 str(item(d, v, c)), rname ? "[" : "", rname ? rname : "", rname ? "]" : "");
+						CHECK(strstr(t, "nodes/proxy") == NULL && strchr(t, '*') == NULL);
+						bool ok = false;
+						for (size_t e = 0; e < roles[ri].nexp; e++)
+							ok |= strcmp(t, roles[ri].exp[e]) == 0;
+						if (!ok)
+							fprintf(stderr, "%s grants %s, not documented\n", roles[ri].kind, t);
+						CHECK(ok);
+						got++;
+					}
+		}
+		/* No duplicates in the manifests, so equal counts mean equal sets. */
+		CHECK_INT(got, roles[ri].nexp);
+	}
+	/* nodes/proxy appears nowhere in any rule of the render. */
+	CHECK(strstr(s->text, "nodes/proxy\"]") == NULL && strstr(s->text, "- nodes/proxy") == NULL);
+}
+
+/* The agent's config loads with the agent's own loader; health_listen is the
+ * port the probes use. */
+static void test_agent_config(struct stream *s)
+{
+	int i = find_doc(s, "ConfigMap", "heliograph-agent");
+	CHECK(i >= 0);
+	if (i < 0)
+		return;
+	yaml_document_t *d = &s->doc[i];
+	/* path() splits on dots: look the key up directly. */
+	const char *yaml = str(get(d, get(d, yaml_document_get_root_node(d), "data"), "heliograph.yaml"));
+	CHECK(yaml != NULL);
+	if (!yaml)
+		return;
+	setenv("NODE_NAME", "node-1", 1);
+	setenv("NODE_IP", "10.0.0.1", 1);
+	setenv("INFLUXDB_USER", "agent", 1);
+	setenv("INFLUXDB_PASSWORD", "secret", 1);
+	struct agent_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	char err[512] = "";
+	int rc = config_load_buffer(&cfg, "heliograph.yaml", yaml, strlen(yaml), err, sizeof err);
+	if (rc != 0)
+		fprintf(stderr, "agent config: %s\n", err);
+	CHECK_INT(rc, 0);
+	if (rc != 0)
+		return;
+	CHECK_STR(cfg.hostname, "node-1");
+	CHECK_STR(cfg.health_listen, ":8080");
+	static const char *const want[] = {"cpu",  "mem",  "swap",   "system",   "kernel",
+					   "disk", "diskio", "net", "processes", "internal", "kubernetes"};
+	for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
+		bool found = false;
+		for (size_t k = 0; k < cfg.ninputs; k++)
+			found |= strcmp(cfg.inputs[k].plugin->name, want[w]) == 0;
+		if (!found)
+			fprintf(stderr, "input %s missing from the agent config\n", want[w]);
+		CHECK(found);
+	}
+	CHECK_INT(cfg.noutputs, 1);
+	if (cfg.noutputs == 1)
+		CHECK_STR(cfg.outputs[0].plugin->name, "influxdb");
+	config_free(&cfg);
+	/* The probes' port is the one health_listen opens. */
+	int ds = find_doc(s, "DaemonSet", "heliograph-agent");
+	if (ds >= 0) {
+		yaml_document_t *dd = &s->doc[ds];
+		node *c = container(dd, yaml_document_get_root_node(dd), "agent");
+		CHECK_STR(pstr(dd, item(dd, get(dd, c, "ports"), 0), "containerPort"), "8080");
+	}
+}
+
+/* Lines of a and b that differ (both have the same number of lines when
+ * only value markers act). */
+static int changed_lines(const char *a, const char *b)
+{
+	int n = 0;
+	while (*a || *b) {
+		const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+		size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
+		n += la != lb || memcmp(a, b, la) != 0;
+		a += la + (ea != NULL);
+		b += lb + (eb != NULL);
+	}
+	return n;
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static char *render_with(const char *flag, const char *value)
+{
+	struct render_params rp = {0};
+	char err[256];
+	if (render_params_set(&rp, flag, value, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return NULL;
+	}
+	return render_to_text(&rp);
+}
+
+static void test_flags(const char *def)
+{
+	struct stream s;
+	char *t;
+
+	/* --namespace: every namespaced object, the Namespace, the bindings'
+	 * subjects and the generated ConfigMap; nothing else. */
+	t = render_with("namespace", "obs");
+	CHECK(t && changed_lines(def, t) == count(def, "# agentctl:namespace") + 1);
+	if (t && parse_stream(&s, t) == 0) {
+		check_schema(&s, "obs");
+		free_stream(&s);
+	}
+
+	t = render_with("storage-class", "gp3");
+	CHECK(t && changed_lines(def, t) == 2 && count(t, "\n  storageClassName: gp3\n") == 2);
+	CHECK(strstr(def, "\n  storageClassName:") == NULL);
+	if (t && parse_stream(&s, t) == 0) {
+		check_schema(&s, "monitoring");
+		for (int k = 0; k < 2; k++) {
+			const char *pvc = k ? "grafana-data" : "influxdb-data";
+			int i = find_doc(&s, "PersistentVolumeClaim", pvc);
+			CHECK(i >= 0 && pstr(&s.doc[i], yaml_document_get_root_node(&s.doc[i]), "spec.storageClassName") &&
+			      strcmp(pstr(&s.doc[i], yaml_document_get_root_node(&s.doc[i]), "spec.storageClassName"), "gp3") == 0);
+		}
+		free_stream(&s);
+	}
+
+	t = render_with("influxdb-size", "20Gi");
+	CHECK(t && changed_lines(def, t) == 1);
+	if (t && parse_stream(&s, t) == 0) {
+		int i = find_doc(&s, "PersistentVolumeClaim", "influxdb-data"), g = find_doc(&s, "PersistentVolumeClaim", "grafana-data");
+		CHECK_STR(pstr(&s.doc[i], yaml_document_get_root_node(&s.doc[i]), "spec.resources.requests.storage"), "20Gi");
+		CHECK_STR(pstr(&s.doc[g], yaml_document_get_root_node(&s.doc[g]), "spec.resources.requests.storage"), "1Gi");
+		free_stream(&s);
+	}
+	t = render_with("grafana-size", "2Gi");
+	CHECK(t && changed_lines(def, t) == 1);
+	if (t && parse_stream(&s, t) == 0) {
+		int i = find_doc(&s, "PersistentVolumeClaim", "influxdb-data"), g = find_doc(&s, "PersistentVolumeClaim", "grafana-data");
+		CHECK_STR(pstr(&s.doc[i], yaml_document_get_root_node(&s.doc[i]), "spec.resources.requests.storage"), "5Gi");
+		CHECK_STR(pstr(&s.doc[g], yaml_document_get_root_node(&s.doc[g]), "spec.resources.requests.storage"), "2Gi");
+		free_stream(&s);
+	}
+
+	/* --retention, with the shard duration InfluxDB would pick; "21d" keeps
+	 * its "1d" (whole tokens only). */
+	static const struct {
+		const char *ret, *iql;
+	} rets[] = {
+		{"12h", "DURATION 12h SHARD DURATION 1h DEFAULT"}, {"21d", "DURATION 21d SHARD DURATION 1d DEFAULT"},
+		{"1d", "DURATION 1d SHARD DURATION 1h DEFAULT"},   {"52w", "DURATION 52w SHARD DURATION 7d DEFAULT"},
+		{"INF", "DURATION INF SHARD DURATION 7d DEFAULT"},
+	};
+	for (size_t k = 0; k < sizeof rets / sizeof *rets; k++) {
+		t = render_with("retention", rets[k].ret);
+		CHECK(t && changed_lines(def, t) == 1);
+		if (t && parse_stream(&s, t) == 0) {
+			int i = find_doc(&s, "ConfigMap", "influxdb-init");
+			const char *iql = str(get(&s.doc[i], path(&s.doc[i], yaml_document_get_root_node(&s.doc[i]), "data"), "retention.iql"));
+			CHECK(iql && strstr(iql, rets[k].iql) != NULL);
+			free_stream(&s);
+		}
+	}
+
+	/* --image-registry: every image; --agent-image: the agent's only, as given. */
+	t = render_with("image-registry", "123.dkr.ecr.us-east-1.amazonaws.com/docker-hub");
+	CHECK(t && changed_lines(def, t) == 3 && count(t, "image: 123.dkr.ecr.us-east-1.amazonaws.com/docker-hub/") == 3);
+	CHECK(t && strstr(t, "docker.io") == NULL);
+	free(t);
+	t = render_with("agent-image", "registry.example:5000/hg/agent:9");
+	CHECK(t && changed_lines(def, t) == 1 && count(t, "image: registry.example:5000/hg/agent:9 #") == 1);
+	free(t);
+	{
+		struct render_params rp = {0};
+		char err[256];
+		CHECK_INT(render_params_set(&rp, "agent-image", "docker.io/me/agent:2", err, sizeof err), 0);
+		CHECK_INT(render_params_set(&rp, "image-registry", "mirror.example", err, sizeof err), 0);
+		t = render_to_text(&rp);
+		/* An explicit agent image is used as given, the mirror moves the others. */
+		CHECK(t && count(t, "image: mirror.example/") == 2 && strstr(t, "image: docker.io/me/agent:2 #"));
+		free(t);
+	}
+
+	t = render_with("image-pull-secret", "ecr-pull");
+	CHECK(t && changed_lines(def, t) == 2 && count(t, "imagePullSecrets: [{name: ecr-pull}]") == 2);
+	if (t && parse_stream(&s, t) == 0) {
+		check_schema(&s, "monitoring");
+		for (int k = 0; k < 2; k++) {
+			int i = k ? find_doc(&s, "DaemonSet", "heliograph-agent") : find_doc(&s, "Deployment", "heliograph-stack");
+			node *ips = path(&s.doc[i], yaml_document_get_root_node(&s.doc[i]), "spec.template.spec.imagePullSecrets");
+			CHECK_STR(pstr(&s.doc[i], item(&s.doc[i], ips, 0), "name"), "ecr-pull");
+		}
+		free_stream(&s);
+	}
+
+	/* Values that would not be valid where they go are usage errors. */
+	static const struct {
+		const char *flag, *value;
+	} bad[] = {
+		{"namespace", "Monitoring"}, {"namespace", "a_b"},         {"namespace", ""},
+		{"namespace", "x: y"},       {"storage-class", "gp3 #"},   {"influxdb-size", "lots"},
+		{"influxdb-size", "0Gi"},    {"grafana-size", "-1Gi"},     {"retention", "30x"},
+		{"retention", "30m"},        {"retention", "d"},           {"image-registry", "a b"},
+		{"image-registry", "reg/"},  {"image-pull-secret", "A"},   {"agent-image", "x # y"},
+		{"agent-image", "img\"x"},   {"no-such-flag", "x"},
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		struct render_params rp = {0};
+		char err[256] = "";
+		int rc = render_params_set(&rp, bad[k].flag, bad[k].value, err, sizeof err);
+		if (rc == 0)
+			fprintf(stderr, "--%s '%s' accepted\n", bad[k].flag, bad[k].value);
+		CHECK(rc < 0 && strstr(err, bad[k].flag) != NULL);
+	}
+}
+
+/* Markers that would substitute nothing, or not what they say, are errors. */
+static void test_marker_errors(void)
+{
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{"a: b # agentctl:nope\n", "unknown parameter"},
+		{"namespace: other # agentctl:namespace\n", "default 'monitoring'"},
+		{"size: 15Gi # agentctl:influxdb-size\n", "default '5Gi'"},
+		{"x: y # agentctl:storage-class\n", "no default"},
+		{"# agentctl:namespace? namespace: @VALUE@\n", "has a default"},
+		{"  # agentctl:storage-class? storageClassName: x\n", "@VALUE@"},
+		{"a: monitoring # agentctl:namespace extra\n", "unexpected text"},
+		{"a: monitoring# agentctl:namespace\n", "after a space"},
+	};
+	struct render_params rp = {0};
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		struct render_buf out = {0};
+		char err[256] = "";
+		int rc = render_text(&rp, "t.yaml", bad[k].text, strlen(bad[k].text), &out, err, sizeof err);
+		if (rc == 0 || !strstr(err, bad[k].why) || strncmp(err, "t.yaml:1: ", 10) != 0)
+			fprintf(stderr, "marker case %zu: rc %d, '%s'\n", k, rc, err);
+		CHECK(rc < 0 && strstr(err, bad[k].why) && strncmp(err, "t.yaml:1: ", 10) == 0);
+		render_buf_free(&out);
+	}
+	/* A file without a final newline keeps it missing; lines without markers pass through. */
+	struct render_buf out = {0};
+	char err[256];
+	const char *txt = "a: 1\nns: monitoring # agentctl:namespace";
+	CHECK_INT(render_text(&rp, "t.yaml", txt, strlen(txt), &out, err, sizeof err), 0);
+	CHECK_STR(out.p, txt);
+	render_buf_free(&out);
+}
+
+/* The dashboards ConfigMap carries any JSON text exactly. */
+static void test_dashboards(void)
+{
+	static const char j1[] = "{\n  \"title\": \"Nodes \\\"all\\\"\",\n\t\"x\": \"caf\xc3\xa9 \xe2\x86\x92\"  \n}\n";
+	static const char j2[] = "{\"compact\":true,\"a\":\"# not a comment\",\"b\":\"key: value\"}";
+	struct render_dashboard d[] = {{"nodes.json", j1, sizeof j1 - 1}, {"agent-self.json", j2, sizeof j2 - 1}};
+	struct render_params rp = {0};
+	rp.value[RP_NAMESPACE] = "obs";
+	struct render_buf out = {0};
+	char err[256];
+	CHECK_INT(render_dashboards(&rp, d, 2, &out, err, sizeof err), 0);
+	struct stream s;
+	char *copy = strdup(out.p ? out.p : "");
+	CHECK(parse_stream(&s, copy) == 0 && s.n == 1);
+	if (s.n == 1) {
+		check_schema(&s, "obs");
+		node *data = get(&s.doc[0], yaml_document_get_root_node(&s.doc[0]), "data");
+		CHECK_STR(str(get(&s.doc[0], data, "nodes.json")), j1);
+		CHECK_STR(str(get(&s.doc[0], data, "agent-self.json")), j2);
+	}
+	free_stream(&s);
+	render_buf_free(&out);
+
+	struct render_dashboard badkey[] = {{"my dash.json", j2, sizeof j2 - 1}};
+	CHECK(render_dashboards(&rp, badkey, 1, &out, err, sizeof err) < 0 && strstr(err, "my dash.json"));
+	render_buf_free(&out);
+	static const char notutf8[] = "{\"a\":\"\xff\xfe\"}";
+	struct render_dashboard badutf[] = {{"x.json", notutf8, sizeof notutf8 - 1}};
+	CHECK(render_dashboards(&rp, badutf, 1, &out, err, sizeof err) < 0 && strstr(err, "grafana-dashboards"));
+	render_buf_free(&out);
+	/* None yet: an empty data map, still a valid ConfigMap. */
+	CHECK_INT(render_dashboards(&rp, NULL, 0, &out, err, sizeof err), 0);
+	copy = strdup(out.p);
+	CHECK(parse_stream(&s, copy) == 0 && s.n == 1);
+	if (s.n == 1)
+		check_schema(&s, "obs");
+	free_stream(&s);
+	render_buf_free(&out);
+}
+
+int main(void)
+{
+	test_files_in_sync();
+	test_marker_errors();
+	test_dashboards();
+
+	struct render_params rp = {0};
+	char *def = render_to_text(&rp);
+	CHECK(def != NULL);
+	if (!def)
+		CHECK_DONE();
+	struct stream s;
+	char *copy = strdup(def);
+	CHECK(parse_stream(&s, copy) == 0);
+	check_schema(&s, "monitoring");
+	test_daemonset(&s);
+	test_stack(&s);
+	test_rbac(&s);
+	test_agent_config(&s);
+	free_stream(&s);
+	test_flags(def);
+	free(def);
+	CHECK_DONE();
+}
