@@ -18,16 +18,20 @@ static void render_usage(FILE *out)
 	fprintf(out, "  -h, --help                     this help\n");
 }
 
+struct sink {
+	FILE *out;
+	int files;
+};
+
 static int emit_file(void *ud, const char *name, const char *text, size_t len)
 {
-	FILE *out = ud;
-	static int first = 1;
+	struct sink *s = ud;
+	FILE *out = s->out;
 	(void)name;
 	/* Files start with comments and hold "---" between their own documents;
 	 * one more "---" between files keeps every document separate. */
-	if (!first && fputs("---\n", out) == EOF)
+	if (s->files++ && fputs("---\n", out) == EOF)
 		return -1;
-	first = 0;
 	if (fwrite(text, 1, len, out) != len)
 		return -1;
 	if (len && text[len - 1] != '\n' && fputc('\n', out) == EOF)
@@ -84,7 +88,8 @@ static int run_render(int argc, char **argv)
 		fprintf(stderr, "agentctl render: %s: %s\n", output, strerror(errno));
 		return AGENTCTL_FAILED;
 	}
-	int rc = render_all(&rp, emit_file, out, err, sizeof err);
+	struct sink sink = {out, 0};
+	int rc = render_all(&rp, emit_file, &sink, err, sizeof err);
 	if (rc != 0 && rc != -1)
 		snprintf(err, sizeof err, "%s: write failed", output ? output : "stdout");
 	if (fflush(out) != 0 && rc == 0) {
