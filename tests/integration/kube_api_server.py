@@ -21,8 +21,8 @@ controller that makes Deployments and DaemonSets available after
 Test-only control endpoints (no auth, under /_control/):
   POST /_control/tokens   {"tokens": [...], "readonly": [...]} replaces the accepted tokens
   POST /_control/objects  an object or a list of objects stored as they are (nodes, pods ...)
-  POST /_control/compact  forgets the watch history (a later watch from an old
-                          resourceVersion gets 410 Gone)
+  POST /_control/compact  forgets the watch history and ends open watches (resuming
+                          from any resourceVersion handed out so far gets 410 Gone)
   GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type"}]
   POST /_control/quit
 """

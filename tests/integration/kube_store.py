@@ -73,6 +73,7 @@ class Store:
         self.owners = {}    # same key -> {manager: set(paths)}
         self.events = []    # (rv, type, res, object)
         self.oldest_rv = 0  # watches from below this get 410
+        self.epoch = 0
         self.stopping = False
         self.docs = {}
         self.resources = {}  # (group, version, plural) -> Res
@@ -209,8 +210,13 @@ class Store:
 
     def compact(self):
         with self.lock:
+            # As if other objects were written and etcd compacted: every
+            # resourceVersion handed out so far is now too old to watch from.
             self.events.clear()
-            self.oldest_rv = self.rv + 1
+            self.rv += 1
+            self.oldest_rv = self.rv
+            self.epoch += 1  # open watches end, as when an apiserver restarts
+            self.lock.notify_all()
 
     def put_raw(self, o):
         """Stores a seed object as given (status included), filling identity fields."""
@@ -498,7 +504,7 @@ class Store:
                 if initial:
                     first.append({"type": "BOOKMARK", "object": self.bookmark_obj(r, {
                         "k8s.io/initial-events-end": "true"})})
-            elif not rv.isdigit() or int(rv) < self.oldest_rv - 1:
+            elif not rv.isdigit() or int(rv) < self.oldest_rv:
                 since = None
                 first.append({"type": "ERROR", "object": ApiError(
                     410, "Expired", "too old resource version: %s (%d)" % (rv, self.oldest_rv)).status()})
@@ -508,7 +514,8 @@ class Store:
         if since is None:
             return
         next_bookmark = time.time() + bookmark_interval
-        while not self.stopping:
+        epoch = self.epoch
+        while not self.stopping and self.epoch == epoch:
             batch = []
             with self.lock:
                 for ev_rv, typ, res, o in self.events:
