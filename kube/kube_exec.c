@@ -194,6 +194,15 @@ int kube_exec_run(const struct kube_config *kc, struct kube_exec_result *out, ch
 		free(output);
 		return -1;
 	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		/* posix_spawnp reports a missing command this way when it has to fork
+		 * (under valgrind, for one); shells use 127 for it too. */
+		snprintf(err, errlen, "exec plugin: cannot run \"%s\" (exit status 127: command not found?)%s%s",
+			 e->command, e->install_hint ? ". " : "", e->install_hint ? e->install_hint : "");
+		explicit_bzero(output, strlen(output));
+		free(output);
+		return -1;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		snprintf(err, errlen, "exec plugin \"%s\" failed (%s %d); its messages are above", e->command,
 			 WIFEXITED(status) ? "exit status" : "signal",
