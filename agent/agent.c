@@ -97,6 +97,8 @@ void agent_gather_finished(struct running_input *ri)
 	struct agent *a = ri->agent;
 	ri->gathering = false;
 	ri->stats.gather_time_ns = (int64_t)(uv_hrtime() - ri->gather_started_ns);
+	for (size_t i = 0; i < a->noutputs; i++)
+		output_gather_ended(&a->outputs[i]);
 	if ((a->once || a->test_mode) && a->gathers_pending > 0 && --a->gathers_pending == 0)
 		stop_when_gathered(a);
 }
@@ -265,9 +267,10 @@ static void close_everything(struct agent *a)
 	}
 	for (size_t i = 0; i < a->noutputs; i++) {
 		struct running_output *o = &a->outputs[i];
-		size_t left = lpbuf_count(o->buf) + o->batch.nmetrics;
-		if (left && !a->reloading)
-			log_warn(o->label, "%zu metrics could not be written before shutdown", left);
+		uint64_t left = output_pending(o);
+		/* A disk buffer keeps them for the next start (it says so itself). */
+		if (left && !a->reloading && !o->spool)
+			log_warn(o->label, "%llu metrics could not be written before shutdown", (unsigned long long)left);
 		output_close(o);
 	}
 	if (a->health)
@@ -323,8 +326,8 @@ void agent_carry_over(struct agent *old, struct agent *new_agent)
 		for (size_t j = 0; j < new_agent->noutputs && !to; j++)
 			if (strcmp(new_agent->outputs[j].label, from->label) == 0)
 				to = &new_agent->outputs[j];
-		if (!from->buf)
-			continue;
+		if (!from->buf || output_is_disk(from))
+			continue; /* the spool is reopened by the new output of the same name */
 		if (from->batch.nmetrics)
 			lpbuf_unget(from->buf, &from->batch);
 		from->batch.len = from->batch.nmetrics = 0;
@@ -353,7 +356,7 @@ int agent_exit_code(const struct agent *a)
 	if (!a->once)
 		return 0;
 	for (size_t i = 0; i < a->noutputs; i++)
-		if (a->outputs[i].failed || lpbuf_count(a->outputs[i].buf) > 0)
+		if (a->outputs[i].failed || output_pending(&a->outputs[i]) > 0)
 			return 1;
 	return 0;
 }
@@ -402,8 +405,9 @@ const struct output_stats *agent_output_stats(const struct agent *a, size_t i)
 struct agent_stats agent_totals(const struct agent *a)
 {
 	struct agent_stats t = a->totals;
+	t.metrics_dropped = 0;
 	for (size_t i = 0; i < a->noutputs; i++)
-		t.metrics_dropped += lpbuf_dropped(a->outputs[i].buf);
+		t.metrics_dropped += a->outputs[i].stats.metrics_dropped;
 	return t;
 }
 

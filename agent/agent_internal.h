@@ -34,6 +34,16 @@ struct running_output {
 	bool fail_fast;          /* --once: a failed write ends the flush instead of retrying */
 	bool failed;             /* a write failed (for --once's exit code) */
 	uint64_t server_dropped; /* lines the server rejected or were unwritable */
+	/* buffer: {type: disk} (output_spool.c): buf is then only the staging
+	 * area of the current gather; writes replay records from the spool. */
+	struct spool *spool;
+	struct lpbuf *replay;    /* lines of the record being written */
+	bool record_loaded;      /* replay holds a record not yet acknowledged */
+	char *record;            /* read buffer for one record */
+	size_t record_cap;
+	struct batch stage;      /* staging -> spool scratch */
+	uv_timer_t fsync_timer;
+	bool fsync_timer_ready;
 	void (*on_drained)(struct running_output *o);
 };
 
@@ -87,6 +97,12 @@ void acc_begin_gather(struct acc *a, int64_t time_ns);
 /* output_runner.c */
 int output_start(struct running_output *o, struct agent *a, const struct output_cfg *cfg, char *err, size_t errlen);
 void output_push(struct running_output *o, const char *line, size_t len);
+/* Metrics waiting: buffered, in flight, or in the disk buffer. */
+uint64_t output_pending(const struct running_output *o);
+/* Whether the output was configured with buffer: {type: disk}. */
+bool output_is_disk(const struct running_output *o);
+/* An input's gather ended: a disk buffer moves what it staged to the spool. */
+void output_gather_ended(struct running_output *o);
 /* Writes what is buffered now, batch after batch; on_drained runs when the
  * buffer is empty or the output gave up (a write failed). */
 void output_flush_all(struct running_output *o, void (*on_drained)(struct running_output *o));
@@ -105,6 +121,17 @@ void plugin_label(char *buf, size_t len, const char *kind, const char *name, con
 
 /* uv_close that the agent counts, so it knows when it has fully stopped. */
 void agent_close_handle(struct agent *a, uv_handle_t *h);
+
+/* output_spool.c: the disk buffer, when the output has one (o->spool). */
+int output_spool_open(struct running_output *o, char *err, size_t errlen);
+void output_spool_start_timer(struct running_output *o);
+void output_spool_stage(struct running_output *o);
+size_t output_spool_take(struct running_output *o);
+void output_spool_unget(struct running_output *o);
+void output_spool_written(struct running_output *o);
+uint64_t output_spool_pending(const struct running_output *o);
+uint64_t output_spool_dropped(const struct running_output *o);
+void output_spool_close(struct running_output *o);
 
 /* Called by the input scheduler when an input's gather finished. */
 void agent_gather_finished(struct running_input *ri);

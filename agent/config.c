@@ -58,82 +58,26 @@ const struct opt_desc input_common_options[] = {
 	OPT_END,
 };
 
+#define BO(n, t, f, def, help) { n, t, offsetof(struct output_buffer_cfg, f), def, help, NULL }
+static const struct opt_desc output_buffer_options[] = {
+	BO("type", OPT_STRING, type, "memory", "memory, or disk: spooled to files, nothing lost on restart"),
+	BO("path", OPT_STRING, path, "/var/lib/heliograph/spool", "disk: directory; each output spools in path/<name or alias>"),
+	BO("max_size", OPT_SIZE, max_size, "256MiB", "disk: bound on the spool; the oldest metrics go first"),
+	BO("fsync_interval", OPT_DURATION, fsync_interval_ns, "0s", "disk: 0s = fsync every append; else this often"),
+	OPT_END,
+};
+
 const struct opt_desc output_common_options[] = {
 	CO("alias", OPT_STRING, alias, "name of this instance in logs and self metrics"),
 	CO("flush_interval", OPT_DURATION, flush_interval_ns, "flush interval of this output; default the agent's"),
 	CO("metric_batch_size", OPT_INT, metric_batch_size, "batch size of this output; default the agent's"),
 	CO("metric_buffer_limit", OPT_INT, metric_buffer_limit, "buffer limit of this output; default the agent's"),
+	{ "buffer", OPT_SECTION, offsetof(struct plugin_common, buffer), NULL,
+	  "where unwritten metrics wait: {type: memory} or {type: disk, path, max_size, fsync_interval}",
+	  output_buffer_options },
 	FILTER_OPTIONS,
 	OPT_END,
 };
-
-/* Options whose value must be > 0 when given (0 or less means nothing useful). */
-static const char *const positive[] = {
-	"interval", "flush_interval", "metric_batch_size", "metric_buffer_limit", "health_max_flush_intervals",
-	"shutdown_timeout", NULL,
-};
-
-static int check_positive(const struct opt_desc *o, const void *base, struct ydoc *d, yaml_node_t *n, char *err,
-			  size_t errlen)
-{
-	if (o->type != OPT_INT && o->type != OPT_DURATION)
-		return 0;
-	for (size_t i = 0; positive[i]; i++)
-		if (!strcmp(positive[i], o->name) && *(const int64_t *)((const char *)base + o->offset) <= 0)
-			return ydoc_error(err, errlen, d, n, "option \"%s\": must be greater than 0", o->name);
-	return 0;
-}
-
-static size_t opts_count(const struct opt_desc *o)
-{
-	size_t n = 0;
-	while (o && o[n].name)
-		n++;
-	return n;
-}
-
-/* Applies mapping n to up to two option tables (a plugin's own first, then the
- * common ones). what names the section in messages. */
-static int apply_map(struct ydoc *d, yaml_node_t *n, const char *what, const struct opt_desc *t1, void *b1,
-		     const struct opt_desc *t2, void *b2, char *err, size_t errlen)
-{
-	if (ynode_is_null(n))
-		return 0;
-	if (n->type != YAML_MAPPING_NODE)
-		return ydoc_error(err, errlen, d, n, "%s: expected a mapping of options", what);
-	size_t n1 = opts_count(t1), n2 = opts_count(t2);
-	bool *seen = calloc(n1 + n2 + 1, sizeof(bool));
-	if (!seen)
-		return ydoc_error(err, errlen, d, n, "out of memory");
-	int rc = 0;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && !rc; p++) {
-		yaml_node_t *k = ydoc_node(d, p->key), *v = ydoc_node(d, p->value);
-		if (k->type != YAML_SCALAR_NODE) {
-			rc = ydoc_error(err, errlen, d, k, "%s: option names must be strings", what);
-			break;
-		}
-		const char *name = ynode_text(k);
-		const struct opt_desc *o = opt_find(t1, name);
-		void *base = b1;
-		size_t idx = o ? (size_t)(o - t1) : 0;
-		if (!o && (o = opt_find(t2, name))) {
-			base = b2;
-			idx = n1 + (size_t)(o - t2);
-		}
-		if (!o) {
-			rc = ydoc_error(err, errlen, d, k, "%s: unknown option \"%s\"", what, name);
-		} else if (seen[idx]) {
-			rc = ydoc_error(err, errlen, d, k, "%s: option \"%s\" given twice", what, name);
-		} else {
-			seen[idx] = true;
-			rc = opt_apply(o, base, d, v, err, errlen);
-			if (!rc)
-				rc = check_positive(o, base, d, v, err, errlen);
-		}
-	}
-	free(seen);
-	return rc;
-}
 
 static void common_free(struct plugin_common *c)
 {
@@ -142,6 +86,7 @@ static void common_free(struct plugin_common *c)
 	free(c->name_prefix);
 	free(c->name_suffix);
 	strmap_free(&c->tags);
+	opts_free(output_buffer_options, &c->buffer);
 	struct metric_filter *f = &c->filter;
 	strlist_free(&f->namepass);
 	strlist_free(&f->namedrop);
@@ -249,7 +194,7 @@ static int load_inputs(struct agent_config *cfg, struct ydoc *d, yaml_node_t *se
 		snprintf(what, sizeof(what), "input %s", p->name);
 		if (apply_defaults(p->options, in->config, what, err, errlen) < 0 ||
 		    apply_defaults(input_common_options, &in->common, what, err, errlen) < 0 ||
-		    (opts && apply_map(d, opts, what, p->options, in->config, input_common_options, &in->common, err,
+		    (opts && opts_apply_map(d, opts, what, p->options, in->config, input_common_options, &in->common, err,
 				       errlen) < 0))
 			return -1;
 	}
@@ -290,7 +235,7 @@ static int load_outputs(struct agent_config *cfg, struct ydoc *d, yaml_node_t *s
 		snprintf(what, sizeof(what), "output %s", p->name);
 		if (apply_defaults(p->options, out->config, what, err, errlen) < 0 ||
 		    apply_defaults(output_common_options, &out->common, what, err, errlen) < 0 ||
-		    (opts && apply_map(d, opts, what, p->options, out->config, output_common_options, &out->common, err,
+		    (opts && opts_apply_map(d, opts, what, p->options, out->config, output_common_options, &out->common, err,
 				       errlen) < 0))
 			return -1;
 	}
@@ -329,7 +274,7 @@ static int load_doc(struct agent_config *cfg, struct ydoc *d, char *err, size_t 
 		seen[s] = true;
 		int rc = 0;
 		switch (s) {
-		case 0: rc = apply_map(d, v, "agent", agent_options, cfg, NULL, NULL, err, errlen); break;
+		case 0: rc = opts_apply_map(d, v, "agent", agent_options, cfg, NULL, NULL, err, errlen); break;
 		case 1: rc = opt_apply(&global_tags_opt, cfg, d, v, err, errlen); break;
 		case 2: rc = load_inputs(cfg, d, v, err, errlen); break;
 		case 3: rc = load_outputs(cfg, d, v, err, errlen); break;

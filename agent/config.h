@@ -9,6 +9,16 @@
 #include "options.h"
 #include "plugin.h"
 
+/* An output's buffer: "memory" (default) holds up to metric_buffer_limit
+ * metrics; "disk" spools them under path/<output> up to max_size and keeps
+ * only what is in flight in memory. */
+struct output_buffer_cfg {
+	char *type;
+	char *path;
+	uint64_t max_size;
+	int64_t fsync_interval_ns; /* 0 = fsync every append */
+};
+
 /* Options every input and output accepts besides its own. */
 struct plugin_common {
 	int64_t interval_ns;      /* inputs: 0 = agent interval */
@@ -20,6 +30,7 @@ struct plugin_common {
 	int64_t flush_interval_ns; /* outputs: 0 = agent's */
 	int64_t metric_batch_size; /* outputs: 0 = agent's */
 	int64_t metric_buffer_limit; /* outputs: 0 = agent's */
+	struct output_buffer_cfg buffer; /* outputs */
 };
 
 struct input_cfg {

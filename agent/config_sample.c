@@ -17,6 +17,7 @@ static const char *type_word(enum opt_type t)
 	case OPT_STRLIST: return "list of strings";
 	case OPT_STRMAP: return "map of strings";
 	case OPT_TAGFILTER: return "map of tag key to list of globs";
+	case OPT_SECTION: return "section";
 	}
 	return "?";
 }
@@ -61,8 +62,12 @@ static void print_plugin(FILE *out, const char *name, const char *summary, const
 static void print_common(FILE *out, const char *kind, const struct opt_desc *opts)
 {
 	fprintf(out, "\n## Every %s also accepts these options (defaults: unset):\n", kind);
-	for (const struct opt_desc *o = opts; o->name; o++)
+	for (const struct opt_desc *o = opts; o->name; o++) {
 		fprintf(out, "##   %-20s %s (%s)\n", o->name, o->help, type_word(o->type));
+		for (const struct opt_desc *so = o->sub; o->type == OPT_SECTION && so && so->name; so++)
+			fprintf(out, "##     %-18s %s (%s, default %s)\n", so->name, so->help, type_word(so->type),
+				so->def ? so->def : "unset");
+	}
 }
 
 void config_print_sample(FILE *out)

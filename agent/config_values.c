@@ -350,6 +350,7 @@ static const char *type_name(enum opt_type t)
 	case OPT_STRLIST: return "a list of strings";
 	case OPT_STRMAP: return "a mapping of strings";
 	case OPT_TAGFILTER: return "a mapping of tag keys to lists of globs";
+	case OPT_SECTION: return "a mapping of options";
 	}
 	return "?";
 }
@@ -550,6 +551,72 @@ static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 	return rc;
 }
 
+/* Options whose value must be > 0 when given (0 or less means nothing useful). */
+static const char *const positive[] = {
+	"interval", "flush_interval", "metric_batch_size", "metric_buffer_limit", "health_max_flush_intervals",
+	"shutdown_timeout", NULL,
+};
+
+static int check_positive(const struct opt_desc *o, const void *base, struct ydoc *d, yaml_node_t *n, char *err,
+			  size_t errlen)
+{
+	if (o->type != OPT_INT && o->type != OPT_DURATION)
+		return 0;
+	for (size_t i = 0; positive[i]; i++)
+		if (!strcmp(positive[i], o->name) && *(const int64_t *)((const char *)base + o->offset) <= 0)
+			return ydoc_error(err, errlen, d, n, "option \"%s\": must be greater than 0", o->name);
+	return 0;
+}
+
+static size_t opts_count(const struct opt_desc *o)
+{
+	size_t n = 0;
+	while (o && o[n].name)
+		n++;
+	return n;
+}
+
+int opts_apply_map(struct ydoc *d, yaml_node_t *n, const char *what, const struct opt_desc *t1, void *b1,
+		     const struct opt_desc *t2, void *b2, char *err, size_t errlen)
+{
+	if (ynode_is_null(n))
+		return 0;
+	if (n->type != YAML_MAPPING_NODE)
+		return ydoc_error(err, errlen, d, n, "%s: expected a mapping of options", what);
+	size_t n1 = opts_count(t1), n2 = opts_count(t2);
+	bool *seen = calloc(n1 + n2 + 1, sizeof(bool));
+	if (!seen)
+		return ydoc_error(err, errlen, d, n, "out of memory");
+	int rc = 0;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && !rc; p++) {
+		yaml_node_t *k = ydoc_node(d, p->key), *v = ydoc_node(d, p->value);
+		if (k->type != YAML_SCALAR_NODE) {
+			rc = ydoc_error(err, errlen, d, k, "%s: option names must be strings", what);
+			break;
+		}
+		const char *name = ynode_text(k);
+		const struct opt_desc *o = opt_find(t1, name);
+		void *base = b1;
+		size_t idx = o ? (size_t)(o - t1) : 0;
+		if (!o && (o = opt_find(t2, name))) {
+			base = b2;
+			idx = n1 + (size_t)(o - t2);
+		}
+		if (!o) {
+			rc = ydoc_error(err, errlen, d, k, "%s: unknown option \"%s\"", what, name);
+		} else if (seen[idx]) {
+			rc = ydoc_error(err, errlen, d, k, "%s: option \"%s\" given twice", what, name);
+		} else {
+			seen[idx] = true;
+			rc = opt_apply(o, base, d, v, err, errlen);
+			if (!rc)
+				rc = check_positive(o, base, d, v, err, errlen);
+		}
+	}
+	free(seen);
+	return rc;
+}
+
 int opt_apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node_t *n, char *err, size_t errlen)
 {
 	struct actx c = { o, d, err, errlen };
@@ -569,6 +636,8 @@ int opt_apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node_t 
 		return strmap_merge(&c, n, field);
 	case OPT_TAGFILTER:
 		return tagfilter_merge(&c, n, field);
+	case OPT_SECTION:
+		return opts_apply_map(d, n, o->name, o->sub, field, NULL, NULL, err, errlen);
 	default:
 		return scalar_apply(&c, n, field);
 	}
@@ -576,6 +645,12 @@ int opt_apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node_t 
 
 int opt_apply_default(const struct opt_desc *o, void *base, const char *what, char *err, size_t errlen)
 {
+	if (o->type == OPT_SECTION) {
+		for (const struct opt_desc *so = o->sub; so && so->name; so++)
+			if (opt_apply_default(so, (char *)base + o->offset, what, err, errlen) < 0)
+				return -1;
+		return 0;
+	}
 	if (!o->def)
 		return 0;
 	char name[160];

@@ -57,6 +57,9 @@ void opts_free(const struct opt_desc *opts, void *base)
 		case OPT_TAGFILTER:
 			tagfilter_free(f);
 			break;
+		case OPT_SECTION:
+			opts_free(o->sub, f);
+			break;
 		default:
 			break;
 		}

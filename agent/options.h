@@ -18,6 +18,7 @@ enum opt_type {
 	OPT_STRMAP,    /* struct strmap; YAML mapping of scalar to scalar */
 	OPT_TAGFILTER, /* struct tagfilter; YAML mapping of scalar to sequence of globs */
 	OPT_SECRET,    /* char *, like OPT_STRING but never printed or logged */
+	OPT_SECTION,   /* an embedded struct described by opt_desc.sub; YAML mapping */
 };
 
 struct opt_desc {
@@ -26,8 +27,12 @@ struct opt_desc {
 	size_t offset;    /* offsetof() into the plugin's config struct */
 	const char *def;  /* default as YAML scalar text ("10s", "true", "[a, b]"), or NULL */
 	const char *help; /* one line for --sample-config */
+	/* OPT_SECTION: the embedded struct's options. Tables list the first five
+	 * members positionally and leave this one out (hence
+	 * -Wno-missing-field-initializers in CMakeLists.txt). */
+	const struct opt_desc *sub;
 };
-#define OPT_END { NULL, 0, 0, NULL, NULL }
+#define OPT_END { NULL, 0, 0, NULL, NULL, NULL }
 
 struct strlist {
 	size_t n;

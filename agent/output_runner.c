@@ -33,10 +33,41 @@ static uint64_t mono_ns(void)
 	return uv_hrtime();
 }
 
+/* Metrics waiting to be written, in memory or in the disk buffer. */
+static uint64_t pending(const struct running_output *o)
+{
+	return o->spool ? output_spool_pending(o) : lpbuf_count(o->buf);
+}
+
+static size_t take_batch(struct running_output *o)
+{
+	return o->spool ? output_spool_take(o) : lpbuf_take(o->buf, (size_t)o->batch_size, &o->batch);
+}
+
+/* A batch that could not be written goes back to the front of its queue. */
+static void unget_batch(struct running_output *o)
+{
+	if (o->spool)
+		output_spool_unget(o);
+	else
+		lpbuf_unget(o->buf, &o->batch);
+	o->batch.len = o->batch.nmetrics = 0;
+}
+
+/* A batch that is done with, written or dropped for good. */
+static void batch_done(struct running_output *o)
+{
+	o->batch.len = o->batch.nmetrics = 0;
+	if (o->spool)
+		output_spool_written(o);
+}
+
 static void refresh_stats(struct running_output *o)
 {
-	o->stats.buffer_size = lpbuf_count(o->buf) + o->batch.nmetrics;
-	o->stats.metrics_dropped = lpbuf_dropped(o->buf) + o->server_dropped;
+	/* With a disk buffer the batch in flight is still counted in the spool. */
+	o->stats.buffer_size = pending(o) + (o->spool ? 0 : o->batch.nmetrics);
+	o->stats.metrics_dropped =
+		lpbuf_dropped(o->buf) + o->server_dropped + (o->spool ? output_spool_dropped(o) : 0);
 }
 
 static uint64_t flush_delay_ms(const struct running_output *o)
@@ -50,6 +81,7 @@ static uint64_t flush_delay_ms(const struct running_output *o)
 static void on_flush_timer(uv_timer_t *t)
 {
 	struct running_output *o = t->data;
+	output_spool_stage(o);
 	start_write(o);
 	uv_timer_start(&o->flush_timer, on_flush_timer, flush_delay_ms(o), 0);
 }
@@ -91,46 +123,41 @@ static void write_done(void *arg, const struct write_result *r)
 		o->stats.metrics_written += n - dropped;
 		a->totals.metrics_written += n - dropped;
 		o->server_dropped += dropped;
-		a->totals.metrics_dropped += dropped;
 		if (dropped)
 			log_warn(o->label, "server rejected %zu of %zu metrics: %s", dropped, n, r->message);
 		log_debug(o->label, "wrote batch of %zu metrics in %.1f ms", n - dropped,
 			  (double)o->stats.write_time_ns / 1e6);
 		o->stats.last_success_ns = now_ns();
 		o->consecutive_failures = 0;
-		o->batch.len = o->batch.nmetrics = 0;
+		batch_done(o);
 		break;
 	}
 	case WRITE_TOO_LARGE:
 		if (n <= 1) {
 			log_error(o->label, "a single metric is too large for the server; dropped: %s", r->message);
 			o->server_dropped += n;
-			a->totals.metrics_dropped += n;
-			o->batch.len = o->batch.nmetrics = 0;
+			batch_done(o);
 			break;
 		}
 		o->batch_size = (int64_t)(n / 2);
 		log_warn(o->label, "batch of %zu metrics too large; writing batches of %lld: %s", n,
 			 (long long)o->batch_size, r->message);
-		lpbuf_unget(o->buf, &o->batch);
-		o->batch.len = o->batch.nmetrics = 0;
+		unget_batch(o);
 		refresh_stats(o);
 		schedule_write(o, 0);
 		return;
 	case WRITE_DROP:
 		log_error(o->label, "server refused a batch of %zu metrics; dropped: %s", n, r->message);
 		o->server_dropped += n;
-		a->totals.metrics_dropped += n;
 		o->stats.errors++;
-		o->batch.len = o->batch.nmetrics = 0;
+		batch_done(o);
 		break;
 	case WRITE_RETRY:
 	default: {
 		o->stats.errors++;
 		o->consecutive_failures++;
 		o->failed = true;
-		lpbuf_unget(o->buf, &o->batch);
-		o->batch.len = o->batch.nmetrics = 0;
+		unget_batch(o);
 		refresh_stats(o);
 		if (o->fail_fast || o->stop_after_inflight) {
 			log_error(o->label, "write failed: %s", r->message);
@@ -138,19 +165,19 @@ static void write_done(void *arg, const struct write_result *r)
 			return;
 		}
 		int64_t delay = output_backoff_ms(o->consecutive_failures, r->retry_after_ms);
-		log_error(o->label, "write of %zu metrics failed, %zu buffered, retrying in %lld ms: %s", n,
-			  lpbuf_count(o->buf), (long long)delay, r->message);
+		log_error(o->label, "write of %zu metrics failed, %llu buffered, retrying in %lld ms: %s", n,
+			  (unsigned long long)pending(o), (long long)delay, r->message);
 		schedule_write(o, delay);
 		return;
 	}
 	}
 	refresh_stats(o);
-	if (lpbuf_count(o->buf) == 0 || o->stop_after_inflight) {
+	if (pending(o) == 0 || o->stop_after_inflight) {
 		if (o->on_drained)
 			drained(o);
 		return;
 	}
-	if (o->on_drained || lpbuf_count(o->buf) >= (size_t)o->batch_size)
+	if (o->on_drained || pending(o) >= (uint64_t)o->batch_size)
 		schedule_write(o, 0);
 }
 
@@ -158,7 +185,7 @@ static void start_write(struct running_output *o)
 {
 	if (o->writing || uv_is_active((uv_handle_t *)&o->retry_timer))
 		return;
-	if (o->batch.nmetrics == 0 && lpbuf_take(o->buf, (size_t)o->batch_size, &o->batch) == 0) {
+	if (o->batch.nmetrics == 0 && take_batch(o) == 0) {
 		if (o->on_drained)
 			drained(o);
 		return;
@@ -173,8 +200,11 @@ void output_push(struct running_output *o, const char *line, size_t len)
 {
 	lpbuf_push(o->buf, line, len);
 	o->stats.metrics_added++;
+	/* A disk buffer keeps in memory at most one batch of a gather. */
+	if (o->spool && lpbuf_count(o->buf) >= (size_t)o->batch_size)
+		output_spool_stage(o);
 	refresh_stats(o);
-	if (lpbuf_count(o->buf) >= (size_t)o->batch_size && o->backoff_ms == 0)
+	if (pending(o) >= (uint64_t)o->batch_size && o->backoff_ms == 0)
 		start_write(o);
 }
 
@@ -186,6 +216,20 @@ void output_finish_inflight(struct running_output *o, void (*on_drained)(struct 
 	o->backoff_ms = 0;
 	if (!o->writing)
 		drained(o);
+}
+
+uint64_t output_pending(const struct running_output *o)
+{
+	return o->buf ? pending(o) + (o->spool ? 0 : o->batch.nmetrics) : 0;
+}
+
+/* While writes fail, every gather goes to the disk at once, so a kill -9
+ * loses nothing; while they succeed, the lines wait for the flush (or a
+ * full batch) and the spool gets whole batches. */
+void output_gather_ended(struct running_output *o)
+{
+	if (o->consecutive_failures > 0)
+		output_spool_stage(o);
 }
 
 void output_flush_all(struct running_output *o, void (*on_drained)(struct running_output *o))
@@ -230,6 +274,14 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 		return -1;
 	}
 	o->uint_support = cfg->plugin->uint_support ? cfg->plugin->uint_support(o->state) != 0 : false;
+	if (output_spool_open(o, err, errlen) < 0) {
+		output_spool_close(o);
+		cfg->plugin->free(o->state);
+		o->state = NULL;
+		lpbuf_free(o->buf);
+		o->buf = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -239,6 +291,7 @@ void output_start_timers(struct running_output *o, bool periodic)
 	uv_timer_init(o->agent->loop, &o->retry_timer);
 	o->flush_timer.data = o->retry_timer.data = o;
 	o->timers_ready = true;
+	output_spool_start_timer(o);
 	if (periodic)
 		uv_timer_start(&o->flush_timer, on_flush_timer, flush_delay_ms(o), 0);
 }
@@ -252,6 +305,7 @@ void output_close(struct running_output *o)
 		agent_close_handle(o->agent, (uv_handle_t *)&o->retry_timer);
 		o->timers_ready = false;
 	}
+	output_spool_close(o);
 	if (o->cfg->plugin->free)
 		o->cfg->plugin->free(o->state);
 	o->state = NULL;
