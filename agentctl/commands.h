@@ -22,5 +22,6 @@ struct agentctl_command {
 };
 
 extern const struct agentctl_command cmd_render;
+extern const struct agentctl_command cmd_deploy_event;
 
 #endif

@@ -10,6 +10,7 @@
  * commands.h, and a line here. */
 static const struct agentctl_command *const commands[] = {
 	&cmd_render,
+	&cmd_deploy_event,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
