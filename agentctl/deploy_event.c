@@ -1,0 +1,95 @@
+/* The `deploy` line a pipeline writes. Tag and field names and types are the
+ * deploy_events input's (plugins/inputs/deploy_events), so both sources land
+ * in the same series and the dashboards need no second query. */
+#include "deploy_event.h"
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lp.h"
+#include "metric.h"
+
+static bool one_of(const char *s, const char *const *set)
+{
+	for (; s && *set; set++)
+		if (strcmp(s, *set) == 0)
+			return true;
+	return false;
+}
+
+bool deploy_strategy_valid(const char *s)
+{
+	static const char *const v[] = { "bigbang", "rolling", "canary", "bluegreen", NULL };
+	return one_of(s, v);
+}
+
+bool deploy_phase_valid(const char *s)
+{
+	static const char *const v[] = { "started", "completed", "failed", NULL };
+	return one_of(s, v);
+}
+
+bool deploy_phase_final(const char *s)
+{
+	static const char *const v[] = { "completed", "failed", NULL };
+	return one_of(s, v);
+}
+
+int deploy_parse_time(const char *s, int64_t *ns, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	bool seconds = end != s && strcmp(end, "s") == 0;
+	if (end == s || (*end && !seconds) || errno || v <= 0) {
+		snprintf(err, errlen, "'%s': expected nanoseconds since the epoch, or seconds followed by 's'", s);
+		return -1;
+	}
+	if (seconds) {
+		if (v > INT64_MAX / 1000000000) {
+			snprintf(err, errlen, "'%s': too far in the future", s);
+			return -1;
+		}
+		v *= 1000000000;
+	}
+	*ns = v;
+	return 0;
+}
+
+long deploy_event_line(const struct deploy_event *e, char *out, size_t cap, char *err, size_t errlen)
+{
+	/* A metric holds room for a thousand fields: too big for the stack of a
+	 * sanitized build, and this runs once per process. */
+	struct metric *m = malloc(sizeof(*m));
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	metric_reset(m, sv_c("deploy"));
+	metric_tag(m, "namespace", e->namespace_);
+	metric_tag(m, "name", e->service);
+	metric_tag(m, "kind", e->kind);
+	metric_tag(m, "strategy", e->strategy);
+	metric_tag(m, "phase", e->phase);
+	metric_tag(m, "source", "pipeline");
+	if (e->cluster && *e->cluster)
+		metric_tag(m, "cluster", e->cluster);
+	metric_string(m, "version", e->version);
+	if (e->image && *e->image)
+		metric_string(m, "image", e->image);
+	if (e->message && *e->message)
+		metric_string(m, "message", e->message);
+	if (e->has_duration)
+		metric_float(m, "duration_s", e->duration_s);
+	m->time_ns = e->time_ns;
+	struct lp_opts o = { .precision_ns = 1, .uint_support = false };
+	struct lp_stats st = { 0 };
+	long n = lp_serialize(m, &o, out, cap, &st);
+	free(m);
+	if (n == -ENOSPC)
+		snprintf(err, errlen, "the event is longer than %zu bytes (shorten --message)", cap);
+	else if (n < 0)
+		snprintf(err, errlen, "cannot write the event as line protocol");
+	return n < 0 ? -1 : n;
+}
