@@ -21,6 +21,8 @@ controller that makes Deployments and DaemonSets available after
 Test-only control endpoints (no auth, under /_control/):
   POST /_control/tokens   {"tokens": [...], "readonly": [...]} replaces the accepted tokens
   POST /_control/objects  an object or a list of objects stored as they are (nodes, pods ...)
+  POST /_control/proxy    {"NS/SERVICE:PORT": "http://127.0.0.1:P"}: where the service proxy
+                          (/api/v1/namespaces/NS/services/SERVICE:PORT/proxy/...) forwards to
   POST /_control/compact  forgets the watch history and ends open watches (resuming
                           from any resourceVersion handed out so far gets 410 Gone)
   GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type"}]
@@ -37,6 +39,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kube_proxy  # noqa: E402
 import kube_store  # noqa: E402
 from kube_store import ApiError  # noqa: E402
 
@@ -156,6 +159,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if who is None:
                 raise ApiError(401, "Unauthorized", "Unauthorized")
+            pm = kube_proxy.match(path)
+            if pm:
+                return kube_proxy.forward(self, self.server.store, self.server.proxies, pm, method, u.query, body, who)
             self.route(method, path, q, body, who)
         except ApiError as e:
             self.send_error_status(e)
@@ -174,6 +180,9 @@ class Handler(BaseHTTPRequestHandler):
             d = json.loads(body)
             for o in d if isinstance(d, list) else [d]:
                 st.put_raw(o)
+            return self.send_json(200, {})
+        if path == "/_control/proxy":
+            self.server.proxies.update(json.loads(body or b"{}"))
             return self.send_json(200, {})
         if path == "/_control/compact":
             st.compact()
@@ -286,6 +295,8 @@ def main():
     ap.add_argument("--controller-delay", type=float, default=1.0)
     ap.add_argument("--bookmark-interval", type=float, default=2.0)
     ap.add_argument("--seed", action="append", default=[], help="JSON/YAML file of objects stored at start")
+    ap.add_argument("--service-proxy", action="append", default=[],
+                    help="NS/SERVICE:PORT=URL: where the service proxy forwards (repeatable)")
     ap.add_argument("--verbose", action="store_true")
     opts = ap.parse_args()
 
@@ -310,6 +321,7 @@ def main():
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     srv.opts = opts
     srv.store = store
+    srv.proxies = kube_proxy.Proxies(opts.service_proxy)
     kube_store.start_controller(store, opts.controller_delay)
     print(f"PORT {srv.server_address[1]}", flush=True)
     try:
