@@ -88,25 +88,6 @@ static int list_segments(struct spool *s, uint64_t **out, size_t *n, char *err, 
 	return 0;
 }
 
-/* The last record boundary at or before off, found by following headers
- * from the start: a marker is only ever written at a boundary, but a
- * forged or stale one must not make the scan start mid-record. A damaged
- * acknowledged part does not matter: then off is trusted. */
-static uint64_t boundary_at(int fd, uint64_t off, uint64_t size)
-{
-	uint64_t pos = 0;
-	while (pos < off) {
-		struct spool_rec r;
-		if (spool_hdr_read(fd, pos, size, &r) != REC_OK)
-			return off;
-		uint64_t next = pos + SPOOL_HDR + r.len;
-		if (next > off)
-			break;
-		pos = next;
-	}
-	return pos;
-}
-
 /* Checks the records of one segment from start on. Bad-CRC records with a
  * plausible length are skipped (their lines counted as dropped); a torn or
  * garbled stretch ends the segment, and everything after the last good
@@ -124,9 +105,9 @@ static int scan_segment(struct spool *s, struct spool_seg *g, uint64_t start, ui
 		return -1;
 	}
 	uint64_t size = (uint64_t)st.st_size;
+	/* The marker is trusted (it has its own CRC and is written only at
+	 * record boundaries) except past the end of the file. */
 	uint64_t off = start > size ? size : start;
-	if (off)
-		off = boundary_at(fd, off, size);
 	uint64_t valid_end = off, dropped = 0;
 	uint32_t bad_tail = 0;
 	int garbled = 0;
@@ -234,6 +215,11 @@ static int load(struct spool *s, char *err, size_t errlen)
 	while (s->nseg > 0 && s->disk > s->max_size)
 		spool_drop_first(s);
 	spool_advance(s);
+	/* A marker past the end of its segment (the segment lost a tail it
+	 * had acknowledged) would hide what is appended there next. */
+	if (have_ack && s->nseg > 0 && s->segs[0].seq == ackseq && s->roff != ackoff &&
+	    spool_ack_write(s->dirfd, ackseq, s->roff, s->fsync_ns == 0, err, errlen) < 0)
+		return -1;
 	s->dir_dirty = 0;
 	if (s->fsync_ns == 0)
 		fsync(s->dirfd);
