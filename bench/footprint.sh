@@ -32,6 +32,7 @@ NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
 NODE_EXPORTER_ARGS=${NODE_EXPORTER_ARGS:---collector.disable-defaults --collector.cpu --collector.meminfo --collector.loadavg --collector.stat --collector.vmstat --collector.entropy --collector.time --collector.netdev --collector.netdev.device-exclude=^lo$ --web.disable-exporter-metrics}
 SAMPLE_SECONDS=${SAMPLE_SECONDS:-2}
 TICK=$(getconf CLK_TCK)
+HEAD_AT_START=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
 
 for bin in "$AGENT" "$COLLECTD" "$NODE_EXPORTER"; do
 	[ -x "$bin" ] || { echo "missing $bin (build the agent: see bench/README.md)" >&2; exit 2; }
@@ -229,7 +230,7 @@ cat <<EOF
 \`bench/footprint.sh $MINUTES $INTERVAL\` (agent \`$AGENT\`)
 
 Machine: $(nproc) vCPU ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC').
-Versions: $agent_ver (tree $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?), binary built $(date -u -r "$AGENT" '+%H:%M UTC')); collectd $collectd_ver; node_exporter $ne_ver. CLK_TCK $TICK: CPU times have a resolution of $((1000 / TICK)) ms.
+Versions: $agent_ver (binary built $(date -u -r "$AGENT" '+%Y-%m-%d %H:%M UTC'), HEAD at the start of the run $HEAD_AT_START); collectd $collectd_ver; node_exporter $ne_ver. CLK_TCK $TICK: CPU times have a resolution of $((1000 / TICK)) ms.
 Sampled every ${SAMPLE_SECONDS} s over $((T_LAST - T_FIRST)) s; memory figures are means of the samples except peak (VmHWM at the end).
 
 | peer | CPU s (whole run) | CPU ms per gather | (from ticks) | gathers in window | VmRSS mean MiB | VmRSS peak MiB | RssAnon MiB | RssFile MiB | PSS MiB | USS MiB | values per interval |
