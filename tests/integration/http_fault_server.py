@@ -16,7 +16,8 @@ Control endpoints (JSON bodies):
   POST /_ctl/reset     forget the script and the recorded requests
   GET  /_ctl/requests  the recorded requests: [{"method", "path", "query" (raw),
                        "params" {name: [values]}, "headers" {lower-case name: value},
-                       "body" (decompressed when Content-Encoding: gzip), "raw_len"}]
+                       "body" (decompressed when Content-Encoding: gzip), "body_hex"
+                       (the same bytes in hex, for binary bodies), "raw_len"}]
   POST /_ctl/quit      stops the server
 """
 import gzip
@@ -110,6 +111,7 @@ class Handler(BaseHTTPRequestHandler):
             "params": urllib.parse.parse_qs(url.query, keep_blank_values=True),
             "headers": {k.lower(): v for k, v in self.headers.items()},
             "body": body.decode("utf-8", "replace"),
+            "body_hex": body.hex(),
             "raw_len": len(raw),
         }
         with lock:
