@@ -180,9 +180,56 @@ static void emit_capture(struct acc *a, struct metric *m)
 		acc_error(a, "metric %.*s not serializable (%ld)", (int)m->name.len, m->name.p, n);
 }
 
+/* The raw line may stand for the metric only if the instance would not
+ * change it. */
+static bool raw_unchanged(const struct acc *a, const struct metric *m)
+{
+	const struct running_input *ri = a->ri;
+	const struct agent_config *cfg = ri->agent->cfg;
+	const struct plugin_common *c = &ri->cfg->common;
+	if (!filter_is_empty(&c->filter) || c->name_override || c->name_prefix || c->name_suffix || m->overflow)
+		return false;
+	for (size_t i = 0; i < c->tags.n; i++)
+		if (!metric_find_tag(m, c->tags.k[i]))
+			return false;
+	for (size_t i = 0; i < cfg->global_tags.n; i++)
+		if (!metric_find_tag(m, cfg->global_tags.k[i]))
+			return false;
+	if (!cfg->omit_hostname && !metric_find_tag(m, "host"))
+		return false;
+	for (size_t i = 1; i < m->ntags; i++)
+		if (sv_cmp(m->tags[i - 1].key, m->tags[i].key) >= 0)
+			return false;
+	return true;
+}
+
+static void emit(struct acc *a, struct metric *m, bool round, const char *raw, size_t rawlen);
+
 void acc_emit(struct acc *a, struct metric *m, int64_t time_ns)
 {
 	m->time_ns = time_ns ? time_ns : a->gather_time_ns;
+	emit(a, m, true, NULL, 0);
+}
+
+void acc_emit_line(struct acc *a, struct metric *m, const char *line, size_t len)
+{
+	bool raw = line && a->ri && !a->ri->agent->test_mode && raw_unchanged(a, m);
+	emit(a, m, false, raw ? line : NULL, raw ? len : 0);
+}
+
+void acc_service_done(struct acc *a)
+{
+	if (!a->ri)
+		return;
+	struct agent *ag = a->ri->agent;
+	for (size_t i = 0; i < ag->noutputs; i++)
+		output_gather_ended(&ag->outputs[i]);
+}
+
+/* raw: the metric's line as received, pushed as it is to every output that
+ * neither filters nor needs its uint fields clamped. */
+static void emit(struct acc *a, struct metric *m, bool round, const char *raw, size_t rawlen)
+{
 	if (!a->ri) {
 		emit_capture(a, m);
 		return;
@@ -195,14 +242,21 @@ void acc_emit(struct acc *a, struct metric *m, int64_t time_ns)
 	if (m->overflow)
 		acc_error(a, "metric %.*s has more tags or fields than %d/%d; extra ones left out", (int)m->name.len,
 			  m->name.p, METRIC_MAX_TAGS, METRIC_MAX_FIELDS);
-	if (!filter_is_empty(&c->filter) && !filter_apply(&c->filter, m))
-		return;
-	m->time_ns = round_time(m->time_ns, cfg->precision_ns);
-	apply_name(a, m, c);
-	add_missing_tags(m, &c->tags);
-	add_missing_tags(m, &cfg->global_tags);
-	if (!cfg->omit_hostname && !metric_find_tag(m, "host"))
-		metric_tag(m, "host", ag->hostname);
+	bool has_uint = false;
+	if (raw) {
+		for (size_t i = 0; i < m->nfields && !has_uint; i++)
+			has_uint = m->fields[i].type == FIELD_UINT;
+	} else {
+		if (!filter_is_empty(&c->filter) && !filter_apply(&c->filter, m))
+			return;
+		if (round)
+			m->time_ns = round_time(m->time_ns, cfg->precision_ns);
+		apply_name(a, m, c);
+		add_missing_tags(m, &c->tags);
+		add_missing_tags(m, &cfg->global_tags);
+		if (!cfg->omit_hostname && !metric_find_tag(m, "host"))
+			metric_tag(m, "host", ag->hostname);
+	}
 
 	ri->stats.metrics_gathered++;
 	ag->totals.metrics_gathered++;
@@ -220,6 +274,10 @@ void acc_emit(struct acc *a, struct metric *m, int64_t time_ns)
 		const struct metric_filter *of = &o->cfg->common.filter;
 		const struct metric *sm = m;
 		int flavour = o->uint_support ? 1 : 0;
+		if (raw && filter_is_empty(of) && (o->uint_support || !has_uint)) {
+			output_push(o, raw, rawlen);
+			continue;
+		}
 		if (!filter_is_empty(of)) {
 			copy_metric(&a->out, m);
 			if (!filter_apply(of, &a->out)) {

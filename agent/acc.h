@@ -14,6 +14,18 @@ struct acc;
 struct metric *acc_metric(struct acc *a, const char *measurement);
 /* Emits m; time_ns 0 stamps the gather's start time. */
 void acc_emit(struct acc *a, struct metric *m, int64_t time_ns);
+/* For service inputs that receive line protocol (the listener): m is the
+ * parsed form of line[0..len) (one record, no '\n' inside; NULL when the
+ * input changed the metric), with its final timestamp. When nothing would
+ * change the line (no instance filters, name changes or tags to add, no
+ * global or host tag missing, tags sorted, no uint field for an output
+ * without uint support, no output filters), the bytes go to the outputs as
+ * they are; otherwise m is emitted like acc_emit() does. As in Telegraf,
+ * the agent's precision does not round a service input's timestamps. */
+void acc_emit_line(struct acc *a, struct metric *m, const char *line, size_t len);
+/* Ends one delivery of a service input outside a gather (a request): a
+ * disk buffer stages what it got while writes fail, as after a gather. */
+void acc_service_done(struct acc *a);
 /* Records an error of this gather (logged with the instance name, counted in
  * internal_gather.errors). */
 void acc_error(struct acc *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

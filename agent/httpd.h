@@ -24,12 +24,26 @@ struct httpd_opts {
 /* Copies in (or zeroes) and fills every 0 with its default. */
 void httpd_opts_defaults(struct httpd_opts *o, const struct httpd_opts *in);
 
+/* Request headers kept per request; later ones are not stored (their bytes
+ * still count against max_header). */
+#define HTTPD_MAX_HEADERS 32
+
+struct httpd_header {
+	struct sv name, value;
+};
+
 struct httpd_req {
 	const char *method; /* "GET", "HEAD", "POST" ... */
 	struct sv path;     /* the URL up to '?' */
 	struct sv query;    /* after '?', empty when none */
 	struct sv body;
+	const struct httpd_header *headers; /* in arrival order */
+	size_t nheaders;
 };
+
+/* The value of the first header named name (ASCII case-insensitive), or an
+ * empty view with p == NULL when absent. */
+struct sv httpd_req_header(const struct httpd_req *req, const char *name);
 
 /* The response under construction, handed to the handler. Defaults: 200,
  * "text/plain; charset=utf-8", empty body. */
@@ -38,6 +52,9 @@ void httpd_resp_status(struct httpd_resp *r, int status);
 /* type must outlive the request (a literal) and be shorter than 128 bytes. */
 void httpd_resp_type(struct httpd_resp *r, const char *type);
 void httpd_resp_append(struct httpd_resp *r, const char *data, size_t len);
+/* An extra response header. Headers with CR/LF, or beyond 256 bytes in all,
+ * are left out. */
+void httpd_resp_header(struct httpd_resp *r, const char *name, const char *value);
 void httpd_resp_printf(struct httpd_resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Runs on the loop thread, must not block; everything it needs from req is

@@ -12,8 +12,9 @@
 
 /* The status line and headers are written in front of the body once its
  * length is known, into space reserved ahead of it: one contiguous write. */
-#define HEAD_RESERVE 512
+#define HEAD_RESERVE 768
 #define TYPE_MAX 128
+#define EXTRA_MAX 256
 
 struct httpd_resp {
 	int status;
@@ -21,6 +22,8 @@ struct httpd_resp {
 	char *buf; /* HEAD_RESERVE bytes, then the body */
 	size_t len, cap, max; /* len counts body bytes only */
 	bool overflow;
+	char extra[EXTRA_MAX]; /* extra header lines, each ending in CRLF */
+	size_t extra_len;
 };
 
 struct httpd_parse {
@@ -33,6 +36,13 @@ struct httpd_parse {
 	size_t url_len;
 	char *body;
 	size_t body_len, body_cap;
+	/* Header names and values, copied as they arrive (http-parser may hand
+	 * a token over in pieces); bounded by max_header like the URL. */
+	char *hbuf;
+	size_t hbuf_len;
+	struct httpd_header hdrs[HTTPD_MAX_HEADERS];
+	size_t nhdrs;
+	bool in_field, hdr_skip; /* in_field: the last piece was a header name */
 	struct httpd_req req;
 	struct httpd_resp resp;
 };
@@ -58,7 +68,48 @@ static int on_message_begin(http_parser *hp)
 {
 	struct httpd_parse *p = P(hp);
 	p->url_len = p->body_len = 0;
+	p->hbuf_len = p->nhdrs = 0;
+	p->in_field = p->hdr_skip = false;
 	return 0;
+}
+
+/* Appends to hbuf and grows *v (whose bytes end at hbuf_len). */
+static int hdr_append(struct httpd_parse *p, struct sv *v, const char *at, size_t len)
+{
+	if (len > p->o.max_header - p->hbuf_len) {
+		p->err_status = 431;
+		return -1;
+	}
+	memcpy(p->hbuf + p->hbuf_len, at, len);
+	p->hbuf_len += len;
+	v->len += len;
+	return 0;
+}
+
+static int on_header_field(http_parser *hp, const char *at, size_t len)
+{
+	struct httpd_parse *p = P(hp);
+	if (!p->in_field) {
+		/* A new header starts. */
+		p->in_field = true;
+		p->hdr_skip = p->nhdrs == HTTPD_MAX_HEADERS;
+		if (!p->hdr_skip)
+			p->hdrs[p->nhdrs++] = (struct httpd_header){ { p->hbuf + p->hbuf_len, 0 }, { NULL, 0 } };
+	}
+	return p->hdr_skip ? 0 : hdr_append(p, &p->hdrs[p->nhdrs - 1].name, at, len);
+}
+
+static int on_header_value(http_parser *hp, const char *at, size_t len)
+{
+	struct httpd_parse *p = P(hp);
+	if (p->hdr_skip || !p->nhdrs)
+		return 0;
+	struct httpd_header *h = &p->hdrs[p->nhdrs - 1];
+	if (p->in_field) {
+		p->in_field = false;
+		h->value = (struct sv){ p->hbuf + p->hbuf_len, 0 };
+	}
+	return hdr_append(p, &h->value, at, len);
 }
 
 static int on_url(http_parser *hp, const char *at, size_t len)
@@ -127,6 +178,8 @@ static int on_message_complete(http_parser *hp)
 static const http_parser_settings settings = {
 	.on_message_begin = on_message_begin,
 	.on_url = on_url,
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
 	.on_headers_complete = on_headers_complete,
 	.on_body = on_body,
 	.on_message_complete = on_message_complete,
@@ -139,9 +192,10 @@ struct httpd_parse *httpd_parse_new(const struct httpd_opts *opts)
 		return NULL;
 	httpd_opts_defaults(&p->o, opts);
 	p->url = malloc(p->o.max_header);
+	p->hbuf = malloc(p->o.max_header);
 	p->resp.cap = HEAD_RESERVE + 1024;
 	p->resp.buf = malloc(p->resp.cap);
-	if (!p->url || !p->resp.buf) {
+	if (!p->url || !p->hbuf || !p->resp.buf) {
 		httpd_parse_free(p);
 		return NULL;
 	}
@@ -155,6 +209,7 @@ void httpd_parse_free(struct httpd_parse *p)
 	if (!p)
 		return;
 	free(p->url);
+	free(p->hbuf);
 	free(p->body);
 	free(p->resp.buf);
 	free(p);
@@ -257,6 +312,41 @@ void httpd_resp_append(struct httpd_resp *r, const char *data, size_t len)
 	r->len += len;
 }
 
+void httpd_resp_header(struct httpd_resp *r, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value);
+	if (!nl || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n") || nl + vl + 4 > EXTRA_MAX - r->extra_len)
+		return;
+	int n = snprintf(r->extra + r->extra_len, EXTRA_MAX - r->extra_len, "%s: %s\r\n", name, value);
+	if (n > 0)
+		r->extra_len += (size_t)n;
+}
+
+static bool ascii_ieq(struct sv a, const char *b)
+{
+	size_t n = strlen(b);
+	if (a.len != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char x = a.p[i], y = b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+struct sv httpd_req_header(const struct httpd_req *req, const char *name)
+{
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (ascii_ieq(req->headers[i].name, name))
+			return req->headers[i].value.p ? req->headers[i].value : (struct sv){ "", 0 };
+	return (struct sv){ NULL, 0 };
+}
+
 void httpd_resp_printf(struct httpd_resp *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -298,6 +388,7 @@ static void resp_reset(struct httpd_resp *r, size_t max)
 	r->len = 0;
 	r->max = max;
 	r->overflow = false;
+	r->extra_len = 0;
 }
 
 /* 204 and 304 carry no body and HEAD only describes one. */
@@ -318,6 +409,8 @@ void httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud,
 		p->req.path = (struct sv){ p->url, q };
 		p->req.query = q < p->url_len ? (struct sv){ p->url + q + 1, p->url_len - q - 1 } : (struct sv){ p->url, 0 };
 		p->req.body = (struct sv){ p->body ? p->body : p->url, p->body_len };
+		p->req.headers = p->hdrs;
+		p->req.nheaders = p->nhdrs;
 		handler(ud, &p->req, r);
 		if (r->overflow) {
 			resp_reset(r, p->o.max_response);
@@ -329,9 +422,9 @@ void httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud,
 	size_t blen = nobody ? 0 : r->len;
 	char hbuf[HEAD_RESERVE];
 	int hn = snprintf(hbuf, sizeof hbuf,
-			  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n\r\n",
+			  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n%.*s\r\n",
 			  r->status, reason(r->status), r->type, blen,
-			  httpd_parse_keep_alive(p) ? "keep-alive" : "close");
+			  httpd_parse_keep_alive(p) ? "keep-alive" : "close", (int)r->extra_len, r->extra);
 	/* Cannot exceed: the type is capped at TYPE_MAX and the rest is short. */
 	if (hn < 0 || (size_t)hn >= sizeof hbuf)
 		hn = 0;

@@ -1,0 +1,292 @@
+/* inputs.influxdb_listener: a service input that accepts the InfluxDB HTTP
+ * write API (1.x /write and 2.x /api/v2/write) on the agent's loop, so apps
+ * and pipelines can push line protocol through the agent's buffers. It
+ * listens from init; each request's lines go to the outputs as it arrives
+ * (listener_write.c); gather() only reports the listener's own counters
+ * when asked to. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "acc.h"
+#include "httpd.h"
+#include "listener_write.h"
+#include "log.h"
+#include "plugin.h"
+
+struct listener_config {
+	char *service_address;
+	uint64_t max_body_size;
+	uint64_t max_line_size;
+	int64_t read_timeout_ns, write_timeout_ns;
+	int64_t max_connections;
+	char *basic_username;
+	char *basic_password;
+	char *token;
+	char *database_tag;
+	char *retention_policy_tag;
+	char *bucket_tag;
+	bool report_stats;
+};
+
+#define OFF(f) offsetof(struct listener_config, f)
+static const struct opt_desc listener_options[] = {
+	{ "service_address", OPT_STRING, OFF(service_address), ":8186", "address and port to listen on" },
+	{ "max_body_size", OPT_SIZE, OFF(max_body_size), "32MiB",
+	  "largest request body, compressed and decompressed (413 above)" },
+	{ "max_line_size", OPT_SIZE, OFF(max_line_size), "64KiB", "longer lines are rejected like unparsable ones" },
+	{ "read_timeout", OPT_DURATION, OFF(read_timeout_ns), "10s", "a connection idle this long is closed" },
+	{ "write_timeout", OPT_DURATION, OFF(write_timeout_ns), "10s", "a response not taken this long is dropped" },
+	{ "max_connections", OPT_INT, OFF(max_connections), "16",
+	  "connections served at once; memory is bounded by this times max_body_size" },
+	{ "basic_username", OPT_STRING, OFF(basic_username), NULL, "require HTTP basic auth with this user" },
+	{ "basic_password", OPT_SECRET, OFF(basic_password), NULL, "and this password" },
+	{ "token", OPT_SECRET, OFF(token), NULL, "accept \"Authorization: Token <token>\" (InfluxDB 2.x style)" },
+	{ "database_tag", OPT_STRING, OFF(database_tag), NULL, "put the v1 db= parameter in this tag" },
+	{ "retention_policy_tag", OPT_STRING, OFF(retention_policy_tag), NULL, "put the v1 rp= parameter in this tag" },
+	{ "bucket_tag", OPT_STRING, OFF(bucket_tag), NULL, "put the v2 bucket= parameter in this tag" },
+	{ "report_stats", OPT_BOOL, OFF(report_stats), "false",
+	  "emit internal_influxdb_listener counters at every interval" },
+	OPT_END,
+};
+
+struct listener {
+	const struct listener_config *cfg;
+	char label[160];
+	struct httpd *srv;
+	struct lw *lw;
+	struct acc *acc;   /* known from the first gather on */
+	char *basic;       /* "Basic base64(user:pass)", or NULL */
+	uint64_t requests, pings, queries, not_found, auth_failures;
+};
+
+static char *basic_header(const char *user, const char *pass)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t ul = strlen(user), pl = strlen(pass), n = ul + 1 + pl;
+	unsigned char *in = malloc(n + 1);
+	char *out = malloc(6 + (n + 2) / 3 * 4 + 1);
+	if (!in || !out) {
+		free(in);
+		free(out);
+		return NULL;
+	}
+	memcpy(in, user, ul);
+	in[ul] = ':';
+	memcpy(in + ul + 1, pass, pl);
+	char *o = out + 6;
+	memcpy(out, "Basic ", 6);
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? b64[v & 63] : '=';
+	}
+	*o = 0;
+	memset(in, 0, n);
+	free(in);
+	return out;
+}
+
+/* Compares without an early exit, so timing tells nothing about the secret
+ * beyond its length. */
+static bool secret_eq(struct sv got, const char *want)
+{
+	size_t n = strlen(want);
+	if (got.len != n)
+		return false;
+	unsigned char d = 0;
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)got.p[i] ^ (unsigned char)want[i];
+	return d == 0;
+}
+
+static bool authorized(const struct listener *s, const struct httpd_req *req)
+{
+	const char *tok = s->cfg->token && *s->cfg->token ? s->cfg->token : NULL;
+	if (!s->basic && !tok)
+		return true;
+	struct sv h = httpd_req_header(req, "Authorization");
+	if (!h.p)
+		return false;
+	if (s->basic && secret_eq(h, s->basic))
+		return true;
+	if (tok) {
+		static const char *const schemes[] = { "Token ", "Bearer " };
+		for (size_t i = 0; i < 2; i++) {
+			size_t k = strlen(schemes[i]);
+			if (h.len > k && strncasecmp(h.p, schemes[i], k) == 0 &&
+			    secret_eq((struct sv){ h.p + k, h.len - k }, tok))
+				return true;
+		}
+	}
+	return false;
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void json_error(struct httpd_resp *resp, int status, const char *msg)
+{
+	httpd_resp_status(resp, status);
+	httpd_resp_type(resp, "application/json");
+	httpd_resp_printf(resp, "{\"error\":\"%s\"}", msg);
+}
+
+static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
+{
+	struct listener *s = ud;
+	s->requests++;
+	httpd_resp_header(resp, "X-Influxdb-Version", "1.8.10");
+	bool post = strcmp(req->method, "POST") == 0;
+	if (sv_eq_c(req->path, "/ping")) {
+		char v[8] = "";
+		s->pings++;
+		if (lw_query_param(req->query, "verbose", v, sizeof v) && *v && strcmp(v, "0") && strcmp(v, "false")) {
+			httpd_resp_type(resp, "application/json");
+			httpd_resp_printf(resp, "{\"version\":\"1.8.10\"}");
+		} else {
+			httpd_resp_status(resp, 204);
+		}
+		return;
+	}
+	if (sv_eq_c(req->path, "/health")) {
+		httpd_resp_type(resp, "application/json");
+		httpd_resp_printf(resp, "{\"name\":\"influxdb_listener\",\"message\":\"ready for writes\","
+					"\"status\":\"pass\",\"checks\":[],\"version\":\"1.8.10\"}");
+		return;
+	}
+	if (!authorized(s, req)) {
+		s->auth_failures++;
+		if (s->basic)
+			httpd_resp_header(resp, "WWW-Authenticate", "Basic realm=\"influxdb\"");
+		json_error(resp, 401, "authorization failed");
+		return;
+	}
+	enum lw_api api;
+	if (sv_eq_c(req->path, "/write")) {
+		api = LW_V1;
+	} else if (sv_eq_c(req->path, "/api/v2/write")) {
+		api = LW_V2;
+	} else if (sv_eq_c(req->path, "/query")) {
+		/* Clients probe with a query (or CREATE DATABASE); the databases
+		 * are the outputs' business, as in Telegraf. */
+		s->queries++;
+		httpd_resp_type(resp, "application/json");
+		httpd_resp_printf(resp, "{\"results\":[]}");
+		return;
+	} else {
+		s->not_found++;
+		httpd_resp_status(resp, 404);
+		httpd_resp_printf(resp, "404 page not found\n");
+		return;
+	}
+	if (!post) {
+		httpd_resp_header(resp, "Allow", "POST");
+		json_error(resp, 405, "method not allowed; writes are POSTed");
+		return;
+	}
+	if (!s->acc) {
+		json_error(resp, 503, "listener starting; retry");
+		return;
+	}
+	lw_handle(s->lw, s->acc, api, req, resp, wall_ns());
+}
+
+static void listener_free(void *state)
+{
+	struct listener *s = state;
+	if (!s)
+		return;
+	httpd_stop(s->srv);
+	lw_free(s->lw);
+	if (s->basic) {
+		memset(s->basic, 0, strlen(s->basic));
+		free(s->basic);
+	}
+	free(s);
+}
+
+static int listener_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
+{
+	const struct listener_config *c = config;
+	if (c->max_body_size < 1 || c->max_line_size < 1 || c->max_connections < 1) {
+		snprintf(err, errlen, "max_body_size, max_line_size and max_connections must be positive");
+		return -1;
+	}
+	if ((c->basic_username && *c->basic_username) != (c->basic_password && *c->basic_password)) {
+		snprintf(err, errlen, "basic_username and basic_password go together");
+		return -1;
+	}
+	struct listener *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->cfg = c;
+	snprintf(s->label, sizeof s->label, "%s", env->instance_name ? env->instance_name : "inputs.influxdb_listener");
+	struct lw_opts lo = {
+		.max_body = (size_t)c->max_body_size,
+		.max_line = (size_t)c->max_line_size,
+		.database_tag = c->database_tag,
+		.retention_policy_tag = c->retention_policy_tag,
+		.bucket_tag = c->bucket_tag,
+	};
+	if (!(s->lw = lw_new(&lo)) ||
+	    (c->basic_username && *c->basic_username && !(s->basic = basic_header(c->basic_username, c->basic_password)))) {
+		listener_free(s);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int64_t idle = c->read_timeout_ns > c->write_timeout_ns ? c->read_timeout_ns : c->write_timeout_ns;
+	struct httpd_opts ho = {
+		.max_header = 16 * 1024,
+		.max_body = (size_t)c->max_body_size,
+		.idle_timeout_ms = idle > 1000000 ? (uint64_t)(idle / 1000000) : 1,
+		.max_conns = (unsigned)c->max_connections,
+	};
+	if (httpd_start(env->loop, c->service_address, &ho, handle, s, &s->srv, err, errlen) < 0) {
+		listener_free(s);
+		return -1;
+	}
+	log_info(s->label, "listening on %s (port %d)", c->service_address, httpd_port(s->srv));
+	*state = s;
+	return 0;
+}
+
+static int listener_gather(void *state, struct acc *acc)
+{
+	struct listener *s = state;
+	s->acc = acc;
+	if (!s->cfg->report_stats)
+		return GATHER_DONE;
+	const struct lw_stats *st = lw_stats(s->lw);
+	struct metric *m = acc_metric(acc, "internal_influxdb_listener");
+	metric_tag(m, "address", s->cfg->service_address);
+	metric_int(m, "requests_received", (int64_t)s->requests);
+	metric_int(m, "writes_served", (int64_t)st->writes);
+	metric_int(m, "queries_served", (int64_t)s->queries);
+	metric_int(m, "pings_served", (int64_t)s->pings);
+	metric_int(m, "not_founds_served", (int64_t)s->not_found);
+	metric_int(m, "auth_failures", (int64_t)s->auth_failures);
+	metric_int(m, "bytes_received", (int64_t)st->bytes_received);
+	metric_int(m, "lines_received", (int64_t)st->lines_ok);
+	metric_int(m, "lines_rejected", (int64_t)st->lines_bad);
+	acc_emit(acc, m, 0);
+	return GATHER_DONE;
+}
+
+const struct input_plugin input_influxdb_listener = {
+	.name = "influxdb_listener",
+	.summary = "Accept line protocol over the InfluxDB 1.x/2.x HTTP write API (service input)",
+	.config_size = sizeof(struct listener_config),
+	.options = listener_options,
+	.init = listener_init,
+	.gather = listener_gather,
+	.free = listener_free,
+};

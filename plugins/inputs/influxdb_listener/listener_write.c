@@ -1,0 +1,381 @@
+/* One write request: decode, parse, emit, answer. Every buffer here is
+ * allocated once per listener and bounded by max_body / max_line, so a
+ * request costs no allocation per line. */
+#include "listener_write.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+#include "lp.h"
+
+/* Marks "no timestamp in the line": the parser's default time. A multiple
+ * of every precision (ns to h), so the parser's truncation keeps it exact;
+ * it lies in the year 1684, where no real point does. */
+#define NO_TS (-9000000000000000000LL)
+#define MAX_LISTED 20      /* bad lines named in the answer */
+#define LISTED_LINE_MAX 256 /* bytes of each bad line quoted */
+#define ERRTEXT_MAX (MAX_LISTED * (LISTED_LINE_MAX + 200))
+#define KEEP_INFLATE (1024 * 1024) /* an inflate buffer larger than this is freed after use */
+
+struct lw {
+	struct lw_opts o;
+	struct metric m;
+	char *scratch;   /* unescaped tokens of one line */
+	char *line;      /* a line with the receive time appended */
+	size_t line_cap;
+	char *inflated;  /* a gzip body, decompressed */
+	size_t inflated_cap;
+	char errtext[ERRTEXT_MAX];
+	size_t errlen;
+	char first_err[200]; /* for the X-Influxdb-Error header */
+	struct lw_stats st;
+};
+
+struct lw *lw_new(const struct lw_opts *o)
+{
+	struct lw *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->o = *o;
+	w->line_cap = o->max_line + 32;
+	w->scratch = malloc(o->max_line + 1);
+	w->line = malloc(w->line_cap);
+	if (!w->scratch || !w->line) {
+		lw_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void lw_free(struct lw *w)
+{
+	if (!w)
+		return;
+	free(w->scratch);
+	free(w->line);
+	free(w->inflated);
+	free(w);
+}
+
+const struct lw_stats *lw_stats(const struct lw *w) { return &w->st; }
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool lw_query_param(struct sv query, const char *name, char *out, size_t outlen)
+{
+	size_t nl = strlen(name);
+	const char *p = query.p, *end = query.p + query.len;
+	while (p && p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp ? amp : end;
+		if ((size_t)(pe - p) >= nl && memcmp(p, name, nl) == 0 && (p + nl == pe || p[nl] == '=')) {
+			size_t o = 0;
+			for (const char *q = p + nl + (p + nl < pe); q < pe && o + 1 < outlen; q++) {
+				int h, l;
+				if (*q == '%' && q + 2 < pe && (h = hexval(q[1])) >= 0 && (l = hexval(q[2])) >= 0) {
+					out[o++] = (char)(h * 16 + l);
+					q += 2;
+				} else {
+					out[o++] = *q == '+' ? ' ' : *q;
+				}
+			}
+			if (outlen)
+				out[o] = 0;
+			return true;
+		}
+		p = amp ? amp + 1 : end;
+	}
+	return false;
+}
+
+void lw_json_escape(struct httpd_resp *r, const char *s, size_t len)
+{
+	char buf[256];
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (n + 6 >= sizeof buf) {
+			httpd_resp_append(r, buf, n);
+			n = 0;
+		}
+		if (c == '"' || c == '\\') {
+			buf[n++] = '\\';
+			buf[n++] = (char)c;
+		} else if (c == '\n') {
+			buf[n++] = '\\';
+			buf[n++] = 'n';
+		} else if (c < 0x20 || c == 0x7f) {
+			n += (size_t)snprintf(buf + n, 7, "\\u%04x", c);
+		} else {
+			buf[n++] = c >= 0x80 ? '?' : (char)c;
+		}
+	}
+	httpd_resp_append(r, buf, n);
+}
+
+/* nbad: bad lines of this request so far, this one included. */
+static void errtext_add(struct lw *w, uint64_t nbad, const char *line, size_t linelen, const char *msg)
+{
+	if (nbad > MAX_LISTED)
+		return;
+	size_t shown = linelen > LISTED_LINE_MAX ? LISTED_LINE_MAX : linelen;
+	int n = snprintf(w->errtext + w->errlen, sizeof w->errtext - w->errlen, "%sunable to parse '%.*s%s': %s",
+			 w->errlen ? "\n" : "", (int)shown, line, shown < linelen ? "..." : "", msg);
+	if (n > 0)
+		w->errlen += (size_t)n < sizeof w->errtext - w->errlen ? (size_t)n : sizeof w->errtext - w->errlen - 1;
+	if (!w->first_err[0]) {
+		/* Cut on purpose: a header line, not the whole story. */
+		if (snprintf(w->first_err, sizeof w->first_err, "unable to parse '%.*s': %s",
+			     (int)(shown > 80 ? 80 : shown), line, msg) < 0)
+			w->first_err[0] = 0;
+		for (char *c = w->first_err; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+				*c = ' ';
+	}
+}
+
+/* -1: not gzip; -2: too large; otherwise 0 with the body in out, outlen. */
+static int inflate_body(struct lw *w, struct sv body, const char **out, size_t *outlen)
+{
+	z_stream z = { 0 };
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return -1;
+	size_t len = 0;
+	int rc = 0;
+	z.next_in = (Bytef *)body.p;
+	z.avail_in = (uInt)body.len;
+	for (;;) {
+		if (len == w->inflated_cap) {
+			if (w->inflated_cap >= w->o.max_body) {
+				rc = -2;
+				break;
+			}
+			size_t cap = w->inflated_cap ? w->inflated_cap * 2 : 64 * 1024;
+			if (cap > w->o.max_body)
+				cap = w->o.max_body;
+			char *b = realloc(w->inflated, cap);
+			if (!b) {
+				rc = -2;
+				break;
+			}
+			w->inflated = b;
+			w->inflated_cap = cap;
+		}
+		z.next_out = (Bytef *)w->inflated + len;
+		z.avail_out = (uInt)(w->inflated_cap - len);
+		int zr = inflate(&z, Z_NO_FLUSH);
+		len = w->inflated_cap - z.avail_out;
+		if (zr == Z_STREAM_END) {
+			/* Concatenated gzip members are one body, as gunzip reads them. */
+			if (z.avail_in == 0)
+				break;
+			if (inflateReset(&z) != Z_OK) {
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		if (zr == Z_BUF_ERROR && z.avail_out != 0) {
+			rc = -1; /* truncated input */
+			break;
+		}
+		if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			rc = -1;
+			break;
+		}
+	}
+	inflateEnd(&z);
+	*out = w->inflated;
+	*outlen = len;
+	return rc;
+}
+
+static int64_t precision_of(enum lw_api api, const char *p, bool *ok)
+{
+	static const struct {
+		const char *name;
+		int64_t ns;
+		bool v1, v2;
+	} tab[] = {
+		{ "", 1, true, true },		      { "n", 1, true, false },
+		{ "ns", 1, true, true },	      { "u", 1000, true, false },
+		{ "us", 1000, true, true },	      { "ms", 1000000, true, true },
+		{ "s", 1000000000, true, true },      { "m", 60000000000LL, true, false },
+		{ "h", 3600000000000LL, true, false },
+	};
+	*ok = true;
+	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+		if (strcmp(p, tab[i].name) == 0 && (api == LW_V1 ? tab[i].v1 : tab[i].v2))
+			return tab[i].ns;
+	/* InfluxDB 1.x takes an unknown precision as ns; 2.x refuses it. */
+	*ok = api == LW_V1;
+	return 1;
+}
+
+static void answer_error(struct httpd_resp *resp, enum lw_api api, int status, const char *code, const char *msg,
+			 size_t msglen)
+{
+	httpd_resp_status(resp, status);
+	httpd_resp_type(resp, "application/json");
+	if (api == LW_V1) {
+		httpd_resp_printf(resp, "{\"error\":\"");
+	} else {
+		httpd_resp_printf(resp, "{\"code\":\"%s\",\"message\":\"", code);
+	}
+	lw_json_escape(resp, msg, msglen);
+	httpd_resp_printf(resp, "\"}");
+}
+
+static int64_t floor_to(int64_t t, int64_t unit)
+{
+	int64_t q = t / unit;
+	if (t % unit < 0)
+		q--;
+	return q * unit;
+}
+
+/* Emits one parsed line; raw_ok says whether its bytes may go out as they
+ * are (timestamp in ns in the text, no tag added). */
+static void emit_line(struct lw *w, struct acc *acc, const struct lp_parser *p, bool raw_ok, int64_t precision,
+		      int64_t now)
+{
+	const char *line = p->line_start;
+	size_t len = p->line_len;
+	while (len && line[len - 1] == ' ')
+		len--;
+	bool has_ts = w->m.time_ns != NO_TS;
+	if (!has_ts)
+		w->m.time_ns = floor_to(now, precision);
+	if (!raw_ok || (has_ts && precision != 1) || memchr(line, '\n', len)) {
+		acc_emit_line(acc, &w->m, NULL, 0);
+		return;
+	}
+	if (!has_ts) {
+		int n = snprintf(w->line + len, w->line_cap - len, " %lld", (long long)w->m.time_ns);
+		if (n <= 0 || (size_t)n >= w->line_cap - len) {
+			acc_emit_line(acc, &w->m, NULL, 0);
+			return;
+		}
+		memcpy(w->line, line, len);
+		line = w->line;
+		len += (size_t)n;
+	}
+	acc_emit_line(acc, &w->m, line, len);
+}
+
+void lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct httpd_req *req, struct httpd_resp *resp,
+	       int64_t now)
+{
+	char prec[16] = "", db[256] = "", rp[256] = "";
+	w->st.writes++;
+	w->st.bytes_received += req->body.len;
+	w->errlen = 0;
+	w->errtext[0] = w->first_err[0] = 0;
+
+	lw_query_param(req->query, "precision", prec, sizeof prec);
+	bool prec_ok;
+	int64_t precision = precision_of(api, prec, &prec_ok);
+	if (!prec_ok) {
+		static const char m[] = "invalid precision; valid precision units are ns, us, ms, and s";
+		answer_error(resp, api, 400, "invalid", m, sizeof m - 1);
+		return;
+	}
+	const char *tag1 = NULL, *tag2 = NULL;
+	if (api == LW_V1) {
+		if (w->o.database_tag && *w->o.database_tag && lw_query_param(req->query, "db", db, sizeof db) && *db)
+			tag1 = w->o.database_tag;
+		if (w->o.retention_policy_tag && *w->o.retention_policy_tag &&
+		    lw_query_param(req->query, "rp", rp, sizeof rp) && *rp)
+			tag2 = w->o.retention_policy_tag;
+	} else if (w->o.bucket_tag && *w->o.bucket_tag && lw_query_param(req->query, "bucket", db, sizeof db) && *db) {
+		tag1 = w->o.bucket_tag;
+	}
+
+	const char *body = req->body.p;
+	size_t blen = req->body.len;
+	struct sv enc = httpd_req_header(req, "Content-Encoding");
+	if (enc.p && enc.len == 4 && strncasecmp(enc.p, "gzip", 4) == 0) {
+		int rc = inflate_body(w, req->body, &body, &blen);
+		if (rc == -2) {
+			static const char m[] = "http: request body too large";
+			w->st.too_large++;
+			answer_error(resp, api, 413, "request too large", m, sizeof m - 1);
+		} else if (rc < 0) {
+			static const char m[] = "gzip: invalid or truncated body";
+			answer_error(resp, api, 400, "invalid", m, sizeof m - 1);
+		}
+		if (rc < 0) {
+			if (w->inflated_cap > KEEP_INFLATE) {
+				free(w->inflated);
+				w->inflated = NULL;
+				w->inflated_cap = 0;
+			}
+			return;
+		}
+	}
+
+	struct lp_parser p;
+	char err[200];
+	uint64_t ok = 0, bad = 0;
+	lp_parser_init(&p, body, blen, precision, NO_TS, w->scratch, w->o.max_line + 1);
+	for (;;) {
+		int r = lp_parse_next(&p, &w->m, err, sizeof err);
+		if (r == 0)
+			break;
+		if (r > 0 && p.line_len > w->o.max_line) {
+			snprintf(err, sizeof err, "at line %u: line longer than max_line_size (%zu bytes)", p.line,
+				 w->o.max_line);
+			r = -1;
+		}
+		if (r < 0) {
+			bad++;
+			w->st.lines_bad++;
+			errtext_add(w, bad, p.line_start, p.line_len, err);
+			continue;
+		}
+		if (tag1)
+			metric_tag(&w->m, tag1, db);
+		if (tag2)
+			metric_tag(&w->m, tag2, rp);
+		emit_line(w, acc, &p, !tag1 && !tag2, precision, now);
+		ok++;
+		w->st.lines_ok++;
+	}
+	acc_service_done(acc);
+	if (w->inflated_cap > KEEP_INFLATE) {
+		free(w->inflated);
+		w->inflated = NULL;
+		w->inflated_cap = 0;
+	}
+	if (!bad) {
+		httpd_resp_status(resp, 204);
+		return;
+	}
+	httpd_resp_header(resp, "X-Influxdb-Error", w->first_err);
+	if (bad > MAX_LISTED) {
+		int n = snprintf(w->errtext + w->errlen, sizeof w->errtext - w->errlen, "\n(and %llu more)",
+				 (unsigned long long)(bad - MAX_LISTED));
+		if (n > 0 && (size_t)n < sizeof w->errtext - w->errlen)
+			w->errlen += (size_t)n;
+	}
+	if (!ok) {
+		answer_error(resp, api, 400, "invalid", w->errtext, w->errlen);
+		return;
+	}
+	/* InfluxDB 1.x words it this way; "partial write" tells a client the
+	 * other lines were kept, dropped= how many were not. */
+	char msg[ERRTEXT_MAX + 64];
+	int n = snprintf(msg, sizeof msg, "partial write: %.*s dropped=%llu", (int)w->errlen, w->errtext,
+			 (unsigned long long)bad);
+	answer_error(resp, api, 400, "invalid", msg, n > 0 ? ((size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) : 0);
+}

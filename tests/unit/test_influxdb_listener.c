@@ -1,0 +1,276 @@
+/* The listener's write path, driven through the real HTTP request step
+ * (httpd_parse) into a capture accumulator: status, InfluxDB-style error
+ * bodies, precision, gzip (and its bounds), max line size, db/rp tags,
+ * request headers. The socket side and the raw pass-through to outputs are
+ * tested through the agent by tests/integration/test_influxdb_listener.sh. */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "../../plugins/inputs/influxdb_listener/listener_write.h"
+#include "check.h"
+#include "httpd.h"
+
+#define NOW 1700000000123456789LL
+
+struct ctx {
+	struct lw *lw;
+	struct acc *acc;
+	enum lw_api api;
+	char seen_enc[32];
+};
+
+static void handler(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
+{
+	struct ctx *c = ud;
+	struct sv e = httpd_req_header(req, "content-encoding");
+	snprintf(c->seen_enc, sizeof c->seen_enc, "%.*s", (int)e.len, e.p ? e.p : "");
+	lw_handle(c->lw, c->acc, c->api, req, resp, NOW);
+}
+
+static char resp_text[1 << 16];
+
+/* Sends one request; returns the status, resp_text holds the whole answer. */
+static int request(struct ctx *c, const char *target, const char *extra_headers, const char *body, size_t blen)
+{
+	char head[1024];
+	int hn = snprintf(head, sizeof head, "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\n\r\n", target,
+			  extra_headers, blen);
+	size_t n = (size_t)hn + blen;
+	char *in = malloc(n);
+	memcpy(in, head, (size_t)hn);
+	memcpy(in + hn, body, blen);
+	struct httpd_opts o = { .max_body = 1 << 20 };
+	struct httpd_parse *p = httpd_parse_new(&o);
+	size_t used;
+	int r = httpd_parse_feed(p, in, n, &used);
+	CHECK_INT(r, HTTPD_PARSE_REQUEST);
+	const char *out;
+	size_t outlen;
+	httpd_parse_respond(p, handler, c, &out, &outlen);
+	if (outlen >= sizeof resp_text)
+		outlen = sizeof resp_text - 1;
+	memcpy(resp_text, out, outlen);
+	resp_text[outlen] = 0;
+	httpd_parse_free(p);
+	free(in);
+	return atoi(resp_text + 9);
+}
+
+static int post(struct ctx *c, const char *target, const char *body)
+{
+	return request(c, target, "", body, strlen(body));
+}
+
+static const char *resp_body(void)
+{
+	const char *b = strstr(resp_text, "\r\n\r\n");
+	return b ? b + 4 : "";
+}
+
+static size_t gzip_text(const char *in, size_t len, char *out, size_t cap)
+{
+	z_stream z = { 0 };
+	deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	int rc = deflate(&z, Z_FINISH);
+	CHECK_INT(rc, Z_STREAM_END);
+	size_t n = cap - z.avail_out;
+	deflateEnd(&z);
+	return n;
+}
+
+static void reset(struct ctx *c)
+{
+	acc_capture_clear(c->acc);
+}
+
+static void test_v1_basics(struct ctx *c)
+{
+	reset(c);
+	CHECK_INT(post(c, "/write?db=x", "cpu,zone=b,host=a usage=1.5,n=3i 1700000000000000000\n"
+					 "# a comment\n\nmem free=10u,ok=t,s=\"a \\\"q\\\"\" 1700000000000000001\n"),
+		  204);
+	CHECK_STR(acc_capture_text(c->acc), "cpu,host=a,zone=b usage=1.5,n=3i 1700000000000000000\n"
+					    "mem free=10u,ok=true,s=\"a \\\"q\\\"\" 1700000000000000001\n");
+	CHECK_STR(resp_body(), "");
+
+	/* Precisions: v1 n/ns/u/ms/s/m/h, an unknown one is ns as in InfluxDB 1.x. */
+	static const struct {
+		const char *target, *line, *want;
+	} cases[] = {
+		{ "/write?precision=s", "m v=1 1700000000", "m v=1 1700000000000000000\n" },
+		{ "/write?precision=ms", "m v=1 1700000000001", "m v=1 1700000000001000000\n" },
+		{ "/write?precision=u", "m v=1 1700000000000002", "m v=1 1700000000000002000\n" },
+		{ "/write?precision=n", "m v=1 5", "m v=1 5\n" },
+		{ "/write?precision=m", "m v=1 2", "m v=1 120000000000\n" },
+		{ "/write?precision=h", "m v=1 2", "m v=1 7200000000000\n" },
+		{ "/write?precision=weird", "m v=1 7", "m v=1 7\n" },
+		/* no timestamp: the receive time, cut to the precision */
+		{ "/write?precision=s", "m v=1", "m v=1 1700000000000000000\n" },
+		{ "/write", "m v=1", "m v=1 1700000000123456789\n" },
+		{ "/api/v2/write?org=o&bucket=b&precision=us", "m v=1 3", "m v=1 3000\n" },
+		{ "/api/v2/write?bucket=b&precision=ms", "m v=1", "m v=1 1700000000123000000\n" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		reset(c);
+		c->api = strncmp(cases[i].target, "/api/v2/", 8) == 0 ? LW_V2 : LW_V1;
+		CHECK_INT(post(c, cases[i].target, cases[i].line), 204);
+		if (strcmp(acc_capture_text(c->acc), cases[i].want) != 0)
+			fprintf(stderr, "case %zu (%s)\n", i, cases[i].target);
+		CHECK_STR(acc_capture_text(c->acc), cases[i].want);
+	}
+	/* v2 refuses what 2.x refuses */
+	reset(c);
+	c->api = LW_V2;
+	CHECK_INT(post(c, "/api/v2/write?bucket=b&precision=h", "m v=1 1"), 400);
+	CHECK_STR(resp_body(),
+		  "{\"code\":\"invalid\",\"message\":\"invalid precision; valid precision units are ns, us, ms, and s\"}");
+	CHECK_STR(acc_capture_text(c->acc), "");
+	c->api = LW_V1;
+}
+
+static void test_partial(struct ctx *c)
+{
+	reset(c);
+	CHECK_INT(post(c, "/write", "good v=1 1\nbad line here\nalso,bad\ngood v=2 2\nq\"x v=\"unterminated\n"), 400);
+	CHECK_STR(acc_capture_text(c->acc), "good v=1 1\ngood v=2 2\n");
+	const char *b = resp_body();
+	CHECK(strncmp(b, "{\"error\":\"partial write: unable to parse 'bad line here': at line 2:", 66) == 0);
+	CHECK(strstr(b, "\\nunable to parse 'also,bad': at line 3:") != NULL);
+	/* quotes of the bad line are escaped in the JSON */
+	CHECK(strstr(b, "\\nunable to parse 'q\\\"x v=\\\"unterminated': at line 5:") != NULL);
+	CHECK(strstr(b, " dropped=3\"}") != NULL);
+	CHECK(strstr(resp_text, "\r\nContent-Type: application/json\r\n") != NULL);
+	CHECK(strstr(resp_text, "\r\nX-Influxdb-Error: unable to parse 'bad line here': at line 2:") != NULL);
+
+	/* every line bad: no "partial write", as InfluxDB 1.x */
+	reset(c);
+	CHECK_INT(post(c, "/write", "bad line here\n"), 400);
+	CHECK(strncmp(resp_body(), "{\"error\":\"unable to parse 'bad line here': at line 1:", 52) == 0);
+	CHECK_STR(acc_capture_text(c->acc), "");
+
+	/* v2 shape */
+	reset(c);
+	c->api = LW_V2;
+	CHECK_INT(post(c, "/api/v2/write?bucket=b", "a v=1 1\nb\n"), 400);
+	CHECK(strncmp(resp_body(), "{\"code\":\"invalid\",\"message\":\"partial write: unable to parse 'b': ", 65) == 0);
+	CHECK_STR(acc_capture_text(c->acc), "a v=1 1\n");
+	c->api = LW_V1;
+
+	/* many bad lines: 20 named, the count of the rest, dropped= all of them */
+	reset(c);
+	char body[4096] = "ok v=1 1\n";
+	for (int i = 0; i < 30; i++)
+		strcat(body, "x\n");
+	CHECK_INT(post(c, "/write", body), 400);
+	CHECK(strstr(resp_body(), "(and 10 more) dropped=30\"}") != NULL);
+	size_t named = 0;
+	for (const char *p = strstr(resp_body(), "unable to parse"); p; p = strstr(p + 1, "unable to parse"))
+		named++;
+	CHECK_INT(named, 20);
+}
+
+static void test_gzip(struct ctx *c)
+{
+	static char z[1 << 16], big[300 * 1024];
+	const char *text = "g,t=1 v=1i 10\ng,t=2 v=2i 20\n";
+	size_t zn = gzip_text(text, strlen(text), z, sizeof z);
+	reset(c);
+	CHECK_INT(request(c, "/write", "Content-Encoding: GZIP\r\n", z, zn), 204);
+	CHECK_STR(c->seen_enc, "GZIP");
+	CHECK_STR(acc_capture_text(c->acc), text);
+
+	/* two gzip members make one body, as gunzip reads them */
+	size_t zn2 = gzip_text("h v=3 30\n", 9, z + zn, sizeof z - zn);
+	reset(c);
+	CHECK_INT(request(c, "/write", "Content-Encoding: gzip\r\n", z, zn + zn2), 204);
+	CHECK_STR(acc_capture_text(c->acc), "g,t=1 v=1i 10\ng,t=2 v=2i 20\nh v=3 30\n");
+
+	/* truncated and not-gzip bodies */
+	reset(c);
+	CHECK_INT(request(c, "/write", "Content-Encoding: gzip\r\n", z, zn - 5), 400);
+	CHECK(strstr(resp_body(), "gzip") != NULL);
+	CHECK_INT(request(c, "/write", "Content-Encoding: gzip\r\n", "m v=1 1", 7), 400);
+	CHECK_STR(acc_capture_text(c->acc), "");
+
+	/* a bomb: 300 KiB of one repeated line compress to little, but the
+	 * decompressed body is bounded by max_body (64 KiB here): 413, nothing
+	 * emitted */
+	for (size_t i = 0; i + 9 <= sizeof big; i += 9)
+		memcpy(big + i, "b v=1 10\n", 9);
+	size_t bn = gzip_text(big, sizeof big / 9 * 9, z, sizeof z);
+	CHECK(bn < 4096);
+	reset(c);
+	CHECK_INT(request(c, "/write", "Content-Encoding: gzip\r\n", z, bn), 413);
+	CHECK_STR(resp_body(), "{\"error\":\"http: request body too large\"}");
+	CHECK_STR(acc_capture_text(c->acc), "");
+	CHECK_INT(lw_stats(c->lw)->too_large, 1);
+}
+
+static void test_limits_and_tags(struct ctx *c)
+{
+	/* max_line is 100 here */
+	char line[300];
+	memset(line, 'a', sizeof line);
+	memcpy(line + 290, " v=1 1\n", 8);
+	reset(c);
+	char body[1024];
+	snprintf(body, sizeof body, "short v=1 1\n%s", line);
+	CHECK_INT(post(c, "/write", body), 400);
+	CHECK(strstr(resp_body(), "line longer than max_line_size (100 bytes)") != NULL);
+	CHECK(strstr(resp_body(), "...': at line 2") != NULL); /* long lines are quoted cut */
+	CHECK_STR(acc_capture_text(c->acc), "short v=1 1\n");
+
+	struct lw_opts o = { .max_body = 65536, .max_line = 100, .database_tag = "database",
+			     .retention_policy_tag = "rp", .bucket_tag = "bucket" };
+	struct ctx t = { .lw = lw_new(&o), .acc = c->acc, .api = LW_V1 };
+	reset(c);
+	CHECK_INT(post(&t, "/write?db=my%20db&rp=autogen&u=x", "m,database=old,z=1 v=1 1\nn v=2 2\n"), 204);
+	CHECK_STR(acc_capture_text(c->acc), "m,database=my\\ db,rp=autogen,z=1 v=1 1\nn,database=my\\ db,rp=autogen v=2 2\n");
+	/* no db: no tag */
+	reset(c);
+	CHECK_INT(post(&t, "/write", "n v=2 2\n"), 204);
+	CHECK_STR(acc_capture_text(c->acc), "n v=2 2\n");
+	t.api = LW_V2;
+	reset(c);
+	CHECK_INT(post(&t, "/api/v2/write?org=o&bucket=b1", "n v=2 2\n"), 204);
+	CHECK_STR(acc_capture_text(c->acc), "n,bucket=b1 v=2 2\n");
+	lw_free(t.lw);
+}
+
+static void test_helpers(void)
+{
+	char v[16];
+	struct sv q = sv_c("a=1&db=x%2Fy+z&empty=&flag&dbx=no&pct=%4");
+	CHECK(lw_query_param(q, "db", v, sizeof v));
+	CHECK_STR(v, "x/y z");
+	CHECK(lw_query_param(q, "empty", v, sizeof v));
+	CHECK_STR(v, "");
+	CHECK(lw_query_param(q, "flag", v, sizeof v));
+	CHECK_STR(v, "");
+	CHECK(lw_query_param(q, "pct", v, sizeof v));
+	CHECK_STR(v, "%4");
+	CHECK(!lw_query_param(q, "d", v, sizeof v));
+	CHECK(!lw_query_param(q, "dbxx", v, sizeof v));
+	char small[4];
+	CHECK(lw_query_param(q, "db", small, sizeof small));
+	CHECK_STR(small, "x/y");
+}
+
+int main(void)
+{
+	struct lw_opts o = { .max_body = 65536, .max_line = 100 };
+	struct ctx c = { .lw = lw_new(&o), .acc = acc_capture_new(), .api = LW_V1 };
+	CHECK(c.lw && c.acc);
+	test_v1_basics(&c);
+	test_partial(&c);
+	test_gzip(&c);
+	test_limits_and_tags(&c);
+	test_helpers();
+	lw_free(c.lw);
+	acc_capture_free(c.acc);
+	CHECK_DONE();
+}
