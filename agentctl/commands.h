@@ -22,6 +22,9 @@ struct agentctl_command {
 };
 
 extern const struct agentctl_command cmd_render;
+extern const struct agentctl_command cmd_install_stack;
+extern const struct agentctl_command cmd_status;
+extern const struct agentctl_command cmd_uninstall_stack;
 extern const struct agentctl_command cmd_deploy_event;
 
 #endif

@@ -9,6 +9,9 @@
  * cmd_NAME.c defining a struct agentctl_command, a declaration in
  * commands.h, and a line here. */
 static const struct agentctl_command *const commands[] = {
+	&cmd_install_stack,
+	&cmd_status,
+	&cmd_uninstall_stack,
 	&cmd_render,
 	&cmd_deploy_event,
 };

@@ -1,0 +1,216 @@
+/* agentctl install-stack: checks that the stack fits and its volumes can be
+ * provisioned, creates the Secrets, server-side applies the render, waits
+ * for the rollout and converges InfluxDB. Every step is idempotent, so an
+ * interrupted run is finished by running it again, and a run over an
+ * installed stack changes nothing and says "unchanged" throughout. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "stack.h"
+
+#define DEFAULT_TIMEOUT_MS (5 * 60 * 1000)
+
+enum { OPT_DRY_RUN = 1, OPT_FORCE, OPT_WAIT, OPT_NO_WAIT, OPT_TIMEOUT };
+
+static void install_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: agentctl install-stack [options]\n"
+		"Installs or updates the monitoring stack (InfluxDB 1.8 and Grafana in one pod, the agent as a\n"
+		"DaemonSet) in the cluster of the current kubeconfig context, by server-side apply of what\n"
+		"`agentctl render` prints. Before creating anything it checks that the nodes have the pod slots\n"
+		"and memory for it and that the volumes can be provisioned (EBS CSI driver). Secrets get random\n"
+		"passwords once and are never replaced. Then it waits for the rollout, sets up InfluxDB's\n"
+		"database, retention policy and users, and prints how to reach Grafana. Running it again\n"
+		"changes nothing; an interrupted run is finished by running it again.\n"
+		"  --dry-run                      print what would change; change nothing\n"
+		"  --force                        install even if the capacity or storage checks fail\n"
+		"  --wait[=true|false]            wait for the rollout and set up InfluxDB (default true)\n"
+		"  --no-wait                      same as --wait=false\n"
+		"  --timeout DURATION             how long to wait, e.g. 300s, 5m, 1h (default 5m)\n");
+	stack_conn_usage(out);
+	render_params_usage(out);
+	fprintf(out, "  -h, --help                     this help\n"
+		     "Exit codes: 0 installed, 1 failed or refused, 2 usage or configuration error.\n");
+}
+
+/* "90", "90s", "5m", "1h" -> ms; -1 if invalid. */
+static int64_t parse_timeout(const char *v)
+{
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (end == v || n < 0 || n > 86400 * 7)
+		return -1;
+	int64_t unit = 1000;
+	if (strcmp(end, "m") == 0)
+		unit = 60000;
+	else if (strcmp(end, "h") == 0)
+		unit = 3600000;
+	else if (*end && strcmp(end, "s") != 0)
+		return -1;
+	return n * unit;
+}
+
+static void print_access(const struct stack *s)
+{
+	const char *ns = stack_namespace(s);
+	char ctx[300] = "";
+	if (s->context)
+		snprintf(ctx, sizeof ctx, " --context %s", s->context);
+	fprintf(s->out,
+		"\nGrafana:  kubectl%s -n %s port-forward svc/%s %s:%s   then open http://localhost:%s\n"
+		"  user admin; password: kubectl%s -n %s get secret %s -o jsonpath='{.data.password}' | base64 -d\n"
+		"InfluxDB: users and passwords in the Secrets %s, %s and %s (same command)\n",
+		ctx, ns, STACK_GRAFANA_SERVICE, STACK_GRAFANA_PORT, STACK_GRAFANA_PORT, STACK_GRAFANA_PORT, ctx, ns,
+		stack_secrets[STACK_SECRET_GRAFANA_ADMIN].name, stack_secrets[STACK_SECRET_INFLUX_ADMIN].name,
+		stack_secrets[STACK_SECRET_INFLUX_AGENT].name, stack_secrets[STACK_SECRET_INFLUX_GRAFANA].name);
+}
+
+/* A failed check stops the install unless --force. */
+static int check(struct stack *s, int rc, const char *what, const char *err)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == KUBE_EAUTH || !s->force) {
+		fprintf(stderr, "agentctl install-stack: %s%s\n", rc == KUBE_EAUTH ? "" : "refusing to install: ", err);
+		return -1;
+	}
+	fprintf(stderr, "agentctl install-stack: warning: %s check failed, installing anyway (--force): %s\n", what, err);
+	return 0;
+}
+
+static int install(struct stack *s, const struct stack_docs *d, bool wait, int64_t timeout_ms)
+{
+	char err[4096];
+	int changed = 0, rc;
+	fprintf(s->out, "%s the Heliograph stack in namespace %s (context %s, %s)\n",
+		s->dry_run ? "Dry run: would install" : "Installing", stack_namespace(s), s->kc.context ? s->kc.context : "?",
+		s->kc.server ? s->kc.server : "?");
+	if (check(s, stack_check_capacity(s, d, err, sizeof err), "capacity", err) != 0 ||
+	    check(s, stack_check_storage(s, err, sizeof err), "storage", err) != 0)
+		return AGENTCTL_FAILED;
+	size_t first = 0; /* the Namespace comes first: the Secrets go into it */
+	while (first < d->n && strcmp(d->v[first].id.kind, "Namespace") == 0)
+		first++;
+	rc = stack_apply(s, d, 0, first, &changed, err, sizeof err);
+	if (rc == 0 && !stack_interrupted)
+		rc = stack_ensure_secrets(s, &changed, err, sizeof err);
+	if (rc == 0)
+		rc = stack_apply(s, d, first, d->n, &changed, err, sizeof err);
+	if (rc == 0 && !s->dry_run && wait && !stack_interrupted)
+		rc = stack_wait(s, timeout_ms, err, sizeof err);
+	if (rc == 0 && !s->dry_run && wait && !stack_interrupted)
+		rc = stack_converge_influxdb(s, timeout_ms, &changed, err, sizeof err);
+	if (rc == 0 && stack_interrupted) {
+		snprintf(err, sizeof err, "interrupted");
+		rc = -1;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "agentctl install-stack: %s\n", err);
+		if (stack_interrupted)
+			fprintf(stderr, "Every step done so far is complete; run agentctl install-stack again to finish.\n");
+		return AGENTCTL_FAILED;
+	}
+	if (s->dry_run)
+		fprintf(s->out, "\nDry run: %d change%s would be made; nothing was changed.\n", changed,
+			changed == 1 ? "" : "s");
+	else if (changed == 0)
+		fprintf(s->out, "\nNothing changed: the stack was already installed as asked (everything unchanged).\n");
+	else
+		fprintf(s->out, "\nDone: %d change%s.\n", changed, changed == 1 ? "" : "s");
+	if (!s->dry_run && !wait)
+		fprintf(s->out, "Not waiting (--wait=false): run install-stack again once the pods run, to set up "
+				"InfluxDB's retention policy and users (agentctl status shows progress).\n");
+	if (!s->dry_run)
+		print_access(s);
+	return AGENTCTL_OK;
+}
+
+static int run_install(int argc, char **argv)
+{
+	struct option longopts[RP_COUNT + 16];
+	int n = 0;
+	stack_longopts(longopts, &n, true);
+	longopts[n++] = (struct option){"dry-run", no_argument, NULL, OPT_DRY_RUN};
+	longopts[n++] = (struct option){"force", no_argument, NULL, OPT_FORCE};
+	longopts[n++] = (struct option){"wait", optional_argument, NULL, OPT_WAIT};
+	longopts[n++] = (struct option){"no-wait", no_argument, NULL, OPT_NO_WAIT};
+	longopts[n++] = (struct option){"timeout", required_argument, NULL, OPT_TIMEOUT};
+	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[n] = (struct option){0};
+
+	struct stack s = {.out = stdout, .cmd = "install-stack"};
+	bool wait = true;
+	int64_t timeout_ms = DEFAULT_TIMEOUT_MS;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		int r = stack_opt(&s, c, optarg);
+		if (r < 0)
+			return AGENTCTL_USAGE;
+		if (r > 0)
+			continue;
+		switch (c) {
+		case 'h':
+			install_usage(stdout);
+			return AGENTCTL_OK;
+		case OPT_DRY_RUN: s.dry_run = true; break;
+		case OPT_FORCE: s.force = true; break;
+		case OPT_NO_WAIT: wait = false; break;
+		case OPT_WAIT:
+			if (!optarg || strcmp(optarg, "true") == 0)
+				wait = true;
+			else if (strcmp(optarg, "false") == 0)
+				wait = false;
+			else {
+				fprintf(stderr, "agentctl install-stack: --wait '%s': expected true or false\n", optarg);
+				return AGENTCTL_USAGE;
+			}
+			break;
+		case OPT_TIMEOUT:
+			if ((timeout_ms = parse_timeout(optarg)) < 0) {
+				fprintf(stderr, "agentctl install-stack: --timeout '%s': expected a duration such as 300s, "
+						"5m or 1h\n", optarg);
+				return AGENTCTL_USAGE;
+			}
+			break;
+		case ':':
+			fprintf(stderr, "agentctl install-stack: %s needs a value\n", argv[optind - 1]);
+			return AGENTCTL_USAGE;
+		default:
+			fprintf(stderr, "agentctl install-stack: unknown option %s (see agentctl install-stack --help)\n",
+				argv[optind - 1]);
+			return AGENTCTL_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "agentctl install-stack: unexpected argument '%s'\n", argv[optind]);
+		return AGENTCTL_USAGE;
+	}
+	char err[1024];
+	struct stack_docs d;
+	if (stack_docs_render(&s.rp, &d, err, sizeof err) != 0) {
+		fprintf(stderr, "agentctl install-stack: %s\n", err);
+		return AGENTCTL_FAILED;
+	}
+	int rc = stack_connect(&s, err, sizeof err);
+	if (rc != 0) {
+		fprintf(stderr, "agentctl install-stack: %s\n", err);
+		stack_docs_free(&d);
+		return rc == -2 ? AGENTCTL_USAGE : AGENTCTL_FAILED;
+	}
+	stack_catch_interrupt();
+	rc = install(&s, &d, wait, timeout_ms);
+	stack_close(&s);
+	stack_docs_free(&d);
+	return rc;
+}
+
+const struct agentctl_command cmd_install_stack = {
+	.name = "install-stack",
+	.summary = "install or update the monitoring stack in the cluster",
+	.run = run_install,
+	.usage = install_usage,
+};

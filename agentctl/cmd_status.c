@@ -1,0 +1,195 @@
+/* agentctl status: what of the stack is installed, whether it is ready,
+ * which images run, and the state of its volumes. Read-only. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "jsonq.h"
+#include "stack.h"
+
+static void status_usage(FILE *out)
+{
+	fprintf(out, "Usage: agentctl status [options]\n"
+		     "Shows which objects of the monitoring stack exist, whether the stack pod and the agent pods\n"
+		     "are rolled out and ready, the images they run, and the volumes' phase and capacity.\n");
+	stack_conn_usage(out);
+	fprintf(out, "  --namespace NAME               namespace of the stack (default monitoring)\n"
+		     "  -h, --help                     this help\n"
+		     "Exit codes: 0 installed and ready, 1 not installed, not ready or failed, 2 usage or\n"
+		     "configuration error.\n");
+}
+
+static yajl_val get(struct stack *s, const char *api, const char *kind, const char *name, int *rc, char *err,
+		    size_t errlen)
+{
+	char *body = NULL;
+	*rc = kube_get(s->client, api, kind, stack_namespace(s), name, &body, err, errlen);
+	yajl_val v = *rc == 0 ? jq_parse(body, err, errlen) : NULL;
+	if (*rc == 0 && !v)
+		*rc = -1;
+	free(body);
+	return v;
+}
+
+static void images(struct stack *s, yajl_val obj)
+{
+	yajl_val cs = jq_at(obj, "spec", "template", "spec", "containers", NULL);
+	for (size_t i = 0; i < jq_len(cs); i++) {
+		const char *n = jq_str(jq_item(cs, i), "name", NULL), *img = jq_str(jq_item(cs, i), "image", NULL);
+		fprintf(s->out, "    %-10s %s\n", n ? n : "?", img ? img : "?");
+	}
+}
+
+/* 1 ready, 0 not (or absent), <0 error. */
+static int workload(struct stack *s, const char *kind, const char *name, char *err, size_t errlen)
+{
+	int rc;
+	yajl_val v = get(s, "apps/v1", kind, name, &rc, err, errlen);
+	char label[160], msg[200];
+	stack_kind_label("apps/v1", kind, name, label, sizeof label);
+	if (rc == KUBE_ENOTFOUND) {
+		fprintf(s->out, "  %-40s not installed\n", label);
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	int st = stack_rollout_state(kind, v, msg, sizeof msg);
+	fprintf(s->out, "  %-40s %s (%s)\n", label, st == 1 ? "ready" : st < 0 ? "FAILED" : "not ready", msg);
+	images(s, v);
+	yajl_tree_free(v);
+	return st == 1;
+}
+
+static int volumes(struct stack *s, const struct stack_docs *d, int *bound, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (strcmp(d->v[i].id.kind, "PersistentVolumeClaim") != 0)
+			continue;
+		int rc;
+		yajl_val v = get(s, "v1", "PersistentVolumeClaim", d->v[i].id.name, &rc, err, errlen);
+		if (rc == KUBE_ENOTFOUND) {
+			fprintf(s->out, "  %-40s not installed\n", d->v[i].label);
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+		const char *phase = jq_str(v, "status", "phase", NULL);
+		const char *cap = jq_str(v, "status", "capacity", "storage", NULL);
+		const char *req = jq_str(v, "spec", "resources", "requests", "storage", NULL);
+		const char *sc = jq_str(v, "spec", "storageClassName", NULL);
+		bool ok = phase && strcmp(phase, "Bound") == 0;
+		*bound += ok;
+		fprintf(s->out, "  %-40s %s, capacity %s (requested %s, StorageClass %s)%s\n", d->v[i].label,
+			phase ? phase : "Pending", cap ? cap : "-", req ? req : "?", sc ? sc : "default",
+			ok ? "" : " - see `kubectl describe pvc` for why it is not bound");
+		yajl_tree_free(v);
+	}
+	return 0;
+}
+
+static int status(struct stack *s, const struct stack_docs *d)
+{
+	char err[2048];
+	int rc = 0, present = 0, ready = 0, bound = 0, secrets = 0;
+	fprintf(s->out, "Heliograph stack in namespace %s (context %s, %s)\n", stack_namespace(s),
+		s->kc.context ? s->kc.context : "?", s->kc.server ? s->kc.server : "?");
+	fprintf(s->out, "Objects:\n");
+	for (size_t i = 0; i < d->n && rc == 0; i++) {
+		const struct kube_ident *id = &d->v[i].id;
+		rc = kube_get(s->client, id->api_version, id->kind, id->namespace, id->name, NULL, err, sizeof err);
+		if (rc == 0 || rc == KUBE_ENOTFOUND) {
+			present += rc == 0;
+			fprintf(s->out, "  %-40s %s\n", d->v[i].label, rc == 0 ? "present" : "missing");
+			rc = 0;
+		}
+	}
+	for (size_t i = 0; i < stack_secrets_count && rc == 0; i++) {
+		char label[160];
+		snprintf(label, sizeof label, "secret/%s", stack_secrets[i].name);
+		rc = kube_get(s->client, "v1", "Secret", stack_namespace(s), stack_secrets[i].name, NULL, err, sizeof err);
+		if (rc == 0 || rc == KUBE_ENOTFOUND) {
+			secrets += rc == 0;
+			fprintf(s->out, "  %-40s %s\n", label, rc == 0 ? "present" : "missing");
+			rc = 0;
+		}
+	}
+	if (rc == 0) {
+		fprintf(s->out, "Workloads:\n");
+		int a = workload(s, "Deployment", STACK_DEPLOYMENT, err, sizeof err);
+		int b = a < 0 ? a : workload(s, "DaemonSet", STACK_DAEMONSET, err, sizeof err);
+		rc = a < 0 ? a : b < 0 ? b : 0;
+		ready = a > 0 && b > 0;
+	}
+	if (rc == 0) {
+		fprintf(s->out, "Volumes:\n");
+		rc = volumes(s, d, &bound, err, sizeof err);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "agentctl status: %s\n", err);
+		return AGENTCTL_FAILED;
+	}
+	size_t total = d->n + stack_secrets_count;
+	bool installed = (size_t)(present + secrets) == total;
+	fprintf(s->out, "\n%s: %zu of %zu objects present, %s.\n",
+		installed && ready ? "Installed and ready" : installed ? "Installed, not ready" : present + secrets ? "Partly installed" : "Not installed",
+		(size_t)(present + secrets), total, ready ? "rollout complete" : "rollout not complete");
+	if (!installed)
+		fprintf(s->out, "Run agentctl install-stack to install or finish the stack.\n");
+	return installed && ready ? AGENTCTL_OK : AGENTCTL_FAILED;
+}
+
+static int run_status(int argc, char **argv)
+{
+	struct option longopts[RP_COUNT + 8];
+	int n = 0;
+	stack_longopts(longopts, &n, false);
+	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[n] = (struct option){0};
+	struct stack s = {.out = stdout, .cmd = "status"};
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		int r = stack_opt(&s, c, optarg);
+		if (r < 0)
+			return AGENTCTL_USAGE;
+		if (r > 0)
+			continue;
+		if (c == 'h') {
+			status_usage(stdout);
+			return AGENTCTL_OK;
+		}
+		if (c == ':')
+			fprintf(stderr, "agentctl status: %s needs a value\n", argv[optind - 1]);
+		else
+			fprintf(stderr, "agentctl status: unknown option %s (see agentctl status --help)\n", argv[optind - 1]);
+		return AGENTCTL_USAGE;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "agentctl status: unexpected argument '%s'\n", argv[optind]);
+		return AGENTCTL_USAGE;
+	}
+	char err[1024];
+	struct stack_docs d;
+	if (stack_docs_render(&s.rp, &d, err, sizeof err) != 0) {
+		fprintf(stderr, "agentctl status: %s\n", err);
+		return AGENTCTL_FAILED;
+	}
+	int rc = stack_connect(&s, err, sizeof err);
+	if (rc != 0) {
+		fprintf(stderr, "agentctl status: %s\n", err);
+		stack_docs_free(&d);
+		return rc == -2 ? AGENTCTL_USAGE : AGENTCTL_FAILED;
+	}
+	rc = status(&s, &d);
+	stack_close(&s);
+	stack_docs_free(&d);
+	return rc;
+}
+
+const struct agentctl_command cmd_status = {
+	.name = "status",
+	.summary = "show what of the stack is installed and ready",
+	.run = run_status,
+	.usage = status_usage,
+};

@@ -1,0 +1,128 @@
+/* yajl tree accessors for the cluster commands (see jsonq.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "jsonq.h"
+
+#define JQ_MAX_DEPTH 16
+
+yajl_val jq_parse(const char *body, char *err, size_t errlen)
+{
+	char perr[128];
+	yajl_val v = body ? yajl_tree_parse(body, perr, sizeof perr) : NULL;
+	if (!v)
+		snprintf(err, errlen, "the answer is not JSON%s%s", body ? ": " : "", body ? perr : "");
+	return v;
+}
+
+static yajl_val walk(yajl_val v, va_list ap)
+{
+	const char *path[JQ_MAX_DEPTH + 1];
+	size_t n = 0;
+	const char *k;
+	while ((k = va_arg(ap, const char *)) != NULL)
+		if (n < JQ_MAX_DEPTH)
+			path[n++] = k;
+	path[n] = NULL;
+	if (!v)
+		return NULL;
+	return n ? yajl_tree_get(v, path, yajl_t_any) : v;
+}
+
+yajl_val jq_at(yajl_val v, ...)
+{
+	va_list ap;
+	va_start(ap, v);
+	yajl_val r = walk(v, ap);
+	va_end(ap);
+	return r;
+}
+
+const char *jq_str(yajl_val v, ...)
+{
+	va_list ap;
+	va_start(ap, v);
+	yajl_val r = walk(v, ap);
+	va_end(ap);
+	return YAJL_IS_STRING(r) ? YAJL_GET_STRING(r) : NULL;
+}
+
+int64_t jq_int(yajl_val v, int64_t def, ...)
+{
+	va_list ap;
+	va_start(ap, def);
+	yajl_val r = walk(v, ap);
+	va_end(ap);
+	return YAJL_IS_INTEGER(r) ? (int64_t)YAJL_GET_INTEGER(r) : def;
+}
+
+size_t jq_len(yajl_val v)
+{
+	return YAJL_IS_ARRAY(v) ? YAJL_GET_ARRAY(v)->len : 0;
+}
+
+yajl_val jq_item(yajl_val v, size_t i)
+{
+	return i < jq_len(v) ? YAJL_GET_ARRAY(v)->values[i] : NULL;
+}
+
+static bool skipped(const char *k, const char *const *skip)
+{
+	for (; skip && *skip; skip++)
+		if (strcmp(*skip, k) == 0)
+			return true;
+	return false;
+}
+
+static yajl_val member(yajl_val o, const char *k)
+{
+	for (size_t i = 0; i < YAJL_GET_OBJECT(o)->len; i++)
+		if (strcmp(YAJL_GET_OBJECT(o)->keys[i], k) == 0)
+			return YAJL_GET_OBJECT(o)->values[i];
+	return NULL;
+}
+
+static bool covers(yajl_val a, yajl_val b, const char *const *skip)
+{
+	for (size_t i = 0; i < YAJL_GET_OBJECT(a)->len; i++) {
+		const char *k = YAJL_GET_OBJECT(a)->keys[i];
+		if (skipped(k, skip))
+			continue;
+		yajl_val bv = member(b, k);
+		if (!bv || !jq_equal(YAJL_GET_OBJECT(a)->values[i], bv))
+			return false;
+	}
+	return true;
+}
+
+bool jq_equal_except(yajl_val a, yajl_val b, const char *const *skip)
+{
+	if (!YAJL_IS_OBJECT(a) || !YAJL_IS_OBJECT(b))
+		return jq_equal(a, b);
+	return covers(a, b, skip) && covers(b, a, skip);
+}
+
+bool jq_equal(yajl_val a, yajl_val b)
+{
+	if (!a || !b)
+		return a == b;
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case yajl_t_string:
+		return strcmp(a->u.string, b->u.string) == 0;
+	case yajl_t_number:
+		return strcmp(a->u.number.r, b->u.number.r) == 0;
+	case yajl_t_object:
+		return jq_equal_except(a, b, NULL);
+	case yajl_t_array:
+		if (jq_len(a) != jq_len(b))
+			return false;
+		for (size_t i = 0; i < jq_len(a); i++)
+			if (!jq_equal(jq_item(a, i), jq_item(b, i)))
+				return false;
+		return true;
+	default:
+		return true; /* true, false, null: the type says it all */
+	}
+}

@@ -1,0 +1,26 @@
+/* Reading API responses: small accessors over yajl trees, so the commands
+ * say which field they want in one line. Paths are NULL-terminated key lists. */
+#ifndef AGENTCTL_JSONQ_H
+#define AGENTCTL_JSONQ_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <yajl/yajl_tree.h>
+
+/* Parses body; NULL with err set when it is not JSON. */
+yajl_val jq_parse(const char *body, char *err, size_t errlen);
+/* The node at the path (any type), or NULL. */
+yajl_val jq_at(yajl_val v, ...);
+/* The string at the path, or NULL. */
+const char *jq_str(yajl_val v, ...);
+/* The integer at the path, def when absent or not an integer. */
+int64_t jq_int(yajl_val v, int64_t def, ...);
+/* Array length and element (0 / NULL when v is not an array). */
+size_t jq_len(yajl_val v);
+yajl_val jq_item(yajl_val v, size_t i);
+/* Deep equality (object keys in any order, numbers by their text). */
+bool jq_equal(yajl_val a, yajl_val b);
+/* Equality of two objects, ignoring the keys listed in skip (NULL-terminated). */
+bool jq_equal_except(yajl_val a, yajl_val b, const char *const *skip);
+
+#endif

@@ -1,0 +1,116 @@
+/* Connection options of the cluster commands and the client made from them. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "stack.h"
+
+const struct stack_secret stack_secrets[] = {
+	[STACK_SECRET_INFLUX_ADMIN] = {"influxdb-admin", "admin", "InfluxDB admin"},
+	[STACK_SECRET_INFLUX_AGENT] = {"influxdb-agent", "heliograph", "InfluxDB user of the agent (write-only)"},
+	[STACK_SECRET_INFLUX_GRAFANA] = {"influxdb-grafana", "grafana", "InfluxDB user of Grafana (read-only)"},
+	[STACK_SECRET_GRAFANA_ADMIN] = {"grafana-admin", "admin", "Grafana admin"},
+};
+const size_t stack_secrets_count = sizeof stack_secrets / sizeof *stack_secrets;
+
+volatile int stack_interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	stack_interrupted = 1;
+	/* A second Ctrl-C ends the process at once. */
+	signal(SIGINT, SIG_DFL);
+}
+
+void stack_catch_interrupt(void)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+void stack_longopts(struct option *opts, int *n, bool with_params)
+{
+	opts[(*n)++] = (struct option){"kubeconfig", required_argument, NULL, STACK_OPT_KUBECONFIG};
+	opts[(*n)++] = (struct option){"context", required_argument, NULL, STACK_OPT_CONTEXT};
+	for (int p = 0; p < RP_COUNT; p++) {
+		if (!render_param_flag(p) || (!with_params && p != RP_NAMESPACE))
+			continue;
+		opts[(*n)++] = (struct option){render_param_flag(p), required_argument, NULL, STACK_OPT_PARAM + p};
+	}
+}
+
+int stack_opt(struct stack *s, int c, const char *arg)
+{
+	char err[512];
+	if (c == STACK_OPT_KUBECONFIG) {
+		s->kubeconfig = arg;
+		return 1;
+	}
+	if (c == STACK_OPT_CONTEXT) {
+		s->context = arg;
+		return 1;
+	}
+	if (c >= STACK_OPT_PARAM && c < STACK_OPT_PARAM + RP_COUNT) {
+		if (render_params_set(&s->rp, render_param_flag(c - STACK_OPT_PARAM), arg, err, sizeof err) < 0) {
+			fprintf(stderr, "agentctl %s: %s\n", s->cmd, err);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+void stack_conn_usage(FILE *out)
+{
+	fprintf(out, "  --kubeconfig FILE              kubeconfig to use (default $KUBECONFIG, else ~/.kube/config)\n"
+		     "  --context NAME                 kubeconfig context (default its current-context)\n");
+}
+
+const char *stack_namespace(const struct stack *s)
+{
+	return render_param_value(&s->rp, RP_NAMESPACE);
+}
+
+int stack_connect(struct stack *s, char *err, size_t errlen)
+{
+	struct kube_config_opts o = {.kubeconfig = s->kubeconfig, .context = s->context};
+	if (kube_config_load(&s->kc, &o, err, errlen) != 0)
+		return -2;
+	if (uv_loop_init(&s->loop) != 0) {
+		snprintf(err, errlen, "cannot start the event loop");
+		kube_config_free(&s->kc);
+		return -1;
+	}
+	s->loop_ready = true;
+	s->client = kube_client_new(&s->loop, NULL, &s->kc, err, errlen);
+	if (!s->client) {
+		stack_close(s);
+		return -1;
+	}
+	kube_client_set_user_agent(s->client, "agentctl/" HG_VERSION);
+	return 0;
+}
+
+void stack_close(struct stack *s)
+{
+	if (s->client)
+		kube_client_free(s->client);
+	s->client = NULL;
+	if (s->loop_ready) {
+		/* Handles closed by the client finish closing here. */
+		uv_run(&s->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&s->loop);
+		s->loop_ready = false;
+		kube_config_free(&s->kc);
+	}
+}
+
+void stack_line(const struct stack *s, const char *label, const char *state)
+{
+	fprintf(s->out, "%-58s %s%s\n", label, state, s->dry_run ? " (dry run)" : "");
+	fflush(s->out);
+}
