@@ -250,7 +250,7 @@ static void emit(struct acc *a, struct metric *m, bool round, const char *raw, s
 		if (!filter_is_empty(&c->filter) && !filter_apply(&c->filter, m))
 			return;
 		if (round)
-			m->time_ns = round_time(m->time_ns, cfg->precision_ns);
+			m->time_ns = round_time(m->time_ns, ri->precision_ns);
 		apply_name(a, m, c);
 		add_missing_tags(m, &c->tags);
 		add_missing_tags(m, &cfg->global_tags);

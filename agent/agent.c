@@ -73,19 +73,26 @@ static void on_gather_timer(uv_timer_t *t)
 
 /* With round_interval the gathers land on multiples of the interval (:00,
  * :10, ...), as Telegraf's do, so series from many nodes line up. The first
- * gather runs at once so a new user sees data without waiting. */
+ * gather runs at once so a new user sees data without waiting. The next
+ * tick is computed from the previous nominal tick, not from the clock: a
+ * timer that fires a millisecond early must not gather twice for one tick;
+ * one that fires late (a busy loop) skips to the next tick after now. */
 static void schedule_gather(struct running_input *ri, bool first)
 {
+	int64_t now = now_ns(), iv = ri->interval_ns;
 	uint64_t delay_ms = 0;
-	if (!first) {
-		int64_t now = now_ns(), next;
-		if (ri->agent->cfg->round_interval)
-			next = (now / ri->interval_ns + 1) * ri->interval_ns;
-		else
-			next = now + ri->interval_ns;
+	if (first) {
+		/* Half an interval later counts as the first tick's place, so the
+		 * next aligned tick cannot round to the same timestamp. */
+		ri->tick_ns = now + iv / 2;
+	} else {
+		int64_t next = ri->agent->cfg->round_interval ? (ri->tick_ns / iv + 1) * iv : ri->tick_ns + iv;
+		if (next <= now - iv) /* missed ticks: resume at the next one */
+			next = ri->agent->cfg->round_interval ? (now / iv + 1) * iv : now + iv;
+		ri->tick_ns = next;
 		if (ri->jitter_ns > 0)
 			next += (int64_t)((double)rand() / RAND_MAX * (double)ri->jitter_ns);
-		delay_ms = (uint64_t)((next - now + 999999) / 1000000);
+		delay_ms = next > now ? (uint64_t)((next - now + 999999) / 1000000) : 0;
 	}
 	uv_timer_start(&ri->timer, on_gather_timer, delay_ms, 0);
 }
@@ -126,6 +133,18 @@ static bool selected(const char *filter, const char *name)
 	return false;
 }
 
+/* agent.precision, or when unset Telegraf's choice from the interval:
+ * whole seconds for intervals of a second or more, and so on down. */
+static int64_t input_precision(int64_t precision_ns, int64_t interval_ns)
+{
+	if (precision_ns > 0)
+		return precision_ns;
+	for (int64_t p = 1000000000; p > 1; p /= 1000)
+		if (interval_ns >= p)
+			return p;
+	return 1;
+}
+
 static int start_input(struct agent *a, struct running_input *ri, const struct input_cfg *cfg, char *err,
 		       size_t errlen)
 {
@@ -139,6 +158,7 @@ static int start_input(struct agent *a, struct running_input *ri, const struct i
 		ri->interval_ns = 10 * 1000000000LL;
 	ri->jitter_ns = cfg->common.collection_jitter_ns >= 0 ? cfg->common.collection_jitter_ns
 							      : ac->collection_jitter_ns;
+	ri->precision_ns = input_precision(ac->precision_ns, ri->interval_ns);
 	ri->stats.name = cfg->plugin->name;
 	ri->stats.alias = cfg->common.alias;
 	ri->acc = acc_new_for_input(ri);

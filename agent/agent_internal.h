@@ -55,6 +55,8 @@ struct running_input {
 	struct acc *acc;
 	bool gathering;
 	int64_t interval_ns, jitter_ns;
+	int64_t precision_ns;    /* timestamps are rounded to this */
+	int64_t tick_ns;         /* wall clock of the current nominal tick */
 	uint64_t gather_started_ns; /* monotonic */
 	uv_timer_t timer;
 	struct input_stats stats;
