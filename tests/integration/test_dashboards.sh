@@ -32,6 +32,17 @@ python3 "$(dirname "$TESTLIB")/test_kubelet_server.py" --cert "$TMP/cert.pem" --
 PIDS+=($!)
 wait_for test -s "$TMP/port" || fail "test kubelet did not start"
 
+# PSI needs a kernel with CONFIG_PSI (4.20+) and psi not disabled at boot;
+# without it the three pressure panels can only be checked for valid InfluxQL.
+PSI="collect: [psi]"
+EMPTY_OK=(--may-be-empty "heliograph-kubernetes:Container restarts")
+if ! cat /proc/pressure/memory >/dev/null 2>&1; then
+	echo "note: no /proc/pressure here: PSI panels checked for valid InfluxQL only"
+	PSI=""
+	for p in "CPU pressure (PSI some, avg10)" "Memory pressure (PSI)" "I/O pressure (PSI)"; do
+		EMPTY_OK+=(--may-be-empty "heliograph-node:$p")
+	done
+fi
 cat >"$TMP/agent.yaml" <<CONF
 agent: {hostname: dash-node, interval: 1s, flush_interval: 1s}
 inputs:
@@ -42,7 +53,7 @@ inputs:
   - net: {}
   - system: {}
   - processes: {}
-  - kernel: {collect: [psi]}
+  - kernel: {$PSI}
   - internal: {collect_process: true}
   - kubernetes: {url: "https://127.0.0.1:$(cat "$TMP/port")", bearer_token: "$TMP/token", tls_ca: "$TMP/cert.pem"}
 outputs:
@@ -116,7 +127,7 @@ got=$(json_get "sorted((s['tags']['strategy'], s['values'][0][1]) for s in d['re
 
 python3 "$(dirname "$TESTLIB")/dashboards_check.py" --url "$INFLUX_URL" --db $DB \
 	--from "${T_FROM}000" --to "${T_TO}000" --interval 1s \
-	--may-be-empty "heliograph-kubernetes:Container restarts" \
+	"${EMPTY_OK[@]}" \
 	"$SRC"/grafana-dashboards/*.json >"$TMP/check.out" 2>"$TMP/check.err" ||
 	{ cat "$TMP/check.out" "$TMP/check.err" >&2; fail "dashboard queries"; }
 tail -n 1 "$TMP/check.out"
