@@ -1,6 +1,21 @@
-/* Freeing the values the option tables describe. */
+/* Copying and freeing the values the option tables describe. */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "options.h"
+
+int strlist_copy(struct strlist *dst, const struct strlist *src)
+{
+	if (!src->n)
+		return 0;
+	dst->v = calloc(src->n, sizeof(char *));
+	if (!dst->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < src->n; i++, dst->n++)
+		if (!(dst->v[i] = strdup(src->v[i])))
+			return -ENOMEM;
+	return 0;
+}
 
 void strlist_free(struct strlist *l)
 {

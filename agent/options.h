@@ -51,6 +51,9 @@ struct tagfilter {
 };
 
 void strlist_free(struct strlist *l);
+/* Deep copy into an empty dst. 0, or -ENOMEM (dst then holds what was
+ * copied, for strlist_free). */
+int strlist_copy(struct strlist *dst, const struct strlist *src);
 void strmap_free(struct strmap *m);
 void tagfilter_free(struct tagfilter *t);
 /* Frees every owned member of a struct described by opts. */

@@ -246,19 +246,6 @@ static int disk_gather(void *state, struct acc *acc)
 	return GATHER_DONE;
 }
 
-static int copy_list(struct strlist *dst, const struct strlist *src)
-{
-	if (!src->n)
-		return 0;
-	dst->v = calloc(src->n, sizeof(char *));
-	if (!dst->v)
-		return -ENOMEM;
-	for (size_t i = 0; i < src->n; i++, dst->n++)
-		if (!(dst->v[i] = strdup(src->v[i])))
-			return -ENOMEM;
-	return 0;
-}
-
 static void disk_free(void *state);
 
 static int disk_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
@@ -266,8 +253,8 @@ static int disk_init(void **state, const void *config, const struct plugin_env *
 	(void)env;
 	const struct disk_config *c = config;
 	struct disk_state *s = calloc(1, sizeof *s);
-	if (!s || copy_list(&s->mount_points, &c->mount_points) < 0 || copy_list(&s->ignore_fs, &c->ignore_fs) < 0 ||
-	    copy_list(&s->ignore_opts, &c->ignore_mount_opts) < 0 || hostfs_buf_init(&s->buf, 16384) < 0 ||
+	if (!s || strlist_copy(&s->mount_points, &c->mount_points) < 0 || strlist_copy(&s->ignore_fs, &c->ignore_fs) < 0 ||
+	    strlist_copy(&s->ignore_opts, &c->ignore_mount_opts) < 0 || hostfs_buf_init(&s->buf, 16384) < 0 ||
 	    hostfs_buf_init(&s->small, 128) < 0 || !(s->mounts = calloc(DISK_MAX_MOUNTS, sizeof *s->mounts))) {
 		disk_free(s);
 		snprintf(err, errlen, "out of memory");

@@ -248,19 +248,6 @@ static int diskio_gather(void *state, struct acc *acc)
 	return GATHER_DONE;
 }
 
-static int copy_list(struct strlist *dst, const struct strlist *src)
-{
-	if (!src->n)
-		return 0;
-	dst->v = calloc(src->n, sizeof(char *));
-	if (!dst->v)
-		return -ENOMEM;
-	for (size_t i = 0; i < src->n; i++, dst->n++)
-		if (!(dst->v[i] = strdup(src->v[i])))
-			return -ENOMEM;
-	return 0;
-}
-
 static void diskio_free(void *state);
 
 static int diskio_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
@@ -268,7 +255,7 @@ static int diskio_init(void **state, const void *config, const struct plugin_env
 	(void)env;
 	const struct diskio_config *c = config;
 	struct diskio_state *s = calloc(1, sizeof *s);
-	if (!s || copy_list(&s->devices, &c->devices) < 0 || copy_list(&s->tags, &c->device_tags) < 0 ||
+	if (!s || strlist_copy(&s->devices, &c->devices) < 0 || strlist_copy(&s->tags, &c->device_tags) < 0 ||
 	    hostfs_buf_init(&s->buf, 8192) < 0 || hostfs_buf_init(&s->udev, 4096) < 0 ||
 	    hostfs_buf_init(&s->wwid, 128) < 0 || !(s->last = calloc(DISKIO_MAX_DEVICES, sizeof *s->last))) {
 		diskio_free(s);
