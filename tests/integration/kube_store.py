@@ -424,6 +424,15 @@ class Store:
         with self.lock:
             old = self.get_locked(r)
             k = self.key(r.res, r.namespace, r.name)
+            # Optimistic concurrency as the apiserver does it (leader election relies on it).
+            want = (obj.get("metadata") or {}).get("resourceVersion")
+            if want and want != old["metadata"].get("resourceVersion"):
+                d = {"name": r.name, "kind": r.res.plural}
+                if r.res.group:
+                    d["group"] = r.res.group
+                raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the object has been '
+                               "modified; please apply your changes to the latest version and try again"
+                               % (gname(r.res), r.name), d)
             obj = self.typed(r.res, obj)
             if r.sub == "status":
                 new = copy.deepcopy(old)

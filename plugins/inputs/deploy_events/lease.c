@@ -1,0 +1,343 @@
+/* Leader election: one timer, at most one request in flight. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+#include <yajl/yajl_tree.h>
+
+#include "kobj.h"
+#include "lease.h"
+#include "log.h"
+
+struct lease {
+	struct kube_client *c;
+	struct lease_opts o;
+	char *ns, *name, *id;
+	char path[512];
+	uv_timer_t timer;
+	bool leader, busy, stopping, release, closed;
+	bool want_release; /* stop asked for a hand-over while a request was in flight */
+	/* The record as last read. */
+	bool exists;
+	char rv[64], holder[256], record[512], acquire[40], recorded[48];
+	int64_t transitions;
+	uint64_t record_seen_ms;  /* loop time when the record last changed */
+	uint64_t renewed_ms;      /* loop time of our last successful write */
+	char *body;
+	void (*done)(void *);
+	void *done_arg;
+};
+
+static uint64_t mono_ms(struct lease *l)
+{
+	uv_update_time(kube_client_loop(l->c));
+	return uv_now(kube_client_loop(l->c));
+}
+
+static void micro_time(char *out, size_t n, int64_t ns)
+{
+	time_t s = (time_t)(ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (k)
+		snprintf(out + k, n - k, ".%06ldZ", (long)(ns % 1000000000 / 1000));
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void error(struct lease *l, const char *fmt, const char *a)
+{
+	char msg[600];
+	snprintf(msg, sizeof msg, fmt, a);
+	if (l->o.on_error)
+		l->o.on_error(l->o.arg, msg);
+}
+
+static void set_leader(struct lease *l, bool on, int64_t prev)
+{
+	if (l->leader == on)
+		return;
+	l->leader = on;
+	l->o.on_change(l->o.arg, on, prev);
+}
+
+static void tick(uv_timer_t *t);
+
+static void schedule(struct lease *l)
+{
+	if (l->stopping)
+		return;
+	uv_timer_start(&l->timer, tick, (uint64_t)(l->leader ? l->o.renew_ms : l->o.retry_ms), 0);
+}
+
+/* Reads the Lease into l's record fields; false when the body is not one. */
+static bool read_record(struct lease *l, const char *json)
+{
+	char e[128];
+	yajl_val root = yajl_tree_parse(json, e, sizeof e);
+	if (!root)
+		return false;
+	const char *rvp[] = { "metadata", "resourceVersion", NULL }, *hp[] = { "spec", "holderIdentity", NULL },
+		   *rp[] = { "spec", "renewTime", NULL }, *ap[] = { "spec", "acquireTime", NULL },
+		   *tp[] = { "spec", "leaseTransitions", NULL },
+		   *anp[] = { "metadata", "annotations", LEASE_RECORDED_ANN, NULL };
+	yajl_val v;
+	v = yajl_tree_get(root, rvp, yajl_t_string);
+	snprintf(l->rv, sizeof l->rv, "%s", v ? YAJL_GET_STRING(v) : "");
+	v = yajl_tree_get(root, hp, yajl_t_string);
+	snprintf(l->holder, sizeof l->holder, "%s", v ? YAJL_GET_STRING(v) : "");
+	v = yajl_tree_get(root, ap, yajl_t_string);
+	snprintf(l->acquire, sizeof l->acquire, "%s", v ? YAJL_GET_STRING(v) : "");
+	v = yajl_tree_get(root, anp, yajl_t_string);
+	snprintf(l->recorded, sizeof l->recorded, "%s", v ? YAJL_GET_STRING(v) : "");
+	v = yajl_tree_get(root, tp, yajl_t_number);
+	l->transitions = v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+	char record[512];
+	v = yajl_tree_get(root, rp, yajl_t_string);
+	snprintf(record, sizeof record, "%s|%s", l->holder, v ? YAJL_GET_STRING(v) : "");
+	if (strcmp(record, l->record) != 0) {
+		snprintf(l->record, sizeof l->record, "%s", record);
+		l->record_seen_ms = mono_ms(l);
+	}
+	l->exists = true;
+	yajl_tree_free(root);
+	return true;
+}
+
+static void free_lease(uv_handle_t *h)
+{
+	struct lease *l = h->data;
+	free(l->body);
+	free(l->ns);
+	free(l->name);
+	free(l->id);
+	free(l);
+}
+
+static void write_record(struct lease *l, bool acquire);
+
+/* Ends a stop once no request is in flight; l is freed after done runs. */
+static void finish_stop(struct lease *l)
+{
+	if (l->want_release) {
+		l->want_release = false;
+		l->release = true;
+		l->leader = true; /* writes our recorded-until one last time */
+		write_record(l, false);
+		l->leader = false;
+		if (l->busy)
+			return;
+	}
+	void (*done)(void *) = l->done;
+	void *arg = l->done_arg;
+	l->closed = true;
+	uv_close((uv_handle_t *)&l->timer, free_lease);
+	if (done)
+		done(arg);
+}
+
+static void write_done(void *arg, const struct kube_response *r);
+static void get_done(void *arg, const struct kube_response *r);
+
+static void lease_send(struct lease *l, const char *method, const char *path, const char *body, kube_done_fn done)
+{
+	struct kube_request q = { .method = method, .path = path, .what = "leases", .timeout_ms = l->o.renew_ms };
+	if (body) {
+		q.body = body;
+		q.body_len = strlen(body);
+		q.content_type = "application/json";
+	}
+	char err[512];
+	if (kube_send(l->c, &q, done, l, err, sizeof err) != 0) {
+		error(l, "lease: %s", err);
+		if (l->stopping)
+			finish_stop(l);
+		else
+			schedule(l);
+		return;
+	}
+	l->busy = true;
+}
+
+/* PUT (or POST when absent) the record with us (or nobody) as holder. */
+static void write_record(struct lease *l, bool acquire)
+{
+	int64_t now = wall_ns();
+	char t[40], trans[32];
+	micro_time(t, sizeof t, now);
+	char recorded[48] = "";
+	int64_t ru = l->leader && l->o.recorded_until ? l->o.recorded_until(l->o.arg) : 0;
+	if (ru)
+		micro_time(recorded, sizeof recorded, ru);
+	else
+		snprintf(recorded, sizeof recorded, "%s", l->recorded);
+	int64_t secs = (l->o.duration_ms + 999) / 1000;
+	const char *holder = l->release ? "" : l->id;
+	if (acquire) {
+		snprintf(l->acquire, sizeof l->acquire, "%s", t);
+		if (l->exists && strcmp(l->holder, l->id) != 0)
+			l->transitions++;
+	}
+	snprintf(trans, sizeof trans, "%lld", (long long)l->transitions);
+	free(l->body);
+	l->body = NULL;
+	size_t cap = 2048 + strlen(l->ns) + strlen(l->name) + strlen(holder);
+	l->body = malloc(cap);
+	if (!l->body) {
+		schedule(l);
+		return;
+	}
+	char rvpart[96] = "", annpart[160] = "";
+	if (l->exists)
+		snprintf(rvpart, sizeof rvpart, ",\"resourceVersion\":\"%s\"", l->rv);
+	if (recorded[0])
+		snprintf(annpart, sizeof annpart, ",\"annotations\":{\"" LEASE_RECORDED_ANN "\":\"%s\"}", recorded);
+	/* Names and identities are DNS labels / pod names: nothing to escape. */
+	snprintf(l->body, cap,
+		 "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":\"%s\","
+		 "\"namespace\":\"%s\"%s%s},\"spec\":{\"holderIdentity\":\"%s\",\"leaseDurationSeconds\":%lld,"
+		 "\"acquireTime\":\"%s\",\"renewTime\":\"%s\",\"leaseTransitions\":%s}}",
+		 l->name, l->ns, rvpart, annpart, holder, (long long)(l->release ? 1 : secs),
+		 l->acquire[0] ? l->acquire : t, t, trans);
+	if (l->exists) {
+		char path[600];
+		snprintf(path, sizeof path, "%s/%s", l->path, l->name);
+		lease_send(l, "PUT", path, l->body, write_done);
+	} else {
+		lease_send(l, "POST", l->path, l->body, write_done);
+	}
+}
+
+static void write_done(void *arg, const struct kube_response *r)
+{
+	struct lease *l = arg;
+	l->busy = false;
+	if (l->closed)
+		return;
+	if (l->stopping) {
+		if (r->status == 200 || r->status == 201)
+			read_record(l, r->body); /* the release needs the new resourceVersion */
+		finish_stop(l);
+		return;
+	}
+	if (r->status == 200 || r->status == 201) {
+		int64_t prev = 0;
+		if (!l->leader && l->recorded[0])
+			prev = kobj_time_ns(l->recorded);
+		/* Fraction of the recorded time matters little: a second's worth is re-checked. */
+		read_record(l, r->body);
+		l->renewed_ms = mono_ms(l);
+		if (!l->leader)
+			log_info("deploy_events", "%s became the leader (Lease %s/%s)", l->id, l->ns, l->name);
+		set_leader(l, true, prev);
+	} else if (r->status == 409) {
+		/* Someone else wrote it first: read again. */
+		if (l->leader)
+			log_warn("deploy_events", "%s lost the Lease %s/%s", l->id, l->ns, l->name);
+		set_leader(l, false, 0);
+	} else {
+		error(l, "lease write: %s", r->message);
+		if (l->leader && mono_ms(l) - l->renewed_ms > (uint64_t)(l->o.duration_ms * 2 / 3)) {
+			log_warn("deploy_events", "%s could not renew the Lease in time: stepping down", l->id);
+			set_leader(l, false, 0);
+		}
+	}
+	schedule(l);
+}
+
+static void get_done(void *arg, const struct kube_response *r)
+{
+	struct lease *l = arg;
+	l->busy = false;
+	if (l->closed)
+		return;
+	if (l->stopping) {
+		finish_stop(l);
+		return;
+	}
+	if (r->status == 404) {
+		l->exists = false;
+		write_record(l, true);
+		return;
+	}
+	if (r->status != 200 || !read_record(l, r->body)) {
+		error(l, "lease read: %s", r->status ? r->message : "no answer");
+		schedule(l);
+		return;
+	}
+	uint64_t now = mono_ms(l);
+	bool mine = strcmp(l->holder, l->id) == 0;
+	bool expired = now - l->record_seen_ms >= (uint64_t)l->o.duration_ms;
+	if (mine || !l->holder[0] || expired)
+		write_record(l, !mine);
+	else
+		schedule(l);
+}
+
+static void tick(uv_timer_t *t)
+{
+	struct lease *l = t->data;
+	if (l->busy || l->stopping)
+		return;
+	if (l->leader) {
+		write_record(l, false);
+		return;
+	}
+	char path[600];
+	snprintf(path, sizeof path, "%s/%s", l->path, l->name);
+	lease_send(l, "GET", path, NULL, get_done);
+}
+
+struct lease *lease_start(struct kube_client *c, const struct lease_opts *o, char *err, size_t errlen)
+{
+	struct lease *l = calloc(1, sizeof *l);
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->c = c;
+	l->o = *o;
+	l->ns = strdup(o->ns);
+	l->name = strdup(o->name);
+	l->id = strdup(o->identity);
+	if (!l->ns || !l->name || !l->id) {
+		free(l->ns), free(l->name), free(l->id), free(l);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(l->path, sizeof l->path, "/apis/coordination.k8s.io/v1/namespaces/%s/leases", l->ns);
+	uv_timer_init(kube_client_loop(c), &l->timer);
+	l->timer.data = l;
+	uv_timer_start(&l->timer, tick, 0, 0);
+	return l;
+}
+
+bool lease_is_leader(const struct lease *l)
+{
+	return l->leader;
+}
+
+unsigned lease_transitions_seen(const struct lease *l)
+{
+	return (unsigned)l->transitions;
+}
+
+void lease_stop(struct lease *l, bool release, void (*done)(void *arg), void *arg)
+{
+	l->stopping = true;
+	l->done = done;
+	l->done_arg = arg;
+	uv_timer_stop(&l->timer);
+	l->want_release = release && l->leader;
+	l->leader = false;
+	/* With a request in flight, its callback ends the stop. */
+	if (!l->busy)
+		finish_stop(l);
+}

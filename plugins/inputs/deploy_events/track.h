@@ -1,0 +1,41 @@
+/* Deploy tracking: from the stream of Deployment, ReplicaSet, Service and
+ * Rollout states to deploys (one per rollout of a workload) and the phases
+ * each went through, classified by strategy. Pure state: no I/O; phases are
+ * handed to a callback with the time the API gives for them. */
+#ifndef HG_DEPLOY_TRACK_H
+#define HG_DEPLOY_TRACK_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kobj.h"
+
+enum strategy { ST_BIGBANG, ST_ROLLING, ST_CANARY, ST_BLUEGREEN };
+enum phase { PH_STARTED, PH_PROGRESSING, PH_PROMOTED, PH_COMPLETED, PH_FAILED, PH_ROLLED_BACK, PH_N };
+
+struct deploy_point {
+	const char *ns, *name, *kind;
+	enum strategy strategy;
+	enum phase phase;
+	int64_t time_ns;
+	const struct kobj *o;       /* revision, image, version, replica counts */
+	int64_t canary_weight;      /* -1: not a canary */
+	double duration_s;          /* < 0: not a terminal phase */
+	const char *message;
+};
+
+typedef void (*track_emit_fn)(void *arg, const struct deploy_point *p);
+
+struct track;
+
+struct track *track_new(track_emit_fn emit, void *arg);
+void track_free(struct track *t);
+/* Phases of objects read from a (re)list whose time is before this are
+ * taken as recorded already (by an earlier leader): ns, 0 = none. */
+void track_set_skip_before(struct track *t, int64_t ns);
+/* now_ns: the time used when the API gives none. */
+void track_object(struct track *t, const struct kobj *o, bool deleted, bool from_list, int64_t now_ns);
+const char *strategy_name(enum strategy s);
+const char *phase_name(enum phase p);
+int strategy_parse(const char *s); /* -1 when unknown */
+
+#endif

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# deploy_events against the test API server: two agents campaign for one
+# Lease and only the holder records; scripted rollouts of every strategy
+# (Recreate, RollingUpdate, track=canary beside a stable, blue-green Service
+# selector switch, the heliograph.io/strategy annotation), a failed rollout
+# and its rollback, and the real Argo Rollouts objects are each recorded
+# once with the expected phases; the leader is killed (-9) mid-rollout, the
+# other agent takes over within two lease durations and records the rest,
+# nothing twice; SIGTERM hands the Lease over (holderIdentity cleared).
+source "$TESTLIB"
+source "$(dirname "$TESTLIB")/kube_lib.sh"
+SCEN="$(dirname "$TESTLIB")/deploy_scenarios.py"
+LEASE_S=2
+
+# Discovery with the Argo Rollouts CRD installed.
+mkdir -p "$TMP/k8s-api"
+cp -r "$FIXTURES/k8s-api/discovery" "$TMP/k8s-api/discovery"
+python3 - "$TMP/k8s-api/discovery" <<'PY'
+import json, sys
+d = sys.argv[1]
+a = json.load(open(d + "/apis.json"))
+gv = {"groupVersion": "argoproj.io/v1alpha1", "version": "v1alpha1"}
+a["groups"].append({"name": "argoproj.io", "versions": [gv], "preferredVersion": gv})
+json.dump(a, open(d + "/apis.json", "w"))
+json.dump({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "argoproj.io/v1alpha1", "resources": [
+    {"name": "rollouts", "singularName": "rollout", "namespaced": True, "kind": "Rollout",
+     "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]}]},
+    open(d + "/apis__argoproj.io__v1alpha1.json", "w"))
+PY
+FIXTURES_SAVED=$FIXTURES
+FIXTURES=$TMP
+kube_start --controller-delay 100000 --bookmark-interval 0.5
+FIXTURES=$FIXTURES_SAVED
+kube_config "$TMP/kubeconfig"
+export FIXTURES
+python3 "$SCEN" "$KUBE_URL" "$TMP/tls/ca.crt" baseline || fail "baseline objects"
+
+holder() {
+	curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" \
+		"$KUBE_URL/apis/coordination.k8s.io/v1/namespaces/monitoring/leases/heliograph-agent-leader" |
+		json_get "d['spec'].get('holderIdentity') or ''" 2>/dev/null
+}
+holder_is() { [ "$(holder)" = "$1" ]; }
+
+# start_agent NAME: agent with identity NAME writing $TMP/NAME.lp
+start_agent() {
+	cat >"$TMP/$1.yaml" <<CONF
+agent: {hostname: $1, interval: 1s, flush_interval: 1s}
+inputs:
+  - deploy_events: {kubeconfig: "$TMP/kubeconfig", identity: $1, lease_namespace: monitoring, cluster: test, lease_duration: ${LEASE_S}s}
+outputs: [{file: {files: ["$TMP/$1.lp"]}}]
+CONF
+	"$AGENT" --config "$TMP/$1.yaml" >"$TMP/$1.log" 2>&1 &
+	eval "PID_$1=$!"
+	PIDS+=($!)
+}
+
+start_agent a
+wait_for holder_is a || fail "agent a did not take the Lease (holder '$(holder)')"
+start_agent b
+sleep 1
+[ "$(holder)" = a ] || fail "the Lease moved to '$(holder)' while a is alive"
+sleep 1   # a's watches are synced (lists done)
+MID_T0=$(python3 "$SCEN" "$KUBE_URL" "$TMP/tls/ca.crt" phase1) || fail "phase1"
+sleep 2.5 # flushed, and a has renewed past every phase-1 time
+[ -s "$TMP/a.lp" ] || fail "the leader recorded nothing"
+! grep -q '^deploy,' "$TMP/b.lp" 2>/dev/null || fail "b recorded deploys while not the leader: $(grep '^deploy' "$TMP/b.lp")"
+
+# Kill the leader mid-rollout ("mid" is progressing).
+t0=$(date +%s.%N)
+kill -9 "$PID_a"
+WAIT_SECS=$((2 * LEASE_S + 2)) wait_for holder_is b || fail "b did not take over (holder '$(holder)')"
+took=$(python3 -c "import time; print(round(time.time() - $t0, 2))")
+echo "takeover after ${took}s (lease ${LEASE_S}s)"
+python3 -c "import sys; sys.exit(0 if $took <= 2 * $LEASE_S else 1)" || fail "takeover took ${took}s > 2 lease durations"
+sleep 1.5 # b's lists are done
+MID_T0=$MID_T0 python3 "$SCEN" "$KUBE_URL" "$TMP/tls/ca.crt" phase2 || fail "phase2"
+sleep 2.5
+
+# SIGTERM: b hands the Lease over.
+kill -TERM "$PID_b"
+wait "$PID_b" || fail "agent b exited with $?"
+[ "$(holder)" = "" ] || fail "b did not release the Lease (holder '$(holder)')"
+
+python3 "$SCEN" check "$TMP/a.lp" "$TMP/b.lp" || {
+	grep -h '^deploy' "$TMP/a.lp" "$TMP/b.lp" | sed 's/ .*//' >&2
+	fail "deploys recorded"
+}
+# The phase-2 deploys are b's alone, the phase-1 ones a's alone.
+grep -q '^deploy,.*name=post,' "$TMP/b.lp" || fail "post not recorded by b"
+! grep -q '^deploy,.*name=post,' "$TMP/a.lp" || fail "post recorded by the dead leader"
+grep -q '^deploy,.*name=mid,.*phase=completed' "$TMP/b.lp" || fail "mid completion not recorded by b"
+# Timestamps are the API's: canary-demo started at its creationTimestamp (2019-10-25T06:07:18Z).
+grep -q '^deploy,.*name=canary-demo,.*phase=started.* 1571983638000000000$' "$TMP/a.lp" ||
+	fail "canary-demo started timestamp: $(grep 'name=canary-demo,.*phase=started' "$TMP/a.lp")"
+grep -h "^deploy" "$TMP/a.lp" "$TMP/b.lp" | cut -c1-230
+echo "ok: $(grep -hc '^deploy' "$TMP/a.lp") + $(grep -hc '^deploy' "$TMP/b.lp") deploy points"
