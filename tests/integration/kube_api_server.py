@@ -23,6 +23,7 @@ Test-only control endpoints (no auth, under /_control/):
   POST /_control/objects  an object or a list of objects stored as they are (nodes, pods ...)
   POST /_control/proxy    {"NS/SERVICE:PORT": "http://127.0.0.1:P"}: where the service proxy
                           (/api/v1/namespaces/NS/services/SERVICE:PORT/proxy/...) forwards to
+  POST /_control/fail     scripted Status failures of matching requests (see kube_faults.py)
   POST /_control/compact  forgets the watch history and ends open watches (resuming
                           from any resourceVersion handed out so far gets 410 Gone)
   GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type"}]
@@ -39,6 +40,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kube_faults  # noqa: E402
 import kube_proxy  # noqa: E402
 import kube_store  # noqa: E402
 from kube_store import ApiError  # noqa: E402
@@ -159,6 +161,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if who is None:
                 raise ApiError(401, "Unauthorized", "Unauthorized")
+            self.server.faults.check(method, path)
             pm = kube_proxy.match(path)
             if pm:
                 return kube_proxy.forward(self, self.server.store, self.server.proxies, pm, method, u.query, body, who)
@@ -180,6 +183,9 @@ class Handler(BaseHTTPRequestHandler):
             d = json.loads(body)
             for o in d if isinstance(d, list) else [d]:
                 st.put_raw(o)
+            return self.send_json(200, {})
+        if path == "/_control/fail":
+            self.server.faults.set(json.loads(body or b"[]"))
             return self.send_json(200, {})
         if path == "/_control/proxy":
             self.server.proxies.update(json.loads(body or b"{}"))
@@ -322,6 +328,7 @@ def main():
     srv.opts = opts
     srv.store = store
     srv.proxies = kube_proxy.Proxies(opts.service_proxy)
+    srv.faults = kube_faults.Faults()
     kube_store.start_controller(store, opts.controller_delay)
     print(f"PORT {srv.server_address[1]}", flush=True)
     try:
