@@ -224,6 +224,7 @@ static char *write_url(const struct args *a)
 /* Sends the line; 0, or -1 with err (secrets scrubbed). */
 static int send_line(const struct args *a, const char *line, size_t len, char *err, size_t errlen)
 {
+	err[0] = '\0';
 	char *url = write_url(a);
 	if (!url) {
 		snprintf(err, errlen, "out of memory");
