@@ -25,6 +25,7 @@ extern const struct agentctl_command cmd_render;
 extern const struct agentctl_command cmd_install_stack;
 extern const struct agentctl_command cmd_status;
 extern const struct agentctl_command cmd_uninstall_stack;
+extern const struct agentctl_command cmd_convert_telegraf;
 extern const struct agentctl_command cmd_deploy_event;
 
 #endif

@@ -13,6 +13,7 @@ static const struct agentctl_command *const commands[] = {
 	&cmd_status,
 	&cmd_uninstall_stack,
 	&cmd_render,
+	&cmd_convert_telegraf,
 	&cmd_deploy_event,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
