@@ -1,0 +1,58 @@
+/* A TOML reader for the subset Telegraf configs use: tables, arrays of
+ * tables, dotted and quoted keys, strings (basic, literal, multi-line),
+ * integers, floats, booleans, date-times (kept as text), arrays and inline
+ * tables, comments. No TOML library for C is packaged in Debian, hence ours.
+ * Every node remembers its line, so a converter can name what it drops.
+ * Bounded: input size, nesting depth and node count (see TOML_MAX_*). */
+#ifndef HG_TOML_H
+#define HG_TOML_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOML_MAX_BYTES (4u << 20)
+#define TOML_MAX_DEPTH 32
+#define TOML_MAX_NODES 200000
+
+enum toml_type {
+	TOML_TABLE,
+	TOML_ARRAY,
+	TOML_STRING,
+	TOML_INT,
+	TOML_FLOAT,
+	TOML_BOOL,
+	TOML_DATETIME, /* text in s, as written */
+};
+
+struct toml_node {
+	enum toml_type type;
+	int line;  /* where the key, header or array element starts */
+	char *key; /* within the parent table; NULL for array elements */
+	char *s;   /* STRING, DATETIME: NUL-terminated (may hold NULs from \u0000: len) */
+	size_t len;
+	int64_t i;
+	double f;
+	bool b;
+	/* TABLE: its key/value pairs in file order; ARRAY: its elements. */
+	struct toml_node **kids;
+	size_t n, cap;
+	/* Parser state: how a table came to be, to reject redefinitions. */
+	bool explicit_hdr; /* [a.b] header seen */
+	bool by_dotted;    /* created by a dotted key a.b = 1 */
+	bool sealed;       /* inline table or static array: closed */
+	bool aot;          /* array of tables made by [[...]] */
+};
+
+struct toml_doc {
+	struct toml_node *root; /* a TABLE */
+	size_t nodes;           /* for the bound */
+};
+
+/* Parses buf[0..len). 0 on success; -1 with "name:line: message" in err. */
+int toml_parse(struct toml_doc *doc, const char *name, const char *buf, size_t len, char *err, size_t errlen);
+void toml_free(struct toml_doc *doc);
+/* The value of key in table t, or NULL. */
+struct toml_node *toml_get(const struct toml_node *t, const char *key);
+const char *toml_type_name(enum toml_type t);
+
+#endif
