@@ -1,0 +1,217 @@
+/* agentctl's TOML reader: the syntax Telegraf configs use, line numbers,
+ * the errors it must give, and the real Telegraf configs in fixtures. */
+#include <math.h>
+#include <stdlib.h>
+#include "check.h"
+#include "toml.h"
+
+static int parse(struct toml_doc *d, const char *text, char *err, size_t errlen)
+{
+	return toml_parse(d, "t.toml", text, strlen(text), err, errlen);
+}
+
+static const struct toml_node *at(const struct toml_node *t, const char *path)
+{
+	/* "a.b.0.c": tables by key, arrays by index. */
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *save = NULL, *seg = strtok_r(buf, ".", &save); seg && t; seg = strtok_r(NULL, ".", &save)) {
+		if (t->type == TOML_ARRAY) {
+			size_t i = (size_t)atoi(seg);
+			t = i < t->n ? t->kids[i] : NULL;
+		} else {
+			t = toml_get(t, seg);
+		}
+	}
+	if (!t) {
+		/* A missing node fails the test without crashing it. */
+		static struct toml_node none = { .type = TOML_STRING, .s = "(missing)", .line = -1 };
+		fprintf(stderr, "no node at %s\n", path);
+		check_failures++;
+		return &none;
+	}
+	return t;
+}
+
+static void test_values(void)
+{
+	const char *text = "# comment\n"
+			   "s = \"a\\tb\\u00e9\\\"q\\\\\" # trailing\n"
+			   "lit = 'C:\\path'\n"
+			   "ml = \"\"\"\nline1\n  line2 \\\n   joined\"\"\"\n"
+			   "mll = '''\nraw \\n ''text'''''\n"
+			   "i = -1_000\n"
+			   "h = 0xff\n"
+			   "f = 6.5e-1\n"
+			   "inf = -inf\n"
+			   "b = false\n"
+			   "d = 1979-05-27T07:32:00Z\n"
+			   "d2 = 1979-05-27 07:32:00\n"
+			   "arr = [ 1, 2,\n  # comment inside\n  3, ]\n"
+			   "nested = [[1], [\"x\"]]\n"
+			   "inl = { a = 1, b.c = \"x\" }\n"
+			   "\"quoted key\" = 1\n"
+			   "dotted.key = true\n";
+	struct toml_doc d;
+	char err[256];
+	CHECK_INT(parse(&d, text, err, sizeof err), 0);
+	if (!d.root) {
+		fprintf(stderr, "%s\n", err);
+		check_failures++;
+		return;
+	}
+	CHECK_STR(at(d.root, "s")->s, "a\tb\xc3\xa9\"q\\");
+	CHECK_INT(at(d.root, "s")->line, 2);
+	CHECK_STR(at(d.root, "lit")->s, "C:\\path");
+	CHECK_STR(at(d.root, "ml")->s, "line1\n  line2 joined");
+	CHECK_STR(at(d.root, "mll")->s, "raw \\n ''text''");
+	CHECK_INT(at(d.root, "i")->i, -1000);
+	CHECK_INT(at(d.root, "h")->i, 255);
+	CHECK(fabs(at(d.root, "f")->f - 0.65) < 1e-12);
+	CHECK(isinf(at(d.root, "inf")->f) && at(d.root, "inf")->f < 0);
+	CHECK_INT(at(d.root, "b")->type, TOML_BOOL);
+	CHECK_INT(at(d.root, "b")->b, 0);
+	CHECK_STR(at(d.root, "d")->s, "1979-05-27T07:32:00Z");
+	CHECK_STR(at(d.root, "d2")->s, "1979-05-27 07:32:00");
+	CHECK_INT(at(d.root, "arr")->n, 3);
+	CHECK_INT(at(d.root, "arr.2")->i, 3);
+	CHECK_INT(at(d.root, "arr")->line, 17);
+	CHECK_STR(at(d.root, "nested.1.0")->s, "x");
+	CHECK_INT(at(d.root, "inl.a")->i, 1);
+	CHECK_STR(at(d.root, "inl.b.c")->s, "x");
+	CHECK_INT(at(d.root, "quoted key")->i, 1);
+	CHECK_INT(at(d.root, "dotted.key")->b, 1);
+	toml_free(&d);
+}
+
+static void test_tables(void)
+{
+	const char *text = "[agent]\n"
+			   "  interval = \"10s\"\n"
+			   "[[inputs.cpu]]\n"
+			   "  percpu = true\n"
+			   "  [inputs.cpu.tagpass]\n"
+			   "    cpu = [\"cpu0\"]\n"
+			   "[[inputs.cpu]]\n"
+			   "  alias = \"second\"\n"
+			   "[[inputs.snmp.table.field]]\n"
+			   "  name = \"x\"\n"
+			   "[ outputs . \"influxdb\" ]\n"
+			   "  urls = []\n";
+	struct toml_doc d;
+	char err[256];
+	CHECK_INT(parse(&d, text, err, sizeof err), 0);
+	if (!d.root)
+		return;
+	CHECK_STR(at(d.root, "agent.interval")->s, "10s");
+	const struct toml_node *cpu = at(d.root, "inputs.cpu");
+	CHECK_INT(cpu->type, TOML_ARRAY);
+	CHECK_INT(cpu->n, 2);
+	CHECK_INT(cpu->kids[0]->line, 3);
+	CHECK_INT(cpu->kids[1]->line, 7);
+	CHECK_STR(at(d.root, "inputs.cpu.0.tagpass.cpu.0")->s, "cpu0");
+	CHECK_INT(at(d.root, "inputs.cpu.0.tagpass")->line, 5);
+	CHECK_STR(at(d.root, "inputs.cpu.1.alias")->s, "second");
+	CHECK_STR(at(d.root, "inputs.snmp.table.field.0.name")->s, "x");
+	CHECK_INT(at(d.root, "outputs.influxdb.urls")->n, 0);
+	toml_free(&d);
+}
+
+static void expect_error(const char *text, const char *want)
+{
+	struct toml_doc d;
+	char err[256] = "";
+	int rc = parse(&d, text, err, sizeof err);
+	CHECK_INT(rc, -1);
+	if (rc == 0) {
+		toml_free(&d);
+		return;
+	}
+	if (!strstr(err, want)) {
+		fprintf(stderr, "for %s: error \"%s\" lacks \"%s\"\n", text, err, want);
+		check_failures++;
+	}
+}
+
+static void test_errors(void)
+{
+	expect_error("a = 1\na = 2\n", "t.toml:2: key 'a' is already defined at line 1");
+	expect_error("[a]\nx=1\n[a]\n", "t.toml:3: table [a] is already defined");
+	expect_error("a = \"open\n", "t.toml:1: newline in a single-line string");
+	expect_error("a = 1 2\n", "t.toml:1: unexpected '2' after the value");
+	expect_error("a = bare\n", "bad value 'bare'");
+	expect_error("\n\na = [1, 2\n", "unterminated array opened at line 3");
+	expect_error("a = \"\\q\"\n", "unknown escape \\q");
+	expect_error("a = \"\\uD800\"\n", "not a Unicode scalar value");
+	expect_error("a = {x = 1}\n[a]\n", "is already defined");
+	expect_error("a = 1\n[[a]]\n", "already defined at line 1 as a integer");
+	expect_error("[x\n", "expected ']'");
+	expect_error("= 1\n", "unexpected '='");
+	expect_error("a = 012\n", "bad value '012'");
+	expect_error("a = 1__0\n", "bad value");
+	expect_error("a = 99999999999999999999\n", "out of range");
+	/* Depth is bounded. */
+	char deep[200];
+	memset(deep, '[', sizeof(deep));
+	memcpy(deep, "a = ", 4);
+	deep[sizeof(deep) - 1] = '\0';
+	expect_error(deep, "nested more than");
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)n + 1);
+	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+static void test_fixture(const char *file, const char *check_path, const char *want, int nin)
+{
+	const char *dir = getenv("FIXTURES");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/telegraf/%s", dir ? dir : "fixtures", file);
+	size_t len;
+	char *text = slurp(path, &len);
+	CHECK(text != NULL);
+	if (!text)
+		return;
+	struct toml_doc d;
+	char err[256];
+	int rc = toml_parse(&d, file, text, len, err, sizeof err);
+	CHECK_INT(rc, 0);
+	if (rc == 0) {
+		CHECK_STR(at(d.root, check_path)->s, want);
+		CHECK_INT(at(d.root, "inputs")->n, nin);
+		toml_free(&d);
+	} else {
+		fprintf(stderr, "%s\n", err);
+	}
+	/* Every prefix parses or fails cleanly (no crash, no leak). */
+	for (size_t cut = 0; cut < len; cut += 97) {
+		if (toml_parse(&d, file, text, cut, err, sizeof err) == 0)
+			toml_free(&d);
+	}
+	free(text);
+}
+
+int main(void)
+{
+	test_values();
+	test_tables();
+	test_errors();
+	/* Telegraf's sample config: 8 active inputs; the Helm chart's: 11. */
+	test_fixture("telegraf.conf", "outputs.influxdb.0.urls.0", "http://localhost:8086", 8);
+	test_fixture("helm-telegraf-ds.conf", "inputs.kubernetes.0.url", "https://$HOSTIP:10250", 11);
+	CHECK_DONE();
+}
