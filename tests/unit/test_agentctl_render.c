@@ -788,8 +788,10 @@ static void test_rbac(struct stream *s)
 {
 	static const char *const expected_cluster[] = {
 		"/nodes/stats/get",   "/nodes/metrics/get",     "/nodes/pods/get",      "/pods/list",           "/pods/watch",
-		"/services/list",     "/services/watch",        "apps/deployments/list", "apps/deployments/watch",
-		"apps/replicasets/list", "apps/replicasets/watch",
+		"/services/list",     "/services/watch",        "/nodes/list",          "/nodes/watch",
+		"apps/deployments/list", "apps/deployments/watch", "apps/replicasets/list", "apps/replicasets/watch",
+		"apps/daemonsets/list", "apps/daemonsets/watch", "apps/statefulsets/list", "apps/statefulsets/watch",
+		"argoproj.io/rollouts/list", "argoproj.io/rollouts/watch",
 	};
 	static const char *const expected_role[] = {
 		"coordination.k8s.io/leases/create",
