@@ -37,6 +37,28 @@ for k, v in d["decode"].items():
 PY
 		fi
 		;;
+	fuzz_influxdb_listener)
+		# whole requests (the first byte picks the read size): v1 and v2
+		# writes, plain and gzip, good, partial and pipelined
+		src=/nonexistent
+		python3 - "$dir" <<'PY'
+import gzip, sys
+lines = [b"cpu,host=a,zone=b usage=1.5,n=3i 1700000000000000000\n",
+         b"m v=1\nbad line\nq,t=1 s=\"x\\\"y\",u=5u 17\n",
+         b"# c\n\nw\\ x,t\\=k=v\\,1 f=t 1\r\n"]
+n = 0
+for body in lines:
+    for target in (b"/write?db=d&rp=r&precision=s", b"/api/v2/write?org=o&bucket=b&precision=ms"):
+        for gz in (False, True):
+            b = gzip.compress(body) if gz else body
+            h = b"POST " + target + b" HTTP/1.1\r\nHost: x\r\n"
+            if gz:
+                h += b"Content-Encoding: gzip\r\n"
+            req = h + b"Content-Length: %d\r\n\r\n" % len(b) + b
+            open(f"{sys.argv[1]}/req{n}", "wb").write(bytes([n * 7 % 64]) + req + req)
+            n += 1
+PY
+		;;
 	*) src="$root/tests/fixtures" ;;
 	esac
 	find "$src" -type f -size -64k ! -name '*.json' -exec cp {} "$dir/" \; 2>/dev/null || true
