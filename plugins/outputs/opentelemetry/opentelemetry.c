@@ -1,0 +1,219 @@
+/* OpenTelemetry output over OTLP/HTTP: each batch becomes one protobuf
+ * ExportMetricsServiceRequest POSTed to url (gzip by default). The output
+ * runner owns batching, retries, backoff and 413 splitting; see README.md
+ * for the mapping of metrics and of answers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "otlp_encode.h"
+#include "pb_http.h"
+#include "plugin.h"
+
+struct otel_config {
+	struct pb_http_cfg http;
+	char *compression;
+	struct strmap attributes;
+};
+
+static const struct opt_desc otel_options[] = {
+	PB_HTTP_OPTIONS(struct otel_config, http, "http://127.0.0.1:4318/v1/metrics",
+			"OTLP/HTTP metrics endpoint (the collector's default path is /v1/metrics)"),
+	{ "compression", OPT_STRING, offsetof(struct otel_config, compression), "gzip", "gzip or none" },
+	{ "attributes", OPT_STRMAP, offsetof(struct otel_config, attributes), NULL,
+	  "resource attributes, e.g. {service.name: heliograph, host.name: node-1}" },
+	OPT_END,
+};
+
+struct otel {
+	struct pb_http *h;
+	struct otlp_encoder enc;
+	bool gzip;
+	char label[96];
+	write_done_fn done;
+	void *done_arg;
+	size_t bad_lines;
+};
+
+static const char *const otel_headers_gzip[] = {
+	"Content-Type: application/x-protobuf",
+	"Content-Encoding: gzip",
+	NULL,
+};
+static const char *const otel_headers_plain[] = {
+	"Content-Type: application/x-protobuf",
+	NULL,
+};
+
+static bool is_protobuf(const struct httpc_response *r)
+{
+	return r->content_type && strncmp(r->content_type, "application/x-protobuf", 22) == 0 && r->body &&
+	       r->body_len > 0 && !r->body_truncated;
+}
+
+/* The server's reason: a google.rpc.Status message when the body is
+ * protobuf, else the text. */
+static void error_text(const struct httpc_response *r, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	if (is_protobuf(r)) {
+		Otlp__Status *s = otlp__status__unpack(NULL, r->body_len, (const uint8_t *)r->body);
+		if (s) {
+			snprintf(out, outlen, "%s", s->message);
+			otlp__status__free_unpacked(s, NULL);
+		}
+		return;
+	}
+	pb_body_text(r, out, outlen);
+}
+
+/* OTLP/HTTP: 429, 502, 503 and 504 are retried (after Retry-After when
+ * given); every other 4xx and 5xx must not be. As the other outputs do, 401
+ * and 403 are retried too (fixing a credential should not cost data) and 413
+ * goes to the runner, which halves the batch. */
+static void otel_map(const struct httpc_response *r, const char *where, struct write_result *w)
+{
+	long st = r->status;
+	char text[200];
+	if (st >= 200 && st < 300) {
+		w->status = WRITE_OK;
+		if (!is_protobuf(r))
+			return;
+		Otlp__ExportMetricsServiceResponse *resp =
+			otlp__export_metrics_service_response__unpack(NULL, r->body_len, (const uint8_t *)r->body);
+		if (resp && resp->partial_success &&
+		    (resp->partial_success->rejected_data_points > 0 || resp->partial_success->error_message[0]))
+			snprintf(w->message, sizeof(w->message), "%s: %lld data point(s) rejected: %.180s", where,
+				 (long long)resp->partial_success->rejected_data_points,
+				 resp->partial_success->error_message);
+		if (resp)
+			otlp__export_metrics_service_response__free_unpacked(resp, NULL);
+		return;
+	}
+	error_text(r, text, sizeof(text));
+	const char *sep = text[0] ? ": " : "";
+	if (st == 429 || st == 502 || st == 503 || st == 504) {
+		w->status = WRITE_RETRY;
+		w->retry_after_ms = r->retry_after_ms > 0 ? r->retry_after_ms : 0;
+		snprintf(w->message, sizeof(w->message), "%s: HTTP %ld%s%.200s", where, st, sep, text);
+	} else if (st == 401 || st == 403) {
+		w->status = WRITE_RETRY;
+		snprintf(w->message, sizeof(w->message), "%s: authentication failed (HTTP %ld)%s%.200s", where, st, sep,
+			 text);
+	} else if (st == 413) {
+		w->status = WRITE_TOO_LARGE;
+		snprintf(w->message, sizeof(w->message), "%s: request too large (HTTP 413)%s%.200s", where, sep, text);
+	} else if (st >= 400) {
+		w->status = WRITE_DROP;
+		snprintf(w->message, sizeof(w->message), "%s: batch rejected (HTTP %ld)%s%.200s", where, st, sep, text);
+	} else {
+		w->status = WRITE_RETRY; /* 1xx/3xx: not an answer to act on */
+		snprintf(w->message, sizeof(w->message), "%s: unexpected HTTP %ld", where, st);
+	}
+}
+
+static void otel_written(void *arg, const struct write_result *r)
+{
+	struct otel *s = arg;
+	struct write_result w = *r;
+	if (w.status == WRITE_OK)
+		w.dropped_lines += s->bad_lines;
+	s->done(s->done_arg, &w);
+}
+
+static void otel_write(void *state, const struct batch *b, write_done_fn done, void *arg)
+{
+	struct otel *s = state;
+	if (pb_http_busy(s->h)) {
+		pb_done_now(done, arg, WRITE_RETRY, "a write is already in flight");
+		return;
+	}
+	const unsigned char *pb;
+	size_t len;
+	struct otlp_stats st;
+	char err[256];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts); /* only for lines without a timestamp, which ours never are */
+	int64_t now_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (otlp_encode(&s->enc, b->data, b->len, now_ns, &pb, &len, &st, err, sizeof(err)) != 0) {
+		pb_done_now(done, arg, WRITE_RETRY, err);
+		return;
+	}
+	if (len == 0) {
+		struct write_result w = { .status = WRITE_OK, .dropped_lines = st.bad_lines };
+		if (st.bad_lines)
+			snprintf(w.message, sizeof(w.message), "malformed line protocol: %s", st.first_error);
+		done(arg, &w);
+		return;
+	}
+	int rc = s->gzip ? pb_http_gzip(s->h, pb, len, err, sizeof(err)) : pb_http_copy(s->h, pb, len, err, sizeof(err));
+	if (rc != 0) {
+		pb_done_now(done, arg, WRITE_RETRY, err);
+		return;
+	}
+	s->bad_lines = st.bad_lines;
+	s->done = done;
+	s->done_arg = arg;
+	pb_http_send(s->h, otel_written, s);
+}
+
+static int otel_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
+{
+	const struct otel_config *cfg = config;
+	const char *c = cfg->compression ? cfg->compression : "gzip";
+	bool gzip = strcmp(c, "gzip") == 0;
+	if (!gzip && strcmp(c, "none") != 0 && c[0] != '\0') {
+		snprintf(err, errlen, "compression: \"%s\" is not gzip or none", c);
+		return -1;
+	}
+	struct otel *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->gzip = gzip;
+	snprintf(s->label, sizeof(s->label), "%s", env->instance_name ? env->instance_name : "outputs.opentelemetry");
+	if (otlp_encoder_init(&s->enc, &cfg->attributes, err, errlen) != 0) {
+		free(s);
+		return -1;
+	}
+	s->h = pb_http_new(&cfg->http, env->http, s->label, gzip ? otel_headers_gzip : otel_headers_plain, otel_map,
+			   err, errlen);
+	if (!s->h) {
+		otlp_encoder_free(&s->enc);
+		free(s);
+		return -1;
+	}
+	*state = s;
+	return 0;
+}
+
+/* Unsigned fields come as 'u' so values above 2^63 keep their magnitude. */
+static int otel_uint_support(void *state)
+{
+	(void)state;
+	return 1;
+}
+
+static void otel_free(void *state)
+{
+	struct otel *s = state;
+	if (!s)
+		return;
+	pb_http_close(s->h); /* a request in flight finishes on its own, without calling us */
+	otlp_encoder_free(&s->enc);
+	free(s);
+}
+
+const struct output_plugin output_opentelemetry = {
+	.name = "opentelemetry",
+	.summary = "Writes OTLP metrics over HTTP (protobuf) to an OpenTelemetry collector or backend",
+	.config_size = sizeof(struct otel_config),
+	.options = otel_options,
+	.init = otel_init,
+	.uint_support = otel_uint_support,
+	.write = otel_write,
+	.free = otel_free,
+};

@@ -1,0 +1,312 @@
+/* See otlp_encode.h. */
+#include "otlp_encode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct otlp_group {
+	const char *name;
+	size_t len;
+	uint64_t hash;
+	Otlp__NumberDataPoint **pts; /* in the arena; doubled as it fills */
+	size_t n, cap;
+};
+
+static Otlp__KeyValue *string_kv(struct arena *a, const char *k, size_t kl, const char *v, size_t vl)
+{
+	Otlp__KeyValue *kv = arena_alloc(a, sizeof(*kv));
+	Otlp__AnyValue *av = arena_alloc(a, sizeof(*av));
+	if (!kv || !av)
+		return NULL;
+	otlp__key_value__init(kv);
+	otlp__any_value__init(av);
+	if (!(kv->key = arena_strndup(a, k, kl)) || !(av->string_value = arena_strndup(a, v, vl)))
+		return NULL;
+	av->value_case = OTLP__ANY_VALUE__VALUE_STRING_VALUE;
+	kv->value = av;
+	return kv;
+}
+
+int otlp_encoder_init(struct otlp_encoder *e, const struct strmap *attrs, char *err, size_t errlen)
+{
+	memset(e, 0, sizeof(*e));
+	if (attrs->n) {
+		e->res_attrs = arena_alloc(&e->keep, attrs->n * sizeof(*e->res_attrs));
+		if (!e->res_attrs)
+			goto oom;
+		for (size_t i = 0; i < attrs->n; i++) {
+			e->res_attrs[i] = string_kv(&e->keep, attrs->k[i], strlen(attrs->k[i]), attrs->v[i],
+						    strlen(attrs->v[i]));
+			if (!e->res_attrs[i])
+				goto oom;
+		}
+		e->n_res_attrs = attrs->n;
+	}
+	return 0;
+oom:
+	otlp_encoder_free(e);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static int rehash(struct otlp_encoder *e, size_t nslots)
+{
+	uint32_t *s = calloc(nslots, sizeof(*s));
+	if (!s)
+		return -1;
+	for (size_t g = 0; g < e->ngroups; g++) {
+		size_t i = e->groups[g].hash & (nslots - 1);
+		while (s[i])
+			i = (i + 1) & (nslots - 1);
+		s[i] = (uint32_t)(g + 1);
+	}
+	free(e->slots);
+	e->slots = s;
+	e->nslots = nslots;
+	return 0;
+}
+
+/* The group for name (copied into the arena when new), or NULL. */
+static struct otlp_group *group_for(struct otlp_encoder *e, const char *name, size_t len)
+{
+	uint64_t h = fnv1a(name, len);
+	size_t i = h & (e->nslots - 1);
+	for (; e->slots[i]; i = (i + 1) & (e->nslots - 1)) {
+		struct otlp_group *g = &e->groups[e->slots[i] - 1];
+		if (g->hash == h && g->len == len && memcmp(g->name, name, len) == 0)
+			return g;
+	}
+	if (e->ngroups == e->gcap) {
+		size_t cap = e->gcap ? e->gcap * 2 : 256;
+		struct otlp_group *ng = realloc(e->groups, cap * sizeof(*ng));
+		if (!ng)
+			return NULL;
+		e->groups = ng;
+		e->gcap = cap;
+	}
+	struct otlp_group *g = &e->groups[e->ngroups];
+	if (!(g->name = arena_strndup(&e->a, name, len)))
+		return NULL;
+	g->len = len;
+	g->hash = h;
+	g->pts = NULL;
+	g->n = g->cap = 0;
+	e->slots[i] = (uint32_t)(++e->ngroups);
+	/* Keep the table at most half full. */
+	if (e->ngroups * 2 > e->nslots && rehash(e, e->nslots * 2) != 0)
+		return NULL;
+	return g;
+}
+
+static int group_add(struct arena *a, struct otlp_group *g, Otlp__NumberDataPoint *p)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 4;
+		Otlp__NumberDataPoint **np = arena_alloc(a, cap * sizeof(*np));
+		if (!np)
+			return -1;
+		if (g->n)
+			memcpy(np, g->pts, g->n * sizeof(*np));
+		g->pts = np;
+		g->cap = cap;
+	}
+	g->pts[g->n++] = p;
+	return 0;
+}
+
+/* Integers stay integers (as_int) while they fit; the rest are doubles. */
+static bool point_value(const struct metric_field *f, Otlp__NumberDataPoint *p)
+{
+	switch (f->type) {
+	case FIELD_FLOAT:
+		p->value_case = OTLP__NUMBER_DATA_POINT__VALUE_AS_DOUBLE;
+		p->as_double = f->v.f;
+		return true;
+	case FIELD_INT:
+		p->value_case = OTLP__NUMBER_DATA_POINT__VALUE_AS_INT;
+		p->as_int = f->v.i;
+		return true;
+	case FIELD_UINT:
+		if (f->v.u <= (uint64_t)INT64_MAX) {
+			p->value_case = OTLP__NUMBER_DATA_POINT__VALUE_AS_INT;
+			p->as_int = (int64_t)f->v.u;
+		} else {
+			p->value_case = OTLP__NUMBER_DATA_POINT__VALUE_AS_DOUBLE;
+			p->as_double = (double)f->v.u;
+		}
+		return true;
+	case FIELD_BOOL:
+		p->value_case = OTLP__NUMBER_DATA_POINT__VALUE_AS_INT;
+		p->as_int = f->v.b ? 1 : 0;
+		return true;
+	case FIELD_STRING:
+		break;
+	}
+	return false;
+}
+
+static int encode_metric(struct otlp_encoder *e, const struct metric *m, struct otlp_stats *st)
+{
+	struct arena *a = &e->a;
+	Otlp__KeyValue **attrs = NULL;
+	size_t nattrs = 0;
+	/* The tags, shared by every field's data point of this line. */
+	if (m->ntags) {
+		if (!(attrs = arena_alloc(a, m->ntags * sizeof(*attrs))))
+			return -1;
+		for (size_t i = 0; i < m->ntags; i++) {
+			const struct metric_tag *t = &m->tags[i];
+			if (!(attrs[nattrs++] = string_kv(a, t->key.p, t->key.len, t->value.p, t->value.len)))
+				return -1;
+		}
+	}
+	char name[1024];
+	for (size_t i = 0; i < m->nfields; i++) {
+		const struct metric_field *f = &m->fields[i];
+		Otlp__NumberDataPoint *p = arena_alloc(a, sizeof(*p));
+		if (!p)
+			return -1;
+		otlp__number_data_point__init(p);
+		if (!point_value(f, p)) {
+			st->string_fields++;
+			continue;
+		}
+		p->n_attributes = nattrs;
+		p->attributes = attrs;
+		p->time_unix_nano = (uint64_t)m->time_ns;
+		size_t len = m->name.len + 1 + f->key.len;
+		char *n = name;
+		if (len >= sizeof(name) && !(n = arena_alloc(a, len + 1)))
+			return -1;
+		memcpy(n, m->name.p, m->name.len);
+		n[m->name.len] = '_';
+		memcpy(n + m->name.len + 1, f->key.p, f->key.len);
+		struct otlp_group *g = group_for(e, n, len);
+		if (!g || group_add(a, g, p) != 0)
+			return -1;
+		st->points++;
+	}
+	return 0;
+}
+
+static int build(struct otlp_encoder *e, Otlp__ExportMetricsServiceRequest *req)
+{
+	struct arena *a = &e->a;
+	if (e->ngroups > e->metrics_cap) {
+		Otlp__Metric **nm = realloc(e->metrics, e->ngroups * sizeof(*nm));
+		if (!nm)
+			return -1;
+		e->metrics = nm;
+		e->metrics_cap = e->ngroups;
+	}
+	for (size_t i = 0; i < e->ngroups; i++) {
+		Otlp__Metric *m = arena_alloc(a, sizeof(*m));
+		Otlp__Gauge *g = arena_alloc(a, sizeof(*g));
+		if (!m || !g)
+			return -1;
+		otlp__metric__init(m);
+		otlp__gauge__init(g);
+		g->n_data_points = e->groups[i].n;
+		g->data_points = e->groups[i].pts;
+		m->name = (char *)e->groups[i].name;
+		m->data_case = OTLP__METRIC__DATA_GAUGE;
+		m->gauge = g;
+		e->metrics[i] = m;
+	}
+	Otlp__ResourceMetrics *rm = arena_alloc(a, sizeof(*rm));
+	Otlp__ResourceMetrics **rms = arena_alloc(a, sizeof(*rms));
+	Otlp__Resource *res = arena_alloc(a, sizeof(*res));
+	Otlp__ScopeMetrics *sm = arena_alloc(a, sizeof(*sm));
+	Otlp__ScopeMetrics **sms = arena_alloc(a, sizeof(*sms));
+	Otlp__InstrumentationScope *scope = arena_alloc(a, sizeof(*scope));
+	if (!rm || !rms || !res || !sm || !sms || !scope)
+		return -1;
+	otlp__resource__init(res);
+	res->n_attributes = e->n_res_attrs;
+	res->attributes = e->res_attrs;
+	otlp__instrumentation_scope__init(scope);
+	scope->name = (char *)"heliograph";
+	scope->version = (char *)HG_VERSION;
+	otlp__scope_metrics__init(sm);
+	sm->scope = scope;
+	sm->n_metrics = e->ngroups;
+	sm->metrics = e->metrics;
+	sms[0] = sm;
+	otlp__resource_metrics__init(rm);
+	rm->resource = res;
+	rm->n_scope_metrics = 1;
+	rm->scope_metrics = sms;
+	rms[0] = rm;
+	otlp__export_metrics_service_request__init(req);
+	req->n_resource_metrics = 1;
+	req->resource_metrics = rms;
+	return 0;
+}
+
+int otlp_encode(struct otlp_encoder *e, const char *data, size_t len, int64_t now_ns, const unsigned char **out,
+		size_t *outlen, struct otlp_stats *st, char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	*out = NULL;
+	*outlen = 0;
+	arena_reset(&e->a);
+	e->ngroups = 0;
+	if (e->nslots == 0) {
+		if (rehash(e, 1024) != 0)
+			goto oom;
+	} else {
+		memset(e->slots, 0, e->nslots * sizeof(*e->slots));
+	}
+	if (lp_batch_begin(&e->rd, data, len, now_ns) != 0)
+		goto oom;
+	for (const struct metric *m; (m = lp_batch_next(&e->rd));)
+		if (encode_metric(e, m, st) != 0)
+			goto oom;
+	st->bad_lines = e->rd.bad_lines;
+	memcpy(st->first_error, e->rd.first_error, sizeof(st->first_error));
+	st->metrics = e->ngroups;
+	if (st->points == 0)
+		return 0;
+	Otlp__ExportMetricsServiceRequest req;
+	if (build(e, &req) != 0)
+		goto oom;
+	size_t need = otlp__export_metrics_service_request__get_packed_size(&req);
+	if (need > e->pb_cap) {
+		unsigned char *p = realloc(e->pb, need);
+		if (!p)
+			goto oom;
+		e->pb = p;
+		e->pb_cap = need;
+	}
+	*outlen = otlp__export_metrics_service_request__pack(&req, e->pb);
+	*out = e->pb;
+	arena_reset(&e->a);
+	return 0;
+oom:
+	arena_reset(&e->a);
+	snprintf(err, errlen, "out of memory encoding the batch");
+	return -1;
+}
+
+void otlp_encoder_free(struct otlp_encoder *e)
+{
+	lp_batch_free(&e->rd);
+	arena_free(&e->a);
+	arena_free(&e->keep);
+	free(e->groups);
+	free(e->slots);
+	free(e->metrics);
+	free(e->pb);
+	memset(e, 0, sizeof(*e));
+}

@@ -1,0 +1,49 @@
+/* Line protocol -> OTLP ExportMetricsServiceRequest, the mapping of
+ * Telegraf's opentelemetry output for metrics without a Prometheus schema:
+ * one gauge per measurement_field name, one data point per line, the tags as
+ * data point attributes. One resource (configured attributes) and one scope
+ * (heliograph and its version) per request. */
+#ifndef HG_OTLP_ENCODE_H
+#define HG_OTLP_ENCODE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "arena.h"
+#include "lp_batch.h"
+#include "options.h"
+#include "otlp_metrics.pb-c.h"
+
+struct otlp_stats {
+	size_t points;        /* data points written */
+	size_t metrics;       /* distinct metric names */
+	size_t string_fields; /* skipped: OTLP gauges carry numbers only */
+	size_t bad_lines;     /* malformed lines */
+	char first_error[160];
+};
+
+struct otlp_group;
+
+struct otlp_encoder {
+	struct lp_batch_reader rd;
+	struct arena a;       /* per batch */
+	struct arena keep;    /* the resource attributes, for the encoder's life */
+	Otlp__KeyValue **res_attrs;
+	size_t n_res_attrs;
+	struct otlp_group *groups; /* one per metric name in the batch */
+	size_t ngroups, gcap;
+	uint32_t *slots; /* hash of names -> group index + 1 */
+	size_t nslots;
+	Otlp__Metric **metrics;
+	size_t metrics_cap;
+	unsigned char *pb;
+	size_t pb_cap;
+};
+
+/* Resource attributes (string values) from attrs. 0, or -1 with err. */
+int otlp_encoder_init(struct otlp_encoder *e, const struct strmap *attrs, char *err, size_t errlen);
+/* Encodes data into *out (owned by e, valid until the next call); *outlen 0
+ * when no point came out. 0, or -1 with err (out of memory). */
+int otlp_encode(struct otlp_encoder *e, const char *data, size_t len, int64_t now_ns, const unsigned char **out,
+		size_t *outlen, struct otlp_stats *st, char *err, size_t errlen);
+void otlp_encoder_free(struct otlp_encoder *e);
+
+#endif
