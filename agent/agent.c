@@ -72,28 +72,29 @@ static void on_gather_timer(uv_timer_t *t)
 }
 
 /* With round_interval the gathers land on multiples of the interval (:00,
- * :10, ...), as Telegraf's do, so series from many nodes line up. The first
- * gather runs at once so a new user sees data without waiting. The next
- * tick is computed from the previous nominal tick, not from the clock: a
- * timer that fires a millisecond early must not gather twice for one tick;
- * one that fires late (a busy loop) skips to the next tick after now. */
+ * :10, ...), as Telegraf's do, so series from many nodes line up; the first
+ * one too (an immediate first gather could share its rounded timestamp with
+ * the last gather of an agent restarted within the same interval, and
+ * overwrite it in InfluxDB). --test and --once gather at once. The next tick
+ * is computed from the previous nominal tick, not from the clock: a timer
+ * that fires a millisecond early must not gather twice for one tick; one
+ * that fires late (a busy loop) skips to the next tick after now. */
 static void schedule_gather(struct running_input *ri, bool first)
 {
+	struct agent *a = ri->agent;
 	int64_t now = now_ns(), iv = ri->interval_ns;
-	uint64_t delay_ms = 0;
-	if (first) {
-		/* Half an interval later counts as the first tick's place, so the
-		 * next aligned tick cannot round to the same timestamp. */
-		ri->tick_ns = now + iv / 2;
-	} else {
-		int64_t next = ri->agent->cfg->round_interval ? (ri->tick_ns / iv + 1) * iv : ri->tick_ns + iv;
-		if (next <= now - iv) /* missed ticks: resume at the next one */
-			next = ri->agent->cfg->round_interval ? (now / iv + 1) * iv : now + iv;
-		ri->tick_ns = next;
-		if (ri->jitter_ns > 0)
-			next += (int64_t)((double)rand() / RAND_MAX * (double)ri->jitter_ns);
-		delay_ms = next > now ? (uint64_t)((next - now + 999999) / 1000000) : 0;
+	if (first && (a->once || a->test_mode)) {
+		uv_timer_start(&ri->timer, on_gather_timer, 0, 0);
+		return;
 	}
+	int64_t prev = first ? now : ri->tick_ns;
+	int64_t next = a->cfg->round_interval ? (prev / iv + 1) * iv : prev + (first ? 0 : iv);
+	if (!first && next <= now - iv) /* missed ticks: resume at the next one */
+		next = a->cfg->round_interval ? (now / iv + 1) * iv : now + iv;
+	ri->tick_ns = next;
+	if (ri->jitter_ns > 0)
+		next += (int64_t)((double)rand() / RAND_MAX * (double)ri->jitter_ns);
+	uint64_t delay_ms = next > now ? (uint64_t)((next - now + 999999) / 1000000) : 0;
 	uv_timer_start(&ri->timer, on_gather_timer, delay_ms, 0);
 }
 
