@@ -1,0 +1,110 @@
+/* Pieces of install-stack that need no cluster: quantities as nodes and pods
+ * state them, the render split into objects with kubectl's names, the memory
+ * the stack asks of the scheduler (the free-tier budget), and JSON equality
+ * for dry-run change detection. */
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "jsonq.h"
+#include "quantity.h"
+#include "stack.h"
+
+static int64_t q(const char *s)
+{
+	int64_t v = -12345;
+	return quantity_parse(s, &v) == 0 ? v : -1;
+}
+
+static void test_quantity(void)
+{
+	CHECK(q("563Mi") == 563LL << 20);
+	CHECK(q("3955428Ki") == 3955428LL * 1024);
+	CHECK(q("1.5Gi") == 3LL << 29);
+	CHECK(q("500M") == 500000000LL);
+	CHECK(q("4") == 4);
+	CHECK(q("110") == 110);
+	CHECK(q("100m") == 1); /* rounded up, as the scheduler does for requests */
+	CHECK(q("1e3") == 1000);
+	CHECK(q("") == -1);
+	CHECK(q("-1Mi") == -1);
+	CHECK(q("5Gb") == -1);
+	CHECK(q("Mi") == -1);
+	char b[32];
+	quantity_format(350LL << 20, b, sizeof b);
+	CHECK_STR(b, "350Mi");
+	quantity_format(3LL << 29, b, sizeof b);
+	CHECK_STR(b, "1.5Gi");
+}
+
+static void test_docs(void)
+{
+	struct render_params rp = {0};
+	struct stack_docs d;
+	char err[512];
+	CHECK_INT(stack_docs_render(&rp, &d, err, sizeof err), 0);
+	CHECK_INT((int)d.n, 17);
+	CHECK_STR(d.v[0].label, "namespace/monitoring");
+	CHECK_STR(d.v[0].id.kind, "Namespace");
+	int64_t stack = -1, agent = -1;
+	bool rbac = false;
+	for (size_t i = 0; i < d.n; i++) {
+		/* Every document is one object: no comment-only or multi-object pieces. */
+		CHECK(d.v[i].id.name && d.v[i].id.kind);
+		if (strcmp(d.v[i].id.kind, "Deployment") == 0) {
+			CHECK_STR(d.v[i].label, "deployment.apps/" STACK_DEPLOYMENT);
+			CHECK_INT(stack_doc_memory_request(&d.v[i], &stack), 0);
+		}
+		if (strcmp(d.v[i].id.kind, "DaemonSet") == 0) {
+			CHECK_STR(d.v[i].label, "daemonset.apps/" STACK_DAEMONSET);
+			CHECK_INT(stack_doc_memory_request(&d.v[i], &agent), 0);
+		}
+		rbac |= strcmp(d.v[i].label, "clusterrolebinding.rbac.authorization.k8s.io/heliograph-agent") == 0;
+		if (strcmp(d.v[i].id.kind, "Service") == 0)
+			CHECK(strcmp(d.v[i].id.name, STACK_INFLUX_SERVICE) == 0 ||
+			      strcmp(d.v[i].id.name, STACK_GRAFANA_SERVICE) == 0);
+	}
+	CHECK(rbac);
+	/* InfluxDB 200Mi + Grafana 150Mi in one pod; the agent 24Mi: with the
+	 * system pods that fits a t3.micro's ~560Mi allocatable. */
+	CHECK(stack == 350LL << 20);
+	CHECK(agent == 24LL << 20);
+	stack_docs_free(&d);
+
+	rp.value[RP_NAMESPACE] = "obs";
+	CHECK_INT(stack_docs_render(&rp, &d, err, sizeof err), 0);
+	CHECK_STR(d.v[0].id.name, "obs");
+	CHECK_STR(d.v[1].id.namespace, "obs");
+	stack_docs_free(&d);
+}
+
+static void test_json(void)
+{
+	char err[128];
+	yajl_val a = jq_parse("{\"a\":1,\"b\":[1,\"x\",{\"c\":null}],\"metadata\":{\"rv\":\"1\",\"n\":\"x\"}}", err, sizeof err);
+	yajl_val b = jq_parse("{\"metadata\":{\"n\":\"x\",\"rv\":\"2\"},\"b\":[1,\"x\",{\"c\":null}],\"a\":1}", err, sizeof err);
+	yajl_val c = jq_parse("{\"metadata\":{\"n\":\"x\",\"rv\":\"2\"},\"b\":[1,\"y\",{\"c\":null}],\"a\":1}", err, sizeof err);
+	static const char *const skip_meta[] = {"metadata", NULL};
+	static const char *const skip_rv[] = {"rv", NULL};
+	CHECK(a && b && c);
+	CHECK(!jq_equal(a, b));
+	CHECK(jq_equal_except(a, b, skip_meta));
+	CHECK(jq_equal_except(jq_at(a, "metadata", NULL), jq_at(b, "metadata", NULL), skip_rv));
+	CHECK(!jq_equal_except(a, c, skip_meta));
+	CHECK_STR(jq_str(a, "metadata", "n", NULL), "x");
+	CHECK(jq_int(a, -1, "a", NULL) == 1);
+	CHECK(jq_int(a, -1, "missing", NULL) == -1);
+	CHECK(jq_len(jq_at(a, "b", NULL)) == 3);
+	CHECK(jq_str(jq_item(jq_at(a, "b", NULL), 1), NULL) != NULL);
+	CHECK(jq_parse("not json", err, sizeof err) == NULL);
+	yajl_tree_free(a);
+	yajl_tree_free(b);
+	yajl_tree_free(c);
+}
+
+int main(void)
+{
+	test_quantity();
+	test_docs();
+	test_json();
+	CHECK_DONE();
+}
