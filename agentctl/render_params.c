@@ -175,7 +175,7 @@ static const struct param_desc params[RP_COUNT] = {
 			       "a registry host with an optional :port and /path"},
 	[RP_IMAGE_PULL_SECRET] = {"image-pull-secret", NULL, "NAME", "Secret the pods pull their images with",
 				  valid_dns_subdomain, "a Secret name: lowercase letters, digits, '-' and '.'"},
-	[RP_AGENT_IMAGE] = {"agent-image", "docker.io/heliograph/agent:0.1.0", "IMAGE",
+	[RP_AGENT_IMAGE] = {"agent-image", HG_AGENT_IMAGE /* the IMAGE file */, "IMAGE",
 			    "image of the agent DaemonSet, used as given", valid_image,
 			    "an image reference such as registry/heliograph/agent:0.1.0"},
 	[RP_RETENTION_SHARD] = {NULL, "1d", NULL, NULL, NULL, NULL},

@@ -1,0 +1,60 @@
+#!/bin/sh
+# Assembles the container image's root filesystem into a directory: the
+# Dockerfile's runtime stage is exactly this directory (COPY --from=build
+# /rootfs /), and tests run the agent from it under chroot, so what is
+# tested is what ships.
+#   scripts/assemble-rootfs.sh BUILD_DIR ROOTFS_DIR
+# Contents: /usr/bin/agent and /usr/bin/agentctl, the shared libraries ldd
+# finds for them at the paths ldd names, the dynamic loader, the CA bundle,
+# /etc/passwd and /etc/group with the non-root user the DaemonSet runs as
+# (nobody, 65534), /etc/nsswitch.conf, the default config at the path the
+# DaemonSet passes (/etc/heliograph/heliograph.yaml), an empty /tmp and
+# /var/lib/heliograph (the disk buffer's default path).
+set -eu
+build=${1:?usage: assemble-rootfs.sh BUILD_DIR ROOTFS_DIR}
+root=${2:?usage: assemble-rootfs.sh BUILD_DIR ROOTFS_DIR}
+src=$(cd "$(dirname "$0")/.." && pwd)
+uid=65534
+
+for b in agent agentctl; do
+	[ -x "$build/$b" ] || { echo "assemble-rootfs: no $build/$b (build the agent and agentctl targets)" >&2; exit 1; }
+done
+rm -rf "$root"
+mkdir -p "$root/usr/bin" "$root/etc/heliograph" "$root/etc/ssl/certs" "$root/tmp" "$root/var/lib/heliograph"
+chmod 1777 "$root/tmp"
+
+for b in agent agentctl; do
+	install -m 0755 "$build/$b" "$root/usr/bin/$b"
+	# Release builds ship without symbols; sanitizer builds keep theirs.
+	if command -v strip >/dev/null 2>&1 && ! ldd "$build/$b" | grep -q libasan; then
+		strip --strip-unneeded "$root/usr/bin/$b"
+	fi
+done
+
+# Every library ldd resolves ("name => /path (addr)") and the loader (a bare
+# absolute path), copied with symlinks resolved to the path ldd printed.
+for b in agent agentctl; do
+	ldd "$build/$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+done | sort -u | while read -r lib; do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+# The interpreter named in the ELF header must exist at exactly that path.
+interp=$(readelf -l "$build/agent" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+if [ -n "$interp" ] && [ ! -e "$root$interp" ]; then
+	mkdir -p "$root$(dirname "$interp")"
+	cp -L "$interp" "$root$interp"
+fi
+
+ca=/etc/ssl/certs/ca-certificates.crt
+[ -f "$ca" ] || { echo "assemble-rootfs: no $ca (apt-get install ca-certificates)" >&2; exit 1; }
+cp -L "$ca" "$root$ca"
+
+printf 'root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:%s:%s:nobody:/nonexistent:/usr/sbin/nologin\n' $uid $uid >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:%s:\n' $uid >"$root/etc/group"
+printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$root/etc/nsswitch.conf"
+cp "$src/etc/heliograph.yaml" "$root/etc/heliograph/heliograph.yaml"
+# The Dockerfile copies this directory with --chown; here (as root) too.
+if [ "$(id -u)" -eq 0 ]; then
+	chown $uid:$uid "$root/var/lib/heliograph"
+fi
