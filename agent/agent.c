@@ -167,7 +167,7 @@ static int start_input(struct agent *a, struct running_input *ri, const struct i
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	struct plugin_env env = { a->loop, a->http, ac, a, ri->label };
+	struct plugin_env env = { a->loop, a->http, ac, a, ri->label, ri->acc };
 	if (cfg->plugin->init && cfg->plugin->init(&ri->state, cfg->config, &env, err, errlen) < 0) {
 		acc_free(ri->acc);
 		ri->acc = NULL;

@@ -21,6 +21,8 @@ struct plugin_env {
 	const struct agent_config *agent;
 	struct agent *core;               /* for the internal input: self statistics */
 	const char *instance_name;        /* log label: "outputs.influxdb" or "outputs.influxdb::alias" */
+	struct acc *acc;                  /* inputs: the instance's accumulator, for service inputs
+					   * (listeners) that emit outside gathers */
 };
 
 #define GATHER_DONE 0

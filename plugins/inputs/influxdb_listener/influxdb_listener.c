@@ -55,7 +55,7 @@ struct listener {
 	char label[160];
 	struct httpd *srv;
 	struct lw *lw;
-	struct acc *acc;   /* known from the first gather on */
+	struct acc *acc;   /* from the plugin env: requests emit outside gathers */
 	char *basic;       /* "Basic base64(user:pass)", or NULL */
 	uint64_t requests, pings, queries, not_found, auth_failures;
 };
@@ -191,10 +191,6 @@ static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *res
 		json_error(resp, 405, "method not allowed; writes are POSTed");
 		return;
 	}
-	if (!s->acc) {
-		json_error(resp, 503, "listener starting; retry");
-		return;
-	}
 	lw_handle(s->lw, s->acc, api, req, resp, wall_ns());
 }
 
@@ -223,12 +219,17 @@ static int listener_init(void **state, const void *config, const struct plugin_e
 		snprintf(err, errlen, "basic_username and basic_password go together");
 		return -1;
 	}
+	if (!env->acc) {
+		snprintf(err, errlen, "no accumulator for a service input");
+		return -1;
+	}
 	struct listener *s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	s->cfg = c;
+	s->acc = env->acc;
 	snprintf(s->label, sizeof s->label, "%s", env->instance_name ? env->instance_name : "inputs.influxdb_listener");
 	struct lw_opts lo = {
 		.max_body = (size_t)c->max_body_size,
@@ -262,7 +263,6 @@ static int listener_init(void **state, const void *config, const struct plugin_e
 static int listener_gather(void *state, struct acc *acc)
 {
 	struct listener *s = state;
-	s->acc = acc;
 	if (!s->cfg->report_stats)
 		return GATHER_DONE;
 	const struct lw_stats *st = lw_stats(s->lw);
