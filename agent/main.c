@@ -25,18 +25,50 @@ struct app {
 	int exit_code;
 };
 
+/* The one source of the agent's documentation: --help prints it and the
+ * agent(1) man page is rendered from it (scripts/help2man.sh). Headings end
+ * with ':' at column 0. */
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: agent [options]\n"
+		"Heliograph metrics agent: gathers node, container and kubelet metrics with\n"
+		"Telegraf's measurement names and writes InfluxDB line protocol in batches.\n"
+		"\n"
+		"Options:\n"
 		"  --config FILE            load FILE (repeatable; merged in order)\n"
 		"  --config-directory DIR   then load every *.yaml/*.yml in DIR, sorted\n"
-		"  --test                   gather once, print line protocol to stdout, exit\n"
+		"  --test                   gather once, print line protocol to stdout, exit (no outputs)\n"
 		"  --once                   gather once, write to every output, exit (1 if a write failed)\n"
 		"  --input-filter a:b       run only these inputs\n"
 		"  --output-filter a:b      run only these outputs\n"
-		"  --sample-config          print a commented config of every plugin\n"
-		"  --version                print the version\n");
+		"  --sample-config          print a commented config of every plugin and option\n"
+		"  --version                print the version\n"
+		"  --help                   print this help\n"
+		"\n"
+		"Configuration:\n"
+		"  YAML with agent:, global_tags:, inputs: and outputs: sections, described\n"
+		"  option by option by --sample-config and agent.yaml(5). Scalars may use ${VAR}\n"
+		"  and ${VAR:-default}. `agentctl convert-telegraf telegraf.conf` writes one from\n"
+		"  a Telegraf configuration.\n"
+		"\n"
+		"Environment:\n"
+		"  HOST_PROC, HOST_SYS, HOST_RUN, HOST_ETC, HOST_VAR, HOST_MOUNT_PREFIX\n"
+		"                           where the host's /proc, /sys, /run, /etc, /var and /\n"
+		"                           are mounted when the agent runs in a container\n"
+		"\n"
+		"Signals:\n"
+		"  SIGHUP                   reload the configuration; a bad one keeps the old running\n"
+		"  SIGTERM, SIGINT          flush the buffers (bounded by agent.shutdown_timeout), exit 0\n"
+		"\n"
+		"Exit codes:\n"
+		"  0                        stopped normally\n"
+		"  1                        a plugin could not start, or (--once) a write failed\n"
+		"  2                        usage or configuration error (file:line:column in the message)\n"
+		"\n"
+		"Files:\n"
+		"  /etc/heliograph/agent.yaml  configuration of the Debian package's service\n"
+		"  /etc/heliograph/heliograph.yaml  configuration path in the container image\n");
 }
 
 static int load(struct app *app, struct agent_config *cfg)

@@ -1,0 +1,106 @@
+#!/bin/bash
+# The Debian package: cpack -G DEB from the build directory, then installed
+# into a throwaway root with dpkg --root (unpacked; the maintainer scripts
+# are checked and the sysusers.d user is created with systemd-sysusers
+# --root, as postinst does). Checks the files, the conffile, the unit
+# (systemd-analyze verify), the installed agent loading the installed
+# config, and that the man pages carry every option and command --help shows.
+source "$TESTLIB"
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(dirname "$AGENT")
+AGENTCTL=$BUILD/agentctl
+command -v cpack >/dev/null && command -v dpkg-deb >/dev/null || { echo "SKIP: no cpack/dpkg"; exit 0; }
+
+(cd "$BUILD" && cpack -G DEB -B "$TMP/pkg" >"$TMP/cpack.log" 2>&1) || fail "cpack failed: $(tail -5 "$TMP/cpack.log")"
+deb=$(ls "$TMP"/pkg/heliograph_*.deb)
+[ -f "$deb" ] || fail "no .deb in $TMP/pkg"
+version=$(sed 's/.*://' "$SRC/IMAGE")
+[ "$(dpkg-deb -f "$deb" Version)" = "$version" ] || fail "package version is not IMAGE's tag $version"
+for dep in libuv1 libcurl4 libyaml-0-2 libyajl2 libhttp-parser; do
+	dpkg-deb -f "$deb" Depends | grep -q "$dep" || fail "Depends lacks $dep: $(dpkg-deb -f "$deb" Depends)"
+done
+
+R="$TMP/root"
+mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates"
+touch "$R/var/lib/dpkg/status" "$R/var/lib/dpkg/available"
+dpkg --root="$R" --force-depends --unpack "$deb" >"$TMP/dpkg.log" 2>&1 || fail "dpkg --unpack: $(cat "$TMP/dpkg.log")"
+dpkg --root="$R" -s heliograph | grep -q '^Status: install ok unpacked' || fail "dpkg does not list heliograph as unpacked"
+# Until configure, dpkg keeps a new conffile as .dpkg-new; configuring (the
+# step that would run postinst in the root) renames it.
+[ -s "$R/etc/heliograph/agent.yaml.dpkg-new" ] || fail "conffile not unpacked as agent.yaml.dpkg-new"
+mv "$R/etc/heliograph/agent.yaml.dpkg-new" "$R/etc/heliograph/agent.yaml"
+for f in usr/bin/agent usr/bin/agentctl etc/heliograph/agent.yaml usr/lib/systemd/system/heliograph-agent.service \
+	usr/lib/sysusers.d/heliograph.conf usr/share/man/man1/agent.1.gz usr/share/man/man1/agentctl.1.gz \
+	usr/share/man/man5/agent.yaml.5.gz; do
+	[ -s "$R/$f" ] || fail "package lacks /$f"
+done
+dpkg --root="$R" -s heliograph | grep -A1 '^Conffiles:' | grep -q '/etc/heliograph/agent.yaml' ||
+	fail "/etc/heliograph/agent.yaml is not a conffile"
+
+# Maintainer scripts: valid shell; postinst creates the user, protects the
+# config, enables the unit; the user it creates (sysusers.d) is real.
+dpkg-deb -e "$deb" "$TMP/control"
+for s in postinst prerm postrm; do
+	[ -x "$TMP/control/$s" ] || fail "no executable $s"
+	sh -n "$TMP/control/$s" || fail "$s is not valid sh"
+done
+grep -q 'systemd-sysusers heliograph.conf' "$TMP/control/postinst" || fail "postinst does not create the user"
+grep -q 'adduser --system' "$TMP/control/postinst" || fail "postinst has no adduser fallback"
+grep -q 'chmod 0640 /etc/heliograph/agent.yaml' "$TMP/control/postinst" || fail "postinst leaves the config world-readable"
+systemd-sysusers --root="$R" >/dev/null 2>&1 || fail "systemd-sysusers --root failed"
+grep -q '^heliograph:x:[0-9]*:[0-9]*:Heliograph metrics agent:/var/lib/heliograph:' "$R/etc/passwd" ||
+	fail "sysusers.d did not create the heliograph user: $(cat "$R/etc/passwd" 2>/dev/null)"
+
+# The unit.
+unit="$R/usr/lib/systemd/system/heliograph-agent.service"
+for line in 'User=heliograph' 'Restart=on-failure' 'ExecReload=/bin/kill -HUP $MAINPID' \
+	'ExecStart=/usr/bin/agent --config /etc/heliograph/agent.yaml' 'NoNewPrivileges=yes' 'ProtectSystem=strict' \
+	'CapabilityBoundingSet=' 'StateDirectory=heliograph'; do
+	grep -qxF "$line" "$unit" || fail "unit lacks $line"
+done
+if command -v systemd-analyze >/dev/null; then
+	# Verified on this host's systemd, with the binary at its unpacked path
+	# (the root has no systemd of its own to resolve the unit's targets).
+	mkdir -p "$TMP/unit"
+	sed "s#/usr/bin/agent#$R/usr/bin/agent#" "$unit" >"$TMP/unit/heliograph-agent.service"
+	systemd-analyze verify --man=no "$TMP/unit/heliograph-agent.service" >"$TMP/verify.log" 2>&1 ||
+		fail "systemd-analyze verify: $(cat "$TMP/verify.log")"
+	[ ! -s "$TMP/verify.log" ] || fail "systemd-analyze verify warns: $(cat "$TMP/verify.log")"
+	score=$(systemd-analyze security --offline=yes --root="$R" heliograph-agent.service 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
+	echo "systemd-analyze security exposure: ${score:-n/a}"
+fi
+
+# The installed agent loads the installed config.
+"$R/usr/bin/agent" --config "$R/etc/heliograph/agent.yaml" --test --input-filter mem:system >"$TMP/lp" 2>"$TMP/agent.log" ||
+	fail "installed agent with the installed config: $(tail -3 "$TMP/agent.log")"
+grep -q '^mem,' "$TMP/lp" || fail "no mem metrics"
+
+# Help and man pages: one source. Every option of agent --help and every
+# command of agentctl (with its own options) is in the man pages;
+# `agentctl CMD --help` equals `agentctl help CMD` and exits 0.
+man_text() { zcat "$1" | MANWIDTH=200 man -l - 2>/dev/null | col -b; }
+man_text "$R/usr/share/man/man1/agent.1.gz" >"$TMP/agent.man"
+"$AGENT" --help >"$TMP/agent.help"
+grep -o -- '--[a-z-]*' "$TMP/agent.help" | sort -u | while read -r opt; do
+	grep -q -- "$opt" "$TMP/agent.man" || fail "agent(1) lacks $opt"
+done
+for h in SIGNALS 'EXIT CODES' ENVIRONMENT FILES; do grep -q "^$h" "$TMP/agent.man" || fail "agent(1) lacks $h"; done
+man_text "$R/usr/share/man/man1/agentctl.1.gz" >"$TMP/agentctl.man"
+"$AGENTCTL" --help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' | grep -vx help >"$TMP/cmds"
+[ "$(wc -l <"$TMP/cmds")" -ge 2 ] || fail "agentctl --help lists no commands"
+while read -r cmd; do
+	"$AGENTCTL" "$cmd" --help >"$TMP/a" || fail "agentctl $cmd --help exited non-zero"
+	"$AGENTCTL" help "$cmd" >"$TMP/b" || fail "agentctl help $cmd exited non-zero"
+	cmp -s "$TMP/a" "$TMP/b" || fail "agentctl $cmd --help differs from agentctl help $cmd"
+	grep -q "^Usage: agentctl $cmd" "$TMP/a" || fail "agentctl $cmd --help has no Usage line"
+	grep -q "^   *$cmd\$" "$TMP/agentctl.man" || fail "agentctl(1) has no section for $cmd"
+	grep -o -- '--[a-z-]*' "$TMP/a" | sort -u | while read -r opt; do
+		grep -q -- "$opt" "$TMP/agentctl.man" || fail "agentctl(1) lacks $cmd $opt"
+	done
+done <"$TMP/cmds"
+man_text "$R/usr/share/man/man5/agent.yaml.5.gz" >"$TMP/yaml.man"
+"$AGENT" --sample-config | sed -n 's/^ *#* *\([a-z_]*\):.*/\1/p' | sort -u | while read -r key; do
+	[ -z "$key" ] || grep -q "$key" "$TMP/yaml.man" || fail "agent.yaml(5) lacks $key"
+done
+echo "package: $(basename "$deb"), $(stat -c %s "$deb") bytes, installed size $(dpkg-deb -f "$deb" Installed-Size) KiB"
+echo PASS
