@@ -6,14 +6,14 @@
 #include <uv.h>
 #include <yajl/yajl_tree.h>
 
-#include "kobj.h"
-#include "lease.h"
+#include "kube_lease.h"
+#include "kube_util.h"
 #include "log.h"
 
 struct lease {
 	struct kube_client *c;
 	struct lease_opts o;
-	char *ns, *name, *id;
+	char *ns, *name, *id, *label, *ann;
 	char path[512];
 	uv_timer_t timer;
 	bool leader, busy, stopping, release, closed;
@@ -52,6 +52,22 @@ static int64_t wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* An RFC 3339 time with its fraction, in ns since the epoch; 0 if unreadable. */
+static int64_t recorded_ns(const char *s)
+{
+	time_t t;
+	if (kube_parse_time(s, &t) != 0)
+		return 0;
+	int64_t ns = 0;
+	const char *dot = strchr(s, '.');
+	if (dot) {
+		int64_t scale = 100000000;
+		for (const char *p = dot + 1; *p >= '0' && *p <= '9' && scale > 0; p++, scale /= 10)
+			ns += (*p - '0') * scale;
+	}
+	return (int64_t)t * 1000000000 + ns;
+}
+
 static void error(struct lease *l, const char *fmt, const char *a)
 {
 	char msg[600];
@@ -87,7 +103,7 @@ static bool read_record(struct lease *l, const char *json)
 	const char *rvp[] = { "metadata", "resourceVersion", NULL }, *hp[] = { "spec", "holderIdentity", NULL },
 		   *rp[] = { "spec", "renewTime", NULL }, *ap[] = { "spec", "acquireTime", NULL },
 		   *tp[] = { "spec", "leaseTransitions", NULL },
-		   *anp[] = { "metadata", "annotations", LEASE_RECORDED_ANN, NULL };
+		   *anp[] = { "metadata", "annotations", l->ann ? l->ann : "", NULL };
 	yajl_val v;
 	v = yajl_tree_get(root, rvp, yajl_t_string);
 	snprintf(l->rv, sizeof l->rv, "%s", v ? YAJL_GET_STRING(v) : "");
@@ -95,7 +111,7 @@ static bool read_record(struct lease *l, const char *json)
 	snprintf(l->holder, sizeof l->holder, "%s", v ? YAJL_GET_STRING(v) : "");
 	v = yajl_tree_get(root, ap, yajl_t_string);
 	snprintf(l->acquire, sizeof l->acquire, "%s", v ? YAJL_GET_STRING(v) : "");
-	v = yajl_tree_get(root, anp, yajl_t_string);
+	v = l->ann ? yajl_tree_get(root, anp, yajl_t_string) : NULL;
 	snprintf(l->recorded, sizeof l->recorded, "%s", v ? YAJL_GET_STRING(v) : "");
 	v = yajl_tree_get(root, tp, yajl_t_number);
 	l->transitions = v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
@@ -118,6 +134,8 @@ static void free_lease(uv_handle_t *h)
 	free(l->ns);
 	free(l->name);
 	free(l->id);
+	free(l->label);
+	free(l->ann);
 	free(l);
 }
 
@@ -197,8 +215,8 @@ static void write_record(struct lease *l, bool acquire)
 	char rvpart[96] = "", annpart[160] = "";
 	if (l->exists)
 		snprintf(rvpart, sizeof rvpart, ",\"resourceVersion\":\"%s\"", l->rv);
-	if (recorded[0])
-		snprintf(annpart, sizeof annpart, ",\"annotations\":{\"" LEASE_RECORDED_ANN "\":\"%s\"}", recorded);
+	if (recorded[0] && l->ann)
+		snprintf(annpart, sizeof annpart, ",\"annotations\":{\"%s\":\"%s\"}", l->ann, recorded);
 	/* Names and identities are DNS labels / pod names: nothing to escape. */
 	snprintf(l->body, cap,
 		 "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":\"%s\","
@@ -230,22 +248,22 @@ static void write_done(void *arg, const struct kube_response *r)
 	if (r->status == 200 || r->status == 201) {
 		int64_t prev = 0;
 		if (!l->leader && l->recorded[0])
-			prev = kobj_time_ns(l->recorded);
+			prev = recorded_ns(l->recorded);
 		/* Fraction of the recorded time matters little: a second's worth is re-checked. */
 		read_record(l, r->body);
 		l->renewed_ms = mono_ms(l);
 		if (!l->leader)
-			log_info("deploy_events", "%s became the leader (Lease %s/%s)", l->id, l->ns, l->name);
+			log_info(l->label, "%s became the leader (Lease %s/%s)", l->id, l->ns, l->name);
 		set_leader(l, true, prev);
 	} else if (r->status == 409) {
 		/* Someone else wrote it first: read again. */
 		if (l->leader)
-			log_warn("deploy_events", "%s lost the Lease %s/%s", l->id, l->ns, l->name);
+			log_warn(l->label, "%s lost the Lease %s/%s", l->id, l->ns, l->name);
 		set_leader(l, false, 0);
 	} else {
 		error(l, "lease write: %s", r->message);
 		if (l->leader && mono_ms(l) - l->renewed_ms > (uint64_t)(l->o.duration_ms * 2 / 3)) {
-			log_warn("deploy_events", "%s could not renew the Lease in time: stepping down", l->id);
+			log_warn(l->label, "%s could not renew the Lease in time: stepping down", l->id);
 			set_leader(l, false, 0);
 		}
 	}
@@ -307,8 +325,10 @@ struct lease *lease_start(struct kube_client *c, const struct lease_opts *o, cha
 	l->ns = strdup(o->ns);
 	l->name = strdup(o->name);
 	l->id = strdup(o->identity);
-	if (!l->ns || !l->name || !l->id) {
-		free(l->ns), free(l->name), free(l->id), free(l);
+	l->label = strdup(o->log_label ? o->log_label : "lease");
+	l->ann = o->recorded_annotation ? strdup(o->recorded_annotation) : NULL;
+	if (!l->ns || !l->name || !l->id || !l->label || (o->recorded_annotation && !l->ann)) {
+		free(l->ns), free(l->name), free(l->id), free(l->label), free(l->ann), free(l);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}

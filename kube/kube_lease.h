@@ -1,22 +1,24 @@
-/* Leader election on a coordination.k8s.io/v1 Lease, as client-go does it:
+/* Leader election on a coordination.k8s.io/v1 Lease, as client-go does it
+ * (shared by the cluster-wide inputs: deploy_events, kube_inventory):
  * a candidate takes the Lease when it is free or its record has not changed
  * for a lease duration (measured on the local clock, so clock skew between
  * nodes does not matter); the leader renews it and steps down when it cannot
  * renew in time; release hands it over by clearing holderIdentity. Writes
  * carry the resourceVersion read, so two candidates never both win. The
  * leader also keeps a "recorded until" time in an annotation for its
- * successor. */
-#ifndef HG_DEPLOY_LEASE_H
-#define HG_DEPLOY_LEASE_H
+ * successor (opts.recorded_annotation). */
+#ifndef HG_KUBE_LEASE_H
+#define HG_KUBE_LEASE_H
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "kube_client.h"
 
-#define LEASE_RECORDED_ANN "heliograph.io/deploy-events-recorded-until"
-
 struct lease_opts {
 	const char *ns, *name, *identity;
+	const char *log_label;           /* log lines; NULL = "lease" */
+	/* Annotation holding the "recorded until" time; NULL = none kept. */
+	const char *recorded_annotation;
 	int64_t duration_ms;  /* leaseDurationSeconds is this rounded up to seconds */
 	int64_t renew_ms;     /* leader: renew period */
 	int64_t retry_ms;     /* candidate: poll period */

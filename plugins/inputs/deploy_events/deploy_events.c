@@ -10,9 +10,9 @@
 
 #include "acc.h"
 #include "kube_client.h"
+#include "kube_lease.h"
 #include "kube_watch.h"
 #include "kubeconfig.h"
-#include "lease.h"
 #include "log.h"
 #include "plugin.h"
 #include "track.h"
@@ -329,6 +329,8 @@ static int de_init(void **state, const void *config, const struct plugin_env *en
 		.ns = cfg->lease_namespace ? cfg->lease_namespace : s->kc.namespace,
 		.name = cfg->lease_name ? cfg->lease_name : "heliograph-agent-leader",
 		.identity = s->identity,
+		.log_label = "deploy_events",
+		.recorded_annotation = "heliograph.io/deploy-events-recorded-until",
 		.duration_ms = dur,
 		.renew_ms = cfg->renew_interval > 0 ? cfg->renew_interval / 1000000 : dur / 3,
 		.retry_ms = cfg->retry_interval > 0 ? cfg->retry_interval / 1000000 : dur / 4,
