@@ -1,8 +1,9 @@
 /* inputs.kubernetes: the local kubelet's /stats/summary with Telegraf's
  * kubernetes_* schema, streamed through summary_parse.c as curl receives
  * it, plus pod labels and container requests/limits from a pod metadata
- * cache (pods.c) that kubelet /pods refreshes now and then, not on every
- * gather. A gather is one or two asynchronous requests in sequence: /pods
+ * cache (pods.c) that kubelet /pods refreshes now and then, or that the
+ * process' shared watch of the API server's pods (kube_podwatch.h) keeps
+ * current; never fetched in full on every gather. A gather is one or two asynchronous requests in sequence: /pods
  * when due, then /stats/summary, so the cache never changes under a
  * summary being parsed. */
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 #include "acc.h"
 #include "httpc.h"
+#include "kube_podwatch.h"
 #include "log.h"
 #include "plugin.h"
 #include "pods.h"
@@ -38,6 +40,7 @@ struct kube_config {
 	char *node_name;
 	char *pod_metadata_source;
 	int64_t pod_metadata_interval;
+	char *kube_config;
 };
 
 static const struct opt_desc kube_options[] = {
@@ -61,9 +64,12 @@ static const struct opt_desc kube_options[] = {
 	{ "node_name", OPT_STRING, offsetof(struct kube_config, node_name), "${NODE_NAME}",
 	  "node_name tag when the summary has none (downward API spec.nodeName)" },
 	{ "pod_metadata_source", OPT_STRING, offsetof(struct kube_config, pod_metadata_source), "kubelet",
-	  "where labels and requests/limits come from: kubelet (/pods, needs nodes/pods) or none" },
+	  "where labels and requests/limits come from: kubelet (/pods, needs nodes/pods), apiserver (a watch "
+	  "of this node's pods, needs pods list/watch) or none" },
 	{ "pod_metadata_interval", OPT_DURATION, offsetof(struct kube_config, pod_metadata_interval), "5m",
-	  "refresh period of the pod metadata (also refreshed when a new pod shows up)" },
+	  "kubelet source: refresh period of the pod metadata (also refreshed when a new pod shows up)" },
+	{ "kube_config", OPT_STRING, offsetof(struct kube_config, kube_config), NULL,
+	  "apiserver source: kubeconfig file; default the in-cluster service account" },
 	OPT_END,
 };
 
@@ -79,6 +85,8 @@ struct kube {
 	struct label_filter lf;
 	char *node_name;
 	bool pods_enabled;
+	struct kube_podwatch *podwatch; /* apiserver source */
+	uint64_t podwatch_gen;
 	uint64_t pods_interval_ns, pods_last_ns;
 	bool pods_fetched, pods_stale;
 	struct pod_cache *pods;
@@ -106,6 +114,7 @@ static void destroy(struct kube *s)
 	free(s->tls_key);
 	free(s->node_name);
 	pod_cache_free(s->pods);
+	kube_podwatch_release(s->podwatch);
 	podlist_parser_free(s->pl);
 	summary_parser_free(s->sp);
 	free(s);
@@ -378,6 +387,32 @@ static int start_pods(struct kube *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- apiserver source ---- */
+
+/* Rebuilds the cache when the watch saw a change since the last gather
+ * (never while a summary is parsed: gathers do not overlap). */
+static void podwatch_refresh(struct kube *s, struct acc *acc)
+{
+	const char *werr = kube_podwatch_error(s->podwatch);
+	if (!kube_podwatch_synced(s->podwatch)) {
+		acc_error(acc, "pod metadata: the pod watch has not listed this node's pods yet%s%s",
+			  werr[0] ? ": " : "", werr);
+		return;
+	}
+	uint64_t gen = kube_podwatch_generation(s->podwatch);
+	if (gen == s->podwatch_gen && s->pods)
+		return;
+	struct pod_cache *fresh = NULL;
+	char err[128];
+	if (pod_cache_from_watch(s->podwatch, &s->lf, &fresh, err, sizeof(err)) != 0) {
+		acc_error(acc, "%s", err);
+		return;
+	}
+	pod_cache_free(s->pods);
+	s->pods = fresh;
+	s->podwatch_gen = gen;
+}
+
 /* ---- plugin ---- */
 
 static int kube_gather(void *state, struct acc *acc)
@@ -394,6 +429,8 @@ static int kube_gather(void *state, struct acc *acc)
 	}
 	if (token_refresh(s, err, sizeof(err)) != 0)
 		acc_error(acc, "%s", err); /* the previous token, if any, is tried */
+	if (s->podwatch)
+		podwatch_refresh(s, acc);
 	s->acc = acc;
 	s->busy = true;
 	int rc = pods_due(s) ? start_pods(s, err, sizeof(err)) : start_summary(s, err, sizeof(err));
@@ -434,8 +471,8 @@ static int kube_init(void **state, const void *config, const struct plugin_env *
 		return -1;
 	}
 	const char *src = cfg->pod_metadata_source ? cfg->pod_metadata_source : "kubelet";
-	if (strcmp(src, "kubelet") != 0 && strcmp(src, "none") != 0) {
-		snprintf(err, errlen, "pod_metadata_source: \"%s\" is not kubelet or none", src);
+	if (strcmp(src, "kubelet") != 0 && strcmp(src, "apiserver") != 0 && strcmp(src, "none") != 0) {
+		snprintf(err, errlen, "pod_metadata_source: \"%s\" is not kubelet, apiserver or none", src);
 		return -1;
 	}
 	if (cfg->pod_metadata_interval <= 0) {
@@ -476,6 +513,18 @@ static int kube_init(void **state, const void *config, const struct plugin_env *
 		destroy(s);
 		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
+	if (ok && strcmp(src, "apiserver") == 0) {
+		if (!env->loop) {
+			destroy(s);
+			snprintf(err, errlen, "pod_metadata_source apiserver: no event loop");
+			return -1;
+		}
+		s->podwatch = kube_podwatch_acquire(env->loop, s->node_name, cfg->kube_config, err, errlen);
+		if (!s->podwatch) {
+			destroy(s);
+			return -1;
+		}
 	}
 	/* An unreadable token file is a configuration error, as in Telegraf. */
 	if (token_refresh(s, err, errlen) != 0) {

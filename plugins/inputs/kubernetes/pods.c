@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube_podwatch.h"
+
 /* Kubernetes names are at most 253 bytes, label keys 317 (prefix/name). */
 #define NAME_MAX_LEN 512
 /* A PodList of a node with 110 pods and verbose labels stays well under this. */
@@ -263,6 +265,78 @@ bool pod_meta_container(const struct pod_cache *c, const struct pod_meta *m, con
 		}
 	}
 	return false;
+}
+
+/* ---- from the shared pod watch ---- */
+
+static void set_res(const char *q, int64_t scale, bool *has, int64_t *v)
+{
+	if (q && kube_quantity(q, strlen(q), scale, v) == 0)
+		*has = true;
+}
+
+static bool add_watched(struct pod_cache *c, const struct kube_pod *p, const struct label_filter *lf)
+{
+	if (!grow((void **)&c->pods, &c->pcap, c->npods + 1, sizeof(*c->pods)))
+		return false;
+	struct pod_meta *m = &c->pods[c->npods];
+	memset(m, 0, sizeof(*m));
+	int64_t ns = arena_add(c, p->ns, strlen(p->ns)), name = arena_add(c, p->name, strlen(p->name));
+	if (ns < 0 || name < 0)
+		return false;
+	m->ns = (uint32_t)ns;
+	m->name = (uint32_t)name;
+	m->label0 = (uint32_t)c->nlabels;
+	for (size_t i = 0; i < p->nlabels; i++) {
+		if (!label_filter_match(lf, p->labels[i].key))
+			continue;
+		if (!grow((void **)&c->labels, &c->lcap, c->nlabels + 1, sizeof(*c->labels)))
+			return false;
+		int64_t k = arena_add(c, p->labels[i].key, strlen(p->labels[i].key));
+		int64_t v = arena_add(c, p->labels[i].value, strlen(p->labels[i].value));
+		if (k < 0 || v < 0)
+			return false;
+		c->labels[c->nlabels].key = (uint32_t)k;
+		c->labels[c->nlabels].value = (uint32_t)v;
+		c->nlabels++;
+	}
+	m->nlabels = (uint32_t)(c->nlabels - m->label0);
+	m->cont0 = (uint32_t)c->nconts;
+	for (size_t i = 0; i < p->ncontainers; i++) {
+		const struct kube_pod_container *pc = &p->containers[i];
+		if (!grow((void **)&c->conts, &c->ccap, c->nconts + 1, sizeof(*c->conts)))
+			return false;
+		struct cont *k = &c->conts[c->nconts];
+		memset(k, 0, sizeof(*k));
+		int64_t off = arena_add(c, pc->name, strlen(pc->name));
+		if (off < 0)
+			return false;
+		k->name = (uint32_t)off;
+		set_res(pc->req_cpu, 1000, &k->res.has_req_cpu, &k->res.req_cpu_m);
+		set_res(pc->req_mem, 1, &k->res.has_req_mem, &k->res.req_mem);
+		set_res(pc->lim_cpu, 1000, &k->res.has_lim_cpu, &k->res.lim_cpu_m);
+		set_res(pc->lim_mem, 1, &k->res.has_lim_mem, &k->res.lim_mem);
+		c->nconts++;
+	}
+	m->nconts = (uint32_t)(c->nconts - m->cont0);
+	c->npods++;
+	return true;
+}
+
+int pod_cache_from_watch(const struct kube_podwatch *pw, const struct label_filter *lf, struct pod_cache **out,
+			 char *err, size_t errlen)
+{
+	struct pod_cache *c = calloc(1, sizeof(*c));
+	bool ok = c != NULL;
+	for (size_t i = 0; ok && i < kube_podwatch_count(pw); i++)
+		ok = add_watched(c, kube_podwatch_pod(pw, i), lf);
+	if (!ok || c->oom || !build_index(c)) {
+		pod_cache_free(c);
+		snprintf(err, errlen, "pod metadata: out of memory");
+		return -1;
+	}
+	*out = c;
+	return 0;
 }
 
 /* ---- PodList streaming parser ---- */

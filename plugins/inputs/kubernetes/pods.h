@@ -40,6 +40,12 @@ int podlist_parser_feed(struct podlist_parser *p, const char *buf, size_t n, cha
 int podlist_parser_end(struct podlist_parser *p, struct pod_cache **out, char *err, size_t errlen);
 void podlist_parser_free(struct podlist_parser *p);
 
+/* The same cache built from the API server's pods (kube_podwatch.h), with
+ * the same label filter. 0, or -1 with err (out of memory). */
+struct kube_podwatch;
+int pod_cache_from_watch(const struct kube_podwatch *pw, const struct label_filter *lf, struct pod_cache **out,
+			 char *err, size_t errlen);
+
 void pod_cache_free(struct pod_cache *c);
 size_t pod_cache_count(const struct pod_cache *c);
 const struct pod_meta *pod_cache_find(const struct pod_cache *c, const char *ns, const char *name);

@@ -86,6 +86,10 @@ struct prom_map;
 struct prom_map *prom_map_new(void);
 /* url is the "url" tag value (NULL: no tag); kept by the caller until end. */
 void prom_map_begin(struct prom_map *m, struct acc *acc, int version, const char *url, bool ignore_timestamp);
+/* Tags added to every metric of this document (after begin): n key, value
+ * pairs in kv, kept by the caller until end. A key repeated from the
+ * exposition's labels replaces the label, as in Telegraf. */
+void prom_map_extra_tags(struct prom_map *m, const char *const *kv, size_t n);
 void prom_map_sample(void *map, const struct prom_sample *s); /* a prom_sample_fn */
 void prom_map_end(struct prom_map *m);
 void prom_map_free(struct prom_map *m);

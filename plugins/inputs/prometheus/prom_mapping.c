@@ -39,6 +39,8 @@ struct prom_map {
 	int version;
 	const char *url;
 	bool ignore_ts;
+	const char *const *extra; /* key, value pairs added last (pod tags) */
+	size_t nextra;
 	/* the open histogram/summary series; its strings live in arena */
 	bool open;
 	enum prom_type type;
@@ -136,6 +138,14 @@ void prom_map_begin(struct prom_map *m, struct acc *acc, int version, const char
 	m->url = url;
 	m->ignore_ts = ignore_timestamp;
 	m->open = false;
+	m->extra = NULL;
+	m->nextra = 0;
+}
+
+void prom_map_extra_tags(struct prom_map *m, const char *const *kv, size_t n)
+{
+	m->extra = kv;
+	m->nextra = n;
 }
 
 static int64_t time_of(const struct prom_map *m, bool has_ts, int64_t ts_ms)
@@ -155,6 +165,9 @@ static struct metric *start(struct prom_map *m, struct sv name, const struct pro
 			metric_tag_sv(mt, labels[i].name, labels[i].value);
 	if (m->url)
 		metric_tag(mt, "url", m->url);
+	/* As Telegraf: the target's tags win over the exposition's labels. */
+	for (size_t i = 0; i < m->nextra; i++)
+		metric_tag(mt, m->extra[2 * i], m->extra[2 * i + 1]);
 	return mt;
 }
 

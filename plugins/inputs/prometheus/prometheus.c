@@ -1,9 +1,14 @@
 /* inputs.prometheus: scrapes Prometheus endpoints over the shared async
  * HTTP client. Each URL's body is parsed as it arrives (text or delimited
  * protobuf, chosen by the response's Content-Type) and mapped to metrics
- * the way Telegraf's prometheus input does (metric_version 1 or 2). */
+ * the way Telegraf's prometheus input does (metric_version 1 or 2).
+ * With monitor_kubernetes_pods, the pods of this node annotated
+ * prometheus.io/scrape are targets too, found through the process' shared
+ * watch of the node's pods (kube_podwatch.h); the target list is rebuilt
+ * only when that watch saw a change. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +18,7 @@
 
 #include "acc.h"
 #include "httpc.h"
+#include "kube_podwatch.h"
 #include "log.h"
 #include "plugin.h"
 #include "prom.h"
@@ -40,6 +46,12 @@ struct prom_config {
 	uint64_t content_length_limit;
 	char *tls_ca, *tls_cert, *tls_key;
 	bool insecure_skip_verify;
+	bool monitor_kubernetes_pods;
+	char *pod_scrape_scope;
+	char *kubernetes_label_selector;
+	struct strlist pod_label_include, pod_label_exclude;
+	char *node_name;
+	char *kube_config;
 };
 
 /* Designated: the option table survives fields added to struct opt_desc. */
@@ -69,6 +81,19 @@ static const struct opt_desc prom_options[] = {
 	PO("tls_key", OPT_STRING, tls_key, NULL, "client key (PEM)"),
 	PO("insecure_skip_verify", OPT_BOOL, insecure_skip_verify, "false",
 	  "skip TLS certificate and host name checks"),
+	PO("monitor_kubernetes_pods", OPT_BOOL, monitor_kubernetes_pods, "false",
+	  "also scrape this node's pods annotated prometheus.io/scrape: \"true\" (port, path, scheme annotations)"),
+	PO("pod_scrape_scope", OPT_STRING, pod_scrape_scope, "node",
+	  "node: the pods of node_name only (from a watch of the API server; cluster is not offered)"),
+	PO("kubernetes_label_selector", OPT_STRING, kubernetes_label_selector, NULL,
+	  "only pods whose labels match: k=v, k==v, k!=v, k, !k joined by commas"),
+	PO("pod_label_include", OPT_STRLIST, pod_label_include, "[]",
+	  "pod label globs added as tags; empty = every label (as Telegraf)"),
+	PO("pod_label_exclude", OPT_STRLIST, pod_label_exclude, "[]", "pod label globs never added as tags"),
+	PO("node_name", OPT_STRING, node_name, "${NODE_NAME}",
+	  "the node whose pods are scraped (downward API spec.nodeName)"),
+	PO("kube_config", OPT_STRING, kube_config, NULL,
+	  "kubeconfig file for the pod watch; default the in-cluster service account"),
 	OPT_END,
 };
 
@@ -90,6 +115,18 @@ struct scrape {
 	struct prom_text *text;
 	struct prom_proto *proto;
 	struct prom_map *map;
+	/* a pod target */
+	bool pod, gone, seen;
+	char *pod_id;     /* namespace/name */
+	char *tagblock;   /* its tags' strings, NUL-separated */
+	size_t tagblock_len;
+	const char **tags; /* key, value pairs into tagblock */
+	size_t ntags;
+};
+
+struct selector_term {
+	char *key, *value; /* value NULL: existence test */
+	bool negate;
 };
 
 struct prom {
@@ -107,8 +144,13 @@ struct prom {
 	uint64_t limit;
 	char *tls_ca, *tls_cert, *tls_key;
 	bool insecure;
-	struct scrape *scrapes;
-	size_t nscrapes;
+	struct scrape **scrapes; /* the urls first, then pod targets */
+	size_t nscrapes, cap;
+	struct kube_podwatch *podwatch;
+	uint64_t pod_gen;
+	struct selector_term *sel;
+	size_t nsel;
+	const struct strlist *label_include, *label_exclude; /* in the config, which outlives us */
 	struct acc *acc; /* of the gather in flight */
 	unsigned pending;
 	bool closed;
@@ -122,17 +164,32 @@ static void secret_free(char *s)
 	}
 }
 
+static void scrape_free(struct scrape *s)
+{
+	if (!s)
+		return;
+	free(s->url);
+	free(s->tag);
+	prom_text_free(s->text);
+	prom_proto_free(s->proto);
+	prom_map_free(s->map);
+	free(s->pod_id);
+	free(s->tagblock);
+	free(s->tags);
+	free(s);
+}
+
 static void destroy(struct prom *p)
 {
-	for (size_t i = 0; i < p->nscrapes; i++) {
-		struct scrape *s = &p->scrapes[i];
-		free(s->url);
-		free(s->tag);
-		prom_text_free(s->text);
-		prom_proto_free(s->proto);
-		prom_map_free(s->map);
-	}
+	for (size_t i = 0; i < p->nscrapes; i++)
+		scrape_free(p->scrapes[i]);
 	free(p->scrapes);
+	kube_podwatch_release(p->podwatch);
+	for (size_t i = 0; i < p->nsel; i++) {
+		free(p->sel[i].key);
+		free(p->sel[i].value);
+	}
+	free(p->sel);
 	free(p->url_tag);
 	free(p->token_file);
 	secret_free(p->token_string);
@@ -204,6 +261,247 @@ static void on_parse_error(void *arg, const char *msg)
 		snprintf(s->first_error, sizeof s->first_error, "%s", msg);
 }
 
+static struct scrape *scrape_add(struct prom *p, const char *url, char *err, size_t errlen)
+{
+	if (p->nscrapes == p->cap) {
+		size_t c = p->cap ? p->cap * 2 : 8;
+		struct scrape **nv = realloc(p->scrapes, c * sizeof *nv);
+		if (!nv) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+		p->scrapes = nv;
+		p->cap = c;
+	}
+	struct scrape *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->p = p;
+	if (prepare_url(s, url, err, errlen) != 0) {
+		scrape_free(s);
+		return NULL;
+	}
+	s->text = prom_text_new(MAX_LINE, on_sample, on_parse_error, s);
+	s->map = prom_map_new();
+	if (!s->text || !s->map) {
+		scrape_free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->scrapes[p->nscrapes++] = s;
+	return s;
+}
+
+/* ---- Kubernetes pods ---- */
+
+/* Equality-based label selectors (the set-based forms are refused, not
+ * silently ignored). */
+static int parse_selector(struct prom *p, const char *sel, char *err, size_t errlen)
+{
+	if (!sel || !sel[0])
+		return 0;
+	if (strpbrk(sel, "()")) {
+		snprintf(err, errlen, "kubernetes_label_selector: set-based selectors (in, notin) are not supported");
+		return -1;
+	}
+	char *copy = strdup(sel), *save = NULL;
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ')
+			t++;
+		struct selector_term term = { 0 };
+		char *op = strpbrk(t, "!=");
+		if (t[0] == '!') {
+			term.negate = true;
+			term.key = strdup(t + 1);
+		} else if (op && op[0] == '!' && op[1] == '=') {
+			term.negate = true;
+			term.key = strndup(t, (size_t)(op - t));
+			term.value = strdup(op + 2);
+		} else if (op && op[0] == '=') {
+			term.key = strndup(t, (size_t)(op - t));
+			term.value = strdup(op + (op[1] == '=' ? 2 : 1));
+		} else {
+			term.key = strdup(t);
+		}
+		struct selector_term *nv = realloc(p->sel, (p->nsel + 1) * sizeof *nv);
+		bool bad = !term.key || (op && !term.value && t[0] != '!') || (term.key && !term.key[0]) ||
+			   (term.key && strpbrk(term.key, " !="));
+		if (!nv || bad) {
+			free(term.key);
+			free(term.value);
+			free(copy);
+			if (nv)
+				p->sel = nv;
+			snprintf(err, errlen, "kubernetes_label_selector: cannot read \"%s\"", sel);
+			return -1;
+		}
+		for (char *e = term.key + strlen(term.key); e > term.key && e[-1] == ' ';)
+			*--e = '\0';
+		p->sel = nv;
+		p->sel[p->nsel++] = term;
+	}
+	free(copy);
+	return 0;
+}
+
+static const char *pod_label(const struct kube_pod *pod, const char *key)
+{
+	for (size_t i = 0; i < pod->nlabels; i++)
+		if (!strcmp(pod->labels[i].key, key))
+			return pod->labels[i].value;
+	return NULL;
+}
+
+static bool selector_match(const struct prom *p, const struct kube_pod *pod)
+{
+	for (size_t i = 0; i < p->nsel; i++) {
+		const struct selector_term *t = &p->sel[i];
+		const char *v = pod_label(pod, t->key);
+		bool hit = t->value ? v && !strcmp(v, t->value) : v != NULL;
+		if (hit == t->negate)
+			return false;
+	}
+	return true;
+}
+
+static bool label_wanted(const struct prom *p, const char *key)
+{
+	bool in = p->label_include->n == 0;
+	for (size_t i = 0; !in && i < p->label_include->n; i++)
+		in = fnmatch(p->label_include->v[i], key, 0) == 0;
+	for (size_t i = 0; in && i < p->label_exclude->n; i++)
+		in = fnmatch(p->label_exclude->v[i], key, 0) != 0;
+	return in;
+}
+
+/* The scrape URL of an annotated, ready pod with an IP (Telegraf's
+ * defaults: http, port 9102, /metrics); false when it is no target. */
+static bool pod_url(const struct prom *p, const struct kube_pod *pod, char *out, size_t len)
+{
+	if (!pod->scrape || strcmp(pod->scrape, "true") != 0 || !pod->pod_ip || !pod->pod_ip[0] || !pod->ready ||
+	    !selector_match(p, pod))
+		return false;
+	const char *scheme = pod->scheme && pod->scheme[0] ? pod->scheme : "http";
+	const char *port = pod->port && pod->port[0] ? pod->port : "9102";
+	const char *path = pod->path && pod->path[0] ? pod->path : "/metrics";
+	if ((strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) || strspn(port, "0123456789") != strlen(port))
+		return false;
+	bool v6 = strchr(pod->pod_ip, ':') != NULL;
+	int n = snprintf(out, len, "%s://%s%s%s:%s%s%s", scheme, v6 ? "[" : "", pod->pod_ip, v6 ? "]" : "", port,
+			 path[0] == '/' ? "" : "/", path);
+	return n > 0 && (size_t)n < len;
+}
+
+/* Telegraf's tags of a pod target: address, namespace, pod_name, then the
+ * pod's labels that pass pod_label_include/exclude. Built into one block
+ * so that a change is one memcmp. */
+static bool pod_tags(const struct prom *p, const struct kube_pod *pod, char **block, size_t *blen, size_t *ntags)
+{
+	size_t cap = 0, n = 0;
+	const char *fixed[] = { "address", pod->pod_ip, "namespace", pod->ns, "pod_name", pod->name };
+	for (size_t i = 0; i < 6; i++)
+		cap += strlen(fixed[i]) + 1;
+	for (size_t i = 0; i < pod->nlabels; i++)
+		cap += strlen(pod->labels[i].key) + strlen(pod->labels[i].value) + 2;
+	char *b = malloc(cap + 1), *w = b;
+	if (!b)
+		return false;
+	for (size_t i = 0; i < 6; i++)
+		w = stpcpy(w, fixed[i]) + 1;
+	n = 3;
+	for (size_t i = 0; i < pod->nlabels; i++) {
+		if (!label_wanted(p, pod->labels[i].key) || !pod->labels[i].value[0])
+			continue;
+		w = stpcpy(w, pod->labels[i].key) + 1;
+		w = stpcpy(w, pod->labels[i].value) + 1;
+		n++;
+	}
+	*block = b;
+	*blen = (size_t)(w - b);
+	*ntags = n;
+	return true;
+}
+
+static void scrape_retire(struct prom *p, size_t i)
+{
+	struct scrape *s = p->scrapes[i];
+	if (s->busy) {
+		s->gone = true; /* freed by its completion */
+		return;
+	}
+	scrape_free(s);
+	p->scrapes[i] = p->scrapes[--p->nscrapes];
+}
+
+static void pods_sync(struct prom *p, struct acc *acc)
+{
+	if (!kube_podwatch_synced(p->podwatch)) {
+		const char *e = kube_podwatch_error(p->podwatch);
+		acc_error(acc, "monitor_kubernetes_pods: the pod watch has not listed this node's pods yet%s%s",
+			  e[0] ? ": " : "", e);
+		return;
+	}
+	uint64_t gen = kube_podwatch_generation(p->podwatch);
+	if (gen == p->pod_gen)
+		return;
+	for (size_t i = 0; i < p->nscrapes; i++)
+		p->scrapes[i]->seen = false;
+	char url[1024], id[600], err[128];
+	for (size_t k = 0; k < kube_podwatch_count(p->podwatch); k++) {
+		const struct kube_pod *pod = kube_podwatch_pod(p->podwatch, k);
+		if (!pod_url(p, pod, url, sizeof url))
+			continue;
+		snprintf(id, sizeof id, "%s/%s", pod->ns, pod->name);
+		char *block;
+		size_t blen, ntags;
+		if (!pod_tags(p, pod, &block, &blen, &ntags)) {
+			acc_error(acc, "monitor_kubernetes_pods: out of memory");
+			return;
+		}
+		struct scrape *keep = NULL;
+		for (size_t i = 0; i < p->nscrapes && !keep; i++) {
+			struct scrape *s = p->scrapes[i];
+			if (s->pod && !s->gone && !s->seen && !strcmp(s->pod_id, id) && !strcmp(s->url, url) &&
+			    s->tagblock_len == blen && !memcmp(s->tagblock, block, blen))
+				keep = s;
+		}
+		if (keep) {
+			keep->seen = true;
+			free(block);
+			continue;
+		}
+		struct scrape *s = scrape_add(p, url, err, sizeof err);
+		const char **tags = s ? malloc(2 * ntags * sizeof *tags) : NULL;
+		if (!s || !tags || !(s->pod_id = strdup(id))) {
+			free(block);
+			free(tags);
+			if (s)
+				scrape_retire(p, p->nscrapes - 1);
+			acc_error(acc, "monitor_kubernetes_pods: %s: %s", id, s ? "out of memory" : err);
+			continue;
+		}
+		const char *r = block;
+		for (size_t i = 0; i < 2 * ntags; i++, r += strlen(r) + 1)
+			tags[i] = r;
+		s->pod = s->seen = true;
+		s->tagblock = block;
+		s->tagblock_len = blen;
+		s->tags = tags;
+		s->ntags = ntags;
+	}
+	/* Pods gone, changed or no longer annotated: their old targets go. */
+	for (size_t i = p->nscrapes; i-- > 0;)
+		if (p->scrapes[i]->pod && !p->scrapes[i]->gone && !p->scrapes[i]->seen)
+			scrape_retire(p, i);
+	p->pod_gen = gen;
+}
+
 static int prom_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
 {
 	const struct prom_config *c = config;
@@ -220,8 +518,14 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 		snprintf(err, errlen, "format: must be protobuf, text or openmetrics");
 		return -1;
 	}
-	if (c->urls.n == 0) {
-		snprintf(err, errlen, "urls: at least one URL is needed");
+	if (c->urls.n == 0 && !c->monitor_kubernetes_pods) {
+		snprintf(err, errlen, "urls: at least one URL is needed (or monitor_kubernetes_pods)");
+		return -1;
+	}
+	if (c->monitor_kubernetes_pods && c->pod_scrape_scope && strcmp(c->pod_scrape_scope, "node") != 0) {
+		snprintf(err, errlen,
+			 "pod_scrape_scope: only \"node\" is offered (the agent runs on every node: a cluster scope "
+			 "would scrape every pod once per node)");
 		return -1;
 	}
 	struct prom *p = calloc(1, sizeof *p);
@@ -245,25 +549,27 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 	p->tls_ca = dup_or_null(c->tls_ca);
 	p->tls_cert = dup_or_null(c->tls_cert);
 	p->tls_key = dup_or_null(c->tls_key);
-	p->scrapes = calloc(c->urls.n, sizeof *p->scrapes);
-	if (!p->scrapes) {
-		destroy(p);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	p->nscrapes = c->urls.n;
+	p->label_include = &c->pod_label_include;
+	p->label_exclude = &c->pod_label_exclude;
 	for (size_t i = 0; i < c->urls.n; i++) {
-		struct scrape *s = &p->scrapes[i];
-		s->p = p;
-		if (prepare_url(s, c->urls.v[i], err, errlen) != 0) {
+		if (!scrape_add(p, c->urls.v[i], err, errlen)) {
 			destroy(p);
 			return -1;
 		}
-		s->text = prom_text_new(MAX_LINE, on_sample, on_parse_error, s);
-		s->map = prom_map_new();
-		if (!s->text || !s->map) {
+	}
+	if (c->monitor_kubernetes_pods) {
+		if (parse_selector(p, c->kubernetes_label_selector, err, errlen) != 0) {
 			destroy(p);
-			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (!env->loop) {
+			destroy(p);
+			snprintf(err, errlen, "monitor_kubernetes_pods: no event loop");
+			return -1;
+		}
+		p->podwatch = kube_podwatch_acquire(env->loop, c->node_name, c->kube_config, err, errlen);
+		if (!p->podwatch) {
+			destroy(p);
 			return -1;
 		}
 	}
@@ -351,6 +657,7 @@ static bool on_response(void *arg, long status, const char *content_type)
 		return false; /* an error page is no exposition: stop reading it */
 	s->fmt = format_of(content_type);
 	prom_map_begin(s->map, p->acc, p->version, p->url_tag ? s->tag : NULL, p->ignore_ts);
+	prom_map_extra_tags(s->map, s->tags, s->ntags);
 	if (s->fmt == BODY_PROTOBUF) {
 		if (!s->proto)
 			s->proto = prom_proto_new(p->limit && p->limit < DEFAULT_MAX_MESSAGE ? (size_t)p->limit
@@ -407,6 +714,16 @@ static void scrape_done(void *arg, const struct httpc_response *r)
 	if (s->over_limit)
 		acc_error(acc, "%s: body larger than content_length_limit (%llu bytes); the rest was not read", s->tag,
 			  (unsigned long long)p->limit);
+	else if (status == 401)
+		acc_error(acc,
+			  "%s returned HTTP status 401 Unauthorized: the credentials were not accepted (check "
+			  "bearer_token or username/password)",
+			  s->tag);
+	else if (status == 403)
+		acc_error(acc,
+			  "%s returned HTTP status 403 Forbidden: the credentials lack permission (a kubelet's "
+			  "/metrics needs get on nodes/metrics in the ServiceAccount's ClusterRole)",
+			  s->tag);
 	else if (status != 0 && status != 200)
 		acc_error(acc, "%s returned HTTP status %ld", s->tag, status);
 	else if (r->curl_code != 0)
@@ -414,6 +731,9 @@ static void scrape_done(void *arg, const struct httpc_response *r)
 	if (s->errors)
 		acc_error(acc, "%s: %lu invalid %s skipped (first: %s)", s->tag, s->errors,
 			  s->fmt == BODY_PROTOBUF ? "messages" : "lines", s->first_error);
+	for (size_t i = 0; s->gone && i < p->nscrapes; i++)
+		if (p->scrapes[i] == s)
+			scrape_retire(p, i);
 	if (p->pending == 0) {
 		p->acc = NULL;
 		acc_gather_done(acc);
@@ -432,10 +752,12 @@ static int prom_gather(void *state, struct acc *acc)
 	} else if (p->token_string) {
 		token = p->token_string;
 	}
+	if (p->podwatch)
+		pods_sync(p, acc);
 	const char *headers[] = { p->accept, NULL };
 	for (size_t i = 0; i < p->nscrapes; i++) {
-		struct scrape *s = &p->scrapes[i];
-		if (s->busy)
+		struct scrape *s = p->scrapes[i];
+		if (s->busy || s->gone)
 			continue;
 		s->status = 0;
 		s->fmt = BODY_NONE;

@@ -1,0 +1,60 @@
+/* The pods of one node, kept current by one list+watch of the API server
+ * (fieldSelector spec.nodeName=NODE) that every input of the process
+ * shares: acquire/release count the users, the watch starts with the first
+ * and stops with the last. Consumers poll kube_podwatch_generation() and
+ * rebuild what they derive from the pods only when it moved, so a pod
+ * change costs one event, never a re-list or a per-gather fetch. */
+#ifndef HG_KUBE_PODWATCH_H
+#define HG_KUBE_PODWATCH_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct kube_pod_kv {
+	const char *key, *value;
+};
+
+/* Quantities stay as the API wrote them ("250m", "128Mi"): each consumer
+ * scales them as it needs. NULL when the container has none. */
+struct kube_pod_container {
+	const char *name;
+	const char *req_cpu, *req_mem, *lim_cpu, *lim_mem;
+};
+
+struct kube_pod {
+	const char *ns, *name, *uid, *pod_ip, *phase;
+	bool ready; /* Running and every container status ready */
+	size_t nlabels, ncontainers;
+	const struct kube_pod_kv *labels;
+	const struct kube_pod_container *containers;
+	/* prometheus.io/scrape, /port, /path, /scheme annotations, or NULL. */
+	const char *scrape, *port, *path, *scheme;
+};
+
+struct kube_podwatch;
+
+/* The process' watch of node_name's pods, started on first use. kubeconfig:
+ * a kubeconfig file, or NULL/"" for the in-cluster service account (else
+ * $KUBECONFIG / ~/.kube/config, as kube_config_auto). Users asking for the
+ * same node and kubeconfig on the same loop share one watch. */
+struct kube_podwatch *kube_podwatch_acquire(uv_loop_t *loop, const char *node_name, const char *kubeconfig,
+					    char *err, size_t errlen);
+/* Drops one use; the last one stops the watch (nothing runs after that). */
+void kube_podwatch_release(struct kube_podwatch *pw);
+
+/* Changes with every pod added, changed or removed; 0 until the first list. */
+uint64_t kube_podwatch_generation(const struct kube_podwatch *pw);
+bool kube_podwatch_synced(const struct kube_podwatch *pw);
+/* The pods; pointers stay valid until the loop runs again. */
+size_t kube_podwatch_count(const struct kube_podwatch *pw);
+const struct kube_pod *kube_podwatch_pod(const struct kube_podwatch *pw, size_t i);
+/* The last error of the watch ("" when none since it last synced). */
+const char *kube_podwatch_error(const struct kube_podwatch *pw);
+/* LIST rounds and watch events applied (tests, self-metrics). */
+unsigned kube_podwatch_lists(const struct kube_podwatch *pw);
+unsigned long kube_podwatch_events(const struct kube_podwatch *pw);
+/* Users of the process' watches (tests). */
+size_t kube_podwatch_users(const struct kube_podwatch *pw);
+
+#endif
