@@ -47,9 +47,11 @@ done
 grep -q 'systemd-sysusers heliograph.conf' "$TMP/control/postinst" || fail "postinst does not create the user"
 grep -q 'adduser --system' "$TMP/control/postinst" || fail "postinst has no adduser fallback"
 grep -q 'chmod 0640 /etc/heliograph/agent.yaml' "$TMP/control/postinst" || fail "postinst leaves the config world-readable"
-systemd-sysusers --root="$R" >/dev/null 2>&1 || fail "systemd-sysusers --root failed"
-grep -q '^heliograph:x:[0-9]*:[0-9]*:Heliograph metrics agent:/var/lib/heliograph:' "$R/etc/passwd" ||
-	fail "sysusers.d did not create the heliograph user: $(cat "$R/etc/passwd" 2>/dev/null)"
+if command -v systemd-sysusers >/dev/null; then
+	systemd-sysusers --root="$R" >/dev/null 2>&1 || fail "systemd-sysusers --root failed"
+	grep -q '^heliograph:x:[0-9]*:[0-9]*:Heliograph metrics agent:/var/lib/heliograph:' "$R/etc/passwd" ||
+		fail "sysusers.d did not create the heliograph user: $(cat "$R/etc/passwd" 2>/dev/null)"
+fi
 
 # The unit.
 unit="$R/usr/lib/systemd/system/heliograph-agent.service"
@@ -78,7 +80,13 @@ grep -q '^mem,' "$TMP/lp" || fail "no mem metrics"
 # Help and man pages: one source. Every option of agent --help and every
 # command of agentctl (with its own options) is in the man pages;
 # `agentctl CMD --help` equals `agentctl help CMD` and exits 0.
-man_text() { zcat "$1" | MANWIDTH=200 man -l - 2>/dev/null | col -b; }
+man_text() { # the page as text: man if installed, else the roff source
+	if command -v man >/dev/null && command -v col >/dev/null; then
+		zcat "$1" | MANWIDTH=200 man -l - 2>/dev/null | col -b
+	else
+		zcat "$1" | sed -e 's/^\.SH //' -e 's/^\.SS /   /' -e 's/\\e/\\/g'
+	fi
+}
 man_text "$R/usr/share/man/man1/agent.1.gz" >"$TMP/agent.man"
 "$AGENT" --help >"$TMP/agent.help"
 grep -o -- '--[a-z-]*' "$TMP/agent.help" | sort -u | while read -r opt; do
