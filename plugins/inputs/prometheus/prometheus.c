@@ -679,7 +679,14 @@ static bool on_data(void *arg, const char *d, size_t n)
 		return false;
 	s->bytes += n;
 	if (s->p->limit && s->bytes > s->p->limit) {
+		/* The bytes up to the limit are parsed (complete lines only: the
+		 * document is not finished), whatever the chunking. */
 		s->over_limit = true;
+		n -= (size_t)(s->bytes - s->p->limit);
+		if (n && s->fmt == BODY_PROTOBUF)
+			prom_proto_feed(s->proto, d, n);
+		else if (n)
+			prom_text_feed(s->text, d, n);
 		return false;
 	}
 	/* The map and parsers point metrics at the scratch of the acc of
