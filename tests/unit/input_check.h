@@ -205,7 +205,11 @@ struct schema {
 IC_FN void schema_add(struct schema *s, const char *m, const char *tags, const char *f, const char *type)
 {
 	char e[160];
-	snprintf(e, sizeof e, "%s|%s|%s|%s", m, tags, f, type);
+	/* A truncated entry could compare equal to another: refuse it. */
+	if (snprintf(e, sizeof e, "%s|%s|%s|%s", m, tags, f, type) >= (int)sizeof e) {
+		fprintf(stderr, "schema entry too long: %s|%s|%s|%s\n", m, tags, f, type);
+		exit(2);
+	}
 	for (int i = 0; i < s->n; i++)
 		if (strcmp(s->e[i], e) == 0)
 			return;

@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include "acc.h"
 #include "check.h"
-/* gcc -O3 inlines input_check.h's schema helpers here and warns that their
- * (intended, bounded) snprintf truncation may happen; the entries are short. */
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "input_check.h"
 #include "../../plugins/inputs/kubernetes/pods.h"
 #include "../../plugins/inputs/kubernetes/summary_parse.h"

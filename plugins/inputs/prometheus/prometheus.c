@@ -738,9 +738,13 @@ static void scrape_done(void *arg, const struct httpc_response *r)
 	if (s->errors)
 		acc_error(acc, "%s: %lu invalid %s skipped (first: %s)", s->tag, s->errors,
 			  s->fmt == BODY_PROTOBUF ? "messages" : "lines", s->first_error);
-	for (size_t i = 0; s->gone && i < p->nscrapes; i++)
-		if (p->scrapes[i] == s)
+	/* scrape_retire frees s: nothing may read it afterwards. */
+	for (size_t i = 0; s->gone && i < p->nscrapes; i++) {
+		if (p->scrapes[i] == s) {
 			scrape_retire(p, i);
+			break;
+		}
+	}
 	if (p->pending == 0) {
 		p->acc = NULL;
 		acc_gather_done(acc);
