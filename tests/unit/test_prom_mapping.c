@@ -70,6 +70,25 @@ int main(void)
 	    "rpc_duration_seconds 0.5=4773,0.99=76656,count=2693,sum=1.7560473e+07 NOW\n"
 	    "some_untyped value=2.5 NOW\n");
 
+	/* url_tag names the tag. */
+	{
+		const char *g = "# TYPE g gauge\ng 1\n";
+		struct prom_run r;
+		pr_begin(&r, 1, "http://h:9100/metrics");
+		prom_map_url_tag(r.map, "target");
+		struct prom_text *t = prom_text_new(64 * 1024, pr_sample, pr_error, &r);
+		CHECK(t != NULL);
+		if (t) {
+			prom_text_reset(t, false);
+			prom_text_feed(t, g, strlen(g));
+			prom_text_finish(t);
+			prom_text_free(t);
+		}
+		pr_end(&r);
+		CHECK_STR(r.out, "g,target=http://h:9100/metrics gauge=1 NOW\n");
+		pr_free(&r);
+	}
+
 	/* v2 adds the +Inf bucket a histogram lacks (Telegraf's infSeen). */
 	{
 		const char *h = "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_sum 3\nh_count 4\n";

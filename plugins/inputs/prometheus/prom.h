@@ -84,6 +84,8 @@ void prom_proto_free(struct prom_proto *p);
 struct acc;
 struct prom_map;
 struct prom_map *prom_map_new(void);
+/* The url tag's name (the url_tag option; default "url"); key is kept. */
+void prom_map_url_tag(struct prom_map *m, const char *key);
 /* url is the "url" tag value (NULL: no tag); kept by the caller until end. */
 void prom_map_begin(struct prom_map *m, struct acc *acc, int version, const char *url, bool ignore_timestamp);
 /* Tags added to every metric of this document (after begin): n key, value

@@ -38,6 +38,7 @@ struct prom_map {
 	struct acc *acc;
 	int version;
 	const char *url;
+	const char *url_key;      /* name of the url tag (url_tag option) */
 	bool ignore_ts;
 	const char *const *extra; /* key, value pairs added last (pod tags) */
 	size_t nextra;
@@ -123,7 +124,15 @@ size_t prom_go_float(double v, char *out, size_t cap)
 
 struct prom_map *prom_map_new(void)
 {
-	return calloc(1, sizeof(struct prom_map));
+	struct prom_map *m = calloc(1, sizeof(struct prom_map));
+	if (m)
+		m->url_key = "url";
+	return m;
+}
+
+void prom_map_url_tag(struct prom_map *m, const char *key)
+{
+	m->url_key = key;
 }
 
 void prom_map_free(struct prom_map *m)
@@ -164,7 +173,7 @@ static struct metric *start(struct prom_map *m, struct sv name, const struct pro
 		if (labels[i].value.len) /* as Telegraf: an empty label is no tag */
 			metric_tag_sv(mt, labels[i].name, labels[i].value);
 	if (m->url)
-		metric_tag(mt, "url", m->url);
+		metric_tag(mt, m->url_key, m->url);
 	/* As Telegraf: the target's tags win over the exposition's labels. */
 	for (size_t i = 0; i < m->nextra; i++)
 		metric_tag(mt, m->extra[2 * i], m->extra[2 * i + 1]);

@@ -290,6 +290,8 @@ static struct scrape *scrape_add(struct prom *p, const char *url, char *err, siz
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	if (p->url_tag)
+		prom_map_url_tag(s->map, p->url_tag);
 	p->scrapes[p->nscrapes++] = s;
 	return s;
 }
