@@ -20,7 +20,7 @@ controller that makes Deployments and DaemonSets available after
 
 Test-only control endpoints (no auth, under /_control/):
   POST /_control/tokens   {"tokens": [...], "readonly": [...]} replaces the accepted tokens
-  POST /_control/objects  an object or a list of objects stored as they are (nodes, pods ...)
+  POST /_control/objects  an object, a list of objects or a captured ...List, stored as they are (nodes, pods ...)
   POST /_control/proxy    {"NS/SERVICE:PORT": "http://127.0.0.1:P"}: where the service proxy
                           (/api/v1/namespaces/NS/services/SERVICE:PORT/proxy/...) forwards to
   POST /_control/fail     scripted Status failures of matching requests (see kube_faults.py)
@@ -181,6 +181,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {})
         if path == "/_control/objects":
             d = json.loads(body)
+            if isinstance(d, dict) and d.get("kind", "").endswith("List") and "items" in d:
+                # A captured List: its items carry no kind/apiVersion of their own.
+                d = [dict(o, kind=o.get("kind") or d["kind"][:-4], apiVersion=o.get("apiVersion") or d["apiVersion"])
+                     for o in d["items"]]
             for o in d if isinstance(d, list) else [d]:
                 st.put_raw(o)
             return self.send_json(200, {})

@@ -1,6 +1,7 @@
 """Object store of the test API server: resources from discovery, objects,
 resourceVersions, the watch history, selectors, Status errors and the
 simulated Deployment/DaemonSet controller."""
+import base64
 import copy
 import json
 import os
@@ -495,10 +496,31 @@ class Store:
                      if k[0] == r.res.plural and k[1] == r.res.group and self.matches(r, o, q)]
             rv = str(self.rv)
         api = r.res.group + "/" + r.res.version if r.res.group else r.res.version
+        meta = {"resourceVersion": rv}
+        # Paging as the real server: limit, and an opaque continue token
+        # (here the offset and the list's resourceVersion; 410 once compacted).
+        start = 0
+        if q.get("continue"):
+            try:
+                tok = json.loads(base64.b64decode(q["continue"]))
+                start, tok_rv = int(tok["start"]), int(tok["rv"])
+            except (ValueError, KeyError, TypeError):
+                raise ApiError(400, "BadRequest", "continue key is not valid")
+            if tok_rv < self.oldest_rv:
+                raise ApiError(410, "Expired", "The provided continue parameter is too old to display a consistent "
+                                               "list result. You can start a new list without the continue parameter.")
+            meta["resourceVersion"] = str(tok_rv)
+        limit = int(q.get("limit") or 0)
+        end = start + limit if limit > 0 else len(items)
+        if end < len(items):
+            meta["continue"] = base64.b64encode(json.dumps({"start": end, "rv": int(meta["resourceVersion"])})
+                                                .encode()).decode()
+            meta["remainingItemCount"] = len(items) - end
+        items = items[start:end]
         for o in items:
             o.pop("apiVersion", None)
             o.pop("kind", None)
-        return {"kind": r.res.kind + "List", "apiVersion": api, "metadata": {"resourceVersion": rv}, "items": items}
+        return {"kind": r.res.kind + "List", "apiVersion": api, "metadata": meta, "items": items}
 
     def watch_events(self, r, q, rv, timeout, bookmarks, initial, bookmark_interval):
         """Yields watch event dicts until timeout or server stop."""

@@ -797,6 +797,8 @@ static void test_rbac(struct stream *s)
 		"coordination.k8s.io/leases/create",
 		"coordination.k8s.io/leases/get[heliograph-agent-leader]",
 		"coordination.k8s.io/leases/update[heliograph-agent-leader]",
+		"coordination.k8s.io/leases/get[heliograph-kube-inventory-leader]",
+		"coordination.k8s.io/leases/update[heliograph-kube-inventory-leader]",
 	};
 	struct {
 		const char *kind, *name;

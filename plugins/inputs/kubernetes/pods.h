@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <yajl/yajl_parse.h>
 
+#include "kube_quantity.h" /* kube_quantity(): requests and limits */
 #include "options.h"
 
 struct pod_cache;
@@ -27,10 +28,6 @@ struct container_res {
 	int64_t req_cpu_m, req_mem, lim_cpu_m, lim_mem; /* millicpu, bytes */
 };
 
-/* Kubernetes resource.Quantity text ("250m", "1.5", "128Mi", "1e3", "2G")
- * times scale (1000 gives millicores), rounded up as Quantity.MilliValue()
- * and Value() do. 0, or -1 when unparsable or out of int64 range. */
-int kube_quantity(const char *s, size_t n, int64_t scale, int64_t *out);
 
 /* Streaming PodList parser. af may be NULL (yajl's default allocator). */
 struct podlist_parser;
