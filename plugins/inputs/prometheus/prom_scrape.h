@@ -1,0 +1,89 @@
+/* The prometheus input's state, shared by its scraping core
+ * (prometheus.c) and its Kubernetes pod discovery (prom_pods.c). Private
+ * to the plugin. */
+#ifndef HG_PROM_SCRAPE_H
+#define HG_PROM_SCRAPE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include "kube_podwatch.h"
+#include "options.h"
+#include "prom.h"
+
+struct acc;
+struct httpc;
+
+enum body_format { BODY_NONE, BODY_TEXT, BODY_OPENMETRICS, BODY_PROTOBUF };
+
+struct prom;
+
+struct scrape {
+	struct prom *p;
+	char *url;     /* as requested (may hold user:password) */
+	char *tag;     /* without user:password: the url tag and error messages */
+	bool busy;
+	long status;
+	enum body_format fmt;
+	uint64_t bytes;
+	bool over_limit;
+	unsigned long errors;
+	char first_error[192];
+	struct prom_text *text;
+	struct prom_proto *proto;
+	struct prom_map *map;
+	/* a pod target */
+	bool pod, gone, seen;
+	char *pod_id;     /* namespace/name */
+	char *tagblock;   /* its tags' strings, NUL-separated */
+	size_t tagblock_len;
+	const char **tags; /* key, value pairs into tagblock */
+	size_t ntags;
+};
+
+struct selector_term {
+	char *key, *value; /* value NULL: existence test */
+	bool negate;
+};
+
+struct prom {
+	struct httpc *http;
+	char label[96];
+	int version;
+	const char *accept;
+	char *url_tag;
+	bool ignore_ts;
+	char *token_file, *token_string, *user, *pass;
+	char *token; /* read from token_file */
+	struct stat token_st;
+	bool token_read;
+	int64_t timeout_ms;
+	uint64_t limit;
+	char *tls_ca, *tls_cert, *tls_key;
+	bool insecure;
+	struct scrape **scrapes; /* the urls first, then pod targets */
+	size_t nscrapes, cap;
+	struct kube_podwatch *podwatch;
+	uint64_t pod_gen;
+	struct selector_term *sel;
+	size_t nsel;
+	const struct strlist *label_include, *label_exclude; /* in the config, which outlives us */
+	struct acc *acc; /* of the gather in flight */
+	unsigned pending;
+	bool closed;
+};
+
+/* A scrape target: added for each url and each annotated pod. NULL with
+ * err on failure. */
+struct scrape *scrape_add(struct prom *p, const char *url, char *err, size_t errlen);
+void scrape_free(struct scrape *s);
+/* Removes target i; one in flight is only marked gone and freed by its
+ * completion. */
+void scrape_retire(struct prom *p, size_t i);
+
+/* prom_pods.c: kubernetes_label_selector, and the pod targets kept in step
+ * with the node's pod watch. */
+int prom_parse_selector(struct prom *p, const char *sel, char *err, size_t errlen);
+void prom_pods_sync(struct prom *p, struct acc *acc);
+
+#endif
