@@ -91,6 +91,7 @@ int influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, s
 	if (!h->write_headers || !h->query_headers)
 		goto oom;
 	h->timeout_ms = cfg->timeout_ns / 1000000;
+	h->failback_ms = cfg->failback_interval_ns / 1000000;
 	h->user_agent = xstrdup(cfg->user_agent);
 	h->tls_ca = xstrdup(cfg->tls_ca);
 	h->tls_cert = xstrdup(cfg->tls_cert);
@@ -109,6 +110,11 @@ void influx_http_free(struct influx_http *h)
 	for (size_t i = 0; h->urls && i < h->nurls; i++)
 		free(h->urls[i]);
 	free(h->urls);
+	for (size_t i = 0; h->health_urls && i < h->nurls; i++)
+		free(h->health_urls[i]);
+	free(h->health_urls);
+	free(h->probes);
+	free(h->label);
 	/* The extra header may hold a token: wipe before handing memory back. */
 	for (char **p = h->write_headers; p && *p; p++)
 		explicit_bzero(*p, strlen(*p));

@@ -14,6 +14,7 @@
 struct influx_http_cfg {
 	struct strlist urls;
 	int64_t timeout_ns;
+	int64_t failback_interval_ns;
 	char *content_encoding;
 	char *user_agent;
 	char *tls_ca, *tls_cert, *tls_key;
@@ -26,6 +27,8 @@ struct influx_http_cfg {
 #define INFLUX_HTTP_OPTIONS(T, m)                                                                                  \
 	{ "urls", OPT_STRLIST, offsetof(T, m.urls), "[\"http://127.0.0.1:8086\"]",                                 \
 	  "InfluxDB URLs; one is written to at a time, the next after a network error or 5xx" },                 \
+	{ "failback_interval", OPT_DURATION, offsetof(T, m.failback_interval_ns), "30s",                           \
+	  "while writing to a later URL, how often the earlier ones are health-checked (0 = never)" },             \
 	{ "timeout", OPT_DURATION, offsetof(T, m.timeout_ns), "5s", "whole-request timeout" },                     \
 	{ "content_encoding", OPT_STRING, offsetof(T, m.content_encoding), "gzip",                                 \
 	  "request body encoding: gzip or identity" },                                                             \
@@ -37,6 +40,16 @@ struct influx_http_cfg {
 	  "skip TLS certificate and host name checks (testing only)" },                                            \
 	{ "http_proxy", OPT_STRING, offsetof(T, m.http_proxy), NULL, "proxy URL; unset = the *_proxy environment" }, \
 	{ "http_headers", OPT_STRMAP, offsetof(T, m.http_headers), NULL, "extra request headers" }
+
+struct influx_http;
+
+/* One health check of one earlier URL; the httpc callback's argument. */
+struct influx_probe {
+	struct influx_http *h;
+	void *owner; /* the output, for its pending-request count */
+	size_t idx;
+	bool inflight;
+};
 
 struct influx_http {
 	struct httpc *http;
@@ -51,6 +64,12 @@ struct influx_http {
 	bool z_ready;
 	char *gz;
 	size_t gz_cap;
+	/* Failback: the first URL is preferred; see influx_probe.c. */
+	char **health_urls;
+	struct influx_probe *probes;
+	char *label;
+	int64_t failback_ms;
+	uint64_t probe_at_ms; /* monotonic; the next health check of the earlier URLs */
 };
 
 /* Copies what it needs from cfg. extra_header ("Authorization: Token ...")
@@ -89,6 +108,22 @@ void influx_error_text(const struct httpc_response *r, char *out, size_t outlen)
 void influx_result(const struct httpc_response *r, const char *url, struct write_result *w);
 /* Whether an outcome should move the output to its next URL. */
 bool influx_failover(const struct httpc_response *r);
+/* Sets up failback: path ("/ping" for v1, "/health" for v2) is what is
+ * checked on the URLs before the current one; label names the output in
+ * the log. 0, or -1 with err. */
+int influx_probe_init(struct influx_http *h, const char *path, const char *label, char *err, size_t errlen);
+/* After the write to url_idx ended with r: moves to the next URL when r
+ * calls for it (unless a health check already moved the output), and
+ * schedules the first check of the earlier URLs. */
+void influx_after_write(struct influx_http *h, size_t url_idx, const struct httpc_response *r);
+/* Called as a write starts: when the output writes to a later URL and the
+ * check is due, sends GET <path> to every earlier URL not already checked,
+ * each with done(probe) where probe->owner = owner. Returns how many
+ * requests it started (the owner counts them as pending). Never blocks. */
+unsigned influx_probe_due(struct influx_http *h, httpc_done_fn done, void *owner);
+/* A check's answer: a 2xx makes its URL the current one when it comes before it. */
+void influx_probe_answer(struct influx_probe *p, const struct httpc_response *r);
+
 /* Overwrites every occurrence of secret in msg with "***". */
 void influx_scrub(char *msg, const char *secret);
 

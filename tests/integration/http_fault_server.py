@@ -14,10 +14,12 @@ Control endpoints (JSON bodies):
                        before answering; close drops the connection without a
                        response; chunk sends the body chunked in pieces of that size.
   POST /_ctl/reset     forget the script and the recorded requests
+  POST /_ctl/unscript  forget the script only (back to the default answer)
   GET  /_ctl/requests  the recorded requests: [{"method", "path", "query" (raw),
                        "params" {name: [values]}, "headers" {lower-case name: value},
                        "body" (decompressed when Content-Encoding: gzip), "body_hex"
-                       (the same bytes in hex, for binary bodies), "raw_len"}]
+                       (the same bytes in hex, for binary bodies), "raw_len",
+                       "answer" (the scripted status, or "close"), "delay"}]
   POST /_ctl/quit      stops the server
 """
 import gzip
@@ -79,6 +81,10 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 script.extend(json.loads(raw or b"[]"))
             return self.reply(200, b"{}")
+        if path == "/_ctl/unscript":
+            with lock:
+                script = []
+            return self.reply(200, b"{}")
         if path == "/_ctl/reset":
             with lock:
                 script, recorded = [], []
@@ -117,6 +123,9 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             recorded.append(rec)
         r = pop_response(url.path)
+        with lock:
+            rec["answer"] = "close" if r.get("close") else r.get("status", 200)
+            rec["delay"] = r.get("delay", 0)
         if r.get("delay"):
             time.sleep(r["delay"])
         if r.get("close"):

@@ -142,11 +142,20 @@ static void written(void *arg, const struct httpc_response *r)
 		}
 	} else {
 		influx_result(r, url, &w);
-		if (influx_failover(r) && s->h.nurls > 1)
-			s->h.cur = (s->url_idx + 1) % s->h.nurls;
+		influx_after_write(&s->h, s->url_idx, r);
 	}
 	influx_scrub(w.message, s->pass);
 	s->done(s->done_arg, &w);
+}
+
+static void probed(void *arg, const struct httpc_response *r)
+{
+	struct influx_probe *p = arg;
+	struct influxdb *s = p->owner;
+	p->inflight = false;
+	if (request_ended(s))
+		return;
+	influx_probe_answer(p, r);
 }
 
 static void influxdb_write(void *state, const struct batch *b, write_done_fn done, void *arg)
@@ -154,6 +163,7 @@ static void influxdb_write(void *state, const struct batch *b, write_done_fn don
 	struct influxdb *s = state;
 	char err[256];
 	struct httpc_request q;
+	s->pending += influx_probe_due(&s->h, probed, s);
 	if (influx_begin_write(&s->h, s->busy, b, s->write_urls, &s->url_idx, &q, done, arg) != 0)
 		return;
 	q.username = s->user;
@@ -204,6 +214,11 @@ static int influxdb_init(void **state, const void *config, const struct plugin_e
 		return -1;
 	}
 	snprintf(s->label, sizeof(s->label), "%s", env->instance_name ? env->instance_name : "outputs.influxdb");
+	if (influx_probe_init(&s->h, "/ping", s->label, err, errlen) != 0) {
+		influx_http_free(&s->h);
+		free(s);
+		return -1;
+	}
 	s->skip_create = cfg->skip_database_creation;
 	s->uint_support = cfg->influx_uint_support;
 	s->db = strdup(cfg->database);

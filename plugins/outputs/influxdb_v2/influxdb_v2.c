@@ -63,10 +63,23 @@ static void written(void *arg, const struct httpc_response *r)
 	}
 	struct write_result w;
 	influx_result(r, s->h.urls[s->url_idx], &w);
-	if (influx_failover(r) && s->h.nurls > 1)
-		s->h.cur = (s->url_idx + 1) % s->h.nurls;
+	influx_after_write(&s->h, s->url_idx, r);
 	influx_scrub(w.message, s->token);
 	s->done(s->done_arg, &w);
+}
+
+static void probed(void *arg, const struct httpc_response *r)
+{
+	struct influx_probe *p = arg;
+	struct influxdb_v2 *s = p->owner;
+	p->inflight = false;
+	s->pending--;
+	if (s->closed) {
+		if (s->pending == 0)
+			destroy(s);
+		return;
+	}
+	influx_probe_answer(p, r);
 }
 
 static void influxdb_v2_write(void *state, const struct batch *b, write_done_fn done, void *arg)
@@ -74,6 +87,7 @@ static void influxdb_v2_write(void *state, const struct batch *b, write_done_fn 
 	struct influxdb_v2 *s = state;
 	char err[256];
 	struct httpc_request q;
+	s->pending += influx_probe_due(&s->h, probed, s);
 	if (influx_begin_write(&s->h, s->busy, b, s->write_urls, &s->url_idx, &q, done, arg) != 0)
 		return;
 	if (httpc_send(s->h.http, &q, written, s, err, sizeof(err)) != 0) {
@@ -115,6 +129,11 @@ static int influxdb_v2_init(void **state, const void *config, const struct plugi
 	if (auth) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
+	}
+	if (rc == 0 && influx_probe_init(&s->h, "/health",
+					 env->instance_name ? env->instance_name : "outputs.influxdb_v2", err, errlen) != 0) {
+		influx_http_free(&s->h);
+		rc = -1;
 	}
 	if (rc != 0) {
 		free(s);
