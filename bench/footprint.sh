@@ -27,9 +27,10 @@ AGENT=${AGENT:-$ROOT/build-bench/agent}
 COLLECTD=${COLLECTD:-/usr/sbin/collectd}
 NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
 # The collectors reporting what the agent's inputs gather (cpu, memory, swap, load, context
-# switches, forks, processes running/blocked, boot time, entropy, interfaces but lo); its own go_*/process_* metrics are left out so that
-# samples per scrape count node values only.
-NODE_EXPORTER_ARGS=${NODE_EXPORTER_ARGS:---collector.disable-defaults --collector.cpu --collector.meminfo --collector.loadavg --collector.stat --collector.vmstat --collector.entropy --collector.time --collector.netdev --collector.netdev.device-exclude=^lo$ --web.disable-exporter-metrics}
+# switches, forks, processes running/blocked, boot time, entropy, interfaces but lo, /proc/vmstat,
+# file systems, disk I/O, /proc/net/{snmp,netstat,snmp6}, TCP states, file handles); its own
+# go_*/process_* metrics are left out so that samples per scrape count node values only.
+NODE_EXPORTER_ARGS=${NODE_EXPORTER_ARGS:---collector.disable-defaults --collector.cpu --collector.meminfo --collector.loadavg --collector.stat --collector.vmstat --collector.entropy --collector.time --collector.netdev --collector.netdev.device-exclude=^lo$ --collector.filesystem --collector.diskstats --collector.netstat --collector.tcpstat --collector.filefd --web.disable-exporter-metrics}
 SAMPLE_SECONDS=${SAMPLE_SECONDS:-2}
 TICK=$(getconf CLK_TCK)
 HEAD_AT_START=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
