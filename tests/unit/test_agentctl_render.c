@@ -875,7 +875,8 @@ static void test_agent_config(struct stream *s)
 	CHECK_STR(cfg.hostname, "node-1");
 	CHECK_STR(cfg.health_listen, ":8080");
 	static const char *const want[] = {"cpu",  "mem",  "swap",   "system",   "kernel",
-					   "disk", "diskio", "net", "processes", "internal", "kubernetes"};
+					   "disk", "diskio", "net", "processes", "internal", "kubernetes",
+					   "deploy_events", "kube_inventory"};
 	for (size_t w = 0; w < sizeof want / sizeof *want; w++) {
 		bool found = false;
 		for (size_t k = 0; k < cfg.ninputs; k++)
