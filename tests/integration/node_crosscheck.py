@@ -2,9 +2,15 @@
 """Compares the agent's node metrics (line protocol from `agent --test`) with
 node_exporter's (Prometheus text), both read from this machine's kernel
 moments apart. Counters agree within a stated tolerance, gauges closely,
-constants exactly.
+constants exactly. Given a scrape taken just before the agent's gather too,
+the counters read from one kernel number (bytes, context switches) must lie
+between the two scrapes.
 
-usage: node_crosscheck.py AGENT_OUTPUT.lp NODE_EXPORTER_METRICS.txt"""
+Every check must find something to compare: one that finds nothing fails,
+unless this machine has nothing of the kind (then it is skipped, with the
+reason printed).
+
+usage: node_crosscheck.py AGENT_OUTPUT.lp NODE_EXPORTER_AFTER.txt [NODE_EXPORTER_BEFORE.txt]"""
 import os
 import re
 import sys
@@ -45,6 +51,26 @@ def prom_get(samples, name, **labels):
 
 
 checks = []
+skips = []
+before = None  # node_exporter's scrape taken before the agent's gather, if given
+
+
+def skip(what, reason):
+    skips.append((what, reason))
+
+
+def first(samples, name, **labels):
+    return (prom_get(samples, name, **labels) or [None])[0]
+
+
+def between(what, ours, before, after, slack=0.0):
+    """A counter of the agent read after `before` and before `after`."""
+    if ours is None or before is None or after is None:
+        checks.append((what, False, "missing: agent=%r node_exporter before=%r after=%r" % (ours, before, after)))
+        return
+    ok = before - slack <= ours <= after + slack
+    checks.append((what, ok, "node_exporter before=%r <= agent=%r <= node_exporter after=%r (slack %g)" %
+                   (before, ours, after, slack)))
 
 
 def check(what, ours, theirs, abs_tol=0.0, rel_tol=0.0):
@@ -57,9 +83,85 @@ def check(what, ours, theirs, abs_tol=0.0, rel_tol=0.0):
                    (ours, theirs, diff, abs_tol, rel_tol)))
 
 
+def net_checks(lp, prom, counter):
+    """bytes in/out of an interface both report, the busiest one."""
+    ne_nics = {l.get("device") for n, l, v in prom if n == "node_network_receive_bytes_total"}
+    ours = {t["interface"]: f for m, t, f in lp if m == "net" and "interface" in t and "bytes_recv" in f}
+    common = sorted(set(ours) & ne_nics, key=lambda d: -ours[d]["bytes_recv"])
+    if not common:
+        real = [d for d in os.listdir("/sys/class/net") if d != "lo"] if os.path.isdir("/sys/class/net") else []
+        if not real:
+            skip("net bytes_recv/bytes_sent", "this machine has no network interface but lo")
+        else:
+            checks.append(("net: an interface both report", False, "agent %s, node_exporter %s (machine: %s)" %
+                           (sorted(ours), sorted(ne_nics), real)))
+        return
+    nic = common[0]
+    counter("net %s bytes_recv ~ node_network_receive_bytes_total" % nic, ours[nic]["bytes_recv"],
+            "node_network_receive_bytes_total", 1e6, 0.02, device=nic)
+    counter("net %s bytes_sent ~ node_network_transmit_bytes_total" % nic, ours[nic].get("bytes_sent"),
+            "node_network_transmit_bytes_total", 1e6, 0.02, device=nic)
+
+
+def diskio_checks(lp, prom, counter):
+    """Bytes read and written of a device both report (node_exporter leaves out partitions, loop
+    and ram devices), the busiest one."""
+    ne_devs = {l.get("device") for n, l, v in prom if n == "node_disk_read_bytes_total"}
+    ours = {t["name"]: f for m, t, f in lp if m == "diskio" and "name" in t and "read_bytes" in f}
+    common = sorted(set(ours) & ne_devs, key=lambda d: -(ours[d]["read_bytes"] + ours[d].get("write_bytes", 0)))
+    if not common:
+        if not ne_devs:
+            skip("diskio read_bytes/write_bytes", "node_exporter reports no disk on this machine (/proc/diskstats "
+                 "has only devices it leaves out)")
+        else:
+            checks.append(("diskio: a device both report", False, "agent %s, node_exporter %s" %
+                           (sorted(ours), sorted(ne_devs))))
+        return
+    dev = common[0]
+    counter("diskio %s read_bytes ~ node_disk_read_bytes_total" % dev, ours[dev]["read_bytes"],
+            "node_disk_read_bytes_total", 64 << 20, 0.01, device=dev)
+    counter("diskio %s write_bytes ~ node_disk_written_bytes_total" % dev, ours[dev].get("write_bytes"),
+            "node_disk_written_bytes_total", 64 << 20, 0.01, device=dev)
+
+
+def filesystem_checks(lp, prom):
+    """Size exactly, free and used space closely (other processes write meanwhile, tolerance
+    the larger of 256 MiB and 0.5 % of the size), inodes exactly, for every mount point both
+    report."""
+    ne_mounts = {l.get("mountpoint") for n, l, v in prom if n == "node_filesystem_size_bytes"}
+    ours = {t["path"]: f for m, t, f in lp if m == "disk" and "path" in t}
+    common = sorted(set(ours) & ne_mounts)
+    if not common:
+        if not ne_mounts:
+            skip("disk total/free", "node_exporter reports no file system on this machine")
+        else:
+            checks.append(("disk: a mount point both report", False, "agent %s, node_exporter %s" %
+                           (sorted(ours), sorted(ne_mounts))))
+        return
+    for path in common:
+        f = ours[path]
+        check("disk %s total == node_filesystem_size_bytes" % path, f.get("total"),
+              first(prom, "node_filesystem_size_bytes", mountpoint=path))
+        # Telegraf's free is what unprivileged users may still use (f_bavail), node_exporter's
+        # avail_bytes; its used counts the reserved blocks too: size - free_bytes (f_bfree).
+        size = f.get("total") or 0
+        tol = max(256 << 20, size * 0.005)
+        check("disk %s free ~ node_filesystem_avail_bytes" % path, f.get("free"),
+              first(prom, "node_filesystem_avail_bytes", mountpoint=path), abs_tol=tol)
+        ne_free = first(prom, "node_filesystem_free_bytes", mountpoint=path)
+        check("disk %s used ~ node_filesystem_size_bytes - node_filesystem_free_bytes" % path, f.get("used"),
+              None if ne_free is None else first(prom, "node_filesystem_size_bytes", mountpoint=path) - ne_free,
+              abs_tol=tol)
+        if "inodes_total" in f:
+            check("disk %s inodes_total == node_filesystem_files" % path, f["inodes_total"],
+                  first(prom, "node_filesystem_files", mountpoint=path))
+
+
 def main():
+    global before
     lp = parse_lp(sys.argv[1])
     prom = parse_prom(sys.argv[2])
+    before = parse_prom(sys.argv[3]) if len(sys.argv) > 3 else None
     # Constants: exact.
     check("mem.total == node_memory_MemTotal_bytes", lp_get(lp, "mem", "total"),
           (prom_get(prom, "node_memory_MemTotal_bytes") or [None])[0])
@@ -79,27 +181,27 @@ def main():
         ne = sum(prom_get(prom, "node_cpu_seconds_total", mode=mode))
         check("cpu-total %s ~ sum(node_cpu_seconds_total{mode=%s})" % (field, mode),
               lp_get(lp, "cpu", field, cpu="cpu-total"), ne, abs_tol=3.0, rel_tol=0.01)
-    check("kernel.context_switches ~ node_context_switches_total", lp_get(lp, "kernel", "context_switches"),
-          (prom_get(prom, "node_context_switches_total") or [None])[0], rel_tol=0.02)
+    # Counters read from one kernel number: between the two scrapes when there are two.
+    def counter(what, ours, name, abs_tol, rel_tol, **labels):
+        if before is not None:
+            between(what, ours, first(before, name, **labels), first(prom, name, **labels))
+        else:
+            check(what, ours, first(prom, name, **labels), abs_tol=abs_tol, rel_tol=rel_tol)
+
+    counter("kernel.context_switches ~ node_context_switches_total", lp_get(lp, "kernel", "context_switches"),
+            "node_context_switches_total", 0, 0.02)
     check("kernel.processes_forked ~ node_forks_total", lp_get(lp, "kernel", "processes_forked"),
-          (prom_get(prom, "node_forks_total") or [None])[0], abs_tol=200)
-    nics = [t["interface"] for m, t, f in lp if m == "net" and "interface" in t and "bytes_recv" in f]
-    if nics:
-        nic = nics[0]
-        check("net %s bytes_recv ~ node_network_receive_bytes_total" % nic,
-              lp_get(lp, "net", "bytes_recv", interface=nic),
-              (prom_get(prom, "node_network_receive_bytes_total", device=nic) or [None])[0],
-              abs_tol=1e6, rel_tol=0.02)
-    mounts = {l.get("mountpoint") for n, l, v in prom if n == "node_filesystem_size_bytes"}
-    paths = [t["path"] for m, t, f in lp if m == "disk" and t.get("path") in mounts]
-    if paths:
-        check("disk %s total == node_filesystem_size_bytes" % paths[0], lp_get(lp, "disk", "total", path=paths[0]),
-              (prom_get(prom, "node_filesystem_size_bytes", mountpoint=paths[0]) or [None])[0])
+          first(prom, "node_forks_total"), abs_tol=200)
+    net_checks(lp, prom, counter)
+    diskio_checks(lp, prom, counter)
+    filesystem_checks(lp, prom)
     bad = 0
     for what, ok, detail in checks:
         print("%s %s: %s" % ("ok  " if ok else "FAIL", what, detail))
         bad += not ok
-    print("%d passed, %d failed" % (len(checks) - bad, bad))
+    for what, reason in skips:
+        print("skip %s: %s" % (what, reason))
+    print("%d passed, %d failed, %d skipped" % (len(checks) - bad, bad, len(skips)))
     return 1 if bad else 0
 
 
