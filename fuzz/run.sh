@@ -17,6 +17,28 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 	CC=clang cmake -S "$root" -B "$build" -DHG_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 
+# Writes, for each file and each flag byte (decimal), DIR/<file>.<byte>:
+# the byte then the file (the targets read their options from byte 0).
+prefixed() {
+	out=$1 bytes=$2
+	shift 2
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		for b in $bytes; do
+			{ printf "\\$(printf %03o "$b")"; cat "$f"; } >"$out/$(basename "$f").$b"
+		done
+	done
+}
+
+# Allocation bound per target (MB; -malloc_limit_mb): the kube parsers keep
+# at most one object, so anything near this is a leak or a runaway buffer.
+malloc_limit() {
+	case $1 in
+	fuzz_kubelet_* | fuzz_kube_* | fuzz_kobj | fuzz_kubeconfig | fuzz_jsonq) echo 256 ;;
+	*) echo 2048 ;;
+	esac
+}
+
 # Seeds: the fixtures a target reads, small files only (libFuzzer sizes its
 # inputs after the largest seed).
 seeds_for() {
@@ -59,10 +81,60 @@ for body in lines:
             n += 1
 PY
 		;;
+	fuzz_kubelet_summary)
+		prefixed "$dir" "0 7 63 255" "$root"/tests/fixtures/kubelet-summary/*.json
+		src=/nonexistent ;;
+	fuzz_kubelet_pods)
+		prefixed "$dir" "1 3 30 255" "$root"/tests/fixtures/kubelet-pods/*.json
+		src=/nonexistent ;;
+	fuzz_kube_watch)
+		# WATCH streams (even flag byte) and LIST bodies (odd)
+		prefixed "$dir" "0 2 40" "$root"/tests/fixtures/k8s-api/watch/*.jsonl
+		prefixed "$dir" "1 3 41" "$root"/tests/fixtures/k8s-api/deployments/*.json \
+			"$root"/tests/fixtures/k8s-api/misc/*.json
+		src=/nonexistent ;;
+	fuzz_kube_inventory)
+		# the byte picks the kind (mod 5: daemonsets deployments nodes pods statefulsets)
+		prefixed "$dir" "1 16" "$root"/tests/fixtures/k8s-api/deployments/*.json
+		prefixed "$dir" "2 27" "$root"/tests/fixtures/k8s-api/misc/honeycomb-baremetal-nodelist.json
+		prefixed "$dir" "3 33" "$root"/tests/fixtures/kubelet-pods/*.json
+		src=/nonexistent ;;
+	fuzz_kobj)
+		# Rollouts are YAML in the fixtures: the JSON seeds are the
+		# DeploymentList's items, one per kind byte
+		if command -v python3 >/dev/null; then
+			python3 - "$root/tests/fixtures/k8s-api/deployments" "$dir" <<'PY'
+import glob, json, sys
+n = 0
+for f in glob.glob(sys.argv[1] + "/*.json"):
+    for it in json.load(open(f)).get("items", []):
+        for kind in range(4):
+            open(f"{sys.argv[2]}/obj{n}", "wb").write(bytes([kind]) + json.dumps(it).encode())
+            n += 1
+PY
+		fi
+		src=/nonexistent ;;
+	fuzz_kubeconfig)
+		prefixed "$dir" "0 1" "$root"/tests/fixtures/k8s-api/auth/*.yaml
+		src=/nonexistent ;;
+	fuzz_kube_exec)
+		prefixed "$dir" "0 1" "$root"/tests/fixtures/k8s-api/auth/*.json
+		src=/nonexistent ;;
+	fuzz_kube_status)
+		prefixed "$dir" "0 1 2 3 4 5" "$root"/tests/fixtures/k8s-api/status/*.json
+		src=/nonexistent ;;
+	fuzz_jsonq)
+		prefixed "$dir" "0" "$root"/tests/fixtures/k8s-api/status/*.json \
+			"$root"/tests/fixtures/k8s-api/discovery/*.json
+		src=/nonexistent ;;
 	*) src="$root/tests/fixtures" ;;
 	esac
 	find "$src" -type f -size -64k ! -name '*.json' -exec cp {} "$dir/" \; 2>/dev/null || true
 }
+
+# UBSan only reports and goes on by default: a finding must stop the run
+# and leave a reproducer like an ASan one.
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
 total=0
 for src in "$root"/fuzz/fuzz_*.c; do
@@ -83,6 +155,7 @@ for src in "$root"/fuzz/fuzz_*.c; do
 	log="$build/fuzz-$name.log"
 	rc=0
 	"$build/fuzz/$name" -max_total_time="$secs" -max_len=8192 -print_final_stats=1 \
+		-malloc_limit_mb="$(malloc_limit "$name")" \
 		-artifact_prefix="$crashes/" "$work" "$seeds" >"$log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	echo "$name: ${execs:-?} execs in ${secs}s, exit $rc (log: $log)"
