@@ -39,16 +39,21 @@ void spool_drop_first(struct spool *s)
 {
 	struct spool_seg *g = &s->segs[0];
 	char name[24];
-	s->dropped += g->lines;
-	s->pend_lines -= g->lines;
-	s->pend_bytes -= g->bytes;
-	s->disk -= g->size;
+	uint64_t keep = 0, keep_bytes = 0;
 	if (s->peeked && s->peek_seq == g->seq) {
 		/* The record handed out is gone: its ack must not move the read
 		 * position into the next segment. */
 		s->peeked = 0;
 		s->peek_lost = 1;
+		keep = s->peek_lines < g->lines ? s->peek_lines : g->lines;
+		keep_bytes = s->peek_len < g->bytes ? s->peek_len : g->bytes;
+		s->lost_lines = keep;
+		s->lost_bytes = keep_bytes;
 	}
+	s->dropped += g->lines - keep;
+	s->pend_lines -= g->lines - keep;
+	s->pend_bytes -= g->bytes - keep_bytes;
+	s->disk -= g->size;
 	if (s->rfd >= 0 && s->rseq == g->seq)
 		close_fd(&s->rfd);
 	if (s->nseg == 1)
@@ -220,10 +225,23 @@ static void lose(struct spool *s, struct spool_seg *g, uint64_t lines, uint64_t 
 	s->dropped += lines;
 }
 
+/* Settles a record peeked before max_size removed it: written (acked) or
+ * given up by peeking again, when it is dropped. */
+static void settle_lost(struct spool *s, int written)
+{
+	if (!written)
+		s->dropped += s->lost_lines;
+	s->pend_lines -= s->lost_lines;
+	s->pend_bytes -= s->lost_bytes;
+	s->lost_lines = s->lost_bytes = 0;
+	s->peek_lost = 0;
+}
+
 int spool_peek(struct spool *s, char **buf, size_t *cap, size_t *len, uint32_t *nlines, char *err, size_t errlen)
 {
 	s->peeked = 0;
-	s->peek_lost = 0;
+	if (s->peek_lost)
+		settle_lost(s, 0);
 	for (;;) {
 		if (s->nseg == 0)
 			return 0;
@@ -296,8 +314,8 @@ int spool_ack(struct spool *s, char *err, size_t errlen)
 {
 	if (!s->peeked) {
 		if (s->peek_lost) {
-			/* Dropped for max_size since it was peeked: already counted. */
-			s->peek_lost = 0;
+			/* Its segment went for max_size, but the caller wrote it. */
+			settle_lost(s, 1);
 			return 0;
 		}
 		spool_seterr(err, errlen, "spool %s: nothing peeked to acknowledge", s->dir);

@@ -81,6 +81,10 @@ struct spool {
 	int peeked, peek_lost;
 	uint64_t peek_seq, peek_off, peek_end;
 	uint32_t peek_lines, peek_len;
+	/* The record handed out when max_size removed its segment: the caller
+	 * holds it in memory and writes it, so it stays pending, not dropped,
+	 * until acknowledged. */
+	uint64_t lost_lines, lost_bytes;
 	uint64_t pend_lines, pend_bytes, disk, dropped;
 	int data_dirty, ack_dirty, dir_dirty; /* what spool_sync still owes the disk */
 	unsigned char scratch[64 << 10]; /* CRC checks at open read through this */

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scriptable HTTP server for the C tests of the HTTP client and the outputs.
 
-Binds 127.0.0.1 on a free port and prints "PORT <n>" on stdout. Every request
+Binds 127.0.0.1 on a free port (or the port given as its argument) and prints "PORT <n>" on stdout. Every request
 to a path not under /_ctl/ is recorded and answered by the first scripted
 response whose "path" (a prefix, optional) matches, or by the default
 response (204, empty) when none is left.
@@ -166,7 +166,7 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
-    srv = Server(("127.0.0.1", 0), Handler)
+    srv = Server(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), Handler)
     print("PORT %d" % srv.server_address[1], flush=True)
     srv.serve_forever()
 
