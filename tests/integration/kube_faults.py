@@ -2,8 +2,12 @@
 surface them: POST /_control/fail {"method": "PATCH", "path": "/apis/...",
 "code": 422, "reason": "Invalid", "message": "...", "causes": [...],
 "times": 1} makes the next matching request(s) fail with that Status
-(times -1: until replaced; an empty list clears everything)."""
+(times -1: until replaced; an empty list clears everything). A rule with
+"delay": SECONDS holds the matching request that long first; without a
+"code" it then goes on normally (a slow server, e.g. to interrupt a client
+while its request is in flight)."""
 import threading
+import time
 
 from kube_store import ApiError
 
@@ -21,7 +25,9 @@ class Faults:
                 self.rules.append(dict(d))
 
     def check(self, method, path):
-        """Raises the ApiError of the first rule matching method and path."""
+        """Raises the ApiError of the first rule matching method and path
+        (after its delay, if any)."""
+        hit = None
         with self.lock:
             for r in self.rules:
                 if r.get("method", method) != method or not path.startswith(r.get("path", "")):
@@ -30,6 +36,15 @@ class Faults:
                     continue
                 if r.get("times", 1) > 0:
                     r["times"] = r.get("times", 1) - 1
-                details = {"causes": r["causes"]} if r.get("causes") else None
-                raise ApiError(r.get("code", 500), r.get("reason", "InternalError"),
-                               r.get("message", "injected failure"), details)
+                hit = dict(r)
+                break
+        if hit is None:
+            return
+        # Outside the lock: other requests go on meanwhile.
+        if hit.get("delay"):
+            time.sleep(float(hit["delay"]))
+        if "delay" in hit and "code" not in hit:
+            return
+        details = {"causes": hit["causes"]} if hit.get("causes") else None
+        raise ApiError(hit.get("code", 500), hit.get("reason", "InternalError"),
+                       hit.get("message", "injected failure"), details)
