@@ -254,7 +254,7 @@ def node():
 def kubernetes():
     d = Dash("heliograph-kubernetes", "Heliograph / Kubernetes pods and containers",
              "Pods and containers per node and namespace from the kubelet (kubernetes input) and, for restarts, "
-             "the cluster inventory (kube_inventory schema).", ["heliograph", "kubernetes"])
+             "the cluster inventory (kube_inventory input).", ["heliograph", "kubernetes"])
     d.vars.append(var_query("node", "Node", 'SHOW TAG VALUES FROM "kubernetes_pod_container" WITH KEY = "node_name"'))
     d.vars.append(var_query("namespace", "Namespace",
                             'SHOW TAG VALUES FROM "kubernetes_pod_container" WITH KEY = "namespace" '
@@ -319,8 +319,8 @@ def kubernetes():
         f'SELECT max("restarts_total") FROM "kubernetes_pod_container" WHERE {F} '
         f'{G}, "namespace", "pod_name", "container_name" fill(previous)'],
         legend_fmt="$tag_namespace/$tag_pod_name/$tag_container_name",
-        description="restarts_total from the cluster inventory (kube_inventory schema, deploy_events input "
-                    "on the elected agent); the kubelet summary does not carry restarts.")
+        description="restarts_total from the kube_inventory input (Telegraf's schema; run by the elected "
+                    "agent for the whole cluster); the kubelet summary does not carry restarts.")
     d.panel(TS, "Pod network", [
         f'SELECT non_negative_derivative(mean("rx_bytes"), 1s) AS "rx", non_negative_derivative(mean("tx_bytes"), 1s) AS "tx" '
         f'FROM "kubernetes_pod_network" WHERE {F} {G}, "namespace", "pod_name" fill(null)'],
