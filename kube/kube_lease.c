@@ -56,7 +56,8 @@ static int64_t wall_ns(void)
 static int64_t recorded_ns(const char *s)
 {
 	time_t t;
-	if (kube_parse_time(s, &t) != 0)
+	/* Past 2262 does not fit int64 ns: as unreadable. */
+	if (kube_parse_time(s, &t) != 0 || t >= INT64_MAX / 1000000000 || t <= INT64_MIN / 1000000000)
 		return 0;
 	int64_t ns = 0;
 	const char *dot = strchr(s, '.');

@@ -160,9 +160,12 @@ int kube_parse_time(const char *s, time_t *out)
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
-		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+		/* Exactly "HH:MM": sscanf alone also takes "+1:2", and skipping
+		 * six bytes then ran past the string's end. */
+		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+		    !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
 			return -1;
+		int hh = (p[1] - '0') * 10 + (p[2] - '0'), mm = (p[4] - '0') * 10 + (p[5] - '0');
 		off = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
 		p += 6;
 	} else {

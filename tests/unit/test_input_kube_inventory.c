@@ -12,6 +12,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "../../plugins/inputs/kube_inventory/ki_obj.h"
 #include "acc.h"
 #include "check.h"
 #include "input_check.h"
@@ -366,6 +367,20 @@ static void test_schema(void)
 	free(cfg);
 }
 
+/* A creationTimestamp past 2262 overflowed int64 ns (found by
+ * fuzz_kube_inventory): it is read as absent. */
+static void test_far_future_time(void)
+{
+	struct ki_obj o;
+	ki_obj_init(&o, KI_DEPLOYMENTS);
+	const char *far = "2420-03-31T00:00:00Z", *ok = "2018-05-31T09:24:59Z";
+	ki_obj_value(&o, "metadata.creationTimestamp", KS_STRING, far, strlen(far), -1);
+	CHECK_INT(o.created_ns, 0);
+	ki_obj_value(&o, "metadata.creationTimestamp", KS_STRING, ok, strlen(ok), -1);
+	CHECK_INT(o.created_ns, 1527758699000000000LL);
+	ki_obj_free(&o);
+}
+
 int main(void)
 {
 	uv_loop_init(&loop);
@@ -387,6 +402,7 @@ int main(void)
 	test_forbidden();
 	test_leader_election();
 	test_schema();
+	test_far_future_time();
 	ks_stop(&ks);
 	free((void *)kubeconfig);
 	uv_loop_close(&loop);

@@ -194,6 +194,11 @@ static void test_exec_parse(void)
 	CHECK_INT(kube_parse_time("2024-04-11T22:59:56.123+02:00", &t), 0);
 	CHECK_INT(t, 1712869196);
 	CHECK_INT(kube_parse_time("2024-04-11 20:59:56", &t), -1);
+	/* An offset must be "HH:MM": "+1:2" used to skip past the string's end. */
+	CHECK_INT(kube_parse_time("2024-04-11T20:59:56+1:2", &t), -1);
+	CHECK_INT(kube_parse_time("2024-04-11T20:59:56+01:0", &t), -1);
+	CHECK_INT(kube_parse_time("2024-04-11T20:59:56-01:30", &t), 0);
+	CHECK_INT(t, 1712869196 + 5400);
 }
 
 static void test_in_cluster(void)

@@ -44,7 +44,8 @@ static void copy(char *dst, size_t n, const char *src)
 int64_t kobj_time_ns(const char *s)
 {
 	time_t t;
-	if (!s || !*s || kube_parse_time(s, &t) != 0)
+	/* Past 2262 does not fit int64 ns: as invalid. */
+	if (!s || !*s || kube_parse_time(s, &t) != 0 || t >= INT64_MAX / 1000000000 || t <= INT64_MIN / 1000000000)
 		return 0;
 	return (int64_t)t * 1000000000;
 }

@@ -295,7 +295,10 @@ void ki_obj_value(struct ki_obj *o, const char *path, enum ks_type t, const char
 		char b[64];
 		time_t ts;
 		snprintf(b, sizeof b, "%.*s", (int)n, v);
-		o->created_ns = kube_parse_time(b, &ts) == 0 ? (int64_t)ts * 1000000000 : 0;
+		/* Past 2262 does not fit int64 ns: absent, as an unreadable time. */
+		o->created_ns = kube_parse_time(b, &ts) == 0 && ts < INT64_MAX / 1000000000 && ts > INT64_MIN / 1000000000
+					? (int64_t)ts * 1000000000
+					: 0;
 		return;
 	}
 	if (o->kind == KI_NODES) {
