@@ -96,6 +96,17 @@ static void test_json(void)
 	CHECK(jq_len(jq_at(a, "b", NULL)) == 3);
 	CHECK(jq_str(jq_item(jq_at(a, "b", NULL), 1), NULL) != NULL);
 	CHECK(jq_parse("not json", err, sizeof err) == NULL);
+	/* Duplicate keys: the last counts, and a document equals itself (found by fuzz_jsonq). */
+	yajl_val d1 = jq_parse("{\"k\":1,\"g\":\"a\",\"k\":2}", err, sizeof err);
+	yajl_val d2 = jq_parse("{\"g\":\"a\",\"k\":2}", err, sizeof err);
+	yajl_val d3 = jq_parse("{\"g\":\"a\",\"k\":1}", err, sizeof err);
+	CHECK(d1 && d2 && d3);
+	CHECK(jq_equal(d1, d1));
+	CHECK(jq_equal(d1, d2) && jq_equal(d2, d1));
+	CHECK(!jq_equal(d1, d3) && !jq_equal(d3, d1));
+	yajl_tree_free(d1);
+	yajl_tree_free(d2);
+	yajl_tree_free(d3);
 	yajl_tree_free(a);
 	yajl_tree_free(b);
 	yajl_tree_free(c);
