@@ -2,6 +2,8 @@
 #include "hostfs.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,20 @@ const char *hostfs_root(enum hostfs_root r)
 	return v && *v ? v : roots[r].def;
 }
 
+/* In a container, HOST_PROC is the host's /proc, but its net/ is a link
+ * to self/net: the network namespace of the reading process, the pod's.
+ * The node's is init's, HOST_PROC/1/net, which any user may read; a
+ * HOST_PROC without it (a fixture tree) keeps net/. */
+static bool use_init_net(const char *root, size_t rl, const char *rel)
+{
+	const char *env = getenv(roots[HOSTFS_PROC].env);
+	if (!env || !*env || strncmp(rel, "net/", 4) != 0)
+		return false;
+	char dir[PATH_MAX];
+	int n = snprintf(dir, sizeof dir, "%.*s/1/net", (int)rl, root);
+	return n > 0 && (size_t)n < sizeof dir && access(dir, X_OK) == 0;
+}
+
 int hostfs_path(char *out, size_t cap, enum hostfs_root r, const char *rel)
 {
 	const char *root = hostfs_root(r);
@@ -33,7 +49,8 @@ int hostfs_path(char *out, size_t cap, enum hostfs_root r, const char *rel)
 		rl--;
 	while (*rel == '/')
 		rel++;
-	int n = snprintf(out, cap, "%.*s/%s", (int)rl, root, rel);
+	const char *init = r == HOSTFS_PROC && use_init_net(root, rl, rel) ? "1/" : "";
+	int n = snprintf(out, cap, "%.*s/%s%s", (int)rl, root, init, rel);
 	if (n < 0 || (size_t)n >= cap)
 		return -ENAMETOOLONG;
 	return n;
