@@ -23,15 +23,23 @@ struct text {
 	size_t len, cap;
 };
 
-struct acc {
-	struct metric m;          /* what the input fills */
+/* What acc_emit needs only while it runs: one per agent, shared by every
+ * input's accumulator (the loop is single-threaded and acc_emit does not
+ * yield), which keeps ~75 KiB per input off the heap. */
+struct acc_scratch {
 	struct metric out;        /* a copy for outputs with filters of their own */
-	struct running_input *ri; /* NULL for a capture accumulator */
-	int64_t gather_time_ns;
-	char name[ACC_NAME_MAX];
 	char *line[2];            /* serialized line per flavour: [0] clamped ints, [1] uint */
 	size_t line_cap;
 	long line_len[2];
+};
+
+struct acc {
+	struct metric m;          /* what the input fills (it may span loop turns: streaming parsers) */
+	struct acc_scratch *sc;   /* the agent's, or own_sc */
+	struct acc_scratch *own_sc; /* capture accumulators have their own */
+	struct running_input *ri; /* NULL for a capture accumulator */
+	int64_t gather_time_ns;
+	char name[ACC_NAME_MAX];
 	struct text capture, errors;
 };
 
@@ -52,16 +60,38 @@ static void text_append(struct text *t, const char *p, size_t n)
 	t->p[t->len] = '\0';
 }
 
-static struct acc *acc_alloc(void)
+struct acc_scratch *acc_scratch_new(void)
+{
+	struct acc_scratch *sc = calloc(1, sizeof *sc);
+	if (!sc)
+		return NULL;
+	sc->line_cap = ACC_LINE_START;
+	sc->line[0] = malloc(sc->line_cap);
+	sc->line[1] = malloc(sc->line_cap);
+	if (!sc->line[0] || !sc->line[1]) {
+		acc_scratch_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+void acc_scratch_free(struct acc_scratch *sc)
+{
+	if (!sc)
+		return;
+	free(sc->line[0]);
+	free(sc->line[1]);
+	free(sc);
+}
+
+static struct acc *acc_alloc(struct acc_scratch *shared)
 {
 	struct acc *a = calloc(1, sizeof *a);
 	if (!a)
 		return NULL;
-	a->line_cap = ACC_LINE_START;
-	a->line[0] = malloc(a->line_cap);
-	a->line[1] = malloc(a->line_cap);
-	if (!a->line[0] || !a->line[1]) {
-		acc_free(a);
+	a->sc = shared;
+	if (!a->sc && !(a->sc = a->own_sc = acc_scratch_new())) {
+		free(a);
 		return NULL;
 	}
 	return a;
@@ -69,7 +99,7 @@ static struct acc *acc_alloc(void)
 
 struct acc *acc_new_for_input(struct running_input *ri)
 {
-	struct acc *a = acc_alloc();
+	struct acc *a = acc_alloc(ri->agent->acc_scratch);
 	if (a)
 		a->ri = ri;
 	return a;
@@ -79,8 +109,7 @@ void acc_free(struct acc *a)
 {
 	if (!a)
 		return;
-	free(a->line[0]);
-	free(a->line[1]);
+	acc_scratch_free(a->own_sc);
 	free(a->capture.p);
 	free(a->errors.p);
 	free(a);
@@ -110,24 +139,24 @@ static long acc_serialize(struct acc *a, const struct metric *m, int flavour, in
 	(void)precision_ns;
 	for (;;) {
 		struct lp_stats st = { 0 };
-		long n = lp_serialize(m, &o, a->line[flavour], a->line_cap, &st);
+		long n = lp_serialize(m, &o, a->sc->line[flavour], a->sc->line_cap, &st);
 		if (st.dropped_fields && a->ri && flavour == 0)
 			a->ri->agent->totals.nan_fields_dropped += st.dropped_fields;
 		if (n != -ENOSPC)
 			return n;
-		if (a->line_cap >= ACC_LINE_MAX)
+		if (a->sc->line_cap >= ACC_LINE_MAX)
 			return -ENOSPC;
-		size_t cap = a->line_cap * 2;
-		char *l0 = realloc(a->line[0], cap);
+		size_t cap = a->sc->line_cap * 2;
+		char *l0 = realloc(a->sc->line[0], cap);
 		if (!l0)
 			return -ENOMEM;
-		a->line[0] = l0;
-		char *l1 = realloc(a->line[1], cap);
+		a->sc->line[0] = l0;
+		char *l1 = realloc(a->sc->line[1], cap);
 		if (!l1)
 			return -ENOMEM;
-		a->line[1] = l1;
-		a->line_cap = cap;
-		a->line_len[0] = a->line_len[1] = 0; /* both must be redone after a resize */
+		a->sc->line[1] = l1;
+		a->sc->line_cap = cap;
+		a->sc->line_len[0] = a->sc->line_len[1] = 0; /* both must be redone after a resize */
 	}
 }
 
@@ -175,7 +204,7 @@ static void emit_capture(struct acc *a, struct metric *m)
 {
 	long n = acc_serialize(a, m, 1, 1);
 	if (n > 0)
-		text_append(&a->capture, a->line[1], (size_t)n);
+		text_append(&a->capture, a->sc->line[1], (size_t)n);
 	else
 		acc_error(a, "metric %.*s not serializable (%ld)", (int)m->name.len, m->name.p, n);
 }
@@ -260,13 +289,13 @@ static void emit(struct acc *a, struct metric *m, bool round, const char *raw, s
 
 	ri->stats.metrics_gathered++;
 	ag->totals.metrics_gathered++;
-	a->line_len[0] = a->line_len[1] = 0;
+	a->sc->line_len[0] = a->sc->line_len[1] = 0;
 
 	if (ag->test_mode) {
 		/* As Telegraf's --test prints: unsigned fields as 'i'. */
 		long n = acc_serialize(a, m, 0, cfg->precision_ns);
 		if (n > 0)
-			fwrite(a->line[0], 1, (size_t)n, stdout);
+			fwrite(a->sc->line[0], 1, (size_t)n, stdout);
 		return;
 	}
 	for (size_t i = 0; i < ag->noutputs; i++) {
@@ -279,26 +308,26 @@ static void emit(struct acc *a, struct metric *m, bool round, const char *raw, s
 			continue;
 		}
 		if (!filter_is_empty(of)) {
-			copy_metric(&a->out, m);
-			if (!filter_apply(of, &a->out)) {
+			copy_metric(&a->sc->out, m);
+			if (!filter_apply(of, &a->sc->out)) {
 				o->stats.metrics_filtered++;
 				continue;
 			}
-			sm = &a->out;
-			a->line_len[flavour] = 0; /* filtered copy: serialize afresh */
+			sm = &a->sc->out;
+			a->sc->line_len[flavour] = 0; /* filtered copy: serialize afresh */
 		}
-		if (a->line_len[flavour] == 0) {
-			a->line_len[flavour] = acc_serialize(a, sm, flavour, cfg->precision_ns);
-			if (a->line_len[flavour] <= 0) {
+		if (a->sc->line_len[flavour] == 0) {
+			a->sc->line_len[flavour] = acc_serialize(a, sm, flavour, cfg->precision_ns);
+			if (a->sc->line_len[flavour] <= 0) {
 				acc_error(a, "metric %.*s could not be serialized (%ld)", (int)m->name.len, m->name.p,
-					  a->line_len[flavour]);
-				a->line_len[flavour] = 0;
+					  a->sc->line_len[flavour]);
+				a->sc->line_len[flavour] = 0;
 				continue;
 			}
 		}
-		output_push(o, a->line[flavour], (size_t)a->line_len[flavour]);
+		output_push(o, a->sc->line[flavour], (size_t)a->sc->line_len[flavour]);
 		if (sm != m)
-			a->line_len[flavour] = 0;
+			a->sc->line_len[flavour] = 0;
 	}
 }
 
@@ -327,7 +356,7 @@ void acc_gather_done(struct acc *a)
 
 struct acc *acc_capture_new(void)
 {
-	struct acc *a = acc_alloc();
+	struct acc *a = acc_alloc(NULL);
 	if (a)
 		a->gather_time_ns = now_ns();
 	return a;

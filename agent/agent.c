@@ -203,9 +203,10 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct 
 	a->start_ns = now_ns();
 	resolve_hostname(a);
 	a->http = httpc_new(loop);
+	a->acc_scratch = acc_scratch_new();
 	a->inputs = calloc(cfg->ninputs ? cfg->ninputs : 1, sizeof *a->inputs);
 	a->outputs = calloc(cfg->noutputs ? cfg->noutputs : 1, sizeof *a->outputs);
-	if (!a->http || !a->inputs || !a->outputs) {
+	if (!a->http || !a->acc_scratch || !a->inputs || !a->outputs) {
 		snprintf(err, errlen, "out of memory");
 		agent_free(a);
 		return NULL;
@@ -398,6 +399,7 @@ void agent_free(struct agent *a)
 	}
 	if (a->http)
 		httpc_free(a->http);
+	acc_scratch_free(a->acc_scratch);
 	free(a->inputs);
 	free(a->outputs);
 	free(a);

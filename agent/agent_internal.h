@@ -66,6 +66,7 @@ struct agent {
 	uv_loop_t *loop;
 	struct agent_config *cfg;
 	struct httpc *http;
+	struct acc_scratch *acc_scratch; /* shared by every input's accumulator */
 	char hostname[256];
 	size_t ninputs, noutputs;
 	struct running_input *inputs;
@@ -92,6 +93,10 @@ struct agent {
 int64_t now_ns(void);
 
 /* acc.c */
+struct acc_scratch;
+struct acc_scratch *acc_scratch_new(void);
+void acc_scratch_free(struct acc_scratch *sc);
+/* Uses ri->agent->acc_scratch, which must outlive the accumulator. */
 struct acc *acc_new_for_input(struct running_input *ri);
 void acc_free(struct acc *a);
 void acc_begin_gather(struct acc *a, int64_t time_ns);
