@@ -189,18 +189,10 @@ static int run_install(int argc, char **argv)
 		fprintf(stderr, "agentctl install-stack: unexpected argument '%s'\n", argv[optind]);
 		return AGENTCTL_USAGE;
 	}
-	char err[1024];
 	struct stack_docs d;
-	if (stack_docs_render(&s.rp, &d, err, sizeof err) != 0) {
-		fprintf(stderr, "agentctl install-stack: %s\n", err);
-		return AGENTCTL_FAILED;
-	}
-	int rc = stack_connect(&s, err, sizeof err);
-	if (rc != 0) {
-		fprintf(stderr, "agentctl install-stack: %s\n", err);
-		stack_docs_free(&d);
-		return rc == -2 ? AGENTCTL_USAGE : AGENTCTL_FAILED;
-	}
+	int rc = stack_open(&s, &d, "install-stack");
+	if (rc != AGENTCTL_OK)
+		return rc;
 	stack_catch_interrupt();
 	rc = install(&s, &d, wait, timeout_ms);
 	stack_close(&s);

@@ -169,18 +169,10 @@ static int run_status(int argc, char **argv)
 		fprintf(stderr, "agentctl status: unexpected argument '%s'\n", argv[optind]);
 		return AGENTCTL_USAGE;
 	}
-	char err[1024];
 	struct stack_docs d;
-	if (stack_docs_render(&s.rp, &d, err, sizeof err) != 0) {
-		fprintf(stderr, "agentctl status: %s\n", err);
-		return AGENTCTL_FAILED;
-	}
-	int rc = stack_connect(&s, err, sizeof err);
-	if (rc != 0) {
-		fprintf(stderr, "agentctl status: %s\n", err);
-		stack_docs_free(&d);
-		return rc == -2 ? AGENTCTL_USAGE : AGENTCTL_FAILED;
-	}
+	int rc = stack_open(&s, &d, "status");
+	if (rc != AGENTCTL_OK)
+		return rc;
 	rc = status(&s, &d);
 	stack_close(&s);
 	stack_docs_free(&d);

@@ -115,18 +115,10 @@ static int run_uninstall(int argc, char **argv)
 		fprintf(stderr, "agentctl uninstall-stack: unexpected argument '%s'\n", argv[optind]);
 		return AGENTCTL_USAGE;
 	}
-	char err[1024];
 	struct stack_docs d;
-	if (stack_docs_render(&s.rp, &d, err, sizeof err) != 0) {
-		fprintf(stderr, "agentctl uninstall-stack: %s\n", err);
-		return AGENTCTL_FAILED;
-	}
-	int rc = stack_connect(&s, err, sizeof err);
-	if (rc != 0) {
-		fprintf(stderr, "agentctl uninstall-stack: %s\n", err);
-		stack_docs_free(&d);
-		return rc == -2 ? AGENTCTL_USAGE : AGENTCTL_FAILED;
-	}
+	int rc = stack_open(&s, &d, "uninstall-stack");
+	if (rc != AGENTCTL_OK)
+		return rc;
 	rc = uninstall(&s, &d, delete_data);
 	stack_close(&s);
 	stack_docs_free(&d);

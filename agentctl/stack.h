@@ -79,6 +79,10 @@ struct stack_docs {
 };
 int stack_docs_render(const struct render_params *rp, struct stack_docs *d, char *err, size_t errlen);
 void stack_docs_free(struct stack_docs *d);
+/* What every stack command does after its options: render the stack into
+ * d and connect s, a failure reported as "agentctl CMD: ...". Returns
+ * AGENTCTL_OK, or the exit code for the command to return. */
+int stack_open(struct stack *s, struct stack_docs *d, const char *cmd);
 /* kubectl's name of a kind: "deployment.apps", "configmap". */
 void stack_kind_label(const char *api_version, const char *kind, const char *name, char *out, size_t outlen);
 /* Sum of the memory requests of the containers of a Deployment/DaemonSet doc. */

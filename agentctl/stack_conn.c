@@ -1,9 +1,11 @@
 /* Connection options of the cluster commands and the client made from them. */
 #include <getopt.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "commands.h"
 #include "stack.h"
 
 const struct stack_secret stack_secrets[] = {
@@ -113,4 +115,20 @@ void stack_line(const struct stack *s, const char *label, const char *state)
 {
 	fprintf(s->out, "%-58s %s%s\n", label, state, s->dry_run ? " (dry run)" : "");
 	fflush(s->out);
+}
+
+int stack_open(struct stack *s, struct stack_docs *d, const char *cmd)
+{
+	char err[1024];
+	if (stack_docs_render(&s->rp, d, err, sizeof err) != 0) {
+		fprintf(stderr, "agentctl %s: %s\n", cmd, err);
+		return AGENTCTL_FAILED;
+	}
+	int rc = stack_connect(s, err, sizeof err);
+	if (rc != 0) {
+		fprintf(stderr, "agentctl %s: %s\n", cmd, err);
+		stack_docs_free(d);
+		return rc == -2 ? AGENTCTL_USAGE : AGENTCTL_FAILED;
+	}
+	return AGENTCTL_OK;
 }
