@@ -5,14 +5,16 @@
 # Every gathered line (also copied to a file output) is accepted exactly once.
 source "$TESTLIB"
 here=$(dirname "$TESTLIB")
+# Sets the variable named $1 to the server's URL. Not called in $(...): the
+# server's PID must reach PIDS in this shell, so cleanup stops it.
 start_server() {
 	python3 "$here/http_fault_server.py" >"$TMP/$1.port" 2>"$TMP/$1-server.log" &
 	PIDS+=("$!")
 	wait_for grep -q PORT "$TMP/$1.port" || fail "fault server $1 did not start"
-	echo "http://127.0.0.1:$(awk '{print $2}' "$TMP/$1.port")"
+	printf -v "$1" 'http://127.0.0.1:%s' "$(awk '{print $2}' "$TMP/$1.port")"
 }
-a=$(start_server a)
-b=$(start_server b)
+start_server a
+start_server b
 writes() { curl -sf "$1/_ctl/requests" | json_get 'len([r for r in d if r["path"] == "/write"])'; }
 writes_gt() { [ "$(writes "$1")" -gt "$2" ]; }
 pings() { curl -sf "$1/_ctl/requests" | json_get 'len([r for r in d if r["path"] == "/ping"])'; }
