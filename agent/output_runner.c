@@ -159,7 +159,9 @@ static void write_done(void *arg, const struct write_result *r)
 		o->failed = true;
 		unget_batch(o);
 		refresh_stats(o);
-		if (o->fail_fast || o->stop_after_inflight) {
+		/* Shutting down with a disk buffer: what failed is safe on disk
+		 * for the next start, so there is nothing to wait for. */
+		if (o->fail_fast || o->stop_after_inflight || (o->closing && o->spool)) {
 			log_error(o->label, "write failed: %s", r->message);
 			drained(o);
 			return;
@@ -236,6 +238,15 @@ void output_flush_all(struct running_output *o, void (*on_drained)(struct runnin
 {
 	o->on_drained = on_drained;
 	o->closing = true;
+	if (o->spool && o->consecutive_failures > 0 && !o->writing) {
+		/* The backend is failing and the disk buffer keeps everything for
+		 * the next start: stop now rather than at shutdown_timeout. */
+		output_spool_stage(o);
+		uv_timer_stop(&o->retry_timer);
+		o->backoff_ms = 0;
+		drained(o);
+		return;
+	}
 	if (o->backoff_ms > 0) /* shutting down: try now rather than after the backoff */
 		uv_timer_stop(&o->retry_timer), o->backoff_ms = 0;
 	start_write(o);
