@@ -46,7 +46,11 @@ static int send_request(struct sock_diag *d, int family, int protocol, uint32_t 
 }
 
 /* Counts the records of one received batch. 1 at the end of the dump,
- * 0 for more, -errno on an error record. */
+ * 0 for more, -errno on an error record. NLMSG_OK compares its int length
+ * with the __u32 nlmsg_len, which clang's -Wsign-compare flags: the
+ * kernel's macro, used as documented. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-compare"
 static int count_batch(const struct sock_diag *d, const void *buf, size_t len, int64_t *by_state, size_t nstates)
 {
 	int left = (int)len;
@@ -73,6 +77,7 @@ static int count_batch(const struct sock_diag *d, const void *buf, size_t len, i
 	}
 	return left == 0 ? 0 : -EBADMSG;
 }
+#pragma GCC diagnostic pop
 
 int sock_diag_count(struct sock_diag *d, void *buf, size_t cap, int family, int protocol, uint32_t states,
 		    int64_t *by_state, size_t nstates)
