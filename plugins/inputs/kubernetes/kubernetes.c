@@ -252,18 +252,27 @@ static void finish(struct kube *s)
 
 /* ---- /stats/summary ---- */
 
-static bool summary_data(void *arg, const char *p, size_t n)
+/* One chunk of a streamed body: bounded by BODY_MAX, then fed to the
+ * response's parser; false stops the transfer. */
+static bool body_chunk(struct kube *s, const char *what, size_t n)
 {
-	struct kube *s = arg;
 	if (s->closed || s->parse_failed)
 		return false;
 	s->body_bytes += n;
 	if (s->body_bytes > BODY_MAX) {
-		snprintf(s->parse_err, sizeof(s->parse_err), "summary: body larger than %llu bytes",
+		snprintf(s->parse_err, sizeof(s->parse_err), "%s: body larger than %llu bytes", what,
 			 (unsigned long long)BODY_MAX);
 		s->parse_failed = true;
 		return false;
 	}
+	return true;
+}
+
+static bool summary_data(void *arg, const char *p, size_t n)
+{
+	struct kube *s = arg;
+	if (!body_chunk(s, "summary", n))
+		return false;
 	if (summary_parser_feed(s->sp, p, n, s->parse_err, sizeof(s->parse_err)) != 0) {
 		s->parse_failed = true;
 		return false;
@@ -313,15 +322,8 @@ static int start_summary(struct kube *s, char *err, size_t errlen)
 static bool pods_data(void *arg, const char *p, size_t n)
 {
 	struct kube *s = arg;
-	if (s->closed || s->parse_failed)
+	if (!body_chunk(s, "/pods", n))
 		return false;
-	s->body_bytes += n;
-	if (s->body_bytes > BODY_MAX) {
-		snprintf(s->parse_err, sizeof(s->parse_err), "/pods: body larger than %llu bytes",
-			 (unsigned long long)BODY_MAX);
-		s->parse_failed = true;
-		return false;
-	}
 	if (podlist_parser_feed(s->pl, p, n, s->parse_err, sizeof(s->parse_err)) != 0) {
 		s->parse_failed = true;
 		return false;
