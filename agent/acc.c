@@ -81,6 +81,7 @@ void acc_scratch_free(struct acc_scratch *sc)
 		return;
 	free(sc->line[0]);
 	free(sc->line[1]);
+	metric_release(&sc->out);
 	free(sc);
 }
 
@@ -110,6 +111,7 @@ void acc_free(struct acc *a)
 	if (!a)
 		return;
 	acc_scratch_free(a->own_sc);
+	metric_release(&a->m);
 	free(a->capture.p);
 	free(a->errors.p);
 	free(a);
@@ -160,15 +162,19 @@ static long acc_serialize(struct acc *a, const struct metric *m, int flavour, in
 	}
 }
 
-static void copy_metric(struct metric *dst, const struct metric *src)
+static bool copy_metric(struct metric *dst, const struct metric *src)
 {
+	if (!metric_reserve(dst, src->nfields))
+		return false;
 	dst->name = src->name;
 	dst->time_ns = src->time_ns;
 	dst->overflow = src->overflow;
 	dst->ntags = src->ntags;
 	dst->nfields = src->nfields;
 	memcpy(dst->tags, src->tags, src->ntags * sizeof src->tags[0]);
-	memcpy(dst->fields, src->fields, src->nfields * sizeof src->fields[0]);
+	if (src->nfields)
+		memcpy(dst->fields, src->fields, src->nfields * sizeof src->fields[0]);
+	return true;
 }
 
 static int64_t round_time(int64_t t, int64_t precision_ns)
@@ -308,7 +314,11 @@ static void emit(struct acc *a, struct metric *m, bool round, const char *raw, s
 			continue;
 		}
 		if (!filter_is_empty(of)) {
-			copy_metric(&a->sc->out, m);
+			if (!copy_metric(&a->sc->out, m)) {
+				acc_error(a, "out of memory copying metric %.*s for outputs.%s's filter", (int)m->name.len,
+					  m->name.p, o->cfg->plugin->name);
+				continue;
+			}
 			if (!filter_apply(of, &a->sc->out)) {
 				o->stats.metrics_filtered++;
 				continue;

@@ -7,7 +7,7 @@
 
 int lp_batch_begin(struct lp_batch_reader *r, const char *data, size_t len, int64_t now_ns)
 {
-	if (!r->m && !(r->m = malloc(sizeof(*r->m))))
+	if (!r->m && !(r->m = calloc(1, sizeof(*r->m))))
 		return -1;
 	size_t longest = 0;
 	for (const char *p = data, *end = data + len; p < end;) {
@@ -46,6 +46,8 @@ const struct metric *lp_batch_next(struct lp_batch_reader *r)
 
 void lp_batch_free(struct lp_batch_reader *r)
 {
+	if (r->m)
+		metric_release(r->m);
 	free(r->m);
 	free(r->scratch);
 	memset(r, 0, sizeof(*r));

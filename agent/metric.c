@@ -1,4 +1,4 @@
-/* The metric builder: fixed arrays, views only, nothing allocated. */
+/* The metric builder: views only; the field array grows to the largest metric seen. */
 #include "metric.h"
 #include <stdlib.h>
 
@@ -9,6 +9,35 @@ int sv_cmp(struct sv a, struct sv b)
 	if (c)
 		return c;
 	return a.len < b.len ? -1 : a.len > b.len;
+}
+
+#define FIELDS_FIRST 16
+
+void metric_release(struct metric *m)
+{
+	free(m->fields);
+	m->fields = NULL;
+	m->fields_cap = 0;
+	m->nfields = 0;
+}
+
+bool metric_reserve(struct metric *m, size_t n)
+{
+	if (n <= m->fields_cap)
+		return true;
+	if (n > METRIC_MAX_FIELDS)
+		return false;
+	size_t cap = m->fields_cap ? m->fields_cap : FIELDS_FIRST;
+	while (cap < n)
+		cap *= 2;
+	if (cap > METRIC_MAX_FIELDS)
+		cap = METRIC_MAX_FIELDS;
+	struct metric_field *nf = realloc(m->fields, cap * sizeof *nf);
+	if (!nf)
+		return false;
+	m->fields = nf;
+	m->fields_cap = cap;
+	return true;
 }
 
 void metric_reset(struct metric *m, struct sv name)
@@ -49,7 +78,7 @@ void metric_field_sv(struct metric *m, const struct metric_field *f)
 			return;
 		}
 	}
-	if (m->nfields == METRIC_MAX_FIELDS) {
+	if (!metric_reserve(m, m->nfields + 1)) {
 		m->overflow = true;
 		return;
 	}

@@ -1,10 +1,16 @@
 /* One metric while it is being built or parsed. It lives only between an
- * input's acc_metric() and acc_emit() (or one parser step): the accumulator
- * owns a single scratch instance, so gathering allocates nothing per metric.
- * Every string is a view into memory the producer keeps alive until emit. */
+ * input's acc_metric() and acc_emit() (or one parser step), and each producer
+ * reuses one instance, so gathering allocates nothing per metric: the field
+ * array grows (doubling, up to METRIC_MAX_FIELDS) only when a metric has more
+ * fields than any before it, and keeps its size. It starts empty so that an
+ * input whose metrics have 10 fields holds 10 fields' worth of memory, not
+ * METRIC_MAX_FIELDS' (40 KiB). A zeroed struct is an empty metric; release it
+ * with metric_release(). Every string is a view into memory the producer keeps
+ * alive until emit. */
 #ifndef HG_METRIC_H
 #define HG_METRIC_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "sv.h"
 
@@ -35,8 +41,14 @@ struct metric {
 	int64_t time_ns;      /* 0 = not set (the accumulator stamps gather time) */
 	bool overflow;        /* a tag or field did not fit: counted, metric still emitted */
 	struct metric_tag tags[METRIC_MAX_TAGS];
-	struct metric_field fields[METRIC_MAX_FIELDS];
+	struct metric_field *fields;
+	size_t fields_cap;    /* entries allocated in fields */
 };
+
+/* Frees the field array; the metric stays usable (empty, zero capacity). */
+void metric_release(struct metric *m);
+/* Room for n fields (n <= METRIC_MAX_FIELDS): false when out of memory or over the limit. */
+bool metric_reserve(struct metric *m, size_t n);
 
 void metric_reset(struct metric *m, struct sv name);
 /* Adders keep the view; a repeated tag key replaces the earlier value. */

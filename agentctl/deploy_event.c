@@ -59,13 +59,7 @@ int deploy_parse_time(const char *s, int64_t *ns, char *err, size_t errlen)
 
 long deploy_event_line(const struct deploy_event *e, char *out, size_t cap, char *err, size_t errlen)
 {
-	/* A metric holds room for a thousand fields: too big for the stack of a
-	 * sanitized build, and this runs once per process. */
-	struct metric *m = malloc(sizeof(*m));
-	if (!m) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	struct metric mbuf = { 0 }, *m = &mbuf;
 	metric_reset(m, sv_c("deploy"));
 	metric_tag(m, "namespace", e->namespace_);
 	metric_tag(m, "name", e->service);
@@ -86,7 +80,7 @@ long deploy_event_line(const struct deploy_event *e, char *out, size_t cap, char
 	struct lp_opts o = { .precision_ns = 1, .uint_support = false };
 	struct lp_stats st = { 0 };
 	long n = lp_serialize(m, &o, out, cap, &st);
-	free(m);
+	metric_release(m);
 	if (n == -ENOSPC)
 		snprintf(err, errlen, "the event is longer than %zu bytes (shorten --message)", cap);
 	else if (n < 0)

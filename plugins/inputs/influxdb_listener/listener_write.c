@@ -55,6 +55,7 @@ void lw_free(struct lw *w)
 	free(w->scratch);
 	free(w->line);
 	free(w->inflated);
+	metric_release(&w->m);
 	free(w);
 }
 
