@@ -19,7 +19,8 @@ Control endpoints (JSON bodies):
                        "params" {name: [values]}, "headers" {lower-case name: value},
                        "body" (decompressed when Content-Encoding: gzip), "body_hex"
                        (the same bytes in hex, for binary bodies), "raw_len",
-                       "answer" (the scripted status, or "close"), "delay"}]
+                       "answer" (the scripted status, or "close"), "delay",
+                       "received", "answered" (epoch seconds)}]
   POST /_ctl/quit      stops the server
 """
 import gzip
@@ -119,6 +120,7 @@ class Handler(BaseHTTPRequestHandler):
             "body": body.decode("utf-8", "replace"),
             "body_hex": body.hex(),
             "raw_len": len(raw),
+            "received": time.time(),
         }
         with lock:
             recorded.append(rec)
@@ -128,6 +130,8 @@ class Handler(BaseHTTPRequestHandler):
             rec["delay"] = r.get("delay", 0)
         if r.get("delay"):
             time.sleep(r["delay"])
+        with lock:
+            rec["answered"] = time.time()
         if r.get("close"):
             self.close_connection = True
             return None

@@ -38,4 +38,21 @@ CONF
 
 run_case hg_gzip gzip
 run_case hg_identity identity
-echo "influxdb write: gzip and identity, all points queried back"
+
+# --once against a database that does not exist yet: the first write waits for CREATE
+# DATABASE (sent together they raced, and --once failed about every other run). Five runs,
+# five fresh databases, each must exit 0 with its point in InfluxDB.
+for i in 1 2 3 4 5; do
+	db=hg_once_$i
+	cat >"$TMP/$db.yaml" <<CONF
+agent: {omit_hostname: true}
+inputs:
+  - mem: {fieldpass: [total]}
+outputs:
+  - influxdb: {urls: ["$INFLUX_URL"], database: $db}
+CONF
+	"$AGENT" --once --config "$TMP/$db.yaml" >>"$TMP/once.log" 2>&1 || fail "--once on new database $db failed: $(tail -3 "$TMP/once.log")"
+	got=$(influx_query "$db" 'SELECT count(total) FROM mem' | json_get 'd["results"][0]["series"][0]["values"][0][1] if "series" in d["results"][0] else 0')
+	[ "$got" = 1 ] || fail "--once on new database $db: $got points in InfluxDB, want 1"
+done
+echo "influxdb write: gzip and identity, all points queried back; --once creates the database first"

@@ -330,14 +330,52 @@ static void test_v1_free_while_pending(void)
 	fs_reset(&fs);
 	fs_script(&fs, "[{\"path\": \"/write\", \"status\": 204, \"delay\": 0.3}]");
 	struct out o;
-	CHECK_INT(out_open(&o, yaml), 0); /* a CREATE DATABASE is in flight too */
+	CHECK_INT(out_open(&o, yaml), 0); /* a CREATE DATABASE is in flight */
 	struct batch b = { .data = (char *)batch3, .len = strlen(batch3), .nmetrics = 3 };
 	struct wres w = { 0 };
+	/* Freed while the write waits for CREATE DATABASE. */
 	o.p->write(o.state, &b, on_written, &w);
-	CHECK_INT(httpc_active(hc), 2);
+	CHECK_INT(httpc_active(hc), 1);
 	out_close(&o);
 	settle(); /* ASan would catch a callback touching freed state */
 	CHECK(!w.done);
+	/* Freed while the write is in flight. */
+	fs_reset(&fs);
+	fs_script(&fs, "[{\"path\": \"/write\", \"status\": 204, \"delay\": 0.3}]");
+	CHECK_INT(out_open(&o, yaml), 0);
+	settle(); /* CREATE DATABASE answered */
+	memset(&w, 0, sizeof w);
+	o.p->write(o.state, &b, on_written, &w);
+	CHECK_INT(httpc_active(hc), 1);
+	out_close(&o);
+	settle();
+	CHECK(!w.done);
+}
+
+/* A write made while CREATE DATABASE is in flight is sent after its answer, not beside it:
+ * InfluxDB could otherwise take the write first and answer "database not found". */
+static void test_v1_write_waits_for_create(void)
+{
+	char yaml[512];
+	snprintf(yaml, sizeof(yaml), "outputs:\n  - influxdb:\n      urls: [\"%s\"]\n      database: fresh\n", fs.base);
+	fs_reset(&fs);
+	fs_script(&fs, "[{\"path\": \"/query\", \"status\": 200, \"body\": \"{\\\"results\\\":[{}]}\", \"delay\": 0.3}]");
+	struct out o;
+	CHECK_INT(out_open(&o, yaml), 0);
+	struct write_result r = write_batch(&o, batch3, 3);
+	CHECK_INT(r.status, WRITE_OK);
+	yajl_val t = fs_requests(&fs);
+	CHECK_INT(fs_count(t), 2);
+	if (fs_count(t) == 2) {
+		CHECK_STR(fs_get(fs_at(t, 0), "path"), "/query");
+		CHECK_STR(fs_get(fs_at(t, 1), "path"), "/write");
+		const char *answered[] = { "answered", NULL }, *received[] = { "received", NULL };
+		yajl_val qa = yajl_tree_get(fs_at(t, 0), answered, yajl_t_number);
+		yajl_val wr = yajl_tree_get(fs_at(t, 1), received, yajl_t_number);
+		CHECK(qa && wr && YAJL_GET_DOUBLE(wr) >= YAJL_GET_DOUBLE(qa));
+	}
+	yajl_tree_free(t);
+	out_close(&o);
 }
 
 static void test_v2(void)
@@ -421,6 +459,7 @@ int main(void)
 	test_v1_create_database();
 	test_v1_failover();
 	test_v1_free_while_pending();
+	test_v1_write_waits_for_create();
 	test_v2();
 	test_bad_config();
 	CHECK(all_messages[0] != '\0');

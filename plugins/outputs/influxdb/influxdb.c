@@ -50,7 +50,15 @@ struct influxdb {
 	size_t url_idx;
 	write_done_fn done;
 	void *done_arg;
+	/* A write that came while CREATE DATABASE was in flight waits for it: sent together, the
+	 * write could reach InfluxDB first and fail with "database not found" (with --once that
+	 * failed the run about every other time on a new database). */
+	const struct batch *held;
+	write_done_fn held_done;
+	void *held_arg;
 };
+
+static void influxdb_write(void *state, const struct batch *b, write_done_fn done, void *arg);
 
 static void destroy(struct influxdb *s)
 {
@@ -98,6 +106,11 @@ static void created(void *arg, const struct httpc_response *r)
 		log_warn(s->label, "CREATE DATABASE \"%s\" failed: %s", s->db, r->error);
 	else
 		log_warn(s->label, "CREATE DATABASE \"%s\" failed (HTTP %ld): %s", s->db, r->status, text);
+	if (s->held) {
+		const struct batch *b = s->held;
+		s->held = NULL;
+		influxdb_write(s, b, s->held_done, s->held_arg);
+	}
 }
 
 static void create_database(struct influxdb *s, size_t idx)
@@ -163,6 +176,12 @@ static void influxdb_write(void *state, const struct batch *b, write_done_fn don
 	struct influxdb *s = state;
 	char err[256];
 	struct httpc_request q;
+	if (s->creating) {
+		s->held = b;
+		s->held_done = done;
+		s->held_arg = arg;
+		return;
+	}
 	s->pending += influx_probe_due(&s->h, probed, s);
 	if (influx_begin_write(&s->h, s->busy, b, s->write_urls, &s->url_idx, &q, done, arg) != 0)
 		return;
