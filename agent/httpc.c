@@ -271,28 +271,39 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *userp)
 
 struct httpc *httpc_new(uv_loop_t *loop)
 {
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return NULL;
 	struct httpc *c = calloc(1, sizeof(*c));
-	if (!c) {
-		curl_global_cleanup();
+	if (!c)
 		return NULL;
-	}
 	c->loop = loop;
-	c->multi = curl_multi_init();
-	if (!c->multi || uv_timer_init(loop, &c->timer) != 0) {
-		if (c->multi)
-			curl_multi_cleanup(c->multi);
+	if (uv_timer_init(loop, &c->timer) != 0) {
 		free(c);
-		curl_global_cleanup();
 		return NULL;
 	}
 	c->timer.data = c;
+	return c;
+}
+
+/* libcurl is loaded (curl_lazy.c) and the multi handle made by the first request, so an agent
+ * whose plugins never speak HTTP never maps libcurl and its forty libraries. */
+static int ensure_multi(struct httpc *c, char *err, size_t errlen)
+{
+	if (c->multi)
+		return 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "libcurl could not be loaded or initialised (see the log)");
+		return -1;
+	}
+	c->multi = curl_multi_init();
+	if (!c->multi) {
+		curl_global_cleanup();
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-	return c;
+	return 0;
 }
 
 static void timer_closed(uv_handle_t *h)
@@ -307,12 +318,15 @@ void httpc_free(struct httpc *c)
 	c->closing = true;
 	while (c->reqs)
 		req_finish(c->reqs, CURLE_ABORTED_BY_CALLBACK);
-	curl_multi_cleanup(c->multi); /* closes cached connections: their polls close via socket_cb */
+	bool had_multi = c->multi != NULL;
+	if (had_multi)
+		curl_multi_cleanup(c->multi); /* closes cached connections: their polls close via socket_cb */
 	c->multi = NULL;
 	uv_timer_stop(&c->timer);
 	/* The struct goes when the loop has processed the close. */
 	uv_close((uv_handle_t *)&c->timer, timer_closed);
-	curl_global_cleanup();
+	if (had_multi)
+		curl_global_cleanup();
 }
 
 size_t httpc_active(const struct httpc *c)
@@ -383,6 +397,8 @@ int httpc_send(struct httpc *c, const struct httpc_request *q, httpc_done_fn don
 		snprintf(err, errlen, "http request without url or callback");
 		return -1;
 	}
+	if (ensure_multi(c, err, errlen) != 0)
+		return -1;
 	struct req *r = calloc(1, sizeof(*r));
 	if (!r || !(r->easy = curl_easy_init())) {
 		free(r);

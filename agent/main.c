@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "config.h"
 #include "log.h"
+#include "rss_trim.h"
 
 #define MAX_CONFIG_FILES 64
 
@@ -164,6 +165,7 @@ static void start_agent(struct app *app)
 int main(int argc, char **argv)
 {
 	static struct app app;
+	rss_trim(); /* what the dynamic loader touched: before the configuration adds its own */
 	enum { O_CONFIG = 256, O_CONFIG_DIR, O_TEST, O_ONCE, O_INPUT_FILTER, O_OUTPUT_FILTER, O_SAMPLE, O_VERSION, O_HELP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -255,6 +257,8 @@ int main(int argc, char **argv)
 			 agent_input_count(app.agent), agent_output_count(app.agent),
 			 (long long)(app.cfg.interval_ns / 1000000000));
 	start_agent(&app);
+	rss_trim_enable();
+	rss_trim();
 	uv_run(app.loop, UV_RUN_DEFAULT);
 	agent_free(app.agent);
 	config_free(&app.cfg);

@@ -5,7 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,34 +26,19 @@ void kube_free_strv(char **v)
 
 int kube_b64_decode(const char *in, unsigned char **out, size_t *outlen)
 {
-	size_t n = strlen(in);
-	char *clean = malloc(n + 1);
-	if (!clean)
+	/* glibc's b64_pton (libresolv) skips whitespace, checks padding and returns the length. */
+	size_t cap = strlen(in) / 4 * 3 + 3;
+	unsigned char *buf = malloc(cap + 1);
+	if (!buf)
 		return -1;
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isspace((unsigned char)in[i]))
-			clean[m++] = in[i];
-	clean[m] = '\0';
-	/* EVP_DecodeBlock wants whole quanta and counts padding as zero bytes. */
-	if (m % 4 != 0) {
-		free(clean);
-		return -1;
-	}
-	unsigned char *buf = malloc(m / 4 * 3 + 1);
-	int r = buf ? EVP_DecodeBlock(buf, (const unsigned char *)clean, (int)m) : -1;
+	int r = b64_pton(in, buf, cap);
 	if (r < 0) {
 		free(buf);
-		free(clean);
 		return -1;
 	}
-	size_t len = (size_t)r;
-	for (size_t i = m; i > 0 && clean[i - 1] == '=' && len > 0; i--)
-		len--;
-	buf[len] = '\0';
-	free(clean);
+	buf[r] = '\0';
 	*out = buf;
-	*outlen = len;
+	*outlen = (size_t)r;
 	return 0;
 }
 

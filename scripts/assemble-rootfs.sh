@@ -5,7 +5,8 @@
 # tested is what ships.
 #   scripts/assemble-rootfs.sh BUILD_DIR ROOTFS_DIR
 # Contents: /usr/bin/agent and /usr/bin/agentctl, the shared libraries ldd
-# finds for them at the paths ldd names, the dynamic loader, the CA bundle,
+# finds for them and for the libraries the agent loads on first use (libcurl,
+# libsnappy) at the paths ldd names, the dynamic loader, the CA bundle,
 # /etc/passwd and /etc/group with the non-root user the DaemonSet runs as
 # (nobody, 65534), /etc/nsswitch.conf, the default config at the path the
 # DaemonSet passes (/etc/heliograph/heliograph.yaml), an empty /tmp and
@@ -31,11 +32,26 @@ for b in agent agentctl; do
 	fi
 done
 
+# The libraries the agent loads on first use (dlopen, so ldd cannot see them;
+# CMake lists their sonames in BUILD_DIR/lazy-libs.txt), found as the loader
+# finds them, with the libraries they need.
+[ -f "$build/lazy-libs.txt" ] || { echo "assemble-rootfs: no $build/lazy-libs.txt (re-run cmake)" >&2; exit 1; }
+lazy=''
+while read -r soname; do
+	[ -n "$soname" ] || continue
+	path=$(ldconfig -p | awk -v n="$soname" '$1 == n && $NF ~ /^\// { print $NF; exit }')
+	[ -n "$path" ] || { echo "assemble-rootfs: $soname is not installed" >&2; exit 1; }
+	lazy="$lazy $path"
+done <"$build/lazy-libs.txt"
+
 # Every library ldd resolves ("name => /path (addr)") and the loader (a bare
 # absolute path), copied with symlinks resolved to the path ldd printed.
-for b in agent agentctl; do
-	ldd "$build/$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
-done | sort -u | while read -r lib; do
+{
+	for b in "$build/agent" "$build/agentctl" $lazy; do
+		ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+	done
+	for l in $lazy; do echo "$l"; done
+} | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done

@@ -34,6 +34,29 @@ run_in_root /usr/bin/agent --test --config /etc/heliograph/heliograph.yaml >"$TM
 for m in mem system kernel swap; do
 	grep -q "^$m," "$TMP/lp" || fail "no $m metrics from the agent in the rootfs"
 done
+# HTTP from the image: libcurl is loaded on first use (dlopen), so ldd does not
+# list it; the rootfs must still hold it and what it needs. The agent in the
+# rootfs writes to a real influxd on the host's loopback (same network
+# namespace) and the point is queried back.
+for so in libcurl.so.4 libsnappy.so.1; do
+	[ -n "$(find "$ROOT" -name "$so")" ] || fail "rootfs lacks $so (loaded on first use)"
+done
+influx_start
+cat >"$ROOT/etc/heliograph/http.yaml" <<YAML
+agent: {omit_hostname: true}
+inputs:
+  - mem: {fieldpass: [total]}
+outputs:
+  - influxdb: {urls: ["$INFLUX_URL"], database: rootfs}
+YAML
+run_in_root /usr/bin/agent --once --config /etc/heliograph/http.yaml >"$TMP/agent-http.log" 2>&1 ||
+	fail "agent --once with an influxdb output in the rootfs failed: $(tail -5 "$TMP/agent-http.log")"
+got=$(curl -s "$INFLUX_URL/query?db=rootfs" --data-urlencode 'q=SELECT last(total) FROM mem' | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["results"][0]
+print(r["series"][0]["values"][0][1] if "series" in r else "none")')
+want=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024))
+[ "$got" = "$want" ] || fail "influxd holds mem.total=$got from the rootfs agent, /proc/meminfo says $want"
 run_in_root /usr/bin/agent --version | grep -q "heliograph agent $(sed 's/.*://' "$SRC/IMAGE")" ||
 	fail "agent --version in the rootfs does not match IMAGE"
 run_in_root /usr/bin/agentctl --help | grep -q 'convert-telegraf' || fail "agentctl --help in the rootfs failed"

@@ -16,7 +16,7 @@ deb=$(ls "$TMP"/pkg/heliograph_*.deb)
 [ -f "$deb" ] || fail "no .deb in $TMP/pkg"
 version=$(sed 's/.*://' "$SRC/IMAGE")
 [ "$(dpkg-deb -f "$deb" Version)" = "$version" ] || fail "package version is not IMAGE's tag $version"
-for dep in libuv1 libcurl4 libyaml-0-2 libyajl2 libhttp-parser; do
+for dep in libuv1 libcurl4 libsnappy1v5 libyaml-0-2 libyajl2 libhttp-parser; do
 	dpkg-deb -f "$deb" Depends | grep -q "$dep" || fail "Depends lacks $dep: $(dpkg-deb -f "$deb" Depends)"
 done
 
