@@ -3,13 +3,16 @@
 #
 #   bench/footprint.sh [minutes=10] [interval_seconds=10]
 #
-# Starts the agent (bench/agent-footprint.yaml), the same agent with only its internal input,
+# Starts the agent (bench/agent-footprint.yaml, writing to a file), the same agent with only its
+# internal input, the same agent writing to InfluxDB instead (when influxd is installed: a
+# private influxd on 127.0.0.1, whose own cost is not reported),
 # collectd (bench/collectd.conf.in, foreground, own config, csv output) and node_exporter
 # (127.0.0.1, a free port, scraped by curl every interval), samples each process's CPU time and
 # memory every SAMPLE_SECONDS, stops them and prints a markdown report. All files go to a temp
 # dir on tmpfs (/dev/shm), removed at exit unless KEEP=1. See bench/README.md.
 #
-# Environment: AGENT (default build-bench/agent), COLLECTD, NODE_EXPORTER (binaries),
+# Environment: AGENT (default build-bench/agent), COLLECTD, NODE_EXPORTER, INFLUXD (binaries;
+# INFLUXD= leaves the InfluxDB variant out),
 # NODE_EXPORTER_ARGS (default: the collectors matching the agent's inputs), SAMPLE_SECONDS (2),
 # KEEP=1 (keep the temp dir and print its path).
 set -uo pipefail
@@ -26,6 +29,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 AGENT=${AGENT:-$ROOT/build-bench/agent}
 COLLECTD=${COLLECTD:-/usr/sbin/collectd}
 NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
+INFLUXD=${INFLUXD-$(command -v influxd)}
 # The collectors reporting what the agent's inputs gather (cpu, memory, swap, load, context
 # switches, forks, processes running/blocked, boot time, entropy, interfaces but lo, /proc/vmstat,
 # file systems, disk I/O, /proc/net/{snmp,netstat,snmp6}, TCP states, file handles); its own
@@ -67,14 +71,15 @@ stop_all() {
 }
 cleanup() {
 	stop_all
+	[ -n "${INFLUX_SINK:-}" ] && kill "$INFLUX_SINK" 2>/dev/null && wait "$INFLUX_SINK" 2>/dev/null
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
+free_port() { # [first=19100]: the first free port from first to 19199
 	local p
-	for p in $(seq 19100 19199); do
+	for p in $(seq "${1:-19100}" 19199); do
 		if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then echo "$p"; return 0; fi
 	done
 	return 1
@@ -84,11 +89,27 @@ now_ns() { date +%s%N; }
 
 # ---- start the peers --------------------------------------------------------------------
 HG_BENCH_INTERVAL=${INTERVAL}s HG_BENCH_OUT=$WORK/agent.lp \
-	"$AGENT" --config "$HERE/agent-footprint.yaml" >"$WORK/agent.out" 2>&1 &
+	"$AGENT" --config "$HERE/agent-footprint.yaml" --output-filter file >"$WORK/agent.out" 2>&1 &
 PIDS+=($!); NAMES+=("agent")
 HG_BENCH_INTERVAL=${INTERVAL}s HG_BENCH_OUT=$WORK/agent-internal.lp \
-	"$AGENT" --config "$HERE/agent-footprint.yaml" --input-filter internal >"$WORK/agent-internal.out" 2>&1 &
+	"$AGENT" --config "$HERE/agent-footprint.yaml" --output-filter file --input-filter internal >"$WORK/agent-internal.out" 2>&1 &
 PIDS+=($!); NAMES+=("agent-internal")
+
+# The same agent writing to a real InfluxDB: what a DaemonSet does. It loads libcurl (and the
+# libraries Debian's libcurl brings) at its first request; the file variants never do.
+INFLUX_SINK=''
+if [ -n "$INFLUXD" ] && [ -x "$INFLUXD" ]; then
+	IPORT=$(free_port) && RPORT=$(free_port $((IPORT + 1))) || { echo "no free ports for influxd" >&2; exit 1; }
+	mkdir -p "$WORK/influxdb"
+	"$ROOT/scripts/influxd-conf.sh" "$WORK/influxdb" "$IPORT" "$RPORT" >"$WORK/influxdb.conf"
+	"$INFLUXD" -config "$WORK/influxdb.conf" >"$WORK/influxd.out" 2>&1 &
+	INFLUX_SINK=$!
+	INFLUX_URL="http://127.0.0.1:$IPORT"
+	for i in $(seq 100); do curl -fs -o /dev/null "$INFLUX_URL/ping" && break; sleep 0.1; done
+	HG_BENCH_INTERVAL=${INTERVAL}s HG_BENCH_INFLUX_URL=$INFLUX_URL \
+		"$AGENT" --config "$HERE/agent-footprint.yaml" --output-filter influxdb >"$WORK/agent-influxdb.out" 2>&1 &
+	PIDS+=($!); NAMES+=("agent-influxdb")
+fi
 
 mkdir -p "$WORK/collectd" "$WORK/csv"
 sed -e "s|@DIR@|$WORK|g" -e "s|@INTERVAL@|$INTERVAL|g" "$HERE/collectd.conf.in" >"$WORK/collectd.conf"
@@ -211,6 +232,12 @@ T_LAST=$(awk 'END { print int($1) }' "$WORK/samples")
 agent_gathers() { awk -v a="$T_FIRST" -v b="$T_LAST" '/^mem[ ,]/ { t = $NF / 1e9; if (t > a && t <= b) n++ } END { print n + 0 }' "$WORK/agent.lp"; }
 internal_gathers() { awk -v a="$T_FIRST" -v b="$T_LAST" '/^internal_agent[ ,]/ { t = $NF / 1e9; if (t > a && t <= b) n++ } END { print n + 0 }' "$WORK/agent-internal.lp"; }
 collectd_gathers() { cat "$WORK"/csv/*/load/load-* | awk -F, -v a="$T_FIRST" -v b="$T_LAST" 'NR > 0 && $1 + 0 > a && $1 + 0 <= b { n++ } END { print n + 0 }'; }
+# The InfluxDB variant's gathers: its mem points in the window, queried back.
+influx_gathers() {
+	curl -fs -G "$INFLUX_URL/query" --data-urlencode db=heliograph_bench \
+		--data-urlencode "q=SELECT count(total) FROM mem WHERE time > ${T_FIRST}s AND time <= ${T_LAST}s" |
+		python3 -c 'import json, sys; r = json.load(sys.stdin)["results"][0]; print(r["series"][0]["values"][0][1] if "series" in r else 0)' 2>/dev/null || echo 0
+}
 scrapes() { awk -v a="$T_FIRST" -v b="$T_LAST" '$1 > a && $1 <= b { n++ } END { print n + 0 }' "$WORK/scrapes"; }
 
 declare -A VALUES GATHERS
@@ -220,6 +247,7 @@ VALUES[agent]="$(lp_fields "$WORK/agent.lp") ($(lp_fields "$WORK/agent-node.lp")
 VALUES[agent-internal]=$(lp_fields "$WORK/agent-internal.lp"); GATHERS[agent-internal]=$(internal_gathers)
 VALUES[collectd]=$(csv_values);                                GATHERS[collectd]=$(collectd_gathers)
 VALUES[node_exporter]=$(awk '{ print $2 }' "$WORK/scrapes" | mode); GATHERS[node_exporter]=$(scrapes)
+if [ -n "$INFLUX_SINK" ]; then VALUES[agent-influxdb]="as agent"; GATHERS[agent-influxdb]=$(influx_gathers); fi
 
 agent_ver=$("$AGENT" --version 2>&1 | head -1)
 collectd_ver=$("$COLLECTD" -h 2>&1 | awk '/^collectd [0-9]/ { sub(",$", "", $2); print $2 }')
@@ -255,6 +283,7 @@ cat <<EOF
 
 - CPU s (whole run): utime + stime from /proc/PID/stat at the last sample, start-up included. CPU ms per gather: on-CPU time (sum of /proc/PID/task/*/schedstat, ns) between the first and the last sample divided by the gathers (agent, collectd) or scrapes (node_exporter) in that window; "(from ticks)" is the same from utime + stime, at $((1000 / TICK)) ms resolution.
 - agent-internal: the same agent binary and config with \`--input-filter internal\`: the idle agent of the stage target.
+- agent-influxdb: the same agent and inputs writing to a private influxd on 127.0.0.1 instead of a file (what a DaemonSet does); it loads libcurl at its first request. Gathers counted from the mem points queried back. influxd's own cost is not in the table.
 - node_exporter's CPU includes serving the scrapes (HTTP, text encoding); curl's own CPU is not counted. It runs the collectors $(echo "$NODE_EXPORTER_ARGS" | tr ' ' '\n' | grep -E '^--collector\.[a-z]+$' | grep -v disable | sed 's/--collector\.//' | paste -sd, -), and reports cpu per core and mode.
 - Values per interval: agent, fields per gather in its line protocol; collectd, values per interval in its csv files; node_exporter, samples per scrape.
 

@@ -52,7 +52,7 @@ run_pair() {
 	mkdir -p "$d/collectd" "$d/csv"
 	HG_BENCH_INTERVAL=1s HG_BENCH_OUT=$d/agent.lp \
 		"${VG[@]}" --callgrind-out-file="$d/agent.callgrind" \
-		"$AGENT" --config "$HERE/agent-footprint.yaml" --input-filter "$NODE_INPUTS" >"$d/agent.out" 2>&1 &
+		"$AGENT" --config "$HERE/agent-footprint.yaml" --output-filter file --input-filter "$NODE_INPUTS" >"$d/agent.out" 2>&1 &
 	PIDS=($!)
 	sed -e "s|@DIR@|$d|g" -e "s|@INTERVAL@|1|g" "$HERE/collectd.conf.in" >"$d/collectd.conf"
 	"${VG[@]}" --callgrind-out-file="$d/collectd.callgrind" \

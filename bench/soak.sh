@@ -27,21 +27,7 @@ cleanup() {
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 IP=$(port) RP=$(port) LP=$(port)
-cat >"$T/influxdb.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:$RP"
-[meta]
-  dir = "$T/influxdb/meta"
-[data]
-  dir = "$T/influxdb/data"
-  wal-dir = "$T/influxdb/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:$IP"
-  log-enabled = false
-[monitor]
-  store-enabled = false
-CONF
+"$(dirname "$0")/../scripts/influxd-conf.sh" "$T/influxdb" "$IP" "$RP" >"$T/influxdb.conf"
 influxd -config "$T/influxdb.conf" >"$T/influxd.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$IP/ping" && break; sleep 0.2; done

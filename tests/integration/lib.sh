@@ -47,21 +47,7 @@ influx_start() {
 	: "${INFLUX_RPC_PORT:=$(free_port)}"
 	INFLUX_URL="http://127.0.0.1:$INFLUX_PORT"
 	mkdir -p "$TMP/influxdb"
-	cat >"$TMP/influxdb.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:$INFLUX_RPC_PORT"
-[meta]
-  dir = "$TMP/influxdb/meta"
-[data]
-  dir = "$TMP/influxdb/data"
-  wal-dir = "$TMP/influxdb/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:$INFLUX_PORT"
-  log-enabled = false
-[monitor]
-  store-enabled = false
-CONF
+	"$(dirname "${BASH_SOURCE[0]}")/../../scripts/influxd-conf.sh" "$TMP/influxdb" "$INFLUX_PORT" "$INFLUX_RPC_PORT" >"$TMP/influxdb.conf"
 	influxd -config "$TMP/influxdb.conf" >>"$TMP/influxd.log" 2>&1 &
 	INFLUX_PID=$!
 	PIDS+=("$INFLUX_PID")

@@ -17,22 +17,7 @@ command -v influxd >/dev/null || fail "influxd not installed"
 # influxd with auth-enabled, as INFLUXDB_HTTP_AUTH_ENABLED=true in the stack.
 INFLUX_PORT=$(free_port)
 mkdir -p "$TMP/influxdb"
-cat >"$TMP/influxdb.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:$(free_port)"
-[meta]
-  dir = "$TMP/influxdb/meta"
-[data]
-  dir = "$TMP/influxdb/data"
-  wal-dir = "$TMP/influxdb/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:$INFLUX_PORT"
-  auth-enabled = true
-  log-enabled = false
-[monitor]
-  store-enabled = false
-CONF
+"$(dirname "$TESTLIB")/../../scripts/influxd-conf.sh" "$TMP/influxdb" "$INFLUX_PORT" "$(free_port)" auth >"$TMP/influxdb.conf"
 influxd -config "$TMP/influxdb.conf" >>"$TMP/influxd.log" 2>&1 &
 PIDS+=($!)
 INFLUX_URL="http://127.0.0.1:$INFLUX_PORT"
