@@ -73,6 +73,11 @@ grep -q '^ENTRYPOINT \["/usr/bin/agent"\]' "$SRC/Dockerfile" || fail "Dockerfile
 grep -q '^USER 65534:65534' "$SRC/Dockerfile" || fail "Dockerfile does not run as 65534"
 runas=$(sed -n 's/^ *runAsUser: *//p' "$SRC/k8s-manifests/42-agent-daemonset.yaml" | head -1)
 [ "$runas" = 65534 ] || fail "DaemonSet runAsUser $runas, image user 65534"
+# The image's build stage installs every -dev package and compiler the build needs
+# (.ci/deps.sh's list without --test), or `docker build` fails where CI passes.
+for p in $(sed -n '/^pkgs=(/,/)/p' "$SRC/.ci/deps.sh" | tr -d '()' | sed 's/pkgs=//' | tr ' \t' '\n\n' | grep -E -- '-dev$|-compiler$'); do
+	grep -q -- "$p" "$SRC/Dockerfile" || fail "the Dockerfile's build stage lacks $p (in .ci/deps.sh)"
+done
 grep -q 'scripts/assemble-rootfs.sh /build /rootfs' "$SRC/Dockerfile" || fail "Dockerfile does not assemble with the script"
 grep -q 'org.opencontainers.image.version' "$SRC/Dockerfile" || fail "no OCI labels"
 echo "rootfs: $(du -sb "$ROOT" | cut -f1) bytes ($(find "$ROOT" -name '*.so*' | wc -l) libraries) from $BUILD"
