@@ -26,31 +26,31 @@
 
 /* The functions used, each with a pointer of its exact type. */
 #define CURL_FUNCS(X)                                                                                          \
-	X(CURLcode, curl_global_init, (long))                                                                  \
-	X(void, curl_global_cleanup, (void))                                                                   \
-	X(CURL *, curl_easy_init, (void))                                                                      \
-	X(void, curl_easy_cleanup, (CURL *))                                                                   \
-	X(CURLcode, curl_easy_setopt, (CURL *, CURLoption, ...))                                               \
-	X(CURLcode, curl_easy_getinfo, (CURL *, CURLINFO, ...))                                                \
-	X(CURLcode, curl_easy_perform, (CURL *))                                                               \
-	X(const char *, curl_easy_strerror, (CURLcode))                                                        \
-	X(char *, curl_easy_escape, (CURL *, const char *, int))                                               \
-	X(void, curl_free, (void *))                                                                           \
-	X(struct curl_slist *, curl_slist_append, (struct curl_slist *, const char *))                         \
-	X(void, curl_slist_free_all, (struct curl_slist *))                                                    \
-	X(time_t, curl_getdate, (const char *, const time_t *))                                                \
-	X(CURLU *, curl_url, (void))                                                                           \
-	X(void, curl_url_cleanup, (CURLU *))                                                                   \
-	X(CURLUcode, curl_url_set, (CURLU *, CURLUPart, const char *, unsigned int))                           \
-	X(CURLUcode, curl_url_get, (CURLU *, CURLUPart, char **, unsigned int))                          \
-	X(CURLM *, curl_multi_init, (void))                                                                    \
-	X(CURLMcode, curl_multi_cleanup, (CURLM *))                                                            \
-	X(CURLMcode, curl_multi_setopt, (CURLM *, CURLMoption, ...))                                           \
-	X(CURLMcode, curl_multi_add_handle, (CURLM *, CURL *))                                                 \
-	X(CURLMcode, curl_multi_remove_handle, (CURLM *, CURL *))                                              \
-	X(CURLMcode, curl_multi_socket_action, (CURLM *, curl_socket_t, int, int *))                           \
-	X(CURLMcode, curl_multi_assign, (CURLM *, curl_socket_t, void *))                                      \
-	X(CURLMsg *, curl_multi_info_read, (CURLM *, int *))                                                   \
+	X(CURLcode, curl_global_init, (long))                                                    \
+	X(void, curl_global_cleanup, (void))                                                     \
+	X(CURL *, curl_easy_init, (void))                                                        \
+	X(void, curl_easy_cleanup, (CURL *))                                                     \
+	X(CURLcode, curl_easy_setopt, (CURL *, CURLoption, ...))                                 \
+	X(CURLcode, curl_easy_getinfo, (CURL *, CURLINFO, ...))                                  \
+	X(CURLcode, curl_easy_perform, (CURL *))                                                 \
+	X(const char *, curl_easy_strerror, (CURLcode))                                          \
+	X(char *, curl_easy_escape, (CURL *, const char *, int))                                 \
+	X(void, curl_free, (void *))                                                             \
+	X(struct curl_slist *, curl_slist_append, (struct curl_slist *, const char *))           \
+	X(void, curl_slist_free_all, (struct curl_slist *))                                      \
+	X(time_t, curl_getdate, (const char *, const time_t *))                                  \
+	X(CURLU *, curl_url, (void))                                                             \
+	X(void, curl_url_cleanup, (CURLU *))                                                     \
+	X(CURLUcode, curl_url_set, (CURLU *, CURLUPart, const char *, unsigned int))             \
+	X(CURLUcode, curl_url_get, (CURLU *, CURLUPart, char **, unsigned int))                  \
+	X(CURLM *, curl_multi_init, (void))                                                      \
+	X(CURLMcode, curl_multi_cleanup, (CURLM *))                                              \
+	X(CURLMcode, curl_multi_setopt, (CURLM *, CURLMoption, ...))                             \
+	X(CURLMcode, curl_multi_add_handle, (CURLM *, CURL *))                                   \
+	X(CURLMcode, curl_multi_remove_handle, (CURLM *, CURL *))                                \
+	X(CURLMcode, curl_multi_socket_action, (CURLM *, curl_socket_t, int, int *))             \
+	X(CURLMcode, curl_multi_assign, (CURLM *, curl_socket_t, void *))                        \
+	X(CURLMsg *, curl_multi_info_read, (CURLM *, int *))                                     \
 	X(const char *, curl_multi_strerror, (CURLMcode))
 
 #define X_FIELD(ret, name, args) ret(*name) args;
