@@ -224,8 +224,9 @@ int kobj_parse(struct kobj *o, enum kobj_kind kind, const char *json, char *err,
 	o->recreate = st && strcmp(st, "Recreate") == 0;
 	yajl_val owners = yajl_tree_get(root, orp, yajl_t_array);
 	if (owners && owners->u.array.len) {
-		const char *onp[] = { "name", NULL };
+		const char *onp[] = { "name", NULL }, *okp[] = { "kind", NULL };
 		copy(o->owner, sizeof o->owner, str_at(owners->u.array.values[0], onp));
+		copy(o->owner_kind, sizeof o->owner_kind, str_at(owners->u.array.values[0], okp));
 	}
 	read_conditions(o, root);
 	if (kind == KOBJ_ROLLOUT)

@@ -27,6 +27,7 @@ struct kobj {
 	char images[512];            /* template container images, ',' joined */
 	char image[256], version[64];
 	char owner[254];             /* ReplicaSet: its controller's name */
+	char owner_kind[32];         /* and kind ("Deployment", "Rollout") */
 	int64_t revision, generation, observed_generation;
 	bool rev_ann;                /* revision from an annotation, not the generation */
 	int64_t replicas, updated, available, unavailable;

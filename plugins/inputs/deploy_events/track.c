@@ -33,6 +33,7 @@ struct hist {
 struct wl {
 	struct kobj o;
 	bool present;
+	int64_t rev_gen;         /* metadata.generation when the last new revision was seen */
 	struct deploy d;
 	struct hist h[HIST];
 	int nh, hnext;
@@ -190,10 +191,13 @@ static void emit(struct track *t, struct deploy *d, enum phase ph, int64_t ts, c
 	if (d->done & (1u << ph))
 		return;
 	d->done |= 1u << ph;
+	/* An earlier leader was alive and watching at that time: it recorded it.
+	 * A phase a list shows without a time of its own happened at some time
+	 * before the list: recorded when its deploy started before then. */
+	int64_t when = ts ? ts : d->start_ns;
 	if (!ts)
 		ts = t->now;
-	/* An earlier leader was alive and watching at that time: it recorded it. */
-	if (t->from_list && t->skip_before && ts < t->skip_before)
+	if (t->from_list && t->skip_before && when < t->skip_before)
 		return;
 	bool terminal = ph == PH_COMPLETED || ph == PH_FAILED || ph == PH_ROLLED_BACK;
 	const char *msg = ph == PH_STARTED ? "" : o->prog_msg;
@@ -234,10 +238,16 @@ static bool dep_complete(const struct kobj *o)
 	       (!o->prog_reason[0] || strcmp(o->prog_reason, "NewReplicaSetAvailable") == 0);
 }
 
-static bool new_revision(const struct kobj *old, const struct kobj *o)
+/* A new pod template: other images, or a revision number (annotation, a
+ * Rollout's pod hash) the controller gave to a template change of another
+ * kind. The controller writes those after the user's spec write, at the same
+ * generation: for a change of images that is the same rollout. */
+static bool new_revision(const struct wl *w, const struct kobj *old, const struct kobj *o)
 {
 	if (strcmp(old->images, o->images) != 0)
 		return true;
+	if (o->generation && o->generation == w->rev_gen)
+		return false;
 	if (o->rev_ann && old->rev_ann && o->revision > old->revision)
 		return true;
 	return o->kind == KOBJ_ROLLOUT && o->pod_hash[0] && old->pod_hash[0] && strcmp(o->pod_hash, old->pod_hash);
@@ -279,6 +289,10 @@ static void eval_rollout(struct track *t, struct wl *w)
 	struct deploy *d = &w->d;
 	const struct kobj *o = &w->o;
 	const char *k = "Rollout";
+	/* Until the controller has seen this generation (Argo writes it as a
+	 * number in a string; 0: not written) the status is the previous one's. */
+	if (o->observed_generation && !dep_current(o))
+		return;
 	int64_t wt = argo_weight(o);
 	bool in_prog = o->pod_hash[0] && strcmp(o->pod_hash, o->stable_rs) != 0;
 	bool failed = o->aborted || dep_failed(o) || strcmp(o->phase, "Degraded") == 0;
@@ -291,7 +305,7 @@ static void eval_rollout(struct track *t, struct wl *w)
 			emit(t, d, PH_PROGRESSING, o->prog_ns, o, k, o->name, wt);
 		if ((o->argo == ARGO_BLUEGREEN && strcmp(o->active_sel, o->pod_hash) == 0) ||
 		    (o->argo == ARGO_CANARY && o->nsteps && o->step_index >= o->nsteps))
-			emit(t, d, PH_PROMOTED, t->now, o, k, o->name, wt);
+			emit(t, d, PH_PROMOTED, 0, o, k, o->name, wt); /* no time in the object: when seen */
 		return;
 	}
 	if (d->undo_pending || d->rollback) {
@@ -484,10 +498,11 @@ static void bg_switch(struct track *t, struct svc *s, const char *old, const cha
 		    selects(s, &t->w[i]->o, NULL))
 			target = t->w[i];
 	}
-	static const struct kobj none;
-	const struct kobj *o = target ? &target->o : &none;
+	/* No Deployment has that value (yet): the Service itself (its namespace; no image, no counts). */
+	const struct kobj *o = target ? &target->o : &s->o;
 	if (!(d->active && strcmp(d->target_val, val) == 0)) {
-		if (s->prev_val[0] && strcmp(val, s->prev_val) == 0 && s->last.start_ns) {
+		if (s->prev_val[0] && strcmp(val, s->prev_val) == 0 && s->last.start_ns &&
+		    !(s->last.done & (1u << PH_ROLLED_BACK))) {
 			emit(t, &s->last, PH_ROLLED_BACK, ts, o, "Service", s->o.name, 0);
 			snprintf(s->prev_val, sizeof s->prev_val, "%s", old);
 			return;
@@ -541,10 +556,9 @@ static void rs_object(struct track *t, const struct kobj *o)
 {
 	if (!o->owner[0])
 		return;
-	struct wl *w = wl_find(t, KOBJ_DEPLOYMENT, o->ns, o->owner, true);
-	struct wl *r = w ? NULL : wl_find(t, KOBJ_ROLLOUT, o->ns, o->owner, false);
-	if (!w)
-		w = r;
+	/* Added when not seen yet: ReplicaSets are listed before Deployments and Rollouts. */
+	enum kobj_kind k = strcmp(o->owner_kind, "Rollout") == 0 ? KOBJ_ROLLOUT : KOBJ_DEPLOYMENT;
+	struct wl *w = wl_find(t, k, o->ns, o->owner, true);
 	if (w)
 		hist_add(w, o->images, o->revision);
 }
@@ -552,7 +566,9 @@ static void rs_object(struct track *t, const struct kobj *o)
 static void deployment_object(struct track *t, struct wl *w, const struct kobj *old, bool was_present)
 {
 	const struct kobj *o = &w->o;
-	bool newrev = !was_present || new_revision(old, o);
+	bool newrev = !was_present || new_revision(w, old, o);
+	if (newrev)
+		w->rev_gen = o->generation;
 	int ann = o->strategy_ann[0] ? strategy_parse(o->strategy_ann) : -1;
 	for (size_t i = 0; o->kind == KOBJ_DEPLOYMENT && i < t->ns; i++) {
 		struct svc *s = t->s[i];

@@ -30,7 +30,9 @@ struct track;
 struct track *track_new(track_emit_fn emit, void *arg);
 void track_free(struct track *t);
 /* Phases of objects read from a (re)list whose time is before this are
- * taken as recorded already (by an earlier leader): ns, 0 = none. */
+ * taken as recorded already (by an earlier leader): ns, 0 = none. A phase a
+ * list shows without a time of its own counts as recorded when its deploy
+ * started before this. */
 void track_set_skip_before(struct track *t, int64_t ns);
 /* now_ns: the time used when the API gives none. */
 void track_object(struct track *t, const struct kobj *o, bool deleted, bool from_list, int64_t now_ns);
