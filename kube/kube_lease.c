@@ -87,6 +87,16 @@ static void set_leader(struct lease *l, bool on, int64_t prev)
 
 static void tick(uv_timer_t *t);
 
+/* A renew failed (or could not be sent): a leader that has not renewed for
+ * 2/3 of the duration steps down before the others may take over. */
+static void renew_failed(struct lease *l)
+{
+	if (l->leader && mono_ms(l) - l->renewed_ms > (uint64_t)(l->o.duration_ms * 2 / 3)) {
+		log_warn(l->label, "%s could not renew the Lease in time: stepping down", l->id);
+		set_leader(l, false, 0);
+	}
+}
+
 static void schedule(struct lease *l)
 {
 	if (l->stopping)
@@ -151,7 +161,8 @@ static void finish_stop(struct lease *l)
 		l->leader = true; /* writes our recorded-until one last time */
 		write_record(l, false);
 		l->leader = false;
-		if (l->busy)
+		/* In flight; or it could not be sent and the stop has ended already. */
+		if (l->busy || l->closed)
 			return;
 	}
 	void (*done)(void *) = l->done;
@@ -176,10 +187,12 @@ static void lease_send(struct lease *l, const char *method, const char *path, co
 	char err[512];
 	if (kube_send(l->c, &q, done, l, err, sizeof err) != 0) {
 		error(l, "lease: %s", err);
-		if (l->stopping)
+		if (l->stopping) {
 			finish_stop(l);
-		else
-			schedule(l);
+			return;
+		}
+		renew_failed(l);
+		schedule(l);
 		return;
 	}
 	l->busy = true;
@@ -263,10 +276,7 @@ static void write_done(void *arg, const struct kube_response *r)
 		set_leader(l, false, 0);
 	} else {
 		error(l, "lease write: %s", r->message);
-		if (l->leader && mono_ms(l) - l->renewed_ms > (uint64_t)(l->o.duration_ms * 2 / 3)) {
-			log_warn(l->label, "%s could not renew the Lease in time: stepping down", l->id);
-			set_leader(l, false, 0);
-		}
+		renew_failed(l);
 	}
 	schedule(l);
 }
