@@ -31,6 +31,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import orphan_guard
+
 lock = threading.Lock()
 script = []
 recorded = []
@@ -170,6 +172,7 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
+    orphan_guard.exit_with_parent()
     srv = Server(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), Handler)
     print("PORT %d" % srv.server_address[1], flush=True)
     srv.serve_forever()

@@ -41,6 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kube_faults  # noqa: E402
+import orphan_guard  # noqa: E402
 import kube_proxy  # noqa: E402
 import kube_store  # noqa: E402
 from kube_store import ApiError  # noqa: E402
@@ -309,6 +310,7 @@ def main():
                     help="NS/SERVICE:PORT=URL: where the service proxy forwards (repeatable)")
     ap.add_argument("--verbose", action="store_true")
     opts = ap.parse_args()
+    orphan_guard.exit_with_parent()
 
     if not os.path.exists(os.path.join(opts.tls_dir, "server.crt")):
         gen_certs(opts.tls_dir)
