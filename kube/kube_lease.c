@@ -1,4 +1,6 @@
-/* Leader election: one timer, at most one request in flight. */
+/* Leader election: one timer, at most one request in flight; while leader,
+ * a second timer steps down at the renew deadline (2/3 of the duration after
+ * the last successful renew was sent), whatever the requests do. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,8 @@ struct lease {
 	char *ns, *name, *id, *label, *ann;
 	char path[512];
 	uv_timer_t timer;
+	uv_timer_t deadline;      /* leader: steps down at renewed_ms + 2/3 of the duration */
+	int handles;              /* open timers; l is freed when the last one is closed */
 	bool leader, busy, stopping, release, closed;
 	bool want_release; /* stop asked for a hand-over while a request was in flight */
 	/* The record as last read. */
@@ -23,7 +27,8 @@ struct lease {
 	char rv[64], holder[256], record[512], acquire[40], recorded[48];
 	int64_t transitions;
 	uint64_t record_seen_ms;  /* loop time when the record last changed */
-	uint64_t renewed_ms;      /* loop time of our last successful write */
+	uint64_t renewed_ms;      /* loop time when our last successful write was sent */
+	uint64_t sent_ms;         /* loop time when the request in flight was sent */
 	char *body;
 	void (*done)(void *);
 	void *done_arg;
@@ -79,6 +84,8 @@ static void error(struct lease *l, const char *fmt, const char *a)
 
 static void set_leader(struct lease *l, bool on, int64_t prev)
 {
+	if (!on)
+		uv_timer_stop(&l->deadline);
 	if (l->leader == on)
 		return;
 	l->leader = on;
@@ -87,14 +94,34 @@ static void set_leader(struct lease *l, bool on, int64_t prev)
 
 static void tick(uv_timer_t *t);
 
+/* The others may take over a duration after they saw our last write, which
+ * was after we sent it: a leader steps down 2/3 of the duration after that. */
+static uint64_t renew_deadline(const struct lease *l)
+{
+	return l->renewed_ms + (uint64_t)(l->o.duration_ms * 2 / 3);
+}
+
+static void step_down(struct lease *l)
+{
+	log_warn(l->label, "%s could not renew the Lease in time: stepping down", l->id);
+	set_leader(l, false, 0);
+}
+
+/* On time even with a renew in flight (whose answer, if it comes, cannot be
+ * later: its timeout ends at this deadline). */
+static void deadline_passed(uv_timer_t *t)
+{
+	struct lease *l = t->data;
+	if (l->leader && !l->stopping)
+		step_down(l);
+}
+
 /* A renew failed (or could not be sent): a leader that has not renewed for
  * 2/3 of the duration steps down before the others may take over. */
 static void renew_failed(struct lease *l)
 {
-	if (l->leader && mono_ms(l) - l->renewed_ms > (uint64_t)(l->o.duration_ms * 2 / 3)) {
-		log_warn(l->label, "%s could not renew the Lease in time: stepping down", l->id);
-		set_leader(l, false, 0);
-	}
+	if (l->leader && mono_ms(l) >= renew_deadline(l))
+		step_down(l);
 }
 
 static void schedule(struct lease *l)
@@ -141,6 +168,8 @@ static bool read_record(struct lease *l, const char *json)
 static void free_lease(uv_handle_t *h)
 {
 	struct lease *l = h->data;
+	if (--l->handles > 0)
+		return;
 	free(l->body);
 	free(l->ns);
 	free(l->name);
@@ -169,6 +198,7 @@ static void finish_stop(struct lease *l)
 	void *arg = l->done_arg;
 	l->closed = true;
 	uv_close((uv_handle_t *)&l->timer, free_lease);
+	uv_close((uv_handle_t *)&l->deadline, free_lease);
 	if (done)
 		done(arg);
 }
@@ -179,6 +209,18 @@ static void get_done(void *arg, const struct kube_response *r);
 static void lease_send(struct lease *l, const char *method, const char *path, const char *body, kube_done_fn done)
 {
 	struct kube_request q = { .method = method, .path = path, .what = "leases", .timeout_ms = l->o.renew_ms };
+	l->sent_ms = mono_ms(l);
+	if (l->leader && !l->stopping) {
+		/* A renew ends by the deadline: its timeout cannot keep us leader past it. */
+		uint64_t end = renew_deadline(l);
+		if (l->sent_ms >= end) {
+			step_down(l);
+			schedule(l);
+			return;
+		}
+		if (end - l->sent_ms < (uint64_t)q.timeout_ms)
+			q.timeout_ms = (int64_t)(end - l->sent_ms);
+	}
 	if (body) {
 		q.body = body;
 		q.body_len = strlen(body);
@@ -265,10 +307,18 @@ static void write_done(void *arg, const struct kube_response *r)
 			prev = recorded_ns(l->recorded);
 		/* Fraction of the recorded time matters little: a second's worth is re-checked. */
 		read_record(l, r->body);
-		l->renewed_ms = mono_ms(l);
-		if (!l->leader)
-			log_info(l->label, "%s became the leader (Lease %s/%s)", l->id, l->ns, l->name);
-		set_leader(l, true, prev);
+		l->renewed_ms = l->sent_ms;
+		uint64_t now = mono_ms(l), end = renew_deadline(l);
+		if (now >= end) {
+			/* Written, but answered too late to lead on it (an acquire that took 2/3 of the duration). */
+			if (l->leader)
+				step_down(l);
+		} else {
+			if (!l->leader)
+				log_info(l->label, "%s became the leader (Lease %s/%s)", l->id, l->ns, l->name);
+			set_leader(l, true, prev);
+			uv_timer_start(&l->deadline, deadline_passed, end - now, 0);
+		}
 	} else if (r->status == 409) {
 		/* Someone else wrote it first: read again. */
 		if (l->leader)
@@ -346,6 +396,9 @@ struct lease *lease_start(struct kube_client *c, const struct lease_opts *o, cha
 	snprintf(l->path, sizeof l->path, "/apis/coordination.k8s.io/v1/namespaces/%s/leases", l->ns);
 	uv_timer_init(kube_client_loop(c), &l->timer);
 	l->timer.data = l;
+	uv_timer_init(kube_client_loop(c), &l->deadline);
+	l->deadline.data = l;
+	l->handles = 2;
 	uv_timer_start(&l->timer, tick, 0, 0);
 	return l;
 }
@@ -366,6 +419,7 @@ void lease_stop(struct lease *l, bool release, void (*done)(void *arg), void *ar
 	l->done = done;
 	l->done_arg = arg;
 	uv_timer_stop(&l->timer);
+	uv_timer_stop(&l->deadline);
 	l->want_release = release && l->leader;
 	l->leader = false;
 	/* With a request in flight, its callback ends the stop. */

@@ -9,9 +9,11 @@
  * Lease is held, takeover after expiry, release on stop (also with a renew
  * in flight), 409 conflicts (injected, and a real one from another writer),
  * API errors on writes and reads (reported, stepping down when renewing
- * fails for 2/3 of the duration), and requests that cannot even be sent
- * (an exec credential plugin that fails). Timing checks only bound what the
- * Lease rules guarantee, with wide margins. */
+ * fails for 2/3 of the duration), renews that hang longer than the Lease
+ * duration (stepping down 2/3 of the duration after the last renew, before
+ * the Lease can expire, whatever the request timeout), and requests that
+ * cannot even be sent (an exec credential plugin that fails). Timing
+ * checks only bound what the Lease rules guarantee, with wide margins. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -594,6 +596,68 @@ static void test_send_failure(void)
 	cand_free(&g);
 }
 
+/* Every renew hangs longer than the Lease duration (the server holds the
+ * PUT, then fails it unapplied): the leader steps down no later than 2/3 of
+ * the duration after its last successful renew, whatever the request
+ * timeout, so before the Lease can expire; the other candidate (whose
+ * requests would hang as well, so the hung leader is stopped once it has
+ * stepped down, and the server answers again) takes over only after the
+ * Lease expired. 750 ms duration, renew 200 ms: a leader that only checked
+ * when a renew timed out would first see 2/3 of the duration exceeded at
+ * its second hung renew, 800 ms after its last one. */
+static void test_hung_renew(void)
+{
+	struct cand h, i;
+	const int dur = 750;
+	CHECK(cand_start(&h, "agent-h", kubeconfig, "t-hang", dur));
+	CHECK(run_until(&h.ups, 1, 3000));
+	CHECK(cand_start(&i, "agent-i", kubeconfig, "t-hang", dur));
+	run_for(2 * RENEW_MS);
+	CHECK(h.leader && !i.leader);
+	CHECK_INT(i.errors, 0);
+
+	char rule[512];
+	snprintf(rule, sizeof rule,
+		 "{\"method\":\"PUT\",\"path\":\"%s/t-hang\",\"delay\":%.3f,\"code\":504,\"reason\":\"Timeout\","
+		 "\"message\":\"request timed out\",\"times\":-1}",
+		 LEASES, 2.0 * dur / 1000);
+	CHECK_INT(ks_control(&ks, "/_control/fail", rule), 200);
+	CHECK(run_until(&h.downs, 1, 3 * dur));
+	int64_t down_wall = wall_ns();
+	CHECK(!h.leader && !lease_is_leader(h.l));
+	CHECK_INT(log_lines("agent-h could not renew the Lease in time: stepping down"), 1);
+	/* The last successful renew is the one in the Lease; renewTime was taken before it was sent. */
+	struct rec r = get_lease("t-hang");
+	CHECK_STR(r.holder, "agent-h");
+	int64_t renewed = micro_ns(r.renew);
+	CHECK(renewed > 0);
+	int64_t after_ms = (down_wall - renewed) / 1000000;
+	CHECK(after_ms >= dur * 2 / 3 - 20);
+	CHECK(after_ms <= dur * 2 / 3 + 100); /* well before the Lease could expire */
+	if (after_ms > dur * 2 / 3 + 100)
+		fprintf(stderr, "agent-h stepped down %lld ms after its last renew\n", (long long)after_ms);
+	CHECK(!i.leader);
+
+	/* h stays cut off (it would keep failing): stopped without a release; the server answers again. */
+	lease_stop(h.l, false, on_stopped, &h);
+	CHECK(run_until(&h.stopped, 1, 2000));
+	CHECK_INT(h.downs, 1);
+	CHECK_INT(ks_control(&ks, "/_control/fail", "[]"), 200);
+	CHECK(run_until(&i.ups, 1, 3000));
+	int64_t up_ms = (wall_ns() - renewed) / 1000000;
+	/* i saw h's last record after it was written: the Lease expired first. */
+	CHECK(up_ms >= dur - 20);
+	CHECK(up_ms <= dur + 4 * RETRY_MS + 500);
+	r = get_lease("t-hang");
+	CHECK_STR(r.holder, "agent-i");
+	CHECK_INT(r.transitions, 1);
+	lease_stop(i.l, true, on_stopped, &i);
+	CHECK(run_until(&i.stopped, 1, 3000));
+	CHECK_STR(get_lease("t-hang").holder, "");
+	cand_free(&h);
+	cand_free(&i);
+}
+
 int main(void)
 {
 	uv_loop_init(&loop);
@@ -618,6 +682,7 @@ int main(void)
 	test_api_errors();
 	test_release_while_busy();
 	test_send_failure();
+	test_hung_renew();
 
 	uv_close((uv_handle_t *)&ticker, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
