@@ -13,6 +13,7 @@ The Argo Rollouts objects are the real ones from the fixtures, preceded by a
 import copy
 import json
 import os
+import re
 import ssl
 import sys
 import time
@@ -126,8 +127,10 @@ def baseline(api):
 
 
 def rolling(api, name, image, gen, rev, **kw):
-    """A rollout as the controller reports it: spec written, then updating, then done."""
+    """A rollout as the controller reports it: the user's spec write (the revision annotation still the
+    previous one), the controller numbering the new revision, then updating, then done."""
     t0 = time.time()
+    api.put(dep(name, image, gen, rev - 1 if rev > 1 else rev, observed=gen - 1, t_spec=t0, t_cond=t0 - 60, **kw))
     api.put(dep(name, image, gen, rev, observed=gen - 1, t_spec=t0, t_cond=t0 - 60, **kw))
     api.put(dep(name, image, gen, rev, updated=1, available=2, reason="ReplicaSetUpdated", t_spec=t0, **kw))
     api.put(dep(name, image, gen, rev, t_spec=t0, **kw))
@@ -137,7 +140,7 @@ def phase1(api):
     rolling(api, "web", "shop/web:1.1", 2, 2)
     # big bang: Recreate takes every pod down first
     t0 = time.time()
-    api.put(dep("bb", "shop/bb:2.0", 2, 2, recreate=True, observed=1, t_spec=t0, t_cond=t0 - 60))
+    api.put(dep("bb", "shop/bb:2.0", 2, 1, recreate=True, observed=1, t_spec=t0, t_cond=t0 - 60))
     api.put(dep("bb", "shop/bb:2.0", 2, 2, recreate=True, updated=0, available=0, reason="ReplicaSetUpdated",
                 t_spec=t0))
     api.put(dep("bb", "shop/bb:2.0", 2, 2, recreate=True, t_spec=t0))
@@ -160,7 +163,7 @@ def phase1(api):
     api.put(svc("shopbg", {"app": "shopbg", "color": "green"}))
     # a failed rollout (ProgressDeadlineExceeded), then kubectl rollout undo
     t0 = time.time()
-    api.put(dep("fail", "shop/fail:2.0", 2, 2, observed=1, t_spec=t0, t_cond=t0 - 60))
+    api.put(dep("fail", "shop/fail:2.0", 2, 1, observed=1, t_spec=t0, t_cond=t0 - 60))
     api.put(dep("fail", "shop/fail:2.0", 2, 2, updated=1, available=3, reason="ReplicaSetUpdated", t_spec=t0))
     api.put(dep("fail", "shop/fail:2.0", 2, 2, updated=1, available=3, reason="ProgressDeadlineExceeded",
                 cstatus="False", t_spec=t0, message='ReplicaSet "fail-2" has timed out progressing.'))
@@ -179,7 +182,7 @@ def phase1(api):
     api.put(bg)
     # a rollout still under way when the leader dies
     t0 = time.time()
-    api.put(dep("mid", "shop/mid:2.0", 2, 2, observed=1, t_spec=t0, t_cond=t0 - 60))
+    api.put(dep("mid", "shop/mid:2.0", 2, 1, observed=1, t_spec=t0, t_cond=t0 - 60))
     api.put(dep("mid", "shop/mid:2.0", 2, 2, updated=1, available=2, reason="ReplicaSetUpdated", t_spec=t0))
     MID_T0[0] = t0
 
@@ -248,6 +251,12 @@ def check(files, only=None):
                 errs.append("%s/%s %s without duration_s" % (key[0], key[1], t["phase"]))
             if strategy == "canary" and "canary_weight=" not in rest:
                 errs.append("%s/%s %s without canary_weight" % (key[0], key[1], t["phase"]))
+        # started names the revision being rolled out, as the next phase of the same workload does
+        # (a Service's deploy spans two Deployments: not compared).
+        revs = [re.search(r"\brevision=(\d+)i", rest).group(1) for _, rest, _ in got]
+        if key[0] in ("Deployment", "Rollout") and len(got) > 1 and got_phases[0] == "started" and revs[0] != revs[1]:
+            errs.append("%s/%s: started revision %s, %s revision %s" % (key[0], key[1], revs[0], got_phases[1],
+                                                                       revs[1]))
     for key in seen:
         if key not in EXPECT:
             errs.append("unexpected deploy %s: %s" % (key, [t["phase"] for t, _, _ in seen[key]]))

@@ -395,9 +395,10 @@ static void test_names(void)
 
 /* kubectl set image on a RollingUpdate Deployment, every write the
  * deployment controller makes as its own watch event: the spec write (old
- * status, observedGeneration behind), the controller's status update that
- * sets the new revision annotation, progress, completion; then a resync and
- * a scale, which are no deploys. */
+ * status, observedGeneration behind), the controller's update that sets the
+ * new revision annotation, progress, completion; then a resync and a scale,
+ * which are no deploys. started waits for the new revision's number and
+ * keeps the time of the spec write. */
 static void test_rolling(void)
 {
 	reset();
@@ -411,18 +412,18 @@ static void test_rolling(void)
 
 	d.image = "registry.example/shop/web:1.1", d.gen = 2, d.t_spec = 10;
 	feed_dep(t, &d, WATCH);
+	CHECK_INT(npts, 0); /* the controller has not numbered the new revision yet: started waits */
+
+	/* The controller's update: revision 2, NewReplicaSetCreated, observedGeneration still 1. */
+	d.rev = 2, d.reason = "NewReplicaSetCreated", d.t_cond = 11;
+	feed_dep(t, &d, WATCH);
 	CHECK_STR(seq(), "Deployment/web rolling started");
-	CHECK_PT(0, AT(10), -1, -1);
+	CHECK_PT(0, AT(10), -1, -1); /* the time of the spec write */
 	CHECK_STR(pts[0].ns, "shop");
 	CHECK_STR(pts[0].message, "");
 	CHECK_STR(pts[0].image, "registry.example/shop/web:1.1");
 	CHECK_STR(pts[0].version, "1.1");
-	CHECK_INT(pts[0].revision, 1); /* the controller has not numbered the new revision yet */
-
-	/* The controller's status update: revision 2, NewReplicaSetCreated, observedGeneration still 1. */
-	d.rev = 2, d.reason = "NewReplicaSetCreated", d.t_cond = 11;
-	feed_dep(t, &d, WATCH);
-	CHECK_INT(npts, 1);
+	CHECK_INT(pts[0].revision, 2); /* the revision being rolled out, as on completed */
 
 	d.observed = 2, d.updated = 1, d.available = 3, d.reason = "ReplicaSetUpdated", d.t_cond = 15;
 	feed_dep(t, &d, WATCH);
@@ -857,13 +858,17 @@ static void test_canary_pair(void)
 	feed_dep(t, &ca, WATCH);
 	CHECK_INT(npts, 2);
 
-	/* Promotion: the stable Deployment takes the canary's image. */
+	/* Promotion: the stable Deployment takes the canary's image; promoted
+	 * waits for the stable's new revision number, timed at its spec write. */
 	st.image = "shop/api:2.0", st.gen = 2, st.t_spec = 100;
+	feed_dep(t, &st, WATCH);
+	CHECK_INT(npts, 2);
+	st.rev = 2, st.reason = "NewReplicaSetCreated", st.t_cond = 100;
 	feed_dep(t, &st, WATCH);
 	CHECK_STR(seq_from(2), "Service/api canary promoted");
 	CHECK_PT(2, AT(100), 100, -1);
-	st.rev = 2, st.reason = "NewReplicaSetCreated", st.t_cond = 100;
-	feed_dep(t, &st, WATCH);
+	CHECK_INT(pts[2].revision, 2);
+	CHECK_STR(pts[2].image, "shop/api:2.0");
 	st.observed = 2, st.updated = 1, st.reason = "ReplicaSetUpdated", st.t_cond = 101;
 	feed_dep(t, &st, WATCH);
 	CHECK_INT(npts, 3);
@@ -1402,7 +1407,10 @@ static void test_argo_undo_from_replicaset_history(void)
 	feed(t, KOBJ_ROLLOUT, j, false, false);
 	CHECK_STR(seq(), "Rollout/canary-demo canary started; Rollout/canary-demo canary progressing; "
 			 "Rollout/canary-demo canary rolled_back");
-	CHECK_PT(0, EPOCH(1572238770), 100, -1); /* the status still shows the old pods: weight 100 */
+	/* At the spec write, once the controller numbered revision 32: its weight. */
+	CHECK_PT(0, EPOCH(1572238770), 20, -1);
+	CHECK_INT(pts[0].revision, 32);
+	CHECK_STR(pts[0].image, "argoproj/rollouts-demo:blue");
 	CHECK_PT(1, EPOCH(1572238800), 20, -1);
 	CHECK_PT(2, EPOCH(1572238860), 100, 90.0);
 	CHECK_INT(pts[2].revision, 32);
@@ -1413,8 +1421,9 @@ static void test_argo_undo_from_replicaset_history(void)
 
 /* Argo writes the new pod hash and revision after the user's spec change,
  * at the same generation and once it has observed it: one deploy, one
- * started, and nothing read from the status the controller has not
- * updated yet (no promoted/completed on the spec write). */
+ * started (when the revision is numbered, timed at the spec write), and
+ * nothing read from the status the controller has not updated yet (no
+ * promoted/completed on the spec write). */
 static void test_argo_controller_writes(void)
 {
 	reset();
@@ -1442,9 +1451,7 @@ static void test_argo_controller_writes(void)
 		  "\"creationTimestamp\":\"2020-09-22T09:09:46Z\",\"managedFields\":[{\"manager\":\"kubectl-client-side-apply\","
 		  "\"operation\":\"Update\",\"apiVersion\":\"argoproj.io/v1alpha1\",\"time\":\"2020-09-22T09:09:48Z\"}]");
 	feed(t, KOBJ_ROLLOUT, j, false, false);
-	CHECK_STR(seq(), "Rollout/rollout-background-analysis canary started");
-	CHECK_PT(0, EPOCH(1600765788), 100, -1);
-	CHECK_INT(pts[0].revision, 1);
+	CHECK_INT(npts, 0); /* started waits for revision 2 */
 	/* The controller: observed 15, new pod hash, revision 2, the canary pod coming up. */
 	j = subst(j, "\"observedGeneration\":\"14\"", "\"observedGeneration\":\"15\"");
 	j = subst(j, "\"currentPodHash\":\"7d84d44bb8\"", "\"currentPodHash\":\"db976bc44\"");
@@ -1456,6 +1463,9 @@ static void test_argo_controller_writes(void)
 	feed(t, KOBJ_ROLLOUT, j, false, false);
 	CHECK_STR(seq(), "Rollout/rollout-background-analysis canary started; "
 			 "Rollout/rollout-background-analysis canary progressing");
+	CHECK_PT(0, EPOCH(1600765788), 10, -1);
+	CHECK_INT(pts[0].revision, 2);
+	CHECK_STR(pts[0].image, "argoproj/rollouts-demo:yellow");
 	CHECK_PT(1, EPOCH(1600765790), 10, -1);
 	CHECK_INT(pts[1].revision, 2);
 	CHECK_STR(pts[1].message, "Rollout is progressing");
@@ -1501,6 +1511,182 @@ static void test_many_and_long_names(void)
 	track_free(t);
 }
 
+/* started names the revision being rolled out: it waits for the controller
+ * to number it (keeping the time of the spec write), for every strategy, as
+ * does a canary pair's promoted (the stable's spec write);
+ * when the number does not come, started is still emitted once, with what
+ * is known: at the fifth state counting the spec write's, at a state 30 s
+ * or more after it was seen, at the next template, at a deletion, at a
+ * flush, before any other phase. A spec write a re-list shows from before
+ * skip_before stays skipped. */
+static void test_started_waits_for_revision(void)
+{
+	reset();
+	struct track *t = track_new(on_point, NULL);
+	track_set_skip_before(t, AT(0));
+	struct dep d = { .ns = "shop", .name = "slow", .image = "shop/slow:1.0", .gen = 1, .rev = 1, .observed = 1,
+			 .replicas = 2, .updated = 2, .available = 2, .reason = "NewReplicaSetAvailable",
+			 .t_spec = -600, .t_cond = -590 };
+	feed_dep(t, &d, LIST);
+	/* The controller is slow: the spec write and four more states without a number. */
+	d.image = "shop/slow:1.1", d.gen = 2, d.t_spec = 10;
+	for (int i = 0; i < 4; i++)
+		feed_dep(t, &d, WATCH);
+	CHECK_INT(npts, 0);
+	feed_dep(t, &d, WATCH);
+	CHECK_STR(seq(), "Deployment/slow rolling started");
+	CHECK_PT(0, AT(10), -1, -1);
+	CHECK_INT(pts[0].revision, 1); /* what is known */
+	CHECK_STR(pts[0].image, "shop/slow:1.1");
+	d.rev = 2, d.observed = 2, d.updated = 1, d.reason = "ReplicaSetUpdated", d.t_cond = 20;
+	feed_dep(t, &d, WATCH);
+	d.updated = 2, d.reason = "NewReplicaSetAvailable", d.t_cond = 30;
+	feed_dep(t, &d, WATCH);
+	CHECK_STR(seq(), "Deployment/slow rolling started; Deployment/slow rolling progressing; "
+			 "Deployment/slow rolling completed"); /* no second started */
+	CHECK_INT(pts[2].revision, 2);
+
+	/* The next state 30 s after the spec write was seen. */
+	reset();
+	d.image = "shop/slow:1.2", d.gen = 3, d.t_spec = 100;
+	now_ns = AT(100);
+	feed_dep(t, &d, WATCH);
+	now_ns = AT(129);
+	feed_dep(t, &d, WATCH);
+	CHECK_INT(npts, 0);
+	now_ns = AT(130);
+	feed_dep(t, &d, WATCH);
+	CHECK_STR(seq(), "Deployment/slow rolling started");
+	CHECK_PT(0, AT(100), -1, -1);
+	CHECK_INT(pts[0].revision, 2);
+
+	/* Another template before the number: the first one's started as it
+	 * was written, the second waits for the number the controller gives. */
+	reset();
+	now_ns = AT(5000);
+	d.image = "shop/slow:1.3", d.gen = 4, d.t_spec = 200;
+	feed_dep(t, &d, WATCH);
+	d.image = "shop/slow:1.4", d.gen = 5, d.t_spec = 201;
+	feed_dep(t, &d, WATCH);
+	CHECK_STR(seq(), "Deployment/slow rolling started");
+	CHECK_PT(0, AT(200), -1, -1);
+	CHECK_STR(pts[0].image, "shop/slow:1.3");
+	CHECK_INT(pts[0].revision, 2);
+	d.rev = 3, d.reason = "NewReplicaSetCreated", d.t_cond = 202;
+	feed_dep(t, &d, WATCH);
+	CHECK_STR(seq_from(1), "Deployment/slow rolling started");
+	CHECK_PT(1, AT(201), -1, -1);
+	CHECK_STR(pts[1].image, "shop/slow:1.4");
+	CHECK_INT(pts[1].revision, 3);
+
+	/* Deleted before the number; flushed (leadership lost) before it. */
+	reset();
+	d.image = "shop/slow:1.5", d.gen = 6, d.t_spec = 300;
+	feed_dep(t, &d, WATCH);
+	delete_dep(t, &d);
+	CHECK_STR(seq(), "Deployment/slow rolling started");
+	CHECK_INT(pts[0].revision, 3);
+	struct dep f = { .ns = "shop", .name = "flush", .image = "shop/flush:1.0", .gen = 1, .rev = 1, .observed = 1,
+			 .replicas = 1, .updated = 1, .available = 1, .reason = "NewReplicaSetAvailable",
+			 .t_spec = -600, .t_cond = -590 };
+	feed_dep(t, &f, LIST);
+	f.image = "shop/flush:2.0", f.gen = 2, f.t_spec = 400;
+	feed_dep(t, &f, WATCH);
+	CHECK_INT(npts, 1);
+	track_flush(t);
+	track_flush(t);
+	CHECK_STR(seq_from(1), "Deployment/flush rolling started");
+	CHECK_PT(1, AT(400), -1, -1);
+	f.rev = 2, f.observed = 2, f.t_cond = 410;
+	feed_dep(t, &f, WATCH);
+	CHECK_STR(seq_from(1), "Deployment/flush rolling started; Deployment/flush rolling completed");
+	track_free(t);
+
+	/* A new leader's list shows a spec write from before skip_before: numbered later, still skipped. */
+	reset();
+	t = track_new(on_point, NULL);
+	track_set_skip_before(t, AT(100));
+	struct dep l = { .ns = "shop", .name = "listed", .image = "shop/listed:2.0", .gen = 2, .rev = 1, .observed = 1,
+			 .replicas = 2, .updated = 2, .available = 2, .reason = "NewReplicaSetAvailable",
+			 .t_spec = 90, .t_cond = -590 };
+	feed_dep(t, &l, LIST);
+	l.rev = 2, l.observed = 2, l.updated = 1, l.reason = "ReplicaSetUpdated", l.t_cond = 110;
+	feed_dep(t, &l, WATCH);
+	CHECK_STR(seq(), "Deployment/listed rolling progressing");
+	track_free(t);
+
+	/* A canary pair: the Service's started names the canary's new revision. */
+	reset();
+	t = track_new(on_point, NULL);
+	track_set_skip_before(t, AT(0));
+	feed_svc(t, "api", "{\"app\":\"api\"}", NULL, -3000, false, LIST);
+	struct dep st = { .ns = "shop", .name = "api", .image = "shop/api:1.0", .gen = 1, .rev = 1, .observed = 1,
+			  .replicas = 3, .updated = 3, .available = 3, .reason = "NewReplicaSetAvailable",
+			  .labels = "{\"app\":\"api\",\"track\":\"stable\"}", .t_spec = -600, .t_cond = -590 };
+	feed_dep(t, &st, LIST);
+	struct dep ca = { .ns = "shop", .name = "api-canary", .image = "shop/api:1.0", .gen = 1, .rev = 1,
+			  .observed = 1, .replicas = 0, .updated = 0, .available = 0, .reason = "NewReplicaSetAvailable",
+			  .labels = "{\"app\":\"api\",\"track\":\"canary\"}", .t_spec = -600, .t_cond = -590 };
+	feed_dep(t, &ca, LIST);
+	ca.image = "shop/api:2.0", ca.gen = 2, ca.replicas = 1, ca.t_spec = 10;
+	feed_dep(t, &ca, WATCH);
+	CHECK_INT(npts, 0);
+	ca.rev = 2, ca.reason = "NewReplicaSetCreated", ca.t_cond = 11;
+	feed_dep(t, &ca, WATCH);
+	CHECK_STR(seq(), "Service/api canary started");
+	CHECK_PT(0, AT(10), 25, -1);
+	CHECK_INT(pts[0].revision, 2);
+	CHECK_STR(pts[0].image, "shop/api:2.0");
+	ca.observed = 2, ca.updated = 1, ca.reason = "ReplicaSetUpdated", ca.t_cond = 12;
+	feed_dep(t, &ca, WATCH);
+	CHECK_STR(seq(), "Service/api canary started; Service/api canary progressing");
+	/* Promoted: the stable's spec write, then its number and completion in one state. */
+	st.image = "shop/api:2.0", st.gen = 2, st.t_spec = 30;
+	feed_dep(t, &st, WATCH);
+	CHECK_INT(npts, 2);
+	st.rev = 2, st.observed = 2, st.t_cond = 40;
+	feed_dep(t, &st, WATCH);
+	CHECK_STR(seq_from(2), "Service/api canary promoted; Service/api canary completed");
+	CHECK_PT(2, AT(30), 100, -1);
+	CHECK_INT(pts[2].revision, 2);
+	CHECK_PT(3, AT(40), 100, 30.0);
+	/* The next canary deleted before its number: started, then rolled_back. */
+	ca.image = "shop/api:3.0", ca.gen = 3, ca.t_spec = 50;
+	feed_dep(t, &ca, WATCH);
+	now_ns = AT(60);
+	delete_dep(t, &ca);
+	now_ns = AT(5000);
+	CHECK_STR(seq_from(4), "Service/api canary started; Service/api canary rolled_back");
+	CHECK_PT(4, AT(50), 25, -1);
+	CHECK_INT(pts[4].revision, 2);
+	CHECK_STR(pts[4].image, "shop/api:3.0");
+	CHECK_PT(5, AT(60), 0, 10.0);
+	track_free(t);
+
+	/* A blue-green pair: the new color's revision. */
+	reset();
+	t = track_new(on_point, NULL);
+	track_set_skip_before(t, AT(0));
+	feed_svc(t, "bg", "{\"app\":\"bg\",\"color\":\"blue\"}", NULL, -3000, false, LIST);
+	struct dep blue = { .ns = "shop", .name = "bg-blue", .image = "shop/bg:1.0", .gen = 1, .rev = 1,
+			    .observed = 1, .replicas = 3, .updated = 3, .available = 3, .reason = "NewReplicaSetAvailable",
+			    .labels = "{\"app\":\"bg\",\"color\":\"blue\"}", .t_spec = -600, .t_cond = -590 };
+	struct dep green = blue;
+	green.name = "bg-green", green.labels = "{\"app\":\"bg\",\"color\":\"green\"}";
+	feed_dep(t, &blue, LIST);
+	feed_dep(t, &green, LIST);
+	green.image = "shop/bg:2.0", green.gen = 2, green.t_spec = 10;
+	feed_dep(t, &green, WATCH);
+	CHECK_INT(npts, 0);
+	green.rev = 2, green.observed = 2, green.updated = 1, green.reason = "ReplicaSetUpdated", green.t_cond = 12;
+	feed_dep(t, &green, WATCH);
+	CHECK_STR(seq(), "Service/bg bluegreen started; Service/bg bluegreen progressing");
+	CHECK_PT(0, AT(10), -1, -1);
+	CHECK_INT(pts[0].revision, 2);
+	CHECK_STR(pts[0].version, "2.0");
+	track_free(t);
+}
+
 int main(void)
 {
 	test_names();
@@ -1528,6 +1714,7 @@ int main(void)
 	test_argo_aborted();
 	test_argo_undo_from_replicaset_history();
 	test_argo_controller_writes();
+	test_started_waits_for_revision();
 	test_many_and_long_names();
 	track_free(NULL);
 	CHECK_DONE();

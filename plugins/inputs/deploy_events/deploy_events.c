@@ -237,6 +237,7 @@ static void on_leader(void *arg, bool leader, int64_t prev_recorded_ns)
 	s->leader = leader;
 	stop_watches(s);
 	uv_timer_stop(&s->disc_timer);
+	track_flush(s->track); /* started points waiting for a revision number: the next leader skips them */
 	track_free(s->track);
 	s->track = NULL;
 	if (!leader) {

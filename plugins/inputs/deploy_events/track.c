@@ -4,7 +4,9 @@
  * Deployments are tracked on the Service in front of them: the canary's or
  * new color's rollout starts the deploy, the stable's update to the canary
  * images or the selector switch promotes it. A revision that brings back an
- * earlier template is a rollback. Each phase is emitted once per deploy. */
+ * earlier template is a rollback. Each phase is emitted once per deploy;
+ * a phase timed at a spec write waits for the controller to number the new
+ * revision (pend_*). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,20 @@ struct deploy {
 	char target[254];        /* pair deploys: the canary / new color Deployment */
 	char target_val[64];
 	char target_images[512];
+	/* A phase timed at a spec write (started; a canary pair's promoted)
+	 * waits for the controller to number the new revision (the revision
+	 * annotation is written after the user's spec write): */
+	bool pend;               /* pend_ph not emitted yet */
+	enum phase pend_ph;
+	int64_t pend_ts;
+	bool pend_list;          /* the spec write was seen in a (re)list */
+	enum kobj_kind pend_kind;
+	char pend_wl[254];       /* the Deployment or Rollout whose revision is awaited */
+	const char *pend_pkind;  /* the point's kind and name */
+	char pend_pname[254];
+	int64_t pend_weight, pend_rev, pend_seen;
+	int pend_updates;
+	struct kobj pend_o;      /* the object at the spec write */
 };
 
 struct hist {
@@ -185,9 +201,14 @@ static bool hist_has(const struct wl *w, const char *images, int64_t rev)
 
 /* ---- emitting ---- */
 
+static struct wl *wl_find(struct track *t, enum kobj_kind kind, const char *ns, const char *name, bool add);
+static void pend_flush(struct track *t, struct deploy *d);
+static int64_t argo_weight(const struct kobj *o);
+
 static void emit(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
 		 const char *kind, const char *name, int64_t weight)
 {
+	pend_flush(t, d); /* a waiting phase first, with whatever is known of it */
 	if (d->done & (1u << ph))
 		return;
 	d->done |= 1u << ph;
@@ -213,10 +234,108 @@ static void emit(struct track *t, struct deploy *d, enum phase ph, int64_t ts, c
 
 static void start(struct track *t, struct deploy *d, enum strategy st, int64_t ts)
 {
+	pend_flush(t, d);
 	memset(d, 0, sizeof *d);
 	d->active = true;
 	d->st = st;
 	d->start_ns = ts ? ts : t->now;
+}
+
+/* ---- started, once the controller has numbered the new revision ---- */
+
+/* The deployment controller (and Argo's) writes the revision annotation of
+ * a new pod template after the user's spec write, normally within a second:
+ * started (and a canary pair's promoted, the stable's spec write) waits for
+ * it, keeping the time of the spec write, so that it names the revision
+ * being rolled out, as the later phases do. Without it, the point is emitted
+ * with what is known (the previous revision number) before another phase of
+ * the deploy, when the template changes again, the workload is deleted, the
+ * tracker is flushed (leadership lost), or at the PEND_MAX_UPDATES-th state
+ * of the workload counting the spec write's, or at the first one seen
+ * PEND_MAX_NS or more after the spec write was seen. */
+#define PEND_MAX_UPDATES 5
+#define PEND_MAX_NS (30LL * 1000000000LL)
+
+/* The revision annotation changed since the spec write, or the controller
+ * observed its generation (it writes the annotation before that), or there
+ * is no annotation to wait for (the revision is the generation). */
+static bool numbered(const struct deploy *d, const struct kobj *o)
+{
+	if (!o->rev_ann || o->revision != d->pend_rev)
+		return true;
+	return o->observed_generation >= d->pend_o.generation;
+}
+
+static void pend_flush(struct track *t, struct deploy *d)
+{
+	if (!d->pend)
+		return;
+	d->pend = false;
+	struct wl *w = wl_find(t, d->pend_kind, d->pend_o.ns, d->pend_wl, false);
+	/* The workload now while it has the template of the spec write, else as it was then. */
+	const struct kobj *o = w && w->present && strcmp(w->o.images, d->pend_o.images) == 0 ? &w->o : &d->pend_o;
+	int64_t wt = o->kind == KOBJ_ROLLOUT && strcmp(d->pend_pkind, "Rollout") == 0 ? argo_weight(o) : d->pend_weight;
+	bool fl = t->from_list;
+	t->from_list = d->pend_list;
+	emit(t, d, d->pend_ph, d->pend_ts, o, d->pend_pkind, d->pend_pname, wt);
+	t->from_list = fl;
+}
+
+/* Phase ph of d at o's spec write (time ts), named kind/name. */
+static void pend_start(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
+		       const char *kind, const char *name, int64_t weight)
+{
+	pend_flush(t, d);
+	if (d->done & (1u << ph))
+		return;
+	d->pend = true;
+	d->pend_ph = ph;
+	d->pend_ts = ts;
+	d->pend_list = t->from_list;
+	d->pend_kind = o->kind;
+	snprintf(d->pend_wl, sizeof d->pend_wl, "%s", o->name);
+	d->pend_pkind = kind;
+	snprintf(d->pend_pname, sizeof d->pend_pname, "%s", name);
+	d->pend_weight = weight;
+	d->pend_rev = o->revision;
+	d->pend_seen = t->now;
+	d->pend_updates = 0;
+	d->pend_o = *o;
+	if (numbered(d, o))
+		pend_flush(t, d);
+}
+
+/* A new state of w (force: its deletion): the points waiting for its revision number. */
+static void pend_check(struct track *t, struct deploy *d, const struct wl *w, bool force)
+{
+	if (!d->pend || d->pend_kind != w->o.kind || strcmp(d->pend_wl, w->o.name) != 0 ||
+	    strcmp(d->pend_o.ns, w->o.ns) != 0)
+		return;
+	if (force || ++d->pend_updates >= PEND_MAX_UPDATES || t->now - d->pend_seen >= PEND_MAX_NS ||
+	    numbered(d, &w->o) || strcmp(w->o.images, d->pend_o.images) != 0)
+		pend_flush(t, d);
+}
+
+static void pend_check_all(struct track *t, const struct wl *w, bool force)
+{
+	for (size_t i = 0; i < t->nw; i++)
+		pend_check(t, &t->w[i]->d, w, force);
+	for (size_t i = 0; i < t->ns; i++)
+		pend_check(t, &t->s[i]->d, w, force);
+}
+
+/* ph emitted, or waiting for the revision number. */
+static bool has(const struct deploy *d, enum phase ph)
+{
+	return (d->done & (1u << ph)) || (d->pend && d->pend_ph == ph);
+}
+
+void track_flush(struct track *t)
+{
+	for (size_t i = 0; t && i < t->nw; i++)
+		pend_flush(t, &t->w[i]->d);
+	for (size_t i = 0; t && i < t->ns; i++)
+		pend_flush(t, &t->s[i]->d);
 }
 
 /* ---- status reading ---- */
@@ -347,8 +466,8 @@ static void own_update(struct track *t, struct wl *w, bool newrev, bool was_pres
 		} else {
 			start(t, &w->d, own_strategy(o), o->spec_ns);
 			w->d.rollback = rb;
-			emit(t, &w->d, PH_STARTED, w->d.start_ns, o, o->kind == KOBJ_ROLLOUT ? "Rollout" : "Deployment",
-			     o->name, o->kind == KOBJ_ROLLOUT ? argo_weight(o) : 0);
+			pend_start(t, &w->d, PH_STARTED, w->d.start_ns, o, o->kind == KOBJ_ROLLOUT ? "Rollout" : "Deployment", o->name,
+				   o->kind == KOBJ_ROLLOUT ? argo_weight(o) : 0);
 		}
 	}
 	(void)old;
@@ -422,9 +541,9 @@ static void canary_update(struct track *t, struct svc *s, struct wl *c, bool new
 		start(t, d, ST_CANARY, o->spec_ns);
 		snprintf(d->target, sizeof d->target, "%s", o->name);
 		snprintf(d->target_images, sizeof d->target_images, "%s", o->images);
-		emit(t, d, PH_STARTED, d->start_ns, o, "Service", s->o.name, wt);
+		pend_start(t, d, PH_STARTED, d->start_ns, o, "Service", s->o.name, wt);
 	}
-	if (!d->active || strcmp(d->target, o->name) != 0 || (d->done & (1u << PH_PROMOTED)))
+	if (!d->active || strcmp(d->target, o->name) != 0 || has(d, PH_PROMOTED))
 		return;
 	if (o->replicas == 0) {
 		/* Scaled away before promotion: the canary was abandoned. */
@@ -444,8 +563,8 @@ static void stable_update(struct track *t, struct svc *s, struct wl *e, bool new
 	if (strcmp(o->images, d->target_images) != 0)
 		return;
 	if (newrev)
-		emit(t, d, PH_PROMOTED, o->spec_ns, o, "Service", s->o.name, 100);
-	if (!(d->done & (1u << PH_PROMOTED)) || !dep_current(o))
+		pend_start(t, d, PH_PROMOTED, o->spec_ns, o, "Service", s->o.name, 100);
+	if (!has(d, PH_PROMOTED) || !dep_current(o))
 		return;
 	if (dep_failed(o)) {
 		emit(t, d, PH_FAILED, o->prog_ns, o, "Service", s->o.name, 100);
@@ -472,7 +591,7 @@ static void bg_update(struct track *t, struct svc *s, struct wl *w, bool newrev)
 		start(t, d, ST_BLUEGREEN, o->spec_ns);
 		snprintf(d->target, sizeof d->target, "%s", o->name);
 		snprintf(d->target_val, sizeof d->target_val, "%s", val ? val : "");
-		emit(t, d, PH_STARTED, d->start_ns, o, "Service", s->o.name, 0);
+		pend_start(t, d, PH_STARTED, d->start_ns, o, "Service", s->o.name, 0);
 	}
 	if (!d->active || strcmp(d->target, o->name) != 0 || !dep_current(o))
 		return;
@@ -481,7 +600,7 @@ static void bg_update(struct track *t, struct svc *s, struct wl *w, bool newrev)
 			emit(t, d, PH_FAILED, o->prog_ns, o, "Service", s->o.name, 0);
 		else
 			emit(t, d, PH_PROGRESSING, o->prog_ns, o, "Service", s->o.name, 0);
-	} else if ((d->done & (1u << PH_PROMOTED)) && dep_complete(o)) {
+	} else if (has(d, PH_PROMOTED) && dep_complete(o)) {
 		bg_complete(t, s, o, o->prog_ns);
 	}
 }
@@ -615,12 +734,13 @@ void track_object(struct track *t, const struct kobj *o, bool deleted, bool from
 			for (size_t i = 0; i < t->ns; i++) {
 				struct deploy *d = &t->s[i]->d;
 				if (d->active && d->st == ST_CANARY && strcmp(d->target, o->name) == 0 &&
-				    !(d->done & (1u << PH_PROMOTED))) {
+				    !has(d, PH_PROMOTED)) {
 					emit(t, d, PH_ROLLED_BACK, now_ns, &w->o, "Service", t->s[i]->o.name, 0);
 					d->active = false;
 				}
 			}
 		}
+		pend_check_all(t, w, true);
 		w->present = false;
 		w->d.active = false;
 		return;
@@ -634,4 +754,5 @@ void track_object(struct track *t, const struct kobj *o, bool deleted, bool from
 	/* A new object seen in a (re)list: its rollout may be under way; phases
 	 * before skip_before are not emitted again. */
 	deployment_object(t, w, &old, was_present);
+	pend_check_all(t, w, false);
 }

@@ -36,6 +36,10 @@ void track_free(struct track *t);
 void track_set_skip_before(struct track *t, int64_t ns);
 /* now_ns: the time used when the API gives none. */
 void track_object(struct track *t, const struct kobj *o, bool deleted, bool from_list, int64_t now_ns);
+/* Emits the started points still waiting for the controller to number
+ * their revision, with what is known (before track_free when the points
+ * are wanted, e.g. on losing leadership). */
+void track_flush(struct track *t);
 const char *strategy_name(enum strategy s);
 const char *phase_name(enum phase p);
 int strategy_parse(const char *s); /* -1 when unknown */
