@@ -30,6 +30,7 @@ struct pb_http {
 	bool busy, closed;
 	write_done_fn done;
 	void *done_arg;
+	size_t bad_lines; /* of the write in flight: dropped when it succeeds */
 };
 
 static void wipe_free(char *s)
@@ -239,6 +240,14 @@ void pb_done_now(write_done_fn done, void *arg, enum write_status st, const char
 	done(arg, &w);
 }
 
+void pb_done_empty(write_done_fn done, void *arg, size_t bad_lines, const char *first_error)
+{
+	struct write_result w = { .status = WRITE_OK, .dropped_lines = bad_lines };
+	if (bad_lines)
+		snprintf(w.message, sizeof(w.message), "malformed line protocol: %s", first_error);
+	done(arg, &w);
+}
+
 void pb_body_text(const struct httpc_response *r, char *out, size_t outlen)
 {
 	out[0] = '\0';
@@ -279,10 +288,12 @@ static void sent(void *arg, const struct httpc_response *r)
 	influx_scrub(w.message, h->token);
 	if (w.status == WRITE_OK && w.message[0] && w.dropped_lines == 0)
 		log_warn(h->label, "%s", w.message);
+	if (w.status == WRITE_OK)
+		w.dropped_lines += h->bad_lines;
 	h->done(h->done_arg, &w);
 }
 
-void pb_http_send(struct pb_http *h, write_done_fn done, void *arg)
+void pb_http_send(struct pb_http *h, size_t bad_lines, write_done_fn done, void *arg)
 {
 	if (h->busy) {
 		pb_done_now(done, arg, WRITE_RETRY, "a write is already in flight");
@@ -311,6 +322,7 @@ void pb_http_send(struct pb_http *h, write_done_fn done, void *arg)
 		return;
 	}
 	h->busy = true;
+	h->bad_lines = bad_lines;
 	h->done = done;
 	h->done_arg = arg;
 }

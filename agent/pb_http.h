@@ -62,11 +62,16 @@ int pb_http_copy(struct pb_http *h, const void *in, size_t len, char *err, size_
 
 /* POSTs the body; done is called exactly once, later, unless the output is
  * closed first; transport errors are WRITE_RETRY. Secrets are scrubbed from
- * the message. A second write while one is in flight fails with WRITE_RETRY. */
-void pb_http_send(struct pb_http *h, write_done_fn done, void *arg);
+ * the message. A second write while one is in flight fails with WRITE_RETRY.
+ * bad_lines: lines of the batch the encoder could not use, added to the
+ * result's dropped_lines when the write succeeds. */
+void pb_http_send(struct pb_http *h, size_t bad_lines, write_done_fn done, void *arg);
 
 /* Reports a write that could not start (WRITE_RETRY) or had nothing to send (WRITE_OK). */
 void pb_done_now(write_done_fn done, void *arg, enum write_status st, const char *msg);
+/* Reports a batch that encoded to nothing: WRITE_OK, its bad_lines dropped, with
+ * the first encoder error as the message. */
+void pb_done_empty(write_done_fn done, void *arg, size_t bad_lines, const char *first_error);
 /* The response body as one line of text for a message ("" when empty or binary). */
 void pb_body_text(const struct httpc_response *r, char *out, size_t outlen);
 

@@ -32,9 +32,6 @@ struct otel {
 	struct otlp_encoder enc;
 	bool gzip;
 	char label[96];
-	write_done_fn done;
-	void *done_arg;
-	size_t bad_lines;
 };
 
 static const char *const otel_headers_gzip[] = {
@@ -114,15 +111,6 @@ static void otel_map(const struct httpc_response *r, const char *where, struct w
 	}
 }
 
-static void otel_written(void *arg, const struct write_result *r)
-{
-	struct otel *s = arg;
-	struct write_result w = *r;
-	if (w.status == WRITE_OK)
-		w.dropped_lines += s->bad_lines;
-	s->done(s->done_arg, &w);
-}
-
 static void otel_write(void *state, const struct batch *b, write_done_fn done, void *arg)
 {
 	struct otel *s = state;
@@ -142,10 +130,7 @@ static void otel_write(void *state, const struct batch *b, write_done_fn done, v
 		return;
 	}
 	if (len == 0) {
-		struct write_result w = { .status = WRITE_OK, .dropped_lines = st.bad_lines };
-		if (st.bad_lines)
-			snprintf(w.message, sizeof(w.message), "malformed line protocol: %s", st.first_error);
-		done(arg, &w);
+		pb_done_empty(done, arg, st.bad_lines, st.first_error);
 		return;
 	}
 	int rc = s->gzip ? pb_http_gzip(s->h, pb, len, err, sizeof(err)) : pb_http_copy(s->h, pb, len, err, sizeof(err));
@@ -153,10 +138,7 @@ static void otel_write(void *state, const struct batch *b, write_done_fn done, v
 		pb_done_now(done, arg, WRITE_RETRY, err);
 		return;
 	}
-	s->bad_lines = st.bad_lines;
-	s->done = done;
-	s->done_arg = arg;
-	pb_http_send(s->h, otel_written, s);
+	pb_http_send(s->h, st.bad_lines, done, arg);
 }
 
 static int otel_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)

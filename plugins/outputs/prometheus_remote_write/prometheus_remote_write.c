@@ -26,10 +26,6 @@ struct prw {
 	struct pb_http *h;
 	struct prw_encoder enc;
 	char label[96];
-	/* The write in flight. */
-	write_done_fn done;
-	void *done_arg;
-	size_t bad_lines;
 };
 
 static const char *const prw_headers[] = {
@@ -70,15 +66,6 @@ static void prw_map(const struct httpc_response *r, const char *where, struct wr
 	}
 }
 
-static void prw_written(void *arg, const struct write_result *r)
-{
-	struct prw *s = arg;
-	struct write_result w = *r;
-	if (w.status == WRITE_OK)
-		w.dropped_lines += s->bad_lines;
-	s->done(s->done_arg, &w);
-}
-
 static void prw_write(void *state, const struct batch *b, write_done_fn done, void *arg)
 {
 	struct prw *s = state;
@@ -100,20 +87,14 @@ static void prw_write(void *state, const struct batch *b, write_done_fn done, vo
 	if (st.bad_names)
 		log_debug(s->label, "%zu field(s) skipped: no valid Prometheus name could be made", st.bad_names);
 	if (len == 0) {
-		struct write_result w = { .status = WRITE_OK, .dropped_lines = st.bad_lines };
-		if (st.bad_lines)
-			snprintf(w.message, sizeof(w.message), "malformed line protocol: %s", st.first_error);
-		done(arg, &w);
+		pb_done_empty(done, arg, st.bad_lines, st.first_error);
 		return;
 	}
 	if (pb_http_snappy(s->h, pb, len, err, sizeof(err)) != 0) {
 		pb_done_now(done, arg, WRITE_RETRY, err);
 		return;
 	}
-	s->bad_lines = st.bad_lines;
-	s->done = done;
-	s->done_arg = arg;
-	pb_http_send(s->h, prw_written, s);
+	pb_http_send(s->h, st.bad_lines, done, arg);
 }
 
 static int prw_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
