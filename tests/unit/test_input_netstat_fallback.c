@@ -30,6 +30,7 @@
 #include "acc.h"
 #include "check.h"
 #include "input_check.h"
+#include "netns_sockets.h"
 #include "log.h"
 
 extern const struct input_plugin input_netstat;
@@ -85,52 +86,6 @@ static int seccomp_mode(void)
 	return mode;
 }
 
-/* A private network namespace with lo up (in a user namespace when plain
- * CLONE_NEWNET is not permitted); false when neither is. */
-static bool isolate(void)
-{
-	if (unshare(CLONE_NEWNET) != 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
-		return false;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof ifr);
-	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-	bool ok = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
-	ifr.ifr_flags |= IFF_UP;
-	ok = ok && ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static socklen_t loopback(int family, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof *ss);
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-		a->sin_family = AF_INET;
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		return sizeof *a;
-	}
-	struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-	a->sin6_family = AF_INET6;
-	a->sin6_addr = in6addr_loopback;
-	return sizeof *a;
-}
-
-static int listener(int family, struct sockaddr_storage *ss, socklen_t *len)
-{
-	*len = loopback(family, ss);
-	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)ss, *len) != 0 || listen(fd, 16) != 0 ||
-	    getsockname(fd, (struct sockaddr *)ss, len) != 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 struct want {
 	int listen, established, udp;
 };
@@ -142,12 +97,12 @@ static void open_sockets(int family, struct want *w)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int ls = listener(family, &ss, &len);
+	int ls = loopback_listener(family, &ss, &len);
 	if (ls < 0) {
 		CHECK(family == AF_INET6); /* only IPv6 may be missing */
 		return;
 	}
-	CHECK(listener(family, &(struct sockaddr_storage){ 0 }, &(socklen_t){ 0 }) >= 0);
+	CHECK(loopback_listener(family, &(struct sockaddr_storage){ 0 }, &(socklen_t){ 0 }) >= 0);
 	w->listen += 2;
 	for (int i = 0; i < 2; i++) {
 		int c = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -158,7 +113,7 @@ static void open_sockets(int family, struct want *w)
 	w->established += 4;
 	for (int i = 0; i < 2; i++) {
 		struct sockaddr_storage bs;
-		socklen_t bl = loopback(family, &bs);
+		socklen_t bl = loopback_addr(family, &bs);
 		int u = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		CHECK(u >= 0 && bind(u, (struct sockaddr *)&bs, bl) == 0);
 	}
@@ -187,18 +142,6 @@ static void *start(const char *method)
 	return st;
 }
 
-static long field(const char *l, const char *name)
-{
-	char key[64];
-	snprintf(key, sizeof key, " %s=", name);
-	const char *p = strstr(l, key);
-	if (!p) {
-		snprintf(key, sizeof key, ",%s=", name);
-		p = strstr(l, key);
-	}
-	return p ? strtol(p + strlen(key), NULL, 10) : -1;
-}
-
 /* Occurrences of needle in the file at path (read whole, up to 64 KiB). */
 static int count_in_file(const char *path, const char *needle, char *text, size_t cap)
 {
@@ -218,7 +161,7 @@ static int count_in_file(const char *path, const char *needle, char *text, size_
 static int child(void)
 {
 	alarm(20); /* a hang is a failure, not a stuck ctest */
-	bool alone = isolate();
+	bool alone = netns_isolate(true);
 	printf("private network namespace: %s\n", alone ? "yes" : "no (counts include other sockets)");
 	struct want w = { 0 };
 	open_sockets(AF_INET, &w);
@@ -272,7 +215,7 @@ static int child(void)
 		 w.established, w.listen, w.udp);
 	/* the gather whose dump fails still has its line, from the files */
 	CHECK_STR(gather(autom, acc, au, sizeof au), "");
-	CHECK(field(au, "tcp_listen") >= w.listen);
+	CHECK(lp_int_field(au, "tcp_listen") >= w.listen);
 	if (alone)
 		CHECK_STR(au, want_line);
 	int gathers = 1, tries = 0;
@@ -289,9 +232,9 @@ static int child(void)
 	if (alone) {
 		CHECK_STR(au, want_line);
 	} else {
-		CHECK(field(au, "tcp_listen") >= w.listen);
-		CHECK(field(au, "tcp_established") >= w.established);
-		CHECK(field(au, "udp_socket") >= w.udp);
+		CHECK(lp_int_field(au, "tcp_listen") >= w.listen);
+		CHECK(lp_int_field(au, "tcp_established") >= w.established);
+		CHECK(lp_int_field(au, "udp_socket") >= w.udp);
 	}
 	CHECK(w.listen >= 2 && w.established >= 4 && w.udp >= 2);
 

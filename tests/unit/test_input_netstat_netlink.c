@@ -19,6 +19,7 @@
 #include "acc.h"
 #include "check.h"
 #include "input_check.h"
+#include "netns_sockets.h"
 
 extern const struct input_plugin input_netstat;
 
@@ -36,59 +37,6 @@ static void gather_line(const char *method, struct acc *acc, char *out, size_t c
 	CHECK(lp_find(acc_capture_text(acc), "netstat", 0, out, cap));
 	input_netstat.free(st);
 	free(cfg);
-}
-
-static long field(const char *l, const char *name)
-{
-	char key[64];
-	snprintf(key, sizeof key, "%s=", name);
-	const char *p = strstr(l, key);
-	return p ? strtol(p + strlen(key), NULL, 10) : -1;
-}
-
-/* A private network namespace with lo up; false when not permitted. */
-static bool isolate(void)
-{
-	if (unshare(CLONE_NEWNET) != 0)
-		return false;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof ifr);
-	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-	bool ok = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
-	ifr.ifr_flags |= IFF_UP;
-	ok = ok && ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static socklen_t loopback(int family, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof *ss);
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-		a->sin_family = AF_INET;
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		return sizeof *a;
-	}
-	struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-	a->sin6_family = AF_INET6;
-	a->sin6_addr = in6addr_loopback;
-	return sizeof *a;
-}
-
-static int listener(int family, struct sockaddr_storage *ss, socklen_t *len)
-{
-	*len = loopback(family, ss);
-	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)ss, *len) != 0 || listen(fd, 16) != 0 ||
-	    getsockname(fd, (struct sockaddr *)ss, len) != 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /* A connected pair through the listener: *c client side, return server side. */
@@ -112,13 +60,13 @@ static void open_sockets(int family, struct want *w)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int ls = listener(family, &ss, &len);
+	int ls = loopback_listener(family, &ss, &len);
 	if (ls < 0) {
 		CHECK(family == AF_INET6); /* only IPv6 may be missing */
 		return;
 	}
 	w->listen++;
-	int second = listener(family, &(struct sockaddr_storage){ 0 }, &(socklen_t){ 0 });
+	int second = loopback_listener(family, &(struct sockaddr_storage){ 0 }, &(socklen_t){ 0 });
 	CHECK(second >= 0);
 	w->listen++;
 	int c;
@@ -141,11 +89,11 @@ static void open_sockets(int family, struct want *w)
 	w->time_wait += 2;
 	/* bound only: in neither /proc/net/tcp nor the dump's states */
 	struct sockaddr_storage bs;
-	socklen_t bl = loopback(family, &bs);
+	socklen_t bl = loopback_addr(family, &bs);
 	int b = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK(b >= 0 && bind(b, (struct sockaddr *)&bs, bl) == 0);
 	for (int i = 0; i < 3; i++) { /* udp: bound; the last one connected */
-		bl = loopback(family, &bs);
+		bl = loopback_addr(family, &bs);
 		int u = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		CHECK(u >= 0 && bind(u, (struct sockaddr *)&bs, bl) == 0);
 		if (i == 2)
@@ -157,7 +105,7 @@ static void open_sockets(int family, struct want *w)
 int main(void)
 {
 	unsetenv("HOST_PROC"); /* proc reads /proc/net: the same namespace as netlink */
-	bool alone = isolate();
+	bool alone = netns_isolate(false);
 	printf("private network namespace: %s\n", alone ? "yes" : "no (counts include other sockets)");
 	struct want w = { 0 };
 	open_sockets(AF_INET, &w);
@@ -187,12 +135,12 @@ int main(void)
 	if (alone) {
 		CHECK_STR(nl, want_line);
 	} else {
-		CHECK(field(nl, "tcp_listen") >= w.listen);
-		CHECK(field(nl, "tcp_established") >= w.established);
-		CHECK(field(nl, "tcp_close_wait") >= w.close_wait);
-		CHECK(field(nl, "tcp_fin_wait2") >= w.fin_wait2);
-		CHECK(field(nl, "tcp_time_wait") >= w.time_wait);
-		CHECK(field(nl, "udp_socket") >= w.udp);
+		CHECK(lp_int_field(nl, "tcp_listen") >= w.listen);
+		CHECK(lp_int_field(nl, "tcp_established") >= w.established);
+		CHECK(lp_int_field(nl, "tcp_close_wait") >= w.close_wait);
+		CHECK(lp_int_field(nl, "tcp_fin_wait2") >= w.fin_wait2);
+		CHECK(lp_int_field(nl, "tcp_time_wait") >= w.time_wait);
+		CHECK(lp_int_field(nl, "udp_socket") >= w.udp);
 	}
 	CHECK(w.listen >= 2 && w.udp >= 3);
 
@@ -207,14 +155,14 @@ int main(void)
 	tree_link(root, "net/tcp", "proc/procfs/proc__net__tcp"); /* 3 listen */
 	tree_link(root, "net/udp", "proc/procfs/proc__net__udp"); /* 3 sockets */
 	gather_line("auto", acc, line, sizeof line);
-	CHECK_INT((int)field(line, "tcp_listen"), 3);
-	CHECK_INT((int)field(line, "udp_socket"), 3);
-	CHECK_INT((int)field(line, "tcp_established"), 0);
+	CHECK_INT((int)lp_int_field(line, "tcp_listen"), 3);
+	CHECK_INT((int)lp_int_field(line, "udp_socket"), 3);
+	CHECK_INT((int)lp_int_field(line, "tcp_established"), 0);
 	gather_line("netlink", acc, line, sizeof line);
 	if (alone)
 		CHECK_STR(line, nl);
 	else
-		CHECK(field(line, "tcp_established") >= w.established);
+		CHECK(lp_int_field(line, "tcp_established") >= w.established);
 
 	/* an unknown method is a config error */
 	struct { char *method; } *cfg = config_new(&input_netstat);
