@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 #include <yajl/yajl_tree.h>
 
@@ -425,4 +426,21 @@ void lease_stop(struct lease *l, bool release, void (*done)(void *arg), void *ar
 	/* With a request in flight, its callback ends the stop. */
 	if (!l->busy)
 		finish_stop(l);
+}
+
+void lease_identity(const char *configured, char *out, size_t cap)
+{
+	const char *id = configured ? configured : getenv("POD_NAME");
+	if (id && *id)
+		snprintf(out, cap, "%s", id);
+	else if (gethostname(out, cap - 1) != 0)
+		snprintf(out, cap, "heliograph-%ld", (long)getpid());
+	else
+		out[cap - 1] = '\0';
+}
+
+int64_t lease_duration_ms(int64_t configured_ns)
+{
+	int64_t dur = configured_ns > 0 ? configured_ns / 1000000 : 15000;
+	return dur < 1000 ? 1000 : dur;
 }

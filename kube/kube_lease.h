@@ -33,6 +33,12 @@ struct lease_opts {
 
 struct lease;
 
+/* What the cluster-wide inputs' lease options resolve to. holderIdentity: the
+ * configured one, else $POD_NAME, else the host name, else heliograph-PID. */
+void lease_identity(const char *configured, char *out, size_t cap);
+/* A lease_duration option (ns, 0 = unset) in ms: 15 s by default, at least 1 s. */
+int64_t lease_duration_ms(int64_t configured_ns);
+
 struct lease *lease_start(struct kube_client *c, const struct lease_opts *o, char *err, size_t errlen);
 bool lease_is_leader(const struct lease *l);
 unsigned lease_transitions_seen(const struct lease *l);

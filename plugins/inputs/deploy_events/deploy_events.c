@@ -318,14 +318,8 @@ static int de_init(void **state, const void *config, const struct plugin_env *en
 	}
 	kube_client_set_user_agent(s->c, "heliograph/" HG_VERSION " deploy_events");
 	s->cluster = strdup(cfg->cluster ? cfg->cluster : "default");
-	const char *id = cfg->identity ? cfg->identity : getenv("POD_NAME");
-	if (id && *id)
-		snprintf(s->identity, sizeof s->identity, "%s", id);
-	else if (gethostname(s->identity, sizeof s->identity - 1) != 0)
-		snprintf(s->identity, sizeof s->identity, "heliograph-%ld", (long)getpid());
-	int64_t dur = cfg->lease_duration > 0 ? cfg->lease_duration / 1000000 : 15000;
-	if (dur < 1000)
-		dur = 1000;
+	lease_identity(cfg->identity, s->identity, sizeof s->identity);
+	int64_t dur = lease_duration_ms(cfg->lease_duration);
 	s->lo = (struct lease_opts){
 		.ns = cfg->lease_namespace ? cfg->lease_namespace : s->kc.namespace,
 		.name = cfg->lease_name ? cfg->lease_name : "heliograph-agent-leader",
