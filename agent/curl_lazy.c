@@ -21,7 +21,7 @@
 #include "log.h"
 
 #ifndef HG_CURL_SONAME
-#define HG_CURL_SONAME "libcurl.so.4"
+#error "HG_CURL_SONAME: the soname to load, set by CMakeLists.txt (one place)"
 #endif
 
 /* The functions used, each with a pointer of its exact type. */

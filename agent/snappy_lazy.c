@@ -8,7 +8,7 @@
 #include "lazy_lib.h"
 
 #ifndef HG_SNAPPY_SONAME
-#define HG_SNAPPY_SONAME "libsnappy.so.1"
+#error "HG_SNAPPY_SONAME: the soname to load, set by CMakeLists.txt (one place)"
 #endif
 
 static struct {
