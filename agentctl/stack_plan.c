@@ -388,12 +388,13 @@ const char *stack_plan_node_zone(const struct stack_plan *p)
 	return p->chosen >= 0 ? p->node[p->chosen].zone : NULL;
 }
 
+/* Memory in whole Mi, as requests and allocatable are compared in the table. */
 static void fmt_mem(int64_t v, char *out, size_t len)
 {
 	if (v >= INT64_MAX / 8)
 		snprintf(out, len, "?");
 	else
-		quantity_format(v < 0 ? 0 : v, out, len);
+		snprintf(out, len, "%lldMi", (long long)((v < 0 ? 0 : v) + (1 << 19)) >> 20);
 }
 
 /* What the stack adds on node i. */

@@ -179,7 +179,15 @@ int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, s
 		st->node = strcmp(st->cls, STACK_NODE_CLASS) == 0;
 		st->keep_class = !st->node && (applied || strcmp(st->cls, STACK_GP3_CLASS) == 0);
 		st->create_gp3 = strcmp(st->cls, STACK_GP3_CLASS) == 0;
-		st->why = "the volumes exist (an earlier install); a re-run keeps them";
+		st->why = "the volumes exist from an earlier install; a re-run keeps them";
+		if (!st->cls[0]) { /* made before admission named the default class */
+			char *dname = NULL, *dprov = NULL;
+			if ((rc = find_default(s, &dname, &dprov, err, errlen)) != 0)
+				return rc;
+			snprintf(st->cls, sizeof st->cls, "%s", dname ? dname : "(the default)");
+			free(dname);
+			free(dprov);
+		}
 		/* Volumes do not move: a flag asking for others is refused. */
 		const char *asked = NULL;
 		if (st->node && (s->storage == STACK_STORAGE_EBS || want_class))
