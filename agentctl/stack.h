@@ -119,6 +119,7 @@ struct plan_pod;
 struct plan_node;
 struct stack_plan {
 	yajl_val nodes_v, pods_v; /* the lists read; the strings below point into them */
+	const char *ns;           /* the stack's namespace */
 	struct plan_node *node;
 	size_t nn;
 	struct plan_pod *pod;

@@ -298,7 +298,7 @@ int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_pl
 		node_capacity(n);
 		p->nn++;
 	}
-	const char *ns = stack_namespace(s);
+	const char *ns = p->ns = stack_namespace(s);
 	for (size_t i = 0; i < jq_len(pitems); i++) {
 		yajl_val v = jq_item(pitems, i);
 		struct plan_pod *pp = &p->pod[p->np++];
@@ -739,6 +739,26 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 	if (ncounted == 0) {
 		say(&b, "the cluster has no ready, schedulable node to run the stack on.");
 		return;
+	}
+	if (p->want_node) {
+		const struct plan_node *w = NULL;
+		for (size_t i = 0; i < p->nn && !w; i++)
+			if (strcmp(p->node[i].name, p->want_node) == 0)
+				w = &p->node[i];
+		if (!w) {
+			say(&b, "the stack's volumes are on the disk of node %s (%s), and the cluster has no such node any "
+				"more: node-local data is lost with its node. To start again with empty volumes: agentctl "
+				"uninstall-stack --delete-data; kubectl delete pv heliograph-%s-influxdb-data "
+				"heliograph-%s-grafana-data; then agentctl install-stack.",
+			    p->want_node, p->want_why ? p->want_why : "node storage", p->ns, p->ns);
+			return;
+		}
+		if (!counted(w)) {
+			say(&b, "the stack's volumes are on the disk of node %s, which is %s: the stack pod can run only "
+				"there. Uncordon it or wait until it is Ready, then run install-stack again.",
+			    w->name, w->ready ? "cordoned" : "NotReady");
+			return;
+		}
 	}
 	say(&b, "the stack does not fit on this cluster. It needs, on one node, 1 pod slot, %s and %s of memory "
 		"requests for the stack pod (%s), and on every other node 1 pod slot, %s and %s for the agent.\n",

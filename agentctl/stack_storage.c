@@ -144,7 +144,7 @@ static int existing(struct stack *s, struct stack_storage *st, bool *applied, ch
 		if (vn)
 			snprintf(pvname, sizeof pvname, "%s", vn);
 		else
-			snprintf(pvname, sizeof pvname, "heliograph-%s-%.*s", ns, (int)(strcspn(volumes[i], "-")), volumes[i]);
+			snprintf(pvname, sizeof pvname, "heliograph-%s-%s", ns, volumes[i]);
 		yajl_tree_free(pvc);
 		rc = kube_get(s->client, "v1", "PersistentVolume", NULL, pvname, &body, err, errlen);
 		if (rc == KUBE_ENOTFOUND)
