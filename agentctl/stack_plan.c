@@ -69,16 +69,17 @@ struct plan_node {
 	int64_t used_pods, used_ips, used_mem; /* running pods not of the stack */
 };
 
+/* Both workloads select kubernetes.io/os=linux: other nodes get nothing. */
 static bool counted(const struct plan_node *n)
 {
-	return n->ready && !n->cordoned;
+	return n->ready && !n->cordoned && (!n->os || strcmp(n->os, "linux") == 0);
 }
 
 /* The stack pod's nodeSelector asks for kubernetes.io/os=linux; it has no
  * tolerations. */
 static bool stack_may_run(const struct stack_plan *p, const struct plan_node *n)
 {
-	if (!counted(n) || n->taint || (n->os && strcmp(n->os, "linux") != 0))
+	if (!counted(n) || n->taint)
 		return false;
 	if (p->want_node && strcmp(p->want_node, n->name) != 0)
 		return false;
@@ -410,6 +411,10 @@ static void adds(const struct stack_plan *p, size_t i, char *out, size_t len)
 		snprintf(out, len, "nothing: cordoned, not counted");
 		return;
 	}
+	if (!counted(n)) {
+		snprintf(out, len, "nothing: not linux, not counted");
+		return;
+	}
 	const struct stack_pod_needs *need = (int)i == p->chosen ? &p->stack : &p->agent;
 	fmt_mem(need->memory, m, sizeof m);
 	size_t l = (size_t)snprintf(out, len, "%s%s%s%s: 1 pod, %s%s", (int)i == p->chosen ? "stack pod (" : "agent",
@@ -546,7 +551,7 @@ static void node_why(const struct stack_plan *p, size_t i, struct sbuf *b)
 	}
 	if (!stack_may_run(p, n)) {
 		say(b, "room for the agent; not a place for the stack pod (%s)\n",
-		    n->taint ? "tainted" : p->want_node || p->want_zone ? "its volumes are elsewhere" : "not linux");
+		    n->taint ? "tainted" : "its volumes are elsewhere");
 		return;
 	}
 	if (fits(&p->stack, n)) {

@@ -69,6 +69,9 @@ MI = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30}
 def qty(s):
     m = re.fullmatch(r"([0-9.]+)(Ki|Mi|Gi)?", s or "0")
     return float(m.group(1)) * MI.get(m.group(2), 1)
+def pod_mem(p):  # as the scheduler counts a pod: the containers, or the largest init container
+    req = lambda k: qty(k.get("resources", {}).get("requests", {}).get("memory"))
+    return max([sum(req(k) for k in p["spec"]["containers"])] + [req(k) for k in p["spec"].get("initContainers", [])])
 start = next(i for i, l in enumerate(out) if l.startswith("Placement plan"))
 head = out[start + 1]
 cols = [head.index(h) for h in ("NODE", "TYPE", "ZONE", "ARCH", "PODS", "POD IPS", "MEMORY REQUESTS", "THE STACK ADDS")]
@@ -90,7 +93,7 @@ for n in nodes:
             p.get("status", {}).get("phase") not in ("Succeeded", "Failed")]
     alloc = int(n["status"]["allocatable"]["pods"])
     ips = sum(1 for p in pods if not p["spec"].get("hostNetwork"))
-    mem = sum(sum(qty(k.get("resources", {}).get("requests", {}).get("memory")) for k in p["spec"]["containers"]) for p in pods)
+    mem = sum(pod_mem(p) for p in pods)
     assert c[4] == "%d/%d" % (len(pods), alloc), (name, c[4], len(pods))
     assert c[5] == "%d/%d" % (ips, alloc - 2), (name, c[5], ips)
     used, total = c[6].split("/")
@@ -123,6 +126,9 @@ MI = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30}
 def qty(s):
     m = re.fullmatch(r"([0-9.]+)(Ki|Mi|Gi)?", s or "0")
     return float(m.group(1)) * MI.get(m.group(2), 1)
+def pod_mem(p):  # as the scheduler counts a pod: the containers, or the largest init container
+    req = lambda k: qty(k.get("resources", {}).get("requests", {}).get("memory"))
+    return max([sum(req(k) for k in p["spec"]["containers"])] + [req(k) for k in p["spec"].get("initContainers", [])])
 ours = [p for p in pods if p["metadata"].get("namespace") == "monitoring"]
 stack = [p for p in ours if p["metadata"]["name"].startswith("heliograph-stack-")]
 agents = [p for p in ours if p["metadata"]["name"].startswith("heliograph-agent-")]
@@ -136,7 +142,7 @@ for n in nodes:
     on = [p for p in pods if p["spec"].get("nodeName") == name]
     alloc = int(n["status"]["allocatable"]["pods"])
     ips = sum(1 for p in on if not p["spec"].get("hostNetwork"))
-    mem = sum(sum(qty(k.get("resources", {}).get("requests", {}).get("memory")) for k in p["spec"]["containers"]) for p in on)
+    mem = sum(pod_mem(p) for p in on)
     assert len(on) <= alloc and ips <= alloc - 2 and mem <= qty(n["status"]["allocatable"]["memory"]), (name, len(on), ips, mem)
 PY
 }
@@ -200,6 +206,21 @@ grep -q "  arm64  " "$TMP/out" || fail "t4g: arch"
 
 # ---- t3.small + t3.micro, EBS CSI add-on, gp2 default: EBS, the stack on the t3.small ----
 cluster t3.small+t3.micro-ebs
+# Without a default class (EKS 1.30+) the driver gets agentctl's gp3 class;
+# --storage node keeps the data on the stack node instead.
+sc_gp2() { # sc_gp2 true|false: gp2 (in-tree, migrated to the CSI driver) as the default or not
+	curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" -d '{"apiVersion":"storage.k8s.io/v1","kind":"StorageClass",
+	  "metadata":{"name":"gp2","annotations":{"storageclass.kubernetes.io/is-default-class":"'"$1"'"}},
+	  "provisioner":"kubernetes.io/aws-ebs","volumeBindingMode":"WaitForFirstConsumer"}' >/dev/null || fail "gp2"
+}
+sc_gp2 false
+run 0 install-stack --dry-run
+grep -q "^Storage: StorageClass heliograph-gp3 (the EBS CSI driver is installed and the cluster has no default class" "$TMP/out" &&
+	grep -q "^storageclass.storage.k8s.io/heliograph-gp3  *created (dry run)" "$TMP/out" || fail "gp3: $(cat "$TMP/out")"
+run 0 install-stack --dry-run --storage node
+grep -q "^Storage: on the disk of node .* (--storage node)" "$TMP/out" || fail "--storage node: $(cat "$TMP/out")"
+[ "$(writes)" = 0 ] || fail "dry runs wrote"
+sc_gp2 true
 run 0 install-stack --timeout 30s
 check_plan
 grep -q "^Storage: StorageClass gp2 (the cluster's default class" "$TMP/out" || fail "ebs: storage: $(cat "$TMP/out")"
