@@ -226,6 +226,8 @@ static const struct {
 	bool namespaced;
 } kinds[] = {
 	{"Namespace", "v1", false},
+	{"StorageClass", "storage.k8s.io/v1", false},
+	{"PersistentVolume", "v1", false},
 	{"PersistentVolumeClaim", "v1", true},
 	{"ConfigMap", "v1", true},
 	{"Service", "v1", true},
@@ -428,6 +430,32 @@ static void check_schema(struct stream *s, const char *ns)
 		} else if (strcmp(kind, "PersistentVolumeClaim") == 0) {
 			CHECK(seq_len(path(d, r, "spec.accessModes")) >= 1);
 			CHECK(quantity(pstr(d, r, "spec.resources.requests.storage")) > 0);
+		} else if (strcmp(kind, "PersistentVolume") == 0) {
+			/* Pre-bound to a claim of the render that it can hold: same
+			 * class and access mode, at least the size requested. */
+			CHECK(seq_len(path(d, r, "spec.accessModes")) >= 1);
+			CHECK(quantity(pstr(d, r, "spec.capacity.storage")) > 0);
+			CHECK_STR(pstr(d, r, "spec.claimRef.namespace"), ns);
+			const char *cn = pstr(d, r, "spec.claimRef.name");
+			int ci = cn ? find_doc(s, "PersistentVolumeClaim", cn) : -1;
+			CHECK(ci >= 0);
+			if (ci >= 0) {
+				yaml_document_t *dc = &s->doc[ci];
+				node *rc = yaml_document_get_root_node(dc);
+				CHECK_STR(pstr(dc, rc, "spec.storageClassName"), pstr(d, r, "spec.storageClassName"));
+				CHECK_STR(str(item(dc, path(dc, rc, "spec.accessModes"), 0)), str(item(d, path(d, r, "spec.accessModes"), 0)));
+				CHECK(quantity(pstr(dc, rc, "spec.resources.requests.storage")) <= quantity(pstr(d, r, "spec.capacity.storage")));
+			}
+			CHECK(seq_len(path(d, r, "spec.nodeAffinity.required.nodeSelectorTerms")) >= 1);
+		} else if (strcmp(kind, "StorageClass") == 0) {
+			CHECK(dns_subdomain(pstr(d, r, "provisioner")));
+			node *params = get(d, r, "parameters");
+			for (yaml_node_pair_t *p = params ? params->data.mapping.pairs.start : NULL;
+			     p && p < params->data.mapping.pairs.top; p++) /* map[string]string: quoted "true" */
+				CHECK(str(yaml_document_get_node(d, p->value)) &&
+				      (yaml_document_get_node(d, p->value)->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+				       (strcmp(str(yaml_document_get_node(d, p->value)), "true") &&
+					strcmp(str(yaml_document_get_node(d, p->value)), "false"))));
 		} else if (strcmp(kind, "ConfigMap") == 0) {
 			node *data = get(d, r, "data");
 			CHECK(data && data->type == YAML_MAPPING_NODE);
@@ -1049,6 +1077,152 @@ static void test_flags(const char *def)
 	}
 }
 
+/* The names render_all emits, joined by spaces. */
+static int collect_names(void *ud, const char *name, const char *text, size_t len)
+{
+	(void)text;
+	(void)len;
+	struct render_buf *b = ud;
+	size_t need = b->len + strlen(name) + 2;
+	if (need > b->cap) {
+		b->cap = need * 2;
+		b->p = realloc(b->p, b->cap);
+	}
+	b->len += (size_t)sprintf(b->p + b->len, "%s%s", b->len ? " " : "", name);
+	return 0;
+}
+
+static bool emitted(const struct render_params *rp, const char *name)
+{
+	struct render_buf b = {0};
+	char err[256];
+	CHECK_INT(render_all(rp, collect_names, &b, err, sizeof err), 0);
+	bool found = b.p && strstr(b.p, name) != NULL;
+	/* Generated or not, the documents come in name order (the apply order). */
+	char prev[64] = "";
+	for (char *save, *t = b.p ? strtok_r(b.p, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
+		CHECK(strcmp(prev, t) < 0);
+		snprintf(prev, sizeof prev, "%s", t);
+	}
+	free(b.p);
+	return found;
+}
+
+static node *match_expr(yaml_document_t *d, node *r)
+{
+	return item(d, path(d, item(d, path(d, r, "spec.nodeAffinity.required.nodeSelectorTerms"), 0), "matchExpressions"), 0);
+}
+
+/* --storage-node: two hostPath PersistentVolumes on that node, pre-bound to
+ * the PVCs, which name their class; --storage-class heliograph-gp3: the
+ * StorageClass too; the two flags exclude each other. */
+static void test_storage(const char *def)
+{
+	struct render_params rp = {0};
+	char err[256];
+	struct stream s;
+	CHECK(!emitted(&rp, RENDER_STORAGE_CLASS_NAME) && !emitted(&rp, RENDER_NODE_VOLUMES_NAME));
+	CHECK(emitted(&rp, RENDER_DASHBOARDS_NAME));
+
+	CHECK_INT(render_params_set(&rp, "namespace", "obs", err, sizeof err), 0);
+	CHECK_INT(render_params_set(&rp, "influxdb-size", "20Gi", err, sizeof err), 0);
+	CHECK_INT(render_params_set(&rp, "storage-node", "ip-10-0-1-5.ec2.internal", err, sizeof err), 0);
+	CHECK(emitted(&rp, RENDER_NODE_VOLUMES_NAME) && !emitted(&rp, RENDER_STORAGE_CLASS_NAME));
+	char *t = render_to_text(&rp);
+	CHECK(t && parse_stream(&s, t) == 0);
+	if (t) {
+		check_schema(&s, "obs");
+		static const struct {
+			const char *pv, *claim, *dir, *size;
+		} want[] = {
+			{"heliograph-obs-influxdb-data", "influxdb-data", "/var/lib/heliograph/obs/influxdb", "20Gi"},
+			{"heliograph-obs-grafana-data", "grafana-data", "/var/lib/heliograph/obs/grafana", "1Gi"},
+		};
+		for (int k = 0; k < 2; k++) {
+			int i = find_doc(&s, "PersistentVolume", want[k].pv), c = find_doc(&s, "PersistentVolumeClaim", want[k].claim);
+			CHECK(i >= 0 && c >= 0);
+			if (i < 0 || c < 0)
+				continue;
+			yaml_document_t *d = &s.doc[i];
+			node *r = yaml_document_get_root_node(d);
+			CHECK_STR(pstr(d, r, "spec.capacity.storage"), want[k].size);
+			CHECK_STR(str(item(d, path(d, r, "spec.accessModes"), 0)), "ReadWriteOnce");
+			CHECK_INT(seq_len(path(d, r, "spec.accessModes")), 1);
+			CHECK_STR(pstr(d, r, "spec.persistentVolumeReclaimPolicy"), "Retain");
+			CHECK_STR(pstr(d, r, "spec.storageClassName"), "heliograph-node");
+			CHECK_STR(pstr(d, r, "spec.claimRef.namespace"), "obs");
+			CHECK_STR(pstr(d, r, "spec.claimRef.name"), want[k].claim);
+			CHECK_STR(pstr(d, r, "spec.hostPath.path"), want[k].dir);
+			CHECK_STR(pstr(d, r, "spec.hostPath.type"), "DirectoryOrCreate");
+			node *me = match_expr(d, r);
+			CHECK_STR(pstr(d, me, "key"), "kubernetes.io/hostname");
+			CHECK_STR(pstr(d, me, "operator"), "In");
+			CHECK_INT(seq_len(get(d, me, "values")), 1);
+			CHECK_STR(str(item(d, get(d, me, "values"), 0)), "ip-10-0-1-5.ec2.internal");
+			node *rc = yaml_document_get_root_node(&s.doc[c]);
+			CHECK_STR(pstr(&s.doc[c], rc, "spec.storageClassName"), "heliograph-node");
+			CHECK_STR(pstr(&s.doc[c], rc, "spec.resources.requests.storage"), want[k].size);
+		}
+		free_stream(&s);
+	}
+	/* Nothing else changes: the PVCs' class lines and the two sizes. */
+	char *u = render_with("storage-node", "node-a");
+	CHECK(u && strstr(u, "# Generated by agentctl for --storage-node node-a") != NULL);
+	if (u) {
+		char *gen = strstr(u, "---\n# Generated by agentctl for --storage-node");
+		char *end = gen ? strstr(gen + 4, "---\n# Configuration of the stack pod") : NULL;
+		CHECK(gen && end);
+		if (gen && end) {
+			memmove(gen, end, strlen(end) + 1);
+			CHECK_INT(changed_lines(def, u), 2);
+		}
+		free(u);
+	}
+
+	/* The two exclude each other, in either order, as a usage error. */
+	CHECK(render_params_set(&rp, "storage-class", "gp3", err, sizeof err) < 0 && strstr(err, "--storage-node") &&
+	      strstr(err, "--storage-class"));
+	struct render_params rp2 = {0};
+	CHECK_INT(render_params_set(&rp2, "storage-class", "heliograph-gp3", err, sizeof err), 0);
+	CHECK(render_params_set(&rp2, "storage-node", "node-a", err, sizeof err) < 0 && strstr(err, "exclude"));
+	CHECK(render_params_set(&rp2, "storage-node", "Node_A", err, sizeof err) < 0 && strstr(err, "--storage-node"));
+
+	/* heliograph-gp3 is created; any other class is only named. */
+	CHECK(emitted(&rp2, RENDER_STORAGE_CLASS_NAME) && !emitted(&rp2, RENDER_NODE_VOLUMES_NAME));
+	t = render_to_text(&rp2);
+	CHECK(t && parse_stream(&s, t) == 0);
+	if (t) {
+		check_schema(&s, "monitoring");
+		int i = find_doc(&s, "StorageClass", "heliograph-gp3");
+		CHECK(i >= 0 && i < find_doc(&s, "PersistentVolumeClaim", "influxdb-data"));
+		if (i >= 0) {
+			yaml_document_t *d = &s.doc[i];
+			node *r = yaml_document_get_root_node(d);
+			CHECK_STR(pstr(d, r, "provisioner"), "ebs.csi.aws.com");
+			CHECK_STR(pstr(d, r, "volumeBindingMode"), "WaitForFirstConsumer");
+			CHECK(is_true(get(d, r, "allowVolumeExpansion")));
+			CHECK_STR(pstr(d, r, "parameters.type"), "gp3");
+			CHECK_STR(pstr(d, r, "parameters.encrypted"), "true");
+			CHECK(path(d, r, "parameters.encrypted")->data.scalar.style != YAML_PLAIN_SCALAR_STYLE);
+		}
+		for (int k = 0; k < 2; k++) {
+			int c = find_doc(&s, "PersistentVolumeClaim", k ? "grafana-data" : "influxdb-data");
+			CHECK_STR(pstr(&s.doc[c], yaml_document_get_root_node(&s.doc[c]), "spec.storageClassName"), "heliograph-gp3");
+		}
+		free_stream(&s);
+	}
+	struct render_params rp3 = {0};
+	CHECK_INT(render_params_set(&rp3, "storage-class", "gp3", err, sizeof err), 0);
+	CHECK(!emitted(&rp3, RENDER_STORAGE_CLASS_NAME));
+	/* Filled in by hand, the table is refused by render_all too. */
+	struct render_params both = {0};
+	both.value[RP_STORAGE_NODE] = "node-a";
+	both.value[RP_STORAGE_CLASS] = "gp3";
+	struct render_buf b = {0};
+	CHECK(render_all(&both, collect_names, &b, err, sizeof err) < 0 && strstr(err, "exclude"));
+	free(b.p);
+}
+
 /* Markers that would substitute nothing, or not what they say, are errors. */
 static void test_marker_errors(void)
 {
@@ -1144,6 +1318,7 @@ int main(void)
 	test_agent_config(&s);
 	free_stream(&s);
 	test_flags(def);
+	test_storage(def);
 	free(def);
 	CHECK_DONE();
 }
