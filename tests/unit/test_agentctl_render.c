@@ -1,9 +1,12 @@
 /* agentctl render and k8s-manifests: the files are the render of the
  * defaults; every rendered document is valid for its kind (a schema check of
- * the kinds used); the agent DaemonSet meets the restricted Pod Security
- * Standard but for its documented hostPath volumes; the agent's RBAC is
- * exactly the documented rules; each flag changes what it should and nothing
- * else; the agent's config loads with the agent's own loader. */
+ * the kinds used); the agent pods meet the restricted Pod Security Standard
+ * but for their documented exceptions (hostNetwork, the read-only hostPath
+ * volumes, data-owner); the stack pod's agent is the DaemonSet's container;
+ * the agent's RBAC is exactly the rules of k8s-manifests/README.md's table;
+ * each flag changes what it should and nothing else, and the generated
+ * storage documents hold what the flags say; the agent's config loads with
+ * the agent's own loader. */
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -1021,6 +1024,122 @@ static void test_stack(struct stream *s)
 }
 
 /* The agent's RBAC is exactly the documented rules (k8s-manifests/README.md). */
+#define MAXGRANTS 64
+struct grants {
+	char v[MAXGRANTS][128];
+	size_t n;
+};
+
+static void grant_add(struct grants *g, const char *group, const char *res, const char *verb, const char *name)
+{
+	CHECK(g->n < MAXGRANTS);
+	if (g->n < MAXGRANTS)
+		snprintf(g->v[g->n++], sizeof g->v[0], "%s/%s/%s%s%s%s", group, res, verb, name ? "[" : "", name ? name : "",
+			 name ? "]" : "");
+}
+
+/* Trims spaces off [*p, *e). */
+static void trim(const char **p, const char **e)
+{
+	while (*p < *e && **p == ' ')
+		(*p)++;
+	while (*e > *p && (*e)[-1] == ' ')
+		(*e)--;
+}
+
+/* The grants of k8s-manifests/README.md's RBAC table ("| group | `res`,
+ * `res` [named `name`] | verb, verb | scope ..."), split by scope: cluster
+ * (the ClusterRole) or "its namespace" (the Role). */
+static void readme_grants(struct grants *cluster, struct grants *ns)
+{
+	size_t len;
+	char *md = read_file(HG_SOURCE_DIR "/k8s-manifests/README.md", &len);
+	CHECK(md != NULL);
+	if (!md)
+		return;
+	char *t = strstr(md, "The agent's RBAC, exactly");
+	CHECK(t != NULL);
+	int rows = 0;
+	for (char *line = t; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		const char *p = line;
+		while (*p == ' ')
+			p++;
+		if (*p != '|') {
+			if (rows)
+				break; /* the table's end */
+			continue;
+		}
+		const char *cell[6];
+		const char *cend[6];
+		int nc = 0;
+		for (const char *q = p + 1; *q && *q != '\n' && nc < 6;) {
+			const char *bar = q;
+			while (*bar && *bar != '|' && *bar != '\n')
+				bar++;
+			if (*bar != '|')
+				break;
+			cell[nc] = q;
+			cend[nc] = bar;
+			trim(&cell[nc], &cend[nc]);
+			nc++;
+			q = bar + 1;
+		}
+		if (nc != 4 || strncmp(cell[0], "API group", 9) == 0 || cell[0][0] == '-')
+			continue;
+		rows++;
+		char group[64];
+		snprintf(group, sizeof group, "%.*s", (int)(cend[0] - cell[0]), cell[0]);
+		if (strcmp(group, "core") == 0)
+			group[0] = '\0';
+		struct grants *g = strncmp(cell[3], "cluster", 7) == 0 ? cluster
+				   : strncmp(cell[3], "its namespace", 13) == 0 ? ns
+										: NULL;
+		CHECK(g != NULL);
+		if (!g)
+			continue;
+		/* `a`, `b` [named `n`] */
+		char res[8][64], name[64] = "";
+		int nres = 0;
+		bool named = false;
+		for (const char *q = cell[1]; q < cend[1];) {
+			const char *o = memchr(q, '`', (size_t)(cend[1] - q));
+			if (!o)
+				break;
+			const char *c = memchr(o + 1, '`', (size_t)(cend[1] - o - 1));
+			CHECK(c != NULL);
+			if (!c)
+				break;
+			named |= memmem(q, (size_t)(o - q), "named", 5) != NULL;
+			if (named)
+				snprintf(name, sizeof name, "%.*s", (int)(c - o - 1), o + 1);
+			else if (nres < 8)
+				snprintf(res[nres++], sizeof res[0], "%.*s", (int)(c - o - 1), o + 1);
+			q = c + 1;
+		}
+		for (const char *q = cell[2]; q < cend[2];) {
+			const char *c = memchr(q, ',', (size_t)(cend[2] - q));
+			const char *e = c ? c : cend[2];
+			const char *vp = q, *ve = e;
+			trim(&vp, &ve);
+			char verb[32];
+			snprintf(verb, sizeof verb, "%.*s", (int)(ve - vp), vp);
+			for (int r = 0; r < nres; r++)
+				grant_add(g, group, res[r], verb, name[0] ? name : NULL);
+			q = e + 1;
+		}
+	}
+	CHECK(rows > 0);
+	free(md);
+}
+
+static bool in_grants(const struct grants *g, const char *t)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (strcmp(g->v[i], t) == 0)
+			return true;
+	return false;
+}
+
 static void test_rbac(struct stream *s)
 {
 	static const char *const expected_cluster[] = {
@@ -1047,6 +1166,17 @@ static void test_rbac(struct stream *s)
 		{"ClusterRole", "heliograph-agent", expected_cluster, sizeof expected_cluster / sizeof *expected_cluster},
 		{"Role", "heliograph-agent-leader-election", expected_role, sizeof expected_role / sizeof *expected_role},
 	};
+	/* README.md's table says the same, no more and no less. */
+	struct grants readme[2] = {{.n = 0}, {.n = 0}};
+	readme_grants(&readme[0], &readme[1]);
+	for (size_t ri = 0; ri < 2; ri++) {
+		CHECK_INT(readme[ri].n, roles[ri].nexp);
+		for (size_t e = 0; e < roles[ri].nexp; e++) {
+			if (!in_grants(&readme[ri], roles[ri].exp[e]))
+				fprintf(stderr, "k8s-manifests/README.md's RBAC table lacks %s\n", roles[ri].exp[e]);
+			CHECK(in_grants(&readme[ri], roles[ri].exp[e]));
+		}
+	}
 	for (size_t ri = 0; ri < 2; ri++) {
 		int i = find_doc(s, roles[ri].kind, roles[ri].name);
 		CHECK(i >= 0);
