@@ -85,9 +85,7 @@ void stack_docs_free(struct stack_docs *d);
 int stack_open(struct stack *s, struct stack_docs *d, const char *cmd);
 /* kubectl's name of a kind: "deployment.apps", "configmap". */
 void stack_kind_label(const char *api_version, const char *kind, const char *name, char *out, size_t outlen);
-/* The memory request of a Deployment/DaemonSet doc's pod as the scheduler
- * counts it: the sum of its containers' requests, or its largest init
- * container's when that is more (init containers run one at a time, before). */
+/* Sum of the memory requests of the containers of a Deployment/DaemonSet doc. */
 int stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes);
 
 /* Prints "label  state" aligned (state: created, configured, unchanged ...). */

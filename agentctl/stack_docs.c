@@ -120,21 +120,6 @@ static yaml_node_t *child(yaml_document_t *doc, yaml_node_t *m, const char *key)
 	return NULL;
 }
 
-/* The memory requests of a container list: their sum, or (init) the largest. */
-static int64_t list_request(yaml_document_t *doc, yaml_node_t *n, bool largest)
-{
-	int64_t total = 0;
-	for (yaml_node_item_t *it = n && n->type == YAML_SEQUENCE_NODE ? n->data.sequence.items.start : NULL;
-	     it && it < n->data.sequence.items.top; it++) {
-		yaml_node_t *c = yaml_document_get_node(doc, *it);
-		yaml_node_t *m = child(doc, child(doc, child(doc, c, "resources"), "requests"), "memory");
-		int64_t v;
-		if (m && m->type == YAML_SCALAR_NODE && quantity_parse((const char *)m->data.scalar.value, &v) == 0)
-			total = largest ? (v > total ? v : total) : total + v;
-	}
-	return total;
-}
-
 int stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes)
 {
 	yaml_parser_t p;
@@ -147,15 +132,18 @@ int stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes)
 		return -1;
 	}
 	yaml_parser_delete(&p);
-	yaml_node_t *spec = yaml_document_get_root_node(&doc);
-	const char *path[] = {"spec", "template", "spec"};
-	for (size_t i = 0; i < 3; i++)
-		spec = child(&doc, spec, path[i]);
-	yaml_node_t *cs = child(&doc, spec, "containers");
-	int rc = cs && cs->type == YAML_SEQUENCE_NODE ? 0 : -1;
-	if (rc == 0) {
-		int64_t sum = list_request(&doc, cs, false), init = list_request(&doc, child(&doc, spec, "initContainers"), true);
-		*bytes = sum > init ? sum : init;
+	yaml_node_t *n = yaml_document_get_root_node(&doc);
+	const char *path[] = {"spec", "template", "spec", "containers"};
+	for (size_t i = 0; i < 4; i++)
+		n = child(&doc, n, path[i]);
+	int rc = n && n->type == YAML_SEQUENCE_NODE ? 0 : -1;
+	for (yaml_node_item_t *it = rc == 0 ? n->data.sequence.items.start : NULL; it && it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *c = yaml_document_get_node(&doc, *it);
+		yaml_node_t *m = child(&doc, child(&doc, child(&doc, c, "resources"), "requests"), "memory");
+		int64_t v;
+		if (m && m->type == YAML_SCALAR_NODE && quantity_parse((const char *)m->data.scalar.value, &v) == 0)
+			*bytes += v;
 	}
 	yaml_document_delete(&doc);
 	return rc;

@@ -70,19 +70,6 @@ static void test_docs(void)
 	CHECK(agent == 24LL << 20);
 	stack_docs_free(&d);
 
-	/* An init container larger than the containers' sum is the pod's request. */
-	static const char big_init[] = "spec:\n  template:\n    spec:\n"
-				       "      initContainers:\n"
-				       "        - {name: a, resources: {requests: {memory: 100Mi}}}\n"
-				       "        - {name: b, resources: {requests: {memory: 300Mi}}}\n"
-				       "      containers:\n"
-				       "        - {name: c, resources: {requests: {memory: 100Mi}}}\n"
-				       "        - {name: d, resources: {requests: {memory: 150Mi}}}\n";
-	struct stack_doc bd = {.text = (char *)big_init, .len = sizeof big_init - 1};
-	int64_t got = -1;
-	CHECK_INT(stack_doc_memory_request(&bd, &got), 0);
-	CHECK(got == 300LL << 20);
-
 	rp.value[RP_NAMESPACE] = "obs";
 	CHECK_INT(stack_docs_render(&rp, &d, err, sizeof err), 0);
 	CHECK_STR(d.v[0].id.name, "obs");
