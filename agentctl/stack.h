@@ -24,12 +24,11 @@
 /* The Node label that puts the stack pod on the node agentctl chose (the
  * agent DaemonSet skips that node: the stack pod carries its agent). */
 #define STACK_NODE_LABEL "heliograph.io/stack"
-/* The classes render knows (render.h on the render branch: RENDER_NODE_CLASS,
- * RENDER_GP3_CLASS): node-local pre-bound volumes, and the gp3 class render
- * emits when --storage-class names it. */
-#define STACK_NODE_CLASS "heliograph-node"
-#define STACK_GP3_CLASS "heliograph-gp3"
-#define STACK_NODE_DATA_DIR "/var/lib/heliograph"
+/* The classes render knows: node-local pre-bound volumes, and the gp3
+ * class render emits when --storage-class names it. */
+#define STACK_NODE_CLASS RENDER_NODE_CLASS
+#define STACK_GP3_CLASS RENDER_GP3_CLASS
+#define STACK_NODE_DATA_DIR RENDER_NODE_DATA_DIR
 
 /* The Secrets the manifests refer to; install-stack creates them. */
 struct stack_secret {
