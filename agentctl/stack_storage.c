@@ -338,12 +338,13 @@ void stack_storage_print(const struct stack *s, const struct stack_storage *st, 
 	if (st->node) {
 		const char *n = st->vol_node[0] ? st->vol_node : node ? node : "?";
 		fprintf(s->out,
-			"Storage: on the disk of node %s (%s): %s/%s/influxdb and %s/%s/grafana, hostPath\n"
-			"  PersistentVolumes bound to the PVCs, no CSI driver pods. The data survives pod restarts,\n"
-			"  re-installs (uninstall-stack keeps it) and node reboots; it does NOT survive the node's\n"
-			"  replacement or termination (node group update, scale-in, instance retirement). For data that\n"
-			"  must outlive the node: --storage ebs (the EBS CSI add-on; it takes a pod slot on every node).\n",
-			n, st->why, STACK_NODE_DATA_DIR, ns, STACK_NODE_DATA_DIR, ns);
+			"Storage: on the disk of node %s (%s):\n"
+			"  %s/%s/influxdb and .../grafana, hostPath PersistentVolumes bound to the PVCs, no CSI driver\n"
+			"  pods. The data survives pod restarts, re-installs (uninstall-stack keeps it) and node reboots;\n"
+			"  it does NOT survive the node's replacement or termination (node group update, scale-in,\n"
+			"  instance retirement). For data that must outlive the node: --storage ebs (the EBS CSI add-on;\n"
+			"  its ebs-csi-node takes a pod slot and a pod IP on every node).\n",
+			n, st->why, STACK_NODE_DATA_DIR, ns);
 	} else if (st->create_gp3)
 		fprintf(s->out,
 			"Storage: StorageClass %s (%s), created by install-stack: EBS gp3, encrypted,\n"
