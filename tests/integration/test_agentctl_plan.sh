@@ -1,15 +1,19 @@
 #!/bin/bash
 # install-stack's placement plan and storage decision on the simulated EKS
 # clusters of tests/integration/eks_clusters.py (nodes and kube-system pods
-# as EKS reports them): with default flags 2 x t3.micro, 3 x t2.micro,
-# 2 x t4g.micro and t3.small + t3.micro with the EBS CSI add-on install, the
-# printed plan agrees with the cluster's objects (recomputed here from them),
-# and, with the scheduler stand-in, every pod runs on the node the plan
-# named within its pod slots, pod IPs and memory. 3 x t2.micro with the EBS
-# CSI add-on is refused before anything is written, with the per-node
-# reasons and the options. A re-run keeps the stack node (its volumes are
-# there), a dry run writes nothing, and k8s-manifests/README.md's example
-# plan is what the plan prints for 2 x t3.micro.
+# as EKS reports them): with default flags 2 x t3.micro, 3 x t2.micro and
+# 2 x t4g.micro install, the printed plan agrees with the cluster's objects
+# (recomputed here from them), and, with the scheduler stand-in, every pod
+# runs on the node the plan named within its pod slots, pod IPs and memory.
+# t3.small + t3.micro with the EBS CSI add-on: as simulated, coredns has a
+# replica on the t3.micro, whose 4 slots are then full; install-stack refuses
+# and names the coredns replica there as what would make it fit; with both
+# replicas on the t3.small it installs on EBS (gp2), the stack on the
+# t3.small. 3 x t2.micro with the EBS CSI add-on is refused before anything
+# is written, with the per-node reasons and the options. A re-run keeps the
+# stack node (its volumes are there), a dry run writes nothing, and
+# k8s-manifests/README.md's example plan is what the plan prints for
+# 2 x t3.micro. The scenarios run in parallel, each with its own API server.
 source "$TESTLIB"
 source "$(dirname "$0")/kube_lib.sh"
 AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
@@ -17,7 +21,6 @@ AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
 command -v influxd >/dev/null || fail "influxd not installed"
 CLUSTERS="$(dirname "$0")/eks_clusters.py"
 README="$(dirname "$0")/../../k8s-manifests/README.md"
-KC="$TMP/kubeconfig"
 # The scheduler stand-in places the pods as a real cluster would; without it
 # the controller only marks the workloads ready, and placement is not checked.
 SCHED=()
@@ -48,6 +51,7 @@ cluster() {
 	rm -f "$TMP/kube-port"
 	kube_start "${SCHED[@]}" --controller-delay 0.1 --service-proxy "monitoring/influxdb:8086=http://127.0.0.1:$port"
 	KPID=${PIDS[-1]}
+	KC="$TMP/kubeconfig"
 	kube_config "$KC"
 	python3 "$CLUSTERS" "$1" >"$TMP/cluster.json" || fail "eks_clusters.py $1"
 	curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/cluster.json" >/dev/null ||
@@ -151,6 +155,8 @@ node_label() { api "/api/v1/nodes/$1" | json_get 'd["metadata"].get("labels", {}
 labelled() { api /api/v1/nodes | json_get '" ".join(sorted(n["metadata"]["name"] for n in d["items"] if "heliograph.io/stack" in n["metadata"].get("labels", {})))'; }
 writes() { api /_control/requests | json_get 'len([r for r in d if r["method"] != "GET" and not r["path"].startswith("/_control")])'; }
 
+# The scenarios, each run in a subshell with its own $TMP and servers.
+scenario_2x_t3_micro() {
 # ---- 2 x t3.micro, no CSI driver, no default class ----
 cluster 2x-t3.micro
 run 0 install-stack --dry-run
@@ -194,18 +200,57 @@ awk '/^<!-- plan: 2x-t3.micro -->/ {on = 1; next} on && /^```$/ {n++; if (n == 2
 sed -n '/^Placement plan/,/^$/p' "$TMP/dry-2x-t3.micro" | sed '${/^$/d}' >"$TMP/plan-2x"
 diff -u "$TMP/readme-plan" "$TMP/plan-2x" || fail "k8s-manifests/README.md's example differs from the plan for 2x-t3.micro"
 
+}
+
 # ---- 3 x t2.micro, 2 x t4g.micro (arm64): default flags ----
-for c in 3x-t2.micro 2x-t4g.micro; do
-	cluster "$c"
+scenario_default() {
+	cluster "$1"
 	run 0 install-stack --timeout 30s
 	check_plan
-	[ "$(labelled)" = "$STACK_NODE" ] || fail "$c: label $(labelled), plan said $STACK_NODE"
+	[ "$(labelled)" = "$STACK_NODE" ] || fail "$1: label $(labelled), plan said $STACK_NODE"
 	check_placed
-done
-grep -q "  arm64  " "$TMP/out" || fail "t4g: arch"
+}
+scenario_3x_t2_micro() {
+	scenario_default 3x-t2.micro
+	# The node without coredns has the most free memory; 1 slot is left there.
+	grep -q "^After the install 1 pod slot remains for your own pods" "$TMP/out" || fail "3x-t2.micro: $(cat "$TMP/out")"
+}
+scenario_2x_t4g_micro() {
+	scenario_default 2x-t4g.micro
+	grep -q "  t4g.micro  .*  arm64  " "$TMP/out" || fail "t4g: arch"
+}
 
-# ---- t3.small + t3.micro, EBS CSI add-on, gp2 default: EBS, the stack on the t3.small ----
+# ---- t3.small + t3.micro, EBS CSI add-on, gp2 default ----
+scenario_t3_small_ebs() {
 cluster t3.small+t3.micro-ebs
+# As simulated: aws-node, kube-proxy, ebs-csi-node and a coredns replica fill
+# the t3.micro's 4 slots. Refused; the coredns option names that replica.
+MICRO=$(python3 -c 'import json,sys; print(next(o["metadata"]["name"] for o in json.load(open(sys.argv[1])) if o["kind"] == "Node" and o["metadata"]["labels"]["node.kubernetes.io/instance-type"] == "t3.micro"))' "$TMP/cluster.json")
+SMALL=$(python3 -c 'import json,sys; print(next(o["metadata"]["name"] for o in json.load(open(sys.argv[1])) if o["kind"] == "Node" and o["metadata"]["labels"]["node.kubernetes.io/instance-type"] == "t3.small"))' "$TMP/cluster.json")
+run 1 install-stack
+grep -q "^  $MICRO (t3.micro): all 4 pod slots taken (.*coredns.*): no room for the agent" "$TMP/err" &&
+	grep -q "^  $SMALL (t3.small): room for the stack pod and its agent" "$TMP/err" &&
+	grep -q "then the stack fits if the replica on $MICRO goes" "$TMP/err" || fail "t3.small+t3.micro-ebs refusal: $(cat "$TMP/err")"
+[ "$(writes)" = 0 ] || fail "the refused install wrote"
+# Both coredns replicas on the t3.small (the t3.micro joined later): it fits.
+python3 - "$TMP/cluster.json" "$MICRO" "$SMALL" >"$TMP/moved.json" <<'PY'
+import json, sys
+objs, micro, small = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+small_ip = next(o for o in objs if o["kind"] == "Node" and o["metadata"]["name"] == small)["status"]["addresses"][0]["address"]
+for o in objs:
+    if o["kind"] == "Pod" and o["metadata"]["name"].startswith("coredns-") and o["spec"].get("nodeName") == micro:
+        o["spec"]["nodeName"] = small
+        o["status"]["hostIP"] = small_ip
+        o["status"]["hostIPs"] = [{"ip": small_ip}]
+        print(json.dumps([o]))
+PY
+curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/moved.json" >/dev/null || fail "move coredns"
+python3 - "$TMP/cluster.json" "$TMP/moved.json" >"$TMP/c2.json" <<'PY'
+import json, sys
+objs, moved = json.load(open(sys.argv[1])), {o["metadata"]["name"]: o for o in json.load(open(sys.argv[2]))}
+print(json.dumps([moved.get(o["metadata"]["name"], o) if o["kind"] == "Pod" else o for o in objs]))
+PY
+mv "$TMP/c2.json" "$TMP/cluster.json"
 # Without a default class (EKS 1.30+) the driver gets agentctl's gp3 class;
 # --storage node keeps the data on the stack node instead.
 sc_gp2() { # sc_gp2 true|false: gp2 (in-tree, migrated to the CSI driver) as the default or not
@@ -228,8 +273,10 @@ sed 's/^  //' "$TMP/out" | grep -q "^$STACK_NODE  *t3.small " || fail "ebs: the 
 check_placed
 run 0 install-stack --timeout 30s
 grep -q "Nothing changed" "$TMP/out" && [ "$(labelled)" = "$STACK_NODE" ] || fail "ebs re-run: $(cat "$TMP/out")"
+}
 
 # ---- 3 x t2.micro with the EBS CSI add-on: refused before anything is written ----
+scenario_3x_t2_micro_ebs() {
 cluster 3x-t2.micro-ebs
 run 1 install-stack
 E="$TMP/err"
@@ -248,4 +295,27 @@ grep -q "t2 is not a Nitro type" "$E" && grep -qF "kubectl set env daemonset aws
 	fail "option: prefix delegation"
 grep -q "A t3.small node for the stack pod" "$E" && grep -q "Add a node (t2.micro" "$E" || fail "options: t3.small, add a node"
 [ "$(writes)" = 0 ] && [ -z "$(labelled)" ] && ! exists /api/v1/namespaces/monitoring || fail "the refused install wrote"
+}
+
+ALL=(scenario_2x_t3_micro scenario_3x_t2_micro scenario_2x_t4g_micro scenario_t3_small_ebs scenario_3x_t2_micro_ebs)
+declare -A JOB
+for f in "${ALL[@]}"; do
+	(
+		TMP="$TMP/$f"
+		mkdir -p "$TMP"
+		PIDS=()
+		trap 'for p in "${PIDS[@]:-}"; do [ -z "$p" ] || kill "$p" 2>/dev/null || true; done' EXIT
+		"$f"
+	) >"$TMP/$f.out" 2>&1 &
+	JOB[$f]=$!
+done
+failed=
+for f in "${ALL[@]}"; do
+	if ! wait "${JOB[$f]}"; then
+		failed+=" $f"
+		echo "---- $f" >&2
+		grep -v '^ts=' "$TMP/$f.out" | tail -40 >&2
+	fi
+done
+[ -z "$failed" ] || fail "failed:$failed"
 echo "ok (scheduler: ${SCHED[*]:-none})"
