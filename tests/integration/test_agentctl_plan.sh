@@ -297,12 +297,16 @@ grep -q "A t3.small node for the stack pod" "$E" && grep -q "Add a node (t2.micr
 [ "$(writes)" = 0 ] && [ -z "$(labelled)" ] && ! exists /api/v1/namespaces/monitoring || fail "the refused install wrote"
 }
 
+# The TLS material once (openssl takes a second or two per server).
+kube_start
+kill "${PIDS[-1]}"
 ALL=(scenario_2x_t3_micro scenario_3x_t2_micro scenario_2x_t4g_micro scenario_t3_small_ebs scenario_3x_t2_micro_ebs)
 declare -A JOB
 for f in "${ALL[@]}"; do
 	(
+		mkdir -p "$TMP/$f"
+		cp -r "$TMP/tls" "$TMP/$f/tls"
 		TMP="$TMP/$f"
-		mkdir -p "$TMP"
 		PIDS=()
 		trap 'for p in "${PIDS[@]:-}"; do [ -z "$p" ] || kill "$p" 2>/dev/null || true; done' EXIT
 		"$f"
