@@ -273,6 +273,9 @@ sed 's/^  //' "$TMP/out" | grep -q "^$STACK_NODE  *t3.small " || fail "ebs: the 
 check_placed
 run 0 install-stack --timeout 30s
 grep -q "Nothing changed" "$TMP/out" && [ "$(labelled)" = "$STACK_NODE" ] || fail "ebs re-run: $(cat "$TMP/out")"
+# The provisioned EBS volumes are in the t3.small's zone: the re-run keeps to it.
+ZONE=$(api "/api/v1/nodes/$SMALL" | json_get 'd["metadata"]["labels"]["topology.kubernetes.io/zone"]')
+grep -q "^The stack pod goes to $ZONE: its EBS volumes are in that zone" "$TMP/out" || fail "ebs re-run zone: $(cat "$TMP/out")"
 }
 
 # ---- 3 x t2.micro with the EBS CSI add-on: refused before anything is written ----
