@@ -1,0 +1,196 @@
+#!/bin/bash
+# The multi-arch image build and its publication, without a Docker engine or
+# an AWS account: the scripts parse and pass shellcheck; assemble-rootfs.sh
+# refuses binaries of the wrong architecture (what the Dockerfile's
+# TARGETARCH check relies on); the Dockerfile's stages are the documented
+# ones; scripts/ecr-push.sh is run with stub `aws` and `docker` first on PATH
+# that record every argument, so the exact commands a pipeline would run are
+# checked, and that the ECR password only ever travels through the pipe.
+source "$TESTLIB"
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(dirname "$AGENT")
+
+# ---- the scripts parse (and pass shellcheck where it is installed) ----
+for s in "$SRC"/scripts/*.sh; do
+	bash -n "$s" || fail "$s does not parse"
+done
+sh -n "$SRC/scripts/assemble-rootfs.sh" || fail "assemble-rootfs.sh is not POSIX sh"
+if command -v shellcheck >/dev/null; then
+	shellcheck "$SRC/scripts/ecr-push.sh" "$SRC/scripts/release-ref.sh" || fail "shellcheck: ecr-push.sh / release-ref.sh"
+	shellcheck -s sh "$SRC/scripts/assemble-rootfs.sh" || fail "shellcheck: assemble-rootfs.sh"
+fi
+
+# ---- assemble-rootfs.sh ARCH: the host's passes, the other one is refused ----
+host=$(dpkg --print-architecture 2>/dev/null || uname -m)
+case $host in x86_64) host=amd64 ;; aarch64) host=arm64 ;; esac
+other=arm64
+[ "$host" = arm64 ] && other=amd64
+"$SRC/scripts/assemble-rootfs.sh" "$BUILD" "$TMP/rootfs" "$host" 2>"$TMP/asm.err" || fail "assemble-rootfs $host: $(cat "$TMP/asm.err")"
+if "$SRC/scripts/assemble-rootfs.sh" "$BUILD" "$TMP/rootfs" "$other" 2>"$TMP/asm.err"; then
+	fail "assemble-rootfs accepted $host binaries as $other"
+fi
+grep -q "are not $other" "$TMP/asm.err" && grep -q "usr/bin/agent: " "$TMP/asm.err" ||
+	fail "the wrong-architecture error does not name the files: $(cat "$TMP/asm.err")"
+rc=0
+"$SRC/scripts/assemble-rootfs.sh" "$BUILD" "$TMP/rootfs" riscv64 2>"$TMP/asm.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "not amd64 or arm64" "$TMP/asm.err" || fail "unknown ARCH: rc $rc, $(cat "$TMP/asm.err")"
+
+# ---- the Dockerfile's stages ----
+D=$SRC/Dockerfile
+# The build stage runs on the target platform (QEMU for the other one), so
+# ldd and ldconfig in assemble-rootfs.sh are the target's.
+grep -q '^FROM debian:12-slim AS build$' "$D" || fail "the build stage is not 'FROM debian:12-slim AS build' (no --platform: it must run on the target)"
+! grep -q '^FROM --platform' "$D" || fail "the Dockerfile pins a stage to the build platform"
+sed -n '/AS build$/,/^FROM/p' "$D" | grep -q '^ARG TARGETARCH$' || fail "no ARG TARGETARCH in the build stage"
+grep -q 'scripts/assemble-rootfs.sh /build /rootfs "$TARGETARCH"' "$D" || fail "the build stage does not check the architecture"
+# The runtime image is the default target (the last stage); the .deb is --target deb.
+[ "$(grep '^FROM' "$D" | tail -1)" = "FROM scratch" ] || fail "the last stage is not the runtime image"
+grep -q '^FROM scratch AS deb$' "$D" && grep -q '^COPY --from=deb-build /deb/\*.deb /$' "$D" || fail "no deb target"
+sed -n '/AS deb-build$/,/^FROM/p' "$D" | grep -q 'install -y --no-install-recommends file' ||
+	fail "the deb stage lacks file(1), which CPack's shlibdeps step runs"
+sed -n '/AS deb-build$/,/^FROM/p' "$D" | grep -q 'cpack -G DEB' || fail "the deb stage does not run cpack"
+
+# ---- scripts/ecr-push.sh with recording stubs ----
+STUB=$TMP/bin
+mkdir -p "$STUB"
+SECRET='eyJwYXlsb2FkIjoic2VjcmV0LWVjci10b2tlbiJ9'
+cat >"$STUB/aws" <<'EOF'
+#!/bin/bash
+# Records its arguments and answers as the AWS CLI does, per $STUB_* .
+echo "aws $*" >>"$CALLS/aws"
+case "$1 $2" in
+"sts get-caller-identity")
+	[ -z "${STUB_STS_FAIL:-}" ] || { echo "Unable to locate credentials. You can configure credentials by running \"aws configure\"." >&2; exit 253; }
+	echo "${STUB_ACCOUNT:-123456789012}" ;;
+"configure get") [ -n "${STUB_CFG_REGION:-}" ] && echo "$STUB_CFG_REGION" || exit 1 ;;
+"ecr describe-repositories")
+	case ${STUB_REPO:-absent} in
+	absent) echo "An error occurred (RepositoryNotFoundException) when calling the DescribeRepositories operation: The repository with name 'heliograph/agent' does not exist in the registry with id '123456789012'" >&2; exit 254 ;;
+	denied) echo "An error occurred (AccessDeniedException) when calling the DescribeRepositories operation: not authorized to perform: ecr:DescribeRepositories" >&2; exit 254 ;;
+	immutable) echo IMMUTABLE ;;
+	*) echo MUTABLE ;;
+	esac ;;
+"ecr describe-images") [ "${STUB_REPO:-}" = immutable ] || exit 254; echo '{}' ;;
+"ecr create-repository") echo '{"repository": {}}' ;;
+"ecr get-login-password") echo "$STUB_SECRET" ;;
+*) echo "stub aws: unexpected $*" >&2; exit 99 ;;
+esac
+EOF
+cat >"$STUB/docker" <<'EOF'
+#!/bin/bash
+# Records its arguments (the metadata file's temporary path as FILE).
+args=() meta=''
+prev=''
+for a in "$@"; do
+	if [ "$prev" = --metadata-file ]; then meta=$a; a=FILE; fi
+	args+=("$a"); prev=$a
+done
+echo "docker ${args[*]}" >>"$CALLS/docker"
+case "$1 ${2:-}" in
+"buildx version") echo "github.com/docker/buildx v0.23.0" ;;
+"buildx inspect") printf 'Name:   default\nDriver: docker-container\nPlatforms: %s\n' "${STUB_PLATFORMS:-linux/amd64, linux/amd64/v2, linux/arm64, linux/386}" ;;
+"login --username") cat >"$CALLS/login-stdin"; echo "Login Succeeded" ;;
+"buildx build")
+	[ -z "${STUB_BUILD_FAIL:-}" ] || { echo "ERROR: failed to solve" >&2; exit 1; }
+	printf '{\n  "containerimage.digest": "sha256:%064d",\n  "image.name": "x"\n}\n' 7 >"$meta" ;;
+*) echo "stub docker: unexpected $*" >&2; exit 99 ;;
+esac
+EOF
+chmod +x "$STUB/aws" "$STUB/docker"
+export STUB_SECRET=$SECRET
+
+push() { # push SCENARIO-ENV... -- ARGS...: runs ecr-push.sh; sets $rc, files $CALLS/{out,err,aws,docker}
+	CALLS=$TMP/calls.$((++n))
+	mkdir -p "$CALLS"
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	rc=0
+	env -u AWS_REGION -u AWS_DEFAULT_REGION CALLS="$CALLS" PATH="$STUB:$PATH" "${envs[@]}" \
+		"$SRC/scripts/ecr-push.sh" "$@" >"$CALLS/out" 2>"$CALLS/err" || rc=$?
+	# The password never reaches an argument or the output.
+	! grep -rqF "$SECRET" "$CALLS/aws" "$CALLS/docker" "$CALLS/out" "$CALLS/err" 2>/dev/null ||
+		fail "the ECR password leaked into arguments or output ($CALLS)"
+}
+n=0
+version=$(sed 's/.*://' "$SRC/IMAGE")
+REG=123456789012.dkr.ecr.eu-west-1.amazonaws.com
+
+# A new repository: every command, in order, exactly.
+push AWS_REGION=eu-west-1 --
+[ "$rc" = 0 ] || fail "ecr-push: rc $rc: $(cat "$CALLS/err")"
+cat >"$TMP/want.aws" <<EOF
+aws sts get-caller-identity --query Account --output text
+aws ecr describe-repositories --region eu-west-1 --repository-names heliograph/agent --query repositories[0].imageTagMutability --output text
+aws ecr create-repository --region eu-west-1 --repository-name heliograph/agent --image-scanning-configuration scanOnPush=true --image-tag-mutability MUTABLE
+aws ecr get-login-password --region eu-west-1
+EOF
+cat >"$TMP/want.docker" <<EOF
+docker buildx version
+docker buildx inspect --bootstrap
+docker login --username AWS --password-stdin $REG
+docker buildx build --platform linux/amd64,linux/arm64 --build-arg VERSION=$version --tag $REG/heliograph/agent:$version --metadata-file FILE --push $SRC
+EOF
+diff "$TMP/want.aws" "$CALLS/aws" >&2 || fail "ecr-push: aws commands differ"
+diff "$TMP/want.docker" "$CALLS/docker" >&2 || fail "ecr-push: docker commands differ"
+[ "$(cat "$CALLS/login-stdin")" = "$SECRET" ] || fail "docker login did not get the password on stdin"
+grep -qx "  agentctl install-stack --agent-image $REG/heliograph/agent:$version" "$CALLS/out" ||
+	fail "ecr-push does not print the install command: $(cat "$CALLS/out")"
+grep -q "sha256:0*7)" "$CALLS/out" || fail "ecr-push does not print the pushed digest"
+grep -q 'no pull secret' "$CALLS/out" || fail "ecr-push does not say the nodes need no pull secret"
+# Only the instructions on stdout (a pipeline can capture them).
+[ "$(wc -l <"$CALLS/out")" = 5 ] || fail "stdout is not only the instructions: $(cat "$CALLS/out")"
+# The printed reference is one agentctl accepts.
+ref=$(sed -n 's/.*--agent-image //p' "$CALLS/out")
+"$BUILD/agentctl" render --agent-image "$ref" | grep -qF "image: $ref " || fail "agentctl render rejects $ref"
+
+# An existing repository is not created again; --repository, --tag,
+# --platforms and the region from the CLI profile.
+push STUB_REPO=exists STUB_CFG_REGION=us-east-2 -- --repository team/hg-agent --tag 0.1.0-rc1 --platforms linux/arm64
+[ "$rc" = 0 ] || fail "existing repository: rc $rc: $(cat "$CALLS/err")"
+grep -q '^aws configure get region$' "$CALLS/aws" || fail "the profile's region was not asked for"
+! grep -q create-repository "$CALLS/aws" || fail "an existing repository was created again"
+grep -qx "docker buildx build --platform linux/arm64 --build-arg VERSION=$version --tag 123456789012.dkr.ecr.us-east-2.amazonaws.com/team/hg-agent:0.1.0-rc1 --metadata-file FILE --push $SRC" "$CALLS/docker" ||
+	fail "build command: $(grep build "$CALLS/docker")"
+
+# --immutable-tags at creation; an immutable tag that exists stops before building.
+push AWS_REGION=eu-west-1 -- --immutable-tags
+grep -q -- '--image-tag-mutability IMMUTABLE$' "$CALLS/aws" || fail "--immutable-tags not passed to create-repository"
+push AWS_REGION=eu-west-1 STUB_REPO=immutable --
+[ "$rc" = 1 ] && grep -q 'already exists and heliograph/agent has immutable tags' "$CALLS/err" || fail "immutable existing tag: rc $rc, $(cat "$CALLS/err")"
+! grep -q 'buildx build' "$CALLS/docker" 2>/dev/null || fail "built although the tag cannot be pushed"
+
+# China regions have their own domain.
+push AWS_REGION=cn-north-1 STUB_REPO=exists --
+grep -q -- "--password-stdin 123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn$" "$CALLS/docker" || fail "China region registry host"
+
+# Errors: each says what and how, and nothing is created or pushed.
+push --
+[ "$rc" = 2 ] && grep -q 'no AWS region: pass --region' "$CALLS/err" || fail "no region: rc $rc, $(cat "$CALLS/err")"
+push -- --region 'eu west'
+[ "$rc" = 2 ] && grep -q 'not an AWS region name' "$CALLS/err" || fail "bad region: rc $rc"
+push AWS_REGION=eu-west-1 -- --repository 'Heliograph/Agent'
+[ "$rc" = 2 ] && [ ! -s "$CALLS/aws" ] || fail "bad repository name accepted: rc $rc"
+push AWS_REGION=eu-west-1 -- --platforms linux/s390x
+[ "$rc" = 2 ] || fail "unsupported platform accepted"
+push AWS_REGION=eu-west-1 -- --bogus
+[ "$rc" = 2 ] && grep -q "unknown argument '--bogus'" "$CALLS/err" || fail "unknown argument"
+push AWS_REGION=eu-west-1 STUB_STS_FAIL=1 --
+[ "$rc" = 1 ] && grep -q 'Unable to locate credentials' "$CALLS/err" && grep -q 'cannot tell the AWS account' "$CALLS/err" ||
+	fail "no credentials: rc $rc, $(cat "$CALLS/err")"
+push AWS_REGION=eu-west-1 STUB_ACCOUNT=oops --
+[ "$rc" = 1 ] && grep -q "not a 12-digit account id" "$CALLS/err" || fail "bad account id"
+push AWS_REGION=eu-west-1 STUB_REPO=denied --
+[ "$rc" = 1 ] && grep -q AccessDeniedException "$CALLS/err" && grep -q 'ecr:DescribeRepositories' "$CALLS/err" ||
+	fail "access denied: rc $rc, $(cat "$CALLS/err")"
+! grep -q create-repository "$CALLS/aws" || fail "created a repository after AccessDenied"
+push AWS_REGION=eu-west-1 STUB_PLATFORMS='linux/amd64, linux/386' --
+[ "$rc" = 1 ] && grep -q 'cannot build linux/arm64' "$CALLS/err" && grep -q 'tonistiigi/binfmt --install' "$CALLS/err" ||
+	fail "missing arm64 emulation: rc $rc, $(cat "$CALLS/err")"
+! grep -q 'login' "$CALLS/docker" || fail "logged in although the builder cannot build"
+push AWS_REGION=eu-west-1 STUB_BUILD_FAIL=1 --
+[ "$rc" = 1 ] && grep -q 'docker buildx build --push failed' "$CALLS/err" && [ ! -s "$CALLS/out" ] ||
+	fail "failed build: rc $rc, stdout $(cat "$CALLS/out")"
+"$SRC/scripts/ecr-push.sh" --help | grep -q 'get-login-password' || fail "--help"
+
+echo PASS
