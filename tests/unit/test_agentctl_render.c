@@ -997,10 +997,12 @@ static void test_flags(const char *def)
 		}
 	}
 
-	/* --image-registry: every image; --agent-image: the agent's only, as given. */
+	/* --image-registry: every docker.io image (a Docker Hub mirror), not the
+	 * agent's, which is ghcr.io's by default; --agent-image: the agent's only,
+	 * as given. */
 	t = render_with("image-registry", "123.dkr.ecr.us-east-1.amazonaws.com/docker-hub");
-	CHECK(t && changed_lines(def, t) == 3 && count(t, "image: 123.dkr.ecr.us-east-1.amazonaws.com/docker-hub/") == 3);
-	CHECK(t && strstr(t, "docker.io") == NULL);
+	CHECK(t && changed_lines(def, t) == 2 && count(t, "image: 123.dkr.ecr.us-east-1.amazonaws.com/docker-hub/") == 2);
+	CHECK(t && strstr(t, "docker.io") == NULL && strstr(t, "image: " HG_AGENT_IMAGE " #"));
 	free(t);
 	t = render_with("agent-image", "registry.example:5000/hg/agent:9");
 	CHECK(t && changed_lines(def, t) == 1 && count(t, "image: registry.example:5000/hg/agent:9 #") == 1);
