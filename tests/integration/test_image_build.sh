@@ -193,4 +193,78 @@ push AWS_REGION=eu-west-1 STUB_BUILD_FAIL=1 --
 	fail "failed build: rc $rc, stdout $(cat "$CALLS/out")"
 "$SRC/scripts/ecr-push.sh" --help | grep -q 'get-login-password' || fail "--help"
 
+# ---- scripts/release-ref.sh: the release publishes exactly IMAGE ----
+image=$(cat "$SRC/IMAGE")
+owner=$(sed -n 's|^ghcr\.io/\([^/]*\)/agent:.*|\1|p' "$SRC/IMAGE")
+[ -n "$owner" ] || fail "IMAGE ($image) is not the ghcr.io/OWNER/agent:VERSION the release workflow publishes"
+out=$("$SRC/scripts/release-ref.sh" "v$version" "$owner") || fail "release-ref refused v$version"
+[ "$out" = "image=$image
+version=$version" ] || fail "release-ref printed: $out"
+"$SRC/scripts/release-ref.sh" "v$version" "${owner^^}" >/dev/null || fail "release-ref: the owner's case matters (ghcr.io names are lowercase)"
+! "$SRC/scripts/release-ref.sh" "v9.9.9" "$owner" >/dev/null 2>"$TMP/rr.err" || fail "release-ref accepted a tag that is not IMAGE's version"
+grep -q "IMAGE says version $version" "$TMP/rr.err" || fail "release-ref tag error: $(cat "$TMP/rr.err")"
+! "$SRC/scripts/release-ref.sh" "v$version" someone-else >/dev/null 2>"$TMP/rr.err" || fail "release-ref accepted another owner"
+grep -q "publishes ghcr.io/someone-else/agent" "$TMP/rr.err" || fail "release-ref owner error: $(cat "$TMP/rr.err")"
+
+# ---- .github/workflows/release.yml: trigger, permissions, the actions and their inputs ----
+python3 - "$SRC/.github/workflows/release.yml" <<'PY' || fail "release.yml"
+import sys, yaml
+wf = yaml.safe_load(open(sys.argv[1]))
+def need(c, msg):
+    if not c:
+        sys.exit("release.yml: " + msg)
+on = wf.get("on", wf.get(True))  # YAML 1.1 reads the key on as true
+need(on == {"push": {"tags": ["v*"]}}, "not triggered by tags v* only: %r" % on)
+need(wf.get("permissions") == {}, "the workflow's default token permissions are not empty")
+job = wf["jobs"]["publish"]
+need(job["permissions"] == {"contents": "write", "packages": "write"}, "job permissions %r" % job["permissions"])
+# Inputs each action declares in its action.yml (docker/*-action at their newest
+# majors: setup-qemu v4.2.0, setup-buildx v4.3.0, login v4.1.0, build-push v7.3.0).
+inputs = {
+    "actions/checkout@v6": set(),
+    "docker/setup-qemu-action@v4": {"image", "platforms", "reset", "cache-image"},
+    "docker/setup-buildx-action@v4": {"version", "driver", "driver-opts", "buildkitd-flags", "buildkitd-config",
+        "buildkitd-config-inline", "use", "name", "endpoint", "platforms", "append", "keep-state", "cache-binary", "cleanup"},
+    "docker/login-action@v4": {"registry", "username", "password", "ecr", "scope", "logout", "registry-auth"},
+    "docker/build-push-action@v7": {"add-hosts", "allow", "annotations", "attests", "build-args", "build-contexts",
+        "builder", "cache-from", "cache-to", "call", "cgroup-parent", "context", "file", "labels", "load", "network",
+        "no-cache", "no-cache-filters", "outputs", "platforms", "provenance", "pull", "push", "sbom", "secrets",
+        "secret-envs", "secret-files", "shm-size", "ssh", "tags", "target", "ulimit", "github-token"},
+}
+steps = job["steps"]
+used = [s["uses"] for s in steps if "uses" in s]
+for u in used:
+    need(u in inputs, "unexpected action " + u)
+for s in steps:
+    if "uses" in s:
+        bad = set(s.get("with", {})) - inputs[s["uses"]]
+        need(not bad, "%s has no input %s" % (s["uses"], bad))
+order = [u.split("@")[0] for u in used]
+need(order[:4] == ["actions/checkout", "docker/setup-qemu-action", "docker/setup-buildx-action", "docker/login-action"],
+     "setup order %r" % order)
+bp = [s for s in steps if s.get("uses", "").startswith("docker/build-push-action")]
+need(len(bp) == 2, "two builds (image, .deb)")
+img, deb = bp[0]["with"], bp[1]["with"]
+need(img["platforms"] == "linux/amd64,linux/arm64" and img["push"] is True, "image: both platforms, pushed")
+need(img["tags"] == "${{ steps.ref.outputs.image }}", "image tag is not release-ref's (IMAGE)")
+need(img["build-args"] == "VERSION=${{ steps.ref.outputs.version }}", "image VERSION build arg")
+need(deb["target"] == "deb" and deb["platforms"] == "linux/amd64,linux/arm64" and deb["outputs"] == "type=local,dest=dist",
+     "deb build")
+login = [s for s in steps if s.get("uses", "").startswith("docker/login-action")][0]["with"]
+need(login == {"registry": "ghcr.io", "username": "${{ github.actor }}", "password": "${{ secrets.GITHUB_TOKEN }}"}, "login")
+run = "\n".join(s.get("run", "") for s in steps)
+need('scripts/release-ref.sh "$GITHUB_REF_NAME" "$GITHUB_REPOSITORY_OWNER"' in run, "release-ref not run on the tag")
+need("docker logout ghcr.io" in run and "imagetools inspect" in run, "no anonymous pull check")
+need("gh release create" in run and "dist/*/*.deb" in run, "no GitHub release with the .deb files")
+ref = [s for s in steps if s.get("id") == "ref"]
+need(ref and steps.index(ref[0]) < steps.index(bp[0]), "release-ref must run before the build")
+PY
+
+# ---- the docs: the default as IMAGE names it, and the EKS install starts with the image ----
+grep -qF "| \`--agent-image\` | \`$image\`" "$SRC/k8s-manifests/README.md" || fail "k8s-manifests/README.md's --agent-image default is not $image"
+"$BUILD/agentctl" install-stack --help | grep -qF "(default $image)" || fail "install-stack --help's default is not $image"
+first=$(sed -n '/^## Install on EKS/,/^## /p' "$SRC/README.md" | grep -m1 '^### ')
+[ "$first" = "### 1. An agent image your nodes can pull" ] || fail "README's EKS section does not start with the image: $first"
+sed -n '/^## Install on EKS/,/^### 2\./p' "$SRC/README.md" | grep -q '^scripts/ecr-push.sh' || fail "README's EKS section does not run scripts/ecr-push.sh"
+
 echo PASS
