@@ -41,14 +41,18 @@ D=$SRC/Dockerfile
 # ldd and ldconfig in assemble-rootfs.sh are the target's.
 grep -q '^FROM debian:12-slim AS build$' "$D" || fail "the build stage is not 'FROM debian:12-slim AS build' (no --platform: it must run on the target)"
 ! grep -q '^FROM --platform' "$D" || fail "the Dockerfile pins a stage to the build platform"
-sed -n '/AS build$/,/^FROM/p' "$D" | grep -q '^ARG TARGETARCH$' || fail "no ARG TARGETARCH in the build stage"
+# (Stage texts go through files: grep -q on a pipe under pipefail can fail
+# the writer with SIGPIPE.)
+sed -n '/AS build$/,/^FROM/p' "$D" >"$TMP/stage.build"
+sed -n '/AS deb-build$/,/^FROM/p' "$D" >"$TMP/stage.deb"
+grep -q '^ARG TARGETARCH$' "$TMP/stage.build" || fail "no ARG TARGETARCH in the build stage"
 grep -q 'scripts/assemble-rootfs.sh /build /rootfs "$TARGETARCH"' "$D" || fail "the build stage does not check the architecture"
 # The runtime image is the default target (the last stage); the .deb is --target deb.
 [ "$(grep '^FROM' "$D" | tail -1)" = "FROM scratch" ] || fail "the last stage is not the runtime image"
 grep -q '^FROM scratch AS deb$' "$D" && grep -q '^COPY --from=deb-build /deb/\*.deb /$' "$D" || fail "no deb target"
-sed -n '/AS deb-build$/,/^FROM/p' "$D" | grep -q 'install -y --no-install-recommends file' ||
+grep -q 'install -y --no-install-recommends file' "$TMP/stage.deb" ||
 	fail "the deb stage lacks file(1), which CPack's shlibdeps step runs"
-sed -n '/AS deb-build$/,/^FROM/p' "$D" | grep -q 'cpack -G DEB' || fail "the deb stage does not run cpack"
+grep -q 'cpack -G DEB' "$TMP/stage.deb" || fail "the deb stage does not run cpack"
 
 # ---- scripts/ecr-push.sh with recording stubs ----
 STUB=$TMP/bin
@@ -142,7 +146,8 @@ grep -q 'no pull secret' "$CALLS/out" || fail "ecr-push does not say the nodes n
 [ "$(wc -l <"$CALLS/out")" = 5 ] || fail "stdout is not only the instructions: $(cat "$CALLS/out")"
 # The printed reference is one agentctl accepts.
 ref=$(sed -n 's/.*--agent-image //p' "$CALLS/out")
-"$BUILD/agentctl" render --agent-image "$ref" | grep -qF "image: $ref " || fail "agentctl render rejects $ref"
+"$BUILD/agentctl" render --agent-image "$ref" >"$TMP/render.yaml" || fail "agentctl render --agent-image $ref failed"
+grep -qF "image: $ref " "$TMP/render.yaml" || fail "agentctl render rejects $ref"
 
 # An existing repository is not created again; --repository, --tag,
 # --platforms and the region from the CLI profile.
@@ -191,7 +196,7 @@ push AWS_REGION=eu-west-1 STUB_PLATFORMS='linux/amd64, linux/386' --
 push AWS_REGION=eu-west-1 STUB_BUILD_FAIL=1 --
 [ "$rc" = 1 ] && grep -q 'docker buildx build --push failed' "$CALLS/err" && [ ! -s "$CALLS/out" ] ||
 	fail "failed build: rc $rc, stdout $(cat "$CALLS/out")"
-"$SRC/scripts/ecr-push.sh" --help | grep -q 'get-login-password' || fail "--help"
+"$SRC/scripts/ecr-push.sh" --help >"$TMP/help" && grep -q 'get-login-password' "$TMP/help" || fail "--help"
 
 # ---- scripts/release-ref.sh: the release publishes exactly IMAGE ----
 image=$(cat "$SRC/IMAGE")
@@ -262,9 +267,10 @@ PY
 
 # ---- the docs: the default as IMAGE names it, and the EKS install starts with the image ----
 grep -qF "| \`--agent-image\` | \`$image\`" "$SRC/k8s-manifests/README.md" || fail "k8s-manifests/README.md's --agent-image default is not $image"
-"$BUILD/agentctl" install-stack --help | grep -qF "(default $image)" || fail "install-stack --help's default is not $image"
-first=$(sed -n '/^## Install on EKS/,/^## /p' "$SRC/README.md" | grep -m1 '^### ')
+"$BUILD/agentctl" install-stack --help >"$TMP/help" && grep -qF "(default $image)" "$TMP/help" || fail "install-stack --help's default is not $image"
+sed -n '/^## Install on EKS/,/^### 2\./p' "$SRC/README.md" >"$TMP/eks.md"
+first=$(grep -m1 '^### ' "$TMP/eks.md")
 [ "$first" = "### 1. An agent image your nodes can pull" ] || fail "README's EKS section does not start with the image: $first"
-sed -n '/^## Install on EKS/,/^### 2\./p' "$SRC/README.md" | grep -q '^scripts/ecr-push.sh' || fail "README's EKS section does not run scripts/ecr-push.sh"
+grep -q '^scripts/ecr-push.sh' "$TMP/eks.md" || fail "README's EKS section does not run scripts/ecr-push.sh"
 
 echo PASS
