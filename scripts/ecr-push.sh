@@ -102,7 +102,13 @@ fi
 
 # The builder must be able to run every platform's build stage (natively or
 # under QEMU); buildx's own error comes only after minutes of building.
-avail=$(docker buildx inspect --bootstrap 2>/dev/null | sed -n 's/^Platforms: *//p' | tr -d ' ' | tr ',' '\n' | sort -u)
+builder=$(docker buildx inspect --bootstrap 2>/dev/null || true)
+avail=$(sed -n 's/^Platforms: *//p' <<<"$builder" | tr -d ' ' | tr ',' '\n' | sort -u)
+# The plain "docker" driver pushes a multi-platform image only with the
+# containerd image store; say what to do before minutes of building.
+if [[ $platforms == *,* ]] && grep -qx 'Driver: *docker' <<<"$builder"; then
+	echo "$me: note: the current builder uses the docker driver; if the build stops with \"Multi-platform build is not supported for the docker driver\", run: docker buildx create --use --name heliograph" >&2
+fi
 for p in ${platforms//,/ }; do
 	grep -qx "$p" <<<"$avail" || die "the docker buildx builder cannot build $p (it has: $(tr '\n' ' ' <<<"$avail")).
   Install the QEMU emulators:  docker run --privileged --rm tonistiigi/binfmt --install arm64,amd64

@@ -92,7 +92,7 @@ done
 echo "docker ${args[*]}" >>"$CALLS/docker"
 case "$1 ${2:-}" in
 "buildx version") echo "github.com/docker/buildx v0.23.0" ;;
-"buildx inspect") printf 'Name:   default\nDriver: docker-container\nPlatforms: %s\n' "${STUB_PLATFORMS:-linux/amd64, linux/amd64/v2, linux/arm64, linux/386}" ;;
+"buildx inspect") printf 'Name:   default\nDriver: %s\nPlatforms: %s\n' "${STUB_DRIVER:-docker-container}" "${STUB_PLATFORMS:-linux/amd64, linux/amd64/v2, linux/arm64, linux/386}" ;;
 "login --username") cat >"$CALLS/login-stdin"; echo "Login Succeeded" ;;
 "buildx build")
 	[ -z "${STUB_BUILD_FAIL:-}" ] || { echo "ERROR: failed to solve" >&2; exit 1; }
@@ -142,6 +142,7 @@ grep -qx "  agentctl install-stack --agent-image $REG/heliograph/agent:$version"
 	fail "ecr-push does not print the install command: $(cat "$CALLS/out")"
 grep -q "sha256:0*7)" "$CALLS/out" || fail "ecr-push does not print the pushed digest"
 grep -q 'no pull secret' "$CALLS/out" || fail "ecr-push does not say the nodes need no pull secret"
+! grep -q 'docker driver' "$CALLS/err" || fail "docker-driver hint for a docker-container builder"
 # Only the instructions on stdout (a pipeline can capture them).
 [ "$(wc -l <"$CALLS/out")" = 5 ] || fail "stdout is not only the instructions: $(cat "$CALLS/out")"
 # The printed reference is one agentctl accepts.
@@ -164,6 +165,11 @@ grep -q -- '--image-tag-mutability IMMUTABLE$' "$CALLS/aws" || fail "--immutable
 push AWS_REGION=eu-west-1 STUB_REPO=immutable --
 [ "$rc" = 1 ] && grep -q 'already exists and heliograph/agent has immutable tags' "$CALLS/err" || fail "immutable existing tag: rc $rc, $(cat "$CALLS/err")"
 ! grep -q 'buildx build' "$CALLS/docker" 2>/dev/null || fail "built although the tag cannot be pushed"
+
+# The docker driver: a hint before building (it pushes multi-platform images
+# only with the containerd image store; none above for a BuildKit builder).
+push AWS_REGION=eu-west-1 STUB_DRIVER=docker STUB_REPO=exists --
+[ "$rc" = 0 ] && grep -q 'docker buildx create --use --name heliograph' "$CALLS/err" || fail "no hint for the docker driver"
 
 # China regions have their own domain.
 push AWS_REGION=cn-north-1 STUB_REPO=exists --
