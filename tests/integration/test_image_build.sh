@@ -5,7 +5,9 @@
 # TARGETARCH check relies on); the Dockerfile's stages are the documented
 # ones; scripts/ecr-push.sh is run with stub `aws` and `docker` first on PATH
 # that record every argument, so the exact commands a pipeline would run are
-# checked, and that the ECR password only ever travels through the pipe.
+# checked, and that the ECR password only ever travels through the pipe;
+# release-ref.sh and the release workflow; the docs and install-stack name
+# the default image and how to build your own.
 source "$TESTLIB"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(dirname "$AGENT")
@@ -278,5 +280,15 @@ sed -n '/^## Install on EKS/,/^### 2\./p' "$SRC/README.md" >"$TMP/eks.md"
 first=$(grep -m1 '^### ' "$TMP/eks.md")
 [ "$first" = "### 1. An agent image your nodes can pull" ] || fail "README's EKS section does not start with the image: $first"
 grep -q '^scripts/ecr-push.sh' "$TMP/eks.md" || fail "README's EKS section does not run scripts/ecr-push.sh"
+
+# ---- install-stack says where the default image comes from, before anything is created ----
+source "$(dirname "$0")/kube_lib.sh"
+kube_start
+kube_config "$TMP/kubeconfig"
+"$BUILD/agentctl" install-stack --dry-run --kubeconfig "$TMP/kubeconfig" >"$TMP/dry" 2>&1 || true
+grep -qF "Agent image $image (the default): published by the project's release of this version" "$TMP/dry" &&
+	grep -q 'scripts/ecr-push.sh builds and pushes it to your ECR' "$TMP/dry" || fail "install-stack without --agent-image: $(cat "$TMP/dry")"
+"$BUILD/agentctl" install-stack --dry-run --kubeconfig "$TMP/kubeconfig" --agent-image "$ref" >"$TMP/dry" 2>&1 || true
+! grep -q 'Agent image' "$TMP/dry" || fail "install-stack talks about the default with --agent-image given"
 
 echo PASS
