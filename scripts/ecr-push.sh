@@ -20,6 +20,8 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 me=ecr-push
 die() { echo "$me: $*" >&2; exit 1; }
+# (No ${v,,}: macOS still ships bash 3.2, and this runs on laptops.)
+lower() { tr '[:upper:]' '[:lower:]' <<<"$1"; }
 usage_die() { echo "$me: $*" >&2; echo "usage: scripts/ecr-push.sh [--region REGION] [--repository NAME] [--tag TAG] [--platforms LIST] [--immutable-tags]" >&2; exit 2; }
 
 region='' repo=heliograph/agent tag='' platforms=linux/amd64,linux/arm64 mutability=MUTABLE
@@ -40,7 +42,7 @@ while [ $# -gt 0 ]; do
 	--tag=*) tag=${1#*=}; shift ;;
 	--platforms=*) platforms=${1#*=}; shift ;;
 	--immutable-tags) mutability=IMMUTABLE; shift ;;
-	-h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p;}' "$0"; exit 0 ;;
 	*) usage_die "unknown argument '$1'" ;;
 	esac
 done
@@ -83,7 +85,7 @@ err=$(mktemp)
 trap 'rm -f "$err"' EXIT
 if existing=$(aws ecr describe-repositories --region "$region" --repository-names "$repo" \
 	--query 'repositories[0].imageTagMutability' --output text 2>"$err"); then
-	echo "$me: repository $repo exists (tags ${existing,,})" >&2
+	echo "$me: repository $repo exists (tags $(lower "$existing"))" >&2
 	# An immutable tag cannot be pushed twice: say so before building.
 	if [[ $existing == IMMUTABLE* ]] &&
 		aws ecr describe-images --region "$region" --repository-name "$repo" --image-ids imageTag="$tag" >/dev/null 2>&1; then
@@ -94,7 +96,7 @@ elif grep -q RepositoryNotFoundException "$err"; then
 	aws ecr create-repository --region "$region" --repository-name "$repo" \
 		--image-scanning-configuration scanOnPush=true --image-tag-mutability "$mutability" >/dev/null ||
 		die "cannot create the ECR repository $repo (the caller needs ecr:CreateRepository)"
-	echo "$me: created repository $repo (scan on push, tags ${mutability,,})" >&2
+	echo "$me: created repository $repo (scan on push, tags $(lower "$mutability"))" >&2
 else
 	cat "$err" >&2
 	die "cannot read the ECR repository $repo in $region (the caller needs ecr:DescribeRepositories)"
