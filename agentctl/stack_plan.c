@@ -916,8 +916,12 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 		}
 		p->nn--;
 		tally(p);
+		/* The node group's size counts its NotReady and cordoned nodes too. */
+		size_t in_group = 0;
+		for (size_t i = 0; i < p->nn; i++)
+			in_group += !nodegroup || (p->node[i].nodegroup && strcmp(p->node[i].nodegroup, nodegroup) == 0);
 		say(&b, "       eksctl scale nodegroup --cluster %s --name %s --nodes %zu\n", cluster,
-		    nodegroup ? nodegroup : "NODEGROUP", ncounted + 1);
+		    nodegroup ? nodegroup : "NODEGROUP", in_group + 1);
 	}
 	say(&b, "--force installs anyway; pods that do not fit stay Pending.");
 }

@@ -298,6 +298,28 @@ grep -q "t2 is not a Nitro type" "$E" && grep -qF "kubectl set env daemonset aws
 	fail "option: prefix delegation"
 grep -q "A t3.small node for the stack pod" "$E" && grep -q "Add a node (t2.micro" "$E" || fail "options: t3.small, add a node"
 [ "$(writes)" = 0 ] && [ -z "$(labelled)" ] && ! exists /api/v1/namespaces/monitoring || fail "the refused install wrote"
+# A NotReady and a cordoned node, empty: listed, neither counted nor used.
+python3 - "$TMP/cluster.json" >"$TMP/extra.json" <<'PY'
+import copy, json, sys
+n = next(o for o in json.load(open(sys.argv[1])) if o["kind"] == "Node")
+out = []
+for name, how in (("ip-10-0-1-1.ec2.internal", "notready"), ("ip-10-0-2-2.ec2.internal", "cordoned")):
+    m = copy.deepcopy(n)
+    m["metadata"]["name"] = m["metadata"]["labels"]["kubernetes.io/hostname"] = name
+    for k in ("uid", "resourceVersion"):
+        m["metadata"].pop(k, None)
+    if how == "notready":
+        m["status"]["conditions"] = [dict(c, status="Unknown") if c["type"] == "Ready" else c for c in m["status"]["conditions"]]
+    else:
+        m["spec"]["unschedulable"] = True
+    out.append(m)
+print(json.dumps(out))
+PY
+curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/extra.json" >/dev/null || fail "extra nodes"
+run 1 install-stack --dry-run
+grep -q "^  ip-10-0-1-1.ec2.internal .*nothing: NotReady, not counted$" "$TMP/out" &&
+	grep -q "^  ip-10-0-2-2.ec2.internal .*nothing: cordoned, not counted$" "$TMP/out" || fail "NotReady/cordoned: $(cat "$TMP/out")"
+! grep -q "ip-10-0-[12]-" "$TMP/err" || fail "NotReady/cordoned nodes counted: $(cat "$TMP/err")"
 }
 
 # The TLS material once (openssl takes a second or two per server).
