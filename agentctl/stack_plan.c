@@ -589,7 +589,9 @@ static void what_takes(const struct stack_plan *p, struct sbuf *b)
 		if (seen)
 			continue;
 		/* Per node: how many of this workload's pods. */
-		int64_t per[64] = {0}, pending = 0;
+		int64_t *per = calloc(p->nn + 1, sizeof *per), pending = 0;
+		if (!per)
+			return;
 		bool any = false, ip = false;
 		for (size_t j = i; j < p->np; j++) {
 			const struct plan_pod *q = &p->pod[j];
@@ -597,18 +599,20 @@ static void what_takes(const struct stack_plan *p, struct sbuf *b)
 				continue;
 			if (q->node < 0)
 				pending++;
-			else if (q->node < 64 && counted(&p->node[q->node])) {
+			else if (counted(&p->node[q->node])) {
 				per[q->node]++;
 				any = true;
 			}
 			ip |= !q->host_network;
 		}
-		if (!any)
+		if (!any) {
+			free(per);
 			continue;
+		}
 		size_t on = 0;
 		bool uniform = true;
 		int64_t first = -1, first_pods = -1;
-		for (size_t k = 0; k < p->nn && k < 64; k++) {
+		for (size_t k = 0; k < p->nn; k++) {
 			if (!counted(&p->node[k]) || !per[k])
 				continue;
 			on++;
@@ -622,19 +626,27 @@ static void what_takes(const struct stack_plan *p, struct sbuf *b)
 		if (uniform && on == ncounted && ncounted > 1)
 			say(b, "%lld of %lld on every node", (long long)first, (long long)first_pods);
 		else {
-			const char *sep = "";
-			for (size_t k = 0; k < p->nn && k < 64; k++) {
+			/* "1 of 4 on a and b", or per node when they differ. */
+			size_t seen_n = 0;
+			if (uniform)
+				say(b, "%lld of %lld on ", (long long)first, (long long)first_pods);
+			for (size_t k = 0; k < p->nn; k++) {
 				if (!counted(&p->node[k]) || !per[k])
 					continue;
-				say(b, "%s%lld of %lld on %s", sep, (long long)per[k], (long long)p->node[k].pods,
-				    p->node[k].name);
-				sep = ", ";
+				seen_n++;
+				const char *sep = seen_n == 1 ? "" : seen_n == on && uniform ? " and " : ", ";
+				if (uniform)
+					say(b, "%s%s", sep, p->node[k].name);
+				else
+					say(b, "%s%lld of %lld on %s", sep, (long long)per[k], (long long)p->node[k].pods,
+					    p->node[k].name);
 			}
 		}
 		say(b, "%s", ip ? " (a pod IP each)" : " (hostNetwork: no IP)");
 		if (pending)
 			say(b, "; %lld more Pending", (long long)pending);
 		say(b, "\n");
+		free(per);
 	}
 }
 
