@@ -182,7 +182,7 @@ objs = objs.get("items", objs) if isinstance(objs, dict) else objs
 n = json.loads(json.dumps(next(o for o in objs if o["kind"] == "Node")))
 n["metadata"]["name"] = n["metadata"]["labels"]["kubernetes.io/hostname"] = "ip-10-0-99-99.ec2.internal"
 n["metadata"].pop("resourceVersion", None); n["metadata"].pop("uid", None)
-n["metadata"]["labels"].pop("heliograph.io/stack", None)
+n["metadata"]["labels"]["heliograph.io/stack"] = "true"  # as if labelled by hand
 print(json.dumps([n]))
 PY
 curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/extra.json" >/dev/null || fail "extra node"
@@ -190,8 +190,11 @@ run 0 install-stack --dry-run
 grep -q "^The stack pod goes to $FIRST: its volumes are on that node's disk" "$TMP/out" || fail "re-run: $(cat "$TMP/out")"
 grep -q "^$FIRST .*stack pod (" <(sed 's/^  //' "$TMP/out") || fail "re-run moved the stack: $(cat "$TMP/out")"
 grep -q "^node/$FIRST  *unchanged" "$TMP/out" || fail "re-run relabels"
+grep -q "^node/ip-10-0-99-99.ec2.internal  *label heliograph.io/stack removed (dry run)" "$TMP/out" || fail "dry run: other label"
+[ "$(labelled)" = "ip-10-0-99-99.ec2.internal $FIRST" ] || fail "the dry run removed a label"
 run 0 install-stack --timeout 30s
-grep -q "Nothing changed" "$TMP/out" || fail "re-run changed something: $(cat "$TMP/out")"
+grep -q "^node/ip-10-0-99-99.ec2.internal  *label heliograph.io/stack removed$" "$TMP/out" && grep -q "^Done: 1 change\." "$TMP/out" ||
+	fail "re-run: only the other node's label should change: $(cat "$TMP/out")"
 [ "$(labelled)" = "$FIRST" ] || fail "re-run label: $(labelled)"
 
 # k8s-manifests/README.md's example is this plan, as printed.
