@@ -52,9 +52,10 @@ static const struct itype *itype_find(const char *name)
 }
 
 struct plan_pod {
+	const char *name, *ns;
 	char workload[64]; /* DaemonSet or Deployment name, else the pod's */
 	int node;          /* index into node[], -1 Pending */
-	bool host_network, daemonset, ours, gone;
+	bool host_network, daemonset, owned, ours, gone;
 	int64_t mem;
 };
 
@@ -308,7 +309,10 @@ int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_pl
 		for (size_t k = 0; node && k < p->nn; k++)
 			if (strcmp(p->node[k].name, node) == 0)
 				pp->node = (int)k;
+		pp->name = jq_str(v, "metadata", "name", NULL);
+		pp->ns = jq_str(v, "metadata", "namespace", NULL);
 		workload_of(v, pp->workload, sizeof pp->workload, &pp->daemonset);
+		pp->owned = jq_len(jq_at(v, "metadata", "ownerReferences", NULL)) > 0;
 		pp->host_network = YAJL_IS_TRUE(jq_at(v, "spec", "hostNetwork", NULL));
 		pp->mem = pod_memory(v);
 		/* Our own pods (a re-run, an upgrade) are replaced, not added. */
@@ -322,7 +326,7 @@ int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_pl
 	for (size_t k = 0; k < p->nn; k++)
 		ncounted += counted(&p->node[k]);
 	for (size_t i = 0; i < p->np && ncounted > 1; i++) {
-		if (p->pod[i].daemonset || p->pod[i].node < 0)
+		if (p->pod[i].daemonset || p->pod[i].owned || p->pod[i].node < 0)
 			continue;
 		size_t on = 0;
 		for (size_t k = 0; k < p->nn; k++) {
@@ -651,7 +655,8 @@ static void what_takes(const struct stack_plan *p, struct sbuf *b)
 }
 
 /* Evaluates a changed cluster: returns whether everything fits, the stack
- * node's name in where. p is left as it was. */
+ * node's name in where. The choice made before is kept; the caller undoes
+ * its change and tallies again. */
 static bool fits_if(struct stack_plan *p, char *where, size_t wlen)
 {
 	int chosen = p->chosen;
@@ -842,6 +847,7 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 			}
 			p->pod[i].gone = false;
 		}
+		tally(p);
 		say(&b, "  %d. Run 1 coredns replica instead of %d (the add-on's replicaCount): frees 1 slot and 1 pod IP "
 			"on the node whose replica goes; ",
 		    opt++, ndns);
@@ -874,7 +880,45 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 		    cluster);
 	}
 
-	/* 3. Prefix delegation: Nitro types only. */
+	/* 3. A replica (not a DaemonSet's pod) moved off a node that has no room
+	 * for the agent, to a node with room for it: cordoning keeps its
+	 * replacement from coming back (coredns prefers a node without one). */
+	int moves = 0;
+	for (size_t i = 0; i < p->np && moves < 3; i++) {
+		struct plan_pod *pp = &p->pod[i];
+		if (pp->node < 0 || pp->ours || pp->daemonset || !pp->name || fits(&p->agent, &p->node[pp->node]))
+			continue;
+		bool ok = false;
+		size_t y = 0;
+		pp->gone = true;
+		for (y = 0; y < p->nn && !ok; y++) {
+			struct plan_node *n = &p->node[y];
+			if ((int)y == pp->node || !counted(n) || n->taint)
+				continue;
+			n->base_pods++;
+			n->base_ips += pp->host_network ? 0 : 1;
+			n->base_mem += pp->mem;
+			ok = fits_if(p, where, sizeof where);
+			n->base_pods--;
+			n->base_ips -= pp->host_network ? 0 : 1;
+			n->base_mem -= pp->mem;
+		}
+		pp->gone = false;
+		tally(p);
+		if (!ok)
+			continue;
+		const char *x = p->node[pp->node].name;
+		say(&b, "  %d. Move %s off %s (a new one fits on %s): then the stack fits (the stack pod on %s). "
+			"Cordon the node while the replica is replaced, so the new one starts elsewhere:\n"
+			"       kubectl cordon %s\n"
+			"       kubectl -n %s delete pod %s\n"
+			"       kubectl uncordon %s    (once the new %s pod runs)\n",
+		    opt++, pp->name, x, p->node[y - 1].name, where, x, pp->ns ? pp->ns : "default", pp->name, x,
+		    pp->workload);
+		moves++;
+	}
+
+	/* 4. Prefix delegation: Nitro types only. */
 	say(&b, "  %d. VPC CNI prefix delegation gives each node as many pod IPs as pods and allows more pods than "
 		"the ENIs do; it needs Nitro instance types (t3, t3a, t4g: yes; t2: no) and takes effect on nodes "
 		"created after it, with max pods raised in the node group (the EKS max-pods-calculator.sh "
@@ -885,7 +929,7 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 	say(&b, "\n       kubectl set env daemonset aws-node -n kube-system ENABLE_PREFIX_DELEGATION=true\n"
 		"       (then replace the nodes: a new node group)\n");
 
-	/* 4. A t3.small for the stack pod. */
+	/* 5. A t3.small for the stack pod. */
 	char name_small[] = "a new t3.small";
 	add_synthetic(p, NULL, name_small, "t3.small");
 	const char *wn = p->want_node;
@@ -910,7 +954,7 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 	say(&b, "       eksctl create nodegroup --cluster %s --name heliograph-stack --node-type t3.small --nodes 1\n",
 	    cluster);
 
-	/* 5. One more node like the others. */
+	/* 6. One more node like the others. */
 	if (most) {
 		char name_more[160];
 		snprintf(name_more, sizeof name_more, "a new %s", most->itype ? most->itype : "node");

@@ -7,9 +7,8 @@
 # runs on the node the plan named within its pod slots, pod IPs and memory.
 # t3.small + t3.micro with the EBS CSI add-on: as simulated, coredns has a
 # replica on the t3.micro, whose 4 slots are then full; install-stack refuses
-# and names the coredns replica there as what would make it fit; with both
-# replicas on the t3.small it installs on EBS (gp2), the stack on the
-# t3.small. 3 x t2.micro with the EBS CSI add-on is refused before anything
+# and names moving that replica as what makes it fit; done as printed, it
+# installs on EBS (gp2), the stack on the t3.small. 3 x t2.micro with the EBS CSI add-on is refused before anything
 # is written, with the per-node reasons and the options. A re-run keeps the
 # stack node (its volumes are there), a dry run writes nothing, and
 # k8s-manifests/README.md's example plan is what the plan prints for
@@ -153,7 +152,8 @@ PY
 
 node_label() { api "/api/v1/nodes/$1" | json_get 'd["metadata"].get("labels", {}).get("heliograph.io/stack", "")'; }
 labelled() { api /api/v1/nodes | json_get '" ".join(sorted(n["metadata"]["name"] for n in d["items"] if "heliograph.io/stack" in n["metadata"].get("labels", {})))'; }
-writes() { api /_control/requests | json_get 'len([r for r in d if r["method"] != "GET" and not r["path"].startswith("/_control")])'; }
+writes() { # write requests the API server has had (the test's own included)
+	api /_control/requests | json_get 'len([r for r in d if r["method"] != "GET" and not r["path"].startswith("/_control")])'; }
 
 # The scenarios, each run in a subshell with its own $TMP and servers.
 scenario_2x_t3_micro() {
@@ -227,33 +227,39 @@ scenario_2x_t4g_micro() {
 scenario_t3_small_ebs() {
 cluster t3.small+t3.micro-ebs
 # As simulated: aws-node, kube-proxy, ebs-csi-node and a coredns replica fill
-# the t3.micro's 4 slots. Refused; the coredns option names that replica.
+# the t3.micro's 4 slots. Refused; the options name that replica.
 MICRO=$(python3 -c 'import json,sys; print(next(o["metadata"]["name"] for o in json.load(open(sys.argv[1])) if o["kind"] == "Node" and o["metadata"]["labels"]["node.kubernetes.io/instance-type"] == "t3.micro"))' "$TMP/cluster.json")
 SMALL=$(python3 -c 'import json,sys; print(next(o["metadata"]["name"] for o in json.load(open(sys.argv[1])) if o["kind"] == "Node" and o["metadata"]["labels"]["node.kubernetes.io/instance-type"] == "t3.small"))' "$TMP/cluster.json")
 run 1 install-stack
 grep -q "^  $MICRO (t3.micro): all 4 pod slots taken (.*coredns.*): no room for the agent" "$TMP/err" &&
 	grep -q "^  $SMALL (t3.small): room for the stack pod and its agent" "$TMP/err" &&
-	grep -q "then the stack fits if the replica on $MICRO goes" "$TMP/err" || fail "t3.small+t3.micro-ebs refusal: $(cat "$TMP/err")"
+	grep -q "then the stack fits if the replica on $MICRO goes" "$TMP/err" &&
+	grep -q "Move coredns-.* off $MICRO (a new one fits on $SMALL): then the stack fits (the stack pod on $SMALL)" "$TMP/err" ||
+	fail "t3.small+t3.micro-ebs refusal: $(cat "$TMP/err")"
 [ "$(writes)" = 0 ] || fail "the refused install wrote"
-# Both coredns replicas on the t3.small (the t3.micro joined later): it fits.
-python3 - "$TMP/cluster.json" "$MICRO" "$SMALL" >"$TMP/moved.json" <<'PY'
+# The move option, done as printed (cordon, delete the pod, uncordon once the
+# new one runs): the replacement starts on the t3.small.
+grep -q "^       kubectl cordon $MICRO$" "$TMP/err" && grep -q "^       kubectl uncordon $MICRO " "$TMP/err" || fail "move: cordon"
+POD=$(sed -n 's/^       kubectl -n kube-system delete pod \(coredns-[a-z0-9-]*\)$/\1/p' "$TMP/err")
+[ -n "$POD" ] || fail "move: no delete command"
+patch_node() { curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X PATCH \
+	-H "Content-Type: application/merge-patch+json" "$KUBE_URL/api/v1/nodes/$MICRO" -d "$1" >/dev/null || fail "patch $MICRO"; }
+patch_node '{"spec":{"unschedulable":true}}'
+curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X DELETE "$KUBE_URL/api/v1/namespaces/kube-system/pods/$POD" >/dev/null ||
+	fail "delete $POD"
+dns_moved() { api "/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns" |
+	json_get '"ok" if sorted((p["spec"].get("nodeName"), p["status"].get("phase")) for p in d["items"]) == [("'"$SMALL"'", "Running")] * 2 else ""' | grep -q ok; }
+wait_for dns_moved || fail "the coredns replica did not move: $(api /api/v1/namespaces/kube-system/pods)"
+patch_node '{"spec":{"unschedulable":null}}'
+# The objects as they are now, for check_plan.
+{ api /api/v1/nodes; api /api/v1/pods; } | python3 -c '
 import json, sys
-objs, micro, small = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
-small_ip = next(o for o in objs if o["kind"] == "Node" and o["metadata"]["name"] == small)["status"]["addresses"][0]["address"]
-for o in objs:
-    if o["kind"] == "Pod" and o["metadata"]["name"].startswith("coredns-") and o["spec"].get("nodeName") == micro:
-        o["spec"]["nodeName"] = small
-        o["status"]["hostIP"] = small_ip
-        o["status"]["hostIPs"] = [{"ip": small_ip}]
-        print(json.dumps([o]))
-PY
-curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/moved.json" >/dev/null || fail "move coredns"
-python3 - "$TMP/cluster.json" "$TMP/moved.json" >"$TMP/c2.json" <<'PY'
-import json, sys
-objs, moved = json.load(open(sys.argv[1])), {o["metadata"]["name"]: o for o in json.load(open(sys.argv[2]))}
-print(json.dumps([moved.get(o["metadata"]["name"], o) if o["kind"] == "Pod" else o for o in objs]))
-PY
-mv "$TMP/c2.json" "$TMP/cluster.json"
+dec, text, objs = json.JSONDecoder(), sys.stdin.read(), []
+while text.strip():
+    v, n = dec.raw_decode(text.strip()); text = text.strip()[n:]
+    kind = v["kind"][:-4]
+    objs += [dict(o, kind=kind) for o in v["items"]]
+print(json.dumps(objs))' >"$TMP/cluster.json"
 # Without a default class (EKS 1.30+) the driver gets agentctl's gp3 class;
 # --storage node keeps the data on the stack node instead.
 sc_gp2() { # sc_gp2 true|false: gp2 (in-tree, migrated to the CSI driver) as the default or not
@@ -261,13 +267,14 @@ sc_gp2() { # sc_gp2 true|false: gp2 (in-tree, migrated to the CSI driver) as the
 	  "metadata":{"name":"gp2","annotations":{"storageclass.kubernetes.io/is-default-class":"'"$1"'"}},
 	  "provisioner":"kubernetes.io/aws-ebs","volumeBindingMode":"WaitForFirstConsumer"}' >/dev/null || fail "gp2"
 }
+W0=$(writes)
 sc_gp2 false
 run 0 install-stack --dry-run
 grep -q "^Storage: StorageClass heliograph-gp3 (the EBS CSI driver is installed and the cluster has no default class" "$TMP/out" &&
 	grep -q "^storageclass.storage.k8s.io/heliograph-gp3  *created (dry run)" "$TMP/out" || fail "gp3: $(cat "$TMP/out")"
 run 0 install-stack --dry-run --storage node
 grep -q "^Storage: on the disk of node .* (--storage node)" "$TMP/out" || fail "--storage node: $(cat "$TMP/out")"
-[ "$(writes)" = 0 ] || fail "dry runs wrote"
+[ "$(writes)" = "$W0" ] || fail "dry runs wrote"
 sc_gp2 true
 run 0 install-stack --timeout 30s
 check_plan
