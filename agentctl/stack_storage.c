@@ -300,7 +300,7 @@ int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, s
 		snprintf(st->cls, sizeof st->cls, "%s", STACK_GP3_CLASS);
 		st->keep_class = st->create_gp3 = true;
 		st->why = dname ? "the EBS CSI driver is installed; the default class's provisioner is not"
-				: "the EBS CSI driver is installed and the cluster has no default class (EKS 1.30+)";
+				: "the EBS CSI driver is installed and the cluster has no default class, as EKS 1.30+ makes none";
 	} else if (rc == 0) {
 		st->node = true;
 		st->why = dname ? "the default class's provisioner is not installed (no EBS CSI driver)"
@@ -347,9 +347,9 @@ void stack_storage_print(const struct stack *s, const struct stack_storage *st, 
 			n, st->why, STACK_NODE_DATA_DIR, ns);
 	} else if (st->create_gp3)
 		fprintf(s->out,
-			"Storage: StorageClass %s (%s), created by install-stack: EBS gp3, encrypted,\n"
-			"  WaitForFirstConsumer (the volume is made in the stack node's zone). The EBS CSI driver needs\n"
-			"  an IAM role (IRSA or Pod Identity); without one the volumes stay Pending.\n",
+			"Storage: StorageClass %s, created by install-stack (%s):\n"
+			"  EBS gp3, encrypted, WaitForFirstConsumer (the volume is made in the stack node's zone). The\n"
+			"  EBS CSI driver needs an IAM role (IRSA or Pod Identity); without one the volumes stay Pending.\n",
 			STACK_GP3_CLASS, st->why);
 	else
 		fprintf(s->out, "Storage: StorageClass %s (%s).\n", st->cls[0] ? st->cls : "?", st->why);

@@ -270,7 +270,7 @@ sc_gp2() { # sc_gp2 true|false: gp2 (in-tree, migrated to the CSI driver) as the
 W0=$(writes)
 sc_gp2 false
 run 0 install-stack --dry-run
-grep -q "^Storage: StorageClass heliograph-gp3 (the EBS CSI driver is installed and the cluster has no default class" "$TMP/out" &&
+grep -q "^Storage: StorageClass heliograph-gp3, created by install-stack (the EBS CSI driver is installed and the cluster has no default class" "$TMP/out" &&
 	grep -q "^storageclass.storage.k8s.io/heliograph-gp3  *created (dry run)" "$TMP/out" || fail "gp3: $(cat "$TMP/out")"
 run 0 install-stack --dry-run --storage node
 grep -q "^Storage: on the disk of node .* (--storage node)" "$TMP/out" || fail "--storage node: $(cat "$TMP/out")"
