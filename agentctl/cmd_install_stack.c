@@ -108,12 +108,15 @@ static int check(struct stack *s, int rc, const char *what, const char *err)
  * a refusal or error (printed). */
 static int plan(struct stack *s, struct stack_docs *d, struct stack_plan *p, int *changed)
 {
-	char err[8192];
+	char err[8192], serr[2048];
 	struct stack_storage st;
-	int rc = stack_storage_decide(s, &st, err, sizeof err);
-	if (check(s, rc, "storage", err) != 0)
+	/* A storage refusal comes after the plan, which is shown either way. */
+	int src = stack_storage_decide(s, &st, serr, sizeof serr), rc;
+	if (src == KUBE_EAUTH) {
+		check(s, src, "storage", serr);
 		return -1;
-	if (rc != 0 && !st.node && !st.cls[0])
+	}
+	if (src != 0 && !st.node && !st.cls[0])
 		st.node = true, st.why = "--force"; /* a failed check: something to render */
 	if ((rc = stack_plan_load(s, d, p, err, sizeof err)) != 0) {
 		fprintf(stderr, "agentctl install-stack: %s\n", err);
@@ -130,15 +133,20 @@ static int plan(struct stack *s, struct stack_docs *d, struct stack_plan *p, int
 	}
 	stack_plan_place(p);
 	/* The storage parameters change the volumes, not the pods: the plan stands. */
-	if (stack_storage_params(s, &st, stack_plan_node(p), err, sizeof err) != 0 ||
-	    (stack_docs_free(d), stack_docs_render(&s->rp, d, err, sizeof err)) != 0 ||
-	    stack_plan_set_docs(p, d, err, sizeof err) != 0) {
+	if ((src == 0 || s->force) &&
+	    (stack_storage_params(s, &st, stack_plan_node(p), err, sizeof err) != 0 ||
+	     (stack_docs_free(d), stack_docs_render(&s->rp, d, err, sizeof err)) != 0 ||
+	     stack_plan_set_docs(p, d, err, sizeof err) != 0)) {
 		fprintf(stderr, "agentctl install-stack: %s\n", err);
 		return -1;
 	}
 	stack_plan_print(s, p);
-	stack_storage_print(s, &st, stack_plan_node(p));
+	if (src == 0 || s->force)
+		stack_storage_print(s, &st, stack_plan_node(p));
 	fprintf(s->out, "\n");
+	fflush(s->out);
+	if (check(s, src, "storage", serr) != 0)
+		return -1;
 	if (!p->fits) {
 		stack_plan_refusal(p, err, sizeof err);
 		if (check(s, -1, "placement", err) != 0)

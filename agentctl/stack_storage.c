@@ -21,8 +21,9 @@
 static const char ebs_hint[] =
 	"Install the EBS CSI driver add-on, then re-run: `aws eks create-addon --cluster-name CLUSTER "
 	"--addon-name aws-ebs-csi-driver --service-account-role-arn ROLE_ARN` (or `eksctl create addon "
-	"--name aws-ebs-csi-driver --cluster CLUSTER`); its role needs the AmazonEBSCSIDriverPolicy. "
-	"Or keep the data on the stack node's disk: --storage node.";
+	"--name aws-ebs-csi-driver --cluster CLUSTER`); its role needs the AmazonEBSCSIDriverPolicy. Its "
+	"ebs-csi-node then takes a pod slot and a pod IP on every node (on a micro node, the one the stack "
+	"needs; the plan above shows what is free). Or keep the data on the stack node's disk: --storage node.";
 
 static const char *const volumes[] = {"influxdb-data", "grafana-data"};
 

@@ -92,6 +92,7 @@ for flag in "--storage ebs" "--storage-class gp2"; do
 	run 1 install-stack --kubeconfig "$KC" $flag
 	grep -q "the EBS CSI driver is not installed (no CSIDriver ebs.csi.aws.com)" "$TMP/err" || fail "$flag: no EBS CSI explanation: $(cat "$TMP/err")"
 	grep -q "would stay Pending" "$TMP/err" && grep -q "aws-ebs-csi-driver" "$TMP/err" || fail "EBS CSI message lacks the why/what to do"
+	grep -q "^Placement plan" "$TMP/out" || fail "$flag: refused without showing the plan"
 	nothing_created "install without EBS CSI driver"
 done
 run 2 install-stack --kubeconfig "$KC" --storage floppy
