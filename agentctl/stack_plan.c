@@ -62,7 +62,7 @@ struct plan_pod {
 struct plan_node {
 	const char *name, *itype, *zone, *arch, *os, *taint;
 	const char *nodegroup, *cluster;
-	bool ready, cordoned, labelled, synthetic;
+	bool ready, cordoned, labelled, label_true, synthetic;
 	int64_t pods, ips, mem; /* allocatable; ips: pod-network IPs */
 	const struct itype *it;
 	bool ips_from_pods; /* unknown type or prefix delegation: IPs = max pods */
@@ -288,8 +288,11 @@ int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_pl
 		n->os = label(v, "kubernetes.io/os", "beta.kubernetes.io/os");
 		n->nodegroup = label(v, "eks.amazonaws.com/nodegroup", "alpha.eksctl.io/nodegroup-name");
 		n->cluster = label(v, "alpha.eksctl.io/cluster-name", NULL);
+		/* Any value counts for the agent's DoesNotExist affinity; only
+		 * "true" for the stack pod's nodeSelector. */
 		const char *l = label(v, STACK_NODE_LABEL, NULL);
 		n->labelled = l != NULL;
+		n->label_true = l && strcmp(l, "true") == 0;
 		if (quantity_parse(jq_str(v, "status", "allocatable", "pods", NULL), &n->pods) != 0)
 			n->pods = 110; /* the kubelet's default */
 		if (quantity_parse(jq_str(v, "status", "allocatable", "memory", NULL), &n->mem) != 0)
@@ -364,8 +367,8 @@ static void place(struct stack_plan *p)
 			continue;
 		/* A re-run keeps the node it chose before; else most free memory. */
 		struct plan_node *b = best >= 0 ? &p->node[best] : NULL;
-		if (!b || (n->labelled && !b->labelled) ||
-		    (n->labelled == b->labelled &&
+		if (!b || (n->label_true && !b->label_true) ||
+		    (n->label_true == b->label_true &&
 		     (free_mem(n) > free_mem(b) || (free_mem(n) == free_mem(b) && name_cmp(n->name, b->name) < 0))))
 			best = (int)i;
 	}
@@ -1019,7 +1022,7 @@ int stack_plan_label(struct stack *s, const struct stack_plan *p, int *changed, 
 		return 0;
 	const struct plan_node *n = &p->node[p->chosen];
 	snprintf(lbl, sizeof lbl, "node/%s", n->name);
-	bool ch = !n->labelled;
+	bool ch = !n->label_true;
 	if (!s->dry_run) {
 		char doc[512];
 		int len = snprintf(doc, sizeof doc,
