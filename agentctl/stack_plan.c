@@ -415,7 +415,8 @@ static void adds(const struct stack_plan *p, size_t i, char *out, size_t len)
 		return;
 	}
 	if (n->cordoned) {
-		snprintf(out, len, "nothing: cordoned, not counted");
+		/* DaemonSet pods tolerate node.kubernetes.io/unschedulable. */
+		snprintf(out, len, "nothing counted: cordoned (an agent still starts there if a slot is free)");
 		return;
 	}
 	if (!counted(n)) {
