@@ -35,7 +35,8 @@ Control (no auth), JSON:
     "ebsProvisioning": "ok" | "unauthorized"   ebs.csi.aws.com provisioning fails with
         ProvisioningFailed ... UnauthorizedOperation (the driver without an IAM role)
     "ipCapacity": {"NODE": N}   pod-network IPs of a node (default from its instance type)
-  GET  /_control/behaviour  the current behaviour
+  GET  /_control/behaviour  the current behaviour, and "passes": loop passes completed so far
+                            (a test waits for a few more to know the loop has seen a change)
 """
 import copy
 import threading
@@ -169,16 +170,18 @@ class Simulation:
         self.volumes = Volumes(self.cl, self.behaviour)
         self.scheduler = Scheduler(self.cl, self.volumes)
         self.kubelets = Kubelets(self.cl, self.behaviour)
+        self.passes = 0
 
     def set_behaviour(self, d):
         with self.store.lock:
             for k, v in d.items():
-                self.behaviour[k] = copy.deepcopy(v)
+                if k != "passes":
+                    self.behaviour[k] = copy.deepcopy(v)
             return copy.deepcopy(self.behaviour)
 
     def get_behaviour(self):
         with self.store.lock:
-            return copy.deepcopy(self.behaviour)
+            return dict(copy.deepcopy(self.behaviour), passes=self.passes)
 
     def step(self):
         with self.store.lock:
@@ -189,6 +192,7 @@ class Simulation:
             self.volumes.sync()
             self.scheduler.sync()
             self.kubelets.sync()
+            self.passes += 1
 
     def run(self):
         while not self.store.stopping:

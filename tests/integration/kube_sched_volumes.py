@@ -20,7 +20,8 @@ aws-ebs-csi-driver issues #963/#1449 for the ProvisioningFailed text):
   or manually by the system administrator. If volume creation is delayed,
   please verify that the provisioner is running and correctly registered."
   (the in-tree kubernetes.io/aws-ebs of EKS's gp2 class is migrated to
-  ebs.csi.aws.com); then, by the driver's controller, Normal Provisioning
+  ebs.csi.aws.com); then, when the driver has a CSIDriver object and one of its
+  controller pods is ready (if the cluster has any), by that controller: Normal Provisioning
   'External provisioner is provisioning volume for claim "NS/NAME"' and Normal
   ProvisioningSucceeded "Successfully provisioned volume pvc-UID"; the EBS PV
   carries node affinity topology.kubernetes.io/zone In [the node's zone].
@@ -289,14 +290,24 @@ class Volumes:
                       "Waiting for a volume to be created either by the external provisioner '%s' or manually by the "
                       "system administrator. If volume creation is delayed, please verify that the provisioner is "
                       "running and correctly registered." % prov, PV_CTRL)
-        if self.cl.get("CSIDriver", None, prov, "storage.k8s.io") is None:
+        if self.cl.get("CSIDriver", None, prov, "storage.k8s.io") is None or not self.controller_up(prov):
             return
         self.provision(c, sc, prov, node_name)
 
+    def controllers(self, prov):
+        return [p for p in self.cl.list("Pod", "", "kube-system")
+                if "csi-controller" in p["metadata"]["name"] and prov.split(".")[0] in p["metadata"]["name"]]
+
+    def controller_up(self, prov):
+        """The driver's controller pods, when the cluster has them (eks_clusters.py
+        does), must have one ready: its csi-provisioner sidecar does the work."""
+        ctrl = self.controllers(prov)
+        return not ctrl or any(c.get("type") == "Ready" and c.get("status") == "True"
+                               for p in ctrl for c in (p.get("status") or {}).get("conditions") or [])
+
     def source(self, prov):
         if prov not in self.instance:
-            ctrl = [p["metadata"]["name"] for p in self.cl.list("Pod", "", "kube-system")
-                    if "csi-controller" in p["metadata"]["name"] and prov.split(".")[0] in p["metadata"]["name"]]
+            ctrl = [p["metadata"]["name"] for p in self.controllers(prov)]
             who = sorted(ctrl)[0] if ctrl else prov.split(".")[0] + "-csi-controller-7b9c6d5f4d-x8k2m"
             self.instance[prov] = "%s_%s_%s" % (prov, who, uuid.uuid4())
         return self.instance[prov]
