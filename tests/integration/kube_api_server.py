@@ -378,7 +378,7 @@ def main():
     srv.sim = None
     if opts.scheduler:
         import kube_sched
-        srv.sim = kube_sched.start(store)
+        srv.sim = kube_sched.start(store, os.path.join(opts.tls_dir, "ca.crt"))
     else:
         kube_store.start_controller(store, opts.controller_delay)
     print(f"PORT {srv.server_address[1]}", flush=True)

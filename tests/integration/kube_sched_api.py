@@ -53,6 +53,7 @@ class Cluster:
     def __init__(self, store):
         self.store = store
         self.serial = 0
+        self.terminating = {}  # pod uid -> when it goes
         self.events = {}   # (uid, reason, message, component, field path) -> (namespace, name, time)
 
     # ---- reads ----
@@ -112,6 +113,33 @@ class Cluster:
         k = self.store.key(res, o["metadata"].get("namespace") if res.namespaced else None, o["metadata"]["name"])
         if k in self.store.objects:
             self.store.remove(res, k, self.store.objects[k])
+
+    def delete_pod(self, p):
+        """A controller's pod deletion as the apiserver and kubelet carry it out: a
+        pod on a node gets deletionTimestamp (kubectl shows Terminating; it keeps
+        its slot and IP) and goes once its grace period, compressed to at most
+        1 s, is over; an unscheduled pod goes at once."""
+        m = p["metadata"]
+        if not (p.get("spec") or {}).get("nodeName"):
+            self.delete("Pod", "", p)
+            return
+        if m.get("deletionTimestamp"):
+            return
+        grace = (p.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+        new = copy.deepcopy(p)
+        new["metadata"]["deletionTimestamp"] = now()
+        new["metadata"]["deletionGracePeriodSeconds"] = grace
+        self.update("Pod", "", new, "kube-controller-manager", {})
+        self.terminating[m["uid"]] = time.time() + min(1.0, grace / 30.0)
+
+    def reap(self):
+        """Removes the pods whose (compressed) grace period is over."""
+        for uid, t in list(self.terminating.items()):
+            if time.time() >= t:
+                o = self.by_uid(uid)
+                if o is not None:
+                    self.delete("Pod", "", o)
+                del self.terminating[uid]
 
     def name_suffix(self, seed):
         self.serial += 1

@@ -28,12 +28,14 @@ Facts:
   exist or may require authorization: server message: insufficient_scope:
   authorization failed".
 - OOM kill: lastState terminated reason OOMKilled exitCode 137.
+- Missing ConfigMaps/Secrets (FailedMount, CreateContainerConfigError): kube_sched_refs.py.
 Back-offs run 20x faster than a real kubelet's (10 s -> 0.5 s, at most 3 s);
 the messages keep the real durations."""
 import hashlib
 import time
 
 import kube_sched_predicates as pred
+import kube_sched_refs as refs
 from kube_store import now
 
 IP_PER_TYPE = {
@@ -128,7 +130,7 @@ class Kubelets:
         self.used = {}
         for p in pods:
             if not (p.get("spec") or {}).get("hostNetwork") and (p.get("status") or {}).get("podIP") \
-                    and pred.active(p):
+                    and pred.occupies(p):
                 self.used[p["spec"].get("nodeName")] = self.used.get(p["spec"].get("nodeName"), 0) + 1
         for p in sorted(pods, key=lambda o: int(o["metadata"]["resourceVersion"])):
             uid = p["metadata"]["uid"]
@@ -150,7 +152,12 @@ class Kubelets:
         s = self.pods[p["metadata"]["uid"]]
         spec = p["spec"]
         host = node["metadata"]["name"]
-        if s["ip"] is None:
+        missing = refs.missing_volumes(self.cl, p) if s["ip"] is None else []
+        if missing:
+            for vol, msg in missing:
+                self.cl.event(p, "Warning", "FailedMount", 'MountVolume.SetUp failed for volume "%s" : %s' % (vol, msg),
+                              "kubelet", host, every=5)
+        elif s["ip"] is None:
             if spec.get("hostNetwork"):
                 s["ip"] = node_ip(node) or "10.0.0.1"
             elif self.used.get(host, 0) < self.ip_capacity(node):
@@ -226,11 +233,18 @@ class Kubelets:
                 c["name"], p["metadata"]["name"], p["metadata"]["namespace"], p["metadata"]["uid"]))
             cs.update(state="crash_backoff", t=t, until=t + backoff_secs(cs["n"]), text=backoff_text(cs["n"]),
                       n=cs["n"] + 1, restarts=cs["restarts"] + 1)
+        elif st == "config_error" and t - cs["t"] >= 1.0:
+            self.start(p, c, cs, ev)
         elif st == "crash_backoff" and t >= cs["until"]:
             ev("Normal", "Pulled", 'Container image "%s" already present on machine' % img)
             self.start(p, c, cs, ev)
 
     def start(self, p, c, cs, ev):
+        err = refs.env_error(self.cl, p, c)
+        if err:
+            ev("Warning", "Failed", "Error: " + err)
+            cs.update(state="config_error", t=time.time(), err=err)
+            return
         ev("Normal", "Created", "Created container: " + c["name"])
         ev("Normal", "Started", "Started container " + c["name"])
         cs.update(state="running", t=time.time(), started=now(), cid="containerd://" + hexid(
@@ -250,6 +264,8 @@ class Kubelets:
             out["state"] = {"waiting": {"reason": "PodInitializing" if init is False else "ContainerCreating"}}
         elif st == "pull_failed":
             out["state"] = {"waiting": {"reason": "ErrImagePull", "message": cs["err"]}}
+        elif st == "config_error":
+            out["state"] = {"waiting": {"reason": "CreateContainerConfigError", "message": cs["err"]}}
         elif st == "pull_backoff":
             out["state"] = {"waiting": {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "%s"' % img}}
         elif st == "running":

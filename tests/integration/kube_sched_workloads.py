@@ -20,6 +20,7 @@ import math
 import time
 
 import kube_sched_predicates as pred
+import kube_sched_refs as refs
 from kube_sched_api import fnv32a, labels, owner_of, owner_ref, safe_encode
 from kube_store import now
 
@@ -206,8 +207,11 @@ class Workloads:
                     continue
                 ref = owner_of(o)
                 if ref and self.cl.by_uid(ref.get("uid")) is None:
-                    self.cl.delete(kind, group, o)
-                    self.created.discard(o["metadata"]["uid"])
+                    if kind == "Pod":
+                        self.cl.delete_pod(o)
+                    else:
+                        self.cl.delete(kind, group, o)
+                        self.created.discard(o["metadata"]["uid"])
 
     # ---- ReplicaSets ----
     def sync_replicasets(self):
@@ -216,7 +220,11 @@ class Workloads:
             self.adopt(rs, "ReplicaSet", "apps/v1", self.pods(ns))
             mine = [p for p in self.pods(ns) if owned_by(p, rs, "ReplicaSet") and alive(p)]
             want = (rs.get("spec") or {}).get("replicas", 1)
-            if len(mine) < want:
+            refused = refs.missing_service_account(self.cl, ns, (rs["spec"].get("template") or {}).get("spec") or {},
+                                                   rs["metadata"]["name"] + "-")
+            if len(mine) < want and refused:
+                self.cl.event(rs, "Warning", "FailedCreate", "Error creating: " + refused, "replicaset-controller")
+            elif len(mine) < want:
                 for _ in range(want - len(mine)):
                     name = "%s-%s" % (rs["metadata"]["name"], self.cl.name_suffix(rs["metadata"]["uid"]))
                     p = self.cl.create("Pod", "", new_pod(rs["spec"]["template"], ns, name,
@@ -230,7 +238,7 @@ class Workloads:
                 mine.sort(key=lambda p: (bool(p["spec"].get("nodeName")), pod_ready(p),
                                          -int(p["metadata"]["resourceVersion"])))
                 for p in mine[:len(mine) - want]:
-                    self.cl.delete("Pod", "", p)
+                    self.cl.delete_pod(p)
                     self.cl.event(rs, "Normal", "SuccessfulDelete", "Deleted pod: " + p["metadata"]["name"],
                                   "replicaset-controller", every=0)
                 mine = mine[len(mine) - want:]
@@ -337,7 +345,8 @@ class Workloads:
         if strategy == "Recreate":
             for rs in old:
                 self.scale(d, rs, 0)
-            if not any(count(rs) for rs in old):
+            # The new pods only once the old ones are gone, terminating ones included.
+            if not any(owned_by(p, rs, "ReplicaSet") and pred.occupies(p) for p in self.pods(ns) for rs in old):
                 new_rs = self.scale(d, new_rs, want)
         else:
             ru = (spec.get("strategy") or {}).get("rollingUpdate") or {}
@@ -450,9 +459,14 @@ class Workloads:
         eligible = {n["metadata"]["name"] for n in nodes if self.ds_node_ok(probe, n)}
         by_node = {}
         self.adopt(ds, "DaemonSet", "apps/v1", self.pods(ns))
+        # A node whose daemon pod is still terminating gets its new pod once that one
+        # is gone (maxSurge 0), as the DaemonSet controller counts it as existing.
+        leaving = set()
         for p in self.pods(ns):
             if owned_by(p, ds, "DaemonSet") and alive(p):
                 by_node.setdefault(target_node(p), []).append(p)
+            elif owned_by(p, ds, "DaemonSet") and p["metadata"].get("deletionTimestamp"):
+                leaving.add(target_node(p))
         if ds["metadata"]["uid"] not in self.first_seen:
             self.first_seen[ds["metadata"]["uid"]] = (h, {labels(p).get("controller-revision-hash")
                                                           for ps in by_node.values() for p in ps})
@@ -464,7 +478,7 @@ class Workloads:
         for node, ps in list(by_node.items()):
             extra = ps[1:] if node in eligible else ps
             for p in extra:
-                self.cl.delete("Pod", "", p)
+                self.cl.delete_pod(p)
                 self.cl.event(ds, "Normal", "SuccessfulDelete", "Deleted pod: " + p["metadata"]["name"],
                               "daemonset-controller", every=0)
             by_node[node] = [] if node not in eligible else ps[:1]
@@ -480,13 +494,18 @@ class Workloads:
                 if not pod_ready(ps[0]) or unavailable < max_unavail:
                     if pod_ready(ps[0]):
                         unavailable += 1
-                    self.cl.delete("Pod", "", ps[0])
+                    self.cl.delete_pod(ps[0])
                     self.cl.event(ds, "Normal", "SuccessfulDelete", "Deleted pod: " + ps[0]["metadata"]["name"],
                                   "daemonset-controller", every=0)
                     by_node[n] = []
+                    leaving.add(n)
+        refused = refs.missing_service_account(self.cl, ns, tmpl.get("spec") or {}, ds["metadata"]["name"] + "-")
         for n in sorted(eligible):
-            if by_node.get(n):
+            if by_node.get(n) or n in leaving:
                 continue
+            if refused:
+                self.cl.event(ds, "Warning", "FailedCreate", "Error creating: " + refused, "daemonset-controller")
+                break
             name = "%s-%s" % (ds["metadata"]["name"], self.cl.name_suffix(ds["metadata"]["uid"] + n))
             pod = new_pod(tmpl, ns, name, owner_ref(ds, "DaemonSet", "apps/v1"),
                           {"controller-revision-hash": h, "pod-template-generation": str(gen)})

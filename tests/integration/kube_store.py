@@ -32,6 +32,10 @@ EXTRA_RESOURCES = {
     "autoscaling/v2": [("horizontalpodautoscalers", "HorizontalPodAutoscaler", True)],
     "autoscaling/v1": [("horizontalpodautoscalers", "HorizontalPodAutoscaler", True)],
 }
+# kubectl resolves "sc", "pdb"... through discovery (kubectl api-resources on a v1.32 cluster).
+SHORT_NAMES = {"storageclasses": ["sc"], "ingresses": ["ing"], "networkpolicies": ["netpol"],
+               "poddisruptionbudgets": ["pdb"], "priorityclasses": ["pc"], "horizontalpodautoscalers": ["hpa"],
+               "customresourcedefinitions": ["crd", "crds"], "cronjobs": ["cj"]}
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 DNS1123_SUB = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 NO_GENERATION = {"ConfigMap", "Secret", "Namespace", "ServiceAccount", "ClusterRole", "Role",
@@ -102,7 +106,8 @@ class Store:
                 doc = load("apis__" + gv.replace("/", "__") + ".json")
                 if doc is None:
                     doc = {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": [
-                        {"name": p, "singularName": k.lower(), "namespaced": ns, "kind": k, "verbs": VERBS}
+                        dict({"name": p, "singularName": k.lower(), "namespaced": ns, "kind": k, "verbs": VERBS},
+                             **({"shortNames": SHORT_NAMES[p]} if p in SHORT_NAMES else {}))
                         for p, k, ns in EXTRA_RESOURCES.get(gv, [])]}
                 self.docs["/apis/" + gv] = doc
         self.docs["/api/v1"] = load("api__v1.json")

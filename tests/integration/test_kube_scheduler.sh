@@ -9,8 +9,10 @@
 # cordoned node, unbound immediate PVC (no class), ExternalProvisioning
 # without a driver, ProvisioningFailed UnauthorizedOperation, volume node
 # affinity conflict, FailedCreatePodSandBox (no pod IP left),
-# ErrImagePull/ImagePullBackOff, CrashLoopBackOff, OOMKilled; and recovery
-# once the cause is fixed.
+# ErrImagePull/ImagePullBackOff, CrashLoopBackOff, OOMKilled, a missing
+# ServiceAccount/ConfigMap/Secret, a rollout past its progress deadline, a
+# NotReady node; recovery once the cause is fixed; and the simulated EKS
+# clusters (eks_clusters.py) kept exactly as loaded.
 source "${TESTLIB:-$(dirname "$0")/lib.sh}"
 source "$(dirname "${BASH_SOURCE[0]}")/kube_lib.sh"
 : "${FIXTURES:=$(cd "$(dirname "$0")/../fixtures" && pwd)}"
@@ -427,6 +429,44 @@ for p in pull crash oom; do
 done
 k -n monitoring get pods pull crash oom >"$TMP/fixed.out"
 [ "$(grep -cE ' 1/1 +Running ' "$TMP/fixed.out")" = 3 ] || fail "after the fixes: $(cat "$TMP/fixed.out")"
+
+# What pods refer to by name: every namespace has its default ServiceAccount and kube-root-ca.crt;
+# a missing ServiceAccount refuses the ReplicaSet's pods (FailedCreate), a missing ConfigMap volume
+# keeps the pod ContainerCreating (FailedMount), a missing Secret key stops the container
+# (CreateContainerConfigError); each clears once the object is there.
+k -n monitoring get configmap kube-root-ca.crt -o jsonpath='{.data.ca\.crt}' | grep -q "BEGIN CERTIFICATE" || fail "kube-root-ca.crt"
+k -n monitoring get serviceaccount default -o name >/dev/null || fail "default ServiceAccount"
+apply <<'Y'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: refs, namespace: monitoring}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: refs}}
+  template:
+    metadata: {labels: {app: refs}}
+    spec:
+      serviceAccountName: refs-sa
+      nodeSelector: {kubernetes.io/hostname: node-d}
+      containers:
+      - name: app
+        image: busybox:1.36
+        env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: refs-secret, key: token}}}]
+        volumeMounts: [{name: conf, mountPath: /etc/refs}]
+      volumes: [{name: conf, configMap: {name: refs-config}}]
+Y
+until_has 'Error creating: pods "refs-' -n monitoring get events --field-selector reason=FailedCreate
+until_has 'is forbidden: error looking up service account monitoring/refs-sa: serviceaccount "refs-sa" not found' \
+	-n monitoring get events --field-selector reason=FailedCreate
+printf 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: refs-sa, namespace: monitoring}\n' | apply
+until_has 'MountVolume.SetUp failed for volume "conf" : configmap "refs-config" not found' -n monitoring describe pod -l app=refs
+k -n monitoring get pods -l app=refs | grep -qE ' 0/1 +ContainerCreating ' || fail "refs pod: $(k -n monitoring get pods -l app=refs)"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: refs-config, namespace: monitoring}\ndata: {a: b}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: refs-secret, namespace: monitoring}\nstringData: {other: x}\n' | apply
+until_has CreateContainerConfigError -n monitoring get pods -l app=refs
+until_has "Error: couldn't find key token in Secret monitoring/refs-secret" -n monitoring describe pod -l app=refs
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: refs-secret, namespace: monitoring}\nstringData: {token: t}\n' | apply
+k -n monitoring rollout status deployment/refs --timeout=20s >/dev/null 2>&1 || fail "refs after the fixes: $(k -n monitoring describe pod -l app=refs | tail)"
+k -n monitoring delete deployment refs >/dev/null || fail "delete refs"
 
 # A rolling update whose new pod cannot start: the old pod stays, rollout status waits, then
 # reports the progress deadline (2 s here).
