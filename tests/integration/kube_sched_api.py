@@ -161,8 +161,9 @@ class Cluster:
             # An Event already stored (a seeded cluster's) that this one repeats.
             for ev in self.list("Event", "", ns):
                 io = ev.get("involvedObject") or {}
-                if (io.get("uid") == m.get("uid") or (io.get("name") == m["name"] and io.get("kind") == obj.get("kind")))\
-                        and ev.get("reason") == reason and ev.get("message") == message and \
+                same = io.get("uid") == m.get("uid") or (io.get("name") == m["name"] and
+                                                          io.get("kind") == obj.get("kind"))
+                if same and ev.get("reason") == reason and ev.get("message") == message and \
                         (ev.get("source") or {}).get("component") == component and io.get("fieldPath") == field_path:
                     ref = self.events[key] = (ns, ev["metadata"]["name"], 0)
                     break

@@ -36,7 +36,8 @@ def sync_namespaces(cl, ca_pem):
         if n["metadata"].get("deletionTimestamp"):
             continue
         if cl.get("ServiceAccount", ns, "default") is None:
-            cl.create("ServiceAccount", "", {"metadata": {"name": "default", "namespace": ns}}, "kube-controller-manager")
+            cl.create("ServiceAccount", "", {"metadata": {"name": "default", "namespace": ns}},
+                      "kube-controller-manager")
         if cl.get("ConfigMap", ns, "kube-root-ca.crt") is None:
             cl.create("ConfigMap", "", {"metadata": {"name": "kube-root-ca.crt", "namespace": ns, "annotations": {
                 "kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver "

@@ -4,8 +4,11 @@ waiting) and an external CSI provisioner for drivers that have a CSIDriver
 object, plus the VolumeBinding checks the scheduler makes.
 
 Facts (kubernetes/kubernetes pkg/controller/volume/persistentvolume, the
-scheduler's VolumeBinding plugin, kubernetes-csi/external-provisioner and
-aws-ebs-csi-driver issues #963/#1449 for the ProvisioningFailed text):
+scheduler's VolumeBinding plugin, kubernetes-csi/external-provisioner; the
+ProvisioningFailed text from kubernetes-sigs/aws-ebs-csi-driver issues
+#963/#1449 (aws-sdk-go v1 wording) and jpweber/cole#13 (a 2024 driver, aws-sdk-go
+v2 wording "operation error EC2: CreateVolume, https response error StatusCode:
+403, RequestID: ..., api error ...", used here)):
 - A claim without storageClassName gets the default class (annotation
   storageclass.kubernetes.io/is-default-class "true"), also after creation.
   With no class at all and no matching PV: Normal FailedBinding "no persistent
@@ -283,7 +286,8 @@ class Volumes:
         ann = c["metadata"].get("annotations") or {}
         if ann.get("volume.kubernetes.io/storage-provisioner") != prov:
             new = copy.deepcopy(c)
-            a = {"volume.kubernetes.io/storage-provisioner": prov, "volume.beta.kubernetes.io/storage-provisioner": prov}
+            a = {"volume.kubernetes.io/storage-provisioner": prov,
+                 "volume.beta.kubernetes.io/storage-provisioner": prov}
             new["metadata"].setdefault("annotations", {}).update(a)
             c = self.cl.update("PersistentVolumeClaim", "", new, PV_CTRL, {"metadata": {"annotations": a}})
         self.cl.event(c, "Normal", "ExternalProvisioning",

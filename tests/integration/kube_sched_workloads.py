@@ -412,7 +412,8 @@ class Workloads:
         if complete:
             cond("Progressing", "True", "NewReplicaSetAvailable", 'ReplicaSet "%s" has successfully progressed.' % name)
         elif time.time() - last[1] > spec.get("progressDeadlineSeconds", 600):
-            cond("Progressing", "False", "ProgressDeadlineExceeded", 'ReplicaSet "%s" has timed out progressing.' % name)
+            cond("Progressing", "False", "ProgressDeadlineExceeded",
+                 'ReplicaSet "%s" has timed out progressing.' % name)
         elif prog is None or '"%s"' % name not in prog["message"]:
             cond("Progressing", "True", "NewReplicaSetCreated", 'Created new replica set "%s"' % name)
         elif changed or prog["reason"] != "NewReplicaSetCreated":
