@@ -750,19 +750,23 @@ static void test_stack(struct stream *s)
 	CHECK_STR(pstr(d, graf, "livenessProbe.httpGet.path"), "/api/health");
 	CHECK_STR(pstr(d, graf, "readinessProbe.httpGet.path"), "/api/health");
 	CHECK_STR(pstr(d, env_of(d, influx, "INFLUXDB_DATA_INDEX_VERSION"), "value"), "tsi1");
-	CHECK(strncmp(pstr(d, influx, "image"), "docker.io/library/influxdb:1.8", 30) == 0);
+	CHECK(strncmp(pstr(d, influx, "image"), "docker.io/library/influxdb:1.12.", 32) == 0);
+	CHECK(strncmp(pstr(d, graf, "image"), "docker.io/grafana/grafana:12.4.", 31) == 0);
 	/* Grafana's gid owns the volumes; InfluxDB gets it as a supplementary group. */
 	CHECK_STR(pstr(d, spec, "securityContext.fsGroup"), "472");
 	/* The whole stack pod meets the restricted profile, no exception. */
 	CHECK_INT(restricted_violations(d, spec, NULL, 0), 0);
-	double mem = quantity(pstr(d, influx, "resources.limits.memory")) + quantity(pstr(d, graf, "resources.limits.memory"));
+	double mem = quantity(pstr(d, influx, "resources.requests.memory")) + quantity(pstr(d, graf, "resources.requests.memory"));
 	int ds = find_doc(s, "DaemonSet", "heliograph-agent");
 	if (ds >= 0) {
 		yaml_document_t *dd = &s->doc[ds];
-		mem += quantity(pstr(dd, container(dd, yaml_document_get_root_node(dd), "agent"), "resources.limits.memory"));
+		mem += quantity(pstr(dd, container(dd, yaml_document_get_root_node(dd), "agent"), "resources.requests.memory"));
 	}
-	/* Limits of everything on one node fit a t3.micro's ~550 Mi allocatable. */
-	CHECK(mem <= 550.0 * 1048576);
+	/* The requests on the stack's node, with coredns's 70Mi, fit the smallest micro node's allocatable
+	 * (t4g.micro, 524Mi: tests/integration/eks_clusters.py) with 64Mi to spare. Limits are above
+	 * that on purpose: Grafana at a tight limit is OOMKilled at start (k8s-manifests/README.md). */
+	CHECK(mem + 70.0 * 1048576 <= (524.0 - 64.0) * 1048576);
+	CHECK(quantity(pstr(d, graf, "resources.limits.memory")) >= 512.0 * 1048576);
 	/* Every Secret the pods use is one of the four the README documents. */
 	static const char *const secrets[] = {"influxdb-admin", "influxdb-agent", "influxdb-grafana", "grafana-admin"};
 	for (int di = 0; di < s->n; di++) {
