@@ -7,8 +7,11 @@
 # rollout waits until then); each run exits 1 saying it was interrupted and
 # that a re-run finishes; the next run finishes, every object is there once,
 # each was created by exactly one run, the Secrets made by the first
-# (interrupted) run are kept, and a last run changes nothing. Every step
-# waits for an event, none for a time.
+# (interrupted) run are kept, and a last run changes nothing. The controller
+# writes the Deployment's status between the re-run's read and its apply of
+# it (as a real one does while a rollout goes on): that is no change of the
+# re-run's (it once said "configured" when the write fell there by chance).
+# Every step waits for an event, none for a time.
 source "$TESTLIB"
 source "$(dirname "$0")/kube_lib.sh"
 AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
@@ -95,8 +98,16 @@ grep -q "run agentctl install-stack again to finish" "$TMP/err2" || fail "run 2 
 exists "$DS" || fail "run 2: DaemonSet missing"
 
 # ---- 3: a plain re-run finishes ----
-ctl controller '{"paused":false}'
+# Its apply of the Deployment is held until the controller, resumed, has
+# written the Deployment's status: after the re-run read the Deployment,
+# before its apply (runs 1 and 2 sent the first two PATCHes).
+ctl fail "{\"method\":\"PATCH\",\"path\":\"$DEPLOY\",\"hold\":\"apply3\",\"times\":1}"
 start_install 3
+WAIT_SECS=30 wait_for requested PATCH "$DEPLOY" 3 || fail "run 3 never applied the Deployment: $(cat "$TMP/err3")"
+ctl controller '{"paused":false}'
+observed() { api "$DEPLOY" | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if (d.get("status") or {}).get("observedGeneration") == d["metadata"]["generation"] else 1)'; }
+wait_for observed || fail "the controller did not write the Deployment's status"
+ctl release '{"hold":"apply3"}'
 finish_install 3
 [ "$RC" -eq 0 ] || fail "re-run exited $RC: $(cat "$TMP/err3") $(tail -5 "$TMP/out3")"
 grep -q "^rollout  *done" "$TMP/out3" || fail "re-run did not wait"
