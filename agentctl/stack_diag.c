@@ -21,6 +21,7 @@
  *   reason "Error" | "OOMKilled"}, and the event FailedCreatePodSandBox
  *   "... plugin type=\"aws-cni\" ... add cmd: failed to assign an IP address
  *   to container" when the VPC CNI has no IP left on the node. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@ __attribute__((format(printf, 3, 4))) static size_t add(struct stack_diags *d, c
 	va_start(ap, fmt);
 	vsnprintf(e->text, sizeof e->text, fmt, ap);
 	va_end(ap);
+	e->text[0] = (char)toupper((unsigned char)e->text[0]); /* "the stack pod ..." starts a sentence */
 	return 1;
 }
 
@@ -472,7 +474,12 @@ static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod
 		snprintf(key, sizeof key, "sched-volume:%s:%s", str_or(name_of(pod), "?"), pvname);
 		if (node) {
 			yajl_val vn = by_name(in->nodes, node);
-			char gone[600] = "";
+			char gone[600] = "", move[400] = "";
+			if (vn)
+				snprintf(move, sizeof move,
+					 ", or move the label yourself (`kubectl label node %s " STACK_LABEL
+					 "-` and `kubectl label node %s " STACK_LABEL "=true`)",
+					 sname ? sname : "OTHER", node);
 			if (!vn)
 				snprintf(gone, sizeof gone,
 					 " Node %s no longer exists, and node storage does not survive a node's "
@@ -483,11 +490,11 @@ static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod
 				snprintf(gone, sizeof gone, " Node %s is NotReady: the pod can start once it is back.", node);
 			added += add(out, key,
 				     "%s cannot go where its data is: volume %s (claim %s) is on node %s's own disk, but "
-				     "the pod may only run on %s%s. Re-run install-stack, which places the stack where "
-				     "its volumes are, or move the label yourself (`kubectl label node %s " STACK_LABEL
-				     "-` and `kubectl label node %s " STACK_LABEL "=true`).%s",
+				     "the pod may only run on %s%s.%s%s%s%s",
 				     what, pvname, claim, node, sname ? sname : "the node labelled " STACK_LABEL "=true",
-				     sname ? " (labelled " STACK_LABEL "=true)" : "", sname ? sname : "OTHER", node, gone);
+				     sname ? " (labelled " STACK_LABEL "=true)" : "",
+				     vn ? " Re-run install-stack, which places the stack where its volumes are" : "", move,
+				     vn ? "." : "", gone);
 		} else if (zone) {
 			const char *in_zone = NULL;
 			yajl_val it = items(in->nodes);
@@ -575,14 +582,15 @@ static void iam_fix(const struct stack_diag_in *in, char *b, size_t len)
 {
 	const char *c = cluster_arg(in);
 	snprintf(b, len,
-		 "give the EBS CSI driver an IAM role: `eksctl create iamserviceaccount --name ebs-csi-controller-sa "
+		 "`eksctl create iamserviceaccount --name ebs-csi-controller-sa "
 		 "--namespace kube-system --cluster %s --role-name AmazonEKS_EBS_CSI_DriverRole --role-only "
 		 "--attach-policy-arn arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy --approve`, then "
 		 "`aws eks update-addon --cluster-name %s --addon-name aws-ebs-csi-driver --service-account-role-arn "
 		 "arn:aws:iam::ACCOUNT_ID:role/AmazonEKS_EBS_CSI_DriverRole` (or with EKS Pod Identity: `eksctl create "
 		 "podidentityassociation --cluster %s --namespace kube-system --service-account-name "
 		 "ebs-csi-controller-sa --role-name AmazonEKS_EBS_CSI_DriverRole --permission-policy-arns "
-		 "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy`); the node's own role is no fallback "
+		 "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy`, which needs the eks-pod-identity-agent "
+		 "add-on); the node's own role is no fallback "
 		 "on AL2023 nodes, whose IMDSv2 hop limit of 1 keeps pods from reaching it",
 		 c, c, c);
 }
@@ -608,7 +616,8 @@ static size_t diag_pvc(const struct stack_diag_in *in, yajl_val pvc, struct stac
 		iam_fix(in, fix, sizeof fix);
 		return add(out, key,
 			   "Volume claim %s stays Pending: the EBS CSI driver may not create volumes "
-			   "(UnauthorizedOperation: it has no IAM role with the AmazonEBSCSIDriverPolicy). Either %s; "
+			   "(UnauthorizedOperation: it has no IAM role with the AmazonEBSCSIDriverPolicy). Either give it "
+			   "one: %s; "
 			   "or " NODE_STORAGE_OPT ".",
 			   claim, fix);
 	}
@@ -617,7 +626,7 @@ static size_t diag_pvc(const struct stack_diag_in *in, yajl_val pvc, struct stac
 		iam_fix(in, fix, sizeof fix);
 		return add(out, key,
 			   "Volume claim %s stays Pending: the EBS CSI driver has no AWS credentials (it has no IAM "
-			   "role, and the node's instance metadata is out of its reach). Either %s; or " NODE_STORAGE_OPT
+			   "role, and the node's instance metadata is out of its reach). Either give it one: %s; or " NODE_STORAGE_OPT
 			   ".",
 			   claim, fix);
 	}
@@ -660,9 +669,9 @@ static size_t diag_pvc(const struct stack_diag_in *in, yajl_val pvc, struct stac
 			iam_fix(in, fix, sizeof fix);
 			return add(out, key,
 				   "Volume claim %s stays Pending: it waits for the provisioner ebs.csi.aws.com, which is "
-				   "not installed (no CSIDriver of that name). Install the Amazon EBS CSI driver add-on "
-				   "with a role (`aws eks create-addon --cluster-name %s --addon-name aws-ebs-csi-driver`, "
-				   "and %s), or " NODE_STORAGE_OPT ".",
+				   "not installed (no CSIDriver of that name). Either install the Amazon EBS CSI driver "
+				   "add-on (`aws eks create-addon --cluster-name %s --addon-name aws-ebs-csi-driver`) and "
+				   "give it an IAM role: %s; or " NODE_STORAGE_OPT ".",
 				   claim, cluster_arg(in), fix);
 		}
 		return add(out, key,
