@@ -76,6 +76,7 @@ class Store:
         self.oldest_rv = 0  # watches from below this get 410
         self.epoch = 0
         self.stopping = False
+        self.defaulter = None  # callable(res, obj): API defaulting (kube_sched sets it; none without --scheduler)
         self.docs = {}
         self.resources = {}  # (group, version, plural) -> Res
         self.by_kind = {}    # (group, Kind) -> Res
@@ -291,6 +292,8 @@ class Store:
     def finish_write(self, r, k, old, obj, owners, manager, op):
         """Bumps identity fields when obj differs from old; records the event.
         Returns (changed, stored object)."""
+        if self.defaulter is not None:
+            self.defaulter(r.res, obj)
         meta = obj.setdefault("metadata", {})
         prev_owners = self.owners.get(k, {})
         if old is not None:
@@ -522,8 +525,9 @@ class Store:
             o.pop("kind", None)
         return {"kind": r.res.kind + "List", "apiVersion": api, "metadata": meta, "items": items}
 
-    def watch_events(self, r, q, rv, timeout, bookmarks, initial, bookmark_interval):
-        """Yields watch event dicts until timeout or server stop."""
+    def watch_events(self, r, q, rv, timeout, bookmarks, initial, bookmark_interval, alive=None):
+        """Yields watch event dicts until timeout, server stop, or alive() (the
+        client is still connected) turns false."""
         deadline = time.time() + timeout
         first = []
         with self.lock:
@@ -546,7 +550,7 @@ class Store:
             return
         next_bookmark = time.time() + bookmark_interval
         epoch = self.epoch
-        while not self.stopping and self.epoch == epoch:
+        while not self.stopping and self.epoch == epoch and (alive is None or alive()):
             batch = []
             with self.lock:
                 for ev_rv, typ, res, o in self.events:
