@@ -233,7 +233,7 @@ static yajl_val stack_node(const struct stack_diag_in *in)
 	return NULL;
 }
 
-/* Pods on a node (every namespace) and their names, at most 8 named. */
+/* Pods on a node (every namespace) and their names, at most 12 named. */
 static int pods_on(const struct stack_diag_in *in, const char *node, bool pod_network_only, int64_t *mem, char *names,
 		   size_t len)
 {
@@ -247,15 +247,47 @@ static int pods_on(const struct stack_diag_in *in, const char *node, bool pod_ne
 		yajl_val p = jq_item(it, i);
 		if (!str_is(jq_str(p, "spec", "nodeName", NULL), node) || (pod_network_only && pod_host_network(p)))
 			continue;
-		if (names && n < 8)
+		if (names && n < 12) /* a t3.small's 11 */
 			cat(names, len, "%s%s", n ? ", " : "", str_or(name_of(p), "?"));
-		else if (names && n == 8)
+		else if (names && n == 12)
 			cat(names, len, ", ...");
 		if (mem)
 			*mem += pod_memory(p);
 		n++;
 	}
 	return n;
+}
+
+/* The pods with the largest memory requests on a node, at most three,
+ * largest first: "hog 774Mi, ebs-csi-controller-x 192Mi" - the ones whose
+ * removal would make room. */
+static void largest_requests(const struct stack_diag_in *in, const char *node, char *out, size_t len)
+{
+	yajl_val top[3] = {0};
+	int64_t mem[3] = {0};
+	yajl_val it = items(in->all_pods);
+	out[0] = '\0';
+	for (size_t i = 0; i < jq_len(it); i++) {
+		yajl_val p = jq_item(it, i);
+		int64_t m = pod_memory(p);
+		if (!str_is(jq_str(p, "spec", "nodeName", NULL), node) || m <= 0)
+			continue;
+		for (size_t k = 0; k < 3; k++)
+			if (m > mem[k]) {
+				for (size_t j = 2; j > k; j--) {
+					top[j] = top[j - 1];
+					mem[j] = mem[j - 1];
+				}
+				top[k] = p;
+				mem[k] = m;
+				break;
+			}
+	}
+	for (size_t k = 0; k < 3 && top[k]; k++) {
+		char q[32];
+		quantity_format(mem[k], q, sizeof q);
+		cat(out, len, "%s%s %s", k ? ", " : "", str_or(name_of(top[k]), "?"), q);
+	}
 }
 
 /* Time of an event: lastTimestamp, else the series' or eventTime (events
@@ -365,7 +397,7 @@ static size_t sched_too_many_pods(const struct stack_diag_in *in, yajl_val pod, 
 static size_t sched_memory(const struct stack_diag_in *in, yajl_val pod, const char *what, const char *msg,
 			   struct stack_diags *out)
 {
-	char nodes[1200] = "", key[240], need[32], fr[32], al[32];
+	char nodes[1200] = "", key[240], need[32], fr[32], al[32], big[400];
 	int nn = 0;
 	int64_t want = pod_memory(pod);
 	yajl_val it = items(in->nodes);
@@ -378,8 +410,9 @@ static size_t sched_memory(const struct stack_diag_in *in, yajl_val pod, const c
 		pods_on(in, name_of(n), false, &used, NULL, 0);
 		quantity_format(alloc > used ? alloc - used : 0, fr, sizeof fr);
 		quantity_format(alloc, al, sizeof al);
-		cat(nodes, sizeof nodes, "%snode %s has %s of its %s allocatable unrequested", nn++ ? "; " : "",
-		    str_or(name_of(n), "?"), fr, al);
+		largest_requests(in, name_of(n), big, sizeof big);
+		cat(nodes, sizeof nodes, "%snode %s has %s of its %s allocatable unrequested%s%s", nn++ ? "; " : "",
+		    str_or(name_of(n), "?"), fr, al, *big ? ", the largest requests there: " : "", big);
 	}
 	quantity_format(want, need, sizeof need);
 	if (!nn)
@@ -488,6 +521,11 @@ static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod
 					 node, in->ns, claim, pvname);
 			else if (!node_ready(vn))
 				snprintf(gone, sizeof gone, " Node %s is NotReady: the pod can start once it is back.", node);
+			else if (node_cordoned(vn))
+				snprintf(gone, sizeof gone,
+					 " Node %s is cordoned, so install-stack does not place the stack there: uncordon it "
+					 "(`kubectl uncordon %s`) first.",
+					 node, node);
 			added += add(out, key,
 				     "%s cannot go where its data is: volume %s (claim %s) is on node %s's own disk, but "
 				     "the pod may only run on %s%s.%s%s%s%s",
@@ -496,26 +534,39 @@ static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod
 				     vn ? " Re-run install-stack, which places the stack where its volumes are" : "", move,
 				     vn ? "." : "", gone);
 		} else if (zone) {
-			const char *in_zone = NULL;
+			/* A usable node in the zone; else a cordoned one, which install-stack
+			 * does not choose until it is uncordoned. */
+			const char *in_zone = NULL, *cordoned = NULL;
 			yajl_val it = items(in->nodes);
-			for (size_t k = 0; k < jq_len(it) && !in_zone; k++)
-				if (str_is(node_zone(jq_item(it, k)), zone) && node_ready(jq_item(it, k)))
-					in_zone = name_of(jq_item(it, k));
+			for (size_t k = 0; k < jq_len(it) && !in_zone; k++) {
+				yajl_val zn = jq_item(it, k);
+				if (!str_is(node_zone(zn), zone) || !node_ready(zn))
+					continue;
+				if (node_cordoned(zn))
+					cordoned = cordoned ? cordoned : name_of(zn);
+				else
+					in_zone = name_of(zn);
+			}
 			char opt[400];
 			if (in_zone)
 				snprintf(opt, sizeof opt, "label node %s, which is in %s (`kubectl label node %s " STACK_LABEL
 					 "-` and `kubectl label node %s " STACK_LABEL "=true`)",
 					 in_zone, zone, sname ? sname : "OTHER", in_zone);
+			else if (cordoned)
+				snprintf(opt, sizeof opt,
+					 "Uncordon node %s, the only ready node in %s (`kubectl uncordon %s`), and re-run "
+					 "install-stack",
+					 cordoned, zone, cordoned);
 			else
-				snprintf(opt, sizeof opt, "add a node in %s (no ready node is there now)", zone);
+				snprintf(opt, sizeof opt, "Add a node in %s (no ready node is there now)", zone);
 			added += add(out, key,
 				     "%s cannot go where its data is: EBS volume %s (claim %s) is in zone %s and an EBS "
-				     "volume cannot leave its zone, but the pod may only run on %s%s%s%s. Re-run "
-				     "install-stack, which places the stack in its volumes' zone, or %s; to start over "
+				     "volume cannot leave its zone, but the pod may only run on %s%s%s. %s%s; to start over "
 				     "with empty volumes, delete the claim (`kubectl -n %s delete pvc %s`) and re-run "
 				     "install-stack.",
 				     what, pvname, claim, zone, sname ? sname : "the node labelled " STACK_LABEL "=true",
-				     sn && node_zone(sn) ? " in zone " : "", sn && node_zone(sn) ? node_zone(sn) : "", "",
+				     sn && node_zone(sn) ? " in zone " : "", sn && node_zone(sn) ? node_zone(sn) : "",
+				     in_zone ? "Re-run install-stack, which places the stack in its volumes' zone, or " : "",
 				     opt, in->ns, claim);
 		}
 	}
@@ -563,8 +614,13 @@ static size_t diag_unschedulable(const struct stack_diag_in *in, yajl_val pod, c
 		n += sched_volume_conflict(in, pod, what, out);
 	if (selector && wants_stack_node(pod) && in->nodes)
 		n += sched_selector(in, pod, what, out);
-	if (n || strstr(why, "unbound immediate PersistentVolumeClaims") || strstr(why, "didn't find available persistent volumes"))
-		return n; /* the claims' own sentences say why */
+	/* Volume binding in the way ('running PreBind plugin "VolumeBinding":
+	 * binding volumes: provisioning failed for PVC ...', unbound immediate
+	 * claims): the claims' own sentences say why. */
+	if (n || strstr(why, "unbound immediate PersistentVolumeClaims") ||
+	    strstr(why, "didn't find available persistent volumes") || strstr(why, "binding volumes") ||
+	    strstr(why, "persistentvolumeclaim"))
+		return n;
 	snprintf(key, sizeof key, "sched:%s", str_or(name_of(pod), "?"));
 	if (strstr(why, "untolerated taint"))
 		return add(out, key,
@@ -841,7 +897,19 @@ static size_t diag_container(const struct stack_diag_in *in, yajl_val pod, yajl_
 	if (str_is(tr, "OOMKilled") || (str_is(lr, "OOMKilled") && !YAJL_IS_TRUE(jq_at(cst, "ready", NULL))))
 		return diag_oom(in, pod, container_spec(pod, cname), cname, what, out);
 	snprintf(key, sizeof key, "crash:%s/%s", str_or(name_of(pod), "?"), cname);
-	if (str_is(wr, "CrashLoopBackOff")) {
+	/* A crash loop is not always in its back-off when looked at: between
+	 * two back-offs the container has just exited (state terminated) or
+	 * runs again, not ready, with the exit in lastState. */
+	int64_t tcode = jq_int(cst, -1, "state", "terminated", "exitCode", NULL);
+	bool exited = tr && tcode > 0;
+	bool rerun = !wr && jq_at(cst, "state", "running", NULL) && code > 0;
+	bool again = jq_int(cst, 0, "restartCount", NULL) >= 1 && !YAJL_IS_TRUE(jq_at(cst, "ready", NULL)) &&
+		     (exited || rerun);
+	if (exited) {
+		code = tcode;
+		lr = tr;
+	}
+	if (str_is(wr, "CrashLoopBackOff") || again) {
 		char last[160] = "";
 		if (code >= 0)
 			snprintf(last, sizeof last, " (last exit code %lld%s%s%s)", (long long)code, lr ? ", " : "",

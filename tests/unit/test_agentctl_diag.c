@@ -106,7 +106,7 @@ static void test_memory(void)
 	struct stack_diags d = run(&in);
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, "asks for 374Mi of memory requests"));
-	CHECK(said(&d, 0, "node n1 has 263Mi of its 563Mi allocatable unrequested"));
+	CHECK(said(&d, 0, "node n1 has 263Mi of its 563Mi allocatable unrequested, the largest requests there: big 230Mi, coredns-a 70Mi)"));
 	CHECK(said(&d, 0, "--cluster-name CLUSTER")); /* no cluster name known */
 	stack_diags_free(&d);
 	free_in(&in);
@@ -153,6 +153,15 @@ static void test_no_stack_label(void)
 	"0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had volume node "   \
 	"affinity conflict. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
 
+#define VOL_CONFLICT_CORDONED                                                                                     \
+	"0/2 nodes are available: 1 node(s) had volume node affinity conflict, 1 node(s) were unschedulable. "       \
+	"preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+#define CORDONED_NODE(name, zone)                                                                                 \
+	"{`metadata`:{`name`:`" name "`,`labels`:{`kubernetes.io/os`:`linux`,`topology.kubernetes.io/zone`:`" zone \
+	"`}},`spec`:{`unschedulable`:true,`taints`:[{`key`:`node.kubernetes.io/unschedulable`,`effect`:"            \
+	"`NoSchedule`}]},`status`:{`allocatable`:{`pods`:`4`,`memory`:`563Mi`},`conditions`:[{`type`:`Ready`,"      \
+	"`status`:`True`}]}}"
+
 static void test_volume_conflict(void)
 {
 	/* Node storage on n2, the label on n1. */
@@ -195,6 +204,49 @@ static void test_volume_conflict(void)
 	CHECK(said(&d, 0, "EBS volume pvc-0b8f282f (claim influxdb-data) is in zone us-east-1b"));
 	CHECK(said(&d, 0, "may only run on n1 in zone us-east-1a"));
 	CHECK(said(&d, 0, "label node n2, which is in us-east-1b"));
+	CHECK(said(&d, 0, "Re-run install-stack, which places the stack in its volumes' zone, or label node n2"));
+	stack_diags_free(&d);
+	free_in(&in);
+
+	/* The only node in the volume's zone is cordoned (drained for an
+	 * upgrade, say): install-stack would not choose it, so uncordoning it
+	 * is the way, not a re-run. */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.nodes = LIST(READY_NODE("n1", "us-east-1a", STACK_LBL) "," CORDONED_NODE("n2", "us-east-1b"));
+	in.pvcs = LIST(PVC_BOUND("pvc-0b8f282f"));
+	in.pvs = LIST(PV_IN_ZONE("pvc-0b8f282f", "us-east-1b"));
+	in.pods = LIST(STACK_POD_UNSCHED(VOL_CONFLICT_CORDONED));
+	d = run(&in);
+	CHECK_INT(d.n, 1);
+	CHECK(said(&d, 0, "may only run on n1 in zone us-east-1a. Uncordon node n2, the only ready node in us-east-1b "
+			  "(`kubectl uncordon n2`), and re-run install-stack; to start over"));
+	CHECK(!strstr(d.v[0].text, "label node n2"));
+	stack_diags_free(&d);
+	free_in(&in);
+
+	/* Node storage on a cordoned node. */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.nodes = LIST(READY_NODE("n1", "us-east-1a", STACK_LBL) "," CORDONED_NODE("n2", "us-east-1a"));
+	in.pvcs = LIST(PVC_BOUND("heliograph-monitoring-influxdb-data"));
+	in.pvs = LIST(PV_ON_NODE("heliograph-monitoring-influxdb-data", "n2"));
+	in.pods = LIST(STACK_POD_UNSCHED(VOL_CONFLICT_CORDONED));
+	d = run(&in);
+	CHECK_INT(d.n, 1);
+	CHECK(said(&d, 0, "Node n2 is cordoned, so install-stack does not place the stack there: uncordon it (`kubectl uncordon n2`) first."));
+	stack_diags_free(&d);
+	free_in(&in);
+}
+
+/* The scheduler's PreBind failure while the EBS driver cannot create the
+ * volumes is the claims' doing: their sentence says it, the pod adds none. */
+static void test_prebind(void)
+{
+	struct stack_diag_in in = {.ns = "monitoring"};
+	in.nodes = LIST(READY_NODE("n1", "us-east-1a", STACK_LBL));
+	in.pods = LIST(STACK_POD_UNSCHED("running PreBind plugin \\`VolumeBinding\\`: binding volumes: provisioning "
+					 "failed for PVC \\`influxdb-data\\`"));
+	struct stack_diags d = run(&in);
+	CHECK_INT(d.n, 0);
 	stack_diags_free(&d);
 	free_in(&in);
 }
@@ -375,6 +427,33 @@ static void test_crash_and_oom(void)
 	CHECK(said(&d, 1, "`kubectl -n monitoring set resources deployment/heliograph-stack -c grafana --limits=memory=384Mi`"));
 	stack_diags_free(&d);
 	free_in(&in);
+
+	/* Between two back-offs: just exited, or running again and not ready. */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.pods = LIST(STACK_POD_RUN(
+		"{`name`:`influxdb`,`ready`:false,`restartCount`:1,`state`:{`terminated`:{`exitCode`:3,`reason`:`Error`}},"
+		"`lastState`:{`terminated`:{`exitCode`:3,`reason`:`Error`}}},"
+		"{`name`:`grafana`,`ready`:false,`restartCount`:2,`state`:{`running`:{`startedAt`:`2026-12-07T02:00:00Z`}},"
+		"`lastState`:{`terminated`:{`exitCode`:2,`reason`:`Error`}}}"));
+	d = run(&in);
+	CHECK_INT(d.n, 2);
+	CHECK(said(&d, 0, "Container influxdb of the stack pod heliograph-stack-5d9c7-x2x keeps crashing (last exit code 3, Error)"));
+	CHECK(said(&d, 1, "Container grafana of the stack pod heliograph-stack-5d9c7-x2x keeps crashing (last exit code 2, Error)"));
+	stack_diags_free(&d);
+	free_in(&in);
+
+	/* Not a crash loop: the first exit (no restart yet), a restarted
+	 * container that is ready, one that exited 0 (an init container). */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.pods = LIST(STACK_POD_RUN(
+		"{`name`:`influxdb`,`ready`:false,`restartCount`:0,`state`:{`terminated`:{`exitCode`:3,`reason`:`Error`}}},"
+		"{`name`:`grafana`,`ready`:true,`restartCount`:1,`state`:{`running`:{}},"
+		"`lastState`:{`terminated`:{`exitCode`:2,`reason`:`Error`}}},"
+		"{`name`:`data-owner`,`ready`:false,`restartCount`:1,`state`:{`terminated`:{`exitCode`:0,`reason`:`Completed`}}}"));
+	d = run(&in);
+	CHECK_INT(d.n, 0);
+	stack_diags_free(&d);
+	free_in(&in);
 }
 
 static void test_sandbox_ip(void)
@@ -468,6 +547,7 @@ int main(void)
 	test_memory();
 	test_no_stack_label();
 	test_volume_conflict();
+	test_prebind();
 	test_pvc();
 	test_image_pull();
 	test_crash_and_oom();
