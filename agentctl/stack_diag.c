@@ -233,7 +233,8 @@ static yajl_val stack_node(const struct stack_diag_in *in)
 	return NULL;
 }
 
-/* Pods on a node (every namespace) and their names, at most 12 named. */
+/* Pods on a node (every namespace) and their names, at most 12 named;
+ * pod_network_only: those holding a pod-network IP. */
 static int pods_on(const struct stack_diag_in *in, const char *node, bool pod_network_only, int64_t *mem, char *names,
 		   size_t len)
 {
@@ -246,6 +247,10 @@ static int pods_on(const struct stack_diag_in *in, const char *node, bool pod_ne
 	for (size_t i = 0; i < jq_len(it); i++) {
 		yajl_val p = jq_item(it, i);
 		if (!str_is(jq_str(p, "spec", "nodeName", NULL), node) || (pod_network_only && pod_host_network(p)))
+			continue;
+		/* A Pending pod without an IP holds none: it may be the one waiting for it. */
+		if (pod_network_only && str_is(jq_str(p, "status", "phase", NULL), "Pending") &&
+		    !jq_str(p, "status", "podIP", NULL))
 			continue;
 		if (names && n < 12) /* a t3.small's 11 */
 			cat(names, len, "%s%s", n ? ", " : "", str_or(name_of(p), "?"));
@@ -487,16 +492,48 @@ static const char *node_zone(yajl_val node)
 	return jq_str(node, "metadata", "labels", "topology.kubernetes.io/zone", NULL);
 }
 
+/* The pod's volumes that are on node `node` (or, node NULL, in zone
+ * `zone`): "volume A (claim a)" / "volumes A (claim a) and B (claim b)",
+ * the claims "a b" and the volumes "A B" for kubectl. Returns how many. */
+static size_t volumes_at(const struct stack_diag_in *in, yajl_val pod, const char *node, const char *zone,
+			 char *vols, size_t vlen, char *claims, size_t clen, char *pvs, size_t plen)
+{
+	size_t n = 0, total = 0;
+	yajl_val v = jq_at(pod, "spec", "volumes", NULL);
+	const char *names[8][2];
+	for (size_t i = 0; i < jq_len(v) && total < 8; i++) {
+		const char *claim = jq_str(jq_item(v, i), "persistentVolumeClaim", "claimName", NULL);
+		const char *pvname = jq_str(by_name(in->pvcs, claim), "spec", "volumeName", NULL);
+		yajl_val pv = by_name(in->pvs, pvname);
+		const char *pn, *pz;
+		if (!pv)
+			continue;
+		pv_place(pv, &pn, &pz);
+		if (node ? !str_is(pn, node) : (pn || !str_is(pz, zone)))
+			continue;
+		names[total][0] = pvname;
+		names[total++][1] = claim;
+	}
+	vols[0] = claims[0] = pvs[0] = '\0';
+	cat(vols, vlen, "volume%s ", total > 1 ? "s" : "");
+	for (n = 0; n < total; n++) {
+		cat(vols, vlen, "%s%s (claim %s)", n == 0 ? "" : n + 1 == total ? " and " : ", ", names[n][0], names[n][1]);
+		cat(claims, clen, "%s%s", n ? " " : "", names[n][1]);
+		cat(pvs, plen, "%s%s", n ? " " : "", names[n][0]);
+	}
+	return total;
+}
+
 static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod, const char *what,
 				    struct stack_diags *out)
 {
-	char key[240];
+	char key[300], vols[700], claims[300], pvs[400];
 	size_t added = 0;
 	yajl_val sn = stack_node(in);
 	const char *sname = sn ? name_of(sn) : NULL;
-	yajl_val vols = jq_at(pod, "spec", "volumes", NULL);
-	for (size_t i = 0; i < jq_len(vols); i++) {
-		const char *claim = jq_str(jq_item(vols, i), "persistentVolumeClaim", "claimName", NULL);
+	yajl_val vl = jq_at(pod, "spec", "volumes", NULL);
+	for (size_t i = 0; i < jq_len(vl); i++) {
+		const char *claim = jq_str(jq_item(vl, i), "persistentVolumeClaim", "claimName", NULL);
 		yajl_val pvc = by_name(in->pvcs, claim);
 		const char *pvname = jq_str(pvc, "spec", "volumeName", NULL);
 		yajl_val pv = by_name(in->pvs, pvname);
@@ -504,10 +541,14 @@ static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod
 		if (!pv)
 			continue;
 		pv_place(pv, &node, &zone);
-		snprintf(key, sizeof key, "sched-volume:%s:%s", str_or(name_of(pod), "?"), pvname);
+		/* One sentence per place: the volumes there are named together. */
 		if (node) {
+			snprintf(key, sizeof key, "sched-volume:%s:node:%s", str_or(name_of(pod), "?"), node);
+			if (has_key(out, key))
+				continue;
+			size_t nv = volumes_at(in, pod, node, NULL, vols, sizeof vols, claims, sizeof claims, pvs, sizeof pvs);
 			yajl_val vn = by_name(in->nodes, node);
-			char gone[600] = "", move[400] = "";
+			char gone[1400] = "", move[400] = "";
 			if (vn)
 				snprintf(move, sizeof move,
 					 ", or move the label yourself (`kubectl label node %s " STACK_LABEL
@@ -518,7 +559,7 @@ static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod
 					 " Node %s no longer exists, and node storage does not survive a node's "
 					 "replacement: to start over with empty volumes, delete them (`kubectl -n %s delete "
 					 "pvc %s` and `kubectl delete pv %s`) and re-run install-stack.",
-					 node, in->ns, claim, pvname);
+					 node, in->ns, claims, pvs);
 			else if (!node_ready(vn))
 				snprintf(gone, sizeof gone, " Node %s is NotReady: the pod can start once it is back.", node);
 			else if (node_cordoned(vn))
@@ -527,13 +568,18 @@ static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod
 					 "(`kubectl uncordon %s`) first.",
 					 node, node);
 			added += add(out, key,
-				     "%s cannot go where its data is: volume %s (claim %s) is on node %s's own disk, but "
+				     "%s cannot go where its data is: %s %s on node %s's own disk, but "
 				     "the pod may only run on %s%s.%s%s%s%s",
-				     what, pvname, claim, node, sname ? sname : "the node labelled " STACK_LABEL "=true",
+				     what, vols, nv > 1 ? "are" : "is", node,
+				     sname ? sname : "the node labelled " STACK_LABEL "=true",
 				     sname ? " (labelled " STACK_LABEL "=true)" : "",
 				     vn ? " Re-run install-stack, which places the stack where its volumes are" : "", move,
 				     vn ? "." : "", gone);
 		} else if (zone) {
+			snprintf(key, sizeof key, "sched-volume:%s:zone:%s", str_or(name_of(pod), "?"), zone);
+			if (has_key(out, key))
+				continue;
+			size_t nv = volumes_at(in, pod, NULL, zone, vols, sizeof vols, claims, sizeof claims, pvs, sizeof pvs);
 			/* A usable node in the zone; else a cordoned one, which install-stack
 			 * does not choose until it is uncordoned. */
 			const char *in_zone = NULL, *cordoned = NULL;
@@ -560,14 +606,15 @@ static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod
 			else
 				snprintf(opt, sizeof opt, "Add a node in %s (no ready node is there now)", zone);
 			added += add(out, key,
-				     "%s cannot go where its data is: EBS volume %s (claim %s) is in zone %s and an EBS "
+				     "%s cannot go where its data is: EBS %s %s in zone %s and an EBS "
 				     "volume cannot leave its zone, but the pod may only run on %s%s%s. %s%s; to start over "
-				     "with empty volumes, delete the claim (`kubectl -n %s delete pvc %s`) and re-run "
+				     "with empty volumes, delete the claim%s (`kubectl -n %s delete pvc %s`) and re-run "
 				     "install-stack.",
-				     what, pvname, claim, zone, sname ? sname : "the node labelled " STACK_LABEL "=true",
+				     what, vols, nv > 1 ? "are" : "is", zone,
+				     sname ? sname : "the node labelled " STACK_LABEL "=true",
 				     sn && node_zone(sn) ? " in zone " : "", sn && node_zone(sn) ? node_zone(sn) : "",
 				     in_zone ? "Re-run install-stack, which places the stack in its volumes' zone, or " : "",
-				     opt, in->ns, claim);
+				     opt, nv > 1 ? "s" : "", in->ns, claims);
 		}
 	}
 	if (!added) {
@@ -655,92 +702,154 @@ static void iam_fix(const struct stack_diag_in *in, char *b, size_t len)
 	"re-run install-stack with --storage node to keep the data on the stack node's own disk instead (it survives " \
 	"pod restarts, re-installs and reboots, not the node's replacement)"
 
-static size_t diag_pvc(const struct stack_diag_in *in, yajl_val pvc, struct stack_diags *out)
+/* Why a claim is Pending; claims with the same problem (and class or
+ * provisioner) share one sentence. */
+enum pvc_problem {
+	PVC_FINE,
+	PVC_IAM,
+	PVC_NO_CREDENTIALS,
+	PVC_NODE_PV_MISSING,
+	PVC_CLASS_MISSING,
+	PVC_NO_CLASS,
+	PVC_NO_EBS_DRIVER,
+	PVC_NO_DRIVER,
+	PVC_FAILED,
+};
+
+static enum pvc_problem pvc_problem(const struct stack_diag_in *in, yajl_val pvc, char *prov, size_t provlen,
+				    const char **msg)
 {
-	if (!str_is(jq_str(pvc, "status", "phase", NULL), "Pending"))
-		return 0;
-	const char *claim = str_or(name_of(pvc), "?"), *sc = jq_str(pvc, "spec", "storageClassName", NULL);
-	char key[240], fix[1400];
 	static const char *const failed[] = {"ProvisioningFailed", NULL};
 	static const char *const any_prov[] = {"ExternalProvisioning", "Provisioning", "ProvisioningFailed",
 					       "ProvisioningSucceeded", "FailedBinding", NULL};
+	const char *sc = jq_str(pvc, "spec", "storageClassName", NULL);
+	prov[0] = '\0';
+	*msg = "";
+	if (!str_is(jq_str(pvc, "status", "phase", NULL), "Pending"))
+		return PVC_FINE;
 	yajl_val last = latest_event(in, "PersistentVolumeClaim", pvc, any_prov);
 	yajl_val pf = latest_event(in, "PersistentVolumeClaim", pvc, failed);
 	const char *m = pf ? msg_of(pf) : "";
-	snprintf(key, sizeof key, "pvc:%s", claim);
-	if (pf && (strstr(m, "UnauthorizedOperation") || strstr(m, "not authorized to perform"))) {
-		iam_fix(in, fix, sizeof fix);
-		return add(out, key,
-			   "Volume claim %s stays Pending: the EBS CSI driver may not create volumes "
-			   "(UnauthorizedOperation: it has no IAM role with the AmazonEBSCSIDriverPolicy). Either give it "
-			   "one: %s; "
-			   "or " NODE_STORAGE_OPT ".",
-			   claim, fix);
-	}
+	*msg = m;
+	if (pf && (strstr(m, "UnauthorizedOperation") || strstr(m, "not authorized to perform")))
+		return PVC_IAM;
 	if (pf && (strstr(m, "no EC2 IMDS role found") || strstr(m, "NoCredentialProviders") ||
-		   strstr(m, "169.254.169.254") || strstr(m, "failed to refresh cached credentials"))) {
-		iam_fix(in, fix, sizeof fix);
-		return add(out, key,
-			   "Volume claim %s stays Pending: the EBS CSI driver has no AWS credentials (it has no IAM "
-			   "role, and the node's instance metadata is out of its reach). Either give it one: %s; or " NODE_STORAGE_OPT
-			   ".",
-			   claim, fix);
-	}
-	if (pf && strstr(m, "storageclass.storage.k8s.io") && strstr(m, "not found")) {
-		if (str_is(sc, "heliograph-node"))
-			return add(out, key,
-				   "Volume claim %s stays Pending: its node volume (a PersistentVolume of class "
-				   "heliograph-node that install-stack creates) is missing; re-run install-stack, which "
-				   "creates it again.",
-				   claim);
-		return add(out, key,
-			   "Volume claim %s stays Pending: it asks for storage class %s, which does not exist. Re-run "
-			   "install-stack without --storage-class (it creates the heliograph-gp3 class itself when it "
-			   "chooses EBS), name an existing class with --storage-class (`kubectl get storageclass`), or "
-			   "use --storage node.",
-			   claim, str_or(sc, "?"));
-	}
-	if (!sc || !*sc) {
-		if (jq_str(pvc, "spec", "volumeName", NULL))
-			return 0;
-		return add(out, key,
-			   "Volume claim %s stays Pending: it names no storage class and the cluster has no default "
-			   "one (EKS 1.30 and later mark none as default), so nothing provisions it. Re-run "
-			   "install-stack, which by default (--storage auto) uses node storage or an EBS class, or choose "
-			   "with --storage node or --storage-class NAME (`kubectl get storageclass`).",
-			   claim);
-	}
+		   strstr(m, "169.254.169.254") || strstr(m, "failed to refresh cached credentials")))
+		return PVC_NO_CREDENTIALS;
+	if (pf && strstr(m, "storageclass.storage.k8s.io") && strstr(m, "not found"))
+		return str_is(sc, "heliograph-node") ? PVC_NODE_PV_MISSING : PVC_CLASS_MISSING;
+	if (!sc || !*sc)
+		return jq_str(pvc, "spec", "volumeName", NULL) ? PVC_FINE : PVC_NO_CLASS;
 	if (last && str_is(jq_str(last, "reason", NULL), "ExternalProvisioning")) {
 		/* "... by the external provisioner 'ebs.csi.aws.com' or ..." */
-		char prov[128] = "";
 		const char *q = strchr(msg_of(last), '\'');
 		if (q) {
 			const char *e = strchr(q + 1, '\'');
-			if (e && (size_t)(e - q - 1) < sizeof prov)
-				snprintf(prov, sizeof prov, "%.*s", (int)(e - q - 1), q + 1);
+			if (e && (size_t)(e - q - 1) < provlen)
+				snprintf(prov, provlen, "%.*s", (int)(e - q - 1), q + 1);
 		}
 		if (!*prov || !in->csidrivers || by_name(in->csidrivers, prov))
-			return 0; /* installed: it answers with Provisioning or ProvisioningFailed */
-		if (strcmp(prov, "ebs.csi.aws.com") == 0) {
-			iam_fix(in, fix, sizeof fix);
-			return add(out, key,
-				   "Volume claim %s stays Pending: it waits for the provisioner ebs.csi.aws.com, which is "
-				   "not installed (no CSIDriver of that name). Either install the Amazon EBS CSI driver "
-				   "add-on (`aws eks create-addon --cluster-name %s --addon-name aws-ebs-csi-driver`) and "
-				   "give it an IAM role: %s; or " NODE_STORAGE_OPT ".",
-				   claim, cluster_arg(in), fix);
-		}
+			return PVC_FINE; /* installed: it answers with Provisioning or ProvisioningFailed */
+		return strcmp(prov, "ebs.csi.aws.com") == 0 ? PVC_NO_EBS_DRIVER : PVC_NO_DRIVER;
+	}
+	return pf ? PVC_FAILED : PVC_FINE;
+}
+
+/* "Volume claim A stays" or "Volume claims A and B stay": the Pending claims
+ * with problem p (and the same class and provisioner). */
+static size_t claims_phrase(const struct stack_diag_in *in, enum pvc_problem p, const char *sc, const char *prov,
+			    char *out, size_t len)
+{
+	const char *names[8];
+	size_t n = 0;
+	yajl_val it = items(in->pvcs);
+	for (size_t i = 0; i < jq_len(it) && n < 8; i++) {
+		yajl_val c = jq_item(it, i);
+		char pv[128];
+		const char *m;
+		if (pvc_problem(in, c, pv, sizeof pv, &m) == p && str_is(str_or(jq_str(c, "spec", "storageClassName", NULL), ""), sc) &&
+		    strcmp(pv, prov) == 0)
+			names[n++] = str_or(name_of(c), "?");
+	}
+	snprintf(out, len, "Volume claim%s ", n > 1 ? "s" : "");
+	for (size_t i = 0; i < n; i++)
+		cat(out, len, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", names[i]);
+	cat(out, len, " %s", n > 1 ? "stay" : "stays");
+	return n;
+}
+
+static size_t diag_pvc(const struct stack_diag_in *in, yajl_val pvc, struct stack_diags *out)
+{
+	char key[240], fix[1400], prov[128], who[400];
+	const char *m, *sc = jq_str(pvc, "spec", "storageClassName", NULL);
+	enum pvc_problem p = pvc_problem(in, pvc, prov, sizeof prov, &m);
+	if (p == PVC_FINE)
+		return 0;
+	bool many = claims_phrase(in, p, str_or(sc, ""), prov, who, sizeof who) > 1;
+	snprintf(key, sizeof key, "pvc:%d:%s:%s", (int)p, str_or(sc, ""), prov);
+	switch (p) {
+	case PVC_IAM:
+		iam_fix(in, fix, sizeof fix);
 		return add(out, key,
-			   "Volume claim %s stays Pending: it waits for the provisioner %s of storage class %s, which is "
+			   "%s Pending: the EBS CSI driver may not create volumes "
+			   "(UnauthorizedOperation: it has no IAM role with the AmazonEBSCSIDriverPolicy). Either give it "
+			   "one: %s; "
+			   "or " NODE_STORAGE_OPT ".",
+			   who, fix);
+	case PVC_NO_CREDENTIALS:
+		iam_fix(in, fix, sizeof fix);
+		return add(out, key,
+			   "%s Pending: the EBS CSI driver has no AWS credentials (it has no IAM "
+			   "role, and the node's instance metadata is out of its reach). Either give it one: %s; or " NODE_STORAGE_OPT
+			   ".",
+			   who, fix);
+	case PVC_NODE_PV_MISSING:
+		return add(out, key,
+			   "%s Pending: %s node volume%s (%s of class "
+			   "heliograph-node that install-stack creates) %s missing; re-run install-stack, which "
+			   "creates %s again.",
+			   who, many ? "their" : "its", many ? "s" : "", many ? "PersistentVolumes" : "a PersistentVolume",
+			   many ? "are" : "is", many ? "them" : "it");
+	case PVC_CLASS_MISSING:
+		return add(out, key,
+			   "%s Pending: %s for storage class %s, which does not exist. Re-run "
+			   "install-stack without --storage-class (it creates the heliograph-gp3 class itself when it "
+			   "chooses EBS), name an existing class with --storage-class (`kubectl get storageclass`), or "
+			   "use --storage node.",
+			   who, many ? "they ask" : "it asks", str_or(sc, "?"));
+	case PVC_NO_CLASS:
+		return add(out, key,
+			   "%s Pending: %s no storage class and the cluster has no default "
+			   "one (EKS 1.30 and later mark none as default), so nothing provisions %s. Re-run "
+			   "install-stack, which by default (--storage auto) uses node storage or an EBS class, or choose "
+			   "with --storage node or --storage-class NAME (`kubectl get storageclass`).",
+			   who, many ? "they name" : "it names", many ? "them" : "it");
+	case PVC_NO_EBS_DRIVER:
+		iam_fix(in, fix, sizeof fix);
+		return add(out, key,
+			   "%s Pending: %s for the provisioner ebs.csi.aws.com, which is "
+			   "not installed (no CSIDriver of that name). Either install the Amazon EBS CSI driver "
+			   "add-on (`aws eks create-addon --cluster-name %s --addon-name aws-ebs-csi-driver`) and "
+			   "give it an IAM role: %s; or " NODE_STORAGE_OPT ".",
+			   who, many ? "they wait" : "it waits", cluster_arg(in), fix);
+	case PVC_NO_DRIVER:
+		return add(out, key,
+			   "%s Pending: %s for the provisioner %s of storage class %s, which is "
 			   "not installed (no CSIDriver of that name). Install it, choose another class with "
 			   "--storage-class (`kubectl get storageclass`), or " NODE_STORAGE_OPT ".",
-			   claim, prov, sc);
-	}
-	if (pf)
-		return add(out, key,
+			   who, many ? "they wait" : "it waits", prov, str_or(sc, "?"));
+	case PVC_FAILED: {
+		/* The provisioner's own words, which differ per claim. */
+		char k2[300];
+		snprintf(k2, sizeof k2, "pvc:%s", str_or(name_of(pvc), "?"));
+		return add(out, k2,
 			   "Volume claim %s stays Pending: provisioning its volume failed: \"%s\". Fix what the "
 			   "provisioner says, choose another class with --storage-class, or " NODE_STORAGE_OPT ".",
-			   claim, m);
+			   str_or(name_of(pvc), "?"), m);
+	}
+	case PVC_FINE:
+		break;
+	}
 	return 0;
 }
 

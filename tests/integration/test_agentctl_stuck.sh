@@ -172,8 +172,8 @@ not_said memory "hog-1" # $N1 is no node the stack pod may run on
 behave '{"ebsProvisioning": "unauthorized"}'
 api DELETE /api/v1/namespaces/default/pods/hog-0 >/dev/null
 api DELETE /api/v1/namespaces/default/pods/hog-1 >/dev/null
-until_is iam 'any("UnauthorizedOperation" in m for m in ev("ProvisioningFailed"))'
-stuck iam "stays Pending: the EBS CSI driver may not create volumes (UnauthorizedOperation" \
+until_is iam 'len({e["involvedObject"]["name"] for e in E if e.get("reason") == "ProvisioningFailed" and "UnauthorizedOperation" in e.get("message", "")}) == 2'
+stuck iam "Volume claims grafana-data and influxdb-data stay Pending: the EBS CSI driver may not create volumes (UnauthorizedOperation" \
 	"eksctl create iamserviceaccount --name ebs-csi-controller-sa --namespace kube-system --cluster CLUSTER" \
 	"IMDSv2 hop limit of 1" "--storage node"
 # The scheduler's 'binding volumes: provisioning failed' is the claims' doing: no sentence of its own.
@@ -205,7 +205,11 @@ restart_stack
 until_is ip 'any("failed to assign an IP address" in m for m in ev("FailedCreatePodSandBox"))'
 stuck ip "cannot start on node $N0: the VPC CNI has no pod IP left on that node" \
 	"the pod-network pods there hold them: " "ENABLE_PREFIX_DELEGATION=true"
-grep '^why: ' "$TMP/out" | grep -F "the VPC CNI" | grep -q coredns || fail "ip: the IP holders are not named: $(cat "$TMP/out")"
+# The holders are the three, not the stack pod waiting for an IP.
+holders=$(grep '^why: ' "$TMP/out" | grep -o 'hold them: [^.]*' || true)
+[[ "$holders" == *coredns-* && "$holders" == *ebs-csi-controller-* && "$holders" == *ebs-csi-node-* &&
+	"$holders" != *heliograph-stack* ]] ||
+	fail "ip: the IP holders are wrong: $holders"
 
 # ---- volume node affinity conflict: the stack node is cordoned, its volumes stay in $Z0 ----
 # The stack pod is moved to $N1 (in $Z1), as install-stack itself would
@@ -215,5 +219,8 @@ api PATCH "/api/v1/nodes/$N0" '{"metadata":{"labels":{"heliograph.io/stack":null
 api PATCH "/api/v1/nodes/$N1" '{"metadata":{"labels":{"heliograph.io/stack":"true"}}}' >/dev/null || fail "label $N1"
 restart_stack
 until_is zone '"volume node affinity conflict" in sched(stack[0])'
-stuck zone "is in zone $Z0 and an EBS volume cannot leave its zone, but the pod may only run on $N1 in zone $Z1. Uncordon node $N0, the only ready node in $Z0 (\`kubectl uncordon $N0\`), and re-run install-stack"
+stuck zone "cannot go where its data is: EBS volumes pvc-" "(claim influxdb-data) and pvc-" \
+	"(claim grafana-data) are in zone $Z0 and an EBS volume cannot leave its zone, but the pod may only run on $N1 in zone $Z1. Uncordon node $N0, the only ready node in $Z0 (\`kubectl uncordon $N0\`), and re-run install-stack" \
+	"delete the claims (\`kubectl -n monitoring delete pvc influxdb-data grafana-data\`)"
+[ "$(grep -c '^why: ' "$TMP/out")" -eq 1 ] || fail "zone: one sentence for both volumes expected: $(cat "$TMP/out")"
 echo "ok"

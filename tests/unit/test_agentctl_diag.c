@@ -51,6 +51,15 @@ static yajl_val J(const char *text)
 	"`persistentVolumeClaim`:{`claimName`:`influxdb-data`}}]},`status`:{`phase`:`Pending`,`conditions`:"      \
 	"[{`type`:`PodScheduled`,`status`:`False`,`reason`:`Unschedulable`,`message`:`" msg "`}]}}"
 
+/* The same with both data volumes, as the shipped Deployment has them. */
+#define STACK_POD_UNSCHED_2VOL(msg)                                                                             \
+	"{`metadata`:{`name`:`heliograph-stack-5d9c7-x2x`,`namespace`:`monitoring`,`uid`:`u-stack`,"              \
+	"`ownerReferences`:[{`kind`:`ReplicaSet`,`name`:`heliograph-stack-5d9c7`}]},`spec`:{`nodeSelector`:"      \
+	"{`heliograph.io/stack`:`true`},`containers`:[{`name`:`influxdb`}],`volumes`:[{`name`:`influxdb-data`,"    \
+	"`persistentVolumeClaim`:{`claimName`:`influxdb-data`}},{`name`:`grafana-data`,`persistentVolumeClaim`:"  \
+	"{`claimName`:`grafana-data`}}]},`status`:{`phase`:`Pending`,`conditions`:[{`type`:`PodScheduled`,"         \
+	"`status`:`False`,`reason`:`Unschedulable`,`message`:`" msg "`}]}}"
+
 static struct stack_diags run(struct stack_diag_in *in)
 {
 	struct stack_diags d = {0};
@@ -224,6 +233,20 @@ static void test_volume_conflict(void)
 	stack_diags_free(&d);
 	free_in(&in);
 
+	/* Both volumes in the same zone: one sentence names both. */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.nodes = LIST(READY_NODE("n1", "us-east-1a", STACK_LBL) "," READY_NODE("n2", "us-east-1b", ""));
+	in.pvcs = LIST(PVC_BOUND("pvc-0b8f282f") ",{`metadata`:{`name`:`grafana-data`,`namespace`:`monitoring`},"
+				 "`spec`:{`volumeName`:`pvc-77aa`},`status`:{`phase`:`Bound`}}");
+	in.pvs = LIST(PV_IN_ZONE("pvc-0b8f282f", "us-east-1b") "," PV_IN_ZONE("pvc-77aa", "us-east-1b"));
+	in.pods = LIST(STACK_POD_UNSCHED_2VOL(VOL_CONFLICT));
+	d = run(&in);
+	CHECK_INT(d.n, 1);
+	CHECK(said(&d, 0, "EBS volumes pvc-0b8f282f (claim influxdb-data) and pvc-77aa (claim grafana-data) are in zone us-east-1b"));
+	CHECK(said(&d, 0, "delete the claims (`kubectl -n monitoring delete pvc influxdb-data grafana-data`)"));
+	stack_diags_free(&d);
+	free_in(&in);
+
 	/* Node storage on a cordoned node. */
 	in = (struct stack_diag_in){.ns = "monitoring"};
 	in.nodes = LIST(READY_NODE("n1", "us-east-1a", STACK_LBL) "," CORDONED_NODE("n2", "us-east-1a"));
@@ -318,6 +341,23 @@ static void test_pvc(void)
 	CHECK(said(&d, 0, "eksctl create podidentityassociation"));
 	CHECK(said(&d, 0, "IMDSv2 hop limit of 1"));
 	CHECK(said(&d, 0, "--storage node"));
+	stack_diags_free(&d);
+	free_in(&in);
+
+	/* Both claims fail alike: one sentence names both. */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.pvcs = LIST(PVC_PENDING("`storageClassName`:`heliograph-gp3`,") ","
+		       "{`metadata`:{`name`:`grafana-data`,`namespace`:`monitoring`,`uid`:`u-pvc2`},`spec`:{"
+		       "`storageClassName`:`heliograph-gp3`},`status`:{`phase`:`Pending`}}");
+	in.events = LIST(PVC_EVENT("Warning", "ProvisioningFailed", "2026-12-07T03:00:07Z",
+				   "... could not create volume in EC2: UnauthorizedOperation: You are not authorized") ","
+			 "{`metadata`:{`name`:`grafana-data.1`,`namespace`:`monitoring`},`involvedObject`:{`kind`:"
+			 "`PersistentVolumeClaim`,`namespace`:`monitoring`,`name`:`grafana-data`,`uid`:`u-pvc2`},"
+			 "`reason`:`ProvisioningFailed`,`type`:`Warning`,`lastTimestamp`:`2026-12-07T03:00:08Z`,"
+			 "`message`:`... api error UnauthorizedOperation: You are not authorized to perform this operation.`}");
+	d = run(&in);
+	CHECK_INT(d.n, 1);
+	CHECK(said(&d, 0, "Volume claims influxdb-data and grafana-data stay Pending: the EBS CSI driver may not create volumes"));
 	stack_diags_free(&d);
 	free_in(&in);
 
@@ -466,7 +506,9 @@ static void test_sandbox_ip(void)
 		       "`PodScheduled`,`status`:`True`},{`type`:`Ready`,`status`:`False`}],`containerStatuses`:[{`name`:"
 		       "`influxdb`,`ready`:false,`state`:{`waiting`:{`reason`:`ContainerCreating`}}}]}}");
 	in.all_pods = LIST(SYS_POD("aws-node-a", "n1", "0", "true") "," SYS_POD("kube-proxy-a", "n1", "0", "true") ","
-			   SYS_POD("coredns-a", "n1", "70Mi", "false") "," SYS_POD("coredns-b", "n1", "70Mi", "false"));
+			   SYS_POD("coredns-a", "n1", "70Mi", "false") "," SYS_POD("coredns-b", "n1", "70Mi", "false") ","
+			   "{`metadata`:{`name`:`heliograph-stack-5d9c7-x2x`,`namespace`:`monitoring`},`spec`:{`nodeName`:"
+			   "`n1`},`status`:{`phase`:`Pending`}}"); /* itself: no IP yet */
 	in.events = LIST("{`involvedObject`:{`kind`:`Pod`,`name`:`heliograph-stack-5d9c7-x2x`,`uid`:`u-stack`},`reason`:"
 			 "`FailedCreatePodSandBox`,`type`:`Warning`,`lastTimestamp`:`2026-12-07T03:00:00Z`,`message`:"
 			 "`Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for "
