@@ -67,6 +67,20 @@ static void print_access(const struct stack *s)
 		stack_secrets[STACK_SECRET_INFLUX_AGENT].name, stack_secrets[STACK_SECRET_INFLUX_GRAFANA].name);
 }
 
+/* The default agent image exists only once this version's release has been
+ * published (.github/workflows/release.yml): said before anything is
+ * created, because the symptom otherwise is an ImagePullBackOff minutes later. */
+static void print_agent_image(const struct stack *s)
+{
+	if (s->rp.value[RP_AGENT_IMAGE])
+		return;
+	fprintf(s->out,
+		"Agent image %s (the default): published by the project's release of this version. Until then,\n"
+		"  or to use your own registry: scripts/ecr-push.sh builds and pushes it to your ECR and prints\n"
+		"  the --agent-image to pass.\n",
+		render_param_value(&s->rp, RP_AGENT_IMAGE));
+}
+
 /* A failed check stops the install unless --force. */
 static int check(struct stack *s, int rc, const char *what, const char *err)
 {
@@ -194,6 +208,7 @@ static int run_install(int argc, char **argv)
 	if (rc != AGENTCTL_OK)
 		return rc;
 	stack_catch_interrupt();
+	print_agent_image(&s);
 	rc = install(&s, &d, wait, timeout_ms);
 	stack_close(&s);
 	stack_docs_free(&d);

@@ -173,12 +173,16 @@ static const struct param_desc params[RP_COUNT] = {
 	[RP_RETENTION] = {"retention", "30d", "DURATION", "how long InfluxDB keeps metrics (INF: forever)",
 			  valid_retention, "INF or a duration of at least 1h such as 30d, 2w or 12h"},
 	[RP_IMAGE_REGISTRY] = {"image-registry", "docker.io", "HOST[/PATH]",
-			       "pull the default images from this registry (an ECR mirror) instead of docker.io", valid_registry,
+			       "pull the docker.io images (InfluxDB, Grafana) from this registry instead, e.g. an ECR "
+			       "pull-through cache ACCOUNT.dkr.ecr.REGION.amazonaws.com/docker-hub",
+			       valid_registry,
 			       "a registry host with an optional :port and /path"},
 	[RP_IMAGE_PULL_SECRET] = {"image-pull-secret", NULL, "NAME", "Secret the pods pull their images with",
 				  valid_dns_subdomain, "a Secret name: lowercase letters, digits, '-' and '.'"},
 	[RP_AGENT_IMAGE] = {"agent-image", HG_AGENT_IMAGE /* the IMAGE file */, "IMAGE",
-			    "image of the agent DaemonSet, used as given", valid_image,
+			    "image of the agent, used as given; the default is the one the release of this version "
+			    "publishes on ghcr.io; scripts/ecr-push.sh builds and pushes your own to ECR and prints this flag",
+			    valid_image,
 			    "an image reference such as registry/heliograph/agent:0.1.0"},
 	[RP_STORAGE_NODE] = {"storage-node", NULL, "NODE",
 			     "keep the volumes in " RENDER_NODE_DATA_DIR " on this node's disk (hostPath "

@@ -1371,12 +1371,13 @@ static void test_flags(const char *def)
 		}
 	}
 
-	/* --image-registry: every image (influxdb, data-owner, grafana, the two
-	 * agents); --agent-image: the agents' only, as given. */
+	/* --image-registry: every docker.io image (influxdb, data-owner, grafana;
+	 * a Docker Hub mirror), not the two agents', which are ghcr.io's by
+	 * default; --agent-image: the agents' only, as given. */
 	CHECK_INT(count(def, "image: "), 5);
 	t = render_with("image-registry", "123.dkr.ecr.us-east-1.amazonaws.com/docker-hub");
-	CHECK(t && changed_lines(def, t) == 5 && count(t, "image: 123.dkr.ecr.us-east-1.amazonaws.com/docker-hub/") == 5);
-	CHECK(t && strstr(t, "docker.io") == NULL);
+	CHECK(t && changed_lines(def, t) == 3 && count(t, "image: 123.dkr.ecr.us-east-1.amazonaws.com/docker-hub/") == 3);
+	CHECK(t && strstr(t, "docker.io") == NULL && count(t, "image: " HG_AGENT_IMAGE " #") == 2);
 	free(t);
 	t = render_with("agent-image", "registry.example:5000/hg/agent:9");
 	CHECK(t && changed_lines(def, t) == 2 && count(t, "image: registry.example:5000/hg/agent:9 #") == 2);
