@@ -161,7 +161,7 @@ static int plan(struct stack *s, struct stack_docs *d, struct stack_plan *p, int
 
 static int install(struct stack *s, struct stack_docs *d, bool wait, int64_t timeout_ms)
 {
-	char err[4096];
+	char err[16384]; /* a stuck rollout lists each reason with its fix */
 	int changed = 0, rc;
 	fprintf(s->out, "%s the Heliograph stack in namespace %s (context %s, %s)\n",
 		s->dry_run ? "Dry run: would install" : "Installing", stack_namespace(s), s->kc.context ? s->kc.context : "?",
