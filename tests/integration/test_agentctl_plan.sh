@@ -244,12 +244,17 @@ POD=$(sed -n 's/^       kubectl -n kube-system delete pod \(coredns-[a-z0-9-]*\)
 [ -n "$POD" ] || fail "move: no delete command"
 patch_node() { curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X PATCH \
 	-H "Content-Type: application/merge-patch+json" "$KUBE_URL/api/v1/nodes/$MICRO" -d "$1" >/dev/null || fail "patch $MICRO"; }
+# The coredns add-on's ServiceAccount, which eks_clusters.py does not list:
+# without it the ReplicaSet may not create the new pod (FailedCreate).
+curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" \
+	-d '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"coredns","namespace":"kube-system"}}' >/dev/null || fail "coredns SA"
 patch_node '{"spec":{"unschedulable":true}}'
 curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X DELETE "$KUBE_URL/api/v1/namespaces/kube-system/pods/$POD" >/dev/null ||
 	fail "delete $POD"
 dns_moved() { api "/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns" |
 	json_get '"ok" if sorted((p["spec"].get("nodeName"), p["status"].get("phase")) for p in d["items"]) == [("'"$SMALL"'", "Running")] * 2 else ""' | grep -q ok; }
-wait_for dns_moved || fail "the coredns replica did not move: $(api /api/v1/namespaces/kube-system/pods)"
+wait_for dns_moved || fail "the coredns replica did not move: $(api "/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns" |
+	json_get '[(p["metadata"]["name"], p["spec"].get("nodeName"), p["status"].get("phase")) for p in d["items"]]')"
 patch_node '{"spec":{"unschedulable":null}}'
 # The objects as they are now, for check_plan.
 { api /api/v1/nodes; api /api/v1/pods; } | python3 -c '
