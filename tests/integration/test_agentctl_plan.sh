@@ -159,16 +159,12 @@ writes() { # write requests the API server has had (the test's own included)
 scenario_2x_t3_micro() {
 # ---- 2 x t3.micro, no CSI driver, no default class ----
 cluster 2x-t3.micro
-run 0 install-stack --dry-run
+run 0 install-stack --timeout 30s
 check_plan
-cp "$TMP/out" "$TMP/dry-2x-t3.micro"
+cp "$TMP/out" "$TMP/plan-2x-t3.micro"
 grep -q "^Storage: on the disk of node $STACK_NODE " "$TMP/out" || fail "2x-t3.micro: no node storage: $(cat "$TMP/out")"
 grep -q "does NOT survive the node's" "$TMP/out" && grep -q "survives pod restarts" "$TMP/out" || fail "node storage: what it survives"
 grep -q "^After the install 0 pod slots remain for your own pods" "$TMP/out" || fail "2x-t3.micro: slots left: $(cat "$TMP/out")"
-grep -q "^node/$STACK_NODE  *labelled heliograph.io/stack=true (dry run)" "$TMP/out" || fail "dry run: label not announced"
-[ "$(writes)" = 0 ] && [ -z "$(labelled)" ] && ! exists /api/v1/namespaces/monitoring || fail "the dry run wrote"
-run 0 install-stack --timeout 30s
-check_plan
 FIRST=$STACK_NODE
 [ "$(labelled)" = "$FIRST" ] || fail "label: $(labelled), plan said $FIRST"
 api /api/v1/persistentvolumes/heliograph-monitoring-influxdb-data | grep -q "\"$FIRST\"" || fail "PV not on $FIRST"
@@ -200,7 +196,7 @@ grep -q "^node/ip-10-0-99-99.ec2.internal  *label heliograph.io/stack removed$" 
 # k8s-manifests/README.md's example is this plan, as printed.
 awk '/^<!-- plan: 2x-t3.micro -->/ {on = 1; next} on && /^```$/ {n++; if (n == 2) exit; next} on && n == 1' "$README" >"$TMP/readme-plan"
 [ -s "$TMP/readme-plan" ] || fail "k8s-manifests/README.md has no plan example (<!-- plan: 2x-t3.micro -->)"
-sed -n '/^Placement plan/,/^$/p' "$TMP/dry-2x-t3.micro" | sed '${/^$/d}' >"$TMP/plan-2x"
+sed -n '/^Placement plan/,/^$/p' "$TMP/plan-2x-t3.micro" | sed '${/^$/d}' >"$TMP/plan-2x"
 diff -u "$TMP/readme-plan" "$TMP/plan-2x" || fail "k8s-manifests/README.md's example differs from the plan for 2x-t3.micro"
 
 }
@@ -219,8 +215,17 @@ scenario_3x_t2_micro() {
 	grep -q "^After the install 1 pod slot remains for your own pods" "$TMP/out" || fail "3x-t2.micro: $(cat "$TMP/out")"
 }
 scenario_2x_t4g_micro() {
-	scenario_default 2x-t4g.micro
+	# A dry run on the fresh cluster says what it would do and writes nothing.
+	cluster 2x-t4g.micro
+	run 0 install-stack --dry-run
+	check_plan
 	grep -q "  t4g.micro  .*  arm64  " "$TMP/out" || fail "t4g: arch"
+	grep -q "^node/$STACK_NODE  *labelled heliograph.io/stack=true (dry run)" "$TMP/out" || fail "dry run: label not announced"
+	[ "$(writes)" = 0 ] && [ -z "$(labelled)" ] && ! exists /api/v1/namespaces/monitoring || fail "the dry run wrote"
+	run 0 install-stack --timeout 30s
+	check_plan
+	[ "$(labelled)" = "$STACK_NODE" ] || fail "2x-t4g.micro: label $(labelled), plan said $STACK_NODE"
+	check_placed
 }
 
 # ---- t3.small + t3.micro, EBS CSI add-on, gp2 default ----
@@ -265,22 +270,11 @@ while text.strip():
     kind = v["kind"][:-4]
     objs += [dict(o, kind=kind) for o in v["items"]]
 print(json.dumps(objs))' >"$TMP/cluster.json"
-# Without a default class (EKS 1.30+) the driver gets agentctl's gp3 class;
-# --storage node keeps the data on the stack node instead.
-sc_gp2() { # sc_gp2 true|false: gp2 (in-tree, migrated to the CSI driver) as the default or not
-	curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" -d '{"apiVersion":"storage.k8s.io/v1","kind":"StorageClass",
-	  "metadata":{"name":"gp2","annotations":{"storageclass.kubernetes.io/is-default-class":"'"$1"'"}},
-	  "provisioner":"kubernetes.io/aws-ebs","volumeBindingMode":"WaitForFirstConsumer"}' >/dev/null || fail "gp2"
-}
+# --storage node keeps the data on the stack node (a dry run writes nothing).
 W0=$(writes)
-sc_gp2 false
-run 0 install-stack --dry-run
-grep -q "^Storage: StorageClass heliograph-gp3, created by install-stack (the EBS CSI driver is installed and the cluster has no default class" "$TMP/out" &&
-	grep -q "^storageclass.storage.k8s.io/heliograph-gp3  *created (dry run)" "$TMP/out" || fail "gp3: $(cat "$TMP/out")"
 run 0 install-stack --dry-run --storage node
 grep -q "^Storage: on the disk of node .* (--storage node)" "$TMP/out" || fail "--storage node: $(cat "$TMP/out")"
-[ "$(writes)" = "$W0" ] || fail "dry runs wrote"
-sc_gp2 true
+[ "$(writes)" = "$W0" ] || fail "the dry run wrote"
 run 0 install-stack --timeout 30s
 check_plan
 grep -q "^Storage: StorageClass gp2 (the cluster's default class" "$TMP/out" || fail "ebs: storage: $(cat "$TMP/out")"
@@ -300,6 +294,9 @@ run 1 install-stack
 E="$TMP/err"
 grep -q "refusing to install: the stack does not fit on this cluster" "$E" || fail "no refusal: $(cat "$E")"
 grep -q "^Placement plan" "$TMP/out" || fail "refused without the plan"
+# The driver without a default class (EKS 1.30+): agentctl's gp3 class.
+grep -q "^Storage: StorageClass heliograph-gp3, created by install-stack (the EBS CSI driver is installed and the cluster has no default class" "$TMP/out" ||
+	fail "gp3: $(cat "$TMP/out")"
 for n in $(python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); o=o.get("items",o) if isinstance(o,dict) else o; print(" ".join(x["metadata"]["name"] for x in o if x["kind"]=="Node"))' "$TMP/cluster.json"); do
 	grep -q "^  $n (t2.micro): all 4 pod slots taken (.*ebs-csi-node.*): no room for the agent" "$E" || fail "no reason for $n: $(cat "$E")"
 done
