@@ -65,8 +65,7 @@ static void test_docs(void)
 	}
 	CHECK(rbac);
 	/* InfluxDB 128Mi + Grafana 192Mi + the stack node's agent 24Mi in one
-	 * pod (data-owner's 16Mi runs before them); the DaemonSet's agent 24Mi.
-	 * k8s-manifests/README.md "Memory sizing: sources" says why. */
+	 * pod (data-owner's 16Mi runs before them); the DaemonSet's agent 24Mi. */
 	CHECK(stack == 344LL << 20);
 	CHECK(agent == 24LL << 20);
 	stack_docs_free(&d);
