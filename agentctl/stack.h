@@ -138,7 +138,6 @@ int stack_plan_set_docs(struct stack_plan *p, const struct stack_docs *d, char *
 /* Chooses the stack node; p->fits tells whether everything fits. */
 void stack_plan_place(struct stack_plan *p);
 const char *stack_plan_node(const struct stack_plan *p); /* the chosen node's name or NULL */
-const char *stack_plan_node_zone(const struct stack_plan *p);
 /* The table, printed before anything is created (and in --dry-run). */
 void stack_plan_print(const struct stack *s, const struct stack_plan *p);
 /* Why nothing fits, per node, and each option with its effect and command. */

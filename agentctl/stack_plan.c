@@ -391,11 +391,6 @@ const char *stack_plan_node(const struct stack_plan *p)
 	return p->chosen >= 0 ? p->node[p->chosen].name : NULL;
 }
 
-const char *stack_plan_node_zone(const struct stack_plan *p)
-{
-	return p->chosen >= 0 ? p->node[p->chosen].zone : NULL;
-}
-
 /* Memory in whole Mi, as requests and allocatable are compared in the table. */
 static void fmt_mem(int64_t v, char *out, size_t len)
 {
