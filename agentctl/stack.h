@@ -127,6 +127,7 @@ struct stack_plan {
 	/* Where the stack pod must go (its volumes, --storage-node): a node
 	 * name, a zone, or NULL; why says so in the plan. */
 	const char *want_node, *want_zone, *want_why;
+	bool want_volumes; /* the volumes exist there (else --storage-node asks for it) */
 	char want_buf[2][256];
 	int chosen; /* index of the stack node, -1 none */
 	bool fits;

@@ -554,7 +554,7 @@ static void node_why(const struct stack_plan *p, size_t i, struct sbuf *b)
 	}
 	if (!stack_may_run(p, n)) {
 		say(b, "room for the agent; not a place for the stack pod (%s)\n",
-		    n->taint ? "tainted" : "its volumes are elsewhere");
+		    n->taint ? "tainted" : p->want_volumes ? "its volumes are elsewhere" : "--storage-node names another");
 		return;
 	}
 	if (fits(&p->stack, n)) {
@@ -766,6 +766,11 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 		for (size_t i = 0; i < p->nn && !w; i++)
 			if (strcmp(p->node[i].name, p->want_node) == 0)
 				w = &p->node[i];
+		if (!w && !p->want_volumes) {
+			say(&b, "--storage-node %s: the cluster has no such node (`kubectl get nodes` lists them).",
+			    p->want_node);
+			return;
+		}
 		if (!w) {
 			say(&b, "the stack's volumes are on the disk of node %s (%s), and the cluster has no such node any "
 				"more: node-local data is lost with its node. To start again with empty volumes: agentctl "
@@ -775,8 +780,9 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 			return;
 		}
 		if (!counted(w)) {
-			say(&b, "the stack's volumes are on the disk of node %s, which is %s: the stack pod can run only "
-				"there. Uncordon it or wait until it is Ready, then run install-stack again.",
+			say(&b, "%s %s, which is %s: the stack pod can run only there. Uncordon it or wait until it is "
+				"Ready, then run install-stack again.",
+			    p->want_volumes ? "the stack's volumes are on the disk of node" : "--storage-node names node",
 			    w->name, w->ready ? "cordoned" : "NotReady");
 			return;
 		}
