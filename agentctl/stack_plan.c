@@ -772,11 +772,11 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 			return;
 		}
 		if (!w) {
-			say(&b, "the stack's volumes are on the disk of node %s (%s), and the cluster has no such node any "
+			say(&b, "the stack's volumes are on the disk of node %s, and the cluster has no such node any "
 				"more: node-local data is lost with its node. To start again with empty volumes: agentctl "
 				"uninstall-stack --delete-data; kubectl delete pv heliograph-%s-influxdb-data "
 				"heliograph-%s-grafana-data; then agentctl install-stack.",
-			    p->want_node, p->want_why ? p->want_why : "node storage", p->ns, p->ns);
+			    p->want_node, p->ns, p->ns);
 			return;
 		}
 		if (!counted(w)) {

@@ -193,6 +193,15 @@ grep -q "^node/ip-10-0-99-99.ec2.internal  *label heliograph.io/stack removed$" 
 	fail "re-run: only the other node's label should change: $(cat "$TMP/out")"
 [ "$(labelled)" = "$FIRST" ] || fail "re-run label: $(labelled)"
 
+# The stack node replaced (deleted): its node-local data is gone with it,
+# and a re-run says so instead of placing the stack elsewhere.
+curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X DELETE "$KUBE_URL/api/v1/nodes/$FIRST" >/dev/null ||
+	fail "delete node $FIRST"
+run 1 install-stack --dry-run
+grep -q "the stack's volumes are on the disk of node $FIRST, and the cluster has no such node any more: node-local data is lost with its node" "$TMP/err" &&
+	grep -qF "kubectl delete pv heliograph-monitoring-influxdb-data heliograph-monitoring-grafana-data" "$TMP/err" ||
+	fail "lost node: $(cat "$TMP/err")"
+
 # k8s-manifests/README.md's example is this plan, as printed.
 awk '/^<!-- plan: 2x-t3.micro -->/ {on = 1; next} on && /^```$/ {n++; if (n == 2) exit; next} on && n == 1' "$README" >"$TMP/readme-plan"
 [ -s "$TMP/readme-plan" ] || fail "k8s-manifests/README.md has no plan example (<!-- plan: 2x-t3.micro -->)"
