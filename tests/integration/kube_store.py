@@ -80,6 +80,7 @@ class Store:
         self.oldest_rv = 0  # watches from below this get 410
         self.epoch = 0
         self.stopping = False
+        self.controller_paused = False  # start_controller's loop writes nothing while set
         self.defaulter = None  # callable(res, obj): API defaulting (kube_sched sets it; none without --scheduler)
         self.docs = {}
         self.resources = {}  # (group, version, plural) -> Res
@@ -646,7 +647,8 @@ def field_match(sel, o):
 
 def start_controller(store, delay):
     """Marks Deployments and DaemonSets available `delay` seconds after their
-    generation changed, as kube-controller-manager and the kubelets would."""
+    generation changed, as kube-controller-manager and the kubelets would.
+    While store.controller_paused, nothing: the delay counts from the unpause."""
     seen = {}
 
     def set_status(k, res, o, status):
@@ -660,6 +662,9 @@ def start_controller(store, delay):
         while not store.stopping:
             time.sleep(0.1)
             with store.lock:
+                if store.controller_paused:
+                    seen.clear()
+                    continue
                 nodes = sum(1 for k in store.objects if k[0] == "nodes" and k[1] == "")
                 for k, o in list(store.objects.items()):
                     if k[1] != "apps" or k[0] not in ("deployments", "daemonsets"):
