@@ -174,6 +174,7 @@ class Simulation:
         self.scheduler = Scheduler(self.cl, self.volumes)
         self.kubelets = Kubelets(self.cl, self.behaviour)
         self.passes = 0
+        self.seen_seeded = set()
 
     def set_behaviour(self, d):
         with self.store.lock:
@@ -197,6 +198,9 @@ class Simulation:
             self.volumes.sync()
             self.scheduler.sync()
             self.kubelets.sync()
+            seeded = [u for u in self.kubelets.adopted() if u not in self.seen_seeded]
+            refs.seeded_service_accounts(self.cl, [p for p in map(self.cl.by_uid, seeded) if p is not None])
+            self.seen_seeded.update(seeded)
             self.passes += 1
 
     def run(self):
