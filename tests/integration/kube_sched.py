@@ -20,7 +20,15 @@ re-evaluated every pass (so a node label, a deleted pod or a new node
 unblocks it) and the event repeated (count) at most every 10 s. Success:
 Normal Scheduled "Successfully assigned NS/POD to NODE". Pods wait bound to
 no node while their WaitForFirstConsumer claims are provisioned (PreBind).
-Never preempts.
+Never preempts (the messages say so as kube-scheduler does when no pod of
+lower priority could make room).
+
+Also as on a cluster: pods a controller deletes are Terminating for at most
+1 s and keep their slot and IP meanwhile; with --scheduler the apiserver's
+defaults are filled in (pod phase Pending and QoS class at creation, workload
+strategies, DefaultTolerationSeconds); every namespace gets its default
+ServiceAccount and kube-root-ca.crt. Objects loaded with their pods (seeds)
+are adopted as they are, not replaced.
 
 Control (no auth), JSON:
   POST /_control/behaviour  sets the keys given (others keep their value):
