@@ -376,7 +376,18 @@ static void place(struct stack_plan *p)
 	for (size_t i = 0; p->fits && i < p->nn; i++)
 		if ((int)i != best && counted(&p->node[i]) && !fits(&p->agent, &p->node[i]))
 			p->fits = false;
-	/* Nothing fits: --force still needs a node to label. */
+	/* Nothing fits: --force still needs a node to label; where the volumes
+	 * are has no usable node, the best other one (the pod then waits with
+	 * the scheduler's volume conflict, which the rollout wait explains). */
+	if (best < 0 && any < 0 && (p->want_node || p->want_zone)) {
+		const char *wn = p->want_node, *wz = p->want_zone;
+		p->want_node = p->want_zone = NULL;
+		for (size_t i = 0; i < p->nn; i++)
+			if (stack_may_run(p, &p->node[i]) && (any < 0 || free_mem(&p->node[i]) > free_mem(&p->node[any])))
+				any = (int)i;
+		p->want_node = wn;
+		p->want_zone = wz;
+	}
 	p->chosen = best >= 0 ? best : any;
 }
 
@@ -784,6 +795,30 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 				"Ready, then run install-stack again.",
 			    p->want_volumes ? "the stack's volumes are on the disk of node" : "--storage-node names node",
 			    w->name, w->ready ? "cordoned" : "NotReady");
+			return;
+		}
+	}
+	if (p->want_zone) {
+		/* EBS volumes stay in their zone: is there a node to go to there? */
+		struct sbuf in_zone = {0};
+		char names[1024] = "";
+		in_zone.p = names;
+		in_zone.cap = sizeof names;
+		bool usable = false;
+		for (size_t i = 0; i < p->nn; i++) {
+			const struct plan_node *n = &p->node[i];
+			if (!n->zone || strcmp(n->zone, p->want_zone) != 0)
+				continue;
+			usable |= counted(n) && !n->taint;
+			say(&in_zone, "%s%s (%s)", in_zone.len ? ", " : "", n->name,
+			    !n->ready ? "NotReady" : n->cordoned ? "cordoned" : n->taint ? "tainted" : "ready");
+		}
+		if (!usable) {
+			say(&b, "the stack's EBS volumes are in zone %s, and an EBS volume cannot leave its zone, but no "
+				"node there can take the stack pod%s%s%s. Uncordon it or wait until it is Ready, or add a "
+				"node in %s, then run install-stack again; or start again with empty volumes: agentctl "
+				"uninstall-stack --delete-data.",
+			    p->want_zone, names[0] ? ": " : " (the zone has no node)", names, "", p->want_zone);
 			return;
 		}
 	}

@@ -257,19 +257,15 @@ grep -q "^       kubectl cordon $MICRO$" "$TMP/err" && grep -q "^       kubectl 
 POD=$(sed -n 's/^       kubectl -n kube-system delete pod \(coredns-[a-z0-9-]*\)$/\1/p' "$TMP/err")
 [ -n "$POD" ] || fail "move: no delete command"
 patch_node() { curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X PATCH \
-	-H "Content-Type: application/merge-patch+json" "$KUBE_URL/api/v1/nodes/$MICRO" -d "$1" >/dev/null || fail "patch $MICRO"; }
-# The coredns add-on's ServiceAccount, which eks_clusters.py does not list:
-# without it the ReplicaSet may not create the new pod (FailedCreate).
-curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" \
-	-d '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"coredns","namespace":"kube-system"}}' >/dev/null || fail "coredns SA"
-patch_node '{"spec":{"unschedulable":true}}'
+	-H "Content-Type: application/merge-patch+json" "$KUBE_URL/api/v1/nodes/$1" -d "$2" >/dev/null || fail "patch $1"; }
+patch_node "$MICRO" '{"spec":{"unschedulable":true}}'
 curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X DELETE "$KUBE_URL/api/v1/namespaces/kube-system/pods/$POD" >/dev/null ||
 	fail "delete $POD"
 dns_moved() { api "/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns" |
 	json_get '"ok" if sorted((p["spec"].get("nodeName"), p["status"].get("phase")) for p in d["items"]) == [("'"$SMALL"'", "Running")] * 2 else ""' | grep -q ok; }
 wait_for dns_moved || fail "the coredns replica did not move: $(api "/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns" |
 	json_get '[(p["metadata"]["name"], p["spec"].get("nodeName"), p["status"].get("phase")) for p in d["items"]]')"
-patch_node '{"spec":{"unschedulable":null}}'
+patch_node "$MICRO" '{"spec":{"unschedulable":null}}'
 # The objects as they are now, for check_plan.
 { api /api/v1/nodes; api /api/v1/pods; } | python3 -c '
 import json, sys
@@ -294,6 +290,11 @@ grep -q "Nothing changed" "$TMP/out" && [ "$(labelled)" = "$STACK_NODE" ] || fai
 # The provisioned EBS volumes are in the t3.small's zone: the re-run keeps to it.
 ZONE=$(api "/api/v1/nodes/$SMALL" | json_get 'd["metadata"]["labels"]["topology.kubernetes.io/zone"]')
 grep -q "^The stack pod goes to $ZONE: its EBS volumes are in that zone" "$TMP/out" || fail "ebs re-run zone: $(cat "$TMP/out")"
+# Its only node there cordoned: refused, naming the zone and the node.
+patch_node "$SMALL" '{"spec":{"unschedulable":true}}'
+run 1 install-stack --dry-run
+grep -q "the stack's EBS volumes are in zone $ZONE, and an EBS volume cannot leave its zone, but no node there can take the stack pod: $SMALL (cordoned)" "$TMP/err" ||
+	fail "zone refusal: $(cat "$TMP/err")"
 }
 
 # ---- 3 x t2.micro with the EBS CSI add-on: refused before anything is written ----
