@@ -247,11 +247,46 @@ nomem:
 	return -1;
 }
 
+/* The generated documents, in name order (they merge into the files' order). */
+struct generated {
+	const char *name;
+	int (*gen)(const struct render_params *rp, const struct render_dashboard *d, size_t nd,
+		   struct render_buf *out, char *err, size_t errlen);
+};
+
+static int gen_storage_class(const struct render_params *rp, const struct render_dashboard *d, size_t nd,
+			     struct render_buf *out, char *err, size_t errlen)
+{
+	(void)d;
+	(void)nd;
+	return render_storage_class(rp, out, err, errlen);
+}
+
+static int gen_node_volumes(const struct render_params *rp, const struct render_dashboard *d, size_t nd,
+			    struct render_buf *out, char *err, size_t errlen)
+{
+	(void)d;
+	(void)nd;
+	return render_node_volumes(rp, out, err, errlen);
+}
+
+static const struct generated generated[] = {
+	{RENDER_STORAGE_CLASS_NAME, gen_storage_class},
+	{RENDER_NODE_VOLUMES_NAME, gen_node_volumes},
+	{RENDER_DASHBOARDS_NAME, render_dashboards},
+};
+#define NGENERATED (sizeof generated / sizeof *generated)
+
 int render_all(const struct render_params *rp, render_emit_fn emit, void *ud, char *err, size_t errlen)
 {
 	struct render_buf b = {0};
-	bool dashboards_done = false;
+	size_t g = 0; /* next generated document */
 	int rc = 0;
+	if (rp->value[RP_STORAGE_NODE] && rp->value[RP_STORAGE_CLASS]) {
+		/* render_params_set refuses it; a caller filling the table itself may not. */
+		snprintf(err, errlen, "--storage-node and --storage-class exclude each other");
+		return -1;
+	}
 	struct render_dashboard *d = calloc(embedded_dashboards_count + 1, sizeof *d);
 	if (!d) {
 		snprintf(err, errlen, "out of memory");
@@ -262,25 +297,28 @@ int render_all(const struct render_params *rp, render_emit_fn emit, void *ud, ch
 						 embedded_dashboards[i].len};
 	for (size_t i = 0; i <= embedded_manifests_count && rc == 0; i++) {
 		const struct embedded_file *f = i < embedded_manifests_count ? &embedded_manifests[i] : NULL;
-		int cmp = f ? strcmp(f->name, RENDER_DASHBOARDS_NAME) : 1;
-		if (cmp == 0) {
-			snprintf(err, errlen, "k8s-manifests/%s: name reserved for the generated dashboards ConfigMap",
-				 f->name);
-			rc = -1;
-			break;
+		for (size_t k = 0; f && k < NGENERATED; k++) {
+			if (strcmp(f->name, generated[k].name) == 0) {
+				snprintf(err, errlen, "k8s-manifests/%s: name reserved for a document agentctl generates",
+					 f->name);
+				rc = -1;
+			}
 		}
-		if (cmp > 0 && !dashboards_done) {
-			dashboards_done = true;
+		/* Every generated document that sorts before this file (all of
+		 * them after the last file). */
+		for (; rc == 0 && g < NGENERATED && (!f || strcmp(generated[g].name, f->name) < 0); g++) {
 			b.len = 0;
-			if (render_dashboards(rp, d, embedded_dashboards_count, &b, err, errlen) < 0) {
+			if (buf_add(&b, "", 0) < 0 ||
+			    generated[g].gen(rp, d, embedded_dashboards_count, &b, err, errlen) < 0) {
+				if (!b.p)
+					snprintf(err, errlen, "out of memory");
 				rc = -1;
 				break;
 			}
-			rc = emit(ud, RENDER_DASHBOARDS_NAME, b.p, b.len);
-			if (rc != 0)
-				break;
+			if (b.len)
+				rc = emit(ud, generated[g].name, b.p, b.len);
 		}
-		if (!f)
+		if (!f || rc != 0)
 			break;
 		b.len = 0;
 		if (buf_add(&b, "", 0) < 0 || render_text(rp, f->name, f->data, f->len, &b, err, errlen) < 0) {

@@ -24,9 +24,23 @@ enum render_param {
 	RP_IMAGE_REGISTRY,
 	RP_IMAGE_PULL_SECRET,
 	RP_AGENT_IMAGE,
+	RP_STORAGE_NODE,
 	RP_RETENTION_SHARD, /* derived from RP_RETENTION, no flag */
+	RP_VOLUME_CLASS,    /* derived: the PVCs' storageClassName, no flag */
 	RP_COUNT
 };
+
+/* The storageClassName of the volumes with --storage-node: a class name only,
+ * no StorageClass object (the PersistentVolumes are pre-bound to the PVCs
+ * and nothing provisions it). */
+#define RENDER_NODE_CLASS "heliograph-node"
+/* The one --storage-class value for which render also emits the
+ * StorageClass (RENDER_STORAGE_CLASS_NAME): agentctl's own encrypted gp3
+ * class for clusters with the EBS CSI driver and no usable default class. */
+#define RENDER_GP3_CLASS "heliograph-gp3"
+/* Where --storage-node keeps the data on the node: DIR/<namespace>/influxdb
+ * and DIR/<namespace>/grafana. */
+#define RENDER_NODE_DATA_DIR "/var/lib/heliograph"
 
 /* NULL value = the default. Values are borrowed (argv), not copied. */
 struct render_params {
@@ -46,7 +60,8 @@ int render_param_marker_find(const char *name);
 /* The value the files hold for a parameter (NULL: the optional-line form). */
 const char *render_param_default(enum render_param p);
 /* Validates and sets a parameter by flag name. -1 with a message naming the
- * flag and what it accepts. */
+ * flag and what it accepts, or the flag it cannot be combined with
+ * (--storage-node and --storage-class: node storage has its own class). */
 int render_params_set(struct render_params *rp, const char *flag, const char *value, char *err, size_t errlen);
 /* The "--flag VALUE  meaning (default ...)" lines of every parameter, for
  * the --help of each command that takes them. */
@@ -74,11 +89,21 @@ struct render_dashboard {
 int render_dashboards(const struct render_params *rp, const struct render_dashboard *d, size_t n,
 		      struct render_buf *out, char *err, size_t errlen);
 
-/* Name under which render_all emits the generated dashboards ConfigMap; it
- * sorts among the files where it is applied. */
+/* With --storage-node NODE: the two hostPath PersistentVolumes on NODE,
+ * pre-bound to the PVCs. Appends nothing without --storage-node. */
+int render_node_volumes(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
+/* With --storage-class heliograph-gp3: that StorageClass. Appends nothing
+ * for any other class. */
+int render_storage_class(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
+
+/* Names under which render_all emits the generated documents; each sorts
+ * among the files where it is applied. A generated document that is empty
+ * for the parameters given is not emitted. */
+#define RENDER_STORAGE_CLASS_NAME "05-storage-class.yaml"
+#define RENDER_NODE_VOLUMES_NAME "15-node-volumes.yaml"
 #define RENDER_DASHBOARDS_NAME "25-grafana-dashboards.yaml"
 
-/* Renders every embedded manifest and the dashboards ConfigMap in apply
+/* Renders every embedded manifest and the generated documents in apply
  * order, calling emit once per file (text NUL-terminated). Stops at the
  * first error of emit (its return value) or of rendering (-1). */
 typedef int (*render_emit_fn)(void *ud, const char *name, const char *text, size_t len);

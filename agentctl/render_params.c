@@ -162,7 +162,9 @@ static bool valid_image(const char *v)
 static const struct param_desc params[RP_COUNT] = {
 	[RP_NAMESPACE] = {"namespace", "monitoring", "NAME", "namespace of the stack and the agent", valid_dns_label,
 			  "a DNS label: lowercase letters, digits and '-', at most 63"},
-	[RP_STORAGE_CLASS] = {"storage-class", NULL, "NAME", "StorageClass of the volumes (default: the cluster's default class)",
+	[RP_STORAGE_CLASS] = {"storage-class", NULL, "NAME",
+			      "StorageClass of the volumes (default: the cluster's default class; "
+			      "" RENDER_GP3_CLASS " is created: EBS gp3, encrypted)",
 			      valid_dns_subdomain, "a StorageClass name: lowercase letters, digits, '-' and '.'"},
 	[RP_INFLUXDB_SIZE] = {"influxdb-size", "5Gi", "SIZE", "size of the InfluxDB volume", valid_quantity,
 			      "a positive size such as 5Gi or 500Mi"},
@@ -171,20 +173,31 @@ static const struct param_desc params[RP_COUNT] = {
 	[RP_RETENTION] = {"retention", "30d", "DURATION", "how long InfluxDB keeps metrics (INF: forever)",
 			  valid_retention, "INF or a duration of at least 1h such as 30d, 2w or 12h"},
 	[RP_IMAGE_REGISTRY] = {"image-registry", "docker.io", "HOST[/PATH]",
-			       "pull the default images from this registry (an ECR mirror) instead of docker.io", valid_registry,
+			       "pull the docker.io images (InfluxDB, Grafana) from this registry instead, e.g. an ECR "
+			       "pull-through cache ACCOUNT.dkr.ecr.REGION.amazonaws.com/docker-hub",
+			       valid_registry,
 			       "a registry host with an optional :port and /path"},
 	[RP_IMAGE_PULL_SECRET] = {"image-pull-secret", NULL, "NAME", "Secret the pods pull their images with",
 				  valid_dns_subdomain, "a Secret name: lowercase letters, digits, '-' and '.'"},
 	[RP_AGENT_IMAGE] = {"agent-image", HG_AGENT_IMAGE /* the IMAGE file */, "IMAGE",
-			    "image of the agent DaemonSet, used as given", valid_image,
+			    "image of the agent, used as given; the default is the one the release of this version "
+			    "publishes on ghcr.io; scripts/ecr-push.sh builds and pushes your own to ECR and prints this flag",
+			    valid_image,
 			    "an image reference such as registry/heliograph/agent:0.1.0"},
+	[RP_STORAGE_NODE] = {"storage-node", NULL, "NODE",
+			     "keep the volumes in " RENDER_NODE_DATA_DIR " on this node's disk (hostPath "
+			     "PersistentVolumes; lost with the node)",
+			     valid_dns_subdomain, "a Node name: lowercase letters, digits, '-' and '.'"},
 	[RP_RETENTION_SHARD] = {NULL, "1d", NULL, NULL, NULL, NULL},
+	[RP_VOLUME_CLASS] = {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 /* Names of the derived parameters in markers (they have no flag). */
 static const char *const derived_marker[RP_COUNT] = {
 	[RP_RETENTION_SHARD] = "retention-shard",
+	[RP_VOLUME_CLASS] = "volume-class",
 };
+
 
 const char *render_param_flag(enum render_param p)
 {
@@ -212,6 +225,8 @@ const char *render_param_value(const struct render_params *rp, enum render_param
 		return NULL;
 	if (p == RP_RETENTION_SHARD)
 		return shard_duration(render_param_value(rp, RP_RETENTION));
+	if (p == RP_VOLUME_CLASS)
+		return rp->value[RP_STORAGE_NODE] ? RENDER_NODE_CLASS : rp->value[RP_STORAGE_CLASS];
 	return rp->value[p] ? rp->value[p] : params[p].def;
 }
 
@@ -250,6 +265,12 @@ int render_params_set(struct render_params *rp, const char *flag, const char *va
 	if (!params[i].valid(value)) {
 		/* The value is the user's own input, never a secret: safe to echo. */
 		snprintf(err, errlen, "--%s '%.80s': expected %s", flag, value, params[i].accepts);
+		return -1;
+	}
+	/* Node storage names its own class: a second class could only be ignored. */
+	if ((i == RP_STORAGE_NODE && rp->value[RP_STORAGE_CLASS]) || (i == RP_STORAGE_CLASS && rp->value[RP_STORAGE_NODE])) {
+		snprintf(err, errlen, "--storage-node and --storage-class exclude each other (--storage-node uses its own class %s)",
+			 RENDER_NODE_CLASS);
 		return -1;
 	}
 	rp->value[i] = value;

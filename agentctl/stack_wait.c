@@ -9,8 +9,12 @@
 #include <unistd.h>
 #include "jsonq.h"
 #include "stack.h"
+#include "stack_diag.h"
 
 #define POLL_MS 500
+/* The diagnosis (several lists) runs every DIAG_EVERY polls, and once more
+ * before a failure is reported. */
+#define DIAG_EVERY 4
 
 /* 1 done, 0 waiting, -1 failed; msg says which. */
 static int deployment_state(yajl_val d, char *msg, size_t len)
@@ -44,7 +48,9 @@ static int deployment_state(yajl_val d, char *msg, size_t len)
 	return 0;
 }
 
-static int daemonset_state(yajl_val d, char *msg, size_t len)
+/* skip: pods on NotReady nodes, which the wait does not count (they start
+ * when their node is back, or never if it is gone). */
+static int daemonset_state(yajl_val d, int64_t skip, char *msg, size_t len)
 {
 	int64_t gen = jq_int(d, 0, "metadata", "generation", NULL);
 	int64_t og = jq_int(d, -1, "status", "observedGeneration", NULL);
@@ -55,24 +61,34 @@ static int daemonset_state(yajl_val d, char *msg, size_t len)
 	int64_t want = jq_int(d, 0, "status", "desiredNumberScheduled", NULL);
 	int64_t upd = jq_int(d, 0, "status", "updatedNumberScheduled", NULL);
 	int64_t avail = jq_int(d, 0, "status", "numberAvailable", NULL);
-	if (upd < want)
-		snprintf(msg, len, "%lld of %lld updated pods scheduled", (long long)upd, (long long)want);
-	else if (avail < want)
-		snprintf(msg, len, "%lld of %lld updated pods available", (long long)avail, (long long)want);
+	if (skip > want)
+		skip = want;
+	char nr[64] = "";
+	if (skip > 0)
+		snprintf(nr, sizeof nr, " (%lld on NotReady nodes not waited for)", (long long)skip);
+	if (upd < want - skip)
+		snprintf(msg, len, "%lld of %lld updated pods scheduled%s", (long long)upd, (long long)want, nr);
+	else if (avail < want - skip)
+		snprintf(msg, len, "%lld of %lld updated pods available%s", (long long)avail, (long long)want, nr);
 	else {
-		snprintf(msg, len, "%lld of %lld nodes available", (long long)avail, (long long)want);
+		snprintf(msg, len, "%lld of %lld nodes available%s", (long long)avail, (long long)want, nr);
 		return 1;
 	}
 	return 0;
 }
 
-int stack_rollout_state(const char *kind, yajl_val obj, char *msg, size_t len)
+int stack_rollout_state_skip(const char *kind, yajl_val obj, int64_t skip, char *msg, size_t len)
 {
-	return strcmp(kind, "Deployment") == 0 ? deployment_state(obj, msg, len) : daemonset_state(obj, msg, len);
+	return strcmp(kind, "Deployment") == 0 ? deployment_state(obj, msg, len) : daemonset_state(obj, skip, msg, len);
 }
 
-static int state_of(struct stack *s, const char *kind, const char *name, char *msg, size_t len, char *err,
-		    size_t errlen)
+int stack_rollout_state(const char *kind, yajl_val obj, char *msg, size_t len)
+{
+	return stack_rollout_state_skip(kind, obj, 0, msg, len);
+}
+
+static int state_of(struct stack *s, const char *kind, const char *name, int64_t skip, char *msg, size_t len,
+		    char *err, size_t errlen)
 {
 	char *body = NULL;
 	int rc = kube_get(s->client, "apps/v1", kind, stack_namespace(s), name, &body, err, errlen);
@@ -82,7 +98,7 @@ static int state_of(struct stack *s, const char *kind, const char *name, char *m
 	free(body);
 	if (!v)
 		return -2;
-	rc = stack_rollout_state(kind, v, msg, len);
+	rc = stack_rollout_state_skip(kind, v, skip, msg, len);
 	yajl_tree_free(v);
 	return rc;
 }
@@ -94,21 +110,139 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* What the diagnosis rounds of one wait keep: the latest sentences, the
+ * keys already printed, the pods' states for a failure nothing explains. */
+struct diag_state {
+	struct stack_diags cur, printed;
+	int64_t skip;
+	char pods[1024];
+};
+
+static yajl_val list(struct stack *s, const char *api, const char *kind, const char *ns, const char *labels,
+		     const char *fields)
+{
+	char *body = NULL, err[512];
+	yajl_val v = NULL;
+	/* Best effort: a list that fails (RBAC, a slow server) leaves out what needs it. */
+	if (kube_list(s->client, api, kind, ns, labels, fields, &body, err, sizeof err) == 0)
+		v = jq_parse(body, err, sizeof err);
+	free(body);
+	return v;
+}
+
+/* "heliograph-stack-5d9c Pending, heliograph-agent-x2f Running (not ready)". */
+static void pod_summary(yajl_val pods, char *out, size_t len)
+{
+	yajl_val it = jq_at(pods, "items", NULL);
+	out[0] = '\0';
+	for (size_t i = 0; i < jq_len(it); i++) {
+		yajl_val p = jq_item(it, i);
+		size_t n = strlen(out);
+		if (n + 1 >= len)
+			break;
+		bool ready = false;
+		yajl_val c = jq_at(p, "status", "conditions", NULL);
+		for (size_t k = 0; k < jq_len(c); k++) {
+			const char *t = jq_str(jq_item(c, k), "type", NULL), *st = jq_str(jq_item(c, k), "status", NULL);
+			if (t && st && strcmp(t, "Ready") == 0)
+				ready = strcmp(st, "True") == 0;
+		}
+		const char *ph = jq_str(p, "status", "phase", NULL);
+		snprintf(out + n, len - n, "%s%s %s%s", n ? ", " : "", jq_str(p, "metadata", "name", NULL) ? jq_str(p, "metadata", "name", NULL) : "?",
+			 ph ? ph : "Pending", ready ? "" : ph && strcmp(ph, "Running") == 0 ? " (not ready)" : "");
+	}
+}
+
+static void diag_round(struct stack *s, struct diag_state *ds, bool tty)
+{
+	const char *ns = stack_namespace(s);
+	char cluster[128];
+	stack_diag_cluster_name(s->kc.context, cluster, sizeof cluster);
+	if (!*cluster)
+		stack_diag_cluster_name(s->kc.cluster_name, cluster, sizeof cluster);
+	struct stack_diag_in in = {.ns = ns, .cluster = *cluster ? cluster : NULL};
+	in.pods = list(s, "v1", "Pod", ns, STACK_PART_OF, NULL);
+	in.pvcs = list(s, "v1", "PersistentVolumeClaim", ns, NULL, NULL);
+	in.events = list(s, "v1", "Event", ns, NULL, NULL);
+	in.nodes = list(s, "v1", "Node", NULL, NULL, NULL);
+	if (stack_diag_trouble(&in)) {
+		/* What names the nodes' occupants, the volumes' places and the
+		 * drivers: only read when something is wrong. */
+		in.all_pods = list(s, "v1", "Pod", NULL, NULL, "status.phase!=Succeeded,status.phase!=Failed");
+		in.pvs = list(s, "v1", "PersistentVolume", NULL, NULL, NULL);
+		in.csidrivers = list(s, "storage.k8s.io/v1", "CSIDriver", NULL, NULL, NULL);
+	}
+	stack_diags_clear(&ds->cur);
+	ds->skip = stack_diag_notready(&in, &ds->cur);
+	stack_diagnose(&in, &ds->cur);
+	pod_summary(in.pods, ds->pods, sizeof ds->pods);
+	for (size_t i = 0; i < ds->cur.n; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < ds->printed.n && !seen; k++)
+			seen = strcmp(ds->printed.v[k].key, ds->cur.v[i].key) == 0;
+		if (seen)
+			continue;
+		if (tty)
+			fputs("\r\033[K", s->out);
+		fprintf(s->out, "why: %s\n", ds->cur.v[i].text);
+		fflush(s->out);
+		/* Only the key is kept. */
+		if (ds->printed.n == ds->printed.cap) {
+			size_t cap = ds->printed.cap ? ds->printed.cap * 2 : 8;
+			struct stack_diag *v = realloc(ds->printed.v, cap * sizeof *v);
+			if (!v)
+				continue;
+			ds->printed.v = v;
+			ds->printed.cap = cap;
+		}
+		snprintf(ds->printed.v[ds->printed.n].key, sizeof ds->printed.v[0].key, "%s", ds->cur.v[i].key);
+		ds->printed.v[ds->printed.n++].text[0] = '\0';
+	}
+	yajl_val all[] = {in.pods, in.pvcs, in.events, in.nodes, in.all_pods, in.pvs, in.csidrivers};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		yajl_tree_free(all[i]);
+}
+
+/* The failure: what is stuck, then each reason with its fix. */
+static void failure(struct stack *s, const struct diag_state *ds, const char *what, const char *line, char *err,
+		    size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s. Everything is applied; the pods are not ready yet", what, line);
+	size_t n = strlen(err);
+	if (ds->cur.n) {
+		snprintf(err + n, errlen - n, ", because:");
+		for (size_t i = 0; i < ds->cur.n; i++) {
+			n = strlen(err);
+			snprintf(err + n, errlen - n, "\n  - %s", ds->cur.v[i].text);
+		}
+		n = strlen(err);
+		snprintf(err + n, errlen - n, "\nOnce that is fixed, re-run install-stack to finish.");
+	} else
+		snprintf(err + n, errlen - n,
+			 ", and nothing in their states, volume claims or events says why yet (pods: %s). Re-run "
+			 "install-stack to wait again; `kubectl -n %s get events` shows what happens meanwhile.",
+			 *ds->pods ? ds->pods : "none created yet", stack_namespace(s));
+}
+
 int stack_wait(struct stack *s, int64_t timeout_ms, char *err, size_t errlen)
 {
 	bool tty = isatty(fileno(s->out));
 	int64_t start = now_ms();
 	char last[512] = "", line[512];
 	static const char spin[] = "|/-\\";
-	unsigned tick = 0;
-	for (;;) {
+	unsigned tick = 0, polls = 0;
+	struct diag_state ds = {0};
+	int rc = -1;
+	for (;; polls++) {
 		char dm[200], am[200];
-		int d = state_of(s, "Deployment", STACK_DEPLOYMENT, dm, sizeof dm, err, errlen);
-		int a = d < -1 ? d : state_of(s, "DaemonSet", STACK_DAEMONSET, am, sizeof am, err, errlen);
+		if (polls % DIAG_EVERY == 0)
+			diag_round(s, &ds, tty);
+		int d = state_of(s, "Deployment", STACK_DEPLOYMENT, 0, dm, sizeof dm, err, errlen);
+		int a = d < -1 ? d : state_of(s, "DaemonSet", STACK_DAEMONSET, ds.skip, am, sizeof am, err, errlen);
 		if (d < -1 || a < -1) {
 			if (tty)
 				fputc('\n', s->out);
-			return -1;
+			break;
 		}
 		snprintf(line, sizeof line, "deployment %s: %s; daemonset %s: %s", STACK_DEPLOYMENT, dm, STACK_DAEMONSET,
 			 am);
@@ -126,22 +260,27 @@ int stack_wait(struct stack *s, int64_t timeout_ms, char *err, size_t errlen)
 			if (tty)
 				fputc('\n', s->out);
 			stack_line(s, "rollout", "done");
-			return 0;
+			rc = 0;
+			break;
 		}
 		const char *failed = d < 0 ? "deployment " STACK_DEPLOYMENT : a < 0 ? "daemonset " STACK_DAEMONSET : NULL;
 		if (failed || el >= timeout_ms || stack_interrupted) {
+			if (!stack_interrupted)
+				diag_round(s, &ds, tty); /* the latest reasons, printed if new */
 			if (tty)
 				fputc('\n', s->out);
-			snprintf(err, errlen,
-				 "%s%s%s: %s. Everything is applied; the pods are not ready yet. See why with "
-				 "`kubectl -n %s get pods,pvc` and `kubectl -n %s describe pods -l %s`; re-run "
-				 "install-stack to wait again",
+			char what[200];
+			snprintf(what, sizeof what, "%s%s%s",
 				 stack_interrupted ? "interrupted while waiting for the rollout" : failed ? "rollout failed"
 													 : "timed out waiting for the rollout",
-				 failed ? " of " : "", failed ? failed : "", line, stack_namespace(s), stack_namespace(s), STACK_PART_OF);
-			return -1;
+				 failed ? " of " : "", failed ? failed : "");
+			failure(s, &ds, what, line, err, errlen);
+			break;
 		}
 		struct timespec ts = {0, POLL_MS * 1000000L};
 		nanosleep(&ts, NULL);
 	}
+	stack_diags_free(&ds.cur);
+	stack_diags_free(&ds.printed);
+	return rc;
 }

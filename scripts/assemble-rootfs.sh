@@ -3,7 +3,7 @@
 # Dockerfile's runtime stage is exactly this directory (COPY --from=build
 # /rootfs /), and tests run the agent from it under chroot, so what is
 # tested is what ships.
-#   scripts/assemble-rootfs.sh BUILD_DIR ROOTFS_DIR
+#   scripts/assemble-rootfs.sh BUILD_DIR ROOTFS_DIR [ARCH]
 # Contents: /usr/bin/agent and /usr/bin/agentctl, the shared libraries ldd
 # finds for them and for the libraries the agent loads on first use (libcurl,
 # libsnappy) at the paths ldd names, the dynamic loader, the CA bundle,
@@ -11,9 +11,21 @@
 # (nobody, 65534), /etc/nsswitch.conf, the default config at the path the
 # DaemonSet passes (/etc/heliograph/heliograph.yaml), an empty /tmp and
 # /var/lib/heliograph (the disk buffer's default path).
+# ARCH (Docker's TARGETARCH: amd64 or arm64), when given, is checked against
+# every ELF file of the result: a multi-arch build whose build stage ran on
+# the wrong platform would otherwise ship amd64 binaries under an arm64 tag,
+# which only fails on the node ("exec format error").
 set -eu
-build=${1:?usage: assemble-rootfs.sh BUILD_DIR ROOTFS_DIR}
-root=${2:?usage: assemble-rootfs.sh BUILD_DIR ROOTFS_DIR}
+usage='usage: assemble-rootfs.sh BUILD_DIR ROOTFS_DIR [ARCH]'
+build=${1:?$usage}
+root=${2:?$usage}
+arch=${3:-}
+case $arch in
+'') ;;
+amd64) machine='Advanced Micro Devices X86-64' ;;
+arm64) machine='AArch64' ;;
+*) echo "assemble-rootfs: ARCH '$arch' is not amd64 or arm64" >&2; exit 2 ;;
+esac
 src=$(cd "$(dirname "$0")/.." && pwd)
 uid=65534
 
@@ -73,4 +85,18 @@ cp "$src/etc/heliograph.yaml" "$root/etc/heliograph/heliograph.yaml"
 # The Dockerfile copies this directory with --chown; here (as root) too.
 if [ "$(id -u)" -eq 0 ]; then
 	chown $uid:$uid "$root/var/lib/heliograph"
+fi
+
+# Every binary and library is for ARCH (readelf reads any machine's headers).
+if [ -n "$arch" ]; then
+	wrong=$(find "$root" -type f -exec sh -c '
+		for f; do
+			m=$(readelf -h "$f" 2>/dev/null | sed -n "s/^ *Machine: *//p") || continue
+			[ -z "$m" ] || [ "$m" = "$0" ] || echo "$f: $m"
+		done' "$machine" {} +)
+	[ -z "$wrong" ] || {
+		printf 'assemble-rootfs: %s files are not %s (%s), e.g.:\n%s\n' "$(echo "$wrong" | wc -l)" "$arch" "$machine" \
+			"$(echo "$wrong" | head -3)" >&2
+		exit 1
+	}
 fi

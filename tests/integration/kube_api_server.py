@@ -13,10 +13,13 @@ certificate. Anything else is 401.
 Serves discovery from --discovery (a copy of fixtures k8s-api/discovery),
 objects in memory with server-side apply (managedFields per field manager,
 conflicts, removal of fields a manager stops applying), GET/LIST (label and
-field selectors)/WATCH (chunked JSON lines, bookmarks, 410 after a simulated
-compaction)/POST/DELETE, Status errors shaped like the real ones, and a
+field selectors; a meta.k8s.io Table when kubectl asks for one, kube_table.py)
+/WATCH (chunked JSON lines, bookmarks, 410 after a simulated compaction)
+/POST/DELETE, Status errors shaped like the real ones, and a
 controller that makes Deployments and DaemonSets available after
---controller-delay seconds.
+--controller-delay seconds, or with --scheduler the scheduler, controllers,
+PV provisioning and kubelets of kube_sched.py instead (its control API is in
+its docstring).
 
 Test-only control endpoints (no auth, under /_control/):
   POST /_control/tokens   {"tokens": [...], "readonly": [...]} replaces the accepted tokens
@@ -24,14 +27,19 @@ Test-only control endpoints (no auth, under /_control/):
   POST /_control/proxy    {"NS/SERVICE:PORT": "http://127.0.0.1:P"}: where the service proxy
                           (/api/v1/namespaces/NS/services/SERVICE:PORT/proxy/...) forwards to
   POST /_control/fail     scripted Status failures of matching requests (see kube_faults.py)
+  POST /_control/release  {"hold": NAME}: lets the requests a "hold" fault rule holds go on
+  POST /_control/controller {"paused": true|false}: the --controller-delay controller writes no
+                          status while paused (a rollout that waits until the test says)
   POST /_control/compact  forgets the watch history and ends open watches (resuming
                           from any resourceVersion handed out so far gets 410 Gone)
+  POST/GET /_control/behaviour  with --scheduler: failures of the simulated cluster (see kube_sched.py)
   GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type"}]
   POST /_control/quit
 """
 import argparse
 import json
 import os
+import select
 import ssl
 import subprocess
 import sys
@@ -44,6 +52,7 @@ import kube_faults  # noqa: E402
 import orphan_guard  # noqa: E402
 import kube_proxy  # noqa: E402
 import kube_store  # noqa: E402
+import kube_table  # noqa: E402
 from kube_store import ApiError  # noqa: E402
 
 try:
@@ -192,12 +201,26 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_control/fail":
             self.server.faults.set(json.loads(body or b"[]"))
             return self.send_json(200, {})
+        if path == "/_control/release":
+            self.server.faults.release(json.loads(body or b"{}").get("hold", ""))
+            return self.send_json(200, {})
+        if path == "/_control/controller":
+            with st.lock:
+                st.controller_paused = bool(json.loads(body or b"{}").get("paused"))
+            return self.send_json(200, {})
         if path == "/_control/proxy":
             self.server.proxies.update(json.loads(body or b"{}"))
             return self.send_json(200, {})
         if path == "/_control/compact":
             st.compact()
             return self.send_json(200, {})
+        if path == "/_control/behaviour":
+            sim = self.server.sim
+            if sim is None:
+                return self.send_json(404, {"message": "started without --scheduler"})
+            if method == "POST":
+                return self.send_json(200, sim.set_behaviour(json.loads(body or b"{}")))
+            return self.send_json(200, sim.get_behaviour())
         if path == "/_control/requests":
             with st.lock:
                 return self.send_json(200, list(st.requests))
@@ -229,6 +252,17 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET":
             if r.name is None and q.get("watch") in ("true", "1"):
                 return self.watch(r, q)
+            if kube_table.wants_table(self.headers.get("Accept")):
+                if r.name is None:
+                    lst = st.list(r, q)
+                    items = [dict(o, kind=r.res.kind, apiVersion=lst["apiVersion"]) for o in lst["items"]]
+                    tab = kube_table.table(r.res, items, lst["metadata"], q.get("includeObject"))
+                else:
+                    one = st.get(r)
+                    tab = kube_table.table(r.res, [one], {"resourceVersion": one["metadata"]["resourceVersion"]},
+                                           q.get("includeObject"))
+                if tab is not None:
+                    return self.send_json(200, tab)
             if r.name is None:
                 return self.send_json(200, st.list(r, q))
             return self.send_json(200, st.get(r))
@@ -264,6 +298,18 @@ class Handler(BaseHTTPRequestHandler):
             except yaml.YAMLError as e:
                 raise ApiError(400, "BadRequest", f"error decoding YAML: {e}")
 
+    def client_gone(self):
+        """True once the client closed its connection: a watch thread that only
+        wrote on events would otherwise outlive kubectl until its timeout."""
+        try:
+            if not select.select([self.connection], [], [], 0)[0]:
+                return False
+            return self.connection.recv(1) == b""
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return False
+        except (OSError, ValueError):
+            return True
+
     def watch(self, r, q):
         st = self.server.store
         rv = q.get("resourceVersion", "")
@@ -283,7 +329,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
         try:
-            for ev in st.watch_events(r, q, rv, timeout, bookmarks, initial, self.server.opts.bookmark_interval):
+            for ev in st.watch_events(r, q, rv, timeout, bookmarks, initial, self.server.opts.bookmark_interval,
+                                      lambda: not self.client_gone()):
                 emit(ev)
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
@@ -308,6 +355,9 @@ def main():
     ap.add_argument("--seed", action="append", default=[], help="JSON/YAML file of objects stored at start")
     ap.add_argument("--service-proxy", action="append", default=[],
                     help="NS/SERVICE:PORT=URL: where the service proxy forwards (repeatable)")
+    ap.add_argument("--scheduler", action="store_true",
+                    help="simulate scheduler, controllers, volumes and kubelets (kube_sched.py) instead of "
+                         "the plain --controller-delay controller")
     ap.add_argument("--verbose", action="store_true")
     opts = ap.parse_args()
     orphan_guard.exit_with_parent()
@@ -335,7 +385,12 @@ def main():
     srv.store = store
     srv.proxies = kube_proxy.Proxies(opts.service_proxy)
     srv.faults = kube_faults.Faults()
-    kube_store.start_controller(store, opts.controller_delay)
+    srv.sim = None
+    if opts.scheduler:
+        import kube_sched
+        srv.sim = kube_sched.start(store, os.path.join(opts.tls_dir, "ca.crt"))
+    else:
+        kube_store.start_controller(store, opts.controller_delay)
     print(f"PORT {srv.server_address[1]}", flush=True)
     try:
         srv.serve_forever(poll_interval=0.1)

@@ -32,6 +32,10 @@ EXTRA_RESOURCES = {
     "autoscaling/v2": [("horizontalpodautoscalers", "HorizontalPodAutoscaler", True)],
     "autoscaling/v1": [("horizontalpodautoscalers", "HorizontalPodAutoscaler", True)],
 }
+# kubectl resolves "sc", "pdb"... through discovery (kubectl api-resources on a v1.32 cluster).
+SHORT_NAMES = {"storageclasses": ["sc"], "ingresses": ["ing"], "networkpolicies": ["netpol"],
+               "poddisruptionbudgets": ["pdb"], "priorityclasses": ["pc"], "horizontalpodautoscalers": ["hpa"],
+               "customresourcedefinitions": ["crd", "crds"], "cronjobs": ["cj"]}
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 DNS1123_SUB = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 NO_GENERATION = {"ConfigMap", "Secret", "Namespace", "ServiceAccount", "ClusterRole", "Role",
@@ -76,6 +80,8 @@ class Store:
         self.oldest_rv = 0  # watches from below this get 410
         self.epoch = 0
         self.stopping = False
+        self.controller_paused = False  # start_controller's loop writes nothing while set
+        self.defaulter = None  # callable(res, obj): API defaulting (kube_sched sets it; none without --scheduler)
         self.docs = {}
         self.resources = {}  # (group, version, plural) -> Res
         self.by_kind = {}    # (group, Kind) -> Res
@@ -101,7 +107,8 @@ class Store:
                 doc = load("apis__" + gv.replace("/", "__") + ".json")
                 if doc is None:
                     doc = {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": [
-                        {"name": p, "singularName": k.lower(), "namespaced": ns, "kind": k, "verbs": VERBS}
+                        dict({"name": p, "singularName": k.lower(), "namespaced": ns, "kind": k, "verbs": VERBS},
+                             **({"shortNames": SHORT_NAMES[p]} if p in SHORT_NAMES else {}))
                         for p, k, ns in EXTRA_RESOURCES.get(gv, [])]}
                 self.docs["/apis/" + gv] = doc
         self.docs["/api/v1"] = load("api__v1.json")
@@ -291,6 +298,8 @@ class Store:
     def finish_write(self, r, k, old, obj, owners, manager, op):
         """Bumps identity fields when obj differs from old; records the event.
         Returns (changed, stored object)."""
+        if self.defaulter is not None:
+            self.defaulter(r.res, obj)
         meta = obj.setdefault("metadata", {})
         prev_owners = self.owners.get(k, {})
         if old is not None:
@@ -522,8 +531,9 @@ class Store:
             o.pop("kind", None)
         return {"kind": r.res.kind + "List", "apiVersion": api, "metadata": meta, "items": items}
 
-    def watch_events(self, r, q, rv, timeout, bookmarks, initial, bookmark_interval):
-        """Yields watch event dicts until timeout or server stop."""
+    def watch_events(self, r, q, rv, timeout, bookmarks, initial, bookmark_interval, alive=None):
+        """Yields watch event dicts until timeout, server stop, or alive() (the
+        client is still connected) turns false."""
         deadline = time.time() + timeout
         first = []
         with self.lock:
@@ -546,7 +556,7 @@ class Store:
             return
         next_bookmark = time.time() + bookmark_interval
         epoch = self.epoch
-        while not self.stopping and self.epoch == epoch:
+        while not self.stopping and self.epoch == epoch and (alive is None or alive()):
             batch = []
             with self.lock:
                 for ev_rv, typ, res, o in self.events:
@@ -637,7 +647,8 @@ def field_match(sel, o):
 
 def start_controller(store, delay):
     """Marks Deployments and DaemonSets available `delay` seconds after their
-    generation changed, as kube-controller-manager and the kubelets would."""
+    generation changed, as kube-controller-manager and the kubelets would.
+    While store.controller_paused, nothing: the delay counts from the unpause."""
     seen = {}
 
     def set_status(k, res, o, status):
@@ -651,6 +662,9 @@ def start_controller(store, delay):
         while not store.stopping:
             time.sleep(0.1)
             with store.lock:
+                if store.controller_paused:
+                    seen.clear()
+                    continue
                 nodes = sum(1 for k in store.objects if k[0] == "nodes" and k[1] == "")
                 for k, o in list(store.objects.items()):
                     if k[1] != "apps" or k[0] not in ("deployments", "daemonsets"):

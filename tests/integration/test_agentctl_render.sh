@@ -31,7 +31,7 @@ grep -q -- '--namespace NAME' "$TMP/out" || fail "help render lacks --namespace"
 cp "$TMP/out" "$TMP/help1"
 expect_rc 0 "$AGENTCTL" render --help
 cmp -s "$TMP/out" "$TMP/help1" || fail "render --help differs from help render"
-for flag in namespace storage-class influxdb-size grafana-size retention image-registry image-pull-secret agent-image; do
+for flag in namespace storage-class storage-node influxdb-size grafana-size retention image-registry image-pull-secret agent-image; do
 	grep -q -- "--$flag " "$TMP/out" || fail "render --help lacks --$flag"
 done
 expect_rc 2 "$AGENTCTL" help no-such-command
@@ -41,6 +41,10 @@ expect_rc 2 "$AGENTCTL" render extra-argument
 expect_rc 2 "$AGENTCTL" render --namespace Bad_Name
 grep -q -- "--namespace 'Bad_Name': expected a DNS label" "$TMP/err" || fail "bad namespace message: $(cat "$TMP/err")"
 expect_rc 2 "$AGENTCTL" render --retention 30x
+expect_rc 2 "$AGENTCTL" render --storage-node node-a --storage-class gp3
+grep -q -- "--storage-node and --storage-class exclude each other" "$TMP/err" || fail "storage flags: $(cat "$TMP/err")"
+expect_rc 2 "$AGENTCTL" render --storage-class gp3 --storage-node node-a
+expect_rc 2 "$AGENTCTL" render --storage-node Node_A
 expect_rc 1 "$AGENTCTL" render -o "$TMP/no/such/dir/out.yaml"
 
 # The render of the defaults is the files, in order, with the generated

@@ -64,9 +64,9 @@ static void test_docs(void)
 			      strcmp(d.v[i].id.name, STACK_GRAFANA_SERVICE) == 0);
 	}
 	CHECK(rbac);
-	/* InfluxDB 200Mi + Grafana 150Mi in one pod; the agent 24Mi: with the
-	 * system pods that fits a t3.micro's ~560Mi allocatable. */
-	CHECK(stack == 350LL << 20);
+	/* InfluxDB 200Mi + Grafana 150Mi + the stack node's agent 24Mi in one
+	 * pod (data-owner's 16Mi runs before them); the DaemonSet's agent 24Mi. */
+	CHECK(stack == 374LL << 20);
 	CHECK(agent == 24LL << 20);
 	stack_docs_free(&d);
 
@@ -112,10 +112,37 @@ static void test_json(void)
 	yajl_tree_free(c);
 }
 
+/* What one pod asks of its node, as the scheduler counts it: the
+ * containers' sum, or the largest init container if that is more; and
+ * whether it needs a pod-network IP. */
+static void test_pod_needs(void)
+{
+	static const char text[] = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: x}\nspec:\n"
+				   "  template:\n    spec:\n      hostNetwork: true\n"
+				   "      initContainers:\n        - {name: i, resources: {requests: {memory: 64Mi}}}\n"
+				   "      containers:\n        - {name: a, resources: {requests: {memory: 24Mi}}}\n"
+				   "        - {name: b, resources: {requests: {memory: 16Mi}}}\n        - {name: c}\n";
+	struct stack_doc d = {.text = (char *)text, .len = sizeof text - 1};
+	struct stack_pod_needs n;
+	CHECK_INT(stack_doc_pod(&d, &n), 0);
+	CHECK(n.memory == 64LL << 20);
+	CHECK(n.host_network);
+	CHECK_STR(n.containers, "a, b, c");
+	static const char text2[] = "kind: Deployment\nspec:\n  template:\n    spec:\n"
+				    "      initContainers: [{name: i, resources: {requests: {memory: 8Mi}}}]\n"
+				    "      containers: [{name: a, resources: {requests: {memory: 24Mi}}}]\n";
+	d.text = (char *)text2;
+	d.len = sizeof text2 - 1;
+	CHECK_INT(stack_doc_pod(&d, &n), 0);
+	CHECK(n.memory == 24LL << 20);
+	CHECK(!n.host_network);
+}
+
 int main(void)
 {
 	test_quantity();
 	test_docs();
 	test_json();
+	test_pod_needs();
 	CHECK_DONE();
 }

@@ -1,0 +1,215 @@
+"""Scheduler stand-in of the test API server (kube_api_server.py --scheduler):
+one loop, every 0.1 s, acting as kube-controller-manager (Deployment,
+ReplicaSet, DaemonSet controllers, garbage collector: kube_sched_workloads.py),
+kube-scheduler (this file, filters in kube_sched_predicates.py), the
+persistentvolume-controller and CSI provisioners (kube_sched_volumes.py) and
+the kubelets with the VPC CNI (kube_sched_kubelet.py), with what pods refer to
+(service accounts, ConfigMaps, Secrets, kube_sched_refs.py). What a real cluster
+shows - pod phases, conditions, container states, PVC phases, workload status
+and core/v1 Events with the real reasons and messages - comes out of it, so
+kubectl and agentctl see the states of a stuck install as on EKS.
+
+Scheduling: pods without spec.nodeName (schedulerName default-scheduler),
+highest priority first, then oldest; a node passes the filters of
+kube_sched_predicates.py and the VolumeBinding checks; among the fitting nodes
+the one with the fewest pods of the same owner, then the least requested
+memory/cpu share, then the name. A pod that fits nowhere stays Pending with
+condition PodScheduled False reason Unschedulable and a Warning
+FailedScheduling event (default-scheduler) with the FitError message,
+re-evaluated every pass (so a node label, a deleted pod or a new node
+unblocks it) and the event repeated (count) at most every 10 s. Success:
+Normal Scheduled "Successfully assigned NS/POD to NODE". Pods wait bound to
+no node while their WaitForFirstConsumer claims are provisioned (PreBind).
+Never preempts.
+
+Control (no auth), JSON:
+  POST /_control/behaviour  sets the keys given (others keep their value):
+    "rules": [{"image": "REF", "container": "NAME", "namespace": "NS", "pod": "NAME-PREFIX",
+               "fail": "pull" | "crash" | "oom", "exitCode": N, "message": "pull error text"}, ...]
+        containers matching every key given (image as written or as containerd
+        normalises it, docker.io/library/...:latest) fail that way: "pull" ->
+        ErrImagePull then ImagePullBackOff (message: containerd's error for a
+        repository that does not exist, unless "message"); "crash" -> runs 0.3 s
+        never ready, terminated reason Error exitCode N (default 1), then
+        CrashLoopBackOff; "oom" -> the same with reason OOMKilled exitCode 137.
+        Replacing the rules (e.g. with []) lets the next retry succeed.
+    "ebsProvisioning": "ok" | "unauthorized"   ebs.csi.aws.com provisioning fails with
+        ProvisioningFailed ... UnauthorizedOperation (the driver without an IAM role)
+    "ipCapacity": {"NODE": N}   pod-network IPs of a node (default from its instance type)
+  GET  /_control/behaviour  the current behaviour, and "passes": loop passes completed so far
+                            (a test waits for a few more to know the loop has seen a change)
+"""
+import copy
+import threading
+import traceback
+import time
+
+import kube_sched_predicates as pred
+import kube_sched_refs as refs
+from kube_sched_api import Cluster, owner_of
+from kube_sched_kubelet import Kubelets
+from kube_sched_volumes import Volumes
+from kube_sched_workloads import Workloads, api_defaults
+from kube_store import now
+
+SCHED = "default-scheduler"
+
+
+class Scheduler:
+    def __init__(self, cl, volumes):
+        self.cl = cl
+        self.volumes = volumes
+        self.waiting = {}    # pod uid -> node name reserved while its volumes bind
+        self.retry_at = {}   # pod uid -> earliest next attempt after a PreBind failure
+
+    def sync(self):
+        nodes = sorted(self.cl.list("Node"), key=lambda n: n["metadata"]["name"])
+        pods = self.cl.list("Pod")
+        by_node = {n["metadata"]["name"]: [] for n in nodes}
+        waiting_pods = []
+        for p in pods:
+            nn = (p.get("spec") or {}).get("nodeName")
+            if nn in by_node:
+                by_node[nn].append(p)
+            elif p["metadata"]["uid"] in self.waiting and self.waiting[p["metadata"]["uid"]] in by_node:
+                waiting_pods.append(p)
+        infos = {n["metadata"]["name"]: pred.NodeInfo(n, by_node[n["metadata"]["name"]]) for n in nodes}
+        for p in waiting_pods:
+            infos[self.waiting[p["metadata"]["uid"]]].add(p)
+        pending = [p for p in pods if not (p.get("spec") or {}).get("nodeName") and pred.active(p)
+                   and (p["spec"].get("schedulerName") or SCHED) == SCHED]
+        pending.sort(key=lambda p: (-(p["spec"].get("priority") or 0), int(p["metadata"]["resourceVersion"])))
+        live = {p["metadata"]["uid"] for p in pods}
+        for uid in [u for u in self.waiting if u not in live]:
+            del self.waiting[uid]
+        for p in pending:
+            self.schedule(p, nodes, infos)
+
+    def schedule(self, p, nodes, infos):
+        uid = p["metadata"]["uid"]
+        if uid in self.waiting:
+            node = self.waiting[uid]
+            try:
+                if self.volumes.prebind(p, node):
+                    del self.waiting[uid]
+                    self.bind(p, node)
+            except ValueError as e:
+                del self.waiting[uid]
+                self.retry_at[uid] = time.time() + 2
+                self.unschedulable(p, str(e), "SchedulerError")
+            return
+        if time.time() < self.retry_at.get(uid, 0):
+            return
+        pre = self.volumes.prefilter(p)
+        if pre:
+            return self.unschedulable(p, pred.fit_error(len(nodes), {}, pre))
+        pinned = pred.pinned_nodes(p)
+        per_node, feasible = {}, []
+        for n in nodes:
+            name = n["metadata"]["name"]
+            if pinned is not None and name not in pinned:
+                per_node[name] = [pred.MSG_NOT_PINNED]
+                continue
+            reasons = pred.fit_reasons(p, infos[name], self.volumes.node_check)
+            if reasons:
+                per_node[name] = reasons
+            else:
+                feasible.append(name)
+        if not feasible:
+            return self.unschedulable(p, pred.fit_error(len(nodes), per_node))
+        owner = (owner_of(p) or {}).get("uid")
+        req = pred.pod_requests(p)
+
+        def score(name):
+            i = infos[name]
+            same = sum(1 for q in i.pods if owner and (owner_of(q) or {}).get("uid") == owner)
+            share = sum((i.used[r] + req[r]) / i.alloc[r] for r in ("cpu", "memory") if i.alloc[r])
+            return same, share, name
+        best = min(feasible, key=score)
+        infos[best].add(p)
+        self.volumes.reserve(p, infos[best].node)
+        try:
+            done = self.volumes.prebind(p, best)
+        except ValueError:
+            done = False
+        if done:
+            self.bind(p, best)
+        else:
+            self.waiting[uid] = best
+
+    def bind(self, p, node):
+        p = self.cl.get("Pod", p["metadata"]["namespace"], p["metadata"]["name"])
+        new = copy.deepcopy(p)
+        new["spec"]["nodeName"] = node
+        p = self.cl.update("Pod", "", new, "kube-scheduler", {"spec": {"nodeName": node}})
+        st = copy.deepcopy(p.get("status") or {})
+        st["phase"] = "Pending"
+        st["conditions"] = [c for c in st.get("conditions") or [] if c.get("type") != "PodScheduled"] + [
+            {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": now()}]
+        p = self.cl.set_status("Pod", "", p, st, "kube-scheduler")
+        self.cl.event(p, "Normal", "Scheduled", "Successfully assigned %s/%s to %s" % (
+            p["metadata"]["namespace"], p["metadata"]["name"], node), SCHED, every=0)
+
+    def unschedulable(self, p, msg, reason="Unschedulable"):
+        st = copy.deepcopy(p.get("status") or {})
+        old = next((c for c in st.get("conditions") or [] if c.get("type") == "PodScheduled"), None)
+        if not old or old.get("message") != msg or old.get("reason") != reason:
+            st["phase"] = "Pending"
+            st["conditions"] = [c for c in st.get("conditions") or [] if c.get("type") != "PodScheduled"] + [
+                {"type": "PodScheduled", "status": "False", "lastProbeTime": None, "lastTransitionTime": now(),
+                 "reason": reason, "message": msg}]
+            p = self.cl.set_status("Pod", "", p, st, "kube-scheduler")
+        self.cl.event(p, "Warning", "FailedScheduling", msg, SCHED, every=10)
+
+
+class Simulation:
+    def __init__(self, store, ca_file=None):
+        self.store = store
+        self.ca = refs.ca_pem(ca_file)
+        store.defaulter = api_defaults
+        self.behaviour = {"rules": [], "ebsProvisioning": "ok", "ipCapacity": {}}
+        self.cl = Cluster(store)
+        self.workloads = Workloads(self.cl)
+        self.volumes = Volumes(self.cl, self.behaviour)
+        self.scheduler = Scheduler(self.cl, self.volumes)
+        self.kubelets = Kubelets(self.cl, self.behaviour)
+        self.passes = 0
+
+    def set_behaviour(self, d):
+        with self.store.lock:
+            for k, v in d.items():
+                if k != "passes":
+                    self.behaviour[k] = copy.deepcopy(v)
+            return copy.deepcopy(self.behaviour)
+
+    def get_behaviour(self):
+        with self.store.lock:
+            return dict(copy.deepcopy(self.behaviour), passes=self.passes)
+
+    def step(self):
+        with self.store.lock:
+            refs.sync_namespaces(self.cl, self.ca)
+            self.cl.reap()
+            self.workloads.collect()
+            self.workloads.sync_deployments()
+            self.workloads.sync_replicasets()
+            self.workloads.sync_daemonsets()
+            self.volumes.sync()
+            self.scheduler.sync()
+            self.kubelets.sync()
+            self.passes += 1
+
+    def run(self):
+        while not self.store.stopping:
+            time.sleep(0.1)
+            try:
+                self.step()
+            except Exception:  # keep the cluster going; the server log says what broke
+                traceback.print_exc()
+
+
+def start(store, ca_file=None):
+    """Starts the loop; ca_file: the CA certificate each namespace's kube-root-ca.crt carries."""
+    sim = Simulation(store, ca_file)
+    threading.Thread(target=sim.run, daemon=True).start()
+    return sim
