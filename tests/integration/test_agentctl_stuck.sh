@@ -158,13 +158,13 @@ stuck slots "no node it may run on has a free pod slot (node $N0 has 11 of 11 ta
 	"--addon-name coredns --configuration-values '{\"replicaCount\":1}'"
 
 # ---- Insufficient memory: the user's pods request most of each node's memory ----
-# 1440Mi allocatable, 366Mi of add-ons: 300Mi left on $N0 for a 374Mi stack
+# 1440Mi allocatable, 366Mi of add-ons: 300Mi left on $N0 for a 344Mi stack
 # pod. Each state is set up before the previous one is undone, so that the
 # stack pod never meets a moment with room.
 ctl objects "[$(running default hog-0 "$N0" 774Mi), $(running default hog-1 "$N1" 1000Mi)]"
 for f in "${fillers[@]}"; do api DELETE "/api/v1/namespaces/default/pods/$f" >/dev/null; done
 until_is memory '"Insufficient memory" in sched(stack[0])'
-stuck memory "The stack pod heliograph-stack-" "cannot be scheduled: it asks for 374Mi of memory requests and no node it may run on has that much unrequested (node $N0 has 300.0Mi of its 1.4Gi allocatable unrequested, the largest requests there: hog-0 774Mi, " \
+stuck memory "The stack pod heliograph-stack-" "cannot be scheduled: it asks for 344Mi of memory requests and no node it may run on has that much unrequested (node $N0 has 300.0Mi of its 1.4Gi allocatable unrequested, the largest requests there: hog-0 774Mi, " \
 	"use a larger instance type for the stack node"
 not_said memory "hog-1" # $N1 is no node the stack pod may run on
 
@@ -194,8 +194,8 @@ restart_stack
 until_is crash 'cs(stack[0], "grafana").get("restartCount", 0) >= 1 and "OOMKilled" in json.dumps(cs(stack[0], "influxdb"))'
 stuck crash "Container grafana of the stack pod $POD keeps crashing (last exit code 3, Error)" \
 	"kubectl -n monitoring logs $POD -c grafana --previous" \
-	"Container influxdb of the stack pod $POD was killed for going over its memory limit of 256Mi (OOMKilled)" \
-	"set resources deployment/heliograph-stack -c influxdb --limits=memory=512Mi"
+	"Container influxdb of the stack pod $POD was killed for going over its memory limit of 384Mi (OOMKilled)" \
+	"set resources deployment/heliograph-stack -c influxdb --limits=memory=768Mi"
 not_said crash "Container influxdb of the stack pod $POD keeps crashing" # OOMKilled says it better
 
 # ---- FailedCreatePodSandBox: no pod IP left on the stack node ----
