@@ -141,8 +141,9 @@ void stack_plan_place(struct stack_plan *p);
 const char *stack_plan_node(const struct stack_plan *p); /* the chosen node's name or NULL */
 /* The table, printed before anything is created (and in --dry-run). */
 void stack_plan_print(const struct stack *s, const struct stack_plan *p);
-/* Why nothing fits, per node, and each option with its effect and command. */
-void stack_plan_refusal(const struct stack_plan *p, char *err, size_t errlen);
+/* Why nothing fits, per node, and each option with its effect and command
+ * (evaluated on p, which is left as it was). */
+void stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen);
 /* Labels the chosen node heliograph.io/stack=true (server-side apply, field
  * manager agentctl) and removes the label from every other node. */
 int stack_plan_label(struct stack *s, const struct stack_plan *p, int *changed, char *err, size_t errlen);

@@ -743,15 +743,14 @@ static void add_synthetic(struct stack_plan *p, const struct plan_node *tmpl, co
 	}
 }
 
-void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
+void stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen)
 {
-	struct stack_plan *p = (struct stack_plan *)cp; /* evaluated options are undone before return */
 	struct sbuf b = {err, 0, errlen};
 	char sm[32], am[32];
 	fmt_mem(p->stack.memory, sm, sizeof sm);
 	fmt_mem(p->agent.memory, am, sizeof am);
 	size_t ncounted = 0;
-	const struct plan_node *most = NULL; /* the most common node, for "add a node" */
+	const struct plan_node *most = NULL; /* of the most common type, for "add a node" */
 	const char *cluster = NULL, *nodegroup = NULL;
 	bool nitro = false, xen = false;
 	for (size_t i = 0; i < p->nn; i++) {
@@ -759,10 +758,14 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 		if (!counted(n))
 			continue;
 		ncounted++;
-		if (!most)
+		size_t same = 0, same_most = 0;
+		for (size_t k = 0; k < p->nn; k++) {
+			same += counted(&p->node[k]) && !name_cmp(p->node[k].itype, n->itype);
+			same_most += most && counted(&p->node[k]) && !name_cmp(p->node[k].itype, most->itype);
+		}
+		if (!most || same > same_most)
 			most = n;
 		cluster = cluster ? cluster : n->cluster;
-		nodegroup = nodegroup ? nodegroup : n->nodegroup;
 		if (n->it && n->it->nitro && !n->ips_from_pods)
 			nitro = true;
 		if (n->it && !n->it->nitro)
@@ -772,6 +775,7 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 		say(&b, "the cluster has no ready, schedulable node to run the stack on.");
 		return;
 	}
+	nodegroup = most->nodegroup;
 	if (p->want_node) {
 		const struct plan_node *w = NULL;
 		for (size_t i = 0; i < p->nn && !w; i++)
@@ -815,10 +819,10 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 		}
 		if (!usable) {
 			say(&b, "the stack's EBS volumes are in zone %s, and an EBS volume cannot leave its zone, but no "
-				"node there can take the stack pod%s%s%s. Uncordon it or wait until it is Ready, or add a "
+				"node there can take the stack pod%s%s. Uncordon it or wait until it is Ready, or add a "
 				"node in %s, then run install-stack again; or start again with empty volumes: agentctl "
 				"uninstall-stack --delete-data.",
-			    p->want_zone, names[0] ? ": " : " (the zone has no node)", names, "", p->want_zone);
+			    p->want_zone, names[0] ? ": " : " (the zone has no node)", names, p->want_zone);
 			return;
 		}
 	}
