@@ -319,9 +319,11 @@ static bool event_about(yajl_val e, const char *kind, yajl_val obj)
 	       str_is(jq_str(e, "involvedObject", "name", NULL), name_of(obj));
 }
 
-/* The latest event about obj with one of the reasons (NULL-terminated);
- * reasons == NULL: any reason. Later in the list wins a tie. */
-static yajl_val latest_event(const struct stack_diag_in *in, const char *kind, yajl_val obj, const char *const *reasons)
+/* The latest event about obj with one of the reasons (NULL-terminated;
+ * NULL: any reason) and, unless NULL, a message containing `contains`.
+ * Later in the list wins a tie. */
+static yajl_val latest_event_with(const struct stack_diag_in *in, const char *kind, yajl_val obj,
+				  const char *const *reasons, const char *contains)
 {
 	yajl_val best = NULL, it = items(in->events);
 	for (size_t i = 0; i < jq_len(it); i++) {
@@ -331,10 +333,17 @@ static yajl_val latest_event(const struct stack_diag_in *in, const char *kind, y
 		bool ok = !reasons;
 		for (const char *const *r = reasons; r && *r && !ok; r++)
 			ok = str_is(jq_str(e, "reason", NULL), *r);
+		if (ok && contains && !strstr(str_or(jq_str(e, "message", NULL), ""), contains))
+			ok = false;
 		if (ok && (!best || strcmp(event_time(e), event_time(best)) >= 0))
 			best = e;
 	}
 	return best;
+}
+
+static yajl_val latest_event(const struct stack_diag_in *in, const char *kind, yajl_val obj, const char *const *reasons)
+{
+	return latest_event_with(in, kind, obj, reasons, NULL);
 }
 
 static const char *msg_of(yajl_val e)
@@ -885,9 +894,15 @@ static size_t diag_pull(const struct stack_diag_in *in, yajl_val pod, yajl_val c
 	/* ImagePullBackOff's message is only "Back-off pulling image \"X\"" on
 	 * older kubelets: the pull error is in the latest Failed event. */
 	if (!detail || !strstr(detail, ": ") || strncmp(detail, "Back-off pulling image", 22) == 0) {
+		/* The kubelet's Failed events: 'Failed to pull image "X": ERR', then
+		 * "Error: ErrImagePull" and "Error: ImagePullBackOff"; the first says why. */
 		static const char *const failed[] = {"Failed", NULL};
-		yajl_val e = latest_event(in, "Pod", pod, failed);
-		if (e && has(msg_of(e), "ailed to pull image"))
+		char needle[300];
+		snprintf(needle, sizeof needle, "ailed to pull image \"%s\"", image);
+		yajl_val e = latest_event_with(in, "Pod", pod, failed, needle);
+		if (!e) /* the status names the image otherwise than the spec */
+			e = latest_event_with(in, "Pod", pod, failed, "ailed to pull image");
+		if (e)
 			detail = msg_of(e);
 	}
 	detail = str_or(detail, "");
@@ -916,6 +931,19 @@ static size_t diag_pull(const struct stack_diag_in *in, yajl_val pod, yajl_val c
 			   "install-stack with --agent-image.",
 			   what, image, arch ? " (" : "", arch ? arch : "", arch ? ")" : "");
 	}
+	/* The default image (the file IMAGE), which the release workflow
+	 * publishes when the version is tagged: until then ghcr.io answers 403
+	 * ("denied") for the missing package, or "not found" for a missing tag. */
+	if (strncmp(image, "ghcr.io/heliograph/agent", 24) == 0 &&
+	    (has(detail, "not found") || has(detail, "manifest unknown") || has(detail, "403") || has(detail, "401") ||
+	     has(detail, "denied") || has(detail, "orbidden") || has(detail, "nauthorized")))
+		return add(out, key,
+			   "%s cannot pull %s (container %s): ghcr.io does not have it (\"%s\"); the project's release "
+			   "workflow publishes it when this version is tagged, so it is not released yet. Build and push "
+			   "it to your ECR with scripts/ecr-push.sh, then re-run install-stack with --agent-image set to "
+			   "the image it printed; EKS nodes pull from their own account's ECR with the node role, no pull "
+			   "Secret needed.",
+			   what, image, cname, detail);
 	if (has(detail, "pull access denied, repository does not exist or may require authorization"))
 		return add(out, key,
 			   "%s cannot pull %s: %s answers that the repository does not exist or is private (it says the "

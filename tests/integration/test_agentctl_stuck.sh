@@ -8,7 +8,7 @@
 # bare "see kubectl describe":
 #   FailedScheduling Too many pods, FailedScheduling Insufficient memory,
 #   PVC Pending (EBS CSI driver without an IAM role: UnauthorizedOperation),
-#   ErrImagePull/ImagePullBackOff (the unpublished agent image),
+#   ErrImagePull/ImagePullBackOff (the default agent image, not released yet),
 #   CrashLoopBackOff and OOMKilled (one pod, one run), FailedCreatePodSandBox
 #   (no pod IP left), FailedScheduling volume node affinity conflict (EBS
 #   volumes in the zone of a cordoned node).
@@ -38,7 +38,8 @@ api() { # api METHOD PATH [merge-patch body]
 		-H "Content-Type: application/merge-patch+json" ${3:+--data "$3"} "$KUBE_URL$2"
 }
 NS=/api/v1/namespaces/monitoring
-AGENT_IMAGE=docker.io/heliograph/agent:0.1.0
+# The default agent image (the file IMAGE), as a new user installs it.
+AGENT_IMAGE=$(cat "$(dirname "$0")/../../IMAGE")
 
 python3 - "$(dirname "$0")" >"$TMP/cluster.json" <<'PY'
 import json, sys
@@ -69,7 +70,7 @@ running() {
 stuck() { # stuck WHAT PATTERN...: install-stack times out, saying each PATTERN while waiting and in its error
 	local what=$1 rc=0 p
 	shift
-	"$AGENTCTL" install-stack --kubeconfig "$KC" --force --storage-class gp2 --agent-image "$AGENT_IMAGE" \
+	"$AGENTCTL" install-stack --kubeconfig "$KC" --force --storage-class gp2 \
 		--timeout 1s >"$TMP/out" 2>"$TMP/err" || rc=$?
 	cp "$TMP/out" "$TMP/$what.out.log"
 	cp "$TMP/err" "$TMP/$what.err.log"
@@ -150,7 +151,7 @@ for n in "$N0" "$N1"; do
 done
 ctl objects "[$fill]"
 # Created without waiting, so that the run below starts in the state.
-"$AGENTCTL" install-stack --kubeconfig "$KC" --force --storage-class gp2 --agent-image "$AGENT_IMAGE" --no-wait \
+"$AGENTCTL" install-stack --kubeconfig "$KC" --force --storage-class gp2 --no-wait \
 	>"$TMP/create.log" 2>&1 || fail "install-stack --no-wait: $(cat "$TMP/create.log")"
 until_is slots 'len(stack) == 1 and "Too many pods" in sched(stack[0]) and any("Too many pods" in sched(a) for a in agents)'
 stuck slots "no node it may run on has a free pod slot (node $N0 has 11 of 11 taken: " \
@@ -179,12 +180,18 @@ stuck iam "Volume claims grafana-data and influxdb-data stay Pending: the EBS CS
 # The scheduler's 'binding volumes: provisioning failed' is the claims' doing: no sentence of its own.
 not_said iam "the scheduler says"
 
-# ---- ErrImagePull/ImagePullBackOff: the agent image nobody publishes ----
+# ---- ErrImagePull/ImagePullBackOff: the default agent image before its release ----
 # The volumes are created now (in $Z0, the stack pod's node's zone); the
-# stack pod's own agent container cannot pull its image.
-behave "{\"ebsProvisioning\": \"ok\", \"rules\": [{\"image\": \"$AGENT_IMAGE\", \"fail\": \"pull\"}]}"
+# stack pod's own agent container cannot pull its image: ghcr.io answers 403
+# for a package that does not exist (yet), in containerd's resolver words
+# (as in LeoMartinDev/voy issue 3).
+behave "$(python3 -c 'import json, sys; i = sys.argv[1]; print(json.dumps({"ebsProvisioning": "ok", "rules": [
+    {"image": i, "fail": "pull", "message": "rpc error: code = Unknown desc = failed to pull and unpack image \"%s\": "
+     "failed to resolve reference \"%s\": unexpected status from HEAD request to https://ghcr.io/v2/%s/manifests/%s: "
+     "403 Forbidden" % (i, i, i.split("/", 1)[1].rsplit(":", 1)[0], i.rsplit(":", 1)[1])}]}))' "$AGENT_IMAGE")"
 until_is pull 'cs(stack[0], "agent").get("state", {}).get("waiting", {}).get("reason") in ("ErrImagePull", "ImagePullBackOff")'
-stuck pull "cannot pull $AGENT_IMAGE (container agent): nobody publishes that image" "scripts/ecr-push.sh" \
+stuck pull "cannot pull $AGENT_IMAGE (container agent): ghcr.io does not have it" "403 Forbidden" \
+	"release workflow publishes it when this version is tagged" "scripts/ecr-push.sh" \
 	"--agent-image set to the image it printed"
 
 # ---- CrashLoopBackOff and OOMKilled: Grafana exits at start, InfluxDB goes over its memory limit ----

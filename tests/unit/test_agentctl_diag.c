@@ -392,6 +392,10 @@ static void test_pvc(void)
 	"authorization: server message: insufficient_scope: authorization failed"
 #define ECR "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
+#define PULL_FAILED_EVENT(time, msg)                                                                              \
+	"{`involvedObject`:{`kind`:`Pod`,`name`:`heliograph-agent-a`,`uid`:`u-heliograph-agent-a`,`fieldPath`:"      \
+	"`spec.containers{agent}`},`reason`:`Failed`,`type`:`Warning`,`lastTimestamp`:`" time "`,`message`:`" msg "`}"
+
 static void test_image_pull(void)
 {
 	/* The unpublished default: one sentence for the image, not one per pod. */
@@ -409,6 +413,43 @@ static void test_image_pull(void)
 	CHECK(said(&d, 0, "nobody publishes that image"));
 	CHECK(said(&d, 0, "scripts/ecr-push.sh"));
 	CHECK(said(&d, 0, "--agent-image"));
+	stack_diags_free(&d);
+	free_in(&in);
+
+	/* The ghcr.io default before its version is released: the package does
+	 * not exist, which ghcr.io answers with 403 (containerd's resolver
+	 * message, as in LeoMartinDev/voy issue 3 for a private package). */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.pods = LIST(AGENT_POD("heliograph-agent-a", "n1", "False",
+				 "{`name`:`agent`,`image`:`ghcr.io/heliograph/agent:0.1.0`,`ready`:false,`state`:"
+				 "{`waiting`:{`reason`:`ErrImagePull`,`message`:`rpc error: code = Unknown desc = failed to "
+				 "pull and unpack image \\`ghcr.io/heliograph/agent:0.1.0\\`: failed to resolve reference "
+				 "\\`ghcr.io/heliograph/agent:0.1.0\\`: unexpected status from HEAD request to "
+				 "https://ghcr.io/v2/heliograph/agent/manifests/0.1.0: 403 Forbidden`}}}"));
+	d = run(&in);
+	CHECK_INT(d.n, 1);
+	CHECK(said(&d, 0, "cannot pull ghcr.io/heliograph/agent:0.1.0 (container agent): ghcr.io does not have it"));
+	CHECK(said(&d, 0, "403 Forbidden"));
+	CHECK(said(&d, 0, "release workflow publishes it when this version is tagged"));
+	CHECK(said(&d, 0, "scripts/ecr-push.sh"));
+	stack_diags_free(&d);
+	free_in(&in);
+
+	/* In its back-off the status says only "Back-off pulling image"; of the
+	 * kubelet's Failed events the latest is "Error: ImagePullBackOff", the
+	 * one that says why is the earlier "Failed to pull image". */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.pods = LIST(AGENT_POD("heliograph-agent-a", "n1", "False",
+				 "{`name`:`agent`,`image`:`ghcr.io/heliograph/agent:0.1.0`,`ready`:false,`state`:"
+				 "{`waiting`:{`reason`:`ImagePullBackOff`,`message`:`Back-off pulling image "
+				 "\\`ghcr.io/heliograph/agent:0.1.0\\``}}}"));
+	in.events = LIST(PULL_FAILED_EVENT("2026-12-07T03:00:00Z", "Failed to pull image \\`ghcr.io/heliograph/agent:0.1.0\\`: "
+					   "rpc error: code = Unknown desc = failed to pull and unpack image: 403 Forbidden") ","
+			 PULL_FAILED_EVENT("2026-12-07T03:00:00Z", "Error: ErrImagePull") ","
+			 PULL_FAILED_EVENT("2026-12-07T03:00:02Z", "Error: ImagePullBackOff"));
+	d = run(&in);
+	CHECK_INT(d.n, 1);
+	CHECK(said(&d, 0, "ghcr.io does not have it (\"Failed to pull image \"ghcr.io/heliograph/agent:0.1.0\": rpc error"));
 	stack_diags_free(&d);
 	free_in(&in);
 
