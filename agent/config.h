@@ -93,7 +93,9 @@ int parse_duration(const char *s, int64_t *ns);
 int parse_size(const char *s, uint64_t *bytes);
 /* Expands ${VAR} and ${VAR:-default} in s (the default is used when VAR is
  * unset or empty, and may hold references itself); an unset ${VAR} expands
- * to "". "$${" is a literal "${"; any other '$' is literal. Returns a malloc'd string, or
+ * to "". A reference that is a URL's whole host ("://${VAR}" followed by
+ * ':', '/', '?', '#' or the end) and whose value is a literal IPv6 address
+ * expands to it in brackets. "$${" is a literal "${"; any other '$' is literal. Returns a malloc'd string, or
  * NULL with err set on an unterminated reference. */
 char *env_expand(const char *s, char *err, size_t errlen);
 

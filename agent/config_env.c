@@ -1,4 +1,5 @@
 /* ${VAR} and ${VAR:-default} expansion of config values. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,45 @@ static void sb_add(struct sbuf *b, const char *s, size_t n)
 	memcpy(b->p + b->n, s, n);
 	b->n += n;
 	b->p[b->n] = '\0';
+}
+
+/* Whether a reference expanded at the end of b begins a URL's host: b ends
+ * with "://", or with "@" after a "://" and no '/', '?' or '#' since
+ * (userinfo). */
+static int at_url_host(const struct sbuf *b)
+{
+	if (b->n >= 3 && memcmp(b->p + b->n - 3, "://", 3) == 0)
+		return 1;
+	if (b->n == 0 || b->p[b->n - 1] != '@')
+		return 0;
+	for (size_t i = b->n - 1; i >= 3; i--) {
+		if (memchr("/?#", b->p[i - 1], 3))
+			return memcmp(b->p + i - 3, "://", 3) == 0;
+	}
+	return 0;
+}
+
+/* Adds the value of a reference. Where the reference is a URL's whole host
+ * and the value a literal IPv6 address, the value goes in brackets (RFC
+ * 3986 3.2.2): "https://${NODE_IP}:10250" with NODE_IP fd00::1 (an IPv6
+ * cluster's status.hostIP) is https://[fd00::1]:10250, not the invalid
+ * https://fd00::1:10250. An IPv4 address, a name, an already bracketed
+ * value or one with a port is added as it is. */
+static void add_value(struct sbuf *b, const char *v, size_t n, int url_host)
+{
+	char a[64];
+	struct in6_addr in6;
+	if (url_host && n < sizeof a && memchr(v, ':', n)) {
+		memcpy(a, v, n);
+		a[n] = '\0';
+		if (inet_pton(AF_INET6, a, &in6) == 1) {
+			sb_add(b, "[", 1);
+			sb_add(b, v, n);
+			sb_add(b, "]", 1);
+			return;
+		}
+	}
+	sb_add(b, v, n);
 }
 
 /* Expands s[0..len) into b. Defaults may hold references themselves; depth
@@ -106,11 +146,23 @@ static int expand(struct sbuf *b, const char *s, size_t len, int depth, char *er
 		memcpy(name, s + nm, ne - nm);
 		name[ne - nm] = '\0';
 		const char *val = getenv(name);
+		/* The whole host: "://" (or userinfo "@") before, the end of the
+		 * value or the host's end after. */
+		int url_host = at_url_host(b) && (end + 1 >= len || memchr(":/?#", s[end + 1], 4));
 		if (has_def && (!val || !*val)) {
-			if (expand(b, s + dstart, end - dstart, depth + 1, err, errlen) < 0)
-				return -1;
+			/* The default is expanded on its own, then added as the value. */
+			struct sbuf d = { 0 };
+			sb_add(&d, "", 0);
+			if (expand(&d, s + dstart, end - dstart, depth + 1, err, errlen) < 0 || d.oom) {
+				if (d.oom)
+					b->oom = 1;
+				free(d.p);
+				return d.oom ? 0 : -1;
+			}
+			add_value(b, d.p, d.n, url_host);
+			free(d.p);
 		} else if (val) {
-			sb_add(b, val, strlen(val));
+			add_value(b, val, strlen(val), url_host);
 		}
 		i = end + 1;
 	}

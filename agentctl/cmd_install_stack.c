@@ -1,5 +1,7 @@
-/* agentctl install-stack: checks that the stack fits and its volumes can be
- * provisioned, creates the Secrets, server-side applies the render, waits
+/* agentctl install-stack: decides where the data is kept, plans where the
+ * stack pod and the agents go (printed before anything is created, and
+ * refused with the options when nothing fits), labels the stack node,
+ * creates the Secrets, server-side applies the render, waits
  * for the rollout and converges InfluxDB. Every step is idempotent, so an
  * interrupted run is finished by running it again, and a run over an
  * installed stack changes nothing and says "unchanged" throughout. */
@@ -11,7 +13,7 @@
 
 #define DEFAULT_TIMEOUT_MS (5 * 60 * 1000)
 
-enum { OPT_DRY_RUN = 1, OPT_FORCE, OPT_WAIT, OPT_NO_WAIT, OPT_TIMEOUT };
+enum { OPT_DRY_RUN = 1, OPT_FORCE, OPT_WAIT, OPT_NO_WAIT, OPT_TIMEOUT, OPT_STORAGE };
 
 static void install_usage(FILE *out)
 {
@@ -19,13 +21,20 @@ static void install_usage(FILE *out)
 		"Usage: agentctl install-stack [options]\n"
 		"Installs or updates the monitoring stack (InfluxDB 1.8 and Grafana in one pod, the agent as a\n"
 		"DaemonSet) in the cluster of the current kubeconfig context, by server-side apply of what\n"
-		"`agentctl render` prints. Before creating anything it checks that the nodes have the pod slots\n"
-		"and memory for it and that the volumes can be provisioned (EBS CSI driver). Secrets get random\n"
-		"passwords once and are never replaced. Then it waits for the rollout, sets up InfluxDB's\n"
-		"database, retention policy and users, and prints how to reach Grafana. Running it again\n"
-		"changes nothing; an interrupted run is finished by running it again.\n"
+		"`agentctl render` prints. Before creating anything it prints its placement plan: per node the pod\n"
+		"slots, pod-network IPs and memory requests, and where the stack pod (InfluxDB, Grafana and that\n"
+		"node's agent) and the agents go; it labels the stack node heliograph.io/stack=true. When nothing\n"
+		"fits it refuses and says why and what to change. Secrets get random passwords once and are\n"
+		"never replaced. Then it waits for the rollout, sets up InfluxDB's database, retention policy\n"
+		"and users, and prints how to reach Grafana. Running it again changes nothing; an interrupted\n"
+		"run is finished by running it again.\n"
 		"  --dry-run                      print what would change; change nothing\n"
-		"  --force                        install even if the capacity or storage checks fail\n"
+		"  --force                        install even if the plan does not fit or storage is not usable\n"
+		"  --storage auto|node|ebs        where the data is kept (default auto): node = hostPath volumes on\n"
+		"                                 the stack node's disk (lost with the node), ebs = EBS volumes\n"
+		"                                 (the EBS CSI add-on); auto = existing volumes, else a default\n"
+		"                                 class whose provisioner is installed, else EBS (gp3) when the\n"
+		"                                 driver is installed, else node\n"
 		"  --wait[=true|false]            wait for the rollout and set up InfluxDB (default true)\n"
 		"  --no-wait                      same as --wait=false\n"
 		"  --timeout DURATION             how long to wait, e.g. 300s, 5m, 1h (default 5m)\n");
@@ -94,15 +103,74 @@ static int check(struct stack *s, int rc, const char *what, const char *err)
 	return 0;
 }
 
-static int install(struct stack *s, const struct stack_docs *d, bool wait, int64_t timeout_ms)
+/* Decides storage and placement, sets the render parameters they need and
+ * re-renders d, prints the plan. 0 to go on (it fits, or --force), -1 on
+ * a refusal or error (printed). */
+static int plan(struct stack *s, struct stack_docs *d, struct stack_plan *p, int *changed)
+{
+	char err[8192], serr[2048];
+	struct stack_storage st;
+	/* A storage refusal comes after the plan, which is shown either way. */
+	int src = stack_storage_decide(s, &st, serr, sizeof serr), rc;
+	if (src == KUBE_EAUTH) {
+		check(s, src, "storage", serr);
+		return -1;
+	}
+	if (src != 0 && !st.node && !st.cls[0])
+		st.node = true, st.why = "--force"; /* a failed check: something to render */
+	if ((rc = stack_plan_load(s, d, p, err, sizeof err)) != 0) {
+		fprintf(stderr, "agentctl install-stack: %s\n", err);
+		return -1;
+	}
+	if (st.vol_node[0]) {
+		snprintf(p->want_buf[0], sizeof p->want_buf[0], "%s", st.vol_node);
+		p->want_node = p->want_buf[0];
+		p->want_why = st.exists ? "its volumes are on that node's disk" : "--storage-node";
+	} else if (st.vol_zone[0]) {
+		snprintf(p->want_buf[1], sizeof p->want_buf[1], "%s", st.vol_zone);
+		p->want_zone = p->want_buf[1];
+		p->want_why = "its EBS volumes are in that zone";
+	}
+	stack_plan_place(p);
+	/* The storage parameters change the volumes, not the pods: the plan stands. */
+	if ((src == 0 || s->force) &&
+	    (stack_storage_params(s, &st, stack_plan_node(p), err, sizeof err) != 0 ||
+	     (stack_docs_free(d), stack_docs_render(&s->rp, d, err, sizeof err)) != 0 ||
+	     stack_plan_set_docs(p, d, err, sizeof err) != 0)) {
+		fprintf(stderr, "agentctl install-stack: %s\n", err);
+		return -1;
+	}
+	stack_plan_print(s, p);
+	if (src == 0 || s->force)
+		stack_storage_print(s, &st, stack_plan_node(p));
+	fprintf(s->out, "\n");
+	fflush(s->out);
+	if (check(s, src, "storage", serr) != 0)
+		return -1;
+	if (!p->fits) {
+		stack_plan_refusal(p, err, sizeof err);
+		if (check(s, -1, "placement", err) != 0)
+			return -1;
+	}
+	if ((rc = stack_plan_label(s, p, changed, err, sizeof err)) != 0) {
+		fprintf(stderr, "agentctl install-stack: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int install(struct stack *s, struct stack_docs *d, bool wait, int64_t timeout_ms)
 {
 	char err[16384]; /* a stuck rollout lists each reason with its fix */
 	int changed = 0, rc;
 	fprintf(s->out, "%s the Heliograph stack in namespace %s (context %s, %s)\n",
 		s->dry_run ? "Dry run: would install" : "Installing", stack_namespace(s), s->kc.context ? s->kc.context : "?",
 		s->kc.server ? s->kc.server : "?");
-	if (check(s, stack_check_capacity(s, d, err, sizeof err), "capacity", err) != 0 ||
-	    check(s, stack_check_storage(s, err, sizeof err), "storage", err) != 0)
+	struct stack_plan p;
+	memset(&p, 0, sizeof p);
+	rc = plan(s, d, &p, &changed);
+	stack_plan_free(&p);
+	if (rc != 0)
 		return AGENTCTL_FAILED;
 	size_t first = 0; /* the Namespace comes first: the Secrets go into it */
 	while (first < d->n && strcmp(d->v[first].id.kind, "Namespace") == 0)
@@ -151,6 +219,7 @@ static int run_install(int argc, char **argv)
 	longopts[n++] = (struct option){"wait", optional_argument, NULL, OPT_WAIT};
 	longopts[n++] = (struct option){"no-wait", no_argument, NULL, OPT_NO_WAIT};
 	longopts[n++] = (struct option){"timeout", required_argument, NULL, OPT_TIMEOUT};
+	longopts[n++] = (struct option){"storage", required_argument, NULL, OPT_STORAGE};
 	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	longopts[n] = (struct option){0};
 
@@ -172,6 +241,18 @@ static int run_install(int argc, char **argv)
 			return AGENTCTL_OK;
 		case OPT_DRY_RUN: s.dry_run = true; break;
 		case OPT_FORCE: s.force = true; break;
+		case OPT_STORAGE:
+			if (strcmp(optarg, "auto") == 0)
+				s.storage = STACK_STORAGE_AUTO;
+			else if (strcmp(optarg, "node") == 0)
+				s.storage = STACK_STORAGE_NODE;
+			else if (strcmp(optarg, "ebs") == 0)
+				s.storage = STACK_STORAGE_EBS;
+			else {
+				fprintf(stderr, "agentctl install-stack: --storage '%s': expected auto, node or ebs\n", optarg);
+				return AGENTCTL_USAGE;
+			}
+			break;
 		case OPT_NO_WAIT: wait = false; break;
 		case OPT_WAIT:
 			if (!optarg || strcmp(optarg, "true") == 0)

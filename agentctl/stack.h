@@ -21,6 +21,14 @@
 #define STACK_GRAFANA_PORT "3000"
 #define STACK_DATABASE "heliograph"
 #define STACK_PART_OF "app.kubernetes.io/part-of=heliograph"
+/* The Node label that puts the stack pod on the node agentctl chose (the
+ * agent DaemonSet skips that node: the stack pod carries its agent). */
+#define STACK_NODE_LABEL "heliograph.io/stack"
+/* The classes render knows: node-local pre-bound volumes, and the gp3
+ * class render emits when --storage-class names it. */
+#define STACK_NODE_CLASS RENDER_NODE_CLASS
+#define STACK_GP3_CLASS RENDER_GP3_CLASS
+#define STACK_NODE_DATA_DIR RENDER_NODE_DATA_DIR
 
 /* The Secrets the manifests refer to; install-stack creates them. */
 struct stack_secret {
@@ -36,10 +44,15 @@ extern const size_t stack_secrets_count;
 #define STACK_SECRET_GRAFANA_ADMIN 3
 
 /* Options every cluster command takes, and the connection made from them. */
+enum stack_storage_mode { STACK_STORAGE_AUTO, STACK_STORAGE_NODE, STACK_STORAGE_EBS };
+
 struct stack {
 	const char *kubeconfig, *context;
 	struct render_params rp;
 	bool dry_run, force;
+	enum stack_storage_mode storage; /* install-stack --storage */
+	/* Render parameter values install-stack decides (rp borrows them). */
+	char storage_node[256], storage_class[256];
 	struct kube_config kc;
 	uv_loop_t loop;
 	bool loop_ready;
@@ -85,15 +98,75 @@ void stack_docs_free(struct stack_docs *d);
 int stack_open(struct stack *s, struct stack_docs *d, const char *cmd);
 /* kubectl's name of a kind: "deployment.apps", "configmap". */
 void stack_kind_label(const char *api_version, const char *kind, const char *name, char *out, size_t outlen);
-/* Sum of the memory requests of the containers of a Deployment/DaemonSet doc. */
+/* What one pod of a Deployment/DaemonSet doc asks of its node. */
+struct stack_pod_needs {
+	int64_t memory;       /* as the scheduler counts it: max(sum of containers, largest init container) */
+	bool host_network;    /* no pod-network IP */
+	char containers[128]; /* "influxdb, grafana, agent" */
+};
+int stack_doc_pod(const struct stack_doc *d, struct stack_pod_needs *need);
+/* The memory of stack_doc_pod. */
 int stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes);
 
 /* Prints "label  state" aligned (state: created, configured, unchanged ...). */
 void stack_line(const struct stack *s, const char *label, const char *state);
 
+/* The placement plan (stack_plan.c): every node with its pod slots,
+ * pod-network IPs and memory requests, and where the stack pod and the
+ * agents go. */
+struct plan_pod;
+struct plan_node;
+struct stack_plan {
+	yajl_val nodes_v, pods_v; /* the lists read; the strings below point into them */
+	const char *ns;           /* the stack's namespace */
+	struct plan_node *node;
+	size_t nn;
+	struct plan_pod *pod;
+	size_t np;
+	struct stack_pod_needs stack, agent; /* one pod of the Deployment / of the DaemonSet */
+	/* Where the stack pod must go (its volumes, --storage-node): a node
+	 * name, a zone, or NULL; why says so in the plan. */
+	const char *want_node, *want_zone, *want_why;
+	char want_buf[2][256];
+	int chosen; /* index of the stack node, -1 none */
+	bool fits;
+};
+/* Reads Nodes and Pods and what the rendered stack asks for. */
+int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_plan *p, char *err, size_t errlen);
+/* Re-reads the pod needs from a new render (the storage decision re-renders). */
+int stack_plan_set_docs(struct stack_plan *p, const struct stack_docs *d, char *err, size_t errlen);
+/* Chooses the stack node; p->fits tells whether everything fits. */
+void stack_plan_place(struct stack_plan *p);
+const char *stack_plan_node(const struct stack_plan *p); /* the chosen node's name or NULL */
+const char *stack_plan_node_zone(const struct stack_plan *p);
+/* The table, printed before anything is created (and in --dry-run). */
+void stack_plan_print(const struct stack *s, const struct stack_plan *p);
+/* Why nothing fits, per node, and each option with its effect and command. */
+void stack_plan_refusal(const struct stack_plan *p, char *err, size_t errlen);
+/* Labels the chosen node heliograph.io/stack=true (server-side apply, field
+ * manager agentctl) and removes the label from every other node. */
+int stack_plan_label(struct stack *s, const struct stack_plan *p, int *changed, char *err, size_t errlen);
+void stack_plan_free(struct stack_plan *p);
+
+/* The storage decision (stack_storage.c): node-local volumes on the stack
+ * node, or a StorageClass. */
+struct stack_storage {
+	bool node;           /* node-local hostPath volumes */
+	char cls[254];       /* the StorageClass (not node) */
+	char default_cls[254]; /* the cluster's default class, if any */
+	bool keep_class;     /* install-stack sets --storage-class to cls */
+	const char *why;     /* why this one */
+	bool create_gp3;     /* render emits StorageClass heliograph-gp3 */
+	bool exists;         /* the volumes exist already (a re-run) */
+	char vol_node[256];  /* where existing volumes are bound to a node */
+	char vol_zone[128];  /* or to a zone (EBS) */
+};
+int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, size_t errlen);
+/* Sets the render parameters for the decision, the stack node chosen. */
+int stack_storage_params(struct stack *s, const struct stack_storage *st, const char *node, char *err, size_t errlen);
+void stack_storage_print(const struct stack *s, const struct stack_storage *st, const char *node);
+
 /* The steps of install-stack, each idempotent. */
-int stack_check_capacity(struct stack *s, const struct stack_docs *d, char *err, size_t errlen);
-int stack_check_storage(struct stack *s, char *err, size_t errlen);
 int stack_ensure_secrets(struct stack *s, int *changed, char *err, size_t errlen);
 /* The username and password of a Secret (malloc'd). */
 int stack_secret_read(struct stack *s, const char *name, char **user, char **password, char *err, size_t errlen);

@@ -1,19 +1,18 @@
 /* Server-side apply of the rendered objects, reporting for each whether it
- * was created, configured or left unchanged (the server keeps the
- * resourceVersion of an object an apply did not change). */
+ * was created, configured or left unchanged. */
 #include <stdlib.h>
 #include <string.h>
 #include "jsonq.h"
 #include "stack.h"
 
-static char *current_rv(yajl_val v)
-{
-	const char *rv = jq_str(v, "metadata", "resourceVersion", NULL);
-	return rv ? strdup(rv) : NULL;
-}
-
-/* Whether a dry-run apply result differs from the stored object, beyond
- * what every write changes. */
+/* Whether an apply result (or a dry-run one) differs from the object read
+ * just before, beyond what every write changes and beyond status. This is
+ * what the apply changed: the read and the apply are two requests, and a
+ * controller may write the object in between (a Deployment's status while
+ * it rolls out). Comparing resourceVersions would count that write as this
+ * run's change; status is never part of what is applied, and spec or
+ * metadata written in that window by another manager is rare enough to be
+ * reported as a change rather than hidden. */
 static bool differs(const char *now, const char *after)
 {
 	static const char *const top_skip[] = {"metadata", "status", NULL};
@@ -45,21 +44,7 @@ static int apply_one(struct stack *s, const struct stack_doc *doc, int *changed,
 	struct kube_apply_opts o = {.field_manager = "agentctl", .force = true, .dry_run = s->dry_run};
 	rc = kube_apply(s->client, doc->text, doc->len, &o, &out, NULL, err, errlen);
 	if (rc == 0) {
-		const char *state;
-		if (!exists)
-			state = "created";
-		else if (s->dry_run)
-			state = differs(now, out) ? "configured" : "unchanged";
-		else {
-			char e[64];
-			yajl_val a = jq_parse(now, e, sizeof e), b = jq_parse(out, e, sizeof e);
-			char *ra = current_rv(a), *rb = current_rv(b);
-			state = ra && rb && strcmp(ra, rb) == 0 ? "unchanged" : "configured";
-			free(ra);
-			free(rb);
-			yajl_tree_free(a);
-			yajl_tree_free(b);
-		}
+		const char *state = !exists ? "created" : differs(now, out) ? "configured" : "unchanged";
 		if (strcmp(state, "unchanged") != 0)
 			(*changed)++;
 		stack_line(s, doc->label, state);

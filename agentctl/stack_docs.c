@@ -120,11 +120,21 @@ static yaml_node_t *child(yaml_document_t *doc, yaml_node_t *m, const char *key)
 	return NULL;
 }
 
-int stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes)
+/* The memory request of one container list entry; 0 when it has none. */
+static int64_t container_memory(yaml_document_t *doc, yaml_node_t *c)
+{
+	yaml_node_t *m = child(doc, child(doc, child(doc, c, "resources"), "requests"), "memory");
+	int64_t v;
+	if (m && m->type == YAML_SCALAR_NODE && quantity_parse((const char *)m->data.scalar.value, &v) == 0)
+		return v;
+	return 0;
+}
+
+int stack_doc_pod(const struct stack_doc *d, struct stack_pod_needs *need)
 {
 	yaml_parser_t p;
 	yaml_document_t doc;
-	*bytes = 0;
+	memset(need, 0, sizeof *need);
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)d->text, d->len);
 	if (!yaml_parser_load(&p, &doc)) {
@@ -132,19 +142,41 @@ int stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes)
 		return -1;
 	}
 	yaml_parser_delete(&p);
-	yaml_node_t *n = yaml_document_get_root_node(&doc);
-	const char *path[] = {"spec", "template", "spec", "containers"};
-	for (size_t i = 0; i < 4; i++)
-		n = child(&doc, n, path[i]);
+	yaml_node_t *spec = yaml_document_get_root_node(&doc);
+	const char *path[] = {"spec", "template", "spec"};
+	for (size_t i = 0; i < 3; i++)
+		spec = child(&doc, spec, path[i]);
+	yaml_node_t *n = child(&doc, spec, "containers");
 	int rc = n && n->type == YAML_SEQUENCE_NODE ? 0 : -1;
+	size_t nl = 0;
 	for (yaml_node_item_t *it = rc == 0 ? n->data.sequence.items.start : NULL; it && it < n->data.sequence.items.top;
 	     it++) {
 		yaml_node_t *c = yaml_document_get_node(&doc, *it);
-		yaml_node_t *m = child(&doc, child(&doc, child(&doc, c, "resources"), "requests"), "memory");
-		int64_t v;
-		if (m && m->type == YAML_SCALAR_NODE && quantity_parse((const char *)m->data.scalar.value, &v) == 0)
-			*bytes += v;
+		need->memory += container_memory(&doc, c);
+		yaml_node_t *name = child(&doc, c, "name");
+		if (name && name->type == YAML_SCALAR_NODE && nl < sizeof need->containers)
+			nl += (size_t)snprintf(need->containers + nl, sizeof need->containers - nl, "%s%s", nl ? ", " : "",
+					       (const char *)name->data.scalar.value);
 	}
+	/* Init containers run one at a time before the others: the scheduler
+	 * counts the larger of their largest request and the containers' sum. */
+	yaml_node_t *init = child(&doc, spec, "initContainers");
+	for (yaml_node_item_t *it = init && init->type == YAML_SEQUENCE_NODE ? init->data.sequence.items.start : NULL;
+	     it && it < init->data.sequence.items.top; it++) {
+		int64_t m = container_memory(&doc, yaml_document_get_node(&doc, *it));
+		if (m > need->memory)
+			need->memory = m;
+	}
+	yaml_node_t *hn = child(&doc, spec, "hostNetwork");
+	need->host_network = hn && hn->type == YAML_SCALAR_NODE && strcmp((const char *)hn->data.scalar.value, "true") == 0;
 	yaml_document_delete(&doc);
+	return rc;
+}
+
+int stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes)
+{
+	struct stack_pod_needs need;
+	int rc = stack_doc_pod(d, &need);
+	*bytes = need.memory;
 	return rc;
 }

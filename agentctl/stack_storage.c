@@ -1,7 +1,14 @@
-/* The volumes need a StorageClass that can provision them. On EKS >= 1.23
- * EBS volumes, also of the in-tree gp2 class, are provisioned by the EBS
- * CSI driver, an add-on: without it the PVCs stay Pending and nothing says
- * why. So check for it before creating anything. */
+/* Where the stack keeps its data (install-stack --storage auto|node|ebs).
+ *
+ * On EKS 1.23 and later EBS volumes, also of the in-tree gp2 class, are
+ * provisioned by the EBS CSI driver, an add-on whose node pods take a pod
+ * slot and a pod IP on every node: on micro nodes that is the slot the
+ * stack needs. So without a usable CSI driver the volumes are hostPath
+ * PersistentVolumes on the stack node's disk, pre-bound to the PVCs (no
+ * driver pods). Auto, in order: volumes that exist (a re-run) keep their
+ * class or node; a default class whose provisioner is installed; the EBS
+ * CSI driver without a usable default class -> agentctl's encrypted gp3
+ * class (EKS 1.30+ has no default class); else node storage. */
 #include <stdlib.h>
 #include <string.h>
 #include "jsonq.h"
@@ -14,8 +21,40 @@
 static const char ebs_hint[] =
 	"Install the EBS CSI driver add-on, then re-run: `aws eks create-addon --cluster-name CLUSTER "
 	"--addon-name aws-ebs-csi-driver --service-account-role-arn ROLE_ARN` (or `eksctl create addon "
-	"--name aws-ebs-csi-driver --cluster CLUSTER`); its role needs the AmazonEBSCSIDriverPolicy. "
-	"Or pass --storage-class with a class whose provisioner is installed.";
+	"--name aws-ebs-csi-driver --cluster CLUSTER`); its role needs the AmazonEBSCSIDriverPolicy. Its "
+	"ebs-csi-node then takes a pod slot and a pod IP on every node (on a micro node, the one the stack "
+	"needs; the plan above shows what is free). Or keep the data on the stack node's disk: --storage node.";
+
+static const char *const volumes[] = {"influxdb-data", "grafana-data"};
+
+static bool is_ebs(const char *prov)
+{
+	return prov && (strcmp(prov, EBS_CSI) == 0 || strcmp(prov, "kubernetes.io/aws-ebs") == 0);
+}
+
+static int csi_driver(struct stack *s, const char *name, bool *present, char *err, size_t errlen)
+{
+	int rc = kube_get(s->client, "storage.k8s.io/v1", "CSIDriver", NULL, name, NULL, err, errlen);
+	*present = rc == 0;
+	return rc == KUBE_ENOTFOUND ? 0 : rc;
+}
+
+/* Whether a class's provisioner can provision here: EBS (in-tree gp2 is
+ * migrated to it) and other CSI drivers need their CSIDriver object; a
+ * provisioner that is not CSI (kind's local-path) cannot be checked and is
+ * trusted; kubernetes.io/no-provisioner provisions nothing. */
+static int provisioner_installed(struct stack *s, const char *prov, bool *ok, char *err, size_t errlen)
+{
+	*ok = false;
+	if (!prov || strcmp(prov, "kubernetes.io/no-provisioner") == 0)
+		return 0;
+	if (is_ebs(prov))
+		return csi_driver(s, EBS_CSI, ok, err, errlen);
+	bool csi;
+	int rc = csi_driver(s, prov, &csi, err, errlen);
+	*ok = true;
+	return rc;
+}
 
 /* The default class's name and provisioner (malloc'd), or NULLs. */
 static int find_default(struct stack *s, char **name, char **prov, char *err, size_t errlen)
@@ -45,19 +84,171 @@ static int find_default(struct stack *s, char **name, char **prov, char *err, si
 	return 0;
 }
 
-int stack_check_storage(struct stack *s, char *err, size_t errlen)
+/* Where a PersistentVolume's node affinity ties it: a node (local and
+ * hostPath volumes) or a zone (EBS). */
+static void pv_topology(yajl_val pv, struct stack_storage *st)
 {
-	const char *want = render_param_value(&s->rp, RP_STORAGE_CLASS);
-	char *name = NULL, *prov = NULL;
-	int rc;
-	if (want) {
+	yajl_val terms = jq_at(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms", NULL);
+	for (size_t t = 0; t < jq_len(terms); t++) {
+		yajl_val ex = jq_at(jq_item(terms, t), "matchExpressions", NULL);
+		for (size_t i = 0; i < jq_len(ex); i++) {
+			const char *key = jq_str(jq_item(ex, i), "key", NULL), *op = jq_str(jq_item(ex, i), "operator", NULL);
+			const char *val = jq_str(jq_item(jq_at(jq_item(ex, i), "values", NULL), 0), NULL);
+			if (!key || !op || !val || strcmp(op, "In") != 0)
+				continue;
+			if (strcmp(key, "kubernetes.io/hostname") == 0)
+				snprintf(st->vol_node, sizeof st->vol_node, "%s", val);
+			else if (strstr(key, "zone"))
+				snprintf(st->vol_zone, sizeof st->vol_zone, "%s", val);
+		}
+	}
+}
+
+/* Whether agentctl set the PVC's storageClassName (then it must keep
+ * applying it: the field is immutable, and an apply without it would
+ * remove it). */
+static bool class_applied_by_us(yajl_val pvc)
+{
+	yajl_val mf = jq_at(pvc, "metadata", "managedFields", NULL);
+	for (size_t i = 0; i < jq_len(mf); i++) {
+		const char *m = jq_str(jq_item(mf, i), "manager", NULL);
+		if (m && strcmp(m, "agentctl") == 0 &&
+		    jq_at(jq_item(mf, i), "fieldsV1", "f:spec", "f:storageClassName", NULL))
+			return true;
+	}
+	return false;
+}
+
+/* The volumes of an earlier install: their class, and where they are. */
+static int existing(struct stack *s, struct stack_storage *st, bool *applied, char *err, size_t errlen)
+{
+	const char *ns = stack_namespace(s);
+	for (size_t i = 0; i < sizeof volumes / sizeof *volumes; i++) {
 		char *body = NULL;
-		rc = kube_get(s->client, "storage.k8s.io/v1", "StorageClass", NULL, want, &body, err, errlen);
+		int rc = kube_get(s->client, "v1", "PersistentVolumeClaim", ns, volumes[i], &body, err, errlen);
+		if (rc == KUBE_ENOTFOUND)
+			continue;
+		if (rc != 0)
+			return rc;
+		yajl_val pvc = jq_parse(body, err, errlen);
+		free(body);
+		if (!pvc)
+			return -1;
+		const char *cls = jq_str(pvc, "spec", "storageClassName", NULL);
+		if (!st->exists && cls)
+			snprintf(st->cls, sizeof st->cls, "%s", cls);
+		st->exists = true;
+		*applied |= class_applied_by_us(pvc);
+		/* Its PV: the bound one, or for node storage the pre-bound one render names. */
+		char pvname[320];
+		const char *vn = jq_str(pvc, "spec", "volumeName", NULL);
+		if (vn)
+			snprintf(pvname, sizeof pvname, "%s", vn);
+		else
+			snprintf(pvname, sizeof pvname, "heliograph-%s-%s", ns, volumes[i]);
+		yajl_tree_free(pvc);
+		rc = kube_get(s->client, "v1", "PersistentVolume", NULL, pvname, &body, err, errlen);
+		if (rc == KUBE_ENOTFOUND)
+			continue;
+		if (rc != 0)
+			return rc;
+		yajl_val pv = jq_parse(body, err, errlen);
+		free(body);
+		if (!pv)
+			return -1;
+		pv_topology(pv, st);
+		yajl_tree_free(pv);
+	}
+	return 0;
+}
+
+static const char *param(const struct stack *s, const char *flag)
+{
+	int i = render_param_find(flag);
+	return i >= 0 ? s->rp.value[i] : NULL;
+}
+
+int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, size_t errlen)
+{
+	memset(st, 0, sizeof *st);
+	const char *want_class = param(s, "storage-class"), *want_node = param(s, "storage-node");
+	bool applied = false, csi;
+	int rc = existing(s, st, &applied, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (st->exists) {
+		st->node = strcmp(st->cls, STACK_NODE_CLASS) == 0;
+		st->keep_class = !st->node && (applied || strcmp(st->cls, STACK_GP3_CLASS) == 0);
+		st->create_gp3 = strcmp(st->cls, STACK_GP3_CLASS) == 0;
+		st->why = "the volumes exist from an earlier install; a re-run keeps them";
+		if (!st->cls[0]) { /* made before admission named the default class */
+			char *dname = NULL, *dprov = NULL;
+			if ((rc = find_default(s, &dname, &dprov, err, errlen)) != 0)
+				return rc;
+			snprintf(st->cls, sizeof st->cls, "%s", dname ? dname : "(the default)");
+			free(dname);
+			free(dprov);
+		}
+		/* Volumes do not move: a flag asking for others is refused. */
+		const char *asked = NULL;
+		if (st->node && (s->storage == STACK_STORAGE_EBS || want_class))
+			asked = want_class ? "--storage-class" : "--storage ebs";
+		else if (!st->node && (s->storage == STACK_STORAGE_NODE || want_node))
+			asked = want_node ? "--storage-node" : "--storage node";
+		else if (!st->node && want_class && strcmp(want_class, st->cls) != 0)
+			asked = "--storage-class";
+		else if (st->node && want_node && st->vol_node[0] && strcmp(want_node, st->vol_node) != 0)
+			asked = "--storage-node";
+		if (asked) {
+			snprintf(err, errlen,
+				 "the volumes influxdb-data and grafana-data exist already (%s%s%s), and %s cannot move "
+				 "them. Keep them (run without %s), or delete them first: agentctl uninstall-stack "
+				 "--delete-data (this deletes the data).",
+				 st->node ? "on the disk of node " : "StorageClass ", st->node ? st->vol_node : st->cls,
+				 st->node && !st->vol_node[0] ? "?" : "", asked, asked);
+			return -1;
+		}
+		return 0;
+	}
+	if (want_node) {
+		st->node = true;
+		snprintf(st->vol_node, sizeof st->vol_node, "%s", want_node);
+		st->why = "--storage-node";
+		return 0;
+	}
+	if (s->storage == STACK_STORAGE_NODE) {
+		if (want_class) {
+			snprintf(err, errlen, "--storage node and --storage-class exclude each other (node storage has its "
+					      "own class %s)", STACK_NODE_CLASS);
+			return -1;
+		}
+		st->node = true;
+		st->why = "--storage node";
+		return 0;
+	}
+	if (want_class) {
+		char *body = NULL;
+		snprintf(st->cls, sizeof st->cls, "%s", want_class);
+		st->keep_class = true;
+		st->why = "--storage-class";
+		if (strcmp(want_class, STACK_GP3_CLASS) == 0) {
+			st->create_gp3 = true;
+			if ((rc = csi_driver(s, EBS_CSI, &csi, err, errlen)) != 0)
+				return rc;
+			if (!csi) {
+				snprintf(err, errlen, "StorageClass %s needs the EBS CSI driver, which is not installed (no "
+						      "CSIDriver %s): the volumes would stay Pending. %s",
+					 STACK_GP3_CLASS, EBS_CSI, ebs_hint);
+				return -1;
+			}
+			return 0;
+		}
+		rc = kube_get(s->client, "storage.k8s.io/v1", "StorageClass", NULL, want_class, &body, err, errlen);
 		if (rc == KUBE_ENOTFOUND) {
 			snprintf(err, errlen,
 				 "StorageClass \"%s\" (--storage-class) does not exist: the volumes influxdb-data and "
 				 "grafana-data would stay Pending. `kubectl get storageclass` lists the classes.",
-				 want);
+				 want_class);
 			return -1;
 		}
 		if (rc != 0)
@@ -66,43 +257,102 @@ int stack_check_storage(struct stack *s, char *err, size_t errlen)
 		free(body);
 		if (!v)
 			return -1;
-		name = kube_strdup(want);
-		prov = kube_strdup(jq_str(v, "provisioner", NULL));
+		char prov[256];
+		snprintf(prov, sizeof prov, "%s", jq_str(v, "provisioner", NULL) ? jq_str(v, "provisioner", NULL) : "");
 		yajl_tree_free(v);
-	} else {
-		if ((rc = find_default(s, &name, &prov, err, errlen)) != 0)
+		bool ok;
+		if ((rc = provisioner_installed(s, prov, &ok, err, errlen)) != 0)
 			return rc;
-		if (!name) {
-			snprintf(err, errlen,
-				 "the cluster has no default StorageClass, so the volumes influxdb-data and grafana-data "
-				 "would stay Pending. Pass --storage-class NAME (see `kubectl get storageclass`), or mark "
-				 "one as the default: kubectl annotate storageclass gp2 %s=true. On EKS the class needs "
-				 "the EBS CSI driver: %s",
-				 DEFAULT_ANNOTATION, ebs_hint);
-			return -1;
-		}
-	}
-	const char *p = prov ? prov : "";
-	bool ebs = strcmp(p, EBS_CSI) == 0 || strcmp(p, "kubernetes.io/aws-ebs") == 0;
-	char line[512];
-	rc = 0;
-	if (ebs) {
-		rc = kube_get(s->client, "storage.k8s.io/v1", "CSIDriver", NULL, EBS_CSI, NULL, err, errlen);
-		if (rc == KUBE_ENOTFOUND) {
+		if (!ok && is_ebs(prov)) {
 			snprintf(err, errlen,
 				 "the EBS CSI driver is not installed (no CSIDriver %s), and StorageClass \"%s\" "
 				 "(provisioner %s) needs it on EKS 1.23 and later: the volumes influxdb-data and "
 				 "grafana-data would stay Pending. %s",
-				 EBS_CSI, name, p, ebs_hint);
-			rc = -1;
+				 EBS_CSI, want_class, prov, ebs_hint);
+			return -1;
 		}
+		return 0;
 	}
-	if (rc == 0) {
-		snprintf(line, sizeof line, "ok: StorageClass %s%s (provisioner %s%s)", name, want ? "" : ", the default", p,
-			 ebs ? ", EBS CSI driver installed" : "");
-		stack_line(s, "storage", line);
+	char *dname = NULL, *dprov = NULL;
+	if ((rc = find_default(s, &dname, &dprov, err, errlen)) != 0)
+		return rc;
+	bool def_ok = false;
+	rc = dname ? provisioner_installed(s, dprov, &def_ok, err, errlen) : 0;
+	if (rc == 0)
+		rc = csi_driver(s, EBS_CSI, &csi, err, errlen);
+	if (rc == 0 && s->storage == STACK_STORAGE_EBS) {
+		if (!csi) {
+			snprintf(err, errlen, "--storage ebs: the EBS CSI driver is not installed (no CSIDriver %s), so "
+					      "EBS volumes would stay Pending. %s",
+				 EBS_CSI, ebs_hint);
+			rc = -1;
+		} else if (dname && is_ebs(dprov)) {
+			snprintf(st->cls, sizeof st->cls, "%s", dname);
+			st->why = "--storage ebs: the default class, provisioned by the EBS CSI driver";
+		} else {
+			snprintf(st->cls, sizeof st->cls, "%s", STACK_GP3_CLASS);
+			st->keep_class = st->create_gp3 = true;
+			st->why = "--storage ebs: the EBS CSI driver is installed and no default class uses it";
+		}
+	} else if (rc == 0 && dname && def_ok) {
+		snprintf(st->cls, sizeof st->cls, "%s", dname);
+		st->why = "the cluster's default class, its provisioner installed";
+	} else if (rc == 0 && csi) {
+		snprintf(st->cls, sizeof st->cls, "%s", STACK_GP3_CLASS);
+		st->keep_class = st->create_gp3 = true;
+		st->why = dname ? "the EBS CSI driver is installed; the default class's provisioner is not"
+				: "the EBS CSI driver is installed and the cluster has no default class, as EKS 1.30+ makes none";
+	} else if (rc == 0) {
+		st->node = true;
+		st->why = dname ? "the default class's provisioner is not installed (no EBS CSI driver)"
+				: "no default StorageClass and no EBS CSI driver";
 	}
-	free(name);
-	free(prov);
+	if (dname && rc == 0)
+		snprintf(st->default_cls, sizeof st->default_cls, "%s", dname);
+	free(dname);
+	free(dprov);
 	return rc;
+}
+
+int stack_storage_params(struct stack *s, const struct stack_storage *st, const char *node, char *err, size_t errlen)
+{
+	if (st->node) {
+		if (param(s, "storage-node"))
+			return 0;
+		const char *n = st->vol_node[0] ? st->vol_node : node;
+		if (!n) {
+			snprintf(err, errlen, "no node to keep the volumes on");
+			return -1;
+		}
+		snprintf(s->storage_node, sizeof s->storage_node, "%s", n);
+		return render_params_set(&s->rp, "storage-node", s->storage_node, err, errlen);
+	}
+	if (!st->keep_class || param(s, "storage-class"))
+		return 0;
+	snprintf(s->storage_class, sizeof s->storage_class, "%s", st->cls);
+	return render_params_set(&s->rp, "storage-class", s->storage_class, err, errlen);
+}
+
+void stack_storage_print(const struct stack *s, const struct stack_storage *st, const char *node)
+{
+	const char *ns = stack_namespace(s);
+	if (st->node) {
+		const char *n = st->vol_node[0] ? st->vol_node : node ? node : "?";
+		fprintf(s->out,
+			"Storage: on the disk of node %s (%s):\n"
+			"  %s/%s/influxdb and .../grafana, hostPath PersistentVolumes bound to the PVCs, no CSI driver\n"
+			"  pods. The data survives pod restarts, re-installs (uninstall-stack keeps it) and node reboots;\n"
+			"  it does NOT survive the node's replacement or termination (node group update, scale-in,\n"
+			"  instance retirement). For data that must outlive the node: --storage ebs (the EBS CSI add-on;\n"
+			"  its ebs-csi-node takes a pod slot and a pod IP on every node).\n",
+			n, st->why, STACK_NODE_DATA_DIR, ns);
+	} else if (st->create_gp3)
+		fprintf(s->out,
+			"Storage: StorageClass %s, created by install-stack (%s):\n"
+			"  EBS gp3, encrypted, WaitForFirstConsumer (the volume is made in the stack node's zone). The\n"
+			"  EBS CSI driver needs an IAM role (IRSA or Pod Identity); without one the volumes stay Pending.\n",
+			STACK_GP3_CLASS, st->why);
+	else
+		fprintf(s->out, "Storage: StorageClass %s (%s).\n", st->cls[0] ? st->cls : "?", st->why);
+	fflush(s->out);
 }

@@ -15,6 +15,9 @@ Scenarios (EKS 1.32, AL2023 managed node groups, us-east-1, eksctl's 192.168.0.0
                           before 1.30 keeps the annotation across upgrades)
   3x-t2.micro-ebs         the EBS CSI add-on on three t2.micro: one ebs-csi-controller replica
                           stays Pending ("Too many pods"); install-stack must refuse this cluster
+  2x-t3.micro-eksctl      2x-t3.micro as `eksctl create cluster` makes it since eksctl 0.200
+                          (January 2025): plus the metrics-server add-on, 2 replicas on the pod
+                          network, so every slot and pod IP is taken
 
 From other Python: scenario(name) -> list of objects, summary(objects) -> per-node usage,
 INSTANCE_TYPES, max_pods(t), pod_ips(t), allocatable(t).
@@ -63,6 +66,14 @@ Facts and their sources (repo, path, commit), numbers only, nothing copied:
   the add-on renders it on a cluster, not checked against a primary source here.
 - kube-proxy: DaemonSet, hostNetwork, system-node-critical, tolerations [operator Exists], cpu
   100m (the upstream kube-proxy DaemonSet's request, which the EKS add-on keeps; no memory request).
+- metrics-server: eksctl installs the metrics-server EKS add-on by default since eksctl-io/eksctl
+  PR 8118 (merged January 2025; issue 8652 and PR 8653, 2026: intentional, kept); the add-on runs
+  2 replicas (a 1-node eksctl t2.micro cluster shows both metrics-server pods Running and coredns
+  Pending "Too many pods": velog.io/@yulmwu/kubernetes-eks-max-pods) and serves on containerPort
+  10251 (EKS user guide, metrics-server page, as quoted in terraform-aws-modules/terraform-aws-eks
+  issue 3557); requests cpu 100m memory 200Mi, system-cluster-critical, not hostNetwork:
+  kubernetes-sigs/metrics-server charts/metrics-server/values.yaml (chart 3.13.1), commit
+  5ed5d3a2cf940a8c7541cfbac19af822f4c97844.
 - eks-pod-identity-agent (not in these scenarios): DaemonSet, hostNetwork true,
   system-node-critical, resources {}: aws/eks-pod-identity-agent charts/eks-pod-identity-agent,
   commit d4dc0f3fedd795b26ac88755238867a2110c7460.
@@ -73,7 +84,7 @@ Facts and their sources (repo, path, commit), numbers only, nothing copied:
 - MemTotal: EC2 does not publish the kernel's figure. The one published number used: t4g.small
   allocatable 1408312Ki (aws/karpenter-provider-aws issue 3937), i.e. capacity 1895736Ki =
   1408312Ki + (255 + 11 x 11 + 100)Mi, 2 GiB less 197Mi. The micro types' MemTotal below are
-  1 GiB less a similar kernel share (about 90-130Mi); their allocatable, 524-559Mi, lies in the
+  1 GiB less a similar kernel share (about 65-100Mi); their allocatable, 524-559Mi, lies in the
   520-580Mi the issue reports. Treat the micro MemTotals as realistic, not measured.
 """
 import hashlib
@@ -325,6 +336,21 @@ def ebs_csi_controller_deploy():
     return _deploy("ebs-csi-controller", labels,
                    {"app": "ebs-csi-controller", "app.kubernetes.io/name": "aws-ebs-csi-driver"}, spec, 2,
                    {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": "25%"}})
+
+
+def metrics_server_deploy():
+    spec = {
+        "priorityClassName": "system-cluster-critical", "serviceAccountName": "metrics-server",
+        "dnsPolicy": "ClusterFirst", "terminationGracePeriodSeconds": 30,
+        "nodeSelector": {"kubernetes.io/os": "linux"},
+        "securityContext": {},
+        "containers": [_container("metrics-server", "%s/eks/metrics-server:v0.8.0-eksbuild.1" % ECR,
+                                  res("100m", "200Mi"),
+                                  [{"containerPort": 10251, "name": "https", "protocol": "TCP"}])],
+    }
+    labels = {"app.kubernetes.io/instance": "metrics-server", "app.kubernetes.io/name": "metrics-server"}
+    return _deploy("metrics-server", labels, labels, spec, 2,
+                   {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
 
 
 def _meta(name, labels, kind, ns="kube-system", t=T0):
@@ -581,6 +607,8 @@ def _deployment_pods(cluster, dep):
     rs["status"] = {"replicas": want, "fullyLabeledReplicas": want, "readyReplicas": ready,
                     "availableReplicas": ready, "observedGeneration": 1}
     max_unavail = dep["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"]
+    if isinstance(max_unavail, str):   # a percentage rounds down, as the Deployment controller does
+        max_unavail = want * int(max_unavail[:-1]) // 100
     available = ready >= want - max_unavail
     st = {"observedGeneration": 1, "replicas": want, "updatedReplicas": want, "readyReplicas": ready,
           "availableReplicas": ready, "conditions": [
@@ -631,22 +659,24 @@ def csidriver_ebs():
                      "volumeLifecycleModes": ["Persistent"]}}
 
 
-# name -> ([(instance type, nodegroup)], EBS CSI add-on, gp2 default)
+# name -> ([(instance type, nodegroup)], EBS CSI add-on, gp2 default, metrics-server add-on)
 SCENARIOS = {
-    "2x-t3.micro": ([("t3.micro", "ng-micro")] * 2, False, False),
-    "3x-t2.micro": ([("t2.micro", "ng-micro")] * 3, False, False),
-    "2x-t4g.micro": ([("t4g.micro", "ng-arm")] * 2, False, False),
-    "t3.small+t3.micro-ebs": ([("t3.small", "ng-small"), ("t3.micro", "ng-micro")], True, True),
-    "3x-t2.micro-ebs": ([("t2.micro", "ng-micro")] * 3, True, False),
+    "2x-t3.micro": ([("t3.micro", "ng-micro")] * 2, False, False, False),
+    "3x-t2.micro": ([("t2.micro", "ng-micro")] * 3, False, False, False),
+    "2x-t4g.micro": ([("t4g.micro", "ng-arm")] * 2, False, False, False),
+    "t3.small+t3.micro-ebs": ([("t3.small", "ng-small"), ("t3.micro", "ng-micro")], True, True, False),
+    "3x-t2.micro-ebs": ([("t2.micro", "ng-micro")] * 3, True, False, False),
+    "2x-t3.micro-eksctl": ([("t3.micro", "ng-micro")] * 2, False, False, True),
 }
 
 
 def scenario(name):
-    types, ebs, gp2_default = SCENARIOS[name]
+    types, ebs, gp2_default, metrics_server = SCENARIOS[name]
     nodes = [node(t, k, ZONES[k % len(ZONES)], ng, ebs) for k, (t, ng) in enumerate(types)]
     cluster = _Cluster(nodes)
     daemonsets = [aws_node_ds(), kube_proxy_ds()] + ([ebs_csi_node_ds()] if ebs else [])
-    deployments = [coredns_deploy()] + ([ebs_csi_controller_deploy()] if ebs else [])
+    deployments = [coredns_deploy()] + ([ebs_csi_controller_deploy()] if ebs else []) + (
+        [metrics_server_deploy()] if metrics_server else [])
     out = list(nodes)
     for ds in daemonsets:
         out += _daemon_pods(cluster, ds)

@@ -27,6 +27,9 @@ Test-only control endpoints (no auth, under /_control/):
   POST /_control/proxy    {"NS/SERVICE:PORT": "http://127.0.0.1:P"}: where the service proxy
                           (/api/v1/namespaces/NS/services/SERVICE:PORT/proxy/...) forwards to
   POST /_control/fail     scripted Status failures of matching requests (see kube_faults.py)
+  POST /_control/release  {"hold": NAME}: lets the requests a "hold" fault rule holds go on
+  POST /_control/controller {"paused": true|false}: the --controller-delay controller writes no
+                          status while paused (a rollout that waits until the test says)
   POST /_control/compact  forgets the watch history and ends open watches (resuming
                           from any resourceVersion handed out so far gets 410 Gone)
   POST/GET /_control/behaviour  with --scheduler: failures of the simulated cluster (see kube_sched.py)
@@ -197,6 +200,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {})
         if path == "/_control/fail":
             self.server.faults.set(json.loads(body or b"[]"))
+            return self.send_json(200, {})
+        if path == "/_control/release":
+            self.server.faults.release(json.loads(body or b"{}").get("hold", ""))
+            return self.send_json(200, {})
+        if path == "/_control/controller":
+            with st.lock:
+                st.controller_paused = bool(json.loads(body or b"{}").get("paused"))
             return self.send_json(200, {})
         if path == "/_control/proxy":
             self.server.proxies.update(json.loads(body or b"{}"))
@@ -378,7 +388,7 @@ def main():
     srv.sim = None
     if opts.scheduler:
         import kube_sched
-        srv.sim = kube_sched.start(store)
+        srv.sim = kube_sched.start(store, os.path.join(opts.tls_dir, "ca.crt"))
     else:
         kube_store.start_controller(store, opts.controller_delay)
     print(f"PORT {srv.server_address[1]}", flush=True)

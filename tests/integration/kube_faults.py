@@ -4,8 +4,11 @@ surface them: POST /_control/fail {"method": "PATCH", "path": "/apis/...",
 "times": 1} makes the next matching request(s) fail with that Status
 (times -1: until replaced; an empty list clears everything). A rule with
 "delay": SECONDS holds the matching request that long first; without a
-"code" it then goes on normally (a slow server, e.g. to interrupt a client
-while its request is in flight)."""
+"code" it then goes on normally (a slow server). A rule with "hold": NAME
+holds it until POST /_control/release {"hold": NAME} (at most 60 s), then
+goes on the same way: a test interrupts a client, or writes the object,
+while the request is in flight, and releases it when that is done, with no
+timing to guess."""
 import threading
 import time
 
@@ -16,6 +19,14 @@ class Faults:
     def __init__(self):
         self.lock = threading.Lock()
         self.rules = []
+        self.holds = {}  # name -> threading.Event, set on release
+
+    def hold_event(self, name):
+        with self.lock:
+            return self.holds.setdefault(name, threading.Event())
+
+    def release(self, name):
+        self.hold_event(name).set()
 
     def set(self, d):
         with self.lock:
@@ -43,7 +54,9 @@ class Faults:
         # Outside the lock: other requests go on meanwhile.
         if hit.get("delay"):
             time.sleep(float(hit["delay"]))
-        if "delay" in hit and "code" not in hit:
+        if hit.get("hold"):
+            self.hold_event(hit["hold"]).wait(60)
+        if ("delay" in hit or "hold" in hit) and "code" not in hit:
             return
         details = {"causes": hit["causes"]} if hit.get("causes") else None
         raise ApiError(hit.get("code", 500), hit.get("reason", "InternalError"),

@@ -3,7 +3,8 @@ one loop, every 0.1 s, acting as kube-controller-manager (Deployment,
 ReplicaSet, DaemonSet controllers, garbage collector: kube_sched_workloads.py),
 kube-scheduler (this file, filters in kube_sched_predicates.py), the
 persistentvolume-controller and CSI provisioners (kube_sched_volumes.py) and
-the kubelets with the VPC CNI (kube_sched_kubelet.py). What a real cluster
+the kubelets with the VPC CNI (kube_sched_kubelet.py), with what pods refer to
+(service accounts, ConfigMaps, Secrets, kube_sched_refs.py). What a real cluster
 shows - pod phases, conditions, container states, PVC phases, workload status
 and core/v1 Events with the real reasons and messages - comes out of it, so
 kubectl and agentctl see the states of a stuck install as on EKS.
@@ -35,7 +36,8 @@ Control (no auth), JSON:
     "ebsProvisioning": "ok" | "unauthorized"   ebs.csi.aws.com provisioning fails with
         ProvisioningFailed ... UnauthorizedOperation (the driver without an IAM role)
     "ipCapacity": {"NODE": N}   pod-network IPs of a node (default from its instance type)
-  GET  /_control/behaviour  the current behaviour
+  GET  /_control/behaviour  the current behaviour, and "passes": loop passes completed so far
+                            (a test waits for a few more to know the loop has seen a change)
 """
 import copy
 import threading
@@ -43,6 +45,7 @@ import traceback
 import time
 
 import kube_sched_predicates as pred
+import kube_sched_refs as refs
 from kube_sched_api import Cluster, owner_of
 from kube_sched_kubelet import Kubelets
 from kube_sched_volumes import Volumes
@@ -160,8 +163,9 @@ class Scheduler:
 
 
 class Simulation:
-    def __init__(self, store):
+    def __init__(self, store, ca_file=None):
         self.store = store
+        self.ca = refs.ca_pem(ca_file)
         store.defaulter = api_defaults
         self.behaviour = {"rules": [], "ebsProvisioning": "ok", "ipCapacity": {}}
         self.cl = Cluster(store)
@@ -169,19 +173,23 @@ class Simulation:
         self.volumes = Volumes(self.cl, self.behaviour)
         self.scheduler = Scheduler(self.cl, self.volumes)
         self.kubelets = Kubelets(self.cl, self.behaviour)
+        self.passes = 0
 
     def set_behaviour(self, d):
         with self.store.lock:
             for k, v in d.items():
-                self.behaviour[k] = copy.deepcopy(v)
+                if k != "passes":
+                    self.behaviour[k] = copy.deepcopy(v)
             return copy.deepcopy(self.behaviour)
 
     def get_behaviour(self):
         with self.store.lock:
-            return copy.deepcopy(self.behaviour)
+            return dict(copy.deepcopy(self.behaviour), passes=self.passes)
 
     def step(self):
         with self.store.lock:
+            refs.sync_namespaces(self.cl, self.ca)
+            self.cl.reap()
             self.workloads.collect()
             self.workloads.sync_deployments()
             self.workloads.sync_replicasets()
@@ -189,6 +197,7 @@ class Simulation:
             self.volumes.sync()
             self.scheduler.sync()
             self.kubelets.sync()
+            self.passes += 1
 
     def run(self):
         while not self.store.stopping:
@@ -199,7 +208,8 @@ class Simulation:
                 traceback.print_exc()
 
 
-def start(store):
-    sim = Simulation(store)
+def start(store, ca_file=None):
+    """Starts the loop; ca_file: the CA certificate each namespace's kube-root-ca.crt carries."""
+    sim = Simulation(store, ca_file)
     threading.Thread(target=sim.run, daemon=True).start()
     return sim

@@ -53,6 +53,7 @@ class Cluster:
     def __init__(self, store):
         self.store = store
         self.serial = 0
+        self.terminating = {}  # pod uid -> when it goes
         self.events = {}   # (uid, reason, message, component, field path) -> (namespace, name, time)
 
     # ---- reads ----
@@ -113,6 +114,33 @@ class Cluster:
         if k in self.store.objects:
             self.store.remove(res, k, self.store.objects[k])
 
+    def delete_pod(self, p):
+        """A controller's pod deletion as the apiserver and kubelet carry it out: a
+        pod on a node gets deletionTimestamp (kubectl shows Terminating; it keeps
+        its slot and IP) and goes once its grace period, compressed to at most
+        1 s, is over; an unscheduled pod goes at once."""
+        m = p["metadata"]
+        if not (p.get("spec") or {}).get("nodeName"):
+            self.delete("Pod", "", p)
+            return
+        if m.get("deletionTimestamp"):
+            return
+        grace = (p.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+        new = copy.deepcopy(p)
+        new["metadata"]["deletionTimestamp"] = now()
+        new["metadata"]["deletionGracePeriodSeconds"] = grace
+        self.update("Pod", "", new, "kube-controller-manager", {})
+        self.terminating[m["uid"]] = time.time() + min(1.0, grace / 30.0)
+
+    def reap(self):
+        """Removes the pods whose (compressed) grace period is over."""
+        for uid, t in list(self.terminating.items()):
+            if time.time() >= t:
+                o = self.by_uid(uid)
+                if o is not None:
+                    self.delete("Pod", "", o)
+                del self.terminating[uid]
+
     def name_suffix(self, seed):
         self.serial += 1
         return safe_encode(hashlib.sha256(("%s/%d/%f" % (seed, self.serial, time.time())).encode())
@@ -129,6 +157,16 @@ class Cluster:
         key = (m.get("uid"), reason, message, component, field_path)
         t = now()
         ref = self.events.get(key)
+        if ref is None:
+            # An Event already stored (a seeded cluster's) that this one repeats.
+            for ev in self.list("Event", "", ns):
+                io = ev.get("involvedObject") or {}
+                same = io.get("uid") == m.get("uid") or (io.get("name") == m["name"] and
+                                                          io.get("kind") == obj.get("kind"))
+                if same and ev.get("reason") == reason and ev.get("message") == message and \
+                        (ev.get("source") or {}).get("component") == component and io.get("fieldPath") == field_path:
+                    ref = self.events[key] = (ns, ev["metadata"]["name"], 0)
+                    break
         if ref is not None:
             if time.time() - ref[2] < every:
                 return

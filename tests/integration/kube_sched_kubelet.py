@@ -7,8 +7,9 @@ kube-system pod) is left as it is.
 Facts:
 - Pod-network IPs per node (VPC CNI secondary IPs, no prefix delegation):
   ENIs x (IPv4 per ENI - 1), i.e. max pods - 2 (awslabs/amazon-eks-ami
-  eni-max-pods.txt / nodeadm instance info): t2/t3/t4g.micro 2, t3/t4g.small 9.
-  Unknown types: the node's allocatable pods. hostNetwork pods use the node IP.
+  nodeadm instance info, as eks_clusters.py cites it): t2/t3/t4g.micro 2,
+  t2/t3/t4g.small 9. Other types: the node's allocatable pods (also what a
+  prefix-delegation node amounts to). hostNetwork pods use the node IP.
 - Without a free IP: Warning FailedCreatePodSandBox "Failed to create pod
   sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox
   \"ID\": plugin type=\"aws-cni\" name=\"aws-cni\" failed (add): add cmd: failed
@@ -28,20 +29,21 @@ Facts:
   exist or may require authorization: server message: insufficient_scope:
   authorization failed".
 - OOM kill: lastState terminated reason OOMKilled exitCode 137.
+- Missing ConfigMaps/Secrets (FailedMount, CreateContainerConfigError): kube_sched_refs.py.
 Back-offs run 20x faster than a real kubelet's (10 s -> 0.5 s, at most 3 s);
 the messages keep the real durations."""
 import hashlib
 import time
 
 import kube_sched_predicates as pred
+import kube_sched_refs as refs
 from kube_store import now
 
-IP_PER_TYPE = {
-    "t2.micro": 2, "t3.micro": 2, "t4g.micro": 2, "t3.nano": 2, "t4g.nano": 2, "t3a.micro": 2,
-    "t2.small": 9, "t3.small": 9, "t4g.small": 9, "t3a.small": 6,
-    "t2.medium": 15, "t3.medium": 15, "t4g.medium": 15, "t3a.medium": 15,
-    "t2.large": 33, "t3.large": 33, "t4g.large": 33, "m5.large": 27, "c5.large": 27,
-}
+try:  # the cited ENI table of the simulated EKS clusters, when that module is there
+    from eks_clusters import INSTANCE_TYPES as _TYPES
+    IP_PER_TYPE = {t: v["enis"] * (v["ipv4_per_eni"] - 1) for t, v in _TYPES.items()}
+except ImportError:  # pragma: no cover
+    IP_PER_TYPE = {"t2.micro": 2, "t3.micro": 2, "t4g.micro": 2, "t2.small": 9, "t3.small": 9, "t4g.small": 9}
 SPEED = 20.0
 RUN_BEFORE_CRASH = 0.3
 SHOW_TERMINATED = 0.3
@@ -128,7 +130,7 @@ class Kubelets:
         self.used = {}
         for p in pods:
             if not (p.get("spec") or {}).get("hostNetwork") and (p.get("status") or {}).get("podIP") \
-                    and pred.active(p):
+                    and pred.occupies(p):
                 self.used[p["spec"].get("nodeName")] = self.used.get(p["spec"].get("nodeName"), 0) + 1
         for p in sorted(pods, key=lambda o: int(o["metadata"]["resourceVersion"])):
             uid = p["metadata"]["uid"]
@@ -150,7 +152,12 @@ class Kubelets:
         s = self.pods[p["metadata"]["uid"]]
         spec = p["spec"]
         host = node["metadata"]["name"]
-        if s["ip"] is None:
+        missing = refs.missing_volumes(self.cl, p) if s["ip"] is None else []
+        if missing:
+            for vol, msg in missing:
+                self.cl.event(p, "Warning", "FailedMount", 'MountVolume.SetUp failed for volume "%s" : %s' % (vol, msg),
+                              "kubelet", host, every=5)
+        elif s["ip"] is None:
             if spec.get("hostNetwork"):
                 s["ip"] = node_ip(node) or "10.0.0.1"
             elif self.used.get(host, 0) < self.ip_capacity(node):
@@ -199,16 +206,16 @@ class Kubelets:
             if fail == "pull":
                 ref = normalize_image(img)
                 err = r.get("message") or (
-                    'rpc error: code = Unknown desc = failed to pull and unpack image "%s": failed to resolve reference '
-                    '"%s": pull access denied, repository does not exist or may require authorization: server '
-                    'message: insufficient_scope: authorization failed' % (ref, ref))
+                    'rpc error: code = Unknown desc = failed to pull and unpack image "%s": failed to resolve '
+                    'reference "%s": pull access denied, repository does not exist or may require '
+                    'authorization: server message: insufficient_scope: authorization failed' % (ref, ref))
                 ev("Warning", "Failed", 'Failed to pull image "%s": %s' % (img, err))
                 ev("Warning", "Failed", "Error: ErrImagePull")
                 cs.update(state="pull_failed", t=t, err=err)
             else:
                 self.images.add((host, img))
-                ev("Normal", "Pulled", 'Successfully pulled image "%s" in 1.204s (1.204s including waiting). Image size: '
-                                       '%d bytes.' % (img, 10000000 + int(hexid(img)[:6], 16)))
+                ev("Normal", "Pulled", 'Successfully pulled image "%s" in 1.204s (1.204s including waiting). '
+                                       'Image size: %d bytes.' % (img, 10000000 + int(hexid(img)[:6], 16)))
                 self.start(p, c, cs, ev)
         elif st == "pull_failed" and t - cs["t"] >= 0.3:
             ev("Normal", "BackOff", 'Back-off pulling image "%s"' % img)
@@ -218,19 +225,26 @@ class Kubelets:
             cs.update(state="done", t=t, exit={"exitCode": 0, "reason": "Completed"})
         elif st == "running" and fail in ("crash", "oom") and t - cs["t"] >= RUN_BEFORE_CRASH:
             code = 137 if fail == "oom" else int(r.get("exitCode", 1))
-            cs.update(state="terminated", t=t, prev=cs.get("last"), last={"exitCode": code, "reason": "OOMKilled" if fail == "oom"
-                                                     else "Error", "startedAt": cs["started"], "finishedAt": now(),
-                                                     "containerID": cs["cid"]})
+            last = {"exitCode": code, "reason": "OOMKilled" if fail == "oom" else "Error",
+                    "startedAt": cs["started"], "finishedAt": now(), "containerID": cs["cid"]}
+            cs.update(state="terminated", t=t, prev=cs.get("last"), last=last)
         elif st == "terminated" and t - cs["t"] >= SHOW_TERMINATED:
             ev("Warning", "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)" % (
                 c["name"], p["metadata"]["name"], p["metadata"]["namespace"], p["metadata"]["uid"]))
             cs.update(state="crash_backoff", t=t, until=t + backoff_secs(cs["n"]), text=backoff_text(cs["n"]),
                       n=cs["n"] + 1, restarts=cs["restarts"] + 1)
+        elif st == "config_error" and t - cs["t"] >= 1.0:
+            self.start(p, c, cs, ev)
         elif st == "crash_backoff" and t >= cs["until"]:
             ev("Normal", "Pulled", 'Container image "%s" already present on machine' % img)
             self.start(p, c, cs, ev)
 
     def start(self, p, c, cs, ev):
+        err = refs.env_error(self.cl, p, c)
+        if err:
+            ev("Warning", "Failed", "Error: " + err)
+            cs.update(state="config_error", t=time.time(), err=err)
+            return
         ev("Normal", "Created", "Created container: " + c["name"])
         ev("Normal", "Started", "Started container " + c["name"])
         cs.update(state="running", t=time.time(), started=now(), cid="containerd://" + hexid(
@@ -250,6 +264,8 @@ class Kubelets:
             out["state"] = {"waiting": {"reason": "PodInitializing" if init is False else "ContainerCreating"}}
         elif st == "pull_failed":
             out["state"] = {"waiting": {"reason": "ErrImagePull", "message": cs["err"]}}
+        elif st == "config_error":
+            out["state"] = {"waiting": {"reason": "CreateContainerConfigError", "message": cs["err"]}}
         elif st == "pull_backoff":
             out["state"] = {"waiting": {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "%s"' % img}}
         elif st == "running":
@@ -290,12 +306,13 @@ class Kubelets:
             if not ok and reason:
                 c["reason"], c["message"] = reason, msg
             return c
+        pending = " ".join(c["name"] for c in inits if s["containers"].get(c["name"], {}).get("state") != "done")
+        not_ready = "containers with unready status: [%s]" % " ".join(unready)
         conds = [cond("PodReadyToStartContainers", s["ip"] is not None),
-                 cond("Initialized", init_done, "ContainersNotInitialized", "containers with incomplete status: [%s]" % (
-                     " ".join(c["name"] for c in inits if s["containers"].get(c["name"], {}).get("state") != "done"))),
-                 cond("Ready", not unready, "ContainersNotReady", "containers with unready status: [%s]" % " ".join(unready)),
-                 cond("ContainersReady", not unready, "ContainersNotReady",
-                      "containers with unready status: [%s]" % " ".join(unready)),
+                 cond("Initialized", init_done, "ContainersNotInitialized",
+                      "containers with incomplete status: [%s]" % pending),
+                 cond("Ready", not unready, "ContainersNotReady", not_ready),
+                 cond("ContainersReady", not unready, "ContainersNotReady", not_ready),
                  prev.get("PodScheduled") or cond("PodScheduled", True)]
         st = {"phase": "Running" if ever_started and init_done else "Pending", "conditions": conds,
               "hostIP": node_ip(node) or "10.0.0.1", "startTime": old.get("startTime") or t,

@@ -184,8 +184,12 @@ def host_ports(pod):
 
 
 def active(pod):
-    return ((pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
-            and not pod["metadata"].get("deletionTimestamp"))
+    return occupies(pod) and not pod["metadata"].get("deletionTimestamp")
+
+
+def occupies(pod):
+    """The pod holds its node's slot, requests and IP: terminating pods do until they are gone."""
+    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
 
 
 class NodeInfo:
@@ -194,7 +198,7 @@ class NodeInfo:
     def __init__(self, node, pods):
         self.node = node
         self.name = node["metadata"]["name"]
-        self.pods = [p for p in pods if active(p)]
+        self.pods = [p for p in pods if occupies(p)]
         alloc = (node.get("status") or {}).get("allocatable") or (node.get("status") or {}).get("capacity") or {}
         self.alloc = {"pods": quantity(alloc.get("pods", 110)), "cpu": quantity(alloc.get("cpu", "1000")),
                       "memory": quantity(alloc.get("memory", "1Ei"))}

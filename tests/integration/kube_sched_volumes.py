@@ -4,8 +4,11 @@ waiting) and an external CSI provisioner for drivers that have a CSIDriver
 object, plus the VolumeBinding checks the scheduler makes.
 
 Facts (kubernetes/kubernetes pkg/controller/volume/persistentvolume, the
-scheduler's VolumeBinding plugin, kubernetes-csi/external-provisioner and
-aws-ebs-csi-driver issues #963/#1449 for the ProvisioningFailed text):
+scheduler's VolumeBinding plugin, kubernetes-csi/external-provisioner; the
+ProvisioningFailed text from kubernetes-sigs/aws-ebs-csi-driver issues
+#963/#1449 (aws-sdk-go v1 wording) and jpweber/cole#13 (a 2024 driver, aws-sdk-go
+v2 wording "operation error EC2: CreateVolume, https response error StatusCode:
+403, RequestID: ..., api error ...", used here)):
 - A claim without storageClassName gets the default class (annotation
   storageclass.kubernetes.io/is-default-class "true"), also after creation.
   With no class at all and no matching PV: Normal FailedBinding "no persistent
@@ -20,7 +23,8 @@ aws-ebs-csi-driver issues #963/#1449 for the ProvisioningFailed text):
   or manually by the system administrator. If volume creation is delayed,
   please verify that the provisioner is running and correctly registered."
   (the in-tree kubernetes.io/aws-ebs of EKS's gp2 class is migrated to
-  ebs.csi.aws.com); then, by the driver's controller, Normal Provisioning
+  ebs.csi.aws.com); then, when the driver has a CSIDriver object and one of its
+  controller pods is ready (if the cluster has any), by that controller: Normal Provisioning
   'External provisioner is provisioning volume for claim "NS/NAME"' and Normal
   ProvisioningSucceeded "Successfully provisioned volume pvc-UID"; the EBS PV
   carries node affinity topology.kubernetes.io/zone In [the node's zone].
@@ -282,21 +286,32 @@ class Volumes:
         ann = c["metadata"].get("annotations") or {}
         if ann.get("volume.kubernetes.io/storage-provisioner") != prov:
             new = copy.deepcopy(c)
-            a = {"volume.kubernetes.io/storage-provisioner": prov, "volume.beta.kubernetes.io/storage-provisioner": prov}
+            a = {"volume.kubernetes.io/storage-provisioner": prov,
+                 "volume.beta.kubernetes.io/storage-provisioner": prov}
             new["metadata"].setdefault("annotations", {}).update(a)
             c = self.cl.update("PersistentVolumeClaim", "", new, PV_CTRL, {"metadata": {"annotations": a}})
         self.cl.event(c, "Normal", "ExternalProvisioning",
                       "Waiting for a volume to be created either by the external provisioner '%s' or manually by the "
                       "system administrator. If volume creation is delayed, please verify that the provisioner is "
                       "running and correctly registered." % prov, PV_CTRL)
-        if self.cl.get("CSIDriver", None, prov, "storage.k8s.io") is None:
+        if self.cl.get("CSIDriver", None, prov, "storage.k8s.io") is None or not self.controller_up(prov):
             return
         self.provision(c, sc, prov, node_name)
 
+    def controllers(self, prov):
+        return [p for p in self.cl.list("Pod", "", "kube-system")
+                if "csi-controller" in p["metadata"]["name"] and prov.split(".")[0] in p["metadata"]["name"]]
+
+    def controller_up(self, prov):
+        """The driver's controller pods, when the cluster has them (eks_clusters.py
+        does), must have one ready: its csi-provisioner sidecar does the work."""
+        ctrl = self.controllers(prov)
+        return not ctrl or any(c.get("type") == "Ready" and c.get("status") == "True"
+                               for p in ctrl for c in (p.get("status") or {}).get("conditions") or [])
+
     def source(self, prov):
         if prov not in self.instance:
-            ctrl = [p["metadata"]["name"] for p in self.cl.list("Pod", "", "kube-system")
-                    if "csi-controller" in p["metadata"]["name"] and prov.split(".")[0] in p["metadata"]["name"]]
+            ctrl = [p["metadata"]["name"] for p in self.controllers(prov)]
             who = sorted(ctrl)[0] if ctrl else prov.split(".")[0] + "-csi-controller-7b9c6d5f4d-x8k2m"
             self.instance[prov] = "%s_%s_%s" % (prov, who, uuid.uuid4())
         return self.instance[prov]

@@ -20,6 +20,7 @@ import math
 import time
 
 import kube_sched_predicates as pred
+import kube_sched_refs as refs
 from kube_sched_api import fnv32a, labels, owner_of, owner_ref, safe_encode
 from kube_store import now
 
@@ -152,9 +153,25 @@ def int_or_percent(v, total, round_up):
 
 
 def owned_by(o, owner, kind):
+    """o's controller is owner. By name too: seeded objects (eks_clusters.py,
+    captured clusters) name their owner with a uid this store never gave it."""
     ref = owner_of(o, kind)
     return ref is not None and (ref.get("uid") == owner["metadata"]["uid"] or
-                                (not ref.get("uid") and ref.get("name") == owner["metadata"]["name"]))
+                                ref.get("name") == owner["metadata"]["name"])
+
+
+def selects(sel, labels_):
+    """A LabelSelector (matchLabels, matchExpressions) matches labels_."""
+    sel = sel or {}
+    if not sel:
+        return False
+    for k, v in (sel.get("matchLabels") or {}).items():
+        if labels_.get(k) != v:
+            return False
+    for e in sel.get("matchExpressions") or []:
+        if not pred.expr_match(e, labels_.get(e.get("key")), e.get("key") in labels_):
+            return False
+    return True
 
 
 class Workloads:
@@ -162,9 +179,25 @@ class Workloads:
         self.cl = cl
         self.created = set()    # uids of the objects these controllers made (garbage-collected with their owner)
         self.progress = {}      # deployment uid -> (last progress signature, time)
+        # owner uid -> (template hash when first seen, what was current then): objects
+        # seeded with their pods (eks_clusters.py) carry hashes this controller did
+        # not compute; they stay current until the template changes.
+        self.first_seen = {}
 
     def pods(self, ns):
         return self.cl.list("Pod", "", ns)
+
+    def adopt(self, owner, kind, api, objs):
+        """Orphans (no controller) that owner's selector matches become its own,
+        as the controllers' ControllerRefManager does."""
+        for o in objs:
+            if owner_of(o) is None and selects((owner.get("spec") or {}).get("selector"), labels(o)) \
+                    and not o["metadata"].get("deletionTimestamp"):
+                new = copy.deepcopy(o)
+                refs = new["metadata"].setdefault("ownerReferences", [])
+                refs.append(owner_ref(owner, kind, api))
+                self.cl.update(o["kind"], "apps" if o["kind"] == "ReplicaSet" else "", new, KCM,
+                               {"metadata": {"ownerReferences": refs}})
 
     # ---- garbage collection ----
     def collect(self):
@@ -174,16 +207,24 @@ class Workloads:
                     continue
                 ref = owner_of(o)
                 if ref and self.cl.by_uid(ref.get("uid")) is None:
-                    self.cl.delete(kind, group, o)
-                    self.created.discard(o["metadata"]["uid"])
+                    if kind == "Pod":
+                        self.cl.delete_pod(o)
+                    else:
+                        self.cl.delete(kind, group, o)
+                        self.created.discard(o["metadata"]["uid"])
 
     # ---- ReplicaSets ----
     def sync_replicasets(self):
         for rs in self.cl.list("ReplicaSet", "apps"):
             ns = rs["metadata"]["namespace"]
+            self.adopt(rs, "ReplicaSet", "apps/v1", self.pods(ns))
             mine = [p for p in self.pods(ns) if owned_by(p, rs, "ReplicaSet") and alive(p)]
             want = (rs.get("spec") or {}).get("replicas", 1)
-            if len(mine) < want:
+            refused = refs.missing_service_account(self.cl, ns, (rs["spec"].get("template") or {}).get("spec") or {},
+                                                   rs["metadata"]["name"] + "-")
+            if len(mine) < want and refused:
+                self.cl.event(rs, "Warning", "FailedCreate", "Error creating: " + refused, "replicaset-controller")
+            elif len(mine) < want:
                 for _ in range(want - len(mine)):
                     name = "%s-%s" % (rs["metadata"]["name"], self.cl.name_suffix(rs["metadata"]["uid"]))
                     p = self.cl.create("Pod", "", new_pod(rs["spec"]["template"], ns, name,
@@ -197,7 +238,7 @@ class Workloads:
                 mine.sort(key=lambda p: (bool(p["spec"].get("nodeName")), pod_ready(p),
                                          -int(p["metadata"]["resourceVersion"])))
                 for p in mine[:len(mine) - want]:
-                    self.cl.delete("Pod", "", p)
+                    self.cl.delete_pod(p)
                     self.cl.event(rs, "Normal", "SuccessfulDelete", "Deleted pod: " + p["metadata"]["name"],
                                   "replicaset-controller", every=0)
                 mine = mine[len(mine) - want:]
@@ -226,36 +267,66 @@ class Workloads:
             "up" if n > old else "down", rs["metadata"]["name"], old, n), "deployment-controller", every=0)
         return rs
 
+    def rebuild_replicaset(self, d, tmpl, want):
+        """Pods seeded without their ReplicaSet (eks_clusters.py's coredns): the
+        ReplicaSet they name comes back with the Deployment's template, so the
+        pods count instead of being doubled."""
+        ns = d["metadata"]["namespace"]
+        for p in self.pods(ns):
+            ref = owner_of(p, "ReplicaSet")
+            if ref and ref.get("name", "").startswith(d["metadata"]["name"] + "-") and \
+                    selects((d.get("spec") or {}).get("selector"), labels(p)) and \
+                    self.cl.get("ReplicaSet", ns, ref["name"], "apps") is None:
+                h = ref["name"][len(d["metadata"]["name"]) + 1:]
+                rs = self.new_replicaset(d, tmpl, h, 1, want)
+                rs["metadata"]["name"] = ref["name"]
+                return [self.cl.create("ReplicaSet", "apps", rs, KCM)]
+        return []
+
+    def new_replicaset(self, d, tmpl, h, rev, replicas):
+        spec = d.get("spec") or {}
+        rs_tmpl = copy.deepcopy(tmpl)
+        rs_tmpl.setdefault("metadata", {}).setdefault("labels", {})[HASH] = h
+        sel = copy.deepcopy(spec.get("selector") or {})
+        sel.setdefault("matchLabels", {})[HASH] = h
+        want = spec.get("replicas", 1)
+        return {"metadata": {"name": "%s-%s" % (d["metadata"]["name"], h), "namespace": d["metadata"]["namespace"],
+                             "labels": dict((tmpl.get("metadata") or {}).get("labels") or {}, **{HASH: h}),
+                             "annotations": {REVISION: str(rev), "deployment.kubernetes.io/desired-replicas": str(want),
+                                             "deployment.kubernetes.io/max-replicas": str(want)},
+                             "ownerReferences": [owner_ref(d, "Deployment", "apps/v1")]},
+                "spec": {"replicas": replicas, "minReadySeconds": spec.get("minReadySeconds", 0), "selector": sel,
+                         "template": rs_tmpl}}
+
     def sync_deployment(self, d):
         ns = d["metadata"]["namespace"]
         spec = d.get("spec") or {}
         want = spec.get("replicas", 1)
         tmpl = spec.get("template") or {}
         h = template_hash(tmpl)
+        self.adopt(d, "Deployment", "apps/v1", self.cl.list("ReplicaSet", "apps", ns))
         rss = [rs for rs in self.cl.list("ReplicaSet", "apps", ns) if owned_by(rs, d, "Deployment")]
+        if not rss:
+            rss = self.rebuild_replicaset(d, tmpl, want)
 
         def bare(t):
             t = copy.deepcopy(t)
             (t.get("metadata") or {}).get("labels", {}).pop(HASH, None)
             return t
-        new_rs = next((rs for rs in rss if labels(rs).get(HASH) == h or bare(rs["spec"]["template"]) == tmpl), None)
+        if d["metadata"]["uid"] not in self.first_seen:
+            rev = (d["metadata"].get("annotations") or {}).get(REVISION)
+            cur = [rs["metadata"]["name"] for rs in rss if rev and (rs["metadata"].get("annotations") or {}).get(
+                REVISION) == rev] or [rs["metadata"]["name"] for rs in rss[:1] if len(rss) == 1]
+            self.first_seen[d["metadata"]["uid"]] = (h, set(cur))
+        seen_h, seen_cur = self.first_seen[d["metadata"]["uid"]]
+        new_rs = next((rs for rs in rss if labels(rs).get(HASH) == h or bare(rs["spec"]["template"]) == tmpl
+                       or (h == seen_h and rs["metadata"]["name"] in seen_cur)), None)
         revs = [int((rs["metadata"].get("annotations") or {}).get(REVISION, "0")) for rs in rss]
         max_rev = max(revs or [0])
         if spec.get("paused"):
             return
         if new_rs is None:
-            rs_tmpl = copy.deepcopy(tmpl)
-            rs_tmpl.setdefault("metadata", {}).setdefault("labels", {})[HASH] = h
-            sel = copy.deepcopy(spec.get("selector") or {})
-            sel.setdefault("matchLabels", {})[HASH] = h
-            rs = {"metadata": {"name": "%s-%s" % (d["metadata"]["name"], h), "namespace": ns,
-                               "labels": dict((tmpl.get("metadata") or {}).get("labels") or {}, **{HASH: h}),
-                               "annotations": {REVISION: str(max_rev + 1),
-                                               "deployment.kubernetes.io/desired-replicas": str(want),
-                                               "deployment.kubernetes.io/max-replicas": str(want)},
-                               "ownerReferences": [owner_ref(d, "Deployment", "apps/v1")]},
-                  "spec": {"replicas": 0, "minReadySeconds": spec.get("minReadySeconds", 0), "selector": sel,
-                           "template": rs_tmpl}}
+            rs = self.new_replicaset(d, tmpl, h, max_rev + 1, 0)
             new_rs = self.cl.create("ReplicaSet", "apps", rs, KCM)
             self.created.add(new_rs["metadata"]["uid"])
             rss.append(new_rs)
@@ -274,7 +345,8 @@ class Workloads:
         if strategy == "Recreate":
             for rs in old:
                 self.scale(d, rs, 0)
-            if not any(count(rs) for rs in old):
+            # The new pods only once the old ones are gone, terminating ones included.
+            if not any(owned_by(p, rs, "ReplicaSet") and pred.occupies(p) for p in self.pods(ns) for rs in old):
                 new_rs = self.scale(d, new_rs, want)
         else:
             ru = (spec.get("strategy") or {}).get("rollingUpdate") or {}
@@ -340,7 +412,8 @@ class Workloads:
         if complete:
             cond("Progressing", "True", "NewReplicaSetAvailable", 'ReplicaSet "%s" has successfully progressed.' % name)
         elif time.time() - last[1] > spec.get("progressDeadlineSeconds", 600):
-            cond("Progressing", "False", "ProgressDeadlineExceeded", 'ReplicaSet "%s" has timed out progressing.' % name)
+            cond("Progressing", "False", "ProgressDeadlineExceeded",
+                 'ReplicaSet "%s" has timed out progressing.' % name)
         elif prog is None or '"%s"' % name not in prog["message"]:
             cond("Progressing", "True", "NewReplicaSetCreated", 'Created new replica set "%s"' % name)
         elif changed or prog["reason"] != "NewReplicaSetCreated":
@@ -386,13 +459,27 @@ class Workloads:
                                              "effect": "NoSchedule"}])
         eligible = {n["metadata"]["name"] for n in nodes if self.ds_node_ok(probe, n)}
         by_node = {}
+        self.adopt(ds, "DaemonSet", "apps/v1", self.pods(ns))
+        # A node whose daemon pod is still terminating gets its new pod once that one
+        # is gone (maxSurge 0), as the DaemonSet controller counts it as existing.
+        leaving = set()
         for p in self.pods(ns):
             if owned_by(p, ds, "DaemonSet") and alive(p):
                 by_node.setdefault(target_node(p), []).append(p)
+            elif owned_by(p, ds, "DaemonSet") and p["metadata"].get("deletionTimestamp"):
+                leaving.add(target_node(p))
+        if ds["metadata"]["uid"] not in self.first_seen:
+            self.first_seen[ds["metadata"]["uid"]] = (h, {labels(p).get("controller-revision-hash")
+                                                          for ps in by_node.values() for p in ps})
+        seen_h, seen_cur = self.first_seen[ds["metadata"]["uid"]]
+
+        def current(p):
+            ph = labels(p).get("controller-revision-hash")
+            return ph == h or (h == seen_h and ph in seen_cur)
         for node, ps in list(by_node.items()):
             extra = ps[1:] if node in eligible else ps
             for p in extra:
-                self.cl.delete("Pod", "", p)
+                self.cl.delete_pod(p)
                 self.cl.event(ds, "Normal", "SuccessfulDelete", "Deleted pod: " + p["metadata"]["name"],
                               "daemonset-controller", every=0)
             by_node[node] = [] if node not in eligible else ps[:1]
@@ -403,18 +490,23 @@ class Workloads:
             unavailable = sum(1 for n in eligible if not by_node.get(n) or not pod_ready(by_node[n][0]))
             for n in sorted(eligible):
                 ps = by_node.get(n) or []
-                if not ps or labels(ps[0]).get("controller-revision-hash") == h:
+                if not ps or current(ps[0]):
                     continue
                 if not pod_ready(ps[0]) or unavailable < max_unavail:
                     if pod_ready(ps[0]):
                         unavailable += 1
-                    self.cl.delete("Pod", "", ps[0])
+                    self.cl.delete_pod(ps[0])
                     self.cl.event(ds, "Normal", "SuccessfulDelete", "Deleted pod: " + ps[0]["metadata"]["name"],
                                   "daemonset-controller", every=0)
                     by_node[n] = []
+                    leaving.add(n)
+        refused = refs.missing_service_account(self.cl, ns, tmpl.get("spec") or {}, ds["metadata"]["name"] + "-")
         for n in sorted(eligible):
-            if by_node.get(n):
+            if by_node.get(n) or n in leaving:
                 continue
+            if refused:
+                self.cl.event(ds, "Warning", "FailedCreate", "Error creating: " + refused, "daemonset-controller")
+                break
             name = "%s-%s" % (ds["metadata"]["name"], self.cl.name_suffix(ds["metadata"]["uid"] + n))
             pod = new_pod(tmpl, ns, name, owner_ref(ds, "DaemonSet", "apps/v1"),
                           {"controller-revision-hash": h, "pod-template-generation": str(gen)})
@@ -428,7 +520,7 @@ class Workloads:
         ready = sum(1 for p in ps if pod_ready(p))
         st = {"observedGeneration": gen, "desiredNumberScheduled": len(eligible), "currentNumberScheduled": len(ps),
               "numberMisscheduled": 0, "numberReady": ready, "numberAvailable": ready,
-              "updatedNumberScheduled": sum(1 for p in ps if labels(p).get("controller-revision-hash") == h)}
+              "updatedNumberScheduled": sum(1 for p in ps if current(p))}
         if len(eligible) - ready:
             st["numberUnavailable"] = len(eligible) - ready
         for k in ("numberAvailable", "updatedNumberScheduled"):

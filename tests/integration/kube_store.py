@@ -32,6 +32,10 @@ EXTRA_RESOURCES = {
     "autoscaling/v2": [("horizontalpodautoscalers", "HorizontalPodAutoscaler", True)],
     "autoscaling/v1": [("horizontalpodautoscalers", "HorizontalPodAutoscaler", True)],
 }
+# kubectl resolves "sc", "pdb"... through discovery (kubectl api-resources on a v1.32 cluster).
+SHORT_NAMES = {"storageclasses": ["sc"], "ingresses": ["ing"], "networkpolicies": ["netpol"],
+               "poddisruptionbudgets": ["pdb"], "priorityclasses": ["pc"], "horizontalpodautoscalers": ["hpa"],
+               "customresourcedefinitions": ["crd", "crds"], "cronjobs": ["cj"]}
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 DNS1123_SUB = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 NO_GENERATION = {"ConfigMap", "Secret", "Namespace", "ServiceAccount", "ClusterRole", "Role",
@@ -76,6 +80,7 @@ class Store:
         self.oldest_rv = 0  # watches from below this get 410
         self.epoch = 0
         self.stopping = False
+        self.controller_paused = False  # start_controller's loop writes nothing while set
         self.defaulter = None  # callable(res, obj): API defaulting (kube_sched sets it; none without --scheduler)
         self.docs = {}
         self.resources = {}  # (group, version, plural) -> Res
@@ -102,7 +107,8 @@ class Store:
                 doc = load("apis__" + gv.replace("/", "__") + ".json")
                 if doc is None:
                     doc = {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": [
-                        {"name": p, "singularName": k.lower(), "namespaced": ns, "kind": k, "verbs": VERBS}
+                        dict({"name": p, "singularName": k.lower(), "namespaced": ns, "kind": k, "verbs": VERBS},
+                             **({"shortNames": SHORT_NAMES[p]} if p in SHORT_NAMES else {}))
                         for p, k, ns in EXTRA_RESOURCES.get(gv, [])]}
                 self.docs["/apis/" + gv] = doc
         self.docs["/api/v1"] = load("api__v1.json")
@@ -641,7 +647,8 @@ def field_match(sel, o):
 
 def start_controller(store, delay):
     """Marks Deployments and DaemonSets available `delay` seconds after their
-    generation changed, as kube-controller-manager and the kubelets would."""
+    generation changed, as kube-controller-manager and the kubelets would.
+    While store.controller_paused, nothing: the delay counts from the unpause."""
     seen = {}
 
     def set_status(k, res, o, status):
@@ -655,6 +662,9 @@ def start_controller(store, delay):
         while not store.stopping:
             time.sleep(0.1)
             with store.lock:
+                if store.controller_paused:
+                    seen.clear()
+                    continue
                 nodes = sum(1 for k in store.objects if k[0] == "nodes" and k[1] == "")
                 for k, o in list(store.objects.items()):
                     if k[1] != "apps" or k[0] not in ("deployments", "daemonsets"):

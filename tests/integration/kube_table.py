@@ -171,7 +171,8 @@ def pvc_row(c):
 def pv_row(v):
     st, spec = v.get("status") or {}, v.get("spec") or {}
     ref = spec.get("claimRef")
-    return [v["metadata"]["name"], (spec.get("capacity") or {}).get("storage", ""), access_modes(spec.get("accessModes")),
+    return [v["metadata"]["name"], (spec.get("capacity") or {}).get("storage", ""),
+            access_modes(spec.get("accessModes")),
             spec.get("persistentVolumeReclaimPolicy", ""), st.get("phase", ""),
             "%s/%s" % (ref.get("namespace"), ref.get("name")) if ref else "", spec.get("storageClassName") or "",
             spec.get("volumeAttributesClassName") or "<unset>", st.get("reason", ""),

@@ -2,8 +2,10 @@
 # agentctl install-stack, status and uninstall-stack end to end against the
 # test API server (tests/integration/kube_api_server.py), whose service proxy
 # forwards to a real influxd with authentication on, as in the stack pod:
-# the checks that refuse before anything is created (EBS CSI driver, a full
-# 4-slot node, --force), every object created, a second run that changes
+# the checks that refuse before anything is created (a full 4-slot node,
+# the EBS CSI driver for --storage ebs / an EBS class, --force), the storage
+# decision (node-local without the driver, the default class with it),
+# every object created, a second run that changes
 # nothing, dry runs that change nothing, InfluxDB users/grants/retention as
 # InfluxDB itself reports them, status, uninstall keeping or deleting the
 # data, exec credential plugins (cache, expiry, 401 refresh), and
@@ -67,13 +69,17 @@ ctl objects "[$(node tiny 4 563Mi), $(pod aws-node-1 tiny 50Mi), $(pod kube-prox
 	  \"annotations\":{\"storageclass.kubernetes.io/is-default-class\":\"true\"}},\"provisioner\":\"kubernetes.io/aws-ebs\"}]"
 run 1 install-stack --kubeconfig "$KC"
 grep -q "refusing to install: the stack does not fit" "$TMP/err" || fail "no capacity refusal: $(cat "$TMP/err")"
-grep -q "node tiny: 4 of 4 pod slots in use" "$TMP/err" || fail "refusal does not name the full node: $(cat "$TMP/err")"
-grep -q -- "--force" "$TMP/err" && grep -q "add a node" "$TMP/err" || fail "refusal says nothing of what to do"
+grep -q "^  tiny (unknown type): all 4 pod slots taken (.*ebs-csi-node.*): no room for the agent" "$TMP/err" ||
+	fail "refusal does not name the full node: $(cat "$TMP/err")"
+grep -q -- "--force" "$TMP/err" && grep -q "Add a node" "$TMP/err" || fail "refusal says nothing of what to do"
+grep -q "^  tiny  *?  *?  *?  *4/4 " "$TMP/out" || fail "no plan before the refusal: $(cat "$TMP/out")"
 nothing_created "refused install"
-# --force passes both checks (a dry run here: the real one is at the end).
+# --force overrides the plan (a dry run here: the real one is at the end).
+# gp2's in-tree provisioner needs the EBS CSI driver, absent: node storage.
 run 0 install-stack --kubeconfig "$KC" --force --dry-run
-grep -q "warning: capacity check failed, installing anyway (--force)" "$TMP/err" || fail "--force did not override: $(cat "$TMP/err")"
-grep -q "warning: storage check failed" "$TMP/err" || fail "--force: no storage warning"
+grep -q "warning: placement check failed, installing anyway (--force)" "$TMP/err" || fail "--force did not override: $(cat "$TMP/err")"
+grep -q "^Storage: on the disk of node tiny (the default class's provisioner is not installed" "$TMP/out" ||
+	fail "--force: storage: $(cat "$TMP/out")"
 nothing_created "dry run with --force"
 
 # ---- room on a second node; no EBS CSI driver: explained, nothing created ----
@@ -81,16 +87,25 @@ ctl objects "[$(node roomy 4 563Mi), $(pod aws-node-2 roomy 50Mi), $(pod kube-pr
 run 1 install-stack --kubeconfig "$KC"
 grep -q "the stack does not fit" "$TMP/err" || fail "tiny has no slot for the agent: still refused"
 ctl objects '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"coredns-1","namespace":"kube-system"},"spec":{"nodeName":"roomy","containers":[]},"status":{"phase":"Succeeded"}}'
-run 1 install-stack --kubeconfig "$KC"
-grep -q "the EBS CSI driver is not installed (no CSIDriver ebs.csi.aws.com)" "$TMP/err" || fail "no EBS CSI explanation: $(cat "$TMP/err")"
-grep -q "would stay Pending" "$TMP/err" && grep -q "aws-ebs-csi-driver" "$TMP/err" || fail "EBS CSI message lacks the why/what to do"
-nothing_created "install without EBS CSI driver"
+# EBS asked for without the EBS CSI driver: explained, nothing created.
+for flag in "--storage ebs" "--storage-class gp2"; do
+	run 1 install-stack --kubeconfig "$KC" $flag
+	grep -q "the EBS CSI driver is not installed (no CSIDriver ebs.csi.aws.com)" "$TMP/err" || fail "$flag: no EBS CSI explanation: $(cat "$TMP/err")"
+	grep -q "would stay Pending" "$TMP/err" && grep -q "aws-ebs-csi-driver" "$TMP/err" || fail "EBS CSI message lacks the why/what to do"
+	grep -q "^Placement plan" "$TMP/out" || fail "$flag: refused without showing the plan"
+	nothing_created "install without EBS CSI driver"
+done
+run 2 install-stack --kubeconfig "$KC" --storage floppy
 run 1 install-stack --kubeconfig "$KC" --storage-class no-such-class
 grep -q 'StorageClass "no-such-class" (--storage-class) does not exist' "$TMP/err" || fail "missing class: $(cat "$TMP/err")"
 ctl objects '{"apiVersion":"storage.k8s.io/v1","kind":"CSIDriver","metadata":{"name":"ebs.csi.aws.com"},"spec":{}}'
 
 # ---- dry run on an empty cluster: says what it would create, creates nothing ----
+# With the driver, the default class gp2 is used; the stack pod goes to roomy.
 run 0 install-stack --kubeconfig "$KC" --dry-run
+grep -q "^Storage: StorageClass gp2 (the cluster's default class, its provisioner installed)" "$TMP/out" || fail "storage: $(cat "$TMP/out")"
+grep -q "^  roomy .*stack pod (" "$TMP/out" && grep -q "^node/roomy  *labelled heliograph.io/stack=true (dry run)" "$TMP/out" ||
+	fail "plan: $(cat "$TMP/out")"
 grep -q "^namespace/monitoring  *created (dry run)" "$TMP/out" || fail "dry run: $(cat "$TMP/out")"
 grep -q "nothing was changed" "$TMP/out" || fail "dry run summary"
 nothing_created "dry run"
@@ -203,7 +218,7 @@ run 0 status --kubeconfig "$KC"
 grep -q "Installed and ready: 21 of 21 objects present" "$TMP/out" || fail "status: $(cat "$TMP/out")"
 grep -q "deployment.apps/heliograph-stack *ready (1 of 1 available)" "$TMP/out" || fail "status deployment"
 AGENT_IMAGE=$(awk '/image:/ {print $2; exit}' "$(dirname "$0")/../../k8s-manifests/42-agent-daemonset.yaml")
-grep -q "influxdb *docker.io/library/influxdb:1.8.10" "$TMP/out" && grep -qF "agent      $AGENT_IMAGE" "$TMP/out" ||
+grep -q "influxdb *docker.io/library/influxdb:1.12.4" "$TMP/out" && grep -qF "agent      $AGENT_IMAGE" "$TMP/out" ||
 	fail "status images"
 grep -q "persistentvolumeclaim/influxdb-data *Bound, capacity 5Gi (requested 5Gi, StorageClass gp2)" "$TMP/out" || fail "status pvc bound"
 grep -q "persistentvolumeclaim/grafana-data *Pending" "$TMP/out" || fail "status pvc pending"
@@ -266,7 +281,7 @@ run 0 uninstall-stack --kubeconfig "$KC" --delete-data
 	fail "--delete-data left data"
 
 # ---- --force installs on the full cluster anyway ----
-ctl objects "$(pod coredns-2 roomy 70Mi)"
+ctl objects "[$(pod coredns-2 roomy 70Mi), $(pod user-1 tiny 10Mi)]"
 run 1 install-stack --kubeconfig "$KC" --no-wait
 grep -q "does not fit" "$TMP/err" || fail "refill: $(cat "$TMP/err")"
 run 0 install-stack --kubeconfig "$KC" --force --no-wait

@@ -2,11 +2,16 @@
 # Ctrl-C during agentctl install-stack leaves nothing a re-run cannot finish
 # (issue 5): against the test API server (and a real influxd behind its
 # service proxy), SIGINT while a PATCH is in flight (the server holds the
-# Deployment's apply for a few seconds: kube_faults "delay"), then SIGINT
-# while waiting for the rollout; each run exits 1 saying it was interrupted
-# and that a re-run finishes; the next run finishes, every object is there
-# once, each was created by exactly one run, the Secrets made by the first
-# (interrupted) run are kept, and a last run changes nothing.
+# Deployment's apply until the signal is sent: kube_faults "hold"), then
+# SIGINT while waiting for the rollout (the controller is paused, so the
+# rollout waits until then); each run exits 1 saying it was interrupted and
+# that a re-run finishes; the next run finishes, every object is there once,
+# each was created by exactly one run, the Secrets made by the first
+# (interrupted) run are kept, and a last run changes nothing. The controller
+# writes the Deployment's status between the re-run's read and its apply of
+# it (as a real one does while a rollout goes on): that is no change of the
+# re-run's (it once said "configured" when the write fell there by chance).
+# Every step waits for an event, none for a time.
 source "$TESTLIB"
 source "$(dirname "$0")/kube_lib.sh"
 AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
@@ -21,9 +26,8 @@ PIDS+=($!)
 INFLUX_URL="http://127.0.0.1:$INFLUX_PORT"
 wait_for curl -sf "$INFLUX_URL/ping" || fail "influxd did not start"
 
-# The simulated controller makes the workloads available 4 s after a change:
-# a window to interrupt the rollout wait in.
-kube_start --controller-delay 4 --service-proxy "monitoring/influxdb:8086=$INFLUX_URL"
+# The simulated controller is paused until run 3 (the rollout waits for it).
+kube_start --controller-delay 0.5 --service-proxy "monitoring/influxdb:8086=$INFLUX_URL"
 KC="$TMP/kubeconfig"
 kube_config "$KC"
 ctl() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/$1" -d "$2" >/dev/null || fail "control $1"; }
@@ -48,18 +52,22 @@ finish_install() {
 	RC=0
 	wait "$CTL_PID" || RC=$?
 }
-requested() { # requested METHOD PATH: the server has seen that request
-	ctl_get requests | python3 -c 'import json,sys; sys.exit(0 if any(r["method"]==sys.argv[1] and r["path"]==sys.argv[2] for r in json.load(sys.stdin)) else 1)' "$1" "$2"
+requested() { # requested METHOD PATH N: the server has seen that request N times
+	ctl_get requests | python3 -c 'import json,sys; sys.exit(0 if sum(r["method"]==sys.argv[1] and r["path"]==sys.argv[2] for r in json.load(sys.stdin)) >= int(sys.argv[3]) else 1)' "$1" "$2" "$3"
 }
 OBJ_RE='^(namespace|secret|persistentvolumeclaim|configmap|deployment|service|serviceaccount|clusterrole|clusterrolebinding|role|rolebinding|daemonset|influxdb)[ ./]'
 
+ctl controller '{"paused":true}'
+
 # ---- 1: Ctrl-C while the Deployment's apply is in flight ----
-ctl fail "{\"method\":\"PATCH\",\"path\":\"$DEPLOY\",\"delay\":3,\"times\":1}"
+# The signal is queued before the server answers, so agentctl sees it
+# before it sees the answer.
+ctl fail "{\"method\":\"PATCH\",\"path\":\"$DEPLOY\",\"hold\":\"apply1\",\"times\":1}"
 start_install 1
-WAIT_SECS=20 wait_for requested PATCH "$DEPLOY" || fail "run 1 never applied the Deployment: $(cat "$TMP/err1")"
-sleep 0.3
+WAIT_SECS=20 wait_for requested PATCH "$DEPLOY" 1 || fail "run 1 never applied the Deployment: $(cat "$TMP/err1")"
 kill -INT "$CTL_PID"
 t0=$(date +%s%N)
+ctl release '{"hold":"apply1"}'
 finish_install 1
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$RC" -eq 1 ] || fail "run 1 interrupted while applying exited $RC, expected 1: $(cat "$TMP/err1")"
@@ -72,7 +80,7 @@ exists "$DEPLOY" || fail "run 1: Deployment missing"
 ! exists "$DS" || fail "run 1 went on applying after Ctrl-C"
 ! exists "$NS/services/grafana" || fail "run 1 went on applying after Ctrl-C (Service)"
 ! grep -q "^rollout" "$TMP/out1" || fail "run 1 waited after Ctrl-C"
-echo "run 1: interrupted while applying; stopped ${ms} ms after SIGINT (the in-flight apply took up to 3 s)"
+echo "run 1: interrupted while applying; stopped ${ms} ms after SIGINT and the in-flight apply's answer"
 for s in influxdb-admin influxdb-agent influxdb-grafana grafana-admin; do
 	api "$NS/secrets/$s" | json_get 'd["data"]' >"$TMP/secret-$s" || fail "run 1: Secret $s missing"
 done
@@ -90,7 +98,16 @@ grep -q "run agentctl install-stack again to finish" "$TMP/err2" || fail "run 2 
 exists "$DS" || fail "run 2: DaemonSet missing"
 
 # ---- 3: a plain re-run finishes ----
+# Its apply of the Deployment is held until the controller, resumed, has
+# written the Deployment's status: after the re-run read the Deployment,
+# before its apply (runs 1 and 2 sent the first two PATCHes).
+ctl fail "{\"method\":\"PATCH\",\"path\":\"$DEPLOY\",\"hold\":\"apply3\",\"times\":1}"
 start_install 3
+WAIT_SECS=30 wait_for requested PATCH "$DEPLOY" 3 || fail "run 3 never applied the Deployment: $(cat "$TMP/err3")"
+ctl controller '{"paused":false}'
+observed() { api "$DEPLOY" | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if (d.get("status") or {}).get("observedGeneration") == d["metadata"]["generation"] else 1)'; }
+wait_for observed || fail "the controller did not write the Deployment's status"
+ctl release '{"hold":"apply3"}'
 finish_install 3
 [ "$RC" -eq 0 ] || fail "re-run exited $RC: $(cat "$TMP/err3") $(tail -5 "$TMP/out3")"
 grep -q "^rollout  *done" "$TMP/out3" || fail "re-run did not wait"

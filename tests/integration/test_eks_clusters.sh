@@ -140,4 +140,9 @@ grep -q "^FailedScheduling *${pending%% *} *0/3 nodes are available: 3 Too many 
 	fail "FailedScheduling event: $(cat "$TMP/ev")"
 [ "$(k -n kube-system get deploy ebs-csi-controller -o jsonpath='{.status.readyReplicas}/{.spec.replicas}')" = 1/2 ] ||
 	fail "ebs-csi-controller should be 1/2 ready"
+# eksctl's default metrics-server add-on (2 replicas on the pod network) takes the last slot and IP.
+load 2x-t3.micro-eksctl
+expect_usage 2x-t3.micro-eksctl "t3.micro us-east-1a amd64 4/4 2/2" "t3.micro us-east-1b amd64 4/4 2/2"
+[ "$(k -n kube-system get deploy metrics-server -o jsonpath='{.status.readyReplicas}/{.spec.template.spec.containers[0].resources.requests.memory}')" = 2/200Mi ] ||
+	fail "metrics-server: 2 ready replicas requesting 200Mi expected"
 echo "PASS test_eks_clusters"

@@ -9,8 +9,10 @@
 # cordoned node, unbound immediate PVC (no class), ExternalProvisioning
 # without a driver, ProvisioningFailed UnauthorizedOperation, volume node
 # affinity conflict, FailedCreatePodSandBox (no pod IP left),
-# ErrImagePull/ImagePullBackOff, CrashLoopBackOff, OOMKilled; and recovery
-# once the cause is fixed.
+# ErrImagePull/ImagePullBackOff, CrashLoopBackOff, OOMKilled, a missing
+# ServiceAccount/ConfigMap/Secret, a rollout past its progress deadline, a
+# NotReady node; recovery once the cause is fixed; and the simulated EKS
+# clusters (eks_clusters.py) kept exactly as loaded.
 source "${TESTLIB:-$(dirname "$0")/lib.sh}"
 source "$(dirname "${BASH_SOURCE[0]}")/kube_lib.sh"
 : "${FIXTURES:=$(cd "$(dirname "$0")/../fixtures" && pwd)}"
@@ -428,6 +430,91 @@ done
 k -n monitoring get pods pull crash oom >"$TMP/fixed.out"
 [ "$(grep -cE ' 1/1 +Running ' "$TMP/fixed.out")" = 3 ] || fail "after the fixes: $(cat "$TMP/fixed.out")"
 
+# What pods refer to by name: every namespace has its default ServiceAccount and kube-root-ca.crt;
+# a missing ServiceAccount refuses the ReplicaSet's pods (FailedCreate), a missing ConfigMap volume
+# keeps the pod ContainerCreating (FailedMount), a missing Secret key stops the container
+# (CreateContainerConfigError); each clears once the object is there.
+k -n monitoring get configmap kube-root-ca.crt -o jsonpath='{.data.ca\.crt}' | grep -q "BEGIN CERTIFICATE" || fail "kube-root-ca.crt"
+k -n monitoring get serviceaccount default -o name >/dev/null || fail "default ServiceAccount"
+apply <<'Y'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: refs, namespace: monitoring}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: refs}}
+  template:
+    metadata: {labels: {app: refs}}
+    spec:
+      serviceAccountName: refs-sa
+      nodeSelector: {kubernetes.io/hostname: node-d}
+      containers:
+      - name: app
+        image: busybox:1.36
+        env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: refs-secret, key: token}}}]
+        volumeMounts: [{name: conf, mountPath: /etc/refs}]
+      volumes: [{name: conf, configMap: {name: refs-config}}]
+Y
+until_has 'Error creating: pods "refs-' -n monitoring get events --field-selector reason=FailedCreate
+until_has 'is forbidden: error looking up service account monitoring/refs-sa: serviceaccount "refs-sa" not found' \
+	-n monitoring get events --field-selector reason=FailedCreate
+printf 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: refs-sa, namespace: monitoring}\n' | apply
+until_has 'MountVolume.SetUp failed for volume "conf" : configmap "refs-config" not found' -n monitoring describe pod -l app=refs
+k -n monitoring get pods -l app=refs | grep -qE ' 0/1 +ContainerCreating ' || fail "refs pod: $(k -n monitoring get pods -l app=refs)"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: refs-config, namespace: monitoring}\ndata: {a: b}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: refs-secret, namespace: monitoring}\nstringData: {other: x}\n' | apply
+until_has CreateContainerConfigError -n monitoring get pods -l app=refs
+until_has "Error: couldn't find key token in Secret monitoring/refs-secret" -n monitoring describe pod -l app=refs
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: refs-secret, namespace: monitoring}\nstringData: {token: t}\n' | apply
+k -n monitoring rollout status deployment/refs --timeout=20s >/dev/null 2>&1 || fail "refs after the fixes: $(k -n monitoring describe pod -l app=refs | tail)"
+k -n monitoring delete deployment refs >/dev/null || fail "delete refs"
+
+# A rolling update whose new pod cannot start: the old pod stays, rollout status waits, then
+# reports the progress deadline (2 s here).
+roll() {
+	cat <<Y
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: roll, namespace: monitoring}
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 2
+  selector: {matchLabels: {app: roll}}
+  template:
+    metadata: {labels: {app: roll}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: node-d}
+      containers: [{name: app, image: "$1", resources: {requests: {cpu: 10m, memory: 10Mi}}}]
+Y
+}
+roll nginx:1.27 | apply
+k -n monitoring rollout status deployment/roll --timeout=20s >/dev/null 2>&1 || fail "roll v1"
+ctl behaviour '{"rules": [{"image": "nginx:1.99", "fail": "pull"}]}'
+roll nginx:1.99 | apply
+out=$(k -n monitoring rollout status deployment/roll --timeout=20s 2>&1) && fail "rollout of an unpullable image succeeded: $out"
+grep -q 'Waiting for deployment "roll" rollout to finish: 1 old replicas are pending termination' <<<"$out" ||
+	fail "rollout wait message: $out"
+grep -q 'error: deployment "roll" exceeded its progress deadline' <<<"$out" || fail "progress deadline: $out"
+k -n monitoring get deploy roll -o jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}' | grep -qx ProgressDeadlineExceeded ||
+	fail "Progressing condition: $(k -n monitoring get deploy roll -o yaml)"
+k -n monitoring get pods -l app=roll >"$TMP/roll.out"
+grep -qE '^roll-[a-z0-9]+-[a-z0-9]+ +1/1 +Running ' "$TMP/roll.out" && grep -qE ' 0/1 +(ErrImagePull|ImagePullBackOff) ' "$TMP/roll.out" ||
+	fail "old pod kept, new one failing: $(cat "$TMP/roll.out")"
+# Fixed: the next pull succeeds, the old pod goes, Progressing turns NewReplicaSetAvailable.
+ctl behaviour '{"rules": []}'
+until_has NewReplicaSetAvailable -n monitoring get deploy roll -o jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}'
+k -n monitoring rollout status deployment/roll --timeout=20s >/dev/null 2>&1 || fail "roll v2 after the fix"
+[ "$(k -n monitoring get pods -l app=roll -o jsonpath='{.items[*].spec.containers[0].image}')" = nginx:1.99 ] ||
+	fail "roll pods: $(k -n monitoring get pods -l app=roll)"
+
+# A NotReady node keeps the not-ready taint: the agent (no toleration) skips it, aws-node (tolerates all) runs.
+ctl objects "$(node node-e t3.micro us-east-1a 192.168.12.15 4 541Mi | sed 's/"status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"/"status": "False", "reason": "KubeletNotReady", "message": "container runtime network not ready"/')"
+until_has "node-e" -n kube-system get pods -l k8s-app=aws-node -o wide
+k -n monitoring run notready --image=busybox --overrides='{"spec":{"nodeSelector":{"kubernetes.io/hostname":"node-e"}}}' >/dev/null || fail "run notready"
+until_has "0/5 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 4 node(s) didn't match Pod's node affinity/selector." \
+	-n monitoring describe pod notready
+k -n monitoring get pods -l app=heliograph-agent -o wide | grep -q node-e && fail "agent on the NotReady node"
+k get nodes | grep -qE '^node-e +NotReady ' || fail "get nodes: $(k get nodes)"
+
 # Every pod on node-a..d within its slots and IPs.
 k get pods -A -o json >"$TMP/all.json"
 k get nodes -o json >"$TMP/nodes.json"
@@ -435,7 +522,7 @@ python3 - "$TMP/all.json" "$TMP/nodes.json" <<'PY' || fail "capacity check"
 import json, sys
 pods = json.load(open(sys.argv[1]))["items"]
 nodes = {n["metadata"]["name"]: n for n in json.load(open(sys.argv[2]))["items"]}
-ips = {"node-a": 2, "node-b": 2, "node-c": 2, "node-d": 9}
+ips = {"node-a": 2, "node-b": 2, "node-c": 2, "node-d": 9, "node-e": 2}
 for name, n in nodes.items():
     on = [p for p in pods if p["spec"].get("nodeName") == name]
     assert len(on) <= int(n["status"]["allocatable"]["pods"]), (name, len(on))
@@ -443,4 +530,38 @@ for name, n in nodes.items():
     assert len(with_ip) <= ips[name], (name, [p["metadata"]["name"] for p in with_ip])
 PY
 k get events -A >/dev/null || fail "get events -A"
+
+# The simulated EKS clusters (eks_clusters.py, when present) stay as loaded under the scheduler:
+# no pod added, replaced or moved, and the Pending ebs-csi-controller replica of 3x-t2.micro-ebs
+# keeps its FailedScheduling event (the same message, counted again).
+EKS="$(dirname "${BASH_SOURCE[0]}")/eks_clusters.py"
+passes() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/behaviour" | python3 -c 'import json,sys; print(json.load(sys.stdin)["passes"])'; }
+passed() { [ "$(passes)" -ge "$1" ]; }
+pods() { k get pods -A --no-headers -o custom-columns='N:.metadata.name,NODE:.spec.nodeName,IP:.status.podIP,P:.status.phase'; }
+if [ -f "$EKS" ]; then
+	for s in $(python3 "$EKS" --list); do
+		kill "${PIDS[-1]}" 2>/dev/null || true
+		wait "${PIDS[-1]}" 2>/dev/null || true
+		rm -f "$TMP/kube-port"
+		kube_start --scheduler
+		kube_config "$TMP/kubeconfig"
+		python3 "$EKS" "$s" >"$TMP/$s.json" || fail "$s: generator"
+		curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/$s.json" >/dev/null || fail "$s: load"
+		python3 - "$TMP/$s.json" >"$TMP/$s.before" <<'PY'
+import json, sys
+for p in sorted((o for o in json.load(open(sys.argv[1])) if o["kind"] == "Pod"), key=lambda o: o["metadata"]["name"]):
+    print(p["metadata"]["name"], p["spec"].get("nodeName") or "<none>", p["status"].get("podIP") or "<none>",
+          p["status"].get("phase") or "<none>")
+PY
+		p0=$(passes)
+		wait_for passed $((p0 + 5)) || fail "$s: the loop does not run"
+		pods | sort | tr -s ' ' >"$TMP/$s.after"
+		diff "$TMP/$s.before" "$TMP/$s.after" >"$TMP/$s.diff" || fail "$s: pods changed under the scheduler: $(cat "$TMP/$s.diff")"
+		if [ "$s" = 3x-t2.micro-ebs ]; then
+			k -n kube-system get events --field-selector reason=FailedScheduling -o custom-columns='C:.count,M:.message' --no-headers >"$TMP/$s.ev"
+			[ "$(wc -l <"$TMP/$s.ev")" = 1 ] && grep -q "0/3 nodes are available: 3 Too many pods." "$TMP/$s.ev" ||
+				fail "$s: FailedScheduling: $(cat "$TMP/$s.ev")"
+		fi
+	done
+fi
 echo "PASS test_kube_scheduler"

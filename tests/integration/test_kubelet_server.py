@@ -3,7 +3,7 @@
 certificate the test generated, bearer token required, /stats/summary and
 /pods served from real captured files, and scriptable failures.
 
-  test_kubelet_server.py --cert C --key K --token-file F --summary S --pods P --port-file PF
+  test_kubelet_server.py --cert C --key K --token-file F --summary S --pods P --port-file PF [--host ::1]
 
 The expected token is read from --token-file on every request, so a test
 rotates it by rewriting that file. Failures are set per path through an
@@ -19,6 +19,7 @@ cutjson sends a complete 200 response whose JSON stops half-way.
 """
 import argparse
 import json
+import socket
 import ssl
 import threading
 import time
@@ -103,8 +104,13 @@ def main():
     p.add_argument("--summary", required=True)
     p.add_argument("--pods", required=True)
     p.add_argument("--port-file", required=True)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (::1: an IPv6 node IP)")
     args = p.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+
+    srv = Server((args.host, 0), Handler)
     srv.daemon_threads = True
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)

@@ -3,12 +3,14 @@
 # HTTPS with a certificate made here: values equal the captured JSON, the
 # bearer token is required and re-read when its file changes, 401/403 name
 # the RBAC rule (never the token), 500/truncated/slow answers are counted
-# gather errors, and the other inputs keep emitting.
+# gather errors, and the other inputs keep emitting. The shipped url form
+# "https://${NODE_IP}:PORT" reaches an IPv4 NODE_IP as it is and an IPv6 one
+# in brackets (a kubelet on ::1 when the machine has IPv6 loopback).
 source "$TESTLIB"
 
 command -v openssl >/dev/null || fail "openssl not installed"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
-	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>"$TMP/openssl.log" || fail "openssl req"
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,IP:::1 2>"$TMP/openssl.log" || fail "openssl req"
 
 TOKEN=tok-$RANDOM-$RANDOM-secret
 echo "$TOKEN" >"$TMP/kubelet-token"   # what the kubelet accepts
@@ -59,6 +61,26 @@ print(p['containers'][0]['cpu']['usageCoreNanoSeconds'], (p.get('network') or {}
 L=$(line "kubernetes_pod_network,app=metallb,host=node-a,namespace=metallb-system,node_name=duckboat-01,pod_name=speaker-cpxhz" ok)
 [ "$(field rx_bytes "$L")" = "${want#* }i" ] || fail "speaker rx_bytes: $L"
 grep -q 'E!' "$TMP/ok.log" && fail "errors in a clean run: $(grep 'E!' "$TMP/ok.log")"
+
+# ---- NODE_IP in the url (41-agent-config.yaml's form): IPv4 as it is, IPv6 in brackets ----
+NODE_URL='https://${NODE_IP}:'
+KUBELET="$NODE_URL$PORT" config v4
+NODE_IP=127.0.0.1 "$AGENT" --config "$TMP/v4.yaml" --once >"$TMP/v4.out" 2>"$TMP/v4.log" || true
+[ "$(grep -c '^kubernetes_' "$TMP/v4.lp")" = 45 ] || fail "NODE_IP=127.0.0.1: $(cat "$TMP/v4.log")"
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	python3 "$(dirname "$TESTLIB")/test_kubelet_server.py" --host ::1 --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
+		--token-file "$TMP/kubelet-token" --port-file "$TMP/port6" \
+		--summary "$FIXTURES/kubelet-summary/honeycomb-baremetal-docker-calico-summary.json" \
+		--pods "$FIXTURES/kubelet-pods/honeycomb-baremetal-docker-calico-pods.json" >"$TMP/kubelet6.log" 2>&1 &
+	PIDS+=($!)
+	wait_for test -s "$TMP/port6" || fail "test kubelet on ::1 did not start"
+	KUBELET="$NODE_URL$(cat "$TMP/port6")" config v6
+	NODE_IP=::1 "$AGENT" --config "$TMP/v6.yaml" --once >"$TMP/v6.out" 2>"$TMP/v6.log" || true
+	[ "$(grep -c '^kubernetes_' "$TMP/v6.lp")" = 45 ] || fail "NODE_IP=::1: $(cat "$TMP/v6.log")"
+	grep -q 'E!' "$TMP/v6.log" && fail "errors with NODE_IP=::1: $(grep 'E!' "$TMP/v6.log")"
+else
+	echo "no IPv6 loopback here: the IPv6 NODE_IP case is left to test_config_values"
+fi
 
 # ---- wrong token: 401 with the hint, no token in the log, mem still there ----
 echo wrong-token >"$TMP/agent-token"

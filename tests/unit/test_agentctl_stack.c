@@ -112,10 +112,37 @@ static void test_json(void)
 	yajl_tree_free(c);
 }
 
+/* What one pod asks of its node, as the scheduler counts it: the
+ * containers' sum, or the largest init container if that is more; and
+ * whether it needs a pod-network IP. */
+static void test_pod_needs(void)
+{
+	static const char text[] = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: x}\nspec:\n"
+				   "  template:\n    spec:\n      hostNetwork: true\n"
+				   "      initContainers:\n        - {name: i, resources: {requests: {memory: 64Mi}}}\n"
+				   "      containers:\n        - {name: a, resources: {requests: {memory: 24Mi}}}\n"
+				   "        - {name: b, resources: {requests: {memory: 16Mi}}}\n        - {name: c}\n";
+	struct stack_doc d = {.text = (char *)text, .len = sizeof text - 1};
+	struct stack_pod_needs n;
+	CHECK_INT(stack_doc_pod(&d, &n), 0);
+	CHECK(n.memory == 64LL << 20);
+	CHECK(n.host_network);
+	CHECK_STR(n.containers, "a, b, c");
+	static const char text2[] = "kind: Deployment\nspec:\n  template:\n    spec:\n"
+				    "      initContainers: [{name: i, resources: {requests: {memory: 8Mi}}}]\n"
+				    "      containers: [{name: a, resources: {requests: {memory: 24Mi}}}]\n";
+	d.text = (char *)text2;
+	d.len = sizeof text2 - 1;
+	CHECK_INT(stack_doc_pod(&d, &n), 0);
+	CHECK(n.memory == 24LL << 20);
+	CHECK(!n.host_network);
+}
+
 int main(void)
 {
 	test_quantity();
 	test_docs();
 	test_json();
+	test_pod_needs();
 	CHECK_DONE();
 }

@@ -116,5 +116,37 @@ int main(void)
 	check_expand_fails("${1A}");
 	check_expand_fails("${A B}");
 	check_expand_fails("${A:-${B:-${C:-${D:-${E:-${F:-${G:-${H:-${I:-${J:-x}}}}}}}}}}");
+	/* A literal IPv6 address that is a URL's whole host gets its brackets
+	 * (an IPv6 cluster's status.hostIP in "https://${NODE_IP}:10250");
+	 * IPv4, names, bracketed values, values with a port, and the same
+	 * address anywhere but a host are left as they are. */
+	setenv("HG_T_V6", "fd00:ec2::1", 1);
+	setenv("HG_T_V4", "10.0.3.7", 1);
+	setenv("HG_T_V6B", "[fd00::2]", 1);
+	setenv("HG_T_V4P", "10.0.3.7:8080", 1);
+	setenv("HG_T_V6Z", "fe80::1%eth0", 1);
+	check_expand("https://${HG_T_V6}:10250", "https://[fd00:ec2::1]:10250");
+	check_expand("https://${HG_T_V4}:10250", "https://10.0.3.7:10250");
+	check_expand("https://${HG_T_HOST}:10250", "https://node-1:10250");
+	check_expand("http://${HG_T_V6}", "http://[fd00:ec2::1]");
+	check_expand("http://${HG_T_V6}/metrics?a=1", "http://[fd00:ec2::1]/metrics?a=1");
+	check_expand("http://${HG_T_V6}?a", "http://[fd00:ec2::1]?a");
+	check_expand("http://${HG_T_V6}#f", "http://[fd00:ec2::1]#f");
+	check_expand("https://user:pw@${HG_T_V6}:443/", "https://user:pw@[fd00:ec2::1]:443/");
+	check_expand("tcp://${HG_T_V6}:8094", "tcp://[fd00:ec2::1]:8094");
+	check_expand("https://[${HG_T_V6}]:10250", "https://[fd00:ec2::1]:10250");
+	check_expand("https://${HG_T_V6B}:10250", "https://[fd00::2]:10250");
+	check_expand("http://${HG_T_V4P}/x", "http://10.0.3.7:8080/x");
+	check_expand("https://${HG_T_V6Z}:1", "https://fe80::1%eth0:1"); /* a zone needs %25: left to the user */
+	check_expand("${HG_T_V6}", "fd00:ec2::1");
+	check_expand("${HG_T_V6}:10250", "fd00:ec2::1:10250");
+	check_expand("http://x/${HG_T_V6}", "http://x/fd00:ec2::1");
+	check_expand("http://x/a@${HG_T_V6}:1", "http://x/a@fd00:ec2::1:1");
+	check_expand("http://${HG_T_V6}${HG_T_HOST}", "http://fd00:ec2::1node-1");
+	check_expand("http://${HG_T_V6}.x", "http://fd00:ec2::1.x");
+	check_expand("https://${HG_T_UNSET:-::1}:10250", "https://[::1]:10250");
+	check_expand("https://${HG_T_UNSET:-${HG_T_V6}}:10250", "https://[fd00:ec2::1]:10250");
+	check_expand("${HG_T_UNSET:-https://${HG_T_V6}:1}", "https://[fd00:ec2::1]:1");
+	check_expand("https://${HG_T_UNSET}:10250", "https://:10250");
 	CHECK_DONE();
 }
