@@ -435,12 +435,30 @@ static size_t sched_memory(const struct stack_diag_in *in, yajl_val pod, const c
 	return add(out, key,
 		   "%s cannot be scheduled: it asks for %s of memory requests and no node it may run on has that much "
 		   "unrequested (%s). Make room by removing a pod you do not need from that node, run coredns with one "
-		   "replica (" COREDNS_ONE "), use a larger instance type for the stack node (a t3.small has twice a "
-		   "t3.micro's memory), or add a node.",
-		   what, need, nodes, cluster_arg(in));
+		   "replica (" COREDNS_ONE "), use a larger instance type for %s (a t3.small has twice a "
+		   "t3.micro's memory)%s.",
+		   what, need, nodes, cluster_arg(in), is_agent_pod(pod) ? "that node" : "the stack node",
+		   is_agent_pod(pod) ? "" : ", or add a node");
 }
 
 /* The stack pod's nodeSelector heliograph.io/stack=true matches no usable node. */
+static void pv_place(yajl_val pv, const char **node, const char **zone);
+static const char *node_zone(yajl_val node);
+
+/* Where the pod's volumes must be used: the node or zone of the first one
+ * that is placed (both NULL: not placed, or not known yet). */
+static void pod_volumes_place(const struct stack_diag_in *in, yajl_val pod, const char **node, const char **zone)
+{
+	*node = *zone = NULL;
+	yajl_val v = jq_at(pod, "spec", "volumes", NULL);
+	for (size_t i = 0; i < jq_len(v) && !*node && !*zone; i++) {
+		const char *claim = jq_str(jq_item(v, i), "persistentVolumeClaim", "claimName", NULL);
+		yajl_val pv = by_name(in->pvs, jq_str(by_name(in->pvcs, claim), "spec", "volumeName", NULL));
+		if (pv)
+			pv_place(pv, node, zone);
+	}
+}
+
 static size_t sched_selector(const struct stack_diag_in *in, yajl_val pod, const char *what, struct stack_diags *out)
 {
 	char key[240];
@@ -452,24 +470,57 @@ static size_t sched_selector(const struct stack_diag_in *in, yajl_val pod, const
 		const char *n = str_or(name_of(sn), "?");
 		return add(out, key,
 			   "%s cannot be scheduled: it runs only on the node labelled " STACK_LABEL "=true, and that node, "
-			   "%s, is %s. %s, or move the label to another node (`kubectl label node %s " STACK_LABEL
+			   "%s, is %s. %s%s%s, or move the label to another node (`kubectl label node %s " STACK_LABEL
 			   "-` and `kubectl label node OTHER " STACK_LABEL "=true`; re-running install-stack does this).",
 			   what, n, node_ready(sn) ? "cordoned" : "NotReady",
-			   node_ready(sn) ? "Uncordon it (`kubectl uncordon NODE`)" : "Bring it back (its kubelet or EC2 instance)",
-			   n);
+			   node_ready(sn) ? "Uncordon it (`kubectl uncordon " : "Bring it back (its kubelet or EC2 instance)",
+			   node_ready(sn) ? n : "", node_ready(sn) ? "`)" : "", n);
 	}
-	const char *pick = "NODE";
+	/* No label: a node where the pod's volumes can be used, if they are placed. */
+	const char *vnode, *vzone, *pick = NULL, *cordoned = NULL;
+	pod_volumes_place(in, pod, &vnode, &vzone);
 	yajl_val it = items(in->nodes);
-	for (size_t i = 0; i < jq_len(it); i++)
-		if (node_ready(jq_item(it, i)) && !node_cordoned(jq_item(it, i)) && name_of(jq_item(it, i))) {
-			pick = name_of(jq_item(it, i));
-			break;
-		}
+	for (size_t i = 0; i < jq_len(it) && !pick; i++) {
+		yajl_val n = jq_item(it, i);
+		if (!node_ready(n) || !name_of(n) || (vnode && !str_is(name_of(n), vnode)) ||
+		    (!vnode && vzone && !str_is(node_zone(n), vzone)))
+			continue;
+		if (node_cordoned(n))
+			cordoned = cordoned ? cordoned : name_of(n);
+		else
+			pick = name_of(n);
+	}
+	char where[300] = "";
+	if (vnode)
+		snprintf(where, sizeof where, "Its volumes are on node %s's own disk", vnode);
+	else if (vzone)
+		snprintf(where, sizeof where, "Its EBS volumes are in zone %s", vzone);
+	if (*where && !pick && cordoned)
+		return add(out, key,
+			   "%s cannot be scheduled: it runs only on the node labelled " STACK_LABEL "=true, and no node has "
+			   "that label. %s, where the only ready node, %s, is cordoned: uncordon it (`kubectl uncordon %s`) "
+			   "and re-run install-stack, which labels it.",
+			   what, where, cordoned, cordoned);
+	if (*where && !pick && vnode)
+		return add(out, key,
+			   "%s cannot be scheduled: it runs only on the node labelled " STACK_LABEL "=true, and no node has "
+			   "that label. %s, where no ready node is: bring that node back, or to start over with empty "
+			   "volumes delete the claims and their node volumes (`kubectl -n %s delete pvc influxdb-data "
+			   "grafana-data` and `kubectl delete pv heliograph-%s-influxdb-data heliograph-%s-grafana-data`) and "
+			   "re-run install-stack.",
+			   what, where, in->ns, in->ns, in->ns);
+	if (*where && !pick)
+		return add(out, key,
+			   "%s cannot be scheduled: it runs only on the node labelled " STACK_LABEL "=true, and no node has "
+			   "that label. %s, where no ready node is: add a node in that zone, or to start over with empty "
+			   "volumes delete the claims (`kubectl -n %s delete pvc influxdb-data grafana-data`) and re-run "
+			   "install-stack.",
+			   what, where, in->ns);
 	return add(out, key,
 		   "%s cannot be scheduled: it runs only on the node labelled " STACK_LABEL "=true, and no node has that "
-		   "label. Re-run install-stack, which labels the node its placement plan chose, or label one yourself: "
-		   "`kubectl label node %s " STACK_LABEL "=true`.",
-		   what, pick);
+		   "label.%s%s%s Re-run install-stack, which labels the node its placement plan chose, or label one "
+		   "yourself: `kubectl label node %s " STACK_LABEL "=true`.",
+		   what, *where ? " " : "", where, *where ? "." : "", pick ? pick : "NODE");
 }
 
 static bool zone_key(const char *k)
