@@ -323,7 +323,20 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
 
+        # kubectl get -w asks for Tables: each event's object becomes a one-row Table,
+        # the column definitions only in the first, as the apiserver sends them.
+        tables = kube_table.wants_table(self.headers.get("Accept")) and kube_table.printable(r.res)
+        first = [True]
+
         def emit(ev):
+            if tables and ev.get("type") in ("ADDED", "MODIFIED", "DELETED"):
+                o = ev["object"]
+                tab = kube_table.table(r.res, [o], {"resourceVersion": o["metadata"].get("resourceVersion", "")},
+                                       q.get("includeObject"))
+                if not first[0]:
+                    tab["columnDefinitions"] = []
+                first[0] = False
+                ev = {"type": ev["type"], "object": tab}
             data = (json.dumps(ev) + "\n").encode()
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()

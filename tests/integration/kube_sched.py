@@ -20,7 +20,15 @@ re-evaluated every pass (so a node label, a deleted pod or a new node
 unblocks it) and the event repeated (count) at most every 10 s. Success:
 Normal Scheduled "Successfully assigned NS/POD to NODE". Pods wait bound to
 no node while their WaitForFirstConsumer claims are provisioned (PreBind).
-Never preempts.
+Never preempts (the messages say so as kube-scheduler does when no pod of
+lower priority could make room).
+
+Also as on a cluster: pods a controller deletes are Terminating for at most
+1 s and keep their slot and IP meanwhile; with --scheduler the apiserver's
+defaults are filled in (pod phase Pending and QoS class at creation, workload
+strategies, DefaultTolerationSeconds); every namespace gets its default
+ServiceAccount and kube-root-ca.crt. Objects loaded with their pods (seeds)
+are adopted as they are, not replaced.
 
 Control (no auth), JSON:
   POST /_control/behaviour  sets the keys given (others keep their value):
@@ -174,6 +182,7 @@ class Simulation:
         self.scheduler = Scheduler(self.cl, self.volumes)
         self.kubelets = Kubelets(self.cl, self.behaviour)
         self.passes = 0
+        self.seen_seeded = set()
 
     def set_behaviour(self, d):
         with self.store.lock:
@@ -197,6 +206,9 @@ class Simulation:
             self.volumes.sync()
             self.scheduler.sync()
             self.kubelets.sync()
+            seeded = [u for u in self.kubelets.adopted() if u not in self.seen_seeded]
+            refs.seeded_service_accounts(self.cl, [p for p in map(self.cl.by_uid, seeded) if p is not None])
+            self.seen_seeded.update(seeded)
             self.passes += 1
 
     def run(self):

@@ -148,6 +148,10 @@ class Kubelets:
             if uid not in live:
                 del self.pods[uid]
 
+    def adopted(self):
+        """Uids of the pods found already started (seeded), which this kubelet leaves as they are."""
+        return [uid for uid, s in self.pods.items() if s is None]
+
     def sync_pod(self, p, node):
         s = self.pods[p["metadata"]["uid"]]
         spec = p["spec"]

@@ -47,6 +47,17 @@ def sync_namespaces(cl, ca_pem):
                 "data": {"ca.crt": ca_pem}}, "kube-controller-manager")
 
 
+def seeded_service_accounts(cl, pods):
+    """A pod that was already running when loaded (eks_clusters.py, a captured
+    cluster) proves its ServiceAccount exists; seeds often leave it out, and the
+    pod's replacement must not then be refused."""
+    for p in pods:
+        ns = p["metadata"].get("namespace")
+        sa = (p.get("spec") or {}).get("serviceAccountName") or "default"
+        if cl.get("ServiceAccount", ns, sa) is None and cl.get("Namespace", None, ns) is not None:
+            cl.create("ServiceAccount", "", {"metadata": {"name": sa, "namespace": ns}}, "kube-controller-manager")
+
+
 def _object(cl, kind, ns, name):
     return cl.get("ConfigMap" if kind == "configmap" else "Secret", ns, name)
 

@@ -115,6 +115,9 @@ def api_defaults(res, obj):
             st["rollingUpdate"].setdefault("maxSurge", 0)
     elif (res.group, res.kind) == ("", "Pod"):
         default_pod_spec(spec)
+        st = obj.setdefault("status", {})  # the pod registry's PrepareForCreate
+        st.setdefault("phase", "Pending")
+        st.setdefault("qosClass", qos_class(spec))
     elif (res.group, res.kind) == ("", "PersistentVolumeClaim"):
         spec.setdefault("volumeMode", "Filesystem")
 

@@ -244,6 +244,10 @@ PRINTERS = {
 }
 
 
+def printable(res):
+    return (res.group, res.plural) in PRINTERS
+
+
 def wants_table(accept):
     return "as=Table" in (accept or "")
 

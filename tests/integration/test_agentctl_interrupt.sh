@@ -92,7 +92,7 @@ kill -INT "$CTL_PID"
 finish_install 2
 [ "$RC" -eq 1 ] || fail "run 2 interrupted while waiting exited $RC, expected 1: $(cat "$TMP/err2")"
 grep -q "interrupted while waiting for the rollout" "$TMP/err2" || fail "run 2: $(cat "$TMP/err2")"
-grep -q "re-run install-stack to wait again" "$TMP/err2" || fail "run 2 does not say how to finish"
+grep -q "Re-run install-stack to wait again" "$TMP/err2" || fail "run 2 does not say how to finish: $(cat "$TMP/err2")"
 grep -q "run agentctl install-stack again to finish" "$TMP/err2" || fail "run 2 does not say how to finish"
 ! grep -q "^influxdb " "$TMP/out2" || fail "run 2 converged InfluxDB after Ctrl-C"
 exists "$DS" || fail "run 2: DaemonSet missing"

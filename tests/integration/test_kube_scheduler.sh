@@ -403,8 +403,10 @@ for want in 'Failed to pull image "heliograph/agent:9.9.9": rpc error: code = Un
 	grep -qF -- "$want" "$TMP/desc.out" || fail "pull describe lacks '$want': $(cat "$TMP/desc.out")"
 done
 until_has "CrashLoopBackOff" -n monitoring get pod crash
-k -n monitoring get pod crash -o json >"$TMP/crash.json"
-python3 - "$TMP/crash.json" <<'PY' || fail "crash status: $(cat "$TMP/crash.json")"
+# (a crash loop passes through Running and Error too: wait for the back-off state itself)
+crash_ok() {
+	k -n monitoring get pod crash -o json >"$TMP/crash.json" || return 1
+	python3 - "$TMP/crash.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
 c = p["status"]["containerStatuses"][0]
@@ -416,6 +418,8 @@ assert t["reason"] == "Error" and t["exitCode"] == 2, t
 assert c["restartCount"] >= 1 and not c["ready"], c
 assert p["status"]["phase"] == "Running", p["status"]["phase"]
 PY
+}
+wait_for crash_ok || fail "crash status: $(cat "$TMP/crash.json")"
 until_has "Back-off restarting failed container crasher in pod crash_monitoring(" -n monitoring get events --field-selector involvedObject.name=crash
 until_has "OOMKilled" -n monitoring get pod oom -o jsonpath='{.status.containerStatuses[0].lastState.terminated.reason}'
 until_has "CrashLoopBackOff" -n monitoring get pod oom
@@ -514,6 +518,14 @@ until_has "0/5 nodes are available: 1 node(s) had untolerated taint {node.kubern
 	-n monitoring describe pod notready
 k -n monitoring get pods -l app=heliograph-agent -o wide | grep -q node-e && fail "agent on the NotReady node"
 k get nodes | grep -qE '^node-e +NotReady ' || fail "get nodes: $(k get nodes)"
+
+# kubectl get -w prints the same columns for the watch events (one-row Tables).
+timeout 30 kubectl -n monitoring get pods -w >"$TMP/watch.out" 2>&1 &
+WATCH=$!
+k -n monitoring run watched --image=busybox --overrides='{"spec":{"nodeSelector":{"kubernetes.io/hostname":"node-d"}}}' >/dev/null || fail "run watched"
+wait_for grep -qE '^watched +1/1 +Running +0 ' "$TMP/watch.out" || fail "get -w: $(cat "$TMP/watch.out")"
+grep -qE '^watched +0/1 +(Pending|ContainerCreating) ' "$TMP/watch.out" || fail "get -w states: $(cat "$TMP/watch.out")"
+kill "$WATCH" 2>/dev/null || true
 
 # Every pod on node-a..d within its slots and IPs.
 k get pods -A -o json >"$TMP/all.json"

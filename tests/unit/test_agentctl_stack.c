@@ -64,9 +64,9 @@ static void test_docs(void)
 			      strcmp(d.v[i].id.name, STACK_GRAFANA_SERVICE) == 0);
 	}
 	CHECK(rbac);
-	/* InfluxDB 200Mi + Grafana 150Mi + the stack node's agent 24Mi in one
+	/* InfluxDB 128Mi + Grafana 192Mi + the stack node's agent 24Mi in one
 	 * pod (data-owner's 16Mi runs before them); the DaemonSet's agent 24Mi. */
-	CHECK(stack == 374LL << 20);
+	CHECK(stack == 344LL << 20);
 	CHECK(agent == 24LL << 20);
 	stack_docs_free(&d);
 
