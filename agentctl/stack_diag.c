@@ -957,6 +957,12 @@ static size_t diag_pull(const struct stack_diag_in *in, yajl_val pod, yajl_val c
 			detail = msg_of(e);
 	}
 	detail = str_or(detail, "");
+	/* Quoted in sentences: without the event's 'Failed to pull image "X": '
+	 * and gRPC's wrapping, the runtime's own words remain. */
+	if (strncmp(detail, "Failed to pull image \"", 22) == 0 && strstr(detail + 22, "\": "))
+		detail = strstr(detail + 22, "\": ") + 3;
+	if (strncmp(detail, "rpc error: code = ", 18) == 0 && strstr(detail, " desc = "))
+		detail = strstr(detail, " desc = ") + 8;
 	registry_of(image, reg, sizeof reg);
 	snprintf(key, sizeof key, "pull:%s", image);
 	if (has(image, "heliograph/agent") && strcmp(reg, "docker.io") == 0)
