@@ -19,7 +19,7 @@ static void install_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: agentctl install-stack [options]\n"
-		"Installs or updates the monitoring stack (InfluxDB 1.8 and Grafana in one pod, the agent as a\n"
+		"Installs or updates the monitoring stack (InfluxDB 1.12 and Grafana in one pod, the agent as a\n"
 		"DaemonSet) in the cluster of the current kubeconfig context, by server-side apply of what\n"
 		"`agentctl render` prints. Before creating anything it prints its placement plan: per node the pod\n"
 		"slots, pod-network IPs and memory requests, and where the stack pod (InfluxDB, Grafana and that\n"

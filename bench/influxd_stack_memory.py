@@ -2,7 +2,8 @@
 """InfluxDB's memory as the stack pod runs it: what k8s-manifests/30-stack.yaml's sizing rests on.
 
   bench/influxd_stack_memory.py --agent build/agent [--influxd /usr/bin/influxd] [--hosts 3]
-                                [--backfill-hours 24] [--live-minutes 3] [--query-range 24h] [--work DIR]
+                                [--backfill-hours 24] [--live-minutes 3] [--query-range 24h]
+                                [--interval 2m] [--work DIR [--reuse]]
 
 influxd gets scripts/influxd-conf.sh's private config plus, from the environment, every
 INFLUXDB_* setting the stack's influxdb container sets (read from 30-stack.yaml, so the two cannot
@@ -15,8 +16,8 @@ serving a captured kubelet summary with 11 pods), replayed for HOSTS nodes as th
      an outage, and so the shards hold TSM files and compactions run),
   2. live: LIVE_MINUTES at the real 10 s interval,
   3. dashboards: every InfluxQL query of grafana-dashboards/*.json over QUERY_RANGE (Grafana's
-     variables as match-all, $__interval 1m), each dashboard's panels 6 at a time (a browser's
-     connections to one host), three times,
+     variables as match-all, $__interval as Grafana sets it for ~1000 points, at least 1m), each
+     dashboard's panels 6 at a time (a browser's connections to one host), three times,
   4. restart: influxd stopped and started on the data (the tsi1 index and TSM files opened).
 VmRSS is sampled from /proc every 0.25 s; VmHWM is read at the end of each phase.
 """
@@ -168,7 +169,7 @@ def write_intervals(port, template, hosts, t0_ns, n, step_ns=10 ** 10):
         http(url, "\n".join(batch).encode())
 
 
-def dashboard_queries(rng):
+def dashboard_queries(rng, interval):
     out = {}
     for f in sorted(glob.glob(os.path.join(ROOT, "grafana-dashboards", "*.json"))):
         qs = []
@@ -183,11 +184,14 @@ def dashboard_queries(rng):
         walk(d.get("panels", []))
         sub = []
         for q in qs:
-            q = q.replace("$timeFilter", "time > now() - " + rng).replace("$__interval", "1m")
+            q = q.replace("$timeFilter", "time > now() - " + rng).replace("$__interval", interval)
             q = re.sub(r"\$\{?[a-zA-Z_]+\}?", ".*", q)
             sub.append(q)
         out[os.path.basename(f)] = sub
     return out
+
+
+SLOW = []   # (seconds, query) of every dashboard query run
 
 
 def run_queries(port, qs, parallel=6):
@@ -200,10 +204,14 @@ def run_queries(port, qs, parallel=6):
                 if not todo:
                     return
                 q = todo.pop()
+            t0 = time.time()
             try:
-                http("http://127.0.0.1:%d/query?db=heliograph&%s" % (port, urllib.parse.urlencode({"q": q})))
+                http("http://127.0.0.1:%d/query?db=heliograph&%s" % (port, urllib.parse.urlencode({"q": q})),
+                     timeout=600)
             except OSError as e:
                 errs.append(str(e))
+            with lock:
+                SLOW.append((time.time() - t0, q))
     ts = [threading.Thread(target=worker) for _ in range(parallel)]
     for t in ts:
         t.start()
@@ -220,11 +228,18 @@ def main():
     ap.add_argument("--backfill-hours", type=float, default=24)
     ap.add_argument("--live-minutes", type=float, default=3)
     ap.add_argument("--query-range", default="24h", help="the dashboards' time range (InfluxQL duration)")
+    ap.add_argument("--interval", help="$__interval (default: what Grafana picks for about 1000 points, "
+                    "the range / 1000 rounded up to whole minutes)")
     ap.add_argument("--work")
+    ap.add_argument("--reuse", action="store_true", help="WORK holds a previous run's data: only the "
+                    "dashboards and the restart")
     args = ap.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="hg-influx-mem.")
     os.makedirs(work + "/influxdb", exist_ok=True)
-    template = capture(args, work)
+    secs = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    rng_s = int(args.query_range[:-1]) * secs[args.query_range[-1]]
+    interval = args.interval or "%dm" % max(1, -(-rng_s // 1000 // 60))
+    template = [] if args.reuse else capture(args, work)
     port, rpc = free_port(), free_port()
     p = start_influxd(args, work, port, rpc)
     version = subprocess.run([args.influxd, "version"], capture_output=True, text=True).stdout.strip()
@@ -240,25 +255,27 @@ def main():
         rows.append((name, max(win) / 1024, sum(win) / len(win) / 1024, hwm / 1024))
         return len(s.samples)
 
-    i0 = phase("idle (empty database)", 0)
-    now = time.time_ns() // 10 ** 10 * 10 ** 10
-    n_back = int(args.backfill_hours * 360)
-    t = time.time()
-    write_intervals(port, template, args.hosts, now - n_back * 10 ** 10, n_back)
-    back_s = time.time() - t
-    i1 = phase("backfill %gh (%d lines)" % (args.backfill_hours, n_back * args.hosts * len(template)), i0)
-    end = time.time() + args.live_minutes * 60
-    k = 0
-    while time.time() < end:
-        write_intervals(port, template, args.hosts, time.time_ns(), 1)
-        k += 1
-        time.sleep(max(0, 10 - (time.time() % 10)))
-    i2 = phase("live %g min at 10 s" % args.live_minutes, i1)
+    back_s = 0
+    if args.reuse:
+        i2 = phase("open on the data", 0)
+    else:
+        i0 = phase("idle (empty database)", 0)
+        now = time.time_ns() // 10 ** 10 * 10 ** 10
+        n_back = int(args.backfill_hours * 360)
+        t = time.time()
+        write_intervals(port, template, args.hosts, now - n_back * 10 ** 10, n_back)
+        back_s = time.time() - t
+        i1 = phase("backfill %gh (%d lines)" % (args.backfill_hours, n_back * args.hosts * len(template)), i0)
+        end = time.time() + args.live_minutes * 60
+        while time.time() < end:
+            write_intervals(port, template, args.hosts, time.time_ns(), 1)
+            time.sleep(max(0, 10 - (time.time() % 10)))
+        i2 = phase("live %g min at 10 s" % args.live_minutes, i1)
     errs = []
     for _ in range(3):
-        for dash, qs in dashboard_queries(args.query_range).items():
+        for dash, qs in dashboard_queries(args.query_range, interval).items():
             errs += run_queries(port, qs)
-    i3 = phase("dashboards (3 x every panel, last %s)" % args.query_range, i2)
+    i3 = phase("dashboards (3 x every panel, last %s, $__interval %s)" % (args.query_range, interval), i2)
     s.stop = True
     p.send_signal(signal.SIGTERM)
     p.wait()
@@ -277,6 +294,7 @@ def main():
     print("influxd: %s; env from 30-stack.yaml: %s" % (version, " ".join("%s=%s" % kv for kv in sorted(stack_env().items()))))
     print("load: %d hosts x %d lines per 10 s gather; backfill took %.0f s; data on disk %s; series: %s" % (
         args.hosts, len(template), back_s, du, re.findall(r'"values":\[\[(\d+)', series)))
+    print("slowest queries: %s" % "; ".join("%.1f s %s" % (d, q[:90]) for d, q in sorted(SLOW)[-3:]))
     print("query errors: %d%s" % (len(errs), (" (first: %s)" % errs[0]) if errs else ""))
     print("| phase | VmRSS max MiB | VmRSS mean MiB | VmHWM so far MiB |")
     print("|---|---|---|---|")

@@ -640,6 +640,15 @@ def _event(pod, msg):
             "reportingInstance": "", "firstTimestamp": T1, "lastTimestamp": T1, "count": 1}
 
 
+def service_account(name):
+    """The add-on's ServiceAccount: pods naming a missing one are refused (FailedCreate), as on a
+    cluster. No eks.amazonaws.com/role-arn annotation: no IRSA role was set up (see the module
+    docstring: the EBS CSI driver then cannot provision)."""
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": name, "namespace": "kube-system", "uid": _uid("ServiceAccount", name),
+                         "creationTimestamp": T0}}
+
+
 def storage_class_gp2(default):
     m = {"name": "gp2", "uid": _uid("StorageClass", "gp2"), "creationTimestamp": T0}
     if default:
@@ -671,7 +680,9 @@ SCENARIOS = {
 
 
 def scenario(name):
-    types, ebs, gp2_default, metrics_server = SCENARIOS[name]
+    # Callers add their own scenarios, some as (types, ebs, gp2 default): metrics-server is optional.
+    types, ebs, gp2_default, *more = SCENARIOS[name]
+    metrics_server = more[0] if more else False
     nodes = [node(t, k, ZONES[k % len(ZONES)], ng, ebs) for k, (t, ng) in enumerate(types)]
     cluster = _Cluster(nodes)
     daemonsets = [aws_node_ds(), kube_proxy_ds()] + ([ebs_csi_node_ds()] if ebs else [])
@@ -683,6 +694,7 @@ def scenario(name):
     for dep in deployments:
         out += _deployment_pods(cluster, dep)
     out += daemonsets + deployments
+    out += [service_account(w["spec"]["template"]["spec"]["serviceAccountName"]) for w in daemonsets + deployments]
     out.append(storage_class_gp2(gp2_default))
     if ebs:
         out.append(csidriver_ebs())
