@@ -126,10 +126,12 @@ static int plan(struct stack *s, struct stack_docs *d, struct stack_plan *p, int
 		snprintf(p->want_buf[0], sizeof p->want_buf[0], "%s", st.vol_node);
 		p->want_node = p->want_buf[0];
 		p->want_why = st.exists ? "its volumes are on that node's disk" : "--storage-node";
+		p->want_volumes = st.exists;
 	} else if (st.vol_zone[0]) {
 		snprintf(p->want_buf[1], sizeof p->want_buf[1], "%s", st.vol_zone);
 		p->want_zone = p->want_buf[1];
 		p->want_why = "its EBS volumes are in that zone";
+		p->want_volumes = true;
 	}
 	stack_plan_place(p);
 	/* The storage parameters change the volumes, not the pods: the plan stands. */

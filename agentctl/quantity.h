@@ -1,5 +1,5 @@
 /* Kubernetes resource quantities ("563Mi", "3955428Ki", "1.5Gi", "500M",
- * "4", "100m") as the capacity check reads them from nodes and pods. */
+ * "4", "100m") as the placement plan reads them from nodes and pods. */
 #ifndef AGENTCTL_QUANTITY_H
 #define AGENTCTL_QUANTITY_H
 #include <stddef.h>

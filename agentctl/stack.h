@@ -127,6 +127,7 @@ struct stack_plan {
 	/* Where the stack pod must go (its volumes, --storage-node): a node
 	 * name, a zone, or NULL; why says so in the plan. */
 	const char *want_node, *want_zone, *want_why;
+	bool want_volumes; /* the volumes exist there (else --storage-node asks for it) */
 	char want_buf[2][256];
 	int chosen; /* index of the stack node, -1 none */
 	bool fits;
@@ -138,7 +139,6 @@ int stack_plan_set_docs(struct stack_plan *p, const struct stack_docs *d, char *
 /* Chooses the stack node; p->fits tells whether everything fits. */
 void stack_plan_place(struct stack_plan *p);
 const char *stack_plan_node(const struct stack_plan *p); /* the chosen node's name or NULL */
-const char *stack_plan_node_zone(const struct stack_plan *p);
 /* The table, printed before anything is created (and in --dry-run). */
 void stack_plan_print(const struct stack *s, const struct stack_plan *p);
 /* Why nothing fits, per node, and each option with its effect and command. */

@@ -376,7 +376,18 @@ static void place(struct stack_plan *p)
 	for (size_t i = 0; p->fits && i < p->nn; i++)
 		if ((int)i != best && counted(&p->node[i]) && !fits(&p->agent, &p->node[i]))
 			p->fits = false;
-	/* Nothing fits: --force still needs a node to label. */
+	/* Nothing fits: --force still needs a node to label; where the volumes
+	 * are has no usable node, the best other one (the pod then waits with
+	 * the scheduler's volume conflict, which the rollout wait explains). */
+	if (best < 0 && any < 0 && (p->want_node || p->want_zone)) {
+		const char *wn = p->want_node, *wz = p->want_zone;
+		p->want_node = p->want_zone = NULL;
+		for (size_t i = 0; i < p->nn; i++)
+			if (stack_may_run(p, &p->node[i]) && (any < 0 || free_mem(&p->node[i]) > free_mem(&p->node[any])))
+				any = (int)i;
+		p->want_node = wn;
+		p->want_zone = wz;
+	}
 	p->chosen = best >= 0 ? best : any;
 }
 
@@ -389,11 +400,6 @@ void stack_plan_place(struct stack_plan *p)
 const char *stack_plan_node(const struct stack_plan *p)
 {
 	return p->chosen >= 0 ? p->node[p->chosen].name : NULL;
-}
-
-const char *stack_plan_node_zone(const struct stack_plan *p)
-{
-	return p->chosen >= 0 ? p->node[p->chosen].zone : NULL;
 }
 
 /* Memory in whole Mi, as requests and allocatable are compared in the table. */
@@ -415,7 +421,8 @@ static void adds(const struct stack_plan *p, size_t i, char *out, size_t len)
 		return;
 	}
 	if (n->cordoned) {
-		snprintf(out, len, "nothing: cordoned, not counted");
+		/* DaemonSet pods tolerate node.kubernetes.io/unschedulable. */
+		snprintf(out, len, "nothing counted: cordoned (an agent still starts there if a slot is free)");
 		return;
 	}
 	if (!counted(n)) {
@@ -558,7 +565,7 @@ static void node_why(const struct stack_plan *p, size_t i, struct sbuf *b)
 	}
 	if (!stack_may_run(p, n)) {
 		say(b, "room for the agent; not a place for the stack pod (%s)\n",
-		    n->taint ? "tainted" : "its volumes are elsewhere");
+		    n->taint ? "tainted" : p->want_volumes ? "its volumes are elsewhere" : "--storage-node names another");
 		return;
 	}
 	if (fits(&p->stack, n)) {
@@ -770,18 +777,48 @@ void stack_plan_refusal(const struct stack_plan *cp, char *err, size_t errlen)
 		for (size_t i = 0; i < p->nn && !w; i++)
 			if (strcmp(p->node[i].name, p->want_node) == 0)
 				w = &p->node[i];
+		if (!w && !p->want_volumes) {
+			say(&b, "--storage-node %s: the cluster has no such node (`kubectl get nodes` lists them).",
+			    p->want_node);
+			return;
+		}
 		if (!w) {
-			say(&b, "the stack's volumes are on the disk of node %s (%s), and the cluster has no such node any "
+			say(&b, "the stack's volumes are on the disk of node %s, and the cluster has no such node any "
 				"more: node-local data is lost with its node. To start again with empty volumes: agentctl "
 				"uninstall-stack --delete-data; kubectl delete pv heliograph-%s-influxdb-data "
 				"heliograph-%s-grafana-data; then agentctl install-stack.",
-			    p->want_node, p->want_why ? p->want_why : "node storage", p->ns, p->ns);
+			    p->want_node, p->ns, p->ns);
 			return;
 		}
 		if (!counted(w)) {
-			say(&b, "the stack's volumes are on the disk of node %s, which is %s: the stack pod can run only "
-				"there. Uncordon it or wait until it is Ready, then run install-stack again.",
+			say(&b, "%s %s, which is %s: the stack pod can run only there. Uncordon it or wait until it is "
+				"Ready, then run install-stack again.",
+			    p->want_volumes ? "the stack's volumes are on the disk of node" : "--storage-node names node",
 			    w->name, w->ready ? "cordoned" : "NotReady");
+			return;
+		}
+	}
+	if (p->want_zone) {
+		/* EBS volumes stay in their zone: is there a node to go to there? */
+		struct sbuf in_zone = {0};
+		char names[1024] = "";
+		in_zone.p = names;
+		in_zone.cap = sizeof names;
+		bool usable = false;
+		for (size_t i = 0; i < p->nn; i++) {
+			const struct plan_node *n = &p->node[i];
+			if (!n->zone || strcmp(n->zone, p->want_zone) != 0)
+				continue;
+			usable |= counted(n) && !n->taint;
+			say(&in_zone, "%s%s (%s)", in_zone.len ? ", " : "", n->name,
+			    !n->ready ? "NotReady" : n->cordoned ? "cordoned" : n->taint ? "tainted" : "ready");
+		}
+		if (!usable) {
+			say(&b, "the stack's EBS volumes are in zone %s, and an EBS volume cannot leave its zone, but no "
+				"node there can take the stack pod%s%s%s. Uncordon it or wait until it is Ready, or add a "
+				"node in %s, then run install-stack again; or start again with empty volumes: agentctl "
+				"uninstall-stack --delete-data.",
+			    p->want_zone, names[0] ? ": " : " (the zone has no node)", names, "", p->want_zone);
 			return;
 		}
 	}

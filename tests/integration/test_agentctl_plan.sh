@@ -159,16 +159,12 @@ writes() { # write requests the API server has had (the test's own included)
 scenario_2x_t3_micro() {
 # ---- 2 x t3.micro, no CSI driver, no default class ----
 cluster 2x-t3.micro
-run 0 install-stack --dry-run
+run 0 install-stack --timeout 30s
 check_plan
-cp "$TMP/out" "$TMP/dry-2x-t3.micro"
+cp "$TMP/out" "$TMP/plan-2x-t3.micro"
 grep -q "^Storage: on the disk of node $STACK_NODE " "$TMP/out" || fail "2x-t3.micro: no node storage: $(cat "$TMP/out")"
 grep -q "does NOT survive the node's" "$TMP/out" && grep -q "survives pod restarts" "$TMP/out" || fail "node storage: what it survives"
 grep -q "^After the install 0 pod slots remain for your own pods" "$TMP/out" || fail "2x-t3.micro: slots left: $(cat "$TMP/out")"
-grep -q "^node/$STACK_NODE  *labelled heliograph.io/stack=true (dry run)" "$TMP/out" || fail "dry run: label not announced"
-[ "$(writes)" = 0 ] && [ -z "$(labelled)" ] && ! exists /api/v1/namespaces/monitoring || fail "the dry run wrote"
-run 0 install-stack --timeout 30s
-check_plan
 FIRST=$STACK_NODE
 [ "$(labelled)" = "$FIRST" ] || fail "label: $(labelled), plan said $FIRST"
 api /api/v1/persistentvolumes/heliograph-monitoring-influxdb-data | grep -q "\"$FIRST\"" || fail "PV not on $FIRST"
@@ -197,10 +193,19 @@ grep -q "^node/ip-10-0-99-99.ec2.internal  *label heliograph.io/stack removed$" 
 	fail "re-run: only the other node's label should change: $(cat "$TMP/out")"
 [ "$(labelled)" = "$FIRST" ] || fail "re-run label: $(labelled)"
 
+# The stack node replaced (deleted): its node-local data is gone with it,
+# and a re-run says so instead of placing the stack elsewhere.
+curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X DELETE "$KUBE_URL/api/v1/nodes/$FIRST" >/dev/null ||
+	fail "delete node $FIRST"
+run 1 install-stack --dry-run
+grep -q "the stack's volumes are on the disk of node $FIRST, and the cluster has no such node any more: node-local data is lost with its node" "$TMP/err" &&
+	grep -qF "kubectl delete pv heliograph-monitoring-influxdb-data heliograph-monitoring-grafana-data" "$TMP/err" ||
+	fail "lost node: $(cat "$TMP/err")"
+
 # k8s-manifests/README.md's example is this plan, as printed.
 awk '/^<!-- plan: 2x-t3.micro -->/ {on = 1; next} on && /^```$/ {n++; if (n == 2) exit; next} on && n == 1' "$README" >"$TMP/readme-plan"
 [ -s "$TMP/readme-plan" ] || fail "k8s-manifests/README.md has no plan example (<!-- plan: 2x-t3.micro -->)"
-sed -n '/^Placement plan/,/^$/p' "$TMP/dry-2x-t3.micro" | sed '${/^$/d}' >"$TMP/plan-2x"
+sed -n '/^Placement plan/,/^$/p' "$TMP/plan-2x-t3.micro" | sed '${/^$/d}' >"$TMP/plan-2x"
 diff -u "$TMP/readme-plan" "$TMP/plan-2x" || fail "k8s-manifests/README.md's example differs from the plan for 2x-t3.micro"
 
 }
@@ -219,8 +224,17 @@ scenario_3x_t2_micro() {
 	grep -q "^After the install 1 pod slot remains for your own pods" "$TMP/out" || fail "3x-t2.micro: $(cat "$TMP/out")"
 }
 scenario_2x_t4g_micro() {
-	scenario_default 2x-t4g.micro
+	# A dry run on the fresh cluster says what it would do and writes nothing.
+	cluster 2x-t4g.micro
+	run 0 install-stack --dry-run
+	check_plan
 	grep -q "  t4g.micro  .*  arm64  " "$TMP/out" || fail "t4g: arch"
+	grep -q "^node/$STACK_NODE  *labelled heliograph.io/stack=true (dry run)" "$TMP/out" || fail "dry run: label not announced"
+	[ "$(writes)" = 0 ] && [ -z "$(labelled)" ] && ! exists /api/v1/namespaces/monitoring || fail "the dry run wrote"
+	run 0 install-stack --timeout 30s
+	check_plan
+	[ "$(labelled)" = "$STACK_NODE" ] || fail "2x-t4g.micro: label $(labelled), plan said $STACK_NODE"
+	check_placed
 }
 
 # ---- t3.small + t3.micro, EBS CSI add-on, gp2 default ----
@@ -243,14 +257,15 @@ grep -q "^       kubectl cordon $MICRO$" "$TMP/err" && grep -q "^       kubectl 
 POD=$(sed -n 's/^       kubectl -n kube-system delete pod \(coredns-[a-z0-9-]*\)$/\1/p' "$TMP/err")
 [ -n "$POD" ] || fail "move: no delete command"
 patch_node() { curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X PATCH \
-	-H "Content-Type: application/merge-patch+json" "$KUBE_URL/api/v1/nodes/$MICRO" -d "$1" >/dev/null || fail "patch $MICRO"; }
-patch_node '{"spec":{"unschedulable":true}}'
+	-H "Content-Type: application/merge-patch+json" "$KUBE_URL/api/v1/nodes/$1" -d "$2" >/dev/null || fail "patch $1"; }
+patch_node "$MICRO" '{"spec":{"unschedulable":true}}'
 curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X DELETE "$KUBE_URL/api/v1/namespaces/kube-system/pods/$POD" >/dev/null ||
 	fail "delete $POD"
 dns_moved() { api "/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns" |
 	json_get '"ok" if sorted((p["spec"].get("nodeName"), p["status"].get("phase")) for p in d["items"]) == [("'"$SMALL"'", "Running")] * 2 else ""' | grep -q ok; }
-wait_for dns_moved || fail "the coredns replica did not move: $(api /api/v1/namespaces/kube-system/pods)"
-patch_node '{"spec":{"unschedulable":null}}'
+wait_for dns_moved || fail "the coredns replica did not move: $(api "/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns" |
+	json_get '[(p["metadata"]["name"], p["spec"].get("nodeName"), p["status"].get("phase")) for p in d["items"]]')"
+patch_node "$MICRO" '{"spec":{"unschedulable":null}}'
 # The objects as they are now, for check_plan.
 { api /api/v1/nodes; api /api/v1/pods; } | python3 -c '
 import json, sys
@@ -260,22 +275,11 @@ while text.strip():
     kind = v["kind"][:-4]
     objs += [dict(o, kind=kind) for o in v["items"]]
 print(json.dumps(objs))' >"$TMP/cluster.json"
-# Without a default class (EKS 1.30+) the driver gets agentctl's gp3 class;
-# --storage node keeps the data on the stack node instead.
-sc_gp2() { # sc_gp2 true|false: gp2 (in-tree, migrated to the CSI driver) as the default or not
-	curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" -d '{"apiVersion":"storage.k8s.io/v1","kind":"StorageClass",
-	  "metadata":{"name":"gp2","annotations":{"storageclass.kubernetes.io/is-default-class":"'"$1"'"}},
-	  "provisioner":"kubernetes.io/aws-ebs","volumeBindingMode":"WaitForFirstConsumer"}' >/dev/null || fail "gp2"
-}
+# --storage node keeps the data on the stack node (a dry run writes nothing).
 W0=$(writes)
-sc_gp2 false
-run 0 install-stack --dry-run
-grep -q "^Storage: StorageClass heliograph-gp3, created by install-stack (the EBS CSI driver is installed and the cluster has no default class" "$TMP/out" &&
-	grep -q "^storageclass.storage.k8s.io/heliograph-gp3  *created (dry run)" "$TMP/out" || fail "gp3: $(cat "$TMP/out")"
 run 0 install-stack --dry-run --storage node
 grep -q "^Storage: on the disk of node .* (--storage node)" "$TMP/out" || fail "--storage node: $(cat "$TMP/out")"
-[ "$(writes)" = "$W0" ] || fail "dry runs wrote"
-sc_gp2 true
+[ "$(writes)" = "$W0" ] || fail "the dry run wrote"
 run 0 install-stack --timeout 30s
 check_plan
 grep -q "^Storage: StorageClass gp2 (the cluster's default class" "$TMP/out" || fail "ebs: storage: $(cat "$TMP/out")"
@@ -286,6 +290,11 @@ grep -q "Nothing changed" "$TMP/out" && [ "$(labelled)" = "$STACK_NODE" ] || fai
 # The provisioned EBS volumes are in the t3.small's zone: the re-run keeps to it.
 ZONE=$(api "/api/v1/nodes/$SMALL" | json_get 'd["metadata"]["labels"]["topology.kubernetes.io/zone"]')
 grep -q "^The stack pod goes to $ZONE: its EBS volumes are in that zone" "$TMP/out" || fail "ebs re-run zone: $(cat "$TMP/out")"
+# Its only node there cordoned: refused, naming the zone and the node.
+patch_node "$SMALL" '{"spec":{"unschedulable":true}}'
+run 1 install-stack --dry-run
+grep -q "the stack's EBS volumes are in zone $ZONE, and an EBS volume cannot leave its zone, but no node there can take the stack pod: $SMALL (cordoned)" "$TMP/err" ||
+	fail "zone refusal: $(cat "$TMP/err")"
 }
 
 # ---- 3 x t2.micro with the EBS CSI add-on: refused before anything is written ----
@@ -295,6 +304,9 @@ run 1 install-stack
 E="$TMP/err"
 grep -q "refusing to install: the stack does not fit on this cluster" "$E" || fail "no refusal: $(cat "$E")"
 grep -q "^Placement plan" "$TMP/out" || fail "refused without the plan"
+# The driver without a default class (EKS 1.30+): agentctl's gp3 class.
+grep -q "^Storage: StorageClass heliograph-gp3, created by install-stack (the EBS CSI driver is installed and the cluster has no default class" "$TMP/out" ||
+	fail "gp3: $(cat "$TMP/out")"
 for n in $(python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); o=o.get("items",o) if isinstance(o,dict) else o; print(" ".join(x["metadata"]["name"] for x in o if x["kind"]=="Node"))' "$TMP/cluster.json"); do
 	grep -q "^  $n (t2.micro): all 4 pod slots taken (.*ebs-csi-node.*): no room for the agent" "$E" || fail "no reason for $n: $(cat "$E")"
 done
@@ -328,7 +340,7 @@ PY
 curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/extra.json" >/dev/null || fail "extra nodes"
 run 1 install-stack --dry-run
 grep -q "^  ip-10-0-1-1.ec2.internal .*nothing: NotReady, not counted$" "$TMP/out" &&
-	grep -q "^  ip-10-0-2-2.ec2.internal .*nothing: cordoned, not counted$" "$TMP/out" || fail "NotReady/cordoned: $(cat "$TMP/out")"
+	grep -q "^  ip-10-0-2-2.ec2.internal .*nothing counted: cordoned (an agent still starts there if a slot is free)$" "$TMP/out" || fail "NotReady/cordoned: $(cat "$TMP/out")"
 ! grep -q "ip-10-0-[12]-" "$TMP/err" || fail "NotReady/cordoned nodes counted: $(cat "$TMP/err")"
 }
 
