@@ -319,9 +319,11 @@ static bool event_about(yajl_val e, const char *kind, yajl_val obj)
 	       str_is(jq_str(e, "involvedObject", "name", NULL), name_of(obj));
 }
 
-/* The latest event about obj with one of the reasons (NULL-terminated);
- * reasons == NULL: any reason. Later in the list wins a tie. */
-static yajl_val latest_event(const struct stack_diag_in *in, const char *kind, yajl_val obj, const char *const *reasons)
+/* The latest event about obj with one of the reasons (NULL-terminated;
+ * NULL: any reason) and, unless NULL, a message containing `contains`.
+ * Later in the list wins a tie. */
+static yajl_val latest_event_with(const struct stack_diag_in *in, const char *kind, yajl_val obj,
+				  const char *const *reasons, const char *contains)
 {
 	yajl_val best = NULL, it = items(in->events);
 	for (size_t i = 0; i < jq_len(it); i++) {
@@ -331,10 +333,17 @@ static yajl_val latest_event(const struct stack_diag_in *in, const char *kind, y
 		bool ok = !reasons;
 		for (const char *const *r = reasons; r && *r && !ok; r++)
 			ok = str_is(jq_str(e, "reason", NULL), *r);
+		if (ok && contains && !strstr(str_or(jq_str(e, "message", NULL), ""), contains))
+			ok = false;
 		if (ok && (!best || strcmp(event_time(e), event_time(best)) >= 0))
 			best = e;
 	}
 	return best;
+}
+
+static yajl_val latest_event(const struct stack_diag_in *in, const char *kind, yajl_val obj, const char *const *reasons)
+{
+	return latest_event_with(in, kind, obj, reasons, NULL);
 }
 
 static const char *msg_of(yajl_val e)
@@ -426,12 +435,30 @@ static size_t sched_memory(const struct stack_diag_in *in, yajl_val pod, const c
 	return add(out, key,
 		   "%s cannot be scheduled: it asks for %s of memory requests and no node it may run on has that much "
 		   "unrequested (%s). Make room by removing a pod you do not need from that node, run coredns with one "
-		   "replica (" COREDNS_ONE "), use a larger instance type for the stack node (a t3.small has twice a "
-		   "t3.micro's memory), or add a node.",
-		   what, need, nodes, cluster_arg(in));
+		   "replica (" COREDNS_ONE "), use a larger instance type for %s (a t3.small has twice a "
+		   "t3.micro's memory)%s.",
+		   what, need, nodes, cluster_arg(in), is_agent_pod(pod) ? "that node" : "the stack node",
+		   is_agent_pod(pod) ? "" : ", or add a node");
 }
 
 /* The stack pod's nodeSelector heliograph.io/stack=true matches no usable node. */
+static void pv_place(yajl_val pv, const char **node, const char **zone);
+static const char *node_zone(yajl_val node);
+
+/* Where the pod's volumes must be used: the node or zone of the first one
+ * that is placed (both NULL: not placed, or not known yet). */
+static void pod_volumes_place(const struct stack_diag_in *in, yajl_val pod, const char **node, const char **zone)
+{
+	*node = *zone = NULL;
+	yajl_val v = jq_at(pod, "spec", "volumes", NULL);
+	for (size_t i = 0; i < jq_len(v) && !*node && !*zone; i++) {
+		const char *claim = jq_str(jq_item(v, i), "persistentVolumeClaim", "claimName", NULL);
+		yajl_val pv = by_name(in->pvs, jq_str(by_name(in->pvcs, claim), "spec", "volumeName", NULL));
+		if (pv)
+			pv_place(pv, node, zone);
+	}
+}
+
 static size_t sched_selector(const struct stack_diag_in *in, yajl_val pod, const char *what, struct stack_diags *out)
 {
 	char key[240];
@@ -443,24 +470,57 @@ static size_t sched_selector(const struct stack_diag_in *in, yajl_val pod, const
 		const char *n = str_or(name_of(sn), "?");
 		return add(out, key,
 			   "%s cannot be scheduled: it runs only on the node labelled " STACK_LABEL "=true, and that node, "
-			   "%s, is %s. %s, or move the label to another node (`kubectl label node %s " STACK_LABEL
+			   "%s, is %s. %s%s%s, or move the label to another node (`kubectl label node %s " STACK_LABEL
 			   "-` and `kubectl label node OTHER " STACK_LABEL "=true`; re-running install-stack does this).",
 			   what, n, node_ready(sn) ? "cordoned" : "NotReady",
-			   node_ready(sn) ? "Uncordon it (`kubectl uncordon NODE`)" : "Bring it back (its kubelet or EC2 instance)",
-			   n);
+			   node_ready(sn) ? "Uncordon it (`kubectl uncordon " : "Bring it back (its kubelet or EC2 instance)",
+			   node_ready(sn) ? n : "", node_ready(sn) ? "`)" : "", n);
 	}
-	const char *pick = "NODE";
+	/* No label: a node where the pod's volumes can be used, if they are placed. */
+	const char *vnode, *vzone, *pick = NULL, *cordoned = NULL;
+	pod_volumes_place(in, pod, &vnode, &vzone);
 	yajl_val it = items(in->nodes);
-	for (size_t i = 0; i < jq_len(it); i++)
-		if (node_ready(jq_item(it, i)) && !node_cordoned(jq_item(it, i)) && name_of(jq_item(it, i))) {
-			pick = name_of(jq_item(it, i));
-			break;
-		}
+	for (size_t i = 0; i < jq_len(it) && !pick; i++) {
+		yajl_val n = jq_item(it, i);
+		if (!node_ready(n) || !name_of(n) || (vnode && !str_is(name_of(n), vnode)) ||
+		    (!vnode && vzone && !str_is(node_zone(n), vzone)))
+			continue;
+		if (node_cordoned(n))
+			cordoned = cordoned ? cordoned : name_of(n);
+		else
+			pick = name_of(n);
+	}
+	char where[300] = "";
+	if (vnode)
+		snprintf(where, sizeof where, "Its volumes are on node %s's own disk", vnode);
+	else if (vzone)
+		snprintf(where, sizeof where, "Its EBS volumes are in zone %s", vzone);
+	if (*where && !pick && cordoned)
+		return add(out, key,
+			   "%s cannot be scheduled: it runs only on the node labelled " STACK_LABEL "=true, and no node has "
+			   "that label. %s, where the only ready node, %s, is cordoned: uncordon it (`kubectl uncordon %s`) "
+			   "and re-run install-stack, which labels it.",
+			   what, where, cordoned, cordoned);
+	if (*where && !pick && vnode)
+		return add(out, key,
+			   "%s cannot be scheduled: it runs only on the node labelled " STACK_LABEL "=true, and no node has "
+			   "that label. %s, where no ready node is: bring that node back, or to start over with empty "
+			   "volumes delete the claims and their node volumes (`kubectl -n %s delete pvc influxdb-data "
+			   "grafana-data` and `kubectl delete pv heliograph-%s-influxdb-data heliograph-%s-grafana-data`) and "
+			   "re-run install-stack.",
+			   what, where, in->ns, in->ns, in->ns);
+	if (*where && !pick)
+		return add(out, key,
+			   "%s cannot be scheduled: it runs only on the node labelled " STACK_LABEL "=true, and no node has "
+			   "that label. %s, where no ready node is: add a node in that zone, or to start over with empty "
+			   "volumes delete the claims (`kubectl -n %s delete pvc influxdb-data grafana-data`) and re-run "
+			   "install-stack.",
+			   what, where, in->ns);
 	return add(out, key,
 		   "%s cannot be scheduled: it runs only on the node labelled " STACK_LABEL "=true, and no node has that "
-		   "label. Re-run install-stack, which labels the node its placement plan chose, or label one yourself: "
-		   "`kubectl label node %s " STACK_LABEL "=true`.",
-		   what, pick);
+		   "label.%s%s%s Re-run install-stack, which labels the node its placement plan chose, or label one "
+		   "yourself: `kubectl label node %s " STACK_LABEL "=true`.",
+		   what, *where ? " " : "", where, *where ? "." : "", pick ? pick : "NODE");
 }
 
 static bool zone_key(const char *k)
@@ -885,12 +945,24 @@ static size_t diag_pull(const struct stack_diag_in *in, yajl_val pod, yajl_val c
 	/* ImagePullBackOff's message is only "Back-off pulling image \"X\"" on
 	 * older kubelets: the pull error is in the latest Failed event. */
 	if (!detail || !strstr(detail, ": ") || strncmp(detail, "Back-off pulling image", 22) == 0) {
+		/* The kubelet's Failed events: 'Failed to pull image "X": ERR', then
+		 * "Error: ErrImagePull" and "Error: ImagePullBackOff"; the first says why. */
 		static const char *const failed[] = {"Failed", NULL};
-		yajl_val e = latest_event(in, "Pod", pod, failed);
-		if (e && has(msg_of(e), "ailed to pull image"))
+		char needle[300];
+		snprintf(needle, sizeof needle, "ailed to pull image \"%s\"", image);
+		yajl_val e = latest_event_with(in, "Pod", pod, failed, needle);
+		if (!e) /* the status names the image otherwise than the spec */
+			e = latest_event_with(in, "Pod", pod, failed, "ailed to pull image");
+		if (e)
 			detail = msg_of(e);
 	}
 	detail = str_or(detail, "");
+	/* Quoted in sentences: without the event's 'Failed to pull image "X": '
+	 * and gRPC's wrapping, the runtime's own words remain. */
+	if (strncmp(detail, "Failed to pull image \"", 22) == 0 && strstr(detail + 22, "\": "))
+		detail = strstr(detail + 22, "\": ") + 3;
+	if (strncmp(detail, "rpc error: code = ", 18) == 0 && strstr(detail, " desc = "))
+		detail = strstr(detail, " desc = ") + 8;
 	registry_of(image, reg, sizeof reg);
 	snprintf(key, sizeof key, "pull:%s", image);
 	if (has(image, "heliograph/agent") && strcmp(reg, "docker.io") == 0)
@@ -916,6 +988,19 @@ static size_t diag_pull(const struct stack_diag_in *in, yajl_val pod, yajl_val c
 			   "install-stack with --agent-image.",
 			   what, image, arch ? " (" : "", arch ? arch : "", arch ? ")" : "");
 	}
+	/* The default image (the file IMAGE), which the release workflow
+	 * publishes when the version is tagged: until then ghcr.io answers 403
+	 * ("denied") for the missing package, or "not found" for a missing tag. */
+	if (strncmp(image, "ghcr.io/heliograph/agent", 24) == 0 &&
+	    (has(detail, "not found") || has(detail, "manifest unknown") || has(detail, "403") || has(detail, "401") ||
+	     has(detail, "denied") || has(detail, "orbidden") || has(detail, "nauthorized")))
+		return add(out, key,
+			   "%s cannot pull %s (container %s): ghcr.io does not have it (\"%s\"); the project's release "
+			   "workflow publishes it when this version is tagged, so it is not released yet. Build and push "
+			   "it to your ECR with scripts/ecr-push.sh, then re-run install-stack with --agent-image set to "
+			   "the image it printed; EKS nodes pull from their own account's ECR with the node role, no pull "
+			   "Secret needed.",
+			   what, image, cname, detail);
 	if (has(detail, "pull access denied, repository does not exist or may require authorization"))
 		return add(out, key,
 			   "%s cannot pull %s: %s answers that the repository does not exist or is private (it says the "

@@ -8,22 +8,21 @@
 # bare "see kubectl describe":
 #   FailedScheduling Too many pods, FailedScheduling Insufficient memory,
 #   PVC Pending (EBS CSI driver without an IAM role: UnauthorizedOperation),
-#   ErrImagePull/ImagePullBackOff (the unpublished agent image),
-#   CrashLoopBackOff and OOMKilled (one pod, one run), FailedCreatePodSandBox
-#   (no pod IP left), FailedScheduling volume node affinity conflict (EBS
-#   volumes in the zone of a cordoned node).
+#   ErrImagePull/ImagePullBackOff (the default agent image, not released
+#   yet), CrashLoopBackOff and OOMKilled (one pod, one run),
+#   FailedCreatePodSandBox (no pod IP left), FailedScheduling volume node
+#   affinity conflict (EBS volumes restored in another zone than the plan
+#   could know).
 # Each state is set up through the stand-in's control API (behaviour rules,
-# ebsProvisioning, ipCapacity) or as a user would make it (their pods, a
-# cordon), awaited as the API shows it, and only then is install-stack run
-# (--timeout 1s): no sleeps, one server for all (about 50 s on 2 busy cores).
+# ebsProvisioning, ipCapacity) or as a user would make it (their pods, their
+# volumes), awaited as the API shows it, and only then is install-stack run
+# (--timeout 1s; the last state comes about during its run): no sleeps, one
+# server for all (about 50 s on 2 busy cores).
 # The cluster: two t3.small nodes in us-east-1a/b with the default add-ons and
 # the EBS CSI add-on, shaped by eks_clusters.py as EKS reports them (11 pods,
 # 9 pod IPs, 1440Mi allocatable each; aws-node, kube-proxy, ebs-csi-node, a
-# coredns and an ebs-csi-controller replica on each). The first node is
-# labelled heliograph.io/stack=true as the README says to by hand; each
-# state is made so that a placement plan choosing the node itself would
-# choose the same one (the most free memory when nothing fits, no cordoned
-# node).
+# coredns and an ebs-csi-controller replica on each). install-stack's
+# placement plan labels the stack node (--force: also where nothing fits).
 source "$TESTLIB"
 source "$(dirname "$0")/kube_lib.sh"
 AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
@@ -38,13 +37,15 @@ api() { # api METHOD PATH [merge-patch body]
 		-H "Content-Type: application/merge-patch+json" ${3:+--data "$3"} "$KUBE_URL$2"
 }
 NS=/api/v1/namespaces/monitoring
-AGENT_IMAGE=docker.io/heliograph/agent:0.1.0
+# The default agent image (the file IMAGE), as a new user installs it.
+AGENT_IMAGE=$(cat "$(dirname "$0")/../../IMAGE")
 
 python3 - "$(dirname "$0")" >"$TMP/cluster.json" <<'PY'
 import json, sys
 sys.path.insert(0, sys.argv[1])
 import eks_clusters as e
-e.SCENARIOS["2x-t3.small-ebs"] = ([("t3.small", "ng-small")] * 2, True, True, False)
+# The add-ons of the t3.small + t3.micro EBS scenario on two t3.small.
+e.SCENARIOS["2x-t3.small-ebs"] = ([("t3.small", "ng-small")] * 2,) + e.SCENARIOS["t3.small+t3.micro-ebs"][1:]
 json.dump(e.scenario("2x-t3.small-ebs"), sys.stdout)
 PY
 ctl objects "@$TMP/cluster.json"
@@ -52,7 +53,6 @@ read -r N0 N1 < <(python3 -c 'import json,sys; print(*sorted(o["metadata"]["name
 zone() { python3 -c 'import json,sys; print([o for o in json.load(open(sys.argv[1])) if o["metadata"]["name"] == sys.argv[2]][0]["metadata"]["labels"]["topology.kubernetes.io/zone"])' "$TMP/cluster.json" "$1"; }
 Z0=$(zone "$N0")
 Z1=$(zone "$N1")
-api PATCH "/api/v1/nodes/$N0" '{"metadata":{"labels":{"heliograph.io/stack":"true"}}}' >/dev/null || fail "label $N0"
 
 # running NS NAME NODE MEMORY: a pod as a kubelet reports it running (the
 # kubelet stand-in leaves a pod that has container statuses as it is), on
@@ -69,8 +69,8 @@ running() {
 stuck() { # stuck WHAT PATTERN...: install-stack times out, saying each PATTERN while waiting and in its error
 	local what=$1 rc=0 p
 	shift
-	"$AGENTCTL" install-stack --kubeconfig "$KC" --force --storage-class gp2 --agent-image "$AGENT_IMAGE" \
-		--timeout 1s >"$TMP/out" 2>"$TMP/err" || rc=$?
+	"$AGENTCTL" install-stack --kubeconfig "$KC" --force --storage-class gp2 \
+		--timeout "${TIMEOUT:-1s}" >"$TMP/out" 2>"$TMP/err" || rc=$?
 	cp "$TMP/out" "$TMP/$what.out.log"
 	cp "$TMP/err" "$TMP/$what.err.log"
 	[ "$rc" -eq 1 ] || fail "$what: install-stack exited $rc: $(cat "$TMP/err")"
@@ -139,18 +139,18 @@ restart_stack() {
 }
 
 # ---- Too many pods: the user's pods took every free slot (--force went past the plan) ----
-# The stack pod may run only on $N0 (its label), the agent pod of $N1 only there.
+# The plan labels $N0 (the most free memory where nothing fits: the first
+# of equals); the agent pod of $N1 may run only there.
 fill="" fillers=()
 for n in "$N0" "$N1"; do
 	for i in 1 2 3 4 5 6; do
-		# a few Mi more on $N1, so that $N0 keeps the most free memory
-		fill="$fill${fill:+,}$(running default "web-$i-$n" "$n" "$([ "$n" = "$N1" ] && echo 8Mi || echo 0)")"
+		fill="$fill${fill:+,}$(running default "web-$i-$n" "$n" 0)"
 		fillers+=("web-$i-$n")
 	done
 done
 ctl objects "[$fill]"
-# Created without waiting, so that the run below starts in the state.
-"$AGENTCTL" install-stack --kubeconfig "$KC" --force --storage-class gp2 --agent-image "$AGENT_IMAGE" --no-wait \
+# Applied (and the label moved) without waiting, so that the run below starts in the state.
+"$AGENTCTL" install-stack --kubeconfig "$KC" --force --storage-class gp2 --no-wait \
 	>"$TMP/create.log" 2>&1 || fail "install-stack --no-wait: $(cat "$TMP/create.log")"
 until_is slots 'len(stack) == 1 and "Too many pods" in sched(stack[0]) and any("Too many pods" in sched(a) for a in agents)'
 stuck slots "no node it may run on has a free pod slot (node $N0 has 11 of 11 taken: " \
@@ -158,13 +158,16 @@ stuck slots "no node it may run on has a free pod slot (node $N0 has 11 of 11 ta
 	"--addon-name coredns --configuration-values '{\"replicaCount\":1}'"
 
 # ---- Insufficient memory: the user's pods request most of each node's memory ----
-# 1440Mi allocatable, 366Mi of add-ons: 300Mi left on $N0 for a 344Mi stack
-# pod. Each state is set up before the previous one is undone, so that the
+# 1440Mi allocatable, 366Mi of add-ons: 100Mi left on $N0, less than the
+# stack pod asks for.
+# Each state is set up before the previous one is undone, so that the
 # stack pod never meets a moment with room.
-ctl objects "[$(running default hog-0 "$N0" 774Mi), $(running default hog-1 "$N1" 1000Mi)]"
+ctl objects "[$(running default hog-0 "$N0" 974Mi), $(running default hog-1 "$N1" 1000Mi)]"
 for f in "${fillers[@]}"; do api DELETE "/api/v1/namespaces/default/pods/$f" >/dev/null; done
 until_is memory '"Insufficient memory" in sched(stack[0])'
-stuck memory "The stack pod heliograph-stack-" "cannot be scheduled: it asks for 344Mi of memory requests and no node it may run on has that much unrequested (node $N0 has 300.0Mi of its 1.4Gi allocatable unrequested, the largest requests there: hog-0 774Mi, " \
+stuck memory "The stack pod heliograph-stack-" "cannot be scheduled: it asks for " \
+	"Mi of memory requests and no node it may run on has that much unrequested (node $N0 has " \
+	"Mi of its 1.4Gi allocatable unrequested, the largest requests there: hog-0 974Mi, " \
 	"use a larger instance type for the stack node"
 not_said memory "hog-1" # $N1 is no node the stack pod may run on
 
@@ -179,23 +182,34 @@ stuck iam "Volume claims grafana-data and influxdb-data stay Pending: the EBS CS
 # The scheduler's 'binding volumes: provisioning failed' is the claims' doing: no sentence of its own.
 not_said iam "the scheduler says"
 
-# ---- ErrImagePull/ImagePullBackOff: the agent image nobody publishes ----
+# ---- ErrImagePull/ImagePullBackOff: the default agent image before its release ----
 # The volumes are created now (in $Z0, the stack pod's node's zone); the
-# stack pod's own agent container cannot pull its image.
-behave "{\"ebsProvisioning\": \"ok\", \"rules\": [{\"image\": \"$AGENT_IMAGE\", \"fail\": \"pull\"}]}"
+# stack pod's own agent container cannot pull its image: ghcr.io answers 403
+# for a package that does not exist (yet), in containerd's resolver words
+# (as in LeoMartinDev/voy issue 3).
+behave "$(python3 -c 'import json, sys; i = sys.argv[1]; print(json.dumps({"ebsProvisioning": "ok", "rules": [
+    {"image": i, "fail": "pull", "message": "rpc error: code = Unknown desc = failed to pull and unpack image \"%s\": "
+     "failed to resolve reference \"%s\": unexpected status from HEAD request to https://ghcr.io/v2/%s/manifests/%s: "
+     "403 Forbidden" % (i, i, i.split("/", 1)[1].rsplit(":", 1)[0], i.rsplit(":", 1)[1])}]}))' "$AGENT_IMAGE")"
 until_is pull 'cs(stack[0], "agent").get("state", {}).get("waiting", {}).get("reason") in ("ErrImagePull", "ImagePullBackOff")'
-stuck pull "cannot pull $AGENT_IMAGE (container agent): nobody publishes that image" "scripts/ecr-push.sh" \
+stuck pull "cannot pull $AGENT_IMAGE (container agent): ghcr.io does not have it" "403 Forbidden" \
+	"release workflow publishes it when this version is tagged" "scripts/ecr-push.sh" \
 	"--agent-image set to the image it printed"
 
 # ---- CrashLoopBackOff and OOMKilled: Grafana exits at start, InfluxDB goes over its memory limit ----
 # (one pod, one run: each container shows its own state and gets its own sentence)
+# InfluxDB's shipped memory limit, in Mi, as the Deployment has it.
+LIMIT=$(api GET /apis/apps/v1/namespaces/monitoring/deployments/heliograph-stack | python3 -c 'import json, sys
+c = [c for c in json.load(sys.stdin)["spec"]["template"]["spec"]["containers"] if c["name"] == "influxdb"][0]
+print(c["resources"]["limits"]["memory"].removesuffix("Mi"))')
+[[ "$LIMIT" =~ ^[0-9]+$ ]] || fail "InfluxDB's memory limit is not in Mi: $LIMIT"
 behave '{"rules": [{"container": "grafana", "fail": "crash", "exitCode": 3}, {"container": "influxdb", "fail": "oom"}]}'
 restart_stack
 until_is crash 'cs(stack[0], "grafana").get("restartCount", 0) >= 1 and "OOMKilled" in json.dumps(cs(stack[0], "influxdb"))'
 stuck crash "Container grafana of the stack pod $POD keeps crashing (last exit code 3, Error)" \
 	"kubectl -n monitoring logs $POD -c grafana --previous" \
-	"Container influxdb of the stack pod $POD was killed for going over its memory limit of 384Mi (OOMKilled)" \
-	"set resources deployment/heliograph-stack -c influxdb --limits=memory=768Mi"
+	"Container influxdb of the stack pod $POD was killed for going over its memory limit of ${LIMIT}Mi (OOMKilled)" \
+	"set resources deployment/heliograph-stack -c influxdb --limits=memory=$((LIMIT * 2))Mi"
 not_said crash "Container influxdb of the stack pod $POD keeps crashing" # OOMKilled says it better
 
 # ---- FailedCreatePodSandBox: no pod IP left on the stack node ----
@@ -211,16 +225,28 @@ holders=$(grep '^why: ' "$TMP/out" | grep -o 'hold them: [^.]*' || true)
 	"$holders" != *heliograph-stack* ]] ||
 	fail "ip: the IP holders are wrong: $holders"
 
-# ---- volume node affinity conflict: the stack node is cordoned, its volumes stay in $Z0 ----
-# The stack pod is moved to $N1 (in $Z1), as install-stack itself would
-# choose with $N0 cordoned; EBS volumes cannot follow it there.
-behave "{\"ipCapacity\": {}}"
-api PATCH "/api/v1/nodes/$N0" '{"metadata":{"labels":{"heliograph.io/stack":null}},"spec":{"unschedulable":true}}' >/dev/null || fail "cordon $N0"
-api PATCH "/api/v1/nodes/$N1" '{"metadata":{"labels":{"heliograph.io/stack":"true"}}}' >/dev/null || fail "label $N1"
-restart_stack
-until_is zone '"volume node affinity conflict" in sched(stack[0])'
-stuck zone "cannot go where its data is: EBS volumes pvc-" "(claim influxdb-data) and pvc-" \
-	"(claim grafana-data) are in zone $Z0 and an EBS volume cannot leave its zone, but the pod may only run on $N1 in zone $Z1. Uncordon node $N0, the only ready node in $Z0 (\`kubectl uncordon $N0\`), and re-run install-stack" \
+# ---- volume node affinity conflict: volumes restored from snapshots in $Z1 ----
+# The user starts over from EBS snapshots taken in $Z1: deletes the stack
+# and its claims, creates static PersistentVolumes pre-bound to the claims
+# (the EBS CSI driver's static provisioning) and runs install-stack. The
+# placement plan cannot know those volumes (no claim exists yet) and keeps
+# $N0 in $Z0; the new claims bind to the restored volumes, which cannot
+# leave $Z1. The state comes about during this run, hence its longer wait.
+behave '{"ipCapacity": {}}'
+api DELETE /apis/apps/v1/namespaces/monitoring/deployments/heliograph-stack >/dev/null || fail "delete the Deployment"
+api DELETE "$NS/persistentvolumeclaims/influxdb-data" >/dev/null || fail "delete claim influxdb-data"
+api DELETE "$NS/persistentvolumeclaims/grafana-data" >/dev/null || fail "delete claim grafana-data"
+until_is restore 'not stack'
+pv() { # pv CLAIM SIZE
+	echo "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolume\",\"metadata\":{\"name\":\"restored-$1\"},
+	\"spec\":{\"capacity\":{\"storage\":\"$2\"},\"accessModes\":[\"ReadWriteOnce\"],\"persistentVolumeReclaimPolicy\":\"Retain\",
+	\"storageClassName\":\"gp2\",\"claimRef\":{\"namespace\":\"monitoring\",\"name\":\"$1\"},
+	\"csi\":{\"driver\":\"ebs.csi.aws.com\",\"volumeHandle\":\"vol-0$RANDOM$RANDOM\",\"fsType\":\"ext4\"},
+	\"nodeAffinity\":{\"required\":{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"topology.kubernetes.io/zone\",
+	\"operator\":\"In\",\"values\":[\"$Z1\"]}]}]}}},\"status\":{\"phase\":\"Available\"}}"
+}
+ctl objects "[$(pv influxdb-data 5Gi), $(pv grafana-data 1Gi)]"
+TIMEOUT=5s stuck zone "cannot go where its data is: EBS volumes restored-influxdb-data (claim influxdb-data) and restored-grafana-data (claim grafana-data) are in zone $Z1 and an EBS volume cannot leave its zone, but the pod may only run on $N0 in zone $Z0. Re-run install-stack, which places the stack in its volumes' zone, or label node $N1, which is in $Z1" \
 	"delete the claims (\`kubectl -n monitoring delete pvc influxdb-data grafana-data\`)"
 [ "$(grep -c '^why: ' "$TMP/out")" -eq 1 ] || fail "zone: one sentence for both volumes expected: $(cat "$TMP/out")"
 echo "ok"

@@ -260,6 +260,54 @@ static void test_volume_conflict(void)
 	free_in(&in);
 }
 
+/* No node labelled, and the volumes are placed: the node to label is one
+ * where they can be used; where that node is cordoned or gone, the way out. */
+#define NO_LABEL                                                                                                  \
+	"0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are "  \
+	"available: 2 Preemption is not helpful for scheduling."
+static void test_no_label_volumes(void)
+{
+	struct stack_diag_in in = {.ns = "monitoring"};
+	in.nodes = LIST(READY_NODE("n1", "us-east-1a", "") "," READY_NODE("n2", "us-east-1b", ""));
+	in.pvcs = LIST(PVC_BOUND("pvc-0b8f282f"));
+	in.pvs = LIST(PV_IN_ZONE("pvc-0b8f282f", "us-east-1b"));
+	in.pods = LIST(STACK_POD_UNSCHED(NO_LABEL));
+	struct stack_diags d = run(&in);
+	CHECK_INT(d.n, 1);
+	CHECK(said(&d, 0, "no node has that label. Its EBS volumes are in zone us-east-1b. Re-run install-stack"));
+	CHECK(said(&d, 0, "`kubectl label node n2 heliograph.io/stack=true`")); /* not n1, in another zone */
+	stack_diags_free(&d);
+	free_in(&in);
+
+	/* The zone's only node is cordoned (install-stack labels no node then). */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.nodes = LIST(READY_NODE("n1", "us-east-1a", "") "," CORDONED_NODE("n2", "us-east-1b"));
+	in.pvcs = LIST(PVC_BOUND("pvc-0b8f282f"));
+	in.pvs = LIST(PV_IN_ZONE("pvc-0b8f282f", "us-east-1b"));
+	in.pods = LIST(STACK_POD_UNSCHED(NO_LABEL));
+	d = run(&in);
+	CHECK_INT(d.n, 1);
+	CHECK(said(&d, 0, "Its EBS volumes are in zone us-east-1b, where the only ready node, n2, is cordoned: uncordon it "
+			  "(`kubectl uncordon n2`) and re-run install-stack, which labels it."));
+	stack_diags_free(&d);
+	free_in(&in);
+
+	/* Node storage on a node that is gone. */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.nodes = LIST(READY_NODE("n1", "us-east-1a", ""));
+	in.pvcs = LIST(PVC_BOUND("heliograph-monitoring-influxdb-data"));
+	in.pvs = LIST(PV_ON_NODE("heliograph-monitoring-influxdb-data", "n-old"));
+	in.pods = LIST(STACK_POD_UNSCHED(NO_LABEL));
+	d = run(&in);
+	CHECK_INT(d.n, 1);
+	CHECK(said(&d, 0, "Its volumes are on node n-old's own disk, where no ready node is: bring that node back, or to "
+			  "start over with empty volumes delete the claims and their node volumes (`kubectl -n monitoring "
+			  "delete pvc influxdb-data grafana-data` and `kubectl delete pv heliograph-monitoring-influxdb-data "
+			  "heliograph-monitoring-grafana-data`) and re-run install-stack."));
+	stack_diags_free(&d);
+	free_in(&in);
+}
+
 /* The scheduler's PreBind failure while the EBS driver cannot create the
  * volumes is the claims' doing: their sentence says it, the pod adds none. */
 static void test_prebind(void)
@@ -392,6 +440,10 @@ static void test_pvc(void)
 	"authorization: server message: insufficient_scope: authorization failed"
 #define ECR "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 
+#define PULL_FAILED_EVENT(time, msg)                                                                              \
+	"{`involvedObject`:{`kind`:`Pod`,`name`:`heliograph-agent-a`,`uid`:`u-heliograph-agent-a`,`fieldPath`:"      \
+	"`spec.containers{agent}`},`reason`:`Failed`,`type`:`Warning`,`lastTimestamp`:`" time "`,`message`:`" msg "`}"
+
 static void test_image_pull(void)
 {
 	/* The unpublished default: one sentence for the image, not one per pod. */
@@ -409,6 +461,44 @@ static void test_image_pull(void)
 	CHECK(said(&d, 0, "nobody publishes that image"));
 	CHECK(said(&d, 0, "scripts/ecr-push.sh"));
 	CHECK(said(&d, 0, "--agent-image"));
+	stack_diags_free(&d);
+	free_in(&in);
+
+	/* The ghcr.io default before its version is released: the package does
+	 * not exist, which ghcr.io answers with 403 (containerd's resolver
+	 * message, as in LeoMartinDev/voy issue 3 for a private package). */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.pods = LIST(AGENT_POD("heliograph-agent-a", "n1", "False",
+				 "{`name`:`agent`,`image`:`ghcr.io/heliograph/agent:0.1.0`,`ready`:false,`state`:"
+				 "{`waiting`:{`reason`:`ErrImagePull`,`message`:`rpc error: code = Unknown desc = failed to "
+				 "pull and unpack image \\`ghcr.io/heliograph/agent:0.1.0\\`: failed to resolve reference "
+				 "\\`ghcr.io/heliograph/agent:0.1.0\\`: unexpected status from HEAD request to "
+				 "https://ghcr.io/v2/heliograph/agent/manifests/0.1.0: 403 Forbidden`}}}"));
+	d = run(&in);
+	CHECK_INT(d.n, 1);
+	CHECK(said(&d, 0, "cannot pull ghcr.io/heliograph/agent:0.1.0 (container agent): ghcr.io does not have it"));
+	CHECK(said(&d, 0, "403 Forbidden"));
+	CHECK(said(&d, 0, "release workflow publishes it when this version is tagged"));
+	CHECK(said(&d, 0, "scripts/ecr-push.sh"));
+	stack_diags_free(&d);
+	free_in(&in);
+
+	/* In its back-off the status says only "Back-off pulling image"; of the
+	 * kubelet's Failed events the latest is "Error: ImagePullBackOff", the
+	 * one that says why is the earlier "Failed to pull image". */
+	in = (struct stack_diag_in){.ns = "monitoring"};
+	in.pods = LIST(AGENT_POD("heliograph-agent-a", "n1", "False",
+				 "{`name`:`agent`,`image`:`ghcr.io/heliograph/agent:0.1.0`,`ready`:false,`state`:"
+				 "{`waiting`:{`reason`:`ImagePullBackOff`,`message`:`Back-off pulling image "
+				 "\\`ghcr.io/heliograph/agent:0.1.0\\``}}}"));
+	in.events = LIST(PULL_FAILED_EVENT("2026-12-07T03:00:00Z", "Failed to pull image \\`ghcr.io/heliograph/agent:0.1.0\\`: "
+					   "rpc error: code = Unknown desc = failed to pull and unpack image: 403 Forbidden") ","
+			 PULL_FAILED_EVENT("2026-12-07T03:00:00Z", "Error: ErrImagePull") ","
+			 PULL_FAILED_EVENT("2026-12-07T03:00:02Z", "Error: ImagePullBackOff"));
+	d = run(&in);
+	CHECK_INT(d.n, 1);
+	/* quoted without the event's and gRPC's wrapping */
+	CHECK(said(&d, 0, "ghcr.io does not have it (\"failed to pull and unpack image: 403 Forbidden\")"));
 	stack_diags_free(&d);
 	free_in(&in);
 
@@ -589,6 +679,7 @@ int main(void)
 	test_memory();
 	test_no_stack_label();
 	test_volume_conflict();
+	test_no_label_volumes();
 	test_prebind();
 	test_pvc();
 	test_image_pull();
