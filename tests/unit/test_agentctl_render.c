@@ -1039,9 +1039,11 @@ struct grants {
 static void grant_add(struct grants *g, const char *group, const char *res, const char *verb, const char *name)
 {
 	CHECK(g->n < MAXGRANTS);
-	if (g->n < MAXGRANTS)
-		snprintf(g->v[g->n++], sizeof g->v[0], "%s/%s/%s%s%s%s", group, res, verb, name ? "[" : "", name ? name : "",
-			 name ? "]" : "");
+	if (g->n < MAXGRANTS) {
+		int w = snprintf(g->v[g->n++], sizeof g->v[0], "%s/%s/%s%s%s%s", group, res, verb, name ? "[" : "",
+				 name ? name : "", name ? "]" : "");
+		CHECK(w > 0 && (size_t)w < sizeof g->v[0]); /* a cut grant would compare wrongly */
+	}
 }
 
 /* Trims spaces off [*p, *e). */
