@@ -804,6 +804,8 @@ static void test_daemonset(struct stream *s)
 	CHECK(is_true(get(d, spec, "hostNetwork")));
 	CHECK_STR(pstr(d, spec, "dnsPolicy"), "ClusterFirstWithHostNet");
 	CHECK_STR(str(get(d, get(d, spec, "nodeSelector"), "kubernetes.io/os")), "linux");
+	/* It preempts a movable lower-priority pod (a coredns replica) on a full node. */
+	CHECK_STR(pstr(d, spec, "priorityClassName"), "system-node-critical");
 	/* It skips the stack node: one required term, heliograph.io/stack DoesNotExist. */
 	node *terms = path(d, spec, "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
 	CHECK_INT(seq_len(terms), 1);
