@@ -20,8 +20,13 @@ re-evaluated every pass (so a node label, a deleted pod or a new node
 unblocks it) and the event repeated (count) at most every 10 s. Success:
 Normal Scheduled "Successfully assigned NS/POD to NODE". Pods wait bound to
 no node while their WaitForFirstConsumer claims are provisioned (PreBind).
-Never preempts (the messages say so as kube-scheduler does when no pod of
-lower priority could make room).
+A pod of higher priority that fits no node preempts pods of lower priority
+as kube-scheduler's DefaultPreemption does (Scheduler.preempt: victims'
+DisruptionTarget condition, deletion and Normal Preempted "Preempted by pod
+UID on node NODE" event; the preemptor's status.nominatedNodeName); priority
+is spec.priority, or the class's (system-node-critical 2000001000,
+system-cluster-critical 2000000000, else 0). When no node can be freed the
+FailedScheduling message says so as kube-scheduler does.
 
 Also as on a cluster: pods a controller deletes are Terminating for at most
 1 s and keep their slot and IP meanwhile; with --scheduler the apiserver's
@@ -57,7 +62,7 @@ import kube_sched_refs as refs
 from kube_sched_api import Cluster, owner_of
 from kube_sched_kubelet import Kubelets
 from kube_sched_volumes import Volumes
-from kube_sched_workloads import Workloads, api_defaults
+from kube_sched_workloads import PRIORITIES, Workloads, api_defaults
 from kube_store import now
 
 SCHED = "default-scheduler"
@@ -124,7 +129,7 @@ class Scheduler:
             else:
                 feasible.append(name)
         if not feasible:
-            return self.unschedulable(p, pred.fit_error(len(nodes), per_node))
+            return self.preempt(p, nodes, infos, per_node)
         owner = (owner_of(p) or {}).get("uid")
         req = pred.pod_requests(p)
 
@@ -144,6 +149,71 @@ class Scheduler:
             self.bind(p, best)
         else:
             self.waiting[uid] = best
+
+    def preempt(self, p, nodes, infos, per_node):
+        """DefaultPreemption (PostFilter) for a pod that fits no node: on each
+        node whose failure is resolvable (pods, cpu, memory, ports), every pod of
+        lower priority is removed; if the pod then fits, the victims are reprieved
+        one by one, most important first (higher priority, then older), as long
+        as the pod still fits. The candidate with the lowest highest-victim
+        priority, then the smallest sum of priorities, then the fewest victims
+        wins. Its victims get the DisruptionTarget condition, are deleted (their
+        controllers replace them and the new pods are scheduled as any other)
+        and get a Normal Preempted event; the preemptor gets
+        status.nominatedNodeName and is bound once the victims are gone (the
+        kubelet stand-in's status, written whole, then no longer carries it;
+        since 1.34 the apiserver clears it at binding, kubernetes PR 132443).
+        PodDisruptionBudgets are not consulted: on a cluster they are best
+        effort, and preemption goes ahead when every choice violates one."""
+        prio = prio_of(p)
+        uid = p["metadata"]["uid"]
+        nominated = (p.get("status") or {}).get("nominatedNodeName")
+        if nominated in infos and any(
+                q["metadata"].get("deletionTimestamp") and prio_of(q) < prio and any(
+                    c.get("type") == "DisruptionTarget" and c.get("reason") == "PreemptionByScheduler"
+                    for c in (q.get("status") or {}).get("conditions") or [])
+                for q in infos[nominated].pods):
+            return self.unschedulable(p, pred.fit_error(
+                len(nodes), per_node, postfilter="not eligible due to a terminating pod on the nominated node."))
+        if p["spec"].get("preemptionPolicy") == "Never":
+            return self.unschedulable(p, pred.fit_error(len(nodes), per_node))
+        candidates = []
+        for n in nodes:
+            name = n["metadata"]["name"]
+            reasons = per_node.get(name) or []
+            if not reasons or not all(r in pred.RESOLVABLE for r in reasons):
+                continue
+            info = infos[name]
+            lower = [q for q in info.pods if prio_of(q) < prio and not q["metadata"].get("deletionTimestamp")]
+            if not lower:
+                continue
+            keep = [q for q in info.pods if q not in lower]
+            if pred.fit_reasons(p, pred.NodeInfo(n, keep), self.volumes.node_check):
+                continue
+            victims = []
+            for q in sorted(lower, key=lambda q: (-prio_of(q), q["metadata"].get("creationTimestamp") or "")):
+                if pred.fit_reasons(p, pred.NodeInfo(n, keep + [q]), self.volumes.node_check):
+                    victims.append(q)
+                else:
+                    keep.append(q)
+            if victims:
+                candidates.append((max(map(prio_of, victims)), sum(map(prio_of, victims)), len(victims), name, victims))
+        if not candidates:
+            return self.unschedulable(p, pred.fit_error(len(nodes), per_node))
+        *_, node, victims = min(candidates, key=lambda c: c[:4])
+        for q in victims:
+            st = copy.deepcopy(q.get("status") or {})
+            st["conditions"] = [c for c in st.get("conditions") or [] if c.get("type") != "DisruptionTarget"] + [
+                {"type": "DisruptionTarget", "status": "True", "lastProbeTime": None, "lastTransitionTime": now(),
+                 "reason": "PreemptionByScheduler",
+                 "message": "%s: preempting to accommodate a higher priority pod" % SCHED}]
+            q = self.cl.set_status("Pod", "", q, st, "kube-scheduler")
+            self.cl.delete_pod(q, "kube-scheduler")
+            self.cl.event(q, "Normal", "Preempted", "Preempted by pod %s on node %s" % (uid, node), SCHED, every=0)
+        st = copy.deepcopy(p.get("status") or {})
+        st["nominatedNodeName"] = node
+        p = self.cl.set_status("Pod", "", p, st, "kube-scheduler")
+        self.unschedulable(p, pred.fit_error(len(nodes), per_node, postfilter=""))
 
     def bind(self, p, node):
         p = self.cl.get("Pod", p["metadata"]["namespace"], p["metadata"]["name"])
@@ -168,6 +238,13 @@ class Scheduler:
                  "reason": reason, "message": msg}]
             p = self.cl.set_status("Pod", "", p, st, "kube-scheduler")
         self.cl.event(p, "Warning", "FailedScheduling", msg, SCHED, every=10)
+
+
+def prio_of(p):
+    """spec.priority as the Priority admission plugin sets it (from the class)."""
+    spec = p.get("spec") or {}
+    pr = spec.get("priority")
+    return pr if isinstance(pr, int) else PRIORITIES.get(spec.get("priorityClassName"), 0)
 
 
 class Simulation:

@@ -114,7 +114,7 @@ class Cluster:
         if k in self.store.objects:
             self.store.remove(res, k, self.store.objects[k])
 
-    def delete_pod(self, p):
+    def delete_pod(self, p, manager="kube-controller-manager"):
         """A controller's pod deletion as the apiserver and kubelet carry it out: a
         pod on a node gets deletionTimestamp (kubectl shows Terminating; it keeps
         its slot and IP) and goes once its grace period, compressed to at most
@@ -129,7 +129,7 @@ class Cluster:
         new = copy.deepcopy(p)
         new["metadata"]["deletionTimestamp"] = now()
         new["metadata"]["deletionGracePeriodSeconds"] = grace
-        self.update("Pod", "", new, "kube-controller-manager", {})
+        self.update("Pod", "", new, manager, {})
         self.terminating[m["uid"]] = time.time() + min(1.0, grace / 30.0)
 
     def reap(self):

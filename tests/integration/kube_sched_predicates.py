@@ -29,7 +29,12 @@ Facts from kubernetes/kubernetes pkg/scheduler (v1.32):
   nodes whose failure is UnschedulableAndUnresolvable (affinity, taints,
   unschedulable, volume conflicts, PreFilter) count as "Preemption is not
   helpful for scheduling", the others (resources, ports) as "No preemption
-  victims found for incoming pod" (this stand-in never evicts).
+  victims found for incoming pod" when evicting every pod of lower priority
+  there would still not make the pod fit. When preemption nominates a node
+  the message has no preemption part (PostFilterMsg is the empty message of
+  a successful status); while that node's victims terminate the preemptor's
+  next attempt ends in "preemption: not eligible due to a terminating pod on
+  the nominated node." (DefaultPreemption.PodEligibleToPreemptOthers).
 - No nodes at all: "no nodes available to schedule pods".
 - NotReady nodes carry the node.kubernetes.io/not-ready:NoSchedule taint (Ready
   Unknown: node.kubernetes.io/unreachable), added by the node lifecycle
@@ -276,9 +281,11 @@ def histogram(counts):
     return ", ".join(sorted("%d %s" % (n, r) for r, n in counts.items()))
 
 
-def fit_error(n_nodes, per_node, prefilter=None):
+def fit_error(n_nodes, per_node, prefilter=None, postfilter=None):
     """The FailedScheduling message. per_node: {node: [reasons]}; prefilter: the
-    PreFilter failure, which replaces the per-node reasons."""
+    PreFilter failure, which replaces the per-node reasons; postfilter: what
+    preemption says instead of the victims histogram ("" when it nominated a
+    node: then the message has no preemption part)."""
     if n_nodes == 0:
         return "no nodes available to schedule pods"
     msg = "0/%d nodes are available:" % n_nodes
@@ -296,5 +303,7 @@ def fit_error(n_nodes, per_node, prefilter=None):
             pre[k] = pre.get(k, 0) + 1
         if counts:
             msg += " %s." % histogram(counts)
+    if postfilter is not None:
+        return msg + (" preemption: %s" % postfilter if postfilter else "")
     msg += " preemption: 0/%d nodes are available: %s." % (n_nodes, histogram(pre))
     return msg

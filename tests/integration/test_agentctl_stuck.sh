@@ -139,12 +139,15 @@ restart_stack() {
 }
 
 # ---- Too many pods: the user's pods took every free slot (--force went past the plan) ----
-# The plan labels $N0 (the most free memory where nothing fits: the first
-# of equals); the agent pod of $N1 may run only there.
+# The plan labels $N0 (the most free memory where nothing fits). The agent
+# pod of $N1 (system-node-critical) preempts a pod of lower priority there,
+# as kube-scheduler does, and runs: only the stack pod (priority 0, as the
+# fillers) waits. $N1's fillers request 150Mi each, so that the slot the
+# preemption frees there is no place for the stack pod (344Mi) either.
 fill="" fillers=()
 for n in "$N0" "$N1"; do
 	for i in 1 2 3 4 5 6; do
-		fill="$fill${fill:+,}$(running default "web-$i-$n" "$n" 0)"
+		fill="$fill${fill:+,}$(running default "web-$i-$n" "$n" "$([ "$n" = "$N1" ] && echo 150Mi || echo 0)")"
 		fillers+=("web-$i-$n")
 	done
 done
@@ -152,10 +155,10 @@ ctl objects "[$fill]"
 # Applied (and the label moved) without waiting, so that the run below starts in the state.
 "$AGENTCTL" install-stack --kubeconfig "$KC" --force --storage-class gp2 --no-wait \
 	>"$TMP/create.log" 2>&1 || fail "install-stack --no-wait: $(cat "$TMP/create.log")"
-until_is slots 'len(stack) == 1 and "Too many pods" in sched(stack[0]) and any("Too many pods" in sched(a) for a in agents)'
+until_is slots 'len(stack) == 1 and "Too many pods" in sched(stack[0]) and len(agents) == 1 and agents[0]["spec"].get("nodeName") == "'"$N1"'"'
 stuck slots "no node it may run on has a free pod slot (node $N0 has 11 of 11 taken: " \
-	"The agent pod heliograph-agent-" "for node $N1 cannot be scheduled: no node it may run on has a free pod slot (node $N1 has 11 of 11 taken: " \
 	"--addon-name coredns --configuration-values '{\"replicaCount\":1}'"
+not_said slots "The agent pod heliograph-agent-"
 
 # ---- Insufficient memory: the user's pods request most of each node's memory ----
 # 1440Mi allocatable, 366Mi of add-ons: 100Mi left on $N0, less than the
@@ -163,7 +166,8 @@ stuck slots "no node it may run on has a free pod slot (node $N0 has 11 of 11 ta
 # Each state is set up before the previous one is undone, so that the
 # stack pod never meets a moment with room.
 ctl objects "[$(running default hog-0 "$N0" 974Mi), $(running default hog-1 "$N1" 1000Mi)]"
-for f in "${fillers[@]}"; do api DELETE "/api/v1/namespaces/default/pods/$f" >/dev/null; done
+# (one of $N1's is gone already: the agent preempted it)
+for f in "${fillers[@]}"; do api DELETE "/api/v1/namespaces/default/pods/$f" >/dev/null || true; done
 until_is memory '"Insufficient memory" in sched(stack[0])'
 stuck memory "The stack pod heliograph-stack-" "cannot be scheduled: it asks for " \
 	"Mi of memory requests and no node it may run on has that much unrequested (node $N0 has " \

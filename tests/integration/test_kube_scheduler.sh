@@ -11,8 +11,9 @@
 # affinity conflict, FailedCreatePodSandBox (no pod IP left),
 # ErrImagePull/ImagePullBackOff, CrashLoopBackOff, OOMKilled, a missing
 # ServiceAccount/ConfigMap/Secret, a rollout past its progress deadline, a
-# NotReady node; recovery once the cause is fixed; and the simulated EKS
-# clusters (eks_clusters.py) kept exactly as loaded.
+# NotReady node; recovery once the cause is fixed; the simulated EKS
+# clusters (eks_clusters.py) kept exactly as loaded; and a system-node-critical
+# DaemonSet preempting a coredns replica, which moves to the node with room.
 source "${TESTLIB:-$(dirname "$0")/lib.sh}"
 source "$(dirname "${BASH_SOURCE[0]}")/kube_lib.sh"
 : "${FIXTURES:=$(cd "$(dirname "$0")/../fixtures" && pwd)}"
@@ -550,6 +551,60 @@ EKS="$(dirname "${BASH_SOURCE[0]}")/eks_clusters.py"
 passes() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/behaviour" | python3 -c 'import json,sys; print(json.load(sys.stdin)["passes"])'; }
 passed() { [ "$(passes)" -ge "$1" ]; }
 pods() { k get pods -A --no-headers -o custom-columns='N:.metadata.name,NODE:.spec.nodeName,IP:.status.podIP,P:.status.phase'; }
+# Preemption on t3.small+t3.micro-ebs: the t3.micro's 4 slots hold aws-node,
+# kube-proxy, ebs-csi-node and a coredns replica (system-cluster-critical). A
+# system-node-critical agent DaemonSet preempts that replica (its Preempted
+# event names the agent pod's uid and the node; the agent pod is nominated
+# there), the ReplicaSet's new replica runs on the t3.small, the agent on the
+# t3.micro.
+preemption() {
+	local micro small uid
+	micro=$(k get nodes -l node.kubernetes.io/instance-type=t3.micro -o jsonpath='{.items[0].metadata.name}')
+	small=$(k get nodes -l node.kubernetes.io/instance-type=t3.small -o jsonpath='{.items[0].metadata.name}')
+	printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n' | apply
+	# The agent pod's states as a watch sees them: Pending, nominated to the t3.micro.
+	# (A pod that fits nowhere shows that the watch runs before the DaemonSet comes.)
+	timeout 30 kubectl -n monitoring get pods -o wide -w >"$TMP/pre.watch" 2>&1 &
+	local watch=$!
+	k -n monitoring run sync --image=busybox --overrides='{"spec":{"nodeSelector":{"no":"node"}}}' >/dev/null || fail "$1: run sync"
+	wait_for grep -q "^sync " "$TMP/pre.watch" || fail "$1: get -w: $(cat "$TMP/pre.watch")"
+	k -n monitoring delete pod sync >/dev/null || fail "$1: delete sync"
+	cat <<Y | apply
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: heliograph-agent, namespace: monitoring}
+spec:
+  selector: {matchLabels: {app: heliograph-agent}}
+  template:
+    metadata: {labels: {app: heliograph-agent}}
+    spec:
+      priorityClassName: system-node-critical
+      hostNetwork: true
+      tolerations: [{operator: Exists}]
+      containers:
+      - {name: agent, image: heliograph/agent:0.1.0, resources: {requests: {cpu: 20m, memory: 24Mi}}}
+Y
+	until_has "Preempted by pod " -n kube-system get events --field-selector reason=Preempted -o custom-columns=M:.message
+	k -n monitoring rollout status daemonset/heliograph-agent --timeout=20s >/dev/null 2>&1 || fail "$1: agent rollout"
+	uid=$(k -n monitoring get pods -o jsonpath="{.items[?(@.spec.nodeName==\"$micro\")].metadata.uid}")
+	[ -n "$uid" ] || fail "$1: no agent pod on $micro: $(k -n monitoring get pods -o wide)"
+	k -n kube-system get events --field-selector reason=Preempted -o custom-columns='T:.type,O:.involvedObject.name,M:.message' --no-headers >"$TMP/pre.ev"
+	grep -qE "^Normal +coredns-[a-z0-9]+-[a-z0-9]+ +Preempted by pod $uid on node $micro\$" "$TMP/pre.ev" && [ "$(wc -l <"$TMP/pre.ev")" = 1 ] ||
+		fail "$1: Preempted event: $(cat "$TMP/pre.ev")"
+	# Its FailedScheduling says what failed, without a preemption part: preemption nominated a node.
+	k -n monitoring get events --field-selector reason=FailedScheduling -o custom-columns=M:.message --no-headers >"$TMP/pre.fs"
+	grep -qx "0/2 nodes are available: 1 Too many pods, 1 node(s) didn't satisfy plugin(s) \[NodeAffinity\]." "$TMP/pre.fs" ||
+		fail "$1: FailedScheduling: $(cat "$TMP/pre.fs")"
+	grep -qE "^heliograph-agent-[a-z0-9]+ +0/1 +Pending +0 .* <none> +<none> +$micro +<none>\$" "$TMP/pre.watch" ||
+		fail "$1: agent nominated to $micro: $(cat "$TMP/pre.watch")"
+	kill "$watch" 2>/dev/null || true
+	wait "$watch" 2>/dev/null || true
+	k -n monitoring get pods -o wide --no-headers >"$TMP/pre.mon"
+	grep -qE "^heliograph-agent-[a-z0-9]+ +1/1 +Running +0 .* $micro +<none> +<none>\$" "$TMP/pre.mon" ||
+		fail "$1: agent on $micro: $(cat "$TMP/pre.mon")"
+	dns_on_small() { [ "$(k -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{range .items[*]}{.spec.nodeName}/{.status.phase} {end}')" = "$small/Running $small/Running " ]; }
+	wait_for dns_on_small || fail "$1: coredns: $(k -n kube-system get pods -l k8s-app=kube-dns -o wide)"
+}
 if [ -f "$EKS" ]; then
 	for s in $(python3 "$EKS" --list); do
 		kill "${PIDS[-1]}" 2>/dev/null || true
@@ -574,6 +629,7 @@ PY
 			[ "$(wc -l <"$TMP/$s.ev")" = 1 ] && grep -q "0/3 nodes are available: 3 Too many pods." "$TMP/$s.ev" ||
 				fail "$s: FailedScheduling: $(cat "$TMP/$s.ev")"
 		fi
+		[ "$s" = t3.small+t3.micro-ebs ] && preemption "$s"
 	done
 fi
 echo "PASS test_kube_scheduler"
