@@ -103,7 +103,12 @@ struct stack_pod_needs {
 	int64_t memory;       /* as the scheduler counts it: max(sum of containers, largest init container) */
 	bool host_network;    /* no pod-network IP */
 	char containers[128]; /* "influxdb, grafana, agent" */
+	int64_t priority;     /* of its priorityClassName (the built-in classes), else 0 */
 };
+/* The priority the Priority admission plugin gives a class name: the two
+ * built-in system classes, 0 for no class or any other (install-stack
+ * creates no PriorityClass). */
+int64_t stack_class_priority(const char *class_name);
 int stack_doc_pod(const struct stack_doc *d, struct stack_pod_needs *need);
 /* The memory of stack_doc_pod. */
 int stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes);
@@ -140,7 +145,7 @@ int stack_plan_set_docs(struct stack_plan *p, const struct stack_docs *d, char *
 void stack_plan_place(struct stack_plan *p);
 const char *stack_plan_node(const struct stack_plan *p); /* the chosen node's name or NULL */
 /* The table, printed before anything is created (and in --dry-run). */
-void stack_plan_print(const struct stack *s, const struct stack_plan *p);
+void stack_plan_print(const struct stack *s, struct stack_plan *p);
 /* Why nothing fits, per node, and each option with its effect and command
  * (evaluated on p, which is left as it was). */
 void stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen);

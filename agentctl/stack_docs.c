@@ -130,6 +130,17 @@ static int64_t container_memory(yaml_document_t *doc, yaml_node_t *c)
 	return 0;
 }
 
+int64_t stack_class_priority(const char *class_name)
+{
+	/* kubernetes pkg/apis/scheduling: SystemCriticalPriority = 2000000000;
+	 * system-node-critical is 1000 above it. */
+	if (class_name && strcmp(class_name, "system-node-critical") == 0)
+		return 2000001000;
+	if (class_name && strcmp(class_name, "system-cluster-critical") == 0)
+		return 2000000000;
+	return 0;
+}
+
 int stack_doc_pod(const struct stack_doc *d, struct stack_pod_needs *need)
 {
 	yaml_parser_t p;
@@ -167,6 +178,8 @@ int stack_doc_pod(const struct stack_doc *d, struct stack_pod_needs *need)
 		if (m > need->memory)
 			need->memory = m;
 	}
+	yaml_node_t *pc = child(&doc, spec, "priorityClassName");
+	need->priority = stack_class_priority(pc && pc->type == YAML_SCALAR_NODE ? (const char *)pc->data.scalar.value : NULL);
 	yaml_node_t *hn = child(&doc, spec, "hostNetwork");
 	need->host_network = hn && hn->type == YAML_SCALAR_NODE && strcmp((const char *)hn->data.scalar.value, "true") == 0;
 	yaml_document_delete(&doc);

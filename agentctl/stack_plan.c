@@ -11,7 +11,13 @@
  *   - memory requests against allocatable.
  * The stack pod (InfluxDB, Grafana and the agent of its own node) needs one
  * slot, one IP and its memory on ONE node; every other node needs one slot
- * and the agent's memory (the agent is on hostNetwork: no IP). */
+ * and the agent's memory (the agent is on hostNetwork: no IP).
+ *
+ * The agent is system-node-critical: on a node whose slots are all taken the
+ * scheduler preempts pods of lower priority (a coredns replica is
+ * system-cluster-critical), and their ReplicaSet recreates them elsewhere.
+ * The plan counts that only where each such pod fits on another node next
+ * to what the stack puts there (displace()); else it refuses. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +62,9 @@ struct plan_pod {
 	char workload[64]; /* DaemonSet or Deployment name, else the pod's */
 	int node;          /* index into node[], -1 Pending */
 	bool host_network, daemonset, owned, ours, gone;
-	int64_t mem;
+	bool recreated;    /* a ReplicaSet or StatefulSet makes a new one when it goes */
+	int64_t mem, priority;
+	int moved_to;      /* preempted by the agent: the node its replacement fits on, else -1 */
 };
 
 struct plan_node {
@@ -216,7 +224,9 @@ static void node_capacity(struct plan_node *n)
 		n->ips = n->pods;
 }
 
-static void tally(struct stack_plan *p)
+/* moves: count the pods the agents preempt on the nodes their replacements
+ * go to (the cluster after the install), else where they are now. */
+static void tally_moves(struct stack_plan *p, bool moves)
 {
 	for (size_t i = 0; i < p->nn; i++) {
 		struct plan_node *n = &p->node[i];
@@ -228,11 +238,16 @@ static void tally(struct stack_plan *p)
 		struct plan_pod *pp = &p->pod[i];
 		if (pp->node < 0 || pp->ours || pp->gone)
 			continue;
-		struct plan_node *n = &p->node[pp->node];
+		struct plan_node *n = &p->node[moves && pp->moved_to >= 0 ? pp->moved_to : pp->node];
 		n->used_pods++;
 		n->used_ips += pp->host_network ? 0 : 1;
 		n->used_mem += pp->mem;
 	}
+}
+
+static void tally(struct stack_plan *p)
+{
+	tally_moves(p, true);
 }
 
 int stack_plan_set_docs(struct stack_plan *p, const struct stack_docs *d, char *err, size_t errlen)
@@ -316,6 +331,13 @@ int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_pl
 		pp->ns = jq_str(v, "metadata", "namespace", NULL);
 		workload_of(v, pp->workload, sizeof pp->workload, &pp->daemonset);
 		pp->owned = jq_len(jq_at(v, "metadata", "ownerReferences", NULL)) > 0;
+		const char *okind = jq_str(jq_item(jq_at(v, "metadata", "ownerReferences", NULL), 0), "kind", NULL);
+		pp->recreated = okind && (strcmp(okind, "ReplicaSet") == 0 || strcmp(okind, "StatefulSet") == 0);
+		/* spec.priority is what the Priority admission plugin set from the class. */
+		yajl_val pr = jq_at(v, "spec", "priority", NULL);
+		pp->priority = pr && YAJL_IS_INTEGER(pr) ? YAJL_GET_INTEGER(pr)
+						       : stack_class_priority(jq_str(v, "spec", "priorityClassName", NULL));
+		pp->moved_to = -1;
 		pp->host_network = YAJL_IS_TRUE(jq_at(v, "spec", "hostNetwork", NULL));
 		pp->mem = pod_memory(v);
 		/* Our own pods (a re-run, an upgrade) are replaced, not added. */
@@ -353,10 +375,68 @@ static int name_cmp(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "");
 }
 
+/* The pods on node i the agent preempts (DefaultPreemption: lower priority
+ * first) until it fits, each with the node its replacement fits on next to
+ * what the stack puts there (the stack pod on best, an agent elsewhere),
+ * preferring the node with fewer pods of its workload (coredns spreads),
+ * then more free memory. Only pods of lower priority than the agent that a
+ * ReplicaSet or StatefulSet recreates count: a DaemonSet's pod belongs to
+ * its node, a bare pod would be gone. False when no such move makes room. */
+static bool displace(struct stack_plan *p, size_t i, int best)
+{
+	while (!fits(&p->agent, &p->node[i])) {
+		int v = -1;
+		for (size_t j = 0; j < p->np; j++) {
+			const struct plan_pod *q = &p->pod[j];
+			if (q->node != (int)i || q->moved_to >= 0 || q->ours || q->gone || q->daemonset || !q->recreated ||
+			    q->priority >= p->agent.priority)
+				continue;
+			if (v < 0 || q->priority < p->pod[v].priority)
+				v = (int)j;
+		}
+		if (v < 0)
+			return false;
+		struct plan_pod *q = &p->pod[v];
+		int to = -1, to_same = 0;
+		for (size_t y = 0; y < p->nn; y++) {
+			const struct plan_node *n = &p->node[y];
+			if (y == i || !counted(n) || n->taint)
+				continue;
+			const struct stack_pod_needs *need = (int)y == best ? &p->stack : &p->agent;
+			if (free_pods(n) - 1 < 1 || free_ips(n) - (need->host_network ? 0 : 1) < (q->host_network ? 0 : 1) ||
+			    free_mem(n) - need->memory < q->mem)
+				continue;
+			int same = 0;
+			for (size_t j = 0; j < p->np; j++) {
+				const struct plan_pod *o = &p->pod[j];
+				same += !o->gone && (o->moved_to >= 0 ? o->moved_to : o->node) == (int)y &&
+					strcmp(o->workload, q->workload) == 0;
+			}
+			if (to < 0 || same < to_same || (same == to_same && free_mem(n) > free_mem(&p->node[to]))) {
+				to = (int)y;
+				to_same = same;
+			}
+		}
+		if (to < 0)
+			return false;
+		q->moved_to = to;
+		tally(p);
+	}
+	return true;
+}
+
+static void clear_moves(struct stack_plan *p)
+{
+	for (size_t j = 0; j < p->np; j++)
+		p->pod[j].moved_to = -1;
+	tally(p);
+}
+
 /* Chooses the stack node among p->node[0..nn) as they are tallied. */
 static void place(struct stack_plan *p)
 {
 	int best = -1, any = -1;
+	clear_moves(p);
 	for (size_t i = 0; i < p->nn; i++) {
 		struct plan_node *n = &p->node[i];
 		if (!stack_may_run(p, n))
@@ -374,8 +454,10 @@ static void place(struct stack_plan *p)
 	}
 	p->fits = best >= 0;
 	for (size_t i = 0; p->fits && i < p->nn; i++)
-		if ((int)i != best && counted(&p->node[i]) && !fits(&p->agent, &p->node[i]))
+		if ((int)i != best && counted(&p->node[i]) && !fits(&p->agent, &p->node[i]) && !displace(p, i, best))
 			p->fits = false;
+	if (!p->fits)
+		clear_moves(p); /* the refusal describes the nodes as they are */
 	/* Nothing fits: --force still needs a node to label; where the volumes
 	 * are has no usable node, the best other one (the pod then waits with
 	 * the scheduler's volume conflict, which the rollout wait explains). */
@@ -436,36 +518,47 @@ static void adds(const struct stack_plan *p, size_t i, char *out, size_t len)
 				    (int)i != p->chosen && need->host_network ? " (hostNetwork)" : "",
 				    need->host_network ? "" : "1 IP, ", m);
 	if (l < len && !fits(need, n))
-		snprintf(out + l, len - l, " - does not fit");
+		l += (size_t)snprintf(out + l, len - l, " - does not fit");
+	for (size_t j = 0; j < p->np && l < len; j++) {
+		const struct plan_pod *q = &p->pod[j];
+		if (q->moved_to >= 0 && q->node == (int)i)
+			l += (size_t)snprintf(out + l, len - l, "; displaces %s to %s", q->name, p->node[q->moved_to].name);
+		else if (q->moved_to == (int)i)
+			l += (size_t)snprintf(out + l, len - l, "; a new %s pod comes here", q->workload);
+	}
 }
 
-void stack_plan_print(const struct stack *s, const struct stack_plan *p)
+void stack_plan_print(const struct stack *s, struct stack_plan *p)
 {
 	enum { C_NODE, C_TYPE, C_ZONE, C_ARCH, C_PODS, C_IPS, C_MEM, C_ADDS, C_N };
 	static const char *const head[C_N] = {"NODE", "TYPE", "ZONE", "ARCH", "PODS", "POD IPS", "MEMORY REQUESTS",
 					      "THE STACK ADDS"};
 	size_t rows = p->nn + 1;
-	char(*cell)[C_N][160] = calloc(rows, sizeof *cell);
+	char(*cell)[C_N][320] = calloc(rows, sizeof *cell);
 	if (!cell)
 		return;
 	size_t w[C_N] = {0};
 	for (int c = 0; c < C_N; c++)
 		snprintf(cell[0][c], sizeof cell[0][c], "%s", head[c]);
+	/* The columns as the nodes are now, what the stack adds after the moves. */
+	tally_moves(p, false);
 	for (size_t i = 0; i < p->nn; i++) {
 		const struct plan_node *n = &p->node[i];
-		char (*r)[160] = cell[i + 1];
+		char (*r)[320] = cell[i + 1];
 		char um[32], am[32];
 		fmt_mem(n->used_mem, um, sizeof um);
 		fmt_mem(n->mem, am, sizeof am);
-		snprintf(r[C_NODE], 160, "%s", n->name);
-		snprintf(r[C_TYPE], 160, "%s", n->itype ? n->itype : "?");
-		snprintf(r[C_ZONE], 160, "%s", n->zone ? n->zone : "?");
-		snprintf(r[C_ARCH], 160, "%s", n->arch ? n->arch : "?");
-		snprintf(r[C_PODS], 160, "%lld/%lld", (long long)n->used_pods, (long long)n->pods);
-		snprintf(r[C_IPS], 160, "%lld/%lld", (long long)n->used_ips, (long long)n->ips);
-		snprintf(r[C_MEM], 160, "%s/%s", um, am);
-		adds(p, i, r[C_ADDS], 160);
+		snprintf(r[C_NODE], 320, "%s", n->name);
+		snprintf(r[C_TYPE], 320, "%s", n->itype ? n->itype : "?");
+		snprintf(r[C_ZONE], 320, "%s", n->zone ? n->zone : "?");
+		snprintf(r[C_ARCH], 320, "%s", n->arch ? n->arch : "?");
+		snprintf(r[C_PODS], 320, "%lld/%lld", (long long)n->used_pods, (long long)n->pods);
+		snprintf(r[C_IPS], 320, "%lld/%lld", (long long)n->used_ips, (long long)n->ips);
+		snprintf(r[C_MEM], 320, "%s/%s", um, am);
 	}
+	tally(p);
+	for (size_t i = 0; i < p->nn; i++)
+		adds(p, i, cell[i + 1][C_ADDS], 320);
 	for (size_t i = 0; i < rows; i++)
 		for (int c = 0; c < C_N; c++)
 			if (strlen(cell[i][c]) > w[c])
@@ -671,6 +764,9 @@ static bool fits_if(struct stack_plan *p, char *where, size_t wlen)
 {
 	int chosen = p->chosen;
 	bool f = p->fits;
+	int *moved = malloc((p->np + 1) * sizeof *moved);
+	for (size_t j = 0; moved && j < p->np; j++)
+		moved[j] = p->pod[j].moved_to;
 	tally(p);
 	place(p);
 	bool r = p->fits;
@@ -678,6 +774,9 @@ static bool fits_if(struct stack_plan *p, char *where, size_t wlen)
 		snprintf(where, wlen, "%s", r && p->chosen >= 0 ? p->node[p->chosen].name : "");
 	p->chosen = chosen;
 	p->fits = f;
+	for (size_t j = 0; j < p->np; j++)
+		p->pod[j].moved_to = moved ? moved[j] : -1;
+	free(moved);
 	tally(p);
 	return r;
 }
@@ -924,13 +1023,17 @@ void stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen)
 		    cluster);
 	}
 
-	/* 3. A replica (not a DaemonSet's pod) moved off a node that has no room
-	 * for the agent, to a node with room for it: cordoning keeps its
-	 * replacement from coming back (coredns prefers a node without one). */
+	/* 3. A replica (not a DaemonSet's pod) the agent cannot preempt (its
+	 * priority is not lower) moved off a node that has no room for the
+	 * agent, to a node with room for it: cordoning keeps its replacement
+	 * from coming back. */
 	int moves = 0;
 	for (size_t i = 0; i < p->np && moves < 3; i++) {
 		struct plan_pod *pp = &p->pod[i];
-		if (pp->node < 0 || pp->ours || pp->daemonset || !pp->name || fits(&p->agent, &p->node[pp->node]))
+		/* A pod of lower priority than the agent is moved by preemption
+		 * already where that helps; a bare pod would not come back. */
+		if (pp->node < 0 || pp->ours || pp->daemonset || !pp->name || !pp->recreated ||
+		    pp->priority < p->agent.priority || fits(&p->agent, &p->node[pp->node]))
 			continue;
 		bool ok = false;
 		size_t y = 0;

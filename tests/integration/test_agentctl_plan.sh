@@ -6,10 +6,12 @@
 # (recomputed here from them), and, with the scheduler stand-in, every pod
 # runs on the node the plan named within its pod slots, pod IPs and memory.
 # t3.small + t3.micro with the EBS CSI add-on: as simulated, coredns has a
-# replica on the t3.micro, whose 4 slots are then full; install-stack refuses
-# and names moving that replica as what makes it fit; done as printed, it
-# installs on EBS (gp2), the stack on the t3.small. 3 x t2.micro with the EBS CSI add-on is refused before anything
-# is written, with the per-node reasons and the options. A re-run keeps the
+# replica on the t3.micro, whose 4 slots are then full; with default flags the
+# plan shows the agent (system-node-critical) displacing that replica to the
+# t3.small, and it installs on EBS (gp2), the stack on the t3.small, the
+# replica's replacement running there. 3 x t2.micro with the EBS CSI add-on
+# is refused before anything is written (no node has room for a displaced
+# replica), with the per-node reasons and the options. A re-run keeps the
 # stack node (its volumes are there), a dry run writes nothing, and
 # k8s-manifests/README.md's example plan is what the plan prints for
 # 2 x t3.micro. The scenarios run in parallel, each with its own API server.
@@ -241,49 +243,35 @@ scenario_2x_t4g_micro() {
 scenario_t3_small_ebs() {
 cluster t3.small+t3.micro-ebs
 # As simulated: aws-node, kube-proxy, ebs-csi-node and a coredns replica fill
-# the t3.micro's 4 slots. Refused; the options name that replica.
+# the t3.micro's 4 slots. The agent (system-node-critical) preempts that
+# replica (system-cluster-critical), whose ReplicaSet recreates it on the
+# t3.small next to the stack pod: the plan says so and installs.
 MICRO=$(python3 -c 'import json,sys; print(next(o["metadata"]["name"] for o in json.load(open(sys.argv[1])) if o["kind"] == "Node" and o["metadata"]["labels"]["node.kubernetes.io/instance-type"] == "t3.micro"))' "$TMP/cluster.json")
 SMALL=$(python3 -c 'import json,sys; print(next(o["metadata"]["name"] for o in json.load(open(sys.argv[1])) if o["kind"] == "Node" and o["metadata"]["labels"]["node.kubernetes.io/instance-type"] == "t3.small"))' "$TMP/cluster.json")
-run 1 install-stack
-grep -q "^  $MICRO (t3.micro): all 4 pod slots taken (.*coredns.*): no room for the agent" "$TMP/err" &&
-	grep -q "^  $SMALL (t3.small): room for the stack pod and its agent" "$TMP/err" &&
-	grep -q "then the stack fits if the replica on $MICRO goes" "$TMP/err" &&
-	grep -q "Move coredns-.* off $MICRO (a new one fits on $SMALL): then the stack fits (the stack pod on $SMALL)" "$TMP/err" ||
-	fail "t3.small+t3.micro-ebs refusal: $(cat "$TMP/err")"
-[ "$(writes)" = 0 ] || fail "the refused install wrote"
-# The move option, done as printed (cordon, delete the pod, uncordon once the
-# new one runs): the replacement starts on the t3.small.
-grep -q "^       kubectl cordon $MICRO$" "$TMP/err" && grep -q "^       kubectl uncordon $MICRO " "$TMP/err" || fail "move: cordon"
-POD=$(sed -n 's/^       kubectl -n kube-system delete pod \(coredns-[a-z0-9-]*\)$/\1/p' "$TMP/err")
-[ -n "$POD" ] || fail "move: no delete command"
+VICTIM=$(python3 -c 'import json,sys; print(next(o["metadata"]["name"] for o in json.load(open(sys.argv[1])) if o["kind"] == "Pod" and o["metadata"]["name"].startswith("coredns-") and o["spec"].get("nodeName") == sys.argv[2]))' "$TMP/cluster.json" "$MICRO")
 patch_node() { curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X PATCH \
 	-H "Content-Type: application/merge-patch+json" "$KUBE_URL/api/v1/nodes/$1" -d "$2" >/dev/null || fail "patch $1"; }
-patch_node "$MICRO" '{"spec":{"unschedulable":true}}'
-curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X DELETE "$KUBE_URL/api/v1/namespaces/kube-system/pods/$POD" >/dev/null ||
-	fail "delete $POD"
+# --storage node keeps the data on the stack node (a dry run writes nothing).
+run 0 install-stack --dry-run --storage node
+grep -q "^Storage: on the disk of node .* (--storage node)" "$TMP/out" || fail "--storage node: $(cat "$TMP/out")"
+[ "$(writes)" = 0 ] || fail "the dry run wrote"
+# Default flags: the plan names the displaced replica and where it goes, and installs.
+run 0 install-stack --timeout 30s
+check_plan
+grep -q "^  $MICRO  .*  agent (hostNetwork): 1 pod, 24Mi; displaces $VICTIM to $SMALL\$" "$TMP/out" ||
+	fail "ebs: the displacement: $(cat "$TMP/out")"
+grep -q "^  $SMALL  .*  stack pod (influxdb, grafana, agent): 1 pod, 1 IP, [0-9]*Mi; a new coredns pod comes here\$" "$TMP/out" ||
+	fail "ebs: the replacement's node: $(cat "$TMP/out")"
+grep -q "^Storage: StorageClass gp2 (the cluster's default class" "$TMP/out" || fail "ebs: storage: $(cat "$TMP/out")"
+[ "$STACK_NODE" = "$SMALL" ] || fail "ebs: the stack not on the t3.small: $(cat "$TMP/out")"
+# The replica went (preempted, as its event says) and its replacement runs where the plan said.
 dns_moved() { api "/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns" |
 	json_get '"ok" if sorted((p["spec"].get("nodeName"), p["status"].get("phase")) for p in d["items"]) == [("'"$SMALL"'", "Running")] * 2 else ""' | grep -q ok; }
 wait_for dns_moved || fail "the coredns replica did not move: $(api "/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns" |
 	json_get '[(p["metadata"]["name"], p["spec"].get("nodeName"), p["status"].get("phase")) for p in d["items"]]')"
-patch_node "$MICRO" '{"spec":{"unschedulable":null}}'
-# The objects as they are now, for check_plan.
-{ api /api/v1/nodes; api /api/v1/pods; } | python3 -c '
-import json, sys
-dec, text, objs = json.JSONDecoder(), sys.stdin.read(), []
-while text.strip():
-    v, n = dec.raw_decode(text.strip()); text = text.strip()[n:]
-    kind = v["kind"][:-4]
-    objs += [dict(o, kind=kind) for o in v["items"]]
-print(json.dumps(objs))' >"$TMP/cluster.json"
-# --storage node keeps the data on the stack node (a dry run writes nothing).
-W0=$(writes)
-run 0 install-stack --dry-run --storage node
-grep -q "^Storage: on the disk of node .* (--storage node)" "$TMP/out" || fail "--storage node: $(cat "$TMP/out")"
-[ "$(writes)" = "$W0" ] || fail "the dry run wrote"
-run 0 install-stack --timeout 30s
-check_plan
-grep -q "^Storage: StorageClass gp2 (the cluster's default class" "$TMP/out" || fail "ebs: storage: $(cat "$TMP/out")"
-sed 's/^  //' "$TMP/out" | grep -q "^$STACK_NODE  *t3.small " || fail "ebs: the stack not on the t3.small: $(cat "$TMP/out")"
+api "/api/v1/namespaces/kube-system/events?fieldSelector=reason%3DPreempted" |
+	json_get '"\n".join(e["involvedObject"]["name"] + " " + e["message"] for e in d["items"])' >"$TMP/preempted"
+grep -q "^$VICTIM Preempted by pod [0-9a-f-]* on node $MICRO\$" "$TMP/preempted" || fail "ebs: Preempted event: $(cat "$TMP/preempted")"
 check_placed
 run 0 install-stack --timeout 30s
 grep -q "Nothing changed" "$TMP/out" && [ "$(labelled)" = "$STACK_NODE" ] || fail "ebs re-run: $(cat "$TMP/out")"
