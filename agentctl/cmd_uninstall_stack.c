@@ -134,7 +134,7 @@ static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_da
 		return AGENTCTL_FAILED;
 	}
 	if (!delete_data) {
-		fprintf(s->out, "\n%s the data: PVCs influxdb-data and grafana-data, the Secrets and namespace %s", 
+		fprintf(s->out, "\n%s the data: PVCs influxdb-data and grafana-data, the Secrets and namespace %s",
 			s->dry_run ? "Would keep" : "Kept", ns);
 		if (npv)
 			fprintf(s->out, ", and the PersistentVolumes %s%s%s. The data stays on the disk of node %s, "
@@ -143,7 +143,8 @@ static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_da
 				STACK_NODE_DATA_DIR, ns, nodes[0] ? "that node" : "the volumes' node");
 		else
 			fprintf(s->out, ". Installing again uses them");
-		fprintf(s->out, "; agentctl uninstall-stack --delete-data removes them (all metrics are lost).\n");
+		fprintf(s->out, "; agentctl uninstall-stack --delete-data removes them (all metrics are lost)%s.\n",
+			npv ? ", all but the files on the node, which it says how to remove" : "");
 	} else if (npv) {
 		/* A hostPath volume's files are the node's: no Kubernetes deletion reaches them. */
 		fprintf(s->out,

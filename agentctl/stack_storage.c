@@ -364,6 +364,37 @@ static void copy(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
+/* Whether PersistentVolume it is node storage's volume for claim vol of
+ * namespace ns: its name, or a claimRef in class heliograph-node. */
+static bool node_pv_of(yajl_val it, const char *ns, const char *vol)
+{
+	const char *name = jq_str(it, "metadata", "name", NULL);
+	const char *cls = jq_str(it, "spec", "storageClassName", NULL);
+	const char *rns = jq_str(it, "spec", "claimRef", "namespace", NULL);
+	const char *rname = jq_str(it, "spec", "claimRef", "name", NULL);
+	char want[300];
+	snprintf(want, sizeof want, "heliograph-%s-%s", ns, vol);
+	return name && (strcmp(name, want) == 0 || (cls && strcmp(cls, STACK_NODE_CLASS) == 0 && rns &&
+						       strcmp(rns, ns) == 0 && rname && strcmp(rname, vol) == 0));
+}
+
+static void node_pv(yajl_val it, struct stack_node_pv *p)
+{
+	const char *rns = jq_str(it, "spec", "claimRef", "namespace", NULL);
+	const char *rname = jq_str(it, "spec", "claimRef", "name", NULL);
+	struct stack_storage topo = {0};
+	memset(p, 0, sizeof *p);
+	pv_topology(it, &topo);
+	copy(p->name, sizeof p->name, jq_str(it, "metadata", "name", NULL));
+	copy(p->node, sizeof p->node, topo.vol_node);
+	copy(p->path, sizeof p->path, jq_str(it, "spec", "hostPath", "path", NULL));
+	copy(p->phase, sizeof p->phase, jq_str(it, "status", "phase", NULL));
+	copy(p->capacity, sizeof p->capacity, jq_str(it, "spec", "capacity", "storage", NULL));
+	copy(p->reclaim, sizeof p->reclaim, jq_str(it, "spec", "persistentVolumeReclaimPolicy", NULL));
+	if (rns && rname)
+		snprintf(p->claim, sizeof p->claim, "%s/%s", rns, rname);
+}
+
 int stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *err, size_t errlen)
 {
 	const char *ns = stack_namespace(s);
@@ -378,31 +409,12 @@ int stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *e
 		return -1;
 	yajl_val items = jq_at(v, "items", NULL);
 	/* In the order of volumes[] (influxdb first), whatever the list's order. */
-	for (size_t k = 0; k < sizeof volumes / sizeof *volumes; k++)
-	for (size_t i = 0; i < jq_len(items) && *n < STACK_NODE_PV_MAX; i++) {
-		yajl_val it = jq_item(items, i);
-		const char *name = jq_str(it, "metadata", "name", NULL);
-		const char *cls = jq_str(it, "spec", "storageClassName", NULL);
-		const char *rns = jq_str(it, "spec", "claimRef", "namespace", NULL);
-		const char *rname = jq_str(it, "spec", "claimRef", "name", NULL);
-		char want[300];
-		snprintf(want, sizeof want, "heliograph-%s-%s", ns, volumes[k]);
-		if (!name || (strcmp(name, want) != 0 &&
-			      !(cls && strcmp(cls, STACK_NODE_CLASS) == 0 && rns && strcmp(rns, ns) == 0 && rname &&
-				strcmp(rname, volumes[k]) == 0)))
-			continue;
-		struct stack_node_pv *p = &pv[(*n)++];
-		memset(p, 0, sizeof *p);
-		struct stack_storage topo = {0};
-		pv_topology(it, &topo);
-		copy(p->name, sizeof p->name, name);
-		copy(p->node, sizeof p->node, topo.vol_node);
-		copy(p->path, sizeof p->path, jq_str(it, "spec", "hostPath", "path", NULL));
-		copy(p->phase, sizeof p->phase, jq_str(it, "status", "phase", NULL));
-		copy(p->capacity, sizeof p->capacity, jq_str(it, "spec", "capacity", "storage", NULL));
-		copy(p->reclaim, sizeof p->reclaim, jq_str(it, "spec", "persistentVolumeReclaimPolicy", NULL));
-		if (rns && rname)
-			snprintf(p->claim, sizeof p->claim, "%s/%s", rns, rname);
+	for (size_t k = 0; k < sizeof volumes / sizeof *volumes; k++) {
+		for (size_t i = 0; i < jq_len(items) && *n < STACK_NODE_PV_MAX; i++) {
+			yajl_val it = jq_item(items, i);
+			if (node_pv_of(it, ns, volumes[k]))
+				node_pv(it, &pv[(*n)++]);
+		}
 	}
 	yajl_tree_free(v);
 	return 0;
