@@ -4,7 +4,7 @@
 # scheduler stand-in): install-stack puts the stack pod on a node it labels
 # heliograph.io/stack=true and the data in two hostPath PersistentVolumes on
 # that node. status shows those volumes and the labelled node (and warns when
-# the label is missing). uninstall-stack takes the label off (as real kubectl
+# the label is missing or the node NotReady). uninstall-stack takes the label off (as real kubectl
 # shows it) and keeps the PersistentVolumes, saying the data stays on that
 # node; installing again binds the same volumes and the stack returns there.
 # --delete-data deletes the PersistentVolumes too (else the Released volumes,
@@ -138,4 +138,16 @@ NEW=$(labelled)
 	fail "fresh install: label $NEW, pod $(stack_pod_node)"
 [ "$(pv_uids)" != "$UIDS" ] || fail "fresh install: the old volumes"
 [ "$(claim_volume grafana-data)" = "heliograph-monitoring-grafana-data Bound" ] || fail "fresh install: claim $(claim_volume grafana-data)"
+
+# The stack node NotReady: status says so.
+api "/api/v1/nodes/$NEW" | python3 -c '
+import json, sys
+n = json.load(sys.stdin)
+n["status"]["conditions"] = [dict(c, status="Unknown") if c["type"] == "Ready" else c for c in n["status"]["conditions"]]
+print(json.dumps([n]))' >"$TMP/notready.json"
+curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/notready.json" >/dev/null || fail "NotReady"
+"$AGENTCTL" status --kubeconfig "$KC" >"$TMP/out" 2>"$TMP/err" || [ $? = 1 ] || fail "status: $(cat "$TMP/err")"
+grep -q "^Stack node: $NEW (labelled heliograph.io/stack=true, NotReady)$" "$TMP/out" &&
+	grep -q "^warning: the stack node $NEW is NotReady: the stack pod cannot run there until it is Ready again" "$TMP/out" ||
+	fail "status: NotReady: $(cat "$TMP/out")"
 echo ok
