@@ -11,7 +11,9 @@ static void status_usage(FILE *out)
 {
 	fprintf(out, "Usage: agentctl status [options]\n"
 		     "Shows which objects of the monitoring stack exist, whether the stack pod and the agent pods\n"
-		     "are rolled out and ready, the images they run, and the volumes' phase and capacity.\n");
+		     "are rolled out and ready, the images they run, the volumes' phase and capacity (node storage's\n"
+		     "PersistentVolumes with their node), and the node labelled heliograph.io/stack, with a warning\n"
+		     "when no node, a NotReady node or a node other than the volumes' carries the label.\n");
 	stack_conn_usage(out);
 	fprintf(out, "  --namespace NAME               namespace of the stack (default monitoring)\n"
 		     "  -h, --help                     this help\n"
@@ -87,6 +89,80 @@ static int volumes(struct stack *s, const struct stack_docs *d, int *bound, char
 	return 0;
 }
 
+/* Node storage's PersistentVolumes (found without the render's
+ * storage-node: by name and claimRef) and the node labelled for the stack
+ * pod, with a warning for each way the stack pod could not be placed. */
+static int stack_node(struct stack *s, char *err, size_t errlen)
+{
+	struct stack_node_pv pv[STACK_NODE_PV_MAX];
+	struct stack_label_node ln[STACK_LABEL_NODE_MAX];
+	size_t npv = 0, nln = 0;
+	int rc = stack_node_pvs(s, pv, &npv, err, errlen);
+	if (rc == 0)
+		rc = stack_label_nodes(s, ln, &nln, err, errlen);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < npv; i++) {
+		char label[300];
+		snprintf(label, sizeof label, "persistentvolume/%.253s", pv[i].name);
+		fprintf(s->out, "  %-40s %s%s%s, on node %s (%s), capacity %s, reclaim %s\n", label,
+			pv[i].phase[0] ? pv[i].phase : "Pending", pv[i].claim[0] ? " to " : "", pv[i].claim,
+			pv[i].node[0] ? pv[i].node : "?", pv[i].path[0] ? pv[i].path : "?", pv[i].capacity[0] ? pv[i].capacity : "?",
+			pv[i].reclaim[0] ? pv[i].reclaim : "?");
+	}
+	if (nln == 0)
+		fprintf(s->out, "Stack node: none labelled %s\n", STACK_NODE_LABEL);
+	for (size_t i = 0; i < nln; i++)
+		fprintf(s->out, "%s%s (labelled %s=%s, %s)%s", i ? ", " : "Stack node: ", ln[i].name, STACK_NODE_LABEL,
+			ln[i].value, ln[i].ready ? "Ready" : "NotReady", i + 1 == nln ? "\n" : "");
+	/* The warnings. The label matters only while the stack is installed. */
+	rc = kube_get(s->client, "apps/v1", "Deployment", stack_namespace(s), STACK_DEPLOYMENT, NULL, err, errlen);
+	if (rc != 0 && rc != KUBE_ENOTFOUND)
+		return rc;
+	bool installed = rc == 0;
+	const char *vol_node = npv && pv[0].node[0] ? pv[0].node : NULL;
+	for (size_t i = 0; i < nln; i++) {
+		if (strcmp(ln[i].value, "true") != 0)
+			fprintf(s->out, "warning: node %s is labelled %s=%s, not \"true\": the stack pod's nodeSelector does "
+					"not match it. `kubectl label node %s %s=true --overwrite` fixes it.\n",
+				ln[i].name, STACK_NODE_LABEL, ln[i].value, ln[i].name, STACK_NODE_LABEL);
+		else if (!ln[i].ready)
+			fprintf(s->out, "warning: the stack node %s is NotReady: the stack pod cannot run there until it is "
+					"Ready again (`kubectl describe node %s` says why)%s\n",
+				ln[i].name, ln[i].name,
+				vol_node ? "; its volumes are on that node's disk, so it cannot move elsewhere" :
+					   ". agentctl install-stack chooses and labels another node.");
+	}
+	if (installed && nln == 0)
+		fprintf(s->out, "warning: no node is labelled %s=true: the stack pod's nodeSelector asks for it, so a "
+				"new stack pod (a restart, a rollout) cannot be placed, and the agent DaemonSet wants a pod "
+				"of its own on the stack pod's node. agentctl install-stack labels the node again, or by "
+				"hand: kubectl label node %s %s=true\n",
+			STACK_NODE_LABEL, vol_node ? vol_node : "NODE", STACK_NODE_LABEL);
+	if (nln > 1)
+		fprintf(s->out, "warning: %zu nodes are labelled %s: the stack pod may land on any of them, and the agent "
+				"DaemonSet skips them all. agentctl install-stack keeps the label on one.\n",
+			nln, STACK_NODE_LABEL);
+	if (vol_node) {
+		bool exists, ready, labelled = false;
+		for (size_t i = 0; i < nln; i++)
+			labelled |= strcmp(ln[i].name, vol_node) == 0;
+		if ((rc = stack_node_ready(s, vol_node, &exists, &ready, err, errlen)) != 0)
+			return rc;
+		if (!exists)
+			fprintf(s->out, "warning: the stack's volumes are on the disk of node %s, and the cluster has no such "
+					"node any more: node-local data is lost with its node. kubectl delete pv %s%s%s lets "
+					"agentctl install-stack start afresh.\n",
+				vol_node, pv[0].name, npv > 1 ? " " : "", npv > 1 ? pv[1].name : "");
+		else if (nln > 0 && !labelled)
+			fprintf(s->out, "warning: the stack's volumes are on the disk of node %s, but the label is on %s: "
+					"the stack pod cannot start (volume node affinity conflict). agentctl install-stack "
+					"moves the label back.\n",
+				vol_node, ln[0].name);
+	}
+	return 0;
+}
+
 static int status(struct stack *s, const struct stack_docs *d)
 {
 	char err[2048];
@@ -124,6 +200,8 @@ static int status(struct stack *s, const struct stack_docs *d)
 		fprintf(s->out, "Volumes:\n");
 		rc = volumes(s, d, &bound, err, sizeof err);
 	}
+	if (rc == 0)
+		rc = stack_node(s, err, sizeof err);
 	if (rc != 0) {
 		fprintf(stderr, "agentctl status: %s\n", err);
 		return AGENTCTL_FAILED;

@@ -1,7 +1,9 @@
 /* agentctl uninstall-stack: deletes what install-stack created, newest
- * first. The data stays unless --delete-data: the PVCs (metrics,
- * dashboards' state), the Secrets (the passwords the data was set up with)
- * and the namespace holding them. */
+ * first, and takes the heliograph.io/stack label off the stack node. The
+ * data stays unless --delete-data: the PVCs (metrics, dashboards' state),
+ * node storage's PersistentVolumes (cluster-scoped, so not in the
+ * namespace), the Secrets (the passwords the data was set up with) and the
+ * namespace holding them. */
 #include <getopt.h>
 #include <string.h>
 #include "commands.h"
@@ -12,9 +14,12 @@ enum { OPT_DRY_RUN = 1, OPT_DELETE_DATA };
 static void uninstall_usage(FILE *out)
 {
 	fprintf(out, "Usage: agentctl uninstall-stack [options]\n"
-		     "Deletes the monitoring stack install-stack created. Keeps the volumes (PVCs), the Secrets\n"
-		     "and the namespace, so that installing again finds the old data and passwords.\n"
-		     "  --delete-data                  also delete the PVCs (all metrics), the Secrets and the namespace\n"
+		     "Deletes the monitoring stack install-stack created and removes the heliograph.io/stack label\n"
+		     "from the stack node. Keeps the volumes (PVCs, and node storage's PersistentVolumes), the\n"
+		     "Secrets and the namespace, so that installing again finds the old data and passwords.\n"
+		     "  --delete-data                  also delete the PVCs (all metrics), node storage's PersistentVolumes,\n"
+		     "                                 the Secrets and the namespace (node storage's files stay on the\n"
+		     "                                 node: the output says how to remove them)\n"
 		     "  --dry-run                      print what would be deleted; delete nothing\n");
 	stack_conn_usage(out);
 	fprintf(out, "  --namespace NAME               namespace of the stack (default monitoring)\n"
@@ -41,13 +46,54 @@ static int delete_one(struct stack *s, const char *api, const char *kind, const 
 	return rc;
 }
 
+/* Removes the stack node's label with a merge patch: it goes whoever set
+ * it (install-stack's server-side apply, or kubectl label by hand). */
+static int unlabel(struct stack *s, const char *name, char *err, size_t errlen)
+{
+	char path[512], what[300];
+	int rc = kube_resource_path(s->client, "v1", "Node", NULL, name, path, sizeof path, NULL, err, errlen);
+	if (rc != 0)
+		return rc;
+	snprintf(path + strlen(path), sizeof path - strlen(path), "?fieldManager=agentctl");
+	snprintf(what, sizeof what, "remove label %s from Node %.253s", STACK_NODE_LABEL, name);
+	static const char body[] = "{\"metadata\":{\"labels\":{\"" STACK_NODE_LABEL "\":null}}}";
+	struct kube_request rq = {.method = "PATCH", .path = path, .what = what,
+				  .content_type = "application/merge-patch+json", .body = body, .body_len = sizeof body - 1};
+	return kube_call(s->client, &rq, NULL, err, errlen);
+}
+
+/* The node(s) the node-local volumes are on, "a, b" ("" none). */
+static void pv_nodes(const struct stack_node_pv *pv, size_t n, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (!pv[i].node[0] || strstr(out, pv[i].node))
+			continue;
+		size_t l = strlen(out);
+		snprintf(out + l, len - l, "%s%s", l ? ", " : "", pv[i].node);
+	}
+}
+
 static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_data)
 {
-	char err[2048];
+	char err[2048], nodes[600];
 	int rc = 0;
+	const char *ns = stack_namespace(s);
+	/* Read before anything goes: where the data is, and which nodes carry the label. */
+	struct stack_node_pv pv[STACK_NODE_PV_MAX];
+	struct stack_label_node ln[STACK_LABEL_NODE_MAX];
+	size_t npv = 0, nln = 0;
+	rc = stack_node_pvs(s, pv, &npv, err, sizeof err);
+	if (rc == 0)
+		rc = stack_label_nodes(s, ln, &nln, err, sizeof err);
+	if (rc != 0) {
+		fprintf(stderr, "agentctl uninstall-stack: %s\n", err);
+		return AGENTCTL_FAILED;
+	}
+	pv_nodes(pv, npv, nodes, sizeof nodes);
 	fprintf(s->out, "%s the Heliograph stack from namespace %s (context %s)%s\n",
-		s->dry_run ? "Dry run: would uninstall" : "Uninstalling", stack_namespace(s),
-		s->kc.context ? s->kc.context : "?", delete_data ? ", with its data" : "");
+		s->dry_run ? "Dry run: would uninstall" : "Uninstalling", ns, s->kc.context ? s->kc.context : "?",
+		delete_data ? ", with its data" : "");
 	for (size_t i = d->n; i-- > 0 && rc == 0;) {
 		const struct kube_ident *id = &d->v[i].id;
 		if (is_data(id) && !delete_data)
@@ -57,21 +103,60 @@ static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_da
 			for (size_t k = 0; k < stack_secrets_count && rc == 0; k++) {
 				char label[160];
 				snprintf(label, sizeof label, "secret/%s", stack_secrets[k].name);
-				rc = delete_one(s, "v1", "Secret", stack_namespace(s), stack_secrets[k].name, label, err,
-						sizeof err);
+				rc = delete_one(s, "v1", "Secret", ns, stack_secrets[k].name, label, err, sizeof err);
 			}
 		}
 		if (rc == 0)
 			rc = delete_one(s, id->api_version, id->kind, id->namespace, id->name, d->v[i].label, err, sizeof err);
 	}
+	/* The label after the workloads: removed earlier, the agent DaemonSet
+	 * would start a pod on the stack node beside the stack pod it is
+	 * deleting. */
+	for (size_t i = 0; i < nln && rc == 0; i++) {
+		char label[300];
+		snprintf(label, sizeof label, "node/%.253s", ln[i].name);
+		rc = s->dry_run ? 0 : unlabel(s, ln[i].name, err, sizeof err);
+		if (rc == KUBE_ENOTFOUND)
+			rc = 0; /* the node went meanwhile */
+		if (rc == 0)
+			stack_line(s, label, "label " STACK_NODE_LABEL " removed");
+	}
+	/* Cluster-scoped, Retain: deleting the claims leaves them Released and
+	 * bound to the old claims' uids, so a new install's claims could not
+	 * bind them. */
+	for (size_t i = 0; i < npv && rc == 0 && delete_data; i++) {
+		char label[300];
+		snprintf(label, sizeof label, "persistentvolume/%.253s", pv[i].name);
+		rc = delete_one(s, "v1", "PersistentVolume", NULL, pv[i].name, label, err, sizeof err);
+	}
 	if (rc != 0) {
 		fprintf(stderr, "agentctl uninstall-stack: %s\n", err);
 		return AGENTCTL_FAILED;
 	}
-	if (!delete_data)
-		fprintf(s->out, "\nKept the data: PVCs influxdb-data and grafana-data, the Secrets and namespace %s. "
-				"Installing again uses them; agentctl uninstall-stack --delete-data removes them (all "
-				"metrics are lost).\n", stack_namespace(s));
+	if (!delete_data) {
+		fprintf(s->out, "\n%s the data: PVCs influxdb-data and grafana-data, the Secrets and namespace %s",
+			s->dry_run ? "Would keep" : "Kept", ns);
+		if (npv)
+			fprintf(s->out, ", and the PersistentVolumes %s%s%s. The data stays on the disk of node %s, "
+					"under %s/%s/. Installing again uses it and puts the stack back on %s",
+				pv[0].name, npv > 1 ? " and " : "", npv > 1 ? pv[1].name : "", nodes[0] ? nodes : "?",
+				STACK_NODE_DATA_DIR, ns, nodes[0] ? "that node" : "the volumes' node");
+		else
+			fprintf(s->out, ". Installing again uses them");
+		fprintf(s->out, "; agentctl uninstall-stack --delete-data removes them (all metrics are lost)%s.\n",
+			npv ? ", all but the files on the node, which it says how to remove" : "");
+	} else if (npv) {
+		/* A hostPath volume's files are the node's: no Kubernetes deletion reaches them. */
+		fprintf(s->out,
+			"\nThe files of the node-local volumes %s on node %s under %s/%s/: Kubernetes does not delete a "
+			"hostPath volume's data. A new install on that node would find them (InfluxDB's old users, whose "
+			"passwords the new Secrets do not know). To remove them too:\n"
+			"  kubectl debug node/%s -it --image=busybox -- rm -rf /host%s/%s\n"
+			"(kubectl debug mounts the node's root at /host and leaves its node-debugger pod behind: `kubectl "
+			"get pods` names it, `kubectl delete pod NAME` removes it), or on the node itself: sudo rm -rf %s/%s\n",
+			s->dry_run ? "would stay" : "stay", nodes[0] ? nodes : "?", STACK_NODE_DATA_DIR, ns,
+			nodes[0] ? nodes : "NODE", STACK_NODE_DATA_DIR, ns, STACK_NODE_DATA_DIR, ns);
+	}
 	return AGENTCTL_OK;
 }
 

@@ -171,6 +171,24 @@ int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, s
 /* Sets the render parameters for the decision, the stack node chosen. */
 int stack_storage_params(struct stack *s, const struct stack_storage *st, const char *node, char *err, size_t errlen);
 void stack_storage_print(const struct stack *s, const struct stack_storage *st, const char *node);
+/* The node-local PersistentVolumes of the stack's namespace (uninstall-stack,
+ * status): found by name (heliograph-NS-influxdb-data/-grafana-data) or by a
+ * claimRef to the namespace's influxdb-data/grafana-data in class
+ * heliograph-node, so no render parameter is needed to find them. */
+struct stack_node_pv {
+	char name[256], node[256], path[300], phase[32], capacity[64], claim[300], reclaim[32];
+};
+#define STACK_NODE_PV_MAX 4
+int stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *err, size_t errlen);
+/* The nodes labelled heliograph.io/stack (any value), with readiness. */
+struct stack_label_node {
+	char name[256], value[64];
+	bool ready;
+};
+#define STACK_LABEL_NODE_MAX 16
+int stack_label_nodes(struct stack *s, struct stack_label_node *ln, size_t *n, char *err, size_t errlen);
+/* Whether node name exists and is Ready (*exists false: no such node). */
+int stack_node_ready(struct stack *s, const char *name, bool *exists, bool *ready, char *err, size_t errlen);
 
 /* The steps of install-stack, each idempotent. */
 int stack_ensure_secrets(struct stack *s, int *changed, char *err, size_t errlen);

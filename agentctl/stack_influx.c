@@ -173,12 +173,23 @@ static int connect_admin(struct influx *ix, int64_t timeout_ms, char *err, size_
 		return rc;
 	}
 	if (rc == INFLUX_EAUTH) {
+		/* Node storage's files outlive its PersistentVolumes (hostPath data
+		 * is the node's): --delete-data alone brings the same files back. */
+		const char *node = render_param_value(&ix->s->rp, RP_STORAGE_NODE);
+		const char *ns = stack_namespace(ix->s);
+		char files[1024] = "";
+		if (node)
+			snprintf(files, sizeof files,
+				 "; with node storage the files under %s/%s/ on node %.253s stay after that (Kubernetes "
+				 "does not delete a hostPath volume's data): remove them in between, e.g. kubectl debug "
+				 "node/%.253s -it --image=busybox -- rm -rf /host%s/%s",
+				 STACK_NODE_DATA_DIR, ns, node, node, STACK_NODE_DATA_DIR, ns);
 		snprintf(err, errlen,
 			 "InfluxDB does not accept the admin password of Secret %s: its data volume was set up with "
 			 "other passwords (an earlier install whose Secrets were deleted?). Put the old password back "
 			 "into the Secret, or start with empty data: agentctl uninstall-stack --delete-data, then "
-			 "install-stack again",
-			 stack_secrets[STACK_SECRET_INFLUX_ADMIN].name);
+			 "install-stack again%s",
+			 stack_secrets[STACK_SECRET_INFLUX_ADMIN].name, files);
 		return rc;
 	}
 	if (rc == 0)

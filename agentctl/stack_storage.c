@@ -356,3 +356,127 @@ void stack_storage_print(const struct stack *s, const struct stack_storage *st, 
 		fprintf(s->out, "Storage: StorageClass %s (%s).\n", st->cls[0] ? st->cls : "?", st->why);
 	fflush(s->out);
 }
+
+/* ---- what uninstall-stack and status find of node storage ---- */
+
+static void copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+/* Whether PersistentVolume it is node storage's volume for claim vol of
+ * namespace ns: its name, or a claimRef in class heliograph-node. */
+static bool node_pv_of(yajl_val it, const char *ns, const char *vol)
+{
+	const char *name = jq_str(it, "metadata", "name", NULL);
+	const char *cls = jq_str(it, "spec", "storageClassName", NULL);
+	const char *rns = jq_str(it, "spec", "claimRef", "namespace", NULL);
+	const char *rname = jq_str(it, "spec", "claimRef", "name", NULL);
+	char want[300];
+	snprintf(want, sizeof want, "heliograph-%s-%s", ns, vol);
+	return name && (strcmp(name, want) == 0 || (cls && strcmp(cls, STACK_NODE_CLASS) == 0 && rns &&
+						       strcmp(rns, ns) == 0 && rname && strcmp(rname, vol) == 0));
+}
+
+static void node_pv(yajl_val it, struct stack_node_pv *p)
+{
+	const char *rns = jq_str(it, "spec", "claimRef", "namespace", NULL);
+	const char *rname = jq_str(it, "spec", "claimRef", "name", NULL);
+	struct stack_storage topo = {0};
+	memset(p, 0, sizeof *p);
+	pv_topology(it, &topo);
+	copy(p->name, sizeof p->name, jq_str(it, "metadata", "name", NULL));
+	copy(p->node, sizeof p->node, topo.vol_node);
+	copy(p->path, sizeof p->path, jq_str(it, "spec", "hostPath", "path", NULL));
+	copy(p->phase, sizeof p->phase, jq_str(it, "status", "phase", NULL));
+	copy(p->capacity, sizeof p->capacity, jq_str(it, "spec", "capacity", "storage", NULL));
+	copy(p->reclaim, sizeof p->reclaim, jq_str(it, "spec", "persistentVolumeReclaimPolicy", NULL));
+	if (rns && rname)
+		snprintf(p->claim, sizeof p->claim, "%s/%s", rns, rname);
+}
+
+int stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *err, size_t errlen)
+{
+	const char *ns = stack_namespace(s);
+	char *body = NULL;
+	*n = 0;
+	int rc = kube_list(s->client, "v1", "PersistentVolume", NULL, NULL, NULL, &body, err, errlen);
+	if (rc != 0)
+		return rc;
+	yajl_val v = jq_parse(body, err, errlen);
+	free(body);
+	if (!v)
+		return -1;
+	yajl_val items = jq_at(v, "items", NULL);
+	/* In the order of volumes[] (influxdb first), whatever the list's order. */
+	for (size_t k = 0; k < sizeof volumes / sizeof *volumes; k++) {
+		for (size_t i = 0; i < jq_len(items) && *n < STACK_NODE_PV_MAX; i++) {
+			yajl_val it = jq_item(items, i);
+			if (node_pv_of(it, ns, volumes[k]))
+				node_pv(it, &pv[(*n)++]);
+		}
+	}
+	yajl_tree_free(v);
+	return 0;
+}
+
+static bool node_is_ready(yajl_val node)
+{
+	yajl_val cs = jq_at(node, "status", "conditions", NULL);
+	for (size_t i = 0; i < jq_len(cs); i++) {
+		const char *t = jq_str(jq_item(cs, i), "type", NULL), *st = jq_str(jq_item(cs, i), "status", NULL);
+		if (t && strcmp(t, "Ready") == 0)
+			return st && strcmp(st, "True") == 0;
+	}
+	return false;
+}
+
+int stack_label_nodes(struct stack *s, struct stack_label_node *ln, size_t *n, char *err, size_t errlen)
+{
+	char *body = NULL;
+	*n = 0;
+	int rc = kube_list(s->client, "v1", "Node", NULL, STACK_NODE_LABEL, NULL, &body, err, errlen);
+	if (rc != 0)
+		return rc;
+	yajl_val v = jq_parse(body, err, errlen);
+	free(body);
+	if (!v)
+		return -1;
+	yajl_val items = jq_at(v, "items", NULL);
+	for (size_t i = 0; i < jq_len(items) && *n < STACK_LABEL_NODE_MAX; i++) {
+		yajl_val it = jq_item(items, i);
+		/* Checked again: a list that ignored the selector names no other node. */
+		const char *val = jq_str(it, "metadata", "labels", STACK_NODE_LABEL, NULL);
+		if (!val)
+			continue;
+		struct stack_label_node *l = &ln[(*n)++];
+		copy(l->name, sizeof l->name, jq_str(it, "metadata", "name", NULL));
+		copy(l->value, sizeof l->value, val);
+		l->ready = node_is_ready(it);
+	}
+	yajl_tree_free(v);
+	return 0;
+}
+
+int stack_node_ready(struct stack *s, const char *name, bool *exists, bool *ready, char *err, size_t errlen)
+{
+	char *body = NULL;
+	*exists = *ready = false;
+	int rc = kube_get(s->client, "v1", "Node", NULL, name, &body, err, errlen);
+	if (rc == KUBE_ENOTFOUND) {
+		free(body);
+		return 0;
+	}
+	if (rc != 0) {
+		free(body);
+		return rc;
+	}
+	yajl_val v = jq_parse(body, err, errlen);
+	free(body);
+	if (!v)
+		return -1;
+	*exists = true;
+	*ready = node_is_ready(v);
+	yajl_tree_free(v);
+	return 0;
+}
