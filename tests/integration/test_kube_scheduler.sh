@@ -523,6 +523,8 @@ k get nodes | grep -qE '^node-e +NotReady ' || fail "get nodes: $(k get nodes)"
 # kubectl get -w prints the same columns for the watch events (one-row Tables).
 timeout 30 kubectl -n monitoring get pods -w >"$TMP/watch.out" 2>&1 &
 WATCH=$!
+# The watch starts after its list is printed: the pod comes after that, so every state of it is seen.
+wait_for grep -q "^NAME " "$TMP/watch.out" || fail "get -w: no list: $(cat "$TMP/watch.out")"
 k -n monitoring run watched --image=busybox --overrides='{"spec":{"nodeSelector":{"kubernetes.io/hostname":"node-d"}}}' >/dev/null || fail "run watched"
 wait_for grep -qE '^watched +1/1 +Running +0 ' "$TMP/watch.out" || fail "get -w: $(cat "$TMP/watch.out")"
 grep -qE '^watched +0/1 +(Pending|ContainerCreating) ' "$TMP/watch.out" || fail "get -w states: $(cat "$TMP/watch.out")"
