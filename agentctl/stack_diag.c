@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "jsonq.h"
+#include "pod_requests.h"
 #include "quantity.h"
 #include "stack.h"
 #include "stack_diag.h"
@@ -179,22 +180,6 @@ static const char *pod_node(yajl_val pod)
 	return NULL;
 }
 
-/* Memory the pod asks the scheduler for: the containers' requests, or the
- * largest init container's when that is more (the scheduler's rule). */
-static int64_t pod_memory(yajl_val pod)
-{
-	int64_t sum = 0, init = 0, v;
-	yajl_val cs = jq_at(pod, "spec", "containers", NULL);
-	for (size_t i = 0; i < jq_len(cs); i++)
-		if (quantity_parse(jq_str(jq_item(cs, i), "resources", "requests", "memory", NULL), &v) == 0)
-			sum += v;
-	cs = jq_at(pod, "spec", "initContainers", NULL);
-	for (size_t i = 0; i < jq_len(cs); i++)
-		if (quantity_parse(jq_str(jq_item(cs, i), "resources", "requests", "memory", NULL), &v) == 0 && v > init)
-			init = v;
-	return sum > init ? sum : init;
-}
-
 static bool labels_match(yajl_val node, yajl_val selector)
 {
 	if (!YAJL_IS_OBJECT(selector))
@@ -257,7 +242,7 @@ static int pods_on(const struct stack_diag_in *in, const char *node, bool pod_ne
 		else if (names && n == 12)
 			cat(names, len, ", ...");
 		if (mem)
-			*mem += pod_memory(p);
+			*mem += pod_memory_request(p);
 		n++;
 	}
 	return n;
@@ -274,7 +259,7 @@ static void largest_requests(const struct stack_diag_in *in, const char *node, c
 	out[0] = '\0';
 	for (size_t i = 0; i < jq_len(it); i++) {
 		yajl_val p = jq_item(it, i);
-		int64_t m = pod_memory(p);
+		int64_t m = pod_memory_request(p);
 		if (!str_is(jq_str(p, "spec", "nodeName", NULL), node) || m <= 0)
 			continue;
 		for (size_t k = 0; k < 3; k++)
@@ -413,7 +398,7 @@ static size_t sched_memory(const struct stack_diag_in *in, yajl_val pod, const c
 {
 	char nodes[1200] = "", key[240], need[32], fr[32], al[32], big[400];
 	int nn = 0;
-	int64_t want = pod_memory(pod);
+	int64_t want = pod_memory_request(pod);
 	yajl_val it = items(in->nodes);
 	for (size_t i = 0; i < jq_len(it); i++) {
 		yajl_val n = jq_item(it, i);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "jsonq.h"
+#include "pod_requests.h"
 #include "kube_util.h"
 #include "quantity.h"
 #include "stack.h"
@@ -113,24 +114,6 @@ static int64_t free_mem(const struct plan_node *n)
 static bool fits(const struct stack_pod_needs *need, const struct plan_node *n)
 {
 	return free_pods(n) >= 1 && (need->host_network || free_ips(n) >= 1) && free_mem(n) >= need->memory;
-}
-
-static int64_t pod_memory(yajl_val pod)
-{
-	int64_t sum = 0, init = 0, v;
-	yajl_val cs = jq_at(pod, "spec", "containers", NULL);
-	for (size_t i = 0; i < jq_len(cs); i++)
-		if (quantity_parse(jq_str(jq_item(cs, i), "resources", "requests", "memory", NULL), &v) == 0)
-			sum += v;
-	cs = jq_at(pod, "spec", "initContainers", NULL);
-	for (size_t i = 0; i < jq_len(cs); i++)
-		if (quantity_parse(jq_str(jq_item(cs, i), "resources", "requests", "memory", NULL), &v) == 0 && v > init)
-			init = v;
-	if (init > sum)
-		sum = init;
-	if (quantity_parse(jq_str(pod, "spec", "overhead", "memory", NULL), &v) == 0)
-		sum += v;
-	return sum;
 }
 
 static bool all_alnum(const char *p, size_t n, bool *digit)
@@ -339,7 +322,7 @@ int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_pl
 						       : stack_class_priority(jq_str(v, "spec", "priorityClassName", NULL));
 		pp->moved_to = -1;
 		pp->host_network = YAJL_IS_TRUE(jq_at(v, "spec", "hostNetwork", NULL));
-		pp->mem = pod_memory(v);
+		pp->mem = pod_memory_request(v);
 		/* Our own pods (a re-run, an upgrade) are replaced, not added. */
 		const char *pns = jq_str(v, "metadata", "namespace", NULL);
 		const char *po = jq_str(v, "metadata", "labels", "app.kubernetes.io/part-of", NULL);
@@ -595,6 +578,10 @@ void stack_plan_print(const struct stack *s, struct stack_plan *p)
 		fprintf(s->out, ", %lld of them with a pod-network IP (the others only for hostNetwork pods)",
 			(long long)ips);
 	fprintf(s->out, ".\n");
+	if (slots == 0) /* not a refusal, but a surprise to anyone who meant to run an app there */
+		fprintf(s->out, "  Room for them: one coredns replica instead of two frees a slot (aws eks update-addon\n"
+				"  --addon-name coredns --configuration-values '{\"replicaCount\":1}'); so do one more node,\n"
+				"  a t3.small, or prefix delegation on t3/t4g (k8s-manifests/README.md, \"Sizing\").\n");
 	fflush(s->out);
 }
 

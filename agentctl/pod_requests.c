@@ -1,0 +1,21 @@
+#include "pod_requests.h"
+#include "jsonq.h"
+#include "quantity.h"
+
+int64_t pod_memory_request(yajl_val pod)
+{
+	int64_t sum = 0, init = 0, v;
+	yajl_val cs = jq_at(pod, "spec", "containers", NULL);
+	for (size_t i = 0; i < jq_len(cs); i++)
+		if (quantity_parse(jq_str(jq_item(cs, i), "resources", "requests", "memory", NULL), &v) == 0)
+			sum += v;
+	cs = jq_at(pod, "spec", "initContainers", NULL);
+	for (size_t i = 0; i < jq_len(cs); i++)
+		if (quantity_parse(jq_str(jq_item(cs, i), "resources", "requests", "memory", NULL), &v) == 0 && v > init)
+			init = v;
+	if (init > sum)
+		sum = init;
+	if (quantity_parse(jq_str(pod, "spec", "overhead", "memory", NULL), &v) == 0)
+		sum += v;
+	return sum;
+}
