@@ -215,7 +215,7 @@ class Kubelets:
                     'authorization: server message: insufficient_scope: authorization failed' % (ref, ref))
                 ev("Warning", "Failed", 'Failed to pull image "%s": %s' % (img, err))
                 ev("Warning", "Failed", "Error: ErrImagePull")
-                cs.update(state="pull_failed", t=t, err=err)
+                cs.update(state="pull_failed", t=t, err=err, pull_failed=True)
             else:
                 self.images.add((host, img))
                 ev("Normal", "Pulled", 'Successfully pulled image "%s" in 1.204s (1.204s including waiting). '
@@ -264,7 +264,11 @@ class Kubelets:
             out["imageID"] = normalize_image(img).split(":")[0].split("@")[0] + "@sha256:" + hexid(img)
         if cs.get("last"):
             out["lastState"] = {"terminated": cs["last"]}
-        if st in ("new", "pulling"):
+        if st == "pulling" and cs.get("pull_failed"):
+            # A retry after a back-off: the kubelet's reasonCache keeps the last failure
+            # until the container starts, so the pod does not go back to ContainerCreating.
+            out["state"] = {"waiting": {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "%s"' % img}}
+        elif st in ("new", "pulling"):
             out["state"] = {"waiting": {"reason": "PodInitializing" if init is False else "ContainerCreating"}}
         elif st == "pull_failed":
             out["state"] = {"waiting": {"reason": "ErrImagePull", "message": cs["err"]}}

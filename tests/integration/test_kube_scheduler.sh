@@ -504,10 +504,14 @@ k -n monitoring get deploy roll -o jsonpath='{.status.conditions[?(@.type=="Prog
 k -n monitoring get pods -l app=roll >"$TMP/roll.out"
 grep -qE '^roll-[a-z0-9]+-[a-z0-9]+ +1/1 +Running ' "$TMP/roll.out" && grep -qE ' 0/1 +(ErrImagePull|ImagePullBackOff) ' "$TMP/roll.out" ||
 	fail "old pod kept, new one failing: $(cat "$TMP/roll.out")"
+old_roll=$(grep -E ' 1/1 +Running ' "$TMP/roll.out" | cut -d' ' -f1)
 # Fixed: the next pull succeeds, the old pod goes, Progressing turns NewReplicaSetAvailable.
 ctl behaviour '{"rules": []}'
 until_has NewReplicaSetAvailable -n monitoring get deploy roll -o jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}'
 k -n monitoring rollout status deployment/roll --timeout=20s >/dev/null 2>&1 || fail "roll v2 after the fix"
+# The rollout is complete once the old pod is Terminating; as on a cluster it is listed
+# until its grace period is over (at most 1 s here), so its deletion is awaited.
+k -n monitoring wait --for=delete "pod/$old_roll" --timeout=20s >/dev/null || fail "old roll pod $old_roll not deleted"
 [ "$(k -n monitoring get pods -l app=roll -o jsonpath='{.items[*].spec.containers[0].image}')" = nginx:1.99 ] ||
 	fail "roll pods: $(k -n monitoring get pods -l app=roll)"
 
