@@ -46,22 +46,6 @@ static int delete_one(struct stack *s, const char *api, const char *kind, const 
 	return rc;
 }
 
-/* Removes the stack node's label with a merge patch: it goes whoever set
- * it (install-stack's server-side apply, or kubectl label by hand). */
-static int unlabel(struct stack *s, const char *name, char *err, size_t errlen)
-{
-	char path[512], what[300];
-	int rc = kube_resource_path(s->client, "v1", "Node", NULL, name, path, sizeof path, NULL, err, errlen);
-	if (rc != 0)
-		return rc;
-	snprintf(path + strlen(path), sizeof path - strlen(path), "?fieldManager=agentctl");
-	snprintf(what, sizeof what, "remove label %s from Node %.253s", STACK_NODE_LABEL, name);
-	static const char body[] = "{\"metadata\":{\"labels\":{\"" STACK_NODE_LABEL "\":null}}}";
-	struct kube_request rq = {.method = "PATCH", .path = path, .what = what,
-				  .content_type = "application/merge-patch+json", .body = body, .body_len = sizeof body - 1};
-	return kube_call(s->client, &rq, NULL, err, errlen);
-}
-
 /* The node(s) the node-local volumes are on, "a, b" ("" none). */
 static void pv_nodes(const struct stack_node_pv *pv, size_t n, char *out, size_t len)
 {
@@ -115,7 +99,7 @@ static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_da
 	for (size_t i = 0; i < nln && rc == 0; i++) {
 		char label[300];
 		snprintf(label, sizeof label, "node/%.253s", ln[i].name);
-		rc = s->dry_run ? 0 : unlabel(s, ln[i].name, err, sizeof err);
+		rc = s->dry_run ? 0 : stack_node_unlabel(s, ln[i].name, err, sizeof err);
 		if (rc == KUBE_ENOTFOUND)
 			rc = 0; /* the node went meanwhile */
 		if (rc == 0)

@@ -77,6 +77,9 @@ void stack_conn_usage(FILE *out);
  * (no kubeconfig, bad context) return -2, others -1; err says which. */
 int stack_connect(struct stack *s, char *err, size_t errlen);
 void stack_close(struct stack *s);
+/* kube_list, parsed: *out is the List object (free with yajl_tree_free). */
+int stack_list(struct stack *s, const char *api_version, const char *kind, const char *ns, const char *labels,
+	       const char *fields, yajl_val *out, char *err, size_t errlen);
 const char *stack_namespace(const struct stack *s);
 
 /* One object of the render. */
@@ -152,6 +155,10 @@ void stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen);
 /* Labels the chosen node heliograph.io/stack=true (server-side apply, field
  * manager agentctl) and removes the label from every other node. */
 int stack_plan_label(struct stack *s, const struct stack_plan *p, int *changed, char *err, size_t errlen);
+/* Removes the stack label from a node with a merge patch, so it goes
+ * whoever set it (install-stack's apply or kubectl label by hand);
+ * uninstall-stack uses it too. */
+int stack_node_unlabel(struct stack *s, const char *name, char *err, size_t errlen);
 void stack_plan_free(struct stack_plan *p);
 
 /* The storage decision (stack_storage.c): node-local volumes on the stack

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "commands.h"
+#include "jsonq.h"
 #include "stack.h"
 
 const struct stack_secret stack_secrets[] = {
@@ -131,4 +132,16 @@ int stack_open(struct stack *s, struct stack_docs *d, const char *cmd)
 		return rc == -2 ? AGENTCTL_USAGE : AGENTCTL_FAILED;
 	}
 	return AGENTCTL_OK;
+}
+
+int stack_list(struct stack *s, const char *api_version, const char *kind, const char *ns, const char *labels,
+	       const char *fields, yajl_val *out, char *err, size_t errlen)
+{
+	char *body = NULL;
+	*out = NULL;
+	int rc = kube_list(s->client, api_version, kind, ns, labels, fields, &body, err, errlen);
+	if (rc == 0 && !(*out = jq_parse(body, err, errlen)))
+		rc = -1;
+	free(body);
+	return rc;
 }

@@ -256,15 +256,10 @@ int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_pl
 	p->chosen = -1;
 	if (stack_plan_set_docs(p, d, err, errlen) != 0)
 		return -1;
-	char *nb = NULL, *pb = NULL;
-	int rc = kube_list(s->client, "v1", "Node", NULL, NULL, NULL, &nb, err, errlen);
+	int rc = stack_list(s, "v1", "Node", NULL, NULL, NULL, &p->nodes_v, err, errlen);
 	if (rc == 0)
-		rc = kube_list(s->client, "v1", "Pod", NULL, NULL, "status.phase!=Succeeded,status.phase!=Failed", &pb,
-			       err, errlen);
-	if (rc == 0 && (!(p->nodes_v = jq_parse(nb, err, errlen)) || !(p->pods_v = jq_parse(pb, err, errlen))))
-		rc = -1;
-	free(nb);
-	free(pb);
+		rc = stack_list(s, "v1", "Pod", NULL, NULL, "status.phase!=Succeeded,status.phase!=Failed", &p->pods_v,
+				err, errlen);
 	if (rc != 0)
 		return rc;
 	yajl_val items = jq_at(p->nodes_v, "items", NULL), pitems = jq_at(p->pods_v, "items", NULL);
@@ -1118,7 +1113,7 @@ void stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen)
 
 /* ---- labelling the stack node ---- */
 
-static int unlabel(struct stack *s, const char *name, char *err, size_t errlen)
+int stack_node_unlabel(struct stack *s, const char *name, char *err, size_t errlen)
 {
 	char path[512], what[300];
 	int rc = kube_resource_path(s->client, "v1", "Node", NULL, name, path, sizeof path, NULL, err, errlen);
@@ -1141,7 +1136,7 @@ int stack_plan_label(struct stack *s, const struct stack_plan *p, int *changed, 
 		if ((int)i == p->chosen || !n->labelled)
 			continue;
 		snprintf(lbl, sizeof lbl, "node/%s", n->name);
-		int rc = s->dry_run ? 0 : unlabel(s, n->name, err, errlen);
+		int rc = s->dry_run ? 0 : stack_node_unlabel(s, n->name, err, errlen);
 		if (rc == KUBE_ENOTFOUND)
 			rc = 0; /* gone meanwhile: nothing to remove */
 		if (rc != 0)

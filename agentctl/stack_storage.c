@@ -59,15 +59,11 @@ static int provisioner_installed(struct stack *s, const char *prov, bool *ok, ch
 /* The default class's name and provisioner (malloc'd), or NULLs. */
 static int find_default(struct stack *s, char **name, char **prov, char *err, size_t errlen)
 {
-	char *body = NULL;
 	*name = *prov = NULL;
-	int rc = kube_list(s->client, "storage.k8s.io/v1", "StorageClass", NULL, NULL, NULL, &body, err, errlen);
+	yajl_val v;
+	int rc = stack_list(s, "storage.k8s.io/v1", "StorageClass", NULL, NULL, NULL, &v, err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val v = jq_parse(body, err, errlen);
-	free(body);
-	if (!v)
-		return -1;
 	yajl_val items = jq_at(v, "items", NULL);
 	for (size_t i = 0; i < jq_len(items); i++) {
 		yajl_val sc = jq_item(items, i);
@@ -398,15 +394,11 @@ static void node_pv(yajl_val it, struct stack_node_pv *p)
 int stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *err, size_t errlen)
 {
 	const char *ns = stack_namespace(s);
-	char *body = NULL;
 	*n = 0;
-	int rc = kube_list(s->client, "v1", "PersistentVolume", NULL, NULL, NULL, &body, err, errlen);
+	yajl_val v;
+	int rc = stack_list(s, "v1", "PersistentVolume", NULL, NULL, NULL, &v, err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val v = jq_parse(body, err, errlen);
-	free(body);
-	if (!v)
-		return -1;
 	yajl_val items = jq_at(v, "items", NULL);
 	/* In the order of volumes[] (influxdb first), whatever the list's order. */
 	for (size_t k = 0; k < sizeof volumes / sizeof *volumes; k++) {
@@ -433,15 +425,11 @@ static bool node_is_ready(yajl_val node)
 
 int stack_label_nodes(struct stack *s, struct stack_label_node *ln, size_t *n, char *err, size_t errlen)
 {
-	char *body = NULL;
 	*n = 0;
-	int rc = kube_list(s->client, "v1", "Node", NULL, STACK_NODE_LABEL, NULL, &body, err, errlen);
+	yajl_val v;
+	int rc = stack_list(s, "v1", "Node", NULL, STACK_NODE_LABEL, NULL, &v, err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val v = jq_parse(body, err, errlen);
-	free(body);
-	if (!v)
-		return -1;
 	yajl_val items = jq_at(v, "items", NULL);
 	for (size_t i = 0; i < jq_len(items) && *n < STACK_LABEL_NODE_MAX; i++) {
 		yajl_val it = jq_item(items, i);

@@ -121,12 +121,10 @@ struct diag_state {
 static yajl_val list(struct stack *s, const char *api, const char *kind, const char *ns, const char *labels,
 		     const char *fields)
 {
-	char *body = NULL, err[512];
-	yajl_val v = NULL;
+	char err[512];
+	yajl_val v;
 	/* Best effort: a list that fails (RBAC, a slow server) leaves out what needs it. */
-	if (kube_list(s->client, api, kind, ns, labels, fields, &body, err, sizeof err) == 0)
-		v = jq_parse(body, err, sizeof err);
-	free(body);
+	stack_list(s, api, kind, ns, labels, fields, &v, err, sizeof err);
 	return v;
 }
 
