@@ -20,6 +20,10 @@ import math
 import time
 
 import kube_sched_predicates as pred
+# The tolerations the DaemonSet controller and the DefaultTolerationSeconds
+# admission plugin add (sources cited in eks_clusters.py, which seeds pods
+# made the same way).
+from eks_clusters import DEFAULT_TOLERATIONS, DS_HOSTNET_TOLERATION, DS_TOLERATIONS
 import kube_sched_refs as refs
 from kube_sched_api import fnv32a, labels, owner_of, owner_ref, safe_encode
 from kube_store import now
@@ -27,20 +31,6 @@ from kube_store import now
 KCM = "kube-controller-manager"
 HASH = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
-# What the DaemonSet controller adds to its pods' tolerations (pkg/controller/daemon/util).
-DS_TOLERATIONS = [
-    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
-    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
-    {"key": "node.kubernetes.io/disk-pressure", "operator": "Exists", "effect": "NoSchedule"},
-    {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"},
-    {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
-    {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
-]
-# The DefaultTolerationSeconds admission plugin's tolerations of every other pod.
-DEFAULT_TOLERATIONS = [
-    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-]
 PRIORITIES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
 
 
@@ -458,8 +448,7 @@ class Workloads:
         probe = {"spec": copy.deepcopy(tmpl.get("spec") or {})}
         add_tolerations(probe["spec"], DS_TOLERATIONS)
         if probe["spec"].get("hostNetwork"):
-            add_tolerations(probe["spec"], [{"key": "node.kubernetes.io/network-unavailable", "operator": "Exists",
-                                             "effect": "NoSchedule"}])
+            add_tolerations(probe["spec"], [DS_HOSTNET_TOLERATION])
         eligible = {n["metadata"]["name"] for n in nodes if self.ds_node_ok(probe, n)}
         by_node = {}
         self.adopt(ds, "DaemonSet", "apps/v1", self.pods(ns))
