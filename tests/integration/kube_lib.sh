@@ -43,3 +43,8 @@ contexts:
 current-context: test
 CFG
 }
+
+# api PATH: GET with the full-access token, the body on stdout.
+api() { curl -s --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" "$KUBE_URL$1"; }
+# exists PATH: whether GET answers 200.
+exists() { [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" "$KUBE_URL$1")" = 200 ]; }

@@ -30,8 +30,6 @@ kube_start --controller-delay 0.3 --readonly-token ro-token-$$ \
 KC="$TMP/kubeconfig"
 kube_config "$KC"
 ctl() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/$1" -d "$2" >/dev/null || fail "control $1"; }
-api() { curl -s --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" "$KUBE_URL$1"; }
-exists() { [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" "$KUBE_URL$1")" = 200 ]; }
 NS=/api/v1/namespaces/monitoring
 
 run() { # run RC ARGS...: agentctl with the test kubeconfig; output in $TMP/out, $TMP/err

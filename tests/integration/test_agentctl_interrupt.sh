@@ -32,8 +32,6 @@ KC="$TMP/kubeconfig"
 kube_config "$KC"
 ctl() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/$1" -d "$2" >/dev/null || fail "control $1"; }
 ctl_get() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/$1"; }
-api() { curl -s --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" "$KUBE_URL$1"; }
-exists() { [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" "$KUBE_URL$1")" = 200 ]; }
 NS=/api/v1/namespaces/monitoring
 DEPLOY=/apis/apps/v1/namespaces/monitoring/deployments/heliograph-stack
 DS=/apis/apps/v1/namespaces/monitoring/daemonsets/heliograph-agent

@@ -27,8 +27,6 @@ README="$(dirname "$0")/../../k8s-manifests/README.md"
 SCHED=()
 python3 "$KUBE_SERVER_PY" --help 2>/dev/null | grep -q -- --scheduler && SCHED=(--scheduler)
 
-api() { curl -s --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" "$KUBE_URL$1"; }
-exists() { [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" "$KUBE_URL$1")" = 200 ]; }
 run() { # run RC ARGS...: agentctl with the test kubeconfig; output in $TMP/out, $TMP/err
 	local want=$1 rc=0
 	shift

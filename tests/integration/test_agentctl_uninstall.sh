@@ -18,8 +18,6 @@ AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
 command -v influxd >/dev/null || fail "influxd not installed"
 python3 "$KUBE_SERVER_PY" --help 2>/dev/null | grep -q -- --scheduler || fail "the test API server has no --scheduler"
 
-api() { curl -s --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" "$KUBE_URL$1"; }
-exists() { [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" "$KUBE_URL$1")" = 200 ]; }
 run() { # run RC ARGS...: agentctl with the test kubeconfig; output in $TMP/out, $TMP/err
 	local want=$1 rc=0
 	shift
