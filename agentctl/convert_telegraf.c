@@ -6,11 +6,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "telegraf_values.h"
+
+const struct telegraf_rename telegraf_renames[] = {
+	{ NULL, NULL, "fieldinclude", "fieldpass", "Telegraf 1.29 renamed fieldpass to fieldinclude" },
+	{ NULL, NULL, "fieldexclude", "fielddrop", "Telegraf 1.29 renamed fielddrop to fieldexclude" },
+	{ NULL, NULL, "pass", "fieldpass", "the name before Telegraf 0.10.4" },
+	{ NULL, NULL, "drop", "fielddrop", "the name before Telegraf 0.10.4" },
+	{ NULL, NULL, "ssl_ca", "tls_ca", "the name before Telegraf 1.7; tls_ca wins when both are set" },
+	{ NULL, NULL, "ssl_cert", "tls_cert", "the name before Telegraf 1.7; tls_cert wins when both are set" },
+	{ NULL, NULL, "ssl_key", "tls_key", "the name before Telegraf 1.7; tls_key wins when both are set" },
+	{ "outputs", "influxdb", "url", "urls", "deprecated since Telegraf 0.1.9; added after urls" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct telegraf_warned telegraf_warned[] = {
+	{ "inputs", "net", "ignore_protocol_stats", "false",
+	  "the agent's net input emits no interface=all line of protocol counters; Telegraf's fields there "
+	  "(tcp_activeopens, udp_indatagrams, icmp_inmsgs ...) are the nstat input's counters of /proc/net/snmp, "
+	  "named as the kernel spells them (TcpActiveOpens, UdpInDatagrams, IcmpInMsgs ...; tag name=snmp): "
+	  "add [[inputs.nstat]]" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+const char *const telegraf_http_only_outputs[] = { "influxdb", "influxdb_v2", NULL };
 
 struct conv {
-	const char *name;
+	const char *name; /* shown: control characters escaped */
 	FILE *rep;
 	int dropped;
+	const char *kind, *plugin; /* the plugin being written, or NULL */
 };
 
 static void report(struct conv *c, int line, const char *fmt, ...)
@@ -24,23 +49,23 @@ static void report(struct conv *c, int line, const char *fmt, ...)
 	c->dropped++;
 }
 
-/* Telegraf's $VAR becomes ${VAR} (its ${VAR} is already ours). Written
- * double-quoted, so any text survives YAML. */
-static void put_str(FILE *out, const char *s, size_t len, int env)
+/* Carried over, but not quite as Telegraf has it: said, not counted. */
+static void warn(struct conv *c, int line, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(c->rep, "%s:%d: warning: ", c->name, line);
+	va_start(ap, fmt);
+	vfprintf(c->rep, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->rep);
+}
+
+/* s as a YAML double-quoted scalar, any text surviving. */
+static void put_quoted(FILE *out, const char *s, size_t len)
 {
 	fputc('"', out);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		if (env && ch == '$' && i + 1 < len && (s[i + 1] == '_' || (s[i + 1] | 0x20) >= 'a') &&
-		    (s[i + 1] | 0x20) <= 'z') {
-			size_t j = i + 1;
-			while (j < len && (s[j] == '_' || ((s[j] | 0x20) >= 'a' && (s[j] | 0x20) <= 'z') ||
-					   (s[j] >= '0' && s[j] <= '9')))
-				j++;
-			fprintf(out, "${%.*s}", (int)(j - i - 1), s + i + 1);
-			i = j - 1;
-			continue;
-		}
 		if (ch == '"' || ch == '\\')
 			fprintf(out, "\\%c", ch);
 		else if (ch == '\n')
@@ -55,24 +80,55 @@ static void put_str(FILE *out, const char *s, size_t len, int env)
 	fputc('"', out);
 }
 
+/* A Telegraf string value: its environment references restated for the
+ * agent (telegraf_env_to_agent), quoted. Returns 0, 1 after a warning, or
+ * -1 with *why when it cannot be carried. */
+static int put_str(FILE *out, const char *s, size_t len, const char **why)
+{
+	size_t rl;
+	if (telegraf_secret_ref(s, len, &rl) >= 0) {
+		*why = "a Telegraf secret-store reference";
+		return -1;
+	}
+	if (!memchr(s, '$', len)) {
+		put_quoted(out, s, len);
+		return 0;
+	}
+	char *t = NULL;
+	size_t tl = 0;
+	FILE *m = open_memstream(&t, &tl);
+	if (!m) {
+		*why = "out of memory";
+		return -1;
+	}
+	int rc = telegraf_env_to_agent(m, s, len, why);
+	fclose(m);
+	if (rc >= 0)
+		put_quoted(out, t, tl);
+	free(t);
+	return rc;
+}
+
 static int is_scalar(const struct toml_node *v)
 {
 	return v->type != TOML_TABLE && v->type != TOML_ARRAY;
 }
 
-/* A scalar as a YAML string (numbers and booleans as their text). */
-static void put_scalar_str(FILE *out, const struct toml_node *v)
+/* A scalar as a YAML string (numbers and booleans as their text). Returns
+ * as put_str. */
+static int put_scalar_str(FILE *out, const struct toml_node *v, const char **why)
 {
 	char num[64];
 	switch (v->type) {
 	case TOML_STRING:
-	case TOML_DATETIME: put_str(out, v->s, v->len, 1); return;
+	case TOML_DATETIME: return put_str(out, v->s, v->len, why);
 	case TOML_INT: snprintf(num, sizeof(num), "%" PRId64, v->i); break;
 	case TOML_FLOAT: snprintf(num, sizeof(num), "%.17g", v->f); break;
 	case TOML_BOOL: snprintf(num, sizeof(num), "%s", v->b ? "true" : "false"); break;
 	default: num[0] = '\0';
 	}
-	put_str(out, num, strlen(num), 0);
+	put_quoted(out, num, strlen(num));
+	return 0;
 }
 
 static void indent(FILE *out, int n)
@@ -88,13 +144,6 @@ static const struct opt_desc *find_opt(const struct opt_desc *opts, const char *
 	return NULL;
 }
 
-/* Telegraf option names that Telegraf itself renamed; the new name is ours. */
-static const char *const renamed[][2] = {
-	{ "ssl_ca", "tls_ca" },
-	{ "ssl_cert", "tls_cert" },
-	{ "ssl_key", "tls_key" },
-};
-
 /* Settings that state what Heliograph always does: nothing to carry. */
 static int implied(const char *key, const struct toml_node *v)
 {
@@ -104,14 +153,123 @@ static int implied(const char *key, const struct toml_node *v)
 static int emit_section(struct conv *c, FILE *out, const struct toml_node *t, const char *what,
 			const struct opt_desc *opts, const struct opt_desc *common, int ind);
 
+/* "" is how Telegraf configs say "unset" (the Helm chart's username = "",
+ * precision = ""): Telegraf then applies its default, and so does the agent
+ * when the option is not written. */
+static int is_unset(const struct toml_node *v)
+{
+	return v->type == TOML_STRING && !v->unquoted && v->len == 0;
+}
+
+static int http_only_output(const struct conv *c)
+{
+	for (const char *const *o = telegraf_http_only_outputs; c->kind && *o; o++)
+		if (!strcmp(c->kind, "outputs") && !strcmp(c->plugin, *o))
+			return 1;
+	return 0;
+}
+
+/* The first secret-store reference in v's strings. */
+static const struct toml_node *secret_in(const struct toml_node *v, long *at, size_t *rl)
+{
+	if (v->type == TOML_STRING) {
+		*at = telegraf_secret_ref(v->s, v->len, rl);
+		return *at >= 0 ? v : NULL;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const struct toml_node *r = secret_in(v->kids[i], at, rl);
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
+/* A scalar in a list or map; a warning is said, a failure returned. */
+static int put_item(struct conv *c, FILE *out, const struct toml_node *v, const char *what, const char *oname,
+		    const char **why)
+{
+	int r = put_scalar_str(out, v, why);
+	if (r > 0)
+		warn(c, v->line, "%s.%s: %s", what, oname, *why);
+	return r < 0 ? -1 : 0;
+}
+
+/* A list of strings; for an output that speaks only HTTP, its urls without
+ * those it cannot write to (each reported). */
+static int put_list(struct conv *c, FILE *out, const struct opt_desc *o, const struct toml_node *v,
+		    const char *what, const char **why)
+{
+	int urls = http_only_output(c) && !strcmp(o->name, "urls");
+	size_t n = v->type == TOML_ARRAY ? v->n : 1;
+	int first = 1;
+	fputs(" [", out);
+	for (size_t i = 0; i < n; i++) {
+		const struct toml_node *e = v->type == TOML_ARRAY ? v->kids[i] : v;
+		if (urls && e->type == TOML_STRING && !telegraf_url_usable(e->s)) {
+			char shown[256];
+			telegraf_url_shown(e->s, shown, sizeof shown);
+			report(c, e->line, "%s.%s: %s is not a URL the agent writes to (http:// and https:// only); left out",
+			       what, o->name, shown);
+			continue;
+		}
+		if (!first)
+			fputs(", ", out);
+		first = 0;
+		if (urls && e->type == TOML_STRING && !strchr(e->s, '$')) {
+			/* Telegraf reads the scheme in any case; the agent in lower case. */
+			char *l = strdup(e->s);
+			if (!l) {
+				*why = "out of memory";
+				return -1;
+			}
+			for (char *p = l; *p && *p != ':'; p++)
+				*p = (char)(*p | 0x20);
+			put_quoted(out, l, strlen(l));
+			free(l);
+		} else if (put_item(c, out, e, what, o->name, why) < 0) {
+			return -1;
+		}
+	}
+	fputs("]\n", out);
+	return 0;
+}
+
 /* One option's value after "key:" (a space, a scalar or flow sequence, or
- * a block on the next lines). Returns 0, or 1 after reporting a value that
- * does not fit the option's type. */
+ * a block on the next lines). Returns 0; 1 after reporting a value that
+ * cannot be carried; 2 for a value that means "unset" (nothing written,
+ * nothing to say). */
 static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const struct toml_node *v,
 		      const char *what, int ind)
 {
-	const char *bad = NULL;
-	switch (o->type) {
+	const char *bad = NULL, *why = NULL;
+	char detail[160] = "";
+	long at;
+	size_t rl;
+	const struct toml_node *sec = secret_in(v, &at, &rl);
+	if (sec) {
+		char *ref = strndup(sec->s + at, rl), *shown = ref ? telegraf_shown_name(ref) : NULL;
+		report(c, sec->line,
+		       "%s.%s: %s is a Telegraf secret-store reference; the agent has no secret stores (give the value, "
+		       "or ${VAR} from the environment); left out",
+		       what, o->name, shown ? shown : "@{...}");
+		free(shown);
+		free(ref);
+		return 1;
+	}
+	if (is_unset(v) && o->type != OPT_BOOL && o->type != OPT_INT && o->type != OPT_DOUBLE)
+		return 2;
+	if (v->type == TOML_STRING && v->unquoted) {
+		/* port = ${PORT}: the agent expands it, then reads the option's type. */
+		if (o->type == OPT_STRLIST || o->type == OPT_STRMAP || o->type == OPT_TAGFILTER || o->type == OPT_SECTION) {
+			bad = "a list or table (an unquoted reference cannot be one for the agent)";
+		} else {
+			fputc(' ', out);
+			if (put_item(c, out, v, what, o->name, &why) < 0)
+				goto failed;
+			fputc('\n', out);
+			return 0;
+		}
+	} else switch (o->type) {
 	case OPT_BOOL:
 		if (v->type != TOML_BOOL)
 			bad = "a boolean";
@@ -141,31 +299,51 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 			break;
 		}
 		fputc(' ', out);
-		put_scalar_str(out, v);
+		if (put_item(c, out, v, what, o->name, &why) < 0)
+			goto failed;
 		fputc('\n', out);
 		break;
-	case OPT_DURATION:
-		if (v->type == TOML_STRING && v->len == 0) {
-			report(c, v->line, "%s.%s = \"\" (Telegraf's default) left out: Heliograph's default %s applies", what,
-			       o->name, o->def ? o->def : "(unset)");
-			return 1;
-		} else if (v->type == TOML_STRING) {
+	case OPT_DURATION: {
+		/* Telegraf's config.Duration: numbers are seconds, strings also
+		 * "1.5" and "1d"; written in a form the agent reads. */
+		int64_t ns = 0;
+		int r;
+		if (v->type == TOML_STRING && memchr(v->s, '$', v->len)) {
 			fputc(' ', out);
-			put_str(out, v->s, v->len, 1);
+			if (put_item(c, out, v, what, o->name, &why) < 0)
+				goto failed;
 			fputc('\n', out);
+			break;
+		} else if (v->type == TOML_STRING) {
+			r = strlen(v->s) == v->len ? telegraf_duration(v->s, &ns) : -1;
 		} else if (v->type == TOML_INT) {
-			/* Telegraf reads a bare integer duration as seconds, as we do. */
-			fprintf(out, " \"%" PRId64 "s\"\n", v->i);
-		} else if (v->type == TOML_FLOAT && isfinite(v->f) && v->f >= 0 && v->f < 9e12) {
-			fprintf(out, " \"%.0fms\"\n", v->f * 1000);
+			r = v->i < 0 ? -2 : v->i > INT64_MAX / 1000000000LL ? -3 : 0;
+			ns = v->i * (r ? 0 : 1000000000LL);
+		} else if (v->type == TOML_FLOAT) {
+			r = !isfinite(v->f) ? -1 : v->f < 0 ? -2 : v->f >= 9.2e9 ? -3 : 0;
+			ns = r ? 0 : (int64_t)llround(v->f * 1e9);
 		} else {
 			bad = "a duration";
+			break;
+		}
+		if (r == 0) {
+			fputc(' ', out);
+			telegraf_put_duration(out, ns);
+			fputc('\n', out);
+		} else {
+			bad = "a duration";
+			snprintf(detail, sizeof detail, "%s",
+				 r == -2 ? "a negative duration, which the agent has not"
+				 : r == -3 ? "a duration beyond 292 years"
+				 : "not a duration (Telegraf reads seconds, \"1.5\", \"1d\", \"1h30m\", \"500ms\")");
 		}
 		break;
+	}
 	case OPT_SIZE:
 		if (v->type == TOML_STRING) {
 			fputc(' ', out);
-			put_str(out, v->s, v->len, 1);
+			if (put_item(c, out, v, what, o->name, &why) < 0)
+				goto failed;
 			fputc('\n', out);
 		} else if (v->type == TOML_INT && v->i >= 0) {
 			fprintf(out, " %" PRId64 "\n", v->i);
@@ -174,28 +352,17 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 		}
 		break;
 	case OPT_STRLIST:
-		if (is_scalar(v)) {
-			fputs(" [", out);
-			put_scalar_str(out, v);
-			fputs("]\n", out);
-			break;
-		}
-		if (v->type != TOML_ARRAY) {
+		if (!is_scalar(v) && v->type != TOML_ARRAY) {
 			bad = "a list of strings";
 			break;
 		}
-		for (size_t i = 0; i < v->n && !bad; i++)
+		for (size_t i = 0; v->type == TOML_ARRAY && i < v->n && !bad; i++)
 			if (!is_scalar(v->kids[i]))
 				bad = "a list of strings";
 		if (bad)
 			break;
-		fputs(" [", out);
-		for (size_t i = 0; i < v->n; i++) {
-			if (i)
-				fputs(", ", out);
-			put_scalar_str(out, v->kids[i]);
-		}
-		fputs("]\n", out);
+		if (put_list(c, out, o, v, what, &why) < 0)
+			goto failed;
 		break;
 	case OPT_STRMAP:
 	case OPT_TAGFILTER: {
@@ -216,25 +383,17 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 				continue;
 			}
 			indent(out, ind + 2);
-			put_str(out, e->key, strlen(e->key), 0);
+			put_quoted(out, e->key, strlen(e->key));
 			fputc(':', out);
 			if (o->type == OPT_STRMAP) {
 				fputc(' ', out);
-				put_scalar_str(out, e);
+				if (put_item(c, out, e, what, o->name, &why) < 0)
+					goto failed;
 				fputc('\n', out);
 				continue;
 			}
-			fputs(" [", out);
-			if (is_scalar(e)) {
-				put_scalar_str(out, e);
-			} else {
-				for (size_t j = 0; j < e->n; j++) {
-					if (j)
-						fputs(", ", out);
-					put_scalar_str(out, e->kids[j]);
-				}
-			}
-			fputs("]\n", out);
+			if (put_list(c, out, o, e, what, &why) < 0)
+				goto failed;
 		}
 		break;
 	}
@@ -250,12 +409,98 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 		break;
 	}
 	}
+	if (bad && detail[0]) {
+		report(c, v->line, "%s.%s: %s; left out", what, o->name, detail);
+		return 1;
+	}
 	if (bad) {
 		report(c, v->line, "%s.%s: a %s where Heliograph expects %s; left out", what, o->name,
-		       toml_type_name(v->type), bad);
+		       v->type == TOML_STRING && v->unquoted ? "${...} reference" : toml_type_name(v->type), bad);
 		return 1;
 	}
 	return 0;
+failed:
+	report(c, v->line, "%s.%s: %s; left out", what, o->name, why ? why : "cannot be written");
+	return 1;
+}
+
+/* The agent's option for Telegraf's key: same name, else renamed. */
+static const struct opt_desc *target_of(const struct conv *c, const char *key, const struct opt_desc *opts,
+					const struct opt_desc *common)
+{
+	const struct opt_desc *o = find_opt(opts, key);
+	if (!o)
+		o = find_opt(common, key);
+	for (const struct telegraf_rename *r = telegraf_renames; !o && r->from; r++) {
+		if (strcmp(key, r->from) ||
+		    (r->kind && (!c->kind || strcmp(r->kind, c->kind) || strcmp(r->plugin, c->plugin))))
+			continue;
+		if (!(o = find_opt(opts, r->to)))
+			o = find_opt(common, r->to);
+	}
+	return o;
+}
+
+static const struct telegraf_warned *warned_of(const struct conv *c, const char *what, const struct toml_node *v)
+{
+	char plugin[160];
+	for (const struct telegraf_warned *w = telegraf_warned; c->kind && w->option; w++) {
+		snprintf(plugin, sizeof plugin, "%s.%s", w->kind, w->plugin);
+		if (strcmp(what, plugin) || strcmp(v->key, w->option))
+			continue;
+		if (!w->value || (v->type == TOML_BOOL && !strcmp(w->value, v->b ? "true" : "false")))
+			return w;
+	}
+	return NULL;
+}
+
+/* Several Telegraf keys for one agent option (fieldpass, fieldinclude,
+ * pass; tls_ca, ssl_ca; urls, url): Telegraf appends lists in that order
+ * (its own name first) and, for a single value, uses its own name's before
+ * the older one's. Returns the value to write: v, or tmp (a list borrowing
+ * the nodes' elements; tmp->kids is to be freed), or NULL when all are
+ * unset. */
+static const struct toml_node *merge(struct conv *c, const struct toml_node *const *grp, size_t gn,
+				     const struct opt_desc *o, const char *what, struct toml_node *tmp)
+{
+	/* The one under the agent's (= Telegraf's current) name first. */
+	size_t canon = 0;
+	for (size_t i = 0; i < gn; i++)
+		if (!strcmp(grp[i]->key, o->name))
+			canon = i;
+	if (o->type == OPT_STRLIST) {
+		size_t n = 0;
+		for (size_t i = 0; i < gn; i++)
+			n += grp[i]->type == TOML_ARRAY ? grp[i]->n : 1;
+		memset(tmp, 0, sizeof(*tmp));
+		tmp->type = TOML_ARRAY;
+		tmp->line = grp[canon]->line;
+		tmp->kids = calloc(n ? n : 1, sizeof(*tmp->kids));
+		if (!tmp->kids)
+			return grp[canon];
+		for (size_t k = 0; k < gn; k++) {
+			const struct toml_node *g = grp[k == 0 ? canon : k <= canon ? k - 1 : k];
+			if (g->type != TOML_ARRAY) {
+				if (!is_unset(g))
+					tmp->kids[tmp->n++] = (struct toml_node *)g;
+				continue;
+			}
+			for (size_t j = 0; j < g->n; j++)
+				tmp->kids[tmp->n++] = g->kids[j];
+		}
+		return tmp;
+	}
+	const struct toml_node *win = NULL;
+	if (!is_unset(grp[canon]) && !strcmp(grp[canon]->key, o->name))
+		win = grp[canon];
+	for (size_t i = 0; i < gn && !win; i++)
+		if (!is_unset(grp[i]))
+			win = grp[i];
+	for (size_t i = 0; i < gn; i++)
+		if (win && grp[i] != win && !is_unset(grp[i]))
+			warn(c, grp[i]->line, "%s.%s is ignored: %s (line %d) is set, and Telegraf uses it first", what,
+			     grp[i]->key, win->key, win->line);
+	return win;
 }
 
 /* Every key of table t, matched against opts then common; the others are
@@ -264,15 +509,26 @@ static int emit_section(struct conv *c, FILE *out, const struct toml_node *t, co
 			const struct opt_desc *opts, const struct opt_desc *common, int ind)
 {
 	int written = 0;
+	char *done = calloc(t->n ? t->n : 1, 1);
+	const struct toml_node **grp = calloc(t->n ? t->n : 1, sizeof(*grp));
+	if (!done || !grp) {
+		report(c, t->line, "%s: out of memory; left out", what);
+		free(done);
+		free(grp);
+		return 0;
+	}
 	for (size_t i = 0; i < t->n; i++) {
+		if (done[i])
+			continue;
 		const struct toml_node *v = t->kids[i];
 		const char *key = v->key;
-		const struct opt_desc *o = find_opt(opts, key);
-		if (!o)
-			o = find_opt(common, key);
-		for (size_t r = 0; !o && r < sizeof(renamed) / sizeof(*renamed); r++)
-			if (!strcmp(key, renamed[r][0]) && (o = find_opt(opts, renamed[r][1])) == NULL)
-				o = find_opt(common, renamed[r][1]);
+		const struct telegraf_warned *w = warned_of(c, what, v);
+		if (w) {
+			report(c, v->line, "%s.%s%s%s: %s; left out", what, key, w->value ? " = " : "",
+			       w->value ? w->value : "", w->why);
+			continue;
+		}
+		const struct opt_desc *o = target_of(c, key, opts, common);
 		if (!o) {
 			if (implied(key, v))
 				continue;
@@ -282,6 +538,20 @@ static int emit_section(struct conv *c, FILE *out, const struct toml_node *t, co
 				report(c, v->line, "%s: option \"%s\" is not supported by Heliograph; left out", what, key);
 			continue;
 		}
+		size_t gn = 0;
+		for (size_t j = i; j < t->n; j++) {
+			if (done[j] || (j > i && (warned_of(c, what, t->kids[j]) ||
+						  target_of(c, t->kids[j]->key, opts, common) != o)))
+				continue;
+			done[j] = 1;
+			grp[gn++] = t->kids[j];
+		}
+		struct toml_node tmp = { 0 };
+		const struct toml_node *val = gn > 1 ? merge(c, grp, gn, o, what, &tmp) : v;
+		if (!val) {
+			free(tmp.kids);
+			continue;
+		}
 		/* Any output goes to a buffer first: a value that does not fit
 		 * leaves no half-written key behind. */
 		char *buf = NULL;
@@ -289,19 +559,53 @@ static int emit_section(struct conv *c, FILE *out, const struct toml_node *t, co
 		FILE *m = open_memstream(&buf, &len);
 		if (!m) {
 			report(c, v->line, "%s.%s: out of memory; left out", what, key);
+			free(tmp.kids);
 			continue;
 		}
 		indent(m, ind);
 		fprintf(m, "%s:", o->name);
-		int rc = emit_value(c, m, o, v, what, ind);
+		int rc = emit_value(c, m, o, val, what, ind);
 		fclose(m);
+		/* An influxdb output's urls = [] means Telegraf's default URL, as
+		 * leaving it out does here. */
+		if (rc == 0 && http_only_output(c) && !strcmp(o->name, "urls") && strstr(buf, " []\n"))
+			rc = 2;
 		if (rc == 0) {
 			fwrite(buf, 1, len, out);
 			written++;
 		}
 		free(buf);
+		free(tmp.kids);
 	}
+	free(done);
+	free(grp);
 	return written;
+}
+
+/* For an output that speaks only HTTP: whether any of t's URLs (urls and
+ * the older url) is one the agent writes to, or none is given. Else the
+ * first other one, shown, in buf. */
+static int has_usable_url(const struct toml_node *t, char *buf, size_t len)
+{
+	int total = 0, usable = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->n; i++) {
+		const struct toml_node *v = t->kids[i];
+		if (strcmp(v->key, "urls") && strcmp(v->key, "url"))
+			continue;
+		size_t n = v->type == TOML_ARRAY ? v->n : 1;
+		for (size_t k = 0; k < n; k++) {
+			const struct toml_node *e = v->type == TOML_ARRAY ? v->kids[k] : v;
+			if (e->type != TOML_STRING || is_unset(e))
+				continue;
+			total++;
+			if (telegraf_url_usable(e->s))
+				usable++;
+			else if (!buf[0])
+				telegraf_url_shown(e->s, buf, len);
+		}
+	}
+	return usable || !total;
 }
 
 /* One plugin instance: "  - name:" and its options. */
@@ -310,15 +614,27 @@ static void emit_plugin(struct conv *c, FILE *out, const char *kind, const char 
 {
 	char what[160];
 	snprintf(what, sizeof(what), "%s.%s", kind, pname);
+	c->kind = kind;
+	c->plugin = pname;
+	char shown[256];
+	if (http_only_output(c) && !has_usable_url(t, shown, sizeof shown)) {
+		report(c, t->line,
+		       "[[%s]]: the agent cannot write to any of its URLs (%s: http:// and https:// only); the output is left out",
+		       what, shown);
+		c->kind = c->plugin = NULL;
+		return;
+	}
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 	if (!m) {
 		report(c, t->line, "[[%s]]: out of memory; left out", what);
+		c->kind = c->plugin = NULL;
 		return;
 	}
 	int n = emit_section(c, m, t, what, opts, common, 6);
 	fclose(m);
+	c->kind = c->plugin = NULL;
 	fprintf(out, "  # %s:%d\n  - %s:%s\n", c->name, t->line, pname, n ? "" : " {}");
 	fwrite(buf, 1, len, out);
 	free(buf);
@@ -423,10 +739,15 @@ static void report_section(struct conv *c, const struct toml_node *v)
 
 int convert_telegraf(const struct toml_doc *doc, const char *name, FILE *out, FILE *rep, char *err, size_t errlen)
 {
-	struct conv c = { name, rep, 0 };
+	char *shown = telegraf_shown_name(name);
+	if (!shown) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct conv c = { shown, rep, 0, NULL, NULL };
 	const struct toml_node *root = doc->root;
 	fprintf(out, "# Heliograph agent configuration, converted from %s by agentctl convert-telegraf.\n"
-		     "# Comments \"# file:line\" name the Telegraf section each entry came from.\n", name);
+		     "# Comments \"# file:line\" name the Telegraf section each entry came from.\n", shown);
 	const struct toml_node *agent = toml_get(root, "agent");
 	if (agent && agent->type == TOML_TABLE) {
 		fputs("agent:\n", out);
@@ -462,6 +783,7 @@ int convert_telegraf(const struct toml_doc *doc, const char *name, FILE *out, FI
 			continue;
 		report_section(&c, v);
 	}
+	free(shown);
 	fflush(out);
 	if (ferror(out)) {
 		snprintf(err, errlen, "cannot write the converted configuration");

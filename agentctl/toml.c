@@ -23,7 +23,7 @@ struct sbuf {
 	size_t len, cap;
 };
 
-#define MAX_PATH TOML_MAX_DEPTH
+#define MAX_PATH TOML_MAX_KEY_PARTS
 
 struct keypath {
 	char *seg[MAX_PATH];
@@ -42,6 +42,27 @@ static int fail(struct parser *ps, const char *fmt, ...)
 	if (ps->err[0] == '\0')
 		snprintf(ps->err, ps->errlen, "%s:%d: %s", ps->name, ps->line, msg);
 	return -1;
+}
+
+/* The character at p for a message: 'c' when printable ASCII, else its
+ * code ("U+00E9", "byte 0x0C"), so no raw byte reaches the message. */
+static const char *chdesc(const struct parser *ps, const char *p, char *buf, size_t len)
+{
+	unsigned char c = (unsigned char)*p;
+	if (c >= 0x20 && c < 0x7f) {
+		snprintf(buf, len, "'%c'", c);
+		return buf;
+	}
+	size_t n = toml_utf8_seq((const unsigned char *)p, (size_t)(ps->end - p));
+	if (n > 1) {
+		unsigned long cp = c & (0x7F >> n);
+		for (size_t i = 1; i < n; i++)
+			cp = (cp << 6) | ((unsigned char)p[i] & 0x3F);
+		snprintf(buf, len, "U+%04lX", cp);
+	} else {
+		snprintf(buf, len, "byte 0x%02X", c);
+	}
+	return buf;
 }
 
 static int sb_put(struct parser *ps, struct sbuf *b, const char *s, size_t n)
@@ -162,8 +183,9 @@ static int end_of_line(struct parser *ps)
 		return -1;
 	if (at_end(ps))
 		return 0;
+	char cd[16];
 	if (!at_newline(ps))
-		return fail(ps, "unexpected '%c' after the value (one key = value per line)", *ps->p);
+		return fail(ps, "unexpected %s after the value (one key = value per line)", chdesc(ps, ps->p, cd, sizeof cd));
 	eat_newline(ps);
 	return 0;
 }
@@ -205,6 +227,7 @@ static int escape(struct parser *ps, struct sbuf *b)
 		return fail(ps, "unterminated string");
 	char c = *ps->p++;
 	const char *rep = NULL;
+	char cd[16];
 	switch (c) {
 	case 'b': rep = "\b"; break;
 	case 't': rep = "\t"; break;
@@ -221,17 +244,19 @@ static int escape(struct parser *ps, struct sbuf *b)
 		for (int i = 0; i < digits; i++) {
 			if (at_end(ps))
 				return fail(ps, "short \\%c escape", c);
-			char h = *ps->p++;
+			char h = *ps->p;
 			int v = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
 				: h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+			char cd[16];
 			if (v < 0)
-				return fail(ps, "bad hex digit '%c' in \\%c escape", h, c);
+				return fail(ps, "bad hex digit %s in \\%c escape", chdesc(ps, ps->p, cd, sizeof cd), c);
+			ps->p++;
 			cp = cp * 16 + (unsigned long)v;
 		}
 		return put_utf8(ps, b, cp);
 	}
 	default:
-		return fail(ps, "unknown escape \\%c", c);
+		return fail(ps, "unknown escape \\ before %s", chdesc(ps, ps->p - 1, cd, sizeof cd));
 	}
 	return sb_put(ps, b, rep, 1);
 }
@@ -329,6 +354,37 @@ static void path_free(struct keypath *k)
 	k->n = 0;
 }
 
+/* k as written in a header, for messages: [inputs.cpu.tags], with
+ * segments that are not bare keys quoted. */
+static const char *path_text(const struct keypath *k, char *buf, size_t len)
+{
+	size_t o = 0;
+	/* Room for the longest step (a 6-byte escape) and the NUL. */
+	for (int i = 0; i < k->n && o + 8 < len; i++) {
+		const char *seg = k->seg[i];
+		int bare = *seg != '\0';
+		for (const char *c = seg; *c && bare; c++)
+			bare = is_bare(*c);
+		if (i)
+			buf[o++] = '.';
+		if (!bare)
+			buf[o++] = '"';
+		for (const char *c = seg; *c && o + 8 < len; c++) {
+			unsigned char ch = (unsigned char)*c;
+			if (ch == '"' || ch == '\\')
+				o += (size_t)snprintf(buf + o, len - o, "\\%c", ch);
+			else if (ch < 0x20 || ch == 0x7f)
+				o += (size_t)snprintf(buf + o, len - o, "\\u%04X", ch);
+			else
+				buf[o++] = (char)ch;
+		}
+		if (!bare)
+			buf[o++] = '"';
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static int parse_key(struct parser *ps, struct keypath *k)
 {
 	k->n = 0;
@@ -350,9 +406,10 @@ static int parse_key(struct parser *ps, struct keypath *k)
 			while (!at_end(ps) && is_bare(*ps->p))
 				ps->p++;
 			if (ps->p == s) {
+				char cd[16];
 				if (at_end(ps) || at_newline(ps))
 					return fail(ps, "expected a key");
-				return fail(ps, "unexpected '%c' where a key was expected", *ps->p);
+				return fail(ps, "unexpected %s where a key was expected", chdesc(ps, ps->p, cd, sizeof cd));
 			}
 			if (sb_put(ps, &b, s, (size_t)(ps->p - s)) < 0) {
 				free(b.s);
@@ -398,10 +455,11 @@ static int parse_array(struct parser *ps, struct toml_node *n, int depth)
 			return -1;
 		if (at_end(ps))
 			return fail(ps, "unterminated array opened at line %d", open_line);
+		char cd[16];
 		if (*ps->p == ',')
 			ps->p++;
 		else if (*ps->p != ']')
-			return fail(ps, "expected ',' or ']' in an array, found '%c'", *ps->p);
+			return fail(ps, "expected ',' or ']' in an array, found %s", chdesc(ps, ps->p, cd, sizeof cd));
 	}
 }
 
@@ -450,8 +508,9 @@ static int parse_inline_table(struct parser *ps, struct toml_node *n, int depth)
 			ps->p++;
 			break;
 		}
+		char cd[16];
 		if (*ps->p != ',')
-			return fail(ps, "expected ',' or '}' in an inline table, found '%c'", *ps->p);
+			return fail(ps, "expected ',' or '}' in an inline table, found %s", chdesc(ps, ps->p, cd, sizeof cd));
 		ps->p++;
 	}
 	n->sealed = true;
@@ -502,10 +561,11 @@ static int parse_scalar(struct parser *ps, struct toml_node *n)
 			ps->p++;
 	}
 	size_t len = (size_t)(ps->p - s);
+	char cd[16];
 	if (!len) {
 		if (at_end(ps) || at_newline(ps))
 			return fail(ps, "expected a value");
-		return fail(ps, "unexpected '%c' where a value was expected", *ps->p);
+		return fail(ps, "unexpected %s where a value was expected", chdesc(ps, ps->p, cd, sizeof cd));
 	}
 	char tok[128];
 	if (len >= sizeof(tok))
@@ -597,6 +657,42 @@ static int parse_scalar(struct parser *ps, struct toml_node *n)
 	return 0;
 }
 
+/* An unquoted $NAME or ${...} where a value belongs: Telegraf replaces
+ * it in the text before parsing (its sample config does so for numbers and
+ * booleans: port = ${PORT}); the converter writes the reference. */
+static int parse_env_ref(struct parser *ps, struct toml_node *n)
+{
+	const char *s = ps->p++;
+	if (!at_end(ps) && *ps->p == '{') {
+		int nest = 0;
+		for (ps->p++;; ps->p++) {
+			if (at_end(ps) || at_newline(ps))
+				return fail(ps, "unterminated ${...} reference");
+			if (*ps->p == '$' && ps->p + 1 < ps->end && ps->p[1] == '{') {
+				nest++;
+				ps->p++;
+			} else if (*ps->p == '}' && nest-- == 0) {
+				ps->p++;
+				break;
+			}
+		}
+	} else {
+		while (!at_end(ps) && (is_bare(*ps->p) && *ps->p != '-'))
+			ps->p++;
+		if (ps->p - s == 1)
+			return fail(ps, "unexpected '$' where a value was expected");
+	}
+	n->type = TOML_STRING;
+	n->unquoted = true;
+	n->len = (size_t)(ps->p - s);
+	n->s = malloc(n->len + 1);
+	if (!n->s)
+		return fail(ps, "out of memory");
+	memcpy(n->s, s, n->len);
+	n->s[n->len] = '\0';
+	return 0;
+}
+
 static int parse_value(struct parser *ps, struct toml_node *n, int depth)
 {
 	if (depth > TOML_MAX_DEPTH)
@@ -616,6 +712,8 @@ static int parse_value(struct parser *ps, struct toml_node *n, int depth)
 		return parse_array(ps, n, depth);
 	if (c == '{')
 		return parse_inline_table(ps, n, depth);
+	if (c == '$')
+		return parse_env_ref(ps, n);
 	return parse_scalar(ps, n);
 }
 
@@ -721,7 +819,9 @@ static int header(struct parser *ps, struct toml_node **cur)
 			}
 			t->aot = true;
 		} else if (t->type != TOML_ARRAY || !t->aot) {
-			rc = fail(ps, "'%s' is already defined at line %d as a %s", last, t->line, toml_type_name(t->type));
+			char full[256];
+			rc = fail(ps, "[[%s]]: '%s' is already defined at line %d as a %s", path_text(&k, full, sizeof full),
+				  last, t->line, toml_type_name(t->type));
 			path_free(&k);
 			return rc;
 		}
@@ -737,7 +837,8 @@ static int header(struct parser *ps, struct toml_node **cur)
 		if (!t) {
 			t = new_table(ps, parent, last, k.line);
 		} else if (t->type != TOML_TABLE || t->explicit_hdr || t->sealed || t->by_dotted) {
-			fail(ps, "table [%s] is already defined at line %d", last, t->line);
+			char full[256];
+			fail(ps, "table [%s] is already defined at line %d", path_text(&k, full, sizeof full), t->line);
 			t = NULL;
 		}
 		if (t) {
@@ -774,6 +875,38 @@ static int keyval(struct parser *ps, struct toml_node *cur)
 	return rc < 0 ? -1 : end_of_line(ps);
 }
 
+/* TOML and Telegraf read UTF-8 only. Checked before parsing so that the
+ * message names the line of the first bad byte (by its value, never the
+ * byte itself), and so that no malformed text reaches the YAML written. */
+static int check_encoding(struct parser *ps)
+{
+	const unsigned char *b = (const unsigned char *)ps->p, *e = (const unsigned char *)ps->end;
+	if (e - b >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
+		return fail(ps, "the file is UTF-16 (byte order mark 0x%02X 0x%02X); Telegraf and TOML read UTF-8: "
+				"convert it first, e.g. iconv -f UTF-16 -t UTF-8", b[0], b[1]);
+	const unsigned char *line_start = b;
+	for (const unsigned char *p = b; p < e;) {
+		if (*p == '\n') {
+			ps->line++;
+			line_start = ++p;
+			continue;
+		}
+		if (*p == 0) {
+			/* Every other byte NUL: UTF-16 without a byte order mark. */
+			int utf16 = p + 1 < e && p[1] != 0 && ((p > b && p[-1] != 0) || (p + 2 < e && p[2] == 0));
+			return fail(ps, "NUL byte at column %d%s", (int)(p - line_start) + 1,
+				    utf16 ? " (the file looks like UTF-16: convert it to UTF-8, e.g. iconv -f UTF-16 -t UTF-8)" : "");
+		}
+		size_t n = toml_utf8_seq(p, (size_t)(e - p));
+		if (!n)
+			return fail(ps, "invalid UTF-8 (byte 0x%02X at column %d); TOML files are UTF-8", *p,
+				    (int)(p - line_start) + 1);
+		p += n;
+	}
+	ps->line = 1;
+	return 0;
+}
+
 int toml_parse(struct toml_doc *doc, const char *name, const char *buf, size_t len, char *err, size_t errlen)
 {
 	memset(doc, 0, sizeof(*doc));
@@ -781,9 +914,11 @@ int toml_parse(struct toml_doc *doc, const char *name, const char *buf, size_t l
 	err[0] = '\0';
 	if (len > TOML_MAX_BYTES)
 		return fail(&ps, "larger than %u bytes", TOML_MAX_BYTES);
-	/* A UTF-8 byte order mark is allowed and ignored. */
+	/* A UTF-8 byte order mark is allowed and ignored (as by Telegraf). */
 	if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
 		ps.p += 3;
+	if (check_encoding(&ps) < 0)
+		return -1;
 	doc->root = node_new(&ps, TOML_TABLE, 1);
 	if (!doc->root)
 		return -1;

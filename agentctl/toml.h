@@ -3,16 +3,22 @@
  * integers, floats, booleans, date-times (kept as text), arrays and inline
  * tables, comments. No TOML library for C is packaged in Debian, hence ours.
  * Every node remembers its line, so a converter can name what it drops.
- * Bounded: input size, nesting depth and node count (see TOML_MAX_*). */
+ * Input must be UTF-8 (as TOML and Telegraf require); anything else is an
+ * error naming the line, never passed on.
+ * Telegraf's own TOML parser has no limit on size or nesting, so ours are
+ * far above any real configuration and exist only to bound memory and
+ * stack: input size, nesting depth, key parts and node count (TOML_MAX_*).
+ * At the bounds a node is ~100 bytes, so 1M nodes stay under ~200 MB. */
 #ifndef HG_TOML_H
 #define HG_TOML_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOML_MAX_BYTES (4u << 20)
-#define TOML_MAX_DEPTH 32
-#define TOML_MAX_NODES 200000
+#define TOML_MAX_BYTES (64u << 20)
+#define TOML_MAX_DEPTH 512  /* arrays and inline tables inside each other */
+#define TOML_MAX_KEY_PARTS 64 /* a.b.c = 1, [a.b.c] */
+#define TOML_MAX_NODES 1000000
 
 enum toml_type {
 	TOML_TABLE,
@@ -41,6 +47,9 @@ struct toml_node {
 	bool by_dotted;    /* created by a dotted key a.b = 1 */
 	bool sealed;       /* inline table or static array: closed */
 	bool aot;          /* array of tables made by [[...]] */
+	/* STRING: an unquoted environment reference (port = ${PORT}), which
+	 * Telegraf replaces in the text before parsing. */
+	bool unquoted;
 };
 
 struct toml_doc {
@@ -48,11 +57,16 @@ struct toml_doc {
 	size_t nodes;           /* for the bound */
 };
 
-/* Parses buf[0..len). 0 on success; -1 with "name:line: message" in err. */
+/* Parses buf[0..len). 0 on success; -1 with "name:line: message" in err
+ * (the message holds no raw input bytes outside printable ASCII and
+ * well-formed UTF-8). */
 int toml_parse(struct toml_doc *doc, const char *name, const char *buf, size_t len, char *err, size_t errlen);
 void toml_free(struct toml_doc *doc);
 /* The value of key in table t, or NULL. */
 struct toml_node *toml_get(const struct toml_node *t, const char *key);
 const char *toml_type_name(enum toml_type t);
+/* The length of the well-formed UTF-8 sequence at s[0..len) (1 to 4), or 0
+ * when s does not start one (overlong, surrogate, past U+10FFFF, cut). */
+size_t toml_utf8_seq(const unsigned char *s, size_t len);
 
 #endif
