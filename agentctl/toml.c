@@ -256,7 +256,9 @@ static int escape(struct parser *ps, struct sbuf *b)
 		return put_utf8(ps, b, cp);
 	}
 	default:
-		return fail(ps, "unknown escape \\ before %s", chdesc(ps, ps->p - 1, cd, sizeof cd));
+		if (c > 0x20 && c < 0x7f)
+			return fail(ps, "unknown escape \\%c", c);
+		return fail(ps, "unknown escape: \\ before %s", chdesc(ps, ps->p - 1, cd, sizeof cd));
 	}
 	return sb_put(ps, b, rep, 1);
 }

@@ -150,12 +150,142 @@ static void test_errors(void)
 	expect_error("a = 012\n", "bad value '012'");
 	expect_error("a = 1__0\n", "bad value");
 	expect_error("a = 99999999999999999999\n", "out of range");
-	/* Depth is bounded. */
-	char deep[200];
+	/* Depth is bounded (far above Telegraf configs, which its parser does
+	 * not bound: see test_limits). */
+	char deep[TOML_MAX_DEPTH + 20];
 	memset(deep, '[', sizeof(deep));
 	memcpy(deep, "a = ", 4);
 	deep[sizeof(deep) - 1] = '\0';
-	expect_error(deep, "nested more than");
+	expect_error(deep, "nested more than 512 deep");
+	/* A duplicate sub-table is named in full, not by its last key. */
+	expect_error("[[inputs.cpu]]\n  [inputs.cpu.tags]\n    a = \"1\"\n  [inputs.cpu.tags]\n",
+		     "t.toml:4: table [inputs.cpu.tags] is already defined at line 2");
+	expect_error("[\"a b\".c]\n[\"a b\".c]\n", "table [\"a b\".c] is already defined");
+	expect_error("[[outputs.file]]\n[outputs]\nfile = 1\n[[outputs.file]]\n", "is already defined");
+}
+
+/* An error message holds only printable ASCII, tab-free. */
+static int clean_text(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* TOML (and Telegraf) read UTF-8: anything else is an error with the file
+ * and line of the first bad byte, which the message shows by value only. */
+static void test_encoding(void)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *want;
+	} cases[] = {
+		{ "[agent]\n  hostname = \"caf\xe9\"\n", 0, "t.toml:2: invalid UTF-8 (byte 0xE9 at column 18)" },
+		{ "# ok \xc3\xa9\n# latin-1 \xe9\n", 0, "t.toml:2: invalid UTF-8 (byte 0xE9 at column 11)" },
+		{ "a = \"\xed\xa0\x80\"\n", 0, "t.toml:1: invalid UTF-8 (byte 0xED" },     /* a surrogate */
+		{ "a = \"\xc0\xaf\"\n", 0, "t.toml:1: invalid UTF-8 (byte 0xC0" },          /* overlong '/' */
+		{ "\xff\xfe[\0a\0]\0\n\0", 10, "t.toml:1: the file is UTF-16 (byte order mark 0xFF 0xFE)" },
+		{ "[\0a\0]\0\n\0", 8, "t.toml:1: NUL byte at column 2 (the file looks like UTF-16" },
+		{ "\n\na = \xc3\n", 0, "t.toml:3: invalid UTF-8 (byte 0xC3 at column 5)" }, /* cut sequence */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct toml_doc d;
+		char err[256] = "";
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
+		int rc = toml_parse(&d, "t.toml", cases[i].text, len, err, sizeof err);
+		CHECK_INT(rc, -1);
+		if (rc == 0) {
+			toml_free(&d);
+			continue;
+		}
+		if (!strstr(err, cases[i].want)) {
+			fprintf(stderr, "case %zu: error \"%s\" lacks \"%s\"\n", i, err, cases[i].want);
+			check_failures++;
+		}
+		CHECK(clean_text(err));
+	}
+	/* Well-formed UTF-8, and the UTF-8 byte order mark, are read. */
+	struct toml_doc d;
+	char err[256];
+	const char *ok = "\xef\xbb\xbf" "city = \"Z\xc3\xbcrich \xf0\x9f\x8c\x8d\"\n";
+	CHECK_INT(toml_parse(&d, "t.toml", ok, strlen(ok), err, sizeof err), 0);
+	if (d.root) {
+		CHECK_STR(at(d.root, "city")->s, "Z\xc3\xbcrich \xf0\x9f\x8c\x8d");
+		toml_free(&d);
+	}
+	/* A message about a non-ASCII character names its code point. */
+	expect_error("a = \xc3\xa9\n", "unexpected U+00E9 where a value was expected");
+}
+
+/* Telegraf's TOML parser (influxdata/toml) sets no bound on size or nesting,
+ * so ours stand far above the old 4 MiB and 32 levels: a 5 MiB file and
+ * inline tables 100 deep are read. */
+static void test_limits(void)
+{
+	size_t big = 5u << 20;
+	char *text = malloc(big + 64);
+	CHECK(text != NULL);
+	if (!text)
+		return;
+	size_t o = 0;
+	while (o + 80 < big)
+		o += (size_t)sprintf(text + o, "# %076d\n", 0);
+	o += (size_t)sprintf(text + o, "[[inputs.mem]]\n");
+	struct toml_doc d;
+	char err[256];
+	CHECK_INT(toml_parse(&d, "t.toml", text, o, err, sizeof err), 0);
+	if (d.root) {
+		CHECK_INT(at(d.root, "inputs.mem")->n, 1);
+		toml_free(&d);
+	}
+	free(text);
+	char nest[2048];
+	o = (size_t)sprintf(nest, "t = ");
+	for (int i = 0; i < 100; i++)
+		o += (size_t)sprintf(nest + o, "{ a = ");
+	o += (size_t)sprintf(nest + o, "1");
+	for (int i = 0; i < 100; i++)
+		o += (size_t)sprintf(nest + o, " }");
+	sprintf(nest + o, "\n");
+	CHECK_INT(parse(&d, nest, err, sizeof err), 0);
+	if (d.root) {
+		const struct toml_node *n = at(d.root, "t");
+		int depth = 0;
+		while (n->type == TOML_TABLE && n->n == 1) {
+			n = n->kids[0];
+			depth++;
+		}
+		CHECK_INT(depth, 100);
+		CHECK_INT(n->i, 1);
+		toml_free(&d);
+	}
+}
+
+/* port = ${PORT}: Telegraf replaces references in the text before parsing,
+ * and its docs tell users to write numbers and booleans so. */
+static void test_unquoted_reference(void)
+{
+	struct toml_doc d;
+	char err[256];
+	const char *text = "port = ${PORT}\nb = $ON\nd = ${X:-${Y:-1}}\narr = [${A}, 2]\n";
+	CHECK_INT(parse(&d, text, err, sizeof err), 0);
+	if (!d.root) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	CHECK_STR(at(d.root, "port")->s, "${PORT}");
+	CHECK(at(d.root, "port")->unquoted);
+	CHECK_STR(at(d.root, "b")->s, "$ON");
+	CHECK_STR(at(d.root, "d")->s, "${X:-${Y:-1}}");
+	CHECK_STR(at(d.root, "arr.0")->s, "${A}");
+	toml_free(&d);
+	/* Only "${" nests, so "${X:-{y}" ends at the first '}'; the rest is
+	 * not a value. */
+	expect_error("d = ${X:-{y}}\n", "t.toml:1: unexpected '}' after the value");
+	expect_error("p = ${PORT\n", "t.toml:1: unterminated ${...} reference");
+	expect_error("p = $\n", "unexpected '$'");
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -210,6 +340,9 @@ int main(void)
 	test_values();
 	test_tables();
 	test_errors();
+	test_encoding();
+	test_limits();
+	test_unquoted_reference();
 	/* Telegraf's sample config: 8 active inputs; the Helm chart's: 11. */
 	test_fixture("telegraf.conf", "outputs.influxdb.0.urls.0", "http://localhost:8086", 8);
 	test_fixture("helm-telegraf-ds.conf", "inputs.kubernetes.0.url", "https://$HOSTIP:10250", 11);
