@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "config.h"
 #include "convert_telegraf.h"
+#include "telegraf_values.h"
 #include "toml.h"
 
 static void convert_usage(FILE *out)
@@ -17,10 +18,16 @@ static void convert_usage(FILE *out)
 		"Converts a Telegraf configuration (TOML; - reads stdin) into a Heliograph agent\n"
 		"configuration (YAML) on stdout. [agent], [global_tags], [[inputs.NAME]] and\n"
 		"[[outputs.NAME]] are carried over with every option Heliograph has under the same\n"
-		"name, including the tags, tagpass and tagdrop tables; Telegraf's $VAR becomes\n"
-		"${VAR}. Everything it cannot carry over (plugins Heliograph lacks, their options,\n"
-		"processors, aggregators) is listed on stderr as FILE:LINE: reason, never silently\n"
-		"dropped. The result is checked by loading it with the agent's configuration loader.\n"
+		"name, including the tags, tagpass and tagdrop tables, and as Telegraf reads them:\n"
+		"renamed options (fieldinclude, pass, ssl_ca, influxdb url ...) under their new\n"
+		"name, $VAR and ${VAR} as the agent's ${VAR:-...} (an undeclared one stays literal,\n"
+		"as in Telegraf), durations such as \"1d\" or \"1.5\" in the agent's form, \"\" as\n"
+		"unset. Everything it cannot carry over (plugins Heliograph lacks, their options,\n"
+		"processors, aggregators, secret-store references, URLs the agent cannot write to)\n"
+		"is listed on stderr as FILE:LINE: reason, never silently dropped; what it carries\n"
+		"with a difference as FILE:LINE: warning: .... The mapping is listed in\n"
+		"docs/convert-telegraf.md. The result is checked by loading it with the agent's\n"
+		"configuration loader.\n"
 		"  -o, --output FILE              write the YAML to FILE instead of stdout\n"
 		"      --strict                   exit 1 when anything was left out\n"
 		"  -h, --help                     this help\n"
@@ -28,11 +35,11 @@ static void convert_usage(FILE *out)
 		"parse, the result does not load, or --strict and something was left out, 2 usage.\n");
 }
 
-static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
+static char *read_all(const char *path, const char *name, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
 		return NULL;
 	}
 	size_t cap = 65536, n = 0;
@@ -60,17 +67,43 @@ static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
 	if (f != stdin)
 		fclose(f);
 	if (!buf || bad) {
-		snprintf(err, errlen, "%s: %s", path, buf ? "read error" : "out of memory");
+		snprintf(err, errlen, "%s: %s", name, buf ? "read error" : "out of memory");
 		free(buf);
 		return NULL;
 	}
 	if (n > TOML_MAX_BYTES) {
-		snprintf(err, errlen, "%s: larger than %u bytes", path, TOML_MAX_BYTES);
+		snprintf(err, errlen, "%s: larger than %u bytes", name, TOML_MAX_BYTES);
 		free(buf);
 		return NULL;
 	}
 	*len = n;
 	return buf;
+}
+
+static int run_convert_file(const char *path, const char *name, const char *output, int strict);
+
+/* The agent's loader names a position in the YAML, which the user never
+ * sees: the "# FILE:LINE" comment above it names the Telegraf section it
+ * came from. 1 with that in buf, 0 if there is none. */
+static int toml_origin(const char *yaml, size_t ylen, const char *err, char *buf, size_t len)
+{
+	int yline;
+	const char *p = strstr(err, "converted.yaml:");
+	if (!p || sscanf(p + strlen("converted.yaml:"), "%d", &yline) != 1)
+		return 0;
+	const char *best = NULL, *line = yaml;
+	for (int n = 1; line < yaml + ylen && n <= yline; n++) {
+		if (!strncmp(line, "  # ", 4))
+			best = line + 4;
+		const char *nl = memchr(line, '\n', (size_t)(yaml + ylen - line));
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	if (!best)
+		return 0;
+	snprintf(buf, len, "%.*s", (int)strcspn(best, "\n"), best);
+	return 1;
 }
 
 static int run_convert(int argc, char **argv)
@@ -108,10 +141,23 @@ static int run_convert(int argc, char **argv)
 		return AGENTCTL_USAGE;
 	}
 	const char *path = argv[optind];
-	const char *name = strcmp(path, "-") ? path : "stdin";
+	/* The name goes into messages and YAML comments: control characters
+	 * in it are shown escaped. */
+	char *shown = telegraf_shown_name(strcmp(path, "-") ? path : "stdin");
+	if (!shown) {
+		fprintf(stderr, "agentctl convert-telegraf: out of memory\n");
+		return AGENTCTL_FAILED;
+	}
+	int status = run_convert_file(path, shown, output, strict);
+	free(shown);
+	return status;
+}
+
+static int run_convert_file(const char *path, const char *name, const char *output, int strict)
+{
 	char err[1024];
 	size_t len = 0;
-	char *text = read_all(path, &len, err, sizeof err);
+	char *text = read_all(path, name, &len, err, sizeof err);
 	if (!text) {
 		fprintf(stderr, "agentctl convert-telegraf: %s\n", err);
 		return AGENTCTL_FAILED;
@@ -140,8 +186,16 @@ static int run_convert(int argc, char **argv)
 	int status = AGENTCTL_OK;
 	struct agent_config cfg;
 	if (config_load_buffer(&cfg, "converted.yaml", yaml, ylen, err, sizeof err) < 0) {
-		fprintf(stderr, "agentctl convert-telegraf: the converted configuration does not load: %s\n", err);
-		status = AGENTCTL_FAILED;
+		char at[512];
+		int found = toml_origin(yaml, ylen, err, at, sizeof at);
+		/* With references, the loader read this environment's values,
+		 * not those where the agent will run: said, not fatal. */
+		int env = strstr(yaml, "${") != NULL;
+		fprintf(stderr, "agentctl convert-telegraf: %s%s%s: the converted configuration does not load%s: %s\n",
+			env ? "warning: " : "", found ? "in the section starting at " : "", found ? at : name,
+			env ? " with this environment's variables" : "", err);
+		if (!env || strict)
+			status = AGENTCTL_FAILED;
 	} else {
 		config_free(&cfg);
 	}

@@ -184,13 +184,32 @@ static const struct toml_node *secret_in(const struct toml_node *v, long *at, si
 	return NULL;
 }
 
+/* Reports the first secret-store reference in v, on the option named full;
+ * 1 if there was one. */
+static int report_secret(struct conv *c, const struct toml_node *v, const char *full)
+{
+	long at;
+	size_t rl;
+	const struct toml_node *sec = secret_in(v, &at, &rl);
+	if (!sec)
+		return 0;
+	char *ref = strndup(sec->s + at, rl), *shown = ref ? telegraf_shown_name(ref) : NULL;
+	report(c, sec->line,
+	       "%s: %s is a Telegraf secret-store reference; the agent has no secret stores (give the value, "
+	       "or ${VAR} from the environment); left out",
+	       full, shown ? shown : "@{...}");
+	free(shown);
+	free(ref);
+	return 1;
+}
+
 /* A scalar in a list or map; a warning is said, a failure returned. */
 static int put_item(struct conv *c, FILE *out, const struct toml_node *v, const char *what, const char *oname,
 		    const char **why)
 {
 	int r = put_scalar_str(out, v, why);
 	if (r > 0)
-		warn(c, v->line, "%s.%s: %s", what, oname, *why);
+		warn(c, v->line, "%s%s%s: %s", what, *what ? "." : "", oname, *why);
 	return r < 0 ? -1 : 0;
 }
 
@@ -208,8 +227,8 @@ static int put_list(struct conv *c, FILE *out, const struct opt_desc *o, const s
 		if (urls && e->type == TOML_STRING && !telegraf_url_usable(e->s)) {
 			char shown[256];
 			telegraf_url_shown(e->s, shown, sizeof shown);
-			report(c, e->line, "%s.%s: %s is not a URL the agent writes to (http:// and https:// only); left out",
-			       what, o->name, shown);
+			report(c, e->line, "%s%s%s: %s is not a URL the agent writes to (http:// and https:// only); left out",
+			       what, *what ? "." : "", o->name, shown);
 			continue;
 		}
 		if (!first)
@@ -243,19 +262,10 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 {
 	const char *bad = NULL, *why = NULL;
 	char detail[160] = "";
-	long at;
-	size_t rl;
-	const struct toml_node *sec = secret_in(v, &at, &rl);
-	if (sec) {
-		char *ref = strndup(sec->s + at, rl), *shown = ref ? telegraf_shown_name(ref) : NULL;
-		report(c, sec->line,
-		       "%s.%s: %s is a Telegraf secret-store reference; the agent has no secret stores (give the value, "
-		       "or ${VAR} from the environment); left out",
-		       what, o->name, shown ? shown : "@{...}");
-		free(shown);
-		free(ref);
+	char full[256]; /* the option as messages name it */
+	snprintf(full, sizeof full, "%s%s%s", what, *what ? "." : "", o->name);
+	if (v->type != TOML_TABLE && report_secret(c, v, full))
 		return 1;
-	}
 	if (is_unset(v) && o->type != OPT_BOOL && o->type != OPT_INT && o->type != OPT_DOUBLE)
 		return 2;
 	if (v->type == TOML_STRING && v->unquoted) {
@@ -370,31 +380,59 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 			bad = o->type == OPT_STRMAP ? "a table of strings" : "a table of tag keys to lists of globs";
 			break;
 		}
-		fputs(v->n ? "\n" : " {}\n", out);
+		const char *sub = full;
+		char *all = NULL;
+		size_t alen = 0;
+		FILE *entries = open_memstream(&all, &alen);
+		if (!entries) {
+			why = "out of memory";
+			goto failed;
+		}
 		for (size_t i = 0; i < v->n; i++) {
 			const struct toml_node *e = v->kids[i];
 			int ok = o->type == OPT_STRMAP ? is_scalar(e) : is_scalar(e) || e->type == TOML_ARRAY;
 			for (size_t j = 0; ok && e->type == TOML_ARRAY && j < e->n; j++)
 				ok = is_scalar(e->kids[j]);
 			if (!ok) {
-				report(c, e->line, "%s%s%s.%s: a %s where %s is expected; left out", what, *what ? "." : "",
-				       o->name, e->key, toml_type_name(e->type),
-				       o->type == OPT_STRMAP ? "a string" : "a list of globs");
+				report(c, e->line, "%s.%s: a %s where %s is expected; left out", sub, e->key,
+				       toml_type_name(e->type), o->type == OPT_STRMAP ? "a string" : "a list of globs");
 				continue;
 			}
-			indent(out, ind + 2);
-			put_quoted(out, e->key, strlen(e->key));
-			fputc(':', out);
+			/* Each entry on its own: one that cannot be written is
+			 * left out alone. */
+			char ename[384];
+			snprintf(ename, sizeof ename, "%s.%s", sub, e->key);
+			if (report_secret(c, e, ename))
+				continue;
+			char *eb = NULL;
+			size_t el = 0;
+			FILE *em = open_memstream(&eb, &el);
+			if (!em) {
+				report(c, e->line, "%s.%s: out of memory; left out", sub, e->key);
+				continue;
+			}
+			indent(em, ind + 2);
+			put_quoted(em, e->key, strlen(e->key));
+			fputc(':', em);
+			int r;
 			if (o->type == OPT_STRMAP) {
-				fputc(' ', out);
-				if (put_item(c, out, e, what, o->name, &why) < 0)
-					goto failed;
-				fputc('\n', out);
-				continue;
+				fputc(' ', em);
+				r = put_item(c, em, e, sub, e->key, &why);
+				fputc('\n', em);
+			} else {
+				r = put_list(c, em, o, e, sub, &why);
 			}
-			if (put_list(c, out, o, e, what, &why) < 0)
-				goto failed;
+			fclose(em);
+			if (r < 0)
+				report(c, e->line, "%s.%s: %s; left out", sub, e->key, why);
+			else
+				fwrite(eb, 1, el, entries);
+			free(eb);
 		}
+		fclose(entries);
+		fputs(alen ? "\n" : " {}\n", out);
+		fwrite(all, 1, alen, out);
+		free(all);
 		break;
 	}
 	case OPT_SECTION: {
@@ -410,17 +448,17 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 	}
 	}
 	if (bad && detail[0]) {
-		report(c, v->line, "%s.%s: %s; left out", what, o->name, detail);
+		report(c, v->line, "%s: %s; left out", full, detail);
 		return 1;
 	}
 	if (bad) {
-		report(c, v->line, "%s.%s: a %s where Heliograph expects %s; left out", what, o->name,
+		report(c, v->line, "%s: a %s where Heliograph expects %s; left out", full,
 		       v->type == TOML_STRING && v->unquoted ? "${...} reference" : toml_type_name(v->type), bad);
 		return 1;
 	}
 	return 0;
 failed:
-	report(c, v->line, "%s.%s: %s; left out", what, o->name, why ? why : "cannot be written");
+	report(c, v->line, "%s: %s; left out", full, why ? why : "cannot be written");
 	return 1;
 }
 
@@ -757,15 +795,16 @@ int convert_telegraf(const struct toml_doc *doc, const char *name, FILE *out, FI
 	const struct toml_node *tags = toml_get(root, "global_tags");
 	if (tags && tags->type == TOML_TABLE && tags->n) {
 		static const struct opt_desc gt = { "global_tags", OPT_STRMAP, 0, NULL, NULL, NULL };
-		fputs("global_tags:", out);
 		/* emit_value writes the newline and the entries. */
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *m = open_memstream(&buf, &len);
 		if (m) {
-			emit_value(&c, m, &gt, tags, "", 0);
+			fputs("global_tags:", m);
+			int rc = emit_value(&c, m, &gt, tags, "", 0);
 			fclose(m);
-			fwrite(buf, 1, len, out);
+			if (rc == 0)
+				fwrite(buf, 1, len, out);
 			free(buf);
 		}
 	}

@@ -262,6 +262,8 @@ void telegraf_url_shown(const char *url, char *buf, size_t len)
 	const char *sep = strstr(url, "://");
 	const char *host = sep ? sep + 3 : url;
 	size_t hl = strcspn(host, "/?#");
+	if (hl == 0) /* unix:///path: the path is the address */
+		hl = strcspn(host, "?#");
 	const char *at = memchr(host, '@', hl);
 	char *raw = malloc(strlen(url) + 1);
 	if (!raw) {
