@@ -132,7 +132,7 @@ static char *fixture(const char *file)
  * several spellings at once merge as Telegraf merges them. */
 static void test_renames(void)
 {
-	char *rep;
+	char *rep = NULL;
 	int dropped;
 	/* Telegraf's CONFIGURATION.md example: fieldexclude (Telegraf >= 1.29). */
 	char *text = fixture("configuration-md-tagdrop.conf");
@@ -152,6 +152,7 @@ static void test_renames(void)
 	free(text);
 	free(yaml);
 	free(rep);
+	rep = NULL;
 	/* Telegraf's 2016 loader test config: the pre-0.10.4 drop = [...] on cpu. */
 	text = fixture("telegraf-agent-2016.toml");
 	yaml = text ? convert(text, &rep, &dropped) : NULL;
