@@ -745,11 +745,23 @@ static void emit_plugins(struct conv *c, FILE *out, const struct toml_node *sec,
 				       inputs ? "input" : "output", v->key);
 			continue;
 		}
-		if (!any)
-			fprintf(out, "%s:\n", kind);
-		any = 1;
-		struct plugins_ctx p = { c, out, kind, v->key, opts, inputs ? input_common_options : output_common_options };
+		/* The section's header only above an instance written (an output
+		 * left out for its URLs writes none). */
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		if (!m) {
+			report(c, v->line, "[[%s.%s]]: out of memory; left out", kind, v->key);
+			continue;
+		}
+		struct plugins_ctx p = { c, m, kind, v->key, opts, inputs ? input_common_options : output_common_options };
 		each_instance(v, plugin_cb, &p);
+		fclose(m);
+		if (len && !any)
+			fprintf(out, "%s:\n", kind);
+		any |= len > 0;
+		fwrite(buf, 1, len, out);
+		free(buf);
 	}
 }
 

@@ -365,6 +365,16 @@ static void test_warned(void)
 	}
 	free(yaml);
 	free(rep);
+	/* Its only output left out, the YAML has no outputs section. */
+	yaml = convert("[[inputs.mem]]\n[[outputs.influxdb]]\n  url = \"udp://127.0.0.1:8089\"\n", &rep, &dropped);
+	CHECK_INT(dropped, 1);
+	lacks(yaml, "outputs");
+	if (load(yaml, &cfg) == 0) {
+		CHECK_INT(cfg.noutputs, 0);
+		config_free(&cfg);
+	}
+	free(yaml);
+	free(rep);
 	/* ignore_protocol_stats = true is what the agent does: carried. */
 	yaml = convert("[[inputs.net]]\n  ignore_protocol_stats = true\n", &rep, &dropped);
 	CHECK_INT(dropped, 0);
