@@ -526,7 +526,7 @@ static const struct toml_node *merge(struct conv *c, const struct toml_node *con
 			for (size_t j = 0; j < g->n; j++)
 				tmp->kids[tmp->n++] = g->kids[j];
 		}
-		return tmp;
+		return tmp->n ? tmp : NULL; /* all "": unset */
 	}
 	const struct toml_node *win = NULL;
 	if (!is_unset(grp[canon]) && !strcmp(grp[canon]->key, o->name))
