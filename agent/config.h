@@ -91,8 +91,8 @@ void config_print_sample(FILE *out);
 /* Value parsers shared with plugins and tests. 0 on success, -1 on a bad value. */
 int parse_duration(const char *s, int64_t *ns);
 int parse_size(const char *s, uint64_t *bytes);
-/* Expands ${VAR} and ${VAR:-default} in s (the default is used when VAR is
- * unset or empty, and may hold references itself); an unset ${VAR} expands
+/* Expands ${VAR}, ${VAR:-default} and ${VAR-default} in s (the default is used
+ * when VAR is unset or, with ':', empty, and may hold references itself); an unset ${VAR} expands
  * to "". A reference that is a URL's whole host ("://${VAR}" followed by
  * ':', '/', '?', '#' or the end) and whose value is a literal IPv6 address
  * expands to it in brackets. "$${" is a literal "${"; any other '$' is literal. Returns a malloc'd string, or

@@ -1,4 +1,5 @@
-/* ${VAR} and ${VAR:-default} expansion of config values. */
+/* ${VAR}, ${VAR:-default} (unset or empty) and ${VAR-default} (unset only) expansion of
+ * config values. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -110,12 +111,13 @@ static int expand(struct sbuf *b, const char *s, size_t len, int depth, char *er
 		}
 		/* Find the closing brace, skipping nested ${...} in a default. */
 		size_t end = ne, dstart = 0;
-		int has_def = 0;
+		int has_def = 0, def_if_empty = 0;
 		if (end < len && s[end] == '}') {
 			/* ${VAR} */
-		} else if (end + 1 < len && s[end] == ':' && s[end + 1] == '-') {
+		} else if ((end + 1 < len && s[end] == ':' && s[end + 1] == '-') || (end < len && s[end] == '-')) {
 			has_def = 1;
-			dstart = end + 2;
+			def_if_empty = s[end] == ':';
+			dstart = end + (def_if_empty ? 2 : 1);
 			int nest = 0;
 			for (end = dstart; end < len; end++) {
 				if (s[end] == '$' && end + 1 < len && s[end + 1] == '{') {
@@ -131,7 +133,7 @@ static int expand(struct sbuf *b, const char *s, size_t len, int depth, char *er
 			snprintf(err, errlen, "unterminated ${...} reference");
 			return -1;
 		} else {
-			snprintf(err, errlen, "bad ${...} reference (expected ${VAR} or ${VAR:-default})");
+			snprintf(err, errlen, "bad ${...} reference (expected ${VAR}, ${VAR:-default} or ${VAR-default})");
 			return -1;
 		}
 		if (end >= len) {
@@ -149,7 +151,7 @@ static int expand(struct sbuf *b, const char *s, size_t len, int depth, char *er
 		/* The whole host: "://" (or userinfo "@") before, the end of the
 		 * value or the host's end after. */
 		int url_host = at_url_host(b) && (end + 1 >= len || memchr(":/?#", s[end + 1], 4));
-		if (has_def && (!val || !*val)) {
+		if (has_def && (!val || (def_if_empty && !*val))) {
 			/* The default is expanded on its own, then added as the value. */
 			struct sbuf d = { 0 };
 			sb_add(&d, "", 0);

@@ -73,8 +73,9 @@ static void print_common(FILE *out, const char *kind, const struct opt_desc *opt
 void config_print_sample(FILE *out)
 {
 	fputs("# Heliograph configuration (YAML).\n"
-	      "# Scalars may use ${VAR} and ${VAR:-default} (default when VAR is unset or empty);\n"
-	      "# \"$${\" is a literal \"${\". Durations: 10s, 1m30s, 500ms (a bare integer is seconds).\n"
+	      "# Scalars may use ${VAR}, ${VAR:-default} (default when VAR is unset or empty) and\n"
+	      "# ${VAR-default} (when unset); \"$${\" is a literal \"${\". Durations: 10s, 1m30s, 500ms,\n"
+	      "# 1d (a bare number is seconds, as in Telegraf).\n"
 	      "# Sizes: 512, 10MB, 64MiB. Several --config files merge: agent options override key by\n"
 	      "# key, global_tags merge, inputs and outputs append.\n\n"
 	      "agent:\n",

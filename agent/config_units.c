@@ -1,4 +1,4 @@
-/* Durations ("10s", "1m30s", "500ms") and sizes ("64MiB", "10MB") of the
+/* Durations ("10s", "1m30s", "500ms", "1d", Telegraf's bare seconds "10" and "1.5") and sizes ("64MiB", "10MB") of the
  * config. */
 #include <ctype.h>
 #include <stdint.h>
@@ -71,21 +71,21 @@ int parse_duration(const char *s, int64_t *ns)
 		{ "s", 1000000000ULL },
 		{ "m", 60000000000ULL },
 		{ "h", 3600000000000ULL },
+		{ "d", 86400000000000ULL }, /* Telegraf reads "1d" (and "1.5d") as 24 h */
 	};
 	if (!s || !*s)
 		return -1;
-	/* Telegraf reads a bare integer as seconds. */
-	size_t k = 0;
-	while (isdigit((unsigned char)s[k]))
-		k++;
-	if (k > 0 && s[k] == '\0') {
+	/* Telegraf reads a bare number, integer or not ("10", "1.5"), as seconds. */
+	{
 		uint64_t ip, fr, sc, v;
 		int of;
-		parse_decimal(s, &ip, &fr, &sc, &of);
-		if (of || scale_value(ip, 0, 1, 1000000000ULL, INT64_MAX, &v) < 0)
-			return -1;
-		*ns = (int64_t)v;
-		return 0;
+		size_t k = parse_decimal(s, &ip, &fr, &sc, &of);
+		if (k > 0 && s[k] == '\0') {
+			if (of || scale_value(ip, fr, sc, 1000000000ULL, INT64_MAX, &v) < 0)
+				return -1;
+			*ns = (int64_t)v;
+			return 0;
+		}
 	}
 	uint64_t total = 0;
 	const char *p = s;

@@ -82,12 +82,12 @@ static int translate(struct emit *e, const char *s, size_t len, int depth, const
 			return -1;
 		}
 		if (nm == i + 1) { /* $VAR */
-			fprintf(e->out, "${%.*s:-$%.*s}", n, s + nm, n, s + nm);
+			fprintf(e->out, "${%.*s-$%.*s}", n, s + nm, n, s + nm);
 			i = ne;
 			continue;
 		}
 		if (ne < len && s[ne] == '}') { /* ${VAR} */
-			fprintf(e->out, "${%.*s:-$${%.*s}}", n, s + nm, n, s + nm);
+			fprintf(e->out, "${%.*s-$${%.*s}}", n, s + nm, n, s + nm);
 			i = ne + 1;
 			continue;
 		}
@@ -118,7 +118,7 @@ static int translate(struct emit *e, const char *s, size_t len, int depth, const
 			*why = "${VAR:?message}: the agent does not check that the variable is set (unset reads as empty)";
 			rc = 1;
 		} else {
-			fprintf(e->out, "${%.*s:-", n, s + nm);
+			fprintf(e->out, colon ? "${%.*s:-" : "${%.*s-", n, s + nm);
 			struct emit d = { e->out, 0 };
 			int r = translate(&d, s + m, end - m, depth + 1, why);
 			if (r < 0)
@@ -127,10 +127,6 @@ static int translate(struct emit *e, const char *s, size_t len, int depth, const
 			fputc('}', e->out);
 			if (r > 0)
 				rc = 1;
-			if (!colon) {
-				*why = "${VAR-default} is written ${VAR:-default}: the agent also takes the default when VAR is set but empty";
-				rc = 1;
-			}
 		}
 		i = end + 1;
 	}

@@ -9,10 +9,11 @@
 
 /* Writes s[0..len), a Telegraf string, as the agent text that expands to
  * what Telegraf reads (before YAML quoting): $VAR and ${VAR} become
- * ${VAR:-$VAR} and ${VAR:-$${VAR}} (an undeclared variable stays literal, as
- * in Telegraf), ${VAR:-default} stays, $$ is a '$', an invalid ${1} stays
- * literal. Returns 0; 1 when carried with a difference described in *why
- * (${VAR-x}, ${VAR:?x}); -1 when it cannot be carried (*why says why). */
+ * ${VAR-$VAR} and ${VAR-$${VAR}} (an undeclared variable stays literal, a
+ * declared empty one is "", as in Telegraf), ${VAR:-default} and
+ * ${VAR-default} stay, $$ is a '$', an invalid ${1} stays literal. Returns 0;
+ * 1 when carried with a difference described in *why (${VAR:?x}); -1 when it
+ * cannot be carried (*why says why). */
 int telegraf_env_to_agent(FILE *out, const char *s, size_t len, const char **why);
 
 /* Telegraf's config.Duration: an integer or float number of seconds (a TOML

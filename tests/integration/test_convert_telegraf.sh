@@ -87,7 +87,7 @@ grep -q 'urls: \["http://localhost:8086"\]' "$TMP/agent.yaml" || fail "influxdb 
 check_config "$TG/helm-telegraf-ds.conf" kubernetes $skip_diskio
 grep -q 'helm-telegraf-ds.conf:49: \[\[inputs.docker\]\]' "$TMP/report" || fail "docker not reported"
 # $HOSTIP as Telegraf reads it: the value when set, else "$HOSTIP" literally.
-grep -q 'url: "https://${HOSTIP:-$HOSTIP}:10250"' "$TMP/agent.yaml" || fail "\$HOSTIP not turned into \${HOSTIP:-\$HOSTIP}"
+grep -q 'url: "https://${HOSTIP-$HOSTIP}:10250"' "$TMP/agent.yaml" || fail "\$HOSTIP not turned into \${HOSTIP-\$HOSTIP}"
 # username = "" and password = "" are Telegraf's "unset": not written, not reported.
 ! grep -qE 'username|password' "$TMP/agent.yaml" "$TMP/report" || fail "empty username/password carried or reported"
 
@@ -173,7 +173,7 @@ grep -q "dup.conf:4: table \[inputs.cpu.tags\] is already defined at line 2" "$T
 printf '[agent]\n  metric_batch_size = ${BATCH}\n[[inputs.mem]]\n' >"$TMP/unquoted.conf"
 BATCH=200 "$AGENTCTL" convert-telegraf --strict "$TMP/unquoted.conf" >"$TMP/unquoted.yaml" 2>"$TMP/err" ||
 	fail "unquoted \${BATCH} not converted: $(cat "$TMP/err")"
-grep -q 'metric_batch_size: "${BATCH:-$${BATCH}}"' "$TMP/unquoted.yaml" || fail "unquoted reference: $(cat "$TMP/unquoted.yaml")"
+grep -q 'metric_batch_size: "${BATCH-$${BATCH}}"' "$TMP/unquoted.yaml" || fail "unquoted reference: $(cat "$TMP/unquoted.yaml")"
 
 rc=0; "$AGENTCTL" convert-telegraf >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "no argument exited $rc"

@@ -65,8 +65,14 @@ int main(void)
 	CHECK_INT(dur("-1s"), -1);
 	CHECK_INT(dur("1.s"), 1000000000LL);
 	CHECK_INT(dur("."), -1);
-	CHECK_INT(dur("1.5"), -1); /* only a bare integer is seconds */
-	CHECK_INT(dur("10d"), -1);
+	/* Telegraf reads a bare number as seconds, and a day as 24 h. */
+	CHECK_INT(dur("1.5"), 1500000000LL);
+	CHECK_INT(dur(".25"), 250000000LL);
+	CHECK_INT(dur("10d"), 864000000000000LL);
+	CHECK_INT(dur("1.5d"), 129600000000000LL);
+	CHECK_INT(dur("1d12h"), 129600000000000LL);
+	CHECK_INT(dur("106752d"), -1); /* past INT64_MAX ns */
+	CHECK_INT(dur("1.5.5"), -1);
 
 	CHECK_INT(size("512"), 512);
 	CHECK_INT(size("512B"), 512);
@@ -103,6 +109,13 @@ int main(void)
 	check_expand("${HG_T_EMPTY:-fallback}", "fallback");
 	check_expand("${HG_T_HOST:-fallback}", "node-1");
 	check_expand("${HG_T_UNSET:-}", "");
+	/* Without the colon the default is for an unset variable only, as in the shell: a set
+	 * but empty one gives "" (what Telegraf gives for a declared empty $VAR). */
+	check_expand("${HG_T_UNSET-fallback}", "fallback");
+	check_expand("${HG_T_EMPTY-fallback}", "");
+	check_expand("${HG_T_HOST-fallback}", "node-1");
+	check_expand("${HG_T_UNSET-$HG_T_UNSET}", "$HG_T_UNSET");
+	check_expand("${HG_T_UNSET-${HG_T_HOST}}", "node-1");
 	check_expand("${HG_T_UNSET:-http://${HG_T_HOST}:1}/x", "http://node-1:1/x");
 	check_expand("${HG_T_UNSET:-${HG_T_UNSET:-deep}}", "deep");
 	check_expand("${HG_T_UNSET:-a:b-c}", "a:b-c");
