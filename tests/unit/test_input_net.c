@@ -4,6 +4,7 @@
 #include "acc.h"
 #include "check.h"
 #include "input_check.h"
+#include "log.h"
 
 extern const struct input_plugin input_net;
 
@@ -87,6 +88,32 @@ int main(void)
 	t = gather(acc, NULL);
 	CHECK(strstr(acc_capture_errors(acc), "net/dev") != NULL);
 	CHECK_STR(t, "");
+
+	/* ignore_protocol_stats = false loads, as in Telegraf, and says where those counters are. */
+	char logpath[320];
+	snprintf(logpath, sizeof logpath, "%s/agent.log", root);
+	CHECK_INT(log_open(logpath, false, false), 0);
+	void *cfg = config_new(&input_net);
+	config_bool(&input_net, cfg, "ignore_protocol_stats", false);
+	void *st = plugin_start(&input_net, cfg);
+	input_net.free(st);
+	free(cfg);
+	cfg = config_new(&input_net); /* the default (true) says nothing */
+	st = plugin_start(&input_net, cfg);
+	input_net.free(st);
+	free(cfg);
+	log_close();
+	char logtext[2048] = "";
+	FILE *lf = fopen(logpath, "r");
+	CHECK(lf != NULL);
+	if (lf) {
+		logtext[fread(logtext, 1, sizeof logtext - 1, lf)] = '\0';
+		fclose(lf);
+	}
+	const char *warned = strstr(logtext, "W! [net] ignore_protocol_stats = false has no effect");
+	CHECK(warned != NULL);
+	CHECK(strstr(logtext, "nstat,name=snmp") != NULL);
+	CHECK(warned && strstr(warned + 1, "W! ") == NULL); /* once: not for the default */
 
 	acc_capture_free(acc);
 	tree_free(root);

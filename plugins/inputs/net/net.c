@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "acc.h"
+#include "log.h"
 #include "hostfs.h"
 #include "plugin.h"
 
@@ -123,8 +124,15 @@ static void net_free(void *state);
 
 static int net_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
 {
-	(void)env;
 	const struct net_config *c = config;
+	/* Telegraf then adds a net,interface=all line of /proc/net/snmp counters; a user who asked
+	 * for it must learn where they are here rather than find the panel empty. */
+	if (!c->ignore_protocol_stats)
+		log_warn(env && env->instance_name ? env->instance_name : "inputs.net",
+			 "ignore_protocol_stats = false has no effect: the interface=all protocol line is not "
+			 "emitted; the same /proc/net/snmp counters come from the nstat input, "
+			 "measurement nstat,name=snmp (tcp_activeopens is TcpActiveOpens, udp_indatagrams is "
+			 "UdpInDatagrams)");
 	struct net_state *s = calloc(1, sizeof *s);
 	if (!s)
 		goto oom;
