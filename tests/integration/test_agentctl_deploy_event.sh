@@ -27,7 +27,7 @@ cp "$TMP/out" "$TMP/help"
 expect_rc 0 "$AGENTCTL" deploy-event --help
 cmp -s "$TMP/out" "$TMP/help" || fail "deploy-event --help differs from help deploy-event"
 for flag in service strategy version phase namespace cluster message started-at duration url database username \
-	password token org bucket; do
+	password token org bucket skip-database-creation; do
 	grep -q -- "--$flag " "$TMP/out" || fail "deploy-event --help lacks --$flag"
 done
 "$AGENTCTL" --help | grep -q '^  deploy-event ' || fail "agentctl --help does not list deploy-event"
