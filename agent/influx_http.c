@@ -221,6 +221,35 @@ char *influx_query_add(char *q, const char *name, const char *value)
 	return s;
 }
 
+char *influx_create_database_body(const char *db)
+{
+	size_t n = strlen(db);
+	char *stmt = malloc(2 * n + 20), *p = stmt;
+	if (!stmt)
+		return NULL;
+	p += sprintf(p, "CREATE DATABASE \"");
+	for (const char *c = db; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			*p++ = '\\';
+		*p++ = *c;
+	}
+	strcpy(p, "\"");
+	char *body = influx_query_add(NULL, "q", stmt);
+	free(stmt);
+	return body;
+}
+
+bool influx_database_missing(const struct httpc_response *r)
+{
+	return r->curl_code == 0 && r->status == 404 && r->body && strstr(r->body, "database not found");
+}
+
+bool influx_query_succeeded(const struct httpc_response *r)
+{
+	/* /query answers 200 even when the statement failed: the error is in the body. */
+	return r->curl_code == 0 && r->status >= 200 && r->status < 300 && !(r->body && strstr(r->body, "\"error\""));
+}
+
 void influx_url_redact(const char *url, char *out, size_t outlen)
 {
 	const char *p = strstr(url, "://");

@@ -100,6 +100,13 @@ char *influx_url(const char *base, const char *path, const char *query);
  * or "" appends nothing. Returns the new malloc'd string; frees q. */
 char *influx_query_add(char *q, const char *name, const char *value);
 
+/* The form body of POST /query that creates db (a quoted identifier; InfluxDB
+ * answers success when it exists already), malloc'd or NULL. */
+char *influx_create_database_body(const char *db);
+/* A v1 write refused because its database does not exist. */
+bool influx_database_missing(const struct httpc_response *r);
+/* A /query answer that reports success for every statement. */
+bool influx_query_succeeded(const struct httpc_response *r);
 /* The URL reduced to scheme://host[:port]/path: no userinfo, no query. */
 void influx_url_redact(const char *url, char *out, size_t outlen);
 /* The server's error text: JSON "error" (v1) or "message" (v2), else the body. */

@@ -42,27 +42,71 @@ static void images(struct stack *s, yajl_val obj)
 	}
 }
 
-/* 1 ready, 0 not (or absent), <0 error. */
-static int workload(struct stack *s, const char *kind, const char *name, char *err, size_t errlen)
+/* 1 ready, 0 not (or absent), <0 error. w: the name column's width. */
+static int workload(struct stack *s, int w, const char *kind, const char *name, char *err, size_t errlen)
 {
 	int rc;
 	yajl_val v = get(s, "apps/v1", kind, name, &rc, err, errlen);
 	char label[160], msg[200];
 	stack_kind_label("apps/v1", kind, name, label, sizeof label);
 	if (rc == KUBE_ENOTFOUND) {
-		fprintf(s->out, "  %-40s not installed\n", label);
+		fprintf(s->out, "  %-*s not installed\n", w, label);
 		return 0;
 	}
 	if (rc != 0)
 		return rc;
 	int st = stack_rollout_state(kind, v, msg, sizeof msg);
-	fprintf(s->out, "  %-40s %s (%s)\n", label, st == 1 ? "ready" : st < 0 ? "FAILED" : "not ready", msg);
+	fprintf(s->out, "  %-*s %s (%s)\n", w, label, st == 1 ? "ready" : st < 0 ? "FAILED" : "not ready", msg);
 	images(s, v);
 	yajl_tree_free(v);
 	return st == 1;
 }
 
-static int volumes(struct stack *s, const struct stack_docs *d, int *bound, char *err, size_t errlen)
+/* The class a claim's volume really has: the claim's own, else (a claim made
+ * without one) its bound volume's, else what the cluster would assign. */
+static int volume_class(struct stack *s, yajl_val pvc, char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char *sc = jq_str(pvc, "spec", "storageClassName", NULL);
+	const char *vol = jq_str(pvc, "spec", "volumeName", NULL);
+	if (sc && *sc) {
+		snprintf(out, outlen, "%s", sc);
+		return 0;
+	}
+	if (vol && *vol) {
+		char *body = NULL;
+		int rc = kube_get(s->client, "v1", "PersistentVolume", NULL, vol, &body, err, errlen);
+		yajl_val pv = rc == 0 ? jq_parse(body, err, errlen) : NULL;
+		free(body);
+		if (rc == 0 && !pv)
+			return -1;
+		if (rc != 0 && rc != KUBE_ENOTFOUND)
+			return rc;
+		const char *pvsc = jq_str(pv, "spec", "storageClassName", NULL);
+		if (rc == KUBE_ENOTFOUND)
+			snprintf(out, outlen, "unknown (its PersistentVolume %s is gone)", vol);
+		else
+			snprintf(out, outlen, "%s", pvsc && *pvsc ? pvsc : "none (a PersistentVolume without a class)");
+		yajl_tree_free(pv);
+		return 0;
+	}
+	if (sc) { /* "": binds only to a volume without a class */
+		snprintf(out, outlen, "none (the claim asks for a volume without a class)");
+		return 0;
+	}
+	char *def = NULL, *prov = NULL;
+	int rc = stack_default_class(s, &def, &prov, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (def)
+		snprintf(out, outlen, "none yet (the cluster's default, %s, is assigned to it)", def);
+	else
+		snprintf(out, outlen, "none (the cluster has no default StorageClass)");
+	free(def);
+	free(prov);
+	return 0;
+}
+
+static int volumes(struct stack *s, int w, const struct stack_docs *d, int *bound, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		if (strcmp(d->v[i].id.kind, "PersistentVolumeClaim") != 0)
@@ -70,7 +114,7 @@ static int volumes(struct stack *s, const struct stack_docs *d, int *bound, char
 		int rc;
 		yajl_val v = get(s, "v1", "PersistentVolumeClaim", d->v[i].id.name, &rc, err, errlen);
 		if (rc == KUBE_ENOTFOUND) {
-			fprintf(s->out, "  %-40s not installed\n", d->v[i].label);
+			fprintf(s->out, "  %-*s not installed\n", w, d->v[i].label);
 			continue;
 		}
 		if (rc != 0)
@@ -78,34 +122,40 @@ static int volumes(struct stack *s, const struct stack_docs *d, int *bound, char
 		const char *phase = jq_str(v, "status", "phase", NULL);
 		const char *cap = jq_str(v, "status", "capacity", "storage", NULL);
 		const char *req = jq_str(v, "spec", "resources", "requests", "storage", NULL);
-		const char *sc = jq_str(v, "spec", "storageClassName", NULL);
+		char sc[400];
+		if ((rc = volume_class(s, v, sc, sizeof sc, err, errlen)) != 0) {
+			yajl_tree_free(v);
+			return rc;
+		}
 		bool ok = phase && strcmp(phase, "Bound") == 0;
 		*bound += ok;
-		fprintf(s->out, "  %-40s %s, capacity %s (requested %s, StorageClass %s)%s\n", d->v[i].label,
-			phase ? phase : "Pending", cap ? cap : "-", req ? req : "?", sc ? sc : "default",
+		fprintf(s->out, "  %-*s %s, capacity %s (requested %s, StorageClass %s)%s\n", w, d->v[i].label,
+			phase ? phase : "Pending", cap ? cap : "-", req ? req : "?", sc,
 			ok ? "" : " - see `kubectl describe pvc` for why it is not bound");
 		yajl_tree_free(v);
 	}
 	return 0;
 }
 
-/* Node storage's PersistentVolumes (found without the render's
+static void pv_label(const struct stack_node_pv *pv, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "persistentvolume/%.253s", pv->name);
+}
+
+/* Node storage's PersistentVolumes pv (found without the render's
  * storage-node: by name and claimRef) and the node labelled for the stack
  * pod, with a warning for each way the stack pod could not be placed. */
-static int stack_node(struct stack *s, char *err, size_t errlen)
+static int stack_node(struct stack *s, int w, const struct stack_node_pv *pv, size_t npv, char *err, size_t errlen)
 {
-	struct stack_node_pv pv[STACK_NODE_PV_MAX];
 	struct stack_label_node ln[STACK_LABEL_NODE_MAX];
-	size_t npv = 0, nln = 0;
-	int rc = stack_node_pvs(s, pv, &npv, err, errlen);
-	if (rc == 0)
-		rc = stack_label_nodes(s, ln, &nln, err, errlen);
+	size_t nln = 0;
+	int rc = stack_label_nodes(s, ln, &nln, err, errlen);
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < npv; i++) {
 		char label[300];
-		snprintf(label, sizeof label, "persistentvolume/%.253s", pv[i].name);
-		fprintf(s->out, "  %-40s %s%s%s, on node %s (%s), capacity %s, reclaim %s\n", label,
+		pv_label(&pv[i], label, sizeof label);
+		fprintf(s->out, "  %-*s %s%s%s, on node %s (%s), capacity %s, reclaim %s\n", w, label,
 			pv[i].phase[0] ? pv[i].phase : "Pending", pv[i].claim[0] ? " to " : "", pv[i].claim,
 			pv[i].node[0] ? pv[i].node : "?", pv[i].path[0] ? pv[i].path : "?", pv[i].capacity[0] ? pv[i].capacity : "?",
 			pv[i].reclaim[0] ? pv[i].reclaim : "?");
@@ -163,19 +213,48 @@ static int stack_node(struct stack *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The name column fits the longest name it will hold: the rendered objects
+ * (workloads and claims among them), the Secrets and node storage's volumes,
+ * whose names grow with the namespace's. */
+static int name_width(const struct stack_docs *d, const struct stack_node_pv *pv, size_t npv)
+{
+	size_t w = 0;
+	char label[300];
+	for (size_t i = 0; i < d->n; i++)
+		if (strlen(d->v[i].label) > w)
+			w = strlen(d->v[i].label);
+	for (size_t i = 0; i < stack_secrets_count; i++) {
+		snprintf(label, sizeof label, "secret/%s", stack_secrets[i].name);
+		if (strlen(label) > w)
+			w = strlen(label);
+	}
+	for (size_t i = 0; i < npv; i++) {
+		pv_label(&pv[i], label, sizeof label);
+		if (strlen(label) > w)
+			w = strlen(label);
+	}
+	return (int)w;
+}
+
 static int status(struct stack *s, const struct stack_docs *d)
 {
 	char err[2048];
-	int rc = 0, present = 0, ready = 0, bound = 0, secrets = 0;
+	int rc = 0, present = 0, data = 0, ready = 0, bound = 0, secrets = 0;
+	struct stack_node_pv pv[STACK_NODE_PV_MAX];
+	size_t npv = 0;
 	fprintf(s->out, "Heliograph stack in namespace %s (context %s, %s)\n", stack_namespace(s),
 		s->kc.context ? s->kc.context : "?", s->kc.server ? s->kc.server : "?");
-	fprintf(s->out, "Objects:\n");
+	rc = stack_node_pvs(s, pv, &npv, err, sizeof err);
+	int w = name_width(d, pv, npv);
+	if (rc == 0)
+		fprintf(s->out, "Objects:\n");
 	for (size_t i = 0; i < d->n && rc == 0; i++) {
 		const struct kube_ident *id = &d->v[i].id;
 		rc = kube_get(s->client, id->api_version, id->kind, id->namespace, id->name, NULL, err, sizeof err);
 		if (rc == 0 || rc == KUBE_ENOTFOUND) {
 			present += rc == 0;
-			fprintf(s->out, "  %-40s %s\n", d->v[i].label, rc == 0 ? "present" : "missing");
+			data += rc == 0 && stack_doc_is_data(id);
+			fprintf(s->out, "  %-*s %s\n", w, d->v[i].label, rc == 0 ? "present" : "missing");
 			rc = 0;
 		}
 	}
@@ -185,34 +264,48 @@ static int status(struct stack *s, const struct stack_docs *d)
 		rc = kube_get(s->client, "v1", "Secret", stack_namespace(s), stack_secrets[i].name, NULL, err, sizeof err);
 		if (rc == 0 || rc == KUBE_ENOTFOUND) {
 			secrets += rc == 0;
-			fprintf(s->out, "  %-40s %s\n", label, rc == 0 ? "present" : "missing");
+			fprintf(s->out, "  %-*s %s\n", w, label, rc == 0 ? "present" : "missing");
 			rc = 0;
 		}
 	}
 	if (rc == 0) {
 		fprintf(s->out, "Workloads:\n");
-		int a = workload(s, "Deployment", STACK_DEPLOYMENT, err, sizeof err);
-		int b = a < 0 ? a : workload(s, "DaemonSet", STACK_DAEMONSET, err, sizeof err);
+		int a = workload(s, w, "Deployment", STACK_DEPLOYMENT, err, sizeof err);
+		int b = a < 0 ? a : workload(s, w, "DaemonSet", STACK_DAEMONSET, err, sizeof err);
 		rc = a < 0 ? a : b < 0 ? b : 0;
 		ready = a > 0 && b > 0;
 	}
 	if (rc == 0) {
 		fprintf(s->out, "Volumes:\n");
-		rc = volumes(s, d, &bound, err, sizeof err);
+		rc = volumes(s, w, d, &bound, err, sizeof err);
 	}
 	if (rc == 0)
-		rc = stack_node(s, err, sizeof err);
+		rc = stack_node(s, w, pv, npv, err, sizeof err);
 	if (rc != 0) {
 		fprintf(stderr, "agentctl status: %s\n", err);
 		return AGENTCTL_FAILED;
 	}
 	size_t total = d->n + stack_secrets_count;
 	bool installed = (size_t)(present + secrets) == total;
-	fprintf(s->out, "\n%s: %zu of %zu objects present, %s.\n",
-		installed && ready ? "Installed and ready" : installed ? "Installed, not ready" : present + secrets ? "Partly installed" : "Not installed",
-		(size_t)(present + secrets), total, ready ? "rollout complete" : "rollout not complete");
-	if (!installed)
+	/* What uninstall-stack keeps (the data: namespace, claims, Secrets) is not a part of an installed stack. */
+	bool partly = present > data;
+	if (installed)
+		fprintf(s->out, "\n%s: %zu of %zu objects present, %s.\n", ready ? "Installed and ready" : "Installed, not ready",
+			(size_t)(present + secrets), total, ready ? "rollout complete" : "rollout not complete");
+	else if (partly)
+		fprintf(s->out, "\nPartly installed: %zu of %zu objects present, %s.\n", (size_t)(present + secrets), total,
+			ready ? "rollout complete" : "rollout not complete");
+	else if (data + secrets)
+		fprintf(s->out, "\nNot installed: only the data uninstall-stack keeps is left (%d of the namespace and volume "
+				"claims, %d Secrets): agentctl install-stack uses it again, agentctl uninstall-stack "
+				"--delete-data removes it.\n",
+			data, secrets);
+	else
+		fprintf(s->out, "\nNot installed: none of the %zu objects present.\n", total);
+	if (partly)
 		fprintf(s->out, "Run agentctl install-stack to install or finish the stack.\n");
+	else if (!installed)
+		fprintf(s->out, "Run agentctl install-stack to install the stack.\n");
 	return installed && ready ? AGENTCTL_OK : AGENTCTL_FAILED;
 }
 

@@ -27,11 +27,6 @@ static void uninstall_usage(FILE *out)
 		     "Exit codes: 0 done, 1 failed, 2 usage or configuration error.\n");
 }
 
-static bool is_data(const struct kube_ident *id)
-{
-	return strcmp(id->kind, "PersistentVolumeClaim") == 0 || strcmp(id->kind, "Namespace") == 0;
-}
-
 static int delete_one(struct stack *s, const char *api, const char *kind, const char *ns, const char *name,
 		      const char *label, char *err, size_t errlen)
 {
@@ -80,7 +75,7 @@ static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_da
 		delete_data ? ", with its data" : "");
 	for (size_t i = d->n; i-- > 0 && rc == 0;) {
 		const struct kube_ident *id = &d->v[i].id;
-		if (is_data(id) && !delete_data)
+		if (stack_doc_is_data(id) && !delete_data)
 			continue;
 		if (strcmp(id->kind, "Namespace") == 0) {
 			/* Secrets first: they are in the namespace, and named in the output. */

@@ -10,6 +10,9 @@ enum {
 	AGENTCTL_OK = 0,
 	AGENTCTL_FAILED = 1,
 	AGENTCTL_USAGE = 2, /* bad usage or configuration */
+	/* deploy-event: the server could not be reached, timed out or was
+	 * unavailable (5xx, 429): the one failure a pipeline may ignore. */
+	AGENTCTL_UNREACHABLE = 3,
 };
 
 struct agentctl_command {

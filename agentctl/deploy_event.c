@@ -18,12 +18,6 @@ static bool one_of(const char *s, const char *const *set)
 	return false;
 }
 
-bool deploy_strategy_valid(const char *s)
-{
-	static const char *const v[] = { "bigbang", "rolling", "canary", "bluegreen", NULL };
-	return one_of(s, v);
-}
-
 bool deploy_phase_valid(const char *s)
 {
 	static const char *const v[] = { "started", "completed", "failed", NULL };

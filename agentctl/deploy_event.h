@@ -10,7 +10,7 @@ struct deploy_event {
 	const char *service;   /* tag name */
 	const char *namespace_;
 	const char *kind;
-	const char *strategy;  /* bigbang, rolling, canary, bluegreen */
+	const char *strategy;  /* bigbang, rolling, canary, bluegreen (agent/deploy_strategy.h) */
 	const char *phase;     /* started, completed, failed */
 	const char *cluster;   /* or NULL */
 	const char *version;   /* field */
@@ -21,8 +21,7 @@ struct deploy_event {
 	int64_t time_ns;
 };
 
-/* Whether s is one of the values the dashboards group by. */
-bool deploy_strategy_valid(const char *s);
+/* Whether s is one of the phases the dashboards group by. */
 bool deploy_phase_valid(const char *s);
 /* A phase that ends a deploy, and so may carry duration_s. */
 bool deploy_phase_final(const char *s);

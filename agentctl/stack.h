@@ -95,6 +95,9 @@ struct stack_docs {
 };
 int stack_docs_render(const struct render_params *rp, struct stack_docs *d, char *err, size_t errlen);
 void stack_docs_free(struct stack_docs *d);
+/* The objects that hold the data (the namespace and the PersistentVolumeClaims):
+ * uninstall-stack keeps them, with the Secrets, unless --delete-data. */
+bool stack_doc_is_data(const struct kube_ident *id);
 /* What every stack command does after its options: render the stack into
  * d and connect s, a failure reported as "agentctl CMD: ...". Returns
  * AGENTCTL_OK, or the exit code for the command to return. */
@@ -187,6 +190,8 @@ struct stack_node_pv {
 };
 #define STACK_NODE_PV_MAX 4
 int stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *err, size_t errlen);
+/* The cluster's default StorageClass, name and provisioner (malloc'd), or NULLs. */
+int stack_default_class(struct stack *s, char **name, char **prov, char *err, size_t errlen);
 /* The nodes labelled heliograph.io/stack (any value), with readiness. */
 struct stack_label_node {
 	char name[256], value[64];

@@ -193,3 +193,8 @@ int stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes)
 	*bytes = need.memory;
 	return rc;
 }
+
+bool stack_doc_is_data(const struct kube_ident *id)
+{
+	return strcmp(id->kind, "PersistentVolumeClaim") == 0 || strcmp(id->kind, "Namespace") == 0;
+}

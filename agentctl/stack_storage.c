@@ -56,8 +56,7 @@ static int provisioner_installed(struct stack *s, const char *prov, bool *ok, ch
 	return rc;
 }
 
-/* The default class's name and provisioner (malloc'd), or NULLs. */
-static int find_default(struct stack *s, char **name, char **prov, char *err, size_t errlen)
+int stack_default_class(struct stack *s, char **name, char **prov, char *err, size_t errlen)
 {
 	*name = *prov = NULL;
 	yajl_val v;
@@ -179,7 +178,7 @@ int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, s
 		st->why = "the volumes exist from an earlier install; a re-run keeps them";
 		if (!st->cls[0]) { /* made before admission named the default class */
 			char *dname = NULL, *dprov = NULL;
-			if ((rc = find_default(s, &dname, &dprov, err, errlen)) != 0)
+			if ((rc = stack_default_class(s, &dname, &dprov, err, errlen)) != 0)
 				return rc;
 			snprintf(st->cls, sizeof st->cls, "%s", dname ? dname : "(the default)");
 			free(dname);
@@ -270,7 +269,7 @@ int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, s
 		return 0;
 	}
 	char *dname = NULL, *dprov = NULL;
-	if ((rc = find_default(s, &dname, &dprov, err, errlen)) != 0)
+	if ((rc = stack_default_class(s, &dname, &dprov, err, errlen)) != 0)
 		return rc;
 	bool def_ok = false;
 	rc = dname ? provisioner_installed(s, dprov, &def_ok, err, errlen) : 0;

@@ -2,8 +2,11 @@
 # agentctl deploy-event as a pipeline runs it: the `deploy` point read back
 # from a real influxd (tags, field types, time), started -> completed
 # duration through HELIOGRAPH_DEPLOY_STARTED, v1 basic auth and v2 token
-# requests as a scripted server sees them, exit codes 0/1/2, and the
-# password or token never printed, whatever the server answers.
+# requests as a scripted server sees them, exit codes 0/1/2/3 (3, and only
+# 3, for a server unreachable, timed out or unavailable), a missing database
+# created unless --skip-database-creation, typed strategy names written as
+# the canonical tag, and the password or token never printed, whatever the
+# server answers.
 source "$TESTLIB"
 here=$(dirname "$TESTLIB")
 AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
@@ -24,7 +27,7 @@ cp "$TMP/out" "$TMP/help"
 expect_rc 0 "$AGENTCTL" deploy-event --help
 cmp -s "$TMP/out" "$TMP/help" || fail "deploy-event --help differs from help deploy-event"
 for flag in service strategy version phase namespace cluster message started-at duration url database username \
-	password token org bucket; do
+	password token org bucket skip-database-creation; do
 	grep -q -- "--$flag " "$TMP/out" || fail "deploy-event --help lacks --$flag"
 done
 "$AGENTCTL" --help | grep -q '^  deploy-event ' || fail "agentctl --help does not list deploy-event"
@@ -37,8 +40,9 @@ expect_rc 2 "$AGENTCTL" deploy-event --service web --version 1 --phase started
 expect_rc 2 "$AGENTCTL" deploy-event --service web --strategy rolling --phase started
 expect_rc 2 "$AGENTCTL" deploy-event "${BASE[@]}"
 grep -q -- '--phase is required' "$TMP/err" || fail "missing --phase: $(cat "$TMP/err")"
-expect_rc 2 "$AGENTCTL" deploy-event "${BASE[@]}" --phase started --strategy blue-green
+expect_rc 2 "$AGENTCTL" deploy-event "${BASE[@]}" --phase started --strategy blue
 grep -q "expected bigbang, rolling, canary or bluegreen" "$TMP/err" || fail "bad strategy: $(cat "$TMP/err")"
+expect_rc 2 "$AGENTCTL" deploy-event "${BASE[@]}" --phase started --token t --bucket b --skip-database-creation
 expect_rc 2 "$AGENTCTL" deploy-event "${BASE[@]}" --phase done
 expect_rc 2 "$AGENTCTL" deploy-event "${BASE[@]}" --phase started --duration 5
 expect_rc 2 "$AGENTCTL" deploy-event "${BASE[@]}" --phase completed --duration -1
@@ -55,8 +59,8 @@ expect_rc 2 "$AGENTCTL" deploy-event "${BASE[@]}" --phase started extra
 expect_rc 2 "$AGENTCTL" deploy-event "${BASE[@]}" --phase started --passwrd=SeCrEt-typo
 grep -q SeCrEt "$TMP/err" && fail "unknown option echoed its value: $(cat "$TMP/err")"
 expect_rc 2 "$AGENTCTL" deploy-event "${BASE[@]}" --phase started --password
-# Unreachable server: 1, with the URL and without the password.
-expect_rc 1 "$AGENTCTL" deploy-event "${BASE[@]}" --phase started --username u --password PaSs-unreach
+# Unreachable server: 3, with the URL and without the password.
+expect_rc 3 "$AGENTCTL" deploy-event "${BASE[@]}" --phase started --username u --password PaSs-unreach
 grep -q 'not recorded: http://127.0.0.1:9/write' "$TMP/err" || fail "unreachable: $(cat "$TMP/err")"
 grep -q PaSs "$TMP/err" "$TMP/out" && fail "password printed"
 [ -s "$TMP/out" ] && fail "started printed $(cat "$TMP/out") although nothing was recorded"
@@ -132,9 +136,30 @@ expect_rc 0 "$AGENTCTL" deploy-event --service w --strategy rolling --version 1 
 R=$(influx_query $DB "SELECT \"duration_s\" FROM \"deploy\" WHERE \"name\" = 'w'")
 [ "$(json_get "d['results'][0]['series'][0]['values']" <<<"$R")" = "[[1700000100000000000, 60]]" ] ||
 	fail "--started-at duration: $R"
-# A missing database: 1 with InfluxDB's reason.
-expect_rc 1 "$AGENTCTL" deploy-event --service w --strategy rolling --version 1 --phase started --database nope
-grep -q 'HTTP 404: database not found' "$TMP/err" || fail "404 message: $(cat "$TMP/err")"
+# A missing database with --skip-database-creation: 1 (a fix, not a wait, is needed), with InfluxDB's
+# reason and the flag and variable that name another database; nothing created.
+expect_rc 1 "$AGENTCTL" deploy-event --service w --strategy rolling --version 1 --phase started --database nope \
+	--skip-database-creation
+grep -q 'HTTP 404: database not found: "nope" (--skip-database-creation is set); name the database with --database or HELIOGRAPH_INFLUX_DATABASE' \
+	"$TMP/err" || fail "404 message: $(cat "$TMP/err")"
+R=$(influx_query $DB 'SHOW DATABASES')
+json_get "[v[0] for v in d['results'][0]['series'][0]['values']]" <<<"$R" | grep -q nope &&
+	fail "--skip-database-creation created the database: $R"
+# Without the flag the database is created, and the point lands in it. Strategy names as typed are
+# written as the canonical tag values.
+i=0
+for typed in blue-green Blue-Green BLUE_GREEN blueGreen big-bang Big-Bang recreate RollingUpdate Canary; do
+	i=$((i + 1))
+	expect_rc 0 "$AGENTCTL" deploy-event --service "typed$i" --strategy "$typed" --version 1 --phase started \
+		--database fresh
+	created=0
+	grep -q '^agentctl deploy-event: created database "fresh"$' "$TMP/err" && created=1
+	[ "$created" = $((i == 1)) ] || fail "call $i: created=$created: $(cat "$TMP/err")"
+done
+R=$(influx_query fresh 'SELECT "version", "strategy" FROM "deploy" GROUP BY "name"')
+got=$(json_get "sorted((s['tags']['name'], s['values'][0][2]) for s in d['results'][0]['series'])" <<<"$R")
+want="[('typed1', 'bluegreen'), ('typed2', 'bluegreen'), ('typed3', 'bluegreen'), ('typed4', 'bluegreen'), ('typed5', 'bigbang'), ('typed6', 'bigbang'), ('typed7', 'bigbang'), ('typed8', 'rolling'), ('typed9', 'canary')]"
+[ "$got" = "$want" ] || fail "typed strategies: $got"
 unset HELIOGRAPH_INFLUX_URL HELIOGRAPH_INFLUX_DATABASE HELIOGRAPH_DEPLOY_STARTED
 
 # ---- the requests on the wire (scripted server): v1 basic auth, v2 token ----
@@ -155,7 +180,7 @@ reqs = json.load(open(sys.argv[1])); pw, tok = sys.argv[2], sys.argv[3]
 assert len(reqs) == 2, reqs
 a, b = reqs
 assert a["method"] == "POST" and a["path"] == "/write", a
-assert a["params"] == {"db": ["heliograph"], "precision": ["ns"]}, a["params"]
+assert a["params"] == {"db": ["telegraf"], "precision": ["ns"]}, a["params"]
 assert a["headers"]["authorization"] == "Basic " + base64.b64encode(("ci:" + pw).encode()).decode(), a["headers"]
 assert a["body"] == ("deploy,kind=Deployment,name=web,namespace=default,phase=started,source=pipeline,"
                      "strategy=bluegreen version=\"3\" 1700000000000000000\n"), a["body"]
@@ -177,15 +202,40 @@ expect_rc 1 "$AGENTCTL" deploy-event --url "$url" --token "$TOK" --bucket b \
 	--service web --strategy bluegreen --version 3 --phase started
 grep -q 'HTTP 401: bad token \*\*\*' "$TMP/err" || fail "v2 401 message: $(cat "$TMP/err")"
 grep -qF -e "$TOK" "$TMP/err" "$TMP/out" && fail "token printed: $(cat "$TMP/err")"
-# 5xx and a server that closes: 1.
-curl -sf -XPOST "$url/_ctl/script" -d '[{"path": "/write", "status": 503, "body": "overloaded"}, {"path": "/write", "close": true}]' >/dev/null
-expect_rc 1 "$AGENTCTL" deploy-event --url "$url" --service web --strategy rolling --version 3 --phase started
+# 5xx, 429 and a server that closes: 3. A 400 (the server refuses what was sent): 1.
+curl -sf -XPOST "$url/_ctl/script" -d '[{"path": "/write", "status": 503, "body": "overloaded"},
+ {"path": "/write", "status": 429, "body": "slow down"}, {"path": "/write", "close": true},
+ {"path": "/write", "status": 400, "body": "{\"error\":\"unable to parse\"}"}]' >/dev/null
+expect_rc 3 "$AGENTCTL" deploy-event --url "$url" --service web --strategy rolling --version 3 --phase started
 grep -q 'HTTP 503: overloaded' "$TMP/err" || fail "503 message: $(cat "$TMP/err")"
+expect_rc 3 "$AGENTCTL" deploy-event --url "$url" --service web --strategy rolling --version 3 --phase started
+grep -q 'HTTP 429: slow down' "$TMP/err" || fail "429 message: $(cat "$TMP/err")"
+expect_rc 3 "$AGENTCTL" deploy-event --url "$url" --service web --strategy rolling --version 3 --phase started
 expect_rc 1 "$AGENTCTL" deploy-event --url "$url" --service web --strategy rolling --version 3 --phase started
+grep -q 'HTTP 400: unable to parse' "$TMP/err" || fail "400 message: $(cat "$TMP/err")"
+# A database the server will not create (a write-only user, as install-stack's influxdb-agent): 1, naming
+# the flag and variable; the CREATE was sent to /query with the user's credentials, then nothing more.
+curl -sf -XPOST "$url/_ctl/reset" >/dev/null
+curl -sf -XPOST "$url/_ctl/script" -d '[{"path": "/write", "status": 404, "body": "{\"error\":\"database not found: \\\"telegraf\\\"\"}"},
+ {"path": "/query", "status": 403, "body": "{\"error\":\"error authorizing query: ci not authorized to execute statement, requires admin privilege\"}"}]' >/dev/null
+HELIOGRAPH_INFLUX_USERNAME=ci HELIOGRAPH_INFLUX_PASSWORD=$PW expect_rc 1 "$AGENTCTL" deploy-event --url "$url" \
+	--service web --strategy rolling --version 3 --phase started
+grep -q 'database "telegraf" not found, and CREATE DATABASE failed (HTTP 403: error authorizing query: ci not authorized.*): name the database with --database or HELIOGRAPH_INFLUX_DATABASE (default telegraf, the local set-up.s; install-stack.s InfluxDB uses heliograph)' \
+	"$TMP/err" || fail "create refused: $(cat "$TMP/err")"
+curl -sf "$url/_ctl/requests" >"$TMP/requests.json"
+python3 - "$TMP/requests.json" "$PW" <<'PY' || fail "create on the wire: $(cat "$TMP/requests.json")"
+import base64, json, sys, urllib.parse
+reqs = json.load(open(sys.argv[1])); pw = sys.argv[2]
+assert [r["path"] for r in reqs] == ["/write", "/query"], reqs
+q = reqs[1]
+assert urllib.parse.parse_qs(q["body"]) == {"q": ['CREATE DATABASE "telegraf"']}, q["body"]
+assert q["headers"]["authorization"] == "Basic " + base64.b64encode(("ci:" + pw).encode()).decode(), q["headers"]
+assert "p=" not in q["query"] and "u=" not in q["query"], q["query"]
+PY
 # A slow server: --timeout bounds the wait.
 curl -sf -XPOST "$url/_ctl/script" -d '[{"path": "/write", "status": 204, "delay": 5}]' >/dev/null
 t0=$(date +%s%N)
-expect_rc 1 "$AGENTCTL" deploy-event --url "$url" --timeout 0.5 --service web --strategy rolling --version 3 --phase started
+expect_rc 3 "$AGENTCTL" deploy-event --url "$url" --timeout 0.5 --service web --strategy rolling --version 3 --phase started
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -lt 3000 ] || fail "--timeout 0.5 took $ms ms"
 echo "PASS test_agentctl_deploy_event"

@@ -220,6 +220,16 @@ grep -q "influxdb *docker.io/library/influxdb:1.12.4" "$TMP/out" && grep -qF "ag
 	fail "status images"
 grep -q "persistentvolumeclaim/influxdb-data *Bound, capacity 5Gi (requested 5Gi, StorageClass gp2)" "$TMP/out" || fail "status pvc bound"
 grep -q "persistentvolumeclaim/grafana-data *Pending" "$TMP/out" || fail "status pvc pending"
+# The class shown is the volume's own: a claim made without one shows its bound volume's, and an
+# unbound one the default the cluster assigns (gp2 here), not an assumed "default".
+ctl objects '[{"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"pv-influx"},"spec":{"storageClassName":"ebs-retain","capacity":{"storage":"5Gi"}},"status":{"phase":"Bound"}},
+ {"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"influxdb-data","namespace":"monitoring"},"spec":{"accessModes":["ReadWriteOnce"],"volumeName":"pv-influx","resources":{"requests":{"storage":"5Gi"}}},"status":{"phase":"Bound","capacity":{"storage":"5Gi"}}},
+ {"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"grafana-data","namespace":"monitoring"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}},"status":{"phase":"Pending"}}]'
+run 0 status --kubeconfig "$KC"
+grep -q "persistentvolumeclaim/influxdb-data *Bound, capacity 5Gi (requested 5Gi, StorageClass ebs-retain)$" "$TMP/out" ||
+	fail "status: the bound volume's class: $(cat "$TMP/out")"
+grep -q "persistentvolumeclaim/grafana-data *Pending, capacity - (requested 1Gi, StorageClass none yet (the cluster's default, gp2, is assigned to it)) - see" "$TMP/out" ||
+	fail "status: the default class: $(cat "$TMP/out")"
 
 # ---- exec credential plugin: cached until expiry, re-run when expired or after a 401 ----
 cat >"$TMP/plugin.sh" <<PLUG
@@ -267,7 +277,13 @@ for p in "$NS" "$NS/persistentvolumeclaims/influxdb-data" "$NS/persistentvolumec
 	exists "$p" || fail "uninstall removed $p"
 done
 run 1 status --kubeconfig "$KC"
-grep -q "Partly installed: 7 of 21" "$TMP/out" || fail "status after uninstall: $(cat "$TMP/out")"
+grep -q "^Not installed: only the data uninstall-stack keeps is left (3 of the namespace and volume claims, 4 Secrets): agentctl install-stack uses it again" "$TMP/out" &&
+	! grep -q "Partly" "$TMP/out" || fail "status after uninstall: $(cat "$TMP/out")"
+# One object that is not data, left over: that is a partial install.
+ctl objects '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"heliograph-agent","namespace":"monitoring"},"data":{}}'
+run 1 status --kubeconfig "$KC"
+grep -q "^Partly installed: 8 of 21 objects present" "$TMP/out" && grep -q "to install or finish the stack" "$TMP/out" ||
+	fail "status with a leftover ConfigMap: $(cat "$TMP/out")"
 run 0 install-stack --kubeconfig "$KC" --retention 12w
 grep -q "influxdb user admin (admin) *unchanged" "$TMP/out" || fail "re-install lost the admin password"
 [ "$(secret_pw influxdb-admin)" = "$ADMIN_PW" ] || fail "re-install replaced a password"

@@ -68,6 +68,15 @@ for pv in $PVS; do
 		fail "status: $pv: $(cat "$TMP/out")"
 done
 ! grep -q "^warning" "$TMP/out" || fail "status warns on a healthy install: $(cat "$TMP/out")"
+# The name column fits the longest name (the volumes' 52 characters): every row's state starts in
+# one column, one space or more after the name.
+aligned() {
+	awk '/^  [a-z.]+\/[^ ]+ +[^ ]/ {match($0, /^  [^ ]+ +/); at[RLENGTH]++; rows++}
+		END {n = 0; for (k in at) n++; exit !(n == 1 && rows >= 20)}' "$1"
+}
+aligned "$TMP/out" || fail "status: the name column is not aligned: $(cat "$TMP/out")"
+grep -q "^  persistentvolumeclaim/influxdb-data  *Bound, .*StorageClass heliograph-node)" "$TMP/out" ||
+	fail "status: node storage's class: $(cat "$TMP/out")"
 
 # ---- uninstall keeps the volumes; the label goes ----
 W0=$(writes)
@@ -86,6 +95,9 @@ grep -q "Kept the data: .* The data stays on the disk of node $NODE, under /var/
 run 1 status
 grep -q "^Stack node: none labelled heliograph.io/stack$" "$TMP/out" && grep -q "^  persistentvolume/heliograph-monitoring-influxdb-data  *Bound" "$TMP/out" ||
 	fail "status after uninstall: $(cat "$TMP/out")"
+grep -q "^Not installed: only the data uninstall-stack keeps is left (3 of the namespace and volume claims, 4 Secrets)" "$TMP/out" &&
+	! grep -q "Partly" "$TMP/out" || fail "status after uninstall: not 'not installed': $(cat "$TMP/out")"
+aligned "$TMP/out" || fail "status after uninstall: the name column is not aligned: $(cat "$TMP/out")"
 
 # ---- install again: the same volumes, the stack back on their node ----
 run 0 install-stack --timeout 30s

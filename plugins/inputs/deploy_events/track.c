@@ -73,12 +73,11 @@ struct track {
 	size_t ns;
 };
 
-static const char *const strategies[] = { "bigbang", "rolling", "canary", "bluegreen" };
 static const char *const phases[] = { "started", "progressing", "promoted", "completed", "failed", "rolled_back" };
 
 const char *strategy_name(enum strategy s)
 {
-	return strategies[s];
+	return deploy_strategy_name((enum deploy_strategy)s);
 }
 
 const char *phase_name(enum phase p)
@@ -88,14 +87,7 @@ const char *phase_name(enum phase p)
 
 int strategy_parse(const char *s)
 {
-	for (int i = 0; i < 4; i++)
-		if (strcmp(s, strategies[i]) == 0)
-			return i;
-	if (strcmp(s, "big-bang") == 0 || strcmp(s, "recreate") == 0)
-		return ST_BIGBANG;
-	if (strcmp(s, "blue-green") == 0)
-		return ST_BLUEGREEN;
-	return -1;
+	return deploy_strategy_parse(s);
 }
 
 struct track *track_new(track_emit_fn emit, void *arg)

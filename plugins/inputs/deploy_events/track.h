@@ -7,9 +7,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "deploy_strategy.h"
 #include "kobj.h"
 
-enum strategy { ST_BIGBANG, ST_ROLLING, ST_CANARY, ST_BLUEGREEN };
+/* The shared table's values (agent/deploy_strategy.h). */
+enum strategy { ST_BIGBANG = DEPLOY_BIGBANG, ST_ROLLING = DEPLOY_ROLLING, ST_CANARY = DEPLOY_CANARY,
+		ST_BLUEGREEN = DEPLOY_BLUEGREEN };
 enum phase { PH_STARTED, PH_PROGRESSING, PH_PROMOTED, PH_COMPLETED, PH_FAILED, PH_ROLLED_BACK, PH_N };
 
 struct deploy_point {
@@ -42,6 +45,6 @@ void track_object(struct track *t, const struct kobj *o, bool deleted, bool from
 void track_flush(struct track *t);
 const char *strategy_name(enum strategy s);
 const char *phase_name(enum phase p);
-int strategy_parse(const char *s); /* -1 when unknown */
+int strategy_parse(const char *s); /* deploy_strategy_parse: -1 when unknown */
 
 #endif

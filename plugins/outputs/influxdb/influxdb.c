@@ -99,8 +99,7 @@ static void created(void *arg, const struct httpc_response *r)
 	char text[200];
 	influx_error_text(r, text, sizeof(text));
 	influx_scrub(text, s->pass);
-	/* /query answers 200 even when the statement failed: the error is in the body. */
-	if (r->curl_code == 0 && r->status >= 200 && r->status < 300 && !strstr(r->body, "\"error\""))
+	if (influx_query_succeeded(r))
 		log_info(s->label, "database \"%s\" created (or already there)", s->db);
 	else if (r->curl_code != 0)
 		log_warn(s->label, "CREATE DATABASE \"%s\" failed: %s", s->db, r->error);
@@ -141,7 +140,7 @@ static void written(void *arg, const struct httpc_response *r)
 		return; /* the runner freed us: nobody is waiting for the result */
 	const char *url = s->h.urls[s->url_idx];
 	struct write_result w;
-	if (r->curl_code == 0 && r->status == 404 && strstr(r->body, "database not found")) {
+	if (influx_database_missing(r)) {
 		char where[128];
 		influx_url_redact(url, where, sizeof(where));
 		memset(&w, 0, sizeof(w));
@@ -197,25 +196,6 @@ static void influxdb_write(void *state, const struct batch *b, write_done_fn don
 	s->pending++;
 }
 
-/* CREATE DATABASE with the name as a quoted identifier. */
-static char *create_statement(const char *db)
-{
-	size_t n = strlen(db);
-	char *stmt = malloc(2 * n + 20), *p = stmt;
-	if (!stmt)
-		return NULL;
-	p += sprintf(p, "CREATE DATABASE \"");
-	for (const char *c = db; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			*p++ = '\\';
-		*p++ = *c;
-	}
-	strcpy(p, "\"");
-	char *body = influx_query_add(NULL, "q", stmt);
-	free(stmt);
-	return body;
-}
-
 static int influxdb_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
 {
 	const struct influxdb_config *cfg = config;
@@ -249,7 +229,7 @@ static int influxdb_init(void **state, const void *config, const struct plugin_e
 	wq = influx_query_add(wq, "rp", cfg->retention_policy);
 	wq = influx_query_add(wq, "consistency", cfg->write_consistency);
 	wq = influx_query_add(wq, "precision", "n"); /* v1 spells nanoseconds "n" */
-	s->create_body = create_statement(cfg->database);
+	s->create_body = influx_create_database_body(cfg->database);
 	bool ok = s->db && (!cfg->username || s->user) && (!cfg->password || s->pass) && s->write_urls &&
 		  s->query_urls && wq && s->create_body;
 	for (size_t i = 0; ok && i < s->h.nurls; i++) {
