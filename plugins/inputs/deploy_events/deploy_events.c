@@ -159,6 +159,7 @@ static void on_synced(void *arg)
 	struct wctx *wc = arg;
 	struct de *s = wc->s;
 	s->synced[wc->idx] = true;
+	log_debug(s->label, "%s listed: watching", watch_paths[wc->idx]);
 	/* Pairs are found through Services, rollbacks through ReplicaSets: those
 	 * first, so the Deployments of the first list are read with them known. */
 	if (wc->idx == W_SERVICES && !s->w[W_REPLICASETS])
