@@ -84,6 +84,7 @@ static void schedule_gather(struct running_input *ri, bool first)
 	struct agent *a = ri->agent;
 	int64_t now = now_ns(), iv = ri->interval_ns;
 	if (first && (a->once || a->test_mode)) {
+		ri->baseline = ri->cfg->plugin->needs_baseline;
 		uv_timer_start(&ri->timer, on_gather_timer, 0, 0);
 		return;
 	}
@@ -100,6 +101,10 @@ static void schedule_gather(struct running_input *ri, bool first)
 
 static void stop_when_gathered(struct agent *a);
 
+/* --test/--once: between the baseline gather of a needs_baseline input and
+ * the one reported; Telegraf's --test waits 500 ms. */
+#define BASELINE_WAIT_MS 500
+
 void agent_gather_finished(struct running_input *ri)
 {
 	struct agent *a = ri->agent;
@@ -107,6 +112,12 @@ void agent_gather_finished(struct running_input *ri)
 	ri->stats.gather_time_ns = (int64_t)(uv_hrtime() - ri->gather_started_ns);
 	for (size_t i = 0; i < a->noutputs; i++)
 		output_gather_ended(&a->outputs[i]);
+	if (ri->baseline) {
+		/* A timer, not a sleep: the other inputs gather meanwhile. */
+		ri->baseline = false;
+		uv_timer_start(&ri->timer, on_gather_timer, BASELINE_WAIT_MS, 0);
+		return;
+	}
 	if ((a->once || a->test_mode) && a->gathers_pending > 0 && --a->gathers_pending == 0)
 		stop_when_gathered(a);
 }

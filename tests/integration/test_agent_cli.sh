@@ -20,6 +20,34 @@ grep -q '^mem,host=cli-host,team=a\\ b .*total=[0-9]*i' "$TMP/test.out" || fail 
 grep -q '^internal_gather,alias=self,host=cli-host,input=internal' "$TMP/test.out" || fail "--test: alias tag missing"
 [ ! -s "$TMP/never.lp" ] || fail "--test must not write to outputs"
 
+# cpu's usage_* are rates against the previous gather: --test and --once
+# gather it twice, 500 ms apart (as Telegraf's --test), and report the second.
+# Every usage_* is a percentage and, per cpu, they add up to 100.
+check_cpu() { # check_cpu FILE WHAT
+	awk -v ncpu="$(getconf _NPROCESSORS_ONLN)" '
+	/^cpu,/ {
+		n++; sum = 0; k = 0
+		split($2, f, ",")
+		for (i in f) {
+			split(f[i], kv, "=")
+			if (kv[1] !~ /^usage_/) continue
+			k++
+			if (kv[2] + 0 < 0 || kv[2] + 0 > 100.0001) { print "out of range: " $0; bad = 1 }
+			if (kv[1] != "usage_active") sum += kv[2]
+		}
+		if (k != 10 || sum < 99.9 || sum > 100.1) { print k " usage fields summing to " sum ": " $0; bad = 1 }
+	}
+	END { if (n != ncpu + 1) { print n " cpu lines for " ncpu " cpus"; bad = 1 } exit bad }' "$1" >"$TMP/cpu-check" ||
+		fail "$2: $(head -3 "$TMP/cpu-check")"
+}
+printf 'inputs: [{cpu: {}}, {mem: {}}]\n' >"$TMP/cpu.yaml"
+"$AGENT" --config "$TMP/cpu.yaml" --test >"$TMP/cpu.out" 2>"$TMP/cpu.err" || fail "--test with cpu: $(cat "$TMP/cpu.err")"
+check_cpu "$TMP/cpu.out" "--test with cpu"
+[ "$(grep -c '^mem,' "$TMP/cpu.out")" = 1 ] || fail "--test with cpu printed $(grep -c '^mem,' "$TMP/cpu.out") mem lines, expected 1"
+printf 'inputs: [{cpu: {}}]\noutputs: [{file: {files: ["%s"]}}]\n' "$TMP/cpu-once.lp" >"$TMP/cpu-once.yaml"
+"$AGENT" --config "$TMP/cpu-once.yaml" --once 2>"$TMP/cpu-once.err" || fail "--once with cpu: $(cat "$TMP/cpu-once.err")"
+check_cpu "$TMP/cpu-once.lp" "--once with cpu"
+
 # agent.precision rounds timestamps: 1s leaves whole seconds.
 printf 'agent: {precision: 1s}\ninputs: [{mem: {}}]\n' >"$TMP/precision.yaml"
 "$AGENT" --config "$TMP/precision.yaml" --test >"$TMP/precision.out" 2>/dev/null || fail "--test with precision"
