@@ -127,24 +127,6 @@ static void stop_when_gathered(struct agent *a)
 	agent_stop(a, false, a->on_stopped, a->on_stopped_arg);
 }
 
-/* --input-filter/--output-filter: "a:b:c" lists plugin names. */
-static bool selected(const char *filter, const char *name)
-{
-	if (!filter)
-		return true;
-	size_t n = strlen(name);
-	for (const char *p = filter; *p;) {
-		const char *end = strchr(p, ':');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len == n && strncmp(p, name, n) == 0)
-			return true;
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return false;
-}
-
 /* agent.precision, or when unset Telegraf's choice from the interval:
  * whole seconds for intervals of a second or more, and so on down. */
 static int64_t input_precision(int64_t precision_ns, int64_t interval_ns)
@@ -225,7 +207,7 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct 
 	char perr[512];
 	if (!a->test_mode) {
 		for (size_t i = 0; i < cfg->noutputs; i++) {
-			if (!selected(opts ? opts->output_filter : NULL, cfg->outputs[i].plugin->name))
+			if (!plugin_selected(opts ? opts->output_filter : NULL, cfg->outputs[i].plugin->name))
 				continue;
 			if (output_start(&a->outputs[a->noutputs], a, &cfg->outputs[i], perr, sizeof perr) < 0) {
 				snprintf(err, errlen, "%s: outputs.%s: %s", cfg->outputs[i].origin ? cfg->outputs[i].origin : "",
@@ -238,7 +220,7 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct 
 		}
 	}
 	for (size_t i = 0; i < cfg->ninputs; i++) {
-		if (!selected(opts ? opts->input_filter : NULL, cfg->inputs[i].plugin->name))
+		if (!plugin_selected(opts ? opts->input_filter : NULL, cfg->inputs[i].plugin->name))
 			continue;
 		if (start_input(a, &a->inputs[a->ninputs], &cfg->inputs[i], perr, sizeof perr) < 0) {
 			snprintf(err, errlen, "%s: inputs.%s: %s", cfg->inputs[i].origin ? cfg->inputs[i].origin : "",

@@ -83,5 +83,8 @@ extern const struct input_plugin *const input_registry[];
 extern const struct output_plugin *const output_registry[];
 const struct input_plugin *input_find(const char *name);
 const struct output_plugin *output_find(const char *name);
+/* Whether a filter of plugin names joined by ':' (--input-filter a:b)
+ * names name; a NULL filter selects every plugin. */
+bool plugin_selected(const char *filter, const char *name);
 
 #endif

@@ -91,11 +91,73 @@ rc=0
 "$AGENT" --config "$TMP/bad-yaml.yaml" 2>"$TMP/bad3.err" || rc=$?
 [ "$rc" = 2 ] && grep -q "bad-yaml.yaml:[0-9]*:[0-9]*: " "$TMP/bad3.err" || fail "YAML syntax: exit $rc, $(cat "$TMP/bad3.err")"
 
-# --sample-config is a config the agent accepts.
-"$AGENT" --sample-config >"$TMP/sample.yaml" || fail "--sample-config exit status"
-grep -q "influxdb" "$TMP/sample.yaml" || fail "--sample-config lacks the influxdb output"
-"$AGENT" --config "$TMP/sample.yaml" --test --input-filter mem >/dev/null 2>"$TMP/sample.err" ||
-	fail "--sample-config output does not load: $(cat "$TMP/sample.err")"
+# --sample-config runs as printed, off-cluster: no kubeconfig, no
+# KUBECONFIG, not in a pod. Telegraf's default inputs are enabled (cpu, disk,
+# diskio, kernel, mem, processes, swap, system), the others commented out.
+mkdir -p "$TMP/home"
+offcluster() { env -u KUBECONFIG -u KUBERNETES_SERVICE_HOST HOME="$TMP/home" "$@"; }
+offcluster "$AGENT" --sample-config >"$TMP/sample.yaml" || fail "--sample-config exit status"
+grep -q "^  # - kubernetes:" "$TMP/sample.yaml" || fail "--sample-config does not comment out kubernetes"
+offcluster "$AGENT" --test --config "$TMP/sample.yaml" >"$TMP/sample.out" 2>"$TMP/sample.err" ||
+	fail "agent --test --config on --sample-config's output: $(cat "$TMP/sample.err")"
+[ ! -s "$TMP/sample.err" ] || fail "--test of the sample logged: $(head -3 "$TMP/sample.err")"
+for m in cpu disk kernel mem processes swap system; do
+	grep -q "^$m," "$TMP/sample.out" || fail "--test of the sample printed no $m line"
+done
+check_cpu <(grep '^cpu,' "$TMP/sample.out") "--test of the sample"
+
+# --sample-config honours the filters (colon-separated, as Telegraf's): only
+# those plugins, enabled, and that config runs too.
+"$AGENT" --sample-config --input-filter mem:system --output-filter file >"$TMP/fsample.yaml" ||
+	fail "--sample-config with filters"
+[ "$(grep -E '^  (# )?- ' "$TMP/fsample.yaml" | tr '\n' ' ')" = "  - mem:   - system:   - file: " ] ||
+	fail "--sample-config with filters printed: $(grep -E '^  (# )?- ' "$TMP/fsample.yaml" | tr '\n' ' ')"
+"$AGENT" --test --config "$TMP/fsample.yaml" >"$TMP/fsample.out" 2>"$TMP/fsample.err" ||
+	fail "--test of the filtered sample: $(cat "$TMP/fsample.err")"
+[ "$(cut -d, -f1 "$TMP/fsample.out" | sort -u | tr '\n' ' ')" = "mem system " ] ||
+	fail "filtered sample gathered: $(cut -d, -f1 "$TMP/fsample.out" | sort -u | tr '\n' ' ')"
+# A cluster-wide input asked for by name, off-cluster: the error names the
+# input's own option (the agent has no --kubeconfig flag).
+offcluster "$AGENT" --sample-config --input-filter kube_inventory >"$TMP/kube.yaml"
+rc=0
+offcluster "$AGENT" --test --config "$TMP/kube.yaml" >/dev/null 2>"$TMP/kube.err" || rc=$?
+[ "$rc" = 1 ] || fail "kube_inventory off-cluster: exit $rc, expected 1"
+grep -q "inputs.kube_inventory: not in a cluster and no kubeconfig found .*; set the kubeconfig option or KUBECONFIG" \
+	"$TMP/kube.err" || fail "kube_inventory off-cluster: $(cat "$TMP/kube.err")"
+
+# -h is --help; --version; the plugin list is the plugins/ folders.
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+"$AGENT" -h >"$TMP/h.out" || fail "-h exit status"
+"$AGENT" --help | cmp -s - "$TMP/h.out" || fail "-h differs from --help"
+grep -qx "heliograph agent [0-9][0-9.]*" <("$AGENT" --version) || fail "--version: $("$AGENT" --version)"
+"$AGENT" plugins inputs >"$TMP/pl-in" || fail "plugins inputs exit status"
+"$AGENT" plugins outputs >"$TMP/pl-out" || fail "plugins outputs exit status"
+(cd "$SRC/plugins/inputs" && ls -d */ | tr -d / | LC_ALL=C sort) | cmp -s - <(LC_ALL=C sort "$TMP/pl-in") ||
+	fail "plugins inputs: $(tr '\n' ' ' <"$TMP/pl-in")"
+(cd "$SRC/plugins/outputs" && ls -d */ | tr -d / | LC_ALL=C sort) | cmp -s - <(LC_ALL=C sort "$TMP/pl-out") ||
+	fail "plugins outputs: $(tr '\n' ' ' <"$TMP/pl-out")"
+"$AGENT" plugins >"$TMP/pl-all"
+cat <(sed 's/^/inputs./' "$TMP/pl-in") <(sed 's/^/outputs./' "$TMP/pl-out") | cmp -s - "$TMP/pl-all" ||
+	fail "plugins: $(head -3 "$TMP/pl-all")"
+
+# A usage error: exit 2, one line naming the problem and the hint, never an
+# option's value.
+usage_err() { # usage_err "EXPECTED LINE" ARGS...
+	local want=$1 rc=0
+	shift
+	"$AGENT" "$@" >"$TMP/u.out" 2>"$TMP/u.err" || rc=$?
+	[ "$rc" = 2 ] || fail "agent $*: exit $rc, expected 2"
+	[ "$(cat "$TMP/u.err")" = "$want" ] || fail "agent $*: printed '$(cat "$TMP/u.err")', expected '$want'"
+	[ ! -s "$TMP/u.out" ] || fail "agent $*: wrote to stdout"
+}
+usage_err "agent: unknown option --foo; see agent --help" --foo
+usage_err "agent: unknown option --token; see agent --help" --token=SeCrEt --config x
+usage_err "agent: unknown option -x; see agent --help" -x
+usage_err "agent: --config needs a value; see agent --help" --config
+usage_err "agent: unexpected argument extra; see agent --help" --config "$TMP/test.yaml" extra
+usage_err "agent: --input-filter: no input plugin cpux; see agent --help" --sample-config --input-filter mem:cpux
+usage_err "agent: --output-filter: no output plugin nope; see agent --help" --test --config "$TMP/test.yaml" --output-filter nope
+usage_err "agent: plugins processors: expected inputs or outputs; see agent --help" plugins processors
 
 # Reload: a broken config is refused and the agent keeps writing; a good one
 # takes effect. Health endpoint answers while it runs.
