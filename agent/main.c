@@ -33,6 +33,10 @@ struct app {
  * with ':' at column 0. */
 static void usage(FILE *out)
 {
+	char rates[256] = "";
+	for (size_t i = 0, n = 0; input_registry[i]; i++)
+		if (input_registry[i]->needs_baseline && n < sizeof rates)
+			n += (size_t)snprintf(rates + n, sizeof rates - n, "%s%s", n ? ", " : "", input_registry[i]->name);
 	fprintf(out,
 		"Usage: agent [options]\n"
 		"Heliograph metrics agent: gathers node, container and kubelet metrics with\n"
@@ -42,7 +46,7 @@ static void usage(FILE *out)
 		"  --config FILE            load FILE (repeatable; merged in order)\n"
 		"  --config-directory DIR   then load every *.yaml/*.yml in DIR, sorted\n"
 		"  --test                   gather once, print line protocol to stdout, exit (no outputs);\n"
-		"                           inputs reporting rates (cpu, diskio) gather twice, 500 ms apart\n"
+		"                           inputs reporting rates (%s) gather twice, 500 ms apart\n"
 		"  --once                   gather once (as --test), write to every output, exit (1 if a\n"
 		"                           write failed)\n"
 		"  --input-filter a:b       run only these inputs\n"
@@ -79,7 +83,8 @@ static void usage(FILE *out)
 		"\n"
 		"Files:\n"
 		"  /etc/heliograph/agent.yaml  configuration of the Debian package's service\n"
-		"  /etc/heliograph/heliograph.yaml  configuration path in the container image\n");
+		"  /etc/heliograph/heliograph.yaml  configuration path in the container image\n",
+		rates);
 }
 
 /* A usage error is one line naming the problem, and where to read more. */
@@ -273,11 +278,13 @@ int main(int argc, char **argv)
 		default: {
 			/* The option without any "=value": it may be a secret. */
 			char opt[64];
-			if (optopt)
+			const char *arg = argv[optind - 1];
+			if (optopt > 0 && optopt < O_CONFIG)
 				snprintf(opt, sizeof opt, "-%c", optopt);
 			else
-				snprintf(opt, sizeof opt, "%.*s", (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
-			return usage_error("unknown option %s", opt);
+				snprintf(opt, sizeof opt, "%.*s", (int)strcspn(arg, "="), arg);
+			/* A known long option given a value it does not take. */
+			return usage_error(optopt >= O_CONFIG ? "%s takes no value" : "unknown option %s", opt);
 		}
 		}
 	}

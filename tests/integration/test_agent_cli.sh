@@ -153,6 +153,7 @@ usage_err() { # usage_err "EXPECTED LINE" ARGS...
 usage_err "agent: unknown option --foo; see agent --help" --foo
 usage_err "agent: unknown option --token; see agent --help" --token=SeCrEt --config x
 usage_err "agent: unknown option -x; see agent --help" -x
+usage_err "agent: --test takes no value; see agent --help" --test=yes
 usage_err "agent: --config needs a value; see agent --help" --config
 usage_err "agent: unexpected argument extra; see agent --help" --config "$TMP/test.yaml" extra
 usage_err "agent: --input-filter: no input plugin cpux; see agent --help" --sample-config --input-filter mem:cpux
