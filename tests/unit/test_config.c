@@ -364,8 +364,9 @@ static char *write_sample(char *path, const char *input_filter, const char *outp
 	return slurp(path);
 }
 
-/* Rewrites path from text, removing the prefix from the lines that start
- * with it (after the line "from", when given). Returns how many. */
+/* Rewrites path from text, uncommenting the lines that start with prefix
+ * (indentation and "# "; after the line "from", when given): the "# " goes,
+ * the indentation stays. Returns how many. */
 static size_t uncomment(const char *path, char *text, const char *prefix, const char *from)
 {
 	FILE *w = fopen(path, "w");
@@ -390,6 +391,7 @@ static size_t uncomment(const char *path, char *text, const char *prefix, const 
 	return n;
 }
 
+/* How many of the registry's inputs (or outputs) the sample enables. */
 static size_t count_enabled(const char *text, bool input)
 {
 	size_t n = 0;
