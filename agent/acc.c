@@ -270,6 +270,8 @@ static void emit(struct acc *a, struct metric *m, bool round, const char *raw, s
 		return;
 	}
 	struct running_input *ri = a->ri;
+	if (ri->baseline)
+		return;
 	struct agent *ag = ri->agent;
 	const struct agent_config *cfg = ag->cfg;
 	const struct plugin_common *c = &ri->cfg->common;

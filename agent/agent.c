@@ -84,6 +84,7 @@ static void schedule_gather(struct running_input *ri, bool first)
 	struct agent *a = ri->agent;
 	int64_t now = now_ns(), iv = ri->interval_ns;
 	if (first && (a->once || a->test_mode)) {
+		ri->baseline = ri->cfg->plugin->needs_baseline;
 		uv_timer_start(&ri->timer, on_gather_timer, 0, 0);
 		return;
 	}
@@ -100,6 +101,10 @@ static void schedule_gather(struct running_input *ri, bool first)
 
 static void stop_when_gathered(struct agent *a);
 
+/* --test/--once: between the baseline gather of a needs_baseline input and
+ * the one reported; Telegraf's --test waits 500 ms. */
+#define BASELINE_WAIT_MS 500
+
 void agent_gather_finished(struct running_input *ri)
 {
 	struct agent *a = ri->agent;
@@ -107,6 +112,12 @@ void agent_gather_finished(struct running_input *ri)
 	ri->stats.gather_time_ns = (int64_t)(uv_hrtime() - ri->gather_started_ns);
 	for (size_t i = 0; i < a->noutputs; i++)
 		output_gather_ended(&a->outputs[i]);
+	if (ri->baseline) {
+		/* A timer, not a sleep: the other inputs gather meanwhile. */
+		ri->baseline = false;
+		uv_timer_start(&ri->timer, on_gather_timer, BASELINE_WAIT_MS, 0);
+		return;
+	}
 	if ((a->once || a->test_mode) && a->gathers_pending > 0 && --a->gathers_pending == 0)
 		stop_when_gathered(a);
 }
@@ -114,24 +125,6 @@ void agent_gather_finished(struct running_input *ri)
 static void stop_when_gathered(struct agent *a)
 {
 	agent_stop(a, false, a->on_stopped, a->on_stopped_arg);
-}
-
-/* --input-filter/--output-filter: "a:b:c" lists plugin names. */
-static bool selected(const char *filter, const char *name)
-{
-	if (!filter)
-		return true;
-	size_t n = strlen(name);
-	for (const char *p = filter; *p;) {
-		const char *end = strchr(p, ':');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (len == n && strncmp(p, name, n) == 0)
-			return true;
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return false;
 }
 
 /* agent.precision, or when unset Telegraf's choice from the interval:
@@ -214,7 +207,7 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct 
 	char perr[512];
 	if (!a->test_mode) {
 		for (size_t i = 0; i < cfg->noutputs; i++) {
-			if (!selected(opts ? opts->output_filter : NULL, cfg->outputs[i].plugin->name))
+			if (!plugin_selected(opts ? opts->output_filter : NULL, cfg->outputs[i].plugin->name))
 				continue;
 			if (output_start(&a->outputs[a->noutputs], a, &cfg->outputs[i], perr, sizeof perr) < 0) {
 				snprintf(err, errlen, "%s: outputs.%s: %s", cfg->outputs[i].origin ? cfg->outputs[i].origin : "",
@@ -227,7 +220,7 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct 
 		}
 	}
 	for (size_t i = 0; i < cfg->ninputs; i++) {
-		if (!selected(opts ? opts->input_filter : NULL, cfg->inputs[i].plugin->name))
+		if (!plugin_selected(opts ? opts->input_filter : NULL, cfg->inputs[i].plugin->name))
 			continue;
 		if (start_input(a, &a->inputs[a->ninputs], &cfg->inputs[i], perr, sizeof perr) < 0) {
 			snprintf(err, errlen, "%s: inputs.%s: %s", cfg->inputs[i].origin ? cfg->inputs[i].origin : "",

@@ -54,6 +54,7 @@ struct running_input {
 	void *state;
 	struct acc *acc;
 	bool gathering;
+	bool baseline;           /* --test/--once: this gather only sets needs_baseline's baseline; its metrics are dropped */
 	int64_t interval_ns, jitter_ns;
 	int64_t precision_ns;    /* timestamps are rounded to this */
 	int64_t tick_ns;         /* wall clock of the current nominal tick */

@@ -85,8 +85,11 @@ int config_load(struct agent_config *cfg, const char *const *files, size_t nfile
 int config_load_buffer(struct agent_config *cfg, const char *name, const char *buf, size_t len, char *err,
 		       size_t errlen);
 void config_free(struct agent_config *cfg);
-/* Prints a commented YAML config listing every built-in plugin and option. */
-void config_print_sample(FILE *out);
+/* Prints a commented YAML config listing every built-in plugin and option.
+ * With a filter ("a:b", as --input-filter/--output-filter), only those
+ * plugins, enabled; without one, every plugin, and only Telegraf's default
+ * ones enabled (the others commented out). */
+void config_print_sample(FILE *out, const char *input_filter, const char *output_filter);
 
 /* Value parsers shared with plugins and tests. 0 on success, -1 on a bad value. */
 int parse_duration(const char *s, int64_t *ns);

@@ -1,8 +1,16 @@
 /* --sample-config: a commented YAML config of the agent and of every
- * built-in plugin. It loads as printed; uncommenting an option line keeps it
- * loadable (tests check both). */
+ * built-in plugin. It loads as printed and runs off-cluster (the plugins that
+ * need a cluster or a server are commented out); uncommenting a plugin or an
+ * option line keeps it loadable (tests check all three). */
+#include <stdbool.h>
 #include <string.h>
 #include "config.h"
+
+/* The plugins enabled when no filter is given: Telegraf's sample enables the
+ * same ones (its inputDefaults and outputDefaults), which read only the local
+ * node, and write to the local InfluxDB. */
+static const char default_inputs[] = "cpu:disk:diskio:kernel:mem:processes:swap:system";
+static const char default_outputs[] = "influxdb";
 
 static const char *type_word(enum opt_type t)
 {
@@ -52,11 +60,25 @@ static void print_option(FILE *out, const char *indent, const struct opt_desc *o
 	fputc('\n', out);
 }
 
-static void print_plugin(FILE *out, const char *name, const char *summary, const struct opt_desc *opts)
+/* A disabled plugin is the same block with "  # " in front of each line, as
+ * Telegraf comments out its non-default plugins: removing that prefix enables
+ * it. */
+static void print_plugin(FILE *out, const char *name, const char *summary, const struct opt_desc *opts,
+			 bool enabled)
 {
-	fprintf(out, "\n  ## %s: %s\n  - %s:\n", name, summary ? summary : "", name);
+	const char *pre = enabled ? "  " : "  # ";
+	fprintf(out, "\n  ## %s: %s\n%s- %s:\n", name, summary ? summary : "", pre, name);
+	char indent[16];
+	snprintf(indent, sizeof indent, "%s    ", pre);
 	for (const struct opt_desc *o = opts; o && o->name; o++)
-		print_option(out, "      ", o, 1);
+		print_option(out, indent, o, 1);
+}
+
+/* With a filter, the plugins it names are printed, enabled; without one,
+ * every plugin is printed and the defaults are enabled. */
+static bool enabled(const char *filter, const char *defaults, const char *name)
+{
+	return plugin_selected(filter ? filter : defaults, name);
 }
 
 static void print_common(FILE *out, const char *kind, const struct opt_desc *opts)
@@ -70,7 +92,7 @@ static void print_common(FILE *out, const char *kind, const struct opt_desc *opt
 	}
 }
 
-void config_print_sample(FILE *out)
+void config_print_sample(FILE *out, const char *input_filter, const char *output_filter)
 {
 	fputs("# Heliograph configuration (YAML).\n"
 	      "# Scalars may use ${VAR}, ${VAR:-default} (default when VAR is unset or empty) and\n"
@@ -88,11 +110,18 @@ void config_print_sample(FILE *out)
 	      out);
 	print_common(out, "input", input_common_options);
 	fputs("inputs:", out);
-	for (size_t i = 0; input_registry[i]; i++)
-		print_plugin(out, input_registry[i]->name, input_registry[i]->summary, input_registry[i]->options);
+	for (size_t i = 0; input_registry[i]; i++) {
+		const struct input_plugin *p = input_registry[i];
+		if (plugin_selected(input_filter, p->name))
+			print_plugin(out, p->name, p->summary, p->options, enabled(input_filter, default_inputs, p->name));
+	}
 	print_common(out, "output", output_common_options);
 	fputs("outputs:", out);
-	for (size_t i = 0; output_registry[i]; i++)
-		print_plugin(out, output_registry[i]->name, output_registry[i]->summary, output_registry[i]->options);
+	for (size_t i = 0; output_registry[i]; i++) {
+		const struct output_plugin *p = output_registry[i];
+		if (plugin_selected(output_filter, p->name))
+			print_plugin(out, p->name, p->summary, p->options,
+				     enabled(output_filter, default_outputs, p->name));
+	}
 	fputc('\n', out);
 }

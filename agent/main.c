@@ -2,6 +2,7 @@
  * running agent (agent.c). */
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "agent.h"
 #include "config.h"
 #include "log.h"
+#include "plugin.h"
 #include "rss_trim.h"
 
 #define MAX_CONFIG_FILES 64
@@ -31,6 +33,10 @@ struct app {
  * with ':' at column 0. */
 static void usage(FILE *out)
 {
+	char rates[256] = "";
+	for (size_t i = 0, n = 0; input_registry[i]; i++)
+		if (input_registry[i]->needs_baseline && n < sizeof rates)
+			n += (size_t)snprintf(rates + n, sizeof rates - n, "%s%s", n ? ", " : "", input_registry[i]->name);
 	fprintf(out,
 		"Usage: agent [options]\n"
 		"Heliograph metrics agent: gathers node, container and kubelet metrics with\n"
@@ -39,13 +45,21 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  --config FILE            load FILE (repeatable; merged in order)\n"
 		"  --config-directory DIR   then load every *.yaml/*.yml in DIR, sorted\n"
-		"  --test                   gather once, print line protocol to stdout, exit (no outputs)\n"
-		"  --once                   gather once, write to every output, exit (1 if a write failed)\n"
+		"  --test                   gather once, print line protocol to stdout, exit (no outputs);\n"
+		"                           inputs reporting rates (%s) gather twice, 500 ms apart\n"
+		"  --once                   gather once (as --test), write to every output, exit (1 if a\n"
+		"                           write failed)\n"
 		"  --input-filter a:b       run only these inputs\n"
 		"  --output-filter a:b      run only these outputs\n"
-		"  --sample-config          print a commented config of every plugin and option\n"
+		"  --sample-config          print a config of every plugin and option, commented, with\n"
+		"                           Telegraf's default plugins enabled (it runs as printed); with\n"
+		"                           --input-filter/--output-filter, those plugins only, enabled\n"
 		"  --version                print the version\n"
-		"  --help                   print this help\n"
+		"  -h, --help               print this help\n"
+		"\n"
+		"Commands:\n"
+		"  agent plugins [inputs|outputs]\n"
+		"                           list the plugins built in, one per line\n"
 		"\n"
 		"Configuration:\n"
 		"  YAML with agent:, global_tags:, inputs: and outputs: sections, described\n"
@@ -69,7 +83,51 @@ static void usage(FILE *out)
 		"\n"
 		"Files:\n"
 		"  /etc/heliograph/agent.yaml  configuration of the Debian package's service\n"
-		"  /etc/heliograph/heliograph.yaml  configuration path in the container image\n");
+		"  /etc/heliograph/heliograph.yaml  configuration path in the container image\n",
+		rates);
+}
+
+/* A usage error is one line naming the problem, and where to read more. */
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("agent: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("; see agent --help\n", stderr);
+	va_end(ap);
+	return 2;
+}
+
+/* The name a filter gives that no plugin has, copied to buf; NULL if none. */
+static const char *unknown_plugin(const char *filter, bool input, char *buf, size_t len)
+{
+	for (const char *p = filter; p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(buf, len, "%.*s", (int)n, p);
+		if (input ? !input_find(buf) : !output_find(buf))
+			return buf;
+		p = p[n] ? p + n + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* `agent plugins [inputs|outputs]`, named like Telegraf's `telegraf plugins`:
+ * "inputs.cpu" lines, or with a kind the bare names. */
+static int list_plugins(int argc, char **argv)
+{
+	const char *kind = argc > 1 ? argv[1] : NULL;
+	if (argc > 2)
+		return usage_error("unexpected argument %s", argv[2]);
+	if (kind && strcmp(kind, "inputs") && strcmp(kind, "outputs"))
+		return usage_error("plugins %s: expected inputs or outputs", kind);
+	if (!kind || !strcmp(kind, "inputs"))
+		for (size_t i = 0; input_registry[i]; i++)
+			printf("%s%s\n", kind ? "" : "inputs.", input_registry[i]->name);
+	if (!kind || !strcmp(kind, "outputs"))
+		for (size_t i = 0; output_registry[i]; i++)
+			printf("%s%s\n", kind ? "" : "outputs.", output_registry[i]->name);
+	return 0;
 }
 
 static int load(struct app *app, struct agent_config *cfg)
@@ -180,12 +238,13 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	bool sample = false;
+	opterr = 0; /* usage_error() says it in one line */
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_CONFIG:
 			if (app.nfiles == MAX_CONFIG_FILES) {
-				fprintf(stderr, "too many --config files (max %d)\n", MAX_CONFIG_FILES);
-				return 2;
+				return usage_error("too many --config files (max %d)", MAX_CONFIG_FILES);
 			}
 			app.files[app.nfiles++] = optarg;
 			break;
@@ -205,26 +264,46 @@ int main(int argc, char **argv)
 			app.opts.output_filter = optarg;
 			break;
 		case O_SAMPLE:
-			config_print_sample(stdout);
-			return 0;
+			sample = true; /* after the filters, which may come later */
+			break;
 		case O_VERSION:
 			printf("heliograph agent %s\n", HG_VERSION);
 			return 0;
+		case 'h':
 		case O_HELP:
 			usage(stdout);
 			return 0;
-		default:
-			usage(stderr);
-			return 2;
+		case ':':
+			return usage_error("%s needs a value", argv[optind - 1]);
+		default: {
+			/* The option without any "=value": it may be a secret. */
+			char opt[64];
+			const char *arg = argv[optind - 1];
+			if (optopt > 0 && optopt < O_CONFIG)
+				snprintf(opt, sizeof opt, "-%c", optopt);
+			else
+				snprintf(opt, sizeof opt, "%.*s", (int)strcspn(arg, "="), arg);
+			/* A known long option given a value it does not take. */
+			return usage_error(optopt >= O_CONFIG ? "%s takes no value" : "unknown option %s", opt);
+		}
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "unexpected argument: %s\n", argv[optind]);
-		usage(stderr);
-		return 2;
+	char name[64];
+	if (app.opts.input_filter && unknown_plugin(app.opts.input_filter, true, name, sizeof name))
+		return usage_error("--input-filter: no input plugin %s", name);
+	if (app.opts.output_filter && unknown_plugin(app.opts.output_filter, false, name, sizeof name))
+		return usage_error("--output-filter: no output plugin %s", name);
+	if (sample) {
+		config_print_sample(stdout, app.opts.input_filter, app.opts.output_filter);
+		return 0;
 	}
+	if (optind < argc && strcmp(argv[optind], "plugins") == 0)
+		return list_plugins(argc - optind, argv + optind);
+	if (optind < argc)
+		return usage_error("unexpected argument %s", argv[optind]);
 	if (app.nfiles == 0 && !app.config_dir) {
-		fprintf(stderr, "no configuration: give --config FILE (e.g. etc/heliograph.yaml) or --config-directory DIR\n");
+		fprintf(stderr, "agent: no configuration: give --config FILE (e.g. etc/heliograph.yaml) or --config-directory DIR; "
+				"see agent --help\n");
 		return 2;
 	}
 	if (load(&app, &app.cfg) < 0)

@@ -3,6 +3,7 @@
  * registry from the folder names, so adding a plugin is one folder. */
 #ifndef HG_PLUGIN_H
 #define HG_PLUGIN_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -40,6 +41,10 @@ struct input_plugin {
 	/* May be called while a gather is pending: cancel it, never call
 	 * acc_gather_done() afterwards. */
 	void (*free)(void *state);
+	/* Its fields are rates against the previous gather, so a first gather
+	 * reports (next to) nothing: --test and --once gather it twice, 500 ms
+	 * apart, and keep only the second, as Telegraf's --test does for cpu. */
+	bool needs_baseline;
 };
 
 enum write_status {
@@ -78,5 +83,8 @@ extern const struct input_plugin *const input_registry[];
 extern const struct output_plugin *const output_registry[];
 const struct input_plugin *input_find(const char *name);
 const struct output_plugin *output_find(const char *name);
+/* Whether a filter of plugin names joined by ':' (--input-filter a:b)
+ * names name; a NULL filter selects every plugin. */
+bool plugin_selected(const char *filter, const char *name);
 
 #endif

@@ -128,16 +128,17 @@ static int run_convert(int argc, char **argv)
 		} else if (c == O_STRICT) {
 			strict = 1;
 		} else if (c == ':') {
-			fprintf(stderr, "agentctl convert-telegraf: %s needs a value\n", argv[optind - 1]);
+			fprintf(stderr, "agentctl convert-telegraf: %s needs a value; see agentctl convert-telegraf --help\n",
+				argv[optind - 1]);
 			return AGENTCTL_USAGE;
 		} else {
-			fprintf(stderr, "agentctl convert-telegraf: unknown option %s (see agentctl convert-telegraf --help)\n",
-				argv[optind - 1]);
+			fprintf(stderr, "agentctl convert-telegraf: unknown option %.*s; see agentctl convert-telegraf --help\n",
+				(int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 			return AGENTCTL_USAGE;
 		}
 	}
 	if (argc - optind != 1) {
-		fprintf(stderr, "agentctl convert-telegraf: give one Telegraf config file (see --help)\n");
+		fprintf(stderr, "agentctl convert-telegraf: give one Telegraf config file; see agentctl convert-telegraf --help\n");
 		return AGENTCTL_USAGE;
 	}
 	const char *path = argv[optind];

@@ -126,7 +126,7 @@ static int usage_error(const char *fmt, const char *a)
 {
 	fprintf(stderr, "agentctl deploy-event: ");
 	fprintf(stderr, fmt, a);
-	fprintf(stderr, " (see agentctl deploy-event --help)\n");
+	fprintf(stderr, "; see agentctl deploy-event --help\n");
 	return AGENTCTL_USAGE;
 }
 

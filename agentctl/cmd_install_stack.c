@@ -274,16 +274,18 @@ static int run_install(int argc, char **argv)
 			}
 			break;
 		case ':':
-			fprintf(stderr, "agentctl install-stack: %s needs a value\n", argv[optind - 1]);
+			fprintf(stderr, "agentctl install-stack: %s needs a value; see agentctl install-stack --help\n",
+				argv[optind - 1]);
 			return AGENTCTL_USAGE;
 		default:
-			fprintf(stderr, "agentctl install-stack: unknown option %s (see agentctl install-stack --help)\n",
-				argv[optind - 1]);
+			fprintf(stderr, "agentctl install-stack: unknown option %.*s; see agentctl install-stack --help\n",
+				(int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 			return AGENTCTL_USAGE;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "agentctl install-stack: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "agentctl install-stack: unexpected argument '%s'; see agentctl install-stack --help\n",
+			argv[optind]);
 		return AGENTCTL_USAGE;
 	}
 	struct stack_docs d;

@@ -71,16 +71,18 @@ static int run_render(int argc, char **argv)
 				return AGENTCTL_USAGE;
 			}
 		} else if (c == ':') {
-			fprintf(stderr, "agentctl render: %s needs a value\n", argv[optind - 1]);
+			fprintf(stderr, "agentctl render: %s needs a value; see agentctl render --help\n",
+				argv[optind - 1]);
 			return AGENTCTL_USAGE;
 		} else {
-			fprintf(stderr, "agentctl render: unknown option %s (see agentctl render --help)\n",
-				argv[optind - 1]);
+			fprintf(stderr, "agentctl render: unknown option %.*s; see agentctl render --help\n",
+				(int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 			return AGENTCTL_USAGE;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "agentctl render: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "agentctl render: unexpected argument '%s'; see agentctl render --help\n",
+			argv[optind]);
 		return AGENTCTL_USAGE;
 	}
 	FILE *out = stdout;

@@ -331,13 +331,16 @@ static int run_status(int argc, char **argv)
 			return AGENTCTL_OK;
 		}
 		if (c == ':')
-			fprintf(stderr, "agentctl status: %s needs a value\n", argv[optind - 1]);
+			fprintf(stderr, "agentctl status: %s needs a value; see agentctl status --help\n",
+				argv[optind - 1]);
 		else
-			fprintf(stderr, "agentctl status: unknown option %s (see agentctl status --help)\n", argv[optind - 1]);
+			fprintf(stderr, "agentctl status: unknown option %.*s; see agentctl status --help\n",
+				(int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 		return AGENTCTL_USAGE;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "agentctl status: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "agentctl status: unexpected argument '%s'; see agentctl status --help\n",
+			argv[optind]);
 		return AGENTCTL_USAGE;
 	}
 	struct stack_docs d;

@@ -168,15 +168,17 @@ static int run_uninstall(int argc, char **argv)
 			delete_data = true;
 		} else {
 			if (c == ':')
-				fprintf(stderr, "agentctl uninstall-stack: %s needs a value\n", argv[optind - 1]);
+				fprintf(stderr, "agentctl uninstall-stack: %s needs a value; see agentctl uninstall-stack --help\n",
+					argv[optind - 1]);
 			else
-				fprintf(stderr, "agentctl uninstall-stack: unknown option %s (see agentctl uninstall-stack "
-						"--help)\n", argv[optind - 1]);
+				fprintf(stderr, "agentctl uninstall-stack: unknown option %.*s; see agentctl uninstall-stack --help\n",
+				(int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 			return AGENTCTL_USAGE;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "agentctl uninstall-stack: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "agentctl uninstall-stack: unexpected argument '%s'; see agentctl uninstall-stack --help\n",
+			argv[optind]);
 		return AGENTCTL_USAGE;
 	}
 	struct stack_docs d;

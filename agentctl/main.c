@@ -26,6 +26,9 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-16s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out, "  %-16s %s\n", "help COMMAND", "the options of COMMAND");
+	fprintf(out, "\nOptions:\n"
+		     "  -h, --help       print this help\n"
+		     "  --version        print the version\n");
 	fprintf(out, "\nExit codes: 0 done, 1 failed, 2 usage or configuration error.\n");
 }
 
@@ -39,13 +42,18 @@ static const struct agentctl_command *find(const char *name)
 
 int main(int argc, char **argv)
 {
+	/* A usage error is one line and a hint, not the whole help. */
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "agentctl: no command given; see agentctl --help\n");
 		return AGENTCTL_USAGE;
 	}
 	const char *name = argv[1];
 	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
 		usage(stdout);
+		return AGENTCTL_OK;
+	}
+	if (strcmp(name, "--version") == 0) {
+		printf("heliograph agentctl %s\n", HG_VERSION);
 		return AGENTCTL_OK;
 	}
 	if (strcmp(name, "help") == 0) {
@@ -55,8 +63,8 @@ int main(int argc, char **argv)
 		}
 		const struct agentctl_command *c = find(argv[2]);
 		if (!c || argc > 3) {
-			fprintf(stderr, "agentctl help: %s '%s'\n", c ? "unexpected argument" : "no command",
-				c ? argv[3] : argv[2]);
+			fprintf(stderr, "agentctl help: %s '%s'; see agentctl --help\n",
+				c ? "unexpected argument" : "no command", c ? argv[3] : argv[2]);
 			return AGENTCTL_USAGE;
 		}
 		c->usage(stdout);
@@ -64,8 +72,9 @@ int main(int argc, char **argv)
 	}
 	const struct agentctl_command *c = find(name);
 	if (!c) {
-		fprintf(stderr, "agentctl: unknown command '%s'\n\n", name);
-		usage(stderr);
+		/* Up to any "=": an option's value may be a secret. */
+		fprintf(stderr, "agentctl: %s '%.*s'; see agentctl --help\n",
+			name[0] == '-' ? "unknown option" : "unknown command", (int)strcspn(name, "="), name);
 		return AGENTCTL_USAGE;
 	}
 	return c->run(argc - 1, argv + 1);

@@ -400,7 +400,7 @@ struct kube_podwatch *kube_podwatch_acquire(uv_loop_t *loop, const char *node_na
 	pw->loop = loop;
 	pw->node = strdup(node_name);
 	pw->kubeconfig = kubeconfig ? strdup(kubeconfig) : NULL;
-	struct kube_config_opts ko = { .kubeconfig = kubeconfig };
+	struct kube_config_opts ko = { .kubeconfig = kubeconfig, .option = "kube_config" };
 	char msg[512];
 	if (kube_config_auto(&pw->kc, &ko, msg, sizeof(msg)) != 0) {
 		snprintf(err, errlen, "pod watch: %s", msg);

@@ -297,7 +297,11 @@ int kube_config_load(struct kube_config *kc, const struct kube_config_opts *o, c
 		}
 	}
 	if (rc == 0 && s.n == 0) {
-		snprintf(err, errlen, "no kubeconfig found (%s); pass --kubeconfig or set KUBECONFIG", list);
+		if (o && o->option)
+			snprintf(err, errlen, "not in a cluster and no kubeconfig found (%s); set the %s option or KUBECONFIG",
+				 list, o->option);
+		else
+			snprintf(err, errlen, "no kubeconfig found (%s); pass --kubeconfig or set KUBECONFIG", list);
 		rc = -1;
 	}
 	free(list);

@@ -34,6 +34,10 @@ struct kube_config_opts {
 	const char *kubeconfig; /* --kubeconfig: only this file; NULL = $KUBECONFIG, else ~/.kube/config */
 	const char *context;    /* --context; NULL = current-context */
 	const char *env_kubeconfig; /* value used instead of getenv("KUBECONFIG") when non-NULL (tests) */
+	/* How the caller's user names a kubeconfig file, for the error when none
+	 * is found: an agent input's option ("kubeconfig"); NULL = agentctl's
+	 * --kubeconfig flag. */
+	const char *option;
 };
 
 /* Loads the kubeconfig(s) and resolves the context into kc (zeroed first).

@@ -23,9 +23,36 @@ expect_rc() { # expect_rc RC CMD...: runs CMD, output in $TMP/out, $TMP/err
 
 expect_rc 0 "$AGENTCTL" --help
 grep -q '^  render ' "$TMP/out" || fail "--help does not list render"
+expect_rc 0 "$AGENTCTL" -h
+cmp -s "$TMP/out" <("$AGENTCTL" --help) || fail "-h differs from --help"
+expect_rc 0 "$AGENTCTL" --version
+grep -qx "heliograph agentctl [0-9][0-9.]*" "$TMP/out" || fail "--version: $(cat "$TMP/out")"
+[ "$(cut -d' ' -f3 "$TMP/out")" = "$("$(dirname "$AGENT")/agent" --version | cut -d' ' -f3)" ] ||
+	fail "agentctl and agent versions differ"
+# A usage error is one line naming the problem, and the hint; never the whole
+# help, never an option's value.
+one_line() { # one_line "EXPECTED" (after expect_rc 2)
+	[ "$(cat "$TMP/err")" = "$1" ] || fail "printed '$(cat "$TMP/err")', expected '$1'"
+	[ ! -s "$TMP/out" ] || fail "a usage error wrote to stdout"
+}
 expect_rc 2 "$AGENTCTL"
+one_line "agentctl: no command given; see agentctl --help"
 expect_rc 2 "$AGENTCTL" no-such-command
-grep -q "unknown command 'no-such-command'" "$TMP/err" || fail "unknown command not named"
+one_line "agentctl: unknown command 'no-such-command'; see agentctl --help"
+expect_rc 2 "$AGENTCTL" --token=SeCrEt
+one_line "agentctl: unknown option '--token'; see agentctl --help"
+expect_rc 2 "$AGENTCTL" help no-such-command
+one_line "agentctl help: no command 'no-such-command'; see agentctl --help"
+for cmd in $("$AGENTCTL" --help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' | grep -vx help); do
+	expect_rc 0 "$AGENTCTL" "$cmd" -h
+	cmp -s "$TMP/out" <("$AGENTCTL" help "$cmd") || fail "$cmd -h differs from help $cmd"
+	expect_rc 2 "$AGENTCTL" "$cmd" --bogus=SeCrEt
+	one_line "agentctl $cmd: unknown option --bogus; see agentctl $cmd --help"
+done
+expect_rc 2 "$AGENTCTL" render --namespace
+one_line "agentctl render: --namespace needs a value; see agentctl render --help"
+expect_rc 2 "$AGENTCTL" status extra
+one_line "agentctl status: unexpected argument 'extra'; see agentctl status --help"
 expect_rc 0 "$AGENTCTL" help render
 grep -q -- '--namespace NAME' "$TMP/out" || fail "help render lacks --namespace"
 cp "$TMP/out" "$TMP/help1"

@@ -350,24 +350,73 @@ static char *slurp(const char *path)
 	return s;
 }
 
-static void test_sample(void)
+/* Writes the sample config for these filters to a temporary file: its path in
+ * path (a mkstemp template), its text returned (NULL on failure). */
+static char *write_sample(char *path, const char *input_filter, const char *output_filter)
 {
-	char path[] = "/tmp/hg-sample-XXXXXX";
 	int fd = mkstemp(path);
 	CHECK(fd >= 0);
 	if (fd < 0)
-		return;
+		return NULL;
 	FILE *f = fdopen(fd, "w");
-	config_print_sample(f);
+	config_print_sample(f, input_filter, output_filter);
 	fclose(f);
-	char *text = slurp(path);
+	return slurp(path);
+}
+
+/* Rewrites path from text, uncommenting the lines that start with prefix
+ * (indentation and "# "; after the line "from", when given): the "# " goes,
+ * the indentation stays. Returns how many. */
+static size_t uncomment(const char *path, char *text, const char *prefix, const char *from)
+{
+	FILE *w = fopen(path, "w");
+	size_t n = 0, plen = strlen(prefix), keep = strspn(prefix, " ");
+	bool on = from == NULL;
+	for (char *line = text, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (on && !strncmp(line, prefix, plen)) {
+			fprintf(w, "%.*s%s\n", (int)keep, line, line + plen);
+			n++;
+		} else {
+			fprintf(w, "%s\n", line);
+		}
+		if (from && !strcmp(line, from))
+			on = true;
+		*nl = '\n';
+	}
+	fclose(w);
+	return n;
+}
+
+/* How many of the registry's inputs (or outputs) the sample enables. */
+static size_t count_enabled(const char *text, bool input)
+{
+	size_t n = 0;
+	for (size_t i = 0;; i++) {
+		const char *name = input ? (input_registry[i] ? input_registry[i]->name : NULL)
+					 : (output_registry[i] ? output_registry[i]->name : NULL);
+		if (!name)
+			return n;
+		char needle[128];
+		snprintf(needle, sizeof needle, "\n  - %s:\n", name);
+		n += strstr(text, needle) != NULL;
+	}
+}
+
+static void test_sample(void)
+{
+	char path[] = "/tmp/hg-sample-XXXXXX";
+	char *text = write_sample(path, NULL, NULL);
 	CHECK(text != NULL);
 	if (!text)
 		return;
 	size_t nin = 0, nout = 0;
 	for (; input_registry[nin]; nin++) {
 		char needle[128];
-		snprintf(needle, sizeof(needle), "  - %s:\n", input_registry[nin]->name);
+		snprintf(needle, sizeof(needle), "\n  ## %s: ", input_registry[nin]->name);
 		CHECK(strstr(text, needle) != NULL);
 		for (const struct opt_desc *o = input_registry[nin]->options; o && o->name; o++) {
 			snprintf(needle, sizeof(needle), "# %s:", o->name);
@@ -378,6 +427,13 @@ static void test_sample(void)
 		nout++;
 	CHECK(strstr(text, "  flush_interval: 10s\n") != NULL);
 	CHECK(strstr(text, "  # health_listen:\n") != NULL);
+	/* As printed: Telegraf's default plugins, which need neither a cluster
+	 * nor a server, are enabled; every other one is commented out. */
+	CHECK(strstr(text, "\n  - cpu:\n") && strstr(text, "\n  - system:\n") && strstr(text, "\n  - influxdb:\n"));
+	CHECK(strstr(text, "\n  # - kubernetes:\n") && strstr(text, "\n  # - kube_inventory:\n") &&
+	      strstr(text, "\n  # - deploy_events:\n") && strstr(text, "\n  # - prometheus_remote_write:\n"));
+	CHECK_INT(count_enabled(text, true), 8);
+	CHECK_INT(count_enabled(text, false), 1);
 
 	struct agent_config c;
 	char err[512] = "";
@@ -386,28 +442,25 @@ static void test_sample(void)
 	if (rc)
 		fprintf(stderr, "sample: %s\n", err);
 	CHECK_INT(rc, 0);
-	CHECK_INT(c.ninputs, nin);
-	CHECK_INT(c.noutputs, nout);
+	CHECK_INT(c.ninputs, 8);
+	CHECK_INT(c.noutputs, 1);
 	CHECK_INT(c.interval_ns, 10 * S);
 	config_free(&c);
 
-	/* Uncomment every plugin option line: each printed default must load. */
-	FILE *w = fopen(path, "w");
-	size_t uncommented = 0;
-	for (char *line = text, *nl; *line; line = nl + 1) {
-		nl = strchr(line, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (!strncmp(line, "      # ", 8)) {
-			fprintf(w, "      %s\n", line + 8);
-			uncommented++;
-		} else {
-			fprintf(w, "%s\n", line);
-		}
-	}
-	fclose(w);
-	CHECK(uncommented > 0);
+	/* Uncomment every plugin: all of them load. */
+	CHECK(uncomment(path, text, "  # ", "inputs:") > 0);
+	free(text);
+	text = slurp(path);
+	rc = config_load(&c, files, 1, NULL, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "sample, every plugin: %s\n", err);
+	CHECK_INT(rc, 0);
+	CHECK_INT(c.ninputs, nin);
+	CHECK_INT(c.noutputs, nout);
+	config_free(&c);
+
+	/* Then every plugin option line: each printed default must load. */
+	CHECK(uncomment(path, text, "      # ", NULL) > 0);
 	rc = config_load(&c, files, 1, NULL, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "uncommented sample: %s\n", err);
@@ -416,6 +469,26 @@ static void test_sample(void)
 	config_free(&c);
 	free(text);
 	unlink(path);
+
+	/* Filters (--input-filter/--output-filter): only the plugins named,
+	 * enabled, whether default or not. */
+	char fpath[] = "/tmp/hg-sample-XXXXXX";
+	text = write_sample(fpath, "mem:kubernetes", "file");
+	CHECK(text != NULL);
+	if (!text)
+		return;
+	CHECK(strstr(text, "\n  - mem:\n") && strstr(text, "\n  - kubernetes:\n") && strstr(text, "\n  - file:\n"));
+	CHECK(!strstr(text, "cpu:") && !strstr(text, "influxdb:") && !strstr(text, "kube_inventory"));
+	files[0] = fpath;
+	rc = config_load(&c, files, 1, NULL, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "filtered sample: %s\n", err);
+	CHECK_INT(rc, 0);
+	CHECK_INT(c.ninputs, 2);
+	CHECK_INT(c.noutputs, 1);
+	config_free(&c);
+	free(text);
+	unlink(fpath);
 }
 
 int main(void)

@@ -285,4 +285,5 @@ const struct input_plugin input_cpu = {
 	.init = cpu_init,
 	.gather = cpu_gather,
 	.free = cpu_free,
+	.needs_baseline = true,
 };

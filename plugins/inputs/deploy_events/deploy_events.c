@@ -306,7 +306,7 @@ static int de_init(void **state, const void *config, const struct plugin_env *en
 		return -1;
 	}
 	snprintf(s->label, sizeof s->label, "%s", env->instance_name ? env->instance_name : "inputs.deploy_events");
-	struct kube_config_opts ko = { .kubeconfig = cfg->kubeconfig, .context = cfg->context };
+	struct kube_config_opts ko = { .kubeconfig = cfg->kubeconfig, .context = cfg->context, .option = "kubeconfig" };
 	if (kube_config_auto(&s->kc, &ko, err, errlen) != 0) {
 		free(s);
 		return -1;

@@ -299,4 +299,5 @@ const struct input_plugin input_diskio = {
 	.init = diskio_init,
 	.gather = diskio_gather,
 	.free = diskio_free,
+	.needs_baseline = true,
 };

@@ -365,7 +365,7 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 	if (cfg->url && *cfg->url) {
 		rc = config_from_url(&s->kc, cfg, err, errlen);
 	} else {
-		struct kube_config_opts ko = { .kubeconfig = cfg->kubeconfig, .context = cfg->context };
+		struct kube_config_opts ko = { .kubeconfig = cfg->kubeconfig, .context = cfg->context, .option = "kubeconfig" };
 		rc = kube_config_auto(&s->kc, &ko, err, errlen);
 	}
 	if (rc == 0 && cfg->bearer_token && *cfg->bearer_token) {
