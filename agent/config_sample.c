@@ -74,7 +74,8 @@ void config_print_sample(FILE *out)
 {
 	fputs("# Heliograph configuration (YAML).\n"
 	      "# Scalars may use ${VAR} and ${VAR:-default} (default when VAR is unset or empty);\n"
-	      "# \"$${\" is a literal \"${\". Durations: 10s, 1m30s, 500ms (a bare integer is seconds).\n"
+	      "# \"$${\" is a literal \"${\". A string set to \"\" (or to a ${VAR} that is empty) is unset:\n"
+	      "# it gets its default, as in Telegraf. Durations: 10s, 1m30s, 500ms (a bare integer is seconds).\n"
 	      "# Sizes: 512, 10MB, 64MiB. Several --config files merge: agent options override key by\n"
 	      "# key, global_tags merge, inputs and outputs append.\n\n"
 	      "agent:\n",

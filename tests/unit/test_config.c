@@ -67,9 +67,9 @@ static void test_defaults(void)
 	CHECK_INT(c.metric_batch_size, 1000);
 	CHECK_INT(c.metric_buffer_limit, 10000);
 	CHECK_INT(c.precision_ns, 0);
-	CHECK_STR(c.hostname, "");
+	CHECK(c.hostname == NULL); /* "" means unset: the OS hostname */
 	CHECK(!c.omit_hostname && !c.debug && !c.quiet);
-	CHECK_STR(c.logfile, "");
+	CHECK(c.logfile == NULL);  /* "" means unset: stderr */
 	CHECK(c.health_listen == NULL);
 	CHECK_INT(c.health_max_flush_intervals, 3);
 	CHECK_INT(c.shutdown_timeout_ns, 20 * S);
