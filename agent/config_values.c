@@ -99,6 +99,25 @@ static char *scalar_value(struct actx *c, yaml_node_t *n)
 	return v;
 }
 
+/* OPT_F_URL: scheme "://" and something after it, no spaces or control
+ * characters. The value is not echoed: it may carry user:password. */
+static int url_check(struct actx *c, yaml_node_t *n, const char *v)
+{
+	const char *p = v;
+	if (!(c->o->flags & OPT_F_URL))
+		return 0;
+	if (isalpha((unsigned char)*p))
+		while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+			p++;
+	bool ok = p > v && !strncmp(p, "://", 3) && p[3];
+	for (const char *q = v; ok && *q; q++)
+		ok = (unsigned char)*q > ' ' && *q != 0x7f;
+	if (ok)
+		return 0;
+	return ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": not a URL (expected scheme://host[:port][/path])",
+			  c->o->name);
+}
+
 static int strlist_from(struct actx *c, yaml_node_t *n, struct strlist *out)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
@@ -114,7 +133,8 @@ static int strlist_from(struct actx *c, yaml_node_t *n, struct strlist *out)
 	for (size_t i = 0; i < cnt; i++) {
 		yaml_node_t *it = ydoc_node(c->d, n->data.sequence.items.start[i]);
 		char *v = scalar_value(c, it);
-		if (!v) {
+		if (!v || url_check(c, it, v) < 0) {
+			free(v);
 			strlist_free(&l);
 			return -1;
 		}
@@ -269,6 +289,10 @@ static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 		free(*(char **)field);
 		*(char **)field = NULL;
 		if (*v || (o->flags & OPT_F_EMPTY_IS_VALUE)) {
+			if (*v && url_check(c, n, v) < 0) {
+				free(v);
+				return -1;
+			}
 			*(char **)field = v;
 			return 0;
 		}

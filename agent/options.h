@@ -41,6 +41,11 @@ struct opt_desc {
  * where Telegraf gives "" a meaning of its own (prometheus url_tag "" = no
  * tag, kube_inventory namespace "" = all namespaces). */
 #define OPT_F_EMPTY_IS_VALUE 1u
+/* OPT_STRING/OPT_STRLIST: each value must be an absolute URL, scheme "://"
+ * something ("udp://h:8089", "unix:///run/x.sock"); anything else is a config
+ * error at the value's position. Whether the plugin speaks the scheme is its
+ * own check (output_plugin.check). */
+#define OPT_F_URL 2u
 
 struct strlist {
 	size_t n;

@@ -249,6 +249,11 @@ static void test_errors(void)
 		   "t.yaml:3:14: option \"files\": expected a list of strings, got a scalar");
 	expect_err("agent:\n  interval: [1, 2]\n", "t.yaml:2:13: option \"interval\": expected a duration, got a sequence");
 	expect_err("agent:\n  hostname: {a: b}\n", "t.yaml:2:13: option \"hostname\": expected a string, got a mapping");
+	/* OPT_F_URL: not a URL is a config error at the value, which is not echoed (credentials). */
+	expect_err("outputs:\n  - influxdb:\n      urls: [\"http://ok:8086\", \"u:pw@host:8086\"]\n",
+		   "t.yaml:3:32: option \"urls\": not a URL (expected scheme://host[:port][/path])");
+	expect_err("outputs:\n  - opentelemetry: {url: \"http//x\"}\n",
+		   "t.yaml:2:26: option \"url\": not a URL (expected scheme://host[:port][/path])");
 	expect_err("inputs:\n  - cpu: {tags: [a]}\n",
 		   "t.yaml:2:17: option \"tags\": expected a mapping of strings, got a sequence");
 	expect_err("inputs:\n  - cpu: {tagpass: {cpu: cpu0}}\n",

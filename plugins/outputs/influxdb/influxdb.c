@@ -216,13 +216,21 @@ static char *create_statement(const char *db)
 	return body;
 }
 
+static int influxdb_check(const void *config, char *err, size_t errlen)
+{
+	const struct influxdb_config *cfg = config;
+	if (!cfg->database) { /* "" is the default, "telegraf"; a default-less table would end here */
+		snprintf(err, errlen, "database: must be set");
+		return -1;
+	}
+	return influx_http_check(&cfg->http, err, errlen);
+}
+
 static int influxdb_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
 {
 	const struct influxdb_config *cfg = config;
-	if (!cfg->database || !cfg->database[0]) {
-		snprintf(err, errlen, "database: must not be empty");
+	if (influxdb_check(config, err, errlen) != 0)
 		return -1;
-	}
 	struct influxdb *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -294,4 +302,5 @@ const struct output_plugin output_influxdb = {
 	.uint_support = influxdb_uint_support,
 	.write = influxdb_write,
 	.free = influxdb_free,
+	.check = influxdb_check,
 };
