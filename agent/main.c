@@ -69,6 +69,7 @@ static void usage(FILE *out)
 		"\n"
 		"Files:\n"
 		"  /etc/heliograph/agent.yaml  configuration of the Debian package's service\n"
+		"  /etc/heliograph/agent.d/*.yaml  its drop-in files, loaded after agent.yaml\n"
 		"  /etc/heliograph/heliograph.yaml  configuration path in the container image\n");
 }
 

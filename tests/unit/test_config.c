@@ -240,6 +240,78 @@ static void test_merge(void)
 	CHECK_STR(err, "/nonexistent-dir: No such file or directory");
 }
 
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* A drop-in directory as the package's /etc/heliograph/agent.d: every file may
+ * have its own inputs: and outputs: (which a single file may not repeat), they
+ * add up in name order after --config, and an error names the file that has it. */
+static void test_dropin_dir(void)
+{
+	char dir[] = "/tmp/hg-dropin.XXXXXX";
+	if (!mkdtemp(dir)) {
+		CHECK(0);
+		return;
+	}
+	write_file(dir, "20-net.yaml", "inputs:\n  - net: {}\noutputs:\n  - file: {files: [stdout]}\n");
+	write_file(dir, "10-disk.yaml", "inputs:\n  - disk: {}\n  - diskio: {}\n");
+	write_file(dir, "30-influx.yml",
+		   "outputs:\n  - influxdb: {alias: second, urls: [\"http://10.0.0.2:8086\"], username: \"\"}\n");
+	write_file(dir, "README", "inputs: [not yaml of ours\n");
+	struct agent_config c;
+	char err[512] = "", base[1024];
+	snprintf(base, sizeof(base), "%s", fixture("base.yaml"));
+	const char *files[] = { base };
+	int rc = config_load(&c, files, 1, dir, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "%s\n", err);
+	CHECK_INT(rc, 0);
+	if (!rc) {
+		/* base.yaml's cpu, then 10-disk, then 20-net. */
+		CHECK_INT(c.ninputs, 4);
+		if (c.ninputs == 4) {
+			CHECK_STR(c.inputs[0].plugin->name, "cpu");
+			CHECK_STR(c.inputs[1].plugin->name, "disk");
+			CHECK_STR(c.inputs[2].plugin->name, "diskio");
+			CHECK_STR(c.inputs[3].plugin->name, "net");
+			CHECK(strstr(c.inputs[3].origin, "/20-net.yaml:2:5") != NULL);
+		}
+		CHECK_INT(c.noutputs, 3);
+		if (c.noutputs == 3) {
+			CHECK_STR(c.outputs[1].plugin->name, "file");
+			CHECK_STR(c.outputs[2].common.alias, "second");
+		}
+		config_free(&c);
+	}
+	/* The same sections twice in one file stay an error, named with its position. */
+	write_file(dir, "40-twice.yaml", "inputs:\n  - mem\ninputs:\n  - swap\n");
+	char want[1200];
+	snprintf(want, sizeof(want), "%s/40-twice.yaml:3:1: section \"inputs\" given twice", dir);
+	CHECK_INT(config_load(&c, files, 1, dir, err, sizeof(err)), -1);
+	CHECK_STR(err, want);
+	write_file(dir, "40-twice.yaml", "inputs:\n  - mem: {percpu: true}\n");
+	snprintf(want, sizeof(want), "%s/40-twice.yaml:2:11: input mem: unknown option \"percpu\"", dir);
+	CHECK_INT(config_load(&c, files, 1, dir, err, sizeof(err)), -1);
+	CHECK_STR(err, want);
+	CHECK_INT(c.ninputs, 0);
+	const char *names[] = { "10-disk.yaml", "20-net.yaml", "30-influx.yml", "README", "40-twice.yaml" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		char p[1100];
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
 static void test_errors(void)
 {
 	expect_err("agent:\n  interval: 10s\n  intervall: 10s\n", "t.yaml:3:3: agent: unknown option \"intervall\"");
@@ -428,6 +500,7 @@ int main(void)
 	test_defaults();
 	test_full();
 	test_merge();
+	test_dropin_dir();
 	test_errors();
 	test_secret();
 	test_sample();
