@@ -53,6 +53,11 @@ struct write_result {
 	enum write_status status;
 	int64_t retry_after_ms;    /* from Retry-After, 0 if none */
 	size_t dropped_lines;      /* partial write: lines the server rejected */
+	/* WRITE_RETRY from a server that is up and answering, for a cause that ends
+	 * outside of it (e.g. "database not found" until someone creates it): no
+	 * exponential backoff, which protects an overloaded server, but a retry
+	 * within the flush interval, so the write lands soon after the cause ends. */
+	bool retry_at_flush;
 	char message[256];         /* for the log; never contains secrets */
 };
 

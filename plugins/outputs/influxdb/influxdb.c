@@ -48,8 +48,12 @@ struct influxdb {
 	/* The write in flight (one at a time: the gzip buffer is shared). */
 	bool busy;
 	size_t url_idx;
+	const struct batch *batch;
 	write_done_fn done;
 	void *done_arg;
+	/* This batch met "database not found" and is being sent again after CREATE DATABASE;
+	 * a second 404 goes to the runner (no loop when CREATE does not help). */
+	bool resent;
 	/* A write that came while CREATE DATABASE was in flight waits for it: sent together, the
 	 * write could reach InfluxDB first and fail with "database not found" (with --once that
 	 * failed the run about every other time on a new database). */
@@ -144,20 +148,37 @@ static void written(void *arg, const struct httpc_response *r)
 	if (r->curl_code == 0 && r->status == 404 && strstr(r->body, "database not found")) {
 		char where[128];
 		influx_url_redact(url, where, sizeof(where));
+		if (!s->skip_create && !s->resent) {
+			/* Create it and send this batch again as soon as CREATE DATABASE answers
+			 * (created() sends what is held): the runner sees the outcome of that write,
+			 * so a database that now exists costs no backoff. */
+			log_info(s->label, "%s: database \"%s\" not found, creating it", where, s->db);
+			create_database(s, s->url_idx);
+			if (s->creating) {
+				s->resent = true;
+				s->held = s->batch;
+				s->held_done = s->done;
+				s->held_arg = s->done_arg;
+				return;
+			}
+		}
 		memset(&w, 0, sizeof(w));
 		w.status = WRITE_RETRY;
+		w.retry_at_flush = true; /* the server is fine; the database may appear any time */
 		if (s->skip_create) {
 			snprintf(w.message, sizeof(w.message),
 				 "%s: database \"%s\" not found and skip_database_creation is set", where, s->db);
 		} else {
-			snprintf(w.message, sizeof(w.message), "%s: database \"%s\" not found, creating it", where, s->db);
-			create_database(s, s->url_idx);
+			snprintf(w.message, sizeof(w.message), "%s: database \"%s\" %s", where, s->db,
+				 s->resent ? "still not found after CREATE DATABASE"
+					   : "not found and CREATE DATABASE could not be sent");
 		}
 	} else {
 		influx_result(r, url, &w);
 		influx_after_write(&s->h, s->url_idx, r);
 	}
 	influx_scrub(w.message, s->pass);
+	s->resent = false;
 	s->done(s->done_arg, &w);
 }
 
@@ -192,6 +213,7 @@ static void influxdb_write(void *state, const struct batch *b, write_done_fn don
 		return;
 	}
 	s->busy = true;
+	s->batch = b;
 	s->done = done;
 	s->done_arg = arg;
 	s->pending++;
