@@ -181,6 +181,44 @@ static void resolve_hostname(struct agent *a)
 	a->hostname[sizeof a->hostname - 1] = '\0';
 }
 
+/* output_plugin.check of one output; 0 when it has none. */
+static int output_check(const struct output_cfg *oc, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return oc->plugin->check ? oc->plugin->check(oc->config, err, errlen) : 0;
+}
+
+int agent_check_outputs(const struct agent_config *cfg, const struct agent_opts *opts, char *err, size_t errlen)
+{
+	size_t selected_n = 0, usable = 0;
+	char perr[512];
+	for (size_t i = 0; i < cfg->noutputs; i++) {
+		const struct output_cfg *oc = &cfg->outputs[i];
+		if (!plugin_selected(opts ? opts->output_filter : NULL, oc->plugin->name))
+			continue;
+		selected_n++;
+		int rc = output_check(oc, perr, sizeof perr);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: outputs.%s: %s", oc->origin ? oc->origin : "", oc->plugin->name, perr);
+			return -1;
+		}
+		if (rc == OUTPUT_UNSUPPORTED) {
+			char label[96];
+			plugin_label(label, sizeof label, "outputs", oc->plugin->name, oc->common.alias);
+			log_error(label, "%s: %s; this output is disabled, the agent runs without it",
+				  oc->origin ? oc->origin : "", perr);
+			continue;
+		}
+		usable++;
+	}
+	if (selected_n > 0 && usable == 0) {
+		snprintf(err, errlen, "no usable output: %s %zu configured output%s disabled (see above)",
+			 selected_n == 1 ? "the" : "all", selected_n, selected_n == 1 ? " is" : "s are");
+		return -1;
+	}
+	return 0;
+}
+
 struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct agent_opts *opts, char *err,
 			size_t errlen)
 {
@@ -209,6 +247,10 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct 
 		for (size_t i = 0; i < cfg->noutputs; i++) {
 			if (!plugin_selected(opts ? opts->output_filter : NULL, cfg->outputs[i].plugin->name))
 				continue;
+			if (output_check(&cfg->outputs[i], perr, sizeof perr) == OUTPUT_UNSUPPORTED) {
+				a->totals.outputs_disabled++;
+				continue;
+			}
 			if (output_start(&a->outputs[a->noutputs], a, &cfg->outputs[i], perr, sizeof perr) < 0) {
 				snprintf(err, errlen, "%s: outputs.%s: %s", cfg->outputs[i].origin ? cfg->outputs[i].origin : "",
 					 cfg->outputs[i].plugin->name, perr);

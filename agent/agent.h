@@ -30,6 +30,7 @@ struct output_stats {
 
 struct agent_stats {
 	uint64_t metrics_gathered, metrics_written, metrics_dropped, gather_errors, nan_fields_dropped;
+	uint64_t outputs_disabled; /* configured outputs this build cannot serve (output_plugin.check) */
 };
 
 struct agent;
@@ -41,8 +42,16 @@ struct agent_opts {
 	const char *output_filter; /* same for outputs */
 };
 
+/* Checks the selected outputs' configuration without starting anything
+ * (output_plugin.check), for the start, a reload and --test alike. Logs each
+ * output this build cannot serve (OUTPUT_UNSUPPORTED), which agent_new then
+ * leaves out. -1 with "file:line:column: outputs.name: ..." in err on a config
+ * error, or when outputs are configured and none of them is usable (Telegraf
+ * too refuses to run without an output): both exit 2. */
+int agent_check_outputs(const struct agent_config *cfg, const struct agent_opts *opts, char *err, size_t errlen);
 /* Builds the running agent on loop: initialises every plugin (the first
- * failure is returned in err). Nothing runs until agent_start. */
+ * failure is returned in err), except outputs that agent_check_outputs
+ * reports as unsupported. Nothing runs until agent_start. */
 struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct agent_opts *opts, char *err,
 			size_t errlen);
 /* Starts the timers. on_stopped runs when the agent stops by itself

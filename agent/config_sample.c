@@ -96,8 +96,9 @@ void config_print_sample(FILE *out, const char *input_filter, const char *output
 {
 	fputs("# Heliograph configuration (YAML).\n"
 	      "# Scalars may use ${VAR}, ${VAR:-default} (default when VAR is unset or empty) and\n"
-	      "# ${VAR-default} (when unset); \"$${\" is a literal \"${\". Durations: 10s, 1m30s, 500ms,\n"
-	      "# 1d (a bare number is seconds, as in Telegraf).\n"
+	      "# ${VAR-default} (when unset); \"$${\" is a literal \"${\". A string set to \"\" (or to a\n"
+	      "# ${VAR} that is empty) is unset: it gets its default, as in Telegraf. Durations: 10s,\n"
+	      "# 1m30s, 500ms, 1d (a bare number is seconds, as in Telegraf).\n"
 	      "# Sizes: 512, 10MB, 64MiB. Several --config files merge: agent options override key by\n"
 	      "# key, global_tags merge, inputs and outputs append.\n\n"
 	      "agent:\n",

@@ -57,7 +57,10 @@ struct actx {
 	struct ydoc *d;
 	char *err;
 	size_t errlen;
+	bool from_default; /* applying o->def: "" there must not fall back to it again */
 };
+
+static int apply_default(const struct opt_desc *o, void *base, const char *what, char *err, size_t errlen);
 
 static const char *type_name(enum opt_type t)
 {
@@ -96,6 +99,25 @@ static char *scalar_value(struct actx *c, yaml_node_t *n)
 	return v;
 }
 
+/* OPT_F_URL: scheme "://" and something after it, no spaces or control
+ * characters. The value is not echoed: it may carry user:password. */
+static int url_check(struct actx *c, yaml_node_t *n, const char *v)
+{
+	const char *p = v;
+	if (!(c->o->flags & OPT_F_URL))
+		return 0;
+	if (isalpha((unsigned char)*p))
+		while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+			p++;
+	bool ok = p > v && !strncmp(p, "://", 3) && p[3];
+	for (const char *q = v; ok && *q; q++)
+		ok = (unsigned char)*q > ' ' && *q != 0x7f;
+	if (ok)
+		return 0;
+	return ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": not a URL (expected scheme://host[:port][/path])",
+			  c->o->name);
+}
+
 static int strlist_from(struct actx *c, yaml_node_t *n, struct strlist *out)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
@@ -111,7 +133,8 @@ static int strlist_from(struct actx *c, yaml_node_t *n, struct strlist *out)
 	for (size_t i = 0; i < cnt; i++) {
 		yaml_node_t *it = ydoc_node(c->d, n->data.sequence.items.start[i]);
 		char *v = scalar_value(c, it);
-		if (!v) {
+		if (!v || url_check(c, it, v) < 0) {
+			free(v);
 			strlist_free(&l);
 			return -1;
 		}
@@ -264,8 +287,20 @@ static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 	case OPT_STRING:
 	case OPT_SECRET:
 		free(*(char **)field);
-		*(char **)field = v;
-		return 0;
+		*(char **)field = NULL;
+		if (*v || (o->flags & OPT_F_EMPTY_IS_VALUE)) {
+			if (*v && url_check(c, n, v) < 0) {
+				free(v);
+				return -1;
+			}
+			*(char **)field = v;
+			return 0;
+		}
+		/* "" means unset (see OPT_F_EMPTY_IS_VALUE): back to the default. */
+		free(v);
+		if (c->from_default || !o->def)
+			return 0;
+		return apply_default(o, (char *)field - o->offset, "default", c->err, c->errlen);
 	default:
 		break;
 	}
@@ -339,9 +374,10 @@ int opts_apply_map(struct ydoc *d, yaml_node_t *n, const char *what, const struc
 	return rc;
 }
 
-int opt_apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node_t *n, char *err, size_t errlen)
+static int apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node_t *n, char *err, size_t errlen,
+		 bool from_default)
 {
-	struct actx c = { o, d, err, errlen };
+	struct actx c = { o, d, err, errlen, from_default };
 	void *field = (char *)base + o->offset;
 	if (ynode_is_null(n))
 		return 0;
@@ -365,6 +401,11 @@ int opt_apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node_t 
 	}
 }
 
+int opt_apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node_t *n, char *err, size_t errlen)
+{
+	return apply(o, base, d, n, err, errlen, false);
+}
+
 int opt_apply_default(const struct opt_desc *o, void *base, const char *what, char *err, size_t errlen)
 {
 	if (o->type == OPT_SECTION) {
@@ -373,10 +414,16 @@ int opt_apply_default(const struct opt_desc *o, void *base, const char *what, ch
 				return -1;
 		return 0;
 	}
-	if (!o->def)
-		return 0;
 	char name[160];
 	snprintf(name, sizeof(name), "default of %s option %s", what, o->name);
+	return apply_default(o, base, name, err, errlen);
+}
+
+/* name: what messages about the default call it. */
+static int apply_default(const struct opt_desc *o, void *base, const char *name, char *err, size_t errlen)
+{
+	if (!o->def)
+		return 0;
 	struct ydoc d;
 	/* An unquoted scalar default is taken as plain text, so a string default
 	 * such as "%Y-%m-%d" or "a: b" needs no YAML quoting in C. */
@@ -390,12 +437,12 @@ int opt_apply_default(const struct opt_desc *o, void *base, const char *what, ch
 		n.data.scalar.style = YAML_SINGLE_QUOTED_SCALAR_STYLE;
 		memset(&d, 0, sizeof(d));
 		d.name = name;
-		return opt_apply(o, base, &d, &n, err, errlen);
+		return apply(o, base, &d, &n, err, errlen, true);
 	}
 	if (ydoc_load(&d, name, o->def, strlen(o->def), err, errlen) < 0)
 		return -1;
 	yaml_node_t *r = ydoc_root(&d);
-	int rc = r ? opt_apply(o, base, &d, r, err, errlen) : 0;
+	int rc = r ? apply(o, base, &d, r, err, errlen, true) : 0;
 	ydoc_free(&d);
 	return rc;
 }

@@ -41,6 +41,10 @@ static void write_metrics(const struct agent *a, struct httpd_resp *r)
 	prom_counter(r, "heliograph_metrics_dropped_total", "Metrics dropped (buffer overflow or rejected).",
 		     t.metrics_dropped);
 	prom_counter(r, "heliograph_gather_errors_total", "Gather errors of all inputs.", t.gather_errors);
+	httpd_resp_printf(r, "# HELP heliograph_outputs_disabled Configured outputs the agent runs without "
+			     "(a URL scheme it does not speak; logged at start).\n"
+			     "# TYPE heliograph_outputs_disabled gauge\nheliograph_outputs_disabled %llu\n",
+			  (unsigned long long)t.outputs_disabled);
 	httpd_resp_printf(r, "# HELP heliograph_gather_duration_seconds Duration of the last gather.\n"
 			     "# TYPE heliograph_gather_duration_seconds gauge\n");
 	for (size_t i = 0; i < a->ninputs; i++)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yajl/yajl_tree.h>
 
 static char *xstrdup(const char *s)
@@ -50,15 +51,19 @@ fail:
 	return NULL;
 }
 
-int influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, struct httpc *http,
-		     const char *extra_header, char *err, size_t errlen)
+void url_scheme(const char *url, char *out, size_t outlen)
 {
-	memset(h, 0, sizeof(*h));
-	h->http = http;
+	const char *p = strstr(url, "://");
+	size_t n = p ? (size_t)(p - url) : 0;
+	if (n > 16 || strcspn(url, "@:/?#") < n)
+		n = 0; /* not a scheme: show nothing of it */
+	snprintf(out, outlen, "%.*s", (int)n, url);
+}
+
+int influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errlen)
+{
 	const char *enc = cfg->content_encoding ? cfg->content_encoding : "gzip";
-	if (strcmp(enc, "gzip") == 0) {
-		h->gzip = true;
-	} else if (strcmp(enc, "identity") != 0 && enc[0] != '\0') {
+	if (strcmp(enc, "gzip") != 0 && strcmp(enc, "identity") != 0) {
 		snprintf(err, errlen, "content_encoding: \"%s\" is not gzip or identity", enc);
 		return -1;
 	}
@@ -68,13 +73,26 @@ int influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, s
 	}
 	for (size_t i = 0; i < cfg->urls.n; i++) {
 		const char *u = cfg->urls.v[i];
-		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
-			char red[128];
-			influx_url_redact(u, red, sizeof(red));
-			snprintf(err, errlen, "urls: \"%s\" is not an http:// or https:// URL", red);
-			return -1;
+		if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0) {
+			/* Telegraf also speaks udp:// and unix://; only the scheme is shown. */
+			char scheme[24];
+			url_scheme(u, scheme, sizeof(scheme));
+			snprintf(err, errlen, "urls: %s%s URLs are not supported (only http:// and https://)",
+				 scheme[0] ? scheme : "(no scheme)", scheme[0] ? "://" : "");
+			return OUTPUT_UNSUPPORTED;
 		}
 	}
+	return 0;
+}
+
+int influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, struct httpc *http,
+		     const char *extra_header, char *err, size_t errlen)
+{
+	memset(h, 0, sizeof(*h));
+	h->http = http;
+	if (influx_http_check(cfg, err, errlen) != 0)
+		return -1;
+	h->gzip = !cfg->content_encoding || strcmp(cfg->content_encoding, "gzip") == 0;
 	if (!(h->urls = calloc(cfg->urls.n, sizeof(*h->urls))))
 		goto oom;
 	h->nurls = cfg->urls.n;

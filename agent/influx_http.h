@@ -26,7 +26,7 @@ struct influx_http_cfg {
 /* Option table rows for a struct influx_http_cfg member m of config type T. */
 #define INFLUX_HTTP_OPTIONS(T, m)                                                                                  \
 	{ "urls", OPT_STRLIST, offsetof(T, m.urls), "[\"http://127.0.0.1:8086\"]",                                 \
-	  "InfluxDB URLs; one is written to at a time, the next after a network error or 5xx" },                 \
+	  "InfluxDB URLs; one is written to at a time, the next after a network error or 5xx", NULL, OPT_F_URL }, \
 	{ "failback_interval", OPT_DURATION, offsetof(T, m.failback_interval_ns), "30s",                           \
 	  "while writing to a later URL, how often the earlier ones are health-checked (0 = never)" },             \
 	{ "timeout", OPT_DURATION, offsetof(T, m.timeout_ns), "5s", "whole-request timeout" },                     \
@@ -71,6 +71,12 @@ struct influx_http {
 	int64_t failback_ms;
 	uint64_t probe_at_ms; /* monotonic; the next health check of the earlier URLs */
 };
+
+/* The checks of cfg that need no state: content_encoding, at least one URL, every URL http:// or
+ * https:// (else OUTPUT_UNSUPPORTED naming the scheme only). See output_plugin.check. */
+int influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errlen);
+/* Writes the scheme of url ("udp" for "udp://u:p@h") to out, for messages without secrets. */
+void url_scheme(const char *url, char *out, size_t outlen);
 
 /* Copies what it needs from cfg. extra_header ("Authorization: Token ...")
  * is added to every request, or NULL. 0, or -1 with err. */

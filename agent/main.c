@@ -83,6 +83,7 @@ static void usage(FILE *out)
 		"\n"
 		"Files:\n"
 		"  /etc/heliograph/agent.yaml  configuration of the Debian package's service\n"
+		"  /etc/heliograph/agent.d/*.yaml  its drop-in files, loaded after agent.yaml\n"
 		"  /etc/heliograph/heliograph.yaml  configuration path in the container image\n",
 		rates);
 }
@@ -137,6 +138,12 @@ static int load(struct app *app, struct agent_config *cfg)
 	size_t n = app->nfiles;
 	if (config_load(cfg, files, n, app->config_dir, err, sizeof err) < 0) {
 		log_error(NULL, "%s", err);
+		return -1;
+	}
+	/* Outputs' own checks too, so that --test and a reload catch what the start would. */
+	if (agent_check_outputs(cfg, &app->opts, err, sizeof err) < 0) {
+		log_error(NULL, "%s", err);
+		config_free(cfg);
 		return -1;
 	}
 	return 0;
@@ -213,6 +220,17 @@ static void on_signal(uv_signal_t *h, int signum)
 	log_info(NULL, "received %s, flushing and stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	app->exiting = true;
 	agent_stop(app->agent, false, on_agent_stopped, app);
+}
+
+static void log_started(struct app *app)
+{
+	size_t ni = agent_input_count(app->agent), no = agent_output_count(app->agent);
+	uint64_t off = agent_totals(app->agent).outputs_disabled;
+	char disabled[64] = "";
+	if (off)
+		snprintf(disabled, sizeof disabled, " (%llu disabled)", (unsigned long long)off);
+	log_info(NULL, "heliograph agent %s started: %zu input%s, %zu output%s%s, interval %llds", HG_VERSION, ni,
+		 ni == 1 ? "" : "s", no, no == 1 ? "" : "s", disabled, (long long)(app->cfg.interval_ns / 1000000000));
 }
 
 static void start_agent(struct app *app)
@@ -332,9 +350,7 @@ int main(int argc, char **argv)
 	uv_signal_start(&app.sigint, on_signal, SIGINT);
 	uv_signal_start(&app.sighup, on_signal, SIGHUP);
 	if (!app.opts.test_mode)
-		log_info(NULL, "heliograph agent %s started: %zu inputs, %zu outputs, interval %llds", HG_VERSION,
-			 agent_input_count(app.agent), agent_output_count(app.agent),
-			 (long long)(app.cfg.interval_ns / 1000000000));
+		log_started(&app);
 	start_agent(&app);
 	rss_trim_enable();
 	rss_trim();

@@ -31,8 +31,21 @@ struct opt_desc {
 	 * members positionally and leave this one out (hence
 	 * -Wno-missing-field-initializers in CMakeLists.txt). */
 	const struct opt_desc *sub;
+	unsigned flags; /* OPT_F_* */
 };
-#define OPT_END { NULL, 0, 0, NULL, NULL, NULL }
+#define OPT_END { NULL, 0, 0, NULL, NULL, NULL, 0 }
+
+/* OPT_STRING/OPT_SECRET: a value of "" (also a ${VAR} that expands to "") means
+ * unset, as in Telegraf, whose plugins give the zero value their default: the
+ * option gets its default, or NULL. This flag keeps "" for the few options
+ * where Telegraf gives "" a meaning of its own (prometheus url_tag "" = no
+ * tag, kube_inventory namespace "" = all namespaces). */
+#define OPT_F_EMPTY_IS_VALUE 1u
+/* OPT_STRING/OPT_STRLIST: each value must be an absolute URL, scheme "://"
+ * something ("udp://h:8089", "unix:///run/x.sock"); anything else is a config
+ * error at the value's position. Whether the plugin speaks the scheme is its
+ * own check (output_plugin.check). */
+#define OPT_F_URL 2u
 
 struct strlist {
 	size_t n;

@@ -167,6 +167,9 @@ static void write_done(void *arg, const struct write_result *r)
 			return;
 		}
 		int64_t delay = output_backoff_ms(o->consecutive_failures, r->retry_after_ms);
+		int64_t flush_ms = o->flush_interval_ns / 1000000;
+		if (r->retry_at_flush && delay > flush_ms)
+			delay = flush_ms > 0 ? flush_ms : 0;
 		log_error(o->label, "write of %zu metrics failed, %llu buffered, retrying in %lld ms: %s", n,
 			  (unsigned long long)pending(o), (long long)delay, r->message);
 		schedule_write(o, delay);

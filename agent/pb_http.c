@@ -80,25 +80,35 @@ static bool fixed_has(const char *const *fixed, const char *name)
 	return false;
 }
 
-struct pb_http *pb_http_new(const struct pb_http_cfg *cfg, struct httpc *http, const char *label,
-			    const char *const *fixed_headers, pb_map_fn map, char *err, size_t errlen)
+int pb_http_check(const struct pb_http_cfg *cfg, char *err, size_t errlen)
 {
 	const char *u = cfg->url;
 	if (!u || !u[0]) {
 		snprintf(err, errlen, "url: required");
-		return NULL;
+		return -1;
 	}
-	if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
-		char red[128];
-		influx_url_redact(u, red, sizeof(red));
-		snprintf(err, errlen, "url: \"%s\" is not an http:// or https:// URL", red);
-		return NULL;
+	if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0) {
+		char scheme[24];
+		url_scheme(u, scheme, sizeof(scheme));
+		snprintf(err, errlen, "url: %s%s URLs are not supported (only http:// and https://)",
+			 scheme[0] ? scheme : "(no scheme)", scheme[0] ? "://" : "");
+		return OUTPUT_UNSUPPORTED;
 	}
 	bool user = cfg->username && cfg->username[0], token = cfg->bearer_token && cfg->bearer_token[0];
 	if (user && token) {
 		snprintf(err, errlen, "username and bearer_token: set one of them, not both");
-		return NULL;
+		return -1;
 	}
+	return 0;
+}
+
+struct pb_http *pb_http_new(const struct pb_http_cfg *cfg, struct httpc *http, const char *label,
+			    const char *const *fixed_headers, pb_map_fn map, char *err, size_t errlen)
+{
+	if (pb_http_check(cfg, err, errlen) != 0)
+		return NULL;
+	const char *u = cfg->url;
+	bool user = cfg->username && cfg->username[0];
 	size_t nfixed = 0;
 	while (fixed_headers && fixed_headers[nfixed])
 		nfixed++;

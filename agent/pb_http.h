@@ -25,7 +25,7 @@ struct pb_http_cfg {
 /* Option table rows for a struct pb_http_cfg member m of config type T;
  * url_def is the default URL (NULL: required). */
 #define PB_HTTP_OPTIONS(T, m, url_def, url_help)                                                                   \
-	{ "url", OPT_STRING, offsetof(T, m.url), url_def, url_help },                                              \
+	{ "url", OPT_STRING, offsetof(T, m.url), url_def, url_help, NULL, OPT_F_URL },                             \
 	{ "timeout", OPT_DURATION, offsetof(T, m.timeout_ns), "5s", "whole-request timeout" },                     \
 	{ "username", OPT_STRING, offsetof(T, m.username), NULL, "HTTP basic auth user" },                         \
 	{ "password", OPT_SECRET, offsetof(T, m.password), NULL, "HTTP basic auth password" },                     \
@@ -45,6 +45,10 @@ struct pb_http_cfg {
 typedef void (*pb_map_fn)(const struct httpc_response *r, const char *where, struct write_result *w);
 
 struct pb_http;
+
+/* The checks of cfg that need no state: url set and http(s) (else OUTPUT_UNSUPPORTED naming
+ * only the scheme), not both username and bearer_token. See output_plugin.check. */
+int pb_http_check(const struct pb_http_cfg *cfg, char *err, size_t errlen);
 
 /* fixed_headers ("Name: value", NULL-terminated) come before the user's
  * headers, which may override none of them. NULL with err. */

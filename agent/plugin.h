@@ -58,6 +58,11 @@ struct write_result {
 	enum write_status status;
 	int64_t retry_after_ms;    /* from Retry-After, 0 if none */
 	size_t dropped_lines;      /* partial write: lines the server rejected */
+	/* WRITE_RETRY from a server that is up and answering, for a cause that ends
+	 * outside of it (e.g. "database not found" until someone creates it): no
+	 * exponential backoff, which protects an overloaded server, but a retry
+	 * within the flush interval, so the write lands soon after the cause ends. */
+	bool retry_at_flush;
 	char message[256];         /* for the log; never contains secrets */
 };
 
@@ -77,7 +82,14 @@ struct output_plugin {
 	/* May be called while a write is in flight (shutdown timeout): the
 	 * plugin cancels it and never calls done afterwards. */
 	void (*free)(void *state);
+	/* Optional: checks the configuration without side effects (no file, no
+	 * request), at start, reload and --test. 0; -1 for a config error (exit 2);
+	 * OUTPUT_UNSUPPORTED when it asks for what this build does not do (e.g. a
+	 * udp:// URL, which Telegraf speaks): the agent runs without this output and
+	 * says so. err names the option and never holds secrets. */
+	int (*check)(const void *config, char *err, size_t errlen);
 };
+#define OUTPUT_UNSUPPORTED 1
 
 extern const struct input_plugin *const input_registry[];
 extern const struct output_plugin *const output_registry[];

@@ -1,5 +1,6 @@
 # Install layout and the Debian package (cpack -G DEB from the build dir):
-# both binaries, /etc/heliograph/agent.yaml (conffile), the systemd unit,
+# both binaries, /etc/heliograph/agent.yaml (conffile) and the empty drop-in
+# directory /etc/heliograph/agent.d (as Telegraf's telegraf.d), the systemd unit,
 # the sysusers.d user, and the man pages rendered from the programs' --help
 # (scripts/help2man.sh) so the two cannot disagree.
 set(HG_MAN_DIR ${CMAKE_BINARY_DIR}/man)
@@ -16,6 +17,7 @@ install(PROGRAMS $<TARGET_FILE:agent> $<TARGET_FILE:agentctl> DESTINATION bin)
 install(FILES ${HG_MAN_DIR}/agent.1.gz ${HG_MAN_DIR}/agentctl.1.gz DESTINATION share/man/man1)
 install(FILES ${HG_MAN_DIR}/agent.yaml.5.gz DESTINATION share/man/man5)
 install(FILES ${CMAKE_SOURCE_DIR}/packaging/agent.yaml DESTINATION /etc/heliograph)
+install(DIRECTORY DESTINATION /etc/heliograph/agent.d)
 install(FILES ${CMAKE_SOURCE_DIR}/packaging/heliograph-agent.service DESTINATION lib/systemd/system)
 install(FILES ${CMAKE_SOURCE_DIR}/packaging/heliograph.sysusers DESTINATION lib/sysusers.d RENAME heliograph.conf)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION share/doc/heliograph)

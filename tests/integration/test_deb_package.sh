@@ -36,6 +36,11 @@ for f in usr/bin/agent usr/bin/agentctl etc/heliograph/agent.yaml usr/lib/system
 done
 dpkg --root="$R" -s heliograph | grep -A1 '^Conffiles:' | grep -q '/etc/heliograph/agent.yaml' ||
 	fail "/etc/heliograph/agent.yaml is not a conffile"
+# The drop-in directory (as telegraf.d): shipped empty, owned by the package.
+[ -d "$R/etc/heliograph/agent.d" ] || fail "package lacks the directory /etc/heliograph/agent.d"
+[ -z "$(ls -A "$R/etc/heliograph/agent.d")" ] || fail "/etc/heliograph/agent.d is not empty"
+dpkg-deb -c "$deb" | awk '$1 ~ /^d/ && $NF == "./etc/heliograph/agent.d/" { found = 1 } END { exit !found }' ||
+	fail "the package does not own ./etc/heliograph/agent.d/"
 
 # Maintainer scripts: valid shell; postinst creates the user, protects the
 # config, enables the unit; the user it creates (sysusers.d) is real.
@@ -47,6 +52,7 @@ done
 grep -q 'systemd-sysusers heliograph.conf' "$TMP/control/postinst" || fail "postinst does not create the user"
 grep -q 'adduser --system' "$TMP/control/postinst" || fail "postinst has no adduser fallback"
 grep -q 'chmod 0640 /etc/heliograph/agent.yaml' "$TMP/control/postinst" || fail "postinst leaves the config world-readable"
+grep -q 'chmod 0750 /etc/heliograph/agent.d' "$TMP/control/postinst" || fail "postinst leaves agent.d world-readable"
 if command -v systemd-sysusers >/dev/null; then
 	systemd-sysusers --root="$R" >/dev/null 2>&1 || fail "systemd-sysusers --root failed"
 	grep -q '^heliograph:x:[0-9]*:[0-9]*:Heliograph metrics agent:/var/lib/heliograph:' "$R/etc/passwd" ||
@@ -56,7 +62,8 @@ fi
 # The unit.
 unit="$R/usr/lib/systemd/system/heliograph-agent.service"
 for line in 'User=heliograph' 'Restart=on-failure' 'ExecReload=/bin/kill -HUP $MAINPID' \
-	'ExecStart=/usr/bin/agent --config /etc/heliograph/agent.yaml' 'NoNewPrivileges=yes' 'ProtectSystem=strict' \
+	'ExecStart=/usr/bin/agent --config /etc/heliograph/agent.yaml --config-directory /etc/heliograph/agent.d' \
+	'NoNewPrivileges=yes' 'ProtectSystem=strict' \
 	'CapabilityBoundingSet=' 'StateDirectory=heliograph'; do
 	grep -qxF "$line" "$unit" || fail "unit lacks $line"
 done
@@ -72,10 +79,30 @@ if command -v systemd-analyze >/dev/null; then
 	echo "systemd-analyze security exposure: ${score:-n/a}"
 fi
 
-# The installed agent loads the installed config.
-"$R/usr/bin/agent" --config "$R/etc/heliograph/agent.yaml" --test --input-filter mem:system >"$TMP/lp" 2>"$TMP/agent.log" ||
+# The installed agent loads the installed config as the unit runs it: the empty
+# agent.d, then with a drop-in file that adds an input (its own inputs: section).
+"$R/usr/bin/agent" --config "$R/etc/heliograph/agent.yaml" --config-directory "$R/etc/heliograph/agent.d" --test \
+	--input-filter mem:system >"$TMP/lp" 2>"$TMP/agent.log" ||
 	fail "installed agent with the installed config: $(tail -3 "$TMP/agent.log")"
 grep -q '^mem,' "$TMP/lp" || fail "no mem metrics"
+printf 'inputs:\n  - linux_sysctl_fs: {}\n' >"$R/etc/heliograph/agent.d/10-sysctl.yaml"
+"$R/usr/bin/agent" --config "$R/etc/heliograph/agent.yaml" --config-directory "$R/etc/heliograph/agent.d" --test \
+	--input-filter mem:linux_sysctl_fs >"$TMP/lp" 2>"$TMP/agent.log" ||
+	fail "installed agent with a drop-in file: $(tail -3 "$TMP/agent.log")"
+grep -q '^linux_sysctl_fs,' "$TMP/lp" && grep -q '^mem,' "$TMP/lp" || fail "the drop-in's input or agent.yaml's is missing"
+printf 'inputs:\n  - mem: {bogus: 1}\n' >"$R/etc/heliograph/agent.d/20-bad.yaml"
+rc=0
+"$R/usr/bin/agent" --config "$R/etc/heliograph/agent.yaml" --config-directory "$R/etc/heliograph/agent.d" --test \
+	>/dev/null 2>"$TMP/agent.log" || rc=$?
+[ "$rc" = 2 ] && grep -q "agent.d/20-bad.yaml:2:11: input mem: unknown option" "$TMP/agent.log" ||
+	fail "a bad drop-in file: exit $rc, $(cat "$TMP/agent.log")"
+rm "$R/etc/heliograph/agent.d/10-sysctl.yaml" "$R/etc/heliograph/agent.d/20-bad.yaml"
+# The commented credentials, uncommented, load (unset variables mean no authentication).
+sed 's/^      # \(username\|password\): /      \1: /' "$R/etc/heliograph/agent.yaml" >"$TMP/auth.yaml"
+grep -q '^      username: "${INFLUXDB_USERNAME}"' "$TMP/auth.yaml" && grep -q '^      password: "${INFLUXDB_PASSWORD}"' "$TMP/auth.yaml" ||
+	fail "agent.yaml lacks the commented username/password placeholders"
+env -u INFLUXDB_USERNAME -u INFLUXDB_PASSWORD "$R/usr/bin/agent" --config "$TMP/auth.yaml" --test --input-filter mem \
+	>/dev/null 2>"$TMP/agent.log" || fail "agent.yaml with the credentials uncommented: $(tail -3 "$TMP/agent.log")"
 
 # Help and man pages: one source. Every option of agent --help and every
 # command of agentctl (with its own options) is in the man pages;

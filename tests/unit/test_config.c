@@ -67,9 +67,9 @@ static void test_defaults(void)
 	CHECK_INT(c.metric_batch_size, 1000);
 	CHECK_INT(c.metric_buffer_limit, 10000);
 	CHECK_INT(c.precision_ns, 0);
-	CHECK_STR(c.hostname, "");
+	CHECK(c.hostname == NULL); /* "" means unset: the OS hostname */
 	CHECK(!c.omit_hostname && !c.debug && !c.quiet);
-	CHECK_STR(c.logfile, "");
+	CHECK(c.logfile == NULL);  /* "" means unset: stderr */
 	CHECK(c.health_listen == NULL);
 	CHECK_INT(c.health_max_flush_intervals, 3);
 	CHECK_INT(c.shutdown_timeout_ns, 20 * S);
@@ -240,6 +240,78 @@ static void test_merge(void)
 	CHECK_STR(err, "/nonexistent-dir: No such file or directory");
 }
 
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* A drop-in directory as the package's /etc/heliograph/agent.d: every file may
+ * have its own inputs: and outputs: (which a single file may not repeat), they
+ * add up in name order after --config, and an error names the file that has it. */
+static void test_dropin_dir(void)
+{
+	char dir[] = "/tmp/hg-dropin.XXXXXX";
+	if (!mkdtemp(dir)) {
+		CHECK(0);
+		return;
+	}
+	write_file(dir, "20-net.yaml", "inputs:\n  - net: {}\noutputs:\n  - file: {files: [stdout]}\n");
+	write_file(dir, "10-disk.yaml", "inputs:\n  - disk: {}\n  - diskio: {}\n");
+	write_file(dir, "30-influx.yml",
+		   "outputs:\n  - influxdb: {alias: second, urls: [\"http://10.0.0.2:8086\"], username: \"\"}\n");
+	write_file(dir, "README", "inputs: [not yaml of ours\n");
+	struct agent_config c;
+	char err[512] = "", base[1024];
+	snprintf(base, sizeof(base), "%s", fixture("base.yaml"));
+	const char *files[] = { base };
+	int rc = config_load(&c, files, 1, dir, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "%s\n", err);
+	CHECK_INT(rc, 0);
+	if (!rc) {
+		/* base.yaml's cpu, then 10-disk, then 20-net. */
+		CHECK_INT(c.ninputs, 4);
+		if (c.ninputs == 4) {
+			CHECK_STR(c.inputs[0].plugin->name, "cpu");
+			CHECK_STR(c.inputs[1].plugin->name, "disk");
+			CHECK_STR(c.inputs[2].plugin->name, "diskio");
+			CHECK_STR(c.inputs[3].plugin->name, "net");
+			CHECK(strstr(c.inputs[3].origin, "/20-net.yaml:2:5") != NULL);
+		}
+		CHECK_INT(c.noutputs, 3);
+		if (c.noutputs == 3) {
+			CHECK_STR(c.outputs[1].plugin->name, "file");
+			CHECK_STR(c.outputs[2].common.alias, "second");
+		}
+		config_free(&c);
+	}
+	/* The same sections twice in one file stay an error, named with its position. */
+	write_file(dir, "40-twice.yaml", "inputs:\n  - mem\ninputs:\n  - swap\n");
+	char want[1200];
+	snprintf(want, sizeof(want), "%s/40-twice.yaml:3:1: section \"inputs\" given twice", dir);
+	CHECK_INT(config_load(&c, files, 1, dir, err, sizeof(err)), -1);
+	CHECK_STR(err, want);
+	write_file(dir, "40-twice.yaml", "inputs:\n  - mem: {percpu: true}\n");
+	snprintf(want, sizeof(want), "%s/40-twice.yaml:2:11: input mem: unknown option \"percpu\"", dir);
+	CHECK_INT(config_load(&c, files, 1, dir, err, sizeof(err)), -1);
+	CHECK_STR(err, want);
+	CHECK_INT(c.ninputs, 0);
+	const char *names[] = { "10-disk.yaml", "20-net.yaml", "30-influx.yml", "README", "40-twice.yaml" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		char p[1100];
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
 static void test_errors(void)
 {
 	expect_err("agent:\n  interval: 10s\n  intervall: 10s\n", "t.yaml:3:3: agent: unknown option \"intervall\"");
@@ -249,6 +321,11 @@ static void test_errors(void)
 		   "t.yaml:3:14: option \"files\": expected a list of strings, got a scalar");
 	expect_err("agent:\n  interval: [1, 2]\n", "t.yaml:2:13: option \"interval\": expected a duration, got a sequence");
 	expect_err("agent:\n  hostname: {a: b}\n", "t.yaml:2:13: option \"hostname\": expected a string, got a mapping");
+	/* OPT_F_URL: not a URL is a config error at the value, which is not echoed (credentials). */
+	expect_err("outputs:\n  - influxdb:\n      urls: [\"http://ok:8086\", \"u:pw@host:8086\"]\n",
+		   "t.yaml:3:32: option \"urls\": not a URL (expected scheme://host[:port][/path])");
+	expect_err("outputs:\n  - opentelemetry: {url: \"http//x\"}\n",
+		   "t.yaml:2:26: option \"url\": not a URL (expected scheme://host[:port][/path])");
 	expect_err("inputs:\n  - cpu: {tags: [a]}\n",
 		   "t.yaml:2:17: option \"tags\": expected a mapping of strings, got a sequence");
 	expect_err("inputs:\n  - cpu: {tagpass: {cpu: cpu0}}\n",
@@ -496,6 +573,7 @@ int main(void)
 	test_defaults();
 	test_full();
 	test_merge();
+	test_dropin_dir();
 	test_errors();
 	test_secret();
 	test_sample();

@@ -112,6 +112,7 @@ static int internal_gather(void *state, struct acc *acc)
 	metric_int(m, "gather_errors", (int64_t)t.gather_errors);
 	metric_int(m, "gather_timeouts", (int64_t)timeouts);
 	metric_int(m, "write_errors", (int64_t)write_errors);
+	metric_int(m, "outputs_disabled", (int64_t)t.outputs_disabled);
 	acc_emit(acc, m, 0);
 
 	for (size_t i = 0; i < agent_input_count(a); i++) {

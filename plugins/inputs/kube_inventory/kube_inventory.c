@@ -50,8 +50,9 @@ static const struct opt_desc ki_options[] = {
 	{ "tls_key", OPT_STRING, offsetof(struct ki_config, tls_key), NULL, "client key (with url)" },
 	{ "insecure_skip_verify", OPT_BOOL, offsetof(struct ki_config, insecure_skip_verify), "false",
 	  "skip verification of the API server's certificate (with url)" },
+	/* Telegraf: namespace = "" means all namespaces, so "" is a value here, not "unset". */
 	{ "namespace", OPT_STRING, offsetof(struct ki_config, namespace), "default",
-	  "namespace of the namespaced resources; \"\" = all namespaces" },
+	  "namespace of the namespaced resources; \"\" = all namespaces", NULL, OPT_F_EMPTY_IS_VALUE },
 	{ "node_name", OPT_STRING, offsetof(struct ki_config, node_name), NULL,
 	  "only this node and the pods scheduled on it" },
 	{ "response_timeout", OPT_DURATION, offsetof(struct ki_config, response_timeout), "5s",

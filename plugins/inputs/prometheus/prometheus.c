@@ -64,7 +64,9 @@ static const struct opt_desc prom_options[] = {
 	  "1: measurement per family, fields counter/gauge/value; 2: measurement prometheus, field per metric"),
 	PO("format", OPT_STRING, format, "protobuf",
 	  "exposition asked for: protobuf (falls back to text), text, openmetrics"),
-	PO("url_tag", OPT_STRING, url_tag, "url", "tag naming the scraped URL; \"\" for none"),
+	/* Telegraf: url_tag = "" adds no url tag, so "" is a value here, not "unset". */
+	{ .name = "url_tag", .type = OPT_STRING, .offset = offsetof(struct prom_config, url_tag), .def = "url",
+	  .help = "tag naming the scraped URL; \"\" for none", .flags = OPT_F_EMPTY_IS_VALUE },
 	PO("ignore_timestamp", OPT_BOOL, ignore_timestamp, "false",
 	  "stamp metrics with the gather time even when the exposition has timestamps"),
 	PO("bearer_token", OPT_STRING, bearer_token, NULL,

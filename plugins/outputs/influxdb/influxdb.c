@@ -48,8 +48,12 @@ struct influxdb {
 	/* The write in flight (one at a time: the gzip buffer is shared). */
 	bool busy;
 	size_t url_idx;
+	const struct batch *batch;
 	write_done_fn done;
 	void *done_arg;
+	/* This batch met "database not found" and is being sent again after CREATE DATABASE;
+	 * a second 404 goes to the runner (no loop when CREATE does not help). */
+	bool resent;
 	/* A write that came while CREATE DATABASE was in flight waits for it: sent together, the
 	 * write could reach InfluxDB first and fail with "database not found" (with --once that
 	 * failed the run about every other time on a new database). */
@@ -143,20 +147,37 @@ static void written(void *arg, const struct httpc_response *r)
 	if (influx_database_missing(r)) {
 		char where[128];
 		influx_url_redact(url, where, sizeof(where));
+		if (!s->skip_create && !s->resent) {
+			/* Create it and send this batch again as soon as CREATE DATABASE answers
+			 * (created() sends what is held): the runner sees the outcome of that write,
+			 * so a database that now exists costs no backoff. */
+			log_info(s->label, "%s: database \"%s\" not found, creating it", where, s->db);
+			create_database(s, s->url_idx);
+			if (s->creating) {
+				s->resent = true;
+				s->held = s->batch;
+				s->held_done = s->done;
+				s->held_arg = s->done_arg;
+				return;
+			}
+		}
 		memset(&w, 0, sizeof(w));
 		w.status = WRITE_RETRY;
+		w.retry_at_flush = true; /* the server is fine; the database may appear any time */
 		if (s->skip_create) {
 			snprintf(w.message, sizeof(w.message),
 				 "%s: database \"%s\" not found and skip_database_creation is set", where, s->db);
 		} else {
-			snprintf(w.message, sizeof(w.message), "%s: database \"%s\" not found, creating it", where, s->db);
-			create_database(s, s->url_idx);
+			snprintf(w.message, sizeof(w.message), "%s: database \"%s\" %s", where, s->db,
+				 s->resent ? "still not found after CREATE DATABASE"
+					   : "not found and CREATE DATABASE could not be sent");
 		}
 	} else {
 		influx_result(r, url, &w);
 		influx_after_write(&s->h, s->url_idx, r);
 	}
 	influx_scrub(w.message, s->pass);
+	s->resent = false;
 	s->done(s->done_arg, &w);
 }
 
@@ -191,18 +212,27 @@ static void influxdb_write(void *state, const struct batch *b, write_done_fn don
 		return;
 	}
 	s->busy = true;
+	s->batch = b;
 	s->done = done;
 	s->done_arg = arg;
 	s->pending++;
 }
 
+static int influxdb_check(const void *config, char *err, size_t errlen)
+{
+	const struct influxdb_config *cfg = config;
+	if (!cfg->database) { /* "" is the default, "telegraf"; a default-less table would end here */
+		snprintf(err, errlen, "database: must be set");
+		return -1;
+	}
+	return influx_http_check(&cfg->http, err, errlen);
+}
+
 static int influxdb_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
 {
 	const struct influxdb_config *cfg = config;
-	if (!cfg->database || !cfg->database[0]) {
-		snprintf(err, errlen, "database: must not be empty");
+	if (influxdb_check(config, err, errlen) != 0)
 		return -1;
-	}
 	struct influxdb *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -274,4 +304,5 @@ const struct output_plugin output_influxdb = {
 	.uint_support = influxdb_uint_support,
 	.write = influxdb_write,
 	.free = influxdb_free,
+	.check = influxdb_check,
 };

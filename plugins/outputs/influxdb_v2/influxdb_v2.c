@@ -100,8 +100,7 @@ static void influxdb_v2_write(void *state, const struct batch *b, write_done_fn 
 	s->pending++;
 }
 
-static int influxdb_v2_init(void **state, const void *config, const struct plugin_env *env, char *err,
-			    size_t errlen)
+static int influxdb_v2_check(const void *config, char *err, size_t errlen)
 {
 	const struct influxdb_v2_config *cfg = config;
 	if (!cfg->bucket || !cfg->bucket[0]) {
@@ -112,6 +111,15 @@ static int influxdb_v2_init(void **state, const void *config, const struct plugi
 		snprintf(err, errlen, "organization: must be set");
 		return -1;
 	}
+	return influx_http_check(&cfg->http, err, errlen);
+}
+
+static int influxdb_v2_init(void **state, const void *config, const struct plugin_env *env, char *err,
+			    size_t errlen)
+{
+	const struct influxdb_v2_config *cfg = config;
+	if (influxdb_v2_check(config, err, errlen) != 0)
+		return -1;
 	struct influxdb_v2 *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -182,4 +190,5 @@ const struct output_plugin output_influxdb_v2 = {
 	.uint_support = influxdb_v2_uint_support,
 	.write = influxdb_v2_write,
 	.free = influxdb_v2_free,
+	.check = influxdb_v2_check,
 };

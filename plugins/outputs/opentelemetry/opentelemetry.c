@@ -141,15 +141,23 @@ static void otel_write(void *state, const struct batch *b, write_done_fn done, v
 	pb_http_send(s->h, st.bad_lines, done, arg);
 }
 
-static int otel_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
+static int otel_check(const void *config, char *err, size_t errlen)
 {
 	const struct otel_config *cfg = config;
 	const char *c = cfg->compression ? cfg->compression : "gzip";
-	bool gzip = strcmp(c, "gzip") == 0;
-	if (!gzip && strcmp(c, "none") != 0 && c[0] != '\0') {
+	if (strcmp(c, "gzip") != 0 && strcmp(c, "none") != 0) {
 		snprintf(err, errlen, "compression: \"%s\" is not gzip or none", c);
 		return -1;
 	}
+	return pb_http_check(&cfg->http, err, errlen);
+}
+
+static int otel_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
+{
+	const struct otel_config *cfg = config;
+	if (otel_check(config, err, errlen) != 0)
+		return -1;
+	bool gzip = !cfg->compression || strcmp(cfg->compression, "gzip") == 0;
 	struct otel *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -198,4 +206,5 @@ const struct output_plugin output_opentelemetry = {
 	.uint_support = otel_uint_support,
 	.write = otel_write,
 	.free = otel_free,
+	.check = otel_check,
 };

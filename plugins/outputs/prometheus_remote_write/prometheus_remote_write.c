@@ -132,6 +132,11 @@ static void prw_free(void *state)
 	free(s);
 }
 
+static int prw_check(const void *config, char *err, size_t errlen)
+{
+	return pb_http_check(&((const struct prw_config *)config)->http, err, errlen);
+}
+
 const struct output_plugin output_prometheus_remote_write = {
 	.name = "prometheus_remote_write",
 	.summary = "Writes to a Prometheus remote write 1.0 endpoint (Prometheus, VictoriaMetrics, Mimir, Thanos)",
@@ -141,4 +146,5 @@ const struct output_plugin output_prometheus_remote_write = {
 	.uint_support = prw_uint_support,
 	.write = prw_write,
 	.free = prw_free,
+	.check = prw_check,
 };
