@@ -23,6 +23,7 @@ struct lease {
 	int handles;              /* open timers; l is freed when the last one is closed */
 	bool leader, busy, stopping, release, closed;
 	bool want_release; /* stop asked for a hand-over while a request was in flight */
+	int release_tries; /* releases answered 409 (a renew the server applied late moved it) */
 	/* The record as last read. */
 	bool exists;
 	char rv[64], holder[256], record[512], acquire[40], recorded[48];
@@ -297,8 +298,17 @@ static void write_done(void *arg, const struct kube_response *r)
 	if (l->closed)
 		return;
 	if (l->stopping) {
-		if (r->status == 200 || r->status == 201)
+		if (r->status == 200 || r->status == 201) {
 			read_record(l, r->body); /* the release needs the new resourceVersion */
+		} else if (r->status == 409 && l->release && l->release_tries++ < 2) {
+			/* A renew we gave up on (timed out) can still be applied by the server, and
+			 * then the release's resourceVersion is stale. Read the Lease and release it
+			 * again if it is still ours: otherwise the next leader waits a whole duration. */
+			char path[600];
+			snprintf(path, sizeof path, "%s/%s", l->path, l->name);
+			lease_send(l, "GET", path, NULL, get_done); /* or, unsent, it ended the stop */
+			return;
+		}
 		finish_stop(l);
 		return;
 	}
@@ -339,6 +349,9 @@ static void get_done(void *arg, const struct kube_response *r)
 	if (l->closed)
 		return;
 	if (l->stopping) {
+		/* The read after a release met a 409: release again while the Lease is ours. */
+		if (l->release && r->status == 200 && read_record(l, r->body) && strcmp(l->holder, l->id) == 0)
+			l->want_release = true;
 		finish_stop(l);
 		return;
 	}
@@ -407,6 +420,11 @@ struct lease *lease_start(struct kube_client *c, const struct lease_opts *o, cha
 bool lease_is_leader(const struct lease *l)
 {
 	return l->leader;
+}
+
+bool lease_request_in_flight(const struct lease *l)
+{
+	return l->busy;
 }
 
 unsigned lease_transitions_seen(const struct lease *l)

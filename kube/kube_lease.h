@@ -42,6 +42,8 @@ int64_t lease_duration_ms(int64_t configured_ns);
 struct lease *lease_start(struct kube_client *c, const struct lease_opts *o, char *err, size_t errlen);
 bool lease_is_leader(const struct lease *l);
 unsigned lease_transitions_seen(const struct lease *l);
+/* Whether a read or write of the Lease is in flight (tests stop it at that moment). */
+bool lease_request_in_flight(const struct lease *l);
 /* Stops campaigning. release: when leader, clear holderIdentity so another
  * candidate takes over at once; done (optional) runs when that write ended
  * (or at once). The client must stay alive until done. */

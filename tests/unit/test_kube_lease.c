@@ -84,7 +84,8 @@ static void on_stopped(void *arg)
 	((struct cand *)arg)->stopped++;
 }
 
-static bool cand_start(struct cand *c, const char *id, const char *kcpath, const char *lease, int64_t dur_ms)
+static bool cand_start_renew(struct cand *c, const char *id, const char *kcpath, const char *lease, int64_t dur_ms,
+			     int64_t renew_ms)
 {
 	memset(c, 0, sizeof *c);
 	c->id = id;
@@ -97,13 +98,18 @@ static bool cand_start(struct cand *c, const char *id, const char *kcpath, const
 	}
 	struct lease_opts o = {
 		.ns = "kt", .name = lease, .identity = id, .log_label = "lease-test", .recorded_annotation = ANN,
-		.duration_ms = dur_ms, .renew_ms = RENEW_MS, .retry_ms = RETRY_MS,
+		.duration_ms = dur_ms, .renew_ms = renew_ms, .retry_ms = RETRY_MS,
 		.on_change = on_change, .recorded_until = recorded_until, .on_error = on_error, .arg = c,
 	};
 	c->l = lease_start(c->c, &o, err, sizeof err);
 	if (!c->l)
 		fprintf(stderr, "lease_start: %s\n", err);
 	return c->l != NULL;
+}
+
+static bool cand_start(struct cand *c, const char *id, const char *kcpath, const char *lease, int64_t dur_ms)
+{
+	return cand_start_renew(c, id, kcpath, lease, dur_ms, RENEW_MS);
 }
 
 static void cand_free(struct cand *c)
@@ -522,29 +528,60 @@ static void test_api_errors(void)
 static void test_release_while_busy(void)
 {
 	struct cand f;
-	CHECK(cand_start(&f, "agent-f", kubeconfig, "t-busy", 2 * DUR_MS));
+	/* A renew period (and so a request timeout) of 1 s: the renew held below outlives the
+	 * test's own blocking calls to the server, even with both cores busy. */
+	CHECK(cand_start_renew(&f, "agent-f", kubeconfig, "t-busy", 4 * DUR_MS, 1000));
 	CHECK(run_until(&f.ups, 1, 3000));
-	CHECK_INT(get_lease("t-busy").duration, 2);
+	CHECK_INT(get_lease("t-busy").duration, 4);
 	char rule[512];
-	snprintf(rule, sizeof rule, "{\"method\":\"PUT\",\"path\":\"%s/t-busy\",\"delay\":0.15,\"times\":1}", LEASES);
+	snprintf(rule, sizeof rule, "{\"method\":\"PUT\",\"path\":\"%s/t-busy\",\"hold\":\"renew\",\"times\":1}", LEASES);
 	CHECK_INT(ks_control(&ks, "/_control/fail", rule), 200);
-	/* The server records a request before it holds it: once it has seen the next renew, it is in flight. */
 	int puts = requests("PUT", LEASES "/t-busy");
-	uint64_t end = now_ms() + 2000;
-	while (requests("PUT", LEASES "/t-busy") == puts && now_ms() < end)
+	/* The next request is the renew, held by the server: stop the moment it is sent. */
+	uint64_t end = now_ms() + 3000;
+	while (!lease_request_in_flight(f.l) && now_ms() < end)
 		uv_run(&loop, UV_RUN_ONCE);
-	CHECK_INT(requests("PUT", LEASES "/t-busy"), puts + 1);
+	CHECK(lease_request_in_flight(f.l));
 	lease_stop(f.l, true, on_stopped, &f);
 	CHECK_INT(f.stopped, 0);
+	CHECK_INT(ks_control(&ks, "/_control/release", "{\"hold\":\"renew\"}"), 200);
 	CHECK(run_until(&f.stopped, 1, 3000));
 	struct rec r = get_lease("t-busy");
 	CHECK_STR(r.holder, "");
 	CHECK_INT(r.duration, 1); /* as client-go releases */
-	CHECK_INT(requests("PUT", LEASES "/t-busy"), puts + 2);
+	CHECK_INT(requests("PUT", LEASES "/t-busy"), puts + 2); /* the renew, then the release */
 	CHECK_INT(f.errors, 0);
 	run_for(50);
 	CHECK_INT(f.stopped, 1);
 	cand_free(&f);
+}
+
+/* A release answered 409 (the resourceVersion moved under it: a renew the server applied after
+ * the client gave up on it) reads the Lease and releases again, rather than ending the stop with
+ * the Lease still held, which would make the next leader wait a whole duration. */
+static void test_release_conflict(void)
+{
+	struct cand f;
+	CHECK(cand_start(&f, "agent-h", kubeconfig, "t-conflict", 2 * DUR_MS));
+	CHECK(run_until(&f.ups, 1, 3000));
+	char rule[512];
+	snprintf(rule, sizeof rule,
+		 "{\"method\":\"PUT\",\"path\":\"%s/t-conflict\",\"code\":409,\"reason\":\"Conflict\",\"times\":1}",
+		 LEASES);
+	/* Between renews: the next PUT is the release. */
+	int puts = requests("PUT", LEASES "/t-conflict"), gets = requests("GET", LEASES "/t-conflict");
+	CHECK_INT(ks_control(&ks, "/_control/fail", rule), 200);
+	lease_stop(f.l, true, on_stopped, &f);
+	CHECK(run_until(&f.stopped, 1, 3000));
+	CHECK_INT(requests("PUT", LEASES "/t-conflict"), puts + 2);
+	CHECK_INT(requests("GET", LEASES "/t-conflict"), gets + 1);
+	struct rec r = get_lease("t-conflict");
+	CHECK_STR(r.holder, "");
+	CHECK_INT(r.duration, 1);
+	run_for(50);
+	CHECK_INT(f.stopped, 1);
+	cand_free(&f);
+	CHECK_INT(ks_control(&ks, "/_control/fail", "[]"), 200);
 }
 
 /* Requests that cannot be sent at all: the exec credential plugin fails
@@ -688,6 +725,7 @@ int main(void)
 	test_conflict();
 	test_api_errors();
 	test_release_while_busy();
+	test_release_conflict();
 	test_send_failure();
 	test_hung_renew();
 
