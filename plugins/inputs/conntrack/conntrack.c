@@ -66,12 +66,14 @@ static void gather_files(struct conntrack_state *s, struct acc *acc)
 			acc_error(acc, "failed to read file \"%s\": %s", s->files[i].path, strerror((int)-n));
 			continue;
 		}
-		char *p = s->buf.p, *end;
+		/* one number between blanks, as Go's ParseFloat(TrimSpace(s)); the
+		 * length, not the NUL, ends the content (a NUL inside is no number) */
+		char *p = s->buf.p, *end, *stop = s->buf.p + n;
 		errno = 0;
 		double v = strtod(p, &end);
-		while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+		while (end < stop && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
 			end++;
-		if (end == p || *end || errno == ERANGE) {
+		if (end == p || end != stop || errno == ERANGE) {
 			acc_error(acc, "failed to parse metric, expected number in \"%s\"", s->files[i].path);
 			continue;
 		}
