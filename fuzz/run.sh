@@ -81,6 +81,21 @@ for body in lines:
             n += 1
 PY
 		;;
+	fuzz_proc_irq_conntrack)
+		# the byte picks the file (mod 4: interrupts softirqs nf_conntrack nf_conntrack_count);
+		# one byte per source directory, whose files share their names
+		fx="$root/tests/fixtures/proc"
+		prefixed "$dir" "0" "$fx"/node_exporter/proc__interrupts*
+		prefixed "$dir" "4" "$fx"/procfs/proc__interrupts
+		prefixed "$dir" "8" "$fx"/captured/proc__interrupts
+		prefixed "$dir" "1" "$fx"/node_exporter/proc__softirqs
+		prefixed "$dir" "5" "$fx"/procfs/proc__softirqs
+		prefixed "$dir" "9" "$fx"/captured/proc__softirqs
+		prefixed "$dir" "2" "$fx"/node_exporter/proc__net__stat__nf_conntrack
+		prefixed "$dir" "6" "$fx"/captured/proc__net__stat__nf_conntrack
+		prefixed "$dir" "3" "$fx"/node_exporter/proc__sys__net__netfilter__nf_conntrack_count
+		prefixed "$dir" "7" "$fx"/captured/proc__sys__net__netfilter__nf_conntrack_count
+		src=/nonexistent ;;
 	fuzz_kubelet_summary)
 		prefixed "$dir" "0 7 63 255" "$root"/tests/fixtures/kubelet-summary/*.json
 		src=/nonexistent ;;

@@ -157,6 +157,100 @@ def filesystem_checks(lp, prom):
                   first(prom, "node_filesystem_files", mountpoint=path))
 
 
+def family_between(what, pairs, before_prom, after_prom):
+    """Counters of a family (interrupts per IRQ and CPU ...): every one the agent and
+    node_exporter both report lies between node_exporter's two scrapes. One check line for the
+    family: how many were compared and the first mismatches."""
+    if not pairs:
+        checks.append((what, False, "nothing in common"))
+        return
+    bad = []
+    for label, ours, sel in pairs:
+        b, a = first(before_prom, *sel[0], **sel[1]), first(after_prom, *sel[0], **sel[1])
+        if ours is None or b is None or a is None or not (b <= ours <= a):
+            bad.append("%s: before=%r agent=%r after=%r" % (label, b, ours, a))
+    checks.append((what, not bad, "%d compared, %d outside: %s" % (len(pairs), len(bad), "; ".join(bad[:5]))))
+
+
+def interrupts_checks(lp, prom):
+    """interrupts (cpu_as_tag) per IRQ and CPU against node_interrupts_total (node_exporter's
+    type label is the IRQ, info its type, devices the device), and soft_interrupts summed
+    over CPUs against node_softirqs_total (from /proc/stat's softirq line)."""
+    ours = {(t.get("irq"), t.get("cpu")): (t, f["count"]) for m, t, f in lp
+            if m == "interrupts" and "count" in f}
+    pairs, tag_bad = [], []
+    for n, l, v in prom:
+        if n != "node_interrupts_total":
+            continue
+        key = (l.get("type"), "cpu" + l.get("cpu", ""))
+        if key not in ours:
+            continue
+        t, count = ours[key]
+        if t.get("type", "") != l.get("info", "") or t.get("device", "") != l.get("devices", ""):
+            tag_bad.append("%s: agent type=%r device=%r, node_exporter info=%r devices=%r" % (
+                key, t.get("type"), t.get("device"), l.get("info"), l.get("devices")))
+        pairs.append(("irq %s %s" % key, count, (("node_interrupts_total",), {"type": l["type"], "cpu": l["cpu"]})))
+    if not ours:
+        checks.append(("interrupts: agent emitted none", False, "no interrupts line"))
+        return
+    # node_exporter leaves out rows with fewer counts than CPUs (ERR, MIS): all else is common
+    full = {k for k, (t, c) in ours.items() if "type" in t}
+    checks.append(("interrupts: every IRQ row with a type is in node_exporter", len(pairs) >= len(full),
+                   "%d agent rows with a type, %d found in node_exporter" % (len(full), len(pairs))))
+    checks.append(("interrupts type/device tags == node_exporter info/devices", not tag_bad, "; ".join(tag_bad[:5])))
+    family_between("interrupts count per IRQ and CPU ~ node_interrupts_total", pairs, before, prom)
+    soft = {}
+    for m, t, f in lp:
+        if m == "soft_interrupts" and "count" in f:
+            soft[t["irq"]] = soft.get(t["irq"], 0) + f["count"]
+    # node_exporter names the vectors in lower case, IRQ_POLL by its pre-4.6 name
+    vec = {irq: {"IRQ_POLL": "block_iopoll"}.get(irq, irq.lower()) for irq in soft}
+    spairs = [("softirq " + irq, total, (("node_softirqs_total",), {"vector": vec[irq]}))
+              for irq, total in sorted(soft.items()) if first(prom, "node_softirqs_total", vector=vec[irq]) is not None]
+    checks.append(("soft_interrupts: every vector in node_softirqs_total", soft and len(spairs) == len(soft),
+                   "agent %s, compared %d" % (sorted(soft), len(spairs))))
+    family_between("soft_interrupts sum over CPUs ~ node_softirqs_total", spairs, before, prom)
+
+
+def conntrack_checks(lp, prom):
+    """conntrack's table size and limit against node_nf_conntrack_entries(_limit), and the
+    per-CPU counters against node_lnstat_*_total{subsystem="nf_conntrack"} (same file)."""
+    limit = first(prom, "node_nf_conntrack_entries_limit")
+    ours_max = lp_get(lp, "conntrack", "ip_conntrack_max")
+    if limit is None and not os.path.exists("/proc/sys/net/netfilter/nf_conntrack_max"):
+        skip("conntrack", "no nf_conntrack module on this machine")
+        checks.append(("conntrack: no ip_conntrack_* line without the module", ours_max is None,
+                       "agent ip_conntrack_max=%r" % ours_max))
+        return
+    check("conntrack.ip_conntrack_max == node_nf_conntrack_entries_limit", ours_max, limit)
+    # a gauge that moves with traffic: within the two scrapes' range, with slack
+    vals = [x for x in (first(before, "node_nf_conntrack_entries") if before else None,
+                        first(prom, "node_nf_conntrack_entries")) if x is not None]
+    ours_count = lp_get(lp, "conntrack", "ip_conntrack_count")
+    ok = ours_count is not None and vals and min(vals) - 64 <= ours_count <= max(vals) + 64
+    checks.append(("conntrack.ip_conntrack_count ~ node_nf_conntrack_entries", bool(ok),
+                   "agent=%r node_exporter=%r (slack 64)" % (ours_count, vals)))
+    pairs = []
+    for m, t, f in lp:
+        if m != "conntrack" or not t.get("cpu", "").startswith("cpu"):
+            continue
+        cpu = t["cpu"][3:]
+        for field, v in f.items():
+            # node_exporter names the columns by the file's header: the new kernels'
+            # clashres and chainlength are Telegraf's searched and delete_list
+            name = {"searched": "clashres", "delete_list": "chainlength"}.get(field, field)
+            sel = (("node_lnstat_%s_total" % name,), {"subsystem": "nf_conntrack", "cpu": cpu})
+            if first(prom, *sel[0], **sel[1]) is None:
+                sel = (("node_lnstat_%s_total" % field,), sel[1])
+            # entries is the table size, a gauge: compare like the count
+            if field != "entries":
+                pairs.append(("%s cpu%s" % (field, cpu), v, sel))
+    if not pairs:
+        checks.append(("conntrack percpu counters", False, "agent emitted no cpu<n> line"))
+        return
+    family_between("conntrack percpu counters ~ node_lnstat_*_total{subsystem=nf_conntrack}", pairs, before, prom)
+
+
 def main():
     global before
     lp = parse_lp(sys.argv[1])
@@ -195,6 +289,11 @@ def main():
     net_checks(lp, prom, counter)
     diskio_checks(lp, prom, counter)
     filesystem_checks(lp, prom)
+    if before is not None:
+        interrupts_checks(lp, prom)
+        conntrack_checks(lp, prom)
+    else:
+        skip("interrupts, conntrack", "they need the scrape taken before the agent's gather")
     bad = 0
     for what, ok, detail in checks:
         print("%s %s: %s" % ("ok  " if ok else "FAIL", what, detail))

@@ -12,7 +12,9 @@ port=$(free_port)
 # --collector.filesystem.fs-types-exclude) and mount points under /dev, /proc, /run, /sys,
 # /mnt, /media; diskstats leaves out partitions, loop and ram devices; netdev keeps every
 # interface. Logged so that a change of default shows in the log.
-"$NE" --web.listen-address="127.0.0.1:$port" >"$TMP/node_exporter.log" 2>&1 &
+# interrupts and lnstat (the conntrack counters per CPU) are off by default; the stat
+# collector's softirq vectors too.
+"$NE" --web.listen-address="127.0.0.1:$port" --collector.interrupts --collector.lnstat --collector.stat.softirq >"$TMP/node_exporter.log" 2>&1 &
 PIDS+=("$!")
 wait_for curl -sf "http://127.0.0.1:$port/metrics" || fail "node_exporter did not start"
 # The disk input with node_exporter's fs-type excludes instead of Telegraf's (which drop tmpfs
@@ -29,6 +31,8 @@ inputs:
   - net: {}
   - diskio: {}
   - disk: {ignore_fs: $ne_ignore_fs}
+  - interrupts: {cpu_as_tag: true}
+  - conntrack: {collect: [percpu]}
 YAML
 curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/ne-before.txt" || fail "scrape node_exporter"
 "$AGENT" --config "$TMP/node.yaml" --test >"$TMP/agent.lp" 2>"$TMP/agent.log" || fail "agent --test"

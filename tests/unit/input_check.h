@@ -253,14 +253,20 @@ IC_FN void schema_from_lp(struct schema *s, const char *text)
 		memcpy(line, l, len);
 		line[len] = '\0';
 		l = nl ? nl + 1 : NULL;
-		char *sp = strchr(line, ' ');
-		if (!sp)
+		/* measurement and tags end at the first unescaped space; tags are
+		 * split at unescaped commas (values may hold "\\ " and "\\,") */
+		char *sp = line;
+		while (*sp && *sp != ' ')
+			sp += (*sp == '\\' && sp[1]) ? 2 : 1;
+		if (!*sp)
 			continue;
 		*sp = '\0';
 		char meas[64], tags[256] = "";
-		char *c = strchr(line, ',');
-		snprintf(meas, sizeof meas, "%.*s", (int)(c ? c - line : (long)strlen(line)), line);
-		for (char *t = c; t;) {
+		char *c = line;
+		while (*c && *c != ',')
+			c += (*c == '\\' && c[1]) ? 2 : 1;
+		snprintf(meas, sizeof meas, "%.*s", (int)(c - line), line);
+		for (char *t = *c ? c : NULL; t;) {
 			t++;
 			char *eq = strchr(t, '=');
 			if (!eq)
@@ -268,7 +274,11 @@ IC_FN void schema_from_lp(struct schema *s, const char *text)
 			if (tags[0])
 				strcat(tags, ",");
 			strncat(tags, t, (size_t)(eq - t));
-			t = strchr(eq, ',');
+			t = eq + 1;
+			while (*t && *t != ',')
+				t += (*t == '\\' && t[1]) ? 2 : 1;
+			if (!*t)
+				t = NULL;
 		}
 		if (!tags[0])
 			strcpy(tags, "-");
@@ -442,4 +452,108 @@ IC_FN void *plugin_start(const struct input_plugin *p, const void *cfg)
 		exit(2);
 	}
 	return state;
+}
+
+/* ---- node_exporter's text output, for cross-checks with a peer ---- */
+
+/* One sample line of Prometheus text: its name, up to 8 labels and value. */
+struct prom_line {
+	char name[128];
+	int nlabels;
+	char key[8][32];
+	char value[8][160];
+	double v;
+};
+
+/* Parses the sample line at l (up to '\n'): false for comments, blank or
+ * unparsable lines (label values with \" \\ \n escapes are decoded). */
+IC_FN bool prom_parse_line(const char *l, struct prom_line *out)
+{
+	memset(out, 0, sizeof *out);
+	if (*l == '#' || *l == '\n' || !*l)
+		return false;
+	size_t n = strcspn(l, "{ \n");
+	if (n == 0 || n >= sizeof out->name)
+		return false;
+	memcpy(out->name, l, n);
+	const char *p = l + n;
+	if (*p == '{') {
+		p++;
+		while (*p && *p != '}') {
+			if (out->nlabels == 8)
+				return false;
+			size_t kl = strcspn(p, "=");
+			if (kl >= sizeof out->key[0] || p[kl] != '=' || p[kl + 1] != '"')
+				return false;
+			memcpy(out->key[out->nlabels], p, kl);
+			p += kl + 2;
+			size_t vl = 0;
+			while (*p && *p != '"') {
+				char c = *p++;
+				if (c == '\\' && *p)
+					c = *p == 'n' ? '\n' : *p, p++;
+				if (vl + 1 < sizeof out->value[0])
+					out->value[out->nlabels][vl++] = c;
+			}
+			if (*p != '"')
+				return false;
+			p++;
+			out->nlabels++;
+			if (*p == ',')
+				p++;
+		}
+		if (*p != '}')
+			return false;
+		p++;
+	}
+	char *end;
+	out->v = strtod(p, &end);
+	return end != p;
+}
+
+IC_FN const char *prom_label(const struct prom_line *pl, const char *key)
+{
+	for (int i = 0; i < pl->nlabels; i++)
+		if (!strcmp(pl->key[i], key))
+			return pl->value[i];
+	return "";
+}
+
+/* Appends ",key=value" with line protocol's tag escapes; nothing when the
+ * value is empty (empty tags are not written, in Telegraf either). */
+IC_FN void lp_add_tag(char *buf, size_t cap, const char *key, const char *value)
+{
+	if (!*value)
+		return;
+	size_t n = strlen(buf);
+	n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, ",%s=", key);
+	for (const char *c = value; *c && n + 2 < cap; c++) {
+		if (*c == ',' || *c == ' ' || *c == '=')
+			buf[n++] = '\\';
+		buf[n++] = *c;
+	}
+	buf[n < cap ? n : cap - 1] = '\0';
+}
+
+/* Reads a whole file into a malloc'ed string (test helper: exits on error). */
+IC_FN char *ic_slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *b = malloc(cap);
+	size_t r;
+	while (b && (r = fread(b + len, 1, cap - len - 1, f)) > 0) {
+		len += r;
+		if (len + 1 == cap)
+			b = realloc(b, cap *= 2);
+	}
+	fclose(f);
+	if (!b)
+		exit(2);
+	b[len] = '\0';
+	return b;
 }
