@@ -28,7 +28,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config ca-certificates binutils \
       libuv1-dev libcurl4-openssl-dev libyaml-dev zlib1g-dev libyajl-dev libhttp-parser-dev \
-      libprotobuf-c-dev protobuf-c-compiler libsnappy-dev libssl-dev \
+      libprotobuf-c-dev protobuf-c-compiler libsnappy-dev libssl-dev libdragonbox-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

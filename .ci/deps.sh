@@ -7,7 +7,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs=(build-essential cmake pkg-config curl
 	libuv1-dev libcurl4-openssl-dev libyaml-dev zlib1g-dev libyajl-dev libhttp-parser-dev
-	libprotobuf-c-dev protobuf-c-compiler libsnappy-dev libssl-dev)
+	libprotobuf-c-dev protobuf-c-compiler libsnappy-dev libssl-dev libdragonbox-dev)
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(influxdb collectd-core prometheus-node-exporter python3 python3-yaml openssl valgrind clang libclang-rt-14-dev victoria-metrics)
 fi

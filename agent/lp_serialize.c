@@ -1,13 +1,14 @@
 /* Line protocol serializer. The output follows the reference encoder of the
- * InfluxData line-protocol corpus (escaping, Go-style float text), except
- * where the agent's line-oriented buffers need otherwise: no raw '\n' is ever
- * written, since buffers and batches split records on '\n'. */
+ * InfluxData line-protocol corpus (escaping), except where the agent's
+ * line-oriented buffers need otherwise: no raw '\n' is ever written, since
+ * buffers and batches split records on '\n'. Floats are written as Telegraf's
+ * influx serializer writes them, Go's FormatFloat(v, 'f', -1, 64): shortest
+ * round-trip digits, never an exponent (float_fmt.h); the reference encoder
+ * writes 'g' (6.632243e+06 where Telegraf writes 6632243). */
 #include "lp.h"
+#include "float_fmt.h"
 #include <errno.h>
-#include <float.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 struct out {
@@ -99,93 +100,6 @@ static size_t fmt_i64(char *buf, int64_t v)
 	return fmt_u64(buf, (uint64_t)v);
 }
 
-/* Shortest decimal digits (no trailing zeros) that read back as v, and the
- * decimal exponent of the first digit. v is finite and non-zero, positive. */
-static int shortest_digits(double v, char *dig, int *exp10)
-{
-	char buf[40];
-	/* Integers below 1e15 are exact in a double: no round trip needed. */
-	if (v < 1e15 && v == (double)(uint64_t)v) {
-		size_t n = fmt_u64(buf, (uint64_t)v);
-		*exp10 = (int)n - 1;
-		while (n > 1 && buf[n - 1] == '0')
-			n--;
-		memcpy(dig, buf, n);
-		return (int)n;
-	}
-	/* A double whose shortest form has <= 15 digits is exactly the
-	 * 15-digit rounding with zeros stripped (DBL_DIG is 15), so at most
-	 * three tries are needed. */
-	/* Subnormals have fewer significant bits, so there the search starts
-	 * at one digit. */
-	for (int prec = v < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
-		snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
-		if (prec < 17 && strtod(buf, NULL) != v)
-			continue;
-		char *e = strchr(buf, 'e');
-		*exp10 = atoi(e + 1);
-		int n = 0;
-		for (char *c = buf; c < e; c++)
-			if (*c != '.')
-				dig[n++] = *c;
-		while (n > 1 && dig[n - 1] == '0')
-			n--;
-		return n;
-	}
-	return 0; /* not reached: 17 digits always read back */
-}
-
-/* Writes v as Go's strconv.FormatFloat(v, 'g', -1, 64) does (the reference
- * encoder): shortest digits; with shortest output Go switches to the exponent
- * form when exp < -4 or exp >= 6 (1e+06, 1e-05), unlike C's %g. */
-static size_t fmt_float(char *buf, double v)
-{
-	size_t n = 0;
-	if (signbit(v)) {
-		buf[n++] = '-';
-		v = -v;
-	}
-	if (v == 0) {
-		buf[n++] = '0';
-		return n;
-	}
-	char dig[20];
-	int exp10;
-	int nd = shortest_digits(v, dig, &exp10);
-	if (exp10 < -4 || exp10 >= 6) {
-		buf[n++] = dig[0];
-		if (nd > 1) {
-			buf[n++] = '.';
-			memcpy(buf + n, dig + 1, (size_t)nd - 1);
-			n += (size_t)nd - 1;
-		}
-		buf[n++] = 'e';
-		buf[n++] = exp10 < 0 ? '-' : '+';
-		int ae = exp10 < 0 ? -exp10 : exp10;
-		if (ae < 10)
-			buf[n++] = '0';
-		n += fmt_u64(buf + n, (uint64_t)ae);
-		return n;
-	}
-	int dp = exp10 + 1; /* digits before the point */
-	if (dp <= 0) {
-		buf[n++] = '0';
-		buf[n++] = '.';
-		for (int i = 0; i < -dp; i++)
-			buf[n++] = '0';
-		memcpy(buf + n, dig, (size_t)nd);
-		return n + (size_t)nd;
-	}
-	for (int i = 0; i < dp; i++)
-		buf[n++] = i < nd ? dig[i] : '0';
-	if (nd > dp) {
-		buf[n++] = '.';
-		memcpy(buf + n, dig + dp, (size_t)(nd - dp));
-		n += (size_t)(nd - dp);
-	}
-	return n;
-}
-
 /* Floor division, as Go's time.Truncate does for times before 1970 too. */
 static int64_t div_floor(int64_t t, int64_t d)
 {
@@ -204,11 +118,11 @@ static bool field_writable(const struct metric_field *f)
 
 static void put_field_value(struct out *o, const struct metric_field *f, const struct lp_opts *opt)
 {
-	char num[40];
+	char num[FLOAT_TEXT_F_MAX];
 	size_t n;
 	switch (f->type) {
 	case FIELD_FLOAT:
-		put(o, num, fmt_float(num, f->v.f));
+		put(o, num, float_text_f(num, f->v.f));
 		return;
 	case FIELD_INT:
 		n = fmt_i64(num, f->v.i);

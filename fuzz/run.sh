@@ -14,7 +14,7 @@ build=${2:-$root/build-fuzz}
 only="$*"
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
-	CC=clang cmake -S "$root" -B "$build" -DHG_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DHG_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 
 # Writes, for each file and each flag byte (decimal), DIR/<file>.<byte>:
@@ -95,6 +95,18 @@ PY
 		prefixed "$dir" "6" "$fx"/captured/proc__net__stat__nf_conntrack
 		prefixed "$dir" "3" "$fx"/node_exporter/proc__sys__net__netfilter__nf_conntrack_count
 		prefixed "$dir" "7" "$fx"/captured/proc__sys__net__netfilter__nf_conntrack_count
+		src=/nonexistent ;;
+	fuzz_float)
+		# edge values as text (strtod) and as 8 bytes of bits
+		for t in 0 -0 0.1 0.30000000000000004 1e23 5e-324 2.2250738585072014e-308 \
+			2.2250738585072009e-308 9007199254740993 1.7976931348623157e308 123456 1e-5; do
+			printf %s "$t" >"$dir/text$t"
+		done
+		python3 - "$dir" <<'PY'
+import struct, sys
+for i, v in enumerate([0.1, 1e21, 5e-324, 1.7976931348623157e308, 2.0 ** -1022, 2.0 ** 60, -6632243.0]):
+    open(f"{sys.argv[1]}/bits{i}", "wb").write(struct.pack("<d", v))
+PY
 		src=/nonexistent ;;
 	fuzz_kubelet_summary)
 		prefixed "$dir" "0 7 63 255" "$root"/tests/fixtures/kubelet-summary/*.json

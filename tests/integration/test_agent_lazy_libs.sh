@@ -3,7 +3,14 @@
 # metrics into a file never maps it (nor OpenSSL, GnuTLS... that Debian's libcurl brings), and
 # says in its debug log that it trimmed its start-up pages; the same agent with an influxdb
 # output maps libcurl after its first request and writes the points, which influxd holds.
+# The agent is linked as a C program: its one C++ translation unit (agent/float_shortest.cc,
+# Dragonbox) must not make it load the C++ runtime.
 source "$TESTLIB"
+
+command -v readelf >/dev/null || fail "readelf (binutils) not installed"
+readelf -d "$AGENT" >"$TMP/needed" || fail "readelf failed on $AGENT"
+grep -q NEEDED "$TMP/needed" || fail "readelf listed no NEEDED entry"
+grep -E 'NEEDED.*(libstdc\+\+|libgcc_s|libc\+\+)' "$TMP/needed" && fail "the agent links the C++ runtime"
 
 mapped() { # mapped PID NAME: is a file whose name contains NAME mapped by PID?
 	# One process, no pipe: under pipefail, `awk | grep -q` fails when grep exits on the first

@@ -6,11 +6,16 @@
  * (messages differ, so only the fact is compared). Every parsed metric is
  * also serialized and parsed again, which must give the same metric.
  *
- * Encode: two documented normalizations, counted separately:
+ * Encode: three documented normalizations, counted separately:
  *  - time 0: the reference writes " 0"; our metrics use 0 for "no time" (the
  *    accumulator always stamps one), so no timestamp is written;
  *  - a raw '\n' in a string field: the reference writes it raw; the agent's
- *    buffers split records on '\n', so we write it as \n.
+ *    buffers split records on '\n', so we write it as \n;
+ *  - float text: the reference writes Go's FormatFloat(v, 'g', -1, 64)
+ *    (6.632243e+06), the agent what Telegraf's influx serializer writes,
+ *    (v, 'f', -1, 64) (6632243): where the two differ, the expected field
+ *    text "=<g>" must be there and is replaced by "=<f>" (both layouts of
+ *    the same shortest digits are checked in test_float_fmt).
  * One documented skip category:
  *  - an empty tag value: the reference fails the point, our contract
  *    (lp.h) skips the tag as Telegraf does.
@@ -25,6 +30,7 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 #include "check.h"
+#include "float_fmt.h"
 #include "lp.h"
 
 static struct metric got, again;
@@ -282,6 +288,31 @@ static void run_decode(const char *key, yajl_val c)
 	report(rc == 0, "decode", key, rc < 0 ? errbuf : "more metrics than expected");
 }
 
+/* The float normalization (file comment): "=<g text>" followed by ',', ' '
+ * or the end becomes "=<f text>" in the NUL-terminated want. */
+static bool g_to_f(char *want, size_t *w, size_t cap, double v)
+{
+	char g[FLOAT_TEXT_G_MAX + 1], f[FLOAT_TEXT_F_MAX];
+	g[0] = '=';
+	size_t gn = 1 + float_text_g(g + 1, v), fn = float_text_f(f, v);
+	g[gn] = 0;
+	if (gn - 1 == fn && !memcmp(g + 1, f, fn))
+		return false;
+	for (char *at = strstr(want, g); at; at = strstr(at + 1, g)) {
+		char end = at[gn];
+		if (end != ',' && end != ' ' && end)
+			continue;
+		size_t tail = *w - (size_t)(at + gn - want);
+		if (*w - (gn - 1) + fn > cap)
+			return false;
+		memmove(at + 1 + fn, at + gn, tail + 1);
+		memcpy(at + 1, f, fn);
+		*w = *w - (gn - 1) + fn;
+		return true;
+	}
+	return false;
+}
+
 static void run_encode(const char *key, yajl_val c)
 {
 	yajl_val in = get(c, "input"), out = get(c, "output"), pt = get(in, "point");
@@ -337,6 +368,10 @@ static void run_encode(const char *key, yajl_val c)
 		w -= 2;
 		norm = true;
 	}
+	want[w] = 0;
+	for (size_t i = 0; i < got.nfields; i++)
+		if (got.fields[i].type == FIELD_FLOAT && g_to_f(want, &w, sizeof want - 2, got.fields[i].v.f))
+			norm = true;
 	want[w++] = '\n';
 	want[w] = 0;
 	bool ok = n == (long)w && memcmp(line, want, w) == 0;

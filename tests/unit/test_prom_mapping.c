@@ -49,7 +49,7 @@ int main(void)
 	    "http_request_duration_seconds,code=200,url=http://h:9100/metrics 0.05=24054,0.1=33444,1e+06=100392,"
 	    "+Inf=144320,count=144320,sum=53423 NOW\n"
 	    "http_requests_total,code=200,method=post,url=http://h:9100/metrics counter=1027 1395066363000000000\n"
-	    "rpc_duration_seconds,url=http://h:9100/metrics 0.5=4773,0.99=76656,count=2693,sum=1.7560473e+07 NOW\n"
+	    "rpc_duration_seconds,url=http://h:9100/metrics 0.5=4773,0.99=76656,count=2693,sum=17560473 NOW\n"
 	    "some_untyped,url=http://h:9100/metrics value=2.5 NOW\n");
 	run(2, "http://h:9100/metrics",
 	    "prometheus,code=200,le=+Inf,url=http://h:9100/metrics http_request_duration_seconds_bucket=144320 NOW\n"
@@ -61,13 +61,13 @@ int main(void)
 	    "http_request_duration_seconds_sum=53423 NOW\n"
 	    "prometheus,quantile=0.5,url=http://h:9100/metrics rpc_duration_seconds=4773 NOW\n"
 	    "prometheus,quantile=0.99,url=http://h:9100/metrics rpc_duration_seconds=76656 NOW\n"
-	    "prometheus,url=http://h:9100/metrics rpc_duration_seconds_count=2693,rpc_duration_seconds_sum=1.7560473e+07 NOW\n"
+	    "prometheus,url=http://h:9100/metrics rpc_duration_seconds_count=2693,rpc_duration_seconds_sum=17560473 NOW\n"
 	    "prometheus,url=http://h:9100/metrics some_untyped=2.5 NOW\n");
 	/* No url tag when url_tag is "". */
 	run(1, NULL,
 	    "http_request_duration_seconds,code=200 0.05=24054,0.1=33444,1e+06=100392,+Inf=144320,count=144320,sum=53423 NOW\n"
 	    "http_requests_total,code=200,method=post counter=1027 1395066363000000000\n"
-	    "rpc_duration_seconds 0.5=4773,0.99=76656,count=2693,sum=1.7560473e+07 NOW\n"
+	    "rpc_duration_seconds 0.5=4773,0.99=76656,count=2693,sum=17560473 NOW\n"
 	    "some_untyped value=2.5 NOW\n");
 
 	/* url_tag names the tag. */

@@ -43,11 +43,11 @@ int main(void)
 	pr_proto(&r, d, len, 1, 5);
 	CHECK_INT(r.errors, 0);
 	CHECK_INT(r.families, 6);
-	CHECK_STR(r.out, "swap_free,host=omsk gauge=9.77911808e+08 NOW\n"
-			 "swap_in,host=omsk counter=2.031616e+06 NOW\n"
-			 "swap_out,host=omsk counter=1.579008e+07 NOW\n"
-			 "swap_total,host=omsk gauge=9.93185792e+08 NOW\n"
-			 "swap_used,host=omsk gauge=1.5273984e+07 NOW\n"
+	CHECK_STR(r.out, "swap_free,host=omsk gauge=977911808 NOW\n"
+			 "swap_in,host=omsk counter=2031616 NOW\n"
+			 "swap_out,host=omsk counter=15790080 NOW\n"
+			 "swap_total,host=omsk gauge=993185792 NOW\n"
+			 "swap_used,host=omsk gauge=15273984 NOW\n"
 			 "swap_used_percent,host=omsk gauge=1.5378778193395661 NOW\n");
 	pr_free(&r);
 

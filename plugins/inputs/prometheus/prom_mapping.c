@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "acc.h"
+#include "float_fmt.h"
 #include "metric.h"
 
 #define GROUP_ARENA (32 * 1024)
@@ -60,64 +61,16 @@ struct prom_map {
 
 /* ---- Go's shortest 'g' formatting ---- */
 
+/* As Go's %v (strconv 'g', -1): le and quantile labels in Telegraf. */
 size_t prom_go_float(double v, char *out, size_t cap)
 {
-	char buf[48];
 	if (isnan(v))
 		return (size_t)snprintf(out, cap, "NaN");
 	if (isinf(v))
 		return (size_t)snprintf(out, cap, v > 0 ? "+Inf" : "-Inf");
-	if (v == 0)
-		return (size_t)snprintf(out, cap, signbit(v) ? "-0" : "0");
-	int prec = 1;
-	for (; prec < 17; prec++) {
-		snprintf(buf, sizeof buf, "%.*e", prec - 1, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	if (prec == 17)
-		snprintf(buf, sizeof buf, "%.16e", v);
-	/* buf is [-]d[.ddd]e[+-]x */
-	const char *p = buf;
-	bool neg = *p == '-';
-	if (neg)
-		p++;
-	char dig[24];
-	int nd = 0;
-	for (; *p != 'e'; p++)
-		if (*p != '.')
-			dig[nd++] = *p;
-	int exp10 = atoi(p + 1);
-	while (nd > 1 && dig[nd - 1] == '0')
-		nd--;
-	char res[64], *w = res;
-	if (neg)
-		*w++ = '-';
-	/* Go: %e when the exponent is < -4 or >= 6 (the shortest form's rule). */
-	if (exp10 < -4 || exp10 >= 6) {
-		*w++ = dig[0];
-		if (nd > 1) {
-			*w++ = '.';
-			memcpy(w, dig + 1, (size_t)nd - 1);
-			w += nd - 1;
-		}
-		w += sprintf(w, "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
-	} else if (exp10 >= 0) {
-		for (int i = 0; i < nd || i <= exp10; i++) {
-			if (i == exp10 + 1)
-				*w++ = '.';
-			*w++ = i < nd ? dig[i] : '0';
-		}
-	} else {
-		*w++ = '0';
-		*w++ = '.';
-		for (int i = 0; i < -exp10 - 1; i++)
-			*w++ = '0';
-		memcpy(w, dig, (size_t)nd);
-		w += nd;
-	}
-	*w = '\0';
-	return (size_t)snprintf(out, cap, "%s", res);
+	char res[FLOAT_TEXT_G_MAX];
+	size_t n = float_text_g(res, v);
+	return (size_t)snprintf(out, cap, "%.*s", (int)n, res);
 }
 
 /* ---- emission ---- */
