@@ -66,6 +66,12 @@ int influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, s
 		snprintf(err, errlen, "urls: at least one URL is needed");
 		return -1;
 	}
+	if (cfg->max_in_flight < 1 || cfg->max_in_flight > OUTPUT_IN_FLIGHT_MAX) {
+		snprintf(err, errlen, "max_in_flight: %lld is not between 1 and %d", (long long)cfg->max_in_flight,
+			 OUTPUT_IN_FLIGHT_MAX);
+		return -1;
+	}
+	h->max_in_flight = (unsigned)cfg->max_in_flight;
 	for (size_t i = 0; i < cfg->urls.n; i++) {
 		const char *u = cfg->urls.v[i];
 		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {

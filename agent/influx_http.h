@@ -21,6 +21,7 @@ struct influx_http_cfg {
 	bool insecure_skip_verify;
 	char *http_proxy;
 	struct strmap http_headers;
+	int64_t max_in_flight;
 };
 
 /* Option table rows for a struct influx_http_cfg member m of config type T. */
@@ -39,7 +40,8 @@ struct influx_http_cfg {
 	{ "insecure_skip_verify", OPT_BOOL, offsetof(T, m.insecure_skip_verify), "false",                          \
 	  "skip TLS certificate and host name checks (testing only)" },                                            \
 	{ "http_proxy", OPT_STRING, offsetof(T, m.http_proxy), NULL, "proxy URL; unset = the *_proxy environment" }, \
-	{ "http_headers", OPT_STRMAP, offsetof(T, m.http_headers), NULL, "extra request headers" }
+	{ "http_headers", OPT_STRMAP, offsetof(T, m.http_headers), NULL, "extra request headers" },                \
+	{ "max_in_flight", OPT_INT, offsetof(T, m.max_in_flight), OUTPUT_IN_FLIGHT_DEFAULT, OUTPUT_IN_FLIGHT_HELP }
 
 struct influx_http;
 
@@ -53,6 +55,7 @@ struct influx_probe {
 
 struct influx_http {
 	struct httpc *http;
+	unsigned max_in_flight;
 	char **urls; /* as configured, without a trailing '/' */
 	size_t nurls, cur;
 	char **write_headers, **query_headers; /* NULL-terminated "Name: value" */

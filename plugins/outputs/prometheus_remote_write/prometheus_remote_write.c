@@ -14,11 +14,14 @@
 
 struct prw_config {
 	struct pb_http_cfg http;
+	int64_t max_in_flight;
 };
 
 static const struct opt_desc prw_options[] = {
 	PB_HTTP_OPTIONS(struct prw_config, http, NULL,
 			"remote write endpoint, e.g. http://victoria:8428/api/v1/write (required)"),
+	{ "max_in_flight", OPT_INT, offsetof(struct prw_config, max_in_flight), OUTPUT_IN_FLIGHT_DEFAULT,
+	  OUTPUT_IN_FLIGHT_HELP },
 	OPT_END,
 };
 
@@ -26,6 +29,7 @@ struct prw {
 	struct pb_http *h;
 	struct prw_encoder enc;
 	char label[96];
+	unsigned max_in_flight;
 };
 
 static const char *const prw_headers[] = {
@@ -100,6 +104,11 @@ static void prw_write(void *state, const struct batch *b, write_done_fn done, vo
 static int prw_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
 {
 	const struct prw_config *cfg = config;
+	if (cfg->max_in_flight < 1 || cfg->max_in_flight > OUTPUT_IN_FLIGHT_MAX) {
+		snprintf(err, errlen, "max_in_flight: %lld is not between 1 and %d", (long long)cfg->max_in_flight,
+			 OUTPUT_IN_FLIGHT_MAX);
+		return -1;
+	}
 	struct prw *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -111,8 +120,14 @@ static int prw_init(void **state, const void *config, const struct plugin_env *e
 		free(s);
 		return -1;
 	}
+	s->max_in_flight = (unsigned)cfg->max_in_flight;
 	*state = s;
 	return 0;
+}
+
+static unsigned prw_max_in_flight(void *state)
+{
+	return ((struct prw *)state)->max_in_flight;
 }
 
 /* Unsigned fields come as 'u' so values above 2^63 keep their magnitude. */
@@ -139,6 +154,7 @@ const struct output_plugin output_prometheus_remote_write = {
 	.options = prw_options,
 	.init = prw_init,
 	.uint_support = prw_uint_support,
+	.max_in_flight = prw_max_in_flight,
 	.write = prw_write,
 	.free = prw_free,
 };
