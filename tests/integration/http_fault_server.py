@@ -12,7 +12,11 @@ Control endpoints (JSON bodies):
                        "path": "/write", "chunk": 4096}, ...]
                        body_size sends N bytes of a-z instead of body; delay waits
                        before answering; close drops the connection without a
-                       response; chunk sends the body chunked in pieces of that size.
+                       response; chunk sends the body chunked in pieces of that size;
+                       "hold": "name" answers only after POST /_ctl/release of that
+                       name (so a test decides the order of answers by events).
+  POST /_ctl/release   {"hold": "name"}: lets the requests held under that name answer
+                       (also those that arrive later); reset and quit release all
   POST /_ctl/reset     forget the script and the recorded requests
   POST /_ctl/unscript  forget the script only (back to the default answer)
   GET  /_ctl/requests  the recorded requests: [{"method", "path", "query" (raw),
@@ -36,6 +40,19 @@ import orphan_guard
 lock = threading.Lock()
 script = []
 recorded = []
+holds = {}  # name -> threading.Event
+
+
+def hold_event(name):
+    with lock:
+        return holds.setdefault(name, threading.Event())
+
+
+def release_all():
+    with lock:
+        for e in holds.values():
+            e.set()
+        holds.clear()
 
 
 def pop_response(path):
@@ -89,14 +106,19 @@ class Handler(BaseHTTPRequestHandler):
                 script = []
             return self.reply(200, b"{}")
         if path == "/_ctl/reset":
+            release_all()
             with lock:
                 script, recorded = [], []
+            return self.reply(200, b"{}")
+        if path == "/_ctl/release":
+            hold_event(json.loads(raw or b"{}").get("hold", "")).set()
             return self.reply(200, b"{}")
         if path == "/_ctl/requests":
             with lock:
                 body = json.dumps(recorded).encode()
             return self.reply(200, body)
         if path == "/_ctl/quit":
+            release_all()
             self.reply(200, b"{}")
             threading.Thread(target=self.server.shutdown, daemon=True).start()
             return None
@@ -132,6 +154,10 @@ class Handler(BaseHTTPRequestHandler):
             rec["delay"] = r.get("delay", 0)
         if r.get("delay"):
             time.sleep(r["delay"])
+        if r.get("hold"):
+            with lock:
+                rec["held"] = r["hold"]
+            hold_event(r["hold"]).wait()
         with lock:
             rec["answered"] = time.time()
         if r.get("close"):
