@@ -82,8 +82,9 @@ struct output_plugin {
 	void (*free)(void *state);
 };
 
-/* The max_in_flight option of the HTTP outputs: its default (measured in
- * bench/RESULTS.md, "Parallel writes") and its range. */
+/* The max_in_flight option of the InfluxDB outputs: its default (measured
+ * in bench/RESULTS.md, "Parallel writes"), its help and its range (every
+ * output that has the option). */
 #define OUTPUT_IN_FLIGHT_DEFAULT "4"
 #define OUTPUT_IN_FLIGHT_HELP "writes in flight at once (1-64); 429/5xx back off the whole output"
 #define OUTPUT_IN_FLIGHT_MAX 64

@@ -20,8 +20,12 @@ struct prw_config {
 static const struct opt_desc prw_options[] = {
 	PB_HTTP_OPTIONS(struct prw_config, http, NULL,
 			"remote write endpoint, e.g. http://victoria:8428/api/v1/write (required)"),
-	{ "max_in_flight", OPT_INT, offsetof(struct prw_config, max_in_flight), OUTPUT_IN_FLIGHT_DEFAULT,
-	  OUTPUT_IN_FLIGHT_HELP },
+	/* 1, not the InfluxDB outputs' default: batches written in parallel can
+	 * land out of order, and Prometheus (without out_of_order_time_window)
+	 * refuses a sample older than its series' newest with a 400, which
+	 * drops the batch. */
+	{ "max_in_flight", OPT_INT, offsetof(struct prw_config, max_in_flight), "1",
+	  "writes in flight at once (1-64); above 1 only for receivers that accept out-of-order samples" },
 	OPT_END,
 };
 
