@@ -224,13 +224,17 @@ static void write_done(void *arg, const struct write_result *r)
 			maybe_drained(o);
 			return;
 		}
+		/* One backoff for the whole output: a failure of a write already in
+		 * flight when it began neither restarts nor lengthens it. */
+		if (!fresh && backing_off(o)) {
+			log_error(o->label, "write of %zu metrics failed, %llu buffered, already backing off: %s", n,
+				  (unsigned long long)pending(o), r->message);
+			return;
+		}
 		int64_t delay = output_backoff_ms(o->consecutive_failures ? o->consecutive_failures : 1, r->retry_after_ms);
 		log_error(o->label, "write of %zu metrics failed, %llu buffered, retrying in %lld ms: %s", n,
 			  (unsigned long long)pending(o), (long long)delay, r->message);
-		/* One backoff for the whole output: a failure of a write already in
-		 * flight when it began does not restart it. */
-		if (fresh || !backing_off(o))
-			schedule_write(o, delay);
+		schedule_write(o, delay);
 		return;
 	}
 	}
@@ -268,6 +272,10 @@ static void start_writes(struct running_output *o, bool partial)
 			continue;
 		/* Checked every time: a synchronous write may have failed. */
 		if (uv_is_active((uv_handle_t *)&o->retry_timer) || o->giving_up || o->stop_after_inflight)
+			break;
+		/* While the server fails, the retry is a probe: one write at a
+		 * time, the writers fan out again after a success. */
+		if (o->consecutive_failures > 0 && o->inflight > 0)
 			break;
 		if (take_batch(o, s, partial || o->on_drained) == 0)
 			break;

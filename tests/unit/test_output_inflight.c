@@ -241,10 +241,14 @@ static void test_one_of_several_fails(void)
 	CHECK_INT(out.consecutive_failures, 1); /* nor do its successes end it */
 	CHECK_INT(fk.nwrites, 4);
 	CHECK_INT(out.stats.buffer_size, 8);
-	/* The backoff ends by itself; then the two failed batches and the new
-	 * lines go out on all writers. */
+	/* The backoff ends by itself; the retry is one write, a probe... */
 	while (fk.nwrites == 4 && uv_run(ag.loop, UV_RUN_ONCE))
 		;
+	CHECK_INT(fk.nwrites, 5);
+	CHECK_INT(out.inflight, 1);
+	/* ...and after its success the rest goes out on all writers. */
+	answer(4, WRITE_OK, 0);
+	CHECK_INT(out.consecutive_failures, 0);
 	CHECK_INT(fk.nwrites, 8);
 	answer_rest();
 	CHECK_INT(out.consecutive_failures, 0);
