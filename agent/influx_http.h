@@ -27,7 +27,7 @@ struct influx_http_cfg {
 /* Option table rows for a struct influx_http_cfg member m of config type T. */
 #define INFLUX_HTTP_OPTIONS(T, m)                                                                                  \
 	{ "urls", OPT_STRLIST, offsetof(T, m.urls), "[\"http://127.0.0.1:8086\"]",                                 \
-	  "InfluxDB URLs; one is written to at a time, the next after a network error or 5xx" },                 \
+	  "InfluxDB URLs; each writer uses one at a time, the next after a network error or 5xx" },                 \
 	{ "failback_interval", OPT_DURATION, offsetof(T, m.failback_interval_ns), "30s",                           \
 	  "while writing to a later URL, how often the earlier ones are health-checked (0 = never)" },             \
 	{ "timeout", OPT_DURATION, offsetof(T, m.timeout_ns), "5s", "whole-request timeout" },                     \
