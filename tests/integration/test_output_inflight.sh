@@ -86,14 +86,17 @@ w = [r for r in json.load(open(sys.argv[1])) if r["path"] == "/write"]
 sent = [l for l in open(sys.argv[2]).read().split("\n") if l]
 body = lambda r: [l for l in r["body"].split("\n") if l]
 assert len(w) == 11, "expected 10 batches and one retry, got %d writes" % len(w)
-first, failed = w[0], w[1]
-assert first["held"] == "first" and failed["answer"] == 503
-assert first["answered"] > w[2]["answered"] and first["answered"] > w[3]["answered"], \
-    "the held answer did not come last: the writes were not in flight together"
+# (found by what they were answered: two requests arriving together may
+# take the scripted answers in either order)
+first = [r for r in w if r.get("held") == "first"][0]
+failed = [r for r in w if r["answer"] == 503][0]
+before = [r for r in w if r is not first and r["answered"] < first["answered"]]
+assert len(before) >= 3, "the held answer did not come after the other three: not in flight together"
+assert sum(1 for r in w if r["received"] < first["answered"]) >= 4, "fewer than four writes overlapped"
 accepted = [l for r in w if r["answer"] == 204 for l in body(r)]
 assert sorted(accepted) == sorted(sent), "accepted %d lines, %d distinct, of %d sent" % (
     len(accepted), len(set(accepted)), len(sent))
-retry = [r for r in w[2:] if set(body(failed)) <= set(body(r))]
+retry = [r for r in w if r is not failed and set(body(failed)) <= set(body(r))]
 assert len(retry) == 1, "the failed batch was not retried whole, once"
 # The output's one backoff: the retry no sooner than 1 s after the 503.
 assert retry[0]["received"] >= failed["answered"] + 0.9, "retried %.2f s after the 503" % (
