@@ -13,9 +13,6 @@
 struct agent;
 struct running_output;
 
-/* The most writes one output may have in flight (max_in_flight's ceiling). */
-#define OUTPUT_MAX_IN_FLIGHT 64
-
 /* One of an output's parallel writers: a plugin state (a lane) and the
  * batch it is writing. */
 struct output_slot {

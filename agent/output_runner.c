@@ -368,8 +368,8 @@ static int start_lanes(struct running_output *o, struct plugin_env *env, char *e
 	unsigned n = p->max_in_flight ? p->max_in_flight(o->state) : 1;
 	if (n < 1)
 		n = 1;
-	if (n > OUTPUT_MAX_IN_FLIGHT)
-		n = OUTPUT_MAX_IN_FLIGHT;
+	if (n > OUTPUT_IN_FLIGHT_MAX)
+		n = OUTPUT_IN_FLIGHT_MAX;
 	o->slots = calloc(n, sizeof *o->slots);
 	if (!o->slots) {
 		snprintf(err, errlen, "out of memory");

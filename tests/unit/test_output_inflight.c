@@ -27,8 +27,8 @@ struct pending_write {
 static struct {
 	unsigned max_in_flight;
 	unsigned lanes_inited;
-	unsigned lane_ids[OUTPUT_MAX_IN_FLIGHT];
-	bool lane_busy[OUTPUT_MAX_IN_FLIGHT];
+	unsigned lane_ids[OUTPUT_IN_FLIGHT_MAX];
+	bool lane_busy[OUTPUT_IN_FLIGHT_MAX];
 	unsigned lane_overlap; /* a lane given a second write before the first was answered */
 	struct pending_write w[MAXW];
 	size_t nwrites;
