@@ -385,9 +385,7 @@ void agent_carry_over(struct agent *old, struct agent *new_agent)
 				to = &new_agent->outputs[j];
 		if (!from->buf || output_is_disk(from))
 			continue; /* the spool is reopened by the new output of the same name */
-		if (from->batch.nmetrics)
-			lpbuf_unget(from->buf, &from->batch);
-		from->batch.len = from->batch.nmetrics = 0;
+		output_unget_inflight(from);
 		size_t n = lpbuf_count(from->buf);
 		if (!to) {
 			if (n)

@@ -11,6 +11,17 @@
 #include "plugin.h"
 
 struct agent;
+struct running_output;
+
+/* One of an output's parallel writers: a plugin state (a lane) and the
+ * batch it is writing. */
+struct output_slot {
+	struct running_output *o;
+	void *lane;              /* plugin state; slot 0's is running_output.state */
+	struct batch batch;      /* the batch being written, when busy */
+	bool busy;
+	uint64_t started_ns;     /* monotonic */
+};
 
 struct running_output {
 	struct agent *agent;
@@ -18,11 +29,17 @@ struct running_output {
 	char label[160];         /* "outputs.influxdb", or "outputs.influxdb::alias" */
 	void *state;
 	struct lpbuf *buf;
-	struct batch batch;      /* the batch being written, if writing */
+	struct output_slot *slots; /* max_in_flight writers */
+	unsigned nslots;
+	unsigned inflight;       /* slots busy */
+	uint64_t inflight_metrics; /* metrics in their batches */
 	bool uint_support;
-	bool writing;
 	bool closing;            /* shutdown flush in progress */
+	bool giving_up;          /* stopping after a failure: start nothing, wait for what is in flight */
 	int64_t batch_size;      /* metric_batch_size, halved on 413 */
+	int64_t batch_size_cfg;  /* as configured (bounded by the buffer limit) */
+	int64_t buffer_limit;    /* metric_buffer_limit */
+	uint64_t last_failure_ns; /* monotonic; when consecutive_failures last grew */
 	int64_t flush_interval_ns, flush_jitter_ns;
 	int64_t backoff_ms;      /* 0 = not backing off */
 	uint64_t write_started_ns;
@@ -39,6 +56,7 @@ struct running_output {
 	struct spool *spool;
 	struct lpbuf *replay;    /* lines of the record being written */
 	bool record_loaded;      /* replay holds a record not yet acknowledged */
+	size_t replay_batch;     /* the record's share per writer */
 	char *record;            /* read buffer for one record */
 	size_t record_cap;
 	struct batch stage;      /* staging -> spool scratch */
@@ -115,8 +133,10 @@ void output_gather_ended(struct running_output *o);
  * buffer is empty or the output gave up (a write failed). */
 void output_flush_all(struct running_output *o, void (*on_drained)(struct running_output *o));
 void output_start_timers(struct running_output *o, bool periodic);
-/* Reload: lets the write in flight finish, starts no other. */
+/* Reload: lets the writes in flight finish, starts no other. */
 void output_finish_inflight(struct running_output *o, void (*on_drained)(struct running_output *o));
+/* After output_close: batches still in flight go back to the buffer. */
+void output_unget_inflight(struct running_output *o);
 /* Closes timers and the plugin (handles close on the loop's next turn). */
 void output_close(struct running_output *o);
 /* Frees the buffer once the loop has ended. */
@@ -134,8 +154,8 @@ void agent_close_handle(struct agent *a, uv_handle_t *h);
 int output_spool_open(struct running_output *o, char *err, size_t errlen);
 void output_spool_start_timer(struct running_output *o);
 void output_spool_stage(struct running_output *o);
-size_t output_spool_take(struct running_output *o);
-void output_spool_unget(struct running_output *o);
+size_t output_spool_take(struct running_output *o, struct batch *out);
+void output_spool_unget(struct running_output *o, const struct batch *b);
 void output_spool_written(struct running_output *o);
 uint64_t output_spool_pending(const struct running_output *o);
 uint64_t output_spool_dropped(const struct running_output *o);

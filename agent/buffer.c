@@ -156,6 +156,12 @@ void lpbuf_push(struct lpbuf *b, const char *line, size_t len)
 	enforce_limit(b);
 }
 
+void lpbuf_set_limit(struct lpbuf *b, size_t max_metrics)
+{
+	b->max = max_metrics ? max_metrics : 1;
+	enforce_limit(b);
+}
+
 size_t lpbuf_count(const struct lpbuf *b) { return b->count; }
 size_t lpbuf_bytes(const struct lpbuf *b) { return b->bytes; }
 uint64_t lpbuf_dropped(const struct lpbuf *b) { return b->dropped; }

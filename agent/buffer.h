@@ -39,5 +39,9 @@ size_t lpbuf_take(struct lpbuf *b, size_t max_metrics, struct batch *out);
 /* Puts a batch that could not be written back at the front, in order. If
  * the buffer then holds more than its limit, the oldest go (counted). */
 void lpbuf_unget(struct lpbuf *b, const struct batch *batch);
+/* Changes the limit (0 is taken as 1); lines beyond it go at once, oldest
+ * first (counted). The output runner lowers it while several batches are
+ * in flight, so that buffered and in flight stay within one bound. */
+void lpbuf_set_limit(struct lpbuf *b, size_t max_metrics);
 
 #endif

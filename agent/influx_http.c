@@ -71,6 +71,11 @@ int influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errle
 		snprintf(err, errlen, "urls: at least one URL is needed");
 		return -1;
 	}
+	if (cfg->max_in_flight < 1 || cfg->max_in_flight > OUTPUT_IN_FLIGHT_MAX) {
+		snprintf(err, errlen, "max_in_flight: %lld is not between 1 and %d", (long long)cfg->max_in_flight,
+			 OUTPUT_IN_FLIGHT_MAX);
+		return -1;
+	}
 	for (size_t i = 0; i < cfg->urls.n; i++) {
 		const char *u = cfg->urls.v[i];
 		if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0) {
@@ -92,6 +97,7 @@ int influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, s
 	h->http = http;
 	if (influx_http_check(cfg, err, errlen) != 0)
 		return -1;
+	h->max_in_flight = (unsigned)cfg->max_in_flight;
 	h->gzip = !cfg->content_encoding || strcmp(cfg->content_encoding, "gzip") == 0;
 	if (!(h->urls = calloc(cfg->urls.n, sizeof(*h->urls))))
 		goto oom;

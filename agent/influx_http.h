@@ -21,12 +21,13 @@ struct influx_http_cfg {
 	bool insecure_skip_verify;
 	char *http_proxy;
 	struct strmap http_headers;
+	int64_t max_in_flight;
 };
 
 /* Option table rows for a struct influx_http_cfg member m of config type T. */
 #define INFLUX_HTTP_OPTIONS(T, m)                                                                                  \
 	{ "urls", OPT_STRLIST, offsetof(T, m.urls), "[\"http://127.0.0.1:8086\"]",                                 \
-	  "InfluxDB URLs; one is written to at a time, the next after a network error or 5xx", NULL, OPT_F_URL }, \
+	  "InfluxDB URLs; each writer uses one at a time, the next after a network error or 5xx", NULL, OPT_F_URL }, \
 	{ "failback_interval", OPT_DURATION, offsetof(T, m.failback_interval_ns), "30s",                           \
 	  "while writing to a later URL, how often the earlier ones are health-checked (0 = never)" },             \
 	{ "timeout", OPT_DURATION, offsetof(T, m.timeout_ns), "5s", "whole-request timeout" },                     \
@@ -39,7 +40,8 @@ struct influx_http_cfg {
 	{ "insecure_skip_verify", OPT_BOOL, offsetof(T, m.insecure_skip_verify), "false",                          \
 	  "skip TLS certificate and host name checks (testing only)" },                                            \
 	{ "http_proxy", OPT_STRING, offsetof(T, m.http_proxy), NULL, "proxy URL; unset = the *_proxy environment" }, \
-	{ "http_headers", OPT_STRMAP, offsetof(T, m.http_headers), NULL, "extra request headers" }
+	{ "http_headers", OPT_STRMAP, offsetof(T, m.http_headers), NULL, "extra request headers" },                \
+	{ "max_in_flight", OPT_INT, offsetof(T, m.max_in_flight), OUTPUT_IN_FLIGHT_DEFAULT, OUTPUT_IN_FLIGHT_HELP }
 
 struct influx_http;
 
@@ -53,6 +55,7 @@ struct influx_probe {
 
 struct influx_http {
 	struct httpc *http;
+	unsigned max_in_flight;
 	char **urls; /* as configured, without a trailing '/' */
 	size_t nurls, cur;
 	char **write_headers, **query_headers; /* NULL-terminated "Name: value" */

@@ -3,7 +3,17 @@
  * batch on 413 and 429; here nothing is dropped that can still be written:
  * retryable failures put the batch back (the buffer limit still holds) and
  * back off, 413 halves the batch size, partial writes drop only the lines
- * the server rejected. */
+ * the server rejected.
+ *
+ * Up to max_in_flight batches are written at once, each through its own
+ * plugin state (a lane), because one write at a time leaves a fast server
+ * idle between requests. What stays per output, not per write: a 429/5xx
+ * backs off the whole output (no new write starts until the backoff ends;
+ * answers to writes already sent then are still taken), 413 shrinks the
+ * batch size for every writer, and the buffer bound counts what is in
+ * flight. Batches may be written out of order; InfluxDB orders points by
+ * timestamp, not by arrival. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agent_internal.h"
@@ -13,7 +23,7 @@
 #define BACKOFF_CAP_MS 30000
 #define RETRY_AFTER_CAP_MS (10 * 60 * 1000)
 
-static void start_write(struct running_output *o);
+static void start_writes(struct running_output *o, bool partial);
 
 int64_t output_backoff_ms(unsigned failures, int64_t retry_after_ms)
 {
@@ -33,39 +43,51 @@ static uint64_t mono_ns(void)
 	return uv_hrtime();
 }
 
-/* Metrics waiting to be written, in memory or in the disk buffer. */
+/* Metrics waiting to be written, in memory or in the disk buffer (which
+ * still counts the record being written until it is acknowledged). */
 static uint64_t pending(const struct running_output *o)
 {
 	return o->spool ? output_spool_pending(o) : lpbuf_count(o->buf);
 }
 
-static size_t take_batch(struct running_output *o)
+/* The memory bound is metric_buffer_limit buffered plus one batch in
+ * flight, as with a single writer: batches in flight beyond the first
+ * take their room from the buffer. */
+static void set_buffer_room(struct running_output *o)
 {
-	return o->spool ? output_spool_take(o) : lpbuf_take(o->buf, (size_t)o->batch_size, &o->batch);
+	if (o->spool)
+		return;
+	uint64_t first = (uint64_t)o->batch_size_cfg, limit = (uint64_t)o->buffer_limit;
+	uint64_t extra = o->inflight_metrics > first ? o->inflight_metrics - first : 0;
+	lpbuf_set_limit(o->buf, extra < limit ? (size_t)(limit - extra) : 1);
 }
 
 /* A batch that could not be written goes back to the front of its queue. */
-static void unget_batch(struct running_output *o)
+static void unget_batch(struct running_output *o, struct output_slot *s)
 {
-	if (o->spool)
-		output_spool_unget(o);
-	else
-		lpbuf_unget(o->buf, &o->batch);
-	o->batch.len = o->batch.nmetrics = 0;
+	if (o->spool) {
+		output_spool_unget(o, &s->batch);
+	} else {
+		set_buffer_room(o);
+		lpbuf_unget(o->buf, &s->batch);
+	}
+	s->batch.len = s->batch.nmetrics = 0;
 }
 
 /* A batch that is done with, written or dropped for good. */
-static void batch_done(struct running_output *o)
+static void batch_done(struct running_output *o, struct output_slot *s)
 {
-	o->batch.len = o->batch.nmetrics = 0;
+	s->batch.len = s->batch.nmetrics = 0;
 	if (o->spool)
 		output_spool_written(o);
+	else
+		set_buffer_room(o);
 }
 
 static void refresh_stats(struct running_output *o)
 {
-	/* With a disk buffer the batch in flight is still counted in the spool. */
-	o->stats.buffer_size = pending(o) + (o->spool ? 0 : o->batch.nmetrics);
+	/* With a disk buffer the batches in flight are still counted in the spool. */
+	o->stats.buffer_size = pending(o) + (o->spool ? 0 : o->inflight_metrics);
 	o->stats.metrics_dropped =
 		lpbuf_dropped(o->buf) + o->server_dropped + (o->spool ? output_spool_dropped(o) : 0);
 }
@@ -82,15 +104,23 @@ static void on_flush_timer(uv_timer_t *t)
 {
 	struct running_output *o = t->data;
 	output_spool_stage(o);
-	start_write(o);
+	start_writes(o, true);
 	uv_timer_start(&o->flush_timer, on_flush_timer, flush_delay_ms(o), 0);
+}
+
+static bool backing_off(const struct running_output *o)
+{
+	return o->backoff_ms > 0 && uv_is_active((const uv_handle_t *)&o->retry_timer);
 }
 
 static void on_retry_timer(uv_timer_t *t)
 {
 	struct running_output *o = t->data;
+	/* After a backoff the batch put back is written even if it is not a
+	 * full one; a plain "next write" waits for full batches. */
+	bool partial = o->backoff_ms > 0 || o->inflight == 0;
 	o->backoff_ms = 0;
-	start_write(o);
+	start_writes(o, partial);
 }
 
 /* Runs the next write from the loop rather than from inside a done
@@ -109,13 +139,27 @@ static void drained(struct running_output *o)
 		cb(o);
 }
 
+/* Tells the agent the output is done once nothing is in flight and either
+ * nothing is left or it stops early (reload, --once failure, disk buffer). */
+static void maybe_drained(struct running_output *o)
+{
+	if (o->on_drained && o->inflight == 0 && (pending(o) == 0 || o->stop_after_inflight || o->giving_up))
+		drained(o);
+}
+
 static void write_done(void *arg, const struct write_result *r)
 {
-	struct running_output *o = arg;
+	struct output_slot *s = arg;
+	struct running_output *o = s->o;
 	struct agent *a = o->agent;
-	size_t n = o->batch.nmetrics;
-	o->writing = false;
-	o->stats.write_time_ns = (int64_t)(mono_ns() - o->write_started_ns);
+	size_t n = s->batch.nmetrics;
+	s->busy = false;
+	o->inflight--;
+	o->inflight_metrics -= n;
+	o->stats.write_time_ns = (int64_t)(mono_ns() - s->started_ns);
+	/* Only a write sent after the last counted failure says something new
+	 * about the server: the others were already on their way. */
+	bool fresh = s->started_ns > o->last_failure_ns;
 
 	switch (r->status) {
 	case WRITE_OK: {
@@ -128,45 +172,66 @@ static void write_done(void *arg, const struct write_result *r)
 		log_debug(o->label, "wrote batch of %zu metrics in %.1f ms", n - dropped,
 			  (double)o->stats.write_time_ns / 1e6);
 		o->stats.last_success_ns = now_ns();
-		o->consecutive_failures = 0;
-		batch_done(o);
+		if (fresh)
+			o->consecutive_failures = 0;
+		batch_done(o, s);
 		break;
 	}
 	case WRITE_TOO_LARGE:
 		if (n <= 1) {
 			log_error(o->label, "a single metric is too large for the server; dropped: %s", r->message);
 			o->server_dropped += n;
-			batch_done(o);
+			batch_done(o, s);
 			break;
 		}
-		o->batch_size = (int64_t)(n / 2);
-		log_warn(o->label, "batch of %zu metrics too large; writing batches of %lld: %s", n,
-			 (long long)o->batch_size, r->message);
-		unget_batch(o);
+		/* Several writers may hear 413 for batches of one size: halve once. */
+		if ((int64_t)(n / 2) < o->batch_size) {
+			o->batch_size = (int64_t)(n / 2);
+			log_warn(o->label, "batch of %zu metrics too large; writing batches of %lld: %s", n,
+				 (long long)o->batch_size, r->message);
+		}
+		unget_batch(o, s);
 		refresh_stats(o);
-		schedule_write(o, 0);
+		if (o->giving_up || o->stop_after_inflight)
+			maybe_drained(o);
+		else if (!backing_off(o))
+			schedule_write(o, 0);
 		return;
 	case WRITE_DROP:
 		log_error(o->label, "server refused a batch of %zu metrics; dropped: %s", n, r->message);
 		o->server_dropped += n;
 		o->stats.errors++;
-		batch_done(o);
+		batch_done(o, s);
 		break;
 	case WRITE_RETRY:
 	default: {
 		o->stats.errors++;
-		o->consecutive_failures++;
 		o->failed = true;
-		unget_batch(o);
+		if (fresh) {
+			o->consecutive_failures++;
+			o->last_failure_ns = mono_ns();
+		}
+		unget_batch(o, s);
 		refresh_stats(o);
 		/* Shutting down with a disk buffer: what failed is safe on disk
-		 * for the next start, so there is nothing to wait for. */
-		if (o->fail_fast || o->stop_after_inflight || (o->closing && o->spool)) {
+		 * for the next start, so there is nothing to wait for but the
+		 * writes already in flight. */
+		if (o->fail_fast || o->stop_after_inflight || (o->closing && o->spool) || o->giving_up) {
 			log_error(o->label, "write failed: %s", r->message);
-			drained(o);
+			o->giving_up = true;
+			uv_timer_stop(&o->retry_timer);
+			o->backoff_ms = 0;
+			maybe_drained(o);
 			return;
 		}
-		int64_t delay = output_backoff_ms(o->consecutive_failures, r->retry_after_ms);
+		/* One backoff for the whole output: a failure of a write already in
+		 * flight when it began neither restarts nor lengthens it. */
+		if (!fresh && backing_off(o)) {
+			log_error(o->label, "write of %zu metrics failed, %llu buffered, already backing off: %s", n,
+				  (unsigned long long)pending(o), r->message);
+			return;
+		}
+		int64_t delay = output_backoff_ms(o->consecutive_failures ? o->consecutive_failures : 1, r->retry_after_ms);
 		int64_t flush_ms = o->flush_interval_ns / 1000000;
 		if (r->retry_at_flush && delay > flush_ms)
 			delay = flush_ms > 0 ? flush_ms : 0;
@@ -177,28 +242,55 @@ static void write_done(void *arg, const struct write_result *r)
 	}
 	}
 	refresh_stats(o);
-	if (pending(o) == 0 || o->stop_after_inflight) {
-		if (o->on_drained)
-			drained(o);
+	if (o->stop_after_inflight || o->giving_up || (pending(o) == 0 && o->inflight == 0)) {
+		maybe_drained(o);
 		return;
 	}
-	if (o->on_drained || pending(o) >= (uint64_t)o->batch_size)
+	if ((o->on_drained || pending(o) >= (uint64_t)o->batch_size) && !backing_off(o))
 		schedule_write(o, 0);
 }
 
-static void start_write(struct running_output *o)
+static size_t take_batch(struct running_output *o, struct output_slot *s, bool partial)
 {
-	if (o->writing || uv_is_active((uv_handle_t *)&o->retry_timer))
-		return;
-	if (o->batch.nmetrics == 0 && take_batch(o) == 0) {
-		if (o->on_drained)
-			drained(o);
-		return;
+	if (o->spool)
+		return output_spool_take(o, &s->batch);
+	size_t avail = lpbuf_count(o->buf);
+	size_t want = avail < (size_t)o->batch_size ? avail : (size_t)o->batch_size;
+	if (want == 0 || (want < (size_t)o->batch_size && !partial))
+		return 0;
+	/* A writer beyond the first starts only while everything in flight
+	 * fits within the buffer limit, so the buffer keeps room for a batch. */
+	if (o->inflight > 0 && o->inflight_metrics + want > (uint64_t)o->buffer_limit)
+		return 0;
+	return lpbuf_take(o->buf, want, &s->batch);
+}
+
+/* Starts writes on the idle writers while there are batches for them; a
+ * batch smaller than batch_size only when partial (flush, retry, shutdown). */
+static void start_writes(struct running_output *o, bool partial)
+{
+	for (unsigned i = 0; i < o->nslots; i++) {
+		struct output_slot *s = &o->slots[i];
+		if (s->busy)
+			continue;
+		/* Checked every time: a synchronous write may have failed. */
+		if (uv_is_active((uv_handle_t *)&o->retry_timer) || o->giving_up || o->stop_after_inflight)
+			break;
+		/* While the server fails, the retry is a probe: one write at a
+		 * time, the writers fan out again after a success. */
+		if (o->consecutive_failures > 0 && o->inflight > 0)
+			break;
+		if (take_batch(o, s, partial || o->on_drained) == 0)
+			break;
+		s->busy = true;
+		o->inflight++;
+		o->inflight_metrics += s->batch.nmetrics;
+		s->started_ns = mono_ns();
+		set_buffer_room(o);
+		refresh_stats(o);
+		o->cfg->plugin->write(s->lane, &s->batch, write_done, s);
 	}
-	o->writing = true;
-	o->write_started_ns = mono_ns();
-	refresh_stats(o);
-	o->cfg->plugin->write(o->state, &o->batch, write_done, o);
+	maybe_drained(o);
 }
 
 void output_push(struct running_output *o, const char *line, size_t len)
@@ -210,7 +302,7 @@ void output_push(struct running_output *o, const char *line, size_t len)
 		output_spool_stage(o);
 	refresh_stats(o);
 	if (pending(o) >= (uint64_t)o->batch_size && o->backoff_ms == 0)
-		start_write(o);
+		start_writes(o, false);
 }
 
 void output_finish_inflight(struct running_output *o, void (*on_drained)(struct running_output *o))
@@ -219,13 +311,12 @@ void output_finish_inflight(struct running_output *o, void (*on_drained)(struct 
 	o->stop_after_inflight = true;
 	uv_timer_stop(&o->retry_timer);
 	o->backoff_ms = 0;
-	if (!o->writing)
-		drained(o);
+	maybe_drained(o);
 }
 
 uint64_t output_pending(const struct running_output *o)
 {
-	return o->buf ? pending(o) + (o->spool ? 0 : o->batch.nmetrics) : 0;
+	return o->buf ? pending(o) + (o->spool ? 0 : o->inflight_metrics) : 0;
 }
 
 /* While writes fail, every gather goes to the disk at once, so a kill -9
@@ -241,18 +332,75 @@ void output_flush_all(struct running_output *o, void (*on_drained)(struct runnin
 {
 	o->on_drained = on_drained;
 	o->closing = true;
-	if (o->spool && o->consecutive_failures > 0 && !o->writing) {
+	o->giving_up = false;
+	if (o->spool && o->consecutive_failures > 0) {
 		/* The backend is failing and the disk buffer keeps everything for
-		 * the next start: stop now rather than at shutdown_timeout. */
+		 * the next start: stop now (once the writes in flight have their
+		 * answers) rather than at shutdown_timeout. */
 		output_spool_stage(o);
 		uv_timer_stop(&o->retry_timer);
 		o->backoff_ms = 0;
-		drained(o);
+		o->giving_up = true;
+		maybe_drained(o);
 		return;
 	}
 	if (o->backoff_ms > 0) /* shutting down: try now rather than after the backoff */
 		uv_timer_stop(&o->retry_timer), o->backoff_ms = 0;
-	start_write(o);
+	start_writes(o, true);
+}
+
+void output_unget_inflight(struct running_output *o)
+{
+	if (o->buf && !o->spool)
+		lpbuf_set_limit(o->buf, (size_t)o->buffer_limit);
+	for (unsigned i = 0; o->buf && i < o->nslots; i++) {
+		struct output_slot *s = &o->slots[i];
+		if (s->batch.nmetrics && !o->spool)
+			lpbuf_unget(o->buf, &s->batch);
+		s->batch.len = s->batch.nmetrics = 0;
+		s->busy = false;
+	}
+	o->inflight = 0;
+	o->inflight_metrics = 0;
+}
+
+/* The writers: lane 0 is o->state; the plugin says how many it wants. */
+static int start_lanes(struct running_output *o, struct plugin_env *env, char *err, size_t errlen)
+{
+	const struct output_plugin *p = o->cfg->plugin;
+	unsigned n = p->max_in_flight ? p->max_in_flight(o->state) : 1;
+	if (n < 1)
+		n = 1;
+	if (n > OUTPUT_IN_FLIGHT_MAX)
+		n = OUTPUT_IN_FLIGHT_MAX;
+	o->slots = calloc(n, sizeof *o->slots);
+	if (!o->slots) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->nslots = n;
+	for (unsigned i = 0; i < n; i++) {
+		o->slots[i].o = o;
+		if (i == 0) {
+			o->slots[i].lane = o->state;
+			continue;
+		}
+		env->lane = i;
+		if (p->init(&o->slots[i].lane, o->cfg->config, env, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void free_lanes(struct running_output *o)
+{
+	for (unsigned i = 1; o->slots && i < o->nslots; i++) {
+		if (o->slots[i].lane && o->cfg->plugin->free)
+			o->cfg->plugin->free(o->slots[i].lane);
+		o->slots[i].lane = NULL;
+	}
+	if (o->slots)
+		o->slots[0].lane = NULL;
 }
 
 int output_start(struct running_output *o, struct agent *a, const struct output_cfg *cfg, char *err, size_t errlen)
@@ -271,6 +419,8 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 	/* The buffer limit is the memory bound the user set: a batch never exceeds it. */
 	if (o->batch_size > limit)
 		o->batch_size = limit;
+	o->batch_size_cfg = o->batch_size;
+	o->buffer_limit = limit;
 	o->flush_interval_ns = cfg->common.flush_interval_ns > 0 ? cfg->common.flush_interval_ns : ac->flush_interval_ns;
 	o->flush_jitter_ns = ac->flush_jitter_ns;
 	o->stats.name = cfg->plugin->name;
@@ -281,15 +431,18 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	struct plugin_env env = { a->loop, a->http, ac, a, o->label };
+	struct plugin_env env = { a->loop, a->http, ac, a, o->label, NULL, 0 };
 	if (cfg->plugin->init(&o->state, cfg->config, &env, err, errlen) < 0) {
 		lpbuf_free(o->buf);
 		o->buf = NULL;
 		return -1;
 	}
 	o->uint_support = cfg->plugin->uint_support ? cfg->plugin->uint_support(o->state) != 0 : false;
-	if (output_spool_open(o, err, errlen) < 0) {
+	if (start_lanes(o, &env, err, errlen) < 0 || output_spool_open(o, err, errlen) < 0) {
 		output_spool_close(o);
+		free_lanes(o);
+		free(o->slots);
+		o->slots = NULL;
 		cfg->plugin->free(o->state);
 		o->state = NULL;
 		lpbuf_free(o->buf);
@@ -320,6 +473,7 @@ void output_close(struct running_output *o)
 		o->timers_ready = false;
 	}
 	output_spool_close(o);
+	free_lanes(o);
 	if (o->cfg->plugin->free)
 		o->cfg->plugin->free(o->state);
 	o->state = NULL;
@@ -328,8 +482,13 @@ void output_close(struct running_output *o)
 /* After the loop has ended: memory only. */
 void output_release(struct running_output *o)
 {
+	free_lanes(o); /* when output_close never ran */
 	if (o->buf)
 		lpbuf_free(o->buf);
 	o->buf = NULL;
-	batch_free(&o->batch);
+	for (unsigned i = 0; o->slots && i < o->nslots; i++)
+		batch_free(&o->slots[i].batch);
+	free(o->slots);
+	o->slots = NULL;
+	o->nslots = 0;
 }

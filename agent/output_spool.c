@@ -1,8 +1,9 @@
 /* The disk buffer of an output (buffer: {type: disk}). Gathered lines wait
  * in the small in-memory staging buffer only until the gather ends (or a
  * batch fills); then they are appended to the spool as records of at most
- * one batch. Writes replay the oldest record; it is acknowledged when every
- * line of it was written, so a restart (even after kill -9) resumes with
+ * one batch. Writes replay the oldest record, shared out among the output's
+ * writers; it is acknowledged when every line of it was written, whatever
+ * order the answers came in, so a restart (even after kill -9) resumes with
  * what was not. Memory holds one gather plus one record, whatever the
  * backend does; the spool's max_size bounds the disk. */
 #include <stdio.h>
@@ -91,11 +92,15 @@ void output_spool_stage(struct running_output *o)
 	o->stage.len = o->stage.nmetrics = 0;
 }
 
-/* Fills o->batch from the record being replayed, loading the next record
- * from the spool when that one is used up. */
-size_t output_spool_take(struct running_output *o)
+/* Fills out from the record being replayed, loading the next record from
+ * the spool when that one is used up and every batch of it has its
+ * answer: records are acknowledged in order, so one is in flight at a
+ * time, shared out among the writers. */
+size_t output_spool_take(struct running_output *o, struct batch *out)
 {
-	if (lpbuf_count(o->replay) == 0 && !o->record_loaded) {
+	if (lpbuf_count(o->replay) == 0) {
+		if (o->record_loaded)
+			return 0; /* the rest of the record is in flight */
 		output_spool_stage(o);
 		size_t len = 0;
 		uint32_t nlines = 0;
@@ -107,20 +112,23 @@ size_t output_spool_take(struct running_output *o)
 			return 0;
 		lpbuf_push(o->replay, o->record, len);
 		o->record_loaded = true;
+		o->replay_batch = ((size_t)nlines + o->nslots - 1) / (o->nslots ? o->nslots : 1);
 	}
-	return lpbuf_take(o->replay, (size_t)o->batch_size, &o->batch);
+	size_t want = o->replay_batch < (size_t)o->batch_size ? o->replay_batch : (size_t)o->batch_size;
+	return lpbuf_take(o->replay, want ? want : 1, out);
 }
 
-void output_spool_unget(struct running_output *o)
+void output_spool_unget(struct running_output *o, const struct batch *b)
 {
-	lpbuf_unget(o->replay, &o->batch);
+	lpbuf_unget(o->replay, b);
 }
 
 /* After a batch was written (or dropped for good): once the whole record
- * is done it is acknowledged and never read again. */
+ * is done, every batch of it answered in whatever order, it is
+ * acknowledged and never read again. */
 void output_spool_written(struct running_output *o)
 {
-	if (!o->record_loaded || lpbuf_count(o->replay) > 0)
+	if (!o->record_loaded || lpbuf_count(o->replay) > 0 || o->inflight > 0)
 		return;
 	char err[256];
 	if (spool_ack(o->spool, err, sizeof err) < 0)

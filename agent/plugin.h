@@ -24,6 +24,8 @@ struct plugin_env {
 	const char *instance_name;        /* log label: "outputs.influxdb" or "outputs.influxdb::alias" */
 	struct acc *acc;                  /* inputs: the instance's accumulator, for service inputs
 					   * (listeners) that emit outside gathers */
+	unsigned lane;                    /* outputs: which of the instance's parallel writers this
+					   * state is (0 = the first; see output_plugin.max_in_flight) */
 };
 
 #define GATHER_DONE 0
@@ -76,6 +78,12 @@ struct output_plugin {
 	int (*init)(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen);
 	/* Whether lines for this output are serialized with 'u' integers. */
 	int (*uint_support)(void *state);
+	/* How many writes the output may have in flight at once (optional; 1
+	 * when absent). Each state has one write in flight at most, so the
+	 * runner inits the plugin that many times, env.lane 0..n-1, and writes
+	 * through the states in parallel; retries, backoff and 413 splitting
+	 * stay the runner's, for the whole output. */
+	unsigned (*max_in_flight)(void *state);
 	/* Starts writing the batch; calls done exactly once (possibly later,
 	 * from the loop). The batch stays valid and unchanged until then. */
 	void (*write)(void *state, const struct batch *b, write_done_fn done, void *arg);
@@ -90,6 +98,13 @@ struct output_plugin {
 	int (*check)(const void *config, char *err, size_t errlen);
 };
 #define OUTPUT_UNSUPPORTED 1
+
+/* The max_in_flight option of the InfluxDB outputs: its default (measured
+ * in bench/RESULTS.md, "Parallel writes"), its help and its range (every
+ * output that has the option). */
+#define OUTPUT_IN_FLIGHT_DEFAULT "4"
+#define OUTPUT_IN_FLIGHT_HELP "writes in flight at once (1-64); 429/5xx back off the whole output"
+#define OUTPUT_IN_FLIGHT_MAX 64
 
 extern const struct input_plugin *const input_registry[];
 extern const struct output_plugin *const output_registry[];

@@ -2,10 +2,12 @@
 # Listener -> InfluxDB relay throughput, beside influxd's own ingest limit
 # measured in the same run by posting the same points straight to influxd,
 # and the agent alone (listener -> file output to /dev/null).
-#   AGENT=build-bench/agent bench/listener_relay.sh [POINTS=1000000] [BATCH=5000] [CONNS=4]
-# Prints a markdown table: points/s end to end, CPU seconds of the agent and
-# of influxd, agent CPU per million points and points per agent CPU-second
-# (points/s per core).
+#   AGENT=build-bench/agent bench/listener_relay.sh [POINTS=1000000] [BATCH=5000] [CONNS=4] [IN_FLIGHT="1 4"]
+# The relay runs once per max_in_flight value in IN_FLIGHT, each into its
+# own database, every point counted back. Prints a markdown table: points/s
+# end to end, CPU seconds of the agent and of influxd, agent CPU per million
+# points and points per agent CPU-second (points/s per core), and the
+# agent's peak RSS per relay run.
 here=$(cd "$(dirname "$0")" && pwd)
 export TESTLIB="$here/../tests/integration/lib.sh"
 : "${AGENT:=$here/../build-bench/agent}"
@@ -14,8 +16,9 @@ source "$TESTLIB"
 N=${1:-1000000}
 BATCH=${2:-5000}
 CONNS=${3:-4}
+IN_FLIGHT=${4:-"1 4"}
 influx_start
-for db in direct relay; do
+for db in direct $(for k in $IN_FLIGHT; do echo "relay$k"; done); do
 	curl -sf -XPOST "$INFLUX_URL/query" --data-urlencode "q=CREATE DATABASE $db" >/dev/null
 done
 
@@ -58,14 +61,18 @@ echo "|---|---|---|---|---|---|---|---|---|"
 j=$(python3 "$here/listener_relay.py" "$INFLUX_URL/write?db=direct" "$N" "$BATCH" "$CONNS" --pids "$INFLUX_PID")
 row "client -> influxd (its ingest limit)" "$j" - "$INFLUX_PID"
 
-run_agent "  - influxdb: {urls: [\"$INFLUX_URL\"], database: relay, content_encoding: identity}"
-j=$(python3 "$here/listener_relay.py" "http://127.0.0.1:$LP/write?db=relay" "$N" "$BATCH" "$CONNS" \
-	--pids "$AGENT_PID,$INFLUX_PID" --written-url "http://127.0.0.1:$HP/metrics" --written-min "$N")
-row "client -> agent listener -> influxd" "$j" "$AGENT_PID" "$INFLUX_PID"
-rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$AGENT_PID/status")
-agent_stop || true
-n=$(influx_query relay 'SELECT count(value) FROM relay' | json_get 'd["results"][0]["series"][0]["values"][0][1]')
-[ "$n" = "$N" ] || fail "influxd holds $n relayed points, expected $N"
+rss_notes=""
+for k in $IN_FLIGHT; do
+	run_agent "  - influxdb: {urls: [\"$INFLUX_URL\"], database: relay$k, content_encoding: identity, max_in_flight: $k}"
+	j=$(python3 "$here/listener_relay.py" "http://127.0.0.1:$LP/write?db=relay$k" "$N" "$BATCH" "$CONNS" \
+		--pids "$AGENT_PID,$INFLUX_PID" --written-url "http://127.0.0.1:$HP/metrics" --written-min "$N")
+	row "client -> agent listener -> influxd, max_in_flight $k" "$j" "$AGENT_PID" "$INFLUX_PID"
+	rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$AGENT_PID/status")
+	agent_stop || true
+	n=$(influx_query "relay$k" 'SELECT count(value) FROM relay' | json_get 'd["results"][0]["series"][0]["values"][0][1]')
+	[ "$n" = "$N" ] || fail "influxd holds $n points relayed with max_in_flight $k, expected $N"
+	rss_notes="$rss_notes; max_in_flight $k: $n points queried back, agent peak RSS $rss kB"
+done
 
 run_agent "  - file: {files: [\"/dev/null\"]}"
 j=$(python3 "$here/listener_relay.py" "http://127.0.0.1:$LP/write" "$N" "$BATCH" "$CONNS" \
@@ -73,5 +80,5 @@ j=$(python3 "$here/listener_relay.py" "http://127.0.0.1:$LP/write" "$N" "$BATCH"
 row "client -> agent listener -> file (/dev/null)" "$j" "$AGENT_PID" -
 agent_stop || true
 echo
-echo "relayed points queried back from influxd: $n; agent peak RSS in the relay run: $rss kB (buffer limit $((N + BATCH)) metrics)"
+echo "relay runs (buffer limit $((N + BATCH)) metrics)${rss_notes}"
 echo "machine: $(nproc) CPU, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); influxd $(influxd version 2>/dev/null | head -1)"

@@ -12,7 +12,16 @@ Control endpoints (JSON bodies):
                        "path": "/write", "chunk": 4096}, ...]
                        body_size sends N bytes of a-z instead of body; delay waits
                        before answering; close drops the connection without a
-                       response; chunk sends the body chunked in pieces of that size.
+                       response; chunk sends the body chunked in pieces of that size;
+                       "hold": "name" answers only after POST /_ctl/release of that
+                       name (so a test decides the order of answers by events);
+                       "forward": "http://host:port" sends the request on to that
+                       server (same path, query, body, Content-Type and
+                       Content-Encoding), after any hold, and answers with its
+                       status and body ("forwarded": its status in the record):
+                       a real InfluxDB behind scripted timing.
+  POST /_ctl/release   {"hold": "name"}: lets the requests held under that name answer
+                       (also those that arrive later); reset and quit release all
   POST /_ctl/reset     forget the script and the recorded requests
   POST /_ctl/unscript  forget the script only (back to the default answer)
   GET  /_ctl/requests  the recorded requests: [{"method", "path", "query" (raw),
@@ -24,6 +33,7 @@ Control endpoints (JSON bodies):
   POST /_ctl/quit      stops the server
 """
 import gzip
+import http.client
 import json
 import sys
 import threading
@@ -36,6 +46,19 @@ import orphan_guard
 lock = threading.Lock()
 script = []
 recorded = []
+holds = {}  # name -> threading.Event
+
+
+def hold_event(name):
+    with lock:
+        return holds.setdefault(name, threading.Event())
+
+
+def release_all():
+    with lock:
+        for e in holds.values():
+            e.set()
+        holds.clear()
 
 
 def pop_response(path):
@@ -89,14 +112,19 @@ class Handler(BaseHTTPRequestHandler):
                 script = []
             return self.reply(200, b"{}")
         if path == "/_ctl/reset":
+            release_all()
             with lock:
                 script, recorded = [], []
+            return self.reply(200, b"{}")
+        if path == "/_ctl/release":
+            hold_event(json.loads(raw or b"{}").get("hold", "")).set()
             return self.reply(200, b"{}")
         if path == "/_ctl/requests":
             with lock:
                 body = json.dumps(recorded).encode()
             return self.reply(200, body)
         if path == "/_ctl/quit":
+            release_all()
             self.reply(200, b"{}")
             threading.Thread(target=self.server.shutdown, daemon=True).start()
             return None
@@ -132,11 +160,20 @@ class Handler(BaseHTTPRequestHandler):
             rec["delay"] = r.get("delay", 0)
         if r.get("delay"):
             time.sleep(r["delay"])
+        if r.get("hold"):
+            with lock:
+                rec["held"] = r["hold"]
+            hold_event(r["hold"]).wait()
         with lock:
             rec["answered"] = time.time()
         if r.get("close"):
             self.close_connection = True
             return None
+        if r.get("forward"):
+            status, out = self.forward(r["forward"], raw)
+            with lock:
+                rec["forwarded"] = status
+            return self.reply(status, out)
         if "body_size" in r:
             n = r["body_size"]
             out = (b"abcdefghijklmnopqrstuvwxyz" * (n // 26 + 1))[:n]
@@ -157,6 +194,20 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return self.reply(r.get("status", 200), out, r.get("headers"),
                           r.get("content_type", "application/json"))
+
+    def forward(self, upstream, raw):
+        up = urllib.parse.urlsplit(upstream)
+        conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
+        headers = {k: self.headers[k] for k in ("Content-Type", "Content-Encoding") if self.headers.get(k)}
+        try:
+            conn.request(self.command, self.path, body=raw, headers=headers)
+            resp = conn.getresponse()
+            status, body = resp.status, resp.read()
+        except OSError as e:
+            status, body = 502, json.dumps({"error": "forward: %s" % e}).encode()
+        finally:
+            conn.close()
+        return status, body
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The agent against a fault-injecting HTTP server playing InfluxDB: 429 with
-# Retry-After, 500, 413 and a partial-write 400 are handled as documented,
+# Retry-After, 500, 413 and a partial-write 400 are handled as documented
+# (one writer, max_in_flight: 1, so that the order of batches is checked;
+# parallel writers are test_output_inflight.sh's),
 # and nothing is lost that the rules keep: every line the agent gathered (also
 # copied to a file output) reaches the server exactly once in an accepted
 # request, except the one line the server rejected.
@@ -26,7 +28,7 @@ inputs:
   - mem: {}
 outputs:
   - file: {files: ["$TMP/faults.lp"]}
-  - influxdb: {urls: ["$url"], database: faults, skip_database_creation: true, content_encoding: gzip}
+  - influxdb: {urls: ["$url"], database: faults, skip_database_creation: true, content_encoding: gzip, max_in_flight: 1}
 CONF
 agent_start "$TMP/faults.yaml"
 sleep 9

@@ -74,6 +74,10 @@ expect_config_error encoding $'inputs: [mem]\noutputs:\n  - influxdb: {content_e
 	'encoding.yaml:3:5: outputs.influxdb: content_encoding: "br" is not gzip or identity'
 expect_config_error v2bucket $'inputs: [mem]\noutputs:\n  - influxdb_v2: {organization: o}\n' \
 	'v2bucket.yaml:3:5: outputs.influxdb_v2: bucket: must be set'
+expect_config_error inflight $'inputs: [mem]\noutputs:\n  - influxdb: {max_in_flight: 0}\n' \
+	'inflight.yaml:3:5: outputs.influxdb: max_in_flight: 0 is not between 1 and 64'
+expect_config_error prw_inflight $'inputs: [mem]\noutputs:\n  - prometheus_remote_write: {url: "http://127.0.0.1:9/w", max_in_flight: 65}\n' \
+	'prw_inflight.yaml:3:5: outputs.prometheus_remote_write: max_in_flight: 65 is not between 1 and 64'
 expect_config_error only_unix $'inputs: [mem]\noutputs:\n  - influxdb: {alias: sock, urls: ["unix:///run/influxdb.sock"]}\n' \
 	'no usable output: the 1 configured output is disabled'
 grep -q 'outputs.influxdb::sock\] .*only_unix.yaml:3:5: urls: unix:// URLs are not supported' "$TMP/only_unix.err" ||

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The agent against an InfluxDB stand-in that answers after longer than the
 # output's timeout, and one that drops the connection without a response:
-# each failed batch is retried first, in order, and every line the agent
-# gathered (also copied to a file output) is accepted exactly once.
+# each failed batch is retried first, in order (one writer, max_in_flight: 1),
+# and every line the agent gathered (also copied to a file output) is
+# accepted exactly once.
 source "$TESTLIB"
 here=$(dirname "$TESTLIB")
 python3 "$here/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault-server.log" &
@@ -26,7 +27,7 @@ inputs:
   - mem: {}
 outputs:
   - file: {files: ["$TMP/slow.lp"]}
-  - influxdb: {urls: ["$url"], database: slow, skip_database_creation: true, timeout: 1s}
+  - influxdb: {urls: ["$url"], database: slow, skip_database_creation: true, timeout: 1s, max_in_flight: 1}
 CONF
 agent_start "$TMP/slow.yaml"
 n_writes() { [ "$(curl -sf "$url/_ctl/requests" | json_get 'len([r for r in d if r["path"] == "/write"])')" -ge "$1" ]; }

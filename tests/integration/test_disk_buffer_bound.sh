@@ -5,7 +5,9 @@
 # disk up to max_size + one segment, the oldest records going first and
 # counted in internal_write.metrics_dropped. When InfluxDB comes up, what is
 # written is the newest lines fed (and the batch that was in flight), each
-# once, in order, and added = written + dropped.
+# once, in order (one writer, max_in_flight: 1: parallel writers may land
+# batches out of order; test_output_inflight.sh covers them with a spool),
+# and added = written + dropped.
 source "$TESTLIB"
 here=$(dirname "$TESTLIB")
 MAX=4194304 # max_size 4 MiB: segments of max_size/16 = 256 KiB
@@ -24,6 +26,7 @@ outputs:
       database: bound
       skip_database_creation: true
       timeout: 2s
+      max_in_flight: 1
       namedrop: ["internal*"]
       buffer: {type: disk, path: "$TMP/spool", max_size: $MAX}
   - file: {files: ["$TMP/internal.lp"], namepass: ["internal_write"]}

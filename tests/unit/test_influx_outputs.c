@@ -468,6 +468,19 @@ static void test_bad_config(void)
 	CHECK(cfg.outputs[0].plugin->init(&st, cfg.outputs[0].config, &env, err, sizeof(err)) != 0);
 	CHECK(strstr(err, "bucket") != NULL);
 	config_free(&cfg);
+	/* max_in_flight: 1 to 64; the default is 4 writers. */
+	static const char y3[] = "outputs:\n  - influxdb_v2: {organization: o, bucket: b, max_in_flight: 0}\n"
+				 "  - influxdb: {max_in_flight: 65}\n  - influxdb: {alias: d, skip_database_creation: true}\n";
+	CHECK_INT(config_load_buffer(&cfg, "t.yaml", y3, strlen(y3), err, sizeof(err)), 0);
+	for (size_t i = 0; i < 2; i++) {
+		err[0] = '\0';
+		CHECK(cfg.outputs[i].plugin->init(&st, cfg.outputs[i].config, &env, err, sizeof(err)) != 0);
+		CHECK(strstr(err, "max_in_flight") != NULL);
+	}
+	CHECK_INT(cfg.outputs[2].plugin->init(&st, cfg.outputs[2].config, &env, err, sizeof(err)), 0);
+	CHECK_INT(cfg.outputs[2].plugin->max_in_flight(st), 4);
+	cfg.outputs[2].plugin->free(st);
+	config_free(&cfg);
 }
 
 int main(void)

@@ -44,6 +44,7 @@ struct influxdb {
 	char *create_body;
 	bool skip_create, uint_support;
 	bool creating, closed;
+	unsigned lane; /* which of the output's writers; only the first logs the creation */
 	unsigned pending; /* requests whose callback has yet to run */
 	/* The write in flight (one at a time: the gzip buffer is shared). */
 	bool busy;
@@ -103,8 +104,10 @@ static void created(void *arg, const struct httpc_response *r)
 	char text[200];
 	influx_error_text(r, text, sizeof(text));
 	influx_scrub(text, s->pass);
-	if (influx_query_succeeded(r))
-		log_info(s->label, "database \"%s\" created (or already there)", s->db);
+	if (influx_query_succeeded(r)) {
+		if (s->lane == 0)
+			log_info(s->label, "database \"%s\" created (or already there)", s->db);
+	}
 	else if (r->curl_code != 0)
 		log_warn(s->label, "CREATE DATABASE \"%s\" failed: %s", s->db, r->error);
 	else
@@ -273,10 +276,19 @@ static int influxdb_init(void **state, const void *config, const struct plugin_e
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* Every writer (lane) creates it and holds its first write until the
+	 * answer: a lane that did not could write first into a missing
+	 * database. CREATE DATABASE of an existing one is a no-op. */
+	s->lane = env->lane;
 	if (!s->skip_create)
 		create_database(s, 0);
 	*state = s;
 	return 0;
+}
+
+static unsigned influxdb_max_in_flight(void *state)
+{
+	return ((struct influxdb *)state)->h.max_in_flight;
 }
 
 static int influxdb_uint_support(void *state)
@@ -302,6 +314,7 @@ const struct output_plugin output_influxdb = {
 	.options = influxdb_options,
 	.init = influxdb_init,
 	.uint_support = influxdb_uint_support,
+	.max_in_flight = influxdb_max_in_flight,
 	.write = influxdb_write,
 	.free = influxdb_free,
 	.check = influxdb_check,

@@ -166,6 +166,11 @@ static int influxdb_v2_init(void **state, const void *config, const struct plugi
 	return 0;
 }
 
+static unsigned influxdb_v2_max_in_flight(void *state)
+{
+	return ((struct influxdb_v2 *)state)->h.max_in_flight;
+}
+
 static int influxdb_v2_uint_support(void *state)
 {
 	return ((struct influxdb_v2 *)state)->uint_support;
@@ -188,6 +193,7 @@ const struct output_plugin output_influxdb_v2 = {
 	.options = influxdb_v2_options,
 	.init = influxdb_v2_init,
 	.uint_support = influxdb_v2_uint_support,
+	.max_in_flight = influxdb_v2_max_in_flight,
 	.write = influxdb_v2_write,
 	.free = influxdb_v2_free,
 	.check = influxdb_v2_check,

@@ -14,11 +14,18 @@
 
 struct prw_config {
 	struct pb_http_cfg http;
+	int64_t max_in_flight;
 };
 
 static const struct opt_desc prw_options[] = {
 	PB_HTTP_OPTIONS(struct prw_config, http, NULL,
 			"remote write endpoint, e.g. http://victoria:8428/api/v1/write (required)"),
+	/* 1, not the InfluxDB outputs' default: batches written in parallel can
+	 * land out of order, and Prometheus (without out_of_order_time_window)
+	 * refuses a sample older than its series' newest with a 400, which
+	 * drops the batch. */
+	{ "max_in_flight", OPT_INT, offsetof(struct prw_config, max_in_flight), "1",
+	  "writes in flight at once (1-64); above 1 only for receivers that accept out-of-order samples" },
 	OPT_END,
 };
 
@@ -26,6 +33,7 @@ struct prw {
 	struct pb_http *h;
 	struct prw_encoder enc;
 	char label[96];
+	unsigned max_in_flight;
 };
 
 static const char *const prw_headers[] = {
@@ -97,9 +105,22 @@ static void prw_write(void *state, const struct batch *b, write_done_fn done, vo
 	pb_http_send(s->h, st.bad_lines, done, arg);
 }
 
+static int prw_check(const void *config, char *err, size_t errlen)
+{
+	const struct prw_config *cfg = config;
+	if (cfg->max_in_flight < 1 || cfg->max_in_flight > OUTPUT_IN_FLIGHT_MAX) {
+		snprintf(err, errlen, "max_in_flight: %lld is not between 1 and %d", (long long)cfg->max_in_flight,
+			 OUTPUT_IN_FLIGHT_MAX);
+		return -1;
+	}
+	return pb_http_check(&cfg->http, err, errlen);
+}
+
 static int prw_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
 {
 	const struct prw_config *cfg = config;
+	if (prw_check(config, err, errlen) != 0)
+		return -1;
 	struct prw *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -111,8 +132,14 @@ static int prw_init(void **state, const void *config, const struct plugin_env *e
 		free(s);
 		return -1;
 	}
+	s->max_in_flight = (unsigned)cfg->max_in_flight;
 	*state = s;
 	return 0;
+}
+
+static unsigned prw_max_in_flight(void *state)
+{
+	return ((struct prw *)state)->max_in_flight;
 }
 
 /* Unsigned fields come as 'u' so values above 2^63 keep their magnitude. */
@@ -132,11 +159,6 @@ static void prw_free(void *state)
 	free(s);
 }
 
-static int prw_check(const void *config, char *err, size_t errlen)
-{
-	return pb_http_check(&((const struct prw_config *)config)->http, err, errlen);
-}
-
 const struct output_plugin output_prometheus_remote_write = {
 	.name = "prometheus_remote_write",
 	.summary = "Writes to a Prometheus remote write 1.0 endpoint (Prometheus, VictoriaMetrics, Mimir, Thanos)",
@@ -144,6 +166,7 @@ const struct output_plugin output_prometheus_remote_write = {
 	.options = prw_options,
 	.init = prw_init,
 	.uint_support = prw_uint_support,
+	.max_in_flight = prw_max_in_flight,
 	.write = prw_write,
 	.free = prw_free,
 	.check = prw_check,
