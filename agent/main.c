@@ -132,13 +132,21 @@ static int list_plugins(int argc, char **argv)
 	return 0;
 }
 
-static int load(struct app *app, struct agent_config *cfg)
+/* Loads the configuration and checks the outputs: -1 (logged) on a config error. At start
+ * (open_log) the configured log is opened in between, so that what the output checks log (a
+ * disabled output) lands in agent.logfile; a reload logs to the running log until it swaps. */
+static int load(struct app *app, struct agent_config *cfg, bool open_log)
 {
 	char err[1024];
 	const char *const *files = app->files;
 	size_t n = app->nfiles;
 	if (config_load(cfg, files, n, app->config_dir, err, sizeof err) < 0) {
 		log_error(NULL, "%s", err);
+		return -1;
+	}
+	if (open_log && log_open(cfg->logfile, cfg->debug, cfg->quiet) < 0) {
+		fprintf(stderr, "cannot open logfile %s\n", cfg->logfile);
+		config_free(cfg);
 		return -1;
 	}
 	/* Outputs' own checks too, so that --test and a reload catch what the start would. */
@@ -209,7 +217,7 @@ static void on_signal(uv_signal_t *h, int signum)
 		return;
 	if (signum == SIGHUP) {
 		memset(&app->next_cfg, 0, sizeof app->next_cfg);
-		if (load(app, &app->next_cfg) < 0) {
+		if (load(app, &app->next_cfg, false) < 0) {
 			log_error(NULL, "reload failed, keeping the running config");
 			config_free(&app->next_cfg);
 			return;
@@ -325,13 +333,8 @@ int main(int argc, char **argv)
 				"see agent --help\n");
 		return 2;
 	}
-	if (load(&app, &app.cfg) < 0)
+	if (load(&app, &app.cfg, true) < 0)
 		return 2;
-	if (log_open(app.cfg.logfile, app.cfg.debug, app.cfg.quiet) < 0) {
-		fprintf(stderr, "cannot open logfile %s\n", app.cfg.logfile);
-		config_free(&app.cfg);
-		return 2;
-	}
 	/* A write to a closed socket must be an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	app.loop = uv_default_loop();

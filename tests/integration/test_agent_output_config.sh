@@ -56,6 +56,19 @@ curl -sf "http://127.0.0.1:$HPORT/metrics" >"$TMP/metrics"
 grep -qx 'heliograph_outputs_disabled 1' "$TMP/metrics" || fail "/metrics: $(grep disabled "$TMP/metrics")"
 agent_stop || fail "agent exited non-zero"
 
+# With agent.logfile, the disabled output is reported there, not on stderr: the log is open
+# before the outputs are checked.
+printf 'agent: {logfile: "%s", interval: 1s}\ninputs: [mem]\noutputs:\n  - file: {files: ["%s"]}\n  - influxdb: {urls: ["udp://127.0.0.1:8089"]}\n' \
+	"$TMP/file.log" "$TMP/out.lp" >"$TMP/logfile.yaml"
+"$AGENT" --config "$TMP/logfile.yaml" >/dev/null 2>"$TMP/logfile.err" &
+PIDS+=("$!")
+logpid=$!
+wait_for grep -q ' started: ' "$TMP/file.log" || fail "agent with a logfile did not start: $(cat "$TMP/logfile.err")"
+grep -q 'udp:// URLs are not supported' "$TMP/file.log" || fail "disabled output not in agent.logfile: $(cat "$TMP/file.log")"
+[ ! -s "$TMP/logfile.err" ] || fail "the agent wrote to stderr despite agent.logfile: $(cat "$TMP/logfile.err")"
+kill -TERM "$logpid"
+wait "$logpid" || fail "agent with a logfile exited non-zero"
+
 # Exit 2 with file:line:column, at start and with --test.
 expect_config_error() { # name yaml want
 	printf '%s' "$2" >"$TMP/$1.yaml"
