@@ -9,7 +9,8 @@ pkgs=(build-essential cmake pkg-config curl
 	libuv1-dev libcurl4-openssl-dev libyaml-dev zlib1g-dev libyajl-dev libhttp-parser-dev
 	libprotobuf-c-dev protobuf-c-compiler libsnappy-dev libssl-dev libdragonbox-dev)
 if [ "${1:-}" = "--test" ]; then
-	pkgs+=(influxdb collectd-core prometheus-node-exporter python3 python3-yaml openssl valgrind clang libclang-rt-14-dev victoria-metrics)
+	pkgs+=(influxdb collectd-core prometheus-node-exporter python3 python3-yaml openssl valgrind clang libclang-rt-14-dev victoria-metrics
+		influxdb-client prometheus)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -19,7 +20,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The Debian package enables influxd as a system service; tests start their own.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet influxdb 2>/dev/null; then
-	$SUDO systemctl stop influxdb || true
-fi
+# The Debian packages enable influxd and prometheus as system services; tests start their own.
+for svc in influxdb prometheus; do
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+		$SUDO systemctl stop "$svc" || true
+	fi
+done

@@ -137,7 +137,9 @@ struct metric *acc_metric(struct acc *a, const char *measurement)
  * a metric larger than that is refused rather than buffered. */
 static long acc_serialize(struct acc *a, const struct metric *m, int flavour, int64_t precision_ns)
 {
-	struct lp_opts o = { .precision_ns = 1, .uint_support = flavour == 1 };
+	/* Capture (no running input) keeps 0 as "not set" for unit tests; for
+	 * outputs every metric's time is set by now, so 0 is an explicit epoch. */
+	struct lp_opts o = { .precision_ns = 1, .uint_support = flavour == 1, .zero_time_explicit = a->ri != NULL };
 	(void)precision_ns;
 	for (;;) {
 		struct lp_stats st = { 0 };
@@ -164,14 +166,15 @@ static long acc_serialize(struct acc *a, const struct metric *m, int flavour, in
 
 static bool copy_metric(struct metric *dst, const struct metric *src)
 {
-	if (!metric_reserve(dst, src->nfields))
+	if (!metric_reserve(dst, src->nfields) || !metric_reserve_tags(dst, src->ntags))
 		return false;
 	dst->name = src->name;
 	dst->time_ns = src->time_ns;
 	dst->overflow = src->overflow;
 	dst->ntags = src->ntags;
 	dst->nfields = src->nfields;
-	memcpy(dst->tags, src->tags, src->ntags * sizeof src->tags[0]);
+	if (src->ntags)
+		memcpy(dst->tags, src->tags, src->ntags * sizeof src->tags[0]);
 	if (src->nfields)
 		memcpy(dst->fields, src->fields, src->nfields * sizeof src->fields[0]);
 	return true;
@@ -208,6 +211,7 @@ static void add_missing_tags(struct metric *m, const struct strmap *tags)
 
 static void emit_capture(struct acc *a, struct metric *m)
 {
+	metric_sort_tags(m);
 	long n = acc_serialize(a, m, 1, 1);
 	if (n > 0)
 		text_append(&a->capture, a->sc->line[1], (size_t)n);
@@ -276,9 +280,6 @@ static void emit(struct acc *a, struct metric *m, bool round, const char *raw, s
 	const struct agent_config *cfg = ag->cfg;
 	const struct plugin_common *c = &ri->cfg->common;
 
-	if (m->overflow)
-		acc_error(a, "metric %.*s has more tags or fields than %d/%d; extra ones left out", (int)m->name.len,
-			  m->name.p, METRIC_MAX_TAGS, METRIC_MAX_FIELDS);
 	bool has_uint = false;
 	if (raw) {
 		for (size_t i = 0; i < m->nfields && !has_uint; i++)
@@ -293,7 +294,15 @@ static void emit(struct acc *a, struct metric *m, bool round, const char *raw, s
 		add_missing_tags(m, &cfg->global_tags);
 		if (!cfg->omit_hostname && !metric_find_tag(m, "host"))
 			metric_tag(m, "host", ag->hostname);
+		/* Sorted once here, so the serializer needs no index of its own
+		 * however many tags there are (one pass when already sorted). */
+		metric_sort_tags(m);
 	}
+	/* Checked after the agent's own tags went in: one that did not fit
+	 * (host on a line already at METRIC_MAX_TAGS) is counted and named. */
+	if (m->overflow)
+		acc_error(a, "metric %.*s has more tags or fields than %d/%d; extra ones left out", (int)m->name.len,
+			  m->name.p, METRIC_MAX_TAGS, METRIC_MAX_FIELDS);
 
 	ri->stats.metrics_gathered++;
 	ag->totals.metrics_gathered++;

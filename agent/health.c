@@ -32,6 +32,48 @@ static void prom_counter(struct httpd_resp *r, const char *name, const char *hel
 			  (unsigned long long)v);
 }
 
+/* A label value as the text exposition format wants it: backslash,
+ * double quote and newline escaped. An alias may hold any of them, and one
+ * bad value makes Prometheus refuse the whole scrape. */
+static const char *label_escape(char *buf, size_t cap, const char *s)
+{
+	size_t n = 0;
+	for (; *s && n + 3 <= cap; s++) {
+		char c = *s;
+		if (c == '\\' || c == '"' || c == '\n') {
+			buf[n++] = '\\';
+			c = c == '\n' ? 'n' : c;
+		}
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static const char *input_label(const struct agent *a, size_t i) { return a->inputs[i].label; }
+static const char *output_label(const struct agent *a, size_t i) { return a->outputs[i].label; }
+
+/* name{kind="label"} of instance i of n, with instance="k" (1-based, in
+ * config order) added when another instance has the same label (two
+ * unaliased inputs of one plugin), so their series stay apart instead of
+ * colliding into one. */
+static void put_series(struct httpd_resp *r, const char *name, const char *kind, const struct agent *a, size_t n,
+		       size_t i, const char *(*label_of)(const struct agent *, size_t))
+{
+	const char *me = label_of(a, i);
+	size_t same = 0, k = 0;
+	for (size_t j = 0; j < n; j++)
+		if (strcmp(label_of(a, j), me) == 0) {
+			same++;
+			k += j <= i;
+		}
+	char esc[2 * 160 + 1]; /* labels are at most 160 bytes, each escaped to at most 2 */
+	httpd_resp_printf(r, "%s{%s=\"%s\"", name, kind, label_escape(esc, sizeof esc, me));
+	if (same > 1)
+		httpd_resp_printf(r, ",instance=\"%zu\"", k);
+	httpd_resp_printf(r, "}");
+}
+
 static void write_metrics(const struct agent *a, struct httpd_resp *r)
 {
 	struct agent_stats t = agent_totals(a);
@@ -47,19 +89,22 @@ static void write_metrics(const struct agent *a, struct httpd_resp *r)
 			  (unsigned long long)t.outputs_disabled);
 	httpd_resp_printf(r, "# HELP heliograph_gather_duration_seconds Duration of the last gather.\n"
 			     "# TYPE heliograph_gather_duration_seconds gauge\n");
-	for (size_t i = 0; i < a->ninputs; i++)
-		httpd_resp_printf(r, "heliograph_gather_duration_seconds{input=\"%s\"} %.9f\n", a->inputs[i].label,
-				  (double)a->inputs[i].stats.gather_time_ns / 1e9);
+	for (size_t i = 0; i < a->ninputs; i++) {
+		put_series(r, "heliograph_gather_duration_seconds", "input", a, a->ninputs, i, input_label);
+		httpd_resp_printf(r, " %.9f\n", (double)a->inputs[i].stats.gather_time_ns / 1e9);
+	}
 	httpd_resp_printf(r, "# HELP heliograph_output_buffer_size Metrics waiting in the output's buffer.\n"
 			     "# TYPE heliograph_output_buffer_size gauge\n");
-	for (size_t i = 0; i < a->noutputs; i++)
-		httpd_resp_printf(r, "heliograph_output_buffer_size{output=\"%s\"} %llu\n", a->outputs[i].label,
-				  (unsigned long long)a->outputs[i].stats.buffer_size);
+	for (size_t i = 0; i < a->noutputs; i++) {
+		put_series(r, "heliograph_output_buffer_size", "output", a, a->noutputs, i, output_label);
+		httpd_resp_printf(r, " %llu\n", (unsigned long long)a->outputs[i].stats.buffer_size);
+	}
 	httpd_resp_printf(r, "# HELP heliograph_output_write_errors_total Failed write attempts.\n"
 			     "# TYPE heliograph_output_write_errors_total counter\n");
-	for (size_t i = 0; i < a->noutputs; i++)
-		httpd_resp_printf(r, "heliograph_output_write_errors_total{output=\"%s\"} %llu\n", a->outputs[i].label,
-				  (unsigned long long)a->outputs[i].stats.errors);
+	for (size_t i = 0; i < a->noutputs; i++) {
+		put_series(r, "heliograph_output_write_errors_total", "output", a, a->noutputs, i, output_label);
+		httpd_resp_printf(r, " %llu\n", (unsigned long long)a->outputs[i].stats.errors);
+	}
 }
 
 static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *resp)

@@ -14,16 +14,26 @@
 struct lp_opts {
 	int64_t precision_ns;
 	bool uint_support;   /* false: uint fields written as clamped 'i' (InfluxDB 1.x) */
+	/* Write time 0 as "0" (1970-01-01) instead of leaving the timestamp
+	 * out. The agent's outputs set it: every metric there has its time
+	 * (gather or receive time, or the one a line carried), so 0 is an
+	 * explicit epoch timestamp and leaving it out would make the server
+	 * stamp its receive time. Left false, 0 means "not set". */
+	bool zero_time_explicit;
 };
 
 struct lp_stats {
 	unsigned dropped_fields; /* NaN/Inf float fields left out */
 };
 
+/* Unsorted tags beyond this many must be sorted by the caller. */
+#define LP_SORT_INDEX_MAX 256
+
 /* Writes the line (with trailing '\n') into out. Returns the length written,
  * -ENOSPC when cap is too small, -EINVAL when no field is left to write
- * (all dropped, or none) or the name is empty. Tags are sorted by key
- * (the metric itself is not modified); empty tag keys or values are skipped. */
+ * (all dropped, or none), the name is empty, or more than LP_SORT_INDEX_MAX
+ * tags are not sorted. Tags are written sorted by key (the metric itself is
+ * not modified); empty tag keys or values are skipped. */
 long lp_serialize(const struct metric *m, const struct lp_opts *o, char *out, size_t cap, struct lp_stats *st);
 
 /* Parser over [buf, buf+len). Each call parses the next non-empty,
@@ -37,6 +47,7 @@ struct lp_parser {
 	int64_t precision_ns;     /* multiplier for the timestamps in the text */
 	char *scratch;            /* unescaped strings go here when needed */
 	size_t scratch_cap, scratch_used;
+	bool tags_sorted;         /* the line's tags were put in key order: its text is not the metric's */
 };
 
 void lp_parser_init(struct lp_parser *p, const char *buf, size_t len, int64_t precision_ns, int64_t default_time_ns,

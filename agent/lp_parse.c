@@ -394,6 +394,9 @@ static bool at_eol(const char *q, const char *end)
 	return q == end || *q == '\n' || (*q == '\r' && (q + 1 == end || q[1] == '\n'));
 }
 
+/* Out-of-order tags searched for duplicates one by one (cheap up to here). */
+#define DUP_SCAN_MAX 64
+
 static int parse_record(struct ctx *x, const char *q, struct metric *m)
 {
 	struct lp_parser *p = x->p;
@@ -413,6 +416,9 @@ static int parse_record(struct ctx *x, const char *q, struct metric *m)
 		return fail(x, q, "scratch buffer too small to unescape measurement name");
 	q = e;
 
+	bool tags_in_order = true;
+	const char *first_unscanned = NULL; /* first tag key not searched for as a duplicate */
+	x->p->tags_sorted = false;
 	while (q < end && *q == ',') {
 		const char *kb = ++q;
 		struct sv key, val;
@@ -439,16 +445,36 @@ static int parse_record(struct ctx *x, const char *q, struct metric *m)
 			return fail(x, vb, "invalid UTF-8 in tag value");
 		if (!materialize(p, &t, KEY_ESC, false, &val))
 			return fail(x, vb, "scratch buffer too small to unescape tag value");
-		for (size_t i = 0; i < m->ntags; i++)
-			if (sv_eq(m->tags[i].key, key))
-				return fail(x, kb, "duplicate tag key");
+		/* Tags in key order (the usual case) cannot repeat one another: only
+		 * an out-of-order key is searched for, so a long sorted tag list
+		 * costs n comparisons, not n^2. Past DUP_SCAN_MAX tags the search
+		 * is left for one sort at the end (n log n). */
+		if (m->ntags && (!tags_in_order || sv_cmp(m->tags[m->ntags - 1].key, key) >= 0)) {
+			tags_in_order = false;
+			if (m->ntags < DUP_SCAN_MAX) {
+				for (size_t i = 0; i < m->ntags; i++)
+					if (sv_eq(m->tags[i].key, key))
+						return fail(x, kb, "duplicate tag key");
+			} else if (!first_unscanned) {
+				first_unscanned = kb;
+			}
+		}
 		if (m->ntags == METRIC_MAX_TAGS)
 			return fail(x, kb, "more than %d tags", METRIC_MAX_TAGS);
+		if (!metric_reserve_tags(m, m->ntags + 1))
+			return fail(x, kb, "out of memory for %zu tags", m->ntags + 1);
 		m->tags[m->ntags++] = (struct metric_tag){ key, val };
 	}
 	if (q == end || *q != ' ') {
 		describe(what, sizeof what, q, end);
 		return fail(x, q, "expected tag key or field but found %s", what);
+	}
+	if (first_unscanned) {
+		metric_sort_tags(m);
+		x->p->tags_sorted = true;
+		for (size_t i = 1; i < m->ntags; i++)
+			if (sv_eq(m->tags[i - 1].key, m->tags[i].key))
+				return fail(x, first_unscanned, "duplicate tag key");
 	}
 	while (q < end && *q == ' ')
 		q++;

@@ -169,23 +169,32 @@ long lp_serialize(const struct metric *m, const struct lp_opts *opt, char *outbu
 		return -EINVAL;
 	}
 
-	/* Sort an index, not the metric: the caller's metric is const and a
-	 * stack index of METRIC_MAX_TAGS bytes costs no allocation. */
-	unsigned char idx[METRIC_MAX_TAGS];
-	size_t nt = m->ntags < METRIC_MAX_TAGS ? m->ntags : METRIC_MAX_TAGS;
-	for (size_t i = 0; i < nt; i++) {
-		size_t j = i;
-		while (j > 0 && sv_cmp(m->tags[idx[j - 1]].key, m->tags[i].key) > 0) {
-			idx[j] = idx[j - 1];
-			j--;
+	/* Tags go out sorted by key. Sorted already is the common case (the
+	 * agent sorts before serializing); otherwise sort an index, not the
+	 * metric (the caller's metric is const), on the stack: no allocation,
+	 * hence the bound, beyond which the caller sorts (metric_sort_tags). */
+	size_t nt = m->ntags;
+	bool sorted = true;
+	for (size_t i = 1; i < nt && sorted; i++)
+		sorted = sv_cmp(m->tags[i - 1].key, m->tags[i].key) <= 0;
+	uint16_t idx[LP_SORT_INDEX_MAX];
+	if (!sorted) {
+		if (nt > LP_SORT_INDEX_MAX)
+			return -EINVAL;
+		for (size_t i = 0; i < nt; i++) {
+			size_t j = i;
+			while (j > 0 && sv_cmp(m->tags[idx[j - 1]].key, m->tags[i].key) > 0) {
+				idx[j] = idx[j - 1];
+				j--;
+			}
+			idx[j] = (uint16_t)i;
 		}
-		idx[j] = (unsigned char)i;
 	}
 
 	struct out o = { outbuf, 0, cap, false };
 	put_escaped(&o, name, ESC_NAME);
 	for (size_t i = 0; i < nt; i++) {
-		const struct metric_tag *t = &m->tags[idx[i]];
+		const struct metric_tag *t = &m->tags[sorted ? i : idx[i]];
 		struct sv k = trim_backslash(t->key), v = trim_backslash(t->value);
 		if (!k.len || !v.len)
 			continue;
@@ -205,7 +214,7 @@ long lp_serialize(const struct metric *m, const struct lp_opts *opt, char *outbu
 		putc1(&o, '=');
 		put_field_value(&o, f, opt);
 	}
-	if (m->time_ns != 0) {
+	if (m->time_ns != 0 || opt->zero_time_explicit) {
 		char num[24];
 		int64_t prec = opt->precision_ns > 0 ? opt->precision_ns : 1;
 		putc1(&o, ' ');

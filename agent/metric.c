@@ -12,9 +12,14 @@ int sv_cmp(struct sv a, struct sv b)
 }
 
 #define FIELDS_FIRST 16
+#define TAGS_FIRST 16
 
 void metric_release(struct metric *m)
 {
+	free(m->tags);
+	m->tags = NULL;
+	m->tags_cap = 0;
+	m->ntags = 0;
 	free(m->fields);
 	m->fields = NULL;
 	m->fields_cap = 0;
@@ -40,6 +45,25 @@ bool metric_reserve(struct metric *m, size_t n)
 	return true;
 }
 
+bool metric_reserve_tags(struct metric *m, size_t n)
+{
+	if (n <= m->tags_cap)
+		return true;
+	if (n > METRIC_MAX_TAGS)
+		return false;
+	size_t cap = m->tags_cap ? m->tags_cap : TAGS_FIRST;
+	while (cap < n)
+		cap *= 2;
+	if (cap > METRIC_MAX_TAGS)
+		cap = METRIC_MAX_TAGS;
+	struct metric_tag *nt = realloc(m->tags, cap * sizeof *nt);
+	if (!nt)
+		return false;
+	m->tags = nt;
+	m->tags_cap = cap;
+	return true;
+}
+
 void metric_reset(struct metric *m, struct sv name)
 {
 	m->name = name;
@@ -56,7 +80,7 @@ void metric_tag_sv(struct metric *m, struct sv key, struct sv value)
 			return;
 		}
 	}
-	if (m->ntags == METRIC_MAX_TAGS) {
+	if (!metric_reserve_tags(m, m->ntags + 1)) {
 		m->overflow = true;
 		return;
 	}
@@ -149,16 +173,45 @@ void metric_remove_field(struct metric *m, size_t idx)
 	m->nfields--;
 }
 
-/* Insertion sort: tag counts are small and usually nearly sorted already. */
+static bool tag_less(const struct metric_tag *a, const struct metric_tag *b)
+{
+	return sv_cmp(a->key, b->key) < 0;
+}
+
+static void sift_down(struct metric_tag *t, size_t root, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * root + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && tag_less(&t[c], &t[c + 1]))
+			c++;
+		if (!tag_less(&t[root], &t[c]))
+			return;
+		struct metric_tag x = t[root];
+		t[root] = t[c];
+		t[c] = x;
+		root = c;
+	}
+}
+
+/* Already sorted is the common case (line protocol from clients, the
+ * agent's own inputs): one pass. Otherwise heapsort: in place, and a
+ * line of thousands of unsorted tags costs n log n, not n^2. */
 void metric_sort_tags(struct metric *m)
 {
-	for (size_t i = 1; i < m->ntags; i++) {
-		struct metric_tag t = m->tags[i];
-		size_t j = i;
-		while (j > 0 && sv_cmp(m->tags[j - 1].key, t.key) > 0) {
-			m->tags[j] = m->tags[j - 1];
-			j--;
-		}
-		m->tags[j] = t;
+	struct metric_tag *t = m->tags;
+	size_t n = m->ntags, i = 1;
+	while (i < n && !tag_less(&t[i], &t[i - 1]))
+		i++;
+	if (i >= n)
+		return;
+	for (size_t r = n / 2; r-- > 0;)
+		sift_down(t, r, n);
+	for (size_t end = n; end-- > 1;) {
+		struct metric_tag x = t[0];
+		t[0] = t[end];
+		t[end] = x;
+		sift_down(t, 0, end);
 	}
 }

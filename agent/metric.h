@@ -4,7 +4,7 @@
  * array grows (doubling, up to METRIC_MAX_FIELDS) only when a metric has more
  * fields than any before it, and keeps its size. It starts empty so that an
  * input whose metrics have 10 fields holds 10 fields' worth of memory, not
- * METRIC_MAX_FIELDS' (40 KiB). A zeroed struct is an empty metric; release it
+ * METRIC_MAX_FIELDS' (40 KiB). Tags grow the same way. A zeroed struct is an empty metric; release it
  * with metric_release(). Every string is a view into memory the producer keeps
  * alive until emit. */
 #ifndef HG_METRIC_H
@@ -14,7 +14,11 @@
 #include <stdint.h>
 #include "sv.h"
 
-#define METRIC_MAX_TAGS 64
+/* InfluxDB 1.x has no tag count limit of its own: it refuses a series key
+ * (measurement and tags) over 65535 bytes, and a tag takes at least 4 bytes
+ * of it (",k=v"), so no line it accepts has more than 16383 tags. The tag
+ * array grows like the field array, so the bound costs nothing until used. */
+#define METRIC_MAX_TAGS 16384
 #define METRIC_MAX_FIELDS 1024
 
 enum field_type { FIELD_FLOAT, FIELD_INT, FIELD_UINT, FIELD_BOOL, FIELD_STRING };
@@ -40,18 +44,22 @@ struct metric {
 	size_t ntags, nfields;
 	int64_t time_ns;      /* 0 = not set (the accumulator stamps gather time) */
 	bool overflow;        /* a tag or field did not fit: counted, metric still emitted */
-	struct metric_tag tags[METRIC_MAX_TAGS];
+	struct metric_tag *tags;
+	size_t tags_cap;      /* entries allocated in tags */
 	struct metric_field *fields;
 	size_t fields_cap;    /* entries allocated in fields */
 };
 
-/* Frees the field array; the metric stays usable (empty, zero capacity). */
+/* Frees the tag and field arrays; the metric stays usable (empty, zero capacity). */
 void metric_release(struct metric *m);
 /* Room for n fields (n <= METRIC_MAX_FIELDS): false when out of memory or over the limit. */
 bool metric_reserve(struct metric *m, size_t n);
+/* Room for n tags (n <= METRIC_MAX_TAGS): false when out of memory or over the limit. */
+bool metric_reserve_tags(struct metric *m, size_t n);
 
 void metric_reset(struct metric *m, struct sv name);
-/* Adders keep the view; a repeated tag key replaces the earlier value. */
+/* Adders keep the view; a repeated tag key replaces the earlier value. A
+ * tag or field that does not fit sets overflow (the caller counts and logs). */
 void metric_tag(struct metric *m, const char *key, const char *value);
 void metric_tag_sv(struct metric *m, struct sv key, struct sv value);
 void metric_float(struct metric *m, const char *key, double v);
@@ -65,7 +73,8 @@ const struct metric_tag *metric_find_tag(const struct metric *m, const char *key
 const struct metric_field *metric_find_field(const struct metric *m, const char *key);
 void metric_remove_tag(struct metric *m, size_t idx);
 void metric_remove_field(struct metric *m, size_t idx);
-/* Sorts tags by key (byte order), as line protocol wants. */
+/* Sorts tags by key (byte order), as line protocol wants; in place, no
+ * allocation, O(n log n) (keys are unique, so stability does not matter). */
 void metric_sort_tags(struct metric *m);
 
 #endif

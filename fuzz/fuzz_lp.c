@@ -10,7 +10,6 @@
 #include "lp.h"
 
 static struct metric m, back;
-static int64_t deftime_trunc;
 static char scratch[1 << 16], scratch2[1 << 16], line[1 << 20];
 
 #define ASSERT(c)                                                                        \
@@ -41,10 +40,8 @@ static bool string_matches(struct sv orig, struct sv got)
 static void check_same(const struct metric *a, const struct metric *b)
 {
 	ASSERT(sv_eq(a->name, b->name));
-	/* Time 0 means "not set" in struct metric, so it is not written and
-	 * the re-parse gets the default time (an explicit epoch timestamp
-	 * cannot survive the trip, by contract). */
-	ASSERT(a->time_ns == b->time_ns || (a->time_ns == 0 && b->time_ns == deftime_trunc));
+	/* Written with zero_time_explicit, an epoch timestamp survives the trip. */
+	ASSERT(a->time_ns == b->time_ns);
 	ASSERT(a->ntags == b->ntags);
 	ASSERT(a->nfields == b->nfields);
 	for (size_t i = 0; i < a->ntags; i++) {
@@ -85,7 +82,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	struct lp_parser p;
 	lp_parser_init(&p, (const char *)data, size, prec, deftime, scratch, sizeof scratch);
-	deftime_trunc = p.default_time_ns;
 	int rc;
 	unsigned last_line = 0;
 	while ((rc = lp_parse_next(&p, &m, err, sizeof err)) != 0) {
@@ -97,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		ASSERT(rc == 1);
 		ASSERT(m.name.len > 0 && m.nfields > 0);
-		struct lp_opts o = { .precision_ns = prec, .uint_support = true };
+		struct lp_opts o = { .precision_ns = prec, .uint_support = true, .zero_time_explicit = true };
 		struct lp_stats st = { 0 };
 		long n = lp_serialize(&m, &o, line, sizeof line, &st);
 		ASSERT(n > 0);

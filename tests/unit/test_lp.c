@@ -170,6 +170,11 @@ static void test_precision(void)
 	CHECK_STR(ser(&o, NULL), "m v=1i -2\n");
 	m.time_ns = 0;
 	CHECK_STR(ser(&o, NULL), "m v=1i\n");
+	/* an explicit epoch timestamp, as the agent's outputs write it */
+	o.zero_time_explicit = true;
+	CHECK_STR(ser(&o, NULL), "m v=1i 0\n");
+	m.time_ns = -1;
+	CHECK_STR(ser(&o, NULL), "m v=1i -1\n");
 }
 
 /* ---- parser ---- */
@@ -288,13 +293,50 @@ static void test_parse_limits(void)
 	CHECK_INT(m.time_ns, 9223372036000000000);
 
 	/* more tags than a metric holds */
-	char line[2048];
+	static char line[METRIC_MAX_TAGS * 10 + 64];
 	size_t n = (size_t)snprintf(line, sizeof line, "m");
 	for (int i = 0; i <= METRIC_MAX_TAGS; i++)
 		n += (size_t)snprintf(line + n, sizeof line - n, ",t%d=v", i);
 	n += (size_t)snprintf(line + n, sizeof line - n, " v=1");
 	lp_parser_init(&p, line, n, 1, 0, scratch, sizeof scratch);
 	CHECK_INT(lp_parse_next(&p, &m, err, sizeof err), -1);
+	CHECK(strstr(err, "more than 16384 tags") != NULL);
+	/* exactly as many: taken (InfluxDB has no tag count limit short of
+	 * its 64 KiB series key) */
+	n = (size_t)snprintf(line, sizeof line, "m");
+	for (int i = METRIC_MAX_TAGS; i-- > 0;) /* reverse order: the parser sorts them to find duplicates */
+		n += (size_t)snprintf(line + n, sizeof line - n, ",t%05d=v", i);
+	n += (size_t)snprintf(line + n, sizeof line - n, " v=1");
+	lp_parser_init(&p, line, n, 1, 0, scratch, sizeof scratch);
+	CHECK_INT(lp_parse_next(&p, &m, err, sizeof err), 1);
+	CHECK_INT(m.ntags, METRIC_MAX_TAGS);
+	CHECK(p.tags_sorted);
+	static char out2[METRIC_MAX_TAGS * 10 + 64];
+	/* unsorted beyond the serializer's stack index: refused, not misordered */
+	struct metric_tag t0 = m.tags[0];
+	m.tags[0] = m.tags[1];
+	m.tags[1] = t0;
+	CHECK_INT(lp_serialize(&m, &NS, out2, sizeof out2, NULL), -EINVAL);
+	metric_sort_tags(&m);
+	long len = lp_serialize(&m, &NS, out2, sizeof out2, NULL);
+	CHECK(len > 0 && strncmp(out2, "m,t00000=v,t00001=v,", 20) == 0);
+	CHECK(len > 0 && strstr(out2, ",t16382=v,t16383=v v=1\n") != NULL);
+	/* a duplicate after keys out of order is still found */
+	const char *dupt = "m,b=1,a=1,b=2 v=1\nm,a=1,b=1,c=1,b=2 v=1\n";
+	lp_parser_init(&p, dupt, strlen(dupt), 1, 0, scratch, sizeof scratch);
+	CHECK_INT(lp_parse_next(&p, &m, err, sizeof err), -1);
+	CHECK(strstr(err, "duplicate tag key") != NULL);
+	CHECK_INT(lp_parse_next(&p, &m, err, sizeof err), -1);
+	CHECK(strstr(err, "duplicate tag key") != NULL);
+	CHECK(!p.tags_sorted);
+	/* ... and past the linear search, by the parser's sort */
+	n = (size_t)snprintf(line, sizeof line, "m");
+	for (int i = 100; i-- > 0;)
+		n += (size_t)snprintf(line + n, sizeof line - n, ",t%05d=v", i);
+	n += (size_t)snprintf(line + n, sizeof line - n, ",t00042=w v=1");
+	lp_parser_init(&p, line, n, 1, 0, scratch, sizeof scratch);
+	CHECK_INT(lp_parse_next(&p, &m, err, sizeof err), -1);
+	CHECK(strstr(err, "duplicate tag key") != NULL);
 
 	/* a repeated field key keeps the last value */
 	const char *dup = "m v=1,w=2,v=3";

@@ -1,6 +1,6 @@
-/* The metric builder's field array: empty until used, grows to the largest metric built,
- * keeps that size across resets, refuses field METRIC_MAX_FIELDS + 1 (overflow), and a
- * repeated key replaces the value without growing. */
+/* The metric builder's field and tag arrays: empty until used, grow to the largest metric
+ * built, keep that size across resets, refuse field METRIC_MAX_FIELDS + 1 / tag
+ * METRIC_MAX_TAGS + 1 (overflow), and a repeated key replaces the value without growing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "check.h"
@@ -53,5 +53,37 @@ int main(void)
 	metric_bool(&m, "b", true);
 	CHECK_INT(m.nfields, 1);
 	metric_release(&m);
+
+	/* Tags grow the same way, up to METRIC_MAX_TAGS, then overflow; the
+	 * heapsort puts any order (here a fixed shuffle) in key order. */
+	static char tk[METRIC_MAX_TAGS + 1][8];
+	metric_reset(&m, sv_c("tags"));
+	CHECK(m.tags == NULL && m.tags_cap == 0);
+	for (int i = 0; i <= METRIC_MAX_TAGS; i++)
+		snprintf(tk[i], sizeof tk[i], "k%05d", (int)(((unsigned)i * 7919u) % (METRIC_MAX_TAGS + 1)));
+	for (int i = 0; i < METRIC_MAX_TAGS; i++)
+		metric_tag(&m, tk[i], "v");
+	CHECK(!m.overflow);
+	CHECK_INT(m.ntags, METRIC_MAX_TAGS);
+	CHECK_INT(m.tags_cap, METRIC_MAX_TAGS);
+	metric_tag(&m, tk[3], "w"); /* a repeated key replaces the value */
+	CHECK(!m.overflow && m.ntags == METRIC_MAX_TAGS);
+	metric_tag(&m, tk[METRIC_MAX_TAGS], "v");
+	CHECK(m.overflow);
+	CHECK_INT(m.ntags, METRIC_MAX_TAGS);
+	metric_sort_tags(&m);
+	bool in_order = true;
+	for (size_t i = 1; i < m.ntags; i++)
+		in_order = in_order && sv_cmp(m.tags[i - 1].key, m.tags[i].key) < 0;
+	CHECK(in_order);
+	CHECK(sv_eq_c(metric_find_tag(&m, tk[3])->value, "w"));
+	metric_reset(&m, sv_c("few"));
+	metric_tag(&m, "b", "1");
+	metric_tag(&m, "c", "1");
+	metric_tag(&m, "a", "1");
+	metric_sort_tags(&m);
+	CHECK(sv_eq_c(m.tags[0].key, "a") && sv_eq_c(m.tags[1].key, "b") && sv_eq_c(m.tags[2].key, "c"));
+	metric_release(&m);
+	CHECK(m.tags == NULL && m.tags_cap == 0 && m.ntags == 0);
 	CHECK_DONE();
 }

@@ -111,28 +111,30 @@ static void test_request(void)
 	CHECK(w && w->n_timeseries == 10);
 	if (w && w->n_timeseries == 10) {
 		Prompb__TimeSeries **s = w->timeseries;
-		CHECK_STR(labels_of(s[0]), "__name__=cpu_usage_idle,cpu=cpu0,host=a");
-		check_sample(s[0], 99.5, 1700000000123);
-		CHECK_STR(labels_of(s[1]), "__name__=cpu_usage_user,cpu=cpu0,host=a");
-		check_sample(s[1], 0.25, 1700000000123);
-		CHECK_STR(labels_of(s[2]), "__name__=mem_used,host=a");
-		check_sample(s[2], 123, 1700000000000);
-		CHECK_STR(labels_of(s[3]), "__name__=mem_free,host=a");
-		check_sample(s[3], 42, 1700000000000);
-		CHECK_STR(labels_of(s[4]), "__name__=mem_active,host=a"); /* desc (a string) is skipped */
-		check_sample(s[4], 1, 1700000000000);
-		CHECK_STR(labels_of(s[5]), "__name__=go_goroutines,job=node"); /* measurement "prometheus" */
-		check_sample(s[5], 7, 1700000001000);
+		/* Ordered by sample time, not line order (stable: equal times keep
+		 * line order), so no series' samples go out newest first. */
+		CHECK_STR(labels_of(s[0]), "__name__=old_v");
+		check_sample(s[0], 1, -2); /* milliseconds round down, also before 1970 */
+		CHECK_STR(labels_of(s[1]), "__name__=mem_used,host=a");
+		check_sample(s[1], 123, 1700000000000);
+		CHECK_STR(labels_of(s[2]), "__name__=mem_free,host=a");
+		check_sample(s[2], 42, 1700000000000);
+		CHECK_STR(labels_of(s[3]), "__name__=mem_active,host=a"); /* desc (a string) is skipped */
+		check_sample(s[3], 1, 1700000000000);
+		CHECK_STR(labels_of(s[4]), "__name__=disk_free,path=/");
+		check_sample(s[4], 18446744073709551615.0, 1700000000000);
+		CHECK_STR(labels_of(s[5]), "__name__=disk_neg,path=/");
+		check_sample(s[5], -9223372036854775808.0, 1700000000000);
+		CHECK_STR(labels_of(s[6]), "__name__=cpu_usage_idle,cpu=cpu0,host=a");
+		check_sample(s[6], 99.5, 1700000000123);
+		CHECK_STR(labels_of(s[7]), "__name__=cpu_usage_user,cpu=cpu0,host=a");
+		check_sample(s[7], 0.25, 1700000000123);
+		CHECK_STR(labels_of(s[8]), "__name__=go_goroutines,job=node"); /* measurement "prometheus" */
+		check_sample(s[8], 7, 1700000001000);
 		/* Upper case sorts before "__name__"; a-b and a_b collide: the first wins;
 		 * a tag called __name__ and one with no valid name are dropped. */
-		CHECK_STR(labels_of(s[6]), "Zone=eu,__name__=weird_name_v,a_b=1");
-		check_sample(s[6], -1.5e-3, 1700000002999);
-		CHECK_STR(labels_of(s[7]), "__name__=disk_free,path=/");
-		check_sample(s[7], 18446744073709551615.0, 1700000000000);
-		CHECK_STR(labels_of(s[8]), "__name__=disk_neg,path=/");
-		check_sample(s[8], -9223372036854775808.0, 1700000000000);
-		CHECK_STR(labels_of(s[9]), "__name__=old_v");
-		check_sample(s[9], 1, -2); /* milliseconds round down, also before 1970 */
+		CHECK_STR(labels_of(s[9]), "Zone=eu,__name__=weird_name_v,a_b=1");
+		check_sample(s[9], -1.5e-3, 1700000002999);
 	}
 	prompb__write_request__free_unpacked(w, NULL);
 	yajl_tree_free(t);

@@ -348,7 +348,7 @@ void lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct http
 			metric_tag(&w->m, tag1, db);
 		if (tag2)
 			metric_tag(&w->m, tag2, rp);
-		emit_line(w, acc, &p, !tag1 && !tag2, precision, now);
+		emit_line(w, acc, &p, !tag1 && !tag2 && !p.tags_sorted, precision, now);
 		ok++;
 		w->st.lines_ok++;
 	}

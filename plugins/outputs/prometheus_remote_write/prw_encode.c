@@ -83,7 +83,7 @@ static int tag_labels(struct arena *a, const struct metric *m, Prompb__Label **o
 	}
 	/* Line protocol tags arrive sorted by key; sanitizing can reorder them.
 	 * Insertion sort: stable, so of two keys that sanitize alike the first
-	 * in line order wins, and there are at most METRIC_MAX_TAGS. */
+	 * in line order wins; one pass when sanitizing reordered nothing. */
 	for (size_t i = 1; i < *n; i++) {
 		Prompb__Label *l = out[i];
 		size_t j = i;
@@ -126,6 +126,44 @@ static int64_t ns_to_ms(int64_t ns)
 	return (ns % 1000000 < 0) ? ms - 1 : ms; /* floor, also before 1970 */
 }
 
+static int64_t ts_time(const Prompb__TimeSeries *t)
+{
+	return t->samples[0]->timestamp;
+}
+
+/* Stable merge sort of the series by sample time (bottom-up, through tmp).
+ * Prometheus appends a request's samples in request order and checks a
+ * series' order only when committing: of two samples of one series sent
+ * newest first it keeps the newer, drops the older and still answers 204.
+ * Sorted by time, every series' samples arrive oldest first; stable, so
+ * samples with one timestamp keep their line order. */
+static void sort_by_time(Prompb__TimeSeries **s, Prompb__TimeSeries **tmp, size_t n)
+{
+	size_t i = 1;
+	while (i < n && ts_time(s[i - 1]) <= ts_time(s[i]))
+		i++;
+	if (i >= n)
+		return; /* the usual batch: already in time order */
+	Prompb__TimeSeries **src = s, **dst = tmp;
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t a = lo, b = mid, k = lo;
+			while (a < mid && b < hi)
+				dst[k++] = ts_time(src[b]) < ts_time(src[a]) ? src[b++] : src[a++];
+			while (a < mid)
+				dst[k++] = src[a++];
+			while (b < hi)
+				dst[k++] = src[b++];
+		}
+		Prompb__TimeSeries **x = src;
+		src = dst;
+		dst = x;
+	}
+	if (src != s)
+		memcpy(s, src, n * sizeof(*s));
+}
+
 static int add_series(struct prw_encoder *e, size_t n, Prompb__TimeSeries *ts)
 {
 	if (n == e->series_cap) {
@@ -134,6 +172,10 @@ static int add_series(struct prw_encoder *e, size_t n, Prompb__TimeSeries *ts)
 		if (!s)
 			return -1;
 		e->series = s;
+		Prompb__TimeSeries **t = realloc(e->sort_tmp, cap * sizeof(*t));
+		if (!t)
+			return -1;
+		e->sort_tmp = t;
 		e->series_cap = cap;
 	}
 	e->series[n] = ts;
@@ -144,9 +186,9 @@ static int add_series(struct prw_encoder *e, size_t n, Prompb__TimeSeries *ts)
 static int encode_metric(struct prw_encoder *e, const struct metric *m, size_t *n, struct prw_stats *st)
 {
 	struct arena *a = &e->a;
-	Prompb__Label *tags[METRIC_MAX_TAGS];
+	Prompb__Label **tags = m->ntags ? arena_alloc(a, m->ntags * sizeof(*tags)) : NULL;
 	size_t ntags;
-	if (tag_labels(a, m, tags, &ntags) != 0)
+	if ((m->ntags && !tags) || tag_labels(a, m, tags, &ntags) != 0)
 		return -1;
 	bool bare = sv_eq_c(m->name, "prometheus");
 	int64_t ms = ns_to_ms(m->time_ns);
@@ -220,6 +262,7 @@ int prw_encode(struct prw_encoder *e, const char *data, size_t len, int64_t now_
 	st->samples = n;
 	if (n == 0)
 		return 0;
+	sort_by_time(e->series, e->sort_tmp, n);
 	Prompb__WriteRequest req;
 	prompb__write_request__init(&req);
 	req.n_timeseries = n;
@@ -247,6 +290,7 @@ void prw_encoder_free(struct prw_encoder *e)
 	lp_batch_free(&e->rd);
 	arena_free(&e->a);
 	free(e->series);
+	free(e->sort_tmp);
 	free(e->pb);
 	memset(e, 0, sizeof(*e));
 }

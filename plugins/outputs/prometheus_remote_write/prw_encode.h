@@ -1,7 +1,9 @@
 /* Line protocol -> prompb WriteRequest (remote write 1.0), Telegraf's
  * prometheusremotewrite naming: one series per numeric field, named
  * measurement_field (the field alone for measurement "prometheus"),
- * sanitized; tags become labels; labels sorted by name. */
+ * sanitized; tags become labels; labels sorted by name. The request's
+ * series are ordered by sample time (stable), so each series' samples go
+ * out oldest first. */
 #ifndef HG_PRW_ENCODE_H
 #define HG_PRW_ENCODE_H
 #include <stdbool.h>
@@ -23,6 +25,7 @@ struct prw_encoder {
 	struct lp_batch_reader rd;
 	struct arena a;
 	Prompb__TimeSeries **series; /* reused across batches */
+	Prompb__TimeSeries **sort_tmp; /* series_cap entries, for sorting by time */
 	size_t series_cap;
 	unsigned char *pb;
 	size_t pb_cap;
