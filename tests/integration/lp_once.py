@@ -5,8 +5,8 @@ that timestamp (across the file's measurements) as the file has distinct
 series there, and each of the file's points with its field values
 (lpcompare.py's comparison).
 
-usage: lp_once.py FILE INFLUX_URL DB [--since NS]
---since: only timestamps >= NS. Prints "N timestamps, M points, each once"
+usage: lp_once.py FILE INFLUX_URL DB [--since NS] [--until NS]
+--since, --until: only timestamps >= NS, <= NS. Prints "N timestamps, M points, each once"
 and exits 1 on the first difference."""
 import os
 import sys
@@ -18,12 +18,13 @@ from lpcompare import parse_line, query  # noqa: E402
 def main():
     path, url, db = sys.argv[1:4]
     since = int(sys.argv[sys.argv.index('--since') + 1]) if '--since' in sys.argv else None
+    until = int(sys.argv[sys.argv.index('--until') + 1]) if '--until' in sys.argv else None
     want = {}  # ts -> {(name, tags): fields}
     for line in open(path):
         if not line.strip():
             continue
         name, tags, fields, ts = parse_line(line.rstrip('\n'))
-        if since is not None and ts < since:
+        if (since is not None and ts < since) or (until is not None and ts > until):
             continue
         want.setdefault(ts, {})[(name, tuple(sorted(tags.items())))] = fields
     if not want:

@@ -40,7 +40,9 @@ WAIT_SECS=30 wait_for mem_lines_ge $((m0 + 6)) || fail "no 6 gathers after the f
 # SIGTERM keeps the spool for the next start.
 agent_stop || fail "agent exit status after SIGTERM"
 grep -q "stay in the disk buffer for the next start" "$TMP/agent.log" || fail "the spool was not kept"
-n=$(grep -c . "$TMP/gathered.lp")
+# What the backlog holds (the next agent's gathers go to the same file).
+cp "$TMP/gathered.lp" "$TMP/spooled.lp"
+n=$(grep -c . "$TMP/spooled.lp")
 influx_start
 : >"$TMP/agent.log"
 t0=$(date +%s)
@@ -49,8 +51,8 @@ WAIT_SECS=20 wait_for grep -q 'metrics from the disk buffer .* will be written f
 	fail "the spool was not resumed"
 # The first flush is 20 s after the start; the backlog must be out well
 # before a second one.
-WAIT_SECS=35 wait_for python3 "$(dirname "$TESTLIB")/lpcompare.py" "$TMP/gathered.lp" "$INFLUX_URL" hg_backlog ||
-	{ python3 "$(dirname "$TESTLIB")/lpcompare.py" "$TMP/gathered.lp" "$INFLUX_URL" hg_backlog; fail "the backlog was not written back to back"; }
+WAIT_SECS=35 wait_for python3 "$(dirname "$TESTLIB")/lpcompare.py" "$TMP/spooled.lp" "$INFLUX_URL" hg_backlog ||
+	{ python3 "$(dirname "$TESTLIB")/lpcompare.py" "$TMP/spooled.lp" "$INFLUX_URL" hg_backlog; fail "the backlog was not written back to back"; }
 t1=$(date +%s)
 agent_stop || fail "agent exit status"
 echo "disk buffer backlog: $n lines spooled, all in InfluxDB $((t1 - t0)) s after the restart (first flush at 20 s)"
