@@ -158,6 +158,7 @@ size_t output_spool_take(struct running_output *o, struct batch *out);
 void output_spool_unget(struct running_output *o, const struct batch *b);
 void output_spool_written(struct running_output *o);
 uint64_t output_spool_pending(const struct running_output *o);
+bool output_spool_backlog(const struct running_output *o);
 uint64_t output_spool_dropped(const struct running_output *o);
 void output_spool_close(struct running_output *o);
 

@@ -246,7 +246,10 @@ static void write_done(void *arg, const struct write_result *r)
 		maybe_drained(o);
 		return;
 	}
-	if ((o->on_drained || pending(o) >= (uint64_t)o->batch_size) && !backing_off(o))
+	/* A disk buffer's records go back to back: during an outage each
+	 * input's gather became a record of its own, and written one per flush
+	 * while each flush adds one, such a backlog would never shrink. */
+	if ((o->on_drained || pending(o) >= (uint64_t)o->batch_size || output_spool_backlog(o)) && !backing_off(o))
 		schedule_write(o, 0);
 }
 

@@ -142,6 +142,14 @@ uint64_t output_spool_pending(const struct running_output *o)
 	return spool_pending_lines(o->spool) + lpbuf_count(o->buf);
 }
 
+/* Records on disk waiting to be written (the one being replayed among
+ * them until acked): each is a whole batch already, so none waits for
+ * the flush. */
+bool output_spool_backlog(const struct running_output *o)
+{
+	return o->spool && spool_pending_lines(o->spool) > 0;
+}
+
 uint64_t output_spool_dropped(const struct running_output *o)
 {
 	return spool_dropped_lines(o->spool) + lpbuf_dropped(o->replay);

@@ -3,7 +3,10 @@
  * data stays unless --delete-data: the PVCs (metrics, dashboards' state),
  * node storage's PersistentVolumes (cluster-scoped, so not in the
  * namespace), the Secrets (the passwords the data was set up with) and the
- * namespace holding them. */
+ * namespace holding them. The agents' disk buffers (hostPath directories
+ * on every node) are data too, but no Kubernetes deletion reaches them:
+ * the output says where they are and, with --delete-data, how to remove
+ * them. */
 #include <getopt.h>
 #include <string.h>
 #include "commands.h"
@@ -18,8 +21,8 @@ static void uninstall_usage(FILE *out)
 		     "from the stack node. Keeps the volumes (PVCs, and node storage's PersistentVolumes), the\n"
 		     "Secrets and the namespace, so that installing again finds the old data and passwords.\n"
 		     "  --delete-data                  also delete the PVCs (all metrics), node storage's PersistentVolumes,\n"
-		     "                                 the Secrets and the namespace (node storage's files stay on the\n"
-		     "                                 node: the output says how to remove them)\n"
+		     "                                 the Secrets and the namespace (node storage's files and the agents'\n"
+		     "                                 disk buffers stay on the nodes: the output says how to remove them)\n"
 		     "  --dry-run                      print what would be deleted; delete nothing\n");
 	stack_conn_usage(out);
 	fprintf(out, "  --namespace NAME               namespace of the stack (default monitoring)\n"
@@ -51,6 +54,30 @@ static void pv_nodes(const struct stack_node_pv *pv, size_t n, char *out, size_t
 		size_t l = strlen(out);
 		snprintf(out + l, len - l, "%s%s", l ? ", " : "", pv[i].node);
 	}
+}
+
+/* The agents' disk buffers: metrics not written yet, on every node an agent
+ * ran on. Kept, a new install's agents write them first; with
+ * --delete-data they stay all the same, and this says how to remove them. */
+static void spool_note(struct stack *s, const char *ns, bool delete_data)
+{
+	const char *dir = STACK_NODE_DATA_DIR;
+	if (!delete_data) {
+		fprintf(s->out,
+			"The agents' disk buffers (metrics not written yet, bounded by the agent config's max_size) "
+			"stay on each node under %s/%s/%s (the stack node: %s/%s/%s); a new install's agents write "
+			"them first.\n",
+			dir, ns, STACK_SPOOL_DIR, dir, ns, STACK_STACK_SPOOL_DIR);
+		return;
+	}
+	fprintf(s->out,
+		"\nThe agents' disk buffers %s on each node under %s/%s/%s and %s/%s/%s (metrics not written yet, "
+		"bounded by the agent config's max_size; Kubernetes does not delete a hostPath volume's data). A new "
+		"install's agents would write them into its InfluxDB. To remove them, on each node:\n"
+		"  kubectl debug node/NODE -it --image=busybox -- rm -rf /host%s/%s/%s /host%s/%s/%s\n"
+		"or on the node itself: sudo rm -rf %s/%s/%s %s/%s/%s\n",
+		s->dry_run ? "would stay" : "stay", dir, ns, STACK_SPOOL_DIR, dir, ns, STACK_STACK_SPOOL_DIR, dir, ns,
+		STACK_SPOOL_DIR, dir, ns, STACK_STACK_SPOOL_DIR, dir, ns, STACK_SPOOL_DIR, dir, ns, STACK_STACK_SPOOL_DIR);
 }
 
 static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_data)
@@ -136,6 +163,7 @@ static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_da
 			s->dry_run ? "would stay" : "stay", nodes[0] ? nodes : "?", STACK_NODE_DATA_DIR, ns,
 			nodes[0] ? nodes : "NODE", STACK_NODE_DATA_DIR, ns, STACK_NODE_DATA_DIR, ns);
 	}
+	spool_note(s, ns, delete_data);
 	return AGENTCTL_OK;
 }
 

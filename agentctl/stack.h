@@ -29,6 +29,10 @@
 #define STACK_NODE_CLASS RENDER_NODE_CLASS
 #define STACK_GP3_CLASS RENDER_GP3_CLASS
 #define STACK_NODE_DATA_DIR RENDER_NODE_DATA_DIR
+/* The agents' disk buffers on every node, under STACK_NODE_DATA_DIR/NAMESPACE/
+ * (hostPath volumes agent-spool of 42-agent-daemonset.yaml and 30-stack.yaml). */
+#define STACK_SPOOL_DIR "agent-spool"
+#define STACK_STACK_SPOOL_DIR "stack-agent-spool"
 
 /* The Secrets the manifests refer to; install-stack creates them. */
 struct stack_secret {

@@ -215,7 +215,7 @@ ctl objects '{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name
 run 0 status --kubeconfig "$KC"
 grep -q "Installed and ready: 21 of 21 objects present" "$TMP/out" || fail "status: $(cat "$TMP/out")"
 grep -q "deployment.apps/heliograph-stack *ready (1 of 1 available)" "$TMP/out" || fail "status deployment"
-AGENT_IMAGE=$(awk '/image:/ {print $2; exit}' "$(dirname "$0")/../../k8s-manifests/42-agent-daemonset.yaml")
+AGENT_IMAGE=$(awk '/image:.*# agentctl:agent-image/ {print $2; exit}' "$(dirname "$0")/../../k8s-manifests/42-agent-daemonset.yaml")
 grep -q "influxdb *docker.io/library/influxdb:1.12.4" "$TMP/out" && grep -qF "agent      $AGENT_IMAGE" "$TMP/out" ||
 	fail "status images"
 grep -q "persistentvolumeclaim/influxdb-data *Bound, capacity 5Gi (requested 5Gi, StorageClass gp2)" "$TMP/out" || fail "status pvc bound"

@@ -9,7 +9,8 @@
 # node; installing again binds the same volumes and the stack returns there.
 # --delete-data deletes the PersistentVolumes too (else the Released volumes,
 # bound to the deleted claims, could never be bound again) and says the files
-# stay on the node and how to remove them; installing again then makes fresh
+# stay on the node and how to remove them, the agents' disk buffers too (kept
+# either way, named with their paths); installing again then makes fresh
 # volumes and succeeds. Dry runs say what they would do and change nothing.
 source "$TESTLIB"
 source "$(dirname "$0")/kube_lib.sh"
@@ -89,6 +90,9 @@ run 0 uninstall-stack
 grep -q "^node/$NODE  *label heliograph.io/stack removed$" "$TMP/out" || fail "uninstall: label: $(cat "$TMP/out")"
 grep -q "Kept the data: .* The data stays on the disk of node $NODE, under /var/lib/heliograph/monitoring/. Installing again uses it and puts the stack back on that node" "$TMP/out" ||
 	fail "uninstall: data: $(cat "$TMP/out")"
+# The agents' disk buffers (hostPath on every node) are kept and named.
+grep -qF "The agents' disk buffers (metrics not written yet, bounded by the agent config's max_size) stay on each node under /var/lib/heliograph/monitoring/agent-spool (the stack node: /var/lib/heliograph/monitoring/stack-agent-spool); a new install's agents write them first." "$TMP/out" ||
+	fail "uninstall: disk buffers: $(cat "$TMP/out")"
 [ -z "$(labelled)" ] || fail "label left: $(label_column)"
 [ "$(pv_uids)" = "$UIDS" ] || fail "uninstall touched the PersistentVolumes"
 # status after it: the volumes shown, no stack node and nothing installed to need one.
@@ -119,6 +123,8 @@ W0=$(writes)
 run 0 uninstall-stack --delete-data --dry-run
 for pv in $PVS; do grep -q "^persistentvolume/$pv  *deleted (dry run)$" "$TMP/out" || fail "dry run: $pv: $(cat "$TMP/out")"; done
 grep -q "files of the node-local volumes would stay on node $NODE under /var/lib/heliograph/monitoring/" "$TMP/out" || fail "dry run: files"
+grep -q "^The agents' disk buffers would stay on each node under /var/lib/heliograph/monitoring/agent-spool and /var/lib/heliograph/monitoring/stack-agent-spool" "$TMP/out" ||
+	fail "dry run: disk buffers: $(cat "$TMP/out")"
 [ "$(writes)" = "$W0" ] && [ "$(pv_uids)" = "$UIDS" ] || fail "the dry run wrote"
 run 0 uninstall-stack --delete-data
 for pv in $PVS; do
@@ -128,6 +134,8 @@ done
 grep -q "^The files of the node-local volumes stay on node $NODE under /var/lib/heliograph/monitoring/: Kubernetes does not delete a hostPath volume's data" "$TMP/out" &&
 	grep -qF "kubectl debug node/$NODE -it --image=busybox -- rm -rf /host/var/lib/heliograph/monitoring" "$TMP/out" ||
 	fail "--delete-data: files: $(cat "$TMP/out")"
+grep -qF "kubectl debug node/NODE -it --image=busybox -- rm -rf /host/var/lib/heliograph/monitoring/agent-spool /host/var/lib/heliograph/monitoring/stack-agent-spool" "$TMP/out" ||
+	fail "--delete-data: disk buffers: $(cat "$TMP/out")"
 [ -z "$(labelled)" ] && ! exists /api/v1/namespaces/monitoring || fail "--delete-data: label $(labelled)"
 
 # ---- install again: fresh volumes; the old files first refused, then gone ----

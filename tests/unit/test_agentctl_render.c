@@ -786,7 +786,40 @@ static node *named(yaml_document_t *d, node *seq, const char *name)
 	return NULL;
 }
 
-static const char *const host_paths[] = {"/proc", "/sys", "/"};
+/* The read-only host paths and the agents' disk buffers (writable). */
+static const char *const ds_paths[] = {"/proc", "/sys", "/", "/var/lib/heliograph/monitoring/agent-spool"};
+static const char *const stack_paths[] = {"/proc", "/sys", "/", "/var/lib/heliograph/monitoring/stack-agent-spool"};
+
+/* An init container that gives one directory to an owner: the image given,
+ * root with CAP_CHOWN alone, no privilege escalation, a read-only root; it
+ * mounts the volumes named (nvols of them) and nothing else, and its
+ * script changes the owner of each mountPath only when it differs. */
+static node *check_owner_init(yaml_document_t *d, node *spec, const char *name)
+{
+	node *own = named(d, get(d, spec, "initContainers"), name);
+	CHECK(own != NULL);
+	if (!own)
+		return NULL;
+	CHECK_STR(pstr(d, own, "securityContext.runAsUser"), "0");
+	CHECK_STR(pstr(d, own, "securityContext.runAsNonRoot"), "false");
+	CHECK_STR(pstr(d, own, "securityContext.allowPrivilegeEscalation"), "false");
+	CHECK(is_true(path(d, own, "securityContext.readOnlyRootFilesystem")));
+	CHECK(!get(d, get(d, own, "securityContext"), "privileged"));
+	node *drop = path(d, own, "securityContext.capabilities.drop"), *add = path(d, own, "securityContext.capabilities.add");
+	CHECK(seq_len(drop) == 1 && strcmp(str(item(d, drop, 0)), "ALL") == 0);
+	CHECK(seq_len(add) == 1 && strcmp(str(item(d, add, 0)), "CHOWN") == 0);
+	return own;
+}
+
+/* The mountPath of volume vol in container c, or NULL. */
+static const char *mount_of(yaml_document_t *d, node *c, const char *vol)
+{
+	node *vm = get(d, c, "volumeMounts");
+	for (int j = 0; j < seq_len(vm); j++)
+		if (pstr(d, item(d, vm, j), "name") && strcmp(pstr(d, item(d, vm, j), "name"), vol) == 0)
+			return pstr(d, item(d, vm, j), "mountPath");
+	return NULL;
+}
 
 static void test_daemonset(struct stream *s)
 {
@@ -796,10 +829,26 @@ static void test_daemonset(struct stream *s)
 		return;
 	yaml_document_t *d = &s->doc[i];
 	node *r = yaml_document_get_root_node(d), *spec = path(d, r, "spec.template.spec");
-	/* Restricted but for hostNetwork and the three read-only hostPath volumes. */
-	fprintf(stderr, "(expected: hostNetwork, then hostNetwork and three hostPath violations follow)\n");
-	CHECK_INT(restricted_violations(d, spec, host_paths, 3), 1);
-	CHECK_INT(restricted_violations(d, spec, NULL, 0), 4);
+	/* Restricted but for hostNetwork, the three read-only hostPath volumes,
+	 * the disk buffer's writable one (mounted by the agent and by
+	 * spool-owner) and spool-owner (root, runAsNonRoot false, CHOWN). */
+	fprintf(stderr, "(expected: hostNetwork, spool-owner's three and two writable mounts; then those and four hostPath violations follow)\n");
+	CHECK_INT(restricted_violations(d, spec, ds_paths, 4), 6);
+	CHECK_INT(restricted_violations(d, spec, NULL, 0), 10);
+	/* spool-owner: the disk buffer's directory to the agent's user, nothing else mounted. */
+	CHECK_INT(seq_len(get(d, spec, "initContainers")), 1);
+	node *own = check_owner_init(d, spec, "spool-owner");
+	if (own) {
+		CHECK_INT(seq_len(get(d, own, "volumeMounts")), 1);
+		const char *dir = mount_of(d, own, "agent-spool");
+		node *cmd = get(d, own, "command");
+		const char *script = str(item(d, cmd, seq_len(cmd) - 1));
+		char want[160];
+		snprintf(want, sizeof want, "chown %s:%s %s", pstr(d, spec, "securityContext.runAsUser"),
+			 pstr(d, spec, "securityContext.runAsGroup"), dir ? dir : "?");
+		CHECK(dir && script && strstr(script, want) != NULL && strstr(script, "stat -c %u:%g") != NULL);
+		CHECK(strncmp(pstr(d, own, "image"), "docker.io/library/busybox:", 26) == 0);
+	}
 	/* No pod IP; the cluster DNS still resolves the influxdb Service. */
 	CHECK(is_true(get(d, spec, "hostNetwork")));
 	CHECK_STR(pstr(d, spec, "dnsPolicy"), "ClusterFirstWithHostNet");
@@ -883,6 +932,9 @@ static void test_stack_agent(struct stream *s, yaml_document_t *d, node *r)
 	for (int j = 0; j < seq_len(mb); j++) {
 		CHECK(node_equal(d, item(d, ma, j), dd, item(dd, mb, j)));
 		const char *vn = pstr(dd, item(dd, mb, j), "name");
+		/* Each agent has its own disk buffer (test_agent_config). */
+		if (vn && strcmp(vn, "agent-spool") == 0)
+			continue;
 		bool eq = vn && node_equal(d, named(d, va, vn), dd, named(dd, vb, vn));
 		if (!eq)
 			fprintf(stderr, "volume %s differs between the stack pod and the DaemonSet\n", vn ? vn : "?");
@@ -954,21 +1006,14 @@ static void test_stack(struct stream *s)
 	test_stack_agent(s, d, r);
 
 	/* data-owner: the InfluxDB image, root with CAP_CHOWN alone, both data
-	 * volumes and nothing else, each top directory to its server. */
+	 * volumes and the agent's disk buffer and nothing else, each top
+	 * directory to its server. */
 	node *ics = get(d, spec, "initContainers");
 	CHECK_INT(seq_len(ics), 1);
-	node *own = named(d, ics, "data-owner");
-	CHECK(own != NULL);
+	node *own = check_owner_init(d, spec, "data-owner");
 	CHECK_STR(pstr(d, own, "image"), pstr(d, influx, "image"));
-	CHECK_STR(pstr(d, own, "securityContext.runAsUser"), "0");
-	CHECK_STR(pstr(d, own, "securityContext.runAsNonRoot"), "false");
-	CHECK_STR(pstr(d, own, "securityContext.allowPrivilegeEscalation"), "false");
-	CHECK(!get(d, get(d, own, "securityContext"), "privileged"));
-	node *drop = path(d, own, "securityContext.capabilities.drop"), *add = path(d, own, "securityContext.capabilities.add");
-	CHECK(seq_len(drop) == 1 && strcmp(str(item(d, drop, 0)), "ALL") == 0);
-	CHECK(seq_len(add) == 1 && strcmp(str(item(d, add, 0)), "CHOWN") == 0);
 	node *om = get(d, own, "volumeMounts");
-	CHECK_INT(seq_len(om), 2);
+	CHECK_INT(seq_len(om), 3);
 	const char *idir = NULL, *gdir = NULL;
 	for (int j = 0; j < seq_len(om); j++) {
 		const char *vn = pstr(d, item(d, om, j), "name");
@@ -988,11 +1033,17 @@ static void test_stack(struct stream *s)
 		snprintf(want, sizeof want, "own %s 472:472", gdir);
 		CHECK(strstr(script, want) != NULL);
 		CHECK(strstr(script, "chown") && strstr(script, "stat -c %u:%g"));
+		const char *sdir = mount_of(d, own, "agent-spool");
+		node *agent = container(d, r, "agent");
+		snprintf(want, sizeof want, "own %s %s:%s", sdir ? sdir : "?", pstr(d, agent, "securityContext.runAsUser"),
+			 pstr(d, agent, "securityContext.runAsGroup"));
+		CHECK(sdir && strstr(script, want) != NULL);
 	}
 	/* The restricted profile holds but for the agent's three read-only
-	 * hostPath volumes and data-owner (root, runAsNonRoot false, CHOWN). */
-	fprintf(stderr, "(expected: data-owner's three violations follow)\n");
-	CHECK_INT(restricted_violations(d, spec, host_paths, 3), 3);
+	 * hostPath volumes, its disk buffer's writable one (mounted by the agent
+	 * and data-owner) and data-owner (root, runAsNonRoot false, CHOWN). */
+	fprintf(stderr, "(expected: data-owner's three violations and two writable mounts follow)\n");
+	CHECK_INT(restricted_violations(d, spec, stack_paths, 4), 5);
 
 	/* The stack node runs this pod and coredns (the DaemonSet skips it):
 	 * their memory requests fit the smallest allocatable of a micro node
@@ -1265,9 +1316,20 @@ static void test_agent_config(struct stream *s)
 		CHECK(found);
 	}
 	CHECK_INT(cfg.noutputs, 1);
-	if (cfg.noutputs == 1)
+	char spool[256] = "";
+	if (cfg.noutputs == 1) {
 		CHECK_STR(cfg.outputs[0].plugin->name, "influxdb");
+		/* A disk buffer within what a 20 GiB node spares (41-agent-config.yaml). */
+		const struct output_buffer_cfg *b = &cfg.outputs[0].common.buffer;
+		CHECK_STR(b->type, "disk");
+		CHECK(b->max_size > 0 && b->max_size <= 256ull << 20);
+		snprintf(spool, sizeof spool, "%s", b->path ? b->path : "");
+	}
 	config_free(&cfg);
+	/* Both agents mount a hostPath of their own, writable, at buffer.path:
+	 * /var/lib/heliograph/NAMESPACE/agent-spool and .../stack-agent-spool. */
+	const char *const spool_dirs[] = {"/var/lib/heliograph/monitoring/agent-spool",
+					  "/var/lib/heliograph/monitoring/stack-agent-spool"};
 	/* The probes' port is the one health_listen opens, in both pods. */
 	const char *const pods[][2] = {{"DaemonSet", "heliograph-agent"}, {"Deployment", "heliograph-stack"}};
 	for (int k = 0; k < 2; k++) {
@@ -1279,6 +1341,14 @@ static void test_agent_config(struct stream *s)
 		node *c = container(dd, yaml_document_get_root_node(dd), "agent");
 		CHECK_STR(pstr(dd, item(dd, get(dd, c, "ports"), 0), "containerPort"), "8275");
 		CHECK_STR(pstr(dd, c, "livenessProbe.httpGet.port"), pstr(dd, item(dd, get(dd, c, "ports"), 0), "name"));
+		CHECK_STR(mount_of(dd, c, "agent-spool"), spool);
+		node *vols = path(dd, yaml_document_get_root_node(dd), "spec.template.spec.volumes");
+		CHECK_STR(pstr(dd, named(dd, vols, "agent-spool"), "hostPath.path"), spool_dirs[k]);
+		CHECK_STR(pstr(dd, named(dd, vols, "agent-spool"), "hostPath.type"), "DirectoryOrCreate");
+		node *vm = get(dd, c, "volumeMounts");
+		for (int j = 0; j < seq_len(vm); j++)
+			if (strcmp(pstr(dd, item(dd, vm, j), "name"), "agent-spool") == 0)
+				CHECK(!is_true(get(dd, item(dd, vm, j), "readOnly")));
 	}
 }
 
@@ -1381,12 +1451,12 @@ static void test_flags(const char *def)
 		}
 	}
 
-	/* --image-registry: every docker.io image (influxdb, data-owner, grafana;
-	 * a Docker Hub mirror), not the two agents', which are ghcr.io's by
-	 * default; --agent-image: the agents' only, as given. */
-	CHECK_INT(count(def, "image: "), 5);
+	/* --image-registry: every docker.io image (influxdb, data-owner, grafana,
+	 * spool-owner; a Docker Hub mirror), not the two agents', which are
+	 * ghcr.io's by default; --agent-image: the agents' only, as given. */
+	CHECK_INT(count(def, "image: "), 6);
 	t = render_with("image-registry", "123.dkr.ecr.us-east-1.amazonaws.com/docker-hub");
-	CHECK(t && changed_lines(def, t) == 3 && count(t, "image: 123.dkr.ecr.us-east-1.amazonaws.com/docker-hub/") == 3);
+	CHECK(t && changed_lines(def, t) == 4 && count(t, "image: 123.dkr.ecr.us-east-1.amazonaws.com/docker-hub/") == 4);
 	CHECK(t && strstr(t, "docker.io") == NULL && count(t, "image: " HG_AGENT_IMAGE " #") == 2);
 	free(t);
 	t = render_with("agent-image", "registry.example:5000/hg/agent:9");
@@ -1399,7 +1469,7 @@ static void test_flags(const char *def)
 		CHECK_INT(render_params_set(&rp, "image-registry", "mirror.example", err, sizeof err), 0);
 		t = render_to_text(&rp);
 		/* An explicit agent image is used as given, the mirror moves the others. */
-		CHECK(t && count(t, "image: mirror.example/") == 3 && count(t, "image: docker.io/me/agent:2 #") == 2);
+		CHECK(t && count(t, "image: mirror.example/") == 4 && count(t, "image: docker.io/me/agent:2 #") == 2);
 		free(t);
 	}
 
