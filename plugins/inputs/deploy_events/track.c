@@ -37,7 +37,6 @@ struct deploy {
 	int64_t start_ns;
 	bool rollback;           /* this deploy brings back an earlier template */
 	bool undo_pending;       /* a later revision reverted it: rolled_back when that one is up */
-	bool inplace;            /* blue-green: the live color's Deployment updated in place */
 	char *target;            /* pair deploys: the canary / new color Deployment (owned) */
 	char target_val[64];     /* the color (a label value: at most 63 bytes) */
 	char *target_images;     /* owned */
@@ -82,6 +81,7 @@ struct svc {
 	struct kobj o;
 	bool seen;               /* a state of it was read (not only its deletion) */
 	struct deploy d, last;
+	struct deploy live;      /* blue-green: the live color's Deployment updated in place */
 	char bgkey[16];
 	char prev_val[64];
 };
@@ -312,6 +312,7 @@ static void svc_remove(struct track *t, struct svc *s)
 	index_del(&t->s, &s->node);
 	deploy_clear(t, &s->d);
 	deploy_clear(t, &s->last);
+	deploy_clear(t, &s->live);
 	kobj_free(&s->o);
 	free(s);
 }
@@ -768,7 +769,13 @@ static void bg_complete(struct track *t, struct svc *s, const struct kobj *o, in
 	deploy_snapshot(t, &s->last, &s->d);
 }
 
-static void bg_update(struct track *t, struct svc *s, struct wl *w, bool newrev)
+/* A Deployment of a blue-green pair. The color the Service does not select
+ * rolls out a new version (started, progressing), promoted by the selector
+ * switch (bg_switch). The live color updated in place (a new pod template
+ * without a switch) is a deploy too, its traffic moving as its pods do:
+ * started, progressing, then completed, failed, or rolled_back when it
+ * brings back an earlier template. */
+static void bg_update(struct track *t, struct svc *s, struct wl *w, bool newrev, bool was_present)
 {
 	const struct kobj *o = &w->o;
 	struct deploy *d = &s->d;
@@ -779,6 +786,25 @@ static void bg_update(struct track *t, struct svc *s, struct wl *w, bool newrev)
 		set_str(&d->target, o->name);
 		snprintf(d->target_val, sizeof d->target_val, "%s", val ? val : "");
 		pend_start(t, d, PH_STARTED, d->start_ns, o, "Service", s->o.name, 0);
+	}
+	/* The live color's own deploy, beside a switch deploy the other color may have under way. */
+	struct deploy *l = &s->live;
+	if (live && newrev && o->replicas > 0) {
+		start(t, l, ST_BLUEGREEN, o->spec_ns);
+		l->rollback = was_present && hist_has(w, o->images, o->revision);
+		set_str(&l->target, o->name);
+		pend_start(t, l, PH_STARTED, l->start_ns, o, "Service", s->o.name, 0);
+	}
+	if (live && l->active && is_target(l, o->name) && dep_current(o)) {
+		if (dep_complete(o)) {
+			/* Not a switch: a later switch back is not its rollback (s->last stays). */
+			emit(t, l, l->rollback ? PH_ROLLED_BACK : PH_COMPLETED, o->prog_ns, o, "Service", s->o.name, 0);
+			l->active = false;
+		} else if (dep_failed(o)) {
+			emit(t, l, PH_FAILED, o->prog_ns, o, "Service", s->o.name, 0);
+		} else {
+			emit(t, l, PH_PROGRESSING, o->prog_ns, o, "Service", s->o.name, 0);
+		}
 	}
 	if (!d->active || !is_target(d, o->name) || !dep_current(o))
 		return;
@@ -834,6 +860,7 @@ static void svc_object(struct track *t, const struct kobj *o, bool deleted)
 	if (deleted) {
 		/* What waits is emitted; the Deployments behind it are tracked on their own from now. */
 		pend_flush(t, &s->d);
+		pend_flush(t, &s->live);
 		svc_remove(t, s);
 		return;
 	}
@@ -892,7 +919,7 @@ static void deployment_object(struct track *t, struct wl *w, const struct kobj *
 	for (size_t i = 0; o->kind == KOBJ_DEPLOYMENT && i < t->s.n; i++) {
 		struct svc *s = SVC(t, i);
 		if (s->bgkey[0] && (ann < 0 || ann == ST_BLUEGREEN) && selects(s, o, s->bgkey)) {
-			bg_update(t, s, w, newrev);
+			bg_update(t, s, w, newrev, was_present);
 			return;
 		}
 	}
