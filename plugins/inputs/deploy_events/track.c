@@ -528,6 +528,13 @@ void track_flush(struct track *t)
 		pend_flush(t, t->pending[0]);
 }
 
+void track_count(const struct track *t, size_t *workloads, size_t *services, size_t *waiting)
+{
+	*workloads = t->w.n;
+	*services = t->s.n;
+	*waiting = t->npending;
+}
+
 /* ---- status reading ---- */
 
 static bool dep_failed(const struct kobj *o)
