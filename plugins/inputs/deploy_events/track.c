@@ -7,6 +7,7 @@
  * earlier template is a rollback. Each phase is emitted once per deploy;
  * a phase timed at a spec write waits for the controller to number the new
  * revision (pend_*). */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,8 +67,27 @@ struct index {
 	size_t n, cap;
 };
 
+/* The entries of one namespace: pairs (a Service and the Deployments it
+ * selects) never span two, so the scans for them stay within one. */
+struct member {
+	struct nsgroup *g;
+	size_t pos;              /* in g's wl or svc array */
+};
+
+struct list {
+	struct member **v;
+	size_t n, cap;
+};
+
+struct nsgroup {
+	struct node node;        /* in track.nsx, by a hash of the name */
+	struct list wl, svc;
+	char name[];
+};
+
 struct wl {
 	struct node node;        /* first: an entry is its node */
+	struct member m;
 	struct kobj o;
 	bool present;
 	int64_t rev_gen;         /* metadata.generation when the last new revision was seen */
@@ -78,6 +98,7 @@ struct wl {
 
 struct svc {
 	struct node node;
+	struct member m;
 	struct kobj o;
 	bool seen;               /* a state of it was read (not only its deletion) */
 	struct deploy d, last;
@@ -91,13 +112,18 @@ struct track {
 	void *arg;
 	int64_t skip_before, now;
 	bool from_list;
-	struct index w, s;
+	struct index w, s, nsx;
 	struct deploy **pending; /* the deploys with a pend */
 	size_t npending, cappending;
 };
 
 #define WL(t, i) ((struct wl *)(void *)(t)->w.v[i])
 #define SVC(t, i) ((struct svc *)(void *)(t)->s.v[i])
+/* The i-th workload / Service of namespace group g (NULL: none). */
+#define G_WL(g, i) ((struct wl *)(void *)((char *)(g)->wl.v[i] - offsetof(struct wl, m)))
+#define G_SVC(g, i) ((struct svc *)(void *)((char *)(g)->svc.v[i] - offsetof(struct svc, m)))
+#define G_NWL(g) ((g) ? (g)->wl.n : 0)
+#define G_NSVC(g) ((g) ? (g)->svc.n : 0)
 
 static const char *const phases[] = { "started", "progressing", "promoted", "completed", "failed", "rolled_back" };
 
@@ -213,6 +239,68 @@ static void index_free(struct index *x)
 	free(x->v);
 }
 
+/* ---- namespaces ---- */
+
+static struct nsgroup *ns_group(struct track *t, const char *ns, bool add)
+{
+	uint64_t h = key_hash(0, ns, "");
+	for (struct node *n = index_first(&t->nsx, h); n; n = n->next) {
+		struct nsgroup *g = (struct nsgroup *)(void *)n;
+		if (n->h == h && strcmp(g->name, ns) == 0)
+			return g;
+	}
+	if (!add)
+		return NULL;
+	size_t len = strlen(ns) + 1;
+	struct nsgroup *g = calloc(1, sizeof *g + len);
+	if (!g)
+		return NULL;
+	memcpy(g->name, ns, len);
+	g->node.h = h;
+	if (index_add(&t->nsx, &g->node) != 0) {
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+static int ns_join(struct track *t, struct member *m, const char *ns, bool svc)
+{
+	struct nsgroup *g = ns_group(t, ns, true);
+	if (!g)
+		return -1;
+	struct list *l = svc ? &g->svc : &g->wl;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct member **v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	m->g = g;
+	m->pos = l->n;
+	l->v[l->n++] = m;
+	return 0;
+}
+
+static void ns_leave(struct track *t, struct member *m, bool svc)
+{
+	struct nsgroup *g = m->g;
+	if (!g)
+		return;
+	struct list *l = svc ? &g->svc : &g->wl;
+	l->v[m->pos] = l->v[--l->n];
+	l->v[m->pos]->pos = m->pos;
+	m->g = NULL;
+	if (g->wl.n == 0 && g->svc.n == 0) {
+		index_del(&t->nsx, &g->node);
+		free(g->wl.v);
+		free(g->svc.v);
+		free(g);
+	}
+}
+
 /* ---- deploys ---- */
 
 static void set_str(char **dst, const char *s)
@@ -269,7 +357,13 @@ static struct wl *wl_find(struct track *t, enum kobj_kind kind, const char *ns, 
 	if (!w)
 		return NULL;
 	w->node.h = h;
-	if (kobj_key(&w->o, kind, ns, name) != 0 || index_add(&t->w, &w->node) != 0) {
+	if (kobj_key(&w->o, kind, ns, name) != 0 || ns_join(t, &w->m, ns, false) != 0) {
+		kobj_free(&w->o);
+		free(w);
+		return NULL;
+	}
+	if (index_add(&t->w, &w->node) != 0) {
+		ns_leave(t, &w->m, false);
 		kobj_free(&w->o);
 		free(w);
 		return NULL;
@@ -280,6 +374,7 @@ static struct wl *wl_find(struct track *t, enum kobj_kind kind, const char *ns, 
 static void wl_remove(struct track *t, struct wl *w)
 {
 	index_del(&t->w, &w->node);
+	ns_leave(t, &w->m, false);
 	deploy_clear(t, &w->d);
 	kobj_free(&w->o);
 	free(w);
@@ -299,7 +394,13 @@ static struct svc *svc_find(struct track *t, const char *ns, const char *name, b
 	if (!s)
 		return NULL;
 	s->node.h = h;
-	if (kobj_key(&s->o, KOBJ_SERVICE, ns, name) != 0 || index_add(&t->s, &s->node) != 0) {
+	if (kobj_key(&s->o, KOBJ_SERVICE, ns, name) != 0 || ns_join(t, &s->m, ns, true) != 0) {
+		kobj_free(&s->o);
+		free(s);
+		return NULL;
+	}
+	if (index_add(&t->s, &s->node) != 0) {
+		ns_leave(t, &s->m, true);
 		kobj_free(&s->o);
 		free(s);
 		return NULL;
@@ -310,6 +411,7 @@ static struct svc *svc_find(struct track *t, const char *ns, const char *name, b
 static void svc_remove(struct track *t, struct svc *s)
 {
 	index_del(&t->s, &s->node);
+	ns_leave(t, &s->m, true);
 	deploy_clear(t, &s->d);
 	deploy_clear(t, &s->last);
 	deploy_clear(t, &s->live);
@@ -327,6 +429,7 @@ void track_free(struct track *t)
 		svc_remove(t, SVC(t, t->s.n - 1));
 	index_free(&t->w);
 	index_free(&t->s);
+	index_free(&t->nsx);
 	free(t->pending);
 	free(t);
 }
@@ -705,21 +808,23 @@ static bool is_canary(const struct kobj *o)
 	return v && strcmp(v, "canary") == 0;
 }
 
-static int64_t canary_weight(struct track *t, const struct svc *s, const struct kobj *canary)
+static int64_t canary_weight(const struct svc *s, const struct kobj *canary)
 {
 	int64_t c = canary->replicas, st = 0;
-	for (size_t i = 0; i < t->w.n; i++) {
-		const struct kobj *e = &WL(t, i)->o;
-		if (WL(t, i)->present && e->kind == KOBJ_DEPLOYMENT && !is_canary(e) && selects(s, e, NULL))
+	const struct nsgroup *g = s->m.g;
+	for (size_t i = 0; i < G_NWL(g); i++) {
+		const struct kobj *e = &G_WL(g, i)->o;
+		if (G_WL(g, i)->present && e->kind == KOBJ_DEPLOYMENT && !is_canary(e) && selects(s, e, NULL))
 			st += e->replicas;
 	}
 	return c + st > 0 ? c * 100 / (c + st) : 0;
 }
 
-static struct wl *stable_beside(struct track *t, const struct svc *s, const struct kobj *canary)
+static struct wl *stable_beside(const struct svc *s, const struct kobj *canary)
 {
-	for (size_t i = 0; i < t->w.n; i++) {
-		struct wl *e = WL(t, i);
+	const struct nsgroup *g = s->m.g;
+	for (size_t i = 0; i < G_NWL(g); i++) {
+		struct wl *e = G_WL(g, i);
 		if (e->present && e->o.kind == KOBJ_DEPLOYMENT && !is_canary(&e->o) && selects(s, &e->o, NULL) &&
 		    strcmp(e->o.name, canary->name) != 0)
 			return e;
@@ -731,7 +836,7 @@ static void canary_update(struct track *t, struct svc *s, struct wl *c, bool new
 {
 	const struct kobj *o = &c->o;
 	struct deploy *d = &s->d;
-	int64_t wt = canary_weight(t, s, o);
+	int64_t wt = canary_weight(s, o);
 	if (newrev && o->replicas > 0) {
 		start(t, d, ST_CANARY, o->spec_ns);
 		set_str(&d->target, o->name);
@@ -831,8 +936,9 @@ static void bg_switch(struct track *t, struct svc *s, const char *old, const cha
 	struct deploy *d = &s->d;
 	int64_t ts = s->o.spec_ns ? s->o.spec_ns : t->now;
 	struct wl *target = NULL;
-	for (size_t i = 0; i < t->w.n && !target; i++) {
-		struct wl *e = WL(t, i);
+	const struct nsgroup *g = s->m.g;
+	for (size_t i = 0; i < G_NWL(g) && !target; i++) {
+		struct wl *e = G_WL(g, i);
 		const char *v = kv_get(e->o.sel, e->o.nsel, s->bgkey);
 		if (e->present && e->o.kind == KOBJ_DEPLOYMENT && v && strcmp(v, val) == 0 && selects(s, &e->o, NULL))
 			target = e;
@@ -923,18 +1029,19 @@ static void deployment_object(struct track *t, struct wl *w, const struct kobj *
 	if (newrev)
 		w->rev_gen = o->generation;
 	int ann = o->strategy_ann[0] ? strategy_parse(o->strategy_ann) : -1;
-	for (size_t i = 0; o->kind == KOBJ_DEPLOYMENT && i < t->s.n; i++) {
-		struct svc *s = SVC(t, i);
+	const struct nsgroup *g = w->m.g;
+	for (size_t i = 0; o->kind == KOBJ_DEPLOYMENT && i < G_NSVC(g); i++) {
+		struct svc *s = G_SVC(g, i);
 		if (s->bgkey[0] && (ann < 0 || ann == ST_BLUEGREEN) && selects(s, o, s->bgkey)) {
 			bg_update(t, s, w, newrev, was_present);
 			return;
 		}
 	}
-	for (size_t i = 0; o->kind == KOBJ_DEPLOYMENT && (ann < 0 || ann == ST_CANARY) && i < t->s.n; i++) {
-		struct svc *s = SVC(t, i);
+	for (size_t i = 0; o->kind == KOBJ_DEPLOYMENT && (ann < 0 || ann == ST_CANARY) && i < G_NSVC(g); i++) {
+		struct svc *s = G_SVC(g, i);
 		if (s->bgkey[0] || !selects(s, o, NULL))
 			continue;
-		if (is_canary(o) && stable_beside(t, s, o)) {
+		if (is_canary(o) && stable_beside(s, o)) {
 			canary_update(t, s, w, newrev);
 			return;
 		}
@@ -964,10 +1071,11 @@ void track_object(struct track *t, const struct kobj *o, bool deleted, bool from
 	if (deleted) {
 		/* A canary Deployment removed before promotion: same as scaled to 0. */
 		if (w->present && is_canary(&w->o)) {
-			for (size_t i = 0; i < t->s.n; i++) {
-				struct deploy *d = &SVC(t, i)->d;
+			const struct nsgroup *g = w->m.g;
+			for (size_t i = 0; i < G_NSVC(g); i++) {
+				struct deploy *d = &G_SVC(g, i)->d;
 				if (d->active && d->st == ST_CANARY && is_target(d, o->name) && !has(d, PH_PROMOTED)) {
-					emit(t, d, PH_ROLLED_BACK, now_ns, &w->o, "Service", SVC(t, i)->o.name, 0);
+					emit(t, d, PH_ROLLED_BACK, now_ns, &w->o, "Service", G_SVC(g, i)->o.name, 0);
 					d->active = false;
 				}
 			}
