@@ -358,8 +358,11 @@ void agent_stop(struct agent *a, bool reload, void (*on_stopped)(struct agent *a
 	a->reloading = reload;
 	a->on_stopped = on_stopped;
 	a->on_stopped_arg = arg;
-	for (size_t i = 0; i < a->ninputs; i++)
+	for (size_t i = 0; i < a->ninputs; i++) {
 		uv_timer_stop(&a->inputs[i].timer);
+		if (a->inputs[i].cfg->plugin->stop && a->inputs[i].state)
+			a->inputs[i].cfg->plugin->stop(a->inputs[i].state);
+	}
 	if (a->noutputs == 0) {
 		close_everything(a);
 		return;

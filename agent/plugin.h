@@ -43,6 +43,11 @@ struct input_plugin {
 	/* May be called while a gather is pending: cancel it, never call
 	 * acc_gather_done() afterwards. */
 	void (*free)(void *state);
+	/* Optional: the agent is stopping (or reloading). An input holding
+	 * points back (deploy_events' started points waiting for a revision
+	 * number) emits them now, before the outputs' last flush; free() comes
+	 * after that flush. */
+	void (*stop)(void *state);
 	/* Its fields are rates against the previous gather, so a first gather
 	 * reports (next to) nothing: --test and --once gather it twice, 500 ms
 	 * apart, and keep only the second, as Telegraf's --test does for cpu. */

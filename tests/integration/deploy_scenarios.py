@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scripted rollouts against kube_api_server.py for the deploy_events input.
 
-  deploy_scenarios.py URL CA baseline|phase1|phase2
+  deploy_scenarios.py URL CA baseline|phase1|phase2|phase3
   deploy_scenarios.py check OUT.lp...       (asserts; exit 1 with reasons)
 
 Objects are stored through /_control/objects exactly as a controller would
@@ -121,7 +121,13 @@ def baseline(api):
             dep("api", "shop/api:1.0", 1, 1, labels={"app": "api", "track": "stable"}, t_spec=old, t_cond=old),
             dep("shopbg-blue", "shop/bg:1.0", 1, 1, labels={"app": "shopbg", "color": "blue"}, t_spec=old,
                 t_cond=old),
-            svc("api", {"app": "api"}), svc("shopbg", {"app": "shopbg", "color": "blue"}))
+            dep("paybg-blue", "shop/pay:1.0", 1, 1, labels={"app": "paybg", "color": "blue"}, t_spec=old,
+                t_cond=old),
+            dep("paybg-green", "shop/pay:0.9", 1, 1, labels={"app": "paybg", "color": "green"}, t_spec=old,
+                t_cond=old),
+            dep("late", "shop/late:1.0", 1, 1, t_spec=old, t_cond=old),
+            svc("api", {"app": "api"}), svc("shopbg", {"app": "shopbg", "color": "blue"}),
+            svc("paybg", {"app": "paybg", "color": "blue"}))
     for rel in ARGO:
         api.put(rollout_before(rollout(rel)))
 
@@ -194,6 +200,16 @@ def phase2(api):
     t0 = float(os.environ.get("MID_T0", "0")) or time.time()
     api.put(dep("mid", "shop/mid:2.0", 2, 2, t_spec=t0))
     rolling(api, "post", "shop/post:1.0", 1, 1)
+    # blue-green: the live color (blue) updated in place, no selector switch
+    rolling(api, "paybg-blue", "shop/pay:1.1", 2, 2, labels={"app": "paybg", "color": "blue"})
+
+
+def phase3(api):
+    """Before the leader stops: a spec write the controller never numbers (its started point waits),
+    then a deploy that completes, after which the leader has read the first (one watch)."""
+    t0 = time.time()
+    api.put(dep("late", "shop/late:2.0", 2, 1, observed=1, t_spec=t0, t_cond=t0 - 60))
+    rolling(api, "marker", "shop/marker:1.0", 1, 1)
 
 
 EXPECT = {
@@ -208,6 +224,9 @@ EXPECT = {
     ("Rollout", "rollout-background-analysis"): ("canary", ["started", "failed"]),
     ("Deployment", "mid"): ("rolling", ["started", "progressing", "completed"]),
     ("Deployment", "post"): ("rolling", ["started", "progressing", "completed"]),
+    ("Service", "paybg"): ("bluegreen", ["started", "progressing", "completed"]),
+    ("Deployment", "marker"): ("rolling", ["started", "progressing", "completed"]),
+    ("Deployment", "late"): ("rolling", ["started"]),
 }
 PHASE2 = {("Deployment", "post")}
 
@@ -270,7 +289,7 @@ def main():
             print("FAIL:", e)
         sys.exit(1 if errs else 0)
     api = Api(sys.argv[1], sys.argv[2])
-    {"baseline": baseline, "phase1": phase1, "phase2": phase2}[sys.argv[3]](api)
+    {"baseline": baseline, "phase1": phase1, "phase2": phase2, "phase3": phase3}[sys.argv[3]](api)
     if sys.argv[3] == "phase1":
         print(MID_T0[0])
 

@@ -6,7 +6,10 @@
 # and its rollback, and the real Argo Rollouts objects are each recorded
 # once with the expected phases; the leader is killed (-9) mid-rollout, the
 # other agent takes over within two lease durations and records the rest,
-# nothing twice; SIGTERM hands the Lease over (holderIdentity cleared).
+# nothing twice; the live color of a blue-green pair updated in place is a
+# deploy; a started point still waiting for its revision number when the
+# leader stops is written before it exits; SIGTERM hands the Lease over
+# (holderIdentity cleared).
 source "$TESTLIB"
 source "$(dirname "$TESTLIB")/kube_lib.sh"
 SCEN="$(dirname "$TESTLIB")/deploy_scenarios.py"
@@ -97,6 +100,12 @@ MID_T0=$MID_T0 python3 "$SCEN" "$KUBE_URL" "$TMP/tls/ca.crt" phase2 || fail "pha
 # Flushed: phase 2's last points are in b's file.
 wait_for grep -q '^deploy,.*name=post,.*phase=completed' "$TMP/b.lp" || fail "b did not record post completed"
 wait_for grep -q '^deploy,.*name=mid,.*phase=completed' "$TMP/b.lp" || fail "b did not record mid completed"
+wait_for grep -q '^deploy,.*name=paybg,.*phase=completed' "$TMP/b.lp" || fail "b did not record paybg completed"
+
+# A spec write never numbered, then a deploy b records (same watch: late's write was read before).
+python3 "$SCEN" "$KUBE_URL" "$TMP/tls/ca.crt" phase3 || fail "phase3"
+wait_for grep -q '^deploy,.*name=marker,.*phase=completed' "$TMP/b.lp" || fail "b did not record marker completed"
+! grep -q '^deploy,.*name=late,' "$TMP/b.lp" || fail "late's started did not wait for its revision number"
 
 # SIGTERM: b hands the Lease over.
 kill -TERM "$PID_b"
@@ -111,6 +120,9 @@ python3 "$SCEN" check "$TMP/a.lp" "$TMP/b.lp" || {
 grep -q '^deploy,.*name=post,' "$TMP/b.lp" || fail "post not recorded by b"
 ! grep -q '^deploy,.*name=post,' "$TMP/a.lp" || fail "post recorded by the dead leader"
 grep -q '^deploy,.*name=mid,.*phase=completed' "$TMP/b.lp" || fail "mid completion not recorded by b"
+# Written at the stop, with what was known: the previous revision number, the new image.
+grep -q '^deploy,.*name=late,.*phase=started.* revision=1i,image="shop/late:2.0"' "$TMP/b.lp" ||
+	fail "late's waiting started point not written at shutdown: $(grep 'name=late' "$TMP/b.lp")"
 # Timestamps are the API's: canary-demo started at its creationTimestamp (2019-10-25T06:07:18Z).
 grep -q '^deploy,.*name=canary-demo,.*phase=started.* 1571983638000000000$' "$TMP/a.lp" ||
 	fail "canary-demo started timestamp: $(grep 'name=canary-demo,.*phase=started' "$TMP/a.lp")"

@@ -20,6 +20,13 @@
 #include "../../plugins/inputs/deploy_events/kobj.h"
 #include "../../plugins/inputs/deploy_events/track.h"
 #include "check.h"
+#if defined(__SANITIZE_ADDRESS__)
+/* AddressSanitizer's runtime (sanitizer/allocator_interface.h, not shipped with every compiler). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#elif __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define HAVE_MEMCHECK 1
+#endif
 #include "input_check.h"
 
 #define T0 1718000000LL /* 2024-06-10T06:13:20Z: test times are seconds from here */
@@ -238,8 +245,8 @@ static void feed_svc(struct track *t, const char *name, const char *selector, co
 }
 
 /* A ReplicaSet of owner (kind "Deployment" or "Rollout"); images: its containers' images, ',' joined. */
-static void feed_rs(struct track *t, const char *ns, const char *name, const char *owner_kind, const char *owner,
-		    const char *images, int64_t rev, const char *rev_ann)
+static void rs_event(struct track *t, const char *ns, const char *name, const char *owner_kind, const char *owner,
+		     const char *images, int64_t rev, const char *rev_ann, bool deleted)
 {
 	char j[2048], containers[512] = "";
 	const char *p = images;
@@ -259,7 +266,13 @@ static void feed_rs(struct track *t, const char *ns, const char *name, const cha
 		 "\"spec\":{\"containers\":[%s]}}},\"status\":{\"replicas\":0}}",
 		 name, ns, rev_ann, rev, strcmp(owner_kind, "Rollout") == 0 ? "argoproj.io/v1alpha1" : "apps/v1",
 		 owner_kind, owner, owner, containers);
-	feed(t, KOBJ_REPLICASET, j, false, true);
+	feed(t, KOBJ_REPLICASET, j, deleted, !deleted);
+}
+
+static void feed_rs(struct track *t, const char *ns, const char *name, const char *owner_kind, const char *owner,
+		    const char *images, int64_t rev, const char *rev_ann)
+{
+	rs_event(t, ns, name, owner_kind, owner, images, rev, rev_ann, false);
 }
 
 /* ---- fixtures: YAML objects to JSON ---- */
@@ -1687,6 +1700,211 @@ static void test_started_waits_for_revision(void)
 	track_free(t);
 }
 
+/* The live color's Deployment updated in place (no selector switch) is a
+ * deploy of the pair: started, progressing, completed; bringing back an
+ * earlier template, rolled_back; failing, failed. A later switch is its own
+ * deploy, and switching back rolls back the switch, not the in-place one. */
+static void test_bluegreen_inplace(void)
+{
+	reset();
+	struct track *t = track_new(on_point, NULL);
+	track_set_skip_before(t, AT(0));
+	feed_svc(t, "web", "{\"app\":\"web\",\"color\":\"blue\"}", NULL, -3000, false, LIST);
+	struct dep blue = { .ns = "shop", .name = "web-blue", .image = "shop/web:1.0", .gen = 1, .rev = 1,
+			    .observed = 1, .replicas = 3, .updated = 3, .available = 3, .reason = "NewReplicaSetAvailable",
+			    .labels = "{\"app\":\"web\",\"color\":\"blue\"}", .t_spec = -600, .t_cond = -590 };
+	struct dep green = blue;
+	green.name = "web-green", green.labels = "{\"app\":\"web\",\"color\":\"green\"}";
+	feed_dep(t, &blue, LIST);
+	feed_dep(t, &green, LIST);
+	CHECK_INT(npts, 0);
+
+	/* blue (live) gets 1.1: spec write, the controller numbers it, rolls, completes. */
+	blue.image = "shop/web:1.1", blue.gen = 2, blue.t_spec = 10;
+	feed_dep(t, &blue, WATCH);
+	CHECK_INT(npts, 0); /* waiting for the revision number */
+	blue.rev = 2, blue.observed = 2, blue.updated = 1, blue.reason = "ReplicaSetUpdated", blue.t_cond = 12;
+	feed_dep(t, &blue, WATCH);
+	blue.updated = 3, blue.reason = "NewReplicaSetAvailable", blue.t_cond = 40;
+	feed_dep(t, &blue, WATCH);
+	CHECK_STR(seq(), "Service/web bluegreen started; Service/web bluegreen progressing; "
+			 "Service/web bluegreen completed");
+	CHECK_PT(0, AT(10), -1, -1);
+	CHECK_PT(1, AT(12), -1, -1);
+	CHECK_PT(2, AT(40), -1, 30.0);
+	CHECK_INT(pts[0].revision, 2);
+	CHECK_STR(pts[0].image, "shop/web:1.1");
+	CHECK_STR(pts[2].version, "1.1");
+	/* A state of it with nothing new: nothing. */
+	feed_dep(t, &blue, WATCH);
+	CHECK_INT(npts, 3);
+
+	/* Back to 1.0 in place (kubectl rollout undo): rolled_back. */
+	blue.image = "shop/web:1.0", blue.gen = 3, blue.rev = 3, blue.observed = 3, blue.t_spec = 100, blue.t_cond = 110;
+	feed_dep(t, &blue, WATCH);
+	CHECK_STR(seq_from(3), "Service/web bluegreen started; Service/web bluegreen rolled_back");
+	CHECK_PT(4, AT(110), -1, 10.0);
+
+	/* 1.2 in place never becomes available. */
+	blue.image = "shop/web:1.2", blue.gen = 4, blue.rev = 4, blue.observed = 4, blue.updated = 1,
+	blue.reason = "ReplicaSetUpdated", blue.t_spec = 200, blue.t_cond = 201;
+	feed_dep(t, &blue, WATCH);
+	blue.reason = "ProgressDeadlineExceeded", blue.cstatus = "False", blue.t_cond = 801;
+	feed_dep(t, &blue, WATCH);
+	CHECK_STR(seq_from(5), "Service/web bluegreen started; Service/web bluegreen progressing; "
+			       "Service/web bluegreen failed");
+	CHECK_PT(7, AT(801), -1, 601.0);
+
+	/* green (idle) rolls 2.0 out, the selector switches to it, then back. */
+	green.image = "shop/web:2.0", green.gen = 2, green.rev = 2, green.observed = 2, green.t_spec = 900,
+	green.t_cond = 905;
+	feed_dep(t, &green, WATCH);
+	feed_svc(t, "web", "{\"app\":\"web\",\"color\":\"green\"}", NULL, 920, false, WATCH);
+	CHECK_STR(seq_from(8), "Service/web bluegreen started; Service/web bluegreen progressing; "
+			       "Service/web bluegreen promoted; Service/web bluegreen completed");
+	CHECK_PT(11, AT(920), -1, 20.0);
+	CHECK_STR(pts[11].image, "shop/web:2.0");
+	feed_svc(t, "web", "{\"app\":\"web\",\"color\":\"blue\"}", NULL, 950, false, WATCH);
+	CHECK_STR(seq_from(12), "Service/web bluegreen rolled_back");
+	CHECK_PT(12, AT(950), -1, 50.0);
+	CHECK_INT(npts, 13);
+	track_free(t);
+}
+
+/* Bytes the program holds on the heap: what the tracker's entries cost. */
+static size_t heap_bytes(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return __sanitizer_get_current_allocated_bytes();
+#elif !defined(HAVE_MEMCHECK)
+	return 0;
+#else
+#ifdef HAVE_MEMCHECK
+	if (RUNNING_ON_VALGRIND) { /* its malloc: the blocks a leak check finds */
+		unsigned long leaked = 0, dubious = 0, reachable = 0, suppressed = 0;
+		VALGRIND_DO_QUICK_LEAK_CHECK;
+		VALGRIND_COUNT_LEAKS(leaked, dubious, reachable, suppressed);
+		return leaked + dubious + reachable + suppressed;
+	}
+#endif
+	/* Plain glibc: no exact measure (mallinfo counts the chunks in its
+	 * per-thread cache as in use, up to ~200 KB): counts only. */
+	return 0;
+#endif
+}
+
+/* n Deployment + Service + ReplicaSet sets in namespace shop, named c<from>..; deleted: their deletions. */
+static void churn_sets(struct track *t, int from, int n, bool deleted)
+{
+	for (int i = from; i < from + n; i++) {
+		char name[64], labels[128], sel[128], rs[80];
+		snprintf(name, sizeof name, "churn-app-%04d", i);
+		snprintf(labels, sizeof labels, "{\"app\":\"%s\",\"app.kubernetes.io/part-of\":\"churn\"}", name);
+		snprintf(sel, sizeof sel, "{\"app\":\"%s\"}", name);
+		snprintf(rs, sizeof rs, "%s-5d8f6c7b9", name);
+		struct dep d = { .ns = "shop", .name = name, .image = "registry.example.com/shop/churn-app:1.0.0", .gen = 1,
+				 .rev = 1, .observed = 1, .replicas = 2, .updated = 2, .available = 2,
+				 .reason = "NewReplicaSetAvailable", .labels = labels, .t_spec = i, .t_cond = i + 5 };
+		if (!deleted) {
+			reset(); /* each new Deployment is a deploy (started, completed): not kept */
+			feed_svc(t, name, sel, NULL, i, false, WATCH);
+			rs_event(t, "shop", rs, "Deployment", name, "registry.example.com/shop/churn-app:1.0.0,fluent/fluent-bit:3.0",
+				 1, "deployment.kubernetes.io/revision", false);
+			feed_dep(t, &d, WATCH);
+		} else {
+			/* The order the garbage collector gives: the Deployment, then its ReplicaSet. */
+			feed_svc(t, name, sel, NULL, i, true, WATCH);
+			delete_dep(t, &d);
+			rs_event(t, "shop", rs, "Deployment", name, "registry.example.com/shop/churn-app:1.0.0,fluent/fluent-bit:3.0",
+				 1, "deployment.kubernetes.io/revision", true);
+		}
+	}
+}
+
+static void check_count(struct track *t, size_t workloads, size_t services)
+{
+	size_t w, sv, p;
+	track_count(t, &w, &sv, &p);
+	CHECK_INT((int64_t)w, (int64_t)workloads);
+	CHECK_INT((int64_t)sv, (int64_t)services);
+	CHECK_INT((int64_t)p, 0);
+}
+
+/* Each tracked Deployment and Service costs at most 1 KiB, and deleting
+ * them gives it back: creating and deleting 1,000 sets beside 10 that stay
+ * leaves the heap where the first round left it (bytes where the build can
+ * count them exactly: ASan, valgrind; entries always). Also: a ReplicaSet whose
+ * owner is never seen is forgotten at its deletion. */
+static void test_memory_per_object_and_freeing(void)
+{
+	reset();
+	struct track *t = track_new(on_point, NULL);
+	track_set_skip_before(t, AT(0));
+	/* The test build's AddressSanitizer, or valgrind, count the bytes exactly; else only entries. */
+	bool exact = heap_bytes() > 0;
+	churn_sets(t, 0, 10, false); /* the ones that stay */
+	check_count(t, 10, 10);
+	size_t base = heap_bytes();
+	churn_sets(t, 100, 1000, false);
+	check_count(t, 1010, 1010);
+	size_t full = heap_bytes();
+	double per_set = (double)(full - base) / 1000;
+	if (exact) {
+		printf("tracker: %.0f bytes per Deployment+Service+ReplicaSet set (2 tracked objects)\n", per_set);
+		CHECK(per_set / 2 <= 1024);
+		CHECK(per_set > 200); /* the measure sees the entries */
+	}
+	CHECK_STR(seq(), "Deployment/churn-app-1099 rolling started; Deployment/churn-app-1099 rolling completed");
+	churn_sets(t, 100, 1000, true);
+	CHECK_INT(npts, 2); /* deletions of finished deploys: nothing */
+	check_count(t, 10, 10);
+	size_t after1 = heap_bytes();
+	/* What stays: the hash tables' buckets and arrays, sized for the peak. */
+	if (exact) {
+		printf("tracker: %zu bytes before, %zu with 1,000 sets more, %zu after deleting them\n", base, full, after1);
+		CHECK(after1 < base + 64 * 1024);
+	}
+	for (int round = 0; round < 3; round++) {
+		churn_sets(t, 2000 + round * 1000, 1000, false);
+		churn_sets(t, 2000 + round * 1000, 1000, true);
+	}
+	check_count(t, 10, 10);
+	size_t after4 = heap_bytes();
+	if (exact) {
+		printf("tracker: %zu bytes after 3 more rounds\n", after4);
+		CHECK(after4 <= after1 + 1024); /* the parsed object kept by feed() varies by its strings */
+	}
+	/* The 10 still tracked: a rollout of one of them is a deploy. */
+	reset();
+	struct dep d = { .ns = "shop", .name = "churn-app-0003", .image = "registry.example.com/shop/churn-app:1.1.0",
+			 .gen = 2, .rev = 2, .observed = 2, .replicas = 2, .updated = 2, .available = 2,
+			 .reason = "NewReplicaSetAvailable",
+			 .labels = "{\"app\":\"churn-app-0003\",\"app.kubernetes.io/part-of\":\"churn\"}", .t_spec = 5000,
+			 .t_cond = 5010 };
+	feed_dep(t, &d, WATCH);
+	CHECK_STR(seq(), "Deployment/churn-app-0003 rolling started; Deployment/churn-app-0003 rolling completed");
+	/* ReplicaSets of an owner never seen (a Rollout while Argo is not watched): forgotten at their deletion. */
+	for (int i = 0; i < 200; i++) {
+		char rs[32];
+		snprintf(rs, sizeof rs, "orphan-%d-7c9d", i);
+		rs_event(t, "shop", rs, "Rollout", rs, "shop/orphan:1", 1, "rollout.argoproj.io/revision", false);
+	}
+	check_count(t, 210, 10);
+	for (int i = 0; i < 200; i++) {
+		char rs[32];
+		snprintf(rs, sizeof rs, "orphan-%d-7c9d", i);
+		rs_event(t, "shop", rs, "Rollout", rs, "shop/orphan:1", 1, "rollout.argoproj.io/revision", true);
+	}
+	check_count(t, 10, 10);
+	if (exact)
+		CHECK(heap_bytes() <= after4 + 1024);
+	/* A ReplicaSet of a present Deployment deleted (history cleanup): the Deployment stays. */
+	rs_event(t, "shop", "churn-app-0003-5d8f6c7b9", "Deployment", "churn-app-0003", "x:1", 1,
+		 "deployment.kubernetes.io/revision", true);
+	check_count(t, 10, 10);
+	track_free(t);
+}
+
 int main(void)
 {
 	test_names();
@@ -1716,6 +1934,8 @@ int main(void)
 	test_argo_controller_writes();
 	test_started_waits_for_revision();
 	test_many_and_long_names();
+	test_bluegreen_inplace();
+	test_memory_per_object_and_freeing();
 	track_free(NULL);
 	CHECK_DONE();
 }

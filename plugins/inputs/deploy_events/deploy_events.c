@@ -281,6 +281,7 @@ static void destroy(struct de *s)
 	kube_config_free(&s->kc);
 	free(s->cluster);
 	free(s->json);
+	kobj_free(&s->obj);
 	free(s);
 }
 
@@ -369,13 +370,26 @@ static int de_gather(void *state, struct acc *acc)
 	return GATHER_DONE;
 }
 
+/* The agent stops: no more watching, and the started points waiting for a
+ * revision number go out now, with what is known, before the outputs' last
+ * flush. The next leader would skip them (their spec write is before what
+ * this one recorded): held back, they would be lost. */
+static void de_stop(void *state)
+{
+	struct de *s = state;
+	stop_watches(s);
+	uv_timer_stop(&s->disc_timer);
+	track_flush(s->track);
+}
+
 static void de_free(void *state)
 {
 	struct de *s = state;
 	s->freed = true;
-	s->acc = NULL;
 	stop_watches(s);
 	uv_timer_stop(&s->disc_timer);
+	track_flush(s->track); /* when free comes without stop (a failed start) */
+	s->acc = NULL;
 	track_free(s->track);
 	s->track = NULL;
 	if (s->lease)
@@ -392,4 +406,5 @@ const struct input_plugin input_deploy_events = {
 	.init = de_init,
 	.gather = de_gather,
 	.free = de_free,
+	.stop = de_stop,
 };

@@ -1,5 +1,8 @@
 /* Reads the few fields the tracker needs with yajl's tree parser: objects
- * are small, come one per watch event, and each is parsed once. */
+ * are small, come one per watch event, and each is parsed once. The result
+ * points into the parse tree first, then is packed into one allocation
+ * (kobj_copy), so that what the tracker keeps is the size of the strings. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +35,92 @@ static int64_t int_at(yajl_val v, const char **path, int64_t def)
 	return def;
 }
 
-/* Truncating copy: names longer than our fields are cut, never overrun. */
-static void copy(char *dst, size_t n, const char *src)
+static const char empty[] = "";
+
+static const char *or_empty(const char *s)
 {
-	size_t len = src ? strnlen(src, n - 1) : 0;
-	if (len)
-		memcpy(dst, src, len);
-	dst[len] = '\0';
+	return s ? s : empty;
+}
+
+/* The string fields, for packing. */
+static const size_t str_fields[] = {
+	offsetof(struct kobj, ns), offsetof(struct kobj, name), offsetof(struct kobj, strategy_ann),
+	offsetof(struct kobj, track), offsetof(struct kobj, images), offsetof(struct kobj, image),
+	offsetof(struct kobj, version), offsetof(struct kobj, owner), offsetof(struct kobj, owner_kind),
+	offsetof(struct kobj, prog_status), offsetof(struct kobj, prog_reason), offsetof(struct kobj, prog_msg),
+	offsetof(struct kobj, pod_hash), offsetof(struct kobj, stable_rs), offsetof(struct kobj, active_sel),
+	offsetof(struct kobj, phase),
+};
+#define NSTR (sizeof str_fields / sizeof str_fields[0])
+
+static const char **str_field(struct kobj *o, size_t i)
+{
+	return (const char **)(void *)((char *)o + str_fields[i]);
+}
+
+static void kobj_empty(struct kobj *o, enum kobj_kind kind)
+{
+	memset(o, 0, sizeof *o);
+	o->kind = kind;
+	for (size_t i = 0; i < NSTR; i++)
+		*str_field(o, i) = empty;
+}
+
+void kobj_free(struct kobj *o)
+{
+	free(o->mem);
+	kobj_empty(o, o->kind);
+}
+
+/* Layout of mem: the selector's kv array, the step weights, then the strings. */
+int kobj_copy(struct kobj *dst, const struct kobj *src)
+{
+	struct kobj o = *src;
+	size_t kvlen = (size_t)o.nsel * sizeof(struct kv), stlen = (size_t)o.nsteps * sizeof(int), len = kvlen + stlen;
+	for (size_t i = 0; i < NSTR; i++)
+		len += strlen(*str_field(&o, i)) + 1;
+	for (int i = 0; i < o.nsel; i++)
+		len += strlen(o.sel[i].k) + strlen(o.sel[i].v) + 2;
+	char *mem = malloc(len ? len : 1);
+	free(dst->mem);
+	if (!mem) {
+		kobj_empty(dst, src->kind);
+		return -1;
+	}
+	struct kv *sel = (struct kv *)(void *)mem;
+	int *steps = (int *)(void *)(mem + kvlen);
+	char *p = mem + kvlen + stlen;
+	if (o.nsteps)
+		memcpy(steps, o.step_weight, stlen);
+	for (size_t i = 0; i < NSTR; i++) {
+		const char **f = str_field(&o, i);
+		size_t n = strlen(*f) + 1;
+		memcpy(p, *f, n);
+		*f = p;
+		p += n;
+	}
+	for (int i = 0; i < o.nsel; i++) {
+		size_t kn = strlen(o.sel[i].k) + 1, vn = strlen(o.sel[i].v) + 1;
+		memcpy(p, o.sel[i].k, kn);
+		memcpy(p + kn, o.sel[i].v, vn);
+		sel[i] = (struct kv){ p, p + kn };
+		p += kn + vn;
+	}
+	o.sel = o.nsel ? sel : NULL;
+	o.step_weight = o.nsteps ? steps : NULL;
+	o.mem = mem;
+	o.mem_len = len;
+	*dst = o;
+	return 0;
+}
+
+int kobj_key(struct kobj *o, enum kobj_kind kind, const char *ns, const char *name)
+{
+	struct kobj k;
+	kobj_empty(&k, kind);
+	k.ns = ns;
+	k.name = name;
+	return kobj_copy(o, &k);
 }
 
 int64_t kobj_time_ns(const char *s)
@@ -59,8 +141,8 @@ static int read_map(yajl_val m, struct kv *kv, int max)
 		yajl_val v = m->u.object.values[i];
 		if (!YAJL_IS_STRING(v))
 			continue;
-		copy(kv[n].k, sizeof kv[n].k, m->u.object.keys[i]);
-		copy(kv[n].v, sizeof kv[n].v, YAJL_GET_STRING(v));
+		kv[n].k = m->u.object.keys[i];
+		kv[n].v = or_empty(YAJL_GET_STRING(v));
 		n++;
 	}
 	return n;
@@ -97,10 +179,14 @@ static int64_t spec_time(yajl_val root)
 	return kobj_time_ns(str_at(root, cp));
 }
 
-static void read_template(struct kobj *o, yajl_val tmpl)
+/* images: where the ',' joined images are written (cut at len). */
+static void read_template(struct kobj *o, yajl_val tmpl, struct kv *sel, char *images, size_t cap)
 {
 	const char *lp[] = { "metadata", "labels", NULL }, *cp[] = { "spec", "containers", NULL };
-	o->nsel = read_map(yajl_tree_get(tmpl, lp, yajl_t_object), o->sel, KOBJ_KV);
+	o->nsel = read_map(yajl_tree_get(tmpl, lp, yajl_t_object), sel, KOBJ_KV);
+	o->sel = sel;
+	images[0] = '\0';
+	o->images = images;
 	yajl_val cs = yajl_tree_get(tmpl, cp, yajl_t_array);
 	size_t len = 0;
 	for (size_t i = 0; cs && i < cs->u.array.len; i++) {
@@ -109,9 +195,9 @@ static void read_template(struct kobj *o, yajl_val tmpl)
 		if (!img)
 			continue;
 		if (i == 0)
-			copy(o->image, sizeof o->image, img);
-		int n = snprintf(o->images + len, sizeof o->images - len, "%s%s", len ? "," : "", img);
-		if (n > 0 && (size_t)n < sizeof o->images - len)
+			o->image = img;
+		int n = snprintf(images + len, cap - len, "%s%s", len ? "," : "", img);
+		if (n > 0 && (size_t)n < cap - len)
 			len += (size_t)n;
 	}
 	const char *v = kv_get(o->sel, o->nsel, "app.kubernetes.io/version");
@@ -123,7 +209,7 @@ static void read_template(struct kobj *o, yajl_val tmpl)
 		if (colon && (!slash || colon > slash))
 			v = colon + 1;
 	}
-	copy(o->version, sizeof o->version, v);
+	o->version = or_empty(v);
 }
 
 static void read_conditions(struct kobj *o, yajl_val root)
@@ -138,17 +224,18 @@ static void read_conditions(struct kobj *o, yajl_val root)
 		const char *type = str_at(c, tp);
 		if (!type || strcmp(type, "Progressing") != 0)
 			continue;
-		copy(o->prog_status, sizeof o->prog_status, str_at(c, sp));
-		copy(o->prog_reason, sizeof o->prog_reason, str_at(c, rp));
-		copy(o->prog_msg, sizeof o->prog_msg, str_at(c, mp));
+		o->prog_status = or_empty(str_at(c, sp));
+		o->prog_reason = or_empty(str_at(c, rp));
+		o->prog_msg = or_empty(str_at(c, mp));
 		o->prog_ns = kobj_time_ns(str_at(c, up));
 		if (!o->prog_ns)
 			o->prog_ns = kobj_time_ns(str_at(c, xp));
 	}
 }
 
-static void read_argo(struct kobj *o, yajl_val root)
+static void read_argo(struct kobj *o, yajl_val root, int *steps_buf)
 {
+	o->step_weight = steps_buf;
 	const char *cp[] = { "spec", "strategy", "canary", NULL }, *bp[] = { "spec", "strategy", "blueGreen", NULL };
 	const char *stp[] = { "spec", "strategy", "canary", "steps", NULL };
 	if (yajl_tree_get(root, bp, yajl_t_object))
@@ -165,10 +252,10 @@ static void read_argo(struct kobj *o, yajl_val root)
 		   *abp[] = { "status", "abort", NULL }, *atp[] = { "status", "abortedAt", NULL },
 		   *ip[] = { "status", "currentStepIndex", NULL },
 		   *wp[] = { "status", "canary", "weights", "canary", "weight", NULL };
-	copy(o->pod_hash, sizeof o->pod_hash, str_at(root, hp));
-	copy(o->stable_rs, sizeof o->stable_rs, str_at(root, sp));
-	copy(o->active_sel, sizeof o->active_sel, str_at(root, ap));
-	copy(o->phase, sizeof o->phase, str_at(root, php));
+	o->pod_hash = or_empty(str_at(root, hp));
+	o->stable_rs = or_empty(str_at(root, sp));
+	o->active_sel = or_empty(str_at(root, ap));
+	o->phase = or_empty(str_at(root, php));
 	o->aborted = YAJL_IS_TRUE(yajl_tree_get(root, abp, yajl_t_any));
 	o->aborted_ns = kobj_time_ns(str_at(root, atp));
 	o->step_index = int_at(root, ip, -1);
@@ -177,60 +264,70 @@ static void read_argo(struct kobj *o, yajl_val root)
 
 int kobj_parse(struct kobj *o, enum kobj_kind kind, const char *json, char *err, size_t errlen)
 {
-	memset(o, 0, sizeof *o);
-	o->kind = kind;
+	free(o->mem);
+	kobj_empty(o, kind);
 	char perr[128];
 	yajl_val root = yajl_tree_parse(json, perr, sizeof perr);
 	if (!root) {
 		snprintf(err, errlen, "object JSON: %s", perr);
 		return -1;
 	}
+	/* Read into p, pointing into the tree, then packed into o. */
+	struct kobj p;
+	kobj_empty(&p, kind);
+	struct kv sel[KOBJ_KV];
+	int steps[KOBJ_STEPS];
+	char images[512];
 	const char *np[] = { "metadata", "name", NULL }, *nsp[] = { "metadata", "namespace", NULL },
-		   *lp[] = { "metadata", "labels", NULL }, *sap[] = { "metadata", "annotations", NULL },
+		   *tkp[] = { "metadata", "labels", "track", NULL },
+		   *sap[] = { "metadata", "annotations", "heliograph.io/strategy", NULL },
+		   *rdp[] = { "metadata", "annotations", "deployment.kubernetes.io/revision", NULL },
+		   *rap[] = { "metadata", "annotations", "rollout.argoproj.io/revision", NULL },
 		   *gp[] = { "metadata", "generation", NULL };
-	copy(o->name, sizeof o->name, str_at(root, np));
-	copy(o->ns, sizeof o->ns, str_at(root, nsp));
-	o->nlabels = read_map(yajl_tree_get(root, lp, yajl_t_object), o->labels, KOBJ_KV);
-	struct kv ann[KOBJ_KV];
-	int nann = read_map(yajl_tree_get(root, sap, yajl_t_object), ann, KOBJ_KV);
-	copy(o->strategy_ann, sizeof o->strategy_ann, kv_get(ann, nann, "heliograph.io/strategy"));
-	const char *rev = kv_get(ann, nann, "deployment.kubernetes.io/revision");
+	p.name = or_empty(str_at(root, np));
+	p.ns = or_empty(str_at(root, nsp));
+	p.track = or_empty(str_at(root, tkp));
+	p.strategy_ann = or_empty(str_at(root, sap));
+	const char *rev = str_at(root, rdp);
 	if (!rev)
-		rev = kv_get(ann, nann, "rollout.argoproj.io/revision");
-	o->generation = int_at(root, gp, 0);
-	o->revision = rev ? strtoll(rev, NULL, 10) : o->generation;
-	o->rev_ann = rev != NULL;
-	o->spec_ns = spec_time(root);
+		rev = str_at(root, rap);
+	p.generation = int_at(root, gp, 0);
+	p.revision = rev ? strtoll(rev, NULL, 10) : p.generation;
+	p.rev_ann = rev != NULL;
+	p.spec_ns = spec_time(root);
 	if (kind == KOBJ_SERVICE) {
 		const char *selp[] = { "spec", "selector", NULL };
-		o->nsel = read_map(yajl_tree_get(root, selp, yajl_t_object), o->sel, KOBJ_KV);
-		yajl_tree_free(root);
-		return 0;
+		p.nsel = read_map(yajl_tree_get(root, selp, yajl_t_object), sel, KOBJ_KV);
+		p.sel = sel;
+	} else {
+		const char *tp[] = { "spec", "template", NULL }, *rp[] = { "spec", "replicas", NULL },
+			   *ogp[] = { "status", "observedGeneration", NULL }, *up[] = { "status", "updatedReplicas", NULL },
+			   *avp[] = { "status", "availableReplicas", NULL },
+			   *unp[] = { "status", "unavailableReplicas", NULL },
+			   *stp[] = { "spec", "strategy", "type", NULL }, *orp[] = { "metadata", "ownerReferences", NULL };
+		read_template(&p, yajl_tree_get(root, tp, yajl_t_object), sel, images, sizeof images);
+		p.replicas = int_at(root, rp, 1);
+		p.observed_generation = int_at(root, ogp, 0);
+		p.updated = int_at(root, up, 0);
+		p.available = int_at(root, avp, 0);
+		p.unavailable = int_at(root, unp, -1);
+		if (p.unavailable < 0)
+			p.unavailable = p.replicas > p.available ? p.replicas - p.available : 0;
+		const char *st = str_at(root, stp);
+		p.recreate = st && strcmp(st, "Recreate") == 0;
+		yajl_val owners = yajl_tree_get(root, orp, yajl_t_array);
+		if (owners && owners->u.array.len) {
+			const char *onp[] = { "name", NULL }, *okp[] = { "kind", NULL };
+			p.owner = or_empty(str_at(owners->u.array.values[0], onp));
+			p.owner_kind = or_empty(str_at(owners->u.array.values[0], okp));
+		}
+		read_conditions(&p, root);
+		if (kind == KOBJ_ROLLOUT)
+			read_argo(&p, root, steps);
 	}
-	const char *tp[] = { "spec", "template", NULL }, *rp[] = { "spec", "replicas", NULL },
-		   *ogp[] = { "status", "observedGeneration", NULL }, *up[] = { "status", "updatedReplicas", NULL },
-		   *avp[] = { "status", "availableReplicas", NULL },
-		   *unp[] = { "status", "unavailableReplicas", NULL },
-		   *stp[] = { "spec", "strategy", "type", NULL }, *orp[] = { "metadata", "ownerReferences", NULL };
-	read_template(o, yajl_tree_get(root, tp, yajl_t_object));
-	o->replicas = int_at(root, rp, 1);
-	o->observed_generation = int_at(root, ogp, 0);
-	o->updated = int_at(root, up, 0);
-	o->available = int_at(root, avp, 0);
-	o->unavailable = int_at(root, unp, -1);
-	if (o->unavailable < 0)
-		o->unavailable = o->replicas > o->available ? o->replicas - o->available : 0;
-	const char *st = str_at(root, stp);
-	o->recreate = st && strcmp(st, "Recreate") == 0;
-	yajl_val owners = yajl_tree_get(root, orp, yajl_t_array);
-	if (owners && owners->u.array.len) {
-		const char *onp[] = { "name", NULL }, *okp[] = { "kind", NULL };
-		copy(o->owner, sizeof o->owner, str_at(owners->u.array.values[0], onp));
-		copy(o->owner_kind, sizeof o->owner_kind, str_at(owners->u.array.values[0], okp));
-	}
-	read_conditions(o, root);
-	if (kind == KOBJ_ROLLOUT)
-		read_argo(o, root);
+	int rc = kobj_copy(o, &p);
 	yajl_tree_free(root);
-	return 0;
+	if (rc != 0)
+		snprintf(err, errlen, "out of memory");
+	return rc;
 }

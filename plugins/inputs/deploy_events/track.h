@@ -5,6 +5,7 @@
 #ifndef HG_DEPLOY_TRACK_H
 #define HG_DEPLOY_TRACK_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "deploy_strategy.h"
@@ -43,6 +44,9 @@ void track_object(struct track *t, const struct kobj *o, bool deleted, bool from
  * their revision, with what is known (before track_free when the points
  * are wanted, e.g. on losing leadership). */
 void track_flush(struct track *t);
+/* Objects tracked: workloads (Deployments, Rollouts, and owners known only
+ * from their ReplicaSets), Services, and phases waiting for a revision number. */
+void track_count(const struct track *t, size_t *workloads, size_t *services, size_t *waiting);
 const char *strategy_name(enum strategy s);
 const char *phase_name(enum phase p);
 int strategy_parse(const char *s); /* deploy_strategy_parse: -1 when unknown */
