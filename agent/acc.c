@@ -305,6 +305,7 @@ static void emit(struct acc *a, struct metric *m, bool round, const char *raw, s
 			  m->name.p, METRIC_MAX_TAGS, METRIC_MAX_FIELDS);
 
 	ri->stats.metrics_gathered++;
+	ri->gather_metrics++;
 	ag->totals.metrics_gathered++;
 	a->sc->line_len[0] = a->sc->line_len[1] = 0;
 
@@ -321,6 +322,8 @@ static void emit(struct acc *a, struct metric *m, bool round, const char *raw, s
 		const struct metric *sm = m;
 		int flavour = o->uint_support ? 1 : 0;
 		if (raw && filter_is_empty(of) && (o->uint_support || !has_uint)) {
+			if (ri->gather_metrics * 2 > (uint64_t)o->buffer_limit)
+				output_fit_gather(o, ri->gather_metrics);
 			output_push(o, raw, rawlen);
 			continue;
 		}
@@ -346,6 +349,8 @@ static void emit(struct acc *a, struct metric *m, bool round, const char *raw, s
 				continue;
 			}
 		}
+		if (ri->gather_metrics * 2 > (uint64_t)o->buffer_limit)
+			output_fit_gather(o, ri->gather_metrics);
 		output_push(o, a->sc->line[flavour], (size_t)a->sc->line_len[flavour]);
 		if (sm != m)
 			a->sc->line_len[flavour] = 0;

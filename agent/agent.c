@@ -51,6 +51,7 @@ static void run_gather(struct running_input *ri)
 {
 	ri->gathering = true;
 	ri->gather_started_ns = uv_hrtime();
+	ri->gather_metrics = 0;
 	acc_begin_gather(ri->acc, now_ns());
 	if (ri->cfg->plugin->gather(ri->state, ri->acc) == GATHER_DONE)
 		agent_gather_finished(ri);
@@ -110,8 +111,10 @@ void agent_gather_finished(struct running_input *ri)
 	struct agent *a = ri->agent;
 	ri->gathering = false;
 	ri->stats.gather_time_ns = (int64_t)(uv_hrtime() - ri->gather_started_ns);
-	for (size_t i = 0; i < a->noutputs; i++)
+	for (size_t i = 0; i < a->noutputs; i++) {
+		output_tell_fit(&a->outputs[i], ri);
 		output_gather_ended(&a->outputs[i]);
+	}
 	if (ri->baseline) {
 		/* A timer, not a sleep: the other inputs gather meanwhile. */
 		ri->baseline = false;

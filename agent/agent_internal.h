@@ -38,7 +38,9 @@ struct running_output {
 	bool giving_up;          /* stopping after a failure: start nothing, wait for what is in flight */
 	int64_t batch_size;      /* metric_batch_size, halved on 413 */
 	int64_t batch_size_cfg;  /* as configured (bounded by the buffer limit) */
-	int64_t buffer_limit;    /* metric_buffer_limit */
+	int64_t buffer_limit;    /* metric_buffer_limit, raised to hold two gathers of the largest input */
+	int64_t buffer_limit_cfg; /* metric_buffer_limit as configured */
+	int64_t buffer_limit_told; /* the raised limit last logged */
 	uint64_t last_failure_ns; /* monotonic; when consecutive_failures last grew */
 	int64_t flush_interval_ns, flush_jitter_ns;
 	int64_t backoff_ms;      /* 0 = not backing off */
@@ -77,6 +79,7 @@ struct running_input {
 	int64_t precision_ns;    /* timestamps are rounded to this */
 	int64_t tick_ns;         /* wall clock of the current nominal tick */
 	uint64_t gather_started_ns; /* monotonic */
+	uint64_t gather_metrics; /* metrics of the gather in progress (or the last one) */
 	uv_timer_t timer;
 	struct input_stats stats;
 };
@@ -123,6 +126,11 @@ void acc_begin_gather(struct acc *a, int64_t time_ns);
 /* output_runner.c */
 int output_start(struct running_output *o, struct agent *a, const struct output_cfg *cfg, char *err, size_t errlen);
 void output_push(struct running_output *o, const char *line, size_t len);
+/* Raises the output's buffer limit to hold two gathers of n metrics, n
+ * being the size so far of the gather that emits (see output_runner.c). */
+void output_fit_gather(struct running_output *o, uint64_t n);
+/* Logs a raise of the buffer limit since the last one logged, naming the input. */
+void output_tell_fit(struct running_output *o, const struct running_input *ri);
 /* Metrics waiting: buffered, in flight, or in the disk buffer. */
 uint64_t output_pending(const struct running_output *o);
 /* Whether the output was configured with buffer: {type: disk}. */

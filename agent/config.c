@@ -20,7 +20,7 @@ const struct opt_desc agent_options[] = {
 	AO("flush_jitter", OPT_DURATION, flush_jitter_ns, "0s", "random delay added to every flush, up to this"),
 	AO("metric_batch_size", OPT_INT, metric_batch_size, "1000", "outputs write at most this many metrics at once"),
 	AO("metric_buffer_limit", OPT_INT, metric_buffer_limit, "10000",
-	   "metrics each output buffers while writes fail; the oldest are dropped first"),
+	   "metrics each output buffers while writes fail, the oldest dropped first; raised to hold two gathers of the largest input"),
 	AO("precision", OPT_DURATION, precision_ns, "0s",
 	   "timestamps are rounded to this unit; 0s: from the interval as Telegraf (1s for intervals of 1s or more)"),
 	AO("hostname", OPT_STRING, hostname, "", "host tag value; empty uses the OS hostname"),

@@ -308,6 +308,36 @@ void output_push(struct running_output *o, const char *line, size_t len)
 		start_writes(o, false);
 }
 
+/* metric_buffer_limit is the floor of the buffer, not its ceiling: one
+ * gather bigger than the limit (kube_inventory on a cluster of thousands of
+ * pods) would drop its own first metrics on the way in, and an outage would
+ * keep no gather whole. So the limit grows to hold two gathers of the
+ * largest input (one waiting while the next arrives), as they grow, in
+ * steps of a batch; it never shrinks while the agent runs. The memory is
+ * what that input produces anyway; internal_write's buffer_limit and the
+ * log show the limit in force. */
+void output_fit_gather(struct running_output *o, uint64_t n)
+{
+	uint64_t want = 2 * n, step = (uint64_t)o->batch_size_cfg;
+	if (want <= (uint64_t)o->buffer_limit)
+		return;
+	want = (want + step - 1) / step * step;
+	o->buffer_limit = (int64_t)want;
+	o->stats.buffer_limit = want;
+	set_buffer_room(o);
+	if (o->spool)
+		lpbuf_set_limit(o->buf, (size_t)want);
+}
+
+void output_tell_fit(struct running_output *o, const struct running_input *ri)
+{
+	if (o->buffer_limit <= o->buffer_limit_told || 2 * ri->gather_metrics <= (uint64_t)o->buffer_limit_told)
+		return; /* no raise, or another input's */
+	o->buffer_limit_told = o->buffer_limit;
+	log_info(o->label, "buffer limit raised to %lld metrics (metric_buffer_limit %lld): two gathers of %s, %llu metrics each",
+		 (long long)o->buffer_limit, (long long)o->buffer_limit_cfg, ri->label, (unsigned long long)ri->gather_metrics);
+}
+
 void output_finish_inflight(struct running_output *o, void (*on_drained)(struct running_output *o))
 {
 	o->on_drained = on_drained;
@@ -423,7 +453,7 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 	if (o->batch_size > limit)
 		o->batch_size = limit;
 	o->batch_size_cfg = o->batch_size;
-	o->buffer_limit = limit;
+	o->buffer_limit = o->buffer_limit_cfg = o->buffer_limit_told = limit;
 	o->flush_interval_ns = cfg->common.flush_interval_ns > 0 ? cfg->common.flush_interval_ns : ac->flush_interval_ns;
 	o->flush_jitter_ns = ac->flush_jitter_ns;
 	o->stats.name = cfg->plugin->name;

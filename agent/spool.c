@@ -49,6 +49,15 @@ void spool_drop_first(struct spool *s)
 		keep_bytes = s->peek_len < g->bytes ? s->peek_len : g->bytes;
 		s->lost_lines = keep;
 		s->lost_bytes = keep_bytes;
+		/* Before the segment goes: a kill -9 before this record is
+		 * written would lose it with no trace; the marker gets it counted
+		 * at the next open. */
+		char err[128];
+		if (spool_held_write(s->dirfd, keep, keep_bytes, s->fsync_ns == 0, err, sizeof err) < 0)
+			log_warn("spool", "%s: %s; a kill -9 before the batch in flight is written would lose it uncounted",
+				 s->dir, err);
+		else if (s->fsync_ns != 0)
+			s->dir_dirty = 1;
 	}
 	s->dropped += g->lines - keep;
 	s->pend_lines -= g->lines - keep;
@@ -235,6 +244,12 @@ static void settle_lost(struct spool *s, int written)
 	s->pend_bytes -= s->lost_bytes;
 	s->lost_lines = s->lost_bytes = 0;
 	s->peek_lost = 0;
+	if (unlinkat(s->dirfd, SPOOL_HELD_NAME, 0) < 0 && errno != ENOENT)
+		log_warn("spool", "%s: cannot remove %s: %s", s->dir, SPOOL_HELD_NAME, strerror(errno));
+	else if (s->fsync_ns == 0)
+		fsync(s->dirfd); /* else a crash could bring it back, counting a written batch as dropped */
+	else
+		s->dir_dirty = 1;
 }
 
 int spool_peek(struct spool *s, char **buf, size_t *cap, size_t *len, uint32_t *nlines, char *err, size_t errlen)

@@ -8,7 +8,13 @@
  * u64, CRC32 of the first 20 bytes }: every record before that offset of
  * that segment, and every segment with a lower sequence, is acknowledged.
  * A marker naming a segment that no longer exists means its successors are
- * read from their start. */
+ * read from their start.
+ * Marker file "held": 24 bytes { magic "HGSH", lines u64, payload bytes
+ * u64, CRC32 of the first 20 bytes }: max_size removed the segment of the
+ * record being written, which then exists only in the writer's memory; the
+ * marker is removed once that record is written or given up. Found at open,
+ * the agent stopped (kill -9) before either: its lines are counted as
+ * dropped. */
 #ifndef HG_SPOOL_INTERNAL_H
 #define HG_SPOOL_INTERNAL_H
 #include <stddef.h>
@@ -24,6 +30,9 @@
 #define SPOOL_MAX_RECORD (64u << 20)
 #define SPOOL_ACK_NAME "ack"
 #define SPOOL_ACK_TMP "ack.tmp"
+#define SPOOL_HELD_MAGIC 0x48534748u /* "HGSH" */
+#define SPOOL_HELD_NAME "held"
+#define SPOOL_HELD_TMP "held.tmp"
 
 struct spool_rec {
 	uint32_t len, nlines, crc;
@@ -48,6 +57,9 @@ void spool_ack_encode(unsigned char out[SPOOL_ACK_SIZE], uint64_t seq, uint64_t 
 int spool_ack_read(int dirfd, uint64_t *seq, uint64_t *off);
 /* Temp file + rename; with sync the file and the directory are fsynced. */
 int spool_ack_write(int dirfd, uint64_t seq, uint64_t off, int sync, char *err, size_t errlen);
+/* The "held" marker: 0 and its counts, or -1 when missing or invalid. */
+int spool_held_read(int dirfd, uint64_t *lines, uint64_t *bytes);
+int spool_held_write(int dirfd, uint64_t lines, uint64_t bytes, int sync, char *err, size_t errlen);
 
 /* Sequences stay within 16 digits so that names sort as numbers. */
 #define SPOOL_SEQ_MAX 9999999999999999ULL

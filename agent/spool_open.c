@@ -226,6 +226,22 @@ static int load(struct spool *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* A "held" marker: the agent stopped while the record being written was
+ * only in its memory (max_size had removed its segment) and before it was
+ * written; those lines are gone, and counted as dropped. */
+static void count_held(struct spool *s)
+{
+	uint64_t lines = 0, bytes = 0;
+	if (spool_held_read(s->dirfd, &lines, &bytes) == 0) {
+		log_warn("spool", "%s: %llu lines of a batch in flight, whose segment max_size had removed, were lost when the "
+				  "agent stopped before writing them; counted as dropped",
+			 s->dir, (unsigned long long)lines);
+		s->dropped += lines;
+	}
+	if (unlinkat(s->dirfd, SPOOL_HELD_NAME, 0) == 0)
+		fsync(s->dirfd);
+}
+
 int spool_open(struct spool **out, const struct spool_opts *o, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -258,8 +274,10 @@ int spool_open(struct spool **out, const struct spool_opts *o, char *err, size_t
 		goto fail;
 	}
 	unlinkat(s->dirfd, SPOOL_ACK_TMP, 0);
+	unlinkat(s->dirfd, SPOOL_HELD_TMP, 0);
 	if (load(s, err, errlen) < 0)
 		goto fail;
+	count_held(s);
 	*out = s;
 	return 0;
 fail:

@@ -111,35 +111,45 @@ void spool_ack_encode(unsigned char out[SPOOL_ACK_SIZE], uint64_t seq, uint64_t 
 	put32(out + 20, (uint32_t)crc32(0L, out, 20));
 }
 
-int spool_ack_read(int dirfd, uint64_t *seq, uint64_t *off)
+/* The markers ("ack", "held"): 24 bytes { magic, two u64, CRC32 }. */
+static int marker_read(int dirfd, const char *name, uint32_t magic, uint64_t *x, uint64_t *y)
 {
 	unsigned char b[SPOOL_ACK_SIZE + 1];
-	int fd = openat(dirfd, SPOOL_ACK_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -1;
 	ssize_t n = spool_pread_full(fd, b, sizeof b, 0);
 	close(fd);
-	if (n != SPOOL_ACK_SIZE || get32(b) != SPOOL_ACK_MAGIC || get32(b + 20) != (uint32_t)crc32(0L, b, 20))
+	if (n != SPOOL_ACK_SIZE || get32(b) != magic || get32(b + 20) != (uint32_t)crc32(0L, b, 20))
 		return -1;
-	*seq = get64(b + 4);
-	*off = get64(b + 12);
+	*x = get64(b + 4);
+	*y = get64(b + 12);
 	return 0;
 }
 
-int spool_ack_write(int dirfd, uint64_t seq, uint64_t off, int sync, char *err, size_t errlen)
+int spool_ack_read(int dirfd, uint64_t *seq, uint64_t *off)
 {
-	unsigned char b[SPOOL_ACK_SIZE];
-	spool_ack_encode(b, seq, off);
-	int fd = openat(dirfd, SPOOL_ACK_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return marker_read(dirfd, SPOOL_ACK_NAME, SPOOL_ACK_MAGIC, seq, off);
+}
+
+int spool_held_read(int dirfd, uint64_t *lines, uint64_t *bytes)
+{
+	return marker_read(dirfd, SPOOL_HELD_NAME, SPOOL_HELD_MAGIC, lines, bytes);
+}
+
+static int marker_write(int dirfd, const char *name, const char *tmp, const unsigned char b[SPOOL_ACK_SIZE], int sync,
+			char *err, size_t errlen)
+{
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		goto fail;
 	ssize_t w;
 	do
-		w = write(fd, b, sizeof b);
+		w = write(fd, b, SPOOL_ACK_SIZE);
 	while (w < 0 && errno == EINTR);
 	/* 24 bytes to a regular file are written whole or not at all. */
-	if (w != (ssize_t)sizeof b || (sync && fdatasync(fd) < 0)) {
-		int e = w < 0 || w == (ssize_t)sizeof b ? errno : ENOSPC;
+	if (w != (ssize_t)SPOOL_ACK_SIZE || (sync && fdatasync(fd) < 0)) {
+		int e = w < 0 || w == (ssize_t)SPOOL_ACK_SIZE ? errno : ENOSPC;
 		close(fd);
 		errno = e;
 		goto fail;
@@ -148,14 +158,31 @@ int spool_ack_write(int dirfd, uint64_t seq, uint64_t off, int sync, char *err, 
 		goto fail;
 	/* rename() replaces the marker atomically: a crash leaves the old
 	 * position or the new one, never a mix. */
-	if (renameat(dirfd, SPOOL_ACK_TMP, dirfd, SPOOL_ACK_NAME) < 0)
+	if (renameat(dirfd, tmp, dirfd, name) < 0)
 		goto fail;
 	if (sync && fsync(dirfd) < 0)
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, errlen, "spool ack marker: %s", strerror(errno));
+	snprintf(err, errlen, "spool %s marker: %s", name, strerror(errno));
 	return -1;
+}
+
+int spool_ack_write(int dirfd, uint64_t seq, uint64_t off, int sync, char *err, size_t errlen)
+{
+	unsigned char b[SPOOL_ACK_SIZE];
+	spool_ack_encode(b, seq, off);
+	return marker_write(dirfd, SPOOL_ACK_NAME, SPOOL_ACK_TMP, b, sync, err, errlen);
+}
+
+int spool_held_write(int dirfd, uint64_t lines, uint64_t bytes, int sync, char *err, size_t errlen)
+{
+	unsigned char b[SPOOL_ACK_SIZE];
+	put32(b, SPOOL_HELD_MAGIC);
+	put64(b + 4, lines);
+	put64(b + 12, bytes);
+	put32(b + 20, (uint32_t)crc32(0L, b, 20));
+	return marker_write(dirfd, SPOOL_HELD_NAME, SPOOL_HELD_TMP, b, sync, err, errlen);
 }
 
 void spool_seg_name(char out[24], uint64_t seq)

@@ -6,8 +6,10 @@
  * a reopen.
  *
  * Input: byte 0 flags (1: write a marker, 2: split into two segments,
- * 4: fsync every operation, 8: small max_size), bytes 1-4 marker sequence
- * and offset and the split point; the rest is segment data. */
+ * 4: fsync every operation, 8: small max_size, 16: a "held" marker of
+ * byte 4 lines, which the open counts as dropped and removes), bytes 1-4
+ * marker sequence and offset and the split point; the rest is segment
+ * data. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -49,6 +51,15 @@ static void write_file(const char *name, const void *p, size_t n)
 	close(fd);
 }
 
+static int dirfd_of_dir(void)
+{
+	static int fd = -1;
+	if (fd < 0)
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT(fd >= 0);
+	return fd;
+}
+
 static void write_seg(uint64_t seq, const uint8_t *p, size_t n)
 {
 	char name[24];
@@ -83,6 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		spool_ack_encode(m, 1 + (data[1] & 3), (uint64_t)data[2] | (uint64_t)data[3] << 8);
 		write_file(SPOOL_ACK_NAME, m, sizeof m);
 	}
+	if (flags & 16)
+		ASSERT(spool_held_write(dirfd_of_dir(), data[4], 0, 0, NULL, 0) == 0);
 	if (flags & 2) {
 		size_t cut = n ? (size_t)data[4] * 37 % (n + 1) : 0;
 		write_seg(first, seg, cut);
@@ -113,6 +126,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ASSERT(rc == 0);
 	ASSERT(delivered == pending);
+	ASSERT(!(flags & 16) || dropped0 >= data[4]);
+	char held[128];
+	snprintf(held, sizeof held, "%s/%s", dir, SPOOL_HELD_NAME);
+	ASSERT(access(held, F_OK) != 0);
 	ASSERT(spool_dropped_lines(s) == dropped0);
 	ASSERT(spool_pending_lines(s) == 0 && spool_pending_bytes(s) == 0);
 

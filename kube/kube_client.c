@@ -25,6 +25,7 @@ struct kreq {
 	bool forwarding;    /* streaming body goes to the caller */
 	char *errbody;      /* streaming error body */
 	size_t errlen;
+	size_t streamed;    /* body bytes handed to the caller */
 };
 
 struct kube_client *kube_client_new(uv_loop_t *loop, struct httpc *hc, const struct kube_config *kc, char *err,
@@ -111,8 +112,10 @@ static bool on_response(void *arg, long status, const char *ct)
 static bool on_data(void *arg, const char *p, size_t n)
 {
 	struct kreq *k = arg;
-	if (k->forwarding)
+	if (k->forwarding) {
+		k->streamed += n;
 		return k->rq.on_data(k->arg, p, n);
+	}
 	if (k->errlen + n > ERRBODY_MAX)
 		n = ERRBODY_MAX - k->errlen;
 	char *nb = realloc(k->errbody, k->errlen + n + 1);
@@ -163,6 +166,7 @@ static int start(struct kreq *k, char *err, size_t errlen)
 	free(k->errbody);
 	k->errbody = NULL;
 	k->errlen = 0;
+	k->streamed = 0;
 	int rc = httpc_send(c->hc, &q, on_done, k, err, errlen);
 	free(url);
 	return rc;
@@ -186,7 +190,15 @@ static void on_done(void *arg, const struct httpc_response *r)
 	const char *body = k->rq.on_data ? (k->errbody ? k->errbody : "") : (r->body ? r->body : "");
 	size_t blen = k->rq.on_data ? k->errlen : r->body_len;
 	char msg[2048] = "";
-	if (r->curl_code != 0 && !(k->rq.on_data && status >= 200 && status < 300 && r->curl_code == 42))
+	bool streamed_ok = k->rq.on_data && status >= 200 && status < 300;
+	/* 42: on_data said stop (the caller knows why); any other error after a
+	 * 2xx began is the body breaking off, not an unreachable server. */
+	bool broken_off = streamed_ok && r->curl_code != 0 && r->curl_code != 42;
+	if (broken_off)
+		snprintf(msg, sizeof(msg), "%s: the response of %s broke off after %zu bytes: %s",
+			 k->what ? k->what : k->path, c->kc->server, k->streamed,
+			 r->error && *r->error ? r->error : "transport error");
+	else if (r->curl_code != 0 && !(streamed_ok && r->curl_code == 42))
 		snprintf(msg, sizeof(msg), "%s: cannot reach the API server %s: %s", k->what ? k->what : k->path,
 			 c->kc->server, r->error && *r->error ? r->error : "transport error");
 	else if (status < 200 || status >= 300)
@@ -194,7 +206,8 @@ static void on_done(void *arg, const struct httpc_response *r)
 	struct kube_response kr = { .status = r->curl_code != 0 && !(status >= 200 && status < 300) ? 0 : status,
 				    .body = body,
 				    .body_len = blen,
-				    .message = msg };
+				    .message = msg,
+				    .broken_off = broken_off };
 	k->done(k->arg, &kr);
 	kreq_free(k);
 }

@@ -29,6 +29,9 @@ struct kube_response {
 	const char *body;     /* NUL-terminated; valid during the callback */
 	size_t body_len;
 	const char *message;  /* "" on 2xx; otherwise the error in plain words */
+	/* A streamed 2xx body that broke off (cut, reset, timed out): message
+	 * says so with the transport error; what on_data got is all there is. */
+	bool broken_off;
 };
 
 typedef void (*kube_done_fn)(void *arg, const struct kube_response *r);

@@ -119,7 +119,9 @@ static void on_done(void *arg, const struct kube_response *r)
 	}
 	char err[256];
 	bool ok = r->status >= 200 && r->status < 300 && !w->parse_failed;
-	if (ok && !w->relist && kwp_finish(&w->parser, err, sizeof(err)) != 0 && w->listing) {
+	if (ok && r->broken_off && w->listing)
+		ok = false; /* reported below as the transport error, not as the JSON it left unfinished */
+	else if (ok && !w->relist && kwp_finish(&w->parser, err, sizeof(err)) != 0 && w->listing) {
 		report(w, err);
 		ok = false;
 	}

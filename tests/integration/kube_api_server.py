@@ -32,6 +32,8 @@ Test-only control endpoints (no auth, under /_control/):
                           status while paused (a rollout that waits until the test says)
   POST /_control/compact  forgets the watch history and ends open watches (resuming
                           from any resourceVersion handed out so far gets 410 Gone)
+  POST /_control/list     {"inconsistent_continue": false}: a 410 for an expired continue token
+                          offers no token for the rest (as older servers), so only a new list helps
   POST/GET /_control/behaviour  with --scheduler: failures of the simulated cluster (see kube_sched.py)
   GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type"}]
   POST /_control/quit
@@ -40,6 +42,7 @@ import argparse
 import json
 import os
 import select
+import socket
 import ssl
 import subprocess
 import sys
@@ -105,13 +108,24 @@ class Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         return b""
 
+    cut = None  # a "cut" fault rule for this request's response (kube_faults.py)
+
     def send_json(self, code, obj):
         data = json.dumps(obj).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if self.cut is None:
+            self.wfile.write(data)
+            return
+        rule, self.cut = self.cut, None
+        self.wfile.write(data[:int(rule["cut"])])
+        self.wfile.flush()
+        if rule.get("cut_hold"):
+            self.server.faults.hold_event(rule["cut_hold"]).wait(60)
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def send_error_status(self, e):
         self.send_json(e.code, e.status())
@@ -171,7 +185,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if who is None:
                 raise ApiError(401, "Unauthorized", "Unauthorized")
-            self.server.faults.check(method, path)
+            self.cut = self.server.faults.check(method, path, u.query)
             pm = kube_proxy.match(path)
             if pm:
                 return kube_proxy.forward(self, self.server.store, self.server.proxies, pm, method, u.query, body, who)
@@ -210,6 +224,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {})
         if path == "/_control/proxy":
             self.server.proxies.update(json.loads(body or b"{}"))
+            return self.send_json(200, {})
+        if path == "/_control/list":
+            with st.lock:
+                st.inconsistent_continue = bool(json.loads(body or b"{}").get("inconsistent_continue", True))
             return self.send_json(200, {})
         if path == "/_control/compact":
             st.compact()

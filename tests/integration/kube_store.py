@@ -46,12 +46,13 @@ Req = namedtuple("Req", "res namespace name sub")
 
 
 class ApiError(Exception):
-    def __init__(self, code, reason, message, details=None):
+    def __init__(self, code, reason, message, details=None, meta=None):
         super().__init__(message)
         self.code, self.reason, self.message, self.details = code, reason, message, details
+        self.meta = meta or {}
 
     def status(self):
-        s = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        s = {"kind": "Status", "apiVersion": "v1", "metadata": dict(self.meta), "status": "Failure",
              "message": self.message, "reason": self.reason}
         if self.details:
             s["details"] = self.details
@@ -78,6 +79,10 @@ class Store:
         self.owners = {}    # same key -> {manager: set(paths)}
         self.events = []    # (rv, type, res, object)
         self.oldest_rv = 0  # watches from below this get 410
+        # An expired continue token: the 410 offers a token that lists the rest
+        # at the current resourceVersion, as an etcd3 apiserver does; off, only
+        # a new list helps (POST /_control/list {"inconsistent_continue": false}).
+        self.inconsistent_continue = True
         self.epoch = 0
         self.stopping = False
         self.controller_paused = False  # start_controller's loop writes nothing while set
@@ -499,33 +504,52 @@ class Store:
         return label_match(q.get("labelSelector", ""), m.get("labels") or {}) and \
             field_match(q.get("fieldSelector", ""), o)
 
+    @staticmethod
+    def etcd_key(k):
+        # The order of the real server: keys "NAMESPACE/NAME" (or "NAME")
+        # under the resource's prefix, compared as bytes.
+        return "/".join(x for x in (k[2], k[3]) if x is not None)
+
     def list(self, r, q):
         with self.lock:
-            items = [copy.deepcopy(o) for k, o in sorted(self.objects.items(), key=lambda kv: str(kv[0]))
+            items = [(self.etcd_key(k), copy.deepcopy(o))
+                     for k, o in sorted(self.objects.items(), key=lambda kv: self.etcd_key(kv[0]).encode())
                      if k[0] == r.res.plural and k[1] == r.res.group and self.matches(r, o, q)]
             rv = str(self.rv)
         api = r.res.group + "/" + r.res.version if r.res.group else r.res.version
         meta = {"resourceVersion": rv}
         # Paging as the real server: limit, and an opaque continue token
-        # (here the offset and the list's resourceVersion; 410 once compacted).
-        start = 0
+        # (here the last key listed and the list's resourceVersion; 410 once
+        # compacted, offering a token for the rest unless inconsistent_continue
+        # is off).
+        after = None
         if q.get("continue"):
             try:
                 tok = json.loads(base64.b64decode(q["continue"]))
-                start, tok_rv = int(tok["start"]), int(tok["rv"])
+                after, tok_rv = str(tok["after"]), int(tok["rv"])
             except (ValueError, KeyError, TypeError):
                 raise ApiError(400, "BadRequest", "continue key is not valid")
             if tok_rv < self.oldest_rv:
+                if not self.inconsistent_continue:
+                    raise ApiError(410, "Expired", "The provided continue parameter is too old to display a "
+                                   "consistent list result. You can start a new list without the continue parameter.")
+                fresh = base64.b64encode(json.dumps({"after": after, "rv": int(rv)}).encode()).decode()
                 raise ApiError(410, "Expired", "The provided continue parameter is too old to display a consistent "
-                                               "list result. You can start a new list without the continue parameter.")
+                               "list result. You can start a new list without the continue parameter, or use the "
+                               "continue token in this response to retrieve the remainder of the results. Continuing "
+                               "with the provided token results in an inconsistent list - objects that were created, "
+                               "modified, or deleted between the time the first chunk was returned and now may show "
+                               "up in the list.", meta={"continue": fresh})
             meta["resourceVersion"] = str(tok_rv)
+            items = [kv for kv in items if kv[0].encode() > after.encode()]
         limit = int(q.get("limit") or 0)
-        end = start + limit if limit > 0 else len(items)
-        if end < len(items):
-            meta["continue"] = base64.b64encode(json.dumps({"start": end, "rv": int(meta["resourceVersion"])})
+        if 0 < limit < len(items):
+            meta["continue"] = base64.b64encode(json.dumps({"after": items[limit - 1][0],
+                                                            "rv": int(meta["resourceVersion"])})
                                                 .encode()).decode()
-            meta["remainingItemCount"] = len(items) - end
-        items = items[start:end]
+            meta["remainingItemCount"] = len(items) - limit
+            items = items[:limit]
+        items = [o for _, o in items]
         for o in items:
             o.pop("apiVersion", None)
             o.pop("kind", None)

@@ -5,7 +5,9 @@
  * and Deployment made from the values of Telegraf's README example output,
  * so those lines can be compared with Telegraf's. Exact values per
  * measurement, paging, selectors, namespace and node filters, a 403 that
- * names the missing RBAC rule, leader election, and the README schema. */
+ * names the missing RBAC rule, leader election, the README schema, each
+ * series once when a continue token expires mid-list, and a body broken off
+ * mid-list reported as such. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,6 +369,174 @@ static void test_schema(void)
 	free(cfg);
 }
 
+/* ---- a LIST interrupted between or inside pages ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The gather's lines without their timestamps, sorted, joined by '\n'
+ * (malloc'd); *n gets their number. */
+static char *series_sorted(const char *text, int *n)
+{
+	char *copy = strdup(text), *save = NULL;
+	char **v = NULL;
+	*n = 0;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *sp = strrchr(l, ' ');
+		if (sp && sp[1] >= '0' && sp[1] <= '9' && strspn(sp + 1, "0123456789") == strlen(sp + 1))
+			*sp = '\0';
+		v = realloc(v, sizeof *v * (size_t)(*n + 1));
+		v[(*n)++] = l;
+	}
+	qsort(v, (size_t)*n, sizeof *v, cmp_str);
+	size_t len = 0;
+	for (int i = 0; i < *n; i++)
+		len += strlen(v[i]) + 1;
+	char *out = calloc(1, len + 1);
+	for (int i = 0; i < *n; i++) {
+		strcat(out, v[i]);
+		strcat(out, "\n");
+	}
+	free(v);
+	free(copy);
+	return out;
+}
+
+/* How many times a line (sorted, no timestamps) appears twice. */
+static int duplicates(const char *sorted)
+{
+	int d = 0;
+	const char *prev = NULL;
+	size_t plen = 0;
+	for (const char *l = sorted; *l;) {
+		const char *e = strchr(l, '\n');
+		size_t len = (size_t)(e - l);
+		if (prev && len == plen && memcmp(prev, l, len) == 0)
+			d++;
+		prev = l;
+		plen = len;
+		l = e + 1;
+	}
+	return d;
+}
+
+static void *pods_in_pages(int64_t timeout_ns)
+{
+	void *cfg = config();
+	static char *pods[] = { "pods", NULL };
+	config_list(&input_kube_inventory, cfg, "resource_include", pods);
+	set_int(cfg, "page_size", 5);
+	set_int(cfg, "response_timeout", timeout_ns);
+	void *s = start(cfg);
+	free(cfg);
+	return s;
+}
+
+/* A gather whose second page is held at the server until the test has
+ * compacted it, so its continue token has expired when it is served. */
+static struct acc *gather_across_expiry(void *s, const char *hold)
+{
+	int before = requests_to("/api/v1/pods", "continue=");
+	char rule[256], release[64];
+	snprintf(rule, sizeof rule, "{\"method\":\"GET\",\"path\":\"/api/v1/pods\",\"query\":\"continue=\",\"hold\":\"%s\",\"times\":1}",
+		 hold);
+	snprintf(release, sizeof release, "{\"hold\":\"%s\"}", hold); /* a released name stays released */
+	CHECK_INT(ks_control(&ks, "/_control/fail", rule), 200);
+	struct acc *a = acc_capture_new();
+	CHECK_INT(input_kube_inventory.gather(s, a), GATHER_PENDING);
+	uint64_t end = uv_now(&loop) + 20000;
+	while (requests_to("/api/v1/pods", "continue=") == before && uv_now(&loop) < end) {
+		uv_run(&loop, UV_RUN_NOWAIT); /* page 1 goes out, page 2 is asked for */
+		uv_update_time(&loop);
+	}
+	CHECK_INT(ks_control(&ks, "/_control/compact", ""), 200);
+	CHECK_INT(ks_control(&ks, "/_control/release", release), 200);
+	run_until(kube_inventory_busy, s, false, 20);
+	CHECK(!kube_inventory_busy(s));
+	CHECK_INT(ks_control(&ks, "/_control/fail", "[]"), 200);
+	return a;
+}
+
+static void test_continue_expired(void)
+{
+	void *s = pods_in_pages(5000000000LL);
+	struct acc *ref = gather(s);
+	CHECK_STR(acc_capture_errors(ref), "");
+	int nref;
+	char *want = series_sorted(acc_capture_text(ref), &nref);
+	CHECK_INT(nref, 36); /* one line per container of the 35 pods */
+	CHECK_INT(duplicates(want), 0);
+
+	/* An etcd3 server's 410 offers a token for the rest: taken, nothing twice. */
+	int first_pages = requests_to("/api/v1/pods", "limit=5") - requests_to("/api/v1/pods", "continue=");
+	struct acc *a = gather_across_expiry(s, "page2-token");
+	CHECK_STR(acc_capture_errors(a), "");
+	int n;
+	char *got = series_sorted(acc_capture_text(a), &n);
+	CHECK_INT(n, nref);
+	CHECK_STR(got, want);
+	CHECK_INT(requests_to("/api/v1/pods", "limit=5") - requests_to("/api/v1/pods", "continue="), first_pages + 1);
+	free(got);
+	acc_capture_free(a);
+
+	/* A server offering no token: listed again, the first page skipped. */
+	CHECK_INT(ks_control(&ks, "/_control/list", "{\"inconsistent_continue\":false}"), 200);
+	first_pages = requests_to("/api/v1/pods", "limit=5") - requests_to("/api/v1/pods", "continue=");
+	a = gather_across_expiry(s, "page2-relist");
+	CHECK_STR(acc_capture_errors(a), "");
+	got = series_sorted(acc_capture_text(a), &n);
+	CHECK_INT(n, nref);
+	CHECK_STR(got, want);
+	/* the list started twice: the first page was read again */
+	CHECK_INT(requests_to("/api/v1/pods", "limit=5") - requests_to("/api/v1/pods", "continue="), first_pages + 2);
+	CHECK_INT(ks_control(&ks, "/_control/list", "{\"inconsistent_continue\":true}"), 200);
+	free(got);
+	free(want);
+	acc_capture_free(a);
+	acc_capture_free(ref);
+	stop(s);
+}
+
+/* The second page's body breaks off after 300 bytes (cut, or stalled past
+ * response_timeout): the error names the transport failure and what was
+ * reported before it, not the JSON left unfinished. */
+static void test_body_broken_off(void)
+{
+	void *s = pods_in_pages(5000000000LL);
+	CHECK_INT(ks_control(&ks, "/_control/fail", "{\"method\":\"GET\",\"path\":\"/api/v1/pods\",\"query\":\"continue=\","
+						 "\"cut\":300,\"times\":1}"),
+		  200);
+	struct acc *a = gather(s);
+	const char *e = acc_capture_errors(a);
+	CHECK(strstr(e, "list pods: the response of https://127.0.0.1:") != NULL);
+	CHECK(strstr(e, "broke off after 300 bytes") != NULL);
+	CHECK(strstr(e, "(5 pods reported before it, the rest are missing from this gather)") != NULL);
+	CHECK(strstr(e, "not JSON") == NULL);
+	CHECK(strchr(e, '\n') == strrchr(e, '\n')); /* one error */
+	int n;
+	free(series_sorted(acc_capture_text(a), &n));
+	CHECK(n >= 5 && n < 36); /* the first page's pods went out */
+	acc_capture_free(a);
+	stop(s);
+
+	s = pods_in_pages(1000000000LL);
+	CHECK_INT(ks_control(&ks, "/_control/fail", "{\"method\":\"GET\",\"path\":\"/api/v1/pods\",\"query\":\"continue=\","
+						 "\"cut\":300,\"cut_hold\":\"stall\",\"times\":1}"),
+		  200);
+	a = gather(s);
+	e = acc_capture_errors(a);
+	CHECK(strstr(e, "broke off after 300 bytes") != NULL);
+	CHECK(strstr(e, "timed out") != NULL);
+	CHECK(strstr(e, "(5 pods reported before it") != NULL);
+	CHECK(strstr(e, "not JSON") == NULL);
+	CHECK_INT(ks_control(&ks, "/_control/release", "{\"hold\":\"stall\"}"), 200);
+	CHECK_INT(ks_control(&ks, "/_control/fail", "[]"), 200);
+	acc_capture_free(a);
+	stop(s);
+}
+
 /* A creationTimestamp past 2262 overflowed int64 ns (found by
  * fuzz_kube_inventory): it is read as absent. */
 static void test_far_future_time(void)
@@ -402,6 +572,8 @@ int main(void)
 	test_forbidden();
 	test_leader_election();
 	test_schema();
+	test_continue_expired();
+	test_body_broken_off();
 	test_far_future_time();
 	ks_stop(&ks);
 	free((void *)kubeconfig);

@@ -113,6 +113,8 @@ static void on_event(void *arg, const struct kube_event *ev)
 	snprintf(ws.last_rv, sizeof(ws.last_rv), "%s", ev->resource_version);
 }
 
+static char ws_last_err[1024];
+
 static void on_synced(void *arg)
 {
 	(void)arg;
@@ -123,6 +125,7 @@ static void on_error(void *arg, const char *msg)
 {
 	(void)arg;
 	fprintf(stderr, "watch error: %s\n", msg);
+	snprintf(ws_last_err, sizeof ws_last_err, "%s", msg);
 	ws.errors++;
 }
 
@@ -196,6 +199,19 @@ static void test_watch(void)
 	CHECK_INT(ws.list_items, 2 + 3); /* a, b, d */
 	CHECK_INT(ws.deleted, 1);
 	CHECK_INT(ws.errors, 0);
+
+	/* A LIST page whose body breaks off after 20 bytes: reported as the
+	 * transport error (not as unfinished JSON), and the watch lists again. */
+	CHECK_INT(ks_control(&ks, "/_control/fail", "{\"method\":\"GET\",\"path\":\"/api/v1/namespaces/kt/configmaps\","
+						 "\"query\":\"continue=\",\"cut\":20,\"times\":1}"),
+		  200);
+	synced = ws.synced;
+	ks_control(&ks, "/_control/compact", "");
+	CHECK(run_until(&ws.errors, 1, 10));
+	CHECK(strstr(ws_last_err, "broke off after 20 bytes") != NULL);
+	CHECK(strstr(ws_last_err, "not JSON") == NULL);
+	CHECK(run_until(&ws.synced, synced + 1, 10));
+	ks_control(&ks, "/_control/fail", "[]");
 
 	kube_watch_stop(w);
 	int dummy = 0;

@@ -284,6 +284,61 @@ static void test_kill(int64_t fsync_ns)
 	rm_rf(dir);
 }
 
+/* kill -9 while the record being written exists only in memory (max_size
+ * removed its segment): the next open counts its lines as dropped, once;
+ * written and acknowledged instead, nothing is counted. */
+static void test_kill_held(int64_t fsync_ns, int write_it)
+{
+	char dir[64], held[128];
+	mktemp_dir(dir, sizeof dir);
+	snprintf(held, sizeof held, "%s/held", dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct spool *s = open_spool(dir, 4096, 1024, fsync_ns);
+		if (!s)
+			_exit(2);
+		int i = 0;
+		for (; i < 10; i++)
+			if (append_rec(s, i, 3) != 0)
+				_exit(3);
+		if (expect_rec(s, 0, 3, 0) != 0) /* record 0 handed to the writer */
+			_exit(4);
+		uint64_t d0 = spool_dropped_lines(s);
+		while (spool_dropped_lines(s) == d0 && i < 1000) /* until max_size takes its segment */
+			if (append_rec(s, i++, 3) != 0)
+				_exit(5);
+		if (access(held, F_OK) != 0)
+			_exit(6); /* the marker is there before the agent can die */
+		if (write_it) {
+			if (spool_ack(s, err, sizeof err) != 0 || access(held, F_OK) == 0)
+				_exit(7); /* written: the marker goes */
+		}
+		if (fsync_ns)
+			spool_sync(s);
+		raise(SIGKILL);
+		_exit(8);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	if (!WIFSIGNALED(status))
+		fprintf(stderr, "child exit %d\n", WEXITSTATUS(status));
+	struct spool *s = open_spool(dir, 4096, 1024, fsync_ns);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_INT(spool_dropped_lines(s), write_it ? 0 : 3);
+	CHECK(access(held, F_OK) != 0);
+	spool_close(s);
+	s = open_spool(dir, 4096, 1024, fsync_ns);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_INT(spool_dropped_lines(s), 0); /* counted once */
+	spool_close(s);
+	rm_rf(dir);
+}
+
 /* Files copied from under a live spool (never closed) open as a spool with
  * everything; a second spool on the live directory is refused. */
 static void test_copy_live(void)
@@ -666,6 +721,9 @@ int main(void)
 	test_restart(1000000000);
 	test_kill(0);
 	test_kill(1000000000);
+	test_kill_held(0, 0);
+	test_kill_held(1000000000, 0);
+	test_kill_held(0, 1);
 	test_copy_live();
 	test_torn();
 	test_corrupt_middle();

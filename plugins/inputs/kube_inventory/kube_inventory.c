@@ -4,13 +4,20 @@
  * resource in pages (limit/continue), one request at a time, each page
  * streamed through yajl (ki_stream.c) into one reused object (ki_obj.c):
  * memory stays flat however big the cluster. Cluster-wide, so by default
- * only the holder of a Lease gathers. */
+ * only the holder of a Lease gathers.
+ *
+ * Objects go out as their page is read, so a LIST that fails part-way has
+ * already reported its first objects. Two consequences are handled here:
+ * an expired continue token (410) resumes the list without reporting an
+ * object twice (resume_expired), and a body that breaks off is reported
+ * as the transport error with how many objects went out before it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <yajl/yajl_tree.h>
 
 #include "acc.h"
 #include "ki_obj.h"
@@ -115,6 +122,10 @@ struct ki {
 	int kind;
 	char cont[1024];
 	int64_t count;
+	int64_t emitted; /* objects of this resource reported so far */
+	/* Keys ("namespace/name" or "name", the API server's list order) of the
+	 * last object reported, and after a relist, up to which to skip. */
+	char last_key[320], skip_to[320];
 	char path[2048], what[64], parse_err[256];
 	struct ks ks;
 	bool ks_live;
@@ -135,12 +146,29 @@ static void item_value(void *arg, const char *path, enum ks_type t, const char *
 	ki_obj_value(&s->obj, path, t, v, n, idx);
 }
 
+/* The object's place in the API server's list order: its etcd key below
+ * the resource's prefix, compared bytewise. */
+static void item_key(const struct ki *s, char *out, size_t n)
+{
+	const struct ki_obj *o = &s->obj;
+	if (kinds[s->kind].namespaced)
+		snprintf(out, n, "%s/%s", o->arena ? o->arena + o->ns : "", o->arena ? o->arena + o->name : "");
+	else
+		snprintf(out, n, "%s", o->arena ? o->arena + o->name : "");
+}
+
 static void item_end(void *arg)
 {
 	struct ki *s = arg;
 	s->count++;
 	if (!s->acc)
 		return;
+	char key[sizeof s->last_key];
+	item_key(s, key, sizeof key);
+	if (s->skip_to[0] && strcmp(key, s->skip_to) <= 0)
+		return; /* reported before the list was restarted */
+	memcpy(s->last_key, key, sizeof key);
+	s->emitted++;
 	if (!ki_obj_emit(&s->obj, s->acc, &s->sel) && !s->oom_reported) {
 		s->oom_reported = true;
 		acc_error(s->acc, "%s: an object was too large to read whole (skipped)", s->what);
@@ -173,6 +201,51 @@ static void rbac_hint(const struct ki *s, char *out, size_t n)
 
 static void send_page(struct ki *s);
 
+/* metadata.continue of a Status body, or "". */
+static void status_continue(const char *body, char *out, size_t n)
+{
+	out[0] = '\0';
+	yajl_val doc = yajl_tree_parse(body, NULL, 0);
+	const char *path[] = { "metadata", "continue", NULL };
+	yajl_val v = doc ? yajl_tree_get(doc, path, yajl_t_string) : NULL;
+	if (v && v->u.string && strlen(v->u.string) < n)
+		snprintf(out, n, "%s", v->u.string);
+	yajl_tree_free(doc);
+}
+
+/* The continue token expired between pages (410): the pages read so far
+ * are out already. An etcd3 API server's Status carries a token that lists
+ * the rest at the current resourceVersion: go on with it. Without one, list
+ * again from the start and skip the objects up to the last key reported,
+ * since the API server lists in key order: each object is reported once
+ * (one created meanwhile before that key waits for the next gather). Once
+ * per resource and gather; false when spent. */
+static bool resume_expired(struct ki *s, const struct kube_response *r)
+{
+	if (s->restarted)
+		return false;
+	s->restarted = true;
+	char tok[sizeof s->cont];
+	status_continue(r->body, tok, sizeof tok);
+	if (tok[0]) {
+		log_warn(s->label,
+			 "%s: the continue token expired after %lld objects; going on with the server's token for the rest "
+			 "(objects changed meanwhile are read as they are now)",
+			 s->what, (long long)s->count);
+		memcpy(s->cont, tok, sizeof tok);
+	} else {
+		log_warn(s->label,
+			 "%s: the continue token expired after %lld objects; listing again, skipping the %lld already reported",
+			 s->what, (long long)s->count, (long long)s->emitted);
+		s->cont[0] = '\0';
+		s->count = 0;
+		memcpy(s->skip_to, s->last_key, sizeof s->skip_to);
+	}
+	ks_free(&s->ks);
+	send_page(s);
+	return true;
+}
+
 static void page_done(void *arg, const struct kube_response *r)
 {
 	struct ki *s = arg;
@@ -185,18 +258,18 @@ static void page_done(void *arg, const struct kube_response *r)
 	}
 	char err[256] = "";
 	bool ok = r->status >= 200 && r->status < 300 && !s->parse_failed;
-	if (ok && ks_finish(&s->ks, err, sizeof err) != 0) {
+	if (ok && r->broken_off) {
+		/* Counted as a gather error; the objects read whole before the
+		 * break went out, the rest wait for the next gather. */
+		ok = false;
+		acc_error(s->acc, "%s (%lld %s reported before it, the rest are missing from this gather)", r->message,
+			  (long long)s->emitted, kinds[s->kind].name);
+	} else if (ok && ks_finish(&s->ks, err, sizeof err) != 0) {
 		ok = false;
 		acc_error(s->acc, "%s: %s", s->what, err);
 	} else if (s->parse_failed) {
 		acc_error(s->acc, "%s: %s", s->what, s->parse_err);
-	} else if (!ok && r->status == 410 && s->cont[0] && !s->restarted) {
-		/* The continue token expired between pages: list this resource again. */
-		s->restarted = true;
-		s->cont[0] = '\0';
-		s->count = 0;
-		ks_free(&s->ks);
-		send_page(s);
+	} else if (!ok && r->status == 410 && s->cont[0] && resume_expired(s, r)) {
 		return;
 	} else if (!ok) {
 		char hint[256] = "";
@@ -276,6 +349,8 @@ static void next_kind(struct ki *s, int from)
 	s->kind = from;
 	s->cont[0] = '\0';
 	s->count = 0;
+	s->emitted = 0;
+	s->last_key[0] = s->skip_to[0] = '\0';
 	s->restarted = false;
 	ki_obj_free(&s->obj);
 	ki_obj_init(&s->obj, (enum ki_kind)from);
