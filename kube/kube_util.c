@@ -49,7 +49,9 @@ int kube_read_file(const char *path, size_t max, char **out, size_t *len, char *
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	size_t cap = 4096, n = 0;
+	/* Never more than max at first either: a bound under 4096 (the
+	 * namespace file's 256) was not enforced. */
+	size_t cap = max < 4096 ? max : 4096, n = 0;
 	char *buf = malloc(cap + 1);
 	bool oom = !buf;
 	/* buf is non-NULL inside the loop: running out of memory leaves it. */
