@@ -426,12 +426,13 @@ void agent_free(struct agent *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->ninputs; i++) {
+	/* a may be one agent_new gave up on: its arrays may be missing. */
+	for (size_t i = 0; a->inputs && i < a->ninputs; i++) {
 		if (a->inputs[i].state && a->inputs[i].cfg->plugin->free)
 			a->inputs[i].cfg->plugin->free(a->inputs[i].state);
 		acc_free(a->inputs[i].acc);
 	}
-	for (size_t i = 0; i < a->noutputs; i++) {
+	for (size_t i = 0; a->outputs && i < a->noutputs; i++) {
 		if (a->outputs[i].state && a->outputs[i].cfg->plugin->free)
 			a->outputs[i].cfg->plugin->free(a->outputs[i].state);
 		output_release(&a->outputs[i]);

@@ -18,7 +18,6 @@
 
 struct req {
 	struct req *prev, *next;
-	struct httpc *c;
 	CURL *easy;
 	struct curl_slist *headers;
 	httpc_done_fn done;
@@ -124,13 +123,16 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
-static void req_unlink(struct req *r)
+/* The list's head is known by identity, not by a NULL prev: the client is
+ * passed in, so "r was c's head, c's head is now r's successor" holds on
+ * every path a reader (or the analyser) can follow, and httpc_free's
+ * "finish the head until none is left" never sees a freed head. */
+static void req_unlink(struct httpc *c, struct req *r)
 {
-	struct httpc *c = r->c;
-	if (r->prev)
-		r->prev->next = r->next;
-	else
+	if (c->reqs == r)
 		c->reqs = r->next;
+	else
+		r->prev->next = r->next;
 	if (r->next)
 		r->next->prev = r->prev;
 	r->prev = r->next = NULL;
@@ -146,11 +148,10 @@ static void req_free(struct req *r)
 }
 
 /* Removes r from the multi handle, reports it and frees it. */
-static void req_finish(struct req *r, CURLcode code)
+static void req_finish(struct httpc *c, struct req *r, CURLcode code)
 {
-	struct httpc *c = r->c;
 	curl_multi_remove_handle(c->multi, r->easy);
-	req_unlink(r);
+	req_unlink(c, r);
 
 	struct httpc_response resp = { 0 };
 	long status = 0;
@@ -185,7 +186,7 @@ static void check_multi_info(struct httpc *c)
 			continue;
 		struct req *r = NULL;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-		req_finish(r, m->data.result);
+		req_finish(c, r, m->data.result);
 	}
 }
 
@@ -317,7 +318,7 @@ void httpc_free(struct httpc *c)
 		return;
 	c->closing = true;
 	while (c->reqs)
-		req_finish(c->reqs, CURLE_ABORTED_BY_CALLBACK);
+		req_finish(c, c->reqs, CURLE_ABORTED_BY_CALLBACK);
 	bool had_multi = c->multi != NULL;
 	if (had_multi)
 		curl_multi_cleanup(c->multi); /* closes cached connections: their polls close via socket_cb */
@@ -405,7 +406,6 @@ int httpc_send(struct httpc *c, const struct httpc_request *q, httpc_done_fn don
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	r->c = c;
 	r->done = done;
 	r->arg = arg;
 	r->on_data = q->on_data;

@@ -122,7 +122,8 @@ static void put_field_value(struct out *o, const struct metric_field *f, const s
 	size_t n;
 	switch (f->type) {
 	case FIELD_FLOAT:
-		put(o, num, float_text_f(num, f->v.f));
+		n = float_text_f(num, f->v.f); /* the text first, then put: in that order */
+		put(o, num, n);
 		return;
 	case FIELD_INT:
 		n = fmt_i64(num, f->v.i);
@@ -218,7 +219,8 @@ long lp_serialize(const struct metric *m, const struct lp_opts *opt, char *outbu
 		char num[24];
 		int64_t prec = opt->precision_ns > 0 ? opt->precision_ns : 1;
 		putc1(&o, ' ');
-		put(&o, num, fmt_i64(num, div_floor(m->time_ns, prec)));
+		size_t n = fmt_i64(num, div_floor(m->time_ns, prec));
+		put(&o, num, n);
 	}
 	putc1(&o, '\n');
 	if (o.full)

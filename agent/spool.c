@@ -3,6 +3,7 @@
  * only per-segment counters live in memory, so memory does not grow with
  * what is spooled. Formats are in spool_internal.h, recovery at open in
  * spool_open.c. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -92,6 +93,8 @@ static int sync_fd(int fd)
 static int new_segment(struct spool *s, char *err, size_t errlen)
 {
 	char name[24];
+	/* spool_open allocated segs with room for two at least. */
+	assert(s->segs && s->capseg >= 2 && s->nseg <= s->capseg);
 	if (s->next_seq > SPOOL_SEQ_MAX) {
 		spool_seterr(err, errlen, "spool %s: segment sequence exhausted", s->dir);
 		return -1;

@@ -1,6 +1,7 @@
 /* agentctl convert-telegraf: a Telegraf TOML config to the agent's YAML,
  * checked by loading it with the agent's own config loader. */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,15 +45,16 @@ static char *read_all(const char *path, const char *name, size_t *len, char *err
 	}
 	size_t cap = 65536, n = 0;
 	char *buf = malloc(cap);
-	while (buf) {
+	bool oom = !buf;
+	/* buf is non-NULL inside the loop: running out of memory leaves it. */
+	while (!oom) {
 		if (n == cap) {
 			/* One byte past the bound tells a too-large file apart. */
 			if (cap > TOML_MAX_BYTES)
 				break;
 			char *nb = realloc(buf, cap * 2);
 			if (!nb) {
-				free(buf);
-				buf = NULL;
+				oom = true;
 				break;
 			}
 			buf = nb;
@@ -66,8 +68,8 @@ static char *read_all(const char *path, const char *name, size_t *len, char *err
 	int bad = ferror(f);
 	if (f != stdin)
 		fclose(f);
-	if (!buf || bad) {
-		snprintf(err, errlen, "%s: %s", name, buf ? "read error" : "out of memory");
+	if (oom || bad) {
+		snprintf(err, errlen, "%s: %s", name, oom ? "out of memory" : "read error");
 		free(buf);
 		return NULL;
 	}

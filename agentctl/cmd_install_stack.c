@@ -111,14 +111,14 @@ static int plan(struct stack *s, struct stack_docs *d, struct stack_plan *p, int
 	char err[8192], serr[2048];
 	struct stack_storage st;
 	/* A storage refusal comes after the plan, which is shown either way. */
-	int src = stack_storage_decide(s, &st, serr, sizeof serr), rc;
+	int src = stack_storage_decide(s, &st, serr, sizeof serr);
 	if (src == KUBE_EAUTH) {
 		check(s, src, "storage", serr);
 		return -1;
 	}
 	if (src != 0 && !st.node && !st.cls[0])
 		st.node = true, st.why = "--force"; /* a failed check: something to render */
-	if ((rc = stack_plan_load(s, d, p, err, sizeof err)) != 0) {
+	if (stack_plan_load(s, d, p, err, sizeof err) != 0) {
 		fprintf(stderr, "agentctl install-stack: %s\n", err);
 		return -1;
 	}
@@ -154,7 +154,7 @@ static int plan(struct stack *s, struct stack_docs *d, struct stack_plan *p, int
 		if (check(s, -1, "placement", err) != 0)
 			return -1;
 	}
-	if ((rc = stack_plan_label(s, p, changed, err, sizeof err)) != 0) {
+	if (stack_plan_label(s, p, changed, err, sizeof err) != 0) {
 		fprintf(stderr, "agentctl install-stack: %s\n", err);
 		return -1;
 	}
@@ -232,6 +232,10 @@ static int run_install(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		/* Options with a required argument always get one from
+		 * getopt_long (else ':'); val says so for the reader and the
+		 * analyser, which keeps optarg's NULL from an earlier --wait. */
+		const char *val = optarg ? optarg : "";
 		int r = stack_opt(&s, c, optarg);
 		if (r < 0)
 			return AGENTCTL_USAGE;
@@ -244,14 +248,14 @@ static int run_install(int argc, char **argv)
 		case OPT_DRY_RUN: s.dry_run = true; break;
 		case OPT_FORCE: s.force = true; break;
 		case OPT_STORAGE:
-			if (strcmp(optarg, "auto") == 0)
+			if (strcmp(val, "auto") == 0)
 				s.storage = STACK_STORAGE_AUTO;
-			else if (strcmp(optarg, "node") == 0)
+			else if (strcmp(val, "node") == 0)
 				s.storage = STACK_STORAGE_NODE;
-			else if (strcmp(optarg, "ebs") == 0)
+			else if (strcmp(val, "ebs") == 0)
 				s.storage = STACK_STORAGE_EBS;
 			else {
-				fprintf(stderr, "agentctl install-stack: --storage '%s': expected auto, node or ebs\n", optarg);
+				fprintf(stderr, "agentctl install-stack: --storage '%s': expected auto, node or ebs\n", val);
 				return AGENTCTL_USAGE;
 			}
 			break;
@@ -267,9 +271,9 @@ static int run_install(int argc, char **argv)
 			}
 			break;
 		case OPT_TIMEOUT:
-			if ((timeout_ms = parse_timeout(optarg)) < 0) {
+			if ((timeout_ms = parse_timeout(val)) < 0) {
 				fprintf(stderr, "agentctl install-stack: --timeout '%s': expected a duration such as 300s, "
-						"5m or 1h\n", optarg);
+						"5m or 1h\n", val);
 				return AGENTCTL_USAGE;
 			}
 			break;

@@ -35,9 +35,9 @@ static yajl_val get(struct stack *s, const char *api, const char *kind, const ch
 
 static void images(struct stack *s, yajl_val obj)
 {
-	yajl_val cs = jq_at(obj, "spec", "template", "spec", "containers", NULL);
+	yajl_val cs = jq_at(obj, "spec", "template", "spec", "containers", JQ_END);
 	for (size_t i = 0; i < jq_len(cs); i++) {
-		const char *n = jq_str(jq_item(cs, i), "name", NULL), *img = jq_str(jq_item(cs, i), "image", NULL);
+		const char *n = jq_str(jq_item(cs, i), "name", JQ_END), *img = jq_str(jq_item(cs, i), "image", JQ_END);
 		fprintf(s->out, "    %-10s %s\n", n ? n : "?", img ? img : "?");
 	}
 }
@@ -66,8 +66,8 @@ static int workload(struct stack *s, int w, const char *kind, const char *name, 
  * without one) its bound volume's, else what the cluster would assign. */
 static int volume_class(struct stack *s, yajl_val pvc, char *out, size_t outlen, char *err, size_t errlen)
 {
-	const char *sc = jq_str(pvc, "spec", "storageClassName", NULL);
-	const char *vol = jq_str(pvc, "spec", "volumeName", NULL);
+	const char *sc = jq_str(pvc, "spec", "storageClassName", JQ_END);
+	const char *vol = jq_str(pvc, "spec", "volumeName", JQ_END);
 	if (sc && *sc) {
 		snprintf(out, outlen, "%s", sc);
 		return 0;
@@ -81,7 +81,7 @@ static int volume_class(struct stack *s, yajl_val pvc, char *out, size_t outlen,
 			return -1;
 		if (rc != 0 && rc != KUBE_ENOTFOUND)
 			return rc;
-		const char *pvsc = jq_str(pv, "spec", "storageClassName", NULL);
+		const char *pvsc = jq_str(pv, "spec", "storageClassName", JQ_END);
 		if (rc == KUBE_ENOTFOUND)
 			snprintf(out, outlen, "unknown (its PersistentVolume %s is gone)", vol);
 		else
@@ -119,9 +119,9 @@ static int volumes(struct stack *s, int w, const struct stack_docs *d, int *boun
 		}
 		if (rc != 0)
 			return rc;
-		const char *phase = jq_str(v, "status", "phase", NULL);
-		const char *cap = jq_str(v, "status", "capacity", "storage", NULL);
-		const char *req = jq_str(v, "spec", "resources", "requests", "storage", NULL);
+		const char *phase = jq_str(v, "status", "phase", JQ_END);
+		const char *cap = jq_str(v, "status", "capacity", "storage", JQ_END);
+		const char *req = jq_str(v, "spec", "resources", "requests", "storage", JQ_END);
 		char sc[400];
 		if ((rc = volume_class(s, v, sc, sizeof sc, err, errlen)) != 0) {
 			yajl_tree_free(v);

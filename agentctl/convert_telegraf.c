@@ -125,7 +125,9 @@ static int put_scalar_str(FILE *out, const struct toml_node *v, const char **why
 	case TOML_INT: snprintf(num, sizeof(num), "%" PRId64, v->i); break;
 	case TOML_FLOAT: snprintf(num, sizeof(num), "%.17g", v->f); break;
 	case TOML_BOOL: snprintf(num, sizeof(num), "%s", v->b ? "true" : "false"); break;
-	default: num[0] = '\0';
+	default: /* not a scalar: no text */
+		put_quoted(out, "", 0);
+		return 0;
 	}
 	put_quoted(out, num, strlen(num));
 	return 0;
@@ -828,9 +830,9 @@ int convert_telegraf(const struct toml_doc *doc, const char *name, FILE *out, FI
 		emit_plugins(&c, out, outs, 0);
 	for (size_t i = 0; i < root->n; i++) {
 		const struct toml_node *v = root->kids[i];
-		if (v == agent && v->type == TOML_TABLE)
-			continue;
-		if ((v == tags && v->type == TOML_TABLE) || v == in || v == outs)
+		/* The sections handled above; an absent one (NULL) matches no kid. */
+		if ((agent && v == agent && agent->type == TOML_TABLE) || (tags && v == tags && tags->type == TOML_TABLE) ||
+		    v == in || v == outs)
 			continue;
 		report_section(&c, v);
 	}

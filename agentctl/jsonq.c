@@ -58,12 +58,12 @@ int64_t jq_int(yajl_val v, int64_t def, ...)
 
 size_t jq_len(yajl_val v)
 {
-	return YAJL_IS_ARRAY(v) ? YAJL_GET_ARRAY(v)->len : 0;
+	return YAJL_IS_ARRAY(v) ? v->u.array.len : 0;
 }
 
 yajl_val jq_item(yajl_val v, size_t i)
 {
-	return i < jq_len(v) ? YAJL_GET_ARRAY(v)->values[i] : NULL;
+	return YAJL_IS_ARRAY(v) && i < v->u.array.len ? v->u.array.values[i] : NULL;
 }
 
 static bool skipped(const char *k, const char *const *skip)
@@ -79,20 +79,22 @@ static bool skipped(const char *k, const char *const *skip)
  * unequal to itself (found by fuzz_jsonq). */
 static yajl_val member(yajl_val o, const char *k)
 {
-	for (size_t i = YAJL_GET_OBJECT(o)->len; i-- > 0;)
-		if (strcmp(YAJL_GET_OBJECT(o)->keys[i], k) == 0)
-			return YAJL_GET_OBJECT(o)->values[i];
+	for (size_t i = o->u.object.len; i-- > 0;)
+		if (strcmp(o->u.object.keys[i], k) == 0)
+			return o->u.object.values[i];
 	return NULL;
 }
 
+/* a and b are objects (jq_equal_except checks): their u.object is read
+ * directly. */
 static bool covers(yajl_val a, yajl_val b, const char *const *skip)
 {
-	for (size_t i = 0; i < YAJL_GET_OBJECT(a)->len; i++) {
-		const char *k = YAJL_GET_OBJECT(a)->keys[i];
-		if (skipped(k, skip) || member(a, k) != YAJL_GET_OBJECT(a)->values[i])
+	for (size_t i = 0; i < a->u.object.len; i++) {
+		const char *k = a->u.object.keys[i];
+		if (skipped(k, skip) || member(a, k) != a->u.object.values[i])
 			continue;
 		yajl_val bv = member(b, k);
-		if (!bv || !jq_equal(YAJL_GET_OBJECT(a)->values[i], bv))
+		if (!bv || !jq_equal(a->u.object.values[i], bv))
 			return false;
 	}
 	return true;

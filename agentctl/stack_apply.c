@@ -21,7 +21,7 @@ static bool differs(const char *now, const char *after)
 	char e[64];
 	yajl_val a = jq_parse(now, e, sizeof e), b = jq_parse(after, e, sizeof e);
 	bool d = !a || !b || !jq_equal_except(a, b, top_skip) ||
-		 !jq_equal_except(jq_at(a, "metadata", NULL), jq_at(b, "metadata", NULL), meta_skip);
+		 !jq_equal_except(jq_at(a, "metadata", JQ_END), jq_at(b, "metadata", JQ_END), meta_skip);
 	yajl_tree_free(a);
 	yajl_tree_free(b);
 	return d;

@@ -65,17 +65,17 @@ static int query(struct influx *ix, const char *user, const char *pw, const char
 	char perr[64];
 	yajl_val v = resp && resp[0] == '{' ? yajl_tree_parse(resp, perr, sizeof perr) : NULL;
 	free(resp);
-	const char *ierr = jq_str(v, "error", NULL);
-	if (rc != 0 && ierr && !jq_str(v, "kind", NULL)) {
+	const char *ierr = jq_str(v, "error", JQ_END);
+	if (rc != 0 && ierr && !jq_str(v, "kind", JQ_END)) {
 		/* InfluxDB's own answer, passed through by the proxy. */
 		rc = strstr(ierr, "create admin user first") ? INFLUX_ENOADMIN
 		     : strstr(ierr, "authorization failed") || strstr(ierr, "authentication") ? INFLUX_EAUTH
 											  : INFLUX_ESTATEMENT;
 		snprintf(err, errlen, "InfluxDB: %s", ierr);
 	}
-	yajl_val results = jq_at(v, "results", NULL);
+	yajl_val results = jq_at(v, "results", JQ_END);
 	for (size_t i = 0; rc == 0 && i < jq_len(results); i++) {
-		const char *e = jq_str(jq_item(results, i), "error", NULL);
+		const char *e = jq_str(jq_item(results, i), "error", JQ_END);
 		if (e) {
 			snprintf(err, errlen, "InfluxDB: %s (statement %zu of the query)", e, i + 1);
 			rc = INFLUX_ESTATEMENT;
@@ -96,8 +96,8 @@ static int admin_query(struct influx *ix, const char *q, yajl_val *out, char *er
 /* The rows of the first series of the first result. */
 static yajl_val rows(yajl_val v)
 {
-	yajl_val r = jq_item(jq_at(v, "results", NULL), 0);
-	return jq_at(jq_item(jq_at(r, "series", NULL), 0), "values", NULL);
+	yajl_val r = jq_item(jq_at(v, "results", JQ_END), 0);
+	return jq_at(jq_item(jq_at(r, "series", JQ_END), 0), "values", JQ_END);
 }
 
 static const char *cell(yajl_val row, size_t i)

@@ -132,11 +132,11 @@ static bool all_alnum(const char *p, size_t n, bool *digit)
  * generated suffixes, so the plan names what a user knows. */
 static void workload_of(yajl_val pod, char *out, size_t len, bool *daemonset)
 {
-	yajl_val o = jq_item(jq_at(pod, "metadata", "ownerReferences", NULL), 0);
-	const char *kind = jq_str(o, "kind", NULL), *name = jq_str(o, "name", NULL);
+	yajl_val o = jq_item(jq_at(pod, "metadata", "ownerReferences", JQ_END), 0);
+	const char *kind = jq_str(o, "kind", JQ_END), *name = jq_str(o, "name", JQ_END);
 	*daemonset = kind && strcmp(kind, "DaemonSet") == 0;
 	if (!kind || !name)
-		name = jq_str(pod, "metadata", "name", NULL);
+		name = jq_str(pod, "metadata", "name", JQ_END);
 	snprintf(out, len, "%s", name ? name : "?");
 	bool digit;
 	if (!kind) { /* the pod's own name: drop the 5-character pod suffix first */
@@ -158,11 +158,11 @@ static void workload_of(yajl_val pod, char *out, size_t len, bool *daemonset)
 
 static bool node_ready(yajl_val node)
 {
-	yajl_val conds = jq_at(node, "status", "conditions", NULL);
+	yajl_val conds = jq_at(node, "status", "conditions", JQ_END);
 	if (!conds)
 		return true; /* no conditions reported: nothing says it is not */
 	for (size_t i = 0; i < jq_len(conds); i++) {
-		const char *t = jq_str(jq_item(conds, i), "type", NULL), *st = jq_str(jq_item(conds, i), "status", NULL);
+		const char *t = jq_str(jq_item(conds, i), "type", JQ_END), *st = jq_str(jq_item(conds, i), "status", JQ_END);
 		if (t && strcmp(t, "Ready") == 0)
 			return st && strcmp(st, "True") == 0;
 	}
@@ -171,7 +171,7 @@ static bool node_ready(yajl_val node)
 
 static const char *label(yajl_val node, const char *key, const char *fallback)
 {
-	yajl_val labels = jq_at(node, "metadata", "labels", NULL);
+	yajl_val labels = jq_at(node, "metadata", "labels", JQ_END);
 	const char *path[] = {key, NULL};
 	yajl_val v = labels ? yajl_tree_get(labels, path, yajl_t_string) : NULL;
 	if (!v && fallback) {
@@ -184,9 +184,9 @@ static const char *label(yajl_val node, const char *key, const char *fallback)
 /* A taint the stack pod does not tolerate (cordoning is counted apart). */
 static const char *blocking_taint(yajl_val node)
 {
-	yajl_val taints = jq_at(node, "spec", "taints", NULL);
+	yajl_val taints = jq_at(node, "spec", "taints", JQ_END);
 	for (size_t i = 0; i < jq_len(taints); i++) {
-		const char *k = jq_str(jq_item(taints, i), "key", NULL), *e = jq_str(jq_item(taints, i), "effect", NULL);
+		const char *k = jq_str(jq_item(taints, i), "key", JQ_END), *e = jq_str(jq_item(taints, i), "effect", JQ_END);
 		if (k && e && strcmp(e, "PreferNoSchedule") != 0 && strcmp(k, "node.kubernetes.io/unschedulable") != 0)
 			return k;
 	}
@@ -262,7 +262,7 @@ int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_pl
 				err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val items = jq_at(p->nodes_v, "items", NULL), pitems = jq_at(p->pods_v, "items", NULL);
+	yajl_val items = jq_at(p->nodes_v, "items", JQ_END), pitems = jq_at(p->pods_v, "items", JQ_END);
 	/* Room for the synthetic nodes of the options (a t3.small, one more node). */
 	p->node = calloc(jq_len(items) + 2, sizeof *p->node);
 	p->pod = calloc(jq_len(pitems) + 1, sizeof *p->pod);
@@ -270,10 +270,12 @@ int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_pl
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* Only named nodes are kept: node[0 .. nn) all have a name. */
+	size_t nn = 0;
 	for (size_t i = 0; i < jq_len(items); i++) {
 		yajl_val v = jq_item(items, i);
-		struct plan_node *n = &p->node[p->nn];
-		if (!(n->name = jq_str(v, "metadata", "name", NULL)))
+		struct plan_node *n = &p->node[nn];
+		if (!(n->name = jq_str(v, "metadata", "name", JQ_END)))
 			continue;
 		n->itype = label(v, "node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type");
 		n->zone = label(v, "topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone");
@@ -286,41 +288,42 @@ int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_pl
 		const char *l = label(v, STACK_NODE_LABEL, NULL);
 		n->labelled = l != NULL;
 		n->label_true = l && strcmp(l, "true") == 0;
-		if (quantity_parse(jq_str(v, "status", "allocatable", "pods", NULL), &n->pods) != 0)
+		if (quantity_parse(jq_str(v, "status", "allocatable", "pods", JQ_END), &n->pods) != 0)
 			n->pods = 110; /* the kubelet's default */
-		if (quantity_parse(jq_str(v, "status", "allocatable", "memory", NULL), &n->mem) != 0)
+		if (quantity_parse(jq_str(v, "status", "allocatable", "memory", JQ_END), &n->mem) != 0)
 			n->mem = INT64_MAX / 4;
 		n->ready = node_ready(v);
-		n->cordoned = YAJL_IS_TRUE(jq_at(v, "spec", "unschedulable", NULL));
+		n->cordoned = YAJL_IS_TRUE(jq_at(v, "spec", "unschedulable", JQ_END));
 		n->taint = blocking_taint(v);
 		node_capacity(n);
-		p->nn++;
+		nn++;
 	}
+	p->nn = nn;
 	const char *ns = p->ns = stack_namespace(s);
 	for (size_t i = 0; i < jq_len(pitems); i++) {
 		yajl_val v = jq_item(pitems, i);
 		struct plan_pod *pp = &p->pod[p->np++];
-		const char *node = jq_str(v, "spec", "nodeName", NULL);
+		const char *node = jq_str(v, "spec", "nodeName", JQ_END);
 		pp->node = -1;
-		for (size_t k = 0; node && k < p->nn; k++)
+		for (size_t k = 0; node && k < nn; k++)
 			if (strcmp(p->node[k].name, node) == 0)
 				pp->node = (int)k;
-		pp->name = jq_str(v, "metadata", "name", NULL);
-		pp->ns = jq_str(v, "metadata", "namespace", NULL);
+		pp->name = jq_str(v, "metadata", "name", JQ_END);
+		pp->ns = jq_str(v, "metadata", "namespace", JQ_END);
 		workload_of(v, pp->workload, sizeof pp->workload, &pp->daemonset);
-		pp->owned = jq_len(jq_at(v, "metadata", "ownerReferences", NULL)) > 0;
-		const char *okind = jq_str(jq_item(jq_at(v, "metadata", "ownerReferences", NULL), 0), "kind", NULL);
+		pp->owned = jq_len(jq_at(v, "metadata", "ownerReferences", JQ_END)) > 0;
+		const char *okind = jq_str(jq_item(jq_at(v, "metadata", "ownerReferences", JQ_END), 0), "kind", JQ_END);
 		pp->recreated = okind && (strcmp(okind, "ReplicaSet") == 0 || strcmp(okind, "StatefulSet") == 0);
 		/* spec.priority is what the Priority admission plugin set from the class. */
-		yajl_val pr = jq_at(v, "spec", "priority", NULL);
+		yajl_val pr = jq_at(v, "spec", "priority", JQ_END);
 		pp->priority = pr && YAJL_IS_INTEGER(pr) ? YAJL_GET_INTEGER(pr)
-						       : stack_class_priority(jq_str(v, "spec", "priorityClassName", NULL));
+						       : stack_class_priority(jq_str(v, "spec", "priorityClassName", JQ_END));
 		pp->moved_to = -1;
-		pp->host_network = YAJL_IS_TRUE(jq_at(v, "spec", "hostNetwork", NULL));
+		pp->host_network = YAJL_IS_TRUE(jq_at(v, "spec", "hostNetwork", JQ_END));
 		pp->mem = pod_memory_request(v);
 		/* Our own pods (a re-run, an upgrade) are replaced, not added. */
-		const char *pns = jq_str(v, "metadata", "namespace", NULL);
-		const char *po = jq_str(v, "metadata", "labels", "app.kubernetes.io/part-of", NULL);
+		const char *pns = jq_str(v, "metadata", "namespace", JQ_END);
+		const char *po = jq_str(v, "metadata", "labels", "app.kubernetes.io/part-of", JQ_END);
 		pp->ours = pns && po && strcmp(pns, ns) == 0 && strcmp(po, "heliograph") == 0;
 	}
 	/* Without owner references, a workload with a pod on every counted node
@@ -746,8 +749,10 @@ static bool fits_if(struct stack_plan *p, char *where, size_t wlen)
 {
 	int chosen = p->chosen;
 	bool f = p->fits;
-	int *moved = malloc((p->np + 1) * sizeof *moved);
-	for (size_t j = 0; moved && j < p->np; j++)
+	/* Placing moves pods, never adds or drops one: np holds throughout. */
+	size_t np = p->np;
+	int *moved = malloc((np + 1) * sizeof *moved);
+	for (size_t j = 0; moved && j < np; j++)
 		moved[j] = p->pod[j].moved_to;
 	tally(p);
 	place(p);
@@ -756,7 +761,7 @@ static bool fits_if(struct stack_plan *p, char *where, size_t wlen)
 		snprintf(where, wlen, "%s", r && p->chosen >= 0 ? p->node[p->chosen].name : "");
 	p->chosen = chosen;
 	p->fits = f;
-	for (size_t j = 0; j < p->np; j++)
+	for (size_t j = 0; j < np; j++)
 		p->pod[j].moved_to = moved ? moved[j] : -1;
 	free(moved);
 	tally(p);
@@ -830,15 +835,14 @@ void stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen)
 	char sm[32], am[32];
 	fmt_mem(p->stack.memory, sm, sizeof sm);
 	fmt_mem(p->agent.memory, am, sizeof am);
-	size_t ncounted = 0;
-	const struct plan_node *most = NULL; /* of the most common type, for "add a node" */
+	/* Of the most common type, for "add a node"; set by the first counted node. */
+	const struct plan_node *most = NULL;
 	const char *cluster = NULL, *nodegroup = NULL;
 	bool nitro = false, xen = false;
 	for (size_t i = 0; i < p->nn; i++) {
 		const struct plan_node *n = &p->node[i];
 		if (!counted(n))
 			continue;
-		ncounted++;
 		size_t same = 0, same_most = 0;
 		for (size_t k = 0; k < p->nn; k++) {
 			same += counted(&p->node[k]) && !name_cmp(p->node[k].itype, n->itype);
@@ -852,7 +856,7 @@ void stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen)
 		if (n->it && !n->it->nitro)
 			xen = true;
 	}
-	if (ncounted == 0) {
+	if (!most) { /* no counted node */
 		say(&b, "the cluster has no ready, schedulable node to run the stack on.");
 		return;
 	}

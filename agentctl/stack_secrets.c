@@ -133,7 +133,7 @@ int stack_ensure_secrets(struct stack *s, int *changed, char *err, size_t errlen
 
 static char *decode_field(yajl_val v, const char *key)
 {
-	const char *b = jq_str(v, "data", key, NULL);
+	const char *b = jq_str(v, "data", key, JQ_END);
 	unsigned char *out = NULL;
 	size_t n = 0;
 	if (!b || kube_b64_decode(b, &out, &n) != 0)

@@ -63,15 +63,15 @@ int stack_default_class(struct stack *s, char **name, char **prov, char *err, si
 	int rc = stack_list(s, "storage.k8s.io/v1", "StorageClass", NULL, NULL, NULL, &v, err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val items = jq_at(v, "items", NULL);
+	yajl_val items = jq_at(v, "items", JQ_END);
 	for (size_t i = 0; i < jq_len(items); i++) {
 		yajl_val sc = jq_item(items, i);
-		const char *def = jq_str(sc, "metadata", "annotations", DEFAULT_ANNOTATION, NULL);
+		const char *def = jq_str(sc, "metadata", "annotations", DEFAULT_ANNOTATION, JQ_END);
 		const char *beta = jq_str(sc, "metadata", "annotations",
-					  "storageclass.beta.kubernetes.io/is-default-class", NULL);
+					  "storageclass.beta.kubernetes.io/is-default-class", JQ_END);
 		if ((def && strcmp(def, "true") == 0) || (beta && strcmp(beta, "true") == 0)) {
-			*name = kube_strdup(jq_str(sc, "metadata", "name", NULL));
-			*prov = kube_strdup(jq_str(sc, "provisioner", NULL));
+			*name = kube_strdup(jq_str(sc, "metadata", "name", JQ_END));
+			*prov = kube_strdup(jq_str(sc, "provisioner", JQ_END));
 			break;
 		}
 	}
@@ -83,12 +83,12 @@ int stack_default_class(struct stack *s, char **name, char **prov, char *err, si
  * hostPath volumes) or a zone (EBS). */
 static void pv_topology(yajl_val pv, struct stack_storage *st)
 {
-	yajl_val terms = jq_at(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms", NULL);
+	yajl_val terms = jq_at(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms", JQ_END);
 	for (size_t t = 0; t < jq_len(terms); t++) {
-		yajl_val ex = jq_at(jq_item(terms, t), "matchExpressions", NULL);
+		yajl_val ex = jq_at(jq_item(terms, t), "matchExpressions", JQ_END);
 		for (size_t i = 0; i < jq_len(ex); i++) {
-			const char *key = jq_str(jq_item(ex, i), "key", NULL), *op = jq_str(jq_item(ex, i), "operator", NULL);
-			const char *val = jq_str(jq_item(jq_at(jq_item(ex, i), "values", NULL), 0), NULL);
+			const char *key = jq_str(jq_item(ex, i), "key", JQ_END), *op = jq_str(jq_item(ex, i), "operator", JQ_END);
+			const char *val = jq_str(jq_item(jq_at(jq_item(ex, i), "values", JQ_END), 0), JQ_END);
 			if (!key || !op || !val || strcmp(op, "In") != 0)
 				continue;
 			if (strcmp(key, "kubernetes.io/hostname") == 0)
@@ -104,11 +104,11 @@ static void pv_topology(yajl_val pv, struct stack_storage *st)
  * remove it). */
 static bool class_applied_by_us(yajl_val pvc)
 {
-	yajl_val mf = jq_at(pvc, "metadata", "managedFields", NULL);
+	yajl_val mf = jq_at(pvc, "metadata", "managedFields", JQ_END);
 	for (size_t i = 0; i < jq_len(mf); i++) {
-		const char *m = jq_str(jq_item(mf, i), "manager", NULL);
+		const char *m = jq_str(jq_item(mf, i), "manager", JQ_END);
 		if (m && strcmp(m, "agentctl") == 0 &&
-		    jq_at(jq_item(mf, i), "fieldsV1", "f:spec", "f:storageClassName", NULL))
+		    jq_at(jq_item(mf, i), "fieldsV1", "f:spec", "f:storageClassName", JQ_END))
 			return true;
 	}
 	return false;
@@ -129,14 +129,14 @@ static int existing(struct stack *s, struct stack_storage *st, bool *applied, ch
 		free(body);
 		if (!pvc)
 			return -1;
-		const char *cls = jq_str(pvc, "spec", "storageClassName", NULL);
+		const char *cls = jq_str(pvc, "spec", "storageClassName", JQ_END);
 		if (!st->exists && cls)
 			snprintf(st->cls, sizeof st->cls, "%s", cls);
 		st->exists = true;
 		*applied |= class_applied_by_us(pvc);
 		/* Its PV: the bound one, or for node storage the pre-bound one render names. */
 		char pvname[320];
-		const char *vn = jq_str(pvc, "spec", "volumeName", NULL);
+		const char *vn = jq_str(pvc, "spec", "volumeName", JQ_END);
 		if (vn)
 			snprintf(pvname, sizeof pvname, "%s", vn);
 		else
@@ -253,7 +253,7 @@ int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, s
 		if (!v)
 			return -1;
 		char prov[256];
-		snprintf(prov, sizeof prov, "%s", jq_str(v, "provisioner", NULL) ? jq_str(v, "provisioner", NULL) : "");
+		snprintf(prov, sizeof prov, "%s", jq_str(v, "provisioner", JQ_END) ? jq_str(v, "provisioner", JQ_END) : "");
 		yajl_tree_free(v);
 		bool ok;
 		if ((rc = provisioner_installed(s, prov, &ok, err, errlen)) != 0)
@@ -363,10 +363,10 @@ static void copy(char *dst, size_t len, const char *src)
  * namespace ns: its name, or a claimRef in class heliograph-node. */
 static bool node_pv_of(yajl_val it, const char *ns, const char *vol)
 {
-	const char *name = jq_str(it, "metadata", "name", NULL);
-	const char *cls = jq_str(it, "spec", "storageClassName", NULL);
-	const char *rns = jq_str(it, "spec", "claimRef", "namespace", NULL);
-	const char *rname = jq_str(it, "spec", "claimRef", "name", NULL);
+	const char *name = jq_str(it, "metadata", "name", JQ_END);
+	const char *cls = jq_str(it, "spec", "storageClassName", JQ_END);
+	const char *rns = jq_str(it, "spec", "claimRef", "namespace", JQ_END);
+	const char *rname = jq_str(it, "spec", "claimRef", "name", JQ_END);
 	char want[300];
 	snprintf(want, sizeof want, "heliograph-%s-%s", ns, vol);
 	return name && (strcmp(name, want) == 0 || (cls && strcmp(cls, STACK_NODE_CLASS) == 0 && rns &&
@@ -375,17 +375,17 @@ static bool node_pv_of(yajl_val it, const char *ns, const char *vol)
 
 static void node_pv(yajl_val it, struct stack_node_pv *p)
 {
-	const char *rns = jq_str(it, "spec", "claimRef", "namespace", NULL);
-	const char *rname = jq_str(it, "spec", "claimRef", "name", NULL);
+	const char *rns = jq_str(it, "spec", "claimRef", "namespace", JQ_END);
+	const char *rname = jq_str(it, "spec", "claimRef", "name", JQ_END);
 	struct stack_storage topo = {0};
 	memset(p, 0, sizeof *p);
 	pv_topology(it, &topo);
-	copy(p->name, sizeof p->name, jq_str(it, "metadata", "name", NULL));
+	copy(p->name, sizeof p->name, jq_str(it, "metadata", "name", JQ_END));
 	copy(p->node, sizeof p->node, topo.vol_node);
-	copy(p->path, sizeof p->path, jq_str(it, "spec", "hostPath", "path", NULL));
-	copy(p->phase, sizeof p->phase, jq_str(it, "status", "phase", NULL));
-	copy(p->capacity, sizeof p->capacity, jq_str(it, "spec", "capacity", "storage", NULL));
-	copy(p->reclaim, sizeof p->reclaim, jq_str(it, "spec", "persistentVolumeReclaimPolicy", NULL));
+	copy(p->path, sizeof p->path, jq_str(it, "spec", "hostPath", "path", JQ_END));
+	copy(p->phase, sizeof p->phase, jq_str(it, "status", "phase", JQ_END));
+	copy(p->capacity, sizeof p->capacity, jq_str(it, "spec", "capacity", "storage", JQ_END));
+	copy(p->reclaim, sizeof p->reclaim, jq_str(it, "spec", "persistentVolumeReclaimPolicy", JQ_END));
 	if (rns && rname)
 		snprintf(p->claim, sizeof p->claim, "%s/%s", rns, rname);
 }
@@ -398,7 +398,7 @@ int stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *e
 	int rc = stack_list(s, "v1", "PersistentVolume", NULL, NULL, NULL, &v, err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val items = jq_at(v, "items", NULL);
+	yajl_val items = jq_at(v, "items", JQ_END);
 	/* In the order of volumes[] (influxdb first), whatever the list's order. */
 	for (size_t k = 0; k < sizeof volumes / sizeof *volumes; k++) {
 		for (size_t i = 0; i < jq_len(items) && *n < STACK_NODE_PV_MAX; i++) {
@@ -413,9 +413,9 @@ int stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *e
 
 static bool node_is_ready(yajl_val node)
 {
-	yajl_val cs = jq_at(node, "status", "conditions", NULL);
+	yajl_val cs = jq_at(node, "status", "conditions", JQ_END);
 	for (size_t i = 0; i < jq_len(cs); i++) {
-		const char *t = jq_str(jq_item(cs, i), "type", NULL), *st = jq_str(jq_item(cs, i), "status", NULL);
+		const char *t = jq_str(jq_item(cs, i), "type", JQ_END), *st = jq_str(jq_item(cs, i), "status", JQ_END);
 		if (t && strcmp(t, "Ready") == 0)
 			return st && strcmp(st, "True") == 0;
 	}
@@ -429,15 +429,15 @@ int stack_label_nodes(struct stack *s, struct stack_label_node *ln, size_t *n, c
 	int rc = stack_list(s, "v1", "Node", NULL, STACK_NODE_LABEL, NULL, &v, err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val items = jq_at(v, "items", NULL);
+	yajl_val items = jq_at(v, "items", JQ_END);
 	for (size_t i = 0; i < jq_len(items) && *n < STACK_LABEL_NODE_MAX; i++) {
 		yajl_val it = jq_item(items, i);
 		/* Checked again: a list that ignored the selector names no other node. */
-		const char *val = jq_str(it, "metadata", "labels", STACK_NODE_LABEL, NULL);
+		const char *val = jq_str(it, "metadata", "labels", STACK_NODE_LABEL, JQ_END);
 		if (!val)
 			continue;
 		struct stack_label_node *l = &ln[(*n)++];
-		copy(l->name, sizeof l->name, jq_str(it, "metadata", "name", NULL));
+		copy(l->name, sizeof l->name, jq_str(it, "metadata", "name", JQ_END));
 		copy(l->value, sizeof l->value, val);
 		l->ready = node_is_ready(it);
 	}

@@ -19,22 +19,22 @@
 /* 1 done, 0 waiting, -1 failed; msg says which. */
 static int deployment_state(yajl_val d, char *msg, size_t len)
 {
-	int64_t gen = jq_int(d, 0, "metadata", "generation", NULL);
-	int64_t og = jq_int(d, -1, "status", "observedGeneration", NULL);
+	int64_t gen = jq_int(d, 0, "metadata", "generation", JQ_END);
+	int64_t og = jq_int(d, -1, "status", "observedGeneration", JQ_END);
 	if (og < gen) {
 		snprintf(msg, len, "waiting for the controller to see the new spec");
 		return 0;
 	}
-	yajl_val conds = jq_at(d, "status", "conditions", NULL);
+	yajl_val conds = jq_at(d, "status", "conditions", JQ_END);
 	for (size_t i = 0; i < jq_len(conds); i++) {
-		const char *r = jq_str(jq_item(conds, i), "reason", NULL);
+		const char *r = jq_str(jq_item(conds, i), "reason", JQ_END);
 		if (r && strcmp(r, "ProgressDeadlineExceeded") == 0) {
 			snprintf(msg, len, "exceeded its progress deadline");
 			return -1;
 		}
 	}
-	int64_t want = jq_int(d, 1, "spec", "replicas", NULL), upd = jq_int(d, 0, "status", "updatedReplicas", NULL);
-	int64_t have = jq_int(d, 0, "status", "replicas", NULL), avail = jq_int(d, 0, "status", "availableReplicas", NULL);
+	int64_t want = jq_int(d, 1, "spec", "replicas", JQ_END), upd = jq_int(d, 0, "status", "updatedReplicas", JQ_END);
+	int64_t have = jq_int(d, 0, "status", "replicas", JQ_END), avail = jq_int(d, 0, "status", "availableReplicas", JQ_END);
 	if (upd < want)
 		snprintf(msg, len, "%lld of %lld new replicas updated", (long long)upd, (long long)want);
 	else if (have > upd)
@@ -52,15 +52,15 @@ static int deployment_state(yajl_val d, char *msg, size_t len)
  * when their node is back, or never if it is gone). */
 static int daemonset_state(yajl_val d, int64_t skip, char *msg, size_t len)
 {
-	int64_t gen = jq_int(d, 0, "metadata", "generation", NULL);
-	int64_t og = jq_int(d, -1, "status", "observedGeneration", NULL);
+	int64_t gen = jq_int(d, 0, "metadata", "generation", JQ_END);
+	int64_t og = jq_int(d, -1, "status", "observedGeneration", JQ_END);
 	if (og < gen) {
 		snprintf(msg, len, "waiting for the controller to see the new spec");
 		return 0;
 	}
-	int64_t want = jq_int(d, 0, "status", "desiredNumberScheduled", NULL);
-	int64_t upd = jq_int(d, 0, "status", "updatedNumberScheduled", NULL);
-	int64_t avail = jq_int(d, 0, "status", "numberAvailable", NULL);
+	int64_t want = jq_int(d, 0, "status", "desiredNumberScheduled", JQ_END);
+	int64_t upd = jq_int(d, 0, "status", "updatedNumberScheduled", JQ_END);
+	int64_t avail = jq_int(d, 0, "status", "numberAvailable", JQ_END);
 	if (skip > want)
 		skip = want;
 	char nr[64] = "";
@@ -131,7 +131,7 @@ static yajl_val list(struct stack *s, const char *api, const char *kind, const c
 /* "heliograph-stack-5d9c Pending, heliograph-agent-x2f Running (not ready)". */
 static void pod_summary(yajl_val pods, char *out, size_t len)
 {
-	yajl_val it = jq_at(pods, "items", NULL);
+	yajl_val it = jq_at(pods, "items", JQ_END);
 	out[0] = '\0';
 	for (size_t i = 0; i < jq_len(it); i++) {
 		yajl_val p = jq_item(it, i);
@@ -139,14 +139,14 @@ static void pod_summary(yajl_val pods, char *out, size_t len)
 		if (n + 1 >= len)
 			break;
 		bool ready = false;
-		yajl_val c = jq_at(p, "status", "conditions", NULL);
+		yajl_val c = jq_at(p, "status", "conditions", JQ_END);
 		for (size_t k = 0; k < jq_len(c); k++) {
-			const char *t = jq_str(jq_item(c, k), "type", NULL), *st = jq_str(jq_item(c, k), "status", NULL);
+			const char *t = jq_str(jq_item(c, k), "type", JQ_END), *st = jq_str(jq_item(c, k), "status", JQ_END);
 			if (t && st && strcmp(t, "Ready") == 0)
 				ready = strcmp(st, "True") == 0;
 		}
-		const char *ph = jq_str(p, "status", "phase", NULL);
-		snprintf(out + n, len - n, "%s%s %s%s", n ? ", " : "", jq_str(p, "metadata", "name", NULL) ? jq_str(p, "metadata", "name", NULL) : "?",
+		const char *ph = jq_str(p, "status", "phase", JQ_END);
+		snprintf(out + n, len - n, "%s%s %s%s", n ? ", " : "", jq_str(p, "metadata", "name", JQ_END) ? jq_str(p, "metadata", "name", JQ_END) : "?",
 			 ph ? ph : "Pending", ready ? "" : ph && strcmp(ph, "Running") == 0 ? " (not ready)" : "");
 	}
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,8 @@ struct keypath {
 	int line;
 };
 
-static int fail(struct parser *ps, const char *fmt, ...)
+/* Records the first error; fail() below is the form parsers use. */
+__attribute__((format(printf, 2, 3))) static void note_error(struct parser *ps, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -41,8 +43,12 @@ static int fail(struct parser *ps, const char *fmt, ...)
 	/* Only the first error counts: later ones come from unwinding. */
 	if (ps->err[0] == '\0')
 		snprintf(ps->err, ps->errlen, "%s:%d: %s", ps->name, ps->line, msg);
-	return -1;
 }
+
+/* An error: -1, visibly at the call site. A variadic function's result is
+ * opaque to the static analyser (it does not follow such calls), which
+ * then followed error returns as successes into half-built nodes. */
+#define fail(ps, ...) (note_error((ps), __VA_ARGS__), -1)
 
 /* The character at p for a message: 'c' when printable ASCII, else its
  * code ("U+00E9", "byte 0x0C"), so no raw byte reaches the message. */
@@ -67,6 +73,10 @@ static const char *chdesc(const struct parser *ps, const char *p, char *buf, siz
 
 static int sb_put(struct parser *ps, struct sbuf *b, const char *s, size_t n)
 {
+	/* Bounds len + n + 1 and the doubling below: neither can wrap, so an
+	 * empty buffer always gets its first allocation here. */
+	if (n >= SIZE_MAX / 2 - b->len)
+		return fail(ps, "out of memory");
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 32;
 		while (cap < b->len + n + 1)
@@ -86,12 +96,12 @@ static int sb_put(struct parser *ps, struct sbuf *b, const char *s, size_t n)
 static struct toml_node *node_new(struct parser *ps, enum toml_type t, int line)
 {
 	if (ps->doc->nodes >= TOML_MAX_NODES) {
-		fail(ps, "more than %d values", TOML_MAX_NODES);
+		note_error(ps, "more than %d values", TOML_MAX_NODES);
 		return NULL;
 	}
 	struct toml_node *n = calloc(1, sizeof(*n));
 	if (!n) {
-		fail(ps, "out of memory");
+		note_error(ps, "out of memory");
 		return NULL;
 	}
 	ps->doc->nodes++;
@@ -729,7 +739,7 @@ static struct toml_node *new_table(struct parser *ps, struct toml_node *parent, 
 	t->key = strdup(key);
 	if (!t->key || add_kid(ps, parent, t) < 0) {
 		if (!t->key)
-			fail(ps, "out of memory");
+			note_error(ps, "out of memory");
 		node_drop(t);
 		return NULL;
 	}
@@ -751,11 +761,11 @@ static struct toml_node *walk(struct parser *ps, struct toml_node *t, struct key
 		} else if (c->type == TOML_ARRAY && c->aot && !by_dotted && c->n) {
 			c = c->kids[c->n - 1];
 		} else if (c->type != TOML_TABLE || (by_dotted && c->sealed)) {
-			fail(ps, "key '%s' is already defined (line %d) as a %s", k->seg[i], c->line,
-			     c->sealed && c->type == TOML_TABLE ? "closed inline table" : toml_type_name(c->type));
+			note_error(ps, "key '%s' is already defined (line %d) as a %s", k->seg[i], c->line,
+			           c->sealed && c->type == TOML_TABLE ? "closed inline table" : toml_type_name(c->type));
 			return NULL;
 		} else if (c->sealed) {
-			fail(ps, "inline table '%s' (line %d) cannot be extended", k->seg[i], c->line);
+			note_error(ps, "inline table '%s' (line %d) cannot be extended", k->seg[i], c->line);
 			return NULL;
 		}
 		t = c;
@@ -813,7 +823,7 @@ static int header(struct parser *ps, struct toml_node **cur)
 		if (!t) {
 			t = node_new(ps, TOML_ARRAY, k.line);
 			if (t && !(t->key = strdup(last)))
-				fail(ps, "out of memory");
+				note_error(ps, "out of memory");
 			if (!t || !t->key || add_kid(ps, parent, t) < 0) {
 				node_drop(t);
 				path_free(&k);
@@ -840,7 +850,7 @@ static int header(struct parser *ps, struct toml_node **cur)
 			t = new_table(ps, parent, last, k.line);
 		} else if (t->type != TOML_TABLE || t->explicit_hdr || t->sealed || t->by_dotted) {
 			char full[256];
-			fail(ps, "table [%s] is already defined at line %d", path_text(&k, full, sizeof full), t->line);
+			note_error(ps, "table [%s] is already defined at line %d", path_text(&k, full, sizeof full), t->line);
 			t = NULL;
 		}
 		if (t) {

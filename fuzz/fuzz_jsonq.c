@@ -28,19 +28,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static const char *const skip[][3] = { { NULL }, { "metadata", NULL }, { "status", "kind", NULL } };
 		if (!jq_equal_except(v, w, skip[data[0] % 3]))
 			abort();
-		(void)jq_str(v, "kind", NULL);
-		(void)jq_str(v, "metadata", "name", NULL);
-		(void)jq_int(v, -1, "status", "readyReplicas", NULL);
-		(void)jq_int(v, -1, "code", NULL);
-		(void)jq_at(v, "details", "causes", NULL);
-		yajl_val items = jq_at(v, "items", NULL);
+		(void)jq_str(v, "kind", JQ_END);
+		(void)jq_str(v, "metadata", "name", JQ_END);
+		(void)jq_int(v, -1, "status", "readyReplicas", JQ_END);
+		(void)jq_int(v, -1, "code", JQ_END);
+		(void)jq_at(v, "details", "causes", JQ_END);
+		yajl_val items = jq_at(v, "items", JQ_END);
 		size_t n = jq_len(items);
 		for (size_t i = 0; i <= n && i < 64; i++) {
 			yajl_val it = jq_item(items, i);
 			if ((it == NULL) != (i == n))
 				abort();
-			(void)jq_str(it, "metadata", "namespace", NULL);
-			(void)jq_int(it, 0, "spec", "replicas", NULL);
+			(void)jq_str(it, "metadata", "namespace", JQ_END);
+			(void)jq_int(it, 0, "spec", "replicas", JQ_END);
 		}
 		if (jq_len(v) > 0 && !jq_item(v, 0))
 			abort();

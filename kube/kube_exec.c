@@ -138,6 +138,10 @@ static int read_all(int fd, char **out, char *err, size_t errlen)
 {
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap);
+	if (!buf) {
+		snprintf(err, errlen, "exec plugin output: out of memory");
+		return -1;
+	}
 	for (;;) {
 		if (n + 1 >= cap) {
 			if (cap >= EXEC_MAX_OUTPUT) {
@@ -145,8 +149,14 @@ static int read_all(int fd, char **out, char *err, size_t errlen)
 				free(buf);
 				return -1;
 			}
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				snprintf(err, errlen, "exec plugin output: out of memory");
+				free(buf);
+				return -1;
+			}
+			buf = nb;
 			cap *= 2;
-			buf = realloc(buf, cap);
 		}
 		ssize_t r = read(fd, buf + n, cap - n - 1);
 		if (r < 0 && errno == EINTR)

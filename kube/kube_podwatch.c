@@ -134,12 +134,14 @@ static struct pod_rec *rec_parse(const char *json, size_t len, char *err, size_t
 
 	struct builder bd = { 0 };
 	struct pod_rec *r = calloc(1, sizeof(*r));
+	/* Asked for by type, each is that type or NULL: their u.object and
+	 * u.array are read directly (YAJL_GET_* would test the type again). */
 	yajl_val labels = yajl_tree_get(root, p_labels, yajl_t_object);
 	yajl_val ann = yajl_tree_get(root, p_ann, yajl_t_object);
 	yajl_val conts = yajl_tree_get(root, p_conts, yajl_t_array);
 	yajl_val cstat = yajl_tree_get(root, p_cstat, yajl_t_array);
-	size_t nl = labels ? YAJL_GET_OBJECT(labels)->len : 0;
-	size_t nc = conts ? YAJL_GET_ARRAY(conts)->len : 0;
+	size_t nl = labels ? labels->u.object.len : 0;
+	size_t nc = conts ? conts->u.array.len : 0;
 	size_t *loff = calloc(2 * nl + 1, sizeof(size_t));
 	size_t *coff = calloc(5 * nc + 1, sizeof(size_t));
 	if (!r || !loff || !coff) {
@@ -152,24 +154,24 @@ static struct pod_rec *rec_parse(const char *json, size_t len, char *err, size_t
 	size_t o_ann[4] = { NOFF, NOFF, NOFF, NOFF };
 	static const char *const ann_keys[4] = { "prometheus.io/scrape", "prometheus.io/port", "prometheus.io/path",
 						 "prometheus.io/scheme" };
-	for (size_t i = 0; ann && i < YAJL_GET_OBJECT(ann)->len; i++)
+	for (size_t i = 0; ann && i < ann->u.object.len; i++)
 		for (int k = 0; k < 4; k++)
-			if (!strcmp(YAJL_GET_OBJECT(ann)->keys[i], ann_keys[k]) &&
-			    YAJL_IS_STRING(YAJL_GET_OBJECT(ann)->values[i]))
-				o_ann[k] = put(&bd, YAJL_GET_STRING(YAJL_GET_OBJECT(ann)->values[i]));
+			if (!strcmp(ann->u.object.keys[i], ann_keys[k]) &&
+			    YAJL_IS_STRING(ann->u.object.values[i]))
+				o_ann[k] = put(&bd, YAJL_GET_STRING(ann->u.object.values[i]));
 	size_t kept = 0;
 	for (size_t i = 0; i < nl; i++) {
-		yajl_val v = YAJL_GET_OBJECT(labels)->values[i];
+		yajl_val v = labels->u.object.values[i];
 		if (!YAJL_IS_STRING(v))
 			continue;
-		loff[2 * kept] = put(&bd, YAJL_GET_OBJECT(labels)->keys[i]);
+		loff[2 * kept] = put(&bd, labels->u.object.keys[i]);
 		loff[2 * kept + 1] = put(&bd, YAJL_GET_STRING(v));
 		kept++;
 	}
 	nl = kept;
 	kept = 0;
 	for (size_t i = 0; i < nc; i++) {
-		yajl_val c = YAJL_GET_ARRAY(conts)->values[i];
+		yajl_val c = conts->u.array.values[i];
 		const char *name = str_at(c, p_cname);
 		if (!name)
 			continue;
@@ -182,9 +184,9 @@ static struct pod_rec *rec_parse(const char *json, size_t len, char *err, size_t
 	}
 	nc = kept;
 	bool ready = str_at(root, p_phase) && !strcmp(str_at(root, p_phase), "Running");
-	for (size_t i = 0; ready && cstat && i < YAJL_GET_ARRAY(cstat)->len; i++) {
+	for (size_t i = 0; ready && cstat && i < cstat->u.array.len; i++) {
 		static const char *p_ready[] = { "ready", NULL };
-		ready = YAJL_IS_TRUE(yajl_tree_get(YAJL_GET_ARRAY(cstat)->values[i], p_ready, yajl_t_true));
+		ready = YAJL_IS_TRUE(yajl_tree_get(cstat->u.array.values[i], p_ready, yajl_t_true));
 	}
 	if (bd.oom) {
 		snprintf(err, errlen, "out of memory");

@@ -63,18 +63,32 @@ void kube_kinds_free(struct kube_client *c)
 static void cache_list(struct kube_client *c, const char *api_version, yajl_val doc)
 {
 	const char *rp[] = { "resources", NULL };
+	/* Asked for by type, res is an array or NULL: its u.array is read directly. */
 	yajl_val res = yajl_tree_get(doc, rp, yajl_t_array);
-	for (size_t i = 0; res && i < YAJL_GET_ARRAY(res)->len; i++) {
-		yajl_val r = YAJL_GET_ARRAY(res)->values[i];
+	for (size_t i = 0; res && i < res->u.array.len; i++) {
+		yajl_val r = res->u.array.values[i];
 		const char *np[] = { "name", NULL }, *kp[] = { "kind", NULL }, *sp[] = { "namespaced", NULL };
 		yajl_val name = yajl_tree_get(r, np, yajl_t_string), kind = yajl_tree_get(r, kp, yajl_t_string);
 		yajl_val ns = yajl_tree_get(r, sp, yajl_t_any);
 		if (!name || !kind || strchr(name->u.string, '/'))
 			continue; /* subresources such as deployments/scale */
 		struct kube_kind *k = calloc(1, sizeof(*k));
-		k->api_version = strdup(api_version);
-		k->kind = strdup(kind->u.string);
-		k->plural = strdup(name->u.string);
+		if (k) {
+			k->api_version = strdup(api_version);
+			k->kind = strdup(kind->u.string);
+			k->plural = strdup(name->u.string);
+		}
+		if (!k || !k->api_version || !k->kind || !k->plural) {
+			/* Out of memory: the kinds cached so far stay; a lookup of
+			 * this one fails as for a kind the server does not serve. */
+			if (k) {
+				free(k->api_version);
+				free(k->kind);
+				free(k->plural);
+				free(k);
+			}
+			return;
+		}
 		k->namespaced = ns && YAJL_IS_TRUE(ns);
 		k->next = c->kinds;
 		c->kinds = k;

@@ -40,9 +40,10 @@ static const char *jget(yajl_val v, const char *a, const char *b)
 static void add_causes(yajl_val st, const char *msg, char *out, size_t outlen)
 {
 	const char *path[] = { "details", "causes", NULL };
+	/* Asked for by type, causes is an array or NULL: its u.array is read directly. */
 	yajl_val causes = st ? yajl_tree_get(st, path, yajl_t_array) : NULL;
-	for (size_t i = 0; causes && i < YAJL_GET_ARRAY(causes)->len; i++) {
-		yajl_val c = YAJL_GET_ARRAY(causes)->values[i];
+	for (size_t i = 0; causes && i < causes->u.array.len; i++) {
+		yajl_val c = causes->u.array.values[i];
 		const char *f = jget(c, "field", NULL), *m = jget(c, "message", NULL);
 		if (!m)
 			continue;

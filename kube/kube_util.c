@@ -49,30 +49,36 @@ int kube_read_file(const char *path, size_t max, char **out, size_t *len, char *
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	size_t cap = 4096, n = 0;
+	/* Never more than max at first either: a bound under 4096 (the
+	 * namespace file's 256) was not enforced. */
+	size_t cap = max < 4096 ? max : 4096, n = 0;
 	char *buf = malloc(cap + 1);
-	while (buf) {
+	bool oom = !buf;
+	/* buf is non-NULL inside the loop: running out of memory leaves it. */
+	while (!oom) {
 		if (n == cap) {
 			if (cap >= max)
 				break;
-			cap = cap * 2 > max ? max : cap * 2;
-			char *nb = realloc(buf, cap + 1);
+			size_t ncap = cap * 2 > max ? max : cap * 2;
+			char *nb = realloc(buf, ncap + 1);
 			if (!nb) {
-				free(buf);
-				buf = NULL;
+				oom = true;
 				break;
 			}
 			buf = nb;
+			cap = ncap;
 		}
 		size_t r = fread(buf + n, 1, cap - n, f);
 		if (r == 0)
 			break;
 		n += r;
 	}
-	bool bad = ferror(f) || !buf || (n == cap && cap >= max && fgetc(f) != EOF);
+	const char *why = oom ? "out of memory"
+		: ferror(f) ? "read error"
+		: n == cap && cap >= max && fgetc(f) != EOF ? "larger than allowed" : NULL;
 	fclose(f);
-	if (bad) {
-		snprintf(err, errlen, "cannot read %s: %s", path, buf ? "larger than allowed" : "read error");
+	if (why) {
+		snprintf(err, errlen, "cannot read %s: %s", path, why);
 		free(buf);
 		return -1;
 	}

@@ -88,13 +88,13 @@ static void test_json(void)
 	CHECK(a && b && c);
 	CHECK(!jq_equal(a, b));
 	CHECK(jq_equal_except(a, b, skip_meta));
-	CHECK(jq_equal_except(jq_at(a, "metadata", NULL), jq_at(b, "metadata", NULL), skip_rv));
+	CHECK(jq_equal_except(jq_at(a, "metadata", JQ_END), jq_at(b, "metadata", JQ_END), skip_rv));
 	CHECK(!jq_equal_except(a, c, skip_meta));
-	CHECK_STR(jq_str(a, "metadata", "n", NULL), "x");
-	CHECK(jq_int(a, -1, "a", NULL) == 1);
-	CHECK(jq_int(a, -1, "missing", NULL) == -1);
-	CHECK(jq_len(jq_at(a, "b", NULL)) == 3);
-	CHECK(jq_str(jq_item(jq_at(a, "b", NULL), 1), NULL) != NULL);
+	CHECK_STR(jq_str(a, "metadata", "n", JQ_END), "x");
+	CHECK(jq_int(a, -1, "a", JQ_END) == 1);
+	CHECK(jq_int(a, -1, "missing", JQ_END) == -1);
+	CHECK(jq_len(jq_at(a, "b", JQ_END)) == 3);
+	CHECK(jq_str(jq_item(jq_at(a, "b", JQ_END), 1), JQ_END) != NULL);
 	CHECK(jq_parse("not json", err, sizeof err) == NULL);
 	/* Duplicate keys: the last counts, and a document equals itself (found by fuzz_jsonq). */
 	yajl_val d1 = jq_parse("{\"k\":1,\"g\":\"a\",\"k\":2}", err, sizeof err);

@@ -231,6 +231,26 @@ static void test_in_cluster(void)
 	unsetenv("KUBERNETES_SERVICE_HOST");
 }
 
+/* kube_read_file names why it failed: the size bound, or the read itself
+ * (a directory opens but cannot be read; it was called "larger than
+ * allowed" before). */
+static void test_read_file_errors(void)
+{
+	char p[512], err[256], *s = NULL;
+	size_t len = 0;
+	write_file("ten", "0123456789");
+	snprintf(p, sizeof(p), "%s/ten", tmp);
+	CHECK_INT(kube_read_file(p, 10, &s, &len, err, sizeof(err)), 0);
+	CHECK_STR(s, "0123456789");
+	CHECK_INT((long long)len, 10);
+	free(s);
+	s = NULL;
+	CHECK_INT(kube_read_file(p, 9, &s, &len, err, sizeof(err)), -1);
+	CHECK(s == NULL && strstr(err, ": larger than allowed") != NULL);
+	CHECK_INT(kube_read_file(tmp, 9, &s, &len, err, sizeof(err)), -1);
+	CHECK(s == NULL && strstr(err, ": read error") != NULL);
+}
+
 int main(void)
 {
 	const char *f = getenv("FIXTURES");
@@ -245,6 +265,7 @@ int main(void)
 	test_exec_conf();
 	test_exec_parse();
 	test_in_cluster();
+	test_read_file_errors();
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	if (system(cmd) != 0)

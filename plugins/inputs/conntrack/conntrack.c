@@ -243,6 +243,8 @@ static int resolve_files(struct conntrack_state *s, const struct conntrack_confi
 	s->have = calloc(nfiles, sizeof *s->have);
 	if (!s->files || !s->keys || !s->values || !s->have)
 		return -ENOMEM;
+	/* keys[0 .. nkeys) are set; s->nkeys follows for conntrack_free. */
+	size_t nkeys = 0;
 	for (size_t d = 0; d < ndirs; d++) {
 		for (size_t f = 0; f < nfiles; f++) {
 			const char *name = files[f], *us = strchr(name, '_');
@@ -252,12 +254,12 @@ static int resolve_files(struct conntrack_state *s, const struct conntrack_confi
 			if (snprintf(key, sizeof key, "ip_%s", us + 1) >= (int)sizeof key)
 				return -ENAMETOOLONG;
 			size_t k = 0;
-			while (k < s->nkeys && strcmp(s->keys[k], key) != 0)
+			while (k < nkeys && strcmp(s->keys[k], key) != 0)
 				k++;
-			if (k == s->nkeys) {
+			if (k == nkeys) {
 				if (!(s->keys[k] = strdup(key)))
 					return -ENOMEM;
-				s->nkeys++;
+				s->nkeys = ++nkeys;
 			}
 			const char *dir = dirs[d];
 			size_t dl = strlen(dir);

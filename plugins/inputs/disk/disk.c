@@ -94,15 +94,33 @@ static bool parse_line(char *line, struct mount *m)
 	return m->mountpoint[0] == '/';
 }
 
-static bool has_opt(const char *opts, const struct strlist *l, const char *one)
+/* The next of the comma-separated options at *at (its length in *len),
+ * NULL after the last. */
+static const char *next_opt(const char **at, size_t *len)
 {
-	for (const char *o = opts; *o;) {
-		const char *c = strchr(o, ',');
-		size_t len = c ? (size_t)(c - o) : strlen(o);
-		if (l ? in_list(l, o, len) : (strlen(one) == len && memcmp(o, one, len) == 0))
+	const char *o = *at, *c = strchr(o, ',');
+	if (!*o)
+		return NULL;
+	*len = c ? (size_t)(c - o) : strlen(o);
+	*at = o + *len + (c ? 1 : 0);
+	return o;
+}
+
+static bool has_opt(const char *opts, const char *one)
+{
+	size_t len, n = strlen(one);
+	for (const char *o; (o = next_opt(&opts, &len));)
+		if (len == n && memcmp(o, one, n) == 0)
 			return true;
-		o += len + (c ? 1 : 0);
-	}
+	return false;
+}
+
+static bool has_listed_opt(const char *opts, const struct strlist *l)
+{
+	size_t len;
+	for (const char *o; (o = next_opt(&opts, &len));)
+		if (in_list(l, o, len))
+			return true;
 	return false;
 }
 
@@ -164,7 +182,7 @@ static void emit_one(struct disk_state *s, struct acc *acc, const struct mount *
 	metric_tag(m2, "fstype", m->fstype);
 	if (label)
 		metric_tag(m2, "label", label);
-	metric_tag(m2, "mode", has_opt(m->opts, NULL, "ro") ? "ro" : "rw");
+	metric_tag(m2, "mode", has_opt(m->opts, "ro") ? "ro" : "rw");
 	metric_tag(m2, "path", s->path);
 	metric_uint(m2, "free", free_);
 	metric_uint(m2, "inodes_free", ifree);
@@ -218,7 +236,7 @@ static int disk_gather(void *state, struct acc *acc)
 	size_t pl = strlen(prefix);
 	for (size_t i = 0; i < nm; i++) {
 		const struct mount *m = &s->mounts[i];
-		if (s->ignore_opts.n && has_opt(m->opts, &s->ignore_opts, NULL))
+		if (s->ignore_opts.n && has_listed_opt(m->opts, &s->ignore_opts))
 			continue;
 		if (s->mount_points.n && !in_list(&s->mount_points, m->mountpoint, strlen(m->mountpoint)))
 			continue;

@@ -16,6 +16,10 @@ struct interrupts_config {
 	bool cpu_as_tag;
 };
 
+/* "CPU" or "cpu", a size_t's 20 digits at most, NUL: no CPU index can be cut
+ * short, whatever the compiler assumes about its range. */
+#define CPU_NAME_SIZE 24
+
 struct interrupts_state {
 	bool cpu_as_tag;
 	struct hostfs_buf buf;
@@ -23,8 +27,8 @@ struct interrupts_state {
 	 * counts: grown when a file shows more CPUs than before, so a gather
 	 * allocates nothing once the machine's CPU count is known. */
 	size_t ncpu_cap;
-	char (*field_key)[16];
-	char (*tag_value)[16];
+	char (*field_key)[CPU_NAME_SIZE];
+	char (*tag_value)[CPU_NAME_SIZE];
 	int64_t *counts;
 };
 
@@ -98,11 +102,11 @@ static int grow_cpus(struct interrupts_state *s, size_t n)
 	size_t cap = s->ncpu_cap ? s->ncpu_cap : 8;
 	while (cap < n)
 		cap *= 2;
-	char (*fk)[16] = realloc(s->field_key, cap * sizeof *fk);
+	char (*fk)[CPU_NAME_SIZE] = realloc(s->field_key, cap * sizeof *fk);
 	if (!fk)
 		return -ENOMEM;
 	s->field_key = fk;
-	char (*tv)[16] = realloc(s->tag_value, cap * sizeof *tv);
+	char (*tv)[CPU_NAME_SIZE] = realloc(s->tag_value, cap * sizeof *tv);
 	if (!tv)
 		return -ENOMEM;
 	s->tag_value = tv;
