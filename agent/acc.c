@@ -305,7 +305,10 @@ static void emit(struct acc *a, struct metric *m, bool round, const char *raw, s
 			  m->name.p, METRIC_MAX_TAGS, METRIC_MAX_FIELDS);
 
 	ri->stats.metrics_gathered++;
-	ri->gather_metrics++;
+	/* Only what a gather brings sizes the buffer: a service input's stream between gathers (the
+	 * listener's writes) is not one gather's worth, and must stay within metric_buffer_limit. */
+	if (ri->gathering)
+		ri->gather_metrics++;
 	ag->totals.metrics_gathered++;
 	a->sc->line_len[0] = a->sc->line_len[1] = 0;
 
