@@ -254,7 +254,7 @@ static void write_done(void *arg, const struct write_result *r)
 		a->totals.metrics_written += n - dropped;
 		o->server_dropped += dropped;
 		if (dropped)
-			log_warn(o->label, "server rejected %zu of %zu metrics: %s", dropped, n, r->message);
+			log_warn(o->label, "%zu of %zu metrics dropped: %s", dropped, n, r->message);
 		log_debug(o->label, "wrote batch of %zu metrics in %.1f ms", n - dropped,
 			  (double)o->stats.write_time_ns / 1e6);
 		o->stats.last_success_ns = now_ns();
