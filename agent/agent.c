@@ -328,9 +328,14 @@ static void close_everything(struct agent *a)
 	for (size_t i = 0; i < a->noutputs; i++) {
 		struct running_output *o = &a->outputs[i];
 		uint64_t left = output_pending(o);
-		/* A disk buffer keeps them for the next start (it says so itself). */
-		if (left && !a->reloading && !o->spool)
-			log_warn(o->label, "%llu metrics could not be written before shutdown", (unsigned long long)left);
+		/* A disk buffer keeps them for the next start (it says so itself);
+		 * a memory buffer loses them: say exactly how many, and count them. */
+		if (left && !a->reloading && !o->spool) {
+			log_error(o->label, "%llu metrics lost: they could not be written before shutdown",
+				  (unsigned long long)left);
+			o->server_dropped += left;
+			o->stats.metrics_dropped += left;
+		}
 		output_close(o);
 	}
 	if (a->health)

@@ -36,7 +36,12 @@ struct running_output {
 	bool uint_support;
 	bool closing;            /* shutdown flush in progress */
 	bool giving_up;          /* stopping after a failure: start nothing, wait for what is in flight */
-	int64_t batch_size;      /* metric_batch_size, halved on 413 */
+	int64_t batch_size;      /* metric_batch_size, halved on 413, doubled back on success */
+	int64_t batch_good;      /* largest batch written since the last 413 that met a batch no larger */
+	int64_t batch_ceiling;   /* a batch this large met 413 right after batch_good worked: 0 = none */
+	unsigned ceiling_hold;   /* writes at batch_good before a batch of batch_ceiling is tried again */
+	size_t longest_ok_len;   /* the longest batch body (bytes) ever accepted */
+	unsigned single_413;     /* 413s in a row for a batch of one line */
 	int64_t batch_size_cfg;  /* as configured (bounded by the buffer limit) */
 	int64_t buffer_limit;    /* metric_buffer_limit, raised to hold two gathers of the largest input */
 	int64_t buffer_limit_cfg; /* metric_buffer_limit as configured */

@@ -5,6 +5,26 @@
  * back off, 413 halves the batch size, partial writes drop only the lines
  * the server rejected.
  *
+ * A 413 is often a passing limit (a proxy being reconfigured, a server
+ * under memory pressure), so it must not cost the output its throughput
+ * for good: every batch written at the current size doubles it again, up
+ * to metric_batch_size. The largest size that worked is remembered: when a
+ * batch grown past it meets 413, the output goes back to it and tries the
+ * larger size again only after CEILING_HOLD_WRITES writes, so a lasting
+ * limit costs one 413 in that many writes. A single line answered 413 is
+ * retried with backoff like a 5xx, and dropped (and counted) only when it
+ * is too large on its own: longer than any body the server ever took and
+ * refused SINGLE_413_TRIES times in a row. Before the server took anything
+ * a refusal says less (every request of a 413 storm is refused), so then it
+ * takes SINGLE_413_TRIES_COLD refusals, about a minute and a half of
+ * backoff, rather than blocking the output for good.
+ *
+ * At shutdown (without a disk buffer) whatever is buffered is lost once
+ * shutdown_timeout ends, so the backoff gives way: every writer is used at
+ * once and a failed write is tried again within SHUTDOWN_RETRY_MS, whatever
+ * the backoff or Retry-After asked for. What is still unwritten at the
+ * deadline is logged and counted as lost.
+ *
  * Up to max_in_flight batches are written at once, each through its own
  * plugin state (a lane), because one write at a time leaves a fast server
  * idle between requests. What stays per output, not per write: a 429/5xx
@@ -22,6 +42,10 @@
 #define BACKOFF_BASE_MS 1000
 #define BACKOFF_CAP_MS 30000
 #define RETRY_AFTER_CAP_MS (10 * 60 * 1000)
+#define CEILING_HOLD_WRITES 64
+#define SINGLE_413_TRIES 3
+#define SINGLE_413_TRIES_COLD 8
+#define SHUTDOWN_RETRY_MS 500
 
 static void start_writes(struct running_output *o, bool partial);
 
@@ -147,6 +171,65 @@ static void maybe_drained(struct running_output *o)
 		drained(o);
 }
 
+/* A batch of n lines was written: remember what worked, and grow the
+ * batch back towards metric_batch_size after a 413 made it smaller. */
+static void batch_worked(struct running_output *o, const struct output_slot *s, size_t n)
+{
+	if ((int64_t)n > o->batch_good)
+		o->batch_good = (int64_t)n;
+	if (s->batch.len > o->longest_ok_len)
+		o->longest_ok_len = s->batch.len;
+	o->single_413 = 0;
+	/* Only a batch of the current size says that size works; several
+	 * writers answered for one size double it once. */
+	if ((int64_t)n < o->batch_size || o->batch_size >= o->batch_size_cfg)
+		return;
+	int64_t next = 2 * (int64_t)n < o->batch_size_cfg ? 2 * (int64_t)n : o->batch_size_cfg;
+	if (o->batch_ceiling > 0 && next >= o->batch_ceiling) {
+		if (o->ceiling_hold > 0) {
+			o->ceiling_hold--;
+			return;
+		}
+		o->batch_ceiling = 0; /* long enough: the limit may have gone */
+	}
+	o->batch_size = next;
+	if (next == o->batch_size_cfg)
+		log_info(o->label, "writing batches of %lld again", (long long)next);
+}
+
+/* A batch of one line was answered 413: whether it is too large on its
+ * own (drop it) rather than caught by a passing limit (retry it). */
+static bool too_large_alone(struct running_output *o, const struct output_slot *s)
+{
+	if (s->batch.len <= o->longest_ok_len)
+		return false; /* the server took a body this long before */
+	if (++o->single_413 < (o->longest_ok_len ? SINGLE_413_TRIES : SINGLE_413_TRIES_COLD))
+		return false;
+	o->single_413 = 0;
+	return true;
+}
+
+/* 413 for a batch of n > 1 lines: the size to write from now on. */
+static void batch_too_large(struct running_output *o, size_t n, const char *message)
+{
+	int64_t next = (int64_t)(n / 2);
+	if (o->batch_good >= (int64_t)n) {
+		o->batch_good = 0; /* the limit came down: what worked is no guide */
+	} else if (o->batch_good > 0) {
+		/* Grown past a size that worked: back to it, and stay a while. */
+		if (o->batch_good > next)
+			next = o->batch_good;
+		o->batch_ceiling = (int64_t)n;
+		o->ceiling_hold = CEILING_HOLD_WRITES;
+	}
+	/* Several writers may hear 413 for batches of one size: shrink once. */
+	if (next < o->batch_size) {
+		o->batch_size = next;
+		log_warn(o->label, "batch of %zu metrics too large; writing batches of %lld: %s", n,
+			 (long long)o->batch_size, message);
+	}
+}
+
 static void write_done(void *arg, const struct write_result *r)
 {
 	struct output_slot *s = arg;
@@ -160,36 +243,39 @@ static void write_done(void *arg, const struct write_result *r)
 	/* Only a write sent after the last counted failure says something new
 	 * about the server: the others were already on their way. */
 	bool fresh = s->started_ns > o->last_failure_ns;
+	enum write_status status = r->status;
+	if (status == WRITE_TOO_LARGE && n <= 1 && !too_large_alone(o, s))
+		status = WRITE_RETRY; /* it fits on its own: keep it, back off */
 
-	switch (r->status) {
+	switch (status) {
 	case WRITE_OK: {
 		size_t dropped = r->dropped_lines > n ? n : r->dropped_lines;
 		o->stats.metrics_written += n - dropped;
 		a->totals.metrics_written += n - dropped;
 		o->server_dropped += dropped;
 		if (dropped)
-			log_warn(o->label, "server rejected %zu of %zu metrics: %s", dropped, n, r->message);
+			log_warn(o->label, "%zu of %zu metrics dropped: %s", dropped, n, r->message);
 		log_debug(o->label, "wrote batch of %zu metrics in %.1f ms", n - dropped,
 			  (double)o->stats.write_time_ns / 1e6);
 		o->stats.last_success_ns = now_ns();
 		if (fresh)
 			o->consecutive_failures = 0;
+		batch_worked(o, s, n);
 		batch_done(o, s);
 		break;
 	}
 	case WRITE_TOO_LARGE:
 		if (n <= 1) {
-			log_error(o->label, "a single metric is too large for the server; dropped: %s", r->message);
+			log_error(o->label,
+				  "a single metric of %zu bytes is too large for the server (refused alone %d times in a "
+				  "row, longer than any body it took); dropped: %s",
+				  s->batch.len, o->longest_ok_len ? SINGLE_413_TRIES : SINGLE_413_TRIES_COLD, r->message);
 			o->server_dropped += n;
+			o->stats.errors++;
 			batch_done(o, s);
 			break;
 		}
-		/* Several writers may hear 413 for batches of one size: halve once. */
-		if ((int64_t)(n / 2) < o->batch_size) {
-			o->batch_size = (int64_t)(n / 2);
-			log_warn(o->label, "batch of %zu metrics too large; writing batches of %lld: %s", n,
-				 (long long)o->batch_size, r->message);
-		}
+		batch_too_large(o, n, r->message);
 		unget_batch(o, s);
 		refresh_stats(o);
 		if (o->giving_up || o->stop_after_inflight)
@@ -235,6 +321,8 @@ static void write_done(void *arg, const struct write_result *r)
 		int64_t flush_ms = o->flush_interval_ns / 1000000;
 		if (r->retry_at_flush && delay > flush_ms)
 			delay = flush_ms > 0 ? flush_ms : 0;
+		if (o->closing && delay > SHUTDOWN_RETRY_MS)
+			delay = SHUTDOWN_RETRY_MS; /* what is not written by shutdown_timeout is lost */
 		log_error(o->label, "write of %zu metrics failed, %llu buffered, retrying in %lld ms: %s", n,
 			  (unsigned long long)pending(o), (long long)delay, r->message);
 		schedule_write(o, delay);
@@ -280,8 +368,9 @@ static void start_writes(struct running_output *o, bool partial)
 		if (uv_is_active((uv_handle_t *)&o->retry_timer) || o->giving_up || o->stop_after_inflight)
 			break;
 		/* While the server fails, the retry is a probe: one write at a
-		 * time, the writers fan out again after a success. */
-		if (o->consecutive_failures > 0 && o->inflight > 0)
+		 * time, the writers fan out again after a success. Not at
+		 * shutdown: what is not written then is lost. */
+		if (o->consecutive_failures > 0 && o->inflight > 0 && !o->closing)
 			break;
 		if (take_batch(o, s, partial || o->on_drained) == 0)
 			break;
@@ -301,7 +390,7 @@ void output_push(struct running_output *o, const char *line, size_t len)
 	lpbuf_push(o->buf, line, len);
 	o->stats.metrics_added++;
 	/* A disk buffer keeps in memory at most one batch of a gather. */
-	if (o->spool && lpbuf_count(o->buf) >= (size_t)o->batch_size)
+	if (o->spool && lpbuf_count(o->buf) >= (size_t)o->batch_size_cfg)
 		output_spool_stage(o);
 	refresh_stats(o);
 	if (pending(o) >= (uint64_t)o->batch_size && o->backoff_ms == 0)

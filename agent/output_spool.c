@@ -81,7 +81,7 @@ void output_spool_stage(struct running_output *o)
 	if (!o->spool)
 		return;
 	while (lpbuf_count(o->buf) > 0) {
-		size_t n = lpbuf_take(o->buf, (size_t)o->batch_size, &o->stage);
+		size_t n = lpbuf_take(o->buf, (size_t)o->batch_size_cfg, &o->stage);
 		char err[256];
 		if (spool_append(o->spool, o->stage.data, o->stage.len, (uint32_t)n, err, sizeof err) < 0) {
 			log_error(o->label, "disk buffer: %s; %zu metrics kept in memory", err, n);

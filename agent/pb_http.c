@@ -31,6 +31,7 @@ struct pb_http {
 	write_done_fn done;
 	void *done_arg;
 	size_t bad_lines; /* of the write in flight: dropped when it succeeds */
+	char bad_reason[160]; /* why, for the log: the first one's parse error */
 };
 
 static void wipe_free(char *s)
@@ -254,7 +255,7 @@ void pb_done_empty(write_done_fn done, void *arg, size_t bad_lines, const char *
 {
 	struct write_result w = { .status = WRITE_OK, .dropped_lines = bad_lines };
 	if (bad_lines)
-		snprintf(w.message, sizeof(w.message), "malformed line protocol: %s", first_error);
+		snprintf(w.message, sizeof(w.message), "%zu line(s) not sent: %s", bad_lines, first_error);
 	done(arg, &w);
 }
 
@@ -298,12 +299,18 @@ static void sent(void *arg, const struct httpc_response *r)
 	influx_scrub(w.message, h->token);
 	if (w.status == WRITE_OK && w.message[0] && w.dropped_lines == 0)
 		log_warn(h->label, "%s", w.message);
-	if (w.status == WRITE_OK)
+	if (w.status == WRITE_OK && h->bad_lines) {
+		/* Lines this output could not encode are dropped with the batch's
+		 * success: the log must say why, beside what the server said. */
+		size_t n = strlen(w.message);
+		snprintf(w.message + n, sizeof(w.message) - n, "%s%zu line(s) not sent: %s",
+			 n ? "; " : "", h->bad_lines, h->bad_reason);
 		w.dropped_lines += h->bad_lines;
+	}
 	h->done(h->done_arg, &w);
 }
 
-void pb_http_send(struct pb_http *h, size_t bad_lines, write_done_fn done, void *arg)
+void pb_http_send(struct pb_http *h, size_t bad_lines, const char *bad_reason, write_done_fn done, void *arg)
 {
 	if (h->busy) {
 		pb_done_now(done, arg, WRITE_RETRY, "a write is already in flight");
@@ -333,6 +340,7 @@ void pb_http_send(struct pb_http *h, size_t bad_lines, write_done_fn done, void 
 	}
 	h->busy = true;
 	h->bad_lines = bad_lines;
+	snprintf(h->bad_reason, sizeof(h->bad_reason), "%s", bad_lines && bad_reason ? bad_reason : "");
 	h->done = done;
 	h->done_arg = arg;
 }

@@ -68,8 +68,9 @@ int pb_http_copy(struct pb_http *h, const void *in, size_t len, char *err, size_
  * closed first; transport errors are WRITE_RETRY. Secrets are scrubbed from
  * the message. A second write while one is in flight fails with WRITE_RETRY.
  * bad_lines: lines of the batch the encoder could not use, added to the
- * result's dropped_lines when the write succeeds. */
-void pb_http_send(struct pb_http *h, size_t bad_lines, write_done_fn done, void *arg);
+ * result's dropped_lines when the write succeeds, with bad_reason (the
+ * first one's) in the message. */
+void pb_http_send(struct pb_http *h, size_t bad_lines, const char *bad_reason, write_done_fn done, void *arg);
 
 /* Reports a write that could not start (WRITE_RETRY) or had nothing to send (WRITE_OK). */
 void pb_done_now(write_done_fn done, void *arg, enum write_status st, const char *msg);

@@ -45,7 +45,7 @@ seeds_for() {
 	name=$1 dir=$2
 	mkdir -p "$dir"
 	case $name in
-	fuzz_lp)
+	fuzz_lp | fuzz_otlp_encode)
 		src="$root/tests/fixtures/influxdb"
 		# every decode input of the InfluxData corpus, one file each
 		if command -v python3 >/dev/null && [ -f "$src/line-protocol-corpus.json" ]; then

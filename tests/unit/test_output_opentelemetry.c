@@ -2,7 +2,8 @@
  * the decoded ExportMetricsServiceRequest (resource, scope, metric names,
  * data points with exact values, timestamps and attributes), gzip on and
  * off, and how each answer (with protobuf Status and partial-success
- * bodies) maps to a write_result. */
+ * bodies) maps to a write_result; lines at time 0, before 1970 and with
+ * bytes that are not UTF-8. */
 #include "check.h"
 #include "fault_server.h"
 #include "output_check.h"
@@ -267,6 +268,17 @@ static void test_statuses(void)
 	CHECK_INT(r.status, WRITE_OK);
 	CHECK_INT(r.dropped_lines, 1);
 	CHECK_INT(request_count(), 1);
+	/* The line dropped here is named with its reason, not an empty one. */
+	CHECK(strstr(r.message, "1 line(s) not sent: ") != NULL);
+	CHECK(strstr(r.message, "1 line(s) not sent: at line 2:") != NULL);
+
+	/* A 400 whose body is a partial success (not a Status) gives its reason. */
+	fs_reset(&fs);
+	fs_script(&fs, "[{\"status\": 400, \"content_type\": \"application/x-protobuf\","
+		       "  \"body\": \"\\n\\u0007\\b\\u0003\\u0012\\u0003bad\"}]");
+	r = write_batch(&o, one, 1);
+	CHECK_INT(r.status, WRITE_DROP);
+	CHECK(strstr(r.message, "(HTTP 400): 3 data point(s) rejected: bad") != NULL);
 
 	/* Freed while a slow write is in flight: no callback, no leak. */
 	fs_script(&fs, "[{\"status\": 200, \"delay\": 0.3}]");
@@ -277,6 +289,50 @@ static void test_statuses(void)
 	while (httpc_active(hc) > 0)
 		uv_run(&loop, UV_RUN_ONCE);
 	CHECK(!w.done);
+}
+
+/* The points the agent itself must not bend: time 0 stays 0 (with or
+ * without the "0" written), a time before 1970 is not wrapped into 2554 but
+ * dropped with its reason, and bytes that are not UTF-8 (a scraped label)
+ * become U+FFFD instead of costing the line. */
+static void test_edge_lines(void)
+{
+	char yaml[512];
+	snprintf(yaml, sizeof(yaml), "outputs:\n  - opentelemetry:\n      url: \"%s/v1/metrics\"\n", fs.base);
+	struct out o;
+	CHECK_INT(out_open(&o, yaml), 0);
+	fs_reset(&fs);
+	struct write_result r = write_batch(&o,
+					    "zero_ts,src=x v=42 0\n"
+					    "zero_ts,src=y v=43\n"
+					    "neg,src=x v=1 -1000000000\n"
+					    "prom,path=/a\xff\xfe\xff" "b,q=\xe0\x80\x80" "x v=7 1700000000000000000\n"
+					    "prom,path=ok\xc3\xa9 v=8 1700000000000000001\n",
+					    5);
+	CHECK_INT(r.status, WRITE_OK);
+	CHECK_INT(r.dropped_lines, 1);
+	CHECK(strstr(r.message, "1 line(s) not sent: timestamp -1000000000 is before 1970") != NULL);
+	yajl_val t = fs_requests(&fs);
+	Otlp__ExportMetricsServiceRequest *req = decode(fs_at(t, 0));
+	if (req && req->n_resource_metrics == 1 && req->resource_metrics[0]->n_scope_metrics == 1) {
+		const Otlp__ScopeMetrics *sm = req->resource_metrics[0]->scope_metrics[0];
+		CHECK_INT(sm->n_metrics, 2);
+		if (sm->n_metrics == 2) {
+			CHECK_STR(sm->metrics[0]->name, "zero_ts_v");
+			CHECK_INT(sm->metrics[0]->gauge->n_data_points, 2);
+			check_double(point(sm->metrics[0], 0), 42, 0, "src=x");
+			check_double(point(sm->metrics[0], 1), 43, 0, "src=y");
+			CHECK_STR(sm->metrics[1]->name, "prom_v");
+			CHECK_INT(sm->metrics[1]->gauge->n_data_points, 2);
+			/* One U+FFFD per run of bad bytes, as Go's strings.ToValidUTF8. */
+			check_double(point(sm->metrics[1], 0), 7, 1700000000000000000ULL,
+				     "path=/a\xef\xbf\xbd" "b,q=\xef\xbf\xbd" "x");
+			check_double(point(sm->metrics[1], 1), 8, 1700000000000000001ULL, "path=ok\xc3\xa9");
+		}
+	}
+	otlp__export_metrics_service_request__free_unpacked(req, NULL);
+	yajl_tree_free(t);
+	out_close(&o);
 }
 
 static void test_bad_config(void)
@@ -300,6 +356,7 @@ int main(void)
 	test_request();
 	test_many_names();
 	test_statuses();
+	test_edge_lines();
 	test_bad_config();
 	CHECK(strstr(all_messages, API_KEY) == NULL);
 	out_check_stop();

@@ -1,7 +1,10 @@
 /* The output runner's policy, driven through a scripted output plugin on a
  * real libuv loop: batching by size and by flush, retry keeps the batch in
- * order, 413 halves the batch size, partial writes drop only the rejected
- * lines, buffer overflow drops the oldest, backoff arithmetic. */
+ * order, 413 halves the batch size and successes grow it back, a single
+ * line is dropped on 413 only when too large on its own, the shutdown flush
+ * does not wait out a backoff, partial writes drop only the rejected lines,
+ * buffer overflow drops the oldest, backoff arithmetic. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "agent_internal.h"
@@ -10,7 +13,7 @@
 #define MAX_WRITES 64
 
 static struct {
-	char batches[MAX_WRITES][512];
+	char batches[MAX_WRITES][1024];
 	size_t nwrites;
 	struct write_result script[MAX_WRITES]; /* result of write k; zeroed = OK */
 } rec;
@@ -136,22 +139,127 @@ static void test_413_halves_batch(void)
 	CHECK_STR(rec.batches[0], "a 1\nb 1\nc 1\nd 1\n");
 	CHECK_STR(rec.batches[1], "a 1\nb 1\n");
 	CHECK_STR(rec.batches[2], "c 1\nd 1\n");
-	CHECK_INT(out.batch_size, 2);
+	CHECK_INT(out.batch_size, 4); /* a batch of 2 written: back to the configured size */
 	CHECK_INT(out.stats.metrics_written, 4);
 	teardown();
 }
 
+static size_t lines_in(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void push_n(int n)
+{
+	for (int i = 0; i < n; i++) {
+		char line[32];
+		snprintf(line, sizeof line, "m%04d 1\n", i);
+		push(line);
+	}
+}
+
+/* A proxy answering 413 to ten requests, then taking everything: the batch
+ * shrinks to one line, then grows back by doubling, and no line is lost. */
+static void test_413_storm_grows_back(void)
+{
+	setup(64, 10000);
+	for (int k = 0; k < 10; k++)
+		rec.script[k] = (struct write_result){ .status = WRITE_TOO_LARGE };
+	push_n(640);
+	flush();
+	/* 64, 32, 16, 8, 4, 2 refused, then one line refused four times. */
+	CHECK_INT(lines_in(rec.batches[5]), 2);
+	for (size_t k = 6; k < 10; k++)
+		CHECK_INT(lines_in(rec.batches[k]), 1);
+	CHECK_STR(rec.batches[10], "m0000 1\n");
+	/* Then 1, 2, 4, 8, 16, 32 lines, and 577 in batches of 64: 16 writes. */
+	CHECK_INT(rec.nwrites - 10, 16);
+	CHECK_INT(lines_in(rec.batches[16]), 64);
+	CHECK_INT(out.batch_size, 64);
+	CHECK_INT(out.stats.metrics_written, 640);
+	CHECK_INT(out.stats.metrics_dropped, 0);
+	teardown();
+}
+
+/* Grown past a size that worked and refused: back to that size, and not
+ * tried larger again for a while (a lasting limit costs one 413 in many). */
+static void test_413_remembers_size_that_worked(void)
+{
+	setup(8, 1000);
+	rec.script[0] = (struct write_result){ .status = WRITE_TOO_LARGE }; /* 8: no size known yet, halve */
+	rec.script[2] = (struct write_result){ .status = WRITE_TOO_LARGE }; /* 8 again after 4 worked */
+	push_n(40);
+	flush();
+	CHECK_INT(lines_in(rec.batches[0]), 8);
+	CHECK_INT(lines_in(rec.batches[1]), 4);
+	CHECK_INT(lines_in(rec.batches[2]), 8);
+	for (size_t k = 3; k < rec.nwrites; k++)
+		CHECK_INT(lines_in(rec.batches[k]), 4);
+	CHECK_INT(rec.nwrites, 3 + 9);
+	CHECK_INT(out.batch_size, 4);
+	CHECK_INT(out.batch_ceiling, 8);
+	CHECK_INT(out.stats.metrics_written, 40);
+	CHECK_INT(out.stats.metrics_dropped, 0);
+	teardown();
+}
+
+/* A single line no longer than a body the server took is never dropped on
+ * 413: the limit is a passing one, the line is retried until it goes. */
+static void test_413_single_line_that_fits_is_kept(void)
+{
+	setup(2, 100);
+	push("aaaa 1\n"), push("bbbb 1\n"); /* written: 14 bytes taken */
+	for (int k = 1; k <= 4; k++)
+		rec.script[k] = (struct write_result){ .status = WRITE_TOO_LARGE };
+	push("c 1\n");
+	flush();
+	CHECK_INT(rec.nwrites, 6);
+	CHECK_STR(rec.batches[5], "c 1\n");
+	CHECK_INT(out.stats.metrics_written, 3);
+	CHECK_INT(out.stats.metrics_dropped, 0);
+	teardown();
+}
+
+/* A line longer than anything the server took, refused alone three times
+ * in a row, is too large on its own: dropped and counted. */
 static void test_413_single_metric_dropped(void)
 {
 	setup(1, 100);
-	rec.script[0] = (struct write_result){ .status = WRITE_TOO_LARGE };
-	push("huge 1\n");
+	for (int k = 1; k <= 3; k++)
+		rec.script[k] = (struct write_result){ .status = WRITE_TOO_LARGE };
+	push("a 1\n");
+	push("huge-huge-huge 1\n");
 	push("ok 1\n");
-	CHECK_STR(rec.batches[0], "huge 1\n");
+	CHECK_STR(rec.batches[1], "huge-huge-huge 1\n");
 	flush();
-	CHECK_STR(rec.batches[1], "ok 1\n");
+	CHECK_STR(rec.batches[3], "huge-huge-huge 1\n");
+	CHECK_STR(rec.batches[4], "ok 1\n");
+	CHECK_INT(rec.nwrites, 5);
 	CHECK_INT(out.stats.metrics_dropped, 1);
-	CHECK_INT(out.stats.metrics_written, 1);
+	CHECK_INT(out.stats.metrics_written, 2);
+	teardown();
+}
+
+/* At shutdown a retry due after shutdown_timeout (here a 10-minute
+ * Retry-After) is not waited for: the batch is tried at once, and again
+ * soon when that fails too. */
+static void test_shutdown_does_not_wait_for_backoff(void)
+{
+	setup(2, 100);
+	rec.script[0] = (struct write_result){ .status = WRITE_RETRY, .retry_after_ms = 600000 };
+	rec.script[1] = (struct write_result){ .status = WRITE_RETRY, .retry_after_ms = 600000 };
+	push("a 1\n"), push("b 1\n");
+	CHECK_INT(rec.nwrites, 1);
+	CHECK(out.backoff_ms >= 600000);
+	uint64_t t0 = uv_hrtime();
+	flush();
+	CHECK_INT(rec.nwrites, 3);
+	CHECK_STR(rec.batches[2], "a 1\nb 1\n");
+	CHECK(uv_hrtime() - t0 < 5000000000ULL);
+	CHECK_INT(out.stats.metrics_written, 2);
 	teardown();
 }
 
@@ -222,6 +330,10 @@ int main(void)
 	test_retry_keeps_order();
 	test_413_halves_batch();
 	test_413_single_metric_dropped();
+	test_413_storm_grows_back();
+	test_413_remembers_size_that_worked();
+	test_413_single_line_that_fits_is_kept();
+	test_shutdown_does_not_wait_for_backoff();
 	test_partial_write();
 	test_overflow_drops_oldest();
 	test_fail_fast();

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "otlp_encode.h"
@@ -31,6 +30,7 @@ struct otel {
 	struct pb_http *h;
 	struct otlp_encoder enc;
 	bool gzip;
+	bool utf8_warned;
 	char label[96];
 };
 
@@ -61,6 +61,19 @@ static void error_text(const struct httpc_response *r, char *out, size_t outlen)
 			snprintf(out, outlen, "%s", s->message);
 			otlp__status__free_unpacked(s, NULL);
 		}
+		if (out[0])
+			return;
+		/* Some servers answer a 4xx with the success message's
+		 * partial_success, which reads as no Status message. */
+		Otlp__ExportMetricsServiceResponse *resp =
+			otlp__export_metrics_service_response__unpack(NULL, r->body_len, (const uint8_t *)r->body);
+		if (resp && resp->partial_success &&
+		    (resp->partial_success->rejected_data_points > 0 || resp->partial_success->error_message[0]))
+			snprintf(out, outlen, "%lld data point(s) rejected: %s",
+				 (long long)resp->partial_success->rejected_data_points,
+				 resp->partial_success->error_message);
+		if (resp)
+			otlp__export_metrics_service_response__free_unpacked(resp, NULL);
 		return;
 	}
 	pb_body_text(r, out, outlen);
@@ -122,12 +135,22 @@ static void otel_write(void *state, const struct batch *b, write_done_fn done, v
 	size_t len;
 	struct otlp_stats st;
 	char err[256];
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts); /* only for lines without a timestamp, which ours never are */
-	int64_t now_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-	if (otlp_encode(&s->enc, b->data, b->len, now_ns, &pb, &len, &st, err, sizeof(err)) != 0) {
+	/* Every line the agent buffers carries its timestamp, except one at
+	 * exactly 0, which line protocol may write without it: so a line
+	 * without one is at 0, not at the time of this write. */
+	if (otlp_encode(&s->enc, b->data, b->len, 0, &pb, &len, &st, err, sizeof(err)) != 0) {
 		pb_done_now(done, arg, WRITE_RETRY, err);
 		return;
+	}
+	if (st.utf8_repaired) {
+		/* Logged once per output: a scrape target keeps sending what it sends. */
+		if (!s->utf8_warned)
+			log_warn(s->label, "%zu line(s) with bytes that are not UTF-8 sent with U+FFFD in their place "
+					   "(OTLP strings must be UTF-8); further ones are logged at debug level",
+				 st.utf8_repaired);
+		else
+			log_debug(s->label, "%zu line(s) with invalid UTF-8 repaired", st.utf8_repaired);
+		s->utf8_warned = true;
 	}
 	if (len == 0) {
 		pb_done_empty(done, arg, st.bad_lines, st.first_error);
@@ -138,7 +161,7 @@ static void otel_write(void *state, const struct batch *b, write_done_fn done, v
 		pb_done_now(done, arg, WRITE_RETRY, err);
 		return;
 	}
-	pb_http_send(s->h, st.bad_lines, done, arg);
+	pb_http_send(s->h, st.bad_lines, st.first_error, done, arg);
 }
 
 static int otel_check(const void *config, char *err, size_t errlen)

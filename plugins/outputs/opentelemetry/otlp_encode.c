@@ -159,6 +159,13 @@ static bool point_value(const struct metric_field *f, Otlp__NumberDataPoint *p)
 static int encode_metric(struct otlp_encoder *e, const struct metric *m, struct otlp_stats *st)
 {
 	struct arena *a = &e->a;
+	if (m->time_ns < 0) {
+		if (st->bad_lines++ == 0)
+			snprintf(st->first_error, sizeof(st->first_error),
+				 "timestamp %lld is before 1970, which OTLP (unsigned ns since the epoch) cannot carry",
+				 (long long)m->time_ns);
+		return 0;
+	}
 	Otlp__KeyValue **attrs = NULL;
 	size_t nattrs = 0;
 	/* The tags, shared by every field's data point of this line. */
@@ -197,6 +204,77 @@ static int encode_metric(struct otlp_encoder *e, const struct metric *m, struct 
 			return -1;
 		st->points++;
 	}
+	return 0;
+}
+
+/* Length of the UTF-8 sequence at s (1 to 4), or 0 when s starts none:
+ * RFC 3629, no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_len(const unsigned char *s, const unsigned char *end)
+{
+	unsigned c = s[0];
+	size_t n;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	if ((size_t)(end - s) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
+	    (c == 0xF4 && s[1] > 0x8F))
+		return 0;
+	return n;
+}
+
+/* Points *data at a copy with each run of bytes that are not UTF-8
+ * replaced by U+FFFD, when there is any (else leaves it), and counts the
+ * lines changed. 0, or -1 when out of memory. */
+static int repair_utf8(struct otlp_encoder *e, const char **data, size_t *len, size_t *lines)
+{
+	const unsigned char *s = (const unsigned char *)*data, *end = s + *len, *p = s;
+	for (size_t n; p < end && (n = utf8_len(p, end)) != 0;)
+		p += n;
+	if (p >= end)
+		return 0; /* all valid: the common case costs one scan */
+	size_t need = (size_t)(p - s) + (size_t)(end - p) * 3;
+	if (need > e->fixed_cap) {
+		char *f = realloc(e->fixed, need);
+		if (!f)
+			return -1;
+		e->fixed = f;
+		e->fixed_cap = need;
+	}
+	memcpy(e->fixed, s, (size_t)(p - s));
+	size_t o = (size_t)(p - s);
+	bool line_counted = false;
+	while (p < end) {
+		size_t n = utf8_len(p, end);
+		if (n) {
+			if (*p == '\n')
+				line_counted = false;
+			memcpy(e->fixed + o, p, n);
+			o += n;
+			p += n;
+			continue;
+		}
+		while (p < end && !utf8_len(p, end))
+			p++;
+		memcpy(e->fixed + o, "\xEF\xBF\xBD", 3);
+		o += 3;
+		if (!line_counted)
+			(*lines)++;
+		line_counted = true;
+	}
+	*data = e->fixed;
+	*len = o;
 	return 0;
 }
 
@@ -268,13 +346,15 @@ int otlp_encode(struct otlp_encoder *e, const char *data, size_t len, int64_t no
 	} else {
 		memset(e->slots, 0, e->nslots * sizeof(*e->slots));
 	}
-	if (lp_batch_begin(&e->rd, data, len, now_ns) != 0)
+	if (repair_utf8(e, &data, &len, &st->utf8_repaired) != 0 || lp_batch_begin(&e->rd, data, len, now_ns) != 0)
 		goto oom;
 	for (const struct metric *m; (m = lp_batch_next(&e->rd));)
 		if (encode_metric(e, m, st) != 0)
 			goto oom;
-	st->bad_lines = e->rd.bad_lines;
-	memcpy(st->first_error, e->rd.first_error, sizeof(st->first_error));
+	/* encode_metric counted the lines before 1970; the reader the malformed ones. */
+	st->bad_lines += e->rd.bad_lines;
+	if (e->rd.bad_lines)
+		memcpy(st->first_error, e->rd.first_error, sizeof(st->first_error));
 	st->metrics = e->ngroups;
 	if (st->points == 0)
 		return 0;
@@ -308,5 +388,6 @@ void otlp_encoder_free(struct otlp_encoder *e)
 	free(e->slots);
 	free(e->metrics);
 	free(e->pb);
+	free(e->fixed);
 	memset(e, 0, sizeof(*e));
 }

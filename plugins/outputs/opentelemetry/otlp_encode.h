@@ -16,7 +16,8 @@ struct otlp_stats {
 	size_t points;        /* data points written */
 	size_t metrics;       /* distinct metric names */
 	size_t string_fields; /* skipped: OTLP gauges carry numbers only */
-	size_t bad_lines;     /* malformed lines */
+	size_t bad_lines;     /* malformed lines, and lines before 1970 (OTLP time is unsigned) */
+	size_t utf8_repaired; /* lines sent with U+FFFD for bytes that are not UTF-8 */
 	char first_error[160];
 };
 
@@ -36,12 +37,19 @@ struct otlp_encoder {
 	size_t metrics_cap;
 	unsigned char *pb;
 	size_t pb_cap;
+	char *fixed;          /* the batch with invalid UTF-8 replaced, when it has any */
+	size_t fixed_cap;
 };
 
 /* Resource attributes (string values) from attrs. 0, or -1 with err. */
 int otlp_encoder_init(struct otlp_encoder *e, const struct strmap *attrs, char *err, size_t errlen);
 /* Encodes data into *out (owned by e, valid until the next call); *outlen 0
- * when no point came out. 0, or -1 with err (out of memory). */
+ * when no point came out. Lines without a timestamp get now_ns. Bytes that
+ * are not UTF-8 (OTLP strings must be) become U+FFFD, one per run, as Go's
+ * strings.ToValidUTF8 does, rather than costing the line. A line before
+ * 1970 is not sent: OTLP time is unsigned nanoseconds since the epoch, and
+ * the wrapped value would read as the year 2554. 0, or -1 with err (out of
+ * memory). */
 int otlp_encode(struct otlp_encoder *e, const char *data, size_t len, int64_t now_ns, const unsigned char **out,
 		size_t *outlen, struct otlp_stats *st, char *err, size_t errlen);
 void otlp_encoder_free(struct otlp_encoder *e);

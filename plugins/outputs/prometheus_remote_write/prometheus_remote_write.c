@@ -102,7 +102,7 @@ static void prw_write(void *state, const struct batch *b, write_done_fn done, vo
 		pb_done_now(done, arg, WRITE_RETRY, err);
 		return;
 	}
-	pb_http_send(s->h, st.bad_lines, done, arg);
+	pb_http_send(s->h, st.bad_lines, st.first_error, done, arg);
 }
 
 static int prw_check(const void *config, char *err, size_t errlen)
