@@ -29,6 +29,7 @@ struct req {
 	size_t body_len, body_cap, max_response;
 	bool truncated;
 	int64_t retry_after_ms;
+	bool deferred; /* sent from inside a curl callback: added to the multi handle after it */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -39,6 +40,11 @@ struct httpc {
 	struct req *reqs; /* in flight, doubly linked for O(1) removal */
 	size_t active;
 	bool closing;
+	/* Inside curl_multi_socket_action, whose callbacks (a streamed body's on_data: a scrape
+	 * filling a batch) may send a request: curl refuses curl_multi_add_handle from within its
+	 * callbacks, so those requests wait in the list, marked deferred, until the action ends. */
+	int in_action;
+	size_t ndeferred;
 };
 
 struct sock {
@@ -48,6 +54,38 @@ struct sock {
 };
 
 static void check_multi_info(struct httpc *c);
+static void req_finish(struct httpc *c, struct req *r, CURLcode code);
+
+/* Adds the requests sent during the action that just ended; one curl refuses is finished with
+ * its error, as httpc_send would have returned it. */
+static void add_deferred(struct httpc *c)
+{
+	while (c->ndeferred && !c->closing) {
+		struct req *r = c->reqs;
+		while (r && !r->deferred)
+			r = r->next;
+		if (!r)
+			break;
+		r->deferred = false;
+		c->ndeferred--;
+		CURLMcode mc = curl_multi_add_handle(c->multi, r->easy);
+		if (mc != CURLM_OK) {
+			snprintf(r->errbuf, sizeof(r->errbuf), "curl_multi_add_handle: %s", curl_multi_strerror(mc));
+			req_finish(c, r, CURLE_FAILED_INIT);
+		}
+	}
+}
+
+/* curl_multi_socket_action, with the requests its callbacks sent added after it. */
+static void socket_action(struct httpc *c, curl_socket_t fd, int flags)
+{
+	int running;
+	c->in_action++;
+	curl_multi_socket_action(c->multi, fd, flags, &running);
+	c->in_action--;
+	if (c->in_action == 0)
+		add_deferred(c);
+}
 
 static void sock_closed(uv_handle_t *h)
 {
@@ -58,7 +96,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 {
 	struct sock *s = p->data;
 	struct httpc *c = s->c;
-	int flags = 0, running;
+	int flags = 0;
 	if (status < 0)
 		flags = CURL_CSELECT_ERR;
 	if (events & UV_READABLE)
@@ -66,7 +104,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 	if (events & UV_WRITABLE)
 		flags |= CURL_CSELECT_OUT;
 	/* s may be closed inside socket_action (CURL_POLL_REMOVE): not touched after. */
-	curl_multi_socket_action(c->multi, s->fd, flags, &running);
+	socket_action(c, s->fd, flags);
 	check_multi_info(c);
 }
 
@@ -107,8 +145,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 static void on_timer(uv_timer_t *t)
 {
 	struct httpc *c = t->data;
-	int running;
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	socket_action(c, CURL_SOCKET_TIMEOUT, 0);
 	check_multi_info(c);
 }
 
@@ -457,11 +494,16 @@ int httpc_send(struct httpc *c, const struct httpc_request *q, httpc_done_fn don
 		snprintf(err, errlen, "curl rejected an option for this request");
 		return -1;
 	}
-	CURLMcode mc = curl_multi_add_handle(c->multi, e);
-	if (mc != CURLM_OK) {
-		req_free(r);
-		snprintf(err, errlen, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
-		return -1;
+	if (c->in_action) {
+		r->deferred = true;
+		c->ndeferred++;
+	} else {
+		CURLMcode mc = curl_multi_add_handle(c->multi, e);
+		if (mc != CURLM_OK) {
+			req_free(r);
+			snprintf(err, errlen, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
+			return -1;
+		}
 	}
 	r->next = c->reqs;
 	if (c->reqs)

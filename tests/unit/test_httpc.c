@@ -186,6 +186,60 @@ static void test_stream(void)
 	CHECK(res.streamed < 300000);
 }
 
+/* A request sent from inside a streamed body's on_data (a scrape whose metrics fill an output's
+ * batch, whose write goes through the same client): curl forbids adding a handle from within
+ * its callbacks, so the client adds it once the callback's action has ended, and it completes. */
+struct nested {
+	struct result outer, inner;
+	const char *url;
+	int send_rc;
+	char err[256];
+	bool sent;
+};
+
+static bool on_data_sends(void *arg, const char *p, size_t n)
+{
+	struct nested *t = arg;
+	(void)p;
+	t->outer.streamed += n;
+	if (!t->sent) {
+		t->sent = true;
+		struct httpc_request q = { .url = t->url };
+		t->send_rc = httpc_send(hc, &q, on_done, &t->inner, t->err, sizeof t->err);
+	}
+	return true;
+}
+
+static void on_outer_done(void *arg, const struct httpc_response *r)
+{
+	on_done(&((struct nested *)arg)->outer, r);
+}
+
+static void test_send_from_callback(void)
+{
+	char url[128], url2[128];
+	snprintf(url, sizeof(url), "%s/stream", fs.base);
+	snprintf(url2, sizeof(url2), "%s/inner", fs.base);
+	fs_reset(&fs);
+	fs_script(&fs, "[{\"status\": 200, \"body_size\": 300000, \"chunk\": 16384}, {\"status\": 204}]");
+	static struct nested t;
+	memset(&t, 0, sizeof t);
+	t.url = url2;
+	struct httpc_request q = { .url = url, .on_data = on_data_sends };
+	char err[256];
+	CHECK_INT(httpc_send(hc, &q, on_outer_done, &t, err, sizeof err), 0);
+	struct result *both[2] = { &t.outer, &t.inner };
+	while (!both[0]->done || (t.sent && t.send_rc == 0 && !both[1]->done))
+		uv_run(&loop, UV_RUN_ONCE);
+	CHECK(t.sent);
+	CHECK_INT(t.send_rc, 0);
+	CHECK_INT(t.outer.status, 200);
+	CHECK_INT(t.outer.streamed, 300000);
+	CHECK_INT(t.inner.curl_code, CURLE_OK);
+	CHECK_INT(t.inner.status, 204);
+	CHECK_STR(t.inner.error, "");
+}
+
 static void test_timeout(void)
 {
 	char url[128];
@@ -344,6 +398,7 @@ int main(void)
 	test_post_bearer();
 	test_cap();
 	test_stream();
+	test_send_from_callback();
 	test_timeout();
 	test_retry_after();
 	test_refused();
