@@ -1,8 +1,15 @@
 #!/bin/sh
 # Runs every libFuzzer target (fuzz/fuzz_*.c) for N seconds each, seeded from
-# tests/fixtures, and prints the executions per target.
+# tests/fixtures and the committed corpus fuzz/corpus/NAME, and prints the
+# executions per target.
 #   fuzz/run.sh [SECONDS=60] [BUILD_DIR=build-fuzz] [TARGET...]
 # With TARGET names (e.g. fuzz_lp) only those run.
+#   FUZZ_RUNS=N    also stop a target after N executions (-runs), whichever
+#                  of the two comes first
+#   FUZZ_MERGE=1   afterwards, minimise everything the target has seen (the
+#                  committed corpus, the seeds, this run's finds) into
+#                  fuzz/corpus/NAME (-merge=1), for committing: later runs and
+#                  test_fuzz_smoke start from where this one ended
 # Builds BUILD_DIR with clang and -DHG_FUZZ=ON when needed. The working
 # corpus of each target is kept in BUILD_DIR/fuzz-corpus/NAME between runs;
 # crashes are written to BUILD_DIR/fuzz-crashes/NAME/.
@@ -179,13 +186,33 @@ for src in "$root"/fuzz/fuzz_*.c; do
 	crashes="$build/fuzz-crashes/$name"
 	mkdir -p "$work" "$crashes"
 	[ -d "$seeds" ] || seeds_for "$name" "$seeds"
+	committed="$root/fuzz/corpus/$name"
+	[ -d "$committed" ] || committed=""
 	log="$build/fuzz-$name.log"
 	rc=0
-	"$build/fuzz/$name" -max_total_time="$secs" -max_len=8192 -print_final_stats=1 \
-		-malloc_limit_mb="$(malloc_limit "$name")" \
-		-artifact_prefix="$crashes/" "$work" "$seeds" >"$log" 2>&1 || rc=$?
+	# New inputs go to the first directory only: the committed corpus is read, never written.
+	"$build/fuzz/$name" -max_total_time="$secs" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -max_len=8192 \
+		-print_final_stats=1 -malloc_limit_mb="$(malloc_limit "$name")" \
+		-artifact_prefix="$crashes/" "$work" $committed "$seeds" >"$log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-	echo "$name: ${execs:-?} execs in ${secs}s, exit $rc (log: $log)"
+	cov=$(sed -n 's/^#[0-9]*[[:space:]]*DONE[[:space:]]*cov: \([0-9]*\) ft: \([0-9]*\).*/cov \1, ft \2/p' "$log" | tail -1)
+	took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+	echo "$name: ${execs:-?} execs in ${took:-$secs}s${cov:+, $cov}, exit $rc (log: $log)"
+	if [ "$rc" -eq 0 ] && [ "${FUZZ_MERGE:-0}" = 1 ]; then
+		merged="$build/fuzz-merged/$name"
+		rm -rf "$merged"
+		mkdir -p "$merged"
+		if "$build/fuzz/$name" -merge=1 -max_len=8192 -malloc_limit_mb="$(malloc_limit "$name")" \
+			"$merged" $committed "$work" "$seeds" >"$build/fuzz-$name.merge.log" 2>&1; then
+			rm -rf "$root/fuzz/corpus/$name"
+			mkdir -p "$root/fuzz/corpus"
+			cp -r "$merged" "$root/fuzz/corpus/$name"
+			echo "$name: corpus of $(ls "$merged" | wc -l) inputs ($(du -sk "$merged" | cut -f1) KiB) in fuzz/corpus/$name"
+		else
+			echo "$name: merge failed (see $build/fuzz-$name.merge.log)"
+			total=1
+		fi
+	fi
 	if [ "$rc" -ne 0 ]; then
 		grep -m5 -E 'ERROR|assertion|SUMMARY' "$log" || true
 		total=1
