@@ -14,6 +14,27 @@ kube_start() {
 	KUBE_URL="https://127.0.0.1:$KUBE_PORT"
 }
 
+# kube_argo_discovery: the discovery fixtures with the Argo Rollouts CRD
+# installed, under $TMP/k8s-api/discovery; points FIXTURES at $TMP so that
+# kube_start serves them (set FIXTURES back after it).
+kube_argo_discovery() {
+	mkdir -p "$TMP/k8s-api"
+	cp -r "$FIXTURES/k8s-api/discovery" "$TMP/k8s-api/discovery"
+	python3 - "$TMP/k8s-api/discovery" <<'PY'
+import json, sys
+d = sys.argv[1]
+a = json.load(open(d + "/apis.json"))
+gv = {"groupVersion": "argoproj.io/v1alpha1", "version": "v1alpha1"}
+a["groups"].append({"name": "argoproj.io", "versions": [gv], "preferredVersion": gv})
+json.dump(a, open(d + "/apis.json", "w"))
+json.dump({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "argoproj.io/v1alpha1", "resources": [
+    {"name": "rollouts", "singularName": "rollout", "namespaced": True, "kind": "Rollout",
+     "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]}]},
+    open(d + "/apis__argoproj.io__v1alpha1.json", "w"))
+PY
+	FIXTURES=$TMP
+}
+
 # kube_config FILE [token|cert]: a kubeconfig for the running server.
 kube_config() {
 	local user

@@ -16,22 +16,8 @@ SCEN="$(dirname "$TESTLIB")/deploy_scenarios.py"
 LEASE_S=2
 
 # Discovery with the Argo Rollouts CRD installed.
-mkdir -p "$TMP/k8s-api"
-cp -r "$FIXTURES/k8s-api/discovery" "$TMP/k8s-api/discovery"
-python3 - "$TMP/k8s-api/discovery" <<'PY'
-import json, sys
-d = sys.argv[1]
-a = json.load(open(d + "/apis.json"))
-gv = {"groupVersion": "argoproj.io/v1alpha1", "version": "v1alpha1"}
-a["groups"].append({"name": "argoproj.io", "versions": [gv], "preferredVersion": gv})
-json.dump(a, open(d + "/apis.json", "w"))
-json.dump({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "argoproj.io/v1alpha1", "resources": [
-    {"name": "rollouts", "singularName": "rollout", "namespaced": True, "kind": "Rollout",
-     "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]}]},
-    open(d + "/apis__argoproj.io__v1alpha1.json", "w"))
-PY
 FIXTURES_SAVED=$FIXTURES
-FIXTURES=$TMP
+kube_argo_discovery
 kube_start --controller-delay 100000 --bookmark-interval 0.5
 FIXTURES=$FIXTURES_SAVED
 kube_config "$TMP/kubeconfig"
