@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Heliograph needs on Debian 12. With --test, also what the
 # test suite runs against: a real InfluxDB 1.x, collectd and node_exporter
-# (peers for the benchmarks), python3 for the test servers, valgrind. With
+# (peers for the benchmarks), python3 for the test servers, valgrind, protoc
+# (decodes OTLP requests with the official .proto files). With
 # --analyze, the static analysers (scan-build-14, cppcheck).
 set -euo pipefail
 SUDO=""
@@ -11,7 +12,7 @@ pkgs=(build-essential cmake pkg-config curl
 	libprotobuf-c-dev protobuf-c-compiler libsnappy-dev libssl-dev libdragonbox-dev)
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(influxdb collectd-core prometheus-node-exporter python3 python3-yaml openssl valgrind clang libclang-rt-14-dev victoria-metrics
-		influxdb-client prometheus)
+		influxdb-client prometheus protobuf-compiler)
 fi
 # With --analyze, the static analysers scripts/static-analysis.sh runs.
 if [ "${1:-}" = "--analyze" ]; then

@@ -3,7 +3,11 @@
  * batch, the request must decode with protobuf-c, every string in it
  * (metric names, attribute keys and values) must be valid UTF-8 (a receiver
  * refuses the whole request otherwise), no time may be a wrapped negative
- * one, and the points counted must be the points sent. */
+ * one, and the points counted must be the points sent, of every type
+ * (gauge, sum, histogram, summary). Sums are cumulative and monotonic;
+ * histograms have one bucket more than bounds, bounds in order and no
+ * NaN or +Inf among them, at most one sum; summaries' quantiles in order. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +62,67 @@ static int str_ok(const char *s)
 	return utf8_ok((const unsigned char *)s, strlen(s));
 }
 
+static void attrs_ok(Otlp__KeyValue **kv, size_t n)
+{
+	for (size_t a = 0; a < n; a++) {
+		ASSERT(str_ok(kv[a]->key));
+		ASSERT(str_ok(kv[a]->value->string_value));
+	}
+}
+
+static void number_ok(const Otlp__NumberDataPoint *dp)
+{
+	ASSERT(dp->time_unix_nano <= (uint64_t)INT64_MAX);
+	ASSERT(dp->start_time_unix_nano == 0);
+	attrs_ok(dp->attributes, dp->n_attributes);
+}
+
+/* The data points of met, checked. */
+static size_t check_metric(const Otlp__Metric *met)
+{
+	switch (met->data_case) {
+	case OTLP__METRIC__DATA_GAUGE:
+		for (size_t p = 0; p < met->gauge->n_data_points; p++)
+			number_ok(met->gauge->data_points[p]);
+		return met->gauge->n_data_points;
+	case OTLP__METRIC__DATA_SUM:
+		ASSERT(met->sum->aggregation_temporality ==
+		       OTLP__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
+		ASSERT(met->sum->is_monotonic);
+		for (size_t p = 0; p < met->sum->n_data_points; p++)
+			number_ok(met->sum->data_points[p]);
+		return met->sum->n_data_points;
+	case OTLP__METRIC__DATA_HISTOGRAM:
+		ASSERT(met->histogram->aggregation_temporality ==
+		       OTLP__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
+		for (size_t p = 0; p < met->histogram->n_data_points; p++) {
+			const Otlp__HistogramDataPoint *h = met->histogram->data_points[p];
+			ASSERT(h->time_unix_nano <= (uint64_t)INT64_MAX);
+			ASSERT(h->n_bucket_counts == h->n_explicit_bounds + 1);
+			ASSERT(h->n_sum <= 1);
+			for (size_t i = 0; i < h->n_explicit_bounds; i++) {
+				ASSERT(!isnan(h->explicit_bounds[i]));
+				ASSERT(!(isinf(h->explicit_bounds[i]) && h->explicit_bounds[i] > 0));
+				ASSERT(i == 0 || h->explicit_bounds[i - 1] <= h->explicit_bounds[i]);
+			}
+			attrs_ok(h->attributes, h->n_attributes);
+		}
+		return met->histogram->n_data_points;
+	case OTLP__METRIC__DATA_SUMMARY:
+		for (size_t p = 0; p < met->summary->n_data_points; p++) {
+			const Otlp__SummaryDataPoint *q = met->summary->data_points[p];
+			ASSERT(q->time_unix_nano <= (uint64_t)INT64_MAX);
+			for (size_t i = 1; i < q->n_quantile_values; i++)
+				ASSERT(q->quantile_values[i - 1]->quantile <= q->quantile_values[i]->quantile);
+			attrs_ok(q->attributes, q->n_attributes);
+		}
+		return met->summary->n_data_points;
+	default:
+		ASSERT(!"unexpected metric type");
+	}
+	return 0;
+}
+
 static struct otlp_encoder enc;
 static int ready;
 
@@ -88,16 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t m = 0; m < sm->n_metrics; m++) {
 				const Otlp__Metric *met = sm->metrics[m];
 				ASSERT(str_ok(met->name));
-				ASSERT(met->data_case == OTLP__METRIC__DATA_GAUGE);
-				for (size_t p = 0; p < met->gauge->n_data_points; p++) {
-					const Otlp__NumberDataPoint *dp = met->gauge->data_points[p];
-					ASSERT(dp->time_unix_nano <= (uint64_t)INT64_MAX);
-					for (size_t a = 0; a < dp->n_attributes; a++) {
-						ASSERT(str_ok(dp->attributes[a]->key));
-						ASSERT(str_ok(dp->attributes[a]->value->string_value));
-					}
-					points++;
-				}
+				points += check_metric(met);
 			}
 		}
 	}

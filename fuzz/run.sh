@@ -65,6 +65,16 @@ for k, v in d["decode"].items():
     open(f"{sys.argv[2]}/{k}", "wb").write(b)
 PY
 		fi
+		if [ "$name" = fuzz_otlp_encode ]; then
+			# the metric types: prometheus v1 gauge, counter, untyped,
+			# histogram, summary; the input counters
+			printf '%s\n' 'go_goroutines,url=u gauge=42 1' 'x_total,url=u counter=7 2' 'up value=1 3' \
+				'h,url=u 0.1=1,0.5=2,1=3,+Inf=4,count=4,sum=1.5 4' 'h2 1=5,2=3,+Inf=9,count=9i,sum=0 5' \
+				's 0.5=0.2,0.99=0.4,count=10,sum=3 6' 'b count=2,sum=0.5 7' >"$dir/otlp-prometheus-v1"
+			printf '%s\n' 'cpu,cpu=cpu-total time_user=10.5,usage_user=1.5 1' \
+				'net,interface=eth0 bytes_sent=100u,speed=1000i 1' 'system load1=0.5,uptime=3600u 1' \
+				'interrupts,cpu=cpu0 count=5i 1' 'prometheus,le=+Inf x_bucket=3 1' 'x gauge=2 9' >"$dir/otlp-counters"
+		fi
 		;;
 	fuzz_influxdb_listener)
 		# whole requests (the first byte picks the read size): v1 and v2

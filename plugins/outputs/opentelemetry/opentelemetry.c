@@ -31,6 +31,7 @@ struct otel {
 	struct otlp_encoder enc;
 	bool gzip;
 	bool utf8_warned;
+	bool conflict_warned; /* a type conflict was logged at warning level */
 	char label[96];
 };
 
@@ -151,6 +152,17 @@ static void otel_write(void *state, const struct batch *b, write_done_fn done, v
 		else
 			log_debug(s->label, "%zu line(s) with invalid UTF-8 repaired", st.utf8_repaired);
 		s->utf8_warned = true;
+	}
+	if (st.conflicts) {
+		/* As Telegraf's "Failed to add point": the batch goes, those points do not. */
+		if (!s->conflict_warned)
+			log_warn(s->label, "%zu point(s) not sent: their name (first: %s) is already a metric of "
+					   "another type in the batch; further ones are logged at debug level",
+				 st.conflicts, st.first_conflict);
+		else
+			log_debug(s->label, "%zu point(s) not sent for a type conflict (first: %s)", st.conflicts,
+				  st.first_conflict);
+		s->conflict_warned = true;
 	}
 	if (len == 0) {
 		pb_done_empty(done, arg, st.bad_lines, st.first_error);

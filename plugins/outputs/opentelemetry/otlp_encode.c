@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "otlp_dist.h"
+#include "otlp_shape.h"
 
 struct otlp_group {
 	const char *name;
 	size_t len;
 	uint64_t hash;
-	Otlp__NumberDataPoint **pts; /* in the arena; doubled as it fills */
+	enum otlp_kind kind; /* that of the first point; points of another kind are not sent */
+	void **pts;          /* data points of kind's type, in the arena; doubled as it fills */
 	size_t n, cap;
 };
 
@@ -77,8 +80,8 @@ static int rehash(struct otlp_encoder *e, size_t nslots)
 	return 0;
 }
 
-/* The group for name (copied into the arena when new), or NULL. */
-static struct otlp_group *group_for(struct otlp_encoder *e, const char *name, size_t len)
+/* The group for name (copied into the arena when new, of kind), or NULL. */
+static struct otlp_group *group_for(struct otlp_encoder *e, const char *name, size_t len, enum otlp_kind kind)
 {
 	uint64_t h = fnv1a(name, len);
 	size_t i = h & (e->nslots - 1);
@@ -100,6 +103,7 @@ static struct otlp_group *group_for(struct otlp_encoder *e, const char *name, si
 		return NULL;
 	g->len = len;
 	g->hash = h;
+	g->kind = kind;
 	g->pts = NULL;
 	g->n = g->cap = 0;
 	e->slots[i] = (uint32_t)(++e->ngroups);
@@ -109,11 +113,11 @@ static struct otlp_group *group_for(struct otlp_encoder *e, const char *name, si
 	return g;
 }
 
-static int group_add(struct arena *a, struct otlp_group *g, Otlp__NumberDataPoint *p)
+static int group_add(struct arena *a, struct otlp_group *g, void *p)
 {
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? g->cap * 2 : 4;
-		Otlp__NumberDataPoint **np = arena_alloc(a, cap * sizeof(*np));
+		void **np = arena_alloc(a, cap * sizeof(*np));
 		if (!np)
 			return -1;
 		if (g->n)
@@ -156,6 +160,53 @@ static bool point_value(const struct metric_field *f, Otlp__NumberDataPoint *p)
 	return false;
 }
 
+/* Adds p (of kind's data point type) to the metric called name. A name
+ * that already holds another kind keeps it and p is not sent, counted as a
+ * conflict: influx2otel refuses such a point the same way ("value type
+ * conflict"), and one OTLP metric has one type. */
+static int add_point(struct otlp_encoder *e, const char *name, size_t len, enum otlp_kind kind, void *p,
+		     struct otlp_stats *st)
+{
+	struct otlp_group *g = group_for(e, name, len, kind);
+	if (!g)
+		return -1;
+	if (g->kind != kind) {
+		if (st->conflicts++ == 0)
+			snprintf(st->first_conflict, sizeof(st->first_conflict), "%.*s", (int)(len > 120 ? 120 : len),
+				 name);
+		return 0;
+	}
+	if (group_add(&e->a, g, p) != 0)
+		return -1;
+	st->points++;
+	return 0;
+}
+
+/* The line as one histogram or summary point named after the measurement. */
+static int encode_dist(struct otlp_encoder *e, const struct metric *m, enum otlp_kind kind, Otlp__KeyValue **attrs,
+		       size_t nattrs, struct otlp_stats *st)
+{
+	void *p;
+	if (kind == OTLP_KIND_HISTOGRAM) {
+		Otlp__HistogramDataPoint *h = otlp_histogram_point(&e->a, &e->dist, m);
+		if (!h)
+			return -1;
+		h->n_attributes = nattrs;
+		h->attributes = attrs;
+		h->time_unix_nano = (uint64_t)m->time_ns;
+		p = h;
+	} else {
+		Otlp__SummaryDataPoint *q = otlp_summary_point(&e->a, &e->dist, m);
+		if (!q)
+			return -1;
+		q->n_attributes = nattrs;
+		q->attributes = attrs;
+		q->time_unix_nano = (uint64_t)m->time_ns;
+		p = q;
+	}
+	return add_point(e, m->name.p, m->name.len, kind, p, st);
+}
+
 static int encode_metric(struct otlp_encoder *e, const struct metric *m, struct otlp_stats *st)
 {
 	struct arena *a = &e->a;
@@ -168,7 +219,7 @@ static int encode_metric(struct otlp_encoder *e, const struct metric *m, struct 
 	}
 	Otlp__KeyValue **attrs = NULL;
 	size_t nattrs = 0;
-	/* The tags, shared by every field's data point of this line. */
+	/* The tags, shared by every data point of this line. */
 	if (m->ntags) {
 		if (!(attrs = arena_alloc(a, m->ntags * sizeof(*attrs))))
 			return -1;
@@ -178,6 +229,13 @@ static int encode_metric(struct otlp_encoder *e, const struct metric *m, struct 
 				return -1;
 		}
 	}
+	struct otlp_shape sh;
+	otlp_shape_of(m, &sh);
+	if (sh.form == OTLP_FORM_DIST)
+		return encode_dist(e, m, sh.kind, attrs, nattrs, st);
+	/* measurement "prometheus" is Telegraf's prometheus metric_version 2:
+	 * the field is the metric name (influx2otel's v2 gauge). */
+	bool v2 = sv_eq_c(m->name, "prometheus");
 	char name[1024];
 	for (size_t i = 0; i < m->nfields; i++) {
 		const struct metric_field *f = &m->fields[i];
@@ -192,17 +250,23 @@ static int encode_metric(struct otlp_encoder *e, const struct metric *m, struct 
 		p->n_attributes = nattrs;
 		p->attributes = attrs;
 		p->time_unix_nano = (uint64_t)m->time_ns;
-		size_t len = m->name.len + 1 + f->key.len;
-		char *n = name;
-		if (len >= sizeof(name) && !(n = arena_alloc(a, len + 1)))
+		int rc;
+		if (sh.form == OTLP_FORM_VALUE && i == sh.value) {
+			rc = add_point(e, m->name.p, m->name.len, sh.kind, p, st);
+		} else if (v2) {
+			rc = add_point(e, f->key.p, f->key.len, OTLP_KIND_GAUGE, p, st);
+		} else {
+			size_t len = m->name.len + 1 + f->key.len;
+			char *n = name;
+			if (len >= sizeof(name) && !(n = arena_alloc(a, len + 1)))
+				return -1;
+			memcpy(n, m->name.p, m->name.len);
+			n[m->name.len] = '_';
+			memcpy(n + m->name.len + 1, f->key.p, f->key.len);
+			rc = add_point(e, n, len, otlp_field_kind(m->name, f->key), p, st);
+		}
+		if (rc != 0)
 			return -1;
-		memcpy(n, m->name.p, m->name.len);
-		n[m->name.len] = '_';
-		memcpy(n + m->name.len + 1, f->key.p, f->key.len);
-		struct otlp_group *g = group_for(e, n, len);
-		if (!g || group_add(a, g, p) != 0)
-			return -1;
-		st->points++;
 	}
 	return 0;
 }
@@ -278,6 +342,64 @@ static int repair_utf8(struct otlp_encoder *e, const char **data, size_t *len, s
 	return 0;
 }
 
+/* m as g's metric: a Gauge, a cumulative monotonic Sum (influx2otel's
+ * counter), a cumulative Histogram or a Summary, holding g's points. */
+static int set_data(struct arena *a, Otlp__Metric *m, const struct otlp_group *g)
+{
+	otlp__metric__init(m);
+	m->name = (char *)g->name;
+	switch (g->kind) {
+	case OTLP_KIND_GAUGE: {
+		Otlp__Gauge *d = arena_alloc(a, sizeof(*d));
+		if (!d)
+			return -1;
+		otlp__gauge__init(d);
+		d->n_data_points = g->n;
+		d->data_points = (Otlp__NumberDataPoint **)g->pts;
+		m->data_case = OTLP__METRIC__DATA_GAUGE;
+		m->gauge = d;
+		return 0;
+	}
+	case OTLP_KIND_SUM: {
+		Otlp__Sum *d = arena_alloc(a, sizeof(*d));
+		if (!d)
+			return -1;
+		otlp__sum__init(d);
+		d->n_data_points = g->n;
+		d->data_points = (Otlp__NumberDataPoint **)g->pts;
+		d->aggregation_temporality = OTLP__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE;
+		d->is_monotonic = true;
+		m->data_case = OTLP__METRIC__DATA_SUM;
+		m->sum = d;
+		return 0;
+	}
+	case OTLP_KIND_HISTOGRAM: {
+		Otlp__Histogram *d = arena_alloc(a, sizeof(*d));
+		if (!d)
+			return -1;
+		otlp__histogram__init(d);
+		d->n_data_points = g->n;
+		d->data_points = (Otlp__HistogramDataPoint **)g->pts;
+		d->aggregation_temporality = OTLP__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE;
+		m->data_case = OTLP__METRIC__DATA_HISTOGRAM;
+		m->histogram = d;
+		return 0;
+	}
+	case OTLP_KIND_SUMMARY: {
+		Otlp__Summary *d = arena_alloc(a, sizeof(*d));
+		if (!d)
+			return -1;
+		otlp__summary__init(d);
+		d->n_data_points = g->n;
+		d->data_points = (Otlp__SummaryDataPoint **)g->pts;
+		m->data_case = OTLP__METRIC__DATA_SUMMARY;
+		m->summary = d;
+		return 0;
+	}
+	}
+	return -1;
+}
+
 static int build(struct otlp_encoder *e, Otlp__ExportMetricsServiceRequest *req)
 {
 	struct arena *a = &e->a;
@@ -290,16 +412,8 @@ static int build(struct otlp_encoder *e, Otlp__ExportMetricsServiceRequest *req)
 	}
 	for (size_t i = 0; i < e->ngroups; i++) {
 		Otlp__Metric *m = arena_alloc(a, sizeof(*m));
-		Otlp__Gauge *g = arena_alloc(a, sizeof(*g));
-		if (!m || !g)
+		if (!m || set_data(a, m, &e->groups[i]) != 0)
 			return -1;
-		otlp__metric__init(m);
-		otlp__gauge__init(g);
-		g->n_data_points = e->groups[i].n;
-		g->data_points = e->groups[i].pts;
-		m->name = (char *)e->groups[i].name;
-		m->data_case = OTLP__METRIC__DATA_GAUGE;
-		m->gauge = g;
 		e->metrics[i] = m;
 	}
 	Otlp__ResourceMetrics *rm = arena_alloc(a, sizeof(*rm));
@@ -389,5 +503,6 @@ void otlp_encoder_free(struct otlp_encoder *e)
 	free(e->metrics);
 	free(e->pb);
 	free(e->fixed);
+	otlp_dist_scratch_free(&e->dist);
 	memset(e, 0, sizeof(*e));
 }

@@ -1,8 +1,11 @@
 /* Line protocol -> OTLP ExportMetricsServiceRequest, the mapping of
- * Telegraf's opentelemetry output for metrics without a Prometheus schema:
- * one gauge per measurement_field name, one data point per line, the tags as
- * data point attributes. One resource (configured attributes) and one scope
- * (heliograph and its version) per request. */
+ * Telegraf's opentelemetry output (influx2otel's "prometheus-v1" schema):
+ * prometheus v1 gauge/counter lines as a Gauge/Sum named after the
+ * measurement, v1 histogram/summary lines as one Histogram/Summary point,
+ * the counters of Telegraf's inputs as Sums named measurement_field, every
+ * other numeric field a Gauge named measurement_field (otlp_shape.h); the
+ * tags are data point attributes. One resource (configured attributes) and
+ * one scope (heliograph and its version) per request. */
 #ifndef HG_OTLP_ENCODE_H
 #define HG_OTLP_ENCODE_H
 #include <stddef.h>
@@ -10,6 +13,7 @@
 #include "arena.h"
 #include "lp_batch.h"
 #include "options.h"
+#include "otlp_dist.h"
 #include "otlp_metrics.pb-c.h"
 
 struct otlp_stats {
@@ -18,7 +22,9 @@ struct otlp_stats {
 	size_t string_fields; /* skipped: OTLP gauges carry numbers only */
 	size_t bad_lines;     /* malformed lines, and lines before 1970 (OTLP time is unsigned) */
 	size_t utf8_repaired; /* lines sent with U+FFFD for bytes that are not UTF-8 */
+	size_t conflicts;     /* points not sent: their name is a metric of another type in the batch */
 	char first_error[160];
+	char first_conflict[128]; /* the first such name */
 };
 
 struct otlp_group;
@@ -39,6 +45,7 @@ struct otlp_encoder {
 	size_t pb_cap;
 	char *fixed;          /* the batch with invalid UTF-8 replaced, when it has any */
 	size_t fixed_cap;
+	struct otlp_dist_scratch dist; /* a histogram/summary line's bounds, sorted */
 };
 
 /* Resource attributes (string values) from attrs. 0, or -1 with err. */
