@@ -372,6 +372,11 @@ until_has "0/4 nodes are available: 2 Too many pods, 2 node(s) had volume node a
 k -n monitoring delete pod local-user >/dev/null || fail "delete local-user"
 
 # ---- container failures on node-d ----
+# ErrImagePull lasts only until the kubelet's first back-off (0.3 s in the stand-in): a watch
+# sees it, polling with kubectl under load can miss it. The watch lists before the pods exist.
+timeout 120 kubectl -n monitoring get pods -w >"$TMP/fail.watch" 2>&1 &
+fwatch=$!
+wait_for grep -qE "^NAME |No resources found" "$TMP/fail.watch" || fail "get -w: no list: $(cat "$TMP/fail.watch")"
 ctl behaviour '{"rules": [{"image": "docker.io/heliograph/agent:9.9.9", "fail": "pull"},
 	{"container": "crasher", "fail": "crash", "exitCode": 2}, {"container": "eater", "fail": "oom"}]}'
 apply <<'Y'
@@ -396,7 +401,11 @@ spec:
   nodeSelector: {kubernetes.io/hostname: node-d}
   containers: [{name: eater, image: busybox:1.36, resources: {limits: {memory: 64Mi}}}]
 Y
-until_has "ErrImagePull" -n monitoring get pod pull -o jsonpath='{.status.containerStatuses[0].state.waiting.reason}'
+wait_for grep -qE '^pull +0/1 +ImagePullBackOff ' "$TMP/fail.watch" || fail "pull: no ImagePullBackOff: $(grep '^pull ' "$TMP/fail.watch")"
+awk '/^pull +0\/1 +ErrImagePull / && !e { e = NR } /^pull +0\/1 +ImagePullBackOff / && !b { b = NR } END { exit !(e && e < b) }' "$TMP/fail.watch" ||
+	fail "pull: ErrImagePull not seen before ImagePullBackOff: $(grep '^pull ' "$TMP/fail.watch")"
+kill "$fwatch" 2>/dev/null || true
+wait "$fwatch" 2>/dev/null || true
 until_has "ImagePullBackOff" -n monitoring get pod pull
 k -n monitoring describe pod pull >"$TMP/desc.out"
 for want in 'Failed to pull image "heliograph/agent:9.9.9": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/heliograph/agent:9.9.9": failed to resolve reference "docker.io/heliograph/agent:9.9.9": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed' \
