@@ -153,14 +153,11 @@ static int start(struct kreq *k, char *err, size_t errlen)
 		.timeout_ms = k->rq.timeout_ms < 0 ? 0 : k->rq.timeout_ms ? k->rq.timeout_ms : DEFAULT_TIMEOUT_MS,
 		.bearer_token = c->auth.token,
 		.user_agent = c->ua,
-		.tls = { .ca_file = c->kc->ca_file,
-			 .cert_file = kube_auth_cert_file(&c->auth),
-			 .key_file = kube_auth_key_file(&c->auth),
-			 .insecure_skip_verify = c->kc->insecure_skip_tls_verify },
 		.max_response = k->rq.max_response ? k->rq.max_response : DEFAULT_MAX_RESPONSE,
 		.on_data = k->rq.on_data ? on_data : NULL,
 		.on_response = k->rq.on_data ? on_response : NULL,
 	};
+	kube_auth_tls(&c->auth, &q.tls);
 	k->status = 0;
 	k->forwarding = false;
 	free(k->errbody);
