@@ -6,6 +6,8 @@
 #   (checked while the server holds its first request), none is left after
 #   it finishes or is killed, and the client certificate is what
 #   authenticated it (the kubeconfig has no token).
+# - a server URL holding user:password@ is shown without it, in the status
+#   header and in the "cannot reach" error.
 # Every step waits for an event, none for a time.
 source "$TESTLIB"
 source "$(dirname "$0")/kube_lib.sh"
@@ -72,5 +74,29 @@ kill -KILL "$CTL_PID"
 wait "$CTL_PID" 2>/dev/null || true
 ctl release '{"hold":"second"}'
 empty_tmpdir || fail "a killed agentctl left files under TMPDIR: $(ls -la "$TMP/tmpdir")"
+
+# ---- a server URL's userinfo is never printed ----
+PW=pw-$$-s3cret
+kube_config "$TMP/kc-userinfo"
+sed -i "s|server: https://|server: https://admin:$PW@|" "$TMP/kc-userinfo"
+grep -q "admin:$PW@127.0.0.1" "$TMP/kc-userinfo" || fail "kubeconfig with userinfo not written"
+"$AGENTCTL" status --kubeconfig "$TMP/kc-userinfo" >"$TMP/out3" 2>"$TMP/err3" || true
+head -1 "$TMP/out3" | grep -qF "(context test, https://127.0.0.1:$KUBE_PORT)" ||
+	fail "status header: $(head -1 "$TMP/out3")"
+grep -q "$PW\|admin:" "$TMP/out3" "$TMP/err3" && fail "status printed the server's userinfo: $(cat "$TMP/out3" "$TMP/err3")"
+# Nothing listens on a port that free_port just found free.
+DEAD=$(free_port)
+sed "s|127.0.0.1:$KUBE_PORT|127.0.0.1:$DEAD|" "$TMP/kc-userinfo" >"$TMP/kc-dead"
+RC=0
+"$AGENTCTL" status --kubeconfig "$TMP/kc-dead" >"$TMP/out4" 2>"$TMP/err4" || RC=$?
+[ "$RC" -ne 0 ] || fail "status against a dead server exited 0"
+grep -qF "cannot reach the API server https://127.0.0.1:$DEAD" "$TMP/out4" "$TMP/err4" ||
+	fail "no 'cannot reach' naming the server: $(cat "$TMP/out4" "$TMP/err4")"
+grep -q "$PW\|admin:" "$TMP/out4" "$TMP/err4" && fail "the error printed the server's userinfo: $(cat "$TMP/err4")"
+RC=0
+"$AGENTCTL" install-stack --dry-run --kubeconfig "$TMP/kc-dead" >"$TMP/out5" 2>"$TMP/err5" || RC=$?
+grep -qF "would install the Heliograph stack in namespace monitoring (context test, https://127.0.0.1:$DEAD)" "$TMP/out5" ||
+	fail "install-stack header: $(cat "$TMP/out5")"
+grep -q "$PW\|admin:" "$TMP/out5" "$TMP/err5" && fail "install-stack printed the server's userinfo: $(cat "$TMP/out5" "$TMP/err5")"
 
 echo PASS
