@@ -21,7 +21,8 @@ struct prom;
 struct scrape {
 	struct prom *p;
 	char *url;     /* as requested (may hold user:password) */
-	char *tag;     /* without user:password: the url tag and error messages */
+	char *tag;     /* without user:password: the url tag (the query kept, as Telegraf's) */
+	char *shown;   /* tag with secret-looking query values redacted: log and error messages */
 	bool busy;
 	long status;
 	enum body_format fmt;

@@ -22,6 +22,7 @@
 #include "plugin.h"
 #include "prom.h"
 #include "prom_scrape.h"
+#include "url_redact.h"
 
 /* Telegraf's Accept header (protobuf preferred), and the text-only ones. */
 static const char ACCEPT_PROTOBUF[] = "Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
@@ -114,6 +115,7 @@ void scrape_free(struct scrape *s)
 		return;
 	free(s->url);
 	free(s->tag);
+	free(s->shown);
 	prom_text_free(s->text);
 	prom_proto_free(s->proto);
 	prom_map_free(s->map);
@@ -151,8 +153,9 @@ static char *dup_or_null(const char *s)
 	return s && s[0] ? strdup(s) : NULL;
 }
 
-/* The URL to request (with /metrics when it has no path, as Telegraf) and
- * the same without credentials for tags and messages. */
+/* The URL to request (with /metrics when it has no path, as Telegraf), the
+ * same without userinfo for the url tag, and that with the values of
+ * secret-looking query parameters (?token=...) redacted for messages. */
 static int prepare_url(struct scrape *s, const char *url, char *err, size_t errlen)
 {
 	CURLU *u = curl_url();
@@ -181,7 +184,9 @@ static int prepare_url(struct scrape *s, const char *url, char *err, size_t errl
 	}
 	s->url = strdup(full);
 	s->tag = strdup(bare);
-	if (!s->url || !s->tag) {
+	char shown[1024];
+	s->shown = strdup(url_redact(bare, shown, sizeof shown));
+	if (!s->url || !s->tag || !s->shown) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -470,24 +475,24 @@ static void scrape_done(void *arg, const struct httpc_response *r)
 	}
 	long status = s->status ? s->status : r->status;
 	if (s->over_limit)
-		acc_error(acc, "%s: body larger than content_length_limit (%llu bytes); the rest was not read", s->tag,
+		acc_error(acc, "%s: body larger than content_length_limit (%llu bytes); the rest was not read", s->shown,
 			  (unsigned long long)p->limit);
 	else if (status == 401)
 		acc_error(acc,
 			  "%s returned HTTP status 401 Unauthorized: the credentials were not accepted (check "
 			  "bearer_token or username/password)",
-			  s->tag);
+			  s->shown);
 	else if (status == 403)
 		acc_error(acc,
 			  "%s returned HTTP status 403 Forbidden: the credentials lack permission (a kubelet's "
 			  "/metrics needs get on nodes/metrics in the ServiceAccount's ClusterRole)",
-			  s->tag);
+			  s->shown);
 	else if (status != 0 && status != 200)
-		acc_error(acc, "%s returned HTTP status %ld", s->tag, status);
+		acc_error(acc, "%s returned HTTP status %ld", s->shown, status);
 	else if (r->curl_code != 0)
-		acc_error(acc, "error making HTTP request to %s: %s", s->tag, r->error);
+		acc_error(acc, "error making HTTP request to %s: %s", s->shown, r->error);
 	if (s->errors)
-		acc_error(acc, "%s: %lu invalid %s skipped (first: %s)", s->tag, s->errors,
+		acc_error(acc, "%s: %lu invalid %s skipped (first: %s)", s->shown, s->errors,
 			  s->fmt == BODY_PROTOBUF ? "messages" : "lines", s->first_error);
 	/* scrape_retire frees s: nothing may read it afterwards. */
 	for (size_t i = 0; s->gone && i < p->nscrapes; i++) {
@@ -544,7 +549,7 @@ static int prom_gather(void *state, struct acc *acc)
 			q.username = "";
 		char err[256];
 		if (httpc_send(p->http, &q, scrape_done, s, err, sizeof err) != 0) {
-			acc_error(acc, "%s: %s", s->tag, err);
+			acc_error(acc, "%s: %s", s->shown, err);
 			continue;
 		}
 		s->busy = true;
