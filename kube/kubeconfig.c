@@ -3,6 +3,7 @@
  * wins, and current-context comes from the first file that sets it. Relative
  * paths in a file are relative to that file's directory. */
 #include "kubeconfig.h"
+#include "log.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -354,4 +355,21 @@ void kube_config_free(struct kube_config *kc)
 	free(kc->cert_pem);
 	kube_free_secret(kc->key_pem, kc->key_pem_len);
 	memset(kc, 0, sizeof(*kc));
+}
+
+const char *kube_config_insecure_text(const struct kube_config *kc)
+{
+	if (!kc->insecure_skip_tls_verify)
+		return "";
+	return "sets insecure-skip-tls-verify: the API server's certificate is not verified, so anyone on the "
+	       "network path can pose as it and read the credentials sent to it";
+}
+
+bool kube_config_warn_insecure(const struct kube_config *kc, const char *who)
+{
+	if (!kc->insecure_skip_tls_verify)
+		return false;
+	log_warn(who, "the kubeconfig's cluster \"%s\" %s", kc->cluster_name ? kc->cluster_name : "?",
+		 kube_config_insecure_text(kc));
+	return true;
 }

@@ -58,4 +58,11 @@ int kube_config_auto(struct kube_config *kc, const struct kube_config_opts *o, c
 
 void kube_config_free(struct kube_config *kc);
 
+/* When the cluster sets insecure-skip-tls-verify, logs one warning as who
+ * (the agent's plugin label) and returns true. The caller calls it once,
+ * where it loads the config. */
+bool kube_config_warn_insecure(const struct kube_config *kc, const char *who);
+/* The same warning's text, for agentctl's own stderr; "" when secure. */
+const char *kube_config_insecure_text(const struct kube_config *kc);
+
 #endif

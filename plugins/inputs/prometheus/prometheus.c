@@ -328,6 +328,7 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 			destroy(p);
 			return -1;
 		}
+		kube_podwatch_warn_insecure(p->podwatch, env->instance_name ? env->instance_name : "inputs.prometheus");
 	}
 	*state = p;
 	return 0;
