@@ -53,6 +53,8 @@ struct prom_config {
 	struct strlist pod_label_include, pod_label_exclude;
 	char *node_name;
 	char *kube_config;
+	char *pod_credentials;
+	struct strlist pod_credentials_namespaces;
 };
 
 /* Designated: the option table survives fields added to struct opt_desc. */
@@ -97,6 +99,13 @@ static const struct opt_desc prom_options[] = {
 	  "the node whose pods are scraped (downward API spec.nodeName)"),
 	PO("kube_config", OPT_STRING, kube_config, NULL,
 	  "kubeconfig file for the pod watch; default the in-cluster service account"),
+	/* Any pod can annotate itself for scraping: sending it the bearer
+	 * token or basic credentials hands them to whoever runs that pod. */
+	PO("pod_credentials", OPT_STRING, pod_credentials, "none",
+	  "none: pod targets get no bearer token or basic credentials (only urls do); all: every pod gets them, "
+	  "as in Telegraf"),
+	PO("pod_credentials_namespaces", OPT_STRLIST, pod_credentials_namespaces, "[]",
+	  "with pod_credentials none: the namespaces whose pods do get the credentials"),
 	OPT_END,
 };
 
@@ -284,11 +293,23 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 			 "would scrape every pod once per node)");
 		return -1;
 	}
+	bool creds_all = c->pod_credentials && !strcmp(c->pod_credentials, "all");
+	if (c->pod_credentials && !creds_all && strcmp(c->pod_credentials, "none") != 0) {
+		snprintf(err, errlen, "pod_credentials: must be none or all");
+		return -1;
+	}
+	if (creds_all && c->pod_credentials_namespaces.n) {
+		snprintf(err, errlen,
+			 "pod_credentials_namespaces: only with pod_credentials none (all already sends them to every pod)");
+		return -1;
+	}
 	struct prom *p = calloc(1, sizeof *p);
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	p->pod_creds_all = creds_all;
+	p->pod_creds_ns = &c->pod_credentials_namespaces;
 	snprintf(p->label, sizeof p->label, "inputs.%s", env->instance_name ? env->instance_name : "prometheus");
 	p->http = env->http;
 	p->version = (int)c->metric_version;
@@ -308,7 +329,10 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 	p->label_include = &c->pod_label_include;
 	p->label_exclude = &c->pod_label_exclude;
 	for (size_t i = 0; i < c->urls.n; i++) {
-		if (!scrape_add(p, c->urls.v[i], err, errlen)) {
+		struct scrape *s = scrape_add(p, c->urls.v[i], err, errlen);
+		if (s)
+			s->creds = true; /* the user named this target */
+		if (!s) {
 			destroy(p);
 			return -1;
 		}
@@ -533,20 +557,22 @@ static int prom_gather(void *state, struct acc *acc)
 		s->over_limit = false;
 		s->errors = 0;
 		s->first_error[0] = '\0';
+		const char *tok = s->creds ? token : NULL, *user = s->creds ? p->user : NULL,
+			   *pass = s->creds ? p->pass : NULL;
 		struct httpc_request q = {
 			.method = "GET",
 			.url = s->url,
 			.headers = headers,
 			.timeout_ms = p->timeout_ms,
-			.bearer_token = token,
-			.username = token ? NULL : p->user,
-			.password = token ? NULL : p->pass,
+			.bearer_token = tok,
+			.username = tok ? NULL : user,
+			.password = tok ? NULL : pass,
 			.user_agent = "heliograph/" HG_VERSION,
 			.tls = { p->tls_ca, p->tls_cert, p->tls_key, p->insecure },
 			.on_data = on_data,
 			.on_response = on_response,
 		};
-		if (!token && !p->user && p->pass)
+		if (!tok && !user && pass)
 			q.username = "";
 		char err[256];
 		if (httpc_send(p->http, &q, scrape_done, s, err, sizeof err) != 0) {
