@@ -7,7 +7,8 @@
 #   it finishes or is killed, and the client certificate is what
 #   authenticated it (the kubeconfig has no token).
 # - a server URL holding user:password@ is shown without it, in the status
-#   header and in the "cannot reach" error.
+#   and install-stack headers, the "cannot reach" error, and deploy-event's
+#   refusal of a --url.
 # Every step waits for an event, none for a time.
 source "$TESTLIB"
 source "$(dirname "$0")/kube_lib.sh"
@@ -98,5 +99,14 @@ RC=0
 grep -qF "would install the Heliograph stack in namespace monitoring (context test, https://127.0.0.1:$DEAD)" "$TMP/out5" ||
 	fail "install-stack header: $(cat "$TMP/out5")"
 grep -q "$PW\|admin:" "$TMP/out5" "$TMP/err5" && fail "install-stack printed the server's userinfo: $(cat "$TMP/out5" "$TMP/err5")"
+
+# deploy-event's --url, refused for its scheme, is named without its userinfo.
+RC=0
+"$AGENTCTL" deploy-event --url "udp://admin:$PW@db.example:8089" --service s --strategy rolling --version 1 \
+	--phase started >"$TMP/out6" 2>"$TMP/err6" || RC=$?
+[ "$RC" -ne 0 ] || fail "deploy-event took a udp:// URL"
+grep -qF -- "--url 'udp://db.example:8089': expected http://HOST:PORT" "$TMP/err6" ||
+	fail "deploy-event's URL error: $(cat "$TMP/err6")"
+grep -q "$PW" "$TMP/out6" "$TMP/err6" && fail "deploy-event printed the URL's password: $(cat "$TMP/err6")"
 
 echo PASS
