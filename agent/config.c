@@ -27,7 +27,7 @@ const struct opt_desc agent_options[] = {
 	AO("omit_hostname", OPT_BOOL, omit_hostname, "false", "do not add the host tag"),
 	AO("debug", OPT_BOOL, debug, "false", "log debug messages"),
 	AO("quiet", OPT_BOOL, quiet, "false", "log only errors"),
-	AO("logfile", OPT_STRING, logfile, "", "log to this file; empty logs to stderr"),
+	AO("logfile", OPT_STRING, logfile, "", "log to this file (created 0640); empty logs to stderr"),
 	AO("health_listen", OPT_STRING, health_listen, NULL, "address of the /healthz endpoint, e.g. 127.0.0.1:8080; unset is off"),
 	AO("health_max_flush_intervals", OPT_INT, health_max_flush_intervals, "3",
 	   "/healthz fails after this many flush intervals without a successful write"),

@@ -478,12 +478,26 @@ int httpc_send(struct httpc *c, const struct httpc_request *q, httpc_done_fn don
 		rc |= curl_easy_setopt(e, CURLOPT_PROXY, q->proxy);
 	if (q->user_agent)
 		rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, q->user_agent);
-	if (q->tls.ca_file)
+	/* Blobs (libcurl 7.77+; Debian 12 has 7.88) are copied by curl here. */
+	struct curl_blob ca = { (void *)q->tls.ca.data, q->tls.ca.len, CURL_BLOB_COPY },
+			 cert = { (void *)q->tls.cert.data, q->tls.cert.len, CURL_BLOB_COPY },
+			 key = { (void *)q->tls.key.data, q->tls.key.len, CURL_BLOB_COPY };
+	if (q->tls.ca.data)
+		rc |= curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &ca);
+	else if (q->tls.ca_file)
 		rc |= curl_easy_setopt(e, CURLOPT_CAINFO, q->tls.ca_file);
-	if (q->tls.cert_file)
+	if (q->tls.cert.data) {
+		rc |= curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
+		rc |= curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	} else if (q->tls.cert_file) {
 		rc |= curl_easy_setopt(e, CURLOPT_SSLCERT, q->tls.cert_file);
-	if (q->tls.key_file)
+	}
+	if (q->tls.key.data) {
+		rc |= curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
+		rc |= curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (q->tls.key_file) {
 		rc |= curl_easy_setopt(e, CURLOPT_SSLKEY, q->tls.key_file);
+	}
 	if (q->tls.insecure_skip_verify) {
 		rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

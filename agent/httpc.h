@@ -10,9 +10,18 @@
 
 struct httpc;
 
+/* PEM held in memory (a kubeconfig's *-data fields, an exec plugin's
+ * client certificate): handed to libcurl as a blob, so a private key is
+ * never written to a file. */
+struct httpc_pem {
+	const char *data;
+	size_t len;
+};
+
 struct httpc_tls {
 	const char *ca_file, *cert_file, *key_file;
 	bool insecure_skip_verify; /* only when the user set it explicitly */
+	struct httpc_pem ca, cert, key; /* each used instead of its file when data is set */
 };
 
 struct httpc_request {

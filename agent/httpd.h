@@ -45,6 +45,11 @@ struct httpd_req {
  * empty view with p == NULL when absent. */
 struct sv httpd_req_header(const struct httpd_req *req, const char *name);
 
+/* The credentials of an Authorization value when its scheme is scheme
+ * ("Basic", "Token" ...; compared case-insensitively, RFC 9110 11.1) and
+ * one or more spaces follow it; else p == NULL. */
+struct sv httpd_auth_credentials(struct sv authorization, const char *scheme);
+
 /* The response under construction, handed to the handler. Defaults: 200,
  * "text/plain; charset=utf-8", empty body. */
 struct httpd_resp;

@@ -26,6 +26,20 @@ struct httpd_resp {
 	size_t extra_len;
 };
 
+/* http-parser (built without HTTP_PARSER_STRICT, as Debian's is) takes bare
+ * LF line ends, folded header lines and blanks inside a header name. A
+ * proxy in front of us may read such a head differently (a folded
+ * Transfer-Encoding, "Content-Length :"), which is how requests are
+ * smuggled, so the head is checked byte by byte before http-parser sees it
+ * and refused with 400, as RFC 9112 servers do. */
+struct head_scan {
+	bool done;       /* the empty line ending the head was seen */
+	bool past_start; /* the request line is over: lines are header fields */
+	bool cr;         /* the last byte was CR */
+	bool in_name;    /* before the first ':' of a header line */
+	size_t line_len; /* bytes of the current line, CR not counted */
+};
+
 struct httpd_parse {
 	http_parser hp;
 	struct httpd_opts o;
@@ -45,6 +59,7 @@ struct httpd_parse {
 	bool in_field, hdr_skip; /* in_field: the last piece was a header name */
 	struct httpd_req req;
 	struct httpd_resp resp;
+	struct head_scan scan;
 };
 
 void httpd_opts_defaults(struct httpd_opts *o, const struct httpd_opts *in)
@@ -215,6 +230,44 @@ void httpd_parse_free(struct httpd_parse *p)
 	free(p);
 }
 
+/* 0, or -1 at the first byte no strict server accepts. Stops at the end of
+ * the head: the body is not line-structured. */
+static int scan_head(struct head_scan *sc, const char *d, size_t n)
+{
+	for (size_t i = 0; i < n && !sc->done; i++) {
+		char c = d[i];
+		if (c == '\n') {
+			if (!sc->cr)
+				return -1; /* bare LF */
+			sc->cr = false;
+			if (sc->line_len == 0 && sc->past_start)
+				sc->done = true;
+			else if (sc->line_len > 0)
+				sc->past_start = true; /* empty lines before the request line are allowed */
+			sc->line_len = 0;
+			sc->in_name = sc->past_start;
+			continue;
+		}
+		if (sc->cr)
+			return -1; /* CR not followed by LF */
+		if (c == '\r') {
+			sc->cr = true;
+			continue;
+		}
+		bool blank = c == ' ' || c == '\t';
+		if (sc->line_len == 0 && sc->past_start && blank)
+			return -1; /* obs-fold: a header continued on the next line */
+		if (sc->in_name) {
+			if (c == ':')
+				sc->in_name = false;
+			else if (blank)
+				return -1; /* "Name :" or "Na me:" */
+		}
+		sc->line_len++;
+	}
+	return 0;
+}
+
 static int fail(struct httpd_parse *p, int status)
 {
 	if (!p->err_status)
@@ -239,6 +292,8 @@ int httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t
 			if (n > p->o.max_header - p->hdr_bytes)
 				n = p->o.max_header - p->hdr_bytes;
 		}
+		if (!p->headers_done && !p->scan.done && scan_head(&p->scan, data + off, n) != 0)
+			return fail(p, 400);
 		size_t got = http_parser_execute(&p->hp, &settings, data + off, n);
 		if (!p->headers_done)
 			p->hdr_bytes += got;
@@ -264,6 +319,7 @@ void httpd_parse_next(struct httpd_parse *p)
 {
 	p->complete = p->headers_done = false;
 	p->hdr_bytes = 0;
+	p->scan = (struct head_scan){ 0 };
 	p->url_len = p->body_len = 0;
 	http_parser_pause(&p->hp, 0);
 }
@@ -345,6 +401,16 @@ struct sv httpd_req_header(const struct httpd_req *req, const char *name)
 		if (ascii_ieq(req->headers[i].name, name))
 			return req->headers[i].value.p ? req->headers[i].value : (struct sv){ "", 0 };
 	return (struct sv){ NULL, 0 };
+}
+
+struct sv httpd_auth_credentials(struct sv h, const char *scheme)
+{
+	size_t k = strlen(scheme), i = k;
+	if (!h.p || h.len <= k || !ascii_ieq((struct sv){ h.p, k }, scheme) || h.p[k] != ' ')
+		return (struct sv){ NULL, 0 };
+	while (i < h.len && h.p[i] == ' ')
+		i++;
+	return (struct sv){ h.p + i, h.len - i };
 }
 
 void httpd_resp_printf(struct httpd_resp *r, const char *fmt, ...)

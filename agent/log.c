@@ -1,8 +1,10 @@
 /* Log lines in Telegraf's shape: "2026-11-25T12:00:00Z E! [who] message". */
 #include "log.h"
+#include "open_append.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 static FILE *log_out;
 static enum log_level log_max = LOG_INFO;
@@ -14,9 +16,13 @@ int log_open(const char *path, bool debug, bool quiet)
 		fclose(log_out);
 	log_out = stderr;
 	if (path && *path) {
-		FILE *f = fopen(path, "a");
-		if (!f)
+		int fd = open_append_0640(path);
+		FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+		if (!f) {
+			if (fd >= 0)
+				close(fd);
 			return -1;
+		}
 		setvbuf(f, NULL, _IOLBF, 0);
 		log_out = f;
 	}

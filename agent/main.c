@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
+#include "tls_warn.h"
 #include "agent.h"
 #include "config.h"
 #include "log.h"
@@ -155,6 +156,7 @@ static int load(struct app *app, struct agent_config *cfg, bool open_log)
 		config_free(cfg);
 		return -1;
 	}
+	tls_warn_insecure(cfg);
 	return 0;
 }
 

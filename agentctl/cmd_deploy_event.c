@@ -16,6 +16,7 @@
 #include "deploy_strategy.h"
 #include "httpc.h"
 #include "influx_http.h"
+#include "url_redact.h"
 
 #define STARTED_ENV "HELIOGRAPH_DEPLOY_STARTED"
 #define LINE_MAX_BYTES 8192
@@ -193,8 +194,10 @@ static int check_args(struct args *a, int64_t now)
 		return usage_error("%s", "--token (v2) needs --bucket");
 	if (!!a->username != !!a->password)
 		return usage_error("%s", "--username and --password go together");
+	char shown[512];
 	if (strncmp(a->url, "http://", 7) != 0 && strncmp(a->url, "https://", 8) != 0)
-		return usage_error("--url '%s': expected http://HOST:PORT or https://...", a->url);
+		return usage_error("--url '%s': expected http://HOST:PORT or https://...",
+				   url_redact(a->url, shown, sizeof shown));
 	double t;
 	if (a->timeout && (parse_seconds(a->timeout, &t) < 0 || t <= 0))
 		return usage_error("--timeout '%s': expected seconds (a number > 0)", a->timeout);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "commands.h"
 #include "stack.h"
+#include "url_redact.h"
 
 #define DEFAULT_TIMEOUT_MS (5 * 60 * 1000)
 
@@ -165,9 +166,10 @@ static int install(struct stack *s, struct stack_docs *d, bool wait, int64_t tim
 {
 	char err[16384]; /* a stuck rollout lists each reason with its fix */
 	int changed = 0, rc;
+	char server[512];
 	fprintf(s->out, "%s the Heliograph stack in namespace %s (context %s, %s)\n",
 		s->dry_run ? "Dry run: would install" : "Installing", stack_namespace(s), s->kc.context ? s->kc.context : "?",
-		s->kc.server ? s->kc.server : "?");
+		s->kc.server ? url_redact(s->kc.server, server, sizeof server) : "?");
 	struct stack_plan p;
 	memset(&p, 0, sizeof p);
 	rc = plan(s, d, &p, &changed);

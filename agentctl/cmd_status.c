@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "jsonq.h"
 #include "stack.h"
+#include "url_redact.h"
 
 static void status_usage(FILE *out)
 {
@@ -242,8 +243,9 @@ static int status(struct stack *s, const struct stack_docs *d)
 	int rc = 0, present = 0, data = 0, ready = 0, bound = 0, secrets = 0;
 	struct stack_node_pv pv[STACK_NODE_PV_MAX];
 	size_t npv = 0;
+	char server[512];
 	fprintf(s->out, "Heliograph stack in namespace %s (context %s, %s)\n", stack_namespace(s),
-		s->kc.context ? s->kc.context : "?", s->kc.server ? s->kc.server : "?");
+		s->kc.context ? s->kc.context : "?", s->kc.server ? url_redact(s->kc.server, server, sizeof server) : "?");
 	rc = stack_node_pvs(s, pv, &npv, err, sizeof err);
 	int w = name_width(d, pv, npv);
 	if (rc == 0)

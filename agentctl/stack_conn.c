@@ -83,6 +83,10 @@ int stack_connect(struct stack *s, char *err, size_t errlen)
 	struct kube_config_opts o = {.kubeconfig = s->kubeconfig, .context = s->context};
 	if (kube_config_load(&s->kc, &o, err, errlen) != 0)
 		return -2;
+	/* Once per run: each command connects once. */
+	if (s->kc.insecure_skip_tls_verify)
+		fprintf(stderr, "agentctl %s: warning: the kubeconfig's cluster \"%s\" %s\n", s->cmd,
+			s->kc.cluster_name ? s->kc.cluster_name : "?", kube_config_insecure_text(&s->kc));
 	if (uv_loop_init(&s->loop) != 0) {
 		snprintf(err, errlen, "cannot start the event loop");
 		kube_config_free(&s->kc);

@@ -24,6 +24,13 @@ static void set_token(struct kube_auth *a, char *t)
 	a->token = t;
 }
 
+static void forget_cert(struct kube_auth *a)
+{
+	free(a->cert_pem);
+	kube_free_secret(a->key_pem, a->key_pem ? strlen(a->key_pem) : 0);
+	a->cert_pem = a->key_pem = NULL;
+}
+
 static int refresh_file(struct kube_auth *a, char *err, size_t errlen)
 {
 	struct stat st;
@@ -49,7 +56,7 @@ static int refresh_file(struct kube_auth *a, char *err, size_t errlen)
 static int refresh_exec(struct kube_auth *a, char *err, size_t errlen)
 {
 	time_t now = a->now ? a->now() : time(NULL);
-	bool have = a->token || a->cert_file;
+	bool have = a->token || a->cert_pem;
 	if (have && (a->expiry == 0 || now < a->expiry))
 		return 0;
 	struct kube_exec_result r;
@@ -59,16 +66,14 @@ static int refresh_exec(struct kube_auth *a, char *err, size_t errlen)
 	set_token(a, r.token);
 	r.token = NULL;
 	a->expiry = r.expiry;
-	int rc = 0;
-	if (r.cert_pem) {
-		rc = kube_write_private(&a->tmpdir, "exec-client.crt", r.cert_pem, strlen(r.cert_pem), &a->cert_file, err,
-					errlen);
-		if (rc == 0)
-			rc = kube_write_private(&a->tmpdir, "exec-client.key", r.key_pem, strlen(r.key_pem),
-						&a->key_file, err, errlen);
+	forget_cert(a);
+	if (r.cert_pem && r.key_pem) {
+		a->cert_pem = r.cert_pem;
+		a->key_pem = r.key_pem;
+		r.cert_pem = r.key_pem = NULL;
 	}
 	kube_exec_result_free(&r);
-	return rc;
+	return 0;
 }
 
 int kube_auth_refresh(struct kube_auth *a, char *err, size_t errlen)
@@ -87,9 +92,7 @@ bool kube_auth_invalidate(struct kube_auth *a)
 {
 	if (a->kc->exec) {
 		set_token(a, NULL);
-		free(a->cert_file);
-		free(a->key_file);
-		a->cert_file = a->key_file = NULL;
+		forget_cert(a);
 		return true;
 	}
 	if (a->kc->token_file && !a->kc->token) {
@@ -101,22 +104,26 @@ bool kube_auth_invalidate(struct kube_auth *a)
 	return false;
 }
 
-const char *kube_auth_cert_file(const struct kube_auth *a)
+void kube_auth_tls(const struct kube_auth *a, struct httpc_tls *tls)
 {
-	return a->cert_file ? a->cert_file : a->kc->cert_file;
-}
-
-const char *kube_auth_key_file(const struct kube_auth *a)
-{
-	return a->key_file ? a->key_file : a->kc->key_file;
+	const struct kube_config *kc = a->kc;
+	*tls = (struct httpc_tls){ .ca_file = kc->ca_file,
+				   .ca = { kc->ca_pem, kc->ca_pem_len },
+				   .insecure_skip_verify = kc->insecure_skip_tls_verify };
+	if (a->cert_pem) {
+		tls->cert = (struct httpc_pem){ a->cert_pem, strlen(a->cert_pem) };
+		tls->key = (struct httpc_pem){ a->key_pem, strlen(a->key_pem) };
+		return;
+	}
+	tls->cert_file = kc->cert_file;
+	tls->key_file = kc->key_file;
+	tls->cert = (struct httpc_pem){ kc->cert_pem, kc->cert_pem_len };
+	tls->key = (struct httpc_pem){ kc->key_pem, kc->key_pem_len };
 }
 
 void kube_auth_free(struct kube_auth *a)
 {
 	set_token(a, NULL);
-	free(a->cert_file);
-	free(a->key_file);
-	kube_remove_private(a->tmpdir);
-	free(a->tmpdir);
+	forget_cert(a);
 	memset(a, 0, sizeof(*a));
 }

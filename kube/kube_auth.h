@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "httpc.h"
 #include "kubeconfig.h"
 
 struct kube_exec_result {
@@ -30,8 +31,7 @@ struct kube_auth {
 	time_t expiry;       /* exec token expiry, 0 = none */
 	struct timespec file_mtime;
 	off_t file_size;
-	char *cert_file, *key_file; /* from the plugin, in kc->tmpdir-like private dir */
-	char *tmpdir;
+	char *cert_pem, *key_pem; /* from the plugin, in memory only */
 	unsigned exec_runs;  /* how often the plugin ran (tests, debugging) */
 	time_t (*now)(void); /* time source (tests); NULL = time() */
 };
@@ -43,8 +43,10 @@ int kube_auth_refresh(struct kube_auth *a, char *err, size_t errlen);
 /* The server said 401: forget the exec token (next refresh re-runs the
  * plugin). True when retrying can help. */
 bool kube_auth_invalidate(struct kube_auth *a);
-const char *kube_auth_cert_file(const struct kube_auth *a);
-const char *kube_auth_key_file(const struct kube_auth *a);
+/* The CA and client certificate for a request: the plugin's certificate,
+ * else the kubeconfig's (files, or *-data as blobs). Valid until the next
+ * refresh or invalidate. */
+void kube_auth_tls(const struct kube_auth *a, struct httpc_tls *tls);
 void kube_auth_free(struct kube_auth *a);
 
 #endif

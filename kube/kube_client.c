@@ -9,6 +9,7 @@
 
 #include "kube_auth.h"
 #include "kube_client_internal.h"
+#include "url_redact.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_MAX_RESPONSE (8u << 20)
@@ -36,7 +37,8 @@ struct kube_client *kube_client_new(uv_loop_t *loop, struct httpc *hc, const str
 		return NULL;
 	}
 	if (strncmp(kc->server, "https://", 8) != 0 && strncmp(kc->server, "http://", 7) != 0) {
-		snprintf(err, errlen, "API server \"%s\" is not an http(s) URL", kc->server);
+		char shown[512];
+		snprintf(err, errlen, "API server \"%s\" is not an http(s) URL", url_redact(kc->server, shown, sizeof shown));
 		return NULL;
 	}
 	struct kube_client *c = calloc(1, sizeof(*c));
@@ -153,14 +155,11 @@ static int start(struct kreq *k, char *err, size_t errlen)
 		.timeout_ms = k->rq.timeout_ms < 0 ? 0 : k->rq.timeout_ms ? k->rq.timeout_ms : DEFAULT_TIMEOUT_MS,
 		.bearer_token = c->auth.token,
 		.user_agent = c->ua,
-		.tls = { .ca_file = c->kc->ca_file,
-			 .cert_file = kube_auth_cert_file(&c->auth),
-			 .key_file = kube_auth_key_file(&c->auth),
-			 .insecure_skip_verify = c->kc->insecure_skip_tls_verify },
 		.max_response = k->rq.max_response ? k->rq.max_response : DEFAULT_MAX_RESPONSE,
 		.on_data = k->rq.on_data ? on_data : NULL,
 		.on_response = k->rq.on_data ? on_response : NULL,
 	};
+	kube_auth_tls(&c->auth, &q.tls);
 	k->status = 0;
 	k->forwarding = false;
 	free(k->errbody);
@@ -189,18 +188,20 @@ static void on_done(void *arg, const struct httpc_response *r)
 	}
 	const char *body = k->rq.on_data ? (k->errbody ? k->errbody : "") : (r->body ? r->body : "");
 	size_t blen = k->rq.on_data ? k->errlen : r->body_len;
-	char msg[2048] = "";
+	char msg[2048] = "", server[512];
+	/* A kubeconfig's server may hold user:password@: never in a message. */
+	url_redact(c->kc->server, server, sizeof server);
 	bool streamed_ok = k->rq.on_data && status >= 200 && status < 300;
 	/* 42: on_data said stop (the caller knows why); any other error after a
 	 * 2xx began is the body breaking off, not an unreachable server. */
 	bool broken_off = streamed_ok && r->curl_code != 0 && r->curl_code != 42;
 	if (broken_off)
 		snprintf(msg, sizeof(msg), "%s: the response of %s broke off after %zu bytes: %s",
-			 k->what ? k->what : k->path, c->kc->server, k->streamed,
+			 k->what ? k->what : k->path, server, k->streamed,
 			 r->error && *r->error ? r->error : "transport error");
 	else if (r->curl_code != 0 && !(streamed_ok && r->curl_code == 42))
 		snprintf(msg, sizeof(msg), "%s: cannot reach the API server %s: %s", k->what ? k->what : k->path,
-			 c->kc->server, r->error && *r->error ? r->error : "transport error");
+			 server, r->error && *r->error ? r->error : "transport error");
 	else if (status < 200 || status >= 300)
 		kube_status_message(status, body, blen, k->what ? k->what : k->path, c->kc, msg, sizeof(msg));
 	struct kube_response kr = { .status = r->curl_code != 0 && !(status >= 200 && status < 300) ? 0 : status,

@@ -467,6 +467,11 @@ const struct kube_pod *kube_podwatch_pod(const struct kube_podwatch *pw, size_t 
 	return i < pw->pods.n ? &pw->pods.v[i]->pod : NULL;
 }
 
+bool kube_podwatch_warn_insecure(const struct kube_podwatch *pw, const char *who)
+{
+	return kube_config_warn_insecure(&pw->kc, who);
+}
+
 const char *kube_podwatch_error(const struct kube_podwatch *pw)
 {
 	return pw->error;

@@ -51,6 +51,9 @@ size_t kube_podwatch_count(const struct kube_podwatch *pw);
 const struct kube_pod *kube_podwatch_pod(const struct kube_podwatch *pw, size_t i);
 /* The last error of the watch ("" when none since it last synced). */
 const char *kube_podwatch_error(const struct kube_podwatch *pw);
+/* kube_config_warn_insecure for the kubeconfig the watch uses, as who: each
+ * input sharing the watch warns once, under its own name. */
+bool kube_podwatch_warn_insecure(const struct kube_podwatch *pw, const char *who);
 /* LIST rounds and watch events applied (tests, self-metrics). */
 unsigned kube_podwatch_lists(const struct kube_podwatch *pw);
 unsigned long kube_podwatch_events(const struct kube_podwatch *pw);

@@ -7,6 +7,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "kube_client.h"
+#include "url_redact.h"
 
 int kube_status_code(long s)
 {
@@ -104,7 +105,12 @@ void kube_status_message(long status, const char *body, size_t len, const char *
 		add_causes(st, msg, out, outlen);
 		break;
 	case 0:
-		snprintf(out, outlen, "%s: no answer from the API server %s", w, kc && kc->server ? kc->server : "");
+	{
+		char shown[512] = "";
+		if (kc && kc->server)
+			url_redact(kc->server, shown, sizeof shown);
+		snprintf(out, outlen, "%s: no answer from the API server %s", w, shown);
+	}
 		break;
 	default:
 		snprintf(out, outlen, "%s: the API server answered %ld%s%s%s%s", w, status, reason ? " " : "",

@@ -89,53 +89,11 @@ int kube_read_file(const char *path, size_t max, char **out, size_t *len, char *
 	return 0;
 }
 
-int kube_write_private(char **dir, const char *name, const void *data, size_t len, char **path, char *err,
-		       size_t errlen)
+void kube_free_secret(char *p, size_t len)
 {
-	if (!*dir) {
-		const char *t = getenv("TMPDIR");
-		char tmpl[512];
-		snprintf(tmpl, sizeof(tmpl), "%s/hgkube.XXXXXX", t && *t ? t : "/tmp");
-		if (!mkdtemp(tmpl)) {
-			snprintf(err, errlen, "cannot create a private temp dir: %s", strerror(errno));
-			return -1;
-		}
-		*dir = strdup(tmpl);
-	}
-	size_t n = strlen(*dir) + strlen(name) + 2;
-	char *p = malloc(n);
-	snprintf(p, n, "%s/%s", *dir, name);
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
-		snprintf(err, errlen, "cannot write %s: %s", p, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		free(p);
-		return -1;
-	}
-	close(fd);
-	free(*path);
-	*path = p;
-	return 0;
-}
-
-void kube_remove_private(const char *dir)
-{
-	if (!dir)
-		return;
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			if (e->d_name[0] == '.')
-				continue;
-			char p[4096];
-			snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
+	if (p)
+		explicit_bzero(p, len);
+	free(p);
 }
 
 int kube_parse_time(const char *s, time_t *out)

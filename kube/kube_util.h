@@ -9,12 +9,9 @@
 int kube_b64_decode(const char *in, unsigned char **out, size_t *outlen);
 /* Reads a whole file (at most max bytes) into a NUL-terminated malloc'd buffer. */
 int kube_read_file(const char *path, size_t max, char **out, size_t *len, char *err, size_t errlen);
-/* Creates *dir (0700, under $TMPDIR or /tmp) if NULL, then writes data to
- * dir/name with mode 0600; *path gets the malloc'd file name. */
-int kube_write_private(char **dir, const char *name, const void *data, size_t len, char **path, char *err,
-		       size_t errlen);
-/* Removes the files in a directory made by kube_write_private, then it. */
-void kube_remove_private(const char *dir);
+/* Zeroes len bytes of p (a private key, a token), then frees it. Credentials
+ * are kept in memory only, never in files of our own (see kubeconfig.h). */
+void kube_free_secret(char *p, size_t len);
 /* Parses an RFC 3339 time ("2024-04-11T20:59:56Z", fractions, offsets). */
 int kube_parse_time(const char *s, time_t *out);
 /* "dir/path" when path is relative and dir is given, else a copy of path. */

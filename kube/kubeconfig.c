@@ -3,6 +3,7 @@
  * wins, and current-context comes from the first file that sets it. Relative
  * paths in a file are relative to that file's directory. */
 #include "kubeconfig.h"
+#include "log.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -108,8 +109,10 @@ static yaml_node_t *find_named(struct kset *s, const char *list, const char *inn
 }
 
 /* A file path or a -data field; -data is decoded into a private 0600 file. */
-static int file_or_data(struct kube_config *kc, struct kfile *f, yaml_node_t *m, const char *file_key,
-			const char *data_key, const char *tmpname, char **out, char *err, size_t errlen)
+/* The *-data field decoded into *pem (and no file), else the file field
+ * resolved against the kubeconfig's directory. */
+static int file_or_data(struct kfile *f, yaml_node_t *m, const char *file_key, const char *data_key, char **file,
+			char **pem, size_t *pem_len, char *err, size_t errlen)
 {
 	const char *data = str(f, m, data_key);
 	if (data) {
@@ -119,14 +122,17 @@ static int file_or_data(struct kube_config *kc, struct kfile *f, yaml_node_t *m,
 			snprintf(err, errlen, "%s: %s is not valid base64", f->path, data_key);
 			return -1;
 		}
-		int rc = kube_write_private(&kc->tmpdir, tmpname, bin, n, out, err, errlen);
-		free(bin);
-		return rc;
+		kube_free_secret(*pem, *pem_len);
+		*pem = (char *)bin;
+		*pem_len = n;
+		free(*file);
+		*file = NULL;
+		return 0;
 	}
-	const char *file = str(f, m, file_key);
-	if (file) {
-		free(*out);
-		*out = kube_resolve_path(f->dir, file);
+	const char *path = str(f, m, file_key);
+	if (path) {
+		free(*file);
+		*file = kube_resolve_path(f->dir, path);
 	}
 	return 0;
 }
@@ -223,8 +229,8 @@ static int resolve(struct kube_config *kc, struct kset *s, const char *ctx_name,
 		kc->server[--sl] = '\0';
 	kc->insecure_skip_tls_verify = truthy(fl, c, "insecure-skip-tls-verify");
 	kc->ca_data_b64 = kube_strdup(str(fl, c, "certificate-authority-data"));
-	if (file_or_data(kc, fl, c, "certificate-authority", "certificate-authority-data", "ca.crt", &kc->ca_file, err,
-			 errlen) != 0)
+	if (file_or_data(fl, c, "certificate-authority", "certificate-authority-data", &kc->ca_file, &kc->ca_pem,
+			 &kc->ca_pem_len, err, errlen) != 0)
 		return -1;
 	if (!us)
 		return 0; /* a context without a user: anonymous */
@@ -234,9 +240,10 @@ static int resolve(struct kube_config *kc, struct kset *s, const char *ctx_name,
 		snprintf(err, errlen, "%s: context \"%s\" names user \"%s\", which is not defined", fc->path, ctx_name, us);
 		return -1;
 	}
-	if (file_or_data(kc, fu, u, "client-certificate", "client-certificate-data", "client.crt", &kc->cert_file, err,
-			 errlen) != 0 ||
-	    file_or_data(kc, fu, u, "client-key", "client-key-data", "client.key", &kc->key_file, err, errlen) != 0)
+	if (file_or_data(fu, u, "client-certificate", "client-certificate-data", &kc->cert_file, &kc->cert_pem,
+			 &kc->cert_pem_len, err, errlen) != 0 ||
+	    file_or_data(fu, u, "client-key", "client-key-data", &kc->key_file, &kc->key_pem, &kc->key_pem_len, err,
+			 errlen) != 0)
 		return -1;
 	kc->token = kube_strdup(str(fu, u, "token"));
 	const char *tf = str(fu, u, "tokenFile");
@@ -344,7 +351,25 @@ void kube_config_free(struct kube_config *kc)
 		free(kc->exec->install_hint);
 		free(kc->exec);
 	}
-	kube_remove_private(kc->tmpdir);
-	free(kc->tmpdir);
+	free(kc->ca_pem);
+	free(kc->cert_pem);
+	kube_free_secret(kc->key_pem, kc->key_pem_len);
 	memset(kc, 0, sizeof(*kc));
+}
+
+const char *kube_config_insecure_text(const struct kube_config *kc)
+{
+	if (!kc->insecure_skip_tls_verify)
+		return "";
+	return "sets insecure-skip-tls-verify: the API server's certificate is not verified, so anyone on the "
+	       "network path can pose as it and read the credentials sent to it";
+}
+
+bool kube_config_warn_insecure(const struct kube_config *kc, const char *who)
+{
+	if (!kc->insecure_skip_tls_verify)
+		return false;
+	log_warn(who, "the kubeconfig's cluster \"%s\" %s", kc->cluster_name ? kc->cluster_name : "?",
+		 kube_config_insecure_text(kc));
+	return true;
 }

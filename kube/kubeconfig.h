@@ -19,15 +19,19 @@ struct kube_config {
 	char *context, *cluster_name, *user_name;
 	char *namespace;   /* the context's, else "default" (in-cluster: the pod's) */
 	char *server;      /* "https://host:port", no trailing '/' */
-	char *ca_file;     /* certificate-authority, or a private copy of -data; NULL = system CAs */
+	char *ca_file;     /* certificate-authority; NULL = ca_pem, else the system CAs */
 	char *ca_data_b64; /* certificate-authority-data as written, for exec cluster info */
 	bool insecure_skip_tls_verify;
-	char *cert_file, *key_file; /* client certificate (files, or private copies of -data) */
+	char *cert_file, *key_file; /* client certificate files, when given as files */
+	/* certificate-authority-data, client-certificate-data, client-key-data,
+	 * decoded. Kept in memory and handed to libcurl as blobs: a copy on
+	 * disk outlived an agentctl that was killed. */
+	char *ca_pem, *cert_pem, *key_pem;
+	size_t ca_pem_len, cert_pem_len, key_pem_len;
 	char *token;       /* static bearer token (a secret: never log it) */
 	char *token_file;  /* re-read when it changes (tokenFile, service account) */
 	struct kube_exec_conf *exec;
 	bool in_cluster;
-	char *tmpdir;      /* private 0700 dir for -data copies; removed by kube_config_free */
 };
 
 struct kube_config_opts {
@@ -53,5 +57,12 @@ int kube_config_in_cluster(struct kube_config *kc, const char *dir, char *err, s
 int kube_config_auto(struct kube_config *kc, const struct kube_config_opts *o, char *err, size_t errlen);
 
 void kube_config_free(struct kube_config *kc);
+
+/* When the cluster sets insecure-skip-tls-verify, logs one warning as who
+ * (the agent's plugin label) and returns true. The caller calls it once,
+ * where it loads the config. */
+bool kube_config_warn_insecure(const struct kube_config *kc, const char *who);
+/* The same warning's text, for agentctl's own stderr; "" when secure. */
+const char *kube_config_insecure_text(const struct kube_config *kc);
 
 #endif

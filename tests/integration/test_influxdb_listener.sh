@@ -100,6 +100,11 @@ status 401 -XPOST -u user:wrong "$A/write" --data-binary 'a,host=h1 v=1 1'
 status 401 -XPOST -H 'Authorization: Token nope' "$A/write" --data-binary 'a,host=h1 v=1 1'
 status 401 "$A/query"
 status 204 -XPOST -u user:s3cret-pass "$A/write?db=authdb" --data-binary 'authb,host=h1 v=1 1700000000000000040'
+# the scheme is case-insensitive (RFC 9110), the credentials are not
+status 204 -XPOST -H "Authorization: basic $(printf user:s3cret-pass | base64)" "$A/write?db=authdb" \
+	--data-binary 'authl,host=h1 v=3 1700000000000000042'
+status 401 -XPOST -H "Authorization: basic $(printf USER:s3cret-pass | base64)" "$A/write" \
+	--data-binary 'a,host=h1 v=1 1'
 status 204 -XPOST -H 'Authorization: Token s3cret-token' "$A/api/v2/write?bucket=x" \
 	--data-binary 'autht,host=h1 v=2 1700000000000000041'
 
@@ -124,6 +129,7 @@ v2ms,host=h1 v=3i 1700000000021000000
 good1,host=h1 v=1 1700000000000000030
 good2,host=h1 v=2 1700000000000000031
 authb,database=authdb,host=h1 v=1 1700000000000000040
+authl,database=authdb,host=h1 v=3 1700000000000000042
 autht,host=h1 v=2 1700000000000000041
 EOF
 }
@@ -131,6 +137,6 @@ diff <(expect 5u) "$TMP/uint.lp" || fail "uint file output differs"
 diff <(expect 5i) "$TMP/plain.lp" || fail "plain file output differs"
 
 # The relay: every point is in influxd exactly (values, types, ns timestamps).
-python3 "$(dirname "$TESTLIB")/lpcompare.py" "$TMP/plain.lp" "$INFLUX_URL" hg_listener --expect-count 13 ||
+python3 "$(dirname "$TESTLIB")/lpcompare.py" "$TMP/plain.lp" "$INFLUX_URL" hg_listener --expect-count 14 ||
 	fail "points in InfluxDB differ from what was posted to the listener"
 echo "influxdb_listener: v1/v2, gzip, partial write, 413, 401, relay to influxd exact"

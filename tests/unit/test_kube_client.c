@@ -198,6 +198,46 @@ static void test_exec_expiry(void)
 	kube_config_free(&kc);
 }
 
+/* An exec plugin that returns a client certificate (clientCertificateData,
+ * clientKeyData) and no token: the requests authenticate with it (the
+ * server knows no token here), and nothing is written under TMPDIR. */
+static void test_exec_client_cert(void)
+{
+	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\"],\"readonly\":[\"ro-token\"]}");
+	char p[512], tmpdir[600], user[1024];
+	snprintf(p, sizeof(p), "%s/certcred.sh", ks.dir);
+	FILE *f = fopen(p, "w");
+	fprintf(f, "#!/bin/sh\n"
+		   "exec python3 -c 'import json,sys; d=sys.argv[1]; print(json.dumps({\"kind\":\"ExecCredential\","
+		   "\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"status\":{"
+		   "\"clientCertificateData\":open(d+\"/tls/client.crt\").read(),"
+		   "\"clientKeyData\":open(d+\"/tls/client.key\").read()}}))' \"%s\"\n",
+		ks.dir);
+	fclose(f);
+	chmod(p, 0700);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/exec-tmp", ks.dir);
+	CHECK_INT(mkdir(tmpdir, 0700), 0);
+	char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+	setenv("TMPDIR", tmpdir, 1);
+	snprintf(user, sizeof(user),
+		 "    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ./certcred.sh");
+	struct kube_config kc;
+	struct kube_client *c = client_for(ks_kubeconfig(&ks, "execcert", user), &kc);
+	int rc = kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "exec client cert: %s\n", err);
+	CHECK_INT(rc, 0);
+	CHECK_INT(kube_client_exec_runs(c), 1);
+	kube_client_free(c);
+	kube_config_free(&kc);
+	CHECK_INT(rmdir(tmpdir), 0); /* empty: nothing was written there */
+	if (old)
+		setenv("TMPDIR", old, 1);
+	else
+		unsetenv("TMPDIR");
+	free(old);
+}
+
 static void test_exec_401(void)
 {
 	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"exec-tok-1\"],\"readonly\":[\"ro-token\"]}");
@@ -249,6 +289,7 @@ int main(void)
 		write_plugin();
 		test_exec_expiry();
 		test_exec_401();
+		test_exec_client_cert();
 	}
 	ks_stop(&ks);
 	uv_run(&loop, UV_RUN_DEFAULT);

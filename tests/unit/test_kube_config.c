@@ -1,5 +1,6 @@
 /* kubeconfig loading (merge as kubectl does, contexts, -data fields, the
  * aws-cli EKS fixtures), in-cluster config, ExecCredential parsing. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,21 +49,11 @@ static void test_aws_single(void)
 		CHECK_STR(kc.exec->argv[6], "ExampleCluster");
 		CHECK(kc.exec->argv[9] == NULL);
 	}
-	/* certificate-authority-data is decoded into a private 0600 file. */
-	CHECK(kc.ca_file != NULL);
-	if (kc.ca_file) {
-		struct stat st;
-		CHECK_INT(stat(kc.ca_file, &st), 0);
-		CHECK_INT(st.st_mode & 0777, 0600);
-		CHECK_INT(st.st_size, 612);
-		char *pem = slurp(kc.ca_file);
-		CHECK(pem && strncmp(pem, "-----BEGIN CERTIFICATE-----", 27) == 0);
-		free(pem);
-	}
-	char *ca = kc.ca_file ? strdup(kc.ca_file) : NULL;
+	/* certificate-authority-data is decoded in memory (a libcurl blob), no file. */
+	CHECK(kc.ca_file == NULL);
+	CHECK_INT(kc.ca_pem_len, 612);
+	CHECK(kc.ca_pem && strncmp(kc.ca_pem, "-----BEGIN CERTIFICATE-----", 27) == 0);
 	kube_config_free(&kc);
-	CHECK(ca && access(ca, F_OK) != 0); /* removed with the config */
-	free(ca);
 }
 
 static void test_aws_combined_context(void)
@@ -129,14 +120,24 @@ static void test_merge(void)
 	char want[512];
 	snprintf(want, sizeof(want), "%s/certs/ca.pem", tmp); /* relative to b.yaml's directory */
 	CHECK_STR(kc.ca_file, want);
+	char want_ca[512];
+	snprintf(want_ca, sizeof(want_ca), "%s", want);
 	snprintf(want, sizeof(want), "%s/tok", tmp);
 	CHECK_STR(kc.token_file, want);
 	CHECK(!kc.insecure_skip_tls_verify);
-	char *cert = kc.cert_file ? slurp(kc.cert_file) : NULL, *key = kc.key_file ? slurp(kc.key_file) : NULL;
-	CHECK_STR(cert, "hello");
-	CHECK_STR(key, "key");
-	free(cert);
-	free(key);
+	/* -data fields stay in memory: no file for the key, ever */
+	CHECK(kc.cert_file == NULL && kc.key_file == NULL);
+	CHECK(kc.cert_pem && kc.cert_pem_len == 5 && memcmp(kc.cert_pem, "hello", 5) == 0);
+	CHECK(kc.key_pem && kc.key_pem_len == 3 && memcmp(kc.key_pem, "key", 3) == 0);
+	struct kube_auth a;
+	kube_auth_init(&a, &kc);
+	struct httpc_tls tls;
+	kube_auth_tls(&a, &tls);
+	CHECK(tls.cert_file == NULL && tls.key_file == NULL);
+	CHECK(tls.cert.data == kc.cert_pem && tls.cert.len == 5);
+	CHECK(tls.key.data == kc.key_pem && tls.key.len == 3);
+	CHECK_STR(tls.ca_file, want_ca);
+	kube_auth_free(&a);
 	kube_config_free(&kc);
 
 	/* --kubeconfig wins over KUBECONFIG and is the only file read */
@@ -258,6 +259,12 @@ int main(void)
 	snprintf(tmp, sizeof(tmp), "/tmp/test_kube_config.XXXXXX");
 	if (!mkdtemp(tmp))
 		return 1;
+	/* Loading writes nothing under TMPDIR (the -data fields once went to
+	 * $TMPDIR/hgkube.* files, which a killed agentctl left behind). */
+	char tmpdir[128];
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tmpdir", tmp);
+	CHECK_INT(mkdir(tmpdir, 0700), 0);
+	setenv("TMPDIR", tmpdir, 1);
 	test_aws_single();
 	test_aws_combined_context();
 	test_aws_old_api();
@@ -266,6 +273,15 @@ int main(void)
 	test_exec_parse();
 	test_in_cluster();
 	test_read_file_errors();
+	DIR *d = opendir(tmpdir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			fprintf(stderr, "left under TMPDIR: %s\n", e->d_name);
+			CHECK(0);
+		}
+	if (d)
+		closedir(d);
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	if (system(cmd) != 0)

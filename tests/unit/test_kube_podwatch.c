@@ -61,25 +61,32 @@ static bool pw_moved(void *arg)
 	return kube_podwatch_generation(arg) != want_gen;
 }
 
-/* A pod on node NODE; annotated for scraping at 127.0.0.1:port when port > 0. */
-static void put_pod(const struct kube_server *ks, const char *name, const char *node, const char *app, int port)
+/* A pod on node NODE in namespace ns; annotated for scraping at
+ * 127.0.0.1:port<path> when port > 0. */
+static void put_pod_in(const struct kube_server *ks, const char *ns, const char *name, const char *node, const char *app,
+		       int port, const char *path)
 {
 	char body[2048], ann[256] = "";
 	if (port > 0)
 		snprintf(ann, sizeof ann,
 			 ",\"annotations\":{\"prometheus.io/scrape\":\"true\",\"prometheus.io/port\":\"%d\","
-			 "\"prometheus.io/path\":\"/custom/metrics\"}",
-			 port);
+			 "\"prometheus.io/path\":\"%s\"}",
+			 port, path);
 	snprintf(body, sizeof body,
-		 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"app\",\"uid\":\"uid-%s\","
+		 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\",\"uid\":\"uid-%s\","
 		 "\"labels\":{\"app\":\"%s\",\"tier\":\"front\"}%s},"
 		 "\"spec\":{\"nodeName\":\"%s\",\"containers\":[{\"name\":\"web\",\"image\":\"nginx\","
 		 "\"resources\":{\"requests\":{\"cpu\":\"250m\",\"memory\":\"64Mi\"},\"limits\":{\"cpu\":\"1\","
 		 "\"memory\":\"128Mi\"}}},{\"name\":\"sidecar\",\"image\":\"busybox\"}]},"
 		 "\"status\":{\"phase\":\"Running\",\"podIP\":\"127.0.0.1\",\"containerStatuses\":["
 		 "{\"name\":\"web\",\"ready\":true},{\"name\":\"sidecar\",\"ready\":true}]}}",
-		 name, name, app, ann, node);
+		 name, ns, name, app, ann, node);
 	CHECK_INT(ks_control(ks, "/_control/objects", body), 200);
+}
+
+static void put_pod(const struct kube_server *ks, const char *name, const char *node, const char *app, int port)
+{
+	put_pod_in(ks, "app", name, node, app, port, "/custom/metrics");
 }
 
 static const char SUMMARY[] =
@@ -125,6 +132,107 @@ static const char *gather(const struct input_plugin *ip, void *st, struct acc *a
 	if (rc == GATHER_PENDING)
 		CHECK(run_until(http_idle, NULL, 10));
 	return acc_capture_text(acc);
+}
+
+static bool count_is_3(void *arg)
+{
+	return kube_podwatch_count(arg) == 3;
+}
+
+/* The Authorization header of the last request to path ("" when none,
+ * NULL when no request). */
+static char *auth_to(const struct fault_server *fs, const char *path)
+{
+	yajl_val r = fs_requests(fs);
+	char *out = NULL;
+	for (size_t i = 0; i < fs_count(r); i++)
+		if (!strcmp(fs_get(fs_at(r, i), "path"), path)) {
+			const char *h = fs_header(fs_at(r, i), "authorization");
+			free(out);
+			out = strdup(h ? h : "");
+		}
+	yajl_tree_free(r);
+	return out;
+}
+
+/* pod_credentials: any pod can annotate itself for scraping, so the bearer
+ * token and basic credentials go to pods only as the user said: by default
+ * to none (the urls still get them), to the pods of
+ * pod_credentials_namespaces, or with "all" to every pod (Telegraf's way). */
+static void test_pod_credentials(const struct kube_server *ks, const struct fault_server *fs, const char *kcpath,
+				 struct kube_podwatch *pw, struct acc *acc)
+{
+	put_pod_in(ks, "trusted", "tr-1", "node-a", "tr", fs->port, "/trusted/metrics");
+	put_pod_in(ks, "app", "ap-2", "node-a", "ap", fs->port, "/app/metrics");
+	CHECK(run_until(count_is_3, pw, 10)); /* db-1 (not annotated) and the two */
+	char yaml[4096], err[512] = "";
+	snprintf(yaml, sizeof yaml,
+		 "inputs:\n"
+		 "  - prometheus: {alias: dflt, urls: [\"%s/static/metrics\"], bearer_token_string: sekrit-tok,"
+		 " monitor_kubernetes_pods: true, kube_config: \"%s\", node_name: node-a, format: text}\n"
+		 "  - prometheus: {alias: ns, urls: [], username: u, password: sekrit-pw, monitor_kubernetes_pods: true,"
+		 " pod_credentials_namespaces: [trusted], kube_config: \"%s\", node_name: node-a, format: text}\n"
+		 "  - prometheus: {alias: all, urls: [], bearer_token_string: sekrit-tok, monitor_kubernetes_pods: true,"
+		 " pod_credentials: all, kube_config: \"%s\", node_name: node-a, format: text}\n"
+		 "outputs: [{file: {files: [\"/dev/null\"]}}]\n",
+		 fs->base, kcpath, kcpath, kcpath);
+	struct agent_config cfg;
+	int lrc = config_load_buffer(&cfg, "creds.yaml", yaml, strlen(yaml), err, sizeof err);
+	if (lrc != 0)
+		fprintf(stderr, "config: %s\n", err);
+	CHECK_INT(lrc, 0);
+	if (lrc != 0)
+		return;
+	/* want[i][k]: the Authorization instance i sends to /static, /trusted, /app */
+	static const char *const want[3][3] = {
+		{ "Bearer sekrit-tok", "", "" },
+		{ NULL, "Basic dTpzZWtyaXQtcHc=", "" }, /* base64("u:sekrit-pw") */
+		{ NULL, "Bearer sekrit-tok", "Bearer sekrit-tok" },
+	};
+	static const char *const paths[3] = { "/static/metrics", "/trusted/metrics", "/app/metrics" };
+	for (size_t i = 0; i < 3; i++) {
+		const struct input_plugin *ip = cfg.inputs[i].plugin;
+		struct plugin_env env = { .loop = loop, .http = hc, .instance_name = "prometheus" };
+		void *st = NULL;
+		CHECK_INT(ip->init(&st, cfg.inputs[i].config, &env, err, sizeof err), 0);
+		fs_reset(fs);
+		for (size_t k = 0; k < 3; k++) {
+			char script[256];
+			snprintf(script, sizeof script, "[{\"path\":\"%s\",\"status\":200,\"content_type\":\"text/plain\","
+				 "\"body\":\"up 1\\n\"}]", paths[k]);
+			fs_script(fs, script);
+		}
+		gather(ip, st, acc);
+		CHECK_STR(acc_capture_errors(acc), "");
+		for (size_t k = 0; k < 3; k++) {
+			char *got = auth_to(fs, paths[k]);
+			if (want[i][k] == NULL) {
+				CHECK(got == NULL);
+			} else {
+				if (!got || strcmp(got, want[i][k]) != 0)
+					fprintf(stderr, "instance %zu, %s: Authorization \"%s\"\n", i, paths[k], got ? got : "(no request)");
+				CHECK_STR(got, want[i][k]);
+			}
+			free(got);
+		}
+		ip->free(st);
+	}
+	config_free(&cfg);
+
+	/* a value other than none/all, and a namespace list with all, are errors */
+	static const char *const bad[] = {
+		"inputs:\n  - prometheus: {urls: [\"http://h\"], pod_credentials: some}\noutputs: [{file: {}}]\n",
+		"inputs:\n  - prometheus: {urls: [\"http://h\"], pod_credentials: all, pod_credentials_namespaces: [a]}\n"
+		"outputs: [{file: {}}]\n",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		CHECK_INT(config_load_buffer(&cfg, "bad.yaml", bad[i], strlen(bad[i]), err, sizeof err), 0);
+		void *st = NULL;
+		struct plugin_env env = { .loop = loop, .http = hc, .instance_name = "prometheus" };
+		CHECK(cfg.inputs[0].plugin->init(&st, cfg.inputs[0].config, &env, err, sizeof err) < 0);
+		CHECK(strstr(err, i == 0 ? "pod_credentials: must be none or all" : "pod_credentials_namespaces:") != NULL);
+		config_free(&cfg);
+	}
 }
 
 int main(void)
@@ -264,6 +372,8 @@ int main(void)
 	CHECK_STR(t, "");
 	CHECK_INT(requests_to(&fs, "/custom/metrics"), 2);
 	CHECK_INT(kube_podwatch_lists(pw), 1);
+
+	test_pod_credentials(&ks, &fs, kcpath, pw, acc);
 
 	/* releases: the watch stops with its last user */
 	kube_podwatch_release(pw);

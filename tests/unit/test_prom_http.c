@@ -215,6 +215,58 @@ static void test_status(struct acc *acc)
 	stop(&in);
 }
 
+/* Secrets in a scrape URL (userinfo, ?token=) never reach a message; the
+ * url tag keeps the query as Telegraf's does (only the userinfo goes). */
+static void test_url_secrets(struct acc *acc)
+{
+	char opts[512], err[256], want[256];
+	const char *hostport = fs.base + strlen("http://");
+	snprintf(opts, sizeof opts, "urls: [\"http://scraper:pw-sekrit@%s/metrics?token=tok-sekrit&x=1&api_key=k-sekrit\"]",
+		 hostport);
+	struct inst in;
+	CHECK_INT(start(&in, opts, err, sizeof err), 0);
+	fs_reset(&fs);
+	fs_script(&fs, "[{\"path\":\"/metrics\",\"status\":500,\"body\":\"no\"}]");
+	gather(&in, acc);
+	const char *e = acc_capture_errors(acc);
+	snprintf(want, sizeof want, "http://%s/metrics?token=redacted&x=1&api_key=redacted returned HTTP status 500",
+		 hostport);
+	if (!strstr(e, want))
+		fprintf(stderr, "got %s\n", e);
+	CHECK(strstr(e, want) != NULL);
+	CHECK(strstr(e, "sekrit") == NULL);
+	/* the request itself carries them */
+	yajl_val r = fs_requests(&fs);
+	const char *tk = fs_count(r) == 1 ? fs_param(fs_at(r, 0), "token") : NULL;
+	CHECK_STR(tk, "tok-sekrit");
+	yajl_tree_free(r);
+
+	fs_reset(&fs);
+	script_ok(1);
+	const char *t = gather(&in, acc);
+	/* (line protocol escapes '=' in tag values) */
+	snprintf(want, sizeof want, "url=http://%s/metrics?token\\=tok-sekrit&x\\=1&api_key\\=k-sekrit", hostport);
+	if (!strstr(t, want))
+		fprintf(stderr, "got %s\n", t);
+	CHECK(strstr(t, want) != NULL);
+	CHECK(strstr(t, "pw-sekrit") == NULL);
+	CHECK_STR(acc_capture_errors(acc), "");
+	stop(&in);
+
+	/* a transport error too */
+	snprintf(opts, sizeof opts, "urls: [\"http://127.0.0.1:1/m?password=pw-sekrit\"]");
+	if (start(&in, opts, err, sizeof err) != 0) {
+		fprintf(stderr, "start: %s\n", err);
+		CHECK(0);
+		return;
+	}
+	gather(&in, acc);
+	e = acc_capture_errors(acc);
+	CHECK(strstr(e, "error making HTTP request to http://127.0.0.1:1/m?password=redacted") != NULL);
+	CHECK(strstr(e, "sekrit") == NULL);
+	stop(&in);
+}
+
 static void test_limit_and_timeout(struct acc *acc)
 {
 	char opts[512], err[256];
@@ -378,6 +430,7 @@ int main(void)
 
 	test_token_rotation(acc);
 	test_status(acc);
+	test_url_secrets(acc);
 	test_limit_and_timeout(acc);
 	test_tls(acc);
 	test_free_in_flight(acc);

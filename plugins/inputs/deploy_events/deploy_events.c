@@ -312,6 +312,7 @@ static int de_init(void **state, const void *config, const struct plugin_env *en
 		free(s);
 		return -1;
 	}
+	kube_config_warn_insecure(&s->kc, s->label);
 	s->c = kube_client_new(env->loop, NULL, &s->kc, err, errlen);
 	if (!s->c) {
 		kube_config_free(&s->kc);

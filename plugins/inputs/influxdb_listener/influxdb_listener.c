@@ -110,16 +110,15 @@ static bool authorized(const struct listener *s, const struct httpd_req *req)
 	struct sv h = httpd_req_header(req, "Authorization");
 	if (!h.p)
 		return false;
-	if (s->basic && secret_eq(h, s->basic))
+	/* httpd_auth_credentials matches the scheme case-insensitively (RFC
+	 * 9110 11.1): a client's "basic ..." is as good as "Basic ...". */
+	if (s->basic && secret_eq(httpd_auth_credentials(h, "Basic"), s->basic + 6))
 		return true;
 	if (tok) {
-		static const char *const schemes[] = { "Token ", "Bearer " };
-		for (size_t i = 0; i < 2; i++) {
-			size_t k = strlen(schemes[i]);
-			if (h.len > k && strncasecmp(h.p, schemes[i], k) == 0 &&
-			    secret_eq((struct sv){ h.p + k, h.len - k }, tok))
+		static const char *const schemes[] = { "Token", "Bearer" };
+		for (size_t i = 0; i < 2; i++)
+			if (secret_eq(httpd_auth_credentials(h, schemes[i]), tok))
 				return true;
-		}
 	}
 	return false;
 }

@@ -443,6 +443,9 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 	} else {
 		struct kube_config_opts ko = { .kubeconfig = cfg->kubeconfig, .context = cfg->context, .option = "kubeconfig" };
 		rc = kube_config_auto(&s->kc, &ko, err, errlen);
+		/* (with url, insecure_skip_verify is the plugin's option: warned by the agent) */
+		if (rc == 0)
+			kube_config_warn_insecure(&s->kc, s->label);
 	}
 	if (rc == 0 && cfg->bearer_token && *cfg->bearer_token) {
 		free(s->kc.token_file);

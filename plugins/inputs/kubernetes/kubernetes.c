@@ -527,6 +527,7 @@ static int kube_init(void **state, const void *config, const struct plugin_env *
 			destroy(s);
 			return -1;
 		}
+		kube_podwatch_warn_insecure(s->podwatch, env->instance_name ? env->instance_name : "inputs.kubernetes");
 	}
 	/* An unreadable token file is a configuration error, as in Telegraf. */
 	if (token_refresh(s, err, errlen) != 0) {

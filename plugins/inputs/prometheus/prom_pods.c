@@ -82,6 +82,18 @@ static bool selector_match(const struct prom *p, const struct kube_pod *pod)
 	return true;
 }
 
+/* pod_credentials: the token or basic credentials go to a pod only when the
+ * user said its namespace (or every pod) may have them. */
+static bool pod_gets_credentials(const struct prom *p, const struct kube_pod *pod)
+{
+	if (p->pod_creds_all)
+		return true;
+	for (size_t i = 0; i < p->pod_creds_ns->n; i++)
+		if (!strcmp(p->pod_creds_ns->v[i], pod->ns))
+			return true;
+	return false;
+}
+
 static bool label_wanted(const struct prom *p, const char *key)
 {
 	bool in = p->label_include->n == 0;
@@ -191,6 +203,7 @@ void prom_pods_sync(struct prom *p, struct acc *acc)
 		for (size_t i = 0; i < 2 * ntags; i++, r += strlen(r) + 1)
 			tags[i] = r;
 		s->pod = s->seen = true;
+		s->creds = pod_gets_credentials(p, pod);
 		s->tagblock = block;
 		s->tagblock_len = blen;
 		s->tags = tags;

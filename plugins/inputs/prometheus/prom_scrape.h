@@ -21,7 +21,8 @@ struct prom;
 struct scrape {
 	struct prom *p;
 	char *url;     /* as requested (may hold user:password) */
-	char *tag;     /* without user:password: the url tag and error messages */
+	char *tag;     /* without user:password: the url tag (the query kept, as Telegraf's) */
+	char *shown;   /* tag with secret-looking query values redacted: log and error messages */
 	bool busy;
 	long status;
 	enum body_format fmt;
@@ -32,6 +33,7 @@ struct scrape {
 	struct prom_text *text;
 	struct prom_proto *proto;
 	struct prom_map *map;
+	bool creds; /* sent the bearer token / basic credentials: urls, and pods as pod_credentials says */
 	/* a pod target */
 	bool pod, gone, seen;
 	char *pod_id;     /* namespace/name */
@@ -68,6 +70,8 @@ struct prom {
 	struct selector_term *sel;
 	size_t nsel;
 	const struct strlist *label_include, *label_exclude; /* in the config, which outlives us */
+	bool pod_creds_all;                 /* pod_credentials: all */
+	const struct strlist *pod_creds_ns; /* pod_credentials_namespaces */
 	struct acc *acc; /* of the gather in flight */
 	unsigned pending;
 	bool closed;

@@ -22,6 +22,7 @@
 #include "plugin.h"
 #include "prom.h"
 #include "prom_scrape.h"
+#include "url_redact.h"
 
 /* Telegraf's Accept header (protobuf preferred), and the text-only ones. */
 static const char ACCEPT_PROTOBUF[] = "Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
@@ -52,6 +53,8 @@ struct prom_config {
 	struct strlist pod_label_include, pod_label_exclude;
 	char *node_name;
 	char *kube_config;
+	char *pod_credentials;
+	struct strlist pod_credentials_namespaces;
 };
 
 /* Designated: the option table survives fields added to struct opt_desc. */
@@ -96,6 +99,13 @@ static const struct opt_desc prom_options[] = {
 	  "the node whose pods are scraped (downward API spec.nodeName)"),
 	PO("kube_config", OPT_STRING, kube_config, NULL,
 	  "kubeconfig file for the pod watch; default the in-cluster service account"),
+	/* Any pod can annotate itself for scraping: sending it the bearer
+	 * token or basic credentials hands them to whoever runs that pod. */
+	PO("pod_credentials", OPT_STRING, pod_credentials, "none",
+	  "none: pod targets get no bearer token or basic credentials (only urls do); all: every pod gets them, "
+	  "as in Telegraf"),
+	PO("pod_credentials_namespaces", OPT_STRLIST, pod_credentials_namespaces, "[]",
+	  "with pod_credentials none: the namespaces whose pods do get the credentials"),
 	OPT_END,
 };
 
@@ -114,6 +124,7 @@ void scrape_free(struct scrape *s)
 		return;
 	free(s->url);
 	free(s->tag);
+	free(s->shown);
 	prom_text_free(s->text);
 	prom_proto_free(s->proto);
 	prom_map_free(s->map);
@@ -151,8 +162,9 @@ static char *dup_or_null(const char *s)
 	return s && s[0] ? strdup(s) : NULL;
 }
 
-/* The URL to request (with /metrics when it has no path, as Telegraf) and
- * the same without credentials for tags and messages. */
+/* The URL to request (with /metrics when it has no path, as Telegraf), the
+ * same without userinfo for the url tag, and that with the values of
+ * secret-looking query parameters (?token=...) redacted for messages. */
 static int prepare_url(struct scrape *s, const char *url, char *err, size_t errlen)
 {
 	CURLU *u = curl_url();
@@ -181,7 +193,9 @@ static int prepare_url(struct scrape *s, const char *url, char *err, size_t errl
 	}
 	s->url = strdup(full);
 	s->tag = strdup(bare);
-	if (!s->url || !s->tag) {
+	char shown[1024];
+	s->shown = strdup(url_redact(bare, shown, sizeof shown));
+	if (!s->url || !s->tag || !s->shown) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -279,11 +293,23 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 			 "would scrape every pod once per node)");
 		return -1;
 	}
+	bool creds_all = c->pod_credentials && !strcmp(c->pod_credentials, "all");
+	if (c->pod_credentials && !creds_all && strcmp(c->pod_credentials, "none") != 0) {
+		snprintf(err, errlen, "pod_credentials: must be none or all");
+		return -1;
+	}
+	if (creds_all && c->pod_credentials_namespaces.n) {
+		snprintf(err, errlen,
+			 "pod_credentials_namespaces: only with pod_credentials none (all already sends them to every pod)");
+		return -1;
+	}
 	struct prom *p = calloc(1, sizeof *p);
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	p->pod_creds_all = creds_all;
+	p->pod_creds_ns = &c->pod_credentials_namespaces;
 	snprintf(p->label, sizeof p->label, "inputs.%s", env->instance_name ? env->instance_name : "prometheus");
 	p->http = env->http;
 	p->version = (int)c->metric_version;
@@ -303,7 +329,10 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 	p->label_include = &c->pod_label_include;
 	p->label_exclude = &c->pod_label_exclude;
 	for (size_t i = 0; i < c->urls.n; i++) {
-		if (!scrape_add(p, c->urls.v[i], err, errlen)) {
+		struct scrape *s = scrape_add(p, c->urls.v[i], err, errlen);
+		if (s)
+			s->creds = true; /* the user named this target */
+		if (!s) {
 			destroy(p);
 			return -1;
 		}
@@ -323,6 +352,7 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 			destroy(p);
 			return -1;
 		}
+		kube_podwatch_warn_insecure(p->podwatch, env->instance_name ? env->instance_name : "inputs.prometheus");
 	}
 	*state = p;
 	return 0;
@@ -470,24 +500,24 @@ static void scrape_done(void *arg, const struct httpc_response *r)
 	}
 	long status = s->status ? s->status : r->status;
 	if (s->over_limit)
-		acc_error(acc, "%s: body larger than content_length_limit (%llu bytes); the rest was not read", s->tag,
+		acc_error(acc, "%s: body larger than content_length_limit (%llu bytes); the rest was not read", s->shown,
 			  (unsigned long long)p->limit);
 	else if (status == 401)
 		acc_error(acc,
 			  "%s returned HTTP status 401 Unauthorized: the credentials were not accepted (check "
 			  "bearer_token or username/password)",
-			  s->tag);
+			  s->shown);
 	else if (status == 403)
 		acc_error(acc,
 			  "%s returned HTTP status 403 Forbidden: the credentials lack permission (a kubelet's "
 			  "/metrics needs get on nodes/metrics in the ServiceAccount's ClusterRole)",
-			  s->tag);
+			  s->shown);
 	else if (status != 0 && status != 200)
-		acc_error(acc, "%s returned HTTP status %ld", s->tag, status);
+		acc_error(acc, "%s returned HTTP status %ld", s->shown, status);
 	else if (r->curl_code != 0)
-		acc_error(acc, "error making HTTP request to %s: %s", s->tag, r->error);
+		acc_error(acc, "error making HTTP request to %s: %s", s->shown, r->error);
 	if (s->errors)
-		acc_error(acc, "%s: %lu invalid %s skipped (first: %s)", s->tag, s->errors,
+		acc_error(acc, "%s: %lu invalid %s skipped (first: %s)", s->shown, s->errors,
 			  s->fmt == BODY_PROTOBUF ? "messages" : "lines", s->first_error);
 	/* scrape_retire frees s: nothing may read it afterwards. */
 	for (size_t i = 0; s->gone && i < p->nscrapes; i++) {
@@ -527,24 +557,26 @@ static int prom_gather(void *state, struct acc *acc)
 		s->over_limit = false;
 		s->errors = 0;
 		s->first_error[0] = '\0';
+		const char *tok = s->creds ? token : NULL, *user = s->creds ? p->user : NULL,
+			   *pass = s->creds ? p->pass : NULL;
 		struct httpc_request q = {
 			.method = "GET",
 			.url = s->url,
 			.headers = headers,
 			.timeout_ms = p->timeout_ms,
-			.bearer_token = token,
-			.username = token ? NULL : p->user,
-			.password = token ? NULL : p->pass,
+			.bearer_token = tok,
+			.username = tok ? NULL : user,
+			.password = tok ? NULL : pass,
 			.user_agent = "heliograph/" HG_VERSION,
 			.tls = { p->tls_ca, p->tls_cert, p->tls_key, p->insecure },
 			.on_data = on_data,
 			.on_response = on_response,
 		};
-		if (!token && !p->user && p->pass)
+		if (!tok && !user && pass)
 			q.username = "";
 		char err[256];
 		if (httpc_send(p->http, &q, scrape_done, s, err, sizeof err) != 0) {
-			acc_error(acc, "%s: %s", s->tag, err);
+			acc_error(acc, "%s: %s", s->shown, err);
 			continue;
 		}
 		s->busy = true;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "open_append.h"
 #include "plugin.h"
 
 struct file_config {
@@ -42,7 +43,7 @@ struct file_state {
 
 static int open_sink(struct sink *s, char *err, size_t errlen)
 {
-	s->fd = open(s->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	s->fd = open_append_0640(s->path);
 	if (s->fd < 0) {
 		snprintf(err, errlen, "cannot open %s: %s", s->path, strerror(errno));
 		return -1;

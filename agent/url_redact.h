@@ -1,0 +1,19 @@
+/* URLs as they may be shown: in log lines, error messages, agentctl's output. */
+#ifndef HG_URL_REDACT_H
+#define HG_URL_REDACT_H
+#include <stdbool.h>
+#include <stddef.h>
+
+/* url without its userinfo ("user:pass@") and with the value of each query
+ * parameter whose name looks secret (url_param_secret) replaced by
+ * "redacted"; the rest as given. Cut to fit out (always NUL-terminated);
+ * returns out. */
+const char *url_redact(const char *url, char *out, size_t outlen);
+
+/* A query parameter name that may carry a credential: token, access_token,
+ * password, key, api_key, apikey, secret, auth, signature ... (any case;
+ * names that contain token, passw, secret, key, auth, sig or credential, and
+ * pass, pwd). Errs on the side of hiding. */
+bool url_param_secret(const char *name, size_t len);
+
+#endif
