@@ -21,5 +21,7 @@ for dir in "$root"/fuzz/corpus/fuzz_*; do
 		fail "$name did not replay its $files committed inputs: $(grep 'files found' "$TMP/build-fuzz/fuzz-$name.log")"
 	replayed=$((replayed + files))
 done
+ncorp=$(ls -d "$root"/fuzz/corpus/fuzz_* 2>/dev/null | wc -l)
+[ "$ncorp" = "$want" ] || fail "$ncorp of $want fuzz targets have a committed corpus (FUZZ_MERGE=1 fuzz/run.sh makes them)"
 echo "fuzz smoke: $replayed committed corpus inputs replayed"
 echo "fuzz smoke: $n targets built and ran"
