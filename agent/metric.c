@@ -215,3 +215,24 @@ void metric_sort_tags(struct metric *m)
 		sift_down(t, 0, end);
 	}
 }
+
+bool metric_field_double(const struct metric_field *f, bool bools, double *out)
+{
+	switch (f->type) {
+	case FIELD_FLOAT:
+		*out = f->v.f;
+		return true;
+	case FIELD_INT:
+		*out = (double)f->v.i;
+		return true;
+	case FIELD_UINT:
+		*out = (double)f->v.u;
+		return true;
+	case FIELD_BOOL:
+		*out = f->v.b ? 1.0 : 0.0;
+		return bools;
+	case FIELD_STRING:
+		break;
+	}
+	return false;
+}

@@ -66,6 +66,10 @@ void metric_float(struct metric *m, const char *key, double v);
 void metric_int(struct metric *m, const char *key, int64_t v);
 void metric_uint(struct metric *m, const char *key, uint64_t v);
 void metric_bool(struct metric *m, const char *key, bool v);
+/* A numeric field's value as a double (uint and int64 as the nearest
+ * double); a boolean as 1 / 0 when bools is set. False for strings, and
+ * for booleans without bools. */
+bool metric_field_double(const struct metric_field *f, bool bools, double *out);
 void metric_string(struct metric *m, const char *key, const char *v);
 void metric_field_sv(struct metric *m, const struct metric_field *f);
 /* Lookup helpers (linear: metrics are small). NULL when absent. */

@@ -89,21 +89,7 @@ bool otlp_bound(struct sv key, double *out)
 
 bool otlp_numeric(const struct metric_field *f, double *out)
 {
-	switch (f->type) {
-	case FIELD_FLOAT:
-		*out = f->v.f;
-		return true;
-	case FIELD_INT:
-		*out = (double)f->v.i;
-		return true;
-	case FIELD_UINT:
-		*out = (double)f->v.u;
-		return true;
-	case FIELD_BOOL:
-	case FIELD_STRING:
-		break;
-	}
-	return false;
+	return metric_field_double(f, false, out);
 }
 
 /* Telegraf prometheus v1 histogram or summary: every field is "count",

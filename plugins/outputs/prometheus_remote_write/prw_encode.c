@@ -99,25 +99,10 @@ static int tag_labels(struct arena *a, const struct metric *m, Prompb__Label **o
 	return 0;
 }
 
+/* Booleans are samples of 1 and 0, as Telegraf's prometheus serializer writes them. */
 static bool sample_value(const struct metric_field *f, double *v)
 {
-	switch (f->type) {
-	case FIELD_FLOAT:
-		*v = f->v.f;
-		return true;
-	case FIELD_INT:
-		*v = (double)f->v.i;
-		return true;
-	case FIELD_UINT:
-		*v = (double)f->v.u;
-		return true;
-	case FIELD_BOOL:
-		*v = f->v.b ? 1.0 : 0.0;
-		return true;
-	case FIELD_STRING:
-		break;
-	}
-	return false;
+	return metric_field_double(f, true, v);
 }
 
 static int64_t ns_to_ms(int64_t ns)
