@@ -649,6 +649,31 @@ static int has_usable_url(const struct toml_node *t, char *buf, size_t len)
 }
 
 /* One plugin instance: "  - name:" and its options. */
+/* Telegraf's prometheus input sends its bearer token or basic credentials
+ * to every pod that annotates itself for scraping; the agent sends them to
+ * such pods only with pod_credentials (README, "Credentials and pods"). The
+ * converted config keeps the safe default, and says what changed. */
+static void warn_pod_credentials(struct conv *c, const struct toml_node *t, const char *what)
+{
+	if (strcmp(what, "inputs.prometheus") != 0)
+		return;
+	const struct toml_node *mon = toml_get(t, "monitor_kubernetes_pods");
+	if (!mon || mon->type != TOML_BOOL || !mon->b)
+		return;
+	static const char *const creds[] = { "bearer_token", "bearer_token_string", "username", NULL };
+	for (int i = 0; creds[i]; i++) {
+		const struct toml_node *v = toml_get(t, creds[i]);
+		if (v && !is_unset(v)) {
+			warn(c, v->line,
+			     "%s.%s: Telegraf also sends it to every pod annotated for scraping "
+			     "(monitor_kubernetes_pods); the agent sends it to the urls only, unless "
+			     "pod_credentials is all or pod_credentials_namespaces names the pods' namespaces",
+			     what, creds[i]);
+			return;
+		}
+	}
+}
+
 static void emit_plugin(struct conv *c, FILE *out, const char *kind, const char *pname, const struct toml_node *t,
 			const struct opt_desc *opts, const struct opt_desc *common)
 {
@@ -675,6 +700,7 @@ static void emit_plugin(struct conv *c, FILE *out, const char *kind, const char 
 	int n = emit_section(c, m, t, what, opts, common, 6);
 	fclose(m);
 	c->kind = c->plugin = NULL;
+	warn_pod_credentials(c, t, what);
 	fprintf(out, "  # %s:%d\n  - %s:%s\n", c->name, t->line, pname, n ? "" : " {}");
 	fwrite(buf, 1, len, out);
 	free(buf);

@@ -384,6 +384,22 @@ static void test_warned(void)
 	}
 	free(yaml);
 	free(rep);
+	/* Credentials Telegraf also sends to annotated pods: carried for the urls, said for the pods. */
+	yaml = convert("[[inputs.prometheus]]\n"                  /* 1 */
+		       "  urls = [\"http://127.0.0.1:9100/metrics\"]\n" /* 2 */
+		       "  monitor_kubernetes_pods = true\n"          /* 3 */
+		       "  bearer_token_string = \"abc123\"\n",      /* 4 */
+		       &rep, &dropped);
+	CHECK_INT(dropped, 0);
+	has(rep, "t.conf:4: warning: inputs.prometheus.bearer_token_string: Telegraf also sends it to every pod annotated");
+	lacks(rep, "abc123");
+	lacks(yaml, "pod_credentials");
+	free(yaml);
+	free(rep);
+	yaml = convert("[[inputs.prometheus]]\n  monitor_kubernetes_pods = true\n", &rep, &dropped);
+	lacks(rep, "pod annotated");
+	free(yaml);
+	free(rep);
 	/* ignore_protocol_stats = true is what the agent does: carried. */
 	yaml = convert("[[inputs.net]]\n  ignore_protocol_stats = true\n", &rep, &dropped);
 	CHECK_INT(dropped, 0);
