@@ -72,7 +72,7 @@ for i in range(4):
 assert probe is not None and probe < 1.5, probe
 assert None not in closed, closed
 # the oldest was shed for the probe, the others hit the 1 s head deadline
-assert got[0] == b"" and closed[0] - t0 < 0.9, (got[0], closed[0] - t0)
+assert got[0] == b"" and closed[0] < min(closed[1:]), (got[0], closed)
 for i in range(1, 4):
     assert got[i].startswith(b"HTTP/1.1 408 Request Timeout\r\n"), got[i]
     assert 0.9 <= closed[i] - t_conn[i] < 3.0, closed[i] - t_conn[i]
