@@ -62,6 +62,9 @@ struct agent_config {
 	char *logfile;
 	char *health_listen;      /* "127.0.0.1:8080"; NULL = off */
 	int64_t health_max_flush_intervals; /* /healthz 503 after this many flush intervals without a write */
+	int64_t health_header_timeout_ns;   /* the health server's request deadline (head, and body if any) */
+	int64_t health_idle_timeout_ns;
+	int64_t health_max_connections;
 	int64_t shutdown_timeout_ns; /* bound for the final flush at SIGTERM */
 	struct strmap global_tags;
 	size_t ninputs, noutputs;

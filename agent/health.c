@@ -87,6 +87,18 @@ static void write_metrics(const struct agent *a, struct httpd_resp *r)
 			     "(a URL scheme it does not speak; logged at start).\n"
 			     "# TYPE heliograph_outputs_disabled gauge\nheliograph_outputs_disabled %llu\n",
 			  (unsigned long long)t.outputs_disabled);
+	if (a->health) {
+		struct httpd_stats hs;
+		httpd_get_stats(a->health, &hs);
+		prom_counter(r, "heliograph_health_connections_shed_total",
+			     "Health endpoint connections closed to make room for a new one (the longest waiting).",
+			     hs.shed);
+		prom_counter(r, "heliograph_health_connections_rejected_total",
+			     "Health endpoint connections refused: full of requests being read or answered.", hs.rejected);
+		prom_counter(r, "heliograph_health_request_timeouts_total",
+			     "Health endpoint requests answered 408: not whole within health_header_timeout.",
+			     hs.header_timeouts + hs.body_timeouts);
+	}
 	httpd_resp_printf(r, "# HELP heliograph_gather_duration_seconds Duration of the last gather.\n"
 			     "# TYPE heliograph_gather_duration_seconds gauge\n");
 	for (size_t i = 0; i < a->ninputs; i++) {
@@ -128,10 +140,24 @@ static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *res
 	}
 }
 
+/* Milliseconds of a duration, at least 1 (0 would mean the default). */
+static uint64_t ms(int64_t ns) { return ns >= 1000000 ? (uint64_t)(ns / 1000000) : 1; }
+
 int health_start(struct agent *a, const char *listen, char *err, size_t errlen)
 {
 	struct httpd *h = NULL;
-	if (httpd_start(a->loop, listen, NULL, handle, a, &h, err, errlen) < 0)
+	const struct agent_config *c = a->cfg;
+	/* Probes are GETs: the body, should one come, has the head's bound.
+	 * Unset (0) fields, as in a config built without the loader, keep
+	 * httpd's defaults. */
+	struct httpd_opts o = {
+		.header_timeout_ms = c->health_header_timeout_ns > 0 ? ms(c->health_header_timeout_ns) : 0,
+		.body_timeout_ms = c->health_header_timeout_ns > 0 ? ms(c->health_header_timeout_ns) : 0,
+		.idle_timeout_ms = c->health_idle_timeout_ns > 0 ? ms(c->health_idle_timeout_ns) : 0,
+		/* Clamped: each connection holds about 30 KiB. */
+		.max_conns = c->health_max_connections > 65536 ? 65536 : (unsigned)(c->health_max_connections > 0 ? c->health_max_connections : 0),
+	};
+	if (httpd_start(a->loop, listen, &o, handle, a, &h, err, errlen) < 0)
 		return -1;
 	a->health = h;
 	return 0;

@@ -1,7 +1,14 @@
 /* The socket half of the HTTP server: accept, read, answer, close. A
  * connection reads until one request is complete, stops reading while the
  * response is written (pipelined bytes wait in its read buffer), then goes
- * on or closes. */
+ * on or closes.
+ *
+ * Each connection has one timer, armed for the nearest of two deadlines:
+ * idle (no bytes for idle_timeout_ms, restarted by every byte) and the
+ * phase's (the head within header_timeout_ms, the body within
+ * body_timeout_ms, neither restarted by bytes). The idle one alone let a
+ * client sending a byte a second hold a connection for ever, and 64 such
+ * clients held the whole server, /healthz included (issue 16). */
 #include "httpd.h"
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +16,13 @@
 #include <string.h>
 
 #define READ_BUF 16384
+
+enum phase {
+	PH_WAIT,  /* kept alive, no byte of the next request yet */
+	PH_HEAD,  /* a new connection, or bytes of a head have come */
+	PH_BODY,  /* the head is complete, the body is coming */
+	PH_WRITE, /* the response is being written */
+};
 
 struct conn {
 	uv_tcp_t tcp;
@@ -20,6 +34,13 @@ struct conn {
 	size_t pending; /* unparsed bytes at the start of rbuf */
 	int open_handles;
 	bool closing, close_after_write;
+	enum phase ph;
+	uint64_t last_io;     /* uv_now of the last byte read or response written */
+	uint64_t phase_since; /* uv_now when the head's or the body's clock started */
+	/* Order in which connections began waiting for a request (accept, or
+	 * the end of the previous response): the smallest is shed first. A
+	 * counter rather than a time, so two in one millisecond still differ. */
+	uint64_t wait_seq;
 	char rbuf[READ_BUF];
 };
 
@@ -30,7 +51,10 @@ struct httpd {
 	httpd_handler handler;
 	void *ud;
 	struct conn *conns;
-	unsigned nconns;
+	unsigned nconns; /* allocated, closing ones included (the server is freed at 0) */
+	unsigned nlive;  /* not closing: what max_conns bounds */
+	uint64_t wait_counter;
+	struct httpd_stats st;
 	bool listener_open, stopping;
 };
 
@@ -63,18 +87,56 @@ static void conn_close(struct conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	c->srv->nlive--;
 	uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }
 
-static void on_idle(uv_timer_t *t)
+/* The phase's deadline, or UINT64_MAX when the phase has none. */
+static uint64_t phase_deadline(const struct conn *c)
 {
-	conn_close(t->data);
+	if (c->ph == PH_HEAD)
+		return c->phase_since + c->srv->o.header_timeout_ms;
+	if (c->ph == PH_BODY)
+		return c->phase_since + c->srv->o.body_timeout_ms;
+	return UINT64_MAX;
 }
 
-static void touch(struct conn *c)
+static void on_timer(uv_timer_t *t)
 {
-	uv_timer_start(&c->timer, on_idle, c->srv->o.idle_timeout_ms, 0);
+	struct conn *c = t->data;
+	struct httpd *s = c->srv;
+	if (uv_now(s->loop) >= phase_deadline(c)) {
+		/* Best effort and never blocking: a client too slow to send its
+		 * request may well not read either; the close follows regardless. */
+		static const char r408[] = "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
+					   "Connection: close\r\n\r\n";
+		uv_buf_t b = uv_buf_init((char *)r408, sizeof r408 - 1);
+		uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+		if (c->ph == PH_HEAD)
+			s->st.header_timeouts++;
+		else
+			s->st.body_timeouts++;
+	}
+	conn_close(c);
+}
+
+/* Arms the timer for the nearer of the idle and the phase deadline. */
+static void arm(struct conn *c)
+{
+	uint64_t now = uv_now(c->srv->loop);
+	uint64_t due = c->last_io + c->srv->o.idle_timeout_ms, ph = phase_deadline(c);
+	if (ph < due)
+		due = ph;
+	uv_timer_start(&c->timer, on_timer, due > now ? due - now : 0, 0);
+}
+
+static void enter(struct conn *c, enum phase ph)
+{
+	c->ph = ph;
+	c->phase_since = uv_now(c->srv->loop);
+	if (ph == PH_WAIT)
+		c->wait_seq = ++c->srv->wait_counter;
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -92,10 +154,16 @@ static void on_written(uv_write_t *wr, int status);
  * written, false when more bytes are needed. */
 static bool process(struct conn *c, const char *data, size_t len)
 {
+	if (c->ph == PH_WAIT)
+		enter(c, PH_HEAD); /* the first byte of the next request starts its head's clock */
 	size_t used = 0;
 	int r = httpd_parse_feed(c->p, data, len, &used);
-	if (r == HTTPD_PARSE_MORE)
+	if (r == HTTPD_PARSE_MORE) {
+		if (c->ph == PH_HEAD && httpd_parse_headers_done(c->p))
+			enter(c, PH_BODY);
+		arm(c);
 		return false;
+	}
 	if (r == HTTPD_PARSE_REQUEST && len > used) {
 		memmove(c->rbuf, data + used, len - used);
 		c->pending = len - used;
@@ -105,6 +173,10 @@ static bool process(struct conn *c, const char *data, size_t len)
 	size_t outlen;
 	httpd_parse_respond(c->p, c->srv->handler, c->srv->ud, &out, &outlen);
 	uv_read_stop((uv_stream_t *)&c->tcp);
+	/* A client that does not read the response is closed by the idle
+	 * deadline (from the last byte read), as before. */
+	enter(c, PH_WRITE);
+	arm(c);
 	uv_buf_t b = uv_buf_init((char *)out, (unsigned)outlen);
 	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0)
 		conn_close(c);
@@ -120,7 +192,9 @@ static void on_written(uv_write_t *wr, int status)
 		conn_close(c);
 		return;
 	}
-	touch(c);
+	c->last_io = uv_now(c->srv->loop);
+	enter(c, PH_WAIT);
+	arm(c);
 	httpd_parse_next(c->p);
 	size_t n = c->pending;
 	c->pending = 0;
@@ -139,8 +213,20 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	}
 	if (nread == 0)
 		return;
-	touch(c);
+	c->last_io = uv_now(c->srv->loop);
 	process(c, buf->base, (size_t)nread);
+}
+
+/* The connection that began waiting for a request longest ago, among those
+ * waiting for or receiving a head; NULL when every one is reading a body or
+ * being answered (those are doing work a client asked for). */
+static struct conn *shed_candidate(struct httpd *s)
+{
+	struct conn *best = NULL;
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (!c->closing && (c->ph == PH_WAIT || c->ph == PH_HEAD) && (!best || c->wait_seq < best->wait_seq))
+			best = c;
+	return best;
 }
 
 static void on_reject_closed(uv_handle_t *h) { free(h); }
@@ -150,14 +236,25 @@ static void on_connection(uv_stream_t *ls, int status)
 	struct httpd *s = ls->data;
 	if (status < 0)
 		return;
-	struct conn *c = NULL;
-	if (s->nconns < s->o.max_conns && (c = calloc(1, sizeof *c)) && !(c->p = httpd_parse_new(&s->o))) {
+	struct conn *c = NULL, *old;
+	/* Shedding rather than refusing: the kubelet's probe comes on a new
+	 * connection and sends its request at once, while a slowloris client
+	 * holds old ones; the oldest waiting one goes, so the probe is served
+	 * (and the attacker's connections are gone by header_timeout_ms). A
+	 * shed connection holds its memory until its close callback, so at
+	 * most max_conns more may be closing: memory stays bounded. */
+	if (s->nlive >= s->o.max_conns && s->nconns < 2 * s->o.max_conns && (old = shed_candidate(s))) {
+		s->st.shed++;
+		conn_close(old);
+	}
+	if (s->nlive < s->o.max_conns && (c = calloc(1, sizeof *c)) && !(c->p = httpd_parse_new(&s->o))) {
 		free(c);
 		c = NULL;
 	}
 	if (!c) {
 		/* Accept and close at once: leaving it in the backlog would have
 		 * the client wait for nothing. */
+		s->st.rejected++;
 		uv_tcp_t *t = malloc(sizeof *t);
 		if (!t)
 			return;
@@ -176,12 +273,18 @@ static void on_connection(uv_stream_t *ls, int status)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
+	s->nlive++;
+	s->st.accepted++;
+	/* A new connection's head clock starts now: it connected to send one. */
+	c->last_io = uv_now(s->loop);
+	enter(c, PH_WAIT);
+	c->ph = PH_HEAD;
 	if (uv_accept(ls, (uv_stream_t *)&c->tcp) < 0 ||
 	    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
 		conn_close(c);
 		return;
 	}
-	touch(c);
+	arm(c);
 }
 
 static void on_listener_closed(uv_handle_t *h)
@@ -307,4 +410,20 @@ void httpd_stop(struct httpd *h)
 	for (struct conn *c = h->conns; c; c = c->next)
 		conn_close(c);
 	maybe_free_server(h);
+}
+
+void httpd_get_stats(const struct httpd *h, struct httpd_stats *out)
+{
+	*out = h->st;
+	out->conns_waiting = out->conns_body = out->conns_writing = 0;
+	for (const struct conn *c = h->conns; c; c = c->next) {
+		if (c->closing)
+			continue;
+		if (c->ph == PH_BODY)
+			out->conns_body++;
+		else if (c->ph == PH_WRITE)
+			out->conns_writing++;
+		else
+			out->conns_waiting++;
+	}
 }

@@ -13,13 +13,39 @@
 #include <uv.h>
 #include "sv.h"
 
+struct httpd;
+
 struct httpd_opts {
 	size_t max_header;        /* request line + headers; more gets 431. 0 = 8 KiB */
 	size_t max_body;          /* more gets 413. 0 = 64 KiB */
 	size_t max_response;      /* a bigger response becomes a 500. 0 = 4 MiB */
 	uint64_t idle_timeout_ms; /* no bytes in or out for this long closes. 0 = 30 s */
-	unsigned max_conns;       /* further connections are closed at once. 0 = 64 */
+	/* The whole request head must arrive within this of the accept (or, on a
+	 * kept-alive connection, of the request's first byte); each byte does
+	 * not restart it, so a client trickling a head (slowloris) is answered
+	 * 408 and closed. 0 = 10 s */
+	uint64_t header_timeout_ms;
+	/* The whole body must arrive within this of the head's end. 0 = 30 s */
+	uint64_t body_timeout_ms;
+	/* At this many connections a new one sheds the one that has waited
+	 * longest for a request head (idle, or trickling one); when every one
+	 * is reading a body or being answered, the new one is closed at once.
+	 * 0 = 64 */
+	unsigned max_conns;
 };
+
+/* Counters since start, and the connections open now by what they do. */
+struct httpd_stats {
+	uint64_t accepted;
+	uint64_t shed;            /* closed to make room for a new connection */
+	uint64_t rejected;        /* new connections closed at once (no room, none to shed) */
+	uint64_t header_timeouts; /* 408: head not complete within header_timeout_ms */
+	uint64_t body_timeouts;   /* 408: body not complete within body_timeout_ms */
+	unsigned conns_waiting;   /* open, waiting for (or receiving) a request head */
+	unsigned conns_body;      /* receiving a body */
+	unsigned conns_writing;   /* being answered */
+};
+void httpd_get_stats(const struct httpd *h, struct httpd_stats *out);
 
 /* Copies in (or zeroes) and fills every 0 with its default. */
 void httpd_opts_defaults(struct httpd_opts *o, const struct httpd_opts *in);
@@ -66,7 +92,6 @@ void httpd_resp_printf(struct httpd_resp *r, const char *fmt, ...) __attribute__
  * valid only during the call. */
 typedef void (*httpd_handler)(void *ud, const struct httpd_req *req, struct httpd_resp *resp);
 
-struct httpd;
 /* listen: "127.0.0.1:8080", "[::1]:8080", "localhost:8080" or ":8080" (all
  * interfaces, IPv6 and IPv4 where the host allows); port 0 picks a free
  * port (see httpd_port). opts may be NULL. 0 or negative with err filled. */
@@ -93,6 +118,9 @@ int httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t
 void httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud, const char **out, size_t *outlen);
 /* Whether the connection may carry another request after this response. */
 bool httpd_parse_keep_alive(const struct httpd_parse *p);
+/* Whether the head of the request being parsed is complete (its body,
+ * if any, is being read). */
+bool httpd_parse_headers_done(const struct httpd_parse *p);
 /* Status of the last error response, 0 if none. */
 int httpd_parse_error_status(const struct httpd_parse *p);
 /* Makes p ready for the next request on the same connection. */

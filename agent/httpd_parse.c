@@ -73,6 +73,10 @@ void httpd_opts_defaults(struct httpd_opts *o, const struct httpd_opts *in)
 		o->max_response = 4 * 1024 * 1024;
 	if (!o->idle_timeout_ms)
 		o->idle_timeout_ms = 30000;
+	if (!o->header_timeout_ms)
+		o->header_timeout_ms = 10000;
+	if (!o->body_timeout_ms)
+		o->body_timeout_ms = 30000;
 	if (!o->max_conns)
 		o->max_conns = 64;
 }
@@ -313,6 +317,7 @@ int httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t
 }
 
 bool httpd_parse_keep_alive(const struct httpd_parse *p) { return p->keep_alive && !p->err_status; }
+bool httpd_parse_headers_done(const struct httpd_parse *p) { return p->headers_done; }
 int httpd_parse_error_status(const struct httpd_parse *p) { return p->err_status; }
 
 void httpd_parse_next(struct httpd_parse *p)

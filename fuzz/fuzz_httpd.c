@@ -28,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!p)
 		return 0;
 	size_t off = 0;
+	/* The server moves a connection from its head deadline to its body
+	 * deadline when headers_done turns true: it must not turn back within
+	 * a request, and must be false when the next one starts. */
+	bool head_done = false;
 	while (off < size) {
 		size_t n = size - off < cut ? size - off : cut;
 		size_t used = 0;
@@ -37,6 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *out;
 		size_t outlen;
 		if (r == HTTPD_PARSE_MORE) {
+			if (head_done && !httpd_parse_headers_done(p))
+				__builtin_trap();
+			head_done = httpd_parse_headers_done(p);
 			off += n;
 			continue;
 		}
@@ -47,6 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		off += used;
 		httpd_parse_next(p);
+		if (httpd_parse_headers_done(p))
+			__builtin_trap();
+		head_done = false;
 	}
 	httpd_parse_free(p);
 	return 0;

@@ -72,6 +72,9 @@ static void test_defaults(void)
 	CHECK(c.logfile == NULL);  /* "" means unset: stderr */
 	CHECK(c.health_listen == NULL);
 	CHECK_INT(c.health_max_flush_intervals, 3);
+	CHECK_INT(c.health_header_timeout_ns, 10 * S);
+	CHECK_INT(c.health_idle_timeout_ns, 30 * S);
+	CHECK_INT(c.health_max_connections, 64);
 	CHECK_INT(c.shutdown_timeout_ns, 20 * S);
 	CHECK_INT(c.global_tags.n, 0);
 	CHECK_INT(c.ninputs + c.noutputs, 0);
@@ -132,6 +135,9 @@ static void test_full(void)
 	CHECK_STR(c.logfile, "/var/log/heliograph.log");
 	CHECK_STR(c.health_listen, "127.0.0.1:8080");
 	CHECK_INT(c.health_max_flush_intervals, 5);
+	CHECK_INT(c.health_header_timeout_ns, 2 * S);
+	CHECK_INT(c.health_idle_timeout_ns, 20 * S);
+	CHECK_INT(c.health_max_connections, 16);
 	CHECK_INT(c.shutdown_timeout_ns, 60 * S);
 	CHECK_INT(c.global_tags.n, 2);
 	CHECK_STR(tag(&c.global_tags, "cluster"), "eks-1");
@@ -343,6 +349,10 @@ static void test_errors(void)
 	expect_err("outputs:\n  - file: {metric_buffer_limit: -5}\n",
 		   "t.yaml:2:33: option \"metric_buffer_limit\": must be greater than 0");
 	expect_err("agent:\n  interval: 0s\n", "t.yaml:2:13: option \"interval\": must be greater than 0");
+	expect_err("agent:\n  health_max_connections: 0\n",
+		   "t.yaml:2:27: option \"health_max_connections\": must be greater than 0");
+	expect_err("agent:\n  health_header_timeout: 0s\n",
+		   "t.yaml:2:26: option \"health_header_timeout\": must be greater than 0");
 	expect_err("inputs:\n  - cpu: {}\n  - nosuch: {}\n", "t.yaml:3:5: unknown input plugin \"nosuch\"");
 	expect_err("outputs:\n  - nosuch\n", "t.yaml:2:5: unknown output plugin \"nosuch\"");
 	expect_err("inputs:\n  - cpu: {}\n    mem: {}\n",

@@ -36,10 +36,12 @@ static const struct opt_desc listener_options[] = {
 	{ "max_body_size", OPT_SIZE, OFF(max_body_size), "32MiB",
 	  "largest request body, compressed and decompressed (413 above)" },
 	{ "max_line_size", OPT_SIZE, OFF(max_line_size), "64KiB", "longer lines are rejected like unparsable ones" },
-	{ "read_timeout", OPT_DURATION, OFF(read_timeout_ns), "10s", "a connection idle this long is closed" },
+	{ "read_timeout", OPT_DURATION, OFF(read_timeout_ns), "10s",
+	  "a request's head must arrive within this of its connection (or first byte), its body within this after; else 408" },
 	{ "write_timeout", OPT_DURATION, OFF(write_timeout_ns), "10s", "a response not taken this long is dropped" },
 	{ "max_connections", OPT_INT, OFF(max_connections), "16",
-	  "connections served at once; memory is bounded by this times max_body_size" },
+	  "connections served at once; a new one beyond closes the one waiting longest for a request (none reading a "
+	  "body or answered); memory is bounded by this times max_body_size" },
 	{ "basic_username", OPT_STRING, OFF(basic_username), NULL, "require HTTP basic auth with this user" },
 	{ "basic_password", OPT_SECRET, OFF(basic_password), NULL, "and this password" },
 	{ "token", OPT_SECRET, OFF(token), NULL, "accept \"Authorization: Token <token>\" (InfluxDB 2.x style)" },
@@ -273,10 +275,16 @@ static int listener_init(void **state, const void *config, const struct plugin_e
 		return -1;
 	}
 	int64_t idle = c->read_timeout_ns > c->write_timeout_ns ? c->read_timeout_ns : c->write_timeout_ns;
+	/* Telegraf's read_timeout is Go's ReadTimeout, a deadline on the whole
+	 * request; here the head and the body have one each, so a trickling
+	 * client (slowloris) holds a connection for at most two of them. */
+	uint64_t read_ms = c->read_timeout_ns > 1000000 ? (uint64_t)(c->read_timeout_ns / 1000000) : 1;
 	struct httpd_opts ho = {
 		.max_header = 16 * 1024,
 		.max_body = (size_t)c->max_body_size,
 		.idle_timeout_ms = idle > 1000000 ? (uint64_t)(idle / 1000000) : 1,
+		.header_timeout_ms = read_ms,
+		.body_timeout_ms = read_ms,
 		.max_conns = (unsigned)c->max_connections,
 	};
 	if (httpd_start(env->loop, c->service_address, &ho, handle, s, &s->srv, err, errlen) < 0) {
@@ -313,6 +321,11 @@ static int listener_gather(void *state, struct acc *acc)
 	metric_int(m, "bytes_received", (int64_t)st->bytes_received);
 	metric_int(m, "lines_received", (int64_t)st->lines_ok);
 	metric_int(m, "lines_rejected", (int64_t)st->lines_bad);
+	struct httpd_stats hs;
+	httpd_get_stats(s->srv, &hs);
+	metric_int(m, "connections_shed", (int64_t)hs.shed);
+	metric_int(m, "connections_rejected", (int64_t)hs.rejected);
+	metric_int(m, "request_timeouts", (int64_t)(hs.header_timeouts + hs.body_timeouts));
 	acc_emit(acc, m, 0);
 	return GATHER_DONE;
 }
