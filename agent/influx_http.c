@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <yajl/yajl_tree.h>
+#include "url_redact.h"
 
 static char *xstrdup(const char *s)
 {
@@ -276,16 +277,12 @@ bool influx_query_succeeded(const struct httpc_response *r)
 
 void influx_url_redact(const char *url, char *out, size_t outlen)
 {
-	const char *p = strstr(url, "://");
-	const char *host = p ? p + 3 : url;
-	const char *end = host + strcspn(host, "/?#");
-	const char *at = memchr(host, '@', (size_t)(end - host));
-	const char *rest = end;
-	size_t pathlen = strcspn(rest, "?#");
-	if (at)
-		host = at + 1;
-	snprintf(out, outlen, "%.*s%.*s%.*s", p ? (int)(p + 3 - url) : 0, url, (int)(end - host), host, (int)pathlen,
-		 rest);
+	size_t hlen;
+	const char *host = url_host(url, &hlen);
+	const char *sep = strstr(url, "://");
+	int scheme = sep && host > sep ? (int)(sep + 3 - url) : 0;
+	const char *path = host + hlen;
+	snprintf(out, outlen, "%.*s%.*s%.*s", scheme, url, (int)hlen, host, (int)strcspn(path, "?#"), path);
 }
 
 void influx_error_text(const struct httpc_response *r, char *out, size_t outlen)

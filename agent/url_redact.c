@@ -43,28 +43,32 @@ static void put(struct out *o, const char *s, size_t n)
 	o->p[o->len] = '\0';
 }
 
+const char *url_host(const char *url, size_t *len)
+{
+	const char *sep = strstr(url, "://");
+	/* "scheme://" only at the start, not a "://" inside a path or query */
+	const char *host = sep && strcspn(url, "/?#") == (size_t)(sep - url) + 1 ? sep + 3 : url;
+	const char *end = host + strcspn(host, "/?#");
+	for (const char *c = end; c > host; c--)
+		if (c[-1] == '@') {
+			host = c;
+			break;
+		}
+	*len = (size_t)(end - host);
+	return host;
+}
+
 const char *url_redact(const char *url, char *out, size_t outlen)
 {
 	if (!outlen)
 		return out;
 	struct out o = { out, 0, outlen };
 	out[0] = '\0';
+	size_t hlen;
 	const char *sep = strstr(url, "://");
-	const char *host = sep ? sep + 3 : url;
-	if (sep && strcspn(url, "/?#") == (size_t)(sep - url) + 1) {
-		/* "scheme://" (not a "://" inside a path or query): the
-		 * authority ends at the first / ? or # after it */
-		const char *end = host + strcspn(host, "/?#");
-		const char *at = NULL;
-		for (const char *c = host; c < end; c++)
-			if (*c == '@')
-				at = c; /* the last '@': a password may hold one */
-		put(&o, url, (size_t)(host - url));
-		if (at)
-			host = at + 1;
-	} else {
-		host = url;
-	}
+	const char *host = url_host(url, &hlen);
+	if (sep && host > sep)
+		put(&o, url, (size_t)(sep + 3 - url)); /* the scheme */
 	size_t before_query = strcspn(host, "?#");
 	put(&o, host, before_query);
 	const char *q = host + before_query;

@@ -4,6 +4,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The host part of url's authority: after "scheme://" when url starts with
+ * one (else from its start), up to the first / ? or #, without the userinfo
+ * ("user:pass@", which ends at the last '@' there: a password may hold
+ * one). Sets *len; returns the host's start. */
+const char *url_host(const char *url, size_t *len);
+
 /* url without its userinfo ("user:pass@") and with the value of each query
  * parameter whose name looks secret (url_param_secret) replaced by
  * "redacted"; the rest as given. Cut to fit out (always NUL-terminated);

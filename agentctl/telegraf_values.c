@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include "toml.h"
+#include "url_redact.h"
 
 /* ---- environment references ---- */
 
@@ -256,24 +257,19 @@ int telegraf_url_usable(const char *url)
 void telegraf_url_shown(const char *url, char *buf, size_t len)
 {
 	const char *sep = strstr(url, "://");
-	const char *host = sep ? sep + 3 : url;
-	size_t hl = strcspn(host, "/?#");
+	size_t hl;
+	const char *host = url_host(url, &hl);
 	if (hl == 0) /* unix:///path: the path is the address */
 		hl = strcspn(host, "?#");
-	const char *at = memchr(host, '@', hl);
 	char *raw = malloc(strlen(url) + 1);
 	if (!raw) {
 		snprintf(buf, len, "(a URL)");
 		return;
 	}
 	size_t o = 0;
-	if (sep) {
-		memcpy(raw, url, (size_t)(host - url));
-		o = (size_t)(host - url);
-	}
-	if (at) {
-		hl -= (size_t)(at + 1 - host);
-		host = at + 1;
+	if (sep && host > sep) {
+		o = (size_t)(sep + 3 - url);
+		memcpy(raw, url, o);
 	}
 	memcpy(raw + o, host, hl);
 	raw[o + hl] = '\0';
