@@ -401,6 +401,17 @@ int httpd_port(const struct httpd *h)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+bool httpd_loopback_only(const struct httpd *h)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof ss;
+	if (uv_tcp_getsockname(&h->listener, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	if (ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+	return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+}
+
 void httpd_stop(struct httpd *h)
 {
 	if (!h || h->stopping)

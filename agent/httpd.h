@@ -98,6 +98,9 @@ typedef void (*httpd_handler)(void *ud, const struct httpd_req *req, struct http
 int httpd_start(uv_loop_t *loop, const char *listen, const struct httpd_opts *opts, httpd_handler handler,
 		void *ud, struct httpd **out, char *err, size_t errlen);
 int httpd_port(const struct httpd *h);
+/* Whether the address bound is a loopback one (127.0.0.0/8, ::1): only
+ * this host's processes can connect. */
+bool httpd_loopback_only(const struct httpd *h);
 /* Closes the listener and every connection; memory is released by the
  * close callbacks, so the loop must run once more afterwards. */
 void httpd_stop(struct httpd *h);

@@ -4,7 +4,6 @@
  * listens from init; each request's lines go to the outputs as it arrives
  * (listener_write.c); gather() only reports the listener's own counters
  * when asked to. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,34 +209,6 @@ static void listener_free(void *state)
 	free(s);
 }
 
-/* Whether service_address listens on loopback only ("127.0.0.1:8186",
- * "localhost:8186", "[::1]:8186"); ":8186", "0.0.0.0:..." and any other
- * address are reachable from elsewhere (in a cluster: from every pod). */
-static bool loopback_only(const char *address)
-{
-	const char *colon = strrchr(address, ':');
-	size_t n = colon ? (size_t)(colon - address) : strlen(address);
-	char host[64];
-	if (n >= sizeof host)
-		return false;
-	memcpy(host, address, n);
-	host[n] = '\0';
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-		memmove(host, host + 1, n - 2);
-		host[n - 2] = '\0';
-	}
-	if (strcmp(host, "localhost") == 0)
-		return true;
-	unsigned char a[16];
-	if (inet_pton(AF_INET, host, a) == 1)
-		return a[0] == 127;
-	if (inet_pton(AF_INET6, host, a) == 1) {
-		static const unsigned char v6_loopback[16] = { [15] = 1 };
-		return memcmp(a, v6_loopback, 16) == 0;
-	}
-	return false;
-}
-
 static int listener_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
 {
 	const struct listener_config *c = config;
@@ -294,7 +265,7 @@ static int listener_init(void **state, const void *config, const struct plugin_e
 	log_info(s->label, "listening on %s (port %d)", c->service_address, httpd_port(s->srv));
 	/* Anyone who reaches the port writes through this agent's outputs and
 	 * credentials, with any tags (a forged host=...): say so where it is set up. */
-	if (!s->basic && !(c->token && *c->token) && !loopback_only(c->service_address))
+	if (!s->basic && !(c->token && *c->token) && !httpd_loopback_only(s->srv))
 		log_warn(s->label,
 			 "listening on %s without authentication: anyone who reaches this port (in a cluster, "
 			 "every pod) can write any point through this agent's outputs; set basic_username and "
