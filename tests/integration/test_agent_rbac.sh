@@ -10,42 +10,20 @@
 # the kubelet's (the kubernetes input's /stats/summary), not the API server's.
 source "$TESTLIB"
 source "$(dirname "$TESTLIB")/kube_lib.sh"
-AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
-[ -x "$AGENTCTL" ] || fail "no agentctl at $AGENTCTL"
-python3 -c 'import yaml' 2>/dev/null || fail "python3-yaml is needed"
-HERE=$(dirname "$TESTLIB")
-
-"$AGENTCTL" render >"$TMP/render.yaml" || fail "agentctl render"
 FIXTURES_SAVED=$FIXTURES
 kube_argo_discovery
 kube_start
 FIXTURES=$FIXTURES_SAVED
 kube_config "$TMP/kubeconfig"
-curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" \
-	-d '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring"}}' >/dev/null || fail "namespace"
+ctl objects '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring"}}'
 # In a pod the Leases' namespace is the pod's (the service account's namespace file); here the context's.
 sed -i 's/^    user: test-user$/    user: test-user\n    namespace: monitoring/' "$TMP/kubeconfig"
 grep -q '^    namespace: monitoring$' "$TMP/kubeconfig" || fail "kubeconfig namespace"
-python3 "$HERE/daemonset_pod.py" "$TMP/render.yaml" "$TMP/node" "$TMP/agent.yaml" "$TMP/agent.env" "$TMP/spool-dir" \
-	'urls: ["http://influxdb:8086"]'="urls: [\"http://127.0.0.1:$(free_port)\"]" \
-	'health_listen: ":8275"'="health_listen: \"127.0.0.1:$(free_port)\"" \
-	'/var/run/secrets/kubernetes.io/serviceaccount/ca.crt'="$TMP/tls/ca.crt" \
-	'shutdown_timeout: 20s'=$'shutdown_timeout: 2s\n  debug: true' \
-	field:spec.nodeName=rbac-node field:status.hostIP=127.0.0.1 \
-	field:metadata.name=heliograph-agent-r1 field:metadata.namespace=monitoring \
-	secret:influxdb-agent/username=agent secret:influxdb-agent/password=agent-pw ||
-	fail "the rendered DaemonSet config"
-mkdir -p "$(cat "$TMP/spool-dir")"
-cat >>"$TMP/agent.yaml" <<CONF
-  - file:
-      files: ["$TMP/gathered.lp"]
-      flush_interval: 1s
-CONF
-mapfile -t POD_ENV <"$TMP/agent.env"
-env -i PATH="$PATH" KUBECONFIG="$TMP/kubeconfig" "${POD_ENV[@]}" \
-	"$AGENT" --config "$TMP/agent.yaml" >"$TMP/agent.log" 2>&1 &
-PID=$!
-PIDS+=($PID)
+# The influxdb output writes nowhere: this test is about the Kubernetes API.
+daemonset_config "http://127.0.0.1:$(free_port)" rbac-node \
+	'shutdown_timeout: 20s'=$'shutdown_timeout: 2s\n  debug: true'
+daemonset_agent "$TMP/agent.log"
+PID=$AGENT_PID
 for w in services replicasets deployments rollouts; do
 	wait_for grep -q "\[inputs.deploy_events\] .*/$w listed: watching" "$TMP/agent.log" ||
 		fail "deploy_events' $w watch did not list: $(grep -E 'E!|W!' "$TMP/agent.log" | head -5)"
@@ -54,7 +32,7 @@ WAIT_SECS=60 wait_for grep -q '^kubernetes_node,' "$TMP/gathered.lp" || fail "no
 kill -TERM "$PID"
 wait "$PID" || fail "the agent exited with $?"
 
-curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/requests" >"$TMP/requests.json" || fail "requests"
+ctl_get requests >"$TMP/requests.json" || fail "requests"
 python3 - "$TMP/render.yaml" "$TMP/requests.json" <<'PY' || fail "RBAC and the agent's calls differ"
 import json, sys, urllib.parse, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]

@@ -29,7 +29,6 @@ kube_start --controller-delay 0.3 --readonly-token ro-token-$$ \
 	--service-proxy "monitoring/influxdb:8086=$INFLUX_URL"
 KC="$TMP/kubeconfig"
 kube_config "$KC"
-ctl() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/$1" -d "$2" >/dev/null || fail "control $1"; }
 NS=/api/v1/namespaces/monitoring
 
 run() { # run RC ARGS...: agentctl with the test kubeconfig; output in $TMP/out, $TMP/err

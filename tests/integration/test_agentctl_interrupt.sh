@@ -30,8 +30,6 @@ wait_for curl -sf "$INFLUX_URL/ping" || fail "influxd did not start"
 kube_start --controller-delay 0.5 --service-proxy "monitoring/influxdb:8086=$INFLUX_URL"
 KC="$TMP/kubeconfig"
 kube_config "$KC"
-ctl() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/$1" -d "$2" >/dev/null || fail "control $1"; }
-ctl_get() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/$1"; }
 NS=/api/v1/namespaces/monitoring
 DEPLOY=/apis/apps/v1/namespaces/monitoring/deployments/heliograph-stack
 DS=/apis/apps/v1/namespaces/monitoring/daemonsets/heliograph-agent

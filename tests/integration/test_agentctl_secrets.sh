@@ -16,32 +16,12 @@ AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
 [ -x "$AGENTCTL" ] || fail "no agentctl at $AGENTCTL"
 
 kube_start
-ctl() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/$1" -d "$2" >/dev/null || fail "control $1"; }
-ctl_get() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/$1"; }
 requests_seen() { ctl_get requests | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 more_requests_than() { [ "$(requests_seen)" -gt "$1" ]; }
-b64() { base64 -w0 <"$1"; }
 
 # ---- client-key-data never reaches a file ----
 KC="$TMP/kubeconfig-data"
-cat >"$KC" <<CFG
-apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: $KUBE_URL
-    certificate-authority-data: $(b64 "$TMP/tls/ca.crt")
-users:
-- name: test-user
-  user:
-    client-certificate-data: $(b64 "$TMP/tls/client.crt")
-    client-key-data: $(b64 "$TMP/tls/client.key")
-contexts:
-- name: test
-  context: {cluster: test, user: test-user}
-current-context: test
-CFG
+kube_config "$KC" data
 mkdir -m 700 "$TMP/tmpdir"
 empty_tmpdir() { [ -z "$(ls -A "$TMP/tmpdir")" ]; }
 

@@ -31,7 +31,6 @@ AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
 kube_start --scheduler
 KC="$TMP/kubeconfig"
 kube_config "$KC"
-ctl() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/$1" -d "$2" >/dev/null || fail "control $1 $2"; }
 api() { # api METHOD PATH [merge-patch body]
 	curl -sf --cacert "$TMP/tls/ca.crt" -H "Authorization: Bearer $KUBE_TOKEN" -X "$1" \
 		-H "Content-Type: application/merge-patch+json" ${3:+--data "$3"} "$KUBE_URL$2"

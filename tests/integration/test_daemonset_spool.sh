@@ -11,47 +11,18 @@
 # point gathered is in InfluxDB exactly once (count per timestamp).
 source "$TESTLIB"
 source "$(dirname "$TESTLIB")/kube_lib.sh"
-AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
-[ -x "$AGENTCTL" ] || fail "no agentctl at $AGENTCTL"
-python3 -c 'import yaml' 2>/dev/null || fail "python3-yaml is needed"
 HERE=$(dirname "$TESTLIB")
 
-"$AGENTCTL" render >"$TMP/render.yaml" || fail "agentctl render"
 kube_start
 kube_config "$TMP/kubeconfig"
 influx_start
-HEALTH_PORT=$(free_port)
-python3 "$HERE/daemonset_pod.py" "$TMP/render.yaml" "$TMP/node" "$TMP/agent.yaml" "$TMP/agent.env" "$TMP/spool-dir" \
-	'urls: ["http://influxdb:8086"]'="urls: [\"$INFLUX_URL\"]" \
-	'health_listen: ":8275"'="health_listen: \"127.0.0.1:$HEALTH_PORT\"" \
-	'/var/run/secrets/kubernetes.io/serviceaccount/ca.crt'="$TMP/tls/ca.crt" \
-	field:spec.nodeName=spool-node field:status.hostIP=127.0.0.1 \
-	field:metadata.name=heliograph-agent-x1 field:metadata.namespace=monitoring \
-	secret:influxdb-agent/username=agent secret:influxdb-agent/password=agent-pw ||
-	fail "the rendered DaemonSet config"
-SPOOL=$(cat "$TMP/spool-dir")
+daemonset_config "$INFLUX_URL" spool-node
 case $SPOOL in "$TMP/node/var/lib/heliograph/monitoring/agent-spool") ;; *) fail "spool on the node at $SPOOL" ;; esac
-# What the kubelet does for the hostPath (DirectoryOrCreate), then
-# spool-owner's chown is moot here: the test runs as the directory's owner.
-mkdir -p "$SPOOL"
 INTERVAL=$(awk '$1 == "interval:" { print $2; exit }' "$TMP/agent.yaml")
 [ "$INTERVAL" = 10s ] || fail "agent.interval is '$INTERVAL'; the waits below count 10 s gathers"
-# The record of what was gathered: every line, flushed each second.
-cat >>"$TMP/agent.yaml" <<CONF
-  - file:
-      files: ["$TMP/gathered.lp"]
-      flush_interval: 1s
-CONF
 # The agent skips database creation (a write-only user); agentctl creates it.
 curl -sf -XPOST "$INFLUX_URL/query" --data-urlencode 'q=CREATE DATABASE heliograph' >/dev/null
 
-mapfile -t POD_ENV <"$TMP/agent.env"
-run_agent() { # run_agent LOG: the agent with the container's environment only
-	env -i PATH="$PATH" KUBECONFIG="$TMP/kubeconfig" "${POD_ENV[@]}" \
-		"$AGENT" --config "$TMP/agent.yaml" >>"$1" 2>&1 &
-	AGENT_PID=$!
-	PIDS+=("$AGENT_PID")
-}
 spool_bytes() { find "$SPOOL" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }'; }
 # ticks_after NS: the gathers after NS that are complete in the record.
 # All inputs gather at the same 10 s mark; all but the three cluster ones
@@ -75,7 +46,7 @@ db_points() {
 		python3 -c 'import json,sys; s=json.load(sys.stdin)["results"][0].get("series"); print(s[0]["values"][0][1] if s else 0)'
 }
 
-run_agent "$TMP/agent1.log"
+daemonset_agent "$TMP/agent1.log"
 WAIT_SECS=60 wait_for db_points_ge 2 || fail "the agent did not write two gathers to InfluxDB ($(db_points) cpu points)"
 # No kubelet listens at NODE_IP:10250 here: the kubernetes input's errors are expected, no other.
 grep 'E!' "$TMP/agent1.log" | grep -v '\[inputs.kubernetes\]' >"$TMP/errors" &&
@@ -96,7 +67,7 @@ t_kill=$(now_ns)
 spooled1=$(awk -v a="$t_stop" '$NF > a' "$TMP/gathered.lp" | wc -l)
 
 # A new agent (the restarted container) on the same spool, InfluxDB still away.
-run_agent "$TMP/agent2.log"
+daemonset_agent "$TMP/agent2.log"
 WAIT_SECS=20 wait_for grep -q 'metrics from the disk buffer .* will be written first' "$TMP/agent2.log" ||
 	fail "the new agent did not resume the spool"
 resumed=$(sed -n 's/.* \([0-9][0-9]*\) metrics from the disk buffer .*/\1/p' "$TMP/agent2.log" | head -n 1)

@@ -39,8 +39,7 @@ wait_for grep -q '^deploy,.*name=marker,.*phase=completed' "$TMP/a.lp" || fail "
 ! grep -q '^deploy,.*name=late,' "$TMP/a.lp" || fail "late's started did not wait for its revision number"
 
 # Every renew refused from now on: the leader steps down at its deadline.
-curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/fail" \
-	-d "{\"method\": \"PUT\", \"path\": \"$LEASE\", \"code\": 500, \"times\": -1}" >/dev/null || fail "control fail"
+ctl fail "{\"method\": \"PUT\", \"path\": \"$LEASE\", \"code\": 500, \"times\": -1}"
 wait_for grep -q 'not the leader any more' "$TMP/a.log" || fail "a did not step down: $(tail -5 "$TMP/a.log")"
 wait_for grep -q '^deploy,.*name=late,.*phase=started' "$TMP/a.lp" ||
 	fail "late's waiting started point not written at the leadership loss"

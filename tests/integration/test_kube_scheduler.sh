@@ -23,7 +23,6 @@ kube_start --scheduler
 kube_config "$TMP/kubeconfig"
 export KUBECONFIG="$TMP/kubeconfig"
 k() { timeout 30 kubectl "$@"; }
-ctl() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/$1" -d "$2" >/dev/null || fail "control $1"; }
 apply() { k apply --server-side --force-conflicts -f - >>"$TMP/apply.out" 2>&1 || fail "apply: $(tail -5 "$TMP/apply.out")"; }
 # until_has TEXT KUBECTL-ARGS...: waits until the kubectl output contains TEXT
 # (the loop reacts within a few tenths of a second; no fixed sleeps).
