@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <uv.h>
 #include "agent.h"
-#include "buffer.h"
+#include "lpbuf.h"
 #include "config.h"
 #include "plugin.h"
 

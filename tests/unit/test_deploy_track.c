@@ -399,7 +399,7 @@ static void test_names(void)
 	CHECK_INT(strategy_parse("canary"), ST_CANARY);
 	CHECK_INT(strategy_parse("bluegreen"), ST_BLUEGREEN);
 	CHECK_INT(strategy_parse("blue-green"), ST_BLUEGREEN);
-	CHECK_INT(strategy_parse("Canary"), ST_CANARY); /* the annotation is typed: agent/deploy_strategy.c */
+	CHECK_INT(strategy_parse("Canary"), ST_CANARY); /* the annotation is typed: plugins/common/deploy_strategy.c */
 	CHECK_INT(strategy_parse(""), -1);
 	CHECK_STR(strategy_name(ST_BLUEGREEN), "bluegreen");
 	CHECK_STR(phase_name(PH_ROLLED_BACK), "rolled_back");

@@ -11,7 +11,7 @@
 #include "deploy_strategy.h"
 #include "kobj.h"
 
-/* The shared table's values (agent/deploy_strategy.h). */
+/* The shared table's values (plugins/common/deploy_strategy.h). */
 enum strategy { ST_BIGBANG = DEPLOY_BIGBANG, ST_ROLLING = DEPLOY_ROLLING, ST_CANARY = DEPLOY_CANARY,
 		ST_BLUEGREEN = DEPLOY_BLUEGREEN };
 enum phase { PH_STARTED, PH_PROGRESSING, PH_PROMOTED, PH_COMPLETED, PH_FAILED, PH_ROLLED_BACK, PH_N };
