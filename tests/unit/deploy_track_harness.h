@@ -51,8 +51,8 @@ DT_FN void on_point(void *arg, const struct deploy_point *p)
 	snprintf(x->ns, sizeof x->ns, "%s", p->ns);
 	snprintf(x->name, sizeof x->name, "%s", p->name);
 	snprintf(x->kind, sizeof x->kind, "%s", p->kind);
-	snprintf(x->strategy, sizeof x->strategy, "%s", strategy_name(p->strategy));
-	snprintf(x->phase, sizeof x->phase, "%s", phase_name(p->phase));
+	snprintf(x->strategy, sizeof x->strategy, "%s", track_strategy_name(p->strategy));
+	snprintf(x->phase, sizeof x->phase, "%s", track_phase_name(p->phase));
 	snprintf(x->image, sizeof x->image, "%s", p->o->image);
 	snprintf(x->version, sizeof x->version, "%s", p->o->version);
 	snprintf(x->message, sizeof x->message, "%s", p->message ? p->message : "(null)");

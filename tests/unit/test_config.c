@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
-#include "config_yaml.h"
+#include "config_values.h"
 #include "check.h"
 
 #define S 1000000000LL

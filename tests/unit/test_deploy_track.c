@@ -5,18 +5,18 @@
 
 static void test_names(void)
 {
-	CHECK_INT(strategy_parse("bigbang"), ST_BIGBANG);
-	CHECK_INT(strategy_parse("big-bang"), ST_BIGBANG);
-	CHECK_INT(strategy_parse("recreate"), ST_BIGBANG);
-	CHECK_INT(strategy_parse("rolling"), ST_ROLLING);
-	CHECK_INT(strategy_parse("canary"), ST_CANARY);
-	CHECK_INT(strategy_parse("bluegreen"), ST_BLUEGREEN);
-	CHECK_INT(strategy_parse("blue-green"), ST_BLUEGREEN);
-	CHECK_INT(strategy_parse("Canary"), ST_CANARY); /* the annotation is typed: plugins/common/deploy_strategy.c */
-	CHECK_INT(strategy_parse(""), -1);
-	CHECK_STR(strategy_name(ST_BLUEGREEN), "bluegreen");
-	CHECK_STR(phase_name(PH_ROLLED_BACK), "rolled_back");
-	CHECK_STR(phase_name(PH_PROMOTED), "promoted");
+	CHECK_INT(track_strategy_parse("bigbang"), ST_BIGBANG);
+	CHECK_INT(track_strategy_parse("big-bang"), ST_BIGBANG);
+	CHECK_INT(track_strategy_parse("recreate"), ST_BIGBANG);
+	CHECK_INT(track_strategy_parse("rolling"), ST_ROLLING);
+	CHECK_INT(track_strategy_parse("canary"), ST_CANARY);
+	CHECK_INT(track_strategy_parse("bluegreen"), ST_BLUEGREEN);
+	CHECK_INT(track_strategy_parse("blue-green"), ST_BLUEGREEN);
+	CHECK_INT(track_strategy_parse("Canary"), ST_CANARY); /* the annotation is typed: plugins/common/deploy_strategy.c */
+	CHECK_INT(track_strategy_parse(""), -1);
+	CHECK_STR(track_strategy_name(ST_BLUEGREEN), "bluegreen");
+	CHECK_STR(track_phase_name(PH_ROLLED_BACK), "rolled_back");
+	CHECK_STR(track_phase_name(PH_PROMOTED), "promoted");
 }
 
 /* kubectl set image on a RollingUpdate Deployment, every write the

@@ -127,17 +127,17 @@ struct track {
 
 static const char *const phases[] = { "started", "progressing", "promoted", "completed", "failed", "rolled_back" };
 
-const char *strategy_name(enum strategy s)
+const char *track_strategy_name(enum strategy s)
 {
 	return deploy_strategy_name((enum deploy_strategy)s);
 }
 
-const char *phase_name(enum phase p)
+const char *track_phase_name(enum phase p)
 {
 	return phases[p];
 }
 
-int strategy_parse(const char *s)
+int track_strategy_parse(const char *s)
 {
 	return deploy_strategy_parse(s);
 }
@@ -676,7 +676,7 @@ static bool new_revision(const struct wl *w, const struct kobj *old, const struc
 
 static enum strategy own_strategy(const struct kobj *o)
 {
-	int a = o->strategy_ann[0] ? strategy_parse(o->strategy_ann) : -1;
+	int a = o->strategy_ann[0] ? track_strategy_parse(o->strategy_ann) : -1;
 	if (a >= 0)
 		return (enum strategy)a;
 	if (o->kind == KOBJ_ROLLOUT)
@@ -786,11 +786,11 @@ static bool selects(const struct svc *s, const struct kobj *o, const char *excep
 		return false;
 	for (int i = 0; i < s->o.nsel; i++) {
 		if (except && strcmp(s->o.sel[i].k, except) == 0) {
-			if (!kv_get(o->sel, o->nsel, except))
+			if (!kobj_kv_get(o->sel, o->nsel, except))
 				return false;
 			continue;
 		}
-		const char *v = kv_get(o->sel, o->nsel, s->o.sel[i].k);
+		const char *v = kobj_kv_get(o->sel, o->nsel, s->o.sel[i].k);
 		if (!v || strcmp(v, s->o.sel[i].v) != 0)
 			return false;
 	}
@@ -799,7 +799,7 @@ static bool selects(const struct svc *s, const struct kobj *o, const char *excep
 
 static const char *track_label(const struct kobj *o)
 {
-	return o->track[0] ? o->track : kv_get(o->sel, o->nsel, "track");
+	return o->track[0] ? o->track : kobj_kv_get(o->sel, o->nsel, "track");
 }
 
 static bool is_canary(const struct kobj *o)
@@ -891,7 +891,7 @@ static void bg_update(struct track *t, struct svc *s, struct wl *w, bool newrev,
 {
 	const struct kobj *o = &w->o;
 	struct deploy *d = &s->d;
-	const char *val = kv_get(o->sel, o->nsel, s->bgkey), *cur = kv_get(s->o.sel, s->o.nsel, s->bgkey);
+	const char *val = kobj_kv_get(o->sel, o->nsel, s->bgkey), *cur = kobj_kv_get(s->o.sel, s->o.nsel, s->bgkey);
 	bool live = cur && val && strcmp(cur, val) == 0;
 	if (!live && newrev && o->replicas > 0) {
 		start(t, d, ST_BLUEGREEN, o->spec_ns);
@@ -939,7 +939,7 @@ static void bg_switch(struct track *t, struct svc *s, const char *old, const cha
 	const struct nsgroup *g = s->m.g;
 	for (size_t i = 0; i < G_NWL(g) && !target; i++) {
 		struct wl *e = G_WL(g, i);
-		const char *v = kv_get(e->o.sel, e->o.nsel, s->bgkey);
+		const char *v = kobj_kv_get(e->o.sel, e->o.nsel, s->bgkey);
 		if (e->present && e->o.kind == KOBJ_DEPLOYMENT && v && strcmp(v, val) == 0 && selects(s, &e->o, NULL))
 			target = e;
 	}
@@ -980,7 +980,7 @@ static void svc_object(struct track *t, const struct kobj *o, bool deleted)
 	char old[64] = "";
 	bool had = s->seen;
 	if (had && s->bgkey[0]) {
-		const char *v = kv_get(s->o.sel, s->o.nsel, s->bgkey);
+		const char *v = kobj_kv_get(s->o.sel, s->o.nsel, s->bgkey);
 		snprintf(old, sizeof old, "%s", v ? v : "");
 	}
 	if (kobj_copy(&s->o, o) != 0) {
@@ -989,14 +989,14 @@ static void svc_object(struct track *t, const struct kobj *o, bool deleted)
 	}
 	s->seen = true;
 	s->bgkey[0] = '\0';
-	int a = o->strategy_ann[0] ? strategy_parse(o->strategy_ann) : -1;
+	int a = o->strategy_ann[0] ? track_strategy_parse(o->strategy_ann) : -1;
 	if (a < 0 || a == ST_BLUEGREEN) {
 		static const char *const keys[] = { "color", "version", "slot", "app.kubernetes.io/version" };
 		for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !s->bgkey[0]; i++)
-			if (kv_get(o->sel, o->nsel, keys[i]) && (a == ST_BLUEGREEN || i < 2))
+			if (kobj_kv_get(o->sel, o->nsel, keys[i]) && (a == ST_BLUEGREEN || i < 2))
 				snprintf(s->bgkey, sizeof s->bgkey, "%s", keys[i]);
 	}
-	const char *val = s->bgkey[0] ? kv_get(o->sel, o->nsel, s->bgkey) : NULL;
+	const char *val = s->bgkey[0] ? kobj_kv_get(o->sel, o->nsel, s->bgkey) : NULL;
 	if (had && val && old[0] && strcmp(old, val) != 0)
 		bg_switch(t, s, old, val);
 }
@@ -1028,7 +1028,7 @@ static void deployment_object(struct track *t, struct wl *w, const struct kobj *
 	bool newrev = !was_present || new_revision(w, old, o);
 	if (newrev)
 		w->rev_gen = o->generation;
-	int ann = o->strategy_ann[0] ? strategy_parse(o->strategy_ann) : -1;
+	int ann = o->strategy_ann[0] ? track_strategy_parse(o->strategy_ann) : -1;
 	const struct nsgroup *g = w->m.g;
 	for (size_t i = 0; o->kind == KOBJ_DEPLOYMENT && i < G_NSVC(g); i++) {
 		struct svc *s = G_SVC(g, i);
