@@ -143,7 +143,7 @@ static int start_input(struct agent *a, struct running_input *ri, const struct i
 	ri->precision_ns = input_precision(ac->precision_ns, ri->interval_ns);
 	ri->stats.name = cfg->plugin->name;
 	ri->stats.alias = cfg->common.alias;
-	ri->acc = acc_new_for_input(ri);
+	ri->acc = input_acc_new(ri);
 	if (!ri->acc) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
