@@ -315,7 +315,7 @@ static void close_everything(struct agent *a)
 		uint64_t left = output_pending(o);
 		/* A disk buffer keeps them for the next start (it says so itself);
 		 * a memory buffer loses them: say exactly how many, and count them. */
-		if (left && !a->reloading && !o->spool) {
+		if (left && !a->reloading && !o->store->durable) {
 			log_error(o->label, "%llu metrics lost: they could not be written before shutdown",
 				  (unsigned long long)left);
 			o->server_dropped += left;

@@ -1,7 +1,8 @@
 /* An output as the agent runs it: its plugin states (one per parallel
  * writer), its buffer (memory, or a disk spool with a staging buffer), the
  * batch size and backoff arithmetic, its timers and statistics. The runner
- * is output_runner.c; the disk buffer output_spool.c. */
+ * is output_runner.c; the stores output_store_memory.c and
+ * output_store_disk.c. */
 #ifndef HG_RUNNING_OUTPUT_H
 #define HG_RUNNING_OUTPUT_H
 #include <stdbool.h>
@@ -10,9 +11,11 @@
 #include "agent_stats.h"
 #include "batch.h"
 #include "lpbuf.h"
+#include "output_store.h"
 
 struct agent;
 struct output_cfg;
+struct output_disk;
 struct running_input;
 struct running_output;
 
@@ -61,17 +64,10 @@ struct running_output {
 	bool fail_fast;          /* --once: a failed write ends the flush instead of retrying */
 	bool failed;             /* a write failed (for --once's exit code) */
 	uint64_t server_dropped; /* lines the server rejected or were unwritable */
-	/* buffer: {type: disk} (output_spool.c): buf is then only the staging
-	 * area of the current gather; writes replay records from the spool. */
-	struct spool *spool;
-	struct lpbuf *replay;    /* lines of the record being written */
-	bool record_loaded;      /* replay holds a record not yet acknowledged */
-	size_t replay_batch;     /* the record's share per writer */
-	char *record;            /* read buffer for one record */
-	size_t record_cap;
-	struct batch stage;      /* staging -> spool scratch */
-	uv_timer_t fsync_timer;
-	bool fsync_timer_ready;
+	/* where the metrics wait (output_store.h): o->buf, and for a disk
+	 * store the spool behind it (disk: its state, output_store_disk.c) */
+	const struct output_store *store;
+	struct output_disk *disk;
 	void (*on_drained)(struct running_output *o);
 };
 
@@ -85,8 +81,6 @@ void output_fit_gather(struct running_output *o, uint64_t n);
 void output_tell_fit(struct running_output *o, const struct running_input *ri);
 /* Metrics waiting: buffered, in flight, or in the disk buffer. */
 uint64_t output_pending(const struct running_output *o);
-/* Whether the output was configured with buffer: {type: disk}. */
-bool output_is_disk(const struct running_output *o);
 /* An input's gather ended: a disk buffer moves what it staged to the spool. */
 void output_gather_ended(struct running_output *o);
 /* Writes what is buffered now, batch after batch; on_drained runs when the
@@ -104,16 +98,10 @@ void output_release(struct running_output *o);
 /* The batch size and backoff arithmetic, exposed for unit tests. */
 int64_t output_backoff_ms(unsigned failures, int64_t retry_after_ms);
 
-/* output_spool.c: the disk buffer, when the output has one (o->spool). */
-int output_spool_open(struct running_output *o, char *err, size_t errlen);
-void output_spool_start_timer(struct running_output *o);
-void output_spool_stage(struct running_output *o);
-size_t output_spool_take(struct running_output *o, struct batch *out);
-void output_spool_unget(struct running_output *o, const struct batch *b);
-void output_spool_written(struct running_output *o);
-uint64_t output_spool_pending(const struct running_output *o);
-bool output_spool_backlog(const struct running_output *o);
-uint64_t output_spool_dropped(const struct running_output *o);
-void output_spool_close(struct running_output *o);
+/* output_store_disk.c: whether the output was configured with buffer: {type: disk}. */
+bool output_is_disk(const struct running_output *o);
+/* The lines in a disk store's spool (the record being written among them
+ * until it is acknowledged), 0 without one; for unit tests. */
+uint64_t output_disk_spooled(const struct running_output *o);
 
 #endif
