@@ -30,5 +30,6 @@ extern const struct agentctl_command cmd_status;
 extern const struct agentctl_command cmd_uninstall_stack;
 extern const struct agentctl_command cmd_convert_telegraf;
 extern const struct agentctl_command cmd_deploy_event;
+extern const struct agentctl_command cmd_deploy_check;
 
 #endif

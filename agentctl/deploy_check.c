@@ -1,0 +1,673 @@
+/* See deploy_check.h. The measurement, tag and field names are the
+ * kubernetes input's, kube_inventory's and prometheus's as their READMEs
+ * document them (tests/integration/deploy_check_schema.py checks every query
+ * against those tables). */
+#include "deploy_check.h"
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "commands.h"
+#include "deploy_stats.h"
+#include "influx_answer.h"
+
+#define QUERY_MAX 8192
+#define NAMES_MAX 400
+
+/* ---- InfluxQL text ---- */
+
+struct sb {
+	char buf[QUERY_MAX];
+	size_t n;
+	bool overflow;
+};
+
+static void sb_add(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(struct sb *b, const char *fmt, ...)
+{
+	if (b->overflow)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(b->buf + b->n, sizeof b->buf - b->n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= sizeof b->buf - b->n)
+		b->overflow = true;
+	else
+		b->n += (size_t)k;
+}
+
+/* s with each character of `special` (and the backslash) escaped by a
+ * backslash: a string literal ('), an identifier (") or a regex (/). */
+static void sb_escaped(struct sb *b, const char *s, char special)
+{
+	for (; *s && !b->overflow; s++) {
+		if (*s == special || (*s == '\\' && special != '/'))
+			sb_add(b, "\\");
+		sb_add(b, "%c", *s);
+	}
+}
+
+static void sb_str(struct sb *b, const char *s)
+{
+	sb_add(b, "'");
+	sb_escaped(b, s, '\'');
+	sb_add(b, "'");
+}
+
+static void sb_ident(struct sb *b, const char *s)
+{
+	sb_add(b, "\"");
+	sb_escaped(b, s, '"');
+	sb_add(b, "\"");
+}
+
+static void sb_regex(struct sb *b, const char *s)
+{
+	sb_add(b, "/");
+	sb_escaped(b, s, '/');
+	sb_add(b, "/");
+}
+
+/* WHERE: the namespace, the pods, the span. */
+static void sb_where(struct sb *b, const char *ns, const char *pods, int64_t from, int64_t to)
+{
+	sb_add(b, " WHERE \"namespace\" = ");
+	sb_str(b, ns);
+	sb_add(b, " AND \"pod_name\" =~ ");
+	sb_regex(b, pods);
+	sb_add(b, " AND time >= %" PRId64 " AND time < %" PRId64, from, to);
+}
+
+/* ---- the error-rate expression ---- */
+
+static const char *skip_ws(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+static bool name_char(char c, bool first)
+{
+	return isalpha((unsigned char)c) || c == '_' || c == ':' || (!first && isdigit((unsigned char)c));
+}
+
+/* One `name{matchers}` at *sp; advances *sp. 0, or -1 with err. */
+static int parse_series(const char **sp, int version, struct dc_series_expr *out, char *err, size_t errlen)
+{
+	const char *s = skip_ws(*sp), *start = s;
+	while (name_char(*s, s == start))
+		s++;
+	if (s == start) {
+		snprintf(err, errlen, "expected a metric name at '%.40s'", start);
+		return -1;
+	}
+	char metric[256];
+	if ((size_t)(s - start) >= sizeof metric) {
+		snprintf(err, errlen, "metric name too long");
+		return -1;
+	}
+	snprintf(metric, sizeof metric, "%.*s", (int)(s - start), start);
+	if (version == 2) {
+		snprintf(out->measurement, sizeof out->measurement, "prometheus");
+		snprintf(out->field, sizeof out->field, "%s", metric);
+	} else {
+		snprintf(out->measurement, sizeof out->measurement, "%s", metric);
+		snprintf(out->field, sizeof out->field, "counter");
+	}
+	struct sb w = { .n = 0 };
+	s = skip_ws(s);
+	if (*s == '{') {
+		s = skip_ws(s + 1);
+		while (*s != '}') {
+			const char *ls = s;
+			while (name_char(*s, s == ls))
+				s++;
+			if (s == ls) {
+				snprintf(err, errlen, "expected a label name at '%.40s'", ls);
+				return -1;
+			}
+			char label[256];
+			snprintf(label, sizeof label, "%.*s", (int)(s - ls), ls);
+			s = skip_ws(s);
+			const char *op;
+			if (strncmp(s, "=~", 2) == 0 || strncmp(s, "!~", 2) == 0 || strncmp(s, "!=", 2) == 0) {
+				op = s[0] == '=' ? "=~" : s[1] == '~' ? "!~" : "!=";
+				s += 2;
+			} else if (*s == '=') {
+				op = "=";
+				s++;
+			} else {
+				snprintf(err, errlen, "expected =, !=, =~ or !~ after label %.100s", label);
+				return -1;
+			}
+			s = skip_ws(s);
+			if (*s != '"') {
+				snprintf(err, errlen, "the value of label %.100s must be in double quotes", label);
+				return -1;
+			}
+			char val[512];
+			size_t n = 0;
+			for (s++; *s && *s != '"'; s++) {
+				if (*s == '\\' && s[1])
+					s++;
+				if (n + 1 >= sizeof val) {
+					snprintf(err, errlen, "the value of label %.100s is too long", label);
+					return -1;
+				}
+				val[n++] = *s;
+			}
+			val[n] = '\0';
+			if (*s != '"') {
+				snprintf(err, errlen, "unterminated value of label %.100s", label);
+				return -1;
+			}
+			s = skip_ws(s + 1);
+			sb_add(&w, " AND ");
+			sb_ident(&w, label);
+			sb_add(&w, " %s ", op);
+			if (op[1] == '~') {
+				/* PromQL anchors its regexes; InfluxQL does not. InfluxDB
+				 * (Go's regexp, as PromQL) reports a bad one. */
+				char anchored[600];
+				snprintf(anchored, sizeof anchored, "^(?:%s)$", val);
+				sb_regex(&w, anchored);
+			} else {
+				sb_str(&w, val);
+			}
+			if (*s == ',')
+				s = skip_ws(s + 1);
+			else if (*s != '}') {
+				snprintf(err, errlen, "expected ',' or '}' at '%.40s'", s);
+				return -1;
+			}
+		}
+		s++;
+	}
+	if (w.overflow || w.n >= sizeof out->where) {
+		snprintf(err, errlen, "too many label matchers");
+		return -1;
+	}
+	memcpy(out->where, w.buf, w.n + 1);
+	*sp = s;
+	return 0;
+}
+
+int dc_rate_parse(const char *expr, int version, struct dc_rate *out, char *err, size_t errlen)
+{
+	char why[256];
+	const char *s = expr;
+	*out = (struct dc_rate){ 0 };
+	if (parse_series(&s, version, &out->num, why, sizeof why) < 0)
+		goto bad;
+	s = skip_ws(s);
+	if (*s != '/') {
+		snprintf(why, sizeof why, "expected '/' between the errors and all requests");
+		goto bad;
+	}
+	s++;
+	if (parse_series(&s, version, &out->den, why, sizeof why) < 0)
+		goto bad;
+	if (*skip_ws(s)) {
+		snprintf(why, sizeof why, "unexpected '%.40s' at the end", skip_ws(s));
+		goto bad;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "'%.200s': %s", expr, why);
+	return -1;
+}
+
+int dc_workload_pods(const char *name, const char *hash, char *out, size_t outlen)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 253 || !isalnum((unsigned char)name[0]) || !isalnum((unsigned char)name[n - 1]))
+		return -1;
+	for (const char *p = name; *p; p++)
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '.'))
+			return -1;
+	if (hash) {
+		for (const char *p = hash; *p; p++)
+			if (!isalnum((unsigned char)*p))
+				return -1;
+		if (!*hash)
+			return -1;
+	}
+	/* '.' is the only regex character a DNS-1123 name holds. */
+	char quoted[600];
+	size_t k = 0;
+	for (const char *p = name; *p && k + 3 < sizeof quoted; p++) {
+		if (*p == '.')
+			quoted[k++] = '\\';
+		quoted[k++] = *p;
+	}
+	quoted[k] = '\0';
+	snprintf(out, outlen, "^%s-%s-[a-z0-9]+$", quoted, hash ? hash : "[a-z0-9]+");
+	return 0;
+}
+
+/* ---- one window's data ---- */
+
+struct ctr {
+	char key[320]; /* pod/container */
+	double min, max, prev;
+	bool has_prev, oom;
+};
+
+struct window {
+	const char *pods;
+	int64_t from, to;
+	bool fallback_min; /* a container without an earlier value counts from its first value in the span */
+	size_t inv_samples, inv_unready;
+	struct ctr *ctrs;
+	size_t nctrs, capctrs;
+	double restarts;
+	size_t oom;
+	char restarted[NAMES_MAX], oomed[NAMES_MAX];
+	double *cpu, *mem;
+	size_t ncpu, nmem, capcpu, capmem;
+	double num, den;
+};
+
+static void window_free(struct window *w)
+{
+	free(w->ctrs);
+	free(w->cpu);
+	free(w->mem);
+}
+
+static struct ctr *ctr_get(struct window *w, const char *pod, const char *container)
+{
+	char key[320];
+	snprintf(key, sizeof key, "%.200s/%.100s", pod ? pod : "?", container ? container : "?");
+	for (size_t i = 0; i < w->nctrs; i++)
+		if (strcmp(w->ctrs[i].key, key) == 0)
+			return &w->ctrs[i];
+	if (w->nctrs == w->capctrs) {
+		size_t cap = w->capctrs ? w->capctrs * 2 : 16;
+		struct ctr *v = realloc(w->ctrs, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		w->ctrs = v;
+		w->capctrs = cap;
+	}
+	struct ctr *c = &w->ctrs[w->nctrs++];
+	*c = (struct ctr){ .min = INFINITY, .max = -INFINITY };
+	snprintf(c->key, sizeof c->key, "%s", key);
+	return c;
+}
+
+static int push(double **v, size_t *n, size_t *cap, double x)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		double *p = realloc(*v, c * sizeof *p);
+		if (!p)
+			return -1;
+		*v = p;
+		*cap = c;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+static void name_add(char *list, const char *name, double n)
+{
+	size_t len = strlen(list);
+	if (len + 4 >= NAMES_MAX)
+		return;
+	int k = snprintf(list + len, NAMES_MAX - len, "%s%s +%g", len ? ", " : "", name, n);
+	if (k < 0 || (size_t)k >= NAMES_MAX - len)
+		snprintf(list + len, NAMES_MAX - len, "%s...", len ? ", " : "");
+}
+
+struct runner {
+	dc_query_fn query;
+	void *arg;
+	char *err;
+	size_t errlen;
+};
+
+/* Runs q and parses its answer into a. 0, or an exit code with err. */
+static int run(struct runner *r, struct sb *q, struct influx_answer *a)
+{
+	if (q->overflow) {
+		snprintf(r->err, r->errlen, "a query is longer than %d bytes (a shorter --pods or --error-rate)", QUERY_MAX);
+		return AGENTCTL_USAGE;
+	}
+	char *body = NULL;
+	int rc = r->query(r->arg, q->buf, &body, r->err, r->errlen);
+	if (rc)
+		return rc;
+	rc = influx_answer_parse(body, a, r->err, r->errlen) < 0 ? AGENTCTL_FAILED : 0;
+	free(body);
+	return rc;
+}
+
+static int oom_fail(struct runner *r)
+{
+	snprintf(r->err, r->errlen, "out of memory");
+	return AGENTCTL_FAILED;
+}
+
+/* kube_inventory: restarts, OOMKilled terminations, readiness. */
+static int read_inventory(struct runner *r, const struct dc_params *p, struct window *w, int64_t lookback)
+{
+	struct sb q = { .n = 0 };
+	sb_add(&q, "SELECT last(\"restarts_total\") FROM \"kubernetes_pod_container\"");
+	sb_where(&q, p->namespace_, w->pods, w->from - lookback, w->from);
+	sb_add(&q, " GROUP BY \"pod_name\", \"container_name\"");
+	struct influx_answer a;
+	int rc = run(r, &q, &a);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < a.nseries; i++) {
+		const struct ia_series *s = &a.series[i];
+		int col = ia_col(s, "last");
+		double v;
+		if (s->nrows && ia_num(s, 0, col, &v)) {
+			struct ctr *c = ctr_get(w, ia_tag(s, "pod_name"), ia_tag(s, "container_name"));
+			if (!c) {
+				influx_answer_free(&a);
+				return oom_fail(r);
+			}
+			c->prev = v;
+			c->has_prev = true;
+		}
+	}
+	influx_answer_free(&a);
+
+	q = (struct sb){ .n = 0 };
+	sb_add(&q, "SELECT \"restarts_total\", \"state_code\", \"state_reason\" FROM \"kubernetes_pod_container\"");
+	sb_where(&q, p->namespace_, w->pods, w->from, w->to);
+	sb_add(&q, " GROUP BY \"pod_name\", \"container_name\", \"readiness\", \"state\"");
+	if ((rc = run(r, &q, &a)))
+		return rc;
+	for (size_t i = 0; i < a.nseries; i++) {
+		const struct ia_series *s = &a.series[i];
+		int rcol = ia_col(s, "restarts_total"), scol = ia_col(s, "state_code"), why = ia_col(s, "state_reason");
+		const char *ready = ia_tag(s, "readiness"), *state = ia_tag(s, "state");
+		struct ctr *c = ctr_get(w, ia_tag(s, "pod_name"), ia_tag(s, "container_name"));
+		if (!c) {
+			influx_answer_free(&a);
+			return oom_fail(r);
+		}
+		for (size_t row = 0; row < s->nrows; row++) {
+			double code, n;
+			/* The kubernetes input's points in the same measurement have no state_code. */
+			if (!ia_num(s, row, scol, &code))
+				continue;
+			w->inv_samples++;
+			if (ready && strcmp(ready, "unready") == 0)
+				w->inv_unready++;
+			if (ia_num(s, row, rcol, &n)) {
+				c->min = fmin(c->min, n);
+				c->max = fmax(c->max, n);
+			}
+			const char *reason = ia_str(s, row, why);
+			if (state && strcmp(state, "terminated") == 0 && reason && strcmp(reason, "OOMKilled") == 0)
+				c->oom = true;
+		}
+	}
+	influx_answer_free(&a);
+	for (size_t i = 0; i < w->nctrs; i++) {
+		struct ctr *c = &w->ctrs[i];
+		if (c->max < c->min) /* only an earlier value: not in this span */
+			continue;
+		double base = c->has_prev ? c->prev : w->fallback_min ? c->min : 0;
+		double n = c->max - base;
+		if (n > 0) {
+			w->restarts += n;
+			name_add(w->restarted, c->key, n);
+		}
+		if (c->oom) {
+			w->oom++;
+			name_add(w->oomed, c->key, 1);
+		}
+	}
+	return 0;
+}
+
+/* The kubernetes input: CPU and memory per pod (the sum of its containers
+ * at each gather). */
+static int read_usage(struct runner *r, const struct dc_params *p, struct window *w)
+{
+	struct sb q = { .n = 0 };
+	sb_add(&q, "SELECT \"cpu_usage_nanocores\", \"memory_working_set_bytes\" FROM \"kubernetes_pod_container\"");
+	sb_where(&q, p->namespace_, w->pods, w->from, w->to);
+	sb_add(&q, " GROUP BY \"pod_name\"");
+	struct influx_answer a;
+	int rc = run(r, &q, &a);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < a.nseries && !rc; i++) {
+		const struct ia_series *s = &a.series[i];
+		int tcol = ia_col(s, "time"), ccol = ia_col(s, "cpu_usage_nanocores");
+		int mcol = ia_col(s, "memory_working_set_bytes");
+		size_t row = 0;
+		while (row < s->nrows && !rc) {
+			int64_t t, t2;
+			if (!ia_int(s, row, tcol, &t)) {
+				row++;
+				continue;
+			}
+			double cpu = 0, mem = 0, v;
+			bool has_cpu = false, has_mem = false;
+			/* Rows of one gather (one per container) share its time. */
+			do {
+				if (ia_num(s, row, ccol, &v))
+					cpu += v, has_cpu = true;
+				if (ia_num(s, row, mcol, &v))
+					mem += v, has_mem = true;
+				row++;
+			} while (row < s->nrows && ia_int(s, row, tcol, &t2) && t2 == t);
+			if (has_cpu && push(&w->cpu, &w->ncpu, &w->capcpu, cpu / 1e6) < 0)
+				rc = oom_fail(r);
+			if (has_mem && push(&w->mem, &w->nmem, &w->capmem, mem) < 0)
+				rc = oom_fail(r);
+		}
+	}
+	influx_answer_free(&a);
+	return rc;
+}
+
+/* The increase of a counter over the span, summed over its series; a drop
+ * is a counter reset (a restarted pod) and counts from 0. */
+static int read_increase(struct runner *r, const struct dc_params *p, struct window *w,
+			 const struct dc_series_expr *e, double *out)
+{
+	struct sb q = { .n = 0 };
+	sb_add(&q, "SELECT ");
+	sb_ident(&q, e->field);
+	sb_add(&q, " FROM ");
+	sb_ident(&q, e->measurement);
+	sb_where(&q, p->namespace_, w->pods, w->from, w->to);
+	sb_add(&q, "%s GROUP BY *", e->where);
+	struct influx_answer a;
+	int rc = run(r, &q, &a);
+	if (rc)
+		return rc;
+	*out = 0;
+	for (size_t i = 0; i < a.nseries; i++) {
+		const struct ia_series *s = &a.series[i];
+		int col = ia_col(s, e->field);
+		bool have = false;
+		double last = 0, v;
+		for (size_t row = 0; row < s->nrows; row++) {
+			if (!ia_num(s, row, col, &v))
+				continue;
+			if (have)
+				*out += v >= last ? v - last : v;
+			last = v;
+			have = true;
+		}
+	}
+	influx_answer_free(&a);
+	return 0;
+}
+
+static int read_window(struct runner *r, const struct dc_params *p, struct window *w)
+{
+	int rc = read_inventory(r, p, w, w->to - w->from);
+	if (!rc)
+		rc = read_usage(r, p, w);
+	if (!rc && p->rate) {
+		rc = read_increase(r, p, w, &p->rate->num, &w->num);
+		if (!rc)
+			rc = read_increase(r, p, w, &p->rate->den, &w->den);
+	}
+	return rc;
+}
+
+/* ---- judging ---- */
+
+static void fmt_time(int64_t ns, char *out, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* What is missing, said once per signal family. */
+static void missing(struct dc_signal *sig, const char *what, const struct window *w, size_t have, double need)
+{
+	char from[32], to[32];
+	fmt_time(w->from, from, sizeof from);
+	fmt_time(w->to, to, sizeof to);
+	sig->verdict = DC_MISSING;
+	snprintf(sig->detail, sizeof sig->detail, "not enough data: %zu %s for pods /%.120s/ between %s and %s, %g needed",
+		 have, what, w->pods, from, to, need);
+}
+
+static void judge_count(struct dc_signal *sig, double before, double after, double max_increase, const char *names)
+{
+	sig->before = before;
+	sig->after = after;
+	sig->verdict = after - before > max_increase ? DC_DEGRADED : DC_OK;
+	if (sig->verdict == DC_DEGRADED && names[0])
+		snprintf(sig->detail, sizeof sig->detail, "%s", names);
+}
+
+static int judge_usage(struct dc_signal *med, struct dc_signal *p95, double *b, size_t nb, double *a, size_t na,
+		       double rel, double abs, double p95_rel)
+{
+	ds_sort(b, nb);
+	ds_sort(a, na);
+	med->before = ds_quantile(b, nb, 0.5);
+	med->after = ds_quantile(a, na, 0.5);
+	p95->before = ds_quantile(b, nb, 0.95);
+	p95->after = ds_quantile(a, na, 0.95);
+	struct ds_shift sh;
+	if (ds_compare(b, nb, a, na, &sh) < 0)
+		return -1;
+	/* The typical rise (Hodges-Lehmann shift) must pass both thresholds and
+	 * be more than noise (Mann-Whitney): a flapping series whose mean has
+	 * not moved has a shift near 0 even when its median jumps between modes. */
+	bool big = ds_exceeds(med->before, med->before + sh.hl, rel, abs);
+	med->verdict = big && sh.z > DS_Z_SIGNIFICANT ? DC_DEGRADED : DC_OK;
+	snprintf(med->detail, sizeof med->detail, "typical rise %.4g, z %.2f", sh.hl, sh.z);
+	if (big && med->verdict == DC_OK)
+		snprintf(med->detail, sizeof med->detail, "within noise (typical rise %.4g, z %.2f < %.2f)", sh.hl, sh.z,
+			 DS_Z_SIGNIFICANT);
+	p95->verdict = ds_exceeds(p95->before, p95->after, p95_rel, abs) ? DC_DEGRADED : DC_OK;
+	return 0;
+}
+
+int deploy_check_run(const struct dc_params *p, dc_query_fn query, void *arg, struct dc_result *res, char *err,
+		     size_t errlen)
+{
+	static const struct {
+		const char *name, *unit;
+	} names[DC_NSIGNALS] = {
+		[DC_RESTARTS] = { "restarts", "" },
+		[DC_OOM] = { "oom_killed", "" },
+		[DC_NOT_READY] = { "not_ready_pct", "%" },
+		[DC_CPU_MEDIAN] = { "cpu_median_millicores", "m" },
+		[DC_CPU_P95] = { "cpu_p95_millicores", "m" },
+		[DC_MEM_MEDIAN] = { "memory_median_bytes", "bytes" },
+		[DC_MEM_P95] = { "memory_p95_bytes", "bytes" },
+		[DC_ERROR_RATE] = { "error_rate_pct", "%" },
+	};
+	*res = (struct dc_result){ .verdict = DC_OK };
+	for (int i = 0; i < DC_NSIGNALS; i++) {
+		res->sig[i].name = names[i].name;
+		res->sig[i].unit = names[i].unit;
+		res->sig[i].used = i != DC_ERROR_RATE || p->rate;
+	}
+	struct runner r = { query, arg, err, errlen };
+	struct window b = { .pods = p->pods_before, .from = p->before_from, .to = p->before_to, .fallback_min = !p->canary };
+	struct window a = { .pods = p->pods_after, .from = p->after_from, .to = p->after_to };
+	int rc = read_window(&r, p, &b);
+	if (!rc)
+		rc = read_window(&r, p, &a);
+	if (rc)
+		goto out;
+
+	struct dc_signal *s = res->sig;
+	if (b.inv_samples < p->min_samples || a.inv_samples < p->min_samples) {
+		const struct window *w = b.inv_samples < p->min_samples ? &b : &a;
+		for (int i = DC_RESTARTS; i <= DC_NOT_READY; i++)
+			missing(&s[i], "kube_inventory samples (kubernetes_pod_container state_code)", w, w->inv_samples,
+				(double)p->min_samples);
+	} else {
+		judge_count(&s[DC_RESTARTS], b.restarts, a.restarts, p->max_restarts, a.restarted);
+		judge_count(&s[DC_OOM], (double)b.oom, (double)a.oom, p->max_oom, a.oomed);
+		judge_count(&s[DC_NOT_READY], 100.0 * (double)b.inv_unready / (double)b.inv_samples,
+			    100.0 * (double)a.inv_unready / (double)a.inv_samples, p->max_not_ready, "");
+	}
+	if (b.ncpu < p->min_samples || a.ncpu < p->min_samples) {
+		const struct window *w = b.ncpu < p->min_samples ? &b : &a;
+		missing(&s[DC_CPU_MEDIAN], "per-pod samples of kubernetes_pod_container cpu_usage_nanocores (kubernetes input)",
+			w, w->ncpu, (double)p->min_samples);
+		s[DC_CPU_P95].verdict = DC_MISSING;
+		snprintf(s[DC_CPU_P95].detail, sizeof s[DC_CPU_P95].detail, "%s", s[DC_CPU_MEDIAN].detail);
+	} else if (judge_usage(&s[DC_CPU_MEDIAN], &s[DC_CPU_P95], b.cpu, b.ncpu, a.cpu, a.ncpu, p->cpu_rel, p->cpu_abs,
+			       p->p95_rel) < 0) {
+		rc = oom_fail(&r);
+		goto out;
+	}
+	if (b.nmem < p->min_samples || a.nmem < p->min_samples) {
+		const struct window *w = b.nmem < p->min_samples ? &b : &a;
+		missing(&s[DC_MEM_MEDIAN],
+			"per-pod samples of kubernetes_pod_container memory_working_set_bytes (kubernetes input)", w, w->nmem,
+			(double)p->min_samples);
+		s[DC_MEM_P95].verdict = DC_MISSING;
+		snprintf(s[DC_MEM_P95].detail, sizeof s[DC_MEM_P95].detail, "%s", s[DC_MEM_MEDIAN].detail);
+	} else if (judge_usage(&s[DC_MEM_MEDIAN], &s[DC_MEM_P95], b.mem, b.nmem, a.mem, a.nmem, p->mem_rel, p->mem_abs,
+			       p->p95_rel) < 0) {
+		rc = oom_fail(&r);
+		goto out;
+	}
+	if (p->rate) {
+		struct dc_signal *e = &s[DC_ERROR_RATE];
+		if (b.den < p->min_requests || a.den < p->min_requests) {
+			const struct window *w = b.den < p->min_requests ? &b : &a;
+			char what[400];
+			snprintf(what, sizeof what, "requests (the increase of %.120s %.120s, prometheus input)",
+				 p->rate->den.measurement, p->rate->den.field);
+			missing(e, what, w, (size_t)w->den, p->min_requests);
+		} else {
+			e->before = 100 * b.num / b.den;
+			e->after = 100 * a.num / a.den;
+			e->verdict = ds_exceeds(e->before, e->after, p->err_rel, p->err_abs) ? DC_DEGRADED : DC_OK;
+		}
+	}
+	/* Degraded wins: a signal that says so is enough to stop the pipeline,
+	 * whatever else could not be judged. */
+	bool degraded = false, miss = false;
+	for (int i = 0; i < DC_NSIGNALS; i++) {
+		degraded |= s[i].used && s[i].verdict == DC_DEGRADED;
+		miss |= s[i].used && s[i].verdict == DC_MISSING;
+	}
+	res->verdict = degraded ? DC_DEGRADED : miss ? DC_MISSING : DC_OK;
+out:
+	window_free(&b);
+	window_free(&a);
+	return rc;
+}
