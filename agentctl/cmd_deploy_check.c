@@ -407,11 +407,15 @@ static void print_table(const struct args *a, const struct dc_result *r)
 			fmt_value(s, s->after, af, sizeof af);
 			fmt_change(s, ch, sizeof ch);
 		}
-		printf("%-22s %12s %12s %8s  %s%s%s\n", s->name, b, af, ch, verdict_word(s->verdict),
-		       s->detail[0] && s->verdict != DC_OK ? ": " : "", s->verdict != DC_OK ? s->detail : "");
+		/* An ok line says why only when it might surprise: a median that
+		 * moved, judged noise. */
+		bool say = s->detail[0] && (s->verdict != DC_OK || strncmp(s->detail, "within noise", 12) == 0);
+		printf("%-22s %12s %12s %8s  %s%s%s\n", s->name, b, af, ch, verdict_word(s->verdict), say ? ": " : "",
+		       say ? s->detail : "");
 	}
-	char list[256];
-	list_signals(r, r->verdict, list, sizeof list);
+	char list[256] = "";
+	if (r->verdict != DC_OK)
+		list_signals(r, r->verdict, list, sizeof list);
 	printf("verdict: %s%s%s%s\n", r->verdict == DC_OK ? "healthy" : verdict_word(r->verdict),
 	       list[0] ? " (" : "", list, list[0] ? ")" : "");
 }
@@ -506,15 +510,16 @@ static int record(const struct args *a, const struct dc_result *r, char *err, si
 	metric_string(m, "degraded_signals", list);
 	metric_string(m, "comparison", a->p.canary ? "canary" : "before_after");
 	metric_float(m, "window_s", (double)a->window_ns / 1e9);
+	/* The metric keeps pointers to its keys until it is serialized. */
+	char keys[DC_NSIGNALS][2][64];
 	for (int i = 0; i < DC_NSIGNALS; i++) {
 		const struct dc_signal *s = &r->sig[i];
 		if (!s->used || s->verdict == DC_MISSING)
 			continue;
-		char k[96];
-		snprintf(k, sizeof k, "%s_before", s->name);
-		metric_float(m, k, s->before);
-		snprintf(k, sizeof k, "%s_after", s->name);
-		metric_float(m, k, s->after);
+		snprintf(keys[i][0], sizeof keys[i][0], "%s_before", s->name);
+		metric_float(m, keys[i][0], s->before);
+		snprintf(keys[i][1], sizeof keys[i][1], "%s_after", s->name);
+		metric_float(m, keys[i][1], s->after);
 	}
 	m->time_ns = a->p.after_to;
 	char line[8192];

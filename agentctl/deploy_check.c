@@ -571,10 +571,11 @@ static int judge_usage(struct dc_signal *med, struct dc_signal *p95, double *b, 
 	 * not moved has a shift near 0 even when its median jumps between modes. */
 	bool big = ds_exceeds(med->before, med->before + sh.hl, rel, abs);
 	med->verdict = big && sh.z > DS_Z_SIGNIFICANT ? DC_DEGRADED : DC_OK;
-	snprintf(med->detail, sizeof med->detail, "typical rise %.4g, z %.2f", sh.hl, sh.z);
-	if (big && med->verdict == DC_OK)
-		snprintf(med->detail, sizeof med->detail, "within noise (typical rise %.4g, z %.2f < %.2f)", sh.hl, sh.z,
-			 DS_Z_SIGNIFICANT);
+	if (med->verdict == DC_OK && (big || ds_exceeds(med->before, med->after, rel, abs)))
+		snprintf(med->detail, sizeof med->detail, "within noise: typical rise %.4g, z %.2f (%.2f needed)", sh.hl,
+			 sh.z, DS_Z_SIGNIFICANT);
+	else
+		snprintf(med->detail, sizeof med->detail, "typical rise %.4g, z %.2f", sh.hl, sh.z);
 	p95->verdict = ds_exceeds(p95->before, p95->after, p95_rel, abs) ? DC_DEGRADED : DC_OK;
 	return 0;
 }
