@@ -507,6 +507,7 @@ static int record(const struct args *a, const struct dc_result *r, char *err, si
 		metric_string(m, "version", a->version);
 	char list[256];
 	list_signals(r, DC_DEGRADED, list, sizeof list);
+	metric_string(m, "verdict", r->verdict == DC_OK ? "healthy" : "degraded");
 	metric_string(m, "degraded_signals", list);
 	metric_string(m, "comparison", a->p.canary ? "canary" : "before_after");
 	metric_float(m, "window_s", (double)a->window_ns / 1e9);

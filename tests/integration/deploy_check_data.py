@@ -6,7 +6,8 @@ plugins/inputs/kubernetes/README.md and kube_inventory/README.md; the
 prometheus input's v1 counters for an error rate), every 10 s, one scenario
 per namespace.
 
-  deploy_check_data.py START_S  > lines      (the deploy's start, seconds)
+  deploy_check_data.py START_S [NAMESPACE...] > lines
+                                   (the deploy's start, seconds; only those scenarios)
 
 Times: before window [START-300, START), the deploy done at START+60, after
 window [START+60, START+360). The kubelet's points and kube_inventory's carry
@@ -142,17 +143,20 @@ def prometheus(ns, pods, a, b, rps, err_share):
                            'url=http://10.0.0.%d:9102/metrics counter=%s %d' % (i + 1, code, ns, p, i + 1, v, t * 10**9))
 
 
-before_after("healthy")
-prometheus("healthy", OLD, START - W, START, 5, 0.001)
-prometheus("healthy", NEW, DONE, DONE + W, 5, 0.001)
-before_after("restarts", restarts_after=restarting)
-before_after("memory", mem_after=300 * MI)
-before_after("sparse", samples_after=3)
-before_after("errors")
-prometheus("errors", OLD, START - W, START, 5, 0.001)
-prometheus("errors", NEW, DONE, DONE + W, 5, 0.08)
-canary("canary", ["shop-7d9f8b6c5-abcde", "shop-7d9f8b6c5-fghij"], ["shop-canary-5c8d7e9f4-klmno"])
-# Argo Rollouts: one Rollout's pods, told apart by their pod template hash.
-canary("argo", ["shop-77c9d8b6f4-aaaaa", "shop-77c9d8b6f4-bbbbb"], ["shop-5d4f6b7c8-ccccc"])
-flapping("flapping")
+SCENARIOS = {
+    "healthy": lambda: (before_after("healthy"), prometheus("healthy", OLD, START - W, START, 5, 0.001),
+                        prometheus("healthy", NEW, DONE, DONE + W, 5, 0.001)),
+    "restarts": lambda: before_after("restarts", restarts_after=restarting),
+    "memory": lambda: before_after("memory", mem_after=300 * MI),
+    "sparse": lambda: before_after("sparse", samples_after=3),
+    "errors": lambda: (before_after("errors"), prometheus("errors", OLD, START - W, START, 5, 0.001),
+                       prometheus("errors", NEW, DONE, DONE + W, 5, 0.08)),
+    "canary": lambda: canary("canary", ["shop-7d9f8b6c5-abcde", "shop-7d9f8b6c5-fghij"],
+                             ["shop-canary-5c8d7e9f4-klmno"]),
+    # Argo Rollouts: one Rollout's pods, told apart by their pod template hash.
+    "argo": lambda: canary("argo", ["shop-77c9d8b6f4-aaaaa", "shop-77c9d8b6f4-bbbbb"], ["shop-5d4f6b7c8-ccccc"]),
+    "flapping": lambda: flapping("flapping"),
+}
+for name in sys.argv[2:] or SCENARIOS:
+    SCENARIOS[name]()
 sys.stdout.write("\n".join(out) + "\n")

@@ -189,9 +189,9 @@ for row in rows:
     assert row["time"] == (start + 60 + 300) * 10**9, row
     assert row["window_s"] == 300, row
 assert h["phase"] == "verified" and h["strategy"] == "rolling" and h["version"] == "1.4.2", h
-assert h["degraded_signals"] == "" and h["comparison"] == "before_after", h
+assert h["degraded_signals"] == "" and h["comparison"] == "before_after" and h["verdict"] == "healthy", h
 assert h["restarts_after"] == 0 and 0 < h["error_rate_pct_after"] < 1, h
-assert m["phase"] == "degraded" and m["degraded_signals"] == "memory_median_bytes,memory_p95_bytes", m
+assert m["phase"] == "degraded" and m["verdict"] == "degraded" and m["degraded_signals"] == "memory_median_bytes,memory_p95_bytes", m
 assert 1.4 < m["memory_median_bytes_after"] / m["memory_median_bytes_before"] < 1.6, m
 assert m["error_rate_pct_after"] is None, m
 assert c["phase"] == "degraded" and c["strategy"] == "canary" and c["comparison"] == "canary", c
