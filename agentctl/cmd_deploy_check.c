@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <yajl/yajl_gen.h>
 #include "commands.h"
 #include "config.h"
@@ -24,7 +23,9 @@
 #include "quantity.h"
 
 #define STARTED_ENV "HELIOGRAPH_DEPLOY_STARTED"
-#define ANSWER_MAX (64u << 20)
+/* One answer in memory (and its JSON tree, a few times larger): a 1 h window
+ * of 100 pods of 3 containers at 10 s is about 9 MB. */
+#define ANSWER_MAX (16u << 20)
 
 static void check_usage(FILE *out)
 {
@@ -309,15 +310,25 @@ static int check_args(struct args *a, int64_t now)
 	return 0;
 }
 
+static void fmt_time(int64_t ns, char *out, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 /* Sleeps until the window has passed: one absolute-time sleep, resumed
  * after a signal handler ran. */
-static void wait_for_window(const struct args *a, int64_t end)
+static void wait_for_window(int64_t end)
 {
 	int64_t now = now_ns();
 	if (end <= now)
 		return;
-	if (!a->json || isatty(2))
-		fprintf(stderr, "agentctl deploy-check: waiting %.0f s for the window to pass\n", (double)(end - now) / 1e9);
+	char until[32];
+	fmt_time(end, until, sizeof until);
+	fprintf(stderr, "agentctl deploy-check: waiting %.0f s, until %s, for the window to pass\n",
+		ceil((double)(end - now) / 1e9), until);
 	struct timespec ts = { .tv_sec = (time_t)(end / 1000000000), .tv_nsec = (long)(end % 1000000000) };
 	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
@@ -358,14 +369,6 @@ static void fmt_change(const struct dc_signal *s, char *out, size_t len)
 	} else {
 		snprintf(out, len, "%+g", round((s->after - s->before) * 10) / 10);
 	}
-}
-
-static void fmt_time(int64_t ns, char *out, size_t len)
-{
-	time_t t = (time_t)(ns / 1000000000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* The degraded (or missing) signals' names, comma-separated. */
@@ -639,7 +642,7 @@ static int run_deploy_check(int argc, char **argv)
 	if ((rc = check_args(&a, now_ns())))
 		return rc;
 
-	wait_for_window(&a, p->after_to);
+	wait_for_window(p->after_to);
 	struct dc_result r;
 	char err[1024];
 	rc = deploy_check_run(p, query_cb, &a, &r, err, sizeof err);

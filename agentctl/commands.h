@@ -11,7 +11,8 @@ enum {
 	AGENTCTL_FAILED = 1,
 	AGENTCTL_USAGE = 2, /* bad usage or configuration */
 	/* deploy-event: the server could not be reached, timed out or was
-	 * unavailable (5xx, 429): the one failure a pipeline may ignore. */
+	 * unavailable (5xx, 429): the one failure a pipeline may ignore.
+	 * deploy-check: that, or not enough data to judge the deploy. */
 	AGENTCTL_UNREACHABLE = 3,
 };
 

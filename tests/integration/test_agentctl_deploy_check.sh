@@ -170,6 +170,16 @@ HELIOGRAPH_INFLUX_PASSWORD=wrong-$PW expect_rc 1 "$AGENTCTL" deploy-check "${C[@
 grep -q 'HTTP 401' "$TMP/err" || fail "401: $(cat "$TMP/err")"
 grep -q "$PW" "$TMP/err" "$TMP/out" && fail "password printed"
 
+# A window that ends in 2 s: the command sleeps until then (at least 2 s),
+# then judges (no pod data in this namespace: 3).
+t0=$(date +%s%N)
+now_s=$(date +%s)
+expect_rc 3 "$AGENTCTL" deploy-check --service shop --namespace nowhere --window 5s --started-at "$((now_s - 10))s" \
+	--time "$((now_s - 3))s"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -ge 1000 ] || fail "the window had not passed: returned after $ms ms"
+grep -q 'waiting [0-9]* s, until .*, for the window to pass' "$TMP/err" || fail "no waiting message: $(cat "$TMP/err")"
+
 # ---- the recorded verdicts ----
 R=$(curl -sf -u "admin:$ADMIN_PW" -G "$INFLUX_URL/query" --data-urlencode "db=$DB" --data-urlencode epoch=ns \
 	--data-urlencode 'q=SELECT * FROM "deploy" GROUP BY *')
