@@ -541,7 +541,7 @@ static void missing(struct dc_signal *sig, const char *what, const struct window
 	fmt_time(w->from, from, sizeof from);
 	fmt_time(w->to, to, sizeof to);
 	sig->verdict = DC_MISSING;
-	snprintf(sig->detail, sizeof sig->detail, "not enough data: %zu %s for pods /%.120s/ between %s and %s, %g needed",
+	snprintf(sig->detail, sizeof sig->detail, "%zu %s for pods /%.120s/ between %s and %s, %g needed",
 		 have, what, w->pods, from, to, need);
 }
 
@@ -626,8 +626,7 @@ int deploy_check_run(const struct dc_params *p, dc_query_fn query, void *arg, st
 		const struct window *w = b.ncpu < p->min_samples ? &b : &a;
 		missing(&s[DC_CPU_MEDIAN], "per-pod samples of kubernetes_pod_container cpu_usage_nanocores (kubernetes input)",
 			w, w->ncpu, (double)p->min_samples);
-		s[DC_CPU_P95].verdict = DC_MISSING;
-		snprintf(s[DC_CPU_P95].detail, sizeof s[DC_CPU_P95].detail, "%s", s[DC_CPU_MEDIAN].detail);
+		s[DC_CPU_P95].verdict = DC_MISSING; /* the median's line says what is missing */
 	} else if (judge_usage(&s[DC_CPU_MEDIAN], &s[DC_CPU_P95], b.cpu, b.ncpu, a.cpu, a.ncpu, p->cpu_rel, p->cpu_abs,
 			       p->p95_rel) < 0) {
 		rc = oom_fail(&r);
@@ -638,8 +637,7 @@ int deploy_check_run(const struct dc_params *p, dc_query_fn query, void *arg, st
 		missing(&s[DC_MEM_MEDIAN],
 			"per-pod samples of kubernetes_pod_container memory_working_set_bytes (kubernetes input)", w, w->nmem,
 			(double)p->min_samples);
-		s[DC_MEM_P95].verdict = DC_MISSING;
-		snprintf(s[DC_MEM_P95].detail, sizeof s[DC_MEM_P95].detail, "%s", s[DC_MEM_MEDIAN].detail);
+		s[DC_MEM_P95].verdict = DC_MISSING; /* the median's line says what is missing */
 	} else if (judge_usage(&s[DC_MEM_MEDIAN], &s[DC_MEM_P95], b.mem, b.nmem, a.mem, a.nmem, p->mem_rel, p->mem_abs,
 			       p->p95_rel) < 0) {
 		rc = oom_fail(&r);
