@@ -94,10 +94,10 @@ static void check_usage(FILE *out)
 		"  --tls-ca FILE                  CA bundle to verify the server with\n"
 		"  --timeout SECONDS              each request (default: 10)\n"
 		"  -h, --help                     this help\n"
-		"Exit codes: 0 healthy; 1 degraded (roll back: kubectl rollout undo, then\n"
-		"deploy-event --phase rolled_back); 2 usage; 3 not enough data to judge (what is\n"
-		"missing is printed), or InfluxDB unreachable. A refused query is 1 too, with the\n"
-		"server's message: the pipeline's credentials or database are wrong.\n");
+		"Exit codes: 0 healthy; 1 degraded, and only then (roll back: kubectl rollout undo,\n"
+		"then deploy-event --phase rolled_back); 2 usage or configuration, including a query\n"
+		"InfluxDB refused (credentials, database); 3 not judged: not enough data (what is\n"
+		"missing is printed), InfluxDB unreachable or its answer unreadable.\n");
 }
 
 enum {
@@ -339,7 +339,10 @@ static int query_cb(void *arg, const char *q, char **body, char *err, size_t err
 	const struct args *a = arg;
 	if (a->show_queries)
 		fprintf(stderr, "query: %s\n", q);
-	return influx_conn_query(&a->conn, q, ANSWER_MAX, body, err, errlen);
+	int rc = influx_conn_query(&a->conn, q, ANSWER_MAX, body, err, errlen);
+	/* 1 is "degraded", and a pipeline rolls back on it: a refused query
+	 * (credentials, database) is the pipeline's configuration, 2. */
+	return rc == AGENTCTL_FAILED ? AGENTCTL_USAGE : rc;
 }
 
 static const char *verdict_word(enum dc_verdict v)

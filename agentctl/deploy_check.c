@@ -344,7 +344,8 @@ static int run(struct runner *r, struct sb *q, struct influx_answer *a)
 	int rc = r->query(r->arg, q->buf, &body, r->err, r->errlen);
 	if (rc)
 		return rc;
-	rc = influx_answer_parse(body, a, r->err, r->errlen) < 0 ? AGENTCTL_FAILED : 0;
+	/* An answer that cannot be read leaves the deploy unjudged (3), never degraded. */
+	rc = influx_answer_parse(body, a, r->err, r->errlen) < 0 ? AGENTCTL_UNREACHABLE : 0;
 	free(body);
 	return rc;
 }
@@ -352,7 +353,7 @@ static int run(struct runner *r, struct sb *q, struct influx_answer *a)
 static int oom_fail(struct runner *r)
 {
 	snprintf(r->err, r->errlen, "out of memory");
-	return AGENTCTL_FAILED;
+	return AGENTCTL_UNREACHABLE;
 }
 
 /* kube_inventory: restarts, OOMKilled terminations, readiness. */
@@ -645,8 +646,8 @@ int deploy_check_run(const struct dc_params *p, dc_query_fn query, void *arg, st
 	}
 	if (p->rate) {
 		struct dc_signal *e = &s[DC_ERROR_RATE];
-		if (b.den < p->min_requests || a.den < p->min_requests) {
-			const struct window *w = b.den < p->min_requests ? &b : &a;
+		if (b.den < p->min_requests || a.den < p->min_requests || !(b.den > 0) || !(a.den > 0)) {
+			const struct window *w = b.den < p->min_requests || !(b.den > 0) ? &b : &a;
 			char what[400];
 			snprintf(what, sizeof what, "requests (the increase of %.120s %.120s, prometheus input)",
 				 p->rate->den.measurement, p->rate->den.field);

@@ -74,8 +74,9 @@ struct dc_result {
  * or an AGENTCTL_* exit code with err. */
 typedef int (*dc_query_fn)(void *arg, const char *q, char **body, char *err, size_t errlen);
 
-/* 0 with the result, or the exit code of a failed query / unreadable
- * answer (AGENTCTL_FAILED, AGENTCTL_UNREACHABLE) with err. */
+/* 0 with the result, or with err the exit code of a failed query (what the
+ * query callback returned) or AGENTCTL_UNREACHABLE for an answer that cannot
+ * be read (or no memory): the deploy is not judged. */
 int deploy_check_run(const struct dc_params *p, dc_query_fn query, void *arg, struct dc_result *r, char *err,
 		     size_t errlen);
 

@@ -165,8 +165,9 @@ PY
 check 1 errors --no-record --error-rate 'http_requests_total{code=~"5.."} / http_requests_total'
 line error_rate_pct | grep -Eq '^error_rate_pct +0\.1% +8\.0% .* degraded$' || fail "error rate: $(cat "$TMP/out")"
 
-# A wrong password: refused (1), said, not printed.
-HELIOGRAPH_INFLUX_PASSWORD=wrong-$PW expect_rc 1 "$AGENTCTL" deploy-check "${C[@]}" --namespace healthy
+# A wrong password: refused, said, not printed; 2 (configuration), never 1,
+# which would roll a healthy deploy back.
+HELIOGRAPH_INFLUX_PASSWORD=wrong-$PW expect_rc 2 "$AGENTCTL" deploy-check "${C[@]}" --namespace healthy
 grep -q 'HTTP 401' "$TMP/err" || fail "401: $(cat "$TMP/err")"
 grep -q "$PW" "$TMP/err" "$TMP/out" && fail "password printed"
 
@@ -179,6 +180,28 @@ expect_rc 3 "$AGENTCTL" deploy-check --service shop --namespace nowhere --window
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -ge 1000 ] || fail "the window had not passed: returned after $ms ms"
 grep -q 'waiting [0-9]* s, until .*, for the window to pass' "$TMP/err" || fail "no waiting message: $(cat "$TMP/err")"
+
+# ---- the requests on the wire (scripted server) ----
+python3 "$here/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
+PIDS+=("$!")
+wait_for grep -q PORT "$TMP/fault.port" || fail "fault server did not start"
+furl="http://127.0.0.1:$(awk '{print $2}' "$TMP/fault.port")"
+# A 200 that is not InfluxDB's JSON: not judged (3), said; never 1.
+curl -sf -XPOST "$furl/_ctl/script" -d '[{"path": "/query", "status": 200, "body": "<html>proxy login</html>"}]' >/dev/null
+HELIOGRAPH_INFLUX_URL=$furl expect_rc 3 "$AGENTCTL" deploy-check "${C[@]}" --namespace healthy
+grep -q 'cannot judge: InfluxDB: the answer is not JSON' "$TMP/err" || fail "not JSON: $(cat "$TMP/err")"
+curl -sf "$furl/_ctl/requests" >"$TMP/requests.json"
+python3 - "$TMP/requests.json" "$PW" <<'PY' || fail "requests on the wire: $(cat "$TMP/requests.json")"
+import base64, json, sys, urllib.parse
+reqs = json.load(open(sys.argv[1])); pw = sys.argv[2]
+q = reqs[0]
+assert q["method"] == "POST" and q["path"] == "/query" and q["query"] == "", q
+assert q["headers"]["authorization"] == "Basic " + base64.b64encode(("ci:" + pw).encode()).decode(), q["headers"]
+form = urllib.parse.parse_qs(q["body"])
+assert form["db"] == ["heliograph"] and form["epoch"] == ["ns"], form
+assert form["q"][0].startswith('SELECT last("restarts_total") FROM "kubernetes_pod_container"'), form
+assert pw not in q["body"] and "u" not in form and "p" not in form, q
+PY
 
 # ---- the recorded verdicts ----
 R=$(curl -sf -u "admin:$ADMIN_PW" -G "$INFLUX_URL/query" --data-urlencode "db=$DB" --data-urlencode epoch=ns \
