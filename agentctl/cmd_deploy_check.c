@@ -93,6 +93,7 @@ static void check_usage(FILE *out)
 		"  --bucket BUCKET                v2 bucket (default: $HELIOGRAPH_INFLUX_BUCKET)\n"
 		"  --tls-ca FILE                  CA bundle to verify the server with\n"
 		"  --timeout SECONDS              each request (default: 10)\n"
+		"  --skip-database-creation       as deploy-event's (the database is read first, so it exists)\n"
 		"  -h, --help                     this help\n"
 		"Exit codes: 0 healthy; 1 degraded, and only then (roll back: kubectl rollout undo,\n"
 		"then deploy-event --phase rolled_back); 2 usage or configuration, including a query\n"
@@ -105,7 +106,7 @@ enum {
 	O_CANARY_HASH, O_STABLE_HASH, O_CANARY_PODS, O_STABLE_PODS, O_MAX_RESTARTS, O_MAX_OOM, O_MAX_NOT_READY,
 	O_MAX_CPU, O_MIN_CPU, O_MAX_MEM, O_MIN_MEM, O_MAX_P95, O_MIN_SAMPLES, O_ERROR_RATE, O_PROM_VERSION,
 	O_MAX_ERR, O_MIN_REQUESTS, O_STRATEGY, O_VERSION, O_KIND, O_CLUSTER, O_NO_RECORD, O_OUTPUT, O_SHOW_QUERIES,
-	O_URL, O_DATABASE, O_USERNAME, O_PASSWORD, O_TOKEN, O_ORG, O_BUCKET, O_TLS_CA, O_TIMEOUT,
+	O_URL, O_DATABASE, O_USERNAME, O_PASSWORD, O_TOKEN, O_ORG, O_BUCKET, O_TLS_CA, O_TIMEOUT, O_SKIP_CREATE,
 };
 
 static const struct option longopts[] = {
@@ -150,6 +151,7 @@ static const struct option longopts[] = {
 	{ "bucket", required_argument, NULL, O_BUCKET },
 	{ "tls-ca", required_argument, NULL, O_TLS_CA },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "skip-database-creation", no_argument, NULL, O_SKIP_CREATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -628,6 +630,7 @@ static int run_deploy_check(int argc, char **argv)
 		case O_BUCKET: a.conn.bucket = optarg; break;
 		case O_TLS_CA: a.conn.tls_ca = optarg; break;
 		case O_TIMEOUT: a.conn.timeout = optarg; break;
+		case O_SKIP_CREATE: a.conn.skip_create = true; break;
 		case ':': return usage_error("%s needs a value", argv[optind - 1]);
 		default: {
 			char name[64];
