@@ -552,8 +552,8 @@ static int run_deploy_check(int argc, char **argv)
 		       .mem_rel = 0.20, .mem_abs = 32 * 1048576.0, .p95_rel = 0.50, .err_abs = 1, .err_rel = 0.5 },
 	};
 	struct dc_params *p = &a.p;
-	double v;
-	int64_t q;
+	double v = 0;
+	int64_t q = 0;
 	int c, rc = 0;
 	opterr = 0;
 	optind = 1;

@@ -542,7 +542,7 @@ static void missing(struct dc_signal *sig, const char *what, const struct window
 	fmt_time(w->from, from, sizeof from);
 	fmt_time(w->to, to, sizeof to);
 	sig->verdict = DC_MISSING;
-	snprintf(sig->detail, sizeof sig->detail, "%zu %s for pods /%.120s/ between %s and %s, %g needed",
+	snprintf(sig->detail, sizeof sig->detail, "%zu %.300s for pods /%.120s/ between %.32s and %.32s, %g needed",
 		 have, what, w->pods, from, to, need);
 }
 

@@ -62,7 +62,7 @@ struct dc_signal {
 	bool used;
 	double before, after;
 	enum dc_verdict verdict;
-	char detail[512];
+	char detail[1024];
 };
 
 struct dc_result {
