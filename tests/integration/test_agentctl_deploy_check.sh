@@ -37,6 +37,11 @@ for flag in service namespace window started-at time pods canary-workload stable
 	grep -q -- "--$flag " "$TMP/out" || fail "deploy-check --help lacks --$flag"
 done
 "$AGENTCTL" --help | grep -q '^  deploy-check ' || fail "agentctl --help does not list deploy-check"
+# docs/deploy-check.md names only flags the command has (deploy-event's aside).
+for flag in $(grep -o -- '--[a-z][a-z0-9-]*' "$SRC/docs/deploy-check.md" | sort -u); do
+	case $flag in --phase) continue ;; esac
+	grep -q -- "$flag\b" "$TMP/help" || fail "docs/deploy-check.md names $flag, which deploy-check --help lacks"
+done
 expect_rc 2 "$AGENTCTL" deploy-check
 grep -q -- '--service is required' "$TMP/err" || fail "no --service: $(cat "$TMP/err")"
 U=(--url http://127.0.0.1:9 --service shop --time 1000000000s)
@@ -100,6 +105,12 @@ check 0 healthy --version 1.4.2 --error-rate 'http_requests_total{code=~"5.."} /
 for s in restarts oom_killed not_ready_pct cpu_median_millicores cpu_p95_millicores memory_median_bytes \
 	memory_p95_bytes error_rate_pct; do
 	line $s | grep -q ' ok$' || fail "healthy: $s not ok: $(cat "$TMP/out")"
+	# Each signal has its row in the docs' table and its fields in the deploy_events schema.
+	grep -q "^| \`$s\`" "$SRC/docs/deploy-check.md" || grep -q "^| \`[a-z_]*\`, \`$s\`" "$SRC/docs/deploy-check.md" ||
+		fail "docs/deploy-check.md has no row for $s"
+	grep -q "\`${s}_before\`" "$SRC/plugins/inputs/deploy_events/README.md" ||
+		grep -q "\`${s}_before\`/" "$SRC/plugins/inputs/deploy_events/README.md" ||
+		fail "deploy_events README lacks ${s}_before"
 done
 grep -q '^verdict: healthy$' "$TMP/out" || fail "healthy verdict: $(cat "$TMP/out")"
 # Per pod: app + proxy summed (80 + 20 millicores, 160 + 40 Mi).
