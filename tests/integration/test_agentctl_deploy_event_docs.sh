@@ -12,7 +12,9 @@
 #   agentctl is missing (127), before kubectl runs.
 # - the Jenkins example's one-line `sh` steps, run by sh -xe as Jenkins does:
 #   exit 3 passes, 2 and 127 fail; no `|| true` is left. Its deploy-check
-#   gate step, and deploy.sh's, run too: with no pod metrics, 3, no rollback.
+#   gate step, and deploy.sh's, run too: with no pod metrics, 3, no rollback;
+#   deploy.sh's on pods that restart after the deploy: 1, rollout undo,
+#   rolled_back recorded.
 source "$TESTLIB"
 SRC=$(cd "$(dirname "$TESTLIB")/../.." && pwd)
 AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
@@ -98,6 +100,31 @@ R=$(influx_query pipes 'SELECT "phase", "strategy", "version", "duration_s", "me
 got=$(json_get "sorted((s['tags']['name'], v[1], v[2], v[3], v[4] is not None, v[5]) for s in d['results'][0]['series'] for v in s['values'])" <<<"$R")
 want="[('cart', 'failed', 'canary', '3.1', True, 'kubectl exited 7'), ('cart', 'started', 'canary', '3.1', False, 'manual'), ('shop', 'completed', 'bluegreen', '2.0', True, None), ('shop', 'started', 'bluegreen', '2.0', False, 'manual')]"
 [ "$got" = "$want" ] || fail "bash example's points: $got"
+# The gate says degraded (1): rolled back, recorded, and the script fails. The
+# pods' kube_inventory points (one a second, future ones too) restart 20 s and
+# 25 s after X, the moment before the script starts: the span before the
+# deploy (30 s before its start) has none of them, the 30 s window after it
+# both, as long as the script reaches the check within 20 s of X.
+X=$(date +%s)
+python3 - "$X" >"$TMP/gate.lp" <<'PY'
+import sys
+x = int(sys.argv[1])
+for t in range(x - 60, x + 70):
+    n = (t >= x + 20) + (t >= x + 25)
+    print("kubernetes_pod_container,container_name=app,namespace=gate,node_name=n1,phase=Running,"
+          "pod_name=shop-5c8d7e9f4-klmno,readiness=ready,state=running restarts_total=%di,state_code=0i %d" % (n, t * 10**9))
+PY
+curl -sf -XPOST "$INFLUX_URL/write?db=pipes&precision=ns" --data-binary "@$TMP/gate.lp" || fail "writing the gate's pods"
+example 1 "$WITH" HELIOGRAPH_INFLUX_URL="$INFLUX_URL" HELIOGRAPH_INFLUX_DATABASE=pipes NAMESPACE=gate CHECK_WINDOW=30s \
+	-- shop 2.4 rolling
+[ $(($(date +%s) - X)) -lt 70 ] || fail "the gate example took longer than its data"
+grep -q '^restarts .* degraded: shop-5c8d7e9f4-klmno/app +2$' "$TMP/ex.out" || fail "gate: $(cat "$TMP/ex.out")"
+grep -q '^-n gate rollout undo deployment/shop$' "$KUBECTL_LOG" && grep -c 'rollout status' "$KUBECTL_LOG" | grep -q 2 ||
+	fail "no rollback: $(cat "$KUBECTL_LOG")"
+R=$(influx_query pipes "SELECT \"version\", \"message\", \"degraded_signals\" FROM \"deploy\" WHERE \"namespace\" = 'gate' GROUP BY \"phase\"")
+got=$(json_get "sorted((s['tags']['phase'], v[1], v[2], v[3]) for s in d['results'][0]['series'] for v in s['values'])" <<<"$R")
+want="[('completed', '2.4', None, None), ('degraded', '2.4', None, 'restarts'), ('rolled_back', '2.4', 'deploy-check: degraded', None), ('started', '2.4', 'manual', None)]"
+[ "$got" = "$want" ] || fail "gate's points: $got"
 # Big bang deletes first.
 example 0 "$WITH" HELIOGRAPH_INFLUX_URL="$INFLUX_URL" HELIOGRAPH_INFLUX_DATABASE=pipes -- old 1 big-bang
 head -n1 "$KUBECTL_LOG" | grep -q '^-n default delete -f k8s/old/ --ignore-not-found --wait$' ||
