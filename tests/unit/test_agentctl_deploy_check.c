@@ -164,8 +164,113 @@ static void pods(void)
 	CHECK(dc_workload_pods("", NULL, re, sizeof re) == -1);
 }
 
+/* A stand-in for InfluxDB: answers each query of deploy_check_run from the
+ * window it asks for (before: time >= 1000, after: time >= 5000) and what it
+ * selects, and keeps the queries. */
+struct fake {
+	char queries[16][1024];
+	int n;
+	bool usage; /* answer the kubernetes input's query with data */
+};
+
+static char *dup(const char *s)
+{
+	char *p = malloc(strlen(s) + 1);
+	strcpy(p, s);
+	return p;
+}
+
+static int fake_query(void *arg, const char *q, char **body, char *err, size_t errlen)
+{
+	struct fake *f = arg;
+	(void)err;
+	(void)errlen;
+	if (f->n < 16)
+		snprintf(f->queries[f->n++], sizeof f->queries[0], "%s", q);
+	bool after = strstr(q, "time >= 5000 ") != NULL;
+	bool prev = strstr(q, "last(") != NULL;
+	char rows[4096] = "";
+	if (prev) {
+		/* Earlier counts exist for nothing: the before window's old pod
+		 * counts from its first value there, the after window's new pod from 0. */
+		*body = dup("{\"results\":[{\"statement_id\":0}]}");
+		return 0;
+	}
+	if (strstr(q, "\"restarts_total\", \"state_code\"")) {
+		size_t n = 0;
+		for (int i = 0; i < 12; i++)
+			n += (size_t)snprintf(rows + n, sizeof rows - n, "%s[%d,%d,0,null]", i ? "," : "", (after ? 5000 : 1000) + i,
+					      after ? 2 + (i >= 6) : 5);
+		char buf[8192];
+		snprintf(buf, sizeof buf,
+			 "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"kubernetes_pod_container\",\"tags\":"
+			 "{\"container_name\":\"app\",\"pod_name\":\"%s\",\"readiness\":\"ready\",\"state\":\"running\"},"
+			 "\"columns\":[\"time\",\"restarts_total\",\"state_code\",\"state_reason\"],\"values\":[%s]}]}]}",
+			 after ? "shop-b-2" : "shop-a-1", rows);
+		*body = dup(buf);
+		return 0;
+	}
+	if (strstr(q, "cpu_usage_nanocores") && f->usage) {
+		size_t n = 0;
+		for (int i = 0; i < 12; i++)
+			n += (size_t)snprintf(rows + n, sizeof rows - n, "%s[%d,100000000,104857600],[%d,20000000,0]",
+					      i ? "," : "", 1000 + i, 1000 + i);
+		char buf[8192];
+		snprintf(buf, sizeof buf,
+			 "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"kubernetes_pod_container\",\"tags\":"
+			 "{\"pod_name\":\"p\"},\"columns\":[\"time\",\"cpu_usage_nanocores\",\"memory_working_set_bytes\"],"
+			 "\"values\":[%s]}]}]}", rows);
+		*body = dup(buf);
+		return 0;
+	}
+	*body = dup("{\"results\":[{\"statement_id\":0}]}");
+	return 0;
+}
+
+static void judging(void)
+{
+	struct dc_params p = {
+		.namespace_ = "o'brien", .pods_before = "^shop-[a-z0-9]+-[0-9]+$", .pods_after = "^shop-[a-z0-9]+-[0-9]+$",
+		.before_from = 1000, .before_to = 2000, .after_from = 5000, .after_to = 6000, .min_samples = 10,
+		.min_requests = 20, .max_not_ready = 10, .cpu_rel = 0.3, .cpu_abs = 50, .mem_rel = 0.2,
+		.mem_abs = 32 * 1048576.0, .p95_rel = 0.5, .err_abs = 1, .err_rel = 0.5,
+	};
+	struct fake f = { .n = 0 };
+	struct dc_result r;
+	char err[256];
+	CHECK(deploy_check_run(&p, fake_query, &f, &r, err, sizeof err) == 0);
+	/* before: 5 -> 5 from its first value: 0; after: a new pod 2 -> 3 from 0: 3. */
+	CHECK(r.sig[DC_RESTARTS].before == 0 && r.sig[DC_RESTARTS].after == 3);
+	CHECK(r.sig[DC_RESTARTS].verdict == DC_DEGRADED);
+	CHECK_STR(r.sig[DC_RESTARTS].detail, "shop-b-2/app +3");
+	/* No usage data: those signals are missing, and degraded still wins. */
+	CHECK(r.sig[DC_CPU_MEDIAN].verdict == DC_MISSING && strstr(r.sig[DC_CPU_MEDIAN].detail, "0 per-pod samples"));
+	CHECK(!r.sig[DC_ERROR_RATE].used);
+	CHECK(r.verdict == DC_DEGRADED);
+	/* The namespace is a quoted string literal, the regex a regex literal. */
+	CHECK_INT(f.n, 6);
+	CHECK(strstr(f.queries[1], "WHERE \"namespace\" = 'o\\'brien' AND \"pod_name\" =~ /^shop-[a-z0-9]+-[0-9]+$/ "
+				   "AND time >= 1000 AND time < 2000") != NULL);
+	CHECK(strstr(f.queries[0], "time >= 0 AND time < 1000 GROUP BY \"pod_name\", \"container_name\"") != NULL);
+
+	/* With restarts allowed and usage data, per pod (the containers of one
+	 * gather summed: 120m, 100Mi) and identical windows: healthy. */
+	p.max_restarts = 5;
+	f = (struct fake){ .usage = true };
+	CHECK(deploy_check_run(&p, fake_query, &f, &r, err, sizeof err) == 0);
+	CHECK(r.sig[DC_CPU_MEDIAN].before == 120 && r.sig[DC_MEM_MEDIAN].after == 104857600);
+	CHECK(r.sig[DC_RESTARTS].verdict == DC_OK);
+	CHECK(r.verdict == DC_OK);
+	/* min_samples above what there is: not enough data. */
+	p.min_samples = 13;
+	CHECK(deploy_check_run(&p, fake_query, &f, &r, err, sizeof err) == 0);
+	CHECK(r.verdict == DC_MISSING);
+	CHECK(strstr(r.sig[DC_RESTARTS].detail, "12 kube_inventory samples") != NULL);
+}
+
 int main(void)
 {
+	judging();
 	quantiles();
 	shifts();
 	answers();
