@@ -3,253 +3,18 @@
  * document them (tests/integration/deploy_check_schema.py checks every query
  * against those tables). */
 #include "deploy_check.h"
-#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "commands.h"
 #include "deploy_stats.h"
+#include "deploy_check_query.h"
 #include "influx_answer.h"
 
-#define QUERY_MAX 8192
 #define NAMES_MAX 400
-
-/* ---- InfluxQL text ---- */
-
-struct sb {
-	char buf[QUERY_MAX];
-	size_t n;
-	bool overflow;
-};
-
-static void sb_add(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(struct sb *b, const char *fmt, ...)
-{
-	if (b->overflow)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(b->buf + b->n, sizeof b->buf - b->n, fmt, ap);
-	va_end(ap);
-	if (k < 0 || (size_t)k >= sizeof b->buf - b->n)
-		b->overflow = true;
-	else
-		b->n += (size_t)k;
-}
-
-/* s with each character of `special` (and the backslash) escaped by a
- * backslash: a string literal ('), an identifier (") or a regex (/). */
-static void sb_escaped(struct sb *b, const char *s, char special)
-{
-	for (; *s && !b->overflow; s++) {
-		if (*s == special || (*s == '\\' && special != '/'))
-			sb_add(b, "\\");
-		sb_add(b, "%c", *s);
-	}
-}
-
-static void sb_str(struct sb *b, const char *s)
-{
-	sb_add(b, "'");
-	sb_escaped(b, s, '\'');
-	sb_add(b, "'");
-}
-
-static void sb_ident(struct sb *b, const char *s)
-{
-	sb_add(b, "\"");
-	sb_escaped(b, s, '"');
-	sb_add(b, "\"");
-}
-
-static void sb_regex(struct sb *b, const char *s)
-{
-	sb_add(b, "/");
-	sb_escaped(b, s, '/');
-	sb_add(b, "/");
-}
-
-/* WHERE: the namespace, the pods, the span. */
-static void sb_where(struct sb *b, const char *ns, const char *pods, int64_t from, int64_t to)
-{
-	sb_add(b, " WHERE \"namespace\" = ");
-	sb_str(b, ns);
-	sb_add(b, " AND \"pod_name\" =~ ");
-	sb_regex(b, pods);
-	sb_add(b, " AND time >= %" PRId64 " AND time < %" PRId64, from, to);
-}
-
-/* ---- the error-rate expression ---- */
-
-static const char *skip_ws(const char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	return s;
-}
-
-static bool name_char(char c, bool first)
-{
-	return isalpha((unsigned char)c) || c == '_' || c == ':' || (!first && isdigit((unsigned char)c));
-}
-
-/* One `name{matchers}` at *sp; advances *sp. 0, or -1 with err. */
-static int parse_series(const char **sp, int version, struct dc_series_expr *out, char *err, size_t errlen)
-{
-	const char *s = skip_ws(*sp), *start = s;
-	while (name_char(*s, s == start))
-		s++;
-	if (s == start) {
-		snprintf(err, errlen, "expected a metric name at '%.40s'", start);
-		return -1;
-	}
-	char metric[256];
-	if ((size_t)(s - start) >= sizeof metric) {
-		snprintf(err, errlen, "metric name too long");
-		return -1;
-	}
-	snprintf(metric, sizeof metric, "%.*s", (int)(s - start), start);
-	if (version == 2) {
-		snprintf(out->measurement, sizeof out->measurement, "prometheus");
-		snprintf(out->field, sizeof out->field, "%s", metric);
-	} else {
-		snprintf(out->measurement, sizeof out->measurement, "%s", metric);
-		snprintf(out->field, sizeof out->field, "counter");
-	}
-	struct sb w = { .n = 0 };
-	s = skip_ws(s);
-	if (*s == '{') {
-		s = skip_ws(s + 1);
-		while (*s != '}') {
-			const char *ls = s;
-			while (name_char(*s, s == ls))
-				s++;
-			if (s == ls) {
-				snprintf(err, errlen, "expected a label name at '%.40s'", ls);
-				return -1;
-			}
-			char label[256];
-			snprintf(label, sizeof label, "%.*s", (int)(s - ls), ls);
-			s = skip_ws(s);
-			const char *op;
-			if (strncmp(s, "=~", 2) == 0 || strncmp(s, "!~", 2) == 0 || strncmp(s, "!=", 2) == 0) {
-				op = s[0] == '=' ? "=~" : s[1] == '~' ? "!~" : "!=";
-				s += 2;
-			} else if (*s == '=') {
-				op = "=";
-				s++;
-			} else {
-				snprintf(err, errlen, "expected =, !=, =~ or !~ after label %.100s", label);
-				return -1;
-			}
-			s = skip_ws(s);
-			if (*s != '"') {
-				snprintf(err, errlen, "the value of label %.100s must be in double quotes", label);
-				return -1;
-			}
-			char val[512];
-			size_t n = 0;
-			for (s++; *s && *s != '"'; s++) {
-				if (*s == '\\' && s[1])
-					s++;
-				if (n + 1 >= sizeof val) {
-					snprintf(err, errlen, "the value of label %.100s is too long", label);
-					return -1;
-				}
-				val[n++] = *s;
-			}
-			val[n] = '\0';
-			if (*s != '"') {
-				snprintf(err, errlen, "unterminated value of label %.100s", label);
-				return -1;
-			}
-			s = skip_ws(s + 1);
-			sb_add(&w, " AND ");
-			sb_ident(&w, label);
-			sb_add(&w, " %s ", op);
-			if (op[1] == '~') {
-				/* PromQL anchors its regexes; InfluxQL does not. InfluxDB
-				 * (Go's regexp, as PromQL) reports a bad one. */
-				char anchored[600];
-				snprintf(anchored, sizeof anchored, "^(?:%s)$", val);
-				sb_regex(&w, anchored);
-			} else {
-				sb_str(&w, val);
-			}
-			if (*s == ',')
-				s = skip_ws(s + 1);
-			else if (*s != '}') {
-				snprintf(err, errlen, "expected ',' or '}' at '%.40s'", s);
-				return -1;
-			}
-		}
-		s++;
-	}
-	if (w.overflow || w.n >= sizeof out->where) {
-		snprintf(err, errlen, "too many label matchers");
-		return -1;
-	}
-	memcpy(out->where, w.buf, w.n + 1);
-	*sp = s;
-	return 0;
-}
-
-int dc_rate_parse(const char *expr, int version, struct dc_rate *out, char *err, size_t errlen)
-{
-	char why[256];
-	const char *s = expr;
-	*out = (struct dc_rate){ 0 };
-	if (parse_series(&s, version, &out->num, why, sizeof why) < 0)
-		goto bad;
-	s = skip_ws(s);
-	if (*s != '/') {
-		snprintf(why, sizeof why, "expected '/' between the errors and all requests");
-		goto bad;
-	}
-	s++;
-	if (parse_series(&s, version, &out->den, why, sizeof why) < 0)
-		goto bad;
-	if (*skip_ws(s)) {
-		snprintf(why, sizeof why, "unexpected '%.40s' at the end", skip_ws(s));
-		goto bad;
-	}
-	return 0;
-bad:
-	snprintf(err, errlen, "'%.200s': %s", expr, why);
-	return -1;
-}
-
-int dc_workload_pods(const char *name, const char *hash, char *out, size_t outlen)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n > 253 || !isalnum((unsigned char)name[0]) || !isalnum((unsigned char)name[n - 1]))
-		return -1;
-	for (const char *p = name; *p; p++)
-		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '.'))
-			return -1;
-	if (hash) {
-		for (const char *p = hash; *p; p++)
-			if (!isalnum((unsigned char)*p))
-				return -1;
-		if (!*hash)
-			return -1;
-	}
-	/* '.' is the only regex character a DNS-1123 name holds. */
-	char quoted[600];
-	size_t k = 0;
-	for (const char *p = name; *p && k + 3 < sizeof quoted; p++) {
-		if (*p == '.')
-			quoted[k++] = '\\';
-		quoted[k++] = *p;
-	}
-	quoted[k] = '\0';
-	snprintf(out, outlen, "^%s-%s-[a-z0-9]+$", quoted, hash ? hash : "[a-z0-9]+");
-	return 0;
-}
 
 /* ---- one window's data ---- */
 
@@ -334,7 +99,7 @@ struct runner {
 };
 
 /* Runs q and parses its answer into a. 0, or an exit code with err. */
-static int run(struct runner *r, struct sb *q, struct influx_answer *a)
+static int run(struct runner *r, struct dcq_text *q, struct influx_answer *a)
 {
 	if (q->overflow) {
 		snprintf(r->err, r->errlen, "a query is longer than %d bytes (a shorter --pods or --error-rate)", QUERY_MAX);
@@ -359,10 +124,10 @@ static int oom_fail(struct runner *r)
 /* kube_inventory: restarts, OOMKilled terminations, readiness. */
 static int read_inventory(struct runner *r, const struct dc_params *p, struct window *w, int64_t lookback)
 {
-	struct sb q = { .n = 0 };
-	sb_add(&q, "SELECT last(\"restarts_total\") FROM \"kubernetes_pod_container\"");
-	sb_where(&q, p->namespace_, w->pods, w->from - lookback, w->from);
-	sb_add(&q, " GROUP BY \"pod_name\", \"container_name\"");
+	struct dcq_text q = { .n = 0 };
+	dcq_add(&q, "SELECT last(\"restarts_total\") FROM \"kubernetes_pod_container\"");
+	dcq_where(&q, p->namespace_, w->pods, w->from - lookback, w->from);
+	dcq_add(&q, " GROUP BY \"pod_name\", \"container_name\"");
 	struct influx_answer a;
 	int rc = run(r, &q, &a);
 	if (rc)
@@ -383,10 +148,10 @@ static int read_inventory(struct runner *r, const struct dc_params *p, struct wi
 	}
 	influx_answer_free(&a);
 
-	q = (struct sb){ .n = 0 };
-	sb_add(&q, "SELECT \"restarts_total\", \"state_code\", \"state_reason\" FROM \"kubernetes_pod_container\"");
-	sb_where(&q, p->namespace_, w->pods, w->from, w->to);
-	sb_add(&q, " GROUP BY \"pod_name\", \"container_name\", \"readiness\", \"state\"");
+	q = (struct dcq_text){ .n = 0 };
+	dcq_add(&q, "SELECT \"restarts_total\", \"state_code\", \"state_reason\" FROM \"kubernetes_pod_container\"");
+	dcq_where(&q, p->namespace_, w->pods, w->from, w->to);
+	dcq_add(&q, " GROUP BY \"pod_name\", \"container_name\", \"readiness\", \"state\"");
 	if ((rc = run(r, &q, &a)))
 		return rc;
 	for (size_t i = 0; i < a.nseries; i++) {
@@ -438,10 +203,10 @@ static int read_inventory(struct runner *r, const struct dc_params *p, struct wi
  * at each gather). */
 static int read_usage(struct runner *r, const struct dc_params *p, struct window *w)
 {
-	struct sb q = { .n = 0 };
-	sb_add(&q, "SELECT \"cpu_usage_nanocores\", \"memory_working_set_bytes\" FROM \"kubernetes_pod_container\"");
-	sb_where(&q, p->namespace_, w->pods, w->from, w->to);
-	sb_add(&q, " GROUP BY \"pod_name\"");
+	struct dcq_text q = { .n = 0 };
+	dcq_add(&q, "SELECT \"cpu_usage_nanocores\", \"memory_working_set_bytes\" FROM \"kubernetes_pod_container\"");
+	dcq_where(&q, p->namespace_, w->pods, w->from, w->to);
+	dcq_add(&q, " GROUP BY \"pod_name\"");
 	struct influx_answer a;
 	int rc = run(r, &q, &a);
 	if (rc)
@@ -482,13 +247,13 @@ static int read_usage(struct runner *r, const struct dc_params *p, struct window
 static int read_increase(struct runner *r, const struct dc_params *p, struct window *w,
 			 const struct dc_series_expr *e, double *out)
 {
-	struct sb q = { .n = 0 };
-	sb_add(&q, "SELECT ");
-	sb_ident(&q, e->field);
-	sb_add(&q, " FROM ");
-	sb_ident(&q, e->measurement);
-	sb_where(&q, p->namespace_, w->pods, w->from, w->to);
-	sb_add(&q, "%s GROUP BY *", e->where);
+	struct dcq_text q = { .n = 0 };
+	dcq_add(&q, "SELECT ");
+	dcq_ident(&q, e->field);
+	dcq_add(&q, " FROM ");
+	dcq_ident(&q, e->measurement);
+	dcq_where(&q, p->namespace_, w->pods, w->from, w->to);
+	dcq_add(&q, "%s GROUP BY *", e->where);
 	struct influx_answer a;
 	int rc = run(r, &q, &a);
 	if (rc)
