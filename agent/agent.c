@@ -14,13 +14,6 @@
 #include "httpd_health.h"
 #include "log.h"
 
-int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void handle_closed(uv_handle_t *h)
 {
 	struct agent *a = h->data;
@@ -35,14 +28,6 @@ void agent_close_handle(struct agent *a, uv_handle_t *h)
 	h->data = a;
 	a->closes_pending++;
 	uv_close(h, handle_closed);
-}
-
-void plugin_label(char *buf, size_t len, const char *kind, const char *name, const char *alias)
-{
-	if (alias)
-		snprintf(buf, len, "%s.%s::%s", kind, name, alias);
-	else
-		snprintf(buf, len, "%s.%s", kind, name);
 }
 
 static void schedule_gather(struct running_input *ri, bool first);

@@ -5,10 +5,12 @@
 #define HG_AGENT_INTERNAL_H
 #include <stdbool.h>
 #include <uv.h>
+#include "clock.h"
 #include "agent.h"
-#include "buffer.h"
+#include "lpbuf.h"
 #include "config.h"
 #include "plugin.h"
+#include "plugin_label.h"
 
 struct agent;
 struct running_output;
@@ -116,9 +118,6 @@ struct agent {
 	void *on_stopped_arg;
 };
 
-/* Wall clock in ns since the epoch. */
-int64_t now_ns(void);
-
 /* acc.c */
 struct acc_scratch;
 struct acc_scratch *acc_scratch_new(void);
@@ -156,9 +155,6 @@ void output_close(struct running_output *o);
 void output_release(struct running_output *o);
 /* The batch size and backoff arithmetic, exposed for unit tests. */
 int64_t output_backoff_ms(unsigned failures, int64_t retry_after_ms);
-
-/* Log label of a plugin instance: "inputs.cpu" or "inputs.cpu::alias". */
-void plugin_label(char *buf, size_t len, const char *kind, const char *name, const char *alias);
 
 /* uv_close that the agent counts, so it knows when it has fully stopped. */
 void agent_close_handle(struct agent *a, uv_handle_t *h);

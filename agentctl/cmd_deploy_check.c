@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "commands.h"
 #include "config.h"
 #include "deploy_check.h"
@@ -195,13 +196,6 @@ static int set_number(const char *flag, const char *v, double *out)
 		return usage_error(m, v);
 	}
 	return 0;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* The pod regexes of both sides. 0 or a usage exit code. */

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "deploy_event.h"
 #include "deploy_strategy.h"
+#include "clock.h"
 #include "influx_conn.h"
 
 #define STARTED_ENV "HELIOGRAPH_DEPLOY_STARTED"
@@ -171,13 +172,6 @@ static int check_args(struct args *a, int64_t now)
 	if (bad)
 		return usage_error("%s", bad);
 	return 0;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int run_deploy_event(int argc, char **argv)
