@@ -41,7 +41,7 @@ prefixed() {
 # at most one object, so anything near this is a leak or a runaway buffer.
 malloc_limit() {
 	case $1 in
-	fuzz_kubelet_* | fuzz_kube_* | fuzz_kobj | fuzz_kubeconfig | fuzz_jsonq) echo 256 ;;
+	fuzz_kubelet_* | fuzz_kube_* | fuzz_kobj | fuzz_kubeconfig | fuzz_jsonq | fuzz_influx_answer) echo 256 ;;
 	*) echo 2048 ;;
 	esac
 }
