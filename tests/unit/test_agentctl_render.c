@@ -948,6 +948,53 @@ static void test_stack_agent(struct stream *s, yaml_document_t *d, node *r)
 	CHECK_STR(pstr(d, named(d, va, "agent-config"), "configMap.name"), "heliograph-agent");
 }
 
+/* Every container of the stack pod runs with a read-only root; what each
+ * may write is listed: "container=volume:mountPath,..." of its mounts without
+ * readOnly, in order. The only emptyDir is Grafana's /tmp, size-limited. */
+static void check_writable(yaml_document_t *d, node *spec)
+{
+	static const char *const want[] = {
+		"data-owner=influxdb-data:/data/influxdb,grafana-data:/data/grafana,agent-spool:/data/agent-spool",
+		"influxdb=influxdb-data:/var/lib/influxdb",
+		"grafana=grafana-data:/var/lib/grafana,grafana-tmp:/tmp",
+		"agent=agent-spool:/var/lib/heliograph/spool",
+	};
+	const char *lists[] = {"initContainers", "containers"};
+	int n = 0;
+	for (int l = 0; l < 2; l++)
+		for (int c = 0; c < seq_len(get(d, spec, lists[l])); c++) {
+			node *ct = item(d, get(d, spec, lists[l]), c), *vm = get(d, ct, "volumeMounts");
+			CHECK(is_true(path(d, ct, "securityContext.readOnlyRootFilesystem")));
+			char got[512];
+			int o = snprintf(got, sizeof got, "%s=", pstr(d, ct, "name"));
+			for (int j = 0; j < seq_len(vm); j++) {
+				node *m = item(d, vm, j);
+				if (is_true(get(d, m, "readOnly")))
+					continue;
+				o += snprintf(got + o, sizeof got - (size_t)o, "%s%s:%s", got[o - 1] == '=' ? "" : ",",
+					      pstr(d, m, "name"), pstr(d, m, "mountPath"));
+			}
+			bool listed = false;
+			for (size_t w = 0; w < sizeof want / sizeof *want; w++)
+				listed |= strcmp(want[w], got) == 0;
+			if (!listed)
+				fprintf(stderr, "  unexpected writable mounts: %s\n", got);
+			CHECK(listed);
+			n++;
+		}
+	CHECK_INT(n, (int)(sizeof want / sizeof *want));
+	node *vols = get(d, spec, "volumes");
+	int empty = 0;
+	for (int v = 0; v < seq_len(vols); v++)
+		if (get(d, item(d, vols, v), "emptyDir")) {
+			empty++;
+			CHECK_STR(pstr(d, item(d, vols, v), "name"), "grafana-tmp");
+			CHECK(quantity(pstr(d, item(d, vols, v), "emptyDir.sizeLimit")) > 0 &&
+			      quantity(pstr(d, item(d, vols, v), "emptyDir.sizeLimit")) <= 64.0 * 1048576);
+		}
+	CHECK_INT(empty, 1);
+}
+
 static void test_stack(struct stream *s)
 {
 	int i = find_doc(s, "Deployment", "heliograph-stack");
@@ -965,6 +1012,11 @@ static void test_stack(struct stream *s)
 	CHECK_STR(pstr(d, graf, "livenessProbe.httpGet.path"), "/api/health");
 	CHECK_STR(pstr(d, graf, "readinessProbe.httpGet.path"), "/api/health");
 	CHECK_STR(pstr(d, env_of(d, influx, "INFLUXDB_DATA_INDEX_VERSION"), "value"), "tsi1");
+	/* /debug/vars, /debug/requests and /debug/pprof need an admin. */
+	CHECK_STR(pstr(d, env_of(d, influx, "INFLUXDB_HTTP_AUTH_ENABLED"), "value"), "true");
+	CHECK_STR(pstr(d, env_of(d, influx, "INFLUXDB_HTTP_PPROF_AUTH_ENABLED"), "value"), "true");
+	CHECK(env_of(d, influx, "INFLUXDB_HTTP_PPROF_ENABLED") == NULL);
+	check_writable(d, spec);
 	CHECK(strncmp(pstr(d, influx, "image"), "docker.io/library/influxdb:1.12.", 32) == 0);
 	CHECK(strncmp(pstr(d, graf, "image"), "docker.io/grafana/grafana:12.4.", 31) == 0);
 	/* Grafana's gid owns EBS volumes; InfluxDB gets it as a supplementary group. */
