@@ -111,6 +111,11 @@ static int plan(struct stack *s, struct stack_docs *d, struct stack_plan *p, int
 {
 	char err[8192], serr[2048];
 	struct stack_storage st;
+	int nrc = stack_netpol_decide(s, err, sizeof err);
+	if (nrc != 0) {
+		fprintf(stderr, "agentctl install-stack: %s\n", err);
+		return -1;
+	}
 	/* A storage refusal comes after the plan, which is shown either way. */
 	int src = stack_storage_decide(s, &st, serr, sizeof serr);
 	if (src == KUBE_EAUTH) {

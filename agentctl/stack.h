@@ -57,6 +57,7 @@ struct stack {
 	enum stack_storage_mode storage; /* install-stack --storage */
 	/* Render parameter values install-stack decides (rp borrows them). */
 	char storage_node[256], storage_class[256];
+	char netpol_from[RENDER_CIDRS_MAX * 20]; /* the node and API server addresses (stack_netpol_decide) */
 	struct kube_config kc;
 	uv_loop_t loop;
 	bool loop_ready;
@@ -205,6 +206,12 @@ struct stack_label_node {
 int stack_label_nodes(struct stack *s, struct stack_label_node *ln, size_t *n, char *err, size_t errlen);
 /* Whether node name exists and is Ready (*exists false: no such node). */
 int stack_node_ready(struct stack *s, const char *name, bool *exists, bool *ready, char *err, size_t errlen);
+
+/* Whether the cluster enforces NetworkPolicies (the VPC CNI's network policy
+ * agent): if so, sets --network-policy-from to the nodes' and the API
+ * server's addresses, so the render holds the NetworkPolicy; if not, prints
+ * why none is installed. --network-policy-from given: used as given. */
+int stack_netpol_decide(struct stack *s, char *err, size_t errlen);
 
 /* The steps of install-stack, each idempotent. */
 int stack_ensure_secrets(struct stack *s, int *changed, char *err, size_t errlen);

@@ -230,6 +230,7 @@ static const struct {
 } kinds[] = {
 	{"Namespace", "v1", false},
 	{"StorageClass", "storage.k8s.io/v1", false},
+	{"NetworkPolicy", "networking.k8s.io/v1", true},
 	{"PersistentVolume", "v1", false},
 	{"PersistentVolumeClaim", "v1", true},
 	{"ConfigMap", "v1", true},
@@ -475,6 +476,20 @@ static void check_schema(struct stream *s, const char *ns)
 				CHECK(quantity(pstr(dc, rc, "spec.resources.requests.storage")) <= quantity(pstr(d, r, "spec.capacity.storage")));
 			}
 			CHECK(seq_len(path(d, r, "spec.nodeAffinity.required.nodeSelectorTerms")) >= 1);
+		} else if (strcmp(kind, "NetworkPolicy") == 0) {
+			/* It selects the pods of a workload of the render, by all of their labels. */
+			node *ml = path(d, r, "spec.podSelector.matchLabels");
+			CHECK(ml && ml->type == YAML_MAPPING_NODE);
+			CHECK(str(get(d, ml, "app.kubernetes.io/name")) && find_doc(s, "Deployment", str(get(d, ml, "app.kubernetes.io/name"))) >= 0);
+			node *ing = path(d, r, "spec.ingress");
+			for (int j = 0; j < seq_len(ing); j++) {
+				node *ports = get(d, item(d, ing, j), "ports"), *from = get(d, item(d, ing, j), "from");
+				CHECK(seq_len(ports) >= 1 && seq_len(from) >= 1);
+				for (int k = 0; k < seq_len(ports); k++)
+					CHECK_STR(pstr(d, item(d, ports, k), "protocol"), "TCP");
+				for (int k = 0; k < seq_len(from); k++)
+					CHECK(strchr(pstr(d, item(d, from, k), "ipBlock.cidr") ? pstr(d, item(d, from, k), "ipBlock.cidr") : "", '/'));
+			}
 		} else if (strcmp(kind, "StorageClass") == 0) {
 			CHECK(dns_subdomain(pstr(d, r, "provisioner")));
 			node *params = get(d, r, "parameters");
@@ -1780,6 +1795,65 @@ static void test_dashboards(void)
 	render_buf_free(&out);
 }
 
+/* --network-policy-from: the stack pod's ports 8086 and 8275 from those
+ * CIDRs, 3000 only with --grafana-from; nothing without the flag; bad CIDRs
+ * refused. */
+static void test_network_policy(void)
+{
+	struct render_params rp = {0};
+	char err[256];
+	CHECK(!emitted(&rp, RENDER_NETPOL_NAME));
+	static const char *const bad[] = {"10.0.0.1", "10.0.0.1/33", "10.0.0.1/32,", ",10.0.0.1/32", "10.0.0/24",
+					  "fd00::/129", "10.0.0.1/3x", "10.0.0.1/32 ", "10.0.0.1/32\n- x"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		CHECK_INT(render_params_set(&rp, "network-policy-from", bad[i], err, sizeof err), -1);
+	CHECK(!emitted(&rp, RENDER_NETPOL_NAME));
+	CHECK_INT(render_params_set(&rp, "grafana-from", "203.0.113.0/24", err, sizeof err), 0);
+	CHECK(!emitted(&rp, RENDER_NETPOL_NAME)); /* Grafana's rule belongs to the policy --network-policy-from makes */
+	for (int g = 0; g < 2; g++) {
+		rp.value[RP_GRAFANA_FROM] = g ? "203.0.113.0/24" : NULL;
+		CHECK_INT(render_params_set(&rp, "namespace", "obs", err, sizeof err), 0);
+		CHECK_INT(render_params_set(&rp, "network-policy-from", "10.0.1.7/32,fd00::5/128", err, sizeof err), 0);
+		char *t = render_to_text(&rp);
+		struct stream s;
+		CHECK(t && parse_stream(&s, t) == 0);
+		if (!t)
+			continue;
+		check_schema(&s, "obs");
+		int i = find_doc(&s, "NetworkPolicy", "heliograph-stack");
+		CHECK(i >= 0);
+		if (i >= 0) {
+			yaml_document_t *d = &s.doc[i];
+			node *r = yaml_document_get_root_node(d), *ing = path(d, r, "spec.ingress");
+			CHECK_STR(str(item(d, path(d, r, "spec.policyTypes"), 0)), "Ingress");
+			CHECK_INT(seq_len(ing), g ? 2 : 1);
+			node *ports = get(d, item(d, ing, 0), "ports"), *from = get(d, item(d, ing, 0), "from");
+			CHECK_INT(seq_len(ports), 2);
+			CHECK_STR(pstr(d, item(d, ports, 0), "port"), "8086");
+			CHECK_STR(pstr(d, item(d, ports, 1), "port"), "8275");
+			CHECK_INT(seq_len(from), 2);
+			CHECK_STR(pstr(d, item(d, from, 0), "ipBlock.cidr"), "10.0.1.7/32");
+			CHECK_STR(pstr(d, item(d, from, 1), "ipBlock.cidr"), "fd00::5/128");
+			if (g) {
+				CHECK_STR(pstr(d, item(d, get(d, item(d, ing, 1), "ports"), 0), "port"), "3000");
+				CHECK_STR(pstr(d, item(d, get(d, item(d, ing, 1), "from"), 0), "ipBlock.cidr"), "203.0.113.0/24");
+			}
+			/* The ports are the containers' own. */
+			int si = find_doc(&s, "Deployment", "heliograph-stack");
+			CHECK(si >= 0);
+			if (si >= 0) {
+				yaml_document_t *sd = &s.doc[si];
+				node *sr = yaml_document_get_root_node(sd);
+				static const char *const want[][2] = {{"influxdb", "8086"}, {"agent", "8275"}, {"grafana", "3000"}};
+				for (int k = 0; k < 3; k++)
+					CHECK_STR(pstr(sd, item(sd, get(sd, container(sd, sr, want[k][0]), "ports"), 0),
+						       "containerPort"), want[k][1]);
+			}
+		}
+		free_stream(&s);
+	}
+}
+
 int main(void)
 {
 	test_files_in_sync();
@@ -1802,6 +1876,7 @@ int main(void)
 	free_stream(&s);
 	test_flags(def);
 	test_storage(def);
+	test_network_policy();
 	free(def);
 	CHECK_DONE();
 }
