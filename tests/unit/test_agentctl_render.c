@@ -970,6 +970,7 @@ static void check_writable(yaml_document_t *d, node *spec)
 {
 	static const char *const want[] = {
 		"data-owner=influxdb-data:/data/influxdb,grafana-data:/data/grafana,agent-spool:/data/agent-spool",
+		"influxdb-setup=influxdb-data:/var/lib/influxdb",
 		"influxdb=influxdb-data:/var/lib/influxdb",
 		"grafana=grafana-data:/var/lib/grafana,grafana-tmp:/tmp",
 		"agent=agent-spool:/var/lib/heliograph/spool",
@@ -1076,7 +1077,31 @@ static void test_stack(struct stream *s)
 	 * volumes and the agent's disk buffer and nothing else, each top
 	 * directory to its server. */
 	node *ics = get(d, spec, "initContainers");
-	CHECK_INT(seq_len(ics), 1);
+	CHECK_INT(seq_len(ics), 2);
+	/* influxdb-setup, after data-owner: InfluxDB's image and volume, the
+	 * set-up script of ConfigMap influxdb-init, every credential from a
+	 * Secret (none on the command line), influxd on loopback only; the
+	 * influxdb container itself holds no credential. */
+	node *setup = item(d, ics, 1);
+	CHECK_STR(pstr(d, setup, "name"), "influxdb-setup");
+	CHECK_STR(pstr(d, setup, "image"), pstr(d, influx, "image"));
+	CHECK_STR(mount_of(d, setup, "influxdb-data"), mount_of(d, influx, "influxdb-data"));
+	CHECK_STR(str(item(d, get(d, setup, "command"), 1)), "/etc/heliograph/influxdb-setup/setup.sh");
+	CHECK_STR(mount_of(d, setup, "influxdb-init"), "/etc/heliograph/influxdb-setup");
+	CHECK_STR(pstr(d, env_of(d, setup, "INFLUXDB_HTTP_BIND_ADDRESS"), "value"), "127.0.0.1:8086");
+	static const char *const creds[][3] = {{"INFLUX_USERNAME", "influxdb-admin", "username"},
+					       {"INFLUX_PASSWORD", "influxdb-admin", "password"},
+					       {"HG_WRITE_USER", "influxdb-agent", "username"},
+					       {"HG_WRITE_PASSWORD", "influxdb-agent", "password"},
+					       {"HG_READ_USER", "influxdb-grafana", "username"},
+					       {"HG_READ_PASSWORD", "influxdb-grafana", "password"}};
+	for (size_t k = 0; k < sizeof creds / sizeof *creds; k++) {
+		CHECK_STR(pstr(d, env_of(d, setup, creds[k][0]), "valueFrom.secretKeyRef.name"), creds[k][1]);
+		CHECK_STR(pstr(d, env_of(d, setup, creds[k][0]), "valueFrom.secretKeyRef.key"), creds[k][2]);
+	}
+	node *ienv = get(d, influx, "env");
+	for (int j = 0; j < seq_len(ienv); j++)
+		CHECK(path(d, item(d, ienv, j), "valueFrom.secretKeyRef") == NULL);
 	node *own = check_owner_init(d, spec, "data-owner");
 	CHECK_STR(pstr(d, own, "image"), pstr(d, influx, "image"));
 	node *om = get(d, own, "volumeMounts");
@@ -1511,21 +1536,24 @@ static void test_flags(const char *def)
 	};
 	for (size_t k = 0; k < sizeof rets / sizeof *rets; k++) {
 		t = render_with("retention", rets[k].ret);
-		CHECK(t && changed_lines(def, t) == 1);
+		CHECK(t && changed_lines(def, t) == 2); /* the statement, and the value for the set-up's report */
 		if (t && parse_stream(&s, t) == 0) {
 			int i = find_doc(&s, "ConfigMap", "influxdb-init");
 			const char *iql = str(get(&s.doc[i], path(&s.doc[i], yaml_document_get_root_node(&s.doc[i]), "data"), "retention.iql"));
 			CHECK(iql && strstr(iql, rets[k].iql) != NULL);
+			CHECK_STR(str(get(&s.doc[i], path(&s.doc[i], yaml_document_get_root_node(&s.doc[i]), "data"), "retention")),
+				  rets[k].ret);
 			free_stream(&s);
 		}
 	}
 
-	/* --image-registry: every docker.io image (influxdb, data-owner, grafana,
-	 * spool-owner; a Docker Hub mirror), not the two agents', which are
-	 * ghcr.io's by default; --agent-image: the agents' only, as given. */
-	CHECK_INT(count(def, "image: "), 6);
+	/* --image-registry: every docker.io image (influxdb, data-owner,
+	 * influxdb-setup, grafana, spool-owner; a Docker Hub mirror), not the two
+	 * agents', which are ghcr.io's by default; --agent-image: the agents'
+	 * only, as given. */
+	CHECK_INT(count(def, "image: "), 7);
 	t = render_with("image-registry", "123.dkr.ecr.us-east-1.amazonaws.com/docker-hub");
-	CHECK(t && changed_lines(def, t) == 4 && count(t, "image: 123.dkr.ecr.us-east-1.amazonaws.com/docker-hub/") == 4);
+	CHECK(t && changed_lines(def, t) == 5 && count(t, "image: 123.dkr.ecr.us-east-1.amazonaws.com/docker-hub/") == 5);
 	CHECK(t && strstr(t, "docker.io") == NULL && count(t, "image: " HG_AGENT_IMAGE " #") == 2);
 	free(t);
 	t = render_with("agent-image", "registry.example:5000/hg/agent:9");
@@ -1538,7 +1566,7 @@ static void test_flags(const char *def)
 		CHECK_INT(render_params_set(&rp, "image-registry", "mirror.example", err, sizeof err), 0);
 		t = render_to_text(&rp);
 		/* An explicit agent image is used as given, the mirror moves the others. */
-		CHECK(t && count(t, "image: mirror.example/") == 4 && count(t, "image: docker.io/me/agent:2 #") == 2);
+		CHECK(t && count(t, "image: mirror.example/") == 5 && count(t, "image: docker.io/me/agent:2 #") == 2);
 		free(t);
 	}
 
