@@ -222,6 +222,21 @@ grep -q "influxdb user heliograph (write-only on heliograph) *configured" "$TMP/
 grep -q "influxdb user grafana (read-only on heliograph) *configured (password set" "$TMP/out" || fail "grafana password not reset"
 iq admin "$ADMIN_PW" 'SHOW USERS' | grep -q '\["heliograph",false\]' || fail "agent user still admin"
 iq grafana "$GRAFANA_PW" 'SHOW DATABASES' | grep -q results || fail "grafana password"
+# A Secret rotated by hand (a new password for Grafana's read user): the
+# next install-stack restarts the pod, whose set-up sets the new password;
+# the old one no longer works.
+NEW_PW=rotated$$Pw
+timeout 60 kubectl --kubeconfig "$KC" -n monitoring patch secret influxdb-grafana --type merge \
+	-p "{\"data\":{\"password\":\"$(printf %s "$NEW_PW" | base64 -w0)\"}}" >/dev/null || fail "kubectl patch secret"
+run 0 install-stack --kubeconfig "$KC" --retention 12w
+grep -q "^pod/heliograph-stack-.* restarted (InfluxDB set-up: a Secret or ConfigMap influxdb-init changed)" "$TMP/out" ||
+	fail "rotated Secret: no restart: $(cat "$TMP/out")"
+grep -q "influxdb user grafana (read-only on heliograph) *configured (password set from the Secret)" "$TMP/out" ||
+	fail "rotated Secret: not set: $(cat "$TMP/out")"
+iq grafana "$NEW_PW" 'SHOW DATABASES' | grep -q results || fail "the rotated password does not work"
+iq grafana "$GRAFANA_PW" 'SHOW DATABASES' | grep -q 'authorization failed' || fail "the old password still works"
+ctl_get requests | grep -qF "$NEW_PW" && fail "the rotated password went through the API server"
+GRAFANA_PW=$NEW_PW
 echo "install + idempotency: $(($(date +%s) - t0))s"
 
 # ---- status ----
