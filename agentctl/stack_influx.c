@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include "jsonq.h"
+#include "setup_log.h"
 #include "stack.h"
 
 #define SETUP_CONTAINER "influxdb-setup"
@@ -125,27 +126,26 @@ int stack_setup_log(struct stack *s, const char *pod, bool previous, char **log,
 	return kube_call(s->client, &rq, log, err, errlen);
 }
 
+struct report_ctx {
+	struct stack *s;
+	int *changed;
+};
+
+static void report_line(void *ud, const char *what, const char *state)
+{
+	struct report_ctx *c = ud;
+	if (strcmp(state, "unchanged") != 0)
+		(*c->changed)++;
+	stack_line(c->s, what, state);
+}
+
 /* Prints the report lines of the set-up's log; -1 when there are none. */
 static int report(struct stack *s, const char *pod, int *changed, char *err, size_t errlen)
 {
 	char *log = NULL;
 	int rc = stack_setup_log(s, pod, false, &log, err, errlen);
-	int n = 0;
-	for (char *line = log, *next; rc == 0 && line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		else
-			next = line + strlen(line);
-		char *what = strncmp(line, "report\t", 7) == 0 ? line + 7 : NULL, *state = what ? strchr(what, '\t') : NULL;
-		if (!state)
-			continue;
-		*state++ = '\0';
-		if (strcmp(state, "unchanged") != 0)
-			(*changed)++;
-		stack_line(s, what, state);
-		n++;
-	}
+	struct report_ctx c = {s, changed};
+	size_t n = rc == 0 && log ? setup_log_report(log, report_line, &c) : 0;
 	free(log);
 	if (rc == 0 && n == 0) {
 		snprintf(err, errlen, "the log of %s in pod %s holds no report (kubectl -n %s logs %s -c %s)", SETUP_CONTAINER,
@@ -198,27 +198,6 @@ static int annotate(struct stack *s, const char *pod, const char *hash, char *er
 	return rc;
 }
 
-/* The lines of a failed run's log worth showing: the script's own
- * "influxdb-setup: ..." message, else the last few lines (influxd's). */
-static void log_tail(char *log, char *out, size_t len)
-{
-	out[0] = '\0';
-	char *mine = strstr(log, "influxdb-setup: ");
-	if (mine) {
-		size_t n = strcspn(mine, "\n");
-		snprintf(out, len, "%.*s", (int)n, mine + 16);
-		return;
-	}
-	size_t n = strlen(log), lines = 0;
-	while (n > 0 && log[n - 1] == '\n')
-		log[--n] = '\0';
-	size_t i = n;
-	while (i > 0 && lines < 5)
-		if (log[--i] == '\n')
-			lines++;
-	snprintf(out, len, "%s", log + i + (log[i] == '\n'));
-}
-
 int stack_setup_failure(struct stack *s, yajl_val pods, char *msg, size_t len)
 {
 	yajl_val items = jq_at(pods, "items", JQ_END);
@@ -236,7 +215,7 @@ int stack_setup_failure(struct stack *s, yajl_val pods, char *msg, size_t len)
 		char *log = NULL, err[256], tail[2048] = "";
 		/* The failed run: the current one if it is the terminated one. */
 		if (stack_setup_log(s, name, now == 0, &log, err, sizeof err) == 0 && log)
-			log_tail(log, tail, sizeof tail);
+			setup_log_tail(log, tail, sizeof tail);
 		free(log);
 		const char *node = render_param_value(&s->rp, RP_STORAGE_NODE), *ns = stack_namespace(s);
 		char files[1024] = "";
