@@ -99,8 +99,8 @@ int render_node_volumes(const struct render_params *rp, struct render_buf *out, 
 int render_storage_class(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
 
 /* With --network-policy-from: the NetworkPolicy of the stack pod (InfluxDB
- * and the agent's health port from those addresses only, Grafana's port from
- * --grafana-from only). Appends nothing without --network-policy-from. */
+ * from those addresses only, Grafana's port from --grafana-from only, the
+ * agent's health port from its node's kubelet only). Appends nothing without --network-policy-from. */
 int render_network_policy(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
 /* At most this many CIDRs in --network-policy-from / --grafana-from. */
 #define RENDER_CIDRS_MAX 1024

@@ -218,8 +218,9 @@ static const struct param_desc params[RP_COUNT] = {
 			     "PersistentVolumes; lost with the node)",
 			     valid_dns_subdomain, "a Node name: lowercase letters, digits, '-' and '.'"},
 	[RP_NETPOL_FROM] = {"network-policy-from", NULL, "CIDR[,CIDR...]",
-			    "install a NetworkPolicy: InfluxDB's port and the stack agent's health port only from "
-			    "these addresses (the nodes, whose agents run on the host network, and the API server); "
+			    "install a NetworkPolicy: InfluxDB's port only from these addresses (the nodes, whose "
+			    "agents run on the host network, and the API server), the stack agent's port only from its "
+			    "node (the kubelet); "
 			    "install-stack sets it itself where the cluster enforces NetworkPolicies",
 			    valid_cidrs, "comma-separated IPv4 or IPv6 CIDRs such as 10.0.1.7/32,10.0.2.0/24"},
 	[RP_GRAFANA_FROM] = {"grafana-from", NULL, "CIDR[,CIDR...]",

@@ -82,7 +82,7 @@ static bool add_ip(char *buf, size_t len, size_t *n, const char *ip)
 int stack_netpol_decide(struct stack *s, char *err, size_t errlen)
 {
 	if (s->rp.value[RP_NETPOL_FROM]) {
-		fprintf(s->out, "NetworkPolicy: InfluxDB and the agent's port only from --network-policy-from%s\n",
+		fprintf(s->out, "NetworkPolicy: InfluxDB only from --network-policy-from%s\n",
 			s->rp.value[RP_GRAFANA_FROM] ? ", Grafana's from --grafana-from" : "");
 		return 0;
 	}
@@ -147,7 +147,7 @@ int stack_netpol_decide(struct stack *s, char *err, size_t errlen)
 	}
 	s->rp.value[RP_NETPOL_FROM] = s->netpol_from;
 	fprintf(s->out,
-		"NetworkPolicy: the VPC CNI enforces NetworkPolicies: InfluxDB and the agent's port only from the %zu "
+		"NetworkPolicy: the VPC CNI enforces NetworkPolicies: InfluxDB only from the %zu "
 		"node%s and %zu API server address%s; Grafana's port %s. A node added later: run install-stack again.\n",
 		nn, nn == 1 ? "" : "s", na, na == 1 ? "" : "es",
 		s->rp.value[RP_GRAFANA_FROM] ? "also from --grafana-from" : "from no one (kubectl port-forward still works)");

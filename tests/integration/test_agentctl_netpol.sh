@@ -5,9 +5,9 @@
 # default, --enable-network-policy=false) it installs none and says why and
 # how to turn it on; once aws-node's aws-eks-nodeagent runs with
 # --enable-network-policy=true it installs NetworkPolicy heliograph-stack:
-# InfluxDB (8086) and the agent's health port (8275) from exactly the nodes'
-# InternalIPs and the API server's endpoint addresses, Grafana (3000) from no
-# one, or from --grafana-from; --network-policy-from is used as given;
+# InfluxDB (8086) from exactly the nodes' InternalIPs and the API server's
+# endpoint addresses, Grafana (3000) from no one, or from --grafana-from, the
+# agent's health port (8275) from no one (its node's kubelet always may); --network-policy-from is used as given;
 # uninstall-stack deletes it.
 source "$TESTLIB"
 source "$(dirname "$0")/kube_lib.sh"
@@ -53,10 +53,10 @@ json.dump(ds, sys.stdout)
 PY
 curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/aws-node.json" >/dev/null || fail "aws-node"
 run 0 install-stack --no-wait --force
-grep -q "^NetworkPolicy: the VPC CNI enforces NetworkPolicies: InfluxDB and the agent's port only from the 2 nodes and 2 API server addresses; Grafana's port from no one" "$TMP/out" ||
+grep -q "^NetworkPolicy: the VPC CNI enforces NetworkPolicies: InfluxDB only from the 2 nodes and 2 API server addresses; Grafana's port from no one" "$TMP/out" ||
 	fail "no NetworkPolicy line: $(cat "$TMP/out")"
 grep -q "^networkpolicy.networking.k8s.io/heliograph-stack *created" "$TMP/out" || fail "not created: $(cat "$TMP/out")"
-# What kubectl reads back: one rule for 8086+8275 from the nodes and the API server, no Grafana rule.
+# What kubectl reads back: one rule, 8086 from the nodes and the API server; no Grafana or agent rule.
 want_from=$(k get nodes -o jsonpath='{range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address}/32{"\n"}{end}'
 	printf '192.168.77.10/32\n192.168.99.20/32\n')
 k -n monitoring get networkpolicy heliograph-stack -o json >"$TMP/np.json" || fail "kubectl get networkpolicy"
@@ -69,7 +69,7 @@ assert np["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "heliogra
 assert np["policyTypes"] == ["Ingress"], np
 assert len(np["ingress"]) == 1, np["ingress"]
 r = np["ingress"][0]
-assert sorted((p["protocol"], p["port"]) for p in r["ports"]) == [("TCP", 8086), ("TCP", 8275)], r
+assert [(p["protocol"], p["port"]) for p in r["ports"]] == [("TCP", 8086)], r
 assert sorted(f["ipBlock"]["cidr"] for f in r["from"]) == want, (r["from"], want)
 PY
 # The stack pod's labels are what the policy selects.
@@ -95,7 +95,7 @@ grep -q -- "--grafana-from '10.0.0.1': expected comma-separated IPv4 or IPv6 CID
 
 # ---- --network-policy-from as given ----
 run 0 install-stack --no-wait --force --network-policy-from 10.0.0.0/16
-grep -q "^NetworkPolicy: InfluxDB and the agent's port only from --network-policy-from$" "$TMP/out" || fail "as given: $(cat "$TMP/out")"
+grep -q "^NetworkPolicy: InfluxDB only from --network-policy-from$" "$TMP/out" || fail "as given: $(cat "$TMP/out")"
 [ "$(k -n monitoring get networkpolicy heliograph-stack -o jsonpath='{.spec.ingress[0].from[*].ipBlock.cidr}')" = 10.0.0.0/16 ] ||
 	fail "--network-policy-from not used as given"
 # ---- uninstall-stack deletes it, though its own render has none ----
