@@ -167,6 +167,12 @@ PY
 	fuzz_kube_status)
 		prefixed "$dir" "0 1 2 3 4 5" "$root"/tests/fixtures/k8s-api/status/*.json
 		src=/nonexistent ;;
+	fuzz_setup_log)
+		# The influxdb-setup log shapes (k8s-manifests/20-stack-config.yaml setup.sh).
+		printf '\100ts=1 lvl=info msg=x\nreport\tinfluxdb user admin (admin)\tcreated\nreport\tinfluxdb database heliograph\tunchanged\r\n' >"$dir/report"
+		printf '\020ts=1 lvl=info msg=x\ninfluxdb-setup: InfluxDB does not accept the admin password\nts=2\n' >"$dir/failed"
+		printf '\0031\n2\n3\n4\n5\n6\n7\n' >"$dir/lines"
+		src=/nonexistent ;;
 	fuzz_jsonq)
 		prefixed "$dir" "0" "$root"/tests/fixtures/k8s-api/status/*.json \
 			"$root"/tests/fixtures/k8s-api/discovery/*.json

@@ -58,6 +58,8 @@ import kube_store  # noqa: E402
 import kube_table  # noqa: E402
 from kube_store import ApiError  # noqa: E402
 
+POD_LOG = __import__("re").compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$")
+
 try:
     import yaml  # apply bodies may be YAML; kubectl and our client send JSON
 except ImportError:  # pragma: no cover
@@ -195,6 +197,32 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def pod_log(self, ns, name, q):
+        """GET pods/NAME/log: what a container run for real (kube_sched_run.py) printed."""
+        st = self.server.store
+        with st.lock:
+            pod = st.objects.get(("pods", "", ns, name))
+        if pod is None:
+            raise ApiError(404, "NotFound", 'pods "%s" not found' % name, {"name": name, "kind": "pods"})
+        names = [c["name"] for k in ("initContainers", "containers") for c in pod["spec"].get(k) or []]
+        c = q.get("container") or (names[0] if len(names) == 1 else None)
+        if c is None:
+            raise ApiError(400, "BadRequest", "a container name must be specified for pod %s, choose one of: [%s]"
+                           % (name, " ".join(names)))
+        if c not in names:
+            raise ApiError(400, "BadRequest", "container %s is not valid for pod %s" % (c, name))
+        sim = self.server.sim
+        data = sim.kubelets.runner.log(ns, name, c, q.get("previous") == "true") if sim else None
+        if data is None:
+            data = b"" if q.get("previous") != "true" else None
+        if data is None:
+            raise ApiError(400, "BadRequest", 'previous terminated container "%s" in pod "%s" not found' % (c, name))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def control(self, method, path, body):
         st = self.server.store
         if path == "/_control/tokens":
@@ -261,6 +289,9 @@ class Handler(BaseHTTPRequestHandler):
             if doc is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             return self.send_json(200, doc)
+        lm = POD_LOG.match(path)
+        if lm and method == "GET":
+            return self.pod_log(lm.group(1), lm.group(2), q)
         r = st.parse_path(path)
         if r is None:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
@@ -419,7 +450,9 @@ def main():
     srv.sim = None
     if opts.scheduler:
         import kube_sched
+        import kube_sched_run
         srv.sim = kube_sched.start(store, os.path.join(opts.tls_dir, "ca.crt"))
+        kube_sched_run.install_exit_handlers()
     else:
         kube_store.start_controller(store, opts.controller_delay)
     print(f"PORT {srv.server_address[1]}", flush=True)

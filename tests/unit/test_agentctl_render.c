@@ -230,6 +230,7 @@ static const struct {
 } kinds[] = {
 	{"Namespace", "v1", false},
 	{"StorageClass", "storage.k8s.io/v1", false},
+	{"NetworkPolicy", "networking.k8s.io/v1", true},
 	{"PersistentVolume", "v1", false},
 	{"PersistentVolumeClaim", "v1", true},
 	{"ConfigMap", "v1", true},
@@ -475,6 +476,20 @@ static void check_schema(struct stream *s, const char *ns)
 				CHECK(quantity(pstr(dc, rc, "spec.resources.requests.storage")) <= quantity(pstr(d, r, "spec.capacity.storage")));
 			}
 			CHECK(seq_len(path(d, r, "spec.nodeAffinity.required.nodeSelectorTerms")) >= 1);
+		} else if (strcmp(kind, "NetworkPolicy") == 0) {
+			/* It selects the pods of a workload of the render, by all of their labels. */
+			node *ml = path(d, r, "spec.podSelector.matchLabels");
+			CHECK(ml && ml->type == YAML_MAPPING_NODE);
+			CHECK(str(get(d, ml, "app.kubernetes.io/name")) && find_doc(s, "Deployment", str(get(d, ml, "app.kubernetes.io/name"))) >= 0);
+			node *ing = path(d, r, "spec.ingress");
+			for (int j = 0; j < seq_len(ing); j++) {
+				node *ports = get(d, item(d, ing, j), "ports"), *from = get(d, item(d, ing, j), "from");
+				CHECK(seq_len(ports) >= 1 && seq_len(from) >= 1);
+				for (int k = 0; k < seq_len(ports); k++)
+					CHECK_STR(pstr(d, item(d, ports, k), "protocol"), "TCP");
+				for (int k = 0; k < seq_len(from); k++)
+					CHECK(strchr(pstr(d, item(d, from, k), "ipBlock.cidr") ? pstr(d, item(d, from, k), "ipBlock.cidr") : "", '/'));
+			}
 		} else if (strcmp(kind, "StorageClass") == 0) {
 			CHECK(dns_subdomain(pstr(d, r, "provisioner")));
 			node *params = get(d, r, "parameters");
@@ -948,6 +963,54 @@ static void test_stack_agent(struct stream *s, yaml_document_t *d, node *r)
 	CHECK_STR(pstr(d, named(d, va, "agent-config"), "configMap.name"), "heliograph-agent");
 }
 
+/* Every container of the stack pod runs with a read-only root; what each
+ * may write is listed: "container=volume:mountPath,..." of its mounts without
+ * readOnly, in order. The only emptyDir is Grafana's /tmp, size-limited. */
+static void check_writable(yaml_document_t *d, node *spec)
+{
+	static const char *const want[] = {
+		"data-owner=influxdb-data:/data/influxdb,grafana-data:/data/grafana,agent-spool:/data/agent-spool",
+		"influxdb-setup=influxdb-data:/var/lib/influxdb",
+		"influxdb=influxdb-data:/var/lib/influxdb",
+		"grafana=grafana-data:/var/lib/grafana,grafana-tmp:/tmp",
+		"agent=agent-spool:/var/lib/heliograph/spool",
+	};
+	const char *lists[] = {"initContainers", "containers"};
+	int n = 0;
+	for (int l = 0; l < 2; l++)
+		for (int c = 0; c < seq_len(get(d, spec, lists[l])); c++) {
+			node *ct = item(d, get(d, spec, lists[l]), c), *vm = get(d, ct, "volumeMounts");
+			CHECK(is_true(path(d, ct, "securityContext.readOnlyRootFilesystem")));
+			char got[512];
+			int o = snprintf(got, sizeof got, "%s=", pstr(d, ct, "name"));
+			for (int j = 0; j < seq_len(vm); j++) {
+				node *m = item(d, vm, j);
+				if (is_true(get(d, m, "readOnly")))
+					continue;
+				o += snprintf(got + o, sizeof got - (size_t)o, "%s%s:%s", got[o - 1] == '=' ? "" : ",",
+					      pstr(d, m, "name"), pstr(d, m, "mountPath"));
+			}
+			bool listed = false;
+			for (size_t w = 0; w < sizeof want / sizeof *want; w++)
+				listed |= strcmp(want[w], got) == 0;
+			if (!listed)
+				fprintf(stderr, "  unexpected writable mounts: %s\n", got);
+			CHECK(listed);
+			n++;
+		}
+	CHECK_INT(n, (int)(sizeof want / sizeof *want));
+	node *vols = get(d, spec, "volumes");
+	int empty = 0;
+	for (int v = 0; v < seq_len(vols); v++)
+		if (get(d, item(d, vols, v), "emptyDir")) {
+			empty++;
+			CHECK_STR(pstr(d, item(d, vols, v), "name"), "grafana-tmp");
+			CHECK(quantity(pstr(d, item(d, vols, v), "emptyDir.sizeLimit")) > 0 &&
+			      quantity(pstr(d, item(d, vols, v), "emptyDir.sizeLimit")) <= 64.0 * 1048576);
+		}
+	CHECK_INT(empty, 1);
+}
+
 static void test_stack(struct stream *s)
 {
 	int i = find_doc(s, "Deployment", "heliograph-stack");
@@ -965,6 +1028,11 @@ static void test_stack(struct stream *s)
 	CHECK_STR(pstr(d, graf, "livenessProbe.httpGet.path"), "/api/health");
 	CHECK_STR(pstr(d, graf, "readinessProbe.httpGet.path"), "/api/health");
 	CHECK_STR(pstr(d, env_of(d, influx, "INFLUXDB_DATA_INDEX_VERSION"), "value"), "tsi1");
+	/* /debug/vars, /debug/requests and /debug/pprof need an admin. */
+	CHECK_STR(pstr(d, env_of(d, influx, "INFLUXDB_HTTP_AUTH_ENABLED"), "value"), "true");
+	CHECK_STR(pstr(d, env_of(d, influx, "INFLUXDB_HTTP_PPROF_AUTH_ENABLED"), "value"), "true");
+	CHECK(env_of(d, influx, "INFLUXDB_HTTP_PPROF_ENABLED") == NULL);
+	check_writable(d, spec);
 	CHECK(strncmp(pstr(d, influx, "image"), "docker.io/library/influxdb:1.12.", 32) == 0);
 	CHECK(strncmp(pstr(d, graf, "image"), "docker.io/grafana/grafana:12.4.", 31) == 0);
 	/* Grafana's gid owns EBS volumes; InfluxDB gets it as a supplementary group. */
@@ -1009,7 +1077,31 @@ static void test_stack(struct stream *s)
 	 * volumes and the agent's disk buffer and nothing else, each top
 	 * directory to its server. */
 	node *ics = get(d, spec, "initContainers");
-	CHECK_INT(seq_len(ics), 1);
+	CHECK_INT(seq_len(ics), 2);
+	/* influxdb-setup, after data-owner: InfluxDB's image and volume, the
+	 * set-up script of ConfigMap influxdb-init, every credential from a
+	 * Secret (none on the command line), influxd on loopback only; the
+	 * influxdb container itself holds no credential. */
+	node *setup = item(d, ics, 1);
+	CHECK_STR(pstr(d, setup, "name"), "influxdb-setup");
+	CHECK_STR(pstr(d, setup, "image"), pstr(d, influx, "image"));
+	CHECK_STR(mount_of(d, setup, "influxdb-data"), mount_of(d, influx, "influxdb-data"));
+	CHECK_STR(str(item(d, get(d, setup, "command"), 1)), "/etc/heliograph/influxdb-setup/setup.sh");
+	CHECK_STR(mount_of(d, setup, "influxdb-init"), "/etc/heliograph/influxdb-setup");
+	CHECK_STR(pstr(d, env_of(d, setup, "INFLUXDB_HTTP_BIND_ADDRESS"), "value"), "127.0.0.1:8086");
+	static const char *const creds[][3] = {{"INFLUX_USERNAME", "influxdb-admin", "username"},
+					       {"INFLUX_PASSWORD", "influxdb-admin", "password"},
+					       {"HG_WRITE_USER", "influxdb-agent", "username"},
+					       {"HG_WRITE_PASSWORD", "influxdb-agent", "password"},
+					       {"HG_READ_USER", "influxdb-grafana", "username"},
+					       {"HG_READ_PASSWORD", "influxdb-grafana", "password"}};
+	for (size_t k = 0; k < sizeof creds / sizeof *creds; k++) {
+		CHECK_STR(pstr(d, env_of(d, setup, creds[k][0]), "valueFrom.secretKeyRef.name"), creds[k][1]);
+		CHECK_STR(pstr(d, env_of(d, setup, creds[k][0]), "valueFrom.secretKeyRef.key"), creds[k][2]);
+	}
+	node *ienv = get(d, influx, "env");
+	for (int j = 0; j < seq_len(ienv); j++)
+		CHECK(path(d, item(d, ienv, j), "valueFrom.secretKeyRef") == NULL);
 	node *own = check_owner_init(d, spec, "data-owner");
 	CHECK_STR(pstr(d, own, "image"), pstr(d, influx, "image"));
 	node *om = get(d, own, "volumeMounts");
@@ -1444,21 +1536,24 @@ static void test_flags(const char *def)
 	};
 	for (size_t k = 0; k < sizeof rets / sizeof *rets; k++) {
 		t = render_with("retention", rets[k].ret);
-		CHECK(t && changed_lines(def, t) == 1);
+		CHECK(t && changed_lines(def, t) == 2); /* the statement, and the value for the set-up's report */
 		if (t && parse_stream(&s, t) == 0) {
 			int i = find_doc(&s, "ConfigMap", "influxdb-init");
 			const char *iql = str(get(&s.doc[i], path(&s.doc[i], yaml_document_get_root_node(&s.doc[i]), "data"), "retention.iql"));
 			CHECK(iql && strstr(iql, rets[k].iql) != NULL);
+			CHECK_STR(str(get(&s.doc[i], path(&s.doc[i], yaml_document_get_root_node(&s.doc[i]), "data"), "retention")),
+				  rets[k].ret);
 			free_stream(&s);
 		}
 	}
 
-	/* --image-registry: every docker.io image (influxdb, data-owner, grafana,
-	 * spool-owner; a Docker Hub mirror), not the two agents', which are
-	 * ghcr.io's by default; --agent-image: the agents' only, as given. */
-	CHECK_INT(count(def, "image: "), 6);
+	/* --image-registry: every docker.io image (influxdb, data-owner,
+	 * influxdb-setup, grafana, spool-owner; a Docker Hub mirror), not the two
+	 * agents', which are ghcr.io's by default; --agent-image: the agents'
+	 * only, as given. */
+	CHECK_INT(count(def, "image: "), 7);
 	t = render_with("image-registry", "123.dkr.ecr.us-east-1.amazonaws.com/docker-hub");
-	CHECK(t && changed_lines(def, t) == 4 && count(t, "image: 123.dkr.ecr.us-east-1.amazonaws.com/docker-hub/") == 4);
+	CHECK(t && changed_lines(def, t) == 5 && count(t, "image: 123.dkr.ecr.us-east-1.amazonaws.com/docker-hub/") == 5);
 	CHECK(t && strstr(t, "docker.io") == NULL && count(t, "image: " HG_AGENT_IMAGE " #") == 2);
 	free(t);
 	t = render_with("agent-image", "registry.example:5000/hg/agent:9");
@@ -1471,7 +1566,7 @@ static void test_flags(const char *def)
 		CHECK_INT(render_params_set(&rp, "image-registry", "mirror.example", err, sizeof err), 0);
 		t = render_to_text(&rp);
 		/* An explicit agent image is used as given, the mirror moves the others. */
-		CHECK(t && count(t, "image: mirror.example/") == 4 && count(t, "image: docker.io/me/agent:2 #") == 2);
+		CHECK(t && count(t, "image: mirror.example/") == 5 && count(t, "image: docker.io/me/agent:2 #") == 2);
 		free(t);
 	}
 
@@ -1728,6 +1823,65 @@ static void test_dashboards(void)
 	render_buf_free(&out);
 }
 
+/* --network-policy-from: the stack pod's port 8086 from those CIDRs, 3000
+ * only with --grafana-from, 8275 never (its node, the kubelet, always may); nothing without the flag; bad CIDRs
+ * refused. */
+static void test_network_policy(void)
+{
+	struct render_params rp = {0};
+	char err[256];
+	CHECK(!emitted(&rp, RENDER_NETPOL_NAME));
+	static const char *const bad[] = {"10.0.0.1", "10.0.0.1/33", "10.0.0.1/32,", ",10.0.0.1/32", "10.0.0/24",
+					  "fd00::/129", "10.0.0.1/3x", "10.0.0.1/32 ", "10.0.0.1/32\n- x"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		CHECK_INT(render_params_set(&rp, "network-policy-from", bad[i], err, sizeof err), -1);
+	CHECK(!emitted(&rp, RENDER_NETPOL_NAME));
+	CHECK_INT(render_params_set(&rp, "grafana-from", "203.0.113.0/24", err, sizeof err), 0);
+	CHECK(!emitted(&rp, RENDER_NETPOL_NAME)); /* Grafana's rule belongs to the policy --network-policy-from makes */
+	for (int g = 0; g < 2; g++) {
+		rp.value[RP_GRAFANA_FROM] = g ? "203.0.113.0/24" : NULL;
+		CHECK_INT(render_params_set(&rp, "namespace", "obs", err, sizeof err), 0);
+		CHECK_INT(render_params_set(&rp, "network-policy-from", "10.0.1.7/32,fd00::5/128", err, sizeof err), 0);
+		char *t = render_to_text(&rp);
+		struct stream s;
+		CHECK(t && parse_stream(&s, t) == 0);
+		if (!t)
+			continue;
+		check_schema(&s, "obs");
+		int i = find_doc(&s, "NetworkPolicy", "heliograph-stack");
+		CHECK(i >= 0);
+		if (i >= 0) {
+			yaml_document_t *d = &s.doc[i];
+			node *r = yaml_document_get_root_node(d), *ing = path(d, r, "spec.ingress");
+			CHECK_STR(str(item(d, path(d, r, "spec.policyTypes"), 0)), "Ingress");
+			CHECK_INT(seq_len(ing), g ? 2 : 1);
+			node *ports = get(d, item(d, ing, 0), "ports"), *from = get(d, item(d, ing, 0), "from");
+			CHECK_INT(seq_len(ports), 1);
+			CHECK_STR(pstr(d, item(d, ports, 0), "port"), "8086");
+			CHECK(!strstr(t, "port: 8275}"));
+			CHECK_INT(seq_len(from), 2);
+			CHECK_STR(pstr(d, item(d, from, 0), "ipBlock.cidr"), "10.0.1.7/32");
+			CHECK_STR(pstr(d, item(d, from, 1), "ipBlock.cidr"), "fd00::5/128");
+			if (g) {
+				CHECK_STR(pstr(d, item(d, get(d, item(d, ing, 1), "ports"), 0), "port"), "3000");
+				CHECK_STR(pstr(d, item(d, get(d, item(d, ing, 1), "from"), 0), "ipBlock.cidr"), "203.0.113.0/24");
+			}
+			/* The ports are the containers' own. */
+			int si = find_doc(&s, "Deployment", "heliograph-stack");
+			CHECK(si >= 0);
+			if (si >= 0) {
+				yaml_document_t *sd = &s.doc[si];
+				node *sr = yaml_document_get_root_node(sd);
+				static const char *const want[][2] = {{"influxdb", "8086"}, {"agent", "8275"}, {"grafana", "3000"}};
+				for (int k = 0; k < 3; k++)
+					CHECK_STR(pstr(sd, item(sd, get(sd, container(sd, sr, want[k][0]), "ports"), 0),
+						       "containerPort"), want[k][1]);
+			}
+		}
+		free_stream(&s);
+	}
+}
+
 int main(void)
 {
 	test_files_in_sync();
@@ -1750,6 +1904,7 @@ int main(void)
 	free_stream(&s);
 	test_flags(def);
 	test_storage(def);
+	test_network_policy();
 	free(def);
 	CHECK_DONE();
 }
