@@ -35,7 +35,8 @@ Test-only control endpoints (no auth, under /_control/):
   POST /_control/list     {"inconsistent_continue": false}: a 410 for an expired continue token
                           offers no token for the rest (as older servers), so only a new list helps
   POST/GET /_control/behaviour  with --scheduler: failures of the simulated cluster (see kube_sched.py)
-  GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type"}]
+  GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type","bytes"}]
+                          (bytes: of the response body so far; a watch's grows with each event)
   POST /_control/quit
 """
 import argparse
@@ -112,6 +113,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_json(self, code, obj):
         data = json.dumps(obj).encode()
+        if self.rec is not None:
+            self.rec["bytes"] += len(data)
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -148,9 +151,13 @@ class Handler(BaseHTTPRequestHandler):
             cert = None
         return "rw" if cert else None
 
+    rec = None  # this request's entry in /_control/requests; "bytes" counts the body sent
+
     def record(self, method, path, query, who):
         with self.server.store.lock:
-            self.server.store.requests.append({
+            self.rec = {"bytes": 0}
+            self.server.store.requests.append(self.rec)
+            self.rec.update({
                 "method": method, "path": path, "query": query, "auth": who or "",
                 "content_type": self.headers.get("Content-Type", ""),
                 "accept": self.headers.get("Accept", ""),
@@ -174,6 +181,7 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_verb("DELETE")
 
     def handle_verb(self, method):
+        self.rec = None
         u = urllib.parse.urlsplit(self.path)
         path = u.path.rstrip("/") or "/"
         q = {k: v[0] for k, v in urllib.parse.parse_qs(u.query, keep_blank_values=True).items()}
@@ -356,6 +364,7 @@ class Handler(BaseHTTPRequestHandler):
                 first[0] = False
                 ev = {"type": ev["type"], "object": tab}
             data = (json.dumps(ev) + "\n").encode()
+            self.rec["bytes"] += len(data)
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
 
