@@ -121,6 +121,8 @@ static void on_done(void *arg, const struct kube_response *r)
 	bool ok = r->status >= 200 && r->status < 300 && !w->parse_failed;
 	if (ok && r->broken_off && w->listing)
 		ok = false; /* reported below as the transport error, not as the JSON it left unfinished */
+	else if (ok && r->broken_off && !w->relist)
+		report(w, r->message); /* then resumed from the last resourceVersion: nothing lost */
 	else if (ok && !w->relist && kwp_finish(&w->parser, err, sizeof(err)) != 0 && w->listing) {
 		report(w, err);
 		ok = false;
@@ -174,8 +176,13 @@ static void next(struct kube_watch *w)
 	char path[4096], num[32], err[512];
 	snprintf(path, sizeof(path), "%s?", w->path);
 	if (w->listing) {
-		if (!w->cont[0])
+		if (!w->cont[0]) {
 			w->lists++;
+			if (w->o.on_list_start)
+				w->o.on_list_start(w->o.arg);
+			if (w->stopped)
+				return;
+		}
 		snprintf(num, sizeof(num), "%u", w->o.page_size ? w->o.page_size : 500);
 		add(path, sizeof(path), "limit", num);
 		char *esc = w->cont[0] ? curl_easy_escape(NULL, w->cont, 0) : NULL;

@@ -70,6 +70,16 @@ static const char telegraf_example_objects[] =
 	"{\"matchLabels\":{\"select1\":\"s1\"}}},\"status\":{\"replicas\":3,\"currentReplicas\":3,\"readyReplicas\":3,"
 	"\"updatedReplicas\":3,\"observedGeneration\":1}}]";
 
+/* Telegraf's image split (at ':', a version only from exactly two parts):
+ * an image without a tag, and one from a registry with a port. */
+static const char split_image_pod[] =
+	"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"split-image\",\"namespace\":\"images\","
+	"\"creationTimestamp\":\"2026-01-02T03:04:05Z\"},\"spec\":{\"nodeName\":\"duckboat-02\",\"containers\":["
+	"{\"name\":\"plain\",\"image\":\"busybox\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}},"
+	"{\"name\":\"ported\",\"image\":\"registry.local:5000/app:1.2\"}]},\"status\":{\"phase\":\"Failed\","
+	"\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}],\"containerStatuses\":["
+	"{\"name\":\"plain\",\"restartCount\":1,\"ready\":false,\"state\":{\"terminated\":{\"reason\":\"Error\",\"exitCode\":1}}}]}}";
+
 /* ---- plugin config through its option table ---- */
 
 static void set_str(void *c, const char *name, const char *v)
@@ -94,6 +104,7 @@ static void *config(void)
 	config_list(&input_kube_inventory, c, "selector_include", none);
 	config_list(&input_kube_inventory, c, "selector_exclude", star);
 	config_bool(&input_kube_inventory, c, "leader_election", false);
+	set_str(c, "mode", "list");
 	return c;
 }
 
@@ -186,6 +197,23 @@ static int requests_to(const char *path, const char *query_part)
 
 #define NODE1 "kubernetes_node,node_name=duckboat-01,version=v1.21.2-13+d2965f0db10712"
 
+static int count_of(const char *t, const char *what)
+{
+	int n = 0;
+	for (const char *p = t; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+/* kubernetes_pod_container points of containers (not of pod conditions). */
+static int container_points(const char *t)
+{
+	int n = 0;
+	for (const char *p = t; (p = strstr(p, "kubernetes_pod_container,container_name=")); p++)
+		n++;
+	return n;
+}
+
 static void test_all_resources(void)
 {
 	void *cfg = config();
@@ -227,31 +255,49 @@ static void test_all_resources(void)
 			  "replicas_updated=3i,observed_generation=1i,spec_replicas=3i"));
 
 	/* Pod containers: requests/limits, restarts, states, node selectors as tags. */
-	CHECK(has_line(t, "kubernetes_pod_container,container_name=speaker,namespace=metallb-system,"
+	CHECK(has_line(t, "kubernetes_pod_container,container_name=speaker,image=metallb/speaker,namespace=metallb-system,"
 			  "node_name=duckboat-01,node_selector_beta.kubernetes.io/os=linux,phase=Running,"
-			  "pod_name=speaker-cpxhz,readiness=ready,state=running restarts_total=54i,state_code=0i,"
+			  "pod_name=speaker-cpxhz,readiness=ready,state=running,version=v0.9.3 restarts_total=54i,state_code=0i,"
 			  "resource_requests_millicpu_units=100i,resource_requests_memory_bytes=104857600i,"
 			  "resource_limits_millicpu_units=100i,resource_limits_memory_bytes=104857600i"));
-	CHECK(has_line(t, "kubernetes_pod_container,container_name=alpine,namespace=scraper,node_name=datagen-1-35,"
-			  "phase=Running,pod_name=e2e-container-creating,readiness=unready,state=terminated "
+	CHECK(has_line(t, "kubernetes_pod_container,container_name=alpine,image=docker.io/library/alpine,namespace=scraper,"
+			  "node_name=datagen-1-35,phase=Running,pod_name=e2e-container-creating,readiness=unready,state=terminated,"
+			  "version=3.22.1 "
 			  "restarts_total=2i,state_code=1i,terminated_reason=\"Completed\",state_reason=\"Completed\","
 			  "resource_requests_millicpu_units=5i,resource_requests_memory_bytes=5000000i,"
 			  "resource_limits_millicpu_units=5i,resource_limits_memory_bytes=5000000i"));
-	CHECK(has_line(t, "kubernetes_pod_container,container_name=calico-node,namespace=kube-system,"
-			  "node_name=duckboat-01,phase=Running,pod_name=calico-node-h2bjp,readiness=ready,state=running "
-			  "restarts_total=28i,state_code=0i,resource_requests_millicpu_units=250i"));
-	int containers = 0;
-	for (const char *p = t; (p = strstr(p, "kubernetes_pod_container,")); p++)
-		containers++;
-	CHECK_INT(containers, 36); /* 12 honeycomb + 24 minikube spec containers */
+	CHECK(has_line(t, "kubernetes_pod_container,container_name=calico-node,image=calico/node,namespace=kube-system,"
+			  "node_name=duckboat-01,phase=Running,pod_name=calico-node-h2bjp,readiness=ready,state=running,"
+			  "version=v3.13.2 restarts_total=28i,state_code=0i,resource_requests_millicpu_units=250i"));
+	/* One point per pod condition and container (Telegraf >= 1.27): image/version, no phase. */
+	CHECK(has_line(t, "kubernetes_pod_container,condition=Ready,container_name=alpine,image=docker.io/library/alpine,"
+			  "namespace=scraper,node_name=datagen-1-35,pod_name=e2e-container-creating,status=False,"
+			  "version=3.22.1 status_condition=0i,ready=0i"));
+	CHECK(has_line(t, "kubernetes_pod_container,condition=Ready,container_name=speaker,image=metallb/speaker,"
+			  "namespace=metallb-system,node_name=duckboat-01,pod_name=speaker-cpxhz,status=True,"
+			  "version=v0.9.3 status_condition=1i,ready=1i"));
+	CHECK(has_line(t, "kubernetes_pod_container,condition=PodScheduled,container_name=speaker,image=metallb/speaker,"
+			  "namespace=metallb-system,node_name=duckboat-01,pod_name=speaker-cpxhz,status=True,"
+			  "version=v0.9.3 status_condition=1i,ready=0i"));
+	CHECK(has_line(t, "kubernetes_pod_container,container_name=plain,image=busybox,namespace=images,node_name=duckboat-02,"
+			  "phase=Failed,pod_name=split-image,readiness=unready,state=terminated restarts_total=1i,state_code=1i,"
+			  "terminated_reason=\"Error\",state_reason=\"Error\",resource_limits_millicpu_units=1000i,"
+			  "resource_limits_memory_bytes=1073741824i"));
+	CHECK(has_line(t, "kubernetes_pod_container,container_name=ported,image=registry.local,namespace=images,"
+			  "node_name=duckboat-02,phase=Failed,pod_name=split-image,readiness=unready,state=unknown "
+			  "restarts_total=0i,state_code=3i"));
+	CHECK(has_line(t, "kubernetes_pod_container,condition=Ready,container_name=plain,image=busybox,namespace=images,"
+			  "node_name=duckboat-02,pod_name=split-image,status=False status_condition=0i,ready=0i"));
+	CHECK_INT(container_points(t), 38); /* 12 honeycomb + 24 minikube + 2 split-image spec containers */
+	CHECK_INT(count_of(t, "kubernetes_pod_container,condition="), 170); /* 12 x 4 honeycomb, 24 x 5 minikube, 2 x 1 */
 	int deployments = 0;
 	for (const char *p = t; (p = strstr(p, "kubernetes_deployment,")); p++)
 		deployments++;
 	CHECK_INT(deployments, 2);
 
-	/* 35 pods in pages of 5: 7 requests, 6 with a continue token. */
-	CHECK_INT(requests_to("/api/v1/pods", "limit=5"), 7);
-	CHECK_INT(requests_to("/api/v1/pods", "continue="), 6);
+	/* 36 pods in pages of 5: 8 requests, 7 with a continue token. */
+	CHECK_INT(requests_to("/api/v1/pods", "limit=5"), 8);
+	CHECK_INT(requests_to("/api/v1/pods", "continue="), 7);
 
 	/* A second gather gives the same lines (state reused, nothing left over). */
 	struct acc *b = gather(s);
@@ -278,10 +324,7 @@ static void test_filters(void)
 	CHECK(strstr(t, "duckboat-02") == NULL);
 	CHECK(has_line(t, "kubernetes_node node_count=1i"));
 	/* kube-system pods on duckboat-01: kube-proxy and calico-node; default selector_exclude ["*"]: no selector tags. */
-	int containers = 0;
-	for (const char *p = t; (p = strstr(p, "kubernetes_pod_container,")); p++)
-		containers++;
-	CHECK_INT(containers, 2);
+	CHECK_INT(container_points(t), 2);
 	CHECK(strstr(t, "node_selector_") == NULL);
 	CHECK(requests_to("/api/v1/namespaces/kube-system/pods", "fieldSelector=spec.nodeName%3Dduckboat-01") >= 1);
 	acc_capture_free(a);
@@ -362,7 +405,7 @@ static void test_schema(void)
 	struct acc *a = gather(s);
 	struct schema got = { 0 }, readme = { 0 };
 	schema_from_lp(&got, acc_capture_text(a));
-	CHECK_INT(schema_from_readme(&readme, "../plugins/inputs/kube_inventory/README.md", "terminated"), 0);
+	CHECK_INT(schema_from_readme(&readme, "../plugins/inputs/kube_inventory/README.md", "terminated untagged_image"), 0);
 	CHECK_INT(schema_diff(&readme, &got), 0);
 	acc_capture_free(a);
 	stop(s);
@@ -466,7 +509,7 @@ static void test_continue_expired(void)
 	CHECK_STR(acc_capture_errors(ref), "");
 	int nref;
 	char *want = series_sorted(acc_capture_text(ref), &nref);
-	CHECK_INT(nref, 36); /* one line per container of the 35 pods */
+	CHECK_INT(nref, 208); /* per container of the 36 pods one line (38), and one per pod condition and container (170) */
 	CHECK_INT(duplicates(want), 0);
 
 	/* An etcd3 server's 410 offers a token for the rest: taken, nothing twice. */
@@ -517,7 +560,7 @@ static void test_body_broken_off(void)
 	CHECK(strchr(e, '\n') == strrchr(e, '\n')); /* one error */
 	int n;
 	free(series_sorted(acc_capture_text(a), &n));
-	CHECK(n >= 5 && n < 36); /* the first page's pods went out */
+	CHECK(n >= 5 && n < 208); /* the first page's pods went out */
 	acc_capture_free(a);
 	stop(s);
 
@@ -565,6 +608,7 @@ int main(void)
 	seed_file("kubelet-pods/honeycomb-baremetal-docker-calico-pods.json");
 	seed_file("kubelet-pods/nri-minikube-k8s1.35-containerd2.2-pods.json");
 	CHECK_INT(ks_control(&ks, "/_control/objects", telegraf_example_objects), 200);
+	CHECK_INT(ks_control(&ks, "/_control/objects", split_image_pod), 200);
 	CHECK_INT(ks_control(&ks, "/_control/objects", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"kt\"}}"),
 		  200);
 	test_all_resources();

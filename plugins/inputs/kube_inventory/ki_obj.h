@@ -45,7 +45,7 @@ struct ki_kv {
 };
 
 struct ki_cont {
-	uint32_t name;
+	uint32_t name, image;
 	uint32_t req_cpu, req_mem, lim_cpu, lim_mem; /* 0 = none (offset 0 is the empty string) */
 };
 
@@ -77,7 +77,7 @@ struct ki_obj {
 	size_t ncont, contcap;
 	struct ki_status *st;
 	size_t nst, stcap;
-	struct ki_cond *cond;
+	struct ki_cond *cond; /* node conditions, or pod conditions */
 	size_t ncond, condcap;
 };
 
@@ -93,6 +93,9 @@ void ki_obj_reset(struct ki_obj *o);
 void ki_obj_free(struct ki_obj *o);
 /* A value of the object being read (ks_handler.value). */
 void ki_obj_value(struct ki_obj *o, const char *path, enum ks_type t, const char *v, size_t n, int idx);
+/* Room for an arena of alen bytes and these many entries, the counts set
+ * (ki_cache's unpacking); false when out of memory. */
+bool ki_obj_reserve(struct ki_obj *o, size_t alen, size_t nsel, size_t ncont, size_t nst, size_t ncond);
 /* Emits the object's metrics; false when it was not complete (out of memory). */
 bool ki_obj_emit(struct ki_obj *o, struct acc *acc, const struct ki_filter *selectors);
 

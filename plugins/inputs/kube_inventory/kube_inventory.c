@@ -1,6 +1,11 @@
 /* inputs.kube_inventory: Telegraf's kube_inventory measurements for
  * daemonsets, deployments, nodes, pods' containers and statefulsets
- * (README.md), from the Kubernetes API. Each gather LISTs every enabled
+ * (README.md), from the Kubernetes API.
+ *
+ * mode: watch (the default) keeps a compact cache per resource from one
+ * paged LIST and then WATCH (ki_watch.c, on kube/kube_watch.c) and each
+ * gather emits the caches: no request per gather. mode: list, below, is
+ * what every gather did before: in list mode each gather LISTs every enabled
  * resource in pages (limit/continue), one request at a time, each page
  * streamed through yajl (ki_stream.c) into one reused object (ki_obj.c):
  * memory stays flat however big the cluster. Cluster-wide, so by default
@@ -22,6 +27,7 @@
 #include "acc.h"
 #include "ki_obj.h"
 #include "ki_stream.h"
+#include "ki_watch.h"
 #include "kube_client.h"
 #include "kube_lease.h"
 #include "kubeconfig.h"
@@ -40,6 +46,7 @@ struct ki_config {
 	bool leader_election;
 	char *lease_namespace, *lease_name, *identity;
 	int64_t lease_duration;
+	char *mode;
 };
 
 static const struct opt_desc ki_options[] = {
@@ -84,6 +91,9 @@ static const struct opt_desc ki_options[] = {
 	  "holderIdentity; default: $POD_NAME, else the host name" },
 	{ "lease_duration", OPT_DURATION, offsetof(struct ki_config, lease_duration), "15s",
 	  "a dead leader is replaced within two of these" },
+	{ "mode", OPT_STRING, offsetof(struct ki_config, mode), "watch",
+	  "watch: one LIST then WATCH per resource into a compact cache, gathers read the cache (no request per gather); "
+	  "list: every gather LISTs every resource (for clusters that allow no watch)" },
 	OPT_END,
 };
 
@@ -130,6 +140,12 @@ struct ki {
 	struct ks ks;
 	bool ks_live;
 	struct ki_obj obj;
+	/* watch mode */
+	bool watch_mode;
+	struct ki_rw rw[KI_NKINDS];
+	char wpath[KI_NKINDS][512], wsel[KI_NKINDS][320];
+	uv_timer_t *wait_timer; /* a gather waiting for the first lists; its own block (closed, then freed) */
+	int64_t leader_since_ms, first_gather_ms; /* (tests) uv_now when elected, and its first full gather after */
 };
 
 /* ---- one LIST page ---- */
@@ -358,13 +374,151 @@ static void next_kind(struct ki *s, int from)
 	send_page(s);
 }
 
+/* ---- watch mode ---- */
+
+/* How long a gather waits for the first lists (a new leader's, or the
+ * agent's first gather) before it emits what is listed and reports the rest. */
+#define FIRST_LIST_WAIT_MS 30000
+
+static bool all_synced(const struct ki *s)
+{
+	for (int k = 0; k < KI_NKINDS; k++)
+		if (s->enabled[k] && !s->rw[k].synced)
+			return false;
+	return true;
+}
+
+static void emit_caches(struct ki *s, struct acc *acc)
+{
+	for (int k = 0; k < KI_NKINDS; k++) {
+		if (!s->enabled[k])
+			continue;
+		struct ki_rw *rw = &s->rw[k];
+		if (!rw->synced) {
+			acc_error(acc, "list %s: not complete yet (%s)", kinds[k].name,
+				  rw->stale_why[0] ? rw->stale_why : "no answer so far");
+			continue;
+		}
+		size_t n = ki_rw_emit(rw, acc, &s->sel, &s->obj);
+		if (k == KI_NODES) {
+			struct metric *m = acc_metric(acc, "kubernetes_node");
+			metric_int(m, "node_count", (int64_t)n);
+			acc_emit(acc, m, 0);
+		}
+	}
+	if (!s->first_gather_ms && all_synced(s))
+		s->first_gather_ms = (int64_t)uv_now(kube_client_loop(s->c));
+}
+
+/* Ends a gather that waited for the first lists. */
+static void finish_wait(struct ki *s, bool emit)
+{
+	if (!s->busy)
+		return;
+	if (s->wait_timer)
+		uv_timer_stop(s->wait_timer);
+	struct acc *acc = s->acc;
+	s->busy = false;
+	s->acc = NULL;
+	if (!acc)
+		return; /* freed meanwhile */
+	if (emit)
+		emit_caches(s, acc);
+	acc_gather_done(acc);
+}
+
+static void watch_synced(void *arg)
+{
+	struct ki *s = arg;
+	if (s->busy && all_synced(s))
+		finish_wait(s, true);
+}
+
+static void wait_expired(uv_timer_t *t)
+{
+	finish_wait(t->data, true);
+}
+
+static void watches_start(struct ki *s)
+{
+	for (int k = 0; k < KI_NKINDS; k++) {
+		if (!s->enabled[k] || ki_rw_running(&s->rw[k]))
+			continue;
+		const char *sel = NULL;
+		if (s->node_name && k == KI_NODES)
+			sel = "metadata.name=";
+		else if (s->node_name && k == KI_PODS)
+			sel = "spec.nodeName=";
+		snprintf(s->wpath[k], sizeof s->wpath[k], "%s%s%s/%s", kinds[k].prefix,
+			 kinds[k].namespaced && s->ns ? "/namespaces/" : "", kinds[k].namespaced && s->ns ? s->ns : "",
+			 kinds[k].name);
+		snprintf(s->wsel[k], sizeof s->wsel[k], "%s%s", sel ? sel : "", sel ? s->node_name : "");
+		struct ki_rw_opts o = { .kind = (enum ki_kind)k,
+					.label = s->label,
+					.resource = kinds[k].name,
+					.path = s->wpath[k],
+					.field_selector = sel ? s->wsel[k] : NULL,
+					.page_size = s->page_size,
+					.on_synced = watch_synced,
+					.arg = s };
+		char err[256];
+		if (ki_rw_start(&s->rw[k], s->c, &o, err, sizeof err) != 0)
+			log_error(s->label, "watch %s: %s", kinds[k].name, err);
+	}
+}
+
+/* Stops the watches and drops the caches (a follower holds nothing); a
+ * gather waiting for them ends empty. */
+static void watches_stop(struct ki *s)
+{
+	for (int k = 0; k < KI_NKINDS; k++)
+		ki_rw_stop(&s->rw[k]);
+	finish_wait(s, false);
+}
+
+static int gather_watch(struct ki *s, struct acc *acc)
+{
+	watches_start(s); /* after a failed start, or without leader election */
+	if (s->busy) {
+		acc_error(acc, "the previous gather is still waiting for the first lists");
+		return GATHER_DONE;
+	}
+	if (all_synced(s)) {
+		emit_caches(s, acc);
+		return GATHER_DONE;
+	}
+	if (!s->wait_timer) {
+		s->wait_timer = malloc(sizeof *s->wait_timer);
+		if (!s->wait_timer) {
+			emit_caches(s, acc);
+			return GATHER_DONE;
+		}
+		uv_timer_init(kube_client_loop(s->c), s->wait_timer);
+		s->wait_timer->data = s;
+	}
+	s->busy = true;
+	s->acc = acc;
+	uv_timer_start(s->wait_timer, wait_expired, FIRST_LIST_WAIT_MS, 0);
+	return GATHER_PENDING;
+}
+
 /* ---- leadership ---- */
+
+static void watches_start(struct ki *s);
+static void watches_stop(struct ki *s);
 
 static void on_leader(void *arg, bool leader, int64_t prev)
 {
 	(void)prev;
 	struct ki *s = arg;
 	s->leader = leader;
+	if (s->watch_mode && leader) {
+		s->leader_since_ms = (int64_t)uv_now(kube_client_loop(s->c));
+		s->first_gather_ms = 0;
+		watches_start(s);
+	} else if (s->watch_mode) {
+		watches_stop(s);
+	}
 	log_info(s->label, "%s", leader ? "leader: gathering the cluster inventory" : "not the leader: not gathering");
 }
 
@@ -384,8 +538,17 @@ static bool in_list(const struct strlist *l, const char *name)
 	return false;
 }
 
+static void timer_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
 static void destroy(struct ki *s)
 {
+	s->acc = NULL;
+	watches_stop(s);
+	if (s->wait_timer)
+		uv_close((uv_handle_t *)s->wait_timer, timer_closed);
 	kube_client_free(s->c); /* a request in flight ends here, seeing s->freed */
 	kube_config_free(&s->kc);
 	ki_obj_free(&s->obj);
@@ -503,6 +666,12 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 		return -1;
 	}
 	s->sel = (struct ki_filter){ &s->sel_in, &s->sel_ex };
+	if (cfg->mode && strcmp(cfg->mode, "watch") != 0 && strcmp(cfg->mode, "list") != 0) {
+		snprintf(err, errlen, "mode: \"%s\" is neither \"watch\" nor \"list\"", cfg->mode);
+		destroy(s);
+		return -1;
+	}
+	s->watch_mode = !cfg->mode || strcmp(cfg->mode, "watch") == 0;
 
 	s->use_lease = cfg->leader_election;
 	if (s->use_lease) {
@@ -526,6 +695,8 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 			return -1;
 		}
 	}
+	if (s->watch_mode && !s->use_lease)
+		watches_start(s); /* the cache fills before the first gather */
 	*state = s;
 	return 0;
 }
@@ -535,6 +706,8 @@ static int ki_gather(void *state, struct acc *acc)
 	struct ki *s = state;
 	if (s->use_lease && !s->leader)
 		return GATHER_DONE;
+	if (s->watch_mode)
+		return gather_watch(s, acc);
 	if (s->busy) {
 		acc_error(acc, "the previous gather is still listing %s", kinds[s->kind].name);
 		return GATHER_DONE;
@@ -565,6 +738,33 @@ bool kube_inventory_busy(const void *state)
 {
 	const struct ki *s = state;
 	return s->busy;
+}
+
+/* For tests and bench/: watch mode's caches, objects and bytes in all;
+ * gaps seen; whether every enabled resource is listed. */
+size_t kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced);
+size_t kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced)
+{
+	const struct ki *s = state;
+	size_t n = 0;
+	*bytes = 0;
+	*gaps = 0;
+	for (int k = 0; k < KI_NKINDS; k++) {
+		n += s->rw[k].cache.n;
+		*bytes += ki_cache_memory(&s->rw[k].cache);
+		*gaps += s->rw[k].gaps;
+	}
+	*synced = all_synced(s);
+	return n;
+}
+
+/* For tests: ms from taking the Lease to the first gather with every
+ * resource listed (-1: none yet). */
+int64_t kube_inventory_handover_ms(const void *state);
+int64_t kube_inventory_handover_ms(const void *state)
+{
+	const struct ki *s = state;
+	return s->first_gather_ms ? s->first_gather_ms - s->leader_since_ms : -1;
 }
 
 /* For tests: whether this instance holds the Lease. */
