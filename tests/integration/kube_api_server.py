@@ -26,12 +26,16 @@ Test-only control endpoints (no auth, under /_control/):
   POST /_control/objects  an object, a list of objects or a captured ...List, stored as they are (nodes, pods ...)
   POST /_control/proxy    {"NS/SERVICE:PORT": "http://127.0.0.1:P"}: where the service proxy
                           (/api/v1/namespaces/NS/services/SERVICE:PORT/proxy/...) forwards to
-  POST /_control/fail     scripted Status failures of matching requests (see kube_faults.py)
+  POST /_control/delete   an object or a list of them ({apiVersion, kind, metadata: {name, namespace}}):
+                          deleted (DELETED events), in one request however many
+  POST /_control/fail     scripted Status failures of matching requests (see kube_faults.py); a
+                          "cut" rule on a watch cuts its first event (not bookmark) after that many bytes
   POST /_control/release  {"hold": NAME}: lets the requests a "hold" fault rule holds go on
   POST /_control/controller {"paused": true|false}: the --controller-delay controller writes no
                           status while paused (a rollout that waits until the test says)
   POST /_control/compact  forgets the watch history and ends open watches (resuming
                           from any resourceVersion handed out so far gets 410 Gone)
+  POST /_control/end_watches  ends open watches, history kept (clients resume where they were)
   POST /_control/list     {"inconsistent_continue": false}: a 410 for an expired continue token
                           offers no token for the rest (as older servers), so only a new list helps
   POST/GET /_control/behaviour  with --scheduler: failures of the simulated cluster (see kube_sched.py)
@@ -220,6 +224,11 @@ class Handler(BaseHTTPRequestHandler):
             for o in d if isinstance(d, list) else [d]:
                 st.put_raw(o)
             return self.send_json(200, {})
+        if path == "/_control/delete":
+            d = json.loads(body)
+            for o in d if isinstance(d, list) else [d]:
+                st.delete_raw(o)
+            return self.send_json(200, {})
         if path == "/_control/fail":
             self.server.faults.set(json.loads(body or b"[]"))
             return self.send_json(200, {})
@@ -236,6 +245,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_control/list":
             with st.lock:
                 st.inconsistent_continue = bool(json.loads(body or b"{}").get("inconsistent_continue", True))
+            return self.send_json(200, {})
+        if path == "/_control/end_watches":
+            st.end_watches()
             return self.send_json(200, {})
         if path == "/_control/compact":
             st.compact()
@@ -365,6 +377,14 @@ class Handler(BaseHTTPRequestHandler):
                 ev = {"type": ev["type"], "object": tab}
             data = (json.dumps(ev) + "\n").encode()
             self.rec["bytes"] += len(data)
+            if self.cut is not None and ev.get("type") != "BOOKMARK":
+                # A stream cut in the middle of an event (bookmarks aside, so a
+                # test knows which): part of it, then the connection goes.
+                part = data[:max(1, min(len(data) - 1, int(self.cut["cut"])))]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+                raise ConnectionResetError("cut")
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
 

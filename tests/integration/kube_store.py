@@ -221,6 +221,11 @@ class Store:
             del self.events[:1000]
         self.lock.notify_all()
 
+    def end_watches(self):
+        with self.lock:
+            self.epoch += 1
+            self.lock.notify_all()
+
     def compact(self):
         with self.lock:
             # As if other objects were written and etcd compacted: every
@@ -482,6 +487,19 @@ class Store:
             if r.res.group:
                 d["group"] = r.res.group
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": d}
+
+    def delete_raw(self, o):
+        """Deletes the object o names (apiVersion, kind, metadata name/namespace), if stored."""
+        api = o.get("apiVersion", "v1")
+        group = api.split("/")[0] if "/" in api else ""
+        with self.lock:
+            res = self.by_kind.get((group, o["kind"]))
+            if res is None:
+                raise ValueError("unknown kind %s %s" % (api, o["kind"]))
+            m = o.get("metadata", {})
+            k = self.key(res, m.get("namespace", "default"), m["name"])
+            if k in self.objects:
+                self.remove(res, k, self.objects[k])
 
     def resource_of(self, k):
         for res in self.resources.values():

@@ -1,7 +1,8 @@
-/* Packing: the ki_obj's string arena as it is (only the strings picked
- * out, NUL-separated), preceded by its length and the offsets of namespace
- * and name (the key, read without unpacking), then every other field as a
- * varint (offsets, counts, zigzag for signed numbers). */
+/* Packing: a header (arena length, the offsets of namespace and name: the
+ * key, read without unpacking), an arena holding each string of the object
+ * once (values shared by most objects, "True", "Running", "Ready" ..., are
+ * numbered instead), then every other field as a varint (string refs,
+ * counts, zigzag for signed numbers). */
 #include "ki_cache.h"
 
 #include <malloc.h>
@@ -152,9 +153,11 @@ static size_t find(const struct ki_cache *c, const char *ns, const char *name, b
 	return i;
 }
 
-static int grow_table(struct ki_cache *c)
+#define MIN_CAP 64
+
+/* To ncap slots (a power of two, more than n). */
+static int rehash(struct ki_cache *c, size_t ncap)
 {
-	size_t ncap = c->cap ? c->cap * 2 : 64;
 	unsigned char **ns = calloc(ncap, sizeof *ns);
 	if (!ns)
 		return -1;
@@ -172,66 +175,116 @@ static int grow_table(struct ki_cache *c)
 	return 0;
 }
 
+/* Values most objects share (condition types and statuses, phases,
+ * reasons): a string ref names them by number instead of holding them. */
+static const char *const dict[] = { "", "True", "False", "Unknown", "Running", "Pending", "Succeeded", "Failed",
+				    "Ready", "Initialized", "ContainersReady", "PodScheduled",
+				    "PodReadyToStartContainers", "MemoryPressure", "DiskPressure", "PIDPressure",
+				    "NetworkUnavailable", "Completed", "Error", "CrashLoopBackOff", "ContainerCreating",
+				    "OOMKilled", "ImagePullBackOff", "ErrImagePull", "Evicted", "linux", "amd64",
+				    "kubernetes.io/os", "kubernetes.io/arch", "latest" };
+#define NDICT (sizeof dict / sizeof dict[0])
+
+/* A string ref: 0 = "", odd = dict[ref >> 1], even = offset (ref >> 1) in
+ * the packed arena, which holds each other string of the object once. */
+struct packer {
+	const struct ki_obj *o;
+	struct wbuf arena, vals;
+};
+
+static size_t arena_put(struct packer *p, const char *str)
+{
+	if (!*str)
+		return 0;
+	size_t n = strlen(str) + 1;
+	for (size_t at = 1; at < p->arena.len; at += strlen((const char *)p->arena.b + at) + 1)
+		if (memcmp(p->arena.b + at, str, n) == 0)
+			return at;
+	size_t at = p->arena.len;
+	wput(&p->arena, str, n);
+	return at;
+}
+
+static uint64_t ref(struct packer *p, uint32_t off)
+{
+	const char *str = p->o->arena + off;
+	if (!*str)
+		return 0;
+	for (size_t i = 1; i < NDICT; i++)
+		if (strcmp(dict[i], str) == 0)
+			return (uint64_t)i << 1 | 1;
+	return (uint64_t)arena_put(p, str) << 1;
+}
+
+static void wref(struct packer *p, uint32_t off)
+{
+	wvar(&p->vals, ref(p, off));
+}
+
 static unsigned char *pack(const struct ki_obj *o)
 {
-	if (o->oom || o->alen > 0xffff)
+	if (o->oom)
 		return NULL;
-	struct wbuf w = { 0 };
-	wu16(&w, o->alen);
-	wu16(&w, o->ns);
-	wu16(&w, o->name);
-	wput(&w, o->arena, o->alen);
+	struct packer p = { .o = o };
+	struct wbuf *v = &p.vals;
+	wput(&p.arena, "", 1); /* offset 0: "" */
+	size_t ns = arena_put(&p, o->arena + o->ns), name = arena_put(&p, o->arena + o->name);
 	const uint32_t offs[] = { o->node_name, o->phase, o->phase_reason, o->cluster_ns, o->version };
 	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++)
-		wvar(&w, offs[i]);
-	wsigned(&w, o->created_ns);
+		wref(&p, offs[i]);
+	wsigned(v, o->created_ns);
 	uint64_t has = 0;
 	for (int i = 0; i < I_NINTS; i++)
 		if (o->has[i])
 			has |= 1u << i;
-	wvar(&w, has);
+	wvar(v, has);
 	for (int i = 0; i < I_NINTS; i++)
 		if (o->has[i])
-			wsigned(&w, o->ints[i]);
-	wvar(&w, o->unschedulable);
+			wsigned(v, o->ints[i]);
+	wvar(v, o->unschedulable);
 	for (int i = 0; i < 2; i++)
 		for (int j = 0; j < R_N; j++)
-			wvar(&w, o->res[i][j]);
-	wvar(&w, o->nsel);
+			wref(&p, o->res[i][j]);
+	wvar(v, o->nsel);
 	for (size_t i = 0; i < o->nsel; i++) {
-		wvar(&w, o->sel[i].k);
-		wvar(&w, o->sel[i].v);
+		wref(&p, o->sel[i].k);
+		wref(&p, o->sel[i].v);
 	}
-	wvar(&w, o->ncont);
+	wvar(v, o->ncont);
 	for (size_t i = 0; i < o->ncont; i++) {
 		const struct ki_cont *k = &o->cont[i];
 		const uint32_t f[] = { k->name, k->image, k->req_cpu, k->req_mem, k->lim_cpu, k->lim_mem };
 		for (size_t j = 0; j < sizeof f / sizeof f[0]; j++)
-			wvar(&w, f[j]);
+			wref(&p, f[j]);
 	}
-	wvar(&w, o->nst);
+	wvar(v, o->nst);
 	for (size_t i = 0; i < o->nst; i++) {
-		const struct ki_status *s = &o->st[i];
-		wvar(&w, s->name);
-		wvar(&w, s->reason);
-		wsigned(&w, s->restarts);
-		wvar(&w, s->ready);
-		wvar(&w, (uint64_t)s->state);
+		const struct ki_status *st = &o->st[i];
+		wref(&p, st->name);
+		wref(&p, st->reason);
+		wsigned(v, st->restarts);
+		wvar(v, (uint64_t)st->state << 1 | st->ready);
 	}
-	wvar(&w, o->ncond);
+	wvar(v, o->ncond);
 	for (size_t i = 0; i < o->ncond; i++) {
-		wvar(&w, o->cond[i].type);
-		wvar(&w, o->cond[i].status);
+		wref(&p, o->cond[i].type);
+		wref(&p, o->cond[i].status);
 	}
-	if (w.oom) {
-		free(w.b);
-		return NULL;
+	unsigned char *b = NULL;
+	if (!p.arena.oom && !v->oom && p.arena.len <= 0xffff) {
+		/* The exact size: no slack kept per object. */
+		struct wbuf out = { 0 };
+		wu16(&out, p.arena.len);
+		wu16(&out, ns);
+		wu16(&out, name);
+		wput(&out, p.arena.b, p.arena.len);
+		wput(&out, v->b, v->len);
+		if (!out.oom && (b = malloc(out.len)))
+			memcpy(b, out.b, out.len);
+		free(out.b);
 	}
-	/* The exact size: the growing buffer's slack is not kept per object. */
-	unsigned char *b = malloc(w.len);
-	if (b)
-		memcpy(b, w.b, w.len);
-	free(w.b);
+	free(p.arena.b);
+	free(v->b);
 	return b;
 }
 
@@ -240,7 +293,7 @@ int ki_cache_put(struct ki_cache *c, const struct ki_obj *o)
 	unsigned char *b = pack(o);
 	if (!b)
 		return -1;
-	if ((c->n + 1) * 2 > c->cap && grow_table(c) != 0) {
+	if ((c->n + 1) * 2 > c->cap && rehash(c, c->cap ? c->cap * 2 : MIN_CAP) != 0) {
 		free(b);
 		return -1;
 	}
@@ -287,7 +340,28 @@ bool ki_cache_remove(struct ki_cache *c, const char *ns, const char *name)
 			i = j;
 		}
 	}
+	/* After churn, memory returns to what the objects left need. */
+	/* Shrinks below a quarter full, to at most a third full: a few puts
+	 * and removes at the edge do not rehash each time. */
+	if (c->cap > MIN_CAP && c->n * 4 < c->cap) {
+		size_t ncap = MIN_CAP;
+		while ((c->n + 1) * 3 > ncap)
+			ncap *= 2;
+		rehash(c, ncap); /* a failure keeps the larger table */
+	}
 	return true;
+}
+
+/* Unpacking: the packed arena, then every dict string after it. */
+struct unpacker {
+	struct rbuf r;
+	uint32_t dict_off[NDICT];
+};
+
+static uint32_t rref(struct unpacker *u)
+{
+	uint64_t v = rvar(&u->r);
+	return v & 1 ? ((v >> 1) < NDICT ? u->dict_off[v >> 1] : 0) : (uint32_t)(v >> 1);
 }
 
 bool ki_cache_get(const struct ki_cache *c, size_t idx, struct ki_obj *o)
@@ -295,61 +369,69 @@ bool ki_cache_get(const struct ki_cache *c, size_t idx, struct ki_obj *o)
 	const unsigned char *b = idx < c->cap ? c->slot[idx] : NULL;
 	if (!b)
 		return false;
-	size_t alen = ru16(b);
-	struct rbuf r = { b + HDR + alen, b + malloc_usable_size((void *)b) }; /* pack wrote every field */
+	size_t alen = ru16(b), dlen = 0;
+	struct unpacker u = { .r = { b + HDR + alen, b + malloc_usable_size((void *)b) } }; /* pack wrote every field */
+	for (size_t i = 0; i < NDICT; i++) {
+		u.dict_off[i] = (uint32_t)(alen + dlen);
+		dlen += strlen(dict[i]) + 1;
+	}
 	ki_obj_reset(o);
-	const unsigned char *arena = b + HDR;
+	if (!ki_obj_reserve(o, alen + dlen, 0, 0, 0, 0))
+		return false;
+	memcpy(o->arena, b + HDR, alen);
+	for (size_t i = 0; i < NDICT; i++)
+		memcpy(o->arena + u.dict_off[i], dict[i], strlen(dict[i]) + 1);
+	o->alen = alen + dlen;
 	o->ns = (uint32_t)ru16(b + 2);
 	o->name = (uint32_t)ru16(b + 4);
 	uint32_t *offs[] = { &o->node_name, &o->phase, &o->phase_reason, &o->cluster_ns, &o->version };
 	for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++)
-		*offs[i] = (uint32_t)rvar(&r);
-	o->created_ns = rsigned(&r);
-	uint64_t has = rvar(&r);
+		*offs[i] = rref(&u);
+	o->created_ns = rsigned(&u.r);
+	uint64_t has = rvar(&u.r);
 	for (int i = 0; i < I_NINTS; i++)
 		if (has & (1u << i)) {
 			o->has[i] = true;
-			o->ints[i] = rsigned(&r);
+			o->ints[i] = rsigned(&u.r);
 		}
-	o->unschedulable = rvar(&r) != 0;
+	o->unschedulable = rvar(&u.r) != 0;
 	for (int i = 0; i < 2; i++)
 		for (int j = 0; j < R_N; j++)
-			o->res[i][j] = (uint32_t)rvar(&r);
-	size_t nsel = (size_t)rvar(&r);
-	if (!ki_obj_reserve(o, alen, nsel, 0, 0, 0))
+			o->res[i][j] = rref(&u);
+	size_t nsel = (size_t)rvar(&u.r);
+	if (!ki_obj_reserve(o, o->alen, nsel, 0, 0, 0))
 		return false;
-	memcpy(o->arena, arena, alen);
-	o->alen = alen;
 	for (size_t i = 0; i < nsel; i++) {
-		o->sel[i].k = (uint32_t)rvar(&r);
-		o->sel[i].v = (uint32_t)rvar(&r);
+		o->sel[i].k = rref(&u);
+		o->sel[i].v = rref(&u);
 	}
-	size_t ncont = (size_t)rvar(&r);
-	if (!ki_obj_reserve(o, alen, nsel, ncont, 0, 0))
+	size_t ncont = (size_t)rvar(&u.r);
+	if (!ki_obj_reserve(o, o->alen, nsel, ncont, 0, 0))
 		return false;
 	for (size_t i = 0; i < ncont; i++) {
 		struct ki_cont *k = &o->cont[i];
 		uint32_t *f[] = { &k->name, &k->image, &k->req_cpu, &k->req_mem, &k->lim_cpu, &k->lim_mem };
 		for (size_t j = 0; j < sizeof f / sizeof f[0]; j++)
-			*f[j] = (uint32_t)rvar(&r);
+			*f[j] = rref(&u);
 	}
-	size_t nst = (size_t)rvar(&r);
-	if (!ki_obj_reserve(o, alen, nsel, ncont, nst, 0))
+	size_t nst = (size_t)rvar(&u.r);
+	if (!ki_obj_reserve(o, o->alen, nsel, ncont, nst, 0))
 		return false;
 	for (size_t i = 0; i < nst; i++) {
 		struct ki_status *s = &o->st[i];
-		s->name = (uint32_t)rvar(&r);
-		s->reason = (uint32_t)rvar(&r);
-		s->restarts = rsigned(&r);
-		s->ready = rvar(&r) != 0;
-		s->state = (int)rvar(&r);
+		s->name = rref(&u);
+		s->reason = rref(&u);
+		s->restarts = rsigned(&u.r);
+		uint64_t sr = rvar(&u.r);
+		s->ready = sr & 1;
+		s->state = (int)(sr >> 1);
 	}
-	size_t ncond = (size_t)rvar(&r);
-	if (!ki_obj_reserve(o, alen, nsel, ncont, nst, ncond))
+	size_t ncond = (size_t)rvar(&u.r);
+	if (!ki_obj_reserve(o, o->alen, nsel, ncont, nst, ncond))
 		return false;
 	for (size_t i = 0; i < ncond; i++) {
-		o->cond[i].type = (uint32_t)rvar(&r);
-		o->cond[i].status = (uint32_t)rvar(&r);
+		o->cond[i].type = rref(&u);
+		o->cond[i].status = rref(&u);
 	}
 	return true;
 }
