@@ -8,7 +8,9 @@ written from the Deployment's spec as the controllers would.
 
   kube_scale.py URL --pods N [--deployments N --replicasets N --services N --nodes N]
       POSTs the objects to URL/_control/objects in batches (no auth needed);
-      --ca the test server's ca.crt.
+      --ca the test server's ca.crt. With --touch K --round R: only K of the
+      pods (from R*K on, wrapping), their restartCount raised by R+1: a round
+      of churn (K MODIFIED events).
 As a module: objects(pods, deployments, replicasets, services, nodes) -> list."""
 import argparse
 import copy
@@ -103,8 +105,16 @@ def main():
     ap.add_argument("--replicasets", type=int, default=0)
     ap.add_argument("--services", type=int, default=0)
     ap.add_argument("--nodes", type=int, default=1)
+    ap.add_argument("--touch", type=int, default=0)
+    ap.add_argument("--round", type=int, default=0)
     a = ap.parse_args()
     objs = objects(a.pods, a.deployments, a.replicasets, a.services, a.nodes)
+    if a.touch:
+        pods = [o for o in objs if o["kind"] == "Pod"]
+        objs = [pods[(a.round * a.touch + i) % len(pods)] for i in range(a.touch)]
+        for o in objs:
+            for cs in o.get("status", {}).get("containerStatuses", []):
+                cs["restartCount"] = cs.get("restartCount", 0) + a.round + 1
     post(a.url, a.ca, objs)
     print("%d objects" % len(objs), file=sys.stderr)
 
