@@ -124,8 +124,10 @@ static void on_error(void *arg, const char *msg)
 	struct ki_rw *rw = arg;
 	if (rw->synced)
 		gap_begins(rw, msg);
-	else
+	else {
 		log_warn(rw->label, "list %s: %s (trying again)", rw->resource, msg);
+		snprintf(rw->list_err, sizeof rw->list_err, "%s", msg);
+	}
 }
 
 int ki_rw_start(struct ki_rw *rw, struct kube_client *c, const struct ki_rw_opts *o, char *err, size_t errlen)

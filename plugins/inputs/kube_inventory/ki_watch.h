@@ -39,6 +39,7 @@ struct ki_rw {
 	unsigned gaps;              /* in all (tests) */
 	unsigned long events;       /* watch events applied */
 	char err[256];              /* an object that could not be read, for the next gather */
+	char list_err[256];         /* why the first list has not completed ("" = no error) */
 	void (*on_synced)(void *arg);
 	void *arg;
 };

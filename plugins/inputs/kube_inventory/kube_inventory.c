@@ -395,8 +395,14 @@ static void emit_caches(struct ki *s, struct acc *acc)
 			continue;
 		struct ki_rw *rw = &s->rw[k];
 		if (!rw->synced) {
-			acc_error(acc, "list %s: not complete yet (%s)", kinds[k].name,
-				  rw->stale_why[0] ? rw->stale_why : "no answer so far");
+			char hint[256] = "";
+			if (strstr(rw->list_err, "403"))
+				snprintf(hint, sizeof hint,
+					 ". Watch mode needs the RBAC rule {apiGroups: [\"%s\"], resources: [\"%s\"], verbs: "
+					 "[\"list\", \"watch\"]} (k8s-manifests/40-agent-rbac.yaml has it)",
+					 kinds[k].group, kinds[k].name);
+			acc_error(acc, "list %s: not complete yet (%s)%s", kinds[k].name,
+				  rw->list_err[0] ? rw->list_err : "no answer so far", hint);
 			continue;
 		}
 		size_t n = ki_rw_emit(rw, acc, &s->sel, &s->obj);
