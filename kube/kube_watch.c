@@ -21,6 +21,7 @@ struct kube_watch {
 	char cont[1024];
 	struct kwp parser;
 	bool in_flight, listing, stopped, relist, parse_failed;
+	bool in_done; /* on_done runs: a stop from a callback leaves the freeing to it */
 	char parse_err[256];
 	unsigned lists;
 	uint64_t backoff_ms;
@@ -109,14 +110,25 @@ static void retry_later(struct kube_watch *w)
 	uv_timer_start(&w->timer, on_timer, w->backoff_ms, 0);
 }
 
+static void done(struct kube_watch *w, const struct kube_response *r);
+
+/* A callback (on_synced, on_error) may stop the watch, and with it the
+ * program: the watch is freed here, once the callbacks are over. */
 static void on_done(void *arg, const struct kube_response *r)
 {
 	struct kube_watch *w = arg;
 	w->in_flight = false;
-	if (w->stopped) {
+	w->in_done = true;
+	done(w, r);
+	w->in_done = false;
+	if (w->stopped && !w->in_flight)
 		destroy(w);
+}
+
+static void done(struct kube_watch *w, const struct kube_response *r)
+{
+	if (w->stopped)
 		return;
-	}
 	char err[256];
 	bool ok = r->status >= 200 && r->status < 300 && !w->parse_failed;
 	if (ok && r->broken_off && w->listing)
@@ -151,10 +163,8 @@ static void on_done(void *arg, const struct kube_response *r)
 			w->listing = false;
 			if (w->o.on_synced)
 				w->o.on_synced(w->o.arg);
-			if (w->stopped) {
-				destroy(w);
+			if (w->stopped)
 				return;
-			}
 		}
 	}
 	w->backoff_ms = 0;
@@ -253,7 +263,7 @@ void kube_watch_stop(struct kube_watch *w)
 		return;
 	w->stopped = true;
 	uv_timer_stop(&w->timer);
-	if (!w->in_flight)
+	if (!w->in_flight && !w->in_done)
 		destroy(w);
 }
 
