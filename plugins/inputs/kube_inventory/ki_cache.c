@@ -198,7 +198,7 @@ static size_t arena_put(struct packer *p, const char *str)
 		return 0;
 	size_t n = strlen(str) + 1;
 	for (size_t at = 1; at < p->arena.len; at += strlen((const char *)p->arena.b + at) + 1)
-		if (memcmp(p->arena.b + at, str, n) == 0)
+		if (strcmp((const char *)p->arena.b + at, str) == 0)
 			return at;
 	size_t at = p->arena.len;
 	wput(&p->arena, str, n);
