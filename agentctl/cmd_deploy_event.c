@@ -17,6 +17,7 @@
 #include "httpc.h"
 #include "influx_http.h"
 #include "url_redact.h"
+#include "clock.h"
 
 #define STARTED_ENV "HELIOGRAPH_DEPLOY_STARTED"
 #define LINE_MAX_BYTES 8192
@@ -400,13 +401,6 @@ out:
 	influx_scrub(err, a->password);
 	influx_scrub(err, a->token);
 	return rc;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int run_deploy_event(int argc, char **argv)

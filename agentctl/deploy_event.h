@@ -10,7 +10,7 @@ struct deploy_event {
 	const char *service;   /* tag name */
 	const char *namespace_;
 	const char *kind;
-	const char *strategy;  /* bigbang, rolling, canary, bluegreen (agent/deploy_strategy.h) */
+	const char *strategy;  /* bigbang, rolling, canary, bluegreen (plugins/common/deploy_strategy.h) */
 	const char *phase;     /* started, completed, failed */
 	const char *cluster;   /* or NULL */
 	const char *version;   /* field */

@@ -78,10 +78,10 @@ void hostfs_buf_free(struct hostfs_buf *b)
 
 ssize_t hostfs_read(struct hostfs_buf *b, const char *path)
 {
-	return hostfs_readat(b, AT_FDCWD, path);
+	return hostfs_read_dirfd(b, AT_FDCWD, path);
 }
 
-ssize_t hostfs_readat(struct hostfs_buf *b, int dirfd, const char *path)
+ssize_t hostfs_read_dirfd(struct hostfs_buf *b, int dirfd, const char *path)
 {
 	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "buffer.h"
+#include "lpbuf.h"
 #include "check.h"
 
 static void push_n(struct lpbuf *b, int from, int to)

@@ -2,7 +2,7 @@
  * of chunks. Lines never span chunks, so the oldest line is always found by
  * one memchr from the head of the first chunk, and a take copies whole runs
  * of lines at once. */
-#include "buffer.h"
+#include "lpbuf.h"
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>

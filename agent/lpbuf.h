@@ -2,23 +2,11 @@
  * metric count (agent.metric_buffer_limit). When full the oldest lines go
  * first and are counted as dropped. Storage is a list of fixed-size chunks,
  * so pushing a metric allocates nothing except when a chunk fills. */
-#ifndef HG_BUFFER_H
-#define HG_BUFFER_H
+#ifndef HG_LPBUF_H
+#define HG_LPBUF_H
 #include <stddef.h>
 #include <stdint.h>
-
-/* A batch taken out of the buffer for one write: contiguous bytes, whole lines. */
-struct batch {
-	char *data;
-	size_t len, cap;
-	size_t nmetrics;
-};
-
-void batch_free(struct batch *b);
-/* Splits b after its first half of lines; the second half moves into rest. */
-void batch_split(struct batch *b, struct batch *rest);
-/* Removes the given line numbers (1-based, ascending) from the batch. */
-size_t batch_remove_lines(struct batch *b, const unsigned *lines, size_t n);
+#include "batch.h"
 
 struct lpbuf;
 /* max_metrics 0 is taken as 1. NULL when out of memory. */

@@ -1,6 +1,6 @@
 /* Double to text, shortest round trip: the fewest significant digits that
  * read back (strtod, Go's ParseFloat) as the same double, and among those the
- * closest to it. The digits come from Dragonbox (agent/float_shortest.cc);
+ * closest to it. The digits come from Dragonbox (base/float_shortest.cc);
  * the two layouts are Go's strconv.FormatFloat(v, 'f', -1, 64), which
  * Telegraf's influx serializer writes, and (v, 'g', -1, 64), which Go's %v
  * and so Telegraf's prometheus input write. */

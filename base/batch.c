@@ -1,6 +1,6 @@
 /* Operations on a batch taken for one write: the retry paths of outputs
  * (split on 413 "too large", drop lines a server rejected as malformed). */
-#include "buffer.h"
+#include "batch.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
-#include "buffer.h"
+#include "batch.h"
 #include "options.h"
 
 struct acc;

@@ -48,7 +48,7 @@ void hostfs_buf_free(struct hostfs_buf *b);
 ssize_t hostfs_read(struct hostfs_buf *b, const char *path);
 
 /* hostfs_read() of path relative to the directory dirfd (or AT_FDCWD). */
-ssize_t hostfs_readat(struct hostfs_buf *b, int dirfd, const char *path);
+ssize_t hostfs_read_dirfd(struct hostfs_buf *b, int dirfd, const char *path);
 
 /* hostfs_path() + hostfs_read(). */
 ssize_t hostfs_read_at(struct hostfs_buf *b, enum hostfs_root r, const char *rel);
