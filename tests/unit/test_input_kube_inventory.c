@@ -15,39 +15,7 @@
 #include <uv.h>
 
 #include "../../plugins/inputs/kube_inventory/ki_obj.h"
-#include "acc.h"
-#include "check.h"
-#include "input_check.h"
-#include "kube_server.h"
-#include "plugin.h"
-
-extern const struct input_plugin input_kube_inventory;
-bool kube_inventory_busy(const void *state);
-bool kube_inventory_leader(const void *state);
-
-static struct kube_server ks;
-static const char *kubeconfig;
-static uv_loop_t loop;
-
-static char *slurp(const char *rel)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", fixtures_dir(), rel);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	if (fread(b, 1, (size_t)n, f) != (size_t)n)
-		exit(2);
-	b[n] = '\0';
-	fclose(f);
-	return b;
-}
+#include "kube_inventory_check.h"
 
 static void seed_file(const char *rel)
 {
@@ -82,16 +50,6 @@ static const char split_image_pod[] =
 
 /* ---- plugin config through its option table ---- */
 
-static void set_str(void *c, const char *name, const char *v)
-{
-	*(const char **)((char *)c + opt_find(&input_kube_inventory, name)->offset) = v;
-}
-
-static void set_int(void *c, const char *name, int64_t v)
-{
-	*(int64_t *)((char *)c + opt_find(&input_kube_inventory, name)->offset) = v;
-}
-
 static char *star[] = { "*", NULL }, *none[] = { NULL }, *select1[] = { "select1", "beta.kubernetes.io/os", NULL };
 
 static void *config(void)
@@ -108,48 +66,6 @@ static void *config(void)
 	return c;
 }
 
-static void *start(void *cfg)
-{
-	void *state = NULL;
-	char err[512] = "";
-	struct plugin_env env = { .loop = &loop, .instance_name = "inputs.kube_inventory" };
-	if (input_kube_inventory.init(&state, cfg, &env, err, sizeof err) != 0) {
-		fprintf(stderr, "init: %s\n", err);
-		exit(2);
-	}
-	return state;
-}
-
-static void run_until(bool (*cond)(const void *), const void *state, bool want, double secs)
-{
-	uint64_t end = uv_now(&loop) + (uint64_t)(secs * 1000);
-	while (cond(state) != want && uv_now(&loop) < end) {
-		uv_run(&loop, UV_RUN_ONCE);
-		uv_update_time(&loop);
-	}
-}
-
-static bool never(const void *s)
-{
-	(void)s;
-	return false;
-}
-
-static void stop(void *state)
-{
-	input_kube_inventory.free(state);
-	run_until(never, NULL, true, 0.3); /* lets handles close and a lease hand-over go out */
-}
-
-static struct acc *gather(void *state)
-{
-	struct acc *a = acc_capture_new();
-	if (input_kube_inventory.gather(state, a) == GATHER_PENDING)
-		run_until(kube_inventory_busy, state, false, 20);
-	CHECK(!kube_inventory_busy(state));
-	return a;
-}
-
 static bool has_line(const char *text, const char *want)
 {
 	const char *sp = strchr(want, ' ');
@@ -164,35 +80,6 @@ static bool has_line(const char *text, const char *want)
 		return false;
 	}
 	return true;
-}
-
-/* GET /_control/requests, counted by path. */
-static int requests_to(const char *path, const char *query_part)
-{
-	char url[256], ca[320];
-	snprintf(url, sizeof url, "%s/_control/requests", ks.url);
-	snprintf(ca, sizeof ca, "%s/tls/ca.crt", ks.dir);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	CURL *e = curl_easy_init();
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_CAINFO, ca);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, mem);
-	curl_easy_perform(e);
-	curl_easy_cleanup(e);
-	fclose(mem);
-	int n = 0;
-	char needle[256];
-	snprintf(needle, sizeof needle, "\"path\": \"%s\"", path);
-	for (const char *p = buf; (p = strstr(p, needle)); p++) {
-		const char *end = strchr(p, '}');
-		const char *q = strstr(p, query_part);
-		if (q && end && q < end)
-			n++;
-	}
-	free(buf);
-	return n;
 }
 
 #define NODE1 "kubernetes_node,node_name=duckboat-01,version=v1.21.2-13+d2965f0db10712"
@@ -414,57 +301,6 @@ static void test_schema(void)
 
 /* ---- a LIST interrupted between or inside pages ---- */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The gather's lines without their timestamps, sorted, joined by '\n'
- * (malloc'd); *n gets their number. */
-static char *series_sorted(const char *text, int *n)
-{
-	char *copy = strdup(text), *save = NULL;
-	char **v = NULL;
-	*n = 0;
-	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *sp = strrchr(l, ' ');
-		if (sp && sp[1] >= '0' && sp[1] <= '9' && strspn(sp + 1, "0123456789") == strlen(sp + 1))
-			*sp = '\0';
-		v = realloc(v, sizeof *v * (size_t)(*n + 1));
-		v[(*n)++] = l;
-	}
-	qsort(v, (size_t)*n, sizeof *v, cmp_str);
-	size_t len = 0;
-	for (int i = 0; i < *n; i++)
-		len += strlen(v[i]) + 1;
-	char *out = calloc(1, len + 1);
-	for (int i = 0; i < *n; i++) {
-		strcat(out, v[i]);
-		strcat(out, "\n");
-	}
-	free(v);
-	free(copy);
-	return out;
-}
-
-/* How many times a line (sorted, no timestamps) appears twice. */
-static int duplicates(const char *sorted)
-{
-	int d = 0;
-	const char *prev = NULL;
-	size_t plen = 0;
-	for (const char *l = sorted; *l;) {
-		const char *e = strchr(l, '\n');
-		size_t len = (size_t)(e - l);
-		if (prev && len == plen && memcmp(prev, l, len) == 0)
-			d++;
-		prev = l;
-		plen = len;
-		l = e + 1;
-	}
-	return d;
-}
-
 static void *pods_in_pages(int64_t timeout_ns)
 {
 	void *cfg = config();
@@ -508,7 +344,7 @@ static void test_continue_expired(void)
 	struct acc *ref = gather(s);
 	CHECK_STR(acc_capture_errors(ref), "");
 	int nref;
-	char *want = series_sorted(acc_capture_text(ref), &nref);
+	char *want = series(acc_capture_text(ref), &nref, NULL);
 	CHECK_INT(nref, 208); /* per container of the 36 pods one line (38), and one per pod condition and container (170) */
 	CHECK_INT(duplicates(want), 0);
 
@@ -517,7 +353,7 @@ static void test_continue_expired(void)
 	struct acc *a = gather_across_expiry(s, "page2-token");
 	CHECK_STR(acc_capture_errors(a), "");
 	int n;
-	char *got = series_sorted(acc_capture_text(a), &n);
+	char *got = series(acc_capture_text(a), &n, NULL);
 	CHECK_INT(n, nref);
 	CHECK_STR(got, want);
 	CHECK_INT(requests_to("/api/v1/pods", "limit=5") - requests_to("/api/v1/pods", "continue="), first_pages + 1);
@@ -529,7 +365,7 @@ static void test_continue_expired(void)
 	first_pages = requests_to("/api/v1/pods", "limit=5") - requests_to("/api/v1/pods", "continue=");
 	a = gather_across_expiry(s, "page2-relist");
 	CHECK_STR(acc_capture_errors(a), "");
-	got = series_sorted(acc_capture_text(a), &n);
+	got = series(acc_capture_text(a), &n, NULL);
 	CHECK_INT(n, nref);
 	CHECK_STR(got, want);
 	/* the list started twice: the first page was read again */
@@ -559,7 +395,7 @@ static void test_body_broken_off(void)
 	CHECK(strstr(e, "not JSON") == NULL);
 	CHECK(strchr(e, '\n') == strrchr(e, '\n')); /* one error */
 	int n;
-	free(series_sorted(acc_capture_text(a), &n));
+	free(series(acc_capture_text(a), &n, NULL));
 	CHECK(n >= 5 && n < 208); /* the first page's pods went out */
 	acc_capture_free(a);
 	stop(s);

@@ -352,6 +352,42 @@ bool ki_cache_remove(struct ki_cache *c, const char *ns, const char *name)
 	return true;
 }
 
+/* Room in o for an arena of alen bytes and n entries of an array (the
+ * ki_obj's grow-only arrays, sized here to what an entry unpacks to). */
+static bool room(void **p, size_t *cap, size_t n, size_t elem)
+{
+	if (n <= *cap)
+		return true;
+	void *np = realloc(*p, n * elem);
+	if (!np)
+		return false;
+	memset((char *)np + *cap * elem, 0, (n - *cap) * elem);
+	*p = np;
+	*cap = n;
+	return true;
+}
+
+static bool ki_obj_reserve(struct ki_obj *o, size_t alen, size_t nsel, size_t ncont, size_t nst, size_t ncond)
+{
+	if (alen > o->acap) {
+		char *np = realloc(o->arena, alen);
+		if (!np)
+			return false;
+		o->arena = np;
+		o->acap = alen;
+	}
+	if (!room((void **)&o->sel, &o->selcap, nsel, sizeof *o->sel) ||
+	    !room((void **)&o->cont, &o->contcap, ncont, sizeof *o->cont) ||
+	    !room((void **)&o->st, &o->stcap, nst, sizeof *o->st) ||
+	    !room((void **)&o->cond, &o->condcap, ncond, sizeof *o->cond))
+		return false;
+	o->nsel = nsel;
+	o->ncont = ncont;
+	o->nst = nst;
+	o->ncond = ncond;
+	return true;
+}
+
 /* Unpacking: the packed arena, then every dict string after it. */
 struct unpacker {
 	struct rbuf r;

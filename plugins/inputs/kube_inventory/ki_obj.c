@@ -184,27 +184,6 @@ static struct ki_cond *cond_at(struct ki_obj *o, int idx)
 	return &o->cond[idx];
 }
 
-bool ki_obj_reserve(struct ki_obj *o, size_t alen, size_t nsel, size_t ncont, size_t nst, size_t ncond)
-{
-	if (alen > o->acap) {
-		char *np = alen <= ARENA_MAX ? realloc(o->arena, alen) : NULL;
-		if (!np)
-			return false;
-		o->arena = np;
-		o->acap = alen;
-	}
-	if (!grow((void **)&o->sel, &o->selcap, nsel, sizeof *o->sel) ||
-	    !grow((void **)&o->cont, &o->contcap, ncont, sizeof *o->cont) ||
-	    !grow((void **)&o->st, &o->stcap, nst, sizeof *o->st) ||
-	    !grow((void **)&o->cond, &o->condcap, ncond, sizeof *o->cond))
-		return false;
-	o->nsel = nsel;
-	o->ncont = ncont;
-	o->nst = nst;
-	o->ncond = ncond;
-	return true;
-}
-
 static const char *const res_names[R_N] = { "cpu", "ephemeral-storage", "memory", "pods" };
 
 static void node_value(struct ki_obj *o, const char *path, enum ks_type t, const char *v, size_t n, int idx)

@@ -93,9 +93,6 @@ void ki_obj_reset(struct ki_obj *o);
 void ki_obj_free(struct ki_obj *o);
 /* A value of the object being read (ks_handler.value). */
 void ki_obj_value(struct ki_obj *o, const char *path, enum ks_type t, const char *v, size_t n, int idx);
-/* Room for an arena of alen bytes and these many entries, the counts set
- * (ki_cache's unpacking); false when out of memory. */
-bool ki_obj_reserve(struct ki_obj *o, size_t alen, size_t nsel, size_t ncont, size_t nst, size_t ncond);
 /* Emits the object's metrics; false when it was not complete (out of memory). */
 bool ki_obj_emit(struct ki_obj *o, struct acc *acc, const struct ki_filter *selectors);
 

@@ -4,18 +4,9 @@
  *
  * mode: watch (the default) keeps a compact cache per resource from one
  * paged LIST and then WATCH (ki_watch.c, on kube/kube_watch.c) and each
- * gather emits the caches: no request per gather. mode: list, below, is
- * what every gather did before: in list mode each gather LISTs every enabled
- * resource in pages (limit/continue), one request at a time, each page
- * streamed through yajl (ki_stream.c) into one reused object (ki_obj.c):
- * memory stays flat however big the cluster. Cluster-wide, so by default
- * only the holder of a Lease gathers.
- *
- * Objects go out as their page is read, so a LIST that fails part-way has
- * already reported its first objects. Two consequences are handled here:
- * an expired continue token (410) resumes the list without reporting an
- * object twice (resume_expired), and a body that breaks off is reported
- * as the transport error with how many objects went out before it. */
+ * gather emits the caches: no request per gather. mode: list (ki_list.c)
+ * LISTs every resource every gather. Cluster-wide, so by default only the
+ * holder of a Lease gathers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +16,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "acc.h"
-#include "ki_obj.h"
-#include "ki_stream.h"
-#include "ki_watch.h"
+#include "ki_internal.h"
 #include "kube_client.h"
 #include "kube_lease.h"
 #include "kubeconfig.h"
@@ -97,282 +86,17 @@ static const struct opt_desc ki_options[] = {
 	OPT_END,
 };
 
-static const struct {
-	const char *name, *prefix, *group; /* group: for the RBAC rule in errors */
-	bool namespaced;
-} kinds[KI_NKINDS] = {
+const struct ki_kind_desc ki_kinds[KI_NKINDS] = {
 	[KI_DAEMONSETS] = { "daemonsets", "/apis/apps/v1", "apps", true },
 	[KI_DEPLOYMENTS] = { "deployments", "/apis/apps/v1", "apps", true },
 	[KI_NODES] = { "nodes", "/api/v1", "", false },
 	[KI_PODS] = { "pods", "/api/v1", "", true },
 	[KI_STATEFULSETS] = { "statefulsets", "/apis/apps/v1", "apps", true },
 };
-
 /* Telegraf resources this agent does not gather (accepted, warned about). */
 static const char *const telegraf_only[] = { "endpoints", "ingress", "persistentvolumes", "persistentvolumeclaims",
 					     "services", "resourcequotas", "secrets", NULL };
 
-struct ki {
-	char label[96];
-	struct kube_config kc;
-	struct kube_client *c;
-	struct lease *lease;
-	struct lease_opts lo;
-	char identity[256];
-	bool use_lease, leader, freed;
-	bool enabled[KI_NKINDS];
-	char *ns, *node_name;
-	unsigned page_size;
-	int64_t timeout_ms;
-	struct strlist sel_in, sel_ex;
-	struct ki_filter sel;
-	/* the gather in flight */
-	struct acc *acc;
-	bool busy, in_gather, parse_failed, oom_reported, restarted;
-	int kind;
-	char cont[1024];
-	int64_t count;
-	int64_t emitted; /* objects of this resource reported so far */
-	/* Keys ("namespace/name" or "name", the API server's list order) of the
-	 * last object reported, and after a relist, up to which to skip. */
-	char last_key[320], skip_to[320];
-	char path[2048], what[64], parse_err[256];
-	struct ks ks;
-	bool ks_live;
-	struct ki_obj obj;
-	/* watch mode */
-	bool watch_mode;
-	struct ki_rw rw[KI_NKINDS];
-	char wpath[KI_NKINDS][512], wsel[KI_NKINDS][320];
-	uv_timer_t *wait_timer; /* a gather waiting for the first lists; its own block (closed, then freed) */
-	int64_t leader_since_ms, first_gather_ms; /* (tests) uv_now when elected, and its first full gather after */
-};
-
-/* ---- one LIST page ---- */
-
-static void item_begin(void *arg)
-{
-	struct ki *s = arg;
-	ki_obj_reset(&s->obj);
-}
-
-static void item_value(void *arg, const char *path, enum ks_type t, const char *v, size_t n, int idx)
-{
-	struct ki *s = arg;
-	ki_obj_value(&s->obj, path, t, v, n, idx);
-}
-
-/* The object's place in the API server's list order: its etcd key below
- * the resource's prefix, compared bytewise. */
-static void item_key(const struct ki *s, char *out, size_t n)
-{
-	const struct ki_obj *o = &s->obj;
-	if (kinds[s->kind].namespaced)
-		snprintf(out, n, "%s/%s", o->arena ? o->arena + o->ns : "", o->arena ? o->arena + o->name : "");
-	else
-		snprintf(out, n, "%s", o->arena ? o->arena + o->name : "");
-}
-
-static void item_end(void *arg)
-{
-	struct ki *s = arg;
-	s->count++;
-	if (!s->acc)
-		return;
-	char key[sizeof s->last_key];
-	item_key(s, key, sizeof key);
-	if (s->skip_to[0] && strcmp(key, s->skip_to) <= 0)
-		return; /* reported before the list was restarted */
-	memcpy(s->last_key, key, sizeof key);
-	s->emitted++;
-	if (!ki_obj_emit(&s->obj, s->acc, &s->sel) && !s->oom_reported) {
-		s->oom_reported = true;
-		acc_error(s->acc, "%s: an object was too large to read whole (skipped)", s->what);
-	}
-}
-
-static bool on_data(void *arg, const char *p, size_t n)
-{
-	struct ki *s = arg;
-	if (s->freed || s->parse_failed)
-		return false;
-	if (ks_feed(&s->ks, p, n, s->parse_err, sizeof s->parse_err) != 0) {
-		s->parse_failed = true;
-		return false;
-	}
-	return true;
-}
-
-static void next_kind(struct ki *s, int from);
-
-/* The rule a 403 is missing, in the words of a ClusterRole. */
-static void rbac_hint(const struct ki *s, char *out, size_t n)
-{
-	snprintf(out, n,
-		 ". kube_inventory needs the RBAC rule {apiGroups: [\"%s\"], resources: [\"%s\"], verbs: [\"list\"]}%s "
-		 "(k8s-manifests/40-agent-rbac.yaml has it)",
-		 kinds[s->kind].group, kinds[s->kind].name,
-		 kinds[s->kind].namespaced && s->ns ? " in that namespace" : " in a ClusterRole");
-}
-
-static void send_page(struct ki *s);
-
-/* metadata.continue of a Status body, or "". */
-static void status_continue(const char *body, char *out, size_t n)
-{
-	out[0] = '\0';
-	yajl_val doc = yajl_tree_parse(body, NULL, 0);
-	const char *path[] = { "metadata", "continue", NULL };
-	yajl_val v = doc ? yajl_tree_get(doc, path, yajl_t_string) : NULL;
-	if (v && v->u.string && strlen(v->u.string) < n)
-		snprintf(out, n, "%s", v->u.string);
-	yajl_tree_free(doc);
-}
-
-/* The continue token expired between pages (410): the pages read so far
- * are out already. An etcd3 API server's Status carries a token that lists
- * the rest at the current resourceVersion: go on with it. Without one, list
- * again from the start and skip the objects up to the last key reported,
- * since the API server lists in key order: each object is reported once
- * (one created meanwhile before that key waits for the next gather). Once
- * per resource and gather; false when spent. */
-static bool resume_expired(struct ki *s, const struct kube_response *r)
-{
-	if (s->restarted)
-		return false;
-	s->restarted = true;
-	char tok[sizeof s->cont];
-	status_continue(r->body, tok, sizeof tok);
-	if (tok[0]) {
-		log_warn(s->label,
-			 "%s: the continue token expired after %lld objects; going on with the server's token for the rest "
-			 "(objects changed meanwhile are read as they are now)",
-			 s->what, (long long)s->count);
-		memcpy(s->cont, tok, sizeof tok);
-	} else {
-		log_warn(s->label,
-			 "%s: the continue token expired after %lld objects; listing again, skipping the %lld already reported",
-			 s->what, (long long)s->count, (long long)s->emitted);
-		s->cont[0] = '\0';
-		s->count = 0;
-		memcpy(s->skip_to, s->last_key, sizeof s->skip_to);
-	}
-	ks_free(&s->ks);
-	send_page(s);
-	return true;
-}
-
-static void page_done(void *arg, const struct kube_response *r)
-{
-	struct ki *s = arg;
-	bool live = s->ks_live;
-	s->ks_live = false;
-	if (s->freed) {
-		if (live)
-			ks_free(&s->ks);
-		return;
-	}
-	char err[256] = "";
-	bool ok = r->status >= 200 && r->status < 300 && !s->parse_failed;
-	if (ok && r->broken_off) {
-		/* Counted as a gather error; the objects read whole before the
-		 * break went out, the rest wait for the next gather. */
-		ok = false;
-		acc_error(s->acc, "%s (%lld %s reported before it, the rest are missing from this gather)", r->message,
-			  (long long)s->emitted, kinds[s->kind].name);
-	} else if (ok && ks_finish(&s->ks, err, sizeof err) != 0) {
-		ok = false;
-		acc_error(s->acc, "%s: %s", s->what, err);
-	} else if (s->parse_failed) {
-		acc_error(s->acc, "%s: %s", s->what, s->parse_err);
-	} else if (!ok && r->status == 410 && s->cont[0] && resume_expired(s, r)) {
-		return;
-	} else if (!ok) {
-		char hint[256] = "";
-		if (r->status == 403)
-			rbac_hint(s, hint, sizeof hint);
-		acc_error(s->acc, "%s%s", r->message, hint);
-	}
-	if (ok)
-		snprintf(s->cont, sizeof s->cont, "%s", s->ks.cont);
-	ks_free(&s->ks);
-	if (ok && s->cont[0]) {
-		send_page(s);
-		return;
-	}
-	if (ok && s->kind == KI_NODES) {
-		struct metric *m = acc_metric(s->acc, "kubernetes_node");
-		metric_int(m, "node_count", s->count);
-		acc_emit(s->acc, m, 0);
-	}
-	next_kind(s, s->kind + 1);
-}
-
-static void send_page(struct ki *s)
-{
-	const char *sel = NULL;
-	if (s->node_name && s->kind == KI_NODES)
-		sel = "metadata.name=";
-	else if (s->node_name && s->kind == KI_PODS)
-		sel = "spec.nodeName=";
-	int n = snprintf(s->path, sizeof s->path, "%s%s%s/%s?limit=%u", kinds[s->kind].prefix,
-			 kinds[s->kind].namespaced && s->ns ? "/namespaces/" : "",
-			 kinds[s->kind].namespaced && s->ns ? s->ns : "", kinds[s->kind].name, s->page_size);
-	if (sel) {
-		char fs[512];
-		snprintf(fs, sizeof fs, "%s%s", sel, s->node_name);
-		char *v = curl_easy_escape(NULL, fs, 0);
-		n += snprintf(s->path + n, sizeof s->path - (size_t)n, "&fieldSelector=%s", v ? v : "");
-		curl_free(v);
-	}
-	if (s->cont[0]) {
-		char *v = curl_easy_escape(NULL, s->cont, 0);
-		n += snprintf(s->path + n, sizeof s->path - (size_t)n, "&continue=%s", v ? v : "");
-		curl_free(v);
-	}
-	struct ks_handler hd = { item_begin, item_value, item_end, s };
-	char err[512];
-	s->parse_failed = false;
-	if ((size_t)n >= sizeof s->path || ks_init(&s->ks, &hd) != 0) {
-		acc_error(s->acc, "%s: %s", s->what, (size_t)n >= sizeof s->path ? "request path too long" : "out of memory");
-		next_kind(s, s->kind + 1);
-		return;
-	}
-	s->ks_live = true;
-	struct kube_request rq = { .method = "GET", .path = s->path, .what = s->what, .timeout_ms = s->timeout_ms,
-				   .on_data = on_data };
-	if (kube_send(s->c, &rq, page_done, s, err, sizeof err) != 0) {
-		ks_free(&s->ks);
-		s->ks_live = false;
-		acc_error(s->acc, "%s: %s", s->what, err);
-		next_kind(s, s->kind + 1);
-	}
-}
-
-/* Starts the first enabled resource at or after from, or ends the gather. */
-static void next_kind(struct ki *s, int from)
-{
-	while (from < KI_NKINDS && !s->enabled[from])
-		from++;
-	if (from >= KI_NKINDS) {
-		struct acc *acc = s->acc;
-		s->busy = false;
-		s->acc = NULL;
-		if (!s->in_gather) /* else gather returns GATHER_DONE itself */
-			acc_gather_done(acc);
-		return;
-	}
-	s->kind = from;
-	s->cont[0] = '\0';
-	s->count = 0;
-	s->emitted = 0;
-	s->last_key[0] = s->skip_to[0] = '\0';
-	s->restarted = false;
-	ki_obj_free(&s->obj);
-	ki_obj_init(&s->obj, (enum ki_kind)from);
-	snprintf(s->what, sizeof s->what, "list %s%s", kinds[from].name, kinds[from].group[0] ? ".apps" : "");
-	send_page(s);
-}
 
 /* ---- watch mode ---- */
 
@@ -400,8 +124,8 @@ static void emit_caches(struct ki *s, struct acc *acc)
 				snprintf(hint, sizeof hint,
 					 ". Watch mode needs the RBAC rule {apiGroups: [\"%s\"], resources: [\"%s\"], verbs: "
 					 "[\"list\", \"watch\"]} (k8s-manifests/40-agent-rbac.yaml has it)",
-					 kinds[k].group, kinds[k].name);
-			acc_error(acc, "list %s: not complete yet (%s)%s", kinds[k].name,
+					 ki_kinds[k].group, ki_kinds[k].name);
+			acc_error(acc, "list %s: not complete yet (%s)%s", ki_kinds[k].name,
 				  rw->list_err[0] ? rw->list_err : "no answer so far", hint);
 			continue;
 		}
@@ -455,13 +179,13 @@ static void watches_start(struct ki *s)
 			sel = "metadata.name=";
 		else if (s->node_name && k == KI_PODS)
 			sel = "spec.nodeName=";
-		snprintf(s->wpath[k], sizeof s->wpath[k], "%s%s%s/%s", kinds[k].prefix,
-			 kinds[k].namespaced && s->ns ? "/namespaces/" : "", kinds[k].namespaced && s->ns ? s->ns : "",
-			 kinds[k].name);
+		snprintf(s->wpath[k], sizeof s->wpath[k], "%s%s%s/%s", ki_kinds[k].prefix,
+			 ki_kinds[k].namespaced && s->ns ? "/namespaces/" : "", ki_kinds[k].namespaced && s->ns ? s->ns : "",
+			 ki_kinds[k].name);
 		snprintf(s->wsel[k], sizeof s->wsel[k], "%s%s", sel ? sel : "", sel ? s->node_name : "");
 		struct ki_rw_opts o = { .kind = (enum ki_kind)k,
 					.label = s->label,
-					.resource = kinds[k].name,
+					.resource = ki_kinds[k].name,
 					.path = s->wpath[k],
 					.field_selector = sel ? s->wsel[k] : NULL,
 					.page_size = s->page_size,
@@ -469,7 +193,7 @@ static void watches_start(struct ki *s)
 					.arg = s };
 		char err[256];
 		if (ki_rw_start(&s->rw[k], s->c, &o, err, sizeof err) != 0)
-			log_error(s->label, "watch %s: %s", kinds[k].name, err);
+			log_error(s->label, "watch %s: %s", ki_kinds[k].name, err);
 	}
 }
 
@@ -644,12 +368,12 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 
 	bool any_include = cfg->resource_include.n > 0;
 	for (int k = 0; k < KI_NKINDS; k++)
-		s->enabled[k] = any_include ? in_list(&cfg->resource_include, kinds[k].name)
-					    : !in_list(&cfg->resource_exclude, kinds[k].name);
+		s->enabled[k] = any_include ? in_list(&cfg->resource_include, ki_kinds[k].name)
+					    : !in_list(&cfg->resource_exclude, ki_kinds[k].name);
 	for (size_t i = 0; i < cfg->resource_include.n; i++) {
 		bool known = false;
 		for (int k = 0; k < KI_NKINDS; k++)
-			known |= strcmp(cfg->resource_include.v[i], kinds[k].name) == 0;
+			known |= strcmp(cfg->resource_include.v[i], ki_kinds[k].name) == 0;
 		bool telegraf = false;
 		for (int j = 0; telegraf_only[j]; j++)
 			telegraf |= strcmp(cfg->resource_include.v[i], telegraf_only[j]) == 0;
@@ -715,14 +439,14 @@ static int ki_gather(void *state, struct acc *acc)
 	if (s->watch_mode)
 		return gather_watch(s, acc);
 	if (s->busy) {
-		acc_error(acc, "the previous gather is still listing %s", kinds[s->kind].name);
+		acc_error(acc, "the previous gather is still listing %s", ki_kinds[s->kind].name);
 		return GATHER_DONE;
 	}
 	s->busy = true;
 	s->acc = acc;
 	s->oom_reported = false;
 	s->in_gather = true;
-	next_kind(s, 0);
+	ki_list_next(s, 0);
 	s->in_gather = false;
 	return s->busy ? GATHER_PENDING : GATHER_DONE;
 }
