@@ -26,16 +26,21 @@ Test-only control endpoints (no auth, under /_control/):
   POST /_control/objects  an object, a list of objects or a captured ...List, stored as they are (nodes, pods ...)
   POST /_control/proxy    {"NS/SERVICE:PORT": "http://127.0.0.1:P"}: where the service proxy
                           (/api/v1/namespaces/NS/services/SERVICE:PORT/proxy/...) forwards to
-  POST /_control/fail     scripted Status failures of matching requests (see kube_faults.py)
+  POST /_control/delete   an object or a list of them ({apiVersion, kind, metadata: {name, namespace}}):
+                          deleted (DELETED events), in one request however many
+  POST /_control/fail     scripted Status failures of matching requests (see kube_faults.py); a
+                          "cut" rule on a watch cuts its first event (not bookmark) after that many bytes
   POST /_control/release  {"hold": NAME}: lets the requests a "hold" fault rule holds go on
   POST /_control/controller {"paused": true|false}: the --controller-delay controller writes no
                           status while paused (a rollout that waits until the test says)
   POST /_control/compact  forgets the watch history and ends open watches (resuming
                           from any resourceVersion handed out so far gets 410 Gone)
+  POST /_control/end_watches  ends open watches, history kept (clients resume where they were)
   POST /_control/list     {"inconsistent_continue": false}: a 410 for an expired continue token
                           offers no token for the rest (as older servers), so only a new list helps
   POST/GET /_control/behaviour  with --scheduler: failures of the simulated cluster (see kube_sched.py)
-  GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type"}]
+  GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type","bytes"}]
+                          (bytes: of the response body so far; a watch's grows with each event)
   POST /_control/quit
 """
 import argparse
@@ -114,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_json(self, code, obj):
         data = json.dumps(obj).encode()
+        if self.rec is not None:
+            self.rec["bytes"] += len(data)
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -150,9 +157,13 @@ class Handler(BaseHTTPRequestHandler):
             cert = None
         return "rw" if cert else None
 
+    rec = None  # this request's entry in /_control/requests; "bytes" counts the body sent
+
     def record(self, method, path, query, who):
         with self.server.store.lock:
-            self.server.store.requests.append({
+            self.rec = {"bytes": 0}
+            self.server.store.requests.append(self.rec)
+            self.rec.update({
                 "method": method, "path": path, "query": query, "auth": who or "",
                 "content_type": self.headers.get("Content-Type", ""),
                 "accept": self.headers.get("Accept", ""),
@@ -176,6 +187,7 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_verb("DELETE")
 
     def handle_verb(self, method):
+        self.rec = None
         u = urllib.parse.urlsplit(self.path)
         path = u.path.rstrip("/") or "/"
         q = {k: v[0] for k, v in urllib.parse.parse_qs(u.query, keep_blank_values=True).items()}
@@ -240,6 +252,11 @@ class Handler(BaseHTTPRequestHandler):
             for o in d if isinstance(d, list) else [d]:
                 st.put_raw(o)
             return self.send_json(200, {})
+        if path == "/_control/delete":
+            d = json.loads(body)
+            for o in d if isinstance(d, list) else [d]:
+                st.delete_raw(o)
+            return self.send_json(200, {})
         if path == "/_control/fail":
             self.server.faults.set(json.loads(body or b"[]"))
             return self.send_json(200, {})
@@ -256,6 +273,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_control/list":
             with st.lock:
                 st.inconsistent_continue = bool(json.loads(body or b"{}").get("inconsistent_continue", True))
+            return self.send_json(200, {})
+        if path == "/_control/end_watches":
+            st.end_watches()
             return self.send_json(200, {})
         if path == "/_control/compact":
             st.compact()
@@ -387,6 +407,15 @@ class Handler(BaseHTTPRequestHandler):
                 first[0] = False
                 ev = {"type": ev["type"], "object": tab}
             data = (json.dumps(ev) + "\n").encode()
+            self.rec["bytes"] += len(data)
+            if self.cut is not None and ev.get("type") != "BOOKMARK":
+                # A stream cut in the middle of an event (bookmarks aside, so a
+                # test knows which): part of it, then the connection goes.
+                part = data[:max(1, min(len(data) - 1, int(self.cut["cut"])))]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+                raise ConnectionResetError("cut")
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
 

@@ -1301,9 +1301,10 @@ static void test_rbac(struct stream *s)
 		"/nodes/stats/get",   "/pods/list",             "/pods/watch",
 		"/services/list",     "/services/watch",        "/nodes/list",
 		"apps/deployments/list", "apps/deployments/watch", "apps/replicasets/list", "apps/replicasets/watch",
-		/* kube_inventory lists these once per gather and watches none
+		/* kube_inventory (mode: watch) lists these once, then watches them
 		 * (test_agent_rbac records what the shipped agent calls). */
-		"apps/daemonsets/list", "apps/statefulsets/list",
+		"/nodes/watch", "apps/daemonsets/list", "apps/daemonsets/watch", "apps/statefulsets/list",
+		"apps/statefulsets/watch",
 		"argoproj.io/rollouts/list", "argoproj.io/rollouts/watch",
 	};
 	static const char *const expected_role[] = {
