@@ -18,7 +18,7 @@ BATCHES=${2:-40}
 BATCH=${3:-1000}
 DELAY=${4:-0.1}
 N=$((BATCHES * BATCH))
-python3 "$here/../tests/integration/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
+python3 "$here/../tests/servers/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
 PIDS+=("$!")
 wait_for grep -q PORT "$TMP/fault.port" || fail "fault server did not start"
 fs="http://127.0.0.1:$(awk '{print $2}' "$TMP/fault.port")"

@@ -9,7 +9,7 @@ influxd gets scripts/influxd-conf.sh's private config plus, from the environment
 INFLUXDB_* setting the stack's influxdb container sets (read from 30-stack.yaml, so the two cannot
 drift): tsi1, 64m cache, 8m snapshots, no series-id set cache, one compaction, no _internal.
 The load is the repo's agent: one gather (--once) of the inputs k8s-manifests/41-agent-config.yaml
-runs on a node (node inputs, and the kubernetes input against tests/integration/test_kubelet_server.py
+runs on a node (node inputs, and the kubernetes input against tests/servers/kubelet_server.py
 serving a captured kubelet summary with 11 pods), replayed for HOSTS nodes as the agent writes
 (batches of 1000 lines, one flush per 10 s interval):
   1. backfill: BACKFILL_HOURS of history at full speed (as agents flushing their buffers after
@@ -115,7 +115,7 @@ def capture(args, work):
                     "-out", work + "/cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
                     "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
     open(work + "/token", "w").write("bench-token\n")
-    kub = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "integration", "test_kubelet_server.py"),
+    kub = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "servers", "kubelet_server.py"),
                             "--cert", work + "/cert.pem", "--key", work + "/key.pem", "--token-file", work + "/token",
                             "--port-file", work + "/kport",
                             "--summary", FIX + "/kubelet-summary/honeycomb-baremetal-docker-calico-summary.json",

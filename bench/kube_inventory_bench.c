@@ -1,6 +1,6 @@
 /* kube_inventory, list mode beside watch mode, against the test API server
- * (tests/integration/kube_api_server.py) holding a cluster made by
- * tests/integration/kube_scale.py from captured objects: per mode, the API
+ * (tests/servers/kube_api_server.py) holding a cluster made by
+ * tests/servers/kube_scale.py from captured objects: per mode, the API
  * requests and response bytes per interval, the agent's CPU per interval
  * (getrusage of this process: the gathers, the watch events, the idle
  * loop), and watch mode's cache bytes per object; plus watch mode's first
@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 	setenv("HG_KUBE_BOOKMARK_INTERVAL", "60", 0);
 	uv_loop_init(&loop);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	snprintf(script, sizeof script, "%s/../integration/kube_scale.py", fixtures_dir());
+	snprintf(script, sizeof script, "%s/../servers/kube_scale.py", fixtures_dir());
 	printf("| pods | mode | API requests / interval | API bytes / interval | CPU-s / gather | CPU-s / interval | cache B / object | lines / gather |\n");
 	printf("|---:|---|---:|---:|---:|---:|---:|---:|\n");
 	char list[256];

@@ -1,7 +1,7 @@
-# Helpers for tests against tests/integration/kube_api_server.py: start it
+# Helpers for tests against tests/servers/kube_api_server.py: start it
 # (TLS material under $TMP/tls) and write a kubeconfig for it.
 # Needs lib.sh sourced first (TMP, PIDS, fail, wait_for).
-KUBE_SERVER_PY="$(dirname "${BASH_SOURCE[0]}")/kube_api_server.py"
+KUBE_SERVER_PY="$(dirname "${BASH_SOURCE[0]}")/../servers/kube_api_server.py"
 
 # kube_start [extra server args...]: sets KUBE_PORT, KUBE_URL, KUBE_TOKEN.
 kube_start() {

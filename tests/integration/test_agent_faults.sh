@@ -8,7 +8,7 @@
 # request, except the one line the server rejected.
 source "$TESTLIB"
 here=$(dirname "$TESTLIB")
-python3 "$here/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
+python3 "$here/../servers/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
 PIDS+=("$!")
 wait_for grep -q PORT "$TMP/fault.port" || fail "fault server did not start"
 port=$(awk '{print $2}' "$TMP/fault.port")

@@ -6,7 +6,7 @@
 # accepted exactly once.
 source "$TESTLIB"
 here=$(dirname "$TESTLIB")
-python3 "$here/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault-server.log" &
+python3 "$here/../servers/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault-server.log" &
 PIDS+=("$!")
 wait_for grep -q PORT "$TMP/fault.port" || fail "fault server did not start"
 url="http://127.0.0.1:$(awk '{print $2}' "$TMP/fault.port")"

@@ -193,7 +193,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 grep -q 'waiting [0-9]* s, until .*, for the window to pass' "$TMP/err" || fail "no waiting message: $(cat "$TMP/err")"
 
 # ---- the requests on the wire (scripted server) ----
-python3 "$here/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
+python3 "$here/../servers/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
 PIDS+=("$!")
 wait_for grep -q PORT "$TMP/fault.port" || fail "fault server did not start"
 furl="http://127.0.0.1:$(awk '{print $2}' "$TMP/fault.port")"

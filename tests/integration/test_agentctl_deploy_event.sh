@@ -163,7 +163,7 @@ want="[('typed1', 'bluegreen'), ('typed2', 'bluegreen'), ('typed3', 'bluegreen')
 unset HELIOGRAPH_INFLUX_URL HELIOGRAPH_INFLUX_DATABASE HELIOGRAPH_DEPLOY_STARTED
 
 # ---- the requests on the wire (scripted server): v1 basic auth, v2 token ----
-python3 "$here/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
+python3 "$here/../servers/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
 PIDS+=("$!")
 wait_for grep -q PORT "$TMP/fault.port" || fail "fault server did not start"
 url="http://127.0.0.1:$(awk '{print $2}' "$TMP/fault.port")"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # agentctl install-stack, status and uninstall-stack end to end against the
-# test API server (tests/integration/kube_api_server.py), whose service proxy
+# test API server (tests/servers/kube_api_server.py), whose service proxy
 # forwards to a real influxd with authentication on, as in the stack pod:
 # the checks that refuse before anything is created (a full 4-slot node,
 # the EBS CSI driver for --storage ebs / an EBS class, --force), the storage

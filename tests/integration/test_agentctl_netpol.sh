@@ -18,7 +18,7 @@ command -v kubectl >/dev/null || fail "kubectl not installed"
 kube_start --controller-delay 0.1
 KC="$TMP/kubeconfig"
 kube_config "$KC"
-python3 "$(dirname "$0")/eks_clusters.py" 2x-t3.micro >"$TMP/cluster.json" || fail "eks_clusters.py"
+python3 "$(dirname "$0")/../servers/eks_clusters.py" 2x-t3.micro >"$TMP/cluster.json" || fail "eks_clusters.py"
 curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/cluster.json" >/dev/null ||
 	fail "cluster not loaded"
 # The API server's own addresses, as a real one publishes them (on EKS its ENIs).

@@ -1,6 +1,6 @@
 #!/bin/bash
 # install-stack's placement plan and storage decision on the simulated EKS
-# clusters of tests/integration/eks_clusters.py (nodes and kube-system pods
+# clusters of tests/servers/eks_clusters.py (nodes and kube-system pods
 # as EKS reports them): with default flags 2 x t3.micro, 3 x t2.micro and
 # 2 x t4g.micro install, the printed plan agrees with the cluster's objects
 # (recomputed here from them), and, with the scheduler stand-in, every pod
@@ -20,7 +20,7 @@ source "$(dirname "$0")/kube_lib.sh"
 AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
 [ -x "$AGENTCTL" ] || fail "no agentctl at $AGENTCTL"
 command -v influxd >/dev/null || fail "influxd not installed"
-CLUSTERS="$(dirname "$0")/eks_clusters.py"
+CLUSTERS="$(dirname "$0")/../servers/eks_clusters.py"
 README="$(dirname "$0")/../../k8s-manifests/README.md"
 # The scheduler stand-in places the pods as a real cluster would; without it
 # the controller only marks the workloads ready, and placement is not checked.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # uninstall-stack and status with node storage, on the simulated 2 x t3.micro
-# of tests/integration/eks_clusters.py (the test API server with its
+# of tests/servers/eks_clusters.py (the test API server with its
 # scheduler stand-in): install-stack puts the stack pod on a node it labels
 # heliograph.io/stack=true and the data in two hostPath PersistentVolumes on
 # that node. status shows those volumes and the labelled node (and warns when
@@ -51,7 +51,7 @@ kube_start --scheduler --controller-delay 0.1 --service-proxy "monitoring/influx
 KC="$TMP/kubeconfig"
 kube_config "$KC"
 kube_influx_run "$TMP/influx.conf" "$port"
-python3 "$(dirname "$0")/eks_clusters.py" 2x-t3.micro >"$TMP/cluster.json" || fail "eks_clusters.py"
+python3 "$(dirname "$0")/../servers/eks_clusters.py" 2x-t3.micro >"$TMP/cluster.json" || fail "eks_clusters.py"
 curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/cluster.json" >/dev/null || fail "cluster not loaded"
 
 # ---- install: node storage on the labelled node; status shows both ----

@@ -27,7 +27,7 @@ command -v openssl >/dev/null || fail "openssl not installed"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 \
 	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>"$TMP/openssl.log" || fail "openssl req"
 echo "tok-$RANDOM-$RANDOM" >"$TMP/token"
-python3 "$(dirname "$TESTLIB")/test_kubelet_server.py" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
+python3 "$(dirname "$TESTLIB")/../servers/kubelet_server.py" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
 	--token-file "$TMP/token" --port-file "$TMP/port" \
 	--summary "$FIXTURES/kubelet-summary/honeycomb-baremetal-docker-calico-summary.json" \
 	--pods "$FIXTURES/kubelet-pods/honeycomb-baremetal-docker-calico-pods.json" >"$TMP/kubelet.log" 2>&1 &

@@ -83,7 +83,7 @@ echo "internal_write while down: added=$added dropped=$dropped"
 [ "$dropped" -ge 150000 ] || fail "metrics_dropped $dropped: the spool cannot hold most of 80 MB in 4 MiB"
 
 # InfluxDB comes up: the spool drains, newest lines only, each once.
-python3 "$here/http_fault_server.py" "$IPORT" >"$TMP/fault.port" 2>"$TMP/fault-server.log" &
+python3 "$here/../servers/http_fault_server.py" "$IPORT" >"$TMP/fault.port" 2>"$TMP/fault-server.log" &
 PIDS+=("$!")
 wait_for grep -q PORT "$TMP/fault.port" || fail "fault server did not start"
 written_all() {

@@ -8,7 +8,7 @@ source "${TESTLIB:-$(dirname "$0")/lib.sh}"
 source "$(dirname "${BASH_SOURCE[0]}")/kube_lib.sh"
 : "${FIXTURES:=$(cd "$(dirname "$0")/../fixtures" && pwd)}"
 command -v kubectl >/dev/null || fail "kubectl not installed"
-EKS="$(dirname "${BASH_SOURCE[0]}")/eks_clusters.py"
+EKS="$(dirname "${BASH_SOURCE[0]}")/../servers/eks_clusters.py"
 k() { timeout 60 kubectl "$@"; }
 
 # load SCENARIO: a fresh server holding only that cluster (the scenarios share node names).

@@ -8,7 +8,7 @@ here=$(dirname "$TESTLIB")
 # Sets the variable named $1 to the server's URL. Not called in $(...): the
 # server's PID must reach PIDS in this shell, so cleanup stops it.
 start_server() {
-	python3 "$here/http_fault_server.py" >"$TMP/$1.port" 2>"$TMP/$1-server.log" &
+	python3 "$here/../servers/http_fault_server.py" >"$TMP/$1.port" 2>"$TMP/$1-server.log" &
 	PIDS+=("$!")
 	wait_for grep -q PORT "$TMP/$1.port" || fail "fault server $1 did not start"
 	printf -v "$1" 'http://127.0.0.1:%s' "$(awk '{print $2}' "$TMP/$1.port")"

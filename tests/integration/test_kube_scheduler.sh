@@ -561,7 +561,7 @@ k get events -A >/dev/null || fail "get events -A"
 # The simulated EKS clusters (eks_clusters.py, when present) stay as loaded under the scheduler:
 # no pod added, replaced or moved, and the Pending ebs-csi-controller replica of 3x-t2.micro-ebs
 # keeps its FailedScheduling event (the same message, counted again).
-EKS="$(dirname "${BASH_SOURCE[0]}")/eks_clusters.py"
+EKS="$(dirname "${BASH_SOURCE[0]}")/../servers/eks_clusters.py"
 passes() { curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/behaviour" | python3 -c 'import json,sys; print(json.load(sys.stdin)["passes"])'; }
 passed() { [ "$(passes)" -ge "$1" ]; }
 pods() { k get pods -A --no-headers -o custom-columns='N:.metadata.name,NODE:.spec.nodeName,IP:.status.podIP,P:.status.phase'; }

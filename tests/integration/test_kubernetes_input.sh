@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kubernetes input against a stand-in kubelet (test_kubelet_server.py) over
+# kubernetes input against a stand-in kubelet (kubelet_server.py) over
 # HTTPS with a certificate made here: values equal the captured JSON, the
 # bearer token is required and re-read when its file changes, 401/403 name
 # the RBAC rule (never the token), 500/truncated/slow answers are counted
@@ -15,7 +15,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert
 TOKEN=tok-$RANDOM-$RANDOM-secret
 echo "$TOKEN" >"$TMP/kubelet-token"   # what the kubelet accepts
 echo "$TOKEN" >"$TMP/agent-token"     # what the agent sends
-python3 "$(dirname "$TESTLIB")/test_kubelet_server.py" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
+python3 "$(dirname "$TESTLIB")/../servers/kubelet_server.py" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
 	--token-file "$TMP/kubelet-token" --port-file "$TMP/port" \
 	--summary "$FIXTURES/kubelet-summary/honeycomb-baremetal-docker-calico-summary.json" \
 	--pods "$FIXTURES/kubelet-pods/honeycomb-baremetal-docker-calico-pods.json" >"$TMP/kubelet.log" 2>&1 &
@@ -68,7 +68,7 @@ KUBELET="$NODE_URL$PORT" config v4
 NODE_IP=127.0.0.1 "$AGENT" --config "$TMP/v4.yaml" --once >"$TMP/v4.out" 2>"$TMP/v4.log" || true
 [ "$(grep -c '^kubernetes_' "$TMP/v4.lp")" = 45 ] || fail "NODE_IP=127.0.0.1: $(cat "$TMP/v4.log")"
 if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
-	python3 "$(dirname "$TESTLIB")/test_kubelet_server.py" --host ::1 --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
+	python3 "$(dirname "$TESTLIB")/../servers/kubelet_server.py" --host ::1 --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
 		--token-file "$TMP/kubelet-token" --port-file "$TMP/port6" \
 		--summary "$FIXTURES/kubelet-summary/honeycomb-baremetal-docker-calico-summary.json" \
 		--pods "$FIXTURES/kubelet-pods/honeycomb-baremetal-docker-calico-pods.json" >"$TMP/kubelet6.log" 2>&1 &

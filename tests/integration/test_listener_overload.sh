@@ -11,7 +11,7 @@ BATCH=1000
 REQUESTS=200 # of $BATCH lines each, at 20 requests/s: 20000 lines/s for 10 s
 RATE=20
 
-python3 "$here/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
+python3 "$here/../servers/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
 PIDS+=("$!")
 wait_for grep -q PORT "$TMP/fault.port" || fail "fault server did not start"
 FPORT=$(awk '/PORT/ {print $2}' "$TMP/fault.port")

@@ -14,7 +14,7 @@ source "$TESTLIB"
 here=$(dirname "$TESTLIB")
 command -v protoc >/dev/null || fail "protoc not installed (Debian protobuf-compiler; .ci/deps.sh --test)"
 
-python3 "$here/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
+python3 "$here/../servers/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
 PIDS+=("$!")
 wait_for grep -q PORT "$TMP/fault.port" || fail "fault server did not start"
 url="http://127.0.0.1:$(awk '{print $2}' "$TMP/fault.port")"

@@ -12,7 +12,7 @@
 #     writes the rest within shutdown_timeout.
 source "$TESTLIB"
 here=$(dirname "$TESTLIB")
-python3 "$here/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
+python3 "$here/../servers/http_fault_server.py" >"$TMP/fault.port" 2>"$TMP/fault.log" &
 PIDS+=("$!")
 wait_for grep -q PORT "$TMP/fault.port" || fail "fault server did not start"
 fs="http://127.0.0.1:$(awk '{print $2}' "$TMP/fault.port")"

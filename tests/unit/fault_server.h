@@ -1,4 +1,4 @@
-/* Test helper: runs tests/integration/http_fault_server.py as a child process
+/* Test helper: runs tests/servers/http_fault_server.py as a child process
  * and talks to its control endpoints with blocking curl calls (between uv_run
  * calls, so the code under test is never involved in the plumbing). */
 #ifndef HG_FAULT_SERVER_H
@@ -54,11 +54,11 @@ static inline int fs_start(struct fault_server *fs)
 	char *slash = strrchr(dir, '/');
 	if (slash) {
 		*slash = '\0';
-		snprintf(cand[nc++], sizeof(cand[0]), "%s/../integration/http_fault_server.py", dir);
+		snprintf(cand[nc++], sizeof(cand[0]), "%s/../servers/http_fault_server.py", dir);
 	}
 	if (fix)
-		snprintf(cand[nc++], sizeof(cand[0]), "%.1024s/../integration/http_fault_server.py", fix);
-	snprintf(cand[nc++], sizeof(cand[0]), "integration/http_fault_server.py");
+		snprintf(cand[nc++], sizeof(cand[0]), "%.1024s/../servers/http_fault_server.py", fix);
+	snprintf(cand[nc++], sizeof(cand[0]), "servers/http_fault_server.py");
 	for (size_t i = 0; i < nc && !script[0]; i++)
 		if (access(cand[i], R_OK) == 0)
 			memcpy(script, cand[i], sizeof(script));

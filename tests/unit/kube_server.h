@@ -1,4 +1,4 @@
-/* Test helper: runs tests/integration/kube_api_server.py (HTTPS, TLS material
+/* Test helper: runs tests/servers/kube_api_server.py (HTTPS, TLS material
  * generated into dir/tls) and writes kubeconfigs for it; control requests are
  * blocking curl calls made between uv_run calls. */
 #ifndef HG_KUBE_SERVER_H
@@ -25,7 +25,7 @@ static inline int ks_start(struct kube_server *ks, const char *token, const char
 {
 	const char *fix = getenv("FIXTURES");
 	char script[1024], disc[1024];
-	snprintf(script, sizeof(script), "%s/../integration/kube_api_server.py", fix ? fix : "fixtures");
+	snprintf(script, sizeof(script), "%s/../servers/kube_api_server.py", fix ? fix : "fixtures");
 	snprintf(disc, sizeof(disc), "%s/k8s-api/discovery", fix ? fix : "fixtures");
 	snprintf(ks->dir, sizeof(ks->dir), "/tmp/hg-kube-test.XXXXXX");
 	if (!mkdtemp(ks->dir))

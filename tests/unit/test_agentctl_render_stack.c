@@ -244,7 +244,7 @@ static void test_stack(struct stream *s)
 		init = q > init ? q : init;
 	}
 	/* With coredns's 70Mi, within the smallest micro node's allocatable
-	 * (t4g.micro, 524Mi: tests/integration/eks_clusters.py) with 64Mi to
+	 * (t4g.micro, 524Mi: tests/servers/eks_clusters.py) with 64Mi to
 	 * spare. Limits are above that on purpose: Grafana at a tight limit is
 	 * OOMKilled at start (k8s-manifests/README.md). */
 	CHECK((req > init ? req : init) + 70.0 * 1048576 <= (524.0 - 64.0) * 1048576);

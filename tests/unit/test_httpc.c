@@ -1,4 +1,4 @@
-/* httpc against a real server (tests/integration/http_fault_server.py) on a
+/* httpc against a real server (tests/servers/http_fault_server.py) on a
  * real uv loop. */
 #include <arpa/inet.h>
 #include <netinet/in.h>

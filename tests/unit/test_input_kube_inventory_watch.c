@@ -1,5 +1,5 @@
 /* inputs.kube_inventory in watch mode against the test API server
- * (tests/integration/kube_api_server.py), beside a list-mode instance as the
+ * (tests/servers/kube_api_server.py), beside a list-mode instance as the
  * reference: the same series for the same objects (line sets compared,
  * timestamps aside; one timestamp per gather); no request per gather at
  * steady state; scripted churn (1,000 pods created and deleted, a

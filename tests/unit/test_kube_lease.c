@@ -1,5 +1,5 @@
 /* Lease leader election (kube/kube_lease.c) against the test API server
- * (tests/integration/kube_api_server.py: coordination.k8s.io/v1 leases,
+ * (tests/servers/kube_api_server.py: coordination.k8s.io/v1 leases,
  * PUT with resourceVersion preconditions, scripted failures). Candidates
  * run on one loop with short leases (1 s, renew 200 ms, poll 100 ms); the
  * Lease is read back from the server between loop runs and its

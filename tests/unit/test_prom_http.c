@@ -320,7 +320,7 @@ static void test_tls(struct acc *acc)
 	write_file(tok, "tls-token\n");
 	const char *fix = getenv("FIXTURES");
 	char script[512];
-	snprintf(script, sizeof script, "%s/../integration/test_kubelet_server.py", fix ? fix : "fixtures");
+	snprintf(script, sizeof script, "%s/../servers/kubelet_server.py", fix ? fix : "fixtures");
 	char cert[160], key[160];
 	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
 	snprintf(key, sizeof key, "%s/key.pem", dir);

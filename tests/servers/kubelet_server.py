@@ -3,7 +3,7 @@
 certificate the test generated, bearer token required, /stats/summary and
 /pods served from real captured files, and scriptable failures.
 
-  test_kubelet_server.py --cert C --key K --token-file F --summary S --pods P --port-file PF [--host ::1]
+  kubelet_server.py --cert C --key K --token-file F --summary S --pods P --port-file PF [--host ::1]
 
 The expected token is read from --token-file on every request, so a test
 rotates it by rewriting that file. Failures are set per path through an
