@@ -34,17 +34,19 @@ struct listener_config {
 static const struct opt_desc listener_options[] = {
 	{ "service_address", OPT_STRING, OFF(service_address), ":8186", "address and port to listen on" },
 	{ "max_body_size", OPT_SIZE, OFF(max_body_size), "32MiB",
-	  "largest request body, compressed and decompressed (413 above)" },
+	  "largest request body, compressed and decompressed (413 above); in effect at most max_body_memory" },
 	{ "max_body_memory", OPT_SIZE, OFF(max_body_memory), "8MiB",
 	  "request bodies held at once across all connections, decompressed gzip copies included; a body that does "
 	  "not fit gets 503 with Retry-After (413 if it could never fit)" },
 	{ "max_line_size", OPT_SIZE, OFF(max_line_size), "64KiB", "longer lines are rejected like unparsable ones" },
 	{ "read_timeout", OPT_DURATION, OFF(read_timeout_ns), "10s",
 	  "a request's head must arrive within this of its connection (or first byte), its body within this after; else 408" },
-	{ "write_timeout", OPT_DURATION, OFF(write_timeout_ns), "10s", "a response not taken this long is dropped" },
+	{ "write_timeout", OPT_DURATION, OFF(write_timeout_ns), "10s",
+	  "an answer not taken by the client within this is dropped with its connection" },
 	{ "max_connections", OPT_INT, OFF(max_connections), "16",
-	  "connections served at once; a new one beyond closes the one waiting longest for a request (none reading a "
-	  "body or answered); bodies are bounded together by max_body_memory" },
+	  "connections served at once; a new one beyond closes the one waiting longest for a request, else the one "
+	  "whose answer has waited longest to be read (never one reading a body); bodies are bounded together by "
+	  "max_body_memory" },
 	{ "basic_username", OPT_STRING, OFF(basic_username), NULL, "require HTTP basic auth with this user" },
 	{ "basic_password", OPT_SECRET, OFF(basic_password), NULL, "and this password" },
 	{ "token", OPT_SECRET, OFF(token), NULL, "accept \"Authorization: Token <token>\" (InfluxDB 2.x style)" },
