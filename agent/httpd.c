@@ -15,8 +15,8 @@
  *
  * An answer given before the body was read (head_check, or an error) is
  * followed by a lingering close: the write side is shut, and what the
- * client still sends is read and discarded, at most DRAIN_BYTES within
- * DRAIN_MS, then the connection is closed. Closing at once with unread
+ * client still sends is read and discarded until it closes, for DRAIN_MS
+ * at most (and DRAIN_BYTES), then the connection is closed. Closing at once with unread
  * bytes would send a reset, which can destroy the answer before the client
  * reads it; never closing would let it hold the slot.
  *
@@ -32,7 +32,10 @@
 
 #define READ_BUF 16384
 #define DRAIN_MS 1000
-#define DRAIN_BYTES (1024 * 1024)
+/* Above what the socket buffers on both sides can hold, so a client that
+ * goes on sending has to come back to its socket (and read the answer)
+ * before the drain can end; the time bounds the work in any case. */
+#define DRAIN_BYTES (64 * 1024 * 1024)
 
 enum phase {
 	PH_WAIT,  /* kept alive, no byte of the next request yet */

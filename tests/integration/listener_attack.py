@@ -5,18 +5,18 @@ calling test to assert on.
   listener_attack.py wrongpass PORT CONNS MIB    CONNS connections POST a MIB
       body each with a wrong password; prints each one's status and when it
       came (seconds after the head), and how many body bytes went out before.
-  listener_attack.py gzipbomb PORT HEALTHPORT CONNS SECS
-      CONNS connections POST gzip bombs (64 KiB inflating to 64 MiB, past any max_body_size) in a loop
-      for SECS seconds while /healthz is probed every 20 ms; prints the
-      probes' latencies and the bombs' statuses.
+  listener_attack.py gzipbomb PORT HEALTHPORT CONNS PROBES
+      CONNS connections POST gzip bombs (64 KiB inflating to 64 MiB, past
+      any max_body_size) in a loop while /healthz is probed PROBES times, 20 ms
+      apart; prints the probes' latencies and the bombs' statuses.
   listener_attack.py budget PORT N MIB
       N authenticated POSTs of MIB MiB, heads first (see budget()).
   listener_attack.py slowheads PORT N SECS
       N connections trickle heads while writes come on new connections.
-  listener_attack.py slowreaders PORT CONNS SECS
-      CONNS connections pipeline GET /metrics requests and never read, for
-      SECS seconds, while /healthz is probed on new connections; prints the
-      probes' outcomes.
+  listener_attack.py slowreaders PORT CONNS PROBES
+      CONNS connections pipeline GET /metrics requests and never read, while
+      /healthz is probed PROBES times on new connections; prints the probes'
+      outcomes.
 """
 import gzip, json, select, socket, subprocess, sys, threading, time
 
@@ -66,6 +66,10 @@ def probe(port, path="/healthz", timeout=5):
 
 
 def wrongpass(port, conns, mib):
+    """Each connection sends a head with a wrong token and a MIB MiB
+    Content-Length, then its body as fast as the server takes it, until an
+    answer comes; then it stops sending, as a client should, and reads on
+    to see the server end the connection."""
     size = mib << 20
     head = ("POST /write?db=x HTTP/1.1\r\nHost: x\r\nAuthorization: Token wrong\r\n"
             "Content-Length: %d\r\n\r\n" % size).encode()
@@ -76,10 +80,10 @@ def wrongpass(port, conns, mib):
         s = dial(port)
         s.sendall(head)
         t0 = time.monotonic()
-        sent, status, got = 0, 0, b""
+        sent, got, eof = 0, b"", False
         s.setblocking(False)
         deadline = t0 + 30
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and b"\r\n\r\n" not in got:
             r, w, _ = select.select([s], [s] if sent < size else [], [], 0.5)
             if r:
                 try:
@@ -87,11 +91,9 @@ def wrongpass(port, conns, mib):
                 except OSError:
                     b = b""
                 if not b:
+                    eof = True
                     break
                 got += b
-                if b"\r\n\r\n" in got and not status:
-                    status = int(got.split(b" ")[1])
-                    res[i] = {"status": status, "after": round(time.monotonic() - t0, 3), "sent": sent}
             elif w:
                 try:
                     sent += s.send(chunk[: min(len(chunk), size - sent)])
@@ -99,11 +101,21 @@ def wrongpass(port, conns, mib):
                     pass
                 except OSError:
                     break
-            if status and sent >= size:
-                break
-        if res[i] is None:
-            res[i] = {"status": status, "after": None, "sent": sent}
-        res[i]["closed_by_server"] = True
+        after = time.monotonic() - t0 if b"\r\n\r\n" in got else None
+        while not eof and time.monotonic() < deadline:
+            r, _, _ = select.select([s], [], [], 0.5)
+            if r:
+                try:
+                    b = s.recv(65536)
+                except OSError:
+                    b = b""
+                if not b:
+                    eof = True
+                got += b
+        ended = time.monotonic() - t0 if eof else None
+        status = int(got.split(b" ")[1]) if got.startswith(b"HTTP/1.1 ") else 0
+        res[i] = {"status": status, "after": after and round(after, 3), "sent": sent,
+                  "ended": ended and round(ended, 3)}
         s.close()
 
     ts = [threading.Thread(target=one, args=(i,)) for i in range(conns)]
@@ -114,16 +126,16 @@ def wrongpass(port, conns, mib):
     print(json.dumps(res))
 
 
-def gzipbomb(port, hport, conns, secs):
+def gzipbomb(port, hport, conns, nprobes):
     bomb = gzip.compress(b"\0" * (64 << 20), 9)
     head = ("POST /write?db=x HTTP/1.1\r\nHost: x\r\nAuthorization: Token secret\r\nContent-Encoding: gzip\r\n"
             "Content-Length: %d\r\n\r\n" % len(bomb)).encode()
-    stop = time.monotonic() + secs
+    done = threading.Event()
     statuses = {}
     lock = threading.Lock()
 
     def one():
-        while time.monotonic() < stop:
+        while not done.is_set():
             try:
                 s = dial(port)
                 s.sendall(head + bomb)
@@ -138,13 +150,17 @@ def gzipbomb(port, hport, conns, secs):
     for t in ts:
         t.start()
     lat, bad = [], 0
-    time.sleep(0.2)
-    while time.monotonic() < stop - 0.2:
+    # Probe once bombs are being answered, so every probe meets the attack.
+    t0 = time.monotonic()
+    while not statuses and time.monotonic() - t0 < 30:
+        time.sleep(0.01)
+    while len(lat) < nprobes and time.monotonic() - t0 < 60:
         st, dt = probe(hport)
         if st != 200:
             bad += 1
         lat.append(dt)
         time.sleep(0.02)
+    done.set()
     for t in ts:
         t.join()
     lat.sort()
@@ -174,12 +190,12 @@ def reader_that_never_reads(port, nreq):
     return s
 
 
-def slowreaders(port, conns, secs):
+def slowreaders(port, conns, nprobes):
     """Fills every slot with connections whose clients send pipelined
     requests and never read the answers, waits (ss) until the server is
-    stuck writing to every one of them, then probes /healthz on new
-    connections for SECS seconds, putting back each attack connection the
-    server closed."""
+    stuck writing to every one of them, then probes /healthz NPROBES times
+    on new connections (60 s at most), putting back each attack connection
+    the server closed after each probe."""
     t0 = time.monotonic()
     socks = [reader_that_never_reads(port, 2000) for _ in range(conns)]
     stuck = 0
@@ -189,10 +205,10 @@ def slowreaders(port, conns, secs):
             break
         time.sleep(0.1)
     fill_secs = time.monotonic() - t0
-    stop = time.monotonic() + secs
+    stop = time.monotonic() + 60
     probes, ok, worst, replaced = 0, 0, 0.0, 0
-    while time.monotonic() < stop:
-        st, dt = probe(port, timeout=3)
+    while probes < nprobes and time.monotonic() < stop:
+        st, dt = probe(port, timeout=5)
         probes += 1
         ok += st == 200
         worst = max(worst, dt)

@@ -17,16 +17,16 @@ CONF
 agent_start "$TMP/agent.yaml"
 wait_for curl -sf "http://127.0.0.1:$hport/healthz" || fail "/healthz never answered"
 
-python3 "$here/listener_attack.py" slowreaders "$hport" 64 3 >"$TMP/attack.json" 2>"$TMP/attack.log" ||
+python3 "$here/listener_attack.py" slowreaders "$hport" 64 10 >"$TMP/attack.json" 2>"$TMP/attack.log" ||
 	fail "attack: $(cat "$TMP/attack.log")"
 cat "$TMP/attack.json"
 python3 - "$TMP/attack.json" <<'PY' || fail "probes under slow readers"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["stuck"] == 64, d           # every slot held by an unread answer before probing
-assert d["probes"] >= 10, d
+assert d["probes"] == 10, d
 assert d["ok"] == d["probes"], d     # every probe answered 200
-assert d["worst"] < 1.5, d
+assert d["worst"] < 3, d             # inside the DaemonSet probe's timeoutSeconds
 assert d["replaced"] >= d["probes"], d  # each probe shed an attacker, which came back
 PY
 m=$(curl -sf "http://127.0.0.1:$hport/metrics") || fail "/metrics"

@@ -8,10 +8,10 @@
 #     declaring 2 MiB each, 4 fit the 8 MiB and wait for their bodies (204),
 #     the other 4 are answered 503 with Retry-After at once; then the budget
 #     is free again.
-#  3. 16 connections send gzip bombs (64 KiB inflating to 64 MiB) for 4 s
-#     while /healthz is probed every 20 ms: every probe answers, the slowest
-#     within 1 s (inflation runs in slices between the loop's other work;
-#     in one go, probes timed out at 5 s).
+#  3. 16 connections send gzip bombs (64 KiB inflating to 64 MiB) while
+#     /healthz is probed 30 times: every probe answers, the slowest within
+#     1.5 s even on a loaded machine (inflation runs in slices between the
+#     loop's other work; in one go, probes timed out at 5 s).
 #  4. 16 connections trickle request heads: writes on new connections are
 #     still answered at once (the trickling ones are shed or time out).
 source "$TESTLIB"
@@ -42,7 +42,8 @@ peak=$(rss_kb VmHWM)
 echo "wrongpass: peak RSS $base -> $peak kB"
 check 'len(d) == 16 and all(r["status"] == 401 for r in d)' "not every wrong-token POST got 401"
 check 'all(r["after"] is not None and r["after"] < 2 for r in d)' "401 not answered from the head"
-check 'all(r["sent"] < 30 << 20 for r in d)' "a whole 30 MiB body was taken"
+check 'all(r["sent"] < 30 << 20 for r in d)' "a whole 30 MiB body was taken before the 401"
+check 'all(r["ended"] is not None and r["ended"] < 5 for r in d)' "connections not ended after the 401"
 [ $((peak - base)) -lt 4096 ] || fail "RSS grew by $((peak - base)) kB under wrong-token bodies"
 
 # 2. the shared body budget
@@ -52,15 +53,15 @@ check 'd["refused"] == [503] * 4 and d["retry_after"] == ["1"] * 4' "refused bod
 check 'd["again"] == 204' "budget not given back"
 
 # 3. gzip bombs against /healthz
-attack gzipbomb "$LP" "$HP" 16 4
-check 'd["probes"] >= 20 and d["failed"] == 0' "/healthz failed under gzip bombs"
-check 'd["max"] < 1.0' "/healthz delayed by gzip bombs"
+attack gzipbomb "$LP" "$HP" 16 30
+check 'd["probes"] == 30 and d["failed"] == 0' "/healthz failed under gzip bombs"
+check 'd["max"] < 1.5' "/healthz delayed by gzip bombs"
 check 'set(d["statuses"]) <= {"413", "503", "0"} and sum(d["statuses"].get(k, 0) for k in ("413", "503")) > 0' \
 	"a bomb was taken"
 
 # 4. trickled heads
 attack slowheads "$LP" 16 3
-check 'len(d["writes"]) >= 5 and d["writes"] == [204] * len(d["writes"])' "writes shut out by slow heads"
+check 'len(d["writes"]) >= 3 and d["writes"] == [204] * len(d["writes"])' "writes shut out by slow heads"
 check 'd["worst"] < 1.5' "writes delayed by slow heads"
 
 # The listener's counters: 16 wrong tokens, 4 bodies refused, the peak of
