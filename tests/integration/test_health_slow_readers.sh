@@ -53,7 +53,10 @@ while la.server_queues(port):
     time.sleep(0.05)
 held = time.monotonic() - stuck
 print("closed %.2f s after its answer got stuck" % held)
-assert 1.0 <= held < 4.0, held
+# Not before the 2 s deadline (less the time the server still had room to
+# write after ss first showed the client's window shut); well before the
+# 30 s idle timeout. response_timeouts_total below says which one fired.
+assert 1.0 <= held < 10.0, held
 PY
 cat "$TMP/one.log"
 m=$(curl -sf "http://127.0.0.1:$hport/metrics") || fail "/metrics"
