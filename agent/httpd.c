@@ -50,6 +50,7 @@ struct conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_write_t wr;
+	uv_write_t cont_wr; /* "100 Continue" */
 	uv_shutdown_t sd;
 	struct httpd *srv;
 	struct conn *prev, *next;
@@ -214,6 +215,13 @@ static void on_decode_turn(uv_idle_t *idle)
 		uv_idle_stop(idle);
 }
 
+/* Nothing to do: a failed write shows on the socket's next read or write. */
+static void on_continue_written(uv_write_t *wr, int status)
+{
+	(void)wr;
+	(void)status;
+}
+
 /* Parses data (which lies in c->rbuf); true when a response is being
  * written, false when more bytes are needed. */
 static bool process(struct conn *c, const char *data, size_t len)
@@ -223,8 +231,20 @@ static bool process(struct conn *c, const char *data, size_t len)
 	size_t used = 0;
 	int r = httpd_parse_feed(c->p, data, len, &used);
 	if (r == HTTPD_PARSE_MORE) {
-		if (c->ph == PH_HEAD && httpd_parse_headers_done(c->p))
+		if (c->ph == PH_HEAD && httpd_parse_headers_done(c->p)) {
 			enter(c, PH_BODY);
+			/* The head passed head_check and the body budget: tell a
+			 * client waiting for it (curl does for bodies over 1 MiB,
+			 * for a second) to send the body now. */
+			if (httpd_parse_expects_continue(c->p)) {
+				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+				uv_buf_t b = uv_buf_init((char *)cont, sizeof cont - 1);
+				if (uv_write(&c->cont_wr, (uv_stream_t *)&c->tcp, &b, 1, on_continue_written) < 0) {
+					conn_close(c);
+					return false;
+				}
+			}
+		}
 		arm(c);
 		return false;
 	}

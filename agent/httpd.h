@@ -172,6 +172,9 @@ bool httpd_parse_early(const struct httpd_parse *p);
 void httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud, const char **out, size_t *outlen);
 /* Whether the connection may carry another request after this response. */
 bool httpd_parse_keep_alive(const struct httpd_parse *p);
+/* Whether the request whose head is complete asked for "Expect:
+ * 100-continue" (HTTP/1.1) and its body has not come whole yet. */
+bool httpd_parse_expects_continue(const struct httpd_parse *p);
 /* Whether the head of the request being parsed is complete (its body,
  * if any, is being read). */
 bool httpd_parse_headers_done(const struct httpd_parse *p);

@@ -544,6 +544,14 @@ int httpd_parse_error_status(const struct httpd_parse *p) { return p->err_status
 
 bool httpd_parse_early(const struct httpd_parse *p) { return p->early; }
 
+bool httpd_parse_expects_continue(const struct httpd_parse *p)
+{
+	if (!p->headers_done || p->complete || p->err_status || p->hp.http_major != 1 || p->hp.http_minor < 1)
+		return false;
+	struct sv e = httpd_req_header(&p->req, "Expect");
+	return e.p && ascii_ieq(e, "100-continue");
+}
+
 void httpd_parse_next(struct httpd_parse *p)
 {
 	p->complete = p->headers_done = p->early = false;

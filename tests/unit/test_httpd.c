@@ -872,6 +872,30 @@ static void *shedding(void *arg)
 	return NULL;
 }
 
+/* "Expect: 100-continue": the server says "100 Continue" once the head is
+ * in, and the final answer after the body; a head refused (413 here) gets
+ * its final answer instead, no 100. */
+static void *expect_continue(void *arg)
+{
+	(void)arg;
+	char out[4096];
+	int fd = dial();
+	put(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+	CHECK(read_until(fd, out, sizeof out, "\r\n\r\n"));
+	CHECK_STR(out, "HTTP/1.1 100 Continue\r\n\r\n");
+	put(fd, "hello");
+	CHECK(read_until(fd, out, sizeof out, "\r\n\r\nhello"));
+	CHECK(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	close(fd);
+	fd = dial();
+	put(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 500\r\n\r\n");
+	CHECK_INT(closed_by_server(fd, out, sizeof out), 1);
+	CHECK(strncmp(out, "HTTP/1.1 413 ", 13) == 0);
+	close(fd);
+	uv_async_send(&done);
+	return NULL;
+}
+
 static void on_done_attack(uv_async_t *a)
 {
 	httpd_stop(srv);
@@ -921,6 +945,8 @@ int main(void)
 	struct httpd_opts shed = { .max_conns = 2, .header_timeout_ms = 5000, .body_timeout_ms = 1000,
 				   .idle_timeout_ms = 5000 };
 	run_attack(&loop, &shed, shedding);
+	struct httpd_opts cont = { .max_body = 100 };
+	run_attack(&loop, &cont, expect_continue);
 	CHECK_INT(uv_loop_close(&loop), 0);
 	curl_global_cleanup();
 	CHECK_DONE();
