@@ -56,6 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *out;
 		size_t outlen;
 		if (r == HTTPD_PARSE_MORE) {
+			/* "100 Continue" is only ever due once a head is complete. */
+			if (httpd_parse_expects_continue(p) && !httpd_parse_headers_done(p))
+				__builtin_trap();
 			if (head_done && !httpd_parse_headers_done(p))
 				__builtin_trap();
 			head_done = httpd_parse_headers_done(p);
