@@ -35,8 +35,11 @@ const struct opt_desc agent_options[] = {
 	   "health endpoint: a request must arrive whole within this of its connection, however slowly it trickles; else 408"),
 	AO("health_idle_timeout", OPT_DURATION, health_idle_timeout_ns, "30s",
 	   "health endpoint: a connection with no bytes in or out for this long is closed"),
+	AO("health_write_timeout", OPT_DURATION, health_write_timeout_ns, "10s",
+	   "health endpoint: an answer not taken by its client within this is dropped with the connection"),
 	AO("health_max_connections", OPT_INT, health_max_connections, "64",
-	   "health endpoint: connections held at once; a new one beyond closes the one waiting longest for a request"),
+	   "health endpoint: connections held at once; a new one beyond closes the one waiting longest for a request, "
+	   "else the one whose answer has waited longest to be read"),
 	AO("shutdown_timeout", OPT_DURATION, shutdown_timeout_ns, "20s",
 	   "bound on the final flush at SIGTERM (below the 30 s Kubernetes grace period)"),
 	OPT_END,

@@ -64,6 +64,7 @@ struct agent_config {
 	int64_t health_max_flush_intervals; /* /healthz 503 after this many flush intervals without a write */
 	int64_t health_header_timeout_ns;   /* the health server's request deadline (head, and body if any) */
 	int64_t health_idle_timeout_ns;
+	int64_t health_write_timeout_ns;    /* an answer not read by then closes the connection */
 	int64_t health_max_connections;
 	int64_t shutdown_timeout_ns; /* bound for the final flush at SIGTERM */
 	struct strmap global_tags;

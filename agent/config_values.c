@@ -311,7 +311,8 @@ static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 /* Options whose value must be > 0 when given (0 or less means nothing useful). */
 static const char *const positive[] = {
 	"interval", "flush_interval", "metric_batch_size", "metric_buffer_limit", "health_max_flush_intervals",
-	"shutdown_timeout", "health_header_timeout", "health_idle_timeout", "health_max_connections", NULL,
+	"shutdown_timeout", "health_header_timeout", "health_idle_timeout", "health_write_timeout",
+	"health_max_connections", NULL,
 };
 
 static int check_positive(const struct opt_desc *o, const void *base, struct ydoc *d, yaml_node_t *n, char *err,

@@ -91,13 +91,18 @@ static void write_metrics(const struct agent *a, struct httpd_resp *r)
 		struct httpd_stats hs;
 		httpd_get_stats(a->health, &hs);
 		prom_counter(r, "heliograph_health_connections_shed_total",
-			     "Health endpoint connections closed to make room for a new one (the longest waiting).",
+			     "Health endpoint connections closed to make room for a new one (the longest waiting, else "
+			     "the one whose answer has waited longest to be read).",
 			     hs.shed);
 		prom_counter(r, "heliograph_health_connections_rejected_total",
 			     "Health endpoint connections refused: full of requests being read or answered.", hs.rejected);
 		prom_counter(r, "heliograph_health_request_timeouts_total",
 			     "Health endpoint requests answered 408: not whole within health_header_timeout.",
 			     hs.header_timeouts + hs.body_timeouts);
+		prom_counter(r, "heliograph_health_response_timeouts_total",
+			     "Health endpoint connections closed because their answer was not read within "
+			     "health_write_timeout.",
+			     hs.write_timeouts);
 	}
 	httpd_resp_printf(r, "# HELP heliograph_gather_duration_seconds Duration of the last gather.\n"
 			     "# TYPE heliograph_gather_duration_seconds gauge\n");
@@ -154,6 +159,10 @@ int health_start(struct agent *a, const char *listen, char *err, size_t errlen)
 		.header_timeout_ms = c->health_header_timeout_ns > 0 ? ms(c->health_header_timeout_ns) : 0,
 		.body_timeout_ms = c->health_header_timeout_ns > 0 ? ms(c->health_header_timeout_ns) : 0,
 		.idle_timeout_ms = c->health_idle_timeout_ns > 0 ? ms(c->health_idle_timeout_ns) : 0,
+		.write_timeout_ms = c->health_write_timeout_ns > 0 ? ms(c->health_write_timeout_ns) : 0,
+		/* An answer waiting for a client that does not read holds at most
+		 * this (/metrics is about 2 KiB plus 200 bytes per plugin). */
+		.max_response = 1024 * 1024,
 		/* Clamped: each connection holds about 30 KiB. */
 		.max_conns = c->health_max_connections > 65536 ? 65536 : (unsigned)(c->health_max_connections > 0 ? c->health_max_connections : 0),
 	};

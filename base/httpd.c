@@ -8,7 +8,22 @@
  * phase's (the head within header_timeout_ms, the body within
  * body_timeout_ms, neither restarted by bytes). The idle one alone let a
  * client sending a byte a second hold a connection for ever, and 64 such
- * clients held the whole server, /healthz included (issue 16). */
+ * clients held the whole server, /healthz included (issue 16). A response
+ * has a deadline too (write_timeout_ms), so a client that sends requests
+ * and never reads the answers is closed then, and shed before that when a
+ * new connection needs its place.
+ *
+ * An answer given before the body was read (head_check, or an error) is
+ * followed by a lingering close: the write side is shut, and what the
+ * client still sends is read and discarded until it closes, for DRAIN_MS
+ * at most (and DRAIN_BYTES), then the connection is closed. Closing at once with unread
+ * bytes would send a reset, which can destroy the answer before the client
+ * reads it; never closing would let it hold the slot.
+ *
+ * gzip bodies (inflate_gzip) are decompressed in slices of
+ * HTTPD_INFLATE_SLICE bytes, one per connection per loop turn (an idle
+ * handle), so other connections and servers on the loop are served in
+ * between. */
 #include "httpd.h"
 #include <errno.h>
 #include <stdio.h>
@@ -16,24 +31,34 @@
 #include <string.h>
 
 #define READ_BUF 16384
+#define DRAIN_MS 1000
+/* Above what the socket buffers on both sides can hold, so a client that
+ * goes on sending has to come back to its socket (and read the answer)
+ * before the drain can end; the time bounds the work in any case. */
+#define DRAIN_BYTES (64 * 1024 * 1024)
 
 enum phase {
 	PH_WAIT,  /* kept alive, no byte of the next request yet */
 	PH_HEAD,  /* a new connection, or bytes of a head have come */
 	PH_BODY,  /* the head is complete, the body is coming */
 	PH_WRITE, /* the response is being written */
+	PH_DECODE, /* the body is being decompressed, a slice per loop turn */
+	PH_DRAIN, /* answered early, write side shut: discarding the rest */
 };
 
 struct conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_write_t wr;
+	uv_write_t cont_wr; /* "100 Continue" */
+	uv_shutdown_t sd;
 	struct httpd *srv;
 	struct conn *prev, *next;
 	struct httpd_parse *p;
 	size_t pending; /* unparsed bytes at the start of rbuf */
 	int open_handles;
-	bool closing, close_after_write;
+	bool closing, close_after_write, drain_after_write;
+	size_t drained;
 	enum phase ph;
 	uint64_t last_io;     /* uv_now of the last byte read or response written */
 	uint64_t phase_since; /* uv_now when the head's or the body's clock started */
@@ -47,7 +72,9 @@ struct conn {
 struct httpd {
 	uv_loop_t *loop;
 	uv_tcp_t listener;
+	uv_idle_t decoder; /* runs while a connection is in PH_DECODE */
 	struct httpd_opts o;
+	struct httpd_budget budget; /* bodies of all connections */
 	httpd_handler handler;
 	void *ud;
 	struct conn *conns;
@@ -55,12 +82,12 @@ struct httpd {
 	unsigned nlive;  /* not closing: what max_conns bounds */
 	uint64_t wait_counter;
 	struct httpd_stats st;
-	bool listener_open, stopping;
+	bool listener_open, decoder_open, stopping;
 };
 
 static void maybe_free_server(struct httpd *s)
 {
-	if (s->stopping && !s->listener_open && !s->nconns)
+	if (s->stopping && !s->listener_open && !s->decoder_open && !s->nconns)
 		free(s);
 }
 
@@ -99,6 +126,10 @@ static uint64_t phase_deadline(const struct conn *c)
 		return c->phase_since + c->srv->o.header_timeout_ms;
 	if (c->ph == PH_BODY)
 		return c->phase_since + c->srv->o.body_timeout_ms;
+	if (c->ph == PH_WRITE)
+		return c->phase_since + c->srv->o.write_timeout_ms;
+	if (c->ph == PH_DRAIN)
+		return c->phase_since + DRAIN_MS;
 	return UINT64_MAX;
 }
 
@@ -106,7 +137,9 @@ static void on_timer(uv_timer_t *t)
 {
 	struct conn *c = t->data;
 	struct httpd *s = c->srv;
-	if (uv_now(s->loop) >= phase_deadline(c)) {
+	if (uv_now(s->loop) >= phase_deadline(c) && c->ph == PH_WRITE) {
+		s->st.write_timeouts++; /* the client is not reading: nothing to tell it */
+	} else if (uv_now(s->loop) >= phase_deadline(c) && (c->ph == PH_HEAD || c->ph == PH_BODY)) {
 		/* Best effort and never blocking: a client too slow to send its
 		 * request may well not read either; the close follows regardless. */
 		static const char r408[] = "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n"
@@ -135,7 +168,7 @@ static void enter(struct conn *c, enum phase ph)
 {
 	c->ph = ph;
 	c->phase_since = uv_now(c->srv->loop);
-	if (ph == PH_WAIT)
+	if (ph == PH_WAIT || ph == PH_DRAIN)
 		c->wait_seq = ++c->srv->wait_counter;
 }
 
@@ -150,6 +183,45 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
 static void on_written(uv_write_t *wr, int status);
 
+/* Builds the answer to the request parsed (or the error) and writes it. */
+static void answer(struct conn *c)
+{
+	const char *out;
+	size_t outlen;
+	httpd_parse_respond(c->p, c->srv->handler, c->srv->ud, &out, &outlen);
+	/* After respond: decompressing may have ended in an error (503). */
+	c->close_after_write = !httpd_parse_keep_alive(c->p) || c->srv->stopping;
+	enter(c, PH_WRITE);
+	arm(c);
+	uv_buf_t b = uv_buf_init((char *)out, (unsigned)outlen);
+	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0)
+		conn_close(c);
+}
+
+static void on_decode_turn(uv_idle_t *idle)
+{
+	struct httpd *s = idle->data;
+	bool more = false;
+	for (struct conn *c = s->conns; c; c = c->next) {
+		if (c->closing || c->ph != PH_DECODE)
+			continue;
+		c->last_io = uv_now(s->loop); /* working for it, not idle */
+		if (httpd_parse_decode(c->p, HTTPD_INFLATE_SLICE))
+			more = true;
+		else
+			answer(c);
+	}
+	if (!more)
+		uv_idle_stop(idle);
+}
+
+/* Nothing to do: a failed write shows on the socket's next read or write. */
+static void on_continue_written(uv_write_t *wr, int status)
+{
+	(void)wr;
+	(void)status;
+}
+
 /* Parses data (which lies in c->rbuf); true when a response is being
  * written, false when more bytes are needed. */
 static bool process(struct conn *c, const char *data, size_t len)
@@ -159,8 +231,20 @@ static bool process(struct conn *c, const char *data, size_t len)
 	size_t used = 0;
 	int r = httpd_parse_feed(c->p, data, len, &used);
 	if (r == HTTPD_PARSE_MORE) {
-		if (c->ph == PH_HEAD && httpd_parse_headers_done(c->p))
+		if (c->ph == PH_HEAD && httpd_parse_headers_done(c->p)) {
 			enter(c, PH_BODY);
+			/* The head passed head_check and the body budget: tell a
+			 * client waiting for it (curl does for bodies over 1 MiB,
+			 * for a second) to send the body now. */
+			if (httpd_parse_expects_continue(c->p)) {
+				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+				uv_buf_t b = uv_buf_init((char *)cont, sizeof cont - 1);
+				if (uv_write(&c->cont_wr, (uv_stream_t *)&c->tcp, &b, 1, on_continue_written) < 0) {
+					conn_close(c);
+					return false;
+				}
+			}
+		}
 		arm(c);
 		return false;
 	}
@@ -168,19 +252,44 @@ static bool process(struct conn *c, const char *data, size_t len)
 		memmove(c->rbuf, data + used, len - used);
 		c->pending = len - used;
 	}
-	c->close_after_write = r == HTTPD_PARSE_ERROR || !httpd_parse_keep_alive(c->p) || c->srv->stopping;
-	const char *out;
-	size_t outlen;
-	httpd_parse_respond(c->p, c->srv->handler, c->srv->ud, &out, &outlen);
+	bool early = r == HTTPD_PARSE_REQUEST && httpd_parse_early(c->p);
+	/* The body (or the rest of a bad head) may still be coming. */
+	c->drain_after_write = r == HTTPD_PARSE_ERROR || early;
+	if (early)
+		c->srv->st.early_answers++;
 	uv_read_stop((uv_stream_t *)&c->tcp);
-	/* A client that does not read the response is closed by the idle
-	 * deadline (from the last byte read), as before. */
-	enter(c, PH_WRITE);
-	arm(c);
-	uv_buf_t b = uv_buf_init((char *)out, (unsigned)outlen);
-	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &b, 1, on_written) < 0)
-		conn_close(c);
+	if (r == HTTPD_PARSE_REQUEST && httpd_parse_decode(c->p, HTTPD_INFLATE_SLICE)) {
+		enter(c, PH_DECODE);
+		arm(c);
+		uv_idle_start(&c->srv->decoder, on_decode_turn);
+		return true;
+	}
+	answer(c);
 	return true;
+}
+
+static void on_drain_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	(void)suggested;
+	struct conn *c = h->data;
+	*buf = uv_buf_init(c->rbuf, sizeof c->rbuf);
+}
+
+static void on_drain_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	(void)buf;
+	struct conn *c = st->data;
+	if (nread < 0 || (c->drained += (size_t)nread) > DRAIN_BYTES)
+		conn_close(c);
+}
+
+static void on_shutdown(uv_shutdown_t *sd, int status)
+{
+	struct conn *c = sd->data;
+	if (c->closing)
+		return;
+	if (status < 0 || uv_read_start((uv_stream_t *)&c->tcp, on_drain_alloc, on_drain_read) < 0)
+		conn_close(c);
 }
 
 static void on_written(uv_write_t *wr, int status)
@@ -188,6 +297,14 @@ static void on_written(uv_write_t *wr, int status)
 	struct conn *c = wr->data;
 	if (c->closing)
 		return;
+	if (status >= 0 && c->drain_after_write) {
+		enter(c, PH_DRAIN);
+		arm(c);
+		c->sd.data = c;
+		if (uv_shutdown(&c->sd, (uv_stream_t *)&c->tcp, on_shutdown) < 0)
+			conn_close(c);
+		return;
+	}
 	if (status < 0 || c->close_after_write) {
 		conn_close(c);
 		return;
@@ -218,15 +335,23 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 }
 
 /* The connection that began waiting for a request longest ago, among those
- * waiting for or receiving a head; NULL when every one is reading a body or
- * being answered (those are doing work a client asked for). */
+ * waiting for or receiving a head or draining; failing that, the one whose
+ * answer has waited longest to be taken (a client that reads its answers
+ * is done in microseconds, so one still being written to is most likely
+ * not reading); NULL when every one is reading or decompressing a body
+ * (work a client asked for, each bounded by its own deadline). */
 static struct conn *shed_candidate(struct httpd *s)
 {
-	struct conn *best = NULL;
-	for (struct conn *c = s->conns; c; c = c->next)
-		if (!c->closing && (c->ph == PH_WAIT || c->ph == PH_HEAD) && (!best || c->wait_seq < best->wait_seq))
+	struct conn *best = NULL, *writer = NULL;
+	for (struct conn *c = s->conns; c; c = c->next) {
+		if (c->closing)
+			continue;
+		if ((c->ph == PH_WAIT || c->ph == PH_HEAD || c->ph == PH_DRAIN) && (!best || c->wait_seq < best->wait_seq))
 			best = c;
-	return best;
+		if (c->ph == PH_WRITE && (!writer || c->phase_since < writer->phase_since))
+			writer = c;
+	}
+	return best ? best : writer;
 }
 
 static void on_reject_closed(uv_handle_t *h) { free(h); }
@@ -251,6 +376,8 @@ static void on_connection(uv_stream_t *ls, int status)
 		free(c);
 		c = NULL;
 	}
+	if (c)
+		httpd_parse_share_budget(c->p, &s->budget);
 	if (!c) {
 		/* Accept and close at once: leaving it in the backlog would have
 		 * the client wait for nothing. */
@@ -285,6 +412,13 @@ static void on_connection(uv_stream_t *ls, int status)
 		return;
 	}
 	arm(c);
+}
+
+static void on_decoder_closed(uv_handle_t *h)
+{
+	struct httpd *s = h->data;
+	s->decoder_open = false;
+	maybe_free_server(s);
 }
 
 static void on_listener_closed(uv_handle_t *h)
@@ -350,6 +484,9 @@ static int bind_listen(struct httpd *s, const char *host, int port)
 	}
 	s->listener.data = s;
 	s->listener_open = true;
+	uv_idle_init(s->loop, &s->decoder);
+	s->decoder.data = s;
+	s->decoder_open = true;
 	r = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0);
 	if (r == 0)
 		r = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
@@ -373,6 +510,8 @@ int httpd_start(uv_loop_t *loop, const char *listen, const struct httpd_opts *op
 		return -1;
 	}
 	httpd_opts_defaults(&s->o, opts);
+	s->o.head_ud = ud;
+	s->budget.limit = s->o.max_body_total;
 	s->loop = loop;
 	s->handler = handler;
 	s->ud = ud;
@@ -380,9 +519,11 @@ int httpd_start(uv_loop_t *loop, const char *listen, const struct httpd_opts *op
 	if (r < 0) {
 		snprintf(err, errlen, "http listen on %s: %s", listen, uv_strerror(r));
 		s->stopping = true;
+		if (s->decoder_open)
+			uv_close((uv_handle_t *)&s->decoder, on_decoder_closed);
 		if (s->listener_open)
 			uv_close((uv_handle_t *)&s->listener, on_listener_closed);
-		else
+		else if (!s->decoder_open)
 			free(s);
 		return -1;
 	}
@@ -418,6 +559,7 @@ void httpd_stop(struct httpd *h)
 		return;
 	h->stopping = true;
 	uv_close((uv_handle_t *)&h->listener, on_listener_closed);
+	uv_close((uv_handle_t *)&h->decoder, on_decoder_closed);
 	for (struct conn *c = h->conns; c; c = c->next)
 		conn_close(c);
 	maybe_free_server(h);
@@ -426,12 +568,17 @@ void httpd_stop(struct httpd *h)
 void httpd_get_stats(const struct httpd *h, struct httpd_stats *out)
 {
 	*out = h->st;
-	out->conns_waiting = out->conns_body = out->conns_writing = 0;
+	out->budget_refusals = h->budget.refusals;
+	out->body_bytes = h->budget.used;
+	out->body_bytes_peak = h->budget.peak;
+	out->conns_waiting = out->conns_body = out->conns_writing = out->conns_draining = 0;
 	for (const struct conn *c = h->conns; c; c = c->next) {
 		if (c->closing)
 			continue;
-		if (c->ph == PH_BODY)
+		if (c->ph == PH_BODY || c->ph == PH_DECODE)
 			out->conns_body++;
+		else if (c->ph == PH_DRAIN)
+			out->conns_draining++;
 		else if (c->ph == PH_WRITE)
 			out->conns_writing++;
 		else

@@ -14,6 +14,15 @@
 #include "sv.h"
 
 struct httpd;
+struct httpd_req;
+struct httpd_resp;
+
+/* Called when a request's head is complete, before a byte of its body is
+ * read (req has no body yet): answering here (filling resp and returning
+ * true) keeps the body from being buffered at all, e.g. a 401 for wrong
+ * credentials. The connection is then closed after the answer, once the
+ * unread body has been drained within a bound (see httpd.c). */
+typedef bool (*httpd_head_check)(void *ud, const struct httpd_req *req, struct httpd_resp *resp);
 
 struct httpd_opts {
 	size_t max_header;        /* request line + headers; more gets 431. 0 = 8 KiB */
@@ -32,7 +41,26 @@ struct httpd_opts {
 	 * is reading a body or being answered, the new one is closed at once.
 	 * 0 = 64 */
 	unsigned max_conns;
+	/* A response must be taken by the client within this of its start; a
+	 * client that sends requests and never reads is closed then, and is
+	 * shed before that when a new connection needs room. 0 = 10 s */
+	uint64_t write_timeout_ms;
+	/* Request bodies buffered at once across all connections of the server,
+	 * decompressed copies included. A head whose Content-Length does not
+	 * fit what is left, or a body (chunked, or decompressing) that grows
+	 * past it, is answered 503 with Retry-After. 0 = max_body * max_conns
+	 * (no bound beyond the per-connection one). */
+	size_t max_body_total;
+	/* Decompress "Content-Encoding: gzip" bodies before the handler sees
+	 * them (bounded by max_body and max_body_total), in slices of
+	 * HTTPD_INFLATE_SLICE output bytes per loop turn, so one connection's
+	 * gzip bomb cannot hold the loop. */
+	bool inflate_gzip;
+	httpd_head_check head_check; /* NULL: none */
+	void *head_ud;               /* head_check's ud (httpd_start sets its own ud) */
 };
+
+#define HTTPD_INFLATE_SLICE (256 * 1024)
 
 /* Counters since start, and the connections open now by what they do. */
 struct httpd_stats {
@@ -41,9 +69,15 @@ struct httpd_stats {
 	uint64_t rejected;        /* new connections closed at once (no room, none to shed) */
 	uint64_t header_timeouts; /* 408: head not complete within header_timeout_ms */
 	uint64_t body_timeouts;   /* 408: body not complete within body_timeout_ms */
+	uint64_t write_timeouts;  /* closed: response not taken within write_timeout_ms */
+	uint64_t early_answers;   /* answered from the head (head_check), body not read */
+	uint64_t budget_refusals; /* 503: bodies of all connections at max_body_total */
+	size_t body_bytes;        /* body buffers held now, across connections */
+	size_t body_bytes_peak;   /* the most ever held at once */
 	unsigned conns_waiting;   /* open, waiting for (or receiving) a request head */
 	unsigned conns_body;      /* receiving a body */
 	unsigned conns_writing;   /* being answered */
+	unsigned conns_draining;  /* answered early; the unread body is being discarded */
 };
 void httpd_get_stats(const struct httpd *h, struct httpd_stats *out);
 
@@ -62,7 +96,11 @@ struct httpd_req {
 	const char *method; /* "GET", "HEAD", "POST" ... */
 	struct sv path;     /* the URL up to '?' */
 	struct sv query;    /* after '?', empty when none */
-	struct sv body;
+	struct sv body;     /* decompressed when inflate_gzip and it came gzipped */
+	/* 0, or why the body could not be decoded (inflate_gzip): 400 (not
+	 * gzip, or truncated) or 413 (inflates past max_body). The handler
+	 * answers it in its API's words; body is then empty. */
+	int body_error;
 	const struct httpd_header *headers; /* in arrival order */
 	size_t nheaders;
 };
@@ -78,7 +116,6 @@ struct sv httpd_auth_credentials(struct sv authorization, const char *scheme);
 
 /* The response under construction, handed to the handler. Defaults: 200,
  * "text/plain; charset=utf-8", empty body. */
-struct httpd_resp;
 void httpd_resp_status(struct httpd_resp *r, int status);
 /* type must outlive the request (a literal) and be shorter than 128 bytes. */
 void httpd_resp_type(struct httpd_resp *r, const char *type);
@@ -112,21 +149,40 @@ enum {
 	HTTPD_PARSE_ERROR = -1,  /* malformed or too big: respond (the error) and close */
 };
 struct httpd_parse;
+/* What the bodies of all a server's connections may hold at once. */
+struct httpd_budget {
+	size_t limit, used, peak;
+	uint64_t refusals;
+};
 struct httpd_parse *httpd_parse_new(const struct httpd_opts *opts);
+/* Charges p's body buffers to b (shared by a server's connections) instead
+ * of p's own budget of max_body_total. Call before the first feed. */
+void httpd_parse_share_budget(struct httpd_parse *p, struct httpd_budget *b);
 void httpd_parse_free(struct httpd_parse *p);
 int httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t *used);
+/* After REQUEST: decompresses a gzip body (inflate_gzip) by up to max_out
+ * bytes; true while more remains. The server calls it once per loop turn
+ * with HTTPD_INFLATE_SLICE; respond finishes what is left. */
+bool httpd_parse_decode(struct httpd_parse *p, size_t max_out);
+/* Whether the answer came from head_check (the body was not read). */
+bool httpd_parse_early(const struct httpd_parse *p);
 /* After REQUEST: runs handler and returns the response bytes; after ERROR:
  * returns the error response (handler not called). Valid until the next
  * call on p. */
 void httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud, const char **out, size_t *outlen);
 /* Whether the connection may carry another request after this response. */
 bool httpd_parse_keep_alive(const struct httpd_parse *p);
+/* Whether the request whose head is complete asked for "Expect:
+ * 100-continue" (HTTP/1.1) and its body has not come whole yet. */
+bool httpd_parse_expects_continue(const struct httpd_parse *p);
 /* Whether the head of the request being parsed is complete (its body,
  * if any, is being read). */
 bool httpd_parse_headers_done(const struct httpd_parse *p);
 /* Status of the last error response, 0 if none. */
 int httpd_parse_error_status(const struct httpd_parse *p);
-/* Makes p ready for the next request on the same connection. */
+/* Makes p ready for the next request on the same connection, and releases
+ * the body buffers (an idle kept-alive connection holds none) and a
+ * response buffer grown past its initial size. */
 void httpd_parse_next(struct httpd_parse *p);
 
 #endif

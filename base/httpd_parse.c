@@ -1,7 +1,9 @@
 /* The socket-free half of the HTTP server: bytes in, one request out, one
  * response's bytes back. Every buffer is per connection and bounded by the
  * options, so a client can make us hold at most max_header + max_body +
- * max_response bytes. */
+ * max_response bytes; the body buffers (and a gzip body's decompressed
+ * copy) are also charged to a budget the server's connections share
+ * (max_body_total), and released as soon as the answer is built. */
 #include "httpd.h"
 #include <http_parser.h>
 #include <limits.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 /* The status line and headers are written in front of the body once its
  * length is known, into space reserved ahead of it: one contiguous write. */
@@ -40,16 +43,45 @@ struct head_scan {
 	size_t line_len; /* bytes of the current line, CR not counted */
 };
 
+/* The same strictness for a chunked body's framing, which http-parser
+ * (not strict) also takes with bare LF: each chunk-size line, the CRLF
+ * after each chunk's data and the trailer lines must end in CRLF. */
+enum chunk_state {
+	CS_SIZE0,   /* the first hex digit of a chunk size */
+	CS_SIZE,    /* more hex digits, an extension, or CR */
+	CS_EXT,     /* a chunk extension, up to CR */
+	CS_SIZE_LF, /* the LF after a size line's CR */
+	CS_DATA,    /* remaining bytes of chunk data */
+	CS_DATA_CR, CS_DATA_LF,
+	CS_TRAILER0, /* the start of a trailer line (CR: the end) */
+	CS_TRAILER, CS_TRAILER_LF, CS_END_LF,
+	CS_DONE,
+};
+struct chunk_scan {
+	enum chunk_state st;
+	uint64_t left; /* of the current chunk's data */
+};
+
 struct httpd_parse {
 	http_parser hp;
 	struct httpd_opts o;
 	size_t hdr_bytes; /* bytes fed before the headers completed */
 	bool headers_done, complete, keep_alive;
+	bool early;       /* answered by head_check; the body is not read */
 	int err_status;
 	char *url;
 	size_t url_len;
 	char *body;
 	size_t body_len, body_cap;
+	size_t reserved;  /* budget taken at the head for a Content-Length body */
+	size_t charged;   /* budget this request holds (reserved included) */
+	struct httpd_budget own_budget, *budget;
+	/* gzip decoding (inflate_gzip) */
+	bool decoding, zinit, decoded; /* decoded: the body is in zout */
+	int body_error;
+	z_stream z;
+	char *zout;
+	size_t zout_len, zout_cap;
 	/* Header names and values, copied as they arrive (http-parser may hand
 	 * a token over in pieces); bounded by max_header like the URL. */
 	char *hbuf;
@@ -60,6 +92,7 @@ struct httpd_parse {
 	struct httpd_req req;
 	struct httpd_resp resp;
 	struct head_scan scan;
+	struct chunk_scan chunks;
 };
 
 void httpd_opts_defaults(struct httpd_opts *o, const struct httpd_opts *in)
@@ -79,7 +112,52 @@ void httpd_opts_defaults(struct httpd_opts *o, const struct httpd_opts *in)
 		o->body_timeout_ms = 30000;
 	if (!o->max_conns)
 		o->max_conns = 64;
+	if (!o->write_timeout_ms)
+		o->write_timeout_ms = 10000;
+	if (!o->max_body_total)
+		o->max_body_total = o->max_body > SIZE_MAX / o->max_conns ? SIZE_MAX : o->max_body * o->max_conns;
+	/* A body the whole budget cannot hold would be refused for ever: it is
+	 * too large (413), not a moment too early (503). */
+	if (o->max_body > o->max_body_total)
+		o->max_body = o->max_body_total;
 }
+
+/* Takes n more bytes of the shared budget for this request: 0, or 413
+ * when the request could not have them even alone (too large), or 503
+ * (counted) when other connections hold them now (try again later). */
+static int budget_take(struct httpd_parse *p, size_t n)
+{
+	struct httpd_budget *b = p->budget;
+	if (n > b->limit - p->charged)
+		return 413;
+	if (n > b->limit - b->used) {
+		b->refusals++;
+		return 503;
+	}
+	b->used += n;
+	if (b->used > b->peak)
+		b->peak = b->used;
+	p->charged += n;
+	return 0;
+}
+
+/* Frees the body buffers and gives their budget back. */
+static void release_body(struct httpd_parse *p)
+{
+	free(p->body);
+	p->body = NULL;
+	p->body_len = p->body_cap = 0;
+	free(p->zout);
+	p->zout = NULL;
+	p->zout_len = p->zout_cap = 0;
+	if (p->zinit)
+		inflateEnd(&p->z);
+	p->zinit = p->decoding = p->decoded = false;
+	p->budget->used -= p->charged;
+	p->charged = p->reserved = 0;
+}
+
+static bool ascii_ieq(struct sv a, const char *b);
 
 static struct httpd_parse *P(http_parser *hp) { return hp->data; }
 
@@ -145,15 +223,40 @@ static int on_url(http_parser *hp, const char *at, size_t len)
 	return 0;
 }
 
+static void fill_req(struct httpd_parse *p);
+static void resp_reset(struct httpd_resp *r, size_t max);
+
 static int on_headers_complete(http_parser *hp)
 {
 	struct httpd_parse *p = P(hp);
 	p->headers_done = true;
+	fill_req(p);
+	/* Credentials and the like are checked before any body byte is read,
+	 * so a client without them makes us buffer nothing. */
+	if (p->o.head_check) {
+		resp_reset(&p->resp, p->o.max_response);
+		if (p->o.head_check(p->o.head_ud, &p->req, &p->resp)) {
+			p->early = p->complete = true;
+			p->keep_alive = false;
+			http_parser_pause(hp, 1);
+			return 0;
+		}
+	}
 	/* ULLONG_MAX means no Content-Length (chunked or none). */
 	if (hp->content_length != ULLONG_MAX && hp->content_length > p->o.max_body) {
 		p->err_status = 413;
 		return -1;
 	}
+	/* A declared body takes its whole size of the shared budget now, so
+	 * that what is admitted can always be read; a chunked one is charged
+	 * as its buffer grows (on_body). */
+	if (hp->content_length != ULLONG_MAX && hp->content_length > 0) {
+		if ((p->err_status = budget_take(p, (size_t)hp->content_length)))
+			return -1;
+		p->reserved = (size_t)hp->content_length;
+	}
+	struct sv enc = httpd_req_header(&p->req, "Content-Encoding");
+	p->decoding = p->o.inflate_gzip && enc.p && ascii_ieq(enc, "gzip");
 	return 0;
 }
 
@@ -165,11 +268,13 @@ static int on_body(http_parser *hp, const char *at, size_t len)
 		return -1;
 	}
 	if (p->body_cap - p->body_len < len) {
-		size_t cap = p->body_cap ? p->body_cap : 4096;
+		size_t cap = p->body_cap ? p->body_cap : 4096, limit = p->reserved ? p->reserved : p->o.max_body;
 		while (cap - p->body_len < len)
 			cap *= 2;
-		if (cap > p->o.max_body)
-			cap = p->o.max_body;
+		if (cap > limit)
+			cap = limit;
+		if (!p->reserved && (p->err_status = budget_take(p, cap - p->body_cap)))
+			return -1;
 		char *b = realloc(p->body, cap);
 		if (!b) {
 			p->err_status = 503;
@@ -220,26 +325,36 @@ struct httpd_parse *httpd_parse_new(const struct httpd_opts *opts)
 	}
 	http_parser_init(&p->hp, HTTP_REQUEST);
 	p->hp.data = p;
+	p->own_budget.limit = p->o.max_body_total;
+	p->budget = &p->own_budget;
 	return p;
+}
+
+void httpd_parse_share_budget(struct httpd_parse *p, struct httpd_budget *b)
+{
+	p->budget->used -= p->charged;
+	p->charged = 0;
+	p->budget = b;
 }
 
 void httpd_parse_free(struct httpd_parse *p)
 {
 	if (!p)
 		return;
+	release_body(p);
 	free(p->url);
 	free(p->hbuf);
-	free(p->body);
 	free(p->resp.buf);
 	free(p);
 }
 
 /* 0, or -1 at the first byte no strict server accepts. Stops at the end of
  * the head: the body is not line-structured. */
-static int scan_head(struct head_scan *sc, const char *d, size_t n)
+static int scan_head(struct head_scan *sc, const char *d, size_t n, size_t *end)
 {
 	for (size_t i = 0; i < n && !sc->done; i++) {
 		char c = d[i];
+		*end = i + 1;
 		if (c == '\n') {
 			if (!sc->cr)
 				return -1; /* bare LF */
@@ -272,6 +387,104 @@ static int scan_head(struct head_scan *sc, const char *d, size_t n)
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* 0, or -1 at the first framing byte of a chunked body that a strict
+ * server refuses. d holds body bytes only, as http-parser consumed them. */
+static int scan_chunks(struct chunk_scan *cs, const char *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = d[i];
+		int h;
+		switch (cs->st) {
+		case CS_SIZE0:
+			if ((h = hex_digit(c)) < 0)
+				return -1;
+			cs->left = (uint64_t)h;
+			cs->st = CS_SIZE;
+			break;
+		case CS_SIZE:
+			if ((h = hex_digit(c)) >= 0) {
+				if (cs->left > UINT64_MAX >> 4)
+					return -1;
+				cs->left = cs->left << 4 | (uint64_t)h;
+			} else if (c == '\r') {
+				cs->st = CS_SIZE_LF;
+			} else if (c == ';' || c == ' ' || c == '\t') {
+				cs->st = CS_EXT; /* chunk-ext, with BWS before its ';' */
+			} else {
+				return -1; /* a bare LF among them */
+			}
+			break;
+		case CS_EXT:
+			if (c == '\r')
+				cs->st = CS_SIZE_LF;
+			else if (c == '\n')
+				return -1;
+			break;
+		case CS_SIZE_LF:
+			if (c != '\n')
+				return -1;
+			cs->st = cs->left ? CS_DATA : CS_TRAILER0;
+			break;
+		case CS_DATA: {
+			size_t take = n - i < cs->left ? n - i : (size_t)cs->left;
+			cs->left -= take;
+			i += take - 1;
+			if (!cs->left)
+				cs->st = CS_DATA_CR;
+			break;
+		}
+		case CS_DATA_CR:
+			if (c != '\r')
+				return -1;
+			cs->st = CS_DATA_LF;
+			break;
+		case CS_DATA_LF:
+			if (c != '\n')
+				return -1;
+			cs->st = CS_SIZE0;
+			break;
+		case CS_TRAILER0:
+			if (c == '\r')
+				cs->st = CS_END_LF;
+			else if (c == '\n' || c == ' ' || c == '\t')
+				return -1; /* bare LF, or an obs-folded trailer */
+			else
+				cs->st = CS_TRAILER;
+			break;
+		case CS_TRAILER:
+			if (c == '\r')
+				cs->st = CS_TRAILER_LF;
+			else if (c == '\n')
+				return -1;
+			break;
+		case CS_TRAILER_LF:
+			if (c != '\n')
+				return -1;
+			cs->st = CS_TRAILER0;
+			break;
+		case CS_END_LF:
+			if (c != '\n')
+				return -1;
+			cs->st = CS_DONE;
+			break;
+		case CS_DONE:
+			return -1; /* http-parser ends the message here; cannot happen */
+		}
+	}
+	return 0;
+}
+
 static int fail(struct httpd_parse *p, int status)
 {
 	if (!p->err_status)
@@ -296,9 +509,18 @@ int httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t
 			if (n > p->o.max_header - p->hdr_bytes)
 				n = p->o.max_header - p->hdr_bytes;
 		}
-		if (!p->headers_done && !p->scan.done && scan_head(&p->scan, data + off, n) != 0)
-			return fail(p, 400);
+		/* Where this slice's body bytes begin, if it has any. */
+		size_t body_from = p->headers_done ? 0 : SIZE_MAX, head_end = n;
+		if (!p->headers_done && !p->scan.done) {
+			if (scan_head(&p->scan, data + off, n, &head_end) != 0)
+				return fail(p, 400);
+			if (p->scan.done)
+				body_from = head_end;
+		}
 		size_t got = http_parser_execute(&p->hp, &settings, data + off, n);
+		if (p->headers_done && !p->early && (p->hp.flags & F_CHUNKED) && body_from < got &&
+		    scan_chunks(&p->chunks, data + off + body_from, got - body_from) != 0)
+			return fail(p, 400);
 		if (!p->headers_done)
 			p->hdr_bytes += got;
 		off += got;
@@ -320,13 +542,109 @@ bool httpd_parse_keep_alive(const struct httpd_parse *p) { return p->keep_alive 
 bool httpd_parse_headers_done(const struct httpd_parse *p) { return p->headers_done; }
 int httpd_parse_error_status(const struct httpd_parse *p) { return p->err_status; }
 
+bool httpd_parse_early(const struct httpd_parse *p) { return p->early; }
+
+bool httpd_parse_expects_continue(const struct httpd_parse *p)
+{
+	if (!p->headers_done || p->complete || p->err_status || p->hp.http_major != 1 || p->hp.http_minor < 1)
+		return false;
+	struct sv e = httpd_req_header(&p->req, "Expect");
+	return e.p && ascii_ieq(e, "100-continue");
+}
+
 void httpd_parse_next(struct httpd_parse *p)
 {
-	p->complete = p->headers_done = false;
+	p->complete = p->headers_done = p->early = false;
 	p->hdr_bytes = 0;
 	p->scan = (struct head_scan){ 0 };
-	p->url_len = p->body_len = 0;
+	p->chunks = (struct chunk_scan){ 0 };
+	p->url_len = 0;
+	p->body_error = 0;
+	release_body(p);
+	/* A big answer (/metrics) leaves a big buffer: give it back too. */
+	if (p->resp.cap > HEAD_RESERVE + 64 * 1024) {
+		char *b = realloc(p->resp.buf, HEAD_RESERVE + 1024);
+		if (b) {
+			p->resp.buf = b;
+			p->resp.cap = HEAD_RESERVE + 1024;
+		}
+	}
 	http_parser_pause(&p->hp, 0);
+}
+
+/* Ends decoding: 0 (done), or the body_error / err_status to answer. */
+static bool decode_end(struct httpd_parse *p, int body_error, int err_status)
+{
+	p->body_error = body_error;
+	if (err_status)
+		fail(p, err_status);
+	if (p->zinit)
+		inflateEnd(&p->z);
+	p->zinit = p->decoding = false;
+	if (!body_error && !err_status) {
+		p->decoded = true;
+		/* The compressed copy is no longer needed (its budget stays
+		 * charged until the answer: simpler, and bounded). */
+		free(p->body);
+		p->body = NULL;
+		p->body_cap = 0;
+	}
+	return false;
+}
+
+bool httpd_parse_decode(struct httpd_parse *p, size_t max_out)
+{
+	if (!p->complete || p->early || p->err_status || !p->decoding)
+		return false;
+	if (!p->zinit) {
+		p->z = (z_stream){ 0 };
+		if (inflateInit2(&p->z, 16 + MAX_WBITS) != Z_OK)
+			return decode_end(p, 0, 503);
+		p->zinit = true;
+		p->z.next_in = (Bytef *)p->body;
+		p->z.avail_in = (uInt)p->body_len;
+	}
+	size_t produced = 0;
+	while (produced < max_out) {
+		if (p->zout_len == p->zout_cap) {
+			if (p->zout_cap >= p->o.max_body)
+				return decode_end(p, 413, 0);
+			size_t cap = p->zout_cap ? p->zout_cap * 2 : 64 * 1024;
+			if (cap > p->o.max_body)
+				cap = p->o.max_body;
+			int why = budget_take(p, cap - p->zout_cap);
+			if (why)
+				return decode_end(p, why == 413 ? 413 : 0, why == 413 ? 0 : 503);
+			char *b = realloc(p->zout, cap);
+			if (!b)
+				return decode_end(p, 0, 503);
+			p->zout = b;
+			p->zout_cap = cap;
+		}
+		size_t avail = p->zout_cap - p->zout_len;
+		if (avail > max_out - produced)
+			avail = max_out - produced;
+		if (avail > UINT_MAX)
+			avail = UINT_MAX;
+		p->z.next_out = (Bytef *)p->zout + p->zout_len;
+		p->z.avail_out = (uInt)avail;
+		int zr = inflate(&p->z, Z_NO_FLUSH);
+		size_t n = avail - p->z.avail_out;
+		p->zout_len += n;
+		produced += n;
+		if (zr == Z_STREAM_END) {
+			/* Concatenated gzip members are one body, as gunzip reads them. */
+			if (p->z.avail_in == 0)
+				return decode_end(p, 0, 0);
+			if (inflateReset(&p->z) != Z_OK)
+				return decode_end(p, 400, 0);
+		} else if (zr == Z_BUF_ERROR && p->z.avail_out != 0) {
+			return decode_end(p, 400, 0); /* truncated: no input left */
+		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			return decode_end(p, 400, 0);
+		}
+	}
+	return true;
 }
 
 /* --- responses --- */
@@ -443,6 +761,7 @@ static const char *reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 413: return "Payload Too Large";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
@@ -462,26 +781,50 @@ static void resp_reset(struct httpd_resp *r, size_t max)
 	r->extra_len = 0;
 }
 
+static void fill_req(struct httpd_parse *p)
+{
+	p->req.method = http_method_str((enum http_method)p->hp.method);
+	size_t q = 0;
+	while (q < p->url_len && p->url[q] != '?')
+		q++;
+	p->req.path = (struct sv){ p->url, q };
+	p->req.query = q < p->url_len ? (struct sv){ p->url + q + 1, p->url_len - q - 1 } : (struct sv){ p->url, 0 };
+	p->req.body_error = p->body_error;
+	if (p->body_error || !p->headers_done || !p->complete)
+		p->req.body = (struct sv){ p->url, 0 };
+	else if (p->decoded)
+		p->req.body = (struct sv){ p->zout, p->zout_len };
+	else
+		p->req.body = (struct sv){ p->body ? p->body : p->url, p->body_len };
+	p->req.headers = p->hdrs;
+	p->req.nheaders = p->nhdrs;
+}
+
 /* 204 and 304 carry no body and HEAD only describes one. */
 void httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud, const char **out, size_t *outlen)
 {
 	struct httpd_resp *r = &p->resp;
-	resp_reset(r, p->o.max_response);
 	bool head = false;
-	if (p->err_status) {
+	while (httpd_parse_decode(p, SIZE_MAX))
+		;
+	if (p->early) {
+		/* head_check filled r already. */
+		head = p->hp.method == HTTP_HEAD;
+		if (r->overflow) {
+			resp_reset(r, p->o.max_response);
+			r->status = 500;
+			httpd_resp_printf(r, "response too large\n");
+		}
+	} else if (p->err_status) {
+		resp_reset(r, p->o.max_response);
 		r->status = p->err_status;
 		httpd_resp_printf(r, "%s\n", reason(r->status));
+		if (r->status == 503)
+			httpd_resp_header(r, "Retry-After", "1");
 	} else {
-		p->req.method = http_method_str((enum http_method)p->hp.method);
+		resp_reset(r, p->o.max_response);
+		fill_req(p);
 		head = p->hp.method == HTTP_HEAD;
-		size_t q = 0;
-		while (q < p->url_len && p->url[q] != '?')
-			q++;
-		p->req.path = (struct sv){ p->url, q };
-		p->req.query = q < p->url_len ? (struct sv){ p->url + q + 1, p->url_len - q - 1 } : (struct sv){ p->url, 0 };
-		p->req.body = (struct sv){ p->body ? p->body : p->url, p->body_len };
-		p->req.headers = p->hdrs;
-		p->req.nheaders = p->nhdrs;
 		handler(ud, &p->req, r);
 		if (r->overflow) {
 			resp_reset(r, p->o.max_response);
@@ -489,6 +832,8 @@ void httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud,
 			httpd_resp_printf(r, "response too large\n");
 		}
 	}
+	/* The answer is built: the body (and its budget) is not needed any more. */
+	release_body(p);
 	bool nobody = r->status == 204 || r->status == 304 || r->status < 200;
 	size_t blen = nobody ? 0 : r->len;
 	char hbuf[HEAD_RESERVE];

@@ -15,6 +15,18 @@ static void handler(void *ud, const struct httpd_req *req, struct httpd_resp *re
 	httpd_resp_append(resp, req->body.p, req->body.len);
 }
 
+/* Answers from the head (the body unread) for paths starting "/x". */
+static bool head_check(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
+{
+	(void)ud;
+	if (req->body.len || req->body_error)
+		__builtin_trap(); /* no body exists yet */
+	if (req->path.len < 2 || req->path.p[1] != 'x')
+		return false;
+	httpd_resp_status(resp, 401);
+	return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -22,8 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cut = (size_t)data[0] % 64 + 1;
 	data++;
 	size--;
-	/* Small limits so the 413/431 paths are reachable with small inputs. */
-	struct httpd_opts o = { .max_header = 512, .max_body = 256, .max_response = 1024 };
+	/* Small limits so the 413/431/503 paths are reachable with small
+	 * inputs; gzip bodies are decompressed (in small slices), and paths
+	 * starting "/x" are answered from the head. */
+	struct httpd_opts o = { .max_header = 512, .max_body = 256, .max_body_total = 384, .max_response = 1024,
+				.inflate_gzip = true, .head_check = head_check };
 	struct httpd_parse *p = httpd_parse_new(&o);
 	if (!p)
 		return 0;
@@ -41,12 +56,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *out;
 		size_t outlen;
 		if (r == HTTPD_PARSE_MORE) {
+			/* "100 Continue" is only ever due once a head is complete. */
+			if (httpd_parse_expects_continue(p) && !httpd_parse_headers_done(p))
+				__builtin_trap();
 			if (head_done && !httpd_parse_headers_done(p))
 				__builtin_trap();
 			head_done = httpd_parse_headers_done(p);
 			off += n;
 			continue;
 		}
+		while (httpd_parse_decode(p, 7))
+			;
 		httpd_parse_respond(p, handler, NULL, &out, &outlen);
 		if (outlen < 12 || memcmp(out, "HTTP/1.1 ", 9) != 0)
 			__builtin_trap();

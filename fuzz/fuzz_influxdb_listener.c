@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cut = (size_t)data[0] % 64 + 1;
 	data++;
 	size--;
-	struct httpd_opts o = { .max_header = 1024, .max_body = 2048, .max_response = 16384 };
+	struct httpd_opts o = { .max_header = 1024, .max_body = 2048, .max_response = 16384, .inflate_gzip = true };
 	struct httpd_parse *p = httpd_parse_new(&o);
 	if (!p)
 		return 0;

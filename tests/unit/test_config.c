@@ -74,6 +74,7 @@ static void test_defaults(void)
 	CHECK_INT(c.health_max_flush_intervals, 3);
 	CHECK_INT(c.health_header_timeout_ns, 10 * S);
 	CHECK_INT(c.health_idle_timeout_ns, 30 * S);
+	CHECK_INT(c.health_write_timeout_ns, 10 * S);
 	CHECK_INT(c.health_max_connections, 64);
 	CHECK_INT(c.shutdown_timeout_ns, 20 * S);
 	CHECK_INT(c.global_tags.n, 0);
@@ -137,6 +138,7 @@ static void test_full(void)
 	CHECK_INT(c.health_max_flush_intervals, 5);
 	CHECK_INT(c.health_header_timeout_ns, 2 * S);
 	CHECK_INT(c.health_idle_timeout_ns, 20 * S);
+	CHECK_INT(c.health_write_timeout_ns, 5 * S);
 	CHECK_INT(c.health_max_connections, 16);
 	CHECK_INT(c.shutdown_timeout_ns, 60 * S);
 	CHECK_INT(c.global_tags.n, 2);

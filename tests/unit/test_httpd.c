@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "check.h"
 #include "httpd.h"
 
@@ -21,6 +22,10 @@ static struct httpd *srv;
 static void handler(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
 {
 	(void)ud;
+	if (req->body_error) {
+		httpd_resp_status(resp, req->body_error);
+		return;
+	}
 	if (sv_eq_c(req->path, "/health")) {
 		httpd_resp_append(resp, "ok\n", 3);
 	} else if (sv_eq_c(req->path, "/echo") && strcmp(req->method, "POST") == 0) {
@@ -326,6 +331,226 @@ static void test_strict_head(void)
 	CHECK(c.p == NULL);
 	c = httpd_auth_credentials((struct sv){ "token abc", 9 }, "Token");
 	CHECK(c.p && c.len == 3 && memcmp(c.p, "abc", 3) == 0);
+}
+
+/* Feeds in whole (or one byte at a time) until the parser has a verdict. */
+static int feed_all(struct httpd_parse *p, const char *in, size_t len, bool bytewise)
+{
+	size_t off = 0, used;
+	int r = HTTPD_PARSE_MORE;
+	while (off < len && r == HTTPD_PARSE_MORE) {
+		r = httpd_parse_feed(p, in + off, bytewise ? 1 : len - off, &used);
+		off += used;
+	}
+	return r;
+}
+
+/* A chunked body's framing is held to CRLF as the head is (issue 16):
+ * http-parser built non-strict takes a bare LF after a chunk size, after
+ * chunk data and in trailers. */
+static void test_strict_chunks(void)
+{
+	static const char *const bad[] = {
+		"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n",
+		"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\nabc\r\n0\r\n\r\n",
+		"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\n0\r\n\r\n",
+		"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\n\r\n",
+		"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\n",
+		"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX: y\n\r\n",
+		"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\rabc\r\n0\r\n\r\n",
+		"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		for (int bytewise = 0; bytewise < 2; bytewise++) {
+			struct httpd_parse *p = httpd_parse_new(NULL);
+			int r = feed_all(p, bad[i], strlen(bad[i]), bytewise);
+			if (r != HTTPD_PARSE_ERROR || httpd_parse_error_status(p) != 400)
+				fprintf(stderr, "bad chunked body %zu (%s) was taken\n", i, bytewise ? "bytewise" : "whole");
+			CHECK_INT(r, HTTPD_PARSE_ERROR);
+			CHECK_INT(httpd_parse_error_status(p), 400);
+			httpd_parse_free(p);
+		}
+	/* Still taken: extensions, upper-case hex, trailers, and LF inside data. */
+	const char *good = "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+			   "3;name=v\r\na\nb\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n";
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		struct httpd_parse *p = httpd_parse_new(NULL);
+		CHECK_INT(feed_all(p, good, strlen(good), bytewise), HTTPD_PARSE_REQUEST);
+		const char *out;
+		size_t outlen;
+		httpd_parse_respond(p, handler, NULL, &out, &outlen);
+		CHECK(outlen > 13 && memcmp(out + outlen - 13, "a\nb0123456789", 13) == 0);
+		httpd_parse_free(p);
+	}
+}
+
+static int handler_calls;
+static void counting_handler(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
+{
+	handler_calls++;
+	handler(ud, req, resp);
+}
+
+/* Refuses anything without "Authorization: Token ok". */
+static bool token_check(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
+{
+	(void)ud;
+	struct sv t = httpd_auth_credentials(httpd_req_header(req, "Authorization"), "Token");
+	if (t.p && t.len == 2 && memcmp(t.p, "ok", 2) == 0)
+		return false;
+	CHECK_INT(req->body.len, 0);
+	httpd_resp_status(resp, 401);
+	httpd_resp_printf(resp, "no\n");
+	return true;
+}
+
+/* head_check answers from the head: the body is not read, the handler not
+ * called, the connection not kept. With the right token the same request
+ * reads its body. */
+static void test_head_check(void)
+{
+	struct httpd_opts o = { .head_check = token_check, .max_body = 1 << 20 };
+	struct httpd_parse *p = httpd_parse_new(&o);
+	const char *in = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\nabc";
+	size_t used;
+	handler_calls = 0;
+	CHECK_INT(httpd_parse_feed(p, in, strlen(in), &used), HTTPD_PARSE_REQUEST);
+	CHECK(httpd_parse_early(p));
+	CHECK(used < strlen(in)); /* the body's bytes were not taken */
+	CHECK(!httpd_parse_keep_alive(p));
+	const char *out;
+	size_t outlen;
+	httpd_parse_respond(p, counting_handler, NULL, &out, &outlen);
+	CHECK_INT(handler_calls, 0);
+	CHECK(strncmp(out, "HTTP/1.1 401 ", 13) == 0);
+	CHECK(memmem(out, outlen, "Connection: close\r\n", 19) != NULL);
+	CHECK(outlen > 3 && memcmp(out + outlen - 3, "no\n", 3) == 0);
+	httpd_parse_free(p);
+
+	p = httpd_parse_new(&o);
+	in = "POST /echo HTTP/1.1\r\nHost: a\r\nAuthorization: token ok\r\nContent-Length: 3\r\n\r\nabc";
+	CHECK_INT(httpd_parse_feed(p, in, strlen(in), &used), HTTPD_PARSE_REQUEST);
+	CHECK(!httpd_parse_early(p));
+	httpd_parse_respond(p, counting_handler, NULL, &out, &outlen);
+	CHECK_INT(handler_calls, 1);
+	CHECK(strncmp(out, "HTTP/1.1 200 ", 13) == 0 && memcmp(out + outlen - 3, "abc", 3) == 0);
+	httpd_parse_free(p);
+}
+
+/* Two connections share one body budget of 100 bytes: a declared body
+ * takes its size at the head, what does not fit is 503 with Retry-After
+ * (413 when it could never fit), a chunked body is charged as it grows,
+ * and everything is given back once the answer is built. */
+static void test_budget(void)
+{
+	struct httpd_opts o = { .max_body = 100, .max_body_total = 100 };
+	struct httpd_budget b = { .limit = 100 };
+	struct httpd_parse *p1 = httpd_parse_new(&o), *p2 = httpd_parse_new(&o);
+	httpd_parse_share_budget(p1, &b);
+	httpd_parse_share_budget(p2, &b);
+	size_t used;
+	const char *h60 = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 60\r\n\r\n";
+	CHECK_INT(httpd_parse_feed(p1, h60, strlen(h60), &used), HTTPD_PARSE_MORE);
+	CHECK_INT(b.used, 60);
+	CHECK_INT(httpd_parse_feed(p2, h60, strlen(h60), &used), HTTPD_PARSE_ERROR);
+	CHECK_INT(httpd_parse_error_status(p2), 503);
+	CHECK_INT(b.refusals, 1);
+	const char *out;
+	size_t outlen;
+	httpd_parse_respond(p2, handler, NULL, &out, &outlen);
+	CHECK(strncmp(out, "HTTP/1.1 503 ", 13) == 0);
+	CHECK(memmem(out, outlen, "Retry-After: 1\r\n", 16) != NULL);
+	CHECK_INT(b.used, 60);
+	httpd_parse_free(p2);
+
+	/* p1's body arrives and is answered; the budget is back at 0 before
+	 * the next request (a kept-alive connection holds no body). */
+	char body[60];
+	memset(body, 'x', sizeof body);
+	CHECK_INT(httpd_parse_feed(p1, body, sizeof body, &used), HTTPD_PARSE_REQUEST);
+	httpd_parse_respond(p1, handler, NULL, &out, &outlen);
+	CHECK(strncmp(out, "HTTP/1.1 200 ", 13) == 0);
+	CHECK_INT(b.used, 0);
+	CHECK_INT(b.peak, 60);
+	CHECK(httpd_parse_keep_alive(p1));
+	httpd_parse_next(p1);
+
+	/* A chunked body takes budget as its buffer grows (4 KiB steps,
+	 * capped at max_body): with 60 bytes held elsewhere, it fails. */
+	b.used = 60;
+	const char *ch = "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n";
+	CHECK_INT(httpd_parse_feed(p1, ch, strlen(ch), &used), HTTPD_PARSE_ERROR);
+	CHECK_INT(httpd_parse_error_status(p1), 503);
+	httpd_parse_free(p1);
+	CHECK_INT(b.used, 60);
+	b.used = 0;
+
+	/* Larger than the whole budget: 413, not 503 (retrying cannot help). */
+	struct httpd_opts small = { .max_body = 1000, .max_body_total = 100 };
+	struct httpd_parse *p = httpd_parse_new(&small);
+	const char *h200 = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 200\r\n\r\n";
+	CHECK_INT(httpd_parse_feed(p, h200, strlen(h200), &used), HTTPD_PARSE_ERROR);
+	CHECK_INT(httpd_parse_error_status(p), 413);
+	httpd_parse_free(p);
+}
+
+static size_t gzip_of(const char *in, size_t len, char *out, size_t cap)
+{
+	z_stream z = { 0 };
+	CHECK_INT(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	CHECK_INT(deflate(&z, Z_FINISH), Z_STREAM_END);
+	size_t n = cap - z.avail_out;
+	deflateEnd(&z);
+	return n;
+}
+
+/* inflate_gzip: a gzip body is decompressed in slices of at most the
+ * size asked (the server asks for HTTPD_INFLATE_SLICE per loop turn), its
+ * decompressed copy counted in the budget; past max_body it is a 413 for
+ * the handler to word, broken gzip a 400. */
+static void test_inflate_slices(void)
+{
+	static char plain[300000], z[8192], req[16384];
+	for (size_t i = 0; i < sizeof plain; i++)
+		plain[i] = (char)('a' + i % 7);
+	size_t zn = gzip_of(plain, sizeof plain, z, sizeof z);
+	struct httpd_opts o = { .max_body = 512 * 1024, .inflate_gzip = true };
+	struct httpd_parse *p = httpd_parse_new(&o);
+	int hn = snprintf(req, sizeof req, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Encoding: GZip\r\nContent-Length: %zu\r\n\r\n", zn);
+	memcpy(req + hn, z, zn);
+	size_t used;
+	CHECK_INT(httpd_parse_feed(p, req, (size_t)hn + zn, &used), HTTPD_PARSE_REQUEST);
+	int turns = 0;
+	while (httpd_parse_decode(p, 64 * 1024))
+		turns++;
+	CHECK_INT(turns, 4); /* 300000 bytes: four full 64 KiB slices, then the rest */
+	const char *out;
+	size_t outlen;
+	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	CHECK(strncmp(out, "HTTP/1.1 200 ", 13) == 0);
+	CHECK(outlen > sizeof plain && memcmp(out + outlen - sizeof plain, plain, sizeof plain) == 0);
+	httpd_parse_free(p);
+
+	/* inflating past max_body (100 KiB): body_error 413, body empty */
+	struct httpd_opts lim = { .max_body = 100 * 1024, .inflate_gzip = true };
+	p = httpd_parse_new(&lim);
+	CHECK_INT(httpd_parse_feed(p, req, (size_t)hn + zn, &used), HTTPD_PARSE_REQUEST);
+	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	CHECK(strncmp(out, "HTTP/1.1 413 ", 13) == 0);
+	httpd_parse_free(p);
+
+	/* truncated gzip: 400 */
+	p = httpd_parse_new(&o);
+	hn = snprintf(req, sizeof req, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zn - 8);
+	memcpy(req + hn, z, zn - 8);
+	CHECK_INT(httpd_parse_feed(p, req, (size_t)hn + zn - 8, &used), HTTPD_PARSE_REQUEST);
+	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	CHECK(strncmp(out, "HTTP/1.1 400 ", 13) == 0);
+	httpd_parse_free(p);
 }
 
 static void test_addresses(uv_loop_t *loop)
@@ -647,6 +872,30 @@ static void *shedding(void *arg)
 	return NULL;
 }
 
+/* "Expect: 100-continue": the server says "100 Continue" once the head is
+ * in, and the final answer after the body; a head refused (413 here) gets
+ * its final answer instead, no 100. */
+static void *expect_continue(void *arg)
+{
+	(void)arg;
+	char out[4096];
+	int fd = dial();
+	put(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+	CHECK(read_until(fd, out, sizeof out, "\r\n\r\n"));
+	CHECK_STR(out, "HTTP/1.1 100 Continue\r\n\r\n");
+	put(fd, "hello");
+	CHECK(read_until(fd, out, sizeof out, "\r\n\r\nhello"));
+	CHECK(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	close(fd);
+	fd = dial();
+	put(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 500\r\n\r\n");
+	CHECK_INT(closed_by_server(fd, out, sizeof out), 1);
+	CHECK(strncmp(out, "HTTP/1.1 413 ", 13) == 0);
+	close(fd);
+	uv_async_send(&done);
+	return NULL;
+}
+
 static void on_done_attack(uv_async_t *a)
 {
 	httpd_stop(srv);
@@ -671,6 +920,10 @@ int main(void)
 {
 	test_parse_bytewise();
 	test_strict_head();
+	test_strict_chunks();
+	test_head_check();
+	test_budget();
+	test_inflate_slices();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	uv_loop_t loop;
 	uv_loop_init(&loop);
@@ -692,6 +945,8 @@ int main(void)
 	struct httpd_opts shed = { .max_conns = 2, .header_timeout_ms = 5000, .body_timeout_ms = 1000,
 				   .idle_timeout_ms = 5000 };
 	run_attack(&loop, &shed, shedding);
+	struct httpd_opts cont = { .max_body = 100 };
+	run_attack(&loop, &cont, expect_continue);
 	CHECK_INT(uv_loop_close(&loop), 0);
 	curl_global_cleanup();
 	CHECK_DONE();

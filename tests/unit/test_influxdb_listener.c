@@ -39,7 +39,8 @@ static int request(struct ctx *c, const char *target, const char *extra_headers,
 	char *in = malloc(n);
 	memcpy(in, head, (size_t)hn);
 	memcpy(in + hn, body, blen);
-	struct httpd_opts o = { .max_body = 1 << 20 };
+	/* As the listener sets httpd up: max_body as lw's, gzip decompressed by httpd. */
+	struct httpd_opts o = { .max_body = 65536, .inflate_gzip = true };
 	struct httpd_parse *p = httpd_parse_new(&o);
 	size_t used;
 	int r = httpd_parse_feed(p, in, n, &used);

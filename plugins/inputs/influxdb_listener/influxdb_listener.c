@@ -17,6 +17,7 @@
 struct listener_config {
 	char *service_address;
 	uint64_t max_body_size;
+	uint64_t max_body_memory;
 	uint64_t max_line_size;
 	int64_t read_timeout_ns, write_timeout_ns;
 	int64_t max_connections;
@@ -33,14 +34,19 @@ struct listener_config {
 static const struct opt_desc listener_options[] = {
 	{ "service_address", OPT_STRING, OFF(service_address), ":8186", "address and port to listen on" },
 	{ "max_body_size", OPT_SIZE, OFF(max_body_size), "32MiB",
-	  "largest request body, compressed and decompressed (413 above)" },
+	  "largest request body, compressed and decompressed (413 above); in effect at most max_body_memory" },
+	{ "max_body_memory", OPT_SIZE, OFF(max_body_memory), "8MiB",
+	  "request bodies held at once across all connections, decompressed gzip copies included; a body that does "
+	  "not fit gets 503 with Retry-After (413 if it could never fit)" },
 	{ "max_line_size", OPT_SIZE, OFF(max_line_size), "64KiB", "longer lines are rejected like unparsable ones" },
 	{ "read_timeout", OPT_DURATION, OFF(read_timeout_ns), "10s",
 	  "a request's head must arrive within this of its connection (or first byte), its body within this after; else 408" },
-	{ "write_timeout", OPT_DURATION, OFF(write_timeout_ns), "10s", "a response not taken this long is dropped" },
+	{ "write_timeout", OPT_DURATION, OFF(write_timeout_ns), "10s",
+	  "an answer not taken by the client within this is dropped with its connection" },
 	{ "max_connections", OPT_INT, OFF(max_connections), "16",
-	  "connections served at once; a new one beyond closes the one waiting longest for a request (none reading a "
-	  "body or answered); memory is bounded by this times max_body_size" },
+	  "connections served at once; a new one beyond closes the one waiting longest for a request, else the one "
+	  "whose answer has waited longest to be read (never one reading a body); bodies are bounded together by "
+	  "max_body_memory" },
 	{ "basic_username", OPT_STRING, OFF(basic_username), NULL, "require HTTP basic auth with this user" },
 	{ "basic_password", OPT_SECRET, OFF(basic_password), NULL, "and this password" },
 	{ "token", OPT_SECRET, OFF(token), NULL, "accept \"Authorization: Token <token>\" (InfluxDB 2.x style)" },
@@ -139,6 +145,29 @@ static void json_error(struct httpd_resp *resp, int status, const char *msg)
 	httpd_resp_printf(resp, "{\"error\":\"%s\"}", msg);
 }
 
+static void refuse(struct listener *s, struct httpd_resp *resp)
+{
+	s->auth_failures++;
+	if (s->basic)
+		httpd_resp_header(resp, "WWW-Authenticate", "Basic realm=\"influxdb\"");
+	json_error(resp, 401, "authorization failed");
+}
+
+/* Runs when a request's head is in, before its body is read: wrong or
+ * missing credentials are answered 401 at once, so an unauthenticated
+ * client makes the listener buffer nothing (httpd drains the rest of its
+ * body within a bound and closes). */
+static bool head_check(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
+{
+	struct listener *s = ud;
+	if (sv_eq_c(req->path, "/ping") || sv_eq_c(req->path, "/health") || authorized(s, req))
+		return false;
+	s->requests++;
+	httpd_resp_header(resp, "X-Influxdb-Version", "1.8.10");
+	refuse(s, resp);
+	return true;
+}
+
 static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
 {
 	struct listener *s = ud;
@@ -162,11 +191,8 @@ static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *res
 					"\"status\":\"pass\",\"checks\":[],\"version\":\"1.8.10\"}");
 		return;
 	}
-	if (!authorized(s, req)) {
-		s->auth_failures++;
-		if (s->basic)
-			httpd_resp_header(resp, "WWW-Authenticate", "Basic realm=\"influxdb\"");
-		json_error(resp, 401, "authorization failed");
+	if (!authorized(s, req)) { /* head_check answers first; kept for callers without it */
+		refuse(s, resp);
 		return;
 	}
 	enum lw_api api;
@@ -212,8 +238,8 @@ static void listener_free(void *state)
 static int listener_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
 {
 	const struct listener_config *c = config;
-	if (c->max_body_size < 1 || c->max_line_size < 1 || c->max_connections < 1) {
-		snprintf(err, errlen, "max_body_size, max_line_size and max_connections must be positive");
+	if (c->max_body_size < 1 || c->max_body_memory < 1 || c->max_line_size < 1 || c->max_connections < 1) {
+		snprintf(err, errlen, "max_body_size, max_body_memory, max_line_size and max_connections must be positive");
 		return -1;
 	}
 	if ((c->basic_username && *c->basic_username) != (c->basic_password && *c->basic_password)) {
@@ -257,6 +283,10 @@ static int listener_init(void **state, const void *config, const struct plugin_e
 		.header_timeout_ms = read_ms,
 		.body_timeout_ms = read_ms,
 		.max_conns = (unsigned)c->max_connections,
+		.write_timeout_ms = c->write_timeout_ns > 1000000 ? (uint64_t)(c->write_timeout_ns / 1000000) : 1,
+		.max_body_total = (size_t)c->max_body_memory,
+		.inflate_gzip = true,
+		.head_check = head_check,
 	};
 	if (httpd_start(env->loop, c->service_address, &ho, handle, s, &s->srv, err, errlen) < 0) {
 		listener_free(s);
@@ -297,6 +327,9 @@ static int listener_gather(void *state, struct acc *acc)
 	metric_int(m, "connections_shed", (int64_t)hs.shed);
 	metric_int(m, "connections_rejected", (int64_t)hs.rejected);
 	metric_int(m, "request_timeouts", (int64_t)(hs.header_timeouts + hs.body_timeouts));
+	metric_int(m, "response_timeouts", (int64_t)hs.write_timeouts);
+	metric_int(m, "bodies_refused", (int64_t)hs.budget_refusals);
+	metric_int(m, "body_bytes_peak", (int64_t)hs.body_bytes_peak);
 	acc_emit(acc, m, 0);
 	return GATHER_DONE;
 }

@@ -1,12 +1,10 @@
-/* One write request: decode, parse, emit, answer. Every buffer here is
+/* One write request: parse, emit, answer (httpd has decompressed it). Every buffer here is
  * allocated once per listener and bounded by max_body / max_line, so a
  * request costs no allocation per line. */
 #include "listener_write.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <zlib.h>
 #include "lp.h"
 
 /* Marks "no timestamp in the line": the parser's default time. A multiple
@@ -16,7 +14,6 @@
 #define MAX_LISTED 20      /* bad lines named in the answer */
 #define LISTED_LINE_MAX 256 /* bytes of each bad line quoted */
 #define ERRTEXT_MAX (MAX_LISTED * (LISTED_LINE_MAX + 200))
-#define KEEP_INFLATE (1024 * 1024) /* an inflate buffer larger than this is freed after use */
 
 struct lw {
 	struct lw_opts o;
@@ -24,8 +21,6 @@ struct lw {
 	char *scratch;   /* unescaped tokens of one line */
 	char *line;      /* a line with the receive time appended */
 	size_t line_cap;
-	char *inflated;  /* a gzip body, decompressed */
-	size_t inflated_cap;
 	char errtext[ERRTEXT_MAX];
 	size_t errlen;
 	char first_err[200]; /* for the X-Influxdb-Error header */
@@ -54,7 +49,6 @@ void lw_free(struct lw *w)
 		return;
 	free(w->scratch);
 	free(w->line);
-	free(w->inflated);
 	metric_release(&w->m);
 	free(w);
 }
@@ -143,62 +137,6 @@ static void errtext_add(struct lw *w, uint64_t nbad, const char *line, size_t li
 			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
 				*c = ' ';
 	}
-}
-
-/* -1: not gzip; -2: too large; otherwise 0 with the body in out, outlen. */
-static int inflate_body(struct lw *w, struct sv body, const char **out, size_t *outlen)
-{
-	z_stream z = { 0 };
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-		return -1;
-	size_t len = 0;
-	int rc = 0;
-	z.next_in = (Bytef *)body.p;
-	z.avail_in = (uInt)body.len;
-	for (;;) {
-		if (len == w->inflated_cap) {
-			if (w->inflated_cap >= w->o.max_body) {
-				rc = -2;
-				break;
-			}
-			size_t cap = w->inflated_cap ? w->inflated_cap * 2 : 64 * 1024;
-			if (cap > w->o.max_body)
-				cap = w->o.max_body;
-			char *b = realloc(w->inflated, cap);
-			if (!b) {
-				rc = -2;
-				break;
-			}
-			w->inflated = b;
-			w->inflated_cap = cap;
-		}
-		z.next_out = (Bytef *)w->inflated + len;
-		z.avail_out = (uInt)(w->inflated_cap - len);
-		int zr = inflate(&z, Z_NO_FLUSH);
-		len = w->inflated_cap - z.avail_out;
-		if (zr == Z_STREAM_END) {
-			/* Concatenated gzip members are one body, as gunzip reads them. */
-			if (z.avail_in == 0)
-				break;
-			if (inflateReset(&z) != Z_OK) {
-				rc = -1;
-				break;
-			}
-			continue;
-		}
-		if (zr == Z_BUF_ERROR && z.avail_out != 0) {
-			rc = -1; /* truncated input */
-			break;
-		}
-		if (zr != Z_OK && zr != Z_BUF_ERROR) {
-			rc = -1;
-			break;
-		}
-	}
-	inflateEnd(&z);
-	*out = w->inflated;
-	*outlen = len;
-	return rc;
 }
 
 static int64_t precision_of(enum lw_api api, const char *p, bool *ok)
@@ -302,28 +240,21 @@ void lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct http
 		tag1 = w->o.bucket_tag;
 	}
 
+	/* httpd decompressed a gzip body already (inflate_gzip), in slices and
+	 * within max_body_size; only its verdict is left to word. */
+	if (req->body_error == 413) {
+		static const char m[] = "http: request body too large";
+		w->st.too_large++;
+		answer_error(resp, api, 413, "request too large", m, sizeof m - 1);
+		return;
+	}
+	if (req->body_error) {
+		static const char m[] = "gzip: invalid or truncated body";
+		answer_error(resp, api, 400, "invalid", m, sizeof m - 1);
+		return;
+	}
 	const char *body = req->body.p;
 	size_t blen = req->body.len;
-	struct sv enc = httpd_req_header(req, "Content-Encoding");
-	if (enc.p && enc.len == 4 && strncasecmp(enc.p, "gzip", 4) == 0) {
-		int rc = inflate_body(w, req->body, &body, &blen);
-		if (rc == -2) {
-			static const char m[] = "http: request body too large";
-			w->st.too_large++;
-			answer_error(resp, api, 413, "request too large", m, sizeof m - 1);
-		} else if (rc < 0) {
-			static const char m[] = "gzip: invalid or truncated body";
-			answer_error(resp, api, 400, "invalid", m, sizeof m - 1);
-		}
-		if (rc < 0) {
-			if (w->inflated_cap > KEEP_INFLATE) {
-				free(w->inflated);
-				w->inflated = NULL;
-				w->inflated_cap = 0;
-			}
-			return;
-		}
-	}
 
 	struct lp_parser p;
 	char err[200];
@@ -353,11 +284,6 @@ void lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct http
 		w->st.lines_ok++;
 	}
 	acc_service_done(acc);
-	if (w->inflated_cap > KEEP_INFLATE) {
-		free(w->inflated);
-		w->inflated = NULL;
-		w->inflated_cap = 0;
-	}
 	if (!bad) {
 		httpd_resp_status(resp, 204);
 		return;

@@ -1,5 +1,5 @@
 /* The write path of the InfluxDB listener, without sockets: one request's
- * body (plain or gzip) parsed line by line into the accumulator, and the
+ * body (decompressed by httpd's inflate_gzip) parsed line by line into the accumulator, and the
  * answer InfluxDB would give. The server, the unit test and the fuzzer all
  * run this same code. */
 #ifndef HG_LISTENER_WRITE_H
@@ -12,7 +12,7 @@
 enum lw_api { LW_V1, LW_V2 };
 
 struct lw_opts {
-	size_t max_body;          /* decompressed bodies are bounded by this too */
+	size_t max_body;          /* as httpd's (which also bounds decompressed bodies) */
 	size_t max_line;          /* longer lines are rejected like unparsable ones */
 	const char *database_tag; /* v1 db= goes into this tag; NULL = off */
 	const char *retention_policy_tag;
