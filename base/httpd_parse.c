@@ -5,6 +5,8 @@
  * copy) are also charged to a budget the server's connections share
  * (max_body_total), and released as soon as the answer is built. */
 #include "httpd.h"
+#include "httpd_frame.h"
+#include "httpd_resp.h"
 #include <http_parser.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -12,55 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-
-/* The status line and headers are written in front of the body once its
- * length is known, into space reserved ahead of it: one contiguous write. */
-#define HEAD_RESERVE 768
-#define TYPE_MAX 128
-#define EXTRA_MAX 256
-
-struct httpd_resp {
-	int status;
-	const char *type;
-	char *buf; /* HEAD_RESERVE bytes, then the body */
-	size_t len, cap, max; /* len counts body bytes only */
-	bool overflow;
-	char extra[EXTRA_MAX]; /* extra header lines, each ending in CRLF */
-	size_t extra_len;
-};
-
-/* http-parser (built without HTTP_PARSER_STRICT, as Debian's is) takes bare
- * LF line ends, folded header lines and blanks inside a header name. A
- * proxy in front of us may read such a head differently (a folded
- * Transfer-Encoding, "Content-Length :"), which is how requests are
- * smuggled, so the head is checked byte by byte before http-parser sees it
- * and refused with 400, as RFC 9112 servers do. */
-struct head_scan {
-	bool done;       /* the empty line ending the head was seen */
-	bool past_start; /* the request line is over: lines are header fields */
-	bool cr;         /* the last byte was CR */
-	bool in_name;    /* before the first ':' of a header line */
-	size_t line_len; /* bytes of the current line, CR not counted */
-};
-
-/* The same strictness for a chunked body's framing, which http-parser
- * (not strict) also takes with bare LF: each chunk-size line, the CRLF
- * after each chunk's data and the trailer lines must end in CRLF. */
-enum chunk_state {
-	CS_SIZE0,   /* the first hex digit of a chunk size */
-	CS_SIZE,    /* more hex digits, an extension, or CR */
-	CS_EXT,     /* a chunk extension, up to CR */
-	CS_SIZE_LF, /* the LF after a size line's CR */
-	CS_DATA,    /* remaining bytes of chunk data */
-	CS_DATA_CR, CS_DATA_LF,
-	CS_TRAILER0, /* the start of a trailer line (CR: the end) */
-	CS_TRAILER, CS_TRAILER_LF, CS_END_LF,
-	CS_DONE,
-};
-struct chunk_scan {
-	enum chunk_state st;
-	uint64_t left; /* of the current chunk's data */
-};
 
 struct httpd_parse {
 	http_parser hp;
@@ -224,7 +177,6 @@ static int on_url(http_parser *hp, const char *at, size_t len)
 }
 
 static void fill_req(struct httpd_parse *p);
-static void resp_reset(struct httpd_resp *r, size_t max);
 
 static int on_headers_complete(http_parser *hp)
 {
@@ -234,7 +186,7 @@ static int on_headers_complete(http_parser *hp)
 	/* Credentials and the like are checked before any body byte is read,
 	 * so a client without them makes us buffer nothing. */
 	if (p->o.head_check) {
-		resp_reset(&p->resp, p->o.max_response);
+		httpd_resp_reset(&p->resp, p->o.max_response);
 		if (p->o.head_check(p->o.head_ud, &p->req, &p->resp)) {
 			p->early = p->complete = true;
 			p->keep_alive = false;
@@ -350,141 +302,6 @@ void httpd_parse_free(struct httpd_parse *p)
 
 /* 0, or -1 at the first byte no strict server accepts. Stops at the end of
  * the head: the body is not line-structured. */
-static int scan_head(struct head_scan *sc, const char *d, size_t n, size_t *end)
-{
-	for (size_t i = 0; i < n && !sc->done; i++) {
-		char c = d[i];
-		*end = i + 1;
-		if (c == '\n') {
-			if (!sc->cr)
-				return -1; /* bare LF */
-			sc->cr = false;
-			if (sc->line_len == 0 && sc->past_start)
-				sc->done = true;
-			else if (sc->line_len > 0)
-				sc->past_start = true; /* empty lines before the request line are allowed */
-			sc->line_len = 0;
-			sc->in_name = sc->past_start;
-			continue;
-		}
-		if (sc->cr)
-			return -1; /* CR not followed by LF */
-		if (c == '\r') {
-			sc->cr = true;
-			continue;
-		}
-		bool blank = c == ' ' || c == '\t';
-		if (sc->line_len == 0 && sc->past_start && blank)
-			return -1; /* obs-fold: a header continued on the next line */
-		if (sc->in_name) {
-			if (c == ':')
-				sc->in_name = false;
-			else if (blank)
-				return -1; /* "Name :" or "Na me:" */
-		}
-		sc->line_len++;
-	}
-	return 0;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* 0, or -1 at the first framing byte of a chunked body that a strict
- * server refuses. d holds body bytes only, as http-parser consumed them. */
-static int scan_chunks(struct chunk_scan *cs, const char *d, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = d[i];
-		int h;
-		switch (cs->st) {
-		case CS_SIZE0:
-			if ((h = hex_digit(c)) < 0)
-				return -1;
-			cs->left = (uint64_t)h;
-			cs->st = CS_SIZE;
-			break;
-		case CS_SIZE:
-			if ((h = hex_digit(c)) >= 0) {
-				if (cs->left > UINT64_MAX >> 4)
-					return -1;
-				cs->left = cs->left << 4 | (uint64_t)h;
-			} else if (c == '\r') {
-				cs->st = CS_SIZE_LF;
-			} else if (c == ';' || c == ' ' || c == '\t') {
-				cs->st = CS_EXT; /* chunk-ext, with BWS before its ';' */
-			} else {
-				return -1; /* a bare LF among them */
-			}
-			break;
-		case CS_EXT:
-			if (c == '\r')
-				cs->st = CS_SIZE_LF;
-			else if (c == '\n')
-				return -1;
-			break;
-		case CS_SIZE_LF:
-			if (c != '\n')
-				return -1;
-			cs->st = cs->left ? CS_DATA : CS_TRAILER0;
-			break;
-		case CS_DATA: {
-			size_t take = n - i < cs->left ? n - i : (size_t)cs->left;
-			cs->left -= take;
-			i += take - 1;
-			if (!cs->left)
-				cs->st = CS_DATA_CR;
-			break;
-		}
-		case CS_DATA_CR:
-			if (c != '\r')
-				return -1;
-			cs->st = CS_DATA_LF;
-			break;
-		case CS_DATA_LF:
-			if (c != '\n')
-				return -1;
-			cs->st = CS_SIZE0;
-			break;
-		case CS_TRAILER0:
-			if (c == '\r')
-				cs->st = CS_END_LF;
-			else if (c == '\n' || c == ' ' || c == '\t')
-				return -1; /* bare LF, or an obs-folded trailer */
-			else
-				cs->st = CS_TRAILER;
-			break;
-		case CS_TRAILER:
-			if (c == '\r')
-				cs->st = CS_TRAILER_LF;
-			else if (c == '\n')
-				return -1;
-			break;
-		case CS_TRAILER_LF:
-			if (c != '\n')
-				return -1;
-			cs->st = CS_TRAILER0;
-			break;
-		case CS_END_LF:
-			if (c != '\n')
-				return -1;
-			cs->st = CS_DONE;
-			break;
-		case CS_DONE:
-			return -1; /* http-parser ends the message here; cannot happen */
-		}
-	}
-	return 0;
-}
-
 static int fail(struct httpd_parse *p, int status)
 {
 	if (!p->err_status)
@@ -512,14 +329,14 @@ int httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t
 		/* Where this slice's body bytes begin, if it has any. */
 		size_t body_from = p->headers_done ? 0 : SIZE_MAX, head_end = n;
 		if (!p->headers_done && !p->scan.done) {
-			if (scan_head(&p->scan, data + off, n, &head_end) != 0)
+			if (httpd_scan_head(&p->scan, data + off, n, &head_end) != 0)
 				return fail(p, 400);
 			if (p->scan.done)
 				body_from = head_end;
 		}
 		size_t got = http_parser_execute(&p->hp, &settings, data + off, n);
 		if (p->headers_done && !p->early && (p->hp.flags & F_CHUNKED) && body_from < got &&
-		    scan_chunks(&p->chunks, data + off + body_from, got - body_from) != 0)
+		    httpd_scan_chunks(&p->chunks, data + off + body_from, got - body_from) != 0)
 			return fail(p, 400);
 		if (!p->headers_done)
 			p->hdr_bytes += got;
@@ -647,60 +464,6 @@ bool httpd_parse_decode(struct httpd_parse *p, size_t max_out)
 	return true;
 }
 
-/* --- responses --- */
-
-void httpd_resp_status(struct httpd_resp *r, int status)
-{
-	if (status >= 100 && status <= 599)
-		r->status = status;
-}
-
-void httpd_resp_type(struct httpd_resp *r, const char *type)
-{
-	if (type && strlen(type) < TYPE_MAX && !strpbrk(type, "\r\n"))
-		r->type = type;
-}
-
-static bool resp_reserve(struct httpd_resp *r, size_t extra)
-{
-	if (r->overflow || extra > r->max - r->len) {
-		r->overflow = true;
-		return false;
-	}
-	size_t need = HEAD_RESERVE + r->len + extra;
-	if (need <= r->cap)
-		return true;
-	size_t cap = r->cap;
-	while (cap < need)
-		cap *= 2;
-	char *b = realloc(r->buf, cap);
-	if (!b) {
-		r->overflow = true;
-		return false;
-	}
-	r->buf = b;
-	r->cap = cap;
-	return true;
-}
-
-void httpd_resp_append(struct httpd_resp *r, const char *data, size_t len)
-{
-	if (!len || !resp_reserve(r, len))
-		return;
-	memcpy(r->buf + HEAD_RESERVE + r->len, data, len);
-	r->len += len;
-}
-
-void httpd_resp_header(struct httpd_resp *r, const char *name, const char *value)
-{
-	size_t nl = strlen(name), vl = strlen(value);
-	if (!nl || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n") || nl + vl + 4 > EXTRA_MAX - r->extra_len)
-		return;
-	int n = snprintf(r->extra + r->extra_len, EXTRA_MAX - r->extra_len, "%s: %s\r\n", name, value);
-	if (n > 0)
-		r->extra_len += (size_t)n;
-}
-
 static bool ascii_ieq(struct sv a, const char *b)
 {
 	size_t n = strlen(b);
@@ -736,51 +499,6 @@ struct sv httpd_auth_credentials(struct sv h, const char *scheme)
 	return (struct sv){ h.p + i, h.len - i };
 }
 
-void httpd_resp_printf(struct httpd_resp *r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n <= 0 || !resp_reserve(r, (size_t)n + 1))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(r->buf + HEAD_RESERVE + r->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	r->len += (size_t)n;
-}
-
-static const char *reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 413: return "Payload Too Large";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
-	}
-}
-
-static void resp_reset(struct httpd_resp *r, size_t max)
-{
-	r->status = 200;
-	r->type = "text/plain; charset=utf-8";
-	r->len = 0;
-	r->max = max;
-	r->overflow = false;
-	r->extra_len = 0;
-}
-
 static void fill_req(struct httpd_parse *p)
 {
 	p->req.method = http_method_str((enum http_method)p->hp.method);
@@ -811,41 +529,28 @@ void httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud,
 		/* head_check filled r already. */
 		head = p->hp.method == HTTP_HEAD;
 		if (r->overflow) {
-			resp_reset(r, p->o.max_response);
+			httpd_resp_reset(r, p->o.max_response);
 			r->status = 500;
 			httpd_resp_printf(r, "response too large\n");
 		}
 	} else if (p->err_status) {
-		resp_reset(r, p->o.max_response);
+		httpd_resp_reset(r, p->o.max_response);
 		r->status = p->err_status;
-		httpd_resp_printf(r, "%s\n", reason(r->status));
+		httpd_resp_printf(r, "%s\n", httpd_status_reason(r->status));
 		if (r->status == 503)
 			httpd_resp_header(r, "Retry-After", "1");
 	} else {
-		resp_reset(r, p->o.max_response);
+		httpd_resp_reset(r, p->o.max_response);
 		fill_req(p);
 		head = p->hp.method == HTTP_HEAD;
 		handler(ud, &p->req, r);
 		if (r->overflow) {
-			resp_reset(r, p->o.max_response);
+			httpd_resp_reset(r, p->o.max_response);
 			r->status = 500;
 			httpd_resp_printf(r, "response too large\n");
 		}
 	}
 	/* The answer is built: the body (and its budget) is not needed any more. */
 	release_body(p);
-	bool nobody = r->status == 204 || r->status == 304 || r->status < 200;
-	size_t blen = nobody ? 0 : r->len;
-	char hbuf[HEAD_RESERVE];
-	int hn = snprintf(hbuf, sizeof hbuf,
-			  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n%.*s\r\n",
-			  r->status, reason(r->status), r->type, blen,
-			  httpd_parse_keep_alive(p) ? "keep-alive" : "close", (int)r->extra_len, r->extra);
-	/* Cannot exceed: the type is capped at TYPE_MAX and the rest is short. */
-	if (hn < 0 || (size_t)hn >= sizeof hbuf)
-		hn = 0;
-	char *start = r->buf + HEAD_RESERVE - hn;
-	memcpy(start, hbuf, (size_t)hn);
-	*out = start;
-	*outlen = (size_t)hn + (head ? 0 : blen);
+	httpd_resp_finish(r, httpd_parse_keep_alive(p), head, out, outlen);
 }
