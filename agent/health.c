@@ -11,14 +11,16 @@
 int health_check(const struct agent *a, int64_t now, char *why, size_t whylen)
 {
 	int64_t n = a->cfg->health_max_flush_intervals > 0 ? a->cfg->health_max_flush_intervals : 3;
-	for (size_t i = 0; i < a->noutputs; i++) {
-		const struct running_output *o = &a->outputs[i];
-		int64_t since = o->stats.last_success_ns > a->start_ns ? o->stats.last_success_ns : a->start_ns;
+	for (size_t i = 0; i < agent_output_count(a); i++) {
+		const struct output_stats *o = agent_output_stats(a, i);
+		int64_t since = o->last_success_ns > a->start_ns ? o->last_success_ns : a->start_ns;
 		int64_t allowed = n * o->flush_interval_ns;
-		if (o->stats.buffer_size > 0 && now - since > allowed) {
+		if (o->buffer_size > 0 && now - since > allowed) {
+			char label[160];
+			plugin_label(label, sizeof label, "outputs", o->name, o->alias);
 			snprintf(why, whylen, "output %s has not written for %llds (%llu metrics buffered, %llu write errors)",
-				 o->label, (long long)((now - since) / 1000000000), (unsigned long long)o->stats.buffer_size,
-				 (unsigned long long)o->stats.errors);
+				 label, (long long)((now - since) / 1000000000), (unsigned long long)o->buffer_size,
+				 (unsigned long long)o->errors);
 			return 503;
 		}
 	}
@@ -50,20 +52,33 @@ static const char *label_escape(char *buf, size_t cap, const char *s)
 	return buf;
 }
 
-static const char *input_label(const struct agent *a, size_t i) { return a->inputs[i].label; }
-static const char *output_label(const struct agent *a, size_t i) { return a->outputs[i].label; }
+/* "inputs.cpu" or "inputs.cpu::alias", as the log names the instance. */
+static const char *input_label(const struct agent *a, size_t i, char *buf, size_t cap)
+{
+	const struct input_stats *s = agent_input_stats(a, i);
+	plugin_label(buf, cap, "inputs", s->name, s->alias);
+	return buf;
+}
+
+static const char *output_label(const struct agent *a, size_t i, char *buf, size_t cap)
+{
+	const struct output_stats *s = agent_output_stats(a, i);
+	plugin_label(buf, cap, "outputs", s->name, s->alias);
+	return buf;
+}
 
 /* name{kind="label"} of instance i of n, with instance="k" (1-based, in
  * config order) added when another instance has the same label (two
  * unaliased inputs of one plugin), so their series stay apart instead of
  * colliding into one. */
 static void put_series(struct httpd_resp *r, const char *name, const char *kind, const struct agent *a, size_t n,
-		       size_t i, const char *(*label_of)(const struct agent *, size_t))
+		       size_t i, const char *(*label_of)(const struct agent *, size_t, char *, size_t))
 {
-	const char *me = label_of(a, i);
+	char mine[160], other[160];
+	const char *me = label_of(a, i, mine, sizeof mine);
 	size_t same = 0, k = 0;
 	for (size_t j = 0; j < n; j++)
-		if (strcmp(label_of(a, j), me) == 0) {
+		if (strcmp(label_of(a, j, other, sizeof other), me) == 0) {
 			same++;
 			k += j <= i;
 		}
@@ -106,21 +121,22 @@ static void write_metrics(const struct agent *a, struct httpd_resp *r)
 	}
 	httpd_resp_printf(r, "# HELP heliograph_gather_duration_seconds Duration of the last gather.\n"
 			     "# TYPE heliograph_gather_duration_seconds gauge\n");
-	for (size_t i = 0; i < a->ninputs; i++) {
-		put_series(r, "heliograph_gather_duration_seconds", "input", a, a->ninputs, i, input_label);
-		httpd_resp_printf(r, " %.9f\n", (double)a->inputs[i].stats.gather_time_ns / 1e9);
+	size_t ni = agent_input_count(a), no = agent_output_count(a);
+	for (size_t i = 0; i < ni; i++) {
+		put_series(r, "heliograph_gather_duration_seconds", "input", a, ni, i, input_label);
+		httpd_resp_printf(r, " %.9f\n", (double)agent_input_stats(a, i)->gather_time_ns / 1e9);
 	}
 	httpd_resp_printf(r, "# HELP heliograph_output_buffer_size Metrics waiting in the output's buffer.\n"
 			     "# TYPE heliograph_output_buffer_size gauge\n");
-	for (size_t i = 0; i < a->noutputs; i++) {
-		put_series(r, "heliograph_output_buffer_size", "output", a, a->noutputs, i, output_label);
-		httpd_resp_printf(r, " %llu\n", (unsigned long long)a->outputs[i].stats.buffer_size);
+	for (size_t i = 0; i < no; i++) {
+		put_series(r, "heliograph_output_buffer_size", "output", a, no, i, output_label);
+		httpd_resp_printf(r, " %llu\n", (unsigned long long)agent_output_stats(a, i)->buffer_size);
 	}
 	httpd_resp_printf(r, "# HELP heliograph_output_write_errors_total Failed write attempts.\n"
 			     "# TYPE heliograph_output_write_errors_total counter\n");
-	for (size_t i = 0; i < a->noutputs; i++) {
-		put_series(r, "heliograph_output_write_errors_total", "output", a, a->noutputs, i, output_label);
-		httpd_resp_printf(r, " %llu\n", (unsigned long long)a->outputs[i].stats.errors);
+	for (size_t i = 0; i < no; i++) {
+		put_series(r, "heliograph_output_write_errors_total", "output", a, no, i, output_label);
+		httpd_resp_printf(r, " %llu\n", (unsigned long long)agent_output_stats(a, i)->errors);
 	}
 }
 

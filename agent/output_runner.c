@@ -535,6 +535,7 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 	o->buffer_limit = o->buffer_limit_cfg = o->buffer_limit_told = limit;
 	o->flush_interval_ns = cfg->common.flush_interval_ns > 0 ? cfg->common.flush_interval_ns : ac->flush_interval_ns;
 	o->flush_jitter_ns = ac->flush_jitter_ns;
+	o->stats.flush_interval_ns = o->flush_interval_ns;
 	o->stats.name = cfg->plugin->name;
 	o->stats.alias = cfg->common.alias;
 	o->stats.buffer_limit = (uint64_t)limit;

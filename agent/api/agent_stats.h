@@ -25,6 +25,7 @@ struct output_stats {
 	uint64_t buffer_size, buffer_limit;
 	int64_t write_time_ns;     /* duration of the last write */
 	int64_t last_success_ns;   /* wall clock of the last successful write, 0 = never */
+	int64_t flush_interval_ns; /* the output's flush interval in force */
 };
 
 struct agent_stats {
