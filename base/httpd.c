@@ -11,7 +11,8 @@
  * clients held the whole server, /healthz included (issue 16). A response
  * has a deadline too (write_timeout_ms), so a client that sends requests
  * and never reads the answers is closed then, and shed before that when a
- * new connection needs its place.
+ * new connection needs its place; so is a body trickling in at a few bytes
+ * a second (shed_candidate).
  *
  * An answer given before the body was read (head_check, or an error) is
  * followed by a lingering close: the write side is shut, and what the
@@ -36,6 +37,13 @@
  * goes on sending has to come back to its socket (and read the answer)
  * before the drain can end; the time bounds the work in any case. */
 #define DRAIN_BYTES (64 * 1024 * 1024)
+/* A body that has been coming for SLOW_BODY_GRACE_MS at under
+ * SLOW_BODY_RATE bytes a second may be shed when a new connection needs its
+ * place: 16 clients trickling bodies held every listener slot until their
+ * body deadline (issue 16). A client on a poor link sends tens of KiB a
+ * second; one trickling to hold a slot sends bytes. */
+#define SLOW_BODY_GRACE_MS 1000
+#define SLOW_BODY_RATE (16 * 1024)
 
 enum phase {
 	PH_WAIT,  /* kept alive, no byte of the next request yet */
@@ -66,6 +74,7 @@ struct conn {
 	 * the end of the previous response): the smallest is shed first. A
 	 * counter rather than a time, so two in one millisecond still differ. */
 	uint64_t wait_seq;
+	uint64_t body_bytes;  /* read since the body began (PH_BODY) */
 	char rbuf[READ_BUF];
 };
 
@@ -170,6 +179,8 @@ static void enter(struct conn *c, enum phase ph)
 	c->phase_since = uv_now(c->srv->loop);
 	if (ph == PH_WAIT || ph == PH_DRAIN)
 		c->wait_seq = ++c->srv->wait_counter;
+	if (ph == PH_BODY)
+		c->body_bytes = 0;
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -331,6 +342,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0)
 		return;
 	c->last_io = uv_now(c->srv->loop);
+	if (c->ph == PH_BODY)
+		c->body_bytes += (uint64_t)nread;
 	process(c, buf->base, (size_t)nread);
 }
 
@@ -338,11 +351,14 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
  * waiting for or receiving a head or draining; failing that, the one whose
  * answer has waited longest to be taken (a client that reads its answers
  * is done in microseconds, so one still being written to is most likely
- * not reading); NULL when every one is reading or decompressing a body
- * (work a client asked for, each bounded by its own deadline). */
+ * not reading); failing that, the slowest body still under SLOW_BODY_RATE
+ * after SLOW_BODY_GRACE_MS; NULL when every one is reading a body at a
+ * client's pace or decompressing one (work a client asked for, each bounded
+ * by its own deadline). */
 static struct conn *shed_candidate(struct httpd *s)
 {
-	struct conn *best = NULL, *writer = NULL;
+	struct conn *best = NULL, *writer = NULL, *slow = NULL;
+	uint64_t now = uv_now(s->loop), slow_rate = UINT64_MAX;
 	for (struct conn *c = s->conns; c; c = c->next) {
 		if (c->closing)
 			continue;
@@ -350,8 +366,16 @@ static struct conn *shed_candidate(struct httpd *s)
 			best = c;
 		if (c->ph == PH_WRITE && (!writer || c->phase_since < writer->phase_since))
 			writer = c;
+		uint64_t age = now - c->phase_since;
+		if (c->ph == PH_BODY && age >= SLOW_BODY_GRACE_MS) {
+			uint64_t rate = c->body_bytes * 1000 / age;
+			if (rate < SLOW_BODY_RATE && rate < slow_rate) {
+				slow = c;
+				slow_rate = rate;
+			}
+		}
 	}
-	return best ? best : writer;
+	return best ? best : writer ? writer : slow;
 }
 
 static void on_reject_closed(uv_handle_t *h) { free(h); }

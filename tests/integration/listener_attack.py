@@ -13,6 +13,9 @@ calling test to assert on.
       N authenticated POSTs of MIB MiB, heads first (see budget()).
   listener_attack.py slowheads PORT N SECS
       N connections trickle heads while writes come on new connections.
+  listener_attack.py slowbodies PORT N SECS
+      N authenticated connections trickle bodies while writes come on new
+      connections.
   listener_attack.py slowreaders PORT CONNS PROBES
       CONNS connections pipeline GET /metrics requests and never read, while
       /healthz is probed PROBES times on new connections; prints the probes'
@@ -314,7 +317,52 @@ def slowheads(port, n, secs):
     print(json.dumps({"writes": writes, "worst": round(worst, 4)}))
 
 
+def slowbodies(port, n, secs):
+    """N connections send a whole authenticated head declaring a 64 KiB
+    body, then trickle the body a byte every 100 ms (holding a slot for its
+    body deadline, 10 s, if nothing sheds them), while a write comes on a new
+    connection every 300 ms; a shed one comes back at once."""
+    head = (b"POST /write?db=x HTTP/1.1\r\nHost: x\r\nAuthorization: Token secret\r\n"
+            b"Content-Length: 65536\r\n\r\n")
+
+    def fresh():
+        s = dial(port)
+        s.sendall(head)
+        return s
+    slow = [fresh() for _ in range(n)]
+    stop = time.monotonic() + secs
+    writes, worst, shed = [], 0.0, 0
+    next_write = time.monotonic() + 1.5
+    while time.monotonic() < stop:
+        for i, s in enumerate(slow):
+            try:
+                s.send(b"x")
+            except OSError:
+                shed += 1
+                try:
+                    slow[i] = fresh()
+                except OSError:
+                    pass
+        if time.monotonic() >= next_write:
+            t = time.monotonic()
+            try:
+                w = dial(port)
+                w.sendall(b"POST /write?db=x HTTP/1.1\r\nHost: x\r\nAuthorization: Token secret\r\n"
+                          b"Content-Length: 30\r\nConnection: close\r\n\r\nslow v=1i 1700000000000000000\n")
+                st, _ = read_response(w, t + 5)
+                w.close()
+            except OSError:
+                st = 0
+            writes.append(st)
+            worst = max(worst, time.monotonic() - t)
+            next_write = time.monotonic() + 0.3
+        time.sleep(0.1)
+    for s in slow:
+        s.close()
+    print(json.dumps({"writes": writes, "worst": round(worst, 4), "shed": shed}))
+
+
 if __name__ == "__main__":
     mode, a = sys.argv[1], [int(x) for x in sys.argv[2:]]
     {"wrongpass": wrongpass, "gzipbomb": gzipbomb, "slowreaders": slowreaders, "budget": budget,
-     "slowheads": slowheads}[mode](*a)
+     "slowheads": slowheads, "slowbodies": slowbodies}[mode](*a)
