@@ -616,7 +616,9 @@ static void test_send_failure(void)
 	CHECK(run_until(&g.downs, 1, 3000)); /* could not renew for 2/3 of the duration */
 	CHECK(now_ms() - t0 <= DUR_MS + RENEW_MS);
 	CHECK(g.errors >= 2);
-	CHECK(strstr(g.err, "lease: exec plugin \"") == g.err && strstr(g.err, "failed (exit status 1)") != NULL);
+	/* "lease write: leases: exec plugin "…/cred-lease.sh" failed (exit status 1); …" */
+	CHECK(strncmp(g.err, "lease ", 6) == 0 && strstr(g.err, ": exec plugin \"") != NULL &&
+	      strstr(g.err, "cred-lease.sh\" failed (exit status 1)") != NULL);
 	run_for(3 * RETRY_MS);
 	CHECK(!g.leader);
 
