@@ -28,24 +28,24 @@ int kube_exec_parse(const char *json, const char *want_api_version, struct kube_
 	char perr[128];
 	yajl_val v = yajl_tree_parse(json, perr, sizeof(perr));
 	if (!v || !YAJL_IS_OBJECT(v)) {
-		snprintf(err, errlen, "exec plugin output is not a JSON ExecCredential");
+		snprintf(err, errlen, "its output is not a JSON ExecCredential");
 		yajl_tree_free(v);
 		return -1;
 	}
 	const char *kind = jstr(v, "kind", NULL), *api = jstr(v, "apiVersion", NULL);
 	int rc = -1;
 	if (!kind || strcmp(kind, "ExecCredential") != 0) {
-		snprintf(err, errlen, "exec plugin output has kind \"%s\", not ExecCredential", kind ? kind : "");
+		snprintf(err, errlen, "its output has kind \"%s\", not ExecCredential", kind ? kind : "");
 	} else if (want_api_version && (!api || strcmp(api, want_api_version) != 0)) {
-		snprintf(err, errlen, "exec plugin answered with apiVersion \"%s\", the kubeconfig asks for \"%s\"",
+		snprintf(err, errlen, "it answered with apiVersion \"%s\", the kubeconfig asks for \"%s\"",
 			 api ? api : "", want_api_version);
 	} else {
 		const char *tok = jstr(v, "status", "token"), *cert = jstr(v, "status", "clientCertificateData"),
 			   *key = jstr(v, "status", "clientKeyData"), *exp = jstr(v, "status", "expirationTimestamp");
 		if (!tok && !(cert && key)) {
-			snprintf(err, errlen, "exec plugin gave neither status.token nor a client certificate and key");
+			snprintf(err, errlen, "it gave neither status.token nor a client certificate and key");
 		} else if (exp && kube_parse_time(exp, &out->expiry) != 0) {
-			snprintf(err, errlen, "exec plugin status.expirationTimestamp \"%s\" is not an RFC 3339 time", exp);
+			snprintf(err, errlen, "its status.expirationTimestamp \"%s\" is not an RFC 3339 time", exp);
 		} else {
 			out->token = kube_strdup(tok);
 			out->cert_pem = cert && key ? strdup(cert) : NULL;

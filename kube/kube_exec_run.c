@@ -99,8 +99,7 @@ static void stop_plugin(struct kube_exec_run *x)
 static void on_timeout(uv_timer_t *t)
 {
 	struct kube_exec_run *x = t->data;
-	fail(x, "exec plugin \"%s\" did not answer within %lld s; stopped it", x->command,
-	     (long long)((x->timeout_ms + 999) / 1000));
+	fail(x, "exec plugin \"%s\" did not answer within %g s; stopped it", x->command, (double)x->timeout_ms / 1000);
 	stop_plugin(x);
 	/* Stop reading: whatever it prints now is of no use. */
 	if (!x->eof) {
