@@ -70,7 +70,7 @@ void kube_exec_result_free(struct kube_exec_result *r)
 }
 
 /* The ExecCredential kubectl passes in KUBERNETES_EXEC_INFO. We never run
- * the plugin interactively (the agent has no terminal; the CLI keeps stdin). */
+ * the plugin interactively: its stdin is /dev/null, in agentctl too. */
 static char *exec_info(const struct kube_config *kc)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
