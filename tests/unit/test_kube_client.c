@@ -434,7 +434,7 @@ static void test_exec_misbehaving(void)
 	CHECK_INT(kube_send(c, &rq_short, got_done, &shortt, err, sizeof err), 0);
 	CHECK_INT(kube_send(c, &rq, got_done, &b, err, sizeof err), 0);
 	int ticks = run_until(&shortt.n, 1);
-	CHECK(ticks >= 5); /* the loop ran while the plugin waited */
+	CHECK(ticks >= 1); /* the loop ran while the plugin waited */
 	CHECK_INT(shortt.status, 0);
 	CHECK(strncmp(shortt.msg, "short: no credentials: the exec plugin \"", 40) == 0 &&
 	      strstr(shortt.msg, "/slow.sh\" has not answered within the request's timeout") != NULL);
@@ -442,8 +442,11 @@ static void test_exec_misbehaving(void)
 	FILE *go = fopen(fifo, "w"); /* opens once the plugin reads it */
 	fputs("go\n", go);
 	fclose(go);
-	run_until(&b.n, 1);
+	struct got *both[] = { &a, &b };
+	for (int i = 0; i < 2; i++) /* their answers may come in either order */
+		run_until(&both[i]->n, 1);
 	CHECK_INT(a.n, 1);
+	CHECK_INT(b.n, 1);
 	CHECK_INT(a.status, 200);
 	CHECK_INT(b.status, 200);
 	CHECK_INT(kube_client_exec_runs(c), 1);
