@@ -14,13 +14,6 @@
 #include "httpd_health.h"
 #include "log.h"
 
-int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void handle_closed(uv_handle_t *h)
 {
 	struct agent *a = h->data;
@@ -35,14 +28,6 @@ void agent_close_handle(struct agent *a, uv_handle_t *h)
 	h->data = a;
 	a->closes_pending++;
 	uv_close(h, handle_closed);
-}
-
-void plugin_label(char *buf, size_t len, const char *kind, const char *name, const char *alias)
-{
-	if (alias)
-		snprintf(buf, len, "%s.%s::%s", kind, name, alias);
-	else
-		snprintf(buf, len, "%s.%s", kind, name);
 }
 
 static void schedule_gather(struct running_input *ri, bool first);
@@ -158,7 +143,7 @@ static int start_input(struct agent *a, struct running_input *ri, const struct i
 	ri->precision_ns = input_precision(ac->precision_ns, ri->interval_ns);
 	ri->stats.name = cfg->plugin->name;
 	ri->stats.alias = cfg->common.alias;
-	ri->acc = acc_new_for_input(ri);
+	ri->acc = input_acc_new(ri);
 	if (!ri->acc) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -330,7 +315,7 @@ static void close_everything(struct agent *a)
 		uint64_t left = output_pending(o);
 		/* A disk buffer keeps them for the next start (it says so itself);
 		 * a memory buffer loses them: say exactly how many, and count them. */
-		if (left && !a->reloading && !o->spool) {
+		if (left && !a->reloading && !o->store->durable) {
 			log_error(o->label, "%llu metrics lost: they could not be written before shutdown",
 				  (unsigned long long)left);
 			o->server_dropped += left;

@@ -6,32 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
+#include "agent_stats.h"
 #include "config.h"
-
-struct input_stats {
-	const char *name, *alias;
-	uint64_t metrics_gathered;
-	uint64_t errors;
-	uint64_t gather_timeouts; /* gathers skipped because the previous was still running */
-	int64_t gather_time_ns;   /* duration of the last gather */
-};
-
-struct output_stats {
-	const char *name, *alias;
-	uint64_t metrics_added;    /* accepted into the buffer */
-	uint64_t metrics_filtered; /* rejected by the output's filters */
-	uint64_t metrics_written;
-	uint64_t metrics_dropped;  /* buffer overflow or rejected by the server */
-	uint64_t errors;           /* failed write attempts */
-	uint64_t buffer_size, buffer_limit;
-	int64_t write_time_ns;     /* duration of the last write */
-	int64_t last_success_ns;   /* wall clock of the last successful write, 0 = never */
-};
-
-struct agent_stats {
-	uint64_t metrics_gathered, metrics_written, metrics_dropped, gather_errors, nan_fields_dropped;
-	uint64_t outputs_disabled; /* configured outputs this build cannot serve (output_plugin.check) */
-};
 
 struct agent;
 
@@ -69,11 +45,6 @@ void agent_carry_over(struct agent *old, struct agent *new_agent);
 int agent_exit_code(const struct agent *a);
 void agent_free(struct agent *a);
 
-size_t agent_input_count(const struct agent *a);
-const struct input_stats *agent_input_stats(const struct agent *a, size_t i);
-size_t agent_output_count(const struct agent *a);
-const struct output_stats *agent_output_stats(const struct agent *a, size_t i);
-struct agent_stats agent_totals(const struct agent *a);
 const struct agent_config *agent_config(const struct agent *a);
 
 #endif

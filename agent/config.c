@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "config_yaml.h"
+#include "config_values.h"
 
 #define AO(n, t, f, d, h) { n, t, offsetof(struct agent_config, f), d, h }
 const struct opt_desc agent_options[] = {

@@ -6,45 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
-
-/* Growable output of env_expand. */
-struct sbuf {
-	char *p;
-	size_t n, cap;
-	int oom;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
+#include "strbuf.h"
 
 /* Whether a reference expanded at the end of b begins a URL's host: b ends
  * with "://", or with "@" after a "://" and no '/', '?' or '#' since
  * (userinfo). */
-static int at_url_host(const struct sbuf *b)
+static int at_url_host(const struct strbuf *b)
 {
-	if (b->n >= 3 && memcmp(b->p + b->n - 3, "://", 3) == 0)
+	if (b->len >= 3 && memcmp(b->p + b->len - 3, "://", 3) == 0)
 		return 1;
-	if (b->n == 0 || b->p[b->n - 1] != '@')
+	if (b->len == 0 || b->p[b->len - 1] != '@')
 		return 0;
-	for (size_t i = b->n - 1; i >= 3; i--) {
+	for (size_t i = b->len - 1; i >= 3; i--) {
 		if (memchr("/?#", b->p[i - 1], 3))
 			return memcmp(b->p + i - 3, "://", 3) == 0;
 	}
@@ -57,7 +30,7 @@ static int at_url_host(const struct sbuf *b)
  * cluster's status.hostIP) is https://[fd00::1]:10250, not the invalid
  * https://fd00::1:10250. An IPv4 address, a name, an already bracketed
  * value or one with a port is added as it is. */
-static void add_value(struct sbuf *b, const char *v, size_t n, int url_host)
+static void add_value(struct strbuf *b, const char *v, size_t n, int url_host)
 {
 	char a[64];
 	struct in6_addr in6;
@@ -65,18 +38,18 @@ static void add_value(struct sbuf *b, const char *v, size_t n, int url_host)
 		memcpy(a, v, n);
 		a[n] = '\0';
 		if (inet_pton(AF_INET6, a, &in6) == 1) {
-			sb_add(b, "[", 1);
-			sb_add(b, v, n);
-			sb_add(b, "]", 1);
+			strbuf_append(b, "[", 1);
+			strbuf_append(b, v, n);
+			strbuf_append(b, "]", 1);
 			return;
 		}
 	}
-	sb_add(b, v, n);
+	strbuf_append(b, v, n);
 }
 
 /* Expands s[0..len) into b. Defaults may hold references themselves; depth
  * bounds that recursion. */
-static int expand(struct sbuf *b, const char *s, size_t len, int depth, char *err, size_t errlen)
+static int expand(struct strbuf *b, const char *s, size_t len, int depth, char *err, size_t errlen)
 {
 	if (depth > 8) {
 		snprintf(err, errlen, "${...} references nested too deeply");
@@ -86,19 +59,19 @@ static int expand(struct sbuf *b, const char *s, size_t len, int depth, char *er
 	while (i < len) {
 		const char *d = memchr(s + i, '$', len - i);
 		if (!d) {
-			sb_add(b, s + i, len - i);
+			strbuf_append(b, s + i, len - i);
 			break;
 		}
 		size_t at = (size_t)(d - s);
-		sb_add(b, s + i, at - i);
+		strbuf_append(b, s + i, at - i);
 		/* "$${" is a literal "${"; any other '$' is itself. */
 		if (at + 2 < len && s[at + 1] == '$' && s[at + 2] == '{') {
-			sb_add(b, "${", 2);
+			strbuf_append(b, "${", 2);
 			i = at + 3;
 			continue;
 		}
 		if (at + 1 >= len || s[at + 1] != '{') {
-			sb_add(b, "$", 1);
+			strbuf_append(b, "$", 1);
 			i = at + 1;
 			continue;
 		}
@@ -153,15 +126,15 @@ static int expand(struct sbuf *b, const char *s, size_t len, int depth, char *er
 		int url_host = at_url_host(b) && (end + 1 >= len || memchr(":/?#", s[end + 1], 4));
 		if (has_def && (!val || (def_if_empty && !*val))) {
 			/* The default is expanded on its own, then added as the value. */
-			struct sbuf d = { 0 };
-			sb_add(&d, "", 0);
+			struct strbuf d = { 0 };
+			strbuf_append(&d, "", 0);
 			if (expand(&d, s + dstart, end - dstart, depth + 1, err, errlen) < 0 || d.oom) {
 				if (d.oom)
 					b->oom = 1;
 				free(d.p);
 				return d.oom ? 0 : -1;
 			}
-			add_value(b, d.p, d.n, url_host);
+			add_value(b, d.p, d.len, url_host);
 			free(d.p);
 		} else if (val) {
 			add_value(b, val, strlen(val), url_host);
@@ -173,8 +146,8 @@ static int expand(struct sbuf *b, const char *s, size_t len, int depth, char *er
 
 char *env_expand(const char *s, char *err, size_t errlen)
 {
-	struct sbuf b = { 0 };
-	sb_add(&b, "", 0);
+	struct strbuf b = { 0 };
+	strbuf_append(&b, "", 0);
 	if (expand(&b, s, strlen(s), 0, err, errlen) < 0 || b.oom) {
 		if (b.oom)
 			snprintf(err, errlen, "out of memory");

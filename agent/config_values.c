@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
-#include "config_yaml.h"
+#include "config_values.h"
 
 const struct opt_desc *opt_find(const struct opt_desc *opts, const char *name)
 {

@@ -67,34 +67,34 @@ static uint64_t mono_ns(void)
 	return uv_hrtime();
 }
 
-/* Metrics waiting to be written, in memory or in the disk buffer (which
- * still counts the record being written until it is acknowledged). */
+/* Metrics waiting to be written, in the output's store. */
 static uint64_t pending(const struct running_output *o)
 {
-	return o->spool ? output_spool_pending(o) : lpbuf_count(o->buf);
+	return o->store->pending(o);
 }
 
-/* The memory bound is metric_buffer_limit buffered plus one batch in
- * flight, as with a single writer: batches in flight beyond the first
- * take their room from the buffer. */
-static void set_buffer_room(struct running_output *o)
+/* Waiting, and in flight where the store does not count those already. */
+static uint64_t buffered(const struct running_output *o)
 {
-	if (o->spool)
-		return;
-	uint64_t first = (uint64_t)o->batch_size_cfg, limit = (uint64_t)o->buffer_limit;
-	uint64_t extra = o->inflight_metrics > first ? o->inflight_metrics - first : 0;
-	lpbuf_set_limit(o->buf, extra < limit ? (size_t)(limit - extra) : 1);
+	return pending(o) + (o->store->counts_inflight(o) ? 0 : o->inflight_metrics);
+}
+
+static void inflight_changed(struct running_output *o)
+{
+	if (o->store->inflight_changed)
+		o->store->inflight_changed(o);
+}
+
+static void stage(struct running_output *o)
+{
+	if (o->store->stage)
+		o->store->stage(o);
 }
 
 /* A batch that could not be written goes back to the front of its queue. */
 static void unget_batch(struct running_output *o, struct output_slot *s)
 {
-	if (o->spool) {
-		output_spool_unget(o, &s->batch);
-	} else {
-		set_buffer_room(o);
-		lpbuf_unget(o->buf, &s->batch);
-	}
+	o->store->unget(o, s);
 	s->batch.len = s->batch.nmetrics = 0;
 }
 
@@ -102,18 +102,13 @@ static void unget_batch(struct running_output *o, struct output_slot *s)
 static void batch_done(struct running_output *o, struct output_slot *s)
 {
 	s->batch.len = s->batch.nmetrics = 0;
-	if (o->spool)
-		output_spool_written(o);
-	else
-		set_buffer_room(o);
+	o->store->done(o);
 }
 
 static void refresh_stats(struct running_output *o)
 {
-	/* With a disk buffer the batches in flight are still counted in the spool. */
-	o->stats.buffer_size = pending(o) + (o->spool ? 0 : o->inflight_metrics);
-	o->stats.metrics_dropped =
-		lpbuf_dropped(o->buf) + o->server_dropped + (o->spool ? output_spool_dropped(o) : 0);
+	o->stats.buffer_size = buffered(o);
+	o->stats.metrics_dropped = lpbuf_dropped(o->buf) + o->server_dropped + o->store->dropped(o);
 }
 
 static uint64_t flush_delay_ms(const struct running_output *o)
@@ -127,7 +122,7 @@ static uint64_t flush_delay_ms(const struct running_output *o)
 static void on_flush_timer(uv_timer_t *t)
 {
 	struct running_output *o = t->data;
-	output_spool_stage(o);
+	stage(o);
 	start_writes(o, true);
 	uv_timer_start(&o->flush_timer, on_flush_timer, flush_delay_ms(o), 0);
 }
@@ -302,7 +297,7 @@ static void write_done(void *arg, const struct write_result *r)
 		/* Shutting down with a disk buffer: what failed is safe on disk
 		 * for the next start, so there is nothing to wait for but the
 		 * writes already in flight. */
-		if (o->fail_fast || o->stop_after_inflight || (o->closing && o->spool) || o->giving_up) {
+		if (o->fail_fast || o->stop_after_inflight || (o->closing && o->store->durable) || o->giving_up) {
 			log_error(o->label, "write failed: %s", r->message);
 			o->giving_up = true;
 			uv_timer_stop(&o->retry_timer);
@@ -337,23 +332,13 @@ static void write_done(void *arg, const struct write_result *r)
 	/* A disk buffer's records go back to back: during an outage each
 	 * input's gather became a record of its own, and written one per flush
 	 * while each flush adds one, such a backlog would never shrink. */
-	if ((o->on_drained || pending(o) >= (uint64_t)o->batch_size || output_spool_backlog(o)) && !backing_off(o))
+	if ((o->on_drained || pending(o) >= (uint64_t)o->batch_size || (o->store->backlog && o->store->backlog(o))) && !backing_off(o))
 		schedule_write(o, 0);
 }
 
 static size_t take_batch(struct running_output *o, struct output_slot *s, bool partial)
 {
-	if (o->spool)
-		return output_spool_take(o, &s->batch);
-	size_t avail = lpbuf_count(o->buf);
-	size_t want = avail < (size_t)o->batch_size ? avail : (size_t)o->batch_size;
-	if (want == 0 || (want < (size_t)o->batch_size && !partial))
-		return 0;
-	/* A writer beyond the first starts only while everything in flight
-	 * fits within the buffer limit, so the buffer keeps room for a batch. */
-	if (o->inflight > 0 && o->inflight_metrics + want > (uint64_t)o->buffer_limit)
-		return 0;
-	return lpbuf_take(o->buf, want, &s->batch);
+	return o->store->take(o, s, partial);
 }
 
 /* Starts writes on the idle writers while there are batches for them; a
@@ -378,7 +363,7 @@ static void start_writes(struct running_output *o, bool partial)
 		o->inflight++;
 		o->inflight_metrics += s->batch.nmetrics;
 		s->started_ns = mono_ns();
-		set_buffer_room(o);
+		inflight_changed(o);
 		refresh_stats(o);
 		o->cfg->plugin->write(s->lane, &s->batch, write_done, s);
 	}
@@ -389,9 +374,8 @@ void output_push(struct running_output *o, const char *line, size_t len)
 {
 	lpbuf_push(o->buf, line, len);
 	o->stats.metrics_added++;
-	/* A disk buffer keeps in memory at most one batch of a gather. */
-	if (o->spool && lpbuf_count(o->buf) >= (size_t)o->batch_size_cfg)
-		output_spool_stage(o);
+	if (o->store->pushed)
+		o->store->pushed(o);
 	refresh_stats(o);
 	if (pending(o) >= (uint64_t)o->batch_size && o->backoff_ms == 0)
 		start_writes(o, false);
@@ -413,9 +397,8 @@ void output_fit_gather(struct running_output *o, uint64_t n)
 	want = (want + step - 1) / step * step;
 	o->buffer_limit = (int64_t)want;
 	o->stats.buffer_limit = want;
-	set_buffer_room(o);
-	if (o->spool)
-		lpbuf_set_limit(o->buf, (size_t)want);
+	if (o->store->limit_raised)
+		o->store->limit_raised(o);
 }
 
 void output_tell_fit(struct running_output *o, const struct running_input *ri)
@@ -438,7 +421,7 @@ void output_finish_inflight(struct running_output *o, void (*on_drained)(struct 
 
 uint64_t output_pending(const struct running_output *o)
 {
-	return o->buf ? pending(o) + (o->spool ? 0 : o->inflight_metrics) : 0;
+	return o->buf ? buffered(o) : 0;
 }
 
 /* While writes fail, every gather goes to the disk at once, so a kill -9
@@ -447,7 +430,7 @@ uint64_t output_pending(const struct running_output *o)
 void output_gather_ended(struct running_output *o)
 {
 	if (o->consecutive_failures > 0)
-		output_spool_stage(o);
+		stage(o);
 }
 
 void output_flush_all(struct running_output *o, void (*on_drained)(struct running_output *o))
@@ -455,11 +438,11 @@ void output_flush_all(struct running_output *o, void (*on_drained)(struct runnin
 	o->on_drained = on_drained;
 	o->closing = true;
 	o->giving_up = false;
-	if (o->spool && o->consecutive_failures > 0) {
+	if (o->store->durable && o->consecutive_failures > 0) {
 		/* The backend is failing and the disk buffer keeps everything for
 		 * the next start: stop now (once the writes in flight have their
 		 * answers) rather than at shutdown_timeout. */
-		output_spool_stage(o);
+		stage(o);
 		uv_timer_stop(&o->retry_timer);
 		o->backoff_ms = 0;
 		o->giving_up = true;
@@ -473,12 +456,10 @@ void output_flush_all(struct running_output *o, void (*on_drained)(struct runnin
 
 void output_unget_inflight(struct running_output *o)
 {
-	if (o->buf && !o->spool)
-		lpbuf_set_limit(o->buf, (size_t)o->buffer_limit);
+	if (o->buf && o->store->return_inflight)
+		o->store->return_inflight(o);
 	for (unsigned i = 0; o->buf && i < o->nslots; i++) {
 		struct output_slot *s = &o->slots[i];
-		if (s->batch.nmetrics && !o->spool)
-			lpbuf_unget(o->buf, &s->batch);
 		s->batch.len = s->batch.nmetrics = 0;
 		s->busy = false;
 	}
@@ -532,6 +513,15 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 	o->agent = a;
 	o->cfg = cfg;
 	plugin_label(o->label, sizeof o->label, "outputs", cfg->plugin->name, cfg->common.alias);
+	const char *type = cfg->common.buffer.type;
+	if (!type || strcmp(type, "memory") == 0) {
+		o->store = &output_store_memory;
+	} else if (strcmp(type, "disk") == 0) {
+		o->store = &output_store_disk;
+	} else {
+		snprintf(err, errlen, "buffer.type must be memory or disk, not \"%s\"", type);
+		return -1;
+	}
 	o->batch_size = cfg->common.metric_batch_size > 0 ? cfg->common.metric_batch_size : ac->metric_batch_size;
 	if (o->batch_size < 1)
 		o->batch_size = 1;
@@ -560,8 +550,11 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 		return -1;
 	}
 	o->uint_support = cfg->plugin->uint_support ? cfg->plugin->uint_support(o->state) != 0 : false;
-	if (start_lanes(o, &env, err, errlen) < 0 || output_spool_open(o, err, errlen) < 0) {
-		output_spool_close(o);
+	if (start_lanes(o, &env, err, errlen) < 0 || (o->store->open && o->store->open(o, err, errlen) < 0)) {
+		if (o->store->close)
+			o->store->close(o);
+		if (o->store->release)
+			o->store->release(o);
 		free_lanes(o);
 		free(o->slots);
 		o->slots = NULL;
@@ -580,7 +573,8 @@ void output_start_timers(struct running_output *o, bool periodic)
 	uv_timer_init(o->agent->loop, &o->retry_timer);
 	o->flush_timer.data = o->retry_timer.data = o;
 	o->timers_ready = true;
-	output_spool_start_timer(o);
+	if (o->store->start_timers)
+		o->store->start_timers(o);
 	if (periodic)
 		uv_timer_start(&o->flush_timer, on_flush_timer, flush_delay_ms(o), 0);
 }
@@ -594,7 +588,8 @@ void output_close(struct running_output *o)
 		agent_close_handle(o->agent, (uv_handle_t *)&o->retry_timer);
 		o->timers_ready = false;
 	}
-	output_spool_close(o);
+	if (o->store->close)
+		o->store->close(o);
 	free_lanes(o);
 	if (o->cfg->plugin->free)
 		o->cfg->plugin->free(o->state);
@@ -605,6 +600,8 @@ void output_close(struct running_output *o)
 void output_release(struct running_output *o)
 {
 	free_lanes(o); /* when output_close never ran */
+	if (o->store && o->store->release)
+		o->store->release(o);
 	if (o->buf)
 		lpbuf_free(o->buf);
 	o->buf = NULL;

@@ -2,7 +2,7 @@
  * stack pod and the agents go (printed before anything is created, and
  * refused with the options when nothing fits), labels the stack node,
  * creates the Secrets, server-side applies the render, waits
- * for the rollout and converges InfluxDB. Every step is idempotent, so an
+ * for the rollout and for InfluxDB's set-up in the stack pod. Every step is idempotent, so an
  * interrupted run is finished by running it again, and a run over an
  * installed stack changes nothing and says "unchanged" throughout. */
 #include <getopt.h>
@@ -26,9 +26,12 @@ static void install_usage(FILE *out)
 		"slots, pod-network IPs and memory requests, and where the stack pod (InfluxDB, Grafana and that\n"
 		"node's agent) and the agents go; it labels the stack node heliograph.io/stack=true. When nothing\n"
 		"fits it refuses and says why and what to change. Secrets get random passwords once and are\n"
-		"never replaced. Then it waits for the rollout, sets up InfluxDB's database, retention policy\n"
-		"and users, and prints how to reach Grafana. Running it again changes nothing; an interrupted\n"
-		"run is finished by running it again.\n"
+		"never replaced. Where the cluster enforces NetworkPolicies (the VPC CNI's network policy agent)\n"
+		"it installs one for the stack pod. Then it waits for the rollout, in which the stack pod's init\n"
+		"container influxdb-setup sets up InfluxDB's database, retention policy and users from the\n"
+		"Secrets (the passwords stay in the pod), restarts the pod when a Secret or the retention changed\n"
+		"since, prints the set-up's report and how to reach Grafana. Running it again changes nothing;\n"
+		"an interrupted run is finished by running it again.\n"
 		"  --dry-run                      print what would change; change nothing\n"
 		"  --force                        install even if the plan does not fit or storage is not usable\n"
 		"  --storage auto|node|ebs        where the data is kept (default auto): node = hostPath volumes on\n"
@@ -36,7 +39,7 @@ static void install_usage(FILE *out)
 		"                                 (the EBS CSI add-on); auto = existing volumes, else a default\n"
 		"                                 class whose provisioner is installed, else EBS (gp3) when the\n"
 		"                                 driver is installed, else node\n"
-		"  --wait[=true|false]            wait for the rollout and set up InfluxDB (default true)\n"
+		"  --wait[=true|false]            wait for the rollout and InfluxDB's set-up (default true)\n"
 		"  --no-wait                      same as --wait=false\n"
 		"  --timeout DURATION             how long to wait, e.g. 300s, 5m, 1h (default 5m)\n");
 	stack_conn_usage(out);
@@ -111,6 +114,11 @@ static int plan(struct stack *s, struct stack_docs *d, struct stack_plan *p, int
 {
 	char err[8192], serr[2048];
 	struct stack_storage st;
+	int nrc = stack_netpol_decide(s, err, sizeof err);
+	if (nrc != 0) {
+		fprintf(stderr, "agentctl install-stack: %s\n", err);
+		return -1;
+	}
 	/* A storage refusal comes after the plan, which is shown either way. */
 	int src = stack_storage_decide(s, &st, serr, sizeof serr);
 	if (src == KUBE_EAUTH) {
@@ -206,8 +214,8 @@ static int install(struct stack *s, struct stack_docs *d, bool wait, int64_t tim
 	else
 		fprintf(s->out, "\nDone: %d change%s.\n", changed, changed == 1 ? "" : "s");
 	if (!s->dry_run && !wait)
-		fprintf(s->out, "Not waiting (--wait=false): run install-stack again once the pods run, to set up "
-				"InfluxDB's retention policy and users (agentctl status shows progress).\n");
+		fprintf(s->out, "Not waiting (--wait=false): the stack pod sets InfluxDB up as it starts; run "
+				"install-stack again to wait for it and see its report (agentctl status shows progress).\n");
 	if (!s->dry_run)
 		print_access(s);
 	return AGENTCTL_OK;

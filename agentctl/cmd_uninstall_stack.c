@@ -100,6 +100,14 @@ static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_da
 	fprintf(s->out, "%s the Heliograph stack from namespace %s (context %s)%s\n",
 		s->dry_run ? "Dry run: would uninstall" : "Uninstalling", ns, s->kc.context ? s->kc.context : "?",
 		delete_data ? ", with its data" : "");
+	/* The NetworkPolicy is in the render only where install-stack found
+	 * NetworkPolicies enforced: deleted wherever it is, said only then. */
+	rc = kube_get(s->client, "networking.k8s.io/v1", "NetworkPolicy", ns, RENDER_NETPOL, NULL, err, sizeof err);
+	if (rc == 0)
+		rc = delete_one(s, "networking.k8s.io/v1", "NetworkPolicy", ns, RENDER_NETPOL,
+				"networkpolicy.networking.k8s.io/" RENDER_NETPOL, err, sizeof err);
+	else if (rc == KUBE_ENOTFOUND)
+		rc = 0;
 	for (size_t i = d->n; i-- > 0 && rc == 0;) {
 		const struct kube_ident *id = &d->v[i].id;
 		if (stack_doc_is_data(id) && !delete_data)

@@ -11,7 +11,8 @@ enum {
 	AGENTCTL_FAILED = 1,
 	AGENTCTL_USAGE = 2, /* bad usage or configuration */
 	/* deploy-event: the server could not be reached, timed out or was
-	 * unavailable (5xx, 429): the one failure a pipeline may ignore. */
+	 * unavailable (5xx, 429): the one failure a pipeline may ignore.
+	 * deploy-check: that, or not enough data to judge the deploy. */
 	AGENTCTL_UNREACHABLE = 3,
 };
 
@@ -30,5 +31,6 @@ extern const struct agentctl_command cmd_status;
 extern const struct agentctl_command cmd_uninstall_stack;
 extern const struct agentctl_command cmd_convert_telegraf;
 extern const struct agentctl_command cmd_deploy_event;
+extern const struct agentctl_command cmd_deploy_check;
 
 #endif

@@ -20,13 +20,13 @@ static bool one_of(const char *s, const char *const *set)
 
 bool deploy_phase_valid(const char *s)
 {
-	static const char *const v[] = { "started", "completed", "failed", NULL };
+	static const char *const v[] = { "started", "completed", "failed", "rolled_back", NULL };
 	return one_of(s, v);
 }
 
 bool deploy_phase_final(const char *s)
 {
-	static const char *const v[] = { "completed", "failed", NULL };
+	static const char *const v[] = { "completed", "failed", "rolled_back", NULL };
 	return one_of(s, v);
 }
 

@@ -10,8 +10,8 @@ struct deploy_event {
 	const char *service;   /* tag name */
 	const char *namespace_;
 	const char *kind;
-	const char *strategy;  /* bigbang, rolling, canary, bluegreen (agent/deploy_strategy.h) */
-	const char *phase;     /* started, completed, failed */
+	const char *strategy;  /* bigbang, rolling, canary, bluegreen (plugins/common/deploy_strategy.h) */
+	const char *phase;     /* started, completed, failed, rolled_back */
 	const char *cluster;   /* or NULL */
 	const char *version;   /* field */
 	const char *image;     /* field, or NULL */

@@ -15,6 +15,7 @@ static const struct agentctl_command *const commands[] = {
 	&cmd_render,
 	&cmd_convert_telegraf,
 	&cmd_deploy_event,
+	&cmd_deploy_check,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

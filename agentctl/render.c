@@ -270,10 +270,19 @@ static int gen_node_volumes(const struct render_params *rp, const struct render_
 	return render_node_volumes(rp, out, err, errlen);
 }
 
+static int gen_network_policy(const struct render_params *rp, const struct render_dashboard *d, size_t nd,
+			      struct render_buf *out, char *err, size_t errlen)
+{
+	(void)d;
+	(void)nd;
+	return render_network_policy(rp, out, err, errlen);
+}
+
 static const struct generated generated[] = {
 	{RENDER_STORAGE_CLASS_NAME, gen_storage_class},
 	{RENDER_NODE_VOLUMES_NAME, gen_node_volumes},
 	{RENDER_DASHBOARDS_NAME, render_dashboards},
+	{RENDER_NETPOL_NAME, gen_network_policy},
 };
 #define NGENERATED (sizeof generated / sizeof *generated)
 

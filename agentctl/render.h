@@ -25,6 +25,8 @@ enum render_param {
 	RP_IMAGE_PULL_SECRET,
 	RP_AGENT_IMAGE,
 	RP_STORAGE_NODE,
+	RP_NETPOL_FROM,     /* NetworkPolicy: who may reach InfluxDB and the agent's port */
+	RP_GRAFANA_FROM,    /* NetworkPolicy: who may reach Grafana's port */
 	RP_RETENTION_SHARD, /* derived from RP_RETENTION, no flag */
 	RP_VOLUME_CLASS,    /* derived: the PVCs' storageClassName, no flag */
 	RP_COUNT
@@ -96,12 +98,22 @@ int render_node_volumes(const struct render_params *rp, struct render_buf *out, 
  * for any other class. */
 int render_storage_class(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
 
+/* With --network-policy-from: the NetworkPolicy of the stack pod (InfluxDB
+ * from those addresses only, Grafana's port from --grafana-from only, the
+ * agent's health port from its node's kubelet only). Appends nothing without --network-policy-from. */
+int render_network_policy(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
+/* At most this many CIDRs in --network-policy-from / --grafana-from. */
+#define RENDER_CIDRS_MAX 1024
+/* The NetworkPolicy's name (and the stack pod's app.kubernetes.io/name). */
+#define RENDER_NETPOL "heliograph-stack"
+
 /* Names under which render_all emits the generated documents; each sorts
  * among the files where it is applied. A generated document that is empty
  * for the parameters given is not emitted. */
 #define RENDER_STORAGE_CLASS_NAME "05-storage-class.yaml"
 #define RENDER_NODE_VOLUMES_NAME "15-node-volumes.yaml"
 #define RENDER_DASHBOARDS_NAME "25-grafana-dashboards.yaml"
+#define RENDER_NETPOL_NAME "29-network-policy.yaml"
 
 /* Renders every embedded manifest and the generated documents in apply
  * order, calling emit once per file (text NUL-terminated). Stops at the

@@ -1,6 +1,7 @@
 /* The parameters of the manifests: defaults, and validation of the values a
  * user gives. A value ends up inside YAML unquoted, so validation is also what
  * keeps a value from changing the structure of a manifest. */
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -159,6 +160,34 @@ static bool valid_image(const char *v)
 	return true;
 }
 
+/* "10.0.1.7/32,10.0.2.0/24": at most RENDER_CIDRS_MAX CIDRs, each an address
+ * inet_pton reads and a prefix length within its family's bits. */
+static bool valid_cidrs(const char *v)
+{
+	size_t n = 0;
+	while (*v) {
+		size_t len = strcspn(v, ",");
+		char one[64];
+		if (len == 0 || len >= sizeof one || ++n > RENDER_CIDRS_MAX)
+			return false;
+		memcpy(one, v, len);
+		one[len] = '\0';
+		char *slash = strchr(one, '/');
+		if (!slash || !slash[1] || strspn(slash + 1, "0123456789") != strlen(slash + 1) || strlen(slash + 1) > 3)
+			return false;
+		*slash = '\0';
+		unsigned char addr[16];
+		int bits = atoi(slash + 1);
+		bool v4 = inet_pton(AF_INET, one, addr) == 1, v6 = !v4 && inet_pton(AF_INET6, one, addr) == 1;
+		if ((!v4 && !v6) || bits > (v4 ? 32 : 128))
+			return false;
+		v += len;
+		if (*v == ',' && *++v == '\0')
+			return false;
+	}
+	return n > 0;
+}
+
 static const struct param_desc params[RP_COUNT] = {
 	[RP_NAMESPACE] = {"namespace", "monitoring", "NAME", "namespace of the stack and the agent", valid_dns_label,
 			  "a DNS label: lowercase letters, digits and '-', at most 63"},
@@ -188,6 +217,16 @@ static const struct param_desc params[RP_COUNT] = {
 			     "keep the volumes in " RENDER_NODE_DATA_DIR " on this node's disk (hostPath "
 			     "PersistentVolumes; lost with the node)",
 			     valid_dns_subdomain, "a Node name: lowercase letters, digits, '-' and '.'"},
+	[RP_NETPOL_FROM] = {"network-policy-from", NULL, "CIDR[,CIDR...]",
+			    "install a NetworkPolicy: InfluxDB's port only from these addresses (the nodes, whose "
+			    "agents run on the host network, and the API server), the stack agent's port only from its "
+			    "node (the kubelet); "
+			    "install-stack sets it itself where the cluster enforces NetworkPolicies",
+			    valid_cidrs, "comma-separated IPv4 or IPv6 CIDRs such as 10.0.1.7/32,10.0.2.0/24"},
+	[RP_GRAFANA_FROM] = {"grafana-from", NULL, "CIDR[,CIDR...]",
+			     "with the NetworkPolicy: Grafana's port from these addresses too (default: no one; "
+			     "kubectl port-forward is not subject to NetworkPolicies)",
+			     valid_cidrs, "comma-separated IPv4 or IPv6 CIDRs such as 203.0.113.0/24"},
 	[RP_RETENTION_SHARD] = {NULL, "1d", NULL, NULL, NULL, NULL},
 	[RP_VOLUME_CLASS] = {NULL, NULL, NULL, NULL, NULL, NULL},
 };

@@ -57,6 +57,7 @@ struct stack {
 	enum stack_storage_mode storage; /* install-stack --storage */
 	/* Render parameter values install-stack decides (rp borrows them). */
 	char storage_node[256], storage_class[256];
+	char netpol_from[RENDER_CIDRS_MAX * 20]; /* the node and API server addresses (stack_netpol_decide) */
 	struct kube_config kc;
 	uv_loop_t loop;
 	bool loop_ready;
@@ -206,6 +207,12 @@ int stack_label_nodes(struct stack *s, struct stack_label_node *ln, size_t *n, c
 /* Whether node name exists and is Ready (*exists false: no such node). */
 int stack_node_ready(struct stack *s, const char *name, bool *exists, bool *ready, char *err, size_t errlen);
 
+/* Whether the cluster enforces NetworkPolicies (the VPC CNI's network policy
+ * agent): if so, sets --network-policy-from to the nodes' and the API
+ * server's addresses, so the render holds the NetworkPolicy; if not, prints
+ * why none is installed. --network-policy-from given: used as given. */
+int stack_netpol_decide(struct stack *s, char *err, size_t errlen);
+
 /* The steps of install-stack, each idempotent. */
 int stack_ensure_secrets(struct stack *s, int *changed, char *err, size_t errlen);
 /* The username and password of a Secret (malloc'd). */
@@ -218,7 +225,16 @@ int stack_apply(struct stack *s, const struct stack_docs *d, size_t from, size_t
 int stack_rollout_state(const char *kind, yajl_val obj, char *msg, size_t len);
 /* Waits until the stack Deployment and the agent DaemonSet are rolled out. */
 int stack_wait(struct stack *s, int64_t timeout_ms, char *err, size_t errlen);
+/* InfluxDB's set-up (stack_influx.c): the stack pod's init container
+ * influxdb-setup ran with the current Secrets and ConfigMap influxdb-init
+ * (the pod restarted when not), and its report printed. */
 int stack_converge_influxdb(struct stack *s, int64_t timeout_ms, int *changed, char *err, size_t errlen);
+/* Whether a stack pod of pods (a Pod list) had its influxdb-setup fail:
+ * 1 and why in msg (its exit code and the script's own message, or the
+ * log's last lines), 0 if not. */
+int stack_setup_failure(struct stack *s, yajl_val pods, char *msg, size_t len);
+/* The log of influxdb-setup in pod (malloc'd), of its previous run if asked. */
+int stack_setup_log(struct stack *s, const char *pod, bool previous, char **log, char *err, size_t errlen);
 
 /* Set by SIGINT: the steps stop at the next check. */
 extern volatile int stack_interrupted;

@@ -10,9 +10,37 @@
  * what the apply changed: the read and the apply are two requests, and a
  * controller may write the object in between (a Deployment's status while
  * it rolls out). Comparing resourceVersions would count that write as this
- * run's change; status is never part of what is applied, and spec or
+ * run's change; status is never part of what is applied (nor the
+ * controller's revision annotation), and spec or
  * metadata written in that window by another manager is rare enough to be
  * reported as a change rather than hidden. */
+/* Removes o[key] from a yajl object (yajl trees are plain structs). */
+static void drop_key(yajl_val o, const char *key)
+{
+	if (!YAJL_IS_OBJECT(o))
+		return;
+	for (size_t i = 0; i < o->u.object.len; i++) {
+		if (strcmp(o->u.object.keys[i], key) != 0)
+			continue;
+		free((char *)o->u.object.keys[i]);
+		yajl_tree_free(o->u.object.values[i]);
+		memmove(&o->u.object.keys[i], &o->u.object.keys[i + 1], (o->u.object.len - i - 1) * sizeof *o->u.object.keys);
+		memmove(&o->u.object.values[i], &o->u.object.values[i + 1],
+			(o->u.object.len - i - 1) * sizeof *o->u.object.values);
+		o->u.object.len--;
+		return;
+	}
+}
+
+/* Removes metadata.annotations[key], and annotations if that was the last. */
+static void drop_annotation(yajl_val obj, const char *key)
+{
+	yajl_val a = jq_at(obj, "metadata", "annotations", JQ_END);
+	drop_key(a, key);
+	if (YAJL_IS_OBJECT(a) && a->u.object.len == 0)
+		drop_key(jq_at(obj, "metadata", JQ_END), "annotations");
+}
+
 static bool differs(const char *now, const char *after)
 {
 	static const char *const top_skip[] = {"metadata", "status", NULL};
@@ -20,6 +48,10 @@ static bool differs(const char *now, const char *after)
 						"uid", NULL};
 	char e[64];
 	yajl_val a = jq_parse(now, e, sizeof e), b = jq_parse(after, e, sizeof e);
+	/* The Deployment controller's note of its ReplicaSet's revision, written
+	 * on its first sync of a new spec: never part of what is applied. */
+	drop_annotation(a, "deployment.kubernetes.io/revision");
+	drop_annotation(b, "deployment.kubernetes.io/revision");
 	bool d = !a || !b || !jq_equal_except(a, b, top_skip) ||
 		 !jq_equal_except(jq_at(a, "metadata", JQ_END), jq_at(b, "metadata", JQ_END), meta_skip);
 	yajl_tree_free(a);

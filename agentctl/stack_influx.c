@@ -1,357 +1,297 @@
-/* InfluxDB convergence through the API server's service proxy: the image's
- * init variables act only on the first start with an empty volume, so every
- * install-stack makes the database, its retention policy and the users with
- * their grants what the flags and Secrets say.
+/* InfluxDB's set-up as install-stack sees it. The stack pod's init container
+ * influxdb-setup (setup.sh of ConfigMap influxdb-init) makes the database,
+ * its retention policy and the users with their grants what the Secrets and
+ * flags say, inside the pod, before InfluxDB starts: the passwords reach it
+ * from the Secrets as environment variables and never travel through the API
+ * server (InfluxDB 1.x reads credentials from the URL or the Authorization
+ * header only, and the API server's service proxy drops that header, so a
+ * set-up from here would put them into URLs, which audit logs record).
  *
- * InfluxDB 1.x reads credentials from the Authorization header or the u/p
- * URL parameters only; the API server consumes the Authorization header, so
- * u/p it is. They travel inside the TLS connection to the API server, but an
- * API server audit policy at Request level records URLs: rotate the Secrets
- * if your audit logs are read by people who must not know them. */
-#include <curl/curl.h>
+ * Here: make sure the running pod's set-up saw the current Secrets and
+ * ConfigMap, restarting the pod when it did not, and print its report (the
+ * container's log lines "report<TAB>what<TAB>state"). Which inputs a pod's
+ * set-up saw: the annotation heliograph.io/influxdb-setup that install-stack
+ * puts on the pod after reporting it, holding the uid and resourceVersion of
+ * the four inputs; a pod without it started after the inputs' last change
+ * (creationTimestamp against their managedFields times) saw them. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "jsonq.h"
+#include "setup_log.h"
 #include "stack.h"
 
-#define INFLUX_EAUTH (-20)       /* InfluxDB refused the credentials */
-#define INFLUX_ENOADMIN (-21)    /* no admin user yet: only creating one is allowed */
-#define INFLUX_ESTATEMENT (-22)  /* a statement failed */
+#define SETUP_CONTAINER "influxdb-setup"
+#define SETUP_ANNOTATION "heliograph.io/influxdb-setup"
+#define STACK_POD_SELECTOR "app.kubernetes.io/name=" STACK_DEPLOYMENT
 
-struct influx {
+/* The set-up's inputs: "uid/resourceVersion" of each, hashed (FNV-1a), and
+ * the latest time one of them was written (RFC 3339, compares as a string). */
+struct inputs {
+	char hash[17];
+	char mtime[32];
+};
+
+static void fnv(uint64_t *h, const char *s)
+{
+	for (; s && *s; s++)
+		*h = (*h ^ (unsigned char)*s) * 1099511628211ULL;
+	*h = (*h ^ '|') * 1099511628211ULL;
+}
+
+static void later(char *t, size_t len, const char *u)
+{
+	if (u && strcmp(u, t) > 0)
+		snprintf(t, len, "%s", u);
+}
+
+static int read_inputs(struct stack *s, struct inputs *in, char *err, size_t errlen)
+{
+	const char *names[] = {"influxdb-init", stack_secrets[STACK_SECRET_INFLUX_ADMIN].name,
+			       stack_secrets[STACK_SECRET_INFLUX_AGENT].name, stack_secrets[STACK_SECRET_INFLUX_GRAFANA].name};
+	uint64_t h = 14695981039346656037ULL;
+	in->mtime[0] = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		char *body = NULL;
+		int rc = kube_get(s->client, "v1", i == 0 ? "ConfigMap" : "Secret", stack_namespace(s), names[i], &body, err,
+				  errlen);
+		if (rc != 0) {
+			free(body);
+			return rc;
+		}
+		char perr[64];
+		yajl_val v = yajl_tree_parse(body, perr, sizeof perr);
+		/* A Secret's body holds its values: gone as soon as read. */
+		memset(body, 0, strlen(body));
+		free(body);
+		fnv(&h, jq_str(v, "metadata", "uid", JQ_END));
+		fnv(&h, jq_str(v, "metadata", "resourceVersion", JQ_END));
+		later(in->mtime, sizeof in->mtime, jq_str(v, "metadata", "creationTimestamp", JQ_END));
+		yajl_val mf = jq_at(v, "metadata", "managedFields", JQ_END);
+		for (size_t j = 0; j < jq_len(mf); j++)
+			later(in->mtime, sizeof in->mtime, jq_str(jq_item(mf, j), "time", JQ_END));
+		yajl_tree_free(v);
+	}
+	snprintf(in->hash, sizeof in->hash, "%016llx", (unsigned long long)h);
+	return 0;
+}
+
+/* The stack pod: the newest not being deleted; *pods holds the list. */
+static yajl_val current_pod(struct stack *s, yajl_val *pods, char *err, size_t errlen, int *rc)
+{
+	*pods = NULL;
+	*rc = stack_list(s, "v1", "Pod", stack_namespace(s), STACK_POD_SELECTOR, NULL, pods, err, errlen);
+	yajl_val items = jq_at(*pods, "items", JQ_END), best = NULL;
+	for (size_t i = 0; *rc == 0 && i < jq_len(items); i++) {
+		yajl_val p = jq_item(items, i);
+		const char *t = jq_str(p, "metadata", "creationTimestamp", JQ_END);
+		if (jq_at(p, "metadata", "deletionTimestamp", JQ_END) || !t)
+			continue;
+		if (!best || strcmp(t, jq_str(best, "metadata", "creationTimestamp", JQ_END)) >= 0)
+			best = p;
+	}
+	return best;
+}
+
+static yajl_val setup_status(yajl_val pod)
+{
+	yajl_val ics = jq_at(pod, "status", "initContainerStatuses", JQ_END);
+	for (size_t i = 0; i < jq_len(ics); i++) {
+		const char *n = jq_str(jq_item(ics, i), "name", JQ_END);
+		if (n && strcmp(n, SETUP_CONTAINER) == 0)
+			return jq_item(ics, i);
+	}
+	return NULL;
+}
+
+static bool pod_ready(yajl_val pod)
+{
+	yajl_val conds = jq_at(pod, "status", "conditions", JQ_END);
+	for (size_t i = 0; i < jq_len(conds); i++) {
+		const char *t = jq_str(jq_item(conds, i), "type", JQ_END), *st = jq_str(jq_item(conds, i), "status", JQ_END);
+		if (t && st && strcmp(t, "Ready") == 0)
+			return strcmp(st, "True") == 0;
+	}
+	return false;
+}
+
+int stack_setup_log(struct stack *s, const char *pod, bool previous, char **log, char *err, size_t errlen)
+{
+	char path[512];
+	snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/log?container=" SETUP_CONTAINER "%s",
+		 stack_namespace(s), pod, previous ? "&previous=true" : "");
+	struct kube_request rq = {.method = "GET", .path = path, .what = "read the log of " SETUP_CONTAINER,
+				  .max_response = 1 << 20};
+	*log = NULL;
+	return kube_call(s->client, &rq, log, err, errlen);
+}
+
+struct report_ctx {
 	struct stack *s;
-	char *admin_user, *admin_pw;
 	int *changed;
 };
 
-/* Runs one query; *out (optional) gets the parsed answer. */
-static int query(struct influx *ix, const char *user, const char *pw, const char *q, yajl_val *out, char *err,
-		 size_t errlen)
+static void report_line(void *ud, const char *what, const char *state)
 {
-	struct stack *s = ix->s;
-	char path[1024];
-	int n = snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s:%s/proxy/query", stack_namespace(s),
-			 STACK_INFLUX_SERVICE, STACK_INFLUX_PORT);
-	if (user) {
-		char *eu = curl_easy_escape(NULL, user, 0), *ep = curl_easy_escape(NULL, pw, 0);
-		snprintf(path + n, sizeof path - (size_t)n, "?u=%s&p=%s", eu ? eu : "", ep ? ep : "");
-		curl_free(eu);
-		if (ep) {
-			memset(ep, 0, strlen(ep));
-			curl_free(ep);
-		}
-	}
-	char *eq = curl_easy_escape(NULL, q, 0);
-	size_t bl = (eq ? strlen(eq) : 0) + 3;
-	char *body = malloc(bl);
-	if (!body || !eq) {
-		free(body);
-		curl_free(eq);
-		snprintf(err, errlen, "out of memory");
+	struct report_ctx *c = ud;
+	if (strcmp(state, "unchanged") != 0)
+		(*c->changed)++;
+	stack_line(c->s, what, state);
+}
+
+/* Prints the report lines of the set-up's log; -1 when there are none. */
+static int report(struct stack *s, const char *pod, int *changed, char *err, size_t errlen)
+{
+	char *log = NULL;
+	int rc = stack_setup_log(s, pod, false, &log, err, errlen);
+	struct report_ctx c = {s, changed};
+	size_t n = rc == 0 && log ? setup_log_report(log, report_line, &c) : 0;
+	free(log);
+	if (rc == 0 && n == 0) {
+		snprintf(err, errlen, "the log of %s in pod %s holds no report (kubectl -n %s logs %s -c %s)", SETUP_CONTAINER,
+			 pod, stack_namespace(s), pod, SETUP_CONTAINER);
 		return -1;
 	}
-	snprintf(body, bl, "q=%s", eq);
-	memset(eq, 0, strlen(eq));
-	curl_free(eq);
-	/* The path holds a password: messages name the request by what only. */
-	struct kube_request rq = {.method = "POST", .path = path, .what = "InfluxDB query through the service proxy",
-				  .content_type = "application/x-www-form-urlencoded", .body = body, .body_len = bl - 1};
-	char *resp = NULL;
-	int rc = kube_call(s->client, &rq, &resp, err, errlen);
-	memset(path, 0, sizeof path);
-	memset(body, 0, bl);
-	free(body);
-	char perr[64];
-	yajl_val v = resp && resp[0] == '{' ? yajl_tree_parse(resp, perr, sizeof perr) : NULL;
-	free(resp);
-	const char *ierr = jq_str(v, "error", JQ_END);
-	if (rc != 0 && ierr && !jq_str(v, "kind", JQ_END)) {
-		/* InfluxDB's own answer, passed through by the proxy. */
-		rc = strstr(ierr, "create admin user first") ? INFLUX_ENOADMIN
-		     : strstr(ierr, "authorization failed") || strstr(ierr, "authentication") ? INFLUX_EAUTH
-											  : INFLUX_ESTATEMENT;
-		snprintf(err, errlen, "InfluxDB: %s", ierr);
-	}
-	yajl_val results = jq_at(v, "results", JQ_END);
-	for (size_t i = 0; rc == 0 && i < jq_len(results); i++) {
-		const char *e = jq_str(jq_item(results, i), "error", JQ_END);
-		if (e) {
-			snprintf(err, errlen, "InfluxDB: %s (statement %zu of the query)", e, i + 1);
-			rc = INFLUX_ESTATEMENT;
-		}
-	}
-	if (rc == 0 && out)
-		*out = v;
-	else
-		yajl_tree_free(v);
 	return rc;
 }
 
-static int admin_query(struct influx *ix, const char *q, yajl_val *out, char *err, size_t errlen)
+/* What an unchanged set-up would report, from the Secrets' user names. */
+static int report_unchanged(struct stack *s, char *err, size_t errlen)
 {
-	return query(ix, ix->admin_user, ix->admin_pw, q, out, err, errlen);
-}
-
-/* The rows of the first series of the first result. */
-static yajl_val rows(yajl_val v)
-{
-	yajl_val r = jq_item(jq_at(v, "results", JQ_END), 0);
-	return jq_at(jq_item(jq_at(r, "series", JQ_END), 0), "values", JQ_END);
-}
-
-static const char *cell(yajl_val row, size_t i)
-{
-	yajl_val c = jq_item(row, i);
-	return YAJL_IS_STRING(c) ? YAJL_GET_STRING(c) : NULL;
-}
-
-/* InfluxQL string literal / identifier contents with quotes escaped. */
-static void quote(char *out, size_t len, const char *in, char q)
-{
-	size_t o = 0;
-	for (; *in && o + 3 < len; in++) {
-		if (*in == q || *in == '\\')
-			out[o++] = '\\';
-		out[o++] = *in;
+	char *user[3] = {0}, *pw = NULL;
+	const int which[3] = {STACK_SECRET_INFLUX_ADMIN, STACK_SECRET_INFLUX_AGENT, STACK_SECRET_INFLUX_GRAFANA};
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		rc = stack_secret_read(s, stack_secrets[which[i]].name, &user[i], &pw, err, errlen);
+		if (pw)
+			memset(pw, 0, strlen(pw));
+		free(pw);
+		pw = NULL;
 	}
-	out[o] = '\0';
+	if (rc == 0) {
+		char label[256];
+		snprintf(label, sizeof label, "influxdb user %s (admin)", user[0]);
+		stack_line(s, label, "unchanged");
+		stack_line(s, "influxdb database " STACK_DATABASE, "unchanged");
+		snprintf(label, sizeof label, "influxdb retention policy autogen (%s)", render_param_value(&s->rp, RP_RETENTION));
+		stack_line(s, label, "unchanged");
+		snprintf(label, sizeof label, "influxdb user %s (write-only on " STACK_DATABASE ")", user[1]);
+		stack_line(s, label, "unchanged");
+		snprintf(label, sizeof label, "influxdb user %s (read-only on " STACK_DATABASE ")", user[2]);
+		stack_line(s, label, "unchanged");
+	}
+	for (int i = 0; i < 3; i++)
+		free(user[i]);
+	return rc;
 }
 
-/* Seconds of "30d", "4w2d" or Go's "720h0m0s"; 0 for INF. */
-static int64_t duration_s(const char *v)
+static int annotate(struct stack *s, const char *pod, const char *hash, char *err, size_t errlen)
 {
-	if (!v || strcmp(v, "INF") == 0)
-		return 0;
-	int64_t total = 0, n = 0;
-	for (const char *p = v; *p; p++) {
-		if (*p >= '0' && *p <= '9') {
-			n = n * 10 + (*p - '0');
+	char path[512], body[256];
+	snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s", stack_namespace(s), pod);
+	int n = snprintf(body, sizeof body, "{\"metadata\":{\"annotations\":{\"" SETUP_ANNOTATION "\":\"%s\"}}}", hash);
+	struct kube_request rq = {.method = "PATCH", .path = path, .what = "annotate the stack pod",
+				  .content_type = "application/merge-patch+json", .body = body, .body_len = (size_t)n};
+	char *out = NULL;
+	int rc = kube_call(s->client, &rq, &out, err, errlen);
+	free(out);
+	return rc;
+}
+
+int stack_setup_failure(struct stack *s, yajl_val pods, char *msg, size_t len)
+{
+	yajl_val items = jq_at(pods, "items", JQ_END);
+	for (size_t i = 0; i < jq_len(items); i++) {
+		yajl_val p = jq_item(items, i), st = setup_status(p);
+		const char *name = jq_str(p, "metadata", "name", JQ_END);
+		int64_t now = jq_int(st, 0, "state", "terminated", "exitCode", JQ_END);
+		int64_t last = jq_int(st, 0, "lastState", "terminated", "exitCode", JQ_END);
+		/* Failed: its run ended non-zero, or it waits to retry after one that
+		 * did (CrashLoopBackOff); a retry under way may still succeed. */
+		const char *why = jq_str(st, "state", "waiting", "reason", JQ_END);
+		bool backoff = why && strcmp(why, "CrashLoopBackOff") == 0 && last != 0;
+		if (!name || jq_at(p, "metadata", "deletionTimestamp", JQ_END) || !(now != 0 || backoff))
 			continue;
-		}
-		int64_t unit = *p == 's' ? 1 : *p == 'm' ? 60 : *p == 'h' ? 3600 : *p == 'd' ? 86400 : *p == 'w' ? 604800 : -1;
-		if (unit < 0)
-			return -1;
-		total += n * unit;
-		n = 0;
-	}
-	return total;
-}
-
-static void report(struct influx *ix, const char *label, const char *state)
-{
-	if (strcmp(state, "unchanged") != 0)
-		(*ix->changed)++;
-	stack_line(ix->s, label, state);
-}
-
-/* Waits for the proxy to reach InfluxDB (endpoints appear when the pod is
- * ready), then makes sure the admin user exists and is ours. */
-static int connect_admin(struct influx *ix, int64_t timeout_ms, char *err, size_t errlen)
-{
-	time_t deadline = time(NULL) + (time_t)(timeout_ms / 1000) + 1;
-	int rc;
-	for (;;) {
-		rc = admin_query(ix, "SHOW USERS", NULL, err, errlen);
-		if (rc == 0 || rc <= INFLUX_EAUTH || rc == KUBE_EAUTH || stack_interrupted || time(NULL) >= deadline)
-			break;
-		struct timespec ts = {1, 0};
-		nanosleep(&ts, NULL);
-	}
-	char label[128], q[512], pw[256];
-	snprintf(label, sizeof label, "influxdb user %s (admin)", ix->admin_user);
-	if (rc == INFLUX_ENOADMIN) {
-		char u[128];
-		quote(u, sizeof u, ix->admin_user, '"');
-		quote(pw, sizeof pw, ix->admin_pw, '\'');
-		snprintf(q, sizeof q, "CREATE USER \"%s\" WITH PASSWORD '%s' WITH ALL PRIVILEGES", u, pw);
-		rc = query(ix, NULL, NULL, q, NULL, err, errlen);
-		memset(q, 0, sizeof q);
-		memset(pw, 0, sizeof pw);
-		if (rc == 0)
-			report(ix, label, "created");
-		return rc;
-	}
-	if (rc == INFLUX_EAUTH) {
-		/* Node storage's files outlive its PersistentVolumes (hostPath data
-		 * is the node's): --delete-data alone brings the same files back. */
-		const char *node = render_param_value(&ix->s->rp, RP_STORAGE_NODE);
-		const char *ns = stack_namespace(ix->s);
+		char *log = NULL, err[256], tail[2048] = "";
+		/* The failed run: the current one if it is the terminated one. */
+		if (stack_setup_log(s, name, now == 0, &log, err, sizeof err) == 0 && log)
+			setup_log_tail(log, tail, sizeof tail);
+		free(log);
+		const char *node = render_param_value(&s->rp, RP_STORAGE_NODE), *ns = stack_namespace(s);
 		char files[1024] = "";
-		if (node)
+		if (node && strstr(tail, "does not accept the admin password"))
+			/* Node storage's files outlive its PersistentVolumes (hostPath data is the node's). */
 			snprintf(files, sizeof files,
 				 "; with node storage the files under %s/%s/ on node %.253s stay after that (Kubernetes "
 				 "does not delete a hostPath volume's data): remove them in between, e.g. kubectl debug "
 				 "node/%.253s -it --image=busybox -- rm -rf /host%s/%s",
 				 STACK_NODE_DATA_DIR, ns, node, node, STACK_NODE_DATA_DIR, ns);
-		snprintf(err, errlen,
-			 "InfluxDB does not accept the admin password of Secret %s: its data volume was set up with "
-			 "other passwords (an earlier install whose Secrets were deleted?). Put the old password back "
-			 "into the Secret, or start with empty data: agentctl uninstall-stack --delete-data, then "
-			 "install-stack again%s",
-			 stack_secrets[STACK_SECRET_INFLUX_ADMIN].name, files);
-		return rc;
+		snprintf(msg, len, "InfluxDB set-up failed: init container %s of pod %s exited %lld: %s%s (kubectl -n %s logs %s "
+				   "-c %s%s)", SETUP_CONTAINER, name, (long long)(now ? now : last),
+			 tail[0] ? tail : "its log is empty", files, ns, name, SETUP_CONTAINER, now == 0 ? " --previous" : "");
+		return 1;
 	}
-	if (rc == 0)
-		report(ix, label, "unchanged");
-	return rc;
-}
-
-static int converge_database(struct influx *ix, char *err, size_t errlen)
-{
-	yajl_val v = NULL;
-	int rc = admin_query(ix, "SHOW DATABASES", &v, err, errlen);
-	if (rc != 0)
-		return rc;
-	bool have = false;
-	for (size_t i = 0; i < jq_len(rows(v)); i++) {
-		const char *n = cell(jq_item(rows(v), i), 0);
-		have |= n && strcmp(n, STACK_DATABASE) == 0;
-	}
-	yajl_tree_free(v);
-	if (!have && (rc = admin_query(ix, "CREATE DATABASE \"" STACK_DATABASE "\"", NULL, err, errlen)) != 0)
-		return rc;
-	report(ix, "influxdb database " STACK_DATABASE, have ? "unchanged" : "created");
 	return 0;
-}
-
-static int converge_retention(struct influx *ix, char *err, size_t errlen)
-{
-	const char *ret = render_param_value(&ix->s->rp, RP_RETENTION);
-	const char *shard = render_param_value(&ix->s->rp, RP_RETENTION_SHARD);
-	yajl_val v = NULL;
-	int rc = admin_query(ix, "SHOW RETENTION POLICIES ON \"" STACK_DATABASE "\"", &v, err, errlen);
-	if (rc != 0)
-		return rc;
-	bool same = false;
-	for (size_t i = 0; i < jq_len(rows(v)); i++) {
-		yajl_val row = jq_item(rows(v), i);
-		const char *name = cell(row, 0);
-		if (!name || strcmp(name, "autogen") != 0)
-			continue;
-		same = duration_s(cell(row, 1)) == duration_s(ret) && duration_s(cell(row, 2)) == duration_s(shard) &&
-		       YAJL_IS_TRUE(jq_item(row, 4));
-	}
-	yajl_tree_free(v);
-	char label[128], q[256];
-	snprintf(label, sizeof label, "influxdb retention policy autogen (%s)", ret);
-	if (!same) {
-		snprintf(q, sizeof q, "ALTER RETENTION POLICY \"autogen\" ON \"" STACK_DATABASE "\" DURATION %s SHARD "
-				      "DURATION %s DEFAULT",
-			 ret, shard);
-		if ((rc = admin_query(ix, q, NULL, err, errlen)) != 0)
-			return rc;
-	}
-	report(ix, label, same ? "unchanged" : "configured");
-	return 0;
-}
-
-/* One user with exactly one privilege ("WRITE"/"READ") on the database. */
-static int converge_user(struct influx *ix, const struct stack_secret *sec, const char *priv, char *err,
-			 size_t errlen)
-{
-	char *user = NULL, *pw = NULL;
-	int rc = stack_secret_read(ix->s, sec->name, &user, &pw, err, errlen);
-	if (rc != 0)
-		return rc;
-	char u[128], p[256], q[640], label[160];
-	quote(u, sizeof u, user, '"');
-	quote(p, sizeof p, pw, '\'');
-	snprintf(label, sizeof label, "influxdb user %s (%s-only on " STACK_DATABASE ")", user,
-		 strcmp(priv, "WRITE") == 0 ? "write" : "read");
-	const char *state = "unchanged";
-	yajl_val v = NULL;
-	bool exists = false, admin = false;
-	if ((rc = admin_query(ix, "SHOW USERS", &v, err, errlen)) != 0)
-		goto out;
-	for (size_t i = 0; i < jq_len(rows(v)); i++) {
-		yajl_val row = jq_item(rows(v), i);
-		if (cell(row, 0) && strcmp(cell(row, 0), user) == 0) {
-			exists = true;
-			admin = YAJL_IS_TRUE(jq_item(row, 1));
-		}
-	}
-	yajl_tree_free(v);
-	v = NULL;
-	if (!exists) {
-		snprintf(q, sizeof q, "CREATE USER \"%s\" WITH PASSWORD '%s'", u, p);
-		if ((rc = admin_query(ix, q, NULL, err, errlen)) != 0)
-			goto out;
-		state = "created";
-	} else {
-		/* The password of the Secret still works? (Secrets recreated by hand.) */
-		char e2[256];
-		rc = query(ix, user, pw, "SHOW DATABASES", NULL, e2, sizeof e2);
-		if (rc == INFLUX_EAUTH) {
-			snprintf(q, sizeof q, "SET PASSWORD FOR \"%s\" = '%s'", u, p);
-			if ((rc = admin_query(ix, q, NULL, err, errlen)) != 0)
-				goto out;
-			state = "configured (password set from the Secret)";
-		} else if (rc != 0) {
-			snprintf(err, errlen, "%s", e2);
-			goto out;
-		}
-	}
-	if (admin) {
-		snprintf(q, sizeof q, "REVOKE ALL PRIVILEGES FROM \"%s\"", u);
-		if ((rc = admin_query(ix, q, NULL, err, errlen)) != 0)
-			goto out;
-		state = "configured";
-	}
-	snprintf(q, sizeof q, "SHOW GRANTS FOR \"%s\"", u);
-	if ((rc = admin_query(ix, q, &v, err, errlen)) != 0)
-		goto out;
-	bool right = false;
-	for (size_t i = 0; i < jq_len(rows(v)) && rc == 0; i++) {
-		const char *db = cell(jq_item(rows(v), i), 0), *pr = cell(jq_item(rows(v), i), 1);
-		if (!db || !pr)
-			continue;
-		if (strcmp(db, STACK_DATABASE) == 0)
-			right = strcmp(pr, priv) == 0;
-		else if (strcmp(pr, "NO PRIVILEGES") != 0) {
-			char d[128];
-			quote(d, sizeof d, db, '"');
-			snprintf(q, sizeof q, "REVOKE ALL ON \"%s\" FROM \"%s\"", d, u);
-			rc = admin_query(ix, q, NULL, err, errlen);
-			state = strcmp(state, "unchanged") == 0 ? "configured" : state;
-		}
-	}
-	if (rc == 0 && !right) {
-		snprintf(q, sizeof q, "GRANT %s ON \"" STACK_DATABASE "\" TO \"%s\"", priv, u);
-		rc = admin_query(ix, q, NULL, err, errlen);
-		state = strcmp(state, "unchanged") == 0 ? "configured" : state;
-	}
-	if (rc == 0)
-		report(ix, label, state);
-out:
-	yajl_tree_free(v);
-	memset(q, 0, sizeof q);
-	memset(p, 0, sizeof p);
-	if (pw)
-		memset(pw, 0, strlen(pw));
-	free(user);
-	free(pw);
-	return rc;
 }
 
 int stack_converge_influxdb(struct stack *s, int64_t timeout_ms, int *changed, char *err, size_t errlen)
 {
-	struct influx ix = {.s = s, .changed = changed};
-	int rc = stack_secret_read(s, stack_secrets[STACK_SECRET_INFLUX_ADMIN].name, &ix.admin_user, &ix.admin_pw, err,
-				   errlen);
-	if (rc == 0)
-		rc = connect_admin(&ix, timeout_ms, err, errlen);
-	if (rc == 0)
-		rc = converge_database(&ix, err, errlen);
-	if (rc == 0)
-		rc = converge_retention(&ix, err, errlen);
-	if (rc == 0)
-		rc = converge_user(&ix, &stack_secrets[STACK_SECRET_INFLUX_AGENT], "WRITE", err, errlen);
-	if (rc == 0)
-		rc = converge_user(&ix, &stack_secrets[STACK_SECRET_INFLUX_GRAFANA], "READ", err, errlen);
-	if (ix.admin_pw)
-		memset(ix.admin_pw, 0, strlen(ix.admin_pw));
-	free(ix.admin_user);
-	free(ix.admin_pw);
-	return rc;
+	struct inputs in;
+	int rc = read_inputs(s, &in, err, errlen);
+	if (rc != 0)
+		return rc;
+	time_t deadline = time(NULL) + (time_t)(timeout_ms / 1000) + 1;
+	char restarted[256] = ""; /* the pod this run deleted */
+	for (;;) {
+		yajl_val pods = NULL, pod = current_pod(s, &pods, err, errlen, &rc);
+		if (rc != 0) {
+			yajl_tree_free(pods);
+			return rc;
+		}
+		if (stack_setup_failure(s, pods, err, errlen)) {
+			yajl_tree_free(pods);
+			return -1;
+		}
+		const char *name = jq_str(pod, "metadata", "name", JQ_END);
+		const char *seen = jq_str(pod, "metadata", "annotations", SETUP_ANNOTATION, JQ_END);
+		const char *born = jq_str(pod, "metadata", "creationTimestamp", JQ_END);
+		yajl_val st = setup_status(pod);
+		bool done = jq_int(st, -1, "state", "terminated", "exitCode", JQ_END) == 0 && pod_ready(pod);
+		char pname[256];
+		snprintf(pname, sizeof pname, "%s", name ? name : "");
+		if (name && done && strcmp(name, restarted) != 0) {
+			if (seen && strcmp(seen, in.hash) == 0) {
+				yajl_tree_free(pods);
+				return report_unchanged(s, err, errlen);
+			}
+			if (restarted[0] || (!seen && born && strcmp(born, in.mtime) >= 0)) {
+				/* Its set-up ran with the current inputs. */
+				yajl_tree_free(pods);
+				rc = report(s, pname, changed, err, errlen);
+				return rc == 0 ? annotate(s, pname, in.hash, err, errlen) : rc;
+			}
+			/* A Secret or influxdb-init changed since its set-up ran. */
+			yajl_tree_free(pods);
+			rc = kube_delete(s->client, "v1", "Pod", stack_namespace(s), pname, err, errlen);
+			if (rc != 0 && rc != KUBE_ENOTFOUND)
+				return rc;
+			char label[300];
+			snprintf(label, sizeof label, "pod/%s", pname);
+			stack_line(s, label, "restarted (InfluxDB set-up: a Secret or ConfigMap influxdb-init changed)");
+			(*changed)++;
+			snprintf(restarted, sizeof restarted, "%s", pname);
+			continue;
+		}
+		yajl_tree_free(pods);
+		if (stack_interrupted)
+			return -1;
+		if (time(NULL) >= deadline) {
+			snprintf(err, errlen, "InfluxDB set-up: no stack pod finished its %s container and became ready within "
+					      "the timeout%s%s (agentctl status shows why)", SETUP_CONTAINER,
+				 pname[0] ? "; last seen: pod " : "", pname);
+			return -1;
+		}
+		struct timespec ts = {0, 500 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
 }

@@ -116,6 +116,7 @@ struct diag_state {
 	struct stack_diags cur, printed;
 	int64_t skip;
 	char pods[1024];
+	char setup_failed[4096]; /* InfluxDB's set-up failed: why (stack_setup_failure) */
 };
 
 static yajl_val list(struct stack *s, const char *api, const char *kind, const char *ns, const char *labels,
@@ -170,6 +171,8 @@ static void diag_round(struct stack *s, struct diag_state *ds, bool tty)
 		in.pvs = list(s, "v1", "PersistentVolume", NULL, NULL, NULL);
 		in.csidrivers = list(s, "storage.k8s.io/v1", "CSIDriver", NULL, NULL, NULL);
 	}
+	if (!ds->setup_failed[0])
+		stack_setup_failure(s, in.pods, ds->setup_failed, sizeof ds->setup_failed);
 	stack_diags_clear(&ds->cur);
 	ds->skip = stack_diag_notready(&in, &ds->cur);
 	stack_diagnose(&in, &ds->cur);
@@ -259,6 +262,13 @@ int stack_wait(struct stack *s, int64_t timeout_ms, char *err, size_t errlen)
 				fputc('\n', s->out);
 			stack_line(s, "rollout", "done");
 			rc = 0;
+			break;
+		}
+		if (ds.setup_failed[0]) {
+			/* No restart of the init container changes the outcome (a password, the data). */
+			if (tty)
+				fputc('\n', s->out);
+			snprintf(err, errlen, "%s", ds.setup_failed);
 			break;
 		}
 		const char *failed = d < 0 ? "deployment " STACK_DEPLOYMENT : a < 0 ? "daemonset " STACK_DAEMONSET : NULL;

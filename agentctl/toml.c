@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "strbuf.h"
 #include "toml.h"
 
 struct parser {
@@ -17,11 +18,6 @@ struct parser {
 	struct toml_doc *doc;
 	char *err;
 	size_t errlen;
-};
-
-struct sbuf {
-	char *s;
-	size_t len, cap;
 };
 
 #define MAX_PATH TOML_MAX_KEY_PARTS
@@ -71,26 +67,9 @@ static const char *chdesc(const struct parser *ps, const char *p, char *buf, siz
 	return buf;
 }
 
-static int sb_put(struct parser *ps, struct sbuf *b, const char *s, size_t n)
+static int sb_put(struct parser *ps, struct strbuf *b, const char *s, size_t n)
 {
-	/* Bounds len + n + 1 and the doubling below: neither can wrap, so an
-	 * empty buffer always gets its first allocation here. */
-	if (n >= SIZE_MAX / 2 - b->len)
-		return fail(ps, "out of memory");
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 32;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *ns = realloc(b->s, cap);
-		if (!ns)
-			return fail(ps, "out of memory");
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
+	return strbuf_append(b, s, n) ? 0 : fail(ps, "out of memory");
 }
 
 static struct toml_node *node_new(struct parser *ps, enum toml_type t, int line)
@@ -202,7 +181,7 @@ static int end_of_line(struct parser *ps)
 
 /* ---- strings ---- */
 
-static int put_utf8(struct parser *ps, struct sbuf *b, unsigned long cp)
+static int put_utf8(struct parser *ps, struct strbuf *b, unsigned long cp)
 {
 	char u[4];
 	size_t n;
@@ -230,7 +209,7 @@ static int put_utf8(struct parser *ps, struct sbuf *b, unsigned long cp)
 	return sb_put(ps, b, u, n);
 }
 
-static int escape(struct parser *ps, struct sbuf *b)
+static int escape(struct parser *ps, struct strbuf *b)
 {
 	/* ps->p is past the backslash. */
 	if (at_end(ps))
@@ -281,7 +260,7 @@ static int bad_char(unsigned char c, int multiline)
 }
 
 /* A string starting at ps->p (its opening quote); fills b. */
-static int parse_string(struct parser *ps, struct sbuf *b)
+static int parse_string(struct parser *ps, struct strbuf *b)
 {
 	char q = *ps->p;
 	int multi = ps->end - ps->p >= 3 && ps->p[1] == q && ps->p[2] == q;
@@ -405,12 +384,12 @@ static int parse_key(struct parser *ps, struct keypath *k)
 		skip_ws(ps);
 		if (k->n == MAX_PATH)
 			return fail(ps, "key has more than %d parts", MAX_PATH);
-		struct sbuf b = { 0 };
+		struct strbuf b = { 0 };
 		if (!at_end(ps) && (*ps->p == '"' || *ps->p == '\'')) {
 			if (ps->end - ps->p >= 3 && ps->p[1] == *ps->p && ps->p[2] == *ps->p)
 				return fail(ps, "a key cannot be a multi-line string");
 			if (parse_string(ps, &b) < 0) {
-				free(b.s);
+				free(b.p);
 				return -1;
 			}
 		} else {
@@ -424,11 +403,11 @@ static int parse_key(struct parser *ps, struct keypath *k)
 				return fail(ps, "unexpected %s where a key was expected", chdesc(ps, ps->p, cd, sizeof cd));
 			}
 			if (sb_put(ps, &b, s, (size_t)(ps->p - s)) < 0) {
-				free(b.s);
+				free(b.p);
 				return -1;
 			}
 		}
-		k->seg[k->n++] = b.s;
+		k->seg[k->n++] = b.p;
 		skip_ws(ps);
 		if (at_end(ps) || *ps->p != '.')
 			return 0;
@@ -713,10 +692,10 @@ static int parse_value(struct parser *ps, struct toml_node *n, int depth)
 		return fail(ps, "expected a value");
 	char c = *ps->p;
 	if (c == '"' || c == '\'') {
-		struct sbuf b = { 0 };
+		struct strbuf b = { 0 };
 		int rc = parse_string(ps, &b);
 		n->type = TOML_STRING;
-		n->s = b.s;
+		n->s = b.p;
 		n->len = b.len;
 		return rc;
 	}

@@ -39,7 +39,7 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "Heliograph maintainers <heliograph@localhos
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The agent loads libcurl (7.85 for CURLOPT_PROTOCOLS_STR) and libsnappy on first use
-# (dlopen: agent/curl_lazy.c), which dpkg-shlibdeps cannot see; CPack adds these to what it finds.
+# (dlopen: base/curl_lazy.c), which dpkg-shlibdeps cannot see; CPack adds these to what it finds.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.85), libsnappy1v5")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "influxdb")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

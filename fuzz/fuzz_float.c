@@ -1,4 +1,4 @@
-/* libFuzzer target for the float formatter (agent/float_fmt.c). The input
+/* libFuzzer target for the float formatter (base/float_fmt.c). The input
  * gives two doubles: its first 8 bytes as bits, and its text read by strtod
  * (decimal inputs reach the short and tie cases random bits rarely do). For
  * each finite one: the digits are the slow exact shortest's

@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)kobj_parse(&c, kind, json, err, sizeof err);
 		if (!same(&a, &c))
 			abort();
-		(void)kv_get(a.sel, a.nsel, "app");
+		(void)kobj_kv_get(a.sel, a.nsel, "app");
 		if (a.nsel > KOBJ_KV || a.nsteps > KOBJ_STEPS)
 			abort();
 	}

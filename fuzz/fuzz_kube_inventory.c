@@ -2,12 +2,15 @@
  * the object it fills (ki_obj), down to the metrics. The first byte picks
  * the resource kind and a chunk size; the page is read once whole and once
  * in chunks, and both runs must give the same metrics, continue token and
- * result. */
+ * result. In the whole run every object also goes through watch mode's
+ * cache (ki_cache: packed, unpacked) and must emit the same metrics. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../plugins/inputs/kube_inventory/ki_cache.h"
 #include "../plugins/inputs/kube_inventory/ki_obj.h"
 #include "../plugins/inputs/kube_inventory/ki_stream.h"
 #include "acc.h"
@@ -16,6 +19,8 @@ struct run {
 	struct ki_obj obj;
 	struct acc *acc;
 	struct ki_filter sel;
+	struct acc *cached; /* or NULL: the objects' metrics from the cache */
+	struct ki_obj back;
 };
 
 static void item_begin(void *arg)
@@ -31,6 +36,21 @@ static void item_value(void *arg, const char *path, enum ks_type t, const char *
 static void item_end(void *arg)
 {
 	struct run *r = arg;
+	if (r->cached) {
+		struct ki_cache c;
+		ki_cache_init(&c);
+		bool put = ki_cache_put(&c, &r->obj) == 0, got = false;
+		for (size_t i = 0; put && i < c.cap; i++)
+			if (ki_cache_get(&c, i, &r->back)) {
+				got = true;
+				ki_obj_emit(&r->back, r->cached, &r->sel);
+			}
+		if (put && !got)
+			abort(); /* put, and not there */
+		if (!put) /* refused (out of memory, strings over 64 KiB): watch mode reports it */
+			ki_obj_emit(&r->obj, r->cached, &r->sel);
+		ki_cache_clear(&c);
+	}
 	ki_obj_emit(&r->obj, r->acc, &r->sel);
 }
 
@@ -51,22 +71,53 @@ static int parse(struct run *r, const uint8_t *d, size_t n, size_t chunk, char *
 	return rc;
 }
 
+/* Equal line by line, each line's timestamp aside (outside a gather the
+ * capture stamps every metric with the time it is emitted). */
+static bool same_lines(const char *a, const char *b)
+{
+	while (*a && *b) {
+		const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+		if (!ea || !eb)
+			return !ea && !eb && strcmp(a, b) == 0;
+		const char *sa = ea, *sb = eb;
+		while (sa > a && sa[-1] != ' ')
+			sa--;
+		while (sb > b && sb[-1] != ' ')
+			sb--;
+		if (sa - a != sb - b || memcmp(a, b, (size_t)(sa - a)) != 0)
+			return false;
+		a = ea + 1;
+		b = eb + 1;
+	}
+	return !*a && !*b;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct acc *acc;
+	static struct acc *acc, *cached;
 	static char *exc[] = { "x*" };
 	static struct strlist exclude = { 1, exc };
-	if (!acc)
+	if (!acc) {
 		acc = acc_capture_new();
+		cached = acc_capture_new();
+	}
 	if (size < 1)
 		return 0;
 	enum ki_kind kind = (enum ki_kind)(data[0] % KI_NKINDS);
 	size_t chunk = (size_t)(data[0] / KI_NKINDS) + 1;
-	struct run r = { .acc = acc, .sel = { NULL, &exclude } };
+	struct run r = { .acc = acc, .sel = { NULL, &exclude }, .cached = cached };
 	ki_obj_init(&r.obj, kind);
+	ki_obj_init(&r.back, kind);
 	char ca[1100], cb[1100];
 	acc_capture_clear(acc);
+	acc_capture_clear(cached);
 	int ra = parse(&r, data + 1, size - 1, size, ca, sizeof ca);
+	r.cached = NULL;
+	ki_obj_free(&r.back);
+	if (!same_lines(acc_capture_text(acc), acc_capture_text(cached))) {
+		fprintf(stderr, "the cache changed the metrics:\n%s---\n%s", acc_capture_text(acc), acc_capture_text(cached));
+		abort();
+	}
 	char *first = strdup(acc_capture_text(acc));
 	acc_capture_clear(acc);
 	int rb = parse(&r, data + 1, size - 1, chunk, cb, sizeof cb);

@@ -41,7 +41,7 @@ prefixed() {
 # at most one object, so anything near this is a leak or a runaway buffer.
 malloc_limit() {
 	case $1 in
-	fuzz_kubelet_* | fuzz_kube_* | fuzz_kobj | fuzz_kubeconfig | fuzz_jsonq) echo 256 ;;
+	fuzz_kubelet_* | fuzz_kube_* | fuzz_kobj | fuzz_kubeconfig | fuzz_jsonq | fuzz_influx_answer) echo 256 ;;
 	*) echo 2048 ;;
 	esac
 }
@@ -166,6 +166,12 @@ PY
 		src=/nonexistent ;;
 	fuzz_kube_status)
 		prefixed "$dir" "0 1 2 3 4 5" "$root"/tests/fixtures/k8s-api/status/*.json
+		src=/nonexistent ;;
+	fuzz_setup_log)
+		# The influxdb-setup log shapes (k8s-manifests/20-stack-config.yaml setup.sh).
+		printf '\100ts=1 lvl=info msg=x\nreport\tinfluxdb user admin (admin)\tcreated\nreport\tinfluxdb database heliograph\tunchanged\r\n' >"$dir/report"
+		printf '\020ts=1 lvl=info msg=x\ninfluxdb-setup: InfluxDB does not accept the admin password\nts=2\n' >"$dir/failed"
+		printf '\0031\n2\n3\n4\n5\n6\n7\n' >"$dir/lines"
 		src=/nonexistent ;;
 	fuzz_jsonq)
 		prefixed "$dir" "0" "$root"/tests/fixtures/k8s-api/status/*.json \

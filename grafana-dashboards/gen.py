@@ -31,10 +31,11 @@ def deploy_annotation(extra=""):
         "hide": False,
         "iconColor": "#F2CC0C",
         "name": "Deploys",
-        "query": 'SELECT "version", "message", "duration_s", "name", "namespace", "strategy", "phase", "source" '
-                 'FROM "deploy" WHERE $timeFilter' + extra,
+        "query": 'SELECT "version", "message", "duration_s", "name", "namespace", "strategy", "phase", "source", '
+                 '"degraded_signals" FROM "deploy" WHERE $timeFilter' + extra,
         "textColumn": "version",
-        "tagsColumn": "name,strategy,phase,source",
+        # A deploy-check verdict: phase verified/degraded, and the signals that were degraded.
+        "tagsColumn": "name,strategy,phase,source,degraded_signals",
     }
 
 
@@ -392,7 +393,8 @@ def agent():
 def deploys():
     d = Dash("heliograph-deploys", "Heliograph / Deploys by strategy",
              "Deploys recorded by the cluster (deploy_events input) and by pipelines (agentctl deploy-event), "
-             "per strategy: big bang, rolling, canary, blue-green.", ["heliograph", "deploys"])
+             "per strategy: big bang, rolling, canary, blue-green, and the verdicts of agentctl deploy-check.",
+             ["heliograph", "deploys"])
     d.vars.append(var_query("source", "Source", 'SHOW TAG VALUES FROM "deploy" WITH KEY = "source"'))
     d.vars.append(var_query("strategy", "Strategy", 'SHOW TAG VALUES FROM "deploy" WITH KEY = "strategy"'))
     d.vars.append(var_query("namespace", "Namespace", 'SHOW TAG VALUES FROM "deploy" WITH KEY = "namespace"'))
@@ -458,9 +460,40 @@ def deploys():
         options={"displayMode": "basic", "orientation": "horizontal",
                  "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}})
     d.panel("table", "Recent deploys", [
-        f'SELECT "version", "duration_s", "image", "message", "replicas", "canary_weight" FROM "deploy" '
+        f'SELECT "version", "verdict", "degraded_signals", "duration_s", "image", "message", "replicas", '
+        f'"canary_weight" FROM "deploy" '
         f'WHERE {F} GROUP BY "namespace", "name", "strategy", "phase", "source", "kind" ORDER BY time DESC LIMIT 50'],
-        w=24, h=10, options={"showHeader": True})
+        w=24, h=10, options={"showHeader": True},
+        description="Every phase; the verdict column is agentctl deploy-check's (healthy or degraded, on its "
+                    "verified/degraded rows) with the signals that were degraded.")
+
+    d.row("Verdicts (agentctl deploy-check)")
+    d.panel("bargauge", "Degraded deploys per strategy", [
+        f'SELECT count("verdict") FROM "deploy" WHERE "phase" = \'degraded\' AND {F} GROUP BY "strategy"'],
+        legend_fmt="$tag_strategy",
+        options={"displayMode": "basic", "orientation": "horizontal",
+                 "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}},
+        description="Deploys that agentctl deploy-check judged worse than before (or than the stable pods).")
+    d.panel("bargauge", "Degraded share of checked deploys per strategy", [
+        f'SELECT mean("bad") * 100 FROM '
+        f'(SELECT count("verdict") AS "bad" FROM "deploy" WHERE "phase" = \'degraded\' AND {F} '
+        f'GROUP BY time(1s), "name", "strategy" fill(none)), '
+        f'(SELECT count("verdict") * 0 AS "bad" FROM "deploy" WHERE "phase" = \'verified\' AND {F} '
+        f'GROUP BY time(1s), "name", "strategy" fill(none)) WHERE $timeFilter GROUP BY "strategy"'],
+        unit="percent", legend_fmt="$tag_strategy", field_config={"min": 0, "max": 100},
+        options={"displayMode": "basic", "orientation": "horizontal",
+                 "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}},
+        description="degraded / (degraded + verified).")
+    d.panel("table", "Deploy verdicts: before and after", [
+        f'SELECT "version", "verdict", "degraded_signals", "comparison", "restarts_before", "restarts_after", '
+        f'"oom_killed_before", "oom_killed_after", "not_ready_pct_before", "not_ready_pct_after", '
+        f'"cpu_median_millicores_before", "cpu_median_millicores_after", "memory_median_bytes_before", '
+        f'"memory_median_bytes_after", "error_rate_pct_before", "error_rate_pct_after" FROM "deploy" '
+        f'WHERE ("phase" = \'verified\' OR "phase" = \'degraded\') AND {F} '
+        f'GROUP BY "namespace", "name", "strategy" ORDER BY time DESC LIMIT 50'],
+        w=24, h=10, options={"showHeader": True},
+        description="Each verdict with the signals it compared (in canary mode, before = the stable pods). "
+                    "docs/deploy-check.md explains the signals and thresholds.")
     return d
 
 

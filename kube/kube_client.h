@@ -1,4 +1,4 @@
-/* Kubernetes API client on the shared async HTTP client (agent/httpc.h):
+/* Kubernetes API client on the shared async HTTP client (base/httpc.h):
  * requests with the kubeconfig's auth applied, resource URLs from
  * apiVersion/kind (built-in table, discovery for the rest), server-side
  * apply, and API errors in plain words. A synchronous wrapper runs the loop

@@ -12,6 +12,7 @@
 #include "kube_lease.h"
 #include "kube_util.h"
 #include "log.h"
+#include "clock.h"
 
 struct lease {
 	struct kube_client *c;
@@ -50,13 +51,6 @@ static void micro_time(char *out, size_t n, int64_t ns)
 	size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (k)
 		snprintf(out + k, n - k, ".%06ldZ", (long)(ns % 1000000000 / 1000));
-}
-
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* An RFC 3339 time with its fraction, in ns since the epoch; 0 if unreadable. */
@@ -245,7 +239,7 @@ static void lease_send(struct lease *l, const char *method, const char *path, co
 /* PUT (or POST when absent) the record with us (or nobody) as holder. */
 static void write_record(struct lease *l, bool acquire)
 {
-	int64_t now = wall_ns();
+	int64_t now = now_ns();
 	char t[40], trans[32];
 	micro_time(t, sizeof t, now);
 	char recorded[48] = "";

@@ -21,6 +21,7 @@ struct kube_watch {
 	char cont[1024];
 	struct kwp parser;
 	bool in_flight, listing, stopped, relist, parse_failed;
+	bool in_done; /* on_done runs: a stop from a callback leaves the freeing to it */
 	char parse_err[256];
 	unsigned lists;
 	uint64_t backoff_ms;
@@ -109,18 +110,31 @@ static void retry_later(struct kube_watch *w)
 	uv_timer_start(&w->timer, on_timer, w->backoff_ms, 0);
 }
 
+static void done(struct kube_watch *w, const struct kube_response *r);
+
+/* A callback (on_synced, on_error) may stop the watch, and with it the
+ * program: the watch is freed here, once the callbacks are over. */
 static void on_done(void *arg, const struct kube_response *r)
 {
 	struct kube_watch *w = arg;
 	w->in_flight = false;
-	if (w->stopped) {
+	w->in_done = true;
+	done(w, r);
+	w->in_done = false;
+	if (w->stopped && !w->in_flight)
 		destroy(w);
+}
+
+static void done(struct kube_watch *w, const struct kube_response *r)
+{
+	if (w->stopped)
 		return;
-	}
 	char err[256];
 	bool ok = r->status >= 200 && r->status < 300 && !w->parse_failed;
 	if (ok && r->broken_off && w->listing)
 		ok = false; /* reported below as the transport error, not as the JSON it left unfinished */
+	else if (ok && r->broken_off && !w->relist)
+		report(w, r->message); /* then resumed from the last resourceVersion: nothing lost */
 	else if (ok && !w->relist && kwp_finish(&w->parser, err, sizeof(err)) != 0 && w->listing) {
 		report(w, err);
 		ok = false;
@@ -149,10 +163,8 @@ static void on_done(void *arg, const struct kube_response *r)
 			w->listing = false;
 			if (w->o.on_synced)
 				w->o.on_synced(w->o.arg);
-			if (w->stopped) {
-				destroy(w);
+			if (w->stopped)
 				return;
-			}
 		}
 	}
 	w->backoff_ms = 0;
@@ -174,8 +186,13 @@ static void next(struct kube_watch *w)
 	char path[4096], num[32], err[512];
 	snprintf(path, sizeof(path), "%s?", w->path);
 	if (w->listing) {
-		if (!w->cont[0])
+		if (!w->cont[0]) {
 			w->lists++;
+			if (w->o.on_list_start)
+				w->o.on_list_start(w->o.arg);
+			if (w->stopped)
+				return;
+		}
 		snprintf(num, sizeof(num), "%u", w->o.page_size ? w->o.page_size : 500);
 		add(path, sizeof(path), "limit", num);
 		char *esc = w->cont[0] ? curl_easy_escape(NULL, w->cont, 0) : NULL;
@@ -246,7 +263,7 @@ void kube_watch_stop(struct kube_watch *w)
 		return;
 	w->stopped = true;
 	uv_timer_stop(&w->timer);
-	if (!w->in_flight)
+	if (!w->in_flight && !w->in_done)
 		destroy(w);
 }
 

@@ -1,7 +1,9 @@
 /* List+watch of one collection, parsed as it streams (memory stays flat
  * however many objects): a LIST (paged), then WATCH from its
  * resourceVersion with bookmarks; resumes from the last resourceVersion when
- * a watch ends, lists again after 410 Gone, backs off on errors. */
+ * a watch ends, lists again after 410 Gone, backs off on errors. A watch
+ * whose body breaks off (cut, reset) is reported through on_error and
+ * resumed; the event it was in the middle of comes again. */
 #ifndef HG_KUBE_WATCH_H
 #define HG_KUBE_WATCH_H
 #include <stdbool.h>
@@ -24,6 +26,9 @@ struct kube_watch_opts {
 	const char *label_selector, *field_selector; /* or NULL */
 	void (*on_event)(void *arg, const struct kube_event *ev);
 	void (*on_synced)(void *arg);             /* after every complete (re)list; optional */
+	/* A (re)list starts from its first page (optional): items of an earlier
+	 * list that never completed (a 410 mid-list) are not part of this one. */
+	void (*on_list_start)(void *arg);
 	void (*on_error)(void *arg, const char *msg); /* optional; the watch retries by itself */
 	void *arg;
 	unsigned timeout_seconds;    /* per watch request; 0 = 300 */

@@ -16,6 +16,10 @@
    and the variables substituted, must run without error and return at
    least one series with a non-null value; those named by --may-be-empty
    must only run without error. Prints one line per query and a summary.
+4. Annotations: the columns named by textColumn and tagsColumn are selected
+   by the query, and each of them has a value in some row of the answer (the
+   deploy annotations' phase and degraded_signals are how a deploy-check
+   verdict shows), unless the annotation may be empty.
 """
 import argparse
 import json
@@ -130,6 +134,21 @@ def check_structure(path, d, errors):
                 need("GROUP BY time($__interval)" in outer, "panel %s: time series not grouped by $__interval" % t)
 
 
+def check_annotation_columns(key, an, series, errors):
+    """textColumn and tagsColumn name selected columns, each with a value somewhere."""
+    want = [c for c in [an.get("textColumn", "")] + an.get("tagsColumn", "").split(",") if c]
+    sel = re.match(r"SELECT (.*?) FROM ", an["query"])
+    selected = set(re.findall(r'"([^"]+)"', sel.group(1))) if sel else set()
+    for c in want:
+        if c not in selected:
+            errors.append("%s [-]: column %s of textColumn/tagsColumn is not selected" % (key, c))
+            continue
+        if not any(c in s.get("columns", []) and
+                   any(row[s["columns"].index(c)] not in (None, "") for row in s.get("values", []))
+                   for s in series):
+            errors.append("%s [-]: column %s has no value in any row" % (key, c))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
@@ -166,11 +185,11 @@ def main():
                 continue
             env[v["name"]] = var_value(values)
             print("var %s/%s = %s" % (uid, v["name"], env[v["name"]]))
-        items = [(p["title"], tg["refId"], tg["query"]) for p in d["panels"] if p.get("type") != "row"
+        items = [(p["title"], tg["refId"], tg["query"], None) for p in d["panels"] if p.get("type") != "row"
                  for tg in p.get("targets", [])]
-        items += [("annotation " + an["name"], "-", an["query"]) for an in d["annotations"]["list"]
+        items += [("annotation " + an["name"], "-", an["query"], an) for an in d["annotations"]["list"]
                   if an.get("datasource", {}).get("type") == "influxdb"]
-        for title, ref, raw in items:
+        for title, ref, raw, an in items:
             key = "%s:%s" % (uid, title)
             q = substitute(raw, env)
             ran += 1
@@ -189,6 +208,8 @@ def main():
             else:
                 n = sum(len(s.get("values", [])) for s in series)
                 print("ok %s [%s]: %d series, %d rows" % (key, ref, len(series), n))
+                if an is not None:
+                    check_annotation_columns(key, an, series, errors)
     for k in sorted(allowed - used_allowed):
         print("note: %s was allowed to be empty but returned data" % k)
     for e in errors:

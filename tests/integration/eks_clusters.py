@@ -237,6 +237,11 @@ def aws_node_ds():
             _container("aws-eks-nodeagent", "%s/amazon/aws-network-policy-agent:v1.2.1-eksbuild.1" % ECR, res("25m"),
                        [{"containerPort": 8162, "name": "agentmetrics", "protocol": "TCP"}], privileged=True)],
     }
+    # The add-on's default: network policy enforcement off (configuration value
+    # enableNetworkPolicy "true" turns it to --enable-network-policy=true).
+    spec["containers"][1]["args"] = ["--enable-ipv6=false", "--enable-network-policy=false",
+                                     "--enable-cloudwatch-logs=false", "--enable-policy-event-logs=false",
+                                     "--metrics-bind-addr=:8162", "--health-probe-bind-addr=:8163"]
     labels = {"app.kubernetes.io/instance": "aws-vpc-cni", "app.kubernetes.io/name": "aws-node", "k8s-app": "aws-node"}
     return _ds("aws-node", labels, {"k8s-app": "aws-node"}, spec, "10%")
 

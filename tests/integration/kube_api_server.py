@@ -26,16 +26,21 @@ Test-only control endpoints (no auth, under /_control/):
   POST /_control/objects  an object, a list of objects or a captured ...List, stored as they are (nodes, pods ...)
   POST /_control/proxy    {"NS/SERVICE:PORT": "http://127.0.0.1:P"}: where the service proxy
                           (/api/v1/namespaces/NS/services/SERVICE:PORT/proxy/...) forwards to
-  POST /_control/fail     scripted Status failures of matching requests (see kube_faults.py)
+  POST /_control/delete   an object or a list of them ({apiVersion, kind, metadata: {name, namespace}}):
+                          deleted (DELETED events), in one request however many
+  POST /_control/fail     scripted Status failures of matching requests (see kube_faults.py); a
+                          "cut" rule on a watch cuts its first event (not bookmark) after that many bytes
   POST /_control/release  {"hold": NAME}: lets the requests a "hold" fault rule holds go on
   POST /_control/controller {"paused": true|false}: the --controller-delay controller writes no
                           status while paused (a rollout that waits until the test says)
   POST /_control/compact  forgets the watch history and ends open watches (resuming
                           from any resourceVersion handed out so far gets 410 Gone)
+  POST /_control/end_watches  ends open watches, history kept (clients resume where they were)
   POST /_control/list     {"inconsistent_continue": false}: a 410 for an expired continue token
                           offers no token for the rest (as older servers), so only a new list helps
   POST/GET /_control/behaviour  with --scheduler: failures of the simulated cluster (see kube_sched.py)
-  GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type"}]
+  GET  /_control/requests the requests seen: [{"method","path","query","auth","content_type","bytes"}]
+                          (bytes: of the response body so far; a watch's grows with each event)
   POST /_control/quit
 """
 import argparse
@@ -57,6 +62,8 @@ import kube_proxy  # noqa: E402
 import kube_store  # noqa: E402
 import kube_table  # noqa: E402
 from kube_store import ApiError  # noqa: E402
+
+POD_LOG = __import__("re").compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$")
 
 try:
     import yaml  # apply bodies may be YAML; kubectl and our client send JSON
@@ -112,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_json(self, code, obj):
         data = json.dumps(obj).encode()
+        if self.rec is not None:
+            self.rec["bytes"] += len(data)
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -148,9 +157,13 @@ class Handler(BaseHTTPRequestHandler):
             cert = None
         return "rw" if cert else None
 
+    rec = None  # this request's entry in /_control/requests; "bytes" counts the body sent
+
     def record(self, method, path, query, who):
         with self.server.store.lock:
-            self.server.store.requests.append({
+            self.rec = {"bytes": 0}
+            self.server.store.requests.append(self.rec)
+            self.rec.update({
                 "method": method, "path": path, "query": query, "auth": who or "",
                 "content_type": self.headers.get("Content-Type", ""),
                 "accept": self.headers.get("Accept", ""),
@@ -174,6 +187,7 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_verb("DELETE")
 
     def handle_verb(self, method):
+        self.rec = None
         u = urllib.parse.urlsplit(self.path)
         path = u.path.rstrip("/") or "/"
         q = {k: v[0] for k, v in urllib.parse.parse_qs(u.query, keep_blank_values=True).items()}
@@ -195,6 +209,32 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def pod_log(self, ns, name, q):
+        """GET pods/NAME/log: what a container run for real (kube_sched_run.py) printed."""
+        st = self.server.store
+        with st.lock:
+            pod = st.objects.get(("pods", "", ns, name))
+        if pod is None:
+            raise ApiError(404, "NotFound", 'pods "%s" not found' % name, {"name": name, "kind": "pods"})
+        names = [c["name"] for k in ("initContainers", "containers") for c in pod["spec"].get(k) or []]
+        c = q.get("container") or (names[0] if len(names) == 1 else None)
+        if c is None:
+            raise ApiError(400, "BadRequest", "a container name must be specified for pod %s, choose one of: [%s]"
+                           % (name, " ".join(names)))
+        if c not in names:
+            raise ApiError(400, "BadRequest", "container %s is not valid for pod %s" % (c, name))
+        sim = self.server.sim
+        data = sim.kubelets.runner.log(ns, name, c, q.get("previous") == "true") if sim else None
+        if data is None:
+            data = b"" if q.get("previous") != "true" else None
+        if data is None:
+            raise ApiError(400, "BadRequest", 'previous terminated container "%s" in pod "%s" not found' % (c, name))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def control(self, method, path, body):
         st = self.server.store
         if path == "/_control/tokens":
@@ -212,6 +252,11 @@ class Handler(BaseHTTPRequestHandler):
             for o in d if isinstance(d, list) else [d]:
                 st.put_raw(o)
             return self.send_json(200, {})
+        if path == "/_control/delete":
+            d = json.loads(body)
+            for o in d if isinstance(d, list) else [d]:
+                st.delete_raw(o)
+            return self.send_json(200, {})
         if path == "/_control/fail":
             self.server.faults.set(json.loads(body or b"[]"))
             return self.send_json(200, {})
@@ -228,6 +273,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_control/list":
             with st.lock:
                 st.inconsistent_continue = bool(json.loads(body or b"{}").get("inconsistent_continue", True))
+            return self.send_json(200, {})
+        if path == "/_control/end_watches":
+            st.end_watches()
             return self.send_json(200, {})
         if path == "/_control/compact":
             st.compact()
@@ -261,6 +309,9 @@ class Handler(BaseHTTPRequestHandler):
             if doc is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             return self.send_json(200, doc)
+        lm = POD_LOG.match(path)
+        if lm and method == "GET":
+            return self.pod_log(lm.group(1), lm.group(2), q)
         r = st.parse_path(path)
         if r is None:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
@@ -356,6 +407,15 @@ class Handler(BaseHTTPRequestHandler):
                 first[0] = False
                 ev = {"type": ev["type"], "object": tab}
             data = (json.dumps(ev) + "\n").encode()
+            self.rec["bytes"] += len(data)
+            if self.cut is not None and ev.get("type") != "BOOKMARK":
+                # A stream cut in the middle of an event (bookmarks aside, so a
+                # test knows which): part of it, then the connection goes.
+                part = data[:max(1, min(len(data) - 1, int(self.cut["cut"])))]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+                raise ConnectionResetError("cut")
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
 
@@ -419,7 +479,9 @@ def main():
     srv.sim = None
     if opts.scheduler:
         import kube_sched
+        import kube_sched_run
         srv.sim = kube_sched.start(store, os.path.join(opts.tls_dir, "ca.crt"))
+        kube_sched_run.install_exit_handlers()
     else:
         kube_store.start_controller(store, opts.controller_delay)
     print(f"PORT {srv.server_address[1]}", flush=True)

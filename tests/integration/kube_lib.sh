@@ -124,3 +124,20 @@ daemonset_agent() {
 	AGENT_PID=$!
 	PIDS+=("$AGENT_PID")
 }
+
+# kube_influx_run CONF HTTP_PORT: with --scheduler, the stack pod's InfluxDB
+# containers run for real (kube_sched_run.py): influxdb-setup runs its
+# script from the rendered ConfigMap with the real influx CLI against an
+# influxd of config CONF (Debian's; the image's env is kept, the set-up's
+# loopback port moved to a free one), and influxdb is that influxd on
+# HTTP_PORT, ready once /ping answers. Their logs go under $TMP/kube-run;
+# SETUP_PORT is the set-up's port.
+kube_influx_run() {
+	mkdir -p "$TMP/kube-run"
+	SETUP_PORT=$(free_port)
+	ctl behaviour "{\"rules\": [
+	  {\"container\": \"influxdb-setup\", \"run\": {\"dir\": \"$TMP/kube-run\",
+	    \"env\": {\"INFLUXDB_CONFIG_PATH\": \"$1\", \"INFLUXDB_HTTP_BIND_ADDRESS\": \"127.0.0.1:$SETUP_PORT\"}}},
+	  {\"container\": \"influxdb\", \"run\": {\"dir\": \"$TMP/kube-run\", \"argv\": [\"influxd\"],
+	    \"env\": {\"INFLUXDB_CONFIG_PATH\": \"$1\"}, \"ready\": \"http://127.0.0.1:$2/ping\"}}]}"
+}

@@ -49,6 +49,8 @@ Control (no auth), JSON:
     "ebsProvisioning": "ok" | "unauthorized"   ebs.csi.aws.com provisioning fails with
         ProvisioningFailed ... UnauthorizedOperation (the driver without an IAM role)
     "ipCapacity": {"NODE": N}   pod-network IPs of a node (default from its instance type)
+  POST /_control/controller {"paused": true|false}  the whole loop stands still while paused
+                            (objects a test stores keep the status it gave them)
   GET  /_control/behaviour  the current behaviour, and "passes": loop passes completed so far
                             (a test waits for a few more to know the loop has seen a change)
 """
@@ -274,6 +276,8 @@ class Simulation:
 
     def step(self):
         with self.store.lock:
+            if getattr(self.store, "controller_paused", False):
+                return  # POST /_control/controller {"paused": true}: the control plane stands still
             refs.sync_namespaces(self.cl, self.ca)
             self.cl.reap()
             self.workloads.collect()

@@ -30,13 +30,17 @@ Facts:
   authorization failed".
 - OOM kill: lastState terminated reason OOMKilled exitCode 137.
 - Missing ConfigMaps/Secrets (FailedMount, CreateContainerConfigError): kube_sched_refs.py.
+- Containers a rule marks "run" are real processes (kube_sched_run.py): their
+  exit is the container's, their output its log.
 Back-offs run 20x faster than a real kubelet's (10 s -> 0.5 s, at most 3 s);
 the messages keep the real durations."""
 import hashlib
 import time
+import urllib.request
 
 import kube_sched_predicates as pred
 import kube_sched_refs as refs
+from kube_sched_run import Runner
 from kube_store import now
 
 try:  # the cited ENI table of the simulated EKS clusters, when that module is there
@@ -47,6 +51,14 @@ except ImportError:  # pragma: no cover
 SPEED = 20.0
 RUN_BEFORE_CRASH = 0.3
 SHOW_TERMINATED = 0.3
+
+
+def answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=0.5) as r:
+            return 200 <= r.status < 300
+    except OSError:
+        return False
 
 
 def backoff_text(n):
@@ -87,6 +99,7 @@ class Kubelets:
         self.pods = {}        # pod uid -> {"ip", "containers": {name: state}, "sandbox_t"} or None (adopted)
         self.images = set()   # (node, image) pulled
         self.ips = {}         # node -> next host number
+        self.runner = Runner(cl)
 
     # ---- behaviour rules ----
     def rule(self, pod, c):
@@ -132,6 +145,12 @@ class Kubelets:
             if not (p.get("spec") or {}).get("hostNetwork") and (p.get("status") or {}).get("podIP") \
                     and pred.occupies(p):
                 self.used[p["spec"].get("nodeName")] = self.used.get(p["spec"].get("nodeName"), 0) + 1
+        # Processes of pods deleted or being deleted stop before anything starts.
+        going = {p["metadata"]["uid"] for p in pods if p["metadata"].get("deletionTimestamp")}
+        present = {p["metadata"]["uid"] for p in pods}
+        for uid, st in self.pods.items():
+            if st is not None and (uid in going or uid not in present):
+                self.stop_pod(st)
         for p in sorted(pods, key=lambda o: int(o["metadata"]["resourceVersion"])):
             uid = p["metadata"]["uid"]
             live.add(uid)
@@ -147,6 +166,11 @@ class Kubelets:
         for uid in list(self.pods):
             if uid not in live:
                 del self.pods[uid]
+
+    def stop_pod(self, st):
+        for cs in st["containers"].values():
+            if cs.get("proc") is not None:
+                self.runner.stop(cs.pop("proc"))
 
     def adopted(self):
         """Uids of the pods found already started (seeded), which this kubelet leaves as they are."""
@@ -225,6 +249,17 @@ class Kubelets:
             ev("Normal", "BackOff", 'Back-off pulling image "%s"' % img)
             ev("Warning", "Failed", "Error: ImagePullBackOff")
             cs.update(state="pull_backoff", t=t, until=t + backoff_secs(cs["n"]), n=cs["n"] + 1)
+        elif st == "running" and cs.get("proc") is not None:
+            code = cs["proc"].poll()
+            if code is None:
+                return
+            self.runner.stop(cs.pop("proc"))
+            if init and code == 0:
+                cs.update(state="done", t=t, exit={"exitCode": 0, "reason": "Completed"})
+            else:
+                last = {"exitCode": code if code >= 0 else 128 - code, "reason": "Completed" if code == 0 else "Error",
+                        "startedAt": cs["started"], "finishedAt": now(), "containerID": cs["cid"]}
+                cs.update(state="terminated", t=t, prev=cs.get("last"), last=last)
         elif st == "running" and init and t - cs["t"] >= 0.1 and fail not in ("crash", "oom"):
             cs.update(state="done", t=t, exit={"exitCode": 0, "reason": "Completed"})
         elif st == "running" and fail in ("crash", "oom") and t - cs["t"] >= RUN_BEFORE_CRASH:
@@ -253,6 +288,9 @@ class Kubelets:
         ev("Normal", "Started", "Started container " + c["name"])
         cs.update(state="running", t=time.time(), started=now(), cid="containerd://" + hexid(
             p["metadata"]["uid"], c["name"], cs["restarts"], time.time()))
+        spec = (self.rule(p, c) or {}).get("run")
+        if spec is not None:
+            cs["proc"] = self.runner.start(p, c, spec)
 
     # ---- status ----
     def container_status(self, p, c, cs, init):
@@ -279,6 +317,9 @@ class Kubelets:
         elif st == "running":
             out.update(started=True, containerID=cs["cid"], state={"running": {"startedAt": cs["started"]}})
             out["ready"] = init is None and (self.rule(p, c) or {}).get("fail") not in ("crash", "oom")
+            ready_url = ((self.rule(p, c) or {}).get("run") or {}).get("ready")
+            if out["ready"] and ready_url:  # a real process: ready once it answers there (its readiness probe)
+                out["ready"] = cs.get("proc") is not None and cs["proc"].poll() is None and answers(ready_url)
         elif st == "done":
             out.update(containerID=cs["cid"], state={"terminated": dict(cs["exit"], startedAt=cs["started"],
                                                                        finishedAt=cs["started"],

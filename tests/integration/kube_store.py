@@ -221,6 +221,11 @@ class Store:
             del self.events[:1000]
         self.lock.notify_all()
 
+    def end_watches(self):
+        with self.lock:
+            self.epoch += 1
+            self.lock.notify_all()
+
     def compact(self):
         with self.lock:
             # As if other objects were written and etcd compacted: every
@@ -483,6 +488,19 @@ class Store:
                 d["group"] = r.res.group
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": d}
 
+    def delete_raw(self, o):
+        """Deletes the object o names (apiVersion, kind, metadata name/namespace), if stored."""
+        api = o.get("apiVersion", "v1")
+        group = api.split("/")[0] if "/" in api else ""
+        with self.lock:
+            res = self.by_kind.get((group, o["kind"]))
+            if res is None:
+                raise ValueError("unknown kind %s %s" % (api, o["kind"]))
+            m = o.get("metadata", {})
+            k = self.key(res, m.get("namespace", "default"), m["name"])
+            if k in self.objects:
+                self.remove(res, k, self.objects[k])
+
     def resource_of(self, k):
         for res in self.resources.values():
             if res.plural == k[0] and res.group == k[1]:
@@ -511,12 +529,21 @@ class Store:
         return "/".join(x for x in (k[2], k[3]) if x is not None)
 
     def list(self, r, q):
+        # Under the lock: the matching objects in key order, by reference; only
+        # the page served is copied (below, still under the lock), so a list of
+        # 5,000 pods in pages of 250 copies each object once, not 20 times.
         with self.lock:
-            items = [(self.etcd_key(k), copy.deepcopy(o))
-                     for k, o in sorted(self.objects.items(), key=lambda kv: self.etcd_key(kv[0]).encode())
-                     if k[0] == r.res.plural and k[1] == r.res.group and self.matches(r, o, q)]
+            items = sorted(((self.etcd_key(k), o) for k, o in self.objects.items()
+                            if k[0] == r.res.plural and k[1] == r.res.group and self.matches(r, o, q)),
+                           key=lambda kv: kv[0].encode())
             rv = str(self.rv)
+            page = self.list_page(items, q, rv)
+        meta, items = page
         api = r.res.group + "/" + r.res.version if r.res.group else r.res.version
+        return {"kind": r.res.kind + "List", "apiVersion": api, "metadata": meta, "items": items}
+
+    def list_page(self, items, q, rv):
+        """(metadata, copied items) of the page q asks for; items: (key, object) in key order."""
         meta = {"resourceVersion": rv}
         # Paging as the real server: limit, and an opaque continue token
         # (here the last key listed and the list's resourceVersion; 410 once
@@ -549,11 +576,13 @@ class Store:
                                                 .encode()).decode()
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
-        items = [o for _, o in items]
-        for o in items:
+        page = []
+        for _, o in items:
+            o = copy.deepcopy(o)
             o.pop("apiVersion", None)
             o.pop("kind", None)
-        return {"kind": r.res.kind + "List", "apiVersion": api, "metadata": meta, "items": items}
+            page.append(o)
+        return meta, page
 
     def watch_events(self, r, q, rv, timeout, bookmarks, initial, bookmark_interval, alive=None):
         """Yields watch event dicts until timeout, server stop, or alive() (the

@@ -9,12 +9,17 @@ import threading
 import time
 
 
+BEFORE_EXIT = []  # callables run before that exit (kube_sched_run stops its processes)
+
+
 def exit_with_parent(poll_seconds=0.5):
     parent = os.getppid()
 
     def watch():
         while os.getppid() == parent:
             time.sleep(poll_seconds)
+        for f in BEFORE_EXIT:
+            f()
         os._exit(0)
 
     threading.Thread(target=watch, name="orphan-guard", daemon=True).start()

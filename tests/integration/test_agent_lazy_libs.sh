@@ -3,7 +3,7 @@
 # metrics into a file never maps it (nor OpenSSL, GnuTLS... that Debian's libcurl brings), and
 # says in its debug log that it trimmed its start-up pages; the same agent with an influxdb
 # output maps libcurl after its first request and writes the points, which influxd holds.
-# The agent is linked as a C program: its one C++ translation unit (agent/float_shortest.cc,
+# The agent is linked as a C program: its one C++ translation unit (base/float_shortest.cc,
 # Dragonbox) must not make it load the C++ runtime.
 source "$TESTLIB"
 

@@ -16,19 +16,19 @@ AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
 [ -x "$AGENTCTL" ] || fail "no agentctl at $AGENTCTL"
 command -v influxd >/dev/null || fail "influxd not installed"
 
-# influxd with auth-enabled, as INFLUXDB_HTTP_AUTH_ENABLED=true in the stack.
+# influxd with auth-enabled, as INFLUXDB_HTTP_AUTH_ENABLED=true in the stack:
+# the simulated kubelet runs the stack pod's influxdb-setup (its script, the
+# real influx CLI) and influxdb containers as real processes on this config.
+command -v influx >/dev/null || fail "influx (Debian influxdb-client) not installed"
 INFLUX_PORT=$(free_port)
 mkdir -p "$TMP/influxdb"
 "$(dirname "$TESTLIB")/../../scripts/influxd-conf.sh" "$TMP/influxdb" "$INFLUX_PORT" "$(free_port)" auth >"$TMP/influxdb.conf"
-influxd -config "$TMP/influxdb.conf" >>"$TMP/influxd.log" 2>&1 &
-PIDS+=($!)
 INFLUX_URL="http://127.0.0.1:$INFLUX_PORT"
-wait_for curl -sf "$INFLUX_URL/ping" || fail "influxd did not start"
 
-kube_start --controller-delay 0.3 --readonly-token ro-token-$$ \
-	--service-proxy "monitoring/influxdb:8086=$INFLUX_URL"
+kube_start --scheduler --readonly-token ro-token-$$ --service-proxy "monitoring/influxdb:8086=$INFLUX_URL"
 KC="$TMP/kubeconfig"
 kube_config "$KC"
+kube_influx_run "$TMP/influxdb.conf" "$INFLUX_PORT"
 NS=/api/v1/namespaces/monitoring
 
 run() { # run RC ARGS...: agentctl with the test kubeconfig; output in $TMP/out, $TMP/err
@@ -38,7 +38,7 @@ run() { # run RC ARGS...: agentctl with the test kubeconfig; output in $TMP/out,
 	[ "$rc" -eq "$want" ] || fail "agentctl $* exited $rc, expected $want: $(cat "$TMP/err") $(tail -5 "$TMP/out")"
 }
 node() { # node NAME PODS MEMORY
-	echo "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"$1\"},\"status\":{\"allocatable\":{\"pods\":\"$2\",\"memory\":\"$3\"},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}"
+	echo "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"$1\",\"labels\":{\"kubernetes.io/os\":\"linux\",\"kubernetes.io/hostname\":\"$1\"}},\"status\":{\"allocatable\":{\"pods\":\"$2\",\"memory\":\"$3\"},\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}"
 }
 pod() { # pod NAME NODE MEMORY: a running system pod
 	echo "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"$1\",\"namespace\":\"kube-system\"},\"spec\":{\"nodeName\":\"$2\",\"containers\":[{\"name\":\"c\",\"image\":\"x\",\"resources\":{\"requests\":{\"memory\":\"$3\"}}}]},\"status\":{\"phase\":\"Running\"}}"
@@ -177,6 +177,17 @@ iq admin "$ADMIN_PW" 'SHOW RETENTION POLICIES ON "heliograph"' | grep -q '\["aut
 	fail "agent user cannot write"
 iq heliograph "$AGENT_PW" 'SELECT * FROM heliograph..m' | grep -q 'not authorized' || fail "agent user can read"
 iq grafana "$GRAFANA_PW" 'SELECT * FROM heliograph..m' | grep -q '"values"' || fail "grafana user cannot read"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$INFLUX_URL/write?db=heliograph&u=grafana&p=$GRAFANA_PW" --data-binary 'm v=2')" = 403 ] ||
+	fail "grafana user can write"
+# The set-up ran in the pod: install-stack printed its report from the log
+# of influxdb-setup, and no password went through the API server.
+grep -q "^report	influxdb user admin (admin)	created" "$TMP"/kube-run/*influxdb-setup-0.log || fail "no set-up log"
+ctl_get requests >"$TMP/requests.json"
+for pw in "$ADMIN_PW" "$AGENT_PW" "$GRAFANA_PW"; do
+	! grep -qF "$pw" "$TMP/requests.json" || fail "a password in a request to the API server"
+done
+grep -q '/pods/heliograph-stack-[^/"]*/log' "$TMP/requests.json" || fail "install-stack did not read the set-up's log"
+! grep -q '/services/influxdb[^/"]*/proxy' "$TMP/requests.json" || fail "install-stack still queries InfluxDB through the service proxy"
 
 # ---- a second run changes nothing and says so ----
 api "$NS/secrets/influxdb-admin" >"$TMP/secret-before"
@@ -199,18 +210,40 @@ run 0 install-stack --kubeconfig "$KC" --retention 12w
 grep -q "^configmap/influxdb-init  *configured" "$TMP/out" && grep -q "retention policy autogen (12w) *configured" "$TMP/out" ||
 	fail "retention change: $(cat "$TMP/out")"
 iq admin "$ADMIN_PW" 'SHOW RETENTION POLICIES ON "heliograph"' | grep -q '\["autogen","2016h0m0s","24h0m0s",1,true\]' || fail "retention 12w"
-# A user tampered with by hand is put back: admin rights revoked, grant fixed.
+# A user tampered with by hand is put back at the stack pod's next start
+# (here deleted by hand; install-stack waits for the new one and reports):
+# admin rights revoked, grant fixed.
 iq admin "$ADMIN_PW" 'GRANT ALL PRIVILEGES TO "heliograph"' >/dev/null
 iq admin "$ADMIN_PW" 'SET PASSWORD FOR "grafana" = '"'"'other'"'" >/dev/null
+timeout 60 kubectl --kubeconfig "$KC" -n monitoring delete pod -l app.kubernetes.io/name=heliograph-stack >/dev/null ||
+	fail "kubectl delete pod"
 run 0 install-stack --kubeconfig "$KC" --retention 12w
 grep -q "influxdb user heliograph (write-only on heliograph) *configured" "$TMP/out" || fail "admin agent user not fixed"
 grep -q "influxdb user grafana (read-only on heliograph) *configured (password set" "$TMP/out" || fail "grafana password not reset"
 iq admin "$ADMIN_PW" 'SHOW USERS' | grep -q '\["heliograph",false\]' || fail "agent user still admin"
 iq grafana "$GRAFANA_PW" 'SHOW DATABASES' | grep -q results || fail "grafana password"
+# A Secret rotated by hand (a new password for Grafana's read user): the
+# next install-stack restarts the pod, whose set-up sets the new password;
+# the old one no longer works.
+NEW_PW=rotated$$Pw
+timeout 60 kubectl --kubeconfig "$KC" -n monitoring patch secret influxdb-grafana --type merge \
+	-p "{\"data\":{\"password\":\"$(printf %s "$NEW_PW" | base64 -w0)\"}}" >/dev/null || fail "kubectl patch secret"
+run 0 install-stack --kubeconfig "$KC" --retention 12w
+grep -q "^pod/heliograph-stack-.* restarted (InfluxDB set-up: a Secret or ConfigMap influxdb-init changed)" "$TMP/out" ||
+	fail "rotated Secret: no restart: $(cat "$TMP/out")"
+grep -q "influxdb user grafana (read-only on heliograph) *configured (password set from the Secret)" "$TMP/out" ||
+	fail "rotated Secret: not set: $(cat "$TMP/out")"
+iq grafana "$NEW_PW" 'SHOW DATABASES' | grep -q results || fail "the rotated password does not work"
+iq grafana "$GRAFANA_PW" 'SHOW DATABASES' | grep -q 'authorization failed' || fail "the old password still works"
+ctl_get requests | grep -qF "$NEW_PW" && fail "the rotated password went through the API server"
+GRAFANA_PW=$NEW_PW
 echo "install + idempotency: $(($(date +%s) - t0))s"
 
 # ---- status ----
-ctl objects '{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"influxdb-data","namespace":"monitoring"},"spec":{"accessModes":["ReadWriteOnce"],"storageClassName":"gp2","resources":{"requests":{"storage":"5Gi"}}},"status":{"phase":"Bound","capacity":{"storage":"5Gi"}}}'
+# The simulated cluster stands still meanwhile: the claims keep the states stored here.
+ctl controller '{"paused":true}'
+ctl objects '[{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"influxdb-data","namespace":"monitoring"},"spec":{"accessModes":["ReadWriteOnce"],"storageClassName":"gp2","resources":{"requests":{"storage":"5Gi"}}},"status":{"phase":"Bound","capacity":{"storage":"5Gi"}}},
+ {"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"grafana-data","namespace":"monitoring"},"spec":{"accessModes":["ReadWriteOnce"],"storageClassName":"gp2","resources":{"requests":{"storage":"1Gi"}}},"status":{"phase":"Pending"}}]'
 run 0 status --kubeconfig "$KC"
 grep -q "Installed and ready: 21 of 21 objects present" "$TMP/out" || fail "status: $(cat "$TMP/out")"
 grep -q "deployment.apps/heliograph-stack *ready (1 of 1 available)" "$TMP/out" || fail "status deployment"
@@ -229,6 +262,8 @@ grep -q "persistentvolumeclaim/influxdb-data *Bound, capacity 5Gi (requested 5Gi
 	fail "status: the bound volume's class: $(cat "$TMP/out")"
 grep -q "persistentvolumeclaim/grafana-data *Pending, capacity - (requested 1Gi, StorageClass none yet (the cluster's default, gp2, is assigned to it)) - see" "$TMP/out" ||
 	fail "status: the default class: $(cat "$TMP/out")"
+
+ctl controller '{"paused":false}'
 
 # ---- exec credential plugin: cached until expiry, re-run when expired or after a 401 ----
 cat >"$TMP/plugin.sh" <<PLUG

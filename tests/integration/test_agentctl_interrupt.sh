@@ -1,7 +1,7 @@
 #!/bin/bash
 # Ctrl-C during agentctl install-stack leaves nothing a re-run cannot finish
-# (issue 5): against the test API server (and a real influxd behind its
-# service proxy), SIGINT while a PATCH is in flight (the server holds the
+# (issue 5): against the test API server (its simulated kubelet running the
+# stack pod's InfluxDB set-up and a real influxd), SIGINT while a PATCH is in flight (the server holds the
 # Deployment's apply until the signal is sent: kube_faults "hold"), then
 # SIGINT while waiting for the rollout (the controller is paused, so the
 # rollout waits until then); each run exits 1 saying it was interrupted and
@@ -18,23 +18,23 @@ AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
 [ -x "$AGENTCTL" ] || fail "no agentctl at $AGENTCTL"
 command -v influxd >/dev/null || fail "influxd not installed"
 
+# The stack pod's influxdb-setup and influxdb run for real on this influxd
+# config (kube_lib.sh kube_influx_run).
 INFLUX_PORT=$(free_port)
 mkdir -p "$TMP/influxdb"
 "$(dirname "$TESTLIB")/../../scripts/influxd-conf.sh" "$TMP/influxdb" "$INFLUX_PORT" "$(free_port)" auth >"$TMP/influxdb.conf"
-influxd -config "$TMP/influxdb.conf" >>"$TMP/influxd.log" 2>&1 &
-PIDS+=($!)
 INFLUX_URL="http://127.0.0.1:$INFLUX_PORT"
-wait_for curl -sf "$INFLUX_URL/ping" || fail "influxd did not start"
 
-# The simulated controller is paused until run 3 (the rollout waits for it).
-kube_start --controller-delay 0.5 --service-proxy "monitoring/influxdb:8086=$INFLUX_URL"
+# The simulated cluster is paused until run 3 (the rollout waits for it).
+kube_start --scheduler --service-proxy "monitoring/influxdb:8086=$INFLUX_URL"
 KC="$TMP/kubeconfig"
 kube_config "$KC"
+kube_influx_run "$TMP/influxdb.conf" "$INFLUX_PORT"
 NS=/api/v1/namespaces/monitoring
 DEPLOY=/apis/apps/v1/namespaces/monitoring/deployments/heliograph-stack
 DS=/apis/apps/v1/namespaces/monitoring/daemonsets/heliograph-agent
 
-ctl objects '[{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"},"status":{"allocatable":{"pods":"17","memory":"3800Mi"},"conditions":[{"type":"Ready","status":"True"}]}},
+ctl objects '[{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1","labels":{"kubernetes.io/os":"linux","kubernetes.io/hostname":"n1"}},"status":{"allocatable":{"pods":"17","memory":"3800Mi"},"conditions":[{"type":"Ready","status":"True"}]}},
 	{"apiVersion":"storage.k8s.io/v1","kind":"StorageClass","metadata":{"name":"gp2","annotations":{"storageclass.kubernetes.io/is-default-class":"true"}},"provisioner":"ebs.csi.aws.com"},
 	{"apiVersion":"storage.k8s.io/v1","kind":"CSIDriver","metadata":{"name":"ebs.csi.aws.com"},"spec":{}}]'
 

@@ -35,27 +35,24 @@ run() { # run RC ARGS...: agentctl with the test kubeconfig; output in $TMP/out,
 }
 
 # cluster NAME: a fresh API server holding the simulated cluster NAME, and a
-# fresh influxd behind its service proxy (install-stack sets InfluxDB up).
-KPID= IPID=
+# fresh influxd for its stack pod (the simulated kubelet runs influxdb-setup
+# and influxdb as real processes on it: kube_lib.sh kube_influx_run).
+KPID=
 cluster() {
 	[ -z "$KPID" ] || { kill "$KPID"; wait "$KPID" 2>/dev/null || true; }
-	[ -z "$IPID" ] || { kill "$IPID"; wait "$IPID" 2>/dev/null || true; }
 	local port
 	port=$(free_port)
 	mkdir -p "$TMP/influx-$1"
 	"$(dirname "$TESTLIB")/../../scripts/influxd-conf.sh" "$TMP/influx-$1" "$port" "$(free_port)" auth >"$TMP/influx-$1.conf"
-	influxd -config "$TMP/influx-$1.conf" >>"$TMP/influxd.log" 2>&1 &
-	IPID=$!
-	PIDS+=("$IPID")
 	rm -f "$TMP/kube-port"
 	kube_start "${SCHED[@]}" --controller-delay 0.1 --service-proxy "monitoring/influxdb:8086=http://127.0.0.1:$port"
 	KPID=${PIDS[-1]}
 	KC="$TMP/kubeconfig"
 	kube_config "$KC"
+	kube_influx_run "$TMP/influx-$1.conf" "$port"
 	python3 "$CLUSTERS" "$1" >"$TMP/cluster.json" || fail "eks_clusters.py $1"
 	curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/cluster.json" >/dev/null ||
 		fail "cluster $1 not loaded"
-	wait_for curl -sf "http://127.0.0.1:$port/ping" || fail "influxd did not start"
 	CLUSTER=$1
 }
 

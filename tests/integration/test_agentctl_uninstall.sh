@@ -38,23 +38,21 @@ stack_pod_node() { api "/api/v1/namespaces/monitoring/pods" |
 
 # The simulated cluster, and an influxd behind its service proxy (install-stack
 # sets InfluxDB up); its data dir stands for the files on the stack node.
+# The simulated kubelet runs the stack pod's influxdb-setup and influxdb
+# containers as real processes on it (kube_lib.sh kube_influx_run).
 port=$(free_port)
-IPID=
 influx_start() {
 	rm -rf "$TMP/influx"
 	mkdir -p "$TMP/influx"
 	"$(dirname "$TESTLIB")/../../scripts/influxd-conf.sh" "$TMP/influx" "$port" "$(free_port)" auth >"$TMP/influx.conf"
-	influxd -config "$TMP/influx.conf" >>"$TMP/influxd.log" 2>&1 &
-	IPID=$!
-	PIDS+=("$IPID")
 }
 influx_start
 kube_start --scheduler --controller-delay 0.1 --service-proxy "monitoring/influxdb:8086=http://127.0.0.1:$port"
 KC="$TMP/kubeconfig"
 kube_config "$KC"
+kube_influx_run "$TMP/influx.conf" "$port"
 python3 "$(dirname "$0")/eks_clusters.py" 2x-t3.micro >"$TMP/cluster.json" || fail "eks_clusters.py"
 curl -sf --cacert "$TMP/tls/ca.crt" "$KUBE_URL/_control/objects" --data-binary "@$TMP/cluster.json" >/dev/null || fail "cluster not loaded"
-wait_for curl -sf "http://127.0.0.1:$port/ping" || fail "influxd did not start"
 
 # ---- install: node storage on the labelled node; status shows both ----
 run 0 install-stack --timeout 30s
@@ -145,11 +143,12 @@ run 1 install-stack --timeout 30s
 grep -q "InfluxDB does not accept the admin password of Secret influxdb-admin" "$TMP/err" &&
 	grep -q "with node storage the files under /var/lib/heliograph/monitoring/ on node $NODE stay after that" "$TMP/err" ||
 	fail "old files: $(cat "$TMP/err")"
-# The files removed as printed (here: influxd started on an empty data dir).
-kill "$IPID"
-wait "$IPID" 2>/dev/null || true
+# The files removed as printed (here: the data dir emptied while no set-up
+# runs on it: the simulated cluster paused, the running one's influxd gone).
+ctl controller '{"paused":true}'
+wait_for sh -c "! curl -s -o /dev/null http://127.0.0.1:$SETUP_PORT/ping" || fail "the set-up's influxd still runs"
 influx_start
-wait_for curl -sf "http://127.0.0.1:$port/ping" || fail "influxd did not restart"
+ctl controller '{"paused":false}'
 run 0 install-stack --timeout 30s
 NEW=$(labelled)
 [ -n "$NEW" ] && [ "$(stack_pod_node)" = "$NEW" ] && [ "$(pv_node heliograph-monitoring-influxdb-data)" = "$NEW" ] ||

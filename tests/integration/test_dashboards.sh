@@ -2,7 +2,8 @@
 # The Grafana dashboards on real data: a real influxd filled by the agent
 # (node inputs, internal, and the kubernetes input against the fixture-backed
 # test kubelet) and by `agentctl deploy-event` (every strategy and phase, a
-# failure and its restore); then every panel target and annotation query,
+# failure and its restore) and `agentctl deploy-check` (verdicts judged on
+# pod data written as the agents write it: deploy_check_data.py); then every panel target and annotation query,
 # with $timeFilter, $__interval and the template variables substituted as
 # Grafana does, must return data (dashboards_check.py). The JSON files must
 # be what gen.py writes, and carry the fields Grafana requires.
@@ -106,6 +107,22 @@ ev 380 api bluegreen completed 7 --duration 20
 ev 300 api bluegreen started 8
 ev 290 api bluegreen failed 8 --duration 10
 ev 100 api bluegreen completed 8.1 --duration 15
+# ---- deploy-check verdicts: pods as the agents write them (deploy_check_data.py),
+# judged and recorded by agentctl deploy-check: one verified rolling deploy,
+# one degraded rolling (restarts), one degraded canary (OOMKilled) ----
+START=$((now - 1000))
+python3 "$(dirname "$TESTLIB")/deploy_check_data.py" "$START" healthy restarts canary >"$TMP/pods.lp"
+curl -sf -XPOST "$INFLUX_URL/write?db=$DB&precision=ns" --data-binary "@$TMP/pods.lp" || fail "writing pod data"
+check() { # check RC NAMESPACE [args]
+	local want=$1 ns=$2 rc=0
+	shift 2
+	"$AGENTCTL" deploy-check --url "$INFLUX_URL" --database $DB --namespace "$ns" --service shop --window 5m \
+		--started-at "${START}s" --time "$((START + 60))s" --version 3.0 "$@" >>"$TMP/check-verdicts.out" 2>&1 || rc=$?
+	[ "$rc" = "$want" ] || fail "deploy-check $ns exited $rc: $(cat "$TMP/check-verdicts.out")"
+}
+check 0 healthy
+check 1 restarts
+check 1 canary --canary-workload shop-canary --stable-workload shop
 T_TO=$(($(date +%s) + 60))
 
 # panel_query TITLE: the deploys dashboard's query of that panel, as Grafana
@@ -135,6 +152,21 @@ got=$(json_get "sorted((s['tags']['strategy'], round(s['values'][0][1])) for s i
 R=$(influx_query $DB "$(panel_query "Median duration per strategy")")
 got=$(json_get "sorted((s['tags']['strategy'], s['values'][0][1]) for s in d['results'][0]['series'])" <<<"$R")
 [ "$got" = "[('bigbang', 60), ('bluegreen', 17.5), ('canary', 120), ('rolling', 50)]" ] || fail "median duration: $got"
+# Verdicts: degraded rolling 1 (of 2 checked), canary 1 (of 1).
+R=$(influx_query $DB "$(panel_query "Degraded deploys per strategy")")
+got=$(json_get "sorted((s['tags']['strategy'], s['values'][0][1]) for s in d['results'][0]['series'])" <<<"$R")
+[ "$got" = "[('canary', 1), ('rolling', 1)]" ] || fail "degraded deploys per strategy: $got"
+R=$(influx_query $DB "$(panel_query "Degraded share of checked deploys per strategy")")
+got=$(json_get "sorted((s['tags']['strategy'], round(s['values'][0][1])) for s in d['results'][0]['series'])" <<<"$R")
+[ "$got" = "[('canary', 100), ('rolling', 50)]" ] || fail "degraded share: $got"
+R=$(influx_query $DB "$(panel_query "Recent deploys")")
+got=$(json_get "sorted((s['tags']['namespace'], s['tags']['phase'], v[2], v[3]) for s in d['results'][0]['series'] for v in s['values'] if v[2])" <<<"$R")
+[ "$got" = "[('canary', 'degraded', 'degraded', 'restarts,oom_killed'), ('healthy', 'verified', 'healthy', ''), ('restarts', 'degraded', 'degraded', 'restarts')]" ] ||
+	fail "verdict column: $got"
+R=$(influx_query $DB "$(panel_query "Deploy verdicts: before and after")")
+got=$(json_get "sorted((s['tags']['namespace'], v[2], v[5], v[6]) for s in d['results'][0]['series'] for v in s['values'])" <<<"$R")
+[ "$got" = "[('canary', 'degraded', 0, 2), ('healthy', 'healthy', 0, 0), ('restarts', 'degraded', 0, 3)]" ] ||
+	fail "verdicts table (namespace, verdict, restarts before/after): $got"
 
 python3 "$(dirname "$TESTLIB")/dashboards_check.py" --url "$INFLUX_URL" --db $DB \
 	--from "${T_FROM}000" --to "${T_TO}000" --interval 1s \
@@ -144,7 +176,7 @@ python3 "$(dirname "$TESTLIB")/dashboards_check.py" --url "$INFLUX_URL" --db $DB
 tail -n 1 "$TMP/check.out"
 # The restarts panel shows the fixture pods' restart counts, as the API
 # server has them: one series per container, the highest count as in the fixture.
-R=$(influx_query $DB "SELECT max(\"restarts_total\") FROM \"kubernetes_pod_container\" WHERE time >= ${T_FROM}000ms GROUP BY \"namespace\", \"pod_name\", \"container_name\"")
+R=$(influx_query $DB "SELECT max(\"restarts_total\") FROM \"kubernetes_pod_container\" WHERE time >= ${T_FROM}000ms AND \"namespace\" !~ /^(healthy|restarts|canary)\$/ GROUP BY \"namespace\", \"pod_name\", \"container_name\"")
 want=$(python3 -c '
 import json, sys
 n = 0
@@ -174,4 +206,13 @@ if python3 "$(dirname "$TESTLIB")/dashboards_check.py" --url "$INFLUX_URL" --db 
 fi
 grep -q 'heliograph-node:Memory used \[A\]: no data' "$TMP/broken.err" || fail "misspelt field not reported: $(cat "$TMP/broken.err")"
 grep -q 'heliograph-node:CPUs \[A\]: HTTP 400: .*error parsing query' "$TMP/broken.err" || fail "syntax error not reported: $(cat "$TMP/broken.err")"
+# ... and an annotation that no longer selects the verdict's signals.
+sed 's/, \\"degraded_signals\\" FROM/ FROM/' "$SRC/grafana-dashboards/node.json" >"$TMP/broken2.json"
+cmp -s "$TMP/broken2.json" "$SRC/grafana-dashboards/node.json" && fail "annotation mutation did not apply"
+if python3 "$(dirname "$TESTLIB")/dashboards_check.py" --url "$INFLUX_URL" --db $DB \
+	--from "${T_FROM}000" --to "${T_TO}000" "$TMP/broken2.json" >"$TMP/broken2.out" 2>"$TMP/broken2.err"; then
+	fail "an annotation without its verdict column passed the check"
+fi
+grep -q 'annotation Deploys \[-\]: column degraded_signals of textColumn/tagsColumn is not selected' "$TMP/broken2.err" ||
+	fail "annotation column not reported: $(cat "$TMP/broken2.err")"
 echo "PASS test_dashboards"

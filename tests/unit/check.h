@@ -3,6 +3,8 @@
 #ifndef HG_CHECK_H
 #define HG_CHECK_H
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,5 +47,39 @@ static int check_failures;
 		printf("ok\n");                                                       \
 		return 0;                                                             \
 	} while (0)
+
+/* A test program's cases: CHECK_RUN runs them all in order, or only those
+ * named on its command line (`build-test/test_deploy_track test_rolling`),
+ * so one case can be run on its own; an unknown name lists the cases, exit 2. */
+struct check_case {
+	const char *name;
+	void (*fn)(void);
+};
+#define CHECK_CASE(f) { #f, f }
+#define CHECK_RUN(argc, argv, cases) check_run_((argc), (argv), (cases), sizeof(cases) / sizeof *(cases))
+
+static __attribute__((unused)) int check_run_(int argc, char **argv, const struct check_case *c, size_t n)
+{
+	for (int a = 1; a < argc; a++) {
+		size_t i = 0;
+		while (i < n && strcmp(c[i].name, argv[a]) != 0)
+			i++;
+		if (i == n) {
+			fprintf(stderr, "%s: no case %s; its cases:", argv[0], argv[a]);
+			for (i = 0; i < n; i++)
+				fprintf(stderr, " %s", c[i].name);
+			fprintf(stderr, "\n");
+			return 2;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool chosen = argc < 2;
+		for (int a = 1; a < argc && !chosen; a++)
+			chosen = strcmp(c[i].name, argv[a]) == 0;
+		if (chosen)
+			c[i].fn();
+	}
+	CHECK_DONE();
+}
 
 #endif

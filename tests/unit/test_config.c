@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "../../agent/config.h"
-#include "../../agent/config_yaml.h"
+#include "config.h"
+#include "config_values.h"
 #include "check.h"
 
 #define S 1000000000LL

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
-#include "../../agent/agent.h"
-#include "../../agent/config.h"
-#include "../../agent/log.h"
+#include "agent.h"
+#include "config.h"
+#include "log.h"
 #include "check.h"
 
 static uv_loop_t loop;

@@ -1,6 +1,6 @@
 /* Durations, sizes and ${VAR} expansion of the config loader. */
 #include <stdlib.h>
-#include "../../agent/config.h"
+#include "config.h"
 #include "check.h"
 
 static int64_t dur(const char *s)

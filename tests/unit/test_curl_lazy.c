@@ -1,4 +1,4 @@
-/* When libcurl cannot be loaded (this test is built with agent/curl_lazy.c pointing at a
+/* When libcurl cannot be loaded (this test is built with base/curl_lazy.c pointing at a
  * soname that does not exist), HTTP fails with a clear error and nothing crashes: the
  * handle constructors return NULL, the others their failure values, httpc_send says why,
  * and the log names the library once. */

@@ -1,4 +1,4 @@
-/* The float formatter (agent/float_fmt.c, Dragonbox digits): Go's 'f' and
+/* The float formatter (base/float_fmt.c, Dragonbox digits): Go's 'f' and
  * 'g' layouts on the edge cases, text that reads back to the same bits, and
  * digits equal to the slow exact shortest (float_exact.h) on every power of
  * two and of ten, their neighbours, and 200,000 random bit patterns plus

@@ -15,39 +15,7 @@
 #include <uv.h>
 
 #include "../../plugins/inputs/kube_inventory/ki_obj.h"
-#include "acc.h"
-#include "check.h"
-#include "input_check.h"
-#include "kube_server.h"
-#include "plugin.h"
-
-extern const struct input_plugin input_kube_inventory;
-bool kube_inventory_busy(const void *state);
-bool kube_inventory_leader(const void *state);
-
-static struct kube_server ks;
-static const char *kubeconfig;
-static uv_loop_t loop;
-
-static char *slurp(const char *rel)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", fixtures_dir(), rel);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	if (fread(b, 1, (size_t)n, f) != (size_t)n)
-		exit(2);
-	b[n] = '\0';
-	fclose(f);
-	return b;
-}
+#include "kube_inventory_check.h"
 
 static void seed_file(const char *rel)
 {
@@ -70,17 +38,17 @@ static const char telegraf_example_objects[] =
 	"{\"matchLabels\":{\"select1\":\"s1\"}}},\"status\":{\"replicas\":3,\"currentReplicas\":3,\"readyReplicas\":3,"
 	"\"updatedReplicas\":3,\"observedGeneration\":1}}]";
 
+/* Telegraf's image split (at ':', a version only from exactly two parts):
+ * an image without a tag, and one from a registry with a port. */
+static const char split_image_pod[] =
+	"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"split-image\",\"namespace\":\"images\","
+	"\"creationTimestamp\":\"2026-01-02T03:04:05Z\"},\"spec\":{\"nodeName\":\"duckboat-02\",\"containers\":["
+	"{\"name\":\"plain\",\"image\":\"busybox\",\"resources\":{\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}},"
+	"{\"name\":\"ported\",\"image\":\"registry.local:5000/app:1.2\"}]},\"status\":{\"phase\":\"Failed\","
+	"\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}],\"containerStatuses\":["
+	"{\"name\":\"plain\",\"restartCount\":1,\"ready\":false,\"state\":{\"terminated\":{\"reason\":\"Error\",\"exitCode\":1}}}]}}";
+
 /* ---- plugin config through its option table ---- */
-
-static void set_str(void *c, const char *name, const char *v)
-{
-	*(const char **)((char *)c + opt_find(&input_kube_inventory, name)->offset) = v;
-}
-
-static void set_int(void *c, const char *name, int64_t v)
-{
-	*(int64_t *)((char *)c + opt_find(&input_kube_inventory, name)->offset) = v;
-}
 
 static char *star[] = { "*", NULL }, *none[] = { NULL }, *select1[] = { "select1", "beta.kubernetes.io/os", NULL };
 
@@ -94,49 +62,8 @@ static void *config(void)
 	config_list(&input_kube_inventory, c, "selector_include", none);
 	config_list(&input_kube_inventory, c, "selector_exclude", star);
 	config_bool(&input_kube_inventory, c, "leader_election", false);
+	set_str(c, "mode", "list");
 	return c;
-}
-
-static void *start(void *cfg)
-{
-	void *state = NULL;
-	char err[512] = "";
-	struct plugin_env env = { .loop = &loop, .instance_name = "inputs.kube_inventory" };
-	if (input_kube_inventory.init(&state, cfg, &env, err, sizeof err) != 0) {
-		fprintf(stderr, "init: %s\n", err);
-		exit(2);
-	}
-	return state;
-}
-
-static void run_until(bool (*cond)(const void *), const void *state, bool want, double secs)
-{
-	uint64_t end = uv_now(&loop) + (uint64_t)(secs * 1000);
-	while (cond(state) != want && uv_now(&loop) < end) {
-		uv_run(&loop, UV_RUN_ONCE);
-		uv_update_time(&loop);
-	}
-}
-
-static bool never(const void *s)
-{
-	(void)s;
-	return false;
-}
-
-static void stop(void *state)
-{
-	input_kube_inventory.free(state);
-	run_until(never, NULL, true, 0.3); /* lets handles close and a lease hand-over go out */
-}
-
-static struct acc *gather(void *state)
-{
-	struct acc *a = acc_capture_new();
-	if (input_kube_inventory.gather(state, a) == GATHER_PENDING)
-		run_until(kube_inventory_busy, state, false, 20);
-	CHECK(!kube_inventory_busy(state));
-	return a;
 }
 
 static bool has_line(const char *text, const char *want)
@@ -155,36 +82,24 @@ static bool has_line(const char *text, const char *want)
 	return true;
 }
 
-/* GET /_control/requests, counted by path. */
-static int requests_to(const char *path, const char *query_part)
+#define NODE1 "kubernetes_node,node_name=duckboat-01,version=v1.21.2-13+d2965f0db10712"
+
+static int count_of(const char *t, const char *what)
 {
-	char url[256], ca[320];
-	snprintf(url, sizeof url, "%s/_control/requests", ks.url);
-	snprintf(ca, sizeof ca, "%s/tls/ca.crt", ks.dir);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	CURL *e = curl_easy_init();
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_CAINFO, ca);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, mem);
-	curl_easy_perform(e);
-	curl_easy_cleanup(e);
-	fclose(mem);
 	int n = 0;
-	char needle[256];
-	snprintf(needle, sizeof needle, "\"path\": \"%s\"", path);
-	for (const char *p = buf; (p = strstr(p, needle)); p++) {
-		const char *end = strchr(p, '}');
-		const char *q = strstr(p, query_part);
-		if (q && end && q < end)
-			n++;
-	}
-	free(buf);
+	for (const char *p = t; (p = strstr(p, what)); p++)
+		n++;
 	return n;
 }
 
-#define NODE1 "kubernetes_node,node_name=duckboat-01,version=v1.21.2-13+d2965f0db10712"
+/* kubernetes_pod_container points of containers (not of pod conditions). */
+static int container_points(const char *t)
+{
+	int n = 0;
+	for (const char *p = t; (p = strstr(p, "kubernetes_pod_container,container_name=")); p++)
+		n++;
+	return n;
+}
 
 static void test_all_resources(void)
 {
@@ -227,31 +142,49 @@ static void test_all_resources(void)
 			  "replicas_updated=3i,observed_generation=1i,spec_replicas=3i"));
 
 	/* Pod containers: requests/limits, restarts, states, node selectors as tags. */
-	CHECK(has_line(t, "kubernetes_pod_container,container_name=speaker,namespace=metallb-system,"
+	CHECK(has_line(t, "kubernetes_pod_container,container_name=speaker,image=metallb/speaker,namespace=metallb-system,"
 			  "node_name=duckboat-01,node_selector_beta.kubernetes.io/os=linux,phase=Running,"
-			  "pod_name=speaker-cpxhz,readiness=ready,state=running restarts_total=54i,state_code=0i,"
+			  "pod_name=speaker-cpxhz,readiness=ready,state=running,version=v0.9.3 restarts_total=54i,state_code=0i,"
 			  "resource_requests_millicpu_units=100i,resource_requests_memory_bytes=104857600i,"
 			  "resource_limits_millicpu_units=100i,resource_limits_memory_bytes=104857600i"));
-	CHECK(has_line(t, "kubernetes_pod_container,container_name=alpine,namespace=scraper,node_name=datagen-1-35,"
-			  "phase=Running,pod_name=e2e-container-creating,readiness=unready,state=terminated "
+	CHECK(has_line(t, "kubernetes_pod_container,container_name=alpine,image=docker.io/library/alpine,namespace=scraper,"
+			  "node_name=datagen-1-35,phase=Running,pod_name=e2e-container-creating,readiness=unready,state=terminated,"
+			  "version=3.22.1 "
 			  "restarts_total=2i,state_code=1i,terminated_reason=\"Completed\",state_reason=\"Completed\","
 			  "resource_requests_millicpu_units=5i,resource_requests_memory_bytes=5000000i,"
 			  "resource_limits_millicpu_units=5i,resource_limits_memory_bytes=5000000i"));
-	CHECK(has_line(t, "kubernetes_pod_container,container_name=calico-node,namespace=kube-system,"
-			  "node_name=duckboat-01,phase=Running,pod_name=calico-node-h2bjp,readiness=ready,state=running "
-			  "restarts_total=28i,state_code=0i,resource_requests_millicpu_units=250i"));
-	int containers = 0;
-	for (const char *p = t; (p = strstr(p, "kubernetes_pod_container,")); p++)
-		containers++;
-	CHECK_INT(containers, 36); /* 12 honeycomb + 24 minikube spec containers */
+	CHECK(has_line(t, "kubernetes_pod_container,container_name=calico-node,image=calico/node,namespace=kube-system,"
+			  "node_name=duckboat-01,phase=Running,pod_name=calico-node-h2bjp,readiness=ready,state=running,"
+			  "version=v3.13.2 restarts_total=28i,state_code=0i,resource_requests_millicpu_units=250i"));
+	/* One point per pod condition and container (Telegraf >= 1.27): image/version, no phase. */
+	CHECK(has_line(t, "kubernetes_pod_container,condition=Ready,container_name=alpine,image=docker.io/library/alpine,"
+			  "namespace=scraper,node_name=datagen-1-35,pod_name=e2e-container-creating,status=False,"
+			  "version=3.22.1 status_condition=0i,ready=0i"));
+	CHECK(has_line(t, "kubernetes_pod_container,condition=Ready,container_name=speaker,image=metallb/speaker,"
+			  "namespace=metallb-system,node_name=duckboat-01,pod_name=speaker-cpxhz,status=True,"
+			  "version=v0.9.3 status_condition=1i,ready=1i"));
+	CHECK(has_line(t, "kubernetes_pod_container,condition=PodScheduled,container_name=speaker,image=metallb/speaker,"
+			  "namespace=metallb-system,node_name=duckboat-01,pod_name=speaker-cpxhz,status=True,"
+			  "version=v0.9.3 status_condition=1i,ready=0i"));
+	CHECK(has_line(t, "kubernetes_pod_container,container_name=plain,image=busybox,namespace=images,node_name=duckboat-02,"
+			  "phase=Failed,pod_name=split-image,readiness=unready,state=terminated restarts_total=1i,state_code=1i,"
+			  "terminated_reason=\"Error\",state_reason=\"Error\",resource_limits_millicpu_units=1000i,"
+			  "resource_limits_memory_bytes=1073741824i"));
+	CHECK(has_line(t, "kubernetes_pod_container,container_name=ported,image=registry.local,namespace=images,"
+			  "node_name=duckboat-02,phase=Failed,pod_name=split-image,readiness=unready,state=unknown "
+			  "restarts_total=0i,state_code=3i"));
+	CHECK(has_line(t, "kubernetes_pod_container,condition=Ready,container_name=plain,image=busybox,namespace=images,"
+			  "node_name=duckboat-02,pod_name=split-image,status=False status_condition=0i,ready=0i"));
+	CHECK_INT(container_points(t), 38); /* 12 honeycomb + 24 minikube + 2 split-image spec containers */
+	CHECK_INT(count_of(t, "kubernetes_pod_container,condition="), 170); /* 12 x 4 honeycomb, 24 x 5 minikube, 2 x 1 */
 	int deployments = 0;
 	for (const char *p = t; (p = strstr(p, "kubernetes_deployment,")); p++)
 		deployments++;
 	CHECK_INT(deployments, 2);
 
-	/* 35 pods in pages of 5: 7 requests, 6 with a continue token. */
-	CHECK_INT(requests_to("/api/v1/pods", "limit=5"), 7);
-	CHECK_INT(requests_to("/api/v1/pods", "continue="), 6);
+	/* 36 pods in pages of 5: 8 requests, 7 with a continue token. */
+	CHECK_INT(requests_to("/api/v1/pods", "limit=5"), 8);
+	CHECK_INT(requests_to("/api/v1/pods", "continue="), 7);
 
 	/* A second gather gives the same lines (state reused, nothing left over). */
 	struct acc *b = gather(s);
@@ -278,10 +211,7 @@ static void test_filters(void)
 	CHECK(strstr(t, "duckboat-02") == NULL);
 	CHECK(has_line(t, "kubernetes_node node_count=1i"));
 	/* kube-system pods on duckboat-01: kube-proxy and calico-node; default selector_exclude ["*"]: no selector tags. */
-	int containers = 0;
-	for (const char *p = t; (p = strstr(p, "kubernetes_pod_container,")); p++)
-		containers++;
-	CHECK_INT(containers, 2);
+	CHECK_INT(container_points(t), 2);
 	CHECK(strstr(t, "node_selector_") == NULL);
 	CHECK(requests_to("/api/v1/namespaces/kube-system/pods", "fieldSelector=spec.nodeName%3Dduckboat-01") >= 1);
 	acc_capture_free(a);
@@ -362,7 +292,7 @@ static void test_schema(void)
 	struct acc *a = gather(s);
 	struct schema got = { 0 }, readme = { 0 };
 	schema_from_lp(&got, acc_capture_text(a));
-	CHECK_INT(schema_from_readme(&readme, "../plugins/inputs/kube_inventory/README.md", "terminated"), 0);
+	CHECK_INT(schema_from_readme(&readme, "../plugins/inputs/kube_inventory/README.md", "terminated untagged_image"), 0);
 	CHECK_INT(schema_diff(&readme, &got), 0);
 	acc_capture_free(a);
 	stop(s);
@@ -370,57 +300,6 @@ static void test_schema(void)
 }
 
 /* ---- a LIST interrupted between or inside pages ---- */
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The gather's lines without their timestamps, sorted, joined by '\n'
- * (malloc'd); *n gets their number. */
-static char *series_sorted(const char *text, int *n)
-{
-	char *copy = strdup(text), *save = NULL;
-	char **v = NULL;
-	*n = 0;
-	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *sp = strrchr(l, ' ');
-		if (sp && sp[1] >= '0' && sp[1] <= '9' && strspn(sp + 1, "0123456789") == strlen(sp + 1))
-			*sp = '\0';
-		v = realloc(v, sizeof *v * (size_t)(*n + 1));
-		v[(*n)++] = l;
-	}
-	qsort(v, (size_t)*n, sizeof *v, cmp_str);
-	size_t len = 0;
-	for (int i = 0; i < *n; i++)
-		len += strlen(v[i]) + 1;
-	char *out = calloc(1, len + 1);
-	for (int i = 0; i < *n; i++) {
-		strcat(out, v[i]);
-		strcat(out, "\n");
-	}
-	free(v);
-	free(copy);
-	return out;
-}
-
-/* How many times a line (sorted, no timestamps) appears twice. */
-static int duplicates(const char *sorted)
-{
-	int d = 0;
-	const char *prev = NULL;
-	size_t plen = 0;
-	for (const char *l = sorted; *l;) {
-		const char *e = strchr(l, '\n');
-		size_t len = (size_t)(e - l);
-		if (prev && len == plen && memcmp(prev, l, len) == 0)
-			d++;
-		prev = l;
-		plen = len;
-		l = e + 1;
-	}
-	return d;
-}
 
 static void *pods_in_pages(int64_t timeout_ns)
 {
@@ -465,8 +344,8 @@ static void test_continue_expired(void)
 	struct acc *ref = gather(s);
 	CHECK_STR(acc_capture_errors(ref), "");
 	int nref;
-	char *want = series_sorted(acc_capture_text(ref), &nref);
-	CHECK_INT(nref, 36); /* one line per container of the 35 pods */
+	char *want = series(acc_capture_text(ref), &nref, NULL);
+	CHECK_INT(nref, 208); /* per container of the 36 pods one line (38), and one per pod condition and container (170) */
 	CHECK_INT(duplicates(want), 0);
 
 	/* An etcd3 server's 410 offers a token for the rest: taken, nothing twice. */
@@ -474,7 +353,7 @@ static void test_continue_expired(void)
 	struct acc *a = gather_across_expiry(s, "page2-token");
 	CHECK_STR(acc_capture_errors(a), "");
 	int n;
-	char *got = series_sorted(acc_capture_text(a), &n);
+	char *got = series(acc_capture_text(a), &n, NULL);
 	CHECK_INT(n, nref);
 	CHECK_STR(got, want);
 	CHECK_INT(requests_to("/api/v1/pods", "limit=5") - requests_to("/api/v1/pods", "continue="), first_pages + 1);
@@ -486,7 +365,7 @@ static void test_continue_expired(void)
 	first_pages = requests_to("/api/v1/pods", "limit=5") - requests_to("/api/v1/pods", "continue=");
 	a = gather_across_expiry(s, "page2-relist");
 	CHECK_STR(acc_capture_errors(a), "");
-	got = series_sorted(acc_capture_text(a), &n);
+	got = series(acc_capture_text(a), &n, NULL);
 	CHECK_INT(n, nref);
 	CHECK_STR(got, want);
 	/* the list started twice: the first page was read again */
@@ -516,8 +395,8 @@ static void test_body_broken_off(void)
 	CHECK(strstr(e, "not JSON") == NULL);
 	CHECK(strchr(e, '\n') == strrchr(e, '\n')); /* one error */
 	int n;
-	free(series_sorted(acc_capture_text(a), &n));
-	CHECK(n >= 5 && n < 36); /* the first page's pods went out */
+	free(series(acc_capture_text(a), &n, NULL));
+	CHECK(n >= 5 && n < 208); /* the first page's pods went out */
 	acc_capture_free(a);
 	stop(s);
 
@@ -565,6 +444,7 @@ int main(void)
 	seed_file("kubelet-pods/honeycomb-baremetal-docker-calico-pods.json");
 	seed_file("kubelet-pods/nri-minikube-k8s1.35-containerd2.2-pods.json");
 	CHECK_INT(ks_control(&ks, "/_control/objects", telegraf_example_objects), 200);
+	CHECK_INT(ks_control(&ks, "/_control/objects", split_image_pod), 200);
 	CHECK_INT(ks_control(&ks, "/_control/objects", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"kt\"}}"),
 		  200);
 	test_all_resources();

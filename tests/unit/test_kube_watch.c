@@ -131,6 +131,15 @@ static void on_error(void *arg, const char *msg)
 
 static uv_loop_t loop;
 
+static struct kube_watch *stop_me;
+static int stopped_in_synced;
+
+static void stop_in_synced(void *arg)
+{
+	kube_watch_stop(*(struct kube_watch **)arg);
+	stopped_in_synced++;
+}
+
 static bool run_until(int *counter, int want, double secs)
 {
 	uint64_t end = uv_now(&loop) + (uint64_t)(secs * 1000);
@@ -216,6 +225,16 @@ static void test_watch(void)
 	kube_watch_stop(w);
 	int dummy = 0;
 	run_until(&dummy, 1, 1.5); /* let the abandoned request finish */
+
+	/* A watch stopped from its own on_synced (kube_inventory's first gather
+	 * ends there, and with --once the agent stops): freed once, after the
+	 * callback (ASan: it was freed twice). */
+	struct kube_watch_opts so = { .path = "/api/v1/namespaces/kt/configmaps", .on_event = on_event,
+				      .on_synced = stop_in_synced, .arg = &stop_me };
+	stop_me = kube_watch_start(c, &so, err, sizeof(err));
+	CHECK(stop_me != NULL);
+	CHECK(run_until(&stopped_in_synced, 1, 10));
+	run_until(&dummy, 1, 0.3);
 	kube_client_free(c);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	kube_config_free(&kc);

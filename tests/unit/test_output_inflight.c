@@ -381,21 +381,21 @@ static void test_spool_acks_when_all_written(void)
 	answer(2, WRITE_OK, 0);
 	answer(0, WRITE_OK, 0);
 	answer(3, WRITE_OK, 0);
-	CHECK_INT(spool_pending_lines(out.spool), 8); /* one batch still unanswered */
+	CHECK_INT(output_disk_spooled(&out), 8); /* one batch still unanswered */
 	CHECK_INT(ack_offset(dir, &off), -1);
 	answer(1, WRITE_RETRY, 0);
-	CHECK_INT(spool_pending_lines(out.spool), 8); /* failed: the record stays */
+	CHECK_INT(output_disk_spooled(&out), 8); /* failed: the record stays */
 	CHECK_INT(ack_offset(dir, &off), -1);
 	push_n(8, 16); /* the next record waits on disk */
 	CHECK_INT(fk.nwrites, 4);
-	CHECK_INT(spool_pending_lines(out.spool), 16);
+	CHECK_INT(output_disk_spooled(&out), 16);
 	/* The retry of the failed batch completes the first record. */
 	while (fk.nwrites == 4 && uv_run(ag.loop, UV_RUN_ONCE))
 		;
 	CHECK_INT(fk.nwrites, 5);
 	CHECK_INT(lines_in(fk.w[4].body), 2);
 	answer(4, WRITE_OK, 0);
-	CHECK_INT(spool_pending_lines(out.spool), 8);
+	CHECK_INT(output_disk_spooled(&out), 8);
 	CHECK_INT(ack_offset(dir, &off), 0);
 	CHECK_INT(off, SPOOL_HDR + strlen("m0 v=1\n") * 8);
 	/* The second record goes out on the writers the same way. */
@@ -405,7 +405,7 @@ static void test_spool_acks_when_all_written(void)
 		answer_rest();
 		uv_run(ag.loop, UV_RUN_NOWAIT);
 	}
-	CHECK_INT(spool_pending_lines(out.spool), 0);
+	CHECK_INT(output_disk_spooled(&out), 0);
 	CHECK_INT(out.stats.metrics_written, 16);
 	check_written_once(0, 16);
 	out.closing = false;

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "plugin.h"
 #include "track.h"
+#include "clock.h"
 
 enum { W_SERVICES, W_REPLICASETS, W_DEPLOYMENTS, W_ROLLOUTS, W_N };
 
@@ -91,13 +92,6 @@ struct de {
 	bool release;
 };
 
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void emit_point(void *arg, const struct deploy_point *p)
 {
 	struct de *s = arg;
@@ -108,8 +102,8 @@ static void emit_point(void *arg, const struct deploy_point *p)
 	metric_tag(m, "namespace", p->ns);
 	metric_tag(m, "name", p->name);
 	metric_tag(m, "kind", p->kind);
-	metric_tag(m, "strategy", strategy_name(p->strategy));
-	metric_tag(m, "phase", phase_name(p->phase));
+	metric_tag(m, "strategy", track_strategy_name(p->strategy));
+	metric_tag(m, "phase", track_phase_name(p->phase));
 	metric_tag(m, "source", "cluster");
 	metric_tag(m, "cluster", s->cluster);
 	metric_int(m, "revision", o->revision);
@@ -149,7 +143,7 @@ static void on_event(void *arg, const struct kube_event *ev)
 		log_warn(s->label, "%s %s/%s: %s", watch_paths[wc->idx], ev->namespace, ev->name, err);
 		return;
 	}
-	track_object(s->track, &s->obj, ev->type == KUBE_EV_DELETED, ev->from_list, wall_ns());
+	track_object(s->track, &s->obj, ev->type == KUBE_EV_DELETED, ev->from_list, now_ns());
 }
 
 static void start_watch(struct de *s, int i);
@@ -250,7 +244,7 @@ static void on_leader(void *arg, bool leader, int64_t prev_recorded_ns)
 		return;
 	/* Whole seconds: the API's times are, and a phase within the previous
 	 * leader's last second is better recorded twice (same point) than lost. */
-	int64_t from = prev_recorded_ns ? prev_recorded_ns : wall_ns();
+	int64_t from = prev_recorded_ns ? prev_recorded_ns : now_ns();
 	track_set_skip_before(s->track, from / 1000000000 * 1000000000);
 	start_watch(s, W_SERVICES);
 	uv_timer_start(&s->disc_timer, disc_tick, 0, s->discovery_ms);
@@ -264,7 +258,7 @@ static int64_t recorded_until(void *arg)
 			return 0;
 	if (s->w[W_ROLLOUTS] && !s->synced[W_ROLLOUTS])
 		return 0;
-	return wall_ns();
+	return now_ns();
 }
 
 static void on_lease_error(void *arg, const char *msg)

@@ -148,7 +148,7 @@ static int read_map(yajl_val m, struct kv *kv, int max)
 	return n;
 }
 
-const char *kv_get(const struct kv *kv, int n, const char *k)
+const char *kobj_kv_get(const struct kv *kv, int n, const char *k)
 {
 	for (int i = 0; i < n; i++)
 		if (strcmp(kv[i].k, k) == 0)
@@ -200,9 +200,9 @@ static void read_template(struct kobj *o, yajl_val tmpl, struct kv *sel, char *i
 		if (n > 0 && (size_t)n < cap - len)
 			len += (size_t)n;
 	}
-	const char *v = kv_get(o->sel, o->nsel, "app.kubernetes.io/version");
+	const char *v = kobj_kv_get(o->sel, o->nsel, "app.kubernetes.io/version");
 	if (!v)
-		v = kv_get(o->sel, o->nsel, "version");
+		v = kobj_kv_get(o->sel, o->nsel, "version");
 	if (!v) {
 		/* The tag of the image: after the last ':' that follows the last '/'. */
 		const char *slash = strrchr(o->image, '/'), *colon = strrchr(o->image, ':');

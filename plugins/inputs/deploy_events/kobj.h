@@ -59,7 +59,7 @@ int kobj_copy(struct kobj *dst, const struct kobj *src);
 /* o becomes an object known by its name only (every other string ""). 0 or -1. */
 int kobj_key(struct kobj *o, enum kobj_kind kind, const char *ns, const char *name);
 void kobj_free(struct kobj *o);
-const char *kv_get(const struct kv *kv, int n, const char *k);
+const char *kobj_kv_get(const struct kv *kv, int n, const char *k);
 /* "2019-10-25T06:07:18Z" (fractions allowed) in ns; 0 when absent or invalid. */
 int64_t kobj_time_ns(const char *s);
 

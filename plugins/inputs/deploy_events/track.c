@@ -1,143 +1,33 @@
 /* Deploy tracking. A workload (Deployment or Rollout) starts a deploy when
  * its pod template changes (images or revision annotation); its status then
  * says progressing, completed or failed. Canary and blue-green made of two
- * Deployments are tracked on the Service in front of them: the canary's or
- * new color's rollout starts the deploy, the stable's update to the canary
- * images or the selector switch promotes it. A revision that brings back an
- * earlier template is a rollback. Each phase is emitted once per deploy;
- * a phase timed at a spec write waits for the controller to number the new
- * revision (pend_*). */
+ * Deployments are tracked on the Service in front of them (track_pairs.c):
+ * the canary's or new color's rollout starts the deploy, the stable's update
+ * to the canary images or the selector switch promotes it. A revision that
+ * brings back an earlier template is a rollback. Each phase is emitted once
+ * per deploy; a phase timed at a spec write waits for the controller to
+ * number the new revision (pend_*). Entries live in track_index.c's index. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "track.h"
-
-#define HIST 8
-
-/* A phase timed at a spec write (started; a canary pair's promoted) waits
- * for the controller to number the new revision (the revision annotation
- * is written after the user's spec write). Allocated while it waits. */
-struct pend {
-	enum phase ph;
-	int64_t ts;
-	bool list;               /* the spec write was seen in a (re)list */
-	const char *pkind;       /* the point's kind (a literal) and name */
-	int64_t weight, rev, seen;
-	int updates;
-	struct kobj o;           /* the workload whose revision is awaited, at the spec write */
-	char pname[];
-};
-
-struct deploy {
-	bool active;
-	unsigned done;           /* bit per phase emitted */
-	enum strategy st;
-	int64_t start_ns;
-	bool rollback;           /* this deploy brings back an earlier template */
-	bool undo_pending;       /* a later revision reverted it: rolled_back when that one is up */
-	char *target;            /* pair deploys: the canary / new color Deployment (owned) */
-	char target_val[64];     /* the color (a label value: at most 63 bytes) */
-	char *target_images;     /* owned */
-	struct pend *pend;       /* a phase waiting for the revision number (owned) */
-};
-
-/* Earlier templates of a workload, by a hash of their images: only
- * compared for equality, and a 64-bit collision among the last HIST
- * templates of one workload is not a concern. */
-struct hist {
-	uint64_t images_h;
-	int64_t rev;
-};
-
-/* Entries are found by a hash of (kind, namespace, name) and kept in a
- * dense array for the scans (node.idx: the position there). */
-struct node {
-	struct node *next;
-	uint64_t h;
-	size_t idx;
-};
-
-struct index {
-	struct node **b;         /* buckets: a power of two of them */
-	size_t nb;
-	struct node **v;
-	size_t n, cap;
-};
-
-/* The entries of one namespace: pairs (a Service and the Deployments it
- * selects) never span two, so the scans for them stay within one. */
-struct member {
-	struct nsgroup *g;
-	size_t pos;              /* in g's wl or svc array */
-};
-
-struct list {
-	struct member **v;
-	size_t n, cap;
-};
-
-struct nsgroup {
-	struct node node;        /* in track.nsx, by a hash of the name */
-	struct list wl, svc;
-	char name[];
-};
-
-struct wl {
-	struct node node;        /* first: an entry is its node */
-	struct member m;
-	struct kobj o;
-	bool present;
-	int64_t rev_gen;         /* metadata.generation when the last new revision was seen */
-	struct deploy d;
-	struct hist h[HIST];
-	int nh, hnext;
-};
-
-struct svc {
-	struct node node;
-	struct member m;
-	struct kobj o;
-	bool seen;               /* a state of it was read (not only its deletion) */
-	struct deploy d, last;
-	struct deploy live;      /* blue-green: the live color's Deployment updated in place */
-	char bgkey[16];
-	char prev_val[64];
-};
-
-struct track {
-	track_emit_fn emit;
-	void *arg;
-	int64_t skip_before, now;
-	bool from_list;
-	struct index w, s, nsx;
-	struct deploy **pending; /* the deploys with a pend */
-	size_t npending, cappending;
-};
-
-#define WL(t, i) ((struct wl *)(void *)(t)->w.v[i])
-#define SVC(t, i) ((struct svc *)(void *)(t)->s.v[i])
-/* The i-th workload / Service of namespace group g (NULL: none). */
-#define G_WL(g, i) ((struct wl *)(void *)((char *)(g)->wl.v[i] - offsetof(struct wl, m)))
-#define G_SVC(g, i) ((struct svc *)(void *)((char *)(g)->svc.v[i] - offsetof(struct svc, m)))
-#define G_NWL(g) ((g) ? (g)->wl.n : 0)
-#define G_NSVC(g) ((g) ? (g)->svc.n : 0)
+#include "track_internal.h"
 
 static const char *const phases[] = { "started", "progressing", "promoted", "completed", "failed", "rolled_back" };
 
-const char *strategy_name(enum strategy s)
+const char *track_strategy_name(enum strategy s)
 {
 	return deploy_strategy_name((enum deploy_strategy)s);
 }
 
-const char *phase_name(enum phase p)
+const char *track_phase_name(enum phase p)
 {
 	return phases[p];
 }
 
-int strategy_parse(const char *s)
+int track_strategy_parse(const char *s)
 {
 	return deploy_strategy_parse(s);
 }
@@ -157,153 +47,14 @@ void track_set_skip_before(struct track *t, int64_t ns)
 	t->skip_before = ns;
 }
 
-static const char *str(const char *s)
+const char *track_str(const char *s)
 {
 	return s ? s : "";
 }
 
-/* ---- the index ---- */
-
-/* FNV-1a over the kind and the NUL-terminated namespace and name. */
-static uint64_t key_hash(enum kobj_kind kind, const char *ns, const char *name)
-{
-	uint64_t h = 14695981039346656037ULL;
-	h = (h ^ (uint64_t)kind) * 1099511628211ULL;
-	for (const char *p = ns;; p++) {
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-		if (!*p)
-			break;
-	}
-	for (const char *p = name; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	return h;
-}
-
-static uint64_t images_hash(const char *images)
-{
-	return key_hash(0, "", images);
-}
-
-static struct node *index_first(const struct index *x, uint64_t h)
-{
-	return x->nb ? x->b[h & (x->nb - 1)] : NULL;
-}
-
-static int index_add(struct index *x, struct node *e)
-{
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 64;
-		struct node **v = realloc(x->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		x->v = v;
-		x->cap = cap;
-	}
-	if (x->n >= x->nb) { /* at most one entry per bucket on average */
-		size_t nb = x->nb ? x->nb * 2 : 64;
-		struct node **b = calloc(nb, sizeof *b);
-		if (!b)
-			return -1;
-		for (size_t i = 0; i < x->n; i++) {
-			struct node *n = x->v[i];
-			n->next = b[n->h & (nb - 1)];
-			b[n->h & (nb - 1)] = n;
-		}
-		free(x->b);
-		x->b = b;
-		x->nb = nb;
-	}
-	struct node **head = &x->b[e->h & (x->nb - 1)];
-	e->next = *head;
-	*head = e;
-	e->idx = x->n;
-	x->v[x->n++] = e;
-	return 0;
-}
-
-static void index_del(struct index *x, struct node *e)
-{
-	for (struct node **p = &x->b[e->h & (x->nb - 1)]; *p; p = &(*p)->next) {
-		if (*p == e) {
-			*p = e->next;
-			break;
-		}
-	}
-	x->v[e->idx] = x->v[--x->n];
-	x->v[e->idx]->idx = e->idx;
-}
-
-static void index_free(struct index *x)
-{
-	free(x->b);
-	free(x->v);
-}
-
-/* ---- namespaces ---- */
-
-static struct nsgroup *ns_group(struct track *t, const char *ns, bool add)
-{
-	uint64_t h = key_hash(0, ns, "");
-	for (struct node *n = index_first(&t->nsx, h); n; n = n->next) {
-		struct nsgroup *g = (struct nsgroup *)(void *)n;
-		if (n->h == h && strcmp(g->name, ns) == 0)
-			return g;
-	}
-	if (!add)
-		return NULL;
-	size_t len = strlen(ns) + 1;
-	struct nsgroup *g = calloc(1, sizeof *g + len);
-	if (!g)
-		return NULL;
-	memcpy(g->name, ns, len);
-	g->node.h = h;
-	if (index_add(&t->nsx, &g->node) != 0) {
-		free(g);
-		return NULL;
-	}
-	return g;
-}
-
-static int ns_join(struct track *t, struct member *m, const char *ns, bool svc)
-{
-	struct nsgroup *g = ns_group(t, ns, true);
-	if (!g)
-		return -1;
-	struct list *l = svc ? &g->svc : &g->wl;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct member **v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	m->g = g;
-	m->pos = l->n;
-	l->v[l->n++] = m;
-	return 0;
-}
-
-static void ns_leave(struct track *t, struct member *m, bool svc)
-{
-	struct nsgroup *g = m->g;
-	if (!g)
-		return;
-	struct list *l = svc ? &g->svc : &g->wl;
-	l->v[m->pos] = l->v[--l->n];
-	l->v[m->pos]->pos = m->pos;
-	m->g = NULL;
-	if (g->wl.n == 0 && g->svc.n == 0) {
-		index_del(&t->nsx, &g->node);
-		free(g->wl.v);
-		free(g->svc.v);
-		free(g);
-	}
-}
-
 /* ---- deploys ---- */
 
-static void set_str(char **dst, const char *s)
+void track_set_str(char **dst, const char *s)
 {
 	free(*dst);
 	*dst = strdup(s);
@@ -333,7 +84,7 @@ static void deploy_clear(struct track *t, struct deploy *d)
 }
 
 /* What a later rollback of d needs (its phases, start, strategy). */
-static void deploy_snapshot(struct track *t, struct deploy *dst, const struct deploy *src)
+void track_deploy_snapshot(struct track *t, struct deploy *dst, const struct deploy *src)
 {
 	deploy_clear(t, dst);
 	*dst = *src;
@@ -345,8 +96,8 @@ static void deploy_snapshot(struct track *t, struct deploy *dst, const struct de
 
 static struct wl *wl_find(struct track *t, enum kobj_kind kind, const char *ns, const char *name, bool add)
 {
-	uint64_t h = key_hash(kind, ns, name);
-	for (struct node *n = index_first(&t->w, h); n; n = n->next) {
+	uint64_t h = track_key_hash(kind, ns, name);
+	for (struct node *n = track_index_first(&t->w, h); n; n = n->next) {
 		struct wl *w = (struct wl *)(void *)n;
 		if (n->h == h && w->o.kind == kind && strcmp(w->o.ns, ns) == 0 && strcmp(w->o.name, name) == 0)
 			return w;
@@ -357,13 +108,13 @@ static struct wl *wl_find(struct track *t, enum kobj_kind kind, const char *ns, 
 	if (!w)
 		return NULL;
 	w->node.h = h;
-	if (kobj_key(&w->o, kind, ns, name) != 0 || ns_join(t, &w->m, ns, false) != 0) {
+	if (kobj_key(&w->o, kind, ns, name) != 0 || track_ns_join(t, &w->m, ns, false) != 0) {
 		kobj_free(&w->o);
 		free(w);
 		return NULL;
 	}
-	if (index_add(&t->w, &w->node) != 0) {
-		ns_leave(t, &w->m, false);
+	if (track_index_add(&t->w, &w->node) != 0) {
+		track_ns_leave(t, &w->m, false);
 		kobj_free(&w->o);
 		free(w);
 		return NULL;
@@ -373,17 +124,17 @@ static struct wl *wl_find(struct track *t, enum kobj_kind kind, const char *ns, 
 
 static void wl_remove(struct track *t, struct wl *w)
 {
-	index_del(&t->w, &w->node);
-	ns_leave(t, &w->m, false);
+	track_index_del(&t->w, &w->node);
+	track_ns_leave(t, &w->m, false);
 	deploy_clear(t, &w->d);
 	kobj_free(&w->o);
 	free(w);
 }
 
-static struct svc *svc_find(struct track *t, const char *ns, const char *name, bool add)
+struct svc *track_svc_find(struct track *t, const char *ns, const char *name, bool add)
 {
-	uint64_t h = key_hash(KOBJ_SERVICE, ns, name);
-	for (struct node *n = index_first(&t->s, h); n; n = n->next) {
+	uint64_t h = track_key_hash(KOBJ_SERVICE, ns, name);
+	for (struct node *n = track_index_first(&t->s, h); n; n = n->next) {
 		struct svc *s = (struct svc *)(void *)n;
 		if (n->h == h && strcmp(s->o.ns, ns) == 0 && strcmp(s->o.name, name) == 0)
 			return s;
@@ -394,13 +145,13 @@ static struct svc *svc_find(struct track *t, const char *ns, const char *name, b
 	if (!s)
 		return NULL;
 	s->node.h = h;
-	if (kobj_key(&s->o, KOBJ_SERVICE, ns, name) != 0 || ns_join(t, &s->m, ns, true) != 0) {
+	if (kobj_key(&s->o, KOBJ_SERVICE, ns, name) != 0 || track_ns_join(t, &s->m, ns, true) != 0) {
 		kobj_free(&s->o);
 		free(s);
 		return NULL;
 	}
-	if (index_add(&t->s, &s->node) != 0) {
-		ns_leave(t, &s->m, true);
+	if (track_index_add(&t->s, &s->node) != 0) {
+		track_ns_leave(t, &s->m, true);
 		kobj_free(&s->o);
 		free(s);
 		return NULL;
@@ -408,10 +159,10 @@ static struct svc *svc_find(struct track *t, const char *ns, const char *name, b
 	return s;
 }
 
-static void svc_remove(struct track *t, struct svc *s)
+void track_svc_remove(struct track *t, struct svc *s)
 {
-	index_del(&t->s, &s->node);
-	ns_leave(t, &s->m, true);
+	track_index_del(&t->s, &s->node);
+	track_ns_leave(t, &s->m, true);
 	deploy_clear(t, &s->d);
 	deploy_clear(t, &s->last);
 	deploy_clear(t, &s->live);
@@ -426,10 +177,10 @@ void track_free(struct track *t)
 	while (t->w.n)
 		wl_remove(t, WL(t, t->w.n - 1));
 	while (t->s.n)
-		svc_remove(t, SVC(t, t->s.n - 1));
-	index_free(&t->w);
-	index_free(&t->s);
-	index_free(&t->nsx);
+		track_svc_remove(t, SVC(t, t->s.n - 1));
+	track_index_free(&t->w);
+	track_index_free(&t->s);
+	track_index_free(&t->nsx);
 	free(t->pending);
 	free(t);
 }
@@ -438,7 +189,7 @@ static void hist_add(struct wl *w, const char *images, int64_t rev)
 {
 	if (!images[0])
 		return;
-	uint64_t ih = images_hash(images);
+	uint64_t ih = track_images_hash(images);
 	for (int i = 0; i < w->nh; i++) {
 		if (w->h[i].images_h == ih) {
 			if (rev < w->h[i].rev)
@@ -454,9 +205,9 @@ static void hist_add(struct wl *w, const char *images, int64_t rev)
 	h->rev = rev;
 }
 
-static bool hist_has(const struct wl *w, const char *images, int64_t rev)
+bool track_hist_has(const struct wl *w, const char *images, int64_t rev)
 {
-	uint64_t ih = images_hash(images);
+	uint64_t ih = track_images_hash(images);
 	for (int i = 0; i < w->nh; i++)
 		if (w->h[i].images_h == ih && w->h[i].rev < rev)
 			return true;
@@ -465,13 +216,12 @@ static bool hist_has(const struct wl *w, const char *images, int64_t rev)
 
 /* ---- emitting ---- */
 
-static void pend_flush(struct track *t, struct deploy *d);
 static int64_t argo_weight(const struct kobj *o);
 
-static void emit(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
+void track_emit(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
 		 const char *kind, const char *name, int64_t weight)
 {
-	pend_flush(t, d); /* a waiting phase first, with whatever is known of it */
+	track_pend_flush(t, d); /* a waiting phase first, with whatever is known of it */
 	if (d->done & (1u << ph))
 		return;
 	d->done |= 1u << ph;
@@ -495,16 +245,16 @@ static void emit(struct track *t, struct deploy *d, enum phase ph, int64_t ts, c
 	t->emit(t->arg, &p);
 }
 
-static void start(struct track *t, struct deploy *d, enum strategy st, int64_t ts)
+void track_start(struct track *t, struct deploy *d, enum strategy st, int64_t ts)
 {
-	pend_flush(t, d);
+	track_pend_flush(t, d);
 	deploy_clear(t, d);
 	d->active = true;
 	d->st = st;
 	d->start_ns = ts ? ts : t->now;
 }
 
-static bool is_target(const struct deploy *d, const char *name)
+bool track_is_target(const struct deploy *d, const char *name)
 {
 	return d->target && strcmp(d->target, name) == 0;
 }
@@ -534,12 +284,12 @@ static bool numbered(const struct pend *p, const struct kobj *o)
 	return o->observed_generation >= p->o.generation;
 }
 
-static void pend_flush(struct track *t, struct deploy *d)
+void track_pend_flush(struct track *t, struct deploy *d)
 {
 	struct pend *p = d->pend;
 	if (!p)
 		return;
-	/* Out of the list first: emit() flushes d again. */
+	/* Out of the list first: track_emit() flushes d again. */
 	d->pend = NULL;
 	for (size_t i = 0; i < t->npending; i++) {
 		if (t->pending[i] == d) {
@@ -553,17 +303,17 @@ static void pend_flush(struct track *t, struct deploy *d)
 	int64_t wt = o->kind == KOBJ_ROLLOUT && strcmp(p->pkind, "Rollout") == 0 ? argo_weight(o) : p->weight;
 	bool fl = t->from_list;
 	t->from_list = p->list;
-	emit(t, d, p->ph, p->ts, o, p->pkind, p->pname, wt);
+	track_emit(t, d, p->ph, p->ts, o, p->pkind, p->pname, wt);
 	t->from_list = fl;
 	kobj_free(&p->o);
 	free(p);
 }
 
 /* Phase ph of d at o's spec write (time ts), named kind/name. */
-static void pend_start(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
+void track_pend_start(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
 		       const char *kind, const char *name, int64_t weight)
 {
-	pend_flush(t, d);
+	track_pend_flush(t, d);
 	if (d->done & (1u << ph))
 		return;
 	size_t nlen = strlen(name) + 1;
@@ -579,7 +329,7 @@ static void pend_start(struct track *t, struct deploy *d, enum phase ph, int64_t
 	if (!p || t->npending == t->cappending || kobj_copy(&p->o, o) != 0) {
 		/* Out of memory: emitted now, with what is known. */
 		free(p);
-		emit(t, d, ph, ts, o, kind, name, weight);
+		track_emit(t, d, ph, ts, o, kind, name, weight);
 		return;
 	}
 	p->ph = ph;
@@ -593,7 +343,7 @@ static void pend_start(struct track *t, struct deploy *d, enum phase ph, int64_t
 	d->pend = p;
 	t->pending[t->npending++] = d;
 	if (numbered(p, o))
-		pend_flush(t, d);
+		track_pend_flush(t, d);
 }
 
 /* A new state of w (force: its deletion): the points waiting for its revision number. */
@@ -604,7 +354,7 @@ static void pend_check(struct track *t, struct deploy *d, const struct wl *w, bo
 		return;
 	if (force || ++p->updates >= PEND_MAX_UPDATES || t->now - p->seen >= PEND_MAX_NS || numbered(p, &w->o) ||
 	    strcmp(w->o.images, p->o.images) != 0)
-		pend_flush(t, d);
+		track_pend_flush(t, d);
 }
 
 /* Only the deploys waiting: a few at any time, whatever the cluster's size.
@@ -620,7 +370,7 @@ static void pend_check_all(struct track *t, const struct wl *w, bool force)
 }
 
 /* ph emitted, or waiting for the revision number. */
-static bool has(const struct deploy *d, enum phase ph)
+bool track_has(const struct deploy *d, enum phase ph)
 {
 	return (d->done & (1u << ph)) || (d->pend && d->pend->ph == ph);
 }
@@ -628,7 +378,7 @@ static bool has(const struct deploy *d, enum phase ph)
 void track_flush(struct track *t)
 {
 	while (t && t->npending)
-		pend_flush(t, t->pending[0]);
+		track_pend_flush(t, t->pending[0]);
 }
 
 void track_count(const struct track *t, size_t *workloads, size_t *services, size_t *waiting)
@@ -640,20 +390,20 @@ void track_count(const struct track *t, size_t *workloads, size_t *services, siz
 
 /* ---- status reading ---- */
 
-static bool dep_failed(const struct kobj *o)
+bool track_dep_failed(const struct kobj *o)
 {
 	return strcmp(o->prog_status, "False") == 0 && strcmp(o->prog_reason, "ProgressDeadlineExceeded") == 0;
 }
 
 /* The controller has seen this generation (else the status is the previous revision's). */
-static bool dep_current(const struct kobj *o)
+bool track_dep_current(const struct kobj *o)
 {
 	return o->observed_generation >= o->generation;
 }
 
-static bool dep_complete(const struct kobj *o)
+bool track_dep_complete(const struct kobj *o)
 {
-	return dep_current(o) && !dep_failed(o) && o->updated >= o->replicas && o->available >= o->replicas &&
+	return track_dep_current(o) && !track_dep_failed(o) && o->updated >= o->replicas && o->available >= o->replicas &&
 	       (!o->prog_reason[0] || strcmp(o->prog_reason, "NewReplicaSetAvailable") == 0);
 }
 
@@ -676,7 +426,7 @@ static bool new_revision(const struct wl *w, const struct kobj *old, const struc
 
 static enum strategy own_strategy(const struct kobj *o)
 {
-	int a = o->strategy_ann[0] ? strategy_parse(o->strategy_ann) : -1;
+	int a = o->strategy_ann[0] ? track_strategy_parse(o->strategy_ann) : -1;
 	if (a >= 0)
 		return (enum strategy)a;
 	if (o->kind == KOBJ_ROLLOUT)
@@ -709,29 +459,29 @@ static void eval_rollout(struct track *t, struct wl *w)
 	const char *k = "Rollout";
 	/* Until the controller has seen this generation (Argo writes it as a
 	 * number in a string; 0: not written) the status is the previous one's. */
-	if (o->observed_generation && !dep_current(o))
+	if (o->observed_generation && !track_dep_current(o))
 		return;
 	int64_t wt = argo_weight(o);
 	bool in_prog = o->pod_hash[0] && strcmp(o->pod_hash, o->stable_rs) != 0;
-	bool failed = o->aborted || dep_failed(o) || strcmp(o->phase, "Degraded") == 0;
+	bool failed = o->aborted || track_dep_failed(o) || strcmp(o->phase, "Degraded") == 0;
 	if (failed && in_prog) {
-		emit(t, d, PH_FAILED, o->aborted && o->aborted_ns ? o->aborted_ns : o->prog_ns, o, k, o->name, wt);
+		track_emit(t, d, PH_FAILED, o->aborted && o->aborted_ns ? o->aborted_ns : o->prog_ns, o, k, o->name, wt);
 		return;
 	}
 	if (in_prog) {
 		if (o->updated > 0 || o->step_index > 0)
-			emit(t, d, PH_PROGRESSING, o->prog_ns, o, k, o->name, wt);
+			track_emit(t, d, PH_PROGRESSING, o->prog_ns, o, k, o->name, wt);
 		if ((o->argo == ARGO_BLUEGREEN && strcmp(o->active_sel, o->pod_hash) == 0) ||
 		    (o->argo == ARGO_CANARY && o->nsteps && o->step_index >= o->nsteps))
-			emit(t, d, PH_PROMOTED, 0, o, k, o->name, wt); /* no time in the object: when seen */
+			track_emit(t, d, PH_PROMOTED, 0, o, k, o->name, wt); /* no time in the object: when seen */
 		return;
 	}
 	if (d->undo_pending || d->rollback) {
-		emit(t, d, PH_ROLLED_BACK, o->prog_ns, o, k, o->name, wt);
+		track_emit(t, d, PH_ROLLED_BACK, o->prog_ns, o, k, o->name, wt);
 	} else {
 		if (d->st == ST_CANARY || d->st == ST_BLUEGREEN)
-			emit(t, d, PH_PROMOTED, o->prog_ns, o, k, o->name, wt);
-		emit(t, d, PH_COMPLETED, o->prog_ns, o, k, o->name, wt);
+			track_emit(t, d, PH_PROMOTED, o->prog_ns, o, k, o->name, wt);
+		track_emit(t, d, PH_COMPLETED, o->prog_ns, o, k, o->name, wt);
 	}
 	d->active = false;
 }
@@ -740,18 +490,18 @@ static void eval_deployment(struct track *t, struct wl *w)
 {
 	struct deploy *d = &w->d;
 	const struct kobj *o = &w->o;
-	if (!dep_current(o))
+	if (!track_dep_current(o))
 		return;
-	if (dep_complete(o)) {
+	if (track_dep_complete(o)) {
 		if (d->undo_pending || d->rollback)
-			emit(t, d, PH_ROLLED_BACK, o->prog_ns, o, "Deployment", o->name, 100);
+			track_emit(t, d, PH_ROLLED_BACK, o->prog_ns, o, "Deployment", o->name, 100);
 		else
-			emit(t, d, PH_COMPLETED, o->prog_ns, o, "Deployment", o->name, 100);
+			track_emit(t, d, PH_COMPLETED, o->prog_ns, o, "Deployment", o->name, 100);
 		d->active = false;
-	} else if (dep_failed(o)) {
-		emit(t, d, PH_FAILED, o->prog_ns, o, "Deployment", o->name, 0);
+	} else if (track_dep_failed(o)) {
+		track_emit(t, d, PH_FAILED, o->prog_ns, o, "Deployment", o->name, 0);
 	} else {
-		emit(t, d, PH_PROGRESSING, o->prog_ns, o, "Deployment", o->name, 0);
+		track_emit(t, d, PH_PROGRESSING, o->prog_ns, o, "Deployment", o->name, 0);
 	}
 }
 
@@ -759,13 +509,13 @@ static void own_update(struct track *t, struct wl *w, bool newrev, bool was_pres
 {
 	const struct kobj *o = &w->o;
 	if (newrev) {
-		bool rb = was_present && hist_has(w, o->images, o->revision);
+		bool rb = was_present && track_hist_has(w, o->images, o->revision);
 		if (rb && w->d.active && !(w->d.done & (1u << PH_COMPLETED))) {
 			w->d.undo_pending = true;
 		} else {
-			start(t, &w->d, own_strategy(o), o->spec_ns);
+			track_start(t, &w->d, own_strategy(o), o->spec_ns);
 			w->d.rollback = rb;
-			pend_start(t, &w->d, PH_STARTED, w->d.start_ns, o, o->kind == KOBJ_ROLLOUT ? "Rollout" : "Deployment", o->name,
+			track_pend_start(t, &w->d, PH_STARTED, w->d.start_ns, o, o->kind == KOBJ_ROLLOUT ? "Rollout" : "Deployment", o->name,
 				   o->kind == KOBJ_ROLLOUT ? argo_weight(o) : 0);
 		}
 	}
@@ -776,229 +526,6 @@ static void own_update(struct track *t, struct wl *w, bool newrev, bool was_pres
 		eval_rollout(t, w);
 	else
 		eval_deployment(t, w);
-}
-
-/* ---- Deployments in pairs behind one Service ---- */
-
-static bool selects(const struct svc *s, const struct kobj *o, const char *except)
-{
-	if (s->o.nsel == 0 || strcmp(s->o.ns, o->ns) != 0)
-		return false;
-	for (int i = 0; i < s->o.nsel; i++) {
-		if (except && strcmp(s->o.sel[i].k, except) == 0) {
-			if (!kv_get(o->sel, o->nsel, except))
-				return false;
-			continue;
-		}
-		const char *v = kv_get(o->sel, o->nsel, s->o.sel[i].k);
-		if (!v || strcmp(v, s->o.sel[i].v) != 0)
-			return false;
-	}
-	return true;
-}
-
-static const char *track_label(const struct kobj *o)
-{
-	return o->track[0] ? o->track : kv_get(o->sel, o->nsel, "track");
-}
-
-static bool is_canary(const struct kobj *o)
-{
-	const char *v = track_label(o);
-	return v && strcmp(v, "canary") == 0;
-}
-
-static int64_t canary_weight(const struct svc *s, const struct kobj *canary)
-{
-	int64_t c = canary->replicas, st = 0;
-	const struct nsgroup *g = s->m.g;
-	for (size_t i = 0; i < G_NWL(g); i++) {
-		const struct kobj *e = &G_WL(g, i)->o;
-		if (G_WL(g, i)->present && e->kind == KOBJ_DEPLOYMENT && !is_canary(e) && selects(s, e, NULL))
-			st += e->replicas;
-	}
-	return c + st > 0 ? c * 100 / (c + st) : 0;
-}
-
-static struct wl *stable_beside(const struct svc *s, const struct kobj *canary)
-{
-	const struct nsgroup *g = s->m.g;
-	for (size_t i = 0; i < G_NWL(g); i++) {
-		struct wl *e = G_WL(g, i);
-		if (e->present && e->o.kind == KOBJ_DEPLOYMENT && !is_canary(&e->o) && selects(s, &e->o, NULL) &&
-		    strcmp(e->o.name, canary->name) != 0)
-			return e;
-	}
-	return NULL;
-}
-
-static void canary_update(struct track *t, struct svc *s, struct wl *c, bool newrev)
-{
-	const struct kobj *o = &c->o;
-	struct deploy *d = &s->d;
-	int64_t wt = canary_weight(s, o);
-	if (newrev && o->replicas > 0) {
-		start(t, d, ST_CANARY, o->spec_ns);
-		set_str(&d->target, o->name);
-		set_str(&d->target_images, o->images);
-		pend_start(t, d, PH_STARTED, d->start_ns, o, "Service", s->o.name, wt);
-	}
-	if (!d->active || !is_target(d, o->name) || has(d, PH_PROMOTED))
-		return;
-	if (o->replicas == 0) {
-		/* Scaled away before promotion: the canary was abandoned. */
-		emit(t, d, PH_ROLLED_BACK, o->spec_ns, o, "Service", s->o.name, 0);
-		d->active = false;
-	} else if (dep_current(o) && dep_failed(o)) {
-		emit(t, d, PH_FAILED, o->prog_ns, o, "Service", s->o.name, wt);
-	} else if (dep_current(o)) {
-		emit(t, d, PH_PROGRESSING, o->prog_ns, o, "Service", s->o.name, wt);
-	}
-}
-
-static void stable_update(struct track *t, struct svc *s, struct wl *e, bool newrev)
-{
-	const struct kobj *o = &e->o;
-	struct deploy *d = &s->d;
-	if (strcmp(o->images, str(d->target_images)) != 0)
-		return;
-	if (newrev)
-		pend_start(t, d, PH_PROMOTED, o->spec_ns, o, "Service", s->o.name, 100);
-	if (!has(d, PH_PROMOTED) || !dep_current(o))
-		return;
-	if (dep_failed(o)) {
-		emit(t, d, PH_FAILED, o->prog_ns, o, "Service", s->o.name, 100);
-	} else if (dep_complete(o)) {
-		emit(t, d, PH_COMPLETED, o->prog_ns, o, "Service", s->o.name, 100);
-		d->active = false;
-	}
-}
-
-static void bg_complete(struct track *t, struct svc *s, const struct kobj *o, int64_t ts)
-{
-	emit(t, &s->d, PH_COMPLETED, ts, o, "Service", s->o.name, 0);
-	s->d.active = false;
-	deploy_snapshot(t, &s->last, &s->d);
-}
-
-/* A Deployment of a blue-green pair. The color the Service does not select
- * rolls out a new version (started, progressing), promoted by the selector
- * switch (bg_switch). The live color updated in place (a new pod template
- * without a switch) is a deploy too, its traffic moving as its pods do:
- * started, progressing, then completed, failed, or rolled_back when it
- * brings back an earlier template. */
-static void bg_update(struct track *t, struct svc *s, struct wl *w, bool newrev, bool was_present)
-{
-	const struct kobj *o = &w->o;
-	struct deploy *d = &s->d;
-	const char *val = kv_get(o->sel, o->nsel, s->bgkey), *cur = kv_get(s->o.sel, s->o.nsel, s->bgkey);
-	bool live = cur && val && strcmp(cur, val) == 0;
-	if (!live && newrev && o->replicas > 0) {
-		start(t, d, ST_BLUEGREEN, o->spec_ns);
-		set_str(&d->target, o->name);
-		snprintf(d->target_val, sizeof d->target_val, "%s", val ? val : "");
-		pend_start(t, d, PH_STARTED, d->start_ns, o, "Service", s->o.name, 0);
-	}
-	/* The live color's own deploy, beside a switch deploy the other color may have under way. */
-	struct deploy *l = &s->live;
-	if (live && newrev && o->replicas > 0) {
-		start(t, l, ST_BLUEGREEN, o->spec_ns);
-		l->rollback = was_present && hist_has(w, o->images, o->revision);
-		set_str(&l->target, o->name);
-		pend_start(t, l, PH_STARTED, l->start_ns, o, "Service", s->o.name, 0);
-	}
-	if (live && l->active && is_target(l, o->name) && dep_current(o)) {
-		if (dep_complete(o)) {
-			/* Not a switch: a later switch back is not its rollback (s->last stays). */
-			emit(t, l, l->rollback ? PH_ROLLED_BACK : PH_COMPLETED, o->prog_ns, o, "Service", s->o.name, 0);
-			l->active = false;
-		} else if (dep_failed(o)) {
-			emit(t, l, PH_FAILED, o->prog_ns, o, "Service", s->o.name, 0);
-		} else {
-			emit(t, l, PH_PROGRESSING, o->prog_ns, o, "Service", s->o.name, 0);
-		}
-	}
-	if (!d->active || !is_target(d, o->name) || !dep_current(o))
-		return;
-	if (!live) {
-		if (dep_failed(o))
-			emit(t, d, PH_FAILED, o->prog_ns, o, "Service", s->o.name, 0);
-		else
-			emit(t, d, PH_PROGRESSING, o->prog_ns, o, "Service", s->o.name, 0);
-	} else if (has(d, PH_PROMOTED) && dep_complete(o)) {
-		bg_complete(t, s, o, o->prog_ns);
-	}
-}
-
-/* The selector switched from old to val. */
-static void bg_switch(struct track *t, struct svc *s, const char *old, const char *val)
-{
-	struct deploy *d = &s->d;
-	int64_t ts = s->o.spec_ns ? s->o.spec_ns : t->now;
-	struct wl *target = NULL;
-	const struct nsgroup *g = s->m.g;
-	for (size_t i = 0; i < G_NWL(g) && !target; i++) {
-		struct wl *e = G_WL(g, i);
-		const char *v = kv_get(e->o.sel, e->o.nsel, s->bgkey);
-		if (e->present && e->o.kind == KOBJ_DEPLOYMENT && v && strcmp(v, val) == 0 && selects(s, &e->o, NULL))
-			target = e;
-	}
-	/* No Deployment has that value (yet): the Service itself (its namespace; no image, no counts). */
-	const struct kobj *o = target ? &target->o : &s->o;
-	if (!(d->active && strcmp(d->target_val, val) == 0)) {
-		if (s->prev_val[0] && strcmp(val, s->prev_val) == 0 && s->last.start_ns &&
-		    !(s->last.done & (1u << PH_ROLLED_BACK))) {
-			emit(t, &s->last, PH_ROLLED_BACK, ts, o, "Service", s->o.name, 0);
-			snprintf(s->prev_val, sizeof s->prev_val, "%s", old);
-			return;
-		}
-		start(t, d, ST_BLUEGREEN, ts);
-		snprintf(d->target_val, sizeof d->target_val, "%s", val);
-		if (target)
-			set_str(&d->target, target->o.name);
-		emit(t, d, PH_STARTED, ts, o, "Service", s->o.name, 0);
-	}
-	snprintf(s->prev_val, sizeof s->prev_val, "%s", old);
-	emit(t, d, PH_PROMOTED, ts, o, "Service", s->o.name, 0);
-	deploy_snapshot(t, &s->last, d);
-	if (target && dep_complete(&target->o))
-		bg_complete(t, s, o, ts);
-}
-
-static void svc_object(struct track *t, const struct kobj *o, bool deleted)
-{
-	struct svc *s = svc_find(t, o->ns, o->name, !deleted);
-	if (!s)
-		return;
-	if (deleted) {
-		/* What waits is emitted; the Deployments behind it are tracked on their own from now. */
-		pend_flush(t, &s->d);
-		pend_flush(t, &s->live);
-		svc_remove(t, s);
-		return;
-	}
-	char old[64] = "";
-	bool had = s->seen;
-	if (had && s->bgkey[0]) {
-		const char *v = kv_get(s->o.sel, s->o.nsel, s->bgkey);
-		snprintf(old, sizeof old, "%s", v ? v : "");
-	}
-	if (kobj_copy(&s->o, o) != 0) {
-		svc_remove(t, s);
-		return;
-	}
-	s->seen = true;
-	s->bgkey[0] = '\0';
-	int a = o->strategy_ann[0] ? strategy_parse(o->strategy_ann) : -1;
-	if (a < 0 || a == ST_BLUEGREEN) {
-		static const char *const keys[] = { "color", "version", "slot", "app.kubernetes.io/version" };
-		for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !s->bgkey[0]; i++)
-			if (kv_get(o->sel, o->nsel, keys[i]) && (a == ST_BLUEGREEN || i < 2))
-				snprintf(s->bgkey, sizeof s->bgkey, "%s", keys[i]);
-	}
-	const char *val = s->bgkey[0] ? kv_get(o->sel, o->nsel, s->bgkey) : NULL;
-	if (had && val && old[0] && strcmp(old, val) != 0)
-		bg_switch(t, s, old, val);
 }
 
 /* ---- entry ---- */
@@ -1028,29 +555,8 @@ static void deployment_object(struct track *t, struct wl *w, const struct kobj *
 	bool newrev = !was_present || new_revision(w, old, o);
 	if (newrev)
 		w->rev_gen = o->generation;
-	int ann = o->strategy_ann[0] ? strategy_parse(o->strategy_ann) : -1;
-	const struct nsgroup *g = w->m.g;
-	for (size_t i = 0; o->kind == KOBJ_DEPLOYMENT && i < G_NSVC(g); i++) {
-		struct svc *s = G_SVC(g, i);
-		if (s->bgkey[0] && (ann < 0 || ann == ST_BLUEGREEN) && selects(s, o, s->bgkey)) {
-			bg_update(t, s, w, newrev, was_present);
-			return;
-		}
-	}
-	for (size_t i = 0; o->kind == KOBJ_DEPLOYMENT && (ann < 0 || ann == ST_CANARY) && i < G_NSVC(g); i++) {
-		struct svc *s = G_SVC(g, i);
-		if (s->bgkey[0] || !selects(s, o, NULL))
-			continue;
-		if (is_canary(o) && stable_beside(s, o)) {
-			canary_update(t, s, w, newrev);
-			return;
-		}
-		if (!is_canary(o) && s->d.active && s->d.st == ST_CANARY && !is_target(&s->d, o->name)) {
-			stable_update(t, s, w, newrev);
-			return;
-		}
-	}
-	own_update(t, w, newrev, was_present, old);
+	if (!track_pair_update(t, w, newrev, was_present))
+		own_update(t, w, newrev, was_present, old);
 }
 
 void track_object(struct track *t, const struct kobj *o, bool deleted, bool from_list, int64_t now_ns)
@@ -1058,7 +564,7 @@ void track_object(struct track *t, const struct kobj *o, bool deleted, bool from
 	t->now = now_ns;
 	t->from_list = from_list;
 	if (o->kind == KOBJ_SERVICE) {
-		svc_object(t, o, deleted);
+		track_svc_object(t, o, deleted);
 		return;
 	}
 	if (o->kind == KOBJ_REPLICASET) {
@@ -1069,17 +575,7 @@ void track_object(struct track *t, const struct kobj *o, bool deleted, bool from
 	if (!w)
 		return;
 	if (deleted) {
-		/* A canary Deployment removed before promotion: same as scaled to 0. */
-		if (w->present && is_canary(&w->o)) {
-			const struct nsgroup *g = w->m.g;
-			for (size_t i = 0; i < G_NSVC(g); i++) {
-				struct deploy *d = &G_SVC(g, i)->d;
-				if (d->active && d->st == ST_CANARY && is_target(d, o->name) && !has(d, PH_PROMOTED)) {
-					emit(t, d, PH_ROLLED_BACK, now_ns, &w->o, "Service", G_SVC(g, i)->o.name, 0);
-					d->active = false;
-				}
-			}
-		}
+		track_pair_deleted(t, w, now_ns);
 		pend_check_all(t, w, true);
 		wl_remove(t, w);
 		return;

@@ -11,7 +11,7 @@
 #include "deploy_strategy.h"
 #include "kobj.h"
 
-/* The shared table's values (agent/deploy_strategy.h). */
+/* The shared table's values (plugins/common/deploy_strategy.h). */
 enum strategy { ST_BIGBANG = DEPLOY_BIGBANG, ST_ROLLING = DEPLOY_ROLLING, ST_CANARY = DEPLOY_CANARY,
 		ST_BLUEGREEN = DEPLOY_BLUEGREEN };
 enum phase { PH_STARTED, PH_PROGRESSING, PH_PROMOTED, PH_COMPLETED, PH_FAILED, PH_ROLLED_BACK, PH_N };
@@ -47,8 +47,8 @@ void track_flush(struct track *t);
 /* Objects tracked: workloads (Deployments, Rollouts, and owners known only
  * from their ReplicaSets), Services, and phases waiting for a revision number. */
 void track_count(const struct track *t, size_t *workloads, size_t *services, size_t *waiting);
-const char *strategy_name(enum strategy s);
-const char *phase_name(enum phase p);
-int strategy_parse(const char *s); /* deploy_strategy_parse: -1 when unknown */
+const char *track_strategy_name(enum strategy s);
+const char *track_phase_name(enum phase p);
+int track_strategy_parse(const char *s); /* deploy_strategy_parse: -1 when unknown */
 
 #endif

@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include "acc.h"
-#include "agent.h"
+#include "agent_stats.h"
 #include "plugin.h"
 
 struct internal_config {

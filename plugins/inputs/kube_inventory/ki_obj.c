@@ -222,12 +222,23 @@ static void pod_value(struct ki_obj *o, const char *path, enum ks_type t, const 
 		o->phase_reason = arena_add(o, v, n);
 	else if (t == KS_STRING && (r = after(path, "spec.nodeSelector.")))
 		add_sel(o, r, v, n);
+	else if (t == KS_STRING && (r = after(path, "status.conditions[]."))) {
+		struct ki_cond *c = cond_at(o, idx);
+		if (!c)
+			o->oom = true;
+		else if (eq(r, "type"))
+			c->type = arena_add(o, v, n);
+		else if (eq(r, "status"))
+			c->status = arena_add(o, v, n);
+	}
 	else if ((r = after(path, "spec.containers[]."))) {
 		struct ki_cont *c = t == KS_STRING ? cont_at(o, idx) : NULL;
 		if (!c)
 			return;
 		if (eq(r, "name"))
 			c->name = arena_add(o, v, n);
+		else if (eq(r, "image"))
+			c->image = arena_add(o, v, n);
 		else if (eq(r, "resources.requests.cpu"))
 			c->req_cpu = arena_add(o, v, n);
 		else if (eq(r, "resources.requests.memory"))
@@ -490,12 +501,42 @@ static void emit_pod(struct ki_obj *o, struct acc *acc, const uint32_t *keys, si
 				s = &o->st[j];
 				break;
 			}
+		/* Telegraf splits the image at ':' and has a version only when
+		 * there are exactly two parts ("registry:5000/app:1.2" has none). */
+		char image[512], *version = NULL;
+		snprintf(image, sizeof image, "%s", S(o, c->image));
+		char *colon = strchr(image, ':');
+		if (colon) {
+			*colon = '\0';
+			if (!strchr(colon + 1, ':'))
+				version = colon + 1;
+		}
+		for (size_t j = 0; j < o->ncond; j++) {
+			const char *type = S(o, o->cond[j].type), *st = S(o, o->cond[j].status);
+			bool is_true = strcmp(st, "True") == 0;
+			struct metric *m = acc_metric(acc, "kubernetes_pod_container");
+			metric_tag(m, "container_name", S(o, c->name));
+			metric_tag(m, "image", image);
+			metric_tag(m, "status", st);
+			metric_tag(m, "namespace", S(o, o->ns));
+			metric_tag(m, "node_name", S(o, o->node_name));
+			metric_tag(m, "pod_name", S(o, o->name));
+			metric_tag(m, "condition", type);
+			if (version)
+				metric_tag(m, "version", version);
+			metric_int(m, "status_condition", is_true ? 1 : strcmp(st, "Unknown") == 0 ? 2 : 0);
+			metric_int(m, "ready", is_true && strcmp(type, "Ready") == 0 ? 1 : 0);
+			acc_emit(acc, m, 0);
+		}
 		struct metric *m = acc_metric(acc, "kubernetes_pod_container");
 		metric_tag(m, "container_name", S(o, c->name));
 		metric_tag(m, "namespace", S(o, o->ns));
 		metric_tag(m, "node_name", S(o, o->node_name));
 		metric_tag(m, "pod_name", S(o, o->name));
 		metric_tag(m, "phase", S(o, o->phase));
+		metric_tag(m, "image", image);
+		if (version)
+			metric_tag(m, "version", version);
 		metric_tag(m, "state", state_names[s->state]);
 		metric_tag(m, "readiness", s->ready ? "ready" : "unready");
 		add_sel_tags(o, m, keys, nk);

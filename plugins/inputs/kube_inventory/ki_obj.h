@@ -45,7 +45,7 @@ struct ki_kv {
 };
 
 struct ki_cont {
-	uint32_t name;
+	uint32_t name, image;
 	uint32_t req_cpu, req_mem, lim_cpu, lim_mem; /* 0 = none (offset 0 is the empty string) */
 };
 
@@ -77,7 +77,7 @@ struct ki_obj {
 	size_t ncont, contcap;
 	struct ki_status *st;
 	size_t nst, stcap;
-	struct ki_cond *cond;
+	struct ki_cond *cond; /* node conditions, or pod conditions */
 	size_t ncond, condcap;
 };
 

@@ -1,16 +1,12 @@
 /* inputs.kube_inventory: Telegraf's kube_inventory measurements for
  * daemonsets, deployments, nodes, pods' containers and statefulsets
- * (README.md), from the Kubernetes API. Each gather LISTs every enabled
- * resource in pages (limit/continue), one request at a time, each page
- * streamed through yajl (ki_stream.c) into one reused object (ki_obj.c):
- * memory stays flat however big the cluster. Cluster-wide, so by default
- * only the holder of a Lease gathers.
+ * (README.md), from the Kubernetes API.
  *
- * Objects go out as their page is read, so a LIST that fails part-way has
- * already reported its first objects. Two consequences are handled here:
- * an expired continue token (410) resumes the list without reporting an
- * object twice (resume_expired), and a body that breaks off is reported
- * as the transport error with how many objects went out before it. */
+ * mode: watch (the default) keeps a compact cache per resource from one
+ * paged LIST and then WATCH (ki_watch.c, on kube/kube_watch.c) and each
+ * gather emits the caches: no request per gather. mode: list (ki_list.c)
+ * LISTs every resource every gather. Cluster-wide, so by default only the
+ * holder of a Lease gathers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +16,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "acc.h"
-#include "ki_obj.h"
-#include "ki_stream.h"
+#include "ki_internal.h"
 #include "kube_client.h"
 #include "kube_lease.h"
 #include "kubeconfig.h"
@@ -40,6 +35,7 @@ struct ki_config {
 	bool leader_election;
 	char *lease_namespace, *lease_name, *identity;
 	int64_t lease_duration;
+	char *mode;
 };
 
 static const struct opt_desc ki_options[] = {
@@ -84,287 +80,175 @@ static const struct opt_desc ki_options[] = {
 	  "holderIdentity; default: $POD_NAME, else the host name" },
 	{ "lease_duration", OPT_DURATION, offsetof(struct ki_config, lease_duration), "15s",
 	  "a dead leader is replaced within two of these" },
+	{ "mode", OPT_STRING, offsetof(struct ki_config, mode), "watch",
+	  "watch: one LIST then WATCH per resource into a compact cache, gathers read the cache (no request per gather); "
+	  "list: every gather LISTs every resource (for clusters that allow no watch)" },
 	OPT_END,
 };
 
-static const struct {
-	const char *name, *prefix, *group; /* group: for the RBAC rule in errors */
-	bool namespaced;
-} kinds[KI_NKINDS] = {
+const struct ki_kind_desc ki_kinds[KI_NKINDS] = {
 	[KI_DAEMONSETS] = { "daemonsets", "/apis/apps/v1", "apps", true },
 	[KI_DEPLOYMENTS] = { "deployments", "/apis/apps/v1", "apps", true },
 	[KI_NODES] = { "nodes", "/api/v1", "", false },
 	[KI_PODS] = { "pods", "/api/v1", "", true },
 	[KI_STATEFULSETS] = { "statefulsets", "/apis/apps/v1", "apps", true },
 };
-
 /* Telegraf resources this agent does not gather (accepted, warned about). */
 static const char *const telegraf_only[] = { "endpoints", "ingress", "persistentvolumes", "persistentvolumeclaims",
 					     "services", "resourcequotas", "secrets", NULL };
 
-struct ki {
-	char label[96];
-	struct kube_config kc;
-	struct kube_client *c;
-	struct lease *lease;
-	struct lease_opts lo;
-	char identity[256];
-	bool use_lease, leader, freed;
-	bool enabled[KI_NKINDS];
-	char *ns, *node_name;
-	unsigned page_size;
-	int64_t timeout_ms;
-	struct strlist sel_in, sel_ex;
-	struct ki_filter sel;
-	/* the gather in flight */
-	struct acc *acc;
-	bool busy, in_gather, parse_failed, oom_reported, restarted;
-	int kind;
-	char cont[1024];
-	int64_t count;
-	int64_t emitted; /* objects of this resource reported so far */
-	/* Keys ("namespace/name" or "name", the API server's list order) of the
-	 * last object reported, and after a relist, up to which to skip. */
-	char last_key[320], skip_to[320];
-	char path[2048], what[64], parse_err[256];
-	struct ks ks;
-	bool ks_live;
-	struct ki_obj obj;
-};
 
-/* ---- one LIST page ---- */
+/* ---- watch mode ---- */
 
-static void item_begin(void *arg)
+/* How long a gather waits for the first lists (a new leader's, or the
+ * agent's first gather) before it emits what is listed and reports the rest. */
+#define FIRST_LIST_WAIT_MS 30000
+
+static bool all_synced(const struct ki *s)
 {
-	struct ki *s = arg;
-	ki_obj_reset(&s->obj);
-}
-
-static void item_value(void *arg, const char *path, enum ks_type t, const char *v, size_t n, int idx)
-{
-	struct ki *s = arg;
-	ki_obj_value(&s->obj, path, t, v, n, idx);
-}
-
-/* The object's place in the API server's list order: its etcd key below
- * the resource's prefix, compared bytewise. */
-static void item_key(const struct ki *s, char *out, size_t n)
-{
-	const struct ki_obj *o = &s->obj;
-	if (kinds[s->kind].namespaced)
-		snprintf(out, n, "%s/%s", o->arena ? o->arena + o->ns : "", o->arena ? o->arena + o->name : "");
-	else
-		snprintf(out, n, "%s", o->arena ? o->arena + o->name : "");
-}
-
-static void item_end(void *arg)
-{
-	struct ki *s = arg;
-	s->count++;
-	if (!s->acc)
-		return;
-	char key[sizeof s->last_key];
-	item_key(s, key, sizeof key);
-	if (s->skip_to[0] && strcmp(key, s->skip_to) <= 0)
-		return; /* reported before the list was restarted */
-	memcpy(s->last_key, key, sizeof key);
-	s->emitted++;
-	if (!ki_obj_emit(&s->obj, s->acc, &s->sel) && !s->oom_reported) {
-		s->oom_reported = true;
-		acc_error(s->acc, "%s: an object was too large to read whole (skipped)", s->what);
-	}
-}
-
-static bool on_data(void *arg, const char *p, size_t n)
-{
-	struct ki *s = arg;
-	if (s->freed || s->parse_failed)
-		return false;
-	if (ks_feed(&s->ks, p, n, s->parse_err, sizeof s->parse_err) != 0) {
-		s->parse_failed = true;
-		return false;
-	}
+	for (int k = 0; k < KI_NKINDS; k++)
+		if (s->enabled[k] && !s->rw[k].synced)
+			return false;
 	return true;
 }
 
-static void next_kind(struct ki *s, int from);
-
-/* The rule a 403 is missing, in the words of a ClusterRole. */
-static void rbac_hint(const struct ki *s, char *out, size_t n)
+static void emit_caches(struct ki *s, struct acc *acc)
 {
-	snprintf(out, n,
-		 ". kube_inventory needs the RBAC rule {apiGroups: [\"%s\"], resources: [\"%s\"], verbs: [\"list\"]}%s "
-		 "(k8s-manifests/40-agent-rbac.yaml has it)",
-		 kinds[s->kind].group, kinds[s->kind].name,
-		 kinds[s->kind].namespaced && s->ns ? " in that namespace" : " in a ClusterRole");
-}
-
-static void send_page(struct ki *s);
-
-/* metadata.continue of a Status body, or "". */
-static void status_continue(const char *body, char *out, size_t n)
-{
-	out[0] = '\0';
-	yajl_val doc = yajl_tree_parse(body, NULL, 0);
-	const char *path[] = { "metadata", "continue", NULL };
-	yajl_val v = doc ? yajl_tree_get(doc, path, yajl_t_string) : NULL;
-	if (v && v->u.string && strlen(v->u.string) < n)
-		snprintf(out, n, "%s", v->u.string);
-	yajl_tree_free(doc);
-}
-
-/* The continue token expired between pages (410): the pages read so far
- * are out already. An etcd3 API server's Status carries a token that lists
- * the rest at the current resourceVersion: go on with it. Without one, list
- * again from the start and skip the objects up to the last key reported,
- * since the API server lists in key order: each object is reported once
- * (one created meanwhile before that key waits for the next gather). Once
- * per resource and gather; false when spent. */
-static bool resume_expired(struct ki *s, const struct kube_response *r)
-{
-	if (s->restarted)
-		return false;
-	s->restarted = true;
-	char tok[sizeof s->cont];
-	status_continue(r->body, tok, sizeof tok);
-	if (tok[0]) {
-		log_warn(s->label,
-			 "%s: the continue token expired after %lld objects; going on with the server's token for the rest "
-			 "(objects changed meanwhile are read as they are now)",
-			 s->what, (long long)s->count);
-		memcpy(s->cont, tok, sizeof tok);
-	} else {
-		log_warn(s->label,
-			 "%s: the continue token expired after %lld objects; listing again, skipping the %lld already reported",
-			 s->what, (long long)s->count, (long long)s->emitted);
-		s->cont[0] = '\0';
-		s->count = 0;
-		memcpy(s->skip_to, s->last_key, sizeof s->skip_to);
+	for (int k = 0; k < KI_NKINDS; k++) {
+		if (!s->enabled[k])
+			continue;
+		struct ki_rw *rw = &s->rw[k];
+		if (!rw->synced) {
+			char hint[256] = "";
+			if (strstr(rw->list_err, "403"))
+				snprintf(hint, sizeof hint,
+					 ". Watch mode needs the RBAC rule {apiGroups: [\"%s\"], resources: [\"%s\"], verbs: "
+					 "[\"list\", \"watch\"]} (k8s-manifests/40-agent-rbac.yaml has it)",
+					 ki_kinds[k].group, ki_kinds[k].name);
+			acc_error(acc, "list %s: not complete yet (%s)%s", ki_kinds[k].name,
+				  rw->list_err[0] ? rw->list_err : "no answer so far", hint);
+			continue;
+		}
+		size_t n = ki_rw_emit(rw, acc, &s->sel, &s->obj);
+		if (k == KI_NODES) {
+			struct metric *m = acc_metric(acc, "kubernetes_node");
+			metric_int(m, "node_count", (int64_t)n);
+			acc_emit(acc, m, 0);
+		}
 	}
-	ks_free(&s->ks);
-	send_page(s);
-	return true;
+	if (!s->first_gather_ms && all_synced(s))
+		s->first_gather_ms = (int64_t)uv_now(kube_client_loop(s->c));
 }
 
-static void page_done(void *arg, const struct kube_response *r)
+/* Ends a gather that waited for the first lists. */
+static void finish_wait(struct ki *s, bool emit)
+{
+	if (!s->busy)
+		return;
+	if (s->wait_timer)
+		uv_timer_stop(s->wait_timer);
+	struct acc *acc = s->acc;
+	s->busy = false;
+	s->acc = NULL;
+	if (!acc)
+		return; /* freed meanwhile */
+	if (emit)
+		emit_caches(s, acc);
+	acc_gather_done(acc);
+}
+
+static void watch_synced(void *arg)
 {
 	struct ki *s = arg;
-	bool live = s->ks_live;
-	s->ks_live = false;
-	if (s->freed) {
-		if (live)
-			ks_free(&s->ks);
-		return;
-	}
-	char err[256] = "";
-	bool ok = r->status >= 200 && r->status < 300 && !s->parse_failed;
-	if (ok && r->broken_off) {
-		/* Counted as a gather error; the objects read whole before the
-		 * break went out, the rest wait for the next gather. */
-		ok = false;
-		acc_error(s->acc, "%s (%lld %s reported before it, the rest are missing from this gather)", r->message,
-			  (long long)s->emitted, kinds[s->kind].name);
-	} else if (ok && ks_finish(&s->ks, err, sizeof err) != 0) {
-		ok = false;
-		acc_error(s->acc, "%s: %s", s->what, err);
-	} else if (s->parse_failed) {
-		acc_error(s->acc, "%s: %s", s->what, s->parse_err);
-	} else if (!ok && r->status == 410 && s->cont[0] && resume_expired(s, r)) {
-		return;
-	} else if (!ok) {
-		char hint[256] = "";
-		if (r->status == 403)
-			rbac_hint(s, hint, sizeof hint);
-		acc_error(s->acc, "%s%s", r->message, hint);
-	}
-	if (ok)
-		snprintf(s->cont, sizeof s->cont, "%s", s->ks.cont);
-	ks_free(&s->ks);
-	if (ok && s->cont[0]) {
-		send_page(s);
-		return;
-	}
-	if (ok && s->kind == KI_NODES) {
-		struct metric *m = acc_metric(s->acc, "kubernetes_node");
-		metric_int(m, "node_count", s->count);
-		acc_emit(s->acc, m, 0);
-	}
-	next_kind(s, s->kind + 1);
+	if (s->busy && all_synced(s))
+		finish_wait(s, true);
 }
 
-static void send_page(struct ki *s)
+static void wait_expired(uv_timer_t *t)
 {
-	const char *sel = NULL;
-	if (s->node_name && s->kind == KI_NODES)
-		sel = "metadata.name=";
-	else if (s->node_name && s->kind == KI_PODS)
-		sel = "spec.nodeName=";
-	int n = snprintf(s->path, sizeof s->path, "%s%s%s/%s?limit=%u", kinds[s->kind].prefix,
-			 kinds[s->kind].namespaced && s->ns ? "/namespaces/" : "",
-			 kinds[s->kind].namespaced && s->ns ? s->ns : "", kinds[s->kind].name, s->page_size);
-	if (sel) {
-		char fs[512];
-		snprintf(fs, sizeof fs, "%s%s", sel, s->node_name);
-		char *v = curl_easy_escape(NULL, fs, 0);
-		n += snprintf(s->path + n, sizeof s->path - (size_t)n, "&fieldSelector=%s", v ? v : "");
-		curl_free(v);
-	}
-	if (s->cont[0]) {
-		char *v = curl_easy_escape(NULL, s->cont, 0);
-		n += snprintf(s->path + n, sizeof s->path - (size_t)n, "&continue=%s", v ? v : "");
-		curl_free(v);
-	}
-	struct ks_handler hd = { item_begin, item_value, item_end, s };
-	char err[512];
-	s->parse_failed = false;
-	if ((size_t)n >= sizeof s->path || ks_init(&s->ks, &hd) != 0) {
-		acc_error(s->acc, "%s: %s", s->what, (size_t)n >= sizeof s->path ? "request path too long" : "out of memory");
-		next_kind(s, s->kind + 1);
-		return;
-	}
-	s->ks_live = true;
-	struct kube_request rq = { .method = "GET", .path = s->path, .what = s->what, .timeout_ms = s->timeout_ms,
-				   .on_data = on_data };
-	if (kube_send(s->c, &rq, page_done, s, err, sizeof err) != 0) {
-		ks_free(&s->ks);
-		s->ks_live = false;
-		acc_error(s->acc, "%s: %s", s->what, err);
-		next_kind(s, s->kind + 1);
+	finish_wait(t->data, true);
+}
+
+static void watches_start(struct ki *s)
+{
+	for (int k = 0; k < KI_NKINDS; k++) {
+		if (!s->enabled[k] || ki_rw_running(&s->rw[k]))
+			continue;
+		const char *sel = NULL;
+		if (s->node_name && k == KI_NODES)
+			sel = "metadata.name=";
+		else if (s->node_name && k == KI_PODS)
+			sel = "spec.nodeName=";
+		snprintf(s->wpath[k], sizeof s->wpath[k], "%s%s%s/%s", ki_kinds[k].prefix,
+			 ki_kinds[k].namespaced && s->ns ? "/namespaces/" : "", ki_kinds[k].namespaced && s->ns ? s->ns : "",
+			 ki_kinds[k].name);
+		snprintf(s->wsel[k], sizeof s->wsel[k], "%s%s", sel ? sel : "", sel ? s->node_name : "");
+		struct ki_rw_opts o = { .kind = (enum ki_kind)k,
+					.label = s->label,
+					.resource = ki_kinds[k].name,
+					.path = s->wpath[k],
+					.field_selector = sel ? s->wsel[k] : NULL,
+					.page_size = s->page_size,
+					.on_synced = watch_synced,
+					.arg = s };
+		char err[256];
+		if (ki_rw_start(&s->rw[k], s->c, &o, err, sizeof err) != 0)
+			log_error(s->label, "watch %s: %s", ki_kinds[k].name, err);
 	}
 }
 
-/* Starts the first enabled resource at or after from, or ends the gather. */
-static void next_kind(struct ki *s, int from)
+/* Stops the watches and drops the caches (a follower holds nothing); a
+ * gather waiting for them ends empty. */
+static void watches_stop(struct ki *s)
 {
-	while (from < KI_NKINDS && !s->enabled[from])
-		from++;
-	if (from >= KI_NKINDS) {
-		struct acc *acc = s->acc;
-		s->busy = false;
-		s->acc = NULL;
-		if (!s->in_gather) /* else gather returns GATHER_DONE itself */
-			acc_gather_done(acc);
-		return;
+	for (int k = 0; k < KI_NKINDS; k++)
+		ki_rw_stop(&s->rw[k]);
+	finish_wait(s, false);
+}
+
+static int gather_watch(struct ki *s, struct acc *acc)
+{
+	watches_start(s); /* after a failed start, or without leader election */
+	if (s->busy) {
+		acc_error(acc, "the previous gather is still waiting for the first lists");
+		return GATHER_DONE;
 	}
-	s->kind = from;
-	s->cont[0] = '\0';
-	s->count = 0;
-	s->emitted = 0;
-	s->last_key[0] = s->skip_to[0] = '\0';
-	s->restarted = false;
-	ki_obj_free(&s->obj);
-	ki_obj_init(&s->obj, (enum ki_kind)from);
-	snprintf(s->what, sizeof s->what, "list %s%s", kinds[from].name, kinds[from].group[0] ? ".apps" : "");
-	send_page(s);
+	if (all_synced(s)) {
+		emit_caches(s, acc);
+		return GATHER_DONE;
+	}
+	if (!s->wait_timer) {
+		s->wait_timer = malloc(sizeof *s->wait_timer);
+		if (!s->wait_timer) {
+			emit_caches(s, acc);
+			return GATHER_DONE;
+		}
+		uv_timer_init(kube_client_loop(s->c), s->wait_timer);
+		s->wait_timer->data = s;
+	}
+	s->busy = true;
+	s->acc = acc;
+	uv_timer_start(s->wait_timer, wait_expired, FIRST_LIST_WAIT_MS, 0);
+	return GATHER_PENDING;
 }
 
 /* ---- leadership ---- */
+
+static void watches_start(struct ki *s);
+static void watches_stop(struct ki *s);
 
 static void on_leader(void *arg, bool leader, int64_t prev)
 {
 	(void)prev;
 	struct ki *s = arg;
 	s->leader = leader;
+	if (s->watch_mode && leader) {
+		s->leader_since_ms = (int64_t)uv_now(kube_client_loop(s->c));
+		s->first_gather_ms = 0;
+		watches_start(s);
+	} else if (s->watch_mode) {
+		watches_stop(s);
+	}
 	log_info(s->label, "%s", leader ? "leader: gathering the cluster inventory" : "not the leader: not gathering");
 }
 
@@ -384,8 +268,17 @@ static bool in_list(const struct strlist *l, const char *name)
 	return false;
 }
 
+static void timer_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
 static void destroy(struct ki *s)
 {
+	s->acc = NULL;
+	watches_stop(s);
+	if (s->wait_timer)
+		uv_close((uv_handle_t *)s->wait_timer, timer_closed);
 	kube_client_free(s->c); /* a request in flight ends here, seeing s->freed */
 	kube_config_free(&s->kc);
 	ki_obj_free(&s->obj);
@@ -475,12 +368,12 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 
 	bool any_include = cfg->resource_include.n > 0;
 	for (int k = 0; k < KI_NKINDS; k++)
-		s->enabled[k] = any_include ? in_list(&cfg->resource_include, kinds[k].name)
-					    : !in_list(&cfg->resource_exclude, kinds[k].name);
+		s->enabled[k] = any_include ? in_list(&cfg->resource_include, ki_kinds[k].name)
+					    : !in_list(&cfg->resource_exclude, ki_kinds[k].name);
 	for (size_t i = 0; i < cfg->resource_include.n; i++) {
 		bool known = false;
 		for (int k = 0; k < KI_NKINDS; k++)
-			known |= strcmp(cfg->resource_include.v[i], kinds[k].name) == 0;
+			known |= strcmp(cfg->resource_include.v[i], ki_kinds[k].name) == 0;
 		bool telegraf = false;
 		for (int j = 0; telegraf_only[j]; j++)
 			telegraf |= strcmp(cfg->resource_include.v[i], telegraf_only[j]) == 0;
@@ -503,6 +396,12 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 		return -1;
 	}
 	s->sel = (struct ki_filter){ &s->sel_in, &s->sel_ex };
+	if (cfg->mode && strcmp(cfg->mode, "watch") != 0 && strcmp(cfg->mode, "list") != 0) {
+		snprintf(err, errlen, "mode: \"%s\" is neither \"watch\" nor \"list\"", cfg->mode);
+		destroy(s);
+		return -1;
+	}
+	s->watch_mode = !cfg->mode || strcmp(cfg->mode, "watch") == 0;
 
 	s->use_lease = cfg->leader_election;
 	if (s->use_lease) {
@@ -526,6 +425,8 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 			return -1;
 		}
 	}
+	if (s->watch_mode && !s->use_lease)
+		watches_start(s); /* the cache fills before the first gather */
 	*state = s;
 	return 0;
 }
@@ -535,15 +436,17 @@ static int ki_gather(void *state, struct acc *acc)
 	struct ki *s = state;
 	if (s->use_lease && !s->leader)
 		return GATHER_DONE;
+	if (s->watch_mode)
+		return gather_watch(s, acc);
 	if (s->busy) {
-		acc_error(acc, "the previous gather is still listing %s", kinds[s->kind].name);
+		acc_error(acc, "the previous gather is still listing %s", ki_kinds[s->kind].name);
 		return GATHER_DONE;
 	}
 	s->busy = true;
 	s->acc = acc;
 	s->oom_reported = false;
 	s->in_gather = true;
-	next_kind(s, 0);
+	ki_list_next(s, 0);
 	s->in_gather = false;
 	return s->busy ? GATHER_PENDING : GATHER_DONE;
 }
@@ -565,6 +468,33 @@ bool kube_inventory_busy(const void *state)
 {
 	const struct ki *s = state;
 	return s->busy;
+}
+
+/* For tests and bench/: watch mode's caches, objects and bytes in all;
+ * gaps seen; whether every enabled resource is listed. */
+size_t kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced);
+size_t kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced)
+{
+	const struct ki *s = state;
+	size_t n = 0;
+	*bytes = 0;
+	*gaps = 0;
+	for (int k = 0; k < KI_NKINDS; k++) {
+		n += s->rw[k].cache.n;
+		*bytes += ki_cache_memory(&s->rw[k].cache);
+		*gaps += s->rw[k].gaps;
+	}
+	*synced = all_synced(s);
+	return n;
+}
+
+/* For tests: ms from taking the Lease to the first gather with every
+ * resource listed (-1: none yet). */
+int64_t kube_inventory_handover_ms(const void *state);
+int64_t kube_inventory_handover_ms(const void *state)
+{
+	const struct ki *s = state;
+	return s->first_gather_ms ? s->first_gather_ms - s->leader_since_ms : -1;
 }
 
 /* For tests: whether this instance holds the Lease. */

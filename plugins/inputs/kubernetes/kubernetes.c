@@ -29,7 +29,7 @@
 /* A pod the cache does not know triggers a /pods refresh, at most this often. */
 #define UNKNOWN_POD_RETRY_NS ((uint64_t)10 * 1000000000)
 
-struct kube_config {
+struct kubernetes_config {
 	char *url;
 	char *bearer_token;
 	char *bearer_token_string;
@@ -44,31 +44,31 @@ struct kube_config {
 };
 
 static const struct opt_desc kube_options[] = {
-	{ "url", OPT_STRING, offsetof(struct kube_config, url), "https://${NODE_IP}:10250",
+	{ "url", OPT_STRING, offsetof(struct kubernetes_config, url), "https://${NODE_IP}:10250",
 	  "kubelet URL; NODE_IP from the downward API (status.hostIP)" },
-	{ "bearer_token", OPT_STRING, offsetof(struct kube_config, bearer_token), NULL,
+	{ "bearer_token", OPT_STRING, offsetof(struct kubernetes_config, bearer_token), NULL,
 	  "token file, re-read when it changes; default: the ServiceAccount token when present" },
-	{ "bearer_token_string", OPT_SECRET, offsetof(struct kube_config, bearer_token_string), NULL,
+	{ "bearer_token_string", OPT_SECRET, offsetof(struct kubernetes_config, bearer_token_string), NULL,
 	  "token itself (bearer_token wins when both are set)" },
-	{ "tls_ca", OPT_STRING, offsetof(struct kube_config, tls_ca), NULL, "CA bundle for the kubelet's certificate" },
-	{ "tls_cert", OPT_STRING, offsetof(struct kube_config, tls_cert), NULL, "client certificate" },
-	{ "tls_key", OPT_STRING, offsetof(struct kube_config, tls_key), NULL, "client key" },
-	{ "insecure_skip_verify", OPT_BOOL, offsetof(struct kube_config, insecure_skip_verify), "false",
+	{ "tls_ca", OPT_STRING, offsetof(struct kubernetes_config, tls_ca), NULL, "CA bundle for the kubelet's certificate" },
+	{ "tls_cert", OPT_STRING, offsetof(struct kubernetes_config, tls_cert), NULL, "client certificate" },
+	{ "tls_key", OPT_STRING, offsetof(struct kubernetes_config, tls_key), NULL, "client key" },
+	{ "insecure_skip_verify", OPT_BOOL, offsetof(struct kubernetes_config, insecure_skip_verify), "false",
 	  "skip verification of the kubelet's certificate (self-signed kubelet certs)" },
-	{ "response_timeout", OPT_DURATION, offsetof(struct kube_config, response_timeout), "5s",
+	{ "response_timeout", OPT_DURATION, offsetof(struct kubernetes_config, response_timeout), "5s",
 	  "time limit of each request" },
-	{ "label_include", OPT_STRLIST, offsetof(struct kube_config, label_include), "[]",
+	{ "label_include", OPT_STRLIST, offsetof(struct kubernetes_config, label_include), "[]",
 	  "pod label globs to add as tags (default none: cardinality)" },
-	{ "label_exclude", OPT_STRLIST, offsetof(struct kube_config, label_exclude), "[]",
+	{ "label_exclude", OPT_STRLIST, offsetof(struct kubernetes_config, label_exclude), "[]",
 	  "pod label globs never added as tags" },
-	{ "node_name", OPT_STRING, offsetof(struct kube_config, node_name), "${NODE_NAME}",
+	{ "node_name", OPT_STRING, offsetof(struct kubernetes_config, node_name), "${NODE_NAME}",
 	  "node_name tag when the summary has none (downward API spec.nodeName)" },
-	{ "pod_metadata_source", OPT_STRING, offsetof(struct kube_config, pod_metadata_source), "kubelet",
+	{ "pod_metadata_source", OPT_STRING, offsetof(struct kubernetes_config, pod_metadata_source), "kubelet",
 	  "where labels and requests/limits come from: kubelet (/pods, needs nodes/pods), apiserver (a watch "
 	  "of this node's pods, needs pods list/watch) or none" },
-	{ "pod_metadata_interval", OPT_DURATION, offsetof(struct kube_config, pod_metadata_interval), "5m",
+	{ "pod_metadata_interval", OPT_DURATION, offsetof(struct kubernetes_config, pod_metadata_interval), "5m",
 	  "kubelet source: refresh period of the pod metadata (also refreshed when a new pod shows up)" },
-	{ "kube_config", OPT_STRING, offsetof(struct kube_config, kube_config), NULL,
+	{ "kube_config", OPT_STRING, offsetof(struct kubernetes_config, kube_config), NULL,
 	  "apiserver source: kubeconfig file; default the in-cluster service account" },
 	OPT_END,
 };
@@ -465,7 +465,7 @@ static char *dup_or_null(const char *v)
 
 static int kube_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
 {
-	const struct kube_config *cfg = config;
+	const struct kubernetes_config *cfg = config;
 	if (!cfg->url || !cfg->url[0] || strstr(cfg->url, "://:") || strstr(cfg->url, "://]")) {
 		snprintf(err, errlen,
 			 "url: no host in \"%s\" (is NODE_IP set? the DaemonSet passes status.hostIP as NODE_IP)",
@@ -554,7 +554,7 @@ static void kube_free(void *state)
 const struct input_plugin input_kubernetes = {
 	.name = "kubernetes",
 	.summary = "Pods, containers and node usage from the local kubelet's /stats/summary",
-	.config_size = sizeof(struct kube_config),
+	.config_size = sizeof(struct kubernetes_config),
 	.options = kube_options,
 	.init = kube_init,
 	.gather = kube_gather,

@@ -114,7 +114,7 @@ static int processes_gather(void *state, struct acc *acc)
 				continue;
 			char rel[300];
 			snprintf(rel, sizeof rel, "%s/stat", d->d_name);
-			ssize_t r = hostfs_readat(&s->buf, dfd, rel);
+			ssize_t r = hostfs_read_dirfd(&s->buf, dfd, rel);
 			if (r < 0) {
 				/* the process exited between readdir and read */
 				if (r != -ENOENT && r != -ESRCH && !read_err)

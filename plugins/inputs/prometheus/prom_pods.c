@@ -189,7 +189,7 @@ void prom_pods_sync(struct prom *p, struct acc *acc)
 			free(block);
 			continue;
 		}
-		struct scrape *s = scrape_add(p, url, err, sizeof err);
+		struct scrape *s = prom_scrape_add(p, url, err, sizeof err);
 		const char **tags = s ? malloc(2 * ntags * sizeof *tags) : NULL;
 		if (!s || !tags || !(s->pod_id = strdup(id))) {
 			free(block);

@@ -79,7 +79,7 @@ struct prom {
 
 /* A scrape target: added for each url and each annotated pod. NULL with
  * err on failure. */
-struct scrape *scrape_add(struct prom *p, const char *url, char *err, size_t errlen);
+struct scrape *prom_scrape_add(struct prom *p, const char *url, char *err, size_t errlen);
 void scrape_free(struct scrape *s);
 /* Removes target i; one in flight is only marked gone and freed by its
  * completion. */

@@ -219,7 +219,7 @@ static void on_parse_error(void *arg, const char *msg)
 		snprintf(s->first_error, sizeof s->first_error, "%s", msg);
 }
 
-struct scrape *scrape_add(struct prom *p, const char *url, char *err, size_t errlen)
+struct scrape *prom_scrape_add(struct prom *p, const char *url, char *err, size_t errlen)
 {
 	if (p->nscrapes == p->cap) {
 		size_t c = p->cap ? p->cap * 2 : 8;
@@ -329,7 +329,7 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 	p->label_include = &c->pod_label_include;
 	p->label_exclude = &c->pod_label_exclude;
 	for (size_t i = 0; i < c->urls.n; i++) {
-		struct scrape *s = scrape_add(p, c->urls.v[i], err, errlen);
+		struct scrape *s = prom_scrape_add(p, c->urls.v[i], err, errlen);
 		if (s)
 			s->creds = true; /* the user named this target */
 		if (!s) {

@@ -124,7 +124,7 @@ static int64_t count_sibling_lists(struct system_state *s, const char *list)
 				continue;
 			char rel[320];
 			snprintf(rel, sizeof rel, "%s/topology/%s", d->d_name, list);
-			if (hostfs_readat(&s->buf, fd, rel) <= 0)
+			if (hostfs_read_dirfd(&s->buf, fd, rel) <= 0)
 				continue;
 			/* gopsutil keeps only files of exactly one line */
 			char *nl = strchr(s->buf.p, '\n');

@@ -11,6 +11,7 @@
 #include "pb_http.h"
 #include "plugin.h"
 #include "prw_encode.h"
+#include "clock.h"
 
 struct prw_config {
 	struct pb_http_cfg http;
@@ -85,10 +86,8 @@ static void prw_write(void *state, const struct batch *b, write_done_fn done, vo
 	size_t len;
 	struct prw_stats st;
 	char err[256];
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts); /* only for lines without a timestamp, which ours never are */
-	int64_t now_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-	if (prw_encode(&s->enc, b->data, b->len, now_ns, &pb, &len, &st, err, sizeof(err)) != 0) {
+	/* now: only for lines without a timestamp, which ours never are */
+	if (prw_encode(&s->enc, b->data, b->len, now_ns(), &pb, &len, &st, err, sizeof(err)) != 0) {
 		pb_done_now(done, arg, WRITE_RETRY, err);
 		return;
 	}

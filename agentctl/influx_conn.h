@@ -1,0 +1,48 @@
+/* A pipeline command's connection to InfluxDB (deploy-event writes,
+ * deploy-check reads and writes): the flags and HELIOGRAPH_INFLUX_*
+ * variables they share, one blocking request at a time over the shared HTTP
+ * client, credentials in headers (basic auth or a v2 token), never in a URL
+ * or a message. */
+#ifndef AGENTCTL_INFLUX_CONN_H
+#define AGENTCTL_INFLUX_CONN_H
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The influxdb output's default and Telegraf's, which the local set-up
+ * (packaging/agent.yaml, etc/output-influxdb.yaml) and its dashboards use.
+ * install-stack's InfluxDB has STACK_DATABASE ("heliograph") instead. */
+#define INFLUX_CONN_DEFAULT_DATABASE "telegraf"
+#define INFLUX_CONN_DATABASE_HINT                                                                              \
+	"name the database with --database or HELIOGRAPH_INFLUX_DATABASE (default " INFLUX_CONN_DEFAULT_DATABASE \
+	", the local set-up's; install-stack's InfluxDB uses heliograph)"
+
+struct influx_conn {
+	const char *cmd; /* "deploy-event", for messages */
+	const char *url, *database, *username, *password, *token, *org, *bucket, *tls_ca, *timeout;
+	bool skip_create;
+};
+
+/* The value, else the non-empty environment variable, else NULL. */
+const char *influx_conn_env_or(const char *v, const char *name);
+/* Fills what the flags left open from HELIOGRAPH_INFLUX_* and the defaults.
+ * Credentials on the command line choose the API; the environment fills in
+ * only what they leave open. */
+void influx_conn_from_env(struct influx_conn *c);
+/* The checks that need no request: NULL, or what is wrong (a usage error). */
+const char *influx_conn_check(const struct influx_conn *c, char *buf, size_t buflen);
+
+/* Writes line protocol (v1 /write?db= or v2 /api/v2/write), creating a
+ * missing v1 database first unless skip_create. An AGENTCTL_* exit code:
+ * OK, FAILED (refused: fix the pipeline) or UNREACHABLE (may work later);
+ * err (secrets scrubbed) says why when not OK. */
+int influx_conn_write(const struct influx_conn *c, const char *lines, size_t len, char *err, size_t errlen);
+
+/* Runs one InfluxQL statement (POST /query, form body db=&q=&epoch=ns; with
+ * a token, the v2 API's v1-compatible /query and db=bucket). On AGENTCTL_OK
+ * *body is the malloc'd answer (the caller frees it); otherwise err says why
+ * and the code is FAILED or UNREACHABLE as for writes. max_bytes bounds the
+ * answer: a longer one is an error, never a partial result. */
+int influx_conn_query(const struct influx_conn *c, const char *q, size_t max_bytes, char **body, char *err,
+		      size_t errlen);
+
+#endif
