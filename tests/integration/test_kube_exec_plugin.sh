@@ -9,6 +9,8 @@
 # stopped at its 30 s bound and run again; SIGTERM stops the agent (and the
 # plugin) promptly. agentctl with the hanging plugin ends with the timeout
 # error naming the plugin, never its env. Waits for events, not times.
+# mode: list, so that each gather sends a request bounded by
+# response_timeout (watch mode's first list waits the plugin's 30 s).
 source "$TESTLIB"
 source "$(dirname "$0")/kube_lib.sh"
 AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}
@@ -41,10 +43,10 @@ agent:
   health_listen: "127.0.0.1:$hport"
 inputs:
   - mem: {}
-  - kube_inventory: {alias: hang, kubeconfig: "$TMP/kc-hang", leader_election: false, resource_include: [nodes], response_timeout: 2s}
-  - kube_inventory: {alias: fails, kubeconfig: "$TMP/kc-fails", leader_election: false, resource_include: [nodes]}
-  - kube_inventory: {alias: garbage, kubeconfig: "$TMP/kc-garbage", leader_election: false, resource_include: [nodes]}
-  - kube_inventory: {alias: ok, kubeconfig: "$TMP/kc-ok", leader_election: false, resource_include: [nodes]}
+  - kube_inventory: {alias: hang, kubeconfig: "$TMP/kc-hang", mode: list, leader_election: false, resource_include: [nodes], response_timeout: 2s}
+  - kube_inventory: {alias: fails, kubeconfig: "$TMP/kc-fails", mode: list, leader_election: false, resource_include: [nodes]}
+  - kube_inventory: {alias: garbage, kubeconfig: "$TMP/kc-garbage", mode: list, leader_election: false, resource_include: [nodes]}
+  - kube_inventory: {alias: ok, kubeconfig: "$TMP/kc-ok", mode: list, leader_election: false, resource_include: [nodes]}
 outputs:
   - file: {files: ["$TMP/out.lp"]}
 CONF
