@@ -9,10 +9,14 @@
 
 #define TOKEN_MAX (64u << 10)
 
-void kube_auth_init(struct kube_auth *a, const struct kube_config *kc)
+void kube_auth_init(struct kube_auth *a, const struct kube_config *kc, uv_loop_t *loop,
+		    void (*ready)(void *arg, const char *err), void *ready_arg)
 {
 	memset(a, 0, sizeof(*a));
 	a->kc = kc;
+	a->loop = loop;
+	a->ready = ready;
+	a->ready_arg = ready_arg;
 }
 
 static void set_token(struct kube_auth *a, char *t)
@@ -53,27 +57,36 @@ static int refresh_file(struct kube_auth *a, char *err, size_t errlen)
 	return 0;
 }
 
+static void exec_done(void *arg, int rc, struct kube_exec_result *r, const char *err)
+{
+	struct kube_auth *a = arg;
+	a->running = NULL;
+	if (rc == 0) {
+		set_token(a, r->token);
+		r->token = NULL;
+		a->expiry = r->expiry;
+		forget_cert(a);
+		if (r->cert_pem && r->key_pem) {
+			a->cert_pem = r->cert_pem;
+			a->key_pem = r->key_pem;
+			r->cert_pem = r->key_pem = NULL;
+		}
+		kube_exec_result_free(r);
+	}
+	a->ready(a->ready_arg, rc == 0 ? NULL : err);
+}
+
 static int refresh_exec(struct kube_auth *a, char *err, size_t errlen)
 {
+	if (a->running)
+		return 1;
 	time_t now = a->now ? a->now() : time(NULL);
 	bool have = a->token || a->cert_pem;
 	if (have && (a->expiry == 0 || now < a->expiry))
 		return 0;
-	struct kube_exec_result r;
 	a->exec_runs++;
-	if (kube_exec_run(a->kc, &r, err, errlen) != 0)
-		return -1;
-	set_token(a, r.token);
-	r.token = NULL;
-	a->expiry = r.expiry;
-	forget_cert(a);
-	if (r.cert_pem && r.key_pem) {
-		a->cert_pem = r.cert_pem;
-		a->key_pem = r.key_pem;
-		r.cert_pem = r.key_pem = NULL;
-	}
-	kube_exec_result_free(&r);
-	return 0;
+	a->running = kube_exec_start(a->loop, a->kc, a->exec_timeout_ms, exec_done, a, err, errlen);
+	return a->running ? 1 : -1;
 }
 
 int kube_auth_refresh(struct kube_auth *a, char *err, size_t errlen)
@@ -123,6 +136,7 @@ void kube_auth_tls(const struct kube_auth *a, struct httpc_tls *tls)
 
 void kube_auth_free(struct kube_auth *a)
 {
+	kube_exec_abandon(a->running);
 	set_token(a, NULL);
 	forget_cert(a);
 	memset(a, 0, sizeof(*a));

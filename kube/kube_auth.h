@@ -1,6 +1,7 @@
 /* Credentials for requests: a static token, a token file re-read when it
  * changes (service account tokens rotate), or an exec credential plugin whose
- * token is cached until its expirationTimestamp or a 401. */
+ * token is cached until its expirationTimestamp or a 401. The plugin runs
+ * asynchronously (kube_exec_run.c); the client queues requests meanwhile. */
 #ifndef HG_KUBE_AUTH_H
 #define HG_KUBE_AUTH_H
 #include <stdbool.h>
@@ -9,21 +10,8 @@
 #include <time.h>
 
 #include "httpc.h"
+#include "kube_exec.h"
 #include "kubeconfig.h"
-
-struct kube_exec_result {
-	char *token;              /* or NULL */
-	char *cert_pem, *key_pem; /* clientCertificateData / clientKeyData, or NULL */
-	time_t expiry;            /* 0 = none given */
-};
-
-/* Runs the plugin (blocking: it is a short-lived local process, as in kubectl)
- * with KUBERNETES_EXEC_INFO set; parses its ExecCredential. */
-int kube_exec_run(const struct kube_config *kc, struct kube_exec_result *out, char *err, size_t errlen);
-void kube_exec_result_free(struct kube_exec_result *r);
-/* Parses an ExecCredential document (exposed for tests). */
-int kube_exec_parse(const char *json, const char *want_api_version, struct kube_exec_result *out, char *err,
-		    size_t errlen);
 
 struct kube_auth {
 	const struct kube_config *kc;
@@ -34,11 +22,21 @@ struct kube_auth {
 	char *cert_pem, *key_pem; /* from the plugin, in memory only */
 	unsigned exec_runs;  /* how often the plugin ran (tests, debugging) */
 	time_t (*now)(void); /* time source (tests); NULL = time() */
+	/* The exec plugin runs on loop; ready(ready_arg, err) follows each
+	 * refresh that returned 1: err NULL when the credentials are current. */
+	uv_loop_t *loop;
+	int64_t exec_timeout_ms; /* 0 = KUBE_EXEC_TIMEOUT_MS */
+	struct kube_exec_run *running;
+	void (*ready)(void *arg, const char *err);
+	void *ready_arg;
 };
 
-void kube_auth_init(struct kube_auth *a, const struct kube_config *kc);
-/* Makes the credentials current: re-reads a changed token file, runs the
- * exec plugin when it has no token yet or it expired. */
+/* loop and ready may be NULL when kc has no exec plugin. */
+void kube_auth_init(struct kube_auth *a, const struct kube_config *kc, uv_loop_t *loop,
+		    void (*ready)(void *arg, const char *err), void *ready_arg);
+/* Makes the credentials current: re-reads a changed token file, starts the
+ * exec plugin when it has no token yet or it expired. 0: current; 1: the
+ * plugin is running (started now or before), ready follows; -1 with err. */
 int kube_auth_refresh(struct kube_auth *a, char *err, size_t errlen);
 /* The server said 401: forget the exec token (next refresh re-runs the
  * plugin). True when retrying can help. */

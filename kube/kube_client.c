@@ -27,7 +27,12 @@ struct kreq {
 	char *errbody;      /* streaming error body */
 	size_t errlen;
 	size_t streamed;    /* body bytes handed to the caller */
+	struct kreq *next;  /* in the client's waiting list */
+	unsigned gen;       /* the plugin run it waits for */
+	uint64_t deadline;  /* loop time (ms) when its timeout ends; 0 = none */
 };
+
+static void auth_ready(void *arg, const char *err);
 
 struct kube_client *kube_client_new(uv_loop_t *loop, struct httpc *hc, const struct kube_config *kc, char *err,
 				    size_t errlen)
@@ -54,15 +59,34 @@ struct kube_client *kube_client_new(uv_loop_t *loop, struct httpc *hc, const str
 			return NULL;
 		}
 	}
-	kube_auth_init(&c->auth, kc);
+	kube_auth_init(&c->auth, kc, loop, auth_ready, c);
 	c->ua = strdup("heliograph/" HG_VERSION);
 	return c;
+}
+
+static void kreq_free(struct kreq *k);
+static void fail_waiter(struct kreq *k, const char *fmt, const char *detail);
+
+static void timer_freed(uv_handle_t *h)
+{
+	free(h);
 }
 
 void kube_client_free(struct kube_client *c)
 {
 	if (!c)
 		return;
+	c->closing = true;
+	if (c->freed)
+		*c->freed = true;
+	/* As httpc_free does for requests in flight: each ends now, with an error. */
+	while (c->waiting) {
+		struct kreq *k = c->waiting;
+		c->waiting = k->next;
+		fail_waiter(k, "%s: the Kubernetes client was closed before the exec plugin answered%s", "");
+	}
+	if (c->wait_timer)
+		uv_close((uv_handle_t *)c->wait_timer, timer_freed);
 	if (c->own_hc)
 		httpc_free(c->hc);
 	kube_auth_free(&c->auth);
@@ -84,6 +108,11 @@ const struct kube_config *kube_client_config(struct kube_client *c)
 unsigned kube_client_exec_runs(const struct kube_client *c)
 {
 	return c->auth.exec_runs;
+}
+
+void kube_client_set_exec_timeout(struct kube_client *c, int64_t ms)
+{
+	c->auth.exec_timeout_ms = ms;
 }
 
 void kube_client_set_user_agent(struct kube_client *c, const char *ua)
@@ -132,11 +161,20 @@ static bool on_data(void *arg, const char *p, size_t n)
 
 static void on_done(void *arg, const struct httpc_response *r);
 
-static int start(struct kreq *k, char *err, size_t errlen)
+static int64_t timeout_of(const struct kreq *k)
+{
+	return k->rq.timeout_ms < 0 ? 0 : k->rq.timeout_ms ? k->rq.timeout_ms : DEFAULT_TIMEOUT_MS;
+}
+
+/* Sends k with the current credentials, within what is left of its timeout. */
+static int send_now(struct kreq *k, char *err, size_t errlen)
 {
 	struct kube_client *c = k->c;
-	if (kube_auth_refresh(&c->auth, err, errlen) != 0)
-		return -1;
+	int64_t timeout = 0;
+	if (k->deadline) {
+		uint64_t now = uv_now(c->loop);
+		timeout = k->deadline > now ? (int64_t)(k->deadline - now) : 1;
+	}
 	size_t ul = strlen(c->kc->server) + strlen(k->path) + 1;
 	char *url = malloc(ul);
 	snprintf(url, ul, "%s%s", c->kc->server, k->path);
@@ -152,7 +190,7 @@ static int start(struct kreq *k, char *err, size_t errlen)
 		.headers = headers,
 		.body = k->rq.body,
 		.body_len = k->rq.body_len,
-		.timeout_ms = k->rq.timeout_ms < 0 ? 0 : k->rq.timeout_ms ? k->rq.timeout_ms : DEFAULT_TIMEOUT_MS,
+		.timeout_ms = timeout,
 		.bearer_token = c->auth.token,
 		.user_agent = c->ua,
 		.max_response = k->rq.max_response ? k->rq.max_response : DEFAULT_MAX_RESPONSE,
@@ -169,6 +207,126 @@ static int start(struct kreq *k, char *err, size_t errlen)
 	int rc = httpc_send(c->hc, &q, on_done, k, err, errlen);
 	free(url);
 	return rc;
+}
+
+/* Ends a request that never reached the server; fmt has %s for its name
+ * and then for detail. */
+static void fail_waiter(struct kreq *k, const char *fmt, const char *detail)
+{
+	char msg[1024];
+	snprintf(msg, sizeof msg, fmt, k->what ? k->what : k->path, detail);
+	struct kube_response kr = { .status = 0, .body = "", .message = msg };
+	k->done(k->arg, &kr);
+	kreq_free(k);
+}
+
+static void on_wait_timer(uv_timer_t *t);
+
+/* The timer ends the waiting request whose timeout passes first. */
+static void arm_wait_timer(struct kube_client *c)
+{
+	uint64_t first = 0;
+	for (struct kreq *k = c->waiting; k; k = k->next)
+		if (k->deadline && (!first || k->deadline < first))
+			first = k->deadline;
+	if (!first) {
+		if (c->wait_timer)
+			uv_timer_stop(c->wait_timer);
+		return;
+	}
+	if (!c->wait_timer) {
+		c->wait_timer = malloc(sizeof *c->wait_timer);
+		uv_timer_init(c->loop, c->wait_timer);
+		c->wait_timer->data = c;
+	}
+	uint64_t now = uv_now(c->loop);
+	uv_timer_start(c->wait_timer, on_wait_timer, first > now ? first - now : 0, 0);
+}
+
+static struct kreq *unlink_waiter(struct kube_client *c, struct kreq *k)
+{
+	for (struct kreq **p = &c->waiting; *p; p = &(*p)->next)
+		if (*p == k) {
+			*p = k->next;
+			k->next = NULL;
+			return k;
+		}
+	return NULL;
+}
+
+static void on_wait_timer(uv_timer_t *t)
+{
+	struct kube_client *c = t->data;
+	bool freed = false, *outer = c->freed;
+	c->freed = &freed;
+	for (;;) {
+		uint64_t now = uv_now(c->loop);
+		struct kreq *k = c->waiting;
+		while (k && !(k->deadline && k->deadline <= now))
+			k = k->next;
+		if (!k)
+			break;
+		unlink_waiter(c, k);
+		char detail[600];
+		snprintf(detail, sizeof detail, "the exec plugin \"%s\" has not answered within the request's timeout",
+			 c->kc->exec->command);
+		fail_waiter(k, "%s: no credentials: %s", detail);
+		if (freed) {
+			if (outer)
+				*outer = true;
+			return;
+		}
+	}
+	c->freed = outer;
+	arm_wait_timer(c);
+}
+
+/* The plugin answered (err NULL) or failed: the requests that waited for
+ * this run go out, or end with its error. Those queued meanwhile for a
+ * later run stay. */
+static void auth_ready(void *arg, const char *err)
+{
+	struct kube_client *c = arg;
+	unsigned gen = c->auth_gen++;
+	bool freed = false, *outer = c->freed;
+	c->freed = &freed;
+	while (c->waiting && c->waiting->gen == gen) {
+		struct kreq *k = c->waiting;
+		c->waiting = k->next;
+		k->next = NULL;
+		char e[512];
+		if (err)
+			fail_waiter(k, "%s: %s", err);
+		else if (send_now(k, e, sizeof e) != 0)
+			fail_waiter(k, "%s: %s", e);
+		if (freed) {
+			if (outer)
+				*outer = true;
+			return;
+		}
+	}
+	c->freed = outer;
+	arm_wait_timer(c);
+}
+
+static int start(struct kreq *k, char *err, size_t errlen)
+{
+	struct kube_client *c = k->c;
+	int64_t t = timeout_of(k);
+	k->deadline = t ? uv_now(c->loop) + (uint64_t)t : 0;
+	int rc = kube_auth_refresh(&c->auth, err, errlen);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return send_now(k, err, errlen);
+	/* The plugin is running: wait for it, in order. */
+	k->gen = c->auth_gen;
+	struct kreq **p = &c->waiting;
+	while (*p)
+		p = &(*p)->next;
+	*p = k;
+	arm_wait_timer(c);
+	return 0;
 }
 
 static void on_done(void *arg, const struct httpc_response *r)
@@ -216,6 +374,10 @@ static void on_done(void *arg, const struct httpc_response *r)
 int kube_send(struct kube_client *c, const struct kube_request *rq, kube_done_fn done, void *arg, char *err,
 	      size_t errlen)
 {
+	if (c->closing) {
+		snprintf(err, errlen, "the Kubernetes client is closing");
+		return -1;
+	}
 	struct kreq *k = calloc(1, sizeof(*k));
 	k->c = c;
 	k->rq = *rq;

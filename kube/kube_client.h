@@ -58,10 +58,16 @@ uv_loop_t *kube_client_loop(struct kube_client *c);
 const struct kube_config *kube_client_config(struct kube_client *c);
 /* How often the exec plugin ran (tests). */
 unsigned kube_client_exec_runs(const struct kube_client *c);
+/* How long the exec credential plugin may run (0 = KUBE_EXEC_TIMEOUT_MS, 30 s). */
+void kube_client_set_exec_timeout(struct kube_client *c, int64_t ms);
 void kube_client_set_user_agent(struct kube_client *c, const char *ua);
 
 /* Asynchronous request. A 401 with refreshable credentials (exec plugin, token
- * file) re-fetches them and retries once. 0, or -1 with err (done not called). */
+ * file) re-fetches them and retries once. While the exec plugin runs (it runs
+ * on the loop, bounded in time), requests wait for it in order; its failure,
+ * or the request's own timeout passing first, ends them through done with
+ * status 0 and the reason in message. 0, or -1 with err (done not called):
+ * e.g. the plugin's command cannot be started. */
 int kube_send(struct kube_client *c, const struct kube_request *rq, kube_done_fn done, void *arg, char *err,
 	      size_t errlen);
 

@@ -5,6 +5,7 @@
 #include "kube_client.h"
 
 struct kube_kind; /* discovery cache entry (kube_resource.c) */
+struct kreq;      /* a request (kube_client.c) */
 
 struct kube_client {
 	uv_loop_t *loop;
@@ -14,6 +15,13 @@ struct kube_client {
 	struct kube_auth auth;
 	char *ua;
 	struct kube_kind *kinds;
+	/* Requests waiting for the exec plugin's credentials, oldest first, and
+	 * the timer that ends those whose own timeout passes first. */
+	struct kreq *waiting;
+	uv_timer_t *wait_timer;
+	unsigned auth_gen; /* counts the plugin's answers */
+	bool closing;
+	bool *freed; /* set when the client is freed inside one of its callbacks */
 };
 
 void kube_kinds_free(struct kube_client *c);

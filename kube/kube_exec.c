@@ -1,22 +1,16 @@
-/* Exec credential plugins (client.authentication.k8s.io v1beta1 / v1), the
- * way kubectl runs `aws eks get-token`: argv and env from the kubeconfig,
- * KUBERNETES_EXEC_INFO describing the request, an ExecCredential on stdout. */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
+/* The ExecCredential format of exec credential plugins (client.authentication.k8s.io
+ * v1beta1 / v1), the way kubectl runs `aws eks get-token`: argv and env from
+ * the kubeconfig, KUBERNETES_EXEC_INFO describing the request, an
+ * ExecCredential on stdout. Running the process is kube_exec_run.c. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "kube_auth.h"
+#include "kube_exec.h"
 #include "kube_util.h"
-
-#define EXEC_MAX_OUTPUT (1u << 20)
 
 extern char **environ;
 
@@ -34,24 +28,24 @@ int kube_exec_parse(const char *json, const char *want_api_version, struct kube_
 	char perr[128];
 	yajl_val v = yajl_tree_parse(json, perr, sizeof(perr));
 	if (!v || !YAJL_IS_OBJECT(v)) {
-		snprintf(err, errlen, "exec plugin output is not a JSON ExecCredential");
+		snprintf(err, errlen, "its output is not a JSON ExecCredential");
 		yajl_tree_free(v);
 		return -1;
 	}
 	const char *kind = jstr(v, "kind", NULL), *api = jstr(v, "apiVersion", NULL);
 	int rc = -1;
 	if (!kind || strcmp(kind, "ExecCredential") != 0) {
-		snprintf(err, errlen, "exec plugin output has kind \"%s\", not ExecCredential", kind ? kind : "");
+		snprintf(err, errlen, "its output has kind \"%s\", not ExecCredential", kind ? kind : "");
 	} else if (want_api_version && (!api || strcmp(api, want_api_version) != 0)) {
-		snprintf(err, errlen, "exec plugin answered with apiVersion \"%s\", the kubeconfig asks for \"%s\"",
+		snprintf(err, errlen, "it answered with apiVersion \"%s\", the kubeconfig asks for \"%s\"",
 			 api ? api : "", want_api_version);
 	} else {
 		const char *tok = jstr(v, "status", "token"), *cert = jstr(v, "status", "clientCertificateData"),
 			   *key = jstr(v, "status", "clientKeyData"), *exp = jstr(v, "status", "expirationTimestamp");
 		if (!tok && !(cert && key)) {
-			snprintf(err, errlen, "exec plugin gave neither status.token nor a client certificate and key");
+			snprintf(err, errlen, "it gave neither status.token nor a client certificate and key");
 		} else if (exp && kube_parse_time(exp, &out->expiry) != 0) {
-			snprintf(err, errlen, "exec plugin status.expirationTimestamp \"%s\" is not an RFC 3339 time", exp);
+			snprintf(err, errlen, "its status.expirationTimestamp \"%s\" is not an RFC 3339 time", exp);
 		} else {
 			out->token = kube_strdup(tok);
 			out->cert_pem = cert && key ? strdup(cert) : NULL;
@@ -76,7 +70,7 @@ void kube_exec_result_free(struct kube_exec_result *r)
 }
 
 /* The ExecCredential kubectl passes in KUBERNETES_EXEC_INFO. We never run
- * the plugin interactively (the agent has no terminal; the CLI keeps stdin). */
+ * the plugin interactively: its stdin is /dev/null, in agentctl too. */
 static char *exec_info(const struct kube_config *kc)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
@@ -110,7 +104,7 @@ static char *exec_info(const struct kube_config *kc)
 }
 
 /* environ + the kubeconfig's env + KUBERNETES_EXEC_INFO (later entries win). */
-static char **child_env(const struct kube_config *kc)
+char **kube_exec_env(const struct kube_config *kc)
 {
 	size_t n = 0, m = 0;
 	while (environ[n])
@@ -132,97 +126,4 @@ static char **child_env(const struct kube_config *kc)
 		v[k++] = strdup(kc->exec->env[j]);
 	v[k] = exec_info(kc);
 	return v;
-}
-
-static int read_all(int fd, char **out, char *err, size_t errlen)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	if (!buf) {
-		snprintf(err, errlen, "exec plugin output: out of memory");
-		return -1;
-	}
-	for (;;) {
-		if (n + 1 >= cap) {
-			if (cap >= EXEC_MAX_OUTPUT) {
-				snprintf(err, errlen, "exec plugin printed more than %u bytes", EXEC_MAX_OUTPUT);
-				free(buf);
-				return -1;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				snprintf(err, errlen, "exec plugin output: out of memory");
-				free(buf);
-				return -1;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	return 0;
-}
-
-int kube_exec_run(const struct kube_config *kc, struct kube_exec_result *out, char *err, size_t errlen)
-{
-	const struct kube_exec_conf *e = kc->exec;
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		snprintf(err, errlen, "exec plugin: pipe: %s", strerror(errno));
-		return -1;
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	char **envp = child_env(kc);
-	pid_t pid;
-	int rc = posix_spawnp(&pid, e->command, &fa, NULL, e->argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	kube_free_strv(envp);
-	close(fds[1]);
-	if (rc != 0) {
-		close(fds[0]);
-		snprintf(err, errlen, "exec plugin: cannot run \"%s\": %s%s%s", e->command, strerror(rc),
-			 e->install_hint ? ". " : "", e->install_hint ? e->install_hint : "");
-		return -1;
-	}
-	char *output = NULL;
-	int rrc = read_all(fds[0], &output, err, errlen);
-	close(fds[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rrc != 0) {
-		free(output);
-		return -1;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		/* posix_spawnp reports a missing command this way when it has to fork
-		 * (under valgrind, for one); shells use 127 for it too. */
-		snprintf(err, errlen, "exec plugin: cannot run \"%s\" (exit status 127: command not found?)%s%s",
-			 e->command, e->install_hint ? ". " : "", e->install_hint ? e->install_hint : "");
-		explicit_bzero(output, strlen(output));
-		free(output);
-		return -1;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(err, errlen, "exec plugin \"%s\" failed (%s %d); its messages are above", e->command,
-			 WIFEXITED(status) ? "exit status" : "signal",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		explicit_bzero(output, strlen(output));
-		free(output);
-		return -1;
-	}
-	rc = kube_exec_parse(output, e->api_version, out, err, errlen);
-	explicit_bzero(output, strlen(output));
-	free(output);
-	return rc;
 }

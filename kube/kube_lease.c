@@ -302,6 +302,9 @@ static void write_done(void *arg, const struct kube_response *r)
 			snprintf(path, sizeof path, "%s/%s", l->path, l->name);
 			lease_send(l, "GET", path, NULL, get_done); /* or, unsent, it ended the stop */
 			return;
+		} else if (r->status == 0) {
+			/* Never answered, or never sent (the exec plugin failed). */
+			error(l, "lease release: %s", r->message);
 		}
 		finish_stop(l);
 		return;
@@ -355,7 +358,7 @@ static void get_done(void *arg, const struct kube_response *r)
 		return;
 	}
 	if (r->status != 200 || !read_record(l, r->body)) {
-		error(l, "lease read: %s", r->status ? r->message : "no answer");
+		error(l, "lease read: %s", r->status || r->message[0] ? r->message : "no answer");
 		schedule(l);
 		return;
 	}

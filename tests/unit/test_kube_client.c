@@ -1,6 +1,7 @@
 /* The Kubernetes client against the test API server: server-side apply,
  * get/list/delete, discovery, errors in plain words (401/403/404/409/422),
  * client certificates, and exec credential plugins (expiry, 401 refresh). */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -269,6 +270,212 @@ static void test_exec_401(void)
 	kube_config_free(&kc);
 }
 
+/* ---- plugins that misbehave: nothing may wait on them but their requests ---- */
+
+static void write_script(const char *name, const char *body)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", ks.dir, name);
+	FILE *f = fopen(p, "w");
+	fprintf(f, "#!/bin/sh\n%s", body);
+	fclose(f);
+	chmod(p, 0700);
+}
+
+static const char *script_user(const char *name)
+{
+	static char user[1024];
+	snprintf(user, sizeof(user),
+		 "    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ./%s\n"
+		 "      env:\n      - {name: DIR, value: %s}\n      - {name: PLUGIN_SECRET, value: hunter2-secret}",
+		 name, ks.dir);
+	return user;
+}
+
+static pid_t read_pid(const char *name)
+{
+	char p[512], *t = NULL;
+	snprintf(p, sizeof(p), "%s/%s", ks.dir, name);
+	if (kube_read_file(p, 64, &t, NULL, err, sizeof(err)) != 0)
+		return 0;
+	pid_t pid = (pid_t)atoi(t);
+	free(t);
+	return pid;
+}
+
+/* Runs the loop until pid is gone (reaped by libuv, or by init when it was
+ * a grandchild), at most 20 s. */
+static bool gone(pid_t pid)
+{
+	uint64_t end = uv_now(&loop) + 20000;
+	while (pid > 0 && kill(pid, 0) == 0) {
+		if (uv_now(&loop) > end)
+			return false;
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(10000);
+		uv_update_time(&loop);
+	}
+	return true;
+}
+
+struct got {
+	int n;
+	long status;
+	char msg[1024];
+};
+
+static void got_done(void *arg, const struct kube_response *r)
+{
+	struct got *g = arg;
+	g->n++;
+	g->status = r->status;
+	snprintf(g->msg, sizeof g->msg, "%s", r->message);
+}
+
+static void tick(uv_timer_t *t)
+{
+	(*(int *)t->data)++;
+}
+
+/* Runs the loop until *n reaches want (at most 20 s); counts the ticks of a
+ * 10 ms timer meanwhile, which show that the loop was not blocked. */
+static int run_until(const int *n, int want)
+{
+	int ticks = 0;
+	uv_timer_t t;
+	uv_timer_init(&loop, &t);
+	t.data = &ticks;
+	uv_timer_start(&t, tick, 10, 10);
+	uint64_t end = uv_now(&loop) + 20000;
+	while (*n < want && uv_now(&loop) < end)
+		uv_run(&loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	return ticks;
+}
+
+static void test_exec_misbehaving(void)
+{
+	struct kube_config kc;
+	struct kube_client *c;
+
+	/* Hangs holding stdout: ended at the timeout with SIGTERM. */
+	write_script("hang.sh", "echo $$ >\"$DIR/hang.pid\"\nexec sleep 1000\n");
+	c = client_for(ks_kubeconfig(&ks, "hang", script_user("hang.sh")), &kc);
+	kube_client_set_exec_timeout(c, 300);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	CHECK(strstr(err, "/hang.sh\" did not answer within 0.3 s; stopped it") != NULL);
+	CHECK(!strstr(err, "hunter2"));
+	CHECK(gone(read_pid("hang.pid")));
+	kube_client_free(c);
+	kube_config_free(&kc);
+
+	/* Ignores SIGTERM and keeps stdout open (its sleep holds it too): SIGKILL after the grace. */
+	write_script("stubborn.sh", "trap '' TERM\necho $$ >\"$DIR/stubborn.pid\"\nwhile :; do sleep 1; done\n");
+	c = client_for(ks_kubeconfig(&ks, "stubborn", script_user("stubborn.sh")), &kc);
+	kube_client_set_exec_timeout(c, 300);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	CHECK(strstr(err, "did not answer within 0.3 s") != NULL);
+	CHECK(gone(read_pid("stubborn.pid")));
+	kube_client_free(c);
+	kube_config_free(&kc);
+
+	/* Answers, but leaves a child holding its stdout: the answer counts at its exit. */
+	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"fork-tok\"],\"readonly\":[\"ro-token\"]}");
+	write_script("forks.sh", "sleep 1000 &\necho $! >\"$DIR/forks.child\"\n"
+				 "echo '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
+				 "\"status\":{\"token\":\"fork-tok\"}}'\n");
+	c = client_for(ks_kubeconfig(&ks, "forks", script_user("forks.sh")), &kc);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	pid_t child = read_pid("forks.child");
+	CHECK(child > 0 && kill(child, 0) == 0); /* still holding the pipe, and we did not wait for it */
+	if (child > 0)
+		kill(child, SIGKILL);
+	kube_client_free(c);
+	kube_config_free(&kc);
+
+	/* Exits non-zero; prints garbage; prints too much: each a clear error. */
+	write_script("fails.sh", "echo 'fails.sh: no network' >&2\nexit 3\n");
+	c = client_for(ks_kubeconfig(&ks, "fails", script_user("fails.sh")), &kc);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	CHECK(strstr(err, "/fails.sh\" failed (exit status 3)") != NULL);
+	kube_client_free(c);
+	kube_config_free(&kc);
+	write_script("garbage.sh", "echo '<html>hunter2</html>'\n");
+	c = client_for(ks_kubeconfig(&ks, "garbage", script_user("garbage.sh")), &kc);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	CHECK(strstr(err, "/garbage.sh\": its output is not a JSON ExecCredential") != NULL);
+	CHECK(!strstr(err, "hunter2"));
+	kube_client_free(c);
+	kube_config_free(&kc);
+	write_script("flood.sh", "exec head -c 3000000 /dev/zero\n");
+	c = client_for(ks_kubeconfig(&ks, "flood", script_user("flood.sh")), &kc);
+	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	CHECK(strstr(err, "/flood.sh\" printed more than 1048576 bytes; stopped it") != NULL);
+	kube_client_free(c);
+	kube_config_free(&kc);
+
+	/* A plugin that answers when the test says so (a line in a FIFO):
+	 * requests wait for it in order, the loop runs meanwhile, one run serves
+	 * them all, and a request whose own timeout passes first ends alone. */
+	char fifo[512];
+	snprintf(fifo, sizeof fifo, "%s/go.fifo", ks.dir);
+	CHECK_INT(mkfifo(fifo, 0600), 0);
+	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"slow-tok\"],\"readonly\":[\"ro-token\"]}");
+	write_script("slow.sh", "echo $$ >\"$DIR/slow.pid\"\nread line <\"$DIR/go.fifo\"\n"
+				"echo '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
+				"\"status\":{\"token\":\"slow-tok\"}}'\n");
+	c = client_for(ks_kubeconfig(&ks, "slow", script_user("slow.sh")), &kc);
+	struct got a = { 0 }, b = { 0 }, shortt = { 0 };
+	struct kube_request rq = { .method = "GET", .path = "/api/v1/namespaces/kt" };
+	struct kube_request rq_short = { .method = "GET", .path = "/api/v1/namespaces/kt", .what = "short",
+					  .timeout_ms = 200 };
+	CHECK_INT(kube_send(c, &rq, got_done, &a, err, sizeof err), 0);
+	CHECK_INT(kube_send(c, &rq_short, got_done, &shortt, err, sizeof err), 0);
+	CHECK_INT(kube_send(c, &rq, got_done, &b, err, sizeof err), 0);
+	int ticks = run_until(&shortt.n, 1);
+	CHECK(ticks >= 1); /* the loop ran while the plugin waited */
+	CHECK_INT(shortt.status, 0);
+	CHECK(strncmp(shortt.msg, "short: no credentials: the exec plugin \"", 40) == 0 &&
+	      strstr(shortt.msg, "/slow.sh\" has not answered within the request's timeout") != NULL);
+	CHECK_INT(a.n + b.n, 0);
+	FILE *go = fopen(fifo, "w"); /* opens once the plugin reads it */
+	fputs("go\n", go);
+	fclose(go);
+	struct got *both[] = { &a, &b };
+	for (int i = 0; i < 2; i++) /* their answers may come in either order */
+		run_until(&both[i]->n, 1);
+	CHECK_INT(a.n, 1);
+	CHECK_INT(b.n, 1);
+	CHECK_INT(a.status, 200);
+	CHECK_INT(b.status, 200);
+	CHECK_INT(kube_client_exec_runs(c), 1);
+	kube_client_free(c);
+	kube_config_free(&kc);
+
+	/* The client closes while the plugin runs: its requests end, the plugin is stopped. */
+	c = client_for(ks_kubeconfig(&ks, "slow2", script_user("slow.sh")), &kc);
+	unlink(fifo);
+	CHECK_INT(mkfifo(fifo, 0600), 0);
+	char pidfile[512];
+	snprintf(pidfile, sizeof pidfile, "%s/slow.pid", ks.dir);
+	unlink(pidfile);
+	struct got d = { 0 };
+	CHECK_INT(kube_send(c, &rq, got_done, &d, err, sizeof err), 0);
+	pid_t pid = 0;
+	for (int i = 0; i < 2000 && !(pid = read_pid("slow.pid")); i++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(10000);
+	}
+	CHECK(pid > 0);
+	kube_client_free(c);
+	kube_config_free(&kc);
+	CHECK_INT(d.n, 1);
+	CHECK(strstr(d.msg, "the Kubernetes client was closed before the exec plugin answered") != NULL);
+	CHECK(gone(pid));
+	unlink(fifo);
+}
+
 int main(void)
 {
 	uv_loop_init(&loop);
@@ -290,6 +497,7 @@ int main(void)
 		test_exec_expiry();
 		test_exec_401();
 		test_exec_client_cert();
+		test_exec_misbehaving();
 	}
 	ks_stop(&ks);
 	uv_run(&loop, UV_RUN_DEFAULT);

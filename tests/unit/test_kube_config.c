@@ -130,7 +130,7 @@ static void test_merge(void)
 	CHECK(kc.cert_pem && kc.cert_pem_len == 5 && memcmp(kc.cert_pem, "hello", 5) == 0);
 	CHECK(kc.key_pem && kc.key_pem_len == 3 && memcmp(kc.key_pem, "key", 3) == 0);
 	struct kube_auth a;
-	kube_auth_init(&a, &kc);
+	kube_auth_init(&a, &kc, NULL, NULL, NULL);
 	struct httpc_tls tls;
 	kube_auth_tls(&a, &tls);
 	CHECK(tls.cert_file == NULL && tls.key_file == NULL);
@@ -221,7 +221,7 @@ static void test_in_cluster(void)
 	CHECK(kc.in_cluster);
 	/* the token file is read on use and re-read when it changes */
 	struct kube_auth a;
-	kube_auth_init(&a, &kc);
+	kube_auth_init(&a, &kc, NULL, NULL, NULL);
 	CHECK_INT(kube_auth_refresh(&a, err, sizeof(err)), 0);
 	CHECK_STR(a.token, "tok-1");
 	write_file("sa/token", "tok-2-rotated");
