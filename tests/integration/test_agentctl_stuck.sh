@@ -39,7 +39,7 @@ NS=/api/v1/namespaces/monitoring
 # The default agent image (the file IMAGE), as a new user installs it.
 AGENT_IMAGE=$(cat "$(dirname "$0")/../../IMAGE")
 
-python3 - "$(dirname "$0")" >"$TMP/cluster.json" <<'PY'
+python3 - "$(dirname "$0")/../servers" >"$TMP/cluster.json" <<'PY'
 import json, sys
 sys.path.insert(0, sys.argv[1])
 import eks_clusters as e
