@@ -105,7 +105,6 @@ enum {
 	O_CANARY_HASH, O_STABLE_HASH, O_CANARY_PODS, O_STABLE_PODS, O_MAX_RESTARTS, O_MAX_OOM, O_MAX_NOT_READY,
 	O_MAX_CPU, O_MIN_CPU, O_MAX_MEM, O_MIN_MEM, O_MAX_P95, O_MIN_SAMPLES, O_ERROR_RATE, O_PROM_VERSION,
 	O_MAX_ERR, O_MIN_REQUESTS, O_STRATEGY, O_VERSION, O_KIND, O_CLUSTER, O_NO_RECORD, O_OUTPUT, O_SHOW_QUERIES,
-	O_URL, O_DATABASE, O_USERNAME, O_PASSWORD, O_TOKEN, O_ORG, O_BUCKET, O_TLS_CA, O_TIMEOUT, O_SKIP_CREATE,
 };
 
 static const struct option longopts[] = {
@@ -141,16 +140,7 @@ static const struct option longopts[] = {
 	{ "no-record", no_argument, NULL, O_NO_RECORD },
 	{ "output", required_argument, NULL, O_OUTPUT },
 	{ "show-queries", no_argument, NULL, O_SHOW_QUERIES },
-	{ "url", required_argument, NULL, O_URL },
-	{ "database", required_argument, NULL, O_DATABASE },
-	{ "username", required_argument, NULL, O_USERNAME },
-	{ "password", required_argument, NULL, O_PASSWORD },
-	{ "token", required_argument, NULL, O_TOKEN },
-	{ "org", required_argument, NULL, O_ORG },
-	{ "bucket", required_argument, NULL, O_BUCKET },
-	{ "tls-ca", required_argument, NULL, O_TLS_CA },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
-	{ "skip-database-creation", no_argument, NULL, O_SKIP_CREATE },
+	INFLUX_CONN_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -359,6 +349,8 @@ static int run_deploy_check(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1 && !rc) {
+		if (influx_conn_option(&a.conn, c, optarg))
+			continue;
 		switch (c) {
 		case 'h': check_usage(stdout); return AGENTCTL_OK;
 		case O_SERVICE: a.service = optarg; break;
@@ -422,16 +414,6 @@ static int run_deploy_check(int argc, char **argv)
 		case O_NO_RECORD: a.no_record = true; break;
 		case O_OUTPUT: a.output = optarg; break;
 		case O_SHOW_QUERIES: a.show_queries = true; break;
-		case O_URL: a.conn.url = optarg; break;
-		case O_DATABASE: a.conn.database = optarg; break;
-		case O_USERNAME: a.conn.username = optarg; break;
-		case O_PASSWORD: a.conn.password = optarg; break;
-		case O_TOKEN: a.conn.token = optarg; break;
-		case O_ORG: a.conn.org = optarg; break;
-		case O_BUCKET: a.conn.bucket = optarg; break;
-		case O_TLS_CA: a.conn.tls_ca = optarg; break;
-		case O_TIMEOUT: a.conn.timeout = optarg; break;
-		case O_SKIP_CREATE: a.conn.skip_create = true; break;
 		case ':': return usage_error("%s needs a value", argv[optind - 1]);
 		default: {
 			char name[64];

@@ -67,8 +67,7 @@ static void deploy_usage(FILE *out)
 
 enum {
 	O_SERVICE = 1000, O_STRATEGY, O_VERSION, O_PHASE, O_NAMESPACE, O_KIND, O_CLUSTER, O_IMAGE, O_MESSAGE,
-	O_STARTED_AT, O_DURATION, O_TIME, O_URL, O_DATABASE, O_USERNAME, O_PASSWORD, O_TOKEN, O_ORG, O_BUCKET,
-	O_TLS_CA, O_TIMEOUT, O_SKIP_CREATE,
+	O_STARTED_AT, O_DURATION, O_TIME,
 };
 
 static const struct option longopts[] = {
@@ -84,16 +83,7 @@ static const struct option longopts[] = {
 	{ "started-at", required_argument, NULL, O_STARTED_AT },
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "time", required_argument, NULL, O_TIME },
-	{ "url", required_argument, NULL, O_URL },
-	{ "database", required_argument, NULL, O_DATABASE },
-	{ "username", required_argument, NULL, O_USERNAME },
-	{ "password", required_argument, NULL, O_PASSWORD },
-	{ "token", required_argument, NULL, O_TOKEN },
-	{ "org", required_argument, NULL, O_ORG },
-	{ "bucket", required_argument, NULL, O_BUCKET },
-	{ "tls-ca", required_argument, NULL, O_TLS_CA },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
-	{ "skip-database-creation", no_argument, NULL, O_SKIP_CREATE },
+	INFLUX_CONN_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -182,6 +172,8 @@ static int run_deploy_event(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (influx_conn_option(&a.conn, c, optarg))
+			continue;
 		switch (c) {
 		case 'h': deploy_usage(stdout); return AGENTCTL_OK;
 		case O_SERVICE: e->service = optarg; break;
@@ -196,16 +188,6 @@ static int run_deploy_event(int argc, char **argv)
 		case O_STARTED_AT: a.started_at = optarg; break;
 		case O_DURATION: a.duration = optarg; break;
 		case O_TIME: a.time = optarg; break;
-		case O_URL: a.conn.url = optarg; break;
-		case O_DATABASE: a.conn.database = optarg; break;
-		case O_USERNAME: a.conn.username = optarg; break;
-		case O_PASSWORD: a.conn.password = optarg; break;
-		case O_TOKEN: a.conn.token = optarg; break;
-		case O_ORG: a.conn.org = optarg; break;
-		case O_BUCKET: a.conn.bucket = optarg; break;
-		case O_TLS_CA: a.conn.tls_ca = optarg; break;
-		case O_TIMEOUT: a.conn.timeout = optarg; break;
-		case O_SKIP_CREATE: a.conn.skip_create = true; break;
 		case ':':
 			/* Only the option name: a value given as --password=... is never echoed. */
 			return usage_error("%s needs a value", argv[optind - 1]);

@@ -15,6 +15,23 @@
 #define DEFAULT_URL "http://127.0.0.1:8086"
 #define WRITE_ANSWER_BYTES 4096
 
+bool influx_conn_option(struct influx_conn *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case INFLUX_CONN_O_URL: c->url = arg; return true;
+	case INFLUX_CONN_O_DATABASE: c->database = arg; return true;
+	case INFLUX_CONN_O_USERNAME: c->username = arg; return true;
+	case INFLUX_CONN_O_PASSWORD: c->password = arg; return true;
+	case INFLUX_CONN_O_TOKEN: c->token = arg; return true;
+	case INFLUX_CONN_O_ORG: c->org = arg; return true;
+	case INFLUX_CONN_O_BUCKET: c->bucket = arg; return true;
+	case INFLUX_CONN_O_TLS_CA: c->tls_ca = arg; return true;
+	case INFLUX_CONN_O_TIMEOUT: c->timeout = arg; return true;
+	case INFLUX_CONN_O_SKIP_CREATE: c->skip_create = true; return true;
+	default: return false;
+	}
+}
+
 const char *influx_conn_env_or(const char *v, const char *name)
 {
 	if (v)

@@ -5,6 +5,7 @@
  * or a message. */
 #ifndef AGENTCTL_INFLUX_CONN_H
 #define AGENTCTL_INFLUX_CONN_H
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,6 +22,30 @@ struct influx_conn {
 	const char *url, *database, *username, *password, *token, *org, *bucket, *tls_ca, *timeout;
 	bool skip_create;
 };
+
+/* The connection flags every command that talks to InfluxDB takes (getopt_long
+ * values from INFLUX_CONN_O_FIRST up; a command's own start below it). */
+enum {
+	INFLUX_CONN_O_FIRST = 2000,
+	INFLUX_CONN_O_URL = INFLUX_CONN_O_FIRST, INFLUX_CONN_O_DATABASE, INFLUX_CONN_O_USERNAME,
+	INFLUX_CONN_O_PASSWORD, INFLUX_CONN_O_TOKEN, INFLUX_CONN_O_ORG, INFLUX_CONN_O_BUCKET, INFLUX_CONN_O_TLS_CA,
+	INFLUX_CONN_O_TIMEOUT, INFLUX_CONN_O_SKIP_CREATE,
+};
+/* Their rows of a struct option table. */
+#define INFLUX_CONN_LONGOPTS                                                                   \
+	{ "url", required_argument, NULL, INFLUX_CONN_O_URL },                                  \
+	{ "database", required_argument, NULL, INFLUX_CONN_O_DATABASE },                        \
+	{ "username", required_argument, NULL, INFLUX_CONN_O_USERNAME },                        \
+	{ "password", required_argument, NULL, INFLUX_CONN_O_PASSWORD },                        \
+	{ "token", required_argument, NULL, INFLUX_CONN_O_TOKEN },                              \
+	{ "org", required_argument, NULL, INFLUX_CONN_O_ORG },                                  \
+	{ "bucket", required_argument, NULL, INFLUX_CONN_O_BUCKET },                            \
+	{ "tls-ca", required_argument, NULL, INFLUX_CONN_O_TLS_CA },                            \
+	{ "timeout", required_argument, NULL, INFLUX_CONN_O_TIMEOUT },                          \
+	{ "skip-database-creation", no_argument, NULL, INFLUX_CONN_O_SKIP_CREATE }
+/* Takes getopt_long's answer opt (with optarg arg) when it is a connection
+ * flag: true, else false (the command's own). */
+bool influx_conn_option(struct influx_conn *c, int opt, const char *arg);
 
 /* The value, else the non-empty environment variable, else NULL. */
 const char *influx_conn_env_or(const char *v, const char *name);
