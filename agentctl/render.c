@@ -4,6 +4,7 @@
  * exactly what each parameter changes. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,8 @@ void render_buf_free(struct render_buf *b)
 	b->len = b->cap = 0;
 }
 
-static int buf_add(struct render_buf *b, const char *s, size_t n)
+/* Room for n more bytes and the NUL. */
+static int buf_reserve(struct render_buf *b, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
@@ -35,9 +37,31 @@ static int buf_add(struct render_buf *b, const char *s, size_t n)
 		b->p = p;
 		b->cap = cap;
 	}
+	return 0;
+}
+
+static int buf_add(struct render_buf *b, const char *s, size_t n)
+{
+	if (buf_reserve(b, n) < 0)
+		return -ENOMEM;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
+	return 0;
+}
+
+int render_buf_printf(struct render_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(b, (size_t)n) < 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
 	return 0;
 }
 

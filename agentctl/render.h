@@ -75,6 +75,8 @@ struct render_buf {
 	size_t len, cap;
 };
 void render_buf_free(struct render_buf *b);
+/* printf-style append; -1 when out of memory. */
+int render_buf_printf(struct render_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Substitutes the parameters into one manifest file (text[0..len)), appending
  * to out. name is used in messages ("name:line: ..."). -1 on a malformed or
