@@ -273,26 +273,6 @@ DT_FN void feed_rs(struct track *t, const char *ns, const char *name, const char
 
 /* ---- fixtures: YAML objects to JSON ---- */
 
-DT_FN char *slurp(const char *rel)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", fixtures_dir(), rel);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	if (fread(b, 1, (size_t)n, f) != (size_t)n)
-		exit(2);
-	b[n] = '\0';
-	fclose(f);
-	return b;
-}
-
 DT_FN void yaml_json_str(FILE *out, const char *s)
 {
 	fputc('"', out);
@@ -341,7 +321,7 @@ DT_FN void yaml_json(FILE *out, yaml_document_t *d, yaml_node_t *n)
 /* The fixture (one YAML document) as compact JSON: "key":value, no spaces. */
 DT_FN char *fixture_json(const char *rel)
 {
-	char *y = slurp(rel);
+	char *y = fixture_slurp(rel);
 	yaml_parser_t p;
 	yaml_document_t d;
 	yaml_parser_initialize(&p);

@@ -557,3 +557,11 @@ IC_FN char *ic_slurp(const char *path)
 	b[len] = '\0';
 	return b;
 }
+
+/* $FIXTURES/rel, whole and NUL-terminated; the test ends (exit 2) when it cannot be read. */
+IC_FN char *fixture_slurp(const char *rel)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", fixtures_dir(), rel);
+	return ic_slurp(path);
+}

@@ -24,26 +24,6 @@ static struct kube_server ks;
 static const char *kubeconfig;
 static uv_loop_t loop;
 
-static char *slurp(const char *rel)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", fixtures_dir(), rel);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		perror(path);
-		exit(2);
-	}
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	if (fread(b, 1, (size_t)n, f) != (size_t)n)
-		exit(2);
-	b[n] = '\0';
-	fclose(f);
-	return b;
-}
-
 static void set_str(void *c, const char *name, const char *v)
 {
 	*(const char **)((char *)c + opt_find(&input_kube_inventory, name)->offset) = v;

@@ -81,7 +81,7 @@ static void test_relist_by_new_leader(void)
 	track_free(t);
 
 	/* kind's real coredns Deployment (created 04:14:45, available 04:15:05). */
-	char *list = slurp("k8s-api/deployments/kind-v1.36-deploymentlist-kube-system.json");
+	char *list = fixture_slurp("k8s-api/deployments/kind-v1.36-deploymentlist-kube-system.json");
 	char *item = strstr(list, "{\"metadata\":{\"name\":\"coredns\"");
 	CHECK(item != NULL);
 	if (!item)

@@ -19,7 +19,7 @@
 
 static void seed_file(const char *rel)
 {
-	char *b = slurp(rel);
+	char *b = fixture_slurp(rel);
 	CHECK_INT(ks_control(&ks, "/_control/objects", b), 200);
 	free(b);
 }

@@ -460,7 +460,7 @@ int main(void)
 				"kubelet-pods/honeycomb-baremetal-docker-calico-pods.json",
 				"kubelet-pods/nri-minikube-k8s1.35-containerd2.2-pods.json" };
 	for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
-		char *b = slurp(seeds[i]);
+		char *b = fixture_slurp(seeds[i]);
 		control("/_control/objects", b);
 		free(b);
 	}
