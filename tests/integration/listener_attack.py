@@ -281,6 +281,21 @@ def budget(port, n, mib):
     print(json.dumps({"admitted": done, "refused": refused, "retry_after": retry_after, "again": again}))
 
 
+def timed_write(port):
+    """One authenticated write on a new connection: its status (0 when the
+    connection failed) and how long it took."""
+    t = time.monotonic()
+    try:
+        w = dial(port)
+        w.sendall(b"POST /write?db=x HTTP/1.1\r\nHost: x\r\nAuthorization: Token secret\r\n"
+                  b"Content-Length: 30\r\nConnection: close\r\n\r\nslow v=1i 1700000000000000000\n")
+        st, _ = read_response(w, t + 5)
+        w.close()
+    except OSError:
+        st = 0
+    return st, time.monotonic() - t
+
+
 def slowheads(port, n, secs):
     """N connections trickle a request head, a byte every 100 ms, while an
     authenticated write comes on a new connection every 300 ms."""
@@ -299,17 +314,9 @@ def slowheads(port, n, secs):
                 slow[i] = dial(port)  # shed or timed out: come back
                 sent[i] = 0
         if time.monotonic() >= next_write:
-            t = time.monotonic()
-            try:
-                w = dial(port)
-                w.sendall(b"POST /write?db=x HTTP/1.1\r\nHost: x\r\nAuthorization: Token secret\r\n"
-                          b"Content-Length: 30\r\nConnection: close\r\n\r\nslow v=1i 1700000000000000000\n")
-                st, _ = read_response(w, t + 5)
-                w.close()
-            except OSError:
-                st = 0
+            st, took = timed_write(port)
             writes.append(st)
-            worst = max(worst, time.monotonic() - t)
+            worst = max(worst, took)
             next_write = time.monotonic() + 0.3
         time.sleep(0.1)
     for s in slow:
@@ -344,17 +351,9 @@ def slowbodies(port, n, secs):
                 except OSError:
                     pass
         if time.monotonic() >= next_write:
-            t = time.monotonic()
-            try:
-                w = dial(port)
-                w.sendall(b"POST /write?db=x HTTP/1.1\r\nHost: x\r\nAuthorization: Token secret\r\n"
-                          b"Content-Length: 30\r\nConnection: close\r\n\r\nslow v=1i 1700000000000000000\n")
-                st, _ = read_response(w, t + 5)
-                w.close()
-            except OSError:
-                st = 0
+            st, took = timed_write(port)
             writes.append(st)
-            worst = max(worst, time.monotonic() - t)
+            worst = max(worst, took)
             next_write = time.monotonic() + 0.3
         time.sleep(0.1)
     for s in slow:
