@@ -42,6 +42,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import orphan_guard
+import request_body
 
 lock = threading.Lock()
 script = []
@@ -76,19 +77,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            return self.rfile.read(n)
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            out = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return out
-                out += self.rfile.read(size)
-                self.rfile.readline()
-        return b""
+        return request_body.read(self)
 
     def reply(self, status, body=b"", headers=None, ctype="application/json"):
         self.send_response(status)

@@ -58,6 +58,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kube_faults  # noqa: E402
 import orphan_guard  # noqa: E402
+import request_body  # noqa: E402
 import kube_proxy  # noqa: E402
 import kube_store  # noqa: E402
 import kube_table  # noqa: E402
@@ -101,19 +102,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- plumbing ----
     def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            return self.rfile.read(n)
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            out = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return out
-                out += self.rfile.read(size)
-                self.rfile.readline()
-        return b""
+        return request_body.read(self)
 
     cut = None  # a "cut" fault rule for this request's response (kube_faults.py)
 
