@@ -20,66 +20,66 @@ static void capture_emit(void *ctx, struct acc *a, struct metric *m, bool round,
 {
 	(void)round, (void)raw, (void)rawlen;
 	struct capture *c = ctx;
-	metric_sort_tags(m);
-	long n = acc_scratch_serialize(c->sc, m, 1, false, NULL);
+	hg_metric_sort_tags(m);
+	long n = hg_acc_scratch_serialize(c->sc, m, 1, false, NULL);
 	if (n > 0)
-		strbuf_append(&c->lines, c->sc->line[1], (size_t)n);
+		hg_strbuf_append(&c->lines, c->sc->line[1], (size_t)n);
 	else
-		acc_error(a, "metric %.*s not serializable (%ld)", (int)m->name.len, m->name.p, n);
+		hg_acc_error(a, "metric %.*s not serializable (%ld)", (int)m->name.len, m->name.p, n);
 }
 
 static void capture_error(void *ctx, const char *msg)
 {
 	struct capture *c = ctx;
-	strbuf_append(&c->errors, msg, strlen(msg));
-	strbuf_append(&c->errors, "\n", 1);
+	hg_strbuf_append(&c->errors, msg, strlen(msg));
+	hg_strbuf_append(&c->errors, "\n", 1);
 }
 
 static const struct acc_sink capture_sink = { .emit = capture_emit, .error = capture_error };
 
-struct acc *acc_capture_new(void)
+struct acc *hg_acc_capture_new(void)
 {
 	struct capture *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
-	c->sc = acc_scratch_new();
-	c->acc = c->sc ? acc_new(&capture_sink, c) : NULL;
+	c->sc = hg_acc_scratch_new();
+	c->acc = c->sc ? hg_acc_new(&capture_sink, c) : NULL;
 	if (!c->acc) {
-		acc_scratch_free(c->sc);
+		hg_acc_scratch_free(c->sc);
 		free(c);
 		return NULL;
 	}
-	acc_begin_gather(c->acc, now_ns());
+	hg_acc_begin_gather(c->acc, hg_now_ns());
 	return c->acc;
 }
 
-const char *acc_capture_text(const struct acc *a)
+const char *hg_acc_capture_text(const struct acc *a)
 {
-	const struct capture *c = acc_sink_ctx(a);
-	return strbuf_str(&c->lines);
+	const struct capture *c = hg_acc_sink_ctx(a);
+	return hg_strbuf_str(&c->lines);
 }
 
-const char *acc_capture_errors(const struct acc *a)
+const char *hg_acc_capture_errors(const struct acc *a)
 {
-	const struct capture *c = acc_sink_ctx(a);
-	return strbuf_str(&c->errors);
+	const struct capture *c = hg_acc_sink_ctx(a);
+	return hg_strbuf_str(&c->errors);
 }
 
-void acc_capture_clear(struct acc *a)
+void hg_acc_capture_clear(struct acc *a)
 {
-	struct capture *c = acc_sink_ctx(a);
-	strbuf_clear(&c->lines);
-	strbuf_clear(&c->errors);
+	struct capture *c = hg_acc_sink_ctx(a);
+	hg_strbuf_clear(&c->lines);
+	hg_strbuf_clear(&c->errors);
 }
 
-void acc_capture_free(struct acc *a)
+void hg_acc_capture_free(struct acc *a)
 {
 	if (!a)
 		return;
-	struct capture *c = acc_sink_ctx(a);
-	acc_free(a);
-	acc_scratch_free(c->sc);
-	strbuf_free(&c->lines);
-	strbuf_free(&c->errors);
+	struct capture *c = hg_acc_sink_ctx(a);
+	hg_acc_free(a);
+	hg_acc_scratch_free(c->sc);
+	hg_strbuf_free(&c->lines);
+	hg_strbuf_free(&c->errors);
 	free(c);
 }

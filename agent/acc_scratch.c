@@ -7,7 +7,7 @@
 #define ACC_LINE_START (16 * 1024)
 #define ACC_LINE_MAX (4 * 1024 * 1024)
 
-struct acc_scratch *acc_scratch_new(void)
+struct acc_scratch *hg_acc_scratch_new(void)
 {
 	struct acc_scratch *sc = calloc(1, sizeof *sc);
 	if (!sc)
@@ -16,29 +16,29 @@ struct acc_scratch *acc_scratch_new(void)
 	sc->line[0] = malloc(sc->line_cap);
 	sc->line[1] = malloc(sc->line_cap);
 	if (!sc->line[0] || !sc->line[1]) {
-		acc_scratch_free(sc);
+		hg_acc_scratch_free(sc);
 		return NULL;
 	}
 	return sc;
 }
 
-void acc_scratch_free(struct acc_scratch *sc)
+void hg_acc_scratch_free(struct acc_scratch *sc)
 {
 	if (!sc)
 		return;
 	free(sc->line[0]);
 	free(sc->line[1]);
-	metric_release(&sc->out);
+	hg_metric_release(&sc->out);
 	free(sc);
 }
 
-long acc_scratch_serialize(struct acc_scratch *sc, const struct metric *m, int flavour, bool zero_time_explicit,
+long hg_acc_scratch_serialize(struct acc_scratch *sc, const struct metric *m, int flavour, bool zero_time_explicit,
 			   uint64_t *dropped)
 {
 	struct lp_opts o = { .precision_ns = 1, .uint_support = flavour == 1, .zero_time_explicit = zero_time_explicit };
 	for (;;) {
 		struct lp_stats st = { 0 };
-		long n = lp_serialize(m, &o, sc->line[flavour], sc->line_cap, &st);
+		long n = hg_lp_serialize(m, &o, sc->line[flavour], sc->line_cap, &st);
 		if (dropped)
 			*dropped += st.dropped_fields;
 		if (n != -ENOSPC)

@@ -19,13 +19,13 @@ struct acc_scratch {
 	char name[ACC_NAME_MAX];  /* the measurement after name_override/prefix/suffix */
 };
 
-struct acc_scratch *acc_scratch_new(void);
-void acc_scratch_free(struct acc_scratch *sc);
+struct acc_scratch *hg_acc_scratch_new(void);
+void hg_acc_scratch_free(struct acc_scratch *sc);
 /* Serializes m into line[flavour] (1: 'u' integers), growing both lines up
  * to a bound: a metric larger than that is refused (-ENOSPC) rather than
  * buffered. zero_time_explicit: time 0 is the epoch, not "unset". Fields
  * left out (NaN, Inf) are added to *dropped. The length, or -errno. */
-long acc_scratch_serialize(struct acc_scratch *sc, const struct metric *m, int flavour, bool zero_time_explicit,
+long hg_acc_scratch_serialize(struct acc_scratch *sc, const struct metric *m, int flavour, bool zero_time_explicit,
 			   uint64_t *dropped);
 
 #endif

@@ -15,7 +15,7 @@ struct acc;
 struct acc_sink {
 	/* m is the input's metric, its time set; round: the agent's precision
 	 * applies (not to a service input's lines); raw: the line as received
-	 * (acc_emit_line), which the sink may push as it is, or NULL. */
+	 * (hg_acc_emit_line), which the sink may push as it is, or NULL. */
 	void (*emit)(void *ctx, struct acc *a, struct metric *m, bool round, const char *raw, size_t rawlen);
 	void (*error)(void *ctx, const char *msg);
 	void (*gather_done)(void *ctx);  /* optional */
@@ -24,10 +24,10 @@ struct acc_sink {
 
 /* An accumulator delivering to sink (static; ctx: its argument). NULL when
  * out of memory. */
-struct acc *acc_new(const struct acc_sink *sink, void *ctx);
-void acc_free(struct acc *a);
-void acc_begin_gather(struct acc *a, int64_t time_ns);
+struct acc *hg_acc_new(const struct acc_sink *sink, void *ctx);
+void hg_acc_free(struct acc *a);
+void hg_acc_begin_gather(struct acc *a, int64_t time_ns);
 /* The ctx the accumulator was made with. */
-void *acc_sink_ctx(const struct acc *a);
+void *hg_acc_sink_ctx(const struct acc *a);
 
 #endif

@@ -21,7 +21,7 @@ static void handle_closed(uv_handle_t *h)
 		a->on_stopped(a, a->on_stopped_arg);
 }
 
-void agent_close_handle(struct agent *a, uv_handle_t *h)
+void hg_agent_close_handle(struct agent *a, uv_handle_t *h)
 {
 	if (uv_is_closing(h))
 		return;
@@ -37,9 +37,9 @@ static void run_gather(struct running_input *ri)
 	ri->gathering = true;
 	ri->gather_started_ns = uv_hrtime();
 	ri->gather_metrics = 0;
-	acc_begin_gather(ri->acc, now_ns());
+	hg_acc_begin_gather(ri->acc, hg_now_ns());
 	if (ri->cfg->plugin->gather(ri->state, ri->acc) == GATHER_DONE)
-		agent_gather_finished(ri);
+		hg_agent_gather_finished(ri);
 }
 
 static void on_gather_timer(uv_timer_t *t)
@@ -68,7 +68,7 @@ static void on_gather_timer(uv_timer_t *t)
 static void schedule_gather(struct running_input *ri, bool first)
 {
 	struct agent *a = ri->agent;
-	int64_t now = now_ns(), iv = ri->interval_ns;
+	int64_t now = hg_now_ns(), iv = ri->interval_ns;
 	if (first && (a->once || a->test_mode)) {
 		ri->baseline = ri->cfg->plugin->needs_baseline;
 		uv_timer_start(&ri->timer, on_gather_timer, 0, 0);
@@ -91,14 +91,14 @@ static void stop_when_gathered(struct agent *a);
  * the one reported; Telegraf's --test waits 500 ms. */
 #define BASELINE_WAIT_MS 500
 
-void agent_gather_finished(struct running_input *ri)
+void hg_agent_gather_finished(struct running_input *ri)
 {
 	struct agent *a = ri->agent;
 	ri->gathering = false;
 	ri->stats.gather_time_ns = (int64_t)(uv_hrtime() - ri->gather_started_ns);
 	for (size_t i = 0; i < a->noutputs; i++) {
-		output_tell_fit(&a->outputs[i], ri);
-		output_gather_ended(&a->outputs[i]);
+		hg_output_tell_fit(&a->outputs[i], ri);
+		hg_output_gather_ended(&a->outputs[i]);
 	}
 	if (ri->baseline) {
 		/* A timer, not a sleep: the other inputs gather meanwhile. */
@@ -112,7 +112,7 @@ void agent_gather_finished(struct running_input *ri)
 
 static void stop_when_gathered(struct agent *a)
 {
-	agent_stop(a, false, a->on_stopped, a->on_stopped_arg);
+	hg_agent_stop(a, false, a->on_stopped, a->on_stopped_arg);
 }
 
 /* agent.precision, or when unset Telegraf's choice from the interval:
@@ -134,7 +134,7 @@ static int start_input(struct agent *a, struct running_input *ri, const struct i
 	memset(ri, 0, sizeof *ri);
 	ri->agent = a;
 	ri->cfg = cfg;
-	plugin_label(ri->label, sizeof ri->label, "inputs", cfg->plugin->name, cfg->common.alias);
+	hg_plugin_label(ri->label, sizeof ri->label, "inputs", cfg->plugin->name, cfg->common.alias);
 	ri->interval_ns = cfg->common.interval_ns > 0 ? cfg->common.interval_ns : ac->interval_ns;
 	if (ri->interval_ns <= 0)
 		ri->interval_ns = 10 * 1000000000LL;
@@ -143,14 +143,14 @@ static int start_input(struct agent *a, struct running_input *ri, const struct i
 	ri->precision_ns = input_precision(ac->precision_ns, ri->interval_ns);
 	ri->stats.name = cfg->plugin->name;
 	ri->stats.alias = cfg->common.alias;
-	ri->acc = input_acc_new(ri);
+	ri->acc = hg_input_acc_new(ri);
 	if (!ri->acc) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	struct plugin_env env = { a->loop, a->http, ac, a, ri->label, ri->acc };
 	if (cfg->plugin->init && cfg->plugin->init(&ri->state, cfg->config, &env, err, errlen) < 0) {
-		acc_free(ri->acc);
+		hg_acc_free(ri->acc);
 		ri->acc = NULL;
 		return -1;
 	}
@@ -176,13 +176,13 @@ static int output_check(const struct output_cfg *oc, char *err, size_t errlen)
 	return oc->plugin->check ? oc->plugin->check(oc->config, err, errlen) : 0;
 }
 
-int agent_check_outputs(const struct agent_config *cfg, const struct agent_opts *opts, char *err, size_t errlen)
+int hg_agent_check_outputs(const struct agent_config *cfg, const struct agent_opts *opts, char *err, size_t errlen)
 {
 	size_t selected_n = 0, usable = 0;
 	char perr[512];
 	for (size_t i = 0; i < cfg->noutputs; i++) {
 		const struct output_cfg *oc = &cfg->outputs[i];
-		if (!plugin_selected(opts ? opts->output_filter : NULL, oc->plugin->name))
+		if (!hg_plugin_selected(opts ? opts->output_filter : NULL, oc->plugin->name))
 			continue;
 		selected_n++;
 		int rc = output_check(oc, perr, sizeof perr);
@@ -192,7 +192,7 @@ int agent_check_outputs(const struct agent_config *cfg, const struct agent_opts 
 		}
 		if (rc == OUTPUT_UNSUPPORTED) {
 			char label[96];
-			plugin_label(label, sizeof label, "outputs", oc->plugin->name, oc->common.alias);
+			hg_plugin_label(label, sizeof label, "outputs", oc->plugin->name, oc->common.alias);
 			log_error(label, "%s: %s; this output is disabled, the agent runs without it",
 				  oc->origin ? oc->origin : "", perr);
 			continue;
@@ -207,7 +207,7 @@ int agent_check_outputs(const struct agent_config *cfg, const struct agent_opts 
 	return 0;
 }
 
-struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct agent_opts *opts, char *err,
+struct agent *hg_agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct agent_opts *opts, char *err,
 			size_t errlen)
 {
 	struct agent *a = calloc(1, sizeof *a);
@@ -219,30 +219,30 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct 
 	a->cfg = cfg;
 	a->test_mode = opts && opts->test_mode;
 	a->once = opts && opts->once;
-	a->start_ns = now_ns();
+	a->start_ns = hg_now_ns();
 	resolve_hostname(a);
-	a->http = httpc_new(loop);
-	a->acc_scratch = acc_scratch_new();
+	a->http = hg_httpc_new(loop);
+	a->acc_scratch = hg_acc_scratch_new();
 	a->inputs = calloc(cfg->ninputs ? cfg->ninputs : 1, sizeof *a->inputs);
 	a->outputs = calloc(cfg->noutputs ? cfg->noutputs : 1, sizeof *a->outputs);
 	if (!a->http || !a->acc_scratch || !a->inputs || !a->outputs) {
 		snprintf(err, errlen, "out of memory");
-		agent_free(a);
+		hg_agent_free(a);
 		return NULL;
 	}
 	char perr[512];
 	if (!a->test_mode) {
 		for (size_t i = 0; i < cfg->noutputs; i++) {
-			if (!plugin_selected(opts ? opts->output_filter : NULL, cfg->outputs[i].plugin->name))
+			if (!hg_plugin_selected(opts ? opts->output_filter : NULL, cfg->outputs[i].plugin->name))
 				continue;
 			if (output_check(&cfg->outputs[i], perr, sizeof perr) == OUTPUT_UNSUPPORTED) {
 				a->totals.outputs_disabled++;
 				continue;
 			}
-			if (output_start(&a->outputs[a->noutputs], a, &cfg->outputs[i], perr, sizeof perr) < 0) {
+			if (hg_output_start(&a->outputs[a->noutputs], a, &cfg->outputs[i], perr, sizeof perr) < 0) {
 				snprintf(err, errlen, "%s: outputs.%s: %s", cfg->outputs[i].origin ? cfg->outputs[i].origin : "",
 					 cfg->outputs[i].plugin->name, perr);
-				agent_free(a);
+				hg_agent_free(a);
 				return NULL;
 			}
 			a->outputs[a->noutputs].fail_fast = a->once;
@@ -250,27 +250,27 @@ struct agent *agent_new(uv_loop_t *loop, struct agent_config *cfg, const struct 
 		}
 	}
 	for (size_t i = 0; i < cfg->ninputs; i++) {
-		if (!plugin_selected(opts ? opts->input_filter : NULL, cfg->inputs[i].plugin->name))
+		if (!hg_plugin_selected(opts ? opts->input_filter : NULL, cfg->inputs[i].plugin->name))
 			continue;
 		if (start_input(a, &a->inputs[a->ninputs], &cfg->inputs[i], perr, sizeof perr) < 0) {
 			snprintf(err, errlen, "%s: inputs.%s: %s", cfg->inputs[i].origin ? cfg->inputs[i].origin : "",
 				 cfg->inputs[i].plugin->name, perr);
-			agent_free(a);
+			hg_agent_free(a);
 			return NULL;
 		}
 		a->ninputs++;
 	}
 	if (cfg->health_listen && *cfg->health_listen && !a->test_mode && !a->once) {
-		if (health_start(a, cfg->health_listen, perr, sizeof perr) < 0) {
+		if (hg_health_start(a, cfg->health_listen, perr, sizeof perr) < 0) {
 			snprintf(err, errlen, "agent.health_listen: %s", perr);
-			agent_free(a);
+			hg_agent_free(a);
 			return NULL;
 		}
 	}
 	return a;
 }
 
-void agent_start(struct agent *a, void (*on_stopped)(struct agent *a, void *arg), void *arg)
+void hg_agent_start(struct agent *a, void (*on_stopped)(struct agent *a, void *arg), void *arg)
 {
 	a->on_stopped = on_stopped;
 	a->on_stopped_arg = arg;
@@ -281,7 +281,7 @@ void agent_start(struct agent *a, void (*on_stopped)(struct agent *a, void *arg)
 		a->inputs[i].timer.data = &a->inputs[i];
 	}
 	for (size_t i = 0; i < a->noutputs; i++)
-		output_start_timers(&a->outputs[i], !a->once);
+		hg_output_start_timers(&a->outputs[i], !a->once);
 	a->started = true;
 	if (a->once || a->test_mode) {
 		a->gathers_pending = a->ninputs;
@@ -300,19 +300,19 @@ static void close_everything(struct agent *a)
 	/* First, so requests still in flight complete (aborted) while their
 	 * plugins' state is alive: an aborted write puts its batch back and is
 	 * counted below; an aborted gather ends normally. */
-	httpc_free(a->http);
+	hg_httpc_free(a->http);
 	a->http = NULL;
 	for (size_t i = 0; i < a->ninputs; i++) {
 		struct running_input *ri = &a->inputs[i];
 		if (a->started)
-			agent_close_handle(a, (uv_handle_t *)&ri->timer);
+			hg_agent_close_handle(a, (uv_handle_t *)&ri->timer);
 		if (ri->cfg->plugin->free && ri->state)
 			ri->cfg->plugin->free(ri->state);
 		ri->state = NULL;
 	}
 	for (size_t i = 0; i < a->noutputs; i++) {
 		struct running_output *o = &a->outputs[i];
-		uint64_t left = output_pending(o);
+		uint64_t left = hg_output_pending(o);
 		/* A disk buffer keeps them for the next start (it says so itself);
 		 * a memory buffer loses them: say exactly how many, and count them. */
 		if (left && !a->reloading && !o->store->durable) {
@@ -321,11 +321,11 @@ static void close_everything(struct agent *a)
 			o->server_dropped += left;
 			o->stats.metrics_dropped += left;
 		}
-		output_close(o);
+		hg_output_close(o);
 	}
 	if (a->health)
-		health_stop(a);
-	agent_close_handle(a, (uv_handle_t *)&a->stop_timer);
+		hg_health_stop(a);
+	hg_agent_close_handle(a, (uv_handle_t *)&a->stop_timer);
 }
 
 static void output_drained(struct running_output *o)
@@ -343,7 +343,7 @@ static void on_stop_timeout(uv_timer_t *t)
 	close_everything(a);
 }
 
-void agent_stop(struct agent *a, bool reload, void (*on_stopped)(struct agent *a, void *arg), void *arg)
+void hg_agent_stop(struct agent *a, bool reload, void (*on_stopped)(struct agent *a, void *arg), void *arg)
 {
 	if (a->stopping)
 		return;
@@ -365,13 +365,13 @@ void agent_stop(struct agent *a, bool reload, void (*on_stopped)(struct agent *a
 	a->outputs_pending = a->noutputs;
 	for (size_t i = 0; i < a->noutputs; i++) {
 		if (reload)
-			output_finish_inflight(&a->outputs[i], output_drained);
+			hg_output_finish_inflight(&a->outputs[i], output_drained);
 		else
-			output_flush_all(&a->outputs[i], output_drained);
+			hg_output_flush_all(&a->outputs[i], output_drained);
 	}
 }
 
-void agent_carry_over(struct agent *old, struct agent *new_agent)
+void hg_agent_carry_over(struct agent *old, struct agent *new_agent)
 {
 	for (size_t i = 0; i < old->noutputs; i++) {
 		struct running_output *from = &old->outputs[i];
@@ -379,83 +379,83 @@ void agent_carry_over(struct agent *old, struct agent *new_agent)
 		for (size_t j = 0; j < new_agent->noutputs && !to; j++)
 			if (strcmp(new_agent->outputs[j].label, from->label) == 0)
 				to = &new_agent->outputs[j];
-		if (!from->buf || output_is_disk(from))
+		if (!from->buf || hg_output_is_disk(from))
 			continue; /* the spool is reopened by the new output of the same name */
-		output_unget_inflight(from);
-		size_t n = lpbuf_count(from->buf);
+		hg_output_unget_inflight(from);
+		size_t n = hg_lpbuf_count(from->buf);
 		if (!to) {
 			if (n)
 				log_warn(from->label, "removed by the new config; %zu unwritten metrics dropped", n);
 			continue;
 		}
 		struct batch b = { 0 };
-		while (lpbuf_take(from->buf, 1000, &b) > 0) {
+		while (hg_lpbuf_take(from->buf, 1000, &b) > 0) {
 			const char *p = b.data, *end = b.data + b.len;
 			while (p < end) {
 				const char *nl = memchr(p, '\n', (size_t)(end - p));
 				size_t len = nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
-				output_push(to, p, len);
+				hg_output_push(to, p, len);
 				p += len;
 			}
 		}
-		batch_free(&b);
+		hg_batch_free(&b);
 	}
 }
 
-int agent_exit_code(const struct agent *a)
+int hg_agent_exit_code(const struct agent *a)
 {
 	if (!a->once)
 		return 0;
 	for (size_t i = 0; i < a->noutputs; i++)
-		if (a->outputs[i].failed || output_pending(&a->outputs[i]) > 0)
+		if (a->outputs[i].failed || hg_output_pending(&a->outputs[i]) > 0)
 			return 1;
 	return 0;
 }
 
-void agent_free(struct agent *a)
+void hg_agent_free(struct agent *a)
 {
 	if (!a)
 		return;
-	/* a may be one agent_new gave up on: its arrays may be missing. */
+	/* a may be one hg_agent_new gave up on: its arrays may be missing. */
 	for (size_t i = 0; a->inputs && i < a->ninputs; i++) {
 		if (a->inputs[i].state && a->inputs[i].cfg->plugin->free)
 			a->inputs[i].cfg->plugin->free(a->inputs[i].state);
-		acc_free(a->inputs[i].acc);
+		hg_acc_free(a->inputs[i].acc);
 	}
 	for (size_t i = 0; a->outputs && i < a->noutputs; i++) {
 		if (a->outputs[i].state && a->outputs[i].cfg->plugin->free)
 			a->outputs[i].cfg->plugin->free(a->outputs[i].state);
-		output_release(&a->outputs[i]);
+		hg_output_release(&a->outputs[i]);
 	}
 	if (a->http)
-		httpc_free(a->http);
-	acc_scratch_free(a->acc_scratch);
+		hg_httpc_free(a->http);
+	hg_acc_scratch_free(a->acc_scratch);
 	free(a->inputs);
 	free(a->outputs);
 	free(a);
 }
 
-size_t agent_input_count(const struct agent *a)
+size_t hg_agent_input_count(const struct agent *a)
 {
 	return a->ninputs;
 }
 
-const struct input_stats *agent_input_stats(const struct agent *a, size_t i)
+const struct input_stats *hg_agent_input_stats(const struct agent *a, size_t i)
 {
 	return i < a->ninputs ? &a->inputs[i].stats : NULL;
 }
 
-size_t agent_output_count(const struct agent *a)
+size_t hg_agent_output_count(const struct agent *a)
 {
 	return a->noutputs;
 }
 
-const struct output_stats *agent_output_stats(const struct agent *a, size_t i)
+const struct output_stats *hg_agent_output_stats(const struct agent *a, size_t i)
 {
 	return i < a->noutputs ? &a->outputs[i].stats : NULL;
 }
 
-struct agent_stats agent_totals(const struct agent *a)
+struct agent_stats hg_agent_totals(const struct agent *a)
 {
 	struct agent_stats t = a->totals;
 	t.metrics_dropped = 0;
@@ -464,7 +464,7 @@ struct agent_stats agent_totals(const struct agent *a)
 	return t;
 }
 
-const struct agent_config *agent_config(const struct agent *a)
+const struct agent_config *hg_agent_config(const struct agent *a)
 {
 	return a->cfg;
 }

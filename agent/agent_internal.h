@@ -28,7 +28,7 @@ struct agent {
 	bool test_mode;          /* --test: lines go to stdout, outputs are not used */
 	int exit_code;
 	int64_t start_ns;
-	bool started;            /* agent_start ran: uv handles exist */
+	bool started;            /* hg_agent_start ran: uv handles exist */
 	bool reloading;          /* stopping for a config reload: buffers are carried over */
 	bool once;               /* --once: gather once, flush, stop */
 	size_t gathers_pending;  /* --test/--once: inputs still gathering */
@@ -41,6 +41,6 @@ struct agent {
 };
 
 /* uv_close that the agent counts, so it knows when it has fully stopped. */
-void agent_close_handle(struct agent *a, uv_handle_t *h);
+void hg_agent_close_handle(struct agent *a, uv_handle_t *h);
 
 #endif

@@ -10,7 +10,7 @@
 #include "config_values.h"
 
 #define AO(n, t, f, d, h) { n, t, offsetof(struct agent_config, f), d, h }
-const struct opt_desc agent_options[] = {
+const struct opt_desc hg_agent_options[] = {
 	AO("interval", OPT_DURATION, interval_ns, "10s", "default data collection interval for all inputs"),
 	AO("round_interval", OPT_BOOL, round_interval, "true",
 	   "align collection to multiples of interval (10s: at :00, :10, :20 ...)"),
@@ -56,7 +56,7 @@ const struct opt_desc agent_options[] = {
 	CO("taginclude", OPT_STRLIST, filter.taginclude, "keep only tags whose key matches these globs"),          \
 	CO("tagexclude", OPT_STRLIST, filter.tagexclude, "remove tags whose key matches these globs")
 
-const struct opt_desc input_common_options[] = {
+const struct opt_desc hg_input_common_options[] = {
 	CO("interval", OPT_DURATION, interval_ns, "collection interval of this input; default the agent's"),
 	CO("collection_jitter", OPT_DURATION, collection_jitter_ns, "collection jitter of this input; default the agent's"),
 	CO("alias", OPT_STRING, alias, "name of this instance in logs and self metrics"),
@@ -77,7 +77,7 @@ static const struct opt_desc output_buffer_options[] = {
 	OPT_END,
 };
 
-const struct opt_desc output_common_options[] = {
+const struct opt_desc hg_output_common_options[] = {
 	CO("alias", OPT_STRING, alias, "name of this instance in logs and self metrics"),
 	CO("flush_interval", OPT_DURATION, flush_interval_ns, "flush interval of this output; default the agent's"),
 	CO("metric_batch_size", OPT_INT, metric_batch_size, "batch size of this output; default the agent's"),
@@ -95,49 +95,49 @@ static void common_free(struct plugin_common *c)
 	free(c->name_override);
 	free(c->name_prefix);
 	free(c->name_suffix);
-	strmap_free(&c->tags);
-	opts_free(output_buffer_options, &c->buffer);
+	hg_strmap_free(&c->tags);
+	hg_opts_free(output_buffer_options, &c->buffer);
 	struct metric_filter *f = &c->filter;
-	strlist_free(&f->namepass);
-	strlist_free(&f->namedrop);
-	strlist_free(&f->fieldpass);
-	strlist_free(&f->fielddrop);
-	strlist_free(&f->taginclude);
-	strlist_free(&f->tagexclude);
-	tagfilter_free(&f->tagpass);
-	tagfilter_free(&f->tagdrop);
+	hg_strlist_free(&f->namepass);
+	hg_strlist_free(&f->namedrop);
+	hg_strlist_free(&f->fieldpass);
+	hg_strlist_free(&f->fielddrop);
+	hg_strlist_free(&f->taginclude);
+	hg_strlist_free(&f->tagexclude);
+	hg_tagfilter_free(&f->tagpass);
+	hg_tagfilter_free(&f->tagdrop);
 	memset(c, 0, sizeof(*c));
 }
 
-void config_free(struct agent_config *cfg)
+void hg_config_free(struct agent_config *cfg)
 {
 	if (!cfg)
 		return;
 	for (size_t i = 0; i < cfg->ninputs; i++) {
 		struct input_cfg *in = &cfg->inputs[i];
-		opts_free(in->plugin->options, in->config);
+		hg_opts_free(in->plugin->options, in->config);
 		free(in->config);
 		common_free(&in->common);
 		free(in->origin);
 	}
 	for (size_t i = 0; i < cfg->noutputs; i++) {
 		struct output_cfg *out = &cfg->outputs[i];
-		opts_free(out->plugin->options, out->config);
+		hg_opts_free(out->plugin->options, out->config);
 		free(out->config);
 		common_free(&out->common);
 		free(out->origin);
 	}
 	free(cfg->inputs);
 	free(cfg->outputs);
-	opts_free(agent_options, cfg);
-	strmap_free(&cfg->global_tags);
+	hg_opts_free(hg_agent_options, cfg);
+	hg_strmap_free(&cfg->global_tags);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
 static int apply_defaults(const struct opt_desc *opts, void *base, const char *what, char *err, size_t errlen)
 {
 	for (const struct opt_desc *o = opts; o && o->name; o++)
-		if (opt_apply_default(o, base, what, err, errlen) < 0)
+		if (hg_opt_apply_default(o, base, what, err, errlen) < 0)
 			return -1;
 	return 0;
 }
@@ -145,7 +145,7 @@ static int apply_defaults(const struct opt_desc *opts, void *base, const char *w
 static int config_init(struct agent_config *cfg, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	return apply_defaults(agent_options, cfg, "agent", err, errlen);
+	return apply_defaults(hg_agent_options, cfg, "agent", err, errlen);
 }
 
 /* A plugin entry: "- name: {options}", "- name:" or "- name". Sets *name
@@ -158,53 +158,53 @@ static int plugin_entry(struct ydoc *d, yaml_node_t *item, const char *kind, yam
 		*name = item;
 	} else if (item->type == YAML_MAPPING_NODE &&
 		   item->data.mapping.pairs.top - item->data.mapping.pairs.start == 1) {
-		*name = ydoc_node(d, item->data.mapping.pairs.start->key);
-		*opts = ydoc_node(d, item->data.mapping.pairs.start->value);
+		*name = hg_ydoc_node(d, item->data.mapping.pairs.start->key);
+		*opts = hg_ydoc_node(d, item->data.mapping.pairs.start->value);
 	} else {
-		return ydoc_error(err, errlen, d, item, "%ss: each entry must be a mapping of one plugin name to its options",
+		return hg_ydoc_error(err, errlen, d, item, "%ss: each entry must be a mapping of one plugin name to its options",
 				  kind);
 	}
-	if ((*name)->type != YAML_SCALAR_NODE || ynode_is_null(*name))
-		return ydoc_error(err, errlen, d, *name, "%ss: plugin name must be a string", kind);
+	if ((*name)->type != YAML_SCALAR_NODE || hg_ynode_is_null(*name))
+		return hg_ydoc_error(err, errlen, d, *name, "%ss: plugin name must be a string", kind);
 	return 0;
 }
 
 static int load_inputs(struct agent_config *cfg, struct ydoc *d, yaml_node_t *seq, char *err, size_t errlen)
 {
-	if (ynode_is_null(seq))
+	if (hg_ynode_is_null(seq))
 		return 0;
 	if (seq->type != YAML_SEQUENCE_NODE)
-		return ydoc_error(err, errlen, d, seq, "inputs: expected a list (- cpu: {...})");
+		return hg_ydoc_error(err, errlen, d, seq, "inputs: expected a list (- cpu: {...})");
 	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
 		yaml_node_t *name, *opts;
-		if (plugin_entry(d, ydoc_node(d, *it), "input", &name, &opts, err, errlen) < 0)
+		if (plugin_entry(d, hg_ydoc_node(d, *it), "input", &name, &opts, err, errlen) < 0)
 			return -1;
-		const struct input_plugin *p = input_find(ynode_text(name));
+		const struct input_plugin *p = hg_input_find(ynode_text(name));
 		if (!p)
-			return ydoc_error(err, errlen, d, name, "unknown input plugin \"%s\"", ynode_text(name));
+			return hg_ydoc_error(err, errlen, d, name, "unknown input plugin \"%s\"", ynode_text(name));
 		if (cfg->ninputs >= YDOC_MAX_ITEMS)
-			return ydoc_error(err, errlen, d, name, "more than %d inputs", YDOC_MAX_ITEMS);
+			return hg_ydoc_error(err, errlen, d, name, "more than %d inputs", YDOC_MAX_ITEMS);
 		struct input_cfg *v = realloc(cfg->inputs, (cfg->ninputs + 1) * sizeof(*v));
 		if (!v)
-			return ydoc_error(err, errlen, d, name, "out of memory");
+			return hg_ydoc_error(err, errlen, d, name, "out of memory");
 		cfg->inputs = v;
 		struct input_cfg *in = &v[cfg->ninputs];
 		memset(in, 0, sizeof(*in));
 		in->plugin = p;
 		in->common.collection_jitter_ns = -1;
 		in->config = calloc(1, p->config_size ? p->config_size : 1);
-		in->origin = ydoc_origin(d, name);
+		in->origin = hg_ydoc_origin(d, name);
 		if (!in->config || !in->origin) {
 			free(in->config);
 			free(in->origin);
-			return ydoc_error(err, errlen, d, name, "out of memory");
+			return hg_ydoc_error(err, errlen, d, name, "out of memory");
 		}
 		cfg->ninputs++;
 		char what[128];
 		snprintf(what, sizeof(what), "input %s", p->name);
 		if (apply_defaults(p->options, in->config, what, err, errlen) < 0 ||
-		    apply_defaults(input_common_options, &in->common, what, err, errlen) < 0 ||
-		    (opts && opts_apply_map(d, opts, what, p->options, in->config, input_common_options, &in->common, err,
+		    apply_defaults(hg_input_common_options, &in->common, what, err, errlen) < 0 ||
+		    (opts && hg_opts_apply_map(d, opts, what, p->options, in->config, hg_input_common_options, &in->common, err,
 				       errlen) < 0))
 			return -1;
 	}
@@ -213,39 +213,39 @@ static int load_inputs(struct agent_config *cfg, struct ydoc *d, yaml_node_t *se
 
 static int load_outputs(struct agent_config *cfg, struct ydoc *d, yaml_node_t *seq, char *err, size_t errlen)
 {
-	if (ynode_is_null(seq))
+	if (hg_ynode_is_null(seq))
 		return 0;
 	if (seq->type != YAML_SEQUENCE_NODE)
-		return ydoc_error(err, errlen, d, seq, "outputs: expected a list (- influxdb: {...})");
+		return hg_ydoc_error(err, errlen, d, seq, "outputs: expected a list (- influxdb: {...})");
 	for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
 		yaml_node_t *name, *opts;
-		if (plugin_entry(d, ydoc_node(d, *it), "output", &name, &opts, err, errlen) < 0)
+		if (plugin_entry(d, hg_ydoc_node(d, *it), "output", &name, &opts, err, errlen) < 0)
 			return -1;
-		const struct output_plugin *p = output_find(ynode_text(name));
+		const struct output_plugin *p = hg_output_find(ynode_text(name));
 		if (!p)
-			return ydoc_error(err, errlen, d, name, "unknown output plugin \"%s\"", ynode_text(name));
+			return hg_ydoc_error(err, errlen, d, name, "unknown output plugin \"%s\"", ynode_text(name));
 		if (cfg->noutputs >= YDOC_MAX_ITEMS)
-			return ydoc_error(err, errlen, d, name, "more than %d outputs", YDOC_MAX_ITEMS);
+			return hg_ydoc_error(err, errlen, d, name, "more than %d outputs", YDOC_MAX_ITEMS);
 		struct output_cfg *v = realloc(cfg->outputs, (cfg->noutputs + 1) * sizeof(*v));
 		if (!v)
-			return ydoc_error(err, errlen, d, name, "out of memory");
+			return hg_ydoc_error(err, errlen, d, name, "out of memory");
 		cfg->outputs = v;
 		struct output_cfg *out = &v[cfg->noutputs];
 		memset(out, 0, sizeof(*out));
 		out->plugin = p;
 		out->config = calloc(1, p->config_size ? p->config_size : 1);
-		out->origin = ydoc_origin(d, name);
+		out->origin = hg_ydoc_origin(d, name);
 		if (!out->config || !out->origin) {
 			free(out->config);
 			free(out->origin);
-			return ydoc_error(err, errlen, d, name, "out of memory");
+			return hg_ydoc_error(err, errlen, d, name, "out of memory");
 		}
 		cfg->noutputs++;
 		char what[128];
 		snprintf(what, sizeof(what), "output %s", p->name);
 		if (apply_defaults(p->options, out->config, what, err, errlen) < 0 ||
-		    apply_defaults(output_common_options, &out->common, what, err, errlen) < 0 ||
-		    (opts && opts_apply_map(d, opts, what, p->options, out->config, output_common_options, &out->common, err,
+		    apply_defaults(hg_output_common_options, &out->common, what, err, errlen) < 0 ||
+		    (opts && hg_opts_apply_map(d, opts, what, p->options, out->config, hg_output_common_options, &out->common, err,
 				       errlen) < 0))
 			return -1;
 	}
@@ -259,33 +259,33 @@ static const struct opt_desc global_tags_opt = { "global_tags", OPT_STRMAP, offs
  * global_tags merge, inputs and outputs append. */
 static int load_doc(struct agent_config *cfg, struct ydoc *d, char *err, size_t errlen)
 {
-	yaml_node_t *root = ydoc_root(d);
-	if (!root || ynode_is_null(root))
+	yaml_node_t *root = hg_ydoc_root(d);
+	if (!root || hg_ynode_is_null(root))
 		return 0;
 	if (root->type != YAML_MAPPING_NODE)
-		return ydoc_error(err, errlen, d, root,
+		return hg_ydoc_error(err, errlen, d, root,
 				  "expected a mapping with agent:, global_tags:, inputs: and outputs: sections");
 	bool seen[4] = { false };
 	static const char *const sections[] = { "agent", "global_tags", "inputs", "outputs" };
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = ydoc_node(d, p->key), *v = ydoc_node(d, p->value);
+		yaml_node_t *k = hg_ydoc_node(d, p->key), *v = hg_ydoc_node(d, p->value);
 		int s = 0;
 		while (s < 4 && !(k->type == YAML_SCALAR_NODE && !strcmp(ynode_text(k), sections[s])))
 			s++;
 		if (s == 4) {
 			if (k->type == YAML_SCALAR_NODE)
-				return ydoc_error(err, errlen, d, k,
+				return hg_ydoc_error(err, errlen, d, k,
 						  "unknown section \"%s\" (expected agent, global_tags, inputs, outputs)",
 						  ynode_text(k));
-			return ydoc_error(err, errlen, d, k, "section names must be strings");
+			return hg_ydoc_error(err, errlen, d, k, "section names must be strings");
 		}
 		if (seen[s])
-			return ydoc_error(err, errlen, d, k, "section \"%s\" given twice", sections[s]);
+			return hg_ydoc_error(err, errlen, d, k, "section \"%s\" given twice", sections[s]);
 		seen[s] = true;
 		int rc = 0;
 		switch (s) {
-		case 0: rc = opts_apply_map(d, v, "agent", agent_options, cfg, NULL, NULL, err, errlen); break;
-		case 1: rc = opt_apply(&global_tags_opt, cfg, d, v, err, errlen); break;
+		case 0: rc = hg_opts_apply_map(d, v, "agent", hg_agent_options, cfg, NULL, NULL, err, errlen); break;
+		case 1: rc = hg_opt_apply(&global_tags_opt, cfg, d, v, err, errlen); break;
 		case 2: rc = load_inputs(cfg, d, v, err, errlen); break;
 		case 3: rc = load_outputs(cfg, d, v, err, errlen); break;
 		}
@@ -299,10 +299,10 @@ static int load_into(struct agent_config *cfg, const char *name, const char *buf
 		     size_t errlen)
 {
 	struct ydoc d;
-	if (ydoc_load(&d, name, buf, len, err, errlen) < 0)
+	if (hg_ydoc_load(&d, name, buf, len, err, errlen) < 0)
 		return -1;
 	int rc = load_doc(cfg, &d, err, errlen);
-	ydoc_free(&d);
+	hg_ydoc_free(&d);
 	return rc;
 }
 
@@ -315,11 +315,11 @@ static void finish(struct agent_config *cfg)
 	}
 }
 
-int config_load_buffer(struct agent_config *cfg, const char *name, const char *buf, size_t len, char *err,
+int hg_config_load_buffer(struct agent_config *cfg, const char *name, const char *buf, size_t len, char *err,
 		       size_t errlen)
 {
 	if (config_init(cfg, err, errlen) < 0 || load_into(cfg, name, buf, len, err, errlen) < 0) {
-		config_free(cfg);
+		hg_config_free(cfg);
 		return -1;
 	}
 	finish(cfg);
@@ -439,7 +439,7 @@ static int load_dir(struct agent_config *cfg, const char *dir, char *err, size_t
 	return rc;
 }
 
-int config_load(struct agent_config *cfg, const char *const *files, size_t nfiles, const char *dir, char *err,
+int hg_config_load(struct agent_config *cfg, const char *const *files, size_t nfiles, const char *dir, char *err,
 		size_t errlen)
 {
 	int rc = config_init(cfg, err, errlen);
@@ -448,7 +448,7 @@ int config_load(struct agent_config *cfg, const char *const *files, size_t nfile
 	if (!rc && dir)
 		rc = load_dir(cfg, dir, err, errlen);
 	if (rc < 0)
-		config_free(cfg);
+		hg_config_free(cfg);
 	else
 		finish(cfg);
 	return rc;

@@ -75,35 +75,35 @@ struct agent_config {
 
 /* Options of the agent: section, and the common plugin options (for
  * --sample-config and the loader). */
-extern const struct opt_desc agent_options[];
-extern const struct opt_desc input_common_options[];
-extern const struct opt_desc output_common_options[];
+extern const struct opt_desc hg_agent_options[];
+extern const struct opt_desc hg_input_common_options[];
+extern const struct opt_desc hg_output_common_options[];
 
 /* Loads and merges files in order, then every *.yaml / *.yml of dir (dot files skipped)
  * (sorted) when dir is not NULL. Unset agent options get Telegraf's defaults.
  * On error returns -1 with "file:line:column: message" in err. */
-int config_load(struct agent_config *cfg, const char *const *files, size_t nfiles, const char *dir, char *err,
+int hg_config_load(struct agent_config *cfg, const char *const *files, size_t nfiles, const char *dir, char *err,
 		size_t errlen);
-/* Like config_load with one file whose contents are buf[0..len); name is used
+/* Like hg_config_load with one file whose contents are buf[0..len); name is used
  * in messages. For tests and the fuzzer. */
-int config_load_buffer(struct agent_config *cfg, const char *name, const char *buf, size_t len, char *err,
+int hg_config_load_buffer(struct agent_config *cfg, const char *name, const char *buf, size_t len, char *err,
 		       size_t errlen);
-void config_free(struct agent_config *cfg);
+void hg_config_free(struct agent_config *cfg);
 /* Prints a commented YAML config listing every built-in plugin and option.
  * With a filter ("a:b", as --input-filter/--output-filter), only those
  * plugins, enabled; without one, every plugin, and only Telegraf's default
  * ones enabled (the others commented out). */
-void config_print_sample(FILE *out, const char *input_filter, const char *output_filter);
+void hg_config_print_sample(FILE *out, const char *input_filter, const char *output_filter);
 
 /* Value parsers shared with plugins and tests. 0 on success, -1 on a bad value. */
-int parse_duration(const char *s, int64_t *ns);
-int parse_size(const char *s, uint64_t *bytes);
+int hg_parse_duration(const char *s, int64_t *ns);
+int hg_parse_size(const char *s, uint64_t *bytes);
 /* Expands ${VAR}, ${VAR:-default} and ${VAR-default} in s (the default is used
  * when VAR is unset or, with ':', empty, and may hold references itself); an unset ${VAR} expands
  * to "". A reference that is a URL's whole host ("://${VAR}" followed by
  * ':', '/', '?', '#' or the end) and whose value is a literal IPv6 address
  * expands to it in brackets. "$${" is a literal "${"; any other '$' is literal. Returns a malloc'd string, or
  * NULL with err set on an unterminated reference. */
-char *env_expand(const char *s, char *err, size_t errlen);
+char *hg_env_expand(const char *s, char *err, size_t errlen);
 
 #endif

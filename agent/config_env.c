@@ -38,13 +38,13 @@ static void add_value(struct strbuf *b, const char *v, size_t n, int url_host)
 		memcpy(a, v, n);
 		a[n] = '\0';
 		if (inet_pton(AF_INET6, a, &in6) == 1) {
-			strbuf_append(b, "[", 1);
-			strbuf_append(b, v, n);
-			strbuf_append(b, "]", 1);
+			hg_strbuf_append(b, "[", 1);
+			hg_strbuf_append(b, v, n);
+			hg_strbuf_append(b, "]", 1);
 			return;
 		}
 	}
-	strbuf_append(b, v, n);
+	hg_strbuf_append(b, v, n);
 }
 
 /* Expands s[0..len) into b. Defaults may hold references themselves; depth
@@ -59,19 +59,19 @@ static int expand(struct strbuf *b, const char *s, size_t len, int depth, char *
 	while (i < len) {
 		const char *d = memchr(s + i, '$', len - i);
 		if (!d) {
-			strbuf_append(b, s + i, len - i);
+			hg_strbuf_append(b, s + i, len - i);
 			break;
 		}
 		size_t at = (size_t)(d - s);
-		strbuf_append(b, s + i, at - i);
+		hg_strbuf_append(b, s + i, at - i);
 		/* "$${" is a literal "${"; any other '$' is itself. */
 		if (at + 2 < len && s[at + 1] == '$' && s[at + 2] == '{') {
-			strbuf_append(b, "${", 2);
+			hg_strbuf_append(b, "${", 2);
 			i = at + 3;
 			continue;
 		}
 		if (at + 1 >= len || s[at + 1] != '{') {
-			strbuf_append(b, "$", 1);
+			hg_strbuf_append(b, "$", 1);
 			i = at + 1;
 			continue;
 		}
@@ -127,7 +127,7 @@ static int expand(struct strbuf *b, const char *s, size_t len, int depth, char *
 		if (has_def && (!val || (def_if_empty && !*val))) {
 			/* The default is expanded on its own, then added as the value. */
 			struct strbuf d = { 0 };
-			strbuf_append(&d, "", 0);
+			hg_strbuf_append(&d, "", 0);
 			if (expand(&d, s + dstart, end - dstart, depth + 1, err, errlen) < 0 || d.oom) {
 				if (d.oom)
 					b->oom = 1;
@@ -144,10 +144,10 @@ static int expand(struct strbuf *b, const char *s, size_t len, int depth, char *
 	return 0;
 }
 
-char *env_expand(const char *s, char *err, size_t errlen)
+char *hg_env_expand(const char *s, char *err, size_t errlen)
 {
 	struct strbuf b = { 0 };
-	strbuf_append(&b, "", 0);
+	hg_strbuf_append(&b, "", 0);
 	if (expand(&b, s, strlen(s), 0, err, errlen) < 0 || b.oom) {
 		if (b.oom)
 			snprintf(err, errlen, "out of memory");

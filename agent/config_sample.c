@@ -78,7 +78,7 @@ static void print_plugin(FILE *out, const char *name, const char *summary, const
  * every plugin is printed and the defaults are enabled. */
 static bool enabled(const char *filter, const char *defaults, const char *name)
 {
-	return plugin_selected(filter ? filter : defaults, name);
+	return hg_plugin_selected(filter ? filter : defaults, name);
 }
 
 static void print_common(FILE *out, const char *kind, const struct opt_desc *opts)
@@ -92,7 +92,7 @@ static void print_common(FILE *out, const char *kind, const struct opt_desc *opt
 	}
 }
 
-void config_print_sample(FILE *out, const char *input_filter, const char *output_filter)
+void hg_config_print_sample(FILE *out, const char *input_filter, const char *output_filter)
 {
 	fputs("# Heliograph configuration (YAML).\n"
 	      "# Scalars may use ${VAR}, ${VAR:-default} (default when VAR is unset or empty) and\n"
@@ -103,24 +103,24 @@ void config_print_sample(FILE *out, const char *input_filter, const char *output
 	      "# key, global_tags merge, inputs and outputs append.\n\n"
 	      "agent:\n",
 	      out);
-	for (const struct opt_desc *o = agent_options; o->name; o++)
+	for (const struct opt_desc *o = hg_agent_options; o->name; o++)
 		print_option(out, "  ", o, 0);
 	fputs("\n## Tags added to every metric.\n"
 	      "global_tags:\n"
 	      "  # dc: us-east-1\n",
 	      out);
-	print_common(out, "input", input_common_options);
+	print_common(out, "input", hg_input_common_options);
 	fputs("inputs:", out);
-	for (size_t i = 0; input_registry[i]; i++) {
-		const struct input_plugin *p = input_registry[i];
-		if (plugin_selected(input_filter, p->name))
+	for (size_t i = 0; hg_input_registry[i]; i++) {
+		const struct input_plugin *p = hg_input_registry[i];
+		if (hg_plugin_selected(input_filter, p->name))
 			print_plugin(out, p->name, p->summary, p->options, enabled(input_filter, default_inputs, p->name));
 	}
-	print_common(out, "output", output_common_options);
+	print_common(out, "output", hg_output_common_options);
 	fputs("outputs:", out);
-	for (size_t i = 0; output_registry[i]; i++) {
-		const struct output_plugin *p = output_registry[i];
-		if (plugin_selected(output_filter, p->name))
+	for (size_t i = 0; hg_output_registry[i]; i++) {
+		const struct output_plugin *p = hg_output_registry[i];
+		if (hg_plugin_selected(output_filter, p->name))
 			print_plugin(out, p->name, p->summary, p->options,
 				     enabled(output_filter, default_outputs, p->name));
 	}

@@ -57,7 +57,7 @@ static int scale_value(uint64_t ip, uint64_t frac, uint64_t scale, uint64_t unit
 	return 0;
 }
 
-int parse_duration(const char *s, int64_t *ns)
+int hg_parse_duration(const char *s, int64_t *ns)
 {
 	static const struct {
 		const char *u;
@@ -117,7 +117,7 @@ int parse_duration(const char *s, int64_t *ns)
 	return 0;
 }
 
-int parse_size(const char *s, uint64_t *bytes)
+int hg_parse_size(const char *s, uint64_t *bytes)
 {
 	static const struct {
 		const char *u;

@@ -11,7 +11,7 @@
 #include "config.h"
 #include "config_values.h"
 
-const struct opt_desc *opt_find(const struct opt_desc *opts, const char *name)
+const struct opt_desc *hg_opt_find(const struct opt_desc *opts, const char *name)
 {
 	for (const struct opt_desc *o = opts; o && o->name; o++)
 		if (strcmp(o->name, name) == 0)
@@ -19,7 +19,7 @@ const struct opt_desc *opt_find(const struct opt_desc *opts, const char *name)
 	return NULL;
 }
 
-int strmap_set(struct strmap *m, const char *key, const char *value)
+int hg_strmap_set(struct strmap *m, const char *key, const char *value)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		if (strcmp(m->k[i], key) == 0) {
@@ -84,18 +84,18 @@ static const char *type_name(enum opt_type t)
 static char *scalar_value(struct actx *c, yaml_node_t *n)
 {
 	if (n->type != YAML_SCALAR_NODE) {
-		ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected %s, got a %s", c->o->name,
+		hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected %s, got a %s", c->o->name,
 			   type_name(c->o->type), n->type == YAML_MAPPING_NODE ? "mapping" : "sequence");
 		return NULL;
 	}
 	if (strlen(ynode_text(n)) != n->data.scalar.length) {
-		ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": NUL character in value", c->o->name);
+		hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": NUL character in value", c->o->name);
 		return NULL;
 	}
 	char msg[128];
-	char *v = env_expand(ynode_text(n), msg, sizeof(msg));
+	char *v = hg_env_expand(ynode_text(n), msg, sizeof(msg));
 	if (!v)
-		ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": %s", c->o->name, msg);
+		hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": %s", c->o->name, msg);
 	return v;
 }
 
@@ -114,28 +114,28 @@ static int url_check(struct actx *c, yaml_node_t *n, const char *v)
 		ok = (unsigned char)*q > ' ' && *q != 0x7f;
 	if (ok)
 		return 0;
-	return ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": not a URL (expected scheme://host[:port][/path])",
+	return hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": not a URL (expected scheme://host[:port][/path])",
 			  c->o->name);
 }
 
 static int strlist_from(struct actx *c, yaml_node_t *n, struct strlist *out)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
-		return ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected %s, got a %s", c->o->name,
+		return hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected %s, got a %s", c->o->name,
 				  type_name(OPT_STRLIST), n->type == YAML_MAPPING_NODE ? "mapping" : "scalar");
 	size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	if (cnt > YDOC_MAX_ITEMS)
-		return ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": more than %d items", c->o->name,
+		return hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": more than %d items", c->o->name,
 				  YDOC_MAX_ITEMS);
 	struct strlist l = { 0, cnt ? calloc(cnt, sizeof(char *)) : NULL };
 	if (cnt && !l.v)
-		return ydoc_error(c->err, c->errlen, c->d, n, "out of memory");
+		return hg_ydoc_error(c->err, c->errlen, c->d, n, "out of memory");
 	for (size_t i = 0; i < cnt; i++) {
-		yaml_node_t *it = ydoc_node(c->d, n->data.sequence.items.start[i]);
+		yaml_node_t *it = hg_ydoc_node(c->d, n->data.sequence.items.start[i]);
 		char *v = scalar_value(c, it);
 		if (!v || url_check(c, it, v) < 0) {
 			free(v);
-			strlist_free(&l);
+			hg_strlist_free(&l);
 			return -1;
 		}
 		l.v[l.n++] = v;
@@ -147,10 +147,10 @@ static int strlist_from(struct actx *c, yaml_node_t *n, struct strlist *out)
 static int map_check(struct actx *c, yaml_node_t *n)
 {
 	if (n->type != YAML_MAPPING_NODE)
-		return ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected %s, got a %s", c->o->name,
+		return hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected %s, got a %s", c->o->name,
 				  type_name(c->o->type), n->type == YAML_SEQUENCE_NODE ? "sequence" : "scalar");
 	if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > YDOC_MAX_ITEMS)
-		return ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": more than %d entries", c->o->name,
+		return hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": more than %d entries", c->o->name,
 				  YDOC_MAX_ITEMS);
 	return 0;
 }
@@ -158,7 +158,7 @@ static int map_check(struct actx *c, yaml_node_t *n)
 static const char *map_key(struct actx *c, yaml_node_t *k)
 {
 	if (k->type != YAML_SCALAR_NODE || strlen(ynode_text(k)) != k->data.scalar.length || !*ynode_text(k)) {
-		ydoc_error(c->err, c->errlen, c->d, k, "option \"%s\": keys must be non-empty strings", c->o->name);
+		hg_ydoc_error(c->err, c->errlen, c->d, k, "option \"%s\": keys must be non-empty strings", c->o->name);
 		return NULL;
 	}
 	return ynode_text(k);
@@ -169,17 +169,17 @@ static int strmap_merge(struct actx *c, yaml_node_t *n, struct strmap *m)
 	if (map_check(c, n) < 0)
 		return -1;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		const char *k = map_key(c, ydoc_node(c->d, p->key));
+		const char *k = map_key(c, hg_ydoc_node(c->d, p->key));
 		if (!k)
 			return -1;
-		yaml_node_t *vn = ydoc_node(c->d, p->value);
+		yaml_node_t *vn = hg_ydoc_node(c->d, p->value);
 		char *v = scalar_value(c, vn);
 		if (!v)
 			return -1;
-		int r = strmap_set(m, k, v);
+		int r = hg_strmap_set(m, k, v);
 		free(v);
 		if (r < 0)
-			return ydoc_error(c->err, c->errlen, c->d, vn, "out of memory");
+			return hg_ydoc_error(c->err, c->errlen, c->d, vn, "out of memory");
 	}
 	return 0;
 }
@@ -189,17 +189,17 @@ static int tagfilter_merge(struct actx *c, yaml_node_t *n, struct tagfilter *t)
 	if (map_check(c, n) < 0)
 		return -1;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		const char *k = map_key(c, ydoc_node(c->d, p->key));
+		const char *k = map_key(c, hg_ydoc_node(c->d, p->key));
 		if (!k)
 			return -1;
 		struct strlist l;
-		if (strlist_from(c, ydoc_node(c->d, p->value), &l) < 0)
+		if (strlist_from(c, hg_ydoc_node(c->d, p->value), &l) < 0)
 			return -1;
 		size_t i;
 		for (i = 0; i < t->n && strcmp(t->key[i], k); i++)
 			;
 		if (i < t->n) {
-			strlist_free(&t->globs[i]);
+			hg_strlist_free(&t->globs[i]);
 			t->globs[i] = l;
 			continue;
 		}
@@ -211,8 +211,8 @@ static int tagfilter_merge(struct actx *c, yaml_node_t *n, struct tagfilter *t)
 			t->globs = g;
 		char *ks = g ? strdup(k) : NULL;
 		if (!ks) {
-			strlist_free(&l);
-			return ydoc_error(c->err, c->errlen, c->d, n, "out of memory");
+			hg_strlist_free(&l);
+			return hg_ydoc_error(c->err, c->errlen, c->d, n, "out of memory");
 		}
 		t->key[t->n] = ks;
 		t->globs[t->n] = l;
@@ -238,17 +238,17 @@ static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 		else if (!strcmp(v, "false"))
 			*(bool *)field = false;
 		else
-			rc = ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected true or false, got \"%s\"",
+			rc = hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected true or false, got \"%s\"",
 					o->name, shown);
 		break;
 	case OPT_INT: {
 		errno = 0;
 		long long x = strtoll(v, &end, 10);
 		if (!*v || isspace((unsigned char)*v) || *end)
-			rc = ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected an integer, got \"%s\"",
+			rc = hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected an integer, got \"%s\"",
 					o->name, shown);
 		else if (errno == ERANGE)
-			rc = ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": integer out of range: \"%s\"",
+			rc = hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": integer out of range: \"%s\"",
 					o->name, shown);
 		else
 			*(int64_t *)field = (int64_t)x;
@@ -258,7 +258,7 @@ static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 		errno = 0;
 		double x = strtod(v, &end);
 		if (!*v || isspace((unsigned char)*v) || *end || !isfinite(x) || errno == ERANGE)
-			rc = ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected a number, got \"%s\"",
+			rc = hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected a number, got \"%s\"",
 					o->name, shown);
 		else
 			*(double *)field = x;
@@ -266,8 +266,8 @@ static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 	}
 	case OPT_DURATION: {
 		int64_t ns;
-		if (parse_duration(v, &ns) < 0)
-			rc = ydoc_error(c->err, c->errlen, c->d, n,
+		if (hg_parse_duration(v, &ns) < 0)
+			rc = hg_ydoc_error(c->err, c->errlen, c->d, n,
 					"option \"%s\": bad duration \"%s\" (e.g. \"10s\", \"1m30s\", \"500ms\")", o->name,
 					shown);
 		else
@@ -276,8 +276,8 @@ static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 	}
 	case OPT_SIZE: {
 		uint64_t b;
-		if (parse_size(v, &b) < 0)
-			rc = ydoc_error(c->err, c->errlen, c->d, n,
+		if (hg_parse_size(v, &b) < 0)
+			rc = hg_ydoc_error(c->err, c->errlen, c->d, n,
 					"option \"%s\": bad size \"%s\" (e.g. \"64MiB\", \"10MB\", \"512\")", o->name,
 					shown);
 		else
@@ -322,7 +322,7 @@ static int check_positive(const struct opt_desc *o, const void *base, struct ydo
 		return 0;
 	for (size_t i = 0; positive[i]; i++)
 		if (!strcmp(positive[i], o->name) && *(const int64_t *)((const char *)base + o->offset) <= 0)
-			return ydoc_error(err, errlen, d, n, "option \"%s\": must be greater than 0", o->name);
+			return hg_ydoc_error(err, errlen, d, n, "option \"%s\": must be greater than 0", o->name);
 	return 0;
 }
 
@@ -334,39 +334,39 @@ static size_t opts_count(const struct opt_desc *o)
 	return n;
 }
 
-int opts_apply_map(struct ydoc *d, yaml_node_t *n, const char *what, const struct opt_desc *t1, void *b1,
+int hg_opts_apply_map(struct ydoc *d, yaml_node_t *n, const char *what, const struct opt_desc *t1, void *b1,
 		     const struct opt_desc *t2, void *b2, char *err, size_t errlen)
 {
-	if (ynode_is_null(n))
+	if (hg_ynode_is_null(n))
 		return 0;
 	if (n->type != YAML_MAPPING_NODE)
-		return ydoc_error(err, errlen, d, n, "%s: expected a mapping of options", what);
+		return hg_ydoc_error(err, errlen, d, n, "%s: expected a mapping of options", what);
 	size_t n1 = opts_count(t1), n2 = opts_count(t2);
 	bool *seen = calloc(n1 + n2 + 1, sizeof(bool));
 	if (!seen)
-		return ydoc_error(err, errlen, d, n, "out of memory");
+		return hg_ydoc_error(err, errlen, d, n, "out of memory");
 	int rc = 0;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top && !rc; p++) {
-		yaml_node_t *k = ydoc_node(d, p->key), *v = ydoc_node(d, p->value);
+		yaml_node_t *k = hg_ydoc_node(d, p->key), *v = hg_ydoc_node(d, p->value);
 		if (k->type != YAML_SCALAR_NODE) {
-			rc = ydoc_error(err, errlen, d, k, "%s: option names must be strings", what);
+			rc = hg_ydoc_error(err, errlen, d, k, "%s: option names must be strings", what);
 			break;
 		}
 		const char *name = ynode_text(k);
-		const struct opt_desc *o = opt_find(t1, name);
+		const struct opt_desc *o = hg_opt_find(t1, name);
 		void *base = b1;
 		size_t idx = o ? (size_t)(o - t1) : 0;
-		if (!o && (o = opt_find(t2, name))) {
+		if (!o && (o = hg_opt_find(t2, name))) {
 			base = b2;
 			idx = n1 + (size_t)(o - t2);
 		}
 		if (!o) {
-			rc = ydoc_error(err, errlen, d, k, "%s: unknown option \"%s\"", what, name);
+			rc = hg_ydoc_error(err, errlen, d, k, "%s: unknown option \"%s\"", what, name);
 		} else if (seen[idx]) {
-			rc = ydoc_error(err, errlen, d, k, "%s: option \"%s\" given twice", what, name);
+			rc = hg_ydoc_error(err, errlen, d, k, "%s: option \"%s\" given twice", what, name);
 		} else {
 			seen[idx] = true;
-			rc = opt_apply(o, base, d, v, err, errlen);
+			rc = hg_opt_apply(o, base, d, v, err, errlen);
 			if (!rc)
 				rc = check_positive(o, base, d, v, err, errlen);
 		}
@@ -380,14 +380,14 @@ static int apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node
 {
 	struct actx c = { o, d, err, errlen, from_default };
 	void *field = (char *)base + o->offset;
-	if (ynode_is_null(n))
+	if (hg_ynode_is_null(n))
 		return 0;
 	switch (o->type) {
 	case OPT_STRLIST: {
 		struct strlist l;
 		if (strlist_from(&c, n, &l) < 0)
 			return -1;
-		strlist_free(field);
+		hg_strlist_free(field);
 		*(struct strlist *)field = l;
 		return 0;
 	}
@@ -396,22 +396,22 @@ static int apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node
 	case OPT_TAGFILTER:
 		return tagfilter_merge(&c, n, field);
 	case OPT_SECTION:
-		return opts_apply_map(d, n, o->name, o->sub, field, NULL, NULL, err, errlen);
+		return hg_opts_apply_map(d, n, o->name, o->sub, field, NULL, NULL, err, errlen);
 	default:
 		return scalar_apply(&c, n, field);
 	}
 }
 
-int opt_apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node_t *n, char *err, size_t errlen)
+int hg_opt_apply(const struct opt_desc *o, void *base, struct ydoc *d, yaml_node_t *n, char *err, size_t errlen)
 {
 	return apply(o, base, d, n, err, errlen, false);
 }
 
-int opt_apply_default(const struct opt_desc *o, void *base, const char *what, char *err, size_t errlen)
+int hg_opt_apply_default(const struct opt_desc *o, void *base, const char *what, char *err, size_t errlen)
 {
 	if (o->type == OPT_SECTION) {
 		for (const struct opt_desc *so = o->sub; so && so->name; so++)
-			if (opt_apply_default(so, (char *)base + o->offset, what, err, errlen) < 0)
+			if (hg_opt_apply_default(so, (char *)base + o->offset, what, err, errlen) < 0)
 				return -1;
 		return 0;
 	}
@@ -440,10 +440,10 @@ static int apply_default(const struct opt_desc *o, void *base, const char *name,
 		d.name = name;
 		return apply(o, base, &d, &n, err, errlen, true);
 	}
-	if (ydoc_load(&d, name, o->def, strlen(o->def), err, errlen) < 0)
+	if (hg_ydoc_load(&d, name, o->def, strlen(o->def), err, errlen) < 0)
 		return -1;
-	yaml_node_t *r = ydoc_root(&d);
+	yaml_node_t *r = hg_ydoc_root(&d);
 	int rc = r ? apply(o, base, &d, r, err, errlen, true) : 0;
-	ydoc_free(&d);
+	hg_ydoc_free(&d);
 	return rc;
 }

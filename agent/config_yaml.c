@@ -71,12 +71,12 @@ static int check_aliases(struct ydoc *d, char *err, size_t errlen)
 	}
 	free(refs);
 	if (bad)
-		return ydoc_error(err, errlen, d, yaml_document_get_node(&d->doc, bad),
+		return hg_ydoc_error(err, errlen, d, yaml_document_get_node(&d->doc, bad),
 				  "YAML anchors and aliases are not supported");
 	return 0;
 }
 
-int ydoc_load(struct ydoc *d, const char *name, const char *buf, size_t len, char *err, size_t errlen)
+int hg_ydoc_load(struct ydoc *d, const char *name, const char *buf, size_t len, char *err, size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
 	d->name = name;
@@ -101,7 +101,7 @@ int ydoc_load(struct ydoc *d, const char *name, const char *buf, size_t len, cha
 		if (!yaml_parser_load(&p, &next)) {
 			syntax_error(&p, name, buf, len, err, errlen);
 			yaml_parser_delete(&p);
-			ydoc_free(d);
+			hg_ydoc_free(d);
 			return -1;
 		}
 		yaml_node_t *r = yaml_document_get_root_node(&next);
@@ -110,37 +110,37 @@ int ydoc_load(struct ydoc *d, const char *name, const char *buf, size_t len, cha
 				 r->start_mark.line + 1, r->start_mark.column + 1);
 			yaml_document_delete(&next);
 			yaml_parser_delete(&p);
-			ydoc_free(d);
+			hg_ydoc_free(d);
 			return -1;
 		}
 		yaml_document_delete(&next);
 	}
 	yaml_parser_delete(&p);
 	if (check_aliases(d, err, errlen) < 0) {
-		ydoc_free(d);
+		hg_ydoc_free(d);
 		return -1;
 	}
 	return 0;
 }
 
-void ydoc_free(struct ydoc *d)
+void hg_ydoc_free(struct ydoc *d)
 {
 	if (d->loaded)
 		yaml_document_delete(&d->doc);
 	d->loaded = false;
 }
 
-yaml_node_t *ydoc_root(struct ydoc *d)
+yaml_node_t *hg_ydoc_root(struct ydoc *d)
 {
 	return yaml_document_get_root_node(&d->doc);
 }
 
-yaml_node_t *ydoc_node(struct ydoc *d, int index)
+yaml_node_t *hg_ydoc_node(struct ydoc *d, int index)
 {
 	return yaml_document_get_node(&d->doc, index);
 }
 
-int ydoc_error(char *err, size_t errlen, const struct ydoc *d, const yaml_node_t *n, const char *fmt, ...)
+int hg_ydoc_error(char *err, size_t errlen, const struct ydoc *d, const yaml_node_t *n, const char *fmt, ...)
 {
 	int k = snprintf(err, errlen, "%s:%zu:%zu: ", d->name, n ? n->start_mark.line + 1 : 1,
 			 n ? n->start_mark.column + 1 : 1);
@@ -153,7 +153,7 @@ int ydoc_error(char *err, size_t errlen, const struct ydoc *d, const yaml_node_t
 	return -1;
 }
 
-char *ydoc_origin(const struct ydoc *d, const yaml_node_t *n)
+char *hg_ydoc_origin(const struct ydoc *d, const yaml_node_t *n)
 {
 	int k = snprintf(NULL, 0, "%s:%zu:%zu", d->name, n->start_mark.line + 1, n->start_mark.column + 1);
 	char *s = k >= 0 ? malloc((size_t)k + 1) : NULL;
@@ -162,7 +162,7 @@ char *ydoc_origin(const struct ydoc *d, const yaml_node_t *n)
 	return s;
 }
 
-bool ynode_is_null(const yaml_node_t *n)
+bool hg_ynode_is_null(const yaml_node_t *n)
 {
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;

@@ -22,20 +22,20 @@ struct ydoc {
 
 /* Parses buf as one YAML document. Refuses aliases (they would let a small
  * file expand into a large config) and streams of several documents. */
-int ydoc_load(struct ydoc *d, const char *name, const char *buf, size_t len, char *err, size_t errlen);
-void ydoc_free(struct ydoc *d);
+int hg_ydoc_load(struct ydoc *d, const char *name, const char *buf, size_t len, char *err, size_t errlen);
+void hg_ydoc_free(struct ydoc *d);
 /* The root node, or NULL for an empty document. */
-yaml_node_t *ydoc_root(struct ydoc *d);
-yaml_node_t *ydoc_node(struct ydoc *d, int index);
+yaml_node_t *hg_ydoc_root(struct ydoc *d);
+yaml_node_t *hg_ydoc_node(struct ydoc *d, int index);
 
 /* Formats "name:line:column: message" for node n (1-based). Returns -1. */
-int ydoc_error(char *err, size_t errlen, const struct ydoc *d, const yaml_node_t *n, const char *fmt, ...)
+int hg_ydoc_error(char *err, size_t errlen, const struct ydoc *d, const yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 /* "name:line:column" of n, malloc'd. */
-char *ydoc_origin(const struct ydoc *d, const yaml_node_t *n);
+char *hg_ydoc_origin(const struct ydoc *d, const yaml_node_t *n);
 
 /* A plain empty, "~" or "null" scalar: the key is present without a value. */
-bool ynode_is_null(const yaml_node_t *n);
+bool hg_ynode_is_null(const yaml_node_t *n);
 /* The text of a scalar (NUL-terminated by libyaml). */
 static inline const char *ynode_text(const yaml_node_t *n)
 {

@@ -22,7 +22,7 @@ static bool glob_is_star(const char *g)
 	return !*g;
 }
 
-bool filter_name_matches(const struct strlist *globs, struct sv name)
+bool hg_filter_name_matches(const struct strlist *globs, struct sv name)
 {
 	if (!globs->n)
 		return false;
@@ -46,14 +46,14 @@ bool filter_name_matches(const struct strlist *globs, struct sv name)
 static bool tagfilter_matches(const struct tagfilter *tf, const struct metric *m)
 {
 	for (size_t i = 0; i < tf->n; i++) {
-		const struct metric_tag *t = metric_find_tag(m, tf->key[i]);
-		if (t && filter_name_matches(&tf->globs[i], t->value))
+		const struct metric_tag *t = hg_metric_find_tag(m, tf->key[i]);
+		if (t && hg_filter_name_matches(&tf->globs[i], t->value))
 			return true;
 	}
 	return false;
 }
 
-bool filter_is_empty(const struct metric_filter *f)
+bool hg_filter_is_empty(const struct metric_filter *f)
 {
 	return !f->namepass.n && !f->namedrop.n && !f->fieldpass.n && !f->fielddrop.n && !f->taginclude.n &&
 	       !f->tagexclude.n && !f->tagpass.n && !f->tagdrop.n;
@@ -63,7 +63,7 @@ static void keep_fields(struct metric *m, const struct strlist *globs, bool keep
 {
 	size_t w = 0;
 	for (size_t r = 0; r < m->nfields; r++)
-		if (filter_name_matches(globs, m->fields[r].key) == keep_if_match)
+		if (hg_filter_name_matches(globs, m->fields[r].key) == keep_if_match)
 			m->fields[w++] = m->fields[r];
 	m->nfields = w;
 }
@@ -72,16 +72,16 @@ static void keep_tags(struct metric *m, const struct strlist *globs, bool keep_i
 {
 	size_t w = 0;
 	for (size_t r = 0; r < m->ntags; r++)
-		if (filter_name_matches(globs, m->tags[r].key) == keep_if_match)
+		if (hg_filter_name_matches(globs, m->tags[r].key) == keep_if_match)
 			m->tags[w++] = m->tags[r];
 	m->ntags = w;
 }
 
-bool filter_apply(const struct metric_filter *f, struct metric *m)
+bool hg_filter_apply(const struct metric_filter *f, struct metric *m)
 {
-	if (f->namepass.n && !filter_name_matches(&f->namepass, m->name))
+	if (f->namepass.n && !hg_filter_name_matches(&f->namepass, m->name))
 		return false;
-	if (f->namedrop.n && filter_name_matches(&f->namedrop, m->name))
+	if (f->namedrop.n && hg_filter_name_matches(&f->namedrop, m->name))
 		return false;
 	if (f->tagpass.n && !tagfilter_matches(&f->tagpass, m))
 		return false;
@@ -119,7 +119,7 @@ static void free_tagfilter(struct tagfilter *t)
 	*t = (struct tagfilter){ 0 };
 }
 
-void filter_free(struct metric_filter *f)
+void hg_filter_free(struct metric_filter *f)
 {
 	free_list(&f->namepass);
 	free_list(&f->namedrop);

@@ -12,11 +12,11 @@ struct metric_filter {
 	struct tagfilter tagpass, tagdrop;
 };
 
-bool filter_is_empty(const struct metric_filter *f);
+bool hg_filter_is_empty(const struct metric_filter *f);
 /* Applies the filter to m in place (removes fields and tags). Returns false
  * when the metric is to be dropped (also when no field is left). */
-bool filter_apply(const struct metric_filter *f, struct metric *m);
-bool filter_name_matches(const struct strlist *globs, struct sv name);
-void filter_free(struct metric_filter *f);
+bool hg_filter_apply(const struct metric_filter *f, struct metric *m);
+bool hg_filter_name_matches(const struct strlist *globs, struct sv name);
+void hg_filter_free(struct metric_filter *f);
 
 #endif

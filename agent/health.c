@@ -8,16 +8,16 @@
 #include "httpd.h"
 #include "httpd_health.h"
 
-int health_check(const struct agent *a, int64_t now, char *why, size_t whylen)
+int hg_health_check(const struct agent *a, int64_t now, char *why, size_t whylen)
 {
 	int64_t n = a->cfg->health_max_flush_intervals > 0 ? a->cfg->health_max_flush_intervals : 3;
-	for (size_t i = 0; i < agent_output_count(a); i++) {
-		const struct output_stats *o = agent_output_stats(a, i);
+	for (size_t i = 0; i < hg_agent_output_count(a); i++) {
+		const struct output_stats *o = hg_agent_output_stats(a, i);
 		int64_t since = o->last_success_ns > a->start_ns ? o->last_success_ns : a->start_ns;
 		int64_t allowed = n * o->flush_interval_ns;
 		if (o->buffer_size > 0 && now - since > allowed) {
 			char label[160];
-			plugin_label(label, sizeof label, "outputs", o->name, o->alias);
+			hg_plugin_label(label, sizeof label, "outputs", o->name, o->alias);
 			snprintf(why, whylen, "output %s has not written for %llds (%llu metrics buffered, %llu write errors)",
 				 label, (long long)((now - since) / 1000000000), (unsigned long long)o->buffer_size,
 				 (unsigned long long)o->errors);
@@ -30,7 +30,7 @@ int health_check(const struct agent *a, int64_t now, char *why, size_t whylen)
 
 static void prom_counter(struct httpd_resp *r, const char *name, const char *help, uint64_t v)
 {
-	httpd_resp_printf(r, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+	hg_httpd_resp_printf(r, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
 			  (unsigned long long)v);
 }
 
@@ -55,15 +55,15 @@ static const char *label_escape(char *buf, size_t cap, const char *s)
 /* "inputs.cpu" or "inputs.cpu::alias", as the log names the instance. */
 static const char *input_label(const struct agent *a, size_t i, char *buf, size_t cap)
 {
-	const struct input_stats *s = agent_input_stats(a, i);
-	plugin_label(buf, cap, "inputs", s->name, s->alias);
+	const struct input_stats *s = hg_agent_input_stats(a, i);
+	hg_plugin_label(buf, cap, "inputs", s->name, s->alias);
 	return buf;
 }
 
 static const char *output_label(const struct agent *a, size_t i, char *buf, size_t cap)
 {
-	const struct output_stats *s = agent_output_stats(a, i);
-	plugin_label(buf, cap, "outputs", s->name, s->alias);
+	const struct output_stats *s = hg_agent_output_stats(a, i);
+	hg_plugin_label(buf, cap, "outputs", s->name, s->alias);
 	return buf;
 }
 
@@ -83,28 +83,28 @@ static void put_series(struct httpd_resp *r, const char *name, const char *kind,
 			k += j <= i;
 		}
 	char esc[2 * 160 + 1]; /* labels are at most 160 bytes, each escaped to at most 2 */
-	httpd_resp_printf(r, "%s{%s=\"%s\"", name, kind, label_escape(esc, sizeof esc, me));
+	hg_httpd_resp_printf(r, "%s{%s=\"%s\"", name, kind, label_escape(esc, sizeof esc, me));
 	if (same > 1)
-		httpd_resp_printf(r, ",instance=\"%zu\"", k);
-	httpd_resp_printf(r, "}");
+		hg_httpd_resp_printf(r, ",instance=\"%zu\"", k);
+	hg_httpd_resp_printf(r, "}");
 }
 
 static void write_metrics(const struct agent *a, struct httpd_resp *r)
 {
-	struct agent_stats t = agent_totals(a);
-	httpd_resp_type(r, "text/plain; version=0.0.4; charset=utf-8");
+	struct agent_stats t = hg_agent_totals(a);
+	hg_httpd_resp_type(r, "text/plain; version=0.0.4; charset=utf-8");
 	prom_counter(r, "heliograph_metrics_gathered_total", "Metrics gathered by all inputs.", t.metrics_gathered);
 	prom_counter(r, "heliograph_metrics_written_total", "Metrics written by all outputs.", t.metrics_written);
 	prom_counter(r, "heliograph_metrics_dropped_total", "Metrics dropped (buffer overflow or rejected).",
 		     t.metrics_dropped);
 	prom_counter(r, "heliograph_gather_errors_total", "Gather errors of all inputs.", t.gather_errors);
-	httpd_resp_printf(r, "# HELP heliograph_outputs_disabled Configured outputs the agent runs without "
+	hg_httpd_resp_printf(r, "# HELP heliograph_outputs_disabled Configured outputs the agent runs without "
 			     "(a URL scheme it does not speak; logged at start).\n"
 			     "# TYPE heliograph_outputs_disabled gauge\nheliograph_outputs_disabled %llu\n",
 			  (unsigned long long)t.outputs_disabled);
 	if (a->health) {
 		struct httpd_stats hs;
-		httpd_get_stats(a->health, &hs);
+		hg_httpd_get_stats(a->health, &hs);
 		prom_counter(r, "heliograph_health_connections_shed_total",
 			     "Health endpoint connections closed to make room for a new one (the longest waiting, else "
 			     "the one whose answer has waited longest to be read).",
@@ -119,24 +119,24 @@ static void write_metrics(const struct agent *a, struct httpd_resp *r)
 			     "health_write_timeout.",
 			     hs.write_timeouts);
 	}
-	httpd_resp_printf(r, "# HELP heliograph_gather_duration_seconds Duration of the last gather.\n"
+	hg_httpd_resp_printf(r, "# HELP heliograph_gather_duration_seconds Duration of the last gather.\n"
 			     "# TYPE heliograph_gather_duration_seconds gauge\n");
-	size_t ni = agent_input_count(a), no = agent_output_count(a);
+	size_t ni = hg_agent_input_count(a), no = hg_agent_output_count(a);
 	for (size_t i = 0; i < ni; i++) {
 		put_series(r, "heliograph_gather_duration_seconds", "input", a, ni, i, input_label);
-		httpd_resp_printf(r, " %.9f\n", (double)agent_input_stats(a, i)->gather_time_ns / 1e9);
+		hg_httpd_resp_printf(r, " %.9f\n", (double)hg_agent_input_stats(a, i)->gather_time_ns / 1e9);
 	}
-	httpd_resp_printf(r, "# HELP heliograph_output_buffer_size Metrics waiting in the output's buffer.\n"
+	hg_httpd_resp_printf(r, "# HELP heliograph_output_buffer_size Metrics waiting in the output's buffer.\n"
 			     "# TYPE heliograph_output_buffer_size gauge\n");
 	for (size_t i = 0; i < no; i++) {
 		put_series(r, "heliograph_output_buffer_size", "output", a, no, i, output_label);
-		httpd_resp_printf(r, " %llu\n", (unsigned long long)agent_output_stats(a, i)->buffer_size);
+		hg_httpd_resp_printf(r, " %llu\n", (unsigned long long)hg_agent_output_stats(a, i)->buffer_size);
 	}
-	httpd_resp_printf(r, "# HELP heliograph_output_write_errors_total Failed write attempts.\n"
+	hg_httpd_resp_printf(r, "# HELP heliograph_output_write_errors_total Failed write attempts.\n"
 			     "# TYPE heliograph_output_write_errors_total counter\n");
 	for (size_t i = 0; i < no; i++) {
 		put_series(r, "heliograph_output_write_errors_total", "output", a, no, i, output_label);
-		httpd_resp_printf(r, " %llu\n", (unsigned long long)agent_output_stats(a, i)->errors);
+		hg_httpd_resp_printf(r, " %llu\n", (unsigned long long)hg_agent_output_stats(a, i)->errors);
 	}
 }
 
@@ -144,27 +144,27 @@ static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *res
 {
 	const struct agent *a = ud;
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-		httpd_resp_status(resp, 405);
-		httpd_resp_printf(resp, "method not allowed\n");
+		hg_httpd_resp_status(resp, 405);
+		hg_httpd_resp_printf(resp, "method not allowed\n");
 		return;
 	}
 	if (sv_eq_c(req->path, "/healthz")) {
 		char why[512];
-		int status = health_check(a, now_ns(), why, sizeof why);
-		httpd_resp_status(resp, status ? status : 200);
-		httpd_resp_printf(resp, "%s\n", why);
+		int status = hg_health_check(a, hg_now_ns(), why, sizeof why);
+		hg_httpd_resp_status(resp, status ? status : 200);
+		hg_httpd_resp_printf(resp, "%s\n", why);
 	} else if (sv_eq_c(req->path, "/metrics")) {
 		write_metrics(a, resp);
 	} else {
-		httpd_resp_status(resp, 404);
-		httpd_resp_printf(resp, "not found; try /healthz or /metrics\n");
+		hg_httpd_resp_status(resp, 404);
+		hg_httpd_resp_printf(resp, "not found; try /healthz or /metrics\n");
 	}
 }
 
 /* Milliseconds of a duration, at least 1 (0 would mean the default). */
 static uint64_t ms(int64_t ns) { return ns >= 1000000 ? (uint64_t)(ns / 1000000) : 1; }
 
-int health_start(struct agent *a, const char *listen, char *err, size_t errlen)
+int hg_health_start(struct agent *a, const char *listen, char *err, size_t errlen)
 {
 	struct httpd *h = NULL;
 	const struct agent_config *c = a->cfg;
@@ -182,20 +182,20 @@ int health_start(struct agent *a, const char *listen, char *err, size_t errlen)
 		/* Clamped: each connection holds about 30 KiB. */
 		.max_conns = c->health_max_connections > 65536 ? 65536 : (unsigned)(c->health_max_connections > 0 ? c->health_max_connections : 0),
 	};
-	if (httpd_start(a->loop, listen, &o, handle, a, &h, err, errlen) < 0)
+	if (hg_httpd_start(a->loop, listen, &o, handle, a, &h, err, errlen) < 0)
 		return -1;
 	a->health = h;
 	return 0;
 }
 
-int health_port(const struct agent *a)
+int hg_health_port(const struct agent *a)
 {
-	return a->health ? httpd_port(a->health) : 0;
+	return a->health ? hg_httpd_port(a->health) : 0;
 }
 
-void health_stop(struct agent *a)
+void hg_health_stop(struct agent *a)
 {
 	if (a->health)
-		httpd_stop(a->health);
+		hg_httpd_stop(a->health);
 	a->health = NULL;
 }

@@ -6,10 +6,10 @@
 #include <stdint.h>
 
 struct agent;
-int health_start(struct agent *a, const char *listen, char *err, size_t errlen);
-void health_stop(struct agent *a);
-int health_port(const struct agent *a);
+int hg_health_start(struct agent *a, const char *listen, char *err, size_t errlen);
+void hg_health_stop(struct agent *a);
+int hg_health_port(const struct agent *a);
 /* 0 when healthy; else 503 and the reason in why. now_ns is wall clock. */
-int health_check(const struct agent *a, int64_t now_ns, char *why, size_t whylen);
+int hg_health_check(const struct agent *a, int64_t now_ns, char *why, size_t whylen);
 
 #endif

@@ -16,7 +16,7 @@
 
 static bool copy_metric(struct metric *dst, const struct metric *src)
 {
-	if (!metric_reserve(dst, src->nfields) || !metric_reserve_tags(dst, src->ntags))
+	if (!hg_metric_reserve(dst, src->nfields) || !hg_metric_reserve_tags(dst, src->ntags))
 		return false;
 	dst->name = src->name;
 	dst->time_ns = src->time_ns;
@@ -55,8 +55,8 @@ static void apply_name(struct acc_scratch *sc, struct metric *m, const struct pl
 static void add_missing_tags(struct metric *m, const struct strmap *tags)
 {
 	for (size_t i = 0; i < tags->n; i++)
-		if (!metric_find_tag(m, tags->k[i]))
-			metric_tag(m, tags->k[i], tags->v[i]);
+		if (!hg_metric_find_tag(m, tags->k[i]))
+			hg_metric_tag(m, tags->k[i], tags->v[i]);
 }
 
 /* The raw line may stand for the metric only if the instance would not
@@ -65,18 +65,18 @@ static bool raw_unchanged(const struct running_input *ri, const struct metric *m
 {
 	const struct agent_config *cfg = ri->agent->cfg;
 	const struct plugin_common *c = &ri->cfg->common;
-	if (!filter_is_empty(&c->filter) || c->name_override || c->name_prefix || c->name_suffix || m->overflow)
+	if (!hg_filter_is_empty(&c->filter) || c->name_override || c->name_prefix || c->name_suffix || m->overflow)
 		return false;
 	for (size_t i = 0; i < c->tags.n; i++)
-		if (!metric_find_tag(m, c->tags.k[i]))
+		if (!hg_metric_find_tag(m, c->tags.k[i]))
 			return false;
 	for (size_t i = 0; i < cfg->global_tags.n; i++)
-		if (!metric_find_tag(m, cfg->global_tags.k[i]))
+		if (!hg_metric_find_tag(m, cfg->global_tags.k[i]))
 			return false;
-	if (!cfg->omit_hostname && !metric_find_tag(m, "host"))
+	if (!cfg->omit_hostname && !hg_metric_find_tag(m, "host"))
 		return false;
 	for (size_t i = 1; i < m->ntags; i++)
-		if (sv_cmp(m->tags[i - 1].key, m->tags[i].key) >= 0)
+		if (hg_sv_cmp(m->tags[i - 1].key, m->tags[i].key) >= 0)
 			return false;
 	return true;
 }
@@ -85,7 +85,7 @@ static long serialize(struct running_input *ri, const struct metric *m, int flav
 {
 	uint64_t dropped = 0;
 	/* For outputs every metric's time is set by now, so 0 is an explicit epoch. */
-	long n = acc_scratch_serialize(ri->agent->acc_scratch, m, flavour, true, &dropped);
+	long n = hg_acc_scratch_serialize(ri->agent->acc_scratch, m, flavour, true, &dropped);
 	if (flavour == 0)
 		ri->agent->totals.nan_fields_dropped += dropped;
 	return n;
@@ -110,23 +110,23 @@ static void input_emit(void *ctx, struct acc *a, struct metric *m, bool round, c
 		for (size_t i = 0; i < m->nfields && !has_uint; i++)
 			has_uint = m->fields[i].type == FIELD_UINT;
 	} else {
-		if (!filter_is_empty(&c->filter) && !filter_apply(&c->filter, m))
+		if (!hg_filter_is_empty(&c->filter) && !hg_filter_apply(&c->filter, m))
 			return;
 		if (round)
 			m->time_ns = round_time(m->time_ns, ri->precision_ns);
 		apply_name(sc, m, c);
 		add_missing_tags(m, &c->tags);
 		add_missing_tags(m, &cfg->global_tags);
-		if (!cfg->omit_hostname && !metric_find_tag(m, "host"))
-			metric_tag(m, "host", ag->hostname);
+		if (!cfg->omit_hostname && !hg_metric_find_tag(m, "host"))
+			hg_metric_tag(m, "host", ag->hostname);
 		/* Sorted once here, so the serializer needs no index of its own
 		 * however many tags there are (one pass when already sorted). */
-		metric_sort_tags(m);
+		hg_metric_sort_tags(m);
 	}
 	/* Checked after the agent's own tags went in: one that did not fit
 	 * (host on a line already at METRIC_MAX_TAGS) is counted and named. */
 	if (m->overflow)
-		acc_error(a, "metric %.*s has more tags or fields than %d/%d; extra ones left out", (int)m->name.len,
+		hg_acc_error(a, "metric %.*s has more tags or fields than %d/%d; extra ones left out", (int)m->name.len,
 			  m->name.p, METRIC_MAX_TAGS, METRIC_MAX_FIELDS);
 
 	ri->stats.metrics_gathered++;
@@ -149,19 +149,19 @@ static void input_emit(void *ctx, struct acc *a, struct metric *m, bool round, c
 		const struct metric_filter *of = &o->cfg->common.filter;
 		const struct metric *sm = m;
 		int flavour = o->uint_support ? 1 : 0;
-		if (raw && filter_is_empty(of) && (o->uint_support || !has_uint)) {
+		if (raw && hg_filter_is_empty(of) && (o->uint_support || !has_uint)) {
 			if (ri->gather_metrics * 2 > (uint64_t)o->buffer_limit)
-				output_fit_gather(o, ri->gather_metrics);
-			output_push(o, raw, rawlen);
+				hg_output_fit_gather(o, ri->gather_metrics);
+			hg_output_push(o, raw, rawlen);
 			continue;
 		}
-		if (!filter_is_empty(of)) {
+		if (!hg_filter_is_empty(of)) {
 			if (!copy_metric(&sc->out, m)) {
-				acc_error(a, "out of memory copying metric %.*s for outputs.%s's filter", (int)m->name.len,
+				hg_acc_error(a, "out of memory copying metric %.*s for outputs.%s's filter", (int)m->name.len,
 					  m->name.p, o->cfg->plugin->name);
 				continue;
 			}
-			if (!filter_apply(of, &sc->out)) {
+			if (!hg_filter_apply(of, &sc->out)) {
 				o->stats.metrics_filtered++;
 				continue;
 			}
@@ -171,15 +171,15 @@ static void input_emit(void *ctx, struct acc *a, struct metric *m, bool round, c
 		if (sc->line_len[flavour] == 0) {
 			sc->line_len[flavour] = serialize(ri, sm, flavour);
 			if (sc->line_len[flavour] <= 0) {
-				acc_error(a, "metric %.*s could not be serialized (%ld)", (int)m->name.len, m->name.p,
+				hg_acc_error(a, "metric %.*s could not be serialized (%ld)", (int)m->name.len, m->name.p,
 					  sc->line_len[flavour]);
 				sc->line_len[flavour] = 0;
 				continue;
 			}
 		}
 		if (ri->gather_metrics * 2 > (uint64_t)o->buffer_limit)
-			output_fit_gather(o, ri->gather_metrics);
-		output_push(o, sc->line[flavour], (size_t)sc->line_len[flavour]);
+			hg_output_fit_gather(o, ri->gather_metrics);
+		hg_output_push(o, sc->line[flavour], (size_t)sc->line_len[flavour]);
 		if (sm != m)
 			sc->line_len[flavour] = 0;
 	}
@@ -195,7 +195,7 @@ static void input_error(void *ctx, const char *msg)
 
 static void input_gather_done(void *ctx)
 {
-	agent_gather_finished(ctx);
+	hg_agent_gather_finished(ctx);
 }
 
 /* A service input's delivery outside a gather ended: a disk buffer stages
@@ -204,7 +204,7 @@ static void input_service_done(void *ctx)
 {
 	struct agent *ag = ((struct running_input *)ctx)->agent;
 	for (size_t i = 0; i < ag->noutputs; i++)
-		output_gather_ended(&ag->outputs[i]);
+		hg_output_gather_ended(&ag->outputs[i]);
 }
 
 static const struct acc_sink input_sink = {
@@ -214,7 +214,7 @@ static const struct acc_sink input_sink = {
 	.service_done = input_service_done,
 };
 
-struct acc *input_acc_new(struct running_input *ri)
+struct acc *hg_input_acc_new(struct running_input *ri)
 {
-	return acc_new(&input_sink, ri);
+	return hg_acc_new(&input_sink, ri);
 }

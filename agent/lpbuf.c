@@ -100,7 +100,7 @@ static void enforce_limit(struct lpbuf *b)
 		drop_oldest(b);
 }
 
-struct lpbuf *lpbuf_new(size_t max_metrics)
+struct lpbuf *hg_lpbuf_new(size_t max_metrics)
 {
 	struct lpbuf *b = calloc(1, sizeof *b);
 	if (!b)
@@ -111,7 +111,7 @@ struct lpbuf *lpbuf_new(size_t max_metrics)
 	return b;
 }
 
-void lpbuf_free(struct lpbuf *b)
+void hg_lpbuf_free(struct lpbuf *b)
 {
 	if (!b)
 		return;
@@ -127,7 +127,7 @@ void lpbuf_free(struct lpbuf *b)
 
 /* A line without its '\n' gets one, so that line boundaries (and the count)
  * stay exact; several lines in one push count as several metrics. */
-void lpbuf_push(struct lpbuf *b, const char *line, size_t len)
+void hg_lpbuf_push(struct lpbuf *b, const char *line, size_t len)
 {
 	if (len == 0)
 		return;
@@ -156,16 +156,16 @@ void lpbuf_push(struct lpbuf *b, const char *line, size_t len)
 	enforce_limit(b);
 }
 
-void lpbuf_set_limit(struct lpbuf *b, size_t max_metrics)
+void hg_lpbuf_set_limit(struct lpbuf *b, size_t max_metrics)
 {
 	b->max = max_metrics ? max_metrics : 1;
 	enforce_limit(b);
 }
 
-size_t lpbuf_count(const struct lpbuf *b) { return b->count; }
-size_t lpbuf_bytes(const struct lpbuf *b) { return b->bytes; }
-uint64_t lpbuf_dropped(const struct lpbuf *b) { return b->dropped; }
-size_t lpbuf_mem_bytes(const struct lpbuf *b) { return b->nchunks_mem; }
+size_t hg_lpbuf_count(const struct lpbuf *b) { return b->count; }
+size_t hg_lpbuf_bytes(const struct lpbuf *b) { return b->bytes; }
+uint64_t hg_lpbuf_dropped(const struct lpbuf *b) { return b->dropped; }
+size_t hg_lpbuf_mem_bytes(const struct lpbuf *b) { return b->nchunks_mem; }
 
 static int batch_reserve(struct batch *out, size_t extra)
 {
@@ -182,7 +182,7 @@ static int batch_reserve(struct batch *out, size_t extra)
 	return 0;
 }
 
-size_t lpbuf_take(struct lpbuf *b, size_t max_metrics, struct batch *out)
+size_t hg_lpbuf_take(struct lpbuf *b, size_t max_metrics, struct batch *out)
 {
 	out->len = 0;
 	out->nmetrics = 0;
@@ -213,7 +213,7 @@ size_t lpbuf_take(struct lpbuf *b, size_t max_metrics, struct batch *out)
 /* The batch goes in front of the first chunk when the space a take left
  * there fits it (the common take-fail-unget cycle), else into a chunk of
  * its own. */
-void lpbuf_unget(struct lpbuf *b, const struct batch *batch)
+void hg_lpbuf_unget(struct lpbuf *b, const struct batch *batch)
 {
 	if (!batch->len)
 		return;

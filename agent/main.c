@@ -35,9 +35,9 @@ struct app {
 static void usage(FILE *out)
 {
 	char rates[256] = "";
-	for (size_t i = 0, n = 0; input_registry[i]; i++)
-		if (input_registry[i]->needs_baseline && n < sizeof rates)
-			n += (size_t)snprintf(rates + n, sizeof rates - n, "%s%s", n ? ", " : "", input_registry[i]->name);
+	for (size_t i = 0, n = 0; hg_input_registry[i]; i++)
+		if (hg_input_registry[i]->needs_baseline && n < sizeof rates)
+			n += (size_t)snprintf(rates + n, sizeof rates - n, "%s%s", n ? ", " : "", hg_input_registry[i]->name);
 	fprintf(out,
 		"Usage: agent [options]\n"
 		"Heliograph metrics agent: gathers node, container and kubelet metrics with\n"
@@ -108,7 +108,7 @@ static const char *unknown_plugin(const char *filter, bool input, char *buf, siz
 	for (const char *p = filter; p;) {
 		size_t n = strcspn(p, ":");
 		snprintf(buf, len, "%.*s", (int)n, p);
-		if (input ? !input_find(buf) : !output_find(buf))
+		if (input ? !hg_input_find(buf) : !hg_output_find(buf))
 			return buf;
 		p = p[n] ? p + n + 1 : NULL;
 	}
@@ -125,11 +125,11 @@ static int list_plugins(int argc, char **argv)
 	if (kind && strcmp(kind, "inputs") && strcmp(kind, "outputs"))
 		return usage_error("plugins %s: expected inputs or outputs", kind);
 	if (!kind || !strcmp(kind, "inputs"))
-		for (size_t i = 0; input_registry[i]; i++)
-			printf("%s%s\n", kind ? "" : "inputs.", input_registry[i]->name);
+		for (size_t i = 0; hg_input_registry[i]; i++)
+			printf("%s%s\n", kind ? "" : "inputs.", hg_input_registry[i]->name);
 	if (!kind || !strcmp(kind, "outputs"))
-		for (size_t i = 0; output_registry[i]; i++)
-			printf("%s%s\n", kind ? "" : "outputs.", output_registry[i]->name);
+		for (size_t i = 0; hg_output_registry[i]; i++)
+			printf("%s%s\n", kind ? "" : "outputs.", hg_output_registry[i]->name);
 	return 0;
 }
 
@@ -141,22 +141,22 @@ static int load(struct app *app, struct agent_config *cfg, bool open_log)
 	char err[1024];
 	const char *const *files = app->files;
 	size_t n = app->nfiles;
-	if (config_load(cfg, files, n, app->config_dir, err, sizeof err) < 0) {
+	if (hg_config_load(cfg, files, n, app->config_dir, err, sizeof err) < 0) {
 		log_error(NULL, "%s", err);
 		return -1;
 	}
-	if (open_log && log_open(cfg->logfile, cfg->debug, cfg->quiet) < 0) {
+	if (open_log && hg_log_open(cfg->logfile, cfg->debug, cfg->quiet) < 0) {
 		fprintf(stderr, "cannot open logfile %s\n", cfg->logfile);
-		config_free(cfg);
+		hg_config_free(cfg);
 		return -1;
 	}
 	/* Outputs' own checks too, so that --test and a reload catch what the start would. */
-	if (agent_check_outputs(cfg, &app->opts, err, sizeof err) < 0) {
+	if (hg_agent_check_outputs(cfg, &app->opts, err, sizeof err) < 0) {
 		log_error(NULL, "%s", err);
-		config_free(cfg);
+		hg_config_free(cfg);
 		return -1;
 	}
-	tls_warn_insecure(cfg);
+	hg_tls_warn_insecure(cfg);
 	return 0;
 }
 
@@ -170,7 +170,7 @@ static void close_signals(struct app *app)
 static void on_agent_stopped(struct agent *a, void *arg)
 {
 	struct app *app = arg;
-	app->exit_code = agent_exit_code(a);
+	app->exit_code = hg_agent_exit_code(a);
 	close_signals(app);
 }
 
@@ -182,34 +182,34 @@ static void on_agent_stopped_for_reload(struct agent *old, void *arg)
 {
 	struct app *app = arg;
 	char err[1024];
-	struct agent *next = agent_new(app->loop, &app->next_cfg, &app->opts, err, sizeof err);
+	struct agent *next = hg_agent_new(app->loop, &app->next_cfg, &app->opts, err, sizeof err);
 	if (!next) {
 		/* The new config parsed but a plugin could not start: keep running
 		 * the old config in a fresh agent. */
 		log_error(NULL, "reload failed, keeping the running config: %s", err);
-		config_free(&app->next_cfg);
-		next = agent_new(app->loop, &app->cfg, &app->opts, err, sizeof err);
+		hg_config_free(&app->next_cfg);
+		next = hg_agent_new(app->loop, &app->cfg, &app->opts, err, sizeof err);
 		if (!next) {
 			log_error(NULL, "cannot restart the agent: %s", err);
 			app->exit_code = 1;
-			agent_free(old);
+			hg_agent_free(old);
 			app->agent = NULL;
 			close_signals(app);
 			return;
 		}
-		agent_carry_over(old, next);
-		agent_free(old);
+		hg_agent_carry_over(old, next);
+		hg_agent_free(old);
 	} else {
-		agent_carry_over(old, next);
-		agent_free(old);
-		config_free(&app->cfg);
+		hg_agent_carry_over(old, next);
+		hg_agent_free(old);
+		hg_config_free(&app->cfg);
 		app->cfg = app->next_cfg;
 		memset(&app->next_cfg, 0, sizeof app->next_cfg);
-		log_open(app->cfg.logfile, app->cfg.debug, app->cfg.quiet);
+		hg_log_open(app->cfg.logfile, app->cfg.debug, app->cfg.quiet);
 		log_info(NULL, "configuration reloaded");
 	}
 	app->agent = next;
-	agent_start(next, on_agent_stopped, app);
+	hg_agent_start(next, on_agent_stopped, app);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -221,22 +221,22 @@ static void on_signal(uv_signal_t *h, int signum)
 		memset(&app->next_cfg, 0, sizeof app->next_cfg);
 		if (load(app, &app->next_cfg, false) < 0) {
 			log_error(NULL, "reload failed, keeping the running config");
-			config_free(&app->next_cfg);
+			hg_config_free(&app->next_cfg);
 			return;
 		}
 		log_info(NULL, "reloading configuration");
-		agent_stop(app->agent, true, on_agent_stopped_for_reload, app);
+		hg_agent_stop(app->agent, true, on_agent_stopped_for_reload, app);
 		return;
 	}
 	log_info(NULL, "received %s, flushing and stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	app->exiting = true;
-	agent_stop(app->agent, false, on_agent_stopped, app);
+	hg_agent_stop(app->agent, false, on_agent_stopped, app);
 }
 
 static void log_started(struct app *app)
 {
-	size_t ni = agent_input_count(app->agent), no = agent_output_count(app->agent);
-	uint64_t off = agent_totals(app->agent).outputs_disabled;
+	size_t ni = hg_agent_input_count(app->agent), no = hg_agent_output_count(app->agent);
+	uint64_t off = hg_agent_totals(app->agent).outputs_disabled;
 	char disabled[64] = "";
 	if (off)
 		snprintf(disabled, sizeof disabled, " (%llu disabled)", (unsigned long long)off);
@@ -246,13 +246,13 @@ static void log_started(struct app *app)
 
 static void start_agent(struct app *app)
 {
-	agent_start(app->agent, on_agent_stopped, app);
+	hg_agent_start(app->agent, on_agent_stopped, app);
 }
 
 int main(int argc, char **argv)
 {
 	static struct app app;
-	rss_trim(); /* what the dynamic loader touched: before the configuration adds its own */
+	hg_rss_trim(); /* what the dynamic loader touched: before the configuration adds its own */
 	enum { O_CONFIG = 256, O_CONFIG_DIR, O_TEST, O_ONCE, O_INPUT_FILTER, O_OUTPUT_FILTER, O_SAMPLE, O_VERSION, O_HELP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, O_CONFIG },
@@ -323,7 +323,7 @@ int main(int argc, char **argv)
 	if (app.opts.output_filter && unknown_plugin(app.opts.output_filter, false, name, sizeof name))
 		return usage_error("--output-filter: no output plugin %s", name);
 	if (sample) {
-		config_print_sample(stdout, app.opts.input_filter, app.opts.output_filter);
+		hg_config_print_sample(stdout, app.opts.input_filter, app.opts.output_filter);
 		return 0;
 	}
 	if (optind < argc && strcmp(argv[optind], "plugins") == 0)
@@ -341,11 +341,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	app.loop = uv_default_loop();
 	char err[1024];
-	app.agent = agent_new(app.loop, &app.cfg, &app.opts, err, sizeof err);
+	app.agent = hg_agent_new(app.loop, &app.cfg, &app.opts, err, sizeof err);
 	if (!app.agent) {
 		log_error(NULL, "%s", err);
 		uv_run(app.loop, UV_RUN_NOWAIT);
-		config_free(&app.cfg);
+		hg_config_free(&app.cfg);
 		return 1;
 	}
 	uv_signal_init(app.loop, &app.sigterm);
@@ -358,12 +358,12 @@ int main(int argc, char **argv)
 	if (!app.opts.test_mode)
 		log_started(&app);
 	start_agent(&app);
-	rss_trim_enable();
-	rss_trim();
+	hg_rss_trim_enable();
+	hg_rss_trim();
 	uv_run(app.loop, UV_RUN_DEFAULT);
-	agent_free(app.agent);
-	config_free(&app.cfg);
+	hg_agent_free(app.agent);
+	hg_config_free(&app.cfg);
 	uv_loop_close(app.loop);
-	log_close();
+	hg_log_close();
 	return app.exit_code;
 }

@@ -49,7 +49,7 @@
 
 static void start_writes(struct running_output *o, bool partial);
 
-int64_t output_backoff_ms(unsigned failures, int64_t retry_after_ms)
+int64_t hg_output_backoff_ms(unsigned failures, int64_t retry_after_ms)
 {
 	int64_t ms = BACKOFF_BASE_MS;
 	for (unsigned i = 1; i < failures && ms < BACKOFF_CAP_MS; i++)
@@ -108,7 +108,7 @@ static void batch_done(struct running_output *o, struct output_slot *s)
 static void refresh_stats(struct running_output *o)
 {
 	o->stats.buffer_size = buffered(o);
-	o->stats.metrics_dropped = lpbuf_dropped(o->buf) + o->server_dropped + o->store->dropped(o);
+	o->stats.metrics_dropped = hg_lpbuf_dropped(o->buf) + o->server_dropped + o->store->dropped(o);
 }
 
 static uint64_t flush_delay_ms(const struct running_output *o)
@@ -252,7 +252,7 @@ static void write_done(void *arg, const struct write_result *r)
 			log_warn(o->label, "%zu of %zu metrics dropped: %s", dropped, n, r->message);
 		log_debug(o->label, "wrote batch of %zu metrics in %.1f ms", n - dropped,
 			  (double)o->stats.write_time_ns / 1e6);
-		o->stats.last_success_ns = now_ns();
+		o->stats.last_success_ns = hg_now_ns();
 		if (fresh)
 			o->consecutive_failures = 0;
 		batch_worked(o, s, n);
@@ -312,7 +312,7 @@ static void write_done(void *arg, const struct write_result *r)
 				  (unsigned long long)pending(o), r->message);
 			return;
 		}
-		int64_t delay = output_backoff_ms(o->consecutive_failures ? o->consecutive_failures : 1, r->retry_after_ms);
+		int64_t delay = hg_output_backoff_ms(o->consecutive_failures ? o->consecutive_failures : 1, r->retry_after_ms);
 		int64_t flush_ms = o->flush_interval_ns / 1000000;
 		if (r->retry_at_flush && delay > flush_ms)
 			delay = flush_ms > 0 ? flush_ms : 0;
@@ -370,9 +370,9 @@ static void start_writes(struct running_output *o, bool partial)
 	maybe_drained(o);
 }
 
-void output_push(struct running_output *o, const char *line, size_t len)
+void hg_output_push(struct running_output *o, const char *line, size_t len)
 {
-	lpbuf_push(o->buf, line, len);
+	hg_lpbuf_push(o->buf, line, len);
 	o->stats.metrics_added++;
 	if (o->store->pushed)
 		o->store->pushed(o);
@@ -389,7 +389,7 @@ void output_push(struct running_output *o, const char *line, size_t len)
  * steps of a batch; it never shrinks while the agent runs. The memory is
  * what that input produces anyway; internal_write's buffer_limit and the
  * log show the limit in force. */
-void output_fit_gather(struct running_output *o, uint64_t n)
+void hg_output_fit_gather(struct running_output *o, uint64_t n)
 {
 	uint64_t want = 2 * n, step = (uint64_t)o->batch_size_cfg;
 	if (want <= (uint64_t)o->buffer_limit)
@@ -401,7 +401,7 @@ void output_fit_gather(struct running_output *o, uint64_t n)
 		o->store->limit_raised(o);
 }
 
-void output_tell_fit(struct running_output *o, const struct running_input *ri)
+void hg_output_tell_fit(struct running_output *o, const struct running_input *ri)
 {
 	if (o->buffer_limit <= o->buffer_limit_told || 2 * ri->gather_metrics <= (uint64_t)o->buffer_limit_told)
 		return; /* no raise, or another input's */
@@ -410,7 +410,7 @@ void output_tell_fit(struct running_output *o, const struct running_input *ri)
 		 (long long)o->buffer_limit, (long long)o->buffer_limit_cfg, ri->label, (unsigned long long)ri->gather_metrics);
 }
 
-void output_finish_inflight(struct running_output *o, void (*on_drained)(struct running_output *o))
+void hg_output_finish_inflight(struct running_output *o, void (*on_drained)(struct running_output *o))
 {
 	o->on_drained = on_drained;
 	o->stop_after_inflight = true;
@@ -419,7 +419,7 @@ void output_finish_inflight(struct running_output *o, void (*on_drained)(struct 
 	maybe_drained(o);
 }
 
-uint64_t output_pending(const struct running_output *o)
+uint64_t hg_output_pending(const struct running_output *o)
 {
 	return o->buf ? buffered(o) : 0;
 }
@@ -427,13 +427,13 @@ uint64_t output_pending(const struct running_output *o)
 /* While writes fail, every gather goes to the disk at once, so a kill -9
  * loses nothing; while they succeed, the lines wait for the flush (or a
  * full batch) and the spool gets whole batches. */
-void output_gather_ended(struct running_output *o)
+void hg_output_gather_ended(struct running_output *o)
 {
 	if (o->consecutive_failures > 0)
 		stage(o);
 }
 
-void output_flush_all(struct running_output *o, void (*on_drained)(struct running_output *o))
+void hg_output_flush_all(struct running_output *o, void (*on_drained)(struct running_output *o))
 {
 	o->on_drained = on_drained;
 	o->closing = true;
@@ -454,7 +454,7 @@ void output_flush_all(struct running_output *o, void (*on_drained)(struct runnin
 	start_writes(o, true);
 }
 
-void output_unget_inflight(struct running_output *o)
+void hg_output_unget_inflight(struct running_output *o)
 {
 	if (o->buf && o->store->return_inflight)
 		o->store->return_inflight(o);
@@ -506,18 +506,18 @@ static void free_lanes(struct running_output *o)
 		o->slots[0].lane = NULL;
 }
 
-int output_start(struct running_output *o, struct agent *a, const struct output_cfg *cfg, char *err, size_t errlen)
+int hg_output_start(struct running_output *o, struct agent *a, const struct output_cfg *cfg, char *err, size_t errlen)
 {
 	const struct agent_config *ac = a->cfg;
 	memset(o, 0, sizeof *o);
 	o->agent = a;
 	o->cfg = cfg;
-	plugin_label(o->label, sizeof o->label, "outputs", cfg->plugin->name, cfg->common.alias);
+	hg_plugin_label(o->label, sizeof o->label, "outputs", cfg->plugin->name, cfg->common.alias);
 	const char *type = cfg->common.buffer.type;
 	if (!type || strcmp(type, "memory") == 0) {
-		o->store = &output_store_memory;
+		o->store = &hg_output_store_memory;
 	} else if (strcmp(type, "disk") == 0) {
-		o->store = &output_store_disk;
+		o->store = &hg_output_store_disk;
 	} else {
 		snprintf(err, errlen, "buffer.type must be memory or disk, not \"%s\"", type);
 		return -1;
@@ -539,14 +539,14 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 	o->stats.name = cfg->plugin->name;
 	o->stats.alias = cfg->common.alias;
 	o->stats.buffer_limit = (uint64_t)limit;
-	o->buf = lpbuf_new((size_t)limit);
+	o->buf = hg_lpbuf_new((size_t)limit);
 	if (!o->buf) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	struct plugin_env env = { a->loop, a->http, ac, a, o->label, NULL, 0 };
 	if (cfg->plugin->init(&o->state, cfg->config, &env, err, errlen) < 0) {
-		lpbuf_free(o->buf);
+		hg_lpbuf_free(o->buf);
 		o->buf = NULL;
 		return -1;
 	}
@@ -561,14 +561,14 @@ int output_start(struct running_output *o, struct agent *a, const struct output_
 		o->slots = NULL;
 		cfg->plugin->free(o->state);
 		o->state = NULL;
-		lpbuf_free(o->buf);
+		hg_lpbuf_free(o->buf);
 		o->buf = NULL;
 		return -1;
 	}
 	return 0;
 }
 
-void output_start_timers(struct running_output *o, bool periodic)
+void hg_output_start_timers(struct running_output *o, bool periodic)
 {
 	uv_timer_init(o->agent->loop, &o->flush_timer);
 	uv_timer_init(o->agent->loop, &o->retry_timer);
@@ -580,13 +580,13 @@ void output_start_timers(struct running_output *o, bool periodic)
 		uv_timer_start(&o->flush_timer, on_flush_timer, flush_delay_ms(o), 0);
 }
 
-void output_close(struct running_output *o)
+void hg_output_close(struct running_output *o)
 {
 	if (!o->buf)
 		return;
 	if (o->timers_ready) {
-		agent_close_handle(o->agent, (uv_handle_t *)&o->flush_timer);
-		agent_close_handle(o->agent, (uv_handle_t *)&o->retry_timer);
+		hg_agent_close_handle(o->agent, (uv_handle_t *)&o->flush_timer);
+		hg_agent_close_handle(o->agent, (uv_handle_t *)&o->retry_timer);
 		o->timers_ready = false;
 	}
 	if (o->store->close)
@@ -598,16 +598,16 @@ void output_close(struct running_output *o)
 }
 
 /* After the loop has ended: memory only. */
-void output_release(struct running_output *o)
+void hg_output_release(struct running_output *o)
 {
-	free_lanes(o); /* when output_close never ran */
+	free_lanes(o); /* when hg_output_close never ran */
 	if (o->store && o->store->release)
 		o->store->release(o);
 	if (o->buf)
-		lpbuf_free(o->buf);
+		hg_lpbuf_free(o->buf);
 	o->buf = NULL;
 	for (unsigned i = 0; o->slots && i < o->nslots; i++)
-		batch_free(&o->slots[i].batch);
+		hg_batch_free(&o->slots[i].batch);
 	free(o->slots);
 	o->slots = NULL;
 	o->nslots = 0;

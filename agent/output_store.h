@@ -1,6 +1,6 @@
 /* Where an output's metrics wait to be written: the memory store (an lpbuf
- * bounded by metric_buffer_limit, output_store_memory.c) or the disk store
- * (a spool fed from a small staging lpbuf, output_store_disk.c). The runner
+ * bounded by metric_buffer_limit, hg_output_store_memory.c) or the disk store
+ * (a spool fed from a small staging lpbuf, hg_output_store_disk.c). The runner
  * (output_runner.c) decides when to write and what a write's outcome means;
  * it reaches the buffered lines only through these operations. Both stores
  * stage incoming lines in o->buf (running_output.h). */
@@ -46,7 +46,7 @@ struct output_store {
 	void (*inflight_changed)(struct running_output *o);
 	/* o->buffer_limit was raised (optional). */
 	void (*limit_raised)(struct running_output *o);
-	/* After output_close: batches still in flight go back (optional). */
+	/* After hg_output_close: batches still in flight go back (optional). */
 	void (*return_inflight)(struct running_output *o);
 	/* Closes what the store opened (optional); handles close on the loop. */
 	void (*close)(struct running_output *o);
@@ -54,6 +54,6 @@ struct output_store {
 	void (*release)(struct running_output *o);
 };
 
-extern const struct output_store output_store_memory, output_store_disk;
+extern const struct output_store hg_output_store_memory, hg_output_store_disk;
 
 #endif

@@ -43,18 +43,18 @@ static void spool_dirname(const struct running_output *o, char *out, size_t len)
 static void on_fsync_timer(uv_timer_t *t)
 {
 	struct running_output *o = t->data;
-	spool_sync(o->disk->spool);
+	hg_spool_sync(o->disk->spool);
 }
 
-bool output_is_disk(const struct running_output *o)
+bool hg_output_is_disk(const struct running_output *o)
 {
 	const char *t = o->cfg->common.buffer.type;
 	return t && strcmp(t, "disk") == 0;
 }
 
-uint64_t output_disk_spooled(const struct running_output *o)
+uint64_t hg_output_disk_spooled(const struct running_output *o)
 {
-	return o->disk && o->disk->spool ? spool_pending_lines(o->disk->spool) : 0;
+	return o->disk && o->disk->spool ? hg_spool_pending_lines(o->disk->spool) : 0;
 }
 
 static int disk_open(struct running_output *o, char *err, size_t errlen)
@@ -68,14 +68,14 @@ static int disk_open(struct running_output *o, char *err, size_t errlen)
 	char dir[1024];
 	spool_dirname(o, dir, sizeof dir);
 	struct spool_opts so = { .dir = dir, .max_size = b->max_size, .fsync_interval_ns = b->fsync_interval_ns };
-	if (spool_open(&o->disk->spool, &so, err, errlen) < 0)
+	if (hg_spool_open(&o->disk->spool, &so, err, errlen) < 0)
 		return -1;
-	o->disk->replay = lpbuf_new((size_t)o->batch_size);
+	o->disk->replay = hg_lpbuf_new((size_t)o->batch_size);
 	if (!o->disk->replay) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	uint64_t pending = spool_pending_lines(o->disk->spool);
+	uint64_t pending = hg_spool_pending_lines(o->disk->spool);
 	if (pending)
 		log_info(o->label, "%llu metrics from the disk buffer %s will be written first", (unsigned long long)pending,
 			 dir);
@@ -99,12 +99,12 @@ static void disk_stage(struct running_output *o)
 {
 	if (!o->disk || !o->disk->spool)
 		return;
-	while (lpbuf_count(o->buf) > 0) {
-		size_t n = lpbuf_take(o->buf, (size_t)o->batch_size_cfg, &o->disk->stage);
+	while (hg_lpbuf_count(o->buf) > 0) {
+		size_t n = hg_lpbuf_take(o->buf, (size_t)o->batch_size_cfg, &o->disk->stage);
 		char err[256];
-		if (spool_append(o->disk->spool, o->disk->stage.data, o->disk->stage.len, (uint32_t)n, err, sizeof err) < 0) {
+		if (hg_spool_append(o->disk->spool, o->disk->stage.data, o->disk->stage.len, (uint32_t)n, err, sizeof err) < 0) {
 			log_error(o->label, "disk buffer: %s; %zu metrics kept in memory", err, n);
-			lpbuf_unget(o->buf, &o->disk->stage);
+			hg_lpbuf_unget(o->buf, &o->disk->stage);
 			break;
 		}
 	}
@@ -119,29 +119,29 @@ static size_t disk_take(struct running_output *o, struct output_slot *s, bool pa
 {
 	(void)partial; /* a record is a whole batch already */
 	struct batch *out = &s->batch;
-	if (lpbuf_count(o->disk->replay) == 0) {
+	if (hg_lpbuf_count(o->disk->replay) == 0) {
 		if (o->disk->record_loaded)
 			return 0; /* the rest of the record is in flight */
 		disk_stage(o);
 		size_t len = 0;
 		uint32_t nlines = 0;
 		char err[256];
-		int rc = spool_peek(o->disk->spool, &o->disk->record, &o->disk->record_cap, &len, &nlines, err, sizeof err);
+		int rc = hg_spool_peek(o->disk->spool, &o->disk->record, &o->disk->record_cap, &len, &nlines, err, sizeof err);
 		if (rc < 0)
 			log_error(o->label, "disk buffer: %s", err);
 		if (rc <= 0)
 			return 0;
-		lpbuf_push(o->disk->replay, o->disk->record, len);
+		hg_lpbuf_push(o->disk->replay, o->disk->record, len);
 		o->disk->record_loaded = true;
 		o->disk->replay_batch = ((size_t)nlines + o->nslots - 1) / (o->nslots ? o->nslots : 1);
 	}
 	size_t want = o->disk->replay_batch < (size_t)o->batch_size ? o->disk->replay_batch : (size_t)o->batch_size;
-	return lpbuf_take(o->disk->replay, want ? want : 1, out);
+	return hg_lpbuf_take(o->disk->replay, want ? want : 1, out);
 }
 
 static void disk_unget(struct running_output *o, struct output_slot *s)
 {
-	lpbuf_unget(o->disk->replay, &s->batch);
+	hg_lpbuf_unget(o->disk->replay, &s->batch);
 }
 
 /* After a batch was written (or dropped for good): once the whole record
@@ -149,10 +149,10 @@ static void disk_unget(struct running_output *o, struct output_slot *s)
  * acknowledged and never read again. */
 static void disk_done(struct running_output *o)
 {
-	if (!o->disk->record_loaded || lpbuf_count(o->disk->replay) > 0 || o->inflight > 0)
+	if (!o->disk->record_loaded || hg_lpbuf_count(o->disk->replay) > 0 || o->inflight > 0)
 		return;
 	char err[256];
-	if (spool_ack(o->disk->spool, err, sizeof err) < 0)
+	if (hg_spool_ack(o->disk->spool, err, sizeof err) < 0)
 		log_error(o->label, "disk buffer: %s", err);
 	o->disk->record_loaded = false;
 }
@@ -161,7 +161,7 @@ static uint64_t disk_pending(const struct running_output *o)
 {
 	/* The record being replayed stays in the spool's count until acked;
 	 * once closed, only what is staged. */
-	return (o->disk && o->disk->spool ? spool_pending_lines(o->disk->spool) : 0) + lpbuf_count(o->buf);
+	return (o->disk && o->disk->spool ? hg_spool_pending_lines(o->disk->spool) : 0) + hg_lpbuf_count(o->buf);
 }
 
 static bool disk_counts_inflight(const struct running_output *o)
@@ -174,14 +174,14 @@ static bool disk_counts_inflight(const struct running_output *o)
  * the flush. */
 static bool disk_backlog(const struct running_output *o)
 {
-	return o->disk && o->disk->spool && spool_pending_lines(o->disk->spool) > 0;
+	return o->disk && o->disk->spool && hg_spool_pending_lines(o->disk->spool) > 0;
 }
 
 static uint64_t disk_dropped(const struct running_output *o)
 {
 	if (!o->disk || !o->disk->spool)
 		return 0;
-	return spool_dropped_lines(o->disk->spool) + lpbuf_dropped(o->disk->replay);
+	return hg_spool_dropped_lines(o->disk->spool) + hg_lpbuf_dropped(o->disk->replay);
 }
 
 static void disk_close(struct running_output *o)
@@ -189,34 +189,34 @@ static void disk_close(struct running_output *o)
 	if (!o->disk || !o->disk->spool)
 		return;
 	if (o->disk->fsync_timer_ready) {
-		agent_close_handle(o->agent, (uv_handle_t *)&o->disk->fsync_timer);
+		hg_agent_close_handle(o->agent, (uv_handle_t *)&o->disk->fsync_timer);
 		o->disk->fsync_timer_ready = false;
 	}
 	disk_stage(o);
-	uint64_t left = spool_pending_lines(o->disk->spool);
+	uint64_t left = hg_spool_pending_lines(o->disk->spool);
 	if (left)
 		log_info(o->label, "%llu metrics stay in the disk buffer for the next start", (unsigned long long)left);
-	spool_close(o->disk->spool);
+	hg_spool_close(o->disk->spool);
 	o->disk->spool = NULL;
-	lpbuf_free(o->disk->replay);
+	hg_lpbuf_free(o->disk->replay);
 	o->disk->replay = NULL;
 	o->disk->record_loaded = false;
 	free(o->disk->record);
 	o->disk->record = NULL;
-	batch_free(&o->disk->stage);
+	hg_batch_free(&o->disk->stage);
 }
 
 /* A disk buffer keeps in memory at most one batch of a gather. */
 static void disk_pushed(struct running_output *o)
 {
-	if (lpbuf_count(o->buf) >= (size_t)o->batch_size_cfg)
+	if (hg_lpbuf_count(o->buf) >= (size_t)o->batch_size_cfg)
 		disk_stage(o);
 }
 
 /* The staging buffer holds one gather: it grows with the limit. */
 static void disk_limit_raised(struct running_output *o)
 {
-	lpbuf_set_limit(o->buf, (size_t)o->buffer_limit);
+	hg_lpbuf_set_limit(o->buf, (size_t)o->buffer_limit);
 }
 
 static void disk_release(struct running_output *o)
@@ -225,7 +225,7 @@ static void disk_release(struct running_output *o)
 	o->disk = NULL;
 }
 
-const struct output_store output_store_disk = {
+const struct output_store hg_output_store_disk = {
 	.type = "disk",
 	.durable = true,
 	.open = disk_open,

@@ -5,7 +5,7 @@
 
 static uint64_t memory_pending(const struct running_output *o)
 {
-	return lpbuf_count(o->buf);
+	return hg_lpbuf_count(o->buf);
 }
 
 static bool memory_counts_inflight(const struct running_output *o)
@@ -27,12 +27,12 @@ static void memory_inflight_changed(struct running_output *o)
 {
 	uint64_t first = (uint64_t)o->batch_size_cfg, limit = (uint64_t)o->buffer_limit;
 	uint64_t extra = o->inflight_metrics > first ? o->inflight_metrics - first : 0;
-	lpbuf_set_limit(o->buf, extra < limit ? (size_t)(limit - extra) : 1);
+	hg_lpbuf_set_limit(o->buf, extra < limit ? (size_t)(limit - extra) : 1);
 }
 
 static size_t memory_take(struct running_output *o, struct output_slot *s, bool partial)
 {
-	size_t avail = lpbuf_count(o->buf);
+	size_t avail = hg_lpbuf_count(o->buf);
 	size_t want = avail < (size_t)o->batch_size ? avail : (size_t)o->batch_size;
 	if (want == 0 || (want < (size_t)o->batch_size && !partial))
 		return 0;
@@ -40,13 +40,13 @@ static size_t memory_take(struct running_output *o, struct output_slot *s, bool 
 	 * fits within the buffer limit, so the buffer keeps room for a batch. */
 	if (o->inflight > 0 && o->inflight_metrics + want > (uint64_t)o->buffer_limit)
 		return 0;
-	return lpbuf_take(o->buf, want, &s->batch);
+	return hg_lpbuf_take(o->buf, want, &s->batch);
 }
 
 static void memory_unget(struct running_output *o, struct output_slot *s)
 {
 	memory_inflight_changed(o);
-	lpbuf_unget(o->buf, &s->batch);
+	hg_lpbuf_unget(o->buf, &s->batch);
 }
 
 static void memory_done(struct running_output *o)
@@ -56,13 +56,13 @@ static void memory_done(struct running_output *o)
 
 static void memory_return_inflight(struct running_output *o)
 {
-	lpbuf_set_limit(o->buf, (size_t)o->buffer_limit);
+	hg_lpbuf_set_limit(o->buf, (size_t)o->buffer_limit);
 	for (unsigned i = 0; i < o->nslots; i++)
 		if (o->slots[i].batch.nmetrics)
-			lpbuf_unget(o->buf, &o->slots[i].batch);
+			hg_lpbuf_unget(o->buf, &o->slots[i].batch);
 }
 
-const struct output_store output_store_memory = {
+const struct output_store hg_output_store_memory = {
 	.type = "memory",
 	.durable = false,
 	.pending = memory_pending,

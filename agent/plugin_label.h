@@ -4,6 +4,6 @@
 #include <stddef.h>
 
 /* "inputs.cpu", or "inputs.cpu::alias" when the instance has an alias. */
-void plugin_label(char *buf, size_t len, const char *kind, const char *name, const char *alias);
+void hg_plugin_label(char *buf, size_t len, const char *kind, const char *name, const char *alias);
 
 #endif

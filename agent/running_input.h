@@ -31,9 +31,9 @@ struct running_input {
 
 /* input_emit.c: the accumulator of a running input, delivering to its
  * agent's outputs through the agent's acc_scratch, which must outlive it. */
-struct acc *input_acc_new(struct running_input *ri);
+struct acc *hg_input_acc_new(struct running_input *ri);
 
 /* Called by the input scheduler when an input's gather finished. */
-void agent_gather_finished(struct running_input *ri);
+void hg_agent_gather_finished(struct running_input *ri);
 
 #endif

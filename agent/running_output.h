@@ -1,8 +1,8 @@
 /* An output as the agent runs it: its plugin states (one per parallel
  * writer), its buffer (memory, or a disk spool with a staging buffer), the
  * batch size and backoff arithmetic, its timers and statistics. The runner
- * is output_runner.c; the stores output_store_memory.c and
- * output_store_disk.c. */
+ * is output_runner.c; the stores hg_output_store_memory.c and
+ * hg_output_store_disk.c. */
 #ifndef HG_RUNNING_OUTPUT_H
 #define HG_RUNNING_OUTPUT_H
 #include <stdbool.h>
@@ -59,49 +59,49 @@ struct running_output {
 	unsigned consecutive_failures;
 	uv_timer_t flush_timer, retry_timer;
 	struct output_stats stats;
-	bool timers_ready;       /* flush/retry timers initialised (agent_start) */
+	bool timers_ready;       /* flush/retry timers initialised (hg_agent_start) */
 	bool stop_after_inflight; /* config reload: finish the write in flight, start no other */
 	bool fail_fast;          /* --once: a failed write ends the flush instead of retrying */
 	bool failed;             /* a write failed (for --once's exit code) */
 	uint64_t server_dropped; /* lines the server rejected or were unwritable */
 	/* where the metrics wait (output_store.h): o->buf, and for a disk
-	 * store the spool behind it (disk: its state, output_store_disk.c) */
+	 * store the spool behind it (disk: its state, hg_output_store_disk.c) */
 	const struct output_store *store;
 	struct output_disk *disk;
 	void (*on_drained)(struct running_output *o);
 };
 
 /* output_runner.c */
-int output_start(struct running_output *o, struct agent *a, const struct output_cfg *cfg, char *err, size_t errlen);
-void output_push(struct running_output *o, const char *line, size_t len);
+int hg_output_start(struct running_output *o, struct agent *a, const struct output_cfg *cfg, char *err, size_t errlen);
+void hg_output_push(struct running_output *o, const char *line, size_t len);
 /* Raises the output's buffer limit to hold two gathers of n metrics, n
  * being the size so far of the gather that emits (see output_runner.c). */
-void output_fit_gather(struct running_output *o, uint64_t n);
+void hg_output_fit_gather(struct running_output *o, uint64_t n);
 /* Logs a raise of the buffer limit since the last one logged, naming the input. */
-void output_tell_fit(struct running_output *o, const struct running_input *ri);
+void hg_output_tell_fit(struct running_output *o, const struct running_input *ri);
 /* Metrics waiting: buffered, in flight, or in the disk buffer. */
-uint64_t output_pending(const struct running_output *o);
+uint64_t hg_output_pending(const struct running_output *o);
 /* An input's gather ended: a disk buffer moves what it staged to the spool. */
-void output_gather_ended(struct running_output *o);
+void hg_output_gather_ended(struct running_output *o);
 /* Writes what is buffered now, batch after batch; on_drained runs when the
  * buffer is empty or the output gave up (a write failed). */
-void output_flush_all(struct running_output *o, void (*on_drained)(struct running_output *o));
-void output_start_timers(struct running_output *o, bool periodic);
+void hg_output_flush_all(struct running_output *o, void (*on_drained)(struct running_output *o));
+void hg_output_start_timers(struct running_output *o, bool periodic);
 /* Reload: lets the writes in flight finish, starts no other. */
-void output_finish_inflight(struct running_output *o, void (*on_drained)(struct running_output *o));
-/* After output_close: batches still in flight go back to the buffer. */
-void output_unget_inflight(struct running_output *o);
+void hg_output_finish_inflight(struct running_output *o, void (*on_drained)(struct running_output *o));
+/* After hg_output_close: batches still in flight go back to the buffer. */
+void hg_output_unget_inflight(struct running_output *o);
 /* Closes timers and the plugin (handles close on the loop's next turn). */
-void output_close(struct running_output *o);
+void hg_output_close(struct running_output *o);
 /* Frees the buffer once the loop has ended. */
-void output_release(struct running_output *o);
+void hg_output_release(struct running_output *o);
 /* The batch size and backoff arithmetic, exposed for unit tests. */
-int64_t output_backoff_ms(unsigned failures, int64_t retry_after_ms);
+int64_t hg_output_backoff_ms(unsigned failures, int64_t retry_after_ms);
 
-/* output_store_disk.c: whether the output was configured with buffer: {type: disk}. */
-bool output_is_disk(const struct running_output *o);
+/* hg_output_store_disk.c: whether the output was configured with buffer: {type: disk}. */
+bool hg_output_is_disk(const struct running_output *o);
 /* The lines in a disk store's spool (the record being written among them
  * until it is acknowledged), 0 without one; for unit tests. */
-uint64_t output_disk_spooled(const struct running_output *o);
+uint64_t hg_output_disk_spooled(const struct running_output *o);
 
 #endif

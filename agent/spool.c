@@ -2,7 +2,7 @@
  * the last segment, reads and acknowledgements advance through the first;
  * only per-segment counters live in memory, so memory does not grow with
  * what is spooled. Formats are in spool_internal.h, recovery at open in
- * spool_open.c. */
+ * hg_spool_open.c. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include "log.h"
 #include "spool_internal.h"
 
-void spool_seterr(char *err, size_t errlen, const char *fmt, ...)
+void hg_spool_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (!err || !errlen)
 		return;
@@ -36,7 +36,7 @@ static void close_fd(int *fd)
 
 /* Removes the oldest segment from disk; whatever it still held unread is
  * counted as dropped. */
-void spool_drop_first(struct spool *s)
+void hg_spool_drop_first(struct spool *s)
 {
 	struct spool_seg *g = &s->segs[0];
 	char name[24];
@@ -54,7 +54,7 @@ void spool_drop_first(struct spool *s)
 		 * written would lose it with no trace; the marker gets it counted
 		 * at the next open. */
 		char err[128];
-		if (spool_held_write(s->dirfd, keep, keep_bytes, s->fsync_ns == 0, err, sizeof err) < 0)
+		if (hg_spool_held_write(s->dirfd, keep, keep_bytes, s->fsync_ns == 0, err, sizeof err) < 0)
 			log_warn("spool", "%s: %s; a kill -9 before the batch in flight is written would lose it uncounted",
 				 s->dir, err);
 		else if (s->fsync_ns != 0)
@@ -68,7 +68,7 @@ void spool_drop_first(struct spool *s)
 		close_fd(&s->rfd);
 	if (s->nseg == 1)
 		close_fd(&s->wfd);
-	spool_seg_name(name, g->seq);
+	hg_spool_seg_name(name, g->seq);
 	if (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT)
 		log_warn("spool", "%s: cannot remove %s: %s", s->dir, name, strerror(errno));
 	memmove(s->segs, s->segs + 1, (s->nseg - 1) * sizeof *s->segs);
@@ -79,10 +79,10 @@ void spool_drop_first(struct spool *s)
 
 /* Deletes leading segments that have been read to their end, keeping the
  * last one, which appends still go to. */
-void spool_advance(struct spool *s)
+void hg_spool_advance(struct spool *s)
 {
 	while (s->nseg > 1 && s->roff >= s->segs[0].size)
-		spool_drop_first(s);
+		hg_spool_drop_first(s);
 }
 
 static int sync_fd(int fd)
@@ -93,26 +93,26 @@ static int sync_fd(int fd)
 static int new_segment(struct spool *s, char *err, size_t errlen)
 {
 	char name[24];
-	/* spool_open allocated segs with room for two at least. */
+	/* hg_spool_open allocated segs with room for two at least. */
 	assert(s->segs && s->capseg >= 2 && s->nseg <= s->capseg);
 	if (s->next_seq > SPOOL_SEQ_MAX) {
-		spool_seterr(err, errlen, "spool %s: segment sequence exhausted", s->dir);
+		hg_spool_seterr(err, errlen, "spool %s: segment sequence exhausted", s->dir);
 		return -1;
 	}
 	if (s->nseg == s->capseg) {
 		size_t ncap = s->capseg * 2;
 		struct spool_seg *n = realloc(s->segs, ncap * sizeof *n);
 		if (!n) {
-			spool_seterr(err, errlen, "spool %s: out of memory", s->dir);
+			hg_spool_seterr(err, errlen, "spool %s: out of memory", s->dir);
 			return -1;
 		}
 		s->segs = n;
 		s->capseg = ncap;
 	}
-	spool_seg_name(name, s->next_seq);
+	hg_spool_seg_name(name, s->next_seq);
 	int fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		spool_seterr(err, errlen, "spool %s: create %s: %s", s->dir, name, strerror(errno));
+		hg_spool_seterr(err, errlen, "spool %s: create %s: %s", s->dir, name, strerror(errno));
 		return -1;
 	}
 	/* The timer only syncs the current segment: the one being closed
@@ -128,7 +128,7 @@ static int new_segment(struct spool *s, char *err, size_t errlen)
 		fsync(s->dirfd);
 	else
 		s->dir_dirty = 1;
-	spool_advance(s);
+	hg_spool_advance(s);
 	return 0;
 }
 
@@ -153,46 +153,46 @@ static int write_all(int fd, const unsigned char *hdr, const char *data, size_t 
 	return 0;
 }
 
-int spool_append(struct spool *s, const char *data, size_t len, uint32_t nlines, char *err, size_t errlen)
+int hg_spool_append(struct spool *s, const char *data, size_t len, uint32_t nlines, char *err, size_t errlen)
 {
 	if (len == 0)
 		return 0;
 	uint64_t need = SPOOL_HDR + (uint64_t)len;
 	if (len > SPOOL_MAX_RECORD || need > s->max_size) {
-		spool_seterr(err, errlen, "spool %s: record of %zu bytes exceeds %s", s->dir, len,
+		hg_spool_seterr(err, errlen, "spool %s: record of %zu bytes exceeds %s", s->dir, len,
 			     len > SPOOL_MAX_RECORD ? "the record size limit" : "max_size");
 		return -1;
 	}
 	if (nlines > len) {
-		spool_seterr(err, errlen, "spool %s: %u lines in %zu bytes", s->dir, nlines, len);
+		hg_spool_seterr(err, errlen, "spool %s: %u lines in %zu bytes", s->dir, nlines, len);
 		return -1;
 	}
 	/* Drop-oldest, documented: a full spool keeps the newest data. */
 	while (s->nseg > 0 && s->disk + need > s->max_size)
-		spool_drop_first(s);
+		hg_spool_drop_first(s);
 	struct spool_seg *last = s->nseg ? &s->segs[s->nseg - 1] : NULL;
 	if (!last || last->size >= s->seg_size) {
 		if (new_segment(s, err, errlen) < 0)
 			return -1;
 	} else if (s->wfd < 0) {
 		char name[24];
-		spool_seg_name(name, last->seq);
+		hg_spool_seg_name(name, last->seq);
 		s->wfd = openat(s->dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 		if (s->wfd < 0) {
-			spool_seterr(err, errlen, "spool %s: open %s: %s", s->dir, name, strerror(errno));
+			hg_spool_seterr(err, errlen, "spool %s: open %s: %s", s->dir, name, strerror(errno));
 			return -1;
 		}
 	}
 	last = &s->segs[s->nseg - 1];
 	unsigned char hdr[SPOOL_HDR];
 	errno = 0;
-	spool_hdr_encode(hdr, (uint32_t)len, nlines, (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)data, (uInt)len));
+	hg_spool_hdr_encode(hdr, (uint32_t)len, nlines, (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)data, (uInt)len));
 	if (write_all(s->wfd, hdr, data, len) < 0 || (s->fsync_ns == 0 && sync_fd(s->wfd) < 0)) {
 		int e = errno ? errno : ENOSPC;
 		/* No half record stays behind for the next append to follow. */
 		if (ftruncate(s->wfd, (off_t)last->size) < 0)
 			log_warn("spool", "%s: cannot cut a failed append: %s", s->dir, strerror(errno));
-		spool_seterr(err, errlen, "spool %s: append: %s", s->dir, strerror(e));
+		hg_spool_seterr(err, errlen, "spool %s: append: %s", s->dir, strerror(e));
 		return -1;
 	}
 	last->size += need;
@@ -212,10 +212,10 @@ static int read_fd(struct spool *s, char *err, size_t errlen)
 		return s->rfd;
 	close_fd(&s->rfd);
 	char name[24];
-	spool_seg_name(name, s->segs[0].seq);
+	hg_spool_seg_name(name, s->segs[0].seq);
 	s->rfd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (s->rfd < 0) {
-		spool_seterr(err, errlen, "spool %s: open %s: %s", s->dir, name, strerror(errno));
+		hg_spool_seterr(err, errlen, "spool %s: open %s: %s", s->dir, name, strerror(errno));
 		return -1;
 	}
 	s->rseq = s->segs[0].seq;
@@ -255,7 +255,7 @@ static void settle_lost(struct spool *s, int written)
 		s->dir_dirty = 1;
 }
 
-int spool_peek(struct spool *s, char **buf, size_t *cap, size_t *len, uint32_t *nlines, char *err, size_t errlen)
+int hg_spool_peek(struct spool *s, char **buf, size_t *cap, size_t *len, uint32_t *nlines, char *err, size_t errlen)
 {
 	s->peeked = 0;
 	if (s->peek_lost)
@@ -267,16 +267,16 @@ int spool_peek(struct spool *s, char **buf, size_t *cap, size_t *len, uint32_t *
 		if (s->roff >= g->size) {
 			if (s->nseg == 1)
 				return 0;
-			spool_advance(s);
+			hg_spool_advance(s);
 			continue;
 		}
 		int fd = read_fd(s, err, errlen);
 		if (fd < 0)
 			return -1;
 		struct spool_rec r;
-		int st = spool_hdr_read(fd, s->roff, g->size, &r);
+		int st = hg_spool_hdr_read(fd, s->roff, g->size, &r);
 		if (st < 0) {
-			spool_seterr(err, errlen, "spool %s: read: %s", s->dir, strerror(errno));
+			hg_spool_seterr(err, errlen, "spool %s: read: %s", s->dir, strerror(errno));
 			return -1;
 		}
 		if (st == REC_OK) {
@@ -284,15 +284,15 @@ int spool_peek(struct spool *s, char **buf, size_t *cap, size_t *len, uint32_t *
 			if (*cap < want || !*buf) {
 				char *n = realloc(*buf, want);
 				if (!n) {
-					spool_seterr(err, errlen, "spool %s: out of memory for a %u-byte record", s->dir, r.len);
+					hg_spool_seterr(err, errlen, "spool %s: out of memory for a %u-byte record", s->dir, r.len);
 					return -1;
 				}
 				*buf = n;
 				*cap = want;
 			}
-			ssize_t got = spool_pread_full(fd, *buf, r.len, s->roff + SPOOL_HDR);
+			ssize_t got = hg_spool_pread_full(fd, *buf, r.len, s->roff + SPOOL_HDR);
 			if (got < 0) {
-				spool_seterr(err, errlen, "spool %s: read: %s", s->dir, strerror(errno));
+				hg_spool_seterr(err, errlen, "spool %s: read: %s", s->dir, strerror(errno));
 				return -1;
 			}
 			if ((size_t)got == r.len) {
@@ -328,7 +328,7 @@ int spool_peek(struct spool *s, char **buf, size_t *cap, size_t *len, uint32_t *
 	}
 }
 
-int spool_ack(struct spool *s, char *err, size_t errlen)
+int hg_spool_ack(struct spool *s, char *err, size_t errlen)
 {
 	if (!s->peeked) {
 		if (s->peek_lost) {
@@ -336,7 +336,7 @@ int spool_ack(struct spool *s, char *err, size_t errlen)
 			settle_lost(s, 1);
 			return 0;
 		}
-		spool_seterr(err, errlen, "spool %s: nothing peeked to acknowledge", s->dir);
+		hg_spool_seterr(err, errlen, "spool %s: nothing peeked to acknowledge", s->dir);
 		return -1;
 	}
 	s->peeked = 0;
@@ -350,14 +350,14 @@ int spool_ack(struct spool *s, char *err, size_t errlen)
 	s->pend_bytes -= b;
 	/* The marker goes first: a crash between it and the unlink below
 	 * leaves a segment that the next open sees as acknowledged. */
-	int rc = spool_ack_write(s->dirfd, g->seq, s->roff, s->fsync_ns == 0, err, errlen);
+	int rc = hg_spool_ack_write(s->dirfd, g->seq, s->roff, s->fsync_ns == 0, err, errlen);
 	if (s->fsync_ns != 0)
 		s->ack_dirty = 1;
-	spool_advance(s);
+	hg_spool_advance(s);
 	return rc;
 }
 
-int spool_sync(struct spool *s)
+int hg_spool_sync(struct spool *s)
 {
 	int rc = 0;
 	if (s->data_dirty && s->wfd >= 0 && sync_fd(s->wfd) < 0)
@@ -379,12 +379,12 @@ int spool_sync(struct spool *s)
 	return rc;
 }
 
-void spool_close(struct spool *s)
+void hg_spool_close(struct spool *s)
 {
 	if (!s)
 		return;
 	if (s->fsync_ns != 0)
-		spool_sync(s);
+		hg_spool_sync(s);
 	close_fd(&s->wfd);
 	close_fd(&s->rfd);
 	close_fd(&s->dirfd); /* also releases the directory lock */
@@ -393,17 +393,17 @@ void spool_close(struct spool *s)
 	free(s);
 }
 
-uint64_t spool_pending_lines(const struct spool *s)
+uint64_t hg_spool_pending_lines(const struct spool *s)
 {
 	return s->pend_lines;
 }
 
-uint64_t spool_pending_bytes(const struct spool *s)
+uint64_t hg_spool_pending_bytes(const struct spool *s)
 {
 	return s->pend_bytes;
 }
 
-uint64_t spool_dropped_lines(const struct spool *s)
+uint64_t hg_spool_dropped_lines(const struct spool *s)
 {
 	return s->dropped;
 }

@@ -16,23 +16,23 @@ struct spool_opts {
 	const char *dir;          /* created if missing (0700) */
 	uint64_t max_size;        /* bytes on disk, all segments; 0 = 1 GiB */
 	uint64_t segment_size;    /* a segment is closed past this size; 0 = max_size/16, at least 64 KiB */
-	int64_t fsync_interval_ns; /* 0: fsync after every append and ack; else spool_sync() is called by a timer */
+	int64_t fsync_interval_ns; /* 0: fsync after every append and ack; else hg_spool_sync() is called by a timer */
 };
 
-int spool_open(struct spool **out, const struct spool_opts *o, char *err, size_t errlen);
-void spool_close(struct spool *s);
+int hg_spool_open(struct spool **out, const struct spool_opts *o, char *err, size_t errlen);
+void hg_spool_close(struct spool *s);
 /* Appends one record (whole lines, each ending in '\n'). May drop the
  * oldest segments to stay within max_size. 0, or -1 with err. */
-int spool_append(struct spool *s, const char *data, size_t len, uint32_t nlines, char *err, size_t errlen);
+int hg_spool_append(struct spool *s, const char *data, size_t len, uint32_t nlines, char *err, size_t errlen);
 /* Reads the oldest unacknowledged record into *buf (grown with realloc as
  * needed; *cap is its size). 1: a record, 0: nothing pending, -1: error. */
-int spool_peek(struct spool *s, char **buf, size_t *cap, size_t *len, uint32_t *nlines, char *err, size_t errlen);
-/* Acknowledges the record spool_peek returned last: it will not be read
+int hg_spool_peek(struct spool *s, char **buf, size_t *cap, size_t *len, uint32_t *nlines, char *err, size_t errlen);
+/* Acknowledges the record hg_spool_peek returned last: it will not be read
  * again, also after a restart. */
-int spool_ack(struct spool *s, char *err, size_t errlen);
-int spool_sync(struct spool *s);
-uint64_t spool_pending_lines(const struct spool *s);
-uint64_t spool_pending_bytes(const struct spool *s);
-uint64_t spool_dropped_lines(const struct spool *s); /* max_size overflow and torn/corrupt records */
+int hg_spool_ack(struct spool *s, char *err, size_t errlen);
+int hg_spool_sync(struct spool *s);
+uint64_t hg_spool_pending_lines(const struct spool *s);
+uint64_t hg_spool_pending_bytes(const struct spool *s);
+uint64_t hg_spool_dropped_lines(const struct spool *s); /* max_size overflow and torn/corrupt records */
 
 #endif

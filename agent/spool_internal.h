@@ -45,31 +45,31 @@ enum spool_rec_state {
 	REC_GARBAGE, /* bad magic or implausible header: nothing after it can be trusted */
 };
 
-void spool_hdr_encode(unsigned char out[SPOOL_HDR], uint32_t len, uint32_t nlines, uint32_t crc);
+void hg_spool_hdr_encode(unsigned char out[SPOOL_HDR], uint32_t len, uint32_t nlines, uint32_t crc);
 /* Classifies the record at off of a file of size bytes; -1 on I/O error. */
-int spool_hdr_read(int fd, uint64_t off, uint64_t size, struct spool_rec *r);
+int hg_spool_hdr_read(int fd, uint64_t off, uint64_t size, struct spool_rec *r);
 /* 1 when the payload's CRC matches, 0 when not, -1 on I/O error; reads
  * through scratch, so memory does not depend on the record size. */
-int spool_rec_verify(int fd, uint64_t off, const struct spool_rec *r, unsigned char *scratch, size_t scratchlen);
+int hg_spool_rec_verify(int fd, uint64_t off, const struct spool_rec *r, unsigned char *scratch, size_t scratchlen);
 
-void spool_ack_encode(unsigned char out[SPOOL_ACK_SIZE], uint64_t seq, uint64_t off);
+void hg_spool_ack_encode(unsigned char out[SPOOL_ACK_SIZE], uint64_t seq, uint64_t off);
 /* 0 and the position, or -1 when the marker is missing or invalid. */
-int spool_ack_read(int dirfd, uint64_t *seq, uint64_t *off);
+int hg_spool_ack_read(int dirfd, uint64_t *seq, uint64_t *off);
 /* Temp file + rename; with sync the file and the directory are fsynced. */
-int spool_ack_write(int dirfd, uint64_t seq, uint64_t off, int sync, char *err, size_t errlen);
+int hg_spool_ack_write(int dirfd, uint64_t seq, uint64_t off, int sync, char *err, size_t errlen);
 /* The "held" marker: 0 and its counts, or -1 when missing or invalid. */
-int spool_held_read(int dirfd, uint64_t *lines, uint64_t *bytes);
-int spool_held_write(int dirfd, uint64_t lines, uint64_t bytes, int sync, char *err, size_t errlen);
+int hg_spool_held_read(int dirfd, uint64_t *lines, uint64_t *bytes);
+int hg_spool_held_write(int dirfd, uint64_t lines, uint64_t bytes, int sync, char *err, size_t errlen);
 
 /* Sequences stay within 16 digits so that names sort as numbers. */
 #define SPOOL_SEQ_MAX 9999999999999999ULL
-void spool_seg_name(char out[24], uint64_t seq);
+void hg_spool_seg_name(char out[24], uint64_t seq);
 /* 1 and the sequence when name is a segment file name. */
-int spool_seg_parse(const char *name, uint64_t *seq);
+int hg_spool_seg_parse(const char *name, uint64_t *seq);
 
-ssize_t spool_pread_full(int fd, void *buf, size_t n, uint64_t off);
+ssize_t hg_spool_pread_full(int fd, void *buf, size_t n, uint64_t off);
 
-/* The queue's state, shared by spool.c and the recovery in spool_open.c. */
+/* The queue's state, shared by spool.c and the recovery in hg_spool_open.c. */
 struct spool_seg {
 	uint64_t seq;
 	uint64_t size;  /* bytes in the file */
@@ -98,12 +98,12 @@ struct spool {
 	 * until acknowledged. */
 	uint64_t lost_lines, lost_bytes;
 	uint64_t pend_lines, pend_bytes, disk, dropped;
-	int data_dirty, ack_dirty, dir_dirty; /* what spool_sync still owes the disk */
+	int data_dirty, ack_dirty, dir_dirty; /* what hg_spool_sync still owes the disk */
 	unsigned char scratch[64 << 10]; /* CRC checks at open read through this */
 };
 
-void spool_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void spool_drop_first(struct spool *s);
-void spool_advance(struct spool *s);
+void hg_spool_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void hg_spool_drop_first(struct spool *s);
+void hg_spool_advance(struct spool *s);
 
 #endif

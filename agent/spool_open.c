@@ -21,7 +21,7 @@ static int mkdir_p(const char *dir, char *err, size_t errlen)
 {
 	char *p = strdup(dir);
 	if (!p) {
-		spool_seterr(err, errlen, "spool %s: out of memory", dir);
+		hg_spool_seterr(err, errlen, "spool %s: out of memory", dir);
 		return -1;
 	}
 	for (char *q = p + 1;; q++) {
@@ -30,7 +30,7 @@ static int mkdir_p(const char *dir, char *err, size_t errlen)
 		char c = *q;
 		*q = '\0';
 		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			spool_seterr(err, errlen, "spool %s: mkdir %s: %s", dir, p, strerror(errno));
+			hg_spool_seterr(err, errlen, "spool %s: mkdir %s: %s", dir, p, strerror(errno));
 			free(p);
 			return -1;
 		}
@@ -56,7 +56,7 @@ static int list_segments(struct spool *s, uint64_t **out, size_t *n, char *err, 
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
-		spool_seterr(err, errlen, "spool %s: %s", s->dir, strerror(errno));
+		hg_spool_seterr(err, errlen, "spool %s: %s", s->dir, strerror(errno));
 		return -1;
 	}
 	uint64_t *v = NULL;
@@ -64,7 +64,7 @@ static int list_segments(struct spool *s, uint64_t **out, size_t *n, char *err, 
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		uint64_t seq;
-		if (!spool_seg_parse(e->d_name, &seq))
+		if (!hg_spool_seg_parse(e->d_name, &seq))
 			continue;
 		if (cnt == cap) {
 			size_t nc = cap ? cap * 2 : 16;
@@ -72,7 +72,7 @@ static int list_segments(struct spool *s, uint64_t **out, size_t *n, char *err, 
 			if (!nv) {
 				free(v);
 				closedir(d);
-				spool_seterr(err, errlen, "spool %s: out of memory", s->dir);
+				hg_spool_seterr(err, errlen, "spool %s: out of memory", s->dir);
 				return -1;
 			}
 			v = nv;
@@ -95,11 +95,11 @@ static int list_segments(struct spool *s, uint64_t **out, size_t *n, char *err, 
 static int scan_segment(struct spool *s, struct spool_seg *g, uint64_t start, uint64_t *rstart, char *err, size_t errlen)
 {
 	char name[24];
-	spool_seg_name(name, g->seq);
+	hg_spool_seg_name(name, g->seq);
 	int fd = openat(s->dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		spool_seterr(err, errlen, "spool %s: %s: %s", s->dir, name, fd < 0 || errno ? strerror(errno) : "not a file");
+		hg_spool_seterr(err, errlen, "spool %s: %s: %s", s->dir, name, fd < 0 || errno ? strerror(errno) : "not a file");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -114,10 +114,10 @@ static int scan_segment(struct spool *s, struct spool_seg *g, uint64_t start, ui
 	*rstart = off;
 	while (off < size) {
 		struct spool_rec r;
-		int rs = spool_hdr_read(fd, off, size, &r);
-		int ok = rs == REC_OK ? spool_rec_verify(fd, off, &r, s->scratch, sizeof s->scratch) : 0;
+		int rs = hg_spool_hdr_read(fd, off, size, &r);
+		int ok = rs == REC_OK ? hg_spool_rec_verify(fd, off, &r, s->scratch, sizeof s->scratch) : 0;
 		if (rs < 0 || ok < 0) {
-			spool_seterr(err, errlen, "spool %s: read %s: %s", s->dir, name, strerror(errno));
+			hg_spool_seterr(err, errlen, "spool %s: read %s: %s", s->dir, name, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -144,7 +144,7 @@ static int scan_segment(struct spool *s, struct spool_seg *g, uint64_t start, ui
 			 s->dir, name, (unsigned long long)(size - valid_end), (unsigned long long)valid_end,
 			 (unsigned long long)dropped, garbled ? " (plus a record whose line count was unreadable)" : "");
 		if (ftruncate(fd, (off_t)valid_end) < 0 || fsync(fd) < 0) {
-			spool_seterr(err, errlen, "spool %s: truncate %s: %s", s->dir, name, strerror(errno));
+			hg_spool_seterr(err, errlen, "spool %s: truncate %s: %s", s->dir, name, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -163,7 +163,7 @@ static int scan_segment(struct spool *s, struct spool_seg *g, uint64_t start, ui
 static int load(struct spool *s, char *err, size_t errlen)
 {
 	uint64_t ackseq = 0, ackoff = 0;
-	int have_ack = spool_ack_read(s->dirfd, &ackseq, &ackoff) == 0 && ackseq <= SPOOL_SEQ_MAX;
+	int have_ack = hg_spool_ack_read(s->dirfd, &ackseq, &ackoff) == 0 && ackseq <= SPOOL_SEQ_MAX;
 	/* Without a marker everything is replayed: a duplicate beats a loss. */
 	uint64_t *seqs;
 	size_t n;
@@ -179,14 +179,14 @@ static int load(struct spool *s, char *err, size_t errlen)
 	s->segs = calloc(want, sizeof *s->segs);
 	if (!s->segs) {
 		free(seqs);
-		spool_seterr(err, errlen, "spool %s: out of memory", s->dir);
+		hg_spool_seterr(err, errlen, "spool %s: out of memory", s->dir);
 		return -1;
 	}
 	s->capseg = want;
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char name[24];
-		spool_seg_name(name, seqs[i]);
+		hg_spool_seg_name(name, seqs[i]);
 		if (have_ack && seqs[i] < ackseq) {
 			/* Acknowledged; a crash came between the marker and the unlink. */
 			if (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT)
@@ -213,12 +213,12 @@ static int load(struct spool *s, char *err, size_t errlen)
 	s->next_seq = (have_ack && ackseq > last ? ackseq : last) + 1;
 	/* A smaller max_size than the spool was written with. */
 	while (s->nseg > 0 && s->disk > s->max_size)
-		spool_drop_first(s);
-	spool_advance(s);
+		hg_spool_drop_first(s);
+	hg_spool_advance(s);
 	/* A marker past the end of its segment (the segment lost a tail it
 	 * had acknowledged) would hide what is appended there next. */
 	if (have_ack && s->nseg > 0 && s->segs[0].seq == ackseq && s->roff != ackoff &&
-	    spool_ack_write(s->dirfd, ackseq, s->roff, s->fsync_ns == 0, err, errlen) < 0)
+	    hg_spool_ack_write(s->dirfd, ackseq, s->roff, s->fsync_ns == 0, err, errlen) < 0)
 		return -1;
 	s->dir_dirty = 0;
 	if (s->fsync_ns == 0)
@@ -232,7 +232,7 @@ static int load(struct spool *s, char *err, size_t errlen)
 static void count_held(struct spool *s)
 {
 	uint64_t lines = 0, bytes = 0;
-	if (spool_held_read(s->dirfd, &lines, &bytes) == 0) {
+	if (hg_spool_held_read(s->dirfd, &lines, &bytes) == 0) {
 		log_warn("spool", "%s: %llu lines of a batch in flight, whose segment max_size had removed, were lost when the "
 				  "agent stopped before writing them; counted as dropped",
 			 s->dir, (unsigned long long)lines);
@@ -242,17 +242,17 @@ static void count_held(struct spool *s)
 		fsync(s->dirfd);
 }
 
-int spool_open(struct spool **out, const struct spool_opts *o, char *err, size_t errlen)
+int hg_spool_open(struct spool **out, const struct spool_opts *o, char *err, size_t errlen)
 {
 	*out = NULL;
 	if (!o->dir || !*o->dir) {
-		spool_seterr(err, errlen, "spool: no directory");
+		hg_spool_seterr(err, errlen, "spool: no directory");
 		return -1;
 	}
 	struct spool *s = calloc(1, sizeof *s);
 	if (!s || !(s->dir = strdup(o->dir))) {
 		free(s);
-		spool_seterr(err, errlen, "spool %s: out of memory", o->dir);
+		hg_spool_seterr(err, errlen, "spool %s: out of memory", o->dir);
 		return -1;
 	}
 	s->dirfd = s->wfd = s->rfd = -1;
@@ -265,11 +265,11 @@ int spool_open(struct spool **out, const struct spool_opts *o, char *err, size_t
 		goto fail;
 	s->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0) {
-		spool_seterr(err, errlen, "spool %s: %s", o->dir, strerror(errno));
+		hg_spool_seterr(err, errlen, "spool %s: %s", o->dir, strerror(errno));
 		goto fail;
 	}
 	if (flock(s->dirfd, LOCK_EX | LOCK_NB) < 0) {
-		spool_seterr(err, errlen, "spool %s: %s", o->dir,
+		hg_spool_seterr(err, errlen, "spool %s: %s", o->dir,
 			     errno == EWOULDBLOCK ? "in use by another spool (another agent process?)" : strerror(errno));
 		goto fail;
 	}
@@ -281,6 +281,6 @@ int spool_open(struct spool **out, const struct spool_opts *o, char *err, size_t
 	*out = s;
 	return 0;
 fail:
-	spool_close(s);
+	hg_spool_close(s);
 	return -1;
 }

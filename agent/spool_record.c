@@ -31,7 +31,7 @@ static uint64_t get64(const unsigned char *p)
 }
 
 /* Reads up to n bytes; fewer only at end of file. */
-ssize_t spool_pread_full(int fd, void *buf, size_t n, uint64_t off)
+ssize_t hg_spool_pread_full(int fd, void *buf, size_t n, uint64_t off)
 {
 	size_t got = 0;
 	while (got < n) {
@@ -47,7 +47,7 @@ ssize_t spool_pread_full(int fd, void *buf, size_t n, uint64_t off)
 	return (ssize_t)got;
 }
 
-void spool_hdr_encode(unsigned char out[SPOOL_HDR], uint32_t len, uint32_t nlines, uint32_t crc)
+void hg_spool_hdr_encode(unsigned char out[SPOOL_HDR], uint32_t len, uint32_t nlines, uint32_t crc)
 {
 	put32(out, SPOOL_MAGIC);
 	put32(out + 4, len);
@@ -55,14 +55,14 @@ void spool_hdr_encode(unsigned char out[SPOOL_HDR], uint32_t len, uint32_t nline
 	put32(out + 12, crc);
 }
 
-int spool_hdr_read(int fd, uint64_t off, uint64_t size, struct spool_rec *r)
+int hg_spool_hdr_read(int fd, uint64_t off, uint64_t size, struct spool_rec *r)
 {
 	unsigned char h[SPOOL_HDR];
 	memset(r, 0, sizeof *r);
 	if (off >= size)
 		return REC_TORN;
 	size_t want = size - off < SPOOL_HDR ? (size_t)(size - off) : SPOOL_HDR;
-	ssize_t n = spool_pread_full(fd, h, want, off);
+	ssize_t n = hg_spool_pread_full(fd, h, want, off);
 	if (n < 0)
 		return -1;
 	if ((size_t)n < SPOOL_HDR) {
@@ -84,14 +84,14 @@ int spool_hdr_read(int fd, uint64_t off, uint64_t size, struct spool_rec *r)
 	return REC_OK;
 }
 
-int spool_rec_verify(int fd, uint64_t off, const struct spool_rec *r, unsigned char *scratch, size_t scratchlen)
+int hg_spool_rec_verify(int fd, uint64_t off, const struct spool_rec *r, unsigned char *scratch, size_t scratchlen)
 {
 	uLong crc = crc32(0L, Z_NULL, 0);
 	uint64_t pos = off + SPOOL_HDR;
 	size_t left = r->len;
 	while (left > 0) {
 		size_t n = left < scratchlen ? left : scratchlen;
-		ssize_t got = spool_pread_full(fd, scratch, n, pos);
+		ssize_t got = hg_spool_pread_full(fd, scratch, n, pos);
 		if (got < 0)
 			return -1;
 		if ((size_t)got < n)
@@ -103,7 +103,7 @@ int spool_rec_verify(int fd, uint64_t off, const struct spool_rec *r, unsigned c
 	return (uint32_t)crc == r->crc;
 }
 
-void spool_ack_encode(unsigned char out[SPOOL_ACK_SIZE], uint64_t seq, uint64_t off)
+void hg_spool_ack_encode(unsigned char out[SPOOL_ACK_SIZE], uint64_t seq, uint64_t off)
 {
 	put32(out, SPOOL_ACK_MAGIC);
 	put64(out + 4, seq);
@@ -118,7 +118,7 @@ static int marker_read(int dirfd, const char *name, uint32_t magic, uint64_t *x,
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -1;
-	ssize_t n = spool_pread_full(fd, b, sizeof b, 0);
+	ssize_t n = hg_spool_pread_full(fd, b, sizeof b, 0);
 	close(fd);
 	if (n != SPOOL_ACK_SIZE || get32(b) != magic || get32(b + 20) != (uint32_t)crc32(0L, b, 20))
 		return -1;
@@ -127,12 +127,12 @@ static int marker_read(int dirfd, const char *name, uint32_t magic, uint64_t *x,
 	return 0;
 }
 
-int spool_ack_read(int dirfd, uint64_t *seq, uint64_t *off)
+int hg_spool_ack_read(int dirfd, uint64_t *seq, uint64_t *off)
 {
 	return marker_read(dirfd, SPOOL_ACK_NAME, SPOOL_ACK_MAGIC, seq, off);
 }
 
-int spool_held_read(int dirfd, uint64_t *lines, uint64_t *bytes)
+int hg_spool_held_read(int dirfd, uint64_t *lines, uint64_t *bytes)
 {
 	return marker_read(dirfd, SPOOL_HELD_NAME, SPOOL_HELD_MAGIC, lines, bytes);
 }
@@ -168,14 +168,14 @@ fail:
 	return -1;
 }
 
-int spool_ack_write(int dirfd, uint64_t seq, uint64_t off, int sync, char *err, size_t errlen)
+int hg_spool_ack_write(int dirfd, uint64_t seq, uint64_t off, int sync, char *err, size_t errlen)
 {
 	unsigned char b[SPOOL_ACK_SIZE];
-	spool_ack_encode(b, seq, off);
+	hg_spool_ack_encode(b, seq, off);
 	return marker_write(dirfd, SPOOL_ACK_NAME, SPOOL_ACK_TMP, b, sync, err, errlen);
 }
 
-int spool_held_write(int dirfd, uint64_t lines, uint64_t bytes, int sync, char *err, size_t errlen)
+int hg_spool_held_write(int dirfd, uint64_t lines, uint64_t bytes, int sync, char *err, size_t errlen)
 {
 	unsigned char b[SPOOL_ACK_SIZE];
 	put32(b, SPOOL_HELD_MAGIC);
@@ -185,12 +185,12 @@ int spool_held_write(int dirfd, uint64_t lines, uint64_t bytes, int sync, char *
 	return marker_write(dirfd, SPOOL_HELD_NAME, SPOOL_HELD_TMP, b, sync, err, errlen);
 }
 
-void spool_seg_name(char out[24], uint64_t seq)
+void hg_spool_seg_name(char out[24], uint64_t seq)
 {
 	snprintf(out, 24, "%016llu.seg", (unsigned long long)seq);
 }
 
-int spool_seg_parse(const char *name, uint64_t *seq)
+int hg_spool_seg_parse(const char *name, uint64_t *seq)
 {
 	uint64_t v = 0;
 	for (int i = 0; i < 16; i++) {

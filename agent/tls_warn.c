@@ -21,7 +21,7 @@ static bool insecure(const struct opt_desc *opts, const void *config)
 static int warn(const char *kind, const char *name, const char *alias, const char *origin)
 {
 	char label[160];
-	plugin_label(label, sizeof label, kind, name, alias);
+	hg_plugin_label(label, sizeof label, kind, name, alias);
 	log_warn(label,
 		 "%s%sinsecure_skip_verify is set: TLS certificates are not verified, so anyone on the network path "
 		 "can pose as the server and read or alter this plugin's traffic, credentials included",
@@ -29,7 +29,7 @@ static int warn(const char *kind, const char *name, const char *alias, const cha
 	return 1;
 }
 
-int tls_warn_insecure(const struct agent_config *cfg)
+int hg_tls_warn_insecure(const struct agent_config *cfg)
 {
 	int n = 0;
 	for (size_t i = 0; i < cfg->ninputs; i++) {

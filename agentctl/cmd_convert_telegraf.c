@@ -146,7 +146,7 @@ static int run_convert(int argc, char **argv)
 	const char *path = argv[optind];
 	/* The name goes into messages and YAML comments: control characters
 	 * in it are shown escaped. */
-	char *shown = telegraf_shown_name(strcmp(path, "-") ? path : "stdin");
+	char *shown = hg_telegraf_shown_name(strcmp(path, "-") ? path : "stdin");
 	if (!shown) {
 		fprintf(stderr, "agentctl convert-telegraf: out of memory\n");
 		return AGENTCTL_FAILED;
@@ -166,7 +166,7 @@ static int run_convert_file(const char *path, const char *name, const char *outp
 		return AGENTCTL_FAILED;
 	}
 	struct toml_doc doc;
-	int rc = toml_parse(&doc, name, text, len, err, sizeof err);
+	int rc = hg_toml_parse(&doc, name, text, len, err, sizeof err);
 	free(text);
 	if (rc < 0) {
 		fprintf(stderr, "agentctl convert-telegraf: %s\n", err);
@@ -175,12 +175,12 @@ static int run_convert_file(const char *path, const char *name, const char *outp
 	char *yaml = NULL;
 	size_t ylen = 0;
 	FILE *m = open_memstream(&yaml, &ylen);
-	int dropped = m ? convert_telegraf(&doc, name, m, stderr, err, sizeof err) : -1;
+	int dropped = m ? hg_convert_telegraf(&doc, name, m, stderr, err, sizeof err) : -1;
 	if (!m)
 		snprintf(err, sizeof err, "out of memory");
 	else
 		fclose(m);
-	toml_free(&doc);
+	hg_toml_free(&doc);
 	if (dropped < 0) {
 		fprintf(stderr, "agentctl convert-telegraf: %s\n", err);
 		free(yaml);
@@ -188,7 +188,7 @@ static int run_convert_file(const char *path, const char *name, const char *outp
 	}
 	int status = AGENTCTL_OK;
 	struct agent_config cfg;
-	if (config_load_buffer(&cfg, "converted.yaml", yaml, ylen, err, sizeof err) < 0) {
+	if (hg_config_load_buffer(&cfg, "converted.yaml", yaml, ylen, err, sizeof err) < 0) {
 		char at[512];
 		int found = toml_origin(yaml, ylen, err, at, sizeof at);
 		/* With references, the loader read this environment's values,
@@ -200,7 +200,7 @@ static int run_convert_file(const char *path, const char *name, const char *outp
 		if (!env || strict)
 			status = AGENTCTL_FAILED;
 	} else {
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	}
 	FILE *out = output ? fopen(output, "w") : stdout;
 	if (!out || fwrite(yaml, 1, ylen, out) != ylen || fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
@@ -217,7 +217,7 @@ static int run_convert_file(const char *path, const char *name, const char *outp
 	return status;
 }
 
-const struct agentctl_command cmd_convert_telegraf = {
+const struct agentctl_command hg_cmd_convert_telegraf = {
 	.name = "convert-telegraf",
 	.summary = "convert a Telegraf config (TOML) to an agent config (YAML)",
 	.run = run_convert,

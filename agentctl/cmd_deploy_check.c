@@ -200,7 +200,7 @@ static int pick_pods(struct args *a)
 	if (!a->p.canary) {
 		if (a->pods)
 			snprintf(a->pods_before, sizeof a->pods_before, "%s", a->pods);
-		else if (dc_workload_pods(a->service, NULL, a->pods_before, sizeof a->pods_before) < 0)
+		else if (hg_dc_workload_pods(a->service, NULL, a->pods_before, sizeof a->pods_before) < 0)
 			return usage_error("--service '%s': not a Kubernetes name (give --pods REGEX)", a->service);
 		snprintf(a->pods_after, sizeof a->pods_after, "%s", a->pods_before);
 		return 0;
@@ -210,17 +210,17 @@ static int pick_pods(struct args *a)
 	if (a->canary_workload || a->stable_workload) {
 		if (!a->canary_workload || !a->stable_workload)
 			return usage_error("%s", "--canary-workload and --stable-workload go together");
-		if (dc_workload_pods(a->canary_workload, NULL, a->pods_after, sizeof a->pods_after) < 0)
+		if (hg_dc_workload_pods(a->canary_workload, NULL, a->pods_after, sizeof a->pods_after) < 0)
 			return usage_error("--canary-workload '%s': not a Kubernetes name", a->canary_workload);
-		if (dc_workload_pods(a->stable_workload, NULL, a->pods_before, sizeof a->pods_before) < 0)
+		if (hg_dc_workload_pods(a->stable_workload, NULL, a->pods_before, sizeof a->pods_before) < 0)
 			return usage_error("--stable-workload '%s': not a Kubernetes name", a->stable_workload);
 	} else if (a->canary_hash || a->stable_hash) {
 		if (!a->canary_hash || !a->stable_hash)
 			return usage_error("%s", "--canary-hash and --stable-hash go together");
-		if (dc_workload_pods(a->service, a->canary_hash, a->pods_after, sizeof a->pods_after) < 0)
+		if (hg_dc_workload_pods(a->service, a->canary_hash, a->pods_after, sizeof a->pods_after) < 0)
 			return usage_error("--canary-hash '%s': expected letters and digits (and --service a "
 					   "Kubernetes name)", a->canary_hash);
-		if (dc_workload_pods(a->service, a->stable_hash, a->pods_before, sizeof a->pods_before) < 0)
+		if (hg_dc_workload_pods(a->service, a->stable_hash, a->pods_before, sizeof a->pods_before) < 0)
 			return usage_error("--stable-hash '%s': expected letters and digits", a->stable_hash);
 	} else {
 		if (!a->canary_pods || !a->stable_pods)
@@ -240,14 +240,14 @@ static int check_args(struct args *a, int64_t now)
 		return usage_error("%s", "--service is required");
 	if (!*a->namespace_ || !*a->kind)
 		return usage_error("%s", "--namespace and --kind cannot be empty");
-	if (parse_duration(a->window, &a->window_ns) < 0 || a->window_ns < 1000000000)
+	if (hg_parse_duration(a->window, &a->window_ns) < 0 || a->window_ns < 1000000000)
 		return usage_error("--window '%s': expected a duration of 1s or more (5m, 300s, 1h)", a->window);
 	a->time_ns = now;
-	if (a->time && deploy_parse_time(a->time, &a->time_ns, err, sizeof err) < 0)
+	if (a->time && hg_deploy_parse_time(a->time, &a->time_ns, err, sizeof err) < 0)
 		return usage_error("--time %s", err);
 	a->started_ns = a->time_ns;
-	const char *started = influx_conn_env_or(a->started_at, STARTED_ENV);
-	if (started && deploy_parse_time(started, &a->started_ns, err, sizeof err) < 0)
+	const char *started = hg_influx_conn_env_or(a->started_at, STARTED_ENV);
+	if (started && hg_deploy_parse_time(started, &a->started_ns, err, sizeof err) < 0)
 		return usage_error(a->started_at ? "--started-at %s" : STARTED_ENV " %s", err);
 	if (a->started_ns > a->time_ns)
 		return usage_error("%s", "the deploy started after it was done (--started-at/" STARTED_ENV
@@ -255,10 +255,10 @@ static int check_args(struct args *a, int64_t now)
 	if (a->time_ns > INT64_MAX - a->window_ns || a->started_ns < a->window_ns)
 		return usage_error("%s", "--window is too long for these times");
 	if (a->strategy) {
-		int st = deploy_strategy_parse(a->strategy);
+		int st = hg_deploy_strategy_parse(a->strategy);
 		if (st < 0)
 			return usage_error("--strategy '%s': expected bigbang, rolling, canary or bluegreen", a->strategy);
-		a->strategy = deploy_strategy_name(st);
+		a->strategy = hg_deploy_strategy_name(st);
 	}
 	if (strcmp(a->output, "table") != 0 && strcmp(a->output, "json") != 0)
 		return usage_error("--output '%s': expected table or json", a->output);
@@ -266,7 +266,7 @@ static int check_args(struct args *a, int64_t now)
 	if (a->prom_version != 1 && a->prom_version != 2)
 		return usage_error("%s", "--prometheus-metric-version: expected 1 or 2");
 	if (a->error_rate) {
-		if (dc_rate_parse(a->error_rate, a->prom_version, &a->rate, err, sizeof err) < 0)
+		if (hg_dc_rate_parse(a->error_rate, a->prom_version, &a->rate, err, sizeof err) < 0)
 			return usage_error("--error-rate %s", err);
 		a->p.rate = &a->rate;
 	}
@@ -275,7 +275,7 @@ static int check_args(struct args *a, int64_t now)
 		return rc;
 	if (!a->strategy)
 		a->strategy = a->p.canary ? "canary" : "rolling";
-	const char *bad = influx_conn_check(&a->conn, buf, sizeof buf);
+	const char *bad = hg_influx_conn_check(&a->conn, buf, sizeof buf);
 	if (bad)
 		return usage_error("%s", bad);
 	struct dc_params *p = &a->p;
@@ -298,11 +298,11 @@ static int check_args(struct args *a, int64_t now)
  * after a signal handler ran. */
 static void wait_for_window(int64_t end)
 {
-	int64_t now = now_ns();
+	int64_t now = hg_now_ns();
 	if (end <= now)
 		return;
 	char until[32];
-	dc_format_time(end, until, sizeof until);
+	hg_dc_format_time(end, until, sizeof until);
 	fprintf(stderr, "agentctl deploy-check: waiting %.0f s, until %s, for the window to pass\n",
 		ceil((double)(end - now) / 1e9), until);
 	struct timespec ts = { .tv_sec = (time_t)(end / 1000000000), .tv_nsec = (long)(end % 1000000000) };
@@ -315,7 +315,7 @@ static int query_cb(void *arg, const char *q, char **body, char *err, size_t err
 	const struct args *a = arg;
 	if (a->show_queries)
 		fprintf(stderr, "query: %s\n", q);
-	int rc = influx_conn_query(&a->conn, q, ANSWER_MAX, body, err, errlen);
+	int rc = hg_influx_conn_query(&a->conn, q, ANSWER_MAX, body, err, errlen);
 	/* 1 is "degraded", and a pipeline rolls back on it: a refused query
 	 * (credentials, database) is the pipeline's configuration, 2. */
 	return rc == AGENTCTL_FAILED ? AGENTCTL_USAGE : rc;
@@ -326,12 +326,12 @@ static int record(const struct args *a, const struct dc_report *rep, const struc
 		  size_t errlen)
 {
 	char line[8192];
-	long n = dc_verdict_line(rep, r, line, sizeof line);
+	long n = hg_dc_verdict_line(rep, r, line, sizeof line);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot write the verdict as line protocol");
 		return AGENTCTL_FAILED;
 	}
-	return influx_conn_write(&a->conn, line, (size_t)n, err, errlen);
+	return hg_influx_conn_write(&a->conn, line, (size_t)n, err, errlen);
 }
 
 static int run_deploy_check(int argc, char **argv)
@@ -349,7 +349,7 @@ static int run_deploy_check(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1 && !rc) {
-		if (influx_conn_option(&a.conn, c, optarg))
+		if (hg_influx_conn_option(&a.conn, c, optarg))
 			continue;
 		switch (c) {
 		case 'h': check_usage(stdout); return AGENTCTL_OK;
@@ -393,7 +393,7 @@ static int run_deploy_check(int argc, char **argv)
 			break;
 		}
 		case O_MIN_MEM:
-			if (quantity_parse(optarg, &q) < 0)
+			if (hg_quantity_parse(optarg, &q) < 0)
 				rc = usage_error("--min-memory-increase '%s': expected bytes (32Mi, 50M, 1048576)", optarg);
 			p->mem_abs = (double)q;
 			break;
@@ -426,15 +426,15 @@ static int run_deploy_check(int argc, char **argv)
 		return rc;
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	a.cluster = influx_conn_env_or(a.cluster, "HELIOGRAPH_CLUSTER");
-	influx_conn_from_env(&a.conn);
-	if ((rc = check_args(&a, now_ns())))
+	a.cluster = hg_influx_conn_env_or(a.cluster, "HELIOGRAPH_CLUSTER");
+	hg_influx_conn_from_env(&a.conn);
+	if ((rc = check_args(&a, hg_now_ns())))
 		return rc;
 
 	wait_for_window(p->after_to);
 	struct dc_result r;
 	char err[1024];
-	rc = deploy_check_run(p, query_cb, &a, &r, err, sizeof err);
+	rc = hg_deploy_check_run(p, query_cb, &a, &r, err, sizeof err);
 	if (rc) {
 		fprintf(stderr, "agentctl deploy-check: cannot judge: %s\n", err);
 		return rc;
@@ -443,9 +443,9 @@ static int run_deploy_check(int argc, char **argv)
 				 .strategy = a.strategy, .cluster = a.cluster, .version = a.version, .p = p,
 				 .window_ns = a.window_ns };
 	if (a.json)
-		dc_print_json(&rep, &r);
+		hg_dc_print_json(&rep, &r);
 	else
-		dc_print_table(&rep, &r);
+		hg_dc_print_table(&rep, &r);
 	fflush(stdout);
 	if (r.verdict != DC_MISSING && !a.no_record) {
 		int w = record(&a, &rep, &r, err, sizeof err);
@@ -457,7 +457,7 @@ static int run_deploy_check(int argc, char **argv)
 	return (int)r.verdict;
 }
 
-const struct agentctl_command cmd_deploy_check = {
+const struct agentctl_command hg_cmd_deploy_check = {
 	.name = "deploy-check",
 	.summary = "judge a deploy from its pods' metrics (exit 0 healthy, 1 degraded, 3 no data)",
 	.run = run_deploy_check,

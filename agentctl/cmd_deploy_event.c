@@ -94,7 +94,7 @@ struct args {
 	struct influx_conn conn;
 };
 
-#define env_or influx_conn_env_or
+#define env_or hg_influx_conn_env_or
 
 static int usage_error(const char *fmt, const char *a)
 {
@@ -123,24 +123,24 @@ static int check_args(struct args *a, int64_t now)
 		return usage_error("%s", "--service is required");
 	if (!e->strategy)
 		return usage_error("%s", "--strategy is required");
-	int st = deploy_strategy_parse(e->strategy);
+	int st = hg_deploy_strategy_parse(e->strategy);
 	if (st < 0)
 		return usage_error("--strategy '%s': expected bigbang, rolling, canary or bluegreen "
 				   "(also big-bang, blue-green, recreate, in any case)", e->strategy);
 	/* The tag value the dashboards group by, whatever was typed. */
-	e->strategy = deploy_strategy_name(st);
+	e->strategy = hg_deploy_strategy_name(st);
 	if (!e->version || !*e->version)
 		return usage_error("%s", "--version is required");
 	if (!e->phase)
 		return usage_error("%s", "--phase is required");
-	if (!deploy_phase_valid(e->phase))
+	if (!hg_deploy_phase_valid(e->phase))
 		return usage_error("--phase '%s': expected started, completed, failed or rolled_back", e->phase);
 	if (!*e->namespace_ || !*e->kind)
 		return usage_error("%s", "--namespace and --kind cannot be empty");
 	e->time_ns = now;
-	if (a->time && deploy_parse_time(a->time, &e->time_ns, err, sizeof err) < 0)
+	if (a->time && hg_deploy_parse_time(a->time, &e->time_ns, err, sizeof err) < 0)
 		return usage_error("--time %s", err);
-	bool final = deploy_phase_final(e->phase);
+	bool final = hg_deploy_phase_final(e->phase);
 	if (!final && (a->duration || a->started_at))
 		return usage_error("%s", "--duration and --started-at apply to --phase completed, failed or rolled_back");
 	if (a->duration && parse_seconds(a->duration, &e->duration_s) < 0)
@@ -149,7 +149,7 @@ static int check_args(struct args *a, int64_t now)
 	const char *started = final && !a->duration ? env_or(a->started_at, STARTED_ENV) : NULL;
 	if (started) {
 		int64_t t0;
-		if (deploy_parse_time(started, &t0, err, sizeof err) < 0)
+		if (hg_deploy_parse_time(started, &t0, err, sizeof err) < 0)
 			return usage_error(a->started_at ? "--started-at %s" : STARTED_ENV " %s", err);
 		if (t0 > e->time_ns)
 			return usage_error("%s", "the deploy started after this event (--started-at/" STARTED_ENV
@@ -158,7 +158,7 @@ static int check_args(struct args *a, int64_t now)
 		e->has_duration = true;
 	}
 	char buf[600];
-	const char *bad = influx_conn_check(&a->conn, buf, sizeof buf);
+	const char *bad = hg_influx_conn_check(&a->conn, buf, sizeof buf);
 	if (bad)
 		return usage_error("%s", bad);
 	return 0;
@@ -172,7 +172,7 @@ static int run_deploy_event(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (influx_conn_option(&a.conn, c, optarg))
+		if (hg_influx_conn_option(&a.conn, c, optarg))
 			continue;
 		switch (c) {
 		case 'h': deploy_usage(stdout); return AGENTCTL_OK;
@@ -201,16 +201,16 @@ static int run_deploy_event(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	e->cluster = env_or(e->cluster, "HELIOGRAPH_CLUSTER");
-	influx_conn_from_env(&a.conn);
-	int rc = check_args(&a, now_ns());
+	hg_influx_conn_from_env(&a.conn);
+	int rc = check_args(&a, hg_now_ns());
 	if (rc)
 		return rc;
 
 	char line[LINE_MAX_BYTES], err[1024];
-	long n = deploy_event_line(e, line, sizeof line, err, sizeof err);
+	long n = hg_deploy_event_line(e, line, sizeof line, err, sizeof err);
 	if (n < 0)
 		return usage_error("%s", err);
-	rc = influx_conn_write(&a.conn, line, (size_t)n, err, sizeof err);
+	rc = hg_influx_conn_write(&a.conn, line, (size_t)n, err, sizeof err);
 	if (rc != AGENTCTL_OK) {
 		fprintf(stderr, "agentctl deploy-event: not recorded: %s\n", err);
 		return rc;
@@ -220,7 +220,7 @@ static int run_deploy_event(int argc, char **argv)
 	return AGENTCTL_OK;
 }
 
-const struct agentctl_command cmd_deploy_event = {
+const struct agentctl_command hg_cmd_deploy_event = {
 	.name = "deploy-event",
 	.summary = "record a deploy (started/completed/failed) from a pipeline",
 	.run = run_deploy_event,

@@ -42,8 +42,8 @@ static void install_usage(FILE *out)
 		"  --wait[=true|false]            wait for the rollout and InfluxDB's set-up (default true)\n"
 		"  --no-wait                      same as --wait=false\n"
 		"  --timeout DURATION             how long to wait, e.g. 300s, 5m, 1h (default 5m)\n");
-	stack_conn_usage(out);
-	render_params_usage(out);
+	hg_stack_conn_usage(out);
+	hg_render_params_usage(out);
 	fprintf(out, "  -h, --help                     this help\n"
 		     "Exit codes: 0 installed, 1 failed or refused, 2 usage or configuration error.\n");
 }
@@ -67,7 +67,7 @@ static int64_t parse_timeout(const char *v)
 
 static void print_access(const struct stack *s)
 {
-	const char *ns = stack_namespace(s);
+	const char *ns = hg_stack_namespace(s);
 	char ctx[300] = "";
 	if (s->context)
 		snprintf(ctx, sizeof ctx, " --context %s", s->context);
@@ -76,8 +76,8 @@ static void print_access(const struct stack *s)
 		"  user admin; password: kubectl%s -n %s get secret %s -o jsonpath='{.data.password}' | base64 -d\n"
 		"InfluxDB: users and passwords in the Secrets %s, %s and %s (same command)\n",
 		ctx, ns, STACK_GRAFANA_SERVICE, STACK_GRAFANA_PORT, STACK_GRAFANA_PORT, STACK_GRAFANA_PORT, ctx, ns,
-		stack_secrets[STACK_SECRET_GRAFANA_ADMIN].name, stack_secrets[STACK_SECRET_INFLUX_ADMIN].name,
-		stack_secrets[STACK_SECRET_INFLUX_AGENT].name, stack_secrets[STACK_SECRET_INFLUX_GRAFANA].name);
+		hg_stack_secrets[STACK_SECRET_GRAFANA_ADMIN].name, hg_stack_secrets[STACK_SECRET_INFLUX_ADMIN].name,
+		hg_stack_secrets[STACK_SECRET_INFLUX_AGENT].name, hg_stack_secrets[STACK_SECRET_INFLUX_GRAFANA].name);
 }
 
 /* The default agent image exists only once this version's release has been
@@ -91,7 +91,7 @@ static void print_agent_image(const struct stack *s)
 		"Agent image %s (the default): published by the project's release of this version. Until then,\n"
 		"  or to use your own registry: scripts/ecr-push.sh builds and pushes it to your ECR and prints\n"
 		"  the --agent-image to pass.\n",
-		render_param_value(&s->rp, RP_AGENT_IMAGE));
+		hg_render_param_value(&s->rp, RP_AGENT_IMAGE));
 }
 
 /* A failed check stops the install unless --force. */
@@ -114,20 +114,20 @@ static int plan(struct stack *s, struct stack_docs *d, struct stack_plan *p, int
 {
 	char err[8192], serr[2048];
 	struct stack_storage st;
-	int nrc = stack_netpol_decide(s, err, sizeof err);
+	int nrc = hg_stack_netpol_decide(s, err, sizeof err);
 	if (nrc != 0) {
 		fprintf(stderr, "agentctl install-stack: %s\n", err);
 		return -1;
 	}
 	/* A storage refusal comes after the plan, which is shown either way. */
-	int src = stack_storage_decide(s, &st, serr, sizeof serr);
+	int src = hg_stack_storage_decide(s, &st, serr, sizeof serr);
 	if (src == KUBE_EAUTH) {
 		check(s, src, "storage", serr);
 		return -1;
 	}
 	if (src != 0 && !st.node && !st.cls[0])
 		st.node = true, st.why = "--force"; /* a failed check: something to render */
-	if (stack_plan_load(s, d, p, err, sizeof err) != 0) {
+	if (hg_stack_plan_load(s, d, p, err, sizeof err) != 0) {
 		fprintf(stderr, "agentctl install-stack: %s\n", err);
 		return -1;
 	}
@@ -142,28 +142,28 @@ static int plan(struct stack *s, struct stack_docs *d, struct stack_plan *p, int
 		p->want_why = "its EBS volumes are in that zone";
 		p->want_volumes = true;
 	}
-	stack_plan_place(p);
+	hg_stack_plan_place(p);
 	/* The storage parameters change the volumes, not the pods: the plan stands. */
 	if ((src == 0 || s->force) &&
-	    (stack_storage_params(s, &st, stack_plan_node(p), err, sizeof err) != 0 ||
-	     (stack_docs_free(d), stack_docs_render(&s->rp, d, err, sizeof err)) != 0 ||
-	     stack_plan_set_docs(p, d, err, sizeof err) != 0)) {
+	    (hg_stack_storage_params(s, &st, hg_stack_plan_node(p), err, sizeof err) != 0 ||
+	     (hg_stack_docs_free(d), hg_stack_docs_render(&s->rp, d, err, sizeof err)) != 0 ||
+	     hg_stack_plan_set_docs(p, d, err, sizeof err) != 0)) {
 		fprintf(stderr, "agentctl install-stack: %s\n", err);
 		return -1;
 	}
-	stack_plan_print(s, p);
+	hg_stack_plan_print(s, p);
 	if (src == 0 || s->force)
-		stack_storage_print(s, &st, stack_plan_node(p));
+		hg_stack_storage_print(s, &st, hg_stack_plan_node(p));
 	fprintf(s->out, "\n");
 	fflush(s->out);
 	if (check(s, src, "storage", serr) != 0)
 		return -1;
 	if (!p->fits) {
-		stack_plan_refusal(p, err, sizeof err);
+		hg_stack_plan_refusal(p, err, sizeof err);
 		if (check(s, -1, "placement", err) != 0)
 			return -1;
 	}
-	if (stack_plan_label(s, p, changed, err, sizeof err) != 0) {
+	if (hg_stack_plan_label(s, p, changed, err, sizeof err) != 0) {
 		fprintf(stderr, "agentctl install-stack: %s\n", err);
 		return -1;
 	}
@@ -176,33 +176,33 @@ static int install(struct stack *s, struct stack_docs *d, bool wait, int64_t tim
 	int changed = 0, rc;
 	char server[512];
 	fprintf(s->out, "%s the Heliograph stack in namespace %s (context %s, %s)\n",
-		s->dry_run ? "Dry run: would install" : "Installing", stack_namespace(s), s->kc.context ? s->kc.context : "?",
-		s->kc.server ? url_redact(s->kc.server, server, sizeof server) : "?");
+		s->dry_run ? "Dry run: would install" : "Installing", hg_stack_namespace(s), s->kc.context ? s->kc.context : "?",
+		s->kc.server ? hg_url_redact(s->kc.server, server, sizeof server) : "?");
 	struct stack_plan p;
 	memset(&p, 0, sizeof p);
 	rc = plan(s, d, &p, &changed);
-	stack_plan_free(&p);
+	hg_stack_plan_free(&p);
 	if (rc != 0)
 		return AGENTCTL_FAILED;
 	size_t first = 0; /* the Namespace comes first: the Secrets go into it */
 	while (first < d->n && strcmp(d->v[first].id.kind, "Namespace") == 0)
 		first++;
-	rc = stack_apply(s, d, 0, first, &changed, err, sizeof err);
-	if (rc == 0 && !stack_interrupted)
-		rc = stack_ensure_secrets(s, &changed, err, sizeof err);
+	rc = hg_stack_apply(s, d, 0, first, &changed, err, sizeof err);
+	if (rc == 0 && !hg_stack_interrupted)
+		rc = hg_stack_ensure_secrets(s, &changed, err, sizeof err);
 	if (rc == 0)
-		rc = stack_apply(s, d, first, d->n, &changed, err, sizeof err);
-	if (rc == 0 && !s->dry_run && wait && !stack_interrupted)
-		rc = stack_wait(s, timeout_ms, err, sizeof err);
-	if (rc == 0 && !s->dry_run && wait && !stack_interrupted)
-		rc = stack_converge_influxdb(s, timeout_ms, &changed, err, sizeof err);
-	if (rc == 0 && stack_interrupted) {
+		rc = hg_stack_apply(s, d, first, d->n, &changed, err, sizeof err);
+	if (rc == 0 && !s->dry_run && wait && !hg_stack_interrupted)
+		rc = hg_stack_wait(s, timeout_ms, err, sizeof err);
+	if (rc == 0 && !s->dry_run && wait && !hg_stack_interrupted)
+		rc = hg_stack_converge_influxdb(s, timeout_ms, &changed, err, sizeof err);
+	if (rc == 0 && hg_stack_interrupted) {
 		snprintf(err, sizeof err, "interrupted");
 		rc = -1;
 	}
 	if (rc != 0) {
 		fprintf(stderr, "agentctl install-stack: %s\n", err);
-		if (stack_interrupted)
+		if (hg_stack_interrupted)
 			fprintf(stderr, "Every step done so far is complete; run agentctl install-stack again to finish.\n");
 		return AGENTCTL_FAILED;
 	}
@@ -225,7 +225,7 @@ static int run_install(int argc, char **argv)
 {
 	struct option longopts[RP_COUNT + 16];
 	int n = 0;
-	stack_longopts(longopts, &n, true);
+	hg_stack_longopts(longopts, &n, true);
 	longopts[n++] = (struct option){"dry-run", no_argument, NULL, OPT_DRY_RUN};
 	longopts[n++] = (struct option){"force", no_argument, NULL, OPT_FORCE};
 	longopts[n++] = (struct option){"wait", optional_argument, NULL, OPT_WAIT};
@@ -246,7 +246,7 @@ static int run_install(int argc, char **argv)
 		 * getopt_long (else ':'); val says so for the reader and the
 		 * analyser, which keeps optarg's NULL from an earlier --wait. */
 		const char *val = optarg ? optarg : "";
-		int r = stack_opt(&s, c, optarg);
+		int r = hg_stack_opt(&s, c, optarg);
 		if (r < 0)
 			return AGENTCTL_USAGE;
 		if (r > 0)
@@ -303,18 +303,18 @@ static int run_install(int argc, char **argv)
 		return AGENTCTL_USAGE;
 	}
 	struct stack_docs d;
-	int rc = stack_open(&s, &d, "install-stack");
+	int rc = hg_stack_open(&s, &d, "install-stack");
 	if (rc != AGENTCTL_OK)
 		return rc;
-	stack_catch_interrupt();
+	hg_stack_catch_interrupt();
 	print_agent_image(&s);
 	rc = install(&s, &d, wait, timeout_ms);
-	stack_close(&s);
-	stack_docs_free(&d);
+	hg_stack_close(&s);
+	hg_stack_docs_free(&d);
 	return rc;
 }
 
-const struct agentctl_command cmd_install_stack = {
+const struct agentctl_command hg_cmd_install_stack = {
 	.name = "install-stack",
 	.summary = "install or update the monitoring stack in the cluster",
 	.run = run_install,

@@ -14,7 +14,7 @@ static void render_usage(FILE *out)
 		     "grafana-dashboards ConfigMap, as built into this agentctl), with the\n"
 		     "parameters substituted. Secrets are not printed: install-stack creates them.\n"
 		     "  -o, --output FILE              write to FILE instead of stdout\n");
-	render_params_usage(out);
+	hg_render_params_usage(out);
 	fprintf(out, "  -h, --help                     this help\n");
 }
 
@@ -45,9 +45,9 @@ static int run_render(int argc, char **argv)
 	struct option longopts[RP_COUNT + 3];
 	int n = 0;
 	for (int p = 0; p < RP_COUNT; p++) {
-		if (!render_param_flag(p))
+		if (!hg_render_param_flag(p))
 			continue;
-		longopts[n++] = (struct option){render_param_flag(p), required_argument, NULL, 1000 + p};
+		longopts[n++] = (struct option){hg_render_param_flag(p), required_argument, NULL, 1000 + p};
 	}
 	longopts[n++] = (struct option){"output", required_argument, NULL, 'o'};
 	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
@@ -66,7 +66,7 @@ static int run_render(int argc, char **argv)
 		} else if (c == 'o') {
 			output = optarg;
 		} else if (c >= 1000 && c < 1000 + RP_COUNT) {
-			if (render_params_set(&rp, render_param_flag(c - 1000), optarg, err, sizeof err) < 0) {
+			if (hg_render_params_set(&rp, hg_render_param_flag(c - 1000), optarg, err, sizeof err) < 0) {
 				fprintf(stderr, "agentctl render: %s\n", err);
 				return AGENTCTL_USAGE;
 			}
@@ -91,7 +91,7 @@ static int run_render(int argc, char **argv)
 		return AGENTCTL_FAILED;
 	}
 	struct sink sink = {out, 0};
-	int rc = render_all(&rp, emit_file, &sink, err, sizeof err);
+	int rc = hg_render_all(&rp, emit_file, &sink, err, sizeof err);
 	if (rc != 0 && rc != -1)
 		snprintf(err, sizeof err, "%s: write failed", output ? output : "stdout");
 	if (fflush(out) != 0 && rc == 0) {
@@ -109,7 +109,7 @@ static int run_render(int argc, char **argv)
 	return AGENTCTL_OK;
 }
 
-const struct agentctl_command cmd_render = {
+const struct agentctl_command hg_cmd_render = {
 	.name = "render",
 	.summary = "print the manifests install-stack would apply",
 	.run = run_render,

@@ -15,7 +15,7 @@ static void status_usage(FILE *out)
 		     "are rolled out and ready, the images they run, the volumes' phase and capacity (node storage's\n"
 		     "PersistentVolumes with their node), and the node labelled heliograph.io/stack, with a warning\n"
 		     "when no node, a NotReady node or a node other than the volumes' carries the label.\n");
-	stack_conn_usage(out);
+	hg_stack_conn_usage(out);
 	fprintf(out, "  --namespace NAME               namespace of the stack (default monitoring)\n"
 		     "  -h, --help                     this help\n"
 		     "Exit codes: 0 installed and ready, 1 not installed, not ready or failed, 2 usage or\n"
@@ -26,8 +26,8 @@ static yajl_val get(struct stack *s, const char *api, const char *kind, const ch
 		    size_t errlen)
 {
 	char *body = NULL;
-	*rc = kube_get(s->client, api, kind, stack_namespace(s), name, &body, err, errlen);
-	yajl_val v = *rc == 0 ? jq_parse(body, err, errlen) : NULL;
+	*rc = hg_kube_get(s->client, api, kind, hg_stack_namespace(s), name, &body, err, errlen);
+	yajl_val v = *rc == 0 ? hg_jq_parse(body, err, errlen) : NULL;
 	if (*rc == 0 && !v)
 		*rc = -1;
 	free(body);
@@ -36,9 +36,9 @@ static yajl_val get(struct stack *s, const char *api, const char *kind, const ch
 
 static void images(struct stack *s, yajl_val obj)
 {
-	yajl_val cs = jq_at(obj, "spec", "template", "spec", "containers", JQ_END);
-	for (size_t i = 0; i < jq_len(cs); i++) {
-		const char *n = jq_str(jq_item(cs, i), "name", JQ_END), *img = jq_str(jq_item(cs, i), "image", JQ_END);
+	yajl_val cs = hg_jq_at(obj, "spec", "template", "spec", "containers", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(cs); i++) {
+		const char *n = hg_jq_str(hg_jq_item(cs, i), "name", JQ_END), *img = hg_jq_str(hg_jq_item(cs, i), "image", JQ_END);
 		fprintf(s->out, "    %-10s %s\n", n ? n : "?", img ? img : "?");
 	}
 }
@@ -49,14 +49,14 @@ static int workload(struct stack *s, int w, const char *kind, const char *name, 
 	int rc;
 	yajl_val v = get(s, "apps/v1", kind, name, &rc, err, errlen);
 	char label[160], msg[200];
-	stack_kind_label("apps/v1", kind, name, label, sizeof label);
+	hg_stack_kind_label("apps/v1", kind, name, label, sizeof label);
 	if (rc == KUBE_ENOTFOUND) {
 		fprintf(s->out, "  %-*s not installed\n", w, label);
 		return 0;
 	}
 	if (rc != 0)
 		return rc;
-	int st = stack_rollout_state(kind, v, msg, sizeof msg);
+	int st = hg_stack_rollout_state(kind, v, msg, sizeof msg);
 	fprintf(s->out, "  %-*s %s (%s)\n", w, label, st == 1 ? "ready" : st < 0 ? "FAILED" : "not ready", msg);
 	images(s, v);
 	yajl_tree_free(v);
@@ -67,22 +67,22 @@ static int workload(struct stack *s, int w, const char *kind, const char *name, 
  * without one) its bound volume's, else what the cluster would assign. */
 static int volume_class(struct stack *s, yajl_val pvc, char *out, size_t outlen, char *err, size_t errlen)
 {
-	const char *sc = jq_str(pvc, "spec", "storageClassName", JQ_END);
-	const char *vol = jq_str(pvc, "spec", "volumeName", JQ_END);
+	const char *sc = hg_jq_str(pvc, "spec", "storageClassName", JQ_END);
+	const char *vol = hg_jq_str(pvc, "spec", "volumeName", JQ_END);
 	if (sc && *sc) {
 		snprintf(out, outlen, "%s", sc);
 		return 0;
 	}
 	if (vol && *vol) {
 		char *body = NULL;
-		int rc = kube_get(s->client, "v1", "PersistentVolume", NULL, vol, &body, err, errlen);
-		yajl_val pv = rc == 0 ? jq_parse(body, err, errlen) : NULL;
+		int rc = hg_kube_get(s->client, "v1", "PersistentVolume", NULL, vol, &body, err, errlen);
+		yajl_val pv = rc == 0 ? hg_jq_parse(body, err, errlen) : NULL;
 		free(body);
 		if (rc == 0 && !pv)
 			return -1;
 		if (rc != 0 && rc != KUBE_ENOTFOUND)
 			return rc;
-		const char *pvsc = jq_str(pv, "spec", "storageClassName", JQ_END);
+		const char *pvsc = hg_jq_str(pv, "spec", "storageClassName", JQ_END);
 		if (rc == KUBE_ENOTFOUND)
 			snprintf(out, outlen, "unknown (its PersistentVolume %s is gone)", vol);
 		else
@@ -95,7 +95,7 @@ static int volume_class(struct stack *s, yajl_val pvc, char *out, size_t outlen,
 		return 0;
 	}
 	char *def = NULL, *prov = NULL;
-	int rc = stack_default_class(s, &def, &prov, err, errlen);
+	int rc = hg_stack_default_class(s, &def, &prov, err, errlen);
 	if (rc != 0)
 		return rc;
 	if (def)
@@ -120,9 +120,9 @@ static int volumes(struct stack *s, int w, const struct stack_docs *d, int *boun
 		}
 		if (rc != 0)
 			return rc;
-		const char *phase = jq_str(v, "status", "phase", JQ_END);
-		const char *cap = jq_str(v, "status", "capacity", "storage", JQ_END);
-		const char *req = jq_str(v, "spec", "resources", "requests", "storage", JQ_END);
+		const char *phase = hg_jq_str(v, "status", "phase", JQ_END);
+		const char *cap = hg_jq_str(v, "status", "capacity", "storage", JQ_END);
+		const char *req = hg_jq_str(v, "spec", "resources", "requests", "storage", JQ_END);
 		char sc[400];
 		if ((rc = volume_class(s, v, sc, sizeof sc, err, errlen)) != 0) {
 			yajl_tree_free(v);
@@ -150,7 +150,7 @@ static int stack_node(struct stack *s, int w, const struct stack_node_pv *pv, si
 {
 	struct stack_label_node ln[STACK_LABEL_NODE_MAX];
 	size_t nln = 0;
-	int rc = stack_label_nodes(s, ln, &nln, err, errlen);
+	int rc = hg_stack_label_nodes(s, ln, &nln, err, errlen);
 	if (rc != 0)
 		return rc;
 	for (size_t i = 0; i < npv; i++) {
@@ -167,7 +167,7 @@ static int stack_node(struct stack *s, int w, const struct stack_node_pv *pv, si
 		fprintf(s->out, "%s%s (labelled %s=%s, %s)%s", i ? ", " : "Stack node: ", ln[i].name, STACK_NODE_LABEL,
 			ln[i].value, ln[i].ready ? "Ready" : "NotReady", i + 1 == nln ? "\n" : "");
 	/* The warnings. The label matters only while the stack is installed. */
-	rc = kube_get(s->client, "apps/v1", "Deployment", stack_namespace(s), STACK_DEPLOYMENT, NULL, err, errlen);
+	rc = hg_kube_get(s->client, "apps/v1", "Deployment", hg_stack_namespace(s), STACK_DEPLOYMENT, NULL, err, errlen);
 	if (rc != 0 && rc != KUBE_ENOTFOUND)
 		return rc;
 	bool installed = rc == 0;
@@ -198,7 +198,7 @@ static int stack_node(struct stack *s, int w, const struct stack_node_pv *pv, si
 		bool exists, ready, labelled = false;
 		for (size_t i = 0; i < nln; i++)
 			labelled |= strcmp(ln[i].name, vol_node) == 0;
-		if ((rc = stack_node_ready(s, vol_node, &exists, &ready, err, errlen)) != 0)
+		if ((rc = hg_stack_node_ready(s, vol_node, &exists, &ready, err, errlen)) != 0)
 			return rc;
 		if (!exists)
 			fprintf(s->out, "warning: the stack's volumes are on the disk of node %s, and the cluster has no such "
@@ -224,8 +224,8 @@ static int name_width(const struct stack_docs *d, const struct stack_node_pv *pv
 	for (size_t i = 0; i < d->n; i++)
 		if (strlen(d->v[i].label) > w)
 			w = strlen(d->v[i].label);
-	for (size_t i = 0; i < stack_secrets_count; i++) {
-		snprintf(label, sizeof label, "secret/%s", stack_secrets[i].name);
+	for (size_t i = 0; i < hg_stack_secrets_count; i++) {
+		snprintf(label, sizeof label, "secret/%s", hg_stack_secrets[i].name);
 		if (strlen(label) > w)
 			w = strlen(label);
 	}
@@ -244,26 +244,26 @@ static int status(struct stack *s, const struct stack_docs *d)
 	struct stack_node_pv pv[STACK_NODE_PV_MAX];
 	size_t npv = 0;
 	char server[512];
-	fprintf(s->out, "Heliograph stack in namespace %s (context %s, %s)\n", stack_namespace(s),
-		s->kc.context ? s->kc.context : "?", s->kc.server ? url_redact(s->kc.server, server, sizeof server) : "?");
-	rc = stack_node_pvs(s, pv, &npv, err, sizeof err);
+	fprintf(s->out, "Heliograph stack in namespace %s (context %s, %s)\n", hg_stack_namespace(s),
+		s->kc.context ? s->kc.context : "?", s->kc.server ? hg_url_redact(s->kc.server, server, sizeof server) : "?");
+	rc = hg_stack_node_pvs(s, pv, &npv, err, sizeof err);
 	int w = name_width(d, pv, npv);
 	if (rc == 0)
 		fprintf(s->out, "Objects:\n");
 	for (size_t i = 0; i < d->n && rc == 0; i++) {
 		const struct kube_ident *id = &d->v[i].id;
-		rc = kube_get(s->client, id->api_version, id->kind, id->namespace, id->name, NULL, err, sizeof err);
+		rc = hg_kube_get(s->client, id->api_version, id->kind, id->namespace, id->name, NULL, err, sizeof err);
 		if (rc == 0 || rc == KUBE_ENOTFOUND) {
 			present += rc == 0;
-			data += rc == 0 && stack_doc_is_data(id);
+			data += rc == 0 && hg_stack_doc_is_data(id);
 			fprintf(s->out, "  %-*s %s\n", w, d->v[i].label, rc == 0 ? "present" : "missing");
 			rc = 0;
 		}
 	}
-	for (size_t i = 0; i < stack_secrets_count && rc == 0; i++) {
+	for (size_t i = 0; i < hg_stack_secrets_count && rc == 0; i++) {
 		char label[160];
-		snprintf(label, sizeof label, "secret/%s", stack_secrets[i].name);
-		rc = kube_get(s->client, "v1", "Secret", stack_namespace(s), stack_secrets[i].name, NULL, err, sizeof err);
+		snprintf(label, sizeof label, "secret/%s", hg_stack_secrets[i].name);
+		rc = hg_kube_get(s->client, "v1", "Secret", hg_stack_namespace(s), hg_stack_secrets[i].name, NULL, err, sizeof err);
 		if (rc == 0 || rc == KUBE_ENOTFOUND) {
 			secrets += rc == 0;
 			fprintf(s->out, "  %-*s %s\n", w, label, rc == 0 ? "present" : "missing");
@@ -287,7 +287,7 @@ static int status(struct stack *s, const struct stack_docs *d)
 		fprintf(stderr, "agentctl status: %s\n", err);
 		return AGENTCTL_FAILED;
 	}
-	size_t total = d->n + stack_secrets_count;
+	size_t total = d->n + hg_stack_secrets_count;
 	bool installed = (size_t)(present + secrets) == total;
 	/* What uninstall-stack keeps (the data: namespace, claims, Secrets) is not a part of an installed stack. */
 	bool partly = present > data;
@@ -315,7 +315,7 @@ static int run_status(int argc, char **argv)
 {
 	struct option longopts[RP_COUNT + 8];
 	int n = 0;
-	stack_longopts(longopts, &n, false);
+	hg_stack_longopts(longopts, &n, false);
 	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	longopts[n] = (struct option){0};
 	struct stack s = {.out = stdout, .cmd = "status"};
@@ -323,7 +323,7 @@ static int run_status(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		int r = stack_opt(&s, c, optarg);
+		int r = hg_stack_opt(&s, c, optarg);
 		if (r < 0)
 			return AGENTCTL_USAGE;
 		if (r > 0)
@@ -346,16 +346,16 @@ static int run_status(int argc, char **argv)
 		return AGENTCTL_USAGE;
 	}
 	struct stack_docs d;
-	int rc = stack_open(&s, &d, "status");
+	int rc = hg_stack_open(&s, &d, "status");
 	if (rc != AGENTCTL_OK)
 		return rc;
 	rc = status(&s, &d);
-	stack_close(&s);
-	stack_docs_free(&d);
+	hg_stack_close(&s);
+	hg_stack_docs_free(&d);
 	return rc;
 }
 
-const struct agentctl_command cmd_status = {
+const struct agentctl_command hg_cmd_status = {
 	.name = "status",
 	.summary = "show what of the stack is installed and ready",
 	.run = run_status,

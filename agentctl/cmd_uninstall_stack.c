@@ -24,7 +24,7 @@ static void uninstall_usage(FILE *out)
 		     "                                 the Secrets and the namespace (node storage's files and the agents'\n"
 		     "                                 disk buffers stay on the nodes: the output says how to remove them)\n"
 		     "  --dry-run                      print what would be deleted; delete nothing\n");
-	stack_conn_usage(out);
+	hg_stack_conn_usage(out);
 	fprintf(out, "  --namespace NAME               namespace of the stack (default monitoring)\n"
 		     "  -h, --help                     this help\n"
 		     "Exit codes: 0 done, 1 failed, 2 usage or configuration error.\n");
@@ -33,14 +33,14 @@ static void uninstall_usage(FILE *out)
 static int delete_one(struct stack *s, const char *api, const char *kind, const char *ns, const char *name,
 		      const char *label, char *err, size_t errlen)
 {
-	int rc = s->dry_run ? kube_get(s->client, api, kind, ns, name, NULL, err, errlen)
-			    : kube_delete(s->client, api, kind, ns, name, err, errlen);
+	int rc = s->dry_run ? hg_kube_get(s->client, api, kind, ns, name, NULL, err, errlen)
+			    : hg_kube_delete(s->client, api, kind, ns, name, err, errlen);
 	if (rc == KUBE_ENOTFOUND) {
 		fprintf(s->out, "%-58s not found\n", label);
 		return 0;
 	}
 	if (rc == 0)
-		stack_line(s, label, "deleted");
+		hg_stack_line(s, label, "deleted");
 	return rc;
 }
 
@@ -84,14 +84,14 @@ static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_da
 {
 	char err[2048], nodes[600];
 	int rc = 0;
-	const char *ns = stack_namespace(s);
+	const char *ns = hg_stack_namespace(s);
 	/* Read before anything goes: where the data is, and which nodes carry the label. */
 	struct stack_node_pv pv[STACK_NODE_PV_MAX];
 	struct stack_label_node ln[STACK_LABEL_NODE_MAX];
 	size_t npv = 0, nln = 0;
-	rc = stack_node_pvs(s, pv, &npv, err, sizeof err);
+	rc = hg_stack_node_pvs(s, pv, &npv, err, sizeof err);
 	if (rc == 0)
-		rc = stack_label_nodes(s, ln, &nln, err, sizeof err);
+		rc = hg_stack_label_nodes(s, ln, &nln, err, sizeof err);
 	if (rc != 0) {
 		fprintf(stderr, "agentctl uninstall-stack: %s\n", err);
 		return AGENTCTL_FAILED;
@@ -102,7 +102,7 @@ static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_da
 		delete_data ? ", with its data" : "");
 	/* The NetworkPolicy is in the render only where install-stack found
 	 * NetworkPolicies enforced: deleted wherever it is, said only then. */
-	rc = kube_get(s->client, "networking.k8s.io/v1", "NetworkPolicy", ns, RENDER_NETPOL, NULL, err, sizeof err);
+	rc = hg_kube_get(s->client, "networking.k8s.io/v1", "NetworkPolicy", ns, RENDER_NETPOL, NULL, err, sizeof err);
 	if (rc == 0)
 		rc = delete_one(s, "networking.k8s.io/v1", "NetworkPolicy", ns, RENDER_NETPOL,
 				"networkpolicy.networking.k8s.io/" RENDER_NETPOL, err, sizeof err);
@@ -110,14 +110,14 @@ static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_da
 		rc = 0;
 	for (size_t i = d->n; i-- > 0 && rc == 0;) {
 		const struct kube_ident *id = &d->v[i].id;
-		if (stack_doc_is_data(id) && !delete_data)
+		if (hg_stack_doc_is_data(id) && !delete_data)
 			continue;
 		if (strcmp(id->kind, "Namespace") == 0) {
 			/* Secrets first: they are in the namespace, and named in the output. */
-			for (size_t k = 0; k < stack_secrets_count && rc == 0; k++) {
+			for (size_t k = 0; k < hg_stack_secrets_count && rc == 0; k++) {
 				char label[160];
-				snprintf(label, sizeof label, "secret/%s", stack_secrets[k].name);
-				rc = delete_one(s, "v1", "Secret", ns, stack_secrets[k].name, label, err, sizeof err);
+				snprintf(label, sizeof label, "secret/%s", hg_stack_secrets[k].name);
+				rc = delete_one(s, "v1", "Secret", ns, hg_stack_secrets[k].name, label, err, sizeof err);
 			}
 		}
 		if (rc == 0)
@@ -129,11 +129,11 @@ static int uninstall(struct stack *s, const struct stack_docs *d, bool delete_da
 	for (size_t i = 0; i < nln && rc == 0; i++) {
 		char label[300];
 		snprintf(label, sizeof label, "node/%.253s", ln[i].name);
-		rc = s->dry_run ? 0 : stack_node_unlabel(s, ln[i].name, err, sizeof err);
+		rc = s->dry_run ? 0 : hg_stack_node_unlabel(s, ln[i].name, err, sizeof err);
 		if (rc == KUBE_ENOTFOUND)
 			rc = 0; /* the node went meanwhile */
 		if (rc == 0)
-			stack_line(s, label, "label " STACK_NODE_LABEL " removed");
+			hg_stack_line(s, label, "label " STACK_NODE_LABEL " removed");
 	}
 	/* Cluster-scoped, Retain: deleting the claims leaves them Released and
 	 * bound to the old claims' uids, so a new install's claims could not
@@ -179,7 +179,7 @@ static int run_uninstall(int argc, char **argv)
 {
 	struct option longopts[RP_COUNT + 8];
 	int n = 0;
-	stack_longopts(longopts, &n, false);
+	hg_stack_longopts(longopts, &n, false);
 	longopts[n++] = (struct option){"dry-run", no_argument, NULL, OPT_DRY_RUN};
 	longopts[n++] = (struct option){"delete-data", no_argument, NULL, OPT_DELETE_DATA};
 	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
@@ -190,7 +190,7 @@ static int run_uninstall(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		int r = stack_opt(&s, c, optarg);
+		int r = hg_stack_opt(&s, c, optarg);
 		if (r < 0)
 			return AGENTCTL_USAGE;
 		if (r > 0)
@@ -218,16 +218,16 @@ static int run_uninstall(int argc, char **argv)
 		return AGENTCTL_USAGE;
 	}
 	struct stack_docs d;
-	int rc = stack_open(&s, &d, "uninstall-stack");
+	int rc = hg_stack_open(&s, &d, "uninstall-stack");
 	if (rc != AGENTCTL_OK)
 		return rc;
 	rc = uninstall(&s, &d, delete_data);
-	stack_close(&s);
-	stack_docs_free(&d);
+	hg_stack_close(&s);
+	hg_stack_docs_free(&d);
 	return rc;
 }
 
-const struct agentctl_command cmd_uninstall_stack = {
+const struct agentctl_command hg_cmd_uninstall_stack = {
 	.name = "uninstall-stack",
 	.summary = "delete the monitoring stack (keeps its data unless --delete-data)",
 	.run = run_uninstall,

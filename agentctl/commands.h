@@ -25,12 +25,12 @@ struct agentctl_command {
 	void (*usage)(FILE *out);
 };
 
-extern const struct agentctl_command cmd_render;
-extern const struct agentctl_command cmd_install_stack;
-extern const struct agentctl_command cmd_status;
-extern const struct agentctl_command cmd_uninstall_stack;
-extern const struct agentctl_command cmd_convert_telegraf;
-extern const struct agentctl_command cmd_deploy_event;
-extern const struct agentctl_command cmd_deploy_check;
+extern const struct agentctl_command hg_cmd_render;
+extern const struct agentctl_command hg_cmd_install_stack;
+extern const struct agentctl_command hg_cmd_status;
+extern const struct agentctl_command hg_cmd_uninstall_stack;
+extern const struct agentctl_command hg_cmd_convert_telegraf;
+extern const struct agentctl_command hg_cmd_deploy_event;
+extern const struct agentctl_command hg_cmd_deploy_check;
 
 #endif

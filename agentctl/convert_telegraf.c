@@ -8,7 +8,7 @@
 #include "config.h"
 #include "telegraf_values.h"
 
-const struct telegraf_rename telegraf_renames[] = {
+const struct telegraf_rename hg_telegraf_renames[] = {
 	{ NULL, NULL, "fieldinclude", "fieldpass", "Telegraf 1.29 renamed fieldpass to fieldinclude" },
 	{ NULL, NULL, "fieldexclude", "fielddrop", "Telegraf 1.29 renamed fielddrop to fieldexclude" },
 	{ NULL, NULL, "pass", "fieldpass", "the name before Telegraf 0.10.4" },
@@ -20,7 +20,7 @@ const struct telegraf_rename telegraf_renames[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-const struct telegraf_warned telegraf_warned[] = {
+const struct telegraf_warned hg_telegraf_warned[] = {
 	{ "inputs", "net", "ignore_protocol_stats", "false",
 	  "the agent's net input emits no interface=all line of protocol counters; Telegraf's fields there "
 	  "(tcp_activeopens, udp_indatagrams, icmp_inmsgs ...) are the nstat input's counters of /proc/net/snmp, "
@@ -29,7 +29,7 @@ const struct telegraf_warned telegraf_warned[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-const char *const telegraf_http_only_outputs[] = { "influxdb", "influxdb_v2", NULL };
+const char *const hg_telegraf_http_only_outputs[] = { "influxdb", "influxdb_v2", NULL };
 
 struct conv {
 	const char *name; /* shown: control characters escaped */
@@ -81,12 +81,12 @@ static void put_quoted(FILE *out, const char *s, size_t len)
 }
 
 /* A Telegraf string value: its environment references restated for the
- * agent (telegraf_env_to_agent), quoted. Returns 0, 1 after a warning, or
+ * agent (hg_telegraf_env_to_agent), quoted. Returns 0, 1 after a warning, or
  * -1 with *why when it cannot be carried. */
 static int put_str(FILE *out, const char *s, size_t len, const char **why)
 {
 	size_t rl;
-	if (telegraf_secret_ref(s, len, &rl) >= 0) {
+	if (hg_telegraf_secret_ref(s, len, &rl) >= 0) {
 		*why = "a Telegraf secret-store reference";
 		return -1;
 	}
@@ -101,7 +101,7 @@ static int put_str(FILE *out, const char *s, size_t len, const char **why)
 		*why = "out of memory";
 		return -1;
 	}
-	int rc = telegraf_env_to_agent(m, s, len, why);
+	int rc = hg_telegraf_env_to_agent(m, s, len, why);
 	fclose(m);
 	if (rc >= 0)
 		put_quoted(out, t, tl);
@@ -165,7 +165,7 @@ static int is_unset(const struct toml_node *v)
 
 static int http_only_output(const struct conv *c)
 {
-	for (const char *const *o = telegraf_http_only_outputs; c->kind && *o; o++)
+	for (const char *const *o = hg_telegraf_http_only_outputs; c->kind && *o; o++)
 		if (!strcmp(c->kind, "outputs") && !strcmp(c->plugin, *o))
 			return 1;
 	return 0;
@@ -175,7 +175,7 @@ static int http_only_output(const struct conv *c)
 static const struct toml_node *secret_in(const struct toml_node *v, long *at, size_t *rl)
 {
 	if (v->type == TOML_STRING) {
-		*at = telegraf_secret_ref(v->s, v->len, rl);
+		*at = hg_telegraf_secret_ref(v->s, v->len, rl);
 		return *at >= 0 ? v : NULL;
 	}
 	for (size_t i = 0; i < v->n; i++) {
@@ -195,7 +195,7 @@ static int report_secret(struct conv *c, const struct toml_node *v, const char *
 	const struct toml_node *sec = secret_in(v, &at, &rl);
 	if (!sec)
 		return 0;
-	char *ref = strndup(sec->s + at, rl), *shown = ref ? telegraf_shown_name(ref) : NULL;
+	char *ref = strndup(sec->s + at, rl), *shown = ref ? hg_telegraf_shown_name(ref) : NULL;
 	report(c, sec->line,
 	       "%s: %s is a Telegraf secret-store reference; the agent has no secret stores (give the value, "
 	       "or ${VAR} from the environment); left out",
@@ -226,9 +226,9 @@ static int put_list(struct conv *c, FILE *out, const struct opt_desc *o, const s
 	fputs(" [", out);
 	for (size_t i = 0; i < n; i++) {
 		const struct toml_node *e = v->type == TOML_ARRAY ? v->kids[i] : v;
-		if (urls && e->type == TOML_STRING && !telegraf_url_usable(e->s)) {
+		if (urls && e->type == TOML_STRING && !hg_telegraf_url_usable(e->s)) {
 			char shown[256];
-			telegraf_url_shown(e->s, shown, sizeof shown);
+			hg_telegraf_url_shown(e->s, shown, sizeof shown);
 			report(c, e->line, "%s%s%s: %s is not a URL the agent writes to (http:// and https:// only); left out",
 			       what, *what ? "." : "", o->name, shown);
 			continue;
@@ -327,7 +327,7 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 			fputc('\n', out);
 			break;
 		} else if (v->type == TOML_STRING) {
-			r = strlen(v->s) == v->len ? telegraf_duration(v->s, &ns) : -1;
+			r = strlen(v->s) == v->len ? hg_telegraf_duration(v->s, &ns) : -1;
 		} else if (v->type == TOML_INT) {
 			r = v->i < 0 ? -2 : v->i > INT64_MAX / 1000000000LL ? -3 : 0;
 			ns = v->i * (r ? 0 : 1000000000LL);
@@ -340,7 +340,7 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 		}
 		if (r == 0) {
 			fputc(' ', out);
-			telegraf_put_duration(out, ns);
+			hg_telegraf_put_duration(out, ns);
 			fputc('\n', out);
 		} else {
 			bad = "a duration";
@@ -397,7 +397,7 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 				ok = is_scalar(e->kids[j]);
 			if (!ok) {
 				report(c, e->line, "%s.%s: a %s where %s is expected; left out", sub, e->key,
-				       toml_type_name(e->type), o->type == OPT_STRMAP ? "a string" : "a list of globs");
+				       hg_toml_type_name(e->type), o->type == OPT_STRMAP ? "a string" : "a list of globs");
 				continue;
 			}
 			/* Each entry on its own: one that cannot be written is
@@ -455,7 +455,7 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 	}
 	if (bad) {
 		report(c, v->line, "%s: a %s where Heliograph expects %s; left out", full,
-		       v->type == TOML_STRING && v->unquoted ? "${...} reference" : toml_type_name(v->type), bad);
+		       v->type == TOML_STRING && v->unquoted ? "${...} reference" : hg_toml_type_name(v->type), bad);
 		return 1;
 	}
 	return 0;
@@ -471,7 +471,7 @@ static const struct opt_desc *target_of(const struct conv *c, const char *key, c
 	const struct opt_desc *o = find_opt(opts, key);
 	if (!o)
 		o = find_opt(common, key);
-	for (const struct telegraf_rename *r = telegraf_renames; !o && r->from; r++) {
+	for (const struct telegraf_rename *r = hg_telegraf_renames; !o && r->from; r++) {
 		if (strcmp(key, r->from) ||
 		    (r->kind && (!c->kind || strcmp(r->kind, c->kind) || strcmp(r->plugin, c->plugin))))
 			continue;
@@ -484,7 +484,7 @@ static const struct opt_desc *target_of(const struct conv *c, const char *key, c
 static const struct telegraf_warned *warned_of(const struct conv *c, const char *what, const struct toml_node *v)
 {
 	char plugin[160];
-	for (const struct telegraf_warned *w = telegraf_warned; c->kind && w->option; w++) {
+	for (const struct telegraf_warned *w = hg_telegraf_warned; c->kind && w->option; w++) {
 		snprintf(plugin, sizeof plugin, "%s.%s", w->kind, w->plugin);
 		if (strcmp(what, plugin) || strcmp(v->key, w->option))
 			continue;
@@ -639,10 +639,10 @@ static int has_usable_url(const struct toml_node *t, char *buf, size_t len)
 			if (e->type != TOML_STRING || is_unset(e))
 				continue;
 			total++;
-			if (telegraf_url_usable(e->s))
+			if (hg_telegraf_url_usable(e->s))
 				usable++;
 			else if (!buf[0])
-				telegraf_url_shown(e->s, buf, len);
+				hg_telegraf_url_shown(e->s, buf, len);
 		}
 	}
 	return usable || !total;
@@ -657,12 +657,12 @@ static void warn_pod_credentials(struct conv *c, const struct toml_node *t, cons
 {
 	if (strcmp(what, "inputs.prometheus") != 0)
 		return;
-	const struct toml_node *mon = toml_get(t, "monitor_kubernetes_pods");
+	const struct toml_node *mon = hg_toml_get(t, "monitor_kubernetes_pods");
 	if (!mon || mon->type != TOML_BOOL || !mon->b)
 		return;
 	static const char *const creds[] = { "bearer_token", "bearer_token_string", "username", NULL };
 	for (int i = 0; creds[i]; i++) {
-		const struct toml_node *v = toml_get(t, creds[i]);
+		const struct toml_node *v = hg_toml_get(t, creds[i]);
 		if (v && !is_unset(v)) {
 			warn(c, v->line,
 			     "%s.%s: Telegraf also sends it to every pod annotated for scraping "
@@ -741,7 +741,7 @@ static void emit_plugins(struct conv *c, FILE *out, const struct toml_node *sec,
 {
 	const char *kind = inputs ? "inputs" : "outputs";
 	if (sec->type != TOML_TABLE) {
-		report(c, sec->line, "%s: a %s, not a table of plugins; left out", kind, toml_type_name(sec->type));
+		report(c, sec->line, "%s: a %s, not a table of plugins; left out", kind, hg_toml_type_name(sec->type));
 		return;
 	}
 	int any = 0;
@@ -750,13 +750,13 @@ static void emit_plugins(struct conv *c, FILE *out, const struct toml_node *sec,
 		const struct opt_desc *opts = NULL;
 		int known = 0;
 		if (inputs) {
-			const struct input_plugin *p = input_find(v->key);
+			const struct input_plugin *p = hg_input_find(v->key);
 			if (p) {
 				known = 1;
 				opts = p->options;
 			}
 		} else {
-			const struct output_plugin *p = output_find(v->key);
+			const struct output_plugin *p = hg_output_find(v->key);
 			if (p) {
 				known = 1;
 				opts = p->options;
@@ -782,7 +782,7 @@ static void emit_plugins(struct conv *c, FILE *out, const struct toml_node *sec,
 			report(c, v->line, "[[%s.%s]]: out of memory; left out", kind, v->key);
 			continue;
 		}
-		struct plugins_ctx p = { c, m, kind, v->key, opts, inputs ? input_common_options : output_common_options };
+		struct plugins_ctx p = { c, m, kind, v->key, opts, inputs ? hg_input_common_options : hg_output_common_options };
 		each_instance(v, plugin_cb, &p);
 		fclose(m);
 		if (len && !any)
@@ -815,9 +815,9 @@ static void report_section(struct conv *c, const struct toml_node *v)
 	}
 }
 
-int convert_telegraf(const struct toml_doc *doc, const char *name, FILE *out, FILE *rep, char *err, size_t errlen)
+int hg_convert_telegraf(const struct toml_doc *doc, const char *name, FILE *out, FILE *rep, char *err, size_t errlen)
 {
-	char *shown = telegraf_shown_name(name);
+	char *shown = hg_telegraf_shown_name(name);
 	if (!shown) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -826,13 +826,13 @@ int convert_telegraf(const struct toml_doc *doc, const char *name, FILE *out, FI
 	const struct toml_node *root = doc->root;
 	fprintf(out, "# Heliograph agent configuration, converted from %s by agentctl convert-telegraf.\n"
 		     "# Comments \"# file:line\" name the Telegraf section each entry came from.\n", shown);
-	const struct toml_node *agent = toml_get(root, "agent");
+	const struct toml_node *agent = hg_toml_get(root, "agent");
 	if (agent && agent->type == TOML_TABLE) {
 		fputs("agent:\n", out);
-		if (emit_section(&c, out, agent, "agent", agent_options, NULL, 2) == 0)
+		if (emit_section(&c, out, agent, "agent", hg_agent_options, NULL, 2) == 0)
 			fputs("  {}\n", out);
 	}
-	const struct toml_node *tags = toml_get(root, "global_tags");
+	const struct toml_node *tags = hg_toml_get(root, "global_tags");
 	if (tags && tags->type == TOML_TABLE && tags->n) {
 		static const struct opt_desc gt = { "global_tags", OPT_STRMAP, 0, NULL, NULL, NULL };
 		/* emit_value writes the newline and the entries. */
@@ -848,10 +848,10 @@ int convert_telegraf(const struct toml_doc *doc, const char *name, FILE *out, FI
 			free(buf);
 		}
 	}
-	const struct toml_node *in = toml_get(root, "inputs");
+	const struct toml_node *in = hg_toml_get(root, "inputs");
 	if (in)
 		emit_plugins(&c, out, in, 1);
-	const struct toml_node *outs = toml_get(root, "outputs");
+	const struct toml_node *outs = hg_toml_get(root, "outputs");
 	if (outs)
 		emit_plugins(&c, out, outs, 0);
 	for (size_t i = 0; i < root->n; i++) {

@@ -110,7 +110,7 @@ static int run(struct runner *r, struct dcq_text *q, struct influx_answer *a)
 	if (rc)
 		return rc;
 	/* An answer that cannot be read leaves the deploy unjudged (3), never degraded. */
-	rc = influx_answer_parse(body, a, r->err, r->errlen) < 0 ? AGENTCTL_UNREACHABLE : 0;
+	rc = hg_influx_answer_parse(body, a, r->err, r->errlen) < 0 ? AGENTCTL_UNREACHABLE : 0;
 	free(body);
 	return rc;
 }
@@ -125,62 +125,62 @@ static int oom_fail(struct runner *r)
 static int read_inventory(struct runner *r, const struct dc_params *p, struct window *w, int64_t lookback)
 {
 	struct dcq_text q = { .n = 0 };
-	dcq_add(&q, "SELECT last(\"restarts_total\") FROM \"kubernetes_pod_container\"");
-	dcq_where(&q, p->namespace_, w->pods, w->from - lookback, w->from);
-	dcq_add(&q, " GROUP BY \"pod_name\", \"container_name\"");
+	hg_dcq_add(&q, "SELECT last(\"restarts_total\") FROM \"kubernetes_pod_container\"");
+	hg_dcq_where(&q, p->namespace_, w->pods, w->from - lookback, w->from);
+	hg_dcq_add(&q, " GROUP BY \"pod_name\", \"container_name\"");
 	struct influx_answer a;
 	int rc = run(r, &q, &a);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < a.nseries; i++) {
 		const struct ia_series *s = &a.series[i];
-		int col = ia_col(s, "last");
+		int col = hg_ia_col(s, "last");
 		double v;
-		if (s->nrows && ia_num(s, 0, col, &v)) {
-			struct ctr *c = ctr_get(w, ia_tag(s, "pod_name"), ia_tag(s, "container_name"));
+		if (s->nrows && hg_ia_num(s, 0, col, &v)) {
+			struct ctr *c = ctr_get(w, hg_ia_tag(s, "pod_name"), hg_ia_tag(s, "container_name"));
 			if (!c) {
-				influx_answer_free(&a);
+				hg_influx_answer_free(&a);
 				return oom_fail(r);
 			}
 			c->prev = v;
 			c->has_prev = true;
 		}
 	}
-	influx_answer_free(&a);
+	hg_influx_answer_free(&a);
 
 	q = (struct dcq_text){ .n = 0 };
-	dcq_add(&q, "SELECT \"restarts_total\", \"state_code\", \"state_reason\" FROM \"kubernetes_pod_container\"");
-	dcq_where(&q, p->namespace_, w->pods, w->from, w->to);
-	dcq_add(&q, " GROUP BY \"pod_name\", \"container_name\", \"readiness\", \"state\"");
+	hg_dcq_add(&q, "SELECT \"restarts_total\", \"state_code\", \"state_reason\" FROM \"kubernetes_pod_container\"");
+	hg_dcq_where(&q, p->namespace_, w->pods, w->from, w->to);
+	hg_dcq_add(&q, " GROUP BY \"pod_name\", \"container_name\", \"readiness\", \"state\"");
 	if ((rc = run(r, &q, &a)))
 		return rc;
 	for (size_t i = 0; i < a.nseries; i++) {
 		const struct ia_series *s = &a.series[i];
-		int rcol = ia_col(s, "restarts_total"), scol = ia_col(s, "state_code"), why = ia_col(s, "state_reason");
-		const char *ready = ia_tag(s, "readiness"), *state = ia_tag(s, "state");
-		struct ctr *c = ctr_get(w, ia_tag(s, "pod_name"), ia_tag(s, "container_name"));
+		int rcol = hg_ia_col(s, "restarts_total"), scol = hg_ia_col(s, "state_code"), why = hg_ia_col(s, "state_reason");
+		const char *ready = hg_ia_tag(s, "readiness"), *state = hg_ia_tag(s, "state");
+		struct ctr *c = ctr_get(w, hg_ia_tag(s, "pod_name"), hg_ia_tag(s, "container_name"));
 		if (!c) {
-			influx_answer_free(&a);
+			hg_influx_answer_free(&a);
 			return oom_fail(r);
 		}
 		for (size_t row = 0; row < s->nrows; row++) {
 			double code, n;
 			/* The kubernetes input's points in the same measurement have no state_code. */
-			if (!ia_num(s, row, scol, &code))
+			if (!hg_ia_num(s, row, scol, &code))
 				continue;
 			w->inv_samples++;
 			if (ready && strcmp(ready, "unready") == 0)
 				w->inv_unready++;
-			if (ia_num(s, row, rcol, &n)) {
+			if (hg_ia_num(s, row, rcol, &n)) {
 				c->min = fmin(c->min, n);
 				c->max = fmax(c->max, n);
 			}
-			const char *reason = ia_str(s, row, why);
+			const char *reason = hg_ia_str(s, row, why);
 			if (state && strcmp(state, "terminated") == 0 && reason && strcmp(reason, "OOMKilled") == 0)
 				c->oom = true;
 		}
 	}
-	influx_answer_free(&a);
+	hg_influx_answer_free(&a);
 	for (size_t i = 0; i < w->nctrs; i++) {
 		struct ctr *c = &w->ctrs[i];
 		if (c->max < c->min) /* only an earlier value: not in this span */
@@ -204,21 +204,21 @@ static int read_inventory(struct runner *r, const struct dc_params *p, struct wi
 static int read_usage(struct runner *r, const struct dc_params *p, struct window *w)
 {
 	struct dcq_text q = { .n = 0 };
-	dcq_add(&q, "SELECT \"cpu_usage_nanocores\", \"memory_working_set_bytes\" FROM \"kubernetes_pod_container\"");
-	dcq_where(&q, p->namespace_, w->pods, w->from, w->to);
-	dcq_add(&q, " GROUP BY \"pod_name\"");
+	hg_dcq_add(&q, "SELECT \"cpu_usage_nanocores\", \"memory_working_set_bytes\" FROM \"kubernetes_pod_container\"");
+	hg_dcq_where(&q, p->namespace_, w->pods, w->from, w->to);
+	hg_dcq_add(&q, " GROUP BY \"pod_name\"");
 	struct influx_answer a;
 	int rc = run(r, &q, &a);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < a.nseries && !rc; i++) {
 		const struct ia_series *s = &a.series[i];
-		int tcol = ia_col(s, "time"), ccol = ia_col(s, "cpu_usage_nanocores");
-		int mcol = ia_col(s, "memory_working_set_bytes");
+		int tcol = hg_ia_col(s, "time"), ccol = hg_ia_col(s, "cpu_usage_nanocores");
+		int mcol = hg_ia_col(s, "memory_working_set_bytes");
 		size_t row = 0;
 		while (row < s->nrows && !rc) {
 			int64_t t, t2;
-			if (!ia_int(s, row, tcol, &t)) {
+			if (!hg_ia_int(s, row, tcol, &t)) {
 				row++;
 				continue;
 			}
@@ -226,19 +226,19 @@ static int read_usage(struct runner *r, const struct dc_params *p, struct window
 			bool has_cpu = false, has_mem = false;
 			/* Rows of one gather (one per container) share its time. */
 			do {
-				if (ia_num(s, row, ccol, &v))
+				if (hg_ia_num(s, row, ccol, &v))
 					cpu += v, has_cpu = true;
-				if (ia_num(s, row, mcol, &v))
+				if (hg_ia_num(s, row, mcol, &v))
 					mem += v, has_mem = true;
 				row++;
-			} while (row < s->nrows && ia_int(s, row, tcol, &t2) && t2 == t);
+			} while (row < s->nrows && hg_ia_int(s, row, tcol, &t2) && t2 == t);
 			if (has_cpu && push(&w->cpu, &w->ncpu, &w->capcpu, cpu / 1e6) < 0)
 				rc = oom_fail(r);
 			if (has_mem && push(&w->mem, &w->nmem, &w->capmem, mem) < 0)
 				rc = oom_fail(r);
 		}
 	}
-	influx_answer_free(&a);
+	hg_influx_answer_free(&a);
 	return rc;
 }
 
@@ -248,12 +248,12 @@ static int read_increase(struct runner *r, const struct dc_params *p, struct win
 			 const struct dc_series_expr *e, double *out)
 {
 	struct dcq_text q = { .n = 0 };
-	dcq_add(&q, "SELECT ");
-	dcq_ident(&q, e->field);
-	dcq_add(&q, " FROM ");
-	dcq_ident(&q, e->measurement);
-	dcq_where(&q, p->namespace_, w->pods, w->from, w->to);
-	dcq_add(&q, "%s GROUP BY *", e->where);
+	hg_dcq_add(&q, "SELECT ");
+	hg_dcq_ident(&q, e->field);
+	hg_dcq_add(&q, " FROM ");
+	hg_dcq_ident(&q, e->measurement);
+	hg_dcq_where(&q, p->namespace_, w->pods, w->from, w->to);
+	hg_dcq_add(&q, "%s GROUP BY *", e->where);
 	struct influx_answer a;
 	int rc = run(r, &q, &a);
 	if (rc)
@@ -261,11 +261,11 @@ static int read_increase(struct runner *r, const struct dc_params *p, struct win
 	*out = 0;
 	for (size_t i = 0; i < a.nseries; i++) {
 		const struct ia_series *s = &a.series[i];
-		int col = ia_col(s, e->field);
+		int col = hg_ia_col(s, e->field);
 		bool have = false;
 		double last = 0, v;
 		for (size_t row = 0; row < s->nrows; row++) {
-			if (!ia_num(s, row, col, &v))
+			if (!hg_ia_num(s, row, col, &v))
 				continue;
 			if (have)
 				*out += v >= last ? v - last : v;
@@ -273,7 +273,7 @@ static int read_increase(struct runner *r, const struct dc_params *p, struct win
 			have = true;
 		}
 	}
-	influx_answer_free(&a);
+	hg_influx_answer_free(&a);
 	return 0;
 }
 
@@ -323,30 +323,30 @@ static void judge_count(struct dc_signal *sig, double before, double after, doub
 static int judge_usage(struct dc_signal *med, struct dc_signal *p95, double *b, size_t nb, double *a, size_t na,
 		       double rel, double abs, double p95_rel)
 {
-	ds_sort(b, nb);
-	ds_sort(a, na);
-	med->before = ds_quantile(b, nb, 0.5);
-	med->after = ds_quantile(a, na, 0.5);
-	p95->before = ds_quantile(b, nb, 0.95);
-	p95->after = ds_quantile(a, na, 0.95);
+	hg_ds_sort(b, nb);
+	hg_ds_sort(a, na);
+	med->before = hg_ds_quantile(b, nb, 0.5);
+	med->after = hg_ds_quantile(a, na, 0.5);
+	p95->before = hg_ds_quantile(b, nb, 0.95);
+	p95->after = hg_ds_quantile(a, na, 0.95);
 	struct ds_shift sh;
-	if (ds_compare(b, nb, a, na, &sh) < 0)
+	if (hg_ds_compare(b, nb, a, na, &sh) < 0)
 		return -1;
 	/* The typical rise (Hodges-Lehmann shift) must pass both thresholds and
 	 * be more than noise (Mann-Whitney): a flapping series whose mean has
 	 * not moved has a shift near 0 even when its median jumps between modes. */
-	bool big = ds_exceeds(med->before, med->before + sh.hl, rel, abs);
+	bool big = hg_ds_exceeds(med->before, med->before + sh.hl, rel, abs);
 	med->verdict = big && sh.z > DS_Z_SIGNIFICANT ? DC_DEGRADED : DC_OK;
-	if (med->verdict == DC_OK && (big || ds_exceeds(med->before, med->after, rel, abs)))
+	if (med->verdict == DC_OK && (big || hg_ds_exceeds(med->before, med->after, rel, abs)))
 		snprintf(med->detail, sizeof med->detail, "within noise: typical rise %.4g, z %.2f (%.2f needed)", sh.hl,
 			 sh.z, DS_Z_SIGNIFICANT);
 	else
 		snprintf(med->detail, sizeof med->detail, "typical rise %.4g, z %.2f", sh.hl, sh.z);
-	p95->verdict = ds_exceeds(p95->before, p95->after, p95_rel, abs) ? DC_DEGRADED : DC_OK;
+	p95->verdict = hg_ds_exceeds(p95->before, p95->after, p95_rel, abs) ? DC_DEGRADED : DC_OK;
 	return 0;
 }
 
-int deploy_check_run(const struct dc_params *p, dc_query_fn query, void *arg, struct dc_result *res, char *err,
+int hg_deploy_check_run(const struct dc_params *p, dc_query_fn query, void *arg, struct dc_result *res, char *err,
 		     size_t errlen)
 {
 	static const struct {
@@ -420,7 +420,7 @@ int deploy_check_run(const struct dc_params *p, dc_query_fn query, void *arg, st
 		} else {
 			e->before = 100 * b.num / b.den;
 			e->after = 100 * a.num / a.den;
-			e->verdict = ds_exceeds(e->before, e->after, p->err_rel, p->err_abs) ? DC_DEGRADED : DC_OK;
+			e->verdict = hg_ds_exceeds(e->before, e->after, p->err_rel, p->err_abs) ? DC_DEGRADED : DC_OK;
 		}
 	}
 	/* Degraded wins: a signal that says so is enough to stop the pipeline,

@@ -39,7 +39,7 @@ struct dc_rate {
  * =, !=, =~, !~; a regex is anchored as in PromQL) for the prometheus
  * input's metric_version (1: measurement = metric, field counter; 2:
  * measurement prometheus, field = metric). 0, or -1 with err. */
-int dc_rate_parse(const char *expr, int metric_version, struct dc_rate *out, char *err, size_t errlen);
+int hg_dc_rate_parse(const char *expr, int metric_version, struct dc_rate *out, char *err, size_t errlen);
 
 struct dc_params {
 	const char *namespace_;
@@ -77,11 +77,11 @@ typedef int (*dc_query_fn)(void *arg, const char *q, char **body, char *err, siz
 /* 0 with the result, or with err the exit code of a failed query (what the
  * query callback returned) or AGENTCTL_UNREACHABLE for an answer that cannot
  * be read (or no memory): the deploy is not judged. */
-int deploy_check_run(const struct dc_params *p, dc_query_fn query, void *arg, struct dc_result *r, char *err,
+int hg_deploy_check_run(const struct dc_params *p, dc_query_fn query, void *arg, struct dc_result *r, char *err,
 		     size_t errlen);
 
 /* The default pod regex of a Deployment or Rollout's pods:
  * NAME-<pod-template-hash>-<suffix>. -1 when name is not a DNS-1123 name. */
-int dc_workload_pods(const char *name, const char *hash, char *out, size_t outlen);
+int hg_dc_workload_pods(const char *name, const char *hash, char *out, size_t outlen);
 
 #endif

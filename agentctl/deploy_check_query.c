@@ -7,7 +7,7 @@
 #include <string.h>
 #include "deploy_check.h"
 
-void dcq_add(struct dcq_text *b, const char *fmt, ...)
+void hg_dcq_add(struct dcq_text *b, const char *fmt, ...)
 {
 	if (b->overflow)
 		return;
@@ -27,40 +27,40 @@ static void escaped(struct dcq_text *b, const char *s, char special)
 {
 	for (; *s && !b->overflow; s++) {
 		if (*s == special || (*s == '\\' && special != '/'))
-			dcq_add(b, "\\");
-		dcq_add(b, "%c", *s);
+			hg_dcq_add(b, "\\");
+		hg_dcq_add(b, "%c", *s);
 	}
 }
 
-void dcq_str(struct dcq_text *b, const char *s)
+void hg_dcq_str(struct dcq_text *b, const char *s)
 {
-	dcq_add(b, "'");
+	hg_dcq_add(b, "'");
 	escaped(b, s, '\'');
-	dcq_add(b, "'");
+	hg_dcq_add(b, "'");
 }
 
-void dcq_ident(struct dcq_text *b, const char *s)
+void hg_dcq_ident(struct dcq_text *b, const char *s)
 {
-	dcq_add(b, "\"");
+	hg_dcq_add(b, "\"");
 	escaped(b, s, '"');
-	dcq_add(b, "\"");
+	hg_dcq_add(b, "\"");
 }
 
-void dcq_regex(struct dcq_text *b, const char *s)
+void hg_dcq_regex(struct dcq_text *b, const char *s)
 {
-	dcq_add(b, "/");
+	hg_dcq_add(b, "/");
 	escaped(b, s, '/');
-	dcq_add(b, "/");
+	hg_dcq_add(b, "/");
 }
 
 /* WHERE: the namespace, the pods, the span. */
-void dcq_where(struct dcq_text *b, const char *ns, const char *pods, int64_t from, int64_t to)
+void hg_dcq_where(struct dcq_text *b, const char *ns, const char *pods, int64_t from, int64_t to)
 {
-	dcq_add(b, " WHERE \"namespace\" = ");
-	dcq_str(b, ns);
-	dcq_add(b, " AND \"pod_name\" =~ ");
-	dcq_regex(b, pods);
-	dcq_add(b, " AND time >= %" PRId64 " AND time < %" PRId64, from, to);
+	hg_dcq_add(b, " WHERE \"namespace\" = ");
+	hg_dcq_str(b, ns);
+	hg_dcq_add(b, " AND \"pod_name\" =~ ");
+	hg_dcq_regex(b, pods);
+	hg_dcq_add(b, " AND time >= %" PRId64 " AND time < %" PRId64, from, to);
 }
 
 /* ---- the error-rate expression ---- */
@@ -148,17 +148,17 @@ static int parse_series(const char **sp, int version, struct dc_series_expr *out
 				return -1;
 			}
 			s = skip_ws(s + 1);
-			dcq_add(&w, " AND ");
-			dcq_ident(&w, label);
-			dcq_add(&w, " %s ", op);
+			hg_dcq_add(&w, " AND ");
+			hg_dcq_ident(&w, label);
+			hg_dcq_add(&w, " %s ", op);
 			if (op[1] == '~') {
 				/* PromQL anchors its regexes; InfluxQL does not. InfluxDB
 				 * (Go's regexp, as PromQL) reports a bad one. */
 				char anchored[600];
 				snprintf(anchored, sizeof anchored, "^(?:%s)$", val);
-				dcq_regex(&w, anchored);
+				hg_dcq_regex(&w, anchored);
 			} else {
-				dcq_str(&w, val);
+				hg_dcq_str(&w, val);
 			}
 			if (*s == ',')
 				s = skip_ws(s + 1);
@@ -178,7 +178,7 @@ static int parse_series(const char **sp, int version, struct dc_series_expr *out
 	return 0;
 }
 
-int dc_rate_parse(const char *expr, int version, struct dc_rate *out, char *err, size_t errlen)
+int hg_dc_rate_parse(const char *expr, int version, struct dc_rate *out, char *err, size_t errlen)
 {
 	char why[256];
 	const char *s = expr;
@@ -203,7 +203,7 @@ bad:
 	return -1;
 }
 
-int dc_workload_pods(const char *name, const char *hash, char *out, size_t outlen)
+int hg_dc_workload_pods(const char *name, const char *hash, char *out, size_t outlen)
 {
 	size_t n = strlen(name);
 	if (n == 0 || n > 253 || !isalnum((unsigned char)name[0]) || !isalnum((unsigned char)name[n - 1]))

@@ -17,14 +17,14 @@ struct dcq_text {
 	bool overflow;
 };
 
-void dcq_add(struct dcq_text *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hg_dcq_add(struct dcq_text *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* 'text' with ' and \ escaped. */
-void dcq_str(struct dcq_text *b, const char *s);
+void hg_dcq_str(struct dcq_text *b, const char *s);
 /* "name" with " and \ escaped. */
-void dcq_ident(struct dcq_text *b, const char *s);
+void hg_dcq_ident(struct dcq_text *b, const char *s);
 /* /regex/ with / escaped (a backslash stays the regex's). */
-void dcq_regex(struct dcq_text *b, const char *s);
+void hg_dcq_regex(struct dcq_text *b, const char *s);
 /* WHERE: the namespace, the pods (a regex over pod_name), the span [from, to) in ns. */
-void dcq_where(struct dcq_text *b, const char *ns, const char *pods, int64_t from, int64_t to);
+void hg_dcq_where(struct dcq_text *b, const char *ns, const char *pods, int64_t from, int64_t to);
 
 #endif

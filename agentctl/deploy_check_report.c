@@ -8,7 +8,7 @@
 #include "lp.h"
 #include "metric.h"
 
-void dc_format_time(int64_t ns, char *out, size_t len)
+void hg_dc_format_time(int64_t ns, char *out, size_t len)
 {
 	time_t t = (time_t)(ns / 1000000000);
 	struct tm tm;
@@ -58,14 +58,14 @@ static void list_signals(const struct dc_result *r, enum dc_verdict which, char 
 	}
 }
 
-void dc_print_table(const struct dc_report *a, const struct dc_result *r)
+void hg_dc_print_table(const struct dc_report *a, const struct dc_result *r)
 {
 	char t0[32], t1[32], t2[32], t3[32];
 	const struct dc_params *p = a->p;
-	dc_format_time(p->after_from, t0, sizeof t0);
-	dc_format_time(p->after_to, t1, sizeof t1);
-	dc_format_time(p->before_from, t2, sizeof t2);
-	dc_format_time(p->before_to, t3, sizeof t3);
+	hg_dc_format_time(p->after_from, t0, sizeof t0);
+	hg_dc_format_time(p->after_to, t1, sizeof t1);
+	hg_dc_format_time(p->before_from, t2, sizeof t2);
+	hg_dc_format_time(p->before_to, t3, sizeof t3);
 	if (p->canary)
 		printf("%s in %s: canary pods /%s/ against stable pods /%s/, %s to %s\n", a->service, a->namespace_,
 		       p->pods_after, p->pods_before, t0, t1);
@@ -102,7 +102,7 @@ static void gen_str(yajl_gen g, const char *s)
 	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
-void dc_print_json(const struct dc_report *a, const struct dc_result *r)
+void hg_dc_print_json(const struct dc_report *a, const struct dc_result *r)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	if (!g)
@@ -168,26 +168,26 @@ void dc_print_json(const struct dc_report *a, const struct dc_result *r)
 
 /* The verdict as a `deploy` point: the deploy_events schema's tags, phase
  * verified or degraded, each judged signal's before/after as fields. */
-long dc_verdict_line(const struct dc_report *a, const struct dc_result *r, char *line, size_t cap)
+long hg_dc_verdict_line(const struct dc_report *a, const struct dc_result *r, char *line, size_t cap)
 {
 	struct metric mbuf = { 0 }, *m = &mbuf;
-	metric_reset(m, sv_c("deploy"));
-	metric_tag(m, "namespace", a->namespace_);
-	metric_tag(m, "name", a->service);
-	metric_tag(m, "kind", a->kind);
-	metric_tag(m, "strategy", a->strategy);
-	metric_tag(m, "phase", r->verdict == DC_OK ? "verified" : "degraded");
-	metric_tag(m, "source", "pipeline");
+	hg_metric_reset(m, sv_c("deploy"));
+	hg_metric_tag(m, "namespace", a->namespace_);
+	hg_metric_tag(m, "name", a->service);
+	hg_metric_tag(m, "kind", a->kind);
+	hg_metric_tag(m, "strategy", a->strategy);
+	hg_metric_tag(m, "phase", r->verdict == DC_OK ? "verified" : "degraded");
+	hg_metric_tag(m, "source", "pipeline");
 	if (a->cluster && *a->cluster)
-		metric_tag(m, "cluster", a->cluster);
+		hg_metric_tag(m, "cluster", a->cluster);
 	if (a->version && *a->version)
-		metric_string(m, "version", a->version);
+		hg_metric_string(m, "version", a->version);
 	char list[256];
 	list_signals(r, DC_DEGRADED, list, sizeof list);
-	metric_string(m, "verdict", r->verdict == DC_OK ? "healthy" : "degraded");
-	metric_string(m, "degraded_signals", list);
-	metric_string(m, "comparison", a->p->canary ? "canary" : "before_after");
-	metric_float(m, "window_s", (double)a->window_ns / 1e9);
+	hg_metric_string(m, "verdict", r->verdict == DC_OK ? "healthy" : "degraded");
+	hg_metric_string(m, "degraded_signals", list);
+	hg_metric_string(m, "comparison", a->p->canary ? "canary" : "before_after");
+	hg_metric_float(m, "window_s", (double)a->window_ns / 1e9);
 	/* The metric keeps pointers to its keys until it is serialized. */
 	char keys[DC_NSIGNALS][2][64];
 	for (int i = 0; i < DC_NSIGNALS; i++) {
@@ -195,14 +195,14 @@ long dc_verdict_line(const struct dc_report *a, const struct dc_result *r, char 
 		if (!s->used || s->verdict == DC_MISSING)
 			continue;
 		snprintf(keys[i][0], sizeof keys[i][0], "%s_before", s->name);
-		metric_float(m, keys[i][0], s->before);
+		hg_metric_float(m, keys[i][0], s->before);
 		snprintf(keys[i][1], sizeof keys[i][1], "%s_after", s->name);
-		metric_float(m, keys[i][1], s->after);
+		hg_metric_float(m, keys[i][1], s->after);
 	}
 	m->time_ns = a->p->after_to;
 	struct lp_opts o = { .precision_ns = 1, .uint_support = false };
 	struct lp_stats st = { 0 };
-	long n = lp_serialize(m, &o, line, cap, &st);
-	metric_release(m);
+	long n = hg_lp_serialize(m, &o, line, cap, &st);
+	hg_metric_release(m);
 	return n < 0 ? -1 : n;
 }

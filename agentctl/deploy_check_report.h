@@ -14,14 +14,14 @@ struct dc_report {
 };
 
 /* ns since the epoch as 2026-12-07T10:01:00Z. */
-void dc_format_time(int64_t ns, char *out, size_t len);
+void hg_dc_format_time(int64_t ns, char *out, size_t len);
 /* One line per used signal (before, after, change, verdict) and the verdict, on stdout. */
-void dc_print_table(const struct dc_report *a, const struct dc_result *r);
+void hg_dc_print_table(const struct dc_report *a, const struct dc_result *r);
 /* The same as one JSON object on stdout (docs/deploy-check.md). */
-void dc_print_json(const struct dc_report *a, const struct dc_result *r);
+void hg_dc_print_json(const struct dc_report *a, const struct dc_result *r);
 /* The verdict as a line of line protocol (with '\n'): measurement deploy,
  * phase verified or degraded, timed at the end of the window. Its length, or
  * -1 when it does not fit in cap. */
-long dc_verdict_line(const struct dc_report *a, const struct dc_result *r, char *line, size_t cap);
+long hg_dc_verdict_line(const struct dc_report *a, const struct dc_result *r, char *line, size_t cap);
 
 #endif

@@ -18,19 +18,19 @@ static bool one_of(const char *s, const char *const *set)
 	return false;
 }
 
-bool deploy_phase_valid(const char *s)
+bool hg_deploy_phase_valid(const char *s)
 {
 	static const char *const v[] = { "started", "completed", "failed", "rolled_back", NULL };
 	return one_of(s, v);
 }
 
-bool deploy_phase_final(const char *s)
+bool hg_deploy_phase_final(const char *s)
 {
 	static const char *const v[] = { "completed", "failed", "rolled_back", NULL };
 	return one_of(s, v);
 }
 
-int deploy_parse_time(const char *s, int64_t *ns, char *err, size_t errlen)
+int hg_deploy_parse_time(const char *s, int64_t *ns, char *err, size_t errlen)
 {
 	char *end;
 	errno = 0;
@@ -51,30 +51,30 @@ int deploy_parse_time(const char *s, int64_t *ns, char *err, size_t errlen)
 	return 0;
 }
 
-long deploy_event_line(const struct deploy_event *e, char *out, size_t cap, char *err, size_t errlen)
+long hg_deploy_event_line(const struct deploy_event *e, char *out, size_t cap, char *err, size_t errlen)
 {
 	struct metric mbuf = { 0 }, *m = &mbuf;
-	metric_reset(m, sv_c("deploy"));
-	metric_tag(m, "namespace", e->namespace_);
-	metric_tag(m, "name", e->service);
-	metric_tag(m, "kind", e->kind);
-	metric_tag(m, "strategy", e->strategy);
-	metric_tag(m, "phase", e->phase);
-	metric_tag(m, "source", "pipeline");
+	hg_metric_reset(m, sv_c("deploy"));
+	hg_metric_tag(m, "namespace", e->namespace_);
+	hg_metric_tag(m, "name", e->service);
+	hg_metric_tag(m, "kind", e->kind);
+	hg_metric_tag(m, "strategy", e->strategy);
+	hg_metric_tag(m, "phase", e->phase);
+	hg_metric_tag(m, "source", "pipeline");
 	if (e->cluster && *e->cluster)
-		metric_tag(m, "cluster", e->cluster);
-	metric_string(m, "version", e->version);
+		hg_metric_tag(m, "cluster", e->cluster);
+	hg_metric_string(m, "version", e->version);
 	if (e->image && *e->image)
-		metric_string(m, "image", e->image);
+		hg_metric_string(m, "image", e->image);
 	if (e->message && *e->message)
-		metric_string(m, "message", e->message);
+		hg_metric_string(m, "message", e->message);
 	if (e->has_duration)
-		metric_float(m, "duration_s", e->duration_s);
+		hg_metric_float(m, "duration_s", e->duration_s);
 	m->time_ns = e->time_ns;
 	struct lp_opts o = { .precision_ns = 1, .uint_support = false };
 	struct lp_stats st = { 0 };
-	long n = lp_serialize(m, &o, out, cap, &st);
-	metric_release(m);
+	long n = hg_lp_serialize(m, &o, out, cap, &st);
+	hg_metric_release(m);
 	if (n == -ENOSPC)
 		snprintf(err, errlen, "the event is longer than %zu bytes (shorten --message)", cap);
 	else if (n < 0)

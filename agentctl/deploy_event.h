@@ -22,16 +22,16 @@ struct deploy_event {
 };
 
 /* Whether s is one of the phases the dashboards group by. */
-bool deploy_phase_valid(const char *s);
+bool hg_deploy_phase_valid(const char *s);
 /* A phase that ends a deploy, and so may carry duration_s. */
-bool deploy_phase_final(const char *s);
+bool hg_deploy_phase_final(const char *s);
 
 /* "<ns>" (as `started` prints it) or "<seconds>s" (date +%s followed by s)
  * into nanoseconds since the epoch. 0, or -1 with err. */
-int deploy_parse_time(const char *s, int64_t *ns, char *err, size_t errlen);
+int hg_deploy_parse_time(const char *s, int64_t *ns, char *err, size_t errlen);
 
 /* The event as one line of line protocol (with '\n') in out. Returns its
  * length, or -1 with err. */
-long deploy_event_line(const struct deploy_event *e, char *out, size_t cap, char *err, size_t errlen);
+long hg_deploy_event_line(const struct deploy_event *e, char *out, size_t cap, char *err, size_t errlen);
 
 #endif

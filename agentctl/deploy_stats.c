@@ -9,13 +9,13 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void ds_sort(double *v, size_t n)
+void hg_ds_sort(double *v, size_t n)
 {
 	if (n > 1)
 		qsort(v, n, sizeof *v, cmp_double);
 }
 
-double ds_quantile(const double *sorted, size_t n, double p)
+double hg_ds_quantile(const double *sorted, size_t n, double p)
 {
 	/* Nearest rank: the smallest value with at least p of the set at or below it. */
 	double r = ceil(p * (double)n);
@@ -38,7 +38,7 @@ static size_t subset(const double *v, size_t n, double *out)
 	return SUBSET_MAX;
 }
 
-int ds_compare(const double *before, size_t n, const double *after, size_t m, struct ds_shift *out)
+int hg_ds_compare(const double *before, size_t n, const double *after, size_t m, struct ds_shift *out)
 {
 	*out = (struct ds_shift){ 0 };
 	if (!n || !m)
@@ -59,7 +59,7 @@ int ds_compare(const double *before, size_t n, const double *after, size_t m, st
 			d[k++] = diff;
 			u += diff > 0 ? 1 : diff == 0 ? 0.5 : 0;
 		}
-	ds_sort(d, k);
+	hg_ds_sort(d, k);
 	out->hl = k % 2 ? d[k / 2] : (d[k / 2 - 1] + d[k / 2]) / 2;
 	double nn = (double)na, mm = (double)nb;
 	double sd = sqrt(nn * mm * (nn + mm + 1) / 12);
@@ -70,7 +70,7 @@ int ds_compare(const double *before, size_t n, const double *after, size_t m, st
 	return 0;
 }
 
-bool ds_exceeds(double before, double after, double rel, double abs)
+bool hg_ds_exceeds(double before, double after, double rel, double abs)
 {
 	double rise = after - before;
 	return rise > abs && rise > rel * fabs(before);

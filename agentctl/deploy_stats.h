@@ -8,9 +8,9 @@
 #include <stddef.h>
 
 /* The nearest-rank quantile p (0..1] of n sorted values (n > 0). */
-double ds_quantile(const double *sorted, size_t n, double p);
+double hg_ds_quantile(const double *sorted, size_t n, double p);
 /* Sorts v in place (ascending). */
-void ds_sort(double *v, size_t n);
+void hg_ds_sort(double *v, size_t n);
 
 struct ds_shift {
 	double hl;   /* Hodges-Lehmann shift: the median of every after - before difference */
@@ -20,7 +20,7 @@ struct ds_shift {
 /* The shift of after (m values) from before (n values), both sorted. When
  * n x m is large, evenly spaced subsets of each (at most ~500 values) are
  * compared, so time and memory stay bounded. 0, or -1 out of memory. */
-int ds_compare(const double *before, size_t n, const double *after, size_t m, struct ds_shift *out);
+int hg_ds_compare(const double *before, size_t n, const double *after, size_t m, struct ds_shift *out);
 
 /* One-sided significance used with the shift: z above this is a real
  * increase (p < 0.01), below it noise. */
@@ -28,6 +28,6 @@ int ds_compare(const double *before, size_t n, const double *after, size_t m, st
 
 /* Whether a rise from `before` to `after` (an increase only) is larger than
  * both rel x before and abs. */
-bool ds_exceeds(double before, double after, double rel, double abs);
+bool hg_ds_exceeds(double before, double after, double rel, double abs);
 
 #endif

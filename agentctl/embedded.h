@@ -11,9 +11,9 @@ struct embedded_file {
 	size_t len;
 };
 
-extern const struct embedded_file embedded_manifests[];
-extern const size_t embedded_manifests_count;
-extern const struct embedded_file embedded_dashboards[];
-extern const size_t embedded_dashboards_count;
+extern const struct embedded_file hg_embedded_manifests[];
+extern const size_t hg_embedded_manifests_count;
+extern const struct embedded_file hg_embedded_dashboards[];
+extern const size_t hg_embedded_dashboards_count;
 
 #endif

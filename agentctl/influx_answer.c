@@ -17,8 +17,8 @@ static int check_series(yajl_val v, struct ia_series *s, char *err, size_t errle
 {
 	if (!YAJL_IS_OBJECT(v))
 		return bad(err, errlen, "a series is not an object");
-	yajl_val name = jq_at(v, "name", JQ_END), tags = jq_at(v, "tags", JQ_END);
-	yajl_val cols = jq_at(v, "columns", JQ_END), vals = jq_at(v, "values", JQ_END);
+	yajl_val name = hg_jq_at(v, "name", JQ_END), tags = hg_jq_at(v, "tags", JQ_END);
+	yajl_val cols = hg_jq_at(v, "columns", JQ_END), vals = hg_jq_at(v, "values", JQ_END);
 	s->name = YAJL_IS_STRING(name) ? name->u.string : NULL;
 	if (tags && !YAJL_IS_NULL(tags)) {
 		if (!YAJL_IS_OBJECT(tags))
@@ -54,21 +54,21 @@ static int check_series(yajl_val v, struct ia_series *s, char *err, size_t errle
 	return 0;
 }
 
-int influx_answer_parse(const char *body, struct influx_answer *a, char *err, size_t errlen)
+int hg_influx_answer_parse(const char *body, struct influx_answer *a, char *err, size_t errlen)
 {
 	*a = (struct influx_answer){ 0 };
 	char why[256];
-	a->root = jq_parse(body, why, sizeof why);
+	a->root = hg_jq_parse(body, why, sizeof why);
 	if (!a->root) {
 		snprintf(err, errlen, "InfluxDB: %s", why);
 		return -1;
 	}
-	const char *top_error = jq_str(a->root, "error", JQ_END);
+	const char *top_error = hg_jq_str(a->root, "error", JQ_END);
 	if (top_error) {
 		snprintf(err, errlen, "InfluxDB: %.400s", top_error);
 		goto fail;
 	}
-	yajl_val results = jq_at(a->root, "results", JQ_END);
+	yajl_val results = hg_jq_at(a->root, "results", JQ_END);
 	if (!YAJL_IS_ARRAY(results) || results->u.array.len < 1) {
 		bad(err, errlen, "no \"results\" array");
 		goto fail;
@@ -78,12 +78,12 @@ int influx_answer_parse(const char *body, struct influx_answer *a, char *err, si
 		bad(err, errlen, "a result is not an object");
 		goto fail;
 	}
-	const char *stmt_error = jq_str(r, "error", JQ_END);
+	const char *stmt_error = hg_jq_str(r, "error", JQ_END);
 	if (stmt_error) {
 		snprintf(err, errlen, "InfluxDB: %.400s", stmt_error);
 		goto fail;
 	}
-	yajl_val series = jq_at(r, "series", JQ_END);
+	yajl_val series = hg_jq_at(r, "series", JQ_END);
 	if (!series || YAJL_IS_NULL(series))
 		return 0;
 	if (!YAJL_IS_ARRAY(series)) {
@@ -104,18 +104,18 @@ int influx_answer_parse(const char *body, struct influx_answer *a, char *err, si
 	a->nseries = n;
 	return 0;
 fail:
-	influx_answer_free(a);
+	hg_influx_answer_free(a);
 	return -1;
 }
 
-void influx_answer_free(struct influx_answer *a)
+void hg_influx_answer_free(struct influx_answer *a)
 {
 	yajl_tree_free(a->root);
 	free(a->series);
 	*a = (struct influx_answer){ 0 };
 }
 
-const char *ia_tag(const struct ia_series *s, const char *key)
+const char *hg_ia_tag(const struct ia_series *s, const char *key)
 {
 	if (!s->tags)
 		return NULL;
@@ -125,7 +125,7 @@ const char *ia_tag(const struct ia_series *s, const char *key)
 	return NULL;
 }
 
-int ia_col(const struct ia_series *s, const char *name)
+int hg_ia_col(const struct ia_series *s, const char *name)
 {
 	for (size_t i = 0; i < s->ncols && i < 1000000; i++)
 		if (strcmp(s->columns->u.array.values[i]->u.string, name) == 0)
@@ -140,7 +140,7 @@ static yajl_val cell(const struct ia_series *s, size_t row, int col)
 	return s->values->u.array.values[row]->u.array.values[col];
 }
 
-bool ia_num(const struct ia_series *s, size_t row, int col, double *out)
+bool hg_ia_num(const struct ia_series *s, size_t row, int col, double *out)
 {
 	yajl_val v = cell(s, row, col);
 	if (!YAJL_IS_NUMBER(v))
@@ -149,13 +149,13 @@ bool ia_num(const struct ia_series *s, size_t row, int col, double *out)
 	return true;
 }
 
-const char *ia_str(const struct ia_series *s, size_t row, int col)
+const char *hg_ia_str(const struct ia_series *s, size_t row, int col)
 {
 	yajl_val v = cell(s, row, col);
 	return YAJL_IS_STRING(v) ? v->u.string : NULL;
 }
 
-bool ia_int(const struct ia_series *s, size_t row, int col, int64_t *out)
+bool hg_ia_int(const struct ia_series *s, size_t row, int col, int64_t *out)
 {
 	yajl_val v = cell(s, row, col);
 	if (!YAJL_IS_INTEGER(v))

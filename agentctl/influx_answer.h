@@ -25,19 +25,19 @@ struct influx_answer {
 
 /* 0, or -1 with err: not JSON, not the shape of an answer, or the statement's
  * own "error". An answer with no "series" (nothing matched) has nseries 0. */
-int influx_answer_parse(const char *body, struct influx_answer *a, char *err, size_t errlen);
-void influx_answer_free(struct influx_answer *a);
+int hg_influx_answer_parse(const char *body, struct influx_answer *a, char *err, size_t errlen);
+void hg_influx_answer_free(struct influx_answer *a);
 
 /* The tag's value, or NULL. */
-const char *ia_tag(const struct ia_series *s, const char *key);
+const char *hg_ia_tag(const struct ia_series *s, const char *key);
 /* The column's index, or -1. */
-int ia_col(const struct ia_series *s, const char *name);
+int hg_ia_col(const struct ia_series *s, const char *name);
 /* The number at (row, col); false when null, not a number or out of range. */
-bool ia_num(const struct ia_series *s, size_t row, int col, double *out);
+bool hg_ia_num(const struct ia_series *s, size_t row, int col, double *out);
 /* The string at (row, col), or NULL. */
-const char *ia_str(const struct ia_series *s, size_t row, int col);
+const char *hg_ia_str(const struct ia_series *s, size_t row, int col);
 /* The integer at (row, col) (the "time" column with epoch=ns); false when
  * it is not an integer. */
-bool ia_int(const struct ia_series *s, size_t row, int col, int64_t *out);
+bool hg_ia_int(const struct ia_series *s, size_t row, int col, int64_t *out);
 
 #endif

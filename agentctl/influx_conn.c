@@ -15,7 +15,7 @@
 #define DEFAULT_URL "http://127.0.0.1:8086"
 #define WRITE_ANSWER_BYTES 4096
 
-bool influx_conn_option(struct influx_conn *c, int opt, const char *arg)
+bool hg_influx_conn_option(struct influx_conn *c, int opt, const char *arg)
 {
 	switch (opt) {
 	case INFLUX_CONN_O_URL: c->url = arg; return true;
@@ -32,7 +32,7 @@ bool influx_conn_option(struct influx_conn *c, int opt, const char *arg)
 	}
 }
 
-const char *influx_conn_env_or(const char *v, const char *name)
+const char *hg_influx_conn_env_or(const char *v, const char *name)
 {
 	if (v)
 		return v;
@@ -40,22 +40,22 @@ const char *influx_conn_env_or(const char *v, const char *name)
 	return e && *e ? e : NULL;
 }
 
-void influx_conn_from_env(struct influx_conn *c)
+void hg_influx_conn_from_env(struct influx_conn *c)
 {
-	c->url = influx_conn_env_or(c->url, "HELIOGRAPH_INFLUX_URL");
+	c->url = hg_influx_conn_env_or(c->url, "HELIOGRAPH_INFLUX_URL");
 	if (!c->url)
 		c->url = DEFAULT_URL;
-	c->database = influx_conn_env_or(c->database, "HELIOGRAPH_INFLUX_DATABASE");
+	c->database = hg_influx_conn_env_or(c->database, "HELIOGRAPH_INFLUX_DATABASE");
 	if (!c->database)
 		c->database = INFLUX_CONN_DEFAULT_DATABASE;
 	if (!c->username && !c->password)
-		c->token = influx_conn_env_or(c->token, "HELIOGRAPH_INFLUX_TOKEN");
+		c->token = hg_influx_conn_env_or(c->token, "HELIOGRAPH_INFLUX_TOKEN");
 	if (!c->token) {
-		c->username = influx_conn_env_or(c->username, "HELIOGRAPH_INFLUX_USERNAME");
-		c->password = influx_conn_env_or(c->password, "HELIOGRAPH_INFLUX_PASSWORD");
+		c->username = hg_influx_conn_env_or(c->username, "HELIOGRAPH_INFLUX_USERNAME");
+		c->password = hg_influx_conn_env_or(c->password, "HELIOGRAPH_INFLUX_PASSWORD");
 	} else {
-		c->org = influx_conn_env_or(c->org, "HELIOGRAPH_INFLUX_ORG");
-		c->bucket = influx_conn_env_or(c->bucket, "HELIOGRAPH_INFLUX_BUCKET");
+		c->org = hg_influx_conn_env_or(c->org, "HELIOGRAPH_INFLUX_ORG");
+		c->bucket = hg_influx_conn_env_or(c->bucket, "HELIOGRAPH_INFLUX_BUCKET");
 	}
 }
 
@@ -69,7 +69,7 @@ static int parse_timeout(const char *s, double *out)
 	return 0;
 }
 
-const char *influx_conn_check(const struct influx_conn *c, char *buf, size_t buflen)
+const char *hg_influx_conn_check(const struct influx_conn *c, char *buf, size_t buflen)
 {
 	if (c->token && c->skip_create)
 		return "--skip-database-creation is for v1 (--database): v2 writes to a --bucket";
@@ -84,7 +84,7 @@ const char *influx_conn_check(const struct influx_conn *c, char *buf, size_t buf
 	if (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0) {
 		char shown[512];
 		snprintf(buf, buflen, "--url '%s': expected http://HOST:PORT or https://...",
-			 url_redact(c->url, shown, sizeof shown));
+			 hg_url_redact(c->url, shown, sizeof shown));
 		return buf;
 	}
 	double t;
@@ -112,14 +112,14 @@ static void on_done(void *arg, const struct httpc_response *r)
 	s->done = true;
 	s->status = r->status;
 	s->curl_code = r->curl_code;
-	s->db_missing = influx_database_missing(r);
+	s->db_missing = hg_influx_database_missing(r);
 	s->truncated = r->body_truncated;
 	/* A /query that failed says so in a 200's body. */
-	s->query_failed = r->curl_code == 0 && !influx_query_succeeded(r);
+	s->query_failed = r->curl_code == 0 && !hg_influx_query_succeeded(r);
 	if (r->curl_code != 0)
 		snprintf(s->msg, sizeof s->msg, "%s", r->error && *r->error ? r->error : "transport error");
 	else if (r->status < 200 || r->status >= 300 || s->query_failed)
-		influx_error_text(r, s->msg, sizeof s->msg);
+		hg_influx_error_text(r, s->msg, sizeof s->msg);
 	if (s->keep_body && r->curl_code == 0 && r->body) {
 		s->body = malloc(r->body_len + 1);
 		if (s->body) {
@@ -159,22 +159,22 @@ static char *server_url(const struct influx_conn *c, const char *path, const cha
 	size_t n = strlen(base);
 	while (n && base[n - 1] == '/')
 		base[--n] = '\0';
-	return influx_url(base, path, query);
+	return hg_influx_url(base, path, query);
 }
 
 static char *write_url(const struct influx_conn *c)
 {
 	char *q = NULL;
 	if (c->token) {
-		q = influx_query_add(q, "org", c->org);
+		q = hg_influx_query_add(q, "org", c->org);
 		if (q || !c->org)
-			q = influx_query_add(q, "bucket", c->bucket);
+			q = hg_influx_query_add(q, "bucket", c->bucket);
 	} else {
-		q = influx_query_add(q, "db", c->database);
+		q = hg_influx_query_add(q, "db", c->database);
 	}
 	if (!q)
 		return NULL;
-	q = influx_query_add(q, "precision", "ns");
+	q = hg_influx_query_add(q, "precision", "ns");
 	if (!q)
 		return NULL;
 	char *url = server_url(c, c->token ? "/api/v2/write" : "/write", q);
@@ -212,18 +212,18 @@ static int post(const struct influx_conn *c, const char *url, const char *conten
 	};
 	uv_loop_t loop;
 	uv_loop_init(&loop);
-	struct httpc *hc = httpc_new(&loop);
+	struct httpc *hc = hg_httpc_new(&loop);
 	int rc = -1;
 	*s = (struct sync_state){ .keep_body = keep_body };
 	if (!hc) {
 		snprintf(err, errlen, "cannot start the HTTP client");
-	} else if (httpc_send(hc, &q, on_done, s, err, errlen) == 0) {
+	} else if (hg_httpc_send(hc, &q, on_done, s, err, errlen) == 0) {
 		while (!s->done)
 			uv_run(&loop, UV_RUN_ONCE);
 		rc = 0;
 	}
 	if (hc)
-		httpc_free(hc);
+		hg_httpc_free(hc);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 	memset(auth, 0, sizeof auth);
@@ -234,7 +234,7 @@ static int post(const struct influx_conn *c, const char *url, const char *conten
  * 0, or -1 with why in err. */
 static int create_database(const struct influx_conn *c, char *err, size_t errlen)
 {
-	char *url = server_url(c, "/query", NULL), *body = influx_create_database_body(c->database);
+	char *url = server_url(c, "/query", NULL), *body = hg_influx_create_database_body(c->database);
 	struct sync_state s;
 	int rc = -1;
 	if (!url || !body)
@@ -271,7 +271,7 @@ static int failure(const struct influx_conn *c, const struct sync_state *s, cons
 	return transient(s) ? AGENTCTL_UNREACHABLE : AGENTCTL_FAILED;
 }
 
-int influx_conn_write(const struct influx_conn *c, const char *line, size_t len, char *err, size_t errlen)
+int hg_influx_conn_write(const struct influx_conn *c, const char *line, size_t len, char *err, size_t errlen)
 {
 	err[0] = '\0';
 	char *url = write_url(c);
@@ -280,7 +280,7 @@ int influx_conn_write(const struct influx_conn *c, const char *line, size_t len,
 		return AGENTCTL_FAILED;
 	}
 	char redacted[512];
-	influx_url_redact(url, redacted, sizeof redacted);
+	hg_influx_url_redact(url, redacted, sizeof redacted);
 	struct sync_state s;
 	int rc = AGENTCTL_FAILED;
 	const char *ct = "text/plain; charset=utf-8";
@@ -309,29 +309,29 @@ int influx_conn_write(const struct influx_conn *c, const char *line, size_t len,
 out:
 	free(url);
 	/* Servers echo what they were sent in some errors; the message is printed. */
-	influx_scrub(err, c->password);
-	influx_scrub(err, c->token);
+	hg_influx_scrub(err, c->password);
+	hg_influx_scrub(err, c->token);
 	return rc;
 }
 
-int influx_conn_query(const struct influx_conn *c, const char *q, size_t max_bytes, char **body, char *err,
+int hg_influx_conn_query(const struct influx_conn *c, const char *q, size_t max_bytes, char **body, char *err,
 		      size_t errlen)
 {
 	err[0] = '\0';
 	*body = NULL;
 	char *url = server_url(c, "/query", NULL);
-	char *form = influx_query_add(NULL, "db", c->token ? c->bucket : c->database);
+	char *form = hg_influx_query_add(NULL, "db", c->token ? c->bucket : c->database);
 	if (form)
-		form = influx_query_add(form, "epoch", "ns");
+		form = hg_influx_query_add(form, "epoch", "ns");
 	if (form)
-		form = influx_query_add(form, "q", q);
+		form = hg_influx_query_add(form, "q", q);
 	int rc = AGENTCTL_FAILED;
 	if (!url || !form) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	char redacted[512];
-	influx_url_redact(url, redacted, sizeof redacted);
+	hg_influx_url_redact(url, redacted, sizeof redacted);
 	struct sync_state s;
 	if (post(c, url, "application/x-www-form-urlencoded", form, strlen(form), max_bytes, true, &s, err, errlen) !=
 	    0)
@@ -354,7 +354,7 @@ int influx_conn_query(const struct influx_conn *c, const char *q, size_t max_byt
 out:
 	free(url);
 	free(form);
-	influx_scrub(err, c->password);
-	influx_scrub(err, c->token);
+	hg_influx_scrub(err, c->password);
+	hg_influx_scrub(err, c->token);
 	return rc;
 }

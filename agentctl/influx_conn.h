@@ -45,29 +45,29 @@ enum {
 	{ "skip-database-creation", no_argument, NULL, INFLUX_CONN_O_SKIP_CREATE }
 /* Takes getopt_long's answer opt (with optarg arg) when it is a connection
  * flag: true, else false (the command's own). */
-bool influx_conn_option(struct influx_conn *c, int opt, const char *arg);
+bool hg_influx_conn_option(struct influx_conn *c, int opt, const char *arg);
 
 /* The value, else the non-empty environment variable, else NULL. */
-const char *influx_conn_env_or(const char *v, const char *name);
+const char *hg_influx_conn_env_or(const char *v, const char *name);
 /* Fills what the flags left open from HELIOGRAPH_INFLUX_* and the defaults.
  * Credentials on the command line choose the API; the environment fills in
  * only what they leave open. */
-void influx_conn_from_env(struct influx_conn *c);
+void hg_influx_conn_from_env(struct influx_conn *c);
 /* The checks that need no request: NULL, or what is wrong (a usage error). */
-const char *influx_conn_check(const struct influx_conn *c, char *buf, size_t buflen);
+const char *hg_influx_conn_check(const struct influx_conn *c, char *buf, size_t buflen);
 
 /* Writes line protocol (v1 /write?db= or v2 /api/v2/write), creating a
  * missing v1 database first unless skip_create. An AGENTCTL_* exit code:
  * OK, FAILED (refused: fix the pipeline) or UNREACHABLE (may work later);
  * err (secrets scrubbed) says why when not OK. */
-int influx_conn_write(const struct influx_conn *c, const char *lines, size_t len, char *err, size_t errlen);
+int hg_influx_conn_write(const struct influx_conn *c, const char *lines, size_t len, char *err, size_t errlen);
 
 /* Runs one InfluxQL statement (POST /query, form body db=&q=&epoch=ns; with
  * a token, the v2 API's v1-compatible /query and db=bucket). On AGENTCTL_OK
  * *body is the malloc'd answer (the caller frees it); otherwise err says why
  * and the code is FAILED or UNREACHABLE as for writes. max_bytes bounds the
  * answer: a longer one is an error, never a partial result. */
-int influx_conn_query(const struct influx_conn *c, const char *q, size_t max_bytes, char **body, char *err,
+int hg_influx_conn_query(const struct influx_conn *c, const char *q, size_t max_bytes, char **body, char *err,
 		      size_t errlen);
 
 #endif

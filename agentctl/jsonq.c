@@ -6,7 +6,7 @@
 
 #define JQ_MAX_DEPTH 16
 
-yajl_val jq_parse(const char *body, char *err, size_t errlen)
+yajl_val hg_jq_parse(const char *body, char *err, size_t errlen)
 {
 	char perr[128];
 	yajl_val v = body ? yajl_tree_parse(body, perr, sizeof perr) : NULL;
@@ -29,7 +29,7 @@ static yajl_val walk(yajl_val v, va_list ap)
 	return n ? yajl_tree_get(v, path, yajl_t_any) : v;
 }
 
-yajl_val jq_at(yajl_val v, ...)
+yajl_val hg_jq_at(yajl_val v, ...)
 {
 	va_list ap;
 	va_start(ap, v);
@@ -38,7 +38,7 @@ yajl_val jq_at(yajl_val v, ...)
 	return r;
 }
 
-const char *jq_str(yajl_val v, ...)
+const char *hg_jq_str(yajl_val v, ...)
 {
 	va_list ap;
 	va_start(ap, v);
@@ -47,7 +47,7 @@ const char *jq_str(yajl_val v, ...)
 	return YAJL_IS_STRING(r) ? YAJL_GET_STRING(r) : NULL;
 }
 
-int64_t jq_int(yajl_val v, int64_t def, ...)
+int64_t hg_jq_int(yajl_val v, int64_t def, ...)
 {
 	va_list ap;
 	va_start(ap, def);
@@ -56,12 +56,12 @@ int64_t jq_int(yajl_val v, int64_t def, ...)
 	return YAJL_IS_INTEGER(r) ? (int64_t)YAJL_GET_INTEGER(r) : def;
 }
 
-size_t jq_len(yajl_val v)
+size_t hg_jq_len(yajl_val v)
 {
 	return YAJL_IS_ARRAY(v) ? v->u.array.len : 0;
 }
 
-yajl_val jq_item(yajl_val v, size_t i)
+yajl_val hg_jq_item(yajl_val v, size_t i)
 {
 	return YAJL_IS_ARRAY(v) && i < v->u.array.len ? v->u.array.values[i] : NULL;
 }
@@ -85,7 +85,7 @@ static yajl_val member(yajl_val o, const char *k)
 	return NULL;
 }
 
-/* a and b are objects (jq_equal_except checks): their u.object is read
+/* a and b are objects (hg_jq_equal_except checks): their u.object is read
  * directly. */
 static bool covers(yajl_val a, yajl_val b, const char *const *skip)
 {
@@ -94,20 +94,20 @@ static bool covers(yajl_val a, yajl_val b, const char *const *skip)
 		if (skipped(k, skip) || member(a, k) != a->u.object.values[i])
 			continue;
 		yajl_val bv = member(b, k);
-		if (!bv || !jq_equal(a->u.object.values[i], bv))
+		if (!bv || !hg_jq_equal(a->u.object.values[i], bv))
 			return false;
 	}
 	return true;
 }
 
-bool jq_equal_except(yajl_val a, yajl_val b, const char *const *skip)
+bool hg_jq_equal_except(yajl_val a, yajl_val b, const char *const *skip)
 {
 	if (!YAJL_IS_OBJECT(a) || !YAJL_IS_OBJECT(b))
-		return jq_equal(a, b);
+		return hg_jq_equal(a, b);
 	return covers(a, b, skip) && covers(b, a, skip);
 }
 
-bool jq_equal(yajl_val a, yajl_val b)
+bool hg_jq_equal(yajl_val a, yajl_val b)
 {
 	if (!a || !b)
 		return a == b;
@@ -119,12 +119,12 @@ bool jq_equal(yajl_val a, yajl_val b)
 	case yajl_t_number:
 		return strcmp(a->u.number.r, b->u.number.r) == 0;
 	case yajl_t_object:
-		return jq_equal_except(a, b, NULL);
+		return hg_jq_equal_except(a, b, NULL);
 	case yajl_t_array:
-		if (jq_len(a) != jq_len(b))
+		if (hg_jq_len(a) != hg_jq_len(b))
 			return false;
-		for (size_t i = 0; i < jq_len(a); i++)
-			if (!jq_equal(jq_item(a, i), jq_item(b, i)))
+		for (size_t i = 0; i < hg_jq_len(a); i++)
+			if (!hg_jq_equal(hg_jq_item(a, i), hg_jq_item(b, i)))
 				return false;
 		return true;
 	default:

@@ -9,13 +9,13 @@
  * cmd_NAME.c defining a struct agentctl_command, a declaration in
  * commands.h, and a line here. */
 static const struct agentctl_command *const commands[] = {
-	&cmd_install_stack,
-	&cmd_status,
-	&cmd_uninstall_stack,
-	&cmd_render,
-	&cmd_convert_telegraf,
-	&cmd_deploy_event,
-	&cmd_deploy_check,
+	&hg_cmd_install_stack,
+	&hg_cmd_status,
+	&hg_cmd_uninstall_stack,
+	&hg_cmd_render,
+	&hg_cmd_convert_telegraf,
+	&hg_cmd_deploy_event,
+	&hg_cmd_deploy_check,
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -8,6 +8,6 @@
 /* Memory requests as kube-scheduler counts them: the containers' sum or
  * the largest init container's, whichever is more (init containers run
  * one at a time, before the others), plus the RuntimeClass overhead. */
-int64_t pod_memory_request(yajl_val pod);
+int64_t hg_pod_memory_request(yajl_val pod);
 
 #endif

@@ -7,8 +7,8 @@
 
 /* The value in base units (bytes, pods), rounded up; -1 if s is not a
  * quantity or is out of range. */
-int quantity_parse(const char *s, int64_t *out);
+int hg_quantity_parse(const char *s, int64_t *out);
 /* Bytes as the largest whole binary unit a person reads easily ("350Mi"). */
-void quantity_format(int64_t bytes, char *out, size_t outlen);
+void hg_quantity_format(int64_t bytes, char *out, size_t outlen);
 
 #endif

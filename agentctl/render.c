@@ -17,7 +17,7 @@
 #define VALUE_TOKEN "@VALUE@"
 #define MAX_LINE_PARAMS 4
 
-void render_buf_free(struct render_buf *b)
+void hg_render_buf_free(struct render_buf *b)
 {
 	free(b->p);
 	b->p = NULL;
@@ -50,7 +50,7 @@ static int buf_add(struct render_buf *b, const char *s, size_t n)
 	return 0;
 }
 
-int render_buf_printf(struct render_buf *b, const char *fmt, ...)
+int hg_render_buf_printf(struct render_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -118,7 +118,7 @@ static int parse_marker(const char *s, size_t n, struct marker *m, char *err, si
 		}
 		memcpy(name, s + start, l);
 		name[l] = '\0';
-		int p = render_param_marker_find(name);
+		int p = hg_render_param_marker_find(name);
 		if (p < 0) {
 			snprintf(err, errlen, "unknown parameter '%s' in marker", name);
 			return -1;
@@ -161,9 +161,9 @@ static int render_optional(const struct render_params *rp, const struct marker *
 			   size_t linelen, bool nl, struct render_buf *out, char *err, size_t errlen)
 {
 	enum render_param p = m->param[0];
-	if (render_param_default(p)) {
+	if (hg_render_param_default(p)) {
 		snprintf(err, errlen, "parameter '%s' has a default: mark its value instead of an optional line",
-			 render_param_flag(p));
+			 hg_render_param_flag(p));
 		return -1;
 	}
 	const char *tok = memmem(m->rest, m->restlen, VALUE_TOKEN, strlen(VALUE_TOKEN));
@@ -171,7 +171,7 @@ static int render_optional(const struct render_params *rp, const struct marker *
 		snprintf(err, errlen, "optional line without %s", VALUE_TOKEN);
 		return -1;
 	}
-	const char *v = render_param_value(rp, p);
+	const char *v = hg_render_param_value(rp, p);
 	if (!v)
 		return buf_add(out, line, linelen + nl);
 	size_t before = (size_t)(tok - m->rest), tl = strlen(VALUE_TOKEN);
@@ -185,10 +185,10 @@ static int render_value_line(const struct render_params *rp, const struct marker
 			     size_t ylen, size_t linelen, bool nl, struct render_buf *out, char *err, size_t errlen)
 {
 	for (int k = 0; k < m->nparams; k++) {
-		const char *def = render_param_default(m->param[k]);
+		const char *def = hg_render_param_default(m->param[k]);
 		if (!def) {
 			snprintf(err, errlen, "parameter '%s' has no default: use an optional line (\"# agentctl:%s? ...\")",
-				 render_param_flag(m->param[k]), render_param_flag(m->param[k]));
+				 hg_render_param_flag(m->param[k]), hg_render_param_flag(m->param[k]));
 			return -1;
 		}
 		/* A marker whose default is missing would silently substitute nothing. */
@@ -201,8 +201,8 @@ static int render_value_line(const struct render_params *rp, const struct marker
 	while (pos < ylen) {
 		bool matched = false;
 		for (int k = 0; k < m->nparams && !matched; k++) {
-			const char *def = render_param_default(m->param[k]);
-			const char *v = render_param_value(rp, m->param[k]);
+			const char *def = hg_render_param_default(m->param[k]);
+			const char *v = hg_render_param_value(rp, m->param[k]);
 			if (strcmp(v, def) == 0 || !token_at(line, ylen, pos, def))
 				continue;
 			if (buf_adds(out, v) < 0)
@@ -219,7 +219,7 @@ static int render_value_line(const struct render_params *rp, const struct marker
 	return buf_add(out, line + ylen, linelen - ylen + nl);
 }
 
-int render_text(const struct render_params *rp, const char *name, const char *text, size_t len,
+int hg_render_text(const struct render_params *rp, const char *name, const char *text, size_t len,
 		struct render_buf *out, char *err, size_t errlen)
 {
 	size_t lineno = 0, off = 0;
@@ -283,7 +283,7 @@ static int gen_storage_class(const struct render_params *rp, const struct render
 {
 	(void)d;
 	(void)nd;
-	return render_storage_class(rp, out, err, errlen);
+	return hg_render_storage_class(rp, out, err, errlen);
 }
 
 static int gen_node_volumes(const struct render_params *rp, const struct render_dashboard *d, size_t nd,
@@ -291,7 +291,7 @@ static int gen_node_volumes(const struct render_params *rp, const struct render_
 {
 	(void)d;
 	(void)nd;
-	return render_node_volumes(rp, out, err, errlen);
+	return hg_render_node_volumes(rp, out, err, errlen);
 }
 
 static int gen_network_policy(const struct render_params *rp, const struct render_dashboard *d, size_t nd,
@@ -299,37 +299,37 @@ static int gen_network_policy(const struct render_params *rp, const struct rende
 {
 	(void)d;
 	(void)nd;
-	return render_network_policy(rp, out, err, errlen);
+	return hg_render_network_policy(rp, out, err, errlen);
 }
 
 static const struct generated generated[] = {
 	{RENDER_STORAGE_CLASS_NAME, gen_storage_class},
 	{RENDER_NODE_VOLUMES_NAME, gen_node_volumes},
-	{RENDER_DASHBOARDS_NAME, render_dashboards},
+	{RENDER_DASHBOARDS_NAME, hg_render_dashboards},
 	{RENDER_NETPOL_NAME, gen_network_policy},
 };
 #define NGENERATED (sizeof generated / sizeof *generated)
 
-int render_all(const struct render_params *rp, render_emit_fn emit, void *ud, char *err, size_t errlen)
+int hg_render_all(const struct render_params *rp, render_emit_fn emit, void *ud, char *err, size_t errlen)
 {
 	struct render_buf b = {0};
 	size_t g = 0; /* next generated document */
 	int rc = 0;
 	if (rp->value[RP_STORAGE_NODE] && rp->value[RP_STORAGE_CLASS]) {
-		/* render_params_set refuses it; a caller filling the table itself may not. */
+		/* hg_render_params_set refuses it; a caller filling the table itself may not. */
 		snprintf(err, errlen, "--storage-node and --storage-class exclude each other");
 		return -1;
 	}
-	struct render_dashboard *d = calloc(embedded_dashboards_count + 1, sizeof *d);
+	struct render_dashboard *d = calloc(hg_embedded_dashboards_count + 1, sizeof *d);
 	if (!d) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < embedded_dashboards_count; i++)
-		d[i] = (struct render_dashboard){embedded_dashboards[i].name, embedded_dashboards[i].data,
-						 embedded_dashboards[i].len};
-	for (size_t i = 0; i <= embedded_manifests_count && rc == 0; i++) {
-		const struct embedded_file *f = i < embedded_manifests_count ? &embedded_manifests[i] : NULL;
+	for (size_t i = 0; i < hg_embedded_dashboards_count; i++)
+		d[i] = (struct render_dashboard){hg_embedded_dashboards[i].name, hg_embedded_dashboards[i].data,
+						 hg_embedded_dashboards[i].len};
+	for (size_t i = 0; i <= hg_embedded_manifests_count && rc == 0; i++) {
+		const struct embedded_file *f = i < hg_embedded_manifests_count ? &hg_embedded_manifests[i] : NULL;
 		for (size_t k = 0; f && k < NGENERATED; k++) {
 			if (strcmp(f->name, generated[k].name) == 0) {
 				snprintf(err, errlen, "k8s-manifests/%s: name reserved for a document agentctl generates",
@@ -342,7 +342,7 @@ int render_all(const struct render_params *rp, render_emit_fn emit, void *ud, ch
 		for (; rc == 0 && g < NGENERATED && (!f || strcmp(generated[g].name, f->name) < 0); g++) {
 			b.len = 0;
 			if (buf_add(&b, "", 0) < 0 ||
-			    generated[g].gen(rp, d, embedded_dashboards_count, &b, err, errlen) < 0) {
+			    generated[g].gen(rp, d, hg_embedded_dashboards_count, &b, err, errlen) < 0) {
 				if (!b.p)
 					snprintf(err, errlen, "out of memory");
 				rc = -1;
@@ -354,7 +354,7 @@ int render_all(const struct render_params *rp, render_emit_fn emit, void *ud, ch
 		if (!f || rc != 0)
 			break;
 		b.len = 0;
-		if (buf_add(&b, "", 0) < 0 || render_text(rp, f->name, f->data, f->len, &b, err, errlen) < 0) {
+		if (buf_add(&b, "", 0) < 0 || hg_render_text(rp, f->name, f->data, f->len, &b, err, errlen) < 0) {
 			if (!b.p)
 				snprintf(err, errlen, "out of memory");
 			rc = -1;
@@ -363,6 +363,6 @@ int render_all(const struct render_params *rp, render_emit_fn emit, void *ud, ch
 		rc = emit(ud, f->name, b.p, b.len);
 	}
 	free(d);
-	render_buf_free(&b);
+	hg_render_buf_free(&b);
 	return rc;
 }

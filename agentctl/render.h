@@ -50,38 +50,38 @@ struct render_params {
 };
 
 /* The flag name without "--" ("namespace"), or NULL for a derived one. */
-const char *render_param_flag(enum render_param p);
+const char *hg_render_param_flag(enum render_param p);
 /* The effective value: the one set, else the default (NULL for a parameter
  * without one, such as storage-class). */
-const char *render_param_value(const struct render_params *rp, enum render_param p);
+const char *hg_render_param_value(const struct render_params *rp, enum render_param p);
 /* Looks a flag name (without "--") up; -1 if it is not a parameter. */
-int render_param_find(const char *flag);
-/* Like render_param_find, also knowing the derived parameters' marker names
+int hg_render_param_find(const char *flag);
+/* Like hg_render_param_find, also knowing the derived parameters' marker names
  * ("retention-shard"). */
-int render_param_marker_find(const char *name);
+int hg_render_param_marker_find(const char *name);
 /* The value the files hold for a parameter (NULL: the optional-line form). */
-const char *render_param_default(enum render_param p);
+const char *hg_render_param_default(enum render_param p);
 /* Validates and sets a parameter by flag name. -1 with a message naming the
  * flag and what it accepts, or the flag it cannot be combined with
  * (--storage-node and --storage-class: node storage has its own class). */
-int render_params_set(struct render_params *rp, const char *flag, const char *value, char *err, size_t errlen);
+int hg_render_params_set(struct render_params *rp, const char *flag, const char *value, char *err, size_t errlen);
 /* The "--flag VALUE  meaning (default ...)" lines of every parameter, for
  * the --help of each command that takes them. */
-void render_params_usage(FILE *out);
+void hg_render_params_usage(FILE *out);
 
 /* A growable output buffer; p is NUL-terminated. */
 struct render_buf {
 	char *p;
 	size_t len, cap;
 };
-void render_buf_free(struct render_buf *b);
+void hg_render_buf_free(struct render_buf *b);
 /* printf-style append; -1 when out of memory. */
-int render_buf_printf(struct render_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int hg_render_buf_printf(struct render_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Substitutes the parameters into one manifest file (text[0..len)), appending
  * to out. name is used in messages ("name:line: ..."). -1 on a malformed or
  * unknown marker, or a marker whose default is not on its line. */
-int render_text(const struct render_params *rp, const char *name, const char *text, size_t len,
+int hg_render_text(const struct render_params *rp, const char *name, const char *text, size_t len,
 		struct render_buf *out, char *err, size_t errlen);
 
 struct render_dashboard {
@@ -90,26 +90,26 @@ struct render_dashboard {
 	size_t len;
 };
 /* Appends the grafana-dashboards ConfigMap holding the given dashboards. */
-int render_dashboards(const struct render_params *rp, const struct render_dashboard *d, size_t n,
+int hg_render_dashboards(const struct render_params *rp, const struct render_dashboard *d, size_t n,
 		      struct render_buf *out, char *err, size_t errlen);
 
 /* With --storage-node NODE: the two hostPath PersistentVolumes on NODE,
  * pre-bound to the PVCs. Appends nothing without --storage-node. */
-int render_node_volumes(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
+int hg_render_node_volumes(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
 /* With --storage-class heliograph-gp3: that StorageClass. Appends nothing
  * for any other class. */
-int render_storage_class(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
+int hg_render_storage_class(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
 
 /* With --network-policy-from: the NetworkPolicy of the stack pod (InfluxDB
  * from those addresses only, Grafana's port from --grafana-from only, the
  * agent's health port from its node's kubelet only). Appends nothing without --network-policy-from. */
-int render_network_policy(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
+int hg_render_network_policy(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
 /* At most this many CIDRs in --network-policy-from / --grafana-from. */
 #define RENDER_CIDRS_MAX 1024
 /* The NetworkPolicy's name (and the stack pod's app.kubernetes.io/name). */
 #define RENDER_NETPOL "heliograph-stack"
 
-/* Names under which render_all emits the generated documents; each sorts
+/* Names under which hg_render_all emits the generated documents; each sorts
  * among the files where it is applied. A generated document that is empty
  * for the parameters given is not emitted. */
 #define RENDER_STORAGE_CLASS_NAME "05-storage-class.yaml"
@@ -121,6 +121,6 @@ int render_network_policy(const struct render_params *rp, struct render_buf *out
  * order, calling emit once per file (text NUL-terminated). Stops at the
  * first error of emit (its return value) or of rendering (-1). */
 typedef int (*render_emit_fn)(void *ud, const char *name, const char *text, size_t len);
-int render_all(const struct render_params *rp, render_emit_fn emit, void *ud, char *err, size_t errlen);
+int hg_render_all(const struct render_params *rp, render_emit_fn emit, void *ud, char *err, size_t errlen);
 
 #endif

@@ -85,7 +85,7 @@ static int emit_configmap(yaml_emitter_t *e, const struct render_params *rp, con
 		return -1;
 	if (map_start(e) || str(e, "apiVersion") || str(e, "v1") || str(e, "kind") || str(e, "ConfigMap") ||
 	    str(e, "metadata") || map_start(e) || str(e, "name") || str(e, "grafana-dashboards") ||
-	    str(e, "namespace") || str(e, render_param_value(rp, RP_NAMESPACE)) || str(e, "labels") ||
+	    str(e, "namespace") || str(e, hg_render_param_value(rp, RP_NAMESPACE)) || str(e, "labels") ||
 	    map_start(e) || str(e, "app.kubernetes.io/name") || str(e, "grafana") ||
 	    str(e, "app.kubernetes.io/part-of") || str(e, "heliograph") || map_end(e) || map_end(e) ||
 	    str(e, "data"))
@@ -108,7 +108,7 @@ static int emit_configmap(yaml_emitter_t *e, const struct render_params *rp, con
 	return yaml_emitter_emit(e, &ev) ? 0 : -1;
 }
 
-int render_dashboards(const struct render_params *rp, const struct render_dashboard *d, size_t n,
+int hg_render_dashboards(const struct render_params *rp, const struct render_dashboard *d, size_t n,
 		      struct render_buf *out, char *err, size_t errlen)
 {
 	size_t total = 0;

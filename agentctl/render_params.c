@@ -238,7 +238,7 @@ static const char *const derived_marker[RP_COUNT] = {
 };
 
 
-const char *render_param_flag(enum render_param p)
+const char *hg_render_param_flag(enum render_param p)
 {
 	return p < RP_COUNT ? params[p].flag : NULL;
 }
@@ -258,18 +258,18 @@ static const char *shard_duration(const char *retention)
 	return "7d";
 }
 
-const char *render_param_value(const struct render_params *rp, enum render_param p)
+const char *hg_render_param_value(const struct render_params *rp, enum render_param p)
 {
 	if (p >= RP_COUNT)
 		return NULL;
 	if (p == RP_RETENTION_SHARD)
-		return shard_duration(render_param_value(rp, RP_RETENTION));
+		return shard_duration(hg_render_param_value(rp, RP_RETENTION));
 	if (p == RP_VOLUME_CLASS)
 		return rp->value[RP_STORAGE_NODE] ? RENDER_NODE_CLASS : rp->value[RP_STORAGE_CLASS];
 	return rp->value[p] ? rp->value[p] : params[p].def;
 }
 
-int render_param_find(const char *flag)
+int hg_render_param_find(const char *flag)
 {
 	for (int i = 0; i < RP_COUNT; i++)
 		if (params[i].flag && strcmp(params[i].flag, flag) == 0)
@@ -277,9 +277,9 @@ int render_param_find(const char *flag)
 	return -1;
 }
 
-int render_param_marker_find(const char *name)
+int hg_render_param_marker_find(const char *name)
 {
-	int i = render_param_find(name);
+	int i = hg_render_param_find(name);
 	if (i >= 0)
 		return i;
 	for (i = 0; i < RP_COUNT; i++)
@@ -289,14 +289,14 @@ int render_param_marker_find(const char *name)
 }
 
 /* The default a marker's parameter stands for in the files. */
-const char *render_param_default(enum render_param p)
+const char *hg_render_param_default(enum render_param p)
 {
 	return p < RP_COUNT ? params[p].def : NULL;
 }
 
-int render_params_set(struct render_params *rp, const char *flag, const char *value, char *err, size_t errlen)
+int hg_render_params_set(struct render_params *rp, const char *flag, const char *value, char *err, size_t errlen)
 {
-	int i = render_param_find(flag);
+	int i = hg_render_param_find(flag);
 	if (i < 0) {
 		snprintf(err, errlen, "unknown parameter --%s", flag);
 		return -1;
@@ -316,7 +316,7 @@ int render_params_set(struct render_params *rp, const char *flag, const char *va
 	return 0;
 }
 
-void render_params_usage(FILE *out)
+void hg_render_params_usage(FILE *out)
 {
 	for (int i = 0; i < RP_COUNT; i++) {
 		if (!params[i].flag)

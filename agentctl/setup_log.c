@@ -14,7 +14,7 @@ static bool printable(const char *s)
 	return true;
 }
 
-size_t setup_log_report(char *log, setup_report_fn fn, void *ud)
+size_t hg_setup_log_report(char *log, setup_report_fn fn, void *ud)
 {
 	size_t n = 0;
 	for (char *line = log, *next; line && *line; line = next) {
@@ -40,7 +40,7 @@ size_t setup_log_report(char *log, setup_report_fn fn, void *ud)
 	return n;
 }
 
-void setup_log_tail(const char *log, char *out, size_t len)
+void hg_setup_log_tail(const char *log, char *out, size_t len)
 {
 	if (!len)
 		return;

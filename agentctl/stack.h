@@ -40,8 +40,8 @@ struct stack_secret {
 	const char *username;
 	const char *purpose;
 };
-extern const struct stack_secret stack_secrets[];
-extern const size_t stack_secrets_count;
+extern const struct stack_secret hg_stack_secrets[];
+extern const size_t hg_stack_secrets_count;
 #define STACK_SECRET_INFLUX_ADMIN 0
 #define STACK_SECRET_INFLUX_AGENT 1
 #define STACK_SECRET_INFLUX_GRAFANA 2
@@ -57,7 +57,7 @@ struct stack {
 	enum stack_storage_mode storage; /* install-stack --storage */
 	/* Render parameter values install-stack decides (rp borrows them). */
 	char storage_node[256], storage_class[256];
-	char netpol_from[RENDER_CIDRS_MAX * 20]; /* the node and API server addresses (stack_netpol_decide) */
+	char netpol_from[RENDER_CIDRS_MAX * 20]; /* the node and API server addresses (hg_stack_netpol_decide) */
 	struct kube_config kc;
 	uv_loop_t loop;
 	bool loop_ready;
@@ -72,20 +72,20 @@ struct stack {
 #define STACK_OPT_CONTEXT 901
 #define STACK_OPT_PARAM 1000 /* + enum render_param */
 struct option;
-void stack_longopts(struct option *opts, int *n, bool with_params);
+void hg_stack_longopts(struct option *opts, int *n, bool with_params);
 /* Handles one getopt_long result of those options: 1 when it was one, 0
  * when not, -1 on a bad value (message printed). */
-int stack_opt(struct stack *s, int c, const char *arg);
-void stack_conn_usage(FILE *out);
+int hg_stack_opt(struct stack *s, int c, const char *arg);
+void hg_stack_conn_usage(FILE *out);
 
 /* Loads the kubeconfig and makes the client. AGENTCTL_USAGE-type failures
  * (no kubeconfig, bad context) return -2, others -1; err says which. */
-int stack_connect(struct stack *s, char *err, size_t errlen);
-void stack_close(struct stack *s);
-/* kube_list, parsed: *out is the List object (free with yajl_tree_free). */
-int stack_list(struct stack *s, const char *api_version, const char *kind, const char *ns, const char *labels,
+int hg_stack_connect(struct stack *s, char *err, size_t errlen);
+void hg_stack_close(struct stack *s);
+/* hg_kube_list, parsed: *out is the List object (free with yajl_tree_free). */
+int hg_stack_list(struct stack *s, const char *api_version, const char *kind, const char *ns, const char *labels,
 	       const char *fields, yajl_val *out, char *err, size_t errlen);
-const char *stack_namespace(const struct stack *s);
+const char *hg_stack_namespace(const struct stack *s);
 
 /* One object of the render. */
 struct stack_doc {
@@ -98,17 +98,17 @@ struct stack_docs {
 	struct stack_doc *v;
 	size_t n;
 };
-int stack_docs_render(const struct render_params *rp, struct stack_docs *d, char *err, size_t errlen);
-void stack_docs_free(struct stack_docs *d);
+int hg_stack_docs_render(const struct render_params *rp, struct stack_docs *d, char *err, size_t errlen);
+void hg_stack_docs_free(struct stack_docs *d);
 /* The objects that hold the data (the namespace and the PersistentVolumeClaims):
  * uninstall-stack keeps them, with the Secrets, unless --delete-data. */
-bool stack_doc_is_data(const struct kube_ident *id);
+bool hg_stack_doc_is_data(const struct kube_ident *id);
 /* What every stack command does after its options: render the stack into
  * d and connect s, a failure reported as "agentctl CMD: ...". Returns
  * AGENTCTL_OK, or the exit code for the command to return. */
-int stack_open(struct stack *s, struct stack_docs *d, const char *cmd);
+int hg_stack_open(struct stack *s, struct stack_docs *d, const char *cmd);
 /* kubectl's name of a kind: "deployment.apps", "configmap". */
-void stack_kind_label(const char *api_version, const char *kind, const char *name, char *out, size_t outlen);
+void hg_stack_kind_label(const char *api_version, const char *kind, const char *name, char *out, size_t outlen);
 /* What one pod of a Deployment/DaemonSet doc asks of its node. */
 struct stack_pod_needs {
 	int64_t memory;       /* as the scheduler counts it: max(sum of containers, largest init container) */
@@ -119,13 +119,13 @@ struct stack_pod_needs {
 /* The priority the Priority admission plugin gives a class name: the two
  * built-in system classes, 0 for no class or any other (install-stack
  * creates no PriorityClass). */
-int64_t stack_class_priority(const char *class_name);
-int stack_doc_pod(const struct stack_doc *d, struct stack_pod_needs *need);
-/* The memory of stack_doc_pod. */
-int stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes);
+int64_t hg_stack_class_priority(const char *class_name);
+int hg_stack_doc_pod(const struct stack_doc *d, struct stack_pod_needs *need);
+/* The memory of hg_stack_doc_pod. */
+int hg_stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes);
 
 /* Prints "label  state" aligned (state: created, configured, unchanged ...). */
-void stack_line(const struct stack *s, const char *label, const char *state);
+void hg_stack_line(const struct stack *s, const char *label, const char *state);
 
 /* The placement plan (stack_plan.c): every node with its pod slots,
  * pod-network IPs and memory requests, and where the stack pod and the
@@ -149,25 +149,25 @@ struct stack_plan {
 	bool fits;
 };
 /* Reads Nodes and Pods and what the rendered stack asks for. */
-int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_plan *p, char *err, size_t errlen);
+int hg_stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_plan *p, char *err, size_t errlen);
 /* Re-reads the pod needs from a new render (the storage decision re-renders). */
-int stack_plan_set_docs(struct stack_plan *p, const struct stack_docs *d, char *err, size_t errlen);
+int hg_stack_plan_set_docs(struct stack_plan *p, const struct stack_docs *d, char *err, size_t errlen);
 /* Chooses the stack node; p->fits tells whether everything fits. */
-void stack_plan_place(struct stack_plan *p);
-const char *stack_plan_node(const struct stack_plan *p); /* the chosen node's name or NULL */
+void hg_stack_plan_place(struct stack_plan *p);
+const char *hg_stack_plan_node(const struct stack_plan *p); /* the chosen node's name or NULL */
 /* The table, printed before anything is created (and in --dry-run). */
-void stack_plan_print(const struct stack *s, struct stack_plan *p);
+void hg_stack_plan_print(const struct stack *s, struct stack_plan *p);
 /* Why nothing fits, per node, and each option with its effect and command
  * (evaluated on p, which is left as it was). */
-void stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen);
+void hg_stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen);
 /* Labels the chosen node heliograph.io/stack=true (server-side apply, field
  * manager agentctl) and removes the label from every other node. */
-int stack_plan_label(struct stack *s, const struct stack_plan *p, int *changed, char *err, size_t errlen);
+int hg_stack_plan_label(struct stack *s, const struct stack_plan *p, int *changed, char *err, size_t errlen);
 /* Removes the stack label from a node with a merge patch, so it goes
  * whoever set it (install-stack's apply or kubectl label by hand);
  * uninstall-stack uses it too. */
-int stack_node_unlabel(struct stack *s, const char *name, char *err, size_t errlen);
-void stack_plan_free(struct stack_plan *p);
+int hg_stack_node_unlabel(struct stack *s, const char *name, char *err, size_t errlen);
+void hg_stack_plan_free(struct stack_plan *p);
 
 /* The storage decision (stack_storage.c): node-local volumes on the stack
  * node, or a StorageClass. */
@@ -182,10 +182,10 @@ struct stack_storage {
 	char vol_node[256];  /* where existing volumes are bound to a node */
 	char vol_zone[128];  /* or to a zone (EBS) */
 };
-int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, size_t errlen);
+int hg_stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, size_t errlen);
 /* Sets the render parameters for the decision, the stack node chosen. */
-int stack_storage_params(struct stack *s, const struct stack_storage *st, const char *node, char *err, size_t errlen);
-void stack_storage_print(const struct stack *s, const struct stack_storage *st, const char *node);
+int hg_stack_storage_params(struct stack *s, const struct stack_storage *st, const char *node, char *err, size_t errlen);
+void hg_stack_storage_print(const struct stack *s, const struct stack_storage *st, const char *node);
 /* The node-local PersistentVolumes of the stack's namespace (uninstall-stack,
  * status): found by name (heliograph-NS-influxdb-data/-grafana-data) or by a
  * claimRef to the namespace's influxdb-data/grafana-data in class
@@ -194,50 +194,50 @@ struct stack_node_pv {
 	char name[256], node[256], path[300], phase[32], capacity[64], claim[300], reclaim[32];
 };
 #define STACK_NODE_PV_MAX 4
-int stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *err, size_t errlen);
+int hg_stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *err, size_t errlen);
 /* The cluster's default StorageClass, name and provisioner (malloc'd), or NULLs. */
-int stack_default_class(struct stack *s, char **name, char **prov, char *err, size_t errlen);
+int hg_stack_default_class(struct stack *s, char **name, char **prov, char *err, size_t errlen);
 /* The nodes labelled heliograph.io/stack (any value), with readiness. */
 struct stack_label_node {
 	char name[256], value[64];
 	bool ready;
 };
 #define STACK_LABEL_NODE_MAX 16
-int stack_label_nodes(struct stack *s, struct stack_label_node *ln, size_t *n, char *err, size_t errlen);
+int hg_stack_label_nodes(struct stack *s, struct stack_label_node *ln, size_t *n, char *err, size_t errlen);
 /* Whether node name exists and is Ready (*exists false: no such node). */
-int stack_node_ready(struct stack *s, const char *name, bool *exists, bool *ready, char *err, size_t errlen);
+int hg_stack_node_ready(struct stack *s, const char *name, bool *exists, bool *ready, char *err, size_t errlen);
 
 /* Whether the cluster enforces NetworkPolicies (the VPC CNI's network policy
  * agent): if so, sets --network-policy-from to the nodes' and the API
  * server's addresses, so the render holds the NetworkPolicy; if not, prints
  * why none is installed. --network-policy-from given: used as given. */
-int stack_netpol_decide(struct stack *s, char *err, size_t errlen);
+int hg_stack_netpol_decide(struct stack *s, char *err, size_t errlen);
 
 /* The steps of install-stack, each idempotent. */
-int stack_ensure_secrets(struct stack *s, int *changed, char *err, size_t errlen);
+int hg_stack_ensure_secrets(struct stack *s, int *changed, char *err, size_t errlen);
 /* The username and password of a Secret (malloc'd). */
-int stack_secret_read(struct stack *s, const char *name, char **user, char **password, char *err, size_t errlen);
+int hg_stack_secret_read(struct stack *s, const char *name, char **user, char **password, char *err, size_t errlen);
 /* Applies d->v[from..to); *changed counts what was created or configured. */
-int stack_apply(struct stack *s, const struct stack_docs *d, size_t from, size_t to, int *changed, char *err,
+int hg_stack_apply(struct stack *s, const struct stack_docs *d, size_t from, size_t to, int *changed, char *err,
 		size_t errlen);
 /* Rollout state of a Deployment or DaemonSet object as `kubectl rollout
  * status` judges it: 1 done, 0 in progress, -1 failed; msg says how far. */
-int stack_rollout_state(const char *kind, yajl_val obj, char *msg, size_t len);
+int hg_stack_rollout_state(const char *kind, yajl_val obj, char *msg, size_t len);
 /* Waits until the stack Deployment and the agent DaemonSet are rolled out. */
-int stack_wait(struct stack *s, int64_t timeout_ms, char *err, size_t errlen);
+int hg_stack_wait(struct stack *s, int64_t timeout_ms, char *err, size_t errlen);
 /* InfluxDB's set-up (stack_influx.c): the stack pod's init container
  * influxdb-setup ran with the current Secrets and ConfigMap influxdb-init
  * (the pod restarted when not), and its report printed. */
-int stack_converge_influxdb(struct stack *s, int64_t timeout_ms, int *changed, char *err, size_t errlen);
+int hg_stack_converge_influxdb(struct stack *s, int64_t timeout_ms, int *changed, char *err, size_t errlen);
 /* Whether a stack pod of pods (a Pod list) had its influxdb-setup fail:
  * 1 and why in msg (its exit code and the script's own message, or the
  * log's last lines), 0 if not. */
-int stack_setup_failure(struct stack *s, yajl_val pods, char *msg, size_t len);
+int hg_stack_setup_failure(struct stack *s, yajl_val pods, char *msg, size_t len);
 /* The log of influxdb-setup in pod (malloc'd), of its previous run if asked. */
-int stack_setup_log(struct stack *s, const char *pod, bool previous, char **log, char *err, size_t errlen);
+int hg_stack_setup_log(struct stack *s, const char *pod, bool previous, char **log, char *err, size_t errlen);
 
 /* Set by SIGINT: the steps stop at the next check. */
-extern volatile int stack_interrupted;
-void stack_catch_interrupt(void);
+extern volatile int hg_stack_interrupted;
+void hg_stack_catch_interrupt(void);
 
 #endif

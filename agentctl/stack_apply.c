@@ -35,10 +35,10 @@ static void drop_key(yajl_val o, const char *key)
 /* Removes metadata.annotations[key], and annotations if that was the last. */
 static void drop_annotation(yajl_val obj, const char *key)
 {
-	yajl_val a = jq_at(obj, "metadata", "annotations", JQ_END);
+	yajl_val a = hg_jq_at(obj, "metadata", "annotations", JQ_END);
 	drop_key(a, key);
 	if (YAJL_IS_OBJECT(a) && a->u.object.len == 0)
-		drop_key(jq_at(obj, "metadata", JQ_END), "annotations");
+		drop_key(hg_jq_at(obj, "metadata", JQ_END), "annotations");
 }
 
 static bool differs(const char *now, const char *after)
@@ -47,13 +47,13 @@ static bool differs(const char *now, const char *after)
 	static const char *const meta_skip[] = {"managedFields", "resourceVersion", "generation", "creationTimestamp",
 						"uid", NULL};
 	char e[64];
-	yajl_val a = jq_parse(now, e, sizeof e), b = jq_parse(after, e, sizeof e);
+	yajl_val a = hg_jq_parse(now, e, sizeof e), b = hg_jq_parse(after, e, sizeof e);
 	/* The Deployment controller's note of its ReplicaSet's revision, written
 	 * on its first sync of a new spec: never part of what is applied. */
 	drop_annotation(a, "deployment.kubernetes.io/revision");
 	drop_annotation(b, "deployment.kubernetes.io/revision");
-	bool d = !a || !b || !jq_equal_except(a, b, top_skip) ||
-		 !jq_equal_except(jq_at(a, "metadata", JQ_END), jq_at(b, "metadata", JQ_END), meta_skip);
+	bool d = !a || !b || !hg_jq_equal_except(a, b, top_skip) ||
+		 !hg_jq_equal_except(hg_jq_at(a, "metadata", JQ_END), hg_jq_at(b, "metadata", JQ_END), meta_skip);
 	yajl_tree_free(a);
 	yajl_tree_free(b);
 	return d;
@@ -63,34 +63,34 @@ static int apply_one(struct stack *s, const struct stack_doc *doc, int *changed,
 {
 	const struct kube_ident *id = &doc->id;
 	char *now = NULL, *out = NULL;
-	int rc = kube_get(s->client, id->api_version, id->kind, id->namespace, id->name, &now, err, errlen);
+	int rc = hg_kube_get(s->client, id->api_version, id->kind, id->namespace, id->name, &now, err, errlen);
 	if (rc != 0 && rc != KUBE_ENOTFOUND)
 		return rc;
 	bool exists = rc == 0;
 	if (s->dry_run && !exists) {
 		/* Its namespace may not exist yet either: nothing to ask the server. */
-		stack_line(s, doc->label, "created");
+		hg_stack_line(s, doc->label, "created");
 		(*changed)++;
 		return 0;
 	}
 	struct kube_apply_opts o = {.field_manager = "agentctl", .force = true, .dry_run = s->dry_run};
-	rc = kube_apply(s->client, doc->text, doc->len, &o, &out, NULL, err, errlen);
+	rc = hg_kube_apply(s->client, doc->text, doc->len, &o, &out, NULL, err, errlen);
 	if (rc == 0) {
 		const char *state = !exists ? "created" : differs(now, out) ? "configured" : "unchanged";
 		if (strcmp(state, "unchanged") != 0)
 			(*changed)++;
-		stack_line(s, doc->label, state);
+		hg_stack_line(s, doc->label, state);
 	}
 	free(now);
 	free(out);
 	return rc;
 }
 
-int stack_apply(struct stack *s, const struct stack_docs *d, size_t from, size_t to, int *changed, char *err,
+int hg_stack_apply(struct stack *s, const struct stack_docs *d, size_t from, size_t to, int *changed, char *err,
 		size_t errlen)
 {
 	for (size_t i = from; i < to && i < d->n; i++) {
-		if (stack_interrupted) {
+		if (hg_stack_interrupted) {
 			snprintf(err, errlen, "interrupted");
 			return -1;
 		}

@@ -9,25 +9,25 @@
 #include "jsonq.h"
 #include "stack.h"
 
-const struct stack_secret stack_secrets[] = {
+const struct stack_secret hg_stack_secrets[] = {
 	[STACK_SECRET_INFLUX_ADMIN] = {"influxdb-admin", "admin", "InfluxDB admin"},
 	[STACK_SECRET_INFLUX_AGENT] = {"influxdb-agent", "heliograph", "InfluxDB user of the agent (write-only)"},
 	[STACK_SECRET_INFLUX_GRAFANA] = {"influxdb-grafana", "grafana", "InfluxDB user of Grafana (read-only)"},
 	[STACK_SECRET_GRAFANA_ADMIN] = {"grafana-admin", "admin", "Grafana admin"},
 };
-const size_t stack_secrets_count = sizeof stack_secrets / sizeof *stack_secrets;
+const size_t hg_stack_secrets_count = sizeof hg_stack_secrets / sizeof *hg_stack_secrets;
 
-volatile int stack_interrupted;
+volatile int hg_stack_interrupted;
 
 static void on_interrupt(int sig)
 {
 	(void)sig;
-	stack_interrupted = 1;
+	hg_stack_interrupted = 1;
 	/* A second Ctrl-C ends the process at once. */
 	signal(SIGINT, SIG_DFL);
 }
 
-void stack_catch_interrupt(void)
+void hg_stack_catch_interrupt(void)
 {
 	struct sigaction sa = {0};
 	sa.sa_handler = on_interrupt;
@@ -35,18 +35,18 @@ void stack_catch_interrupt(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-void stack_longopts(struct option *opts, int *n, bool with_params)
+void hg_stack_longopts(struct option *opts, int *n, bool with_params)
 {
 	opts[(*n)++] = (struct option){"kubeconfig", required_argument, NULL, STACK_OPT_KUBECONFIG};
 	opts[(*n)++] = (struct option){"context", required_argument, NULL, STACK_OPT_CONTEXT};
 	for (int p = 0; p < RP_COUNT; p++) {
-		if (!render_param_flag(p) || (!with_params && p != RP_NAMESPACE))
+		if (!hg_render_param_flag(p) || (!with_params && p != RP_NAMESPACE))
 			continue;
-		opts[(*n)++] = (struct option){render_param_flag(p), required_argument, NULL, STACK_OPT_PARAM + p};
+		opts[(*n)++] = (struct option){hg_render_param_flag(p), required_argument, NULL, STACK_OPT_PARAM + p};
 	}
 }
 
-int stack_opt(struct stack *s, int c, const char *arg)
+int hg_stack_opt(struct stack *s, int c, const char *arg)
 {
 	char err[512];
 	if (c == STACK_OPT_KUBECONFIG) {
@@ -58,7 +58,7 @@ int stack_opt(struct stack *s, int c, const char *arg)
 		return 1;
 	}
 	if (c >= STACK_OPT_PARAM && c < STACK_OPT_PARAM + RP_COUNT) {
-		if (render_params_set(&s->rp, render_param_flag(c - STACK_OPT_PARAM), arg, err, sizeof err) < 0) {
+		if (hg_render_params_set(&s->rp, hg_render_param_flag(c - STACK_OPT_PARAM), arg, err, sizeof err) < 0) {
 			fprintf(stderr, "agentctl %s: %s\n", s->cmd, err);
 			return -1;
 		}
@@ -67,84 +67,84 @@ int stack_opt(struct stack *s, int c, const char *arg)
 	return 0;
 }
 
-void stack_conn_usage(FILE *out)
+void hg_stack_conn_usage(FILE *out)
 {
 	fprintf(out, "  --kubeconfig FILE              kubeconfig to use (default $KUBECONFIG, else ~/.kube/config)\n"
 		     "  --context NAME                 kubeconfig context (default its current-context)\n");
 }
 
-const char *stack_namespace(const struct stack *s)
+const char *hg_stack_namespace(const struct stack *s)
 {
-	return render_param_value(&s->rp, RP_NAMESPACE);
+	return hg_render_param_value(&s->rp, RP_NAMESPACE);
 }
 
-int stack_connect(struct stack *s, char *err, size_t errlen)
+int hg_stack_connect(struct stack *s, char *err, size_t errlen)
 {
 	struct kube_config_opts o = {.kubeconfig = s->kubeconfig, .context = s->context};
-	if (kube_config_load(&s->kc, &o, err, errlen) != 0)
+	if (hg_kube_config_load(&s->kc, &o, err, errlen) != 0)
 		return -2;
 	/* Once per run: each command connects once. */
 	if (s->kc.insecure_skip_tls_verify)
 		fprintf(stderr, "agentctl %s: warning: the kubeconfig's cluster \"%s\" %s\n", s->cmd,
-			s->kc.cluster_name ? s->kc.cluster_name : "?", kube_config_insecure_text(&s->kc));
+			s->kc.cluster_name ? s->kc.cluster_name : "?", hg_kube_config_insecure_text(&s->kc));
 	if (uv_loop_init(&s->loop) != 0) {
 		snprintf(err, errlen, "cannot start the event loop");
-		kube_config_free(&s->kc);
+		hg_kube_config_free(&s->kc);
 		return -1;
 	}
 	s->loop_ready = true;
-	s->client = kube_client_new(&s->loop, NULL, &s->kc, err, errlen);
+	s->client = hg_kube_client_new(&s->loop, NULL, &s->kc, err, errlen);
 	if (!s->client) {
-		stack_close(s);
+		hg_stack_close(s);
 		return -1;
 	}
-	kube_client_set_user_agent(s->client, "agentctl/" HG_VERSION);
+	hg_kube_client_set_user_agent(s->client, "agentctl/" HG_VERSION);
 	return 0;
 }
 
-void stack_close(struct stack *s)
+void hg_stack_close(struct stack *s)
 {
 	if (s->client)
-		kube_client_free(s->client);
+		hg_kube_client_free(s->client);
 	s->client = NULL;
 	if (s->loop_ready) {
 		/* Handles closed by the client finish closing here. */
 		uv_run(&s->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&s->loop);
 		s->loop_ready = false;
-		kube_config_free(&s->kc);
+		hg_kube_config_free(&s->kc);
 	}
 }
 
-void stack_line(const struct stack *s, const char *label, const char *state)
+void hg_stack_line(const struct stack *s, const char *label, const char *state)
 {
 	fprintf(s->out, "%-58s %s%s\n", label, state, s->dry_run ? " (dry run)" : "");
 	fflush(s->out);
 }
 
-int stack_open(struct stack *s, struct stack_docs *d, const char *cmd)
+int hg_stack_open(struct stack *s, struct stack_docs *d, const char *cmd)
 {
 	char err[1024];
-	if (stack_docs_render(&s->rp, d, err, sizeof err) != 0) {
+	if (hg_stack_docs_render(&s->rp, d, err, sizeof err) != 0) {
 		fprintf(stderr, "agentctl %s: %s\n", cmd, err);
 		return AGENTCTL_FAILED;
 	}
-	int rc = stack_connect(s, err, sizeof err);
+	int rc = hg_stack_connect(s, err, sizeof err);
 	if (rc != 0) {
 		fprintf(stderr, "agentctl %s: %s\n", cmd, err);
-		stack_docs_free(d);
+		hg_stack_docs_free(d);
 		return rc == -2 ? AGENTCTL_USAGE : AGENTCTL_FAILED;
 	}
 	return AGENTCTL_OK;
 }
 
-int stack_list(struct stack *s, const char *api_version, const char *kind, const char *ns, const char *labels,
+int hg_stack_list(struct stack *s, const char *api_version, const char *kind, const char *ns, const char *labels,
 	       const char *fields, yajl_val *out, char *err, size_t errlen)
 {
 	char *body = NULL;
 	*out = NULL;
-	int rc = kube_list(s->client, api_version, kind, ns, labels, fields, &body, err, errlen);
-	if (rc == 0 && !(*out = jq_parse(body, err, errlen)))
+	int rc = hg_kube_list(s->client, api_version, kind, ns, labels, fields, &body, err, errlen);
+	if (rc == 0 && !(*out = hg_jq_parse(body, err, errlen)))
 		rc = -1;
 	free(body);
 	return rc;

@@ -66,12 +66,12 @@ __attribute__((format(printf, 3, 4))) static size_t add(struct stack_diags *d, c
 	return 1;
 }
 
-void stack_diags_clear(struct stack_diags *d)
+void hg_stack_diags_clear(struct stack_diags *d)
 {
 	d->n = 0;
 }
 
-void stack_diags_free(struct stack_diags *d)
+void hg_stack_diags_free(struct stack_diags *d)
 {
 	free(d->v);
 	*d = (struct stack_diags){0};
@@ -98,20 +98,20 @@ static const char *str_or(const char *s, const char *def)
 
 static yajl_val items(yajl_val list)
 {
-	return jq_at(list, "items", JQ_END);
+	return hg_jq_at(list, "items", JQ_END);
 }
 
 static const char *name_of(yajl_val o)
 {
-	return jq_str(o, "metadata", "name", JQ_END);
+	return hg_jq_str(o, "metadata", "name", JQ_END);
 }
 
 static yajl_val by_name(yajl_val list, const char *name)
 {
 	yajl_val it = items(list);
-	for (size_t i = 0; name && i < jq_len(it); i++)
-		if (str_or(name_of(jq_item(it, i)), "")[0] && strcmp(name_of(jq_item(it, i)), name) == 0)
-			return jq_item(it, i);
+	for (size_t i = 0; name && i < hg_jq_len(it); i++)
+		if (str_or(name_of(hg_jq_item(it, i)), "")[0] && strcmp(name_of(hg_jq_item(it, i)), name) == 0)
+			return hg_jq_item(it, i);
 	return NULL;
 }
 
@@ -123,38 +123,38 @@ static bool str_is(const char *a, const char *b)
 /* The condition of type t in status.conditions, or NULL. */
 static yajl_val condition(yajl_val o, const char *t)
 {
-	yajl_val c = jq_at(o, "status", "conditions", JQ_END);
-	for (size_t i = 0; i < jq_len(c); i++)
-		if (str_is(jq_str(jq_item(c, i), "type", JQ_END), t))
-			return jq_item(c, i);
+	yajl_val c = hg_jq_at(o, "status", "conditions", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(c); i++)
+		if (str_is(hg_jq_str(hg_jq_item(c, i), "type", JQ_END), t))
+			return hg_jq_item(c, i);
 	return NULL;
 }
 
 static bool node_ready(yajl_val node)
 {
-	if (!jq_at(node, "status", "conditions", JQ_END))
+	if (!hg_jq_at(node, "status", "conditions", JQ_END))
 		return true; /* nothing reported says it is not */
-	return str_is(jq_str(condition(node, "Ready"), "status", JQ_END), "True");
+	return str_is(hg_jq_str(condition(node, "Ready"), "status", JQ_END), "True");
 }
 
 static bool node_cordoned(yajl_val node)
 {
-	return YAJL_IS_TRUE(jq_at(node, "spec", "unschedulable", JQ_END));
+	return YAJL_IS_TRUE(hg_jq_at(node, "spec", "unschedulable", JQ_END));
 }
 
 static bool pod_ready(yajl_val pod)
 {
-	return str_is(jq_str(condition(pod, "Ready"), "status", JQ_END), "True");
+	return str_is(hg_jq_str(condition(pod, "Ready"), "status", JQ_END), "True");
 }
 
 static bool pod_host_network(yajl_val pod)
 {
-	return YAJL_IS_TRUE(jq_at(pod, "spec", "hostNetwork", JQ_END));
+	return YAJL_IS_TRUE(hg_jq_at(pod, "spec", "hostNetwork", JQ_END));
 }
 
 static const char *owner_kind(yajl_val pod)
 {
-	return jq_str(jq_item(jq_at(pod, "metadata", "ownerReferences", JQ_END), 0), "kind", JQ_END);
+	return hg_jq_str(hg_jq_item(hg_jq_at(pod, "metadata", "ownerReferences", JQ_END), 0), "kind", JQ_END);
 }
 
 static bool is_agent_pod(yajl_val pod)
@@ -166,16 +166,16 @@ static bool is_agent_pod(yajl_val pod)
  * is made for (the controller pins it with a matchFields metadata.name term). */
 static const char *pod_node(yajl_val pod)
 {
-	const char *n = jq_str(pod, "spec", "nodeName", JQ_END);
+	const char *n = hg_jq_str(pod, "spec", "nodeName", JQ_END);
 	if (n && *n)
 		return n;
-	yajl_val terms = jq_at(pod, "spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
+	yajl_val terms = hg_jq_at(pod, "spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
 			       "nodeSelectorTerms", JQ_END);
-	for (size_t i = 0; i < jq_len(terms); i++) {
-		yajl_val mf = jq_at(jq_item(terms, i), "matchFields", JQ_END);
-		for (size_t k = 0; k < jq_len(mf); k++)
-			if (str_is(jq_str(jq_item(mf, k), "key", JQ_END), "metadata.name"))
-				return jq_str(jq_item(jq_at(jq_item(mf, k), "values", JQ_END), 0), JQ_END);
+	for (size_t i = 0; i < hg_jq_len(terms); i++) {
+		yajl_val mf = hg_jq_at(hg_jq_item(terms, i), "matchFields", JQ_END);
+		for (size_t k = 0; k < hg_jq_len(mf); k++)
+			if (str_is(hg_jq_str(hg_jq_item(mf, k), "key", JQ_END), "metadata.name"))
+				return hg_jq_str(hg_jq_item(hg_jq_at(hg_jq_item(mf, k), "values", JQ_END), 0), JQ_END);
 	}
 	return NULL;
 }
@@ -187,7 +187,7 @@ static bool labels_match(yajl_val node, yajl_val selector)
 	for (size_t i = 0; i < YAJL_GET_OBJECT(selector)->len; i++) {
 		const char *k = YAJL_GET_OBJECT(selector)->keys[i];
 		yajl_val want = YAJL_GET_OBJECT(selector)->values[i];
-		if (!YAJL_IS_STRING(want) || !str_is(jq_str(node, "metadata", "labels", k, JQ_END), YAJL_GET_STRING(want)))
+		if (!YAJL_IS_STRING(want) || !str_is(hg_jq_str(node, "metadata", "labels", k, JQ_END), YAJL_GET_STRING(want)))
 			return false;
 	}
 	return true;
@@ -200,21 +200,21 @@ static bool candidate(yajl_val pod, yajl_val node)
 	const char *mine = is_agent_pod(pod) ? pod_node(pod) : NULL;
 	if (mine && !str_is(mine, name_of(node)))
 		return false;
-	return node_ready(node) && !node_cordoned(node) && labels_match(node, jq_at(pod, "spec", "nodeSelector", JQ_END));
+	return node_ready(node) && !node_cordoned(node) && labels_match(node, hg_jq_at(pod, "spec", "nodeSelector", JQ_END));
 }
 
 static bool wants_stack_node(yajl_val pod)
 {
-	return jq_str(pod, "spec", "nodeSelector", STACK_LABEL, JQ_END) != NULL;
+	return hg_jq_str(pod, "spec", "nodeSelector", STACK_LABEL, JQ_END) != NULL;
 }
 
 /* The node labelled heliograph.io/stack=true (the first), or NULL. */
 static yajl_val stack_node(const struct stack_diag_in *in)
 {
 	yajl_val it = items(in->nodes);
-	for (size_t i = 0; i < jq_len(it); i++)
-		if (str_is(jq_str(jq_item(it, i), "metadata", "labels", STACK_LABEL, JQ_END), "true"))
-			return jq_item(it, i);
+	for (size_t i = 0; i < hg_jq_len(it); i++)
+		if (str_is(hg_jq_str(hg_jq_item(it, i), "metadata", "labels", STACK_LABEL, JQ_END), "true"))
+			return hg_jq_item(it, i);
 	return NULL;
 }
 
@@ -229,20 +229,20 @@ static int pods_on(const struct stack_diag_in *in, const char *node, bool pod_ne
 	if (mem)
 		*mem = 0;
 	yajl_val it = items(in->all_pods);
-	for (size_t i = 0; i < jq_len(it); i++) {
-		yajl_val p = jq_item(it, i);
-		if (!str_is(jq_str(p, "spec", "nodeName", JQ_END), node) || (pod_network_only && pod_host_network(p)))
+	for (size_t i = 0; i < hg_jq_len(it); i++) {
+		yajl_val p = hg_jq_item(it, i);
+		if (!str_is(hg_jq_str(p, "spec", "nodeName", JQ_END), node) || (pod_network_only && pod_host_network(p)))
 			continue;
 		/* A Pending pod without an IP holds none: it may be the one waiting for it. */
-		if (pod_network_only && str_is(jq_str(p, "status", "phase", JQ_END), "Pending") &&
-		    !jq_str(p, "status", "podIP", JQ_END))
+		if (pod_network_only && str_is(hg_jq_str(p, "status", "phase", JQ_END), "Pending") &&
+		    !hg_jq_str(p, "status", "podIP", JQ_END))
 			continue;
 		if (names && n < 12) /* a t3.small's 11 */
 			cat(names, len, "%s%s", n ? ", " : "", str_or(name_of(p), "?"));
 		else if (names && n == 12)
 			cat(names, len, ", ...");
 		if (mem)
-			*mem += pod_memory_request(p);
+			*mem += hg_pod_memory_request(p);
 		n++;
 	}
 	return n;
@@ -257,10 +257,10 @@ static void largest_requests(const struct stack_diag_in *in, const char *node, c
 	int64_t mem[3] = {0};
 	yajl_val it = items(in->all_pods);
 	out[0] = '\0';
-	for (size_t i = 0; i < jq_len(it); i++) {
-		yajl_val p = jq_item(it, i);
-		int64_t m = pod_memory_request(p);
-		if (!str_is(jq_str(p, "spec", "nodeName", JQ_END), node) || m <= 0)
+	for (size_t i = 0; i < hg_jq_len(it); i++) {
+		yajl_val p = hg_jq_item(it, i);
+		int64_t m = hg_pod_memory_request(p);
+		if (!str_is(hg_jq_str(p, "spec", "nodeName", JQ_END), node) || m <= 0)
 			continue;
 		for (size_t k = 0; k < 3; k++)
 			if (m > mem[k]) {
@@ -275,7 +275,7 @@ static void largest_requests(const struct stack_diag_in *in, const char *node, c
 	}
 	for (size_t k = 0; k < 3 && top[k]; k++) {
 		char q[32];
-		quantity_format(mem[k], q, sizeof q);
+		hg_quantity_format(mem[k], q, sizeof q);
 		cat(out, len, "%s%s %s", k ? ", " : "", str_or(name_of(top[k]), "?"), q);
 	}
 }
@@ -285,23 +285,23 @@ static void largest_requests(const struct stack_diag_in *in, const char *node, c
  * lastTimestamp). RFC 3339 in UTC, so the strings compare as times. */
 static const char *event_time(yajl_val e)
 {
-	const char *t = jq_str(e, "lastTimestamp", JQ_END);
+	const char *t = hg_jq_str(e, "lastTimestamp", JQ_END);
 	if (!t)
-		t = jq_str(e, "series", "lastObservedTime", JQ_END);
+		t = hg_jq_str(e, "series", "lastObservedTime", JQ_END);
 	if (!t)
-		t = jq_str(e, "eventTime", JQ_END);
+		t = hg_jq_str(e, "eventTime", JQ_END);
 	if (!t)
-		t = jq_str(e, "firstTimestamp", JQ_END);
+		t = hg_jq_str(e, "firstTimestamp", JQ_END);
 	return str_or(t, "");
 }
 
 static bool event_about(yajl_val e, const char *kind, yajl_val obj)
 {
-	const char *uid = jq_str(obj, "metadata", "uid", JQ_END), *euid = jq_str(e, "involvedObject", "uid", JQ_END);
+	const char *uid = hg_jq_str(obj, "metadata", "uid", JQ_END), *euid = hg_jq_str(e, "involvedObject", "uid", JQ_END);
 	if (uid && euid && strcmp(uid, euid) != 0)
 		return false; /* an earlier object of that name */
-	return str_is(jq_str(e, "involvedObject", "kind", JQ_END), kind) &&
-	       str_is(jq_str(e, "involvedObject", "name", JQ_END), name_of(obj));
+	return str_is(hg_jq_str(e, "involvedObject", "kind", JQ_END), kind) &&
+	       str_is(hg_jq_str(e, "involvedObject", "name", JQ_END), name_of(obj));
 }
 
 /* The latest event about obj with one of the reasons (NULL-terminated;
@@ -311,14 +311,14 @@ static yajl_val latest_event_with(const struct stack_diag_in *in, const char *ki
 				  const char *const *reasons, const char *contains)
 {
 	yajl_val best = NULL, it = items(in->events);
-	for (size_t i = 0; i < jq_len(it); i++) {
-		yajl_val e = jq_item(it, i);
+	for (size_t i = 0; i < hg_jq_len(it); i++) {
+		yajl_val e = hg_jq_item(it, i);
 		if (!event_about(e, kind, obj))
 			continue;
 		bool ok = !reasons;
 		for (const char *const *r = reasons; r && *r && !ok; r++)
-			ok = str_is(jq_str(e, "reason", JQ_END), *r);
-		if (ok && contains && !strstr(str_or(jq_str(e, "message", JQ_END), ""), contains))
+			ok = str_is(hg_jq_str(e, "reason", JQ_END), *r);
+		if (ok && contains && !strstr(str_or(hg_jq_str(e, "message", JQ_END), ""), contains))
 			ok = false;
 		if (ok && (!best || strcmp(event_time(e), event_time(best)) >= 0))
 			best = e;
@@ -333,7 +333,7 @@ static yajl_val latest_event(const struct stack_diag_in *in, const char *kind, y
 
 static const char *msg_of(yajl_val e)
 {
-	return str_or(jq_str(e, "message", JQ_END), "");
+	return str_or(hg_jq_str(e, "message", JQ_END), "");
 }
 
 /* "the stack pod heliograph-stack-5d9c (InfluxDB and Grafana)" or "the agent
@@ -369,12 +369,12 @@ static size_t sched_too_many_pods(const struct stack_diag_in *in, yajl_val pod, 
 	char full[1200] = "", names[600], key[240];
 	int nfull = 0;
 	yajl_val it = items(in->nodes);
-	for (size_t i = 0; i < jq_len(it); i++) {
-		yajl_val n = jq_item(it, i);
+	for (size_t i = 0; i < hg_jq_len(it); i++) {
+		yajl_val n = hg_jq_item(it, i);
 		int64_t slots = 110; /* the kubelet's default */
 		if (!candidate(pod, n))
 			continue;
-		quantity_parse(jq_str(n, "status", "allocatable", "pods", JQ_END), &slots);
+		hg_quantity_parse(hg_jq_str(n, "status", "allocatable", "pods", JQ_END), &slots);
 		int used = pods_on(in, name_of(n), false, NULL, names, sizeof names);
 		if (used < slots)
 			continue;
@@ -398,22 +398,22 @@ static size_t sched_memory(const struct stack_diag_in *in, yajl_val pod, const c
 {
 	char nodes[1200] = "", key[240], need[32], fr[32], al[32], big[400];
 	int nn = 0;
-	int64_t want = pod_memory_request(pod);
+	int64_t want = hg_pod_memory_request(pod);
 	yajl_val it = items(in->nodes);
-	for (size_t i = 0; i < jq_len(it); i++) {
-		yajl_val n = jq_item(it, i);
+	for (size_t i = 0; i < hg_jq_len(it); i++) {
+		yajl_val n = hg_jq_item(it, i);
 		int64_t alloc, used;
 		if (!candidate(pod, n) ||
-		    quantity_parse(jq_str(n, "status", "allocatable", "memory", JQ_END), &alloc) != 0)
+		    hg_quantity_parse(hg_jq_str(n, "status", "allocatable", "memory", JQ_END), &alloc) != 0)
 			continue;
 		pods_on(in, name_of(n), false, &used, NULL, 0);
-		quantity_format(alloc > used ? alloc - used : 0, fr, sizeof fr);
-		quantity_format(alloc, al, sizeof al);
+		hg_quantity_format(alloc > used ? alloc - used : 0, fr, sizeof fr);
+		hg_quantity_format(alloc, al, sizeof al);
 		largest_requests(in, name_of(n), big, sizeof big);
 		cat(nodes, sizeof nodes, "%snode %s has %s of its %s allocatable unrequested%s%s", nn++ ? "; " : "",
 		    str_or(name_of(n), "?"), fr, al, *big ? ", the largest requests there: " : "", big);
 	}
-	quantity_format(want, need, sizeof need);
+	hg_quantity_format(want, need, sizeof need);
 	if (!nn)
 		snprintf(nodes, sizeof nodes, "the scheduler says \"%s\"", msg);
 	snprintf(key, sizeof key, "sched-mem:%s", str_or(name_of(pod), "?"));
@@ -435,10 +435,10 @@ static const char *node_zone(yajl_val node);
 static void pod_volumes_place(const struct stack_diag_in *in, yajl_val pod, const char **node, const char **zone)
 {
 	*node = *zone = NULL;
-	yajl_val v = jq_at(pod, "spec", "volumes", JQ_END);
-	for (size_t i = 0; i < jq_len(v) && !*node && !*zone; i++) {
-		const char *claim = jq_str(jq_item(v, i), "persistentVolumeClaim", "claimName", JQ_END);
-		yajl_val pv = by_name(in->pvs, jq_str(by_name(in->pvcs, claim), "spec", "volumeName", JQ_END));
+	yajl_val v = hg_jq_at(pod, "spec", "volumes", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(v) && !*node && !*zone; i++) {
+		const char *claim = hg_jq_str(hg_jq_item(v, i), "persistentVolumeClaim", "claimName", JQ_END);
+		yajl_val pv = by_name(in->pvs, hg_jq_str(by_name(in->pvcs, claim), "spec", "volumeName", JQ_END));
 		if (pv)
 			pv_place(pv, node, zone);
 	}
@@ -465,8 +465,8 @@ static size_t sched_selector(const struct stack_diag_in *in, yajl_val pod, const
 	const char *vnode, *vzone, *pick = NULL, *cordoned = NULL;
 	pod_volumes_place(in, pod, &vnode, &vzone);
 	yajl_val it = items(in->nodes);
-	for (size_t i = 0; i < jq_len(it) && !pick; i++) {
-		yajl_val n = jq_item(it, i);
+	for (size_t i = 0; i < hg_jq_len(it) && !pick; i++) {
+		yajl_val n = hg_jq_item(it, i);
 		if (!node_ready(n) || !name_of(n) || (vnode && !str_is(name_of(n), vnode)) ||
 		    (!vnode && vzone && !str_is(node_zone(n), vzone)))
 			continue;
@@ -518,12 +518,12 @@ static bool zone_key(const char *k)
 static void pv_place(yajl_val pv, const char **node, const char **zone)
 {
 	*node = *zone = NULL;
-	yajl_val terms = jq_at(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms", JQ_END);
-	for (size_t i = 0; i < jq_len(terms); i++) {
-		yajl_val ex = jq_at(jq_item(terms, i), "matchExpressions", JQ_END);
-		for (size_t k = 0; k < jq_len(ex); k++) {
-			const char *key = jq_str(jq_item(ex, k), "key", JQ_END);
-			const char *v = jq_str(jq_item(jq_at(jq_item(ex, k), "values", JQ_END), 0), JQ_END);
+	yajl_val terms = hg_jq_at(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(terms); i++) {
+		yajl_val ex = hg_jq_at(hg_jq_item(terms, i), "matchExpressions", JQ_END);
+		for (size_t k = 0; k < hg_jq_len(ex); k++) {
+			const char *key = hg_jq_str(hg_jq_item(ex, k), "key", JQ_END);
+			const char *v = hg_jq_str(hg_jq_item(hg_jq_at(hg_jq_item(ex, k), "values", JQ_END), 0), JQ_END);
 			if (str_is(key, "kubernetes.io/hostname"))
 				*node = v;
 			else if (zone_key(key))
@@ -534,7 +534,7 @@ static void pv_place(yajl_val pv, const char **node, const char **zone)
 
 static const char *node_zone(yajl_val node)
 {
-	return jq_str(node, "metadata", "labels", "topology.kubernetes.io/zone", JQ_END);
+	return hg_jq_str(node, "metadata", "labels", "topology.kubernetes.io/zone", JQ_END);
 }
 
 /* The pod's volumes that are on node `node` (or, node NULL, in zone
@@ -544,11 +544,11 @@ static size_t volumes_at(const struct stack_diag_in *in, yajl_val pod, const cha
 			 char *vols, size_t vlen, char *claims, size_t clen, char *pvs, size_t plen)
 {
 	size_t n = 0, total = 0;
-	yajl_val v = jq_at(pod, "spec", "volumes", JQ_END);
+	yajl_val v = hg_jq_at(pod, "spec", "volumes", JQ_END);
 	const char *names[8][2];
-	for (size_t i = 0; i < jq_len(v) && total < 8; i++) {
-		const char *claim = jq_str(jq_item(v, i), "persistentVolumeClaim", "claimName", JQ_END);
-		const char *pvname = jq_str(by_name(in->pvcs, claim), "spec", "volumeName", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(v) && total < 8; i++) {
+		const char *claim = hg_jq_str(hg_jq_item(v, i), "persistentVolumeClaim", "claimName", JQ_END);
+		const char *pvname = hg_jq_str(by_name(in->pvcs, claim), "spec", "volumeName", JQ_END);
 		yajl_val pv = by_name(in->pvs, pvname);
 		const char *pn, *pz;
 		if (!pv)
@@ -576,11 +576,11 @@ static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod
 	size_t added = 0;
 	yajl_val sn = stack_node(in);
 	const char *sname = sn ? name_of(sn) : NULL;
-	yajl_val vl = jq_at(pod, "spec", "volumes", JQ_END);
-	for (size_t i = 0; i < jq_len(vl); i++) {
-		const char *claim = jq_str(jq_item(vl, i), "persistentVolumeClaim", "claimName", JQ_END);
+	yajl_val vl = hg_jq_at(pod, "spec", "volumes", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(vl); i++) {
+		const char *claim = hg_jq_str(hg_jq_item(vl, i), "persistentVolumeClaim", "claimName", JQ_END);
 		yajl_val pvc = by_name(in->pvcs, claim);
-		const char *pvname = jq_str(pvc, "spec", "volumeName", JQ_END);
+		const char *pvname = hg_jq_str(pvc, "spec", "volumeName", JQ_END);
 		yajl_val pv = by_name(in->pvs, pvname);
 		const char *node, *zone;
 		if (!pv)
@@ -629,8 +629,8 @@ static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod
 			 * does not choose until it is uncordoned. */
 			const char *in_zone = NULL, *cordoned = NULL;
 			yajl_val it = items(in->nodes);
-			for (size_t k = 0; k < jq_len(it) && !in_zone; k++) {
-				yajl_val zn = jq_item(it, k);
+			for (size_t k = 0; k < hg_jq_len(it) && !in_zone; k++) {
+				yajl_val zn = hg_jq_item(it, k);
 				if (!str_is(node_zone(zn), zone) || !node_ready(zn))
 					continue;
 				if (node_cordoned(zn))
@@ -676,13 +676,13 @@ static size_t sched_volume_conflict(const struct stack_diag_in *in, yajl_val pod
 static size_t diag_unschedulable(const struct stack_diag_in *in, yajl_val pod, const char *what,
 				 struct stack_diags *out)
 {
-	const char *jn = jq_str(pod, "spec", "nodeName", JQ_END);
+	const char *jn = hg_jq_str(pod, "spec", "nodeName", JQ_END);
 	if (jn && *jn)
 		return 0;
 	yajl_val c = condition(pod, "PodScheduled");
 	const char *msg = NULL;
-	if (c && str_is(jq_str(c, "status", JQ_END), "False"))
-		msg = jq_str(c, "message", JQ_END);
+	if (c && str_is(hg_jq_str(c, "status", JQ_END), "False"))
+		msg = hg_jq_str(c, "message", JQ_END);
 	if (!msg) {
 		static const char *const fs[] = {"FailedScheduling", NULL};
 		yajl_val e = latest_event(in, "Pod", pod, fs);
@@ -767,10 +767,10 @@ static enum pvc_problem pvc_problem(const struct stack_diag_in *in, yajl_val pvc
 	static const char *const failed[] = {"ProvisioningFailed", NULL};
 	static const char *const any_prov[] = {"ExternalProvisioning", "Provisioning", "ProvisioningFailed",
 					       "ProvisioningSucceeded", "FailedBinding", NULL};
-	const char *sc = jq_str(pvc, "spec", "storageClassName", JQ_END);
+	const char *sc = hg_jq_str(pvc, "spec", "storageClassName", JQ_END);
 	prov[0] = '\0';
 	*msg = "";
-	if (!str_is(jq_str(pvc, "status", "phase", JQ_END), "Pending"))
+	if (!str_is(hg_jq_str(pvc, "status", "phase", JQ_END), "Pending"))
 		return PVC_FINE;
 	yajl_val last = latest_event(in, "PersistentVolumeClaim", pvc, any_prov);
 	yajl_val pf = latest_event(in, "PersistentVolumeClaim", pvc, failed);
@@ -784,8 +784,8 @@ static enum pvc_problem pvc_problem(const struct stack_diag_in *in, yajl_val pvc
 	if (pf && strstr(m, "storageclass.storage.k8s.io") && strstr(m, "not found"))
 		return str_is(sc, "heliograph-node") ? PVC_NODE_PV_MISSING : PVC_CLASS_MISSING;
 	if (!sc || !*sc)
-		return jq_str(pvc, "spec", "volumeName", JQ_END) ? PVC_FINE : PVC_NO_CLASS;
-	if (last && str_is(jq_str(last, "reason", JQ_END), "ExternalProvisioning")) {
+		return hg_jq_str(pvc, "spec", "volumeName", JQ_END) ? PVC_FINE : PVC_NO_CLASS;
+	if (last && str_is(hg_jq_str(last, "reason", JQ_END), "ExternalProvisioning")) {
 		/* "... by the external provisioner 'ebs.csi.aws.com' or ..." */
 		const char *q = strchr(msg_of(last), '\'');
 		if (q) {
@@ -808,11 +808,11 @@ static size_t claims_phrase(const struct stack_diag_in *in, enum pvc_problem p, 
 	const char *names[8];
 	size_t n = 0;
 	yajl_val it = items(in->pvcs);
-	for (size_t i = 0; i < jq_len(it) && n < 8; i++) {
-		yajl_val c = jq_item(it, i);
+	for (size_t i = 0; i < hg_jq_len(it) && n < 8; i++) {
+		yajl_val c = hg_jq_item(it, i);
 		char pv[128];
 		const char *m;
-		if (pvc_problem(in, c, pv, sizeof pv, &m) == p && str_is(str_or(jq_str(c, "spec", "storageClassName", JQ_END), ""), sc) &&
+		if (pvc_problem(in, c, pv, sizeof pv, &m) == p && str_is(str_or(hg_jq_str(c, "spec", "storageClassName", JQ_END), ""), sc) &&
 		    strcmp(pv, prov) == 0)
 			names[n++] = str_or(name_of(c), "?");
 	}
@@ -826,7 +826,7 @@ static size_t claims_phrase(const struct stack_diag_in *in, enum pvc_problem p, 
 static size_t diag_pvc(const struct stack_diag_in *in, yajl_val pvc, struct stack_diags *out)
 {
 	char key[240], fix[1400], prov[128], who[400];
-	const char *m, *sc = jq_str(pvc, "spec", "storageClassName", JQ_END);
+	const char *m, *sc = hg_jq_str(pvc, "spec", "storageClassName", JQ_END);
 	enum pvc_problem p = pvc_problem(in, pvc, prov, sizeof prov, &m);
 	if (p == PVC_FINE)
 		return 0;
@@ -921,9 +921,9 @@ static const char *registry_of(const char *image, char *b, size_t len)
 static size_t diag_pull(const struct stack_diag_in *in, yajl_val pod, yajl_val cst, const char *what,
 			struct stack_diags *out)
 {
-	const char *cname = str_or(jq_str(cst, "name", JQ_END), "?");
-	const char *image = jq_str(cst, "image", JQ_END);
-	const char *detail = jq_str(cst, "state", "waiting", "message", JQ_END);
+	const char *cname = str_or(hg_jq_str(cst, "name", JQ_END), "?");
+	const char *image = hg_jq_str(cst, "image", JQ_END);
+	const char *detail = hg_jq_str(cst, "state", "waiting", "message", JQ_END);
 	char key[300], reg[256];
 	if (!image)
 		image = "?";
@@ -966,7 +966,7 @@ static size_t diag_pull(const struct stack_diag_in *in, yajl_val pod, yajl_val c
 			   what, image);
 	if (has(detail, "no match for platform")) {
 		yajl_val n = by_name(in->nodes, pod_node(pod));
-		const char *arch = jq_str(n, "metadata", "labels", "kubernetes.io/arch", JQ_END);
+		const char *arch = hg_jq_str(n, "metadata", "labels", "kubernetes.io/arch", JQ_END);
 		return add(out, key,
 			   "%s cannot run %s: the image has no build for the node's CPU architecture%s%s%s (t4g nodes are "
 			   "arm64). Push a multi-arch image (scripts/ecr-push.sh builds amd64 and arm64) and re-run "
@@ -1031,9 +1031,9 @@ static size_t diag_oom(const struct stack_diag_in *in, yajl_val pod, yajl_val sp
 	(void)in;
 	char key[300], lim[32] = "", more[32] = "";
 	int64_t v;
-	if (quantity_parse(jq_str(spec, "resources", "limits", "memory", JQ_END), &v) == 0) {
-		quantity_format(v, lim, sizeof lim);
-		quantity_format(v * 2, more, sizeof more);
+	if (hg_quantity_parse(hg_jq_str(spec, "resources", "limits", "memory", JQ_END), &v) == 0) {
+		hg_quantity_format(v, lim, sizeof lim);
+		hg_quantity_format(v * 2, more, sizeof more);
 	}
 	snprintf(key, sizeof key, "oom:%s/%s", str_or(name_of(pod), "?"), cname);
 	if (!*lim)
@@ -1053,10 +1053,10 @@ static yajl_val container_spec(yajl_val pod, const char *name)
 {
 	static const char *const lists[] = {"containers", "initContainers"};
 	for (size_t l = 0; l < 2; l++) {
-		yajl_val cs = jq_at(pod, "spec", lists[l], JQ_END);
-		for (size_t i = 0; i < jq_len(cs); i++)
-			if (str_is(jq_str(jq_item(cs, i), "name", JQ_END), name))
-				return jq_item(cs, i);
+		yajl_val cs = hg_jq_at(pod, "spec", lists[l], JQ_END);
+		for (size_t i = 0; i < hg_jq_len(cs); i++)
+			if (str_is(hg_jq_str(hg_jq_item(cs, i), "name", JQ_END), name))
+				return hg_jq_item(cs, i);
 	}
 	return NULL;
 }
@@ -1064,25 +1064,25 @@ static yajl_val container_spec(yajl_val pod, const char *name)
 static size_t diag_container(const struct stack_diag_in *in, yajl_val pod, yajl_val cst, const char *what,
 			     struct stack_diags *out)
 {
-	const char *cname = str_or(jq_str(cst, "name", JQ_END), "?");
-	const char *wr = jq_str(cst, "state", "waiting", "reason", JQ_END);
-	const char *wm = jq_str(cst, "state", "waiting", "message", JQ_END);
-	const char *tr = jq_str(cst, "state", "terminated", "reason", JQ_END);
-	const char *lr = jq_str(cst, "lastState", "terminated", "reason", JQ_END);
-	int64_t code = jq_int(cst, -1, "lastState", "terminated", "exitCode", JQ_END);
+	const char *cname = str_or(hg_jq_str(cst, "name", JQ_END), "?");
+	const char *wr = hg_jq_str(cst, "state", "waiting", "reason", JQ_END);
+	const char *wm = hg_jq_str(cst, "state", "waiting", "message", JQ_END);
+	const char *tr = hg_jq_str(cst, "state", "terminated", "reason", JQ_END);
+	const char *lr = hg_jq_str(cst, "lastState", "terminated", "reason", JQ_END);
+	int64_t code = hg_jq_int(cst, -1, "lastState", "terminated", "exitCode", JQ_END);
 	char key[300];
 	if (str_is(wr, "ErrImagePull") || str_is(wr, "ImagePullBackOff"))
 		return diag_pull(in, pod, cst, what, out);
-	if (str_is(tr, "OOMKilled") || (str_is(lr, "OOMKilled") && !YAJL_IS_TRUE(jq_at(cst, "ready", JQ_END))))
+	if (str_is(tr, "OOMKilled") || (str_is(lr, "OOMKilled") && !YAJL_IS_TRUE(hg_jq_at(cst, "ready", JQ_END))))
 		return diag_oom(in, pod, container_spec(pod, cname), cname, what, out);
 	snprintf(key, sizeof key, "crash:%s/%s", str_or(name_of(pod), "?"), cname);
 	/* A crash loop is not always in its back-off when looked at: between
 	 * two back-offs the container has just exited (state terminated) or
 	 * runs again, not ready, with the exit in lastState. */
-	int64_t tcode = jq_int(cst, -1, "state", "terminated", "exitCode", JQ_END);
+	int64_t tcode = hg_jq_int(cst, -1, "state", "terminated", "exitCode", JQ_END);
 	bool exited = tr && tcode > 0;
-	bool rerun = !wr && jq_at(cst, "state", "running", JQ_END) && code > 0;
-	bool again = jq_int(cst, 0, "restartCount", JQ_END) >= 1 && !YAJL_IS_TRUE(jq_at(cst, "ready", JQ_END)) &&
+	bool rerun = !wr && hg_jq_at(cst, "state", "running", JQ_END) && code > 0;
+	bool again = hg_jq_int(cst, 0, "restartCount", JQ_END) >= 1 && !YAJL_IS_TRUE(hg_jq_at(cst, "ready", JQ_END)) &&
 		     (exited || rerun);
 	if (exited) {
 		code = tcode;
@@ -1114,7 +1114,7 @@ static size_t diag_sandbox(const struct stack_diag_in *in, yajl_val pod, const c
 {
 	static const char *const sb[] = {"FailedCreatePodSandBox", NULL};
 	static const char *const later[] = {"Pulling", "Pulled", "Created", "Started", NULL};
-	if (!str_is(jq_str(pod, "status", "phase", JQ_END), "Pending"))
+	if (!str_is(hg_jq_str(pod, "status", "phase", JQ_END), "Pending"))
 		return 0;
 	yajl_val e = latest_event(in, "Pod", pod, sb), l = latest_event(in, "Pod", pod, later);
 	if (!e || !has(msg_of(e), "failed to assign an IP address") ||
@@ -1135,12 +1135,12 @@ static size_t diag_sandbox(const struct stack_diag_in *in, yajl_val pod, const c
 
 /* ---- the whole ---- */
 
-int64_t stack_diag_notready(const struct stack_diag_in *in, struct stack_diags *out)
+int64_t hg_stack_diag_notready(const struct stack_diag_in *in, struct stack_diags *out)
 {
 	int64_t n = 0;
 	yajl_val it = items(in->pods);
-	for (size_t i = 0; i < jq_len(it); i++) {
-		yajl_val p = jq_item(it, i);
+	for (size_t i = 0; i < hg_jq_len(it); i++) {
+		yajl_val p = hg_jq_item(it, i);
 		const char *node = pod_node(p);
 		yajl_val nd = by_name(in->nodes, node);
 		if (!is_agent_pod(p) || pod_ready(p) || !nd || node_ready(nd))
@@ -1148,8 +1148,8 @@ int64_t stack_diag_notready(const struct stack_diag_in *in, struct stack_diags *
 		n++;
 		char key[240], why[400] = "";
 		yajl_val rc = condition(nd, "Ready");
-		if (jq_str(rc, "message", JQ_END))
-			snprintf(why, sizeof why, " (\"%s\")", jq_str(rc, "message", JQ_END));
+		if (hg_jq_str(rc, "message", JQ_END))
+			snprintf(why, sizeof why, " (\"%s\")", hg_jq_str(rc, "message", JQ_END));
 		snprintf(key, sizeof key, "notready:%s", node);
 		add(out, key,
 		    "Node %s is NotReady%s: its agent pod %s is not waited for, and starts by itself once the node is "
@@ -1159,48 +1159,48 @@ int64_t stack_diag_notready(const struct stack_diag_in *in, struct stack_diags *
 	return n;
 }
 
-bool stack_diag_trouble(const struct stack_diag_in *in)
+bool hg_stack_diag_trouble(const struct stack_diag_in *in)
 {
 	yajl_val it = items(in->pods);
-	for (size_t i = 0; i < jq_len(it); i++)
-		if (!pod_ready(jq_item(it, i)))
+	for (size_t i = 0; i < hg_jq_len(it); i++)
+		if (!pod_ready(hg_jq_item(it, i)))
 			return true;
 	it = items(in->pvcs);
-	for (size_t i = 0; i < jq_len(it); i++)
-		if (!str_is(jq_str(jq_item(it, i), "status", "phase", JQ_END), "Bound"))
+	for (size_t i = 0; i < hg_jq_len(it); i++)
+		if (!str_is(hg_jq_str(hg_jq_item(it, i), "status", "phase", JQ_END), "Bound"))
 			return true;
 	return false;
 }
 
-size_t stack_diagnose(const struct stack_diag_in *in, struct stack_diags *out)
+size_t hg_stack_diagnose(const struct stack_diag_in *in, struct stack_diags *out)
 {
 	size_t n = 0;
 	yajl_val it = items(in->pvcs);
-	for (size_t i = 0; i < jq_len(it); i++)
-		n += diag_pvc(in, jq_item(it, i), out);
+	for (size_t i = 0; i < hg_jq_len(it); i++)
+		n += diag_pvc(in, hg_jq_item(it, i), out);
 	it = items(in->pods);
-	for (size_t i = 0; i < jq_len(it); i++) {
-		yajl_val p = jq_item(it, i);
+	for (size_t i = 0; i < hg_jq_len(it); i++) {
+		yajl_val p = hg_jq_item(it, i);
 		char what[300];
-		if (jq_at(p, "metadata", "deletionTimestamp", JQ_END) || pod_ready(p))
+		if (hg_jq_at(p, "metadata", "deletionTimestamp", JQ_END) || pod_ready(p))
 			continue;
 		yajl_val nd = by_name(in->nodes, pod_node(p));
 		if (is_agent_pod(p) && nd && !node_ready(nd))
-			continue; /* stack_diag_notready says it */
+			continue; /* hg_stack_diag_notready says it */
 		pod_label(p, what, sizeof what);
 		n += diag_unschedulable(in, p, what, out);
 		n += diag_sandbox(in, p, what, out);
 		static const char *const lists[] = {"initContainerStatuses", "containerStatuses"};
 		for (size_t l = 0; l < 2; l++) {
-			yajl_val cs = jq_at(p, "status", lists[l], JQ_END);
-			for (size_t k = 0; k < jq_len(cs); k++)
-				n += diag_container(in, p, jq_item(cs, k), what, out);
+			yajl_val cs = hg_jq_at(p, "status", lists[l], JQ_END);
+			for (size_t k = 0; k < hg_jq_len(cs); k++)
+				n += diag_container(in, p, hg_jq_item(cs, k), what, out);
 		}
 	}
 	return n;
 }
 
-void stack_diag_cluster_name(const char *context, char *out, size_t outlen)
+void hg_stack_diag_cluster_name(const char *context, char *out, size_t outlen)
 {
 	if (outlen)
 		out[0] = '\0';

@@ -38,28 +38,28 @@ struct stack_diags {
 };
 
 /* Appends a sentence for each problem seen in in to out (out->n is not
- * reset: call stack_diags_clear first for a fresh round). Returns the
+ * reset: call hg_stack_diags_clear first for a fresh round). Returns the
  * number added. */
-size_t stack_diagnose(const struct stack_diag_in *in, struct stack_diags *out);
-void stack_diags_clear(struct stack_diags *d);
-void stack_diags_free(struct stack_diags *d);
+size_t hg_stack_diagnose(const struct stack_diag_in *in, struct stack_diags *out);
+void hg_stack_diags_clear(struct stack_diags *d);
+void hg_stack_diags_free(struct stack_diags *d);
 
 /* Agent DaemonSet pods (ours, not ready) on NotReady nodes: the wait does
  * not count them. Returns how many; a sentence per node goes to out when
  * out != NULL. */
-int64_t stack_diag_notready(const struct stack_diag_in *in, struct stack_diags *out);
+int64_t hg_stack_diag_notready(const struct stack_diag_in *in, struct stack_diags *out);
 
 /* Whether the namespace's pods or claims show anything not yet fine, so the
  * wait fetches the cluster-wide lists only then. */
-bool stack_diag_trouble(const struct stack_diag_in *in);
+bool hg_stack_diag_trouble(const struct stack_diag_in *in);
 
 /* The EKS cluster name in a kubeconfig context name: "arn:aws:eks:REGION:
  * ACCOUNT:cluster/NAME" (aws eks update-kubeconfig) or "USER@NAME.REGION.
  * eksctl.io" (eksctl). Empty when neither. */
-void stack_diag_cluster_name(const char *context, char *out, size_t outlen);
+void hg_stack_diag_cluster_name(const char *context, char *out, size_t outlen);
 
-/* stack_rollout_state, with skip DaemonSet pods (on NotReady nodes) not
+/* hg_stack_rollout_state, with skip DaemonSet pods (on NotReady nodes) not
  * waited for. */
-int stack_rollout_state_skip(const char *kind, yajl_val obj, int64_t skip, char *msg, size_t len);
+int hg_stack_rollout_state_skip(const char *kind, yajl_val obj, int64_t skip, char *msg, size_t len);
 
 #endif

@@ -6,7 +6,7 @@
 #include "quantity.h"
 #include "stack.h"
 
-void stack_kind_label(const char *api_version, const char *kind, const char *name, char *out, size_t outlen)
+void hg_stack_kind_label(const char *api_version, const char *kind, const char *name, char *out, size_t outlen)
 {
 	char k[64];
 	size_t i = 0;
@@ -48,18 +48,18 @@ static int add_doc(struct stack_docs *d, const char *p, size_t n, char *err, siz
 	d->v = v;
 	struct stack_doc *doc = &v[d->n];
 	memset(doc, 0, sizeof *doc);
-	if (kube_ident_parse(p, n, &doc->id, err, errlen) != 0)
+	if (hg_kube_ident_parse(p, n, &doc->id, err, errlen) != 0)
 		return -1;
 	doc->text = malloc(n + 1);
 	if (!doc->text) {
-		kube_ident_free(&doc->id);
+		hg_kube_ident_free(&doc->id);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	memcpy(doc->text, p, n);
 	doc->text[n] = '\0';
 	doc->len = n;
-	stack_kind_label(doc->id.api_version, doc->id.kind, doc->id.name, doc->label, sizeof doc->label);
+	hg_stack_kind_label(doc->id.api_version, doc->id.kind, doc->id.name, doc->label, sizeof doc->label);
 	d->n++;
 	return 0;
 }
@@ -85,24 +85,24 @@ static int split_file(void *ud, const char *name, const char *text, size_t len)
 	return 0;
 }
 
-int stack_docs_render(const struct render_params *rp, struct stack_docs *d, char *err, size_t errlen)
+int hg_stack_docs_render(const struct render_params *rp, struct stack_docs *d, char *err, size_t errlen)
 {
 	memset(d, 0, sizeof *d);
-	int rc = render_all(rp, split_file, d, err, errlen);
+	int rc = hg_render_all(rp, split_file, d, err, errlen);
 	if (rc > 0)
 		snprintf(err, errlen, "a rendered manifest is not a Kubernetes object");
 	if (rc != 0) {
-		stack_docs_free(d);
+		hg_stack_docs_free(d);
 		return -1;
 	}
 	return 0;
 }
 
-void stack_docs_free(struct stack_docs *d)
+void hg_stack_docs_free(struct stack_docs *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		free(d->v[i].text);
-		kube_ident_free(&d->v[i].id);
+		hg_kube_ident_free(&d->v[i].id);
 	}
 	free(d->v);
 	memset(d, 0, sizeof *d);
@@ -125,12 +125,12 @@ static int64_t container_memory(yaml_document_t *doc, yaml_node_t *c)
 {
 	yaml_node_t *m = child(doc, child(doc, child(doc, c, "resources"), "requests"), "memory");
 	int64_t v;
-	if (m && m->type == YAML_SCALAR_NODE && quantity_parse((const char *)m->data.scalar.value, &v) == 0)
+	if (m && m->type == YAML_SCALAR_NODE && hg_quantity_parse((const char *)m->data.scalar.value, &v) == 0)
 		return v;
 	return 0;
 }
 
-int64_t stack_class_priority(const char *class_name)
+int64_t hg_stack_class_priority(const char *class_name)
 {
 	/* kubernetes pkg/apis/scheduling: SystemCriticalPriority = 2000000000;
 	 * system-node-critical is 1000 above it. */
@@ -141,7 +141,7 @@ int64_t stack_class_priority(const char *class_name)
 	return 0;
 }
 
-int stack_doc_pod(const struct stack_doc *d, struct stack_pod_needs *need)
+int hg_stack_doc_pod(const struct stack_doc *d, struct stack_pod_needs *need)
 {
 	yaml_parser_t p;
 	yaml_document_t doc;
@@ -179,22 +179,22 @@ int stack_doc_pod(const struct stack_doc *d, struct stack_pod_needs *need)
 			need->memory = m;
 	}
 	yaml_node_t *pc = child(&doc, spec, "priorityClassName");
-	need->priority = stack_class_priority(pc && pc->type == YAML_SCALAR_NODE ? (const char *)pc->data.scalar.value : NULL);
+	need->priority = hg_stack_class_priority(pc && pc->type == YAML_SCALAR_NODE ? (const char *)pc->data.scalar.value : NULL);
 	yaml_node_t *hn = child(&doc, spec, "hostNetwork");
 	need->host_network = hn && hn->type == YAML_SCALAR_NODE && strcmp((const char *)hn->data.scalar.value, "true") == 0;
 	yaml_document_delete(&doc);
 	return rc;
 }
 
-int stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes)
+int hg_stack_doc_memory_request(const struct stack_doc *d, int64_t *bytes)
 {
 	struct stack_pod_needs need;
-	int rc = stack_doc_pod(d, &need);
+	int rc = hg_stack_doc_pod(d, &need);
 	*bytes = need.memory;
 	return rc;
 }
 
-bool stack_doc_is_data(const struct kube_ident *id)
+bool hg_stack_doc_is_data(const struct kube_ident *id)
 {
 	return strcmp(id->kind, "PersistentVolumeClaim") == 0 || strcmp(id->kind, "Namespace") == 0;
 }

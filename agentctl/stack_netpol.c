@@ -20,7 +20,7 @@ static int vpc_cni_enforces(struct stack *s, char *why, size_t whylen, char *err
 {
 	struct kube_request rq = {.method = "GET", .path = AWS_NODE, .what = "read DaemonSet kube-system/aws-node"};
 	char *body = NULL;
-	int rc = kube_call(s->client, &rq, &body, err, errlen);
+	int rc = hg_kube_call(s->client, &rq, &body, err, errlen);
 	if (rc == KUBE_ENOTFOUND) {
 		free(body);
 		snprintf(why, whylen, "no Amazon VPC CNI here (no DaemonSet kube-system/aws-node), and agentctl cannot "
@@ -34,16 +34,16 @@ static int vpc_cni_enforces(struct stack *s, char *why, size_t whylen, char *err
 	char perr[64];
 	yajl_val v = yajl_tree_parse(body, perr, sizeof perr);
 	free(body);
-	yajl_val cs = jq_at(v, "spec", "template", "spec", "containers", JQ_END);
+	yajl_val cs = hg_jq_at(v, "spec", "template", "spec", "containers", JQ_END);
 	bool agent = false, on = false;
-	for (size_t i = 0; i < jq_len(cs); i++) {
-		yajl_val c = jq_item(cs, i), args = jq_at(c, "args", JQ_END);
-		const char *img = jq_str(c, "image", JQ_END), *name = jq_str(c, "name", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(cs); i++) {
+		yajl_val c = hg_jq_item(cs, i), args = hg_jq_at(c, "args", JQ_END);
+		const char *img = hg_jq_str(c, "image", JQ_END), *name = hg_jq_str(c, "name", JQ_END);
 		if (!(img && strstr(img, "aws-network-policy-agent")) && !(name && strcmp(name, "aws-eks-nodeagent") == 0))
 			continue;
 		agent = true;
-		for (size_t j = 0; j < jq_len(args); j++) {
-			const char *a = YAJL_IS_STRING(jq_item(args, j)) ? YAJL_GET_STRING(jq_item(args, j)) : NULL;
+		for (size_t j = 0; j < hg_jq_len(args); j++) {
+			const char *a = YAJL_IS_STRING(hg_jq_item(args, j)) ? YAJL_GET_STRING(hg_jq_item(args, j)) : NULL;
 			on |= a && strcmp(a, ENABLE_ARG) == 0;
 		}
 	}
@@ -79,7 +79,7 @@ static bool add_ip(char *buf, size_t len, size_t *n, const char *ip)
 	return true;
 }
 
-int stack_netpol_decide(struct stack *s, char *err, size_t errlen)
+int hg_stack_netpol_decide(struct stack *s, char *err, size_t errlen)
 {
 	if (s->rp.value[RP_NETPOL_FROM]) {
 		fprintf(s->out, "NetworkPolicy: InfluxDB only from --network-policy-from%s\n",
@@ -99,12 +99,12 @@ int stack_netpol_decide(struct stack *s, char *err, size_t errlen)
 	 * network) and the API server's (the endpoints of default/kubernetes). */
 	yajl_val nodes = NULL;
 	char *body = NULL;
-	if ((rc = stack_list(s, "v1", "Node", NULL, NULL, NULL, &nodes, err, errlen)) != 0)
+	if ((rc = hg_stack_list(s, "v1", "Node", NULL, NULL, NULL, &nodes, err, errlen)) != 0)
 		return rc;
 	struct kube_request rq = {.method = "GET", .path = "/api/v1/namespaces/default/endpoints/kubernetes",
 				  .what = "read the API server's endpoints (Endpoints default/kubernetes)"};
 	/* No such Endpoints (not a real API server): the nodes alone. */
-	if ((rc = kube_call(s->client, &rq, &body, err, errlen)) != 0 && rc != KUBE_ENOTFOUND) {
+	if ((rc = hg_kube_call(s->client, &rq, &body, err, errlen)) != 0 && rc != KUBE_ENOTFOUND) {
 		free(body);
 		yajl_tree_free(nodes);
 		return rc;
@@ -115,22 +115,22 @@ int stack_netpol_decide(struct stack *s, char *err, size_t errlen)
 	size_t n = 0, nn = 0, na = 0;
 	bool ok = true;
 	s->netpol_from[0] = '\0';
-	yajl_val items = jq_at(nodes, "items", JQ_END);
-	for (size_t i = 0; ok && i < jq_len(items); i++) {
-		yajl_val addrs = jq_at(jq_item(items, i), "status", "addresses", JQ_END);
-		for (size_t j = 0; ok && j < jq_len(addrs); j++) {
-			const char *t = jq_str(jq_item(addrs, j), "type", JQ_END);
+	yajl_val items = hg_jq_at(nodes, "items", JQ_END);
+	for (size_t i = 0; ok && i < hg_jq_len(items); i++) {
+		yajl_val addrs = hg_jq_at(hg_jq_item(items, i), "status", "addresses", JQ_END);
+		for (size_t j = 0; ok && j < hg_jq_len(addrs); j++) {
+			const char *t = hg_jq_str(hg_jq_item(addrs, j), "type", JQ_END);
 			if (t && strcmp(t, "InternalIP") == 0) {
-				ok = add_ip(s->netpol_from, sizeof s->netpol_from, &n, jq_str(jq_item(addrs, j), "address", JQ_END));
+				ok = add_ip(s->netpol_from, sizeof s->netpol_from, &n, hg_jq_str(hg_jq_item(addrs, j), "address", JQ_END));
 				nn++;
 			}
 		}
 	}
-	yajl_val subsets = jq_at(ep, "subsets", JQ_END);
-	for (size_t i = 0; ok && i < jq_len(subsets); i++) {
-		yajl_val addrs = jq_at(jq_item(subsets, i), "addresses", JQ_END);
-		for (size_t j = 0; ok && j < jq_len(addrs); j++) {
-			ok = add_ip(s->netpol_from, sizeof s->netpol_from, &n, jq_str(jq_item(addrs, j), "ip", JQ_END));
+	yajl_val subsets = hg_jq_at(ep, "subsets", JQ_END);
+	for (size_t i = 0; ok && i < hg_jq_len(subsets); i++) {
+		yajl_val addrs = hg_jq_at(hg_jq_item(subsets, i), "addresses", JQ_END);
+		for (size_t j = 0; ok && j < hg_jq_len(addrs); j++) {
+			ok = add_ip(s->netpol_from, sizeof s->netpol_from, &n, hg_jq_str(hg_jq_item(addrs, j), "ip", JQ_END));
 			na++;
 		}
 	}

@@ -132,11 +132,11 @@ static bool all_alnum(const char *p, size_t n, bool *digit)
  * generated suffixes, so the plan names what a user knows. */
 static void workload_of(yajl_val pod, char *out, size_t len, bool *daemonset)
 {
-	yajl_val o = jq_item(jq_at(pod, "metadata", "ownerReferences", JQ_END), 0);
-	const char *kind = jq_str(o, "kind", JQ_END), *name = jq_str(o, "name", JQ_END);
+	yajl_val o = hg_jq_item(hg_jq_at(pod, "metadata", "ownerReferences", JQ_END), 0);
+	const char *kind = hg_jq_str(o, "kind", JQ_END), *name = hg_jq_str(o, "name", JQ_END);
 	*daemonset = kind && strcmp(kind, "DaemonSet") == 0;
 	if (!kind || !name)
-		name = jq_str(pod, "metadata", "name", JQ_END);
+		name = hg_jq_str(pod, "metadata", "name", JQ_END);
 	snprintf(out, len, "%s", name ? name : "?");
 	bool digit;
 	if (!kind) { /* the pod's own name: drop the 5-character pod suffix first */
@@ -158,11 +158,11 @@ static void workload_of(yajl_val pod, char *out, size_t len, bool *daemonset)
 
 static bool node_ready(yajl_val node)
 {
-	yajl_val conds = jq_at(node, "status", "conditions", JQ_END);
+	yajl_val conds = hg_jq_at(node, "status", "conditions", JQ_END);
 	if (!conds)
 		return true; /* no conditions reported: nothing says it is not */
-	for (size_t i = 0; i < jq_len(conds); i++) {
-		const char *t = jq_str(jq_item(conds, i), "type", JQ_END), *st = jq_str(jq_item(conds, i), "status", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(conds); i++) {
+		const char *t = hg_jq_str(hg_jq_item(conds, i), "type", JQ_END), *st = hg_jq_str(hg_jq_item(conds, i), "status", JQ_END);
 		if (t && strcmp(t, "Ready") == 0)
 			return st && strcmp(st, "True") == 0;
 	}
@@ -171,7 +171,7 @@ static bool node_ready(yajl_val node)
 
 static const char *label(yajl_val node, const char *key, const char *fallback)
 {
-	yajl_val labels = jq_at(node, "metadata", "labels", JQ_END);
+	yajl_val labels = hg_jq_at(node, "metadata", "labels", JQ_END);
 	const char *path[] = {key, NULL};
 	yajl_val v = labels ? yajl_tree_get(labels, path, yajl_t_string) : NULL;
 	if (!v && fallback) {
@@ -184,9 +184,9 @@ static const char *label(yajl_val node, const char *key, const char *fallback)
 /* A taint the stack pod does not tolerate (cordoning is counted apart). */
 static const char *blocking_taint(yajl_val node)
 {
-	yajl_val taints = jq_at(node, "spec", "taints", JQ_END);
-	for (size_t i = 0; i < jq_len(taints); i++) {
-		const char *k = jq_str(jq_item(taints, i), "key", JQ_END), *e = jq_str(jq_item(taints, i), "effect", JQ_END);
+	yajl_val taints = hg_jq_at(node, "spec", "taints", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(taints); i++) {
+		const char *k = hg_jq_str(hg_jq_item(taints, i), "key", JQ_END), *e = hg_jq_str(hg_jq_item(taints, i), "effect", JQ_END);
 		if (k && e && strcmp(e, "PreferNoSchedule") != 0 && strcmp(k, "node.kubernetes.io/unschedulable") != 0)
 			return k;
 	}
@@ -233,14 +233,14 @@ static void tally(struct stack_plan *p)
 	tally_moves(p, true);
 }
 
-int stack_plan_set_docs(struct stack_plan *p, const struct stack_docs *d, char *err, size_t errlen)
+int hg_stack_plan_set_docs(struct stack_plan *p, const struct stack_docs *d, char *err, size_t errlen)
 {
 	bool have_stack = false, have_agent = false;
 	for (size_t i = 0; i < d->n; i++) {
 		if (strcmp(d->v[i].id.kind, "Deployment") == 0 && strcmp(d->v[i].id.name, STACK_DEPLOYMENT) == 0)
-			have_stack = stack_doc_pod(&d->v[i], &p->stack) == 0;
+			have_stack = hg_stack_doc_pod(&d->v[i], &p->stack) == 0;
 		if (strcmp(d->v[i].id.kind, "DaemonSet") == 0 && strcmp(d->v[i].id.name, STACK_DAEMONSET) == 0)
-			have_agent = stack_doc_pod(&d->v[i], &p->agent) == 0;
+			have_agent = hg_stack_doc_pod(&d->v[i], &p->agent) == 0;
 	}
 	if (!have_stack || !have_agent) {
 		snprintf(err, errlen, "the render lacks the Deployment %s or the DaemonSet %s", STACK_DEPLOYMENT,
@@ -250,32 +250,32 @@ int stack_plan_set_docs(struct stack_plan *p, const struct stack_docs *d, char *
 	return 0;
 }
 
-int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_plan *p, char *err, size_t errlen)
+int hg_stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_plan *p, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof *p);
 	p->chosen = -1;
-	if (stack_plan_set_docs(p, d, err, errlen) != 0)
+	if (hg_stack_plan_set_docs(p, d, err, errlen) != 0)
 		return -1;
-	int rc = stack_list(s, "v1", "Node", NULL, NULL, NULL, &p->nodes_v, err, errlen);
+	int rc = hg_stack_list(s, "v1", "Node", NULL, NULL, NULL, &p->nodes_v, err, errlen);
 	if (rc == 0)
-		rc = stack_list(s, "v1", "Pod", NULL, NULL, "status.phase!=Succeeded,status.phase!=Failed", &p->pods_v,
+		rc = hg_stack_list(s, "v1", "Pod", NULL, NULL, "status.phase!=Succeeded,status.phase!=Failed", &p->pods_v,
 				err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val items = jq_at(p->nodes_v, "items", JQ_END), pitems = jq_at(p->pods_v, "items", JQ_END);
+	yajl_val items = hg_jq_at(p->nodes_v, "items", JQ_END), pitems = hg_jq_at(p->pods_v, "items", JQ_END);
 	/* Room for the synthetic nodes of the options (a t3.small, one more node). */
-	p->node = calloc(jq_len(items) + 2, sizeof *p->node);
-	p->pod = calloc(jq_len(pitems) + 1, sizeof *p->pod);
+	p->node = calloc(hg_jq_len(items) + 2, sizeof *p->node);
+	p->pod = calloc(hg_jq_len(pitems) + 1, sizeof *p->pod);
 	if (!p->node || !p->pod) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	/* Only named nodes are kept: node[0 .. nn) all have a name. */
 	size_t nn = 0;
-	for (size_t i = 0; i < jq_len(items); i++) {
-		yajl_val v = jq_item(items, i);
+	for (size_t i = 0; i < hg_jq_len(items); i++) {
+		yajl_val v = hg_jq_item(items, i);
 		struct plan_node *n = &p->node[nn];
-		if (!(n->name = jq_str(v, "metadata", "name", JQ_END)))
+		if (!(n->name = hg_jq_str(v, "metadata", "name", JQ_END)))
 			continue;
 		n->itype = label(v, "node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type");
 		n->zone = label(v, "topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone");
@@ -288,42 +288,42 @@ int stack_plan_load(struct stack *s, const struct stack_docs *d, struct stack_pl
 		const char *l = label(v, STACK_NODE_LABEL, NULL);
 		n->labelled = l != NULL;
 		n->label_true = l && strcmp(l, "true") == 0;
-		if (quantity_parse(jq_str(v, "status", "allocatable", "pods", JQ_END), &n->pods) != 0)
+		if (hg_quantity_parse(hg_jq_str(v, "status", "allocatable", "pods", JQ_END), &n->pods) != 0)
 			n->pods = 110; /* the kubelet's default */
-		if (quantity_parse(jq_str(v, "status", "allocatable", "memory", JQ_END), &n->mem) != 0)
+		if (hg_quantity_parse(hg_jq_str(v, "status", "allocatable", "memory", JQ_END), &n->mem) != 0)
 			n->mem = INT64_MAX / 4;
 		n->ready = node_ready(v);
-		n->cordoned = YAJL_IS_TRUE(jq_at(v, "spec", "unschedulable", JQ_END));
+		n->cordoned = YAJL_IS_TRUE(hg_jq_at(v, "spec", "unschedulable", JQ_END));
 		n->taint = blocking_taint(v);
 		node_capacity(n);
 		nn++;
 	}
 	p->nn = nn;
-	const char *ns = p->ns = stack_namespace(s);
-	for (size_t i = 0; i < jq_len(pitems); i++) {
-		yajl_val v = jq_item(pitems, i);
+	const char *ns = p->ns = hg_stack_namespace(s);
+	for (size_t i = 0; i < hg_jq_len(pitems); i++) {
+		yajl_val v = hg_jq_item(pitems, i);
 		struct plan_pod *pp = &p->pod[p->np++];
-		const char *node = jq_str(v, "spec", "nodeName", JQ_END);
+		const char *node = hg_jq_str(v, "spec", "nodeName", JQ_END);
 		pp->node = -1;
 		for (size_t k = 0; node && k < nn; k++)
 			if (strcmp(p->node[k].name, node) == 0)
 				pp->node = (int)k;
-		pp->name = jq_str(v, "metadata", "name", JQ_END);
-		pp->ns = jq_str(v, "metadata", "namespace", JQ_END);
+		pp->name = hg_jq_str(v, "metadata", "name", JQ_END);
+		pp->ns = hg_jq_str(v, "metadata", "namespace", JQ_END);
 		workload_of(v, pp->workload, sizeof pp->workload, &pp->daemonset);
-		pp->owned = jq_len(jq_at(v, "metadata", "ownerReferences", JQ_END)) > 0;
-		const char *okind = jq_str(jq_item(jq_at(v, "metadata", "ownerReferences", JQ_END), 0), "kind", JQ_END);
+		pp->owned = hg_jq_len(hg_jq_at(v, "metadata", "ownerReferences", JQ_END)) > 0;
+		const char *okind = hg_jq_str(hg_jq_item(hg_jq_at(v, "metadata", "ownerReferences", JQ_END), 0), "kind", JQ_END);
 		pp->recreated = okind && (strcmp(okind, "ReplicaSet") == 0 || strcmp(okind, "StatefulSet") == 0);
 		/* spec.priority is what the Priority admission plugin set from the class. */
-		yajl_val pr = jq_at(v, "spec", "priority", JQ_END);
+		yajl_val pr = hg_jq_at(v, "spec", "priority", JQ_END);
 		pp->priority = pr && YAJL_IS_INTEGER(pr) ? YAJL_GET_INTEGER(pr)
-						       : stack_class_priority(jq_str(v, "spec", "priorityClassName", JQ_END));
+						       : hg_stack_class_priority(hg_jq_str(v, "spec", "priorityClassName", JQ_END));
 		pp->moved_to = -1;
-		pp->host_network = YAJL_IS_TRUE(jq_at(v, "spec", "hostNetwork", JQ_END));
-		pp->mem = pod_memory_request(v);
+		pp->host_network = YAJL_IS_TRUE(hg_jq_at(v, "spec", "hostNetwork", JQ_END));
+		pp->mem = hg_pod_memory_request(v);
 		/* Our own pods (a re-run, an upgrade) are replaced, not added. */
-		const char *pns = jq_str(v, "metadata", "namespace", JQ_END);
-		const char *po = jq_str(v, "metadata", "labels", "app.kubernetes.io/part-of", JQ_END);
+		const char *pns = hg_jq_str(v, "metadata", "namespace", JQ_END);
+		const char *po = hg_jq_str(v, "metadata", "labels", "app.kubernetes.io/part-of", JQ_END);
 		pp->ours = pns && po && strcmp(pns, ns) == 0 && strcmp(po, "heliograph") == 0;
 	}
 	/* Without owner references, a workload with a pod on every counted node
@@ -454,13 +454,13 @@ static void place(struct stack_plan *p)
 	p->chosen = best >= 0 ? best : any;
 }
 
-void stack_plan_place(struct stack_plan *p)
+void hg_stack_plan_place(struct stack_plan *p)
 {
 	tally(p);
 	place(p);
 }
 
-const char *stack_plan_node(const struct stack_plan *p)
+const char *hg_stack_plan_node(const struct stack_plan *p)
 {
 	return p->chosen >= 0 ? p->node[p->chosen].name : NULL;
 }
@@ -509,7 +509,7 @@ static void adds(const struct stack_plan *p, size_t i, char *out, size_t len)
 	}
 }
 
-void stack_plan_print(const struct stack *s, struct stack_plan *p)
+void hg_stack_plan_print(const struct stack *s, struct stack_plan *p)
 {
 	enum { C_NODE, C_TYPE, C_ZONE, C_ARCH, C_PODS, C_IPS, C_MEM, C_ADDS, C_N };
 	static const char *const head[C_N] = {"NODE", "TYPE", "ZONE", "ARCH", "PODS", "POD IPS", "MEMORY REQUESTS",
@@ -829,7 +829,7 @@ static void add_synthetic(struct stack_plan *p, const struct plan_node *tmpl, co
 	}
 }
 
-void stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen)
+void hg_stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen)
 {
 	struct sbuf b = {err, 0, errlen};
 	char sm[32], am[32];
@@ -1117,10 +1117,10 @@ void stack_plan_refusal(struct stack_plan *p, char *err, size_t errlen)
 
 /* ---- labelling the stack node ---- */
 
-int stack_node_unlabel(struct stack *s, const char *name, char *err, size_t errlen)
+int hg_stack_node_unlabel(struct stack *s, const char *name, char *err, size_t errlen)
 {
 	char path[512], what[300];
-	int rc = kube_resource_path(s->client, "v1", "Node", NULL, name, path, sizeof path, NULL, err, errlen);
+	int rc = hg_kube_resource_path(s->client, "v1", "Node", NULL, name, path, sizeof path, NULL, err, errlen);
 	if (rc != 0)
 		return rc;
 	snprintf(path + strlen(path), sizeof path - strlen(path), "?fieldManager=agentctl");
@@ -1129,10 +1129,10 @@ int stack_node_unlabel(struct stack *s, const char *name, char *err, size_t errl
 	static const char body[] = "{\"metadata\":{\"labels\":{\"" STACK_NODE_LABEL "\":null}}}";
 	struct kube_request rq = {.method = "PATCH", .path = path, .what = what,
 				  .content_type = "application/merge-patch+json", .body = body, .body_len = sizeof body - 1};
-	return kube_call(s->client, &rq, NULL, err, errlen);
+	return hg_kube_call(s->client, &rq, NULL, err, errlen);
 }
 
-int stack_plan_label(struct stack *s, const struct stack_plan *p, int *changed, char *err, size_t errlen)
+int hg_stack_plan_label(struct stack *s, const struct stack_plan *p, int *changed, char *err, size_t errlen)
 {
 	char lbl[300];
 	for (size_t i = 0; i < p->nn; i++) {
@@ -1140,12 +1140,12 @@ int stack_plan_label(struct stack *s, const struct stack_plan *p, int *changed, 
 		if ((int)i == p->chosen || !n->labelled)
 			continue;
 		snprintf(lbl, sizeof lbl, "node/%s", n->name);
-		int rc = s->dry_run ? 0 : stack_node_unlabel(s, n->name, err, errlen);
+		int rc = s->dry_run ? 0 : hg_stack_node_unlabel(s, n->name, err, errlen);
 		if (rc == KUBE_ENOTFOUND)
 			rc = 0; /* gone meanwhile: nothing to remove */
 		if (rc != 0)
 			return rc;
-		stack_line(s, lbl, "label " STACK_NODE_LABEL " removed");
+		hg_stack_line(s, lbl, "label " STACK_NODE_LABEL " removed");
 		(*changed)++;
 	}
 	if (p->chosen < 0)
@@ -1160,16 +1160,16 @@ int stack_plan_label(struct stack *s, const struct stack_plan *p, int *changed, 
 				   "\"true\"}}}",
 				   n->name, STACK_NODE_LABEL);
 		struct kube_apply_opts o = {.field_manager = "agentctl", .force = true};
-		int rc = kube_apply(s->client, doc, (size_t)len, &o, NULL, &ch, err, errlen);
+		int rc = hg_kube_apply(s->client, doc, (size_t)len, &o, NULL, &ch, err, errlen);
 		if (rc != 0)
 			return rc;
 	}
-	stack_line(s, lbl, ch ? "labelled " STACK_NODE_LABEL "=true" : "unchanged");
+	hg_stack_line(s, lbl, ch ? "labelled " STACK_NODE_LABEL "=true" : "unchanged");
 	*changed += ch;
 	return 0;
 }
 
-void stack_plan_free(struct stack_plan *p)
+void hg_stack_plan_free(struct stack_plan *p)
 {
 	free(p->node);
 	free(p->pod);

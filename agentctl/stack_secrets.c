@@ -80,7 +80,7 @@ static int create_secret(struct stack *s, const struct stack_secret *sec, char *
 	b64(pw, pw64);
 	b64(sec->username, user64);
 	memset(pw, 0, sizeof pw);
-	int rc = kube_resource_path(s->client, "v1", "Secret", stack_namespace(s), NULL, path, sizeof path, NULL, err,
+	int rc = hg_kube_resource_path(s->client, "v1", "Secret", hg_stack_namespace(s), NULL, path, sizeof path, NULL, err,
 				    errlen);
 	if (rc != 0)
 		return rc;
@@ -90,42 +90,42 @@ static int create_secret(struct stack *s, const struct stack_secret *sec, char *
 			 "\"labels\":{\"app.kubernetes.io/part-of\":\"heliograph\"},\"annotations\":{"
 			 "\"heliograph.io/purpose\":\"%s\"}},\"type\":\"Opaque\",\"data\":{\"username\":\"%s\","
 			 "\"password\":\"%s\"}}",
-			 sec->name, stack_namespace(s), sec->purpose, user64, pw64);
+			 sec->name, hg_stack_namespace(s), sec->purpose, user64, pw64);
 	memset(pw64, 0, sizeof pw64);
-	snprintf(what, sizeof what, "create Secret %s in namespace %s", sec->name, stack_namespace(s));
+	snprintf(what, sizeof what, "create Secret %s in namespace %s", sec->name, hg_stack_namespace(s));
 	struct kube_request rq = {.method = "POST", .path = path, .what = what, .content_type = "application/json",
 				  .body = body, .body_len = (size_t)n};
-	rc = kube_call(s->client, &rq, NULL, err, errlen);
+	rc = hg_kube_call(s->client, &rq, NULL, err, errlen);
 	memset(body, 0, sizeof body);
 	return rc;
 }
 
-int stack_ensure_secrets(struct stack *s, int *changed, char *err, size_t errlen)
+int hg_stack_ensure_secrets(struct stack *s, int *changed, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < stack_secrets_count; i++) {
-		const struct stack_secret *sec = &stack_secrets[i];
+	for (size_t i = 0; i < hg_stack_secrets_count; i++) {
+		const struct stack_secret *sec = &hg_stack_secrets[i];
 		char label[160];
 		snprintf(label, sizeof label, "secret/%s", sec->name);
-		int rc = kube_get(s->client, "v1", "Secret", stack_namespace(s), sec->name, NULL, err, errlen);
+		int rc = hg_kube_get(s->client, "v1", "Secret", hg_stack_namespace(s), sec->name, NULL, err, errlen);
 		if (rc == 0) {
-			stack_line(s, label, "unchanged (kept: passwords are never replaced)");
+			hg_stack_line(s, label, "unchanged (kept: passwords are never replaced)");
 			continue;
 		}
 		if (rc != KUBE_ENOTFOUND)
 			return rc;
 		if (s->dry_run) {
-			stack_line(s, label, "created (random password)");
+			hg_stack_line(s, label, "created (random password)");
 			(*changed)++;
 			continue;
 		}
 		rc = create_secret(s, sec, err, errlen);
 		if (rc == KUBE_ECONFLICT) { /* created meanwhile by someone else: keep theirs */
-			stack_line(s, label, "unchanged (kept: passwords are never replaced)");
+			hg_stack_line(s, label, "unchanged (kept: passwords are never replaced)");
 			continue;
 		}
 		if (rc != 0)
 			return rc;
-		stack_line(s, label, "created (random password)");
+		hg_stack_line(s, label, "created (random password)");
 		(*changed)++;
 	}
 	return 0;
@@ -133,10 +133,10 @@ int stack_ensure_secrets(struct stack *s, int *changed, char *err, size_t errlen
 
 static char *decode_field(yajl_val v, const char *key)
 {
-	const char *b = jq_str(v, "data", key, JQ_END);
+	const char *b = hg_jq_str(v, "data", key, JQ_END);
 	unsigned char *out = NULL;
 	size_t n = 0;
-	if (!b || kube_b64_decode(b, &out, &n) != 0)
+	if (!b || hg_kube_b64_decode(b, &out, &n) != 0)
 		return NULL;
 	char *s = malloc(n + 1);
 	if (s) {
@@ -148,14 +148,14 @@ static char *decode_field(yajl_val v, const char *key)
 	return s;
 }
 
-int stack_secret_read(struct stack *s, const char *name, char **user, char **password, char *err, size_t errlen)
+int hg_stack_secret_read(struct stack *s, const char *name, char **user, char **password, char *err, size_t errlen)
 {
 	char *body = NULL;
 	*user = *password = NULL;
-	int rc = kube_get(s->client, "v1", "Secret", stack_namespace(s), name, &body, err, errlen);
+	int rc = hg_kube_get(s->client, "v1", "Secret", hg_stack_namespace(s), name, &body, err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val v = jq_parse(body, err, errlen);
+	yajl_val v = hg_jq_parse(body, err, errlen);
 	size_t bl = strlen(body);
 	memset(body, 0, bl);
 	free(body);
@@ -168,7 +168,7 @@ int stack_secret_read(struct stack *s, const char *name, char **user, char **pas
 		snprintf(err, errlen,
 			 "Secret %s in namespace %s lacks the keys username and password (base64). Delete it to "
 			 "have install-stack create it again, or fix it by hand",
-			 name, stack_namespace(s));
+			 name, hg_stack_namespace(s));
 		free(*user);
 		free(*password);
 		*user = *password = NULL;

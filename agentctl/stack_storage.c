@@ -34,7 +34,7 @@ static bool is_ebs(const char *prov)
 
 static int csi_driver(struct stack *s, const char *name, bool *present, char *err, size_t errlen)
 {
-	int rc = kube_get(s->client, "storage.k8s.io/v1", "CSIDriver", NULL, name, NULL, err, errlen);
+	int rc = hg_kube_get(s->client, "storage.k8s.io/v1", "CSIDriver", NULL, name, NULL, err, errlen);
 	*present = rc == 0;
 	return rc == KUBE_ENOTFOUND ? 0 : rc;
 }
@@ -56,22 +56,22 @@ static int provisioner_installed(struct stack *s, const char *prov, bool *ok, ch
 	return rc;
 }
 
-int stack_default_class(struct stack *s, char **name, char **prov, char *err, size_t errlen)
+int hg_stack_default_class(struct stack *s, char **name, char **prov, char *err, size_t errlen)
 {
 	*name = *prov = NULL;
 	yajl_val v;
-	int rc = stack_list(s, "storage.k8s.io/v1", "StorageClass", NULL, NULL, NULL, &v, err, errlen);
+	int rc = hg_stack_list(s, "storage.k8s.io/v1", "StorageClass", NULL, NULL, NULL, &v, err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val items = jq_at(v, "items", JQ_END);
-	for (size_t i = 0; i < jq_len(items); i++) {
-		yajl_val sc = jq_item(items, i);
-		const char *def = jq_str(sc, "metadata", "annotations", DEFAULT_ANNOTATION, JQ_END);
-		const char *beta = jq_str(sc, "metadata", "annotations",
+	yajl_val items = hg_jq_at(v, "items", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(items); i++) {
+		yajl_val sc = hg_jq_item(items, i);
+		const char *def = hg_jq_str(sc, "metadata", "annotations", DEFAULT_ANNOTATION, JQ_END);
+		const char *beta = hg_jq_str(sc, "metadata", "annotations",
 					  "storageclass.beta.kubernetes.io/is-default-class", JQ_END);
 		if ((def && strcmp(def, "true") == 0) || (beta && strcmp(beta, "true") == 0)) {
-			*name = kube_strdup(jq_str(sc, "metadata", "name", JQ_END));
-			*prov = kube_strdup(jq_str(sc, "provisioner", JQ_END));
+			*name = hg_kube_strdup(hg_jq_str(sc, "metadata", "name", JQ_END));
+			*prov = hg_kube_strdup(hg_jq_str(sc, "provisioner", JQ_END));
 			break;
 		}
 	}
@@ -83,12 +83,12 @@ int stack_default_class(struct stack *s, char **name, char **prov, char *err, si
  * hostPath volumes) or a zone (EBS). */
 static void pv_topology(yajl_val pv, struct stack_storage *st)
 {
-	yajl_val terms = jq_at(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms", JQ_END);
-	for (size_t t = 0; t < jq_len(terms); t++) {
-		yajl_val ex = jq_at(jq_item(terms, t), "matchExpressions", JQ_END);
-		for (size_t i = 0; i < jq_len(ex); i++) {
-			const char *key = jq_str(jq_item(ex, i), "key", JQ_END), *op = jq_str(jq_item(ex, i), "operator", JQ_END);
-			const char *val = jq_str(jq_item(jq_at(jq_item(ex, i), "values", JQ_END), 0), JQ_END);
+	yajl_val terms = hg_jq_at(pv, "spec", "nodeAffinity", "required", "nodeSelectorTerms", JQ_END);
+	for (size_t t = 0; t < hg_jq_len(terms); t++) {
+		yajl_val ex = hg_jq_at(hg_jq_item(terms, t), "matchExpressions", JQ_END);
+		for (size_t i = 0; i < hg_jq_len(ex); i++) {
+			const char *key = hg_jq_str(hg_jq_item(ex, i), "key", JQ_END), *op = hg_jq_str(hg_jq_item(ex, i), "operator", JQ_END);
+			const char *val = hg_jq_str(hg_jq_item(hg_jq_at(hg_jq_item(ex, i), "values", JQ_END), 0), JQ_END);
 			if (!key || !op || !val || strcmp(op, "In") != 0)
 				continue;
 			if (strcmp(key, "kubernetes.io/hostname") == 0)
@@ -104,11 +104,11 @@ static void pv_topology(yajl_val pv, struct stack_storage *st)
  * remove it). */
 static bool class_applied_by_us(yajl_val pvc)
 {
-	yajl_val mf = jq_at(pvc, "metadata", "managedFields", JQ_END);
-	for (size_t i = 0; i < jq_len(mf); i++) {
-		const char *m = jq_str(jq_item(mf, i), "manager", JQ_END);
+	yajl_val mf = hg_jq_at(pvc, "metadata", "managedFields", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(mf); i++) {
+		const char *m = hg_jq_str(hg_jq_item(mf, i), "manager", JQ_END);
 		if (m && strcmp(m, "agentctl") == 0 &&
-		    jq_at(jq_item(mf, i), "fieldsV1", "f:spec", "f:storageClassName", JQ_END))
+		    hg_jq_at(hg_jq_item(mf, i), "fieldsV1", "f:spec", "f:storageClassName", JQ_END))
 			return true;
 	}
 	return false;
@@ -117,37 +117,37 @@ static bool class_applied_by_us(yajl_val pvc)
 /* The volumes of an earlier install: their class, and where they are. */
 static int existing(struct stack *s, struct stack_storage *st, bool *applied, char *err, size_t errlen)
 {
-	const char *ns = stack_namespace(s);
+	const char *ns = hg_stack_namespace(s);
 	for (size_t i = 0; i < sizeof volumes / sizeof *volumes; i++) {
 		char *body = NULL;
-		int rc = kube_get(s->client, "v1", "PersistentVolumeClaim", ns, volumes[i], &body, err, errlen);
+		int rc = hg_kube_get(s->client, "v1", "PersistentVolumeClaim", ns, volumes[i], &body, err, errlen);
 		if (rc == KUBE_ENOTFOUND)
 			continue;
 		if (rc != 0)
 			return rc;
-		yajl_val pvc = jq_parse(body, err, errlen);
+		yajl_val pvc = hg_jq_parse(body, err, errlen);
 		free(body);
 		if (!pvc)
 			return -1;
-		const char *cls = jq_str(pvc, "spec", "storageClassName", JQ_END);
+		const char *cls = hg_jq_str(pvc, "spec", "storageClassName", JQ_END);
 		if (!st->exists && cls)
 			snprintf(st->cls, sizeof st->cls, "%s", cls);
 		st->exists = true;
 		*applied |= class_applied_by_us(pvc);
 		/* Its PV: the bound one, or for node storage the pre-bound one render names. */
 		char pvname[320];
-		const char *vn = jq_str(pvc, "spec", "volumeName", JQ_END);
+		const char *vn = hg_jq_str(pvc, "spec", "volumeName", JQ_END);
 		if (vn)
 			snprintf(pvname, sizeof pvname, "%s", vn);
 		else
 			snprintf(pvname, sizeof pvname, "heliograph-%s-%s", ns, volumes[i]);
 		yajl_tree_free(pvc);
-		rc = kube_get(s->client, "v1", "PersistentVolume", NULL, pvname, &body, err, errlen);
+		rc = hg_kube_get(s->client, "v1", "PersistentVolume", NULL, pvname, &body, err, errlen);
 		if (rc == KUBE_ENOTFOUND)
 			continue;
 		if (rc != 0)
 			return rc;
-		yajl_val pv = jq_parse(body, err, errlen);
+		yajl_val pv = hg_jq_parse(body, err, errlen);
 		free(body);
 		if (!pv)
 			return -1;
@@ -159,11 +159,11 @@ static int existing(struct stack *s, struct stack_storage *st, bool *applied, ch
 
 static const char *param(const struct stack *s, const char *flag)
 {
-	int i = render_param_find(flag);
+	int i = hg_render_param_find(flag);
 	return i >= 0 ? s->rp.value[i] : NULL;
 }
 
-int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, size_t errlen)
+int hg_stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, size_t errlen)
 {
 	memset(st, 0, sizeof *st);
 	const char *want_class = param(s, "storage-class"), *want_node = param(s, "storage-node");
@@ -178,7 +178,7 @@ int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, s
 		st->why = "the volumes exist from an earlier install; a re-run keeps them";
 		if (!st->cls[0]) { /* made before admission named the default class */
 			char *dname = NULL, *dprov = NULL;
-			if ((rc = stack_default_class(s, &dname, &dprov, err, errlen)) != 0)
+			if ((rc = hg_stack_default_class(s, &dname, &dprov, err, errlen)) != 0)
 				return rc;
 			snprintf(st->cls, sizeof st->cls, "%s", dname ? dname : "(the default)");
 			free(dname);
@@ -238,7 +238,7 @@ int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, s
 			}
 			return 0;
 		}
-		rc = kube_get(s->client, "storage.k8s.io/v1", "StorageClass", NULL, want_class, &body, err, errlen);
+		rc = hg_kube_get(s->client, "storage.k8s.io/v1", "StorageClass", NULL, want_class, &body, err, errlen);
 		if (rc == KUBE_ENOTFOUND) {
 			snprintf(err, errlen,
 				 "StorageClass \"%s\" (--storage-class) does not exist: the volumes influxdb-data and "
@@ -248,12 +248,12 @@ int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, s
 		}
 		if (rc != 0)
 			return rc;
-		yajl_val v = jq_parse(body, err, errlen);
+		yajl_val v = hg_jq_parse(body, err, errlen);
 		free(body);
 		if (!v)
 			return -1;
 		char prov[256];
-		snprintf(prov, sizeof prov, "%s", jq_str(v, "provisioner", JQ_END) ? jq_str(v, "provisioner", JQ_END) : "");
+		snprintf(prov, sizeof prov, "%s", hg_jq_str(v, "provisioner", JQ_END) ? hg_jq_str(v, "provisioner", JQ_END) : "");
 		yajl_tree_free(v);
 		bool ok;
 		if ((rc = provisioner_installed(s, prov, &ok, err, errlen)) != 0)
@@ -269,7 +269,7 @@ int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, s
 		return 0;
 	}
 	char *dname = NULL, *dprov = NULL;
-	if ((rc = stack_default_class(s, &dname, &dprov, err, errlen)) != 0)
+	if ((rc = hg_stack_default_class(s, &dname, &dprov, err, errlen)) != 0)
 		return rc;
 	bool def_ok = false;
 	rc = dname ? provisioner_installed(s, dprov, &def_ok, err, errlen) : 0;
@@ -309,7 +309,7 @@ int stack_storage_decide(struct stack *s, struct stack_storage *st, char *err, s
 	return rc;
 }
 
-int stack_storage_params(struct stack *s, const struct stack_storage *st, const char *node, char *err, size_t errlen)
+int hg_stack_storage_params(struct stack *s, const struct stack_storage *st, const char *node, char *err, size_t errlen)
 {
 	if (st->node) {
 		if (param(s, "storage-node"))
@@ -320,17 +320,17 @@ int stack_storage_params(struct stack *s, const struct stack_storage *st, const 
 			return -1;
 		}
 		snprintf(s->storage_node, sizeof s->storage_node, "%s", n);
-		return render_params_set(&s->rp, "storage-node", s->storage_node, err, errlen);
+		return hg_render_params_set(&s->rp, "storage-node", s->storage_node, err, errlen);
 	}
 	if (!st->keep_class || param(s, "storage-class"))
 		return 0;
 	snprintf(s->storage_class, sizeof s->storage_class, "%s", st->cls);
-	return render_params_set(&s->rp, "storage-class", s->storage_class, err, errlen);
+	return hg_render_params_set(&s->rp, "storage-class", s->storage_class, err, errlen);
 }
 
-void stack_storage_print(const struct stack *s, const struct stack_storage *st, const char *node)
+void hg_stack_storage_print(const struct stack *s, const struct stack_storage *st, const char *node)
 {
-	const char *ns = stack_namespace(s);
+	const char *ns = hg_stack_namespace(s);
 	if (st->node) {
 		const char *n = st->vol_node[0] ? st->vol_node : node ? node : "?";
 		fprintf(s->out,
@@ -363,10 +363,10 @@ static void copy(char *dst, size_t len, const char *src)
  * namespace ns: its name, or a claimRef in class heliograph-node. */
 static bool node_pv_of(yajl_val it, const char *ns, const char *vol)
 {
-	const char *name = jq_str(it, "metadata", "name", JQ_END);
-	const char *cls = jq_str(it, "spec", "storageClassName", JQ_END);
-	const char *rns = jq_str(it, "spec", "claimRef", "namespace", JQ_END);
-	const char *rname = jq_str(it, "spec", "claimRef", "name", JQ_END);
+	const char *name = hg_jq_str(it, "metadata", "name", JQ_END);
+	const char *cls = hg_jq_str(it, "spec", "storageClassName", JQ_END);
+	const char *rns = hg_jq_str(it, "spec", "claimRef", "namespace", JQ_END);
+	const char *rname = hg_jq_str(it, "spec", "claimRef", "name", JQ_END);
 	char want[300];
 	snprintf(want, sizeof want, "heliograph-%s-%s", ns, vol);
 	return name && (strcmp(name, want) == 0 || (cls && strcmp(cls, STACK_NODE_CLASS) == 0 && rns &&
@@ -375,34 +375,34 @@ static bool node_pv_of(yajl_val it, const char *ns, const char *vol)
 
 static void node_pv(yajl_val it, struct stack_node_pv *p)
 {
-	const char *rns = jq_str(it, "spec", "claimRef", "namespace", JQ_END);
-	const char *rname = jq_str(it, "spec", "claimRef", "name", JQ_END);
+	const char *rns = hg_jq_str(it, "spec", "claimRef", "namespace", JQ_END);
+	const char *rname = hg_jq_str(it, "spec", "claimRef", "name", JQ_END);
 	struct stack_storage topo = {0};
 	memset(p, 0, sizeof *p);
 	pv_topology(it, &topo);
-	copy(p->name, sizeof p->name, jq_str(it, "metadata", "name", JQ_END));
+	copy(p->name, sizeof p->name, hg_jq_str(it, "metadata", "name", JQ_END));
 	copy(p->node, sizeof p->node, topo.vol_node);
-	copy(p->path, sizeof p->path, jq_str(it, "spec", "hostPath", "path", JQ_END));
-	copy(p->phase, sizeof p->phase, jq_str(it, "status", "phase", JQ_END));
-	copy(p->capacity, sizeof p->capacity, jq_str(it, "spec", "capacity", "storage", JQ_END));
-	copy(p->reclaim, sizeof p->reclaim, jq_str(it, "spec", "persistentVolumeReclaimPolicy", JQ_END));
+	copy(p->path, sizeof p->path, hg_jq_str(it, "spec", "hostPath", "path", JQ_END));
+	copy(p->phase, sizeof p->phase, hg_jq_str(it, "status", "phase", JQ_END));
+	copy(p->capacity, sizeof p->capacity, hg_jq_str(it, "spec", "capacity", "storage", JQ_END));
+	copy(p->reclaim, sizeof p->reclaim, hg_jq_str(it, "spec", "persistentVolumeReclaimPolicy", JQ_END));
 	if (rns && rname)
 		snprintf(p->claim, sizeof p->claim, "%s/%s", rns, rname);
 }
 
-int stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *err, size_t errlen)
+int hg_stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *err, size_t errlen)
 {
-	const char *ns = stack_namespace(s);
+	const char *ns = hg_stack_namespace(s);
 	*n = 0;
 	yajl_val v;
-	int rc = stack_list(s, "v1", "PersistentVolume", NULL, NULL, NULL, &v, err, errlen);
+	int rc = hg_stack_list(s, "v1", "PersistentVolume", NULL, NULL, NULL, &v, err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val items = jq_at(v, "items", JQ_END);
+	yajl_val items = hg_jq_at(v, "items", JQ_END);
 	/* In the order of volumes[] (influxdb first), whatever the list's order. */
 	for (size_t k = 0; k < sizeof volumes / sizeof *volumes; k++) {
-		for (size_t i = 0; i < jq_len(items) && *n < STACK_NODE_PV_MAX; i++) {
-			yajl_val it = jq_item(items, i);
+		for (size_t i = 0; i < hg_jq_len(items) && *n < STACK_NODE_PV_MAX; i++) {
+			yajl_val it = hg_jq_item(items, i);
 			if (node_pv_of(it, ns, volumes[k]))
 				node_pv(it, &pv[(*n)++]);
 		}
@@ -413,31 +413,31 @@ int stack_node_pvs(struct stack *s, struct stack_node_pv *pv, size_t *n, char *e
 
 static bool node_is_ready(yajl_val node)
 {
-	yajl_val cs = jq_at(node, "status", "conditions", JQ_END);
-	for (size_t i = 0; i < jq_len(cs); i++) {
-		const char *t = jq_str(jq_item(cs, i), "type", JQ_END), *st = jq_str(jq_item(cs, i), "status", JQ_END);
+	yajl_val cs = hg_jq_at(node, "status", "conditions", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(cs); i++) {
+		const char *t = hg_jq_str(hg_jq_item(cs, i), "type", JQ_END), *st = hg_jq_str(hg_jq_item(cs, i), "status", JQ_END);
 		if (t && strcmp(t, "Ready") == 0)
 			return st && strcmp(st, "True") == 0;
 	}
 	return false;
 }
 
-int stack_label_nodes(struct stack *s, struct stack_label_node *ln, size_t *n, char *err, size_t errlen)
+int hg_stack_label_nodes(struct stack *s, struct stack_label_node *ln, size_t *n, char *err, size_t errlen)
 {
 	*n = 0;
 	yajl_val v;
-	int rc = stack_list(s, "v1", "Node", NULL, STACK_NODE_LABEL, NULL, &v, err, errlen);
+	int rc = hg_stack_list(s, "v1", "Node", NULL, STACK_NODE_LABEL, NULL, &v, err, errlen);
 	if (rc != 0)
 		return rc;
-	yajl_val items = jq_at(v, "items", JQ_END);
-	for (size_t i = 0; i < jq_len(items) && *n < STACK_LABEL_NODE_MAX; i++) {
-		yajl_val it = jq_item(items, i);
+	yajl_val items = hg_jq_at(v, "items", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(items) && *n < STACK_LABEL_NODE_MAX; i++) {
+		yajl_val it = hg_jq_item(items, i);
 		/* Checked again: a list that ignored the selector names no other node. */
-		const char *val = jq_str(it, "metadata", "labels", STACK_NODE_LABEL, JQ_END);
+		const char *val = hg_jq_str(it, "metadata", "labels", STACK_NODE_LABEL, JQ_END);
 		if (!val)
 			continue;
 		struct stack_label_node *l = &ln[(*n)++];
-		copy(l->name, sizeof l->name, jq_str(it, "metadata", "name", JQ_END));
+		copy(l->name, sizeof l->name, hg_jq_str(it, "metadata", "name", JQ_END));
 		copy(l->value, sizeof l->value, val);
 		l->ready = node_is_ready(it);
 	}
@@ -445,11 +445,11 @@ int stack_label_nodes(struct stack *s, struct stack_label_node *ln, size_t *n, c
 	return 0;
 }
 
-int stack_node_ready(struct stack *s, const char *name, bool *exists, bool *ready, char *err, size_t errlen)
+int hg_stack_node_ready(struct stack *s, const char *name, bool *exists, bool *ready, char *err, size_t errlen)
 {
 	char *body = NULL;
 	*exists = *ready = false;
-	int rc = kube_get(s->client, "v1", "Node", NULL, name, &body, err, errlen);
+	int rc = hg_kube_get(s->client, "v1", "Node", NULL, name, &body, err, errlen);
 	if (rc == KUBE_ENOTFOUND) {
 		free(body);
 		return 0;
@@ -458,7 +458,7 @@ int stack_node_ready(struct stack *s, const char *name, bool *exists, bool *read
 		free(body);
 		return rc;
 	}
-	yajl_val v = jq_parse(body, err, errlen);
+	yajl_val v = hg_jq_parse(body, err, errlen);
 	free(body);
 	if (!v)
 		return -1;

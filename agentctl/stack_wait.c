@@ -19,22 +19,22 @@
 /* 1 done, 0 waiting, -1 failed; msg says which. */
 static int deployment_state(yajl_val d, char *msg, size_t len)
 {
-	int64_t gen = jq_int(d, 0, "metadata", "generation", JQ_END);
-	int64_t og = jq_int(d, -1, "status", "observedGeneration", JQ_END);
+	int64_t gen = hg_jq_int(d, 0, "metadata", "generation", JQ_END);
+	int64_t og = hg_jq_int(d, -1, "status", "observedGeneration", JQ_END);
 	if (og < gen) {
 		snprintf(msg, len, "waiting for the controller to see the new spec");
 		return 0;
 	}
-	yajl_val conds = jq_at(d, "status", "conditions", JQ_END);
-	for (size_t i = 0; i < jq_len(conds); i++) {
-		const char *r = jq_str(jq_item(conds, i), "reason", JQ_END);
+	yajl_val conds = hg_jq_at(d, "status", "conditions", JQ_END);
+	for (size_t i = 0; i < hg_jq_len(conds); i++) {
+		const char *r = hg_jq_str(hg_jq_item(conds, i), "reason", JQ_END);
 		if (r && strcmp(r, "ProgressDeadlineExceeded") == 0) {
 			snprintf(msg, len, "exceeded its progress deadline");
 			return -1;
 		}
 	}
-	int64_t want = jq_int(d, 1, "spec", "replicas", JQ_END), upd = jq_int(d, 0, "status", "updatedReplicas", JQ_END);
-	int64_t have = jq_int(d, 0, "status", "replicas", JQ_END), avail = jq_int(d, 0, "status", "availableReplicas", JQ_END);
+	int64_t want = hg_jq_int(d, 1, "spec", "replicas", JQ_END), upd = hg_jq_int(d, 0, "status", "updatedReplicas", JQ_END);
+	int64_t have = hg_jq_int(d, 0, "status", "replicas", JQ_END), avail = hg_jq_int(d, 0, "status", "availableReplicas", JQ_END);
 	if (upd < want)
 		snprintf(msg, len, "%lld of %lld new replicas updated", (long long)upd, (long long)want);
 	else if (have > upd)
@@ -52,15 +52,15 @@ static int deployment_state(yajl_val d, char *msg, size_t len)
  * when their node is back, or never if it is gone). */
 static int daemonset_state(yajl_val d, int64_t skip, char *msg, size_t len)
 {
-	int64_t gen = jq_int(d, 0, "metadata", "generation", JQ_END);
-	int64_t og = jq_int(d, -1, "status", "observedGeneration", JQ_END);
+	int64_t gen = hg_jq_int(d, 0, "metadata", "generation", JQ_END);
+	int64_t og = hg_jq_int(d, -1, "status", "observedGeneration", JQ_END);
 	if (og < gen) {
 		snprintf(msg, len, "waiting for the controller to see the new spec");
 		return 0;
 	}
-	int64_t want = jq_int(d, 0, "status", "desiredNumberScheduled", JQ_END);
-	int64_t upd = jq_int(d, 0, "status", "updatedNumberScheduled", JQ_END);
-	int64_t avail = jq_int(d, 0, "status", "numberAvailable", JQ_END);
+	int64_t want = hg_jq_int(d, 0, "status", "desiredNumberScheduled", JQ_END);
+	int64_t upd = hg_jq_int(d, 0, "status", "updatedNumberScheduled", JQ_END);
+	int64_t avail = hg_jq_int(d, 0, "status", "numberAvailable", JQ_END);
 	if (skip > want)
 		skip = want;
 	char nr[64] = "";
@@ -77,28 +77,28 @@ static int daemonset_state(yajl_val d, int64_t skip, char *msg, size_t len)
 	return 0;
 }
 
-int stack_rollout_state_skip(const char *kind, yajl_val obj, int64_t skip, char *msg, size_t len)
+int hg_stack_rollout_state_skip(const char *kind, yajl_val obj, int64_t skip, char *msg, size_t len)
 {
 	return strcmp(kind, "Deployment") == 0 ? deployment_state(obj, msg, len) : daemonset_state(obj, skip, msg, len);
 }
 
-int stack_rollout_state(const char *kind, yajl_val obj, char *msg, size_t len)
+int hg_stack_rollout_state(const char *kind, yajl_val obj, char *msg, size_t len)
 {
-	return stack_rollout_state_skip(kind, obj, 0, msg, len);
+	return hg_stack_rollout_state_skip(kind, obj, 0, msg, len);
 }
 
 static int state_of(struct stack *s, const char *kind, const char *name, int64_t skip, char *msg, size_t len,
 		    char *err, size_t errlen)
 {
 	char *body = NULL;
-	int rc = kube_get(s->client, "apps/v1", kind, stack_namespace(s), name, &body, err, errlen);
+	int rc = hg_kube_get(s->client, "apps/v1", kind, hg_stack_namespace(s), name, &body, err, errlen);
 	if (rc != 0)
 		return rc == KUBE_ENOTFOUND ? (snprintf(msg, len, "not found"), 0) : -2;
-	yajl_val v = jq_parse(body, err, errlen);
+	yajl_val v = hg_jq_parse(body, err, errlen);
 	free(body);
 	if (!v)
 		return -2;
-	rc = stack_rollout_state_skip(kind, v, skip, msg, len);
+	rc = hg_stack_rollout_state_skip(kind, v, skip, msg, len);
 	yajl_tree_free(v);
 	return rc;
 }
@@ -116,7 +116,7 @@ struct diag_state {
 	struct stack_diags cur, printed;
 	int64_t skip;
 	char pods[1024];
-	char setup_failed[4096]; /* InfluxDB's set-up failed: why (stack_setup_failure) */
+	char setup_failed[4096]; /* InfluxDB's set-up failed: why (hg_stack_setup_failure) */
 };
 
 static yajl_val list(struct stack *s, const char *api, const char *kind, const char *ns, const char *labels,
@@ -125,46 +125,46 @@ static yajl_val list(struct stack *s, const char *api, const char *kind, const c
 	char err[512];
 	yajl_val v;
 	/* Best effort: a list that fails (RBAC, a slow server) leaves out what needs it. */
-	stack_list(s, api, kind, ns, labels, fields, &v, err, sizeof err);
+	hg_stack_list(s, api, kind, ns, labels, fields, &v, err, sizeof err);
 	return v;
 }
 
 /* "heliograph-stack-5d9c Pending, heliograph-agent-x2f Running (not ready)". */
 static void pod_summary(yajl_val pods, char *out, size_t len)
 {
-	yajl_val it = jq_at(pods, "items", JQ_END);
+	yajl_val it = hg_jq_at(pods, "items", JQ_END);
 	out[0] = '\0';
-	for (size_t i = 0; i < jq_len(it); i++) {
-		yajl_val p = jq_item(it, i);
+	for (size_t i = 0; i < hg_jq_len(it); i++) {
+		yajl_val p = hg_jq_item(it, i);
 		size_t n = strlen(out);
 		if (n + 1 >= len)
 			break;
 		bool ready = false;
-		yajl_val c = jq_at(p, "status", "conditions", JQ_END);
-		for (size_t k = 0; k < jq_len(c); k++) {
-			const char *t = jq_str(jq_item(c, k), "type", JQ_END), *st = jq_str(jq_item(c, k), "status", JQ_END);
+		yajl_val c = hg_jq_at(p, "status", "conditions", JQ_END);
+		for (size_t k = 0; k < hg_jq_len(c); k++) {
+			const char *t = hg_jq_str(hg_jq_item(c, k), "type", JQ_END), *st = hg_jq_str(hg_jq_item(c, k), "status", JQ_END);
 			if (t && st && strcmp(t, "Ready") == 0)
 				ready = strcmp(st, "True") == 0;
 		}
-		const char *ph = jq_str(p, "status", "phase", JQ_END);
-		snprintf(out + n, len - n, "%s%s %s%s", n ? ", " : "", jq_str(p, "metadata", "name", JQ_END) ? jq_str(p, "metadata", "name", JQ_END) : "?",
+		const char *ph = hg_jq_str(p, "status", "phase", JQ_END);
+		snprintf(out + n, len - n, "%s%s %s%s", n ? ", " : "", hg_jq_str(p, "metadata", "name", JQ_END) ? hg_jq_str(p, "metadata", "name", JQ_END) : "?",
 			 ph ? ph : "Pending", ready ? "" : ph && strcmp(ph, "Running") == 0 ? " (not ready)" : "");
 	}
 }
 
 static void diag_round(struct stack *s, struct diag_state *ds, bool tty)
 {
-	const char *ns = stack_namespace(s);
+	const char *ns = hg_stack_namespace(s);
 	char cluster[128];
-	stack_diag_cluster_name(s->kc.context, cluster, sizeof cluster);
+	hg_stack_diag_cluster_name(s->kc.context, cluster, sizeof cluster);
 	if (!*cluster)
-		stack_diag_cluster_name(s->kc.cluster_name, cluster, sizeof cluster);
+		hg_stack_diag_cluster_name(s->kc.cluster_name, cluster, sizeof cluster);
 	struct stack_diag_in in = {.ns = ns, .cluster = *cluster ? cluster : NULL};
 	in.pods = list(s, "v1", "Pod", ns, STACK_PART_OF, NULL);
 	in.pvcs = list(s, "v1", "PersistentVolumeClaim", ns, NULL, NULL);
 	in.events = list(s, "v1", "Event", ns, NULL, NULL);
 	in.nodes = list(s, "v1", "Node", NULL, NULL, NULL);
-	if (stack_diag_trouble(&in)) {
+	if (hg_stack_diag_trouble(&in)) {
 		/* What names the nodes' occupants, the volumes' places and the
 		 * drivers: only read when something is wrong. */
 		in.all_pods = list(s, "v1", "Pod", NULL, NULL, "status.phase!=Succeeded,status.phase!=Failed");
@@ -172,10 +172,10 @@ static void diag_round(struct stack *s, struct diag_state *ds, bool tty)
 		in.csidrivers = list(s, "storage.k8s.io/v1", "CSIDriver", NULL, NULL, NULL);
 	}
 	if (!ds->setup_failed[0])
-		stack_setup_failure(s, in.pods, ds->setup_failed, sizeof ds->setup_failed);
-	stack_diags_clear(&ds->cur);
-	ds->skip = stack_diag_notready(&in, &ds->cur);
-	stack_diagnose(&in, &ds->cur);
+		hg_stack_setup_failure(s, in.pods, ds->setup_failed, sizeof ds->setup_failed);
+	hg_stack_diags_clear(&ds->cur);
+	ds->skip = hg_stack_diag_notready(&in, &ds->cur);
+	hg_stack_diagnose(&in, &ds->cur);
 	pod_summary(in.pods, ds->pods, sizeof ds->pods);
 	for (size_t i = 0; i < ds->cur.n; i++) {
 		bool seen = false;
@@ -222,10 +222,10 @@ static void failure(struct stack *s, const struct diag_state *ds, const char *wh
 		snprintf(err + n, errlen - n,
 			 ", and nothing in their states, volume claims or events says why yet (pods: %s). Re-run "
 			 "install-stack to wait again; `kubectl -n %s get events` shows what happens meanwhile.",
-			 *ds->pods ? ds->pods : "none created yet", stack_namespace(s));
+			 *ds->pods ? ds->pods : "none created yet", hg_stack_namespace(s));
 }
 
-int stack_wait(struct stack *s, int64_t timeout_ms, char *err, size_t errlen)
+int hg_stack_wait(struct stack *s, int64_t timeout_ms, char *err, size_t errlen)
 {
 	bool tty = isatty(fileno(s->out));
 	int64_t start = now_ms();
@@ -260,7 +260,7 @@ int stack_wait(struct stack *s, int64_t timeout_ms, char *err, size_t errlen)
 		if (d == 1 && a == 1) {
 			if (tty)
 				fputc('\n', s->out);
-			stack_line(s, "rollout", "done");
+			hg_stack_line(s, "rollout", "done");
 			rc = 0;
 			break;
 		}
@@ -272,14 +272,14 @@ int stack_wait(struct stack *s, int64_t timeout_ms, char *err, size_t errlen)
 			break;
 		}
 		const char *failed = d < 0 ? "deployment " STACK_DEPLOYMENT : a < 0 ? "daemonset " STACK_DAEMONSET : NULL;
-		if (failed || el >= timeout_ms || stack_interrupted) {
-			if (!stack_interrupted)
+		if (failed || el >= timeout_ms || hg_stack_interrupted) {
+			if (!hg_stack_interrupted)
 				diag_round(s, &ds, tty); /* the latest reasons, printed if new */
 			if (tty)
 				fputc('\n', s->out);
 			char what[200];
 			snprintf(what, sizeof what, "%s%s%s",
-				 stack_interrupted ? "interrupted while waiting for the rollout" : failed ? "rollout failed"
+				 hg_stack_interrupted ? "interrupted while waiting for the rollout" : failed ? "rollout failed"
 													 : "timed out waiting for the rollout",
 				 failed ? " of " : "", failed ? failed : "");
 			failure(s, &ds, what, line, err, errlen);
@@ -288,7 +288,7 @@ int stack_wait(struct stack *s, int64_t timeout_ms, char *err, size_t errlen)
 		struct timespec ts = {0, POLL_MS * 1000000L};
 		nanosleep(&ts, NULL);
 	}
-	stack_diags_free(&ds.cur);
-	stack_diags_free(&ds.printed);
+	hg_stack_diags_free(&ds.cur);
+	hg_stack_diags_free(&ds.printed);
 	return rc;
 }

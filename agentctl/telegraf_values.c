@@ -134,7 +134,7 @@ static int translate(struct emit *e, const char *s, size_t len, int depth, const
 	return rc;
 }
 
-int telegraf_env_to_agent(FILE *out, const char *s, size_t len, const char **why)
+int hg_telegraf_env_to_agent(FILE *out, const char *s, size_t len, const char **why)
 {
 	struct emit e = { out, 0 };
 	int rc = translate(&e, s, len, 0, why);
@@ -145,7 +145,7 @@ int telegraf_env_to_agent(FILE *out, const char *s, size_t len, const char **why
 
 /* ---- durations ---- */
 
-int telegraf_duration(const char *s, int64_t *ns)
+int hg_telegraf_duration(const char *s, int64_t *ns)
 {
 	static const struct {
 		const char *u;
@@ -226,7 +226,7 @@ int telegraf_duration(const char *s, int64_t *ns)
 	return 0;
 }
 
-void telegraf_put_duration(FILE *out, int64_t ns)
+void hg_telegraf_put_duration(FILE *out, int64_t ns)
 {
 	static const struct {
 		const char *u;
@@ -247,18 +247,18 @@ void telegraf_put_duration(FILE *out, int64_t ns)
 
 /* ---- URLs ---- */
 
-int telegraf_url_usable(const char *url)
+int hg_telegraf_url_usable(const char *url)
 {
 	if (strchr(url, '$'))
 		return 1;
 	return !strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8);
 }
 
-void telegraf_url_shown(const char *url, char *buf, size_t len)
+void hg_telegraf_url_shown(const char *url, char *buf, size_t len)
 {
 	const char *sep = strstr(url, "://");
 	size_t hl;
-	const char *host = url_host(url, &hl);
+	const char *host = hg_url_host(url, &hl);
 	if (hl == 0) /* unix:///path: the path is the address */
 		hl = strcspn(host, "?#");
 	char *raw = malloc(strlen(url) + 1);
@@ -273,7 +273,7 @@ void telegraf_url_shown(const char *url, char *buf, size_t len)
 	}
 	memcpy(raw + o, host, hl);
 	raw[o + hl] = '\0';
-	char *shown = telegraf_shown_name(raw);
+	char *shown = hg_telegraf_shown_name(raw);
 	snprintf(buf, len, "%s", shown ? shown : "(a URL)");
 	free(shown);
 	free(raw);
@@ -281,7 +281,7 @@ void telegraf_url_shown(const char *url, char *buf, size_t len)
 
 /* ---- secret stores ---- */
 
-long telegraf_secret_ref(const char *s, size_t len, size_t *reflen)
+long hg_telegraf_secret_ref(const char *s, size_t len, size_t *reflen)
 {
 	for (size_t i = 0; i + 1 < len; i++) {
 		if (s[i] != '@' || s[i + 1] != '{')
@@ -303,7 +303,7 @@ long telegraf_secret_ref(const char *s, size_t len, size_t *reflen)
 
 /* ---- names ---- */
 
-char *telegraf_shown_name(const char *name)
+char *hg_telegraf_shown_name(const char *name)
 {
 	size_t len = strlen(name);
 	char *out = malloc(len * 4 + 1), *o = out;
@@ -311,7 +311,7 @@ char *telegraf_shown_name(const char *name)
 		return NULL;
 	for (size_t i = 0; i < len;) {
 		const unsigned char *p = (const unsigned char *)name + i;
-		size_t n = toml_utf8_seq(p, len - i);
+		size_t n = hg_toml_utf8_seq(p, len - i);
 		if (n == 1 && (*p < 0x20 || *p == 0x7f))
 			n = 0;
 		if (!n) {

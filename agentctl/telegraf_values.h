@@ -14,30 +14,30 @@
  * ${VAR-default} stay, $$ is a '$', an invalid ${1} stays literal. Returns 0;
  * 1 when carried with a difference described in *why (${VAR:?x}); -1 when it
  * cannot be carried (*why says why). */
-int telegraf_env_to_agent(FILE *out, const char *s, size_t len, const char **why);
+int hg_telegraf_env_to_agent(FILE *out, const char *s, size_t len, const char **why);
 
 /* Telegraf's config.Duration: an integer or float number of seconds (a TOML
  * number or a string "1.5"), or a Go duration with Telegraf's "d" for days
  * ("1d12h", "500ms"). 0 and *ns; -1 not a duration; -2 negative (Go has
  * them, the agent has not); -3 out of range. */
-int telegraf_duration(const char *s, int64_t *ns);
+int hg_telegraf_duration(const char *s, int64_t *ns);
 /* A duration the agent reads: "90s", "1500ms", "0s". */
-void telegraf_put_duration(FILE *out, int64_t ns);
+void hg_telegraf_put_duration(FILE *out, int64_t ns);
 
 /* Whether url (a Telegraf influxdb URL) is one the agent writes to: http://
  * or https:// (any case), or a ${...} only known when the agent starts. */
-int telegraf_url_usable(const char *url);
+int hg_telegraf_url_usable(const char *url);
 /* url's scheme and host, without user information (no secrets in
  * messages): "udp://localhost:8089". */
-void telegraf_url_shown(const char *url, char *buf, size_t len);
+void hg_telegraf_url_shown(const char *url, char *buf, size_t len);
 
 /* The first Telegraf secret-store reference @{store:key} in s, as its
  * offset and length; -1 if none. */
-long telegraf_secret_ref(const char *s, size_t len, size_t *reflen);
+long hg_telegraf_secret_ref(const char *s, size_t len, size_t *reflen);
 
 /* name with control characters and malformed UTF-8 written as \xNN, so it
  * can stand in a YAML comment or a one-line message. malloc'd; NULL when
  * out of memory. */
-char *telegraf_shown_name(const char *name);
+char *hg_telegraf_shown_name(const char *name);
 
 #endif

@@ -55,7 +55,7 @@ static const char *chdesc(const struct parser *ps, const char *p, char *buf, siz
 		snprintf(buf, len, "'%c'", c);
 		return buf;
 	}
-	size_t n = toml_utf8_seq((const unsigned char *)p, (size_t)(ps->end - p));
+	size_t n = hg_toml_utf8_seq((const unsigned char *)p, (size_t)(ps->end - p));
 	if (n > 1) {
 		unsigned long cp = c & (0x7F >> n);
 		for (size_t i = 1; i < n; i++)
@@ -69,7 +69,7 @@ static const char *chdesc(const struct parser *ps, const char *p, char *buf, siz
 
 static int sb_put(struct parser *ps, struct strbuf *b, const char *s, size_t n)
 {
-	return strbuf_append(b, s, n) ? 0 : fail(ps, "out of memory");
+	return hg_strbuf_append(b, s, n) ? 0 : fail(ps, "out of memory");
 }
 
 static struct toml_node *node_new(struct parser *ps, enum toml_type t, int line)
@@ -95,7 +95,7 @@ static void node_drop(struct toml_node *n)
 	if (!n)
 		return;
 	struct toml_doc d = { n, 0 };
-	toml_free(&d);
+	hg_toml_free(&d);
 }
 
 static int add_kid(struct parser *ps, struct toml_node *parent, struct toml_node *kid)
@@ -731,7 +731,7 @@ static struct toml_node *new_table(struct parser *ps, struct toml_node *parent, 
 static struct toml_node *walk(struct parser *ps, struct toml_node *t, struct keypath *k, int upto, int by_dotted)
 {
 	for (int i = 0; i < upto; i++) {
-		struct toml_node *c = toml_get(t, k->seg[i]);
+		struct toml_node *c = hg_toml_get(t, k->seg[i]);
 		if (!c) {
 			c = new_table(ps, t, k->seg[i], k->line);
 			if (!c)
@@ -741,7 +741,7 @@ static struct toml_node *walk(struct parser *ps, struct toml_node *t, struct key
 			c = c->kids[c->n - 1];
 		} else if (c->type != TOML_TABLE || (by_dotted && c->sealed)) {
 			note_error(ps, "key '%s' is already defined (line %d) as a %s", k->seg[i], c->line,
-			           c->sealed && c->type == TOML_TABLE ? "closed inline table" : toml_type_name(c->type));
+			           c->sealed && c->type == TOML_TABLE ? "closed inline table" : hg_toml_type_name(c->type));
 			return NULL;
 		} else if (c->sealed) {
 			note_error(ps, "inline table '%s' (line %d) cannot be extended", k->seg[i], c->line);
@@ -760,7 +760,7 @@ static int set_path(struct parser *ps, struct toml_node *t, struct keypath *k, s
 		node_drop(val);
 		return -1;
 	}
-	struct toml_node *old = toml_get(parent, last);
+	struct toml_node *old = hg_toml_get(parent, last);
 	if (old) {
 		node_drop(val);
 		return fail(ps, "key '%s' is already defined at line %d", last, old->line);
@@ -797,7 +797,7 @@ static int header(struct parser *ps, struct toml_node **cur)
 		return -1;
 	}
 	const char *last = k.seg[k.n - 1];
-	struct toml_node *t = toml_get(parent, last);
+	struct toml_node *t = hg_toml_get(parent, last);
 	if (aot) {
 		if (!t) {
 			t = node_new(ps, TOML_ARRAY, k.line);
@@ -812,7 +812,7 @@ static int header(struct parser *ps, struct toml_node **cur)
 		} else if (t->type != TOML_ARRAY || !t->aot) {
 			char full[256];
 			rc = fail(ps, "[[%s]]: '%s' is already defined at line %d as a %s", path_text(&k, full, sizeof full),
-				  last, t->line, toml_type_name(t->type));
+				  last, t->line, hg_toml_type_name(t->type));
 			path_free(&k);
 			return rc;
 		}
@@ -888,7 +888,7 @@ static int check_encoding(struct parser *ps)
 			return fail(ps, "NUL byte at column %d%s", (int)(p - line_start) + 1,
 				    utf16 ? " (the file looks like UTF-16: convert it to UTF-8, e.g. iconv -f UTF-16 -t UTF-8)" : "");
 		}
-		size_t n = toml_utf8_seq(p, (size_t)(e - p));
+		size_t n = hg_toml_utf8_seq(p, (size_t)(e - p));
 		if (!n)
 			return fail(ps, "invalid UTF-8 (byte 0x%02X at column %d); TOML files are UTF-8", *p,
 				    (int)(p - line_start) + 1);
@@ -898,7 +898,7 @@ static int check_encoding(struct parser *ps)
 	return 0;
 }
 
-int toml_parse(struct toml_doc *doc, const char *name, const char *buf, size_t len, char *err, size_t errlen)
+int hg_toml_parse(struct toml_doc *doc, const char *name, const char *buf, size_t len, char *err, size_t errlen)
 {
 	memset(doc, 0, sizeof(*doc));
 	struct parser ps = { buf, buf + len, 1, name, doc, err, errlen };
@@ -933,7 +933,7 @@ int toml_parse(struct toml_doc *doc, const char *name, const char *buf, size_t l
 			rc = keyval(&ps, cur);
 	}
 	if (rc < 0) {
-		toml_free(doc);
+		hg_toml_free(doc);
 		return -1;
 	}
 	return 0;

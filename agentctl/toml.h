@@ -60,13 +60,13 @@ struct toml_doc {
 /* Parses buf[0..len). 0 on success; -1 with "name:line: message" in err
  * (the message holds no raw input bytes outside printable ASCII and
  * well-formed UTF-8). */
-int toml_parse(struct toml_doc *doc, const char *name, const char *buf, size_t len, char *err, size_t errlen);
-void toml_free(struct toml_doc *doc);
+int hg_toml_parse(struct toml_doc *doc, const char *name, const char *buf, size_t len, char *err, size_t errlen);
+void hg_toml_free(struct toml_doc *doc);
 /* The value of key in table t, or NULL. */
-struct toml_node *toml_get(const struct toml_node *t, const char *key);
-const char *toml_type_name(enum toml_type t);
+struct toml_node *hg_toml_get(const struct toml_node *t, const char *key);
+const char *hg_toml_type_name(enum toml_type t);
 /* The length of the well-formed UTF-8 sequence at s[0..len) (1 to 4), or 0
  * when s does not start one (overlong, surrogate, past U+10FFFF, cut). */
-size_t toml_utf8_seq(const unsigned char *s, size_t len);
+size_t hg_toml_utf8_seq(const unsigned char *s, size_t len);
 
 #endif

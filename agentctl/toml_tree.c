@@ -15,7 +15,7 @@ static void node_free(struct toml_node *n)
 	free(n);
 }
 
-void toml_free(struct toml_doc *doc)
+void hg_toml_free(struct toml_doc *doc)
 {
 	if (!doc)
 		return;
@@ -23,7 +23,7 @@ void toml_free(struct toml_doc *doc)
 	memset(doc, 0, sizeof(*doc));
 }
 
-struct toml_node *toml_get(const struct toml_node *t, const char *key)
+struct toml_node *hg_toml_get(const struct toml_node *t, const char *key)
 {
 	if (!t || t->type != TOML_TABLE)
 		return NULL;
@@ -33,7 +33,7 @@ struct toml_node *toml_get(const struct toml_node *t, const char *key)
 	return NULL;
 }
 
-const char *toml_type_name(enum toml_type t)
+const char *hg_toml_type_name(enum toml_type t)
 {
 	switch (t) {
 	case TOML_TABLE: return "table";
@@ -47,7 +47,7 @@ const char *toml_type_name(enum toml_type t)
 	return "?";
 }
 
-size_t toml_utf8_seq(const unsigned char *s, size_t len)
+size_t hg_toml_utf8_seq(const unsigned char *s, size_t len)
 {
 	if (!len)
 		return 0;

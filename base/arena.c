@@ -25,7 +25,7 @@ static struct arena_block *block_new(size_t cap)
 	return b;
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+void *hg_arena_alloc(struct arena *a, size_t n)
 {
 	const size_t al = alignof(max_align_t);
 	if (n > SIZE_MAX - al)
@@ -46,9 +46,9 @@ void *arena_alloc(struct arena *a, size_t n)
 	return p;
 }
 
-char *arena_strndup(struct arena *a, const char *s, size_t n)
+char *hg_arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *d = arena_alloc(a, n + 1);
+	char *d = hg_arena_alloc(a, n + 1);
 	if (d) {
 		memcpy(d, s, n);
 		d[n] = '\0';
@@ -65,7 +65,7 @@ static void free_chain(struct arena_block *b)
 	}
 }
 
-void arena_reset(struct arena *a)
+void hg_arena_reset(struct arena *a)
 {
 	if (!a->head)
 		return;
@@ -75,7 +75,7 @@ void arena_reset(struct arena *a)
 	a->cur = a->head;
 }
 
-void arena_free(struct arena *a)
+void hg_arena_free(struct arena *a)
 {
 	free_chain(a->head);
 	a->head = a->cur = NULL;

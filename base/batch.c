@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void batch_free(struct batch *b)
+void hg_batch_free(struct batch *b)
 {
 	free(b->data);
 	*b = (struct batch){ 0 };
@@ -25,7 +25,7 @@ static size_t offset_after_lines(const struct batch *b, size_t k)
  * must never produce an empty b, or a retry loop would spin. On out of
  * memory nothing moves (rest is empty), which callers treat as "cannot
  * split". */
-void batch_split(struct batch *b, struct batch *rest)
+void hg_batch_split(struct batch *b, struct batch *rest)
 {
 	rest->len = 0;
 	rest->nmetrics = 0;
@@ -52,7 +52,7 @@ void batch_split(struct batch *b, struct batch *rest)
 /* Servers report rejected lines by number; the list is expected ascending
  * but duplicates, zeros and numbers past the end are ignored rather than
  * trusted. Returns the number of lines removed. */
-size_t batch_remove_lines(struct batch *b, const unsigned *lines, size_t n)
+size_t hg_batch_remove_lines(struct batch *b, const unsigned *lines, size_t n)
 {
 	if (!b->len || !n)
 		return 0;

@@ -11,10 +11,10 @@ struct batch {
 	size_t nmetrics;
 };
 
-void batch_free(struct batch *b);
+void hg_batch_free(struct batch *b);
 /* Splits b after its first half of lines; the second half moves into rest. */
-void batch_split(struct batch *b, struct batch *rest);
+void hg_batch_split(struct batch *b, struct batch *rest);
 /* Removes the given line numbers (1-based, ascending) from the batch. */
-size_t batch_remove_lines(struct batch *b, const unsigned *lines, size_t n);
+size_t hg_batch_remove_lines(struct batch *b, const unsigned *lines, size_t n);
 
 #endif

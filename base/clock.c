@@ -2,7 +2,7 @@
 #include "clock.h"
 #include <time.h>
 
-int64_t now_ns(void)
+int64_t hg_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);

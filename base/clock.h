@@ -4,6 +4,6 @@
 #include <stdint.h>
 
 /* Wall clock in ns since the epoch (CLOCK_REALTIME). */
-int64_t now_ns(void);
+int64_t hg_now_ns(void);
 
 #endif

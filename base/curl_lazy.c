@@ -63,12 +63,12 @@ static struct lazy_lib lib = { .soname = HG_CURL_SONAME, .what = "HTTP (libcurl)
 
 static bool loaded(void)
 {
-	if (lib.state == LAZY_UNTRIED && lazy_lib_open(&lib) == 0) {
+	if (lib.state == LAZY_UNTRIED && hg_lazy_lib_open(&lib) == 0) {
 		/* POSIX's way to store dlsym()'s object pointer into a function pointer. */
-#define X_LOAD(ret, name, args) *(void **)(&fn.name) = lazy_lib_sym(&lib, #name);
+#define X_LOAD(ret, name, args) *(void **)(&fn.name) = hg_lazy_lib_sym(&lib, #name);
 		CURL_FUNCS(X_LOAD)
 #undef X_LOAD
-		if (lazy_lib_ready(&lib))
+		if (hg_lazy_lib_ready(&lib))
 			fn.curl_global_init(CURL_GLOBAL_DEFAULT); /* held for the process; callers' inits nest */
 	}
 	return lib.state == LAZY_LOADED;

@@ -1,4 +1,4 @@
-/* Layouts of the shortest digits (float_shortest), as Go's strconv writes
+/* Layouts of the shortest digits (hg_float_shortest), as Go's strconv writes
  * them: Telegraf's influx serializer calls AppendFloat(v, 'f', -1, 64)
  * (plugins/serializers/influx/influx.go), Go's %v is 'g', -1. */
 #include "float_fmt.h"
@@ -56,13 +56,13 @@ static size_t sign_and_digits(char *buf, double v, char *dig, int *nd, int *dp)
 	if (v == 0)
 		return n;
 	uint64_t sig;
-	int e = float_shortest(v, &sig);
+	int e = hg_float_shortest(v, &sig);
 	*nd = sig_digits(sig, dig);
 	*dp = *nd + e;
 	return n;
 }
 
-size_t float_text_f(char *buf, double v)
+size_t hg_float_text_f(char *buf, double v)
 {
 	char dig[20];
 	int nd, dp;
@@ -74,7 +74,7 @@ size_t float_text_f(char *buf, double v)
 	return n + layout_f(buf + n, dig, nd, dp);
 }
 
-size_t float_text_g(char *buf, double v)
+size_t hg_float_text_g(char *buf, double v)
 {
 	char dig[20];
 	int nd, dp;

@@ -18,7 +18,7 @@ extern "C" {
 
 // Defaults otherwise: trailing zeros removed; the closest of the shortest,
 // ties to even; read back with round-to-nearest-even, as strtod and Go do.
-int float_shortest(double v, uint64_t *sig)
+int hg_float_shortest(double v, uint64_t *sig)
 {
 	auto r = jkj::dragonbox::to_decimal(v, jkj::dragonbox::policy::sign::ignore);
 	*sig = r.significand;

@@ -20,7 +20,7 @@ static const struct {
 	[HOSTFS_MOUNT_PREFIX] = { "HOST_MOUNT_PREFIX", "" },
 };
 
-const char *hostfs_root(enum hostfs_root r)
+const char *hg_hostfs_root(enum hostfs_root r)
 {
 	const char *v = getenv(roots[r].env);
 	return v && *v ? v : roots[r].def;
@@ -40,9 +40,9 @@ static bool use_init_net(const char *root, size_t rl, const char *rel)
 	return n > 0 && (size_t)n < sizeof dir && access(dir, X_OK) == 0;
 }
 
-int hostfs_path(char *out, size_t cap, enum hostfs_root r, const char *rel)
+int hg_hostfs_path(char *out, size_t cap, enum hostfs_root r, const char *rel)
 {
-	const char *root = hostfs_root(r);
+	const char *root = hg_hostfs_root(r);
 	size_t rl = strlen(root);
 	/* "/proc/" + "stat" and "/proc" + "/stat" both give one slash. */
 	while (rl > 1 && root[rl - 1] == '/')
@@ -56,7 +56,7 @@ int hostfs_path(char *out, size_t cap, enum hostfs_root r, const char *rel)
 	return n;
 }
 
-int hostfs_buf_init(struct hostfs_buf *b, size_t cap)
+int hg_hostfs_buf_init(struct hostfs_buf *b, size_t cap)
 {
 	if (cap < 64)
 		cap = 64;
@@ -69,19 +69,19 @@ int hostfs_buf_init(struct hostfs_buf *b, size_t cap)
 	return 0;
 }
 
-void hostfs_buf_free(struct hostfs_buf *b)
+void hg_hostfs_buf_free(struct hostfs_buf *b)
 {
 	free(b->p);
 	b->p = NULL;
 	b->cap = b->len = 0;
 }
 
-ssize_t hostfs_read(struct hostfs_buf *b, const char *path)
+ssize_t hg_hostfs_read(struct hostfs_buf *b, const char *path)
 {
-	return hostfs_read_dirfd(b, AT_FDCWD, path);
+	return hg_hostfs_read_dirfd(b, AT_FDCWD, path);
 }
 
-ssize_t hostfs_read_dirfd(struct hostfs_buf *b, int dirfd, const char *path)
+ssize_t hg_hostfs_read_dirfd(struct hostfs_buf *b, int dirfd, const char *path)
 {
 	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -126,16 +126,16 @@ ssize_t hostfs_read_dirfd(struct hostfs_buf *b, int dirfd, const char *path)
 	return n;
 }
 
-ssize_t hostfs_read_at(struct hostfs_buf *b, enum hostfs_root r, const char *rel)
+ssize_t hg_hostfs_read_at(struct hostfs_buf *b, enum hostfs_root r, const char *rel)
 {
 	char path[4096];
-	int n = hostfs_path(path, sizeof path, r, rel);
+	int n = hg_hostfs_path(path, sizeof path, r, rel);
 	if (n < 0)
 		return n;
-	return hostfs_read(b, path);
+	return hg_hostfs_read(b, path);
 }
 
-const char *hostfs_next_line(const char **pos, size_t *len)
+const char *hg_hostfs_next_line(const char **pos, size_t *len)
 {
 	const char *s = *pos;
 	if (!s || !*s)
@@ -146,7 +146,7 @@ const char *hostfs_next_line(const char **pos, size_t *len)
 	return s;
 }
 
-int hostfs_parse_u64(const char **p, uint64_t *out)
+int hg_hostfs_parse_u64(const char **p, uint64_t *out)
 {
 	const char *s = *p;
 	while (*s == ' ' || *s == '\t')

@@ -57,7 +57,7 @@ static void check_multi_info(struct httpc *c);
 static void req_finish(struct httpc *c, struct req *r, CURLcode code);
 
 /* Adds the requests sent during the action that just ended; one curl refuses is finished with
- * its error, as httpc_send would have returned it. */
+ * its error, as hg_httpc_send would have returned it. */
 static void add_deferred(struct httpc *c)
 {
 	while (c->ndeferred && !c->closing) {
@@ -162,7 +162,7 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 
 /* The list's head is known by identity, not by a NULL prev: the client is
  * passed in, so "r was c's head, c's head is now r's successor" holds on
- * every path a reader (or the analyser) can follow, and httpc_free's
+ * every path a reader (or the analyser) can follow, and hg_httpc_free's
  * "finish the head until none is left" never sees a freed head. */
 static void req_unlink(struct httpc *c, struct req *r)
 {
@@ -217,7 +217,7 @@ static void check_multi_info(struct httpc *c)
 {
 	CURLMsg *m;
 	int left;
-	/* A done callback may call httpc_free, which drains everything itself. */
+	/* A done callback may call hg_httpc_free, which drains everything itself. */
 	while (!c->closing && (m = curl_multi_info_read(c->multi, &left))) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
@@ -307,7 +307,7 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-struct httpc *httpc_new(uv_loop_t *loop)
+struct httpc *hg_httpc_new(uv_loop_t *loop)
 {
 	struct httpc *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -349,7 +349,7 @@ static void timer_closed(uv_handle_t *h)
 	free(h->data);
 }
 
-void httpc_free(struct httpc *c)
+void hg_httpc_free(struct httpc *c)
 {
 	if (!c || c->closing)
 		return;
@@ -367,7 +367,7 @@ void httpc_free(struct httpc *c)
 		curl_global_cleanup();
 }
 
-size_t httpc_active(const struct httpc *c)
+size_t hg_httpc_active(const struct httpc *c)
 {
 	return c->active;
 }
@@ -424,7 +424,7 @@ fail:
 	return -1;
 }
 
-int httpc_send(struct httpc *c, const struct httpc_request *q, httpc_done_fn done, void *arg, char *err,
+int hg_httpc_send(struct httpc *c, const struct httpc_request *q, httpc_done_fn done, void *arg, char *err,
 	       size_t errlen)
 {
 	if (c->closing) {

@@ -60,13 +60,13 @@ struct httpc_response {
 
 typedef void (*httpc_done_fn)(void *arg, const struct httpc_response *r);
 
-struct httpc *httpc_new(uv_loop_t *loop);
+struct httpc *hg_httpc_new(uv_loop_t *loop);
 /* Closes the client; pending requests complete with curl_code CURLE_ABORTED_BY_CALLBACK. */
-void httpc_free(struct httpc *c);
+void hg_httpc_free(struct httpc *c);
 /* Starts a request. Strings in req are copied by curl before this returns,
  * except body, which must live until done runs. 0, or -1 with err. */
-int httpc_send(struct httpc *c, const struct httpc_request *req, httpc_done_fn done, void *arg, char *err,
+int hg_httpc_send(struct httpc *c, const struct httpc_request *req, httpc_done_fn done, void *arg, char *err,
 	       size_t errlen);
-size_t httpc_active(const struct httpc *c);
+size_t hg_httpc_active(const struct httpc *c);
 
 #endif

@@ -113,7 +113,7 @@ static void conn_handle_closed(uv_handle_t *h)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
-	httpd_parse_free(c->p);
+	hg_httpd_parse_free(c->p);
 	free(c);
 	maybe_free_server(s);
 }
@@ -199,9 +199,9 @@ static void answer(struct conn *c)
 {
 	const char *out;
 	size_t outlen;
-	httpd_parse_respond(c->p, c->srv->handler, c->srv->ud, &out, &outlen);
+	hg_httpd_parse_respond(c->p, c->srv->handler, c->srv->ud, &out, &outlen);
 	/* After respond: decompressing may have ended in an error (503). */
-	c->close_after_write = !httpd_parse_keep_alive(c->p) || c->srv->stopping;
+	c->close_after_write = !hg_httpd_parse_keep_alive(c->p) || c->srv->stopping;
 	enter(c, PH_WRITE);
 	arm(c);
 	uv_buf_t b = uv_buf_init((char *)out, (unsigned)outlen);
@@ -217,7 +217,7 @@ static void on_decode_turn(uv_idle_t *idle)
 		if (c->closing || c->ph != PH_DECODE)
 			continue;
 		c->last_io = uv_now(s->loop); /* working for it, not idle */
-		if (httpd_parse_decode(c->p, HTTPD_INFLATE_SLICE))
+		if (hg_httpd_parse_decode(c->p, HTTPD_INFLATE_SLICE))
 			more = true;
 		else
 			answer(c);
@@ -240,14 +240,14 @@ static bool process(struct conn *c, const char *data, size_t len)
 	if (c->ph == PH_WAIT)
 		enter(c, PH_HEAD); /* the first byte of the next request starts its head's clock */
 	size_t used = 0;
-	int r = httpd_parse_feed(c->p, data, len, &used);
+	int r = hg_httpd_parse_feed(c->p, data, len, &used);
 	if (r == HTTPD_PARSE_MORE) {
-		if (c->ph == PH_HEAD && httpd_parse_headers_done(c->p)) {
+		if (c->ph == PH_HEAD && hg_httpd_parse_headers_done(c->p)) {
 			enter(c, PH_BODY);
 			/* The head passed head_check and the body budget: tell a
 			 * client waiting for it (curl does for bodies over 1 MiB,
 			 * for a second) to send the body now. */
-			if (httpd_parse_expects_continue(c->p)) {
+			if (hg_httpd_parse_expects_continue(c->p)) {
 				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 				uv_buf_t b = uv_buf_init((char *)cont, sizeof cont - 1);
 				if (uv_write(&c->cont_wr, (uv_stream_t *)&c->tcp, &b, 1, on_continue_written) < 0) {
@@ -263,13 +263,13 @@ static bool process(struct conn *c, const char *data, size_t len)
 		memmove(c->rbuf, data + used, len - used);
 		c->pending = len - used;
 	}
-	bool early = r == HTTPD_PARSE_REQUEST && httpd_parse_early(c->p);
+	bool early = r == HTTPD_PARSE_REQUEST && hg_httpd_parse_early(c->p);
 	/* The body (or the rest of a bad head) may still be coming. */
 	c->drain_after_write = r == HTTPD_PARSE_ERROR || early;
 	if (early)
 		c->srv->st.early_answers++;
 	uv_read_stop((uv_stream_t *)&c->tcp);
-	if (r == HTTPD_PARSE_REQUEST && httpd_parse_decode(c->p, HTTPD_INFLATE_SLICE)) {
+	if (r == HTTPD_PARSE_REQUEST && hg_httpd_parse_decode(c->p, HTTPD_INFLATE_SLICE)) {
 		enter(c, PH_DECODE);
 		arm(c);
 		uv_idle_start(&c->srv->decoder, on_decode_turn);
@@ -323,7 +323,7 @@ static void on_written(uv_write_t *wr, int status)
 	c->last_io = uv_now(c->srv->loop);
 	enter(c, PH_WAIT);
 	arm(c);
-	httpd_parse_next(c->p);
+	hg_httpd_parse_next(c->p);
 	size_t n = c->pending;
 	c->pending = 0;
 	if (n && process(c, c->rbuf, n))
@@ -396,12 +396,12 @@ static void on_connection(uv_stream_t *ls, int status)
 		s->st.shed++;
 		conn_close(old);
 	}
-	if (s->nlive < s->o.max_conns && (c = calloc(1, sizeof *c)) && !(c->p = httpd_parse_new(&s->o))) {
+	if (s->nlive < s->o.max_conns && (c = calloc(1, sizeof *c)) && !(c->p = hg_httpd_parse_new(&s->o))) {
 		free(c);
 		c = NULL;
 	}
 	if (c)
-		httpd_parse_share_budget(c->p, &s->budget);
+		hg_httpd_parse_share_budget(c->p, &s->budget);
 	if (!c) {
 		/* Accept and close at once: leaving it in the backlog would have
 		 * the client wait for nothing. */
@@ -517,7 +517,7 @@ static int bind_listen(struct httpd *s, const char *host, int port)
 	return r;
 }
 
-int httpd_start(uv_loop_t *loop, const char *listen, const struct httpd_opts *opts, httpd_handler handler,
+int hg_httpd_start(uv_loop_t *loop, const char *listen, const struct httpd_opts *opts, httpd_handler handler,
 		void *ud, struct httpd **out, char *err, size_t errlen)
 {
 	char host[128];
@@ -533,7 +533,7 @@ int httpd_start(uv_loop_t *loop, const char *listen, const struct httpd_opts *op
 		snprintf(err, errlen, "http server: out of memory");
 		return -1;
 	}
-	httpd_opts_defaults(&s->o, opts);
+	hg_httpd_opts_defaults(&s->o, opts);
 	s->o.head_ud = ud;
 	s->budget.limit = s->o.max_body_total;
 	s->loop = loop;
@@ -555,7 +555,7 @@ int httpd_start(uv_loop_t *loop, const char *listen, const struct httpd_opts *op
 	return 0;
 }
 
-int httpd_port(const struct httpd *h)
+int hg_httpd_port(const struct httpd *h)
 {
 	struct sockaddr_storage ss;
 	int len = sizeof ss;
@@ -566,7 +566,7 @@ int httpd_port(const struct httpd *h)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-bool httpd_loopback_only(const struct httpd *h)
+bool hg_httpd_loopback_only(const struct httpd *h)
 {
 	struct sockaddr_storage ss;
 	int len = sizeof ss;
@@ -577,7 +577,7 @@ bool httpd_loopback_only(const struct httpd *h)
 	return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
 }
 
-void httpd_stop(struct httpd *h)
+void hg_httpd_stop(struct httpd *h)
 {
 	if (!h || h->stopping)
 		return;
@@ -589,7 +589,7 @@ void httpd_stop(struct httpd *h)
 	maybe_free_server(h);
 }
 
-void httpd_get_stats(const struct httpd *h, struct httpd_stats *out)
+void hg_httpd_get_stats(const struct httpd *h, struct httpd_stats *out)
 {
 	*out = h->st;
 	out->budget_refusals = h->budget.refusals;

@@ -57,7 +57,7 @@ struct httpd_opts {
 	 * gzip bomb cannot hold the loop. */
 	bool inflate_gzip;
 	httpd_head_check head_check; /* NULL: none */
-	void *head_ud;               /* head_check's ud (httpd_start sets its own ud) */
+	void *head_ud;               /* head_check's ud (hg_httpd_start sets its own ud) */
 };
 
 #define HTTPD_INFLATE_SLICE (256 * 1024)
@@ -79,10 +79,10 @@ struct httpd_stats {
 	unsigned conns_writing;   /* being answered */
 	unsigned conns_draining;  /* answered early; the unread body is being discarded */
 };
-void httpd_get_stats(const struct httpd *h, struct httpd_stats *out);
+void hg_httpd_get_stats(const struct httpd *h, struct httpd_stats *out);
 
 /* Copies in (or zeroes) and fills every 0 with its default. */
-void httpd_opts_defaults(struct httpd_opts *o, const struct httpd_opts *in);
+void hg_httpd_opts_defaults(struct httpd_opts *o, const struct httpd_opts *in);
 
 /* Request headers kept per request; later ones are not stored (their bytes
  * still count against max_header). */
@@ -107,23 +107,23 @@ struct httpd_req {
 
 /* The value of the first header named name (ASCII case-insensitive), or an
  * empty view with p == NULL when absent. */
-struct sv httpd_req_header(const struct httpd_req *req, const char *name);
+struct sv hg_httpd_req_header(const struct httpd_req *req, const char *name);
 
 /* The credentials of an Authorization value when its scheme is scheme
  * ("Basic", "Token" ...; compared case-insensitively, RFC 9110 11.1) and
  * one or more spaces follow it; else p == NULL. */
-struct sv httpd_auth_credentials(struct sv authorization, const char *scheme);
+struct sv hg_httpd_auth_credentials(struct sv authorization, const char *scheme);
 
 /* The response under construction, handed to the handler. Defaults: 200,
  * "text/plain; charset=utf-8", empty body. */
-void httpd_resp_status(struct httpd_resp *r, int status);
+void hg_httpd_resp_status(struct httpd_resp *r, int status);
 /* type must outlive the request (a literal) and be shorter than 128 bytes. */
-void httpd_resp_type(struct httpd_resp *r, const char *type);
-void httpd_resp_append(struct httpd_resp *r, const char *data, size_t len);
+void hg_httpd_resp_type(struct httpd_resp *r, const char *type);
+void hg_httpd_resp_append(struct httpd_resp *r, const char *data, size_t len);
 /* An extra response header. Headers with CR/LF, or beyond 256 bytes in all,
  * are left out. */
-void httpd_resp_header(struct httpd_resp *r, const char *name, const char *value);
-void httpd_resp_printf(struct httpd_resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hg_httpd_resp_header(struct httpd_resp *r, const char *name, const char *value);
+void hg_httpd_resp_printf(struct httpd_resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Runs on the loop thread, must not block; everything it needs from req is
  * valid only during the call. */
@@ -131,16 +131,16 @@ typedef void (*httpd_handler)(void *ud, const struct httpd_req *req, struct http
 
 /* listen: "127.0.0.1:8080", "[::1]:8080", "localhost:8080" or ":8080" (all
  * interfaces, IPv6 and IPv4 where the host allows); port 0 picks a free
- * port (see httpd_port). opts may be NULL. 0 or negative with err filled. */
-int httpd_start(uv_loop_t *loop, const char *listen, const struct httpd_opts *opts, httpd_handler handler,
+ * port (see hg_httpd_port). opts may be NULL. 0 or negative with err filled. */
+int hg_httpd_start(uv_loop_t *loop, const char *listen, const struct httpd_opts *opts, httpd_handler handler,
 		void *ud, struct httpd **out, char *err, size_t errlen);
-int httpd_port(const struct httpd *h);
+int hg_httpd_port(const struct httpd *h);
 /* Whether the address bound is a loopback one (127.0.0.0/8, ::1): only
  * this host's processes can connect. */
-bool httpd_loopback_only(const struct httpd *h);
+bool hg_httpd_loopback_only(const struct httpd *h);
 /* Closes the listener and every connection; memory is released by the
  * close callbacks, so the loop must run once more afterwards. */
-void httpd_stop(struct httpd *h);
+void hg_httpd_stop(struct httpd *h);
 
 /* --- the socket-free request step --- */
 enum {
@@ -154,35 +154,35 @@ struct httpd_budget {
 	size_t limit, used, peak;
 	uint64_t refusals;
 };
-struct httpd_parse *httpd_parse_new(const struct httpd_opts *opts);
+struct httpd_parse *hg_httpd_parse_new(const struct httpd_opts *opts);
 /* Charges p's body buffers to b (shared by a server's connections) instead
  * of p's own budget of max_body_total. Call before the first feed. */
-void httpd_parse_share_budget(struct httpd_parse *p, struct httpd_budget *b);
-void httpd_parse_free(struct httpd_parse *p);
-int httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t *used);
+void hg_httpd_parse_share_budget(struct httpd_parse *p, struct httpd_budget *b);
+void hg_httpd_parse_free(struct httpd_parse *p);
+int hg_httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t *used);
 /* After REQUEST: decompresses a gzip body (inflate_gzip) by up to max_out
  * bytes; true while more remains. The server calls it once per loop turn
  * with HTTPD_INFLATE_SLICE; respond finishes what is left. */
-bool httpd_parse_decode(struct httpd_parse *p, size_t max_out);
+bool hg_httpd_parse_decode(struct httpd_parse *p, size_t max_out);
 /* Whether the answer came from head_check (the body was not read). */
-bool httpd_parse_early(const struct httpd_parse *p);
+bool hg_httpd_parse_early(const struct httpd_parse *p);
 /* After REQUEST: runs handler and returns the response bytes; after ERROR:
  * returns the error response (handler not called). Valid until the next
  * call on p. */
-void httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud, const char **out, size_t *outlen);
+void hg_httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud, const char **out, size_t *outlen);
 /* Whether the connection may carry another request after this response. */
-bool httpd_parse_keep_alive(const struct httpd_parse *p);
+bool hg_httpd_parse_keep_alive(const struct httpd_parse *p);
 /* Whether the request whose head is complete asked for "Expect:
  * 100-continue" (HTTP/1.1) and its body has not come whole yet. */
-bool httpd_parse_expects_continue(const struct httpd_parse *p);
+bool hg_httpd_parse_expects_continue(const struct httpd_parse *p);
 /* Whether the head of the request being parsed is complete (its body,
  * if any, is being read). */
-bool httpd_parse_headers_done(const struct httpd_parse *p);
+bool hg_httpd_parse_headers_done(const struct httpd_parse *p);
 /* Status of the last error response, 0 if none. */
-int httpd_parse_error_status(const struct httpd_parse *p);
+int hg_httpd_parse_error_status(const struct httpd_parse *p);
 /* Makes p ready for the next request on the same connection, and releases
  * the body buffers (an idle kept-alive connection holds none) and a
  * response buffer grown past its initial size. */
-void httpd_parse_next(struct httpd_parse *p);
+void hg_httpd_parse_next(struct httpd_parse *p);
 
 #endif

@@ -1,7 +1,7 @@
 /* Strict framing of a request head and a chunked body (see httpd_frame.h). */
 #include "httpd_frame.h"
 
-int httpd_scan_head(struct head_scan *sc, const char *d, size_t n, size_t *end)
+int hg_httpd_scan_head(struct head_scan *sc, const char *d, size_t n, size_t *end)
 {
 	for (size_t i = 0; i < n && !sc->done; i++) {
 		char c = d[i];
@@ -51,7 +51,7 @@ static int hex_digit(char c)
 
 /* 0, or -1 at the first framing byte of a chunked body that a strict
  * server refuses. d holds body bytes only, as http-parser consumed them. */
-int httpd_scan_chunks(struct chunk_scan *cs, const char *d, size_t n)
+int hg_httpd_scan_chunks(struct chunk_scan *cs, const char *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char c = d[i];

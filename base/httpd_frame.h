@@ -41,8 +41,8 @@ struct chunk_scan {
 
 /* Scans n more bytes of a request head: 0, with *end set past the empty
  * line once the head is complete (else n); -1 for a head to refuse (400). */
-int httpd_scan_head(struct head_scan *sc, const char *d, size_t n, size_t *end);
+int hg_httpd_scan_head(struct head_scan *sc, const char *d, size_t n, size_t *end);
 /* Scans n more bytes of a chunked body: 0, or -1 for framing to refuse (400). */
-int httpd_scan_chunks(struct chunk_scan *cs, const char *d, size_t n);
+int hg_httpd_scan_chunks(struct chunk_scan *cs, const char *d, size_t n);
 
 #endif

@@ -48,7 +48,7 @@ struct httpd_parse {
 	struct chunk_scan chunks;
 };
 
-void httpd_opts_defaults(struct httpd_opts *o, const struct httpd_opts *in)
+void hg_httpd_opts_defaults(struct httpd_opts *o, const struct httpd_opts *in)
 {
 	*o = in ? *in : (struct httpd_opts){ 0 };
 	if (!o->max_header)
@@ -186,7 +186,7 @@ static int on_headers_complete(http_parser *hp)
 	/* Credentials and the like are checked before any body byte is read,
 	 * so a client without them makes us buffer nothing. */
 	if (p->o.head_check) {
-		httpd_resp_reset(&p->resp, p->o.max_response);
+		hg_httpd_resp_reset(&p->resp, p->o.max_response);
 		if (p->o.head_check(p->o.head_ud, &p->req, &p->resp)) {
 			p->early = p->complete = true;
 			p->keep_alive = false;
@@ -207,7 +207,7 @@ static int on_headers_complete(http_parser *hp)
 			return -1;
 		p->reserved = (size_t)hp->content_length;
 	}
-	struct sv enc = httpd_req_header(&p->req, "Content-Encoding");
+	struct sv enc = hg_httpd_req_header(&p->req, "Content-Encoding");
 	p->decoding = p->o.inflate_gzip && enc.p && ascii_ieq(enc, "gzip");
 	return 0;
 }
@@ -261,18 +261,18 @@ static const http_parser_settings settings = {
 	.on_message_complete = on_message_complete,
 };
 
-struct httpd_parse *httpd_parse_new(const struct httpd_opts *opts)
+struct httpd_parse *hg_httpd_parse_new(const struct httpd_opts *opts)
 {
 	struct httpd_parse *p = calloc(1, sizeof *p);
 	if (!p)
 		return NULL;
-	httpd_opts_defaults(&p->o, opts);
+	hg_httpd_opts_defaults(&p->o, opts);
 	p->url = malloc(p->o.max_header);
 	p->hbuf = malloc(p->o.max_header);
 	p->resp.cap = HEAD_RESERVE + 1024;
 	p->resp.buf = malloc(p->resp.cap);
 	if (!p->url || !p->hbuf || !p->resp.buf) {
-		httpd_parse_free(p);
+		hg_httpd_parse_free(p);
 		return NULL;
 	}
 	http_parser_init(&p->hp, HTTP_REQUEST);
@@ -282,14 +282,14 @@ struct httpd_parse *httpd_parse_new(const struct httpd_opts *opts)
 	return p;
 }
 
-void httpd_parse_share_budget(struct httpd_parse *p, struct httpd_budget *b)
+void hg_httpd_parse_share_budget(struct httpd_parse *p, struct httpd_budget *b)
 {
 	p->budget->used -= p->charged;
 	p->charged = 0;
 	p->budget = b;
 }
 
-void httpd_parse_free(struct httpd_parse *p)
+void hg_httpd_parse_free(struct httpd_parse *p)
 {
 	if (!p)
 		return;
@@ -310,7 +310,7 @@ static int fail(struct httpd_parse *p, int status)
 	return HTTPD_PARSE_ERROR;
 }
 
-int httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t *used)
+int hg_httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t *used)
 {
 	size_t off = 0;
 	*used = 0;
@@ -329,14 +329,14 @@ int httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t
 		/* Where this slice's body bytes begin, if it has any. */
 		size_t body_from = p->headers_done ? 0 : SIZE_MAX, head_end = n;
 		if (!p->headers_done && !p->scan.done) {
-			if (httpd_scan_head(&p->scan, data + off, n, &head_end) != 0)
+			if (hg_httpd_scan_head(&p->scan, data + off, n, &head_end) != 0)
 				return fail(p, 400);
 			if (p->scan.done)
 				body_from = head_end;
 		}
 		size_t got = http_parser_execute(&p->hp, &settings, data + off, n);
 		if (p->headers_done && !p->early && (p->hp.flags & F_CHUNKED) && body_from < got &&
-		    httpd_scan_chunks(&p->chunks, data + off + body_from, got - body_from) != 0)
+		    hg_httpd_scan_chunks(&p->chunks, data + off + body_from, got - body_from) != 0)
 			return fail(p, 400);
 		if (!p->headers_done)
 			p->hdr_bytes += got;
@@ -355,21 +355,21 @@ int httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, size_t
 	return HTTPD_PARSE_MORE;
 }
 
-bool httpd_parse_keep_alive(const struct httpd_parse *p) { return p->keep_alive && !p->err_status; }
-bool httpd_parse_headers_done(const struct httpd_parse *p) { return p->headers_done; }
-int httpd_parse_error_status(const struct httpd_parse *p) { return p->err_status; }
+bool hg_httpd_parse_keep_alive(const struct httpd_parse *p) { return p->keep_alive && !p->err_status; }
+bool hg_httpd_parse_headers_done(const struct httpd_parse *p) { return p->headers_done; }
+int hg_httpd_parse_error_status(const struct httpd_parse *p) { return p->err_status; }
 
-bool httpd_parse_early(const struct httpd_parse *p) { return p->early; }
+bool hg_httpd_parse_early(const struct httpd_parse *p) { return p->early; }
 
-bool httpd_parse_expects_continue(const struct httpd_parse *p)
+bool hg_httpd_parse_expects_continue(const struct httpd_parse *p)
 {
 	if (!p->headers_done || p->complete || p->err_status || p->hp.http_major != 1 || p->hp.http_minor < 1)
 		return false;
-	struct sv e = httpd_req_header(&p->req, "Expect");
+	struct sv e = hg_httpd_req_header(&p->req, "Expect");
 	return e.p && ascii_ieq(e, "100-continue");
 }
 
-void httpd_parse_next(struct httpd_parse *p)
+void hg_httpd_parse_next(struct httpd_parse *p)
 {
 	p->complete = p->headers_done = p->early = false;
 	p->hdr_bytes = 0;
@@ -409,7 +409,7 @@ static bool decode_end(struct httpd_parse *p, int body_error, int err_status)
 	return false;
 }
 
-bool httpd_parse_decode(struct httpd_parse *p, size_t max_out)
+bool hg_httpd_parse_decode(struct httpd_parse *p, size_t max_out)
 {
 	if (!p->complete || p->early || p->err_status || !p->decoding)
 		return false;
@@ -481,7 +481,7 @@ static bool ascii_ieq(struct sv a, const char *b)
 	return true;
 }
 
-struct sv httpd_req_header(const struct httpd_req *req, const char *name)
+struct sv hg_httpd_req_header(const struct httpd_req *req, const char *name)
 {
 	for (size_t i = 0; i < req->nheaders; i++)
 		if (ascii_ieq(req->headers[i].name, name))
@@ -489,7 +489,7 @@ struct sv httpd_req_header(const struct httpd_req *req, const char *name)
 	return (struct sv){ NULL, 0 };
 }
 
-struct sv httpd_auth_credentials(struct sv h, const char *scheme)
+struct sv hg_httpd_auth_credentials(struct sv h, const char *scheme)
 {
 	size_t k = strlen(scheme), i = k;
 	if (!h.p || h.len <= k || !ascii_ieq((struct sv){ h.p, k }, scheme) || h.p[k] != ' ')
@@ -519,38 +519,38 @@ static void fill_req(struct httpd_parse *p)
 }
 
 /* 204 and 304 carry no body and HEAD only describes one. */
-void httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud, const char **out, size_t *outlen)
+void hg_httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *ud, const char **out, size_t *outlen)
 {
 	struct httpd_resp *r = &p->resp;
 	bool head = false;
-	while (httpd_parse_decode(p, SIZE_MAX))
+	while (hg_httpd_parse_decode(p, SIZE_MAX))
 		;
 	if (p->early) {
 		/* head_check filled r already. */
 		head = p->hp.method == HTTP_HEAD;
 		if (r->overflow) {
-			httpd_resp_reset(r, p->o.max_response);
+			hg_httpd_resp_reset(r, p->o.max_response);
 			r->status = 500;
-			httpd_resp_printf(r, "response too large\n");
+			hg_httpd_resp_printf(r, "response too large\n");
 		}
 	} else if (p->err_status) {
-		httpd_resp_reset(r, p->o.max_response);
+		hg_httpd_resp_reset(r, p->o.max_response);
 		r->status = p->err_status;
-		httpd_resp_printf(r, "%s\n", httpd_status_reason(r->status));
+		hg_httpd_resp_printf(r, "%s\n", hg_httpd_status_reason(r->status));
 		if (r->status == 503)
-			httpd_resp_header(r, "Retry-After", "1");
+			hg_httpd_resp_header(r, "Retry-After", "1");
 	} else {
-		httpd_resp_reset(r, p->o.max_response);
+		hg_httpd_resp_reset(r, p->o.max_response);
 		fill_req(p);
 		head = p->hp.method == HTTP_HEAD;
 		handler(ud, &p->req, r);
 		if (r->overflow) {
-			httpd_resp_reset(r, p->o.max_response);
+			hg_httpd_resp_reset(r, p->o.max_response);
 			r->status = 500;
-			httpd_resp_printf(r, "response too large\n");
+			hg_httpd_resp_printf(r, "response too large\n");
 		}
 	}
 	/* The answer is built: the body (and its budget) is not needed any more. */
 	release_body(p);
-	httpd_resp_finish(r, httpd_parse_keep_alive(p), head, out, outlen);
+	hg_httpd_resp_finish(r, hg_httpd_parse_keep_alive(p), head, out, outlen);
 }

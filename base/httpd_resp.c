@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-void httpd_resp_status(struct httpd_resp *r, int status)
+void hg_httpd_resp_status(struct httpd_resp *r, int status)
 {
 	if (status >= 100 && status <= 599)
 		r->status = status;
 }
 
-void httpd_resp_type(struct httpd_resp *r, const char *type)
+void hg_httpd_resp_type(struct httpd_resp *r, const char *type)
 {
 	if (type && strlen(type) < TYPE_MAX && !strpbrk(type, "\r\n"))
 		r->type = type;
@@ -39,7 +39,7 @@ static bool resp_reserve(struct httpd_resp *r, size_t extra)
 	return true;
 }
 
-void httpd_resp_append(struct httpd_resp *r, const char *data, size_t len)
+void hg_httpd_resp_append(struct httpd_resp *r, const char *data, size_t len)
 {
 	if (!len || !resp_reserve(r, len))
 		return;
@@ -47,7 +47,7 @@ void httpd_resp_append(struct httpd_resp *r, const char *data, size_t len)
 	r->len += len;
 }
 
-void httpd_resp_header(struct httpd_resp *r, const char *name, const char *value)
+void hg_httpd_resp_header(struct httpd_resp *r, const char *name, const char *value)
 {
 	size_t nl = strlen(name), vl = strlen(value);
 	if (!nl || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n") || nl + vl + 4 > EXTRA_MAX - r->extra_len)
@@ -57,7 +57,7 @@ void httpd_resp_header(struct httpd_resp *r, const char *name, const char *value
 		r->extra_len += (size_t)n;
 }
 
-void httpd_resp_printf(struct httpd_resp *r, const char *fmt, ...)
+void hg_httpd_resp_printf(struct httpd_resp *r, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -71,7 +71,7 @@ void httpd_resp_printf(struct httpd_resp *r, const char *fmt, ...)
 	r->len += (size_t)n;
 }
 
-const char *httpd_status_reason(int status)
+const char *hg_httpd_status_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
@@ -92,7 +92,7 @@ const char *httpd_status_reason(int status)
 	}
 }
 
-void httpd_resp_reset(struct httpd_resp *r, size_t max)
+void hg_httpd_resp_reset(struct httpd_resp *r, size_t max)
 {
 	r->status = 200;
 	r->type = "text/plain; charset=utf-8";
@@ -102,14 +102,14 @@ void httpd_resp_reset(struct httpd_resp *r, size_t max)
 	r->extra_len = 0;
 }
 
-void httpd_resp_finish(struct httpd_resp *r, bool keep_alive, bool head, const char **out, size_t *outlen)
+void hg_httpd_resp_finish(struct httpd_resp *r, bool keep_alive, bool head, const char **out, size_t *outlen)
 {
 	bool nobody = r->status == 204 || r->status == 304 || r->status < 200;
 	size_t blen = nobody ? 0 : r->len;
 	char hbuf[HEAD_RESERVE];
 	int hn = snprintf(hbuf, sizeof hbuf,
 			  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n%.*s\r\n",
-			  r->status, httpd_status_reason(r->status), r->type, blen,
+			  r->status, hg_httpd_status_reason(r->status), r->type, blen,
 			  keep_alive ? "keep-alive" : "close", (int)r->extra_len, r->extra);
 	/* Cannot exceed: the type is capped at TYPE_MAX and the rest is short. */
 	if (hn < 0 || (size_t)hn >= sizeof hbuf)

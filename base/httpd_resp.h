@@ -23,11 +23,11 @@ struct httpd_resp {
 };
 
 /* Empties r for a new answer of at most max body bytes: 200, text/plain. */
-void httpd_resp_reset(struct httpd_resp *r, size_t max);
+void hg_httpd_resp_reset(struct httpd_resp *r, size_t max);
 /* "OK", "Bad Request", ...: the reason phrase of a status. */
-const char *httpd_status_reason(int status);
+const char *hg_httpd_status_reason(int status);
 /* Writes the status line and headers in front of the body; *out and *outlen
  * are the whole answer (without the body for HEAD, 204, 304 and 1xx). */
-void httpd_resp_finish(struct httpd_resp *r, bool keep_alive, bool head, const char **out, size_t *outlen);
+void hg_httpd_resp_finish(struct httpd_resp *r, bool keep_alive, bool head, const char **out, size_t *outlen);
 
 #endif

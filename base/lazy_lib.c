@@ -5,7 +5,7 @@
 #include "log.h"
 #include "rss_trim.h"
 
-int lazy_lib_open(struct lazy_lib *lib)
+int hg_lazy_lib_open(struct lazy_lib *lib)
 {
 	if (lib->state != LAZY_UNTRIED)
 		return lib->state == LAZY_FAILED ? -1 : 0;
@@ -21,7 +21,7 @@ int lazy_lib_open(struct lazy_lib *lib)
 	return 0;
 }
 
-void *lazy_lib_sym(struct lazy_lib *lib, const char *name)
+void *hg_lazy_lib_sym(struct lazy_lib *lib, const char *name)
 {
 	if (lib->state != LAZY_OPENING)
 		return NULL;
@@ -33,13 +33,13 @@ void *lazy_lib_sym(struct lazy_lib *lib, const char *name)
 	return p;
 }
 
-bool lazy_lib_ready(struct lazy_lib *lib)
+bool hg_lazy_lib_ready(struct lazy_lib *lib)
 {
 	if (lib->state != LAZY_OPENING)
 		return false;
 	lib->state = LAZY_LOADED;
 	log_debug(NULL, "loaded %s for %s", lib->soname, lib->what);
 	/* The new library's pages came in with fault-around; keep only those it will use. */
-	rss_trim_after_load();
+	hg_rss_trim_after_load();
 	return true;
 }

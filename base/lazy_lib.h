@@ -14,10 +14,10 @@ struct lazy_lib {
 };
 
 /* dlopen()s the library: 0, or -1 (logged, state LAZY_FAILED). Only from LAZY_UNTRIED. */
-int lazy_lib_open(struct lazy_lib *lib);
+int hg_lazy_lib_open(struct lazy_lib *lib);
 /* One symbol of an opened library; a missing one is logged and fails the library. */
-void *lazy_lib_sym(struct lazy_lib *lib, const char *name);
+void *hg_lazy_lib_sym(struct lazy_lib *lib, const char *name);
 /* After the symbols: true when every one was found (state LAZY_LOADED). */
-bool lazy_lib_ready(struct lazy_lib *lib);
+bool hg_lazy_lib_ready(struct lazy_lib *lib);
 
 #endif

@@ -9,14 +9,14 @@
 static FILE *log_out;
 static enum log_level log_max = LOG_INFO;
 
-int log_open(const char *path, bool debug, bool quiet)
+int hg_log_open(const char *path, bool debug, bool quiet)
 {
 	log_max = debug ? LOG_DEBUG : quiet ? LOG_ERROR : LOG_INFO;
 	if (log_out && log_out != stderr)
 		fclose(log_out);
 	log_out = stderr;
 	if (path && *path) {
-		int fd = open_append_0640(path);
+		int fd = hg_open_append_0640(path);
 		FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
 		if (!f) {
 			if (fd >= 0)
@@ -29,14 +29,14 @@ int log_open(const char *path, bool debug, bool quiet)
 	return 0;
 }
 
-void log_close(void)
+void hg_log_close(void)
 {
 	if (log_out && log_out != stderr)
 		fclose(log_out);
 	log_out = NULL;
 }
 
-void log_msg(enum log_level lvl, const char *who, const char *fmt, ...)
+void hg_log_msg(enum log_level lvl, const char *who, const char *fmt, ...)
 {
 	static const char letters[] = { 'E', 'W', 'I', 'D' };
 	if (lvl > log_max)

@@ -6,12 +6,12 @@
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
-int log_open(const char *path, bool debug, bool quiet); /* path NULL = stderr */
-void log_close(void);
-void log_msg(enum log_level lvl, const char *who, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-#define log_error(who, ...) log_msg(LOG_ERROR, who, __VA_ARGS__)
-#define log_warn(who, ...) log_msg(LOG_WARN, who, __VA_ARGS__)
-#define log_info(who, ...) log_msg(LOG_INFO, who, __VA_ARGS__)
-#define log_debug(who, ...) log_msg(LOG_DEBUG, who, __VA_ARGS__)
+int hg_log_open(const char *path, bool debug, bool quiet); /* path NULL = stderr */
+void hg_log_close(void);
+void hg_log_msg(enum log_level lvl, const char *who, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define log_error(who, ...) hg_log_msg(LOG_ERROR, who, __VA_ARGS__)
+#define log_warn(who, ...) hg_log_msg(LOG_WARN, who, __VA_ARGS__)
+#define log_info(who, ...) hg_log_msg(LOG_INFO, who, __VA_ARGS__)
+#define log_debug(who, ...) hg_log_msg(LOG_DEBUG, who, __VA_ARGS__)
 
 #endif

@@ -34,7 +34,7 @@ struct lp_stats {
  * (all dropped, or none), the name is empty, or more than LP_SORT_INDEX_MAX
  * tags are not sorted. Tags are written sorted by key (the metric itself is
  * not modified); empty tag keys or values are skipped. */
-long lp_serialize(const struct metric *m, const struct lp_opts *o, char *out, size_t cap, struct lp_stats *st);
+long hg_lp_serialize(const struct metric *m, const struct lp_opts *o, char *out, size_t cap, struct lp_stats *st);
 
 /* Parser over [buf, buf+len). Each call parses the next non-empty,
  * non-comment line. */
@@ -50,11 +50,11 @@ struct lp_parser {
 	bool tags_sorted;         /* the line's tags were put in key order: its text is not the metric's */
 };
 
-void lp_parser_init(struct lp_parser *p, const char *buf, size_t len, int64_t precision_ns, int64_t default_time_ns,
+void hg_lp_parser_init(struct lp_parser *p, const char *buf, size_t len, int64_t precision_ns, int64_t default_time_ns,
 		    char *scratch, size_t scratch_cap);
 /* 1: a metric was parsed into m; 0: end of input; -1: this line is malformed
  * (err says where and why, "at line L:C: ..."), parsing can go on with the
  * next call. */
-int lp_parse_next(struct lp_parser *p, struct metric *m, char *err, size_t errlen);
+int hg_lp_parse_next(struct lp_parser *p, struct metric *m, char *err, size_t errlen);
 
 #endif

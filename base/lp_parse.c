@@ -28,7 +28,7 @@ enum {
 
 static unsigned char cls[256];
 
-/* Filled on first lp_parser_init; idempotent (the agent parses on its one
+/* Filled on first hg_lp_parser_init; idempotent (the agent parses on its one
  * loop thread). */
 static void cls_init(void)
 {
@@ -404,7 +404,7 @@ static int parse_record(struct ctx *x, const char *q, struct metric *m)
 	struct tok t;
 	char what[16];
 
-	metric_reset(m, (struct sv){ NULL, 0 });
+	hg_metric_reset(m, (struct sv){ NULL, 0 });
 	const char *e = scan(&t, q, end, NAME_STOP, NAME_ESC);
 	if (e == q) {
 		describe(what, sizeof what, q, end);
@@ -449,7 +449,7 @@ static int parse_record(struct ctx *x, const char *q, struct metric *m)
 		 * an out-of-order key is searched for, so a long sorted tag list
 		 * costs n comparisons, not n^2. Past DUP_SCAN_MAX tags the search
 		 * is left for one sort at the end (n log n). */
-		if (m->ntags && (!tags_in_order || sv_cmp(m->tags[m->ntags - 1].key, key) >= 0)) {
+		if (m->ntags && (!tags_in_order || hg_sv_cmp(m->tags[m->ntags - 1].key, key) >= 0)) {
 			tags_in_order = false;
 			if (m->ntags < DUP_SCAN_MAX) {
 				for (size_t i = 0; i < m->ntags; i++)
@@ -461,7 +461,7 @@ static int parse_record(struct ctx *x, const char *q, struct metric *m)
 		}
 		if (m->ntags == METRIC_MAX_TAGS)
 			return fail(x, kb, "more than %d tags", METRIC_MAX_TAGS);
-		if (!metric_reserve_tags(m, m->ntags + 1))
+		if (!hg_metric_reserve_tags(m, m->ntags + 1))
 			return fail(x, kb, "out of memory for %zu tags", m->ntags + 1);
 		m->tags[m->ntags++] = (struct metric_tag){ key, val };
 	}
@@ -470,7 +470,7 @@ static int parse_record(struct ctx *x, const char *q, struct metric *m)
 		return fail(x, q, "expected tag key or field but found %s", what);
 	}
 	if (first_unscanned) {
-		metric_sort_tags(m);
+		hg_metric_sort_tags(m);
 		x->p->tags_sorted = true;
 		for (size_t i = 1; i < m->ntags; i++)
 			if (sv_eq(m->tags[i - 1].key, m->tags[i].key))
@@ -498,7 +498,7 @@ static int parse_record(struct ctx *x, const char *q, struct metric *m)
 		q++;
 		if (parse_field_value(x, &q, &f) < 0)
 			return -1;
-		metric_field_sv(m, &f);
+		hg_metric_field_sv(m, &f);
 		if (m->overflow)
 			return fail(x, kb, "more than %d fields", METRIC_MAX_FIELDS);
 		if (q < end && *q == ',') {
@@ -547,7 +547,7 @@ static int parse_record(struct ctx *x, const char *q, struct metric *m)
 	return 1;
 }
 
-void lp_parser_init(struct lp_parser *p, const char *buf, size_t len, int64_t precision_ns, int64_t default_time_ns,
+void hg_lp_parser_init(struct lp_parser *p, const char *buf, size_t len, int64_t precision_ns, int64_t default_time_ns,
 		    char *scratch, size_t scratch_cap)
 {
 	cls_init();
@@ -572,7 +572,7 @@ void lp_parser_init(struct lp_parser *p, const char *buf, size_t len, int64_t pr
 	};
 }
 
-int lp_parse_next(struct lp_parser *p, struct metric *m, char *err, size_t errlen)
+int hg_lp_parse_next(struct lp_parser *p, struct metric *m, char *err, size_t errlen)
 {
 	/* Line number of pos: the last record's line plus the newlines between
 	 * its start and pos (its own end, and any inside quoted strings). */

@@ -122,7 +122,7 @@ static void put_field_value(struct out *o, const struct metric_field *f, const s
 	size_t n;
 	switch (f->type) {
 	case FIELD_FLOAT:
-		n = float_text_f(num, f->v.f); /* the text first, then put: in that order */
+		n = hg_float_text_f(num, f->v.f); /* the text first, then put: in that order */
 		put(o, num, n);
 		return;
 	case FIELD_INT:
@@ -155,7 +155,7 @@ static void put_field_value(struct out *o, const struct metric_field *f, const s
 	}
 }
 
-long lp_serialize(const struct metric *m, const struct lp_opts *opt, char *outbuf, size_t cap, struct lp_stats *st)
+long hg_lp_serialize(const struct metric *m, const struct lp_opts *opt, char *outbuf, size_t cap, struct lp_stats *st)
 {
 	struct sv name = trim_backslash(m->name);
 	if (name.len == 0)
@@ -173,18 +173,18 @@ long lp_serialize(const struct metric *m, const struct lp_opts *opt, char *outbu
 	/* Tags go out sorted by key. Sorted already is the common case (the
 	 * agent sorts before serializing); otherwise sort an index, not the
 	 * metric (the caller's metric is const), on the stack: no allocation,
-	 * hence the bound, beyond which the caller sorts (metric_sort_tags). */
+	 * hence the bound, beyond which the caller sorts (hg_metric_sort_tags). */
 	size_t nt = m->ntags;
 	bool sorted = true;
 	for (size_t i = 1; i < nt && sorted; i++)
-		sorted = sv_cmp(m->tags[i - 1].key, m->tags[i].key) <= 0;
+		sorted = hg_sv_cmp(m->tags[i - 1].key, m->tags[i].key) <= 0;
 	uint16_t idx[LP_SORT_INDEX_MAX];
 	if (!sorted) {
 		if (nt > LP_SORT_INDEX_MAX)
 			return -EINVAL;
 		for (size_t i = 0; i < nt; i++) {
 			size_t j = i;
-			while (j > 0 && sv_cmp(m->tags[idx[j - 1]].key, m->tags[i].key) > 0) {
+			while (j > 0 && hg_sv_cmp(m->tags[idx[j - 1]].key, m->tags[i].key) > 0) {
 				idx[j] = idx[j - 1];
 				j--;
 			}

@@ -2,7 +2,7 @@
 #include "metric.h"
 #include <stdlib.h>
 
-int sv_cmp(struct sv a, struct sv b)
+int hg_sv_cmp(struct sv a, struct sv b)
 {
 	size_t n = a.len < b.len ? a.len : b.len;
 	int c = n ? memcmp(a.p, b.p, n) : 0;
@@ -14,7 +14,7 @@ int sv_cmp(struct sv a, struct sv b)
 #define FIELDS_FIRST 16
 #define TAGS_FIRST 16
 
-void metric_release(struct metric *m)
+void hg_metric_release(struct metric *m)
 {
 	free(m->tags);
 	m->tags = NULL;
@@ -26,7 +26,7 @@ void metric_release(struct metric *m)
 	m->nfields = 0;
 }
 
-bool metric_reserve(struct metric *m, size_t n)
+bool hg_metric_reserve(struct metric *m, size_t n)
 {
 	if (n <= m->fields_cap)
 		return true;
@@ -45,7 +45,7 @@ bool metric_reserve(struct metric *m, size_t n)
 	return true;
 }
 
-bool metric_reserve_tags(struct metric *m, size_t n)
+bool hg_metric_reserve_tags(struct metric *m, size_t n)
 {
 	if (n <= m->tags_cap)
 		return true;
@@ -64,7 +64,7 @@ bool metric_reserve_tags(struct metric *m, size_t n)
 	return true;
 }
 
-void metric_reset(struct metric *m, struct sv name)
+void hg_metric_reset(struct metric *m, struct sv name)
 {
 	m->name = name;
 	m->ntags = m->nfields = 0;
@@ -72,7 +72,7 @@ void metric_reset(struct metric *m, struct sv name)
 	m->overflow = false;
 }
 
-void metric_tag_sv(struct metric *m, struct sv key, struct sv value)
+void hg_metric_tag_sv(struct metric *m, struct sv key, struct sv value)
 {
 	for (size_t i = 0; i < m->ntags; i++) {
 		if (sv_eq(m->tags[i].key, key)) {
@@ -80,21 +80,21 @@ void metric_tag_sv(struct metric *m, struct sv key, struct sv value)
 			return;
 		}
 	}
-	if (!metric_reserve_tags(m, m->ntags + 1)) {
+	if (!hg_metric_reserve_tags(m, m->ntags + 1)) {
 		m->overflow = true;
 		return;
 	}
 	m->tags[m->ntags++] = (struct metric_tag){ key, value };
 }
 
-void metric_tag(struct metric *m, const char *key, const char *value)
+void hg_metric_tag(struct metric *m, const char *key, const char *value)
 {
-	metric_tag_sv(m, sv_c(key), sv_c(value));
+	hg_metric_tag_sv(m, sv_c(key), sv_c(value));
 }
 
 /* A repeated field key replaces the earlier value, as in line protocol
  * where the last duplicate wins. */
-void metric_field_sv(struct metric *m, const struct metric_field *f)
+void hg_metric_field_sv(struct metric *m, const struct metric_field *f)
 {
 	for (size_t i = 0; i < m->nfields; i++) {
 		if (sv_eq(m->fields[i].key, f->key)) {
@@ -102,44 +102,44 @@ void metric_field_sv(struct metric *m, const struct metric_field *f)
 			return;
 		}
 	}
-	if (!metric_reserve(m, m->nfields + 1)) {
+	if (!hg_metric_reserve(m, m->nfields + 1)) {
 		m->overflow = true;
 		return;
 	}
 	m->fields[m->nfields++] = *f;
 }
 
-void metric_float(struct metric *m, const char *key, double v)
+void hg_metric_float(struct metric *m, const char *key, double v)
 {
 	struct metric_field f = { .key = sv_c(key), .type = FIELD_FLOAT, .v.f = v };
-	metric_field_sv(m, &f);
+	hg_metric_field_sv(m, &f);
 }
 
-void metric_int(struct metric *m, const char *key, int64_t v)
+void hg_metric_int(struct metric *m, const char *key, int64_t v)
 {
 	struct metric_field f = { .key = sv_c(key), .type = FIELD_INT, .v.i = v };
-	metric_field_sv(m, &f);
+	hg_metric_field_sv(m, &f);
 }
 
-void metric_uint(struct metric *m, const char *key, uint64_t v)
+void hg_metric_uint(struct metric *m, const char *key, uint64_t v)
 {
 	struct metric_field f = { .key = sv_c(key), .type = FIELD_UINT, .v.u = v };
-	metric_field_sv(m, &f);
+	hg_metric_field_sv(m, &f);
 }
 
-void metric_bool(struct metric *m, const char *key, bool v)
+void hg_metric_bool(struct metric *m, const char *key, bool v)
 {
 	struct metric_field f = { .key = sv_c(key), .type = FIELD_BOOL, .v.b = v };
-	metric_field_sv(m, &f);
+	hg_metric_field_sv(m, &f);
 }
 
-void metric_string(struct metric *m, const char *key, const char *v)
+void hg_metric_string(struct metric *m, const char *key, const char *v)
 {
 	struct metric_field f = { .key = sv_c(key), .type = FIELD_STRING, .v.s = sv_c(v) };
-	metric_field_sv(m, &f);
+	hg_metric_field_sv(m, &f);
 }
 
-const struct metric_tag *metric_find_tag(const struct metric *m, const char *key)
+const struct metric_tag *hg_metric_find_tag(const struct metric *m, const char *key)
 {
 	struct sv k = sv_c(key);
 	for (size_t i = 0; i < m->ntags; i++)
@@ -148,7 +148,7 @@ const struct metric_tag *metric_find_tag(const struct metric *m, const char *key
 	return NULL;
 }
 
-const struct metric_field *metric_find_field(const struct metric *m, const char *key)
+const struct metric_field *hg_metric_find_field(const struct metric *m, const char *key)
 {
 	struct sv k = sv_c(key);
 	for (size_t i = 0; i < m->nfields; i++)
@@ -157,7 +157,7 @@ const struct metric_field *metric_find_field(const struct metric *m, const char 
 	return NULL;
 }
 
-void metric_remove_tag(struct metric *m, size_t idx)
+void hg_metric_remove_tag(struct metric *m, size_t idx)
 {
 	if (idx >= m->ntags)
 		return;
@@ -165,7 +165,7 @@ void metric_remove_tag(struct metric *m, size_t idx)
 	m->ntags--;
 }
 
-void metric_remove_field(struct metric *m, size_t idx)
+void hg_metric_remove_field(struct metric *m, size_t idx)
 {
 	if (idx >= m->nfields)
 		return;
@@ -175,7 +175,7 @@ void metric_remove_field(struct metric *m, size_t idx)
 
 static bool tag_less(const struct metric_tag *a, const struct metric_tag *b)
 {
-	return sv_cmp(a->key, b->key) < 0;
+	return hg_sv_cmp(a->key, b->key) < 0;
 }
 
 static void sift_down(struct metric_tag *t, size_t root, size_t n)
@@ -198,7 +198,7 @@ static void sift_down(struct metric_tag *t, size_t root, size_t n)
 /* Already sorted is the common case (line protocol from clients, the
  * agent's own inputs): one pass. Otherwise heapsort: in place, and a
  * line of thousands of unsorted tags costs n log n, not n^2. */
-void metric_sort_tags(struct metric *m)
+void hg_metric_sort_tags(struct metric *m)
 {
 	struct metric_tag *t = m->tags;
 	size_t n = m->ntags, i = 1;
@@ -216,7 +216,7 @@ void metric_sort_tags(struct metric *m)
 	}
 }
 
-bool metric_field_double(const struct metric_field *f, bool bools, double *out)
+bool hg_metric_field_double(const struct metric_field *f, bool bools, double *out)
 {
 	switch (f->type) {
 	case FIELD_FLOAT:

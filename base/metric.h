@@ -1,11 +1,11 @@
 /* One metric while it is being built or parsed. It lives only between an
- * input's acc_metric() and acc_emit() (or one parser step), and each producer
+ * input's hg_acc_metric() and hg_acc_emit() (or one parser step), and each producer
  * reuses one instance, so gathering allocates nothing per metric: the field
  * array grows (doubling, up to METRIC_MAX_FIELDS) only when a metric has more
  * fields than any before it, and keeps its size. It starts empty so that an
  * input whose metrics have 10 fields holds 10 fields' worth of memory, not
  * METRIC_MAX_FIELDS' (40 KiB). Tags grow the same way. A zeroed struct is an empty metric; release it
- * with metric_release(). Every string is a view into memory the producer keeps
+ * with hg_metric_release(). Every string is a view into memory the producer keeps
  * alive until emit. */
 #ifndef HG_METRIC_H
 #define HG_METRIC_H
@@ -51,34 +51,34 @@ struct metric {
 };
 
 /* Frees the tag and field arrays; the metric stays usable (empty, zero capacity). */
-void metric_release(struct metric *m);
+void hg_metric_release(struct metric *m);
 /* Room for n fields (n <= METRIC_MAX_FIELDS): false when out of memory or over the limit. */
-bool metric_reserve(struct metric *m, size_t n);
+bool hg_metric_reserve(struct metric *m, size_t n);
 /* Room for n tags (n <= METRIC_MAX_TAGS): false when out of memory or over the limit. */
-bool metric_reserve_tags(struct metric *m, size_t n);
+bool hg_metric_reserve_tags(struct metric *m, size_t n);
 
-void metric_reset(struct metric *m, struct sv name);
+void hg_metric_reset(struct metric *m, struct sv name);
 /* Adders keep the view; a repeated tag key replaces the earlier value. A
  * tag or field that does not fit sets overflow (the caller counts and logs). */
-void metric_tag(struct metric *m, const char *key, const char *value);
-void metric_tag_sv(struct metric *m, struct sv key, struct sv value);
-void metric_float(struct metric *m, const char *key, double v);
-void metric_int(struct metric *m, const char *key, int64_t v);
-void metric_uint(struct metric *m, const char *key, uint64_t v);
-void metric_bool(struct metric *m, const char *key, bool v);
+void hg_metric_tag(struct metric *m, const char *key, const char *value);
+void hg_metric_tag_sv(struct metric *m, struct sv key, struct sv value);
+void hg_metric_float(struct metric *m, const char *key, double v);
+void hg_metric_int(struct metric *m, const char *key, int64_t v);
+void hg_metric_uint(struct metric *m, const char *key, uint64_t v);
+void hg_metric_bool(struct metric *m, const char *key, bool v);
 /* A numeric field's value as a double (uint and int64 as the nearest
  * double); a boolean as 1 / 0 when bools is set. False for strings, and
  * for booleans without bools. */
-bool metric_field_double(const struct metric_field *f, bool bools, double *out);
-void metric_string(struct metric *m, const char *key, const char *v);
-void metric_field_sv(struct metric *m, const struct metric_field *f);
+bool hg_metric_field_double(const struct metric_field *f, bool bools, double *out);
+void hg_metric_string(struct metric *m, const char *key, const char *v);
+void hg_metric_field_sv(struct metric *m, const struct metric_field *f);
 /* Lookup helpers (linear: metrics are small). NULL when absent. */
-const struct metric_tag *metric_find_tag(const struct metric *m, const char *key);
-const struct metric_field *metric_find_field(const struct metric *m, const char *key);
-void metric_remove_tag(struct metric *m, size_t idx);
-void metric_remove_field(struct metric *m, size_t idx);
+const struct metric_tag *hg_metric_find_tag(const struct metric *m, const char *key);
+const struct metric_field *hg_metric_find_field(const struct metric *m, const char *key);
+void hg_metric_remove_tag(struct metric *m, size_t idx);
+void hg_metric_remove_field(struct metric *m, size_t idx);
 /* Sorts tags by key (byte order), as line protocol wants; in place, no
  * allocation, O(n log n) (keys are unique, so stability does not matter). */
-void metric_sort_tags(struct metric *m);
+void hg_metric_sort_tags(struct metric *m);
 
 #endif

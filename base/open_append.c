@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int open_append_0640(const char *path)
+int hg_open_append_0640(const char *path)
 {
 	const int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
 	/* O_EXCL tells whether this call made the file: only then is its mode

@@ -6,6 +6,6 @@
  * 0640 whatever the umask: metrics and logs can name hosts, pods and
  * URLs, and other users of the node have no business reading them. An
  * existing file keeps the mode its owner gave it. The fd, or -1 with errno. */
-int open_append_0640(const char *path);
+int hg_open_append_0640(const char *path);
 
 #endif

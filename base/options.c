@@ -4,7 +4,7 @@
 #include <string.h>
 #include "options.h"
 
-int strlist_copy(struct strlist *dst, const struct strlist *src)
+int hg_strlist_copy(struct strlist *dst, const struct strlist *src)
 {
 	if (!src->n)
 		return 0;
@@ -17,7 +17,7 @@ int strlist_copy(struct strlist *dst, const struct strlist *src)
 	return 0;
 }
 
-void strlist_free(struct strlist *l)
+void hg_strlist_free(struct strlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
@@ -26,7 +26,7 @@ void strlist_free(struct strlist *l)
 	l->v = NULL;
 }
 
-void strmap_free(struct strmap *m)
+void hg_strmap_free(struct strmap *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		free(m->k[i]);
@@ -38,11 +38,11 @@ void strmap_free(struct strmap *m)
 	m->k = m->v = NULL;
 }
 
-void tagfilter_free(struct tagfilter *t)
+void hg_tagfilter_free(struct tagfilter *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->key[i]);
-		strlist_free(&t->globs[i]);
+		hg_strlist_free(&t->globs[i]);
 	}
 	free(t->key);
 	free(t->globs);
@@ -51,7 +51,7 @@ void tagfilter_free(struct tagfilter *t)
 	t->globs = NULL;
 }
 
-void opts_free(const struct opt_desc *opts, void *base)
+void hg_opts_free(const struct opt_desc *opts, void *base)
 {
 	if (!base)
 		return;
@@ -64,16 +64,16 @@ void opts_free(const struct opt_desc *opts, void *base)
 			*(char **)f = NULL;
 			break;
 		case OPT_STRLIST:
-			strlist_free(f);
+			hg_strlist_free(f);
 			break;
 		case OPT_STRMAP:
-			strmap_free(f);
+			hg_strmap_free(f);
 			break;
 		case OPT_TAGFILTER:
-			tagfilter_free(f);
+			hg_tagfilter_free(f);
 			break;
 		case OPT_SECTION:
-			opts_free(o->sub, f);
+			hg_opts_free(o->sub, f);
 			break;
 		default:
 			break;

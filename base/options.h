@@ -63,13 +63,13 @@ struct tagfilter {
 	struct strlist *globs;
 };
 
-void strlist_free(struct strlist *l);
+void hg_strlist_free(struct strlist *l);
 /* Deep copy into an empty dst. 0, or -ENOMEM (dst then holds what was
- * copied, for strlist_free). */
-int strlist_copy(struct strlist *dst, const struct strlist *src);
-void strmap_free(struct strmap *m);
-void tagfilter_free(struct tagfilter *t);
+ * copied, for hg_strlist_free). */
+int hg_strlist_copy(struct strlist *dst, const struct strlist *src);
+void hg_strmap_free(struct strmap *m);
+void hg_tagfilter_free(struct tagfilter *t);
 /* Frees every owned member of a struct described by opts. */
-void opts_free(const struct opt_desc *opts, void *base);
+void hg_opts_free(const struct opt_desc *opts, void *base);
 
 #endif

@@ -1,9 +1,9 @@
-/* rss_trim: keep in the resident set only the library and program pages the agent uses.
+/* hg_rss_trim: keep in the resident set only the library and program pages the agent uses.
  *
  * Why: when a process touches one page of a file mapping, the kernel's fault-around maps up to
  * 16 neighbouring pages that are already in the page cache. For a small daemon linked against
  * a long library chain (libcurl brings libcrypto, gnutls, krb5 ...) that inflates the resident
- * set to several MiB of code it never runs. rss_trim() drops the pages of every clean, read-only,
+ * set to several MiB of code it never runs. hg_rss_trim() drops the pages of every clean, read-only,
  * private file mapping from this process with MADV_DONTNEED. Pages the agent runs fault back
  * in from the page cache (with their fault-around neighbours); the start-up code, the
  * configuration parser and the libraries' unused parts stay out of the resident set and, being
@@ -63,7 +63,7 @@ static unsigned long resident_kib(void)
 	return resident * (unsigned long)(sysconf(_SC_PAGESIZE) / 1024);
 }
 
-size_t rss_trim(void)
+size_t hg_rss_trim(void)
 {
 	unsigned long before_kib = resident_kib();
 	FILE *f = fopen("/proc/self/smaps", "re");
@@ -112,13 +112,13 @@ size_t rss_trim(void)
 	return n;
 }
 
-void rss_trim_enable(void)
+void hg_rss_trim_enable(void)
 {
 	enabled = true;
 }
 
-void rss_trim_after_load(void)
+void hg_rss_trim_after_load(void)
 {
 	if (enabled)
-		rss_trim();
+		hg_rss_trim();
 }

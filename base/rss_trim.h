@@ -5,11 +5,11 @@
 
 /* Drops from the resident set the pages of clean read-only file mappings (program and library
  * code) and marks them to fault in one page at a time; returns the mappings trimmed. See
- * rss_trim.c for why and for what is never touched. */
-size_t rss_trim(void);
-/* The agent enables trimming; until then (agentctl, tests) rss_trim_after_load does nothing. */
-void rss_trim_enable(void);
+ * hg_rss_trim.c for why and for what is never touched. */
+size_t hg_rss_trim(void);
+/* The agent enables trimming; until then (agentctl, tests) hg_rss_trim_after_load does nothing. */
+void hg_rss_trim_enable(void);
 /* Called when a library was loaded on first use (lazy_lib.c). */
-void rss_trim_after_load(void);
+void hg_rss_trim_after_load(void);
 
 #endif

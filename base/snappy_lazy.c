@@ -22,12 +22,12 @@ static struct lazy_lib lib = { .soname = HG_SNAPPY_SONAME, .what = "snappy compr
 
 static bool loaded(void)
 {
-	if (lib.state == LAZY_UNTRIED && lazy_lib_open(&lib) == 0) {
-		*(void **)(&fn.compress) = lazy_lib_sym(&lib, "snappy_compress");
-		*(void **)(&fn.uncompress) = lazy_lib_sym(&lib, "snappy_uncompress");
-		*(void **)(&fn.max_compressed_length) = lazy_lib_sym(&lib, "snappy_max_compressed_length");
-		*(void **)(&fn.uncompressed_length) = lazy_lib_sym(&lib, "snappy_uncompressed_length");
-		lazy_lib_ready(&lib);
+	if (lib.state == LAZY_UNTRIED && hg_lazy_lib_open(&lib) == 0) {
+		*(void **)(&fn.compress) = hg_lazy_lib_sym(&lib, "snappy_compress");
+		*(void **)(&fn.uncompress) = hg_lazy_lib_sym(&lib, "snappy_uncompress");
+		*(void **)(&fn.max_compressed_length) = hg_lazy_lib_sym(&lib, "snappy_max_compressed_length");
+		*(void **)(&fn.uncompressed_length) = hg_lazy_lib_sym(&lib, "snappy_uncompressed_length");
+		hg_lazy_lib_ready(&lib);
 	}
 	return lib.state == LAZY_LOADED;
 }

@@ -30,7 +30,7 @@ static bool reserve(struct strbuf *b, size_t n)
 	return true;
 }
 
-bool strbuf_append(struct strbuf *b, const void *s, size_t n)
+bool hg_strbuf_append(struct strbuf *b, const void *s, size_t n)
 {
 	if (!reserve(b, n))
 		return false;
@@ -41,7 +41,7 @@ bool strbuf_append(struct strbuf *b, const void *s, size_t n)
 	return true;
 }
 
-bool strbuf_appendf(struct strbuf *b, const char *fmt, ...)
+bool hg_strbuf_appendf(struct strbuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -56,19 +56,19 @@ bool strbuf_appendf(struct strbuf *b, const char *fmt, ...)
 	return true;
 }
 
-const char *strbuf_str(const struct strbuf *b)
+const char *hg_strbuf_str(const struct strbuf *b)
 {
 	return b->p ? b->p : "";
 }
 
-void strbuf_clear(struct strbuf *b)
+void hg_strbuf_clear(struct strbuf *b)
 {
 	b->len = 0;
 	if (b->p)
 		b->p[0] = '\0';
 }
 
-void strbuf_free(struct strbuf *b)
+void hg_strbuf_free(struct strbuf *b)
 {
 	free(b->p);
 	*b = (struct strbuf){ 0 };

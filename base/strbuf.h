@@ -14,14 +14,14 @@ struct strbuf {
 };
 
 /* Appends s[0..n); false when out of memory (now or before). */
-bool strbuf_append(struct strbuf *b, const void *s, size_t n);
+bool hg_strbuf_append(struct strbuf *b, const void *s, size_t n);
 /* printf-style append; false when out of memory. */
-bool strbuf_appendf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool hg_strbuf_appendf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The text so far ("" when nothing was appended). */
-const char *strbuf_str(const struct strbuf *b);
+const char *hg_strbuf_str(const struct strbuf *b);
 /* Empties the buffer, keeping its memory. */
-void strbuf_clear(struct strbuf *b);
+void hg_strbuf_clear(struct strbuf *b);
 /* Frees the memory; the buffer is empty and usable again. */
-void strbuf_free(struct strbuf *b);
+void hg_strbuf_free(struct strbuf *b);
 
 #endif

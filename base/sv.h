@@ -14,6 +14,6 @@ struct sv {
 static inline struct sv sv_c(const char *s) { return (struct sv){ s, s ? strlen(s) : 0 }; }
 static inline bool sv_eq(struct sv a, struct sv b) { return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0); }
 static inline bool sv_eq_c(struct sv a, const char *b) { return sv_eq(a, sv_c(b)); }
-int sv_cmp(struct sv a, struct sv b);
+int hg_sv_cmp(struct sv a, struct sv b);
 
 #endif

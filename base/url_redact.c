@@ -17,7 +17,7 @@ static bool contains_ci(const char *s, size_t len, const char *word)
 	return false;
 }
 
-bool url_param_secret(const char *name, size_t len)
+bool hg_url_param_secret(const char *name, size_t len)
 {
 	/* Substrings, not a list of exact names: exporters and gateways name
 	 * them every way (X-Amz-Signature, private_token, apiKey, sessionToken). */
@@ -43,7 +43,7 @@ static void put(struct out *o, const char *s, size_t n)
 	o->p[o->len] = '\0';
 }
 
-const char *url_host(const char *url, size_t *len)
+const char *hg_url_host(const char *url, size_t *len)
 {
 	const char *sep = strstr(url, "://");
 	/* "scheme://" only at the start, not a "://" inside a path or query */
@@ -58,7 +58,7 @@ const char *url_host(const char *url, size_t *len)
 	return host;
 }
 
-const char *url_redact(const char *url, char *out, size_t outlen)
+const char *hg_url_redact(const char *url, char *out, size_t outlen)
 {
 	if (!outlen)
 		return out;
@@ -66,7 +66,7 @@ const char *url_redact(const char *url, char *out, size_t outlen)
 	out[0] = '\0';
 	size_t hlen;
 	const char *sep = strstr(url, "://");
-	const char *host = url_host(url, &hlen);
+	const char *host = hg_url_host(url, &hlen);
 	if (sep && host > sep)
 		put(&o, url, (size_t)(sep + 3 - url)); /* the scheme */
 	size_t before_query = strcspn(host, "?#");
@@ -85,7 +85,7 @@ const char *url_redact(const char *url, char *out, size_t outlen)
 		const char *pend = amp ? amp : qend;
 		const char *eq = memchr(q, '=', (size_t)(pend - q));
 		size_t nlen = (size_t)((eq ? eq : pend) - q);
-		if (eq && url_param_secret(q, nlen)) {
+		if (eq && hg_url_param_secret(q, nlen)) {
 			put(&o, q, nlen + 1);
 			put(&o, "redacted", 8);
 		} else {

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 		uint64_t s1 = 0, s2 = 0;
 		int e1 = 0, e2 = 0;
 		if (v != 0) {
-			e1 = float_shortest(fabs(v), &s1);
+			e1 = hg_float_shortest(fabs(v), &s1);
 			e2 = exact_shortest(fabs(v), &s2);
 		}
 		if (s1 != s2 || e1 != e2) {
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "%a: float_shortest %llue%d, exact %llue%d\n", v, (unsigned long long)s1,
 					e1, (unsigned long long)s2, e2);
 		}
-		f[float_text_f(f, v)] = 0;
+		f[hg_float_text_f(f, v)] = 0;
 		double back = strtod(f, NULL);
 		if (memcmp(&back, &v, sizeof v) != 0 && unreadable++ < 10)
 			fprintf(stderr, "%a: %s does not read back\n", v, f);
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 	size_t sink = 0;
 	t0 = now();
 	for (long i = 0; i < N; i++)
-		sink += float_text_f(f, vals[i]);
+		sink += hg_float_text_f(f, vals[i]);
 	double new_ns = (now() - t0) * 1e9 / N;
 	char dig[20];
 	t0 = now();

@@ -27,9 +27,9 @@
 #include "acc.h"
 #include "plugin.h"
 
-extern const struct input_plugin input_kube_inventory;
-bool kube_inventory_busy(const void *state);
-size_t kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced);
+extern const struct input_plugin hg_input_kube_inventory;
+bool hg_kube_inventory_busy(const void *state);
+size_t hg_kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced);
 
 static struct kube_server ks;
 static uv_loop_t loop;
@@ -120,22 +120,22 @@ static bool synced(const void *s)
 	size_t b;
 	unsigned g;
 	bool ok;
-	kube_inventory_cache(s, &b, &g, &ok);
+	hg_kube_inventory_cache(s, &b, &g, &ok);
 	return ok;
 }
 
 static void *start(const char *mode)
 {
-	void *c = config_new(&input_kube_inventory);
-	*(const char **)((char *)c + opt_find(&input_kube_inventory, "kubeconfig")->offset) = kubeconfig;
-	*(const char **)((char *)c + opt_find(&input_kube_inventory, "namespace")->offset) = NULL;
-	*(const char **)((char *)c + opt_find(&input_kube_inventory, "mode")->offset) = mode;
-	*(int64_t *)((char *)c + opt_find(&input_kube_inventory, "response_timeout")->offset) = 60000000000LL;
-	config_bool(&input_kube_inventory, c, "leader_election", false);
+	void *c = config_new(&hg_input_kube_inventory);
+	*(const char **)((char *)c + hg_opt_find(&hg_input_kube_inventory, "kubeconfig")->offset) = kubeconfig;
+	*(const char **)((char *)c + hg_opt_find(&hg_input_kube_inventory, "namespace")->offset) = NULL;
+	*(const char **)((char *)c + hg_opt_find(&hg_input_kube_inventory, "mode")->offset) = mode;
+	*(int64_t *)((char *)c + hg_opt_find(&hg_input_kube_inventory, "response_timeout")->offset) = 60000000000LL;
+	config_bool(&hg_input_kube_inventory, c, "leader_election", false);
 	void *s = NULL;
 	char err[512];
 	struct plugin_env env = { .loop = &loop, .instance_name = "inputs.kube_inventory" };
-	if (input_kube_inventory.init(&s, c, &env, err, sizeof err) != 0) {
+	if (hg_input_kube_inventory.init(&s, c, &env, err, sizeof err) != 0) {
 		fprintf(stderr, "init: %s\n", err);
 		exit(2);
 	}
@@ -146,16 +146,16 @@ static void *start(const char *mode)
 /* One gather; returns its text (malloc'd), errors to stderr. */
 static char *gather(void *s)
 {
-	struct acc *a = acc_capture_new();
-	if (input_kube_inventory.gather(s, a) == GATHER_PENDING)
-		while (kube_inventory_busy(s)) {
+	struct acc *a = hg_acc_capture_new();
+	if (hg_input_kube_inventory.gather(s, a) == GATHER_PENDING)
+		while (hg_kube_inventory_busy(s)) {
 			uv_run(&loop, UV_RUN_ONCE);
 			uv_update_time(&loop);
 		}
-	if (*acc_capture_errors(a))
-		fprintf(stderr, "gather errors: %s", acc_capture_errors(a));
-	char *t = strdup(acc_capture_text(a));
-	acc_capture_free(a);
+	if (*hg_acc_capture_errors(a))
+		fprintf(stderr, "gather errors: %s", hg_acc_capture_errors(a));
+	char *t = strdup(hg_acc_capture_text(a));
+	hg_acc_capture_free(a);
 	return t;
 }
 
@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 
 		void *s = start("list");
 		struct result l = measure(s, intervals, interval, touch);
-		input_kube_inventory.free(s);
+		hg_input_kube_inventory.free(s);
 		run_for(0.3);
 
 		long q0, q1;
@@ -266,8 +266,8 @@ int main(int argc, char **argv)
 		size_t bytes;
 		unsigned gaps;
 		bool ok;
-		size_t objects = kube_inventory_cache(s, &bytes, &gaps, &ok);
-		input_kube_inventory.free(s);
+		size_t objects = hg_kube_inventory_cache(s, &bytes, &gaps, &ok);
+		hg_input_kube_inventory.free(s);
 		run_for(0.3);
 
 		char **lv, **wv;

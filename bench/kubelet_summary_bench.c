@@ -81,43 +81,43 @@ int main(int argc, char **argv)
 	fclose(f);
 
 	yajl_alloc_funcs af = { c_malloc, c_realloc, c_free, NULL };
-	struct summary_parser *p = summary_parser_new(&af);
-	struct acc *acc = acc_capture_new();
+	struct summary_parser *p = hg_summary_parser_new(&af);
+	struct acc *acc = hg_acc_capture_new();
 	const size_t chunk = 16384;
 	char err[256];
 	size_t metrics = 0;
 	long heap_growth = 0;
 	double t0 = cpu_s();
 	for (int i = 0; i < iters; i++) {
-		acc_capture_clear(acc);
+		hg_acc_capture_clear(acc);
 		long base = (long)mallinfo2().uordblks;
-		if (summary_parser_begin(p, acc, NULL, "bench") != 0)
+		if (hg_summary_parser_begin(p, acc, NULL, "bench") != 0)
 			return 1;
 		for (size_t off = 0; off < len; off += chunk) {
 			size_t n = len - off < chunk ? len - off : chunk;
-			if (summary_parser_feed(p, doc + off, n, err, sizeof err) != 0) {
+			if (hg_summary_parser_feed(p, doc + off, n, err, sizeof err) != 0) {
 				fprintf(stderr, "%s\n", err);
 				return 1;
 			}
 			long g = (long)mallinfo2().uordblks - base;
 			if (g > heap_growth)
 				heap_growth = g;
-			acc_capture_clear(acc);
+			hg_acc_capture_clear(acc);
 		}
-		if (summary_parser_end(p, err, sizeof err) != 0) {
+		if (hg_summary_parser_end(p, err, sizeof err) != 0) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
 		}
-		metrics = summary_parser_emitted(p);
+		metrics = hg_summary_parser_emitted(p);
 	}
 	double per = (cpu_s() - t0) / iters;
 	printf("%s: %zu bytes, %zu metrics\n", argv[1], len, metrics);
 	printf("  cpu per gather: %.2f ms (%.0f MB/s, %.2f us/metric)\n", per * 1e3, (double)len / per / 1e6,
 	       per * 1e6 / (double)metrics);
 	printf("  yajl peak: %zu bytes; parser state: %zu bytes; heap growth during a parse: %ld bytes\n", peak,
-	       (size_t)summary_parser_state_size(), heap_growth);
-	summary_parser_free(p);
-	acc_capture_free(acc);
+	       (size_t)hg_summary_parser_state_size(), heap_growth);
+	hg_summary_parser_free(p);
+	hg_acc_capture_free(acc);
 	free(doc);
 	return 0;
 }

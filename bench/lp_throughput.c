@@ -36,24 +36,24 @@ static const char *const mem_fields[6] = { "total", "available", "used", "free",
 /* cpu: 3 tags (given unsorted, as inputs add them), 10 float fields. */
 static void make_cpu(int64_t t)
 {
-	metric_reset(&m, sv_c("cpu"));
-	metric_tag(&m, "host", "ip-10-0-12-34.eu-west-1.compute.internal");
-	metric_tag(&m, "cpu", "cpu3");
-	metric_tag(&m, "cluster", "prod-eks");
+	hg_metric_reset(&m, sv_c("cpu"));
+	hg_metric_tag(&m, "host", "ip-10-0-12-34.eu-west-1.compute.internal");
+	hg_metric_tag(&m, "cpu", "cpu3");
+	hg_metric_tag(&m, "cluster", "prod-eks");
 	uint64_t total = 400 + next() % 100;
 	for (int i = 0; i < 10; i++)
-		metric_float(&m, cpu_fields[i], 100.0 * (double)(next() % total) / (double)total);
+		hg_metric_float(&m, cpu_fields[i], 100.0 * (double)(next() % total) / (double)total);
 	m.time_ns = t;
 }
 
 /* mem: 2 tags, 6 integer fields. */
 static void make_mem(int64_t t)
 {
-	metric_reset(&m, sv_c("mem"));
-	metric_tag(&m, "host", "ip-10-0-12-34.eu-west-1.compute.internal");
-	metric_tag(&m, "cluster", "prod-eks");
+	hg_metric_reset(&m, sv_c("mem"));
+	hg_metric_tag(&m, "host", "ip-10-0-12-34.eu-west-1.compute.internal");
+	hg_metric_tag(&m, "cluster", "prod-eks");
 	for (int i = 0; i < 6; i++)
-		metric_uint(&m, mem_fields[i], 1000000000ull + next() % 4000000000ull);
+		hg_metric_uint(&m, mem_fields[i], 1000000000ull + next() % 4000000000ull);
 	m.time_ns = t;
 }
 
@@ -66,7 +66,7 @@ static void bench_serialize(const char *label, void (*make)(int64_t), double sec
 	while (el < secs) {
 		for (int i = 0; i < 1024; i++) {
 			make(t += 10000000000);
-			long len = lp_serialize(&m, &o, line, sizeof line, NULL);
+			long len = hg_lp_serialize(&m, &o, line, sizeof line, NULL);
 			if (len < 0) {
 				fprintf(stderr, "serialize failed: %ld\n", len);
 				exit(1);
@@ -100,7 +100,7 @@ static void bench_parse(double secs)
 		else
 			make_cpu(t);
 		t += 1000;
-		long n = lp_serialize(&m, &o, buf + len, cap - len, NULL);
+		long n = hg_lp_serialize(&m, &o, buf + len, cap - len, NULL);
 		if (n < 0)
 			exit(1);
 		len += (size_t)n;
@@ -111,9 +111,9 @@ static void bench_parse(double secs)
 	char err[256];
 	while (el < secs) {
 		struct lp_parser p;
-		lp_parser_init(&p, buf, len, 1, 0, scratch, sizeof scratch);
+		hg_lp_parser_init(&p, buf, len, 1, 0, scratch, sizeof scratch);
 		int rc;
-		while ((rc = lp_parse_next(&p, &m, err, sizeof err)) == 1)
+		while ((rc = hg_lp_parse_next(&p, &m, err, sizeof err)) == 1)
 			n++;
 		if (rc < 0) {
 			fprintf(stderr, "parse failed: %s\n", err);

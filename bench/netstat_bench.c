@@ -43,7 +43,7 @@
 #include "acc.h"
 #include "plugin.h"
 
-extern const struct input_plugin input_netstat;
+extern const struct input_plugin hg_input_netstat;
 
 #define FD_RESERVE 64 /* fds besides the connections: stdio, netlink, the fd walk's dirs */
 #define MAX_CHILDREN 256
@@ -353,7 +353,7 @@ int main(int argc, char **argv)
 	const char *both[] = { "netlink", "proc" };
 	const char *const *methods = strcmp(which, "both") ? &which : both;
 	int nmethods = strcmp(which, "both") ? 1 : 2;
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 	for (int m = 0; m < nmethods; m++) {
 		/* the config struct's only member is the method string */
 		struct {
@@ -361,22 +361,22 @@ int main(int argc, char **argv)
 		} cfg = { methods[m] };
 		void *st = NULL;
 		struct plugin_env env = { .instance_name = "inputs.netstat" };
-		if (input_netstat.init(&st, &cfg, &env, err, sizeof err) != 0) {
+		if (hg_input_netstat.init(&st, &cfg, &env, err, sizeof err) != 0) {
 			fprintf(stderr, "init: %s\n", err);
 			return 1;
 		}
-		acc_capture_clear(acc);
-		input_netstat.gather(st, acc);
-		printf("%s first line: %s%s", methods[m], acc_capture_text(acc), acc_capture_errors(acc));
+		hg_acc_capture_clear(acc);
+		hg_input_netstat.gather(st, acc);
+		printf("%s first line: %s%s", methods[m], hg_acc_capture_text(acc), hg_acc_capture_errors(acc));
 		double t0 = cpu_now();
 		for (int r = 0; r < rounds; r++) {
-			acc_capture_clear(acc);
-			input_netstat.gather(st, acc);
+			hg_acc_capture_clear(acc);
+			hg_input_netstat.gather(st, acc);
 		}
 		double ours = (cpu_now() - t0) / rounds;
 		printf("netstat gather, method %s: %.3f ms CPU per gather (%d rounds)\n", methods[m], ours * 1e3,
 		       rounds);
-		input_netstat.free(st);
+		hg_input_netstat.free(st);
 	}
 
 	long sockets = 0;
@@ -387,6 +387,6 @@ int main(int argc, char **argv)
 
 	printf("/proc/*/fd walk alone (gopsutil's first step): %.3f ms CPU per walk, %ld socket fds\n", walk * 1e3,
 	       sockets);
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	return 0;
 }

@@ -17,7 +17,7 @@ static struct prom_map *map;
 static void on_sample(void *arg, const struct prom_sample *s)
 {
 	(void)arg;
-	prom_map_sample(map, s);
+	hg_prom_map_sample(map, s);
 }
 
 static long rss_kb(const char *key)
@@ -82,35 +82,35 @@ int main(int argc, char **argv)
 				fclose(cr);
 			}
 			long rss0 = rss_kb("VmRSS:");
-			struct acc *acc = acc_capture_new();
-			map = prom_map_new();
-			struct prom_text *t = prom_text_new(128 * 1024, on_sample, NULL, NULL);
-			struct prom_proto *p = prom_proto_new(16u << 20, on_sample, NULL, NULL);
+			struct acc *acc = hg_acc_capture_new();
+			map = hg_prom_map_new();
+			struct prom_text *t = hg_prom_text_new(128 * 1024, on_sample, NULL, NULL);
+			struct prom_proto *p = hg_prom_proto_new(16u << 20, on_sample, NULL, NULL);
 			unsigned long samples = 0, errors = 0;
 			size_t out = 0;
 			double c0 = cpu_s();
 			for (int i = 0; i < iters; i++) {
-				acc_capture_clear(acc);
-				prom_map_begin(map, acc, version, "http://10.0.0.1:10250/metrics/cadvisor", false);
+				hg_acc_capture_clear(acc);
+				hg_prom_map_begin(map, acc, version, "http://10.0.0.1:10250/metrics/cadvisor", false);
 				if (proto)
-					prom_proto_reset(p);
+					hg_prom_proto_reset(p);
 				else
-					prom_text_reset(t, false);
+					hg_prom_text_reset(t, false);
 				for (size_t off = 0; off < len; off += 16384) {
 					size_t n = len - off < 16384 ? len - off : 16384;
 					if (proto)
-						prom_proto_feed(p, body + off, n);
+						hg_prom_proto_feed(p, body + off, n);
 					else
-						prom_text_feed(t, body + off, n);
+						hg_prom_text_feed(t, body + off, n);
 				}
 				if (proto)
-					prom_proto_finish(p);
+					hg_prom_proto_finish(p);
 				else
-					prom_text_finish(t);
-				prom_map_end(map);
-				samples = proto ? prom_proto_samples(p) : prom_text_samples(t);
-				errors = proto ? prom_proto_errors(p) : prom_text_errors(t);
-				out = strlen(acc_capture_text(acc));
+					hg_prom_text_finish(t);
+				hg_prom_map_end(map);
+				samples = proto ? hg_prom_proto_samples(p) : hg_prom_text_samples(t);
+				errors = proto ? hg_prom_proto_errors(p) : hg_prom_text_errors(t);
+				out = strlen(hg_acc_capture_text(acc));
 			}
 			double per = (cpu_s() - c0) / iters;
 			long hwm = rss_kb("VmHWM:");
@@ -119,10 +119,10 @@ int main(int argc, char **argv)
 			       strrchr(path, '/') ? strrchr(path, '/') + 1 : path, repeat > 1 ? "*" : "", repeat > 1 ? repeat : 0,
 			       proto ? "protobuf" : "text", version, len, samples, errors, out, per * 1e3, samples / per,
 			       hwm - rss0);
-			prom_text_free(t);
-			prom_proto_free(p);
-			prom_map_free(map);
-			acc_capture_free(acc);
+			hg_prom_text_free(t);
+			hg_prom_proto_free(p);
+			hg_prom_map_free(map);
+			hg_acc_capture_free(acc);
 		}
 		free(body);
 	}

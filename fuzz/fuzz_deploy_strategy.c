@@ -19,10 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(s, data, size);
 	s[size] = '\0';
-	int r = deploy_strategy_parse(s);
+	int r = hg_deploy_strategy_parse(s);
 	if (r < -1 || r >= DEPLOY_STRATEGY_COUNT)
 		abort();
-	if (r >= 0 && deploy_strategy_parse(deploy_strategy_name(r)) != r)
+	if (r >= 0 && hg_deploy_strategy_parse(hg_deploy_strategy_name(r)) != r)
 		abort();
 	/* The same text upper-cased, with a '-' after every byte. */
 	size_t n = 0;
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		up[n++] = '-';
 	}
 	up[n] = '\0';
-	if (deploy_strategy_parse(up) != r)
+	if (hg_deploy_strategy_parse(up) != r)
 		abort();
 	free(s);
 	free(up);

@@ -25,7 +25,7 @@ static void check(double v)
 	if (!isfinite(v))
 		return;
 	char f[FLOAT_TEXT_F_MAX + 1], g[FLOAT_TEXT_G_MAX + 1];
-	size_t fn = float_text_f(f, v), gn = float_text_g(g, v);
+	size_t fn = hg_float_text_f(f, v), gn = hg_float_text_g(g, v);
 	ASSERT(fn <= FLOAT_TEXT_F_MAX && gn <= FLOAT_TEXT_G_MAX);
 	f[fn] = g[gn] = 0;
 	ASSERT(strspn(f, "-0123456789.") == fn);
@@ -33,7 +33,7 @@ static void check(double v)
 	ASSERT(memcmp(&bf, &v, sizeof v) == 0 && memcmp(&bg, &v, sizeof v) == 0);
 	if (v != 0) {
 		uint64_t s1, s2;
-		int e1 = float_shortest(fabs(v), &s1), e2 = exact_shortest(fabs(v), &s2);
+		int e1 = hg_float_shortest(fabs(v), &s1), e2 = exact_shortest(fabs(v), &s2);
 		ASSERT(s1 == s2 && e1 == e2);
 	}
 }

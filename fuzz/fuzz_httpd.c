@@ -9,10 +9,10 @@ static void handler(void *ud, const struct httpd_req *req, struct httpd_resp *re
 {
 	(void)ud;
 	if (req->path.len > 1 && req->path.p[1] == 'n')
-		httpd_resp_status(resp, 404);
-	httpd_resp_printf(resp, "%s %.*s?%.*s\n", req->method, (int)req->path.len, req->path.p, (int)req->query.len,
+		hg_httpd_resp_status(resp, 404);
+	hg_httpd_resp_printf(resp, "%s %.*s?%.*s\n", req->method, (int)req->path.len, req->path.p, (int)req->query.len,
 			  req->query.p);
-	httpd_resp_append(resp, req->body.p, req->body.len);
+	hg_httpd_resp_append(resp, req->body.p, req->body.len);
 }
 
 /* Answers from the head (the body unread) for paths starting "/x". */
@@ -23,7 +23,7 @@ static bool head_check(void *ud, const struct httpd_req *req, struct httpd_resp 
 		__builtin_trap(); /* no body exists yet */
 	if (req->path.len < 2 || req->path.p[1] != 'x')
 		return false;
-	httpd_resp_status(resp, 401);
+	hg_httpd_resp_status(resp, 401);
 	return true;
 }
 
@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * starting "/x" are answered from the head. */
 	struct httpd_opts o = { .max_header = 512, .max_body = 256, .max_body_total = 384, .max_response = 1024,
 				.inflate_gzip = true, .head_check = head_check };
-	struct httpd_parse *p = httpd_parse_new(&o);
+	struct httpd_parse *p = hg_httpd_parse_new(&o);
 	if (!p)
 		return 0;
 	size_t off = 0;
@@ -50,34 +50,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (off < size) {
 		size_t n = size - off < cut ? size - off : cut;
 		size_t used = 0;
-		int r = httpd_parse_feed(p, (const char *)data + off, n, &used);
+		int r = hg_httpd_parse_feed(p, (const char *)data + off, n, &used);
 		if (used > n)
 			__builtin_trap();
 		const char *out;
 		size_t outlen;
 		if (r == HTTPD_PARSE_MORE) {
 			/* "100 Continue" is only ever due once a head is complete. */
-			if (httpd_parse_expects_continue(p) && !httpd_parse_headers_done(p))
+			if (hg_httpd_parse_expects_continue(p) && !hg_httpd_parse_headers_done(p))
 				__builtin_trap();
-			if (head_done && !httpd_parse_headers_done(p))
+			if (head_done && !hg_httpd_parse_headers_done(p))
 				__builtin_trap();
-			head_done = httpd_parse_headers_done(p);
+			head_done = hg_httpd_parse_headers_done(p);
 			off += n;
 			continue;
 		}
-		while (httpd_parse_decode(p, 7))
+		while (hg_httpd_parse_decode(p, 7))
 			;
-		httpd_parse_respond(p, handler, NULL, &out, &outlen);
+		hg_httpd_parse_respond(p, handler, NULL, &out, &outlen);
 		if (outlen < 12 || memcmp(out, "HTTP/1.1 ", 9) != 0)
 			__builtin_trap();
-		if (r == HTTPD_PARSE_ERROR || !httpd_parse_keep_alive(p))
+		if (r == HTTPD_PARSE_ERROR || !hg_httpd_parse_keep_alive(p))
 			break;
 		off += used;
-		httpd_parse_next(p);
-		if (httpd_parse_headers_done(p))
+		hg_httpd_parse_next(p);
+		if (hg_httpd_parse_headers_done(p))
 			__builtin_trap();
 		head_done = false;
 	}
-	httpd_parse_free(p);
+	hg_httpd_parse_free(p);
 	return 0;
 }

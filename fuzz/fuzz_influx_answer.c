@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512];
 	if (data[0] & 1) {
 		struct dc_rate r;
-		if (dc_rate_parse(body, data[0] & 2 ? 2 : 1, &r, err, sizeof err) == 0) {
+		if (hg_dc_rate_parse(body, data[0] & 2 ? 2 : 1, &r, err, sizeof err) == 0) {
 			if (!r.num.measurement[0] || !r.den.field[0] || strlen(r.num.where) >= sizeof r.num.where)
 				abort();
 		} else if (!err[0]) {
@@ -33,25 +33,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	struct influx_answer a;
-	if (influx_answer_parse(body, &a, err, sizeof err) == 0) {
+	if (hg_influx_answer_parse(body, &a, err, sizeof err) == 0) {
 		for (size_t i = 0; i < a.nseries; i++) {
 			const struct ia_series *s = &a.series[i];
-			(void)ia_tag(s, "pod_name");
-			(void)ia_tag(s, "container_name");
-			int t = ia_col(s, "time");
+			(void)hg_ia_tag(s, "pod_name");
+			(void)hg_ia_tag(s, "container_name");
+			int t = hg_ia_col(s, "time");
 			for (size_t row = 0; row <= s->nrows; row++) {
 				for (int c = -1; c <= (int)s->ncols && c < 64; c++) {
 					double v;
 					int64_t n;
-					bool num = ia_num(s, row, c, &v);
-					const char *str = ia_str(s, row, c);
+					bool num = hg_ia_num(s, row, c, &v);
+					const char *str = hg_ia_str(s, row, c);
 					if ((num && str) || ((row == s->nrows || c < 0 || c == (int)s->ncols) && (num || str)))
 						abort();
-					(void)ia_int(s, row, t, &n);
+					(void)hg_ia_int(s, row, t, &n);
 				}
 			}
 		}
-		influx_answer_free(&a);
+		hg_influx_answer_free(&a);
 	} else if (!err[0] || a.root || a.series) {
 		abort();
 	}

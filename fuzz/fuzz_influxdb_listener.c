@@ -16,7 +16,7 @@ static void handler(void *ud, const struct httpd_req *req, struct httpd_resp *re
 {
 	(void)ud;
 	enum lw_api api = req->path.len > 4 && memcmp(req->path.p, "/api", 4) == 0 ? LW_V2 : LW_V1;
-	lw_handle(lw, acc, api, req, resp, 1700000000123456789LL);
+	hg_lw_handle(lw, acc, api, req, resp, 1700000000123456789LL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!lw) {
 		struct lw_opts o = { .max_body = 4096, .max_line = 256, .database_tag = "db",
 				     .retention_policy_tag = "rp", .bucket_tag = "bucket" };
-		lw = lw_new(&o);
-		acc = acc_capture_new();
+		lw = hg_lw_new(&o);
+		acc = hg_acc_capture_new();
 		if (!lw || !acc)
 			__builtin_trap();
 	}
@@ -35,14 +35,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++;
 	size--;
 	struct httpd_opts o = { .max_header = 1024, .max_body = 2048, .max_response = 16384, .inflate_gzip = true };
-	struct httpd_parse *p = httpd_parse_new(&o);
+	struct httpd_parse *p = hg_httpd_parse_new(&o);
 	if (!p)
 		return 0;
 	size_t off = 0;
 	while (off < size) {
 		size_t n = size - off < cut ? size - off : cut;
 		size_t used = 0;
-		int r = httpd_parse_feed(p, (const char *)data + off, n, &used);
+		int r = hg_httpd_parse_feed(p, (const char *)data + off, n, &used);
 		if (used > n)
 			__builtin_trap();
 		if (r == HTTPD_PARSE_MORE) {
@@ -51,15 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		const char *out;
 		size_t outlen;
-		httpd_parse_respond(p, handler, NULL, &out, &outlen);
+		hg_httpd_parse_respond(p, handler, NULL, &out, &outlen);
 		if (outlen < 12 || memcmp(out, "HTTP/1.1 ", 9) != 0)
 			__builtin_trap();
-		if (r == HTTPD_PARSE_ERROR || !httpd_parse_keep_alive(p))
+		if (r == HTTPD_PARSE_ERROR || !hg_httpd_parse_keep_alive(p))
 			break;
 		off += used;
-		httpd_parse_next(p);
+		hg_httpd_parse_next(p);
 	}
-	httpd_parse_free(p);
-	acc_capture_clear(acc);
+	hg_httpd_parse_free(p);
+	hg_acc_capture_clear(acc);
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* libFuzzer target for deploy_events' object reader (kobj_parse): one
+/* libFuzzer target for deploy_events' object reader (hg_kobj_parse): one
  * Deployment, ReplicaSet, Service or Argo Rollout as the watch delivers it.
  * The first byte picks the kind. Not streaming: the object is parsed twice
  * to check that the result depends on the input only, and copied. */
@@ -53,25 +53,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json[size - 1] = '\0';
 	struct kobj a = { 0 }, b = { 0 }, c = { 0 };
 	char err[256];
-	int ra = kobj_parse(&a, kind, json, err, sizeof err);
-	int rb = kobj_parse(&b, kind, json, err, sizeof err);
+	int ra = hg_kobj_parse(&a, kind, json, err, sizeof err);
+	int rb = hg_kobj_parse(&b, kind, json, err, sizeof err);
 	if (ra != rb || !same(&a, &b))
 		abort();
 	if (ra == 0) {
 		/* A copy is the same object; a re-parse into a used kobj frees what it held. */
-		if (kobj_copy(&c, &a) != 0 || !same(&a, &c))
+		if (hg_kobj_copy(&c, &a) != 0 || !same(&a, &c))
 			abort();
-		(void)kobj_parse(&c, kind, json, err, sizeof err);
+		(void)hg_kobj_parse(&c, kind, json, err, sizeof err);
 		if (!same(&a, &c))
 			abort();
-		(void)kobj_kv_get(a.sel, a.nsel, "app");
+		(void)hg_kobj_kv_get(a.sel, a.nsel, "app");
 		if (a.nsel > KOBJ_KV || a.nsteps > KOBJ_STEPS)
 			abort();
 	}
-	kobj_free(&a);
-	kobj_free(&b);
-	kobj_free(&c);
-	(void)kobj_time_ns(json);
+	hg_kobj_free(&a);
+	hg_kobj_free(&b);
+	hg_kobj_free(&c);
+	(void)hg_kobj_time_ns(json);
 	free(json);
 	return 0;
 }

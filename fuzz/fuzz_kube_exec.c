@@ -20,12 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json[size - 1] = '\0';
 	struct kube_exec_result r;
 	char err[512];
-	int rc = kube_exec_parse(json, want[data[0] % 3], &r, err, sizeof err);
+	int rc = hg_kube_exec_parse(json, want[data[0] % 3], &r, err, sizeof err);
 	if (rc == 0 && !r.token && !(r.cert_pem && r.key_pem))
 		abort(); /* success means usable credentials */
 	if (rc != 0 && (r.token || r.cert_pem || r.key_pem))
 		abort(); /* a failure hands back nothing to free */
-	kube_exec_result_free(&r);
+	hg_kube_exec_result_free(&r);
 	free(json);
 	return 0;
 }

@@ -25,12 +25,12 @@ struct run {
 
 static void item_begin(void *arg)
 {
-	ki_obj_reset(&((struct run *)arg)->obj);
+	hg_ki_obj_reset(&((struct run *)arg)->obj);
 }
 
 static void item_value(void *arg, const char *path, enum ks_type t, const char *v, size_t n, int idx)
 {
-	ki_obj_value(&((struct run *)arg)->obj, path, t, v, n, idx);
+	hg_ki_obj_value(&((struct run *)arg)->obj, path, t, v, n, idx);
 }
 
 static void item_end(void *arg)
@@ -38,20 +38,20 @@ static void item_end(void *arg)
 	struct run *r = arg;
 	if (r->cached) {
 		struct ki_cache c;
-		ki_cache_init(&c);
-		bool put = ki_cache_put(&c, &r->obj) == 0, got = false;
+		hg_ki_cache_init(&c);
+		bool put = hg_ki_cache_put(&c, &r->obj) == 0, got = false;
 		for (size_t i = 0; put && i < c.cap; i++)
-			if (ki_cache_get(&c, i, &r->back)) {
+			if (hg_ki_cache_get(&c, i, &r->back)) {
 				got = true;
-				ki_obj_emit(&r->back, r->cached, &r->sel);
+				hg_ki_obj_emit(&r->back, r->cached, &r->sel);
 			}
 		if (put && !got)
 			abort(); /* put, and not there */
 		if (!put) /* refused (out of memory, strings over 64 KiB): watch mode reports it */
-			ki_obj_emit(&r->obj, r->cached, &r->sel);
-		ki_cache_clear(&c);
+			hg_ki_obj_emit(&r->obj, r->cached, &r->sel);
+		hg_ki_cache_clear(&c);
 	}
-	ki_obj_emit(&r->obj, r->acc, &r->sel);
+	hg_ki_obj_emit(&r->obj, r->acc, &r->sel);
 }
 
 static int parse(struct run *r, const uint8_t *d, size_t n, size_t chunk, char *cont, size_t contlen)
@@ -59,15 +59,15 @@ static int parse(struct run *r, const uint8_t *d, size_t n, size_t chunk, char *
 	char err[256];
 	struct ks_handler hd = { item_begin, item_value, item_end, r };
 	struct ks ks;
-	if (ks_init(&ks, &hd) != 0)
+	if (hg_ks_init(&ks, &hd) != 0)
 		abort();
 	int rc = 0;
 	for (size_t off = 0; off < n && rc == 0; off += chunk)
-		rc = ks_feed(&ks, (const char *)d + off, n - off < chunk ? n - off : chunk, err, sizeof err);
+		rc = hg_ks_feed(&ks, (const char *)d + off, n - off < chunk ? n - off : chunk, err, sizeof err);
 	if (rc == 0)
-		rc = ks_finish(&ks, err, sizeof err);
+		rc = hg_ks_finish(&ks, err, sizeof err);
 	snprintf(cont, contlen, "%s%d", ks.cont, ks.too_deep);
-	ks_free(&ks);
+	hg_ks_free(&ks);
 	return rc;
 }
 
@@ -98,33 +98,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char *exc[] = { "x*" };
 	static struct strlist exclude = { 1, exc };
 	if (!acc) {
-		acc = acc_capture_new();
-		cached = acc_capture_new();
+		acc = hg_acc_capture_new();
+		cached = hg_acc_capture_new();
 	}
 	if (size < 1)
 		return 0;
 	enum ki_kind kind = (enum ki_kind)(data[0] % KI_NKINDS);
 	size_t chunk = (size_t)(data[0] / KI_NKINDS) + 1;
 	struct run r = { .acc = acc, .sel = { NULL, &exclude }, .cached = cached };
-	ki_obj_init(&r.obj, kind);
-	ki_obj_init(&r.back, kind);
+	hg_ki_obj_init(&r.obj, kind);
+	hg_ki_obj_init(&r.back, kind);
 	char ca[1100], cb[1100];
-	acc_capture_clear(acc);
-	acc_capture_clear(cached);
+	hg_acc_capture_clear(acc);
+	hg_acc_capture_clear(cached);
 	int ra = parse(&r, data + 1, size - 1, size, ca, sizeof ca);
 	r.cached = NULL;
-	ki_obj_free(&r.back);
-	if (!same_lines(acc_capture_text(acc), acc_capture_text(cached))) {
-		fprintf(stderr, "the cache changed the metrics:\n%s---\n%s", acc_capture_text(acc), acc_capture_text(cached));
+	hg_ki_obj_free(&r.back);
+	if (!same_lines(hg_acc_capture_text(acc), hg_acc_capture_text(cached))) {
+		fprintf(stderr, "the cache changed the metrics:\n%s---\n%s", hg_acc_capture_text(acc), hg_acc_capture_text(cached));
 		abort();
 	}
-	char *first = strdup(acc_capture_text(acc));
-	acc_capture_clear(acc);
+	char *first = strdup(hg_acc_capture_text(acc));
+	hg_acc_capture_clear(acc);
 	int rb = parse(&r, data + 1, size - 1, chunk, cb, sizeof cb);
-	ki_obj_free(&r.obj);
+	hg_ki_obj_free(&r.obj);
 	if (!first)
 		return 0;
-	bool same = ra == rb && strcmp(ca, cb) == 0 && strcmp(first, acc_capture_text(acc)) == 0;
+	bool same = ra == rb && strcmp(ca, cb) == 0 && strcmp(first, hg_acc_capture_text(acc)) == 0;
 	free(first);
 	if (!same) {
 		fprintf(stderr, "chunking changed the result: rc %d/%d\n", ra, rb);

@@ -27,11 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!out)
 		abort();
 	out[outlen] = 'Z'; /* canary past the end */
-	kube_status_message(status, body, size - 1, data[0] & 16 ? NULL : "fuzz", data[0] & 32 ? NULL : &kc, out,
+	hg_kube_status_message(status, body, size - 1, data[0] & 16 ? NULL : "fuzz", data[0] & 32 ? NULL : &kc, out,
 			    outlen);
 	if (!memchr(out, 0, outlen) || out[outlen] != 'Z')
 		abort();
-	(void)kube_status_code(status);
+	(void)hg_kube_status_code(status);
 	free(out);
 	free(body);
 	return 0;

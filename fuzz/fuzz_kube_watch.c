@@ -28,7 +28,7 @@ static void emit(void *arg, struct kwp *p, bool from_list)
 	struct seen *s = arg;
 	const char *json;
 	size_t len;
-	kwp_object(p, &json, &len);
+	hg_kwp_object(p, &json, &len);
 	char meta[1024];
 	int n = snprintf(meta, sizeof meta, "%s|%s|%s|%s|%ld|%d|", p->type, p->name, p->ns, p->rv, p->code,
 			 from_list);
@@ -48,14 +48,14 @@ static struct out parse(bool list, size_t max_object, const uint8_t *d, size_t n
 	char err[256];
 	struct kwp p;
 	struct out o = { 0, { 0xcbf29ce484222325ull, 0 }, 0 };
-	if (kwp_init(&p, list, max_object, emit, &o.s) != 0)
+	if (hg_kwp_init(&p, list, max_object, emit, &o.s) != 0)
 		abort();
 	for (size_t off = 0; off < n && o.rc == 0; off += chunk)
-		o.rc = kwp_feed(&p, (const char *)d + off, n - off < chunk ? n - off : chunk, err, sizeof err);
+		o.rc = hg_kwp_feed(&p, (const char *)d + off, n - off < chunk ? n - off : chunk, err, sizeof err);
 	if (o.rc == 0)
-		o.rc = kwp_finish(&p, err, sizeof err);
+		o.rc = hg_kwp_finish(&p, err, sizeof err);
 	o.tail = fnv(fnv(p.too_big, p.list_rv, strlen(p.list_rv)), p.cont, strlen(p.cont));
-	kwp_free(&p);
+	hg_kwp_free(&p);
 	return o;
 }
 

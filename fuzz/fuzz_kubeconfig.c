@@ -3,7 +3,7 @@
  * is one, to stay fast). The first byte picks: one file, or two merged as
  * KUBECONFIG merges them (the input split at its first form feed); and the
  * current context or an explicit one. -data fields are decoded into the
- * loader's private directory, removed by kube_config_free. */
+ * loader's private directory, removed by hg_kube_config_free. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,11 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		o.context = "ctx";
 	struct kube_config kc;
 	char err[512];
-	int rc = kube_config_load(&kc, &o, err, sizeof err);
+	int rc = hg_kube_config_load(&kc, &o, err, sizeof err);
 	if (rc == 0 && !kc.server)
 		abort(); /* a loaded config says where to connect */
 	if (rc != 0 && !memchr(err, 0, sizeof err))
 		abort();
-	kube_config_free(&kc);
+	hg_kube_config_free(&kc);
 	return 0;
 }

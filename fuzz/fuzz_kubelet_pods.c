@@ -14,32 +14,32 @@ static int parse(const struct label_filter *lf, const uint8_t *d, size_t n, size
 {
 	char err[256];
 	*out = NULL;
-	struct podlist_parser *pl = podlist_parser_new(lf, NULL);
+	struct podlist_parser *pl = hg_podlist_parser_new(lf, NULL);
 	if (!pl)
 		abort();
 	int rc = 0;
 	for (size_t off = 0; off < n && rc == 0; off += chunk)
-		rc = podlist_parser_feed(pl, (const char *)d + off, n - off < chunk ? n - off : chunk, err, sizeof err);
+		rc = hg_podlist_parser_feed(pl, (const char *)d + off, n - off < chunk ? n - off : chunk, err, sizeof err);
 	if (rc == 0)
-		rc = podlist_parser_end(pl, out, err, sizeof err);
-	podlist_parser_free(pl);
+		rc = hg_podlist_parser_end(pl, out, err, sizeof err);
+	hg_podlist_parser_free(pl);
 	return rc;
 }
 
 /* What a summary parse would read of pod ns/name, as text. */
 static void describe(const struct pod_cache *c, const char *ns, const char *name, char *buf, size_t len)
 {
-	size_t n = (size_t)snprintf(buf, len, "%zu;", pod_cache_count(c));
-	const struct pod_meta *m = pod_cache_find(c, ns, name);
+	size_t n = (size_t)snprintf(buf, len, "%zu;", hg_pod_cache_count(c));
+	const struct pod_meta *m = hg_pod_cache_find(c, ns, name);
 	if (!m)
 		return;
-	for (size_t i = 0; i < pod_meta_nlabels(c, m) && n < len; i++) {
+	for (size_t i = 0; i < hg_pod_meta_nlabels(c, m) && n < len; i++) {
 		const char *k, *v;
-		pod_meta_label(c, m, i, &k, &v);
+		hg_pod_meta_label(c, m, i, &k, &v);
 		n += (size_t)snprintf(buf + n, len - n, "%s=%s,", k, v);
 	}
 	struct container_res r;
-	if (n < len && pod_meta_container(c, m, "c", &r))
+	if (n < len && hg_pod_meta_container(c, m, "c", &r))
 		snprintf(buf + n, len - n, "%d%d%d%d %lld %lld %lld %lld", r.has_req_cpu, r.has_req_mem, r.has_lim_cpu,
 			 r.has_lim_mem, (long long)r.req_cpu_m, (long long)r.req_mem, (long long)r.lim_cpu_m,
 			 (long long)r.lim_mem);
@@ -66,8 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			same = strcmp(da, db) == 0;
 		}
 	}
-	pod_cache_free(a);
-	pod_cache_free(b);
+	hg_pod_cache_free(a);
+	hg_pod_cache_free(b);
 	if (!same) {
 		fprintf(stderr, "chunking changed the result: rc %d/%d\n", ra, rb);
 		abort();

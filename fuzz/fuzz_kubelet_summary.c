@@ -25,11 +25,11 @@ static struct pod_cache *fixed_pods(void)
 	static struct label_filter lf = { &include, NULL };
 	char err[256];
 	struct pod_cache *c = NULL;
-	struct podlist_parser *pl = podlist_parser_new(&lf, NULL);
-	if (!pl || podlist_parser_feed(pl, podlist, strlen(podlist), err, sizeof err) != 0 ||
-	    podlist_parser_end(pl, &c, err, sizeof err) != 0)
+	struct podlist_parser *pl = hg_podlist_parser_new(&lf, NULL);
+	if (!pl || hg_podlist_parser_feed(pl, podlist, strlen(podlist), err, sizeof err) != 0 ||
+	    hg_podlist_parser_end(pl, &c, err, sizeof err) != 0)
 		abort();
-	podlist_parser_free(pl);
+	hg_podlist_parser_free(pl);
 	return c;
 }
 
@@ -43,15 +43,15 @@ static struct out parse(struct summary_parser *p, struct acc *acc, const struct 
 {
 	char err[256];
 	struct out o = { 0, 0, 0 };
-	if (summary_parser_begin(p, acc, pods, "fuzz-node") != 0)
+	if (hg_summary_parser_begin(p, acc, pods, "fuzz-node") != 0)
 		abort();
 	for (size_t off = 0; off < n && o.rc == 0; off += chunk)
-		o.rc = summary_parser_feed(p, (const char *)d + off, n - off < chunk ? n - off : chunk, err, sizeof err);
-	int end = summary_parser_end(p, err, sizeof err);
+		o.rc = hg_summary_parser_feed(p, (const char *)d + off, n - off < chunk ? n - off : chunk, err, sizeof err);
+	int end = hg_summary_parser_end(p, err, sizeof err);
 	if (o.rc == 0)
 		o.rc = end;
-	o.emitted = summary_parser_emitted(p);
-	o.unknown = summary_parser_unknown_pods(p);
+	o.emitted = hg_summary_parser_emitted(p);
+	o.unknown = hg_summary_parser_unknown_pods(p);
 	return o;
 }
 
@@ -61,22 +61,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct summary_parser *p;
 	static struct pod_cache *pods;
 	if (!acc) {
-		acc = acc_capture_new();
-		p = summary_parser_new(NULL);
+		acc = hg_acc_capture_new();
+		p = hg_summary_parser_new(NULL);
 		pods = fixed_pods();
 	}
 	if (size < 1)
 		return 0;
 	size_t chunk = (size_t)data[0] + 1;
-	acc_capture_clear(acc);
+	hg_acc_capture_clear(acc);
 	struct out a = parse(p, acc, pods, data + 1, size - 1, size);
-	char *first = strdup(acc_capture_text(acc));
-	acc_capture_clear(acc);
+	char *first = strdup(hg_acc_capture_text(acc));
+	hg_acc_capture_clear(acc);
 	struct out b = parse(p, acc, pods, data + 1, size - 1, chunk);
 	if (!first)
 		return 0;
 	bool same = a.rc == b.rc && a.emitted == b.emitted && a.unknown == b.unknown &&
-		    strcmp(first, acc_capture_text(acc)) == 0;
+		    strcmp(first, hg_acc_capture_text(acc)) == 0;
 	free(first);
 	if (!same) {
 		fprintf(stderr, "chunking changed the result: rc %d/%d emitted %zu/%zu unknown %zu/%zu\n", a.rc, b.rc,

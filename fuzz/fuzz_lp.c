@@ -81,10 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const int64_t deftime = 1600000000123456789;
 	char err[256];
 	struct lp_parser p;
-	lp_parser_init(&p, (const char *)data, size, prec, deftime, scratch, sizeof scratch);
+	hg_lp_parser_init(&p, (const char *)data, size, prec, deftime, scratch, sizeof scratch);
 	int rc;
 	unsigned last_line = 0;
-	while ((rc = lp_parse_next(&p, &m, err, sizeof err)) != 0) {
+	while ((rc = hg_lp_parse_next(&p, &m, err, sizeof err)) != 0) {
 		ASSERT(p.line >= last_line);
 		last_line = p.line;
 		if (rc < 0) {
@@ -95,18 +95,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ASSERT(m.name.len > 0 && m.nfields > 0);
 		struct lp_opts o = { .precision_ns = prec, .uint_support = true, .zero_time_explicit = true };
 		struct lp_stats st = { 0 };
-		long n = lp_serialize(&m, &o, line, sizeof line, &st);
+		long n = hg_lp_serialize(&m, &o, line, sizeof line, &st);
 		ASSERT(n > 0);
 		ASSERT(st.dropped_fields == 0);
 		ASSERT(memchr(line, '\n', (size_t)n) == line + n - 1);
 		struct lp_parser p2;
-		lp_parser_init(&p2, line, (size_t)n, prec, deftime, scratch2, sizeof scratch2);
-		int rc2 = lp_parse_next(&p2, &back, err, sizeof err);
+		hg_lp_parser_init(&p2, line, (size_t)n, prec, deftime, scratch2, sizeof scratch2);
+		int rc2 = hg_lp_parse_next(&p2, &back, err, sizeof err);
 		if (rc2 != 1)
 			fprintf(stderr, "re-parse failed: %s\nline: %.*s", err, (int)n, line);
 		ASSERT(rc2 == 1);
 		check_same(&m, &back);
-		ASSERT(lp_parse_next(&p2, &back, err, sizeof err) == 0);
+		ASSERT(hg_lp_parse_next(&p2, &back, err, sizeof err) == 0);
 	}
 	return 0;
 }

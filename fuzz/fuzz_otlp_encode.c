@@ -131,14 +131,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ready) {
 		struct strmap none = { 0 };
 		char err[128];
-		ASSERT(otlp_encoder_init(&enc, &none, err, sizeof err) == 0);
+		ASSERT(hg_otlp_encoder_init(&enc, &none, err, sizeof err) == 0);
 		ready = 1;
 	}
 	const unsigned char *out;
 	size_t outlen;
 	struct otlp_stats st;
 	char err[128];
-	if (otlp_encode(&enc, (const char *)data, size, 0, &out, &outlen, &st, err, sizeof err) != 0)
+	if (hg_otlp_encode(&enc, (const char *)data, size, 0, &out, &outlen, &st, err, sizeof err) != 0)
 		return 0; /* out of memory */
 	if (outlen == 0) {
 		ASSERT(st.points == 0);

@@ -19,7 +19,7 @@
 #include "acc.h"
 #include "plugin.h"
 
-extern const struct input_plugin input_interrupts, input_conntrack;
+extern const struct input_plugin hg_input_interrupts, hg_input_conntrack;
 
 static char root[64], dir_nf[128];
 
@@ -62,11 +62,11 @@ static const char *gather(const struct input_plugin *p, void *cfg, struct acc *a
 	struct plugin_env env = { .instance_name = p->name };
 	if (p->init(&st, cfg, &env, err, sizeof err) != 0)
 		abort();
-	acc_capture_clear(acc);
+	hg_acc_capture_clear(acc);
 	if (p->gather(st, acc) != GATHER_DONE)
 		abort();
 	p->free(st);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 static size_t count_lines(const char *t, const char *prefix)
@@ -128,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mkdir(dir_nf, 0755);
 		setenv("HOST_PROC", root, 1);
 		atexit(remove_tree);
-		acc = acc_capture_new();
+		acc = hg_acc_capture_new();
 	}
 	if (size < 1)
 		return 0;
@@ -146,13 +146,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(path, sizeof path, "%s/%s", root, other);
 		unlink(path);
 		char cfg[64] = { 0 };
-		if (input_interrupts.config_size > sizeof cfg)
+		if (hg_input_interrupts.config_size > sizeof cfg)
 			abort();
-		size_t off = opt(&input_interrupts, "cpu_as_tag")->offset;
+		size_t off = opt(&hg_input_interrupts, "cpu_as_tag")->offset;
 		*(bool *)(cfg + off) = false;
-		size_t fields = count_cpu_fields(gather(&input_interrupts, cfg, acc));
+		size_t fields = count_cpu_fields(gather(&hg_input_interrupts, cfg, acc));
 		*(bool *)(cfg + off) = true;
-		const char *t = gather(&input_interrupts, cfg, acc);
+		const char *t = gather(&hg_input_interrupts, cfg, acc);
 		const char *m = which == 0 ? "interrupts," : "soft_interrupts,";
 		/* past METRIC_MAX_FIELDS CPUs the one-line shape is cut (counted as
 		 * an overflow): compare below that */
@@ -165,19 +165,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	char cfg[128] = { 0 };
-	if (input_conntrack.config_size > sizeof cfg)
+	if (hg_input_conntrack.config_size > sizeof cfg)
 		abort();
-	struct strlist *collect = (struct strlist *)(cfg + opt(&input_conntrack, "collect")->offset);
-	struct strlist *dl = (struct strlist *)(cfg + opt(&input_conntrack, "dirs")->offset);
+	struct strlist *collect = (struct strlist *)(cfg + opt(&hg_input_conntrack, "collect")->offset);
+	struct strlist *dl = (struct strlist *)(cfg + opt(&hg_input_conntrack, "dirs")->offset);
 	collect->n = 2, collect->v = items_all_percpu;
 	dl->n = 1, dl->v = dirs;
-	const char *t = gather(&input_conntrack, cfg, acc);
+	const char *t = gather(&hg_input_conntrack, cfg, acc);
 	size_t all = count_lines(t, "conntrack,cpu=all "), percpu = count_lines(t, "conntrack,cpu=cpu");
 	if (all != (percpu ? 1u : 0u))
 		abort();
 	/* the count file: never both its field and a parse error */
 	if (which == 3 && count_lines(t, "conntrack ip_conntrack_count=") == 1 &&
-	    strstr(acc_capture_errors(acc), "failed to parse metric") != NULL)
+	    strstr(hg_acc_capture_errors(acc), "failed to parse metric") != NULL)
 		abort();
 	return 0;
 }

@@ -17,7 +17,7 @@ struct run {
 
 static void on_sample(void *arg, const struct prom_sample *s)
 {
-	prom_map_sample(((struct run *)arg)->map, s);
+	hg_prom_map_sample(((struct run *)arg)->map, s);
 }
 
 static unsigned long parse(struct acc *acc, const uint8_t *d, size_t n, bool om, int version, size_t chunk)
@@ -25,16 +25,16 @@ static unsigned long parse(struct acc *acc, const uint8_t *d, size_t n, bool om,
 	static struct prom_text *t;
 	static struct run r;
 	if (!t) {
-		r.map = prom_map_new();
-		t = prom_text_new(1024, on_sample, NULL, &r);
+		r.map = hg_prom_map_new();
+		t = hg_prom_text_new(1024, on_sample, NULL, &r);
 	}
-	prom_map_begin(r.map, acc, version, "http://fuzz/metrics", false);
-	prom_text_reset(t, om);
+	hg_prom_map_begin(r.map, acc, version, "http://fuzz/metrics", false);
+	hg_prom_text_reset(t, om);
 	for (size_t off = 0; off < n; off += chunk)
-		prom_text_feed(t, (const char *)d + off, n - off < chunk ? n - off : chunk);
-	prom_text_finish(t);
-	prom_map_end(r.map);
-	return prom_text_errors(t);
+		hg_prom_text_feed(t, (const char *)d + off, n - off < chunk ? n - off : chunk);
+	hg_prom_text_finish(t);
+	hg_prom_map_end(r.map);
+	return hg_prom_text_errors(t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -42,21 +42,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* One accumulator, so both runs stamp the same gather time. */
 	static struct acc *acc;
 	if (!acc)
-		acc = acc_capture_new();
+		acc = hg_acc_capture_new();
 	if (size < 1)
 		return 0;
 	uint8_t flags = data[0];
 	bool om = flags & 1;
 	int version = flags & 2 ? 2 : 1;
 	size_t chunk = (size_t)(flags >> 2) + 1;
-	acc_capture_clear(acc);
+	hg_acc_capture_clear(acc);
 	unsigned long e1 = parse(acc, data + 1, size - 1, om, version, size);
-	char *first = strdup(acc_capture_text(acc));
-	acc_capture_clear(acc);
+	char *first = strdup(hg_acc_capture_text(acc));
+	hg_acc_capture_clear(acc);
 	unsigned long e2 = parse(acc, data + 1, size - 1, om, version, chunk);
 	if (!first)
 		return 0;
-	bool same = e1 == e2 && strcmp(first, acc_capture_text(acc)) == 0;
+	bool same = e1 == e2 && strcmp(first, hg_acc_capture_text(acc)) == 0;
 	free(first);
 	if (!same) {
 		fprintf(stderr, "chunking changed the result: errors %lu vs %lu\n", e1, e2);

@@ -30,10 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(log, data + 1, size - 1);
 	log[size - 1] = '\0';
 	out[len] = 'Z'; /* canary past the end */
-	setup_log_tail(log, out, len);
+	hg_setup_log_tail(log, out, len);
 	if (out[len] != 'Z' || strlen(out) >= len)
 		abort();
-	setup_log_report(log, check, NULL);
+	hg_setup_log_report(log, check, NULL);
 	free(log);
 	free(out);
 	return 0;

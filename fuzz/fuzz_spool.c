@@ -63,7 +63,7 @@ static int dirfd_of_dir(void)
 static void write_seg(uint64_t seq, const uint8_t *p, size_t n)
 {
 	char name[24];
-	spool_seg_name(name, seq);
+	hg_spool_seg_name(name, seq);
 	write_file(name, p, n);
 }
 
@@ -76,7 +76,7 @@ static void remove_dir(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!dir[0]) {
-		log_open(NULL, false, true);
+		hg_log_open(NULL, false, true);
 		/* tmpfs when there is one: fsync there costs nothing. */
 		snprintf(dir, sizeof dir, "%s/fuzz_spool.XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 		ASSERT(mkdtemp(dir));
@@ -91,11 +91,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	clean_dir();
 	if (flags & 1) {
 		unsigned char m[SPOOL_ACK_SIZE];
-		spool_ack_encode(m, 1 + (data[1] & 3), (uint64_t)data[2] | (uint64_t)data[3] << 8);
+		hg_spool_ack_encode(m, 1 + (data[1] & 3), (uint64_t)data[2] | (uint64_t)data[3] << 8);
 		write_file(SPOOL_ACK_NAME, m, sizeof m);
 	}
 	if (flags & 16)
-		ASSERT(spool_held_write(dirfd_of_dir(), data[4], 0, 0, NULL, 0) == 0);
+		ASSERT(hg_spool_held_write(dirfd_of_dir(), data[4], 0, 0, NULL, 0) == 0);
 	if (flags & 2) {
 		size_t cut = n ? (size_t)data[4] * 37 % (n + 1) : 0;
 		write_seg(first, seg, cut);
@@ -114,13 +114,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256], *buf = NULL;
 	size_t cap = 0, len;
 	uint32_t nl;
-	ASSERT(spool_open(&s, &o, err, sizeof err) == 0);
-	uint64_t pending = spool_pending_lines(s), delivered = 0, dropped0 = spool_dropped_lines(s);
+	ASSERT(hg_spool_open(&s, &o, err, sizeof err) == 0);
+	uint64_t pending = hg_spool_pending_lines(s), delivered = 0, dropped0 = hg_spool_dropped_lines(s);
 	size_t records = 0;
 	int rc;
-	while ((rc = spool_peek(s, &buf, &cap, &len, &nl, err, sizeof err)) == 1) {
+	while ((rc = hg_spool_peek(s, &buf, &cap, &len, &nl, err, sizeof err)) == 1) {
 		ASSERT(len <= n && cap <= (n ? n : 1) && nl <= len);
-		ASSERT(spool_ack(s, err, sizeof err) == 0);
+		ASSERT(hg_spool_ack(s, err, sizeof err) == 0);
 		delivered += nl;
 		ASSERT(++records <= n / SPOOL_HDR);
 	}
@@ -130,19 +130,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char held[128];
 	snprintf(held, sizeof held, "%s/%s", dir, SPOOL_HELD_NAME);
 	ASSERT(access(held, F_OK) != 0);
-	ASSERT(spool_dropped_lines(s) == dropped0);
-	ASSERT(spool_pending_lines(s) == 0 && spool_pending_bytes(s) == 0);
+	ASSERT(hg_spool_dropped_lines(s) == dropped0);
+	ASSERT(hg_spool_pending_lines(s) == 0 && hg_spool_pending_bytes(s) == 0);
 
 	static const char rec[] = "m,t=a v=1i 1\nm,t=b v=2i 2\n";
-	ASSERT(spool_append(s, rec, sizeof rec - 1, 2, err, sizeof err) == 0);
-	spool_close(s);
-	ASSERT(spool_open(&s, &o, err, sizeof err) == 0);
-	ASSERT(spool_dropped_lines(s) == 0 && spool_pending_lines(s) == 2);
-	ASSERT(spool_peek(s, &buf, &cap, &len, &nl, err, sizeof err) == 1);
+	ASSERT(hg_spool_append(s, rec, sizeof rec - 1, 2, err, sizeof err) == 0);
+	hg_spool_close(s);
+	ASSERT(hg_spool_open(&s, &o, err, sizeof err) == 0);
+	ASSERT(hg_spool_dropped_lines(s) == 0 && hg_spool_pending_lines(s) == 2);
+	ASSERT(hg_spool_peek(s, &buf, &cap, &len, &nl, err, sizeof err) == 1);
 	ASSERT(len == sizeof rec - 1 && nl == 2 && memcmp(buf, rec, len) == 0);
-	ASSERT(spool_ack(s, err, sizeof err) == 0);
-	ASSERT(spool_peek(s, &buf, &cap, &len, &nl, err, sizeof err) == 0);
-	spool_close(s);
+	ASSERT(hg_spool_ack(s, err, sizeof err) == 0);
+	ASSERT(hg_spool_peek(s, &buf, &cap, &len, &nl, err, sizeof err) == 0);
+	hg_spool_close(s);
 	free(buf);
 	return 0;
 }

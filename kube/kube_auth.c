@@ -9,7 +9,7 @@
 
 #define TOKEN_MAX (64u << 10)
 
-void kube_auth_init(struct kube_auth *a, const struct kube_config *kc, uv_loop_t *loop,
+void hg_kube_auth_init(struct kube_auth *a, const struct kube_config *kc, uv_loop_t *loop,
 		    void (*ready)(void *arg, const char *err), void *ready_arg)
 {
 	memset(a, 0, sizeof(*a));
@@ -31,7 +31,7 @@ static void set_token(struct kube_auth *a, char *t)
 static void forget_cert(struct kube_auth *a)
 {
 	free(a->cert_pem);
-	kube_free_secret(a->key_pem, a->key_pem ? strlen(a->key_pem) : 0);
+	hg_kube_free_secret(a->key_pem, a->key_pem ? strlen(a->key_pem) : 0);
 	a->cert_pem = a->key_pem = NULL;
 }
 
@@ -48,7 +48,7 @@ static int refresh_file(struct kube_auth *a, char *err, size_t errlen)
 	    st.st_size == a->file_size)
 		return 0;
 	char *t;
-	if (kube_read_file(a->kc->token_file, TOKEN_MAX, &t, NULL, err, errlen) != 0)
+	if (hg_kube_read_file(a->kc->token_file, TOKEN_MAX, &t, NULL, err, errlen) != 0)
 		return -1;
 	t[strcspn(t, "\r\n")] = '\0';
 	set_token(a, t);
@@ -71,7 +71,7 @@ static void exec_done(void *arg, int rc, struct kube_exec_result *r, const char 
 			a->key_pem = r->key_pem;
 			r->cert_pem = r->key_pem = NULL;
 		}
-		kube_exec_result_free(r);
+		hg_kube_exec_result_free(r);
 	}
 	a->ready(a->ready_arg, rc == 0 ? NULL : err);
 }
@@ -85,11 +85,11 @@ static int refresh_exec(struct kube_auth *a, char *err, size_t errlen)
 	if (have && (a->expiry == 0 || now < a->expiry))
 		return 0;
 	a->exec_runs++;
-	a->running = kube_exec_start(a->loop, a->kc, a->exec_timeout_ms, exec_done, a, err, errlen);
+	a->running = hg_kube_exec_start(a->loop, a->kc, a->exec_timeout_ms, exec_done, a, err, errlen);
 	return a->running ? 1 : -1;
 }
 
-int kube_auth_refresh(struct kube_auth *a, char *err, size_t errlen)
+int hg_kube_auth_refresh(struct kube_auth *a, char *err, size_t errlen)
 {
 	const struct kube_config *kc = a->kc;
 	if (kc->exec)
@@ -101,7 +101,7 @@ int kube_auth_refresh(struct kube_auth *a, char *err, size_t errlen)
 	return 0;
 }
 
-bool kube_auth_invalidate(struct kube_auth *a)
+bool hg_kube_auth_invalidate(struct kube_auth *a)
 {
 	if (a->kc->exec) {
 		set_token(a, NULL);
@@ -117,7 +117,7 @@ bool kube_auth_invalidate(struct kube_auth *a)
 	return false;
 }
 
-void kube_auth_tls(const struct kube_auth *a, struct httpc_tls *tls)
+void hg_kube_auth_tls(const struct kube_auth *a, struct httpc_tls *tls)
 {
 	const struct kube_config *kc = a->kc;
 	*tls = (struct httpc_tls){ .ca_file = kc->ca_file,
@@ -134,9 +134,9 @@ void kube_auth_tls(const struct kube_auth *a, struct httpc_tls *tls)
 	tls->key = (struct httpc_pem){ kc->key_pem, kc->key_pem_len };
 }
 
-void kube_auth_free(struct kube_auth *a)
+void hg_kube_auth_free(struct kube_auth *a)
 {
-	kube_exec_abandon(a->running);
+	hg_kube_exec_abandon(a->running);
 	set_token(a, NULL);
 	forget_cert(a);
 	memset(a, 0, sizeof(*a));

@@ -32,19 +32,19 @@ struct kube_auth {
 };
 
 /* loop and ready may be NULL when kc has no exec plugin. */
-void kube_auth_init(struct kube_auth *a, const struct kube_config *kc, uv_loop_t *loop,
+void hg_kube_auth_init(struct kube_auth *a, const struct kube_config *kc, uv_loop_t *loop,
 		    void (*ready)(void *arg, const char *err), void *ready_arg);
 /* Makes the credentials current: re-reads a changed token file, starts the
  * exec plugin when it has no token yet or it expired. 0: current; 1: the
  * plugin is running (started now or before), ready follows; -1 with err. */
-int kube_auth_refresh(struct kube_auth *a, char *err, size_t errlen);
+int hg_kube_auth_refresh(struct kube_auth *a, char *err, size_t errlen);
 /* The server said 401: forget the exec token (next refresh re-runs the
  * plugin). True when retrying can help. */
-bool kube_auth_invalidate(struct kube_auth *a);
+bool hg_kube_auth_invalidate(struct kube_auth *a);
 /* The CA and client certificate for a request: the plugin's certificate,
  * else the kubeconfig's (files, or *-data as blobs). Valid until the next
  * refresh or invalidate. */
-void kube_auth_tls(const struct kube_auth *a, struct httpc_tls *tls);
-void kube_auth_free(struct kube_auth *a);
+void hg_kube_auth_tls(const struct kube_auth *a, struct httpc_tls *tls);
+void hg_kube_auth_free(struct kube_auth *a);
 
 #endif

@@ -34,7 +34,7 @@ struct kreq {
 
 static void auth_ready(void *arg, const char *err);
 
-struct kube_client *kube_client_new(uv_loop_t *loop, struct httpc *hc, const struct kube_config *kc, char *err,
+struct kube_client *hg_kube_client_new(uv_loop_t *loop, struct httpc *hc, const struct kube_config *kc, char *err,
 				    size_t errlen)
 {
 	if (!kc || !kc->server) {
@@ -43,7 +43,7 @@ struct kube_client *kube_client_new(uv_loop_t *loop, struct httpc *hc, const str
 	}
 	if (strncmp(kc->server, "https://", 8) != 0 && strncmp(kc->server, "http://", 7) != 0) {
 		char shown[512];
-		snprintf(err, errlen, "API server \"%s\" is not an http(s) URL", url_redact(kc->server, shown, sizeof shown));
+		snprintf(err, errlen, "API server \"%s\" is not an http(s) URL", hg_url_redact(kc->server, shown, sizeof shown));
 		return NULL;
 	}
 	struct kube_client *c = calloc(1, sizeof(*c));
@@ -51,7 +51,7 @@ struct kube_client *kube_client_new(uv_loop_t *loop, struct httpc *hc, const str
 	c->kc = kc;
 	c->hc = hc;
 	if (!hc) {
-		c->hc = httpc_new(loop);
+		c->hc = hg_httpc_new(loop);
 		c->own_hc = true;
 		if (!c->hc) {
 			free(c);
@@ -59,7 +59,7 @@ struct kube_client *kube_client_new(uv_loop_t *loop, struct httpc *hc, const str
 			return NULL;
 		}
 	}
-	kube_auth_init(&c->auth, kc, loop, auth_ready, c);
+	hg_kube_auth_init(&c->auth, kc, loop, auth_ready, c);
 	c->ua = strdup("heliograph/" HG_VERSION);
 	return c;
 }
@@ -72,14 +72,14 @@ static void timer_freed(uv_handle_t *h)
 	free(h);
 }
 
-void kube_client_free(struct kube_client *c)
+void hg_kube_client_free(struct kube_client *c)
 {
 	if (!c)
 		return;
 	c->closing = true;
 	if (c->freed)
 		*c->freed = true;
-	/* As httpc_free does for requests in flight: each ends now, with an error. */
+	/* As hg_httpc_free does for requests in flight: each ends now, with an error. */
 	while (c->waiting) {
 		struct kreq *k = c->waiting;
 		c->waiting = k->next;
@@ -88,34 +88,34 @@ void kube_client_free(struct kube_client *c)
 	if (c->wait_timer)
 		uv_close((uv_handle_t *)c->wait_timer, timer_freed);
 	if (c->own_hc)
-		httpc_free(c->hc);
-	kube_auth_free(&c->auth);
-	kube_kinds_free(c);
+		hg_httpc_free(c->hc);
+	hg_kube_auth_free(&c->auth);
+	hg_kube_kinds_free(c);
 	free(c->ua);
 	free(c);
 }
 
-uv_loop_t *kube_client_loop(struct kube_client *c)
+uv_loop_t *hg_kube_client_loop(struct kube_client *c)
 {
 	return c->loop;
 }
 
-const struct kube_config *kube_client_config(struct kube_client *c)
+const struct kube_config *hg_kube_client_config(struct kube_client *c)
 {
 	return c->kc;
 }
 
-unsigned kube_client_exec_runs(const struct kube_client *c)
+unsigned hg_kube_client_exec_runs(const struct kube_client *c)
 {
 	return c->auth.exec_runs;
 }
 
-void kube_client_set_exec_timeout(struct kube_client *c, int64_t ms)
+void hg_kube_client_set_exec_timeout(struct kube_client *c, int64_t ms)
 {
 	c->auth.exec_timeout_ms = ms;
 }
 
-void kube_client_set_user_agent(struct kube_client *c, const char *ua)
+void hg_kube_client_set_user_agent(struct kube_client *c, const char *ua)
 {
 	free(c->ua);
 	c->ua = strdup(ua);
@@ -197,14 +197,14 @@ static int send_now(struct kreq *k, char *err, size_t errlen)
 		.on_data = k->rq.on_data ? on_data : NULL,
 		.on_response = k->rq.on_data ? on_response : NULL,
 	};
-	kube_auth_tls(&c->auth, &q.tls);
+	hg_kube_auth_tls(&c->auth, &q.tls);
 	k->status = 0;
 	k->forwarding = false;
 	free(k->errbody);
 	k->errbody = NULL;
 	k->errlen = 0;
 	k->streamed = 0;
-	int rc = httpc_send(c->hc, &q, on_done, k, err, errlen);
+	int rc = hg_httpc_send(c->hc, &q, on_done, k, err, errlen);
 	free(url);
 	return rc;
 }
@@ -314,7 +314,7 @@ static int start(struct kreq *k, char *err, size_t errlen)
 	struct kube_client *c = k->c;
 	int64_t t = timeout_of(k);
 	k->deadline = t ? uv_now(c->loop) + (uint64_t)t : 0;
-	int rc = kube_auth_refresh(&c->auth, err, errlen);
+	int rc = hg_kube_auth_refresh(&c->auth, err, errlen);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
@@ -334,7 +334,7 @@ static void on_done(void *arg, const struct httpc_response *r)
 	struct kreq *k = arg;
 	struct kube_client *c = k->c;
 	long status = r->status;
-	if (status == 401 && !k->retried && r->curl_code == 0 && kube_auth_invalidate(&c->auth)) {
+	if (status == 401 && !k->retried && r->curl_code == 0 && hg_kube_auth_invalidate(&c->auth)) {
 		char err[512];
 		k->retried = true;
 		if (start(k, err, sizeof(err)) == 0)
@@ -348,7 +348,7 @@ static void on_done(void *arg, const struct httpc_response *r)
 	size_t blen = k->rq.on_data ? k->errlen : r->body_len;
 	char msg[2048] = "", server[512];
 	/* A kubeconfig's server may hold user:password@: never in a message. */
-	url_redact(c->kc->server, server, sizeof server);
+	hg_url_redact(c->kc->server, server, sizeof server);
 	bool streamed_ok = k->rq.on_data && status >= 200 && status < 300;
 	/* 42: on_data said stop (the caller knows why); any other error after a
 	 * 2xx began is the body breaking off, not an unreachable server. */
@@ -361,7 +361,7 @@ static void on_done(void *arg, const struct httpc_response *r)
 		snprintf(msg, sizeof(msg), "%s: cannot reach the API server %s: %s", k->what ? k->what : k->path,
 			 server, r->error && *r->error ? r->error : "transport error");
 	else if (status < 200 || status >= 300)
-		kube_status_message(status, body, blen, k->what ? k->what : k->path, c->kc, msg, sizeof(msg));
+		hg_kube_status_message(status, body, blen, k->what ? k->what : k->path, c->kc, msg, sizeof(msg));
 	struct kube_response kr = { .status = r->curl_code != 0 && !(status >= 200 && status < 300) ? 0 : status,
 				    .body = body,
 				    .body_len = blen,
@@ -371,7 +371,7 @@ static void on_done(void *arg, const struct httpc_response *r)
 	kreq_free(k);
 }
 
-int kube_send(struct kube_client *c, const struct kube_request *rq, kube_done_fn done, void *arg, char *err,
+int hg_kube_send(struct kube_client *c, const struct kube_request *rq, kube_done_fn done, void *arg, char *err,
 	      size_t errlen)
 {
 	if (c->closing) {
@@ -411,14 +411,14 @@ static void sync_done(void *arg, const struct kube_response *r)
 	snprintf(s->msg, sizeof(s->msg), "%s", r->message);
 }
 
-int kube_call(struct kube_client *c, const struct kube_request *rq, char **body, char *err, size_t errlen)
+int hg_kube_call(struct kube_client *c, const struct kube_request *rq, char **body, char *err, size_t errlen)
 {
 	struct sync_state s = { 0 };
-	if (kube_send(c, rq, sync_done, &s, err, errlen) != 0)
+	if (hg_kube_send(c, rq, sync_done, &s, err, errlen) != 0)
 		return KUBE_ERR;
 	while (!s.done)
 		uv_run(c->loop, UV_RUN_ONCE);
-	int rc = s.status == 0 ? KUBE_ERR : kube_status_code(s.status);
+	int rc = s.status == 0 ? KUBE_ERR : hg_kube_status_code(s.status);
 	if (rc != 0)
 		snprintf(err, errlen, "%s", s.msg);
 	if (body)

@@ -51,16 +51,16 @@ struct kube_request {
 };
 
 /* hc may be NULL: the client then owns one on loop. kc must outlive the client. */
-struct kube_client *kube_client_new(uv_loop_t *loop, struct httpc *hc, const struct kube_config *kc, char *err,
+struct kube_client *hg_kube_client_new(uv_loop_t *loop, struct httpc *hc, const struct kube_config *kc, char *err,
 				    size_t errlen);
-void kube_client_free(struct kube_client *c);
-uv_loop_t *kube_client_loop(struct kube_client *c);
-const struct kube_config *kube_client_config(struct kube_client *c);
+void hg_kube_client_free(struct kube_client *c);
+uv_loop_t *hg_kube_client_loop(struct kube_client *c);
+const struct kube_config *hg_kube_client_config(struct kube_client *c);
 /* How often the exec plugin ran (tests). */
-unsigned kube_client_exec_runs(const struct kube_client *c);
+unsigned hg_kube_client_exec_runs(const struct kube_client *c);
 /* How long the exec credential plugin may run (0 = KUBE_EXEC_TIMEOUT_MS, 30 s). */
-void kube_client_set_exec_timeout(struct kube_client *c, int64_t ms);
-void kube_client_set_user_agent(struct kube_client *c, const char *ua);
+void hg_kube_client_set_exec_timeout(struct kube_client *c, int64_t ms);
+void hg_kube_client_set_user_agent(struct kube_client *c, const char *ua);
 
 /* Asynchronous request. A 401 with refreshable credentials (exec plugin, token
  * file) re-fetches them and retries once. While the exec plugin runs (it runs
@@ -68,28 +68,28 @@ void kube_client_set_user_agent(struct kube_client *c, const char *ua);
  * or the request's own timeout passing first, ends them through done with
  * status 0 and the reason in message. 0, or -1 with err (done not called):
  * e.g. the plugin's command cannot be started. */
-int kube_send(struct kube_client *c, const struct kube_request *rq, kube_done_fn done, void *arg, char *err,
+int hg_kube_send(struct kube_client *c, const struct kube_request *rq, kube_done_fn done, void *arg, char *err,
 	      size_t errlen);
 
 /* Synchronous: runs the loop until done. Returns 0 on 2xx, else a KUBE_E*
  * code with err holding the message. *body (malloc'd, NUL-terminated) gets
  * the response body when body != NULL, also on errors. */
-int kube_call(struct kube_client *c, const struct kube_request *rq, char **body, char *err, size_t errlen);
+int hg_kube_call(struct kube_client *c, const struct kube_request *rq, char **body, char *err, size_t errlen);
 
 /* The collection path of a kind: "/apis/apps/v1/namespaces/NS/deployments"
  * (namespace ignored for cluster-scoped kinds; NULL = all namespaces), plus
  * "/NAME" when name != NULL. Unknown kinds are looked up by discovery (sync).
  * *namespaced (optional) tells the scope. */
-int kube_resource_path(struct kube_client *c, const char *api_version, const char *kind, const char *ns,
+int hg_kube_resource_path(struct kube_client *c, const char *api_version, const char *kind, const char *ns,
 		       const char *name, char *out, size_t outlen, bool *namespaced, char *err, size_t errlen);
 
 /* Synchronous object calls; *out (optional) gets the JSON response. */
-int kube_get(struct kube_client *c, const char *api_version, const char *kind, const char *ns, const char *name,
+int hg_kube_get(struct kube_client *c, const char *api_version, const char *kind, const char *ns, const char *name,
 	     char **out, char *err, size_t errlen);
 /* selectors may be NULL. */
-int kube_list(struct kube_client *c, const char *api_version, const char *kind, const char *ns,
+int hg_kube_list(struct kube_client *c, const char *api_version, const char *kind, const char *ns,
 	      const char *label_selector, const char *field_selector, char **out, char *err, size_t errlen);
-int kube_delete(struct kube_client *c, const char *api_version, const char *kind, const char *ns, const char *name,
+int hg_kube_delete(struct kube_client *c, const char *api_version, const char *kind, const char *ns, const char *name,
 		char *err, size_t errlen);
 
 struct kube_apply_opts {
@@ -103,21 +103,21 @@ struct kube_apply_opts {
  * Content-Type application/apply-patch+yaml). apiVersion, kind and
  * metadata.name/namespace are read from it to build the URL. *changed (optional)
  * is false when the server left the object as it was (same resourceVersion). */
-int kube_apply(struct kube_client *c, const char *doc, size_t len, const struct kube_apply_opts *o, char **out,
+int hg_kube_apply(struct kube_client *c, const char *doc, size_t len, const struct kube_apply_opts *o, char **out,
 	       bool *changed, char *err, size_t errlen);
 
 /* Identity of a YAML/JSON object: malloc'd strings (namespace may be NULL). */
 struct kube_ident {
 	char *api_version, *kind, *name, *namespace, *resource_version;
 };
-int kube_ident_parse(const char *doc, size_t len, struct kube_ident *id, char *err, size_t errlen);
-void kube_ident_free(struct kube_ident *id);
+int hg_kube_ident_parse(const char *doc, size_t len, struct kube_ident *id, char *err, size_t errlen);
+void hg_kube_ident_free(struct kube_ident *id);
 
 /* The message for an error response: a Status object (or any body) turned
  * into plain words, with what to check for 401/403. what: "get deployments.apps/web". */
-void kube_status_message(long http_status, const char *body, size_t len, const char *what,
+void hg_kube_status_message(long http_status, const char *body, size_t len, const char *what,
 			 const struct kube_config *kc, char *out, size_t outlen);
 /* KUBE_E* code for an HTTP status (0 for 2xx). */
-int kube_status_code(long http_status);
+int hg_kube_status_code(long http_status);
 
 #endif

@@ -24,9 +24,9 @@ struct kube_client {
 	bool *freed; /* set when the client is freed inside one of its callbacks */
 };
 
-void kube_kinds_free(struct kube_client *c);
+void hg_kube_kinds_free(struct kube_client *c);
 /* Plural resource name and scope of a kind (built-in table, else discovery). */
-int kube_kind_lookup(struct kube_client *c, const char *api_version, const char *kind, const char **plural,
+int hg_kube_kind_lookup(struct kube_client *c, const char *api_version, const char *kind, const char **plural,
 		     bool *namespaced, char *err, size_t errlen);
 
 #endif

@@ -21,7 +21,7 @@ static const char *jstr(yajl_val v, const char *a, const char *b)
 	return s ? YAJL_GET_STRING(s) : NULL;
 }
 
-int kube_exec_parse(const char *json, const char *want_api_version, struct kube_exec_result *out, char *err,
+int hg_kube_exec_parse(const char *json, const char *want_api_version, struct kube_exec_result *out, char *err,
 		    size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
@@ -44,10 +44,10 @@ int kube_exec_parse(const char *json, const char *want_api_version, struct kube_
 			   *key = jstr(v, "status", "clientKeyData"), *exp = jstr(v, "status", "expirationTimestamp");
 		if (!tok && !(cert && key)) {
 			snprintf(err, errlen, "it gave neither status.token nor a client certificate and key");
-		} else if (exp && kube_parse_time(exp, &out->expiry) != 0) {
+		} else if (exp && hg_kube_parse_time(exp, &out->expiry) != 0) {
 			snprintf(err, errlen, "its status.expirationTimestamp \"%s\" is not an RFC 3339 time", exp);
 		} else {
-			out->token = kube_strdup(tok);
+			out->token = hg_kube_strdup(tok);
 			out->cert_pem = cert && key ? strdup(cert) : NULL;
 			out->key_pem = cert && key ? strdup(key) : NULL;
 			rc = 0;
@@ -57,7 +57,7 @@ int kube_exec_parse(const char *json, const char *want_api_version, struct kube_
 	return rc;
 }
 
-void kube_exec_result_free(struct kube_exec_result *r)
+void hg_kube_exec_result_free(struct kube_exec_result *r)
 {
 	if (r->token)
 		explicit_bzero(r->token, strlen(r->token));
@@ -104,7 +104,7 @@ static char *exec_info(const struct kube_config *kc)
 }
 
 /* environ + the kubeconfig's env + KUBERNETES_EXEC_INFO (later entries win). */
-char **kube_exec_env(const struct kube_config *kc)
+char **hg_kube_exec_env(const struct kube_config *kc)
 {
 	size_t n = 0, m = 0;
 	while (environ[n])

@@ -28,28 +28,28 @@ struct kube_exec_result {
 
 /* Parses an ExecCredential document (the plugin's stdout). 0, or -1 with
  * err (then out holds nothing). */
-int kube_exec_parse(const char *json, const char *want_api_version, struct kube_exec_result *out, char *err,
+int hg_kube_exec_parse(const char *json, const char *want_api_version, struct kube_exec_result *out, char *err,
 		    size_t errlen);
-void kube_exec_result_free(struct kube_exec_result *r);
+void hg_kube_exec_result_free(struct kube_exec_result *r);
 /* The plugin's environment: ours, the kubeconfig's env (which wins), and
- * KUBERNETES_EXEC_INFO. NULL-terminated, free with kube_free_strv. */
-char **kube_exec_env(const struct kube_config *kc);
+ * KUBERNETES_EXEC_INFO. NULL-terminated, free with hg_kube_free_strv. */
+char **hg_kube_exec_env(const struct kube_config *kc);
 
 /* One run of the plugin on the loop: argv and env from the kubeconfig,
  * stdin /dev/null, stderr ours, stdout read through a pipe. */
 struct kube_exec_run;
 /* rc 0: r holds the credentials (the callee takes them over; free with
- * kube_exec_result_free). rc -1: err says why (names the command, never its
- * env or output). Called once, from the loop, never from kube_exec_start. */
+ * hg_kube_exec_result_free). rc -1: err says why (names the command, never its
+ * env or output). Called once, from the loop, never from hg_kube_exec_start. */
 typedef void (*kube_exec_done_fn)(void *arg, int rc, struct kube_exec_result *r, const char *err);
 
 /* timeout_ms 0 = KUBE_EXEC_TIMEOUT_MS. NULL with err when the command cannot
  * be started (not found, not executable). */
-struct kube_exec_run *kube_exec_start(uv_loop_t *loop, const struct kube_config *kc, int64_t timeout_ms,
+struct kube_exec_run *hg_kube_exec_start(uv_loop_t *loop, const struct kube_config *kc, int64_t timeout_ms,
 				      kube_exec_done_fn done, void *arg, char *err, size_t errlen);
 /* The caller no longer wants the answer (it is closing): done is not called;
  * a plugin still running gets SIGTERM, then SIGKILL after the grace. The
  * run frees itself once its handles have closed on the loop. */
-void kube_exec_abandon(struct kube_exec_run *x);
+void hg_kube_exec_abandon(struct kube_exec_run *x);
 
 #endif

@@ -38,7 +38,7 @@ static void on_closed(uv_handle_t *h)
 	if (--x->open > 0)
 		return;
 	if (x->buf)
-		kube_free_secret(x->buf, x->len);
+		hg_kube_free_secret(x->buf, x->len);
 	free(x->command);
 	free(x->hint);
 	free(x->api_version);
@@ -126,7 +126,7 @@ static void finish(struct kube_exec_run *x)
 		char err[512];
 		struct kube_exec_result r;
 		x->buf[x->len] = '\0';
-		if (kube_exec_parse(x->buf, x->api_version, &r, err, sizeof err) != 0)
+		if (hg_kube_exec_parse(x->buf, x->api_version, &r, err, sizeof err) != 0)
 			fail(x, "exec plugin \"%s\": %s", x->command, err);
 		else
 			answer(x, 0, &r, NULL);
@@ -144,7 +144,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 		char *nb = malloc(cap + 1);
 		if (nb && x->buf) {
 			memcpy(nb, x->buf, x->len);
-			kube_free_secret(x->buf, x->cap);
+			hg_kube_free_secret(x->buf, x->cap);
 		}
 		if (nb) {
 			x->buf = nb;
@@ -223,7 +223,7 @@ static void plugin_exited(uv_process_t *p, int64_t status, int sig)
 	maybe_close(x);
 }
 
-struct kube_exec_run *kube_exec_start(uv_loop_t *loop, const struct kube_config *kc, int64_t timeout_ms,
+struct kube_exec_run *hg_kube_exec_start(uv_loop_t *loop, const struct kube_config *kc, int64_t timeout_ms,
 				      kube_exec_done_fn done, void *arg, char *err, size_t errlen)
 {
 	const struct kube_exec_conf *e = kc->exec;
@@ -234,8 +234,8 @@ struct kube_exec_run *kube_exec_start(uv_loop_t *loop, const struct kube_config 
 	}
 	x->timeout_ms = timeout_ms > 0 ? timeout_ms : KUBE_EXEC_TIMEOUT_MS;
 	x->command = strdup(e->command);
-	x->hint = kube_strdup(e->install_hint);
-	x->api_version = kube_strdup(e->api_version);
+	x->hint = hg_kube_strdup(e->install_hint);
+	x->api_version = hg_kube_strdup(e->api_version);
 	x->done = done;
 	x->arg = arg;
 	x->proc.data = x->out.data = x->timer.data = x;
@@ -247,7 +247,7 @@ struct kube_exec_run *kube_exec_start(uv_loop_t *loop, const struct kube_config 
 		{ .flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&x->out },
 		{ .flags = UV_INHERIT_FD, .data.fd = 2 },
 	};
-	char **env = kube_exec_env(kc);
+	char **env = hg_kube_exec_env(kc);
 	uv_process_options_t o = {
 		.exit_cb = plugin_exited,
 		.file = e->command,
@@ -257,7 +257,7 @@ struct kube_exec_run *kube_exec_start(uv_loop_t *loop, const struct kube_config 
 		.stdio = stdio,
 	};
 	int rc = uv_spawn(loop, &x->proc, &o);
-	kube_free_strv(env);
+	hg_kube_free_strv(env);
 	if (rc != 0) {
 		snprintf(err, errlen, "exec plugin: cannot run \"%s\": %s%s%s", e->command, uv_strerror(rc),
 			 e->install_hint ? ". " : "", e->install_hint ? e->install_hint : "");
@@ -275,7 +275,7 @@ struct kube_exec_run *kube_exec_start(uv_loop_t *loop, const struct kube_config 
 	return x;
 }
 
-void kube_exec_abandon(struct kube_exec_run *x)
+void hg_kube_exec_abandon(struct kube_exec_run *x)
 {
 	if (!x)
 		return;

@@ -18,7 +18,7 @@ static char *join(const char *dir, const char *name)
 	return p;
 }
 
-int kube_config_in_cluster(struct kube_config *kc, const char *dir, char *err, size_t errlen)
+int hg_kube_config_in_cluster(struct kube_config *kc, const char *dir, char *err, size_t errlen)
 {
 	memset(kc, 0, sizeof(*kc));
 	const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
@@ -32,7 +32,7 @@ int kube_config_in_cluster(struct kube_config *kc, const char *dir, char *err, s
 	if (access(kc->token_file, R_OK) != 0) {
 		snprintf(err, errlen, "service account token %s is not readable (automountServiceAccountToken off?)",
 			 kc->token_file);
-		kube_config_free(kc);
+		hg_kube_config_free(kc);
 		return -1;
 	}
 	kc->ca_file = join(dir, "ca.crt");
@@ -43,7 +43,7 @@ int kube_config_in_cluster(struct kube_config *kc, const char *dir, char *err, s
 	snprintf(kc->server, n, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
 	char *nsfile = join(dir, "namespace"), *ns = NULL;
 	char ignored[64];
-	if (kube_read_file(nsfile, 256, &ns, NULL, ignored, sizeof(ignored)) == 0) {
+	if (hg_kube_read_file(nsfile, 256, &ns, NULL, ignored, sizeof(ignored)) == 0) {
 		ns[strcspn(ns, " \r\n\t")] = '\0';
 	}
 	free(nsfile);

@@ -39,8 +39,8 @@ struct lease {
 
 static uint64_t mono_ms(struct lease *l)
 {
-	uv_update_time(kube_client_loop(l->c));
-	return uv_now(kube_client_loop(l->c));
+	uv_update_time(hg_kube_client_loop(l->c));
+	return uv_now(hg_kube_client_loop(l->c));
 }
 
 static void micro_time(char *out, size_t n, int64_t ns)
@@ -58,7 +58,7 @@ static int64_t recorded_ns(const char *s)
 {
 	time_t t;
 	/* Past 2262 does not fit int64 ns: as unreadable. */
-	if (kube_parse_time(s, &t) != 0 || t >= INT64_MAX / 1000000000 || t <= INT64_MIN / 1000000000)
+	if (hg_kube_parse_time(s, &t) != 0 || t >= INT64_MAX / 1000000000 || t <= INT64_MIN / 1000000000)
 		return 0;
 	int64_t ns = 0;
 	const char *dot = strchr(s, '.');
@@ -223,7 +223,7 @@ static void lease_send(struct lease *l, const char *method, const char *path, co
 		q.content_type = "application/json";
 	}
 	char err[512];
-	if (kube_send(l->c, &q, done, l, err, sizeof err) != 0) {
+	if (hg_kube_send(l->c, &q, done, l, err, sizeof err) != 0) {
 		error(l, "lease: %s", err);
 		if (l->stopping) {
 			finish_stop(l);
@@ -239,7 +239,7 @@ static void lease_send(struct lease *l, const char *method, const char *path, co
 /* PUT (or POST when absent) the record with us (or nobody) as holder. */
 static void write_record(struct lease *l, bool acquire)
 {
-	int64_t now = now_ns();
+	int64_t now = hg_now_ns();
 	char t[40], trans[32];
 	micro_time(t, sizeof t, now);
 	char recorded[48] = "";
@@ -385,7 +385,7 @@ static void tick(uv_timer_t *t)
 	lease_send(l, "GET", path, NULL, get_done);
 }
 
-struct lease *lease_start(struct kube_client *c, const struct lease_opts *o, char *err, size_t errlen)
+struct lease *hg_lease_start(struct kube_client *c, const struct lease_opts *o, char *err, size_t errlen)
 {
 	struct lease *l = calloc(1, sizeof *l);
 	if (!l) {
@@ -405,31 +405,31 @@ struct lease *lease_start(struct kube_client *c, const struct lease_opts *o, cha
 		return NULL;
 	}
 	snprintf(l->path, sizeof l->path, "/apis/coordination.k8s.io/v1/namespaces/%s/leases", l->ns);
-	uv_timer_init(kube_client_loop(c), &l->timer);
+	uv_timer_init(hg_kube_client_loop(c), &l->timer);
 	l->timer.data = l;
-	uv_timer_init(kube_client_loop(c), &l->deadline);
+	uv_timer_init(hg_kube_client_loop(c), &l->deadline);
 	l->deadline.data = l;
 	l->handles = 2;
 	uv_timer_start(&l->timer, tick, 0, 0);
 	return l;
 }
 
-bool lease_is_leader(const struct lease *l)
+bool hg_lease_is_leader(const struct lease *l)
 {
 	return l->leader;
 }
 
-bool lease_request_in_flight(const struct lease *l)
+bool hg_lease_request_in_flight(const struct lease *l)
 {
 	return l->busy;
 }
 
-unsigned lease_transitions_seen(const struct lease *l)
+unsigned hg_lease_transitions_seen(const struct lease *l)
 {
 	return (unsigned)l->transitions;
 }
 
-void lease_stop(struct lease *l, bool release, void (*done)(void *arg), void *arg)
+void hg_lease_stop(struct lease *l, bool release, void (*done)(void *arg), void *arg)
 {
 	l->stopping = true;
 	l->done = done;
@@ -443,7 +443,7 @@ void lease_stop(struct lease *l, bool release, void (*done)(void *arg), void *ar
 		finish_stop(l);
 }
 
-void lease_identity(const char *configured, char *out, size_t cap)
+void hg_lease_identity(const char *configured, char *out, size_t cap)
 {
 	const char *id = configured ? configured : getenv("POD_NAME");
 	if (id && *id)
@@ -454,7 +454,7 @@ void lease_identity(const char *configured, char *out, size_t cap)
 		out[cap - 1] = '\0';
 }
 
-int64_t lease_duration_ms(int64_t configured_ns)
+int64_t hg_lease_duration_ms(int64_t configured_ns)
 {
 	int64_t dur = configured_ns > 0 ? configured_ns / 1000000 : 15000;
 	return dur < 1000 ? 1000 : dur;

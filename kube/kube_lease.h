@@ -35,18 +35,18 @@ struct lease;
 
 /* What the cluster-wide inputs' lease options resolve to. holderIdentity: the
  * configured one, else $POD_NAME, else the host name, else heliograph-PID. */
-void lease_identity(const char *configured, char *out, size_t cap);
+void hg_lease_identity(const char *configured, char *out, size_t cap);
 /* A lease_duration option (ns, 0 = unset) in ms: 15 s by default, at least 1 s. */
-int64_t lease_duration_ms(int64_t configured_ns);
+int64_t hg_lease_duration_ms(int64_t configured_ns);
 
-struct lease *lease_start(struct kube_client *c, const struct lease_opts *o, char *err, size_t errlen);
-bool lease_is_leader(const struct lease *l);
-unsigned lease_transitions_seen(const struct lease *l);
+struct lease *hg_lease_start(struct kube_client *c, const struct lease_opts *o, char *err, size_t errlen);
+bool hg_lease_is_leader(const struct lease *l);
+unsigned hg_lease_transitions_seen(const struct lease *l);
 /* Whether a read or write of the Lease is in flight (tests stop it at that moment). */
-bool lease_request_in_flight(const struct lease *l);
+bool hg_lease_request_in_flight(const struct lease *l);
 /* Stops campaigning. release: when leader, clear holderIdentity so another
  * candidate takes over at once; done (optional) runs when that write ended
  * (or at once). The client must stay alive until done. */
-void lease_stop(struct lease *l, bool release, void (*done)(void *arg), void *arg);
+void hg_lease_stop(struct lease *l, bool release, void (*done)(void *arg), void *arg);
 
 #endif

@@ -11,7 +11,7 @@
 
 #define OBJ_MAX_BYTES (4u << 20)
 
-void kube_ident_free(struct kube_ident *id)
+void hg_kube_ident_free(struct kube_ident *id)
 {
 	free(id->api_version);
 	free(id->kind);
@@ -37,7 +37,7 @@ static const char *scalar_at(yaml_document_t *d, yaml_node_t *m, const char *key
 	return NULL;
 }
 
-int kube_ident_parse(const char *doc, size_t len, struct kube_ident *id, char *err, size_t errlen)
+int hg_kube_ident_parse(const char *doc, size_t len, struct kube_ident *id, char *err, size_t errlen)
 {
 	memset(id, 0, sizeof(*id));
 	if (len > OBJ_MAX_BYTES) {
@@ -56,16 +56,16 @@ int kube_ident_parse(const char *doc, size_t len, struct kube_ident *id, char *e
 	}
 	yaml_parser_delete(&p);
 	yaml_node_t *root = yaml_document_get_root_node(&d), *meta = NULL;
-	id->api_version = kube_strdup(scalar_at(&d, root, "apiVersion", NULL));
-	id->kind = kube_strdup(scalar_at(&d, root, "kind", NULL));
+	id->api_version = hg_kube_strdup(scalar_at(&d, root, "apiVersion", NULL));
+	id->kind = hg_kube_strdup(scalar_at(&d, root, "kind", NULL));
 	scalar_at(&d, root, "metadata", &meta);
-	id->name = kube_strdup(scalar_at(&d, meta, "name", NULL));
-	id->namespace = kube_strdup(scalar_at(&d, meta, "namespace", NULL));
-	id->resource_version = kube_strdup(scalar_at(&d, meta, "resourceVersion", NULL));
+	id->name = hg_kube_strdup(scalar_at(&d, meta, "name", NULL));
+	id->namespace = hg_kube_strdup(scalar_at(&d, meta, "namespace", NULL));
+	id->resource_version = hg_kube_strdup(scalar_at(&d, meta, "resourceVersion", NULL));
 	yaml_document_delete(&d);
 	if (!id->api_version || !id->kind || !id->name) {
 		snprintf(err, errlen, "object lacks %s", !id->api_version ? "apiVersion" : !id->kind ? "kind" : "metadata.name");
-		kube_ident_free(id);
+		hg_kube_ident_free(id);
 		return -1;
 	}
 	return 0;
@@ -87,14 +87,14 @@ static int obj_path(struct kube_client *c, const char *api_version, const char *
 {
 	if (check_name("name", name, err, errlen) != 0 || check_name("namespace", ns, err, errlen) != 0)
 		return KUBE_ERR;
-	int rc = kube_resource_path(c, api_version, kind, ns, name, path, plen, NULL, err, errlen);
+	int rc = hg_kube_resource_path(c, api_version, kind, ns, name, path, plen, NULL, err, errlen);
 	if (rc == 0)
 		snprintf(what, wlen, "%s %s%s%s%s%s", verb, kind, name ? " " : "", name ? name : "", ns ? " in namespace " : "",
 			 ns ? ns : "");
 	return rc;
 }
 
-int kube_get(struct kube_client *c, const char *api_version, const char *kind, const char *ns, const char *name,
+int hg_kube_get(struct kube_client *c, const char *api_version, const char *kind, const char *ns, const char *name,
 	     char **out, char *err, size_t errlen)
 {
 	char path[1024], what[512];
@@ -103,7 +103,7 @@ int kube_get(struct kube_client *c, const char *api_version, const char *kind, c
 		return rc;
 	struct kube_request rq = { .method = "GET", .path = path, .what = what };
 	char *body = NULL;
-	rc = kube_call(c, &rq, &body, err, errlen);
+	rc = hg_kube_call(c, &rq, &body, err, errlen);
 	if (rc == 0 && out)
 		*out = body;
 	else
@@ -121,7 +121,7 @@ static void add_param(char *path, size_t plen, const char *key, const char *valu
 	curl_free(esc);
 }
 
-int kube_list(struct kube_client *c, const char *api_version, const char *kind, const char *ns,
+int hg_kube_list(struct kube_client *c, const char *api_version, const char *kind, const char *ns,
 	      const char *label_selector, const char *field_selector, char **out, char *err, size_t errlen)
 {
 	char path[2048], what[512];
@@ -132,7 +132,7 @@ int kube_list(struct kube_client *c, const char *api_version, const char *kind, 
 	add_param(path, sizeof(path), "fieldSelector", field_selector);
 	struct kube_request rq = { .method = "GET", .path = path, .what = what };
 	char *body = NULL;
-	rc = kube_call(c, &rq, &body, err, errlen);
+	rc = hg_kube_call(c, &rq, &body, err, errlen);
 	if (rc == 0 && out)
 		*out = body;
 	else
@@ -140,7 +140,7 @@ int kube_list(struct kube_client *c, const char *api_version, const char *kind, 
 	return rc;
 }
 
-int kube_delete(struct kube_client *c, const char *api_version, const char *kind, const char *ns, const char *name,
+int hg_kube_delete(struct kube_client *c, const char *api_version, const char *kind, const char *ns, const char *name,
 		char *err, size_t errlen)
 {
 	char path[1024], what[512];
@@ -152,7 +152,7 @@ int kube_delete(struct kube_client *c, const char *api_version, const char *kind
 	static const char body[] = "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"Background\"}";
 	struct kube_request rq = { .method = "DELETE", .path = path, .what = what, .content_type = "application/json",
 				   .body = body, .body_len = sizeof(body) - 1 };
-	return kube_call(c, &rq, NULL, err, errlen);
+	return hg_kube_call(c, &rq, NULL, err, errlen);
 }
 
 static char *json_rv(const char *body)
@@ -166,18 +166,18 @@ static char *json_rv(const char *body)
 	return s;
 }
 
-int kube_apply(struct kube_client *c, const char *doc, size_t len, const struct kube_apply_opts *o, char **out,
+int hg_kube_apply(struct kube_client *c, const char *doc, size_t len, const struct kube_apply_opts *o, char **out,
 	       bool *changed, char *err, size_t errlen)
 {
 	struct kube_ident id;
-	if (kube_ident_parse(doc, len, &id, err, errlen) != 0)
+	if (hg_kube_ident_parse(doc, len, &id, err, errlen) != 0)
 		return KUBE_ERR;
 	char path[2048], what[512];
 	bool namespaced = false;
 	const char *plural;
 	int rc = check_name("name", id.name, err, errlen) || check_name("namespace", id.namespace, err, errlen)
 			 ? KUBE_ERR
-			 : kube_kind_lookup(c, id.api_version, id.kind, &plural, &namespaced, err, errlen);
+			 : hg_kube_kind_lookup(c, id.api_version, id.kind, &plural, &namespaced, err, errlen);
 	const char *ns = NULL;
 	if (rc == 0 && namespaced)
 		ns = id.namespace ? id.namespace : o && o->default_namespace ? o->default_namespace : c->kc->namespace;
@@ -188,7 +188,7 @@ int kube_apply(struct kube_client *c, const char *doc, size_t len, const struct 
 		char *cur = NULL;
 		char gerr[512];
 		struct kube_request g = { .method = "GET", .path = path, .what = what };
-		int grc = kube_call(c, &g, &cur, gerr, sizeof(gerr));
+		int grc = hg_kube_call(c, &g, &cur, gerr, sizeof(gerr));
 		if (grc == 0)
 			before = json_rv(cur);
 		else if (grc != KUBE_ENOTFOUND) {
@@ -206,7 +206,7 @@ int kube_apply(struct kube_client *c, const char *doc, size_t len, const struct 
 		struct kube_request rq = { .method = "PATCH", .path = path, .what = what,
 					   .content_type = "application/apply-patch+yaml", .body = doc, .body_len = len };
 		char *body = NULL;
-		rc = kube_call(c, &rq, &body, err, errlen);
+		rc = hg_kube_call(c, &rq, &body, err, errlen);
 		if (rc == 0 && changed) {
 			char *after = json_rv(body);
 			*changed = !before || !after || strcmp(before, after) != 0;
@@ -218,6 +218,6 @@ int kube_apply(struct kube_client *c, const char *doc, size_t len, const struct 
 			free(body);
 	}
 	free(before);
-	kube_ident_free(&id);
+	hg_kube_ident_free(&id);
 	return rc;
 }

@@ -368,9 +368,9 @@ static bool same(const char *a, const char *b)
 
 static void destroy(struct kube_podwatch *pw)
 {
-	kube_watch_stop(pw->watch);
-	kube_client_free(pw->client); /* completes the request in flight: no callback after this */
-	kube_config_free(&pw->kc);
+	hg_kube_watch_stop(pw->watch);
+	hg_kube_client_free(pw->client); /* completes the request in flight: no callback after this */
+	hg_kube_config_free(&pw->kc);
 	set_clear(&pw->pods);
 	set_clear(&pw->pending);
 	free(pw->node);
@@ -378,7 +378,7 @@ static void destroy(struct kube_podwatch *pw)
 	free(pw);
 }
 
-struct kube_podwatch *kube_podwatch_acquire(uv_loop_t *loop, const char *node_name, const char *kubeconfig,
+struct kube_podwatch *hg_kube_podwatch_acquire(uv_loop_t *loop, const char *node_name, const char *kubeconfig,
 					    char *err, size_t errlen)
 {
 	if (!node_name || !node_name[0]) {
@@ -404,15 +404,15 @@ struct kube_podwatch *kube_podwatch_acquire(uv_loop_t *loop, const char *node_na
 	pw->kubeconfig = kubeconfig ? strdup(kubeconfig) : NULL;
 	struct kube_config_opts ko = { .kubeconfig = kubeconfig, .option = "kube_config" };
 	char msg[512];
-	if (kube_config_auto(&pw->kc, &ko, msg, sizeof(msg)) != 0) {
+	if (hg_kube_config_auto(&pw->kc, &ko, msg, sizeof(msg)) != 0) {
 		snprintf(err, errlen, "pod watch: %s", msg);
-		kube_config_free(&pw->kc);
+		hg_kube_config_free(&pw->kc);
 		free(pw->node);
 		free(pw->kubeconfig);
 		free(pw);
 		return NULL;
 	}
-	pw->client = kube_client_new(loop, NULL, &pw->kc, msg, sizeof(msg));
+	pw->client = hg_kube_client_new(loop, NULL, &pw->kc, msg, sizeof(msg));
 	char selector[320];
 	snprintf(selector, sizeof(selector), "spec.nodeName=%s", node_name);
 	struct kube_watch_opts wo = { .path = "/api/v1/pods",
@@ -422,7 +422,7 @@ struct kube_podwatch *kube_podwatch_acquire(uv_loop_t *loop, const char *node_na
 				      .on_error = on_error,
 				      .arg = pw };
 	if (pw->client)
-		pw->watch = kube_watch_start(pw->client, &wo, msg, sizeof(msg));
+		pw->watch = hg_kube_watch_start(pw->client, &wo, msg, sizeof(msg));
 	if (!pw->client || !pw->watch) {
 		snprintf(err, errlen, "pod watch: %s", msg);
 		destroy(pw);
@@ -434,7 +434,7 @@ struct kube_podwatch *kube_podwatch_acquire(uv_loop_t *loop, const char *node_na
 	return pw;
 }
 
-void kube_podwatch_release(struct kube_podwatch *pw)
+void hg_kube_podwatch_release(struct kube_podwatch *pw)
 {
 	if (!pw || --pw->users > 0)
 		return;
@@ -447,47 +447,47 @@ void kube_podwatch_release(struct kube_podwatch *pw)
 	destroy(pw);
 }
 
-uint64_t kube_podwatch_generation(const struct kube_podwatch *pw)
+uint64_t hg_kube_podwatch_generation(const struct kube_podwatch *pw)
 {
 	return pw->gen;
 }
 
-bool kube_podwatch_synced(const struct kube_podwatch *pw)
+bool hg_kube_podwatch_synced(const struct kube_podwatch *pw)
 {
 	return pw->synced;
 }
 
-size_t kube_podwatch_count(const struct kube_podwatch *pw)
+size_t hg_kube_podwatch_count(const struct kube_podwatch *pw)
 {
 	return pw->pods.n;
 }
 
-const struct kube_pod *kube_podwatch_pod(const struct kube_podwatch *pw, size_t i)
+const struct kube_pod *hg_kube_podwatch_pod(const struct kube_podwatch *pw, size_t i)
 {
 	return i < pw->pods.n ? &pw->pods.v[i]->pod : NULL;
 }
 
-bool kube_podwatch_warn_insecure(const struct kube_podwatch *pw, const char *who)
+bool hg_kube_podwatch_warn_insecure(const struct kube_podwatch *pw, const char *who)
 {
-	return kube_config_warn_insecure(&pw->kc, who);
+	return hg_kube_config_warn_insecure(&pw->kc, who);
 }
 
-const char *kube_podwatch_error(const struct kube_podwatch *pw)
+const char *hg_kube_podwatch_error(const struct kube_podwatch *pw)
 {
 	return pw->error;
 }
 
-unsigned kube_podwatch_lists(const struct kube_podwatch *pw)
+unsigned hg_kube_podwatch_lists(const struct kube_podwatch *pw)
 {
-	return kube_watch_lists(pw->watch);
+	return hg_kube_watch_lists(pw->watch);
 }
 
-unsigned long kube_podwatch_events(const struct kube_podwatch *pw)
+unsigned long hg_kube_podwatch_events(const struct kube_podwatch *pw)
 {
 	return pw->events;
 }
 
-size_t kube_podwatch_users(const struct kube_podwatch *pw)
+size_t hg_kube_podwatch_users(const struct kube_podwatch *pw)
 {
 	return pw->users;
 }

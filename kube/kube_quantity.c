@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-int kube_quantity_scaled(const char *s, size_t n, int64_t scale, enum kube_round round, int64_t *out)
+int hg_kube_quantity_scaled(const char *s, size_t n, int64_t scale, enum kube_round round, int64_t *out)
 {
 	size_t i = 0;
 	bool neg = false;
@@ -94,7 +94,7 @@ int kube_quantity_scaled(const char *s, size_t n, int64_t scale, enum kube_round
 	return 0;
 }
 
-int kube_quantity(const char *s, size_t n, int64_t scale, int64_t *out)
+int hg_kube_quantity(const char *s, size_t n, int64_t scale, int64_t *out)
 {
-	return kube_quantity_scaled(s, n, scale, KUBE_ROUND_UP, out);
+	return hg_kube_quantity_scaled(s, n, scale, KUBE_ROUND_UP, out);
 }

@@ -13,8 +13,8 @@ enum kube_round {
 
 /* s[0..n) times scale (1000 gives millicores), rounded as asked. 0, or -1
  * when unparsable or out of int64 range. */
-int kube_quantity_scaled(const char *s, size_t n, int64_t scale, enum kube_round round, int64_t *out);
+int hg_kube_quantity_scaled(const char *s, size_t n, int64_t scale, enum kube_round round, int64_t *out);
 /* Rounded up, as Quantity.Value()/MilliValue() do. */
-int kube_quantity(const char *s, size_t n, int64_t scale, int64_t *out);
+int hg_kube_quantity(const char *s, size_t n, int64_t scale, int64_t *out);
 
 #endif

@@ -47,7 +47,7 @@ static const struct {
 	{ "networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", true },
 };
 
-void kube_kinds_free(struct kube_client *c)
+void hg_kube_kinds_free(struct kube_client *c)
 {
 	while (c->kinds) {
 		struct kube_kind *k = c->kinds;
@@ -95,7 +95,7 @@ static void cache_list(struct kube_client *c, const char *api_version, yajl_val 
 	}
 }
 
-int kube_kind_lookup(struct kube_client *c, const char *api_version, const char *kind, const char **plural,
+int hg_kube_kind_lookup(struct kube_client *c, const char *api_version, const char *kind, const char **plural,
 		  bool *namespaced, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
@@ -118,7 +118,7 @@ int kube_kind_lookup(struct kube_client *c, const char *api_version, const char 
 		char what[300];
 		snprintf(what, sizeof(what), "discovery of %s", api_version);
 		struct kube_request rq = { .method = "GET", .path = path, .what = what };
-		int rc = kube_call(c, &rq, &body, err, errlen);
+		int rc = hg_kube_call(c, &rq, &body, err, errlen);
 		if (rc == KUBE_ENOTFOUND) {
 			snprintf(err, errlen, "the cluster does not serve %s (is the API or its CRD installed?)", api_version);
 		}
@@ -137,12 +137,12 @@ int kube_kind_lookup(struct kube_client *c, const char *api_version, const char 
 	return KUBE_ENOTFOUND;
 }
 
-int kube_resource_path(struct kube_client *c, const char *api_version, const char *kind, const char *ns,
+int hg_kube_resource_path(struct kube_client *c, const char *api_version, const char *kind, const char *ns,
 		       const char *name, char *out, size_t outlen, bool *namespaced, char *err, size_t errlen)
 {
 	const char *plural;
 	bool nsd;
-	int rc = kube_kind_lookup(c, api_version, kind, &plural, &nsd, err, errlen);
+	int rc = hg_kube_kind_lookup(c, api_version, kind, &plural, &nsd, err, errlen);
 	if (rc != 0)
 		return rc;
 	if (namespaced)

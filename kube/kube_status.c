@@ -9,7 +9,7 @@
 #include "kube_client.h"
 #include "url_redact.h"
 
-int kube_status_code(long s)
+int hg_kube_status_code(long s)
 {
 	if (s >= 200 && s < 300)
 		return 0;
@@ -57,7 +57,7 @@ static void add_causes(yajl_val st, const char *msg, char *out, size_t outlen)
 	}
 }
 
-void kube_status_message(long status, const char *body, size_t len, const char *what, const struct kube_config *kc,
+void hg_kube_status_message(long status, const char *body, size_t len, const char *what, const struct kube_config *kc,
 			 char *out, size_t outlen)
 {
 	(void)len;
@@ -108,7 +108,7 @@ void kube_status_message(long status, const char *body, size_t len, const char *
 	{
 		char shown[512] = "";
 		if (kc && kc->server)
-			url_redact(kc->server, shown, sizeof shown);
+			hg_url_redact(kc->server, shown, sizeof shown);
 		snprintf(out, outlen, "%s: no answer from the API server %s", w, shown);
 	}
 		break;

@@ -12,19 +12,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *kube_strdup(const char *s)
+char *hg_kube_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
 }
 
-void kube_free_strv(char **v)
+void hg_kube_free_strv(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
 		free(v[i]);
 	free(v);
 }
 
-int kube_b64_decode(const char *in, unsigned char **out, size_t *outlen)
+int hg_kube_b64_decode(const char *in, unsigned char **out, size_t *outlen)
 {
 	/* glibc's b64_pton (libresolv) skips whitespace, checks padding and returns the length. */
 	size_t cap = strlen(in) / 4 * 3 + 3;
@@ -42,7 +42,7 @@ int kube_b64_decode(const char *in, unsigned char **out, size_t *outlen)
 	return 0;
 }
 
-int kube_read_file(const char *path, size_t max, char **out, size_t *len, char *err, size_t errlen)
+int hg_kube_read_file(const char *path, size_t max, char **out, size_t *len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
@@ -89,14 +89,14 @@ int kube_read_file(const char *path, size_t max, char **out, size_t *len, char *
 	return 0;
 }
 
-void kube_free_secret(char *p, size_t len)
+void hg_kube_free_secret(char *p, size_t len)
 {
 	if (p)
 		explicit_bzero(p, len);
 	free(p);
 }
 
-int kube_parse_time(const char *s, time_t *out)
+int hg_kube_parse_time(const char *s, time_t *out)
 {
 	struct tm tm = { 0 };
 	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -126,7 +126,7 @@ int kube_parse_time(const char *s, time_t *out)
 	return 0;
 }
 
-char *kube_resolve_path(const char *dir, const char *path)
+char *hg_kube_resolve_path(const char *dir, const char *path)
 {
 	if (!path)
 		return NULL;

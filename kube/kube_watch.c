@@ -44,7 +44,7 @@ static void emit(void *arg, struct kwp *p, bool from_list)
 		return;
 	struct kube_event ev = { .from_list = from_list, .name = p->name, .namespace = p->ns,
 				 .resource_version = p->rv };
-	kwp_object(p, &ev.object, &ev.object_len);
+	hg_kwp_object(p, &ev.object, &ev.object_len);
 	if (!from_list) {
 		if (strcmp(p->type, "ERROR") == 0) {
 			/* 410: our resourceVersion is older than the server keeps. */
@@ -75,7 +75,7 @@ static bool on_data(void *arg, const char *p, size_t n)
 	struct kube_watch *w = arg;
 	if (w->stopped || w->relist)
 		return false;
-	if (kwp_feed(&w->parser, p, n, w->parse_err, sizeof(w->parse_err)) != 0) {
+	if (hg_kwp_feed(&w->parser, p, n, w->parse_err, sizeof(w->parse_err)) != 0) {
 		w->parse_failed = true;
 		return false;
 	}
@@ -90,7 +90,7 @@ static void on_timer_closed(uv_handle_t *h)
 
 static void destroy(struct kube_watch *w)
 {
-	kwp_free(&w->parser);
+	hg_kwp_free(&w->parser);
 	free(w->path);
 	free(w->labels);
 	free(w->fields);
@@ -135,7 +135,7 @@ static void done(struct kube_watch *w, const struct kube_response *r)
 		ok = false; /* reported below as the transport error, not as the JSON it left unfinished */
 	else if (ok && r->broken_off && !w->relist)
 		report(w, r->message); /* then resumed from the last resourceVersion: nothing lost */
-	else if (ok && !w->relist && kwp_finish(&w->parser, err, sizeof(err)) != 0 && w->listing) {
+	else if (ok && !w->relist && hg_kwp_finish(&w->parser, err, sizeof(err)) != 0 && w->listing) {
 		report(w, err);
 		ok = false;
 	}
@@ -207,8 +207,8 @@ static void next(struct kube_watch *w)
 	}
 	add(path, sizeof(path), "labelSelector", w->labels);
 	add(path, sizeof(path), "fieldSelector", w->fields);
-	kwp_free(&w->parser);
-	if (kwp_init(&w->parser, w->listing, w->o.max_object ? w->o.max_object : (4u << 20), emit, w) != 0) {
+	hg_kwp_free(&w->parser);
+	if (hg_kwp_init(&w->parser, w->listing, w->o.max_object ? w->o.max_object : (4u << 20), emit, w) != 0) {
 		report(w, "out of memory");
 		retry_later(w);
 		return;
@@ -219,7 +219,7 @@ static void next(struct kube_watch *w)
 	/* The client-side bound on a watch is the server's timeoutSeconds plus slack. */
 	if (!w->listing)
 		rq.timeout_ms = ((int64_t)(w->o.timeout_seconds ? w->o.timeout_seconds : 300) + 30) * 1000;
-	if (kube_send(w->c, &rq, on_done, w, err, sizeof(err)) != 0) {
+	if (hg_kube_send(w->c, &rq, on_done, w, err, sizeof(err)) != 0) {
 		report(w, err);
 		retry_later(w);
 		return;
@@ -227,7 +227,7 @@ static void next(struct kube_watch *w)
 	w->in_flight = true;
 }
 
-struct kube_watch *kube_watch_start(struct kube_client *c, const struct kube_watch_opts *o, char *err, size_t errlen)
+struct kube_watch *hg_kube_watch_start(struct kube_client *c, const struct kube_watch_opts *o, char *err, size_t errlen)
 {
 	if (!o->path || !o->on_event) {
 		snprintf(err, errlen, "watch needs a path and an event callback");
@@ -250,14 +250,14 @@ struct kube_watch *kube_watch_start(struct kube_client *c, const struct kube_wat
 		curl_free(w->fields);
 		w->fields = s;
 	}
-	uv_timer_init(kube_client_loop(c), &w->timer);
+	uv_timer_init(hg_kube_client_loop(c), &w->timer);
 	w->timer.data = w;
 	w->listing = true;
 	next(w);
 	return w;
 }
 
-void kube_watch_stop(struct kube_watch *w)
+void hg_kube_watch_stop(struct kube_watch *w)
 {
 	if (!w)
 		return;
@@ -267,12 +267,12 @@ void kube_watch_stop(struct kube_watch *w)
 		destroy(w);
 }
 
-const char *kube_watch_resource_version(const struct kube_watch *w)
+const char *hg_kube_watch_resource_version(const struct kube_watch *w)
 {
 	return w->rv;
 }
 
-unsigned kube_watch_lists(const struct kube_watch *w)
+unsigned hg_kube_watch_lists(const struct kube_watch *w)
 {
 	return w->lists;
 }

@@ -38,12 +38,12 @@ struct kube_watch_opts {
 
 struct kube_watch;
 
-struct kube_watch *kube_watch_start(struct kube_client *c, const struct kube_watch_opts *o, char *err, size_t errlen);
+struct kube_watch *hg_kube_watch_start(struct kube_client *c, const struct kube_watch_opts *o, char *err, size_t errlen);
 /* Stops and frees the watch. A request in flight is abandoned at its next
  * chunk (bookmarks keep that short) or when its httpc client is freed; no
  * callback runs after this returns. */
-void kube_watch_stop(struct kube_watch *w);
-const char *kube_watch_resource_version(const struct kube_watch *w);
-unsigned kube_watch_lists(const struct kube_watch *w); /* LIST rounds started (1 + re-lists) */
+void hg_kube_watch_stop(struct kube_watch *w);
+const char *hg_kube_watch_resource_version(const struct kube_watch *w);
+unsigned hg_kube_watch_lists(const struct kube_watch *w); /* LIST rounds started (1 + re-lists) */
 
 #endif

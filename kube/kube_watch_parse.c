@@ -185,7 +185,7 @@ static const yajl_callbacks callbacks = {
 	.yajl_end_array = cb_end_array,
 };
 
-int kwp_init(struct kwp *p, bool list, size_t max_object, void (*emit)(void *, struct kwp *, bool), void *arg)
+int hg_kwp_init(struct kwp *p, bool list, size_t max_object, void (*emit)(void *, struct kwp *, bool), void *arg)
 {
 	memset(p, 0, sizeof(*p));
 	p->list = list;
@@ -195,7 +195,7 @@ int kwp_init(struct kwp *p, bool list, size_t max_object, void (*emit)(void *, s
 	p->h = yajl_alloc(&callbacks, NULL, p);
 	p->g = yajl_gen_alloc(NULL);
 	if (!p->h || !p->g) {
-		kwp_free(p);
+		hg_kwp_free(p);
 		return -1;
 	}
 	/* A watch stream is a sequence of JSON objects, one per line. */
@@ -203,7 +203,7 @@ int kwp_init(struct kwp *p, bool list, size_t max_object, void (*emit)(void *, s
 	return 0;
 }
 
-int kwp_feed(struct kwp *p, const char *buf, size_t n, char *err, size_t errlen)
+int hg_kwp_feed(struct kwp *p, const char *buf, size_t n, char *err, size_t errlen)
 {
 	if (yajl_parse(p->h, (const unsigned char *)buf, n) == yajl_status_ok)
 		return 0;
@@ -217,7 +217,7 @@ int kwp_feed(struct kwp *p, const char *buf, size_t n, char *err, size_t errlen)
 	return -1;
 }
 
-int kwp_finish(struct kwp *p, char *err, size_t errlen)
+int hg_kwp_finish(struct kwp *p, char *err, size_t errlen)
 {
 	if (yajl_complete_parse(p->h) == yajl_status_ok && p->depth == 0)
 		return 0;
@@ -225,14 +225,14 @@ int kwp_finish(struct kwp *p, char *err, size_t errlen)
 	return -1;
 }
 
-void kwp_object(struct kwp *p, const char **json, size_t *len)
+void hg_kwp_object(struct kwp *p, const char **json, size_t *len)
 {
 	const unsigned char *b;
 	yajl_gen_get_buf(p->g, &b, len);
 	*json = (const char *)b;
 }
 
-void kwp_free(struct kwp *p)
+void hg_kwp_free(struct kwp *p)
 {
 	if (p->h)
 		yajl_free(p->h);

@@ -29,13 +29,13 @@ struct kwp {
 	void *arg;
 };
 
-int kwp_init(struct kwp *p, bool list, size_t max_object, void (*emit)(void *, struct kwp *, bool), void *arg);
+int hg_kwp_init(struct kwp *p, bool list, size_t max_object, void (*emit)(void *, struct kwp *, bool), void *arg);
 /* Feeds bytes; -1 with err on a parse error or an object over the bound. */
-int kwp_feed(struct kwp *p, const char *buf, size_t n, char *err, size_t errlen);
+int hg_kwp_feed(struct kwp *p, const char *buf, size_t n, char *err, size_t errlen);
 /* End of the body: -1 when it stopped mid-value. */
-int kwp_finish(struct kwp *p, char *err, size_t errlen);
-void kwp_free(struct kwp *p);
+int hg_kwp_finish(struct kwp *p, char *err, size_t errlen);
+void hg_kwp_free(struct kwp *p);
 /* The captured object during emit. */
-void kwp_object(struct kwp *p, const char **json, size_t *len);
+void hg_kwp_object(struct kwp *p, const char **json, size_t *len);
 
 #endif

@@ -66,7 +66,7 @@ static int load_file(struct kfile *kf, const char *path, char *err, size_t errle
 {
 	char *buf;
 	size_t len;
-	if (kube_read_file(path, KCFG_MAX_BYTES, &buf, &len, err, errlen) != 0)
+	if (hg_kube_read_file(path, KCFG_MAX_BYTES, &buf, &len, err, errlen) != 0)
 		return -1;
 	yaml_parser_t p;
 	yaml_parser_initialize(&p);
@@ -118,11 +118,11 @@ static int file_or_data(struct kfile *f, yaml_node_t *m, const char *file_key, c
 	if (data) {
 		unsigned char *bin;
 		size_t n;
-		if (kube_b64_decode(data, &bin, &n) != 0) {
+		if (hg_kube_b64_decode(data, &bin, &n) != 0) {
 			snprintf(err, errlen, "%s: %s is not valid base64", f->path, data_key);
 			return -1;
 		}
-		kube_free_secret(*pem, *pem_len);
+		hg_kube_free_secret(*pem, *pem_len);
 		*pem = (char *)bin;
 		*pem_len = n;
 		free(*file);
@@ -132,7 +132,7 @@ static int file_or_data(struct kfile *f, yaml_node_t *m, const char *file_key, c
 	const char *path = str(f, m, file_key);
 	if (path) {
 		free(*file);
-		*file = kube_resolve_path(f->dir, path);
+		*file = hg_kube_resolve_path(f->dir, path);
 	}
 	return 0;
 }
@@ -171,9 +171,9 @@ static int load_exec(struct kube_config *kc, struct kfile *f, yaml_node_t *ex, c
 	struct kube_exec_conf *e = calloc(1, sizeof(*e));
 	kc->exec = e;
 	e->api_version = strdup(api);
-	e->command = strchr(cmd, '/') ? kube_resolve_path(f->dir, cmd) : strdup(cmd);
+	e->command = strchr(cmd, '/') ? hg_kube_resolve_path(f->dir, cmd) : strdup(cmd);
 	e->argv = strv_from_seq(f, get(f, ex, "args"), e->command);
-	e->install_hint = kube_strdup(str(f, ex, "installHint"));
+	e->install_hint = hg_kube_strdup(str(f, ex, "installHint"));
 	e->provide_cluster_info = truthy(f, ex, "provideClusterInfo");
 	yaml_node_t *env = get(f, ex, "env");
 	size_t n = env && env->type == YAML_SEQUENCE_NODE ? (size_t)(env->data.sequence.items.top -
@@ -228,7 +228,7 @@ static int resolve(struct kube_config *kc, struct kset *s, const char *ctx_name,
 	while (sl > 0 && kc->server[sl - 1] == '/')
 		kc->server[--sl] = '\0';
 	kc->insecure_skip_tls_verify = truthy(fl, c, "insecure-skip-tls-verify");
-	kc->ca_data_b64 = kube_strdup(str(fl, c, "certificate-authority-data"));
+	kc->ca_data_b64 = hg_kube_strdup(str(fl, c, "certificate-authority-data"));
 	if (file_or_data(fl, c, "certificate-authority", "certificate-authority-data", &kc->ca_file, &kc->ca_pem,
 			 &kc->ca_pem_len, err, errlen) != 0)
 		return -1;
@@ -245,9 +245,9 @@ static int resolve(struct kube_config *kc, struct kset *s, const char *ctx_name,
 	    file_or_data(fu, u, "client-key", "client-key-data", &kc->key_file, &kc->key_pem, &kc->key_pem_len, err,
 			 errlen) != 0)
 		return -1;
-	kc->token = kube_strdup(str(fu, u, "token"));
+	kc->token = hg_kube_strdup(str(fu, u, "token"));
 	const char *tf = str(fu, u, "tokenFile");
-	kc->token_file = tf ? kube_resolve_path(fu->dir, tf) : NULL;
+	kc->token_file = tf ? hg_kube_resolve_path(fu->dir, tf) : NULL;
 	yaml_node_t *ex = get(fu, u, "exec");
 	if (ex && ex->type == YAML_MAPPING_NODE && load_exec(kc, fu, ex, err, errlen) != 0)
 		return -1;
@@ -268,7 +268,7 @@ static void kset_free(struct kset *s)
 	}
 }
 
-int kube_config_load(struct kube_config *kc, const struct kube_config_opts *o, char *err, size_t errlen)
+int hg_kube_config_load(struct kube_config *kc, const struct kube_config_opts *o, char *err, size_t errlen)
 {
 	memset(kc, 0, sizeof(*kc));
 	struct kset s = { 0 };
@@ -316,19 +316,19 @@ int kube_config_load(struct kube_config *kc, const struct kube_config_opts *o, c
 		rc = resolve(kc, &s, o ? o->context : NULL, err, errlen);
 	kset_free(&s);
 	if (rc != 0)
-		kube_config_free(kc);
+		hg_kube_config_free(kc);
 	return rc;
 }
 
-int kube_config_auto(struct kube_config *kc, const struct kube_config_opts *o, char *err, size_t errlen)
+int hg_kube_config_auto(struct kube_config *kc, const struct kube_config_opts *o, char *err, size_t errlen)
 {
 	const char *env = o && o->env_kubeconfig ? o->env_kubeconfig : getenv("KUBECONFIG");
 	if (!(o && o->kubeconfig) && !(env && *env) && getenv("KUBERNETES_SERVICE_HOST"))
-		return kube_config_in_cluster(kc, NULL, err, errlen);
-	return kube_config_load(kc, o, err, errlen);
+		return hg_kube_config_in_cluster(kc, NULL, err, errlen);
+	return hg_kube_config_load(kc, o, err, errlen);
 }
 
-void kube_config_free(struct kube_config *kc)
+void hg_kube_config_free(struct kube_config *kc)
 {
 	free(kc->context);
 	free(kc->cluster_name);
@@ -346,18 +346,18 @@ void kube_config_free(struct kube_config *kc)
 	if (kc->exec) {
 		free(kc->exec->api_version);
 		free(kc->exec->command);
-		kube_free_strv(kc->exec->argv);
-		kube_free_strv(kc->exec->env);
+		hg_kube_free_strv(kc->exec->argv);
+		hg_kube_free_strv(kc->exec->env);
 		free(kc->exec->install_hint);
 		free(kc->exec);
 	}
 	free(kc->ca_pem);
 	free(kc->cert_pem);
-	kube_free_secret(kc->key_pem, kc->key_pem_len);
+	hg_kube_free_secret(kc->key_pem, kc->key_pem_len);
 	memset(kc, 0, sizeof(*kc));
 }
 
-const char *kube_config_insecure_text(const struct kube_config *kc)
+const char *hg_kube_config_insecure_text(const struct kube_config *kc)
 {
 	if (!kc->insecure_skip_tls_verify)
 		return "";
@@ -365,11 +365,11 @@ const char *kube_config_insecure_text(const struct kube_config *kc)
 	       "network path can pose as it and read the credentials sent to it";
 }
 
-bool kube_config_warn_insecure(const struct kube_config *kc, const char *who)
+bool hg_kube_config_warn_insecure(const struct kube_config *kc, const char *who)
 {
 	if (!kc->insecure_skip_tls_verify)
 		return false;
 	log_warn(who, "the kubeconfig's cluster \"%s\" %s", kc->cluster_name ? kc->cluster_name : "?",
-		 kube_config_insecure_text(kc));
+		 hg_kube_config_insecure_text(kc));
 	return true;
 }

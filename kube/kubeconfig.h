@@ -46,23 +46,23 @@ struct kube_config_opts {
 
 /* Loads the kubeconfig(s) and resolves the context into kc (zeroed first).
  * 0, or -1 with err naming the file and what is missing. */
-int kube_config_load(struct kube_config *kc, const struct kube_config_opts *o, char *err, size_t errlen);
+int hg_kube_config_load(struct kube_config *kc, const struct kube_config_opts *o, char *err, size_t errlen);
 
 /* In-cluster config. dir NULL = /var/run/secrets/kubernetes.io/serviceaccount
  * (token, ca.crt, namespace); host/port from KUBERNETES_SERVICE_HOST/PORT. */
-int kube_config_in_cluster(struct kube_config *kc, const char *dir, char *err, size_t errlen);
+int hg_kube_config_in_cluster(struct kube_config *kc, const char *dir, char *err, size_t errlen);
 
 /* The in-cluster config when KUBERNETES_SERVICE_HOST is set and no kubeconfig
- * was asked for, else kube_config_load. */
-int kube_config_auto(struct kube_config *kc, const struct kube_config_opts *o, char *err, size_t errlen);
+ * was asked for, else hg_kube_config_load. */
+int hg_kube_config_auto(struct kube_config *kc, const struct kube_config_opts *o, char *err, size_t errlen);
 
-void kube_config_free(struct kube_config *kc);
+void hg_kube_config_free(struct kube_config *kc);
 
 /* When the cluster sets insecure-skip-tls-verify, logs one warning as who
  * (the agent's plugin label) and returns true. The caller calls it once,
  * where it loads the config. */
-bool kube_config_warn_insecure(const struct kube_config *kc, const char *who);
+bool hg_kube_config_warn_insecure(const struct kube_config *kc, const char *who);
 /* The same warning's text, for agentctl's own stderr; "" when secure. */
-const char *kube_config_insecure_text(const struct kube_config *kc);
+const char *hg_kube_config_insecure_text(const struct kube_config *kc);
 
 #endif

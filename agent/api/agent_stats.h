@@ -33,10 +33,10 @@ struct agent_stats {
 	uint64_t outputs_disabled; /* configured outputs this build cannot serve (output_plugin.check) */
 };
 
-size_t agent_input_count(const struct agent *a);
-const struct input_stats *agent_input_stats(const struct agent *a, size_t i);
-size_t agent_output_count(const struct agent *a);
-const struct output_stats *agent_output_stats(const struct agent *a, size_t i);
-struct agent_stats agent_totals(const struct agent *a);
+size_t hg_agent_input_count(const struct agent *a);
+const struct input_stats *hg_agent_input_stats(const struct agent *a, size_t i);
+size_t hg_agent_output_count(const struct agent *a);
+const struct output_stats *hg_agent_output_stats(const struct agent *a, size_t i);
+struct agent_stats hg_agent_totals(const struct agent *a);
 
 #endif

@@ -29,7 +29,7 @@ struct plugin_env {
 };
 
 #define GATHER_DONE 0
-#define GATHER_PENDING 1 /* the plugin calls acc_gather_done() later (async inputs) */
+#define GATHER_PENDING 1 /* the plugin calls hg_acc_gather_done() later (async inputs) */
 
 struct input_plugin {
 	const char *name;
@@ -37,11 +37,11 @@ struct input_plugin {
 	size_t config_size;             /* size of the plugin's config struct */
 	const struct opt_desc *options; /* plugin-specific options, OPT_END terminated */
 	int (*init)(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen);
-	/* Gathers into acc: acc_metric()/metric_*()/acc_emit(); acc_error() for
+	/* Gathers into acc: hg_acc_metric()/metric_*()/hg_acc_emit(); hg_acc_error() for
 	 * failures. Returns GATHER_DONE or GATHER_PENDING. */
 	int (*gather)(void *state, struct acc *acc);
 	/* May be called while a gather is pending: cancel it, never call
-	 * acc_gather_done() afterwards. */
+	 * hg_acc_gather_done() afterwards. */
 	void (*free)(void *state);
 	/* Optional: the agent is stopping (or reloading). An input holding
 	 * points back (deploy_events' started points waiting for a revision
@@ -111,12 +111,12 @@ struct output_plugin {
 #define OUTPUT_IN_FLIGHT_HELP "writes in flight at once (1-64); 429/5xx back off the whole output"
 #define OUTPUT_IN_FLIGHT_MAX 64
 
-extern const struct input_plugin *const input_registry[];
-extern const struct output_plugin *const output_registry[];
-const struct input_plugin *input_find(const char *name);
-const struct output_plugin *output_find(const char *name);
+extern const struct input_plugin *const hg_input_registry[];
+extern const struct output_plugin *const hg_output_registry[];
+const struct input_plugin *hg_input_find(const char *name);
+const struct output_plugin *hg_output_find(const char *name);
 /* Whether a filter of plugin names joined by ':' (--input-filter a:b)
  * names name; a NULL filter selects every plugin. */
-bool plugin_selected(const char *filter, const char *name);
+bool hg_plugin_selected(const char *filter, const char *name);
 
 #endif

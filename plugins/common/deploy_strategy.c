@@ -12,12 +12,12 @@ static const struct {
 	{ "rollingupdate", DEPLOY_ROLLING },
 };
 
-const char *deploy_strategy_name(enum deploy_strategy s)
+const char *hg_deploy_strategy_name(enum deploy_strategy s)
 {
 	return (unsigned)s < DEPLOY_STRATEGY_COUNT ? names[s] : "unknown";
 }
 
-int deploy_strategy_parse(const char *s)
+int hg_deploy_strategy_parse(const char *s)
 {
 	/* Longer than any name: a longer input cannot match, whatever it folds to. */
 	char folded[16];

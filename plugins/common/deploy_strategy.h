@@ -8,10 +8,10 @@
 enum deploy_strategy { DEPLOY_BIGBANG, DEPLOY_ROLLING, DEPLOY_CANARY, DEPLOY_BLUEGREEN, DEPLOY_STRATEGY_COUNT };
 
 /* "bigbang", "rolling", "canary" or "bluegreen". */
-const char *deploy_strategy_name(enum deploy_strategy s);
+const char *hg_deploy_strategy_name(enum deploy_strategy s);
 /* Case, '-', '_' and ' ' do not matter ("Blue-Green", "BLUE_GREEN",
  * "big bang"); Kubernetes' strategy types "Recreate" and "RollingUpdate"
  * are bigbang and rolling. -1 when s names none of them. */
-int deploy_strategy_parse(const char *s);
+int hg_deploy_strategy_parse(const char *s);
 
 #endif

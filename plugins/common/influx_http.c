@@ -52,7 +52,7 @@ fail:
 	return NULL;
 }
 
-void url_scheme(const char *url, char *out, size_t outlen)
+void hg_url_scheme(const char *url, char *out, size_t outlen)
 {
 	const char *p = strstr(url, "://");
 	size_t n = p ? (size_t)(p - url) : 0;
@@ -61,7 +61,7 @@ void url_scheme(const char *url, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s", (int)n, url);
 }
 
-int influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errlen)
+int hg_influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errlen)
 {
 	const char *enc = cfg->content_encoding ? cfg->content_encoding : "gzip";
 	if (strcmp(enc, "gzip") != 0 && strcmp(enc, "identity") != 0) {
@@ -82,7 +82,7 @@ int influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errle
 		if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0) {
 			/* Telegraf also speaks udp:// and unix://; only the scheme is shown. */
 			char scheme[24];
-			url_scheme(u, scheme, sizeof(scheme));
+			hg_url_scheme(u, scheme, sizeof(scheme));
 			snprintf(err, errlen, "urls: %s%s URLs are not supported (only http:// and https://)",
 				 scheme[0] ? scheme : "(no scheme)", scheme[0] ? "://" : "");
 			return OUTPUT_UNSUPPORTED;
@@ -91,12 +91,12 @@ int influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errle
 	return 0;
 }
 
-int influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, struct httpc *http,
+int hg_influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, struct httpc *http,
 		     const char *extra_header, char *err, size_t errlen)
 {
 	memset(h, 0, sizeof(*h));
 	h->http = http;
-	if (influx_http_check(cfg, err, errlen) != 0)
+	if (hg_influx_http_check(cfg, err, errlen) != 0)
 		return -1;
 	h->max_in_flight = (unsigned)cfg->max_in_flight;
 	h->gzip = !cfg->content_encoding || strcmp(cfg->content_encoding, "gzip") == 0;
@@ -125,12 +125,12 @@ int influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, s
 	h->insecure = cfg->insecure_skip_verify;
 	return 0;
 oom:
-	influx_http_free(h);
+	hg_influx_http_free(h);
 	snprintf(err, errlen, "out of memory");
 	return -1;
 }
 
-void influx_http_free(struct influx_http *h)
+void hg_influx_http_free(struct influx_http *h)
 {
 	for (size_t i = 0; h->urls && i < h->nurls; i++)
 		free(h->urls[i]);
@@ -158,7 +158,7 @@ void influx_http_free(struct influx_http *h)
 	memset(h, 0, sizeof(*h));
 }
 
-void influx_http_request(const struct influx_http *h, struct httpc_request *q, bool query)
+void hg_influx_http_request(const struct influx_http *h, struct httpc_request *q, bool query)
 {
 	q->method = "POST";
 	q->headers = (const char *const *)(query ? h->query_headers : h->write_headers);
@@ -172,7 +172,7 @@ void influx_http_request(const struct influx_http *h, struct httpc_request *q, b
 	q->max_response = 64 * 1024; /* error bodies are small; a misbehaving server can't grow us */
 }
 
-int influx_http_body(struct influx_http *h, const char *in, size_t len, const char **out, size_t *outlen, char *err,
+int hg_influx_http_body(struct influx_http *h, const char *in, size_t len, const char **out, size_t *outlen, char *err,
 		     size_t errlen)
 {
 	if (!h->gzip) {
@@ -217,7 +217,7 @@ int influx_http_body(struct influx_http *h, const char *in, size_t len, const ch
 	return 0;
 }
 
-char *influx_url(const char *base, const char *path, const char *query)
+char *hg_influx_url(const char *base, const char *path, const char *query)
 {
 	size_t n = strlen(base) + strlen(path) + (query ? strlen(query) + 1 : 0) + 1;
 	char *s = malloc(n);
@@ -226,7 +226,7 @@ char *influx_url(const char *base, const char *path, const char *query)
 	return s;
 }
 
-char *influx_query_add(char *q, const char *name, const char *value)
+char *hg_influx_query_add(char *q, const char *name, const char *value)
 {
 	if (!value || !value[0])
 		return q;
@@ -246,7 +246,7 @@ char *influx_query_add(char *q, const char *name, const char *value)
 	return s;
 }
 
-char *influx_create_database_body(const char *db)
+char *hg_influx_create_database_body(const char *db)
 {
 	size_t n = strlen(db);
 	char *stmt = malloc(2 * n + 20), *p = stmt;
@@ -259,33 +259,33 @@ char *influx_create_database_body(const char *db)
 		*p++ = *c;
 	}
 	strcpy(p, "\"");
-	char *body = influx_query_add(NULL, "q", stmt);
+	char *body = hg_influx_query_add(NULL, "q", stmt);
 	free(stmt);
 	return body;
 }
 
-bool influx_database_missing(const struct httpc_response *r)
+bool hg_influx_database_missing(const struct httpc_response *r)
 {
 	return r->curl_code == 0 && r->status == 404 && r->body && strstr(r->body, "database not found");
 }
 
-bool influx_query_succeeded(const struct httpc_response *r)
+bool hg_influx_query_succeeded(const struct httpc_response *r)
 {
 	/* /query answers 200 even when the statement failed: the error is in the body. */
 	return r->curl_code == 0 && r->status >= 200 && r->status < 300 && !(r->body && strstr(r->body, "\"error\""));
 }
 
-void influx_url_redact(const char *url, char *out, size_t outlen)
+void hg_influx_url_redact(const char *url, char *out, size_t outlen)
 {
 	size_t hlen;
-	const char *host = url_host(url, &hlen);
+	const char *host = hg_url_host(url, &hlen);
 	const char *sep = strstr(url, "://");
 	int scheme = sep && host > sep ? (int)(sep + 3 - url) : 0;
 	const char *path = host + hlen;
 	snprintf(out, outlen, "%.*s%.*s%.*s", scheme, url, (int)hlen, host, (int)strcspn(path, "?#"), path);
 }
 
-void influx_error_text(const struct httpc_response *r, char *out, size_t outlen)
+void hg_influx_error_text(const struct httpc_response *r, char *out, size_t outlen)
 {
 	out[0] = '\0';
 	if (!r->body || r->body_len == 0)
@@ -336,15 +336,15 @@ __attribute__((format(printf, 2, 3))) static void msgf(struct write_result *w, c
 	va_end(ap);
 }
 
-bool influx_failover(const struct httpc_response *r)
+bool hg_influx_failover(const struct httpc_response *r)
 {
 	return r->curl_code != 0 || r->status >= 500;
 }
 
-void influx_result(const struct httpc_response *r, const char *url, struct write_result *w)
+void hg_influx_result(const struct httpc_response *r, const char *url, struct write_result *w)
 {
 	char where[128], text[200];
-	influx_url_redact(url, where, sizeof(where));
+	hg_influx_url_redact(url, where, sizeof(where));
 	memset(w, 0, sizeof(*w));
 	if (r->curl_code != 0) {
 		w->status = WRITE_RETRY;
@@ -356,7 +356,7 @@ void influx_result(const struct httpc_response *r, const char *url, struct write
 		w->status = WRITE_OK;
 		return;
 	}
-	influx_error_text(r, text, sizeof(text));
+	hg_influx_error_text(r, text, sizeof(text));
 	const char *sep = text[0] ? ": " : "";
 	if (st == 401 || st == 403) {
 		w->status = WRITE_RETRY;
@@ -384,7 +384,7 @@ void influx_result(const struct httpc_response *r, const char *url, struct write
 	}
 }
 
-void influx_scrub(char *msg, const char *secret)
+void hg_influx_scrub(char *msg, const char *secret)
 {
 	size_t n = secret ? strlen(secret) : 0;
 	if (n == 0)
@@ -396,29 +396,29 @@ void influx_scrub(char *msg, const char *secret)
 	}
 }
 
-void influx_fail_now(write_done_fn done, void *arg, const char *msg)
+void hg_influx_fail_now(write_done_fn done, void *arg, const char *msg)
 {
 	struct write_result w = { .status = WRITE_RETRY };
 	snprintf(w.message, sizeof(w.message), "%s", msg);
 	done(arg, &w);
 }
 
-int influx_begin_write(struct influx_http *h, bool busy, const struct batch *b, char *const *write_urls,
+int hg_influx_begin_write(struct influx_http *h, bool busy, const struct batch *b, char *const *write_urls,
 		       size_t *url_idx, struct httpc_request *q, write_done_fn done, void *arg)
 {
 	char err[256];
 	if (busy) {
-		influx_fail_now(done, arg, "a write is already in flight");
+		hg_influx_fail_now(done, arg, "a write is already in flight");
 		return -1;
 	}
 	const char *body;
 	size_t len;
-	if (influx_http_body(h, b->data, b->len, &body, &len, err, sizeof(err)) != 0) {
-		influx_fail_now(done, arg, err);
+	if (hg_influx_http_body(h, b->data, b->len, &body, &len, err, sizeof(err)) != 0) {
+		hg_influx_fail_now(done, arg, err);
 		return -1;
 	}
 	memset(q, 0, sizeof(*q));
-	influx_http_request(h, q, false);
+	hg_influx_http_request(h, q, false);
 	*url_idx = h->cur;
 	q->url = write_urls[*url_idx];
 	q->body = body;

@@ -77,70 +77,70 @@ struct influx_http {
 
 /* The checks of cfg that need no state: content_encoding, at least one URL, every URL http:// or
  * https:// (else OUTPUT_UNSUPPORTED naming the scheme only). See output_plugin.check. */
-int influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errlen);
+int hg_influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errlen);
 /* Writes the scheme of url ("udp" for "udp://u:p@h") to out, for messages without secrets. */
-void url_scheme(const char *url, char *out, size_t outlen);
+void hg_url_scheme(const char *url, char *out, size_t outlen);
 
 /* Copies what it needs from cfg. extra_header ("Authorization: Token ...")
  * is added to every request, or NULL. 0, or -1 with err. */
-int influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, struct httpc *http,
+int hg_influx_http_init(struct influx_http *h, const struct influx_http_cfg *cfg, struct httpc *http,
 		     const char *extra_header, char *err, size_t errlen);
-void influx_http_free(struct influx_http *h);
+void hg_influx_http_free(struct influx_http *h);
 
 /* Fills the fields every request shares; the caller sets method, url, body. */
-void influx_http_request(const struct influx_http *h, struct httpc_request *q, bool query);
+void hg_influx_http_request(const struct influx_http *h, struct httpc_request *q, bool query);
 
 /* The body to send for a batch: the batch itself, or its gzip in h's reused
  * buffer. 0, or -1 with err. */
-int influx_http_body(struct influx_http *h, const char *in, size_t len, const char **out, size_t *outlen, char *err,
+int hg_influx_http_body(struct influx_http *h, const char *in, size_t len, const char **out, size_t *outlen, char *err,
 		     size_t errlen);
 
 /* Reports a write that could not start: WRITE_RETRY with msg. */
-void influx_fail_now(write_done_fn done, void *arg, const char *msg);
+void hg_influx_fail_now(write_done_fn done, void *arg, const char *msg);
 /* The start both outputs share: refuses a second write in flight, encodes
  * the batch body and fills q for the current URL, whose index goes to
  * *url_idx. 0, or -1 after reporting WRITE_RETRY through done. */
-int influx_begin_write(struct influx_http *h, bool busy, const struct batch *b, char *const *write_urls,
+int hg_influx_begin_write(struct influx_http *h, bool busy, const struct batch *b, char *const *write_urls,
 		       size_t *url_idx, struct httpc_request *q, write_done_fn done, void *arg);
 
 /* base + path + "?" + query (query may be NULL), malloc'd. */
-char *influx_url(const char *base, const char *path, const char *query);
+char *hg_influx_url(const char *base, const char *path, const char *query);
 /* Appends "&name=value" (or "name=value" first), URL-escaped; NULL value
  * or "" appends nothing. Returns the new malloc'd string; frees q. */
-char *influx_query_add(char *q, const char *name, const char *value);
+char *hg_influx_query_add(char *q, const char *name, const char *value);
 
 /* The form body of POST /query that creates db (a quoted identifier; InfluxDB
  * answers success when it exists already), malloc'd or NULL. */
-char *influx_create_database_body(const char *db);
+char *hg_influx_create_database_body(const char *db);
 /* A v1 write refused because its database does not exist. */
-bool influx_database_missing(const struct httpc_response *r);
+bool hg_influx_database_missing(const struct httpc_response *r);
 /* A /query answer that reports success for every statement. */
-bool influx_query_succeeded(const struct httpc_response *r);
+bool hg_influx_query_succeeded(const struct httpc_response *r);
 /* The URL reduced to scheme://host[:port]/path: no userinfo, no query. */
-void influx_url_redact(const char *url, char *out, size_t outlen);
+void hg_influx_url_redact(const char *url, char *out, size_t outlen);
 /* The server's error text: JSON "error" (v1) or "message" (v2), else the body. */
-void influx_error_text(const struct httpc_response *r, char *out, size_t outlen);
+void hg_influx_error_text(const struct httpc_response *r, char *out, size_t outlen);
 /* Maps one write's outcome (see plugins/outputs/influxdb/README.md). */
-void influx_result(const struct httpc_response *r, const char *url, struct write_result *w);
+void hg_influx_result(const struct httpc_response *r, const char *url, struct write_result *w);
 /* Whether an outcome should move the output to its next URL. */
-bool influx_failover(const struct httpc_response *r);
+bool hg_influx_failover(const struct httpc_response *r);
 /* Sets up failback: path ("/ping" for v1, "/health" for v2) is what is
  * checked on the URLs before the current one; label names the output in
  * the log. 0, or -1 with err. */
-int influx_probe_init(struct influx_http *h, const char *path, const char *label, char *err, size_t errlen);
+int hg_influx_probe_init(struct influx_http *h, const char *path, const char *label, char *err, size_t errlen);
 /* After the write to url_idx ended with r: moves to the next URL when r
  * calls for it (unless a health check already moved the output), and
  * schedules the first check of the earlier URLs. */
-void influx_after_write(struct influx_http *h, size_t url_idx, const struct httpc_response *r);
+void hg_influx_after_write(struct influx_http *h, size_t url_idx, const struct httpc_response *r);
 /* Called as a write starts: when the output writes to a later URL and the
  * check is due, sends GET <path> to every earlier URL not already checked,
  * each with done(probe) where probe->owner = owner. Returns how many
  * requests it started (the owner counts them as pending). Never blocks. */
-unsigned influx_probe_due(struct influx_http *h, httpc_done_fn done, void *owner);
+unsigned hg_influx_probe_due(struct influx_http *h, httpc_done_fn done, void *owner);
 /* A check's answer: a 2xx makes its URL the current one when it comes before it. */
-void influx_probe_answer(struct influx_probe *p, const struct httpc_response *r);
+void hg_influx_probe_answer(struct influx_probe *p, const struct httpc_response *r);
 
 /* Overwrites every occurrence of secret in msg with "***". */
-void influx_scrub(char *msg, const char *secret);
+void hg_influx_scrub(char *msg, const char *secret);
 
 #endif

@@ -20,7 +20,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int influx_probe_init(struct influx_http *h, const char *path, const char *label, char *err, size_t errlen)
+int hg_influx_probe_init(struct influx_http *h, const char *path, const char *label, char *err, size_t errlen)
 {
 	h->health_urls = calloc(h->nurls, sizeof(*h->health_urls));
 	h->probes = calloc(h->nurls, sizeof(*h->probes));
@@ -28,7 +28,7 @@ int influx_probe_init(struct influx_http *h, const char *path, const char *label
 	if (!h->health_urls || !h->probes || !h->label)
 		goto oom;
 	for (size_t i = 0; i < h->nurls; i++) {
-		if (!(h->health_urls[i] = influx_url(h->urls[i], path, NULL)))
+		if (!(h->health_urls[i] = hg_influx_url(h->urls[i], path, NULL)))
 			goto oom;
 		h->probes[i] = (struct influx_probe){ .h = h, .idx = i };
 	}
@@ -38,17 +38,17 @@ oom:
 	return -1;
 }
 
-void influx_after_write(struct influx_http *h, size_t url_idx, const struct httpc_response *r)
+void hg_influx_after_write(struct influx_http *h, size_t url_idx, const struct httpc_response *r)
 {
 	/* A health check that answered meanwhile already chose a better URL. */
-	if (!influx_failover(r) || h->nurls < 2 || h->cur != url_idx)
+	if (!hg_influx_failover(r) || h->nurls < 2 || h->cur != url_idx)
 		return;
 	h->cur = (url_idx + 1) % h->nurls;
 	/* The URL just failed: checking it again at once would only fail too. */
 	h->probe_at_ms = now_ms() + (uint64_t)h->failback_ms;
 }
 
-unsigned influx_probe_due(struct influx_http *h, httpc_done_fn done, void *owner)
+unsigned hg_influx_probe_due(struct influx_http *h, httpc_done_fn done, void *owner)
 {
 	if (h->cur == 0 || h->failback_ms <= 0 || !h->probes)
 		return 0;
@@ -62,11 +62,11 @@ unsigned influx_probe_due(struct influx_http *h, httpc_done_fn done, void *owner
 		if (p->inflight)
 			continue;
 		struct httpc_request q = { 0 };
-		influx_http_request(h, &q, true);
+		hg_influx_http_request(h, &q, true);
 		q.method = "GET"; /* the headers stay: a gateway in front may want them */
 		q.url = h->health_urls[i];
 		char err[256];
-		if (httpc_send(h->http, &q, done, p, err, sizeof(err)) != 0) {
+		if (hg_httpc_send(h->http, &q, done, p, err, sizeof(err)) != 0) {
 			log_warn(h->label, "health check: %s", err);
 			continue;
 		}
@@ -77,14 +77,14 @@ unsigned influx_probe_due(struct influx_http *h, httpc_done_fn done, void *owner
 	return started;
 }
 
-void influx_probe_answer(struct influx_probe *p, const struct httpc_response *r)
+void hg_influx_probe_answer(struct influx_probe *p, const struct httpc_response *r)
 {
 	struct influx_http *h = p->h;
 	if (r->curl_code != 0 || r->status < 200 || r->status >= 300 || p->idx >= h->cur)
 		return;
 	char from[128], to[128];
-	influx_url_redact(h->urls[h->cur], from, sizeof(from));
-	influx_url_redact(h->urls[p->idx], to, sizeof(to));
+	hg_influx_url_redact(h->urls[h->cur], from, sizeof(from));
+	hg_influx_url_redact(h->urls[p->idx], to, sizeof(to));
 	log_info(h->label, "%s answers its health check again: writing to it instead of %s", to, from);
 	h->cur = p->idx;
 }

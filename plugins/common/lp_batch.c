@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int lp_batch_begin(struct lp_batch_reader *r, const char *data, size_t len, int64_t now_ns)
+int hg_lp_batch_begin(struct lp_batch_reader *r, const char *data, size_t len, int64_t now_ns)
 {
 	if (!r->m && !(r->m = calloc(1, sizeof(*r->m))))
 		return -1;
@@ -26,15 +26,15 @@ int lp_batch_begin(struct lp_batch_reader *r, const char *data, size_t len, int6
 	}
 	r->bad_lines = 0;
 	r->first_error[0] = '\0';
-	lp_parser_init(&r->p, data, len, 1, now_ns, r->scratch, r->scratch_cap);
+	hg_lp_parser_init(&r->p, data, len, 1, now_ns, r->scratch, r->scratch_cap);
 	return 0;
 }
 
-const struct metric *lp_batch_next(struct lp_batch_reader *r)
+const struct metric *hg_lp_batch_next(struct lp_batch_reader *r)
 {
 	char err[160];
 	for (;;) {
-		int rc = lp_parse_next(&r->p, r->m, err, sizeof(err));
+		int rc = hg_lp_parse_next(&r->p, r->m, err, sizeof(err));
 		if (rc == 1)
 			return r->m;
 		if (rc == 0)
@@ -44,10 +44,10 @@ const struct metric *lp_batch_next(struct lp_batch_reader *r)
 	}
 }
 
-void lp_batch_free(struct lp_batch_reader *r)
+void hg_lp_batch_free(struct lp_batch_reader *r)
 {
 	if (r->m)
-		metric_release(r->m);
+		hg_metric_release(r->m);
 	free(r->m);
 	free(r->scratch);
 	memset(r, 0, sizeof(*r));

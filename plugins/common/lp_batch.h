@@ -20,9 +20,9 @@ struct lp_batch_reader {
 
 /* Starts reading [data, data+len) with nanosecond timestamps; lines without
  * one get now_ns. 0, or -1 when out of memory. */
-int lp_batch_begin(struct lp_batch_reader *r, const char *data, size_t len, int64_t now_ns);
+int hg_lp_batch_begin(struct lp_batch_reader *r, const char *data, size_t len, int64_t now_ns);
 /* The next metric (valid until the next call), or NULL at the end. */
-const struct metric *lp_batch_next(struct lp_batch_reader *r);
-void lp_batch_free(struct lp_batch_reader *r);
+const struct metric *hg_lp_batch_next(struct lp_batch_reader *r);
+void hg_lp_batch_free(struct lp_batch_reader *r);
 
 #endif

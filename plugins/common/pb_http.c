@@ -81,7 +81,7 @@ static bool fixed_has(const char *const *fixed, const char *name)
 	return false;
 }
 
-int pb_http_check(const struct pb_http_cfg *cfg, char *err, size_t errlen)
+int hg_pb_http_check(const struct pb_http_cfg *cfg, char *err, size_t errlen)
 {
 	const char *u = cfg->url;
 	if (!u || !u[0]) {
@@ -90,7 +90,7 @@ int pb_http_check(const struct pb_http_cfg *cfg, char *err, size_t errlen)
 	}
 	if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0) {
 		char scheme[24];
-		url_scheme(u, scheme, sizeof(scheme));
+		hg_url_scheme(u, scheme, sizeof(scheme));
 		snprintf(err, errlen, "url: %s%s URLs are not supported (only http:// and https://)",
 			 scheme[0] ? scheme : "(no scheme)", scheme[0] ? "://" : "");
 		return OUTPUT_UNSUPPORTED;
@@ -103,10 +103,10 @@ int pb_http_check(const struct pb_http_cfg *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-struct pb_http *pb_http_new(const struct pb_http_cfg *cfg, struct httpc *http, const char *label,
+struct pb_http *hg_pb_http_new(const struct pb_http_cfg *cfg, struct httpc *http, const char *label,
 			    const char *const *fixed_headers, pb_map_fn map, char *err, size_t errlen)
 {
-	if (pb_http_check(cfg, err, errlen) != 0)
+	if (hg_pb_http_check(cfg, err, errlen) != 0)
 		return NULL;
 	const char *u = cfg->url;
 	bool user = cfg->username && cfg->username[0];
@@ -129,7 +129,7 @@ struct pb_http *pb_http_new(const struct pb_http_cfg *cfg, struct httpc *http, c
 	h->map = map;
 	snprintf(h->label, sizeof(h->label), "%s", label ? label : "outputs");
 	h->url = dup_opt(u, &ok);
-	influx_url_redact(u, h->where, sizeof(h->where));
+	hg_influx_url_redact(u, h->where, sizeof(h->where));
 	h->user = user ? dup_opt(cfg->username, &ok) : NULL;
 	if (user && !(h->pass = strdup(cfg->password ? cfg->password : "")))
 		ok = false;
@@ -160,7 +160,7 @@ struct pb_http *pb_http_new(const struct pb_http_cfg *cfg, struct httpc *http, c
 	return h;
 }
 
-void pb_http_close(struct pb_http *h)
+void hg_pb_http_close(struct pb_http *h)
 {
 	if (!h)
 		return;
@@ -170,7 +170,7 @@ void pb_http_close(struct pb_http *h)
 		destroy(h);
 }
 
-bool pb_http_busy(const struct pb_http *h)
+bool hg_pb_http_busy(const struct pb_http *h)
 {
 	return h->busy;
 }
@@ -189,7 +189,7 @@ static int reserve(struct pb_http *h, size_t need, char *err, size_t errlen)
 	return 0;
 }
 
-int pb_http_snappy(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen)
+int hg_pb_http_snappy(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen)
 {
 	size_t n = snappy_max_compressed_length(len);
 	if (reserve(h, n, err, errlen) != 0)
@@ -202,7 +202,7 @@ int pb_http_snappy(struct pb_http *h, const void *in, size_t len, char *err, siz
 	return 0;
 }
 
-int pb_http_gzip(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen)
+int hg_pb_http_gzip(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen)
 {
 	int zrc;
 	if (!h->z_ready) {
@@ -235,7 +235,7 @@ int pb_http_gzip(struct pb_http *h, const void *in, size_t len, char *err, size_
 	return 0;
 }
 
-int pb_http_copy(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen)
+int hg_pb_http_copy(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen)
 {
 	if (reserve(h, len ? len : 1, err, errlen) != 0)
 		return -1;
@@ -244,14 +244,14 @@ int pb_http_copy(struct pb_http *h, const void *in, size_t len, char *err, size_
 	return 0;
 }
 
-void pb_done_now(write_done_fn done, void *arg, enum write_status st, const char *msg)
+void hg_pb_done_now(write_done_fn done, void *arg, enum write_status st, const char *msg)
 {
 	struct write_result w = { .status = st };
 	snprintf(w.message, sizeof(w.message), "%s", msg);
 	done(arg, &w);
 }
 
-void pb_done_empty(write_done_fn done, void *arg, size_t bad_lines, const char *first_error)
+void hg_pb_done_empty(write_done_fn done, void *arg, size_t bad_lines, const char *first_error)
 {
 	struct write_result w = { .status = WRITE_OK, .dropped_lines = bad_lines };
 	if (bad_lines)
@@ -259,7 +259,7 @@ void pb_done_empty(write_done_fn done, void *arg, size_t bad_lines, const char *
 	done(arg, &w);
 }
 
-void pb_body_text(const struct httpc_response *r, char *out, size_t outlen)
+void hg_pb_body_text(const struct httpc_response *r, char *out, size_t outlen)
 {
 	out[0] = '\0';
 	if (!r->body || r->body_len == 0)
@@ -295,8 +295,8 @@ static void sent(void *arg, const struct httpc_response *r)
 	} else {
 		h->map(r, h->where, &w);
 	}
-	influx_scrub(w.message, h->pass);
-	influx_scrub(w.message, h->token);
+	hg_influx_scrub(w.message, h->pass);
+	hg_influx_scrub(w.message, h->token);
 	if (w.status == WRITE_OK && w.message[0] && w.dropped_lines == 0)
 		log_warn(h->label, "%s", w.message);
 	if (w.status == WRITE_OK && h->bad_lines) {
@@ -310,10 +310,10 @@ static void sent(void *arg, const struct httpc_response *r)
 	h->done(h->done_arg, &w);
 }
 
-void pb_http_send(struct pb_http *h, size_t bad_lines, const char *bad_reason, write_done_fn done, void *arg)
+void hg_pb_http_send(struct pb_http *h, size_t bad_lines, const char *bad_reason, write_done_fn done, void *arg)
 {
 	if (h->busy) {
-		pb_done_now(done, arg, WRITE_RETRY, "a write is already in flight");
+		hg_pb_done_now(done, arg, WRITE_RETRY, "a write is already in flight");
 		return;
 	}
 	struct httpc_request q = {
@@ -332,10 +332,10 @@ void pb_http_send(struct pb_http *h, size_t bad_lines, const char *bad_reason, w
 		.max_response = 64 * 1024, /* error bodies are small; a misbehaving server can't grow us */
 	};
 	char err[256];
-	if (httpc_send(h->http, &q, sent, h, err, sizeof(err)) != 0) {
-		influx_scrub(err, h->pass);
-		influx_scrub(err, h->token);
-		pb_done_now(done, arg, WRITE_RETRY, err);
+	if (hg_httpc_send(h->http, &q, sent, h, err, sizeof(err)) != 0) {
+		hg_influx_scrub(err, h->pass);
+		hg_influx_scrub(err, h->token);
+		hg_pb_done_now(done, arg, WRITE_RETRY, err);
 		return;
 	}
 	h->busy = true;

@@ -48,21 +48,21 @@ struct pb_http;
 
 /* The checks of cfg that need no state: url set and http(s) (else OUTPUT_UNSUPPORTED naming
  * only the scheme), not both username and bearer_token. See output_plugin.check. */
-int pb_http_check(const struct pb_http_cfg *cfg, char *err, size_t errlen);
+int hg_pb_http_check(const struct pb_http_cfg *cfg, char *err, size_t errlen);
 
 /* fixed_headers ("Name: value", NULL-terminated) come before the user's
  * headers, which may override none of them. NULL with err. */
-struct pb_http *pb_http_new(const struct pb_http_cfg *cfg, struct httpc *http, const char *label,
+struct pb_http *hg_pb_http_new(const struct pb_http_cfg *cfg, struct httpc *http, const char *label,
 			    const char *const *fixed_headers, pb_map_fn map, char *err, size_t errlen);
 /* Frees now, or when the request in flight ends (its done is then never called). */
-void pb_http_close(struct pb_http *h);
-bool pb_http_busy(const struct pb_http *h);
+void hg_pb_http_close(struct pb_http *h);
+bool hg_pb_http_busy(const struct pb_http *h);
 
 /* The request body: the snappy block format of in, its gzip, or a copy.
  * 0, or -1 with err. */
-int pb_http_snappy(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen);
-int pb_http_gzip(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen);
-int pb_http_copy(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen);
+int hg_pb_http_snappy(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen);
+int hg_pb_http_gzip(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen);
+int hg_pb_http_copy(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen);
 
 /* POSTs the body; done is called exactly once, later, unless the output is
  * closed first; transport errors are WRITE_RETRY. Secrets are scrubbed from
@@ -70,14 +70,14 @@ int pb_http_copy(struct pb_http *h, const void *in, size_t len, char *err, size_
  * bad_lines: lines of the batch the encoder could not use, added to the
  * result's dropped_lines when the write succeeds, with bad_reason (the
  * first one's) in the message. */
-void pb_http_send(struct pb_http *h, size_t bad_lines, const char *bad_reason, write_done_fn done, void *arg);
+void hg_pb_http_send(struct pb_http *h, size_t bad_lines, const char *bad_reason, write_done_fn done, void *arg);
 
 /* Reports a write that could not start (WRITE_RETRY) or had nothing to send (WRITE_OK). */
-void pb_done_now(write_done_fn done, void *arg, enum write_status st, const char *msg);
+void hg_pb_done_now(write_done_fn done, void *arg, enum write_status st, const char *msg);
 /* Reports a batch that encoded to nothing: WRITE_OK, its bad_lines dropped, with
  * the first encoder error as the message. */
-void pb_done_empty(write_done_fn done, void *arg, size_t bad_lines, const char *first_error);
+void hg_pb_done_empty(write_done_fn done, void *arg, size_t bad_lines, const char *first_error);
 /* The response body as one line of text for a message ("" when empty or binary). */
-void pb_body_text(const struct httpc_response *r, char *out, size_t outlen);
+void hg_pb_body_text(const struct httpc_response *r, char *out, size_t outlen);
 
 #endif

@@ -43,3 +43,18 @@ fi
 grep -q '^agent/long.c: 601 lines, over 600 with no reason' "$TMP/len-bad.out" || fail "long file not named: $(cat "$TMP/len-bad.out")"
 grep -q '^agentctl/toml.c: 5 lines, listed' "$TMP/len-bad.out" || fail "stale line not named: $(cat "$TMP/len-bad.out")"
 echo "layers: no file over 600 lines without its reason; a new long file and a stale line are refused"
+
+# Every exported symbol of the programs and of the libraries beside them carries
+# the hg_ prefix (scripts/check-symbols.py); an object exporting a bare name is refused.
+BUILD=$(dirname "$AGENT")
+libs="$BUILD/libhgbase.a $BUILD/kube/libhgkube.a $BUILD/libhgplugins.a $BUILD/libhgengine.a $BUILD/agentctl.d/libagentctlcore.a"
+python3 "$SRC/scripts/check-symbols.py" "$AGENT" "$BUILD/agentctl" $libs >"$TMP/sym.out" 2>&1 || fail "symbols: $(cat "$TMP/sym.out")"
+grep -q ", 0 without the hg_ prefix" "$TMP/sym.out" || fail "unexpected symbol report: $(cat "$TMP/sym.out")"
+printf 'int parse_size(const char *s) { return s != 0; }\nint hg_ok;\n' >"$TMP/bare.c"
+cc -c "$TMP/bare.c" -o "$TMP/bare.o" || fail "cannot compile the bare-name object"
+if python3 "$SRC/scripts/check-symbols.py" "$TMP/bare.o" >"$TMP/sym-bad.out" 2>&1; then
+	fail "the symbol check passed an object exporting parse_size: $(cat "$TMP/sym-bad.out")"
+fi
+grep -q 'bare.o: exports parse_size: not hg_-prefixed' "$TMP/sym-bad.out" || fail "bare name not named: $(cat "$TMP/sym-bad.out")"
+grep -q 'exports hg_ok' "$TMP/sym-bad.out" && fail "hg_ok refused: $(cat "$TMP/sym-bad.out")"
+echo "layers: $(tail -1 "$TMP/sym.out"); an object exporting parse_size is refused"

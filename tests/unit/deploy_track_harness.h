@@ -1,6 +1,6 @@
 /* The harness of the deploy tracking tests (test_deploy_track*.c): the
  * points track.c emits, copied; objects built as JSON shaped like the API's
- * and fed to track_object as deploy_events.c does; fixtures read from YAML.
+ * and fed to hg_track_object as deploy_events.c does; fixtures read from YAML.
  * Test-only; every function is static. */
 #ifndef HG_DEPLOY_TRACK_HARNESS_H
 #define HG_DEPLOY_TRACK_HARNESS_H
@@ -51,8 +51,8 @@ DT_FN void on_point(void *arg, const struct deploy_point *p)
 	snprintf(x->ns, sizeof x->ns, "%s", p->ns);
 	snprintf(x->name, sizeof x->name, "%s", p->name);
 	snprintf(x->kind, sizeof x->kind, "%s", p->kind);
-	snprintf(x->strategy, sizeof x->strategy, "%s", track_strategy_name(p->strategy));
-	snprintf(x->phase, sizeof x->phase, "%s", track_phase_name(p->phase));
+	snprintf(x->strategy, sizeof x->strategy, "%s", hg_track_strategy_name(p->strategy));
+	snprintf(x->phase, sizeof x->phase, "%s", hg_track_phase_name(p->phase));
 	snprintf(x->image, sizeof x->image, "%s", p->o->image);
 	snprintf(x->version, sizeof x->version, "%s", p->o->version);
 	snprintf(x->message, sizeof x->message, "%s", p->message ? p->message : "(null)");
@@ -110,12 +110,12 @@ DT_FN void feed(struct track *t, enum kobj_kind kind, const char *json, bool del
 {
 	static struct kobj o;
 	char err[256] = "";
-	int rc = kobj_parse(&o, kind, json, err, sizeof err);
+	int rc = hg_kobj_parse(&o, kind, json, err, sizeof err);
 	if (rc != 0)
 		fprintf(stderr, "kobj_parse: %s\n%s\n", err, json);
 	CHECK_INT(rc, 0);
 	if (rc == 0)
-		track_object(t, &o, deleted, from_list, now_ns);
+		hg_track_object(t, &o, deleted, from_list, now_ns);
 }
 
 DT_FN const char *iso(int off)

@@ -1,4 +1,4 @@
-/* The slow exact shortest round trip, to check float_shortest against: only
+/* The slow exact shortest round trip, to check hg_float_shortest against: only
  * the C library's correctly rounded printf and strtod, no shared code.
  *
  * Reading back as v is true of every p-digit decimal in v's rounding
@@ -52,7 +52,7 @@ static bool exact_at(double v, int p, uint64_t *d, int *q)
 	return true;
 }
 
-/* float_shortest's contract, the slow way: digits without trailing zeros. */
+/* hg_float_shortest's contract, the slow way: digits without trailing zeros. */
 static int exact_shortest(double v, uint64_t *sig)
 {
 	int lo = 1, hi = 17; /* hi always reads back */

@@ -405,7 +405,7 @@ IC_FN int schema_diff(const struct schema *readme, const struct schema *got)
 #include "options.h"
 #include "plugin.h"
 
-IC_FN const struct opt_desc *opt_find(const struct input_plugin *p, const char *name)
+IC_FN const struct opt_desc *hg_opt_find(const struct input_plugin *p, const char *name)
 {
 	for (const struct opt_desc *o = p->options; o && o->name; o++)
 		if (!strcmp(o->name, name))
@@ -426,7 +426,7 @@ IC_FN void *config_new(const struct input_plugin *p)
 
 IC_FN void config_bool(const struct input_plugin *p, void *c, const char *name, bool v)
 {
-	const struct opt_desc *o = opt_find(p, name);
+	const struct opt_desc *o = hg_opt_find(p, name);
 	*(bool *)((char *)c + o->offset) = v;
 }
 
@@ -434,7 +434,7 @@ IC_FN void config_bool(const struct input_plugin *p, void *c, const char *name, 
  * points at the caller's strings; config_free_list() only frees the array). */
 IC_FN void config_list(const struct input_plugin *p, void *c, const char *name, char **items)
 {
-	const struct opt_desc *o = opt_find(p, name);
+	const struct opt_desc *o = hg_opt_find(p, name);
 	struct strlist *l = (struct strlist *)((char *)c + o->offset);
 	l->n = 0;
 	while (items[l->n])

@@ -16,9 +16,9 @@
 #include "kube_server.h"
 #include "plugin.h"
 
-extern const struct input_plugin input_kube_inventory;
-bool kube_inventory_busy(const void *state);
-bool kube_inventory_leader(const void *state);
+extern const struct input_plugin hg_input_kube_inventory;
+bool hg_kube_inventory_busy(const void *state);
+bool hg_kube_inventory_leader(const void *state);
 
 static struct kube_server ks;
 static const char *kubeconfig;
@@ -26,12 +26,12 @@ static uv_loop_t loop;
 
 static void set_str(void *c, const char *name, const char *v)
 {
-	*(const char **)((char *)c + opt_find(&input_kube_inventory, name)->offset) = v;
+	*(const char **)((char *)c + hg_opt_find(&hg_input_kube_inventory, name)->offset) = v;
 }
 
 static void set_int(void *c, const char *name, int64_t v)
 {
-	*(int64_t *)((char *)c + opt_find(&input_kube_inventory, name)->offset) = v;
+	*(int64_t *)((char *)c + hg_opt_find(&hg_input_kube_inventory, name)->offset) = v;
 }
 
 static void *start(void *cfg)
@@ -39,7 +39,7 @@ static void *start(void *cfg)
 	void *state = NULL;
 	char err[512] = "";
 	struct plugin_env env = { .loop = &loop, .instance_name = "inputs.kube_inventory" };
-	if (input_kube_inventory.init(&state, cfg, &env, err, sizeof err) != 0) {
+	if (hg_input_kube_inventory.init(&state, cfg, &env, err, sizeof err) != 0) {
 		fprintf(stderr, "init: %s\n", err);
 		exit(2);
 	}
@@ -63,16 +63,16 @@ static bool never(const void *s)
 
 static void stop(void *state)
 {
-	input_kube_inventory.free(state);
+	hg_input_kube_inventory.free(state);
 	run_until(never, NULL, true, 0.3); /* lets handles close and a lease hand-over go out */
 }
 
 static struct acc *gather(void *state)
 {
-	struct acc *a = acc_capture_new();
-	if (input_kube_inventory.gather(state, a) == GATHER_PENDING)
-		run_until(kube_inventory_busy, state, false, 60);
-	CHECK(!kube_inventory_busy(state));
+	struct acc *a = hg_acc_capture_new();
+	if (hg_input_kube_inventory.gather(state, a) == GATHER_PENDING)
+		run_until(hg_kube_inventory_busy, state, false, 60);
+	CHECK(!hg_kube_inventory_busy(state));
 	return a;
 }
 

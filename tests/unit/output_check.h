@@ -41,17 +41,17 @@ static void on_written(void *arg, const struct write_result *r)
 /* 0, or -1 with the config or init error in err. */
 static int out_open_err(struct out *o, const char *yaml, char *err, size_t errlen)
 {
-	if (config_load_buffer(&o->cfg, "test.yaml", yaml, strlen(yaml), err, errlen) != 0)
+	if (hg_config_load_buffer(&o->cfg, "test.yaml", yaml, strlen(yaml), err, errlen) != 0)
 		return -1;
 	if (o->cfg.noutputs != 1) {
-		config_free(&o->cfg);
+		hg_config_free(&o->cfg);
 		snprintf(err, errlen, "expected one output");
 		return -1;
 	}
 	o->p = o->cfg.outputs[0].plugin;
 	struct plugin_env env = { .loop = &loop, .http = hc, .agent = &o->cfg, .instance_name = o->p->name };
 	if (o->p->init(&o->state, o->cfg.outputs[0].config, &env, err, errlen) != 0) {
-		config_free(&o->cfg);
+		hg_config_free(&o->cfg);
 		return -1;
 	}
 	return 0;
@@ -69,7 +69,7 @@ static int out_open(struct out *o, const char *yaml)
 static void out_close(struct out *o)
 {
 	o->p->free(o->state);
-	config_free(&o->cfg);
+	hg_config_free(&o->cfg);
 }
 
 static struct write_result write_batch(struct out *o, const char *lines, size_t nmetrics)
@@ -119,12 +119,12 @@ static void out_check_start(void)
 		exit(1);
 	}
 	uv_loop_init(&loop);
-	hc = httpc_new(&loop);
+	hc = hg_httpc_new(&loop);
 }
 
 static void out_check_stop(void)
 {
-	httpc_free(hc);
+	hg_httpc_free(hc);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	CHECK_INT(uv_loop_close(&loop), 0);
 	fs_stop(&fs);

@@ -24,7 +24,7 @@ struct prom_run {
 
 PC_FN void pr_sample(void *arg, const struct prom_sample *s)
 {
-	prom_map_sample(((struct prom_run *)arg)->map, s);
+	hg_prom_map_sample(((struct prom_run *)arg)->map, s);
 }
 
 PC_FN void pr_error(void *arg, const char *msg)
@@ -67,9 +67,9 @@ PC_FN int pr_cmp(const void *a, const void *b)
  * lines sorted (a parser's emission order is not part of its contract). */
 PC_FN char *pr_normalize(struct acc *acc)
 {
-	const char *text = acc_capture_text(acc);
+	const char *text = hg_acc_capture_text(acc);
 	char now[32];
-	snprintf(now, sizeof now, " %lld", (long long)acc_gather_time(acc));
+	snprintf(now, sizeof now, " %lld", (long long)hg_acc_gather_time(acc));
 	size_t nl = 0;
 	for (const char *p = text; *p; p++)
 		nl += *p == '\n';
@@ -102,21 +102,21 @@ PC_FN char *pr_normalize(struct acc *acc)
 PC_FN void pr_begin(struct prom_run *r, int version, const char *url)
 {
 	memset(r, 0, sizeof *r);
-	r->acc = acc_capture_new();
-	r->map = prom_map_new();
-	prom_map_begin(r->map, r->acc, version, url, false);
+	r->acc = hg_acc_capture_new();
+	r->map = hg_prom_map_new();
+	hg_prom_map_begin(r->map, r->acc, version, url, false);
 }
 
 PC_FN void pr_end(struct prom_run *r)
 {
-	prom_map_end(r->map);
+	hg_prom_map_end(r->map);
 	r->out = pr_normalize(r->acc);
 }
 
 PC_FN void pr_free(struct prom_run *r)
 {
-	acc_capture_free(r->acc);
-	prom_map_free(r->map);
+	hg_acc_capture_free(r->acc);
+	hg_prom_map_free(r->map);
 	free(r->out);
 }
 
@@ -124,32 +124,32 @@ PC_FN void pr_free(struct prom_run *r)
 PC_FN void pr_text(struct prom_run *r, const char *data, size_t len, bool om, int version, size_t chunk)
 {
 	pr_begin(r, version, NULL);
-	struct prom_text *t = prom_text_new(64 * 1024, pr_sample, pr_error, r);
-	prom_text_reset(t, om);
+	struct prom_text *t = hg_prom_text_new(64 * 1024, pr_sample, pr_error, r);
+	hg_prom_text_reset(t, om);
 	if (!chunk)
 		chunk = len ? len : 1;
 	for (size_t off = 0; off < len; off += chunk)
-		prom_text_feed(t, data + off, len - off < chunk ? len - off : chunk);
-	prom_text_finish(t);
-	r->errors = prom_text_errors(t);
-	r->samples = prom_text_samples(t);
-	prom_text_free(t);
+		hg_prom_text_feed(t, data + off, len - off < chunk ? len - off : chunk);
+	hg_prom_text_finish(t);
+	r->errors = hg_prom_text_errors(t);
+	r->samples = hg_prom_text_samples(t);
+	hg_prom_text_free(t);
 	pr_end(r);
 }
 
 PC_FN void pr_proto(struct prom_run *r, const char *data, size_t len, int version, size_t chunk)
 {
 	pr_begin(r, version, NULL);
-	struct prom_proto *p = prom_proto_new(1u << 20, pr_sample, pr_error, r);
+	struct prom_proto *p = hg_prom_proto_new(1u << 20, pr_sample, pr_error, r);
 	if (!chunk)
 		chunk = len ? len : 1;
 	for (size_t off = 0; off < len; off += chunk)
-		prom_proto_feed(p, data + off, len - off < chunk ? len - off : chunk);
-	prom_proto_finish(p);
-	r->errors = prom_proto_errors(p);
-	r->samples = prom_proto_samples(p);
-	r->families = prom_proto_families(p);
-	prom_proto_free(p);
+		hg_prom_proto_feed(p, data + off, len - off < chunk ? len - off : chunk);
+	hg_prom_proto_finish(p);
+	r->errors = hg_prom_proto_errors(p);
+	r->samples = hg_prom_proto_samples(p);
+	r->families = hg_prom_proto_families(p);
+	hg_prom_proto_free(p);
 	pr_end(r);
 }
 

@@ -51,7 +51,7 @@ RC_FN char *render_to_text(const struct render_params *rp)
 {
 	struct render_buf b = {0};
 	char err[512];
-	if (render_all(rp, collect, &b, err, sizeof err) != 0) {
+	if (hg_render_all(rp, collect, &b, err, sizeof err) != 0) {
 		fprintf(stderr, "render_all: %s\n", err);
 		free(b.p);
 		return NULL;
@@ -371,7 +371,7 @@ RC_FN char *render_with(const char *flag, const char *value)
 {
 	struct render_params rp = {0};
 	char err[256];
-	if (render_params_set(&rp, flag, value, err, sizeof err) < 0) {
+	if (hg_render_params_set(&rp, flag, value, err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return NULL;
 	}

@@ -40,7 +40,7 @@ static char *convert_named(const char *name, const char *text, char **rep, int *
 {
 	struct toml_doc d;
 	char err[256];
-	if (toml_parse(&d, name, text, strlen(text), err, sizeof err) < 0) {
+	if (hg_toml_parse(&d, name, text, strlen(text), err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		check_failures++;
 		return NULL;
@@ -48,10 +48,10 @@ static char *convert_named(const char *name, const char *text, char **rep, int *
 	char *y = NULL, *r = NULL;
 	size_t yl = 0, rl = 0;
 	FILE *ym = open_memstream(&y, &yl), *rm = open_memstream(&r, &rl);
-	*dropped = convert_telegraf(&d, name, ym, rm, err, sizeof err);
+	*dropped = hg_convert_telegraf(&d, name, ym, rm, err, sizeof err);
 	fclose(ym);
 	fclose(rm);
-	toml_free(&d);
+	hg_toml_free(&d);
 	*rep = r;
 	return y;
 }
@@ -89,7 +89,7 @@ static int count(const char *hay, const char *needle)
 static int load(const char *yaml, struct agent_config *cfg)
 {
 	char err[512];
-	if (!yaml || config_load_buffer(cfg, "converted.yaml", yaml, strlen(yaml), err, sizeof err) < 0) {
+	if (!yaml || hg_config_load_buffer(cfg, "converted.yaml", yaml, strlen(yaml), err, sizeof err) < 0) {
 		fprintf(stderr, "does not load: %s\n%s", yaml ? err : "(no yaml)", yaml ? yaml : "");
 		check_failures++;
 		return -1;
@@ -147,7 +147,7 @@ static void test_renames(void)
 		CHECK_STR(cfg.inputs[0].common.filter.tagdrop.key[0], "cpu");
 		CHECK_INT(cfg.inputs[0].common.filter.tagdrop.globs[0].n, 2);
 		CHECK_INT(cfg.inputs[1].common.filter.tagpass.n, 2);
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	}
 	free(text);
 	free(yaml);
@@ -200,7 +200,7 @@ static void test_renames(void)
 			CHECK_STR(fp->v[2], "usage_idle");
 		}
 		CHECK_INT(cfg.inputs[1].common.filter.fielddrop.n, 1);
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	}
 	free(yaml);
 	free(rep);
@@ -259,7 +259,7 @@ static void test_variables(void)
 		CHECK(cfg.omit_hostname);
 		CHECK_INT(cfg.flush_interval_ns, 3000000000LL);
 		CHECK_STR(cfg.hostname, "dflt");
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	}
 	/* Declared, they expand. */
 	setenv("west", "-1", 1);
@@ -268,7 +268,7 @@ static void test_variables(void)
 		CHECK_STR(tag(&cfg.global_tags, "dc"), "eu-1");
 		CHECK_STR(tag(&cfg.global_tags, "cost"), "$5 z9$");
 		CHECK_STR(tag(&cfg.global_tags, "zone"), "z9");
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	}
 	/* Declared empty, they are "" (Telegraf's os.LookupEnv finds them), and ${HN-dflt} too. */
 	setenv("west", "", 1);
@@ -276,7 +276,7 @@ static void test_variables(void)
 	if (load(yaml, &cfg) == 0) {
 		CHECK_STR(tag(&cfg.global_tags, "dc"), "eu");
 		CHECK(cfg.hostname == NULL); /* "" is unset, as in Telegraf: the machine's name */
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	}
 	unsetenv("west");
 	unsetenv("ZONE");
@@ -329,7 +329,7 @@ static void test_durations(void)
 		CHECK_INT(cfg.precision_ns, 0);
 		CHECK_INT(cfg.ninputs, 2);
 		CHECK_INT(cfg.inputs[1].common.collection_jitter_ns, 129600000000000LL);
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	}
 	free(yaml);
 	free(rep);
@@ -370,7 +370,7 @@ static void test_warned(void)
 	struct agent_config cfg;
 	if (load(yaml, &cfg) == 0) {
 		CHECK_INT(cfg.noutputs, 2);
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	}
 	free(yaml);
 	free(rep);
@@ -380,7 +380,7 @@ static void test_warned(void)
 	lacks(yaml, "outputs");
 	if (load(yaml, &cfg) == 0) {
 		CHECK_INT(cfg.noutputs, 0);
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	}
 	free(yaml);
 	free(rep);
@@ -424,7 +424,7 @@ static void test_name(void)
 	if (load(yaml, &cfg) == 0) {
 		CHECK_INT(cfg.interval_ns, 10000000000LL);
 		CHECK_INT(cfg.ninputs, 1);
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	}
 	free(yaml);
 	free(rep);
@@ -480,7 +480,7 @@ static void test_docs(void)
 	static char rows[64][512];
 	int nr = table_rows(md, "## Renamed options", rows, 64), code = 0;
 	CHECK(nr > 1); /* the header row and at least one */
-	for (const struct telegraf_rename *r = telegraf_renames; r->from; r++, code++) {
+	for (const struct telegraf_rename *r = hg_telegraf_renames; r->from; r++, code++) {
 		char want[512];
 		snprintf(want, sizeof want, "%s|%s|%s%s%s|%s", r->from, r->to, r->kind ? r->kind : "any", r->kind ? "." : "",
 			 r->plugin ? r->plugin : "", r->note);
@@ -495,7 +495,7 @@ static void test_docs(void)
 	CHECK_INT(nr - 1, code);
 	nr = table_rows(md, "## Warned and left out", rows, 64);
 	code = 0;
-	for (const struct telegraf_warned *w = telegraf_warned; w->option; w++, code++) {
+	for (const struct telegraf_warned *w = hg_telegraf_warned; w->option; w++, code++) {
 		char want[512];
 		snprintf(want, sizeof want, "%s%s%s|%s.%s|", w->option, w->value ? " = " : "", w->value ? w->value : "",
 			 w->kind, w->plugin);
@@ -515,7 +515,7 @@ static void test_docs(void)
 		if (!strstr(rows[i], "urls with"))
 			continue;
 		url_rows++;
-		for (const char *const *o = telegraf_http_only_outputs; *o; o++)
+		for (const char *const *o = hg_telegraf_http_only_outputs; *o; o++)
 			if (!strstr(rows[i], *o)) {
 				fprintf(stderr, "docs/convert-telegraf.md's urls row lacks %s\n", *o);
 				check_failures++;
@@ -553,7 +553,7 @@ int main(void)
 	/* The agent's loader reads it, with the values Telegraf had. */
 	struct agent_config cfg;
 	char err[512];
-	int rc = config_load_buffer(&cfg, "converted.yaml", yaml, strlen(yaml), err, sizeof err);
+	int rc = hg_config_load_buffer(&cfg, "converted.yaml", yaml, strlen(yaml), err, sizeof err);
 	CHECK_INT(rc, 0);
 	if (rc == 0) {
 		CHECK_INT(cfg.interval_ns, 5000000000LL);
@@ -569,7 +569,7 @@ int main(void)
 		CHECK_STR(cfg.inputs[1].plugin->name, "mem");
 		CHECK_INT(cfg.noutputs, 2);
 		CHECK_STR(cfg.outputs[0].plugin->name, "file");
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	} else {
 		fprintf(stderr, "%s\n%s", err, yaml);
 	}

@@ -12,12 +12,12 @@
 static void quantiles(void)
 {
 	double v[] = { 5, 1, 4, 2, 3, 10, 9, 8, 7, 6 };
-	ds_sort(v, 10);
+	hg_ds_sort(v, 10);
 	CHECK(v[0] == 1 && v[9] == 10);
-	CHECK(ds_quantile(v, 10, 0.5) == 5);  /* nearest rank: the 5th of 10 */
-	CHECK(ds_quantile(v, 10, 0.95) == 10);
-	CHECK(ds_quantile(v, 10, 0.05) == 1);
-	CHECK(ds_quantile(v, 1, 0.5) == 1);
+	CHECK(hg_ds_quantile(v, 10, 0.5) == 5);  /* nearest rank: the 5th of 10 */
+	CHECK(hg_ds_quantile(v, 10, 0.95) == 10);
+	CHECK(hg_ds_quantile(v, 10, 0.05) == 1);
+	CHECK(hg_ds_quantile(v, 1, 0.5) == 1);
 }
 
 static double lcg(unsigned *s)
@@ -36,27 +36,27 @@ static void shifts(void)
 		b[i] = 200 + 10 * (lcg(&seed) - 0.5);
 		a[i] = 300 + 10 * (lcg(&seed) - 0.5);
 	}
-	ds_sort(b, N);
-	ds_sort(a, N);
+	hg_ds_sort(b, N);
+	hg_ds_sort(a, N);
 	struct ds_shift sh;
-	CHECK(ds_compare(b, N, a, N, &sh) == 0);
+	CHECK(hg_ds_compare(b, N, a, N, &sh) == 0);
 	CHECK(fabs(sh.hl - 100) < 5);
 	CHECK(sh.z > 6);
-	CHECK(ds_exceeds(200, 200 + sh.hl, 0.2, 32));
+	CHECK(hg_ds_exceeds(200, 200 + sh.hl, 0.2, 32));
 	/* Flapping between 100 and 300, 29 of 60 high before and 31 after: the
 	 * medians are 100 and 300, the shift is 0 and z is noise. */
 	for (int i = 0; i < N; i++) {
 		b[i] = i < 29 ? 300 : 100;
 		a[i] = i < 31 ? 300 : 100;
 	}
-	ds_sort(b, N);
-	ds_sort(a, N);
-	CHECK(ds_quantile(b, N, 0.5) == 100 && ds_quantile(a, N, 0.5) == 300);
-	CHECK(ds_compare(b, N, a, N, &sh) == 0);
+	hg_ds_sort(b, N);
+	hg_ds_sort(a, N);
+	CHECK(hg_ds_quantile(b, N, 0.5) == 100 && hg_ds_quantile(a, N, 0.5) == 300);
+	CHECK(hg_ds_compare(b, N, a, N, &sh) == 0);
 	CHECK(sh.hl == 0);
 	CHECK(sh.z < DS_Z_SIGNIFICANT);
 	/* Identical sets: no shift, z 0. */
-	CHECK(ds_compare(b, N, b, N, &sh) == 0);
+	CHECK(hg_ds_compare(b, N, b, N, &sh) == 0);
 	CHECK(sh.hl == 0 && fabs(sh.z) < 1e-9);
 	/* Large sets are subsampled: same answer, bounded work. */
 	size_t big = 200000;
@@ -65,16 +65,16 @@ static void shifts(void)
 		x[i] = (double)i;
 		y[i] = (double)i + 1000;
 	}
-	CHECK(ds_compare(x, big, y, big, &sh) == 0);
+	CHECK(hg_ds_compare(x, big, y, big, &sh) == 0);
 	CHECK(fabs(sh.hl - 1000) < 800);
 	free(x);
 	free(y);
 	/* Thresholds: both relative and absolute must pass; a fall never does. */
-	CHECK(!ds_exceeds(100, 110, 0.2, 1));
-	CHECK(!ds_exceeds(100, 130, 0.2, 50));
-	CHECK(ds_exceeds(100, 130, 0.2, 20));
-	CHECK(!ds_exceeds(100, 50, 0.2, 0));
-	CHECK(ds_exceeds(0, 2, 0.5, 1));
+	CHECK(!hg_ds_exceeds(100, 110, 0.2, 1));
+	CHECK(!hg_ds_exceeds(100, 130, 0.2, 50));
+	CHECK(hg_ds_exceeds(100, 130, 0.2, 20));
+	CHECK(!hg_ds_exceeds(100, 50, 0.2, 0));
+	CHECK(hg_ds_exceeds(0, 2, 0.5, 1));
 }
 
 static void answers(void)
@@ -83,27 +83,27 @@ static void answers(void)
 	struct influx_answer a;
 	const char *ok = "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"m\",\"tags\":{\"pod_name\":\"p1\"},"
 			 "\"columns\":[\"time\",\"v\",\"s\"],\"values\":[[1796649659000000000,2.5,null],[2,3,\"x\"]]}]}]}";
-	CHECK(influx_answer_parse(ok, &a, err, sizeof err) == 0);
+	CHECK(hg_influx_answer_parse(ok, &a, err, sizeof err) == 0);
 	CHECK_INT(a.nseries, 1);
 	const struct ia_series *s = &a.series[0];
-	CHECK_STR(ia_tag(s, "pod_name"), "p1");
-	CHECK(ia_tag(s, "node_name") == NULL);
-	CHECK_INT(ia_col(s, "v"), 1);
-	CHECK_INT(ia_col(s, "nope"), -1);
+	CHECK_STR(hg_ia_tag(s, "pod_name"), "p1");
+	CHECK(hg_ia_tag(s, "node_name") == NULL);
+	CHECK_INT(hg_ia_col(s, "v"), 1);
+	CHECK_INT(hg_ia_col(s, "nope"), -1);
 	double v;
 	int64_t t;
-	CHECK(ia_num(s, 0, 1, &v) && v == 2.5);
-	CHECK(ia_num(s, 1, 1, &v) && v == 3);
-	CHECK(!ia_num(s, 0, 2, &v));
-	CHECK(!ia_num(s, 2, 1, &v));
-	CHECK(!ia_num(s, 0, 3, &v));
-	CHECK_STR(ia_str(s, 1, 2), "x");
-	CHECK(ia_int(s, 0, 0, &t) && t == 1796649659000000000LL);
-	influx_answer_free(&a);
+	CHECK(hg_ia_num(s, 0, 1, &v) && v == 2.5);
+	CHECK(hg_ia_num(s, 1, 1, &v) && v == 3);
+	CHECK(!hg_ia_num(s, 0, 2, &v));
+	CHECK(!hg_ia_num(s, 2, 1, &v));
+	CHECK(!hg_ia_num(s, 0, 3, &v));
+	CHECK_STR(hg_ia_str(s, 1, 2), "x");
+	CHECK(hg_ia_int(s, 0, 0, &t) && t == 1796649659000000000LL);
+	hg_influx_answer_free(&a);
 
-	CHECK(influx_answer_parse("{\"results\":[{\"statement_id\":0}]}", &a, err, sizeof err) == 0);
+	CHECK(hg_influx_answer_parse("{\"results\":[{\"statement_id\":0}]}", &a, err, sizeof err) == 0);
 	CHECK_INT(a.nseries, 0);
-	influx_answer_free(&a);
+	hg_influx_answer_free(&a);
 
 	static const struct {
 		const char *body, *says;
@@ -119,7 +119,7 @@ static void answers(void)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		err[0] = '\0';
-		CHECK(influx_answer_parse(bad[i].body, &a, err, sizeof err) == -1);
+		CHECK(hg_influx_answer_parse(bad[i].body, &a, err, sizeof err) == -1);
 		CHECK(strstr(err, bad[i].says) != NULL);
 		CHECK(a.root == NULL && a.series == NULL);
 	}
@@ -129,24 +129,24 @@ static void rates(void)
 {
 	char err[512];
 	struct dc_rate r;
-	CHECK(dc_rate_parse("http_requests_total{code=~\"5..\", method != \"GET\"} / http_requests_total", 1, &r, err,
+	CHECK(hg_dc_rate_parse("http_requests_total{code=~\"5..\", method != \"GET\"} / http_requests_total", 1, &r, err,
 			    sizeof err) == 0);
 	CHECK_STR(r.num.measurement, "http_requests_total");
 	CHECK_STR(r.num.field, "counter");
 	CHECK_STR(r.num.where, " AND \"code\" =~ /^(?:5..)$/ AND \"method\" != 'GET'");
 	CHECK_STR(r.den.where, "");
-	CHECK(dc_rate_parse("errs{path=\"/a'b\"} / reqs", 2, &r, err, sizeof err) == 0);
+	CHECK(hg_dc_rate_parse("errs{path=\"/a'b\"} / reqs", 2, &r, err, sizeof err) == 0);
 	CHECK_STR(r.num.measurement, "prometheus");
 	CHECK_STR(r.num.field, "errs");
 	CHECK_STR(r.num.where, " AND \"path\" = '/a\\'b'");
 	CHECK_STR(r.den.field, "reqs");
-	CHECK(dc_rate_parse("errs{p=~\"a/b\"} / reqs", 1, &r, err, sizeof err) == 0);
+	CHECK(hg_dc_rate_parse("errs{p=~\"a/b\"} / reqs", 1, &r, err, sizeof err) == 0);
 	CHECK_STR(r.num.where, " AND \"p\" =~ /^(?:a\\/b)$/");
 	static const char *const bad[] = { "", "errs", "errs / ", "errs{code=5} / r", "errs{code=\"5\" / r", "{} / r",
 					   "errs / reqs extra", "errs{code==\"5\"} / r" };
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		err[0] = '\0';
-		CHECK(dc_rate_parse(bad[i], 1, &r, err, sizeof err) == -1);
+		CHECK(hg_dc_rate_parse(bad[i], 1, &r, err, sizeof err) == -1);
 		CHECK(err[0] != '\0');
 	}
 }
@@ -154,17 +154,17 @@ static void rates(void)
 static void pods(void)
 {
 	char re[600];
-	CHECK(dc_workload_pods("shop", NULL, re, sizeof re) == 0);
+	CHECK(hg_dc_workload_pods("shop", NULL, re, sizeof re) == 0);
 	CHECK_STR(re, "^shop-[a-z0-9]+-[a-z0-9]+$");
-	CHECK(dc_workload_pods("shop.v2", "5d4f6b7c8", re, sizeof re) == 0);
+	CHECK(hg_dc_workload_pods("shop.v2", "5d4f6b7c8", re, sizeof re) == 0);
 	CHECK_STR(re, "^shop\\.v2-5d4f6b7c8-[a-z0-9]+$");
-	CHECK(dc_workload_pods("Shop", NULL, re, sizeof re) == -1);
-	CHECK(dc_workload_pods("shop-", NULL, re, sizeof re) == -1);
-	CHECK(dc_workload_pods("shop", "a-b", re, sizeof re) == -1);
-	CHECK(dc_workload_pods("", NULL, re, sizeof re) == -1);
+	CHECK(hg_dc_workload_pods("Shop", NULL, re, sizeof re) == -1);
+	CHECK(hg_dc_workload_pods("shop-", NULL, re, sizeof re) == -1);
+	CHECK(hg_dc_workload_pods("shop", "a-b", re, sizeof re) == -1);
+	CHECK(hg_dc_workload_pods("", NULL, re, sizeof re) == -1);
 }
 
-/* A stand-in for InfluxDB: answers each query of deploy_check_run from the
+/* A stand-in for InfluxDB: answers each query of hg_deploy_check_run from the
  * window it asks for (before: time >= 1000, after: time >= 5000) and what it
  * selects, and keeps the queries. */
 struct fake {
@@ -238,7 +238,7 @@ static void judging(void)
 	struct fake f = { .n = 0 };
 	struct dc_result r;
 	char err[256];
-	CHECK(deploy_check_run(&p, fake_query, &f, &r, err, sizeof err) == 0);
+	CHECK(hg_deploy_check_run(&p, fake_query, &f, &r, err, sizeof err) == 0);
 	/* before: 5 -> 5 from its first value: 0; after: a new pod 2 -> 3 from 0: 3. */
 	CHECK(r.sig[DC_RESTARTS].before == 0 && r.sig[DC_RESTARTS].after == 3);
 	CHECK(r.sig[DC_RESTARTS].verdict == DC_DEGRADED);
@@ -257,13 +257,13 @@ static void judging(void)
 	 * gather summed: 120m, 100Mi) and identical windows: healthy. */
 	p.max_restarts = 5;
 	f = (struct fake){ .usage = true };
-	CHECK(deploy_check_run(&p, fake_query, &f, &r, err, sizeof err) == 0);
+	CHECK(hg_deploy_check_run(&p, fake_query, &f, &r, err, sizeof err) == 0);
 	CHECK(r.sig[DC_CPU_MEDIAN].before == 120 && r.sig[DC_MEM_MEDIAN].after == 104857600);
 	CHECK(r.sig[DC_RESTARTS].verdict == DC_OK);
 	CHECK(r.verdict == DC_OK);
 	/* min_samples above what there is: not enough data. */
 	p.min_samples = 13;
-	CHECK(deploy_check_run(&p, fake_query, &f, &r, err, sizeof err) == 0);
+	CHECK(hg_deploy_check_run(&p, fake_query, &f, &r, err, sizeof err) == 0);
 	CHECK(r.verdict == DC_MISSING);
 	CHECK(strstr(r.sig[DC_RESTARTS].detail, "12 kube_inventory samples") != NULL);
 }

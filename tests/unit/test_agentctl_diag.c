@@ -16,7 +16,7 @@ static yajl_val J(const char *text)
 	for (char *p = t; *p; p++)
 		if (*p == '`')
 			*p = '"';
-	yajl_val v = jq_parse(t, err, sizeof err);
+	yajl_val v = hg_jq_parse(t, err, sizeof err);
 	if (!v)
 		fprintf(stderr, "bad test JSON: %s\n%s\n", err, t);
 	free(t);
@@ -63,7 +63,7 @@ static yajl_val J(const char *text)
 static struct stack_diags run(struct stack_diag_in *in)
 {
 	struct stack_diags d = {0};
-	stack_diagnose(in, &d);
+	hg_stack_diagnose(in, &d);
 	return d;
 }
 
@@ -100,7 +100,7 @@ static void test_too_many_pods(void)
 	CHECK(said(&d, 0, "placement plan counted a free slot"));
 	CHECK(said(&d, 0, "aws eks update-addon --cluster-name demo --addon-name coredns --configuration-values '{\"replicaCount\":1}'"));
 	CHECK(!strstr(d.v[0].text, "ip-10-0-2-9")); /* not a node the pod may use */
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 }
 
@@ -117,7 +117,7 @@ static void test_memory(void)
 	CHECK(said(&d, 0, "asks for 374Mi of memory requests"));
 	CHECK(said(&d, 0, "node n1 has 263Mi of its 563Mi allocatable unrequested, the largest requests there: big 230Mi, coredns-a 70Mi)"));
 	CHECK(said(&d, 0, "--cluster-name CLUSTER")); /* no cluster name known */
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 }
 
@@ -132,7 +132,7 @@ static void test_no_stack_label(void)
 	CHECK(said(&d, 0, "no node has that label"));
 	CHECK(said(&d, 0, "`kubectl label node n1 heliograph.io/stack=true`"));
 	CHECK(said(&d, 0, "Re-run install-stack"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* Labelled, but NotReady. */
@@ -144,7 +144,7 @@ static void test_no_stack_label(void)
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, "that node, n1, is NotReady"));
 	CHECK(said(&d, 0, "`kubectl label node n1 heliograph.io/stack-`"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 }
 
@@ -185,7 +185,7 @@ static void test_volume_conflict(void)
 	CHECK(said(&d, 0, "may only run on n1 (labelled heliograph.io/stack=true)"));
 	CHECK(said(&d, 0, "`kubectl label node n1 heliograph.io/stack-` and `kubectl label node n2 heliograph.io/stack=true`"));
 	CHECK(!strstr(d.v[0].text, "no longer exists"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* The volume's node was replaced. */
@@ -199,7 +199,7 @@ static void test_volume_conflict(void)
 	CHECK(said(&d, 0, "Node n-old no longer exists"));
 	CHECK(said(&d, 0, "`kubectl -n monitoring delete pvc influxdb-data` and `kubectl delete pv heliograph-monitoring-influxdb-data`"));
 	CHECK(!strstr(d.v[0].text, "label node n-old")); /* no label to move to a node that is gone */
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* An EBS volume in another zone. */
@@ -214,7 +214,7 @@ static void test_volume_conflict(void)
 	CHECK(said(&d, 0, "may only run on n1 in zone us-east-1a"));
 	CHECK(said(&d, 0, "label node n2, which is in us-east-1b"));
 	CHECK(said(&d, 0, "Re-run install-stack, which places the stack in its volumes' zone, or label node n2"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* The only node in the volume's zone is cordoned (drained for an
@@ -230,7 +230,7 @@ static void test_volume_conflict(void)
 	CHECK(said(&d, 0, "may only run on n1 in zone us-east-1a. Uncordon node n2, the only ready node in us-east-1b "
 			  "(`kubectl uncordon n2`), and re-run install-stack; to start over"));
 	CHECK(!strstr(d.v[0].text, "label node n2"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* Both volumes in the same zone: one sentence names both. */
@@ -244,7 +244,7 @@ static void test_volume_conflict(void)
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, "EBS volumes pvc-0b8f282f (claim influxdb-data) and pvc-77aa (claim grafana-data) are in zone us-east-1b"));
 	CHECK(said(&d, 0, "delete the claims (`kubectl -n monitoring delete pvc influxdb-data grafana-data`)"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* Node storage on a cordoned node. */
@@ -256,7 +256,7 @@ static void test_volume_conflict(void)
 	d = run(&in);
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, "Node n2 is cordoned, so install-stack does not place the stack there: uncordon it (`kubectl uncordon n2`) first."));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 }
 
@@ -276,7 +276,7 @@ static void test_no_label_volumes(void)
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, "no node has that label. Its EBS volumes are in zone us-east-1b. Re-run install-stack"));
 	CHECK(said(&d, 0, "`kubectl label node n2 heliograph.io/stack=true`")); /* not n1, in another zone */
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* The zone's only node is cordoned (install-stack labels no node then). */
@@ -289,7 +289,7 @@ static void test_no_label_volumes(void)
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, "Its EBS volumes are in zone us-east-1b, where the only ready node, n2, is cordoned: uncordon it "
 			  "(`kubectl uncordon n2`) and re-run install-stack, which labels it."));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* Node storage on a node that is gone. */
@@ -304,7 +304,7 @@ static void test_no_label_volumes(void)
 			  "start over with empty volumes delete the claims and their node volumes (`kubectl -n monitoring "
 			  "delete pvc influxdb-data grafana-data` and `kubectl delete pv heliograph-monitoring-influxdb-data "
 			  "heliograph-monitoring-grafana-data`) and re-run install-stack."));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 }
 
@@ -318,7 +318,7 @@ static void test_prebind(void)
 					 "failed for PVC \\`influxdb-data\\`"));
 	struct stack_diags d = run(&in);
 	CHECK_INT(d.n, 0);
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 }
 
@@ -341,7 +341,7 @@ static void test_pvc(void)
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, "Volume claim influxdb-data stays Pending: it names no storage class"));
 	CHECK(said(&d, 0, "--storage node"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* gp2 of the in-tree name migrated to ebs.csi.aws.com, no driver installed. */
@@ -359,13 +359,13 @@ static void test_pvc(void)
 	CHECK(said(&d, 0, "waits for the provisioner ebs.csi.aws.com, which is not installed"));
 	CHECK(said(&d, 0, "aws eks create-addon --cluster-name demo --addon-name aws-ebs-csi-driver"));
 	CHECK(said(&d, 0, "--storage node"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	yajl_tree_free(in.csidrivers);
 	/* Installed: waiting for it is no problem yet. */
 	in.csidrivers = LIST("{`metadata`:{`name`:`ebs.csi.aws.com`}}");
 	d = run(&in);
 	CHECK_INT(d.n, 0);
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* The driver without an IAM role (aws-ebs-csi-driver issue 963's event). */
@@ -389,7 +389,7 @@ static void test_pvc(void)
 	CHECK(said(&d, 0, "eksctl create podidentityassociation"));
 	CHECK(said(&d, 0, "IMDSv2 hop limit of 1"));
 	CHECK(said(&d, 0, "--storage node"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* Both claims fail alike: one sentence names both. */
@@ -406,7 +406,7 @@ static void test_pvc(void)
 	d = run(&in);
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, "Volume claims influxdb-data and grafana-data stay Pending: the EBS CSI driver may not create volumes"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* A class that does not exist. */
@@ -417,7 +417,7 @@ static void test_pvc(void)
 	d = run(&in);
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, "asks for storage class fast, which does not exist"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 }
 
@@ -461,7 +461,7 @@ static void test_image_pull(void)
 	CHECK(said(&d, 0, "nobody publishes that image"));
 	CHECK(said(&d, 0, "scripts/ecr-push.sh"));
 	CHECK(said(&d, 0, "--agent-image"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* The ghcr.io default before its version is released: the package does
@@ -480,7 +480,7 @@ static void test_image_pull(void)
 	CHECK(said(&d, 0, "403 Forbidden"));
 	CHECK(said(&d, 0, "release workflow publishes it when this version is tagged"));
 	CHECK(said(&d, 0, "scripts/ecr-push.sh"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* In its back-off the status says only "Back-off pulling image"; of the
@@ -499,7 +499,7 @@ static void test_image_pull(void)
 	CHECK_INT(d.n, 1);
 	/* quoted without the event's and gRPC's wrapping */
 	CHECK(said(&d, 0, "ghcr.io does not have it (\"failed to pull and unpack image: 403 Forbidden\")"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* ECR, tag not pushed: the back-off message names only the image; the
@@ -519,7 +519,7 @@ static void test_image_pull(void)
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, ECR " has no such image or tag"));
 	CHECK(said(&d, 0, "aws ecr describe-images"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* ECR refusing the node role. */
@@ -534,7 +534,7 @@ static void test_image_pull(void)
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, "ECR refused the node's credentials"));
 	CHECK(said(&d, 0, "AmazonEC2ContainerRegistryReadOnly"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 }
 
@@ -555,7 +555,7 @@ static void test_crash_and_oom(void)
 	CHECK(said(&d, 1, "Container grafana of the stack pod heliograph-stack-5d9c7-x2x was killed for going over its "
 			  "memory limit of 192Mi (OOMKilled)"));
 	CHECK(said(&d, 1, "`kubectl -n monitoring set resources deployment/heliograph-stack -c grafana --limits=memory=384Mi`"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* Between two back-offs: just exited, or running again and not ready. */
@@ -569,7 +569,7 @@ static void test_crash_and_oom(void)
 	CHECK_INT(d.n, 2);
 	CHECK(said(&d, 0, "Container influxdb of the stack pod heliograph-stack-5d9c7-x2x keeps crashing (last exit code 3, Error)"));
 	CHECK(said(&d, 1, "Container grafana of the stack pod heliograph-stack-5d9c7-x2x keeps crashing (last exit code 2, Error)"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	/* Not a crash loop: the first exit (no restart yet), a restarted
@@ -582,7 +582,7 @@ static void test_crash_and_oom(void)
 		"{`name`:`data-owner`,`ready`:false,`restartCount`:1,`state`:{`terminated`:{`exitCode`:0,`reason`:`Completed`}}}"));
 	d = run(&in);
 	CHECK_INT(d.n, 0);
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 }
 
@@ -609,7 +609,7 @@ static void test_sandbox_ip(void)
 	CHECK(said(&d, 0, "cannot start on node n1: the VPC CNI has no pod IP left on that node"));
 	CHECK(said(&d, 0, "the pod-network pods there hold them: coredns-a, coredns-b."));
 	CHECK(said(&d, 0, "ENABLE_PREFIX_DELEGATION=true"));
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	/* Once the sandbox is made, the old event says nothing. */
 	yajl_tree_free(in.events);
 	in.events = LIST("{`involvedObject`:{`kind`:`Pod`,`name`:`heliograph-stack-5d9c7-x2x`,`uid`:`u-stack`},`reason`:"
@@ -618,7 +618,7 @@ static void test_sandbox_ip(void)
 			 "`uid`:`u-stack`},`reason`:`Pulling`,`lastTimestamp`:`2026-12-07T03:00:09Z`,`message`:`Pulling`}");
 	d = run(&in);
 	CHECK_INT(d.n, 0);
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 }
 
@@ -631,21 +631,21 @@ static void test_notready(void)
 	in.pods = LIST(AGENT_POD("heliograph-agent-b", "n2", "False",
 				 "{`name`:`agent`,`ready`:false,`state`:{`running`:{}}}"));
 	struct stack_diags d = {0};
-	CHECK_INT(stack_diag_notready(&in, &d), 1);
+	CHECK_INT(hg_stack_diag_notready(&in, &d), 1);
 	CHECK_INT(d.n, 1);
 	CHECK(said(&d, 0, "Node n2 is NotReady (\"Kubelet stopped posting node status.\"): its agent pod "
 			  "heliograph-agent-b is not waited for"));
 	CHECK(said(&d, 0, "`kubectl delete node n2`"));
-	stack_diags_clear(&d);
-	CHECK_INT(stack_diagnose(&in, &d), 0); /* said once, by stack_diag_notready */
-	stack_diags_free(&d);
+	hg_stack_diags_clear(&d);
+	CHECK_INT(hg_stack_diagnose(&in, &d), 0); /* said once, by hg_stack_diag_notready */
+	hg_stack_diags_free(&d);
 	free_in(&in);
 
 	yajl_val ds = J("{`metadata`:{`generation`:1},`status`:{`observedGeneration`:1,`desiredNumberScheduled`:2,"
 			"`updatedNumberScheduled`:2,`numberAvailable`:1}}");
 	char msg[200];
-	CHECK_INT(stack_rollout_state_skip("DaemonSet", ds, 0, msg, sizeof msg), 0);
-	CHECK_INT(stack_rollout_state_skip("DaemonSet", ds, 1, msg, sizeof msg), 1);
+	CHECK_INT(hg_stack_rollout_state_skip("DaemonSet", ds, 0, msg, sizeof msg), 0);
+	CHECK_INT(hg_stack_rollout_state_skip("DaemonSet", ds, 1, msg, sizeof msg), 1);
 	CHECK_STR(msg, "1 of 2 nodes available (1 on NotReady nodes not waited for)");
 	yajl_tree_free(ds);
 }
@@ -653,23 +653,23 @@ static void test_notready(void)
 static void test_misc(void)
 {
 	char b[64];
-	stack_diag_cluster_name("arn:aws:eks:us-east-1:123456789012:cluster/demo", b, sizeof b);
+	hg_stack_diag_cluster_name("arn:aws:eks:us-east-1:123456789012:cluster/demo", b, sizeof b);
 	CHECK_STR(b, "demo");
-	stack_diag_cluster_name("admin@free-tier.eu-west-1.eksctl.io", b, sizeof b);
+	hg_stack_diag_cluster_name("admin@free-tier.eu-west-1.eksctl.io", b, sizeof b);
 	CHECK_STR(b, "free-tier");
-	stack_diag_cluster_name("free-tier.eu-west-1.eksctl.io", b, sizeof b);
+	hg_stack_diag_cluster_name("free-tier.eu-west-1.eksctl.io", b, sizeof b);
 	CHECK_STR(b, "free-tier");
-	stack_diag_cluster_name("kind-kind", b, sizeof b);
+	hg_stack_diag_cluster_name("kind-kind", b, sizeof b);
 	CHECK_STR(b, "");
 
 	/* All ready and bound: nothing to say, no cluster-wide lists needed. */
 	struct stack_diag_in in = {.ns = "monitoring"};
 	in.pods = LIST(AGENT_POD("heliograph-agent-a", "n1", "True", "{`name`:`agent`,`ready`:true,`state`:{`running`:{}}}"));
 	in.pvcs = LIST(PVC_BOUND("pv1"));
-	CHECK(!stack_diag_trouble(&in));
+	CHECK(!hg_stack_diag_trouble(&in));
 	struct stack_diags d = run(&in);
 	CHECK_INT(d.n, 0);
-	stack_diags_free(&d);
+	hg_stack_diags_free(&d);
 	free_in(&in);
 }
 

@@ -21,32 +21,32 @@ static void test_files_in_sync(void)
 			continue;
 		ondisk++;
 		bool embedded = false;
-		for (size_t i = 0; i < embedded_manifests_count; i++)
-			embedded |= strcmp(embedded_manifests[i].name, e->d_name) == 0;
+		for (size_t i = 0; i < hg_embedded_manifests_count; i++)
+			embedded |= strcmp(hg_embedded_manifests[i].name, e->d_name) == 0;
 		if (!embedded)
 			fprintf(stderr, "k8s-manifests/%s is not embedded (rebuild agentctl)\n", e->d_name);
 		CHECK(embedded);
 	}
 	if (dir)
 		closedir(dir);
-	CHECK_INT(ondisk, embedded_manifests_count);
-	CHECK(embedded_manifests_count >= 6);
-	for (size_t i = 0; i < embedded_manifests_count; i++) {
+	CHECK_INT(ondisk, hg_embedded_manifests_count);
+	CHECK(hg_embedded_manifests_count >= 6);
+	for (size_t i = 0; i < hg_embedded_manifests_count; i++) {
 		char p[512];
 		size_t len = 0;
-		snprintf(p, sizeof p, "%s/k8s-manifests/%s", HG_SOURCE_DIR, embedded_manifests[i].name);
+		snprintf(p, sizeof p, "%s/k8s-manifests/%s", HG_SOURCE_DIR, hg_embedded_manifests[i].name);
 		char *disk = read_file(p, &len);
 		CHECK(disk != NULL);
 		if (!disk)
 			continue;
-		CHECK(len == embedded_manifests[i].len && memcmp(disk, embedded_manifests[i].data, len) == 0);
+		CHECK(len == hg_embedded_manifests[i].len && memcmp(disk, hg_embedded_manifests[i].data, len) == 0);
 		struct render_buf out = {0};
-		CHECK_INT(render_text(&rp, embedded_manifests[i].name, disk, len, &out, err, sizeof err), 0);
+		CHECK_INT(hg_render_text(&rp, hg_embedded_manifests[i].name, disk, len, &out, err, sizeof err), 0);
 		bool same = out.len == len && memcmp(out.p, disk, len) == 0;
 		if (!same)
-			fprintf(stderr, "render of the defaults differs from k8s-manifests/%s\n", embedded_manifests[i].name);
+			fprintf(stderr, "render of the defaults differs from k8s-manifests/%s\n", hg_embedded_manifests[i].name);
 		CHECK(same);
-		render_buf_free(&out);
+		hg_render_buf_free(&out);
 		free(disk);
 	}
 }
@@ -144,7 +144,7 @@ static void test_agent_config(struct stream *s)
 	struct agent_config cfg;
 	memset(&cfg, 0, sizeof cfg);
 	char err[512] = "";
-	int rc = config_load_buffer(&cfg, "heliograph.yaml", yaml, strlen(yaml), err, sizeof err);
+	int rc = hg_config_load_buffer(&cfg, "heliograph.yaml", yaml, strlen(yaml), err, sizeof err);
 	if (rc != 0)
 		fprintf(stderr, "agent config: %s\n", err);
 	CHECK_INT(rc, 0);
@@ -173,7 +173,7 @@ static void test_agent_config(struct stream *s)
 		CHECK(b->max_size > 0 && b->max_size <= 256ull << 20);
 		snprintf(spool, sizeof spool, "%s", b->path ? b->path : "");
 	}
-	config_free(&cfg);
+	hg_config_free(&cfg);
 	/* Both agents mount a hostPath of their own, writable, at buffer.path:
 	 * /var/lib/heliograph/NAMESPACE/agent-spool and .../stack-agent-spool. */
 	const char *const spool_dirs[] = {"/var/lib/heliograph/monitoring/agent-spool",
@@ -219,19 +219,19 @@ static void test_marker_errors(void)
 	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
 		struct render_buf out = {0};
 		char err[256] = "";
-		int rc = render_text(&rp, "t.yaml", bad[k].text, strlen(bad[k].text), &out, err, sizeof err);
+		int rc = hg_render_text(&rp, "t.yaml", bad[k].text, strlen(bad[k].text), &out, err, sizeof err);
 		if (rc == 0 || !strstr(err, bad[k].why) || strncmp(err, "t.yaml:1: ", 10) != 0)
 			fprintf(stderr, "marker case %zu: rc %d, '%s'\n", k, rc, err);
 		CHECK(rc < 0 && strstr(err, bad[k].why) && strncmp(err, "t.yaml:1: ", 10) == 0);
-		render_buf_free(&out);
+		hg_render_buf_free(&out);
 	}
 	/* A file without a final newline keeps it missing; lines without markers pass through. */
 	struct render_buf out = {0};
 	char err[256];
 	const char *txt = "a: 1\nns: monitoring # agentctl:namespace";
-	CHECK_INT(render_text(&rp, "t.yaml", txt, strlen(txt), &out, err, sizeof err), 0);
+	CHECK_INT(hg_render_text(&rp, "t.yaml", txt, strlen(txt), &out, err, sizeof err), 0);
 	CHECK_STR(out.p, txt);
-	render_buf_free(&out);
+	hg_render_buf_free(&out);
 }
 
 /* The dashboards ConfigMap carries any JSON text exactly. */
@@ -244,7 +244,7 @@ static void test_dashboards(void)
 	rp.value[RP_NAMESPACE] = "obs";
 	struct render_buf out = {0};
 	char err[256];
-	CHECK_INT(render_dashboards(&rp, d, 2, &out, err, sizeof err), 0);
+	CHECK_INT(hg_render_dashboards(&rp, d, 2, &out, err, sizeof err), 0);
 	struct stream s;
 	char *copy = strdup(out.p ? out.p : "");
 	CHECK(parse_stream(&s, copy) == 0 && s.n == 1);
@@ -255,23 +255,23 @@ static void test_dashboards(void)
 		CHECK_STR(str(get(&s.doc[0], data, "agent-self.json")), j2);
 	}
 	free_stream(&s);
-	render_buf_free(&out);
+	hg_render_buf_free(&out);
 
 	struct render_dashboard badkey[] = {{"my dash.json", j2, sizeof j2 - 1}};
-	CHECK(render_dashboards(&rp, badkey, 1, &out, err, sizeof err) < 0 && strstr(err, "my dash.json"));
-	render_buf_free(&out);
+	CHECK(hg_render_dashboards(&rp, badkey, 1, &out, err, sizeof err) < 0 && strstr(err, "my dash.json"));
+	hg_render_buf_free(&out);
 	static const char notutf8[] = "{\"a\":\"\xff\xfe\"}";
 	struct render_dashboard badutf[] = {{"x.json", notutf8, sizeof notutf8 - 1}};
-	CHECK(render_dashboards(&rp, badutf, 1, &out, err, sizeof err) < 0 && strstr(err, "grafana-dashboards"));
-	render_buf_free(&out);
+	CHECK(hg_render_dashboards(&rp, badutf, 1, &out, err, sizeof err) < 0 && strstr(err, "grafana-dashboards"));
+	hg_render_buf_free(&out);
 	/* None yet: an empty data map, still a valid ConfigMap. */
-	CHECK_INT(render_dashboards(&rp, NULL, 0, &out, err, sizeof err), 0);
+	CHECK_INT(hg_render_dashboards(&rp, NULL, 0, &out, err, sizeof err), 0);
 	copy = strdup(out.p);
 	CHECK(parse_stream(&s, copy) == 0 && s.n == 1);
 	if (s.n == 1)
 		check_schema(&s, "obs");
 	free_stream(&s);
-	render_buf_free(&out);
+	hg_render_buf_free(&out);
 }
 
 int main(void)

@@ -85,8 +85,8 @@ static void test_flags(const char *def)
 	{
 		struct render_params rp = {0};
 		char err[256];
-		CHECK_INT(render_params_set(&rp, "agent-image", "docker.io/me/agent:2", err, sizeof err), 0);
-		CHECK_INT(render_params_set(&rp, "image-registry", "mirror.example", err, sizeof err), 0);
+		CHECK_INT(hg_render_params_set(&rp, "agent-image", "docker.io/me/agent:2", err, sizeof err), 0);
+		CHECK_INT(hg_render_params_set(&rp, "image-registry", "mirror.example", err, sizeof err), 0);
 		t = render_to_text(&rp);
 		/* An explicit agent image is used as given, the mirror moves the others. */
 		CHECK(t && count(t, "image: mirror.example/") == 5 && count(t, "image: docker.io/me/agent:2 #") == 2);
@@ -119,14 +119,14 @@ static void test_flags(const char *def)
 	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
 		struct render_params rp = {0};
 		char err[256] = "";
-		int rc = render_params_set(&rp, bad[k].flag, bad[k].value, err, sizeof err);
+		int rc = hg_render_params_set(&rp, bad[k].flag, bad[k].value, err, sizeof err);
 		if (rc == 0)
 			fprintf(stderr, "--%s '%s' accepted\n", bad[k].flag, bad[k].value);
 		CHECK(rc < 0 && strstr(err, bad[k].flag) != NULL);
 	}
 }
 
-/* The names render_all emits, joined by spaces. */
+/* The names hg_render_all emits, joined by spaces. */
 static int collect_names(void *ud, const char *name, const char *text, size_t len)
 {
 	(void)text;
@@ -145,7 +145,7 @@ static bool emitted(const struct render_params *rp, const char *name)
 {
 	struct render_buf b = {0};
 	char err[256];
-	CHECK_INT(render_all(rp, collect_names, &b, err, sizeof err), 0);
+	CHECK_INT(hg_render_all(rp, collect_names, &b, err, sizeof err), 0);
 	bool found = b.p && strstr(b.p, name) != NULL;
 	/* Generated or not, the documents come in name order (the apply order). */
 	char prev[64] = "";
@@ -173,9 +173,9 @@ static void test_storage(const char *def)
 	CHECK(!emitted(&rp, RENDER_STORAGE_CLASS_NAME) && !emitted(&rp, RENDER_NODE_VOLUMES_NAME));
 	CHECK(emitted(&rp, RENDER_DASHBOARDS_NAME));
 
-	CHECK_INT(render_params_set(&rp, "namespace", "obs", err, sizeof err), 0);
-	CHECK_INT(render_params_set(&rp, "influxdb-size", "20Gi", err, sizeof err), 0);
-	CHECK_INT(render_params_set(&rp, "storage-node", "ip-10-0-1-5.ec2.internal", err, sizeof err), 0);
+	CHECK_INT(hg_render_params_set(&rp, "namespace", "obs", err, sizeof err), 0);
+	CHECK_INT(hg_render_params_set(&rp, "influxdb-size", "20Gi", err, sizeof err), 0);
+	CHECK_INT(hg_render_params_set(&rp, "storage-node", "ip-10-0-1-5.ec2.internal", err, sizeof err), 0);
 	CHECK(emitted(&rp, RENDER_NODE_VOLUMES_NAME) && !emitted(&rp, RENDER_STORAGE_CLASS_NAME));
 	char *t = render_to_text(&rp);
 	CHECK(t && parse_stream(&s, t) == 0);
@@ -229,12 +229,12 @@ static void test_storage(const char *def)
 	}
 
 	/* The two exclude each other, in either order, as a usage error. */
-	CHECK(render_params_set(&rp, "storage-class", "gp3", err, sizeof err) < 0 && strstr(err, "--storage-node") &&
+	CHECK(hg_render_params_set(&rp, "storage-class", "gp3", err, sizeof err) < 0 && strstr(err, "--storage-node") &&
 	      strstr(err, "--storage-class"));
 	struct render_params rp2 = {0};
-	CHECK_INT(render_params_set(&rp2, "storage-class", "heliograph-gp3", err, sizeof err), 0);
-	CHECK(render_params_set(&rp2, "storage-node", "node-a", err, sizeof err) < 0 && strstr(err, "exclude"));
-	CHECK(render_params_set(&rp2, "storage-node", "Node_A", err, sizeof err) < 0 && strstr(err, "--storage-node"));
+	CHECK_INT(hg_render_params_set(&rp2, "storage-class", "heliograph-gp3", err, sizeof err), 0);
+	CHECK(hg_render_params_set(&rp2, "storage-node", "node-a", err, sizeof err) < 0 && strstr(err, "exclude"));
+	CHECK(hg_render_params_set(&rp2, "storage-node", "Node_A", err, sizeof err) < 0 && strstr(err, "--storage-node"));
 
 	/* heliograph-gp3 is created; any other class is only named. */
 	CHECK(emitted(&rp2, RENDER_STORAGE_CLASS_NAME) && !emitted(&rp2, RENDER_NODE_VOLUMES_NAME));
@@ -261,14 +261,14 @@ static void test_storage(const char *def)
 		free_stream(&s);
 	}
 	struct render_params rp3 = {0};
-	CHECK_INT(render_params_set(&rp3, "storage-class", "gp3", err, sizeof err), 0);
+	CHECK_INT(hg_render_params_set(&rp3, "storage-class", "gp3", err, sizeof err), 0);
 	CHECK(!emitted(&rp3, RENDER_STORAGE_CLASS_NAME));
-	/* Filled in by hand, the table is refused by render_all too. */
+	/* Filled in by hand, the table is refused by hg_render_all too. */
 	struct render_params both = {0};
 	both.value[RP_STORAGE_NODE] = "node-a";
 	both.value[RP_STORAGE_CLASS] = "gp3";
 	struct render_buf b = {0};
-	CHECK(render_all(&both, collect_names, &b, err, sizeof err) < 0 && strstr(err, "exclude"));
+	CHECK(hg_render_all(&both, collect_names, &b, err, sizeof err) < 0 && strstr(err, "exclude"));
 	free(b.p);
 }
 
@@ -283,14 +283,14 @@ static void test_network_policy(void)
 	static const char *const bad[] = {"10.0.0.1", "10.0.0.1/33", "10.0.0.1/32,", ",10.0.0.1/32", "10.0.0/24",
 					  "fd00::/129", "10.0.0.1/3x", "10.0.0.1/32 ", "10.0.0.1/32\n- x"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		CHECK_INT(render_params_set(&rp, "network-policy-from", bad[i], err, sizeof err), -1);
+		CHECK_INT(hg_render_params_set(&rp, "network-policy-from", bad[i], err, sizeof err), -1);
 	CHECK(!emitted(&rp, RENDER_NETPOL_NAME));
-	CHECK_INT(render_params_set(&rp, "grafana-from", "203.0.113.0/24", err, sizeof err), 0);
+	CHECK_INT(hg_render_params_set(&rp, "grafana-from", "203.0.113.0/24", err, sizeof err), 0);
 	CHECK(!emitted(&rp, RENDER_NETPOL_NAME)); /* Grafana's rule belongs to the policy --network-policy-from makes */
 	for (int g = 0; g < 2; g++) {
 		rp.value[RP_GRAFANA_FROM] = g ? "203.0.113.0/24" : NULL;
-		CHECK_INT(render_params_set(&rp, "namespace", "obs", err, sizeof err), 0);
-		CHECK_INT(render_params_set(&rp, "network-policy-from", "10.0.1.7/32,fd00::5/128", err, sizeof err), 0);
+		CHECK_INT(hg_render_params_set(&rp, "namespace", "obs", err, sizeof err), 0);
+		CHECK_INT(hg_render_params_set(&rp, "network-policy-from", "10.0.1.7/32,fd00::5/128", err, sizeof err), 0);
 		char *t = render_to_text(&rp);
 		struct stream s;
 		CHECK(t && parse_stream(&s, t) == 0);

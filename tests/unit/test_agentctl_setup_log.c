@@ -29,30 +29,30 @@ int main(void)
 		     "report\tescape \x1b[2J\tcreated\n"
 		     " report\tindented\tcreated\n"
 		     "report\tlast line without newline\tcreated";
-	CHECK_INT((int)setup_log_report(log, collect, NULL), 4);
+	CHECK_INT((int)hg_setup_log_report(log, collect, NULL), 4);
 	CHECK_STR(got, "influxdb user admin (admin)=created;influxdb database heliograph=unchanged;"
 		       "influxdb user grafana (read-only on heliograph)=configured (password set from the Secret);"
 		       "last line without newline=created;");
 	got[0] = '\0';
 	char empty[] = "";
-	CHECK_INT((int)setup_log_report(empty, collect, NULL), 0);
+	CHECK_INT((int)hg_setup_log_report(empty, collect, NULL), 0);
 
 	/* A failed run: the script's message, not influxd's chatter. */
 	char out[256];
-	setup_log_tail("ts=1 lvl=info msg=a\ninfluxdb-setup: InfluxDB does not accept the admin password of Secret "
+	hg_setup_log_tail("ts=1 lvl=info msg=a\ninfluxdb-setup: InfluxDB does not accept the admin password of Secret "
 		       "influxdb-admin: x\nts=2 lvl=info msg=\"Signal received\"\n",
 		       out, sizeof out);
 	CHECK_STR(out, "InfluxDB does not accept the admin password of Secret influxdb-admin: x");
 	/* Without one: the last five lines, control characters masked. */
-	setup_log_tail("1\n2\n3\n4\n5\n6\n7\x07\n\n", out, sizeof out);
+	hg_setup_log_tail("1\n2\n3\n4\n5\n6\n7\x07\n\n", out, sizeof out);
 	CHECK_STR(out, "3\n4\n5\n6\n7?");
-	setup_log_tail("only\n", out, sizeof out);
+	hg_setup_log_tail("only\n", out, sizeof out);
 	CHECK_STR(out, "only");
-	setup_log_tail("", out, sizeof out);
+	hg_setup_log_tail("", out, sizeof out);
 	CHECK_STR(out, "");
 	/* A small buffer: cut, terminated. */
 	char small[5];
-	setup_log_tail("influxdb-setup: long message", small, sizeof small);
+	hg_setup_log_tail("influxdb-setup: long message", small, sizeof small);
 	CHECK_STR(small, "long");
 	CHECK_DONE();
 }

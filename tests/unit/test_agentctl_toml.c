@@ -7,7 +7,7 @@
 
 static int parse(struct toml_doc *d, const char *text, char *err, size_t errlen)
 {
-	return toml_parse(d, "t.toml", text, strlen(text), err, errlen);
+	return hg_toml_parse(d, "t.toml", text, strlen(text), err, errlen);
 }
 
 static const struct toml_node *at(const struct toml_node *t, const char *path)
@@ -20,7 +20,7 @@ static const struct toml_node *at(const struct toml_node *t, const char *path)
 			size_t i = (size_t)atoi(seg);
 			t = i < t->n ? t->kids[i] : NULL;
 		} else {
-			t = toml_get(t, seg);
+			t = hg_toml_get(t, seg);
 		}
 	}
 	if (!t) {
@@ -81,7 +81,7 @@ static void test_values(void)
 	CHECK_STR(at(d.root, "inl.b.c")->s, "x");
 	CHECK_INT(at(d.root, "quoted key")->i, 1);
 	CHECK_INT(at(d.root, "dotted.key")->b, 1);
-	toml_free(&d);
+	hg_toml_free(&d);
 }
 
 static void test_tables(void)
@@ -114,7 +114,7 @@ static void test_tables(void)
 	CHECK_STR(at(d.root, "inputs.cpu.1.alias")->s, "second");
 	CHECK_STR(at(d.root, "inputs.snmp.table.field.0.name")->s, "x");
 	CHECK_INT(at(d.root, "outputs.influxdb.urls")->n, 0);
-	toml_free(&d);
+	hg_toml_free(&d);
 }
 
 static void expect_error(const char *text, const char *want)
@@ -124,7 +124,7 @@ static void expect_error(const char *text, const char *want)
 	int rc = parse(&d, text, err, sizeof err);
 	CHECK_INT(rc, -1);
 	if (rc == 0) {
-		toml_free(&d);
+		hg_toml_free(&d);
 		return;
 	}
 	if (!strstr(err, want)) {
@@ -194,10 +194,10 @@ static void test_encoding(void)
 		struct toml_doc d;
 		char err[256] = "";
 		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
-		int rc = toml_parse(&d, "t.toml", cases[i].text, len, err, sizeof err);
+		int rc = hg_toml_parse(&d, "t.toml", cases[i].text, len, err, sizeof err);
 		CHECK_INT(rc, -1);
 		if (rc == 0) {
-			toml_free(&d);
+			hg_toml_free(&d);
 			continue;
 		}
 		if (!strstr(err, cases[i].want)) {
@@ -210,10 +210,10 @@ static void test_encoding(void)
 	struct toml_doc d;
 	char err[256];
 	const char *ok = "\xef\xbb\xbf" "city = \"Z\xc3\xbcrich \xf0\x9f\x8c\x8d\"\n";
-	CHECK_INT(toml_parse(&d, "t.toml", ok, strlen(ok), err, sizeof err), 0);
+	CHECK_INT(hg_toml_parse(&d, "t.toml", ok, strlen(ok), err, sizeof err), 0);
 	if (d.root) {
 		CHECK_STR(at(d.root, "city")->s, "Z\xc3\xbcrich \xf0\x9f\x8c\x8d");
-		toml_free(&d);
+		hg_toml_free(&d);
 	}
 	/* A message about a non-ASCII character names its code point. */
 	expect_error("a = \xc3\xa9\n", "unexpected U+00E9 where a value was expected");
@@ -235,10 +235,10 @@ static void test_limits(void)
 	o += (size_t)sprintf(text + o, "[[inputs.mem]]\n");
 	struct toml_doc d;
 	char err[256];
-	CHECK_INT(toml_parse(&d, "t.toml", text, o, err, sizeof err), 0);
+	CHECK_INT(hg_toml_parse(&d, "t.toml", text, o, err, sizeof err), 0);
 	if (d.root) {
 		CHECK_INT(at(d.root, "inputs.mem")->n, 1);
-		toml_free(&d);
+		hg_toml_free(&d);
 	}
 	free(text);
 	char nest[2048];
@@ -259,7 +259,7 @@ static void test_limits(void)
 		}
 		CHECK_INT(depth, 100);
 		CHECK_INT(n->i, 1);
-		toml_free(&d);
+		hg_toml_free(&d);
 	}
 }
 
@@ -280,7 +280,7 @@ static void test_unquoted_reference(void)
 	CHECK_STR(at(d.root, "b")->s, "$ON");
 	CHECK_STR(at(d.root, "d")->s, "${X:-${Y:-1}}");
 	CHECK_STR(at(d.root, "arr.0")->s, "${A}");
-	toml_free(&d);
+	hg_toml_free(&d);
 	/* Only "${" nests, so "${X:-{y}" ends at the first '}'; the rest is
 	 * not a value. */
 	expect_error("d = ${X:-{y}}\n", "t.toml:1: unexpected '}' after the value");
@@ -318,19 +318,19 @@ static void test_fixture(const char *file, const char *check_path, const char *w
 		return;
 	struct toml_doc d;
 	char err[256];
-	int rc = toml_parse(&d, file, text, len, err, sizeof err);
+	int rc = hg_toml_parse(&d, file, text, len, err, sizeof err);
 	CHECK_INT(rc, 0);
 	if (rc == 0) {
 		CHECK_STR(at(d.root, check_path)->s, want);
 		CHECK_INT(at(d.root, "inputs")->n, nin);
-		toml_free(&d);
+		hg_toml_free(&d);
 	} else {
 		fprintf(stderr, "%s\n", err);
 	}
 	/* Every prefix parses or fails cleanly (no crash, no leak). */
 	for (size_t cut = 0; cut < len; cut += 97) {
-		if (toml_parse(&d, file, text, cut, err, sizeof err) == 0)
-			toml_free(&d);
+		if (hg_toml_parse(&d, file, text, cut, err, sizeof err) == 0)
+			hg_toml_free(&d);
 	}
 	free(text);
 }

@@ -22,7 +22,7 @@ static const char *fixture(const char *name)
  * test does not depend on a plugin's private struct. */
 static void *field(const struct opt_desc *opts, void *base, const char *name)
 {
-	const struct opt_desc *o = opt_find(opts, name);
+	const struct opt_desc *o = hg_opt_find(opts, name);
 	if (!o) {
 		fprintf(stderr, "no option %s\n", name);
 		check_failures++;
@@ -42,7 +42,7 @@ static const char *tag(const struct strmap *m, const char *k)
 
 static int load_str(struct agent_config *c, const char *yaml, char *err, size_t errlen)
 {
-	return config_load_buffer(c, "t.yaml", yaml, strlen(yaml), err, errlen);
+	return hg_config_load_buffer(c, "t.yaml", yaml, strlen(yaml), err, errlen);
 }
 
 static void expect_err(const char *yaml, const char *want)
@@ -79,10 +79,10 @@ static void test_defaults(void)
 	CHECK_INT(c.shutdown_timeout_ns, 20 * S);
 	CHECK_INT(c.global_tags.n, 0);
 	CHECK_INT(c.ninputs + c.noutputs, 0);
-	config_free(&c);
+	hg_config_free(&c);
 	CHECK_INT(load_str(&c, "agent:\n  health_listen: \"\"\n", err, sizeof(err)), 0);
 	CHECK(c.health_listen == NULL); /* empty is off, like unset */
-	config_free(&c);
+	hg_config_free(&c);
 
 	/* Plugin defaults come from the plugin's table; a bare "- mem" entry is allowed. */
 	CHECK_INT(load_str(&c, "inputs: [cpu, mem]\noutputs:\n  - file:\n", err, sizeof(err)), 0);
@@ -106,7 +106,7 @@ static void test_defaults(void)
 		CHECK_INT(f->common.metric_batch_size, 0);
 		CHECK_STR(f->origin, "t.yaml:3:5");
 	}
-	config_free(&c);
+	hg_config_free(&c);
 	CHECK(c.inputs == NULL && c.ninputs == 0);
 }
 
@@ -117,7 +117,7 @@ static void test_full(void)
 	const char *files[] = { fixture("full.yaml") };
 	unsetenv("HG_TEST_HOST");
 	setenv("HG_TEST_CLUSTER", "eks-1", 1);
-	int rc = config_load(&c, files, 1, NULL, err, sizeof(err));
+	int rc = hg_config_load(&c, files, 1, NULL, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "%s\n", err);
 	CHECK_INT(rc, 0);
@@ -148,7 +148,7 @@ static void test_full(void)
 	CHECK_INT(c.ninputs, 3);
 	CHECK_INT(c.noutputs, 1);
 	if (c.ninputs != 3 || c.noutputs != 1) {
-		config_free(&c);
+		hg_config_free(&c);
 		return;
 	}
 	/* The same plugin twice: two independent instances. */
@@ -182,7 +182,7 @@ static void test_full(void)
 	CHECK_STR(f->tagdrop.n ? f->tagdrop.key[0] : NULL, "host");
 	CHECK_INT(f->taginclude.n, 2);
 	CHECK_INT(f->namedrop.n + f->fieldpass.n + f->tagexclude.n, 0);
-	CHECK(filter_is_empty(&b->common.filter));
+	CHECK(hg_filter_is_empty(&b->common.filter));
 
 	struct output_cfg *o = &c.outputs[0];
 	CHECK_STR(o->common.alias, "out1");
@@ -191,7 +191,7 @@ static void test_full(void)
 	CHECK_INT(o->common.metric_buffer_limit, 1000);
 	CHECK_INT(o->common.filter.namedrop.n, 1);
 	CHECK_INT(o->common.filter.tagexclude.n, 1);
-	config_free(&c);
+	hg_config_free(&c);
 }
 
 static void test_merge(void)
@@ -203,7 +203,7 @@ static void test_merge(void)
 	snprintf(f2, sizeof(f2), "%s", fixture("override.yaml"));
 	const char *files[] = { f1, f2 };
 	snprintf(dir, sizeof(dir), "%s", fixture("conf.d"));
-	int rc = config_load(&c, files, 2, dir, err, sizeof(err));
+	int rc = hg_config_load(&c, files, 2, dir, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "%s\n", err);
 	CHECK_INT(rc, 0);
@@ -232,19 +232,19 @@ static void test_merge(void)
 		struct strlist *l = field(c.outputs[1].plugin->options, c.outputs[1].config, "files");
 		CHECK_STR(l->n ? l->v[0] : NULL, "/tmp/heliograph-test.out");
 	}
-	config_free(&c);
+	hg_config_free(&c);
 
 	/* A file that fails names itself, and nothing is left allocated. */
 	const char *missing[] = { f1, "/nonexistent/x.yaml" };
-	CHECK_INT(config_load(&c, missing, 2, NULL, err, sizeof(err)), -1);
+	CHECK_INT(hg_config_load(&c, missing, 2, NULL, err, sizeof(err)), -1);
 	CHECK_STR(err, "/nonexistent/x.yaml: No such file or directory");
 	CHECK_INT(c.ninputs, 0);
 	const char *isdir[] = { dir };
 	char want[1100];
 	snprintf(want, sizeof(want), "%s: Is a directory", dir);
-	CHECK_INT(config_load(&c, isdir, 1, NULL, err, sizeof(err)), -1);
+	CHECK_INT(hg_config_load(&c, isdir, 1, NULL, err, sizeof(err)), -1);
 	CHECK_STR(err, want);
-	CHECK_INT(config_load(&c, NULL, 0, "/nonexistent-dir", err, sizeof(err)), -1);
+	CHECK_INT(hg_config_load(&c, NULL, 0, "/nonexistent-dir", err, sizeof(err)), -1);
 	CHECK_STR(err, "/nonexistent-dir: No such file or directory");
 }
 
@@ -279,7 +279,7 @@ static void test_dropin_dir(void)
 	char err[512] = "", base[1024];
 	snprintf(base, sizeof(base), "%s", fixture("base.yaml"));
 	const char *files[] = { base };
-	int rc = config_load(&c, files, 1, dir, err, sizeof(err));
+	int rc = hg_config_load(&c, files, 1, dir, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "%s\n", err);
 	CHECK_INT(rc, 0);
@@ -298,17 +298,17 @@ static void test_dropin_dir(void)
 			CHECK_STR(c.outputs[1].plugin->name, "file");
 			CHECK_STR(c.outputs[2].common.alias, "second");
 		}
-		config_free(&c);
+		hg_config_free(&c);
 	}
 	/* The same sections twice in one file stay an error, named with its position. */
 	write_file(dir, "40-twice.yaml", "inputs:\n  - mem\ninputs:\n  - swap\n");
 	char want[1200];
 	snprintf(want, sizeof(want), "%s/40-twice.yaml:3:1: section \"inputs\" given twice", dir);
-	CHECK_INT(config_load(&c, files, 1, dir, err, sizeof(err)), -1);
+	CHECK_INT(hg_config_load(&c, files, 1, dir, err, sizeof(err)), -1);
 	CHECK_STR(err, want);
 	write_file(dir, "40-twice.yaml", "inputs:\n  - mem: {percpu: true}\n");
 	snprintf(want, sizeof(want), "%s/40-twice.yaml:2:11: input mem: unknown option \"percpu\"", dir);
-	CHECK_INT(config_load(&c, files, 1, dir, err, sizeof(err)), -1);
+	CHECK_INT(hg_config_load(&c, files, 1, dir, err, sizeof(err)), -1);
 	CHECK_STR(err, want);
 	CHECK_INT(c.ninputs, 0);
 	const char *names[] = { "10-disk.yaml", "20-net.yaml", "30-influx.yml", "README", "40-twice.yaml" };
@@ -390,13 +390,13 @@ static const struct opt_desc secret_opts[] = {
 static int apply_one(const char *yaml, struct secret_conf *sc, char *err, size_t errlen)
 {
 	struct ydoc d;
-	if (ydoc_load(&d, "s.yaml", yaml, strlen(yaml), err, errlen) < 0)
+	if (hg_ydoc_load(&d, "s.yaml", yaml, strlen(yaml), err, errlen) < 0)
 		return -1;
-	yaml_node_t *root = ydoc_root(&d);
+	yaml_node_t *root = hg_ydoc_root(&d);
 	yaml_node_pair_t *p = root->data.mapping.pairs.start;
-	const struct opt_desc *o = opt_find(secret_opts, ynode_text(ydoc_node(&d, p->key)));
-	int rc = opt_apply(o, sc, &d, ydoc_node(&d, p->value), err, errlen);
-	ydoc_free(&d);
+	const struct opt_desc *o = hg_opt_find(secret_opts, ynode_text(hg_ydoc_node(&d, p->key)));
+	int rc = hg_opt_apply(o, sc, &d, hg_ydoc_node(&d, p->value), err, errlen);
+	hg_ydoc_free(&d);
 	return rc;
 }
 
@@ -404,7 +404,7 @@ static void test_secret(void)
 {
 	struct secret_conf sc = { 0 };
 	char err[256] = "";
-	CHECK_INT(opt_apply_default(&secret_opts[1], &sc, "test", err, sizeof(err)), 0);
+	CHECK_INT(hg_opt_apply_default(&secret_opts[1], &sc, "test", err, sizeof(err)), 0);
 	CHECK_INT(sc.n, 7);
 	CHECK_INT(apply_one("token: hunter2\n", &sc, err, sizeof(err)), 0);
 	CHECK_STR(sc.token, "hunter2");
@@ -416,7 +416,7 @@ static void test_secret(void)
 	setenv("HG_TEST_TOKEN", "s3cr3t", 1);
 	CHECK_INT(apply_one("token: ${HG_TEST_TOKEN}\n", &sc, err, sizeof(err)), 0);
 	CHECK_STR(sc.token, "s3cr3t");
-	opts_free(secret_opts, &sc);
+	hg_opts_free(secret_opts, &sc);
 	CHECK(sc.token == NULL);
 }
 
@@ -448,7 +448,7 @@ static char *write_sample(char *path, const char *input_filter, const char *outp
 	if (fd < 0)
 		return NULL;
 	FILE *f = fdopen(fd, "w");
-	config_print_sample(f, input_filter, output_filter);
+	hg_config_print_sample(f, input_filter, output_filter);
 	fclose(f);
 	return slurp(path);
 }
@@ -485,8 +485,8 @@ static size_t count_enabled(const char *text, bool input)
 {
 	size_t n = 0;
 	for (size_t i = 0;; i++) {
-		const char *name = input ? (input_registry[i] ? input_registry[i]->name : NULL)
-					 : (output_registry[i] ? output_registry[i]->name : NULL);
+		const char *name = input ? (hg_input_registry[i] ? hg_input_registry[i]->name : NULL)
+					 : (hg_output_registry[i] ? hg_output_registry[i]->name : NULL);
 		if (!name)
 			return n;
 		char needle[128];
@@ -503,16 +503,16 @@ static void test_sample(void)
 	if (!text)
 		return;
 	size_t nin = 0, nout = 0;
-	for (; input_registry[nin]; nin++) {
+	for (; hg_input_registry[nin]; nin++) {
 		char needle[128];
-		snprintf(needle, sizeof(needle), "\n  ## %s: ", input_registry[nin]->name);
+		snprintf(needle, sizeof(needle), "\n  ## %s: ", hg_input_registry[nin]->name);
 		CHECK(strstr(text, needle) != NULL);
-		for (const struct opt_desc *o = input_registry[nin]->options; o && o->name; o++) {
+		for (const struct opt_desc *o = hg_input_registry[nin]->options; o && o->name; o++) {
 			snprintf(needle, sizeof(needle), "# %s:", o->name);
 			CHECK(strstr(text, needle) != NULL);
 		}
 	}
-	while (output_registry[nout])
+	while (hg_output_registry[nout])
 		nout++;
 	CHECK(strstr(text, "  flush_interval: 10s\n") != NULL);
 	CHECK(strstr(text, "  # health_listen:\n") != NULL);
@@ -527,35 +527,35 @@ static void test_sample(void)
 	struct agent_config c;
 	char err[512] = "";
 	const char *files[] = { path };
-	int rc = config_load(&c, files, 1, NULL, err, sizeof(err));
+	int rc = hg_config_load(&c, files, 1, NULL, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "sample: %s\n", err);
 	CHECK_INT(rc, 0);
 	CHECK_INT(c.ninputs, 8);
 	CHECK_INT(c.noutputs, 1);
 	CHECK_INT(c.interval_ns, 10 * S);
-	config_free(&c);
+	hg_config_free(&c);
 
 	/* Uncomment every plugin: all of them load. */
 	CHECK(uncomment(path, text, "  # ", "inputs:") > 0);
 	free(text);
 	text = slurp(path);
-	rc = config_load(&c, files, 1, NULL, err, sizeof(err));
+	rc = hg_config_load(&c, files, 1, NULL, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "sample, every plugin: %s\n", err);
 	CHECK_INT(rc, 0);
 	CHECK_INT(c.ninputs, nin);
 	CHECK_INT(c.noutputs, nout);
-	config_free(&c);
+	hg_config_free(&c);
 
 	/* Then every plugin option line: each printed default must load. */
 	CHECK(uncomment(path, text, "      # ", NULL) > 0);
-	rc = config_load(&c, files, 1, NULL, err, sizeof(err));
+	rc = hg_config_load(&c, files, 1, NULL, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "uncommented sample: %s\n", err);
 	CHECK_INT(rc, 0);
 	CHECK_INT(c.ninputs, nin);
-	config_free(&c);
+	hg_config_free(&c);
 	free(text);
 	unlink(path);
 
@@ -569,13 +569,13 @@ static void test_sample(void)
 	CHECK(strstr(text, "\n  - mem:\n") && strstr(text, "\n  - kubernetes:\n") && strstr(text, "\n  - file:\n"));
 	CHECK(!strstr(text, "cpu:") && !strstr(text, "influxdb:") && !strstr(text, "kube_inventory"));
 	files[0] = fpath;
-	rc = config_load(&c, files, 1, NULL, err, sizeof(err));
+	rc = hg_config_load(&c, files, 1, NULL, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "filtered sample: %s\n", err);
 	CHECK_INT(rc, 0);
 	CHECK_INT(c.ninputs, 2);
 	CHECK_INT(c.noutputs, 1);
-	config_free(&c);
+	hg_config_free(&c);
 	free(text);
 	unlink(fpath);
 }

@@ -7,7 +7,7 @@
  *   - load;
  *   - read exactly as the config without the option: its default, or NULL
  *     (unless the table marks "" as a value of its own, OPT_F_EMPTY_IS_VALUE);
- *   - start as the agent starts it (agent_new: outputs and inputs initialised)
+ *   - start as the agent starts it (hg_agent_new: outputs and inputs initialised)
  *     with the same outcome as the config without the option. */
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,7 @@ struct where {
 	const char *plugin;
 	const struct opt_desc *section; /* NULL, or the OPT_SECTION holding opt */
 	const struct opt_desc *opt;
-	bool common;                    /* in input/output_common_options */
+	bool common;                    /* in input/hg_output_common_options */
 };
 
 static void yaml_for(const struct where *w, bool with_option, char *out, size_t outlen)
@@ -58,11 +58,11 @@ static const char *value_of(const struct where *w, const struct agent_config *c)
 static int start(struct agent_config *c, char *err, size_t errlen)
 {
 	struct agent_opts opts = { 0 };
-	struct agent *a = agent_new(&loop, c, &opts, err, errlen);
+	struct agent *a = hg_agent_new(&loop, c, &opts, err, errlen);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	if (!a)
 		return -1;
-	agent_free(a);
+	hg_agent_free(a);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	return 0;
 }
@@ -72,18 +72,18 @@ static void try_option(const struct where *w)
 	char yaml[512], err[1024] = "", err0[1024] = "";
 	struct agent_config c0, c;
 	yaml_for(w, false, yaml, sizeof(yaml));
-	if (config_load_buffer(&c0, "t.yaml", yaml, strlen(yaml), err0, sizeof(err0)) != 0) {
+	if (hg_config_load_buffer(&c0, "t.yaml", yaml, strlen(yaml), err0, sizeof(err0)) != 0) {
 		fprintf(stderr, "%s: baseline does not load: %s\n", w->plugin, err0);
 		check_failures++;
 		return;
 	}
 	yaml_for(w, true, yaml, sizeof(yaml));
 	options_tried++;
-	if (config_load_buffer(&c, "t.yaml", yaml, strlen(yaml), err, sizeof(err)) != 0) {
+	if (hg_config_load_buffer(&c, "t.yaml", yaml, strlen(yaml), err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s.%s%s%s = \"\" does not load: %s\n", w->plugin, w->section ? w->section->name : "",
 			w->section ? "." : "", w->opt->name, err);
 		check_failures++;
-		config_free(&c0);
+		hg_config_free(&c0);
 		return;
 	}
 	const char *v = value_of(w, &c), *v0 = value_of(w, &c0);
@@ -106,8 +106,8 @@ static void try_option(const struct where *w)
 			check_failures++;
 		}
 	}
-	config_free(&c);
-	config_free(&c0);
+	hg_config_free(&c);
+	hg_config_free(&c0);
 }
 
 static void try_table(struct where w, const struct opt_desc *opts)
@@ -143,7 +143,7 @@ static void reported_cases(void)
 	for (size_t i = 0; i < sizeof(yaml) / sizeof(*yaml); i++) {
 		struct agent_config c;
 		char err[1024] = "";
-		int rc = config_load_buffer(&c, "t.yaml", yaml[i], strlen(yaml[i]), err, sizeof(err));
+		int rc = hg_config_load_buffer(&c, "t.yaml", yaml[i], strlen(yaml[i]), err, sizeof(err));
 		CHECK_INT(rc, 0);
 		if (rc) {
 			fprintf(stderr, "%s\n", err);
@@ -169,7 +169,7 @@ static void reported_cases(void)
 					CHECK_STR(v, "gzip");
 			}
 		}
-		config_free(&c);
+		hg_config_free(&c);
 	}
 }
 
@@ -179,20 +179,20 @@ int main(void)
 	setenv("NODE_IP", "127.0.0.1", 1);
 	setenv("NODE_NAME", "test-node", 1);
 	unsetenv("HG_TEST_UNSET_USER");
-	log_open(NULL, false, true);
+	hg_log_open(NULL, false, true);
 	uv_loop_init(&loop);
 	reported_cases();
-	for (size_t i = 0; input_registry[i]; i++) {
-		struct where w = { .output = false, .plugin = input_registry[i]->name };
-		try_table(w, input_registry[i]->options);
+	for (size_t i = 0; hg_input_registry[i]; i++) {
+		struct where w = { .output = false, .plugin = hg_input_registry[i]->name };
+		try_table(w, hg_input_registry[i]->options);
 		w.common = true;
-		try_table(w, input_common_options);
+		try_table(w, hg_input_common_options);
 	}
-	for (size_t i = 0; output_registry[i]; i++) {
-		struct where w = { .output = true, .plugin = output_registry[i]->name };
-		try_table(w, output_registry[i]->options);
+	for (size_t i = 0; hg_output_registry[i]; i++) {
+		struct where w = { .output = true, .plugin = hg_output_registry[i]->name };
+		try_table(w, hg_output_registry[i]->options);
 		w.common = true;
-		try_table(w, output_common_options);
+		try_table(w, hg_output_common_options);
 	}
 	/* The walk saw the tables (a registry or type mix-up would make it vacuous). */
 	fprintf(stderr, "%d string options tried, %d starts compared, %d of them start\n", options_tried,

@@ -6,7 +6,7 @@
 static int64_t dur(const char *s)
 {
 	int64_t ns = -12345;
-	if (parse_duration(s, &ns) < 0)
+	if (hg_parse_duration(s, &ns) < 0)
 		return -1;
 	return ns;
 }
@@ -14,7 +14,7 @@ static int64_t dur(const char *s)
 static long long size(const char *s)
 {
 	uint64_t b = 0;
-	if (parse_size(s, &b) < 0)
+	if (hg_parse_size(s, &b) < 0)
 		return -1;
 	return (long long)b;
 }
@@ -22,7 +22,7 @@ static long long size(const char *s)
 static void check_expand(const char *in, const char *want)
 {
 	char err[128] = "";
-	char *out = env_expand(in, err, sizeof(err));
+	char *out = hg_env_expand(in, err, sizeof(err));
 	if (!out)
 		fprintf(stderr, "env_expand(\"%s\"): %s\n", in, err);
 	CHECK_STR(out, want);
@@ -32,7 +32,7 @@ static void check_expand(const char *in, const char *want)
 static void check_expand_fails(const char *in)
 {
 	char err[128] = "";
-	char *out = env_expand(in, err, sizeof(err));
+	char *out = hg_env_expand(in, err, sizeof(err));
 	CHECK(out == NULL);
 	CHECK(err[0] != '\0');
 	free(out);
@@ -90,12 +90,12 @@ int main(void)
 	CHECK_INT(size("-1"), -1);
 	{
 		uint64_t b = 0;
-		CHECK_INT(parse_size("15EiB", &b), 0);
+		CHECK_INT(hg_parse_size("15EiB", &b), 0);
 		CHECK(b == 15ULL << 60);
-		CHECK_INT(parse_size("16EiB", &b), -1);
-		CHECK_INT(parse_size("18446744073709551615", &b), 0);
+		CHECK_INT(hg_parse_size("16EiB", &b), -1);
+		CHECK_INT(hg_parse_size("18446744073709551615", &b), 0);
 		CHECK(b == UINT64_MAX);
-		CHECK_INT(parse_size("18446744073709551616", &b), -1);
+		CHECK_INT(hg_parse_size("18446744073709551616", &b), -1);
 	}
 
 	setenv("HG_T_HOST", "node-1", 1);

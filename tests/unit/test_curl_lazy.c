@@ -1,6 +1,6 @@
 /* When libcurl cannot be loaded (this test is built with base/curl_lazy.c pointing at a
  * soname that does not exist), HTTP fails with a clear error and nothing crashes: the
- * handle constructors return NULL, the others their failure values, httpc_send says why,
+ * handle constructors return NULL, the others their failure values, hg_httpc_send says why,
  * and the log names the library once. */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -24,7 +24,7 @@ int main(void)
 	int fd = mkstemp(logpath);
 	CHECK(fd >= 0);
 	close(fd);
-	CHECK(log_open(logpath, false, false) == 0);
+	CHECK(hg_log_open(logpath, false, false) == 0);
 
 	CHECK_INT(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_FAILED_INIT);
 	CHECK(curl_easy_init() == NULL);
@@ -41,18 +41,18 @@ int main(void)
 
 	uv_loop_t loop;
 	uv_loop_init(&loop);
-	struct httpc *c = httpc_new(&loop); /* needs no libcurl until a request */
+	struct httpc *c = hg_httpc_new(&loop); /* needs no libcurl until a request */
 	CHECK(c != NULL);
 	struct httpc_request q = { .method = "GET", .url = "http://127.0.0.1:9/" };
 	char err[256] = "";
 	int called = 0;
-	CHECK_INT(httpc_send(c, &q, never, &called, err, sizeof err), -1);
+	CHECK_INT(hg_httpc_send(c, &q, never, &called, err, sizeof err), -1);
 	CHECK(strstr(err, "libcurl could not be loaded") != NULL);
-	httpc_free(c);
+	hg_httpc_free(c);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	CHECK_INT(called, 0);
 	CHECK_INT(uv_loop_close(&loop), 0);
-	log_close();
+	hg_log_close();
 
 	/* One error line naming the library, however many calls failed. */
 	FILE *f = fopen(logpath, "r");

@@ -46,22 +46,22 @@ static const struct {
 int main(void)
 {
 	for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
-		int s = deploy_strategy_parse(table[i].typed);
+		int s = hg_deploy_strategy_parse(table[i].typed);
 		if (!table[i].tag) {
 			if (s != -1)
-				fprintf(stderr, "'%s' accepted as %s\n", table[i].typed, deploy_strategy_name(s));
+				fprintf(stderr, "'%s' accepted as %s\n", table[i].typed, hg_deploy_strategy_name(s));
 			CHECK_INT(s, -1);
 		} else {
 			if (s < 0)
 				fprintf(stderr, "'%s' refused\n", table[i].typed);
 			CHECK(s >= 0);
-			CHECK_STR(s >= 0 ? deploy_strategy_name(s) : "", table[i].tag);
+			CHECK_STR(s >= 0 ? hg_deploy_strategy_name(s) : "", table[i].tag);
 		}
 	}
-	CHECK_INT(deploy_strategy_parse(NULL), -1);
+	CHECK_INT(hg_deploy_strategy_parse(NULL), -1);
 	/* Every canonical name parses to itself. */
 	for (int s = 0; s < DEPLOY_STRATEGY_COUNT; s++)
-		CHECK_INT(deploy_strategy_parse(deploy_strategy_name(s)), s);
-	CHECK_STR(deploy_strategy_name(DEPLOY_STRATEGY_COUNT), "unknown");
+		CHECK_INT(hg_deploy_strategy_parse(hg_deploy_strategy_name(s)), s);
+	CHECK_STR(hg_deploy_strategy_name(DEPLOY_STRATEGY_COUNT), "unknown");
 	CHECK_DONE();
 }

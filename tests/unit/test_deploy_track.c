@@ -5,18 +5,18 @@
 
 static void test_names(void)
 {
-	CHECK_INT(track_strategy_parse("bigbang"), ST_BIGBANG);
-	CHECK_INT(track_strategy_parse("big-bang"), ST_BIGBANG);
-	CHECK_INT(track_strategy_parse("recreate"), ST_BIGBANG);
-	CHECK_INT(track_strategy_parse("rolling"), ST_ROLLING);
-	CHECK_INT(track_strategy_parse("canary"), ST_CANARY);
-	CHECK_INT(track_strategy_parse("bluegreen"), ST_BLUEGREEN);
-	CHECK_INT(track_strategy_parse("blue-green"), ST_BLUEGREEN);
-	CHECK_INT(track_strategy_parse("Canary"), ST_CANARY); /* the annotation is typed: plugins/common/deploy_strategy.c */
-	CHECK_INT(track_strategy_parse(""), -1);
-	CHECK_STR(track_strategy_name(ST_BLUEGREEN), "bluegreen");
-	CHECK_STR(track_phase_name(PH_ROLLED_BACK), "rolled_back");
-	CHECK_STR(track_phase_name(PH_PROMOTED), "promoted");
+	CHECK_INT(hg_track_strategy_parse("bigbang"), ST_BIGBANG);
+	CHECK_INT(hg_track_strategy_parse("big-bang"), ST_BIGBANG);
+	CHECK_INT(hg_track_strategy_parse("recreate"), ST_BIGBANG);
+	CHECK_INT(hg_track_strategy_parse("rolling"), ST_ROLLING);
+	CHECK_INT(hg_track_strategy_parse("canary"), ST_CANARY);
+	CHECK_INT(hg_track_strategy_parse("bluegreen"), ST_BLUEGREEN);
+	CHECK_INT(hg_track_strategy_parse("blue-green"), ST_BLUEGREEN);
+	CHECK_INT(hg_track_strategy_parse("Canary"), ST_CANARY); /* the annotation is typed: plugins/common/deploy_strategy.c */
+	CHECK_INT(hg_track_strategy_parse(""), -1);
+	CHECK_STR(hg_track_strategy_name(ST_BLUEGREEN), "bluegreen");
+	CHECK_STR(hg_track_phase_name(PH_ROLLED_BACK), "rolled_back");
+	CHECK_STR(hg_track_phase_name(PH_PROMOTED), "promoted");
 }
 
 /* kubectl set image on a RollingUpdate Deployment, every write the
@@ -28,8 +28,8 @@ static void test_names(void)
 static void test_rolling(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	struct dep d = { .ns = "shop", .name = "web", .image = "registry.example/shop/web:1.0", .gen = 1, .rev = 1,
 			 .observed = 1, .replicas = 3, .updated = 3, .available = 3, .reason = "NewReplicaSetAvailable",
 			 .t_spec = -600, .t_cond = -590 };
@@ -84,15 +84,15 @@ static void test_rolling(void)
 	d.available = 5, d.unavailable = 0, d.reason = "NewReplicaSetAvailable", d.t_cond = 110;
 	feed_dep(t, &d, WATCH);
 	CHECK_INT(npts, 3);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* Recreate, and the heliograph.io/strategy annotation over the Deployment's own strategy. */
 static void test_bigbang_and_annotation(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	struct dep bb = { .ns = "shop", .name = "bb", .image = "shop/bb:1.0", .gen = 1, .rev = 1, .observed = 1,
 			  .replicas = 2, .updated = 2, .available = 2, .reason = "NewReplicaSetAvailable", .recreate = true,
 			  .t_spec = -600, .t_cond = -590 };
@@ -140,7 +140,7 @@ static void test_bigbang_and_annotation(void)
 	CHECK_PT(0, AT(60), 0, -1);
 	CHECK_PT(1, AT(61), 0, -1);
 	CHECK_PT(2, AT(70), 100, 10.0);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* A rollout that hits its progress deadline, then kubectl rollout undo:
@@ -148,8 +148,8 @@ static void test_bigbang_and_annotation(void)
 static void test_failed_then_undo(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	struct dep d = { .ns = "shop", .name = "fail", .image = "shop/fail:1.0", .gen = 1, .rev = 1, .observed = 1,
 			 .replicas = 3, .updated = 3, .available = 3, .reason = "NewReplicaSetAvailable",
 			 .t_spec = -600, .t_cond = -590 };
@@ -187,7 +187,7 @@ static void test_failed_then_undo(void)
 	CHECK_INT(pts[3].revision, 3);
 	CHECK_STR(pts[3].image, "shop/fail:1.0");
 	CHECK_STR(pts[3].message, "ReplicaSet \"fail-3\" has successfully progressed.");
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* A new leader: the ReplicaSets are listed before their Deployment, which
@@ -197,8 +197,8 @@ static void test_failed_then_undo(void)
 static void test_undo_from_replicaset_history(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	feed_rs(t, "shop", "api-7d4b9c", "Deployment", "api", "shop/api:1.0,fluent/fluent-bit:3.0", 1,
 		"deployment.kubernetes.io/revision");
 	feed_rs(t, "shop", "api-5f6d8e", "Deployment", "api", "shop/api:1.1,fluent/fluent-bit:3.0", 2,
@@ -231,7 +231,7 @@ static void test_undo_from_replicaset_history(void)
 	feed_dep(t, &d, WATCH);
 	CHECK_STR(seq_from(3), "Deployment/api rolling started; Deployment/api rolling completed");
 	CHECK_PT(4, AT(230), -1, 30.0);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* A rollout that never finishes (the new pods never become ready and the
@@ -241,8 +241,8 @@ static void test_undo_from_replicaset_history(void)
 static void test_never_finishes(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	struct dep d = { .ns = "shop", .name = "stuck", .image = "shop/stuck:1.0", .gen = 1, .rev = 1, .observed = 1,
 			 .replicas = 4, .updated = 4, .available = 4, .reason = "NewReplicaSetAvailable",
 			 .t_spec = -600, .t_cond = -590 };
@@ -268,7 +268,7 @@ static void test_never_finishes(void)
 	CHECK_PT(2, AT(1000), -1, -1);
 	CHECK_PT(3, AT(1010), -1, 10.0);
 	now_ns = AT(5000);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* progressDeadlineSeconds: 2147483647 turns progress checking off and the
@@ -278,8 +278,8 @@ static void test_never_finishes(void)
 static void test_no_progress_deadline(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(100));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(100));
 	struct dep d = { .ns = "shop", .name = "nodl", .image = "shop/nodl:1.0", .gen = 1, .rev = 1, .observed = 1,
 			 .replicas = 3, .updated = 3, .available = 3, .t_spec = -600 };
 	now_ns = AT(150);
@@ -310,7 +310,7 @@ static void test_no_progress_deadline(void)
 	CHECK_PT(4, AT(240), -1, 40.0);
 	CHECK_STR(pts[4].message, "");
 	now_ns = AT(5000);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* kubectl rollout restart: the template changes (an annotation), not the
@@ -319,8 +319,8 @@ static void test_no_progress_deadline(void)
 static void test_restart(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	struct dep d = { .ns = "shop", .name = "rs", .image = "shop/rs:1.0", .gen = 1, .rev = 1, .observed = 1,
 			 .replicas = 2, .updated = 2, .available = 2, .reason = "NewReplicaSetAvailable",
 			 .t_spec = -600, .t_cond = -590 };
@@ -338,7 +338,7 @@ static void test_restart(void)
 	CHECK_PT(0, AT(30), -1, -1);
 	CHECK_INT(pts[0].revision, 2);
 	CHECK_PT(2, AT(50), -1, 20.0);
-	track_free(t);
+	hg_track_free(t);
 }
 
 int main(int argc, char **argv)
@@ -353,6 +353,6 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_no_progress_deadline),
 		CHECK_CASE(test_restart),
 	};
-	track_free(NULL);
+	hg_track_free(NULL);
 	return CHECK_RUN(argc, argv, cases);
 }

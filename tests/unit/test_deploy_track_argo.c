@@ -19,8 +19,8 @@ static char *argo_before(const char *rel, const char *image, const char *image_b
 static void test_argo_canary(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, EPOCH(1572238400)); /* after everything the list shows */
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, EPOCH(1572238400)); /* after everything the list shows */
 	const char *rel = "k8s-api/argo-rollouts/canary/canary-rollout.yaml";
 	char *before = argo_before(rel, "argoproj/rollouts-demo:does-not-exist", "argoproj/rollouts-demo:blue",
 				   "65fb5ffc84", "877894d5b");
@@ -44,7 +44,7 @@ static void test_argo_canary(void)
 	CHECK_INT(pts[1].available, 5);
 	CHECK_INT(pts[1].unavailable, 0);
 	free(real);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* The canary fixture made healthy and walked through its steps: setWeight
@@ -52,8 +52,8 @@ static void test_argo_canary(void)
 static void test_argo_canary_steps(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, EPOCH(1571900000));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, EPOCH(1571900000));
 	const char *rel = "k8s-api/argo-rollouts/canary/canary-rollout.yaml";
 	char *j = fixture_json(rel);
 	j = subst(j, "\"reason\":\"ProgressDeadlineExceeded\",\"status\":\"False\"",
@@ -80,7 +80,7 @@ static void test_argo_canary_steps(void)
 	CHECK_PT(3, EPOCH(1572238500), 100, 254862.0);
 	now_ns = AT(5000);
 	free(j);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* status.phase Degraded fails the rollout; with traffic routing the
@@ -88,8 +88,8 @@ static void test_argo_canary_steps(void)
 static void test_argo_degraded_and_weights(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, EPOCH(1572238400));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, EPOCH(1572238400));
 	char *j = fixture_json("k8s-api/argo-rollouts/canary/canary-rollout.yaml");
 	j = subst(j, "\"reason\":\"ProgressDeadlineExceeded\",\"status\":\"False\"",
 		  "\"reason\":\"ReplicaSetUpdated\",\"status\":\"True\"");
@@ -105,14 +105,14 @@ static void test_argo_degraded_and_weights(void)
 	CHECK_STR(seq_from(2), "Rollout/canary-demo canary failed");
 	CHECK_PT(2, EPOCH(1572238375), 35, 254737.0);
 	free(j);
-	track_free(t);
+	hg_track_free(t);
 }
 
 static void test_argo_bluegreen(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, EPOCH(1572100000));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, EPOCH(1572100000));
 	const char *rel = "k8s-api/argo-rollouts/blue-green/bluegreen-rollout.yaml";
 	char *before = argo_before(rel, "argoproj/rollouts-demo:green", "argoproj/rollouts-demo:blue", "74b948fccb",
 				   "6cbccd9f99");
@@ -145,14 +145,14 @@ static void test_argo_bluegreen(void)
 	CHECK_PT(3, EPOCH(1572238300), -1, 178086.0);
 	now_ns = AT(5000);
 	free(j);
-	track_free(t);
+	hg_track_free(t);
 }
 
 static void test_argo_aborted(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, EPOCH(1600765790));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, EPOCH(1600765790));
 	const char *rel = "k8s-api/argo-rollouts/rollout-aborted/rollout.yaml";
 	char *before = argo_before(rel, "argoproj/rollouts-demo:yellow", "argoproj/rollouts-demo:red", "db976bc44",
 				   "7d84d44bb8");
@@ -171,7 +171,7 @@ static void test_argo_aborted(void)
 	CHECK_STR(pts[1].message, "metric \"web\" assessed Failed due to failed (1) > failureLimit (0)");
 	CHECK_STR(pts[1].version, "yellow");
 	free(j);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* Argo: kubectl argo rollouts undo to a template known only from the
@@ -179,8 +179,8 @@ static void test_argo_aborted(void)
 static void test_argo_undo_from_replicaset_history(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, EPOCH(1572300000));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, EPOCH(1572300000));
 	feed_rs(t, "jesse-test", "canary-demo-877894d5b", "Rollout", "canary-demo", "argoproj/rollouts-demo:blue", 30,
 		"rollout.argoproj.io/revision");
 	feed_rs(t, "jesse-test", "canary-demo-65fb5ffc84", "Rollout", "canary-demo",
@@ -223,7 +223,7 @@ static void test_argo_undo_from_replicaset_history(void)
 	CHECK_INT(pts[2].revision, 32);
 	CHECK_STR(pts[2].image, "argoproj/rollouts-demo:blue");
 	free(j);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* Argo writes the new pod hash and revision after the user's spec change,
@@ -234,8 +234,8 @@ static void test_argo_undo_from_replicaset_history(void)
 static void test_argo_controller_writes(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, EPOCH(1600765790));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, EPOCH(1600765790));
 	const char *rel = "k8s-api/argo-rollouts/rollout-aborted/rollout.yaml";
 	char *j = fixture_json(rel);
 	/* Before: red, generation 14, stable, observed. */
@@ -287,7 +287,7 @@ static void test_argo_controller_writes(void)
 	CHECK_PT(2, EPOCH(1600765830), 100, -1);
 	CHECK_PT(3, EPOCH(1600765830), 100, 42.0);
 	free(j);
-	track_free(t);
+	hg_track_free(t);
 }
 
 int main(int argc, char **argv)

@@ -8,8 +8,8 @@
 static void test_canary_pair(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	feed_svc(t, "api", "{\"app\":\"api\"}", NULL, -3000, false, LIST);
 	struct dep st = { .ns = "shop", .name = "api", .image = "shop/api:1.0", .gen = 1, .rev = 1, .observed = 1,
 			  .replicas = 3, .updated = 3, .available = 3, .reason = "NewReplicaSetAvailable",
@@ -72,15 +72,15 @@ static void test_canary_pair(void)
 	feed_dep(t, &ca, WATCH);
 	CHECK_STR(seq_from(7), "Service/api canary rolled_back");
 	CHECK_PT(7, AT(900), 0, 700.0);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* A canary abandoned before promotion: scaled to 0, or deleted. */
 static void test_canary_abandoned(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	feed_svc(t, "cart", "{\"app\":\"cart\"}", NULL, -3000, false, LIST);
 	struct dep st = { .ns = "shop", .name = "cart", .image = "shop/cart:1.0", .gen = 1, .rev = 1, .observed = 1,
 			  .replicas = 9, .updated = 9, .available = 9, .reason = "NewReplicaSetAvailable",
@@ -111,7 +111,7 @@ static void test_canary_abandoned(void)
 	st.image = "shop/cart:1.1", st.gen = 2, st.rev = 2, st.observed = 2, st.t_spec = 300, st.t_cond = 320;
 	feed_dep(t, &st, WATCH);
 	CHECK_STR(seq_from(6), "Deployment/cart rolling started; Deployment/cart rolling completed");
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* Out of order: a canary Deployment seen before its Service or before the
@@ -120,8 +120,8 @@ static void test_canary_abandoned(void)
 static void test_canary_out_of_order(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	struct dep ca = { .ns = "shop", .name = "pay-canary", .image = "shop/pay:2.0", .gen = 1, .rev = 1,
 			  .observed = 1, .replicas = 1, .updated = 1, .available = 0, .reason = "ReplicaSetUpdated",
 			  .labels = "{\"app\":\"pay\",\"track\":\"canary\"}", .t_spec = 10, .t_cond = 11 };
@@ -146,7 +146,7 @@ static void test_canary_out_of_order(void)
 	feed_dep(t, &ca, WATCH);
 	CHECK_STR(seq_from(6), "Service/pay canary started; Service/pay canary progressing");
 	CHECK_PT(6, AT(50), 25, -1);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* Around a canary pair: a hotfix of the stable that is not the canary's
@@ -158,8 +158,8 @@ static void test_canary_out_of_order(void)
 static void test_canary_pair_edges(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	feed_svc(t, "api", "{\"app\":\"api\"}", NULL, -3000, false, LIST);
 	struct dep st = { .ns = "shop", .name = "api", .image = "shop/api:1.0", .gen = 1, .rev = 1, .observed = 1,
 			  .replicas = 3, .updated = 3, .available = 3, .reason = "NewReplicaSetAvailable",
@@ -213,13 +213,13 @@ static void test_canary_pair_edges(void)
 	feed_dep(t, &other, WATCH);
 	CHECK_STR(seq_from(6), "Deployment/api-canary canary started; Deployment/api-canary canary completed");
 	CHECK_STR(pts[6].ns, "other");
-	track_free(t);
+	hg_track_free(t);
 
 	/* Blue-green Service: a Deployment with its app label but no color is not one of the pair;
 	 * a new color created scaled to 0 starts nothing. */
 	reset();
-	t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	feed_svc(t, "bg", "{\"app\":\"bg\",\"color\":\"blue\"}", NULL, -3000, false, LIST);
 	struct dep mig = { .ns = "shop", .name = "bg-migrate", .image = "shop/bg-migrate:1.0", .gen = 1, .rev = 1,
 			   .observed = 1, .replicas = 1, .updated = 1, .available = 1, .reason = "NewReplicaSetAvailable",
@@ -231,7 +231,7 @@ static void test_canary_pair_edges(void)
 			  .labels = "{\"app\":\"bg\",\"color\":\"green\"}", .t_spec = 20, .t_cond = 21 };
 	feed_dep(t, &gr, WATCH);
 	CHECK_INT(npts, 2);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* Two Deployments (color blue, green) behind Service shopbg: green comes
@@ -240,8 +240,8 @@ static void test_canary_pair_edges(void)
 static void test_bluegreen_pair(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	feed_svc(t, "shopbg", "{\"app\":\"shopbg\",\"color\":\"blue\"}", NULL, -3000, false, LIST);
 	struct dep blue = { .ns = "shop", .name = "shopbg-blue", .image = "shop/bg:1.0", .gen = 1, .rev = 1,
 			    .observed = 1, .replicas = 3, .updated = 3, .available = 3, .reason = "NewReplicaSetAvailable",
@@ -292,7 +292,7 @@ static void test_bluegreen_pair(void)
 	CHECK_STR(seq_from(9), "Service/shopbg bluegreen started; Service/shopbg bluegreen progressing; "
 			       "Service/shopbg bluegreen failed");
 	CHECK_PT(11, AT(801), -1, 601.0);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* Selectors on "version", or on "slot" with the annotation; a switch to a
@@ -300,8 +300,8 @@ static void test_bluegreen_pair(void)
 static void test_bluegreen_selectors(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	feed_svc(t, "cat", "{\"app\":\"cat\",\"version\":\"v1\"}", NULL, -3000, false, LIST);
 	/* A switch to v2 before any v2 Deployment exists: the Service's own namespace. */
 	feed_svc(t, "cat", "{\"app\":\"cat\",\"version\":\"v2\"}", NULL, 40, false, WATCH);
@@ -334,7 +334,7 @@ static void test_bluegreen_selectors(void)
 	b.image = "shop/eel:2.1", b.gen = 2, b.rev = 2, b.observed = 2, b.t_spec = 90, b.t_cond = 95;
 	feed_dep(t, &b, WATCH);
 	CHECK_STR(seq(), "Deployment/eel-b rolling started; Deployment/eel-b rolling completed");
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* The live color's Deployment updated in place (no selector switch) is a
@@ -344,8 +344,8 @@ static void test_bluegreen_selectors(void)
 static void test_bluegreen_inplace(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	feed_svc(t, "web", "{\"app\":\"web\",\"color\":\"blue\"}", NULL, -3000, false, LIST);
 	struct dep blue = { .ns = "shop", .name = "web-blue", .image = "shop/web:1.0", .gen = 1, .rev = 1,
 			    .observed = 1, .replicas = 3, .updated = 3, .available = 3, .reason = "NewReplicaSetAvailable",
@@ -405,7 +405,7 @@ static void test_bluegreen_inplace(void)
 	CHECK_STR(seq_from(12), "Service/web bluegreen rolled_back");
 	CHECK_PT(12, AT(950), -1, 50.0);
 	CHECK_INT(npts, 13);
-	track_free(t);
+	hg_track_free(t);
 }
 
 int main(int argc, char **argv)

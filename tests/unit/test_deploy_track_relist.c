@@ -9,8 +9,8 @@
 static void test_relist_after_gone(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	struct dep d = { .ns = "shop", .name = "gone", .image = "shop/gone:1.0", .gen = 1, .rev = 1, .observed = 1,
 			 .replicas = 2, .updated = 2, .available = 2, .reason = "NewReplicaSetAvailable",
 			 .t_spec = -600, .t_cond = -590 };
@@ -24,7 +24,7 @@ static void test_relist_after_gone(void)
 	feed_dep(t, &d, WATCH);
 	CHECK_STR(seq(), "Deployment/gone rolling started; Deployment/gone rolling progressing; Deployment/gone rolling completed");
 	CHECK_PT(2, AT(20), -1, 10.0);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* The condition's time (the controller's clock) before the spec write's
@@ -32,8 +32,8 @@ static void test_relist_after_gone(void)
 static void test_clock_skew(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	struct dep d = { .ns = "shop", .name = "skew", .image = "shop/skew:1.0", .gen = 1, .rev = 1, .observed = 1,
 			 .replicas = 1, .updated = 1, .available = 1, .reason = "NewReplicaSetAvailable",
 			 .t_spec = -600, .t_cond = -590 };
@@ -42,7 +42,7 @@ static void test_clock_skew(void)
 	feed_dep(t, &d, WATCH);
 	CHECK_STR(seq(), "Deployment/skew rolling started; Deployment/skew rolling completed");
 	CHECK_PT(1, AT(58), -1, 0.0);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* A new leader lists objects. Phases older than the previous leader's
@@ -52,8 +52,8 @@ static void test_clock_skew(void)
 static void test_relist_by_new_leader(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(100));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(100));
 	struct dep mid = { .ns = "shop", .name = "mid", .image = "shop/mid:2.0", .gen = 2, .rev = 2, .observed = 2,
 			   .replicas = 3, .updated = 1, .available = 2, .reason = "ReplicaSetUpdated",
 			   .t_spec = 50, .t_cond = 60 };
@@ -78,7 +78,7 @@ static void test_relist_by_new_leader(void)
 	feed_dep(t, &fresh, WATCH);
 	CHECK_STR(seq_from(3), "Deployment/fresh rolling started; Deployment/fresh rolling completed");
 	CHECK_PT(4, AT(30), -1, 10.0);
-	track_free(t);
+	hg_track_free(t);
 
 	/* kind's real coredns Deployment (created 04:14:45, available 04:15:05). */
 	char *list = fixture_slurp("k8s-api/deployments/kind-v1.36-deploymentlist-kube-system.json");
@@ -90,8 +90,8 @@ static void test_relist_by_new_leader(void)
 	if (end)
 		*end = '\0';
 	reset();
-	t = track_new(on_point, NULL);
-	track_set_skip_before(t, EPOCH(1781496886)); /* recorded past its creation: only the end is new */
+	t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, EPOCH(1781496886)); /* recorded past its creation: only the end is new */
 	feed(t, KOBJ_DEPLOYMENT, item, false, true);
 	CHECK_STR(seq(), "Deployment/coredns rolling completed");
 	CHECK_PT(0, EPOCH(1781496905), -1, 20.0);
@@ -102,19 +102,19 @@ static void test_relist_by_new_leader(void)
 	CHECK_INT(pts[0].replicas, 2);
 	CHECK_INT(pts[0].available, 2);
 	CHECK_STR(pts[0].message, "ReplicaSet \"coredns-589f44dc88\" has successfully progressed.");
-	track_free(t);
+	hg_track_free(t);
 	reset();
-	t = track_new(on_point, NULL);
-	track_set_skip_before(t, EPOCH(1781496906));
+	t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, EPOCH(1781496906));
 	feed(t, KOBJ_DEPLOYMENT, item, false, true);
 	CHECK_INT(npts, 0);
-	track_free(t);
+	hg_track_free(t);
 	reset();
-	t = track_new(on_point, NULL); /* no earlier leader: everything the list shows */
+	t = hg_track_new(on_point, NULL); /* no earlier leader: everything the list shows */
 	feed(t, KOBJ_DEPLOYMENT, item, false, true);
 	CHECK_STR(seq(), "Deployment/coredns rolling started; Deployment/coredns rolling completed");
 	CHECK_PT(0, EPOCH(1781496885), -1, -1);
-	track_free(t);
+	hg_track_free(t);
 	free(list);
 }
 
@@ -122,8 +122,8 @@ static void test_relist_by_new_leader(void)
 static void test_deleted(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	struct dep d = { .ns = "shop", .name = "tmp", .image = "shop/tmp:1.0", .gen = 1, .rev = 1, .observed = 1,
 			 .replicas = 2, .updated = 2, .available = 2, .reason = "NewReplicaSetAvailable",
 			 .t_spec = -600, .t_cond = -590 };
@@ -147,15 +147,15 @@ static void test_deleted(void)
 	delete_dep(t, &ghost);
 	feed_svc(t, "ghost", "{\"app\":\"ghost\"}", NULL, 0, true, WATCH);
 	CHECK_INT(npts, 4);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* Many workloads in one tracker; object names longer than the fields. */
 static void test_many_and_long_names(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	char names[40][32];
 	for (int i = 0; i < 40; i++) {
 		snprintf(names[i], sizeof names[i], "w%02d", i);
@@ -175,7 +175,7 @@ static void test_many_and_long_names(void)
 			 "Deployment/w26 rolling started; Deployment/w26 rolling completed; "
 			 "Deployment/w39 rolling started; Deployment/w39 rolling completed");
 	CHECK_PT(5, AT(31), -1, 5.0);
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* started names the revision being rolled out: it waits for the controller
@@ -189,8 +189,8 @@ static void test_many_and_long_names(void)
 static void test_started_waits_for_revision(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	struct dep d = { .ns = "shop", .name = "slow", .image = "shop/slow:1.0", .gen = 1, .rev = 1, .observed = 1,
 			 .replicas = 2, .updated = 2, .available = 2, .reason = "NewReplicaSetAvailable",
 			 .t_spec = -600, .t_cond = -590 };
@@ -260,19 +260,19 @@ static void test_started_waits_for_revision(void)
 	f.image = "shop/flush:2.0", f.gen = 2, f.t_spec = 400;
 	feed_dep(t, &f, WATCH);
 	CHECK_INT(npts, 1);
-	track_flush(t);
-	track_flush(t);
+	hg_track_flush(t);
+	hg_track_flush(t);
 	CHECK_STR(seq_from(1), "Deployment/flush rolling started");
 	CHECK_PT(1, AT(400), -1, -1);
 	f.rev = 2, f.observed = 2, f.t_cond = 410;
 	feed_dep(t, &f, WATCH);
 	CHECK_STR(seq_from(1), "Deployment/flush rolling started; Deployment/flush rolling completed");
-	track_free(t);
+	hg_track_free(t);
 
 	/* A new leader's list shows a spec write from before skip_before: numbered later, still skipped. */
 	reset();
-	t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(100));
+	t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(100));
 	struct dep l = { .ns = "shop", .name = "listed", .image = "shop/listed:2.0", .gen = 2, .rev = 1, .observed = 1,
 			 .replicas = 2, .updated = 2, .available = 2, .reason = "NewReplicaSetAvailable",
 			 .t_spec = 90, .t_cond = -590 };
@@ -280,12 +280,12 @@ static void test_started_waits_for_revision(void)
 	l.rev = 2, l.observed = 2, l.updated = 1, l.reason = "ReplicaSetUpdated", l.t_cond = 110;
 	feed_dep(t, &l, WATCH);
 	CHECK_STR(seq(), "Deployment/listed rolling progressing");
-	track_free(t);
+	hg_track_free(t);
 
 	/* A canary pair: the Service's started names the canary's new revision. */
 	reset();
-	t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	feed_svc(t, "api", "{\"app\":\"api\"}", NULL, -3000, false, LIST);
 	struct dep st = { .ns = "shop", .name = "api", .image = "shop/api:1.0", .gen = 1, .rev = 1, .observed = 1,
 			  .replicas = 3, .updated = 3, .available = 3, .reason = "NewReplicaSetAvailable",
@@ -328,12 +328,12 @@ static void test_started_waits_for_revision(void)
 	CHECK_INT(pts[4].revision, 2);
 	CHECK_STR(pts[4].image, "shop/api:3.0");
 	CHECK_PT(5, AT(60), 0, 10.0);
-	track_free(t);
+	hg_track_free(t);
 
 	/* A blue-green pair: the new color's revision. */
 	reset();
-	t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	feed_svc(t, "bg", "{\"app\":\"bg\",\"color\":\"blue\"}", NULL, -3000, false, LIST);
 	struct dep blue = { .ns = "shop", .name = "bg-blue", .image = "shop/bg:1.0", .gen = 1, .rev = 1,
 			    .observed = 1, .replicas = 3, .updated = 3, .available = 3, .reason = "NewReplicaSetAvailable",
@@ -351,7 +351,7 @@ static void test_started_waits_for_revision(void)
 	CHECK_PT(0, AT(10), -1, -1);
 	CHECK_INT(pts[0].revision, 2);
 	CHECK_STR(pts[0].version, "2.0");
-	track_free(t);
+	hg_track_free(t);
 }
 
 /* Bytes the program holds on the heap: what the tracker's entries cost. */
@@ -407,7 +407,7 @@ static void churn_sets(struct track *t, int from, int n, bool deleted)
 static void check_count(struct track *t, size_t workloads, size_t services)
 {
 	size_t w, sv, p;
-	track_count(t, &w, &sv, &p);
+	hg_track_count(t, &w, &sv, &p);
 	CHECK_INT((int64_t)w, (int64_t)workloads);
 	CHECK_INT((int64_t)sv, (int64_t)services);
 	CHECK_INT((int64_t)p, 0);
@@ -421,8 +421,8 @@ static void check_count(struct track *t, size_t workloads, size_t services)
 static void test_memory_per_object_and_freeing(void)
 {
 	reset();
-	struct track *t = track_new(on_point, NULL);
-	track_set_skip_before(t, AT(0));
+	struct track *t = hg_track_new(on_point, NULL);
+	hg_track_set_skip_before(t, AT(0));
 	/* The test build's AddressSanitizer, or valgrind, count the bytes exactly; else only entries. */
 	bool exact = heap_bytes() > 0;
 	churn_sets(t, 0, 10, false); /* the ones that stay */
@@ -485,7 +485,7 @@ static void test_memory_per_object_and_freeing(void)
 	rs_event(t, "shop", "churn-app-0003-5d8f6c7b9", "Deployment", "churn-app-0003", "x:1", 1,
 		 "deployment.kubernetes.io/revision", true);
 	check_count(t, 10, 10);
-	track_free(t);
+	hg_track_free(t);
 }
 
 int main(int argc, char **argv)

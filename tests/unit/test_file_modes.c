@@ -26,7 +26,7 @@ static void file_output(const char *path, int writes)
 	char yaml[512], err[256];
 	snprintf(yaml, sizeof yaml, "outputs:\n  - file: {files: [\"%s\"], rotation_max_size: 10B}\n", path);
 	struct agent_config cfg;
-	CHECK_INT(config_load_buffer(&cfg, "file.yaml", yaml, strlen(yaml), err, sizeof err), 0);
+	CHECK_INT(hg_config_load_buffer(&cfg, "file.yaml", yaml, strlen(yaml), err, sizeof err), 0);
 	const struct output_plugin *p = cfg.outputs[0].plugin;
 	void *state = NULL;
 	struct plugin_env env = { 0 };
@@ -38,7 +38,7 @@ static void file_output(const char *path, int writes)
 		CHECK_INT(status, WRITE_OK);
 	}
 	p->free(state);
-	config_free(&cfg);
+	hg_config_free(&cfg);
 }
 
 int main(void)
@@ -56,9 +56,9 @@ int main(void)
 	CHECK_INT(mode_of(out), 0640);
 	CHECK_INT(mode_of(rotated), 0640);
 
-	CHECK_INT(log_open(logf, false, false), 0);
+	CHECK_INT(hg_log_open(logf, false, false), 0);
 	log_info("test", "hello");
-	log_close();
+	hg_log_close();
 	CHECK_INT(mode_of(logf), 0640);
 
 	/* An existing file is the owner's: its mode is left alone. */

@@ -16,13 +16,13 @@ static char fbuf[FLOAT_TEXT_F_MAX + 1], gbuf[FLOAT_TEXT_G_MAX + 1];
 
 static const char *text_f(double v)
 {
-	fbuf[float_text_f(fbuf, v)] = 0;
+	fbuf[hg_float_text_f(fbuf, v)] = 0;
 	return fbuf;
 }
 
 static const char *text_g(double v)
 {
-	gbuf[float_text_g(gbuf, v)] = 0;
+	gbuf[hg_float_text_g(gbuf, v)] = 0;
 	return gbuf;
 }
 
@@ -50,7 +50,7 @@ static void check_value(double v)
 	double a = fabs(v);
 	if (a != 0) {
 		uint64_t s1, s2;
-		int e1 = float_shortest(a, &s1), e2 = exact_shortest(a, &s2);
+		int e1 = hg_float_shortest(a, &s1), e2 = exact_shortest(a, &s2);
 		ok = s1 == s2 && e1 == e2;
 		if (!ok && mismatched < 10)
 			fprintf(stderr, "%a: float_shortest %llue%d, exact %llue%d\n", v, (unsigned long long)s1, e1,
@@ -118,8 +118,8 @@ static void test_layouts(void)
 	CHECK_STR(text_f(1.5e-323), want);
 	CHECK_STR(text_g(1.5e-323), "1.5e-323");
 	/* The longest texts fit the documented bounds. */
-	CHECK(float_text_f(fbuf, -nextafter(DBL_MIN, 0)) <= FLOAT_TEXT_F_MAX);
-	CHECK(float_text_g(gbuf, -nextafter(DBL_MIN, 0)) <= FLOAT_TEXT_G_MAX);
+	CHECK(hg_float_text_f(fbuf, -nextafter(DBL_MIN, 0)) <= FLOAT_TEXT_F_MAX);
+	CHECK(hg_float_text_g(gbuf, -nextafter(DBL_MIN, 0)) <= FLOAT_TEXT_G_MAX);
 	CHECK_STR(text_g(-nextafter(DBL_MIN, 0)), "-2.225073858507201e-308");
 	check_value(DBL_MAX);
 	check_value(DBL_MIN);
@@ -136,7 +136,7 @@ static void test_powers(void)
 		snprintf(s, sizeof s, "1e%d", k);
 		double v = strtod(s, NULL);
 		uint64_t sig;
-		int e = float_shortest(v, &sig);
+		int e = hg_float_shortest(v, &sig);
 		if (sig != 1 || e != k)
 			fprintf(stderr, "1e%d: %llue%d\n", k, (unsigned long long)sig, e);
 		CHECK(sig == 1 && e == k);

@@ -16,15 +16,15 @@ int main(void)
 	mkdir(d, 0755);
 
 	unsetenv("HOST_PROC");
-	CHECK(hostfs_path(p, sizeof p, HOSTFS_PROC, "net/dev") > 0);
+	CHECK(hg_hostfs_path(p, sizeof p, HOSTFS_PROC, "net/dev") > 0);
 	CHECK_STR(p, "/proc/net/dev");
-	CHECK(hostfs_path(p, sizeof p, HOSTFS_PROC, "/stat") > 0);
+	CHECK(hg_hostfs_path(p, sizeof p, HOSTFS_PROC, "/stat") > 0);
 	CHECK_STR(p, "/proc/stat");
 
 	/* A HOST_PROC without 1/net (a fixture tree) keeps net/. */
 	setenv("HOST_PROC", root, 1);
 	char want[400];
-	CHECK(hostfs_path(p, sizeof p, HOSTFS_PROC, "net/dev") > 0);
+	CHECK(hg_hostfs_path(p, sizeof p, HOSTFS_PROC, "net/dev") > 0);
 	snprintf(want, sizeof want, "%s/net/dev", root);
 	CHECK_STR(p, want);
 
@@ -33,20 +33,20 @@ int main(void)
 	mkdir(d, 0755);
 	snprintf(d, sizeof d, "%s/1/net", root);
 	mkdir(d, 0755);
-	CHECK(hostfs_path(p, sizeof p, HOSTFS_PROC, "net/dev") > 0);
+	CHECK(hg_hostfs_path(p, sizeof p, HOSTFS_PROC, "net/dev") > 0);
 	snprintf(want, sizeof want, "%s/1/net/dev", root);
 	CHECK_STR(p, want);
-	CHECK(hostfs_path(p, sizeof p, HOSTFS_PROC, "stat") > 0);
+	CHECK(hg_hostfs_path(p, sizeof p, HOSTFS_PROC, "stat") > 0);
 	snprintf(want, sizeof want, "%s/stat", root);
 	CHECK_STR(p, want); /* only net/ moves */
-	CHECK(hostfs_path(p, sizeof p, HOSTFS_SYS, "net/x") > 0);
+	CHECK(hg_hostfs_path(p, sizeof p, HOSTFS_SYS, "net/x") > 0);
 	CHECK(strncmp(p, "/sys/", 5) == 0);
 
 	/* Too long a path is refused, not cut. */
 	char longrel[600];
 	memset(longrel, 'a', sizeof longrel - 1);
 	longrel[sizeof longrel - 1] = '\0';
-	CHECK(hostfs_path(p, sizeof p, HOSTFS_PROC, longrel) < 0);
+	CHECK(hg_hostfs_path(p, sizeof p, HOSTFS_PROC, longrel) < 0);
 
 	rmdir(d);
 	snprintf(d, sizeof d, "%s/1", root);

@@ -67,7 +67,7 @@ static void run(const struct httpc_request *q, struct result *res)
 {
 	char err[256];
 	memset(res, 0, sizeof(*res) - sizeof(res->abort_after));
-	int rc = httpc_send(hc, q, on_done, res, err, sizeof(err));
+	int rc = hg_httpc_send(hc, q, on_done, res, err, sizeof(err));
 	CHECK_INT(rc, 0);
 	if (rc == 0)
 		wait_done(res, 1);
@@ -205,7 +205,7 @@ static bool on_data_sends(void *arg, const char *p, size_t n)
 	if (!t->sent) {
 		t->sent = true;
 		struct httpc_request q = { .url = t->url };
-		t->send_rc = httpc_send(hc, &q, on_done, &t->inner, t->err, sizeof t->err);
+		t->send_rc = hg_httpc_send(hc, &q, on_done, &t->inner, t->err, sizeof t->err);
 	}
 	return true;
 }
@@ -227,7 +227,7 @@ static void test_send_from_callback(void)
 	t.url = url2;
 	struct httpc_request q = { .url = url, .on_data = on_data_sends };
 	char err[256];
-	CHECK_INT(httpc_send(hc, &q, on_outer_done, &t, err, sizeof err), 0);
+	CHECK_INT(hg_httpc_send(hc, &q, on_outer_done, &t, err, sizeof err), 0);
 	struct result *both[2] = { &t.outer, &t.inner };
 	while (!both[0]->done || (t.sent && t.send_rc == 0 && !both[1]->done))
 		uv_run(&loop, UV_RUN_ONCE);
@@ -343,12 +343,12 @@ static void test_concurrent(void)
 	double t0 = now_s();
 	for (int i = 0; i < N; i++) {
 		struct httpc_request q = { .url = urls[i], .timeout_ms = 5000 };
-		CHECK_INT(httpc_send(hc, &q, on_done, &res[i], err, sizeof(err)), 0);
+		CHECK_INT(hg_httpc_send(hc, &q, on_done, &res[i], err, sizeof(err)), 0);
 	}
-	CHECK_INT(httpc_active(hc), N);
+	CHECK_INT(hg_httpc_active(hc), N);
 	wait_done(res, N);
 	double took = now_s() - t0;
-	CHECK_INT(httpc_active(hc), 0);
+	CHECK_INT(hg_httpc_active(hc), 0);
 	for (int i = 0; i < N; i++) {
 		char want[32];
 		snprintf(want, sizeof(want), "reply %d", i);
@@ -366,7 +366,7 @@ static void test_free_pending(void)
 {
 	uv_loop_t l2;
 	uv_loop_init(&l2);
-	struct httpc *c2 = httpc_new(&l2);
+	struct httpc *c2 = hg_httpc_new(&l2);
 	CHECK(c2 != NULL);
 	char url[128], err[256];
 	snprintf(url, sizeof(url), "%s/pending", fs.base);
@@ -374,10 +374,10 @@ static void test_free_pending(void)
 	fs_script(&fs, "[{\"status\": 200, \"delay\": 1}]");
 	struct httpc_request q = { .url = url };
 	struct result res = { 0 };
-	CHECK_INT(httpc_send(c2, &q, on_done, &res, err, sizeof(err)), 0);
+	CHECK_INT(hg_httpc_send(c2, &q, on_done, &res, err, sizeof(err)), 0);
 	for (int i = 0; i < 5; i++)
 		uv_run(&l2, UV_RUN_NOWAIT);
-	httpc_free(c2);
+	hg_httpc_free(c2);
 	CHECK(res.done);
 	CHECK_INT(res.curl_code, CURLE_ABORTED_BY_CALLBACK);
 	uv_run(&l2, UV_RUN_DEFAULT); /* lets the handles close */
@@ -392,7 +392,7 @@ int main(void)
 		return 1;
 	}
 	uv_loop_init(&loop);
-	hc = httpc_new(&loop);
+	hc = hg_httpc_new(&loop);
 	CHECK(hc != NULL);
 	test_get();
 	test_post_bearer();
@@ -404,7 +404,7 @@ int main(void)
 	test_refused();
 	test_concurrent();
 	test_free_pending();
-	httpc_free(hc);
+	hg_httpc_free(hc);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	CHECK_INT(uv_loop_close(&loop), 0);
 	fs_stop(&fs);

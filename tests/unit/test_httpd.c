@@ -23,23 +23,23 @@ static void handler(void *ud, const struct httpd_req *req, struct httpd_resp *re
 {
 	(void)ud;
 	if (req->body_error) {
-		httpd_resp_status(resp, req->body_error);
+		hg_httpd_resp_status(resp, req->body_error);
 		return;
 	}
 	if (sv_eq_c(req->path, "/health")) {
-		httpd_resp_append(resp, "ok\n", 3);
+		hg_httpd_resp_append(resp, "ok\n", 3);
 	} else if (sv_eq_c(req->path, "/echo") && strcmp(req->method, "POST") == 0) {
-		httpd_resp_type(resp, "application/octet-stream");
-		httpd_resp_append(resp, req->body.p, req->body.len);
+		hg_httpd_resp_type(resp, "application/octet-stream");
+		hg_httpd_resp_append(resp, req->body.p, req->body.len);
 	} else if (sv_eq_c(req->path, "/query")) {
-		httpd_resp_printf(resp, "[%.*s]", (int)req->query.len, req->query.p);
+		hg_httpd_resp_printf(resp, "[%.*s]", (int)req->query.len, req->query.p);
 	} else if (sv_eq_c(req->path, "/big")) {
 		static char kb[1024];
 		for (int i = 0; i < 100; i++)
-			httpd_resp_append(resp, kb, sizeof kb);
+			hg_httpd_resp_append(resp, kb, sizeof kb);
 	} else {
-		httpd_resp_status(resp, 404);
-		httpd_resp_printf(resp, "no such path\n");
+		hg_httpd_resp_status(resp, 404);
+		hg_httpd_resp_printf(resp, "no such path\n");
 	}
 }
 
@@ -210,7 +210,7 @@ static void *client(void *arg)
 
 static void on_done(uv_async_t *a)
 {
-	httpd_stop(srv);
+	hg_httpd_stop(srv);
 	uv_close((uv_handle_t *)a, NULL);
 }
 
@@ -218,56 +218,56 @@ static void on_done(uv_async_t *a)
  * pipelined remainder, and error statuses. */
 static void test_parse_bytewise(void)
 {
-	struct httpd_parse *p = httpd_parse_new(NULL);
+	struct httpd_parse *p = hg_httpd_parse_new(NULL);
 	const char *in = "POST /echo?x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET /health HTTP/1.1\r\n\r\n";
 	size_t len = strlen(in), off = 0, used;
 	int r = HTTPD_PARSE_MORE;
 	while (off < len && r == HTTPD_PARSE_MORE) {
-		r = httpd_parse_feed(p, in + off, 1, &used);
+		r = hg_httpd_parse_feed(p, in + off, 1, &used);
 		off += used;
 	}
 	CHECK_INT(r, HTTPD_PARSE_REQUEST);
 	CHECK_INT(off, strlen("POST /echo?x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"));
 	const char *out;
 	size_t outlen;
-	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	hg_httpd_parse_respond(p, handler, NULL, &out, &outlen);
 	CHECK(outlen > 3 && memcmp(out + outlen - 3, "abc", 3) == 0);
-	CHECK(httpd_parse_keep_alive(p));
-	httpd_parse_next(p);
-	r = httpd_parse_feed(p, in + off, len - off, &used);
+	CHECK(hg_httpd_parse_keep_alive(p));
+	hg_httpd_parse_next(p);
+	r = hg_httpd_parse_feed(p, in + off, len - off, &used);
 	CHECK_INT(r, HTTPD_PARSE_REQUEST);
 	CHECK_INT(used, len - off);
-	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	hg_httpd_parse_respond(p, handler, NULL, &out, &outlen);
 	CHECK(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
-	httpd_parse_free(p);
+	hg_httpd_parse_free(p);
 
 	struct httpd_opts o = { .max_header = 64, .max_body = 4 };
-	p = httpd_parse_new(&o);
+	p = hg_httpd_parse_new(&o);
 	const char *big = "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde";
-	CHECK_INT(httpd_parse_feed(p, big, strlen(big), &used), HTTPD_PARSE_ERROR);
-	CHECK_INT(httpd_parse_error_status(p), 413);
-	CHECK(!httpd_parse_keep_alive(p));
-	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	CHECK_INT(hg_httpd_parse_feed(p, big, strlen(big), &used), HTTPD_PARSE_ERROR);
+	CHECK_INT(hg_httpd_parse_error_status(p), 413);
+	CHECK(!hg_httpd_parse_keep_alive(p));
+	hg_httpd_parse_respond(p, handler, NULL, &out, &outlen);
 	CHECK(strncmp(out, "HTTP/1.1 413 ", 13) == 0);
-	httpd_parse_free(p);
+	hg_httpd_parse_free(p);
 
 	/* chunked bodies are bounded too */
-	p = httpd_parse_new(&o);
+	p = hg_httpd_parse_new(&o);
 	const char *ch = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n";
-	CHECK_INT(httpd_parse_feed(p, ch, strlen(ch), &used), HTTPD_PARSE_ERROR);
-	CHECK_INT(httpd_parse_error_status(p), 413);
-	httpd_parse_free(p);
+	CHECK_INT(hg_httpd_parse_feed(p, ch, strlen(ch), &used), HTTPD_PARSE_ERROR);
+	CHECK_INT(hg_httpd_parse_error_status(p), 413);
+	hg_httpd_parse_free(p);
 
 	/* the header limit holds however the bytes are cut */
-	p = httpd_parse_new(&o);
+	p = hg_httpd_parse_new(&o);
 	char hdr[200];
 	int n = snprintf(hdr, sizeof hdr, "GET / HTTP/1.1\r\nX: %080d\r\n\r\n", 0);
 	r = HTTPD_PARSE_MORE;
 	for (off = 0; off < (size_t)n && r == HTTPD_PARSE_MORE; off += used)
-		r = httpd_parse_feed(p, hdr + off, 7, &used);
+		r = hg_httpd_parse_feed(p, hdr + off, 7, &used);
 	CHECK_INT(r, HTTPD_PARSE_ERROR);
-	CHECK_INT(httpd_parse_error_status(p), 431);
-	httpd_parse_free(p);
+	CHECK_INT(hg_httpd_parse_error_status(p), 431);
+	hg_httpd_parse_free(p);
 }
 
 /* Heads a strict server refuses with 400 (RFC 9112), which http-parser
@@ -291,45 +291,45 @@ static void test_strict_head(void)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		for (int bytewise = 0; bytewise < 2; bytewise++) {
-			struct httpd_parse *p = httpd_parse_new(NULL);
+			struct httpd_parse *p = hg_httpd_parse_new(NULL);
 			size_t len = strlen(bad[i]), off = 0, used;
 			int r = HTTPD_PARSE_MORE;
 			while (off < len && r == HTTPD_PARSE_MORE) {
-				r = httpd_parse_feed(p, bad[i] + off, bytewise ? 1 : len - off, &used);
+				r = hg_httpd_parse_feed(p, bad[i] + off, bytewise ? 1 : len - off, &used);
 				off += used;
 			}
-			if (r != HTTPD_PARSE_ERROR || httpd_parse_error_status(p) != 400)
+			if (r != HTTPD_PARSE_ERROR || hg_httpd_parse_error_status(p) != 400)
 				fprintf(stderr, "bad head %zu (%s) was taken\n", i, bytewise ? "bytewise" : "whole");
 			CHECK_INT(r, HTTPD_PARSE_ERROR);
-			CHECK_INT(httpd_parse_error_status(p), 400);
-			CHECK(!httpd_parse_keep_alive(p));
-			httpd_parse_free(p);
+			CHECK_INT(hg_httpd_parse_error_status(p), 400);
+			CHECK(!hg_httpd_parse_keep_alive(p));
+			hg_httpd_parse_free(p);
 		}
 	}
 	/* What stays allowed: blanks inside a value, an empty line before the
 	 * request line, CRLF in a body (not a head) and LF inside a body. */
 	const char *good = "\r\nPOST /echo HTTP/1.1\r\nHost: a\r\nX-A:  b c \r\nContent-Length: 4\r\n\r\na\nb\r";
-	struct httpd_parse *p = httpd_parse_new(NULL);
+	struct httpd_parse *p = hg_httpd_parse_new(NULL);
 	size_t used;
-	CHECK_INT(httpd_parse_feed(p, good, strlen(good), &used), HTTPD_PARSE_REQUEST);
+	CHECK_INT(hg_httpd_parse_feed(p, good, strlen(good), &used), HTTPD_PARSE_REQUEST);
 	CHECK_INT(used, strlen(good));
 	const char *out;
 	size_t outlen;
-	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	hg_httpd_parse_respond(p, handler, NULL, &out, &outlen);
 	CHECK(outlen > 4 && memcmp(out + outlen - 4, "a\nb\r", 4) == 0);
-	httpd_parse_free(p);
+	hg_httpd_parse_free(p);
 
 	/* The Authorization scheme is case-insensitive; the credentials are not
 	 * touched. */
-	struct sv c = httpd_auth_credentials((struct sv){ "basic dXNlcjpw", 14 }, "Basic");
+	struct sv c = hg_httpd_auth_credentials((struct sv){ "basic dXNlcjpw", 14 }, "Basic");
 	CHECK(c.p && c.len == 8 && memcmp(c.p, "dXNlcjpw", 8) == 0);
-	c = httpd_auth_credentials((struct sv){ "BASIC  dXNlcjpw", 15 }, "Basic");
+	c = hg_httpd_auth_credentials((struct sv){ "BASIC  dXNlcjpw", 15 }, "Basic");
 	CHECK(c.p && c.len == 8 && memcmp(c.p, "dXNlcjpw", 8) == 0);
-	c = httpd_auth_credentials((struct sv){ "Basicx dXNlcjpw", 15 }, "Basic");
+	c = hg_httpd_auth_credentials((struct sv){ "Basicx dXNlcjpw", 15 }, "Basic");
 	CHECK(c.p == NULL);
-	c = httpd_auth_credentials((struct sv){ "Bearer t", 8 }, "Basic");
+	c = hg_httpd_auth_credentials((struct sv){ "Bearer t", 8 }, "Basic");
 	CHECK(c.p == NULL);
-	c = httpd_auth_credentials((struct sv){ "token abc", 9 }, "Token");
+	c = hg_httpd_auth_credentials((struct sv){ "token abc", 9 }, "Token");
 	CHECK(c.p && c.len == 3 && memcmp(c.p, "abc", 3) == 0);
 }
 
@@ -339,7 +339,7 @@ static int feed_all(struct httpd_parse *p, const char *in, size_t len, bool byte
 	size_t off = 0, used;
 	int r = HTTPD_PARSE_MORE;
 	while (off < len && r == HTTPD_PARSE_MORE) {
-		r = httpd_parse_feed(p, in + off, bytewise ? 1 : len - off, &used);
+		r = hg_httpd_parse_feed(p, in + off, bytewise ? 1 : len - off, &used);
 		off += used;
 	}
 	return r;
@@ -362,25 +362,25 @@ static void test_strict_chunks(void)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		for (int bytewise = 0; bytewise < 2; bytewise++) {
-			struct httpd_parse *p = httpd_parse_new(NULL);
+			struct httpd_parse *p = hg_httpd_parse_new(NULL);
 			int r = feed_all(p, bad[i], strlen(bad[i]), bytewise);
-			if (r != HTTPD_PARSE_ERROR || httpd_parse_error_status(p) != 400)
+			if (r != HTTPD_PARSE_ERROR || hg_httpd_parse_error_status(p) != 400)
 				fprintf(stderr, "bad chunked body %zu (%s) was taken\n", i, bytewise ? "bytewise" : "whole");
 			CHECK_INT(r, HTTPD_PARSE_ERROR);
-			CHECK_INT(httpd_parse_error_status(p), 400);
-			httpd_parse_free(p);
+			CHECK_INT(hg_httpd_parse_error_status(p), 400);
+			hg_httpd_parse_free(p);
 		}
 	/* Still taken: extensions, upper-case hex, trailers, and LF inside data. */
 	const char *good = "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
 			   "3;name=v\r\na\nb\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n";
 	for (int bytewise = 0; bytewise < 2; bytewise++) {
-		struct httpd_parse *p = httpd_parse_new(NULL);
+		struct httpd_parse *p = hg_httpd_parse_new(NULL);
 		CHECK_INT(feed_all(p, good, strlen(good), bytewise), HTTPD_PARSE_REQUEST);
 		const char *out;
 		size_t outlen;
-		httpd_parse_respond(p, handler, NULL, &out, &outlen);
+		hg_httpd_parse_respond(p, handler, NULL, &out, &outlen);
 		CHECK(outlen > 13 && memcmp(out + outlen - 13, "a\nb0123456789", 13) == 0);
-		httpd_parse_free(p);
+		hg_httpd_parse_free(p);
 	}
 }
 
@@ -395,12 +395,12 @@ static void counting_handler(void *ud, const struct httpd_req *req, struct httpd
 static bool token_check(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
 {
 	(void)ud;
-	struct sv t = httpd_auth_credentials(httpd_req_header(req, "Authorization"), "Token");
+	struct sv t = hg_httpd_auth_credentials(hg_httpd_req_header(req, "Authorization"), "Token");
 	if (t.p && t.len == 2 && memcmp(t.p, "ok", 2) == 0)
 		return false;
 	CHECK_INT(req->body.len, 0);
-	httpd_resp_status(resp, 401);
-	httpd_resp_printf(resp, "no\n");
+	hg_httpd_resp_status(resp, 401);
+	hg_httpd_resp_printf(resp, "no\n");
 	return true;
 }
 
@@ -410,31 +410,31 @@ static bool token_check(void *ud, const struct httpd_req *req, struct httpd_resp
 static void test_head_check(void)
 {
 	struct httpd_opts o = { .head_check = token_check, .max_body = 1 << 20 };
-	struct httpd_parse *p = httpd_parse_new(&o);
+	struct httpd_parse *p = hg_httpd_parse_new(&o);
 	const char *in = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\nabc";
 	size_t used;
 	handler_calls = 0;
-	CHECK_INT(httpd_parse_feed(p, in, strlen(in), &used), HTTPD_PARSE_REQUEST);
-	CHECK(httpd_parse_early(p));
+	CHECK_INT(hg_httpd_parse_feed(p, in, strlen(in), &used), HTTPD_PARSE_REQUEST);
+	CHECK(hg_httpd_parse_early(p));
 	CHECK(used < strlen(in)); /* the body's bytes were not taken */
-	CHECK(!httpd_parse_keep_alive(p));
+	CHECK(!hg_httpd_parse_keep_alive(p));
 	const char *out;
 	size_t outlen;
-	httpd_parse_respond(p, counting_handler, NULL, &out, &outlen);
+	hg_httpd_parse_respond(p, counting_handler, NULL, &out, &outlen);
 	CHECK_INT(handler_calls, 0);
 	CHECK(strncmp(out, "HTTP/1.1 401 ", 13) == 0);
 	CHECK(memmem(out, outlen, "Connection: close\r\n", 19) != NULL);
 	CHECK(outlen > 3 && memcmp(out + outlen - 3, "no\n", 3) == 0);
-	httpd_parse_free(p);
+	hg_httpd_parse_free(p);
 
-	p = httpd_parse_new(&o);
+	p = hg_httpd_parse_new(&o);
 	in = "POST /echo HTTP/1.1\r\nHost: a\r\nAuthorization: token ok\r\nContent-Length: 3\r\n\r\nabc";
-	CHECK_INT(httpd_parse_feed(p, in, strlen(in), &used), HTTPD_PARSE_REQUEST);
-	CHECK(!httpd_parse_early(p));
-	httpd_parse_respond(p, counting_handler, NULL, &out, &outlen);
+	CHECK_INT(hg_httpd_parse_feed(p, in, strlen(in), &used), HTTPD_PARSE_REQUEST);
+	CHECK(!hg_httpd_parse_early(p));
+	hg_httpd_parse_respond(p, counting_handler, NULL, &out, &outlen);
 	CHECK_INT(handler_calls, 1);
 	CHECK(strncmp(out, "HTTP/1.1 200 ", 13) == 0 && memcmp(out + outlen - 3, "abc", 3) == 0);
-	httpd_parse_free(p);
+	hg_httpd_parse_free(p);
 }
 
 /* Two connections share one body budget of 100 bytes: a declared body
@@ -445,53 +445,53 @@ static void test_budget(void)
 {
 	struct httpd_opts o = { .max_body = 100, .max_body_total = 100 };
 	struct httpd_budget b = { .limit = 100 };
-	struct httpd_parse *p1 = httpd_parse_new(&o), *p2 = httpd_parse_new(&o);
-	httpd_parse_share_budget(p1, &b);
-	httpd_parse_share_budget(p2, &b);
+	struct httpd_parse *p1 = hg_httpd_parse_new(&o), *p2 = hg_httpd_parse_new(&o);
+	hg_httpd_parse_share_budget(p1, &b);
+	hg_httpd_parse_share_budget(p2, &b);
 	size_t used;
 	const char *h60 = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 60\r\n\r\n";
-	CHECK_INT(httpd_parse_feed(p1, h60, strlen(h60), &used), HTTPD_PARSE_MORE);
+	CHECK_INT(hg_httpd_parse_feed(p1, h60, strlen(h60), &used), HTTPD_PARSE_MORE);
 	CHECK_INT(b.used, 60);
-	CHECK_INT(httpd_parse_feed(p2, h60, strlen(h60), &used), HTTPD_PARSE_ERROR);
-	CHECK_INT(httpd_parse_error_status(p2), 503);
+	CHECK_INT(hg_httpd_parse_feed(p2, h60, strlen(h60), &used), HTTPD_PARSE_ERROR);
+	CHECK_INT(hg_httpd_parse_error_status(p2), 503);
 	CHECK_INT(b.refusals, 1);
 	const char *out;
 	size_t outlen;
-	httpd_parse_respond(p2, handler, NULL, &out, &outlen);
+	hg_httpd_parse_respond(p2, handler, NULL, &out, &outlen);
 	CHECK(strncmp(out, "HTTP/1.1 503 ", 13) == 0);
 	CHECK(memmem(out, outlen, "Retry-After: 1\r\n", 16) != NULL);
 	CHECK_INT(b.used, 60);
-	httpd_parse_free(p2);
+	hg_httpd_parse_free(p2);
 
 	/* p1's body arrives and is answered; the budget is back at 0 before
 	 * the next request (a kept-alive connection holds no body). */
 	char body[60];
 	memset(body, 'x', sizeof body);
-	CHECK_INT(httpd_parse_feed(p1, body, sizeof body, &used), HTTPD_PARSE_REQUEST);
-	httpd_parse_respond(p1, handler, NULL, &out, &outlen);
+	CHECK_INT(hg_httpd_parse_feed(p1, body, sizeof body, &used), HTTPD_PARSE_REQUEST);
+	hg_httpd_parse_respond(p1, handler, NULL, &out, &outlen);
 	CHECK(strncmp(out, "HTTP/1.1 200 ", 13) == 0);
 	CHECK_INT(b.used, 0);
 	CHECK_INT(b.peak, 60);
-	CHECK(httpd_parse_keep_alive(p1));
-	httpd_parse_next(p1);
+	CHECK(hg_httpd_parse_keep_alive(p1));
+	hg_httpd_parse_next(p1);
 
 	/* A chunked body takes budget as its buffer grows (4 KiB steps,
 	 * capped at max_body): with 60 bytes held elsewhere, it fails. */
 	b.used = 60;
 	const char *ch = "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n";
-	CHECK_INT(httpd_parse_feed(p1, ch, strlen(ch), &used), HTTPD_PARSE_ERROR);
-	CHECK_INT(httpd_parse_error_status(p1), 503);
-	httpd_parse_free(p1);
+	CHECK_INT(hg_httpd_parse_feed(p1, ch, strlen(ch), &used), HTTPD_PARSE_ERROR);
+	CHECK_INT(hg_httpd_parse_error_status(p1), 503);
+	hg_httpd_parse_free(p1);
 	CHECK_INT(b.used, 60);
 	b.used = 0;
 
 	/* Larger than the whole budget: 413, not 503 (retrying cannot help). */
 	struct httpd_opts small = { .max_body = 1000, .max_body_total = 100 };
-	struct httpd_parse *p = httpd_parse_new(&small);
+	struct httpd_parse *p = hg_httpd_parse_new(&small);
 	const char *h200 = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 200\r\n\r\n";
-	CHECK_INT(httpd_parse_feed(p, h200, strlen(h200), &used), HTTPD_PARSE_ERROR);
-	CHECK_INT(httpd_parse_error_status(p), 413);
-	httpd_parse_free(p);
+	CHECK_INT(hg_httpd_parse_feed(p, h200, strlen(h200), &used), HTTPD_PARSE_ERROR);
+	CHECK_INT(hg_httpd_parse_error_status(p), 413);
+	hg_httpd_parse_free(p);
 }
 
 static size_t gzip_of(const char *in, size_t len, char *out, size_t cap)
@@ -519,63 +519,63 @@ static void test_inflate_slices(void)
 		plain[i] = (char)('a' + i % 7);
 	size_t zn = gzip_of(plain, sizeof plain, z, sizeof z);
 	struct httpd_opts o = { .max_body = 512 * 1024, .inflate_gzip = true };
-	struct httpd_parse *p = httpd_parse_new(&o);
+	struct httpd_parse *p = hg_httpd_parse_new(&o);
 	int hn = snprintf(req, sizeof req, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Encoding: GZip\r\nContent-Length: %zu\r\n\r\n", zn);
 	memcpy(req + hn, z, zn);
 	size_t used;
-	CHECK_INT(httpd_parse_feed(p, req, (size_t)hn + zn, &used), HTTPD_PARSE_REQUEST);
+	CHECK_INT(hg_httpd_parse_feed(p, req, (size_t)hn + zn, &used), HTTPD_PARSE_REQUEST);
 	int turns = 0;
-	while (httpd_parse_decode(p, 64 * 1024))
+	while (hg_httpd_parse_decode(p, 64 * 1024))
 		turns++;
 	CHECK_INT(turns, 4); /* 300000 bytes: four full 64 KiB slices, then the rest */
 	const char *out;
 	size_t outlen;
-	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	hg_httpd_parse_respond(p, handler, NULL, &out, &outlen);
 	CHECK(strncmp(out, "HTTP/1.1 200 ", 13) == 0);
 	CHECK(outlen > sizeof plain && memcmp(out + outlen - sizeof plain, plain, sizeof plain) == 0);
-	httpd_parse_free(p);
+	hg_httpd_parse_free(p);
 
 	/* inflating past max_body (100 KiB): body_error 413, body empty */
 	struct httpd_opts lim = { .max_body = 100 * 1024, .inflate_gzip = true };
-	p = httpd_parse_new(&lim);
-	CHECK_INT(httpd_parse_feed(p, req, (size_t)hn + zn, &used), HTTPD_PARSE_REQUEST);
-	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	p = hg_httpd_parse_new(&lim);
+	CHECK_INT(hg_httpd_parse_feed(p, req, (size_t)hn + zn, &used), HTTPD_PARSE_REQUEST);
+	hg_httpd_parse_respond(p, handler, NULL, &out, &outlen);
 	CHECK(strncmp(out, "HTTP/1.1 413 ", 13) == 0);
-	httpd_parse_free(p);
+	hg_httpd_parse_free(p);
 
 	/* truncated gzip: 400 */
-	p = httpd_parse_new(&o);
+	p = hg_httpd_parse_new(&o);
 	hn = snprintf(req, sizeof req, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n", zn - 8);
 	memcpy(req + hn, z, zn - 8);
-	CHECK_INT(httpd_parse_feed(p, req, (size_t)hn + zn - 8, &used), HTTPD_PARSE_REQUEST);
-	httpd_parse_respond(p, handler, NULL, &out, &outlen);
+	CHECK_INT(hg_httpd_parse_feed(p, req, (size_t)hn + zn - 8, &used), HTTPD_PARSE_REQUEST);
+	hg_httpd_parse_respond(p, handler, NULL, &out, &outlen);
 	CHECK(strncmp(out, "HTTP/1.1 400 ", 13) == 0);
-	httpd_parse_free(p);
+	hg_httpd_parse_free(p);
 }
 
 static void test_addresses(uv_loop_t *loop)
 {
 	char err[256];
 	struct httpd *h;
-	CHECK(httpd_start(loop, "nonsense", NULL, handler, NULL, &h, err, sizeof err) < 0);
+	CHECK(hg_httpd_start(loop, "nonsense", NULL, handler, NULL, &h, err, sizeof err) < 0);
 	CHECK(strstr(err, "nonsense") != NULL);
-	CHECK(httpd_start(loop, "127.0.0.1:99999", NULL, handler, NULL, &h, err, sizeof err) < 0);
-	CHECK(httpd_start(loop, "no.such.host:80", NULL, handler, NULL, &h, err, sizeof err) < 0);
-	CHECK_INT(httpd_start(loop, ":0", NULL, handler, NULL, &h, err, sizeof err), 0);
-	CHECK(h && httpd_port(h) > 0);
-	httpd_stop(h);
-	CHECK_INT(httpd_start(loop, "localhost:0", NULL, handler, NULL, &h, err, sizeof err), 0);
-	CHECK(h && httpd_port(h) > 0);
+	CHECK(hg_httpd_start(loop, "127.0.0.1:99999", NULL, handler, NULL, &h, err, sizeof err) < 0);
+	CHECK(hg_httpd_start(loop, "no.such.host:80", NULL, handler, NULL, &h, err, sizeof err) < 0);
+	CHECK_INT(hg_httpd_start(loop, ":0", NULL, handler, NULL, &h, err, sizeof err), 0);
+	CHECK(h && hg_httpd_port(h) > 0);
+	hg_httpd_stop(h);
+	CHECK_INT(hg_httpd_start(loop, "localhost:0", NULL, handler, NULL, &h, err, sizeof err), 0);
+	CHECK(h && hg_httpd_port(h) > 0);
 	/* the same port twice: the second bind fails with a message */
 	struct httpd *h2;
 	char addr[64];
-	snprintf(addr, sizeof addr, "127.0.0.1:%d", httpd_port(h));
-	CHECK(httpd_start(loop, addr, NULL, handler, NULL, &h2, err, sizeof err) < 0);
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", hg_httpd_port(h));
+	CHECK(hg_httpd_start(loop, addr, NULL, handler, NULL, &h2, err, sizeof err) < 0);
 	CHECK(strstr(err, "address already in use") != NULL);
-	httpd_stop(h);
-	if (httpd_start(loop, "[::1]:0", NULL, handler, NULL, &h, err, sizeof err) == 0) {
-		CHECK(httpd_port(h) > 0);
-		httpd_stop(h);
+	hg_httpd_stop(h);
+	if (hg_httpd_start(loop, "[::1]:0", NULL, handler, NULL, &h, err, sizeof err) == 0) {
+		CHECK(hg_httpd_port(h) > 0);
+		hg_httpd_stop(h);
 	} else {
 		fprintf(stderr, "note: no IPv6 loopback here (%s)\n", err);
 	}
@@ -583,7 +583,7 @@ static void test_addresses(uv_loop_t *loop)
 }
 
 /* --- availability under attack (issue 16) ---
- * The client thread asks the loop for httpd_get_stats through q_async and
+ * The client thread asks the loop for hg_httpd_get_stats through q_async and
  * waits for the answer, so it synchronises on the server's state, not on
  * sleeps. */
 static uv_async_t q_async;
@@ -596,7 +596,7 @@ static void on_query(uv_async_t *a)
 {
 	(void)a;
 	pthread_mutex_lock(&q_mu);
-	httpd_get_stats(srv, &q_st);
+	hg_httpd_get_stats(srv, &q_st);
 	q_gen++;
 	pthread_cond_broadcast(&q_cv);
 	pthread_mutex_unlock(&q_mu);
@@ -898,7 +898,7 @@ static void *expect_continue(void *arg)
 
 static void on_done_attack(uv_async_t *a)
 {
-	httpd_stop(srv);
+	hg_httpd_stop(srv);
 	uv_close((uv_handle_t *)a, NULL);
 	uv_close((uv_handle_t *)&q_async, NULL);
 }
@@ -906,8 +906,8 @@ static void on_done_attack(uv_async_t *a)
 static void run_attack(uv_loop_t *loop, const struct httpd_opts *o, void *(*fn)(void *))
 {
 	char err[256];
-	CHECK_INT(httpd_start(loop, "127.0.0.1:0", o, handler, NULL, &srv, err, sizeof err), 0);
-	port = httpd_port(srv);
+	CHECK_INT(hg_httpd_start(loop, "127.0.0.1:0", o, handler, NULL, &srv, err, sizeof err), 0);
+	port = hg_httpd_port(srv);
 	uv_async_init(loop, &done, on_done_attack);
 	uv_async_init(loop, &q_async, on_query);
 	pthread_t t;
@@ -931,8 +931,8 @@ int main(void)
 
 	char err[256];
 	struct httpd_opts o = { .max_header = 1024, .max_body = 100, .max_response = 64 * 1024, .idle_timeout_ms = 300 };
-	CHECK_INT(httpd_start(&loop, "127.0.0.1:0", &o, handler, NULL, &srv, err, sizeof err), 0);
-	port = httpd_port(srv);
+	CHECK_INT(hg_httpd_start(&loop, "127.0.0.1:0", &o, handler, NULL, &srv, err, sizeof err), 0);
+	port = hg_httpd_port(srv);
 	CHECK(port > 0);
 	uv_async_init(&loop, &done, on_done);
 	pthread_t t;

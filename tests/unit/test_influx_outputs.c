@@ -44,7 +44,7 @@ static void on_written(void *arg, const struct write_result *r)
 static int out_open(struct out *o, const char *yaml)
 {
 	char err[512];
-	if (config_load_buffer(&o->cfg, "test.yaml", yaml, strlen(yaml), err, sizeof(err)) != 0) {
+	if (hg_config_load_buffer(&o->cfg, "test.yaml", yaml, strlen(yaml), err, sizeof(err)) != 0) {
 		fprintf(stderr, "config: %s\n", err);
 		return -1;
 	}
@@ -54,7 +54,7 @@ static int out_open(struct out *o, const char *yaml)
 	struct plugin_env env = { .loop = &loop, .http = hc, .agent = &o->cfg, .instance_name = o->p->name };
 	if (o->p->init(&o->state, o->cfg.outputs[0].config, &env, err, sizeof(err)) != 0) {
 		fprintf(stderr, "init: %s\n", err);
-		config_free(&o->cfg);
+		hg_config_free(&o->cfg);
 		return -1;
 	}
 	return 0;
@@ -63,12 +63,12 @@ static int out_open(struct out *o, const char *yaml)
 static void out_close(struct out *o)
 {
 	o->p->free(o->state);
-	config_free(&o->cfg);
+	hg_config_free(&o->cfg);
 }
 
 static void settle(void)
 {
-	while (httpc_active(hc) > 0)
+	while (hg_httpc_active(hc) > 0)
 		uv_run(&loop, UV_RUN_ONCE);
 }
 
@@ -360,7 +360,7 @@ static void test_v1_free_while_pending(void)
 	struct wres w = { 0 };
 	/* Freed while the write waits for CREATE DATABASE. */
 	o.p->write(o.state, &b, on_written, &w);
-	CHECK_INT(httpc_active(hc), 1);
+	CHECK_INT(hg_httpc_active(hc), 1);
 	out_close(&o);
 	settle(); /* ASan would catch a callback touching freed state */
 	CHECK(!w.done);
@@ -371,7 +371,7 @@ static void test_v1_free_while_pending(void)
 	settle(); /* CREATE DATABASE answered */
 	memset(&w, 0, sizeof w);
 	o.p->write(o.state, &b, on_written, &w);
-	CHECK_INT(httpc_active(hc), 1);
+	CHECK_INT(hg_httpc_active(hc), 1);
 	out_close(&o);
 	settle();
 	CHECK(!w.done);
@@ -457,21 +457,21 @@ static void test_bad_config(void)
 	char err[256];
 	struct agent_config cfg;
 	static const char y[] = "outputs:\n  - influxdb:\n      content_encoding: brotli\n";
-	CHECK_INT(config_load_buffer(&cfg, "t.yaml", y, strlen(y), err, sizeof(err)), 0);
+	CHECK_INT(hg_config_load_buffer(&cfg, "t.yaml", y, strlen(y), err, sizeof(err)), 0);
 	struct plugin_env env = { .loop = &loop, .http = hc, .agent = &cfg, .instance_name = "influxdb" };
 	void *st = NULL;
 	CHECK(cfg.outputs[0].plugin->init(&st, cfg.outputs[0].config, &env, err, sizeof(err)) != 0);
 	CHECK(strstr(err, "content_encoding") != NULL);
-	config_free(&cfg);
+	hg_config_free(&cfg);
 	static const char y2[] = "outputs:\n  - influxdb_v2:\n      organization: o\n";
-	CHECK_INT(config_load_buffer(&cfg, "t.yaml", y2, strlen(y2), err, sizeof(err)), 0);
+	CHECK_INT(hg_config_load_buffer(&cfg, "t.yaml", y2, strlen(y2), err, sizeof(err)), 0);
 	CHECK(cfg.outputs[0].plugin->init(&st, cfg.outputs[0].config, &env, err, sizeof(err)) != 0);
 	CHECK(strstr(err, "bucket") != NULL);
-	config_free(&cfg);
+	hg_config_free(&cfg);
 	/* max_in_flight: 1 to 64; the default is 4 writers. */
 	static const char y3[] = "outputs:\n  - influxdb_v2: {organization: o, bucket: b, max_in_flight: 0}\n"
 				 "  - influxdb: {max_in_flight: 65}\n  - influxdb: {alias: d, skip_database_creation: true}\n";
-	CHECK_INT(config_load_buffer(&cfg, "t.yaml", y3, strlen(y3), err, sizeof(err)), 0);
+	CHECK_INT(hg_config_load_buffer(&cfg, "t.yaml", y3, strlen(y3), err, sizeof(err)), 0);
 	for (size_t i = 0; i < 2; i++) {
 		err[0] = '\0';
 		CHECK(cfg.outputs[i].plugin->init(&st, cfg.outputs[i].config, &env, err, sizeof(err)) != 0);
@@ -480,7 +480,7 @@ static void test_bad_config(void)
 	CHECK_INT(cfg.outputs[2].plugin->init(&st, cfg.outputs[2].config, &env, err, sizeof(err)), 0);
 	CHECK_INT(cfg.outputs[2].plugin->max_in_flight(st), 4);
 	cfg.outputs[2].plugin->free(st);
-	config_free(&cfg);
+	hg_config_free(&cfg);
 }
 
 int main(void)
@@ -491,7 +491,7 @@ int main(void)
 		return 1;
 	}
 	uv_loop_init(&loop);
-	hc = httpc_new(&loop);
+	hc = hg_httpc_new(&loop);
 	test_v1_request();
 	test_v1_statuses();
 	test_v1_create_database();
@@ -503,7 +503,7 @@ int main(void)
 	CHECK(all_messages[0] != '\0');
 	CHECK(strstr(all_messages, PASSWORD) == NULL);
 	CHECK(strstr(all_messages, TOKEN) == NULL);
-	httpc_free(hc);
+	hg_httpc_free(hc);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	CHECK_INT(uv_loop_close(&loop), 0);
 	fs_stop(&fs);

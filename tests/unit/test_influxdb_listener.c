@@ -22,9 +22,9 @@ struct ctx {
 static void handler(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
 {
 	struct ctx *c = ud;
-	struct sv e = httpd_req_header(req, "content-encoding");
+	struct sv e = hg_httpd_req_header(req, "content-encoding");
 	snprintf(c->seen_enc, sizeof c->seen_enc, "%.*s", (int)e.len, e.p ? e.p : "");
-	lw_handle(c->lw, c->acc, c->api, req, resp, NOW);
+	hg_lw_handle(c->lw, c->acc, c->api, req, resp, NOW);
 }
 
 static char resp_text[1 << 16];
@@ -41,18 +41,18 @@ static int request(struct ctx *c, const char *target, const char *extra_headers,
 	memcpy(in + hn, body, blen);
 	/* As the listener sets httpd up: max_body as lw's, gzip decompressed by httpd. */
 	struct httpd_opts o = { .max_body = 65536, .inflate_gzip = true };
-	struct httpd_parse *p = httpd_parse_new(&o);
+	struct httpd_parse *p = hg_httpd_parse_new(&o);
 	size_t used;
-	int r = httpd_parse_feed(p, in, n, &used);
+	int r = hg_httpd_parse_feed(p, in, n, &used);
 	CHECK_INT(r, HTTPD_PARSE_REQUEST);
 	const char *out;
 	size_t outlen;
-	httpd_parse_respond(p, handler, c, &out, &outlen);
+	hg_httpd_parse_respond(p, handler, c, &out, &outlen);
 	if (outlen >= sizeof resp_text)
 		outlen = sizeof resp_text - 1;
 	memcpy(resp_text, out, outlen);
 	resp_text[outlen] = 0;
-	httpd_parse_free(p);
+	hg_httpd_parse_free(p);
 	free(in);
 	return atoi(resp_text + 9);
 }
@@ -85,7 +85,7 @@ static size_t gzip_text(const char *in, size_t len, char *out, size_t cap)
 
 static void reset(struct ctx *c)
 {
-	acc_capture_clear(c->acc);
+	hg_acc_capture_clear(c->acc);
 }
 
 static void test_v1_basics(struct ctx *c)
@@ -94,7 +94,7 @@ static void test_v1_basics(struct ctx *c)
 	CHECK_INT(post(c, "/write?db=x", "cpu,zone=b,host=a usage=1.5,n=3i 1700000000000000000\n"
 					 "# a comment\n\nmem free=10u,ok=t,s=\"a \\\"q\\\"\" 1700000000000000001\n"),
 		  204);
-	CHECK_STR(acc_capture_text(c->acc), "cpu,host=a,zone=b usage=1.5,n=3i 1700000000000000000\n"
+	CHECK_STR(hg_acc_capture_text(c->acc), "cpu,host=a,zone=b usage=1.5,n=3i 1700000000000000000\n"
 					    "mem free=10u,ok=true,s=\"a \\\"q\\\"\" 1700000000000000001\n");
 	CHECK_STR(resp_body(), "");
 
@@ -119,9 +119,9 @@ static void test_v1_basics(struct ctx *c)
 		reset(c);
 		c->api = strncmp(cases[i].target, "/api/v2/", 8) == 0 ? LW_V2 : LW_V1;
 		CHECK_INT(post(c, cases[i].target, cases[i].line), 204);
-		if (strcmp(acc_capture_text(c->acc), cases[i].want) != 0)
+		if (strcmp(hg_acc_capture_text(c->acc), cases[i].want) != 0)
 			fprintf(stderr, "case %zu (%s)\n", i, cases[i].target);
-		CHECK_STR(acc_capture_text(c->acc), cases[i].want);
+		CHECK_STR(hg_acc_capture_text(c->acc), cases[i].want);
 	}
 	/* v2 refuses what 2.x refuses */
 	reset(c);
@@ -129,7 +129,7 @@ static void test_v1_basics(struct ctx *c)
 	CHECK_INT(post(c, "/api/v2/write?bucket=b&precision=h", "m v=1 1"), 400);
 	CHECK_STR(resp_body(),
 		  "{\"code\":\"invalid\",\"message\":\"invalid precision; valid precision units are ns, us, ms, and s\"}");
-	CHECK_STR(acc_capture_text(c->acc), "");
+	CHECK_STR(hg_acc_capture_text(c->acc), "");
 	c->api = LW_V1;
 }
 
@@ -137,7 +137,7 @@ static void test_partial(struct ctx *c)
 {
 	reset(c);
 	CHECK_INT(post(c, "/write", "good v=1 1\nbad line here\nalso,bad\ngood v=2 2\nq\"x v=\"unterminated\n"), 400);
-	CHECK_STR(acc_capture_text(c->acc), "good v=1 1\ngood v=2 2\n");
+	CHECK_STR(hg_acc_capture_text(c->acc), "good v=1 1\ngood v=2 2\n");
 	const char *b = resp_body();
 	CHECK(strncmp(b, "{\"error\":\"partial write: unable to parse 'bad line here': at line 2:", 66) == 0);
 	CHECK(strstr(b, "\\nunable to parse 'also,bad': at line 3:") != NULL);
@@ -151,14 +151,14 @@ static void test_partial(struct ctx *c)
 	reset(c);
 	CHECK_INT(post(c, "/write", "bad line here\n"), 400);
 	CHECK(strncmp(resp_body(), "{\"error\":\"unable to parse 'bad line here': at line 1:", 52) == 0);
-	CHECK_STR(acc_capture_text(c->acc), "");
+	CHECK_STR(hg_acc_capture_text(c->acc), "");
 
 	/* v2 shape */
 	reset(c);
 	c->api = LW_V2;
 	CHECK_INT(post(c, "/api/v2/write?bucket=b", "a v=1 1\nb\n"), 400);
 	CHECK(strncmp(resp_body(), "{\"code\":\"invalid\",\"message\":\"partial write: unable to parse 'b': ", 65) == 0);
-	CHECK_STR(acc_capture_text(c->acc), "a v=1 1\n");
+	CHECK_STR(hg_acc_capture_text(c->acc), "a v=1 1\n");
 	c->api = LW_V1;
 
 	/* many bad lines: 20 named, the count of the rest, dropped= all of them */
@@ -182,20 +182,20 @@ static void test_gzip(struct ctx *c)
 	reset(c);
 	CHECK_INT(request(c, "/write", "Content-Encoding: GZIP\r\n", z, zn), 204);
 	CHECK_STR(c->seen_enc, "GZIP");
-	CHECK_STR(acc_capture_text(c->acc), text);
+	CHECK_STR(hg_acc_capture_text(c->acc), text);
 
 	/* two gzip members make one body, as gunzip reads them */
 	size_t zn2 = gzip_text("h v=3 30\n", 9, z + zn, sizeof z - zn);
 	reset(c);
 	CHECK_INT(request(c, "/write", "Content-Encoding: gzip\r\n", z, zn + zn2), 204);
-	CHECK_STR(acc_capture_text(c->acc), "g,t=1 v=1i 10\ng,t=2 v=2i 20\nh v=3 30\n");
+	CHECK_STR(hg_acc_capture_text(c->acc), "g,t=1 v=1i 10\ng,t=2 v=2i 20\nh v=3 30\n");
 
 	/* truncated and not-gzip bodies */
 	reset(c);
 	CHECK_INT(request(c, "/write", "Content-Encoding: gzip\r\n", z, zn - 5), 400);
 	CHECK(strstr(resp_body(), "gzip") != NULL);
 	CHECK_INT(request(c, "/write", "Content-Encoding: gzip\r\n", "m v=1 1", 7), 400);
-	CHECK_STR(acc_capture_text(c->acc), "");
+	CHECK_STR(hg_acc_capture_text(c->acc), "");
 
 	/* a bomb: 300 KiB of one repeated line compress to little, but the
 	 * decompressed body is bounded by max_body (64 KiB here): 413, nothing
@@ -207,8 +207,8 @@ static void test_gzip(struct ctx *c)
 	reset(c);
 	CHECK_INT(request(c, "/write", "Content-Encoding: gzip\r\n", z, bn), 413);
 	CHECK_STR(resp_body(), "{\"error\":\"http: request body too large\"}");
-	CHECK_STR(acc_capture_text(c->acc), "");
-	CHECK_INT(lw_stats(c->lw)->too_large, 1);
+	CHECK_STR(hg_acc_capture_text(c->acc), "");
+	CHECK_INT(hg_lw_stats(c->lw)->too_large, 1);
 }
 
 static void test_limits_and_tags(struct ctx *c)
@@ -223,55 +223,55 @@ static void test_limits_and_tags(struct ctx *c)
 	CHECK_INT(post(c, "/write", body), 400);
 	CHECK(strstr(resp_body(), "line longer than max_line_size (100 bytes)") != NULL);
 	CHECK(strstr(resp_body(), "...': at line 2") != NULL); /* long lines are quoted cut */
-	CHECK_STR(acc_capture_text(c->acc), "short v=1 1\n");
+	CHECK_STR(hg_acc_capture_text(c->acc), "short v=1 1\n");
 
 	struct lw_opts o = { .max_body = 65536, .max_line = 100, .database_tag = "database",
 			     .retention_policy_tag = "rp", .bucket_tag = "bucket" };
-	struct ctx t = { .lw = lw_new(&o), .acc = c->acc, .api = LW_V1 };
+	struct ctx t = { .lw = hg_lw_new(&o), .acc = c->acc, .api = LW_V1 };
 	reset(c);
 	CHECK_INT(post(&t, "/write?db=my%20db&rp=autogen&u=x", "m,database=old,z=1 v=1 1\nn v=2 2\n"), 204);
-	CHECK_STR(acc_capture_text(c->acc), "m,database=my\\ db,rp=autogen,z=1 v=1 1\nn,database=my\\ db,rp=autogen v=2 2\n");
+	CHECK_STR(hg_acc_capture_text(c->acc), "m,database=my\\ db,rp=autogen,z=1 v=1 1\nn,database=my\\ db,rp=autogen v=2 2\n");
 	/* no db: no tag */
 	reset(c);
 	CHECK_INT(post(&t, "/write", "n v=2 2\n"), 204);
-	CHECK_STR(acc_capture_text(c->acc), "n v=2 2\n");
+	CHECK_STR(hg_acc_capture_text(c->acc), "n v=2 2\n");
 	t.api = LW_V2;
 	reset(c);
 	CHECK_INT(post(&t, "/api/v2/write?org=o&bucket=b1", "n v=2 2\n"), 204);
-	CHECK_STR(acc_capture_text(c->acc), "n,bucket=b1 v=2 2\n");
-	lw_free(t.lw);
+	CHECK_STR(hg_acc_capture_text(c->acc), "n,bucket=b1 v=2 2\n");
+	hg_lw_free(t.lw);
 }
 
 static void test_helpers(void)
 {
 	char v[16];
 	struct sv q = sv_c("a=1&db=x%2Fy+z&empty=&flag&dbx=no&pct=%4");
-	CHECK(lw_query_param(q, "db", v, sizeof v));
+	CHECK(hg_lw_query_param(q, "db", v, sizeof v));
 	CHECK_STR(v, "x/y z");
-	CHECK(lw_query_param(q, "empty", v, sizeof v));
+	CHECK(hg_lw_query_param(q, "empty", v, sizeof v));
 	CHECK_STR(v, "");
-	CHECK(lw_query_param(q, "flag", v, sizeof v));
+	CHECK(hg_lw_query_param(q, "flag", v, sizeof v));
 	CHECK_STR(v, "");
-	CHECK(lw_query_param(q, "pct", v, sizeof v));
+	CHECK(hg_lw_query_param(q, "pct", v, sizeof v));
 	CHECK_STR(v, "%4");
-	CHECK(!lw_query_param(q, "d", v, sizeof v));
-	CHECK(!lw_query_param(q, "dbxx", v, sizeof v));
+	CHECK(!hg_lw_query_param(q, "d", v, sizeof v));
+	CHECK(!hg_lw_query_param(q, "dbxx", v, sizeof v));
 	char small[4];
-	CHECK(lw_query_param(q, "db", small, sizeof small));
+	CHECK(hg_lw_query_param(q, "db", small, sizeof small));
 	CHECK_STR(small, "x/y");
 }
 
 int main(void)
 {
 	struct lw_opts o = { .max_body = 65536, .max_line = 100 };
-	struct ctx c = { .lw = lw_new(&o), .acc = acc_capture_new(), .api = LW_V1 };
+	struct ctx c = { .lw = hg_lw_new(&o), .acc = hg_acc_capture_new(), .api = LW_V1 };
 	CHECK(c.lw && c.acc);
 	test_v1_basics(&c);
 	test_partial(&c);
 	test_gzip(&c);
 	test_limits_and_tags(&c);
 	test_helpers();
-	lw_free(c.lw);
-	acc_capture_free(c.acc);
+	hg_lw_free(c.lw);
+	hg_acc_capture_free(c.acc);
 	CHECK_DONE();
 }

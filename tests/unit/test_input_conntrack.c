@@ -8,7 +8,7 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_conntrack;
+extern const struct input_plugin hg_input_conntrack;
 
 static char line[8192], v[64];
 static const char *root;
@@ -16,17 +16,17 @@ static char dir_v4[300], dir_nf[300];
 
 static const char *gather_with(struct acc *acc, char **collect, char **files)
 {
-	void *cfg = config_new(&input_conntrack);
+	void *cfg = config_new(&hg_input_conntrack);
 	char *dirs[] = { dir_v4, dir_nf, NULL }, *none[] = { NULL };
-	config_list(&input_conntrack, cfg, "collect", collect);
-	config_list(&input_conntrack, cfg, "dirs", dirs);
-	config_list(&input_conntrack, cfg, "files", files ? files : none);
-	void *st = plugin_start(&input_conntrack, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_conntrack.gather(st, acc), GATHER_DONE);
-	input_conntrack.free(st);
+	config_list(&hg_input_conntrack, cfg, "collect", collect);
+	config_list(&hg_input_conntrack, cfg, "dirs", dirs);
+	config_list(&hg_input_conntrack, cfg, "files", files ? files : none);
+	void *st = plugin_start(&hg_input_conntrack, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_conntrack.gather(st, acc), GATHER_DONE);
+	hg_input_conntrack.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 static const char *gather(struct acc *acc, char **collect)
@@ -96,7 +96,7 @@ int main(void)
 	setenv("HOST_PROC", root, 1);
 	snprintf(dir_v4, sizeof dir_v4, "%s/sys/net/ipv4/netfilter", root);
 	snprintf(dir_nf, sizeof dir_nf, "%s/sys/net/netfilter", root);
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 	char *both[] = { "all", "percpu", NULL }, *all[] = { "all", NULL }, *none[] = { NULL };
 
 	/* node_exporter's fixtures: a 4-CPU stat file with the old header */
@@ -104,7 +104,7 @@ int main(void)
 	tree_link(root, "sys/net/netfilter/nf_conntrack_max", "proc/node_exporter/proc__sys__net__netfilter__nf_conntrack_max");
 	tree_link(root, "net/stat/nf_conntrack", "proc/node_exporter/proc__net__stat__nf_conntrack");
 	const char *t = gather(acc, both);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "conntrack", 0, line, sizeof line));
 	CHECK_STR(line, "conntrack ip_conntrack_count=123,ip_conntrack_max=65536");
 	CHECK(lp_find(t, "conntrack,cpu=all", 0, line, sizeof line));
@@ -124,7 +124,7 @@ int main(void)
 
 	/* no collect (Telegraf's default): the two gauges only */
 	t = gather(acc, none);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "conntrack,cpu=all"), 0);
 	CHECK_INT(lp_count(t, "conntrack"), 1);
 	check_schema(t, "", 2);
@@ -140,7 +140,7 @@ int main(void)
 	tree_link(root, "sys/net/netfilter/nf_conntrack_max", "proc/captured/proc__sys__net__netfilter__nf_conntrack_max");
 	tree_link(root, "net/stat/nf_conntrack", "proc/captured/proc__net__stat__nf_conntrack");
 	t = gather(acc, both);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "conntrack", 0, line, sizeof line));
 	CHECK_STR(line, "conntrack ip_conntrack_count=0,ip_conntrack_max=262144");
 	CHECK_INT(lp_count(t, "conntrack,cpu=cpu0"), 1);
@@ -154,7 +154,7 @@ int main(void)
 	tree_text(root, "sys/net/ipv4/netfilter/ip_conntrack_count", "7\n");
 	tree_text(root, "sys/net/ipv4/netfilter/ip_conntrack_max", "65536\n");
 	t = gather(acc, none);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "conntrack", 0, line, sizeof line));
 	CHECK_STR(line, "conntrack ip_conntrack_count=7,ip_conntrack_max=65536");
 	/* both present: the later dir (netfilter) wins, as in Telegraf */
@@ -168,14 +168,14 @@ int main(void)
 	tree_text(root, "sys/net/netfilter/plain", "1\n");
 	char *files[] = { "nf_conntrack_buckets", "plain", NULL };
 	t = gather_with(acc, none, files);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "conntrack", 0, line, sizeof line));
 	CHECK_STR(line, "conntrack ip_conntrack_buckets=16384");
 
 	/* a value that is no number: reported, its field left out */
 	tree_text(root, "sys/net/netfilter/nf_conntrack_count", "lots\n");
 	t = gather(acc, none);
-	CHECK(strstr(acc_capture_errors(acc), "failed to parse metric") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "failed to parse metric") != NULL);
 	CHECK(lp_find(t, "conntrack", 0, line, sizeof line));
 	CHECK_STR(line, "conntrack ip_conntrack_count=7,ip_conntrack_max=65536");
 
@@ -213,11 +213,11 @@ int main(void)
 	snprintf(dir_v4, sizeof dir_v4, "%s/sys/net/ipv4/netfilter", root);
 	snprintf(dir_nf, sizeof dir_nf, "%s/sys/net/netfilter", root);
 	t = gather(acc, none);
-	CHECK_STR(acc_capture_errors(acc),
+	CHECK_STR(hg_acc_capture_errors(acc),
 		  "conntrack input failed to collect metrics, make sure that the kernel module is loaded\n");
 	CHECK_STR(t, "");
 	t = gather(acc, all);
-	const char *e = acc_capture_errors(acc);
+	const char *e = hg_acc_capture_errors(acc);
 	CHECK(strstr(e, "failed to retrieve conntrack statistics") != NULL);
 	CHECK(strstr(e, "conntrack input failed to collect stats") != NULL);
 	CHECK(strstr(e, "make sure that the kernel module is loaded") != NULL);
@@ -225,22 +225,22 @@ int main(void)
 	/* a header-only stat file: no rows */
 	tree_text(root, "net/stat/nf_conntrack", "entries  searched found new invalid ignore delete delete_list insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart\n");
 	t = gather(acc, all);
-	CHECK(strstr(acc_capture_errors(acc), "conntrack input failed to collect stats") != NULL);
-	CHECK(strstr(acc_capture_errors(acc), "failed to retrieve") == NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "conntrack input failed to collect stats") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "failed to retrieve") == NULL);
 
 	/* collect accepts "all" and "percpu" only */
-	void *cfg = config_new(&input_conntrack);
+	void *cfg = config_new(&hg_input_conntrack);
 	char *bad[] = { "all", "everything", NULL };
-	config_list(&input_conntrack, cfg, "collect", bad);
+	config_list(&hg_input_conntrack, cfg, "collect", bad);
 	void *st = NULL;
 	char err[256] = "";
 	struct plugin_env env = { 0 };
-	CHECK(input_conntrack.init(&st, cfg, &env, err, sizeof err) < 0);
+	CHECK(hg_input_conntrack.init(&st, cfg, &env, err, sizeof err) < 0);
 	CHECK(strstr(err, "everything") != NULL);
 	CHECK(st == NULL);
 	free(cfg);
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

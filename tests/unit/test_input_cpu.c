@@ -6,7 +6,7 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_cpu;
+extern const struct input_plugin hg_input_cpu;
 
 static char line[8192];
 
@@ -44,19 +44,19 @@ static void check_cpu0_usage(const char *text)
 
 static void test_defaults_two_gathers(void)
 {
-	void *cfg = config_new(&input_cpu);
-	void *st = plugin_start(&input_cpu, cfg);
-	struct acc *acc = acc_capture_new();
+	void *cfg = config_new(&hg_input_cpu);
+	void *st = plugin_start(&hg_input_cpu, cfg);
+	struct acc *acc = hg_acc_capture_new();
 
 	use_stat("proc/node_exporter/proc__stat");
-	CHECK_INT(input_cpu.gather(st, acc), GATHER_DONE);
-	CHECK_STR(acc_capture_text(acc), ""); /* no usage on the first gather */
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_INT(hg_input_cpu.gather(st, acc), GATHER_DONE);
+	CHECK_STR(hg_acc_capture_text(acc), ""); /* no usage on the first gather */
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 
 	use_stat("proc/derived/stat_plus_ticks");
-	input_cpu.gather(st, acc);
-	const char *t = acc_capture_text(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	hg_input_cpu.gather(st, acc);
+	const char *t = hg_acc_capture_text(acc);
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "cpu,cpu=cpu2"), 0); /* no ticks passed on cpu2 */
 	CHECK_INT(lp_count(t, "cpu,cpu=cpu0"), 1);
 	CHECK_INT(lp_count(t, "cpu,cpu=cpu-total"), 1);
@@ -103,22 +103,22 @@ static void test_defaults_two_gathers(void)
 	CHECK_INT(readme.n, 10);
 	CHECK_INT(schema_diff(&readme, &got), 0);
 
-	acc_capture_free(acc);
-	input_cpu.free(st);
+	hg_acc_capture_free(acc);
+	hg_input_cpu.free(st);
 	free(cfg);
 }
 
 static void test_all_fields(void)
 {
-	void *cfg = config_new(&input_cpu);
-	config_bool(&input_cpu, cfg, "collect_cpu_time", true);
-	config_bool(&input_cpu, cfg, "report_active", true);
-	void *st = plugin_start(&input_cpu, cfg);
-	struct acc *acc = acc_capture_new();
+	void *cfg = config_new(&hg_input_cpu);
+	config_bool(&hg_input_cpu, cfg, "collect_cpu_time", true);
+	config_bool(&hg_input_cpu, cfg, "report_active", true);
+	void *st = plugin_start(&hg_input_cpu, cfg);
+	struct acc *acc = hg_acc_capture_new();
 
 	use_stat("proc/node_exporter/proc__stat");
-	input_cpu.gather(st, acc);
-	const char *t = acc_capture_text(acc);
+	hg_input_cpu.gather(st, acc);
+	const char *t = hg_acc_capture_text(acc);
 	CHECK_INT(lp_count(t, "cpu,cpu=cpu0"), 1); /* times only */
 	CHECK(strstr(t, "usage_") == NULL);
 	CHECK(lp_find(t, "cpu,cpu=cpu-total", 0, line, sizeof line));
@@ -126,12 +126,12 @@ static void test_all_fields(void)
 	CHECK_F(line, "time_steal", 0.0);
 	CHECK_F(line, "time_guest", 0.44);
 	CHECK_F(line, "time_guest_nice", 0.36);
-	acc_capture_clear(acc);
+	hg_acc_capture_clear(acc);
 
 	use_stat("proc/derived/stat_plus_ticks");
-	input_cpu.gather(st, acc);
-	t = acc_capture_text(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	hg_input_cpu.gather(st, acc);
+	t = hg_acc_capture_text(acc);
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "cpu,cpu=cpu0"), 2); /* time line, then usage line */
 	CHECK(lp_find(t, "cpu,cpu=cpu0", 0, line, sizeof line));
 	CHECK_F(line, "time_user", 445.9);
@@ -152,79 +152,79 @@ static void test_all_fields(void)
 	CHECK_INT(readme.n, 22);
 	CHECK_INT(schema_diff(&readme, &got), 0);
 
-	acc_capture_free(acc);
-	input_cpu.free(st);
+	hg_acc_capture_free(acc);
+	hg_input_cpu.free(st);
 	free(cfg);
 }
 
 static void test_backwards_and_malformed(void)
 {
-	void *cfg = config_new(&input_cpu);
-	void *st = plugin_start(&input_cpu, cfg);
-	struct acc *acc = acc_capture_new();
+	void *cfg = config_new(&hg_input_cpu);
+	void *st = plugin_start(&hg_input_cpu, cfg);
+	struct acc *acc = hg_acc_capture_new();
 
 	use_stat("proc/node_exporter/proc__stat");
-	input_cpu.gather(st, acc);
+	hg_input_cpu.gather(st, acc);
 	use_stat("proc/derived/stat_cpu1_backwards");
-	input_cpu.gather(st, acc);
+	hg_input_cpu.gather(st, acc);
 	/* cpu0 did not move; cpu1 went back: error, and nothing after it */
-	CHECK_STR(acc_capture_text(acc), "");
-	CHECK(strstr(acc_capture_errors(acc), "current total CPU time is less than previous total CPU time") != NULL);
-	acc_capture_clear(acc);
+	CHECK_STR(hg_acc_capture_text(acc), "");
+	CHECK(strstr(hg_acc_capture_errors(acc), "current total CPU time is less than previous total CPU time") != NULL);
+	hg_acc_capture_clear(acc);
 
 	/* the backwards sample is the new baseline: cpu1 moves forward again */
 	use_stat("proc/node_exporter/proc__stat");
-	input_cpu.gather(st, acc);
-	CHECK_STR(acc_capture_errors(acc), "");
-	CHECK(lp_find(acc_capture_text(acc), "cpu,cpu=cpu1", 0, line, sizeof line));
+	hg_input_cpu.gather(st, acc);
+	CHECK_STR(hg_acc_capture_errors(acc), "");
+	CHECK(lp_find(hg_acc_capture_text(acc), "cpu,cpu=cpu1", 0, line, sizeof line));
 	CHECK_F(line, "usage_user", 24.999999999914735);
 	CHECK_F(line, "usage_nice", 24.99999999990905);
 	CHECK_F(line, "usage_system", 24.999999999914735);
 	CHECK_F(line, "usage_idle", 25.0);
-	acc_capture_clear(acc);
+	hg_acc_capture_clear(acc);
 
 	/* truncated cpu3 line and junk in cpu5: errors, the others still come */
 	use_stat("proc/derived/stat_malformed");
-	input_cpu.gather(st, acc);
-	const char *e = acc_capture_errors(acc);
+	hg_input_cpu.gather(st, acc);
+	const char *e = hg_acc_capture_errors(acc);
 	CHECK(strstr(e, "\"cpu3 ") != NULL);
 	CHECK(strstr(e, "\"cpu5 ") != NULL);
-	const char *t = acc_capture_text(acc);
+	const char *t = hg_acc_capture_text(acc);
 	CHECK_INT(lp_count(t, "cpu,cpu=cpu3"), 0);
 	CHECK_INT(lp_count(t, "cpu,cpu=cpu5"), 0);
 	CHECK_INT(lp_count(t, "cpu,cpu=cpu7"), 1);
 	CHECK_INT(lp_count(t, "cpu,cpu=cpu-total"), 1);
 	check_cpu0_usage(t);
-	acc_capture_clear(acc);
+	hg_acc_capture_clear(acc);
 
 	/* missing file: an error, no crash, nothing emitted */
 	setenv("HOST_PROC", "/nonexistent-hg", 1);
-	input_cpu.gather(st, acc);
-	CHECK(strstr(acc_capture_errors(acc), "/nonexistent-hg/stat") != NULL);
-	CHECK_STR(acc_capture_text(acc), "");
+	hg_input_cpu.gather(st, acc);
+	CHECK(strstr(hg_acc_capture_errors(acc), "/nonexistent-hg/stat") != NULL);
+	CHECK_STR(hg_acc_capture_text(acc), "");
 	setenv("HOST_PROC", root, 1);
 
-	acc_capture_free(acc);
-	input_cpu.free(st);
+	hg_acc_capture_free(acc);
+	hg_input_cpu.free(st);
 	free(cfg);
 }
 
 /* procfs' 8-CPU stat has a 132 KB intr line: the read buffer has to grow. */
 static void test_big_stat(void)
 {
-	void *cfg = config_new(&input_cpu);
-	config_bool(&input_cpu, cfg, "collect_cpu_time", true);
-	void *st = plugin_start(&input_cpu, cfg);
-	struct acc *acc = acc_capture_new();
+	void *cfg = config_new(&hg_input_cpu);
+	config_bool(&hg_input_cpu, cfg, "collect_cpu_time", true);
+	void *st = plugin_start(&hg_input_cpu, cfg);
+	struct acc *acc = hg_acc_capture_new();
 	use_stat("proc/procfs/proc__stat");
-	input_cpu.gather(st, acc);
-	CHECK_STR(acc_capture_errors(acc), "");
-	CHECK_INT(lp_count(acc_capture_text(acc), "cpu,cpu=cpu7"), 1);
-	CHECK(lp_find(acc_capture_text(acc), "cpu,cpu=cpu-total", 0, line, sizeof line));
+	hg_input_cpu.gather(st, acc);
+	CHECK_STR(hg_acc_capture_errors(acc), "");
+	CHECK_INT(lp_count(hg_acc_capture_text(acc), "cpu,cpu=cpu7"), 1);
+	CHECK(lp_find(hg_acc_capture_text(acc), "cpu,cpu=cpu-total", 0, line, sizeof line));
 	CHECK_F(line, "time_user", 3018.54);
 	CHECK_F(line, "time_steal", 0.0);
-	acc_capture_free(acc);
-	input_cpu.free(st);
+	hg_acc_capture_free(acc);
+	hg_input_cpu.free(st);
 	free(cfg);
 }
 

@@ -7,7 +7,7 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_disk;
+extern const struct input_plugin hg_input_disk;
 
 static char line[8192], v[128], expect[4096];
 static const char *root;
@@ -15,17 +15,17 @@ static char host[300];
 
 static const char *gather(struct acc *acc, char **mps, char **ignore_fs, char **ignore_opts)
 {
-	void *cfg = config_new(&input_disk);
+	void *cfg = config_new(&hg_input_disk);
 	char *none[] = { NULL }, *deflt[] = { "tmpfs", "devtmpfs", "devfs", "iso9660", "overlay", "aufs", "squashfs", NULL };
-	config_list(&input_disk, cfg, "mount_points", mps ? mps : none);
-	config_list(&input_disk, cfg, "ignore_fs", ignore_fs ? ignore_fs : deflt);
-	config_list(&input_disk, cfg, "ignore_mount_opts", ignore_opts ? ignore_opts : none);
-	void *st = plugin_start(&input_disk, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_disk.gather(st, acc), GATHER_DONE);
-	input_disk.free(st);
+	config_list(&hg_input_disk, cfg, "mount_points", mps ? mps : none);
+	config_list(&hg_input_disk, cfg, "ignore_fs", ignore_fs ? ignore_fs : deflt);
+	config_list(&hg_input_disk, cfg, "ignore_mount_opts", ignore_opts ? ignore_opts : none);
+	void *st = plugin_start(&hg_input_disk, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_disk.gather(st, acc), GATHER_DONE);
+	hg_input_disk.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 /* The fields the input must give for a directory, from our own statvfs. */
@@ -82,10 +82,10 @@ int main(void)
 		  "[vsanDatastore] bafb9e5a-8856-7e6c-699c-801844e77a4a/"
 		  "kubernetes-dynamic-pvc-3eba5bba-48a3-11e8-89ab-005056b92113.vmdk/.keep", "");
 	tree_text(root, "sys/block/dm-2/dm/name", "vg-root\n");
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	const char *t = gather(acc, NULL, NULL, NULL);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "disk,device=dm-2,fstype=ext4,label=vg-root,mode=rw,path=/"), 1);
 	CHECK_INT(lp_count(t, "disk,device=sda3,fstype=ext2,mode=rw,path=/boot"), 1);
 	CHECK_INT(lp_count(t, "disk,device=mapper/rhel-root,fstype=xfs,mode=rw,path=/var/lib/containers/storage/overlay"), 1);
@@ -136,7 +136,7 @@ int main(void)
 	tree_text(root, "proc/1/mountinfo", mi);
 	char *mps[] = { "/boot", "/run", NULL }, *fs_none[] = { NULL };
 	t = gather(acc, mps, fs_none, NULL);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "disk,device=sda3,fstype=ext2,mode=ro,path=/boot"), 1);
 	CHECK_INT(lp_count(t, "disk,device=tmpfs,fstype=tmpfs,mode=rw,path=/run"), 1);
 	CHECK_INT(lp_count(t, "disk,device=dm-2,fstype=ext4,label=vg-root,mode=rw,path=/"), 0);
@@ -159,16 +159,16 @@ int main(void)
 					     "garbage\n"
 					     "31 1 8:2 / /y rw - ext4");
 	t = gather(acc, NULL, NULL, NULL);
-	CHECK(strstr(acc_capture_errors(acc), "3 malformed") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "3 malformed") != NULL);
 	CHECK_INT(lp_count(t, "disk,device=dm-2,fstype=ext4,label=vg-root,mode=rw,path=/"), 1);
 
 	/* no mountinfo at all */
 	tree_unlink(root, "proc/1/mountinfo");
 	t = gather(acc, NULL, NULL, NULL);
-	CHECK(strstr(acc_capture_errors(acc), "mountinfo") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "mountinfo") != NULL);
 	CHECK_STR(t, "");
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

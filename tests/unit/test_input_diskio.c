@@ -6,29 +6,29 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_diskio;
+extern const struct input_plugin hg_input_diskio;
 
 static char line[8192];
 static const char *root;
 
 static void *start(char **devices, char **tags, bool serial)
 {
-	void *cfg = config_new(&input_diskio);
+	void *cfg = config_new(&hg_input_diskio);
 	char *none[] = { NULL };
-	config_list(&input_diskio, cfg, "devices", devices ? devices : none);
-	config_list(&input_diskio, cfg, "device_tags", tags ? tags : none);
-	config_bool(&input_diskio, cfg, "skip_serial_number", !serial);
-	void *st = plugin_start(&input_diskio, cfg);
+	config_list(&hg_input_diskio, cfg, "devices", devices ? devices : none);
+	config_list(&hg_input_diskio, cfg, "device_tags", tags ? tags : none);
+	config_bool(&hg_input_diskio, cfg, "skip_serial_number", !serial);
+	void *st = plugin_start(&hg_input_diskio, cfg);
 	free(cfg);
 	return st;
 }
 
 static const char *gather(void *st, struct acc *acc, int64_t t)
 {
-	acc_capture_clear(acc);
-	acc_begin_gather(acc, t);
-	CHECK_INT(input_diskio.gather(st, acc), GATHER_DONE);
-	return acc_capture_text(acc);
+	hg_acc_capture_clear(acc);
+	hg_acc_begin_gather(acc, t);
+	CHECK_INT(hg_input_diskio.gather(st, acc), GATHER_DONE);
+	return hg_acc_capture_text(acc);
 }
 
 int main(void)
@@ -46,13 +46,13 @@ int main(void)
 					      "E:ID_SERIAL= ST1000_ABC \nE:ID_FS_TYPE=ext4\nG:systemd\n");
 	tree_text(root, "run/udev/data/b8:1", "E:ID_FS_TYPE=vfat\n");
 	tree_text(root, "sys/block/sda/wwid", "naa.5000c500a1b2c3d4\n");
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 	const int64_t t0 = 1700000000000000000;
 
 	/* defaults: every device, no serial, no deltas on the first gather */
 	void *st = start(NULL, NULL, false);
 	const char *t = gather(st, acc, t0);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "diskio,name=ram0"), 1);
 	CHECK_INT(lp_count(t, "diskio,name=dm-0"), 1);
 	CHECK(lp_find(t, "diskio,name=sda,wwid=naa.5000c500a1b2c3d4", 0, line, sizeof line));
@@ -68,7 +68,7 @@ int main(void)
 	/* 10 s later: deltas for sda, io_util 0 for idle devices */
 	tree_link(root, "proc/diskstats", "proc/derived/diskstats_plus_io");
 	t = gather(st, acc, t0 + 10000000000);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "diskio,name=sda,wwid=naa.5000c500a1b2c3d4", 0, line, sizeof line));
 	CHECK_STR(line, "diskio,name=sda,wwid=naa.5000c500a1b2c3d4 io_await=3,io_svctm=1.3333333333333333,"
 			"io_time=9654080u,io_util=2,iops_in_progress=2u,merged_reads=34367663u,merged_writes=11134226u,"
@@ -90,13 +90,13 @@ int main(void)
 	CHECK(strstr(line, "io_util") == NULL && strstr(line, "io_await") == NULL);
 	CHECK(lp_find(t, "diskio,name=sda1", 0, line, sizeof line));
 	CHECK(strstr(line, "io_util=0,") != NULL);
-	input_diskio.free(st);
+	hg_input_diskio.free(st);
 
 	/* globs on names and udev links; udev tags; serial */
 	char *devs[] = { "sd[a-z]1", "disk/by-id/ata-*", NULL }, *tags[] = { "ID_FS_TYPE", "ID_MISSING", NULL };
 	st = start(devs, tags, true);
 	t = gather(st, acc, t0);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	lines = 0;
 	for (const char *p = t; (p = strchr(p, '\n')); p++)
 		lines++;
@@ -108,23 +108,23 @@ int main(void)
 	schema_from_readme(&readme2, "../plugins/inputs/diskio/README.md", "serial wwid");
 	schema_from_lp(&got2, t);
 	CHECK(got2.n > 0);
-	input_diskio.free(st);
+	hg_input_diskio.free(st);
 
 	/* malformed lines: counted error, the rest still emitted */
 	tree_link(root, "proc/diskstats", "proc/derived/diskstats_malformed");
 	st = start(NULL, NULL, false);
 	t = gather(st, acc, t0);
-	CHECK(strstr(acc_capture_errors(acc), "2 malformed") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "2 malformed") != NULL);
 	CHECK_INT(lp_count(t, "diskio,name=sda1"), 0);
 	CHECK_INT(lp_count(t, "diskio,name=sda2"), 0);
 	CHECK_INT(lp_count(t, "diskio,name=sda3"), 1);
 	tree_unlink(root, "proc/diskstats");
 	t = gather(st, acc, t0);
-	CHECK(strstr(acc_capture_errors(acc), "diskstats") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "diskstats") != NULL);
 	CHECK_STR(t, "");
-	input_diskio.free(st);
+	hg_input_diskio.free(st);
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

@@ -40,18 +40,18 @@ int main(void)
 		 out);
 	struct agent_config cfg;
 	char err[512];
-	CHECK_INT(config_load_buffer(&cfg, "internal.yaml", yaml, strlen(yaml), err, sizeof err), 0);
+	CHECK_INT(hg_config_load_buffer(&cfg, "internal.yaml", yaml, strlen(yaml), err, sizeof err), 0);
 	uv_loop_t *loop = uv_default_loop();
 	struct agent_opts opts = { .once = true };
-	struct agent *a = agent_new(loop, &cfg, &opts, err, sizeof err);
+	struct agent *a = hg_agent_new(loop, &cfg, &opts, err, sizeof err);
 	CHECK(a != NULL);
 	bool stopped = false;
-	agent_start(a, on_stopped, &stopped);
+	hg_agent_start(a, on_stopped, &stopped);
 	uv_run(loop, UV_RUN_DEFAULT);
 	CHECK(stopped);
-	CHECK_INT(agent_exit_code(a), 0);
-	agent_free(a);
-	config_free(&cfg);
+	CHECK_INT(hg_agent_exit_code(a), 0);
+	hg_agent_free(a);
+	hg_config_free(&cfg);
 	uv_loop_close(loop);
 
 	const char *text = slurp(out);

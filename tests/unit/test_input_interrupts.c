@@ -8,21 +8,21 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_interrupts;
+extern const struct input_plugin hg_input_interrupts;
 
 static char line[8192], v[64];
 static const char *root;
 
 static const char *gather(struct acc *acc, bool cpu_as_tag)
 {
-	void *cfg = config_new(&input_interrupts);
-	config_bool(&input_interrupts, cfg, "cpu_as_tag", cpu_as_tag);
-	void *st = plugin_start(&input_interrupts, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_interrupts.gather(st, acc), GATHER_DONE);
-	input_interrupts.free(st);
+	void *cfg = config_new(&hg_input_interrupts);
+	config_bool(&hg_input_interrupts, cfg, "cpu_as_tag", cpu_as_tag);
+	void *st = plugin_start(&hg_input_interrupts, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_interrupts.gather(st, acc), GATHER_DONE);
+	hg_input_interrupts.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 static void use(const char *interrupts, const char *softirqs)
@@ -105,12 +105,12 @@ int main(void)
 {
 	root = tree_new();
 	setenv("HOST_PROC", root, 1);
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	/* node_exporter's x86 fixture (4 CPUs), cpu_as_tag = false (Telegraf's default) */
 	use("proc/node_exporter/proc__interrupts", "proc/node_exporter/proc__softirqs");
 	const char *t = gather(acc, false);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	/* 28 numbered and named IRQs, plus ERR and MIS (one column: CPU0 only) */
 	CHECK_INT(lp_count(t, "interrupts,device=timer,irq=0,type=IR-IO-APIC-edge"), 1);
 	CHECK(lp_find(t, "interrupts,device=timer,irq=0,type=IR-IO-APIC-edge", 0, line, sizeof line));
@@ -136,7 +136,7 @@ int main(void)
 
 	/* cpu_as_tag = true: one line per IRQ and CPU, field count */
 	t = gather(acc, true);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "interrupts,cpu=cpu3,device=iwlwifi,irq=46,type=IR-PCI-MSI-edge", 0, line, sizeof line));
 	CHECK_STR(line, "interrupts,cpu=cpu3,device=iwlwifi,irq=46,type=IR-PCI-MSI-edge count=290i");
 	CHECK(lp_find(t, "soft_interrupts,cpu=cpu1,irq=HI", 0, line, sizeof line));
@@ -156,7 +156,7 @@ int main(void)
 	/* aarch64: "GICv3  27 Level  arch_timer": type GICv3, device the rest; IPI rows named */
 	use("proc/node_exporter/proc__interrupts_aarch64", "proc/procfs/proc__softirqs");
 	t = gather(acc, false);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "interrupts,device=27\\ Level\\ arch_timer,irq=10,type=GICv3", 0, line, sizeof line));
 	CHECK(lp_field(line, "CPU7", v, sizeof v));
 	CHECK_STR(v, "3225020442i");
@@ -175,12 +175,12 @@ int main(void)
 	 * rows of the capture with their type text */
 	use("proc/procfs/proc__interrupts", "proc/procfs/proc__softirqs");
 	t = gather(acc, false);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "interrupts,device=2-edge\\ timer,irq=0,type=IO-APIC", 0, line, sizeof line));
 	CHECK_STR(line, "interrupts,device=2-edge\\ timer,irq=0,type=IO-APIC CPU0=49i,CPU1=0i,CPU2=0i,CPU3=0i,total=49i");
 	use("proc/captured/proc__interrupts", "proc/captured/proc__softirqs");
 	t = gather(acc, true);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "interrupts,cpu=cpu1,irq=PIW,type=Posted-interrupt\\ wakeup\\ event", 0, line, sizeof line));
 	CHECK_STR(line, "interrupts,cpu=cpu1,irq=PIW,type=Posted-interrupt\\ wakeup\\ event count=0i");
 	CHECK(lp_find(t, "interrupts,cpu=cpu0,device=5-edge\\ ACPI:Ged,irq=24,type=IO-APIC", 0, line, sizeof line));
@@ -204,7 +204,7 @@ int main(void)
 		  "-1: 9223372036854775807 1 t d\n");
 	tree_text(root, "softirqs", "                    CPU0\n          HI:          3\n");
 	t = gather(acc, false);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "interrupts,device=dev,irq=5,type=IO-APIC"), 0);
 	CHECK(lp_find(t, "interrupts,irq=6,type=PCI-MSI", 0, line, sizeof line));
 	CHECK_STR(line, "interrupts,irq=6,type=PCI-MSI CPU0=3i,CPU1=4i,total=7i");
@@ -223,14 +223,14 @@ int main(void)
 	tree_text(root, "interrupts", "  0: 1 2\n");
 	tree_unlink(root, "softirqs");
 	t = gather(acc, false);
-	CHECK(strstr(acc_capture_errors(acc), "expected first line to start with CPU0") != NULL);
-	CHECK(strstr(acc_capture_errors(acc), "could not open file") != NULL);
-	CHECK(strstr(acc_capture_errors(acc), "softirqs") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "expected first line to start with CPU0") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "could not open file") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "softirqs") != NULL);
 	CHECK_STR(t, "");
 	tree_text(root, "interrupts", "");
 	tree_link(root, "softirqs", "proc/node_exporter/proc__softirqs");
 	t = gather(acc, false);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "soft_interrupts,irq=TIMER"), 1);
 	CHECK_INT(lp_count(t, "interrupts,irq=0"), 0);
 
@@ -253,7 +253,7 @@ int main(void)
 	CHECK(lp_find(t, "interrupts,cpu=cpu39,irq=LOC,type=Local\\ timer\\ interrupts", 0, line, sizeof line));
 	CHECK_STR(line, "interrupts,cpu=cpu39,irq=LOC,type=Local\\ timer\\ interrupts count=39i");
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

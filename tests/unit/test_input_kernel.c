@@ -5,32 +5,32 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_kernel;
+extern const struct input_plugin hg_input_kernel;
 
 static char line[8192], v[64];
 static const char *root;
 
 static const char *gather(struct acc *acc, bool psi)
 {
-	void *cfg = config_new(&input_kernel);
+	void *cfg = config_new(&hg_input_kernel);
 	char *items[] = { "psi", NULL }, *none[] = { NULL };
-	config_list(&input_kernel, cfg, "collect", psi ? items : none);
-	void *st = plugin_start(&input_kernel, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_kernel.gather(st, acc), GATHER_DONE);
-	input_kernel.free(st);
+	config_list(&hg_input_kernel, cfg, "collect", psi ? items : none);
+	void *st = plugin_start(&hg_input_kernel, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_kernel.gather(st, acc), GATHER_DONE);
+	hg_input_kernel.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 static void init_fails(char **items, const char *want)
 {
-	void *cfg = config_new(&input_kernel);
-	config_list(&input_kernel, cfg, "collect", items);
+	void *cfg = config_new(&hg_input_kernel);
+	config_list(&hg_input_kernel, cfg, "collect", items);
 	void *st = NULL;
 	char err[256] = "";
 	struct plugin_env env = { 0 };
-	CHECK(input_kernel.init(&st, cfg, &env, err, sizeof err) < 0);
+	CHECK(hg_input_kernel.init(&st, cfg, &env, err, sizeof err) < 0);
 	CHECK(strstr(err, want) != NULL);
 	CHECK(st == NULL);
 	free(cfg);
@@ -45,10 +45,10 @@ int main(void)
 	tree_link(root, "pressure/cpu", "proc/node_exporter/proc__pressure__cpu");
 	tree_link(root, "pressure/memory", "proc/node_exporter/proc__pressure__memory");
 	tree_link(root, "pressure/io", "proc/node_exporter/proc__pressure__io");
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	const char *t = gather(acc, false);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "kernel", 0, line, sizeof line));
 	CHECK_STR(line, "kernel boot_time=1418183276i,context_switches=38014093i,entropy_avail=256i,"
 			"interrupts=8885917i,processes_forked=26442i");
@@ -61,7 +61,7 @@ int main(void)
 
 	/* psi: 5 resource/type pairs (no cpu/full), a counter and a gauge each */
 	t = gather(acc, true);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "pressure,resource=cpu,type=full"), 0);
 	CHECK_INT(lp_count(t, "pressure,resource=cpu,type=some"), 2);
 	CHECK_INT(lp_count(t, "pressure,resource=memory,type=full"), 2);
@@ -83,7 +83,7 @@ int main(void)
 	tree_text(root, "stat", "cpu  1 2 3 4 5 6 7 0 0 0\nintr 77 1 2\nctxt 5\nbtime 9\npage 5741 1808\nprocesses 3\n");
 	tree_unlink(root, "sys/kernel/random/entropy_avail");
 	t = gather(acc, false);
-	CHECK(strstr(acc_capture_errors(acc), "entropy_avail") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "entropy_avail") != NULL);
 	CHECK(lp_find(t, "kernel", 0, line, sizeof line));
 	CHECK_STR(line, "kernel boot_time=9i,context_switches=5i,disk_pages_in=5741i,disk_pages_out=1808i,"
 			"interrupts=77i,processes_forked=3i");
@@ -94,7 +94,7 @@ int main(void)
 	tree_text(root, "pressure/memory", "some avg10=0.00 avg60=zz avg300=0.00 total=0\n");
 	tree_unlink(root, "pressure/io");
 	t = gather(acc, true);
-	const char *e = acc_capture_errors(acc);
+	const char *e = hg_acc_capture_errors(acc);
 	CHECK(strstr(e, "\"intr\"") != NULL);
 	CHECK(strstr(e, "\"ctxt\"") != NULL);
 	CHECK(strstr(e, "entropy_avail") != NULL);
@@ -110,7 +110,7 @@ int main(void)
 	init_fails(ksm, "ksm");
 	init_fails(bad, "nope");
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

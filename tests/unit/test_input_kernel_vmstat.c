@@ -4,20 +4,20 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_kernel_vmstat;
+extern const struct input_plugin hg_input_kernel_vmstat;
 
 static char line[16384], v[64];
 static const char *root;
 
 static const char *gather(struct acc *acc)
 {
-	void *cfg = config_new(&input_kernel_vmstat);
-	void *st = plugin_start(&input_kernel_vmstat, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_kernel_vmstat.gather(st, acc), GATHER_DONE);
-	input_kernel_vmstat.free(st);
+	void *cfg = config_new(&hg_input_kernel_vmstat);
+	void *st = plugin_start(&hg_input_kernel_vmstat, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_kernel_vmstat.gather(st, acc), GATHER_DONE);
+	hg_input_kernel_vmstat.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 static int nfields(const char *l)
@@ -33,10 +33,10 @@ int main(void)
 	root = tree_new();
 	setenv("HOST_PROC", root, 1);
 	tree_link(root, "vmstat", "proc/node_exporter/proc__vmstat");
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	const char *t = gather(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "kernel_vmstat"), 1);
 	CHECK(lp_find(t, "kernel_vmstat", 0, line, sizeof line));
 	CHECK_INT(nfields(line), 120);
@@ -56,14 +56,14 @@ int main(void)
 	/* negative and int64 limits; beyond int64 is an error */
 	tree_text(root, "vmstat", "a -5\nb 9223372036854775807\nc -9223372036854775808\nd 9223372036854775808\n");
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "\"d\"") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "\"d\"") != NULL);
 	CHECK(lp_find(t, "kernel_vmstat", 0, line, sizeof line));
 	CHECK_STR(line, "kernel_vmstat a=-5i,b=9223372036854775807i,c=-9223372036854775808i");
 
 	/* truncated after a key: an error, the keys before it are kept */
 	tree_link(root, "vmstat", "proc/derived/vmstat_truncated");
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "\"pgscan_direct\"") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "\"pgscan_direct\"") != NULL);
 	CHECK(lp_find(t, "kernel_vmstat", 0, line, sizeof line));
 	CHECK_INT(nfields(line), 71);
 	CHECK(lp_field(line, "pgscan_kswapd_movable", v, sizeof v));
@@ -72,7 +72,7 @@ int main(void)
 	/* a non-numeric value: that key is left out with an error */
 	tree_link(root, "vmstat", "proc/derived/vmstat_malformed");
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "\"pgfault\"") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "\"pgfault\"") != NULL);
 	CHECK(lp_find(t, "kernel_vmstat", 0, line, sizeof line));
 	CHECK_INT(nfields(line), 119);
 	CHECK(!lp_field(line, "pgfault", v, sizeof v));
@@ -83,10 +83,10 @@ int main(void)
 	CHECK_STR(t, "");
 	tree_unlink(root, "vmstat");
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "vmstat") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "vmstat") != NULL);
 	CHECK_STR(t, "");
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

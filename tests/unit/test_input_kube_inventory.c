@@ -54,14 +54,14 @@ static char *star[] = { "*", NULL }, *none[] = { NULL }, *select1[] = { "select1
 
 static void *config(void)
 {
-	void *c = config_new(&input_kube_inventory);
+	void *c = config_new(&hg_input_kube_inventory);
 	set_str(c, "kubeconfig", kubeconfig);
 	set_str(c, "namespace", NULL); /* all */
 	set_int(c, "response_timeout", 5000000000LL);
 	set_int(c, "page_size", 250);
-	config_list(&input_kube_inventory, c, "selector_include", none);
-	config_list(&input_kube_inventory, c, "selector_exclude", star);
-	config_bool(&input_kube_inventory, c, "leader_election", false);
+	config_list(&hg_input_kube_inventory, c, "selector_include", none);
+	config_list(&hg_input_kube_inventory, c, "selector_exclude", star);
+	config_bool(&hg_input_kube_inventory, c, "leader_election", false);
 	set_str(c, "mode", "list");
 	return c;
 }
@@ -104,14 +104,14 @@ static int container_points(const char *t)
 static void test_all_resources(void)
 {
 	void *cfg = config();
-	config_list(&input_kube_inventory, cfg, "selector_include", select1);
-	config_list(&input_kube_inventory, cfg, "selector_exclude", none);
+	config_list(&hg_input_kube_inventory, cfg, "selector_include", select1);
+	config_list(&hg_input_kube_inventory, cfg, "selector_exclude", none);
 	set_int(cfg, "page_size", 5);
 	void *s = start(cfg);
 	run_until(never, NULL, true, 0.05);
 	struct acc *a = gather(s);
-	const char *t = acc_capture_text(a);
-	CHECK_STR(acc_capture_errors(a), "");
+	const char *t = hg_acc_capture_text(a);
+	CHECK_STR(hg_acc_capture_errors(a), "");
 
 	/* Nodes: quantities truncated as Telegraf's convertQuantity (7910m = 7 cores). */
 	CHECK(has_line(t, NODE1 " capacity_cpu_cores=8i,capacity_millicpu_cores=8000i,"
@@ -188,9 +188,9 @@ static void test_all_resources(void)
 
 	/* A second gather gives the same lines (state reused, nothing left over). */
 	struct acc *b = gather(s);
-	CHECK_INT((int)strlen(acc_capture_text(b)), (int)strlen(t));
-	acc_capture_free(b);
-	acc_capture_free(a);
+	CHECK_INT((int)strlen(hg_acc_capture_text(b)), (int)strlen(t));
+	hg_acc_capture_free(b);
+	hg_acc_capture_free(a);
 	stop(s);
 	free(cfg);
 }
@@ -199,13 +199,13 @@ static void test_filters(void)
 {
 	void *cfg = config();
 	static char *only[] = { "pods", "nodes", NULL };
-	config_list(&input_kube_inventory, cfg, "resource_include", only);
+	config_list(&hg_input_kube_inventory, cfg, "resource_include", only);
 	set_str(cfg, "namespace", "kube-system");
 	set_str(cfg, "node_name", "duckboat-01");
 	void *s = start(cfg);
 	struct acc *a = gather(s);
-	const char *t = acc_capture_text(a);
-	CHECK_STR(acc_capture_errors(a), "");
+	const char *t = hg_acc_capture_text(a);
+	CHECK_STR(hg_acc_capture_errors(a), "");
 	CHECK(strstr(t, "kubernetes_deployment") == NULL);
 	CHECK(strstr(t, "kubernetes_statefulset") == NULL);
 	CHECK(strstr(t, "duckboat-02") == NULL);
@@ -214,15 +214,15 @@ static void test_filters(void)
 	CHECK_INT(container_points(t), 2);
 	CHECK(strstr(t, "node_selector_") == NULL);
 	CHECK(requests_to("/api/v1/namespaces/kube-system/pods", "fieldSelector=spec.nodeName%3Dduckboat-01") >= 1);
-	acc_capture_free(a);
+	hg_acc_capture_free(a);
 	stop(s);
 
 	static char *bad[] = { "pods", "configmapz", NULL };
-	config_list(&input_kube_inventory, cfg, "resource_include", bad);
+	config_list(&hg_input_kube_inventory, cfg, "resource_include", bad);
 	void *st = NULL;
 	char err[256] = "";
 	struct plugin_env env = { .loop = &loop };
-	CHECK_INT(input_kube_inventory.init(&st, cfg, &env, err, sizeof err), -1);
+	CHECK_INT(hg_input_kube_inventory.init(&st, cfg, &env, err, sizeof err), -1);
 	CHECK(strstr(err, "configmapz") != NULL);
 	free(cfg);
 }
@@ -237,14 +237,14 @@ static void test_forbidden(void)
 	void *cfg = config();
 	void *s = start(cfg);
 	struct acc *a = gather(s);
-	const char *e = acc_capture_errors(a);
+	const char *e = hg_acc_capture_errors(a);
 	CHECK(strstr(e, "403") != NULL);
 	CHECK(strstr(e, "cannot list resource \"statefulsets\"") != NULL);
 	CHECK(strstr(e, "{apiGroups: [\"apps\"], resources: [\"statefulsets\"], verbs: [\"list\"]} in a ClusterRole") != NULL);
 	/* The other resources are still reported. */
-	CHECK(strstr(acc_capture_text(a), "kubernetes_daemonset,") != NULL);
-	CHECK(strstr(acc_capture_text(a), "kubernetes_statefulset,") == NULL);
-	acc_capture_free(a);
+	CHECK(strstr(hg_acc_capture_text(a), "kubernetes_daemonset,") != NULL);
+	CHECK(strstr(hg_acc_capture_text(a), "kubernetes_statefulset,") == NULL);
+	hg_acc_capture_free(a);
 	stop(s);
 	free(cfg);
 }
@@ -252,7 +252,7 @@ static void test_forbidden(void)
 static void test_leader_election(void)
 {
 	void *cfg = config();
-	config_bool(&input_kube_inventory, cfg, "leader_election", true);
+	config_bool(&hg_input_kube_inventory, cfg, "leader_election", true);
 	set_str(cfg, "lease_namespace", "kt");
 	set_str(cfg, "identity", "agent-a");
 	set_int(cfg, "lease_duration", 2000000000LL);
@@ -260,27 +260,27 @@ static void test_leader_election(void)
 	set_str(cfg, "identity", "agent-b");
 	void *b = start(cfg);
 	uint64_t end = uv_now(&loop) + 5000;
-	while (!kube_inventory_leader(a) && !kube_inventory_leader(b) && uv_now(&loop) < end) {
+	while (!hg_kube_inventory_leader(a) && !hg_kube_inventory_leader(b) && uv_now(&loop) < end) {
 		uv_run(&loop, UV_RUN_ONCE);
 		uv_update_time(&loop);
 	}
-	if (kube_inventory_leader(b)) { /* whichever won: call it a */
+	if (hg_kube_inventory_leader(b)) { /* whichever won: call it a */
 		void *t = a;
 		a = b;
 		b = t;
 	}
 	run_until(never, NULL, true, 1.0); /* the loser has polled the Lease since */
-	CHECK(kube_inventory_leader(a));
-	CHECK(!kube_inventory_leader(b));
+	CHECK(hg_kube_inventory_leader(a));
+	CHECK(!hg_kube_inventory_leader(b));
 	struct acc *ga = gather(a), *gb = gather(b);
-	CHECK(strstr(acc_capture_text(ga), "kubernetes_node node_count=2i") != NULL);
-	CHECK_STR(acc_capture_text(gb), ""); /* not the leader: gathers nothing */
-	acc_capture_free(ga);
-	acc_capture_free(gb);
+	CHECK(strstr(hg_acc_capture_text(ga), "kubernetes_node node_count=2i") != NULL);
+	CHECK_STR(hg_acc_capture_text(gb), ""); /* not the leader: gathers nothing */
+	hg_acc_capture_free(ga);
+	hg_acc_capture_free(gb);
 	/* a stops and hands the Lease over: b takes it. */
 	stop(a);
-	run_until(kube_inventory_leader, b, true, 5);
-	CHECK(kube_inventory_leader(b));
+	run_until(hg_kube_inventory_leader, b, true, 5);
+	CHECK(hg_kube_inventory_leader(b));
 	stop(b);
 	free(cfg);
 }
@@ -291,10 +291,10 @@ static void test_schema(void)
 	void *s = start(cfg);
 	struct acc *a = gather(s);
 	struct schema got = { 0 }, readme = { 0 };
-	schema_from_lp(&got, acc_capture_text(a));
+	schema_from_lp(&got, hg_acc_capture_text(a));
 	CHECK_INT(schema_from_readme(&readme, "../plugins/inputs/kube_inventory/README.md", "terminated untagged_image"), 0);
 	CHECK_INT(schema_diff(&readme, &got), 0);
-	acc_capture_free(a);
+	hg_acc_capture_free(a);
 	stop(s);
 	free(cfg);
 }
@@ -305,7 +305,7 @@ static void *pods_in_pages(int64_t timeout_ns)
 {
 	void *cfg = config();
 	static char *pods[] = { "pods", NULL };
-	config_list(&input_kube_inventory, cfg, "resource_include", pods);
+	config_list(&hg_input_kube_inventory, cfg, "resource_include", pods);
 	set_int(cfg, "page_size", 5);
 	set_int(cfg, "response_timeout", timeout_ns);
 	void *s = start(cfg);
@@ -323,8 +323,8 @@ static struct acc *gather_across_expiry(void *s, const char *hold)
 		 hold);
 	snprintf(release, sizeof release, "{\"hold\":\"%s\"}", hold); /* a released name stays released */
 	CHECK_INT(ks_control(&ks, "/_control/fail", rule), 200);
-	struct acc *a = acc_capture_new();
-	CHECK_INT(input_kube_inventory.gather(s, a), GATHER_PENDING);
+	struct acc *a = hg_acc_capture_new();
+	CHECK_INT(hg_input_kube_inventory.gather(s, a), GATHER_PENDING);
 	uint64_t end = uv_now(&loop) + 20000;
 	while (requests_to("/api/v1/pods", "continue=") == before && uv_now(&loop) < end) {
 		uv_run(&loop, UV_RUN_NOWAIT); /* page 1 goes out, page 2 is asked for */
@@ -332,8 +332,8 @@ static struct acc *gather_across_expiry(void *s, const char *hold)
 	}
 	CHECK_INT(ks_control(&ks, "/_control/compact", ""), 200);
 	CHECK_INT(ks_control(&ks, "/_control/release", release), 200);
-	run_until(kube_inventory_busy, s, false, 20);
-	CHECK(!kube_inventory_busy(s));
+	run_until(hg_kube_inventory_busy, s, false, 20);
+	CHECK(!hg_kube_inventory_busy(s));
 	CHECK_INT(ks_control(&ks, "/_control/fail", "[]"), 200);
 	return a;
 }
@@ -342,30 +342,30 @@ static void test_continue_expired(void)
 {
 	void *s = pods_in_pages(5000000000LL);
 	struct acc *ref = gather(s);
-	CHECK_STR(acc_capture_errors(ref), "");
+	CHECK_STR(hg_acc_capture_errors(ref), "");
 	int nref;
-	char *want = series(acc_capture_text(ref), &nref, NULL);
+	char *want = series(hg_acc_capture_text(ref), &nref, NULL);
 	CHECK_INT(nref, 208); /* per container of the 36 pods one line (38), and one per pod condition and container (170) */
 	CHECK_INT(duplicates(want), 0);
 
 	/* An etcd3 server's 410 offers a token for the rest: taken, nothing twice. */
 	int first_pages = requests_to("/api/v1/pods", "limit=5") - requests_to("/api/v1/pods", "continue=");
 	struct acc *a = gather_across_expiry(s, "page2-token");
-	CHECK_STR(acc_capture_errors(a), "");
+	CHECK_STR(hg_acc_capture_errors(a), "");
 	int n;
-	char *got = series(acc_capture_text(a), &n, NULL);
+	char *got = series(hg_acc_capture_text(a), &n, NULL);
 	CHECK_INT(n, nref);
 	CHECK_STR(got, want);
 	CHECK_INT(requests_to("/api/v1/pods", "limit=5") - requests_to("/api/v1/pods", "continue="), first_pages + 1);
 	free(got);
-	acc_capture_free(a);
+	hg_acc_capture_free(a);
 
 	/* A server offering no token: listed again, the first page skipped. */
 	CHECK_INT(ks_control(&ks, "/_control/list", "{\"inconsistent_continue\":false}"), 200);
 	first_pages = requests_to("/api/v1/pods", "limit=5") - requests_to("/api/v1/pods", "continue=");
 	a = gather_across_expiry(s, "page2-relist");
-	CHECK_STR(acc_capture_errors(a), "");
-	got = series(acc_capture_text(a), &n, NULL);
+	CHECK_STR(hg_acc_capture_errors(a), "");
+	got = series(hg_acc_capture_text(a), &n, NULL);
 	CHECK_INT(n, nref);
 	CHECK_STR(got, want);
 	/* the list started twice: the first page was read again */
@@ -373,8 +373,8 @@ static void test_continue_expired(void)
 	CHECK_INT(ks_control(&ks, "/_control/list", "{\"inconsistent_continue\":true}"), 200);
 	free(got);
 	free(want);
-	acc_capture_free(a);
-	acc_capture_free(ref);
+	hg_acc_capture_free(a);
+	hg_acc_capture_free(ref);
 	stop(s);
 }
 
@@ -388,16 +388,16 @@ static void test_body_broken_off(void)
 						 "\"cut\":300,\"times\":1}"),
 		  200);
 	struct acc *a = gather(s);
-	const char *e = acc_capture_errors(a);
+	const char *e = hg_acc_capture_errors(a);
 	CHECK(strstr(e, "list pods: the response of https://127.0.0.1:") != NULL);
 	CHECK(strstr(e, "broke off after 300 bytes") != NULL);
 	CHECK(strstr(e, "(5 pods reported before it, the rest are missing from this gather)") != NULL);
 	CHECK(strstr(e, "not JSON") == NULL);
 	CHECK(strchr(e, '\n') == strrchr(e, '\n')); /* one error */
 	int n;
-	free(series(acc_capture_text(a), &n, NULL));
+	free(series(hg_acc_capture_text(a), &n, NULL));
 	CHECK(n >= 5 && n < 208); /* the first page's pods went out */
-	acc_capture_free(a);
+	hg_acc_capture_free(a);
 	stop(s);
 
 	s = pods_in_pages(1000000000LL);
@@ -405,14 +405,14 @@ static void test_body_broken_off(void)
 						 "\"cut\":300,\"cut_hold\":\"stall\",\"times\":1}"),
 		  200);
 	a = gather(s);
-	e = acc_capture_errors(a);
+	e = hg_acc_capture_errors(a);
 	CHECK(strstr(e, "broke off after 300 bytes") != NULL);
 	CHECK(strstr(e, "timed out") != NULL);
 	CHECK(strstr(e, "(5 pods reported before it") != NULL);
 	CHECK(strstr(e, "not JSON") == NULL);
 	CHECK_INT(ks_control(&ks, "/_control/release", "{\"hold\":\"stall\"}"), 200);
 	CHECK_INT(ks_control(&ks, "/_control/fail", "[]"), 200);
-	acc_capture_free(a);
+	hg_acc_capture_free(a);
 	stop(s);
 }
 
@@ -421,13 +421,13 @@ static void test_body_broken_off(void)
 static void test_far_future_time(void)
 {
 	struct ki_obj o;
-	ki_obj_init(&o, KI_DEPLOYMENTS);
+	hg_ki_obj_init(&o, KI_DEPLOYMENTS);
 	const char *far = "2420-03-31T00:00:00Z", *ok = "2018-05-31T09:24:59Z";
-	ki_obj_value(&o, "metadata.creationTimestamp", KS_STRING, far, strlen(far), -1);
+	hg_ki_obj_value(&o, "metadata.creationTimestamp", KS_STRING, far, strlen(far), -1);
 	CHECK_INT(o.created_ns, 0);
-	ki_obj_value(&o, "metadata.creationTimestamp", KS_STRING, ok, strlen(ok), -1);
+	hg_ki_obj_value(&o, "metadata.creationTimestamp", KS_STRING, ok, strlen(ok), -1);
 	CHECK_INT(o.created_ns, 1527758699000000000LL);
-	ki_obj_free(&o);
+	hg_ki_obj_free(&o);
 }
 
 int main(void)

@@ -24,8 +24,8 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #define HEAP_BYTES() ((size_t)0) /* no exact measure without the sanitizer's allocator */
 #endif
 
-size_t kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced);
-int64_t kube_inventory_handover_ms(const void *state);
+size_t hg_kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced);
+int64_t hg_kube_inventory_handover_ms(const void *state);
 
 static void control(const char *path, const char *body)
 {
@@ -38,14 +38,14 @@ static char *star[] = { "*", NULL }, *none[] = { NULL };
 
 static void *config(const char *mode)
 {
-	void *c = config_new(&input_kube_inventory);
+	void *c = config_new(&hg_input_kube_inventory);
 	set_str(c, "kubeconfig", kubeconfig);
 	set_str(c, "namespace", NULL);
 	set_int(c, "response_timeout", 10000000000LL);
 	set_int(c, "page_size", 100);
-	config_list(&input_kube_inventory, c, "selector_include", star);
-	config_list(&input_kube_inventory, c, "selector_exclude", none);
-	config_bool(&input_kube_inventory, c, "leader_election", false);
+	config_list(&hg_input_kube_inventory, c, "selector_include", star);
+	config_list(&hg_input_kube_inventory, c, "selector_exclude", none);
+	config_bool(&hg_input_kube_inventory, c, "leader_election", false);
 	set_str(c, "mode", mode);
 	return c;
 }
@@ -60,7 +60,7 @@ static bool synced(const void *state)
 	size_t bytes;
 	unsigned gaps;
 	bool ok;
-	kube_inventory_cache(state, &bytes, &gaps, &ok);
+	hg_kube_inventory_cache(state, &bytes, &gaps, &ok);
 	return ok;
 }
 
@@ -69,7 +69,7 @@ static unsigned gaps_of(const void *state)
 	size_t bytes;
 	unsigned gaps;
 	bool ok;
-	kube_inventory_cache(state, &bytes, &gaps, &ok);
+	hg_kube_inventory_cache(state, &bytes, &gaps, &ok);
 	return gaps;
 }
 
@@ -104,11 +104,11 @@ static bool same_as_list(void *watch, void *list, bool show, int *nlines)
 {
 	struct acc *w = gather(watch), *l = gather(list);
 	int nw, nl, sw, sl;
-	char *a = series(acc_capture_text(w), &nw, &sw), *b = series(acc_capture_text(l), &nl, &sl);
+	char *a = series(hg_acc_capture_text(w), &nw, &sw), *b = series(hg_acc_capture_text(l), &nl, &sl);
 	bool same = strcmp(a, b) == 0;
 	if (show) {
-		CHECK_STR(acc_capture_errors(w), "");
-		CHECK_STR(acc_capture_errors(l), "");
+		CHECK_STR(hg_acc_capture_errors(w), "");
+		CHECK_STR(hg_acc_capture_errors(l), "");
 		CHECK_INT(sw, 1); /* one timestamp per gather */
 		CHECK_INT(duplicates(a), 0);
 		CHECK_INT(nw, nl);
@@ -119,8 +119,8 @@ static bool same_as_list(void *watch, void *list, bool show, int *nlines)
 		*nlines = nw;
 	free(a);
 	free(b);
-	acc_capture_free(w);
-	acc_capture_free(l);
+	hg_acc_capture_free(w);
+	hg_acc_capture_free(l);
 	return same;
 }
 
@@ -152,13 +152,13 @@ static void test_same_as_list(void)
 	/* Steady state: gathers make no request. */
 	int lists = requests_to("/api/v1/pods", "limit="), watches = requests_to("/api/v1/pods", "watch=");
 	for (int i = 0; i < 3; i++)
-		acc_capture_free(gather(w));
+		hg_acc_capture_free(gather(w));
 	CHECK_INT(requests_to("/api/v1/pods", "limit="), lists);
 	CHECK_INT(requests_to("/api/v1/pods", "watch="), watches);
 	size_t bytes;
 	unsigned gaps;
 	bool ok;
-	size_t objects = kube_inventory_cache(w, &bytes, &gaps, &ok);
+	size_t objects = hg_kube_inventory_cache(w, &bytes, &gaps, &ok);
 	CHECK(objects > 30);
 	fprintf(stderr, "cache: %zu objects, %zu bytes, %.0f B/object\n", objects, bytes, (double)bytes / (double)objects);
 	CHECK(bytes / objects <= 300);
@@ -234,7 +234,7 @@ static void test_churn(void)
 	size_t base_bytes, bytes;
 	unsigned gaps;
 	bool ok;
-	size_t base = kube_inventory_cache(w, &base_bytes, &gaps, &ok);
+	size_t base = hg_kube_inventory_cache(w, &base_bytes, &gaps, &ok);
 	unsigned gaps0 = gaps;
 	size_t heap0 = HEAP_BYTES();
 
@@ -243,7 +243,7 @@ static void test_churn(void)
 		pods_batch(i, 250, false);
 		check_caught_up(w, l, "pods created");
 	}
-	CHECK_INT((int)kube_inventory_cache(w, &bytes, &gaps, &ok), (int)base + 1000);
+	CHECK_INT((int)hg_kube_inventory_cache(w, &bytes, &gaps, &ok), (int)base + 1000);
 	for (int i = 0; i < 1000; i += 250) {
 		pods_batch(i, 250, true);
 		check_caught_up(w, l, "pods deleted");
@@ -267,7 +267,7 @@ static void test_churn(void)
 				    "\"namespace\":\"churn\"}}");
 	check_caught_up(w, l, "after the churn");
 	/* Memory back to its level: the same objects, the same bytes. */
-	CHECK_INT((int)kube_inventory_cache(w, &bytes, &gaps, &ok), (int)base);
+	CHECK_INT((int)hg_kube_inventory_cache(w, &bytes, &gaps, &ok), (int)base);
 	fprintf(stderr, "cache before the churn %zu bytes, after %zu\n", base_bytes, bytes);
 	size_t heap1 = HEAP_BYTES();
 	fprintf(stderr, "process heap before the churn %zu bytes, after %zu\n", heap0, heap1);
@@ -303,25 +303,25 @@ static void test_watch_410(void)
 	/* A gather mid-relist: the last complete state, each series once, and the gap said. */
 	struct acc *mid = gather(w), *ref = gather(l);
 	int nm, nr, sm, sr;
-	char *a = series(acc_capture_text(mid), &nm, &sm), *b = series(acc_capture_text(ref), &nr, &sr);
+	char *a = series(hg_acc_capture_text(mid), &nm, &sm), *b = series(hg_acc_capture_text(ref), &nr, &sr);
 	CHECK_STR(a, b);
 	CHECK_INT(duplicates(a), 0);
 	CHECK_INT(sm, 1);
-	CHECK(strstr(acc_capture_errors(mid), "watch pods: not current for") != NULL);
-	CHECK(strstr(acc_capture_errors(mid), "410 Gone") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(mid), "watch pods: not current for") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(mid), "410 Gone") != NULL);
 	free(a);
 	free(b);
-	acc_capture_free(mid);
-	acc_capture_free(ref);
+	hg_acc_capture_free(mid);
+	hg_acc_capture_free(ref);
 	control("/_control/release", "{\"hold\":\"relist\"}");
 	end = uv_now(&loop) + 20000;
 	while (gaps_of(w) < gaps + 5 && uv_now(&loop) < end) /* every resource relisted */
 		run_for(0.1);
 	CHECK_INT((int)gaps_of(w), (int)gaps + 5);
 	struct acc *after = gather(w);
-	CHECK(strstr(acc_capture_errors(after), "watch pods: 1 gap(s) since the last gather") != NULL);
-	CHECK(strstr(acc_capture_errors(after), "resynced from a new list") != NULL);
-	acc_capture_free(after);
+	CHECK(strstr(hg_acc_capture_errors(after), "watch pods: 1 gap(s) since the last gather") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(after), "resynced from a new list") != NULL);
+	hg_acc_capture_free(after);
 	check_caught_up(w, l, "after the relist");
 	control("/_control/fail", "[]");
 	stop(w);
@@ -352,10 +352,10 @@ static void test_stream_cut(void)
 		run_for(0.1);
 	CHECK_INT((int)gaps_of(w), (int)gaps + 1);
 	struct acc *a = gather(w); /* the gap is told to the next gather, once */
-	CHECK(strstr(acc_capture_errors(a), "watch pods: 1 gap(s) since the last gather") != NULL);
-	CHECK(strstr(acc_capture_errors(a), "broke off") != NULL);
-	CHECK(strstr(acc_capture_errors(a), "nothing was missed") != NULL);
-	acc_capture_free(a);
+	CHECK(strstr(hg_acc_capture_errors(a), "watch pods: 1 gap(s) since the last gather") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(a), "broke off") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(a), "nothing was missed") != NULL);
+	hg_acc_capture_free(a);
 	check_caught_up(w, l, "after the cut");
 	pods_batch(3000, 3, true);
 	check_caught_up(w, l, "after the deletions");
@@ -385,15 +385,15 @@ static void test_slow_relist(void)
 	while (gaps_of(w) < gaps + 5 && uv_now(&loop) < end) {
 		struct acc *mid = gather(w);
 		int n, st;
-		char *a = series(acc_capture_text(mid), &n, &st);
+		char *a = series(hg_acc_capture_text(mid), &n, &st);
 		CHECK_INT(duplicates(a), 0);
-		if (strstr(acc_capture_errors(mid), "watch pods: not current for")) {
+		if (strstr(hg_acc_capture_errors(mid), "watch pods: not current for")) {
 			slow_gathers++;
 			CHECK(strstr(a, "pod_name=churn-4000") == NULL); /* the old state, whole */
 			CHECK(n > 200);
 		}
 		free(a);
-		acc_capture_free(mid);
+		hg_acc_capture_free(mid);
 		run_for(0.3);
 	}
 	CHECK(slow_gathers >= 1);
@@ -413,35 +413,35 @@ static void test_slow_relist(void)
 static void test_leader_handover(void)
 {
 	void *cfg = config("watch");
-	config_bool(&input_kube_inventory, cfg, "leader_election", true);
+	config_bool(&hg_input_kube_inventory, cfg, "leader_election", true);
 	set_str(cfg, "lease_namespace", "kt");
 	set_str(cfg, "identity", "agent-a");
 	set_int(cfg, "lease_duration", 2000000000LL);
 	void *a = start(cfg);
-	run_until(kube_inventory_leader, a, true, 10);
-	CHECK(kube_inventory_leader(a));
+	run_until(hg_kube_inventory_leader, a, true, 10);
+	CHECK(hg_kube_inventory_leader(a));
 	set_str(cfg, "identity", "agent-b");
 	void *b = start(cfg);
 	run_until(synced, a, true, 30);
 	run_for(1.0); /* b has polled the Lease */
-	CHECK(!kube_inventory_leader(b));
+	CHECK(!hg_kube_inventory_leader(b));
 	size_t bytes;
 	unsigned gaps;
 	bool ok;
-	CHECK_INT((int)kube_inventory_cache(b, &bytes, &gaps, &ok), 0); /* a follower watches nothing */
+	CHECK_INT((int)hg_kube_inventory_cache(b, &bytes, &gaps, &ok), 0); /* a follower watches nothing */
 	struct acc *ga = gather(a);
-	CHECK(strstr(acc_capture_text(ga), "kubernetes_node node_count=2i") != NULL);
-	acc_capture_free(ga);
+	CHECK(strstr(hg_acc_capture_text(ga), "kubernetes_node node_count=2i") != NULL);
+	hg_acc_capture_free(ga);
 	stop(a);
-	run_until(kube_inventory_leader, b, true, 10);
-	CHECK(kube_inventory_leader(b));
+	run_until(hg_kube_inventory_leader, b, true, 10);
+	CHECK(hg_kube_inventory_leader(b));
 	struct acc *gb = gather(b); /* at once: waits for b's first list */
-	CHECK_STR(acc_capture_errors(gb), "");
-	CHECK(strstr(acc_capture_text(gb), "kubernetes_node node_count=2i") != NULL);
-	int64_t ms = kube_inventory_handover_ms(b);
+	CHECK_STR(hg_acc_capture_errors(gb), "");
+	CHECK(strstr(hg_acc_capture_text(gb), "kubernetes_node node_count=2i") != NULL);
+	int64_t ms = hg_kube_inventory_handover_ms(b);
 	fprintf(stderr, "handover: first full gather %lld ms after taking the Lease (a fresh LIST)\n", (long long)ms);
 	CHECK(ms >= 0 && ms < 10000); /* within one (default, 10 s) interval */
-	acc_capture_free(gb);
+	hg_acc_capture_free(gb);
 	stop(b);
 	free(cfg);
 }

@@ -4,20 +4,20 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_linux_sysctl_fs;
+extern const struct input_plugin hg_input_linux_sysctl_fs;
 
 static char line[8192];
 static const char *root;
 
 static const char *gather(struct acc *acc)
 {
-	void *cfg = config_new(&input_linux_sysctl_fs);
-	void *st = plugin_start(&input_linux_sysctl_fs, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_linux_sysctl_fs.gather(st, acc), GATHER_DONE);
-	input_linux_sysctl_fs.free(st);
+	void *cfg = config_new(&hg_input_linux_sysctl_fs);
+	void *st = plugin_start(&hg_input_linux_sysctl_fs, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_linux_sysctl_fs.gather(st, acc), GATHER_DONE);
+	hg_input_linux_sysctl_fs.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 int main(void)
@@ -29,10 +29,10 @@ int main(void)
 	tree_text(root, "sys/fs/aio-max-nr", "65536\n");
 	tree_text(root, "sys/fs/inode-state", "35952\t12957\t0\t0\t0\t0\t0\n");
 	tree_text(root, "sys/fs/dentry-state", "64340\t55274\t45\t0\t0\t0\n");
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	const char *t = gather(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "linux_sysctl_fs", 0, line, sizeof line));
 	CHECK_STR(line, "linux_sysctl_fs aio-nr=3u,aio-max-nr=65536u,inode-nr=35952u,inode-free-nr=12957u,"
 			"inode-preshrink-nr=0u,dentry-nr=64340u,dentry-unused-nr=55274u,dentry-age-limit=45u,"
@@ -50,7 +50,7 @@ int main(void)
 	tree_text(root, "sys/fs/super-max", "10\n");
 	tree_text(root, "sys/fs/dentry-state", "64340\t55274\n");
 	t = gather(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "linux_sysctl_fs", 0, line, sizeof line));
 	CHECK_STR(line, "linux_sysctl_fs aio-nr=3u,aio-max-nr=65536u,dquot-nr=7u,dquot-max=8u,super-nr=9u,"
 			"super-max=10u,inode-nr=35952u,inode-free-nr=12957u,inode-preshrink-nr=0u,dentry-nr=64340u,"
@@ -71,7 +71,7 @@ int main(void)
 	tree_unlink(root, "sys/fs/dquot-nr");
 	tree_unlink(root, "sys/fs/dquot-max");
 	t = gather(acc);
-	const char *e = acc_capture_errors(acc);
+	const char *e = hg_acc_capture_errors(acc);
 	CHECK(strstr(e, "inode-state") != NULL);
 	CHECK(strstr(e, "aio-nr") != NULL);
 	CHECK(strstr(e, "file-nr") != NULL);
@@ -79,7 +79,7 @@ int main(void)
 	CHECK_STR(line, "linux_sysctl_fs aio-max-nr=65536u,dentry-nr=64340u,dentry-unused-nr=55274u,"
 			"dentry-age-limit=45u,dentry-want-pages=0u");
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

@@ -5,7 +5,7 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_mem;
+extern const struct input_plugin hg_input_mem;
 
 static char line[8192], v[128];
 static const char *root;
@@ -18,26 +18,26 @@ static const char *root;
 
 static const char *gather(bool extended, const char *fixture, struct acc *acc)
 {
-	void *cfg = config_new(&input_mem);
-	config_bool(&input_mem, cfg, "collect_extended", extended);
-	void *st = plugin_start(&input_mem, cfg);
+	void *cfg = config_new(&hg_input_mem);
+	config_bool(&hg_input_mem, cfg, "collect_extended", extended);
+	void *st = plugin_start(&hg_input_mem, cfg);
 	tree_link(root, "meminfo", fixture);
-	acc_capture_clear(acc);
-	CHECK_INT(input_mem.gather(st, acc), GATHER_DONE);
-	input_mem.free(st);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_mem.gather(st, acc), GATHER_DONE);
+	hg_input_mem.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 int main(void)
 {
 	root = tree_new();
 	setenv("HOST_PROC", root, 1);
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	/* procfs' meminfo has no MemAvailable: available = cached + free */
 	const char *t = gather(false, "proc/procfs/proc__meminfo", acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "mem"), 1);
 	CHECK(lp_find(t, "mem", 0, line, sizeof line));
 	CHECK_FIELD("total", "16042172416u");
@@ -89,7 +89,7 @@ int main(void)
 
 	/* bad Buffers value and a file cut mid-key: errors, the line still comes */
 	t = gather(false, "proc/derived/meminfo_malformed", acc);
-	CHECK(strstr(acc_capture_errors(acc), "Buffers") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "Buffers") != NULL);
 	CHECK(lp_find(t, "mem", 0, line, sizeof line));
 	CHECK_FIELD("buffered", "0u");
 	CHECK_FIELD("total", "16042172416u");
@@ -98,14 +98,14 @@ int main(void)
 	/* no MemTotal / no file: an error and no line */
 	setenv("HOST_PROC", "/nonexistent-hg", 1);
 	t = gather(false, "proc/procfs/proc__meminfo", acc);
-	CHECK(strstr(acc_capture_errors(acc), "/nonexistent-hg/meminfo") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "/nonexistent-hg/meminfo") != NULL);
 	CHECK_STR(t, "");
 	setenv("HOST_PROC", root, 1);
 	t = gather(false, "proc/node_exporter/proc__stat", acc);
-	CHECK(strstr(acc_capture_errors(acc), "no MemTotal") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "no MemTotal") != NULL);
 	CHECK_STR(t, "");
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

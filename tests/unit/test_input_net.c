@@ -6,22 +6,22 @@
 #include "input_check.h"
 #include "log.h"
 
-extern const struct input_plugin input_net;
+extern const struct input_plugin hg_input_net;
 
 static char line[8192];
 static const char *root;
 
 static const char *gather(struct acc *acc, char **ifaces)
 {
-	void *cfg = config_new(&input_net);
+	void *cfg = config_new(&hg_input_net);
 	char *none[] = { NULL };
-	config_list(&input_net, cfg, "interfaces", ifaces ? ifaces : none);
-	void *st = plugin_start(&input_net, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_net.gather(st, acc), GATHER_DONE);
-	input_net.free(st);
+	config_list(&hg_input_net, cfg, "interfaces", ifaces ? ifaces : none);
+	void *st = plugin_start(&hg_input_net, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_net.gather(st, acc), GATHER_DONE);
+	hg_input_net.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 int main(void)
@@ -38,10 +38,10 @@ int main(void)
 	tree_text(root, "sys/class/net/lo/flags", "0x9\n");
 	tree_text(root, "sys/class/net/docker0/flags", "0x1002\n"); /* down */
 	tree_text(root, "sys/class/net/vethf345468/flags", "0x1103\n"); /* up, no speed file */
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	const char *t = gather(acc, NULL);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "net,interface=eth0"), 1);
 	CHECK_INT(lp_count(t, "net,interface=vethf345468"), 1);
 	CHECK_INT(lp_count(t, "net,interface=lo"), 0);
@@ -63,7 +63,7 @@ int main(void)
 	char *globs[] = { "lo", "d*", "e[a-z]h?", NULL };
 	tree_unlink(root, "sys/class/net/docker0/flags");
 	t = gather(acc, globs);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "net"), 0);
 	CHECK_INT(lp_count(t, "net,interface=lo"), 1);
 	CHECK_INT(lp_count(t, "net,interface=docker0"), 1);
@@ -78,7 +78,7 @@ int main(void)
 	tree_text(root, "sys/class/net/eth0/speed", "fast\n");
 	char *all[] = { "*", NULL };
 	t = gather(acc, all);
-	CHECK(strstr(acc_capture_errors(acc), "2 malformed") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "2 malformed") != NULL);
 	CHECK_INT(lp_count(t, "net,interface=eth0"), 0);
 	CHECK_INT(lp_count(t, "net,interface=lo"), 1);
 	CHECK_INT(lp_count(t, "net,interface=docker0"), 1);
@@ -86,23 +86,23 @@ int main(void)
 
 	tree_unlink(root, "proc/net/dev");
 	t = gather(acc, NULL);
-	CHECK(strstr(acc_capture_errors(acc), "net/dev") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "net/dev") != NULL);
 	CHECK_STR(t, "");
 
 	/* ignore_protocol_stats = false loads, as in Telegraf, and says where those counters are. */
 	char logpath[320];
 	snprintf(logpath, sizeof logpath, "%s/agent.log", root);
-	CHECK_INT(log_open(logpath, false, false), 0);
-	void *cfg = config_new(&input_net);
-	config_bool(&input_net, cfg, "ignore_protocol_stats", false);
-	void *st = plugin_start(&input_net, cfg);
-	input_net.free(st);
+	CHECK_INT(hg_log_open(logpath, false, false), 0);
+	void *cfg = config_new(&hg_input_net);
+	config_bool(&hg_input_net, cfg, "ignore_protocol_stats", false);
+	void *st = plugin_start(&hg_input_net, cfg);
+	hg_input_net.free(st);
 	free(cfg);
-	cfg = config_new(&input_net); /* the default (true) says nothing */
-	st = plugin_start(&input_net, cfg);
-	input_net.free(st);
+	cfg = config_new(&hg_input_net); /* the default (true) says nothing */
+	st = plugin_start(&hg_input_net, cfg);
+	hg_input_net.free(st);
 	free(cfg);
-	log_close();
+	hg_log_close();
 	char logtext[2048] = "";
 	FILE *lf = fopen(logpath, "r");
 	CHECK(lf != NULL);
@@ -115,7 +115,7 @@ int main(void)
 	CHECK(strstr(logtext, "nstat,name=snmp") != NULL);
 	CHECK(warned && strstr(warned + 1, "W! ") == NULL); /* once: not for the default */
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

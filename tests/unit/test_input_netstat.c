@@ -5,20 +5,20 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_netstat;
+extern const struct input_plugin hg_input_netstat;
 
 static char line[8192];
 static const char *root;
 
 static const char *gather(struct acc *acc)
 {
-	void *cfg = config_new(&input_netstat);
-	void *st = plugin_start(&input_netstat, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_netstat.gather(st, acc), GATHER_DONE);
-	input_netstat.free(st);
+	void *cfg = config_new(&hg_input_netstat);
+	void *st = plugin_start(&hg_input_netstat, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_netstat.gather(st, acc), GATHER_DONE);
+	hg_input_netstat.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 int main(void)
@@ -27,10 +27,10 @@ int main(void)
 	setenv("HOST_PROC", root, 1);
 	tree_link(root, "net/tcp", "proc/procfs/proc__net__tcp"); /* 3 listen */
 	tree_link(root, "net/udp", "proc/procfs/proc__net__udp"); /* 3 sockets */
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	const char *t = gather(acc); /* no tcp6/udp6: not an error */
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "netstat"), 1);
 	CHECK(lp_find(t, "netstat", 0, line, sizeof line));
 	CHECK_STR(line, "netstat tcp_close=0i,tcp_close_wait=0i,tcp_closing=0i,tcp_established=0i,tcp_fin_wait1=0i,"
@@ -46,7 +46,7 @@ int main(void)
 	tree_link(root, "net/tcp6", "proc/derived/net_tcp_states");
 	tree_link(root, "net/udp6", "proc/procfs/proc__net__udp");
 	t = gather(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "netstat", 0, line, sizeof line));
 	CHECK_STR(line, "netstat tcp_close=0i,tcp_close_wait=0i,tcp_closing=0i,tcp_established=2i,tcp_fin_wait1=0i,"
 			"tcp_fin_wait2=0i,tcp_last_ack=0i,tcp_listen=3i,tcp_none=1i,tcp_syn_recv=0i,tcp_syn_sent=0i,"
@@ -67,7 +67,7 @@ int main(void)
 	tree_write(root, "net/tcp", big, len);
 	tree_unlink(root, "net/tcp6");
 	t = gather(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "netstat", 0, line, sizeof line));
 	char expect[512];
 	snprintf(expect, sizeof expect,
@@ -82,7 +82,7 @@ int main(void)
 	/* malformed and truncated lines: counted error, the rest still counted */
 	tree_link(root, "net/tcp", "proc/derived/net_tcp_malformed");
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "2 malformed") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "2 malformed") != NULL);
 	CHECK(lp_find(t, "netstat", 0, line, sizeof line));
 	CHECK(strstr(line, "tcp_listen=2i") != NULL);
 
@@ -91,10 +91,10 @@ int main(void)
 	tree_unlink(root, "net/udp");
 	tree_unlink(root, "net/udp6");
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "no readable socket table") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "no readable socket table") != NULL);
 	CHECK_STR(t, "");
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

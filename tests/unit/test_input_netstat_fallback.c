@@ -33,7 +33,7 @@
 #include "netns_sockets.h"
 #include "log.h"
 
-extern const struct input_plugin input_netstat;
+extern const struct input_plugin hg_input_netstat;
 
 #define SKIP 77
 
@@ -124,20 +124,20 @@ static void open_sockets(int family, struct want *w)
  * the gather's errors. */
 static const char *gather(void *st, struct acc *acc, char *out, size_t cap)
 {
-	acc_capture_clear(acc);
-	CHECK_INT(input_netstat.gather(st, acc), GATHER_DONE);
-	const char *text = acc_capture_text(acc);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_netstat.gather(st, acc), GATHER_DONE);
+	const char *text = hg_acc_capture_text(acc);
 	CHECK(lp_count(text, "netstat") <= 1);
 	out[0] = '\0';
 	lp_find(text, "netstat", 0, out, cap);
-	return acc_capture_errors(acc);
+	return hg_acc_capture_errors(acc);
 }
 
 static void *start(const char *method)
 {
-	struct { char *method; } *cfg = config_new(&input_netstat);
+	struct { char *method; } *cfg = config_new(&hg_input_netstat);
 	cfg->method = (char *)method;
-	void *st = plugin_start(&input_netstat, cfg);
+	void *st = plugin_start(&hg_input_netstat, cfg);
 	free(cfg);
 	return st;
 }
@@ -187,8 +187,8 @@ static int child(void)
 	int lfd = mkstemp(logpath);
 	CHECK(lfd >= 0);
 	close(lfd);
-	CHECK_INT(log_open(logpath, false, false), 0);
-	struct acc *acc = acc_capture_new();
+	CHECK_INT(hg_log_open(logpath, false, false), 0);
+	struct acc *acc = hg_acc_capture_new();
 	char nl[1024], au[1024], pr[1024], logtext[65536];
 	const char *warning = "W! [netstat] netlink sock_diag dump failed (Operation not permitted): "
 			      "counting from /proc/net from now on";
@@ -198,9 +198,9 @@ static int child(void)
 	void *netlink = start("netlink");
 	for (int i = 0; i < 2; i++) {
 		CHECK_STR(gather(netlink, acc, nl, sizeof nl), "netlink sock_diag dump: Operation not permitted\n");
-		CHECK_STR(acc_capture_text(acc), "");
+		CHECK_STR(hg_acc_capture_text(acc), "");
 	}
-	input_netstat.free(netlink);
+	hg_input_netstat.free(netlink);
 	CHECK_INT(count_in_file(logpath, "\n", logtext, sizeof logtext), 0);
 
 	/* method: auto counts from the files, as method: proc does at the same
@@ -243,10 +243,10 @@ static int child(void)
 	CHECK_INT(count_in_file(logpath, "\n", logtext, sizeof logtext), 1);
 	printf("log: %s", logtext);
 
-	input_netstat.free(autom);
-	input_netstat.free(proc);
-	acc_capture_free(acc);
-	log_close();
+	hg_input_netstat.free(autom);
+	hg_input_netstat.free(proc);
+	hg_acc_capture_free(acc);
+	hg_log_close();
 	unlink(logpath);
 	return check_failures ? 1 : 0;
 }

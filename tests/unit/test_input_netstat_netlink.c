@@ -21,21 +21,21 @@
 #include "input_check.h"
 #include "netns_sockets.h"
 
-extern const struct input_plugin input_netstat;
+extern const struct input_plugin hg_input_netstat;
 
 static char line[8192];
 
 static void gather_line(const char *method, struct acc *acc, char *out, size_t cap)
 {
-	struct { char *method; } *cfg = config_new(&input_netstat);
+	struct { char *method; } *cfg = config_new(&hg_input_netstat);
 	cfg->method = (char *)method;
-	void *st = plugin_start(&input_netstat, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_netstat.gather(st, acc), GATHER_DONE);
-	CHECK_STR(acc_capture_errors(acc), "");
+	void *st = plugin_start(&hg_input_netstat, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_netstat.gather(st, acc), GATHER_DONE);
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	out[0] = '\0';
-	CHECK(lp_find(acc_capture_text(acc), "netstat", 0, out, cap));
-	input_netstat.free(st);
+	CHECK(lp_find(hg_acc_capture_text(acc), "netstat", 0, out, cap));
+	hg_input_netstat.free(st);
 	free(cfg);
 }
 
@@ -110,7 +110,7 @@ int main(void)
 	struct want w = { 0 };
 	open_sockets(AF_INET, &w);
 	open_sockets(AF_INET6, &w);
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	/* Other processes' sockets may change between the two reads, and the
 	 * kernel moves the closed sockets from fin_wait1 to fin_wait2 when the
@@ -165,16 +165,16 @@ int main(void)
 		CHECK(lp_int_field(line, "tcp_established") >= w.established);
 
 	/* an unknown method is a config error */
-	struct { char *method; } *cfg = config_new(&input_netstat);
+	struct { char *method; } *cfg = config_new(&hg_input_netstat);
 	cfg->method = "ss";
 	void *st = NULL;
 	char err[256] = "";
 	struct plugin_env env = { .instance_name = "inputs.netstat" };
-	CHECK(input_netstat.init(&st, cfg, &env, err, sizeof err) < 0);
+	CHECK(hg_input_netstat.init(&st, cfg, &env, err, sizeof err) < 0);
 	CHECK(strstr(err, "\"ss\"") != NULL);
 	free(cfg);
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

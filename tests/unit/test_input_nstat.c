@@ -5,23 +5,23 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_nstat;
+extern const struct input_plugin hg_input_nstat;
 
 static char line[32768], v[64];
 static const char *root;
 
 static const char *gather(struct acc *acc, bool zeros, const char *snmp_path)
 {
-	void *cfg = config_new(&input_nstat);
-	config_bool(&input_nstat, cfg, "dump_zeros", zeros);
+	void *cfg = config_new(&hg_input_nstat);
+	config_bool(&hg_input_nstat, cfg, "dump_zeros", zeros);
 	if (snmp_path)
-		*(const char **)((char *)cfg + opt_find(&input_nstat, "proc_net_snmp")->offset) = snmp_path;
-	void *st = plugin_start(&input_nstat, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_nstat.gather(st, acc), GATHER_DONE);
-	input_nstat.free(st);
+		*(const char **)((char *)cfg + hg_opt_find(&hg_input_nstat, "proc_net_snmp")->offset) = snmp_path;
+	void *st = plugin_start(&hg_input_nstat, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_nstat.gather(st, acc), GATHER_DONE);
+	hg_input_nstat.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 static int nfields(const char *l)
@@ -39,10 +39,10 @@ int main(void)
 	tree_link(root, "net/netstat", "proc/node_exporter/proc__net__netstat");
 	tree_link(root, "net/snmp", "proc/node_exporter/proc__net__snmp");
 	tree_link(root, "net/snmp6", "proc/node_exporter/proc__net__snmp6");
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	const char *t = gather(acc, true, NULL);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "nstat,name=netstat"), 1);
 	CHECK_INT(lp_count(t, "nstat,name=snmp"), 1);
 	CHECK_INT(lp_count(t, "nstat,name=snmp6"), 1);
@@ -73,7 +73,7 @@ int main(void)
 
 	/* without dump_zeros only the non-zero counters */
 	t = gather(acc, false, NULL);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "nstat,name=netstat", 0, line, sizeof line));
 	CHECK_INT(nfields(line), 31);
 	CHECK(!lp_field(line, "TcpExtSyncookiesSent", v, sizeof v));
@@ -88,8 +88,8 @@ int main(void)
 	snprintf(path, sizeof path, "%s/proc/derived/net_snmp_malformed", fixtures_dir());
 	tree_unlink(root, "net/snmp6");
 	t = gather(acc, true, path);
-	CHECK(strstr(acc_capture_errors(acc), "net_snmp_malformed: 3 malformed") != NULL);
-	CHECK(strstr(acc_capture_errors(acc), "snmp6") == NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "net_snmp_malformed: 3 malformed") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "snmp6") == NULL);
 	CHECK(lp_find(t, "nstat,name=snmp", 0, line, sizeof line));
 	CHECK_INT(nfields(line), 52);
 	CHECK(!lp_field(line, "UdpNoPorts", v, sizeof v));
@@ -102,11 +102,11 @@ int main(void)
 	/* an unreadable netstat: error, snmp still emitted */
 	tree_unlink(root, "net/netstat");
 	t = gather(acc, false, NULL);
-	CHECK(strstr(acc_capture_errors(acc), "net/netstat") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "net/netstat") != NULL);
 	CHECK_INT(lp_count(t, "nstat,name=netstat"), 0);
 	CHECK_INT(lp_count(t, "nstat,name=snmp"), 1);
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

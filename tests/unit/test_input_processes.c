@@ -4,20 +4,20 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_processes;
+extern const struct input_plugin hg_input_processes;
 
 static char line[8192];
 static const char *root;
 
 static const char *gather(struct acc *acc)
 {
-	void *cfg = config_new(&input_processes);
-	void *st = plugin_start(&input_processes, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_processes.gather(st, acc), GATHER_DONE);
-	input_processes.free(st);
+	void *cfg = config_new(&hg_input_processes);
+	void *st = plugin_start(&hg_input_processes, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_processes.gather(st, acc), GATHER_DONE);
+	hg_input_processes.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 int main(void)
@@ -30,10 +30,10 @@ int main(void)
 	tree_link(root, "meminfo", "proc/node_exporter/proc__meminfo");       /* not a pid */
 	tree_text(root, "self/stat", "9 (x) R 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 5 0\n"); /* not a pid */
 	tree_text(root, "2/stat", "2 (kworker/0:0H) I 2 0 0 0 -1 0 0 0 0 0 0 0 0 0 0 -20 1 0 5\n");
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	const char *t = gather(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "processes"), 1);
 	CHECK(lp_find(t, "processes", 0, line, sizeof line));
 	CHECK_STR(line, "processes blocked=0i,dead=0i,idle=1i,paging=0i,running=1i,sleeping=1i,stopped=0i,"
@@ -56,7 +56,7 @@ int main(void)
 	tree_text(root, "10/stat", "10 (a) K 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 0 0 1 0\n");
 	tree_text(root, "11/stat", "no parenthesis here\n"); /* skipped silently */
 	t = gather(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "processes", 0, line, sizeof line));
 	CHECK_STR(line, "processes blocked=1i,dead=1i,idle=1i,paging=1i,parked=2i,running=1i,sleeping=1i,"
 			"stopped=2i,total=12i,total_threads=14i,unknown=0i,zombies=1i");
@@ -76,7 +76,7 @@ int main(void)
 	tree_text(root, "501/stat", "501 (a) S 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 0 0 x1 0\n");
 	tree_text(root, "502/stat", ""); /* no ")": skipped silently */
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "2 malformed") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "2 malformed") != NULL);
 	CHECK(lp_find(t, "processes", 0, line, sizeof line));
 	CHECK_STR(line, "processes blocked=0i,dead=0i,idle=1i,paging=0i,running=1i,sleeping=2i,stopped=0i,"
 			"total=5i,total_threads=6i,unknown=0i,zombies=1i");
@@ -84,10 +84,10 @@ int main(void)
 	/* no /proc at all: an error, no metric */
 	setenv("HOST_PROC", "/nonexistent-hg", 1);
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "/nonexistent-hg") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "/nonexistent-hg") != NULL);
 	CHECK_INT(lp_count(t, "processes"), 0);
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

@@ -4,20 +4,20 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_swap;
+extern const struct input_plugin hg_input_swap;
 
 static char line[8192];
 static const char *root;
 
 static const char *gather(struct acc *acc)
 {
-	void *cfg = config_new(&input_swap);
-	void *st = plugin_start(&input_swap, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_swap.gather(st, acc), GATHER_DONE);
-	input_swap.free(st);
+	void *cfg = config_new(&hg_input_swap);
+	void *st = plugin_start(&hg_input_swap, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_swap.gather(st, acc), GATHER_DONE);
+	hg_input_swap.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 int main(void)
@@ -26,10 +26,10 @@ int main(void)
 	setenv("HOST_PROC", root, 1);
 	tree_link(root, "meminfo", "proc/node_exporter/proc__meminfo");
 	tree_link(root, "vmstat", "proc/node_exporter/proc__vmstat");
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	const char *t = gather(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "swap"), 2);
 	CHECK(lp_find(t, "swap", 0, line, sizeof line));
 	CHECK_STR(line, "swap free=3231088640u,total=4294963200u,used=1063874560u,used_percent=24.7702834799609");
@@ -52,7 +52,7 @@ int main(void)
 	/* meminfo without swap keys: error, the counters still come */
 	tree_link(root, "meminfo", "proc/node_exporter/proc__stat");
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "SwapTotal") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "SwapTotal") != NULL);
 	CHECK_INT(lp_count(t, "swap"), 1);
 	CHECK(lp_find(t, "swap", 0, line, sizeof line));
 	CHECK_STR(line, "swap in=6045696u,out=143544320u");
@@ -61,12 +61,12 @@ int main(void)
 	tree_link(root, "meminfo", "proc/node_exporter/proc__meminfo");
 	tree_unlink(root, "vmstat");
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "vmstat") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "vmstat") != NULL);
 	CHECK_INT(lp_count(t, "swap"), 1);
 	CHECK(lp_find(t, "swap", 0, line, sizeof line));
 	CHECK(lp_float(line, "used_percent") == 24.7702834799609);
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

@@ -6,7 +6,7 @@
 #include "check.h"
 #include "input_check.h"
 
-extern const struct input_plugin input_system;
+extern const struct input_plugin hg_input_system;
 
 static char line[8192], v[128];
 static const char *root;
@@ -28,13 +28,13 @@ static void add_utmp(struct utmp *u, int *n, short type, const char *user)
 
 static const char *gather(struct acc *acc)
 {
-	void *cfg = config_new(&input_system);
-	void *st = plugin_start(&input_system, cfg);
-	acc_capture_clear(acc);
-	CHECK_INT(input_system.gather(st, acc), GATHER_DONE);
-	input_system.free(st);
+	void *cfg = config_new(&hg_input_system);
+	void *st = plugin_start(&hg_input_system, cfg);
+	hg_acc_capture_clear(acc);
+	CHECK_INT(hg_input_system.gather(st, acc), GATHER_DONE);
+	hg_input_system.free(st);
 	free(cfg);
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 int main(void)
@@ -63,10 +63,10 @@ int main(void)
 	tree_text(root, "sys/devices/system/cpu/cpu2/topology/core_cpus_list", "0,2\n");
 	tree_text(root, "sys/devices/system/cpu/cpu3/topology/core_cpus_list", "1,3\n");
 	tree_text(root, "sys/devices/system/cpu/cpufreq/topology/core_cpus_list", "9\n");
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	const char *t = gather(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(lp_count(t, "system"), 3);
 	CHECK(lp_find(t, "system", 0, line, sizeof line));
 	CHECK(lp_float(line, "load1") == 0.21);
@@ -101,7 +101,7 @@ int main(void)
 	/* cpuinfo without processor entries: the cpuN lines of stat */
 	tree_text(root, "proc/cpuinfo", "physical id\t: 0\ncpu cores\t: 2\n\n");
 	t = gather(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "system", 0, line, sizeof line));
 	CHECK(lp_field(line, "n_cpus", v, sizeof v));
 	CHECK_STR(v, "8i");
@@ -112,7 +112,7 @@ int main(void)
 	 * fields are left out with an error (Telegraf does the same) */
 	tree_unlink(root, "proc/cpuinfo");
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "CPU counts") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "CPU counts") != NULL);
 	CHECK(lp_find(t, "system", 0, line, sizeof line));
 	CHECK(!lp_field(line, "n_cpus", v, sizeof v));
 	CHECK(lp_float(line, "load1") == 0.21);
@@ -130,7 +130,7 @@ int main(void)
 	/* no utmp anywhere: user fields left out, no error */
 	tree_unlink(root, "run/utmp");
 	t = gather(acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "system", 0, line, sizeof line));
 	CHECK(!lp_field(line, "n_users", v, sizeof v));
 	CHECK(!lp_field(line, "n_unique_users", v, sizeof v));
@@ -154,14 +154,14 @@ int main(void)
 	tree_text(root, "proc/loadavg", "0.21 abc 0.39 1/2 3\n");
 	tree_unlink(root, "proc/uptime");
 	t = gather(acc);
-	CHECK(strstr(acc_capture_errors(acc), "loadavg") != NULL);
-	CHECK(strstr(acc_capture_errors(acc), "uptime") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "loadavg") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "uptime") != NULL);
 	CHECK_INT(lp_count(t, "system"), 1);
 	CHECK(lp_find(t, "system", 0, line, sizeof line));
 	CHECK(!lp_field(line, "load1", v, sizeof v));
 	CHECK(lp_field(line, "n_cpus", v, sizeof v));
 
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	tree_free(root);
 	CHECK_DONE();
 }

@@ -1,4 +1,4 @@
-/* kube_b64_decode, used for the kubeconfig's *-data fields: standard base64 with padding,
+/* hg_kube_b64_decode, used for the kubeconfig's *-data fields: standard base64 with padding,
  * whitespace and line breaks ignored (kubectl config view wraps nothing, but hand-edited and
  * generated files do), and anything else rejected. */
 #include <stdlib.h>
@@ -10,7 +10,7 @@ static void ok(const char *in, const char *want, size_t want_len)
 {
 	unsigned char *out = NULL;
 	size_t len = 0;
-	CHECK_INT(kube_b64_decode(in, &out, &len), 0);
+	CHECK_INT(hg_kube_b64_decode(in, &out, &len), 0);
 	CHECK_INT(len, want_len);
 	CHECK(out && memcmp(out, want, want_len) == 0);
 	CHECK(out && out[len] == '\0'); /* PEM text is used as a C string */
@@ -21,7 +21,7 @@ static void bad(const char *in)
 {
 	unsigned char *out = (unsigned char *)"untouched";
 	size_t len = 99;
-	CHECK_INT(kube_b64_decode(in, &out, &len), -1);
+	CHECK_INT(hg_kube_b64_decode(in, &out, &len), -1);
 	CHECK(strcmp((char *)out, "untouched") == 0 && len == 99);
 }
 

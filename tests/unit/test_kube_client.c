@@ -19,17 +19,17 @@ static char err[2048];
 static struct kube_client *client_for(const char *kubeconfig, struct kube_config *kc)
 {
 	struct kube_config_opts o = { .kubeconfig = kubeconfig };
-	if (kube_config_load(kc, &o, err, sizeof(err)) != 0) {
+	if (hg_kube_config_load(kc, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kubeconfig: %s\n", err);
 		return NULL;
 	}
-	return kube_client_new(&loop, NULL, kc, err, sizeof(err));
+	return hg_kube_client_new(&loop, NULL, kc, err, sizeof(err));
 }
 
 static int apply(struct kube_client *c, const char *doc, const char *manager, bool force, bool *changed)
 {
 	struct kube_apply_opts o = { .field_manager = manager, .force = force };
-	return kube_apply(c, doc, strlen(doc), &o, NULL, changed, err, sizeof(err));
+	return hg_kube_apply(c, doc, strlen(doc), &o, NULL, changed, err, sizeof(err));
 }
 
 static const char NS[] = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kt\n";
@@ -55,21 +55,21 @@ static void test_objects(struct kube_client *c)
 	CHECK(changed);
 
 	char *body = NULL;
-	CHECK_INT(kube_get(c, "v1", "ConfigMap", "kt", "settings", &body, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_get(c, "v1", "ConfigMap", "kt", "settings", &body, err, sizeof(err)), 0);
 	CHECK(body && strstr(body, "\"retention\": \"30d\""));
 	CHECK(body && strstr(body, "\"manager\": \"agentctl\""));
 	free(body);
 	body = NULL;
-	CHECK_INT(kube_list(c, "v1", "ConfigMap", "kt", "app=hg", NULL, &body, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_list(c, "v1", "ConfigMap", "kt", "app=hg", NULL, &body, err, sizeof(err)), 0);
 	CHECK(body && strstr(body, "\"ConfigMapList\"") && strstr(body, "\"settings\""));
 	free(body);
 	body = NULL;
-	CHECK_INT(kube_list(c, "v1", "ConfigMap", "kt", "app in (other)", NULL, &body, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_list(c, "v1", "ConfigMap", "kt", "app in (other)", NULL, &body, err, sizeof(err)), 0);
 	CHECK(body && !strstr(body, "\"settings\""));
 	free(body);
 
 	/* 404 */
-	CHECK_INT(kube_get(c, "v1", "ConfigMap", "kt", "nope", NULL, err, sizeof(err)), KUBE_ENOTFOUND);
+	CHECK_INT(hg_kube_get(c, "v1", "ConfigMap", "kt", "nope", NULL, err, sizeof(err)), KUBE_ENOTFOUND);
 	CHECK(strstr(err, "not found (404)") && strstr(err, "configmaps \"nope\" not found"));
 	/* 422 with the field */
 	CHECK_INT(apply(c, BAD_DEPLOY, NULL, true, NULL), KUBE_EINVALID);
@@ -84,33 +84,33 @@ static void test_objects(struct kube_client *c)
 		  KUBE_ENOTFOUND);
 	CHECK(strstr(err, "namespaces \"ghost\" not found"));
 
-	CHECK_INT(kube_delete(c, "v1", "ConfigMap", "kt", "settings", err, sizeof(err)), 0);
-	CHECK_INT(kube_get(c, "v1", "ConfigMap", "kt", "settings", NULL, err, sizeof(err)), KUBE_ENOTFOUND);
-	CHECK_INT(kube_delete(c, "v1", "ConfigMap", "kt", "settings", err, sizeof(err)), KUBE_ENOTFOUND);
+	CHECK_INT(hg_kube_delete(c, "v1", "ConfigMap", "kt", "settings", err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_get(c, "v1", "ConfigMap", "kt", "settings", NULL, err, sizeof(err)), KUBE_ENOTFOUND);
+	CHECK_INT(hg_kube_delete(c, "v1", "ConfigMap", "kt", "settings", err, sizeof(err)), KUBE_ENOTFOUND);
 }
 
 static void test_paths(struct kube_client *c)
 {
 	char path[512];
 	bool nsd = false;
-	CHECK_INT(kube_resource_path(c, "apps/v1", "Deployment", "m", "web", path, sizeof(path), &nsd, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_resource_path(c, "apps/v1", "Deployment", "m", "web", path, sizeof(path), &nsd, err, sizeof(err)), 0);
 	CHECK_STR(path, "/apis/apps/v1/namespaces/m/deployments/web");
 	CHECK(nsd);
-	CHECK_INT(kube_resource_path(c, "v1", "Node", "m", NULL, path, sizeof(path), &nsd, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_resource_path(c, "v1", "Node", "m", NULL, path, sizeof(path), &nsd, err, sizeof(err)), 0);
 	CHECK_STR(path, "/api/v1/nodes");
 	CHECK(!nsd);
 	/* not in the built-in table: discovery */
-	CHECK_INT(kube_resource_path(c, "apps/v1", "ControllerRevision", "m", "r", path, sizeof(path), &nsd, err,
+	CHECK_INT(hg_kube_resource_path(c, "apps/v1", "ControllerRevision", "m", "r", path, sizeof(path), &nsd, err,
 				     sizeof(err)),
 		  0);
 	CHECK_STR(path, "/apis/apps/v1/namespaces/m/controllerrevisions/r");
-	CHECK_INT(kube_resource_path(c, "v1", "LimitRange", NULL, NULL, path, sizeof(path), &nsd, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_resource_path(c, "v1", "LimitRange", NULL, NULL, path, sizeof(path), &nsd, err, sizeof(err)), 0);
 	CHECK_STR(path, "/api/v1/limitranges");
 	CHECK(nsd);
-	CHECK_INT(kube_resource_path(c, "apps/v1", "Rollout", "m", NULL, path, sizeof(path), &nsd, err, sizeof(err)),
+	CHECK_INT(hg_kube_resource_path(c, "apps/v1", "Rollout", "m", NULL, path, sizeof(path), &nsd, err, sizeof(err)),
 		  KUBE_ENOTFOUND);
 	CHECK(strstr(err, "no kind Rollout in apps/v1"));
-	CHECK_INT(kube_resource_path(c, "argoproj.io/v1alpha1", "Rollout", "m", NULL, path, sizeof(path), &nsd, err,
+	CHECK_INT(hg_kube_resource_path(c, "argoproj.io/v1alpha1", "Rollout", "m", NULL, path, sizeof(path), &nsd, err,
 				     sizeof(err)),
 		  KUBE_ENOTFOUND);
 	CHECK(strstr(err, "does not serve argoproj.io/v1alpha1"));
@@ -120,18 +120,18 @@ static void test_auth_errors(void)
 {
 	struct kube_config kc;
 	struct kube_client *c = client_for(ks_kubeconfig(&ks, "wrong", "    token: wrong-secret-token"), &kc);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_EAUTH);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_EAUTH);
 	CHECK(strstr(err, "401") && strstr(err, "user \"tester\"") && strstr(err, "context \"t\""));
 	CHECK(!strstr(err, "wrong-secret-token"));
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 
 	c = client_for(ks_kubeconfig(&ks, "ro", "    token: ro-token"), &kc);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
 	CHECK_INT(apply(c, CM, NULL, true, NULL), KUBE_EAUTH);
 	CHECK(strstr(err, "403") && strstr(err, "cannot patch resource \"configmaps\"") && strstr(err, "RBAC"));
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 }
 
 static void test_client_cert(void)
@@ -143,9 +143,9 @@ static void test_client_cert(void)
 	snprintf(user, sizeof(user), "    client-certificate: %s\n    client-key: %s", crt, key);
 	struct kube_config kc;
 	struct kube_client *c = client_for(ks_kubeconfig(&ks, "cert", user), &kc);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
-	kube_client_free(c);
-	kube_config_free(&kc);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 }
 
 /* An exec plugin: counts its runs, records KUBERNETES_EXEC_INFO, prints a
@@ -183,20 +183,20 @@ static void test_exec_expiry(void)
 					     "\"readonly\":[\"ro-token\"]}");
 	struct kube_config kc;
 	struct kube_client *c = client_for(ks_kubeconfig(&ks, "exec1", exec_user("count1", 2)), &kc);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
-	CHECK_INT(kube_client_exec_runs(c), 1); /* cached until it expires */
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_client_exec_runs(c), 1); /* cached until it expires */
 	sleep(3);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
-	CHECK_INT(kube_client_exec_runs(c), 2);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_client_exec_runs(c), 2);
 	char p[512], *info = NULL;
 	snprintf(p, sizeof(p), "%s/count1.info", ks.dir);
-	CHECK_INT(kube_read_file(p, 4096, &info, NULL, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_read_file(p, 4096, &info, NULL, err, sizeof(err)), 0);
 	CHECK(info && strstr(info, "\"apiVersion\":\"client.authentication.k8s.io/v1beta1\"") &&
 	      strstr(info, "\"kind\":\"ExecCredential\"") && strstr(info, "\"interactive\":false"));
 	free(info);
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 }
 
 /* An exec plugin that returns a client certificate (clientCertificateData,
@@ -224,13 +224,13 @@ static void test_exec_client_cert(void)
 		 "    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: ./certcred.sh");
 	struct kube_config kc;
 	struct kube_client *c = client_for(ks_kubeconfig(&ks, "execcert", user), &kc);
-	int rc = kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err));
+	int rc = hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err));
 	if (rc != 0)
 		fprintf(stderr, "exec client cert: %s\n", err);
 	CHECK_INT(rc, 0);
-	CHECK_INT(kube_client_exec_runs(c), 1);
-	kube_client_free(c);
-	kube_config_free(&kc);
+	CHECK_INT(hg_kube_client_exec_runs(c), 1);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 	CHECK_INT(rmdir(tmpdir), 0); /* empty: nothing was written there */
 	if (old)
 		setenv("TMPDIR", old, 1);
@@ -244,30 +244,30 @@ static void test_exec_401(void)
 	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"exec-tok-1\"],\"readonly\":[\"ro-token\"]}");
 	struct kube_config kc;
 	struct kube_client *c = client_for(ks_kubeconfig(&ks, "exec2", exec_user("count2", 3600)), &kc);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
-	CHECK_INT(kube_client_exec_runs(c), 1);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_client_exec_runs(c), 1);
 	/* The server stops accepting the cached token (revoked, or expired early):
 	 * the 401 makes the client run the plugin again and retry once. */
 	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"exec-tok-2\"],\"readonly\":[\"ro-token\"]}");
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
-	CHECK_INT(kube_client_exec_runs(c), 2);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_client_exec_runs(c), 2);
 	/* A plugin token the server never accepts: one retry, then the 401 in words. */
 	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\"],\"readonly\":[\"ro-token\"]}");
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_EAUTH);
-	CHECK_INT(kube_client_exec_runs(c), 3);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_EAUTH);
+	CHECK_INT(hg_kube_client_exec_runs(c), 3);
 	CHECK(strstr(err, "401") && strstr(err, "exec plugin") && !strstr(err, "exec-tok"));
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 
 	/* A plugin that cannot run */
 	char user[600];
 	snprintf(user, sizeof(user), "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
 				     "      command: hg-no-such-plugin\n      installHint: install it with apt");
 	c = client_for(ks_kubeconfig(&ks, "exec3", user), &kc);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
 	CHECK(strstr(err, "cannot run \"hg-no-such-plugin\"") && strstr(err, "install it with apt"));
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 }
 
 /* ---- plugins that misbehave: nothing may wait on them but their requests ---- */
@@ -296,7 +296,7 @@ static pid_t read_pid(const char *name)
 {
 	char p[512], *t = NULL;
 	snprintf(p, sizeof(p), "%s/%s", ks.dir, name);
-	if (kube_read_file(p, 64, &t, NULL, err, sizeof(err)) != 0)
+	if (hg_kube_read_file(p, 64, &t, NULL, err, sizeof(err)) != 0)
 		return 0;
 	pid_t pid = (pid_t)atoi(t);
 	free(t);
@@ -362,23 +362,23 @@ static void test_exec_misbehaving(void)
 	/* Hangs holding stdout: ended at the timeout with SIGTERM. */
 	write_script("hang.sh", "echo $$ >\"$DIR/hang.pid\"\nexec sleep 1000\n");
 	c = client_for(ks_kubeconfig(&ks, "hang", script_user("hang.sh")), &kc);
-	kube_client_set_exec_timeout(c, 300);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	hg_kube_client_set_exec_timeout(c, 300);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
 	CHECK(strstr(err, "/hang.sh\" did not answer within 0.3 s; stopped it") != NULL);
 	CHECK(!strstr(err, "hunter2"));
 	CHECK(gone(read_pid("hang.pid")));
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 
 	/* Ignores SIGTERM and keeps stdout open (its sleep holds it too): SIGKILL after the grace. */
 	write_script("stubborn.sh", "trap '' TERM\necho $$ >\"$DIR/stubborn.pid\"\nwhile :; do sleep 1; done\n");
 	c = client_for(ks_kubeconfig(&ks, "stubborn", script_user("stubborn.sh")), &kc);
-	kube_client_set_exec_timeout(c, 300);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	hg_kube_client_set_exec_timeout(c, 300);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
 	CHECK(strstr(err, "did not answer within 0.3 s") != NULL);
 	CHECK(gone(read_pid("stubborn.pid")));
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 
 	/* Answers, but leaves a child holding its stdout: the answer counts at its exit. */
 	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"fork-tok\"],\"readonly\":[\"ro-token\"]}");
@@ -386,34 +386,34 @@ static void test_exec_misbehaving(void)
 				 "echo '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
 				 "\"status\":{\"token\":\"fork-tok\"}}'\n");
 	c = client_for(ks_kubeconfig(&ks, "forks", script_user("forks.sh")), &kc);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
 	pid_t child = read_pid("forks.child");
 	CHECK(child > 0 && kill(child, 0) == 0); /* still holding the pipe, and we did not wait for it */
 	if (child > 0)
 		kill(child, SIGKILL);
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 
 	/* Exits non-zero; prints garbage; prints too much: each a clear error. */
 	write_script("fails.sh", "echo 'fails.sh: no network' >&2\nexit 3\n");
 	c = client_for(ks_kubeconfig(&ks, "fails", script_user("fails.sh")), &kc);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
 	CHECK(strstr(err, "/fails.sh\" failed (exit status 3)") != NULL);
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 	write_script("garbage.sh", "echo '<html>hunter2</html>'\n");
 	c = client_for(ks_kubeconfig(&ks, "garbage", script_user("garbage.sh")), &kc);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
 	CHECK(strstr(err, "/garbage.sh\": its output is not a JSON ExecCredential") != NULL);
 	CHECK(!strstr(err, "hunter2"));
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 	write_script("flood.sh", "exec head -c 3000000 /dev/zero\n");
 	c = client_for(ks_kubeconfig(&ks, "flood", script_user("flood.sh")), &kc);
-	CHECK_INT(kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
 	CHECK(strstr(err, "/flood.sh\" printed more than 1048576 bytes; stopped it") != NULL);
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 
 	/* A plugin that answers when the test says so (a line in a FIFO):
 	 * requests wait for it in order, the loop runs meanwhile, one run serves
@@ -430,9 +430,9 @@ static void test_exec_misbehaving(void)
 	struct kube_request rq = { .method = "GET", .path = "/api/v1/namespaces/kt" };
 	struct kube_request rq_short = { .method = "GET", .path = "/api/v1/namespaces/kt", .what = "short",
 					  .timeout_ms = 200 };
-	CHECK_INT(kube_send(c, &rq, got_done, &a, err, sizeof err), 0);
-	CHECK_INT(kube_send(c, &rq_short, got_done, &shortt, err, sizeof err), 0);
-	CHECK_INT(kube_send(c, &rq, got_done, &b, err, sizeof err), 0);
+	CHECK_INT(hg_kube_send(c, &rq, got_done, &a, err, sizeof err), 0);
+	CHECK_INT(hg_kube_send(c, &rq_short, got_done, &shortt, err, sizeof err), 0);
+	CHECK_INT(hg_kube_send(c, &rq, got_done, &b, err, sizeof err), 0);
 	int ticks = run_until(&shortt.n, 1);
 	CHECK(ticks >= 1); /* the loop ran while the plugin waited */
 	CHECK_INT(shortt.status, 0);
@@ -449,9 +449,9 @@ static void test_exec_misbehaving(void)
 	CHECK_INT(b.n, 1);
 	CHECK_INT(a.status, 200);
 	CHECK_INT(b.status, 200);
-	CHECK_INT(kube_client_exec_runs(c), 1);
-	kube_client_free(c);
-	kube_config_free(&kc);
+	CHECK_INT(hg_kube_client_exec_runs(c), 1);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 
 	/* The client closes while the plugin runs: its requests end, the plugin is stopped. */
 	c = client_for(ks_kubeconfig(&ks, "slow2", script_user("slow.sh")), &kc);
@@ -461,15 +461,15 @@ static void test_exec_misbehaving(void)
 	snprintf(pidfile, sizeof pidfile, "%s/slow.pid", ks.dir);
 	unlink(pidfile);
 	struct got d = { 0 };
-	CHECK_INT(kube_send(c, &rq, got_done, &d, err, sizeof err), 0);
+	CHECK_INT(hg_kube_send(c, &rq, got_done, &d, err, sizeof err), 0);
 	pid_t pid = 0;
 	for (int i = 0; i < 2000 && !(pid = read_pid("slow.pid")); i++) {
 		uv_run(&loop, UV_RUN_NOWAIT);
 		usleep(10000);
 	}
 	CHECK(pid > 0);
-	kube_client_free(c);
-	kube_config_free(&kc);
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
 	CHECK_INT(d.n, 1);
 	CHECK(strstr(d.msg, "the Kubernetes client was closed before the exec plugin answered") != NULL);
 	CHECK(gone(pid));
@@ -489,8 +489,8 @@ int main(void)
 	if (c) {
 		test_objects(c);
 		test_paths(c);
-		kube_client_free(c);
-		kube_config_free(&kc);
+		hg_kube_client_free(c);
+		hg_kube_config_free(&kc);
 		test_auth_errors();
 		test_client_cert();
 		write_plugin();

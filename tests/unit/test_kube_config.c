@@ -27,7 +27,7 @@ static void write_file(const char *name, const char *text)
 static char *slurp(const char *path)
 {
 	char *s = NULL, err[256];
-	return kube_read_file(path, 1 << 20, &s, NULL, err, sizeof(err)) == 0 ? s : NULL;
+	return hg_kube_read_file(path, 1 << 20, &s, NULL, err, sizeof(err)) == 0 ? s : NULL;
 }
 
 static void test_aws_single(void)
@@ -36,7 +36,7 @@ static void test_aws_single(void)
 	snprintf(path, sizeof(path), "%s/k8s-api/auth/aws-cli-kubeconfig-output_single.yaml", fixtures);
 	struct kube_config kc;
 	struct kube_config_opts o = { .kubeconfig = path };
-	CHECK_INT(kube_config_load(&kc, &o, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_config_load(&kc, &o, err, sizeof(err)), 0);
 	CHECK_STR(kc.context, "arn:aws:eks:region:111222333444:cluster/ExampleCluster");
 	CHECK_STR(kc.server, "https://endpoint.amazonaws.com");
 	CHECK_STR(kc.namespace, "default");
@@ -53,7 +53,7 @@ static void test_aws_single(void)
 	CHECK(kc.ca_file == NULL);
 	CHECK_INT(kc.ca_pem_len, 612);
 	CHECK(kc.ca_pem && strncmp(kc.ca_pem, "-----BEGIN CERTIFICATE-----", 27) == 0);
-	kube_config_free(&kc);
+	hg_kube_config_free(&kc);
 }
 
 static void test_aws_combined_context(void)
@@ -62,18 +62,18 @@ static void test_aws_combined_context(void)
 	snprintf(path, sizeof(path), "%s/k8s-api/auth/aws-cli-kubeconfig-output_combined.yaml", fixtures);
 	struct kube_config kc;
 	struct kube_config_opts o = { .kubeconfig = path };
-	CHECK_INT(kube_config_load(&kc, &o, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_config_load(&kc, &o, err, sizeof(err)), 0);
 	CHECK_STR(kc.context, "arn:aws:eks:region:111222333444:cluster/ExampleCluster");
 	CHECK_STR(kc.server, "https://endpoint.amazonaws.com");
 	CHECK(kc.exec && strcmp(kc.exec->argv[6], "ExampleCluster") == 0);
-	kube_config_free(&kc);
+	hg_kube_config_free(&kc);
 	/* The other context's CA data ("DATADATA...=", 169 chars) is not valid
 	 * base64; kubectl (Go's StdEncoding) refuses it too. */
 	o.context = "arn:aws:eks:us-west-2:111222333444:cluster/Existing";
-	CHECK_INT(kube_config_load(&kc, &o, err, sizeof(err)), -1);
+	CHECK_INT(hg_kube_config_load(&kc, &o, err, sizeof(err)), -1);
 	CHECK(strstr(err, "certificate-authority-data is not valid base64") != NULL);
 	o.context = "nope";
-	CHECK_INT(kube_config_load(&kc, &o, err, sizeof(err)), -1);
+	CHECK_INT(hg_kube_config_load(&kc, &o, err, sizeof(err)), -1);
 	CHECK(strstr(err, "context \"nope\" not found") != NULL);
 }
 
@@ -83,7 +83,7 @@ static void test_aws_old_api(void)
 	snprintf(path, sizeof(path), "%s/k8s-api/auth/aws-cli-kubeconfig-valid_old_api_version.yaml", fixtures);
 	struct kube_config kc;
 	struct kube_config_opts o = { .kubeconfig = path };
-	CHECK_INT(kube_config_load(&kc, &o, err, sizeof(err)), -1);
+	CHECK_INT(hg_kube_config_load(&kc, &o, err, sizeof(err)), -1);
 	CHECK(strstr(err, "v1alpha1") && strstr(err, "update-kubeconfig"));
 }
 
@@ -106,17 +106,17 @@ static void test_merge(void)
 	snprintf(env, sizeof(env), "%s/a.yaml:%s/missing.yaml:%s/b.yaml:%s/c.yaml", tmp, tmp, tmp, tmp);
 	struct kube_config kc;
 	struct kube_config_opts o = { .env_kubeconfig = env };
-	CHECK_INT(kube_config_load(&kc, &o, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_config_load(&kc, &o, err, sizeof(err)), 0);
 	/* current-context from b (a sets none, b before c); context/cluster/user from a (first wins) */
 	CHECK_STR(kc.context, "shared");
 	CHECK_STR(kc.server, "https://a.example:6443");
 	CHECK(kc.insecure_skip_tls_verify);
 	CHECK_STR(kc.token, "from-a");
 	CHECK_STR(kc.namespace, "apps");
-	kube_config_free(&kc);
+	hg_kube_config_free(&kc);
 
 	o.context = "other";
-	CHECK_INT(kube_config_load(&kc, &o, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_config_load(&kc, &o, err, sizeof(err)), 0);
 	char want[512];
 	snprintf(want, sizeof(want), "%s/certs/ca.pem", tmp); /* relative to b.yaml's directory */
 	CHECK_STR(kc.ca_file, want);
@@ -130,21 +130,21 @@ static void test_merge(void)
 	CHECK(kc.cert_pem && kc.cert_pem_len == 5 && memcmp(kc.cert_pem, "hello", 5) == 0);
 	CHECK(kc.key_pem && kc.key_pem_len == 3 && memcmp(kc.key_pem, "key", 3) == 0);
 	struct kube_auth a;
-	kube_auth_init(&a, &kc, NULL, NULL, NULL);
+	hg_kube_auth_init(&a, &kc, NULL, NULL, NULL);
 	struct httpc_tls tls;
-	kube_auth_tls(&a, &tls);
+	hg_kube_auth_tls(&a, &tls);
 	CHECK(tls.cert_file == NULL && tls.key_file == NULL);
 	CHECK(tls.cert.data == kc.cert_pem && tls.cert.len == 5);
 	CHECK(tls.key.data == kc.key_pem && tls.key.len == 3);
 	CHECK_STR(tls.ca_file, want_ca);
-	kube_auth_free(&a);
-	kube_config_free(&kc);
+	hg_kube_auth_free(&a);
+	hg_kube_config_free(&kc);
 
 	/* --kubeconfig wins over KUBECONFIG and is the only file read */
 	snprintf(env, sizeof(env), "%s/c.yaml", tmp);
 	o.kubeconfig = env;
 	o.context = NULL;
-	CHECK_INT(kube_config_load(&kc, &o, err, sizeof(err)), -1);
+	CHECK_INT(hg_kube_config_load(&kc, &o, err, sizeof(err)), -1);
 	CHECK(strstr(err, "context \"other\" not found") != NULL);
 }
 
@@ -159,7 +159,7 @@ static void test_exec_conf(void)
 	snprintf(path, sizeof(path), "%s/e.yaml", tmp);
 	struct kube_config kc;
 	struct kube_config_opts o = { .kubeconfig = path };
-	CHECK_INT(kube_config_load(&kc, &o, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_config_load(&kc, &o, err, sizeof(err)), 0);
 	snprintf(want, sizeof(want), "%s/./bin/cred", tmp);
 	CHECK(kc.exec != NULL);
 	if (kc.exec) {
@@ -170,7 +170,7 @@ static void test_exec_conf(void)
 		CHECK(kc.exec->provide_cluster_info);
 		CHECK_STR(kc.exec->install_hint, "install cred");
 	}
-	kube_config_free(&kc);
+	hg_kube_config_free(&kc);
 }
 
 static void test_exec_parse(void)
@@ -179,26 +179,26 @@ static void test_exec_parse(void)
 	snprintf(path, sizeof(path), "%s/k8s-api/auth/aws-cli-get-token-example-1.execcredential.json", fixtures);
 	char *json = slurp(path);
 	struct kube_exec_result r;
-	CHECK_INT(kube_exec_parse(json, "client.authentication.k8s.io/v1beta1", &r, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_exec_parse(json, "client.authentication.k8s.io/v1beta1", &r, err, sizeof(err)), 0);
 	CHECK_STR(r.token, "k8s-aws-v1.EXAMPLE_TOKEN_DATA_STRING...");
 	CHECK_INT(r.expiry, 1712869196);
-	kube_exec_result_free(&r);
-	CHECK_INT(kube_exec_parse(json, "client.authentication.k8s.io/v1", &r, err, sizeof(err)), -1);
+	hg_kube_exec_result_free(&r);
+	CHECK_INT(hg_kube_exec_parse(json, "client.authentication.k8s.io/v1", &r, err, sizeof(err)), -1);
 	CHECK(strstr(err, "apiVersion") != NULL);
 	CHECK(strstr(err, "EXAMPLE_TOKEN") == NULL); /* never the secret */
 	free(json);
-	CHECK_INT(kube_exec_parse("{\"kind\":\"ExecCredential\",\"apiVersion\":\"v\",\"status\":{}}", "v", &r, err,
+	CHECK_INT(hg_kube_exec_parse("{\"kind\":\"ExecCredential\",\"apiVersion\":\"v\",\"status\":{}}", "v", &r, err,
 				  sizeof(err)),
 		  -1);
-	CHECK_INT(kube_exec_parse("not json", NULL, &r, err, sizeof(err)), -1);
+	CHECK_INT(hg_kube_exec_parse("not json", NULL, &r, err, sizeof(err)), -1);
 	time_t t;
-	CHECK_INT(kube_parse_time("2024-04-11T22:59:56.123+02:00", &t), 0);
+	CHECK_INT(hg_kube_parse_time("2024-04-11T22:59:56.123+02:00", &t), 0);
 	CHECK_INT(t, 1712869196);
-	CHECK_INT(kube_parse_time("2024-04-11 20:59:56", &t), -1);
+	CHECK_INT(hg_kube_parse_time("2024-04-11 20:59:56", &t), -1);
 	/* An offset must be "HH:MM": "+1:2" used to skip past the string's end. */
-	CHECK_INT(kube_parse_time("2024-04-11T20:59:56+1:2", &t), -1);
-	CHECK_INT(kube_parse_time("2024-04-11T20:59:56+01:0", &t), -1);
-	CHECK_INT(kube_parse_time("2024-04-11T20:59:56-01:30", &t), 0);
+	CHECK_INT(hg_kube_parse_time("2024-04-11T20:59:56+1:2", &t), -1);
+	CHECK_INT(hg_kube_parse_time("2024-04-11T20:59:56+01:0", &t), -1);
+	CHECK_INT(hg_kube_parse_time("2024-04-11T20:59:56-01:30", &t), 0);
 	CHECK_INT(t, 1712869196 + 5400);
 }
 
@@ -212,27 +212,27 @@ static void test_in_cluster(void)
 	write_file("sa/namespace", "monitoring");
 	struct kube_config kc;
 	unsetenv("KUBERNETES_SERVICE_HOST");
-	CHECK_INT(kube_config_in_cluster(&kc, dir, err, sizeof(err)), -1);
+	CHECK_INT(hg_kube_config_in_cluster(&kc, dir, err, sizeof(err)), -1);
 	setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
 	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-	CHECK_INT(kube_config_in_cluster(&kc, dir, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_config_in_cluster(&kc, dir, err, sizeof(err)), 0);
 	CHECK_STR(kc.server, "https://[fd00::1]:443");
 	CHECK_STR(kc.namespace, "monitoring");
 	CHECK(kc.in_cluster);
 	/* the token file is read on use and re-read when it changes */
 	struct kube_auth a;
-	kube_auth_init(&a, &kc, NULL, NULL, NULL);
-	CHECK_INT(kube_auth_refresh(&a, err, sizeof(err)), 0);
+	hg_kube_auth_init(&a, &kc, NULL, NULL, NULL);
+	CHECK_INT(hg_kube_auth_refresh(&a, err, sizeof(err)), 0);
 	CHECK_STR(a.token, "tok-1");
 	write_file("sa/token", "tok-2-rotated");
-	CHECK_INT(kube_auth_refresh(&a, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_auth_refresh(&a, err, sizeof(err)), 0);
 	CHECK_STR(a.token, "tok-2-rotated");
-	kube_auth_free(&a);
-	kube_config_free(&kc);
+	hg_kube_auth_free(&a);
+	hg_kube_config_free(&kc);
 	unsetenv("KUBERNETES_SERVICE_HOST");
 }
 
-/* kube_read_file names why it failed: the size bound, or the read itself
+/* hg_kube_read_file names why it failed: the size bound, or the read itself
  * (a directory opens but cannot be read; it was called "larger than
  * allowed" before). */
 static void test_read_file_errors(void)
@@ -241,14 +241,14 @@ static void test_read_file_errors(void)
 	size_t len = 0;
 	write_file("ten", "0123456789");
 	snprintf(p, sizeof(p), "%s/ten", tmp);
-	CHECK_INT(kube_read_file(p, 10, &s, &len, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_read_file(p, 10, &s, &len, err, sizeof(err)), 0);
 	CHECK_STR(s, "0123456789");
 	CHECK_INT((long long)len, 10);
 	free(s);
 	s = NULL;
-	CHECK_INT(kube_read_file(p, 9, &s, &len, err, sizeof(err)), -1);
+	CHECK_INT(hg_kube_read_file(p, 9, &s, &len, err, sizeof(err)), -1);
 	CHECK(s == NULL && strstr(err, ": larger than allowed") != NULL);
-	CHECK_INT(kube_read_file(tmp, 9, &s, &len, err, sizeof(err)), -1);
+	CHECK_INT(hg_kube_read_file(tmp, 9, &s, &len, err, sizeof(err)), -1);
 	CHECK(s == NULL && strstr(err, ": read error") != NULL);
 }
 

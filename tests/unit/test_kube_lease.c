@@ -98,8 +98,8 @@ static bool cand_start_renew(struct cand *c, const char *id, const char *kcpath,
 	c->id = id;
 	char err[1024];
 	struct kube_config_opts ko = { .kubeconfig = kcpath };
-	if (kube_config_load(&c->kc, &ko, err, sizeof err) != 0 ||
-	    !(c->c = kube_client_new(&loop, NULL, &c->kc, err, sizeof err))) {
+	if (hg_kube_config_load(&c->kc, &ko, err, sizeof err) != 0 ||
+	    !(c->c = hg_kube_client_new(&loop, NULL, &c->kc, err, sizeof err))) {
 		fprintf(stderr, "client: %s\n", err);
 		return false;
 	}
@@ -108,7 +108,7 @@ static bool cand_start_renew(struct cand *c, const char *id, const char *kcpath,
 		.duration_ms = dur_ms, .renew_ms = renew_ms, .retry_ms = RETRY_MS,
 		.on_change = on_change, .recorded_until = recorded_until, .on_error = on_error, .arg = c,
 	};
-	c->l = lease_start(c->c, &o, err, sizeof err);
+	c->l = hg_lease_start(c->c, &o, err, sizeof err);
 	if (!c->l)
 		fprintf(stderr, "lease_start: %s\n", err);
 	return c->l != NULL;
@@ -121,8 +121,8 @@ static bool cand_start(struct cand *c, const char *id, const char *kcpath, const
 
 static void cand_free(struct cand *c)
 {
-	kube_client_free(c->c);
-	kube_config_free(&c->kc);
+	hg_kube_client_free(c->c);
+	hg_kube_config_free(&c->kc);
 	c->c = NULL;
 }
 
@@ -238,7 +238,7 @@ static int64_t micro_ns(const char *s)
 {
 	time_t t;
 	const char *dot = strchr(s, '.');
-	if (kube_parse_time(s, &t) != 0 || !dot || strlen(dot) != 8)
+	if (hg_kube_parse_time(s, &t) != 0 || !dot || strlen(dot) != 8)
 		return 0;
 	return (int64_t)t * 1000000000 + strtoll(dot + 1, NULL, 10) * 1000;
 }
@@ -297,7 +297,7 @@ static void test_acquire_and_renew(void)
 	CHECK(cand_start(&a, "agent-a", kubeconfig, "t-basic", DUR_MS));
 	CHECK(run_until(&a.ups, 1, 5000));
 	int64_t after = wall_ns();
-	CHECK(a.leader && lease_is_leader(a.l));
+	CHECK(a.leader && hg_lease_is_leader(a.l));
 	CHECK_INT(a.downs, 0);
 	CHECK_INT(a.prev, 0); /* no earlier holder */
 	CHECK_INT(a.errors, 0);
@@ -308,7 +308,7 @@ static void test_acquire_and_renew(void)
 	CHECK_STR(r.acquire, r.renew);
 	CHECK(micro_ns(r.acquire) >= before / 1000 * 1000 && micro_ns(r.acquire) <= after);
 	CHECK_STR(r.recorded, ""); /* nothing recorded yet */
-	CHECK_INT(lease_transitions_seen(a.l), 0);
+	CHECK_INT(hg_lease_transitions_seen(a.l), 0);
 	/* Created once (404, then POST), never re-created. */
 	CHECK_INT(requests("POST", LEASES), 1);
 
@@ -348,7 +348,7 @@ static void test_takeover_after_expiry(void)
 	struct rec r0 = get_lease("t-basic");
 	int64_t wall_stop = wall_ns();
 	uint64_t t_stop = now_ms();
-	lease_stop(a.l, false, on_stopped, &a);
+	hg_lease_stop(a.l, false, on_stopped, &a);
 	CHECK(run_until(&a.stopped, 1, 2000));
 	CHECK_STR(get_lease("t-basic").holder, "agent-a"); /* not released */
 	CHECK(run_until(&b.ups, 1, 5000));
@@ -359,7 +359,7 @@ static void test_takeover_after_expiry(void)
 	struct rec r = get_lease("t-basic");
 	CHECK_STR(r.holder, "agent-b");
 	CHECK_INT(r.transitions, 1);
-	CHECK_INT(lease_transitions_seen(b.l), 1);
+	CHECK_INT(hg_lease_transitions_seen(b.l), 1);
 	CHECK(micro_ns(r.acquire) >= wall_stop / 1000 * 1000);
 	CHECK(micro_ns(r.acquire) > micro_ns(r0.acquire));
 	CHECK_STR(r.renew, r.acquire);
@@ -379,7 +379,7 @@ static void test_release_on_stop(void)
 	struct rec r0 = get_lease("t-basic");
 	b.recorded = RECORDED_B;
 	int64_t before = wall_ns();
-	lease_stop(b.l, true, on_stopped, &b);
+	hg_lease_stop(b.l, true, on_stopped, &b);
 	CHECK_INT(b.stopped, 0); /* after the write */
 	CHECK(run_until(&b.stopped, 1, 3000));
 	struct rec r = get_lease("t-basic");
@@ -453,7 +453,7 @@ static void test_conflict(void)
 	CHECK(strcmp(r.acquire, t) > 0);
 	CHECK_INT(c.prev, 0); /* the intruder recorded nothing */
 	CHECK_INT(c.errors, errors);
-	lease_stop(c.l, true, on_stopped, &c);
+	hg_lease_stop(c.l, true, on_stopped, &c);
 	CHECK(run_until(&c.stopped, 1, 3000));
 	CHECK_STR(get_lease("t-basic").holder, "");
 	cand_free(&c);
@@ -507,7 +507,7 @@ static void test_api_errors(void)
 	CHECK_INT(r.transitions, 0);
 	CHECK_STR(r.acquire, r0.acquire);
 
-	lease_stop(d.l, true, on_stopped, &d);
+	hg_lease_stop(d.l, true, on_stopped, &d);
 	CHECK(run_until(&d.stopped, 1, 3000));
 	cand_free(&d);
 
@@ -524,7 +524,7 @@ static void test_api_errors(void)
 	r = get_lease("t-errors");
 	CHECK_STR(r.holder, "agent-e");
 	CHECK_INT(r.transitions, 1);
-	lease_stop(e.l, true, on_stopped, &e);
+	hg_lease_stop(e.l, true, on_stopped, &e);
 	CHECK(run_until(&e.stopped, 1, 3000));
 	cand_free(&e);
 }
@@ -546,10 +546,10 @@ static void test_release_while_busy(void)
 	int puts = requests("PUT", LEASES "/t-busy");
 	/* The next request is the renew, held by the server: stop the moment it is sent. */
 	uint64_t end = now_ms() + 3000;
-	while (!lease_request_in_flight(f.l) && now_ms() < end)
+	while (!hg_lease_request_in_flight(f.l) && now_ms() < end)
 		uv_run(&loop, UV_RUN_ONCE);
-	CHECK(lease_request_in_flight(f.l));
-	lease_stop(f.l, true, on_stopped, &f);
+	CHECK(hg_lease_request_in_flight(f.l));
+	hg_lease_stop(f.l, true, on_stopped, &f);
 	CHECK_INT(f.stopped, 0);
 	CHECK_INT(ks_control(&ks, "/_control/release", "{\"hold\":\"renew\"}"), 200);
 	CHECK(run_until(&f.stopped, 1, 3000));
@@ -578,7 +578,7 @@ static void test_release_conflict(void)
 	/* Between renews: the next PUT is the release. */
 	int puts = requests("PUT", LEASES "/t-conflict"), gets = requests("GET", LEASES "/t-conflict");
 	CHECK_INT(ks_control(&ks, "/_control/fail", rule), 200);
-	lease_stop(f.l, true, on_stopped, &f);
+	hg_lease_stop(f.l, true, on_stopped, &f);
 	CHECK(run_until(&f.stopped, 1, 3000));
 	CHECK_INT(requests("PUT", LEASES "/t-conflict"), puts + 2);
 	CHECK_INT(requests("GET", LEASES "/t-conflict"), gets + 1);
@@ -641,7 +641,7 @@ static void test_send_failure(void)
 	m = fopen(marker, "w");
 	fclose(m);
 	int errors = g.errors;
-	lease_stop(g.l, true, on_stopped, &g);
+	hg_lease_stop(g.l, true, on_stopped, &g);
 	CHECK(run_until(&g.stopped, 1, 3 * EXEC_DUR_MS)); /* after the plugin's run */
 	run_for(200);
 	CHECK_INT(g.stopped, 1);
@@ -679,7 +679,7 @@ static void test_hung_renew(void)
 	CHECK_INT(ks_control(&ks, "/_control/fail", rule), 200);
 	CHECK(run_until(&h.downs, 1, 3 * dur));
 	int64_t down_wall = wall_ns();
-	CHECK(!h.leader && !lease_is_leader(h.l));
+	CHECK(!h.leader && !hg_lease_is_leader(h.l));
 	CHECK_INT(log_lines("agent-h could not renew the Lease in time: stepping down"), 1);
 	/* The last successful renew is the one in the Lease; renewTime was taken before it was sent. */
 	struct rec r = get_lease("t-hang");
@@ -696,7 +696,7 @@ static void test_hung_renew(void)
 	CHECK(!i.leader);
 
 	/* h stays cut off (it would keep failing): stopped without a release; the server answers again. */
-	lease_stop(h.l, false, on_stopped, &h);
+	hg_lease_stop(h.l, false, on_stopped, &h);
 	CHECK(run_until(&h.stopped, 1, 2000));
 	CHECK_INT(h.downs, 1);
 	CHECK_INT(ks_control(&ks, "/_control/fail", "[]"), 200);
@@ -708,7 +708,7 @@ static void test_hung_renew(void)
 	r = get_lease("t-hang");
 	CHECK_STR(r.holder, "agent-i");
 	CHECK_INT(r.transitions, 1);
-	lease_stop(i.l, true, on_stopped, &i);
+	hg_lease_stop(i.l, true, on_stopped, &i);
 	CHECK(run_until(&i.stopped, 1, 3000));
 	CHECK_STR(get_lease("t-hang").holder, "");
 	cand_free(&h);
@@ -724,7 +724,7 @@ int main(void)
 		return 2;
 	}
 	snprintf(logpath, sizeof logpath, "%s/agent.log", ks.dir);
-	log_open(logpath, false, false);
+	hg_log_open(logpath, false, false);
 	kubeconfig = strdup(ks_kubeconfig(&ks, "kc.yaml", "    token: admin"));
 	CHECK_INT(ks_control(&ks, "/_control/objects", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"kt\"}}"),
 		  200);
@@ -744,7 +744,7 @@ int main(void)
 
 	uv_close((uv_handle_t *)&ticker, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
-	log_close();
+	hg_log_close();
 	ks_stop(&ks);
 	free((void *)kubeconfig);
 	CHECK_INT(uv_loop_close(&loop), 0);

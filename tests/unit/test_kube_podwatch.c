@@ -47,18 +47,18 @@ static bool run_until(bool (*cond)(void *), void *arg, double secs)
 static bool http_idle(void *arg)
 {
 	(void)arg;
-	return httpc_active(hc) == 0;
+	return hg_httpc_active(hc) == 0;
 }
 
 static bool pw_synced(void *arg)
 {
-	return kube_podwatch_synced(arg);
+	return hg_kube_podwatch_synced(arg);
 }
 
 static uint64_t want_gen;
 static bool pw_moved(void *arg)
 {
-	return kube_podwatch_generation(arg) != want_gen;
+	return hg_kube_podwatch_generation(arg) != want_gen;
 }
 
 /* A pod on node NODE in namespace ns; annotated for scraping at
@@ -127,16 +127,16 @@ static size_t requests_to(const struct fault_server *fs, const char *path)
 
 static const char *gather(const struct input_plugin *ip, void *st, struct acc *acc)
 {
-	acc_capture_clear(acc);
+	hg_acc_capture_clear(acc);
 	int rc = ip->gather(st, acc);
 	if (rc == GATHER_PENDING)
 		CHECK(run_until(http_idle, NULL, 10));
-	return acc_capture_text(acc);
+	return hg_acc_capture_text(acc);
 }
 
 static bool count_is_3(void *arg)
 {
-	return kube_podwatch_count(arg) == 3;
+	return hg_kube_podwatch_count(arg) == 3;
 }
 
 /* The Authorization header of the last request to path ("" when none,
@@ -177,7 +177,7 @@ static void test_pod_credentials(const struct kube_server *ks, const struct faul
 		 "outputs: [{file: {files: [\"/dev/null\"]}}]\n",
 		 fs->base, kcpath, kcpath, kcpath);
 	struct agent_config cfg;
-	int lrc = config_load_buffer(&cfg, "creds.yaml", yaml, strlen(yaml), err, sizeof err);
+	int lrc = hg_config_load_buffer(&cfg, "creds.yaml", yaml, strlen(yaml), err, sizeof err);
 	if (lrc != 0)
 		fprintf(stderr, "config: %s\n", err);
 	CHECK_INT(lrc, 0);
@@ -203,7 +203,7 @@ static void test_pod_credentials(const struct kube_server *ks, const struct faul
 			fs_script(fs, script);
 		}
 		gather(ip, st, acc);
-		CHECK_STR(acc_capture_errors(acc), "");
+		CHECK_STR(hg_acc_capture_errors(acc), "");
 		for (size_t k = 0; k < 3; k++) {
 			char *got = auth_to(fs, paths[k]);
 			if (want[i][k] == NULL) {
@@ -217,7 +217,7 @@ static void test_pod_credentials(const struct kube_server *ks, const struct faul
 		}
 		ip->free(st);
 	}
-	config_free(&cfg);
+	hg_config_free(&cfg);
 
 	/* a value other than none/all, and a namespace list with all, are errors */
 	static const char *const bad[] = {
@@ -226,19 +226,19 @@ static void test_pod_credentials(const struct kube_server *ks, const struct faul
 		"outputs: [{file: {}}]\n",
 	};
 	for (size_t i = 0; i < 2; i++) {
-		CHECK_INT(config_load_buffer(&cfg, "bad.yaml", bad[i], strlen(bad[i]), err, sizeof err), 0);
+		CHECK_INT(hg_config_load_buffer(&cfg, "bad.yaml", bad[i], strlen(bad[i]), err, sizeof err), 0);
 		void *st = NULL;
 		struct plugin_env env = { .loop = loop, .http = hc, .instance_name = "prometheus" };
 		CHECK(cfg.inputs[0].plugin->init(&st, cfg.inputs[0].config, &env, err, sizeof err) < 0);
 		CHECK(strstr(err, i == 0 ? "pod_credentials: must be none or all" : "pod_credentials_namespaces:") != NULL);
-		config_free(&cfg);
+		hg_config_free(&cfg);
 	}
 }
 
 int main(void)
 {
 	loop = uv_default_loop();
-	hc = httpc_new(loop);
+	hc = hg_httpc_new(loop);
 	struct kube_server ks;
 	struct fault_server fs;
 	CHECK_INT(ks_start(&ks, TOKEN, "ro-" TOKEN), 0);
@@ -261,7 +261,7 @@ int main(void)
 		 "outputs: [{file: {files: [\"/dev/null\"]}}]\n",
 		 fs.base, kcpath, kcpath);
 	struct agent_config cfg;
-	int lrc = config_load_buffer(&cfg, "test.yaml", yaml, strlen(yaml), err, sizeof err);
+	int lrc = hg_config_load_buffer(&cfg, "test.yaml", yaml, strlen(yaml), err, sizeof err);
 	if (lrc != 0)
 		fprintf(stderr, "config: %s\n", err);
 	CHECK_INT(lrc, 0);
@@ -273,20 +273,20 @@ int main(void)
 	CHECK_INT(pp->init(&pst, cfg.inputs[1].config, &env, err, sizeof err), 0);
 
 	/* both inputs hold the same watch: acquiring it again gives it back */
-	struct kube_podwatch *pw = kube_podwatch_acquire(loop, "node-a", kcpath, err, sizeof err);
+	struct kube_podwatch *pw = hg_kube_podwatch_acquire(loop, "node-a", kcpath, err, sizeof err);
 	CHECK(pw != NULL);
-	CHECK_INT(kube_podwatch_users(pw), 3);
+	CHECK_INT(hg_kube_podwatch_users(pw), 3);
 	CHECK(run_until(pw_synced, pw, 15));
-	CHECK_INT(kube_podwatch_count(pw), 2); /* node-b's pod is not ours */
-	CHECK_INT(kube_podwatch_lists(pw), 1);
+	CHECK_INT(hg_kube_podwatch_count(pw), 2); /* node-b's pod is not ours */
+	CHECK_INT(hg_kube_podwatch_lists(pw), 1);
 
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 	char line[4096], v[64];
 
 	/* kubernetes: labels (label_include) and requests/limits from the watch */
 	script_summary(&fs);
 	const char *t = gather(kp, kst, acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(lp_find(t, "kubernetes_pod_container,app=web,container_name=web,namespace=app,node_name=node-a,"
 			 "pod_name=web-1", 0, line, sizeof line));
 	CHECK(lp_field(line, "resource_requests_millicpu_units", v, sizeof v));
@@ -302,7 +302,7 @@ int main(void)
 	/* prometheus: the annotated pod of this node, at its port and path, with the pod tags */
 	script_metrics(&fs);
 	t = gather(pp, pst, acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(requests_to(&fs, "/custom/metrics"), 1);
 	char want[512];
 	snprintf(want, sizeof want,
@@ -314,10 +314,10 @@ int main(void)
 	CHECK_STR(v, "7");
 
 	/* a pod change: the watch event updates the tags, no second LIST */
-	want_gen = kube_podwatch_generation(pw);
+	want_gen = hg_kube_podwatch_generation(pw);
 	put_pod(&ks, "web-1", "node-a", "web-v2", fs.port);
 	CHECK(run_until(pw_moved, pw, 10));
-	CHECK_INT(kube_podwatch_lists(pw), 1);
+	CHECK_INT(hg_kube_podwatch_lists(pw), 1);
 	script_summary(&fs);
 	t = gather(kp, kst, acc);
 	CHECK(lp_find(t, "kubernetes_pod_container,app=web-v2,container_name=web,namespace=app,node_name=node-a,"
@@ -332,16 +332,16 @@ int main(void)
 	CHECK_INT(requests_to(&fs, "/custom/metrics"), 2);
 
 	/* a status heartbeat that changes nothing we keep: no new generation */
-	want_gen = kube_podwatch_generation(pw);
-	unsigned long ev = kube_podwatch_events(pw);
+	want_gen = hg_kube_podwatch_generation(pw);
+	unsigned long ev = hg_kube_podwatch_events(pw);
 	put_pod(&ks, "web-1", "node-a", "web-v2", fs.port);
 	double end = now_s() + 5;
-	while (kube_podwatch_events(pw) == ev && now_s() < end) {
+	while (hg_kube_podwatch_events(pw) == ev && now_s() < end) {
 		uv_run(loop, UV_RUN_NOWAIT);
 		usleep(2000);
 	}
-	CHECK(kube_podwatch_events(pw) > ev);
-	CHECK(kube_podwatch_generation(pw) == want_gen);
+	CHECK(hg_kube_podwatch_events(pw) > ev);
+	CHECK(hg_kube_podwatch_generation(pw) == want_gen);
 
 	/* the pod goes away: no more scrapes, and its metadata is gone */
 	{
@@ -364,27 +364,27 @@ int main(void)
 		curl_easy_cleanup(e);
 		fclose(devnull);
 	}
-	want_gen = kube_podwatch_generation(pw);
+	want_gen = hg_kube_podwatch_generation(pw);
 	CHECK(run_until(pw_moved, pw, 10));
-	CHECK_INT(kube_podwatch_count(pw), 1);
+	CHECK_INT(hg_kube_podwatch_count(pw), 1);
 	script_metrics(&fs);
 	t = gather(pp, pst, acc);
 	CHECK_STR(t, "");
 	CHECK_INT(requests_to(&fs, "/custom/metrics"), 2);
-	CHECK_INT(kube_podwatch_lists(pw), 1);
+	CHECK_INT(hg_kube_podwatch_lists(pw), 1);
 
 	test_pod_credentials(&ks, &fs, kcpath, pw, acc);
 
 	/* releases: the watch stops with its last user */
-	kube_podwatch_release(pw);
+	hg_kube_podwatch_release(pw);
 	kp->free(kst);
-	CHECK_INT(kube_podwatch_users(pw), 1);
+	CHECK_INT(hg_kube_podwatch_users(pw), 1);
 	pp->free(pst);
-	httpc_free(hc);
+	hg_httpc_free(hc);
 	while (uv_run(loop, UV_RUN_NOWAIT))
 		;
-	acc_capture_free(acc);
-	config_free(&cfg);
+	hg_acc_capture_free(acc);
+	hg_config_free(&cfg);
 	fs_stop(&fs);
 	ks_stop(&ks);
 	CHECK_INT(uv_loop_close(loop), 0);

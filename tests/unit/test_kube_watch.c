@@ -21,7 +21,7 @@ static void on_parsed(void *arg, struct kwp *p, bool from_list)
 	struct seen *s = arg;
 	const char *json;
 	size_t len;
-	kwp_object(p, &json, &len);
+	hg_kwp_object(p, &json, &len);
 	s->n++;
 	s->list_items += from_list;
 	if (len > s->max_len)
@@ -39,13 +39,13 @@ static void feed_file(const char *rel, bool list, size_t chunk, struct seen *s)
 	size_t len;
 	const char *fix = getenv("FIXTURES");
 	snprintf(path, sizeof(path), "%s/%s", fix ? fix : "fixtures", rel);
-	CHECK_INT(kube_read_file(path, 1 << 20, &buf, &len, err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_read_file(path, 1 << 20, &buf, &len, err, sizeof(err)), 0);
 	struct kwp p;
-	kwp_init(&p, list, 1 << 20, on_parsed, s);
+	hg_kwp_init(&p, list, 1 << 20, on_parsed, s);
 	for (size_t off = 0; off < len; off += chunk)
-		CHECK_INT(kwp_feed(&p, buf + off, len - off < chunk ? len - off : chunk, err, sizeof(err)), 0);
-	CHECK_INT(kwp_finish(&p, err, sizeof(err)), 0);
-	kwp_free(&p);
+		CHECK_INT(hg_kwp_feed(&p, buf + off, len - off < chunk ? len - off : chunk, err, sizeof(err)), 0);
+	CHECK_INT(hg_kwp_finish(&p, err, sizeof(err)), 0);
+	hg_kwp_free(&p);
 	free(buf);
 }
 
@@ -68,29 +68,29 @@ static void test_parse(void)
 	memset(&s, 0, sizeof(s));
 	struct kwp p;
 	char err[256];
-	kwp_init(&p, true, 1 << 20, on_parsed, &s);
+	hg_kwp_init(&p, true, 1 << 20, on_parsed, &s);
 	for (size_t i = 0; list[i]; i++)
-		CHECK_INT(kwp_feed(&p, list + i, 1, err, sizeof(err)), 0);
-	CHECK_INT(kwp_finish(&p, err, sizeof(err)), 0);
+		CHECK_INT(hg_kwp_feed(&p, list + i, 1, err, sizeof(err)), 0);
+	CHECK_INT(hg_kwp_finish(&p, err, sizeof(err)), 0);
 	CHECK_INT(s.list_items, 2);
 	CHECK_STR(s.last_name, "b");
 	CHECK_STR(p.list_rv, "42");
 	CHECK_STR(p.cont, "tok");
-	kwp_free(&p);
+	hg_kwp_free(&p);
 
 	/* an object over the bound is refused, not buffered */
 	memset(&s, 0, sizeof(s));
-	kwp_init(&p, false, 64, on_parsed, &s);
+	hg_kwp_init(&p, false, 64, on_parsed, &s);
 	const char *big = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}}";
-	CHECK_INT(kwp_feed(&p, big, strlen(big), err, sizeof(err)), -1);
+	CHECK_INT(hg_kwp_feed(&p, big, strlen(big), err, sizeof(err)), -1);
 	CHECK(strstr(err, "larger than 64 bytes"));
 	CHECK_INT(s.n, 0);
-	kwp_free(&p);
+	hg_kwp_free(&p);
 	/* truncated stream */
-	kwp_init(&p, true, 1 << 20, on_parsed, &s);
-	CHECK_INT(kwp_feed(&p, "{\"items\":[{\"a\":1}", 17, err, sizeof(err)), 0);
-	CHECK_INT(kwp_finish(&p, err, sizeof(err)), -1);
-	kwp_free(&p);
+	hg_kwp_init(&p, true, 1 << 20, on_parsed, &s);
+	CHECK_INT(hg_kwp_feed(&p, "{\"items\":[{\"a\":1}", 17, err, sizeof(err)), 0);
+	CHECK_INT(hg_kwp_finish(&p, err, sizeof(err)), -1);
+	hg_kwp_free(&p);
 }
 
 static struct seen ws;
@@ -136,7 +136,7 @@ static int stopped_in_synced;
 
 static void stop_in_synced(void *arg)
 {
-	kube_watch_stop(*(struct kube_watch **)arg);
+	hg_kube_watch_stop(*(struct kube_watch **)arg);
 	stopped_in_synced++;
 }
 
@@ -155,7 +155,7 @@ static int apply(struct kube_client *c, const char *doc)
 {
 	char err[1024];
 	struct kube_apply_opts o = { .force = true };
-	int rc = kube_apply(c, doc, strlen(doc), &o, NULL, NULL, err, sizeof(err));
+	int rc = hg_kube_apply(c, doc, strlen(doc), &o, NULL, NULL, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "apply: %s\n", err);
 	return rc;
@@ -171,8 +171,8 @@ static void test_watch(void)
 	char err[1024];
 	struct kube_config kc;
 	struct kube_config_opts o = { .kubeconfig = ks_kubeconfig(&ks, "kc", "    token: admin") };
-	CHECK_INT(kube_config_load(&kc, &o, err, sizeof(err)), 0);
-	struct kube_client *c = kube_client_new(&loop, NULL, &kc, err, sizeof(err));
+	CHECK_INT(hg_kube_config_load(&kc, &o, err, sizeof(err)), 0);
+	struct kube_client *c = hg_kube_client_new(&loop, NULL, &kc, err, sizeof(err));
 	CHECK_INT(apply(c, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"kt\"}}"), 0);
 	CHECK_INT(apply(c, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\",\"labels\":{\"w\":\"1\"}}}"), 0);
 	CHECK_INT(apply(c, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"b\",\"labels\":{\"w\":\"1\"}}}"), 0);
@@ -181,7 +181,7 @@ static void test_watch(void)
 	struct kube_watch_opts wo = { .path = "/api/v1/namespaces/kt/configmaps", .label_selector = "w=1",
 				      .on_event = on_event, .on_synced = on_synced, .on_error = on_error,
 				      .timeout_seconds = 1, .page_size = 1 };
-	struct kube_watch *w = kube_watch_start(c, &wo, err, sizeof(err));
+	struct kube_watch *w = hg_kube_watch_start(c, &wo, err, sizeof(err));
 	CHECK(w != NULL);
 	CHECK(run_until(&ws.synced, 1, 10));
 	CHECK_INT(ws.list_items, 2); /* page_size 1: two pages, "other" filtered out */
@@ -191,20 +191,20 @@ static void test_watch(void)
 	CHECK_STR(ws.last_name, "c");
 	CHECK_INT(apply(c, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\",\"labels\":{\"w\":\"1\"}},\"data\":{\"k\":\"v\"}}"), 0);
 	CHECK(run_until(&ws.modified, 1, 10));
-	CHECK_INT(kube_delete(c, "v1", "ConfigMap", "kt", "c", err, sizeof(err)), 0);
+	CHECK_INT(hg_kube_delete(c, "v1", "ConfigMap", "kt", "c", err, sizeof(err)), 0);
 	CHECK(run_until(&ws.deleted, 1, 10));
 	CHECK(run_until(&ws.bookmarks, 1, 10)); /* every 0.5 s from the server */
-	CHECK_STR(kube_watch_resource_version(w), ws.last_rv);
+	CHECK_STR(hg_kube_watch_resource_version(w), ws.last_rv);
 
 	/* Watches end every second (timeoutSeconds 1) and resume from the last
 	 * resourceVersion. The server now forgets its history and drops open
 	 * watches: resuming gets 410 Gone, and the watch lists again. */
-	CHECK_INT(kube_watch_lists(w), 1);
+	CHECK_INT(hg_kube_watch_lists(w), 1);
 	int synced = ws.synced;
 	CHECK_INT(apply(c, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"d\",\"labels\":{\"w\":\"1\"}}}"), 0);
 	ks_control(&ks, "/_control/compact", "");
 	CHECK(run_until(&ws.synced, synced + 1, 10));
-	CHECK_INT(kube_watch_lists(w), 2);
+	CHECK_INT(hg_kube_watch_lists(w), 2);
 	CHECK_INT(ws.list_items, 2 + 3); /* a, b, d */
 	CHECK_INT(ws.deleted, 1);
 	CHECK_INT(ws.errors, 0);
@@ -222,7 +222,7 @@ static void test_watch(void)
 	CHECK(run_until(&ws.synced, synced + 1, 10));
 	ks_control(&ks, "/_control/fail", "[]");
 
-	kube_watch_stop(w);
+	hg_kube_watch_stop(w);
 	int dummy = 0;
 	run_until(&dummy, 1, 1.5); /* let the abandoned request finish */
 
@@ -231,13 +231,13 @@ static void test_watch(void)
 	 * callback (ASan: it was freed twice). */
 	struct kube_watch_opts so = { .path = "/api/v1/namespaces/kt/configmaps", .on_event = on_event,
 				      .on_synced = stop_in_synced, .arg = &stop_me };
-	stop_me = kube_watch_start(c, &so, err, sizeof(err));
+	stop_me = hg_kube_watch_start(c, &so, err, sizeof(err));
 	CHECK(stop_me != NULL);
 	CHECK(run_until(&stopped_in_synced, 1, 10));
 	run_until(&dummy, 1, 0.3);
-	kube_client_free(c);
+	hg_kube_client_free(c);
 	uv_run(&loop, UV_RUN_NOWAIT);
-	kube_config_free(&kc);
+	hg_kube_config_free(&kc);
 	ks_stop(&ks);
 }
 

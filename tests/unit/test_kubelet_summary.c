@@ -107,35 +107,35 @@ static const yajl_alloc_funcs counting = { count_malloc, count_realloc, count_fr
 static int parse(struct summary_parser *p, struct acc *acc, const struct pod_cache *pods, const char *doc,
 		 size_t len, size_t chunk, char *err, size_t errlen)
 {
-	acc_capture_clear(acc);
+	hg_acc_capture_clear(acc);
 	err[0] = '\0';
-	if (summary_parser_begin(p, acc, pods, "fallback-node") != 0)
+	if (hg_summary_parser_begin(p, acc, pods, "fallback-node") != 0)
 		return -1;
 	for (size_t off = 0; off < len; off += chunk) {
 		size_t n = len - off < chunk ? len - off : chunk;
-		if (summary_parser_feed(p, doc + off, n, err, errlen) != 0) {
+		if (hg_summary_parser_feed(p, doc + off, n, err, errlen) != 0) {
 			char ignored[8];
-			summary_parser_end(p, ignored, sizeof ignored);
+			hg_summary_parser_end(p, ignored, sizeof ignored);
 			return -1;
 		}
 	}
-	return summary_parser_end(p, err, errlen);
+	return hg_summary_parser_end(p, err, errlen);
 }
 
 static struct pod_cache *load_pods(const char *rel, const struct label_filter *lf, size_t chunk)
 {
 	size_t len;
 	char *doc = slurp(rel, &len), err[256] = "";
-	struct podlist_parser *pl = podlist_parser_new(lf, NULL);
+	struct podlist_parser *pl = hg_podlist_parser_new(lf, NULL);
 	int rc = 0;
 	for (size_t off = 0; off < len && rc == 0; off += chunk)
-		rc = podlist_parser_feed(pl, doc + off, len - off < chunk ? len - off : chunk, err, sizeof err);
+		rc = hg_podlist_parser_feed(pl, doc + off, len - off < chunk ? len - off : chunk, err, sizeof err);
 	struct pod_cache *c = NULL;
 	if (rc == 0)
-		rc = podlist_parser_end(pl, &c, err, sizeof err);
+		rc = hg_podlist_parser_end(pl, &c, err, sizeof err);
 	CHECK_STR(err, "");
 	CHECK_INT(rc, 0);
-	podlist_parser_free(pl);
+	hg_podlist_parser_free(pl);
 	free(doc);
 	return c;
 }
@@ -167,7 +167,7 @@ static void check_values(const char *fixture, const char *text)
 static void test_fixtures(struct acc *acc)
 {
 	char err[256];
-	struct summary_parser *p = summary_parser_new(&counting);
+	struct summary_parser *p = hg_summary_parser_new(&counting);
 	for (size_t i = 0; i < sizeof summaries / sizeof summaries[0]; i++) {
 		char rel[256];
 		snprintf(rel, sizeof rel, "kubelet-summary/%s", summaries[i]);
@@ -177,14 +177,14 @@ static void test_fixtures(struct acc *acc)
 		/* Whole document at once: the reference output. */
 		CHECK_INT(parse(p, acc, NULL, doc, len, len, err, sizeof err), 0);
 		CHECK_STR(err, "");
-		char *whole = strdup(acc_capture_text(acc));
-		CHECK_STR(acc_capture_errors(acc), "");
+		char *whole = strdup(hg_acc_capture_text(acc));
+		CHECK_STR(hg_acc_capture_errors(acc), "");
 
 		/* 7 bytes at a time: the same bytes out, and yajl's memory small. */
 		peak_bytes = 0;
 		CHECK_INT(parse(p, acc, NULL, doc, len, 7, err, sizeof err), 0);
 		CHECK_STR(err, "");
-		CHECK_STR(acc_capture_text(acc), whole);
+		CHECK_STR(hg_acc_capture_text(acc), whole);
 		if (peak_bytes > 16384) {
 			fprintf(stderr, "%s: yajl peak %zu bytes\n", summaries[i], peak_bytes);
 			check_failures++;
@@ -207,13 +207,13 @@ static void test_fixtures(struct acc *acc)
 		CHECK_INT(nc, counts[i].conts);
 		CHECK_INT(nv, counts[i].vols);
 		CHECK_INT(np, counts[i].pods);
-		CHECK_INT(summary_parser_emitted(p), 1 + counts[i].sysc + counts[i].conts + counts[i].vols + counts[i].pods);
+		CHECK_INT(hg_summary_parser_emitted(p), 1 + counts[i].sysc + counts[i].conts + counts[i].vols + counts[i].pods);
 
 		check_values(summaries[i], whole);
 		free(whole);
 		free(doc);
 	}
-	summary_parser_free(p);
+	hg_summary_parser_free(p);
 }
 
 /* Telegraf's own test expectations for its test summary (kubernetes_test.go). */
@@ -226,10 +226,10 @@ static void test_telegraf_expectations(struct acc *acc)
 	struct strlist include = { 2, inc };
 	struct label_filter lf = { &include, NULL };
 	struct pod_cache *pods = load_pods("kubelet-pods/telegraf-kubernetes-test-pods.json", &lf, 5);
-	CHECK_INT(pod_cache_count(pods), 2);
-	struct summary_parser *p = summary_parser_new(NULL);
+	CHECK_INT(hg_pod_cache_count(pods), 2);
+	struct summary_parser *p = hg_summary_parser_new(NULL);
 	CHECK_INT(parse(p, acc, pods, doc, len, 3, err, sizeof err), 0);
-	const char *t = acc_capture_text(acc);
+	const char *t = hg_acc_capture_text(acc);
 	CHECK(lp_find(t, "kubernetes_pod_container,app=foo,container_name=foocontainer,namespace=foons,"
 			 "node_name=node1,pod_name=foopod,superkey=foobar", 0, line, sizeof line));
 	CHECK(lp_field(line, "cpu_usage_core_nanoseconds", v, sizeof v));
@@ -259,9 +259,9 @@ static void test_telegraf_expectations(struct acc *acc)
 	CHECK_STR(v, "70749124i");
 	/* The test pods have no containers in their spec: no requests/limits fields. */
 	CHECK(!strstr(t, "resource_"));
-	CHECK_INT(summary_parser_unknown_pods(p), 0);
-	summary_parser_free(p);
-	pod_cache_free(pods);
+	CHECK_INT(hg_summary_parser_unknown_pods(p), 0);
+	hg_summary_parser_free(p);
+	hg_pod_cache_free(pods);
 	free(doc);
 }
 
@@ -276,11 +276,11 @@ static void test_pod_metadata(struct acc *acc)
 	struct strlist include = { 2, inc }, exclude = { 1, exc };
 	struct label_filter lf = { &include, &exclude };
 	struct pod_cache *pods = load_pods("kubelet-pods/honeycomb-baremetal-docker-calico-pods.json", &lf, 7);
-	CHECK_INT(pod_cache_count(pods), 11);
-	struct summary_parser *p = summary_parser_new(NULL);
+	CHECK_INT(hg_pod_cache_count(pods), 11);
+	struct summary_parser *p = hg_summary_parser_new(NULL);
 	CHECK_INT(parse(p, acc, pods, doc, len, 7, err, sizeof err), 0);
 	CHECK_STR(err, "");
-	const char *t = acc_capture_text(acc);
+	const char *t = hg_acc_capture_text(acc);
 	/* speaker: requests and limits 100m / 100Mi */
 	CHECK(lp_find(t, "kubernetes_pod_container,app=metallb,container_name=speaker,namespace=metallb-system,"
 			 "node_name=duckboat-01,pod_name=speaker-cpxhz", 0, line, sizeof line));
@@ -304,16 +304,16 @@ static void test_pod_metadata(struct acc *acc)
 	CHECK(lp_find(t, "kubernetes_pod_container,container_name=grafana-sc-dashboard,namespace=olly,"
 			 "node_name=duckboat-01,pod_name=grafana-7db5dff8ff-vwrnf", 0, line, sizeof line));
 	CHECK(!lp_field(line, "resource_requests_millicpu_units", v, sizeof v));
-	CHECK_INT(summary_parser_unknown_pods(p), 0);
+	CHECK_INT(hg_summary_parser_unknown_pods(p), 0);
 
 	/* Schema with metadata on equals the README's (every row). */
 	struct schema got = { 0 }, doc_schema = { 0 };
-	acc_capture_clear(acc);
+	hg_acc_capture_clear(acc);
 	struct label_filter none = { NULL, NULL };
-	pod_cache_free(pods);
+	hg_pod_cache_free(pods);
 	pods = load_pods("kubelet-pods/honeycomb-baremetal-docker-calico-pods.json", &none, 4096);
 	CHECK_INT(parse(p, acc, pods, doc, len, 7, err, sizeof err), 0);
-	schema_from_lp(&got, acc_capture_text(acc));
+	schema_from_lp(&got, hg_acc_capture_text(acc));
 	CHECK_INT(schema_from_readme(&doc_schema, "../plugins/inputs/kubernetes/README.md", "pod_metadata"), 0);
 	CHECK(doc_schema.n > 50);
 	CHECK_INT(schema_diff(&doc_schema, &got), 0);
@@ -321,23 +321,23 @@ static void test_pod_metadata(struct acc *acc)
 	/* Without metadata: the "always" rows only. */
 	struct schema got2 = { 0 }, doc2 = { 0 };
 	CHECK_INT(parse(p, acc, NULL, doc, len, 7, err, sizeof err), 0);
-	schema_from_lp(&got2, acc_capture_text(acc));
+	schema_from_lp(&got2, hg_acc_capture_text(acc));
 	CHECK_INT(schema_from_readme(&doc2, "../plugins/inputs/kubernetes/README.md", ""), 0);
 	CHECK_INT(schema_diff(&doc2, &got2), 0);
 
 	/* A cache without some pod: counted so the input refreshes it. */
 	struct pod_cache *other = load_pods("kubelet-pods/telegraf-kubernetes-test-pods.json", &none, 64);
 	CHECK_INT(parse(p, acc, other, doc, len, 64, err, sizeof err), 0);
-	CHECK_INT(summary_parser_unknown_pods(p), 11);
-	pod_cache_free(other);
+	CHECK_INT(hg_summary_parser_unknown_pods(p), 11);
+	hg_pod_cache_free(other);
 
 	/* 1.35: the pods of the same moment, memory in "M" (decimal) units. */
 	free(doc);
-	pod_cache_free(pods);
+	hg_pod_cache_free(pods);
 	doc = slurp("kubelet-summary/nri-minikube-k8s1.35-containerd2.2-summary.json", &len);
 	pods = load_pods("kubelet-pods/nri-minikube-k8s1.35-containerd2.2-pods.json", &none, 7);
 	CHECK_INT(parse(p, acc, pods, doc, len, 7, err, sizeof err), 0);
-	t = acc_capture_text(acc);
+	t = hg_acc_capture_text(acc);
 	CHECK(lp_find(t, "kubernetes_pod_container,container_name=coredns,namespace=kube-system,node_name=datagen-1-35,"
 			 "pod_name=coredns-7d764666f9-qdcxt", 0, line, sizeof line));
 	CHECK(lp_field(line, "resource_limits_memory_bytes", v, sizeof v));
@@ -348,8 +348,8 @@ static void test_pod_metadata(struct acc *acc)
 	CHECK(lp_field(line, "resource_requests_memory_bytes", v, sizeof v));
 	CHECK_STR(v, "73400320i"); /* 70Mi */
 	CHECK(!lp_field(line, "resource_limits_millicpu_units", v, sizeof v));
-	summary_parser_free(p);
-	pod_cache_free(pods);
+	hg_summary_parser_free(p);
+	hg_pod_cache_free(pods);
 	free(doc);
 }
 
@@ -370,7 +370,7 @@ static void test_quantities(void)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int64_t v = 0;
-		int rc = kube_quantity(cases[i].q, strlen(cases[i].q), cases[i].scale, &v);
+		int rc = hg_kube_quantity(cases[i].q, strlen(cases[i].q), cases[i].scale, &v);
 		if (rc != cases[i].rc || (rc == 0 && v != cases[i].want)) {
 			fprintf(stderr, "quantity %s x%lld: rc %d value %lld\n", cases[i].q, (long long)cases[i].scale, rc,
 				(long long)v);
@@ -384,16 +384,16 @@ static void test_broken(struct acc *acc)
 	char err[256];
 	size_t len;
 	char *doc = slurp("kubelet-summary/nri-minikube-k8s1.35-containerd2.2-summary.json", &len);
-	struct summary_parser *p = summary_parser_new(NULL);
+	struct summary_parser *p = hg_summary_parser_new(NULL);
 	/* Cut in the middle: an error at the end, the objects before the cut emitted. */
 	CHECK_INT(parse(p, acc, NULL, doc, len / 2, 7, err, sizeof err), -1);
 	CHECK(strstr(err, "summary:") != NULL);
-	CHECK(lp_count(acc_capture_text(acc), "kubernetes_system_container,container_name=kubelet,node_name=datagen-1-35") == 1);
+	CHECK(lp_count(hg_acc_capture_text(acc), "kubernetes_system_container,container_name=kubelet,node_name=datagen-1-35") == 1);
 	/* Not JSON (an error page): rejected at once, nothing emitted. */
 	const char *bad = "Internal Server Error\n";
 	CHECK_INT(parse(p, acc, NULL, bad, strlen(bad), 7, err, sizeof err), -1);
 	CHECK(strstr(err, "invalid JSON") != NULL);
-	CHECK_STR(acc_capture_text(acc), "");
+	CHECK_STR(hg_acc_capture_text(acc), "");
 	/* A name longer than Kubernetes allows. */
 	char big[600];
 	memset(big, 'a', sizeof big);
@@ -408,37 +408,37 @@ static void test_broken(struct acc *acc)
 	/* No node object: the configured node name; empty document emits nothing. */
 	const char *podonly = "{\"pods\":[{\"podRef\":{\"name\":\"p\",\"namespace\":\"n\"},\"network\":{\"rxBytes\":5}}]}";
 	CHECK_INT(parse(p, acc, NULL, podonly, strlen(podonly), 7, err, sizeof err), 0);
-	CHECK(strstr(acc_capture_text(acc), "kubernetes_pod_network,namespace=n,node_name=fallback-node,pod_name=p "
+	CHECK(strstr(hg_acc_capture_text(acc), "kubernetes_pod_network,namespace=n,node_name=fallback-node,pod_name=p "
 					    "rx_bytes=5i,rx_errors=0i,tx_bytes=0i,tx_errors=0i") != NULL);
 	CHECK_INT(parse(p, acc, NULL, "{}", 2, 7, err, sizeof err), 0);
-	CHECK_STR(acc_capture_text(acc), "");
+	CHECK_STR(hg_acc_capture_text(acc), "");
 	/* Huge counters clamp; floats truncate. */
 	const char *nums = "{\"node\":{\"nodeName\":\"x\",\"cpu\":{\"usageNanoCores\":18446744073709551615,"
 			   "\"usageCoreNanoSeconds\":12.9}}}";
 	CHECK_INT(parse(p, acc, NULL, nums, strlen(nums), 7, err, sizeof err), 0);
-	CHECK(strstr(acc_capture_text(acc), "cpu_usage_core_nanoseconds=12i,cpu_usage_nanocores=9223372036854775807i") != NULL);
-	summary_parser_free(p);
+	CHECK(strstr(hg_acc_capture_text(acc), "cpu_usage_core_nanoseconds=12i,cpu_usage_nanocores=9223372036854775807i") != NULL);
+	hg_summary_parser_free(p);
 	free(doc);
 
 	/* A broken PodList is an error and hands over nothing. */
 	struct label_filter none = { NULL, NULL };
-	struct podlist_parser *pl = podlist_parser_new(&none, NULL);
+	struct podlist_parser *pl = hg_podlist_parser_new(&none, NULL);
 	const char *half = "{\"items\":[{\"metadata\":{\"name\":\"a\"";
-	CHECK_INT(podlist_parser_feed(pl, half, strlen(half), err, sizeof err), 0);
+	CHECK_INT(hg_podlist_parser_feed(pl, half, strlen(half), err, sizeof err), 0);
 	struct pod_cache *c = NULL;
-	CHECK_INT(podlist_parser_end(pl, &c, err, sizeof err), -1);
+	CHECK_INT(hg_podlist_parser_end(pl, &c, err, sizeof err), -1);
 	CHECK(c == NULL);
-	podlist_parser_free(pl);
+	hg_podlist_parser_free(pl);
 }
 
 int main(void)
 {
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 	test_quantities();
 	test_fixtures(acc);
 	test_telegraf_expectations(acc);
 	test_pod_metadata(acc);
 	test_broken(acc);
-	acc_capture_free(acc);
+	hg_acc_capture_free(acc);
 	CHECK_DONE();
 }

@@ -1,5 +1,5 @@
 /* Runs the InfluxData line-protocol corpus (every decode and encode case)
- * through lp_parse_next and lp_serialize.
+ * through hg_lp_parse_next and hg_lp_serialize.
  *
  * Decode: expected metrics must match exactly (name, tags, field keys,
  * types and values, time); an expected error must also be an error here
@@ -149,7 +149,7 @@ static bool metric_matches(const struct metric *m, yajl_val e)
 	 * serializer sorts). Keys are unique, so compare by lookup. */
 	for (size_t i = 0; i < m->ntags; i++) {
 		yajl_val t = tags->u.array.values[i];
-		const struct metric_tag *mt = metric_find_tag(m, str(get(t, "key")));
+		const struct metric_tag *mt = hg_metric_find_tag(m, str(get(t, "key")));
 		if (!mt || !sv_is(mt->value, str(get(t, "value"))))
 			return false;
 	}
@@ -211,13 +211,13 @@ static bool roundtrips(const struct metric *m, int64_t prec)
 		if (m->fields[i].type == FIELD_STRING && memchr(m->fields[i].v.s.p, '\n', m->fields[i].v.s.len))
 			return true;
 	struct lp_opts o = { .precision_ns = 1, .uint_support = true };
-	long n = lp_serialize(m, &o, line, sizeof line, NULL);
+	long n = hg_lp_serialize(m, &o, line, sizeof line, NULL);
 	if (n < 0)
 		return false;
 	struct lp_parser p;
-	lp_parser_init(&p, line, (size_t)n, 1, 0, scratch2, sizeof scratch2);
+	hg_lp_parser_init(&p, line, (size_t)n, 1, 0, scratch2, sizeof scratch2);
 	(void)prec;
-	if (lp_parse_next(&p, &again, errbuf, sizeof errbuf) != 1)
+	if (hg_lp_parse_next(&p, &again, errbuf, sizeof errbuf) != 1)
 		return false;
 	return metrics_equal(m, &again);
 }
@@ -240,12 +240,12 @@ static void run_decode(const char *key, yajl_val c)
 	int64_t prec = precision_of(str(get(in, "precision")));
 	int64_t deftime = strtoll(num(get(in, "defaultTime")), NULL, 10);
 	struct lp_parser p;
-	lp_parser_init(&p, input, len, prec, deftime, scratch, sizeof scratch);
+	hg_lp_parser_init(&p, input, len, prec, deftime, scratch, sizeof scratch);
 	yajl_val result = get(out, "result");
 	if (!result) {
 		int rc;
 		bool erred = false;
-		while ((rc = lp_parse_next(&p, &got, errbuf, sizeof errbuf)) != 0)
+		while ((rc = hg_lp_parse_next(&p, &got, errbuf, sizeof errbuf)) != 0)
 			if (rc < 0)
 				erred = true;
 		report(erred, "decode", key, "expected an error, parsed fine");
@@ -260,7 +260,7 @@ static void run_decode(const char *key, yajl_val c)
 		    (YAJL_IS_ARRAY(f) && f->u.array.len > METRIC_MAX_FIELDS)) {
 			int rc;
 			bool erred = false;
-			while ((rc = lp_parse_next(&p, &got, errbuf, sizeof errbuf)) != 0)
+			while ((rc = hg_lp_parse_next(&p, &got, errbuf, sizeof errbuf)) != 0)
 				erred |= rc < 0;
 			if (!erred)
 				report(false, "decode", key, "too many tags or fields, but no error");
@@ -270,7 +270,7 @@ static void run_decode(const char *key, yajl_val c)
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		int rc = lp_parse_next(&p, &got, errbuf, sizeof errbuf);
+		int rc = hg_lp_parse_next(&p, &got, errbuf, sizeof errbuf);
 		if (rc != 1) {
 			report(false, "decode", key, rc < 0 ? errbuf : "fewer metrics than expected");
 			return;
@@ -284,7 +284,7 @@ static void run_decode(const char *key, yajl_val c)
 			return;
 		}
 	}
-	int rc = lp_parse_next(&p, &got, errbuf, sizeof errbuf);
+	int rc = hg_lp_parse_next(&p, &got, errbuf, sizeof errbuf);
 	report(rc == 0, "decode", key, rc < 0 ? errbuf : "more metrics than expected");
 }
 
@@ -294,7 +294,7 @@ static bool g_to_f(char *want, size_t *w, size_t cap, double v)
 {
 	char g[FLOAT_TEXT_G_MAX + 1], f[FLOAT_TEXT_F_MAX];
 	g[0] = '=';
-	size_t gn = 1 + float_text_g(g + 1, v), fn = float_text_f(f, v);
+	size_t gn = 1 + hg_float_text_g(g + 1, v), fn = hg_float_text_f(f, v);
 	g[gn] = 0;
 	if (gn - 1 == fn && !memcmp(g + 1, f, fn))
 		return false;
@@ -317,30 +317,30 @@ static void run_encode(const char *key, yajl_val c)
 {
 	yajl_val in = get(c, "input"), out = get(c, "output"), pt = get(in, "point");
 	yajl_val tags = get(pt, "tags"), fields = get(pt, "fields");
-	metric_reset(&got, sv_c(str(get(pt, "name"))));
+	hg_metric_reset(&got, sv_c(str(get(pt, "name"))));
 	got.time_ns = strtoll(num(get(pt, "time")), NULL, 10);
 	bool empty_tag = false;
 	for (size_t i = 0; YAJL_IS_ARRAY(tags) && i < tags->u.array.len; i++) {
 		yajl_val t = tags->u.array.values[i];
-		metric_tag(&got, str(get(t, "key")), str(get(t, "value")));
+		hg_metric_tag(&got, str(get(t, "key")), str(get(t, "value")));
 		empty_tag |= !*str(get(t, "value"));
 	}
 	for (size_t i = 0; YAJL_IS_ARRAY(fields) && i < fields->u.array.len; i++) {
 		yajl_val f = fields->u.array.values[i], val = get(f, "value"), v;
 		const char *k = str(get(f, "key"));
 		if ((v = get(val, "float")))
-			metric_float(&got, k, strtod(num(v), NULL));
+			hg_metric_float(&got, k, strtod(num(v), NULL));
 		else if ((v = get(val, "int")))
-			metric_int(&got, k, strtoll(num(v), NULL, 10));
+			hg_metric_int(&got, k, strtoll(num(v), NULL, 10));
 		else if ((v = get(val, "uint")))
-			metric_uint(&got, k, strtoull(num(v), NULL, 10));
+			hg_metric_uint(&got, k, strtoull(num(v), NULL, 10));
 		else if ((v = get(val, "bool")))
-			metric_bool(&got, k, YAJL_IS_TRUE(v));
+			hg_metric_bool(&got, k, YAJL_IS_TRUE(v));
 		else if ((v = get(val, "string")))
-			metric_string(&got, k, str(v));
+			hg_metric_string(&got, k, str(v));
 	}
 	struct lp_opts o = { .precision_ns = precision_of(str(get(in, "precision"))), .uint_support = true };
-	long n = lp_serialize(&got, &o, line, sizeof line, NULL);
+	long n = hg_lp_serialize(&got, &o, line, sizeof line, NULL);
 	yajl_val result = get(out, "result");
 	if (!result) {
 		if (empty_tag) {

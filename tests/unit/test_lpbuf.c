@@ -9,7 +9,7 @@ static void push_n(struct lpbuf *b, int from, int to)
 	char line[64];
 	for (int i = from; i < to; i++) {
 		int n = snprintf(line, sizeof line, "m v=%di\n", i);
-		lpbuf_push(b, line, (size_t)n);
+		hg_lpbuf_push(b, line, (size_t)n);
 	}
 }
 
@@ -26,87 +26,87 @@ static const char *bstr(const struct batch *bt)
 
 static void test_overflow(void)
 {
-	struct lpbuf *b = lpbuf_new(3);
+	struct lpbuf *b = hg_lpbuf_new(3);
 	push_n(b, 1, 6);
-	CHECK_INT(lpbuf_count(b), 3);
-	CHECK_INT(lpbuf_dropped(b), 2);
-	CHECK_INT(lpbuf_bytes(b), 3 * strlen("m v=3i\n"));
+	CHECK_INT(hg_lpbuf_count(b), 3);
+	CHECK_INT(hg_lpbuf_dropped(b), 2);
+	CHECK_INT(hg_lpbuf_bytes(b), 3 * strlen("m v=3i\n"));
 	struct batch bt = { 0 };
-	CHECK_INT(lpbuf_take(b, 10, &bt), 3);
+	CHECK_INT(hg_lpbuf_take(b, 10, &bt), 3);
 	CHECK_STR(bstr(&bt), "m v=3i\nm v=4i\nm v=5i\n");
 	CHECK_INT(bt.nmetrics, 3);
-	CHECK_INT(lpbuf_count(b), 0);
-	CHECK_INT(lpbuf_bytes(b), 0);
-	batch_free(&bt);
-	lpbuf_free(b);
+	CHECK_INT(hg_lpbuf_count(b), 0);
+	CHECK_INT(hg_lpbuf_bytes(b), 0);
+	hg_batch_free(&bt);
+	hg_lpbuf_free(b);
 }
 
 static void test_take_unget(void)
 {
-	struct lpbuf *b = lpbuf_new(100);
+	struct lpbuf *b = hg_lpbuf_new(100);
 	push_n(b, 0, 5);
 	struct batch bt = { 0 };
-	CHECK_INT(lpbuf_take(b, 2, &bt), 2);
+	CHECK_INT(hg_lpbuf_take(b, 2, &bt), 2);
 	CHECK_STR(bstr(&bt), "m v=0i\nm v=1i\n");
-	CHECK_INT(lpbuf_count(b), 3);
+	CHECK_INT(hg_lpbuf_count(b), 3);
 	push_n(b, 5, 6);
-	lpbuf_unget(b, &bt);
-	CHECK_INT(lpbuf_count(b), 6);
-	CHECK_INT(lpbuf_dropped(b), 0);
+	hg_lpbuf_unget(b, &bt);
+	CHECK_INT(hg_lpbuf_count(b), 6);
+	CHECK_INT(hg_lpbuf_dropped(b), 0);
 	/* out is reset by take, not appended to */
-	CHECK_INT(lpbuf_take(b, 100, &bt), 6);
+	CHECK_INT(hg_lpbuf_take(b, 100, &bt), 6);
 	CHECK_STR(bstr(&bt), "m v=0i\nm v=1i\nm v=2i\nm v=3i\nm v=4i\nm v=5i\n");
 
 	/* unget into a buffer that filled meanwhile: the oldest (the ungot
 	 * ones first) go, counted */
-	struct lpbuf *small = lpbuf_new(4);
+	struct lpbuf *small = hg_lpbuf_new(4);
 	push_n(small, 10, 13);
-	lpbuf_unget(small, &bt); /* 6 back + 3 queued = 9 > 4 */
-	CHECK_INT(lpbuf_count(small), 4);
-	CHECK_INT(lpbuf_dropped(small), 5);
+	hg_lpbuf_unget(small, &bt); /* 6 back + 3 queued = 9 > 4 */
+	CHECK_INT(hg_lpbuf_count(small), 4);
+	CHECK_INT(hg_lpbuf_dropped(small), 5);
 	struct batch out = { 0 };
-	CHECK_INT(lpbuf_take(small, 100, &out), 4);
+	CHECK_INT(hg_lpbuf_take(small, 100, &out), 4);
 	CHECK_STR(bstr(&out), "m v=5i\nm v=10i\nm v=11i\nm v=12i\n");
 
 	/* unget into an empty buffer, then pushes go after it */
-	lpbuf_unget(small, &out);
+	hg_lpbuf_unget(small, &out);
 	push_n(small, 20, 21);
-	CHECK_INT(lpbuf_count(small), 4);
-	CHECK_INT(lpbuf_dropped(small), 6);
-	CHECK_INT(lpbuf_take(small, 100, &out), 4);
+	CHECK_INT(hg_lpbuf_count(small), 4);
+	CHECK_INT(hg_lpbuf_dropped(small), 6);
+	CHECK_INT(hg_lpbuf_take(small, 100, &out), 4);
 	CHECK_STR(bstr(&out), "m v=10i\nm v=11i\nm v=12i\nm v=20i\n");
-	batch_free(&out);
-	batch_free(&bt);
-	lpbuf_free(small);
-	lpbuf_free(b);
+	hg_batch_free(&out);
+	hg_batch_free(&bt);
+	hg_lpbuf_free(small);
+	hg_lpbuf_free(b);
 }
 
 static void test_missing_newline_and_multi(void)
 {
-	struct lpbuf *b = lpbuf_new(10);
-	lpbuf_push(b, "a x=1", 5);
-	lpbuf_push(b, "b x=2\nc x=3\n", 12);
-	lpbuf_push(b, "", 0);
-	CHECK_INT(lpbuf_count(b), 3);
+	struct lpbuf *b = hg_lpbuf_new(10);
+	hg_lpbuf_push(b, "a x=1", 5);
+	hg_lpbuf_push(b, "b x=2\nc x=3\n", 12);
+	hg_lpbuf_push(b, "", 0);
+	CHECK_INT(hg_lpbuf_count(b), 3);
 	struct batch bt = { 0 };
-	CHECK_INT(lpbuf_take(b, 2, &bt), 2);
+	CHECK_INT(hg_lpbuf_take(b, 2, &bt), 2);
 	CHECK_STR(bstr(&bt), "a x=1\nb x=2\n");
-	CHECK_INT(lpbuf_take(b, 2, &bt), 1);
+	CHECK_INT(hg_lpbuf_take(b, 2, &bt), 1);
 	CHECK_STR(bstr(&bt), "c x=3\n");
-	batch_free(&bt);
-	lpbuf_free(b);
+	hg_batch_free(&bt);
+	hg_lpbuf_free(b);
 }
 
 /* Enough lines to span several 64 KiB chunks; every line must come out
  * exactly once, in order, whatever the take size. */
 static void test_chunk_boundaries(void)
 {
-	struct lpbuf *b = lpbuf_new(100000);
+	struct lpbuf *b = hg_lpbuf_new(100000);
 	push_n(b, 0, 30000); /* ~9 bytes a line: about 4 chunks */
 	struct batch bt = { 0 };
 	int next = 0, bad = 0;
 	size_t got;
-	while ((got = lpbuf_take(b, 777, &bt)) > 0) {
+	while ((got = hg_lpbuf_take(b, 777, &bt)) > 0) {
 		const char *p = bt.data, *end = bt.data + bt.len;
 		size_t lines = 0;
 		while (p < end) {
@@ -121,13 +121,13 @@ static void test_chunk_boundaries(void)
 	}
 	CHECK_INT(next, 30000);
 	CHECK_INT(bad, 0);
-	batch_free(&bt);
-	lpbuf_free(b);
+	hg_batch_free(&bt);
+	hg_lpbuf_free(b);
 }
 
 static void test_huge_lines(void)
 {
-	struct lpbuf *b = lpbuf_new(10);
+	struct lpbuf *b = hg_lpbuf_new(10);
 	size_t big = 200 * 1024;
 	char *line = malloc(big);
 	memset(line, 'x', big - 1);
@@ -135,44 +135,44 @@ static void test_huge_lines(void)
 	line[big - 2] = '"';
 	line[big - 1] = '\n';
 	push_n(b, 0, 1);
-	lpbuf_push(b, line, big);
+	hg_lpbuf_push(b, line, big);
 	push_n(b, 1, 2);
-	CHECK_INT(lpbuf_count(b), 3);
-	CHECK_INT(lpbuf_bytes(b), big + 2 * strlen("m v=0i\n"));
+	CHECK_INT(hg_lpbuf_count(b), 3);
+	CHECK_INT(hg_lpbuf_bytes(b), big + 2 * strlen("m v=0i\n"));
 	struct batch bt = { 0 };
-	CHECK_INT(lpbuf_take(b, 2, &bt), 2);
+	CHECK_INT(hg_lpbuf_take(b, 2, &bt), 2);
 	CHECK_INT(bt.len, strlen("m v=0i\n") + big);
 	CHECK(bt.len > big && memcmp(bt.data + 7, line, big) == 0);
-	lpbuf_unget(b, &bt);
-	CHECK_INT(lpbuf_count(b), 3);
-	CHECK_INT(lpbuf_take(b, 3, &bt), 3);
+	hg_lpbuf_unget(b, &bt);
+	CHECK_INT(hg_lpbuf_count(b), 3);
+	CHECK_INT(hg_lpbuf_take(b, 3, &bt), 3);
 	CHECK_INT(bt.len, big + 14);
 	CHECK(memcmp(bt.data + bt.len - 7, "m v=1i\n", 7) == 0);
 	/* an oversized chunk is not kept as the spare */
-	CHECK(lpbuf_mem_bytes(b) <= 64 * 1024 + 64);
-	batch_free(&bt);
+	CHECK(hg_lpbuf_mem_bytes(b) <= 64 * 1024 + 64);
+	hg_batch_free(&bt);
 	free(line);
-	lpbuf_free(b);
+	hg_lpbuf_free(b);
 }
 
 static void test_memory_returns(void)
 {
-	struct lpbuf *b = lpbuf_new(200000);
+	struct lpbuf *b = hg_lpbuf_new(200000);
 	push_n(b, 0, 100000);
-	CHECK_INT(lpbuf_count(b), 100000);
-	CHECK(lpbuf_mem_bytes(b) > 10 * 64 * 1024);
+	CHECK_INT(hg_lpbuf_count(b), 100000);
+	CHECK(hg_lpbuf_mem_bytes(b) > 10 * 64 * 1024);
 	struct batch bt = { 0 };
-	while (lpbuf_take(b, 5000, &bt) > 0)
+	while (hg_lpbuf_take(b, 5000, &bt) > 0)
 		;
-	CHECK_INT(lpbuf_count(b), 0);
-	CHECK_INT(lpbuf_bytes(b), 0);
-	CHECK(lpbuf_mem_bytes(b) <= 64 * 1024 + 64);
+	CHECK_INT(hg_lpbuf_count(b), 0);
+	CHECK_INT(hg_lpbuf_bytes(b), 0);
+	CHECK(hg_lpbuf_mem_bytes(b) <= 64 * 1024 + 64);
 	/* the spare is reused: refilling a little allocates nothing new */
-	size_t before = lpbuf_mem_bytes(b);
+	size_t before = hg_lpbuf_mem_bytes(b);
 	push_n(b, 0, 10);
-	CHECK_INT(lpbuf_mem_bytes(b), before);
-	batch_free(&bt);
-	lpbuf_free(b);
+	CHECK_INT(hg_lpbuf_mem_bytes(b), before);
+	hg_batch_free(&bt);
+	hg_lpbuf_free(b);
 }
 
 static struct batch mk(const char *s)
@@ -189,60 +189,60 @@ static struct batch mk(const char *s)
 static void test_split(void)
 {
 	struct batch b = mk("a\n"), rest = { 0 };
-	batch_split(&b, &rest);
+	hg_batch_split(&b, &rest);
 	CHECK_STR(bstr(&b), "a\n");
 	CHECK_INT(b.nmetrics, 1);
 	CHECK_INT(rest.len, 0);
 	CHECK_INT(rest.nmetrics, 0);
-	batch_free(&b);
+	hg_batch_free(&b);
 
 	b = mk("a\nbb\n");
-	batch_split(&b, &rest);
+	hg_batch_split(&b, &rest);
 	CHECK_STR(bstr(&b), "a\n");
 	CHECK_STR(bstr(&rest), "bb\n");
 	CHECK_INT(b.nmetrics, 1);
 	CHECK_INT(rest.nmetrics, 1);
-	batch_free(&b);
+	hg_batch_free(&b);
 
 	b = mk("a\nbb\nccc\nd\ne\n");
-	batch_split(&b, &rest);
+	hg_batch_split(&b, &rest);
 	CHECK_STR(bstr(&b), "a\nbb\nccc\n");
 	CHECK_STR(bstr(&rest), "d\ne\n");
 	CHECK_INT(b.nmetrics, 3);
 	CHECK_INT(rest.nmetrics, 2);
 	/* splitting again reuses rest's memory and still halves */
-	batch_split(&b, &rest);
+	hg_batch_split(&b, &rest);
 	CHECK_STR(bstr(&b), "a\nbb\n");
 	CHECK_STR(bstr(&rest), "ccc\n");
-	batch_free(&b);
+	hg_batch_free(&b);
 
 	b = (struct batch){ 0 };
-	batch_split(&b, &rest);
+	hg_batch_split(&b, &rest);
 	CHECK_INT(b.len, 0);
 	CHECK_INT(rest.len, 0);
-	batch_free(&rest);
+	hg_batch_free(&rest);
 }
 
 static void test_remove_lines(void)
 {
 	struct batch b = mk("l1\nl2\nl3\nl4\nl5\n");
 	unsigned r1[] = { 1, 3, 5 };
-	CHECK_INT(batch_remove_lines(&b, r1, 3), 3);
+	CHECK_INT(hg_batch_remove_lines(&b, r1, 3), 3);
 	CHECK_STR(bstr(&b), "l2\nl4\n");
 	CHECK_INT(b.nmetrics, 2);
-	batch_free(&b);
+	hg_batch_free(&b);
 
 	b = mk("l1\nl2\nl3\n");
 	unsigned r2[] = { 0, 2, 2, 9 };
-	CHECK_INT(batch_remove_lines(&b, r2, 4), 1);
+	CHECK_INT(hg_batch_remove_lines(&b, r2, 4), 1);
 	CHECK_STR(bstr(&b), "l1\nl3\n");
 	CHECK_INT(b.nmetrics, 2);
 	unsigned r3[] = { 1, 2 };
-	CHECK_INT(batch_remove_lines(&b, r3, 2), 2);
+	CHECK_INT(hg_batch_remove_lines(&b, r3, 2), 2);
 	CHECK_INT(b.len, 0);
 	CHECK_INT(b.nmetrics, 0);
-	CHECK_INT(batch_remove_lines(&b, r3, 2), 0);
-	batch_free(&b);
+	CHECK_INT(hg_batch_remove_lines(&b, r3, 2), 0);
+	hg_batch_free(&b);
 }
 
 int main(void)

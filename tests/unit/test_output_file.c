@@ -42,7 +42,7 @@ int main(void)
 		 "outputs:\n  - file: {files: [\"%s\"], rotation_max_size: 20B, rotation_max_archives: 2}\n", path);
 	struct agent_config cfg;
 	char err[256];
-	CHECK_INT(config_load_buffer(&cfg, "file.yaml", yaml, strlen(yaml), err, sizeof err), 0);
+	CHECK_INT(hg_config_load_buffer(&cfg, "file.yaml", yaml, strlen(yaml), err, sizeof err), 0);
 	CHECK_INT(cfg.noutputs, 1);
 	const struct output_plugin *p = cfg.outputs[0].plugin;
 	void *state = NULL;
@@ -72,16 +72,16 @@ int main(void)
 		fclose(f);
 	CHECK_STR(buf, "m v=3i 3\nm v=4i 4\n"); /* the oldest archive dropped */
 	p->free(state);
-	config_free(&cfg);
+	hg_config_free(&cfg);
 	unlink(path), unlink(p1), unlink(p2);
 	rmdir(dir);
 
 	/* A directory that cannot be written: init names the path. */
 	const char *bad = "outputs:\n  - file: {files: [\"/proc/none/x.lp\"]}\n";
-	CHECK_INT(config_load_buffer(&cfg, "bad.yaml", bad, strlen(bad), err, sizeof err), 0);
+	CHECK_INT(hg_config_load_buffer(&cfg, "bad.yaml", bad, strlen(bad), err, sizeof err), 0);
 	state = NULL;
 	CHECK(cfg.outputs[0].plugin->init(&state, cfg.outputs[0].config, &env, err, sizeof err) < 0);
 	CHECK(strstr(err, "/proc/none/x.lp") != NULL);
-	config_free(&cfg);
+	hg_config_free(&cfg);
 	CHECK_DONE();
 }

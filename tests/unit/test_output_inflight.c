@@ -102,15 +102,15 @@ static void setup(unsigned max_in_flight, int64_t batch, int64_t limit, const ch
 		ocfg.common.buffer.path = (char *)spool_dir;
 	}
 	char err[256];
-	CHECK_INT(output_start(&out, &ag, &ocfg, err, sizeof err), 0);
-	output_start_timers(&out, false);
+	CHECK_INT(hg_output_start(&out, &ag, &ocfg, err, sizeof err), 0);
+	hg_output_start_timers(&out, false);
 }
 
 static void teardown(void)
 {
-	output_close(&out);
+	hg_output_close(&out);
 	uv_run(ag.loop, UV_RUN_DEFAULT);
-	output_release(&out);
+	hg_output_release(&out);
 }
 
 /* Lets timers that are due (the runner's "next write") run. */
@@ -125,7 +125,7 @@ static void push_n(int from, int to)
 	for (int i = from; i < to; i++) {
 		char line[32];
 		snprintf(line, sizeof line, "m%d v=1\n", i);
-		output_push(&out, line, strlen(line));
+		hg_output_push(&out, line, strlen(line));
 	}
 }
 
@@ -270,7 +270,7 @@ static void test_413_halves_once(void)
 	answer(1, WRITE_TOO_LARGE, 0);
 	CHECK_INT(out.batch_size, 2); /* a second 413 for the same size halves nothing more */
 	answer_rest();
-	while (out.inflight || lpbuf_count(out.buf)) {
+	while (out.inflight || hg_lpbuf_count(out.buf)) {
 		size_t before = fk.nwrites;
 		answer_rest();
 		if (fk.nwrites == before)
@@ -319,7 +319,7 @@ static void test_buffer_bound(void)
 	while (out.inflight)
 		answer_rest();
 	drained_flag = false;
-	output_flush_all(&out, on_drained);
+	hg_output_flush_all(&out, on_drained);
 	while (!drained_flag) {
 		answer_rest();
 		uv_run(ag.loop, UV_RUN_NOWAIT);
@@ -340,7 +340,7 @@ static void test_flush_waits_for_inflight(void)
 	push_n(0, 7);
 	CHECK_INT(fk.nwrites, 3);
 	drained_flag = false;
-	output_flush_all(&out, on_drained);
+	hg_output_flush_all(&out, on_drained);
 	CHECK(!drained_flag);
 	answer(0, WRITE_OK, 0);
 	CHECK_INT(fk.nwrites, 4); /* the last, partial, batch */
@@ -362,7 +362,7 @@ static int ack_offset(const char *dir, uint64_t *off)
 	snprintf(path, sizeof path, "%s/outputs.fake", dir);
 	int fd = open(path, O_RDONLY | O_DIRECTORY);
 	uint64_t seq = 0;
-	int rc = fd >= 0 ? spool_ack_read(fd, &seq, off) : -1;
+	int rc = fd >= 0 ? hg_spool_ack_read(fd, &seq, off) : -1;
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -381,31 +381,31 @@ static void test_spool_acks_when_all_written(void)
 	answer(2, WRITE_OK, 0);
 	answer(0, WRITE_OK, 0);
 	answer(3, WRITE_OK, 0);
-	CHECK_INT(output_disk_spooled(&out), 8); /* one batch still unanswered */
+	CHECK_INT(hg_output_disk_spooled(&out), 8); /* one batch still unanswered */
 	CHECK_INT(ack_offset(dir, &off), -1);
 	answer(1, WRITE_RETRY, 0);
-	CHECK_INT(output_disk_spooled(&out), 8); /* failed: the record stays */
+	CHECK_INT(hg_output_disk_spooled(&out), 8); /* failed: the record stays */
 	CHECK_INT(ack_offset(dir, &off), -1);
 	push_n(8, 16); /* the next record waits on disk */
 	CHECK_INT(fk.nwrites, 4);
-	CHECK_INT(output_disk_spooled(&out), 16);
+	CHECK_INT(hg_output_disk_spooled(&out), 16);
 	/* The retry of the failed batch completes the first record. */
 	while (fk.nwrites == 4 && uv_run(ag.loop, UV_RUN_ONCE))
 		;
 	CHECK_INT(fk.nwrites, 5);
 	CHECK_INT(lines_in(fk.w[4].body), 2);
 	answer(4, WRITE_OK, 0);
-	CHECK_INT(output_disk_spooled(&out), 8);
+	CHECK_INT(hg_output_disk_spooled(&out), 8);
 	CHECK_INT(ack_offset(dir, &off), 0);
 	CHECK_INT(off, SPOOL_HDR + strlen("m0 v=1\n") * 8);
 	/* The second record goes out on the writers the same way. */
 	drained_flag = false;
-	output_flush_all(&out, on_drained);
+	hg_output_flush_all(&out, on_drained);
 	while (!drained_flag) {
 		answer_rest();
 		uv_run(ag.loop, UV_RUN_NOWAIT);
 	}
-	CHECK_INT(output_disk_spooled(&out), 0);
+	CHECK_INT(hg_output_disk_spooled(&out), 0);
 	CHECK_INT(out.stats.metrics_written, 16);
 	check_written_once(0, 16);
 	out.closing = false;

@@ -289,7 +289,7 @@ static void test_statuses(void)
 	struct wres w = { 0 };
 	o.p->write(o.state, &b, on_written, &w);
 	out_close(&o);
-	while (httpc_active(hc) > 0)
+	while (hg_httpc_active(hc) > 0)
 		uv_run(&loop, UV_RUN_ONCE);
 	CHECK(!w.done);
 }
@@ -344,13 +344,13 @@ static Otlp__ExportMetricsServiceRequest *encode_lp(const char *lp, struct otlp_
 	struct otlp_encoder e;
 	struct strmap none = { 0 };
 	char err[128];
-	CHECK_INT(otlp_encoder_init(&e, &none, err, sizeof err), 0);
+	CHECK_INT(hg_otlp_encoder_init(&e, &none, err, sizeof err), 0);
 	const unsigned char *out;
 	size_t len;
-	CHECK_INT(otlp_encode(&e, lp, strlen(lp), 0, &out, &len, st, err, sizeof err), 0);
+	CHECK_INT(hg_otlp_encode(&e, lp, strlen(lp), 0, &out, &len, st, err, sizeof err), 0);
 	Otlp__ExportMetricsServiceRequest *q = len ? otlp__export_metrics_service_request__unpack(NULL, len, out) : NULL;
 	CHECK(q != NULL);
-	otlp_encoder_free(&e);
+	hg_otlp_encoder_free(&e);
 	return q;
 }
 

@@ -53,23 +53,23 @@ static void check_sample(const Prompb__TimeSeries *ts, double v, int64_t ms)
 static void test_sanitize(void)
 {
 	char out[64];
-	CHECK_INT(prw_sanitize("cpu_usage_idle", 14, true, out), 14);
+	CHECK_INT(hg_prw_sanitize("cpu_usage_idle", 14, true, out), 14);
 	CHECK_STR(out, "cpu_usage_idle");
-	CHECK_INT(prw_sanitize("a:b", 3, true, out), 3);
+	CHECK_INT(hg_prw_sanitize("a:b", 3, true, out), 3);
 	CHECK_STR(out, "a:b");
-	CHECK_INT(prw_sanitize("a:b", 3, false, out), 3);
+	CHECK_INT(hg_prw_sanitize("a:b", 3, false, out), 3);
 	CHECK_STR(out, "a_b");
-	CHECK_INT(prw_sanitize("__x__", 5, false, out), 5); /* valid: left alone, not trimmed */
+	CHECK_INT(hg_prw_sanitize("__x__", 5, false, out), 5); /* valid: left alone, not trimmed */
 	CHECK_STR(out, "__x__");
-	CHECK(prw_sanitize("cpu.usage-idle", 14, true, out) > 0);
+	CHECK(hg_prw_sanitize("cpu.usage-idle", 14, true, out) > 0);
 	CHECK_STR(out, "cpu_usage_idle");
-	CHECK(prw_sanitize("1abc", 4, true, out) > 0); /* a bad first character is dropped */
+	CHECK(hg_prw_sanitize("1abc", 4, true, out) > 0); /* a bad first character is dropped */
 	CHECK_STR(out, "abc");
-	CHECK_INT(prw_sanitize("-1abc", 5, true, out), 0); /* would start with a digit */
-	CHECK(prw_sanitize("h\xc3\xa9llo w\xc3\xb6rld!", 15, true, out) > 0); /* one '_' per character */
+	CHECK_INT(hg_prw_sanitize("-1abc", 5, true, out), 0); /* would start with a digit */
+	CHECK(hg_prw_sanitize("h\xc3\xa9llo w\xc3\xb6rld!", 15, true, out) > 0); /* one '_' per character */
 	CHECK_STR(out, "h_llo_w_rld");
-	CHECK_INT(prw_sanitize("...", 3, true, out), 0);
-	CHECK_INT(prw_sanitize("", 0, true, out), 0);
+	CHECK_INT(hg_prw_sanitize("...", 3, true, out), 0);
+	CHECK_INT(hg_prw_sanitize("", 0, true, out), 0);
 }
 
 static const char batch[] =
@@ -251,7 +251,7 @@ static void test_big_and_free_pending(void)
 	o.p->write(o.state, &b, on_written, &second); /* one write at a time */
 	CHECK(second.done && second.r.status == WRITE_RETRY);
 	out_close(&o);
-	while (httpc_active(hc) > 0)
+	while (hg_httpc_active(hc) > 0)
 		uv_run(&loop, UV_RUN_ONCE);
 	CHECK(!wr.done);
 	free(big);

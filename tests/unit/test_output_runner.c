@@ -65,20 +65,20 @@ static void setup(int64_t batch, int64_t limit)
 	ag.cfg = &acfg;
 	ocfg.plugin = &fake_plugin;
 	char err[256];
-	CHECK_INT(output_start(&out, &ag, &ocfg, err, sizeof err), 0);
-	output_start_timers(&out, false);
+	CHECK_INT(hg_output_start(&out, &ag, &ocfg, err, sizeof err), 0);
+	hg_output_start_timers(&out, false);
 }
 
 static void teardown(void)
 {
-	output_close(&out);
+	hg_output_close(&out);
 	uv_run(ag.loop, UV_RUN_DEFAULT);
-	output_release(&out);
+	hg_output_release(&out);
 }
 
 static void push(const char *line)
 {
-	output_push(&out, line, strlen(line));
+	hg_output_push(&out, line, strlen(line));
 }
 
 static bool drained_flag;
@@ -91,7 +91,7 @@ static void on_drained(struct running_output *o)
 static void flush(void)
 {
 	drained_flag = false;
-	output_flush_all(&out, on_drained);
+	hg_output_flush_all(&out, on_drained);
 	while (!drained_flag && uv_run(ag.loop, UV_RUN_ONCE))
 		;
 	out.closing = false;
@@ -314,14 +314,14 @@ static void test_batch_never_exceeds_limit(void)
 
 static void test_backoff(void)
 {
-	CHECK_INT(output_backoff_ms(1, 0), 1000);
-	CHECK_INT(output_backoff_ms(2, 0), 2000);
-	CHECK_INT(output_backoff_ms(5, 0), 16000);
-	CHECK_INT(output_backoff_ms(6, 0), 30000);
-	CHECK_INT(output_backoff_ms(60, 0), 30000);
-	CHECK_INT(output_backoff_ms(1, 7000), 7000);      /* Retry-After honoured */
-	CHECK_INT(output_backoff_ms(5, 7000), 16000);     /* but never shorter than the backoff */
-	CHECK_INT(output_backoff_ms(1, 3600000), 600000); /* capped at 10 minutes */
+	CHECK_INT(hg_output_backoff_ms(1, 0), 1000);
+	CHECK_INT(hg_output_backoff_ms(2, 0), 2000);
+	CHECK_INT(hg_output_backoff_ms(5, 0), 16000);
+	CHECK_INT(hg_output_backoff_ms(6, 0), 30000);
+	CHECK_INT(hg_output_backoff_ms(60, 0), 30000);
+	CHECK_INT(hg_output_backoff_ms(1, 7000), 7000);      /* Retry-After honoured */
+	CHECK_INT(hg_output_backoff_ms(5, 7000), 16000);     /* but never shorter than the backoff */
+	CHECK_INT(hg_output_backoff_ms(1, 3600000), 600000); /* capped at 10 minutes */
 }
 
 int main(void)

@@ -48,7 +48,7 @@ static double now_s(void)
 static void run_idle(double secs)
 {
 	double end = now_s() + secs;
-	while (httpc_active(hc) > 0 && now_s() < end) {
+	while (hg_httpc_active(hc) > 0 && now_s() < end) {
 		uv_run(loop, UV_RUN_NOWAIT);
 		usleep(1000);
 	}
@@ -65,12 +65,12 @@ static int start(struct inst *in, const char *opts, char *err, size_t errlen)
 {
 	char yaml[2048];
 	snprintf(yaml, sizeof yaml, "inputs:\n  - prometheus: {%s}\noutputs: [{file: {files: [\"/dev/null\"]}}]\n", opts);
-	if (config_load_buffer(&in->cfg, "t.yaml", yaml, strlen(yaml), err, errlen) != 0)
+	if (hg_config_load_buffer(&in->cfg, "t.yaml", yaml, strlen(yaml), err, errlen) != 0)
 		return -1;
 	in->ip = in->cfg.inputs[0].plugin;
 	struct plugin_env env = { .loop = loop, .http = hc, .instance_name = "prometheus" };
 	if (in->ip->init(&in->st, in->cfg.inputs[0].config, &env, err, errlen) != 0) {
-		config_free(&in->cfg);
+		hg_config_free(&in->cfg);
 		return -1;
 	}
 	return 0;
@@ -79,16 +79,16 @@ static int start(struct inst *in, const char *opts, char *err, size_t errlen)
 static void stop(struct inst *in)
 {
 	in->ip->free(in->st);
-	config_free(&in->cfg);
+	hg_config_free(&in->cfg);
 }
 
 static const char *gather(struct inst *in, struct acc *acc)
 {
-	acc_capture_clear(acc);
+	hg_acc_capture_clear(acc);
 	if (in->ip->gather(in->st, acc) == GATHER_PENDING)
 		run_idle(20);
-	CHECK_INT(httpc_active(hc), 0);
-	return acc_capture_text(acc);
+	CHECK_INT(hg_httpc_active(hc), 0);
+	return hg_acc_capture_text(acc);
 }
 
 static void script_ok(int n)
@@ -130,7 +130,7 @@ static void test_token_rotation(struct acc *acc)
 	fs_reset(&fs);
 	script_ok(4);
 	const char *t = gather(&in, acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK(count_of(t, "up") == 1);
 	char *h = last_header("authorization");
 	CHECK_STR(h, "Bearer token-one-aaaa");
@@ -175,8 +175,8 @@ static void test_token_rotation(struct acc *acc)
 	/* a token file that disappears is an error naming the file, never the token */
 	unlink(link);
 	gather(&in, acc);
-	CHECK(strstr(acc_capture_errors(acc), "proj-token") != NULL);
-	CHECK(strstr(acc_capture_errors(acc), "projected-two") == NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "proj-token") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "projected-two") == NULL);
 	stop(&in);
 }
 
@@ -206,7 +206,7 @@ static void test_status(struct acc *acc)
 		fs_script(&fs, s);
 		const char *t = gather(&in, acc);
 		CHECK_STR(t, "");
-		const char *e = acc_capture_errors(acc);
+		const char *e = hg_acc_capture_errors(acc);
 		if (!strstr(e, cases[i].want))
 			fprintf(stderr, "status %d: got %s\n", cases[i].status, e);
 		CHECK(strstr(e, cases[i].want) != NULL);
@@ -228,7 +228,7 @@ static void test_url_secrets(struct acc *acc)
 	fs_reset(&fs);
 	fs_script(&fs, "[{\"path\":\"/metrics\",\"status\":500,\"body\":\"no\"}]");
 	gather(&in, acc);
-	const char *e = acc_capture_errors(acc);
+	const char *e = hg_acc_capture_errors(acc);
 	snprintf(want, sizeof want, "http://%s/metrics?token=redacted&x=1&api_key=redacted returned HTTP status 500",
 		 hostport);
 	if (!strstr(e, want))
@@ -250,7 +250,7 @@ static void test_url_secrets(struct acc *acc)
 		fprintf(stderr, "got %s\n", t);
 	CHECK(strstr(t, want) != NULL);
 	CHECK(strstr(t, "pw-sekrit") == NULL);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	stop(&in);
 
 	/* a transport error too */
@@ -261,7 +261,7 @@ static void test_url_secrets(struct acc *acc)
 		return;
 	}
 	gather(&in, acc);
-	e = acc_capture_errors(acc);
+	e = hg_acc_capture_errors(acc);
 	CHECK(strstr(e, "error making HTTP request to http://127.0.0.1:1/m?password=redacted") != NULL);
 	CHECK(strstr(e, "sekrit") == NULL);
 	stop(&in);
@@ -277,7 +277,7 @@ static void test_limit_and_timeout(struct acc *acc)
 	/* within the limit: parsed */
 	script_ok(1);
 	const char *t = gather(&in, acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(count_of(t, "hits_total"), 1);
 	/* 100 kB of samples, sent in chunks: the read stops at the limit */
 	char *big = malloc(200000), *w = big;
@@ -288,7 +288,7 @@ static void test_limit_and_timeout(struct acc *acc)
 	fs_script(&fs, big);
 	free(big);
 	t = gather(&in, acc);
-	CHECK(strstr(acc_capture_errors(acc), "body larger than content_length_limit (200 bytes)") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "body larger than content_length_limit (200 bytes)") != NULL);
 	/* what was parsed before the limit is kept (README), nothing after it */
 	CHECK_INT(count_of(t, "m0"), 1);
 	CHECK_INT(count_of(t, "m100"), 0);
@@ -298,7 +298,7 @@ static void test_limit_and_timeout(struct acc *acc)
 	t = gather(&in, acc);
 	CHECK(now_s() - t0 < 2.5);
 	CHECK_STR(t, "");
-	CHECK(strstr(acc_capture_errors(acc), "error making HTTP request") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "error making HTTP request") != NULL);
 	stop(&in);
 }
 
@@ -345,7 +345,7 @@ static void test_tls(struct acc *acc)
 		 "urls: [\"https://127.0.0.1:%d/stats/summary\"], tls_ca: \"%s\", bearer_token: \"%s\"", port, cert, tok);
 	CHECK_INT(start(&in, opts, err, sizeof err), 0);
 	const char *t = gather(&in, acc);
-	CHECK_STR(acc_capture_errors(acc), "");
+	CHECK_STR(hg_acc_capture_errors(acc), "");
 	CHECK_INT(count_of(t, "up"), 1);
 	stop(&in);
 	/* without it: the self-signed certificate is refused, nothing emitted */
@@ -353,7 +353,7 @@ static void test_tls(struct acc *acc)
 	CHECK_INT(start(&in, opts, err, sizeof err), 0);
 	t = gather(&in, acc);
 	CHECK_STR(t, "");
-	CHECK(strstr(acc_capture_errors(acc), "certificate") != NULL || strstr(acc_capture_errors(acc), "SSL") != NULL);
+	CHECK(strstr(hg_acc_capture_errors(acc), "certificate") != NULL || strstr(hg_acc_capture_errors(acc), "SSL") != NULL);
 	stop(&in);
 	/* insecure_skip_verify: accepted */
 	snprintf(opts, sizeof opts,
@@ -387,21 +387,21 @@ static void test_free_in_flight(struct acc *acc)
 	sprintf(w, "\"}]");
 	fs_script(&fs, big);
 	free(big);
-	acc_capture_clear(acc);
+	hg_acc_capture_clear(acc);
 	CHECK_INT(in.ip->gather(in.st, acc), GATHER_PENDING);
 	double end = now_s() + 0.5;
 	while (now_s() < end) {
 		uv_run(loop, UV_RUN_NOWAIT);
 		usleep(1000);
 	}
-	CHECK(httpc_active(hc) > 0);
-	size_t before = strlen(acc_capture_text(acc)), errs = strlen(acc_capture_errors(acc));
+	CHECK(hg_httpc_active(hc) > 0);
+	size_t before = strlen(hg_acc_capture_text(acc)), errs = strlen(hg_acc_capture_errors(acc));
 	in.ip->free(in.st);
 	run_idle(10);
-	CHECK_INT(httpc_active(hc), 0);
-	CHECK_INT(strlen(acc_capture_text(acc)), before);
-	CHECK_INT(strlen(acc_capture_errors(acc)), errs);
-	config_free(&in.cfg);
+	CHECK_INT(hg_httpc_active(hc), 0);
+	CHECK_INT(strlen(hg_acc_capture_text(acc)), before);
+	CHECK_INT(strlen(hg_acc_capture_errors(acc)), errs);
+	hg_config_free(&in.cfg);
 
 	/* and with the HTTP client freed under it (agent shutdown) */
 	CHECK_INT(start(&in, opts, err, sizeof err), 0);
@@ -412,21 +412,21 @@ static void test_free_in_flight(struct acc *acc)
 		usleep(2000);
 	}
 	in.ip->free(in.st);
-	httpc_free(hc);
+	hg_httpc_free(hc);
 	while (uv_run(loop, UV_RUN_NOWAIT))
 		;
-	hc = httpc_new(loop);
-	config_free(&in.cfg);
+	hc = hg_httpc_new(loop);
+	hg_config_free(&in.cfg);
 }
 
 int main(void)
 {
 	loop = uv_default_loop();
-	hc = httpc_new(loop);
+	hc = hg_httpc_new(loop);
 	snprintf(dir, sizeof dir, "/tmp/hg-prom-http.XXXXXX");
 	CHECK(mkdtemp(dir) != NULL);
 	CHECK_INT(fs_start(&fs), 0);
-	struct acc *acc = acc_capture_new();
+	struct acc *acc = hg_acc_capture_new();
 
 	test_token_rotation(acc);
 	test_status(acc);
@@ -435,8 +435,8 @@ int main(void)
 	test_tls(acc);
 	test_free_in_flight(acc);
 
-	acc_capture_free(acc);
-	httpc_free(hc);
+	hg_acc_capture_free(acc);
+	hg_httpc_free(hc);
 	while (uv_run(loop, UV_RUN_NOWAIT))
 		;
 	fs_stop(&fs);

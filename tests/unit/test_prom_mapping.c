@@ -31,15 +31,15 @@ static void run(int version, const char *url, const char *want)
 {
 	struct prom_run r;
 	pr_begin(&r, version, url);
-	struct prom_text *t = prom_text_new(4096, pr_sample, pr_error, &r);
-	prom_text_reset(t, false);
-	prom_text_feed(t, EXPO, sizeof EXPO - 1);
-	prom_text_finish(t);
-	CHECK_INT(prom_text_errors(t), 0);
-	prom_text_free(t);
+	struct prom_text *t = hg_prom_text_new(4096, pr_sample, pr_error, &r);
+	hg_prom_text_reset(t, false);
+	hg_prom_text_feed(t, EXPO, sizeof EXPO - 1);
+	hg_prom_text_finish(t);
+	CHECK_INT(hg_prom_text_errors(t), 0);
+	hg_prom_text_free(t);
 	pr_end(&r);
 	CHECK_STR(r.out, want);
-	CHECK_STR(acc_capture_errors(r.acc), "");
+	CHECK_STR(hg_acc_capture_errors(r.acc), "");
 	pr_free(&r);
 }
 
@@ -75,14 +75,14 @@ int main(void)
 		const char *g = "# TYPE g gauge\ng 1\n";
 		struct prom_run r;
 		pr_begin(&r, 1, "http://h:9100/metrics");
-		prom_map_url_tag(r.map, "target");
-		struct prom_text *t = prom_text_new(64 * 1024, pr_sample, pr_error, &r);
+		hg_prom_map_url_tag(r.map, "target");
+		struct prom_text *t = hg_prom_text_new(64 * 1024, pr_sample, pr_error, &r);
 		CHECK(t != NULL);
 		if (t) {
-			prom_text_reset(t, false);
-			prom_text_feed(t, g, strlen(g));
-			prom_text_finish(t);
-			prom_text_free(t);
+			hg_prom_text_reset(t, false);
+			hg_prom_text_feed(t, g, strlen(g));
+			hg_prom_text_finish(t);
+			hg_prom_text_free(t);
 		}
 		pr_end(&r);
 		CHECK_STR(r.out, "g,target=http://h:9100/metrics gauge=1 NOW\n");
@@ -109,7 +109,7 @@ int main(void)
 		  { 0.1 + 0.2, "0.30000000000000004" }, { 1e21, "1e+21" }, { 123456, "123456" } };
 	for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
 		char buf[40];
-		prom_go_float(g[i].v, buf, sizeof buf);
+		hg_prom_go_float(g[i].v, buf, sizeof buf);
 		CHECK_STR(buf, g[i].s);
 	}
 	CHECK_DONE();

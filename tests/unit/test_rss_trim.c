@@ -1,4 +1,4 @@
-/* rss_trim(): clean read-only file mappings leave the resident set and read back the file's
+/* hg_rss_trim(): clean read-only file mappings leave the resident set and read back the file's
  * bytes; a read-only mapping holding copy-on-write changes, and a writable one, keep them. */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -79,7 +79,7 @@ int main(void)
 	char *rw = map_file(path, len, PROT_READ | PROT_WRITE);
 	memcpy(rw + page, "written", 8);
 
-	size_t n = rss_trim();
+	size_t n = hg_rss_trim();
 	CHECK(n >= 1);
 	/* Gone from the resident set, and the same bytes when read again. */
 	CHECK_INT(mapping_rss_kib((const void *)clean), 0);
@@ -92,8 +92,8 @@ int main(void)
 	char buf[32];
 	snprintf(buf, sizeof buf, "%d-%s", 42, "ok");
 	CHECK_STR(buf, "42-ok");
-	/* rss_trim_after_load does nothing until the agent enables it. */
-	rss_trim_after_load();
+	/* hg_rss_trim_after_load does nothing until the agent enables it. */
+	hg_rss_trim_after_load();
 
 	munmap((void *)clean, len);
 	munmap(cow, len);

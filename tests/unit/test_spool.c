@@ -59,7 +59,7 @@ static int seg_files(const char *dir, uint64_t *total)
 	uint64_t seq;
 	char p[512];
 	while ((e = readdir(d)) != NULL) {
-		if (!spool_seg_parse(e->d_name, &seq))
+		if (!hg_spool_seg_parse(e->d_name, &seq))
 			continue;
 		struct stat st;
 		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
@@ -74,7 +74,7 @@ static int seg_files(const char *dir, uint64_t *total)
 static void seg_path(char *out, size_t n, const char *dir, uint64_t seq)
 {
 	char name[24];
-	spool_seg_name(name, seq);
+	hg_spool_seg_name(name, seq);
 	snprintf(out, n, "%s/%s", dir, name);
 }
 
@@ -92,7 +92,7 @@ static struct spool *open_spool(const char *dir, uint64_t max, uint64_t segsz, i
 	struct spool_opts o = { .dir = dir, .max_size = max, .segment_size = segsz, .fsync_interval_ns = fsync_ns };
 	struct spool *s = NULL;
 	err[0] = 0;
-	if (spool_open(&s, &o, err, sizeof err) != 0) {
+	if (hg_spool_open(&s, &o, err, sizeof err) != 0) {
 		fprintf(stderr, "spool_open %s: %s\n", dir, err);
 		return NULL;
 	}
@@ -103,7 +103,7 @@ static int append_rec(struct spool *s, int i, uint32_t nlines)
 {
 	char b[8192];
 	size_t len = make_rec(b, sizeof b, i, nlines);
-	int rc = spool_append(s, b, len, nlines, err, sizeof err);
+	int rc = hg_spool_append(s, b, len, nlines, err, sizeof err);
 	if (rc != 0)
 		fprintf(stderr, "append %d: %s\n", i, err);
 	return rc;
@@ -115,7 +115,7 @@ static int expect_rec(struct spool *s, int i, uint32_t nlines, int ack)
 	char b[8192];
 	size_t want = make_rec(b, sizeof b, i, nlines), len = 0;
 	uint32_t nl = 0;
-	int rc = spool_peek(s, &rbuf, &rcap, &len, &nl, err, sizeof err);
+	int rc = hg_spool_peek(s, &rbuf, &rcap, &len, &nl, err, sizeof err);
 	if (rc != 1) {
 		fprintf(stderr, "peek for record %d: rc %d %s\n", i, rc, rc < 0 ? err : "");
 		return -1;
@@ -124,7 +124,7 @@ static int expect_rec(struct spool *s, int i, uint32_t nlines, int ack)
 		fprintf(stderr, "peek for record %d got %.*s", i, (int)(len < 60 ? len : 60), rbuf);
 		return -1;
 	}
-	if (ack && spool_ack(s, err, sizeof err) != 0) {
+	if (ack && hg_spool_ack(s, err, sizeof err) != 0) {
 		fprintf(stderr, "ack %d: %s\n", i, err);
 		return -1;
 	}
@@ -147,15 +147,15 @@ static void test_order(int64_t fsync_ns)
 		return;
 	size_t len = 0;
 	uint32_t nl = 0;
-	CHECK_INT(spool_peek(s, &rbuf, &rcap, &len, &nl, err, sizeof err), 0);
-	CHECK_INT(spool_ack(s, err, sizeof err), -1);
+	CHECK_INT(hg_spool_peek(s, &rbuf, &rcap, &len, &nl, err, sizeof err), 0);
+	CHECK_INT(hg_spool_ack(s, err, sizeof err), -1);
 	uint64_t bytes = 0;
 	for (int i = 0; i < 50; i++) {
 		CHECK_INT(append_rec(s, i, 3), 0);
 		bytes += rec_bytes(i, 3);
 	}
-	CHECK_INT(spool_pending_lines(s), 150);
-	CHECK_INT(spool_pending_bytes(s), bytes);
+	CHECK_INT(hg_spool_pending_lines(s), 150);
+	CHECK_INT(hg_spool_pending_bytes(s), bytes);
 	uint64_t disk;
 	int nseg = seg_files(dir, &disk);
 	CHECK(nseg >= 5); /* ~170-byte records, 1 KiB segments */
@@ -163,8 +163,8 @@ static void test_order(int64_t fsync_ns)
 	/* Peeking twice without an ack gives the same record. */
 	CHECK_INT(expect_rec(s, 0, 3, 0), 0);
 	CHECK_INT(expect_rec(s, 0, 3, 1), 0);
-	CHECK_INT(spool_pending_lines(s), 147);
-	CHECK_INT(spool_pending_bytes(s), bytes - rec_bytes(0, 3));
+	CHECK_INT(hg_spool_pending_lines(s), 147);
+	CHECK_INT(hg_spool_pending_bytes(s), bytes - rec_bytes(0, 3));
 	for (int i = 1; i < 30; i++)
 		CHECK_INT(expect_rec(s, i, 3, 1), 0);
 	/* Segments read to their end are gone from disk. */
@@ -172,16 +172,16 @@ static void test_order(int64_t fsync_ns)
 	CHECK(nseg2 < nseg && nseg2 >= 2);
 	for (int i = 30; i < 50; i++)
 		CHECK_INT(expect_rec(s, i, 3, 1), 0);
-	CHECK_INT(spool_pending_lines(s), 0);
-	CHECK_INT(spool_pending_bytes(s), 0);
-	CHECK_INT(spool_peek(s, &rbuf, &rcap, &len, &nl, err, sizeof err), 0);
+	CHECK_INT(hg_spool_pending_lines(s), 0);
+	CHECK_INT(hg_spool_pending_bytes(s), 0);
+	CHECK_INT(hg_spool_peek(s, &rbuf, &rcap, &len, &nl, err, sizeof err), 0);
 	CHECK_INT(seg_files(dir, &disk), 1); /* the one appends go to */
-	CHECK_INT(spool_dropped_lines(s), 0);
-	CHECK_INT(spool_sync(s), 0);
+	CHECK_INT(hg_spool_dropped_lines(s), 0);
+	CHECK_INT(hg_spool_sync(s), 0);
 	/* Appends after draining are read next. */
 	CHECK_INT(append_rec(s, 50, 1), 0);
 	CHECK_INT(expect_rec(s, 50, 1, 1), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	rm_rf(dir);
 }
 
@@ -198,33 +198,33 @@ static void test_restart(int64_t fsync_ns)
 	for (int i = 0; i < 7; i++)
 		CHECK_INT(expect_rec(s, i, 2, 1), 0);
 	CHECK_INT(expect_rec(s, 7, 2, 0), 0); /* peeked, not acked: must come back */
-	spool_close(s);
+	hg_spool_close(s);
 
 	s = open_spool(dir, 1 << 20, 1024, fsync_ns);
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_pending_lines(s), 26);
+	CHECK_INT(hg_spool_pending_lines(s), 26);
 	uint64_t bytes = 0;
 	for (int i = 7; i < 20; i++)
 		bytes += rec_bytes(i, 2);
-	CHECK_INT(spool_pending_bytes(s), bytes);
-	CHECK_INT(spool_dropped_lines(s), 0);
+	CHECK_INT(hg_spool_pending_bytes(s), bytes);
+	CHECK_INT(hg_spool_dropped_lines(s), 0);
 	for (int i = 7; i < 12; i++)
 		CHECK_INT(expect_rec(s, i, 2, 1), 0);
 	for (int i = 20; i < 25; i++)
 		CHECK_INT(append_rec(s, i, 2), 0);
-	spool_close(s);
+	hg_spool_close(s);
 
 	s = open_spool(dir, 1 << 20, 1024, fsync_ns);
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_pending_lines(s), 26);
+	CHECK_INT(hg_spool_pending_lines(s), 26);
 	for (int i = 12; i < 25; i++)
 		CHECK_INT(expect_rec(s, i, 2, 1), 0);
-	CHECK_INT(spool_pending_lines(s), 0);
-	spool_close(s);
+	CHECK_INT(hg_spool_pending_lines(s), 0);
+	hg_spool_close(s);
 
 	/* Drained and restarted: nothing comes back, and new segments sort
 	 * after the acknowledged one. */
@@ -234,16 +234,16 @@ static void test_restart(int64_t fsync_ns)
 		return;
 	size_t len;
 	uint32_t nl;
-	CHECK_INT(spool_peek(s, &rbuf, &rcap, &len, &nl, err, sizeof err), 0);
+	CHECK_INT(hg_spool_peek(s, &rbuf, &rcap, &len, &nl, err, sizeof err), 0);
 	CHECK_INT(append_rec(s, 99, 1), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	s = open_spool(dir, 1 << 20, 1024, fsync_ns);
 	CHECK(s != NULL);
 	if (!s)
 		return;
 	CHECK_INT(expect_rec(s, 99, 1, 1), 0);
-	CHECK_INT(spool_peek(s, &rbuf, &rcap, &len, &nl, err, sizeof err), 0);
-	spool_close(s);
+	CHECK_INT(hg_spool_peek(s, &rbuf, &rcap, &len, &nl, err, sizeof err), 0);
+	hg_spool_close(s);
 	rm_rf(dir);
 }
 
@@ -276,11 +276,11 @@ static void test_kill(int64_t fsync_ns)
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_pending_lines(s), 31 * 4);
-	CHECK_INT(spool_dropped_lines(s), 0);
+	CHECK_INT(hg_spool_pending_lines(s), 31 * 4);
+	CHECK_INT(hg_spool_dropped_lines(s), 0);
 	for (int i = 9; i < 40; i++)
 		CHECK_INT(expect_rec(s, i, 4, 1), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	rm_rf(dir);
 }
 
@@ -303,18 +303,18 @@ static void test_kill_held(int64_t fsync_ns, int write_it)
 				_exit(3);
 		if (expect_rec(s, 0, 3, 0) != 0) /* record 0 handed to the writer */
 			_exit(4);
-		uint64_t d0 = spool_dropped_lines(s);
-		while (spool_dropped_lines(s) == d0 && i < 1000) /* until max_size takes its segment */
+		uint64_t d0 = hg_spool_dropped_lines(s);
+		while (hg_spool_dropped_lines(s) == d0 && i < 1000) /* until max_size takes its segment */
 			if (append_rec(s, i++, 3) != 0)
 				_exit(5);
 		if (access(held, F_OK) != 0)
 			_exit(6); /* the marker is there before the agent can die */
 		if (write_it) {
-			if (spool_ack(s, err, sizeof err) != 0 || access(held, F_OK) == 0)
+			if (hg_spool_ack(s, err, sizeof err) != 0 || access(held, F_OK) == 0)
 				_exit(7); /* written: the marker goes */
 		}
 		if (fsync_ns)
-			spool_sync(s);
+			hg_spool_sync(s);
 		raise(SIGKILL);
 		_exit(8);
 	}
@@ -327,15 +327,15 @@ static void test_kill_held(int64_t fsync_ns, int write_it)
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_dropped_lines(s), write_it ? 0 : 3);
+	CHECK_INT(hg_spool_dropped_lines(s), write_it ? 0 : 3);
 	CHECK(access(held, F_OK) != 0);
-	spool_close(s);
+	hg_spool_close(s);
 	s = open_spool(dir, 4096, 1024, fsync_ns);
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_dropped_lines(s), 0); /* counted once */
-	spool_close(s);
+	CHECK_INT(hg_spool_dropped_lines(s), 0); /* counted once */
+	hg_spool_close(s);
 	rm_rf(dir);
 }
 
@@ -356,19 +356,19 @@ static void test_copy_live(void)
 	CHECK_INT(expect_rec(s, 1, 1, 1), 0);
 	struct spool_opts o = { .dir = dir };
 	struct spool *s2 = NULL;
-	CHECK_INT(spool_open(&s2, &o, err, sizeof err), -1);
+	CHECK_INT(hg_spool_open(&s2, &o, err, sizeof err), -1);
 	CHECK(strstr(err, "in use") != NULL);
 	snprintf(cmd, sizeof cmd, "cp %s/* %s/", dir, dir2);
 	CHECK_INT(system(cmd), 0);
 	s2 = open_spool(dir2, 1 << 20, 1024, 1000000000);
 	CHECK(s2 != NULL);
 	if (s2) {
-		CHECK_INT(spool_pending_lines(s2), 28);
+		CHECK_INT(hg_spool_pending_lines(s2), 28);
 		for (int i = 2; i < 30; i++)
 			CHECK_INT(expect_rec(s2, i, 1, 1), 0);
-		spool_close(s2);
+		hg_spool_close(s2);
 	}
-	spool_close(s);
+	hg_spool_close(s);
 	rm_rf(dir);
 	rm_rf(dir2);
 }
@@ -397,48 +397,48 @@ static void test_torn(void)
 	mktemp_dir(dir, sizeof dir);
 	struct spool *s = fill_one(dir, 10, 3, offs);
 	CHECK(s != NULL);
-	spool_close(s);
+	hg_spool_close(s);
 	seg_path(path, sizeof path, dir, 1);
 	CHECK_INT(truncate(path, (off_t)(offs[10] - 5)), 0);
 	s = open_spool(dir, 1 << 20, 1 << 20, 0);
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_dropped_lines(s), 3);
-	CHECK_INT(spool_pending_lines(s), 27);
+	CHECK_INT(hg_spool_dropped_lines(s), 3);
+	CHECK_INT(hg_spool_pending_lines(s), 27);
 	seg_files(dir, &disk);
 	CHECK_INT(disk, offs[9]);
 	CHECK_INT(append_rec(s, 10, 3), 0);
 	for (int i = 0; i < 9; i++)
 		CHECK_INT(expect_rec(s, i, 3, 1), 0);
 	CHECK_INT(expect_rec(s, 10, 3, 1), 0);
-	CHECK_INT(spool_dropped_lines(s), 3);
-	spool_close(s);
+	CHECK_INT(hg_spool_dropped_lines(s), 3);
+	hg_spool_close(s);
 	rm_rf(dir);
 
 	/* Cut inside the last header: no line count to count (0). */
 	mktemp_dir(dir, sizeof dir);
 	s = fill_one(dir, 10, 3, offs);
-	spool_close(s);
+	hg_spool_close(s);
 	seg_path(path, sizeof path, dir, 1);
 	CHECK_INT(truncate(path, (off_t)(offs[9] + 7)), 0);
 	s = open_spool(dir, 1 << 20, 1 << 20, 0);
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_dropped_lines(s), 0);
-	CHECK_INT(spool_pending_lines(s), 27);
+	CHECK_INT(hg_spool_dropped_lines(s), 0);
+	CHECK_INT(hg_spool_pending_lines(s), 27);
 	seg_files(dir, &disk);
 	CHECK_INT(disk, offs[9]);
 	for (int i = 0; i < 9; i++)
 		CHECK_INT(expect_rec(s, i, 3, 1), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	rm_rf(dir);
 
 	/* Garbage after the last record (bad magic): cut, later appends fine. */
 	mktemp_dir(dir, sizeof dir);
 	s = fill_one(dir, 4, 2, offs);
-	spool_close(s);
+	hg_spool_close(s);
 	seg_path(path, sizeof path, dir, 1);
 	FILE *f = fopen(path, "a");
 	CHECK(f != NULL);
@@ -450,12 +450,12 @@ static void test_torn(void)
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_dropped_lines(s), 0);
-	CHECK_INT(spool_pending_lines(s), 8);
+	CHECK_INT(hg_spool_dropped_lines(s), 0);
+	CHECK_INT(hg_spool_pending_lines(s), 8);
 	CHECK_INT(append_rec(s, 4, 2), 0);
 	for (int i = 0; i < 5; i++)
 		CHECK_INT(expect_rec(s, i, 2, 1), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	rm_rf(dir);
 }
 
@@ -479,23 +479,23 @@ static void test_corrupt_middle(void)
 	mktemp_dir(dir, sizeof dir);
 	struct spool *s = fill_one(dir, 6, 5, offs);
 	CHECK(s != NULL);
-	spool_close(s);
+	hg_spool_close(s);
 	seg_path(path, sizeof path, dir, 1);
 	flip_byte(path, offs[2] + SPOOL_HDR + 10);
 	s = open_spool(dir, 1 << 20, 1 << 20, 0);
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_dropped_lines(s), 5);
-	CHECK_INT(spool_pending_lines(s), 25);
+	CHECK_INT(hg_spool_dropped_lines(s), 5);
+	CHECK_INT(hg_spool_pending_lines(s), 25);
 	CHECK_INT(expect_rec(s, 0, 5, 1), 0);
 	CHECK_INT(expect_rec(s, 1, 5, 1), 0);
 	CHECK_INT(expect_rec(s, 3, 5, 1), 0);
 	CHECK_INT(expect_rec(s, 4, 5, 1), 0);
 	CHECK_INT(expect_rec(s, 5, 5, 1), 0);
-	CHECK_INT(spool_dropped_lines(s), 5);
-	CHECK_INT(spool_pending_lines(s), 0);
-	spool_close(s);
+	CHECK_INT(hg_spool_dropped_lines(s), 5);
+	CHECK_INT(hg_spool_pending_lines(s), 0);
+	hg_spool_close(s);
 	rm_rf(dir);
 
 	/* A bad CRC found only at read time (the file changed after open):
@@ -509,10 +509,10 @@ static void test_corrupt_middle(void)
 	flip_byte(path, offs[1] + SPOOL_HDR + 3);
 	CHECK_INT(expect_rec(s, 0, 2, 1), 0);
 	CHECK_INT(expect_rec(s, 2, 2, 1), 0);
-	CHECK_INT(spool_dropped_lines(s), 2);
-	CHECK_INT(spool_pending_lines(s), 0);
-	CHECK_INT(spool_pending_bytes(s), 0);
-	spool_close(s);
+	CHECK_INT(hg_spool_dropped_lines(s), 2);
+	CHECK_INT(hg_spool_pending_lines(s), 0);
+	CHECK_INT(hg_spool_pending_bytes(s), 0);
+	hg_spool_close(s);
 	rm_rf(dir);
 
 	/* Bad magic in the first of three segments: the rest of that segment
@@ -524,7 +524,7 @@ static void test_corrupt_middle(void)
 		return;
 	for (int i = 0; i < 12; i++)
 		CHECK_INT(append_rec(s, i, 2), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	uint64_t disk;
 	CHECK(seg_files(dir, &disk) >= 3);
 	/* ~110-byte records: segment 1 holds the first three (closed past 300 bytes). */
@@ -540,12 +540,12 @@ static void test_corrupt_middle(void)
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_dropped_lines(s), 0); /* unreadable counts */
-	CHECK_INT(spool_pending_lines(s), 2 * (12 - (in_first - 1)));
+	CHECK_INT(hg_spool_dropped_lines(s), 0); /* unreadable counts */
+	CHECK_INT(hg_spool_pending_lines(s), 2 * (12 - (in_first - 1)));
 	CHECK_INT(expect_rec(s, 0, 2, 1), 0);
 	for (int i = in_first; i < 12; i++)
 		CHECK_INT(expect_rec(s, i, 2, 1), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	rm_rf(dir);
 }
 
@@ -566,7 +566,7 @@ static void test_max_size(void)
 		over += disk > max;
 	}
 	CHECK_INT(over, 0);
-	uint64_t pend = spool_pending_lines(s), dropped = spool_dropped_lines(s);
+	uint64_t pend = hg_spool_pending_lines(s), dropped = hg_spool_dropped_lines(s);
 	CHECK_INT(pend + dropped, 200);
 	CHECK(dropped > 0 && pend > 0);
 	/* What is left is the newest records, in order. */
@@ -574,16 +574,16 @@ static void test_max_size(void)
 	bytes = 0;
 	for (int i = first; i < 100; i++)
 		bytes += rec_bytes(i, 2);
-	CHECK_INT(spool_pending_bytes(s), bytes);
+	CHECK_INT(hg_spool_pending_bytes(s), bytes);
 
 	/* A record larger than max_size is refused and changes nothing. */
 	char *big = malloc(5000);
 	memset(big, 'x', 5000);
 	big[4999] = '\n';
-	CHECK_INT(spool_append(s, big, 5000, 1, err, sizeof err), -1);
+	CHECK_INT(hg_spool_append(s, big, 5000, 1, err, sizeof err), -1);
 	CHECK(strstr(err, "max_size") != NULL);
 	free(big);
-	CHECK_INT(spool_pending_lines(s), pend);
+	CHECK_INT(hg_spool_pending_lines(s), pend);
 
 	/* The peeked record's segment dropped before its ack: the caller holds
 	 * the record, so it stays pending (not dropped) until the ack, which
@@ -591,17 +591,17 @@ static void test_max_size(void)
 	 * there. */
 	CHECK_INT(expect_rec(s, first, 2, 0), 0);
 	int i = 100;
-	uint64_t d0 = spool_dropped_lines(s);
-	while (spool_dropped_lines(s) == d0 && i < 1000)
+	uint64_t d0 = hg_spool_dropped_lines(s);
+	while (hg_spool_dropped_lines(s) == d0 && i < 1000)
 		CHECK_INT(append_rec(s, i++, 2), 0);
 	CHECK(i < 1000);
-	CHECK_INT(spool_pending_lines(s) + spool_dropped_lines(s), 2 * (uint64_t)i);
-	CHECK_INT(spool_ack(s, err, sizeof err), 0);
-	pend = spool_pending_lines(s);
-	CHECK_INT(pend + spool_dropped_lines(s) + 2, 2 * (uint64_t)i);
+	CHECK_INT(hg_spool_pending_lines(s) + hg_spool_dropped_lines(s), 2 * (uint64_t)i);
+	CHECK_INT(hg_spool_ack(s, err, sizeof err), 0);
+	pend = hg_spool_pending_lines(s);
+	CHECK_INT(pend + hg_spool_dropped_lines(s) + 2, 2 * (uint64_t)i);
 	for (int j = i - (int)(pend / 2); j < i; j++)
 		CHECK_INT(expect_rec(s, j, 2, 1), 0);
-	spool_close(s);
+	hg_spool_close(s);
 
 	/* Reopened with a smaller max_size: trimmed to fit, oldest first. */
 	s = open_spool(dir, max, 1024, 0);
@@ -610,18 +610,18 @@ static void test_max_size(void)
 		return;
 	for (int j = 0; j < 20; j++)
 		CHECK_INT(append_rec(s, 1000 + j, 2), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	s = open_spool(dir, 1200, 1024, 0);
 	CHECK(s != NULL);
 	if (!s)
 		return;
 	seg_files(dir, &disk);
 	CHECK(disk <= 1200);
-	pend = spool_pending_lines(s);
-	CHECK(pend > 0 && spool_dropped_lines(s) > 0);
+	pend = hg_spool_pending_lines(s);
+	CHECK(pend > 0 && hg_spool_dropped_lines(s) > 0);
 	for (int j = 20 - (int)(pend / 2); j < 20; j++)
 		CHECK_INT(expect_rec(s, 1000 + j, 2, 1), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	rm_rf(dir);
 }
 
@@ -639,14 +639,14 @@ static void test_marker(void)
 		CHECK_INT(append_rec(s, i, 3), 0);
 	for (int i = 0; i < 15; i++)
 		CHECK_INT(expect_rec(s, i, 3, 1), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	/* Segment 1 was fully acknowledged and deleted; put one back as if the
 	 * unlink had not happened before a crash. */
 	seg_path(path, sizeof path, dir, 1);
 	CHECK(access(path, F_OK) != 0);
 	unsigned char hdr[SPOOL_HDR];
 	const char *line = "stale x=1i\n";
-	spool_hdr_encode(hdr, (uint32_t)strlen(line), 1, (uint32_t)crc32(0L, (const Bytef *)line, (uInt)strlen(line)));
+	hg_spool_hdr_encode(hdr, (uint32_t)strlen(line), 1, (uint32_t)crc32(0L, (const Bytef *)line, (uInt)strlen(line)));
 	FILE *f = fopen(path, "w");
 	CHECK(f != NULL);
 	if (f) {
@@ -659,9 +659,9 @@ static void test_marker(void)
 	if (!s)
 		return;
 	CHECK(access(path, F_OK) != 0);
-	CHECK_INT(spool_pending_lines(s), 15);
+	CHECK_INT(hg_spool_pending_lines(s), 15);
 	CHECK_INT(expect_rec(s, 15, 3, 0), 0);
-	spool_close(s);
+	hg_spool_close(s);
 
 	/* Corrupt marker: replay from the oldest segment on disk. */
 	char apath[256];
@@ -671,11 +671,11 @@ static void test_marker(void)
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	uint64_t pend = spool_pending_lines(s);
+	uint64_t pend = hg_spool_pending_lines(s);
 	CHECK(pend >= 15);
 	for (int i = 20 - (int)pend / 3; i < 20; i++)
 		CHECK_INT(expect_rec(s, i, 3, 1), 0);
-	spool_close(s);
+	hg_spool_close(s);
 
 	/* A marker past the end of its segment (the segment lost an
 	 * acknowledged tail) is pulled back to the end, so that what is
@@ -685,9 +685,9 @@ static void test_marker(void)
 	uint64_t offs[4];
 	s = fill_one(dir, 3, 2, offs);
 	CHECK(s != NULL);
-	spool_close(s);
+	hg_spool_close(s);
 	unsigned char m[SPOOL_ACK_SIZE];
-	spool_ack_encode(m, 1, offs[3] + 500);
+	hg_spool_ack_encode(m, 1, offs[3] + 500);
 	snprintf(apath, sizeof apath, "%s/ack", dir);
 	f = fopen(apath, "w");
 	CHECK(f != NULL);
@@ -699,22 +699,22 @@ static void test_marker(void)
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_pending_lines(s), 0);
+	CHECK_INT(hg_spool_pending_lines(s), 0);
 	CHECK_INT(append_rec(s, 3, 2), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	s = open_spool(dir, 1 << 20, 1 << 20, 0);
 	CHECK(s != NULL);
 	if (!s)
 		return;
-	CHECK_INT(spool_pending_lines(s), 2);
+	CHECK_INT(hg_spool_pending_lines(s), 2);
 	CHECK_INT(expect_rec(s, 3, 2, 1), 0);
-	spool_close(s);
+	hg_spool_close(s);
 	rm_rf(dir);
 }
 
 int main(void)
 {
-	log_open(NULL, false, true);
+	hg_log_open(NULL, false, true);
 	test_order(0);
 	test_order(1000000000);
 	test_restart(0);

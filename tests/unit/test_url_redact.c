@@ -1,4 +1,4 @@
-/* url_redact: what log lines, errors and agentctl show of a URL. */
+/* hg_url_redact: what log lines, errors and agentctl show of a URL. */
 #include <string.h>
 #include "check.h"
 #include "influx_http.h"
@@ -7,7 +7,7 @@
 static void want(const char *url, const char *shown)
 {
 	char buf[256];
-	CHECK_STR(url_redact(url, buf, sizeof buf), shown);
+	CHECK_STR(hg_url_redact(url, buf, sizeof buf), shown);
 }
 
 int main(void)
@@ -27,23 +27,23 @@ int main(void)
 	want("/relative?token=1", "/relative?token=redacted");
 	/* cut to the buffer, always terminated */
 	char small[12];
-	CHECK_STR(url_redact("http://user:pw@host.example/x", small, sizeof small), "http://host");
-	/* url_host: the host after the last '@' of the authority, with or without a scheme */
+	CHECK_STR(hg_url_redact("http://user:pw@host.example/x", small, sizeof small), "http://host");
+	/* hg_url_host: the host after the last '@' of the authority, with or without a scheme */
 	size_t hl;
-	const char *h = url_host("https://u:p@ss@db.example:8086/write?p=x", &hl);
+	const char *h = hg_url_host("https://u:p@ss@db.example:8086/write?p=x", &hl);
 	CHECK_INT((int)hl, 15);
 	CHECK(strncmp(h, "db.example:8086", hl) == 0);
-	h = url_host("u:pw@db:8086/x", &hl);
+	h = hg_url_host("u:pw@db:8086/x", &hl);
 	CHECK(strncmp(h, "db:8086", hl) == 0 && hl == 7);
-	/* influx_url_redact (the InfluxDB outputs' log lines) keeps scheme, host and path only,
+	/* hg_influx_url_redact (the InfluxDB outputs' log lines) keeps scheme, host and path only,
 	 * and a password holding '@' no longer shows its tail */
 	char buf[128];
-	influx_url_redact("https://u:p@ss@db.example:8086/write?db=x&p=secret#f", buf, sizeof buf);
+	hg_influx_url_redact("https://u:p@ss@db.example:8086/write?db=x&p=secret#f", buf, sizeof buf);
 	CHECK_STR(buf, "https://db.example:8086/write");
-	influx_url_redact("http://db:8086", buf, sizeof buf);
+	hg_influx_url_redact("http://db:8086", buf, sizeof buf);
 	CHECK_STR(buf, "http://db:8086");
-	CHECK(url_param_secret("Bearer_Token", 12));
-	CHECK(!url_param_secret("passenger", 9)); /* "pass" only as the whole name */
-	CHECK(!url_param_secret("target", 6));
+	CHECK(hg_url_param_secret("Bearer_Token", 12));
+	CHECK(!hg_url_param_secret("passenger", 9)); /* "pass" only as the whole name */
+	CHECK(!hg_url_param_secret("target", 6));
 	CHECK_DONE();
 }

@@ -59,11 +59,11 @@ static void gather_files(struct conntrack_state *s, struct acc *acc)
 	for (size_t k = 0; k < s->nkeys; k++)
 		s->have[k] = false;
 	for (size_t i = 0; i < s->nfiles; i++) {
-		ssize_t n = hostfs_read(&s->buf, s->files[i].path);
+		ssize_t n = hg_hostfs_read(&s->buf, s->files[i].path);
 		if (n == -ENOENT || n == -ENOTDIR)
 			continue; /* a superset of names is configured: missing ones are normal */
 		if (n < 0) {
-			acc_error(acc, "failed to read file \"%s\": %s", s->files[i].path, strerror((int)-n));
+			hg_acc_error(acc, "failed to read file \"%s\": %s", s->files[i].path, strerror((int)-n));
 			continue;
 		}
 		/* one number between blanks, as Go's ParseFloat(TrimSpace(s)); the
@@ -74,7 +74,7 @@ static void gather_files(struct conntrack_state *s, struct acc *acc)
 		while (end < stop && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
 			end++;
 		if (end == p || end != stop || errno == ERANGE) {
-			acc_error(acc, "failed to parse metric, expected number in \"%s\"", s->files[i].path);
+			hg_acc_error(acc, "failed to parse metric, expected number in \"%s\"", s->files[i].path);
 			continue;
 		}
 		for (size_t k = 0; k < s->nkeys; k++)
@@ -143,29 +143,29 @@ static bool split_row(const char *p, const char *end, const char *tok[NCOLS], si
 
 static void emit_stats(struct acc *acc, const char *cpu, const uint32_t *v, int64_t t)
 {
-	struct metric *m = acc_metric(acc, "conntrack");
-	metric_tag(m, "cpu", cpu);
+	struct metric *m = hg_acc_metric(acc, "conntrack");
+	hg_metric_tag(m, "cpu", cpu);
 	for (int i = 0; i < NCOLS; i++)
-		metric_uint(m, col_field[sorted_cols[i]], v[sorted_cols[i]]);
-	acc_emit(acc, m, t);
+		hg_metric_uint(m, col_field[sorted_cols[i]], v[sorted_cols[i]]);
+	hg_acc_emit(acc, m, t);
 }
 
 /* One collect entry: the per-CPU rows (percpu), or their sum (all), wrapped
  * at 32 bits as gopsutil's uint32 sum is. */
 static void gather_stats(struct conntrack_state *s, struct acc *acc, bool percpu, int64_t t)
 {
-	ssize_t n = hostfs_read_at(&s->buf, HOSTFS_PROC, "net/stat/nf_conntrack");
+	ssize_t n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, "net/stat/nf_conntrack");
 	if (n < 0) {
-		acc_error(acc, "failed to retrieve conntrack statistics: %s/net/stat/nf_conntrack: %s",
-			  hostfs_root(HOSTFS_PROC), strerror((int)-n));
-		acc_error(acc, "conntrack input failed to collect stats");
+		hg_acc_error(acc, "failed to retrieve conntrack statistics: %s/net/stat/nf_conntrack: %s",
+			  hg_hostfs_root(HOSTFS_PROC), strerror((int)-n));
+		hg_acc_error(acc, "conntrack input failed to collect stats");
 		return;
 	}
 	uint32_t sum[NCOLS] = { 0 };
 	size_t rows = 0;
 	const char *pos = s->buf.p, *line;
 	size_t len;
-	while ((line = hostfs_next_line(&pos, &len))) {
+	while ((line = hg_hostfs_next_line(&pos, &len))) {
 		const char *tok[NCOLS];
 		size_t tl[NCOLS];
 		if (!split_row(line, line + len, tok, tl))
@@ -185,7 +185,7 @@ static void gather_stats(struct conntrack_state *s, struct acc *acc, bool percpu
 		rows++;
 	}
 	if (rows == 0)
-		acc_error(acc, "conntrack input failed to collect stats");
+		hg_acc_error(acc, "conntrack input failed to collect stats");
 	else if (!percpu)
 		emit_stats(acc, "all", sum, t);
 }
@@ -193,19 +193,19 @@ static void gather_stats(struct conntrack_state *s, struct acc *acc, bool percpu
 static int conntrack_gather(void *state, struct acc *acc)
 {
 	struct conntrack_state *s = state;
-	int64_t t = acc_gather_time(acc);
+	int64_t t = hg_acc_gather_time(acc);
 	gather_files(s, acc);
 	for (size_t i = 0; i < s->ncollect; i++)
 		gather_stats(s, acc, s->collect_percpu[i], t);
-	struct metric *m = acc_metric(acc, "conntrack");
+	struct metric *m = hg_acc_metric(acc, "conntrack");
 	for (size_t k = 0; k < s->nkeys; k++)
 		if (s->have[k])
-			metric_float(m, s->keys[k], s->values[k]);
+			hg_metric_float(m, s->keys[k], s->values[k]);
 	if (m->nfields == 0) {
-		acc_error(acc, "conntrack input failed to collect metrics, make sure that the kernel module is loaded");
+		hg_acc_error(acc, "conntrack input failed to collect metrics, make sure that the kernel module is loaded");
 		return GATHER_DONE;
 	}
-	acc_emit(acc, m, t);
+	hg_acc_emit(acc, m, t);
 	return GATHER_DONE;
 }
 
@@ -223,7 +223,7 @@ static void conntrack_free(void *state)
 	free(s->values);
 	free(s->have);
 	free(s->collect_percpu);
-	hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->buf);
 	free(s);
 }
 
@@ -291,7 +291,7 @@ static int conntrack_init(void **state, const void *config, const struct plugin_
 	if (!s)
 		goto fail;
 	s->collect_percpu = calloc(c->collect.n ? c->collect.n : 1, sizeof *s->collect_percpu);
-	if (!s->collect_percpu || hostfs_buf_init(&s->buf, 4096) < 0)
+	if (!s->collect_percpu || hg_hostfs_buf_init(&s->buf, 4096) < 0)
 		goto fail;
 	s->ncollect = c->collect.n;
 	for (size_t i = 0; i < c->collect.n; i++)
@@ -318,7 +318,7 @@ static const struct opt_desc conntrack_options[] = {
 	OPT_END,
 };
 
-const struct input_plugin input_conntrack = {
+const struct input_plugin hg_input_conntrack = {
 	.name = "conntrack",
 	.summary = "Collects conntrack stats from the configured directories and files.",
 	.config_size = sizeof(struct conntrack_config),

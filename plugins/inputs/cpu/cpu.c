@@ -118,21 +118,21 @@ static const struct cpu_times *find_last(const struct cpu_state *s, const char *
 static void emit_times(struct acc *acc, const struct cpu_times *c, bool active)
 {
 	const double *v = c->v;
-	struct metric *m = acc_metric(acc, "cpu");
-	metric_tag(m, "cpu", c->name);
+	struct metric *m = hg_acc_metric(acc, "cpu");
+	hg_metric_tag(m, "cpu", c->name);
 	if (active)
-		metric_float(m, "time_active", active_time(v));
-	metric_float(m, "time_guest", v[T_GUEST]);
-	metric_float(m, "time_guest_nice", v[T_GUEST_NICE]);
-	metric_float(m, "time_idle", v[T_IDLE]);
-	metric_float(m, "time_iowait", v[T_IOWAIT]);
-	metric_float(m, "time_irq", v[T_IRQ]);
-	metric_float(m, "time_nice", v[T_NICE]);
-	metric_float(m, "time_softirq", v[T_SOFTIRQ]);
-	metric_float(m, "time_steal", v[T_STEAL]);
-	metric_float(m, "time_system", v[T_SYSTEM]);
-	metric_float(m, "time_user", v[T_USER]);
-	acc_emit(acc, m, 0);
+		hg_metric_float(m, "time_active", active_time(v));
+	hg_metric_float(m, "time_guest", v[T_GUEST]);
+	hg_metric_float(m, "time_guest_nice", v[T_GUEST_NICE]);
+	hg_metric_float(m, "time_idle", v[T_IDLE]);
+	hg_metric_float(m, "time_iowait", v[T_IOWAIT]);
+	hg_metric_float(m, "time_irq", v[T_IRQ]);
+	hg_metric_float(m, "time_nice", v[T_NICE]);
+	hg_metric_float(m, "time_softirq", v[T_SOFTIRQ]);
+	hg_metric_float(m, "time_steal", v[T_STEAL]);
+	hg_metric_float(m, "time_system", v[T_SYSTEM]);
+	hg_metric_float(m, "time_user", v[T_USER]);
+	hg_acc_emit(acc, m, 0);
 }
 
 /* 1 emitted, 0 no time passed, -1 counters went backwards. */
@@ -145,21 +145,21 @@ static int emit_usage(struct acc *acc, const struct cpu_times *c, const struct c
 	if (total == last_total)
 		return 0;
 	double dt = total - last_total;
-	struct metric *m = acc_metric(acc, "cpu");
-	metric_tag(m, "cpu", c->name);
+	struct metric *m = hg_acc_metric(acc, "cpu");
+	hg_metric_tag(m, "cpu", c->name);
 	if (active)
-		metric_float(m, "usage_active", 100.0 * (active_time(v) - active_time(o)) / dt);
-	metric_float(m, "usage_guest", 100.0 * (v[T_GUEST] - o[T_GUEST]) / dt);
-	metric_float(m, "usage_guest_nice", 100.0 * (v[T_GUEST_NICE] - o[T_GUEST_NICE]) / dt);
-	metric_float(m, "usage_idle", 100.0 * (v[T_IDLE] - o[T_IDLE]) / dt);
-	metric_float(m, "usage_iowait", 100.0 * (v[T_IOWAIT] - o[T_IOWAIT]) / dt);
-	metric_float(m, "usage_irq", 100.0 * (v[T_IRQ] - o[T_IRQ]) / dt);
-	metric_float(m, "usage_nice", 100.0 * (v[T_NICE] - o[T_NICE] - (v[T_GUEST_NICE] - o[T_GUEST_NICE])) / dt);
-	metric_float(m, "usage_softirq", 100.0 * (v[T_SOFTIRQ] - o[T_SOFTIRQ]) / dt);
-	metric_float(m, "usage_steal", 100.0 * (v[T_STEAL] - o[T_STEAL]) / dt);
-	metric_float(m, "usage_system", 100.0 * (v[T_SYSTEM] - o[T_SYSTEM]) / dt);
-	metric_float(m, "usage_user", 100.0 * (v[T_USER] - o[T_USER] - (v[T_GUEST] - o[T_GUEST])) / dt);
-	acc_emit(acc, m, 0);
+		hg_metric_float(m, "usage_active", 100.0 * (active_time(v) - active_time(o)) / dt);
+	hg_metric_float(m, "usage_guest", 100.0 * (v[T_GUEST] - o[T_GUEST]) / dt);
+	hg_metric_float(m, "usage_guest_nice", 100.0 * (v[T_GUEST_NICE] - o[T_GUEST_NICE]) / dt);
+	hg_metric_float(m, "usage_idle", 100.0 * (v[T_IDLE] - o[T_IDLE]) / dt);
+	hg_metric_float(m, "usage_iowait", 100.0 * (v[T_IOWAIT] - o[T_IOWAIT]) / dt);
+	hg_metric_float(m, "usage_irq", 100.0 * (v[T_IRQ] - o[T_IRQ]) / dt);
+	hg_metric_float(m, "usage_nice", 100.0 * (v[T_NICE] - o[T_NICE] - (v[T_GUEST_NICE] - o[T_GUEST_NICE])) / dt);
+	hg_metric_float(m, "usage_softirq", 100.0 * (v[T_SOFTIRQ] - o[T_SOFTIRQ]) / dt);
+	hg_metric_float(m, "usage_steal", 100.0 * (v[T_STEAL] - o[T_STEAL]) / dt);
+	hg_metric_float(m, "usage_system", 100.0 * (v[T_SYSTEM] - o[T_SYSTEM]) / dt);
+	hg_metric_float(m, "usage_user", 100.0 * (v[T_USER] - o[T_USER] - (v[T_GUEST] - o[T_GUEST])) / dt);
+	hg_acc_emit(acc, m, 0);
 	return 1;
 }
 
@@ -171,26 +171,26 @@ static bool is_cpu_line(const char *line, size_t len)
 /* Fills s->cur: per-CPU lines first, then the total, as Telegraf orders them. */
 static int read_times(struct cpu_state *s, struct acc *acc)
 {
-	ssize_t n = hostfs_read_at(&s->buf, HOSTFS_PROC, "stat");
+	ssize_t n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, "stat");
 	if (n < 0) {
-		acc_error(acc, "reading %s/stat: %s", hostfs_root(HOSTFS_PROC), strerror((int)-n));
+		hg_acc_error(acc, "reading %s/stat: %s", hg_hostfs_root(HOSTFS_PROC), strerror((int)-n));
 		return -1;
 	}
 	s->cur.n = 0;
 	const char *pos = s->buf.p, *line;
 	size_t len;
-	const char *first = hostfs_next_line(&pos, &len);
+	const char *first = hg_hostfs_next_line(&pos, &len);
 	size_t first_len = len;
 	if (s->cfg.percpu) {
-		while ((line = hostfs_next_line(&pos, &len)) && is_cpu_line(line, len)) {
+		while ((line = hg_hostfs_next_line(&pos, &len)) && is_cpu_line(line, len)) {
 			struct cpu_times *t = set_add(&s->cur);
 			if (!t) {
-				acc_error(acc, "out of memory");
+				hg_acc_error(acc, "out of memory");
 				return -1;
 			}
 			if (parse_cpu_line(line, len, s->ticks, t) < 0) {
 				s->cur.n--;
-				acc_error(acc, "malformed line in %s/stat: \"%.*s\"", hostfs_root(HOSTFS_PROC),
+				hg_acc_error(acc, "malformed line in %s/stat: \"%.*s\"", hg_hostfs_root(HOSTFS_PROC),
 					  (int)(len > 64 ? 64 : len), line);
 			}
 		}
@@ -198,13 +198,13 @@ static int read_times(struct cpu_state *s, struct acc *acc)
 	if (s->cfg.totalcpu && first) {
 		struct cpu_times *t = set_add(&s->cur);
 		if (!t) {
-			acc_error(acc, "out of memory");
+			hg_acc_error(acc, "out of memory");
 			return -1;
 		}
 		if (!is_cpu_line(first, first_len) || parse_cpu_line(first, first_len, s->ticks, t) < 0 ||
 		    strcmp(t->name, "cpu-total") != 0) {
 			s->cur.n--;
-			acc_error(acc, "malformed first line in %s/stat: \"%.*s\"", hostfs_root(HOSTFS_PROC),
+			hg_acc_error(acc, "malformed first line in %s/stat: \"%.*s\"", hg_hostfs_root(HOSTFS_PROC),
 				  (int)(first_len > 64 ? 64 : first_len), first);
 		}
 	}
@@ -228,7 +228,7 @@ static int cpu_gather(void *state, struct acc *acc)
 		if (emit_usage(acc, c, l, s->cfg.report_active) < 0) {
 			/* Like Telegraf: stop here, but still keep this sample as the
 			 * baseline for the next gather. */
-			acc_error(acc, "current total CPU time is less than previous total CPU time");
+			hg_acc_error(acc, "current total CPU time is less than previous total CPU time");
 			break;
 		}
 	}
@@ -244,7 +244,7 @@ static int cpu_init(void **state, const void *config, const struct plugin_env *e
 {
 	(void)env;
 	struct cpu_state *s = calloc(1, sizeof *s);
-	if (!s || hostfs_buf_init(&s->buf, 16384) < 0) {
+	if (!s || hg_hostfs_buf_init(&s->buf, 16384) < 0) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -261,7 +261,7 @@ static void cpu_free(void *state)
 	struct cpu_state *s = state;
 	if (!s)
 		return;
-	hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->buf);
 	free(s->cur.t);
 	free(s->last.t);
 	free(s);
@@ -277,7 +277,7 @@ static const struct opt_desc cpu_options[] = {
 	OPT_END,
 };
 
-const struct input_plugin input_cpu = {
+const struct input_plugin hg_input_cpu = {
 	.name = "cpu",
 	.summary = "Read metrics about cpu usage",
 	.config_size = sizeof(struct cpu_config),

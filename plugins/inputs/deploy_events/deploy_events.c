@@ -98,27 +98,27 @@ static void emit_point(void *arg, const struct deploy_point *p)
 	if (!s->acc)
 		return;
 	const struct kobj *o = p->o;
-	struct metric *m = acc_metric(s->acc, "deploy");
-	metric_tag(m, "namespace", p->ns);
-	metric_tag(m, "name", p->name);
-	metric_tag(m, "kind", p->kind);
-	metric_tag(m, "strategy", track_strategy_name(p->strategy));
-	metric_tag(m, "phase", track_phase_name(p->phase));
-	metric_tag(m, "source", "cluster");
-	metric_tag(m, "cluster", s->cluster);
-	metric_int(m, "revision", o->revision);
-	metric_string(m, "image", o->image);
-	metric_string(m, "version", o->version);
-	metric_int(m, "replicas", o->replicas);
-	metric_int(m, "updated_replicas", o->updated);
-	metric_int(m, "available_replicas", o->available);
-	metric_int(m, "unavailable_replicas", o->unavailable);
+	struct metric *m = hg_acc_metric(s->acc, "deploy");
+	hg_metric_tag(m, "namespace", p->ns);
+	hg_metric_tag(m, "name", p->name);
+	hg_metric_tag(m, "kind", p->kind);
+	hg_metric_tag(m, "strategy", hg_track_strategy_name(p->strategy));
+	hg_metric_tag(m, "phase", hg_track_phase_name(p->phase));
+	hg_metric_tag(m, "source", "cluster");
+	hg_metric_tag(m, "cluster", s->cluster);
+	hg_metric_int(m, "revision", o->revision);
+	hg_metric_string(m, "image", o->image);
+	hg_metric_string(m, "version", o->version);
+	hg_metric_int(m, "replicas", o->replicas);
+	hg_metric_int(m, "updated_replicas", o->updated);
+	hg_metric_int(m, "available_replicas", o->available);
+	hg_metric_int(m, "unavailable_replicas", o->unavailable);
 	if (p->canary_weight >= 0)
-		metric_int(m, "canary_weight", p->canary_weight);
+		hg_metric_int(m, "canary_weight", p->canary_weight);
 	if (p->duration_s >= 0)
-		metric_float(m, "duration_s", p->duration_s);
-	metric_string(m, "message", p->message ? p->message : "");
-	acc_emit(s->acc, m, p->time_ns);
+		hg_metric_float(m, "duration_s", p->duration_s);
+	hg_metric_string(m, "message", p->message ? p->message : "");
+	hg_acc_emit(s->acc, m, p->time_ns);
 }
 
 /* ---- watches ---- */
@@ -139,11 +139,11 @@ static void on_event(void *arg, const struct kube_event *ev)
 	memcpy(s->json, ev->object, ev->object_len);
 	s->json[ev->object_len] = '\0';
 	char err[160];
-	if (kobj_parse(&s->obj, watch_kinds[wc->idx], s->json, err, sizeof err) != 0) {
+	if (hg_kobj_parse(&s->obj, watch_kinds[wc->idx], s->json, err, sizeof err) != 0) {
 		log_warn(s->label, "%s %s/%s: %s", watch_paths[wc->idx], ev->namespace, ev->name, err);
 		return;
 	}
-	track_object(s->track, &s->obj, ev->type == KUBE_EV_DELETED, ev->from_list, now_ns());
+	hg_track_object(s->track, &s->obj, ev->type == KUBE_EV_DELETED, ev->from_list, hg_now_ns());
 }
 
 static void start_watch(struct de *s, int i);
@@ -181,7 +181,7 @@ static void start_watch(struct de *s, int i)
 	};
 	char err[256];
 	s->synced[i] = false;
-	s->w[i] = kube_watch_start(s->c, &o, err, sizeof err);
+	s->w[i] = hg_kube_watch_start(s->c, &o, err, sizeof err);
 	if (!s->w[i])
 		log_error(s->label, "watch %s: %s", watch_paths[i], err);
 }
@@ -190,7 +190,7 @@ static void stop_watches(struct de *s)
 {
 	for (int i = 0; i < W_N; i++) {
 		if (s->w[i])
-			kube_watch_stop(s->w[i]);
+			hg_kube_watch_stop(s->w[i]);
 		s->w[i] = NULL;
 		s->synced[i] = false;
 	}
@@ -220,7 +220,7 @@ static void disc_tick(uv_timer_t *t)
 		return;
 	struct kube_request q = { .method = "GET", .path = "/apis/argoproj.io/v1alpha1", .what = "discovery" };
 	char err[256];
-	if (kube_send(s->c, &q, disc_done, s, err, sizeof err) == 0)
+	if (hg_kube_send(s->c, &q, disc_done, s, err, sizeof err) == 0)
 		s->disc_busy = true;
 }
 
@@ -232,20 +232,20 @@ static void on_leader(void *arg, bool leader, int64_t prev_recorded_ns)
 	s->leader = leader;
 	stop_watches(s);
 	uv_timer_stop(&s->disc_timer);
-	track_flush(s->track); /* started points waiting for a revision number: the next leader skips them */
-	track_free(s->track);
+	hg_track_flush(s->track); /* started points waiting for a revision number: the next leader skips them */
+	hg_track_free(s->track);
 	s->track = NULL;
 	if (!leader) {
 		log_info(s->label, "not the leader any more: deploy watches stopped");
 		return;
 	}
-	s->track = track_new(emit_point, s);
+	s->track = hg_track_new(emit_point, s);
 	if (!s->track)
 		return;
 	/* Whole seconds: the API's times are, and a phase within the previous
 	 * leader's last second is better recorded twice (same point) than lost. */
-	int64_t from = prev_recorded_ns ? prev_recorded_ns : now_ns();
-	track_set_skip_before(s->track, from / 1000000000 * 1000000000);
+	int64_t from = prev_recorded_ns ? prev_recorded_ns : hg_now_ns();
+	hg_track_set_skip_before(s->track, from / 1000000000 * 1000000000);
 	start_watch(s, W_SERVICES);
 	uv_timer_start(&s->disc_timer, disc_tick, 0, s->discovery_ms);
 }
@@ -258,7 +258,7 @@ static int64_t recorded_until(void *arg)
 			return 0;
 	if (s->w[W_ROLLOUTS] && !s->synced[W_ROLLOUTS])
 		return 0;
-	return now_ns();
+	return hg_now_ns();
 }
 
 static void on_lease_error(void *arg, const char *msg)
@@ -271,11 +271,11 @@ static void on_lease_error(void *arg, const char *msg)
 
 static void destroy(struct de *s)
 {
-	kube_client_free(s->c);
-	kube_config_free(&s->kc);
+	hg_kube_client_free(s->c);
+	hg_kube_config_free(&s->kc);
 	free(s->cluster);
 	free(s->json);
-	kobj_free(&s->obj);
+	hg_kobj_free(&s->obj);
 	free(s);
 }
 
@@ -302,21 +302,21 @@ static int de_init(void **state, const void *config, const struct plugin_env *en
 	}
 	snprintf(s->label, sizeof s->label, "%s", env->instance_name ? env->instance_name : "inputs.deploy_events");
 	struct kube_config_opts ko = { .kubeconfig = cfg->kubeconfig, .context = cfg->context, .option = "kubeconfig" };
-	if (kube_config_auto(&s->kc, &ko, err, errlen) != 0) {
+	if (hg_kube_config_auto(&s->kc, &ko, err, errlen) != 0) {
 		free(s);
 		return -1;
 	}
-	kube_config_warn_insecure(&s->kc, s->label);
-	s->c = kube_client_new(env->loop, NULL, &s->kc, err, errlen);
+	hg_kube_config_warn_insecure(&s->kc, s->label);
+	s->c = hg_kube_client_new(env->loop, NULL, &s->kc, err, errlen);
 	if (!s->c) {
-		kube_config_free(&s->kc);
+		hg_kube_config_free(&s->kc);
 		free(s);
 		return -1;
 	}
-	kube_client_set_user_agent(s->c, "heliograph/" HG_VERSION " deploy_events");
+	hg_kube_client_set_user_agent(s->c, "heliograph/" HG_VERSION " deploy_events");
 	s->cluster = strdup(cfg->cluster ? cfg->cluster : "default");
-	lease_identity(cfg->identity, s->identity, sizeof s->identity);
-	int64_t dur = lease_duration_ms(cfg->lease_duration);
+	hg_lease_identity(cfg->identity, s->identity, sizeof s->identity);
+	int64_t dur = hg_lease_duration_ms(cfg->lease_duration);
 	s->lo = (struct lease_opts){
 		.ns = cfg->lease_namespace ? cfg->lease_namespace : s->kc.namespace,
 		.name = cfg->lease_name ? cfg->lease_name : "heliograph-agent-leader",
@@ -358,9 +358,9 @@ static int de_gather(void *state, struct acc *acc)
 	s->acc = acc;
 	if (!s->lease) {
 		char err[256];
-		s->lease = lease_start(s->c, &s->lo, err, sizeof err);
+		s->lease = hg_lease_start(s->c, &s->lo, err, sizeof err);
 		if (!s->lease)
-			acc_error(acc, "leader election: %s", err);
+			hg_acc_error(acc, "leader election: %s", err);
 	}
 	return GATHER_DONE;
 }
@@ -374,7 +374,7 @@ static void de_stop(void *state)
 	struct de *s = state;
 	stop_watches(s);
 	uv_timer_stop(&s->disc_timer);
-	track_flush(s->track);
+	hg_track_flush(s->track);
 }
 
 static void de_free(void *state)
@@ -383,17 +383,17 @@ static void de_free(void *state)
 	s->freed = true;
 	stop_watches(s);
 	uv_timer_stop(&s->disc_timer);
-	track_flush(s->track); /* when free comes without stop (a failed start) */
+	hg_track_flush(s->track); /* when free comes without stop (a failed start) */
 	s->acc = NULL;
-	track_free(s->track);
+	hg_track_free(s->track);
 	s->track = NULL;
 	if (s->lease)
-		lease_stop(s->lease, s->release, lease_stopped, s); /* the client lives until the hand-over is written */
+		hg_lease_stop(s->lease, s->release, lease_stopped, s); /* the client lives until the hand-over is written */
 	else
 		lease_stopped(s);
 }
 
-const struct input_plugin input_deploy_events = {
+const struct input_plugin hg_input_deploy_events = {
 	.name = "deploy_events",
 	.summary = "Deploys (strategy and phases) from the Kubernetes API, on the Lease holder only",
 	.config_size = sizeof(struct de_config),

@@ -1,7 +1,7 @@
 /* Reads the few fields the tracker needs with yajl's tree parser: objects
  * are small, come one per watch event, and each is parsed once. The result
  * points into the parse tree first, then is packed into one allocation
- * (kobj_copy), so that what the tracker keeps is the size of the strings. */
+ * (hg_kobj_copy), so that what the tracker keeps is the size of the strings. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,14 +66,14 @@ static void kobj_empty(struct kobj *o, enum kobj_kind kind)
 		*str_field(o, i) = empty;
 }
 
-void kobj_free(struct kobj *o)
+void hg_kobj_free(struct kobj *o)
 {
 	free(o->mem);
 	kobj_empty(o, o->kind);
 }
 
 /* Layout of mem: the selector's kv array, the step weights, then the strings. */
-int kobj_copy(struct kobj *dst, const struct kobj *src)
+int hg_kobj_copy(struct kobj *dst, const struct kobj *src)
 {
 	struct kobj o = *src;
 	size_t kvlen = (size_t)o.nsel * sizeof(struct kv), stlen = (size_t)o.nsteps * sizeof(int), len = kvlen + stlen;
@@ -114,20 +114,20 @@ int kobj_copy(struct kobj *dst, const struct kobj *src)
 	return 0;
 }
 
-int kobj_key(struct kobj *o, enum kobj_kind kind, const char *ns, const char *name)
+int hg_kobj_key(struct kobj *o, enum kobj_kind kind, const char *ns, const char *name)
 {
 	struct kobj k;
 	kobj_empty(&k, kind);
 	k.ns = ns;
 	k.name = name;
-	return kobj_copy(o, &k);
+	return hg_kobj_copy(o, &k);
 }
 
-int64_t kobj_time_ns(const char *s)
+int64_t hg_kobj_time_ns(const char *s)
 {
 	time_t t;
 	/* Past 2262 does not fit int64 ns: as invalid. */
-	if (!s || !*s || kube_parse_time(s, &t) != 0 || t >= INT64_MAX / 1000000000 || t <= INT64_MIN / 1000000000)
+	if (!s || !*s || hg_kube_parse_time(s, &t) != 0 || t >= INT64_MAX / 1000000000 || t <= INT64_MIN / 1000000000)
 		return 0;
 	return (int64_t)t * 1000000000;
 }
@@ -148,7 +148,7 @@ static int read_map(yajl_val m, struct kv *kv, int max)
 	return n;
 }
 
-const char *kobj_kv_get(const struct kv *kv, int n, const char *k)
+const char *hg_kobj_kv_get(const struct kv *kv, int n, const char *k)
 {
 	for (int i = 0; i < n; i++)
 		if (strcmp(kv[i].k, k) == 0)
@@ -169,14 +169,14 @@ static int64_t spec_time(yajl_val root)
 		const char *s = str_at(e, sub);
 		if (s && strcmp(s, "status") == 0)
 			continue;
-		int64_t t = kobj_time_ns(str_at(e, tp));
+		int64_t t = hg_kobj_time_ns(str_at(e, tp));
 		if (t > best)
 			best = t;
 	}
 	if (best)
 		return best;
 	const char *cp[] = { "metadata", "creationTimestamp", NULL };
-	return kobj_time_ns(str_at(root, cp));
+	return hg_kobj_time_ns(str_at(root, cp));
 }
 
 /* images: where the ',' joined images are written (cut at len). */
@@ -200,9 +200,9 @@ static void read_template(struct kobj *o, yajl_val tmpl, struct kv *sel, char *i
 		if (n > 0 && (size_t)n < cap - len)
 			len += (size_t)n;
 	}
-	const char *v = kobj_kv_get(o->sel, o->nsel, "app.kubernetes.io/version");
+	const char *v = hg_kobj_kv_get(o->sel, o->nsel, "app.kubernetes.io/version");
 	if (!v)
-		v = kobj_kv_get(o->sel, o->nsel, "version");
+		v = hg_kobj_kv_get(o->sel, o->nsel, "version");
 	if (!v) {
 		/* The tag of the image: after the last ':' that follows the last '/'. */
 		const char *slash = strrchr(o->image, '/'), *colon = strrchr(o->image, ':');
@@ -227,9 +227,9 @@ static void read_conditions(struct kobj *o, yajl_val root)
 		o->prog_status = or_empty(str_at(c, sp));
 		o->prog_reason = or_empty(str_at(c, rp));
 		o->prog_msg = or_empty(str_at(c, mp));
-		o->prog_ns = kobj_time_ns(str_at(c, up));
+		o->prog_ns = hg_kobj_time_ns(str_at(c, up));
 		if (!o->prog_ns)
-			o->prog_ns = kobj_time_ns(str_at(c, xp));
+			o->prog_ns = hg_kobj_time_ns(str_at(c, xp));
 	}
 }
 
@@ -257,12 +257,12 @@ static void read_argo(struct kobj *o, yajl_val root, int *steps_buf)
 	o->active_sel = or_empty(str_at(root, ap));
 	o->phase = or_empty(str_at(root, php));
 	o->aborted = YAJL_IS_TRUE(yajl_tree_get(root, abp, yajl_t_any));
-	o->aborted_ns = kobj_time_ns(str_at(root, atp));
+	o->aborted_ns = hg_kobj_time_ns(str_at(root, atp));
 	o->step_index = int_at(root, ip, -1);
 	o->status_weight = int_at(root, wp, -1);
 }
 
-int kobj_parse(struct kobj *o, enum kobj_kind kind, const char *json, char *err, size_t errlen)
+int hg_kobj_parse(struct kobj *o, enum kobj_kind kind, const char *json, char *err, size_t errlen)
 {
 	free(o->mem);
 	kobj_empty(o, kind);
@@ -325,7 +325,7 @@ int kobj_parse(struct kobj *o, enum kobj_kind kind, const char *json, char *err,
 		if (kind == KOBJ_ROLLOUT)
 			read_argo(&p, root, steps);
 	}
-	int rc = kobj_copy(o, &p);
+	int rc = hg_kobj_copy(o, &p);
 	yajl_tree_free(root);
 	if (rc != 0)
 		snprintf(err, errlen, "out of memory");

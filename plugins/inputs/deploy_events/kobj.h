@@ -19,8 +19,8 @@ struct kv {
 /* The strings (never NULL, "" when absent), the selector and the steps
  * live in one allocation (mem) sized to them: the tracker keeps one of
  * these per workload and Service, so it holds what the object says and no
- * more. A struct kobj is zeroed before its first use (kobj_parse, kobj_copy,
- * kobj_key free what it held before) and released with kobj_free. */
+ * more. A struct kobj is zeroed before its first use (hg_kobj_parse, hg_kobj_copy,
+ * hg_kobj_key free what it held before) and released with hg_kobj_free. */
 struct kobj {
 	enum kobj_kind kind;
 	const char *ns, *name;
@@ -53,14 +53,14 @@ struct kobj {
 };
 
 /* Reads json (NUL-terminated) into o. 0, or -1 with err (o is then empty). */
-int kobj_parse(struct kobj *o, enum kobj_kind kind, const char *json, char *err, size_t errlen);
+int hg_kobj_parse(struct kobj *o, enum kobj_kind kind, const char *json, char *err, size_t errlen);
 /* dst becomes a copy of src with its own allocation. 0, or -1 when out of memory (dst empty). */
-int kobj_copy(struct kobj *dst, const struct kobj *src);
+int hg_kobj_copy(struct kobj *dst, const struct kobj *src);
 /* o becomes an object known by its name only (every other string ""). 0 or -1. */
-int kobj_key(struct kobj *o, enum kobj_kind kind, const char *ns, const char *name);
-void kobj_free(struct kobj *o);
-const char *kobj_kv_get(const struct kv *kv, int n, const char *k);
+int hg_kobj_key(struct kobj *o, enum kobj_kind kind, const char *ns, const char *name);
+void hg_kobj_free(struct kobj *o);
+const char *hg_kobj_kv_get(const struct kv *kv, int n, const char *k);
 /* "2019-10-25T06:07:18Z" (fractions allowed) in ns; 0 when absent or invalid. */
-int64_t kobj_time_ns(const char *s);
+int64_t hg_kobj_time_ns(const char *s);
 
 #endif

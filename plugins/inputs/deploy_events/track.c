@@ -17,22 +17,22 @@
 
 static const char *const phases[] = { "started", "progressing", "promoted", "completed", "failed", "rolled_back" };
 
-const char *track_strategy_name(enum strategy s)
+const char *hg_track_strategy_name(enum strategy s)
 {
-	return deploy_strategy_name((enum deploy_strategy)s);
+	return hg_deploy_strategy_name((enum deploy_strategy)s);
 }
 
-const char *track_phase_name(enum phase p)
+const char *hg_track_phase_name(enum phase p)
 {
 	return phases[p];
 }
 
-int track_strategy_parse(const char *s)
+int hg_track_strategy_parse(const char *s)
 {
-	return deploy_strategy_parse(s);
+	return hg_deploy_strategy_parse(s);
 }
 
-struct track *track_new(track_emit_fn emit, void *arg)
+struct track *hg_track_new(track_emit_fn emit, void *arg)
 {
 	struct track *t = calloc(1, sizeof *t);
 	if (t) {
@@ -42,19 +42,19 @@ struct track *track_new(track_emit_fn emit, void *arg)
 	return t;
 }
 
-void track_set_skip_before(struct track *t, int64_t ns)
+void hg_track_set_skip_before(struct track *t, int64_t ns)
 {
 	t->skip_before = ns;
 }
 
-const char *track_str(const char *s)
+const char *hg_track_str(const char *s)
 {
 	return s ? s : "";
 }
 
 /* ---- deploys ---- */
 
-void track_set_str(char **dst, const char *s)
+void hg_track_set_str(char **dst, const char *s)
 {
 	free(*dst);
 	*dst = strdup(s);
@@ -64,7 +64,7 @@ static void pend_drop(struct track *t, struct deploy *d)
 {
 	if (!d->pend)
 		return;
-	kobj_free(&d->pend->o);
+	hg_kobj_free(&d->pend->o);
 	free(d->pend);
 	d->pend = NULL;
 	for (size_t i = 0; i < t->npending; i++) {
@@ -84,7 +84,7 @@ static void deploy_clear(struct track *t, struct deploy *d)
 }
 
 /* What a later rollback of d needs (its phases, start, strategy). */
-void track_deploy_snapshot(struct track *t, struct deploy *dst, const struct deploy *src)
+void hg_track_deploy_snapshot(struct track *t, struct deploy *dst, const struct deploy *src)
 {
 	deploy_clear(t, dst);
 	*dst = *src;
@@ -96,8 +96,8 @@ void track_deploy_snapshot(struct track *t, struct deploy *dst, const struct dep
 
 static struct wl *wl_find(struct track *t, enum kobj_kind kind, const char *ns, const char *name, bool add)
 {
-	uint64_t h = track_key_hash(kind, ns, name);
-	for (struct node *n = track_index_first(&t->w, h); n; n = n->next) {
+	uint64_t h = hg_track_key_hash(kind, ns, name);
+	for (struct node *n = hg_track_index_first(&t->w, h); n; n = n->next) {
 		struct wl *w = (struct wl *)(void *)n;
 		if (n->h == h && w->o.kind == kind && strcmp(w->o.ns, ns) == 0 && strcmp(w->o.name, name) == 0)
 			return w;
@@ -108,14 +108,14 @@ static struct wl *wl_find(struct track *t, enum kobj_kind kind, const char *ns, 
 	if (!w)
 		return NULL;
 	w->node.h = h;
-	if (kobj_key(&w->o, kind, ns, name) != 0 || track_ns_join(t, &w->m, ns, false) != 0) {
-		kobj_free(&w->o);
+	if (hg_kobj_key(&w->o, kind, ns, name) != 0 || hg_track_ns_join(t, &w->m, ns, false) != 0) {
+		hg_kobj_free(&w->o);
 		free(w);
 		return NULL;
 	}
-	if (track_index_add(&t->w, &w->node) != 0) {
-		track_ns_leave(t, &w->m, false);
-		kobj_free(&w->o);
+	if (hg_track_index_add(&t->w, &w->node) != 0) {
+		hg_track_ns_leave(t, &w->m, false);
+		hg_kobj_free(&w->o);
 		free(w);
 		return NULL;
 	}
@@ -124,17 +124,17 @@ static struct wl *wl_find(struct track *t, enum kobj_kind kind, const char *ns, 
 
 static void wl_remove(struct track *t, struct wl *w)
 {
-	track_index_del(&t->w, &w->node);
-	track_ns_leave(t, &w->m, false);
+	hg_track_index_del(&t->w, &w->node);
+	hg_track_ns_leave(t, &w->m, false);
 	deploy_clear(t, &w->d);
-	kobj_free(&w->o);
+	hg_kobj_free(&w->o);
 	free(w);
 }
 
-struct svc *track_svc_find(struct track *t, const char *ns, const char *name, bool add)
+struct svc *hg_track_svc_find(struct track *t, const char *ns, const char *name, bool add)
 {
-	uint64_t h = track_key_hash(KOBJ_SERVICE, ns, name);
-	for (struct node *n = track_index_first(&t->s, h); n; n = n->next) {
+	uint64_t h = hg_track_key_hash(KOBJ_SERVICE, ns, name);
+	for (struct node *n = hg_track_index_first(&t->s, h); n; n = n->next) {
 		struct svc *s = (struct svc *)(void *)n;
 		if (n->h == h && strcmp(s->o.ns, ns) == 0 && strcmp(s->o.name, name) == 0)
 			return s;
@@ -145,42 +145,42 @@ struct svc *track_svc_find(struct track *t, const char *ns, const char *name, bo
 	if (!s)
 		return NULL;
 	s->node.h = h;
-	if (kobj_key(&s->o, KOBJ_SERVICE, ns, name) != 0 || track_ns_join(t, &s->m, ns, true) != 0) {
-		kobj_free(&s->o);
+	if (hg_kobj_key(&s->o, KOBJ_SERVICE, ns, name) != 0 || hg_track_ns_join(t, &s->m, ns, true) != 0) {
+		hg_kobj_free(&s->o);
 		free(s);
 		return NULL;
 	}
-	if (track_index_add(&t->s, &s->node) != 0) {
-		track_ns_leave(t, &s->m, true);
-		kobj_free(&s->o);
+	if (hg_track_index_add(&t->s, &s->node) != 0) {
+		hg_track_ns_leave(t, &s->m, true);
+		hg_kobj_free(&s->o);
 		free(s);
 		return NULL;
 	}
 	return s;
 }
 
-void track_svc_remove(struct track *t, struct svc *s)
+void hg_track_svc_remove(struct track *t, struct svc *s)
 {
-	track_index_del(&t->s, &s->node);
-	track_ns_leave(t, &s->m, true);
+	hg_track_index_del(&t->s, &s->node);
+	hg_track_ns_leave(t, &s->m, true);
 	deploy_clear(t, &s->d);
 	deploy_clear(t, &s->last);
 	deploy_clear(t, &s->live);
-	kobj_free(&s->o);
+	hg_kobj_free(&s->o);
 	free(s);
 }
 
-void track_free(struct track *t)
+void hg_track_free(struct track *t)
 {
 	if (!t)
 		return;
 	while (t->w.n)
 		wl_remove(t, WL(t, t->w.n - 1));
 	while (t->s.n)
-		track_svc_remove(t, SVC(t, t->s.n - 1));
-	track_index_free(&t->w);
-	track_index_free(&t->s);
-	track_index_free(&t->nsx);
+		hg_track_svc_remove(t, SVC(t, t->s.n - 1));
+	hg_track_index_free(&t->w);
+	hg_track_index_free(&t->s);
+	hg_track_index_free(&t->nsx);
 	free(t->pending);
 	free(t);
 }
@@ -189,7 +189,7 @@ static void hist_add(struct wl *w, const char *images, int64_t rev)
 {
 	if (!images[0])
 		return;
-	uint64_t ih = track_images_hash(images);
+	uint64_t ih = hg_track_images_hash(images);
 	for (int i = 0; i < w->nh; i++) {
 		if (w->h[i].images_h == ih) {
 			if (rev < w->h[i].rev)
@@ -205,9 +205,9 @@ static void hist_add(struct wl *w, const char *images, int64_t rev)
 	h->rev = rev;
 }
 
-bool track_hist_has(const struct wl *w, const char *images, int64_t rev)
+bool hg_track_hist_has(const struct wl *w, const char *images, int64_t rev)
 {
-	uint64_t ih = track_images_hash(images);
+	uint64_t ih = hg_track_images_hash(images);
 	for (int i = 0; i < w->nh; i++)
 		if (w->h[i].images_h == ih && w->h[i].rev < rev)
 			return true;
@@ -218,10 +218,10 @@ bool track_hist_has(const struct wl *w, const char *images, int64_t rev)
 
 static int64_t argo_weight(const struct kobj *o);
 
-void track_emit(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
+void hg_track_emit(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
 		 const char *kind, const char *name, int64_t weight)
 {
-	track_pend_flush(t, d); /* a waiting phase first, with whatever is known of it */
+	hg_track_pend_flush(t, d); /* a waiting phase first, with whatever is known of it */
 	if (d->done & (1u << ph))
 		return;
 	d->done |= 1u << ph;
@@ -245,16 +245,16 @@ void track_emit(struct track *t, struct deploy *d, enum phase ph, int64_t ts, co
 	t->emit(t->arg, &p);
 }
 
-void track_start(struct track *t, struct deploy *d, enum strategy st, int64_t ts)
+void hg_track_start(struct track *t, struct deploy *d, enum strategy st, int64_t ts)
 {
-	track_pend_flush(t, d);
+	hg_track_pend_flush(t, d);
 	deploy_clear(t, d);
 	d->active = true;
 	d->st = st;
 	d->start_ns = ts ? ts : t->now;
 }
 
-bool track_is_target(const struct deploy *d, const char *name)
+bool hg_track_is_target(const struct deploy *d, const char *name)
 {
 	return d->target && strcmp(d->target, name) == 0;
 }
@@ -284,12 +284,12 @@ static bool numbered(const struct pend *p, const struct kobj *o)
 	return o->observed_generation >= p->o.generation;
 }
 
-void track_pend_flush(struct track *t, struct deploy *d)
+void hg_track_pend_flush(struct track *t, struct deploy *d)
 {
 	struct pend *p = d->pend;
 	if (!p)
 		return;
-	/* Out of the list first: track_emit() flushes d again. */
+	/* Out of the list first: hg_track_emit() flushes d again. */
 	d->pend = NULL;
 	for (size_t i = 0; i < t->npending; i++) {
 		if (t->pending[i] == d) {
@@ -303,17 +303,17 @@ void track_pend_flush(struct track *t, struct deploy *d)
 	int64_t wt = o->kind == KOBJ_ROLLOUT && strcmp(p->pkind, "Rollout") == 0 ? argo_weight(o) : p->weight;
 	bool fl = t->from_list;
 	t->from_list = p->list;
-	track_emit(t, d, p->ph, p->ts, o, p->pkind, p->pname, wt);
+	hg_track_emit(t, d, p->ph, p->ts, o, p->pkind, p->pname, wt);
 	t->from_list = fl;
-	kobj_free(&p->o);
+	hg_kobj_free(&p->o);
 	free(p);
 }
 
 /* Phase ph of d at o's spec write (time ts), named kind/name. */
-void track_pend_start(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
+void hg_track_pend_start(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
 		       const char *kind, const char *name, int64_t weight)
 {
-	track_pend_flush(t, d);
+	hg_track_pend_flush(t, d);
 	if (d->done & (1u << ph))
 		return;
 	size_t nlen = strlen(name) + 1;
@@ -326,10 +326,10 @@ void track_pend_start(struct track *t, struct deploy *d, enum phase ph, int64_t 
 			t->cappending = cap;
 		}
 	}
-	if (!p || t->npending == t->cappending || kobj_copy(&p->o, o) != 0) {
+	if (!p || t->npending == t->cappending || hg_kobj_copy(&p->o, o) != 0) {
 		/* Out of memory: emitted now, with what is known. */
 		free(p);
-		track_emit(t, d, ph, ts, o, kind, name, weight);
+		hg_track_emit(t, d, ph, ts, o, kind, name, weight);
 		return;
 	}
 	p->ph = ph;
@@ -343,7 +343,7 @@ void track_pend_start(struct track *t, struct deploy *d, enum phase ph, int64_t 
 	d->pend = p;
 	t->pending[t->npending++] = d;
 	if (numbered(p, o))
-		track_pend_flush(t, d);
+		hg_track_pend_flush(t, d);
 }
 
 /* A new state of w (force: its deletion): the points waiting for its revision number. */
@@ -354,7 +354,7 @@ static void pend_check(struct track *t, struct deploy *d, const struct wl *w, bo
 		return;
 	if (force || ++p->updates >= PEND_MAX_UPDATES || t->now - p->seen >= PEND_MAX_NS || numbered(p, &w->o) ||
 	    strcmp(w->o.images, p->o.images) != 0)
-		track_pend_flush(t, d);
+		hg_track_pend_flush(t, d);
 }
 
 /* Only the deploys waiting: a few at any time, whatever the cluster's size.
@@ -370,18 +370,18 @@ static void pend_check_all(struct track *t, const struct wl *w, bool force)
 }
 
 /* ph emitted, or waiting for the revision number. */
-bool track_has(const struct deploy *d, enum phase ph)
+bool hg_track_has(const struct deploy *d, enum phase ph)
 {
 	return (d->done & (1u << ph)) || (d->pend && d->pend->ph == ph);
 }
 
-void track_flush(struct track *t)
+void hg_track_flush(struct track *t)
 {
 	while (t && t->npending)
-		track_pend_flush(t, t->pending[0]);
+		hg_track_pend_flush(t, t->pending[0]);
 }
 
-void track_count(const struct track *t, size_t *workloads, size_t *services, size_t *waiting)
+void hg_track_count(const struct track *t, size_t *workloads, size_t *services, size_t *waiting)
 {
 	*workloads = t->w.n;
 	*services = t->s.n;
@@ -390,20 +390,20 @@ void track_count(const struct track *t, size_t *workloads, size_t *services, siz
 
 /* ---- status reading ---- */
 
-bool track_dep_failed(const struct kobj *o)
+bool hg_track_dep_failed(const struct kobj *o)
 {
 	return strcmp(o->prog_status, "False") == 0 && strcmp(o->prog_reason, "ProgressDeadlineExceeded") == 0;
 }
 
 /* The controller has seen this generation (else the status is the previous revision's). */
-bool track_dep_current(const struct kobj *o)
+bool hg_track_dep_current(const struct kobj *o)
 {
 	return o->observed_generation >= o->generation;
 }
 
-bool track_dep_complete(const struct kobj *o)
+bool hg_track_dep_complete(const struct kobj *o)
 {
-	return track_dep_current(o) && !track_dep_failed(o) && o->updated >= o->replicas && o->available >= o->replicas &&
+	return hg_track_dep_current(o) && !hg_track_dep_failed(o) && o->updated >= o->replicas && o->available >= o->replicas &&
 	       (!o->prog_reason[0] || strcmp(o->prog_reason, "NewReplicaSetAvailable") == 0);
 }
 
@@ -426,7 +426,7 @@ static bool new_revision(const struct wl *w, const struct kobj *old, const struc
 
 static enum strategy own_strategy(const struct kobj *o)
 {
-	int a = o->strategy_ann[0] ? track_strategy_parse(o->strategy_ann) : -1;
+	int a = o->strategy_ann[0] ? hg_track_strategy_parse(o->strategy_ann) : -1;
 	if (a >= 0)
 		return (enum strategy)a;
 	if (o->kind == KOBJ_ROLLOUT)
@@ -459,29 +459,29 @@ static void eval_rollout(struct track *t, struct wl *w)
 	const char *k = "Rollout";
 	/* Until the controller has seen this generation (Argo writes it as a
 	 * number in a string; 0: not written) the status is the previous one's. */
-	if (o->observed_generation && !track_dep_current(o))
+	if (o->observed_generation && !hg_track_dep_current(o))
 		return;
 	int64_t wt = argo_weight(o);
 	bool in_prog = o->pod_hash[0] && strcmp(o->pod_hash, o->stable_rs) != 0;
-	bool failed = o->aborted || track_dep_failed(o) || strcmp(o->phase, "Degraded") == 0;
+	bool failed = o->aborted || hg_track_dep_failed(o) || strcmp(o->phase, "Degraded") == 0;
 	if (failed && in_prog) {
-		track_emit(t, d, PH_FAILED, o->aborted && o->aborted_ns ? o->aborted_ns : o->prog_ns, o, k, o->name, wt);
+		hg_track_emit(t, d, PH_FAILED, o->aborted && o->aborted_ns ? o->aborted_ns : o->prog_ns, o, k, o->name, wt);
 		return;
 	}
 	if (in_prog) {
 		if (o->updated > 0 || o->step_index > 0)
-			track_emit(t, d, PH_PROGRESSING, o->prog_ns, o, k, o->name, wt);
+			hg_track_emit(t, d, PH_PROGRESSING, o->prog_ns, o, k, o->name, wt);
 		if ((o->argo == ARGO_BLUEGREEN && strcmp(o->active_sel, o->pod_hash) == 0) ||
 		    (o->argo == ARGO_CANARY && o->nsteps && o->step_index >= o->nsteps))
-			track_emit(t, d, PH_PROMOTED, 0, o, k, o->name, wt); /* no time in the object: when seen */
+			hg_track_emit(t, d, PH_PROMOTED, 0, o, k, o->name, wt); /* no time in the object: when seen */
 		return;
 	}
 	if (d->undo_pending || d->rollback) {
-		track_emit(t, d, PH_ROLLED_BACK, o->prog_ns, o, k, o->name, wt);
+		hg_track_emit(t, d, PH_ROLLED_BACK, o->prog_ns, o, k, o->name, wt);
 	} else {
 		if (d->st == ST_CANARY || d->st == ST_BLUEGREEN)
-			track_emit(t, d, PH_PROMOTED, o->prog_ns, o, k, o->name, wt);
-		track_emit(t, d, PH_COMPLETED, o->prog_ns, o, k, o->name, wt);
+			hg_track_emit(t, d, PH_PROMOTED, o->prog_ns, o, k, o->name, wt);
+		hg_track_emit(t, d, PH_COMPLETED, o->prog_ns, o, k, o->name, wt);
 	}
 	d->active = false;
 }
@@ -490,18 +490,18 @@ static void eval_deployment(struct track *t, struct wl *w)
 {
 	struct deploy *d = &w->d;
 	const struct kobj *o = &w->o;
-	if (!track_dep_current(o))
+	if (!hg_track_dep_current(o))
 		return;
-	if (track_dep_complete(o)) {
+	if (hg_track_dep_complete(o)) {
 		if (d->undo_pending || d->rollback)
-			track_emit(t, d, PH_ROLLED_BACK, o->prog_ns, o, "Deployment", o->name, 100);
+			hg_track_emit(t, d, PH_ROLLED_BACK, o->prog_ns, o, "Deployment", o->name, 100);
 		else
-			track_emit(t, d, PH_COMPLETED, o->prog_ns, o, "Deployment", o->name, 100);
+			hg_track_emit(t, d, PH_COMPLETED, o->prog_ns, o, "Deployment", o->name, 100);
 		d->active = false;
-	} else if (track_dep_failed(o)) {
-		track_emit(t, d, PH_FAILED, o->prog_ns, o, "Deployment", o->name, 0);
+	} else if (hg_track_dep_failed(o)) {
+		hg_track_emit(t, d, PH_FAILED, o->prog_ns, o, "Deployment", o->name, 0);
 	} else {
-		track_emit(t, d, PH_PROGRESSING, o->prog_ns, o, "Deployment", o->name, 0);
+		hg_track_emit(t, d, PH_PROGRESSING, o->prog_ns, o, "Deployment", o->name, 0);
 	}
 }
 
@@ -509,13 +509,13 @@ static void own_update(struct track *t, struct wl *w, bool newrev, bool was_pres
 {
 	const struct kobj *o = &w->o;
 	if (newrev) {
-		bool rb = was_present && track_hist_has(w, o->images, o->revision);
+		bool rb = was_present && hg_track_hist_has(w, o->images, o->revision);
 		if (rb && w->d.active && !(w->d.done & (1u << PH_COMPLETED))) {
 			w->d.undo_pending = true;
 		} else {
-			track_start(t, &w->d, own_strategy(o), o->spec_ns);
+			hg_track_start(t, &w->d, own_strategy(o), o->spec_ns);
 			w->d.rollback = rb;
-			track_pend_start(t, &w->d, PH_STARTED, w->d.start_ns, o, o->kind == KOBJ_ROLLOUT ? "Rollout" : "Deployment", o->name,
+			hg_track_pend_start(t, &w->d, PH_STARTED, w->d.start_ns, o, o->kind == KOBJ_ROLLOUT ? "Rollout" : "Deployment", o->name,
 				   o->kind == KOBJ_ROLLOUT ? argo_weight(o) : 0);
 		}
 	}
@@ -555,16 +555,16 @@ static void deployment_object(struct track *t, struct wl *w, const struct kobj *
 	bool newrev = !was_present || new_revision(w, old, o);
 	if (newrev)
 		w->rev_gen = o->generation;
-	if (!track_pair_update(t, w, newrev, was_present))
+	if (!hg_track_pair_update(t, w, newrev, was_present))
 		own_update(t, w, newrev, was_present, old);
 }
 
-void track_object(struct track *t, const struct kobj *o, bool deleted, bool from_list, int64_t now_ns)
+void hg_track_object(struct track *t, const struct kobj *o, bool deleted, bool from_list, int64_t now_ns)
 {
 	t->now = now_ns;
 	t->from_list = from_list;
 	if (o->kind == KOBJ_SERVICE) {
-		track_svc_object(t, o, deleted);
+		hg_track_svc_object(t, o, deleted);
 		return;
 	}
 	if (o->kind == KOBJ_REPLICASET) {
@@ -575,14 +575,14 @@ void track_object(struct track *t, const struct kobj *o, bool deleted, bool from
 	if (!w)
 		return;
 	if (deleted) {
-		track_pair_deleted(t, w, now_ns);
+		hg_track_pair_deleted(t, w, now_ns);
 		pend_check_all(t, w, true);
 		wl_remove(t, w);
 		return;
 	}
 	struct kobj old = w->o; /* now old's: w->o gets an allocation of its own */
 	memset(&w->o, 0, sizeof w->o);
-	if (kobj_copy(&w->o, o) != 0) {
+	if (hg_kobj_copy(&w->o, o) != 0) {
 		w->o = old;
 		return;
 	}
@@ -594,5 +594,5 @@ void track_object(struct track *t, const struct kobj *o, bool deleted, bool from
 	 * before skip_before are not emitted again. */
 	deployment_object(t, w, &old, was_present);
 	pend_check_all(t, w, false);
-	kobj_free(&old);
+	hg_kobj_free(&old);
 }

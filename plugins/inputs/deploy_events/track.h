@@ -31,24 +31,24 @@ typedef void (*track_emit_fn)(void *arg, const struct deploy_point *p);
 
 struct track;
 
-struct track *track_new(track_emit_fn emit, void *arg);
-void track_free(struct track *t);
+struct track *hg_track_new(track_emit_fn emit, void *arg);
+void hg_track_free(struct track *t);
 /* Phases of objects read from a (re)list whose time is before this are
  * taken as recorded already (by an earlier leader): ns, 0 = none. A phase a
  * list shows without a time of its own counts as recorded when its deploy
  * started before this. */
-void track_set_skip_before(struct track *t, int64_t ns);
+void hg_track_set_skip_before(struct track *t, int64_t ns);
 /* now_ns: the time used when the API gives none. */
-void track_object(struct track *t, const struct kobj *o, bool deleted, bool from_list, int64_t now_ns);
+void hg_track_object(struct track *t, const struct kobj *o, bool deleted, bool from_list, int64_t now_ns);
 /* Emits the started points still waiting for the controller to number
- * their revision, with what is known (before track_free when the points
+ * their revision, with what is known (before hg_track_free when the points
  * are wanted, e.g. on losing leadership). */
-void track_flush(struct track *t);
+void hg_track_flush(struct track *t);
 /* Objects tracked: workloads (Deployments, Rollouts, and owners known only
  * from their ReplicaSets), Services, and phases waiting for a revision number. */
-void track_count(const struct track *t, size_t *workloads, size_t *services, size_t *waiting);
-const char *track_strategy_name(enum strategy s);
-const char *track_phase_name(enum phase p);
-int track_strategy_parse(const char *s); /* deploy_strategy_parse: -1 when unknown */
+void hg_track_count(const struct track *t, size_t *workloads, size_t *services, size_t *waiting);
+const char *hg_track_strategy_name(enum strategy s);
+const char *hg_track_phase_name(enum phase p);
+int hg_track_strategy_parse(const char *s); /* hg_deploy_strategy_parse: -1 when unknown */
 
 #endif

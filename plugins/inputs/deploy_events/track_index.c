@@ -7,7 +7,7 @@
 #include "track_internal.h"
 
 /* FNV-1a over the kind and the NUL-terminated namespace and name. */
-uint64_t track_key_hash(enum kobj_kind kind, const char *ns, const char *name)
+uint64_t hg_track_key_hash(enum kobj_kind kind, const char *ns, const char *name)
 {
 	uint64_t h = 14695981039346656037ULL;
 	h = (h ^ (uint64_t)kind) * 1099511628211ULL;
@@ -21,17 +21,17 @@ uint64_t track_key_hash(enum kobj_kind kind, const char *ns, const char *name)
 	return h;
 }
 
-uint64_t track_images_hash(const char *images)
+uint64_t hg_track_images_hash(const char *images)
 {
-	return track_key_hash(0, "", images);
+	return hg_track_key_hash(0, "", images);
 }
 
-struct node *track_index_first(const struct index *x, uint64_t h)
+struct node *hg_track_index_first(const struct index *x, uint64_t h)
 {
 	return x->nb ? x->b[h & (x->nb - 1)] : NULL;
 }
 
-int track_index_add(struct index *x, struct node *e)
+int hg_track_index_add(struct index *x, struct node *e)
 {
 	if (x->n == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 64;
@@ -63,7 +63,7 @@ int track_index_add(struct index *x, struct node *e)
 	return 0;
 }
 
-void track_index_del(struct index *x, struct node *e)
+void hg_track_index_del(struct index *x, struct node *e)
 {
 	for (struct node **p = &x->b[e->h & (x->nb - 1)]; *p; p = &(*p)->next) {
 		if (*p == e) {
@@ -75,7 +75,7 @@ void track_index_del(struct index *x, struct node *e)
 	x->v[e->idx]->idx = e->idx;
 }
 
-void track_index_free(struct index *x)
+void hg_track_index_free(struct index *x)
 {
 	free(x->b);
 	free(x->v);
@@ -83,10 +83,10 @@ void track_index_free(struct index *x)
 
 /* ---- namespaces ---- */
 
-struct nsgroup *track_ns_group(struct track *t, const char *ns, bool add)
+struct nsgroup *hg_track_ns_group(struct track *t, const char *ns, bool add)
 {
-	uint64_t h = track_key_hash(0, ns, "");
-	for (struct node *n = track_index_first(&t->nsx, h); n; n = n->next) {
+	uint64_t h = hg_track_key_hash(0, ns, "");
+	for (struct node *n = hg_track_index_first(&t->nsx, h); n; n = n->next) {
 		struct nsgroup *g = (struct nsgroup *)(void *)n;
 		if (n->h == h && strcmp(g->name, ns) == 0)
 			return g;
@@ -99,16 +99,16 @@ struct nsgroup *track_ns_group(struct track *t, const char *ns, bool add)
 		return NULL;
 	memcpy(g->name, ns, len);
 	g->node.h = h;
-	if (track_index_add(&t->nsx, &g->node) != 0) {
+	if (hg_track_index_add(&t->nsx, &g->node) != 0) {
 		free(g);
 		return NULL;
 	}
 	return g;
 }
 
-int track_ns_join(struct track *t, struct member *m, const char *ns, bool svc)
+int hg_track_ns_join(struct track *t, struct member *m, const char *ns, bool svc)
 {
-	struct nsgroup *g = track_ns_group(t, ns, true);
+	struct nsgroup *g = hg_track_ns_group(t, ns, true);
 	if (!g)
 		return -1;
 	struct list *l = svc ? &g->svc : &g->wl;
@@ -126,7 +126,7 @@ int track_ns_join(struct track *t, struct member *m, const char *ns, bool svc)
 	return 0;
 }
 
-void track_ns_leave(struct track *t, struct member *m, bool svc)
+void hg_track_ns_leave(struct track *t, struct member *m, bool svc)
 {
 	struct nsgroup *g = m->g;
 	if (!g)
@@ -136,7 +136,7 @@ void track_ns_leave(struct track *t, struct member *m, bool svc)
 	l->v[m->pos]->pos = m->pos;
 	m->g = NULL;
 	if (g->wl.n == 0 && g->svc.n == 0) {
-		track_index_del(&t->nsx, &g->node);
+		hg_track_index_del(&t->nsx, &g->node);
 		free(g->wl.v);
 		free(g->svc.v);
 		free(g);

@@ -120,38 +120,38 @@ struct track {
 #define G_NSVC(g) ((g) ? (g)->svc.n : 0)
 
 /* track_index.c */
-uint64_t track_key_hash(enum kobj_kind kind, const char *ns, const char *name);
-uint64_t track_images_hash(const char *images);
-struct node *track_index_first(const struct index *x, uint64_t h);
-int track_index_add(struct index *x, struct node *e);
-void track_index_del(struct index *x, struct node *e);
-void track_index_free(struct index *x);
-struct nsgroup *track_ns_group(struct track *t, const char *ns, bool add);
-int track_ns_join(struct track *t, struct member *m, const char *ns, bool svc);
-void track_ns_leave(struct track *t, struct member *m, bool svc);
+uint64_t hg_track_key_hash(enum kobj_kind kind, const char *ns, const char *name);
+uint64_t hg_track_images_hash(const char *images);
+struct node *hg_track_index_first(const struct index *x, uint64_t h);
+int hg_track_index_add(struct index *x, struct node *e);
+void hg_track_index_del(struct index *x, struct node *e);
+void hg_track_index_free(struct index *x);
+struct nsgroup *hg_track_ns_group(struct track *t, const char *ns, bool add);
+int hg_track_ns_join(struct track *t, struct member *m, const char *ns, bool svc);
+void hg_track_ns_leave(struct track *t, struct member *m, bool svc);
 
 /* track.c */
-bool track_dep_complete(const struct kobj *o);
-bool track_dep_current(const struct kobj *o);
-bool track_dep_failed(const struct kobj *o);
-void track_deploy_snapshot(struct track *t, struct deploy *dst, const struct deploy *src);
-void track_emit(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
+bool hg_track_dep_complete(const struct kobj *o);
+bool hg_track_dep_current(const struct kobj *o);
+bool hg_track_dep_failed(const struct kobj *o);
+void hg_track_deploy_snapshot(struct track *t, struct deploy *dst, const struct deploy *src);
+void hg_track_emit(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
 		 const char *kind, const char *name, int64_t weight);
-bool track_has(const struct deploy *d, enum phase ph);
-bool track_hist_has(const struct wl *w, const char *images, int64_t rev);
-bool track_is_target(const struct deploy *d, const char *name);
-void track_pend_flush(struct track *t, struct deploy *d);
-void track_pend_start(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
+bool hg_track_has(const struct deploy *d, enum phase ph);
+bool hg_track_hist_has(const struct wl *w, const char *images, int64_t rev);
+bool hg_track_is_target(const struct deploy *d, const char *name);
+void hg_track_pend_flush(struct track *t, struct deploy *d);
+void hg_track_pend_start(struct track *t, struct deploy *d, enum phase ph, int64_t ts, const struct kobj *o,
 		       const char *kind, const char *name, int64_t weight);
-void track_set_str(char **dst, const char *s);
-void track_start(struct track *t, struct deploy *d, enum strategy st, int64_t ts);
-const char *track_str(const char *s);
-struct svc *track_svc_find(struct track *t, const char *ns, const char *name, bool add);
-void track_svc_remove(struct track *t, struct svc *s);
+void hg_track_set_str(char **dst, const char *s);
+void hg_track_start(struct track *t, struct deploy *d, enum strategy st, int64_t ts);
+const char *hg_track_str(const char *s);
+struct svc *hg_track_svc_find(struct track *t, const char *ns, const char *name, bool add);
+void hg_track_svc_remove(struct track *t, struct svc *s);
 
 /* track_pairs.c */
-bool track_pair_update(struct track *t, struct wl *w, bool newrev, bool was_present);
-void track_pair_deleted(struct track *t, struct wl *w, int64_t now_ns);
-void track_svc_object(struct track *t, const struct kobj *o, bool deleted);
+bool hg_track_pair_update(struct track *t, struct wl *w, bool newrev, bool was_present);
+void hg_track_pair_deleted(struct track *t, struct wl *w, int64_t now_ns);
+void hg_track_svc_object(struct track *t, const struct kobj *o, bool deleted);
 
 #endif

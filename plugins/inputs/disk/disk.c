@@ -146,7 +146,7 @@ static const char *dm_label(struct disk_state *s, const char *dev)
 	char rel[512];
 	if (snprintf(rel, sizeof rel, "block/%s/dm/name", dev) >= (int)sizeof rel)
 		return NULL;
-	if (hostfs_read_at(&s->small, HOSTFS_SYS, rel) <= 0)
+	if (hg_hostfs_read_at(&s->small, HOSTFS_SYS, rel) <= 0)
 		return NULL;
 	size_t n = strcspn(s->small.p, "\n");
 	if (n == 0 || n >= sizeof s->label)
@@ -177,35 +177,35 @@ static void emit_one(struct disk_state *s, struct acc *acc, const struct mount *
 	}
 	s->device[w] = '\0';
 	const char *label = dm_label(s, s->device);
-	struct metric *m2 = acc_metric(acc, "disk");
-	metric_tag(m2, "device", s->device);
-	metric_tag(m2, "fstype", m->fstype);
+	struct metric *m2 = hg_acc_metric(acc, "disk");
+	hg_metric_tag(m2, "device", s->device);
+	hg_metric_tag(m2, "fstype", m->fstype);
 	if (label)
-		metric_tag(m2, "label", label);
-	metric_tag(m2, "mode", has_opt(m->opts, "ro") ? "ro" : "rw");
-	metric_tag(m2, "path", s->path);
-	metric_uint(m2, "free", free_);
-	metric_uint(m2, "inodes_free", ifree);
-	metric_uint(m2, "inodes_total", itotal);
-	metric_uint(m2, "inodes_used", iused);
-	metric_float(m2, "inodes_used_percent",
+		hg_metric_tag(m2, "label", label);
+	hg_metric_tag(m2, "mode", has_opt(m->opts, "ro") ? "ro" : "rw");
+	hg_metric_tag(m2, "path", s->path);
+	hg_metric_uint(m2, "free", free_);
+	hg_metric_uint(m2, "inodes_free", ifree);
+	hg_metric_uint(m2, "inodes_total", itotal);
+	hg_metric_uint(m2, "inodes_used", iused);
+	hg_metric_float(m2, "inodes_used_percent",
 		     iused + ifree > 0 ? (double)iused / ((double)iused + (double)ifree) * 100 : 0);
-	metric_uint(m2, "total", total);
-	metric_uint(m2, "used", used);
-	metric_float(m2, "used_percent", used + free_ > 0 ? (double)used / ((double)used + (double)free_) * 100 : 0);
-	acc_emit(acc, m2, t);
+	hg_metric_uint(m2, "total", total);
+	hg_metric_uint(m2, "used", used);
+	hg_metric_float(m2, "used_percent", used + free_ > 0 ? (double)used / ((double)used + (double)free_) * 100 : 0);
+	hg_acc_emit(acc, m2, t);
 }
 
 static int disk_gather(void *state, struct acc *acc)
 {
 	struct disk_state *s = state;
-	int64_t t = acc_gather_time(acc);
+	int64_t t = hg_acc_gather_time(acc);
 	/* the host's view: init's mount table, then our own (gopsutil's order) */
-	ssize_t n = hostfs_read_at(&s->buf, HOSTFS_PROC, "1/mountinfo");
+	ssize_t n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, "1/mountinfo");
 	if (n < 0)
-		n = hostfs_read_at(&s->buf, HOSTFS_PROC, "self/mountinfo");
+		n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, "self/mountinfo");
 	if (n < 0) {
-		acc_error(acc, "reading %s/1/mountinfo: %s", hostfs_root(HOSTFS_PROC), strerror((int)-n));
+		hg_acc_error(acc, "reading %s/1/mountinfo: %s", hg_hostfs_root(HOSTFS_PROC), strerror((int)-n));
 		return GATHER_DONE;
 	}
 	size_t nm = 0;
@@ -228,11 +228,11 @@ static int disk_gather(void *state, struct acc *acc)
 			bad++;
 	}
 	if (bad)
-		acc_error(acc, "%s/1/mountinfo: %u malformed line(s)", hostfs_root(HOSTFS_PROC), bad);
+		hg_acc_error(acc, "%s/1/mountinfo: %u malformed line(s)", hg_hostfs_root(HOSTFS_PROC), bad);
 	if (dropped)
-		acc_error(acc, "more than %d mounts: %u not gathered", DISK_MAX_MOUNTS, dropped);
+		hg_acc_error(acc, "more than %d mounts: %u not gathered", DISK_MAX_MOUNTS, dropped);
 
-	const char *prefix = hostfs_root(HOSTFS_MOUNT_PREFIX);
+	const char *prefix = hg_hostfs_root(HOSTFS_MOUNT_PREFIX);
 	size_t pl = strlen(prefix);
 	for (size_t i = 0; i < nm; i++) {
 		const struct mount *m = &s->mounts[i];
@@ -271,9 +271,9 @@ static int disk_init(void **state, const void *config, const struct plugin_env *
 	(void)env;
 	const struct disk_config *c = config;
 	struct disk_state *s = calloc(1, sizeof *s);
-	if (!s || strlist_copy(&s->mount_points, &c->mount_points) < 0 || strlist_copy(&s->ignore_fs, &c->ignore_fs) < 0 ||
-	    strlist_copy(&s->ignore_opts, &c->ignore_mount_opts) < 0 || hostfs_buf_init(&s->buf, 16384) < 0 ||
-	    hostfs_buf_init(&s->small, 128) < 0 || !(s->mounts = calloc(DISK_MAX_MOUNTS, sizeof *s->mounts))) {
+	if (!s || hg_strlist_copy(&s->mount_points, &c->mount_points) < 0 || hg_strlist_copy(&s->ignore_fs, &c->ignore_fs) < 0 ||
+	    hg_strlist_copy(&s->ignore_opts, &c->ignore_mount_opts) < 0 || hg_hostfs_buf_init(&s->buf, 16384) < 0 ||
+	    hg_hostfs_buf_init(&s->small, 128) < 0 || !(s->mounts = calloc(DISK_MAX_MOUNTS, sizeof *s->mounts))) {
 		disk_free(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -287,11 +287,11 @@ static void disk_free(void *state)
 	struct disk_state *s = state;
 	if (!s)
 		return;
-	strlist_free(&s->mount_points);
-	strlist_free(&s->ignore_fs);
-	strlist_free(&s->ignore_opts);
-	hostfs_buf_free(&s->buf);
-	hostfs_buf_free(&s->small);
+	hg_strlist_free(&s->mount_points);
+	hg_strlist_free(&s->ignore_fs);
+	hg_strlist_free(&s->ignore_opts);
+	hg_hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->small);
 	free(s->mounts);
 	free(s);
 }
@@ -306,7 +306,7 @@ static const struct opt_desc disk_options[] = {
 	OPT_END,
 };
 
-const struct input_plugin input_disk = {
+const struct input_plugin hg_input_disk = {
 	.name = "disk",
 	.summary = "Read metrics about disk usage by mount point",
 	.config_size = sizeof(struct disk_config),

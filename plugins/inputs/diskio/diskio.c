@@ -63,7 +63,7 @@ static bool read_udev(struct diskio_state *s, unsigned long major, unsigned long
 {
 	char rel[64];
 	snprintf(rel, sizeof rel, "udev/data/b%lu:%lu", major, minor);
-	return hostfs_read_at(&s->udev, HOSTFS_RUN, rel) >= 0;
+	return hg_hostfs_read_at(&s->udev, HOSTFS_RUN, rel) >= 0;
 }
 
 /* The value of property key in the udev record, NUL-terminated in place. */
@@ -72,7 +72,7 @@ static const char *udev_prop(struct diskio_state *s, const char *key, size_t *le
 	size_t kl = strlen(key);
 	const char *pos = s->udev.p, *line;
 	size_t ll;
-	while ((line = hostfs_next_line(&pos, &ll)))
+	while ((line = hg_hostfs_next_line(&pos, &ll)))
 		if (ll > kl + 2 && line[0] == 'E' && line[1] == ':' && memcmp(line + 2, key, kl) == 0 &&
 		    line[kl + 2] == '=') {
 			*len = ll - kl - 3;
@@ -99,7 +99,7 @@ static bool link_match(const struct diskio_state *s)
 {
 	const char *pos = s->udev.p, *line;
 	size_t ll;
-	while ((line = hostfs_next_line(&pos, &ll)))
+	while ((line = hg_hostfs_next_line(&pos, &ll)))
 		if (ll > 2 && line[0] == 'S' && line[1] == ':' && glob_match(s, line + 2, ll - 2))
 			return true;
 	return false;
@@ -113,13 +113,13 @@ static void emit_device(struct diskio_state *s, struct acc *acc, const char *nam
 		s->udev.p[0] = '\0';
 	if (s->devices.n && !glob_match(s, name, strlen(name)) && !link_match(s))
 		return;
-	struct metric *m = acc_metric(acc, "diskio");
-	metric_tag(m, "name", name);
+	struct metric *m = hg_acc_metric(acc, "diskio");
+	hg_metric_tag(m, "name", name);
 	for (size_t i = 0; i < s->tags.n; i++) {
 		size_t len;
 		const char *val = udev_prop(s, s->tags.v[i], &len);
 		if (val)
-			metric_tag_sv(m, sv_c(s->tags.v[i]), (struct sv){ val, len });
+			hg_metric_tag_sv(m, sv_c(s->tags.v[i]), (struct sv){ val, len });
 	}
 	if (s->serial) {
 		size_t len = 0, w = 0;
@@ -133,17 +133,17 @@ static void emit_device(struct diskio_state *s, struct acc *acc, const char *nam
 		while (b < w && (s->serial_text[b] == ' ' || s->serial_text[b] == '\t'))
 			b++;
 		s->serial_text[w] = '\0';
-		metric_tag(m, "serial", b < w ? s->serial_text + b : "unknown");
+		hg_metric_tag(m, "serial", b < w ? s->serial_text + b : "unknown");
 	}
 	char rel[128];
 	snprintf(rel, sizeof rel, "block/%s/wwid", name);
-	if (hostfs_read_at(&s->wwid, HOSTFS_SYS, rel) > 0) {
+	if (hg_hostfs_read_at(&s->wwid, HOSTFS_SYS, rel) > 0) {
 		size_t n = s->wwid.len;
 		while (n && (s->wwid.p[n - 1] == '\n' || s->wwid.p[n - 1] == ' '))
 			n--;
 		s->wwid.p[n] = '\0';
 		if (n)
-			metric_tag(m, "wwid", s->wwid.p);
+			hg_metric_tag(m, "wwid", s->wwid.p);
 	}
 
 	uint64_t reads = v[0], merged_reads = v[1], sect_r = v[2], read_time = v[3], writes = v[4],
@@ -177,32 +177,32 @@ static void emit_device(struct diskio_state *s, struct acc *acc, const char *nam
 		d->write_time = write_time, d->io_time = io_time;
 	}
 	if (have_count)
-		metric_float(m, "io_await", await);
+		hg_metric_float(m, "io_await", await);
 	if (have_count)
-		metric_float(m, "io_svctm", svctm);
-	metric_uint(m, "io_time", io_time);
+		hg_metric_float(m, "io_svctm", svctm);
+	hg_metric_uint(m, "io_time", io_time);
 	if (have_delta)
-		metric_float(m, "io_util", util);
-	metric_uint(m, "iops_in_progress", inprog);
-	metric_uint(m, "merged_reads", merged_reads);
-	metric_uint(m, "merged_writes", merged_writes);
-	metric_uint(m, "read_bytes", sect_r * 512);
-	metric_uint(m, "read_time", read_time);
-	metric_uint(m, "reads", reads);
-	metric_uint(m, "weighted_io_time", wio);
-	metric_uint(m, "write_bytes", sect_w * 512);
-	metric_uint(m, "write_time", write_time);
-	metric_uint(m, "writes", writes);
-	acc_emit(acc, m, t);
+		hg_metric_float(m, "io_util", util);
+	hg_metric_uint(m, "iops_in_progress", inprog);
+	hg_metric_uint(m, "merged_reads", merged_reads);
+	hg_metric_uint(m, "merged_writes", merged_writes);
+	hg_metric_uint(m, "read_bytes", sect_r * 512);
+	hg_metric_uint(m, "read_time", read_time);
+	hg_metric_uint(m, "reads", reads);
+	hg_metric_uint(m, "weighted_io_time", wio);
+	hg_metric_uint(m, "write_bytes", sect_w * 512);
+	hg_metric_uint(m, "write_time", write_time);
+	hg_metric_uint(m, "writes", writes);
+	hg_acc_emit(acc, m, t);
 }
 
 static int diskio_gather(void *state, struct acc *acc)
 {
 	struct diskio_state *s = state;
-	int64_t t = acc_gather_time(acc);
-	ssize_t n = hostfs_read_at(&s->buf, HOSTFS_PROC, "diskstats");
+	int64_t t = hg_acc_gather_time(acc);
+	ssize_t n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, "diskstats");
 	if (n < 0) {
-		acc_error(acc, "reading %s/diskstats: %s", hostfs_root(HOSTFS_PROC), strerror((int)-n));
+		hg_acc_error(acc, "reading %s/diskstats: %s", hg_hostfs_root(HOSTFS_PROC), strerror((int)-n));
 		return GATHER_DONE;
 	}
 	s->gen++;
@@ -219,7 +219,7 @@ static int diskio_gather(void *state, struct acc *acc)
 			q++;
 		if (!*q)
 			continue;
-		if (hostfs_parse_u64(&q, &major) < 0 || hostfs_parse_u64(&q, &minor) < 0) {
+		if (hg_hostfs_parse_u64(&q, &major) < 0 || hg_hostfs_parse_u64(&q, &minor) < 0) {
 			bad++;
 			continue;
 		}
@@ -234,7 +234,7 @@ static int diskio_gather(void *state, struct acc *acc)
 		}
 		*(char *)q++ = '\0';
 		int k = 0;
-		while (k < 11 && hostfs_parse_u64(&q, &v[k]) == 0)
+		while (k < 11 && hg_hostfs_parse_u64(&q, &v[k]) == 0)
 			k++;
 		if (k < 11) { /* gopsutil needs 14 columns */
 			bad++;
@@ -244,7 +244,7 @@ static int diskio_gather(void *state, struct acc *acc)
 	}
 	s->last_time_ns = t;
 	if (bad)
-		acc_error(acc, "%s/diskstats: %u malformed line(s)", hostfs_root(HOSTFS_PROC), bad);
+		hg_acc_error(acc, "%s/diskstats: %u malformed line(s)", hg_hostfs_root(HOSTFS_PROC), bad);
 	return GATHER_DONE;
 }
 
@@ -255,9 +255,9 @@ static int diskio_init(void **state, const void *config, const struct plugin_env
 	(void)env;
 	const struct diskio_config *c = config;
 	struct diskio_state *s = calloc(1, sizeof *s);
-	if (!s || strlist_copy(&s->devices, &c->devices) < 0 || strlist_copy(&s->tags, &c->device_tags) < 0 ||
-	    hostfs_buf_init(&s->buf, 8192) < 0 || hostfs_buf_init(&s->udev, 4096) < 0 ||
-	    hostfs_buf_init(&s->wwid, 128) < 0 || !(s->last = calloc(DISKIO_MAX_DEVICES, sizeof *s->last))) {
+	if (!s || hg_strlist_copy(&s->devices, &c->devices) < 0 || hg_strlist_copy(&s->tags, &c->device_tags) < 0 ||
+	    hg_hostfs_buf_init(&s->buf, 8192) < 0 || hg_hostfs_buf_init(&s->udev, 4096) < 0 ||
+	    hg_hostfs_buf_init(&s->wwid, 128) < 0 || !(s->last = calloc(DISKIO_MAX_DEVICES, sizeof *s->last))) {
 		diskio_free(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -272,11 +272,11 @@ static void diskio_free(void *state)
 	struct diskio_state *s = state;
 	if (!s)
 		return;
-	strlist_free(&s->devices);
-	strlist_free(&s->tags);
-	hostfs_buf_free(&s->buf);
-	hostfs_buf_free(&s->udev);
-	hostfs_buf_free(&s->wwid);
+	hg_strlist_free(&s->devices);
+	hg_strlist_free(&s->tags);
+	hg_hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->udev);
+	hg_hostfs_buf_free(&s->wwid);
 	free(s->last);
 	free(s);
 }
@@ -291,7 +291,7 @@ static const struct opt_desc diskio_options[] = {
 	OPT_END,
 };
 
-const struct input_plugin input_diskio = {
+const struct input_plugin hg_input_diskio = {
 	.name = "diskio",
 	.summary = "Read metrics about disk IO by device",
 	.config_size = sizeof(struct diskio_config),

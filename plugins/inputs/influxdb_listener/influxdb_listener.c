@@ -115,17 +115,17 @@ static bool authorized(const struct listener *s, const struct httpd_req *req)
 	const char *tok = s->cfg->token && *s->cfg->token ? s->cfg->token : NULL;
 	if (!s->basic && !tok)
 		return true;
-	struct sv h = httpd_req_header(req, "Authorization");
+	struct sv h = hg_httpd_req_header(req, "Authorization");
 	if (!h.p)
 		return false;
-	/* httpd_auth_credentials matches the scheme case-insensitively (RFC
+	/* hg_httpd_auth_credentials matches the scheme case-insensitively (RFC
 	 * 9110 11.1): a client's "basic ..." is as good as "Basic ...". */
-	if (s->basic && secret_eq(httpd_auth_credentials(h, "Basic"), s->basic + 6))
+	if (s->basic && secret_eq(hg_httpd_auth_credentials(h, "Basic"), s->basic + 6))
 		return true;
 	if (tok) {
 		static const char *const schemes[] = { "Token", "Bearer" };
 		for (size_t i = 0; i < 2; i++)
-			if (secret_eq(httpd_auth_credentials(h, schemes[i]), tok))
+			if (secret_eq(hg_httpd_auth_credentials(h, schemes[i]), tok))
 				return true;
 	}
 	return false;
@@ -140,16 +140,16 @@ static int64_t wall_ns(void)
 
 static void json_error(struct httpd_resp *resp, int status, const char *msg)
 {
-	httpd_resp_status(resp, status);
-	httpd_resp_type(resp, "application/json");
-	httpd_resp_printf(resp, "{\"error\":\"%s\"}", msg);
+	hg_httpd_resp_status(resp, status);
+	hg_httpd_resp_type(resp, "application/json");
+	hg_httpd_resp_printf(resp, "{\"error\":\"%s\"}", msg);
 }
 
 static void refuse(struct listener *s, struct httpd_resp *resp)
 {
 	s->auth_failures++;
 	if (s->basic)
-		httpd_resp_header(resp, "WWW-Authenticate", "Basic realm=\"influxdb\"");
+		hg_httpd_resp_header(resp, "WWW-Authenticate", "Basic realm=\"influxdb\"");
 	json_error(resp, 401, "authorization failed");
 }
 
@@ -163,7 +163,7 @@ static bool head_check(void *ud, const struct httpd_req *req, struct httpd_resp 
 	if (sv_eq_c(req->path, "/ping") || sv_eq_c(req->path, "/health") || authorized(s, req))
 		return false;
 	s->requests++;
-	httpd_resp_header(resp, "X-Influxdb-Version", "1.8.10");
+	hg_httpd_resp_header(resp, "X-Influxdb-Version", "1.8.10");
 	refuse(s, resp);
 	return true;
 }
@@ -172,22 +172,22 @@ static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *res
 {
 	struct listener *s = ud;
 	s->requests++;
-	httpd_resp_header(resp, "X-Influxdb-Version", "1.8.10");
+	hg_httpd_resp_header(resp, "X-Influxdb-Version", "1.8.10");
 	bool post = strcmp(req->method, "POST") == 0;
 	if (sv_eq_c(req->path, "/ping")) {
 		char v[8] = "";
 		s->pings++;
-		if (lw_query_param(req->query, "verbose", v, sizeof v) && *v && strcmp(v, "0") && strcmp(v, "false")) {
-			httpd_resp_type(resp, "application/json");
-			httpd_resp_printf(resp, "{\"version\":\"1.8.10\"}");
+		if (hg_lw_query_param(req->query, "verbose", v, sizeof v) && *v && strcmp(v, "0") && strcmp(v, "false")) {
+			hg_httpd_resp_type(resp, "application/json");
+			hg_httpd_resp_printf(resp, "{\"version\":\"1.8.10\"}");
 		} else {
-			httpd_resp_status(resp, 204);
+			hg_httpd_resp_status(resp, 204);
 		}
 		return;
 	}
 	if (sv_eq_c(req->path, "/health")) {
-		httpd_resp_type(resp, "application/json");
-		httpd_resp_printf(resp, "{\"name\":\"influxdb_listener\",\"message\":\"ready for writes\","
+		hg_httpd_resp_type(resp, "application/json");
+		hg_httpd_resp_printf(resp, "{\"name\":\"influxdb_listener\",\"message\":\"ready for writes\","
 					"\"status\":\"pass\",\"checks\":[],\"version\":\"1.8.10\"}");
 		return;
 	}
@@ -204,21 +204,21 @@ static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *res
 		/* Clients probe with a query (or CREATE DATABASE); the databases
 		 * are the outputs' business, as in Telegraf. */
 		s->queries++;
-		httpd_resp_type(resp, "application/json");
-		httpd_resp_printf(resp, "{\"results\":[]}");
+		hg_httpd_resp_type(resp, "application/json");
+		hg_httpd_resp_printf(resp, "{\"results\":[]}");
 		return;
 	} else {
 		s->not_found++;
-		httpd_resp_status(resp, 404);
-		httpd_resp_printf(resp, "404 page not found\n");
+		hg_httpd_resp_status(resp, 404);
+		hg_httpd_resp_printf(resp, "404 page not found\n");
 		return;
 	}
 	if (!post) {
-		httpd_resp_header(resp, "Allow", "POST");
+		hg_httpd_resp_header(resp, "Allow", "POST");
 		json_error(resp, 405, "method not allowed; writes are POSTed");
 		return;
 	}
-	lw_handle(s->lw, s->acc, api, req, resp, wall_ns());
+	hg_lw_handle(s->lw, s->acc, api, req, resp, wall_ns());
 }
 
 static void listener_free(void *state)
@@ -226,8 +226,8 @@ static void listener_free(void *state)
 	struct listener *s = state;
 	if (!s)
 		return;
-	httpd_stop(s->srv);
-	lw_free(s->lw);
+	hg_httpd_stop(s->srv);
+	hg_lw_free(s->lw);
 	if (s->basic) {
 		memset(s->basic, 0, strlen(s->basic));
 		free(s->basic);
@@ -265,7 +265,7 @@ static int listener_init(void **state, const void *config, const struct plugin_e
 		.retention_policy_tag = c->retention_policy_tag,
 		.bucket_tag = c->bucket_tag,
 	};
-	if (!(s->lw = lw_new(&lo)) ||
+	if (!(s->lw = hg_lw_new(&lo)) ||
 	    (c->basic_username && *c->basic_username && !(s->basic = basic_header(c->basic_username, c->basic_password)))) {
 		listener_free(s);
 		snprintf(err, errlen, "out of memory");
@@ -288,14 +288,14 @@ static int listener_init(void **state, const void *config, const struct plugin_e
 		.inflate_gzip = true,
 		.head_check = head_check,
 	};
-	if (httpd_start(env->loop, c->service_address, &ho, handle, s, &s->srv, err, errlen) < 0) {
+	if (hg_httpd_start(env->loop, c->service_address, &ho, handle, s, &s->srv, err, errlen) < 0) {
 		listener_free(s);
 		return -1;
 	}
-	log_info(s->label, "listening on %s (port %d)", c->service_address, httpd_port(s->srv));
+	log_info(s->label, "listening on %s (port %d)", c->service_address, hg_httpd_port(s->srv));
 	/* Anyone who reaches the port writes through this agent's outputs and
 	 * credentials, with any tags (a forged host=...): say so where it is set up. */
-	if (!s->basic && !(c->token && *c->token) && !httpd_loopback_only(s->srv))
+	if (!s->basic && !(c->token && *c->token) && !hg_httpd_loopback_only(s->srv))
 		log_warn(s->label,
 			 "listening on %s without authentication: anyone who reaches this port (in a cluster, "
 			 "every pod) can write any point through this agent's outputs; set basic_username and "
@@ -310,31 +310,31 @@ static int listener_gather(void *state, struct acc *acc)
 	struct listener *s = state;
 	if (!s->cfg->report_stats)
 		return GATHER_DONE;
-	const struct lw_stats *st = lw_stats(s->lw);
-	struct metric *m = acc_metric(acc, "internal_influxdb_listener");
-	metric_tag(m, "address", s->cfg->service_address);
-	metric_int(m, "requests_received", (int64_t)s->requests);
-	metric_int(m, "writes_served", (int64_t)st->writes);
-	metric_int(m, "queries_served", (int64_t)s->queries);
-	metric_int(m, "pings_served", (int64_t)s->pings);
-	metric_int(m, "not_founds_served", (int64_t)s->not_found);
-	metric_int(m, "auth_failures", (int64_t)s->auth_failures);
-	metric_int(m, "bytes_received", (int64_t)st->bytes_received);
-	metric_int(m, "lines_received", (int64_t)st->lines_ok);
-	metric_int(m, "lines_rejected", (int64_t)st->lines_bad);
+	const struct lw_stats *st = hg_lw_stats(s->lw);
+	struct metric *m = hg_acc_metric(acc, "internal_influxdb_listener");
+	hg_metric_tag(m, "address", s->cfg->service_address);
+	hg_metric_int(m, "requests_received", (int64_t)s->requests);
+	hg_metric_int(m, "writes_served", (int64_t)st->writes);
+	hg_metric_int(m, "queries_served", (int64_t)s->queries);
+	hg_metric_int(m, "pings_served", (int64_t)s->pings);
+	hg_metric_int(m, "not_founds_served", (int64_t)s->not_found);
+	hg_metric_int(m, "auth_failures", (int64_t)s->auth_failures);
+	hg_metric_int(m, "bytes_received", (int64_t)st->bytes_received);
+	hg_metric_int(m, "lines_received", (int64_t)st->lines_ok);
+	hg_metric_int(m, "lines_rejected", (int64_t)st->lines_bad);
 	struct httpd_stats hs;
-	httpd_get_stats(s->srv, &hs);
-	metric_int(m, "connections_shed", (int64_t)hs.shed);
-	metric_int(m, "connections_rejected", (int64_t)hs.rejected);
-	metric_int(m, "request_timeouts", (int64_t)(hs.header_timeouts + hs.body_timeouts));
-	metric_int(m, "response_timeouts", (int64_t)hs.write_timeouts);
-	metric_int(m, "bodies_refused", (int64_t)hs.budget_refusals);
-	metric_int(m, "body_bytes_peak", (int64_t)hs.body_bytes_peak);
-	acc_emit(acc, m, 0);
+	hg_httpd_get_stats(s->srv, &hs);
+	hg_metric_int(m, "connections_shed", (int64_t)hs.shed);
+	hg_metric_int(m, "connections_rejected", (int64_t)hs.rejected);
+	hg_metric_int(m, "request_timeouts", (int64_t)(hs.header_timeouts + hs.body_timeouts));
+	hg_metric_int(m, "response_timeouts", (int64_t)hs.write_timeouts);
+	hg_metric_int(m, "bodies_refused", (int64_t)hs.budget_refusals);
+	hg_metric_int(m, "body_bytes_peak", (int64_t)hs.body_bytes_peak);
+	hg_acc_emit(acc, m, 0);
 	return GATHER_DONE;
 }
 
-const struct input_plugin input_influxdb_listener = {
+const struct input_plugin hg_input_influxdb_listener = {
 	.name = "influxdb_listener",
 	.summary = "Accept line protocol over the InfluxDB 1.x/2.x HTTP write API (service input)",
 	.config_size = sizeof(struct listener_config),

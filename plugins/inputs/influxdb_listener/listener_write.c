@@ -27,7 +27,7 @@ struct lw {
 	struct lw_stats st;
 };
 
-struct lw *lw_new(const struct lw_opts *o)
+struct lw *hg_lw_new(const struct lw_opts *o)
 {
 	struct lw *w = calloc(1, sizeof *w);
 	if (!w)
@@ -37,23 +37,23 @@ struct lw *lw_new(const struct lw_opts *o)
 	w->scratch = malloc(o->max_line + 1);
 	w->line = malloc(w->line_cap);
 	if (!w->scratch || !w->line) {
-		lw_free(w);
+		hg_lw_free(w);
 		return NULL;
 	}
 	return w;
 }
 
-void lw_free(struct lw *w)
+void hg_lw_free(struct lw *w)
 {
 	if (!w)
 		return;
 	free(w->scratch);
 	free(w->line);
-	metric_release(&w->m);
+	hg_metric_release(&w->m);
 	free(w);
 }
 
-const struct lw_stats *lw_stats(const struct lw *w) { return &w->st; }
+const struct lw_stats *hg_lw_stats(const struct lw *w) { return &w->st; }
 
 static int hexval(char c)
 {
@@ -66,7 +66,7 @@ static int hexval(char c)
 	return -1;
 }
 
-bool lw_query_param(struct sv query, const char *name, char *out, size_t outlen)
+bool hg_lw_query_param(struct sv query, const char *name, char *out, size_t outlen)
 {
 	size_t nl = strlen(name);
 	const char *p = query.p, *end = query.p + query.len;
@@ -93,14 +93,14 @@ bool lw_query_param(struct sv query, const char *name, char *out, size_t outlen)
 	return false;
 }
 
-void lw_json_escape(struct httpd_resp *r, const char *s, size_t len)
+void hg_lw_json_escape(struct httpd_resp *r, const char *s, size_t len)
 {
 	char buf[256];
 	size_t n = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (n + 6 >= sizeof buf) {
-			httpd_resp_append(r, buf, n);
+			hg_httpd_resp_append(r, buf, n);
 			n = 0;
 		}
 		if (c == '"' || c == '\\') {
@@ -115,7 +115,7 @@ void lw_json_escape(struct httpd_resp *r, const char *s, size_t len)
 			buf[n++] = c >= 0x80 ? '?' : (char)c;
 		}
 	}
-	httpd_resp_append(r, buf, n);
+	hg_httpd_resp_append(r, buf, n);
 }
 
 /* nbad: bad lines of this request so far, this one included. */
@@ -164,15 +164,15 @@ static int64_t precision_of(enum lw_api api, const char *p, bool *ok)
 static void answer_error(struct httpd_resp *resp, enum lw_api api, int status, const char *code, const char *msg,
 			 size_t msglen)
 {
-	httpd_resp_status(resp, status);
-	httpd_resp_type(resp, "application/json");
+	hg_httpd_resp_status(resp, status);
+	hg_httpd_resp_type(resp, "application/json");
 	if (api == LW_V1) {
-		httpd_resp_printf(resp, "{\"error\":\"");
+		hg_httpd_resp_printf(resp, "{\"error\":\"");
 	} else {
-		httpd_resp_printf(resp, "{\"code\":\"%s\",\"message\":\"", code);
+		hg_httpd_resp_printf(resp, "{\"code\":\"%s\",\"message\":\"", code);
 	}
-	lw_json_escape(resp, msg, msglen);
-	httpd_resp_printf(resp, "\"}");
+	hg_lw_json_escape(resp, msg, msglen);
+	hg_httpd_resp_printf(resp, "\"}");
 }
 
 static int64_t floor_to(int64_t t, int64_t unit)
@@ -196,23 +196,23 @@ static void emit_line(struct lw *w, struct acc *acc, const struct lp_parser *p, 
 	if (!has_ts)
 		w->m.time_ns = floor_to(now, precision);
 	if (!raw_ok || (has_ts && precision != 1) || memchr(line, '\n', len)) {
-		acc_emit_line(acc, &w->m, NULL, 0);
+		hg_acc_emit_line(acc, &w->m, NULL, 0);
 		return;
 	}
 	if (!has_ts) {
 		int n = snprintf(w->line + len, w->line_cap - len, " %lld", (long long)w->m.time_ns);
 		if (n <= 0 || (size_t)n >= w->line_cap - len) {
-			acc_emit_line(acc, &w->m, NULL, 0);
+			hg_acc_emit_line(acc, &w->m, NULL, 0);
 			return;
 		}
 		memcpy(w->line, line, len);
 		line = w->line;
 		len += (size_t)n;
 	}
-	acc_emit_line(acc, &w->m, line, len);
+	hg_acc_emit_line(acc, &w->m, line, len);
 }
 
-void lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct httpd_req *req, struct httpd_resp *resp,
+void hg_lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct httpd_req *req, struct httpd_resp *resp,
 	       int64_t now)
 {
 	char prec[16] = "", db[256] = "", rp[256] = "";
@@ -221,7 +221,7 @@ void lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct http
 	w->errlen = 0;
 	w->errtext[0] = w->first_err[0] = 0;
 
-	lw_query_param(req->query, "precision", prec, sizeof prec);
+	hg_lw_query_param(req->query, "precision", prec, sizeof prec);
 	bool prec_ok;
 	int64_t precision = precision_of(api, prec, &prec_ok);
 	if (!prec_ok) {
@@ -231,12 +231,12 @@ void lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct http
 	}
 	const char *tag1 = NULL, *tag2 = NULL;
 	if (api == LW_V1) {
-		if (w->o.database_tag && *w->o.database_tag && lw_query_param(req->query, "db", db, sizeof db) && *db)
+		if (w->o.database_tag && *w->o.database_tag && hg_lw_query_param(req->query, "db", db, sizeof db) && *db)
 			tag1 = w->o.database_tag;
 		if (w->o.retention_policy_tag && *w->o.retention_policy_tag &&
-		    lw_query_param(req->query, "rp", rp, sizeof rp) && *rp)
+		    hg_lw_query_param(req->query, "rp", rp, sizeof rp) && *rp)
 			tag2 = w->o.retention_policy_tag;
-	} else if (w->o.bucket_tag && *w->o.bucket_tag && lw_query_param(req->query, "bucket", db, sizeof db) && *db) {
+	} else if (w->o.bucket_tag && *w->o.bucket_tag && hg_lw_query_param(req->query, "bucket", db, sizeof db) && *db) {
 		tag1 = w->o.bucket_tag;
 	}
 
@@ -259,9 +259,9 @@ void lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct http
 	struct lp_parser p;
 	char err[200];
 	uint64_t ok = 0, bad = 0;
-	lp_parser_init(&p, body, blen, precision, NO_TS, w->scratch, w->o.max_line + 1);
+	hg_lp_parser_init(&p, body, blen, precision, NO_TS, w->scratch, w->o.max_line + 1);
 	for (;;) {
-		int r = lp_parse_next(&p, &w->m, err, sizeof err);
+		int r = hg_lp_parse_next(&p, &w->m, err, sizeof err);
 		if (r == 0)
 			break;
 		if (r > 0 && p.line_len > w->o.max_line) {
@@ -276,19 +276,19 @@ void lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct http
 			continue;
 		}
 		if (tag1)
-			metric_tag(&w->m, tag1, db);
+			hg_metric_tag(&w->m, tag1, db);
 		if (tag2)
-			metric_tag(&w->m, tag2, rp);
+			hg_metric_tag(&w->m, tag2, rp);
 		emit_line(w, acc, &p, !tag1 && !tag2 && !p.tags_sorted, precision, now);
 		ok++;
 		w->st.lines_ok++;
 	}
-	acc_service_done(acc);
+	hg_acc_service_done(acc);
 	if (!bad) {
-		httpd_resp_status(resp, 204);
+		hg_httpd_resp_status(resp, 204);
 		return;
 	}
-	httpd_resp_header(resp, "X-Influxdb-Error", w->first_err);
+	hg_httpd_resp_header(resp, "X-Influxdb-Error", w->first_err);
 	if (bad > MAX_LISTED) {
 		int n = snprintf(w->errtext + w->errlen, sizeof w->errtext - w->errlen, "\n(and %llu more)",
 				 (unsigned long long)(bad - MAX_LISTED));

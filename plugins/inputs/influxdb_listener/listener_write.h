@@ -25,20 +25,20 @@ struct lw_stats {
 
 struct lw;
 /* NULL when out of memory. The options' strings must outlive w. */
-struct lw *lw_new(const struct lw_opts *o);
-void lw_free(struct lw *w);
+struct lw *hg_lw_new(const struct lw_opts *o);
+void hg_lw_free(struct lw *w);
 /* Handles a POST to /write (v1) or /api/v2/write (v2): emits the good
  * lines into acc and answers 204, 400 (partial write, naming the bad
  * lines) or 413. now_ns stamps lines without a timestamp. */
-void lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct httpd_req *req, struct httpd_resp *resp,
+void hg_lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct httpd_req *req, struct httpd_resp *resp,
 	       int64_t now_ns);
-const struct lw_stats *lw_stats(const struct lw *w);
+const struct lw_stats *hg_lw_stats(const struct lw *w);
 
 /* The percent-decoded value of query parameter name into out (NUL
  * terminated, cut to outlen-1). false when absent. */
-bool lw_query_param(struct sv query, const char *name, char *out, size_t outlen);
+bool hg_lw_query_param(struct sv query, const char *name, char *out, size_t outlen);
 /* Appends s as the inside of a JSON string: quotes, backslashes and control
  * bytes escaped, bytes >= 0x80 replaced by '?' (the text may not be UTF-8). */
-void lw_json_escape(struct httpd_resp *r, const char *s, size_t len);
+void hg_lw_json_escape(struct httpd_resp *r, const char *s, size_t len);
 
 #endif

@@ -128,28 +128,28 @@ static void emit_irq(struct interrupts_state *s, struct acc *acc, const char *me
 	static const struct sv k_irq = { "irq", 3 }, k_type = { "type", 4 }, k_device = { "device", 6 };
 	if (s->cpu_as_tag) {
 		for (size_t i = 0; i < ncounts; i++) {
-			struct metric *m = acc_metric(acc, measurement);
-			metric_tag(m, "cpu", s->tag_value[i]);
-			metric_tag_sv(m, k_irq, id);
-			metric_tag_sv(m, k_type, type);
-			metric_tag_sv(m, k_device, device);
-			metric_int(m, "count", s->counts[i]);
-			acc_emit(acc, m, t);
+			struct metric *m = hg_acc_metric(acc, measurement);
+			hg_metric_tag(m, "cpu", s->tag_value[i]);
+			hg_metric_tag_sv(m, k_irq, id);
+			hg_metric_tag_sv(m, k_type, type);
+			hg_metric_tag_sv(m, k_device, device);
+			hg_metric_int(m, "count", s->counts[i]);
+			hg_acc_emit(acc, m, t);
 		}
 		return;
 	}
-	struct metric *m = acc_metric(acc, measurement);
-	metric_tag_sv(m, k_irq, id);
-	metric_tag_sv(m, k_type, type);
-	metric_tag_sv(m, k_device, device);
+	struct metric *m = hg_acc_metric(acc, measurement);
+	hg_metric_tag_sv(m, k_irq, id);
+	hg_metric_tag_sv(m, k_type, type);
+	hg_metric_tag_sv(m, k_device, device);
 	/* Go's int64 sum wraps; so does this one (unsigned, then back). */
 	uint64_t total = 0;
 	for (size_t i = 0; i < ncounts; i++) {
-		metric_int(m, s->field_key[i], s->counts[i]);
+		hg_metric_int(m, s->field_key[i], s->counts[i]);
 		total += (uint64_t)s->counts[i];
 	}
-	metric_int(m, "total", (int64_t)total);
-	acc_emit(acc, m, t);
+	hg_metric_int(m, "total", (int64_t)total);
+	hg_acc_emit(acc, m, t);
 }
 
 /* One file: a header of CPU columns, then "ID: count... [type [device]]"
@@ -157,9 +157,9 @@ static void emit_irq(struct interrupts_state *s, struct acc *acc, const char *me
 static void gather_file(struct interrupts_state *s, struct acc *acc, const char *measurement, const char *rel,
 			int64_t t)
 {
-	ssize_t n = hostfs_read_at(&s->buf, HOSTFS_PROC, rel);
+	ssize_t n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, rel);
 	if (n < 0) {
-		acc_error(acc, "could not open file: %s/%s: %s", hostfs_root(HOSTFS_PROC), rel, strerror((int)-n));
+		hg_acc_error(acc, "could not open file: %s/%s: %s", hg_hostfs_root(HOSTFS_PROC), rel, strerror((int)-n));
 		return;
 	}
 	char *p = s->buf.p, *end = s->buf.p + n;
@@ -172,14 +172,14 @@ static void gather_file(struct interrupts_state *s, struct acc *acc, const char 
 	char *q = p;
 	bool first_ok = next_token(&q, line_end, &tok, &len) && len == 4 && memcmp(tok, "CPU0", 4) == 0;
 	if (!first_ok) {
-		acc_error(acc, "parsing %s/%s: expected first line to start with CPU0", hostfs_root(HOSTFS_PROC), rel);
+		hg_acc_error(acc, "parsing %s/%s: expected first line to start with CPU0", hg_hostfs_root(HOSTFS_PROC), rel);
 		return;
 	}
 	ncpu = 1;
 	while (next_token(&q, line_end, &tok, &len))
 		ncpu++;
 	if (grow_cpus(s, ncpu) < 0) {
-		acc_error(acc, "parsing %s/%s: out of memory for %zu CPUs", hostfs_root(HOSTFS_PROC), rel, ncpu);
+		hg_acc_error(acc, "parsing %s/%s: out of memory for %zu CPUs", hg_hostfs_root(HOSTFS_PROC), rel, ncpu);
 		return;
 	}
 	for (p = nl ? nl + 1 : end; p < end; p = nl ? nl + 1 : end) {
@@ -226,7 +226,7 @@ static void gather_file(struct interrupts_state *s, struct acc *acc, const char 
 static int interrupts_gather(void *state, struct acc *acc)
 {
 	struct interrupts_state *s = state;
-	int64_t t = acc_gather_time(acc);
+	int64_t t = hg_acc_gather_time(acc);
 	gather_file(s, acc, "interrupts", "interrupts", t);
 	gather_file(s, acc, "soft_interrupts", "softirqs", t);
 	return GATHER_DONE;
@@ -237,7 +237,7 @@ static void interrupts_free(void *state)
 	struct interrupts_state *s = state;
 	if (!s)
 		return;
-	hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->buf);
 	free(s->field_key);
 	free(s->tag_value);
 	free(s->counts);
@@ -249,8 +249,8 @@ static int interrupts_init(void **state, const void *config, const struct plugin
 	(void)env;
 	const struct interrupts_config *c = config;
 	struct interrupts_state *s = calloc(1, sizeof *s);
-	/* 16 KiB holds a small machine's /proc/interrupts; hostfs_read doubles it for big ones. */
-	if (!s || hostfs_buf_init(&s->buf, 16384) < 0 || grow_cpus(s, 8) < 0) {
+	/* 16 KiB holds a small machine's /proc/interrupts; hg_hostfs_read doubles it for big ones. */
+	if (!s || hg_hostfs_buf_init(&s->buf, 16384) < 0 || grow_cpus(s, 8) < 0) {
 		interrupts_free(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -266,7 +266,7 @@ static const struct opt_desc interrupts_options[] = {
 	OPT_END,
 };
 
-const struct input_plugin input_interrupts = {
+const struct input_plugin hg_input_interrupts = {
 	.name = "interrupts",
 	.summary = "This plugin gathers interrupts data from /proc/interrupts and /proc/softirqs.",
 	.config_size = sizeof(struct interrupts_config),

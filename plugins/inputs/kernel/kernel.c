@@ -26,13 +26,13 @@ static int stat_value(const char *text, const char *key, int nth, int64_t *out)
 	size_t kl = strlen(key);
 	const char *pos = text, *line;
 	size_t len;
-	while ((line = hostfs_next_line(&pos, &len))) {
+	while ((line = hg_hostfs_next_line(&pos, &len))) {
 		if (len <= kl || memcmp(line, key, kl) != 0 || line[kl] != ' ')
 			continue;
 		const char *p = line + kl;
 		uint64_t v = 0;
 		for (int i = 0; i <= nth; i++)
-			if (hostfs_parse_u64(&p, &v) < 0)
+			if (hg_hostfs_parse_u64(&p, &v) < 0)
 				return -1;
 		if (v > INT64_MAX)
 			return -1;
@@ -46,22 +46,22 @@ static void gather_kernel(struct kernel_state *s, struct acc *acc, int64_t t)
 {
 	int64_t entropy = 0;
 	bool have_entropy = false;
-	ssize_t n = hostfs_read_at(&s->buf, HOSTFS_PROC, "sys/kernel/random/entropy_avail");
+	ssize_t n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, "sys/kernel/random/entropy_avail");
 	if (n < 0) {
-		acc_error(acc, "reading %s/sys/kernel/random/entropy_avail: %s", hostfs_root(HOSTFS_PROC),
+		hg_acc_error(acc, "reading %s/sys/kernel/random/entropy_avail: %s", hg_hostfs_root(HOSTFS_PROC),
 			  strerror((int)-n));
 	} else {
 		const char *p = s->buf.p;
 		uint64_t v;
-		if (hostfs_parse_u64(&p, &v) < 0 || v > INT64_MAX)
-			acc_error(acc, "malformed %s/sys/kernel/random/entropy_avail", hostfs_root(HOSTFS_PROC));
+		if (hg_hostfs_parse_u64(&p, &v) < 0 || v > INT64_MAX)
+			hg_acc_error(acc, "malformed %s/sys/kernel/random/entropy_avail", hg_hostfs_root(HOSTFS_PROC));
 		else
 			entropy = (int64_t)v, have_entropy = true;
 	}
 
-	n = hostfs_read_at(&s->buf, HOSTFS_PROC, "stat");
+	n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, "stat");
 	if (n < 0) {
-		acc_error(acc, "reading %s/stat: %s", hostfs_root(HOSTFS_PROC), strerror((int)-n));
+		hg_acc_error(acc, "reading %s/stat: %s", hg_hostfs_root(HOSTFS_PROC), strerror((int)-n));
 		return;
 	}
 	static const struct {
@@ -72,19 +72,19 @@ static void gather_kernel(struct kernel_state *s, struct acc *acc, int64_t t)
 		{ "page", "disk_pages_in", 0 },    { "page", "disk_pages_out", 1 },
 		{ "intr", "interrupts", 0 },       { "processes", "processes_forked", 0 },
 	};
-	struct metric *m = acc_metric(acc, "kernel");
+	struct metric *m = hg_acc_metric(acc, "kernel");
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		int64_t v;
 		int r = stat_value(s->buf.p, rows[i].key, rows[i].nth, &v);
 		if (r == 1)
-			metric_int(m, rows[i].field, v);
+			hg_metric_int(m, rows[i].field, v);
 		else if (r < 0)
-			acc_error(acc, "malformed \"%s\" line in %s/stat", rows[i].key, hostfs_root(HOSTFS_PROC));
+			hg_acc_error(acc, "malformed \"%s\" line in %s/stat", rows[i].key, hg_hostfs_root(HOSTFS_PROC));
 		if (i == 3 && have_entropy) /* keep fields in name order */
-			metric_int(m, "entropy_avail", entropy);
+			hg_metric_int(m, "entropy_avail", entropy);
 	}
 	if (m->nfields)
-		acc_emit(acc, m, t);
+		hg_acc_emit(acc, m, t);
 }
 
 /* One "some|full avg10=F avg60=F avg300=F total=U" line. */
@@ -98,7 +98,7 @@ static int parse_psi(const char *text, const char *type, struct psi_line *out)
 	size_t tl = strlen(type);
 	const char *pos = text, *line;
 	size_t len;
-	while ((line = hostfs_next_line(&pos, &len))) {
+	while ((line = hg_hostfs_next_line(&pos, &len))) {
 		if (len <= tl || memcmp(line, type, tl) != 0 || line[tl] != ' ')
 			continue;
 		static const char *const keys[] = { " avg10=", " avg60=", " avg300=", " total=" };
@@ -115,7 +115,7 @@ static int parse_psi(const char *text, const char *type, struct psi_line *out)
 				if (end == p || errno || (*end != ' '))
 					return -1;
 				p = end;
-			} else if (hostfs_parse_u64(&p, &out->total) < 0) {
+			} else if (hg_hostfs_parse_u64(&p, &out->total) < 0) {
 				return -1;
 			}
 		}
@@ -131,9 +131,9 @@ static void gather_psi(struct kernel_state *s, struct acc *acc, int64_t t)
 	for (int r = 0; r < 3; r++) {
 		char rel[32];
 		snprintf(rel, sizeof rel, "pressure/%s", resources[r]);
-		ssize_t n = hostfs_read_at(&s->buf, HOSTFS_PROC, rel);
+		ssize_t n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, rel);
 		if (n < 0) {
-			acc_error(acc, "failed to read %s pressure: %s/%s: %s", resources[r], hostfs_root(HOSTFS_PROC), rel,
+			hg_acc_error(acc, "failed to read %s pressure: %s/%s: %s", resources[r], hg_hostfs_root(HOSTFS_PROC), rel,
 				  strerror((int)-n));
 			continue;
 		}
@@ -144,22 +144,22 @@ static void gather_psi(struct kernel_state *s, struct acc *acc, int64_t t)
 			struct psi_line pl;
 			int rc = parse_psi(s->buf.p, types[k], &pl);
 			if (rc != 1) {
-				acc_error(acc, "%s %s line in %s/%s", rc < 0 ? "malformed" : "no", types[k],
-					  hostfs_root(HOSTFS_PROC), rel);
+				hg_acc_error(acc, "%s %s line in %s/%s", rc < 0 ? "malformed" : "no", types[k],
+					  hg_hostfs_root(HOSTFS_PROC), rel);
 				continue;
 			}
-			struct metric *m = acc_metric(acc, "pressure");
-			metric_tag(m, "resource", resources[r]);
-			metric_tag(m, "type", types[k]);
-			metric_uint(m, "total", pl.total);
-			acc_emit(acc, m, t);
-			m = acc_metric(acc, "pressure");
-			metric_tag(m, "resource", resources[r]);
-			metric_tag(m, "type", types[k]);
-			metric_float(m, "avg10", pl.avg[0]);
-			metric_float(m, "avg300", pl.avg[2]);
-			metric_float(m, "avg60", pl.avg[1]);
-			acc_emit(acc, m, t);
+			struct metric *m = hg_acc_metric(acc, "pressure");
+			hg_metric_tag(m, "resource", resources[r]);
+			hg_metric_tag(m, "type", types[k]);
+			hg_metric_uint(m, "total", pl.total);
+			hg_acc_emit(acc, m, t);
+			m = hg_acc_metric(acc, "pressure");
+			hg_metric_tag(m, "resource", resources[r]);
+			hg_metric_tag(m, "type", types[k]);
+			hg_metric_float(m, "avg10", pl.avg[0]);
+			hg_metric_float(m, "avg300", pl.avg[2]);
+			hg_metric_float(m, "avg60", pl.avg[1]);
+			hg_acc_emit(acc, m, t);
 		}
 	}
 }
@@ -167,7 +167,7 @@ static void gather_psi(struct kernel_state *s, struct acc *acc, int64_t t)
 static int kernel_gather(void *state, struct acc *acc)
 {
 	struct kernel_state *s = state;
-	int64_t t = acc_gather_time(acc);
+	int64_t t = hg_acc_gather_time(acc);
 	gather_kernel(s, acc, t);
 	if (s->psi)
 		gather_psi(s, acc, t);
@@ -191,7 +191,7 @@ static int kernel_init(void **state, const void *config, const struct plugin_env
 		}
 	}
 	struct kernel_state *s = calloc(1, sizeof *s);
-	if (!s || hostfs_buf_init(&s->buf, 16384) < 0) {
+	if (!s || hg_hostfs_buf_init(&s->buf, 16384) < 0) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -206,7 +206,7 @@ static void kernel_free(void *state)
 	struct kernel_state *s = state;
 	if (!s)
 		return;
-	hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->buf);
 	free(s);
 }
 
@@ -216,7 +216,7 @@ static const struct opt_desc kernel_options[] = {
 	OPT_END,
 };
 
-const struct input_plugin input_kernel = {
+const struct input_plugin hg_input_kernel = {
 	.name = "kernel",
 	.summary = "Plugin to collect various Linux kernel statistics",
 	.config_size = sizeof(struct kernel_config),

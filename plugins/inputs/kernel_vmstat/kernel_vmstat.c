@@ -57,12 +57,12 @@ static const char *next_token(const char **pos, size_t *len)
 static int kernel_vmstat_gather(void *state, struct acc *acc)
 {
 	struct kernel_vmstat_state *s = state;
-	ssize_t n = hostfs_read_at(&s->buf, HOSTFS_PROC, "vmstat");
+	ssize_t n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, "vmstat");
 	if (n < 0) {
-		acc_error(acc, "reading %s/vmstat: %s", hostfs_root(HOSTFS_PROC), strerror((int)-n));
+		hg_acc_error(acc, "reading %s/vmstat: %s", hg_hostfs_root(HOSTFS_PROC), strerror((int)-n));
 		return GATHER_DONE;
 	}
-	struct metric *m = acc_metric(acc, "kernel_vmstat");
+	struct metric *m = hg_acc_metric(acc, "kernel_vmstat");
 	const char *pos = s->buf.p, *key, *val;
 	size_t kl, vl;
 	unsigned bad = 0;
@@ -73,17 +73,17 @@ static int kernel_vmstat_gather(void *state, struct acc *acc)
 		int64_t v;
 		if (!val || !parse_i64(val, vl, &v)) {
 			if (bad++ == 0)
-				acc_error(acc, "%s/vmstat: no integer value for \"%.*s\"", hostfs_root(HOSTFS_PROC), (int)kl,
+				hg_acc_error(acc, "%s/vmstat: no integer value for \"%.*s\"", hg_hostfs_root(HOSTFS_PROC), (int)kl,
 					  key);
 			if (!val)
 				break;
 			continue;
 		}
 		struct metric_field f = { .key = { key, kl }, .type = FIELD_INT, .v.i = v };
-		metric_field_sv(m, &f);
+		hg_metric_field_sv(m, &f);
 	}
 	if (m->nfields)
-		acc_emit(acc, m, acc_gather_time(acc));
+		hg_acc_emit(acc, m, hg_acc_gather_time(acc));
 	return GATHER_DONE;
 }
 
@@ -92,7 +92,7 @@ static int kernel_vmstat_init(void **state, const void *config, const struct plu
 {
 	(void)config, (void)env;
 	struct kernel_vmstat_state *s = calloc(1, sizeof *s);
-	if (!s || hostfs_buf_init(&s->buf, 8192) < 0) {
+	if (!s || hg_hostfs_buf_init(&s->buf, 8192) < 0) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -106,13 +106,13 @@ static void kernel_vmstat_free(void *state)
 	struct kernel_vmstat_state *s = state;
 	if (!s)
 		return;
-	hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->buf);
 	free(s);
 }
 
 static const struct opt_desc kernel_vmstat_options[] = { OPT_END };
 
-const struct input_plugin input_kernel_vmstat = {
+const struct input_plugin hg_input_kernel_vmstat = {
 	.name = "kernel_vmstat",
 	.summary = "Get kernel statistics from /proc/vmstat",
 	.config_size = sizeof(struct kernel_vmstat_config),

@@ -126,12 +126,12 @@ static size_t held(const unsigned char *b)
 
 /* ---- table ---- */
 
-void ki_cache_init(struct ki_cache *c)
+void hg_ki_cache_init(struct ki_cache *c)
 {
 	memset(c, 0, sizeof *c);
 }
 
-void ki_cache_clear(struct ki_cache *c)
+void hg_ki_cache_clear(struct ki_cache *c)
 {
 	for (size_t i = 0; i < c->cap; i++)
 		free(c->slot[i]);
@@ -288,7 +288,7 @@ static unsigned char *pack(const struct ki_obj *o)
 	return b;
 }
 
-int ki_cache_put(struct ki_cache *c, const struct ki_obj *o)
+int hg_ki_cache_put(struct ki_cache *c, const struct ki_obj *o)
 {
 	unsigned char *b = pack(o);
 	if (!b)
@@ -310,7 +310,7 @@ int ki_cache_put(struct ki_cache *c, const struct ki_obj *o)
 	return 0;
 }
 
-bool ki_cache_has(const struct ki_cache *c, const char *ns, const char *name)
+bool hg_ki_cache_has(const struct ki_cache *c, const char *ns, const char *name)
 {
 	bool found = false;
 	if (c->cap)
@@ -318,7 +318,7 @@ bool ki_cache_has(const struct ki_cache *c, const char *ns, const char *name)
 	return found;
 }
 
-bool ki_cache_remove(struct ki_cache *c, const char *ns, const char *name)
+bool hg_ki_cache_remove(struct ki_cache *c, const char *ns, const char *name)
 {
 	if (!c->cap)
 		return false;
@@ -400,7 +400,7 @@ static uint32_t rref(struct unpacker *u)
 	return v & 1 ? ((v >> 1) < NDICT ? u->dict_off[v >> 1] : 0) : (uint32_t)(v >> 1);
 }
 
-bool ki_cache_get(const struct ki_cache *c, size_t idx, struct ki_obj *o)
+bool hg_ki_cache_get(const struct ki_cache *c, size_t idx, struct ki_obj *o)
 {
 	const unsigned char *b = idx < c->cap ? c->slot[idx] : NULL;
 	if (!b)
@@ -411,7 +411,7 @@ bool ki_cache_get(const struct ki_cache *c, size_t idx, struct ki_obj *o)
 		u.dict_off[i] = (uint32_t)(alen + dlen);
 		dlen += strlen(dict[i]) + 1;
 	}
-	ki_obj_reset(o);
+	hg_ki_obj_reset(o);
 	if (!ki_obj_reserve(o, alen + dlen, 0, 0, 0, 0))
 		return false;
 	memcpy(o->arena, b + HDR, alen);
@@ -472,7 +472,7 @@ bool ki_cache_get(const struct ki_cache *c, size_t idx, struct ki_obj *o)
 	return true;
 }
 
-size_t ki_cache_memory(const struct ki_cache *c)
+size_t hg_ki_cache_memory(const struct ki_cache *c)
 {
 	return c->bytes + (c->slot ? malloc_usable_size(c->slot) + sizeof(size_t) : 0);
 }

@@ -19,17 +19,17 @@ struct ki_cache {
 	size_t bytes;         /* packed bytes held (without the slots and malloc's own) */
 };
 
-void ki_cache_init(struct ki_cache *c);
-void ki_cache_clear(struct ki_cache *c);
+void hg_ki_cache_init(struct ki_cache *c);
+void hg_ki_cache_clear(struct ki_cache *c);
 /* Packs o and puts it in place of the entry with its namespace/name.
  * -1: out of memory, or an object whose picked strings pass 64 KiB. */
-int ki_cache_put(struct ki_cache *c, const struct ki_obj *o);
+int hg_ki_cache_put(struct ki_cache *c, const struct ki_obj *o);
 /* Removes namespace/name (ns "" for nodes); false when absent. */
-bool ki_cache_remove(struct ki_cache *c, const char *ns, const char *name);
-bool ki_cache_has(const struct ki_cache *c, const char *ns, const char *name);
+bool hg_ki_cache_remove(struct ki_cache *c, const char *ns, const char *name);
+bool hg_ki_cache_has(const struct ki_cache *c, const char *ns, const char *name);
 /* Entry i of 0 .. cap-1 unpacked into o (kind set by the caller); false for an empty slot. */
-bool ki_cache_get(const struct ki_cache *c, size_t i, struct ki_obj *o);
+bool hg_ki_cache_get(const struct ki_cache *c, size_t i, struct ki_obj *o);
 /* Memory the cache holds: packed bytes, malloc's per-block overhead, the slot array. */
-size_t ki_cache_memory(const struct ki_cache *c);
+size_t hg_ki_cache_memory(const struct ki_cache *c);
 
 #endif

@@ -20,7 +20,7 @@ struct ki_kind_desc {
 	const char *name, *prefix, *group; /* group: for the RBAC rule in errors */
 	bool namespaced;
 };
-extern const struct ki_kind_desc ki_kinds[KI_NKINDS];
+extern const struct ki_kind_desc hg_ki_kinds[KI_NKINDS];
 
 struct ki {
 	char label[96];
@@ -60,6 +60,6 @@ struct ki {
 
 /* List mode: gathers the enabled resources from the first at or after
  * from, one LIST after the other; ends the gather after the last. */
-void ki_list_next(struct ki *s, int from);
+void hg_ki_list_next(struct ki *s, int from);
 
 #endif

@@ -23,13 +23,13 @@
 static void item_begin(void *arg)
 {
 	struct ki *s = arg;
-	ki_obj_reset(&s->obj);
+	hg_ki_obj_reset(&s->obj);
 }
 
 static void item_value(void *arg, const char *path, enum ks_type t, const char *v, size_t n, int idx)
 {
 	struct ki *s = arg;
-	ki_obj_value(&s->obj, path, t, v, n, idx);
+	hg_ki_obj_value(&s->obj, path, t, v, n, idx);
 }
 
 /* The object's place in the API server's list order: its etcd key below
@@ -37,7 +37,7 @@ static void item_value(void *arg, const char *path, enum ks_type t, const char *
 static void item_key(const struct ki *s, char *out, size_t n)
 {
 	const struct ki_obj *o = &s->obj;
-	if (ki_kinds[s->kind].namespaced)
+	if (hg_ki_kinds[s->kind].namespaced)
 		snprintf(out, n, "%s/%s", o->arena ? o->arena + o->ns : "", o->arena ? o->arena + o->name : "");
 	else
 		snprintf(out, n, "%s", o->arena ? o->arena + o->name : "");
@@ -55,9 +55,9 @@ static void item_end(void *arg)
 		return; /* reported before the list was restarted */
 	memcpy(s->last_key, key, sizeof key);
 	s->emitted++;
-	if (!ki_obj_emit(&s->obj, s->acc, &s->sel) && !s->oom_reported) {
+	if (!hg_ki_obj_emit(&s->obj, s->acc, &s->sel) && !s->oom_reported) {
 		s->oom_reported = true;
-		acc_error(s->acc, "%s: an object was too large to read whole (skipped)", s->what);
+		hg_acc_error(s->acc, "%s: an object was too large to read whole (skipped)", s->what);
 	}
 }
 
@@ -66,7 +66,7 @@ static bool on_data(void *arg, const char *p, size_t n)
 	struct ki *s = arg;
 	if (s->freed || s->parse_failed)
 		return false;
-	if (ks_feed(&s->ks, p, n, s->parse_err, sizeof s->parse_err) != 0) {
+	if (hg_ks_feed(&s->ks, p, n, s->parse_err, sizeof s->parse_err) != 0) {
 		s->parse_failed = true;
 		return false;
 	}
@@ -80,8 +80,8 @@ static void rbac_hint(const struct ki *s, char *out, size_t n)
 	snprintf(out, n,
 		 ". kube_inventory needs the RBAC rule {apiGroups: [\"%s\"], resources: [\"%s\"], verbs: [\"list\"]}%s "
 		 "(k8s-manifests/40-agent-rbac.yaml has it)",
-		 ki_kinds[s->kind].group, ki_kinds[s->kind].name,
-		 ki_kinds[s->kind].namespaced && s->ns ? " in that namespace" : " in a ClusterRole");
+		 hg_ki_kinds[s->kind].group, hg_ki_kinds[s->kind].name,
+		 hg_ki_kinds[s->kind].namespaced && s->ns ? " in that namespace" : " in a ClusterRole");
 }
 
 static void send_page(struct ki *s);
@@ -126,7 +126,7 @@ static bool resume_expired(struct ki *s, const struct kube_response *r)
 		s->count = 0;
 		memcpy(s->skip_to, s->last_key, sizeof s->skip_to);
 	}
-	ks_free(&s->ks);
+	hg_ks_free(&s->ks);
 	send_page(s);
 	return true;
 }
@@ -138,7 +138,7 @@ static void page_done(void *arg, const struct kube_response *r)
 	s->ks_live = false;
 	if (s->freed) {
 		if (live)
-			ks_free(&s->ks);
+			hg_ks_free(&s->ks);
 		return;
 	}
 	char err[256] = "";
@@ -147,34 +147,34 @@ static void page_done(void *arg, const struct kube_response *r)
 		/* Counted as a gather error; the objects read whole before the
 		 * break went out, the rest wait for the next gather. */
 		ok = false;
-		acc_error(s->acc, "%s (%lld %s reported before it, the rest are missing from this gather)", r->message,
-			  (long long)s->emitted, ki_kinds[s->kind].name);
-	} else if (ok && ks_finish(&s->ks, err, sizeof err) != 0) {
+		hg_acc_error(s->acc, "%s (%lld %s reported before it, the rest are missing from this gather)", r->message,
+			  (long long)s->emitted, hg_ki_kinds[s->kind].name);
+	} else if (ok && hg_ks_finish(&s->ks, err, sizeof err) != 0) {
 		ok = false;
-		acc_error(s->acc, "%s: %s", s->what, err);
+		hg_acc_error(s->acc, "%s: %s", s->what, err);
 	} else if (s->parse_failed) {
-		acc_error(s->acc, "%s: %s", s->what, s->parse_err);
+		hg_acc_error(s->acc, "%s: %s", s->what, s->parse_err);
 	} else if (!ok && r->status == 410 && s->cont[0] && resume_expired(s, r)) {
 		return;
 	} else if (!ok) {
 		char hint[256] = "";
 		if (r->status == 403)
 			rbac_hint(s, hint, sizeof hint);
-		acc_error(s->acc, "%s%s", r->message, hint);
+		hg_acc_error(s->acc, "%s%s", r->message, hint);
 	}
 	if (ok)
 		snprintf(s->cont, sizeof s->cont, "%s", s->ks.cont);
-	ks_free(&s->ks);
+	hg_ks_free(&s->ks);
 	if (ok && s->cont[0]) {
 		send_page(s);
 		return;
 	}
 	if (ok && s->kind == KI_NODES) {
-		struct metric *m = acc_metric(s->acc, "kubernetes_node");
-		metric_int(m, "node_count", s->count);
-		acc_emit(s->acc, m, 0);
+		struct metric *m = hg_acc_metric(s->acc, "kubernetes_node");
+		hg_metric_int(m, "node_count", s->count);
+		hg_acc_emit(s->acc, m, 0);
 	}
-	ki_list_next(s, s->kind + 1);
+	hg_ki_list_next(s, s->kind + 1);
 }
 
 static void send_page(struct ki *s)
@@ -184,9 +184,9 @@ static void send_page(struct ki *s)
 		sel = "metadata.name=";
 	else if (s->node_name && s->kind == KI_PODS)
 		sel = "spec.nodeName=";
-	int n = snprintf(s->path, sizeof s->path, "%s%s%s/%s?limit=%u", ki_kinds[s->kind].prefix,
-			 ki_kinds[s->kind].namespaced && s->ns ? "/namespaces/" : "",
-			 ki_kinds[s->kind].namespaced && s->ns ? s->ns : "", ki_kinds[s->kind].name, s->page_size);
+	int n = snprintf(s->path, sizeof s->path, "%s%s%s/%s?limit=%u", hg_ki_kinds[s->kind].prefix,
+			 hg_ki_kinds[s->kind].namespaced && s->ns ? "/namespaces/" : "",
+			 hg_ki_kinds[s->kind].namespaced && s->ns ? s->ns : "", hg_ki_kinds[s->kind].name, s->page_size);
 	if (sel) {
 		char fs[512];
 		snprintf(fs, sizeof fs, "%s%s", sel, s->node_name);
@@ -202,24 +202,24 @@ static void send_page(struct ki *s)
 	struct ks_handler hd = { item_begin, item_value, item_end, s };
 	char err[512];
 	s->parse_failed = false;
-	if ((size_t)n >= sizeof s->path || ks_init(&s->ks, &hd) != 0) {
-		acc_error(s->acc, "%s: %s", s->what, (size_t)n >= sizeof s->path ? "request path too long" : "out of memory");
-		ki_list_next(s, s->kind + 1);
+	if ((size_t)n >= sizeof s->path || hg_ks_init(&s->ks, &hd) != 0) {
+		hg_acc_error(s->acc, "%s: %s", s->what, (size_t)n >= sizeof s->path ? "request path too long" : "out of memory");
+		hg_ki_list_next(s, s->kind + 1);
 		return;
 	}
 	s->ks_live = true;
 	struct kube_request rq = { .method = "GET", .path = s->path, .what = s->what, .timeout_ms = s->timeout_ms,
 				   .on_data = on_data };
-	if (kube_send(s->c, &rq, page_done, s, err, sizeof err) != 0) {
-		ks_free(&s->ks);
+	if (hg_kube_send(s->c, &rq, page_done, s, err, sizeof err) != 0) {
+		hg_ks_free(&s->ks);
 		s->ks_live = false;
-		acc_error(s->acc, "%s: %s", s->what, err);
-		ki_list_next(s, s->kind + 1);
+		hg_acc_error(s->acc, "%s: %s", s->what, err);
+		hg_ki_list_next(s, s->kind + 1);
 	}
 }
 
 /* Starts the first enabled resource at or after from, or ends the gather. */
-void ki_list_next(struct ki *s, int from)
+void hg_ki_list_next(struct ki *s, int from)
 {
 	while (from < KI_NKINDS && !s->enabled[from])
 		from++;
@@ -228,7 +228,7 @@ void ki_list_next(struct ki *s, int from)
 		s->busy = false;
 		s->acc = NULL;
 		if (!s->in_gather) /* else gather returns GATHER_DONE itself */
-			acc_gather_done(acc);
+			hg_acc_gather_done(acc);
 		return;
 	}
 	s->kind = from;
@@ -237,8 +237,8 @@ void ki_list_next(struct ki *s, int from)
 	s->emitted = 0;
 	s->last_key[0] = s->skip_to[0] = '\0';
 	s->restarted = false;
-	ki_obj_free(&s->obj);
-	ki_obj_init(&s->obj, (enum ki_kind)from);
-	snprintf(s->what, sizeof s->what, "list %s%s", ki_kinds[from].name, ki_kinds[from].group[0] ? ".apps" : "");
+	hg_ki_obj_free(&s->obj);
+	hg_ki_obj_init(&s->obj, (enum ki_kind)from);
+	snprintf(s->what, sizeof s->what, "list %s%s", hg_ki_kinds[from].name, hg_ki_kinds[from].group[0] ? ".apps" : "");
 	send_page(s);
 }

@@ -16,7 +16,7 @@
 #define ARENA_MAX (4u << 20)
 #define ITEMS_MAX 4096
 
-bool ki_filter_match(const struct ki_filter *f, const char *key)
+bool hg_ki_filter_match(const struct ki_filter *f, const char *key)
 {
 	bool in = !f->include || f->include->n == 0;
 	for (size_t i = 0; !in && i < f->include->n; i++)
@@ -79,14 +79,14 @@ static const char *S(const struct ki_obj *o, uint32_t off)
 	return o->arena + off;
 }
 
-void ki_obj_init(struct ki_obj *o, enum ki_kind kind)
+void hg_ki_obj_init(struct ki_obj *o, enum ki_kind kind)
 {
 	memset(o, 0, sizeof *o);
 	o->kind = kind;
-	ki_obj_reset(o);
+	hg_ki_obj_reset(o);
 }
 
-void ki_obj_reset(struct ki_obj *o)
+void hg_ki_obj_reset(struct ki_obj *o)
 {
 	o->alen = 0;
 	o->oom = false;
@@ -100,7 +100,7 @@ void ki_obj_reset(struct ki_obj *o)
 	o->nsel = o->ncont = o->nst = o->ncond = 0;
 }
 
-void ki_obj_free(struct ki_obj *o)
+void hg_ki_obj_free(struct ki_obj *o)
 {
 	free(o->arena);
 	free(o->sel);
@@ -292,7 +292,7 @@ static const struct {
 	{ "status.updatedNumberScheduled", I_UPDATED_SCHEDULED },
 };
 
-void ki_obj_value(struct ki_obj *o, const char *path, enum ks_type t, const char *v, size_t n, int idx)
+void hg_ki_obj_value(struct ki_obj *o, const char *path, enum ks_type t, const char *v, size_t n, int idx)
 {
 	if (t == KS_STRING && eq(path, "metadata.name")) {
 		o->name = arena_add(o, v, n);
@@ -307,7 +307,7 @@ void ki_obj_value(struct ki_obj *o, const char *path, enum ks_type t, const char
 		time_t ts;
 		snprintf(b, sizeof b, "%.*s", (int)n, v);
 		/* Past 2262 does not fit int64 ns: absent, as an unreadable time. */
-		o->created_ns = kube_parse_time(b, &ts) == 0 && ts < INT64_MAX / 1000000000 && ts > INT64_MIN / 1000000000
+		o->created_ns = hg_kube_parse_time(b, &ts) == 0 && ts < INT64_MAX / 1000000000 && ts > INT64_MIN / 1000000000
 					? (int64_t)ts * 1000000000
 					: 0;
 		return;
@@ -344,7 +344,7 @@ static size_t sel_keys(struct ki_obj *o, const char *prefix, const struct ki_fil
 	size_t k = 0;
 	for (size_t i = 0; i < o->nsel && k < max; i++) {
 		const char *key = S(o, o->sel[i].k);
-		if (!ki_filter_match(f, key))
+		if (!hg_ki_filter_match(f, key))
 			continue;
 		size_t kl = strlen(key);
 		char tmp[512];
@@ -363,56 +363,56 @@ static size_t sel_keys(struct ki_obj *o, const char *prefix, const struct ki_fil
 static void add_sel_tags(struct ki_obj *o, struct metric *m, const uint32_t *keys, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		metric_tag(m, S(o, keys[2 * i]), S(o, keys[2 * i + 1]));
+		hg_metric_tag(m, S(o, keys[2 * i]), S(o, keys[2 * i + 1]));
 }
 
 static void emit_deployment(struct ki_obj *o, struct acc *acc, const uint32_t *keys, size_t nk)
 {
-	struct metric *m = acc_metric(acc, "kubernetes_deployment");
-	metric_tag(m, "deployment_name", S(o, o->name));
-	metric_tag(m, "namespace", S(o, o->ns));
+	struct metric *m = hg_acc_metric(acc, "kubernetes_deployment");
+	hg_metric_tag(m, "deployment_name", S(o, o->name));
+	hg_metric_tag(m, "namespace", S(o, o->ns));
 	add_sel_tags(o, m, keys, nk);
-	metric_int(m, "replicas_available", o->ints[I_AVAILABLE]);
-	metric_int(m, "replicas_unavailable", o->ints[I_UNAVAILABLE]);
-	metric_int(m, "created", o->created_ns);
-	acc_emit(acc, m, 0);
+	hg_metric_int(m, "replicas_available", o->ints[I_AVAILABLE]);
+	hg_metric_int(m, "replicas_unavailable", o->ints[I_UNAVAILABLE]);
+	hg_metric_int(m, "created", o->created_ns);
+	hg_acc_emit(acc, m, 0);
 }
 
 static void emit_daemonset(struct ki_obj *o, struct acc *acc, const uint32_t *keys, size_t nk)
 {
-	struct metric *m = acc_metric(acc, "kubernetes_daemonset");
-	metric_tag(m, "daemonset_name", S(o, o->name));
-	metric_tag(m, "namespace", S(o, o->ns));
+	struct metric *m = hg_acc_metric(acc, "kubernetes_daemonset");
+	hg_metric_tag(m, "daemonset_name", S(o, o->name));
+	hg_metric_tag(m, "namespace", S(o, o->ns));
 	add_sel_tags(o, m, keys, nk);
-	metric_int(m, "generation", o->ints[I_GENERATION]);
-	metric_int(m, "current_number_scheduled", o->ints[I_CURRENT_SCHEDULED]);
-	metric_int(m, "desired_number_scheduled", o->ints[I_DESIRED_SCHEDULED]);
-	metric_int(m, "number_available", o->ints[I_NUMBER_AVAILABLE]);
-	metric_int(m, "number_misscheduled", o->ints[I_MISSCHEDULED]);
-	metric_int(m, "number_ready", o->ints[I_NUMBER_READY]);
-	metric_int(m, "number_unavailable", o->ints[I_NUMBER_UNAVAILABLE]);
-	metric_int(m, "updated_number_scheduled", o->ints[I_UPDATED_SCHEDULED]);
+	hg_metric_int(m, "generation", o->ints[I_GENERATION]);
+	hg_metric_int(m, "current_number_scheduled", o->ints[I_CURRENT_SCHEDULED]);
+	hg_metric_int(m, "desired_number_scheduled", o->ints[I_DESIRED_SCHEDULED]);
+	hg_metric_int(m, "number_available", o->ints[I_NUMBER_AVAILABLE]);
+	hg_metric_int(m, "number_misscheduled", o->ints[I_MISSCHEDULED]);
+	hg_metric_int(m, "number_ready", o->ints[I_NUMBER_READY]);
+	hg_metric_int(m, "number_unavailable", o->ints[I_NUMBER_UNAVAILABLE]);
+	hg_metric_int(m, "updated_number_scheduled", o->ints[I_UPDATED_SCHEDULED]);
 	if (o->created_ns)
-		metric_int(m, "created", o->created_ns);
-	acc_emit(acc, m, 0);
+		hg_metric_int(m, "created", o->created_ns);
+	hg_acc_emit(acc, m, 0);
 }
 
 static void emit_statefulset(struct ki_obj *o, struct acc *acc, const uint32_t *keys, size_t nk)
 {
-	struct metric *m = acc_metric(acc, "kubernetes_statefulset");
-	metric_tag(m, "statefulset_name", S(o, o->name));
-	metric_tag(m, "namespace", S(o, o->ns));
+	struct metric *m = hg_acc_metric(acc, "kubernetes_statefulset");
+	hg_metric_tag(m, "statefulset_name", S(o, o->name));
+	hg_metric_tag(m, "namespace", S(o, o->ns));
 	add_sel_tags(o, m, keys, nk);
-	metric_int(m, "created", o->created_ns);
-	metric_int(m, "generation", o->ints[I_GENERATION]);
-	metric_int(m, "replicas", o->ints[I_REPLICAS]);
-	metric_int(m, "replicas_current", o->ints[I_CURRENT]);
-	metric_int(m, "replicas_ready", o->ints[I_READY]);
-	metric_int(m, "replicas_updated", o->ints[I_UPDATED]);
-	metric_int(m, "observed_generation", o->ints[I_OBSERVED_GENERATION]);
+	hg_metric_int(m, "created", o->created_ns);
+	hg_metric_int(m, "generation", o->ints[I_GENERATION]);
+	hg_metric_int(m, "replicas", o->ints[I_REPLICAS]);
+	hg_metric_int(m, "replicas_current", o->ints[I_CURRENT]);
+	hg_metric_int(m, "replicas_ready", o->ints[I_READY]);
+	hg_metric_int(m, "replicas_updated", o->ints[I_UPDATED]);
+	hg_metric_int(m, "observed_generation", o->ints[I_OBSERVED_GENERATION]);
 	if (o->has[I_SPEC_REPLICAS])
-		metric_int(m, "spec_replicas", o->ints[I_SPEC_REPLICAS]);
-	acc_emit(acc, m, 0);
+		hg_metric_int(m, "spec_replicas", o->ints[I_SPEC_REPLICAS]);
+	hg_acc_emit(acc, m, 0);
 }
 
 static int64_t quantity(const struct ki_obj *o, uint32_t off, int64_t scale)
@@ -420,16 +420,16 @@ static int64_t quantity(const struct ki_obj *o, uint32_t off, int64_t scale)
 	const char *s = S(o, off);
 	int64_t v = 0;
 	/* Unparsable is 0, as Telegraf's convertQuantity answers. */
-	if (kube_quantity_scaled(s, strlen(s), scale, KUBE_ROUND_DOWN, &v) != 0)
+	if (hg_kube_quantity_scaled(s, strlen(s), scale, KUBE_ROUND_DOWN, &v) != 0)
 		v = 0;
 	return v;
 }
 
 static void node_tags(struct ki_obj *o, struct metric *m)
 {
-	metric_tag(m, "node_name", S(o, o->name));
-	metric_tag(m, "cluster_namespace", S(o, o->cluster_ns));
-	metric_tag(m, "version", S(o, o->version));
+	hg_metric_tag(m, "node_name", S(o, o->name));
+	hg_metric_tag(m, "cluster_namespace", S(o, o->cluster_ns));
+	hg_metric_tag(m, "version", S(o, o->version));
 }
 
 static void emit_node(struct ki_obj *o, struct acc *acc)
@@ -438,13 +438,13 @@ static void emit_node(struct ki_obj *o, struct acc *acc)
 	for (size_t i = 0; i < o->ncond; i++) {
 		const char *type = S(o, o->cond[i].type), *st = S(o, o->cond[i].status);
 		bool is_true = strcmp(st, "True") == 0, is_ready = strcmp(type, "Ready") == 0;
-		struct metric *m = acc_metric(acc, "kubernetes_node");
+		struct metric *m = hg_acc_metric(acc, "kubernetes_node");
 		node_tags(o, m);
-		metric_tag(m, "status", st);
-		metric_tag(m, "condition", type);
-		metric_int(m, "status_condition", is_true ? 1 : strcmp(st, "Unknown") == 0 ? 2 : 0);
-		metric_int(m, "ready", is_true && is_ready ? 1 : 0);
-		acc_emit(acc, m, 0);
+		hg_metric_tag(m, "status", st);
+		hg_metric_tag(m, "condition", type);
+		hg_metric_int(m, "status_condition", is_true ? 1 : strcmp(st, "Unknown") == 0 ? 2 : 0);
+		hg_metric_int(m, "ready", is_true && is_ready ? 1 : 0);
+		hg_acc_emit(acc, m, 0);
 		disk |= is_true && strcmp(type, "DiskPressure") == 0;
 		mem |= is_true && strcmp(type, "MemoryPressure") == 0;
 		net |= strcmp(st, "False") == 0 && strcmp(type, "NetworkUnavailable") == 0;
@@ -453,38 +453,38 @@ static void emit_node(struct ki_obj *o, struct acc *acc)
 	}
 	static const char *const what[2] = { "capacity", "allocatable" };
 	char keys[2][R_N + 1][48];
-	struct metric *m = acc_metric(acc, "kubernetes_node");
+	struct metric *m = hg_acc_metric(acc, "kubernetes_node");
 	node_tags(o, m);
 	for (int w = 0; w < 2; w++) {
 		if (o->res[w][R_CPU]) {
 			snprintf(keys[w][0], sizeof keys[w][0], "%s_cpu_cores", what[w]);
 			snprintf(keys[w][R_N], sizeof keys[w][R_N], "%s_millicpu_cores", what[w]);
-			metric_int(m, keys[w][0], quantity(o, o->res[w][R_CPU], 1));
-			metric_int(m, keys[w][R_N], quantity(o, o->res[w][R_CPU], 1000));
+			hg_metric_int(m, keys[w][0], quantity(o, o->res[w][R_CPU], 1));
+			hg_metric_int(m, keys[w][R_N], quantity(o, o->res[w][R_CPU], 1000));
 		}
 		if (o->res[w][R_EPHEMERAL]) {
 			snprintf(keys[w][1], sizeof keys[w][1], "%s_ephemeral_storage_bytes", what[w]);
-			metric_int(m, keys[w][1], quantity(o, o->res[w][R_EPHEMERAL], 1));
+			hg_metric_int(m, keys[w][1], quantity(o, o->res[w][R_EPHEMERAL], 1));
 		}
 		if (o->res[w][R_MEMORY]) {
 			snprintf(keys[w][2], sizeof keys[w][2], "%s_memory_bytes", what[w]);
-			metric_int(m, keys[w][2], quantity(o, o->res[w][R_MEMORY], 1));
+			hg_metric_int(m, keys[w][2], quantity(o, o->res[w][R_MEMORY], 1));
 		}
 		if (o->res[w][R_PODS]) {
 			const char *p = S(o, o->res[w][R_PODS]);
 			char *end;
 			long long v = strtoll(p, &end, 10);
 			snprintf(keys[w][3], sizeof keys[w][3], "%s_pods", what[w]);
-			metric_int(m, keys[w][3], *p && !*end ? v : 0);
+			hg_metric_int(m, keys[w][3], *p && !*end ? v : 0);
 		}
 	}
-	metric_bool(m, "spec_unschedulable", o->unschedulable);
-	metric_bool(m, "condition_disk_pressure", disk);
-	metric_bool(m, "condition_memory_pressure", mem);
-	metric_bool(m, "condition_network_available", net);
-	metric_bool(m, "condition_pid_pressure", pid);
-	metric_bool(m, "condition_ready", ready);
-	acc_emit(acc, m, 0);
+	hg_metric_bool(m, "spec_unschedulable", o->unschedulable);
+	hg_metric_bool(m, "condition_disk_pressure", disk);
+	hg_metric_bool(m, "condition_memory_pressure", mem);
+	hg_metric_bool(m, "condition_network_available", net);
+	hg_metric_bool(m, "condition_pid_pressure", pid);
+	hg_metric_bool(m, "condition_ready", ready);
+	hg_acc_emit(acc, m, 0);
 }
 
 static const char *const state_names[4] = { "running", "terminated", "waiting", "unknown" };
@@ -514,54 +514,54 @@ static void emit_pod(struct ki_obj *o, struct acc *acc, const uint32_t *keys, si
 		for (size_t j = 0; j < o->ncond; j++) {
 			const char *type = S(o, o->cond[j].type), *st = S(o, o->cond[j].status);
 			bool is_true = strcmp(st, "True") == 0;
-			struct metric *m = acc_metric(acc, "kubernetes_pod_container");
-			metric_tag(m, "container_name", S(o, c->name));
-			metric_tag(m, "image", image);
-			metric_tag(m, "status", st);
-			metric_tag(m, "namespace", S(o, o->ns));
-			metric_tag(m, "node_name", S(o, o->node_name));
-			metric_tag(m, "pod_name", S(o, o->name));
-			metric_tag(m, "condition", type);
+			struct metric *m = hg_acc_metric(acc, "kubernetes_pod_container");
+			hg_metric_tag(m, "container_name", S(o, c->name));
+			hg_metric_tag(m, "image", image);
+			hg_metric_tag(m, "status", st);
+			hg_metric_tag(m, "namespace", S(o, o->ns));
+			hg_metric_tag(m, "node_name", S(o, o->node_name));
+			hg_metric_tag(m, "pod_name", S(o, o->name));
+			hg_metric_tag(m, "condition", type);
 			if (version)
-				metric_tag(m, "version", version);
-			metric_int(m, "status_condition", is_true ? 1 : strcmp(st, "Unknown") == 0 ? 2 : 0);
-			metric_int(m, "ready", is_true && strcmp(type, "Ready") == 0 ? 1 : 0);
-			acc_emit(acc, m, 0);
+				hg_metric_tag(m, "version", version);
+			hg_metric_int(m, "status_condition", is_true ? 1 : strcmp(st, "Unknown") == 0 ? 2 : 0);
+			hg_metric_int(m, "ready", is_true && strcmp(type, "Ready") == 0 ? 1 : 0);
+			hg_acc_emit(acc, m, 0);
 		}
-		struct metric *m = acc_metric(acc, "kubernetes_pod_container");
-		metric_tag(m, "container_name", S(o, c->name));
-		metric_tag(m, "namespace", S(o, o->ns));
-		metric_tag(m, "node_name", S(o, o->node_name));
-		metric_tag(m, "pod_name", S(o, o->name));
-		metric_tag(m, "phase", S(o, o->phase));
-		metric_tag(m, "image", image);
+		struct metric *m = hg_acc_metric(acc, "kubernetes_pod_container");
+		hg_metric_tag(m, "container_name", S(o, c->name));
+		hg_metric_tag(m, "namespace", S(o, o->ns));
+		hg_metric_tag(m, "node_name", S(o, o->node_name));
+		hg_metric_tag(m, "pod_name", S(o, o->name));
+		hg_metric_tag(m, "phase", S(o, o->phase));
+		hg_metric_tag(m, "image", image);
 		if (version)
-			metric_tag(m, "version", version);
-		metric_tag(m, "state", state_names[s->state]);
-		metric_tag(m, "readiness", s->ready ? "ready" : "unready");
+			hg_metric_tag(m, "version", version);
+		hg_metric_tag(m, "state", state_names[s->state]);
+		hg_metric_tag(m, "readiness", s->ready ? "ready" : "unready");
 		add_sel_tags(o, m, keys, nk);
-		metric_int(m, "restarts_total", s->restarts);
-		metric_int(m, "state_code", s->state);
+		hg_metric_int(m, "restarts_total", s->restarts);
+		hg_metric_int(m, "state_code", s->state);
 		const char *reason = S(o, s->reason);
 		if (s->state == 1)
-			metric_string(m, "terminated_reason", reason);
+			hg_metric_string(m, "terminated_reason", reason);
 		if (*reason)
-			metric_string(m, "state_reason", reason);
+			hg_metric_string(m, "state_reason", reason);
 		if (*S(o, o->phase_reason))
-			metric_string(m, "phase_reason", S(o, o->phase_reason));
+			hg_metric_string(m, "phase_reason", S(o, o->phase_reason));
 		if (c->req_cpu)
-			metric_int(m, "resource_requests_millicpu_units", quantity(o, c->req_cpu, 1000));
+			hg_metric_int(m, "resource_requests_millicpu_units", quantity(o, c->req_cpu, 1000));
 		if (c->req_mem)
-			metric_int(m, "resource_requests_memory_bytes", quantity(o, c->req_mem, 1));
+			hg_metric_int(m, "resource_requests_memory_bytes", quantity(o, c->req_mem, 1));
 		if (c->lim_cpu)
-			metric_int(m, "resource_limits_millicpu_units", quantity(o, c->lim_cpu, 1000));
+			hg_metric_int(m, "resource_limits_millicpu_units", quantity(o, c->lim_cpu, 1000));
 		if (c->lim_mem)
-			metric_int(m, "resource_limits_memory_bytes", quantity(o, c->lim_mem, 1));
-		acc_emit(acc, m, 0);
+			hg_metric_int(m, "resource_limits_memory_bytes", quantity(o, c->lim_mem, 1));
+		hg_acc_emit(acc, m, 0);
 	}
 }
 
-bool ki_obj_emit(struct ki_obj *o, struct acc *acc, const struct ki_filter *selectors)
+bool hg_ki_obj_emit(struct ki_obj *o, struct acc *acc, const struct ki_filter *selectors)
 {
 	uint32_t keys[2 * SEL_MAX];
 	size_t nk = 0;

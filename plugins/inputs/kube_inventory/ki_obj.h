@@ -86,14 +86,14 @@ struct ki_obj {
 struct ki_filter {
 	const struct strlist *include, *exclude;
 };
-bool ki_filter_match(const struct ki_filter *f, const char *key);
+bool hg_ki_filter_match(const struct ki_filter *f, const char *key);
 
-void ki_obj_init(struct ki_obj *o, enum ki_kind kind);
-void ki_obj_reset(struct ki_obj *o);
-void ki_obj_free(struct ki_obj *o);
+void hg_ki_obj_init(struct ki_obj *o, enum ki_kind kind);
+void hg_ki_obj_reset(struct ki_obj *o);
+void hg_ki_obj_free(struct ki_obj *o);
 /* A value of the object being read (ks_handler.value). */
-void ki_obj_value(struct ki_obj *o, const char *path, enum ks_type t, const char *v, size_t n, int idx);
+void hg_ki_obj_value(struct ki_obj *o, const char *path, enum ks_type t, const char *v, size_t n, int idx);
 /* Emits the object's metrics; false when it was not complete (out of memory). */
-bool ki_obj_emit(struct ki_obj *o, struct acc *acc, const struct ki_filter *selectors);
+bool hg_ki_obj_emit(struct ki_obj *o, struct acc *acc, const struct ki_filter *selectors);
 
 #endif

@@ -186,7 +186,7 @@ static const yajl_callbacks callbacks = {
 	.yajl_end_array = on_end_array,
 };
 
-int ks_init(struct ks *p, const struct ks_handler *hd)
+int hg_ks_init(struct ks *p, const struct ks_handler *hd)
 {
 	memset(p, 0, sizeof *p);
 	p->hd = *hd;
@@ -211,17 +211,17 @@ static int status(struct ks *p, yajl_status st, const char *buf, size_t n, char 
 	return -1;
 }
 
-int ks_feed(struct ks *p, const char *buf, size_t n, char *err, size_t errlen)
+int hg_ks_feed(struct ks *p, const char *buf, size_t n, char *err, size_t errlen)
 {
 	return status(p, yajl_parse(p->h, (const unsigned char *)buf, n), buf, n, err, errlen);
 }
 
-int ks_finish(struct ks *p, char *err, size_t errlen)
+int hg_ks_finish(struct ks *p, char *err, size_t errlen)
 {
 	return status(p, yajl_complete_parse(p->h), "", 0, err, errlen);
 }
 
-void ks_free(struct ks *p)
+void hg_ks_free(struct ks *p)
 {
 	if (p->h)
 		yajl_free(p->h);

@@ -40,9 +40,9 @@ struct ks {
 	bool too_deep;
 };
 
-int ks_init(struct ks *p, const struct ks_handler *hd);
-int ks_feed(struct ks *p, const char *buf, size_t n, char *err, size_t errlen);
-int ks_finish(struct ks *p, char *err, size_t errlen);
-void ks_free(struct ks *p);
+int hg_ks_init(struct ks *p, const struct ks_handler *hd);
+int hg_ks_feed(struct ks *p, const char *buf, size_t n, char *err, size_t errlen);
+int hg_ks_finish(struct ks *p, char *err, size_t errlen);
+void hg_ks_free(struct ks *p);
 
 #endif

@@ -18,13 +18,13 @@ static uint64_t now_ms(const struct ki_rw *rw)
 static void item_begin(void *arg)
 {
 	struct ki_rw *rw = arg;
-	ki_obj_reset(&rw->obj);
+	hg_ki_obj_reset(&rw->obj);
 }
 
 static void item_value(void *arg, const char *path, enum ks_type t, const char *v, size_t n, int idx)
 {
 	struct ki_rw *rw = arg;
-	ki_obj_value(&rw->obj, path, t, v, n, idx);
+	hg_ki_obj_value(&rw->obj, path, t, v, n, idx);
 }
 
 /* Reads one object's JSON into rw->obj; false (with rw->err) when it is not one. */
@@ -33,14 +33,14 @@ static bool read_object(struct ki_rw *rw, const char *json, size_t len)
 	struct ks_handler hd = { item_begin, item_value, NULL, rw };
 	struct ks p;
 	char err[200] = "";
-	if (ks_init(&p, &hd) != 0) {
+	if (hg_ks_init(&p, &hd) != 0) {
 		snprintf(rw->err, sizeof rw->err, "out of memory");
 		return false;
 	}
 	static const char head[] = "{\"items\":[", tail[] = "]}";
-	bool ok = ks_feed(&p, head, sizeof head - 1, err, sizeof err) == 0 && ks_feed(&p, json, len, err, sizeof err) == 0 &&
-		  ks_feed(&p, tail, sizeof tail - 1, err, sizeof err) == 0 && ks_finish(&p, err, sizeof err) == 0;
-	ks_free(&p);
+	bool ok = hg_ks_feed(&p, head, sizeof head - 1, err, sizeof err) == 0 && hg_ks_feed(&p, json, len, err, sizeof err) == 0 &&
+		  hg_ks_feed(&p, tail, sizeof tail - 1, err, sizeof err) == 0 && hg_ks_finish(&p, err, sizeof err) == 0;
+	hg_ks_free(&p);
 	if (!ok)
 		snprintf(rw->err, sizeof rw->err, "%s", err);
 	return ok;
@@ -74,7 +74,7 @@ static void on_event(void *arg, const struct kube_event *ev)
 {
 	struct ki_rw *rw = arg;
 	if (ev->from_list) {
-		if (read_object(rw, ev->object, ev->object_len) && ki_cache_put(&rw->pending, &rw->obj) != 0)
+		if (read_object(rw, ev->object, ev->object_len) && hg_ki_cache_put(&rw->pending, &rw->obj) != 0)
 			snprintf(rw->err, sizeof rw->err, "%s/%s: too large to cache (skipped)", ev->namespace, ev->name);
 		return;
 	}
@@ -84,12 +84,12 @@ static void on_event(void *arg, const struct kube_event *ev)
 		return;
 	rw->events++;
 	if (ev->type == KUBE_EV_DELETED) {
-		ki_cache_remove(&rw->cache, ev->namespace, ev->name);
+		hg_ki_cache_remove(&rw->cache, ev->namespace, ev->name);
 		return;
 	}
-	if (read_object(rw, ev->object, ev->object_len) && ki_cache_put(&rw->cache, &rw->obj) != 0) {
+	if (read_object(rw, ev->object, ev->object_len) && hg_ki_cache_put(&rw->cache, &rw->obj) != 0) {
 		/* The old state would be wrong from now on: better absent. */
-		ki_cache_remove(&rw->cache, ev->namespace, ev->name);
+		hg_ki_cache_remove(&rw->cache, ev->namespace, ev->name);
 		snprintf(rw->err, sizeof rw->err, "%s/%s: too large to cache (skipped)", ev->namespace, ev->name);
 	}
 }
@@ -97,7 +97,7 @@ static void on_event(void *arg, const struct kube_event *ev)
 static void on_list_start(void *arg)
 {
 	struct ki_rw *rw = arg;
-	ki_cache_clear(&rw->pending);
+	hg_ki_cache_clear(&rw->pending);
 	rw->listing = true;
 	if (rw->synced)
 		gap_begins(rw, "the watch's history expired (410 Gone): listing again");
@@ -106,9 +106,9 @@ static void on_list_start(void *arg)
 static void on_synced(void *arg)
 {
 	struct ki_rw *rw = arg;
-	ki_cache_clear(&rw->cache);
+	hg_ki_cache_clear(&rw->cache);
 	rw->cache = rw->pending;
-	ki_cache_init(&rw->pending);
+	hg_ki_cache_init(&rw->pending);
 	rw->listing = false;
 	bool first = !rw->synced;
 	rw->synced = true;
@@ -130,7 +130,7 @@ static void on_error(void *arg, const char *msg)
 	}
 }
 
-int ki_rw_start(struct ki_rw *rw, struct kube_client *c, const struct ki_rw_opts *o, char *err, size_t errlen)
+int hg_ki_rw_start(struct ki_rw *rw, struct kube_client *c, const struct ki_rw_opts *o, char *err, size_t errlen)
 {
 	memset(rw, 0, sizeof *rw);
 	rw->kind = o->kind;
@@ -138,9 +138,9 @@ int ki_rw_start(struct ki_rw *rw, struct kube_client *c, const struct ki_rw_opts
 	rw->resource = o->resource;
 	rw->on_synced = o->on_synced;
 	rw->arg = o->arg;
-	ki_obj_init(&rw->obj, o->kind);
-	ki_cache_init(&rw->cache);
-	ki_cache_init(&rw->pending);
+	hg_ki_obj_init(&rw->obj, o->kind);
+	hg_ki_cache_init(&rw->cache);
+	hg_ki_cache_init(&rw->pending);
 	struct kube_watch_opts wo = {
 		.path = o->path,
 		.field_selector = o->field_selector,
@@ -152,56 +152,56 @@ int ki_rw_start(struct ki_rw *rw, struct kube_client *c, const struct ki_rw_opts
 		.timeout_seconds = o->timeout_seconds,
 		.page_size = o->page_size,
 	};
-	rw->w = kube_watch_start(c, &wo, err, errlen);
+	rw->w = hg_kube_watch_start(c, &wo, err, errlen);
 	if (!rw->w) {
-		ki_obj_free(&rw->obj);
+		hg_ki_obj_free(&rw->obj);
 		return -1;
 	}
 	return 0;
 }
 
-void ki_rw_stop(struct ki_rw *rw)
+void hg_ki_rw_stop(struct ki_rw *rw)
 {
 	if (!rw->w)
 		return;
-	kube_watch_stop(rw->w);
+	hg_kube_watch_stop(rw->w);
 	rw->w = NULL;
-	ki_cache_clear(&rw->cache);
-	ki_cache_clear(&rw->pending);
-	ki_obj_free(&rw->obj);
+	hg_ki_cache_clear(&rw->cache);
+	hg_ki_cache_clear(&rw->pending);
+	hg_ki_obj_free(&rw->obj);
 	rw->synced = rw->listing = false;
 	rw->stale_since = 0;
 }
 
-bool ki_rw_running(const struct ki_rw *rw)
+bool hg_ki_rw_running(const struct ki_rw *rw)
 {
 	return rw->w != NULL;
 }
 
-size_t ki_rw_emit(struct ki_rw *rw, struct acc *acc, const struct ki_filter *sel, struct ki_obj *scratch)
+size_t hg_ki_rw_emit(struct ki_rw *rw, struct acc *acc, const struct ki_filter *sel, struct ki_obj *scratch)
 {
 	if (rw->gaps_unreported) {
-		acc_error(acc, "watch %s: %u gap(s) since the last gather, %llu ms in all (last: %s)", rw->resource,
+		hg_acc_error(acc, "watch %s: %u gap(s) since the last gather, %llu ms in all (last: %s)", rw->resource,
 			  rw->gaps_unreported, (unsigned long long)rw->gap_ms_unreported, rw->gap_last);
 		rw->gaps_unreported = 0;
 		rw->gap_ms_unreported = 0;
 	}
 	if (rw->stale_since)
-		acc_error(acc, "watch %s: not current for %llu ms (%s): these are the values from before", rw->resource,
+		hg_acc_error(acc, "watch %s: not current for %llu ms (%s): these are the values from before", rw->resource,
 			  (unsigned long long)(now_ms(rw) - rw->stale_since), rw->stale_why);
 	if (rw->err[0]) {
-		acc_error(acc, "watch %s: %s", rw->resource, rw->err);
+		hg_acc_error(acc, "watch %s: %s", rw->resource, rw->err);
 		rw->err[0] = '\0';
 	}
 	scratch->kind = rw->kind;
 	size_t n = 0;
 	for (size_t i = 0; i < rw->cache.cap; i++) {
-		if (!ki_cache_get(&rw->cache, i, scratch))
+		if (!hg_ki_cache_get(&rw->cache, i, scratch))
 			continue;
 		n++;
-		if (!ki_obj_emit(scratch, acc, sel) && !rw->oom_reported) {
+		if (!hg_ki_obj_emit(scratch, acc, sel) && !rw->oom_reported) {
 			rw->oom_reported = true;
-			acc_error(acc, "watch %s: out of memory emitting an object", rw->resource);
+			hg_acc_error(acc, "watch %s: out of memory emitting an object", rw->resource);
 		}
 	}
 	return n;

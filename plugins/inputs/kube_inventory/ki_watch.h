@@ -5,7 +5,7 @@
  * list is complete, so a gather during a relist emits the last complete
  * state: every series once, none missing. Watch events change the cache in
  * place. A gap (the watch failing, its history expiring) is logged when it
- * starts and ends, and told to the next gather (acc_error, counted in
+ * starts and ends, and told to the next gather (hg_acc_error, counted in
  * internal_gather.errors). */
 #ifndef HG_KI_WATCH_H
 #define HG_KI_WATCH_H
@@ -52,12 +52,12 @@ struct ki_rw_opts {
 	void *arg;
 };
 
-int ki_rw_start(struct ki_rw *rw, struct kube_client *c, const struct ki_rw_opts *o, char *err, size_t errlen);
+int hg_ki_rw_start(struct ki_rw *rw, struct kube_client *c, const struct ki_rw_opts *o, char *err, size_t errlen);
 /* Stops the watch and frees the caches (a follower keeps nothing). */
-void ki_rw_stop(struct ki_rw *rw);
-bool ki_rw_running(const struct ki_rw *rw);
+void hg_ki_rw_stop(struct ki_rw *rw);
+bool hg_ki_rw_running(const struct ki_rw *rw);
 /* Emits every cached object into acc (scratch: a reused ki_obj); reports
  * gaps and unreadable objects as errors. Returns the objects emitted. */
-size_t ki_rw_emit(struct ki_rw *rw, struct acc *acc, const struct ki_filter *sel, struct ki_obj *scratch);
+size_t hg_ki_rw_emit(struct ki_rw *rw, struct acc *acc, const struct ki_filter *sel, struct ki_obj *scratch);
 
 #endif

@@ -86,7 +86,7 @@ static const struct opt_desc ki_options[] = {
 	OPT_END,
 };
 
-const struct ki_kind_desc ki_kinds[KI_NKINDS] = {
+const struct ki_kind_desc hg_ki_kinds[KI_NKINDS] = {
 	[KI_DAEMONSETS] = { "daemonsets", "/apis/apps/v1", "apps", true },
 	[KI_DEPLOYMENTS] = { "deployments", "/apis/apps/v1", "apps", true },
 	[KI_NODES] = { "nodes", "/api/v1", "", false },
@@ -124,20 +124,20 @@ static void emit_caches(struct ki *s, struct acc *acc)
 				snprintf(hint, sizeof hint,
 					 ". Watch mode needs the RBAC rule {apiGroups: [\"%s\"], resources: [\"%s\"], verbs: "
 					 "[\"list\", \"watch\"]} (k8s-manifests/40-agent-rbac.yaml has it)",
-					 ki_kinds[k].group, ki_kinds[k].name);
-			acc_error(acc, "list %s: not complete yet (%s)%s", ki_kinds[k].name,
+					 hg_ki_kinds[k].group, hg_ki_kinds[k].name);
+			hg_acc_error(acc, "list %s: not complete yet (%s)%s", hg_ki_kinds[k].name,
 				  rw->list_err[0] ? rw->list_err : "no answer so far", hint);
 			continue;
 		}
-		size_t n = ki_rw_emit(rw, acc, &s->sel, &s->obj);
+		size_t n = hg_ki_rw_emit(rw, acc, &s->sel, &s->obj);
 		if (k == KI_NODES) {
-			struct metric *m = acc_metric(acc, "kubernetes_node");
-			metric_int(m, "node_count", (int64_t)n);
-			acc_emit(acc, m, 0);
+			struct metric *m = hg_acc_metric(acc, "kubernetes_node");
+			hg_metric_int(m, "node_count", (int64_t)n);
+			hg_acc_emit(acc, m, 0);
 		}
 	}
 	if (!s->first_gather_ms && all_synced(s))
-		s->first_gather_ms = (int64_t)uv_now(kube_client_loop(s->c));
+		s->first_gather_ms = (int64_t)uv_now(hg_kube_client_loop(s->c));
 }
 
 /* Ends a gather that waited for the first lists. */
@@ -154,7 +154,7 @@ static void finish_wait(struct ki *s, bool emit)
 		return; /* freed meanwhile */
 	if (emit)
 		emit_caches(s, acc);
-	acc_gather_done(acc);
+	hg_acc_gather_done(acc);
 }
 
 static void watch_synced(void *arg)
@@ -172,28 +172,28 @@ static void wait_expired(uv_timer_t *t)
 static void watches_start(struct ki *s)
 {
 	for (int k = 0; k < KI_NKINDS; k++) {
-		if (!s->enabled[k] || ki_rw_running(&s->rw[k]))
+		if (!s->enabled[k] || hg_ki_rw_running(&s->rw[k]))
 			continue;
 		const char *sel = NULL;
 		if (s->node_name && k == KI_NODES)
 			sel = "metadata.name=";
 		else if (s->node_name && k == KI_PODS)
 			sel = "spec.nodeName=";
-		snprintf(s->wpath[k], sizeof s->wpath[k], "%s%s%s/%s", ki_kinds[k].prefix,
-			 ki_kinds[k].namespaced && s->ns ? "/namespaces/" : "", ki_kinds[k].namespaced && s->ns ? s->ns : "",
-			 ki_kinds[k].name);
+		snprintf(s->wpath[k], sizeof s->wpath[k], "%s%s%s/%s", hg_ki_kinds[k].prefix,
+			 hg_ki_kinds[k].namespaced && s->ns ? "/namespaces/" : "", hg_ki_kinds[k].namespaced && s->ns ? s->ns : "",
+			 hg_ki_kinds[k].name);
 		snprintf(s->wsel[k], sizeof s->wsel[k], "%s%s", sel ? sel : "", sel ? s->node_name : "");
 		struct ki_rw_opts o = { .kind = (enum ki_kind)k,
 					.label = s->label,
-					.resource = ki_kinds[k].name,
+					.resource = hg_ki_kinds[k].name,
 					.path = s->wpath[k],
 					.field_selector = sel ? s->wsel[k] : NULL,
 					.page_size = s->page_size,
 					.on_synced = watch_synced,
 					.arg = s };
 		char err[256];
-		if (ki_rw_start(&s->rw[k], s->c, &o, err, sizeof err) != 0)
-			log_error(s->label, "watch %s: %s", ki_kinds[k].name, err);
+		if (hg_ki_rw_start(&s->rw[k], s->c, &o, err, sizeof err) != 0)
+			log_error(s->label, "watch %s: %s", hg_ki_kinds[k].name, err);
 	}
 }
 
@@ -202,7 +202,7 @@ static void watches_start(struct ki *s)
 static void watches_stop(struct ki *s)
 {
 	for (int k = 0; k < KI_NKINDS; k++)
-		ki_rw_stop(&s->rw[k]);
+		hg_ki_rw_stop(&s->rw[k]);
 	finish_wait(s, false);
 }
 
@@ -210,7 +210,7 @@ static int gather_watch(struct ki *s, struct acc *acc)
 {
 	watches_start(s); /* after a failed start, or without leader election */
 	if (s->busy) {
-		acc_error(acc, "the previous gather is still waiting for the first lists");
+		hg_acc_error(acc, "the previous gather is still waiting for the first lists");
 		return GATHER_DONE;
 	}
 	if (all_synced(s)) {
@@ -223,7 +223,7 @@ static int gather_watch(struct ki *s, struct acc *acc)
 			emit_caches(s, acc);
 			return GATHER_DONE;
 		}
-		uv_timer_init(kube_client_loop(s->c), s->wait_timer);
+		uv_timer_init(hg_kube_client_loop(s->c), s->wait_timer);
 		s->wait_timer->data = s;
 	}
 	s->busy = true;
@@ -243,7 +243,7 @@ static void on_leader(void *arg, bool leader, int64_t prev)
 	struct ki *s = arg;
 	s->leader = leader;
 	if (s->watch_mode && leader) {
-		s->leader_since_ms = (int64_t)uv_now(kube_client_loop(s->c));
+		s->leader_since_ms = (int64_t)uv_now(hg_kube_client_loop(s->c));
 		s->first_gather_ms = 0;
 		watches_start(s);
 	} else if (s->watch_mode) {
@@ -279,11 +279,11 @@ static void destroy(struct ki *s)
 	watches_stop(s);
 	if (s->wait_timer)
 		uv_close((uv_handle_t *)s->wait_timer, timer_closed);
-	kube_client_free(s->c); /* a request in flight ends here, seeing s->freed */
-	kube_config_free(&s->kc);
-	ki_obj_free(&s->obj);
-	strlist_free(&s->sel_in);
-	strlist_free(&s->sel_ex);
+	hg_kube_client_free(s->c); /* a request in flight ends here, seeing s->freed */
+	hg_kube_config_free(&s->kc);
+	hg_ki_obj_free(&s->obj);
+	hg_strlist_free(&s->sel_in);
+	hg_strlist_free(&s->sel_ex);
 	free(s->ns);
 	free(s->node_name);
 	free(s);
@@ -335,10 +335,10 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 		rc = config_from_url(&s->kc, cfg, err, errlen);
 	} else {
 		struct kube_config_opts ko = { .kubeconfig = cfg->kubeconfig, .context = cfg->context, .option = "kubeconfig" };
-		rc = kube_config_auto(&s->kc, &ko, err, errlen);
+		rc = hg_kube_config_auto(&s->kc, &ko, err, errlen);
 		/* (with url, insecure_skip_verify is the plugin's option: warned by the agent) */
 		if (rc == 0)
-			kube_config_warn_insecure(&s->kc, s->label);
+			hg_kube_config_warn_insecure(&s->kc, s->label);
 	}
 	if (rc == 0 && cfg->bearer_token && *cfg->bearer_token) {
 		free(s->kc.token_file);
@@ -352,28 +352,28 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 		s->kc.token = strdup(cfg->bearer_token_string);
 	}
 	if (rc != 0) {
-		kube_config_free(&s->kc);
+		hg_kube_config_free(&s->kc);
 		free(s);
 		return -1;
 	}
 	/* Its own HTTP client: freeing it ends a request in flight at once. */
-	s->c = kube_client_new(env->loop, NULL, &s->kc, err, errlen);
+	s->c = hg_kube_client_new(env->loop, NULL, &s->kc, err, errlen);
 	if (!s->c) {
-		kube_config_free(&s->kc);
+		hg_kube_config_free(&s->kc);
 		free(s);
 		return -1;
 	}
-	kube_client_set_user_agent(s->c, "heliograph/" HG_VERSION " kube_inventory");
-	ki_obj_init(&s->obj, KI_NODES);
+	hg_kube_client_set_user_agent(s->c, "heliograph/" HG_VERSION " kube_inventory");
+	hg_ki_obj_init(&s->obj, KI_NODES);
 
 	bool any_include = cfg->resource_include.n > 0;
 	for (int k = 0; k < KI_NKINDS; k++)
-		s->enabled[k] = any_include ? in_list(&cfg->resource_include, ki_kinds[k].name)
-					    : !in_list(&cfg->resource_exclude, ki_kinds[k].name);
+		s->enabled[k] = any_include ? in_list(&cfg->resource_include, hg_ki_kinds[k].name)
+					    : !in_list(&cfg->resource_exclude, hg_ki_kinds[k].name);
 	for (size_t i = 0; i < cfg->resource_include.n; i++) {
 		bool known = false;
 		for (int k = 0; k < KI_NKINDS; k++)
-			known |= strcmp(cfg->resource_include.v[i], ki_kinds[k].name) == 0;
+			known |= strcmp(cfg->resource_include.v[i], hg_ki_kinds[k].name) == 0;
 		bool telegraf = false;
 		for (int j = 0; telegraf_only[j]; j++)
 			telegraf |= strcmp(cfg->resource_include.v[i], telegraf_only[j]) == 0;
@@ -390,7 +390,7 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 	s->node_name = dup_or_null(cfg->node_name);
 	s->page_size = cfg->page_size > 0 && cfg->page_size <= 10000 ? (unsigned)cfg->page_size : 250;
 	s->timeout_ms = cfg->response_timeout > 0 ? cfg->response_timeout / 1000000 : 5000;
-	if (strlist_copy(&s->sel_in, &cfg->selector_include) != 0 || strlist_copy(&s->sel_ex, &cfg->selector_exclude) != 0) {
+	if (hg_strlist_copy(&s->sel_in, &cfg->selector_include) != 0 || hg_strlist_copy(&s->sel_ex, &cfg->selector_exclude) != 0) {
 		snprintf(err, errlen, "out of memory");
 		destroy(s);
 		return -1;
@@ -405,8 +405,8 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 
 	s->use_lease = cfg->leader_election;
 	if (s->use_lease) {
-		lease_identity(cfg->identity, s->identity, sizeof s->identity);
-		int64_t dur = lease_duration_ms(cfg->lease_duration);
+		hg_lease_identity(cfg->identity, s->identity, sizeof s->identity);
+		int64_t dur = hg_lease_duration_ms(cfg->lease_duration);
 		s->lo = (struct lease_opts){
 			.ns = cfg->lease_namespace ? cfg->lease_namespace : s->kc.namespace ? s->kc.namespace : "default",
 			.name = cfg->lease_name ? cfg->lease_name : "heliograph-kube-inventory-leader",
@@ -419,7 +419,7 @@ static int ki_init(void **state, const void *config, const struct plugin_env *en
 			.on_error = on_lease_error,
 			.arg = s,
 		};
-		s->lease = lease_start(s->c, &s->lo, err, errlen);
+		s->lease = hg_lease_start(s->c, &s->lo, err, errlen);
 		if (!s->lease) {
 			destroy(s);
 			return -1;
@@ -439,14 +439,14 @@ static int ki_gather(void *state, struct acc *acc)
 	if (s->watch_mode)
 		return gather_watch(s, acc);
 	if (s->busy) {
-		acc_error(acc, "the previous gather is still listing %s", ki_kinds[s->kind].name);
+		hg_acc_error(acc, "the previous gather is still listing %s", hg_ki_kinds[s->kind].name);
 		return GATHER_DONE;
 	}
 	s->busy = true;
 	s->acc = acc;
 	s->oom_reported = false;
 	s->in_gather = true;
-	ki_list_next(s, 0);
+	hg_ki_list_next(s, 0);
 	s->in_gather = false;
 	return s->busy ? GATHER_PENDING : GATHER_DONE;
 }
@@ -457,14 +457,14 @@ static void ki_free(void *state)
 	s->freed = true;
 	s->acc = NULL;
 	if (s->lease)
-		lease_stop(s->lease, true, lease_stopped, s); /* the client lives until the hand-over is written */
+		hg_lease_stop(s->lease, true, lease_stopped, s); /* the client lives until the hand-over is written */
 	else
 		destroy(s);
 }
 
 /* For tests, which have no agent to tell them when a gather ended. */
-bool kube_inventory_busy(const void *state);
-bool kube_inventory_busy(const void *state)
+bool hg_kube_inventory_busy(const void *state);
+bool hg_kube_inventory_busy(const void *state)
 {
 	const struct ki *s = state;
 	return s->busy;
@@ -472,8 +472,8 @@ bool kube_inventory_busy(const void *state)
 
 /* For tests and bench/: watch mode's caches, objects and bytes in all;
  * gaps seen; whether every enabled resource is listed. */
-size_t kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced);
-size_t kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced)
+size_t hg_kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced);
+size_t hg_kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced)
 {
 	const struct ki *s = state;
 	size_t n = 0;
@@ -481,7 +481,7 @@ size_t kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bo
 	*gaps = 0;
 	for (int k = 0; k < KI_NKINDS; k++) {
 		n += s->rw[k].cache.n;
-		*bytes += ki_cache_memory(&s->rw[k].cache);
+		*bytes += hg_ki_cache_memory(&s->rw[k].cache);
 		*gaps += s->rw[k].gaps;
 	}
 	*synced = all_synced(s);
@@ -490,22 +490,22 @@ size_t kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bo
 
 /* For tests: ms from taking the Lease to the first gather with every
  * resource listed (-1: none yet). */
-int64_t kube_inventory_handover_ms(const void *state);
-int64_t kube_inventory_handover_ms(const void *state)
+int64_t hg_kube_inventory_handover_ms(const void *state);
+int64_t hg_kube_inventory_handover_ms(const void *state)
 {
 	const struct ki *s = state;
 	return s->first_gather_ms ? s->first_gather_ms - s->leader_since_ms : -1;
 }
 
 /* For tests: whether this instance holds the Lease. */
-bool kube_inventory_leader(const void *state);
-bool kube_inventory_leader(const void *state)
+bool hg_kube_inventory_leader(const void *state);
+bool hg_kube_inventory_leader(const void *state)
 {
 	const struct ki *s = state;
 	return s->leader;
 }
 
-const struct input_plugin input_kube_inventory = {
+const struct input_plugin hg_input_kube_inventory = {
 	.name = "kube_inventory",
 	.summary = "Telegraf's kube_inventory: daemonsets, deployments, nodes, pod containers, statefulsets (cluster-wide)",
 	.config_size = sizeof(struct ki_config),

@@ -113,10 +113,10 @@ static void destroy(struct kube *s)
 	free(s->tls_cert);
 	free(s->tls_key);
 	free(s->node_name);
-	pod_cache_free(s->pods);
-	kube_podwatch_release(s->podwatch);
-	podlist_parser_free(s->pl);
-	summary_parser_free(s->sp);
+	hg_pod_cache_free(s->pods);
+	hg_kube_podwatch_release(s->podwatch);
+	hg_podlist_parser_free(s->pl);
+	hg_summary_parser_free(s->sp);
 	free(s);
 }
 
@@ -247,7 +247,7 @@ static void finish(struct kube *s)
 	struct acc *acc = s->acc;
 	s->acc = NULL;
 	s->busy = false;
-	acc_gather_done(acc);
+	hg_acc_gather_done(acc);
 }
 
 /* ---- /stats/summary ---- */
@@ -273,7 +273,7 @@ static bool summary_data(void *arg, const char *p, size_t n)
 	struct kube *s = arg;
 	if (!body_chunk(s, "summary", n))
 		return false;
-	if (summary_parser_feed(s->sp, p, n, s->parse_err, sizeof(s->parse_err)) != 0) {
+	if (hg_summary_parser_feed(s->sp, p, n, s->parse_err, sizeof(s->parse_err)) != 0) {
 		s->parse_failed = true;
 		return false;
 	}
@@ -287,22 +287,22 @@ static void summary_done(void *arg, const struct httpc_response *r)
 		return;
 	char msg[512];
 	if (response_error(s, r, "/stats/summary", "nodes/stats", msg, sizeof(msg))) {
-		acc_error(s->acc, "%s", msg);
+		hg_acc_error(s->acc, "%s", msg);
 		if (s->sp) {
 			char ignored[8];
-			summary_parser_end(s->sp, ignored, sizeof(ignored)); /* drops the half-parsed document */
+			hg_summary_parser_end(s->sp, ignored, sizeof(ignored)); /* drops the half-parsed document */
 		}
-	} else if (summary_parser_end(s->sp, msg, sizeof(msg)) != 0) {
-		acc_error(s->acc, "%s", msg); /* cut short: what came before it was emitted */
+	} else if (hg_summary_parser_end(s->sp, msg, sizeof(msg)) != 0) {
+		hg_acc_error(s->acc, "%s", msg); /* cut short: what came before it was emitted */
 	}
-	if (summary_parser_unknown_pods(s->sp) > 0)
+	if (hg_summary_parser_unknown_pods(s->sp) > 0)
 		s->pods_stale = true;
 	finish(s);
 }
 
 static int start_summary(struct kube *s, char *err, size_t errlen)
 {
-	if (summary_parser_begin(s->sp, s->acc, s->pods, s->node_name) != 0) {
+	if (hg_summary_parser_begin(s->sp, s->acc, s->pods, s->node_name) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -311,7 +311,7 @@ static int start_summary(struct kube *s, char *err, size_t errlen)
 	s->body_bytes = 0;
 	struct httpc_request q;
 	request(s, &q, s->summary_url, summary_data);
-	if (httpc_send(s->http, &q, summary_done, s, err, errlen) != 0)
+	if (hg_httpc_send(s->http, &q, summary_done, s, err, errlen) != 0)
 		return -1;
 	s->pending++;
 	return 0;
@@ -324,7 +324,7 @@ static bool pods_data(void *arg, const char *p, size_t n)
 	struct kube *s = arg;
 	if (!body_chunk(s, "/pods", n))
 		return false;
-	if (podlist_parser_feed(s->pl, p, n, s->parse_err, sizeof(s->parse_err)) != 0) {
+	if (hg_podlist_parser_feed(s->pl, p, n, s->parse_err, sizeof(s->parse_err)) != 0) {
 		s->parse_failed = true;
 		return false;
 	}
@@ -340,20 +340,20 @@ static void pods_done(void *arg, const struct httpc_response *r)
 	struct pod_cache *fresh = NULL;
 	/* A failed refresh keeps the previous metadata: the summary still goes out. */
 	if (response_error(s, r, "/pods", "nodes/pods", msg, sizeof(msg)))
-		acc_error(s->acc, "pod metadata: %s", msg);
-	else if (podlist_parser_end(s->pl, &fresh, msg, sizeof(msg)) != 0)
-		acc_error(s->acc, "pod metadata: %s", msg);
-	podlist_parser_free(s->pl);
+		hg_acc_error(s->acc, "pod metadata: %s", msg);
+	else if (hg_podlist_parser_end(s->pl, &fresh, msg, sizeof(msg)) != 0)
+		hg_acc_error(s->acc, "pod metadata: %s", msg);
+	hg_podlist_parser_free(s->pl);
 	s->pl = NULL;
 	if (fresh) {
-		pod_cache_free(s->pods);
+		hg_pod_cache_free(s->pods);
 		s->pods = fresh;
 	}
 	s->pods_fetched = true;
 	s->pods_stale = false;
 	s->pods_last_ns = uv_hrtime();
 	if (start_summary(s, msg, sizeof(msg)) != 0) {
-		acc_error(s->acc, "GET /stats/summary: %s", msg);
+		hg_acc_error(s->acc, "GET /stats/summary: %s", msg);
 		finish(s);
 	}
 }
@@ -370,7 +370,7 @@ static bool pods_due(const struct kube *s)
 
 static int start_pods(struct kube *s, char *err, size_t errlen)
 {
-	s->pl = podlist_parser_new(&s->lf, NULL);
+	s->pl = hg_podlist_parser_new(&s->lf, NULL);
 	if (!s->pl) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -380,8 +380,8 @@ static int start_pods(struct kube *s, char *err, size_t errlen)
 	s->body_bytes = 0;
 	struct httpc_request q;
 	request(s, &q, s->pods_url, pods_data);
-	if (httpc_send(s->http, &q, pods_done, s, err, errlen) != 0) {
-		podlist_parser_free(s->pl);
+	if (hg_httpc_send(s->http, &q, pods_done, s, err, errlen) != 0) {
+		hg_podlist_parser_free(s->pl);
 		s->pl = NULL;
 		return -1;
 	}
@@ -395,22 +395,22 @@ static int start_pods(struct kube *s, char *err, size_t errlen)
  * (never while a summary is parsed: gathers do not overlap). */
 static void podwatch_refresh(struct kube *s, struct acc *acc)
 {
-	const char *werr = kube_podwatch_error(s->podwatch);
-	if (!kube_podwatch_synced(s->podwatch)) {
-		acc_error(acc, "pod metadata: the pod watch has not listed this node's pods yet%s%s",
+	const char *werr = hg_kube_podwatch_error(s->podwatch);
+	if (!hg_kube_podwatch_synced(s->podwatch)) {
+		hg_acc_error(acc, "pod metadata: the pod watch has not listed this node's pods yet%s%s",
 			  werr[0] ? ": " : "", werr);
 		return;
 	}
-	uint64_t gen = kube_podwatch_generation(s->podwatch);
+	uint64_t gen = hg_kube_podwatch_generation(s->podwatch);
 	if (gen == s->podwatch_gen && s->pods)
 		return;
 	struct pod_cache *fresh = NULL;
 	char err[128];
-	if (pod_cache_from_watch(s->podwatch, &s->lf, &fresh, err, sizeof(err)) != 0) {
-		acc_error(acc, "%s", err);
+	if (hg_pod_cache_from_watch(s->podwatch, &s->lf, &fresh, err, sizeof(err)) != 0) {
+		hg_acc_error(acc, "%s", err);
 		return;
 	}
-	pod_cache_free(s->pods);
+	hg_pod_cache_free(s->pods);
 	s->pods = fresh;
 	s->podwatch_gen = gen;
 }
@@ -422,22 +422,22 @@ static int kube_gather(void *state, struct acc *acc)
 	struct kube *s = state;
 	char err[256];
 	if (s->busy) {
-		acc_error(acc, "the previous gather is still running (response_timeout longer than the interval?)");
+		hg_acc_error(acc, "the previous gather is still running (response_timeout longer than the interval?)");
 		return GATHER_DONE;
 	}
 	if (!s->http) {
-		acc_error(acc, "no HTTP client");
+		hg_acc_error(acc, "no HTTP client");
 		return GATHER_DONE;
 	}
 	if (token_refresh(s, err, sizeof(err)) != 0)
-		acc_error(acc, "%s", err); /* the previous token, if any, is tried */
+		hg_acc_error(acc, "%s", err); /* the previous token, if any, is tried */
 	if (s->podwatch)
 		podwatch_refresh(s, acc);
 	s->acc = acc;
 	s->busy = true;
 	int rc = pods_due(s) ? start_pods(s, err, sizeof(err)) : start_summary(s, err, sizeof(err));
 	if (rc != 0) {
-		acc_error(acc, "%s", err);
+		hg_acc_error(acc, "%s", err);
 		s->acc = NULL;
 		s->busy = false;
 		return GATHER_DONE;
@@ -501,7 +501,7 @@ static int kube_init(void **state, const void *config, const struct plugin_env *
 	s->node_name = dup_or_null(cfg->node_name);
 	s->pods_enabled = strcmp(src, "kubelet") == 0;
 	s->pods_interval_ns = (uint64_t)cfg->pod_metadata_interval;
-	s->sp = summary_parser_new(NULL);
+	s->sp = hg_summary_parser_new(NULL);
 	bool ok = s->summary_url && s->pods_url && s->sp && (!cfg->tls_ca || s->tls_ca) &&
 		  (!cfg->tls_cert || s->tls_cert) && (!cfg->tls_key || s->tls_key);
 	if (ok && cfg->bearer_token && cfg->bearer_token[0]) {
@@ -522,12 +522,12 @@ static int kube_init(void **state, const void *config, const struct plugin_env *
 			snprintf(err, errlen, "pod_metadata_source apiserver: no event loop");
 			return -1;
 		}
-		s->podwatch = kube_podwatch_acquire(env->loop, s->node_name, cfg->kube_config, err, errlen);
+		s->podwatch = hg_kube_podwatch_acquire(env->loop, s->node_name, cfg->kube_config, err, errlen);
 		if (!s->podwatch) {
 			destroy(s);
 			return -1;
 		}
-		kube_podwatch_warn_insecure(s->podwatch, env->instance_name ? env->instance_name : "inputs.kubernetes");
+		hg_kube_podwatch_warn_insecure(s->podwatch, env->instance_name ? env->instance_name : "inputs.kubernetes");
 	}
 	/* An unreadable token file is a configuration error, as in Telegraf. */
 	if (token_refresh(s, err, errlen) != 0) {
@@ -551,7 +551,7 @@ static void kube_free(void *state)
 		destroy(s);
 }
 
-const struct input_plugin input_kubernetes = {
+const struct input_plugin hg_input_kubernetes = {
 	.name = "kubernetes",
 	.summary = "Pods, containers and node usage from the local kubelet's /stats/summary",
 	.config_size = sizeof(struct kubernetes_config),

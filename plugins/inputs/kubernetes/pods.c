@@ -46,7 +46,7 @@ struct pod_cache {
 	bool oom;
 };
 
-bool label_filter_match(const struct label_filter *f, const char *key)
+bool hg_label_filter_match(const struct label_filter *f, const char *key)
 {
 	bool in = false;
 	for (size_t i = 0; f->include && i < f->include->n && !in; i++)
@@ -117,7 +117,7 @@ static bool build_index(struct pod_cache *c)
 	return true;
 }
 
-void pod_cache_free(struct pod_cache *c)
+void hg_pod_cache_free(struct pod_cache *c)
 {
 	if (!c)
 		return;
@@ -129,12 +129,12 @@ void pod_cache_free(struct pod_cache *c)
 	free(c);
 }
 
-size_t pod_cache_count(const struct pod_cache *c)
+size_t hg_pod_cache_count(const struct pod_cache *c)
 {
 	return c ? c->npods : 0;
 }
 
-const struct pod_meta *pod_cache_find(const struct pod_cache *c, const char *ns, const char *name)
+const struct pod_meta *hg_pod_cache_find(const struct pod_cache *c, const char *ns, const char *name)
 {
 	if (!c || !c->isize)
 		return NULL;
@@ -147,13 +147,13 @@ const struct pod_meta *pod_cache_find(const struct pod_cache *c, const char *ns,
 	return NULL;
 }
 
-size_t pod_meta_nlabels(const struct pod_cache *c, const struct pod_meta *m)
+size_t hg_pod_meta_nlabels(const struct pod_cache *c, const struct pod_meta *m)
 {
 	(void)c;
 	return m ? m->nlabels : 0;
 }
 
-void pod_meta_label(const struct pod_cache *c, const struct pod_meta *m, size_t i, const char **key,
+void hg_pod_meta_label(const struct pod_cache *c, const struct pod_meta *m, size_t i, const char **key,
 		    const char **value)
 {
 	const struct label *l = &c->labels[m->label0 + i];
@@ -161,7 +161,7 @@ void pod_meta_label(const struct pod_cache *c, const struct pod_meta *m, size_t 
 	*value = c->arena + l->value;
 }
 
-bool pod_meta_container(const struct pod_cache *c, const struct pod_meta *m, const char *container,
+bool hg_pod_meta_container(const struct pod_cache *c, const struct pod_meta *m, const char *container,
 			struct container_res *out)
 {
 	if (!c || !m)
@@ -180,7 +180,7 @@ bool pod_meta_container(const struct pod_cache *c, const struct pod_meta *m, con
 
 static void set_res(const char *q, int64_t scale, bool *has, int64_t *v)
 {
-	if (q && kube_quantity(q, strlen(q), scale, v) == 0)
+	if (q && hg_kube_quantity(q, strlen(q), scale, v) == 0)
 		*has = true;
 }
 
@@ -197,7 +197,7 @@ static bool add_watched(struct pod_cache *c, const struct kube_pod *p, const str
 	m->name = (uint32_t)name;
 	m->label0 = (uint32_t)c->nlabels;
 	for (size_t i = 0; i < p->nlabels; i++) {
-		if (!label_filter_match(lf, p->labels[i].key))
+		if (!hg_label_filter_match(lf, p->labels[i].key))
 			continue;
 		if (!grow((void **)&c->labels, &c->lcap, c->nlabels + 1, sizeof(*c->labels)))
 			return false;
@@ -232,15 +232,15 @@ static bool add_watched(struct pod_cache *c, const struct kube_pod *p, const str
 	return true;
 }
 
-int pod_cache_from_watch(const struct kube_podwatch *pw, const struct label_filter *lf, struct pod_cache **out,
+int hg_pod_cache_from_watch(const struct kube_podwatch *pw, const struct label_filter *lf, struct pod_cache **out,
 			 char *err, size_t errlen)
 {
 	struct pod_cache *c = calloc(1, sizeof(*c));
 	bool ok = c != NULL;
-	for (size_t i = 0; ok && i < kube_podwatch_count(pw); i++)
-		ok = add_watched(c, kube_podwatch_pod(pw, i), lf);
+	for (size_t i = 0; ok && i < hg_kube_podwatch_count(pw); i++)
+		ok = add_watched(c, hg_kube_podwatch_pod(pw, i), lf);
 	if (!ok || c->oom || !build_index(c)) {
-		pod_cache_free(c);
+		hg_pod_cache_free(c);
 		snprintf(err, errlen, "pod metadata: out of memory");
 		return -1;
 	}
@@ -407,12 +407,12 @@ static int set_quantity(struct podlist_parser *p, enum ctx c, enum key k, const 
 {
 	struct container_res *r = &p->c->conts[p->c->nconts - 1].res;
 	int64_t v;
-	if (k == K_CPU && kube_quantity(s, n, 1000, &v) == 0) {
+	if (k == K_CPU && hg_kube_quantity(s, n, 1000, &v) == 0) {
 		if (c == X_REQ)
 			r->req_cpu_m = v, r->has_req_cpu = true;
 		else
 			r->lim_cpu_m = v, r->has_lim_cpu = true;
-	} else if (k == K_MEMORY && kube_quantity(s, n, 1, &v) == 0) {
+	} else if (k == K_MEMORY && hg_kube_quantity(s, n, 1, &v) == 0) {
 		if (c == X_REQ)
 			r->req_mem = v, r->has_req_mem = true;
 		else
@@ -444,7 +444,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t n)
 			pc->pods[pc->npods].ns = (uint32_t)off, p->have_ns = true;
 		return 1;
 	case X_LABELS: {
-		if (!label_filter_match(&p->lf, p->label_key))
+		if (!hg_label_filter_match(&p->lf, p->label_key))
 			return 1;
 		if (!grow((void **)&pc->labels, &pc->lcap, pc->nlabels + 1, sizeof(*pc->labels)))
 			return fail(p, "out of memory");
@@ -508,7 +508,7 @@ static const yajl_callbacks podlist_callbacks = {
 	.yajl_end_array = on_end,
 };
 
-struct podlist_parser *podlist_parser_new(const struct label_filter *lf, const yajl_alloc_funcs *af)
+struct podlist_parser *hg_podlist_parser_new(const struct label_filter *lf, const yajl_alloc_funcs *af)
 {
 	struct podlist_parser *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -517,7 +517,7 @@ struct podlist_parser *podlist_parser_new(const struct label_filter *lf, const y
 	p->c = calloc(1, sizeof(*p->c));
 	p->y = yajl_alloc(&podlist_callbacks, (yajl_alloc_funcs *)af, p);
 	if (!p->c || !p->y) {
-		podlist_parser_free(p);
+		hg_podlist_parser_free(p);
 		return NULL;
 	}
 	return p;
@@ -537,7 +537,7 @@ static int parse_error(struct podlist_parser *p, yajl_status st, const char *buf
 	return -1;
 }
 
-int podlist_parser_feed(struct podlist_parser *p, const char *buf, size_t n, char *err, size_t errlen)
+int hg_podlist_parser_feed(struct podlist_parser *p, const char *buf, size_t n, char *err, size_t errlen)
 {
 	yajl_status st = yajl_parse(p->y, (const unsigned char *)buf, n);
 	if (st != yajl_status_ok)
@@ -545,7 +545,7 @@ int podlist_parser_feed(struct podlist_parser *p, const char *buf, size_t n, cha
 	return 0;
 }
 
-int podlist_parser_end(struct podlist_parser *p, struct pod_cache **out, char *err, size_t errlen)
+int hg_podlist_parser_end(struct podlist_parser *p, struct pod_cache **out, char *err, size_t errlen)
 {
 	yajl_status st = yajl_complete_parse(p->y);
 	if (st != yajl_status_ok)
@@ -559,12 +559,12 @@ int podlist_parser_end(struct podlist_parser *p, struct pod_cache **out, char *e
 	return 0;
 }
 
-void podlist_parser_free(struct podlist_parser *p)
+void hg_podlist_parser_free(struct podlist_parser *p)
 {
 	if (!p)
 		return;
 	if (p->y)
 		yajl_free(p->y);
-	pod_cache_free(p->c);
+	hg_pod_cache_free(p->c);
 	free(p);
 }

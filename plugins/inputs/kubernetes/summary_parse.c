@@ -219,7 +219,7 @@ static int fail(struct summary_parser *p, const char *msg)
 static void add_fields(struct metric *m, const int64_t *rec, const struct field_map *fm)
 {
 	for (; fm->name; fm++)
-		metric_int(m, fm->name, rec[fm->f]);
+		hg_metric_int(m, fm->name, rec[fm->f]);
 }
 
 /* The fields of fm whose keys sort before (or not before) "resource_". */
@@ -227,7 +227,7 @@ static void add_fields_split(struct metric *m, const int64_t *rec, const struct 
 {
 	for (; fm->name; fm++)
 		if ((strcmp(fm->name, "resource_") < 0) == before)
-			metric_int(m, fm->name, rec[fm->f]);
+			hg_metric_int(m, fm->name, rec[fm->f]);
 }
 
 static const char *node_tag(const struct summary_parser *p)
@@ -238,36 +238,36 @@ static const char *node_tag(const struct summary_parser *p)
 /* Pod labels first, so the measurement's own tags win over a label of the same key. */
 static void pod_tags(struct summary_parser *p, struct metric *m)
 {
-	size_t n = pod_meta_nlabels(p->pods, p->meta);
+	size_t n = hg_pod_meta_nlabels(p->pods, p->meta);
 	for (size_t i = 0; i < n; i++) {
 		const char *k, *v;
-		pod_meta_label(p->pods, p->meta, i, &k, &v);
-		metric_tag(m, k, v);
+		hg_pod_meta_label(p->pods, p->meta, i, &k, &v);
+		hg_metric_tag(m, k, v);
 	}
-	metric_tag(m, "namespace", p->pod_ns);
-	metric_tag(m, "node_name", node_tag(p));
-	metric_tag(m, "pod_name", p->pod_name);
+	hg_metric_tag(m, "namespace", p->pod_ns);
+	hg_metric_tag(m, "node_name", node_tag(p));
+	hg_metric_tag(m, "pod_name", p->pod_name);
 }
 
 static void emit(struct summary_parser *p, struct metric *m)
 {
-	acc_emit(p->acc, m, 0);
+	hg_acc_emit(p->acc, m, 0);
 	p->emitted++;
 }
 
 static void emit_node(struct summary_parser *p)
 {
-	struct metric *m = acc_metric(p->acc, "kubernetes_node");
-	metric_tag(m, "node_name", node_tag(p));
+	struct metric *m = hg_acc_metric(p->acc, "kubernetes_node");
+	hg_metric_tag(m, "node_name", node_tag(p));
 	add_fields(m, p->rec[O_NODE], node_fields);
 	emit(p, m);
 }
 
 static void emit_system_container(struct summary_parser *p)
 {
-	struct metric *m = acc_metric(p->acc, "kubernetes_system_container");
-	metric_tag(m, "container_name", p->cont_name);
-	metric_tag(m, "node_name", node_tag(p));
+	struct metric *m = hg_acc_metric(p->acc, "kubernetes_system_container");
+	hg_metric_tag(m, "container_name", p->cont_name);
+	hg_metric_tag(m, "node_name", node_tag(p));
 	add_fields(m, p->rec[O_CONT], system_fields);
 	emit(p, m);
 }
@@ -276,21 +276,21 @@ static int emit_pod_container(struct summary_parser *p)
 {
 	if (!p->have_podref)
 		return fail(p, "pod container before its podRef");
-	struct metric *m = acc_metric(p->acc, "kubernetes_pod_container");
+	struct metric *m = hg_acc_metric(p->acc, "kubernetes_pod_container");
 	pod_tags(p, m);
-	metric_tag(m, "container_name", p->cont_name);
+	hg_metric_tag(m, "container_name", p->cont_name);
 	add_fields_split(m, p->rec[O_CONT], container_fields, true);
 	struct container_res r;
-	if (pod_meta_container(p->pods, p->meta, p->cont_name, &r)) {
+	if (hg_pod_meta_container(p->pods, p->meta, p->cont_name, &r)) {
 		/* Named as Telegraf's kube_inventory names them; only when set, as there. */
 		if (r.has_lim_mem)
-			metric_int(m, "resource_limits_memory_bytes", r.lim_mem);
+			hg_metric_int(m, "resource_limits_memory_bytes", r.lim_mem);
 		if (r.has_lim_cpu)
-			metric_int(m, "resource_limits_millicpu_units", r.lim_cpu_m);
+			hg_metric_int(m, "resource_limits_millicpu_units", r.lim_cpu_m);
 		if (r.has_req_mem)
-			metric_int(m, "resource_requests_memory_bytes", r.req_mem);
+			hg_metric_int(m, "resource_requests_memory_bytes", r.req_mem);
 		if (r.has_req_cpu)
-			metric_int(m, "resource_requests_millicpu_units", r.req_cpu_m);
+			hg_metric_int(m, "resource_requests_millicpu_units", r.req_cpu_m);
 	}
 	add_fields_split(m, p->rec[O_CONT], container_fields, false);
 	emit(p, m);
@@ -301,9 +301,9 @@ static int emit_volume(struct summary_parser *p)
 {
 	if (!p->have_podref)
 		return fail(p, "pod volume before its podRef");
-	struct metric *m = acc_metric(p->acc, "kubernetes_pod_volume");
+	struct metric *m = hg_acc_metric(p->acc, "kubernetes_pod_volume");
 	pod_tags(p, m);
-	metric_tag(m, "volume_name", p->vol_name);
+	hg_metric_tag(m, "volume_name", p->vol_name);
 	add_fields(m, p->rec[O_VOL], volume_fields);
 	emit(p, m);
 	return 1;
@@ -313,7 +313,7 @@ static int emit_pod_network(struct summary_parser *p)
 {
 	if (!p->have_podref)
 		return fail(p, "pod without podRef");
-	struct metric *m = acc_metric(p->acc, "kubernetes_pod_network");
+	struct metric *m = hg_acc_metric(p->acc, "kubernetes_pod_network");
 	pod_tags(p, m);
 	add_fields(m, p->rec[O_POD], network_fields);
 	emit(p, m);
@@ -399,7 +399,7 @@ static int on_end(void *ctx)
 	case X_PODREF:
 		p->have_podref = true;
 		if (p->pods) {
-			p->meta = pod_cache_find(p->pods, p->pod_ns, p->pod_name);
+			p->meta = hg_pod_cache_find(p->pods, p->pod_ns, p->pod_name);
 			if (!p->meta)
 				p->unknown_pods++;
 		}
@@ -541,7 +541,7 @@ static const yajl_callbacks summary_callbacks = {
 	.yajl_end_array = on_end,
 };
 
-struct summary_parser *summary_parser_new(const yajl_alloc_funcs *af)
+struct summary_parser *hg_summary_parser_new(const yajl_alloc_funcs *af)
 {
 	struct summary_parser *p = calloc(1, sizeof(*p));
 	if (p && af) {
@@ -551,7 +551,7 @@ struct summary_parser *summary_parser_new(const yajl_alloc_funcs *af)
 	return p;
 }
 
-void summary_parser_free(struct summary_parser *p)
+void hg_summary_parser_free(struct summary_parser *p)
 {
 	if (!p)
 		return;
@@ -560,7 +560,7 @@ void summary_parser_free(struct summary_parser *p)
 	free(p);
 }
 
-int summary_parser_begin(struct summary_parser *p, struct acc *acc, const struct pod_cache *pods,
+int hg_summary_parser_begin(struct summary_parser *p, struct acc *acc, const struct pod_cache *pods,
 			 const char *node_name)
 {
 	/* yajl has no reset: one handle per document (one allocation per gather). */
@@ -596,7 +596,7 @@ static int parse_error(struct summary_parser *p, yajl_status st, const char *buf
 	return -1;
 }
 
-int summary_parser_feed(struct summary_parser *p, const char *buf, size_t n, char *err, size_t errlen)
+int hg_summary_parser_feed(struct summary_parser *p, const char *buf, size_t n, char *err, size_t errlen)
 {
 	if (!p->y) {
 		snprintf(err, errlen, "summary: parser not started");
@@ -606,7 +606,7 @@ int summary_parser_feed(struct summary_parser *p, const char *buf, size_t n, cha
 	return st == yajl_status_ok ? 0 : parse_error(p, st, buf, n, err, errlen);
 }
 
-int summary_parser_end(struct summary_parser *p, char *err, size_t errlen)
+int hg_summary_parser_end(struct summary_parser *p, char *err, size_t errlen)
 {
 	if (!p->y) {
 		snprintf(err, errlen, "summary: parser not started");
@@ -623,17 +623,17 @@ int summary_parser_end(struct summary_parser *p, char *err, size_t errlen)
 	return rc;
 }
 
-size_t summary_parser_emitted(const struct summary_parser *p)
+size_t hg_summary_parser_emitted(const struct summary_parser *p)
 {
 	return p->emitted;
 }
 
-size_t summary_parser_unknown_pods(const struct summary_parser *p)
+size_t hg_summary_parser_unknown_pods(const struct summary_parser *p)
 {
 	return p->unknown_pods;
 }
 
-size_t summary_parser_state_size(void)
+size_t hg_summary_parser_state_size(void)
 {
 	return sizeof(struct summary_parser);
 }

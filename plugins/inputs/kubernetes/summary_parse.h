@@ -14,23 +14,23 @@ struct pod_cache;
 struct summary_parser;
 
 /* af may be NULL (yajl's default allocator). */
-struct summary_parser *summary_parser_new(const yajl_alloc_funcs *af);
-void summary_parser_free(struct summary_parser *p);
+struct summary_parser *hg_summary_parser_new(const yajl_alloc_funcs *af);
+void hg_summary_parser_free(struct summary_parser *p);
 /* Starts a document. pods (may be NULL) gives labels and requests/limits;
  * node_name is the node_name tag when the summary has none. Both must stay
- * valid until summary_parser_end(). 0, or -1 when yajl cannot be allocated. */
-int summary_parser_begin(struct summary_parser *p, struct acc *acc, const struct pod_cache *pods,
+ * valid until hg_summary_parser_end(). 0, or -1 when yajl cannot be allocated. */
+int hg_summary_parser_begin(struct summary_parser *p, struct acc *acc, const struct pod_cache *pods,
 			 const char *node_name);
 /* 0, or -1 with err (invalid JSON, a name longer than Kubernetes allows). */
-int summary_parser_feed(struct summary_parser *p, const char *buf, size_t n, char *err, size_t errlen);
+int hg_summary_parser_feed(struct summary_parser *p, const char *buf, size_t n, char *err, size_t errlen);
 /* Ends the document: -1 with err when it was cut short. */
-int summary_parser_end(struct summary_parser *p, char *err, size_t errlen);
+int hg_summary_parser_end(struct summary_parser *p, char *err, size_t errlen);
 /* Metrics emitted since begin. */
-size_t summary_parser_emitted(const struct summary_parser *p);
+size_t hg_summary_parser_emitted(const struct summary_parser *p);
 /* Bytes of the parser's own fixed state (besides yajl's handle). */
-size_t summary_parser_state_size(void);
+size_t hg_summary_parser_state_size(void);
 /* Pods of the summary that the pod cache did not know (a new pod: the
  * caller refreshes its metadata). */
-size_t summary_parser_unknown_pods(const struct summary_parser *p);
+size_t hg_summary_parser_unknown_pods(const struct summary_parser *p);
 
 #endif

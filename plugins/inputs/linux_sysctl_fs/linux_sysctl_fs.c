@@ -89,25 +89,25 @@ static int linux_sysctl_fs_gather(void *state, struct acc *acc)
 	for (size_t f = 0; f < NFILES; f++) {
 		char rel[64];
 		snprintf(rel, sizeof rel, "sys/fs/%s", files[f].file);
-		ssize_t n = hostfs_read_at(&s->buf, HOSTFS_PROC, rel);
+		ssize_t n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, rel);
 		if (n == -ENOENT)
 			continue; /* not on this kernel (super-*, dquot-* without quota) */
 		if (n < 0) {
-			acc_error(acc, "reading %s/%s: %s", hostfs_root(HOSTFS_PROC), rel, strerror((int)-n));
+			hg_acc_error(acc, "reading %s/%s: %s", hg_hostfs_root(HOSTFS_PROC), rel, strerror((int)-n));
 			continue;
 		}
 		if (parse_columns(s->buf.p, s->buf.len, files[f].ncols, files[f].names, vals[f], have[f]) < 0) {
 			memset(have[f], 0, sizeof have[f]);
-			acc_error(acc, "%s/%s: malformed content", hostfs_root(HOSTFS_PROC), rel);
+			hg_acc_error(acc, "%s/%s: malformed content", hg_hostfs_root(HOSTFS_PROC), rel);
 		}
 	}
-	struct metric *m = acc_metric(acc, "linux_sysctl_fs");
+	struct metric *m = hg_acc_metric(acc, "linux_sysctl_fs");
 	for (size_t f = 0; f < NFILES; f++)
 		for (int i = 0; i < 4; i++)
 			if (have[f][i])
-				metric_uint(m, files[f].names[i], vals[f][i]);
+				hg_metric_uint(m, files[f].names[i], vals[f][i]);
 	if (m->nfields)
-		acc_emit(acc, m, acc_gather_time(acc));
+		hg_acc_emit(acc, m, hg_acc_gather_time(acc));
 	return GATHER_DONE;
 }
 
@@ -116,7 +116,7 @@ static int linux_sysctl_fs_init(void **state, const void *config, const struct p
 {
 	(void)config, (void)env;
 	struct linux_sysctl_fs_state *s = calloc(1, sizeof *s);
-	if (!s || hostfs_buf_init(&s->buf, 256) < 0) {
+	if (!s || hg_hostfs_buf_init(&s->buf, 256) < 0) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -130,13 +130,13 @@ static void linux_sysctl_fs_free(void *state)
 	struct linux_sysctl_fs_state *s = state;
 	if (!s)
 		return;
-	hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->buf);
 	free(s);
 }
 
 static const struct opt_desc linux_sysctl_fs_options[] = { OPT_END };
 
-const struct input_plugin input_linux_sysctl_fs = {
+const struct input_plugin hg_input_linux_sysctl_fs = {
 	.name = "linux_sysctl_fs",
 	.summary = "Provides Linux sysctl fs metrics",
 	.config_size = sizeof(struct linux_sysctl_fs_config),

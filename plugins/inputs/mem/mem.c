@@ -109,7 +109,7 @@ static void parse_meminfo(const char *text, uint64_t *v, bool *have, struct acc 
 {
 	const char *pos = text, *line;
 	size_t len;
-	while ((line = hostfs_next_line(&pos, &len))) {
+	while ((line = hg_hostfs_next_line(&pos, &len))) {
 		const char *colon = memchr(line, ':', len);
 		if (!colon)
 			continue;
@@ -118,15 +118,15 @@ static void parse_meminfo(const char *text, uint64_t *v, bool *have, struct acc 
 			continue;
 		const char *p = colon + 1;
 		uint64_t x;
-		if (hostfs_parse_u64(&p, &x) < 0) {
-			acc_error(acc, "meminfo: bad value for %s", keys[k]);
+		if (hg_hostfs_parse_u64(&p, &x) < 0) {
+			hg_acc_error(acc, "meminfo: bad value for %s", keys[k]);
 			continue;
 		}
 		while (*p == ' ')
 			p++;
 		if (p[0] == 'k' && p[1] == 'B') {
 			if (x > UINT64_MAX / 1024) {
-				acc_error(acc, "meminfo: value of %s out of range", keys[k]);
+				hg_acc_error(acc, "meminfo: value of %s out of range", keys[k]);
 				continue;
 			}
 			x *= 1024;
@@ -139,16 +139,16 @@ static void parse_meminfo(const char *text, uint64_t *v, bool *have, struct acc 
 static int mem_gather(void *state, struct acc *acc)
 {
 	struct mem_state *s = state;
-	ssize_t n = hostfs_read_at(&s->buf, HOSTFS_PROC, "meminfo");
+	ssize_t n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, "meminfo");
 	if (n < 0) {
-		acc_error(acc, "reading %s/meminfo: %s", hostfs_root(HOSTFS_PROC), strerror((int)-n));
+		hg_acc_error(acc, "reading %s/meminfo: %s", hg_hostfs_root(HOSTFS_PROC), strerror((int)-n));
 		return GATHER_DONE;
 	}
 	uint64_t v[D_N] = { 0 };
 	bool have[K_N] = { false };
 	parse_meminfo(s->buf.p, v, have, acc);
 	if (!have[K_MEMTOTAL] || v[K_MEMTOTAL] == 0) {
-		acc_error(acc, "%s/meminfo has no MemTotal", hostfs_root(HOSTFS_PROC));
+		hg_acc_error(acc, "%s/meminfo has no MemTotal", hg_hostfs_root(HOSTFS_PROC));
 		return GATHER_DONE;
 	}
 	v[D_CACHED] = v[K_CACHED] + v[K_SRECLAIMABLE];
@@ -157,18 +157,18 @@ static int mem_gather(void *state, struct acc *acc)
 	v[D_USED] = v[K_MEMTOTAL] > v[D_AVAILABLE] ? v[K_MEMTOTAL] - v[D_AVAILABLE] : 0;
 	double total = (double)v[K_MEMTOTAL];
 
-	struct metric *m = acc_metric(acc, "mem");
+	struct metric *m = hg_acc_metric(acc, "mem");
 	for (size_t i = 0; i < sizeof out_fields / sizeof out_fields[0]; i++) {
 		if (out_fields[i].ext && !s->cfg.collect_extended)
 			continue;
 		if (out_fields[i].src == -1)
-			metric_float(m, out_fields[i].field, 100 * (double)v[D_AVAILABLE] / total);
+			hg_metric_float(m, out_fields[i].field, 100 * (double)v[D_AVAILABLE] / total);
 		else if (out_fields[i].src == -2)
-			metric_float(m, out_fields[i].field, 100 * (double)v[D_USED] / total);
+			hg_metric_float(m, out_fields[i].field, 100 * (double)v[D_USED] / total);
 		else
-			metric_uint(m, out_fields[i].field, v[out_fields[i].src]);
+			hg_metric_uint(m, out_fields[i].field, v[out_fields[i].src]);
 	}
-	acc_emit(acc, m, 0);
+	hg_acc_emit(acc, m, 0);
 	return GATHER_DONE;
 }
 
@@ -176,7 +176,7 @@ static int mem_init(void **state, const void *config, const struct plugin_env *e
 {
 	(void)env;
 	struct mem_state *s = calloc(1, sizeof *s);
-	if (!s || hostfs_buf_init(&s->buf, 8192) < 0) {
+	if (!s || hg_hostfs_buf_init(&s->buf, 8192) < 0) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -191,7 +191,7 @@ static void mem_free(void *state)
 	struct mem_state *s = state;
 	if (!s)
 		return;
-	hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->buf);
 	free(s);
 }
 
@@ -201,7 +201,7 @@ static const struct opt_desc mem_options[] = {
 	OPT_END,
 };
 
-const struct input_plugin input_mem = {
+const struct input_plugin hg_input_mem = {
 	.name = "mem",
 	.summary = "Read metrics about memory usage",
 	.config_size = sizeof(struct mem_config),

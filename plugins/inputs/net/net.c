@@ -40,7 +40,7 @@ static bool sys_attr(struct net_state *s, const char *name, const char *attr, in
 	char rel[128];
 	if (snprintf(rel, sizeof rel, "class/net/%s/%s", name, attr) >= (int)sizeof rel)
 		return false;
-	if (hostfs_read_at(&s->small, HOSTFS_SYS, rel) <= 0)
+	if (hg_hostfs_read_at(&s->small, HOSTFS_SYS, rel) <= 0)
 		return false;
 	char *end;
 	errno = 0;
@@ -64,10 +64,10 @@ static bool default_pick(struct net_state *s, const char *name)
 static int net_gather(void *state, struct acc *acc)
 {
 	struct net_state *s = state;
-	int64_t t = acc_gather_time(acc);
-	ssize_t n = hostfs_read_at(&s->buf, HOSTFS_PROC, "net/dev");
+	int64_t t = hg_acc_gather_time(acc);
+	ssize_t n = hg_hostfs_read_at(&s->buf, HOSTFS_PROC, "net/dev");
 	if (n < 0) {
-		acc_error(acc, "reading %s/net/dev: %s", hostfs_root(HOSTFS_PROC), strerror((int)-n));
+		hg_acc_error(acc, "reading %s/net/dev: %s", hg_hostfs_root(HOSTFS_PROC), strerror((int)-n));
 		return GATHER_DONE;
 	}
 	char *pos = s->buf.p;
@@ -91,7 +91,7 @@ static int net_gather(void *state, struct acc *acc)
 		uint64_t v[16];
 		const char *p = colon + 1;
 		int k = 0;
-		while (k < 16 && hostfs_parse_u64(&p, &v[k]) == 0)
+		while (k < 16 && hg_hostfs_parse_u64(&p, &v[k]) == 0)
 			k++;
 		if (k < 16 || !*name) {
 			bad++;
@@ -102,21 +102,21 @@ static int net_gather(void *state, struct acc *acc)
 		long long speed;
 		if (!sys_attr(s, name, "speed", 10, &speed))
 			speed = -1; /* as Telegraf: unsupported or down */
-		struct metric *m = acc_metric(acc, "net");
-		metric_tag(m, "interface", name);
-		metric_uint(m, "bytes_recv", v[0]);
-		metric_uint(m, "bytes_sent", v[8]);
-		metric_uint(m, "drop_in", v[3]);
-		metric_uint(m, "drop_out", v[11]);
-		metric_uint(m, "err_in", v[2]);
-		metric_uint(m, "err_out", v[10]);
-		metric_uint(m, "packets_recv", v[1]);
-		metric_uint(m, "packets_sent", v[9]);
-		metric_int(m, "speed", (int64_t)speed);
-		acc_emit(acc, m, t);
+		struct metric *m = hg_acc_metric(acc, "net");
+		hg_metric_tag(m, "interface", name);
+		hg_metric_uint(m, "bytes_recv", v[0]);
+		hg_metric_uint(m, "bytes_sent", v[8]);
+		hg_metric_uint(m, "drop_in", v[3]);
+		hg_metric_uint(m, "drop_out", v[11]);
+		hg_metric_uint(m, "err_in", v[2]);
+		hg_metric_uint(m, "err_out", v[10]);
+		hg_metric_uint(m, "packets_recv", v[1]);
+		hg_metric_uint(m, "packets_sent", v[9]);
+		hg_metric_int(m, "speed", (int64_t)speed);
+		hg_acc_emit(acc, m, t);
 	}
 	if (bad)
-		acc_error(acc, "%s/net/dev: %u malformed line(s)", hostfs_root(HOSTFS_PROC), bad);
+		hg_acc_error(acc, "%s/net/dev: %u malformed line(s)", hg_hostfs_root(HOSTFS_PROC), bad);
 	return GATHER_DONE;
 }
 
@@ -144,7 +144,7 @@ static int net_init(void **state, const void *config, const struct plugin_env *e
 			if (!(s->interfaces.v[i] = strdup(c->interfaces.v[i])))
 				goto oom;
 	}
-	if (hostfs_buf_init(&s->buf, 4096) < 0 || hostfs_buf_init(&s->small, 64) < 0)
+	if (hg_hostfs_buf_init(&s->buf, 4096) < 0 || hg_hostfs_buf_init(&s->small, 64) < 0)
 		goto oom;
 	*state = s;
 	return 0;
@@ -159,9 +159,9 @@ static void net_free(void *state)
 	struct net_state *s = state;
 	if (!s)
 		return;
-	strlist_free(&s->interfaces);
-	hostfs_buf_free(&s->buf);
-	hostfs_buf_free(&s->small);
+	hg_strlist_free(&s->interfaces);
+	hg_hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->small);
 	free(s);
 }
 
@@ -173,7 +173,7 @@ static const struct opt_desc net_options[] = {
 	OPT_END,
 };
 
-const struct input_plugin input_net = {
+const struct input_plugin hg_input_net = {
 	.name = "net",
 	.summary = "Gather metrics about network interfaces",
 	.config_size = sizeof(struct net_config),

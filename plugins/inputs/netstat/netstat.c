@@ -87,7 +87,7 @@ struct tally {
 static int count_file(struct netstat_state *s, const char *rel, bool tcp, struct tally *t)
 {
 	char path[4096];
-	int n = hostfs_path(path, sizeof path, HOSTFS_PROC, rel);
+	int n = hg_hostfs_path(path, sizeof path, HOSTFS_PROC, rel);
 	if (n < 0)
 		return n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -155,7 +155,7 @@ static int gather_netlink(struct netstat_state *s, struct tally *t)
 	memset(udp, 0, sizeof udp);
 	for (size_t i = 0; i < sizeof dumps / sizeof dumps[0]; i++) {
 		bool tcp = dumps[i].protocol == IPPROTO_TCP;
-		int rc = sock_diag_count(&s->diag, s->buf, NETSTAT_CHUNK, dumps[i].family, dumps[i].protocol,
+		int rc = hg_sock_diag_count(&s->diag, s->buf, NETSTAT_CHUNK, dumps[i].family, dumps[i].protocol,
 					 DIAG_STATES, tcp ? t->tcp : udp, TCP_STATES);
 		if (rc < 0)
 			return rc;
@@ -178,12 +178,12 @@ static int gather_proc(struct netstat_state *s, struct acc *acc, struct tally *t
 		if (rc == 0)
 			ok++;
 		else if (rc != -ENOENT) /* no IPv6: no tcp6/udp6, as Telegraf */
-			acc_error(acc, "reading %s/%s: %s", hostfs_root(HOSTFS_PROC), files[i].rel, strerror(-rc));
+			hg_acc_error(acc, "reading %s/%s: %s", hg_hostfs_root(HOSTFS_PROC), files[i].rel, strerror(-rc));
 	}
 	if (t->bad)
-		acc_error(acc, "%s/net/{tcp,udp}*: %u malformed line(s)", hostfs_root(HOSTFS_PROC), t->bad);
+		hg_acc_error(acc, "%s/net/{tcp,udp}*: %u malformed line(s)", hg_hostfs_root(HOSTFS_PROC), t->bad);
 	if (!ok) {
-		acc_error(acc, "no readable socket table under %s/net", hostfs_root(HOSTFS_PROC));
+		hg_acc_error(acc, "no readable socket table under %s/net", hg_hostfs_root(HOSTFS_PROC));
 		return -1;
 	}
 	return 0;
@@ -211,14 +211,14 @@ static int netstat_gather(void *state, struct acc *acc)
 		if (rc == 0) {
 			counted = true;
 		} else if (s->method == METHOD_NETLINK) {
-			acc_error(acc, "netlink sock_diag dump: %s", strerror(-rc));
+			hg_acc_error(acc, "netlink sock_diag dump: %s", strerror(-rc));
 			return GATHER_DONE;
 		} else {
 			/* e.g. a seccomp profile or a kernel without inet_diag /
 			 * udp_diag: it will not get better, and mixing sources
 			 * between gathers would make the counts jump. */
 			log_warn(s->label, "netlink sock_diag dump failed (%s): counting from %s/net from now on",
-				 strerror(-rc), hostfs_root(HOSTFS_PROC));
+				 strerror(-rc), hg_hostfs_root(HOSTFS_PROC));
 			s->netlink_failed = true;
 			memset(&t, 0, sizeof t);
 		}
@@ -227,11 +227,11 @@ static int netstat_gather(void *state, struct acc *acc)
 		return GATHER_DONE;
 	/* field names in byte order, as Telegraf's serializer sorts them */
 	static const int order[] = { 7, 8, 11, 1, 4, 5, 9, 10, 0, 3, 2, 6 };
-	struct metric *m = acc_metric(acc, "netstat");
+	struct metric *m = hg_acc_metric(acc, "netstat");
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-		metric_int(m, tcp_field[order[i]], t.tcp[order[i]]);
-	metric_int(m, "udp_socket", t.udp);
-	acc_emit(acc, m, acc_gather_time(acc));
+		hg_metric_int(m, tcp_field[order[i]], t.tcp[order[i]]);
+	hg_metric_int(m, "udp_socket", t.udp);
+	hg_acc_emit(acc, m, hg_acc_gather_time(acc));
 	return GATHER_DONE;
 }
 
@@ -258,7 +258,7 @@ static int netstat_init(void **state, const void *config, const struct plugin_en
 		return -ENOMEM;
 	}
 	s->method = method;
-	sock_diag_init(&s->diag);
+	hg_sock_diag_init(&s->diag);
 	snprintf(s->label, sizeof s->label, "%s", env && env->instance_name ? env->instance_name : "inputs.netstat");
 	*state = s;
 	return 0;
@@ -269,7 +269,7 @@ static void netstat_free(void *state)
 	struct netstat_state *s = state;
 	if (!s)
 		return;
-	sock_diag_close(&s->diag);
+	hg_sock_diag_close(&s->diag);
 	free(s->buf);
 	free(s);
 }
@@ -280,7 +280,7 @@ static const struct opt_desc netstat_options[] = {
 	OPT_END,
 };
 
-const struct input_plugin input_netstat = {
+const struct input_plugin hg_input_netstat = {
 	.name = "netstat",
 	.summary = "Read TCP metrics such as established, time wait and sockets counts",
 	.config_size = sizeof(struct netstat_config),

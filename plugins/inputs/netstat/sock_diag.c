@@ -8,13 +8,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-void sock_diag_init(struct sock_diag *d)
+void hg_sock_diag_init(struct sock_diag *d)
 {
 	d->fd = -1;
 	d->seq = 0;
 }
 
-void sock_diag_close(struct sock_diag *d)
+void hg_sock_diag_close(struct sock_diag *d)
 {
 	if (d->fd >= 0)
 		close(d->fd);
@@ -79,7 +79,7 @@ static int count_batch(const struct sock_diag *d, const void *buf, size_t len, i
 }
 #pragma GCC diagnostic pop
 
-int sock_diag_count(struct sock_diag *d, void *buf, size_t cap, int family, int protocol, uint32_t states,
+int hg_sock_diag_count(struct sock_diag *d, void *buf, size_t cap, int family, int protocol, uint32_t states,
 		    int64_t *by_state, size_t nstates)
 {
 	if (d->fd < 0) {
@@ -104,6 +104,6 @@ int sock_diag_count(struct sock_diag *d, void *buf, size_t cap, int family, int 
 			rc = count_batch(d, buf, (size_t)n, by_state, nstates);
 	}
 	if (rc < 0)
-		sock_diag_close(d);
+		hg_sock_diag_close(d);
 	return rc < 0 ? rc : 0;
 }

@@ -11,8 +11,8 @@ struct sock_diag {
 	uint32_t seq;
 };
 
-void sock_diag_init(struct sock_diag *d);
-void sock_diag_close(struct sock_diag *d);
+void hg_sock_diag_init(struct sock_diag *d);
+void hg_sock_diag_close(struct sock_diag *d);
 
 /* Dumps every socket of family (AF_INET, AF_INET6) and protocol
  * (IPPROTO_TCP, IPPROTO_UDP) whose state bit is in states, adding 1 to
@@ -21,7 +21,7 @@ void sock_diag_close(struct sock_diag *d);
  * message batch) is the caller's reused receive buffer. 0, or -errno; on
  * an error by_state holds a partial count and the socket is closed, so no
  * half-read dump is left for the next call. */
-int sock_diag_count(struct sock_diag *d, void *buf, size_t cap, int family, int protocol, uint32_t states,
+int hg_sock_diag_count(struct sock_diag *d, void *buf, size_t cap, int family, int protocol, uint32_t states,
 		    int64_t *by_state, size_t nstates);
 
 #endif

@@ -112,7 +112,7 @@ static unsigned parse_pairs(struct nstat_state *s, struct metric *m)
 			memcpy(k + pl, hdr[j], hl[j]);
 			kpos += pl + hl[j];
 			struct metric_field f = { .key = { k, pl + hl[j] }, .type = FIELD_INT, .v.i = v };
-			metric_field_sv(m, &f);
+			hg_metric_field_sv(m, &f);
 		}
 	}
 	return bad;
@@ -137,7 +137,7 @@ static unsigned parse_lines(struct nstat_state *s, struct metric *m)
 		if (!s->dump_zeros && is_zero(tok[1], tl[1]))
 			continue;
 		struct metric_field f = { .key = { tok[0], tl[0] }, .type = FIELD_INT, .v.i = v };
-		metric_field_sv(m, &f);
+		hg_metric_field_sv(m, &f);
 	}
 	return bad;
 }
@@ -145,37 +145,37 @@ static unsigned parse_lines(struct nstat_state *s, struct metric *m)
 static int nstat_gather(void *state, struct acc *acc)
 {
 	struct nstat_state *s = state;
-	int64_t t = acc_gather_time(acc);
+	int64_t t = hg_acc_gather_time(acc);
 	for (int i = 0; i < 3; i++) {
 		char path[4096];
 		if (s->path[i])
 			snprintf(path, sizeof path, "%s", s->path[i]);
-		else if (hostfs_path(path, sizeof path, HOSTFS_PROC, file_rel[i]) < 0)
+		else if (hg_hostfs_path(path, sizeof path, HOSTFS_PROC, file_rel[i]) < 0)
 			continue;
-		ssize_t n = hostfs_read(&s->buf, path);
+		ssize_t n = hg_hostfs_read(&s->buf, path);
 		if (n == -ENOENT && i == 2)
 			continue; /* no IPv6: no snmp6, not an error (as Telegraf) */
 		if (n < 0) {
-			acc_error(acc, "reading %s: %s", path, strerror((int)-n));
+			hg_acc_error(acc, "reading %s: %s", path, strerror((int)-n));
 			continue;
 		}
 		if (i < 2 && s->keys_cap < 2 * s->buf.len + 1) {
 			/* the kernel grew the file: once, not per gather */
 			char *k = realloc(s->keys, 2 * s->buf.len + 1);
 			if (!k) {
-				acc_error(acc, "%s: out of memory", path);
+				hg_acc_error(acc, "%s: out of memory", path);
 				continue;
 			}
 			s->keys = k;
 			s->keys_cap = 2 * s->buf.len + 1;
 		}
-		struct metric *m = acc_metric(acc, "nstat");
-		metric_tag(m, "name", file_tag[i]);
+		struct metric *m = hg_acc_metric(acc, "nstat");
+		hg_metric_tag(m, "name", file_tag[i]);
 		unsigned bad = i < 2 ? parse_pairs(s, m) : parse_lines(s, m);
 		if (bad)
-			acc_error(acc, "%s: %u malformed line(s) or value(s)", path, bad);
+			hg_acc_error(acc, "%s: %u malformed line(s) or value(s)", path, bad);
 		if (m->nfields)
-			acc_emit(acc, m, t);
+			hg_acc_emit(acc, m, t);
 	}
 	return GATHER_DONE;
 }
@@ -196,7 +196,7 @@ static int nstat_init(void **state, const void *config, const struct plugin_env 
 	s->dump_zeros = c->dump_zeros;
 	s->keys_cap = 16384;
 	s->keys = malloc(s->keys_cap);
-	if (!s->keys || hostfs_buf_init(&s->buf, 8192) < 0)
+	if (!s->keys || hg_hostfs_buf_init(&s->buf, 8192) < 0)
 		goto oom;
 	*state = s;
 	return 0;
@@ -214,7 +214,7 @@ static void nstat_free(void *state)
 	for (int i = 0; i < 3; i++)
 		free(s->path[i]);
 	free(s->keys);
-	hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->buf);
 	free(s);
 }
 
@@ -230,7 +230,7 @@ static const struct opt_desc nstat_options[] = {
 	OPT_END,
 };
 
-const struct input_plugin input_nstat = {
+const struct input_plugin hg_input_nstat = {
 	.name = "nstat",
 	.summary = "Collect kernel snmp counters and network interface statistics",
 	.config_size = sizeof(struct nstat_config),

@@ -85,7 +85,7 @@ static void count_one(struct counts *c, const char *text, const char *pid)
 	c->total++;
 	const char *t = field[17];
 	uint64_t threads;
-	if (hostfs_parse_u64(&t, &threads) < 0 || threads > INT32_MAX) {
+	if (hg_hostfs_parse_u64(&t, &threads) < 0 || threads > INT32_MAX) {
 		mark_bad(c, pid);
 		return;
 	}
@@ -95,10 +95,10 @@ static void count_one(struct counts *c, const char *text, const char *pid)
 static int processes_gather(void *state, struct acc *acc)
 {
 	struct processes_state *s = state;
-	const char *root = hostfs_root(HOSTFS_PROC);
+	const char *root = hg_hostfs_root(HOSTFS_PROC);
 	int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		acc_error(acc, "opening %s: %s", root, strerror(errno));
+		hg_acc_error(acc, "opening %s: %s", root, strerror(errno));
 		return GATHER_DONE;
 	}
 	struct counts c;
@@ -114,7 +114,7 @@ static int processes_gather(void *state, struct acc *acc)
 				continue;
 			char rel[300];
 			snprintf(rel, sizeof rel, "%s/stat", d->d_name);
-			ssize_t r = hostfs_read_dirfd(&s->buf, dfd, rel);
+			ssize_t r = hg_hostfs_read_dirfd(&s->buf, dfd, rel);
 			if (r < 0) {
 				/* the process exited between readdir and read */
 				if (r != -ENOENT && r != -ESRCH && !read_err)
@@ -125,28 +125,28 @@ static int processes_gather(void *state, struct acc *acc)
 		}
 	}
 	if (n < 0)
-		acc_error(acc, "reading directory %s: %s", root, strerror(errno));
+		hg_acc_error(acc, "reading directory %s: %s", root, strerror(errno));
 	close(dfd);
 	if (read_err)
-		acc_error(acc, "reading %s/<pid>/stat: %s", root, strerror(read_err));
+		hg_acc_error(acc, "reading %s/<pid>/stat: %s", root, strerror(read_err));
 	if (c.bad)
-		acc_error(acc, "%u malformed %s/<pid>/stat file(s), first %s", c.bad, root, c.first_bad);
+		hg_acc_error(acc, "%u malformed %s/<pid>/stat file(s), first %s", c.bad, root, c.first_bad);
 
-	struct metric *m = acc_metric(acc, "processes");
-	metric_int(m, "blocked", c.st[ST_BLOCKED]);
-	metric_int(m, "dead", c.st[ST_DEAD]);
-	metric_int(m, "idle", c.st[ST_IDLE]);
-	metric_int(m, "paging", c.st[ST_PAGING]);
+	struct metric *m = hg_acc_metric(acc, "processes");
+	hg_metric_int(m, "blocked", c.st[ST_BLOCKED]);
+	hg_metric_int(m, "dead", c.st[ST_DEAD]);
+	hg_metric_int(m, "idle", c.st[ST_IDLE]);
+	hg_metric_int(m, "paging", c.st[ST_PAGING]);
 	if (c.st[ST_PARKED])
-		metric_int(m, "parked", c.st[ST_PARKED]);
-	metric_int(m, "running", c.st[ST_RUNNING]);
-	metric_int(m, "sleeping", c.st[ST_SLEEPING]);
-	metric_int(m, "stopped", c.st[ST_STOPPED]);
-	metric_int(m, "total", c.total);
-	metric_int(m, "total_threads", c.threads);
-	metric_int(m, "unknown", c.unknown);
-	metric_int(m, "zombies", c.st[ST_ZOMBIES]);
-	acc_emit(acc, m, acc_gather_time(acc));
+		hg_metric_int(m, "parked", c.st[ST_PARKED]);
+	hg_metric_int(m, "running", c.st[ST_RUNNING]);
+	hg_metric_int(m, "sleeping", c.st[ST_SLEEPING]);
+	hg_metric_int(m, "stopped", c.st[ST_STOPPED]);
+	hg_metric_int(m, "total", c.total);
+	hg_metric_int(m, "total_threads", c.threads);
+	hg_metric_int(m, "unknown", c.unknown);
+	hg_metric_int(m, "zombies", c.st[ST_ZOMBIES]);
+	hg_acc_emit(acc, m, hg_acc_gather_time(acc));
 	return GATHER_DONE;
 }
 
@@ -158,7 +158,7 @@ static int processes_init(void **state, const void *config, const struct plugin_
 		s->dents_cap = 32768;
 		s->dents = malloc(s->dents_cap);
 	}
-	if (!s || !s->dents || hostfs_buf_init(&s->buf, 1024) < 0) {
+	if (!s || !s->dents || hg_hostfs_buf_init(&s->buf, 1024) < 0) {
 		if (s)
 			free(s->dents);
 		free(s);
@@ -174,14 +174,14 @@ static void processes_free(void *state)
 	struct processes_state *s = state;
 	if (!s)
 		return;
-	hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->buf);
 	free(s->dents);
 	free(s);
 }
 
 static const struct opt_desc processes_options[] = { OPT_END };
 
-const struct input_plugin input_processes = {
+const struct input_plugin hg_input_processes = {
 	.name = "processes",
 	.summary = "Get the number of processes and group them by status",
 	.config_size = sizeof(struct processes_config),

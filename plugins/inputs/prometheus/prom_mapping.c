@@ -62,20 +62,20 @@ struct prom_map {
 /* ---- Go's shortest 'g' formatting ---- */
 
 /* As Go's %v (strconv 'g', -1): le and quantile labels in Telegraf. */
-size_t prom_go_float(double v, char *out, size_t cap)
+size_t hg_prom_go_float(double v, char *out, size_t cap)
 {
 	if (isnan(v))
 		return (size_t)snprintf(out, cap, "NaN");
 	if (isinf(v))
 		return (size_t)snprintf(out, cap, v > 0 ? "+Inf" : "-Inf");
 	char res[FLOAT_TEXT_G_MAX];
-	size_t n = float_text_g(res, v);
+	size_t n = hg_float_text_g(res, v);
 	return (size_t)snprintf(out, cap, "%.*s", (int)n, res);
 }
 
 /* ---- emission ---- */
 
-struct prom_map *prom_map_new(void)
+struct prom_map *hg_prom_map_new(void)
 {
 	struct prom_map *m = calloc(1, sizeof(struct prom_map));
 	if (m)
@@ -83,17 +83,17 @@ struct prom_map *prom_map_new(void)
 	return m;
 }
 
-void prom_map_url_tag(struct prom_map *m, const char *key)
+void hg_prom_map_url_tag(struct prom_map *m, const char *key)
 {
 	m->url_key = key;
 }
 
-void prom_map_free(struct prom_map *m)
+void hg_prom_map_free(struct prom_map *m)
 {
 	free(m);
 }
 
-void prom_map_begin(struct prom_map *m, struct acc *acc, int version, const char *url, bool ignore_timestamp)
+void hg_prom_map_begin(struct prom_map *m, struct acc *acc, int version, const char *url, bool ignore_timestamp)
 {
 	m->acc = acc;
 	m->version = version;
@@ -104,7 +104,7 @@ void prom_map_begin(struct prom_map *m, struct acc *acc, int version, const char
 	m->nextra = 0;
 }
 
-void prom_map_extra_tags(struct prom_map *m, const char *const *kv, size_t n)
+void hg_prom_map_extra_tags(struct prom_map *m, const char *const *kv, size_t n)
 {
 	m->extra = kv;
 	m->nextra = n;
@@ -120,16 +120,16 @@ static int64_t time_of(const struct prom_map *m, bool has_ts, int64_t ts_ms)
 
 static struct metric *start(struct prom_map *m, struct sv name, const struct prom_label *labels, size_t n)
 {
-	struct metric *mt = acc_metric(m->acc, "");
+	struct metric *mt = hg_acc_metric(m->acc, "");
 	mt->name = name;
 	for (size_t i = 0; i < n; i++)
 		if (labels[i].value.len) /* as Telegraf: an empty label is no tag */
-			metric_tag_sv(mt, labels[i].name, labels[i].value);
+			hg_metric_tag_sv(mt, labels[i].name, labels[i].value);
 	if (m->url)
-		metric_tag(mt, m->url_key, m->url);
+		hg_metric_tag(mt, m->url_key, m->url);
 	/* As Telegraf: the target's tags win over the exposition's labels. */
 	for (size_t i = 0; i < m->nextra; i++)
-		metric_tag(mt, m->extra[2 * i], m->extra[2 * i + 1]);
+		hg_metric_tag(mt, m->extra[2 * i], m->extra[2 * i + 1]);
 	return mt;
 }
 
@@ -140,13 +140,13 @@ static void add_float(struct metric *mt, struct sv key, double v)
 	if (!isfinite(v))
 		return;
 	struct metric_field f = { .key = key, .type = FIELD_FLOAT, .v.f = v };
-	metric_field_sv(mt, &f);
+	hg_metric_field_sv(mt, &f);
 }
 
 static void emit(struct prom_map *m, struct metric *mt, int64_t ts)
 {
 	if (mt->nfields)
-		acc_emit(m->acc, mt, ts);
+		hg_acc_emit(m->acc, mt, ts);
 }
 
 static struct sv key_cat(char *buf, struct sv fam, const char *suffix)
@@ -198,7 +198,7 @@ static void flush(struct prom_map *m)
 	}
 	if (is_histogram(m->type) && !m->inf_seen && m->has_count) {
 		struct metric *mt = start(m, sv_c("prometheus"), m->labels, m->nlabels);
-		metric_tag(mt, "le", "+Inf");
+		hg_metric_tag(mt, "le", "+Inf");
 		add_float(mt, key_cat(m->key, m->fam, "_bucket"), m->count);
 		emit(m, mt, ts);
 	}
@@ -256,7 +256,7 @@ static bool open_group(struct prom_map *m, const struct prom_sample *s)
 /* v1: a bucket or quantile becomes a field named by its bound. */
 static void group_field(struct prom_map *m, const struct prom_sample *s, double v)
 {
-	size_t n = prom_go_float(s->bound, m->num, sizeof m->num);
+	size_t n = hg_prom_go_float(s->bound, m->num, sizeof m->num);
 	if (m->nfields == GROUP_FIELDS || m->used + n > GROUP_ARENA) {
 		/* A series with more buckets than a metric holds: emit what we
 		 * have and go on with the same series. */
@@ -273,8 +273,8 @@ static void group_field(struct prom_map *m, const struct prom_sample *s, double 
 static void v2_line(struct prom_map *m, const struct prom_sample *s, const char *tag, const char *suffix, double v)
 {
 	struct metric *mt = start(m, sv_c("prometheus"), s->labels, s->nlabels);
-	prom_go_float(s->bound, m->num, sizeof m->num);
-	metric_tag(mt, tag, m->num);
+	hg_prom_go_float(s->bound, m->num, sizeof m->num);
+	hg_metric_tag(mt, tag, m->num);
 	add_float(mt, key_cat(m->key, s->family, suffix), v);
 	emit(m, mt, time_of(m, s->has_ts, s->ts_ms));
 }
@@ -296,7 +296,7 @@ static void value_sample(struct prom_map *m, const struct prom_sample *s)
 	emit(m, mt, ts);
 }
 
-void prom_map_sample(void *map, const struct prom_sample *s)
+void hg_prom_map_sample(void *map, const struct prom_sample *s)
 {
 	struct prom_map *m = map;
 	if (s->part == PROM_VALUE) {
@@ -309,7 +309,7 @@ void prom_map_sample(void *map, const struct prom_sample *s)
 		flush(m);
 		if (!open_group(m, s)) {
 			m->open = false;
-			acc_error(m->acc, "prometheus: labels of a %.*s series too long to group; sample dropped",
+			hg_acc_error(m->acc, "prometheus: labels of a %.*s series too long to group; sample dropped",
 				  (int)(s->family.len > 200 ? 200 : s->family.len), s->family.p);
 			return;
 		}
@@ -346,7 +346,7 @@ void prom_map_sample(void *map, const struct prom_sample *s)
 	}
 }
 
-void prom_map_end(struct prom_map *m)
+void hg_prom_map_end(struct prom_map *m)
 {
 	flush(m);
 }

@@ -10,7 +10,7 @@
 
 /* Equality-based label selectors (the set-based forms are refused, not
  * silently ignored). */
-int prom_parse_selector(struct prom *p, const char *sel, char *err, size_t errlen)
+int hg_prom_parse_selector(struct prom *p, const char *sel, char *err, size_t errlen)
 {
 	if (!sel || !sel[0])
 		return 0;
@@ -152,29 +152,29 @@ static bool pod_tags(const struct prom *p, const struct kube_pod *pod, char **bl
 	return true;
 }
 
-void prom_pods_sync(struct prom *p, struct acc *acc)
+void hg_prom_pods_sync(struct prom *p, struct acc *acc)
 {
-	if (!kube_podwatch_synced(p->podwatch)) {
-		const char *e = kube_podwatch_error(p->podwatch);
-		acc_error(acc, "monitor_kubernetes_pods: the pod watch has not listed this node's pods yet%s%s",
+	if (!hg_kube_podwatch_synced(p->podwatch)) {
+		const char *e = hg_kube_podwatch_error(p->podwatch);
+		hg_acc_error(acc, "monitor_kubernetes_pods: the pod watch has not listed this node's pods yet%s%s",
 			  e[0] ? ": " : "", e);
 		return;
 	}
-	uint64_t gen = kube_podwatch_generation(p->podwatch);
+	uint64_t gen = hg_kube_podwatch_generation(p->podwatch);
 	if (gen == p->pod_gen)
 		return;
 	for (size_t i = 0; i < p->nscrapes; i++)
 		p->scrapes[i]->seen = false;
 	char url[1024], id[600], err[128];
-	for (size_t k = 0; k < kube_podwatch_count(p->podwatch); k++) {
-		const struct kube_pod *pod = kube_podwatch_pod(p->podwatch, k);
+	for (size_t k = 0; k < hg_kube_podwatch_count(p->podwatch); k++) {
+		const struct kube_pod *pod = hg_kube_podwatch_pod(p->podwatch, k);
 		if (!pod_url(p, pod, url, sizeof url))
 			continue;
 		snprintf(id, sizeof id, "%s/%s", pod->ns, pod->name);
 		char *block;
 		size_t blen, ntags;
 		if (!pod_tags(p, pod, &block, &blen, &ntags)) {
-			acc_error(acc, "monitor_kubernetes_pods: out of memory");
+			hg_acc_error(acc, "monitor_kubernetes_pods: out of memory");
 			return;
 		}
 		struct scrape *keep = NULL;
@@ -189,14 +189,14 @@ void prom_pods_sync(struct prom *p, struct acc *acc)
 			free(block);
 			continue;
 		}
-		struct scrape *s = prom_scrape_add(p, url, err, sizeof err);
+		struct scrape *s = hg_prom_scrape_add(p, url, err, sizeof err);
 		const char **tags = s ? malloc(2 * ntags * sizeof *tags) : NULL;
 		if (!s || !tags || !(s->pod_id = strdup(id))) {
 			free(block);
 			free(tags);
 			if (s)
-				scrape_retire(p, p->nscrapes - 1);
-			acc_error(acc, "monitor_kubernetes_pods: %s: %s", id, s ? "out of memory" : err);
+				hg_scrape_retire(p, p->nscrapes - 1);
+			hg_acc_error(acc, "monitor_kubernetes_pods: %s: %s", id, s ? "out of memory" : err);
 			continue;
 		}
 		const char *r = block;
@@ -212,6 +212,6 @@ void prom_pods_sync(struct prom *p, struct acc *acc)
 	/* Pods gone, changed or no longer annotated: their old targets go. */
 	for (size_t i = p->nscrapes; i-- > 0;)
 		if (p->scrapes[i]->pod && !p->scrapes[i]->gone && !p->scrapes[i]->seen)
-			scrape_retire(p, i);
+			hg_scrape_retire(p, i);
 	p->pod_gen = gen;
 }

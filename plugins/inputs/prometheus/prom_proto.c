@@ -46,7 +46,7 @@ static void proto_error(struct prom_proto *p, const char *fmt, ...)
 		p->on_error(p->arg, msg);
 }
 
-struct prom_proto *prom_proto_new(size_t max_message, prom_sample_fn on_sample, prom_error_fn on_error, void *arg)
+struct prom_proto *hg_prom_proto_new(size_t max_message, prom_sample_fn on_sample, prom_error_fn on_error, void *arg)
 {
 	struct prom_proto *p = calloc(1, sizeof *p);
 	if (!p)
@@ -55,11 +55,11 @@ struct prom_proto *prom_proto_new(size_t max_message, prom_sample_fn on_sample, 
 	p->on_sample = on_sample;
 	p->on_error = on_error;
 	p->arg = arg;
-	prom_proto_reset(p);
+	hg_prom_proto_reset(p);
 	return p;
 }
 
-void prom_proto_free(struct prom_proto *p)
+void hg_prom_proto_free(struct prom_proto *p)
 {
 	if (!p)
 		return;
@@ -67,7 +67,7 @@ void prom_proto_free(struct prom_proto *p)
 	free(p);
 }
 
-void prom_proto_reset(struct prom_proto *p)
+void hg_prom_proto_reset(struct prom_proto *p)
 {
 	p->st = READ_LEN;
 	p->len = 0;
@@ -76,17 +76,17 @@ void prom_proto_reset(struct prom_proto *p)
 	p->msgno = p->errors = p->families = p->samples = 0;
 }
 
-unsigned long prom_proto_errors(const struct prom_proto *p)
+unsigned long hg_prom_proto_errors(const struct prom_proto *p)
 {
 	return p->errors;
 }
 
-unsigned long prom_proto_families(const struct prom_proto *p)
+unsigned long hg_prom_proto_families(const struct prom_proto *p)
 {
 	return p->families;
 }
 
-unsigned long prom_proto_samples(const struct prom_proto *p)
+unsigned long hg_prom_proto_samples(const struct prom_proto *p)
 {
 	return p->samples;
 }
@@ -194,7 +194,7 @@ static bool grow(struct prom_proto *p, size_t want)
 	return true;
 }
 
-void prom_proto_feed(struct prom_proto *p, const char *data, size_t n)
+void hg_prom_proto_feed(struct prom_proto *p, const char *data, size_t n)
 {
 	const uint8_t *d = (const uint8_t *)data;
 	while (n) {
@@ -249,7 +249,7 @@ void prom_proto_feed(struct prom_proto *p, const char *data, size_t n)
 	}
 }
 
-void prom_proto_finish(struct prom_proto *p)
+void hg_prom_proto_finish(struct prom_proto *p)
 {
 	if (p->st != READ_LEN || p->shift) {
 		if (p->st == READ_LEN)

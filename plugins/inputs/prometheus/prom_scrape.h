@@ -79,15 +79,15 @@ struct prom {
 
 /* A scrape target: added for each url and each annotated pod. NULL with
  * err on failure. */
-struct scrape *prom_scrape_add(struct prom *p, const char *url, char *err, size_t errlen);
-void scrape_free(struct scrape *s);
+struct scrape *hg_prom_scrape_add(struct prom *p, const char *url, char *err, size_t errlen);
+void hg_scrape_free(struct scrape *s);
 /* Removes target i; one in flight is only marked gone and freed by its
  * completion. */
-void scrape_retire(struct prom *p, size_t i);
+void hg_scrape_retire(struct prom *p, size_t i);
 
 /* prom_pods.c: kubernetes_label_selector, and the pod targets kept in step
  * with the node's pod watch. */
-int prom_parse_selector(struct prom *p, const char *sel, char *err, size_t errlen);
-void prom_pods_sync(struct prom *p, struct acc *acc);
+int hg_prom_parse_selector(struct prom *p, const char *sel, char *err, size_t errlen);
+void hg_prom_pods_sync(struct prom *p, struct acc *acc);
 
 #endif

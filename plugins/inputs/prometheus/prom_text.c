@@ -64,7 +64,7 @@ static void text_error(struct prom_text *t, const char *fmt, ...)
 		t->on_error(t->arg, msg);
 }
 
-struct prom_text *prom_text_new(size_t max_line, prom_sample_fn on_sample, prom_error_fn on_error, void *arg)
+struct prom_text *hg_prom_text_new(size_t max_line, prom_sample_fn on_sample, prom_error_fn on_error, void *arg)
 {
 	struct prom_text *t = calloc(1, sizeof *t);
 	if (!t)
@@ -73,17 +73,17 @@ struct prom_text *prom_text_new(size_t max_line, prom_sample_fn on_sample, prom_
 	t->line = malloc(t->cap);
 	t->names = malloc(NAMES_ARENA);
 	if (!t->line || !t->names) {
-		prom_text_free(t);
+		hg_prom_text_free(t);
 		return NULL;
 	}
 	t->on_sample = on_sample;
 	t->on_error = on_error;
 	t->arg = arg;
-	prom_text_reset(t, false);
+	hg_prom_text_reset(t, false);
 	return t;
 }
 
-void prom_text_free(struct prom_text *t)
+void hg_prom_text_free(struct prom_text *t)
 {
 	if (!t)
 		return;
@@ -92,7 +92,7 @@ void prom_text_free(struct prom_text *t)
 	free(t);
 }
 
-void prom_text_reset(struct prom_text *t, bool openmetrics)
+void hg_prom_text_reset(struct prom_text *t, bool openmetrics)
 {
 	t->len = 0;
 	t->skipping = false;
@@ -107,12 +107,12 @@ void prom_text_reset(struct prom_text *t, bool openmetrics)
 	t->names_used = 1;
 }
 
-unsigned long prom_text_errors(const struct prom_text *t)
+unsigned long hg_prom_text_errors(const struct prom_text *t)
 {
 	return t->errors;
 }
 
-unsigned long prom_text_samples(const struct prom_text *t)
+unsigned long hg_prom_text_samples(const struct prom_text *t)
 {
 	return t->samples;
 }
@@ -643,7 +643,7 @@ static void parse_line(struct prom_text *t, char *p, char *end)
 		parse_sample(t, p, end);
 }
 
-void prom_text_feed(struct prom_text *t, const char *p, size_t n)
+void hg_prom_text_feed(struct prom_text *t, const char *p, size_t n)
 {
 	while (n) {
 		const char *nl = memchr(p, '\n', n);
@@ -672,7 +672,7 @@ void prom_text_feed(struct prom_text *t, const char *p, size_t n)
 	}
 }
 
-void prom_text_finish(struct prom_text *t)
+void hg_prom_text_finish(struct prom_text *t)
 {
 	if (t->len || t->skipping) {
 		t->lineno++;

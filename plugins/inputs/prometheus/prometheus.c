@@ -118,16 +118,16 @@ static void secret_free(char *s)
 	}
 }
 
-void scrape_free(struct scrape *s)
+void hg_scrape_free(struct scrape *s)
 {
 	if (!s)
 		return;
 	free(s->url);
 	free(s->tag);
 	free(s->shown);
-	prom_text_free(s->text);
-	prom_proto_free(s->proto);
-	prom_map_free(s->map);
+	hg_prom_text_free(s->text);
+	hg_prom_proto_free(s->proto);
+	hg_prom_map_free(s->map);
 	free(s->pod_id);
 	free(s->tagblock);
 	free(s->tags);
@@ -137,9 +137,9 @@ void scrape_free(struct scrape *s)
 static void destroy(struct prom *p)
 {
 	for (size_t i = 0; i < p->nscrapes; i++)
-		scrape_free(p->scrapes[i]);
+		hg_scrape_free(p->scrapes[i]);
 	free(p->scrapes);
-	kube_podwatch_release(p->podwatch);
+	hg_kube_podwatch_release(p->podwatch);
 	for (size_t i = 0; i < p->nsel; i++) {
 		free(p->sel[i].key);
 		free(p->sel[i].value);
@@ -194,7 +194,7 @@ static int prepare_url(struct scrape *s, const char *url, char *err, size_t errl
 	s->url = strdup(full);
 	s->tag = strdup(bare);
 	char shown[1024];
-	s->shown = strdup(url_redact(bare, shown, sizeof shown));
+	s->shown = strdup(hg_url_redact(bare, shown, sizeof shown));
 	if (!s->url || !s->tag || !s->shown) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -209,7 +209,7 @@ out:
 
 static void on_sample(void *arg, const struct prom_sample *smp)
 {
-	prom_map_sample(((struct scrape *)arg)->map, smp);
+	hg_prom_map_sample(((struct scrape *)arg)->map, smp);
 }
 
 static void on_parse_error(void *arg, const char *msg)
@@ -219,7 +219,7 @@ static void on_parse_error(void *arg, const char *msg)
 		snprintf(s->first_error, sizeof s->first_error, "%s", msg);
 }
 
-struct scrape *prom_scrape_add(struct prom *p, const char *url, char *err, size_t errlen)
+struct scrape *hg_prom_scrape_add(struct prom *p, const char *url, char *err, size_t errlen)
 {
 	if (p->nscrapes == p->cap) {
 		size_t c = p->cap ? p->cap * 2 : 8;
@@ -238,31 +238,31 @@ struct scrape *prom_scrape_add(struct prom *p, const char *url, char *err, size_
 	}
 	s->p = p;
 	if (prepare_url(s, url, err, errlen) != 0) {
-		scrape_free(s);
+		hg_scrape_free(s);
 		return NULL;
 	}
-	s->text = prom_text_new(MAX_LINE, on_sample, on_parse_error, s);
-	s->map = prom_map_new();
+	s->text = hg_prom_text_new(MAX_LINE, on_sample, on_parse_error, s);
+	s->map = hg_prom_map_new();
 	if (!s->text || !s->map) {
-		scrape_free(s);
+		hg_scrape_free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (p->url_tag)
-		prom_map_url_tag(s->map, p->url_tag);
+		hg_prom_map_url_tag(s->map, p->url_tag);
 	p->scrapes[p->nscrapes++] = s;
 	return s;
 }
 
 
-void scrape_retire(struct prom *p, size_t i)
+void hg_scrape_retire(struct prom *p, size_t i)
 {
 	struct scrape *s = p->scrapes[i];
 	if (s->busy) {
 		s->gone = true; /* freed by its completion */
 		return;
 	}
-	scrape_free(s);
+	hg_scrape_free(s);
 	p->scrapes[i] = p->scrapes[--p->nscrapes];
 }
 
@@ -329,7 +329,7 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 	p->label_include = &c->pod_label_include;
 	p->label_exclude = &c->pod_label_exclude;
 	for (size_t i = 0; i < c->urls.n; i++) {
-		struct scrape *s = prom_scrape_add(p, c->urls.v[i], err, errlen);
+		struct scrape *s = hg_prom_scrape_add(p, c->urls.v[i], err, errlen);
 		if (s)
 			s->creds = true; /* the user named this target */
 		if (!s) {
@@ -338,7 +338,7 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 		}
 	}
 	if (c->monitor_kubernetes_pods) {
-		if (prom_parse_selector(p, c->kubernetes_label_selector, err, errlen) != 0) {
+		if (hg_prom_parse_selector(p, c->kubernetes_label_selector, err, errlen) != 0) {
 			destroy(p);
 			return -1;
 		}
@@ -347,12 +347,12 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 			snprintf(err, errlen, "monitor_kubernetes_pods: no event loop");
 			return -1;
 		}
-		p->podwatch = kube_podwatch_acquire(env->loop, c->node_name, c->kube_config, err, errlen);
+		p->podwatch = hg_kube_podwatch_acquire(env->loop, c->node_name, c->kube_config, err, errlen);
 		if (!p->podwatch) {
 			destroy(p);
 			return -1;
 		}
-		kube_podwatch_warn_insecure(p->podwatch, env->instance_name ? env->instance_name : "inputs.prometheus");
+		hg_kube_podwatch_warn_insecure(p->podwatch, env->instance_name ? env->instance_name : "inputs.prometheus");
 	}
 	*state = p;
 	return 0;
@@ -364,7 +364,7 @@ static int refresh_token(struct prom *p)
 {
 	struct stat st;
 	if (stat(p->token_file, &st) != 0) {
-		acc_error(p->acc, "bearer_token %s: %s", p->token_file, strerror(errno));
+		hg_acc_error(p->acc, "bearer_token %s: %s", p->token_file, strerror(errno));
 		return -1;
 	}
 	if (p->token_read && st.st_mtim.tv_sec == p->token_st.st_mtim.tv_sec &&
@@ -373,7 +373,7 @@ static int refresh_token(struct prom *p)
 		return 0;
 	FILE *f = fopen(p->token_file, "r");
 	if (!f) {
-		acc_error(p->acc, "bearer_token %s: %s", p->token_file, strerror(errno));
+		hg_acc_error(p->acc, "bearer_token %s: %s", p->token_file, strerror(errno));
 		return -1;
 	}
 	char buf[16384];
@@ -385,7 +385,7 @@ static int refresh_token(struct prom *p)
 	char *tok = strdup(buf);
 	explicit_bzero(buf, sizeof buf);
 	if (!tok) {
-		acc_error(p->acc, "bearer_token: out of memory");
+		hg_acc_error(p->acc, "bearer_token: out of memory");
 		return -1;
 	}
 	secret_free(p->token);
@@ -437,18 +437,18 @@ static bool on_response(void *arg, long status, const char *content_type)
 	if (p->closed || status != 200)
 		return false; /* an error page is no exposition: stop reading it */
 	s->fmt = format_of(content_type);
-	prom_map_begin(s->map, p->acc, p->version, p->url_tag ? s->tag : NULL, p->ignore_ts);
-	prom_map_extra_tags(s->map, s->tags, s->ntags);
+	hg_prom_map_begin(s->map, p->acc, p->version, p->url_tag ? s->tag : NULL, p->ignore_ts);
+	hg_prom_map_extra_tags(s->map, s->tags, s->ntags);
 	if (s->fmt == BODY_PROTOBUF) {
 		if (!s->proto)
-			s->proto = prom_proto_new(p->limit && p->limit < DEFAULT_MAX_MESSAGE ? (size_t)p->limit
+			s->proto = hg_prom_proto_new(p->limit && p->limit < DEFAULT_MAX_MESSAGE ? (size_t)p->limit
 											  : DEFAULT_MAX_MESSAGE,
 						  on_sample, on_parse_error, s);
 		if (!s->proto)
 			return false;
-		prom_proto_reset(s->proto);
+		hg_prom_proto_reset(s->proto);
 	} else {
-		prom_text_reset(s->text, s->fmt == BODY_OPENMETRICS);
+		hg_prom_text_reset(s->text, s->fmt == BODY_OPENMETRICS);
 	}
 	return true;
 }
@@ -465,17 +465,17 @@ static bool on_data(void *arg, const char *d, size_t n)
 		s->over_limit = true;
 		n -= (size_t)(s->bytes - s->p->limit);
 		if (n && s->fmt == BODY_PROTOBUF)
-			prom_proto_feed(s->proto, d, n);
+			hg_prom_proto_feed(s->proto, d, n);
 		else if (n)
-			prom_text_feed(s->text, d, n);
+			hg_prom_text_feed(s->text, d, n);
 		return false;
 	}
 	/* The map and parsers point metrics at the scratch of the acc of
 	 * this gather: map_sample runs synchronously inside feed. */
 	if (s->fmt == BODY_PROTOBUF)
-		prom_proto_feed(s->proto, d, n);
+		hg_prom_proto_feed(s->proto, d, n);
 	else
-		prom_text_feed(s->text, d, n);
+		hg_prom_text_feed(s->text, d, n);
 	return true;
 }
 
@@ -493,42 +493,42 @@ static void scrape_done(void *arg, const struct httpc_response *r)
 	struct acc *acc = p->acc;
 	if (s->fmt != BODY_NONE) {
 		if (s->fmt == BODY_PROTOBUF)
-			prom_proto_finish(s->proto);
+			hg_prom_proto_finish(s->proto);
 		else if (!s->over_limit && r->curl_code == 0)
-			prom_text_finish(s->text);
-		prom_map_end(s->map);
+			hg_prom_text_finish(s->text);
+		hg_prom_map_end(s->map);
 	}
 	long status = s->status ? s->status : r->status;
 	if (s->over_limit)
-		acc_error(acc, "%s: body larger than content_length_limit (%llu bytes); the rest was not read", s->shown,
+		hg_acc_error(acc, "%s: body larger than content_length_limit (%llu bytes); the rest was not read", s->shown,
 			  (unsigned long long)p->limit);
 	else if (status == 401)
-		acc_error(acc,
+		hg_acc_error(acc,
 			  "%s returned HTTP status 401 Unauthorized: the credentials were not accepted (check "
 			  "bearer_token or username/password)",
 			  s->shown);
 	else if (status == 403)
-		acc_error(acc,
+		hg_acc_error(acc,
 			  "%s returned HTTP status 403 Forbidden: the credentials lack permission (a kubelet's "
 			  "/metrics needs get on nodes/metrics in the ServiceAccount's ClusterRole)",
 			  s->shown);
 	else if (status != 0 && status != 200)
-		acc_error(acc, "%s returned HTTP status %ld", s->shown, status);
+		hg_acc_error(acc, "%s returned HTTP status %ld", s->shown, status);
 	else if (r->curl_code != 0)
-		acc_error(acc, "error making HTTP request to %s: %s", s->shown, r->error);
+		hg_acc_error(acc, "error making HTTP request to %s: %s", s->shown, r->error);
 	if (s->errors)
-		acc_error(acc, "%s: %lu invalid %s skipped (first: %s)", s->shown, s->errors,
+		hg_acc_error(acc, "%s: %lu invalid %s skipped (first: %s)", s->shown, s->errors,
 			  s->fmt == BODY_PROTOBUF ? "messages" : "lines", s->first_error);
-	/* scrape_retire frees s: nothing may read it afterwards. */
+	/* hg_scrape_retire frees s: nothing may read it afterwards. */
 	for (size_t i = 0; s->gone && i < p->nscrapes; i++) {
 		if (p->scrapes[i] == s) {
-			scrape_retire(p, i);
+			hg_scrape_retire(p, i);
 			break;
 		}
 	}
 	if (p->pending == 0) {
 		p->acc = NULL;
-		acc_gather_done(acc);
+		hg_acc_gather_done(acc);
 	}
 }
 
@@ -545,7 +545,7 @@ static int prom_gather(void *state, struct acc *acc)
 		token = p->token_string;
 	}
 	if (p->podwatch)
-		prom_pods_sync(p, acc);
+		hg_prom_pods_sync(p, acc);
 	const char *headers[] = { p->accept, NULL };
 	for (size_t i = 0; i < p->nscrapes; i++) {
 		struct scrape *s = p->scrapes[i];
@@ -575,8 +575,8 @@ static int prom_gather(void *state, struct acc *acc)
 		if (!tok && !user && pass)
 			q.username = "";
 		char err[256];
-		if (httpc_send(p->http, &q, scrape_done, s, err, sizeof err) != 0) {
-			acc_error(acc, "%s: %s", s->shown, err);
+		if (hg_httpc_send(p->http, &q, scrape_done, s, err, sizeof err) != 0) {
+			hg_acc_error(acc, "%s: %s", s->shown, err);
 			continue;
 		}
 		s->busy = true;
@@ -601,7 +601,7 @@ static void prom_free(void *state)
 		destroy(p);
 }
 
-const struct input_plugin input_prometheus = {
+const struct input_plugin hg_input_prometheus = {
 	.name = "prometheus",
 	.summary = "Scrapes Prometheus endpoints (text, OpenMetrics or protobuf) like Telegraf's prometheus input",
 	.config_size = sizeof(struct prom_config),

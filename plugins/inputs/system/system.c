@@ -31,7 +31,7 @@ struct system_state {
 static ssize_t read_rel(struct system_state *s, struct hostfs_buf *b, enum hostfs_root r, const char *rel)
 {
 	(void)s;
-	return hostfs_read_at(b, r, rel);
+	return hg_hostfs_read_at(b, r, rel);
 }
 
 static int read_loadavg(struct system_state *s, double load[3])
@@ -60,7 +60,7 @@ static int count_logical(struct system_state *s, int64_t *out)
 	size_t len;
 	if (read_rel(s, &s->buf, HOSTFS_PROC, "cpuinfo") >= 0) {
 		pos = s->buf.p;
-		while ((line = hostfs_next_line(&pos, &len))) {
+		while ((line = hg_hostfs_next_line(&pos, &len))) {
 			if (len < 9 || strncasecmp(line, "processor", 9) != 0)
 				continue;
 			const char *c = memchr(line, ':', len);
@@ -68,7 +68,7 @@ static int count_logical(struct system_state *s, int64_t *out)
 				continue;
 			const char *p = c + 1;
 			uint64_t v;
-			if (hostfs_parse_u64(&p, &v) == 0)
+			if (hg_hostfs_parse_u64(&p, &v) == 0)
 				n++;
 		}
 	}
@@ -77,7 +77,7 @@ static int count_logical(struct system_state *s, int64_t *out)
 		if (r < 0)
 			return (int)r;
 		pos = s->buf.p;
-		while ((line = hostfs_next_line(&pos, &len)))
+		while ((line = hg_hostfs_next_line(&pos, &len)))
 			if (len >= 4 && memcmp(line, "cpu", 3) == 0 && line[3] >= '0' && line[3] <= '9')
 				n++;
 	}
@@ -109,7 +109,7 @@ static int sib_add(struct system_state *s, const char *text, size_t len)
 static int64_t count_sibling_lists(struct system_state *s, const char *list)
 {
 	char dir[4096];
-	if (hostfs_path(dir, sizeof dir, HOSTFS_SYS, "devices/system/cpu") < 0)
+	if (hg_hostfs_path(dir, sizeof dir, HOSTFS_SYS, "devices/system/cpu") < 0)
 		return 0;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -124,7 +124,7 @@ static int64_t count_sibling_lists(struct system_state *s, const char *list)
 				continue;
 			char rel[320];
 			snprintf(rel, sizeof rel, "%s/topology/%s", d->d_name, list);
-			if (hostfs_read_dirfd(&s->buf, fd, rel) <= 0)
+			if (hg_hostfs_read_dirfd(&s->buf, fd, rel) <= 0)
 				continue;
 			/* gopsutil keeps only files of exactly one line */
 			char *nl = strchr(s->buf.p, '\n');
@@ -163,7 +163,7 @@ static int count_physical(struct system_state *s, int64_t *out)
 	const char *pos = s->buf.p, *line;
 	size_t len;
 	for (;;) {
-		line = hostfs_next_line(&pos, &len);
+		line = hg_hostfs_next_line(&pos, &len);
 		size_t k = 0;
 		while (line && k < len && (line[k] == ' ' || line[k] == '\t'))
 			k++;
@@ -183,9 +183,9 @@ static int count_physical(struct system_state *s, int64_t *out)
 			kl--;
 		const char *p = c + 1;
 		uint64_t v;
-		if (kl == 11 && strncasecmp(line, "physical id", 11) == 0 && hostfs_parse_u64(&p, &v) == 0)
+		if (kl == 11 && strncasecmp(line, "physical id", 11) == 0 && hg_hostfs_parse_u64(&p, &v) == 0)
 			id = (int64_t)v;
-		else if (kl == 9 && strncasecmp(line, "cpu cores", 9) == 0 && hostfs_parse_u64(&p, &v) == 0)
+		else if (kl == 9 && strncasecmp(line, "cpu cores", 9) == 0 && hg_hostfs_parse_u64(&p, &v) == 0)
 			cc = (int64_t)v;
 	}
 	n = 0;
@@ -202,9 +202,9 @@ static int count_physical(struct system_state *s, int64_t *out)
  * to the host's /run inside a container. */
 static int read_users(struct system_state *s, int64_t *users, int64_t *unique)
 {
-	ssize_t n = hostfs_read_at(&s->utmp, HOSTFS_VAR, "run/utmp");
+	ssize_t n = hg_hostfs_read_at(&s->utmp, HOSTFS_VAR, "run/utmp");
 	if (n < 0)
-		n = hostfs_read_at(&s->utmp, HOSTFS_RUN, "utmp");
+		n = hg_hostfs_read_at(&s->utmp, HOSTFS_RUN, "utmp");
 	if (n < 0)
 		return (int)n;
 	size_t count = s->utmp.len / sizeof(struct utmp);
@@ -265,49 +265,49 @@ static void format_uptime(char *out, size_t cap, uint64_t up)
 static int system_gather(void *state, struct acc *acc)
 {
 	struct system_state *s = state;
-	int64_t t = acc_gather_time(acc);
+	int64_t t = hg_acc_gather_time(acc);
 	double load[3];
 	int64_t logical = 0, physical = 0, users = 0, unique = 0;
 	int rl = read_loadavg(s, load);
 	if (rl < 0)
-		acc_error(acc, "reading load averages from %s/loadavg: %s", hostfs_root(HOSTFS_PROC), strerror(-rl));
+		hg_acc_error(acc, "reading load averages from %s/loadavg: %s", hg_hostfs_root(HOSTFS_PROC), strerror(-rl));
 	int rc = count_logical(s, &logical);
 	if (rc == 0)
 		rc = count_physical(s, &physical);
 	if (rc < 0)
-		acc_error(acc, "reading CPU counts: %s", strerror(-rc));
+		hg_acc_error(acc, "reading CPU counts: %s", strerror(-rc));
 	int ru = read_users(s, &users, &unique); /* unreadable utmp: fields left out, as Telegraf */
 
-	struct metric *m = acc_metric(acc, "system");
+	struct metric *m = hg_acc_metric(acc, "system");
 	if (rl == 0) {
-		metric_float(m, "load1", load[0]);
-		metric_float(m, "load15", load[2]);
-		metric_float(m, "load5", load[1]);
+		hg_metric_float(m, "load1", load[0]);
+		hg_metric_float(m, "load15", load[2]);
+		hg_metric_float(m, "load5", load[1]);
 	}
 	if (rc == 0) {
-		metric_int(m, "n_cpus", logical);
-		metric_int(m, "n_physical_cpus", physical);
+		hg_metric_int(m, "n_cpus", logical);
+		hg_metric_int(m, "n_physical_cpus", physical);
 	}
 	if (ru == 0) {
-		metric_int(m, "n_unique_users", unique);
-		metric_int(m, "n_users", users);
+		hg_metric_int(m, "n_unique_users", unique);
+		hg_metric_int(m, "n_users", users);
 	}
 	if (m->nfields)
-		acc_emit(acc, m, t);
+		hg_acc_emit(acc, m, t);
 
 	uint64_t up = 0;
 	int rt = read_uptime(s, &up);
 	if (rt < 0) {
-		acc_error(acc, "reading uptime from %s/uptime: %s", hostfs_root(HOSTFS_PROC), strerror(-rt));
+		hg_acc_error(acc, "reading uptime from %s/uptime: %s", hg_hostfs_root(HOSTFS_PROC), strerror(-rt));
 		return GATHER_DONE;
 	}
-	m = acc_metric(acc, "system");
-	metric_uint(m, "uptime", up);
-	acc_emit(acc, m, t);
+	m = hg_acc_metric(acc, "system");
+	hg_metric_uint(m, "uptime", up);
+	hg_acc_emit(acc, m, t);
 	format_uptime(s->uptime_text, sizeof s->uptime_text, up);
-	m = acc_metric(acc, "system");
-	metric_string(m, "uptime_format", s->uptime_text);
-	acc_emit(acc, m, t);
+	m = hg_acc_metric(acc, "system");
+	hg_metric_string(m, "uptime_format", s->uptime_text);
+	hg_acc_emit(acc, m, t);
 	return GATHER_DONE;
 }
 
@@ -319,11 +319,11 @@ static int system_init(void **state, const void *config, const struct plugin_env
 		s->dents_cap = 8192;
 		s->dents = malloc(s->dents_cap);
 	}
-	if (!s || !s->dents || hostfs_buf_init(&s->buf, 16384) < 0 ||
-	    hostfs_buf_init(&s->utmp, 16 * sizeof(struct utmp)) < 0) {
+	if (!s || !s->dents || hg_hostfs_buf_init(&s->buf, 16384) < 0 ||
+	    hg_hostfs_buf_init(&s->utmp, 16 * sizeof(struct utmp)) < 0) {
 		if (s) {
 			free(s->dents);
-			hostfs_buf_free(&s->buf);
+			hg_hostfs_buf_free(&s->buf);
 		}
 		free(s);
 		snprintf(err, errlen, "out of memory");
@@ -338,8 +338,8 @@ static void system_free(void *state)
 	struct system_state *s = state;
 	if (!s)
 		return;
-	hostfs_buf_free(&s->buf);
-	hostfs_buf_free(&s->utmp);
+	hg_hostfs_buf_free(&s->buf);
+	hg_hostfs_buf_free(&s->utmp);
 	free(s->dents);
 	free(s->sib);
 	free(s);
@@ -347,7 +347,7 @@ static void system_free(void *state)
 
 static const struct opt_desc system_options[] = { OPT_END };
 
-const struct input_plugin input_system = {
+const struct input_plugin hg_input_system = {
 	.name = "system",
 	.summary = "Read metrics about system load & uptime",
 	.config_size = sizeof(struct system_config),

@@ -43,7 +43,7 @@ struct file_state {
 
 static int open_sink(struct sink *s, char *err, size_t errlen)
 {
-	s->fd = open_append_0640(s->path);
+	s->fd = hg_open_append_0640(s->path);
 	if (s->fd < 0) {
 		snprintf(err, errlen, "cannot open %s: %s", s->path, strerror(errno));
 		return -1;
@@ -171,7 +171,7 @@ static void file_write(void *state, const struct batch *b, write_done_fn done, v
 	done(arg, &r);
 }
 
-const struct output_plugin output_file = {
+const struct output_plugin hg_output_file = {
 	.name = "file",
 	.summary = "Write metrics as line protocol to stdout or files",
 	.config_size = sizeof(struct file_config),

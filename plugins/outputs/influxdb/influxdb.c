@@ -73,7 +73,7 @@ static void destroy(struct influxdb *s)
 	}
 	free(s->write_urls);
 	free(s->query_urls);
-	influx_http_free(&s->h);
+	hg_influx_http_free(&s->h);
 	free(s->db);
 	free(s->user);
 	if (s->pass) {
@@ -102,9 +102,9 @@ static void created(void *arg, const struct httpc_response *r)
 	if (request_ended(s))
 		return;
 	char text[200];
-	influx_error_text(r, text, sizeof(text));
-	influx_scrub(text, s->pass);
-	if (influx_query_succeeded(r)) {
+	hg_influx_error_text(r, text, sizeof(text));
+	hg_influx_scrub(text, s->pass);
+	if (hg_influx_query_succeeded(r)) {
 		if (s->lane == 0)
 			log_info(s->label, "database \"%s\" created (or already there)", s->db);
 	}
@@ -124,14 +124,14 @@ static void create_database(struct influxdb *s, size_t idx)
 	if (s->creating)
 		return;
 	struct httpc_request q = { 0 };
-	influx_http_request(&s->h, &q, true);
+	hg_influx_http_request(&s->h, &q, true);
 	q.url = s->query_urls[idx];
 	q.body = s->create_body;
 	q.body_len = strlen(s->create_body);
 	q.username = s->user;
 	q.password = s->user ? s->pass : NULL;
 	char err[256];
-	if (httpc_send(s->h.http, &q, created, s, err, sizeof(err)) != 0) {
+	if (hg_httpc_send(s->h.http, &q, created, s, err, sizeof(err)) != 0) {
 		log_warn(s->label, "CREATE DATABASE: %s", err);
 		return;
 	}
@@ -147,9 +147,9 @@ static void written(void *arg, const struct httpc_response *r)
 		return; /* the runner freed us: nobody is waiting for the result */
 	const char *url = s->h.urls[s->url_idx];
 	struct write_result w;
-	if (influx_database_missing(r)) {
+	if (hg_influx_database_missing(r)) {
 		char where[128];
-		influx_url_redact(url, where, sizeof(where));
+		hg_influx_url_redact(url, where, sizeof(where));
 		if (!s->skip_create && !s->resent) {
 			/* Create it and send this batch again as soon as CREATE DATABASE answers
 			 * (created() sends what is held): the runner sees the outcome of that write,
@@ -176,10 +176,10 @@ static void written(void *arg, const struct httpc_response *r)
 					   : "not found and CREATE DATABASE could not be sent");
 		}
 	} else {
-		influx_result(r, url, &w);
-		influx_after_write(&s->h, s->url_idx, r);
+		hg_influx_result(r, url, &w);
+		hg_influx_after_write(&s->h, s->url_idx, r);
 	}
-	influx_scrub(w.message, s->pass);
+	hg_influx_scrub(w.message, s->pass);
 	s->resent = false;
 	s->done(s->done_arg, &w);
 }
@@ -191,7 +191,7 @@ static void probed(void *arg, const struct httpc_response *r)
 	p->inflight = false;
 	if (request_ended(s))
 		return;
-	influx_probe_answer(p, r);
+	hg_influx_probe_answer(p, r);
 }
 
 static void influxdb_write(void *state, const struct batch *b, write_done_fn done, void *arg)
@@ -205,13 +205,13 @@ static void influxdb_write(void *state, const struct batch *b, write_done_fn don
 		s->held_arg = arg;
 		return;
 	}
-	s->pending += influx_probe_due(&s->h, probed, s);
-	if (influx_begin_write(&s->h, s->busy, b, s->write_urls, &s->url_idx, &q, done, arg) != 0)
+	s->pending += hg_influx_probe_due(&s->h, probed, s);
+	if (hg_influx_begin_write(&s->h, s->busy, b, s->write_urls, &s->url_idx, &q, done, arg) != 0)
 		return;
 	q.username = s->user;
 	q.password = s->user ? s->pass : NULL;
-	if (httpc_send(s->h.http, &q, written, s, err, sizeof(err)) != 0) {
-		influx_fail_now(done, arg, err);
+	if (hg_httpc_send(s->h.http, &q, written, s, err, sizeof(err)) != 0) {
+		hg_influx_fail_now(done, arg, err);
 		return;
 	}
 	s->busy = true;
@@ -228,7 +228,7 @@ static int influxdb_check(const void *config, char *err, size_t errlen)
 		snprintf(err, errlen, "database: must be set");
 		return -1;
 	}
-	return influx_http_check(&cfg->http, err, errlen);
+	return hg_influx_http_check(&cfg->http, err, errlen);
 }
 
 static int influxdb_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
@@ -241,13 +241,13 @@ static int influxdb_init(void **state, const void *config, const struct plugin_e
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (influx_http_init(&s->h, &cfg->http, env->http, NULL, err, errlen) != 0) {
+	if (hg_influx_http_init(&s->h, &cfg->http, env->http, NULL, err, errlen) != 0) {
 		free(s);
 		return -1;
 	}
 	snprintf(s->label, sizeof(s->label), "%s", env->instance_name ? env->instance_name : "outputs.influxdb");
-	if (influx_probe_init(&s->h, "/ping", s->label, err, errlen) != 0) {
-		influx_http_free(&s->h);
+	if (hg_influx_probe_init(&s->h, "/ping", s->label, err, errlen) != 0) {
+		hg_influx_http_free(&s->h);
 		free(s);
 		return -1;
 	}
@@ -258,16 +258,16 @@ static int influxdb_init(void **state, const void *config, const struct plugin_e
 	s->pass = cfg->password ? strdup(cfg->password) : NULL;
 	s->write_urls = calloc(s->h.nurls, sizeof(char *));
 	s->query_urls = calloc(s->h.nurls, sizeof(char *));
-	char *wq = influx_query_add(NULL, "db", cfg->database);
-	wq = influx_query_add(wq, "rp", cfg->retention_policy);
-	wq = influx_query_add(wq, "consistency", cfg->write_consistency);
-	wq = influx_query_add(wq, "precision", "n"); /* v1 spells nanoseconds "n" */
-	s->create_body = influx_create_database_body(cfg->database);
+	char *wq = hg_influx_query_add(NULL, "db", cfg->database);
+	wq = hg_influx_query_add(wq, "rp", cfg->retention_policy);
+	wq = hg_influx_query_add(wq, "consistency", cfg->write_consistency);
+	wq = hg_influx_query_add(wq, "precision", "n"); /* v1 spells nanoseconds "n" */
+	s->create_body = hg_influx_create_database_body(cfg->database);
 	bool ok = s->db && (!cfg->username || s->user) && (!cfg->password || s->pass) && s->write_urls &&
 		  s->query_urls && wq && s->create_body;
 	for (size_t i = 0; ok && i < s->h.nurls; i++) {
-		s->write_urls[i] = influx_url(s->h.urls[i], "/write", wq);
-		s->query_urls[i] = influx_url(s->h.urls[i], "/query", NULL);
+		s->write_urls[i] = hg_influx_url(s->h.urls[i], "/write", wq);
+		s->query_urls[i] = hg_influx_url(s->h.urls[i], "/query", NULL);
 		ok = s->write_urls[i] && s->query_urls[i];
 	}
 	free(wq);
@@ -307,7 +307,7 @@ static void influxdb_free(void *state)
 		destroy(s);
 }
 
-const struct output_plugin output_influxdb = {
+const struct output_plugin hg_output_influxdb = {
 	.name = "influxdb",
 	.summary = "Writes line protocol to InfluxDB 1.x over HTTP (/write)",
 	.config_size = sizeof(struct influxdb_config),

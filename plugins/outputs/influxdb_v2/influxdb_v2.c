@@ -42,7 +42,7 @@ static void destroy(struct influxdb_v2 *s)
 	for (size_t i = 0; s->write_urls && i < s->h.nurls; i++)
 		free(s->write_urls[i]);
 	free(s->write_urls);
-	influx_http_free(&s->h);
+	hg_influx_http_free(&s->h);
 	if (s->token) {
 		explicit_bzero(s->token, strlen(s->token));
 		free(s->token);
@@ -62,9 +62,9 @@ static void written(void *arg, const struct httpc_response *r)
 		return;
 	}
 	struct write_result w;
-	influx_result(r, s->h.urls[s->url_idx], &w);
-	influx_after_write(&s->h, s->url_idx, r);
-	influx_scrub(w.message, s->token);
+	hg_influx_result(r, s->h.urls[s->url_idx], &w);
+	hg_influx_after_write(&s->h, s->url_idx, r);
+	hg_influx_scrub(w.message, s->token);
 	s->done(s->done_arg, &w);
 }
 
@@ -79,7 +79,7 @@ static void probed(void *arg, const struct httpc_response *r)
 			destroy(s);
 		return;
 	}
-	influx_probe_answer(p, r);
+	hg_influx_probe_answer(p, r);
 }
 
 static void influxdb_v2_write(void *state, const struct batch *b, write_done_fn done, void *arg)
@@ -87,11 +87,11 @@ static void influxdb_v2_write(void *state, const struct batch *b, write_done_fn 
 	struct influxdb_v2 *s = state;
 	char err[256];
 	struct httpc_request q;
-	s->pending += influx_probe_due(&s->h, probed, s);
-	if (influx_begin_write(&s->h, s->busy, b, s->write_urls, &s->url_idx, &q, done, arg) != 0)
+	s->pending += hg_influx_probe_due(&s->h, probed, s);
+	if (hg_influx_begin_write(&s->h, s->busy, b, s->write_urls, &s->url_idx, &q, done, arg) != 0)
 		return;
-	if (httpc_send(s->h.http, &q, written, s, err, sizeof(err)) != 0) {
-		influx_fail_now(done, arg, err);
+	if (hg_httpc_send(s->h.http, &q, written, s, err, sizeof(err)) != 0) {
+		hg_influx_fail_now(done, arg, err);
 		return;
 	}
 	s->busy = true;
@@ -111,7 +111,7 @@ static int influxdb_v2_check(const void *config, char *err, size_t errlen)
 		snprintf(err, errlen, "organization: must be set");
 		return -1;
 	}
-	return influx_http_check(&cfg->http, err, errlen);
+	return hg_influx_http_check(&cfg->http, err, errlen);
 }
 
 static int influxdb_v2_init(void **state, const void *config, const struct plugin_env *env, char *err,
@@ -133,14 +133,14 @@ static int influxdb_v2_init(void **state, const void *config, const struct plugi
 	}
 	int rc = (cfg->token && cfg->token[0] && !auth)
 			 ? (snprintf(err, errlen, "out of memory"), -1)
-			 : influx_http_init(&s->h, &cfg->http, env->http, auth, err, errlen);
+			 : hg_influx_http_init(&s->h, &cfg->http, env->http, auth, err, errlen);
 	if (auth) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
-	if (rc == 0 && influx_probe_init(&s->h, "/health",
+	if (rc == 0 && hg_influx_probe_init(&s->h, "/health",
 					 env->instance_name ? env->instance_name : "outputs.influxdb_v2", err, errlen) != 0) {
-		influx_http_free(&s->h);
+		hg_influx_http_free(&s->h);
 		rc = -1;
 	}
 	if (rc != 0) {
@@ -150,12 +150,12 @@ static int influxdb_v2_init(void **state, const void *config, const struct plugi
 	s->uint_support = cfg->influx_uint_support;
 	s->token = cfg->token ? strdup(cfg->token) : NULL;
 	s->write_urls = calloc(s->h.nurls, sizeof(char *));
-	char *wq = influx_query_add(NULL, "org", cfg->organization);
-	wq = influx_query_add(wq, "bucket", cfg->bucket);
-	wq = influx_query_add(wq, "precision", "ns");
+	char *wq = hg_influx_query_add(NULL, "org", cfg->organization);
+	wq = hg_influx_query_add(wq, "bucket", cfg->bucket);
+	wq = hg_influx_query_add(wq, "precision", "ns");
 	bool ok = (!cfg->token || s->token) && s->write_urls && wq;
 	for (size_t i = 0; ok && i < s->h.nurls; i++)
-		ok = (s->write_urls[i] = influx_url(s->h.urls[i], "/api/v2/write", wq)) != NULL;
+		ok = (s->write_urls[i] = hg_influx_url(s->h.urls[i], "/api/v2/write", wq)) != NULL;
 	free(wq);
 	if (!ok) {
 		destroy(s);
@@ -186,7 +186,7 @@ static void influxdb_v2_free(void *state)
 		destroy(s);
 }
 
-const struct output_plugin output_influxdb_v2 = {
+const struct output_plugin hg_output_influxdb_v2 = {
 	.name = "influxdb_v2",
 	.summary = "Writes line protocol to InfluxDB 2.x over HTTP (/api/v2/write)",
 	.config_size = sizeof(struct influxdb_v2_config),

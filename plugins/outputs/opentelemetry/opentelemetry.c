@@ -77,7 +77,7 @@ static void error_text(const struct httpc_response *r, char *out, size_t outlen)
 			otlp__export_metrics_service_response__free_unpacked(resp, NULL);
 		return;
 	}
-	pb_body_text(r, out, outlen);
+	hg_pb_body_text(r, out, outlen);
 }
 
 /* OTLP/HTTP: 429, 502, 503 and 504 are retried (after Retry-After when
@@ -128,8 +128,8 @@ static void otel_map(const struct httpc_response *r, const char *where, struct w
 static void otel_write(void *state, const struct batch *b, write_done_fn done, void *arg)
 {
 	struct otel *s = state;
-	if (pb_http_busy(s->h)) {
-		pb_done_now(done, arg, WRITE_RETRY, "a write is already in flight");
+	if (hg_pb_http_busy(s->h)) {
+		hg_pb_done_now(done, arg, WRITE_RETRY, "a write is already in flight");
 		return;
 	}
 	const unsigned char *pb;
@@ -139,8 +139,8 @@ static void otel_write(void *state, const struct batch *b, write_done_fn done, v
 	/* Every line the agent buffers carries its timestamp, except one at
 	 * exactly 0, which line protocol may write without it: so a line
 	 * without one is at 0, not at the time of this write. */
-	if (otlp_encode(&s->enc, b->data, b->len, 0, &pb, &len, &st, err, sizeof(err)) != 0) {
-		pb_done_now(done, arg, WRITE_RETRY, err);
+	if (hg_otlp_encode(&s->enc, b->data, b->len, 0, &pb, &len, &st, err, sizeof(err)) != 0) {
+		hg_pb_done_now(done, arg, WRITE_RETRY, err);
 		return;
 	}
 	if (st.utf8_repaired) {
@@ -165,15 +165,15 @@ static void otel_write(void *state, const struct batch *b, write_done_fn done, v
 		s->conflict_warned = true;
 	}
 	if (len == 0) {
-		pb_done_empty(done, arg, st.bad_lines, st.first_error);
+		hg_pb_done_empty(done, arg, st.bad_lines, st.first_error);
 		return;
 	}
-	int rc = s->gzip ? pb_http_gzip(s->h, pb, len, err, sizeof(err)) : pb_http_copy(s->h, pb, len, err, sizeof(err));
+	int rc = s->gzip ? hg_pb_http_gzip(s->h, pb, len, err, sizeof(err)) : hg_pb_http_copy(s->h, pb, len, err, sizeof(err));
 	if (rc != 0) {
-		pb_done_now(done, arg, WRITE_RETRY, err);
+		hg_pb_done_now(done, arg, WRITE_RETRY, err);
 		return;
 	}
-	pb_http_send(s->h, st.bad_lines, st.first_error, done, arg);
+	hg_pb_http_send(s->h, st.bad_lines, st.first_error, done, arg);
 }
 
 static int otel_check(const void *config, char *err, size_t errlen)
@@ -184,7 +184,7 @@ static int otel_check(const void *config, char *err, size_t errlen)
 		snprintf(err, errlen, "compression: \"%s\" is not gzip or none", c);
 		return -1;
 	}
-	return pb_http_check(&cfg->http, err, errlen);
+	return hg_pb_http_check(&cfg->http, err, errlen);
 }
 
 static int otel_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
@@ -200,14 +200,14 @@ static int otel_init(void **state, const void *config, const struct plugin_env *
 	}
 	s->gzip = gzip;
 	snprintf(s->label, sizeof(s->label), "%s", env->instance_name ? env->instance_name : "outputs.opentelemetry");
-	if (otlp_encoder_init(&s->enc, &cfg->attributes, err, errlen) != 0) {
+	if (hg_otlp_encoder_init(&s->enc, &cfg->attributes, err, errlen) != 0) {
 		free(s);
 		return -1;
 	}
-	s->h = pb_http_new(&cfg->http, env->http, s->label, gzip ? otel_headers_gzip : otel_headers_plain, otel_map,
+	s->h = hg_pb_http_new(&cfg->http, env->http, s->label, gzip ? otel_headers_gzip : otel_headers_plain, otel_map,
 			   err, errlen);
 	if (!s->h) {
-		otlp_encoder_free(&s->enc);
+		hg_otlp_encoder_free(&s->enc);
 		free(s);
 		return -1;
 	}
@@ -227,12 +227,12 @@ static void otel_free(void *state)
 	struct otel *s = state;
 	if (!s)
 		return;
-	pb_http_close(s->h); /* a request in flight finishes on its own, without calling us */
-	otlp_encoder_free(&s->enc);
+	hg_pb_http_close(s->h); /* a request in flight finishes on its own, without calling us */
+	hg_otlp_encoder_free(&s->enc);
 	free(s);
 }
 
-const struct output_plugin output_opentelemetry = {
+const struct output_plugin hg_output_opentelemetry = {
 	.name = "opentelemetry",
 	.summary = "Writes OTLP metrics over HTTP (protobuf) to an OpenTelemetry collector or backend",
 	.config_size = sizeof(struct otel_config),

@@ -47,26 +47,26 @@ static long collect(struct otlp_dist_scratch *s, const struct metric *m, uint64_
 	double v, b;
 	for (size_t i = 0; i < m->nfields; i++) {
 		const struct metric_field *f = &m->fields[i];
-		if (!otlp_numeric(f, &v))
+		if (!hg_otlp_numeric(f, &v))
 			continue;
 		if (sv_eq_c(f->key, "count"))
 			*count = as_count(v);
 		else if (sv_eq_c(f->key, "sum"))
 			*sum = v, *has_sum = true;
-		else if (otlp_bound(f->key, &b))
+		else if (hg_otlp_bound(f->key, &b))
 			s->p[n++] = (struct otlp_pair){ b, v };
 	}
 	qsort(s->p, n, sizeof(*s->p), by_key);
 	return (long)n;
 }
 
-Otlp__HistogramDataPoint *otlp_histogram_point(struct arena *a, struct otlp_dist_scratch *s, const struct metric *m)
+Otlp__HistogramDataPoint *hg_otlp_histogram_point(struct arena *a, struct otlp_dist_scratch *s, const struct metric *m)
 {
 	uint64_t count;
 	double sum;
 	bool has_sum;
 	long nl = collect(s, m, &count, &sum, &has_sum);
-	Otlp__HistogramDataPoint *p = arena_alloc(a, sizeof(*p));
+	Otlp__HistogramDataPoint *p = hg_arena_alloc(a, sizeof(*p));
 	if (nl < 0 || !p)
 		return NULL;
 	size_t n = (size_t)nl;
@@ -79,9 +79,9 @@ Otlp__HistogramDataPoint *otlp_histogram_point(struct arena *a, struct otlp_dist
 		if (isinf(s->p[i].key) && s->p[i].key > 0)
 			inf = true, n = i + 1;
 	size_t nb = inf ? n - 1 : n;
-	uint64_t *counts = arena_alloc(a, (nb + 1) * sizeof(*counts));
-	double *bounds = nb ? arena_alloc(a, nb * sizeof(*bounds)) : NULL;
-	double *sums = has_sum ? arena_alloc(a, sizeof(*sums)) : NULL;
+	uint64_t *counts = hg_arena_alloc(a, (nb + 1) * sizeof(*counts));
+	double *bounds = nb ? hg_arena_alloc(a, nb * sizeof(*bounds)) : NULL;
+	double *sums = has_sum ? hg_arena_alloc(a, sizeof(*sums)) : NULL;
 	if (!counts || (nb && !bounds) || (has_sum && !sums))
 		return NULL;
 	bool cumulative = true;
@@ -114,13 +114,13 @@ Otlp__HistogramDataPoint *otlp_histogram_point(struct arena *a, struct otlp_dist
 	return p;
 }
 
-Otlp__SummaryDataPoint *otlp_summary_point(struct arena *a, struct otlp_dist_scratch *s, const struct metric *m)
+Otlp__SummaryDataPoint *hg_otlp_summary_point(struct arena *a, struct otlp_dist_scratch *s, const struct metric *m)
 {
 	uint64_t count;
 	double sum;
 	bool has_sum;
 	long nl = collect(s, m, &count, &sum, &has_sum);
-	Otlp__SummaryDataPoint *p = arena_alloc(a, sizeof(*p));
+	Otlp__SummaryDataPoint *p = hg_arena_alloc(a, sizeof(*p));
 	if (nl < 0 || !p)
 		return NULL;
 	size_t n = (size_t)nl;
@@ -128,8 +128,8 @@ Otlp__SummaryDataPoint *otlp_summary_point(struct arena *a, struct otlp_dist_scr
 	p->count = count;
 	p->sum = sum;
 	if (n) {
-		Otlp__SummaryDataPoint__ValueAtQuantile **qv = arena_alloc(a, n * sizeof(*qv));
-		Otlp__SummaryDataPoint__ValueAtQuantile *q = arena_alloc(a, n * sizeof(*q));
+		Otlp__SummaryDataPoint__ValueAtQuantile **qv = hg_arena_alloc(a, n * sizeof(*qv));
+		Otlp__SummaryDataPoint__ValueAtQuantile *q = hg_arena_alloc(a, n * sizeof(*q));
 		if (!qv || !q)
 			return NULL;
 		for (size_t i = 0; i < n; i++) {
@@ -144,7 +144,7 @@ Otlp__SummaryDataPoint *otlp_summary_point(struct arena *a, struct otlp_dist_scr
 	return p;
 }
 
-void otlp_dist_scratch_free(struct otlp_dist_scratch *s)
+void hg_otlp_dist_scratch_free(struct otlp_dist_scratch *s)
 {
 	free(s->p);
 	s->p = NULL;

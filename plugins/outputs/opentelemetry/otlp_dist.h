@@ -20,8 +20,8 @@ struct otlp_dist_scratch {
 };
 
 /* NULL when out of memory. */
-Otlp__HistogramDataPoint *otlp_histogram_point(struct arena *a, struct otlp_dist_scratch *s, const struct metric *m);
-Otlp__SummaryDataPoint *otlp_summary_point(struct arena *a, struct otlp_dist_scratch *s, const struct metric *m);
-void otlp_dist_scratch_free(struct otlp_dist_scratch *s);
+Otlp__HistogramDataPoint *hg_otlp_histogram_point(struct arena *a, struct otlp_dist_scratch *s, const struct metric *m);
+Otlp__SummaryDataPoint *hg_otlp_summary_point(struct arena *a, struct otlp_dist_scratch *s, const struct metric *m);
+void hg_otlp_dist_scratch_free(struct otlp_dist_scratch *s);
 
 #endif

@@ -1,4 +1,4 @@
-/* See otlp_encode.h. */
+/* See hg_otlp_encode.h. */
 #include "otlp_encode.h"
 
 #include <stdio.h>
@@ -18,24 +18,24 @@ struct otlp_group {
 
 static Otlp__KeyValue *string_kv(struct arena *a, const char *k, size_t kl, const char *v, size_t vl)
 {
-	Otlp__KeyValue *kv = arena_alloc(a, sizeof(*kv));
-	Otlp__AnyValue *av = arena_alloc(a, sizeof(*av));
+	Otlp__KeyValue *kv = hg_arena_alloc(a, sizeof(*kv));
+	Otlp__AnyValue *av = hg_arena_alloc(a, sizeof(*av));
 	if (!kv || !av)
 		return NULL;
 	otlp__key_value__init(kv);
 	otlp__any_value__init(av);
-	if (!(kv->key = arena_strndup(a, k, kl)) || !(av->string_value = arena_strndup(a, v, vl)))
+	if (!(kv->key = hg_arena_strndup(a, k, kl)) || !(av->string_value = hg_arena_strndup(a, v, vl)))
 		return NULL;
 	av->value_case = OTLP__ANY_VALUE__VALUE_STRING_VALUE;
 	kv->value = av;
 	return kv;
 }
 
-int otlp_encoder_init(struct otlp_encoder *e, const struct strmap *attrs, char *err, size_t errlen)
+int hg_otlp_encoder_init(struct otlp_encoder *e, const struct strmap *attrs, char *err, size_t errlen)
 {
 	memset(e, 0, sizeof(*e));
 	if (attrs->n) {
-		e->res_attrs = arena_alloc(&e->keep, attrs->n * sizeof(*e->res_attrs));
+		e->res_attrs = hg_arena_alloc(&e->keep, attrs->n * sizeof(*e->res_attrs));
 		if (!e->res_attrs)
 			goto oom;
 		for (size_t i = 0; i < attrs->n; i++) {
@@ -48,7 +48,7 @@ int otlp_encoder_init(struct otlp_encoder *e, const struct strmap *attrs, char *
 	}
 	return 0;
 oom:
-	otlp_encoder_free(e);
+	hg_otlp_encoder_free(e);
 	snprintf(err, errlen, "out of memory");
 	return -1;
 }
@@ -99,7 +99,7 @@ static struct otlp_group *group_for(struct otlp_encoder *e, const char *name, si
 		e->gcap = cap;
 	}
 	struct otlp_group *g = &e->groups[e->ngroups];
-	if (!(g->name = arena_strndup(&e->a, name, len)))
+	if (!(g->name = hg_arena_strndup(&e->a, name, len)))
 		return NULL;
 	g->len = len;
 	g->hash = h;
@@ -117,7 +117,7 @@ static int group_add(struct arena *a, struct otlp_group *g, void *p)
 {
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? g->cap * 2 : 4;
-		void **np = arena_alloc(a, cap * sizeof(*np));
+		void **np = hg_arena_alloc(a, cap * sizeof(*np));
 		if (!np)
 			return -1;
 		if (g->n)
@@ -188,7 +188,7 @@ static int encode_dist(struct otlp_encoder *e, const struct metric *m, enum otlp
 {
 	void *p;
 	if (kind == OTLP_KIND_HISTOGRAM) {
-		Otlp__HistogramDataPoint *h = otlp_histogram_point(&e->a, &e->dist, m);
+		Otlp__HistogramDataPoint *h = hg_otlp_histogram_point(&e->a, &e->dist, m);
 		if (!h)
 			return -1;
 		h->n_attributes = nattrs;
@@ -196,7 +196,7 @@ static int encode_dist(struct otlp_encoder *e, const struct metric *m, enum otlp
 		h->time_unix_nano = (uint64_t)m->time_ns;
 		p = h;
 	} else {
-		Otlp__SummaryDataPoint *q = otlp_summary_point(&e->a, &e->dist, m);
+		Otlp__SummaryDataPoint *q = hg_otlp_summary_point(&e->a, &e->dist, m);
 		if (!q)
 			return -1;
 		q->n_attributes = nattrs;
@@ -221,7 +221,7 @@ static int encode_metric(struct otlp_encoder *e, const struct metric *m, struct 
 	size_t nattrs = 0;
 	/* The tags, shared by every data point of this line. */
 	if (m->ntags) {
-		if (!(attrs = arena_alloc(a, m->ntags * sizeof(*attrs))))
+		if (!(attrs = hg_arena_alloc(a, m->ntags * sizeof(*attrs))))
 			return -1;
 		for (size_t i = 0; i < m->ntags; i++) {
 			const struct metric_tag *t = &m->tags[i];
@@ -230,7 +230,7 @@ static int encode_metric(struct otlp_encoder *e, const struct metric *m, struct 
 		}
 	}
 	struct otlp_shape sh;
-	otlp_shape_of(m, &sh);
+	hg_otlp_shape_of(m, &sh);
 	if (sh.form == OTLP_FORM_DIST)
 		return encode_dist(e, m, sh.kind, attrs, nattrs, st);
 	/* measurement "prometheus" is Telegraf's prometheus metric_version 2:
@@ -239,7 +239,7 @@ static int encode_metric(struct otlp_encoder *e, const struct metric *m, struct 
 	char name[1024];
 	for (size_t i = 0; i < m->nfields; i++) {
 		const struct metric_field *f = &m->fields[i];
-		Otlp__NumberDataPoint *p = arena_alloc(a, sizeof(*p));
+		Otlp__NumberDataPoint *p = hg_arena_alloc(a, sizeof(*p));
 		if (!p)
 			return -1;
 		otlp__number_data_point__init(p);
@@ -258,12 +258,12 @@ static int encode_metric(struct otlp_encoder *e, const struct metric *m, struct 
 		} else {
 			size_t len = m->name.len + 1 + f->key.len;
 			char *n = name;
-			if (len >= sizeof(name) && !(n = arena_alloc(a, len + 1)))
+			if (len >= sizeof(name) && !(n = hg_arena_alloc(a, len + 1)))
 				return -1;
 			memcpy(n, m->name.p, m->name.len);
 			n[m->name.len] = '_';
 			memcpy(n + m->name.len + 1, f->key.p, f->key.len);
-			rc = add_point(e, n, len, otlp_field_kind(m->name, f->key), p, st);
+			rc = add_point(e, n, len, hg_otlp_field_kind(m->name, f->key), p, st);
 		}
 		if (rc != 0)
 			return -1;
@@ -350,7 +350,7 @@ static int set_data(struct arena *a, Otlp__Metric *m, const struct otlp_group *g
 	m->name = (char *)g->name;
 	switch (g->kind) {
 	case OTLP_KIND_GAUGE: {
-		Otlp__Gauge *d = arena_alloc(a, sizeof(*d));
+		Otlp__Gauge *d = hg_arena_alloc(a, sizeof(*d));
 		if (!d)
 			return -1;
 		otlp__gauge__init(d);
@@ -361,7 +361,7 @@ static int set_data(struct arena *a, Otlp__Metric *m, const struct otlp_group *g
 		return 0;
 	}
 	case OTLP_KIND_SUM: {
-		Otlp__Sum *d = arena_alloc(a, sizeof(*d));
+		Otlp__Sum *d = hg_arena_alloc(a, sizeof(*d));
 		if (!d)
 			return -1;
 		otlp__sum__init(d);
@@ -374,7 +374,7 @@ static int set_data(struct arena *a, Otlp__Metric *m, const struct otlp_group *g
 		return 0;
 	}
 	case OTLP_KIND_HISTOGRAM: {
-		Otlp__Histogram *d = arena_alloc(a, sizeof(*d));
+		Otlp__Histogram *d = hg_arena_alloc(a, sizeof(*d));
 		if (!d)
 			return -1;
 		otlp__histogram__init(d);
@@ -386,7 +386,7 @@ static int set_data(struct arena *a, Otlp__Metric *m, const struct otlp_group *g
 		return 0;
 	}
 	case OTLP_KIND_SUMMARY: {
-		Otlp__Summary *d = arena_alloc(a, sizeof(*d));
+		Otlp__Summary *d = hg_arena_alloc(a, sizeof(*d));
 		if (!d)
 			return -1;
 		otlp__summary__init(d);
@@ -411,17 +411,17 @@ static int build(struct otlp_encoder *e, Otlp__ExportMetricsServiceRequest *req)
 		e->metrics_cap = e->ngroups;
 	}
 	for (size_t i = 0; i < e->ngroups; i++) {
-		Otlp__Metric *m = arena_alloc(a, sizeof(*m));
+		Otlp__Metric *m = hg_arena_alloc(a, sizeof(*m));
 		if (!m || set_data(a, m, &e->groups[i]) != 0)
 			return -1;
 		e->metrics[i] = m;
 	}
-	Otlp__ResourceMetrics *rm = arena_alloc(a, sizeof(*rm));
-	Otlp__ResourceMetrics **rms = arena_alloc(a, sizeof(*rms));
-	Otlp__Resource *res = arena_alloc(a, sizeof(*res));
-	Otlp__ScopeMetrics *sm = arena_alloc(a, sizeof(*sm));
-	Otlp__ScopeMetrics **sms = arena_alloc(a, sizeof(*sms));
-	Otlp__InstrumentationScope *scope = arena_alloc(a, sizeof(*scope));
+	Otlp__ResourceMetrics *rm = hg_arena_alloc(a, sizeof(*rm));
+	Otlp__ResourceMetrics **rms = hg_arena_alloc(a, sizeof(*rms));
+	Otlp__Resource *res = hg_arena_alloc(a, sizeof(*res));
+	Otlp__ScopeMetrics *sm = hg_arena_alloc(a, sizeof(*sm));
+	Otlp__ScopeMetrics **sms = hg_arena_alloc(a, sizeof(*sms));
+	Otlp__InstrumentationScope *scope = hg_arena_alloc(a, sizeof(*scope));
 	if (!rm || !rms || !res || !sm || !sms || !scope)
 		return -1;
 	otlp__resource__init(res);
@@ -446,13 +446,13 @@ static int build(struct otlp_encoder *e, Otlp__ExportMetricsServiceRequest *req)
 	return 0;
 }
 
-int otlp_encode(struct otlp_encoder *e, const char *data, size_t len, int64_t now_ns, const unsigned char **out,
+int hg_otlp_encode(struct otlp_encoder *e, const char *data, size_t len, int64_t now_ns, const unsigned char **out,
 		size_t *outlen, struct otlp_stats *st, char *err, size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
 	*out = NULL;
 	*outlen = 0;
-	arena_reset(&e->a);
+	hg_arena_reset(&e->a);
 	e->ngroups = 0;
 	if (e->nslots == 0) {
 		if (rehash(e, 1024) != 0)
@@ -460,9 +460,9 @@ int otlp_encode(struct otlp_encoder *e, const char *data, size_t len, int64_t no
 	} else {
 		memset(e->slots, 0, e->nslots * sizeof(*e->slots));
 	}
-	if (repair_utf8(e, &data, &len, &st->utf8_repaired) != 0 || lp_batch_begin(&e->rd, data, len, now_ns) != 0)
+	if (repair_utf8(e, &data, &len, &st->utf8_repaired) != 0 || hg_lp_batch_begin(&e->rd, data, len, now_ns) != 0)
 		goto oom;
-	for (const struct metric *m; (m = lp_batch_next(&e->rd));)
+	for (const struct metric *m; (m = hg_lp_batch_next(&e->rd));)
 		if (encode_metric(e, m, st) != 0)
 			goto oom;
 	/* encode_metric counted the lines before 1970; the reader the malformed ones. */
@@ -485,24 +485,24 @@ int otlp_encode(struct otlp_encoder *e, const char *data, size_t len, int64_t no
 	}
 	*outlen = otlp__export_metrics_service_request__pack(&req, e->pb);
 	*out = e->pb;
-	arena_reset(&e->a);
+	hg_arena_reset(&e->a);
 	return 0;
 oom:
-	arena_reset(&e->a);
+	hg_arena_reset(&e->a);
 	snprintf(err, errlen, "out of memory encoding the batch");
 	return -1;
 }
 
-void otlp_encoder_free(struct otlp_encoder *e)
+void hg_otlp_encoder_free(struct otlp_encoder *e)
 {
-	lp_batch_free(&e->rd);
-	arena_free(&e->a);
-	arena_free(&e->keep);
+	hg_lp_batch_free(&e->rd);
+	hg_arena_free(&e->a);
+	hg_arena_free(&e->keep);
 	free(e->groups);
 	free(e->slots);
 	free(e->metrics);
 	free(e->pb);
 	free(e->fixed);
-	otlp_dist_scratch_free(&e->dist);
+	hg_otlp_dist_scratch_free(&e->dist);
 	memset(e, 0, sizeof(*e));
 }

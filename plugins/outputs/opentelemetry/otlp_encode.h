@@ -49,7 +49,7 @@ struct otlp_encoder {
 };
 
 /* Resource attributes (string values) from attrs. 0, or -1 with err. */
-int otlp_encoder_init(struct otlp_encoder *e, const struct strmap *attrs, char *err, size_t errlen);
+int hg_otlp_encoder_init(struct otlp_encoder *e, const struct strmap *attrs, char *err, size_t errlen);
 /* Encodes data into *out (owned by e, valid until the next call); *outlen 0
  * when no point came out. Lines without a timestamp get now_ns. Bytes that
  * are not UTF-8 (OTLP strings must be) become U+FFFD, one per run, as Go's
@@ -57,8 +57,8 @@ int otlp_encoder_init(struct otlp_encoder *e, const struct strmap *attrs, char *
  * 1970 is not sent: OTLP time is unsigned nanoseconds since the epoch, and
  * the wrapped value would read as the year 2554. 0, or -1 with err (out of
  * memory). */
-int otlp_encode(struct otlp_encoder *e, const char *data, size_t len, int64_t now_ns, const unsigned char **out,
+int hg_otlp_encode(struct otlp_encoder *e, const char *data, size_t len, int64_t now_ns, const unsigned char **out,
 		size_t *outlen, struct otlp_stats *st, char *err, size_t errlen);
-void otlp_encoder_free(struct otlp_encoder *e);
+void hg_otlp_encoder_free(struct otlp_encoder *e);
 
 #endif

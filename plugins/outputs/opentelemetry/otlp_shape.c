@@ -49,7 +49,7 @@ static const struct {
 	{ "swap", swap_f },	    { "kernel", kernel_f }, { "pressure", pressure_f }, { "conntrack", conntrack_f },
 };
 
-enum otlp_kind otlp_field_kind(struct sv measurement, struct sv field)
+enum otlp_kind hg_otlp_field_kind(struct sv measurement, struct sv field)
 {
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		if (!sv_eq_c(measurement, counters[i].measurement))
@@ -62,7 +62,7 @@ enum otlp_kind otlp_field_kind(struct sv measurement, struct sv field)
 	return OTLP_KIND_GAUGE;
 }
 
-bool otlp_bound(struct sv key, double *out)
+bool hg_otlp_bound(struct sv key, double *out)
 {
 	char buf[64];
 	if (key.len == 0 || key.len >= sizeof(buf))
@@ -87,9 +87,9 @@ bool otlp_bound(struct sv key, double *out)
 	return *e == '\0' && !isnan(*out);
 }
 
-bool otlp_numeric(const struct metric_field *f, double *out)
+bool hg_otlp_numeric(const struct metric_field *f, double *out)
 {
-	return metric_field_double(f, false, out);
+	return hg_metric_field_double(f, false, out);
 }
 
 /* Telegraf prometheus v1 histogram or summary: every field is "count",
@@ -105,13 +105,13 @@ static bool dist_shape(const struct metric *m, enum otlp_kind *kind)
 	double v, b;
 	for (size_t i = 0; i < m->nfields; i++) {
 		const struct metric_field *f = &m->fields[i];
-		if (!otlp_numeric(f, &v))
+		if (!hg_otlp_numeric(f, &v))
 			return false;
 		if (sv_eq_c(f->key, "count"))
 			count = true;
 		else if (sv_eq_c(f->key, "sum"))
 			sum = true;
-		else if (otlp_bound(f->key, &b)) {
+		else if (hg_otlp_bound(f->key, &b)) {
 			bound = true;
 			if (isinf(b) && b > 0)
 				inf = true;
@@ -124,7 +124,7 @@ static bool dist_shape(const struct metric *m, enum otlp_kind *kind)
 	return true;
 }
 
-void otlp_shape_of(const struct metric *m, struct otlp_shape *s)
+void hg_otlp_shape_of(const struct metric *m, struct otlp_shape *s)
 {
 	s->form = OTLP_FORM_FIELDS;
 	s->kind = OTLP_KIND_GAUGE;
@@ -138,7 +138,7 @@ void otlp_shape_of(const struct metric *m, struct otlp_shape *s)
 	for (int pass = 0; pass < 2; pass++) {
 		const char *key = pass == 0 ? "gauge" : "counter";
 		for (size_t i = 0; i < m->nfields; i++) {
-			if (sv_eq_c(m->fields[i].key, key) && otlp_numeric(&m->fields[i], &v)) {
+			if (sv_eq_c(m->fields[i].key, key) && hg_otlp_numeric(&m->fields[i], &v)) {
 				s->form = OTLP_FORM_VALUE;
 				s->kind = pass == 0 ? OTLP_KIND_GAUGE : OTLP_KIND_SUM;
 				s->value = i;

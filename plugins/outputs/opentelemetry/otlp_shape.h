@@ -30,17 +30,17 @@ struct otlp_shape {
 	size_t value;        /* VALUE: index of the gauge/counter field */
 };
 
-void otlp_shape_of(const struct metric *m, struct otlp_shape *s);
+void hg_otlp_shape_of(const struct metric *m, struct otlp_shape *s);
 
 /* FIELDS form: SUM when Telegraf's input marks the field a counter, else GAUGE. */
-enum otlp_kind otlp_field_kind(struct sv measurement, struct sv field);
+enum otlp_kind hg_otlp_field_kind(struct sv measurement, struct sv field);
 
 /* A field name as a bucket bound or quantile: what Go's strconv.ParseFloat
  * takes (decimal, exponent, Inf/Infinity spellings), NaN and hexadecimal
  * excepted. */
-bool otlp_bound(struct sv key, double *out);
+bool hg_otlp_bound(struct sv key, double *out);
 
 /* Field values of the shapes above: true for float, int and uint fields. */
-bool otlp_numeric(const struct metric_field *f, double *out);
+bool hg_otlp_numeric(const struct metric_field *f, double *out);
 
 #endif

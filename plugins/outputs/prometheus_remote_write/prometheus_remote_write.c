@@ -56,7 +56,7 @@ static void prw_map(const struct httpc_response *r, const char *where, struct wr
 		return;
 	}
 	char text[200];
-	pb_body_text(r, text, sizeof(text));
+	hg_pb_body_text(r, text, sizeof(text));
 	const char *sep = text[0] ? ": " : "";
 	if (st == 401 || st == 403) {
 		w->status = WRITE_RETRY;
@@ -78,8 +78,8 @@ static void prw_map(const struct httpc_response *r, const char *where, struct wr
 static void prw_write(void *state, const struct batch *b, write_done_fn done, void *arg)
 {
 	struct prw *s = state;
-	if (pb_http_busy(s->h)) {
-		pb_done_now(done, arg, WRITE_RETRY, "a write is already in flight");
+	if (hg_pb_http_busy(s->h)) {
+		hg_pb_done_now(done, arg, WRITE_RETRY, "a write is already in flight");
 		return;
 	}
 	const unsigned char *pb;
@@ -87,21 +87,21 @@ static void prw_write(void *state, const struct batch *b, write_done_fn done, vo
 	struct prw_stats st;
 	char err[256];
 	/* now: only for lines without a timestamp, which ours never are */
-	if (prw_encode(&s->enc, b->data, b->len, now_ns(), &pb, &len, &st, err, sizeof(err)) != 0) {
-		pb_done_now(done, arg, WRITE_RETRY, err);
+	if (hg_prw_encode(&s->enc, b->data, b->len, hg_now_ns(), &pb, &len, &st, err, sizeof(err)) != 0) {
+		hg_pb_done_now(done, arg, WRITE_RETRY, err);
 		return;
 	}
 	if (st.bad_names)
 		log_debug(s->label, "%zu field(s) skipped: no valid Prometheus name could be made", st.bad_names);
 	if (len == 0) {
-		pb_done_empty(done, arg, st.bad_lines, st.first_error);
+		hg_pb_done_empty(done, arg, st.bad_lines, st.first_error);
 		return;
 	}
-	if (pb_http_snappy(s->h, pb, len, err, sizeof(err)) != 0) {
-		pb_done_now(done, arg, WRITE_RETRY, err);
+	if (hg_pb_http_snappy(s->h, pb, len, err, sizeof(err)) != 0) {
+		hg_pb_done_now(done, arg, WRITE_RETRY, err);
 		return;
 	}
-	pb_http_send(s->h, st.bad_lines, st.first_error, done, arg);
+	hg_pb_http_send(s->h, st.bad_lines, st.first_error, done, arg);
 }
 
 static int prw_check(const void *config, char *err, size_t errlen)
@@ -112,7 +112,7 @@ static int prw_check(const void *config, char *err, size_t errlen)
 			 OUTPUT_IN_FLIGHT_MAX);
 		return -1;
 	}
-	return pb_http_check(&cfg->http, err, errlen);
+	return hg_pb_http_check(&cfg->http, err, errlen);
 }
 
 static int prw_init(void **state, const void *config, const struct plugin_env *env, char *err, size_t errlen)
@@ -127,7 +127,7 @@ static int prw_init(void **state, const void *config, const struct plugin_env *e
 	}
 	snprintf(s->label, sizeof(s->label), "%s",
 		 env->instance_name ? env->instance_name : "outputs.prometheus_remote_write");
-	if (!(s->h = pb_http_new(&cfg->http, env->http, s->label, prw_headers, prw_map, err, errlen))) {
+	if (!(s->h = hg_pb_http_new(&cfg->http, env->http, s->label, prw_headers, prw_map, err, errlen))) {
 		free(s);
 		return -1;
 	}
@@ -153,12 +153,12 @@ static void prw_free(void *state)
 	struct prw *s = state;
 	if (!s)
 		return;
-	pb_http_close(s->h); /* a request in flight finishes on its own, without calling us */
-	prw_encoder_free(&s->enc);
+	hg_pb_http_close(s->h); /* a request in flight finishes on its own, without calling us */
+	hg_prw_encoder_free(&s->enc);
 	free(s);
 }
 
-const struct output_plugin output_prometheus_remote_write = {
+const struct output_plugin hg_output_prometheus_remote_write = {
 	.name = "prometheus_remote_write",
 	.summary = "Writes to a Prometheus remote write 1.0 endpoint (Prometheus, VictoriaMetrics, Mimir, Thanos)",
 	.config_size = sizeof(struct prw_config),

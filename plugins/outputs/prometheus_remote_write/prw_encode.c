@@ -1,4 +1,4 @@
-/* See prw_encode.h. */
+/* See hg_prw_encode.h. */
 #include "prw_encode.h"
 
 #include <stdio.h>
@@ -26,7 +26,7 @@ static bool valid_name(const char *s, size_t n, bool metric)
 	return true;
 }
 
-size_t prw_sanitize(const char *in, size_t n, bool metric, char *out)
+size_t hg_prw_sanitize(const char *in, size_t n, bool metric, char *out)
 {
 	if (valid_name(in, n, metric)) {
 		memcpy(out, in, n);
@@ -69,15 +69,15 @@ static int tag_labels(struct arena *a, const struct metric *m, Prompb__Label **o
 		const struct metric_tag *t = &m->tags[i];
 		if (t->value.len == 0)
 			continue;
-		char *name = arena_alloc(a, t->key.len + 1);
-		Prompb__Label *l = arena_alloc(a, sizeof(*l));
+		char *name = hg_arena_alloc(a, t->key.len + 1);
+		Prompb__Label *l = hg_arena_alloc(a, sizeof(*l));
 		if (!name || !l)
 			return -1;
-		if (prw_sanitize(t->key.p, t->key.len, false, name) == 0 || strcmp(name, "__name__") == 0)
+		if (hg_prw_sanitize(t->key.p, t->key.len, false, name) == 0 || strcmp(name, "__name__") == 0)
 			continue;
 		prompb__label__init(l);
 		l->name = name;
-		if (!(l->value = arena_strndup(a, t->value.p, t->value.len)))
+		if (!(l->value = hg_arena_strndup(a, t->value.p, t->value.len)))
 			return -1;
 		out[(*n)++] = l;
 	}
@@ -102,7 +102,7 @@ static int tag_labels(struct arena *a, const struct metric *m, Prompb__Label **o
 /* Booleans are samples of 1 and 0, as Telegraf's prometheus serializer writes them. */
 static bool sample_value(const struct metric_field *f, double *v)
 {
-	return metric_field_double(f, true, v);
+	return hg_metric_field_double(f, true, v);
 }
 
 static int64_t ns_to_ms(int64_t ns)
@@ -171,7 +171,7 @@ static int add_series(struct prw_encoder *e, size_t n, Prompb__TimeSeries *ts)
 static int encode_metric(struct prw_encoder *e, const struct metric *m, size_t *n, struct prw_stats *st)
 {
 	struct arena *a = &e->a;
-	Prompb__Label **tags = m->ntags ? arena_alloc(a, m->ntags * sizeof(*tags)) : NULL;
+	Prompb__Label **tags = m->ntags ? hg_arena_alloc(a, m->ntags * sizeof(*tags)) : NULL;
 	size_t ntags;
 	if ((m->ntags && !tags) || tag_labels(a, m, tags, &ntags) != 0)
 		return -1;
@@ -185,22 +185,22 @@ static int encode_metric(struct prw_encoder *e, const struct metric *m, size_t *
 			continue;
 		}
 		size_t rawlen = bare ? f->key.len : m->name.len + 1 + f->key.len;
-		char *raw = arena_alloc(a, rawlen + 1), *name = arena_alloc(a, rawlen + 1);
+		char *raw = hg_arena_alloc(a, rawlen + 1), *name = hg_arena_alloc(a, rawlen + 1);
 		if (!raw || !name)
 			return -1;
 		if (bare)
 			memcpy(raw, f->key.p, f->key.len);
 		else
 			snprintf(raw, rawlen + 1, "%.*s_%.*s", (int)m->name.len, m->name.p, (int)f->key.len, f->key.p);
-		if (prw_sanitize(raw, rawlen, true, name) == 0) {
+		if (hg_prw_sanitize(raw, rawlen, true, name) == 0) {
 			st->bad_names++;
 			continue;
 		}
-		Prompb__TimeSeries *ts = arena_alloc(a, sizeof(*ts));
-		Prompb__Label *nl = arena_alloc(a, sizeof(*nl));
-		Prompb__Label **labels = arena_alloc(a, (ntags + 1) * sizeof(*labels));
-		Prompb__Sample *s = arena_alloc(a, sizeof(*s));
-		Prompb__Sample **sp = arena_alloc(a, sizeof(*sp));
+		Prompb__TimeSeries *ts = hg_arena_alloc(a, sizeof(*ts));
+		Prompb__Label *nl = hg_arena_alloc(a, sizeof(*nl));
+		Prompb__Label **labels = hg_arena_alloc(a, (ntags + 1) * sizeof(*labels));
+		Prompb__Sample *s = hg_arena_alloc(a, sizeof(*s));
+		Prompb__Sample **sp = hg_arena_alloc(a, sizeof(*sp));
 		if (!ts || !nl || !labels || !s || !sp)
 			return -1;
 		prompb__label__init(nl);
@@ -229,17 +229,17 @@ static int encode_metric(struct prw_encoder *e, const struct metric *m, size_t *
 	return 0;
 }
 
-int prw_encode(struct prw_encoder *e, const char *data, size_t len, int64_t now_ns, const unsigned char **out,
+int hg_prw_encode(struct prw_encoder *e, const char *data, size_t len, int64_t now_ns, const unsigned char **out,
 	       size_t *outlen, struct prw_stats *st, char *err, size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
 	*out = NULL;
 	*outlen = 0;
-	arena_reset(&e->a);
-	if (lp_batch_begin(&e->rd, data, len, now_ns) != 0)
+	hg_arena_reset(&e->a);
+	if (hg_lp_batch_begin(&e->rd, data, len, now_ns) != 0)
 		goto oom;
 	size_t n = 0;
-	for (const struct metric *m; (m = lp_batch_next(&e->rd));)
+	for (const struct metric *m; (m = hg_lp_batch_next(&e->rd));)
 		if (encode_metric(e, m, &n, st) != 0)
 			goto oom;
 	st->bad_lines = e->rd.bad_lines;
@@ -262,18 +262,18 @@ int prw_encode(struct prw_encoder *e, const char *data, size_t len, int64_t now_
 	}
 	*outlen = prompb__write_request__pack(&req, e->pb);
 	*out = e->pb;
-	arena_reset(&e->a);
+	hg_arena_reset(&e->a);
 	return 0;
 oom:
-	arena_reset(&e->a);
+	hg_arena_reset(&e->a);
 	snprintf(err, errlen, "out of memory encoding the batch");
 	return -1;
 }
 
-void prw_encoder_free(struct prw_encoder *e)
+void hg_prw_encoder_free(struct prw_encoder *e)
 {
-	lp_batch_free(&e->rd);
-	arena_free(&e->a);
+	hg_lp_batch_free(&e->rd);
+	hg_arena_free(&e->a);
 	free(e->series);
 	free(e->sort_tmp);
 	free(e->pb);

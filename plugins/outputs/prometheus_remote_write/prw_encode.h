@@ -33,14 +33,14 @@ struct prw_encoder {
 
 /* Encodes every line of data into *out (owned by e, valid until the next
  * call); *outlen 0 when no sample came out. 0, or -1 with err (out of memory). */
-int prw_encode(struct prw_encoder *e, const char *data, size_t len, int64_t now_ns, const unsigned char **out,
+int hg_prw_encode(struct prw_encoder *e, const char *data, size_t len, int64_t now_ns, const unsigned char **out,
 	       size_t *outlen, struct prw_stats *st, char *err, size_t errlen);
-void prw_encoder_free(struct prw_encoder *e);
+void hg_prw_encoder_free(struct prw_encoder *e);
 
 /* Telegraf's sanitizing of a Prometheus metric (colons allowed) or label
  * name into out (room for n+1 bytes): valid names unchanged; otherwise an
  * invalid first character is dropped, later ones become '_', and leading and
  * trailing '_' are trimmed. Returns the length, 0 when nothing valid is left. */
-size_t prw_sanitize(const char *in, size_t n, bool metric, char *out);
+size_t hg_prw_sanitize(const char *in, size_t n, bool metric, char *out);
 
 #endif
