@@ -22,8 +22,8 @@
 #include <uv.h>
 #include <yajl/yajl_tree.h>
 
-#include "../tests/unit/input_check.h"
-#include "../tests/unit/kube_server.h"
+#include "../tests/unit/support/input_check.h"
+#include "../tests/unit/support/kube_server.h"
 #include "acc.h"
 #include "plugin.h"
 

@@ -2,14 +2,14 @@
  * gives two doubles: its first 8 bytes as bits, and its text read by strtod
  * (decimal inputs reach the short and tie cases random bits rarely do). For
  * each finite one: the digits are the slow exact shortest's
- * (tests/unit/float_exact.h), both texts read back to the same bits, fit
+ * (tests/unit/support/float_exact.h), both texts read back to the same bits, fit
  * their bounds, and the 'f' text has no exponent. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../tests/unit/float_exact.h"
+#include "../tests/unit/support/float_exact.h"
 #include "float_fmt.h"
 
 #define ASSERT(c)                                                                        \

@@ -8,7 +8,7 @@
 # `kubectl create --dry-run=client` both need the API server (discovery and
 # the OpenAPI schema). `kubectl label --local` decodes the stream without a
 # server, which proves kubectl parses every document and sees its kind and
-# name; the schema check of the fields is tests/unit/test_agentctl_render.c.
+# name; the schema check of the fields is tests/unit/agentctl/test_agentctl_render.c.
 source "$TESTLIB"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 AGENTCTL=${AGENTCTL:-$(dirname "$AGENT")/agentctl}

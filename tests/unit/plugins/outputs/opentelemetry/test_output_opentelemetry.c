@@ -10,7 +10,7 @@
 #include "fault_server.h"
 #include "output_check.h"
 #include "otlp_metrics.pb-c.h"
-#include "../../plugins/outputs/opentelemetry/otlp_encode.h"
+#include "otlp_encode.h"
 
 #define API_KEY "otel-Key-2718"
 

@@ -8,8 +8,8 @@
 #include "acc.h"
 #include "check.h"
 #include "input_check.h"
-#include "../../plugins/inputs/kubernetes/pods.h"
-#include "../../plugins/inputs/kubernetes/summary_parse.h"
+#include "pods.h"
+#include "summary_parse.h"
 
 static const char *const summaries[] = {
 	"datadog-gke-ubuntu-containerd-summary.json",

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "../../plugins/inputs/kube_inventory/ki_obj.h"
+#include "ki_obj.h"
 #include "kube_inventory_check.h"
 
 static void seed_file(const char *rel)

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "../../plugins/inputs/deploy_events/kobj.h"
-#include "../../plugins/inputs/deploy_events/track.h"
+#include "kobj.h"
+#include "track.h"
 #include "check.h"
 #if defined(__SANITIZE_ADDRESS__)
 /* AddressSanitizer's runtime (sanitizer/allocator_interface.h, not shipped with every compiler). */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-#include "../../plugins/inputs/influxdb_listener/listener_write.h"
+#include "listener_write.h"
 #include "check.h"
 #include "httpd.h"
 

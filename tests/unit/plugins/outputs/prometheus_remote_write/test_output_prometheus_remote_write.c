@@ -8,7 +8,7 @@
 #include "fault_server.h"
 #include "output_check.h"
 #include "prompb.pb-c.h"
-#include "../../plugins/outputs/prometheus_remote_write/prw_encode.h"
+#include "prw_encode.h"
 
 #define TOKEN "rw-Token-5150"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../plugins/inputs/prometheus/prom.h"
+#include "prom.h"
 #include "acc.h"
 
 #define PC_FN static __attribute__((unused))
