@@ -1,6 +1,6 @@
 /* Zero-copy line protocol parser. The grammar follows the reference decoder
  * of the InfluxData line-protocol corpus (github.com/influxdata/line-protocol
- * v2), checked case by case by tests/unit/test_lp_corpus.c:
+ * v2), checked case by case by tests/unit/base/test_lp_corpus.c:
  *  - a backslash escapes the next byte only when that byte is special in the
  *    token (", " in names; ",= " in keys and tag values; "\\" and '"' in
  *    strings); otherwise the backslash is an ordinary byte;
