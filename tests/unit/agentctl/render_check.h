@@ -392,4 +392,21 @@ RC_FN char *default_render(struct stream *s)
 	return def;
 }
 
+/* The cases of a render test share the render of the defaults: CHECK_RUN_WITH
+ * (argc, argv, cases, render_suite_setup, render_suite_teardown). */
+static __attribute__((unused)) struct stream rendered;
+static __attribute__((unused)) char *rendered_text;
+
+RC_FN int render_suite_setup(void)
+{
+	rendered_text = default_render(&rendered);
+	return rendered_text ? 0 : 1;
+}
+
+RC_FN void render_suite_teardown(void)
+{
+	free_stream(&rendered);
+	free(rendered_text);
+}
+
 #endif

@@ -525,14 +525,14 @@ static void test_docs(void)
 	free(md);
 }
 
-int main(void)
+static void test_sample(void)
 {
 	char *rep;
 	int dropped;
 	char *yaml = convert(conf, &rep, &dropped);
 	CHECK(yaml != NULL);
 	if (!yaml)
-		CHECK_DONE();
+		return;
 	/* What was left out: each with its line, and nothing else. */
 	has(rep, "t.conf:6: agent: option \"logtarget\" is not supported by Heliograph; left out\n");
 	has(rep, "t.conf:10: inputs.cpu: option \"fancy\" is not supported by Heliograph; left out\n");
@@ -575,18 +575,25 @@ int main(void)
 	}
 	free(yaml);
 	free(rep);
+}
 
-	/* A clean config reports nothing. */
-	yaml = convert("[[inputs.mem]]\n[[outputs.file]]\nfiles = [\"stdout\"]\n", &rep, &dropped);
+/* A clean config reports nothing. */
+static void test_clean(void)
+{
+	char *rep;
+	int dropped;
+	char *yaml = convert("[[inputs.mem]]\n[[outputs.file]]\nfiles = [\"stdout\"]\n", &rep, &dropped);
 	CHECK_INT(dropped, 0);
 	CHECK_STR(rep, "");
 	free(yaml);
 	free(rep);
-	test_renames();
-	test_variables();
-	test_durations();
-	test_warned();
-	test_name();
-	test_docs();
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_sample), CHECK_CASE(test_clean), CHECK_CASE(test_renames), CHECK_CASE(test_variables),
+		CHECK_CASE(test_durations), CHECK_CASE(test_warned), CHECK_CASE(test_name), CHECK_CASE(test_docs),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

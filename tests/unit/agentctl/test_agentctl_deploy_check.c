@@ -268,13 +268,15 @@ static void judging(void)
 	CHECK(strstr(r.sig[DC_RESTARTS].detail, "12 kube_inventory samples") != NULL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	judging();
-	quantiles();
-	shifts();
-	answers();
-	rates();
-	pods();
-	CHECK_DONE();
+	static const struct check_case cases[] = {
+		CHECK_CASE(judging),
+		CHECK_CASE(quantiles),
+		CHECK_CASE(shifts),
+		CHECK_CASE(answers),
+		CHECK_CASE(rates),
+		CHECK_CASE(pods),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

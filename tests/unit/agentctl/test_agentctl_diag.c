@@ -673,19 +673,21 @@ static void test_misc(void)
 	free_in(&in);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_too_many_pods();
-	test_memory();
-	test_no_stack_label();
-	test_volume_conflict();
-	test_no_label_volumes();
-	test_prebind();
-	test_pvc();
-	test_image_pull();
-	test_crash_and_oom();
-	test_sandbox_ip();
-	test_notready();
-	test_misc();
-	CHECK_DONE();
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_too_many_pods),
+		CHECK_CASE(test_memory),
+		CHECK_CASE(test_no_stack_label),
+		CHECK_CASE(test_volume_conflict),
+		CHECK_CASE(test_no_label_volumes),
+		CHECK_CASE(test_prebind),
+		CHECK_CASE(test_pvc),
+		CHECK_CASE(test_image_pull),
+		CHECK_CASE(test_crash_and_oom),
+		CHECK_CASE(test_sandbox_ip),
+		CHECK_CASE(test_notready),
+		CHECK_CASE(test_misc),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -51,8 +51,9 @@ static void test_files_in_sync(void)
 	}
 }
 
-static void test_daemonset(struct stream *s)
+static void test_daemonset(void)
 {
+	struct stream *s = &rendered;
 	int i = find_doc(s, "DaemonSet", "heliograph-agent");
 	CHECK(i >= 0);
 	if (i < 0)
@@ -125,8 +126,9 @@ static void test_daemonset(struct stream *s)
 
 /* The agent's config loads with the agent's own loader; health_listen is the
  * port the probes use. */
-static void test_agent_config(struct stream *s)
+static void test_agent_config(void)
 {
+	struct stream *s = &rendered;
 	int i = find_doc(s, "ConfigMap", "heliograph-agent");
 	CHECK(i >= 0);
 	if (i < 0)
@@ -274,19 +276,20 @@ static void test_dashboards(void)
 	hg_render_buf_free(&out);
 }
 
-int main(void)
+static void test_schema(void)
 {
-	test_files_in_sync();
-	test_marker_errors();
-	test_dashboards();
-	struct stream s;
-	char *def = default_render(&s);
-	if (!def)
-		CHECK_DONE();
-	check_schema(&s, "monitoring");
-	test_daemonset(&s);
-	test_agent_config(&s);
-	free_stream(&s);
-	free(def);
-	CHECK_DONE();
+	check_schema(&rendered, "monitoring");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_files_in_sync),
+		CHECK_CASE(test_marker_errors),
+		CHECK_CASE(test_dashboards),
+		CHECK_CASE(test_schema),
+		CHECK_CASE(test_daemonset),
+		CHECK_CASE(test_agent_config),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, render_suite_setup, render_suite_teardown);
 }

@@ -3,8 +3,9 @@
  * holds the addresses it is given. */
 #include "render_schema.h"
 
-static void test_flags(const char *def)
+static void test_flags(void)
 {
+	const char *def = rendered_text;
 	struct stream s;
 	char *t;
 
@@ -165,8 +166,9 @@ static node *match_expr(yaml_document_t *d, node *r)
 /* --storage-node: two hostPath PersistentVolumes on that node, pre-bound to
  * the PVCs, which name their class; --storage-class heliograph-gp3: the
  * StorageClass too; the two flags exclude each other. */
-static void test_storage(const char *def)
+static void test_storage(void)
 {
+	const char *def = rendered_text;
 	struct render_params rp = {0};
 	char err[256];
 	struct stream s;
@@ -331,16 +333,12 @@ static void test_network_policy(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	struct stream s;
-	char *def = default_render(&s);
-	if (!def)
-		CHECK_DONE();
-	free_stream(&s);
-	test_flags(def);
-	test_storage(def);
-	test_network_policy();
-	free(def);
-	CHECK_DONE();
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_flags),
+		CHECK_CASE(test_storage),
+		CHECK_CASE(test_network_policy),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, render_suite_setup, render_suite_teardown);
 }

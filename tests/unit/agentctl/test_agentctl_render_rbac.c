@@ -121,8 +121,9 @@ static bool in_grants(const struct grants *g, const char *t)
 	return false;
 }
 
-static void test_rbac(struct stream *s)
+static void test_rbac(void)
 {
+	struct stream *s = &rendered;
 	static const char *const expected_cluster[] = {
 		/* nodes/metrics: no input reads the kubelet's /metrics; nodes/pods:
 		 * only with pod_metadata_source: kubelet, and the config uses apiserver. */
@@ -198,14 +199,10 @@ static void test_rbac(struct stream *s)
 	CHECK(strstr(s->text, "nodes/proxy\"]") == NULL && strstr(s->text, "- nodes/proxy") == NULL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	struct stream s;
-	char *def = default_render(&s);
-	if (!def)
-		CHECK_DONE();
-	test_rbac(&s);
-	free_stream(&s);
-	free(def);
-	CHECK_DONE();
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_rbac),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, render_suite_setup, render_suite_teardown);
 }

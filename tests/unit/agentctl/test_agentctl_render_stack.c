@@ -106,8 +106,9 @@ static void check_writable(yaml_document_t *d, node *spec)
 	CHECK_INT(empty, 1);
 }
 
-static void test_stack(struct stream *s)
+static void test_stack(void)
 {
+	struct stream *s = &rendered;
 	int i = find_doc(s, "Deployment", "heliograph-stack");
 	CHECK(i >= 0);
 	if (i < 0)
@@ -269,14 +270,10 @@ static void test_stack(struct stream *s)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	struct stream s;
-	char *def = default_render(&s);
-	if (!def)
-		CHECK_DONE();
-	test_stack(&s);
-	free_stream(&s);
-	free(def);
-	CHECK_DONE();
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_stack),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, render_suite_setup, render_suite_teardown);
 }

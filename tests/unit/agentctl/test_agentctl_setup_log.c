@@ -16,9 +16,9 @@ static void collect(void *ud, const char *what, const char *state)
 	snprintf(got + n, sizeof got - n, "%s=%s;", what, state);
 }
 
-int main(void)
+/* influxd's own lines around the report; a CRLF; lines that are not one. */
+static void test_report(void)
 {
-	/* influxd's own lines around the report; a CRLF; lines that are not one. */
 	char log[] = "ts=2026-12-07T15:00:00Z lvl=info msg=\"Starting\"\n"
 		     "report\tinfluxdb user admin (admin)\tcreated\n"
 		     "report\tinfluxdb database heliograph\tunchanged\r\n"
@@ -36,8 +36,11 @@ int main(void)
 	got[0] = '\0';
 	char empty[] = "";
 	CHECK_INT((int)hg_setup_log_report(empty, collect, NULL), 0);
+}
 
-	/* A failed run: the script's message, not influxd's chatter. */
+/* A failed run: the script's message, not influxd's chatter. */
+static void test_tail(void)
+{
 	char out[256];
 	hg_setup_log_tail("ts=1 lvl=info msg=a\ninfluxdb-setup: InfluxDB does not accept the admin password of Secret "
 		       "influxdb-admin: x\nts=2 lvl=info msg=\"Signal received\"\n",
@@ -54,5 +57,13 @@ int main(void)
 	char small[5];
 	hg_setup_log_tail("influxdb-setup: long message", small, sizeof small);
 	CHECK_STR(small, "long");
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_report),
+		CHECK_CASE(test_tail),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

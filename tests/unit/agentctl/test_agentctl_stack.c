@@ -138,11 +138,13 @@ static void test_pod_needs(void)
 	CHECK(!n.host_network);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_quantity();
-	test_docs();
-	test_json();
-	test_pod_needs();
-	CHECK_DONE();
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_quantity),
+		CHECK_CASE(test_docs),
+		CHECK_CASE(test_json),
+		CHECK_CASE(test_pod_needs),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -335,16 +335,31 @@ static void test_fixture(const char *file, const char *check_path, const char *w
 	free(text);
 }
 
-int main(void)
+/* Telegraf's sample config: 8 active inputs; the Helm chart's: 11. */
+static const struct {
+	const char *file, *check_path, *want;
+	int ninputs;
+} fixtures[] = {
+	{ "telegraf.conf", "outputs.influxdb.0.urls.0", "http://localhost:8086", 8 },
+	{ "helm-telegraf-ds.conf", "inputs.kubernetes.0.url", "https://$HOSTIP:10250", 11 },
+};
+
+static void test_fixtures(void)
 {
-	test_values();
-	test_tables();
-	test_errors();
-	test_encoding();
-	test_limits();
-	test_unquoted_reference();
-	/* Telegraf's sample config: 8 active inputs; the Helm chart's: 11. */
-	test_fixture("telegraf.conf", "outputs.influxdb.0.urls.0", "http://localhost:8086", 8);
-	test_fixture("helm-telegraf-ds.conf", "inputs.kubernetes.0.url", "https://$HOSTIP:10250", 11);
-	CHECK_DONE();
+	for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++)
+		test_fixture(fixtures[i].file, fixtures[i].check_path, fixtures[i].want, fixtures[i].ninputs);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_values),
+		CHECK_CASE(test_tables),
+		CHECK_CASE(test_errors),
+		CHECK_CASE(test_encoding),
+		CHECK_CASE(test_limits),
+		CHECK_CASE(test_unquoted_reference),
+		CHECK_CASE(test_fixtures),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

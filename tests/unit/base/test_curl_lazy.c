@@ -18,7 +18,7 @@ static void never(void *arg, const struct httpc_response *r)
 	*(int *)arg += 1;
 }
 
-int main(void)
+static void test_without_libcurl(void)
 {
 	char logpath[] = "/tmp/hg-curl-lazy.XXXXXX";
 	int fd = mkstemp(logpath);
@@ -68,5 +68,12 @@ int main(void)
 		fclose(f);
 	CHECK_INT(lines, 1);
 	unlink(logpath);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_without_libcurl),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -8,7 +8,7 @@
 #include "check.h"
 #include "hostfs.h"
 
-int main(void)
+static void test_paths(void)
 {
 	char root[] = "/tmp/hg-hostfs.XXXXXX", d[300], p[400];
 	CHECK(mkdtemp(root) != NULL);
@@ -54,5 +54,12 @@ int main(void)
 	snprintf(d, sizeof d, "%s/net", root);
 	rmdir(d);
 	rmdir(root);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_paths),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

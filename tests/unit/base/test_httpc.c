@@ -384,7 +384,7 @@ static void test_free_pending(void)
 	CHECK_INT(uv_loop_close(&l2), 0);
 }
 
-int main(void)
+static int suite_setup(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (fs_start(&fs) != 0) {
@@ -394,20 +394,31 @@ int main(void)
 	uv_loop_init(&loop);
 	hc = hg_httpc_new(&loop);
 	CHECK(hc != NULL);
-	test_get();
-	test_post_bearer();
-	test_cap();
-	test_stream();
-	test_send_from_callback();
-	test_timeout();
-	test_retry_after();
-	test_refused();
-	test_concurrent();
-	test_free_pending();
+	return 0;
+}
+
+static void suite_teardown(void)
+{
 	hg_httpc_free(hc);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	CHECK_INT(uv_loop_close(&loop), 0);
 	fs_stop(&fs);
 	curl_global_cleanup();
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_get),
+		CHECK_CASE(test_post_bearer),
+		CHECK_CASE(test_cap),
+		CHECK_CASE(test_stream),
+		CHECK_CASE(test_send_from_callback),
+		CHECK_CASE(test_timeout),
+		CHECK_CASE(test_retry_after),
+		CHECK_CASE(test_refused),
+		CHECK_CASE(test_concurrent),
+		CHECK_CASE(test_free_pending),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

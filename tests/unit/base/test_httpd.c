@@ -916,38 +916,75 @@ static void run_attack(uv_loop_t *loop, const struct httpd_opts *o, void *(*fn)(
 	pthread_join(t, NULL);
 }
 
-int main(void)
-{
-	test_parse_bytewise();
-	test_strict_head();
-	test_strict_chunks();
-	test_head_check();
-	test_budget();
-	test_inflate_slices();
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	test_addresses(&loop);
+static uv_loop_t main_loop; /* the server's, in the main thread */
 
+static void test_start_addresses(void)
+{
+	test_addresses(&main_loop);
+}
+
+/* One server with small limits; the client thread's requests (client()). */
+static void test_serve(void)
+{
 	char err[256];
 	struct httpd_opts o = { .max_header = 1024, .max_body = 100, .max_response = 64 * 1024, .idle_timeout_ms = 300 };
-	CHECK_INT(hg_httpd_start(&loop, "127.0.0.1:0", &o, handler, NULL, &srv, err, sizeof err), 0);
+	CHECK_INT(hg_httpd_start(&main_loop, "127.0.0.1:0", &o, handler, NULL, &srv, err, sizeof err), 0);
 	port = hg_httpd_port(srv);
 	CHECK(port > 0);
-	uv_async_init(&loop, &done, on_done);
+	uv_async_init(&main_loop, &done, on_done);
 	pthread_t t;
 	pthread_create(&t, NULL, client, NULL);
-	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_run(&main_loop, UV_RUN_DEFAULT);
 	pthread_join(t, NULL);
+}
 
+/* The attacks, each against a server bounded for it. */
+static void test_slowloris(void)
+{
 	struct httpd_opts slow = { .max_conns = SLOW_N, .header_timeout_ms = 1000, .idle_timeout_ms = 5000 };
-	run_attack(&loop, &slow, slowloris);
+	run_attack(&main_loop, &slow, slowloris);
+}
+
+static void test_shedding(void)
+{
 	struct httpd_opts shed = { .max_conns = 2, .header_timeout_ms = 5000, .body_timeout_ms = 1000,
 				   .idle_timeout_ms = 5000 };
-	run_attack(&loop, &shed, shedding);
+	run_attack(&main_loop, &shed, shedding);
+}
+
+static void test_expect_continue(void)
+{
 	struct httpd_opts cont = { .max_body = 100 };
-	run_attack(&loop, &cont, expect_continue);
-	CHECK_INT(uv_loop_close(&loop), 0);
+	run_attack(&main_loop, &cont, expect_continue);
+}
+
+static int suite_setup(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	uv_loop_init(&main_loop);
+	return 0;
+}
+
+static void suite_teardown(void)
+{
+	CHECK_INT(uv_loop_close(&main_loop), 0);
 	curl_global_cleanup();
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_parse_bytewise),
+		CHECK_CASE(test_strict_head),
+		CHECK_CASE(test_strict_chunks),
+		CHECK_CASE(test_head_check),
+		CHECK_CASE(test_budget),
+		CHECK_CASE(test_inflate_slices),
+		CHECK_CASE(test_start_addresses),
+		CHECK_CASE(test_serve),
+		CHECK_CASE(test_slowloris),
+		CHECK_CASE(test_shedding),
+		CHECK_CASE(test_expect_continue),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

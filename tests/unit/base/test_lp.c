@@ -352,18 +352,20 @@ static void test_parse_limits(void)
 	CHECK(m.fields[0].v.f == 1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_floats();
-	test_escaping();
-	test_sorting();
-	test_types();
-	test_dropped();
-	test_enospc();
-	test_precision();
-	test_parse_basic();
-	test_parse_bools();
-	test_parse_errors();
-	test_parse_limits();
-	CHECK_DONE();
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_floats),
+		CHECK_CASE(test_escaping),
+		CHECK_CASE(test_sorting),
+		CHECK_CASE(test_types),
+		CHECK_CASE(test_dropped),
+		CHECK_CASE(test_enospc),
+		CHECK_CASE(test_precision),
+		CHECK_CASE(test_parse_basic),
+		CHECK_CASE(test_parse_bools),
+		CHECK_CASE(test_parse_errors),
+		CHECK_CASE(test_parse_limits),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -399,7 +399,7 @@ static void hide_nul_escapes(char *s)
 	}
 }
 
-int main(void)
+static void test_corpus(void)
 {
 	const char *dir = getenv("FIXTURES");
 	char path[4096];
@@ -407,7 +407,7 @@ int main(void)
 	FILE *f = fopen(path, "rb");
 	CHECK(f != NULL);
 	if (!f)
-		CHECK_DONE();
+		return;
 	fseek(f, 0, SEEK_END);
 	long sz = ftell(f);
 	fseek(f, 0, SEEK_SET);
@@ -422,7 +422,7 @@ int main(void)
 		fprintf(stderr, "yajl: %s\n", yerr);
 	CHECK(root != NULL);
 	if (!root)
-		CHECK_DONE();
+		return;
 
 	yajl_val dec = get(root, "decode"), enc = get(root, "encode");
 	CHECK(YAJL_IS_OBJECT(dec) && YAJL_IS_OBJECT(enc));
@@ -448,5 +448,12 @@ int main(void)
 	printf("corpus: %d passed, %d failed, %d skipped\n", passed, failed, skipped_empty_tag + skipped_too_many);
 	yajl_tree_free(root);
 	free(json);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_corpus),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

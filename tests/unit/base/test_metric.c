@@ -8,7 +8,7 @@
 
 static char keys[METRIC_MAX_FIELDS + 1][8];
 
-int main(void)
+static void test_fields(void)
 {
 	struct metric m = { 0 };
 	for (int i = 0; i <= METRIC_MAX_FIELDS; i++)
@@ -53,7 +53,11 @@ int main(void)
 	hg_metric_bool(&m, "b", true);
 	CHECK_INT(m.nfields, 1);
 	hg_metric_release(&m);
+}
 
+static void test_tags(void)
+{
+	struct metric m = { 0 };
 	/* Tags grow the same way, up to METRIC_MAX_TAGS, then overflow; the
 	 * heapsort puts any order (here a fixed shuffle) in key order. */
 	static char tk[METRIC_MAX_TAGS + 1][8];
@@ -85,5 +89,13 @@ int main(void)
 	CHECK(sv_eq_c(m.tags[0].key, "a") && sv_eq_c(m.tags[1].key, "b") && sv_eq_c(m.tags[2].key, "c"));
 	hg_metric_release(&m);
 	CHECK(m.tags == NULL && m.tags_cap == 0 && m.ntags == 0);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_fields),
+		CHECK_CASE(test_tags),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

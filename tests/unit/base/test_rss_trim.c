@@ -55,7 +55,7 @@ static void *map_file(const char *path, size_t len, int prot)
 	return p;
 }
 
-int main(void)
+static void test_trim(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	size_t len = (size_t)PAGES * (size_t)page;
@@ -100,5 +100,12 @@ int main(void)
 	munmap(rw, len);
 	unlink(path);
 	free(want);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_trim),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

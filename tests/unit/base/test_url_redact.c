@@ -10,7 +10,7 @@ static void want(const char *url, const char *shown)
 	CHECK_STR(hg_url_redact(url, buf, sizeof buf), shown);
 }
 
-int main(void)
+static void test_redact(void)
 {
 	want("https://user:pa@ss@api.example:6443", "https://api.example:6443"); /* the last '@' ends it */
 	want("https://api.example:6443", "https://api.example:6443");
@@ -28,13 +28,21 @@ int main(void)
 	/* cut to the buffer, always terminated */
 	char small[12];
 	CHECK_STR(hg_url_redact("http://user:pw@host.example/x", small, sizeof small), "http://host");
-	/* hg_url_host: the host after the last '@' of the authority, with or without a scheme */
+}
+
+/* hg_url_host: the host after the last '@' of the authority, with or without a scheme */
+static void test_host(void)
+{
 	size_t hl;
 	const char *h = hg_url_host("https://u:p@ss@db.example:8086/write?p=x", &hl);
 	CHECK_INT((int)hl, 15);
 	CHECK(strncmp(h, "db.example:8086", hl) == 0);
 	h = hg_url_host("u:pw@db:8086/x", &hl);
 	CHECK(strncmp(h, "db:8086", hl) == 0 && hl == 7);
+}
+
+static void test_influx_redact(void)
+{
 	/* hg_influx_url_redact (the InfluxDB outputs' log lines) keeps scheme, host and path only,
 	 * and a password holding '@' no longer shows its tail */
 	char buf[128];
@@ -42,8 +50,22 @@ int main(void)
 	CHECK_STR(buf, "https://db.example:8086/write");
 	hg_influx_url_redact("http://db:8086", buf, sizeof buf);
 	CHECK_STR(buf, "http://db:8086");
+}
+
+static void test_param_secret(void)
+{
 	CHECK(hg_url_param_secret("Bearer_Token", 12));
 	CHECK(!hg_url_param_secret("passenger", 9)); /* "pass" only as the whole name */
 	CHECK(!hg_url_param_secret("target", 6));
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_redact),
+		CHECK_CASE(test_host),
+		CHECK_CASE(test_influx_redact),
+		CHECK_CASE(test_param_secret),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

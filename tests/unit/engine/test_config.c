@@ -580,14 +580,16 @@ static void test_sample(void)
 	unlink(fpath);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_defaults();
-	test_full();
-	test_merge();
-	test_dropin_dir();
-	test_errors();
-	test_secret();
-	test_sample();
-	CHECK_DONE();
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_defaults),
+		CHECK_CASE(test_full),
+		CHECK_CASE(test_merge),
+		CHECK_CASE(test_dropin_dir),
+		CHECK_CASE(test_errors),
+		CHECK_CASE(test_secret),
+		CHECK_CASE(test_sample),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

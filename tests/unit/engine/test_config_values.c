@@ -38,7 +38,7 @@ static void check_expand_fails(const char *in)
 	free(out);
 }
 
-int main(void)
+static void test_durations(void)
 {
 	CHECK_INT(dur("10s"), 10000000000LL);
 	CHECK_INT(dur("1m30s"), 90000000000LL);
@@ -73,7 +73,10 @@ int main(void)
 	CHECK_INT(dur("1d12h"), 129600000000000LL);
 	CHECK_INT(dur("106752d"), -1); /* past INT64_MAX ns */
 	CHECK_INT(dur("1.5.5"), -1);
+}
 
+static void test_sizes(void)
+{
 	CHECK_INT(size("512"), 512);
 	CHECK_INT(size("512B"), 512);
 	CHECK_INT(size("1KiB"), 1024);
@@ -97,7 +100,10 @@ int main(void)
 		CHECK(b == UINT64_MAX);
 		CHECK_INT(hg_parse_size("18446744073709551616", &b), -1);
 	}
+}
 
+static void test_expand(void)
+{
 	setenv("HG_T_HOST", "node-1", 1);
 	setenv("HG_T_EMPTY", "", 1);
 	unsetenv("HG_T_UNSET");
@@ -161,5 +167,14 @@ int main(void)
 	check_expand("https://${HG_T_UNSET:-${HG_T_V6}}:10250", "https://[fd00:ec2::1]:10250");
 	check_expand("${HG_T_UNSET:-https://${HG_T_V6}:1}", "https://[fd00:ec2::1]:1");
 	check_expand("https://${HG_T_UNSET}:10250", "https://:10250");
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_durations),
+		CHECK_CASE(test_sizes),
+		CHECK_CASE(test_expand),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -41,7 +41,7 @@ static void file_output(const char *path, int writes)
 	hg_config_free(&cfg);
 }
 
-int main(void)
+static void test_modes(void)
 {
 	char dir[] = "/tmp/hg-modes.XXXXXX";
 	CHECK(mkdtemp(dir) != NULL);
@@ -73,5 +73,12 @@ int main(void)
 
 	unlink(out), unlink(rotated), unlink(logf), unlink(kept);
 	rmdir(dir);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_modes),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

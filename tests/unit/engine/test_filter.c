@@ -211,15 +211,17 @@ static void test_free(void)
 	hg_filter_free(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_empty();
-	test_name();
-	test_tagpass_tagdrop();
-	test_fields();
-	test_tag_modifiers();
-	test_combined();
-	test_long_subject();
-	test_free();
-	CHECK_DONE();
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_empty),
+		CHECK_CASE(test_name),
+		CHECK_CASE(test_tagpass_tagdrop),
+		CHECK_CASE(test_fields),
+		CHECK_CASE(test_tag_modifiers),
+		CHECK_CASE(test_combined),
+		CHECK_CASE(test_long_subject),
+		CHECK_CASE(test_free),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -245,15 +245,17 @@ static void test_remove_lines(void)
 	hg_batch_free(&b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_overflow();
-	test_take_unget();
-	test_missing_newline_and_multi();
-	test_chunk_boundaries();
-	test_huge_lines();
-	test_memory_returns();
-	test_split();
-	test_remove_lines();
-	CHECK_DONE();
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_overflow),
+		CHECK_CASE(test_take_unget),
+		CHECK_CASE(test_missing_newline_and_multi),
+		CHECK_CASE(test_chunk_boundaries),
+		CHECK_CASE(test_huge_lines),
+		CHECK_CASE(test_memory_returns),
+		CHECK_CASE(test_split),
+		CHECK_CASE(test_remove_lines),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

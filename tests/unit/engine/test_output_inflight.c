@@ -415,15 +415,21 @@ static void test_spool_acks_when_all_written(void)
 	CHECK_INT(system(cmd), 0);
 }
 
-int main(void)
+static void suite_teardown(void)
 {
-	test_lanes_and_out_of_order();
-	test_one_of_several_fails();
-	test_413_halves_once();
-	test_partial_write();
-	test_buffer_bound();
-	test_flush_waits_for_inflight();
-	test_spool_acks_when_all_written();
 	uv_loop_close(uv_default_loop());
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_lanes_and_out_of_order),
+		CHECK_CASE(test_one_of_several_fails),
+		CHECK_CASE(test_413_halves_once),
+		CHECK_CASE(test_partial_write),
+		CHECK_CASE(test_buffer_bound),
+		CHECK_CASE(test_flush_waits_for_inflight),
+		CHECK_CASE(test_spool_acks_when_all_written),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, NULL, suite_teardown);
 }

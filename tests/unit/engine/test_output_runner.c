@@ -324,21 +324,27 @@ static void test_backoff(void)
 	CHECK_INT(hg_output_backoff_ms(1, 3600000), 600000); /* capped at 10 minutes */
 }
 
-int main(void)
+static void suite_teardown(void)
 {
-	test_batches_by_size_and_flush();
-	test_retry_keeps_order();
-	test_413_halves_batch();
-	test_413_single_metric_dropped();
-	test_413_storm_grows_back();
-	test_413_remembers_size_that_worked();
-	test_413_single_line_that_fits_is_kept();
-	test_shutdown_does_not_wait_for_backoff();
-	test_partial_write();
-	test_overflow_drops_oldest();
-	test_fail_fast();
-	test_batch_never_exceeds_limit();
-	test_backoff();
 	uv_loop_close(uv_default_loop());
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_batches_by_size_and_flush),
+		CHECK_CASE(test_retry_keeps_order),
+		CHECK_CASE(test_413_halves_batch),
+		CHECK_CASE(test_413_single_metric_dropped),
+		CHECK_CASE(test_413_storm_grows_back),
+		CHECK_CASE(test_413_remembers_size_that_worked),
+		CHECK_CASE(test_413_single_line_that_fits_is_kept),
+		CHECK_CASE(test_shutdown_does_not_wait_for_backoff),
+		CHECK_CASE(test_partial_write),
+		CHECK_CASE(test_overflow_drops_oldest),
+		CHECK_CASE(test_fail_fast),
+		CHECK_CASE(test_batch_never_exceeds_limit),
+		CHECK_CASE(test_backoff),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, NULL, suite_teardown);
 }

@@ -712,23 +712,79 @@ static void test_marker(void)
 	rm_rf(dir);
 }
 
-int main(void)
+/* The cases that hold under either fsync policy, each under both: every
+ * append synced (0), and once a second. */
+#define FSYNC_EACH 0
+#define FSYNC_1S 1000000000
+
+static void test_order_fsync_each(void)
+{
+	test_order(FSYNC_EACH);
+}
+static void test_order_fsync_1s(void)
+{
+	test_order(FSYNC_1S);
+}
+static void test_restart_fsync_each(void)
+{
+	test_restart(FSYNC_EACH);
+}
+static void test_restart_fsync_1s(void)
+{
+	test_restart(FSYNC_1S);
+}
+static void test_kill_fsync_each(void)
+{
+	test_kill(FSYNC_EACH);
+}
+static void test_kill_fsync_1s(void)
+{
+	test_kill(FSYNC_1S);
+}
+
+/* A record held in memory when killed: lost and counted (not written, either
+ * policy) or written and acknowledged (nothing counted). */
+static const struct {
+	int64_t fsync_ns;
+	int write_it;
+} kill_held[] = {
+	{ FSYNC_EACH, 0 },
+	{ FSYNC_1S, 0 },
+	{ FSYNC_EACH, 1 },
+};
+
+static void test_kill_held_all(void)
+{
+	for (size_t i = 0; i < sizeof kill_held / sizeof kill_held[0]; i++)
+		test_kill_held(kill_held[i].fsync_ns, kill_held[i].write_it);
+}
+
+static int suite_setup(void)
 {
 	hg_log_open(NULL, false, true);
-	test_order(0);
-	test_order(1000000000);
-	test_restart(0);
-	test_restart(1000000000);
-	test_kill(0);
-	test_kill(1000000000);
-	test_kill_held(0, 0);
-	test_kill_held(1000000000, 0);
-	test_kill_held(0, 1);
-	test_copy_live();
-	test_torn();
-	test_corrupt_middle();
-	test_max_size();
-	test_marker();
+	return 0;
+}
+
+static void suite_teardown(void)
+{
 	free(rbuf);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_order_fsync_each),
+		CHECK_CASE(test_order_fsync_1s),
+		CHECK_CASE(test_restart_fsync_each),
+		CHECK_CASE(test_restart_fsync_1s),
+		CHECK_CASE(test_kill_fsync_each),
+		CHECK_CASE(test_kill_fsync_1s),
+		CHECK_CASE(test_kill_held_all),
+		CHECK_CASE(test_copy_live),
+		CHECK_CASE(test_torn),
+		CHECK_CASE(test_corrupt_middle),
+		CHECK_CASE(test_max_size),
+		CHECK_CASE(test_marker),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

@@ -25,7 +25,7 @@ static void bad(const char *in)
 	CHECK(strcmp((char *)out, "untouched") == 0 && len == 99);
 }
 
-int main(void)
+static void test_decodes(void)
 {
 	ok("", "", 0);
 	ok("Zg==", "f", 1);
@@ -35,9 +35,21 @@ int main(void)
 	ok("Zm9v\nYmFy\r\n", "foobar", 6);
 	ok("  Zm9v YmE= ", "fooba", 5);
 	ok("AP8A", "\0\xff\0", 3); /* binary, with NULs */
+}
+
+static void test_rejects(void)
+{
 	bad("Zm9");      /* a quantum short */
 	bad("Zm9v!");    /* not in the alphabet */
 	bad("Zg=a");     /* data after padding */
 	bad("Zm9v-_8="); /* URL-safe alphabet is not what kubeconfig uses */
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_decodes),
+		CHECK_CASE(test_rejects),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -42,8 +42,12 @@ static const char BAD_DEPLOY[] =
 	"\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"a\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"b\"}},"
 	"\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\"}]}}}}";
 
-static void test_objects(struct kube_client *c)
+static struct kube_config admin_kc;
+static struct kube_client *admin; /* the client with the admin token, shared by the cases */
+
+static void test_objects(void)
 {
+	struct kube_client *c = admin;
 	bool changed = false;
 	CHECK_INT(apply(c, NS, NULL, true, &changed), 0);
 	CHECK(changed);
@@ -89,8 +93,9 @@ static void test_objects(struct kube_client *c)
 	CHECK_INT(hg_kube_delete(c, "v1", "ConfigMap", "kt", "settings", err, sizeof(err)), KUBE_ENOTFOUND);
 }
 
-static void test_paths(struct kube_client *c)
+static void test_paths(void)
 {
+	struct kube_client *c = admin;
 	char path[512];
 	bool nsd = false;
 	CHECK_INT(hg_kube_resource_path(c, "apps/v1", "Deployment", "m", "web", path, sizeof(path), &nsd, err, sizeof(err)), 0);
@@ -116,8 +121,17 @@ static void test_paths(struct kube_client *c)
 	CHECK(strstr(err, "does not serve argoproj.io/v1alpha1"));
 }
 
+/* The namespace kt that the cases after test_objects read: test_objects creates it through
+ * the client (and checks that it did); a case run alone has the test server store it. */
+static void have_namespace(void)
+{
+	CHECK_INT(ks_control(&ks, "/_control/objects", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"kt\"}}"),
+		  200);
+}
+
 static void test_auth_errors(void)
 {
+	have_namespace();
 	struct kube_config kc;
 	struct kube_client *c = client_for(ks_kubeconfig(&ks, "wrong", "    token: wrong-secret-token"), &kc);
 	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_EAUTH);
@@ -136,6 +150,7 @@ static void test_auth_errors(void)
 
 static void test_client_cert(void)
 {
+	have_namespace();
 	char crt[512], key[512];
 	snprintf(crt, sizeof(crt), "%s/tls/client.crt", ks.dir);
 	snprintf(key, sizeof(key), "%s/tls/client.key", ks.dir);
@@ -179,6 +194,7 @@ static const char *exec_user(const char *counter, int expiry)
 
 static void test_exec_expiry(void)
 {
+	have_namespace();
 	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"exec-tok-1\",\"exec-tok-2\",\"exec-tok-3\"],"
 					     "\"readonly\":[\"ro-token\"]}");
 	struct kube_config kc;
@@ -204,6 +220,7 @@ static void test_exec_expiry(void)
  * server knows no token here), and nothing is written under TMPDIR. */
 static void test_exec_client_cert(void)
 {
+	have_namespace();
 	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\"],\"readonly\":[\"ro-token\"]}");
 	char p[512], tmpdir[600], user[1024];
 	snprintf(p, sizeof(p), "%s/certcred.sh", ks.dir);
@@ -241,6 +258,7 @@ static void test_exec_client_cert(void)
 
 static void test_exec_401(void)
 {
+	have_namespace();
 	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"exec-tok-1\"],\"readonly\":[\"ro-token\"]}");
 	struct kube_config kc;
 	struct kube_client *c = client_for(ks_kubeconfig(&ks, "exec2", exec_user("count2", 3600)), &kc);
@@ -356,6 +374,7 @@ static int run_until(const int *n, int want)
 
 static void test_exec_misbehaving(void)
 {
+	have_namespace();
 	struct kube_config kc;
 	struct kube_client *c;
 
@@ -476,31 +495,43 @@ static void test_exec_misbehaving(void)
 	unlink(fifo);
 }
 
-int main(void)
+static int suite_setup(void)
 {
 	uv_loop_init(&loop);
 	if (ks_start(&ks, "admin", "ro-token") != 0) {
 		fprintf(stderr, "cannot start kube_api_server.py\n");
 		return 1;
 	}
-	struct kube_config kc;
-	struct kube_client *c = client_for(ks_kubeconfig(&ks, "admin", "    token: admin"), &kc);
-	CHECK(c != NULL);
-	if (c) {
-		test_objects(c);
-		test_paths(c);
-		hg_kube_client_free(c);
-		hg_kube_config_free(&kc);
-		test_auth_errors();
-		test_client_cert();
-		write_plugin();
-		test_exec_expiry();
-		test_exec_401();
-		test_exec_client_cert();
-		test_exec_misbehaving();
+	admin = client_for(ks_kubeconfig(&ks, "admin", "    token: admin"), &admin_kc);
+	CHECK(admin != NULL);
+	if (!admin) {
+		ks_stop(&ks);
+		return 1;
 	}
+	write_plugin();
+	return 0;
+}
+
+static void suite_teardown(void)
+{
+	hg_kube_client_free(admin);
+	hg_kube_config_free(&admin_kc);
 	ks_stop(&ks);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_objects),
+		CHECK_CASE(test_paths),
+		CHECK_CASE(test_auth_errors),
+		CHECK_CASE(test_client_cert),
+		CHECK_CASE(test_exec_expiry),
+		CHECK_CASE(test_exec_401),
+		CHECK_CASE(test_exec_client_cert),
+		CHECK_CASE(test_exec_misbehaving),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

@@ -252,27 +252,25 @@ static void test_read_file_errors(void)
 	CHECK(s == NULL && strstr(err, ": read error") != NULL);
 }
 
-int main(void)
+static char tmpdir[128];
+
+/* Loading writes nothing under TMPDIR (the -data fields once went to
+ * $TMPDIR/hgkube.* files, which a killed agentctl left behind). */
+static int suite_setup(void)
 {
 	const char *f = getenv("FIXTURES");
 	snprintf(fixtures, sizeof(fixtures), "%s", f ? f : "fixtures");
 	snprintf(tmp, sizeof(tmp), "/tmp/test_kube_config.XXXXXX");
 	if (!mkdtemp(tmp))
 		return 1;
-	/* Loading writes nothing under TMPDIR (the -data fields once went to
-	 * $TMPDIR/hgkube.* files, which a killed agentctl left behind). */
-	char tmpdir[128];
 	snprintf(tmpdir, sizeof(tmpdir), "%s/tmpdir", tmp);
 	CHECK_INT(mkdir(tmpdir, 0700), 0);
 	setenv("TMPDIR", tmpdir, 1);
-	test_aws_single();
-	test_aws_combined_context();
-	test_aws_old_api();
-	test_merge();
-	test_exec_conf();
-	test_exec_parse();
-	test_in_cluster();
-	test_read_file_errors();
+	return 0;
+}
+
+static void suite_teardown(void)
+{
 	DIR *d = opendir(tmpdir);
 	struct dirent *e;
 	while (d && (e = readdir(d)) != NULL)
@@ -286,5 +284,19 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup failed\n");
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_aws_single),
+		CHECK_CASE(test_aws_combined_context),
+		CHECK_CASE(test_aws_old_api),
+		CHECK_CASE(test_merge),
+		CHECK_CASE(test_exec_conf),
+		CHECK_CASE(test_exec_parse),
+		CHECK_CASE(test_in_cluster),
+		CHECK_CASE(test_read_file_errors),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

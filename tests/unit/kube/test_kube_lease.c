@@ -715,7 +715,18 @@ static void test_hung_renew(void)
 	cand_free(&i);
 }
 
-int main(void)
+/* One lease's life, each step on what the one before left: a acquires and
+ * renews, b waits while a holds it, b takes it over when a stops renewing, a
+ * stop releases it to c. */
+static void test_lease_lifecycle(void)
+{
+	test_acquire_and_renew();
+	test_held_lease_not_taken();
+	test_takeover_after_expiry();
+	test_release_on_stop();
+}
+
+static int suite_setup(void)
 {
 	uv_loop_init(&loop);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -730,18 +741,11 @@ int main(void)
 		  200);
 	uv_timer_init(&loop, &ticker);
 	uv_timer_start(&ticker, tick, 10, 10);
+	return 0;
+}
 
-	test_acquire_and_renew();
-	test_held_lease_not_taken();
-	test_takeover_after_expiry();
-	test_release_on_stop();
-	test_conflict();
-	test_api_errors();
-	test_release_while_busy();
-	test_release_conflict();
-	test_send_failure();
-	test_hung_renew();
-
+static void suite_teardown(void)
+{
 	uv_close((uv_handle_t *)&ticker, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	hg_log_close();
@@ -749,5 +753,18 @@ int main(void)
 	free((void *)kubeconfig);
 	CHECK_INT(uv_loop_close(&loop), 0);
 	curl_global_cleanup();
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_lease_lifecycle),
+		CHECK_CASE(test_conflict),
+		CHECK_CASE(test_api_errors),
+		CHECK_CASE(test_release_while_busy),
+		CHECK_CASE(test_release_conflict),
+		CHECK_CASE(test_send_failure),
+		CHECK_CASE(test_hung_renew),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

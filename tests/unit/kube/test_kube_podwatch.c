@@ -235,7 +235,7 @@ static void test_pod_credentials(const struct kube_server *ks, const struct faul
 	}
 }
 
-int main(void)
+static void test_shared_watch(void)
 {
 	loop = uv_default_loop();
 	hc = hg_httpc_new(loop);
@@ -388,5 +388,12 @@ int main(void)
 	fs_stop(&fs);
 	ks_stop(&ks);
 	CHECK_INT(uv_loop_close(loop), 0);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_shared_watch),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -241,12 +241,23 @@ static void test_watch(void)
 	ks_stop(&ks);
 }
 
-int main(void)
+static int suite_setup(void)
 {
 	uv_loop_init(&loop);
-	test_parse();
-	test_watch();
+	return 0;
+}
+
+static void suite_teardown(void)
+{
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_parse),
+		CHECK_CASE(test_watch),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

@@ -9,6 +9,9 @@
 #include <string.h>
 
 static int check_failures;
+/* Set by CHECK_RUN when no case was named: a teardown's check over the whole
+ * run (how many values all cases compared) applies only then. */
+static __attribute__((unused)) bool check_all_cases;
 
 #define CHECK(cond)                                                                  \
 	do {                                                                         \
@@ -48,18 +51,36 @@ static int check_failures;
 		return 0;                                                             \
 	} while (0)
 
-/* A test program's cases: CHECK_RUN runs them all in order, or only those
- * named on its command line (`build-test/test_deploy_track test_rolling`),
- * so one case can be run on its own; an unknown name lists the cases, exit 2. */
+/* A test program's cases, a table of named functions in main:
+ *
+ *	static const struct check_case cases[] = { CHECK_CASE(test_rolling), ... };
+ *	return CHECK_RUN(argc, argv, cases);
+ *
+ * CHECK_RUN runs them all in order, or only those named on the command line
+ * (`build-test/tests/test_deploy_track test_rolling`), so one case can be run
+ * on its own; an unknown name lists the cases and exits 2, `--list` prints
+ * them one a line. Every case must pass when run alone: what several share
+ * (a server, a loop) is set up by CHECK_RUN_WITH's setup, which runs once,
+ * after the names are checked and before the first case chosen (a non-zero
+ * return ends the program with that status: it could not start), and torn
+ * down by its teardown after the last (which may CHECK what all of them left). */
 struct check_case {
 	const char *name;
 	void (*fn)(void);
 };
 #define CHECK_CASE(f) { #f, f }
-#define CHECK_RUN(argc, argv, cases) check_run_((argc), (argv), (cases), sizeof(cases) / sizeof *(cases))
+#define CHECK_RUN(argc, argv, cases) CHECK_RUN_WITH(argc, argv, cases, NULL, NULL)
+#define CHECK_RUN_WITH(argc, argv, cases, setup, teardown) \
+	check_run_((argc), (argv), (cases), sizeof(cases) / sizeof *(cases), (setup), (teardown))
 
-static __attribute__((unused)) int check_run_(int argc, char **argv, const struct check_case *c, size_t n)
+static __attribute__((unused)) int check_run_(int argc, char **argv, const struct check_case *c, size_t n,
+					      int (*setup)(void), void (*teardown)(void))
 {
+	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", c[i].name);
+		return 0;
+	}
 	for (int a = 1; a < argc; a++) {
 		size_t i = 0;
 		while (i < n && strcmp(c[i].name, argv[a]) != 0)
@@ -72,6 +93,12 @@ static __attribute__((unused)) int check_run_(int argc, char **argv, const struc
 			return 2;
 		}
 	}
+	check_all_cases = argc < 2;
+	if (setup) {
+		int rc = setup();
+		if (rc != 0)
+			return rc;
+	}
 	for (size_t i = 0; i < n; i++) {
 		bool chosen = argc < 2;
 		for (int a = 1; a < argc && !chosen; a++)
@@ -79,6 +106,8 @@ static __attribute__((unused)) int check_run_(int argc, char **argv, const struc
 		if (chosen)
 			c[i].fn();
 	}
+	if (teardown)
+		teardown();
 	CHECK_DONE();
 }
 

@@ -43,7 +43,7 @@ static const struct {
 	{ "Ｃanary", NULL },                      /* non-ASCII is not folded */
 };
 
-int main(void)
+static void test_typed(void)
 {
 	for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
 		int s = hg_deploy_strategy_parse(table[i].typed);
@@ -58,10 +58,22 @@ int main(void)
 			CHECK_STR(s >= 0 ? hg_deploy_strategy_name(s) : "", table[i].tag);
 		}
 	}
+}
+
+static void test_canonical(void)
+{
 	CHECK_INT(hg_deploy_strategy_parse(NULL), -1);
 	/* Every canonical name parses to itself. */
 	for (int s = 0; s < DEPLOY_STRATEGY_COUNT; s++)
 		CHECK_INT(hg_deploy_strategy_parse(hg_deploy_strategy_name(s)), s);
 	CHECK_STR(hg_deploy_strategy_name(DEPLOY_STRATEGY_COUNT), "unknown");
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_typed),
+		CHECK_CASE(test_canonical),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

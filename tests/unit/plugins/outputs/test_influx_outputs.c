@@ -483,7 +483,7 @@ static void test_bad_config(void)
 	hg_config_free(&cfg);
 }
 
-int main(void)
+static int suite_setup(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (fs_start(&fs) != 0) {
@@ -492,14 +492,12 @@ int main(void)
 	}
 	uv_loop_init(&loop);
 	hc = hg_httpc_new(&loop);
-	test_v1_request();
-	test_v1_statuses();
-	test_v1_create_database();
-	test_v1_failover();
-	test_v1_free_while_pending();
-	test_v1_write_waits_for_create();
-	test_v2();
-	test_bad_config();
+	return 0;
+}
+
+/* What every case logged: something, and never a secret. */
+static void suite_teardown(void)
+{
 	CHECK(all_messages[0] != '\0');
 	CHECK(strstr(all_messages, PASSWORD) == NULL);
 	CHECK(strstr(all_messages, TOKEN) == NULL);
@@ -508,5 +506,19 @@ int main(void)
 	CHECK_INT(uv_loop_close(&loop), 0);
 	fs_stop(&fs);
 	curl_global_cleanup();
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_v1_request),
+		CHECK_CASE(test_v1_statuses),
+		CHECK_CASE(test_v1_create_database),
+		CHECK_CASE(test_v1_failover),
+		CHECK_CASE(test_v1_free_while_pending),
+		CHECK_CASE(test_v1_write_waits_for_create),
+		CHECK_CASE(test_v2),
+		CHECK_CASE(test_bad_config),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

@@ -228,14 +228,25 @@ static void test_big_stat(void)
 	free(cfg);
 }
 
-int main(void)
+static int suite_setup(void)
 {
 	root = tree_new();
 	setenv("HOST_PROC", root, 1);
-	test_defaults_two_gathers();
-	test_all_fields();
-	test_backwards_and_malformed();
-	test_big_stat();
+	return 0;
+}
+
+static void suite_teardown(void)
+{
 	tree_free(root);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_defaults_two_gathers),
+		CHECK_CASE(test_all_fields),
+		CHECK_CASE(test_backwards_and_malformed),
+		CHECK_CASE(test_big_stat),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

@@ -63,7 +63,7 @@ static const char *fields_x(const char *l)
 	return out;
 }
 
-int main(void)
+static void test_gather(void)
 {
 	root = tree_new();
 	char proc[300], sys[300];
@@ -170,5 +170,12 @@ int main(void)
 
 	hg_acc_capture_free(acc);
 	tree_free(root);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_gather),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -31,7 +31,7 @@ static const char *gather(void *st, struct acc *acc, int64_t t)
 	return hg_acc_capture_text(acc);
 }
 
-int main(void)
+static void test_gather(void)
 {
 	root = tree_new();
 	char proc[300], sys[300], run[300];
@@ -126,5 +126,12 @@ int main(void)
 
 	hg_acc_capture_free(acc);
 	tree_free(root);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_gather),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -83,13 +83,16 @@ static size_t gzip_text(const char *in, size_t len, char *out, size_t cap)
 	return n;
 }
 
+static struct ctx shared; /* one listener for the cases */
+
 static void reset(struct ctx *c)
 {
 	hg_acc_capture_clear(c->acc);
 }
 
-static void test_v1_basics(struct ctx *c)
+static void test_v1_basics(void)
 {
+	struct ctx *c = &shared;
 	reset(c);
 	CHECK_INT(post(c, "/write?db=x", "cpu,zone=b,host=a usage=1.5,n=3i 1700000000000000000\n"
 					 "# a comment\n\nmem free=10u,ok=t,s=\"a \\\"q\\\"\" 1700000000000000001\n"),
@@ -133,8 +136,9 @@ static void test_v1_basics(struct ctx *c)
 	c->api = LW_V1;
 }
 
-static void test_partial(struct ctx *c)
+static void test_partial(void)
 {
+	struct ctx *c = &shared;
 	reset(c);
 	CHECK_INT(post(c, "/write", "good v=1 1\nbad line here\nalso,bad\ngood v=2 2\nq\"x v=\"unterminated\n"), 400);
 	CHECK_STR(hg_acc_capture_text(c->acc), "good v=1 1\ngood v=2 2\n");
@@ -174,8 +178,9 @@ static void test_partial(struct ctx *c)
 	CHECK_INT(named, 20);
 }
 
-static void test_gzip(struct ctx *c)
+static void test_gzip(void)
 {
+	struct ctx *c = &shared;
 	static char z[1 << 16], big[300 * 1024];
 	const char *text = "g,t=1 v=1i 10\ng,t=2 v=2i 20\n";
 	size_t zn = gzip_text(text, strlen(text), z, sizeof z);
@@ -211,8 +216,9 @@ static void test_gzip(struct ctx *c)
 	CHECK_INT(hg_lw_stats(c->lw)->too_large, 1);
 }
 
-static void test_limits_and_tags(struct ctx *c)
+static void test_limits_and_tags(void)
 {
+	struct ctx *c = &shared;
 	/* max_line is 100 here */
 	char line[300];
 	memset(line, 'a', sizeof line);
@@ -261,17 +267,28 @@ static void test_helpers(void)
 	CHECK_STR(small, "x/y");
 }
 
-int main(void)
+static int suite_setup(void)
 {
-	struct lw_opts o = { .max_body = 65536, .max_line = 100 };
-	struct ctx c = { .lw = hg_lw_new(&o), .acc = hg_acc_capture_new(), .api = LW_V1 };
-	CHECK(c.lw && c.acc);
-	test_v1_basics(&c);
-	test_partial(&c);
-	test_gzip(&c);
-	test_limits_and_tags(&c);
-	test_helpers();
-	hg_lw_free(c.lw);
-	hg_acc_capture_free(c.acc);
-	CHECK_DONE();
+	static struct lw_opts o = { .max_body = 65536, .max_line = 100 };
+	shared = (struct ctx){ .lw = hg_lw_new(&o), .acc = hg_acc_capture_new(), .api = LW_V1 };
+	CHECK(shared.lw && shared.acc);
+	return 0;
+}
+
+static void suite_teardown(void)
+{
+	hg_lw_free(shared.lw);
+	hg_acc_capture_free(shared.acc);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_v1_basics),
+		CHECK_CASE(test_partial),
+		CHECK_CASE(test_gzip),
+		CHECK_CASE(test_limits_and_tags),
+		CHECK_CASE(test_helpers),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

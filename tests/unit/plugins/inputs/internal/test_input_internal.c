@@ -26,7 +26,7 @@ static void on_stopped(struct agent *a, void *arg)
 	*(bool *)arg = true;
 }
 
-int main(void)
+static void test_gather(void)
 {
 	char out[] = "/tmp/hg-internal.XXXXXX";
 	int fd = mkstemp(out);
@@ -58,7 +58,7 @@ int main(void)
 	CHECK(text != NULL);
 	unlink(out);
 	if (!text)
-		CHECK_DONE();
+		return;
 	/* One gather: counters as they were when internal gathered itself. */
 	char line[2048];
 	CHECK(lp_find(text, "internal_agent,version=" HG_VERSION, 0, line, sizeof line));
@@ -76,5 +76,12 @@ int main(void)
 	schema_from_lp(&got, text);
 	schema_sort(&got);
 	CHECK_INT(schema_diff(&readme, &got), 0);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_gather),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

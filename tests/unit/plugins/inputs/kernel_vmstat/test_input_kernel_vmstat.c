@@ -28,7 +28,7 @@ static int nfields(const char *l)
 	return n;
 }
 
-int main(void)
+static void test_gather(void)
 {
 	root = tree_new();
 	setenv("HOST_PROC", root, 1);
@@ -88,5 +88,12 @@ int main(void)
 
 	hg_acc_capture_free(acc);
 	tree_free(root);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_gather),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -430,7 +430,7 @@ static void test_far_future_time(void)
 	hg_ki_obj_free(&o);
 }
 
-int main(void)
+static int suite_setup(void)
 {
 	uv_loop_init(&loop);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -447,17 +447,28 @@ int main(void)
 	CHECK_INT(ks_control(&ks, "/_control/objects", split_image_pod), 200);
 	CHECK_INT(ks_control(&ks, "/_control/objects", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"kt\"}}"),
 		  200);
-	test_all_resources();
-	test_filters();
-	test_forbidden();
-	test_leader_election();
-	test_schema();
-	test_continue_expired();
-	test_body_broken_off();
-	test_far_future_time();
+	return 0;
+}
+
+static void suite_teardown(void)
+{
 	ks_stop(&ks);
 	free((void *)kubeconfig);
 	uv_loop_close(&loop);
 	curl_global_cleanup();
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_all_resources),
+		CHECK_CASE(test_filters),
+		CHECK_CASE(test_forbidden),
+		CHECK_CASE(test_leader_election),
+		CHECK_CASE(test_schema),
+		CHECK_CASE(test_continue_expired),
+		CHECK_CASE(test_body_broken_off),
+		CHECK_CASE(test_far_future_time),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

@@ -446,7 +446,7 @@ static void test_leader_handover(void)
 	free(cfg);
 }
 
-int main(void)
+static int suite_setup(void)
 {
 	uv_loop_init(&loop);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -466,15 +466,26 @@ int main(void)
 	}
 	control("/_control/objects", "[{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"kt\"}},"
 				     "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"churn\"}}]");
-	test_same_as_list();
-	test_churn();
-	test_watch_410();
-	test_stream_cut();
-	test_slow_relist();
-	test_leader_handover();
+	return 0;
+}
+
+static void suite_teardown(void)
+{
 	ks_stop(&ks);
 	free((void *)kubeconfig);
 	uv_loop_close(&loop);
 	curl_global_cleanup();
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_same_as_list),
+		CHECK_CASE(test_churn),
+		CHECK_CASE(test_watch_410),
+		CHECK_CASE(test_stream_cut),
+		CHECK_CASE(test_slow_relist),
+		CHECK_CASE(test_leader_handover),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

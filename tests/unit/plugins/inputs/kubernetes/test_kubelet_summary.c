@@ -164,8 +164,11 @@ static void check_values(const char *fixture, const char *text)
 	CHECK(n >= 20); /* every fixture has its checks */
 }
 
-static void test_fixtures(struct acc *acc)
+static struct acc *shared_acc; /* one capture for the cases, as the input has one */
+
+static void test_fixtures(void)
 {
+	struct acc *acc = shared_acc;
 	char err[256];
 	struct summary_parser *p = hg_summary_parser_new(&counting);
 	for (size_t i = 0; i < sizeof summaries / sizeof summaries[0]; i++) {
@@ -217,8 +220,9 @@ static void test_fixtures(struct acc *acc)
 }
 
 /* Telegraf's own test expectations for its test summary (kubernetes_test.go). */
-static void test_telegraf_expectations(struct acc *acc)
+static void test_telegraf_expectations(void)
 {
+	struct acc *acc = shared_acc;
 	char err[256], line[8192], v[64];
 	size_t len;
 	char *doc = slurp("kubelet-summary/telegraf-kubernetes-test-summary.json", &len);
@@ -267,8 +271,9 @@ static void test_telegraf_expectations(struct acc *acc)
 
 /* Honeycomb's /pods and summary are one node at one moment: labels and
  * requests/limits land on the right containers. */
-static void test_pod_metadata(struct acc *acc)
+static void test_pod_metadata(void)
 {
+	struct acc *acc = shared_acc;
 	char err[256], line[8192], v[64];
 	size_t len;
 	char *doc = slurp("kubelet-summary/honeycomb-baremetal-docker-calico-summary.json", &len);
@@ -379,8 +384,9 @@ static void test_quantities(void)
 	}
 }
 
-static void test_broken(struct acc *acc)
+static void test_broken(void)
 {
+	struct acc *acc = shared_acc;
 	char err[256];
 	size_t len;
 	char *doc = slurp("kubelet-summary/nri-minikube-k8s1.35-containerd2.2-summary.json", &len);
@@ -431,14 +437,25 @@ static void test_broken(struct acc *acc)
 	hg_podlist_parser_free(pl);
 }
 
-int main(void)
+static int suite_setup(void)
 {
-	struct acc *acc = hg_acc_capture_new();
-	test_quantities();
-	test_fixtures(acc);
-	test_telegraf_expectations(acc);
-	test_pod_metadata(acc);
-	test_broken(acc);
-	hg_acc_capture_free(acc);
-	CHECK_DONE();
+	shared_acc = hg_acc_capture_new();
+	return 0;
+}
+
+static void suite_teardown(void)
+{
+	hg_acc_capture_free(shared_acc);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_quantities),
+		CHECK_CASE(test_fixtures),
+		CHECK_CASE(test_telegraf_expectations),
+		CHECK_CASE(test_pod_metadata),
+		CHECK_CASE(test_broken),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

@@ -102,7 +102,7 @@ static void open_sockets(int family, struct want *w)
 	w->udp += 3;
 }
 
-int main(void)
+static void test_netlink(void)
 {
 	unsetenv("HOST_PROC"); /* proc reads /proc/net: the same namespace as netlink */
 	bool alone = netns_isolate(false);
@@ -176,5 +176,12 @@ int main(void)
 
 	hg_acc_capture_free(acc);
 	tree_free(root);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_netlink),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

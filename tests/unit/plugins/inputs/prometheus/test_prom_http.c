@@ -118,8 +118,11 @@ static void write_file(const char *path, const char *text)
 	fclose(f);
 }
 
-static void test_token_rotation(struct acc *acc)
+static struct acc *shared_acc; /* one capture for the cases */
+
+static void test_token_rotation(void)
 {
+	struct acc *acc = shared_acc;
 	char tokfile[128], opts[512], err[256];
 	/* rewritten in place, same length: the change of mtime is enough */
 	snprintf(tokfile, sizeof tokfile, "%s/token", dir);
@@ -180,8 +183,9 @@ static void test_token_rotation(struct acc *acc)
 	stop(&in);
 }
 
-static void test_status(struct acc *acc)
+static void test_status(void)
 {
+	struct acc *acc = shared_acc;
 	char opts[512], err[256];
 	snprintf(opts, sizeof opts, "urls: [\"%s/metrics\"], bearer_token_string: sekrit-token", fs.base);
 	struct inst in;
@@ -217,8 +221,9 @@ static void test_status(struct acc *acc)
 
 /* Secrets in a scrape URL (userinfo, ?token=) never reach a message; the
  * url tag keeps the query as Telegraf's does (only the userinfo goes). */
-static void test_url_secrets(struct acc *acc)
+static void test_url_secrets(void)
 {
+	struct acc *acc = shared_acc;
 	char opts[512], err[256], want[256];
 	const char *hostport = fs.base + strlen("http://");
 	snprintf(opts, sizeof opts, "urls: [\"http://scraper:pw-sekrit@%s/metrics?token=tok-sekrit&x=1&api_key=k-sekrit\"]",
@@ -267,8 +272,9 @@ static void test_url_secrets(struct acc *acc)
 	stop(&in);
 }
 
-static void test_limit_and_timeout(struct acc *acc)
+static void test_limit_and_timeout(void)
 {
+	struct acc *acc = shared_acc;
 	char opts[512], err[256];
 	snprintf(opts, sizeof opts, "urls: [\"%s/metrics\"], content_length_limit: 200, response_timeout: 1s", fs.base);
 	struct inst in;
@@ -304,8 +310,9 @@ static void test_limit_and_timeout(struct acc *acc)
 
 /* The test kubelet serves a file at /stats/summary over HTTPS: here a
  * Prometheus exposition, behind a bearer token. */
-static void test_tls(struct acc *acc)
+static void test_tls(void)
 {
+	struct acc *acc = shared_acc;
 	char cmd[1024], opts[1024], err[256];
 	snprintf(cmd, sizeof cmd,
 		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/key.pem -out %s/cert.pem -days 2 "
@@ -370,8 +377,9 @@ static void test_tls(struct acc *acc)
 /* free() while scrapes are in flight: one answered, one slow, one in the
  * middle of a chunked body. Nothing reaches the acc afterwards; ASan and
  * valgrind check the rest. */
-static void test_free_in_flight(struct acc *acc)
+static void test_free_in_flight(void)
 {
+	struct acc *acc = shared_acc;
 	char opts[512], err[256];
 	snprintf(opts, sizeof opts, "urls: [\"%s/metrics\", \"%s/slow\", \"%s/chunked\"], response_timeout: 10s",
 		 fs.base, fs.base, fs.base);
@@ -419,23 +427,20 @@ static void test_free_in_flight(struct acc *acc)
 	hg_config_free(&in.cfg);
 }
 
-int main(void)
+static int suite_setup(void)
 {
 	loop = uv_default_loop();
 	hc = hg_httpc_new(loop);
 	snprintf(dir, sizeof dir, "/tmp/hg-prom-http.XXXXXX");
 	CHECK(mkdtemp(dir) != NULL);
 	CHECK_INT(fs_start(&fs), 0);
-	struct acc *acc = hg_acc_capture_new();
+	shared_acc = hg_acc_capture_new();
+	return 0;
+}
 
-	test_token_rotation(acc);
-	test_status(acc);
-	test_url_secrets(acc);
-	test_limit_and_timeout(acc);
-	test_tls(acc);
-	test_free_in_flight(acc);
-
-	hg_acc_capture_free(acc);
+static void suite_teardown(void)
+{
+	hg_acc_capture_free(shared_acc);
 	hg_httpc_free(hc);
 	while (uv_run(loop, UV_RUN_NOWAIT))
 		;
@@ -444,5 +449,17 @@ int main(void)
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	CHECK_INT(system(cmd), 0);
 	CHECK_INT(uv_loop_close(loop), 0);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_token_rotation),
+		CHECK_CASE(test_status),
+		CHECK_CASE(test_url_secrets),
+		CHECK_CASE(test_limit_and_timeout),
+		CHECK_CASE(test_tls),
+		CHECK_CASE(test_free_in_flight),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }

@@ -43,7 +43,7 @@ static void run(int version, const char *url, const char *want)
 	pr_free(&r);
 }
 
-int main(void)
+static void test_v1_v2(void)
 {
 	run(1, "http://h:9100/metrics",
 	    "http_request_duration_seconds,code=200,url=http://h:9100/metrics 0.05=24054,0.1=33444,1e+06=100392,"
@@ -69,8 +69,11 @@ int main(void)
 	    "http_requests_total,code=200,method=post counter=1027 1395066363000000000\n"
 	    "rpc_duration_seconds 0.5=4773,0.99=76656,count=2693,sum=17560473 NOW\n"
 	    "some_untyped value=2.5 NOW\n");
+}
 
-	/* url_tag names the tag. */
+/* url_tag names the tag. */
+static void test_url_tag(void)
+{
 	{
 		const char *g = "# TYPE g gauge\ng 1\n";
 		struct prom_run r;
@@ -88,8 +91,11 @@ int main(void)
 		CHECK_STR(r.out, "g,target=http://h:9100/metrics gauge=1 NOW\n");
 		pr_free(&r);
 	}
+}
 
-	/* v2 adds the +Inf bucket a histogram lacks (Telegraf's infSeen). */
+/* v2 adds the +Inf bucket a histogram lacks (Telegraf's infSeen). */
+static void test_v2_inf_bucket(void)
+{
 	{
 		const char *h = "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_sum 3\nh_count 4\n";
 		struct prom_run r;
@@ -99,8 +105,11 @@ int main(void)
 				 "prometheus,le=1 h_bucket=2 NOW\n");
 		pr_free(&r);
 	}
+}
 
-	/* Go's %v spelling of le/quantile values. */
+/* Go's %v spelling of le/quantile values. */
+static void test_go_float(void)
+{
 	struct {
 		double v;
 		const char *s;
@@ -112,5 +121,15 @@ int main(void)
 		hg_prom_go_float(g[i].v, buf, sizeof buf);
 		CHECK_STR(buf, g[i].s);
 	}
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_v1_v2),
+		CHECK_CASE(test_url_tag),
+		CHECK_CASE(test_v2_inf_bucket),
+		CHECK_CASE(test_go_float),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

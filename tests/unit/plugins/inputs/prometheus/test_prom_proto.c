@@ -32,7 +32,7 @@ static void same_as_text(int version)
 	free(txt);
 }
 
-int main(void)
+static void test_decode(void)
 {
 	same_as_text(1);
 	same_as_text(2);
@@ -90,5 +90,12 @@ int main(void)
 		pr_free(&r);
 	}
 	free(d);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_decode),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

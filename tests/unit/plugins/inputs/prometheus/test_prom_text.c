@@ -104,7 +104,7 @@ static void text_case(const char *text, bool om, int version, const char *want, 
 	pr_free(&r);
 }
 
-int main(void)
+static void test_ok_files(void)
 {
 	expect_ok(CASES "ok_1.prom", "another_metric value=-3000 103948000000\n"
 				     "minimal_metric value=1.234 NOW\n"
@@ -125,7 +125,10 @@ int main(void)
 	expect_ok(CASES "ok_4.prom", "request_duration_microseconds 100=123,120=412,144=592,172.8=1524,+Inf=2693,"
 				     "count=2693,sum=1756047.3 NOW\n");
 	expect_ok(CASES "ok_minimal.prom", "m value=0 NOW\n");
+}
 
+static void test_error_files(void)
+{
 	expect_error("error_0", NULL); /* only the missing final newline */
 	expect_error("error_1", "invalid escape sequence");
 	expect_error("error_2", "unterminated label value");
@@ -146,7 +149,10 @@ int main(void)
 	expect_error("error_17", "invalid metric name");
 	expect_error("error_18", "invalid metric name");
 	expect_error("error_19", "le label is not a number");
+}
 
+static void test_clean_captures(void)
+{
 	expect_clean("prometheus-text/expfmt-prometheus1x-server-text.prom", false);
 	expect_clean("prometheus-text/node_exporter-e2e-output.prom", false);
 	expect_clean("prometheus-text/promtool-metrics-test.prom", false);
@@ -163,8 +169,11 @@ int main(void)
 	expect_clean("cadvisor/metrics-server-test-kind-70pods-metrics-resource.txt", false);
 	expect_clean("cadvisor/nri-minikube-k8s1.16-docker-metrics-cadvisor.txt", false);
 	expect_clean("cadvisor/nri-minikube-k8s1.35-containerd2.2-metrics-cadvisor.txt", false);
+}
 
-	/* A value from the 1.35 cadvisor capture, with its ms timestamp. */
+/* A value from the 1.35 cadvisor capture, with its ms timestamp. */
+static void test_cadvisor_value(void)
+{
 	{
 		size_t len;
 		char *d = pr_read("cadvisor/nri-minikube-k8s1.35-containerd2.2-metrics-cadvisor.txt", &len);
@@ -181,7 +190,10 @@ int main(void)
 		pr_free(&r);
 		free(d);
 	}
+}
 
+static void test_openmetrics(void)
+{
 	/* OpenMetrics: _total names the counter's family, _created is no
 	 * sample, timestamps are float seconds, exemplars are ignored, and
 	 * nothing may follow # EOF. */
@@ -193,8 +205,11 @@ int main(void)
 	text_case("a 1\n", true, 1, "a value=1 NOW\n", 1); /* no # EOF */
 	/* The same _total in 0.0.4 text is a family of its own. */
 	text_case("# TYPE jobs counter\njobs_total 3\n", false, 1, "jobs_total value=3 NOW\n", 0);
+}
 
-	/* A line over the buffer bound is one error; the next line parses. */
+/* A line over the buffer bound is one error; the next line parses. */
+static void test_long_line(void)
+{
 	{
 		size_t big = 70 * 1024;
 		char *t = malloc(big + 64);
@@ -204,7 +219,24 @@ int main(void)
 		text_case(t, false, 1, "short value=2 NOW\n", 1);
 		free(t);
 	}
-	/* Carriage returns, leading blanks, label-less braces. */
+}
+
+/* Carriage returns, leading blanks, label-less braces. */
+static void test_crlf(void)
+{
 	text_case("  a{} 1\r\nb 2 -5\r\n", false, 1, "a value=1 NOW\nb value=2 NOW\n", 0);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_ok_files),
+		CHECK_CASE(test_error_files),
+		CHECK_CASE(test_clean_captures),
+		CHECK_CASE(test_cadvisor_value),
+		CHECK_CASE(test_openmetrics),
+		CHECK_CASE(test_long_line),
+		CHECK_CASE(test_crlf),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

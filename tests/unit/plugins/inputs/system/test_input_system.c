@@ -37,7 +37,7 @@ static const char *gather(struct acc *acc)
 	return hg_acc_capture_text(acc);
 }
 
-int main(void)
+static void test_gather(void)
 {
 	root = tree_new();
 	setenv("HOST_PROC", sub("proc"), 1);
@@ -163,5 +163,12 @@ int main(void)
 
 	hg_acc_capture_free(acc);
 	tree_free(root);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_gather),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

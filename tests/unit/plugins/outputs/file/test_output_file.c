@@ -29,7 +29,7 @@ static void write_text(const struct output_plugin *p, void *state, const char *t
 	CHECK_INT(last.status, WRITE_OK);
 }
 
-int main(void)
+static void test_rotation(void)
 {
 	char dir[] = "/tmp/hg-file.XXXXXX";
 	CHECK(mkdtemp(dir) != NULL);
@@ -75,13 +75,28 @@ int main(void)
 	hg_config_free(&cfg);
 	unlink(path), unlink(p1), unlink(p2);
 	rmdir(dir);
+}
 
-	/* A directory that cannot be written: init names the path. */
+/* A directory that cannot be written: init names the path. */
+static void test_unwritable(void)
+{
 	const char *bad = "outputs:\n  - file: {files: [\"/proc/none/x.lp\"]}\n";
+	struct agent_config cfg;
+	char err[256];
+	void *state;
+	struct plugin_env env = { 0 };
 	CHECK_INT(hg_config_load_buffer(&cfg, "bad.yaml", bad, strlen(bad), err, sizeof err), 0);
 	state = NULL;
 	CHECK(cfg.outputs[0].plugin->init(&state, cfg.outputs[0].config, &env, err, sizeof err) < 0);
 	CHECK(strstr(err, "/proc/none/x.lp") != NULL);
 	hg_config_free(&cfg);
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_rotation),
+		CHECK_CASE(test_unwritable),
+	};
+	return CHECK_RUN(argc, argv, cases);
 }

@@ -587,18 +587,23 @@ static void test_bad_config(void)
 	out_close(&o);
 }
 
-int main(void)
+static void suite_teardown(void)
 {
-	out_check_start();
-	test_request();
-	test_many_names();
-	test_statuses();
-	test_edge_lines();
-	test_prometheus_v1();
-	test_input_counters();
-	test_type_conflict();
-	test_bad_config();
 	CHECK(strstr(all_messages, API_KEY) == NULL);
 	out_check_stop();
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_request),
+		CHECK_CASE(test_many_names),
+		CHECK_CASE(test_statuses),
+		CHECK_CASE(test_edge_lines),
+		CHECK_CASE(test_prometheus_v1),
+		CHECK_CASE(test_input_counters),
+		CHECK_CASE(test_type_conflict),
+		CHECK_CASE(test_bad_config),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, out_check_start, suite_teardown);
 }

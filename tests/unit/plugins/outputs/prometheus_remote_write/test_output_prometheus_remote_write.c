@@ -278,15 +278,20 @@ static void test_bad_config(void)
 	CHECK(strstr(err, "content-encoding") != NULL);
 }
 
-int main(void)
+static void suite_teardown(void)
 {
-	out_check_start();
-	test_sanitize();
-	test_request();
-	test_statuses();
-	test_big_and_free_pending();
-	test_bad_config();
 	CHECK(strstr(all_messages, TOKEN) == NULL);
 	out_check_stop();
-	CHECK_DONE();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_sanitize),
+		CHECK_CASE(test_request),
+		CHECK_CASE(test_statuses),
+		CHECK_CASE(test_big_and_free_pending),
+		CHECK_CASE(test_bad_config),
+	};
+	return CHECK_RUN_WITH(argc, argv, cases, out_check_start, suite_teardown);
 }
