@@ -495,10 +495,12 @@ static int suite_setup(void)
 	return 0;
 }
 
-/* What every case logged: something, and never a secret. */
+/* What the cases logged: never a secret (and, when all ran, something, so
+ * that this is no vacuous check; a case run alone may log nothing). */
 static void suite_teardown(void)
 {
-	CHECK(all_messages[0] != '\0');
+	if (check_all_cases)
+		CHECK(all_messages[0] != '\0');
 	CHECK(strstr(all_messages, PASSWORD) == NULL);
 	CHECK(strstr(all_messages, TOKEN) == NULL);
 	hg_httpc_free(hc);
