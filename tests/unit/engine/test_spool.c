@@ -389,51 +389,50 @@ static struct spool *fill_one(const char *dir, int n, uint32_t nlines, uint64_t 
 	return s;
 }
 
+/* A file cut short by a crash, where the last record was being written:
+ * inside its payload (its line count is readable: counted as dropped) or
+ * inside its header (no line count to count). Either way the nine records
+ * before stay, the file is cut back to them, and an append goes after them. */
+static const struct {
+	const char *where;
+	int rec;       /* the cut is this record's offset ... */
+	int64_t delta; /* ... plus this */
+	uint64_t dropped;
+} cuts[] = {
+	{ "inside the last payload", 10, -5, 3 },
+	{ "inside the last header", 9, 7, 0 },
+};
+
 static void test_torn(void)
 {
 	char dir[64], path[256];
 	uint64_t offs[11], disk;
-	/* Cut inside the last payload: its line count is readable. */
-	mktemp_dir(dir, sizeof dir);
-	struct spool *s = fill_one(dir, 10, 3, offs);
-	CHECK(s != NULL);
-	hg_spool_close(s);
-	seg_path(path, sizeof path, dir, 1);
-	CHECK_INT(truncate(path, (off_t)(offs[10] - 5)), 0);
-	s = open_spool(dir, 1 << 20, 1 << 20, 0);
-	CHECK(s != NULL);
-	if (!s)
-		return;
-	CHECK_INT(hg_spool_dropped_lines(s), 3);
-	CHECK_INT(hg_spool_pending_lines(s), 27);
-	seg_files(dir, &disk);
-	CHECK_INT(disk, offs[9]);
-	CHECK_INT(append_rec(s, 10, 3), 0);
-	for (int i = 0; i < 9; i++)
-		CHECK_INT(expect_rec(s, i, 3, 1), 0);
-	CHECK_INT(expect_rec(s, 10, 3, 1), 0);
-	CHECK_INT(hg_spool_dropped_lines(s), 3);
-	hg_spool_close(s);
-	rm_rf(dir);
-
-	/* Cut inside the last header: no line count to count (0). */
-	mktemp_dir(dir, sizeof dir);
-	s = fill_one(dir, 10, 3, offs);
-	hg_spool_close(s);
-	seg_path(path, sizeof path, dir, 1);
-	CHECK_INT(truncate(path, (off_t)(offs[9] + 7)), 0);
-	s = open_spool(dir, 1 << 20, 1 << 20, 0);
-	CHECK(s != NULL);
-	if (!s)
-		return;
-	CHECK_INT(hg_spool_dropped_lines(s), 0);
-	CHECK_INT(hg_spool_pending_lines(s), 27);
-	seg_files(dir, &disk);
-	CHECK_INT(disk, offs[9]);
-	for (int i = 0; i < 9; i++)
-		CHECK_INT(expect_rec(s, i, 3, 1), 0);
-	hg_spool_close(s);
-	rm_rf(dir);
+	struct spool *s;
+	for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+		int before = check_failures;
+		mktemp_dir(dir, sizeof dir);
+		s = fill_one(dir, 10, 3, offs);
+		CHECK(s != NULL);
+		hg_spool_close(s);
+		seg_path(path, sizeof path, dir, 1);
+		CHECK_INT(truncate(path, (off_t)(offs[cuts[k].rec] + cuts[k].delta)), 0);
+		s = open_spool(dir, 1 << 20, 1 << 20, 0);
+		CHECK(s != NULL);
+		if (!s)
+			return;
+		CHECK_INT(hg_spool_dropped_lines(s), cuts[k].dropped);
+		CHECK_INT(hg_spool_pending_lines(s), 27);
+		seg_files(dir, &disk);
+		CHECK_INT(disk, offs[9]);
+		CHECK_INT(append_rec(s, 10, 3), 0);
+		for (int i = 0; i < 9; i++)
+			CHECK_INT(expect_rec(s, i, 3, 1), 0);
+		CHECK_INT(expect_rec(s, 10, 3, 1), 0);
+		CHECK_INT(hg_spool_dropped_lines(s), cuts[k].dropped);
+		hg_spool_close(s);
+		rm_rf(dir);
+		CHECK_ROW(before, cuts[k].where);
+	}
 
 	/* Garbage after the last record (bad magic): cut, later appends fine. */
 	mktemp_dir(dir, sizeof dir);

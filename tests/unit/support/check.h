@@ -10,7 +10,8 @@
 
 static int check_failures;
 /* Set by CHECK_RUN when no case was named: a teardown's check over the whole
- * run (how many values all cases compared) applies only then. */
+ * run (how many values all cases compared, that they logged something)
+ * applies only then. */
 static __attribute__((unused)) bool check_all_cases;
 
 #define CHECK(cond)                                                                  \
@@ -39,6 +40,14 @@ static __attribute__((unused)) bool check_all_cases;
 				check_a_ ? check_a_ : "(null)", check_b_ ? check_b_ : "(null)");     \
 			check_failures++;                                                            \
 		}                                                                                    \
+	} while (0)
+
+/* A scenario table's loop: `int before = check_failures;`, the row's checks,
+ * then CHECK_ROW(before, name) names the row if any of them failed. */
+#define CHECK_ROW(before, name)                                                         \
+	do {                                                                            \
+		if (check_failures > (before))                                          \
+			fprintf(stderr, "  (in the scenario \"%s\")\n", (name));       \
 	} while (0)
 
 #define CHECK_DONE()                                                                  \

@@ -206,6 +206,32 @@ static void test_many_names(void)
 	out_close(&o);
 }
 
+/* One write per scripted answer, in order: what the output makes of each.
+ * Bodies: ExportMetricsServiceResponse{partial_success{rejected_data_points: 3,
+ * error_message: "bad"}} and google.rpc.Status{code: 3, message: "invalid"}.
+ * -1: not checked; message "": the whole message is empty, else a part of it. */
+static const struct {
+	const char *answer;
+	enum write_status status;
+	int dropped_lines, retry_after_ms;
+	const char *message;
+} statuses[] = {
+	{ "{\"status\": 200, \"content_type\": \"application/x-protobuf\","
+	  " \"body\": \"\\n\\u0007\\b\\u0003\\u0012\\u0003bad\"}", WRITE_OK, 0, -1, "3 data point(s) rejected: bad" },
+	{ "{\"status\": 200, \"content_type\": \"application/x-protobuf\", \"body\": \"\"}", WRITE_OK, -1, -1, "" },
+	{ "{\"status\": 400, \"content_type\": \"application/x-protobuf\","
+	  " \"body\": \"\\b\\u0003\\u0012\\u0007invalid\"}", WRITE_DROP, -1, -1, "(HTTP 400): invalid" },
+	/* OTLP: a 500 must not be retried */
+	{ "{\"status\": 500, \"body\": \"internal\"}", WRITE_DROP, -1, -1, "(HTTP 500): internal" },
+	{ "{\"status\": 502}", WRITE_RETRY, -1, 0, NULL },
+	{ "{\"status\": 503, \"headers\": {\"Retry-After\": \"2\"}}", WRITE_RETRY, -1, 2000, NULL },
+	{ "{\"status\": 504}", WRITE_RETRY, -1, -1, NULL },
+	{ "{\"status\": 429, \"headers\": {\"Retry-After\": \"7\"}}", WRITE_RETRY, -1, 7000, NULL },
+	{ "{\"status\": 413}", WRITE_TOO_LARGE, -1, -1, NULL },
+	{ "{\"status\": 401, \"body\": \"no key\"}", WRITE_RETRY, -1, -1, "authentication failed" },
+	{ "{\"status\": 404, \"body\": \"not here\"}", WRITE_DROP, -1, -1, "(HTTP 404): not here" },
+};
+
 static void test_statuses(void)
 {
 	char yaml[512];
@@ -213,54 +239,26 @@ static void test_statuses(void)
 	struct out o;
 	CHECK_INT(out_open(&o, yaml), 0);
 	fs_reset(&fs);
-	/* Bodies: ExportMetricsServiceResponse{partial_success{rejected_data_points: 3,
-	 * error_message: "bad"}} and google.rpc.Status{code: 3, message: "invalid"}. */
-	fs_script(&fs, "[{\"status\": 200, \"content_type\": \"application/x-protobuf\","
-		       "  \"body\": \"\\n\\u0007\\b\\u0003\\u0012\\u0003bad\"},"
-		       " {\"status\": 200, \"content_type\": \"application/x-protobuf\", \"body\": \"\"},"
-		       " {\"status\": 400, \"content_type\": \"application/x-protobuf\","
-		       "  \"body\": \"\\b\\u0003\\u0012\\u0007invalid\"},"
-		       " {\"status\": 500, \"body\": \"internal\"},"
-		       " {\"status\": 502},"
-		       " {\"status\": 503, \"headers\": {\"Retry-After\": \"2\"}},"
-		       " {\"status\": 504},"
-		       " {\"status\": 429, \"headers\": {\"Retry-After\": \"7\"}},"
-		       " {\"status\": 413},"
-		       " {\"status\": 401, \"body\": \"no key\"},"
-		       " {\"status\": 404, \"body\": \"not here\"}]");
+	char script[2048] = "["; /* the answers, in order */
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+		strcat(strcat(script, i ? "," : ""), statuses[i].answer);
+	fs_script(&fs, strcat(script, "]"));
 	const char *one = "m v=1 1700000000000000000\n";
-	struct write_result r = write_batch(&o, one, 1);
-	CHECK_INT(r.status, WRITE_OK);
-	CHECK_INT(r.dropped_lines, 0);
-	CHECK(strstr(r.message, "3 data point(s) rejected: bad") != NULL);
-	r = write_batch(&o, one, 1);
-	CHECK_INT(r.status, WRITE_OK);
-	CHECK_STR(r.message, "");
-	r = write_batch(&o, one, 1);
-	CHECK_INT(r.status, WRITE_DROP);
-	CHECK(strstr(r.message, "(HTTP 400): invalid") != NULL);
-	r = write_batch(&o, one, 1);
-	CHECK_INT(r.status, WRITE_DROP); /* OTLP: a 500 must not be retried */
-	CHECK(strstr(r.message, "(HTTP 500): internal") != NULL);
-	r = write_batch(&o, one, 1);
-	CHECK_INT(r.status, WRITE_RETRY);
-	CHECK_INT(r.retry_after_ms, 0);
-	r = write_batch(&o, one, 1);
-	CHECK_INT(r.status, WRITE_RETRY);
-	CHECK_INT(r.retry_after_ms, 2000);
-	r = write_batch(&o, one, 1);
-	CHECK_INT(r.status, WRITE_RETRY);
-	r = write_batch(&o, one, 1);
-	CHECK_INT(r.status, WRITE_RETRY);
-	CHECK_INT(r.retry_after_ms, 7000);
-	r = write_batch(&o, one, 1);
-	CHECK_INT(r.status, WRITE_TOO_LARGE);
-	r = write_batch(&o, one, 1);
-	CHECK_INT(r.status, WRITE_RETRY);
-	CHECK(strstr(r.message, "authentication failed") != NULL);
-	r = write_batch(&o, one, 1);
-	CHECK_INT(r.status, WRITE_DROP);
-	CHECK(strstr(r.message, "(HTTP 404): not here") != NULL);
+	struct write_result r;
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+		int before = check_failures;
+		r = write_batch(&o, one, 1);
+		CHECK_INT(r.status, statuses[i].status);
+		if (statuses[i].dropped_lines >= 0)
+			CHECK_INT(r.dropped_lines, statuses[i].dropped_lines);
+		if (statuses[i].retry_after_ms >= 0)
+			CHECK_INT(r.retry_after_ms, statuses[i].retry_after_ms);
+		if (statuses[i].message && !statuses[i].message[0])
+			CHECK_STR(r.message, "");
+		else if (statuses[i].message)
+			CHECK(strstr(r.message, statuses[i].message) != NULL);
+		CHECK_ROW(before, statuses[i].answer);
+	}
 	CHECK_INT(request_count(), 11);
 
 	fs_reset(&fs);
