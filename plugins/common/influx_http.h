@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <zlib.h>
+#include "gzip_body.h"
 #include "httpc.h"
 #include "options.h"
 #include "plugin.h"
@@ -63,8 +63,7 @@ struct influx_http {
 	bool gzip;
 	char *user_agent, *tls_ca, *tls_cert, *tls_key, *proxy;
 	bool insecure;
-	z_stream z;
-	bool z_ready;
+	struct gzip_body z;
 	char *gz;
 	size_t gz_cap;
 	/* Failback: the first URL is preferred; see influx_probe.c. */
