@@ -221,6 +221,26 @@ static int tagfilter_merge(struct actx *c, yaml_node_t *n, struct tagfilter *t)
 	return 0;
 }
 
+/* An option with choices (options.h) takes one of them: anything else is an
+ * error at the value, naming what it may be ("watch or list", "a, b or c"). */
+static int choice_check(struct actx *c, yaml_node_t *n, const char *v)
+{
+	const char *const *ch = c->o->choices;
+	if (!ch || c->o->type != OPT_STRING) /* a secret's value is never echoed */
+		return 0;
+	size_t k = 0;
+	for (; ch[k]; k++)
+		if (!strcmp(ch[k], v))
+			return 0;
+	char allowed[256] = "";
+	size_t len = 0;
+	for (size_t i = 0; i < k && len < sizeof(allowed); i++)
+		len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s%s",
+					i == 0 ? "" : i + 1 == k ? " or " : ", ", ch[i]);
+	return hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected %s, got \"%s\"", c->o->name,
+			     allowed, v);
+}
+
 static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 {
 	const struct opt_desc *o = c->o;
@@ -289,7 +309,7 @@ static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 		free(*(char **)field);
 		*(char **)field = NULL;
 		if (*v || (o->flags & OPT_F_EMPTY_IS_VALUE)) {
-			if (*v && url_check(c, n, v) < 0) {
+			if (*v && (url_check(c, n, v) < 0 || choice_check(c, n, v) < 0)) {
 				free(v);
 				return -1;
 			}

@@ -32,8 +32,13 @@ struct opt_desc {
 	 * -Wno-missing-field-initializers in CMakeLists.txt). */
 	const struct opt_desc *sub;
 	unsigned flags; /* OPT_F_* */
+	/* OPT_STRING: the values it may take, NULL-terminated (NULL: any). Any
+	 * other value is a config error at its file:line:column that lists
+	 * these, so a mistyped value stops the agent (exit 2) instead of
+	 * reaching the plugin. Set it by name (.choices = ...). */
+	const char *const *choices;
 };
-#define OPT_END { NULL, 0, 0, NULL, NULL, NULL, 0 }
+#define OPT_END { NULL, 0, 0, NULL, NULL, NULL, 0, NULL }
 
 /* OPT_STRING/OPT_SECRET: a value of "" (also a ${VAR} that expands to "") means
  * unset, as in Telegraf, whose plugins give the zero value their default: the

@@ -320,6 +320,16 @@ static void on_event(void *arg, const struct kube_event *ev)
 		pw->gen++;
 }
 
+/* A (re)list starts from its first page: what an earlier list that never
+ * completed (410 on a continue token, a relist cut short) collected is not
+ * part of it. Its pods may have gone since; kept, they would survive into
+ * the cache when this list completes. */
+static void on_list_start(void *arg)
+{
+	struct kube_podwatch *pw = arg;
+	set_clear(&pw->pending);
+}
+
 /* A (re)list is complete: it replaces what the watch had, pods that went
  * away while no watch ran included. */
 static void on_synced(void *arg)
@@ -337,7 +347,8 @@ static void on_error(void *arg, const char *msg)
 {
 	struct kube_podwatch *pw = arg;
 	/* pending stays: a LIST page that failed is asked again from its
-	 * continue token, and its items replace their first copies. */
+	 * continue token, and its items replace their first copies; a list
+	 * that starts over clears it (on_list_start). */
 	snprintf(pw->error, sizeof(pw->error), "%s", msg);
 }
 
@@ -401,6 +412,7 @@ struct kube_podwatch *hg_kube_podwatch_acquire(uv_loop_t *loop, const char *node
 				      .field_selector = selector,
 				      .on_event = on_event,
 				      .on_synced = on_synced,
+				      .on_list_start = on_list_start,
 				      .on_error = on_error,
 				      .arg = pw };
 	if (pw->client)

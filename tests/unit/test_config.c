@@ -342,6 +342,24 @@ static void test_errors(void)
 		   "t.yaml:2:19: option \"flush_interval\": bad duration \"10x\" (e.g. \"10s\", \"1m30s\", \"500ms\")");
 	expect_err("inputs:\n  - cpu:\n      percpu: yes\n",
 		   "t.yaml:3:15: option \"percpu\": expected true or false, got \"yes\"");
+	/* An option with choices (kube_inventory mode): a mistyped value is an
+	 * error at the value that lists the allowed ones, not at init. */
+	expect_err("inputs:\n  - kube_inventory:\n      url: \"https://k:6443\"\n      mode: lsit\n",
+		   "t.yaml:4:13: option \"mode\": expected watch or list, got \"lsit\"");
+	expect_err("inputs:\n  - kube_inventory: {mode: WATCH}\n",
+		   "t.yaml:2:28: option \"mode\": expected watch or list, got \"WATCH\"");
+	{
+		struct agent_config c;
+		char err[256] = "";
+		setenv("HG_TEST_KI_MODE", "list", 1);
+		CHECK_INT(load_str(&c, "inputs:\n  - kube_inventory: {mode: \"${HG_TEST_KI_MODE}\"}\n", err, sizeof err), 0);
+		CHECK_STR(err, "");
+		hg_config_free(&c);
+		setenv("HG_TEST_KI_MODE", "lsit", 1);
+		expect_err("inputs:\n  - kube_inventory: {mode: \"${HG_TEST_KI_MODE}\"}\n",
+			   "t.yaml:2:28: option \"mode\": expected watch or list, got \"lsit\"");
+		unsetenv("HG_TEST_KI_MODE");
+	}
 	expect_err("agent:\n  metric_batch_size: 10k\n",
 		   "t.yaml:2:22: option \"metric_batch_size\": expected an integer, got \"10k\"");
 	expect_err("agent:\n  metric_batch_size: 99999999999999999999\n",
