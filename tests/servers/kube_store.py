@@ -2,6 +2,7 @@
 resourceVersions, the watch history, selectors, Status errors and the
 simulated Deployment/DaemonSet controller."""
 import base64
+import bisect
 import copy
 import json
 import os
@@ -77,6 +78,7 @@ class Store:
         self.rv = 100
         self.objects = {}   # (plural, group, namespace, name) -> object
         self.item_cache = {}  # same key -> (object, resourceVersion, its JSON as a List item)
+        self.key_order = {}   # (plural, group) -> its keys in list order; dropped when one comes or goes
         self.owners = {}    # same key -> {manager: set(paths)}
         self.events = []    # (rv, type, res, object)
         self.oldest_rv = 0  # watches from below this get 410
@@ -254,6 +256,8 @@ class Store:
             m["resourceVersion"] = self.next_rv()
             k = self.key(res, m.get("namespace"), m["name"])
             typ = "MODIFIED" if k in self.objects else "ADDED"
+            if typ == "ADDED":
+                self.key_order.pop(k[:2], None)
             self.objects[k] = o
             self.item_json(k, o)
             self.record_event(typ, res, o)
@@ -346,6 +350,8 @@ class Store:
                     meta["generation"] += 1
         meta["resourceVersion"] = self.next_rv()
         meta["managedFields"] = self.managed_fields(r.res, owners, times, ops)
+        if k not in self.objects:
+            self.key_order.pop(k[:2], None)
         self.objects[k] = obj
         self.item_json(k, obj)
         self.owners[k] = owners
@@ -513,6 +519,7 @@ class Store:
     def remove(self, res, k, o):
         del self.objects[k]
         self.item_cache.pop(k, None)
+        self.key_order.pop(k[:2], None)
         self.owners.pop(k, None)
         gone = copy.deepcopy(o)
         gone["metadata"]["resourceVersion"] = self.next_rv()
@@ -578,10 +585,14 @@ class Store:
     def list_page(self, r, q):
         """(metadata, [(etcd key, key, object)]) of the page r and q ask for, the
         objects by reference (the caller copies or serializes them, under the lock)."""
-        # The matching objects in key order, as the real server lists them.
-        items = sorted(((self.etcd_key(k), k, o) for k, o in self.objects.items()
-                        if k[0] == r.res.plural and k[1] == r.res.group and self.matches(r, o, q)),
-                       key=lambda kv: kv[0].encode())
+        # The resource's keys in the real server's order (kept while no key
+        # comes or goes), from the continue token's key on; then the objects
+        # that match, unless nothing is selected (all do).
+        rk = (r.res.plural, r.res.group)
+        order = self.key_order.get(rk)
+        if order is None:
+            order = sorted((self.etcd_key(k).encode(), self.etcd_key(k), k) for k in self.objects if k[:2] == rk)
+            self.key_order[rk] = order
         rv = str(self.rv)
         meta = {"resourceVersion": rv}
         # Paging as the real server: limit, and an opaque continue token
@@ -607,7 +618,16 @@ class Store:
                                "modified, or deleted between the time the first chunk was returned and now may show "
                                "up in the list.", meta={"continue": fresh})
             meta["resourceVersion"] = str(tok_rv)
-            items = [kv for kv in items if kv[0].encode() > after.encode()]
+        start = 0
+        if after is not None:
+            # (key,) sorts before (key, ...): the first entry past the token's key.
+            start = bisect.bisect_right(order, (after.encode(),))
+            while start < len(order) and order[start][0] <= after.encode():
+                start += 1
+        if (r.res.namespaced and r.namespace) or q.get("labelSelector") or q.get("fieldSelector"):
+            items = [(ek, k, self.objects[k]) for _, ek, k in order[start:] if self.matches(r, self.objects[k], q)]
+        else:
+            items = [(ek, k, None) for _, ek, k in order[start:]]
         limit = int(q.get("limit") or 0)
         if 0 < limit < len(items):
             meta["continue"] = base64.b64encode(json.dumps({"after": items[limit - 1][0],
@@ -615,7 +635,7 @@ class Store:
                                                 .encode()).decode()
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
-        return meta, items
+        return meta, [(ek, k, o if o is not None else self.objects[k]) for ek, k, o in items]
 
     def watch_events(self, r, q, rv, timeout, bookmarks, initial, bookmark_interval, alive=None):
         """Yields watch event dicts until timeout, server stop, or alive() (the
