@@ -4,7 +4,9 @@
  * requests and response bytes per interval, the agent's CPU per interval
  * (getrusage of this process: the gathers, the watch events, the idle
  * loop), and watch mode's cache bytes per object; plus watch mode's first
- * list (what a start, a relist or a new leader costs). CPU per gather is
+ * list (what a start, a relist or a new leader costs), and a leader
+ * handover timed from the new leader taking the Lease to its first full
+ * gather (measure_handover). CPU per gather is
  * the gather call to its end; CPU per interval adds the rest (watch events,
  * the loop). Each interval 1% of
  * the pods change (restartCount), the same rounds in both modes, and the
@@ -30,6 +32,8 @@
 extern const struct input_plugin input_kube_inventory;
 bool kube_inventory_busy(const void *state);
 size_t kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced);
+int64_t kube_inventory_handover_ms(const void *state);
+bool kube_inventory_leader(const void *state);
 
 static struct kube_server ks;
 static uv_loop_t loop;
@@ -124,14 +128,21 @@ static bool synced(const void *s)
 	return ok;
 }
 
-static void *start(const char *mode)
+/* A watch- or list-mode instance; identity: with leader election (a 2 s
+ * Lease, so a follower polls it every 0.5 s), else without. */
+static void *start_as(const char *mode, const char *identity)
 {
 	void *c = config_new(&input_kube_inventory);
 	*(const char **)((char *)c + opt_find(&input_kube_inventory, "kubeconfig")->offset) = kubeconfig;
 	*(const char **)((char *)c + opt_find(&input_kube_inventory, "namespace")->offset) = NULL;
 	*(const char **)((char *)c + opt_find(&input_kube_inventory, "mode")->offset) = mode;
 	*(int64_t *)((char *)c + opt_find(&input_kube_inventory, "response_timeout")->offset) = 60000000000LL;
-	config_bool(&input_kube_inventory, c, "leader_election", false);
+	config_bool(&input_kube_inventory, c, "leader_election", identity != NULL);
+	if (identity) {
+		*(const char **)((char *)c + opt_find(&input_kube_inventory, "identity")->offset) = identity;
+		*(const char **)((char *)c + opt_find(&input_kube_inventory, "lease_namespace")->offset) = "default";
+		*(int64_t *)((char *)c + opt_find(&input_kube_inventory, "lease_duration")->offset) = 2000000000LL;
+	}
 	void *s = NULL;
 	char err[512];
 	struct plugin_env env = { .loop = &loop, .instance_name = "inputs.kube_inventory" };
@@ -141,6 +152,23 @@ static void *start(const char *mode)
 	}
 	free(c);
 	return s;
+}
+
+static void *start(const char *mode)
+{
+	return start_as(mode, NULL);
+}
+
+/* Runs the loop until ok(s) or secs have passed; returns ok(s). */
+static bool run_until(bool (*ok)(const void *), const void *s, double secs)
+{
+	uv_update_time(&loop);
+	uint64_t end = uv_now(&loop) + (uint64_t)(secs * 1000);
+	while (!ok(s) && uv_now(&loop) < end) {
+		uv_run(&loop, UV_RUN_ONCE);
+		uv_update_time(&loop);
+	}
+	return ok(s);
 }
 
 /* One gather; returns its text (malloc'd), errors to stderr. */
@@ -215,6 +243,59 @@ static struct result measure(void *s, int intervals, double interval_s, int touc
 	return r;
 }
 
+struct handover {
+	int64_t gap_ms;
+	long requests;
+	double bytes, cpu;
+	size_t lines;
+};
+
+/* A leader change in watch mode, as test_leader_handover does it: A leads
+ * and has listed; B, a follower (no cache, no watch), polls the Lease; A
+ * stops and releases it; B takes it and gathers at once, which waits for
+ * B's fresh LIST. gap_ms: from B taking the Lease to that first full
+ * gather (kube_inventory_handover_ms); requests, bytes and CPU: from A's
+ * stop to the end of that gather (B's lists and watches, its Lease writes). */
+static struct handover measure_handover(void)
+{
+	struct handover h = { .gap_ms = -1 };
+	void *a = start_as("watch", "bench-a");
+	if (!run_until(kube_inventory_leader, a, 30) || !run_until(synced, a, 120)) {
+		fprintf(stderr, "handover: A did not lead and list\n");
+		input_kube_inventory.free(a);
+		return h;
+	}
+	void *b = start_as("watch", "bench-b");
+	run_for(1.0); /* B has polled the Lease at least once: a follower */
+	size_t bytes;
+	unsigned gaps;
+	bool ok;
+	if (kube_inventory_leader(b) || kube_inventory_cache(b, &bytes, &gaps, &ok) != 0)
+		fprintf(stderr, "handover: B is not a follower without cache\n");
+	long q0, q1;
+	double b0, b1;
+	api_totals(&q0, &b0);
+	double c0 = cpu_s();
+	input_kube_inventory.free(a); /* releases the Lease */
+	if (!run_until(kube_inventory_leader, b, 30)) {
+		fprintf(stderr, "handover: B did not take the Lease\n");
+	} else {
+		char *t = gather(b); /* at once: waits for B's first lists */
+		h.gap_ms = kube_inventory_handover_ms(b);
+		h.cpu = cpu_s() - c0;
+		char **v;
+		h.lines = sorted_lines(t, &v);
+		free(v);
+		free(t);
+	}
+	api_totals(&q1, &b1);
+	h.requests = q1 - q0;
+	h.bytes = b1 - b0;
+	input_kube_inventory.free(b);
+	run_for(0.3);
+	return h;
+}
+
 int main(int argc, char **argv)
 {
 	const char *scales = argc > 1 ? argv[1] : "100,1000,5000";
@@ -281,6 +362,11 @@ int main(int argc, char **argv)
 		printf("| %d | watch: first list | %ld | %.0f | - | %.3f (%.2f s wall) | %zu objects, %zu B | %s |\n", pods,
 		       q1 - q0, b1 - b0, first_cpu, first_s, objects, bytes,
 		       differ ? "**last gathers differ**" : "last gathers equal");
+		fflush(stdout);
+		struct handover h = measure_handover();
+		printf("| %d | watch: leader handover | %ld | %.0f | - | %.3f (gap %lld ms) | fresh LIST, no follower cache | %zu%s |\n",
+		       pods, h.requests, h.bytes, h.cpu, (long long)h.gap_ms, h.lines,
+		       h.gap_ms >= 0 && h.gap_ms < (int64_t)(interval * 1000) ? ", within one interval" : ", **not within one interval**");
 		fflush(stdout);
 		free(lv);
 		free(wv);
