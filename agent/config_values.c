@@ -225,18 +225,11 @@ static int tagfilter_merge(struct actx *c, yaml_node_t *n, struct tagfilter *t)
  * error at the value, naming what it may be ("watch or list", "a, b or c"). */
 static int choice_check(struct actx *c, yaml_node_t *n, const char *v)
 {
-	const char *const *ch = c->o->choices;
-	if (!ch || c->o->type != OPT_STRING) /* a secret's value is never echoed */
+	/* Only OPT_STRING: a secret's value is never echoed. */
+	if (c->o->type != OPT_STRING || hg_opt_choice_ok(c->o, v))
 		return 0;
-	size_t k = 0;
-	for (; ch[k]; k++)
-		if (!strcmp(ch[k], v))
-			return 0;
-	char allowed[256] = "";
-	size_t len = 0;
-	for (size_t i = 0; i < k && len < sizeof(allowed); i++)
-		len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s%s",
-					i == 0 ? "" : i + 1 == k ? " or " : ", ", ch[i]);
+	char allowed[256];
+	hg_opt_choices_text(c->o, allowed, sizeof allowed);
 	return hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected %s, got \"%s\"", c->o->name,
 			     allowed, v);
 }
