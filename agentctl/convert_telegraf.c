@@ -255,6 +255,15 @@ static int put_list(struct conv *c, FILE *out, const struct opt_desc *o, const s
 	return 0;
 }
 
+/* Whether v may go to an option with choices (options.h): one of them, or a
+ * ${VAR} the agent checks once expanded. */
+static int choice_fits(const struct opt_desc *o, const struct toml_node *v)
+{
+	if (!o->choices || (v->type == TOML_STRING && memchr(v->s, '$', v->len)))
+		return 1;
+	return v->type == TOML_STRING && strlen(v->s) == v->len && hg_opt_choice_ok(o, v->s);
+}
+
 /* One option's value after "key:" (a space, a scalar or flow sequence, or
  * a block on the next lines). Returns 0; 1 after reporting a value that
  * cannot be carried; 2 for a value that means "unset" (nothing written,
@@ -263,7 +272,7 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 		      const char *what, int ind)
 {
 	const char *bad = NULL, *why = NULL;
-	char detail[160] = "";
+	char detail[160] = "", allowed[96];
 	char full[256]; /* the option as messages name it */
 	snprintf(full, sizeof full, "%s%s%s", what, *what ? "." : "", o->name);
 	if (v->type != TOML_TABLE && report_secret(c, v, full))
@@ -308,6 +317,26 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 	case OPT_SECRET:
 		if (!is_scalar(v)) {
 			bad = "a string";
+			break;
+		}
+		if (!choice_fits(o, v)) {
+			/* Telegraf may take more (its influxdb output sends any
+			 * content_encoding but gzip as identity); the agent
+			 * would refuse the file: left out, it gets the default. */
+			hg_opt_choices_text(o, allowed, sizeof allowed);
+			bad = allowed;
+			if (v->type == TOML_STRING) {
+				char *shown = NULL;
+				size_t sl = 0;
+				FILE *m = open_memstream(&shown, &sl);
+				if (m) {
+					put_quoted(m, v->s, v->len < 64 ? v->len : 64);
+					fclose(m);
+				}
+				snprintf(detail, sizeof detail, "%s is not a value Heliograph takes (%s)",
+					 shown ? shown : "the value", allowed);
+				free(shown);
+			}
 			break;
 		}
 		fputc(' ', out);
