@@ -32,7 +32,8 @@ struct opt_desc {
 	 * -Wno-missing-field-initializers in CMakeLists.txt). */
 	const struct opt_desc *sub;
 	unsigned flags; /* OPT_F_* */
-	/* OPT_STRING: the values it may take, NULL-terminated (NULL: any). Any
+	/* OPT_STRING, OPT_STRLIST (each item): the values it may take,
+	 * NULL-terminated (NULL: any). Any
 	 * other value is a config error at its file:line:column that lists
 	 * these, so a mistyped value stops the agent (exit 2) instead of
 	 * reaching the plugin; agentctl convert-telegraf leaves such a value

@@ -347,30 +347,35 @@ static void test_choices(void)
 			     "  pod_scrape_scope = \"cluster\"\n" /* 3 */
 			     "[[inputs.netstat]]\n"
 			     "  method = \"${NETSTAT_METHOD}\"\n"
+			     "[[inputs.kernel]]\n"
+			     "  collect = [\"psi\",\n"
+			     "             \"ksm\"]\n" /* 8: one item left out */
 			     "[[outputs.influxdb]]\n"
 			     "  content_encoding = \"identity\"\n"
 			     "[[outputs.influxdb_v2]]\n"
 			     "  bucket = \"b\"\n"
-			     "  content_encoding = \"br\"\n" /* 10 */
+			     "  content_encoding = \"br\"\n" /* 13 */
 			     "[[outputs.opentelemetry]]\n"
 			     "  compression = \"none\"\n"
 			     "[[outputs.opentelemetry]]\n"
-			     "  compression = 1\n", /* 14 */
+			     "  compression = 1\n", /* 17 */
 			     &rep, &dropped);
-	CHECK_INT(dropped, 3);
+	CHECK_INT(dropped, 4);
 	has(rep, "t.conf:3: inputs.prometheus.pod_scrape_scope: \"cluster\" is not a value Heliograph takes (node); left out\n");
-	has(rep, "t.conf:10: outputs.influxdb_v2.content_encoding: \"br\" is not a value Heliograph takes (gzip or identity); "
+	has(rep, "t.conf:8: inputs.kernel.collect: \"ksm\" is not a value Heliograph takes (psi); left out\n");
+	has(rep, "t.conf:13: outputs.influxdb_v2.content_encoding: \"br\" is not a value Heliograph takes (gzip or identity); "
 		 "left out\n");
-	has(rep, "t.conf:14: outputs.opentelemetry.compression: a ");
+	has(rep, "t.conf:17: outputs.opentelemetry.compression: a ");
 	has(rep, " where Heliograph expects gzip or none; left out\n");
 	lacks(yaml, "cluster");
 	lacks(yaml, "\"br\"");
 	has(yaml, "      method: \"${NETSTAT_METHOD-$${NETSTAT_METHOD}}\"\n");
+	has(yaml, "      collect: [\"psi\"]\n");
 	setenv("NETSTAT_METHOD", "proc", 1);
 	struct agent_config cfg;
 	if (load(yaml, &cfg) == 0) {
 		const struct opt_desc *o;
-		CHECK_INT(cfg.ninputs, 2);
+		CHECK_INT(cfg.ninputs, 3);
 		CHECK_INT(cfg.noutputs, 4);
 		static const struct {
 			int output;

@@ -424,6 +424,7 @@ struct choice_case {
 	const char *section, *plugin, *option; /* option "buffer.type": the buffer section's type */
 	const char *bad, *at, *allowed;        /* the message's position and list, as the user reads them */
 	const char *good;                      /* another value than the default where there is one */
+	bool list;                             /* a list option: each item is one of them ([value]) */
 };
 static const struct choice_case choice_cases[] = {
 	{ "inputs", "kube_inventory", "mode", "lsit", "3:13", "watch or list", "list" },
@@ -436,11 +437,15 @@ static const struct choice_case choice_cases[] = {
 	{ "outputs", "influxdb_v2", "content_encoding", "deflate", "3:25", "gzip or identity", "identity" },
 	{ "outputs", "opentelemetry", "compression", "snappy", "3:20", "gzip or none", "none" },
 	{ "outputs", "file", "buffer.type", "dsik", "4:15", "memory or disk", "disk" },
+	{ "inputs", "kernel", "collect", "ksm", "3:17", "psi", "psi", true },
+	{ "inputs", "conntrack", "collect", "sum", "3:17", "all or percpu", "percpu", true },
 };
 #define NCHOICE (sizeof choice_cases / sizeof *choice_cases)
 
-static void choice_yaml(char *y, size_t len, const struct choice_case *k, const char *value)
+static void choice_yaml(char *y, size_t len, const struct choice_case *k, const char *item)
 {
+	char value[64];
+	snprintf(value, sizeof value, k->list ? "[%s]" : "%s", item);
 	const char *dot = strchr(k->option, '.');
 	if (dot)
 		snprintf(y, len, "%s:\n  - %s:\n      %.*s:\n        %s: %s\n", k->section, k->plugin,
@@ -498,7 +503,11 @@ static void test_choices(void)
 			continue;
 		}
 		const char *got;
-		if (strchr(k->option, '.'))
+		if (k->list) {
+			const struct strlist *l = field(c.inputs[0].plugin->options, c.inputs[0].config, k->option);
+			CHECK_INT(l->n, 1);
+			got = l->n ? l->v[0] : "";
+		} else if (strchr(k->option, '.'))
 			got = c.outputs[0].common.buffer.type;
 		else if (!strcmp(k->section, "inputs"))
 			got = *(char **)field(c.inputs[0].plugin->options, c.inputs[0].config, k->option);
@@ -512,6 +521,9 @@ static void test_choices(void)
 		   "t.yaml:2:34: option \"content_encoding\": expected gzip or identity, got \"GZIP\"");
 	expect_err("outputs:\n  - file: {buffer: {type: Disk}}\n",
 		   "t.yaml:2:27: option \"type\": expected memory or disk, got \"Disk\"");
+	/* A list: each item, at its own position. */
+	expect_err("inputs:\n  - conntrack: {collect: [all, percpu, sum]}\n",
+		   "t.yaml:2:40: option \"collect\": expected all or percpu, got \"sum\"");
 	/* "" is unset, as for any string: the default, not an error. */
 	{
 		struct agent_config c;
