@@ -434,6 +434,7 @@ static const struct choice_case choice_cases[] = {
 	{ "inputs", "prometheus", "pod_scrape_scope", "cluster", "3:25", "node", "node" },
 	{ "inputs", "prometheus", "pod_credentials", "some", "3:24", "none or all", "all" },
 	{ "outputs", "influxdb", "content_encoding", "br", "3:25", "gzip or identity", "identity" },
+	{ "outputs", "influxdb", "write_consistency", "quroum", "3:26", "any, one, quorum or all", "quorum" },
 	{ "outputs", "influxdb_v2", "content_encoding", "deflate", "3:25", "gzip or identity", "identity" },
 	{ "outputs", "opentelemetry", "compression", "snappy", "3:20", "gzip or none", "none" },
 	{ "outputs", "file", "buffer.type", "dsik", "4:15", "memory or disk", "disk" },
