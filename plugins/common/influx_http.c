@@ -61,6 +61,10 @@ void hg_url_scheme(const char *url, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s", (int)n, url);
 }
 
+const char *const hg_influx_content_encodings[] = { "gzip", "identity", NULL };
+
+/* The loader refuses other content_encodings at the value; this check
+ * guards a config built without it (tests, bench/). */
 int hg_influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errlen)
 {
 	const char *enc = cfg->content_encoding ? cfg->content_encoding : "gzip";
