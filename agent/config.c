@@ -69,8 +69,10 @@ const struct opt_desc hg_input_common_options[] = {
 };
 
 #define BO(n, t, f, def, help) { n, t, offsetof(struct output_buffer_cfg, f), def, help, NULL }
+static const char *const buffer_types[] = { "memory", "disk", NULL };
 static const struct opt_desc output_buffer_options[] = {
-	BO("type", OPT_STRING, type, "memory", "memory, or disk: spooled to files, nothing lost on restart"),
+	{ .name = "type", .type = OPT_STRING, .offset = offsetof(struct output_buffer_cfg, type), .def = "memory",
+	  .help = "memory, or disk: spooled to files, nothing lost on restart", .choices = buffer_types },
 	BO("path", OPT_STRING, path, "/var/lib/heliograph/spool", "disk: directory; each output spools in path/<name or alias>"),
 	BO("max_size", OPT_SIZE, max_size, "256MiB", "disk: bound on the spool; the oldest metrics go first"),
 	BO("fsync_interval", OPT_DURATION, fsync_interval_ns, "0s", "disk: 0s = fsync every append; else this often"),

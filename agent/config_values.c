@@ -118,6 +118,8 @@ static int url_check(struct actx *c, yaml_node_t *n, const char *v)
 			  c->o->name);
 }
 
+static int choice_check(struct actx *c, yaml_node_t *n, const char *v);
+
 static int strlist_from(struct actx *c, yaml_node_t *n, struct strlist *out)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
@@ -133,7 +135,7 @@ static int strlist_from(struct actx *c, yaml_node_t *n, struct strlist *out)
 	for (size_t i = 0; i < cnt; i++) {
 		yaml_node_t *it = hg_ydoc_node(c->d, n->data.sequence.items.start[i]);
 		char *v = scalar_value(c, it);
-		if (!v || url_check(c, it, v) < 0) {
+		if (!v || url_check(c, it, v) < 0 || choice_check(c, it, v) < 0) {
 			free(v);
 			hg_strlist_free(&l);
 			return -1;
@@ -221,6 +223,21 @@ static int tagfilter_merge(struct actx *c, yaml_node_t *n, struct tagfilter *t)
 	return 0;
 }
 
+/* An option with choices (options.h) takes one of them (a list: each item):
+ * anything else is an error at the value, naming what it may be ("watch or
+ * list", "a, b or c"). */
+static int choice_check(struct actx *c, yaml_node_t *n, const char *v)
+{
+	/* Not OPT_SECRET: a secret's value is never echoed. A tagfilter's
+	 * lists (strlist_from too) have no choices. */
+	if ((c->o->type != OPT_STRING && c->o->type != OPT_STRLIST) || hg_opt_choice_ok(c->o, v))
+		return 0;
+	char allowed[256];
+	hg_opt_choices_text(c->o, allowed, sizeof allowed);
+	return hg_ydoc_error(c->err, c->errlen, c->d, n, "option \"%s\": expected %s, got \"%s\"", c->o->name,
+			     allowed, v);
+}
+
 static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 {
 	const struct opt_desc *o = c->o;
@@ -289,7 +306,7 @@ static int scalar_apply(struct actx *c, yaml_node_t *n, void *field)
 		free(*(char **)field);
 		*(char **)field = NULL;
 		if (*v || (o->flags & OPT_F_EMPTY_IS_VALUE)) {
-			if (*v && url_check(c, n, v) < 0) {
+			if (*v && (url_check(c, n, v) < 0 || choice_check(c, n, v) < 0)) {
 				free(v);
 				return -1;
 			}

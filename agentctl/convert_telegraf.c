@@ -215,6 +215,29 @@ static int put_item(struct conv *c, FILE *out, const struct toml_node *v, const 
 	return r < 0 ? -1 : 0;
 }
 
+/* Whether v may go to an option with choices (options.h): one of them, or a
+ * ${VAR} the agent checks once expanded. */
+static int choice_fits(const struct opt_desc *o, const struct toml_node *v)
+{
+	if (!o->choices || (v->type == TOML_STRING && memchr(v->s, '$', v->len)))
+		return 1;
+	return v->type == TOML_STRING && strlen(v->s) == v->len && hg_opt_choice_ok(o, v->s);
+}
+
+/* v, quoted and escaped (at most 64 bytes of it), for a message: malloc'd,
+ * or NULL. */
+static char *shown_value(const struct toml_node *v)
+{
+	char *shown = NULL;
+	size_t sl = 0;
+	FILE *m = open_memstream(&shown, &sl);
+	if (!m)
+		return NULL;
+	put_quoted(m, v->s, v->len < 64 ? v->len : 64);
+	fclose(m);
+	return shown;
+}
+
 /* A list of strings; for an output that speaks only HTTP, its urls without
  * those it cannot write to (each reported). */
 static int put_list(struct conv *c, FILE *out, const struct opt_desc *o, const struct toml_node *v,
@@ -231,6 +254,15 @@ static int put_list(struct conv *c, FILE *out, const struct opt_desc *o, const s
 			hg_telegraf_url_shown(e->s, shown, sizeof shown);
 			report(c, e->line, "%s%s%s: %s is not a URL the agent writes to (http:// and https:// only); left out",
 			       what, *what ? "." : "", o->name, shown);
+			continue;
+		}
+		if (!choice_fits(o, e)) {
+			char allowed[96];
+			hg_opt_choices_text(o, allowed, sizeof allowed);
+			char *shown = e->type == TOML_STRING ? shown_value(e) : NULL;
+			report(c, e->line, "%s%s%s: %s is not a value Heliograph takes (%s); left out", what, *what ? "." : "",
+			       o->name, shown ? shown : "an item", allowed);
+			free(shown);
 			continue;
 		}
 		if (!first)
@@ -263,7 +295,7 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 		      const char *what, int ind)
 {
 	const char *bad = NULL, *why = NULL;
-	char detail[160] = "";
+	char detail[160] = "", allowed[96];
 	char full[256]; /* the option as messages name it */
 	snprintf(full, sizeof full, "%s%s%s", what, *what ? "." : "", o->name);
 	if (v->type != TOML_TABLE && report_secret(c, v, full))
@@ -308,6 +340,20 @@ static int emit_value(struct conv *c, FILE *out, const struct opt_desc *o, const
 	case OPT_SECRET:
 		if (!is_scalar(v)) {
 			bad = "a string";
+			break;
+		}
+		if (!choice_fits(o, v)) {
+			/* Telegraf may take more (its influxdb output sends any
+			 * content_encoding but gzip as identity); the agent
+			 * would refuse the file: left out, it gets the default. */
+			hg_opt_choices_text(o, allowed, sizeof allowed);
+			bad = allowed;
+			if (v->type == TOML_STRING) {
+				char *shown = shown_value(v);
+				snprintf(detail, sizeof detail, "%s is not a value Heliograph takes (%s)",
+					 shown ? shown : "the value", allowed);
+				free(shown);
+			}
 			break;
 		}
 		fputc(' ', out);

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,12 @@
 /* Applied when a request leaves max_response at 0, so a forgotten limit can
  * never let a hostile server grow the agent without bound. */
 #define HTTPC_DEFAULT_MAX_RESPONSE (1u << 20)
+
+/* The transport error of a connect() that failed with EPERM (see
+ * transport_error; docs/SECURITY.md, "The systemd unit"). */
+#define HTTPC_EPERM_TEXT                                                                                  \
+	"Operation not permitted (EPERM: a firewall or systemd IPAddressDeny= refuses this address; allow it " \
+	"with IPAddressAllow=, see packaging/heliograph-agent.service)"
 
 struct req {
 	struct req *prev, *next;
@@ -184,6 +191,33 @@ static void req_free(struct req *r)
 	free(r);
 }
 
+/* The text for a transport error. A connect() refused with EPERM is no
+ * network fault: a packet filter of this host said no, most likely the
+ * systemd unit's IPAddressDeny=any (loopback only) for a server elsewhere;
+ * curl's own text ("Couldn't connect to server") hides that, so say it. */
+static const char *transport_error(struct req *r, CURLcode code)
+{
+	long os_errno = 0;
+	if (code == CURLE_COULDNT_CONNECT && curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK &&
+	    os_errno == EPERM) {
+		/* Which address (the server's or a proxy's): curl's own text says,
+		 * "Failed to connect to HOST port N after T ms: ..."; no user
+		 * information is in it. CURLINFO_PRIMARY_IP is unset when no
+		 * connection was made. */
+		static const char lead[] = "Failed to connect to ";
+		const char *a = strncmp(r->errbuf, lead, sizeof(lead) - 1) == 0 ? r->errbuf + sizeof(lead) - 1 : NULL;
+		const char *end = a ? strstr(a, " after ") : NULL;
+		if (a && !end)
+			end = strstr(a, ": ");
+		char addr[160] = "";
+		if (a && end && (size_t)(end - a) < sizeof(addr))
+			snprintf(addr, sizeof(addr), " to %.*s", (int)(end - a), a);
+		snprintf(r->errbuf, sizeof(r->errbuf), "connect%s: %s", addr, HTTPC_EPERM_TEXT);
+		return r->errbuf;
+	}
+	return r->errbuf[0] ? r->errbuf : curl_easy_strerror(code);
+}
+
 /* Removes r from the multi handle, reports it and frees it. */
 static void req_finish(struct httpc *c, struct req *r, CURLcode code)
 {
@@ -196,7 +230,7 @@ static void req_finish(struct httpc *c, struct req *r, CURLcode code)
 	resp.status = status;
 	resp.curl_code = (int)code;
 	if (code != CURLE_OK)
-		resp.error = r->errbuf[0] ? r->errbuf : curl_easy_strerror(code);
+		resp.error = transport_error(r, code);
 	else
 		resp.error = "";
 	resp.body = r->body ? r->body : "";

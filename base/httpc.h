@@ -49,7 +49,9 @@ struct httpc_request {
 struct httpc_response {
 	long status;            /* HTTP status, 0 when no response */
 	int curl_code;          /* CURLE_OK or the transport error */
-	const char *error;      /* curl's message for the transport error, or "" */
+	const char *error;      /* curl's message for the transport error, or ""; for a connect()
+				 * refused with EPERM, a text naming the likely cause (a packet
+				 * filter: the systemd unit's IPAddressDeny=) */
 	const char *body;       /* up to max_response bytes, NUL-terminated */
 	size_t body_len;
 	bool body_truncated;

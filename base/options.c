@@ -1,8 +1,34 @@
 /* Copying and freeing the values the option tables describe. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "options.h"
+
+bool hg_opt_choice_ok(const struct opt_desc *o, const char *v)
+{
+	if (!o->choices)
+		return true;
+	for (const char *const *ch = o->choices; *ch; ch++)
+		if (!strcmp(*ch, v))
+			return true;
+	return false;
+}
+
+void hg_opt_choices_text(const struct opt_desc *o, char *buf, size_t len)
+{
+	size_t k = 0, at = 0;
+	while (o->choices && o->choices[k])
+		k++;
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < k && at < len; i++) {
+		int w = snprintf(buf + at, len - at, "%s%s", i == 0 ? "" : i + 1 == k ? " or " : ", ", o->choices[i]);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+}
 
 int hg_strlist_copy(struct strlist *dst, const struct strlist *src)
 {

@@ -32,8 +32,16 @@ struct opt_desc {
 	 * -Wno-missing-field-initializers in CMakeLists.txt). */
 	const struct opt_desc *sub;
 	unsigned flags; /* OPT_F_* */
+	/* OPT_STRING, OPT_STRLIST (each item): the values it may take,
+	 * NULL-terminated (NULL: any). Any
+	 * other value is a config error at its file:line:column that lists
+	 * these, so a mistyped value stops the agent (exit 2) instead of
+	 * reaching the plugin; agentctl convert-telegraf leaves such a value
+	 * out. Set it by name (.choices = ...); the help text names them too
+	 * (test_config checks). */
+	const char *const *choices;
 };
-#define OPT_END { NULL, 0, 0, NULL, NULL, NULL, 0 }
+#define OPT_END { NULL, 0, 0, NULL, NULL, NULL, 0, NULL }
 
 /* OPT_STRING/OPT_SECRET: a value of "" (also a ${VAR} that expands to "") means
  * unset, as in Telegraf, whose plugins give the zero value their default: the
@@ -62,6 +70,11 @@ struct tagfilter {
 	char **key;
 	struct strlist *globs;
 };
+
+/* Whether v is one of o's choices (true when o has none). */
+bool hg_opt_choice_ok(const struct opt_desc *o, const char *v);
+/* o's choices as messages name them, "watch or list", "a, b or c", in buf. */
+void hg_opt_choices_text(const struct opt_desc *o, char *buf, size_t len);
 
 void hg_strlist_free(struct strlist *l);
 /* Deep copy into an empty dst. 0, or -ENOMEM (dst then holds what was

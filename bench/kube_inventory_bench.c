@@ -4,7 +4,9 @@
  * requests and response bytes per interval, the agent's CPU per interval
  * (getrusage of this process: the gathers, the watch events, the idle
  * loop), and watch mode's cache bytes per object; plus watch mode's first
- * list (what a start, a relist or a new leader costs). CPU per gather is
+ * list (what a start, a relist or a new leader costs), and a leader
+ * handover timed from the new leader taking the Lease to its first full
+ * gather (measure_handover). CPU per gather is
  * the gather call to its end; CPU per interval adds the rest (watch events,
  * the loop). Each interval 1% of
  * the pods change (restartCount), the same rounds in both modes, and the
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <uv.h>
 #include <yajl/yajl_tree.h>
 
@@ -30,6 +33,8 @@
 extern const struct input_plugin hg_input_kube_inventory;
 bool hg_kube_inventory_busy(const void *state);
 size_t hg_kube_inventory_cache(const void *state, size_t *bytes, unsigned *gaps, bool *synced);
+int64_t hg_kube_inventory_handover_ms(const void *state);
+bool hg_kube_inventory_leader(const void *state);
 
 static struct kube_server ks;
 static uv_loop_t loop;
@@ -41,6 +46,24 @@ static double cpu_s(void)
 	getrusage(RUSAGE_SELF, &u);
 	return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 + (double)u.ru_stime.tv_sec +
 	       (double)u.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds the test API server (another process) has used so far. */
+static double server_cpu_s(void)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)ks.pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')'); /* fields after the command name: state is field 3, utime 14, stime 15 */
+	unsigned long ut = 0, st = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* Requests the API server saw (control endpoints aside) and their body bytes so far. */
@@ -124,14 +147,22 @@ static bool synced(const void *s)
 	return ok;
 }
 
-static void *start(const char *mode)
+/* A watch- or list-mode instance; identity: with leader election (the
+ * default 15 s Lease: renewed every 5 s, a follower polls every 3.75 s),
+ * else without. */
+static void *start_as(const char *mode, const char *identity)
 {
 	void *c = config_new(&hg_input_kube_inventory);
 	*(const char **)((char *)c + hg_opt_find(&hg_input_kube_inventory, "kubeconfig")->offset) = kubeconfig;
 	*(const char **)((char *)c + hg_opt_find(&hg_input_kube_inventory, "namespace")->offset) = NULL;
 	*(const char **)((char *)c + hg_opt_find(&hg_input_kube_inventory, "mode")->offset) = mode;
 	*(int64_t *)((char *)c + hg_opt_find(&hg_input_kube_inventory, "response_timeout")->offset) = 60000000000LL;
-	config_bool(&hg_input_kube_inventory, c, "leader_election", false);
+	config_bool(&hg_input_kube_inventory, c, "leader_election", identity != NULL);
+	if (identity) {
+		*(const char **)((char *)c + hg_opt_find(&hg_input_kube_inventory, "identity")->offset) = identity;
+		*(const char **)((char *)c + hg_opt_find(&hg_input_kube_inventory, "lease_namespace")->offset) = "default";
+		*(int64_t *)((char *)c + hg_opt_find(&hg_input_kube_inventory, "lease_duration")->offset) = 15000000000LL;
+	}
 	void *s = NULL;
 	char err[512];
 	struct plugin_env env = { .loop = &loop, .instance_name = "inputs.kube_inventory" };
@@ -141,6 +172,23 @@ static void *start(const char *mode)
 	}
 	free(c);
 	return s;
+}
+
+static void *start(const char *mode)
+{
+	return start_as(mode, NULL);
+}
+
+/* Runs the loop until ok(s) or secs have passed; returns ok(s). */
+static bool run_until(bool (*ok)(const void *), const void *s, double secs)
+{
+	uv_update_time(&loop);
+	uint64_t end = uv_now(&loop) + (uint64_t)(secs * 1000);
+	while (!ok(s) && uv_now(&loop) < end) {
+		uv_run(&loop, UV_RUN_ONCE);
+		uv_update_time(&loop);
+	}
+	return ok(s);
 }
 
 /* One gather; returns its text (malloc'd), errors to stderr. */
@@ -215,6 +263,60 @@ static struct result measure(void *s, int intervals, double interval_s, int touc
 	return r;
 }
 
+struct handover {
+	int64_t gap_ms;
+	long requests;
+	double bytes, cpu, server_cpu;
+	size_t lines;
+};
+
+/* A leader change in watch mode, as test_leader_handover does it: A leads
+ * and has listed; B, a follower (no cache, no watch), polls the Lease; A
+ * stops and releases it; B takes it and gathers at once, which waits for
+ * B's fresh LIST. gap_ms: from B taking the Lease to that first full
+ * gather (hg_kube_inventory_handover_ms); requests, bytes and CPU: from A's
+ * stop to the end of that gather (B's lists and watches, its Lease writes). */
+static struct handover measure_handover(void)
+{
+	struct handover h = { .gap_ms = -1 };
+	void *a = start_as("watch", "bench-a");
+	if (!run_until(hg_kube_inventory_leader, a, 30) || !run_until(synced, a, 120)) {
+		fprintf(stderr, "handover: A did not lead and list\n");
+		hg_input_kube_inventory.free(a);
+		return h;
+	}
+	void *b = start_as("watch", "bench-b");
+	run_for(1.0); /* B has read the Lease (at its start): a follower */
+	size_t bytes;
+	unsigned gaps;
+	bool ok;
+	if (hg_kube_inventory_leader(b) || hg_kube_inventory_cache(b, &bytes, &gaps, &ok) != 0)
+		fprintf(stderr, "handover: B is not a follower without cache\n");
+	long q0, q1;
+	double b0, b1;
+	api_totals(&q0, &b0);
+	double c0 = cpu_s(), s0 = server_cpu_s();
+	hg_input_kube_inventory.free(a); /* releases the Lease */
+	if (!run_until(hg_kube_inventory_leader, b, 30)) {
+		fprintf(stderr, "handover: B did not take the Lease\n");
+	} else {
+		char *t = gather(b); /* at once: waits for B's first lists */
+		h.gap_ms = hg_kube_inventory_handover_ms(b);
+		h.cpu = cpu_s() - c0;
+		h.server_cpu = server_cpu_s() - s0;
+		char **v;
+		h.lines = sorted_lines(t, &v);
+		free(v);
+		free(t);
+	}
+	api_totals(&q1, &b1);
+	h.requests = q1 - q0;
+	h.bytes = b1 - b0;
+	hg_input_kube_inventory.free(b);
+	run_for(0.3);
+	return h;
+}
+
 int main(int argc, char **argv)
 {
 	const char *scales = argc > 1 ? argv[1] : "100,1000,5000";
@@ -253,14 +355,14 @@ int main(int argc, char **argv)
 		long q0, q1;
 		double b0, b1;
 		api_totals(&q0, &b0);
-		double c0 = cpu_s();
+		double c0 = cpu_s(), s0 = server_cpu_s();
 		uint64_t t0 = uv_hrtime();
 		s = start("watch");
 		while (!synced(s)) {
 			uv_run(&loop, UV_RUN_ONCE);
 			uv_update_time(&loop);
 		}
-		double first_s = (double)(uv_hrtime() - t0) / 1e9, first_cpu = cpu_s() - c0;
+		double first_s = (double)(uv_hrtime() - t0) / 1e9, first_cpu = cpu_s() - c0, first_server = server_cpu_s() - s0;
 		api_totals(&q1, &b1);
 		struct result w = measure(s, intervals, interval, touch);
 		size_t bytes;
@@ -278,9 +380,14 @@ int main(int argc, char **argv)
 		printf("| %d | list | %.1f | %.0f | %.4f | %.4f | - | %zu |\n", pods, l.req, l.bytes, l.gather_cpu, l.cpu, ln);
 		printf("| %d | watch | %.1f | %.0f | %.4f | %.4f | %.0f | %zu |\n", pods, w.req, w.bytes, w.gather_cpu, w.cpu,
 		       (double)bytes / (double)objects, wn);
-		printf("| %d | watch: first list | %ld | %.0f | - | %.3f (%.2f s wall) | %zu objects, %zu B | %s |\n", pods,
-		       q1 - q0, b1 - b0, first_cpu, first_s, objects, bytes,
+		printf("| %d | watch: first list | %ld | %.0f | - | %.3f (%.2f s wall; server %.2f CPU-s) | %zu objects, %zu B | %s |\n",
+		       pods, q1 - q0, b1 - b0, first_cpu, first_s, first_server, objects, bytes,
 		       differ ? "**last gathers differ**" : "last gathers equal");
+		fflush(stdout);
+		struct handover h = measure_handover();
+		printf("| %d | watch: leader handover | %ld | %.0f | - | %.3f (gap %lld ms; server %.2f CPU-s) | fresh LIST, no follower cache | %zu%s |\n",
+		       pods, h.requests, h.bytes, h.cpu, (long long)h.gap_ms, h.server_cpu, h.lines,
+		       h.gap_ms >= 0 && h.gap_ms < (int64_t)(interval * 1000) ? ", within one interval" : ", **not within one interval**");
 		fflush(stdout);
 		free(lv);
 		free(wv);

@@ -14,6 +14,7 @@
 #include "kube_client.h"
 #include "kube_watch.h"
 #include "kubeconfig.h"
+#include "strbuf.h"
 
 struct pod_rec {
 	struct kube_pod pod;
@@ -47,34 +48,15 @@ static struct kube_podwatch *registry;
 
 /* ---- one pod from its JSON ---- */
 
-/* Strings are appended to a growing block as offsets; pointers are set
- * once the block stops moving. */
-struct builder {
-	char *b;
-	size_t len, cap;
-	bool oom;
-};
-
-static size_t put(struct builder *bd, const char *s)
+/* A pod's strings go into one growing block (a strbuf holding them
+ * NUL-separated) as offsets; pointers are set once the block stops moving. */
+static size_t put(struct strbuf *bd, const char *s)
 {
 	if (!s)
 		return (size_t)-1;
-	size_t n = strlen(s) + 1;
-	if (bd->len + n > bd->cap) {
-		size_t c = bd->cap ? bd->cap * 2 : 256;
-		while (c < bd->len + n)
-			c *= 2;
-		char *nb = realloc(bd->b, c);
-		if (!nb) {
-			bd->oom = true;
-			return (size_t)-1;
-		}
-		bd->b = nb;
-		bd->cap = c;
-	}
-	memcpy(bd->b + bd->len, s, n);
 	size_t off = bd->len;
-	bd->len += n;
+	if (!hg_strbuf_append(bd, s, strlen(s) + 1))
+		return (size_t)-1;
 	return off;
 }
 
@@ -84,9 +66,9 @@ static const char *str_at(yajl_val v, const char **path)
 	return s ? YAJL_GET_STRING(s) : NULL;
 }
 
-static const char *ptr(const struct builder *bd, size_t off)
+static const char *ptr(const struct strbuf *bd, size_t off)
 {
-	return off == (size_t)-1 ? NULL : bd->b + off;
+	return off == (size_t)-1 ? NULL : bd->p + off;
 }
 
 #define NOFF ((size_t)-1)
@@ -132,7 +114,7 @@ static struct pod_rec *rec_parse(const char *json, size_t len, char *err, size_t
 	static const char *p_res_lim_mem[] = { "resources", "limits", "memory", NULL };
 	static const char *p_cname[] = { "name", NULL };
 
-	struct builder bd = { 0 };
+	struct strbuf bd = { 0 };
 	struct pod_rec *r = calloc(1, sizeof(*r));
 	/* Asked for by type, each is that type or NULL: their u.object and
 	 * u.array are read directly (YAJL_GET_* would test the type again). */
@@ -202,7 +184,7 @@ static struct pod_rec *rec_parse(const char *json, size_t len, char *err, size_t
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	r->block = bd.b;
+	r->block = bd.p;
 	r->block_len = bd.len;
 	struct kube_pod *p = &r->pod;
 	p->ns = ptr(&bd, o_ns);
@@ -236,7 +218,7 @@ static struct pod_rec *rec_parse(const char *json, size_t len, char *err, size_t
 	yajl_tree_free(root);
 	return r;
 fail:
-	free(bd.b);
+	hg_strbuf_free(&bd);
 	free(loff);
 	free(coff);
 	if (r) {
@@ -338,6 +320,16 @@ static void on_event(void *arg, const struct kube_event *ev)
 		pw->gen++;
 }
 
+/* A (re)list starts from its first page: what an earlier list that never
+ * completed (410 on a continue token, a relist cut short) collected is not
+ * part of it. Its pods may have gone since; kept, they would survive into
+ * the cache when this list completes. */
+static void on_list_start(void *arg)
+{
+	struct kube_podwatch *pw = arg;
+	set_clear(&pw->pending);
+}
+
 /* A (re)list is complete: it replaces what the watch had, pods that went
  * away while no watch ran included. */
 static void on_synced(void *arg)
@@ -355,7 +347,8 @@ static void on_error(void *arg, const char *msg)
 {
 	struct kube_podwatch *pw = arg;
 	/* pending stays: a LIST page that failed is asked again from its
-	 * continue token, and its items replace their first copies. */
+	 * continue token, and its items replace their first copies; a list
+	 * that starts over clears it (on_list_start). */
 	snprintf(pw->error, sizeof(pw->error), "%s", msg);
 }
 
@@ -419,6 +412,7 @@ struct kube_podwatch *hg_kube_podwatch_acquire(uv_loop_t *loop, const char *node
 				      .field_selector = selector,
 				      .on_event = on_event,
 				      .on_synced = on_synced,
+				      .on_list_start = on_list_start,
 				      .on_error = on_error,
 				      .arg = pw };
 	if (pw->client)

@@ -61,6 +61,10 @@ void hg_url_scheme(const char *url, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s", (int)n, url);
 }
 
+const char *const hg_influx_content_encodings[] = { "gzip", "identity", NULL };
+
+/* The loader refuses other content_encodings at the value; this check
+ * guards a config built without it (tests, bench/). */
 int hg_influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errlen)
 {
 	const char *enc = cfg->content_encoding ? cfg->content_encoding : "gzip";
@@ -152,8 +156,7 @@ void hg_influx_http_free(struct influx_http *h)
 	free(h->tls_cert);
 	free(h->tls_key);
 	free(h->proxy);
-	if (h->z_ready)
-		deflateEnd(&h->z);
+	hg_gzip_body_free(&h->z);
 	free(h->gz);
 	memset(h, 0, sizeof(*h));
 }
@@ -180,40 +183,9 @@ int hg_influx_http_body(struct influx_http *h, const char *in, size_t len, const
 		*outlen = len;
 		return 0;
 	}
-	int zrc;
-	if (!h->z_ready) {
-		/* Level 1: on a 1-vCPU node CPU is dearer than the few percent
-		 * of ratio the higher levels buy on line protocol. 15+16 = gzip framing. */
-		zrc = deflateInit2(&h->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-		if (zrc != Z_OK) {
-			snprintf(err, errlen, "gzip: %s", zError(zrc));
-			return -1;
-		}
-		h->z_ready = true;
-	} else {
-		deflateReset(&h->z);
-	}
-	size_t need = deflateBound(&h->z, (uLong)len);
-	if (need > h->gz_cap) {
-		char *nb = realloc(h->gz, need);
-		if (!nb) {
-			snprintf(err, errlen, "gzip: out of memory for %zu bytes", need);
-			return -1;
-		}
-		h->gz = nb;
-		h->gz_cap = need;
-	}
-	h->z.next_in = (Bytef *)(uintptr_t)in;
-	h->z.avail_in = (uInt)len;
-	h->z.next_out = (Bytef *)h->gz;
-	h->z.avail_out = (uInt)h->gz_cap;
-	zrc = deflate(&h->z, Z_FINISH);
-	if (zrc != Z_STREAM_END) {
-		snprintf(err, errlen, "gzip: %s", zError(zrc));
+	if (hg_gzip_body_compress(&h->z, in, len, &h->gz, &h->gz_cap, outlen, err, errlen) != 0)
 		return -1;
-	}
 	*out = h->gz;
-	*outlen = h->z.total_out;
 	return 0;
 }
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <zlib.h>
+#include "gzip_body.h"
 #include "httpc.h"
 #include "options.h"
 #include "plugin.h"
@@ -24,6 +24,9 @@ struct influx_http_cfg {
 	int64_t max_in_flight;
 };
 
+/* content_encoding's values (influx_http.c). */
+extern const char *const hg_influx_content_encodings[];
+
 /* Option table rows for a struct influx_http_cfg member m of config type T. */
 #define INFLUX_HTTP_OPTIONS(T, m)                                                                                  \
 	{ "urls", OPT_STRLIST, offsetof(T, m.urls), "[\"http://127.0.0.1:8086\"]",                                 \
@@ -31,8 +34,8 @@ struct influx_http_cfg {
 	{ "failback_interval", OPT_DURATION, offsetof(T, m.failback_interval_ns), "30s",                           \
 	  "while writing to a later URL, how often the earlier ones are health-checked (0 = never)" },             \
 	{ "timeout", OPT_DURATION, offsetof(T, m.timeout_ns), "5s", "whole-request timeout" },                     \
-	{ "content_encoding", OPT_STRING, offsetof(T, m.content_encoding), "gzip",                                 \
-	  "request body encoding: gzip or identity" },                                                             \
+	{ .name = "content_encoding", .type = OPT_STRING, .offset = offsetof(T, m.content_encoding), .def = "gzip", \
+	  .help = "request body encoding: gzip or identity", .choices = hg_influx_content_encodings },             \
 	{ "user_agent", OPT_STRING, offsetof(T, m.user_agent), "heliograph/" HG_VERSION, "HTTP User-Agent" },      \
 	{ "tls_ca", OPT_STRING, offsetof(T, m.tls_ca), NULL, "CA bundle to verify the server with" },              \
 	{ "tls_cert", OPT_STRING, offsetof(T, m.tls_cert), NULL, "client certificate (PEM)" },                     \
@@ -63,8 +66,7 @@ struct influx_http {
 	bool gzip;
 	char *user_agent, *tls_ca, *tls_cert, *tls_key, *proxy;
 	bool insecure;
-	z_stream z;
-	bool z_ready;
+	struct gzip_body z;
 	char *gz;
 	size_t gz_cap;
 	/* Failback: the first URL is preferred; see influx_probe.c. */

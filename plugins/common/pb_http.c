@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
 
+#include "gzip_body.h"
 #include "influx_http.h"
 #include "log.h"
 
@@ -24,8 +24,7 @@ struct pb_http {
 	int64_t timeout_ms;
 	char *body;
 	size_t body_len, body_cap;
-	z_stream z;
-	bool z_ready;
+	struct gzip_body z;
 	/* The write in flight: one at a time, the body buffer is shared. */
 	bool busy, closed;
 	write_done_fn done;
@@ -56,8 +55,7 @@ static void destroy(struct pb_http *h)
 	free(h->tls_cert);
 	free(h->tls_key);
 	free(h->proxy);
-	if (h->z_ready)
-		deflateEnd(&h->z);
+	hg_gzip_body_free(&h->z);
 	free(h->body);
 	free(h);
 }
@@ -204,35 +202,7 @@ int hg_pb_http_snappy(struct pb_http *h, const void *in, size_t len, char *err, 
 
 int hg_pb_http_gzip(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen)
 {
-	int zrc;
-	if (!h->z_ready) {
-		/* Level 1: CPU is dearer than ratio on a small node. 15+16 = gzip framing. */
-		zrc = deflateInit2(&h->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-		if (zrc != Z_OK) {
-			snprintf(err, errlen, "gzip: %s", zError(zrc));
-			return -1;
-		}
-		h->z_ready = true;
-	} else {
-		deflateReset(&h->z);
-	}
-	if (len > UINT32_MAX / 2) {
-		snprintf(err, errlen, "gzip: %zu bytes is too large for one request", len);
-		return -1;
-	}
-	if (reserve(h, deflateBound(&h->z, (uLong)len), err, errlen) != 0)
-		return -1;
-	h->z.next_in = (Bytef *)(uintptr_t)in;
-	h->z.avail_in = (uInt)len;
-	h->z.next_out = (Bytef *)h->body;
-	h->z.avail_out = (uInt)h->body_cap;
-	zrc = deflate(&h->z, Z_FINISH);
-	if (zrc != Z_STREAM_END) {
-		snprintf(err, errlen, "gzip: %s", zError(zrc));
-		return -1;
-	}
-	h->body_len = h->z.total_out;
-	return 0;
+	return hg_gzip_body_compress(&h->z, in, len, &h->body, &h->body_cap, &h->body_len, err, errlen);
 }
 
 int hg_pb_http_copy(struct pb_http *h, const void *in, size_t len, char *err, size_t errlen)

@@ -86,6 +86,23 @@ printf 'inputs:\n  - cpu: {percpu: maybe}\n' >"$TMP/bad-type.yaml"
 rc=0
 "$AGENT" --config "$TMP/bad-type.yaml" 2>"$TMP/bad2.err" || rc=$?
 [ "$rc" = 2 ] && grep -q "bad-type.yaml:2:" "$TMP/bad2.err" || fail "bad bool: exit $rc, $(cat "$TMP/bad2.err")"
+# An option that takes one of a few values (kube_inventory mode), mistyped:
+# the value's position and the allowed values, under --test too.
+printf 'inputs:\n  - kube_inventory:\n      namespace: ""\n      mode: lsit\n' >"$TMP/bad-choice.yaml"
+rc=0
+"$AGENT" --test --config "$TMP/bad-choice.yaml" >"$TMP/bad4.out" 2>"$TMP/bad4.err" || rc=$?
+[ "$rc" = 2 ] || fail "mode: lsit: exit $rc, expected 2: $(cat "$TMP/bad4.err")"
+grep -qF 'bad-choice.yaml:4:13: option "mode": expected watch or list, got "lsit"' "$TMP/bad4.err" ||
+	fail "mode: lsit: not at the value or no allowed values: $(cat "$TMP/bad4.err")"
+[ "$(grep -c . "$TMP/bad4.err")" = 1 ] || fail "mode: lsit printed more than one line: $(cat "$TMP/bad4.err")"
+# The same for an output's buffer type (the engine's option), in flow style.
+printf 'inputs: [mem]\noutputs:\n  - file: {buffer: {type: dsik}}\n' >"$TMP/bad-buffer.yaml"
+rc=0
+"$AGENT" --test --config "$TMP/bad-buffer.yaml" >"$TMP/bad5.out" 2>"$TMP/bad5.err" || rc=$?
+[ "$rc" = 2 ] || fail "buffer type dsik: exit $rc, expected 2: $(cat "$TMP/bad5.err")"
+grep -qF 'bad-buffer.yaml:3:27: option "type": expected memory or disk, got "dsik"' "$TMP/bad5.err" ||
+	fail "buffer type dsik: not at the value or no allowed values: $(cat "$TMP/bad5.err")"
+[ -s "$TMP/bad5.out" ] && fail "buffer type dsik: --test gathered anyway: $(head -3 "$TMP/bad5.out")"
 printf 'inputs:\n  - cpu: {percpu: [true\n' >"$TMP/bad-yaml.yaml"
 rc=0
 "$AGENT" --config "$TMP/bad-yaml.yaml" 2>"$TMP/bad3.err" || rc=$?

@@ -84,7 +84,7 @@ expect_config_error() { # name yaml want
 expect_config_error malformed $'inputs: [mem]\noutputs:\n  - influxdb:\n      urls: ["u:pw0rd@localhost:8086"]\n' \
 	'malformed.yaml:4:14: option "urls": not a URL'
 expect_config_error encoding $'inputs: [mem]\noutputs:\n  - influxdb: {content_encoding: br}\n' \
-	'encoding.yaml:3:5: outputs.influxdb: content_encoding: "br" is not gzip or identity'
+	'encoding.yaml:3:34: option "content_encoding": expected gzip or identity, got "br"'
 expect_config_error v2bucket $'inputs: [mem]\noutputs:\n  - influxdb_v2: {organization: o}\n' \
 	'v2bucket.yaml:3:5: outputs.influxdb_v2: bucket: must be set'
 expect_config_error inflight $'inputs: [mem]\noutputs:\n  - influxdb: {max_in_flight: 0}\n' \

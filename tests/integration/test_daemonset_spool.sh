@@ -47,7 +47,7 @@ db_points() {
 }
 
 daemonset_agent "$TMP/agent1.log"
-WAIT_SECS=60 wait_for db_points_ge 2 || fail "the agent did not write two gathers to InfluxDB ($(db_points) cpu points)"
+WAIT_SECS=120 wait_for db_points_ge 2 || fail "the agent did not write two gathers to InfluxDB ($(db_points) cpu points)"
 # No kubelet listens at NODE_IP:10250 here: the kubernetes input's errors are expected, no other.
 grep 'E!' "$TMP/agent1.log" | grep -v '\[inputs.kubernetes\]' >"$TMP/errors" &&
 	fail "errors with InfluxDB up: $(cat "$TMP/errors")"
@@ -56,8 +56,8 @@ grep 'E!' "$TMP/agent1.log" | grep -v '\[inputs.kubernetes\]' >"$TMP/errors" &&
 influx_stop
 t_stop=$(now_ns)
 b0=$(spool_bytes)
-WAIT_SECS=40 wait_for ticks_after_ge "$t_stop" 2 || fail "no two gathers during the outage"
-WAIT_SECS=20 wait_for grep -q 'write of .* failed' "$TMP/agent1.log" || fail "no failed write while InfluxDB is down"
+WAIT_SECS=90 wait_for ticks_after_ge "$t_stop" 2 || fail "no two gathers during the outage"
+WAIT_SECS=60 wait_for grep -q 'write of .* failed' "$TMP/agent1.log" || fail "no failed write while InfluxDB is down"
 b1=$(spool_bytes)
 [ "$b1" -gt "$b0" ] || fail "the spool did not grow during the outage ($b0 -> $b1 bytes)"
 hwm1=$(peak_kib "$AGENT_PID")
@@ -68,11 +68,11 @@ spooled1=$(awk -v a="$t_stop" '$NF > a' "$TMP/gathered.lp" | wc -l)
 
 # A new agent (the restarted container) on the same spool, InfluxDB still away.
 daemonset_agent "$TMP/agent2.log"
-WAIT_SECS=20 wait_for grep -q 'metrics from the disk buffer .* will be written first' "$TMP/agent2.log" ||
+WAIT_SECS=60 wait_for grep -q 'metrics from the disk buffer .* will be written first' "$TMP/agent2.log" ||
 	fail "the new agent did not resume the spool"
 resumed=$(sed -n 's/.* \([0-9][0-9]*\) metrics from the disk buffer .*/\1/p' "$TMP/agent2.log" | head -n 1)
 [ "$resumed" -ge "$spooled1" ] || fail "the new agent resumed $resumed metrics; the first gathered $spooled1 during the outage"
-WAIT_SECS=40 wait_for ticks_after_ge "$t_kill" 2 || fail "the new agent gathered no two gathers during the outage"
+WAIT_SECS=90 wait_for ticks_after_ge "$t_kill" 2 || fail "the new agent gathered no two gathers during the outage"
 b2=$(spool_bytes)
 [ "$b2" -gt "$b1" ] || fail "the new agent's gathers were not spooled ($b1 -> $b2 bytes)"
 ticks=$(ticks_after "$t_stop")
@@ -80,10 +80,10 @@ ticks=$(ticks_after "$t_stop")
 # InfluxDB back: everything reaches it, once.
 influx_start
 t_back=$(now_ns)
-WAIT_SECS=30 wait_for ticks_after_ge "$t_back" 1 || fail "no gather after InfluxDB came back"
+WAIT_SECS=90 wait_for ticks_after_ge "$t_back" 1 || fail "no gather after InfluxDB came back"
 # What was gathered up to InfluxDB's return (complete: a later gather is);
 # the newer gathers wait for the flush, and are checked after the stop.
-WAIT_SECS=60 wait_for python3 "$HERE/lp_once.py" "$TMP/gathered.lp" "$INFLUX_URL" heliograph --until "$t_back" ||
+WAIT_SECS=120 wait_for python3 "$HERE/lp_once.py" "$TMP/gathered.lp" "$INFLUX_URL" heliograph --until "$t_back" ||
 	{ python3 "$HERE/lp_once.py" "$TMP/gathered.lp" "$INFLUX_URL" heliograph --until "$t_back"; fail "points gathered across the outage are not in InfluxDB once"; }
 hwm2=$(peak_kib "$AGENT_PID")
 agent_stop || fail "agent exit status after SIGTERM"

@@ -107,7 +107,9 @@ class Handler(BaseHTTPRequestHandler):
     cut = None  # a "cut" fault rule for this request's response (kube_faults.py)
 
     def send_json(self, code, obj):
-        data = json.dumps(obj).encode()
+        self.send_json_bytes(code, json.dumps(obj).encode())
+
+    def send_json_bytes(self, code, data):
         if self.rec is not None:
             self.rec["bytes"] += len(data)
         self.send_response(code)
@@ -322,7 +324,7 @@ class Handler(BaseHTTPRequestHandler):
                 if tab is not None:
                     return self.send_json(200, tab)
             if r.name is None:
-                return self.send_json(200, st.list(r, q))
+                return self.send_json_bytes(200, st.list_json(r, q))
             return self.send_json(200, st.get(r))
         if method == "DELETE":
             return self.send_json(200, st.delete(r))

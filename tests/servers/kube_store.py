@@ -2,6 +2,7 @@
 resourceVersions, the watch history, selectors, Status errors and the
 simulated Deployment/DaemonSet controller."""
 import base64
+import bisect
 import copy
 import json
 import os
@@ -76,6 +77,8 @@ class Store:
         self.requests = []
         self.rv = 100
         self.objects = {}   # (plural, group, namespace, name) -> object
+        self.item_cache = {}  # same key -> (object, resourceVersion, its JSON as a List item)
+        self.key_order = {}   # (plural, group) -> its keys in list order; dropped when one comes or goes
         self.owners = {}    # same key -> {manager: set(paths)}
         self.events = []    # (rv, type, res, object)
         self.oldest_rv = 0  # watches from below this get 410
@@ -253,7 +256,10 @@ class Store:
             m["resourceVersion"] = self.next_rv()
             k = self.key(res, m.get("namespace"), m["name"])
             typ = "MODIFIED" if k in self.objects else "ADDED"
+            if typ == "ADDED":
+                self.key_order.pop(k[:2], None)
             self.objects[k] = o
+            self.item_json(k, o)
             self.record_event(typ, res, o)
 
     def check_namespace(self, r):
@@ -344,7 +350,10 @@ class Store:
                     meta["generation"] += 1
         meta["resourceVersion"] = self.next_rv()
         meta["managedFields"] = self.managed_fields(r.res, owners, times, ops)
+        if k not in self.objects:
+            self.key_order.pop(k[:2], None)
         self.objects[k] = obj
+        self.item_json(k, obj)
         self.owners[k] = owners
         self.record_event("ADDED" if old is None else "MODIFIED", r.res, obj)
         return True, obj
@@ -509,6 +518,8 @@ class Store:
 
     def remove(self, res, k, o):
         del self.objects[k]
+        self.item_cache.pop(k, None)
+        self.key_order.pop(k[:2], None)
         self.owners.pop(k, None)
         gone = copy.deepcopy(o)
         gone["metadata"]["resourceVersion"] = self.next_rv()
@@ -529,21 +540,60 @@ class Store:
         return "/".join(x for x in (k[2], k[3]) if x is not None)
 
     def list(self, r, q):
-        # Under the lock: the matching objects in key order, by reference; only
-        # the page served is copied (below, still under the lock), so a list of
-        # 5,000 pods in pages of 250 copies each object once, not 20 times.
+        """The List r and q ask for, as a dict (the page's objects copied)."""
         with self.lock:
-            items = sorted(((self.etcd_key(k), o) for k, o in self.objects.items()
-                            if k[0] == r.res.plural and k[1] == r.res.group and self.matches(r, o, q)),
-                           key=lambda kv: kv[0].encode())
-            rv = str(self.rv)
-            page = self.list_page(items, q, rv)
-        meta, items = page
-        api = r.res.group + "/" + r.res.version if r.res.group else r.res.version
-        return {"kind": r.res.kind + "List", "apiVersion": api, "metadata": meta, "items": items}
+            meta, items = self.list_page(r, q)
+            items = [self.as_item(o) for _, _, o in items]
+        return {"kind": r.res.kind + "List", "apiVersion": self.api_version(r.res), "metadata": meta, "items": items}
 
-    def list_page(self, items, q, rv):
-        """(metadata, copied items) of the page q asks for; items: (key, object) in key order."""
+    def list_json(self, r, q):
+        """The same List as json.dumps(self.list(r, q)).encode(), byte for byte,
+        made from each object's JSON kept since it was stored (item_json): a
+        page costs a join of its objects' bytes, not a copy and a dump of them."""
+        with self.lock:
+            meta, items = self.list_page(r, q)
+            parts = [self.item_json(k, o) for _, k, o in items]
+        head = json.dumps({"kind": r.res.kind + "List", "apiVersion": self.api_version(r.res), "metadata": meta,
+                           "items": []}).encode()
+        assert head.endswith(b"[]}")
+        return b"".join((head[:-2], b", ".join(parts), b"]}"))
+
+    @staticmethod
+    def api_version(res):
+        return res.group + "/" + res.version if res.group else res.version
+
+    @staticmethod
+    def as_item(o):
+        """A stored object as a List item: a copy without kind and apiVersion."""
+        o = copy.deepcopy(o)
+        o.pop("apiVersion", None)
+        o.pop("kind", None)
+        return o
+
+    def item_json(self, k, o):
+        """json.dumps of as_item(o) (o stored under k), computed once per stored
+        version, when it is stored (put_raw, finish_write; remove drops it):
+        every write stores a new dict (copy on write); the identity and
+        resourceVersion check guards against a write that did not come here."""
+        c = self.item_cache.get(k)
+        rv = o.get("metadata", {}).get("resourceVersion")
+        if c is None or c[0] is not o or c[1] != rv:
+            c = (o, rv, json.dumps({x: y for x, y in o.items() if x not in ("apiVersion", "kind")}).encode())
+            self.item_cache[k] = c
+        return c[2]
+
+    def list_page(self, r, q):
+        """(metadata, [(etcd key, key, object)]) of the page r and q ask for, the
+        objects by reference (the caller copies or serializes them, under the lock)."""
+        # The resource's keys in the real server's order (kept while no key
+        # comes or goes), from the continue token's key on; then the objects
+        # that match, unless nothing is selected (all do).
+        rk = (r.res.plural, r.res.group)
+        order = self.key_order.get(rk)
+        if order is None:
+            order = sorted((self.etcd_key(k).encode(), self.etcd_key(k), k) for k in self.objects if k[:2] == rk)
+            self.key_order[rk] = order
+        rv = str(self.rv)
         meta = {"resourceVersion": rv}
         # Paging as the real server: limit, and an opaque continue token
         # (here the last key listed and the list's resourceVersion; 410 once
@@ -568,7 +618,16 @@ class Store:
                                "modified, or deleted between the time the first chunk was returned and now may show "
                                "up in the list.", meta={"continue": fresh})
             meta["resourceVersion"] = str(tok_rv)
-            items = [kv for kv in items if kv[0].encode() > after.encode()]
+        start = 0
+        if after is not None:
+            # (key,) sorts before (key, ...): the first entry past the token's key.
+            start = bisect.bisect_right(order, (after.encode(),))
+            while start < len(order) and order[start][0] <= after.encode():
+                start += 1
+        if (r.res.namespaced and r.namespace) or q.get("labelSelector") or q.get("fieldSelector"):
+            items = [(ek, k, self.objects[k]) for _, ek, k in order[start:] if self.matches(r, self.objects[k], q)]
+        else:
+            items = [(ek, k, None) for _, ek, k in order[start:]]
         limit = int(q.get("limit") or 0)
         if 0 < limit < len(items):
             meta["continue"] = base64.b64encode(json.dumps({"after": items[limit - 1][0],
@@ -576,13 +635,7 @@ class Store:
                                                 .encode()).decode()
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
-        page = []
-        for _, o in items:
-            o = copy.deepcopy(o)
-            o.pop("apiVersion", None)
-            o.pop("kind", None)
-            page.append(o)
-        return meta, page
+        return meta, [(ek, k, o if o is not None else self.objects[k]) for ek, k, o in items]
 
     def watch_events(self, r, q, rv, timeout, bookmarks, initial, bookmark_interval, alive=None):
         """Yields watch event dicts until timeout, server stop, or alive() (the

@@ -280,6 +280,8 @@ static int conntrack_init(void **state, const void *config, const struct plugin_
 {
 	(void)env;
 	const struct conntrack_config *c = config;
+	/* The loader refuses other values at the value (conntrack_collect);
+	 * this guards a config built without it (tests, fuzz/). */
 	for (size_t i = 0; i < c->collect.n; i++) {
 		if (strcmp(c->collect.v[i], "all") != 0 && strcmp(c->collect.v[i], "percpu") != 0) {
 			snprintf(err, errlen, "collect: unknown choice \"%s\" (valid: \"all\", \"percpu\")", c->collect.v[i]);
@@ -306,9 +308,12 @@ fail:
 	return rc;
 }
 
+static const char *const conntrack_collect[] = { "all", "percpu", NULL };
+
 static const struct opt_desc conntrack_options[] = {
-	{ "collect", OPT_STRLIST, offsetof(struct conntrack_config, collect), "[]",
-	  "counters of $HOST_PROC/net/stat/nf_conntrack: \"all\" (summed, cpu=all), \"percpu\" (cpu=cpu<n>)" },
+	{ .name = "collect", .type = OPT_STRLIST, .offset = offsetof(struct conntrack_config, collect), .def = "[]",
+	  .help = "counters of $HOST_PROC/net/stat/nf_conntrack: \"all\" (summed, cpu=all), \"percpu\" (cpu=cpu<n>)",
+	  .choices = conntrack_collect },
 	{ "dirs", OPT_STRLIST, offsetof(struct conntrack_config, dirs),
 	  "[/proc/sys/net/ipv4/netfilter, /proc/sys/net/netfilter]",
 	  "directories searched for the files; missing ones are ignored" },

@@ -43,6 +43,8 @@ struct kubernetes_config {
 	char *kube_config;
 };
 
+static const char *const pod_metadata_sources[] = { "kubelet", "apiserver", "none", NULL };
+
 static const struct opt_desc kube_options[] = {
 	{ "url", OPT_STRING, offsetof(struct kubernetes_config, url), "https://${NODE_IP}:10250",
 	  "kubelet URL; NODE_IP from the downward API (status.hostIP)" },
@@ -63,9 +65,11 @@ static const struct opt_desc kube_options[] = {
 	  "pod label globs never added as tags" },
 	{ "node_name", OPT_STRING, offsetof(struct kubernetes_config, node_name), "${NODE_NAME}",
 	  "node_name tag when the summary has none (downward API spec.nodeName)" },
-	{ "pod_metadata_source", OPT_STRING, offsetof(struct kubernetes_config, pod_metadata_source), "kubelet",
-	  "where labels and requests/limits come from: kubelet (/pods, needs nodes/pods), apiserver (a watch "
-	  "of this node's pods, needs pods list/watch) or none" },
+	{ .name = "pod_metadata_source", .type = OPT_STRING,
+	  .offset = offsetof(struct kubernetes_config, pod_metadata_source), .def = "kubelet",
+	  .help = "where labels and requests/limits come from: kubelet (/pods, needs nodes/pods), apiserver (a watch "
+		  "of this node's pods, needs pods list/watch) or none",
+	  .choices = pod_metadata_sources },
 	{ "pod_metadata_interval", OPT_DURATION, offsetof(struct kubernetes_config, pod_metadata_interval), "5m",
 	  "kubelet source: refresh period of the pod metadata (also refreshed when a new pod shows up)" },
 	{ "kube_config", OPT_STRING, offsetof(struct kubernetes_config, kube_config), NULL,
@@ -472,6 +476,8 @@ static int kube_init(void **state, const void *config, const struct plugin_env *
 			 cfg->url ? cfg->url : "");
 		return -1;
 	}
+	/* The loader refuses other sources at the value (pod_metadata_sources);
+	 * this guards a config built without it (tests). */
 	const char *src = cfg->pod_metadata_source ? cfg->pod_metadata_source : "kubelet";
 	if (strcmp(src, "kubelet") != 0 && strcmp(src, "apiserver") != 0 && strcmp(src, "none") != 0) {
 		snprintf(err, errlen, "pod_metadata_source: \"%s\" is not kubelet, apiserver or none", src);

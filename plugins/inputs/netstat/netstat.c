@@ -239,6 +239,8 @@ static int netstat_init(void **state, const void *config, const struct plugin_en
 {
 	const struct netstat_config *c = config;
 	enum netstat_method method;
+	/* The loader refuses other methods at the value (netstat_methods);
+	 * this guards a config built without it (bench/netstat_bench.c). */
 	if (!c->method || !strcmp(c->method, "auto"))
 		method = METHOD_AUTO;
 	else if (!strcmp(c->method, "netlink"))
@@ -274,9 +276,12 @@ static void netstat_free(void *state)
 	free(s);
 }
 
+static const char *const netstat_methods[] = { "auto", "netlink", "proc", NULL };
+
 static const struct opt_desc netstat_options[] = {
-	{ "method", OPT_STRING, offsetof(struct netstat_config, method), "auto",
-	  "auto (netlink sock_diag unless HOST_PROC is set, then /proc), netlink or proc" },
+	{ .name = "method", .type = OPT_STRING, .offset = offsetof(struct netstat_config, method), .def = "auto",
+	  .help = "auto (netlink sock_diag unless HOST_PROC is set, then /proc), netlink or proc",
+	  .choices = netstat_methods },
 	OPT_END,
 };
 

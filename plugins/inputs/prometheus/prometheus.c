@@ -59,14 +59,22 @@ struct prom_config {
 
 /* Designated: the option table survives fields added to struct opt_desc. */
 #define PO(n, t, m, d, h) { .name = n, .type = t, .offset = offsetof(struct prom_config, m), .def = d, .help = h }
+/* A row that takes one of a few values (options.h). */
+#define PO_CHOICE(n, m, d, h, ch)                                                                            \
+	{ .name = n, .type = OPT_STRING, .offset = offsetof(struct prom_config, m), .def = d, .help = h, .choices = ch }
+
+static const char *const prom_formats[] = { "protobuf", "text", "openmetrics", NULL };
+/* Telegraf's other scope, cluster, is not offered: see pod_scrape_scope's help. */
+static const char *const prom_scopes[] = { "node", NULL };
+static const char *const prom_pod_credentials[] = { "none", "all", NULL };
 
 static const struct opt_desc prom_options[] = {
 	PO("urls", OPT_STRLIST, urls, "[\"http://localhost:9100/metrics\"]",
 	  "endpoints to scrape; a URL without a path gets /metrics"),
 	PO("metric_version", OPT_INT, metric_version, "1",
 	  "1: measurement per family, fields counter/gauge/value; 2: measurement prometheus, field per metric"),
-	PO("format", OPT_STRING, format, "protobuf",
-	  "exposition asked for: protobuf (falls back to text), text, openmetrics"),
+	PO_CHOICE("format", format, "protobuf", "exposition asked for: protobuf (falls back to text), text or openmetrics",
+		  prom_formats),
 	/* Telegraf: url_tag = "" adds no url tag, so "" is a value here, not "unset". */
 	{ .name = "url_tag", .type = OPT_STRING, .offset = offsetof(struct prom_config, url_tag), .def = "url",
 	  .help = "tag naming the scraped URL; \"\" for none", .flags = OPT_F_EMPTY_IS_VALUE },
@@ -88,8 +96,10 @@ static const struct opt_desc prom_options[] = {
 	  "skip TLS certificate and host name checks"),
 	PO("monitor_kubernetes_pods", OPT_BOOL, monitor_kubernetes_pods, "false",
 	  "also scrape this node's pods annotated prometheus.io/scrape: \"true\" (port, path, scheme annotations)"),
-	PO("pod_scrape_scope", OPT_STRING, pod_scrape_scope, "node",
-	  "node: the pods of node_name only (from a watch of the API server; cluster is not offered)"),
+	PO_CHOICE("pod_scrape_scope", pod_scrape_scope, "node",
+		  "node: the pods of node_name only (from a watch of the API server; cluster is not offered: the agent "
+		  "runs on every node, so it would scrape every pod once per node)",
+		  prom_scopes),
 	PO("kubernetes_label_selector", OPT_STRING, kubernetes_label_selector, NULL,
 	  "only pods whose labels match: k=v, k==v, k!=v, k, !k joined by commas"),
 	PO("pod_label_include", OPT_STRLIST, pod_label_include, "[]",
@@ -101,9 +111,10 @@ static const struct opt_desc prom_options[] = {
 	  "kubeconfig file for the pod watch; default the in-cluster service account"),
 	/* Any pod can annotate itself for scraping: sending it the bearer
 	 * token or basic credentials hands them to whoever runs that pod. */
-	PO("pod_credentials", OPT_STRING, pod_credentials, "none",
-	  "none: pod targets get no bearer token or basic credentials (only urls do); all: every pod gets them, "
-	  "as in Telegraf"),
+	PO_CHOICE("pod_credentials", pod_credentials, "none",
+		  "none: pod targets get no bearer token or basic credentials (only urls do); all: every pod gets them, "
+		  "as in Telegraf",
+		  prom_pod_credentials),
 	PO("pod_credentials_namespaces", OPT_STRLIST, pod_credentials_namespaces, "[]",
 	  "with pod_credentials none: the namespaces whose pods do get the credentials"),
 	OPT_END,
@@ -274,6 +285,9 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 		snprintf(err, errlen, "metric_version: must be 1 or 2");
 		return -1;
 	}
+	/* The loader refuses values outside format's, pod_scrape_scope's and
+	 * pod_credentials' choices at the value; these checks guard a config
+	 * built without it (tests). */
 	const char *accept = ACCEPT_PROTOBUF;
 	if (c->format && !strcmp(c->format, "text"))
 		accept = ACCEPT_TEXT;
@@ -287,7 +301,7 @@ static int prom_init(void **state, const void *config, const struct plugin_env *
 		snprintf(err, errlen, "urls: at least one URL is needed (or monitor_kubernetes_pods)");
 		return -1;
 	}
-	if (c->monitor_kubernetes_pods && c->pod_scrape_scope && strcmp(c->pod_scrape_scope, "node") != 0) {
+	if (c->pod_scrape_scope && strcmp(c->pod_scrape_scope, "node") != 0) {
 		snprintf(err, errlen,
 			 "pod_scrape_scope: only \"node\" is offered (the agent runs on every node: a cluster scope "
 			 "would scrape every pod once per node)");

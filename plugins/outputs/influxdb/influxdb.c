@@ -20,13 +20,18 @@ struct influxdb_config {
 	bool influx_uint_support;
 };
 
+static const char *const write_consistencies[] = { "any", "one", "quorum", "all", NULL };
+
 static const struct opt_desc influxdb_options[] = {
 	INFLUX_HTTP_OPTIONS(struct influxdb_config, http),
 	{ "database", OPT_STRING, offsetof(struct influxdb_config, database), "telegraf", "target database" },
 	{ "retention_policy", OPT_STRING, offsetof(struct influxdb_config, retention_policy), NULL,
 	  "retention policy; unset = the database's default" },
-	{ "write_consistency", OPT_STRING, offsetof(struct influxdb_config, write_consistency), NULL,
-	  "clusters only: any, one, quorum or all" },
+	/* InfluxDB answers any other consistency= with 400 "invalid consistency
+	 * level" on every write (1.x reads it in any case; we take Telegraf's
+	 * spelling). */
+	{ .name = "write_consistency", .type = OPT_STRING, .offset = offsetof(struct influxdb_config, write_consistency),
+	  .help = "clusters only: any, one, quorum or all", .choices = write_consistencies },
 	{ "username", OPT_STRING, offsetof(struct influxdb_config, username), NULL, "HTTP basic auth user" },
 	{ "password", OPT_SECRET, offsetof(struct influxdb_config, password), NULL, "HTTP basic auth password" },
 	{ "skip_database_creation", OPT_BOOL, offsetof(struct influxdb_config, skip_database_creation), "false",

@@ -335,6 +335,74 @@ static void test_durations(void)
 	free(rep);
 }
 
+/* An option that takes one of a few values (opt_desc.choices): Telegraf's
+ * values the agent takes are carried, another is left out alone (the agent
+ * would refuse the whole file), and a ${VAR} is the agent's to check. */
+static void test_choices(void)
+{
+	char *rep;
+	int dropped;
+	char *yaml = convert("[[inputs.prometheus]]\n"
+			     "  urls = [\"http://127.0.0.1:9100/metrics\"]\n"
+			     "  pod_scrape_scope = \"cluster\"\n" /* 3 */
+			     "[[inputs.netstat]]\n"
+			     "  method = \"${NETSTAT_METHOD}\"\n"
+			     "[[inputs.kernel]]\n"
+			     "  collect = [\"psi\",\n"
+			     "             \"ksm\"]\n" /* 8: one item left out */
+			     "[[outputs.influxdb]]\n"
+			     "  content_encoding = \"identity\"\n"
+			     "[[outputs.influxdb_v2]]\n"
+			     "  bucket = \"b\"\n"
+			     "  content_encoding = \"br\"\n" /* 13 */
+			     "[[outputs.opentelemetry]]\n"
+			     "  compression = \"none\"\n"
+			     "[[outputs.opentelemetry]]\n"
+			     "  compression = 1\n", /* 17 */
+			     &rep, &dropped);
+	CHECK_INT(dropped, 4);
+	has(rep, "t.conf:3: inputs.prometheus.pod_scrape_scope: \"cluster\" is not a value Heliograph takes (node); left out\n");
+	has(rep, "t.conf:8: inputs.kernel.collect: \"ksm\" is not a value Heliograph takes (psi); left out\n");
+	has(rep, "t.conf:13: outputs.influxdb_v2.content_encoding: \"br\" is not a value Heliograph takes (gzip or identity); "
+		 "left out\n");
+	has(rep, "t.conf:17: outputs.opentelemetry.compression: a ");
+	has(rep, " where Heliograph expects gzip or none; left out\n");
+	lacks(yaml, "cluster");
+	lacks(yaml, "\"br\"");
+	has(yaml, "      method: \"${NETSTAT_METHOD-$${NETSTAT_METHOD}}\"\n");
+	has(yaml, "      collect: [\"psi\"]\n");
+	setenv("NETSTAT_METHOD", "proc", 1);
+	struct agent_config cfg;
+	if (load(yaml, &cfg) == 0) {
+		const struct opt_desc *o;
+		CHECK_INT(cfg.ninputs, 3);
+		CHECK_INT(cfg.noutputs, 4);
+		static const struct {
+			int output;
+			size_t i;
+			const char *option, *want;
+		} vals[] = {
+			{ 0, 0, "pod_scrape_scope", "node" }, { 0, 1, "method", "proc" },
+			{ 1, 0, "content_encoding", "identity" }, { 1, 1, "content_encoding", "gzip" },
+			{ 1, 2, "compression", "none" }, { 1, 3, "compression", "gzip" },
+		};
+		for (size_t k = 0; k < sizeof vals / sizeof *vals; k++) {
+			const struct opt_desc *opts = vals[k].output ? cfg.outputs[vals[k].i].plugin->options
+								     : cfg.inputs[vals[k].i].plugin->options;
+			void *base = vals[k].output ? cfg.outputs[vals[k].i].config : cfg.inputs[vals[k].i].config;
+			for (o = opts; o->name && strcmp(o->name, vals[k].option); o++)
+				;
+			CHECK(o->name != NULL);
+			if (o->name)
+				CHECK_STR(*(char **)((char *)base + o->offset), vals[k].want);
+		}
+		hg_config_free(&cfg);
+	}
+	unsetenv("NETSTAT_METHOD");
+	free(yaml);
+	free(rep);
+}
+
 /* What cannot be carried is said on the setting itself, and an output the
  * agent cannot speak is left out, keeping the URLs it can. */
 static void test_warned(void)
@@ -594,6 +662,7 @@ int main(int argc, char **argv)
 	static const struct check_case cases[] = {
 		CHECK_CASE(test_sample), CHECK_CASE(test_clean), CHECK_CASE(test_renames), CHECK_CASE(test_variables),
 		CHECK_CASE(test_durations), CHECK_CASE(test_warned), CHECK_CASE(test_name), CHECK_CASE(test_docs),
+		CHECK_CASE(test_choices),
 	};
 	return CHECK_RUN(argc, argv, cases);
 }

@@ -219,14 +219,27 @@ static void test_pod_credentials(const struct kube_server *ks, const struct faul
 	}
 	hg_config_free(&cfg);
 
-	/* a value other than none/all, and a namespace list with all, are errors */
+	/* A value other than none/all is refused by the loader, at the value. */
+	static const char some[] =
+		"inputs:\n  - prometheus: {urls: [\"http://h\"], pod_credentials: some}\noutputs: [{file: {}}]\n";
+	CHECK_INT(hg_config_load_buffer(&cfg, "bad.yaml", some, strlen(some), err, sizeof err), -1);
+	CHECK_STR(err, "bad.yaml:2:55: option \"pod_credentials\": expected none or all, got \"some\"");
+	/* Init's own check, for a config built without the loader (pod_credentials
+	 * "some" set in place of the default), and a namespace list with all: errors. */
 	static const char *const bad[] = {
-		"inputs:\n  - prometheus: {urls: [\"http://h\"], pod_credentials: some}\noutputs: [{file: {}}]\n",
+		"inputs:\n  - prometheus: {urls: [\"http://h\"]}\noutputs: [{file: {}}]\n",
 		"inputs:\n  - prometheus: {urls: [\"http://h\"], pod_credentials: all, pod_credentials_namespaces: [a]}\n"
 		"outputs: [{file: {}}]\n",
 	};
 	for (size_t i = 0; i < 2; i++) {
 		CHECK_INT(hg_config_load_buffer(&cfg, "bad.yaml", bad[i], strlen(bad[i]), err, sizeof err), 0);
+		const struct opt_desc *pc = hg_opt_find(cfg.inputs[0].plugin, "pod_credentials");
+		CHECK(pc != NULL);
+		if (i == 0 && pc) {
+			char **f = (char **)((char *)cfg.inputs[0].config + pc->offset);
+			free(*f);
+			*f = strdup("some");
+		}
 		void *st = NULL;
 		struct plugin_env env = { .loop = loop, .http = hc, .instance_name = "prometheus" };
 		CHECK(cfg.inputs[0].plugin->init(&st, cfg.inputs[0].config, &env, err, sizeof err) < 0);

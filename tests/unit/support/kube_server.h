@@ -103,6 +103,57 @@ static inline long ks_control(const struct kube_server *ks, const char *path, co
 	return status;
 }
 
+struct ks_body {
+	char *p;
+	size_t n;
+};
+
+static inline size_t ks_body_add(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct ks_body *b = arg;
+	size_t n = size * nmemb;
+	char *nb = realloc(b->p, b->n + n + 1);
+	if (!nb)
+		return 0;
+	memcpy(nb + b->n, p, n);
+	b->n += n;
+	nb[b->n] = '\0';
+	b->p = nb;
+	return n;
+}
+
+/* GET path (with "Authorization: Bearer token" unless token is NULL): the
+ * body, malloc'd, or NULL when the request failed or was not a 200. */
+static inline char *ks_get(const struct kube_server *ks, const char *path, const char *token)
+{
+	char url[1024], ca[320], auth[256];
+	snprintf(url, sizeof(url), "%s%s", ks->url, path);
+	snprintf(ca, sizeof(ca), "%s/tls/ca.crt", ks->dir);
+	CURL *e = curl_easy_init();
+	struct curl_slist *h = NULL;
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		h = curl_slist_append(NULL, auth);
+	}
+	struct ks_body b = { NULL, 0 };
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, ks_body_add);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+	long status = 0;
+	if (curl_easy_perform(e) == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(e);
+	curl_slist_free_all(h);
+	if (status != 200) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
 static inline void ks_stop(struct kube_server *ks)
 {
 	if (ks_control(ks, "/_control/quit", "") != 200)

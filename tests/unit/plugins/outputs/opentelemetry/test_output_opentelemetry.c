@@ -8,6 +8,7 @@
  * of Telegraf's inputs as cumulative monotonic Sums, type conflicts. */
 #include "check.h"
 #include "fault_server.h"
+#include "config_values.h"
 #include "output_check.h"
 #include "otlp_metrics.pb-c.h"
 #include "otlp_encode.h"
@@ -574,9 +575,25 @@ static void test_bad_config(void)
 {
 	struct out o;
 	char err[512], yaml[512];
-	snprintf(yaml, sizeof(yaml), "outputs:\n  - opentelemetry: {url: \"%s\", compression: snappy}\n", fs.base);
-	CHECK_INT(out_open_err(&o, yaml, err, sizeof(err)), -1);
-	CHECK(strstr(err, "compression") != NULL);
+	/* The loader refuses a compression it does not know, at the value. */
+	CHECK_INT(out_open_err(&o, "outputs:\n  - opentelemetry: {compression: snappy}\n", err, sizeof(err)), -1);
+	CHECK_STR(err, "test.yaml:2:34: option \"compression\": expected gzip or none, got \"snappy\"");
+	/* A config built without the loader (tests) meets the plugin's own check. */
+	{
+		struct agent_config cfg;
+		static const char y0[] = "outputs:\n  - opentelemetry: {}\n";
+		CHECK_INT(hg_config_load_buffer(&cfg, "t.yaml", y0, strlen(y0), err, sizeof(err)), 0);
+		const struct opt_desc *co = hg_opt_find(cfg.outputs[0].plugin->options, "compression");
+		CHECK(co != NULL);
+		if (co) {
+			char **f = (char **)((char *)cfg.outputs[0].config + co->offset);
+			free(*f);
+			*f = strdup("snappy");
+		}
+		CHECK(cfg.outputs[0].plugin->check(cfg.outputs[0].config, err, sizeof(err)) != 0);
+		CHECK_STR(err, "compression: \"snappy\" is not gzip or none");
+		hg_config_free(&cfg);
+	}
 	snprintf(yaml, sizeof(yaml), "outputs:\n  - opentelemetry: {url: \"%s\", headers: {Content-Type: x}}\n", fs.base);
 	CHECK_INT(out_open_err(&o, yaml, err, sizeof(err)), -1);
 	CHECK(strstr(err, "Content-Type") != NULL);
