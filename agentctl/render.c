@@ -4,7 +4,6 @@
  * exactly what each parameter changes. */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,55 +16,14 @@
 #define VALUE_TOKEN "@VALUE@"
 #define MAX_LINE_PARAMS 4
 
-void hg_render_buf_free(struct render_buf *b)
+/* The manifests' text is built in a strbuf; these keep the -errno
+ * convention of the renderer's callers. */
+static int buf_add(struct strbuf *b, const char *s, size_t n)
 {
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
+	return hg_strbuf_append(b, s, n) ? 0 : -ENOMEM;
 }
 
-/* Room for n more bytes and the NUL. */
-static int buf_reserve(struct render_buf *b, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	return 0;
-}
-
-static int buf_add(struct render_buf *b, const char *s, size_t n)
-{
-	if (buf_reserve(b, n) < 0)
-		return -ENOMEM;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int hg_render_buf_printf(struct render_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || buf_reserve(b, (size_t)n) < 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
-}
-
-static int buf_adds(struct render_buf *b, const char *s)
+static int buf_adds(struct strbuf *b, const char *s)
 {
 	return buf_add(b, s, strlen(s));
 }
@@ -158,7 +116,7 @@ static int parse_marker(const char *s, size_t n, struct marker *m, char *err, si
 }
 
 static int render_optional(const struct render_params *rp, const struct marker *m, const char *line, size_t indent,
-			   size_t linelen, bool nl, struct render_buf *out, char *err, size_t errlen)
+			   size_t linelen, bool nl, struct strbuf *out, char *err, size_t errlen)
 {
 	enum render_param p = m->param[0];
 	if (hg_render_param_default(p)) {
@@ -182,7 +140,7 @@ static int render_optional(const struct render_params *rp, const struct marker *
 }
 
 static int render_value_line(const struct render_params *rp, const struct marker *m, const char *line,
-			     size_t ylen, size_t linelen, bool nl, struct render_buf *out, char *err, size_t errlen)
+			     size_t ylen, size_t linelen, bool nl, struct strbuf *out, char *err, size_t errlen)
 {
 	for (int k = 0; k < m->nparams; k++) {
 		const char *def = hg_render_param_default(m->param[k]);
@@ -220,7 +178,7 @@ static int render_value_line(const struct render_params *rp, const struct marker
 }
 
 int hg_render_text(const struct render_params *rp, const char *name, const char *text, size_t len,
-		struct render_buf *out, char *err, size_t errlen)
+		struct strbuf *out, char *err, size_t errlen)
 {
 	size_t lineno = 0, off = 0;
 	while (off < len) {
@@ -275,11 +233,11 @@ nomem:
 struct generated {
 	const char *name;
 	int (*gen)(const struct render_params *rp, const struct render_dashboard *d, size_t nd,
-		   struct render_buf *out, char *err, size_t errlen);
+		   struct strbuf *out, char *err, size_t errlen);
 };
 
 static int gen_storage_class(const struct render_params *rp, const struct render_dashboard *d, size_t nd,
-			     struct render_buf *out, char *err, size_t errlen)
+			     struct strbuf *out, char *err, size_t errlen)
 {
 	(void)d;
 	(void)nd;
@@ -287,7 +245,7 @@ static int gen_storage_class(const struct render_params *rp, const struct render
 }
 
 static int gen_node_volumes(const struct render_params *rp, const struct render_dashboard *d, size_t nd,
-			    struct render_buf *out, char *err, size_t errlen)
+			    struct strbuf *out, char *err, size_t errlen)
 {
 	(void)d;
 	(void)nd;
@@ -295,7 +253,7 @@ static int gen_node_volumes(const struct render_params *rp, const struct render_
 }
 
 static int gen_network_policy(const struct render_params *rp, const struct render_dashboard *d, size_t nd,
-			      struct render_buf *out, char *err, size_t errlen)
+			      struct strbuf *out, char *err, size_t errlen)
 {
 	(void)d;
 	(void)nd;
@@ -312,7 +270,7 @@ static const struct generated generated[] = {
 
 int hg_render_all(const struct render_params *rp, render_emit_fn emit, void *ud, char *err, size_t errlen)
 {
-	struct render_buf b = {0};
+	struct strbuf b = {0};
 	size_t g = 0; /* next generated document */
 	int rc = 0;
 	if (rp->value[RP_STORAGE_NODE] && rp->value[RP_STORAGE_CLASS]) {
@@ -363,6 +321,6 @@ int hg_render_all(const struct render_params *rp, render_emit_fn emit, void *ud,
 		rc = emit(ud, f->name, b.p, b.len);
 	}
 	free(d);
-	hg_render_buf_free(&b);
+	hg_strbuf_free(&b);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #define AGENTCTL_RENDER_H
 #include <stddef.h>
 #include <stdio.h>
+#include "strbuf.h"
 
 enum render_param {
 	RP_NAMESPACE,
@@ -69,20 +70,11 @@ int hg_render_params_set(struct render_params *rp, const char *flag, const char 
  * the --help of each command that takes them. */
 void hg_render_params_usage(FILE *out);
 
-/* A growable output buffer; p is NUL-terminated. */
-struct render_buf {
-	char *p;
-	size_t len, cap;
-};
-void hg_render_buf_free(struct render_buf *b);
-/* printf-style append; -1 when out of memory. */
-int hg_render_buf_printf(struct render_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* Substitutes the parameters into one manifest file (text[0..len)), appending
  * to out. name is used in messages ("name:line: ..."). -1 on a malformed or
  * unknown marker, or a marker whose default is not on its line. */
 int hg_render_text(const struct render_params *rp, const char *name, const char *text, size_t len,
-		struct render_buf *out, char *err, size_t errlen);
+		struct strbuf *out, char *err, size_t errlen);
 
 struct render_dashboard {
 	const char *name; /* ConfigMap key: the file's base name */
@@ -91,19 +83,19 @@ struct render_dashboard {
 };
 /* Appends the grafana-dashboards ConfigMap holding the given dashboards. */
 int hg_render_dashboards(const struct render_params *rp, const struct render_dashboard *d, size_t n,
-		      struct render_buf *out, char *err, size_t errlen);
+		      struct strbuf *out, char *err, size_t errlen);
 
 /* With --storage-node NODE: the two hostPath PersistentVolumes on NODE,
  * pre-bound to the PVCs. Appends nothing without --storage-node. */
-int hg_render_node_volumes(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
+int hg_render_node_volumes(const struct render_params *rp, struct strbuf *out, char *err, size_t errlen);
 /* With --storage-class heliograph-gp3: that StorageClass. Appends nothing
  * for any other class. */
-int hg_render_storage_class(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
+int hg_render_storage_class(const struct render_params *rp, struct strbuf *out, char *err, size_t errlen);
 
 /* With --network-policy-from: the NetworkPolicy of the stack pod (InfluxDB
  * from those addresses only, Grafana's port from --grafana-from only, the
  * agent's health port from its node's kubelet only). Appends nothing without --network-policy-from. */
-int hg_render_network_policy(const struct render_params *rp, struct render_buf *out, char *err, size_t errlen);
+int hg_render_network_policy(const struct render_params *rp, struct strbuf *out, char *err, size_t errlen);
 /* At most this many CIDRs in --network-policy-from / --grafana-from. */
 #define RENDER_CIDRS_MAX 1024
 /* The NetworkPolicy's name (and the stack pod's app.kubernetes.io/name). */

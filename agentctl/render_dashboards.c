@@ -14,7 +14,7 @@
 
 static int write_handler(void *data, unsigned char *buf, size_t size)
 {
-	struct render_buf *b = data;
+	struct strbuf *b = data;
 	if (b->len + size + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
 		while (cap < b->len + size + 1)
@@ -109,7 +109,7 @@ static int emit_configmap(yaml_emitter_t *e, const struct render_params *rp, con
 }
 
 int hg_render_dashboards(const struct render_params *rp, const struct render_dashboard *d, size_t n,
-		      struct render_buf *out, char *err, size_t errlen)
+		      struct strbuf *out, char *err, size_t errlen)
 {
 	size_t total = 0;
 	for (size_t i = 0; i < n; i++) {

@@ -33,7 +33,7 @@ struct stream {
 RC_FN int collect(void *ud, const char *name, const char *text, size_t len)
 {
 	(void)name;
-	struct render_buf *b = ud;
+	struct strbuf *b = ud;
 	size_t need = b->len + len + 8;
 	if (need > b->cap) {
 		b->cap = need * 2;
@@ -49,7 +49,7 @@ RC_FN int collect(void *ud, const char *name, const char *text, size_t len)
 
 RC_FN char *render_to_text(const struct render_params *rp)
 {
-	struct render_buf b = {0};
+	struct strbuf b = {0};
 	char err[512];
 	if (hg_render_all(rp, collect, &b, err, sizeof err) != 0) {
 		fprintf(stderr, "render_all: %s\n", err);

@@ -40,13 +40,13 @@ static void test_files_in_sync(void)
 		if (!disk)
 			continue;
 		CHECK(len == hg_embedded_manifests[i].len && memcmp(disk, hg_embedded_manifests[i].data, len) == 0);
-		struct render_buf out = {0};
+		struct strbuf out = {0};
 		CHECK_INT(hg_render_text(&rp, hg_embedded_manifests[i].name, disk, len, &out, err, sizeof err), 0);
 		bool same = out.len == len && memcmp(out.p, disk, len) == 0;
 		if (!same)
 			fprintf(stderr, "render of the defaults differs from k8s-manifests/%s\n", hg_embedded_manifests[i].name);
 		CHECK(same);
-		hg_render_buf_free(&out);
+		hg_strbuf_free(&out);
 		free(disk);
 	}
 }
@@ -219,21 +219,21 @@ static void test_marker_errors(void)
 	};
 	struct render_params rp = {0};
 	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
-		struct render_buf out = {0};
+		struct strbuf out = {0};
 		char err[256] = "";
 		int rc = hg_render_text(&rp, "t.yaml", bad[k].text, strlen(bad[k].text), &out, err, sizeof err);
 		if (rc == 0 || !strstr(err, bad[k].why) || strncmp(err, "t.yaml:1: ", 10) != 0)
 			fprintf(stderr, "marker case %zu: rc %d, '%s'\n", k, rc, err);
 		CHECK(rc < 0 && strstr(err, bad[k].why) && strncmp(err, "t.yaml:1: ", 10) == 0);
-		hg_render_buf_free(&out);
+		hg_strbuf_free(&out);
 	}
 	/* A file without a final newline keeps it missing; lines without markers pass through. */
-	struct render_buf out = {0};
+	struct strbuf out = {0};
 	char err[256];
 	const char *txt = "a: 1\nns: monitoring # agentctl:namespace";
 	CHECK_INT(hg_render_text(&rp, "t.yaml", txt, strlen(txt), &out, err, sizeof err), 0);
 	CHECK_STR(out.p, txt);
-	hg_render_buf_free(&out);
+	hg_strbuf_free(&out);
 }
 
 /* The dashboards ConfigMap carries any JSON text exactly. */
@@ -244,7 +244,7 @@ static void test_dashboards(void)
 	struct render_dashboard d[] = {{"nodes.json", j1, sizeof j1 - 1}, {"agent-self.json", j2, sizeof j2 - 1}};
 	struct render_params rp = {0};
 	rp.value[RP_NAMESPACE] = "obs";
-	struct render_buf out = {0};
+	struct strbuf out = {0};
 	char err[256];
 	CHECK_INT(hg_render_dashboards(&rp, d, 2, &out, err, sizeof err), 0);
 	struct stream s;
@@ -257,15 +257,15 @@ static void test_dashboards(void)
 		CHECK_STR(str(get(&s.doc[0], data, "agent-self.json")), j2);
 	}
 	free_stream(&s);
-	hg_render_buf_free(&out);
+	hg_strbuf_free(&out);
 
 	struct render_dashboard badkey[] = {{"my dash.json", j2, sizeof j2 - 1}};
 	CHECK(hg_render_dashboards(&rp, badkey, 1, &out, err, sizeof err) < 0 && strstr(err, "my dash.json"));
-	hg_render_buf_free(&out);
+	hg_strbuf_free(&out);
 	static const char notutf8[] = "{\"a\":\"\xff\xfe\"}";
 	struct render_dashboard badutf[] = {{"x.json", notutf8, sizeof notutf8 - 1}};
 	CHECK(hg_render_dashboards(&rp, badutf, 1, &out, err, sizeof err) < 0 && strstr(err, "grafana-dashboards"));
-	hg_render_buf_free(&out);
+	hg_strbuf_free(&out);
 	/* None yet: an empty data map, still a valid ConfigMap. */
 	CHECK_INT(hg_render_dashboards(&rp, NULL, 0, &out, err, sizeof err), 0);
 	copy = strdup(out.p);
@@ -273,7 +273,7 @@ static void test_dashboards(void)
 	if (s.n == 1)
 		check_schema(&s, "obs");
 	free_stream(&s);
-	hg_render_buf_free(&out);
+	hg_strbuf_free(&out);
 }
 
 static void test_schema(void)

@@ -132,7 +132,7 @@ static int collect_names(void *ud, const char *name, const char *text, size_t le
 {
 	(void)text;
 	(void)len;
-	struct render_buf *b = ud;
+	struct strbuf *b = ud;
 	size_t need = b->len + strlen(name) + 2;
 	if (need > b->cap) {
 		b->cap = need * 2;
@@ -144,7 +144,7 @@ static int collect_names(void *ud, const char *name, const char *text, size_t le
 
 static bool emitted(const struct render_params *rp, const char *name)
 {
-	struct render_buf b = {0};
+	struct strbuf b = {0};
 	char err[256];
 	CHECK_INT(hg_render_all(rp, collect_names, &b, err, sizeof err), 0);
 	bool found = b.p && strstr(b.p, name) != NULL;
@@ -269,7 +269,7 @@ static void test_storage(void)
 	struct render_params both = {0};
 	both.value[RP_STORAGE_NODE] = "node-a";
 	both.value[RP_STORAGE_CLASS] = "gp3";
-	struct render_buf b = {0};
+	struct strbuf b = {0};
 	CHECK(hg_render_all(&both, collect_names, &b, err, sizeof err) < 0 && strstr(err, "exclude"));
 	free(b.p);
 }
