@@ -1,6 +1,6 @@
-/* The prometheus input's state, shared by its scraping core
- * (prometheus.c) and its Kubernetes pod discovery (prom_pods.c). Private
- * to the plugin. */
+/* The prometheus input's state, shared by its lifecycle (prometheus.c),
+ * one target's request (prom_request.c) and its Kubernetes pod discovery
+ * (prom_pods.c). Private to the plugin. */
 #ifndef HG_PROM_SCRAPE_H
 #define HG_PROM_SCRAPE_H
 #include <stdbool.h>
@@ -77,13 +77,21 @@ struct prom {
 	bool closed;
 };
 
-/* A scrape target: added for each url and each annotated pod. NULL with
- * err on failure. */
+/* prometheus.c: frees p and every target; called by prom_free, or by the
+ * last completion when free came while requests were in flight. */
+void hg_prom_destroy(struct prom *p);
+
+/* prom_request.c. A scrape target: added for each url and each annotated
+ * pod. NULL with err on failure. */
 struct scrape *hg_prom_scrape_add(struct prom *p, const char *url, char *err, size_t errlen);
 void hg_scrape_free(struct scrape *s);
 /* Removes target i; one in flight is only marked gone and freed by its
  * completion. */
 void hg_scrape_retire(struct prom *p, size_t i);
+/* Sends s's request for the gather in flight (p->acc), with token as the
+ * bearer token when s gets credentials; counts it in p->pending, or
+ * reports to the acc why it could not be sent. */
+void hg_prom_scrape_send(struct prom *p, struct scrape *s, const char *token);
 
 /* prom_pods.c: kubernetes_label_selector, and the pod targets kept in step
  * with the node's pod watch. */
