@@ -332,7 +332,10 @@ static void parse_sample(struct prom_text *t, char *p, char *end)
 	t->on_sample(t->arg, s);
 }
 
-static void parse_line(struct prom_text *t, char *p, char *end)
+/* Out of line, as it was while finish() called it too: inlined into
+ * feed's copy loop it cost 1% more instructions per sample (callgrind,
+ * bench_prom on the k8s 1.35 cadvisor body). */
+__attribute__((noinline)) static void parse_line(struct prom_text *t, char *p, char *end)
 {
 	p = skip_blanks(p, end);
 	if (p < end && end[-1] == '\r')
