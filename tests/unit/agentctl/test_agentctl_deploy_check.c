@@ -173,7 +173,7 @@ struct fake {
 	bool usage; /* answer the kubernetes input's query with data */
 };
 
-static char *dup(const char *s)
+static char *dup_text(const char *s)
 {
 	char *p = malloc(strlen(s) + 1);
 	strcpy(p, s);
@@ -193,7 +193,7 @@ static int fake_query(void *arg, const char *q, char **body, char *err, size_t e
 	if (prev) {
 		/* Earlier counts exist for nothing: the before window's old pod
 		 * counts from its first value there, the after window's new pod from 0. */
-		*body = dup("{\"results\":[{\"statement_id\":0}]}");
+		*body = dup_text("{\"results\":[{\"statement_id\":0}]}");
 		return 0;
 	}
 	if (strstr(q, "\"restarts_total\", \"state_code\"")) {
@@ -207,7 +207,7 @@ static int fake_query(void *arg, const char *q, char **body, char *err, size_t e
 			 "{\"container_name\":\"app\",\"pod_name\":\"%s\",\"readiness\":\"ready\",\"state\":\"running\"},"
 			 "\"columns\":[\"time\",\"restarts_total\",\"state_code\",\"state_reason\"],\"values\":[%s]}]}]}",
 			 after ? "shop-b-2" : "shop-a-1", rows);
-		*body = dup(buf);
+		*body = dup_text(buf);
 		return 0;
 	}
 	if (strstr(q, "cpu_usage_nanocores") && f->usage) {
@@ -220,10 +220,10 @@ static int fake_query(void *arg, const char *q, char **body, char *err, size_t e
 			 "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"kubernetes_pod_container\",\"tags\":"
 			 "{\"pod_name\":\"p\"},\"columns\":[\"time\",\"cpu_usage_nanocores\",\"memory_working_set_bytes\"],"
 			 "\"values\":[%s]}]}]}", rows);
-		*body = dup(buf);
+		*body = dup_text(buf);
 		return 0;
 	}
-	*body = dup("{\"results\":[{\"statement_id\":0}]}");
+	*body = dup_text("{\"results\":[{\"statement_id\":0}]}");
 	return 0;
 }
 

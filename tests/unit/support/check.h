@@ -6,7 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int check_failures;
 /* Set by CHECK_RUN when no case was named: a teardown's check over the whole
@@ -103,6 +105,17 @@ static __attribute__((unused)) int check_run_(int argc, char **argv, const struc
 		}
 	}
 	check_all_cases = argc < 2;
+#ifdef HG_TESTS_DIR
+	/* Run by hand (not by ctest, which sets FIXTURES and runs in tests/): find
+	 * the fixtures and the relative paths the cases use as ctest would. */
+	if (!getenv("FIXTURES")) {
+		setenv("FIXTURES", HG_TESTS_DIR "/fixtures", 1);
+		if (chdir(HG_TESTS_DIR) != 0) {
+			perror(HG_TESTS_DIR);
+			return 2;
+		}
+	}
+#endif
 	if (setup) {
 		int rc = setup();
 		if (rc != 0)
