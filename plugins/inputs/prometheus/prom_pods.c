@@ -195,7 +195,7 @@ void hg_prom_pods_sync(struct prom *p, struct acc *acc)
 			free(block);
 			free(tags);
 			if (s)
-				hg_scrape_retire(p, p->nscrapes - 1);
+				hg_prom_scrape_retire(p, p->nscrapes - 1);
 			hg_acc_error(acc, "monitor_kubernetes_pods: %s: %s", id, s ? "out of memory" : err);
 			continue;
 		}
@@ -212,6 +212,6 @@ void hg_prom_pods_sync(struct prom *p, struct acc *acc)
 	/* Pods gone, changed or no longer annotated: their old targets go. */
 	for (size_t i = p->nscrapes; i-- > 0;)
 		if (p->scrapes[i]->pod && !p->scrapes[i]->gone && !p->scrapes[i]->seen)
-			hg_scrape_retire(p, i);
+			hg_prom_scrape_retire(p, i);
 	p->pod_gen = gen;
 }

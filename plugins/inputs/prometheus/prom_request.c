@@ -19,7 +19,7 @@
 #define DEFAULT_MAX_MESSAGE (16u << 20)
 #define ERRORS_SHOWN 1 /* parse errors quoted per scrape; all are counted */
 
-void hg_scrape_free(struct scrape *s)
+void hg_prom_scrape_free(struct scrape *s)
 {
 	if (!s)
 		return;
@@ -111,13 +111,13 @@ struct scrape *hg_prom_scrape_add(struct prom *p, const char *url, char *err, si
 	}
 	s->p = p;
 	if (prepare_url(s, url, err, errlen) != 0) {
-		hg_scrape_free(s);
+		hg_prom_scrape_free(s);
 		return NULL;
 	}
 	s->text = hg_prom_text_new(MAX_LINE, on_sample, on_parse_error, s);
 	s->map = hg_prom_map_new();
 	if (!s->text || !s->map) {
-		hg_scrape_free(s);
+		hg_prom_scrape_free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -127,14 +127,14 @@ struct scrape *hg_prom_scrape_add(struct prom *p, const char *url, char *err, si
 	return s;
 }
 
-void hg_scrape_retire(struct prom *p, size_t i)
+void hg_prom_scrape_retire(struct prom *p, size_t i)
 {
 	struct scrape *s = p->scrapes[i];
 	if (s->busy) {
 		s->gone = true; /* freed by its completion */
 		return;
 	}
-	hg_scrape_free(s);
+	hg_prom_scrape_free(s);
 	p->scrapes[i] = p->scrapes[--p->nscrapes];
 }
 
@@ -262,10 +262,10 @@ static void scrape_done(void *arg, const struct httpc_response *r)
 	if (s->errors)
 		hg_acc_error(acc, "%s: %lu invalid %s skipped (first: %s)", s->shown, s->errors,
 			  s->fmt == BODY_PROTOBUF ? "messages" : "lines", s->first_error);
-	/* hg_scrape_retire frees s: nothing may read it afterwards. */
+	/* hg_prom_scrape_retire frees s: nothing may read it afterwards. */
 	for (size_t i = 0; s->gone && i < p->nscrapes; i++) {
 		if (p->scrapes[i] == s) {
-			hg_scrape_retire(p, i);
+			hg_prom_scrape_retire(p, i);
 			break;
 		}
 	}

@@ -84,10 +84,10 @@ void hg_prom_destroy(struct prom *p);
 /* prom_request.c. A scrape target: added for each url and each annotated
  * pod. NULL with err on failure. */
 struct scrape *hg_prom_scrape_add(struct prom *p, const char *url, char *err, size_t errlen);
-void hg_scrape_free(struct scrape *s);
+void hg_prom_scrape_free(struct scrape *s);
 /* Removes target i; one in flight is only marked gone and freed by its
  * completion. */
-void hg_scrape_retire(struct prom *p, size_t i);
+void hg_prom_scrape_retire(struct prom *p, size_t i);
 /* Sends s's request for the gather in flight (p->acc), with token as the
  * bearer token when s gets credentials; counts it in p->pending, or
  * reports to the acc why it could not be sent. */

@@ -126,7 +126,7 @@ static void secret_free(char *s)
 void hg_prom_destroy(struct prom *p)
 {
 	for (size_t i = 0; i < p->nscrapes; i++)
-		hg_scrape_free(p->scrapes[i]);
+		hg_prom_scrape_free(p->scrapes[i]);
 	free(p->scrapes);
 	hg_kube_podwatch_release(p->podwatch);
 	for (size_t i = 0; i < p->nsel; i++) {
