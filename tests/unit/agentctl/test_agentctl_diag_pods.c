@@ -212,17 +212,27 @@ static void test_notready(void)
 	yajl_tree_free(ds);
 }
 
+/* The cluster name the fixes quote, from the kubeconfig context's cluster:
+ * EKS's ARN, eksctl's names (with and without the user), and none for
+ * another kind of cluster. */
+static const struct {
+	const char *context, *name;
+} clusters[] = {
+	{ "arn:aws:eks:us-east-1:123456789012:cluster/demo", "demo" },
+	{ "admin@free-tier.eu-west-1.eksctl.io", "free-tier" },
+	{ "free-tier.eu-west-1.eksctl.io", "free-tier" },
+	{ "kind-kind", "" },
+};
+
 static void test_misc(void)
 {
 	char b[64];
-	hg_stack_diag_cluster_name("arn:aws:eks:us-east-1:123456789012:cluster/demo", b, sizeof b);
-	CHECK_STR(b, "demo");
-	hg_stack_diag_cluster_name("admin@free-tier.eu-west-1.eksctl.io", b, sizeof b);
-	CHECK_STR(b, "free-tier");
-	hg_stack_diag_cluster_name("free-tier.eu-west-1.eksctl.io", b, sizeof b);
-	CHECK_STR(b, "free-tier");
-	hg_stack_diag_cluster_name("kind-kind", b, sizeof b);
-	CHECK_STR(b, "");
+	for (size_t i = 0; i < sizeof clusters / sizeof clusters[0]; i++) {
+		int before = check_failures;
+		hg_stack_diag_cluster_name(clusters[i].context, b, sizeof b);
+		CHECK_STR(b, clusters[i].name);
+		CHECK_ROW(before, clusters[i].context);
+	}
 
 	/* All ready and bound: nothing to say, no cluster-wide lists needed. */
 	struct stack_diag_in in = {.ns = "monitoring"};
