@@ -3,15 +3,13 @@
  * data points with exact values, timestamps and attributes), gzip on and
  * off, and how each answer (with protobuf Status and partial-success
  * bodies) maps to a write_result; lines at time 0, before 1970 and with
- * bytes that are not UTF-8; the metric types (the encoder alone): Telegraf
- * prometheus v1 gauge/counter/untyped/histogram/summary lines, the counters
- * of Telegraf's inputs as cumulative monotonic Sums, type conflicts. */
+ * bytes that are not UTF-8; the config's checks. The metric types (the
+ * encoder alone) are in test_output_opentelemetry_types.c. */
 #include "check.h"
 #include "fault_server.h"
 #include "config_values.h"
 #include "output_check.h"
-#include "otlp_metrics.pb-c.h"
-#include "otlp_encode.h"
+#include "otlp_check.h"
 
 #define API_KEY "otel-Key-2718"
 
@@ -26,49 +24,6 @@ static Otlp__ExportMetricsServiceRequest *decode(yajl_val r)
 	return q;
 }
 
-/* "k=v,k=v" of a key/value list (string values). */
-static const char *kvs(Otlp__KeyValue **kv, size_t n)
-{
-	static char buf[512];
-	buf[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		const Otlp__AnyValue *v = kv[i]->value;
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s=%s", i ? "," : "", kv[i]->key,
-			 v && v->value_case == OTLP__ANY_VALUE__VALUE_STRING_VALUE ? v->string_value : "?");
-	}
-	return buf;
-}
-
-static const Otlp__NumberDataPoint *point(const Otlp__Metric *m, size_t i)
-{
-	CHECK(m->data_case == OTLP__METRIC__DATA_GAUGE);
-	if (m->data_case != OTLP__METRIC__DATA_GAUGE || i >= m->gauge->n_data_points)
-		return NULL;
-	return m->gauge->data_points[i];
-}
-
-static void check_double(const Otlp__NumberDataPoint *p, double v, uint64_t t, const char *attrs)
-{
-	CHECK(p != NULL);
-	if (!p)
-		return;
-	CHECK_INT(p->value_case, OTLP__NUMBER_DATA_POINT__VALUE_AS_DOUBLE);
-	CHECK(p->as_double == v);
-	CHECK(p->time_unix_nano == t);
-	CHECK_INT(p->start_time_unix_nano, 0);
-	CHECK_STR(kvs(p->attributes, p->n_attributes), attrs);
-}
-
-static void check_int(const Otlp__NumberDataPoint *p, int64_t v, uint64_t t, const char *attrs)
-{
-	CHECK(p != NULL);
-	if (!p)
-		return;
-	CHECK_INT(p->value_case, OTLP__NUMBER_DATA_POINT__VALUE_AS_INT);
-	CHECK_INT(p->as_int, v);
-	CHECK(p->time_unix_nano == t);
-	CHECK_STR(kvs(p->attributes, p->n_attributes), attrs);
-}
 
 static const char batch[] =
 	"cpu,cpu=cpu0,host=a usage_idle=99.5,usage_user=0.25 1700000000123456789\n"
@@ -337,240 +292,6 @@ static void test_edge_lines(void)
 	out_close(&o);
 }
 
-/* The encoder alone on lp; the decoded request, st filled. */
-static Otlp__ExportMetricsServiceRequest *encode_lp(const char *lp, struct otlp_stats *st)
-{
-	struct otlp_encoder e;
-	struct strmap none = { 0 };
-	char err[128];
-	CHECK_INT(hg_otlp_encoder_init(&e, &none, err, sizeof err), 0);
-	const unsigned char *out;
-	size_t len;
-	CHECK_INT(hg_otlp_encode(&e, lp, strlen(lp), 0, &out, &len, st, err, sizeof err), 0);
-	Otlp__ExportMetricsServiceRequest *q = len ? otlp__export_metrics_service_request__unpack(NULL, len, out) : NULL;
-	CHECK(q != NULL);
-	hg_otlp_encoder_free(&e);
-	return q;
-}
-
-/* The metric called name, checked to be of type data_case. */
-static const Otlp__Metric *find(const Otlp__ExportMetricsServiceRequest *q, const char *name, Otlp__Metric__DataCase dc)
-{
-	if (!q || q->n_resource_metrics != 1 || q->resource_metrics[0]->n_scope_metrics != 1)
-		return NULL;
-	const Otlp__ScopeMetrics *sm = q->resource_metrics[0]->scope_metrics[0];
-	for (size_t i = 0; i < sm->n_metrics; i++) {
-		if (strcmp(sm->metrics[i]->name, name) == 0) {
-			if (sm->metrics[i]->data_case != dc)
-				fprintf(stderr, "%s: data case %d, expected %d\n", name, sm->metrics[i]->data_case, dc);
-			CHECK_INT(sm->metrics[i]->data_case, dc);
-			return sm->metrics[i]->data_case == dc ? sm->metrics[i] : NULL;
-		}
-	}
-	fprintf(stderr, "no metric %s\n", name);
-	CHECK(!"metric missing");
-	return NULL;
-}
-
-static size_t n_metrics(const Otlp__ExportMetricsServiceRequest *q)
-{
-	return q && q->n_resource_metrics == 1 && q->resource_metrics[0]->n_scope_metrics == 1
-		       ? q->resource_metrics[0]->scope_metrics[0]->n_metrics
-		       : 0;
-}
-
-/* A cumulative monotonic Sum with one point. */
-static const Otlp__NumberDataPoint *sum_point(const Otlp__ExportMetricsServiceRequest *q, const char *name)
-{
-	const Otlp__Metric *m = find(q, name, OTLP__METRIC__DATA_SUM);
-	if (!m)
-		return NULL;
-	CHECK_INT(m->sum->aggregation_temporality, OTLP__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
-	CHECK(m->sum->is_monotonic);
-	CHECK_INT(m->sum->n_data_points, 1);
-	return m->sum->n_data_points ? m->sum->data_points[0] : NULL;
-}
-
-static const Otlp__NumberDataPoint *gauge_point(const Otlp__ExportMetricsServiceRequest *q, const char *name)
-{
-	const Otlp__Metric *m = find(q, name, OTLP__METRIC__DATA_GAUGE);
-	if (!m)
-		return NULL;
-	CHECK_INT(m->gauge->n_data_points, 1);
-	return m->gauge->n_data_points ? m->gauge->data_points[0] : NULL;
-}
-
-/* Telegraf prometheus v1 lines (as our prometheus input writes them) take
- * influx2otel's types and names: gauge -> Gauge m, counter -> Sum m,
- * untyped (value) -> Gauge m_value, histogram -> Histogram m, summary ->
- * Summary m. */
-static void test_prometheus_v1(void)
-{
-	struct otlp_stats st;
-	Otlp__ExportMetricsServiceRequest *q = encode_lp(
-		"go_goroutines,url=u gauge=42 1700000000000000000\n"
-		"x_total,code=200,url=u counter=1027 1700000000000000001\n"
-		"up,url=u value=1 1700000000000000002\n"
-		/* fields out of order, as a user's line may be; cumulative le counts */
-		"req_seconds,url=u 1=3,0.1=1,+Inf=4,count=4,sum=1.5,0.5=2 1700000000000000003\n"
-		/* counts that are not cumulative are kept as they are */
-		"odd,url=u 1=5,2=3,+Inf=9,count=9,sum=0 1700000000000000004\n"
-		"rpc_seconds,url=u 0.99=0.4,0.5=0.2,count=10,sum=3 1700000000000000005\n"
-		/* a summary without quantiles (client_python's default) */
-		"bare_seconds count=2,sum=0.5 1700000000000000006\n"
-		/* a histogram without buckets but +Inf, integer values */
-		"h_int +Inf=7i,count=7i,sum=21i 1700000000000000007\n"
-		/* a gauge field with others: they stay gauges m_f (influx2otel drops them) */
-		"g gauge=1,extra=2 1700000000000000008\n",
-		&st);
-	CHECK_INT(st.points, 10);
-	CHECK_INT(st.conflicts, 0);
-	CHECK_INT(n_metrics(q), 10);
-
-	const Otlp__NumberDataPoint *p = gauge_point(q, "go_goroutines");
-	check_double(p, 42, 1700000000000000000ULL, "url=u");
-	p = sum_point(q, "x_total");
-	check_double(p, 1027, 1700000000000000001ULL, "code=200,url=u");
-	p = gauge_point(q, "up_value");
-	check_double(p, 1, 1700000000000000002ULL, "url=u");
-	check_double(gauge_point(q, "g"), 1, 1700000000000000008ULL, "");
-	check_double(gauge_point(q, "g_extra"), 2, 1700000000000000008ULL, "");
-
-	const Otlp__Metric *m = find(q, "req_seconds", OTLP__METRIC__DATA_HISTOGRAM);
-	if (m) {
-		CHECK_INT(m->histogram->aggregation_temporality,
-			  OTLP__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
-		CHECK_INT(m->histogram->n_data_points, 1);
-		const Otlp__HistogramDataPoint *h = m->histogram->data_points[0];
-		CHECK_INT(h->n_explicit_bounds, 3);
-		CHECK_INT(h->n_bucket_counts, 4);
-		if (h->n_explicit_bounds == 3 && h->n_bucket_counts == 4) {
-			CHECK(h->explicit_bounds[0] == 0.1 && h->explicit_bounds[1] == 0.5 && h->explicit_bounds[2] == 1);
-			/* le counts 1, 2, 3, 4 -> one observation per bucket */
-			for (size_t i = 0; i < 4; i++)
-				CHECK_INT(h->bucket_counts[i], 1);
-		}
-		CHECK_INT(h->count, 4);
-		CHECK_INT(h->n_sum, 1);
-		CHECK(h->n_sum == 1 && h->sum[0] == 1.5);
-		CHECK(h->time_unix_nano == 1700000000000000003ULL);
-		CHECK_INT(h->start_time_unix_nano, 0);
-		CHECK_STR(kvs(h->attributes, h->n_attributes), "url=u");
-	}
-	m = find(q, "odd", OTLP__METRIC__DATA_HISTOGRAM);
-	if (m && m->histogram->n_data_points == 1) {
-		const Otlp__HistogramDataPoint *h = m->histogram->data_points[0];
-		CHECK_INT(h->n_bucket_counts, 3);
-		if (h->n_bucket_counts == 3) {
-			CHECK_INT(h->bucket_counts[0], 5);
-			CHECK_INT(h->bucket_counts[1], 3);
-			CHECK_INT(h->bucket_counts[2], 9);
-		}
-		/* a sum of 0 is sent: OTLP's sum is optional, and present */
-		CHECK(h->n_sum == 1 && h->sum[0] == 0);
-	}
-	m = find(q, "h_int", OTLP__METRIC__DATA_HISTOGRAM);
-	if (m && m->histogram->n_data_points == 1) {
-		const Otlp__HistogramDataPoint *h = m->histogram->data_points[0];
-		CHECK_INT(h->n_explicit_bounds, 0);
-		CHECK(h->n_bucket_counts == 1 && h->bucket_counts[0] == 7);
-		CHECK_INT(h->count, 7);
-		CHECK(h->n_sum == 1 && h->sum[0] == 21);
-	}
-	m = find(q, "rpc_seconds", OTLP__METRIC__DATA_SUMMARY);
-	if (m && m->summary->n_data_points == 1) {
-		const Otlp__SummaryDataPoint *s = m->summary->data_points[0];
-		CHECK_INT(s->count, 10);
-		CHECK(s->sum == 3);
-		CHECK_INT(s->n_quantile_values, 2);
-		if (s->n_quantile_values == 2) {
-			CHECK(s->quantile_values[0]->quantile == 0.5 && s->quantile_values[0]->value == 0.2);
-			CHECK(s->quantile_values[1]->quantile == 0.99 && s->quantile_values[1]->value == 0.4);
-		}
-		CHECK(s->time_unix_nano == 1700000000000000005ULL);
-		CHECK_STR(kvs(s->attributes, s->n_attributes), "url=u");
-	}
-	m = find(q, "bare_seconds", OTLP__METRIC__DATA_SUMMARY);
-	if (m && m->summary->n_data_points == 1) {
-		CHECK_INT(m->summary->data_points[0]->count, 2);
-		CHECK(m->summary->data_points[0]->sum == 0.5);
-		CHECK_INT(m->summary->data_points[0]->n_quantile_values, 0);
-	}
-	otlp__export_metrics_service_request__free_unpacked(q, NULL);
-
-	/* A histogram line without the +Inf bucket is taken for a summary (the
-	 * exposition formats require +Inf in every histogram); metric_version 2
-	 * lines are gauges named by their field. */
-	q = encode_lp("noinf 0.5=1,1=2,count=2,sum=1\n"
-		      "prometheus,url=u go_goroutines=5 1\n",
-		      &st);
-	find(q, "noinf", OTLP__METRIC__DATA_SUMMARY);
-	check_double(gauge_point(q, "go_goroutines"), 5, 1, "url=u");
-	otlp__export_metrics_service_request__free_unpacked(q, NULL);
-}
-
-/* Fields Telegraf's inputs add with AddCounter are cumulative monotonic
- * Sums; the rest of the same lines stay gauges. */
-static void test_input_counters(void)
-{
-	struct otlp_stats st;
-	Otlp__ExportMetricsServiceRequest *q = encode_lp(
-		"cpu,cpu=cpu0 time_user=10.5,usage_user=1.5 5\n"
-		"net,interface=eth0 bytes_sent=100u,packets_recv=7u,speed=1000i 5\n"
-		"system load1=0.5,uptime=3600u,uptime_format=\" 1:00\" 5\n"
-		"swap in=4096u,total=1000u 5\n"
-		"diskio,name=sda reads=3u,io_util=0.5 5\n"
-		"kernel context_switches=99i,entropy_avail=256i 5\n"
-		"pressure,resource=cpu,type=some total=12u,avg10=0.1 5\n"
-		"conntrack,cpu=all found=3u 5\n"
-		"conntrack ip_conntrack_count=9 5\n"
-		/* interrupts' cpu_as_tag line: a lone count is not a histogram */
-		"interrupts,cpu=cpu0,irq=0 count=5i 5\n"
-		"mem used=1u 5\n",
-		&st);
-	CHECK_INT(st.points, 19);
-	CHECK_INT(st.string_fields, 1);
-	check_double(sum_point(q, "cpu_time_user"), 10.5, 5, "cpu=cpu0");
-	check_double(gauge_point(q, "cpu_usage_user"), 1.5, 5, "cpu=cpu0");
-	check_int(sum_point(q, "net_bytes_sent"), 100, 5, "interface=eth0");
-	check_int(sum_point(q, "net_packets_recv"), 7, 5, "interface=eth0");
-	check_int(sum_point(q, "net_speed"), 1000, 5, "interface=eth0");
-	check_int(sum_point(q, "system_uptime"), 3600, 5, "");
-	check_double(gauge_point(q, "system_load1"), 0.5, 5, "");
-	check_int(sum_point(q, "swap_in"), 4096, 5, "");
-	check_int(gauge_point(q, "swap_total"), 1000, 5, "");
-	check_int(sum_point(q, "diskio_reads"), 3, 5, "name=sda");
-	check_double(sum_point(q, "diskio_io_util"), 0.5, 5, "name=sda");
-	check_int(sum_point(q, "kernel_context_switches"), 99, 5, "");
-	check_int(sum_point(q, "kernel_entropy_avail"), 256, 5, "");
-	check_int(sum_point(q, "pressure_total"), 12, 5, "resource=cpu,type=some");
-	check_double(gauge_point(q, "pressure_avg10"), 0.1, 5, "resource=cpu,type=some");
-	check_int(sum_point(q, "conntrack_found"), 3, 5, "cpu=all");
-	check_double(gauge_point(q, "conntrack_ip_conntrack_count"), 9, 5, "");
-	check_int(gauge_point(q, "interrupts_count"), 5, 5, "cpu=cpu0,irq=0");
-	check_int(gauge_point(q, "mem_used"), 1, 5, "");
-	otlp__export_metrics_service_request__free_unpacked(q, NULL);
-}
-
-/* A name that is already a metric of another type in the batch keeps its
- * type; the other point is not sent and is counted (influx2otel: "value
- * type conflict"). */
-static void test_type_conflict(void)
-{
-	struct otlp_stats st;
-	Otlp__ExportMetricsServiceRequest *q = encode_lp("x counter=1 1\n"
-							 "x gauge=2 2\n"
-							 "x 0.5=1,count=1,sum=1 3\n"
-							 "x counter=3 4\n",
-							 &st);
-	CHECK_INT(st.points, 2);
-	CHECK_INT(st.conflicts, 2);
-	CHECK_STR(st.first_conflict, "x");
-	const Otlp__Metric *m = find(q, "x", OTLP__METRIC__DATA_SUM);
-	CHECK(m && m->sum->n_data_points == 2);
-	otlp__export_metrics_service_request__free_unpacked(q, NULL);
-}
-
 static void test_bad_config(void)
 {
 	struct out o;
@@ -615,9 +336,6 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_many_names),
 		CHECK_CASE(test_statuses),
 		CHECK_CASE(test_edge_lines),
-		CHECK_CASE(test_prometheus_v1),
-		CHECK_CASE(test_input_counters),
-		CHECK_CASE(test_type_conflict),
 		CHECK_CASE(test_bad_config),
 	};
 	return CHECK_RUN_WITH(argc, argv, cases, out_check_start, suite_teardown);
