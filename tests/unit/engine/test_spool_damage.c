@@ -287,7 +287,7 @@ static void test_marker(void)
 	 * appended there next is not taken as acknowledged. */
 	rm_rf(dir);
 	mktemp_dir(dir, sizeof dir);
-	uint64_t offs[4];
+	uint64_t offs[4] = { 0 }; /* fill_one fills them; -O3 cannot see it does on every path */
 	s = fill_one(dir, 3, 2, offs);
 	CHECK(s != NULL);
 	hg_spool_close(s);
