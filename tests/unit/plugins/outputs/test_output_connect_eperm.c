@@ -13,9 +13,6 @@
  * same errno. Exits 77 (a ctest skip) when the kernel refuses the filter. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,41 +23,11 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "seccomp_refuse.h"
 
-#define SKIP 77
+#define SKIP SECCOMP_SKIP
 #define SECRET_PW "sekrit-eperm-password"
 #define SECRET_TOKEN "sekrit-eperm-token"
-
-#if defined(__x86_64__)
-#define FILTER_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define FILTER_ARCH AUDIT_ARCH_AARCH64
-#endif
-
-/* connect() fails with EPERM; every other call is allowed (another ABI's
- * numbers mean other calls: let them be). 0, or -errno of prctl. */
-static int refuse_connect(void)
-{
-#ifdef FILTER_ARCH
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_connect, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		return -errno;
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
-		return -errno;
-	return 0;
-#else
-	return -ENOSYS; /* no filter written for this architecture */
-#endif
-}
 
 static char *slurp(const char *path)
 {
@@ -119,7 +86,7 @@ static void test_eperm_named(void)
 		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
 			_exit(100);
-		int rc = refuse_connect();
+		int rc = seccomp_refuse(__NR_connect, -1);
 		if (rc != 0) {
 			fprintf(stderr, "seccomp filter refused: %s\n", strerror(-rc));
 			_exit(SKIP);

@@ -9,10 +9,7 @@
  * Exits 77 (a ctest skip) when the kernel refuses the filter. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
 #include <linux/netlink.h>
-#include <linux/seccomp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -29,48 +26,14 @@
 #include <unistd.h>
 #include "acc.h"
 #include "check.h"
+#include "seccomp_refuse.h"
 #include "input_check.h"
 #include "netns_sockets.h"
 #include "log.h"
 
 extern const struct input_plugin hg_input_netstat;
 
-#define SKIP 77
-
-#if defined(__x86_64__)
-#define FILTER_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define FILTER_ARCH AUDIT_ARCH_AARCH64
-#endif
-
-/* socket(AF_NETLINK, ...) fails with EPERM; every other call is allowed.
- * Another ABI's numbers (i386's int 0x80 on x86_64) mean other calls: let
- * them be, nothing here uses them. args[0] is the int domain: its low 32
- * bits, first on these little-endian targets. 0, or -errno of prctl. */
-static int refuse_netlink(void)
-{
-#ifdef FILTER_ARCH
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FILTER_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		return -errno;
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
-		return -errno;
-	return 0;
-#else
-	return -ENOSYS; /* no filter written for this architecture */
-#endif
-}
+#define SKIP SECCOMP_SKIP
 
 /* The "Seccomp:" mode of /proc/self/status (0 none, 2 filter), -1 if absent. */
 static int seccomp_mode(void)
@@ -167,7 +130,7 @@ static int child(void)
 	open_sockets(AF_INET, &w);
 	open_sockets(AF_INET6, &w);
 
-	int rc = refuse_netlink();
+	int rc = seccomp_refuse(__NR_socket, AF_NETLINK);
 	if (rc < 0) {
 		printf("SKIP: no seccomp filter refusing netlink could be installed (%s%s): "
 		       "the netlink fallback is not tested\n",
