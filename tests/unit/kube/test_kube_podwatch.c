@@ -17,32 +17,13 @@
 #include "input_check.h"
 #include "kube_podwatch.h"
 #include "kube_server.h"
+#include "loop_wait.h"
 #include "plugin.h"
 
 #define TOKEN "podwatch-test-token"
 
 static uv_loop_t *loop;
 static struct httpc *hc;
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Runs the loop until cond(arg) holds or secs pass. */
-static bool run_until(bool (*cond)(void *), void *arg, double secs)
-{
-	double end = now_s() + secs;
-	while (!cond(arg)) {
-		if (now_s() > end)
-			return false;
-		uv_run(loop, UV_RUN_NOWAIT);
-		usleep(2000);
-	}
-	return true;
-}
 
 static bool http_idle(void *arg)
 {
@@ -130,7 +111,7 @@ static const char *gather(const struct input_plugin *ip, void *st, struct acc *a
 	hg_acc_capture_clear(acc);
 	int rc = ip->gather(st, acc);
 	if (rc == GATHER_PENDING)
-		CHECK(run_until(http_idle, NULL, 10));
+		CHECK(loop_run_until(loop, http_idle, NULL, 10));
 	return hg_acc_capture_text(acc);
 }
 
@@ -164,7 +145,7 @@ static void test_pod_credentials(const struct kube_server *ks, const struct faul
 {
 	put_pod_in(ks, "trusted", "tr-1", "node-a", "tr", fs->port, "/trusted/metrics");
 	put_pod_in(ks, "app", "ap-2", "node-a", "ap", fs->port, "/app/metrics");
-	CHECK(run_until(count_is_3, pw, 10)); /* db-1 (not annotated) and the two */
+	CHECK(loop_run_until(loop, count_is_3, pw, 10)); /* db-1 (not annotated) and the two */
 	char yaml[4096], err[512] = "";
 	snprintf(yaml, sizeof yaml,
 		 "inputs:\n"
@@ -289,7 +270,7 @@ static void test_shared_watch(void)
 	struct kube_podwatch *pw = hg_kube_podwatch_acquire(loop, "node-a", kcpath, err, sizeof err);
 	CHECK(pw != NULL);
 	CHECK_INT(hg_kube_podwatch_users(pw), 3);
-	CHECK(run_until(pw_synced, pw, 15));
+	CHECK(loop_run_until(loop, pw_synced, pw, 15));
 	CHECK_INT(hg_kube_podwatch_count(pw), 2); /* node-b's pod is not ours */
 	CHECK_INT(hg_kube_podwatch_lists(pw), 1);
 
@@ -329,7 +310,7 @@ static void test_shared_watch(void)
 	/* a pod change: the watch event updates the tags, no second LIST */
 	want_gen = hg_kube_podwatch_generation(pw);
 	put_pod(&ks, "web-1", "node-a", "web-v2", fs.port);
-	CHECK(run_until(pw_moved, pw, 10));
+	CHECK(loop_run_until(loop, pw_moved, pw, 10));
 	CHECK_INT(hg_kube_podwatch_lists(pw), 1);
 	script_summary(&fs);
 	t = gather(kp, kst, acc);
@@ -348,8 +329,8 @@ static void test_shared_watch(void)
 	want_gen = hg_kube_podwatch_generation(pw);
 	unsigned long ev = hg_kube_podwatch_events(pw);
 	put_pod(&ks, "web-1", "node-a", "web-v2", fs.port);
-	double end = now_s() + 5;
-	while (hg_kube_podwatch_events(pw) == ev && now_s() < end) {
+	double end = loop_now_s() + 5;
+	while (hg_kube_podwatch_events(pw) == ev && loop_now_s() < end) {
 		uv_run(loop, UV_RUN_NOWAIT);
 		usleep(2000);
 	}
@@ -378,7 +359,7 @@ static void test_shared_watch(void)
 		fclose(devnull);
 	}
 	want_gen = hg_kube_podwatch_generation(pw);
-	CHECK(run_until(pw_moved, pw, 10));
+	CHECK(loop_run_until(loop, pw_moved, pw, 10));
 	CHECK_INT(hg_kube_podwatch_count(pw), 1);
 	script_metrics(&fs);
 	t = gather(pp, pst, acc);

@@ -19,32 +19,13 @@
 #include "check.h"
 #include "kube_podwatch.h"
 #include "kube_server.h"
+#include "loop_wait.h"
 
 #define TOKEN "relist-test-token"
 #define NPODS 505 /* two pages of the watch's 500 */
 #define NGONE 10  /* deleted while the relist is held: p-000 .. p-009, all in its first page */
 
 static uv_loop_t *loop;
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Runs the loop until cond(arg) holds or secs pass. */
-static bool run_until(bool (*cond)(void *), void *arg, double secs)
-{
-	double end = now_s() + secs;
-	while (!cond(arg)) {
-		if (now_s() > end)
-			return false;
-		uv_run(loop, UV_RUN_NOWAIT);
-		usleep(2000);
-	}
-	return true;
-}
 
 static bool pw_synced(void *arg)
 {
@@ -175,7 +156,7 @@ static void test_relist(void)
 		ks_stop(&ks);
 		return;
 	}
-	CHECK(run_until(pw_synced, pw, 30));
+	CHECK(loop_run_until(loop, pw_synced, pw, 30));
 	CHECK_INT(hg_kube_podwatch_count(pw), NPODS);
 	CHECK_INT(hg_kube_podwatch_lists(pw), 1);
 	CHECK_INT(continue_requests(), 1); /* the first list's second page */
@@ -189,7 +170,7 @@ static void test_relist(void)
 	/* Compaction: the watch's resourceVersion is gone, 410, relist. */
 	CHECK_INT(ks_control(&ks, "/_control/compact", ""), 200);
 	want_continues = 2;
-	CHECK(run_until(continues_reached, NULL, 30)); /* its first page is in, the second held */
+	CHECK(loop_run_until(loop, continues_reached, NULL, 30)); /* its first page is in, the second held */
 	CHECK_INT(hg_kube_podwatch_lists(pw), 2);
 
 	/* Pods of that first page go away, and another compaction expires the
@@ -197,7 +178,7 @@ static void test_relist(void)
 	delete_pods(&ks);
 	CHECK_INT(ks_control(&ks, "/_control/compact", ""), 200);
 	CHECK_INT(ks_control(&ks, "/_control/release", "{\"hold\":\"page2\"}"), 200);
-	CHECK(run_until(relisted, pw, 30));
+	CHECK(loop_run_until(loop, relisted, pw, 30));
 	CHECK_INT(hg_kube_podwatch_lists(pw), 3);
 	CHECK(hg_kube_podwatch_synced(pw));
 
