@@ -24,7 +24,8 @@
  * gzip bodies (inflate_gzip) are decompressed in slices of
  * HTTPD_INFLATE_SLICE bytes, one per connection per loop turn (an idle
  * handle), so other connections and servers on the loop are served in
- * between. */
+ * between; a handler that asks for it (hg_httpd_resp_again) is called
+ * once per turn the same way (PH_DECODE covers both). */
 #include "httpd.h"
 #include <errno.h>
 #include <stdio.h>
@@ -50,7 +51,7 @@ enum phase {
 	PH_HEAD,  /* a new connection, or bytes of a head have come */
 	PH_BODY,  /* the head is complete, the body is coming */
 	PH_WRITE, /* the response is being written */
-	PH_DECODE, /* the body is being decompressed, a slice per loop turn */
+	PH_DECODE, /* the body is being decompressed or handled, a slice per loop turn */
 	PH_DRAIN, /* answered early, write side shut: discarding the rest */
 };
 
@@ -209,6 +210,16 @@ static void answer(struct conn *c)
 		conn_close(c);
 }
 
+/* One loop turn's work on a request: a slice of its gzip body, else one
+ * call of the handler (which may ask for another turn). True while more
+ * remains. */
+static bool work_turn(struct conn *c)
+{
+	if (hg_httpd_parse_decode(c->p, HTTPD_INFLATE_SLICE))
+		return true;
+	return hg_httpd_parse_step(c->p, c->srv->handler, c->srv->ud);
+}
+
 static void on_decode_turn(uv_idle_t *idle)
 {
 	struct httpd *s = idle->data;
@@ -217,7 +228,7 @@ static void on_decode_turn(uv_idle_t *idle)
 		if (c->closing || c->ph != PH_DECODE)
 			continue;
 		c->last_io = uv_now(s->loop); /* working for it, not idle */
-		if (hg_httpd_parse_decode(c->p, HTTPD_INFLATE_SLICE))
+		if (work_turn(c))
 			more = true;
 		else
 			answer(c);
@@ -269,7 +280,7 @@ static bool process(struct conn *c, const char *data, size_t len)
 	if (early)
 		c->srv->st.early_answers++;
 	uv_read_stop((uv_stream_t *)&c->tcp);
-	if (r == HTTPD_PARSE_REQUEST && hg_httpd_parse_decode(c->p, HTTPD_INFLATE_SLICE)) {
+	if (r == HTTPD_PARSE_REQUEST && work_turn(c)) {
 		enter(c, PH_DECODE);
 		arm(c);
 		uv_idle_start(&c->srv->decoder, on_decode_turn);

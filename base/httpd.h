@@ -57,6 +57,11 @@ struct httpd_opts {
 	 * gzip bomb cannot hold the loop. */
 	bool inflate_gzip;
 	httpd_head_check head_check; /* NULL: none */
+	/* Frees a handler's task (httpd_req.task) left when its request ends
+	 * before the handler answered (the connection closed, the server
+	 * stopped). It must not need the handler's ud, which may be gone by
+	 * then. NULL: tasks need no freeing. */
+	void (*task_free)(void *task);
 	void *head_ud;               /* head_check's ud (hg_httpd_start sets its own ud) */
 };
 
@@ -103,6 +108,15 @@ struct httpd_req {
 	int body_error;
 	const struct httpd_header *headers; /* in arrival order */
 	size_t nheaders;
+	/* The handler's own state for this request, NULL at its first call.
+	 * A handler with more work than one loop turn should do (parsing a
+	 * big body) keeps its place here and calls hg_httpd_resp_again: it is
+	 * called again with the same request (body included) on the next loop
+	 * turn, one call per connection per turn, and the answer is sent
+	 * after the first call that does not ask again. The handler frees its
+	 * task on that call and sets it back to NULL; one left behind (the
+	 * connection closed meanwhile) goes to opts.task_free. */
+	void **task;
 };
 
 /* The value of the first header named name (ASCII case-insensitive), or an
@@ -124,6 +138,9 @@ void hg_httpd_resp_append(struct httpd_resp *r, const char *data, size_t len);
  * are left out. */
 void hg_httpd_resp_header(struct httpd_resp *r, const char *name, const char *value);
 void hg_httpd_resp_printf(struct httpd_resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The handler has more to do: call it again on the next loop turn (see
+ * httpd_req.task). What it put into r so far is kept. */
+void hg_httpd_resp_again(struct httpd_resp *r);
 
 /* Runs on the loop thread, must not block; everything it needs from req is
  * valid only during the call. */
@@ -164,6 +181,10 @@ int hg_httpd_parse_feed(struct httpd_parse *p, const char *data, size_t len, siz
  * bytes; true while more remains. The server calls it once per loop turn
  * with HTTPD_INFLATE_SLICE; respond finishes what is left. */
 bool hg_httpd_parse_decode(struct httpd_parse *p, size_t max_out);
+/* After REQUEST (and decode): calls handler once; true when it asked to
+ * be called again (hg_httpd_resp_again). The server calls it once per
+ * loop turn; respond finishes what is left. */
+bool hg_httpd_parse_step(struct httpd_parse *p, httpd_handler handler, void *ud);
 /* Whether the answer came from head_check (the body was not read). */
 bool hg_httpd_parse_early(const struct httpd_parse *p);
 /* After REQUEST: runs handler and returns the response bytes; after ERROR:

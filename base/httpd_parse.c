@@ -32,6 +32,11 @@ struct httpd_parse {
 	/* gzip decoding (inflate_gzip) */
 	bool decoding, zinit, decoded; /* decoded: the body is in zout */
 	int body_error;
+	/* The handler's work on this request (hg_httpd_parse_step): handling
+	 * once it has been called, handled once it answered; task is its
+	 * state between calls (see httpd_req.task). */
+	bool handling, handled;
+	void *task;
 	z_stream z;
 	char *zout;
 	size_t zout_len, zout_cap;
@@ -106,6 +111,12 @@ static void release_body(struct httpd_parse *p)
 	if (p->zinit)
 		inflateEnd(&p->z);
 	p->zinit = p->decoding = p->decoded = false;
+	/* The handler's task reads the body: it goes with it (a connection
+	 * closed while its body is being handled ends up here too). */
+	if (p->task && p->o.task_free)
+		p->o.task_free(p->task);
+	p->task = NULL;
+	p->handling = p->handled = false;
 	p->budget->used -= p->charged;
 	p->charged = p->reserved = 0;
 }
@@ -516,6 +527,26 @@ static void fill_req(struct httpd_parse *p)
 		p->req.body = (struct sv){ p->body ? p->body : p->url, p->body_len };
 	p->req.headers = p->hdrs;
 	p->req.nheaders = p->nhdrs;
+	p->req.task = &p->task;
+}
+
+bool hg_httpd_parse_step(struct httpd_parse *p, httpd_handler handler, void *ud)
+{
+	while (hg_httpd_parse_decode(p, SIZE_MAX))
+		;
+	if (p->early || p->err_status || p->handled)
+		return false;
+	if (!p->handling) {
+		hg_httpd_resp_reset(&p->resp, p->o.max_response);
+		fill_req(p);
+		p->handling = true;
+	}
+	p->resp.again = false;
+	handler(ud, &p->req, &p->resp);
+	if (p->resp.again)
+		return true;
+	p->handled = true;
+	return false;
 }
 
 /* 204 and 304 carry no body and HEAD only describes one. */
@@ -540,10 +571,9 @@ void hg_httpd_parse_respond(struct httpd_parse *p, httpd_handler handler, void *
 		if (r->status == 503)
 			hg_httpd_resp_header(r, "Retry-After", "1");
 	} else {
-		hg_httpd_resp_reset(r, p->o.max_response);
-		fill_req(p);
 		head = p->hp.method == HTTP_HEAD;
-		handler(ud, &p->req, r);
+		while (hg_httpd_parse_step(p, handler, ud))
+			;
 		if (r->overflow) {
 			hg_httpd_resp_reset(r, p->o.max_response);
 			r->status = 500;

@@ -99,6 +99,7 @@ void hg_httpd_resp_reset(struct httpd_resp *r, size_t max)
 	r->len = 0;
 	r->max = max;
 	r->overflow = false;
+	r->again = false;
 	r->extra_len = 0;
 }
 
@@ -119,3 +120,5 @@ void hg_httpd_resp_finish(struct httpd_resp *r, bool keep_alive, bool head, cons
 	*out = start;
 	*outlen = (size_t)hn + (head ? 0 : blen);
 }
+
+void hg_httpd_resp_again(struct httpd_resp *r) { r->again = true; }

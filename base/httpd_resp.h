@@ -18,6 +18,7 @@ struct httpd_resp {
 	char *buf; /* HEAD_RESERVE bytes, then the body */
 	size_t len, cap, max; /* len counts body bytes only */
 	bool overflow;
+	bool again; /* hg_httpd_resp_again was called in this call of the handler */
 	char extra[EXTRA_MAX]; /* extra header lines, each ending in CRLF */
 	size_t extra_len;
 };

@@ -9,6 +9,11 @@ calling test to assert on.
       CONNS connections POST gzip bombs (64 KiB inflating to 64 MiB, past
       any max_body_size) in a loop while /healthz is probed PROBES times, 20 ms
       apart; prints the probes' latencies and the bombs' statuses.
+  listener_attack.py bigbodies PORT HEALTHPORT CONNS PROBES
+      CONNS connections POST 7 MiB bodies of 174,000 lines (token secret)
+      back to back while /healthz is probed PROBES times, 20 ms apart;
+      prints the probes' latencies and the writes' statuses (503: the body
+      did not fit max_body_memory then).
   listener_attack.py budget PORT N MIB
       N authenticated POSTs of MIB MiB, heads first (see budget()).
   listener_attack.py slowheads PORT N SECS
@@ -170,6 +175,49 @@ def gzipbomb(port, hport, conns, nprobes):
     print(json.dumps({"probes": len(lat), "failed": bad, "max": round(lat[-1], 4),
                       "p50": round(lat[len(lat) // 2], 4), "p99": round(lat[int(len(lat) * 0.99)], 4),
                       "bomb_bytes": len(bomb), "statuses": {str(k): v for k, v in statuses.items()}}))
+
+
+def bigbodies(port, hport, conns, nprobes):
+    body = b"".join(b"cpu,host=h%03d u=%d.5 %d\n" % (i % 1000, i, 1700000000000000000 + i)
+                    for i in range(174000))
+    head = ("POST /write?db=x HTTP/1.1\r\nHost: x\r\nAuthorization: Token secret\r\n"
+            "Content-Length: %d\r\n\r\n" % len(body)).encode()
+    done = threading.Event()
+    statuses = {}
+    lock = threading.Lock()
+
+    def one():
+        while not done.is_set():
+            try:
+                s = dial(port)
+                s.sendall(head + body)
+                st, _ = read_response(s, time.monotonic() + 30)
+                s.close()
+            except OSError:
+                st = 0
+            with lock:
+                statuses[st] = statuses.get(st, 0) + 1
+
+    ts = [threading.Thread(target=one) for _ in range(conns)]
+    for t in ts:
+        t.start()
+    lat, bad = [], 0
+    t0 = time.monotonic()
+    while not statuses.get(204) and time.monotonic() - t0 < 30:
+        time.sleep(0.01)
+    while len(lat) < nprobes and time.monotonic() - t0 < 120:
+        st, dt = probe(hport)
+        if st != 200:
+            bad += 1
+        lat.append(dt)
+        time.sleep(0.02)
+    done.set()
+    for t in ts:
+        t.join()
+    lat.sort()
+    print(json.dumps({"probes": len(lat), "failed": bad, "max": round(lat[-1], 4),
+                      "p50": round(lat[len(lat) // 2], 4), "p90": round(lat[int(len(lat) * 0.9)], 4),
+                      "body_bytes": len(body), "statuses": {str(k): v for k, v in statuses.items()}}))
 
 
 def server_queues(port):
@@ -363,5 +411,5 @@ def slowbodies(port, n, secs):
 
 if __name__ == "__main__":
     mode, a = sys.argv[1], [int(x) for x in sys.argv[2:]]
-    {"wrongpass": wrongpass, "gzipbomb": gzipbomb, "slowreaders": slowreaders, "budget": budget,
+    {"wrongpass": wrongpass, "gzipbomb": gzipbomb, "bigbodies": bigbodies, "slowreaders": slowreaders, "budget": budget,
      "slowheads": slowheads, "slowbodies": slowbodies}[mode](*a)

@@ -171,6 +171,11 @@ static bool head_check(void *ud, const struct httpd_req *req, struct httpd_resp 
 static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
 {
 	struct listener *s = ud;
+	if (*req->task) { /* a write being parsed over several loop turns */
+		if (hg_lw_handle_slice(s->lw, s->acc, LW_V1, req, resp, 0, req->task, LW_SLICE))
+			hg_httpd_resp_again(resp);
+		return;
+	}
 	s->requests++;
 	hg_httpd_resp_header(resp, "X-Influxdb-Version", "1.8.10");
 	bool post = strcmp(req->method, "POST") == 0;
@@ -218,7 +223,10 @@ static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *res
 		json_error(resp, 405, "method not allowed; writes are POSTed");
 		return;
 	}
-	hg_lw_handle(s->lw, s->acc, api, req, resp, wall_ns());
+	/* A big body is parsed a slice per loop turn, so /healthz and other
+	 * connections are served in between; the answer follows the last. */
+	if (hg_lw_handle_slice(s->lw, s->acc, api, req, resp, wall_ns(), req->task, LW_SLICE))
+		hg_httpd_resp_again(resp);
 }
 
 static void listener_free(void *state)
@@ -287,6 +295,7 @@ static int listener_init(void **state, const void *config, const struct plugin_e
 		.max_body_total = (size_t)c->max_body_memory,
 		.inflate_gzip = true,
 		.head_check = head_check,
+		.task_free = hg_lw_task_free,
 	};
 	if (hg_httpd_start(env->loop, c->service_address, &ho, handle, s, &s->srv, err, errlen) < 0) {
 		listener_free(s);

@@ -21,9 +21,6 @@ struct lw {
 	char *scratch;   /* unescaped tokens of one line */
 	char *line;      /* a line with the receive time appended */
 	size_t line_cap;
-	char errtext[ERRTEXT_MAX];
-	size_t errlen;
-	char first_err[200]; /* for the X-Influxdb-Error header */
 	struct lw_stats st;
 };
 
@@ -118,27 +115,6 @@ void hg_lw_json_escape(struct httpd_resp *r, const char *s, size_t len)
 	hg_httpd_resp_append(r, buf, n);
 }
 
-/* nbad: bad lines of this request so far, this one included. */
-static void errtext_add(struct lw *w, uint64_t nbad, const char *line, size_t linelen, const char *msg)
-{
-	if (nbad > MAX_LISTED)
-		return;
-	size_t shown = linelen > LISTED_LINE_MAX ? LISTED_LINE_MAX : linelen;
-	int n = snprintf(w->errtext + w->errlen, sizeof w->errtext - w->errlen, "%sunable to parse '%.*s%s': %s",
-			 w->errlen ? "\n" : "", (int)shown, line, shown < linelen ? "..." : "", msg);
-	if (n > 0)
-		w->errlen += (size_t)n < sizeof w->errtext - w->errlen ? (size_t)n : sizeof w->errtext - w->errlen - 1;
-	if (!w->first_err[0]) {
-		/* Cut on purpose: a header line, not the whole story. */
-		if (snprintf(w->first_err, sizeof w->first_err, "unable to parse '%.*s': %s",
-			     (int)(shown > 80 ? 80 : shown), line, msg) < 0)
-			w->first_err[0] = 0;
-		for (char *c = w->first_err; *c; c++)
-			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
-				*c = ' ';
-	}
-}
-
 static int64_t precision_of(enum lw_api api, const char *p, bool *ok)
 {
 	static const struct {
@@ -212,14 +188,52 @@ static void emit_line(struct lw *w, struct acc *acc, const struct lp_parser *p, 
 	hg_acc_emit_line(acc, &w->m, line, len);
 }
 
-void hg_lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct httpd_req *req, struct httpd_resp *resp,
-	       int64_t now)
+/* One request in progress: where its parse is and what it found so far,
+ * kept between the loop turns it is parsed in. */
+struct lw_task {
+	struct lp_parser p;
+	enum lw_api api;
+	int64_t precision, now;
+	const char *tag1, *tag2;
+	char db[256], rp[256];
+	uint64_t ok, bad;
+	char errtext[ERRTEXT_MAX];
+	size_t errlen;
+	char first_err[200]; /* for the X-Influxdb-Error header */
+};
+
+void hg_lw_task_free(void *task) { free(task); }
+
+/* nbad: bad lines of this request so far, this one included. */
+static void errtext_add(struct lw_task *t, uint64_t nbad, const char *line, size_t linelen, const char *msg)
 {
-	char prec[16] = "", db[256] = "", rp[256] = "";
+	if (nbad > MAX_LISTED)
+		return;
+	size_t shown = linelen > LISTED_LINE_MAX ? LISTED_LINE_MAX : linelen;
+	int n = snprintf(t->errtext + t->errlen, sizeof t->errtext - t->errlen, "%sunable to parse '%.*s%s': %s",
+			 t->errlen ? "\n" : "", (int)shown, line, shown < linelen ? "..." : "", msg);
+	if (n > 0)
+		t->errlen += (size_t)n < sizeof t->errtext - t->errlen ? (size_t)n : sizeof t->errtext - t->errlen - 1;
+	if (!t->first_err[0]) {
+		/* Cut on purpose: a header line, not the whole story. */
+		if (snprintf(t->first_err, sizeof t->first_err, "unable to parse '%.*s': %s",
+			     (int)(shown > 80 ? 80 : shown), line, msg) < 0)
+			t->first_err[0] = 0;
+		for (char *c = t->first_err; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+				*c = ' ';
+	}
+}
+
+/* Checks the request and sets up its parse: NULL with resp filled when it
+ * is answered at once (bad precision, a body httpd could not decode, out
+ * of memory). */
+static struct lw_task *task_start(struct lw *w, enum lw_api api, const struct httpd_req *req,
+				  struct httpd_resp *resp, int64_t now)
+{
+	char prec[16] = "";
 	w->st.writes++;
 	w->st.bytes_received += req->body.len;
-	w->errlen = 0;
-	w->errtext[0] = w->first_err[0] = 0;
 
 	hg_lw_query_param(req->query, "precision", prec, sizeof prec);
 	bool prec_ok;
@@ -227,82 +241,129 @@ void hg_lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct h
 	if (!prec_ok) {
 		static const char m[] = "invalid precision; valid precision units are ns, us, ms, and s";
 		answer_error(resp, api, 400, "invalid", m, sizeof m - 1);
-		return;
+		return NULL;
 	}
-	const char *tag1 = NULL, *tag2 = NULL;
-	if (api == LW_V1) {
-		if (w->o.database_tag && *w->o.database_tag && hg_lw_query_param(req->query, "db", db, sizeof db) && *db)
-			tag1 = w->o.database_tag;
-		if (w->o.retention_policy_tag && *w->o.retention_policy_tag &&
-		    hg_lw_query_param(req->query, "rp", rp, sizeof rp) && *rp)
-			tag2 = w->o.retention_policy_tag;
-	} else if (w->o.bucket_tag && *w->o.bucket_tag && hg_lw_query_param(req->query, "bucket", db, sizeof db) && *db) {
-		tag1 = w->o.bucket_tag;
-	}
-
 	/* httpd decompressed a gzip body already (inflate_gzip), in slices and
 	 * within max_body_size; only its verdict is left to word. */
 	if (req->body_error == 413) {
 		static const char m[] = "http: request body too large";
 		w->st.too_large++;
 		answer_error(resp, api, 413, "request too large", m, sizeof m - 1);
-		return;
+		return NULL;
 	}
 	if (req->body_error) {
 		static const char m[] = "gzip: invalid or truncated body";
 		answer_error(resp, api, 400, "invalid", m, sizeof m - 1);
-		return;
+		return NULL;
 	}
-	const char *body = req->body.p;
-	size_t blen = req->body.len;
+	struct lw_task *t = calloc(1, sizeof *t);
+	if (!t) {
+		hg_httpd_resp_status(resp, 503);
+		hg_httpd_resp_header(resp, "Retry-After", "1");
+		hg_httpd_resp_printf(resp, "out of memory\n");
+		return NULL;
+	}
+	t->api = api;
+	t->precision = precision;
+	t->now = now;
+	if (api == LW_V1) {
+		if (w->o.database_tag && *w->o.database_tag && hg_lw_query_param(req->query, "db", t->db, sizeof t->db) &&
+		    *t->db)
+			t->tag1 = w->o.database_tag;
+		if (w->o.retention_policy_tag && *w->o.retention_policy_tag &&
+		    hg_lw_query_param(req->query, "rp", t->rp, sizeof t->rp) && *t->rp)
+			t->tag2 = w->o.retention_policy_tag;
+	} else if (w->o.bucket_tag && *w->o.bucket_tag &&
+		   hg_lw_query_param(req->query, "bucket", t->db, sizeof t->db) && *t->db) {
+		t->tag1 = w->o.bucket_tag;
+	}
+	hg_lp_parser_init(&t->p, req->body.p, req->body.len, precision, NO_TS, w->scratch, w->o.max_line + 1);
+	return t;
+}
 
-	struct lp_parser p;
+/* Parses and emits lines until slice bytes of the body are done (a line
+ * is never cut: the next slice starts at the next line); false at the
+ * end of the body. */
+static bool parse_slice(struct lw *w, struct acc *acc, struct lw_task *t, size_t slice)
+{
+	struct lp_parser *p = &t->p;
+	const char *stop = (size_t)(p->end - p->pos) > slice ? p->pos + slice : p->end;
 	char err[200];
-	uint64_t ok = 0, bad = 0;
-	hg_lp_parser_init(&p, body, blen, precision, NO_TS, w->scratch, w->o.max_line + 1);
-	for (;;) {
-		int r = hg_lp_parse_next(&p, &w->m, err, sizeof err);
+	/* The parser's scratch is the listener's, shared by requests: it only
+	 * holds the line being parsed, and a slice ends between lines. */
+	p->scratch = w->scratch;
+	while (p->pos < stop) {
+		int r = hg_lp_parse_next(p, &w->m, err, sizeof err);
 		if (r == 0)
-			break;
-		if (r > 0 && p.line_len > w->o.max_line) {
-			snprintf(err, sizeof err, "at line %u: line longer than max_line_size (%zu bytes)", p.line,
+			return false;
+		if (r > 0 && p->line_len > w->o.max_line) {
+			snprintf(err, sizeof err, "at line %u: line longer than max_line_size (%zu bytes)", p->line,
 				 w->o.max_line);
 			r = -1;
 		}
 		if (r < 0) {
-			bad++;
+			t->bad++;
 			w->st.lines_bad++;
-			errtext_add(w, bad, p.line_start, p.line_len, err);
+			errtext_add(t, t->bad, p->line_start, p->line_len, err);
 			continue;
 		}
-		if (tag1)
-			hg_metric_tag(&w->m, tag1, db);
-		if (tag2)
-			hg_metric_tag(&w->m, tag2, rp);
-		emit_line(w, acc, &p, !tag1 && !tag2 && !p.tags_sorted, precision, now);
-		ok++;
+		if (t->tag1)
+			hg_metric_tag(&w->m, t->tag1, t->db);
+		if (t->tag2)
+			hg_metric_tag(&w->m, t->tag2, t->rp);
+		emit_line(w, acc, p, !t->tag1 && !t->tag2 && !p->tags_sorted, t->precision, t->now);
+		t->ok++;
 		w->st.lines_ok++;
 	}
-	hg_acc_service_done(acc);
-	if (!bad) {
+	return p->pos < p->end;
+}
+
+/* The answer to a request whose lines are all parsed. */
+static void answer_parsed(struct lw_task *t, struct httpd_resp *resp)
+{
+	enum lw_api api = t->api;
+	if (!t->bad) {
 		hg_httpd_resp_status(resp, 204);
 		return;
 	}
-	hg_httpd_resp_header(resp, "X-Influxdb-Error", w->first_err);
-	if (bad > MAX_LISTED) {
-		int n = snprintf(w->errtext + w->errlen, sizeof w->errtext - w->errlen, "\n(and %llu more)",
-				 (unsigned long long)(bad - MAX_LISTED));
-		if (n > 0 && (size_t)n < sizeof w->errtext - w->errlen)
-			w->errlen += (size_t)n;
+	hg_httpd_resp_header(resp, "X-Influxdb-Error", t->first_err);
+	if (t->bad > MAX_LISTED) {
+		int n = snprintf(t->errtext + t->errlen, sizeof t->errtext - t->errlen, "\n(and %llu more)",
+				 (unsigned long long)(t->bad - MAX_LISTED));
+		if (n > 0 && (size_t)n < sizeof t->errtext - t->errlen)
+			t->errlen += (size_t)n;
 	}
-	if (!ok) {
-		answer_error(resp, api, 400, "invalid", w->errtext, w->errlen);
+	if (!t->ok) {
+		answer_error(resp, api, 400, "invalid", t->errtext, t->errlen);
 		return;
 	}
 	/* InfluxDB 1.x words it this way; "partial write" tells a client the
 	 * other lines were kept, dropped= how many were not. */
 	char msg[ERRTEXT_MAX + 64];
-	int n = snprintf(msg, sizeof msg, "partial write: %.*s dropped=%llu", (int)w->errlen, w->errtext,
-			 (unsigned long long)bad);
+	int n = snprintf(msg, sizeof msg, "partial write: %.*s dropped=%llu", (int)t->errlen, t->errtext,
+			 (unsigned long long)t->bad);
 	answer_error(resp, api, 400, "invalid", msg, n > 0 ? ((size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) : 0);
+}
+
+bool hg_lw_handle_slice(struct lw *w, struct acc *acc, enum lw_api api, const struct httpd_req *req,
+			struct httpd_resp *resp, int64_t now, void **task, size_t slice)
+{
+	struct lw_task *t = *task;
+	if (!t && !(t = *task = task_start(w, api, req, resp, now)))
+		return false;
+	if (parse_slice(w, acc, t, slice ? slice : SIZE_MAX))
+		return true;
+	/* The request's delivery ends (a disk buffer stages what it got). */
+	hg_acc_service_done(acc);
+	answer_parsed(t, resp);
+	free(t);
+	*task = NULL;
+	return false;
+}
+
+void hg_lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct httpd_req *req, struct httpd_resp *resp,
+		  int64_t now)
+{
+	void *task = NULL;
+	hg_lw_handle_slice(w, acc, api, req, resp, now, &task, 0);
 }

@@ -32,6 +32,20 @@ void hg_lw_free(struct lw *w);
  * lines) or 413. now_ns stamps lines without a timestamp. */
 void hg_lw_handle(struct lw *w, struct acc *acc, enum lw_api api, const struct httpd_req *req, struct httpd_resp *resp,
 	       int64_t now_ns);
+/* The same in slices: parses about slice bytes of the body (whole lines;
+ * 0 = all of it) and returns true while more remains, the answer not yet
+ * given; call again with the same req and task until it returns false,
+ * then resp holds the answer. *task is NULL at the first call and again
+ * after the last; one left by a request given up goes to hg_lw_task_free.
+ * Lines go to acc as they are parsed, as in hg_lw_handle. */
+bool hg_lw_handle_slice(struct lw *w, struct acc *acc, enum lw_api api, const struct httpd_req *req,
+			struct httpd_resp *resp, int64_t now, void **task, size_t slice);
+void hg_lw_task_free(void *task);
+/* Body bytes parsed per loop turn and connection, like httpd's inflate
+ * slice: 3 to 4 ms of work (a 7 MiB body parses in about 0.1 s). 64 KiB
+ * answered /healthz no faster under attack and let a flood of refused
+ * requests slow an admitted body more (bench/RESULTS.md). */
+#define LW_SLICE (256 * 1024)
 const struct lw_stats *hg_lw_stats(const struct lw *w);
 
 /* The percent-decoded value of query parameter name into out (NUL

@@ -267,6 +267,113 @@ static void test_helpers(void)
 	CHECK_STR(small, "x/y");
 }
 
+/* The listener's handler as the server runs it: a slice of the body per
+ * call, asking to be called again while lines remain. */
+#define TEST_SLICE 4096
+static int slice_calls;
+static void slice_handler(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
+{
+	struct ctx *c = ud;
+	slice_calls++;
+	if (hg_lw_handle_slice(c->lw, c->acc, c->api, req, resp, NOW, req->task, TEST_SLICE))
+		hg_httpd_resp_again(resp);
+}
+
+/* A connection's request, its head and body fed whole, its body charged to b. */
+static struct httpd_parse *fed(struct httpd_budget *b, const char *target, const char *body, size_t blen, char **in)
+{
+	struct httpd_opts o = { .max_body = 65536, .inflate_gzip = true, .task_free = hg_lw_task_free };
+	struct httpd_parse *p = hg_httpd_parse_new(&o);
+	hg_httpd_parse_share_budget(p, b);
+	*in = malloc(blen + 256);
+	int hn = snprintf(*in, 256, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", target, blen);
+	memcpy(*in + hn, body, blen);
+	size_t used;
+	CHECK_INT(hg_httpd_parse_feed(p, *in, (size_t)hn + blen, &used), HTTPD_PARSE_REQUEST);
+	return p;
+}
+
+/* A body of many slices is parsed over several calls (loop turns in the
+ * server) while another connection's request is answered in between; its
+ * lines, counts, errors and answer are those of the one-go parse, and its
+ * body's budget is given back after the answer, or when its connection
+ * closes mid-parse (the task freed with it: the sanitizer build checks). */
+static void test_sliced(void)
+{
+	struct ctx *c = &shared;
+	static char body[60000];
+	size_t blen = 0;
+	for (int i = 0; blen < sizeof body - 300; i++) {
+		if (i % 97 == 5)
+			blen += (size_t)snprintf(body + blen, sizeof body - blen, "bad line %d\n", i);
+		else if (i % 211 == 7) /* longer than max_line (100) */
+			blen += (size_t)snprintf(body + blen, sizeof body - blen, "long,t=%0120d v=1\n", i);
+		else if (i % 3 == 0) /* no timestamp: the receive time, the same for every slice */
+			blen += (size_t)snprintf(body + blen, sizeof body - blen, "big,h=a%d v=%di\n", i, i);
+		else
+			blen += (size_t)snprintf(body + blen, sizeof body - blen, "big,z=1,h=a%d v=%d.5 %d\n", i, i, i);
+	}
+	CHECK(blen > 10 * TEST_SLICE);
+
+	/* The one-go result. */
+	reset(c);
+	CHECK_INT(request(c, "/write?precision=s", "", body, blen), 400);
+	char *want_text = strdup(hg_acc_capture_text(c->acc));
+	char *want_resp = strdup(resp_text);
+	CHECK(strstr(want_resp, "partial write: unable to parse 'bad line 5'") != NULL);
+	CHECK(strstr(want_resp, "X-Influxdb-Error: unable to parse 'bad line 5'") != NULL);
+
+	reset(c);
+	struct httpd_budget b = { .limit = 1 << 20 };
+	char *in1, *in2, *in3;
+	struct httpd_parse *p1 = fed(&b, "/write?precision=s", body, blen, &in1);
+	struct httpd_parse *p2 = fed(&b, "/write", "small v=1 5\n", 12, &in2);
+	CHECK(b.used >= blen + 12);
+	slice_calls = 0;
+	CHECK(hg_httpd_parse_step(p1, slice_handler, c)); /* the first slice; more to come */
+	size_t first = strlen(hg_acc_capture_text(c->acc));
+	CHECK(first > 0 && first < strlen(want_text));
+	CHECK(strncmp(hg_acc_capture_text(c->acc), want_text, first) == 0);
+
+	/* The other connection is answered before p1's next slice. */
+	const char *out;
+	size_t outlen;
+	hg_httpd_parse_respond(p2, slice_handler, c, &out, &outlen);
+	CHECK(outlen > 12 && strncmp(out, "HTTP/1.1 204", 12) == 0);
+	CHECK_STR(hg_acc_capture_text(c->acc) + first, "small v=1 5\n");
+
+	while (hg_httpd_parse_step(p1, slice_handler, c))
+		;
+	CHECK(slice_calls >= 10);
+	hg_httpd_parse_respond(p1, slice_handler, c, &out, &outlen);
+	char *got_resp = strndup(out, outlen);
+	CHECK_STR(got_resp, want_resp);
+	free(got_resp);
+	/* The captured lines: the one-go ones, with p2's line where it came. */
+	const char *got = hg_acc_capture_text(c->acc);
+	CHECK(strncmp(got, want_text, first) == 0);
+	CHECK(strncmp(got + first, "small v=1 5\n", 12) == 0);
+	CHECK_STR(got + first + 12, want_text + first);
+	CHECK_INT((int)b.used, 0); /* both answered: their bodies are freed */
+
+	/* A connection closed mid-parse frees its body and task. */
+	reset(c);
+	struct httpd_parse *p3 = fed(&b, "/write", body, blen, &in3);
+	CHECK(hg_httpd_parse_step(p3, slice_handler, c));
+	CHECK(b.used >= blen);
+	hg_httpd_parse_free(p3);
+	CHECK_INT((int)b.used, 0);
+
+	hg_httpd_parse_free(p1);
+	hg_httpd_parse_free(p2);
+	free(in1);
+	free(in2);
+	free(in3);
+	free(want_text);
+	free(want_resp);
+	reset(c);
+}
+
 static int suite_setup(void)
 {
 	static struct lw_opts o = { .max_body = 65536, .max_line = 100 };
@@ -289,6 +396,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_gzip),
 		CHECK_CASE(test_limits_and_tags),
 		CHECK_CASE(test_helpers),
+		CHECK_CASE(test_sliced),
 	};
 	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }
