@@ -1,7 +1,9 @@
 /* libFuzzer target for the listener's request path: raw client bytes go
  * through the HTTP request step (cut into reads of a size the first byte
  * picks) and every complete request into the listener's write handler,
- * v1 or v2 by its path, gzip bodies included, into a capture accumulator.
+ * v1 or v2 by its path, gzip bodies included, into a capture accumulator,
+ * in one go or in slices as the agent's loop parses them (the first byte
+ * picks that too).
  * Small limits make 413, max_line_size and the bounded inflate reachable. */
 #include <stdint.h>
 #include <string.h>
@@ -11,12 +13,23 @@
 
 static struct lw *lw;
 static struct acc *acc;
+static size_t slice; /* 0: the body in one go; else the slice the agent's loop would take, small */
 
 static void handler(void *ud, const struct httpd_req *req, struct httpd_resp *resp)
 {
 	(void)ud;
 	enum lw_api api = req->path.len > 4 && memcmp(req->path.p, "/api", 4) == 0 ? LW_V2 : LW_V1;
-	hg_lw_handle(lw, acc, api, req, resp, 1700000000123456789LL);
+	if (!slice) {
+		hg_lw_handle(lw, acc, api, req, resp, 1700000000123456789LL);
+		return;
+	}
+	/* As the agent's loop does: a slice a turn until the answer is given. */
+	void *task = NULL;
+	while (hg_lw_handle_slice(lw, acc, api, req, resp, 1700000000123456789LL, &task, slice))
+		if (!task)
+			__builtin_trap(); /* more to do, and nowhere it is kept */
+	if (task)
+		__builtin_trap(); /* answered, but the task was not released */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -32,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	size_t cut = (size_t)data[0] % 64 + 1;
+	slice = (size_t)(data[0] >> 6) * 37; /* 0 (one go), 37, 74 or 111 bytes: slices end mid-line */
 	data++;
 	size--;
 	struct httpd_opts o = { .max_header = 1024, .max_body = 2048, .max_response = 16384, .inflate_gzip = true };
