@@ -1,7 +1,16 @@
 /* Runs an exec credential plugin on the loop: uv_spawn with a pipe for
  * stdout, a deadline, and a kill. Nothing here waits: a plugin that hangs,
  * or hands its stdout to a child that lives on, costs a process and two
- * handles until the deadline, never the loop. */
+ * handles until the deadline, never the loop.
+ *
+ * The plugin leads a process group of its own (UV_PROCESS_DETACHED: setsid
+ * in the child), so that stopping it stops whatever it started too: SIGTERM
+ * to the group, then SIGKILL to the group once the grace has passed and the
+ * group is not empty yet. The group is stopped at the deadline, when the
+ * output is too long, when the caller abandons the run, and when the plugin
+ * exits but left a process holding its stdout (an answer is complete at the
+ * plugin's exit; client-go would wait for that process, so no working plugin
+ * leaves one there on purpose, and nothing reads the pipe after us). */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,7 +30,11 @@ struct kube_exec_run {
 	int open;           /* handles not yet closed */
 	bool exited, eof;
 	bool answered;      /* done was called, or the caller abandoned the run */
-	bool killed;        /* SIGKILL sent */
+	bool held;          /* at the plugin's exit, someone else still held its stdout */
+	bool stopping;      /* SIGTERM sent to the group; waiting for it to empty */
+	bool stopped;       /* the group is empty, or has had its SIGKILL */
+	pid_t pgid;         /* the plugin's pid, which is its group's id */
+	uint64_t term_at;   /* when SIGTERM was sent (loop time, ms) */
 	int64_t exit_status;
 	int term_signal;
 	int64_t timeout_ms;
@@ -55,7 +68,7 @@ static void close_handle(uv_handle_t *h)
  * its answer (or gone). */
 static void maybe_close(struct kube_exec_run *x)
 {
-	if (x->exited && x->eof && x->answered)
+	if (x->exited && x->eof && x->answered && (!x->stopping || x->stopped))
 		close_handle((uv_handle_t *)&x->timer);
 }
 
@@ -78,29 +91,46 @@ static void fail(struct kube_exec_run *x, const char *fmt, ...)
 	answer(x, -1, NULL, err);
 }
 
-static void on_kill_grace(uv_timer_t *t)
+/* Polls the group (kill with signal 0 never blocks) until it is empty,
+ * and SIGKILLs it once the grace has passed. Its pgid cannot name another
+ * group while a member lives; once the plugin has been reaped and the group
+ * has emptied, the number could only come back after the kernel's pids
+ * have wrapped around, which takes far longer than the grace. */
+static void on_stop_tick(uv_timer_t *t)
 {
 	struct kube_exec_run *x = t->data;
-	if (!x->exited && !x->killed) {
-		x->killed = true;
-		uv_process_kill(&x->proc, SIGKILL);
+	if (kill(-x->pgid, 0) != 0 && errno == ESRCH) {
+		x->stopped = true;
+	} else if (uv_now(t->loop) - x->term_at >= KUBE_EXEC_KILL_GRACE_MS) {
+		kill(-x->pgid, SIGKILL);
+		x->stopped = true;
+	}
+	if (x->stopped) {
+		uv_timer_stop(t);
+		maybe_close(x);
 	}
 }
 
-/* SIGTERM now, SIGKILL after the grace if it is still there. */
-static void stop_plugin(struct kube_exec_run *x)
+/* SIGTERM to the plugin's group now, SIGKILL after the grace to whatever of
+ * it is still there. */
+static void stop_group(struct kube_exec_run *x)
 {
-	if (x->exited)
+	if (x->stopping)
 		return;
-	uv_process_kill(&x->proc, SIGTERM);
-	uv_timer_start(&x->timer, on_kill_grace, KUBE_EXEC_KILL_GRACE_MS, 0);
+	x->stopping = true;
+	x->term_at = uv_now(x->timer.loop);
+	if (kill(-x->pgid, SIGTERM) != 0 && errno == ESRCH) {
+		x->stopped = true;
+		return;
+	}
+	uv_timer_start(&x->timer, on_stop_tick, 50, 50);
 }
 
 static void on_timeout(uv_timer_t *t)
 {
 	struct kube_exec_run *x = t->data;
 	fail(x, "exec plugin \"%s\" did not answer within %g s; stopped it", x->command, (double)x->timeout_ms / 1000);
-	stop_plugin(x);
+	stop_group(x);
 	/* Stop reading: whatever it prints now is of no use. */
 	if (!x->eof) {
 		x->eof = true;
@@ -171,7 +201,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (x->len > KUBE_EXEC_MAX_OUTPUT || n == UV_ENOBUFS) {
 		fail(x, "exec plugin \"%s\" printed more than %u bytes; stopped it", x->command, KUBE_EXEC_MAX_OUTPUT);
 		output_ended(x);
-		stop_plugin(x);
+		stop_group(x);
 		maybe_close(x);
 		return;
 	}
@@ -206,6 +236,7 @@ static void drain(struct kube_exec_run *x)
 			continue;
 		}
 		/* 0 (EOF) or EAGAIN (someone else still holds the pipe): done reading. */
+		x->held = n != 0;
 		output_ended(x);
 		return;
 	}
@@ -220,6 +251,8 @@ static void plugin_exited(uv_process_t *p, int64_t status, int sig)
 	close_handle((uv_handle_t *)p);
 	drain(x);
 	finish(x);
+	if (x->held)
+		stop_group(x);
 	maybe_close(x);
 }
 
@@ -255,6 +288,9 @@ struct kube_exec_run *hg_kube_exec_start(uv_loop_t *loop, const struct kube_conf
 		.env = env,
 		.stdio_count = 3,
 		.stdio = stdio,
+		/* A group of its own to stop as one (setsid in the child). The
+		 * handle stays referenced and its exit_cb comes as without it. */
+		.flags = UV_PROCESS_DETACHED,
 	};
 	int rc = uv_spawn(loop, &x->proc, &o);
 	hg_kube_free_strv(env);
@@ -270,6 +306,7 @@ struct kube_exec_run *hg_kube_exec_start(uv_loop_t *loop, const struct kube_conf
 		return NULL;
 	}
 	x->open = 3;
+	x->pgid = x->proc.pid;
 	uv_timer_start(&x->timer, on_timeout, (uint64_t)x->timeout_ms, 0);
 	uv_read_start((uv_stream_t *)&x->out, on_alloc, on_read);
 	return x;
@@ -283,6 +320,6 @@ void hg_kube_exec_abandon(struct kube_exec_run *x)
 	if (!x->eof)
 		output_ended(x);
 	if (!x->exited)
-		stop_plugin(x);
+		stop_group(x);
 	maybe_close(x);
 }

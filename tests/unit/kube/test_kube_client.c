@@ -399,7 +399,31 @@ static void test_exec_misbehaving(void)
 	hg_kube_client_free(c);
 	hg_kube_config_free(&kc);
 
-	/* Answers, but leaves a child holding its stdout: the answer counts at its exit. */
+	/* Hangs after starting two children that hold its stdout too, one of
+	 * them deaf to SIGTERM: at the timeout its whole group is stopped, the
+	 * deaf one by SIGKILL after the grace. The timeout leaves the script
+	 * time to write its pid files on a busy machine; the pids are checked
+	 * to be there, so that the test cannot pass without them. */
+	write_script("group.sh", "sleep 1000 &\necho $! >\"$DIR/group.sleep\"\n"
+				 "sh -c 'trap \"\" TERM; exec sleep 1000' &\necho $! >\"$DIR/group.deaf\"\n"
+				 "echo $$ >\"$DIR/group.pid\"\nsleep 1000\n");
+	c = client_for(ks_kubeconfig(&ks, "group", script_user("group.sh")), &kc);
+	hg_kube_client_set_exec_timeout(c, 2000);
+	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), KUBE_ERR);
+	CHECK(strstr(err, "/group.sh\" did not answer within 2 s; stopped it") != NULL);
+	pid_t group[] = { read_pid("group.pid"), read_pid("group.sleep"), read_pid("group.deaf") };
+	for (size_t i = 0; i < sizeof group / sizeof *group; i++) {
+		CHECK(group[i] > 0);
+		CHECK(gone(group[i]));
+		if (group[i] > 0 && kill(group[i], 0) == 0)
+			kill(group[i], SIGKILL); /* not to leave it behind when the check failed */
+	}
+	hg_kube_client_free(c);
+	hg_kube_config_free(&kc);
+
+	/* Answers, but leaves a child holding its stdout: the answer counts at
+	 * its exit, and the child, which nothing will read from, is stopped
+	 * with the plugin's group. */
 	ks_control(&ks, "/_control/tokens", "{\"tokens\":[\"admin\",\"fork-tok\"],\"readonly\":[\"ro-token\"]}");
 	write_script("forks.sh", "sleep 1000 &\necho $! >\"$DIR/forks.child\"\n"
 				 "echo '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
@@ -407,8 +431,9 @@ static void test_exec_misbehaving(void)
 	c = client_for(ks_kubeconfig(&ks, "forks", script_user("forks.sh")), &kc);
 	CHECK_INT(hg_kube_get(c, "v1", "Namespace", NULL, "kt", NULL, err, sizeof(err)), 0);
 	pid_t child = read_pid("forks.child");
-	CHECK(child > 0 && kill(child, 0) == 0); /* still holding the pipe, and we did not wait for it */
-	if (child > 0)
+	CHECK(child > 0);
+	CHECK(gone(child));
+	if (child > 0 && kill(child, 0) == 0)
 		kill(child, SIGKILL);
 	hg_kube_client_free(c);
 	hg_kube_config_free(&kc);
