@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
+#include "stack.h"
 
 /* Every command, in the order --help lists them. A new command: its
  * cmd_NAME.c defining a struct agentctl_command, a declaration in
@@ -43,6 +44,7 @@ static const struct agentctl_command *find(const char *name)
 
 int main(int argc, char **argv)
 {
+	hg_stack_catch_fatal_signals();
 	/* A usage error is one line and a hint, not the whole help. */
 	if (argc < 2) {
 		fprintf(stderr, "agentctl: no command given; see agentctl --help\n");

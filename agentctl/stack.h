@@ -239,5 +239,10 @@ int hg_stack_setup_log(struct stack *s, const char *pod, bool previous, char **l
 /* Set by SIGINT: the steps stop at the next check. */
 extern volatile int hg_stack_interrupted;
 void hg_stack_catch_interrupt(void);
+/* SIGINT, SIGTERM and SIGHUP (unless ignored) end agentctl as they would,
+ * after a SIGTERM to the exec credential plugins it runs: they are in
+ * sessions of their own (kube_exec_run.c), where the terminal's Ctrl-C does
+ * not reach them. Called first thing by main. */
+void hg_stack_catch_fatal_signals(void);
 
 #endif

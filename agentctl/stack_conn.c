@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "commands.h"
 #include "jsonq.h"
+#include "kube_exec.h"
 #include "stack.h"
 
 const struct stack_secret hg_stack_secrets[] = {
@@ -19,12 +20,34 @@ const size_t hg_stack_secrets_count = sizeof hg_stack_secrets / sizeof *hg_stack
 
 volatile int hg_stack_interrupted;
 
+/* Ends the process by sig, as the default action would, with its plugins. */
+static void end_with_plugins(int sig)
+{
+	hg_kube_exec_signal_groups(SIGTERM);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void hg_stack_catch_fatal_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+		struct sigaction old, sa = { 0 };
+		/* A signal the caller ignores (nohup, a job's SIGINT) stays ignored. */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sa.sa_handler = end_with_plugins;
+		sigemptyset(&sa.sa_mask);
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 static void on_interrupt(int sig)
 {
 	(void)sig;
 	hg_stack_interrupted = 1;
-	/* A second Ctrl-C ends the process at once. */
-	signal(SIGINT, SIG_DFL);
+	/* A second Ctrl-C ends the process at once (with its plugins). */
+	signal(SIGINT, end_with_plugins);
 }
 
 void hg_stack_catch_interrupt(void)

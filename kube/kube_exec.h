@@ -52,4 +52,10 @@ struct kube_exec_run *hg_kube_exec_start(uv_loop_t *loop, const struct kube_conf
  * run frees itself once its handles have closed on the loop. */
 void hg_kube_exec_abandon(struct kube_exec_run *x);
 
+/* Sends sig to the process group of every plugin running now (up to 16).
+ * Async-signal-safe: for a program's handler of a signal that ends it, as
+ * the plugins run in sessions of their own, out of reach of the terminal's
+ * Ctrl-C (agentctl's hg_stack_catch_fatal_signals). */
+void hg_kube_exec_signal_groups(int sig);
+
 #endif

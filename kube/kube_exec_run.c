@@ -23,6 +23,21 @@
 #include "kube_exec.h"
 #include "kube_util.h"
 
+/* The groups of the plugins running now, for hg_kube_exec_signal_groups
+ * from a signal handler: a slot holds a group's id from the spawn until the
+ * plugin is reaped (then the number may name another group), 0 when free. */
+#define RUNNING_GROUPS 16
+static volatile sig_atomic_t running_groups[RUNNING_GROUPS];
+
+void hg_kube_exec_signal_groups(int sig)
+{
+	for (int i = 0; i < RUNNING_GROUPS; i++) {
+		pid_t g = (pid_t)running_groups[i];
+		if (g > 0)
+			kill(-g, sig);
+	}
+}
+
 struct kube_exec_run {
 	uv_process_t proc;
 	uv_pipe_t out;
@@ -34,6 +49,7 @@ struct kube_exec_run {
 	bool stopping;      /* SIGTERM sent to the group; waiting for it to empty */
 	bool stopped;       /* the group is empty, or has had its SIGKILL */
 	pid_t pgid;         /* the plugin's pid, which is its group's id */
+	int slot;           /* in running_groups, -1 when they were all taken */
 	uint64_t term_at;   /* when SIGTERM was sent (loop time, ms) */
 	int64_t exit_status;
 	int term_signal;
@@ -246,6 +262,8 @@ static void plugin_exited(uv_process_t *p, int64_t status, int sig)
 {
 	struct kube_exec_run *x = p->data;
 	x->exited = true;
+	if (x->slot >= 0)
+		running_groups[x->slot] = 0;
 	x->exit_status = status;
 	x->term_signal = sig;
 	close_handle((uv_handle_t *)p);
@@ -307,6 +325,12 @@ struct kube_exec_run *hg_kube_exec_start(uv_loop_t *loop, const struct kube_conf
 	}
 	x->open = 3;
 	x->pgid = x->proc.pid;
+	x->slot = -1;
+	for (int i = 0; i < RUNNING_GROUPS && x->slot < 0; i++)
+		if (running_groups[i] == 0) {
+			running_groups[i] = x->pgid;
+			x->slot = i;
+		}
 	uv_timer_start(&x->timer, on_timeout, (uint64_t)x->timeout_ms, 0);
 	uv_read_start((uv_stream_t *)&x->out, on_alloc, on_read);
 	return x;

@@ -8,7 +8,7 @@
 # and run their plugins again at the next gathers; the hanging plugin is
 # stopped at its 30 s bound and run again; SIGTERM stops the agent (and the
 # plugin) promptly. agentctl with the hanging plugin ends with the timeout
-# error naming the plugin, never its env. Waits for events, not times.
+# error naming the plugin, never its env; Ctrl-C ends agentctl and its plugin. Waits for events, not times.
 # mode: list, so that each gather sends a request bounded by
 # response_timeout (watch mode's first list waits the plugin's 30 s).
 source "$TESTLIB"
@@ -106,6 +106,24 @@ grep -q "exec plugin \"$TMP/hang.sh\" did not answer within 30 s; stopped it" "$
 ! grep -q "s3cret" "$TMP/ctl.err" "$TMP/ctl.out" || fail "agentctl showed the plugin's env"
 hang3=$(tail -1 "$TMP/hang.runs")
 WAIT_SECS=10 wait_for sh -c "! kill -0 $hang3" || fail "agentctl left its plugin running"
+
+# Ctrl-C (SIGINT) while agentctl waits for the hanging plugin: agentctl ends
+# by the signal, and its plugin, in a session of its own where the
+# terminal's SIGINT does not reach it, ends with it.
+n_before=$(wc -l <"$TMP/hang.runs")
+# (A background job of a script starts with SIGINT ignored, as agentctl
+# leaves it then: restore the terminal's default first.)
+python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+	"$AGENTCTL" status --kubeconfig "$TMP/kc-hang" >"$TMP/int.out" 2>"$TMP/int.err" &
+ctl=$!
+WAIT_SECS=30 wait_for sh -c "[ \$(wc -l <'$TMP/hang.runs') -gt $n_before ]" || fail "agentctl did not run the plugin"
+hang4=$(tail -1 "$TMP/hang.runs")
+kill -0 "$hang4" || fail "the plugin agentctl runs is not running"
+kill -INT "$ctl"
+rc=0
+wait "$ctl" || rc=$?
+[ "$rc" = 130 ] || fail "agentctl exited with $rc after SIGINT, not by the signal (130)"
+WAIT_SECS=10 wait_for sh -c "! kill -0 $hang4" || fail "agentctl's plugin ($hang4) outlived its Ctrl-C"
 
 # The working plugin with agentctl.
 "$AGENTCTL" status --kubeconfig "$TMP/kc-ok" >"$TMP/ok.out" 2>"$TMP/ok.err" || true
