@@ -134,10 +134,11 @@ def wrongpass(port, conns, mib):
     print(json.dumps(res))
 
 
-def gzipbomb(port, hport, conns, nprobes):
-    bomb = gzip.compress(b"\0" * (64 << 20), 9)
-    head = ("POST /write?db=x HTTP/1.1\r\nHost: x\r\nAuthorization: Token secret\r\nContent-Encoding: gzip\r\n"
-            "Content-Length: %d\r\n\r\n" % len(bomb)).encode()
+def flood_and_probe(port, hport, conns, nprobes, request, started, window):
+    """conns threads send request back to back while /healthz is probed
+    nprobes times, starting once started(statuses) holds (so every probe
+    meets the attack) and for at most window seconds. The probes' latencies
+    and the flood's answer statuses."""
     done = threading.Event()
     statuses = {}
     lock = threading.Lock()
@@ -146,7 +147,7 @@ def gzipbomb(port, hport, conns, nprobes):
         while not done.is_set():
             try:
                 s = dial(port)
-                s.sendall(head + bomb)
+                s.sendall(request)
                 st, _ = read_response(s, time.monotonic() + 30)
                 s.close()
             except OSError:
@@ -158,11 +159,10 @@ def gzipbomb(port, hport, conns, nprobes):
     for t in ts:
         t.start()
     lat, bad = [], 0
-    # Probe once bombs are being answered, so every probe meets the attack.
     t0 = time.monotonic()
-    while not statuses and time.monotonic() - t0 < 30:
+    while not started(statuses) and time.monotonic() - t0 < 30:
         time.sleep(0.01)
-    while len(lat) < nprobes and time.monotonic() - t0 < 60:
+    while len(lat) < nprobes and time.monotonic() - t0 < window:
         st, dt = probe(hport)
         if st != 200:
             bad += 1
@@ -172,9 +172,18 @@ def gzipbomb(port, hport, conns, nprobes):
     for t in ts:
         t.join()
     lat.sort()
+    return lat, bad, {str(k): v for k, v in statuses.items()}
+
+
+def gzipbomb(port, hport, conns, nprobes):
+    bomb = gzip.compress(b"\0" * (64 << 20), 9)
+    head = ("POST /write?db=x HTTP/1.1\r\nHost: x\r\nAuthorization: Token secret\r\nContent-Encoding: gzip\r\n"
+            "Content-Length: %d\r\n\r\n" % len(bomb)).encode()
+    # Probe once bombs are being answered.
+    lat, bad, statuses = flood_and_probe(port, hport, conns, nprobes, head + bomb, lambda st: st, 60)
     print(json.dumps({"probes": len(lat), "failed": bad, "max": round(lat[-1], 4),
                       "p50": round(lat[len(lat) // 2], 4), "p99": round(lat[int(len(lat) * 0.99)], 4),
-                      "bomb_bytes": len(bomb), "statuses": {str(k): v for k, v in statuses.items()}}))
+                      "bomb_bytes": len(bomb), "statuses": statuses}))
 
 
 def bigbodies(port, hport, conns, nprobes):
@@ -182,42 +191,11 @@ def bigbodies(port, hport, conns, nprobes):
                     for i in range(174000))
     head = ("POST /write?db=x HTTP/1.1\r\nHost: x\r\nAuthorization: Token secret\r\n"
             "Content-Length: %d\r\n\r\n" % len(body)).encode()
-    done = threading.Event()
-    statuses = {}
-    lock = threading.Lock()
-
-    def one():
-        while not done.is_set():
-            try:
-                s = dial(port)
-                s.sendall(head + body)
-                st, _ = read_response(s, time.monotonic() + 30)
-                s.close()
-            except OSError:
-                st = 0
-            with lock:
-                statuses[st] = statuses.get(st, 0) + 1
-
-    ts = [threading.Thread(target=one) for _ in range(conns)]
-    for t in ts:
-        t.start()
-    lat, bad = [], 0
-    t0 = time.monotonic()
-    while not statuses.get(204) and time.monotonic() - t0 < 30:
-        time.sleep(0.01)
-    while len(lat) < nprobes and time.monotonic() - t0 < 120:
-        st, dt = probe(hport)
-        if st != 200:
-            bad += 1
-        lat.append(dt)
-        time.sleep(0.02)
-    done.set()
-    for t in ts:
-        t.join()
-    lat.sort()
+    # Probe once a body has been written (204).
+    lat, bad, statuses = flood_and_probe(port, hport, conns, nprobes, head + body, lambda st: st.get(204), 120)
     print(json.dumps({"probes": len(lat), "failed": bad, "max": round(lat[-1], 4),
                       "p50": round(lat[len(lat) // 2], 4), "p90": round(lat[int(len(lat) * 0.9)], 4),
-                      "body_bytes": len(body), "statuses": {str(k): v for k, v in statuses.items()}}))
+                      "body_bytes": len(body), "statuses": statuses}))
 
 
 def server_queues(port):
