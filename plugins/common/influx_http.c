@@ -52,13 +52,22 @@ fail:
 	return NULL;
 }
 
-void hg_url_scheme(const char *url, char *out, size_t outlen)
+int hg_influx_http_url_check(const char *option, const char *url, char *err, size_t errlen)
 {
+	if (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0)
+		return 0;
+	/* Telegraf also speaks udp:// and unix://. Only the scheme is shown
+	 * ("udp" of "udp://u:p@h"): the rest may hold credentials. */
 	const char *p = strstr(url, "://");
 	size_t n = p ? (size_t)(p - url) : 0;
 	if (n > 16 || strcspn(url, "@:/?#") < n)
 		n = 0; /* not a scheme: show nothing of it */
-	snprintf(out, outlen, "%.*s", (int)n, url);
+	if (n)
+		snprintf(err, errlen, "%s: %.*s:// URLs are not supported (only http:// and https://)", option, (int)n,
+			 url);
+	else
+		snprintf(err, errlen, "%s: (no scheme) URLs are not supported (only http:// and https://)", option);
+	return OUTPUT_UNSUPPORTED;
 }
 
 const char *const hg_influx_content_encodings[] = { "gzip", "identity", NULL };
@@ -82,15 +91,9 @@ int hg_influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t er
 		return -1;
 	}
 	for (size_t i = 0; i < cfg->urls.n; i++) {
-		const char *u = cfg->urls.v[i];
-		if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0) {
-			/* Telegraf also speaks udp:// and unix://; only the scheme is shown. */
-			char scheme[24];
-			hg_url_scheme(u, scheme, sizeof(scheme));
-			snprintf(err, errlen, "urls: %s%s URLs are not supported (only http:// and https://)",
-				 scheme[0] ? scheme : "(no scheme)", scheme[0] ? "://" : "");
-			return OUTPUT_UNSUPPORTED;
-		}
+		int rc = hg_influx_http_url_check("urls", cfg->urls.v[i], err, errlen);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }

@@ -80,8 +80,9 @@ struct influx_http {
 /* The checks of cfg that need no state: content_encoding, at least one URL, every URL http:// or
  * https:// (else OUTPUT_UNSUPPORTED naming the scheme only). See output_plugin.check. */
 int hg_influx_http_check(const struct influx_http_cfg *cfg, char *err, size_t errlen);
-/* Writes the scheme of url ("udp" for "udp://u:p@h") to out, for messages without secrets. */
-void hg_url_scheme(const char *url, char *out, size_t outlen);
+/* 0 when url is http:// or https://; else OUTPUT_UNSUPPORTED with err
+ * "OPTION: udp:// URLs are not supported (...)", naming the scheme only. */
+int hg_influx_http_url_check(const char *option, const char *url, char *err, size_t errlen);
 
 /* Copies what it needs from cfg. extra_header ("Authorization: Token ...")
  * is added to every request, or NULL. 0, or -1 with err. */

@@ -86,13 +86,9 @@ int hg_pb_http_check(const struct pb_http_cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "url: required");
 		return -1;
 	}
-	if (strncasecmp(u, "http://", 7) != 0 && strncasecmp(u, "https://", 8) != 0) {
-		char scheme[24];
-		hg_url_scheme(u, scheme, sizeof(scheme));
-		snprintf(err, errlen, "url: %s%s URLs are not supported (only http:// and https://)",
-			 scheme[0] ? scheme : "(no scheme)", scheme[0] ? "://" : "");
-		return OUTPUT_UNSUPPORTED;
-	}
+	int rc = hg_influx_http_url_check("url", u, err, errlen);
+	if (rc != 0)
+		return rc;
 	bool user = cfg->username && cfg->username[0], token = cfg->bearer_token && cfg->bearer_token[0];
 	if (user && token) {
 		snprintf(err, errlen, "username and bearer_token: set one of them, not both");

@@ -10,6 +10,7 @@
 #include "config_values.h"
 #include "fault_server.h"
 #include "httpc.h"
+#include "influx_http.h"
 #include "plugin.h"
 
 #define PASSWORD "hunter2-Secret"
@@ -523,6 +524,21 @@ static void suite_teardown(void)
 	curl_global_cleanup();
 }
 
+/* Only http:// and https:// URLs are written to; a message names the scheme
+ * alone, never the credentials a URL may hold. */
+static void test_url_check(void)
+{
+	char err[256] = "";
+	CHECK_INT(hg_influx_http_url_check("urls", "http://h:8086", err, sizeof err), 0);
+	CHECK_INT(hg_influx_http_url_check("url", "HTTPS://h/api/v1/push", err, sizeof err), 0);
+	CHECK_INT(hg_influx_http_url_check("urls", "udp://user:hunter2@h:8089", err, sizeof err), OUTPUT_UNSUPPORTED);
+	CHECK_STR(err, "urls: udp:// URLs are not supported (only http:// and https://)");
+	CHECK_INT(hg_influx_http_url_check("url", "h:hunter2@x://y", err, sizeof err), OUTPUT_UNSUPPORTED);
+	CHECK_STR(err, "url: (no scheme) URLs are not supported (only http:// and https://)");
+	CHECK_INT(hg_influx_http_url_check("urls", "localhost:8086", err, sizeof err), OUTPUT_UNSUPPORTED);
+	CHECK_STR(err, "urls: (no scheme) URLs are not supported (only http:// and https://)");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
@@ -534,6 +550,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_v1_write_waits_for_create),
 		CHECK_CASE(test_v2),
 		CHECK_CASE(test_bad_config),
+		CHECK_CASE(test_url_check),
 	};
 	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
 }
