@@ -123,6 +123,10 @@ struct httpd_req {
  * empty view with p == NULL when absent. */
 struct sv hg_httpd_req_header(const struct httpd_req *req, const char *name);
 
+/* The percent-decoded value of query parameter name into out (NUL
+ * terminated, cut to outlen-1): httpd_query.c. false when absent. */
+bool hg_httpd_query_param(struct sv query, const char *name, char *out, size_t outlen);
+
 /* The credentials of an Authorization value when its scheme is scheme
  * ("Basic", "Token" ...; compared case-insensitively, RFC 9110 11.1) and
  * one or more spaces follow it; else p == NULL. */

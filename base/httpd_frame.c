@@ -1,5 +1,6 @@
 /* Strict framing of a request head and a chunked body (see httpd_frame.h). */
 #include "httpd_frame.h"
+#include "hex.h"
 
 int hg_httpd_scan_head(struct head_scan *sc, const char *d, size_t n, size_t *end)
 {
@@ -36,17 +37,6 @@ int hg_httpd_scan_head(struct head_scan *sc, const char *d, size_t n, size_t *en
 		sc->line_len++;
 	}
 	return 0;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* 0, or -1 at the first framing byte of a chunked body that a strict

@@ -182,7 +182,7 @@ static void handle(void *ud, const struct httpd_req *req, struct httpd_resp *res
 	if (sv_eq_c(req->path, "/ping")) {
 		char v[8] = "";
 		s->pings++;
-		if (hg_lw_query_param(req->query, "verbose", v, sizeof v) && *v && strcmp(v, "0") && strcmp(v, "false")) {
+		if (hg_httpd_query_param(req->query, "verbose", v, sizeof v) && *v && strcmp(v, "0") && strcmp(v, "false")) {
 			hg_httpd_resp_type(resp, "application/json");
 			hg_httpd_resp_printf(resp, "{\"version\":\"1.8.10\"}");
 		} else {

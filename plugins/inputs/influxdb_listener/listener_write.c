@@ -52,44 +52,6 @@ void hg_lw_free(struct lw *w)
 
 const struct lw_stats *hg_lw_stats(const struct lw *w) { return &w->st; }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-bool hg_lw_query_param(struct sv query, const char *name, char *out, size_t outlen)
-{
-	size_t nl = strlen(name);
-	const char *p = query.p, *end = query.p + query.len;
-	while (p && p < end) {
-		const char *amp = memchr(p, '&', (size_t)(end - p));
-		const char *pe = amp ? amp : end;
-		if ((size_t)(pe - p) >= nl && memcmp(p, name, nl) == 0 && (p + nl == pe || p[nl] == '=')) {
-			size_t o = 0;
-			for (const char *q = p + nl + (p + nl < pe); q < pe && o + 1 < outlen; q++) {
-				int h, l;
-				if (*q == '%' && q + 2 < pe && (h = hexval(q[1])) >= 0 && (l = hexval(q[2])) >= 0) {
-					out[o++] = (char)(h * 16 + l);
-					q += 2;
-				} else {
-					out[o++] = *q == '+' ? ' ' : *q;
-				}
-			}
-			if (outlen)
-				out[o] = 0;
-			return true;
-		}
-		p = amp ? amp + 1 : end;
-	}
-	return false;
-}
-
 void hg_lw_json_escape(struct httpd_resp *r, const char *s, size_t len)
 {
 	char buf[256];
@@ -235,7 +197,7 @@ static struct lw_task *task_start(struct lw *w, enum lw_api api, const struct ht
 	w->st.writes++;
 	w->st.bytes_received += req->body.len;
 
-	hg_lw_query_param(req->query, "precision", prec, sizeof prec);
+	hg_httpd_query_param(req->query, "precision", prec, sizeof prec);
 	bool prec_ok;
 	int64_t precision = precision_of(api, prec, &prec_ok);
 	if (!prec_ok) {
@@ -267,14 +229,14 @@ static struct lw_task *task_start(struct lw *w, enum lw_api api, const struct ht
 	t->precision = precision;
 	t->now = now;
 	if (api == LW_V1) {
-		if (w->o.database_tag && *w->o.database_tag && hg_lw_query_param(req->query, "db", t->db, sizeof t->db) &&
+		if (w->o.database_tag && *w->o.database_tag && hg_httpd_query_param(req->query, "db", t->db, sizeof t->db) &&
 		    *t->db)
 			t->tag1 = w->o.database_tag;
 		if (w->o.retention_policy_tag && *w->o.retention_policy_tag &&
-		    hg_lw_query_param(req->query, "rp", t->rp, sizeof t->rp) && *t->rp)
+		    hg_httpd_query_param(req->query, "rp", t->rp, sizeof t->rp) && *t->rp)
 			t->tag2 = w->o.retention_policy_tag;
 	} else if (w->o.bucket_tag && *w->o.bucket_tag &&
-		   hg_lw_query_param(req->query, "bucket", t->db, sizeof t->db) && *t->db) {
+		   hg_httpd_query_param(req->query, "bucket", t->db, sizeof t->db) && *t->db) {
 		t->tag1 = w->o.bucket_tag;
 	}
 	hg_lp_parser_init(&t->p, req->body.p, req->body.len, precision, NO_TS, w->scratch, w->o.max_line + 1);

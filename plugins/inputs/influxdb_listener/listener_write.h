@@ -48,9 +48,6 @@ void hg_lw_task_free(void *task);
 #define LW_SLICE (256 * 1024)
 const struct lw_stats *hg_lw_stats(const struct lw *w);
 
-/* The percent-decoded value of query parameter name into out (NUL
- * terminated, cut to outlen-1). false when absent. */
-bool hg_lw_query_param(struct sv query, const char *name, char *out, size_t outlen);
 /* Appends s as the inside of a JSON string: quotes, backslashes and control
  * bytes escaped, bytes >= 0x80 replaced by '?' (the text may not be UTF-8). */
 void hg_lw_json_escape(struct httpd_resp *r, const char *s, size_t len);

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "acc.h"
+#include "hex.h"
 #include "hostfs.h"
 #include "log.h"
 #include "plugin.h"
@@ -44,17 +45,6 @@ static const char *const tcp_field[TCP_STATES] = {
 	"tcp_time_wait", "tcp_close",       "tcp_close_wait", "tcp_last_ack", "tcp_listen",    "tcp_closing",
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The 4th whitespace-separated token of a socket line ("st"): its value,
  * -2 for the header line, -1 when malformed. */
 static int line_state(const char *p, const char *end)
@@ -73,7 +63,7 @@ static int line_state(const char *p, const char *end)
 		return -2;
 	if (end - p < 2 || (end - p > 2 && p[2] != ' ' && p[2] != '\t'))
 		return -1;
-	int hi = hexval(p[0]), lo = hexval(p[1]);
+	int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
 	return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
 

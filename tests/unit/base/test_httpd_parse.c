@@ -177,6 +177,27 @@ static void test_strict_chunks(void)
 	}
 }
 
+/* A query parameter by name: percent and plus decoded, cut to the buffer,
+ * a name only as a whole name. */
+static void test_query_param(void)
+{
+	char v[16];
+	struct sv q = sv_c("a=1&db=x%2Fy+z&empty=&flag&dbx=no&pct=%4");
+	CHECK(hg_httpd_query_param(q, "db", v, sizeof v));
+	CHECK_STR(v, "x/y z");
+	CHECK(hg_httpd_query_param(q, "empty", v, sizeof v));
+	CHECK_STR(v, "");
+	CHECK(hg_httpd_query_param(q, "flag", v, sizeof v));
+	CHECK_STR(v, "");
+	CHECK(hg_httpd_query_param(q, "pct", v, sizeof v));
+	CHECK_STR(v, "%4");
+	CHECK(!hg_httpd_query_param(q, "d", v, sizeof v));
+	CHECK(!hg_httpd_query_param(q, "dbxx", v, sizeof v));
+	char small[4];
+	CHECK(hg_httpd_query_param(q, "db", small, sizeof small));
+	CHECK_STR(small, "x/y");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
@@ -184,6 +205,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_strict_head),
 		CHECK_CASE(test_auth_scheme),
 		CHECK_CASE(test_strict_chunks),
+		CHECK_CASE(test_query_param),
 	};
 	return CHECK_RUN(argc, argv, cases);
 }

@@ -248,25 +248,6 @@ static void test_limits_and_tags(void)
 	hg_lw_free(t.lw);
 }
 
-static void test_helpers(void)
-{
-	char v[16];
-	struct sv q = sv_c("a=1&db=x%2Fy+z&empty=&flag&dbx=no&pct=%4");
-	CHECK(hg_lw_query_param(q, "db", v, sizeof v));
-	CHECK_STR(v, "x/y z");
-	CHECK(hg_lw_query_param(q, "empty", v, sizeof v));
-	CHECK_STR(v, "");
-	CHECK(hg_lw_query_param(q, "flag", v, sizeof v));
-	CHECK_STR(v, "");
-	CHECK(hg_lw_query_param(q, "pct", v, sizeof v));
-	CHECK_STR(v, "%4");
-	CHECK(!hg_lw_query_param(q, "d", v, sizeof v));
-	CHECK(!hg_lw_query_param(q, "dbxx", v, sizeof v));
-	char small[4];
-	CHECK(hg_lw_query_param(q, "db", small, sizeof small));
-	CHECK_STR(small, "x/y");
-}
-
 /* The listener's handler as the server runs it: a slice of the body per
  * call, asking to be called again while lines remain. */
 #define TEST_SLICE 4096
@@ -395,7 +376,6 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_partial),
 		CHECK_CASE(test_gzip),
 		CHECK_CASE(test_limits_and_tags),
-		CHECK_CASE(test_helpers),
 		CHECK_CASE(test_sliced),
 	};
 	return CHECK_RUN_WITH(argc, argv, cases, suite_setup, suite_teardown);
